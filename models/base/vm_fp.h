@@ -1,0 +1,19 @@
+/*
+ * vm_fp.h - 64-bit content fingerprints (xxhash XXH3-64).
+ *
+ * vmsim never stores page bytes: a page's content is a fingerprint.  A
+ * page that has been written `version` times since boot has the content
+ * vm_fp_page(seed, gpa, version); fingerprint 0 is reserved for "no data"
+ * and never returned.
+ */
+#ifndef VM_FP_H
+#define VM_FP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t vm_fp_page(uint64_t seed, uint64_t gpa, uint64_t version);
+/* Fingerprint of an arbitrary byte buffer (never 0). */
+uint64_t vm_fp_bytes(const void *buf, size_t len);
+
+#endif

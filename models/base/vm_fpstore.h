@@ -1,0 +1,60 @@
+/*
+ * vm_fpstore.h - the content of a simulated block device: what was written
+ * where, as fingerprints, without keeping bytes.
+ *
+ * Two kinds of extent:
+ *  - plain: nr_blocks device blocks each holding one page fingerprint
+ *    (nr_fps == nr_blocks).  Kept in a two-level array indexed by block
+ *    number, 8 bytes per written block; any sub-range can be read back.
+ *  - packed: an extent whose payload is not one-fingerprint-per-block -
+ *    nr_fps page fingerprints compressed into nr_blocks blocks, or an
+ *    opaque metadata byte blob (checkpoint header, persistent maps).
+ *    Kept whole, keyed by its first block; it can only be read back as a
+ *    whole, at the same first block.
+ * A write over a range replaces what was there (plain blocks become
+ * absent when a packed extent covers them and vice versa).
+ *
+ * Used by sim/sim_disk.c and tests/fakes/fake_blk.c alike.
+ */
+#ifndef VM_FPSTORE_H
+#define VM_FPSTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+struct vm_fpstore;
+
+struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks);
+void vm_fpstore_free(struct vm_fpstore *st);
+uint64_t vm_fpstore_nr_blocks(const struct vm_fpstore *st);
+
+/* Plain write of n blocks at lba; fps[i] != 0. 0, VM_ERANGE, VM_ENOMEM. */
+int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
+                   const uint64_t *fps);
+/* Plain read; absent blocks read as 0 (never written).  0 or VM_ERANGE,
+ * VM_EINVAL when the range overlaps a packed extent. */
+int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
+                   uint64_t *fps);
+/*
+ * Packed write: an extent of nr_blocks blocks at lba whose payload is
+ * nr_fps fingerprints (may be 0) and/or len bytes of metadata (may be 0).
+ * Both are copied.  0, VM_ERANGE, VM_ENOMEM.
+ */
+int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
+                          uint64_t nr_blocks, const uint64_t *fps,
+                          uint32_t nr_fps, const void *bytes, uint32_t len);
+/*
+ * Packed read of the extent that starts at lba: copies at most max_fps
+ * fingerprints and max_len bytes, and returns the extent's true sizes in
+ * *nr_fps / *len (either pointer may be NULL).  VM_ENOENT when no packed
+ * extent starts at lba.
+ */
+int vm_fpstore_get_packed(const struct vm_fpstore *st, uint64_t lba,
+                          uint64_t *fps, uint32_t max_fps, uint32_t *nr_fps,
+                          void *bytes, uint32_t max_len, uint32_t *len,
+                          uint64_t *nr_blocks);
+/* Bytes of host memory the store holds (for the memory report). */
+size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * ckpt.h - checkpointing VM memory to a file: the save and restore policy
+ * interfaces shared by the mechanism (buffered, US9053064 / US9053065) and
+ * its baselines.
+ *
+ * A policy is a state machine driven by the world (sim/sim_ckpt.c, or a
+ * test with fake ports).  It never sleeps, never reads a clock except
+ * through env->clock, and moves data only through env->mem and env->file.
+ * It *counts* the work it does (pages copied, bytes compressed) in struct
+ * ckpt_stats and the world charges the CPU time for it.
+ *
+ * Save protocol (the world's side):
+ *   1. stun the VM; s = policy->start(cfg, env)       (arms traces / dirty log)
+ *   2. unless the policy has CKPT_F_STUN_ALL, resume the VM
+ *   3. guest access to a traced page -> rc = policy->fault(s, page, write):
+ *        0          the access proceeds (the page is saved or untraced now)
+ *        VM_EAGAIN  no staging space: wait for one I/O completion, call again
+ *        <0         the save failed
+ *   4. a background saver loops rc = policy->step(s):
+ *        CKPT_STEP_MORE   did some work, call again
+ *        CKPT_STEP_WAIT   waiting for I/O: call again after a completion
+ *        CKPT_STEP_STUN   stop the VM before calling again (it stays
+ *                         stopped until DONE)
+ *        CKPT_STEP_DONE   image complete on the device, header and maps
+ *                         written and acknowledged
+ *        <0               the save failed (VM_EIO ...); no image is valid
+ *   5. resume the VM if stunned; policy->destroy(s).
+ * The checkpoint instant - the moment whose memory the image must hold -
+ * is the start stun, or the final stun for CKPT_F_INSTANT_AT_STUN policies
+ * (iterative pre-copy, whose image is the memory when it stops the VM).
+ *
+ * Restore protocol: the VM starts with every page not present.
+ *   r = policy->start(rcfg, env)  (submits header/map reads)
+ *   the world runs policy->step(r) in the background and lets the vCPU run
+ *   once policy->runnable(r); an access to a non-present page calls
+ *   policy->fault(r, page): 0 = now present, VM_EAGAIN = wait for a
+ *   completion and call again, <0 = failed.  DONE = every page installed.
+ */
+#ifndef CKPT_H
+#define CKPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/vm_err.h"
+#include "base/vm_param.h"
+#include "ports/port_blk.h"
+#include "ports/port_clock.h"
+#include "ports/port_mem.h"
+
+enum ckpt_step {
+    CKPT_STEP_MORE = 0,
+    CKPT_STEP_WAIT = 1,
+    CKPT_STEP_STUN = 2,
+    CKPT_STEP_DONE = 3,
+};
+
+enum ckpt_grouping {
+    CKPT_GROUP_GPA = 0,       /* block = B contiguous guest-physical pages */
+    CKPT_GROUP_ABITS = 1,     /* block = B pages grouped by accessed bits (claim 5) */
+};
+
+enum ckpt_trace_mode {
+    CKPT_TRACE_WRITE = 0,     /* write-only tracing (claim 3) */
+    CKPT_TRACE_RW = 1,        /* read+write tracing (claim 2) */
+};
+
+/* Save parameters; each policy's table says which ones it takes. */
+struct ckpt_cfg {
+    uint32_t block_pages;         /* B: pages per block */
+    uint32_t sblock_blocks;       /* N: blocks per storage block (>= 2) */
+    uint32_t nr_buffers;          /* staging buffers of N blocks each */
+    bool compress;                /* zstd-compress blocks before staging */
+    int trace;                    /* enum ckpt_trace_mode */
+    int grouping;                 /* enum ckpt_grouping */
+    uint32_t io_pages;            /* pages per request: stop-copy / pre-copy chunks,
+                                     per-page saver runs (each page its own I/O) */
+    uint32_t io_depth;            /* requests in flight for the background saver */
+    uint32_t max_rounds;          /* pre-copy: dirty rounds before the forced stop */
+    uint64_t max_downtime_ns;     /* pre-copy: stop when the rest fits in this */
+};
+
+struct ckpt_env {
+    struct port_mem *mem;
+    struct port_blk *file;        /* the checkpoint file, block 0 = header */
+    const struct port_clock *clock;
+};
+
+/* What a policy did; the world turns the counts into time and metrics. */
+struct ckpt_stats {
+    /* save */
+    uint64_t faults;              /* trace faults taken by the guest */
+    uint64_t fault_waits;         /* faults answered VM_EAGAIN (no staging space) */
+    uint64_t pages_copied_fault;  /* pages copied on the guest's fault path */
+    uint64_t pages_copied_bg;     /* pages copied by the background saver */
+    uint64_t compress_in_fault;   /* bytes compressed on the fault path */
+    uint64_t compress_in_bg;      /* bytes compressed by the saver */
+    uint64_t write_reqs;          /* write requests submitted */
+    uint64_t write_ios;           /* device write I/Os (sum of nr_ios) */
+    uint64_t bytes_written;       /* device bytes incl. header and maps */
+    uint64_t payload_bytes;       /* page bytes saved before compression */
+    uint64_t meta_bytes;          /* header + persistent maps bytes */
+    uint64_t staging_bytes;       /* staging / bounce memory now in use */
+    uint64_t staging_bytes_max;   /* its high-water mark */
+    uint64_t rounds;              /* pre-copy rounds (incl. the final one) */
+    uint64_t pages_rewritten;     /* pages saved more than once */
+    /* restore */
+    uint64_t restore_faults;      /* accesses to non-present pages */
+    uint64_t read_reqs;
+    uint64_t read_ios;
+    uint64_t bytes_read;
+    uint64_t pages_installed;     /* pages made present */
+    uint64_t pages_prefetched;    /* installed without a fault on them */
+    uint64_t decompress_out;      /* bytes decompressed */
+};
+
+#define CKPT_F_STUN_ALL        0x1u  /* VM stays stunned for the whole save */
+#define CKPT_F_INSTANT_AT_STUN 0x2u  /* image = memory at the final stun */
+#define CKPT_F_HIDDEN          0x4u  /* test-only policy, not listed */
+
+struct ckpt_save;                 /* policy-private state */
+
+struct ckpt_policy {
+    const char *name;
+    const char *desc;             /* one line for `vmsim list` */
+    unsigned flags;               /* CKPT_F_* */
+    const struct vm_param *params;/* accepted keys of struct ckpt_cfg */
+    int (*start)(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
+                 struct ckpt_save **out, struct vm_diag *d);
+    int (*fault)(struct ckpt_save *s, uint64_t page, bool is_write);
+    int (*step)(struct ckpt_save *s);
+    const struct ckpt_stats *(*stats)(const struct ckpt_save *s);
+    void (*destroy)(struct ckpt_save *s);
+};
+
+/* Restore parameters. */
+struct ckpt_restore_cfg {
+    bool install_all;             /* storage-block restore: install every block read (claim 3) */
+    bool background;              /* lazy methods: stream the rest in the background */
+    uint32_t io_pages;            /* eager / background read chunk */
+    uint32_t io_depth;            /* reads in flight */
+};
+
+struct ckpt_restore;
+
+struct ckpt_restore_policy {
+    const char *name;
+    const char *desc;
+    unsigned flags;
+    const struct vm_param *params;
+    int (*start)(const struct ckpt_restore_cfg *cfg, const struct ckpt_env *env,
+                 struct ckpt_restore **out, struct vm_diag *d);
+    int (*fault)(struct ckpt_restore *r, uint64_t page);
+    int (*step)(struct ckpt_restore *r);
+    bool (*runnable)(const struct ckpt_restore *r);
+    const struct ckpt_stats *(*stats)(const struct ckpt_restore *r);
+    void (*destroy)(struct ckpt_restore *r);
+};
+
+/* Registry (ckpt_registry.c): NULL-terminated tables; lookup by name. */
+extern const struct ckpt_policy *const ckpt_save_policies[];
+extern const struct ckpt_restore_policy *const ckpt_restore_policies[];
+const struct ckpt_policy *ckpt_save_policy_find(const char *name);
+const struct ckpt_restore_policy *ckpt_restore_policy_find(const char *name);
+
+#endif

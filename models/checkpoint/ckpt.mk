@@ -1,0 +1,1 @@
+# models/checkpoint/ckpt.mk
