@@ -71,7 +71,9 @@ int sim_metric_find(const char *name);
     X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "installed pages whose content differs from the image") \
     X(RESTORE_UNINSTALLED,   "restore_uninstalled",   true,  "pages never installed when the restore reported done") \
     X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses while the VM was stunned") \
-    X(SAVE_FAILED,           "save_failed",           true,  "saves that ended in an error (injected faults make this expected)")
+    X(SAVE_FAILED,           "save_failed",           false, "saves that ended in an error (expected under injected disk faults)") \
+    X(FAILED_SAVE_VALID,     "failed_save_left_image",true,  "failed saves that still left a valid header (an image claimed valid)") \
+    X(VCPU_ERRORS,           "vcpu_errors",           true,  "vCPU stopped by an error (translation or fault handling)")
 
 enum sim_inv_id {
 #define X(id, name, bad, desc) SIM_INV_##id,

@@ -39,7 +39,9 @@ int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
 /*
  * Packed write: an extent of nr_blocks blocks at lba whose payload is
  * nr_fps fingerprints (may be 0) and/or len bytes of metadata (may be 0).
- * Both are copied.  0, VM_ERANGE, VM_ENOMEM.
+ * Both are copied.  0, VM_ERANGE, VM_ENOMEM; VM_EINVAL for nr_blocks == 0
+ * or a NULL payload pointer with a non-zero count.  Any packed extent the
+ * range overlaps is dropped whole.
  */
 int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
                           uint64_t nr_blocks, const uint64_t *fps,

@@ -30,14 +30,16 @@ enum vm_param_type {
     VM_PARAM_TIME,      /* "250us" -> uint64_t ns, in [min, max] */
     VM_PARAM_RATE,      /* "1.2GB/s" -> double bytes/s, in [min, max] */
     VM_PARAM_ENUM,      /* string, one of `choices` ("a|b|c") -> int index */
-    VM_PARAM_STRING,    /* string -> const char * (owned by the caller's arena) */
+    VM_PARAM_STRING,    /* string -> const char *: the pointer passed in is
+                           stored as is, so the caller keeps it alive */
 };
 
 struct vm_param {
     const char *name;
     enum vm_param_type type;
     size_t off;               /* offsetof() the field in the target struct */
-    double min, max;          /* inclusive range; both 0 = no range check */
+    double min, max;          /* inclusive range; both 0 = no range check;
+                                 max 0 with min != 0 = no upper bound */
     const char *choices;      /* VM_PARAM_ENUM: "write|rw" */
     const char *def;          /* default as text, applied by vm_param_defaults() */
     const char *help;         /* one line, for `vmsim list` */
@@ -52,7 +54,8 @@ const char *vm_param_suggest(const struct vm_param *tab, const char *name);
 int vm_param_defaults(const struct vm_param *tab, void *obj, struct vm_diag *d);
 
 /*
- * Set one parameter from a JSON-typed value.  Exactly one of the three
+ * Set one parameter from a JSON-typed value: 0, VM_EINVAL (wrong type,
+ * malformed text, unknown choice) or VM_ERANGE (outside the range).  Exactly one of the three
  * setters matches a row's type; the others fail with "expected <what>,
  * got <json type>".  Messages name only what was expected and what was
  * got; the caller prefixes file and JSON path.
@@ -63,7 +66,9 @@ int vm_param_defaults(const struct vm_param *tab, void *obj, struct vm_diag *d);
 int vm_param_set_number(const struct vm_param *p, void *obj, double v, struct vm_diag *d);
 int vm_param_set_string(const struct vm_param *p, void *obj, const char *s, struct vm_diag *d);
 int vm_param_set_bool(const struct vm_param *p, void *obj, bool v, struct vm_diag *d);
-/* Text of a row's current value in obj ("16", "true", "250000ns"), for echoes. */
+/* Canonical text of a row's current value in obj, for echoes: "16",
+ * "true", "8GiB" / "250us" (largest unit that divides exactly), "1.2GB/s";
+ * it parses back to the same value.  Returns buf. */
 const char *vm_param_format(const struct vm_param *p, const void *obj, char *buf, size_t len);
 /* "integer 1..4096", "size", "one of write|rw": what the row expects. */
 const char *vm_param_expects(const struct vm_param *p, char *buf, size_t len);

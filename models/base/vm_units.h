@@ -8,7 +8,11 @@
  * Rates:  "1.2GB/s", "500MiB/s", "100MBps" (SimGrid spelling); bytes/second.
  * Counts: "20k" is not accepted; plain integers only (vm_units_parse_u64).
  * All parsers reject trailing garbage, negative values, NaN and overflow and
- * return 0 or VM_EINVAL / VM_ERANGE; *out is untouched on error.
+ * return 0 or VM_EINVAL / VM_ERANGE; *out is untouched on error:
+ * VM_EINVAL for malformed text (empty, no digits, exponent, unknown or
+ * missing unit, trailing characters, a size or time that is not a whole
+ * number of bytes or ns: "1.5B"), VM_ERANGE for a negative number or one
+ * beyond 64 bits.  One space may separate number and unit ("8 GiB").
  */
 #ifndef VM_UNITS_H
 #define VM_UNITS_H

@@ -1,0 +1,363 @@
+/*
+ * vm_fpstore.c - what a simulated block device holds, as fingerprints.
+ *
+ * Plain blocks: a two-level array, a top level of pointers to leaves of
+ * 2^16 uint64_t fingerprints, each leaf allocated on its first write (the
+ * shape of a page table, not a hash map: dense and cache friendly).  A
+ * 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 256 leaves = 128 MiB.
+ * Packed extents: a second two-level array of pointers indexed by the
+ * extent's first block; each extent is one malloc holding its fingerprints
+ * and bytes.  A third, per-block bitmap (leaves of 2^16 bits, lazy too)
+ * marks blocks covered by a packed extent, so a plain read can refuse a
+ * range that is not plain and a write can find the extents it overlaps.
+ * Invariant: packed extents never overlap; each covered bit belongs to
+ * exactly one extent.  Every write replaces whatever it overlaps (a packed
+ * extent partly overwritten is dropped whole: its payload is gone).
+ * Not modelled: torn writes, device caches.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_bitmap.h"
+#include "vm_err.h"
+#include "vm_fpstore.h"
+
+#define LEAF_SHIFT  16
+#define LEAF_BLOCKS (1ull << LEAF_SHIFT)
+#define LEAF_MASK   (LEAF_BLOCKS - 1)
+
+struct packed_ext {
+    uint64_t nr_blocks;
+    uint32_t nr_fps;
+    uint32_t len;
+    uint64_t data[];          /* nr_fps fingerprints, then len bytes */
+};
+
+struct vm_fpstore {
+    uint64_t nr_blocks;
+    uint64_t nr_leaves;
+    uint64_t **plain;              /* [nr_leaves] fingerprint leaves or NULL */
+    uint64_t **covered;            /* [nr_leaves] bitmap leaves or NULL */
+    struct packed_ext ***packed;   /* [nr_leaves] extent-pointer leaves or NULL */
+    size_t mem_bytes;
+};
+
+static uint64_t leaf_len(const struct vm_fpstore *st, uint64_t leaf)
+{
+    uint64_t first = leaf << LEAF_SHIFT;
+    uint64_t left = st->nr_blocks - first;
+    return left < LEAF_BLOCKS ? left : LEAF_BLOCKS;
+}
+
+static size_t ext_size(uint32_t nr_fps, uint32_t len)
+{
+    return sizeof(struct packed_ext) + (size_t)nr_fps * sizeof(uint64_t) + len;
+}
+
+struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks)
+{
+    struct vm_fpstore *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->nr_blocks = nr_blocks;
+    st->nr_leaves = (nr_blocks + LEAF_MASK) >> LEAF_SHIFT;
+    size_t top = st->nr_leaves ? st->nr_leaves : 1;
+    st->plain = calloc(top, sizeof *st->plain);
+    st->covered = calloc(top, sizeof *st->covered);
+    st->packed = calloc(top, sizeof *st->packed);
+    if (!st->plain || !st->covered || !st->packed) {
+        vm_fpstore_free(st);
+        return NULL;
+    }
+    st->mem_bytes = sizeof *st + 3 * top * sizeof(void *);
+    return st;
+}
+
+void vm_fpstore_free(struct vm_fpstore *st)
+{
+    if (!st)
+        return;
+    for (uint64_t i = 0; i < st->nr_leaves; i++) {
+        if (st->plain)
+            free(st->plain[i]);
+        if (st->covered)
+            free(st->covered[i]);
+        if (st->packed && st->packed[i]) {
+            uint64_t n = leaf_len(st, i);
+            for (uint64_t j = 0; j < n; j++)
+                free(st->packed[i][j]);
+            free(st->packed[i]);
+        }
+    }
+    free(st->plain);
+    free(st->covered);
+    free(st->packed);
+    free(st);
+}
+
+uint64_t vm_fpstore_nr_blocks(const struct vm_fpstore *st)
+{
+    return st->nr_blocks;
+}
+
+size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st)
+{
+    return st->mem_bytes;
+}
+
+static int check_range(const struct vm_fpstore *st, uint64_t lba, uint64_t n)
+{
+    if (lba > st->nr_blocks || n > st->nr_blocks - lba)
+        return VM_ERANGE;
+    return 0;
+}
+
+/* --- lazily allocated leaves ------------------------------------------- */
+
+static int need_plain_leaf(struct vm_fpstore *st, uint64_t leaf)
+{
+    if (st->plain[leaf])
+        return 0;
+    uint64_t n = leaf_len(st, leaf);
+    st->plain[leaf] = calloc(n, sizeof(uint64_t));
+    if (!st->plain[leaf])
+        return VM_ENOMEM;
+    st->mem_bytes += n * sizeof(uint64_t);
+    return 0;
+}
+
+static int need_cover_leaf(struct vm_fpstore *st, uint64_t leaf)
+{
+    if (st->covered[leaf])
+        return 0;
+    uint64_t n = leaf_len(st, leaf);
+    st->covered[leaf] = vm_bitmap_new(n);
+    if (!st->covered[leaf])
+        return VM_ENOMEM;
+    st->mem_bytes += VM_BITMAP_WORDS(n) * sizeof(uint64_t);
+    return 0;
+}
+
+static int need_packed_leaf(struct vm_fpstore *st, uint64_t leaf)
+{
+    if (st->packed[leaf])
+        return 0;
+    uint64_t n = leaf_len(st, leaf);
+    st->packed[leaf] = calloc(n, sizeof(struct packed_ext *));
+    if (!st->packed[leaf])
+        return VM_ENOMEM;
+    st->mem_bytes += n * sizeof(struct packed_ext *);
+    return 0;
+}
+
+/* --- the "covered by a packed extent" bitmap ---------------------------- */
+
+static bool cover_test(const struct vm_fpstore *st, uint64_t b)
+{
+    const uint64_t *leaf = st->covered[b >> LEAF_SHIFT];
+    return leaf && vm_bitmap_test(leaf, b & LEAF_MASK);
+}
+
+/* First covered block in [from, end), or end. */
+static uint64_t cover_next(const struct vm_fpstore *st, uint64_t from, uint64_t end)
+{
+    while (from < end) {
+        uint64_t leaf = from >> LEAF_SHIFT;
+        uint64_t leaf_first = leaf << LEAF_SHIFT;
+        uint64_t leaf_end = leaf_first + leaf_len(st, leaf);
+        if (leaf_end > end)
+            leaf_end = end;
+        if (st->covered[leaf]) {
+            uint64_t bit = vm_bitmap_next_set(st->covered[leaf], leaf_end - leaf_first,
+                                              from - leaf_first);
+            if (bit < leaf_end - leaf_first)
+                return leaf_first + bit;
+        }
+        from = leaf_end;
+    }
+    return end;
+}
+
+/* Set or clear [first, first+n); set needs the leaves to exist already. */
+static void cover_update(struct vm_fpstore *st, uint64_t first, uint64_t n, bool set)
+{
+    uint64_t end = first + n;
+    while (first < end) {
+        uint64_t leaf = first >> LEAF_SHIFT;
+        uint64_t leaf_end = (leaf + 1) << LEAF_SHIFT;
+        uint64_t stop = leaf_end < end ? leaf_end : end;
+        uint64_t *map = st->covered[leaf];
+        assert(map || !set);   /* need_cover_leaf() ran for every set range */
+        if (map) {
+            if (set)
+                vm_bitmap_set_range(map, first & LEAF_MASK, stop - first);
+            else
+                vm_bitmap_clear_range(map, first & LEAF_MASK, stop - first);
+        }
+        first = stop;
+    }
+}
+
+/* --- packed extents ---------------------------------------------------- */
+
+static struct packed_ext *ext_at(const struct vm_fpstore *st, uint64_t lba)
+{
+    struct packed_ext **leaf = st->packed[lba >> LEAF_SHIFT];
+    return leaf ? leaf[lba & LEAF_MASK] : NULL;
+}
+
+static void drop_ext(struct vm_fpstore *st, uint64_t start)
+{
+    struct packed_ext **slot = &st->packed[start >> LEAF_SHIFT][start & LEAF_MASK];
+    struct packed_ext *e = *slot;
+    cover_update(st, start, e->nr_blocks, false);
+    st->mem_bytes -= ext_size(e->nr_fps, e->len);
+    free(e);
+    *slot = NULL;
+}
+
+/* First block of the extent covering block b (its cover bit is set). */
+static uint64_t ext_start_covering(const struct vm_fpstore *st, uint64_t b)
+{
+    for (;;) {
+        if (ext_at(st, b))
+            return b;
+        assert(b > 0);         /* a covered block always has an extent at or before it */
+        b--;
+    }
+}
+
+/* Drop every packed extent that overlaps [lba, lba+n), n > 0. */
+static void drop_overlapping(struct vm_fpstore *st, uint64_t lba, uint64_t n)
+{
+    uint64_t end = lba + n;
+    if (cover_test(st, lba))
+        drop_ext(st, ext_start_covering(st, lba));
+    uint64_t b = lba;
+    while ((b = cover_next(st, b, end)) < end) {
+        struct packed_ext *e = ext_at(st, b);
+        assert(e);             /* extents do not overlap: a covered run starts at one */
+        uint64_t len = e->nr_blocks;
+        drop_ext(st, b);
+        b += len;
+    }
+}
+
+/* --- public operations ------------------------------------------------- */
+
+int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
+                   const uint64_t *fps)
+{
+    int rc = check_range(st, lba, n);
+    if (rc || n == 0)
+        return rc;
+    uint64_t end = lba + n;
+    /* Allocate first, so an ENOMEM leaves the content unchanged. */
+    for (uint64_t leaf = lba >> LEAF_SHIFT; leaf <= (end - 1) >> LEAF_SHIFT; leaf++)
+        if ((rc = need_plain_leaf(st, leaf)))
+            return rc;
+    drop_overlapping(st, lba, n);
+    for (uint64_t b = lba; b < end;) {
+        uint64_t leaf = b >> LEAF_SHIFT;
+        uint64_t stop = (leaf + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        memcpy(&st->plain[leaf][b & LEAF_MASK], fps + (b - lba),
+               (stop - b) * sizeof(uint64_t));
+        b = stop;
+    }
+    return 0;
+}
+
+int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
+                   uint64_t *fps)
+{
+    int rc = check_range(st, lba, n);
+    if (rc || n == 0)
+        return rc;
+    uint64_t end = lba + n;
+    if (cover_next(st, lba, end) < end)
+        return VM_EINVAL;      /* part of the range is a packed extent */
+    for (uint64_t b = lba; b < end;) {
+        uint64_t leaf = b >> LEAF_SHIFT;
+        uint64_t stop = (leaf + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        if (st->plain[leaf])
+            memcpy(fps + (b - lba), &st->plain[leaf][b & LEAF_MASK],
+                   (stop - b) * sizeof(uint64_t));
+        else
+            memset(fps + (b - lba), 0, (stop - b) * sizeof(uint64_t));
+        b = stop;
+    }
+    return 0;
+}
+
+int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
+                          uint64_t nr_blocks, const uint64_t *fps,
+                          uint32_t nr_fps, const void *bytes, uint32_t len)
+{
+    int rc = check_range(st, lba, nr_blocks);
+    if (rc)
+        return rc;
+    if (nr_blocks == 0 || (nr_fps && !fps) || (len && !bytes))
+        return VM_EINVAL;
+    uint64_t end = lba + nr_blocks;
+    if ((rc = need_packed_leaf(st, lba >> LEAF_SHIFT)))
+        return rc;
+    for (uint64_t leaf = lba >> LEAF_SHIFT; leaf <= (end - 1) >> LEAF_SHIFT; leaf++)
+        if ((rc = need_cover_leaf(st, leaf)))
+            return rc;
+    size_t size = ext_size(nr_fps, len);
+    struct packed_ext *e = malloc(size);
+    if (!e)
+        return VM_ENOMEM;
+    e->nr_blocks = nr_blocks;
+    e->nr_fps = nr_fps;
+    e->len = len;
+    if (nr_fps)
+        memcpy(e->data, fps, (size_t)nr_fps * sizeof(uint64_t));
+    if (len)
+        memcpy((unsigned char *)(e->data + nr_fps), bytes, len);
+
+    drop_overlapping(st, lba, nr_blocks);
+    for (uint64_t b = lba; b < end;) {
+        uint64_t leaf = b >> LEAF_SHIFT;
+        uint64_t stop = (leaf + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        if (st->plain[leaf])
+            memset(&st->plain[leaf][b & LEAF_MASK], 0, (stop - b) * sizeof(uint64_t));
+        b = stop;
+    }
+    st->packed[lba >> LEAF_SHIFT][lba & LEAF_MASK] = e;
+    cover_update(st, lba, nr_blocks, true);
+    st->mem_bytes += size;
+    return 0;
+}
+
+int vm_fpstore_get_packed(const struct vm_fpstore *st, uint64_t lba,
+                          uint64_t *fps, uint32_t max_fps, uint32_t *nr_fps,
+                          void *bytes, uint32_t max_len, uint32_t *len,
+                          uint64_t *nr_blocks)
+{
+    if (lba >= st->nr_blocks)
+        return VM_ENOENT;
+    const struct packed_ext *e = ext_at(st, lba);
+    if (!e)
+        return VM_ENOENT;
+    if (fps && max_fps)
+        memcpy(fps, e->data, (size_t)(max_fps < e->nr_fps ? max_fps : e->nr_fps)
+                             * sizeof(uint64_t));
+    if (bytes && max_len)
+        memcpy(bytes, (const unsigned char *)(e->data + e->nr_fps),
+               max_len < e->len ? max_len : e->len);
+    if (nr_fps)
+        *nr_fps = e->nr_fps;
+    if (len)
+        *len = e->len;
+    if (nr_blocks)
+        *nr_blocks = e->nr_blocks;
+    return 0;
+}

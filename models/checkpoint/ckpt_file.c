@@ -1,0 +1,723 @@
+/*
+ * ckpt_file.c - the checkpoint file format: header, persistent maps,
+ * page location and the image check used by the simulator's invariant
+ * checker (see ckpt_file.h for the layouts).
+ *
+ * Based on US9053064 claim 4 (block -> storage block and storage block ->
+ * blocks maps, kept persistent in the file) and claim 5 (blocks grouped by
+ * accessed bits: the page order is persisted with the maps), and on QEMU's
+ * mapped-ram / migrate-to-file formats for the FLAT and STREAM layouts.
+ *
+ * Encoding: everything little-endian, fixed-width fields, an xxh64
+ * (vm_fp_bytes) checksum at the end of each structure.  Decoding trusts
+ * nothing: every count and index is checked against the header before it
+ * is used, and a bad one is VM_ECORRUPT with a diag naming the field.
+ *
+ * Maps blob:
+ *   u64 magic "CKPTMAPS", u32 layout, u32 flags, u64 nr_pages
+ *   SBLOCK: u64 nr_blocks, u32 nr_sblocks, u32 nr_members,
+ *           nr_sblocks x {u64 lba, u32 nr_blocks, u32 nr_members,
+ *                         u32 first_member, u32 bytes},
+ *           nr_members x u32 member block (map 2),
+ *           nr_blocks x u32 block -> storage block (map 1),
+ *           [flags & ORDER] nr_pages x u32 page order (A-bit grouping)
+ *   STREAM: nr_pages x u32 page -> lba ([flags & LBA64]: u64)
+ *   u64 checksum of all the bytes before it
+ *
+ * Not modelled: partial writes of the header block (the device's unit of
+ * atomicity is a request).
+ */
+#include "checkpoint/ckpt_file.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_fp.h"
+#include "base/vm_units.h"
+#include "checkpoint/ckpt.h"
+
+#define HDR_BYTES 88u                         /* 13 fields + checksum */
+#define MAPS_MAGIC 0x5350414d54504b43ull      /* "CKPTMAPS" little-endian */
+#define MAPS_F_ORDER 0x1u
+#define MAPS_F_LBA64 0x2u
+#define SBLOCK_REC_BYTES 24u
+#define MAX_NR_PAGES (1ull << 40)             /* 4 PiB of guest memory */
+
+/* ---- little-endian cursor ---- */
+
+struct wcur { uint8_t *p; };
+struct rcur { const uint8_t *p, *end; bool short_read; };
+
+static void put32(struct wcur *c, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        *c->p++ = (uint8_t)(v >> (8 * i));
+}
+static void put64(struct wcur *c, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        *c->p++ = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(struct rcur *c)
+{
+    if (c->end - c->p < 4) {
+        c->short_read = true;
+        c->p = c->end;
+        return 0;
+    }
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)c->p[i] << (8 * i);
+    c->p += 4;
+    return v;
+}
+static uint64_t get64(struct rcur *c)
+{
+    if (c->end - c->p < 8) {
+        c->short_read = true;
+        c->p = c->end;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)c->p[i] << (8 * i);
+    c->p += 8;
+    return v;
+}
+
+static uint64_t div_up(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+static uint32_t hdr_block_pages(const struct ckpt_header *h)
+{
+    return h->layout == CKPT_LAYOUT_SBLOCK ? h->block_pages : 1;
+}
+
+/* Storage blocks an image can hold: all but the last hold exactly N. */
+static uint64_t sblock_capacity(const struct ckpt_header *h, uint64_t nr_blocks)
+{
+    return div_up(nr_blocks, h->sblock_blocks ? h->sblock_blocks : 1);
+}
+
+/* ---- header ---- */
+
+size_t ckpt_header_encode(const struct ckpt_header *h, void *buf, size_t len)
+{
+    if (len < HDR_BYTES)
+        return 0;
+    struct wcur c = { buf };
+    put64(&c, h->magic);
+    put32(&c, h->version);
+    put32(&c, h->layout);
+    put64(&c, h->nr_pages);
+    put32(&c, h->block_pages);
+    put32(&c, h->sblock_blocks);
+    put32(&c, h->compressed);
+    put32(&c, h->grouping);
+    put64(&c, h->data_lba);
+    put64(&c, h->maps_lba);
+    put64(&c, h->maps_blocks);
+    put64(&c, h->maps_len);
+    put64(&c, h->maps_xxh);
+    put64(&c, vm_fp_bytes(buf, HDR_BYTES - 8));
+    return HDR_BYTES;
+}
+
+int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struct vm_diag *d)
+{
+    if (len < HDR_BYTES)
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: %zu bytes, expected %u", len,
+                           HDR_BYTES);
+    struct rcur c = { buf, (const uint8_t *)buf + HDR_BYTES, false };
+    struct ckpt_header t;
+    t.magic = get64(&c);
+    t.version = get32(&c);
+    t.layout = get32(&c);
+    t.nr_pages = get64(&c);
+    t.block_pages = get32(&c);
+    t.sblock_blocks = get32(&c);
+    t.compressed = get32(&c);
+    t.grouping = get32(&c);
+    t.data_lba = get64(&c);
+    t.maps_lba = get64(&c);
+    t.maps_blocks = get64(&c);
+    t.maps_len = get64(&c);
+    t.maps_xxh = get64(&c);
+    uint64_t sum = get64(&c);
+
+    if (t.magic != CKPT_MAGIC)
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'magic' 0x%016llx",
+                           (unsigned long long)t.magic);
+    if (t.version != CKPT_FORMAT_VERSION)
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: unsupported 'version' %u",
+                           t.version);
+    if (sum != vm_fp_bytes(buf, HDR_BYTES - 8))
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: 'checksum' mismatch");
+    if (t.layout < CKPT_LAYOUT_FLAT || t.layout > CKPT_LAYOUT_STREAM)
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'layout' %u", t.layout);
+    if (t.nr_pages == 0 || t.nr_pages > MAX_NR_PAGES)
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'nr_pages' %llu",
+                           (unsigned long long)t.nr_pages);
+    if (t.data_lba < CKPT_DATA_LBA)
+        return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: 'data_lba' %llu overlaps the header",
+                           (unsigned long long)t.data_lba);
+    if (t.layout == CKPT_LAYOUT_SBLOCK) {
+        if (t.block_pages == 0 || t.block_pages > 1u << 20)
+            return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'block_pages' %u",
+                               t.block_pages);
+        if (t.sblock_blocks == 0 || t.sblock_blocks > 1u << 20)
+            return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'sblock_blocks' %u",
+                               t.sblock_blocks);
+        if (t.compressed > 1)
+            return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'compressed' %u",
+                               t.compressed);
+        if (t.grouping != CKPT_GROUP_GPA && t.grouping != CKPT_GROUP_ABITS)
+            return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'grouping' %u",
+                               t.grouping);
+        if (t.grouping == CKPT_GROUP_ABITS && t.nr_pages > UINT32_MAX)
+            return vm_diag_set(d, VM_ECORRUPT,
+                               "checkpoint header: 'nr_pages' too large for a page order");
+    }
+    if (t.layout != CKPT_LAYOUT_FLAT) {
+        if (t.maps_lba < t.data_lba || t.maps_len == 0 ||
+            t.maps_blocks != div_up(t.maps_len, VM_PAGE_SIZE))
+            return vm_diag_set(d, VM_ECORRUPT,
+                               "checkpoint header: bad maps extent (lba %llu, %llu blocks, %llu bytes)",
+                               (unsigned long long)t.maps_lba, (unsigned long long)t.maps_blocks,
+                               (unsigned long long)t.maps_len);
+        if (t.maps_len > UINT32_MAX)
+            return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: 'maps_len' %llu too large",
+                               (unsigned long long)t.maps_len);
+    }
+    *h = t;
+    return 0;
+}
+
+/* ---- image ---- */
+
+int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out)
+{
+    *out = NULL;
+    if (h->nr_pages == 0 || h->nr_pages > MAX_NR_PAGES)
+        return VM_EINVAL;
+    if (h->layout == CKPT_LAYOUT_SBLOCK && (h->block_pages == 0 || h->sblock_blocks == 0))
+        return VM_EINVAL;
+    struct ckpt_image *img = calloc(1, sizeof(*img));
+    if (!img)
+        return VM_ENOMEM;
+    img->hdr = *h;
+    if (h->layout == CKPT_LAYOUT_SBLOCK) {
+        img->nr_blocks = div_up(h->nr_pages, h->block_pages);
+        if (img->nr_blocks >= UINT32_MAX) {
+            free(img);
+            return VM_ERANGE;
+        }
+        uint64_t cap = sblock_capacity(h, img->nr_blocks);
+        img->block_sblock = malloc(img->nr_blocks * sizeof(uint32_t));
+        img->block_slot = malloc(img->nr_blocks * sizeof(uint32_t));
+        img->members = malloc(img->nr_blocks * sizeof(uint32_t));
+        img->sblocks = calloc(cap, sizeof(struct ckpt_sblock));
+        if (!img->block_sblock || !img->block_slot || !img->members || !img->sblocks)
+            goto nomem;
+        for (uint64_t b = 0; b < img->nr_blocks; b++) {
+            img->block_sblock[b] = CKPT_NO_SBLOCK;
+            img->block_slot[b] = CKPT_NO_SBLOCK;
+        }
+        if (h->grouping == CKPT_GROUP_ABITS) {
+            if (h->nr_pages > UINT32_MAX)
+                goto range;
+            img->page_order = malloc(h->nr_pages * sizeof(uint32_t));
+            img->page_block = malloc(h->nr_pages * sizeof(uint32_t));
+            if (!img->page_order || !img->page_block)
+                goto nomem;
+            /* identity until the maps say otherwise */
+            for (uint64_t p = 0; p < h->nr_pages; p++) {
+                img->page_order[p] = (uint32_t)p;
+                img->page_block[p] = (uint32_t)(p / h->block_pages);
+            }
+        }
+    } else if (h->layout == CKPT_LAYOUT_STREAM) {
+        img->page_lba = calloc(h->nr_pages, sizeof(uint64_t));
+        if (!img->page_lba)
+            goto nomem;
+    }
+    *out = img;
+    return 0;
+range:
+    ckpt_image_free(img);
+    return VM_ERANGE;
+nomem:
+    ckpt_image_free(img);
+    return VM_ENOMEM;
+}
+
+void ckpt_image_free(struct ckpt_image *img)
+{
+    if (!img)
+        return;
+    free(img->block_sblock);
+    free(img->block_slot);
+    free(img->sblocks);
+    free(img->members);
+    free(img->page_order);
+    free(img->page_block);
+    free(img->page_lba);
+    free(img);
+}
+
+uint64_t ckpt_image_page_block(const struct ckpt_image *img, uint64_t page)
+{
+    if (img->page_block)
+        return img->page_block[page];
+    return page / hdr_block_pages(&img->hdr);
+}
+
+uint32_t ckpt_image_block_pages(const struct ckpt_image *img, uint64_t block, uint64_t *pages)
+{
+    uint32_t bp = hdr_block_pages(&img->hdr);
+    uint64_t first = block * bp;
+    if (first >= img->hdr.nr_pages)
+        return 0;
+    uint64_t n = img->hdr.nr_pages - first;
+    if (n > bp)
+        n = bp;
+    for (uint64_t i = 0; i < n; i++)
+        pages[i] = img->page_order ? img->page_order[first + i] : first + i;
+    return (uint32_t)n;
+}
+
+/* Pages in block b without listing them. */
+static uint32_t block_len(const struct ckpt_image *img, uint64_t b)
+{
+    uint32_t bp = hdr_block_pages(&img->hdr);
+    uint64_t first = b * bp;
+    uint64_t n = img->hdr.nr_pages - first;
+    return n > bp ? bp : (uint32_t)n;
+}
+
+/* ---- maps ---- */
+
+int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
+{
+    const struct ckpt_header *h = &img->hdr;
+    uint32_t flags = 0;
+    size_t n = 8 + 4 + 4 + 8;
+    uint32_t nr_members = 0;
+    *buf = NULL;
+    *len = 0;
+    if (h->layout == CKPT_LAYOUT_SBLOCK) {
+        for (uint32_t i = 0; i < img->nr_sblocks; i++)
+            nr_members += img->sblocks[i].nr_members;
+        if (img->page_order)
+            flags |= MAPS_F_ORDER;
+        n += 8 + 4 + 4 + (size_t)img->nr_sblocks * SBLOCK_REC_BYTES +
+             (size_t)nr_members * 4 + (size_t)img->nr_blocks * 4;
+        if (img->page_order)
+            n += (size_t)h->nr_pages * 4;
+    } else if (h->layout == CKPT_LAYOUT_STREAM) {
+        for (uint64_t p = 0; p < h->nr_pages; p++)
+            if (img->page_lba[p] > UINT32_MAX) {
+                flags |= MAPS_F_LBA64;
+                break;
+            }
+        n += (size_t)h->nr_pages * ((flags & MAPS_F_LBA64) ? 8 : 4);
+    }
+    n += 8;
+    uint8_t *b = malloc(n);
+    if (!b)
+        return VM_ENOMEM;
+    struct wcur c = { b };
+    put64(&c, MAPS_MAGIC);
+    put32(&c, h->layout);
+    put32(&c, flags);
+    put64(&c, h->nr_pages);
+    if (h->layout == CKPT_LAYOUT_SBLOCK) {
+        put64(&c, img->nr_blocks);
+        put32(&c, img->nr_sblocks);
+        put32(&c, nr_members);
+        for (uint32_t i = 0; i < img->nr_sblocks; i++) {
+            const struct ckpt_sblock *s = &img->sblocks[i];
+            put64(&c, s->lba);
+            put32(&c, s->nr_blocks);
+            put32(&c, s->nr_members);
+            put32(&c, s->first_member);
+            put32(&c, s->bytes);
+        }
+        for (uint32_t i = 0; i < nr_members; i++)
+            put32(&c, img->members[i]);
+        for (uint64_t i = 0; i < img->nr_blocks; i++)
+            put32(&c, img->block_sblock[i]);
+        if (img->page_order)
+            for (uint64_t p = 0; p < h->nr_pages; p++)
+                put32(&c, img->page_order[p]);
+    } else if (h->layout == CKPT_LAYOUT_STREAM) {
+        for (uint64_t p = 0; p < h->nr_pages; p++) {
+            if (flags & MAPS_F_LBA64)
+                put64(&c, img->page_lba[p]);
+            else
+                put32(&c, (uint32_t)img->page_lba[p]);
+        }
+    }
+    put64(&c, vm_fp_bytes(b, n - 8));
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+#define CORRUPT(...) vm_diag_set(d, VM_ECORRUPT, "checkpoint maps: " __VA_ARGS__)
+
+static int decode_sblock(struct ckpt_image *img, struct rcur *c, uint32_t flags,
+                         struct vm_diag *d)
+{
+    const struct ckpt_header *h = &img->hdr;
+    uint64_t nr_blocks = get64(c);
+    uint32_t nr_sblocks = get32(c);
+    uint32_t nr_members = get32(c);
+    if (c->short_read)
+        return CORRUPT("truncated");
+    if (nr_blocks != img->nr_blocks)
+        return CORRUPT("'nr_blocks' %llu, header says %llu", (unsigned long long)nr_blocks,
+                       (unsigned long long)img->nr_blocks);
+    if (nr_sblocks > sblock_capacity(h, img->nr_blocks))
+        return CORRUPT("'nr_sblocks' %u exceeds %llu", nr_sblocks,
+                       (unsigned long long)sblock_capacity(h, img->nr_blocks));
+    if (nr_members > img->nr_blocks)
+        return CORRUPT("'nr_members' %u exceeds %llu blocks", nr_members,
+                       (unsigned long long)img->nr_blocks);
+    if ((size_t)(c->end - c->p) < (size_t)nr_sblocks * SBLOCK_REC_BYTES)
+        return CORRUPT("truncated");
+
+    uint64_t prev_end = h->data_lba;
+    uint32_t next_member = 0;
+    for (uint32_t i = 0; i < nr_sblocks; i++) {
+        struct ckpt_sblock s;
+        s.lba = get64(c);
+        s.nr_blocks = get32(c);
+        s.nr_members = get32(c);
+        s.first_member = get32(c);
+        s.bytes = get32(c);
+        if (s.first_member != next_member)
+            return CORRUPT("storage block %u: 'first_member' %u, expected %u", i, s.first_member,
+                           next_member);
+        if (s.nr_members == 0 || s.nr_members > h->sblock_blocks ||
+            (i + 1 < nr_sblocks && s.nr_members != h->sblock_blocks))
+            return CORRUPT("storage block %u: 'nr_members' %u (N = %u)", i, s.nr_members,
+                           h->sblock_blocks);
+        if ((uint64_t)next_member + s.nr_members > nr_members)
+            return CORRUPT("storage block %u: members beyond 'nr_members' %u", i, nr_members);
+        if (s.nr_blocks == 0 || s.lba < prev_end || s.lba + s.nr_blocks < s.lba ||
+            (h->maps_lba && s.lba + s.nr_blocks > h->maps_lba))
+            return CORRUPT("storage block %u: extent lba %llu + %u blocks out of place", i,
+                           (unsigned long long)s.lba, s.nr_blocks);
+        if (h->compressed) {
+            if (s.bytes == 0 || s.nr_blocks != div_up(s.bytes, VM_PAGE_SIZE))
+                return CORRUPT("storage block %u: %u bytes in %u blocks", i, s.bytes,
+                               s.nr_blocks);
+        } else if ((uint64_t)s.bytes != (uint64_t)s.nr_blocks * VM_PAGE_SIZE) {
+            return CORRUPT("storage block %u: %u bytes in %u plain blocks", i, s.bytes,
+                           s.nr_blocks);
+        }
+        prev_end = s.lba + s.nr_blocks;
+        next_member += s.nr_members;
+        img->sblocks[i] = s;
+    }
+    if (next_member != nr_members)
+        return CORRUPT("storage blocks hold %u members, 'nr_members' is %u", next_member,
+                       nr_members);
+
+    size_t need = (size_t)nr_members * 4 + (size_t)img->nr_blocks * 4 +
+                  ((flags & MAPS_F_ORDER) ? (size_t)h->nr_pages * 4 : 0);
+    if ((size_t)(c->end - c->p) < need)
+        return CORRUPT("truncated");
+    for (uint64_t b = 0; b < img->nr_blocks; b++)
+        img->block_slot[b] = CKPT_NO_SBLOCK;
+    for (uint32_t i = 0; i < nr_members; i++) {
+        uint32_t m = get32(c);
+        if (m >= img->nr_blocks)
+            return CORRUPT("member %u: block %u out of range", i, m);
+        img->members[i] = m;
+    }
+    for (uint64_t b = 0; b < img->nr_blocks; b++) {
+        uint32_t s = get32(c);
+        if (s != CKPT_NO_SBLOCK && s >= nr_sblocks)
+            return CORRUPT("block %llu: storage block %u out of range", (unsigned long long)b, s);
+        img->block_sblock[b] = s;
+    }
+    /* map 1 and map 2 must describe the same bijection */
+    uint64_t mapped = 0;
+    for (uint32_t i = 0; i < nr_sblocks; i++) {
+        const struct ckpt_sblock *s = &img->sblocks[i];
+        uint64_t pages = 0;
+        for (uint32_t j = 0; j < s->nr_members; j++) {
+            uint32_t m = img->members[s->first_member + j];
+            if (img->block_sblock[m] != i)
+                return CORRUPT("block %u: listed in storage block %u, mapped to %u", m, i,
+                               img->block_sblock[m]);
+            if (img->block_slot[m] != CKPT_NO_SBLOCK)
+                return CORRUPT("block %u: listed twice", m);
+            img->block_slot[m] = j;
+            pages += block_len(img, m);
+        }
+        if (!h->compressed && pages != s->nr_blocks)
+            return CORRUPT("storage block %u: %u blocks for %llu pages", i, s->nr_blocks,
+                           (unsigned long long)pages);
+    }
+    for (uint64_t b = 0; b < img->nr_blocks; b++)
+        if (img->block_sblock[b] != CKPT_NO_SBLOCK)
+            mapped++;
+    if (mapped != nr_members)
+        return CORRUPT("%llu blocks mapped, %u listed", (unsigned long long)mapped, nr_members);
+    img->nr_sblocks = nr_sblocks;
+
+    if (flags & MAPS_F_ORDER) {
+        for (uint64_t p = 0; p < h->nr_pages; p++)
+            img->page_block[p] = UINT32_MAX;
+        for (uint64_t i = 0; i < h->nr_pages; i++) {
+            uint32_t p = get32(c);
+            if (p >= h->nr_pages)
+                return CORRUPT("page order %llu: page %u out of range", (unsigned long long)i, p);
+            if (img->page_block[p] != UINT32_MAX)
+                return CORRUPT("page order: page %u listed twice", p);
+            img->page_order[i] = p;
+            img->page_block[p] = (uint32_t)(i / h->block_pages);
+        }
+    }
+    return 0;
+}
+
+int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct vm_diag *d)
+{
+    const struct ckpt_header *h = &img->hdr;
+    if (len < 8 + 4 + 4 + 8 + 8)
+        return CORRUPT("%zu bytes is too short", len);
+    if (h->maps_len && (len != h->maps_len || vm_fp_bytes(buf, len) != h->maps_xxh))
+        return CORRUPT("length or checksum differs from the header's");
+    struct rcur tail = { (const uint8_t *)buf + len - 8, (const uint8_t *)buf + len, false };
+    if (vm_fp_bytes(buf, len - 8) != get64(&tail))
+        return CORRUPT("'checksum' mismatch");
+    struct rcur c = { buf, (const uint8_t *)buf + len - 8, false };
+    uint64_t magic = get64(&c);
+    uint32_t layout = get32(&c);
+    uint32_t flags = get32(&c);
+    uint64_t nr_pages = get64(&c);
+    if (magic != MAPS_MAGIC)
+        return CORRUPT("bad 'magic'");
+    if (layout != h->layout)
+        return CORRUPT("'layout' %u, header says %u", layout, h->layout);
+    if (nr_pages != h->nr_pages)
+        return CORRUPT("'nr_pages' %llu, header says %llu", (unsigned long long)nr_pages,
+                       (unsigned long long)h->nr_pages);
+    if (flags & ~(MAPS_F_ORDER | MAPS_F_LBA64))
+        return CORRUPT("unknown 'flags' 0x%x", flags);
+    if (layout == CKPT_LAYOUT_SBLOCK) {
+        if (!!(flags & MAPS_F_ORDER) != (h->grouping == CKPT_GROUP_ABITS))
+            return CORRUPT("page order %s but grouping is %u",
+                           (flags & MAPS_F_ORDER) ? "present" : "absent", h->grouping);
+        int rc = decode_sblock(img, &c, flags, d);
+        if (rc)
+            return rc;
+    } else if (layout == CKPT_LAYOUT_STREAM) {
+        size_t w = (flags & MAPS_F_LBA64) ? 8 : 4;
+        if ((size_t)(c.end - c.p) < (size_t)nr_pages * w)
+            return CORRUPT("truncated");
+        for (uint64_t p = 0; p < nr_pages; p++) {
+            uint64_t lba = w == 8 ? get64(&c) : get32(&c);
+            if (lba && (lba < h->data_lba || (h->maps_lba && lba >= h->maps_lba)))
+                return CORRUPT("page %llu: lba %llu outside the data", (unsigned long long)p,
+                               (unsigned long long)lba);
+            img->page_lba[p] = lba;
+        }
+    }
+    if (c.p != c.end)
+        return CORRUPT("%zu trailing bytes", (size_t)(c.end - c.p));
+    return 0;
+}
+
+/* ---- locate / load / verify ---- */
+
+/* Position of page in block b. */
+static uint32_t page_pos(const struct ckpt_image *img, uint64_t b, uint64_t page)
+{
+    uint32_t bp = img->hdr.block_pages;
+    if (!img->page_order)
+        return (uint32_t)(page - b * bp);
+    uint64_t first = b * bp;
+    uint32_t n = block_len(img, b);
+    for (uint32_t k = 0; k < n; k++)
+        if (img->page_order[first + k] == page)
+            return k;
+    return 0;    /* cannot happen: page_block and page_order are inverses */
+}
+
+int ckpt_image_locate(const struct ckpt_image *img, uint64_t page, struct ckpt_loc *loc)
+{
+    const struct ckpt_header *h = &img->hdr;
+    if (page >= h->nr_pages)
+        return VM_ENOENT;
+    memset(loc, 0, sizeof(*loc));
+    switch (h->layout) {
+    case CKPT_LAYOUT_FLAT:
+        loc->extent_lba = loc->lba = h->data_lba + page;
+        loc->extent_blocks = 1;
+        return 0;
+    case CKPT_LAYOUT_STREAM:
+        if (!img->page_lba[page])
+            return VM_ENOENT;
+        loc->extent_lba = loc->lba = img->page_lba[page];
+        loc->extent_blocks = 1;
+        return 0;
+    case CKPT_LAYOUT_SBLOCK: {
+        uint64_t b = ckpt_image_page_block(img, page);
+        uint32_t si = img->block_sblock[b];
+        if (si == CKPT_NO_SBLOCK)
+            return VM_ENOENT;
+        const struct ckpt_sblock *s = &img->sblocks[si];
+        uint32_t slot = img->block_slot[b];
+        /* members before this one hold B pages each, except the image's
+         * last block, which may be short */
+        uint64_t index = (uint64_t)slot * h->block_pages;
+        uint64_t last = img->nr_blocks - 1;
+        if (img->block_sblock[last] == si && img->block_slot[last] < slot)
+            index -= h->block_pages - block_len(img, last);
+        index += page_pos(img, b, page);
+        loc->extent_lba = s->lba;
+        loc->extent_blocks = s->nr_blocks;
+        loc->packed = h->compressed != 0;
+        loc->index = (uint32_t)index;
+        loc->lba = loc->packed ? s->lba : s->lba + index;
+        return 0;
+    }
+    default:
+        return VM_ENOENT;
+    }
+}
+
+int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
+                          struct vm_diag *d)
+{
+    uint8_t hb[VM_PAGE_SIZE];
+    uint32_t len = 0;
+    *out = NULL;
+    int rc = vm_fpstore_get_packed(st, CKPT_HEADER_LBA, NULL, 0, NULL, hb, sizeof(hb), &len,
+                                   NULL);
+    if (rc == VM_ENOENT)
+        return vm_diag_set(d, VM_ENOENT, "checkpoint file has no header");
+    if (rc)
+        return vm_diag_set(d, rc, "checkpoint header: %s", vm_strerror(rc));
+    struct ckpt_header h;
+    rc = ckpt_header_decode(hb, len > sizeof(hb) ? sizeof(hb) : len, &h, d);
+    if (rc)
+        return rc;
+    struct ckpt_image *img;
+    rc = ckpt_image_new(&h, &img);
+    if (rc)
+        return vm_diag_set(d, rc, "checkpoint image: %s", vm_strerror(rc));
+    if (h.layout != CKPT_LAYOUT_FLAT) {
+        void *mb = malloc(h.maps_len);
+        uint32_t mlen = 0;
+        uint64_t mblocks = 0;
+        if (!mb) {
+            ckpt_image_free(img);
+            return vm_diag_set(d, VM_ENOMEM, "checkpoint maps: out of memory");
+        }
+        rc = vm_fpstore_get_packed(st, h.maps_lba, NULL, 0, NULL, mb, (uint32_t)h.maps_len,
+                                   &mlen, &mblocks);
+        if (rc)
+            rc = vm_diag_set(d, VM_ECORRUPT, "checkpoint maps: no extent at lba %llu",
+                             (unsigned long long)h.maps_lba);
+        else if (mlen != h.maps_len || mblocks != h.maps_blocks)
+            rc = CORRUPT("extent holds %u bytes in %llu blocks, header says %llu in %llu", mlen,
+                         (unsigned long long)mblocks, (unsigned long long)h.maps_len,
+                         (unsigned long long)h.maps_blocks);
+        else
+            rc = ckpt_maps_decode(img, mb, mlen, d);
+        free(mb);
+        if (rc) {
+            ckpt_image_free(img);
+            return rc;
+        }
+    }
+    *out = img;
+    return 0;
+}
+
+/* Compare fps[0..n) (0 = missing) with the expected content of pages[]. */
+static void compare(const uint64_t *fps, const uint64_t *pages, uint64_t first, uint64_t n,
+                    uint64_t (*expected)(void *arg, uint64_t page), void *arg,
+                    uint64_t *mismatch, uint64_t *missing)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p = pages ? pages[i] : first + i;
+        if (!fps[i])
+            (*missing)++;
+        else if (fps[i] != expected(arg, p))
+            (*mismatch)++;
+    }
+}
+
+void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
+                       uint64_t (*expected)(void *arg, uint64_t page), void *arg,
+                       uint64_t *checked, uint64_t *mismatch, uint64_t *missing)
+{
+    const struct ckpt_header *h = &img->hdr;
+    enum { CHUNK = 4096 };
+    *checked = h->nr_pages;
+    *mismatch = 0;
+    *missing = 0;
+
+    if (h->layout == CKPT_LAYOUT_FLAT) {
+        uint64_t fps[CHUNK];
+        for (uint64_t p = 0; p < h->nr_pages; p += CHUNK) {
+            uint64_t n = h->nr_pages - p < CHUNK ? h->nr_pages - p : CHUNK;
+            if (vm_fpstore_get(st, h->data_lba + p, n, fps))
+                memset(fps, 0, n * sizeof(uint64_t));
+            compare(fps, NULL, p, n, expected, arg, mismatch, missing);
+        }
+        return;
+    }
+    if (h->layout == CKPT_LAYOUT_STREAM) {
+        for (uint64_t p = 0; p < h->nr_pages; p++) {
+            uint64_t fp = 0;
+            if (img->page_lba[p] && vm_fpstore_get(st, img->page_lba[p], 1, &fp))
+                fp = 0;
+            compare(&fp, NULL, p, 1, expected, arg, mismatch, missing);
+        }
+        return;
+    }
+    if (h->layout != CKPT_LAYOUT_SBLOCK) {
+        *missing = h->nr_pages;
+        return;
+    }
+    /* SBLOCK: each storage block's extent is read once */
+    uint64_t cap = (uint64_t)h->block_pages * h->sblock_blocks;
+    uint64_t *fps = malloc(cap * sizeof(uint64_t));
+    uint64_t *pages = malloc(cap * sizeof(uint64_t));
+    if (!fps || !pages) {
+        free(fps);
+        free(pages);
+        *missing = h->nr_pages;     /* cannot check: report nothing as saved */
+        return;
+    }
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < img->nr_sblocks; i++) {
+        const struct ckpt_sblock *s = &img->sblocks[i];
+        uint64_t n = 0;
+        for (uint32_t j = 0; j < s->nr_members; j++)
+            n += ckpt_image_block_pages(img, img->members[s->first_member + j], pages + n);
+        int rc;
+        if (h->compressed) {
+            uint32_t got = 0;
+            rc = vm_fpstore_get_packed(st, s->lba, fps, (uint32_t)n, &got, NULL, 0, NULL, NULL);
+            if (!rc && got != n)
+                rc = VM_ECORRUPT;
+        } else {
+            rc = vm_fpstore_get(st, s->lba, n, fps);
+        }
+        if (rc)
+            memset(fps, 0, n * sizeof(uint64_t));
+        compare(fps, pages, 0, n, expected, arg, mismatch, missing);
+        seen += n;
+    }
+    *missing += h->nr_pages - seen;
+    free(fps);
+    free(pages);
+}

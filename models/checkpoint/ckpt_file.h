@@ -1,0 +1,137 @@
+/*
+ * ckpt_file.h - the checkpoint file: header, data layouts and the
+ * persistent maps, shared by every save and restore policy.
+ *
+ * The file is the whole block device (4 KiB blocks, port_blk.h):
+ *
+ *   block 0          header: a packed metadata extent (1 block) holding
+ *                    struct ckpt_header encoded little-endian, with an
+ *                    xxh64 checksum over it
+ *   blocks 1..       data, in one of three layouts
+ *   maps extent      a packed metadata extent after the data (maps_lba),
+ *                    nr blocks = ceil(maps_len / 4096), checksummed
+ *
+ * Layouts:
+ *   FLAT    page p is plain block data_lba + p (stop-and-copy, lazy
+ *           per-page: GPA order, like QEMU's mapped-ram).  No maps.
+ *   SBLOCK  storage blocks (buffered): each holds >= 1 blocks of
+ *           block_pages pages, appended at a write cursor.  Uncompressed:
+ *           a plain extent (its pages in member order, so one page can be
+ *           read alone); compressed: a packed extent (nr_fps page
+ *           fingerprints in member order, nr_blocks = ceil(bytes / 4096)).
+ *           Maps (claim 4): block -> storage block, and storage block ->
+ *           {lba, nr_blocks, compressed bytes, member blocks}; with A-bit
+ *           grouping (claim 5) also the page order that defines blocks.
+ *   STREAM  append-only stream of plain page records (iterative pre-copy,
+ *           QEMU migrate-to-file): a page saved in several rounds appears
+ *           several times; the map gives each page's latest copy.
+ *
+ * A file is valid only when the header is written last and acknowledged:
+ * policies write data, then maps, then the header (after both are on the
+ * device), so a crash or I/O error never leaves a header that points at
+ * missing data.
+ */
+#ifndef CKPT_FILE_H
+#define CKPT_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/vm_err.h"
+#include "base/vm_fpstore.h"
+
+#define CKPT_MAGIC 0x504b434d49534d56ull   /* "VMSIMCKP" little-endian */
+#define CKPT_FORMAT_VERSION 1
+#define CKPT_HEADER_LBA 0
+#define CKPT_DATA_LBA 1
+#define CKPT_NO_SBLOCK UINT32_MAX
+
+enum ckpt_layout { CKPT_LAYOUT_FLAT = 1, CKPT_LAYOUT_SBLOCK = 2, CKPT_LAYOUT_STREAM = 3 };
+
+struct ckpt_header {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t layout;              /* enum ckpt_layout */
+    uint64_t nr_pages;            /* guest pages in the image */
+    uint32_t block_pages;         /* SBLOCK: B */
+    uint32_t sblock_blocks;       /* SBLOCK: N (the last storage block may hold fewer) */
+    uint32_t compressed;          /* SBLOCK: 1 if storage blocks are zstd-compressed */
+    uint32_t grouping;            /* enum ckpt_grouping */
+    uint64_t data_lba;
+    uint64_t maps_lba;            /* 0 when the layout has no maps */
+    uint64_t maps_blocks;
+    uint64_t maps_len;            /* bytes */
+    uint64_t maps_xxh;            /* checksum of the maps bytes */
+};
+
+/* A storage block (SBLOCK layout). */
+struct ckpt_sblock {
+    uint64_t lba;
+    uint32_t nr_blocks;           /* device blocks it occupies */
+    uint32_t nr_members;          /* blocks of pages it holds */
+    uint32_t first_member;        /* index into ckpt_image.members */
+    uint32_t bytes;               /* payload bytes on the device (compressed size) */
+};
+
+/* The maps, in memory.  Which arrays are set depends on the layout. */
+struct ckpt_image {
+    struct ckpt_header hdr;
+    /* SBLOCK */
+    uint64_t nr_blocks;           /* ceil(nr_pages / block_pages) */
+    uint32_t *block_sblock;       /* block -> storage block index (map 1) */
+    uint32_t *block_slot;         /* block -> position among its storage block's members */
+    struct ckpt_sblock *sblocks;  /* map 2 */
+    uint32_t nr_sblocks;
+    uint32_t *members;            /* member block ids, grouped per storage block */
+    uint32_t *page_order;         /* ABITS: block b = pages page_order[b*B .. b*B+B-1]; NULL = GPA */
+    uint32_t *page_block;         /* ABITS: inverse (page -> block); NULL = GPA */
+    /* STREAM */
+    uint64_t *page_lba;           /* page -> lba of its latest copy (0 = none) */
+};
+
+/* Where a page's saved copy is. */
+struct ckpt_loc {
+    uint64_t extent_lba;          /* start of the extent holding it */
+    uint32_t extent_blocks;       /* its device blocks */
+    bool packed;                  /* read the whole extent (compressed) */
+    uint32_t index;               /* position of the page in the extent's fingerprints */
+    uint64_t lba;                 /* plain: the page's own block (extent_lba + index) */
+};
+
+/* Header <-> bytes (4096-byte buffer).  decode: VM_ECORRUPT on a bad
+ * magic, version or checksum, with a diag. */
+size_t ckpt_header_encode(const struct ckpt_header *h, void *buf, size_t len);
+int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struct vm_diag *d);
+
+/* Allocate an empty image for a header (arrays sized from it, block
+ * entries set to CKPT_NO_SBLOCK).  VM_ENOMEM. */
+int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out);
+void ckpt_image_free(struct ckpt_image *img);
+
+/* Block of a page and the pages of a block (honours page_order). */
+uint64_t ckpt_image_page_block(const struct ckpt_image *img, uint64_t page);
+/* Fill pages[] with block b's pages; returns how many (< B for the last block). */
+uint32_t ckpt_image_block_pages(const struct ckpt_image *img, uint64_t block, uint64_t *pages);
+
+/* Maps <-> bytes.  encode allocates *buf (free()); decode checks the
+ * checksum and every index against the header: VM_ECORRUPT with a diag. */
+int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len);
+int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct vm_diag *d);
+
+/* Where is page's copy?  VM_ENOENT when the image does not hold it. */
+int ckpt_image_locate(const struct ckpt_image *img, uint64_t page, struct ckpt_loc *loc);
+
+/* Read header and maps straight from a device's content store (no I/O
+ * timing): for the simulator's invariant checker.  VM_ENOENT when there
+ * is no header, VM_ECORRUPT on a bad one. */
+int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
+                          struct vm_diag *d);
+
+/* Compare every page's saved fingerprint with expected(arg, page).
+ * Counts pages checked, mismatching and missing. */
+void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
+                       uint64_t (*expected)(void *arg, uint64_t page), void *arg,
+                       uint64_t *checked, uint64_t *mismatch, uint64_t *missing);
+
+#endif

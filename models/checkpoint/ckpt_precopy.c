@@ -1,0 +1,219 @@
+/*
+ * ckpt_precopy.c - iterative pre-copy to a file (baseline), in the style
+ * of QEMU's migrate-to-file: the VM keeps running while rounds of pages
+ * are appended to a STREAM file; round 1 is every page, each later round
+ * the pages the guest dirtied during the previous one (KVM dirty log).
+ * When the next round's pages would take no longer than max_downtime to
+ * write at the write bandwidth measured so far (bytes acknowledged / time
+ * since start, QEMU's downtime-limit rule), or the round count reaches
+ * max_rounds, the policy asks the world to stop the VM (CKPT_STEP_STUN,
+ * once) and writes the final round with the VM stopped.  The image is the
+ * memory at that stop (CKPT_F_INSTANT_AT_STUN); the map gives each page's
+ * latest copy in the stream.
+ * Not modelled: auto-converge throttling and XBZRLE; the stream is not
+ * compressed.  A stream longer than the file fails with VM_ENOSPC.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "base/vm_bitmap.h"
+#include "checkpoint/ckpt.h"
+#include "checkpoint/ckpt_file.h"
+#include "checkpoint/ckpt_writer.h"
+
+enum precopy_phase {
+    PRECOPY_LIVE,                 /* a round while the VM runs */
+    PRECOPY_STUN_FIRST,           /* max_rounds == 1: stop before round 1 */
+    PRECOPY_STUNNED,              /* STUN returned; next step collects the last writes */
+    PRECOPY_FINAL,                /* the final round, VM stopped */
+};
+
+struct precopy {
+    struct ckpt_cfg cfg;
+    struct ckpt_env env;
+    struct ckpt_stats st;
+    struct ckpt_writer w;
+    struct ckpt_image *img;       /* STREAM: page_lba is the live map */
+    uint64_t nr_pages;
+    uint64_t *set;                /* pages of the current round not yet submitted */
+    uint64_t *pages;              /* scratch: pages of one request */
+    uint64_t scan;                /* every set page below is submitted */
+    uint64_t start_ns;
+    enum precopy_phase phase;
+};
+
+static struct precopy *pc(struct ckpt_save *s) { return (struct precopy *)s; }
+
+static void precopy_destroy(struct ckpt_save *s)
+{
+    struct precopy *p = pc(s);
+    if (!p)
+        return;
+    ckpt_writer_fini(&p->w);
+    ckpt_image_free(p->img);
+    vm_bitmap_free(p->set);
+    free(p->pages);
+    free(p);
+}
+
+static int precopy_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
+                         struct ckpt_save **out, struct vm_diag *d)
+{
+    *out = NULL;
+    if (cfg->io_pages == 0 || cfg->io_depth == 0 || cfg->max_rounds == 0)
+        return vm_diag_set(d, VM_EINVAL,
+                           "precopy: 'io_pages', 'io_depth' and 'max_rounds' must be >= 1");
+    if (!env->clock)
+        return vm_diag_set(d, VM_EINVAL, "precopy: needs a clock to measure write bandwidth");
+    uint64_t nr_pages = port_mem_nr_pages(env->mem);
+    if (nr_pages == 0)
+        return vm_diag_set(d, VM_EINVAL, "precopy: guest memory has no pages");
+    struct precopy *p = calloc(1, sizeof(*p));
+    if (!p)
+        return vm_diag_set(d, VM_ENOMEM, "precopy: out of memory");
+    p->cfg = *cfg;
+    p->env = *env;
+    p->nr_pages = nr_pages;
+    ckpt_writer_init(&p->w, env, &p->st, NULL, p);
+    struct ckpt_header h = { .layout = CKPT_LAYOUT_STREAM, .nr_pages = nr_pages,
+                             .data_lba = CKPT_DATA_LBA };
+    p->set = vm_bitmap_new(nr_pages);
+    p->pages = malloc(cfg->io_pages * sizeof(uint64_t));
+    if (!p->set || !p->pages || ckpt_writer_add_pool(&p->w, 0, cfg->io_depth, cfg->io_pages) ||
+        ckpt_image_new(&h, &p->img)) {
+        precopy_destroy((struct ckpt_save *)p);
+        return vm_diag_set(d, VM_ENOMEM, "precopy: out of memory");
+    }
+    port_mem_collect_dirty(env->mem, NULL);     /* start a clean dirty log */
+    vm_bitmap_set_range(p->set, 0, nr_pages);   /* round 1: every page */
+    p->st.rounds = 1;
+    p->phase = cfg->max_rounds <= 1 ? PRECOPY_STUN_FIRST : PRECOPY_LIVE;
+    p->start_ns = port_clock_now_ns(env->clock);
+    *out = (struct ckpt_save *)p;
+    return 0;
+}
+
+/* Pre-copy does not trace: nothing faults. */
+static int precopy_fault(struct ckpt_save *s, uint64_t page, bool is_write)
+{
+    return 0;
+}
+
+/* Would n pages take no longer than max_downtime at the measured rate? */
+static bool fits_downtime(const struct precopy *p, uint64_t n)
+{
+    if (n == 0)
+        return true;
+    if (p->w.bytes_acked == 0)
+        return false;                           /* no rate yet */
+    uint64_t elapsed = port_clock_now_ns(p->env.clock) - p->start_ns;
+    double est_ns = (double)n * VM_PAGE_SIZE * (double)elapsed / (double)p->w.bytes_acked;
+    return est_ns <= (double)p->cfg.max_downtime_ns;
+}
+
+/* Submit the next io_pages pages of the set, appended to the stream. */
+static int submit_chunk(struct precopy *p, uint64_t first)
+{
+    struct ckpt_wreq *r = ckpt_writer_get(&p->w, 0);
+    if (!r)
+        return CKPT_STEP_WAIT;
+    uint32_t n = 0;
+    uint64_t q = first;
+    while (q < p->nr_pages && n < p->cfg.io_pages) {
+        /* a run of consecutive set pages is read with one call */
+        uint64_t lim = q + (p->cfg.io_pages - n);
+        if (lim > p->nr_pages)
+            lim = p->nr_pages;
+        uint64_t end = vm_bitmap_next_clear(p->set, lim, q);
+        port_mem_read(p->env.mem, q, (uint32_t)(end - q), r->fps + n);
+        vm_bitmap_clear_range(p->set, q, end - q);
+        for (uint64_t x = q; x < end; x++)
+            p->pages[n++] = x;
+        p->scan = end;
+        q = vm_bitmap_next_set(p->set, p->nr_pages, end);
+    }
+    uint64_t lba;
+    if (ckpt_writer_alloc(&p->w, n, &lba)) {
+        ckpt_writer_put(&p->w, r);
+        return ckpt_writer_step_failed(&p->w);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (p->img->page_lba[p->pages[i]])
+            p->st.pages_rewritten++;
+        p->img->page_lba[p->pages[i]] = lba + i;
+    }
+    p->st.pages_copied_bg += n;
+    uint64_t bytes = (uint64_t)n * VM_PAGE_SIZE;
+    ckpt_writer_stage(&p->w, (int64_t)bytes);
+    if (ckpt_writer_submit(&p->w, r, lba, n, 1, 0, 0, bytes, bytes) < 0)
+        return ckpt_writer_step_failed(&p->w);
+    return CKPT_STEP_MORE;
+}
+
+static int precopy_step(struct ckpt_save *s)
+{
+    struct precopy *p = pc(s);
+    if (p->w.err)
+        return ckpt_writer_step_failed(&p->w);
+    switch (p->phase) {
+    case PRECOPY_STUN_FIRST:
+        p->phase = PRECOPY_STUNNED;
+        return CKPT_STEP_STUN;
+    case PRECOPY_STUNNED:
+        /* the VM is stopped: the writes since the last collection join
+         * the final set */
+        port_mem_collect_dirty(p->env.mem, p->set);
+        p->phase = PRECOPY_FINAL;
+        p->scan = 0;
+        return CKPT_STEP_MORE;
+    case PRECOPY_LIVE:
+    case PRECOPY_FINAL:
+        break;
+    }
+    uint64_t q = vm_bitmap_next_set(p->set, p->nr_pages, p->scan);
+    if (q < p->nr_pages)
+        return submit_chunk(p, q);
+    if (p->phase == PRECOPY_FINAL)
+        return ckpt_writer_finish(&p->w, p->img);
+    /* a live round is submitted: wait for its writes, then the next set */
+    if (p->w.in_flight)
+        return CKPT_STEP_WAIT;
+    uint64_t n = port_mem_collect_dirty(p->env.mem, p->set);
+    p->st.rounds++;
+    p->scan = 0;
+    if (p->st.rounds >= p->cfg.max_rounds || fits_downtime(p, n)) {
+        p->phase = PRECOPY_STUNNED;
+        return CKPT_STEP_STUN;
+    }
+    return CKPT_STEP_MORE;
+}
+
+static const struct ckpt_stats *precopy_stats(const struct ckpt_save *s)
+{
+    return &((const struct precopy *)s)->st;
+}
+
+static const struct vm_param precopy_params[] = {
+    { "io_pages", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_pages), .min = 1, .max = 65536,
+      .def = "256", .help = "pages per write request, appended to the stream" },
+    { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_depth), .min = 1, .max = 1024,
+      .def = "4", .help = "write requests in flight" },
+    { "max_rounds", VM_PARAM_U32, offsetof(struct ckpt_cfg, max_rounds), .min = 1,
+      .max = 100000, .def = "30", .help = "rounds (incl. the final one) before a forced stop" },
+    { "max_downtime", VM_PARAM_TIME, offsetof(struct ckpt_cfg, max_downtime_ns), .min = 0,
+      .max = 0, .def = "300ms",
+      .help = "stop when the remaining pages fit in this at the measured bandwidth" },
+    { NULL, 0, 0, .help = NULL },
+};
+
+const struct ckpt_policy ckpt_precopy_policy = {
+    .name = "precopy",
+    .desc = "iterative pre-copy to a file (QEMU migrate-to-file): dirty rounds, final stop",
+    .flags = CKPT_F_INSTANT_AT_STUN,
+    .params = precopy_params,
+    .start = precopy_start,
+    .fault = precopy_fault,
+    .step = precopy_step,
+    .stats = precopy_stats,
+    .destroy = precopy_destroy,
+};

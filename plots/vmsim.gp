@@ -1,0 +1,19 @@
+# vmsim.gp - shared definitions for vmsim's gnuplot scripts (loaded by each).
+# Every figure script is run as
+#   gnuplot -e "csv='DIR/NAME.csv'; out='DIR/NAME'" plots/NAME.gp
+# reads the CSV that `vmsim run` wrote (one row per record, columns named in
+# the header line) and writes out.png and out.svg.
+set datafile separator ','
+set datafile missing ''
+set key noenhanced
+set termoption noenhanced
+set style fill solid 0.85 border -1
+set grid ytics lc rgb '#dddddd'
+set border 3
+set tics nomirror
+# 0-based position of word w in the space-separated list l (-1 if absent)
+idx(l, w) = strstrt(' '.l.' ', ' '.w.' ') == 0 ? -1 : words(substr(' '.l.' ', 1, strstrt(' '.l.' ', ' '.w.' ')))
+# "64GiB" / "512MiB" -> GiB
+gib(s) = strstrt(s, 'GiB') ? real(s[1:strlen(s)-3]) : (strstrt(s, 'MiB') ? real(s[1:strlen(s)-3]) / 1024.0 : real(s))
+# the colour of series i (colour-blind safe, Okabe-Ito)
+col(i) = word('#0072B2 #E69F00 #009E73 #CC79A7 #56B4E9 #D55E00 #F0E442 #000000', int(i) % 8 + 1)

@@ -1,0 +1,552 @@
+/*
+ * sim_ckpt.c - checkpoint experiment driver (see sim_ckpt.h).
+ *
+ * Actors: the driver (this file: stuns, runs the policy's background
+ * step loop, verifies), one vCPU (sim_vcpu.c) and the disk's workers
+ * (sim_disk.c).  The policy counts its work; the driver charges it as
+ * time: page copies and compression on the guest's fault path are charged
+ * to the vCPU (they stall the guest), the background saver's to the
+ * driver.  A cost is charged by sleeping, so after a sleep the driver and
+ * the fault hook call the policy again instead of waiting: a completion
+ * that arrived during the sleep must not be waited for.
+ *
+ * Invariants checked in every run:
+ *  - image: after a save, every page's saved fingerprint equals the
+ *    page's content at the checkpoint instant (sim_mem's checker logs the
+ *    old content of pages written after the instant);
+ *  - a failed save leaves no valid header;
+ *  - restore: every installed page equals the image; when the policy
+ *    says done, every page is installed;
+ *  - no guest access runs while the VM is stunned.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xbt/log.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_units.h"
+#include "checkpoint/ckpt_file.h"
+#include "sim_ckpt.h"
+#include "sim_content.h"
+#include "sim_disk.h"
+#include "sim_mem.h"
+#include "sim_trace.h"
+#include "sim_vcpu.h"
+#include "sim_workload.h"
+#include "sim_world.h"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_ckpt, vmsim, "checkpoint experiment driver");
+
+struct ckpt_run {
+    const struct sim_exp *exp;
+    struct sim_outcome *out;
+    struct sim_mem *mem;
+    struct sim_disk *disk;
+    struct sim_vcpu *vcpu;
+    struct sim_waitq *io_wq;
+    struct ckpt_env env;
+    const struct ckpt_policy *sp;
+    struct ckpt_save *save;
+    const struct ckpt_restore_policy *rp;
+    struct ckpt_restore *rest;
+    struct ckpt_stats charged;     /* counters already turned into time */
+    bool retrying;                 /* the vCPU's current exit already paid its entry */
+    bool stunned;
+    uint64_t stun_began_ns, stun_total_ns, stun_max_ns;
+};
+
+static void set_metric(struct sim_outcome *o, enum sim_metric_id id, double v)
+{
+    o->have[id] = true;
+    o->metric[id] = v;
+}
+
+static void fail(struct ckpt_run *r, int rc, const char *fmt, const char *what)
+{
+    if (r->out->rc)
+        return;
+    r->out->rc = rc;
+    snprintf(r->out->error, sizeof(r->out->error), fmt, what, vm_strerror(rc));
+}
+
+static void io_notify(void *arg)
+{
+    sim_waitq_wake_all(arg);
+}
+
+static uint64_t ns_for_bytes(uint64_t bytes, double bps)
+{
+    return bps > 0 ? (uint64_t)llround((double)bytes * 1e9 / bps) : 0;
+}
+
+/* Time for the fault-path work done since the last charge. */
+static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
+{
+    const struct sim_exp_costs *c = &r->exp->costs;
+    uint64_t ns = (st->pages_copied_fault - r->charged.pages_copied_fault) * c->page_copy_ns +
+                  ns_for_bytes(st->compress_in_fault - r->charged.compress_in_fault, c->compress_bps);
+    r->charged.pages_copied_fault = st->pages_copied_fault;
+    r->charged.compress_in_fault = st->compress_in_fault;
+    return ns;
+}
+
+static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
+{
+    const struct sim_exp_costs *c = &r->exp->costs;
+    uint64_t ns = (st->pages_copied_bg - r->charged.pages_copied_bg) * c->page_copy_ns +
+                  ns_for_bytes(st->compress_in_bg - r->charged.compress_in_bg, c->compress_bps);
+    r->charged.pages_copied_bg = st->pages_copied_bg;
+    r->charged.compress_in_bg = st->compress_in_bg;
+    return ns;
+}
+
+/* Restore installs happen in completion callbacks; whoever runs next pays. */
+static uint64_t charge_installs(struct ckpt_run *r, const struct ckpt_stats *st)
+{
+    const struct sim_exp_costs *c = &r->exp->costs;
+    uint64_t ns = (st->pages_installed - r->charged.pages_installed) * c->page_install_ns +
+                  ns_for_bytes(st->decompress_out - r->charged.decompress_out, c->decompress_bps);
+    r->charged.pages_installed = st->pages_installed;
+    r->charged.decompress_out = st->decompress_out;
+    return ns;
+}
+
+static void stun(struct ckpt_run *r)
+{
+    if (r->stunned)
+        return;
+    sim_vcpu_stun(r->vcpu);
+    r->stunned = true;
+    r->stun_began_ns = sim_now_ns();
+}
+
+static void unstun(struct ckpt_run *r)
+{
+    if (!r->stunned)
+        return;
+    uint64_t len = sim_now_ns() - r->stun_began_ns;
+    r->stun_total_ns += len;
+    if (len > r->stun_max_ns)
+        r->stun_max_ns = len;
+    r->stunned = false;
+    sim_vcpu_resume(r->vcpu);
+}
+
+/* vCPU exit during a save. */
+static int save_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind)
+{
+    struct ckpt_run *r = arg;
+    if (kind != SIM_MEM_FAULT_TRACE)
+        return VM_EINVAL;         /* a save never makes pages absent */
+    for (;;) {
+        int rc = r->sp->fault(r->save, gpa, is_write);
+        uint64_t ns = charge_fault_path(r, r->sp->stats(r->save));
+        if (!r->retrying)
+            ns += r->exp->costs.trace_fault_ns;
+        r->retrying = rc == VM_EAGAIN;
+        if (ns) {
+            sim_sleep_ns(ns);
+            if (rc == VM_EAGAIN)
+                continue;         /* completions may have come while we slept */
+        }
+        return rc;
+    }
+}
+
+/* vCPU exit during a restore. */
+static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind)
+{
+    struct ckpt_run *r = arg;
+    if (kind != SIM_MEM_FAULT_ABSENT)
+        return VM_EINVAL;
+    for (;;) {
+        int rc = r->rp->fault(r->rest, gpa);
+        uint64_t ns = charge_installs(r, r->rp->stats(r->rest));
+        if (!r->retrying)
+            ns += r->exp->costs.trace_fault_ns;
+        r->retrying = rc == VM_EAGAIN;
+        if (ns) {
+            sim_sleep_ns(ns);
+            if (rc == VM_EAGAIN)
+                continue;
+        }
+        return rc;
+    }
+}
+
+static uint64_t expected_instant(void *arg, uint64_t page)
+{
+    return sim_mem_instant_fp(arg, page);
+}
+
+/* Check the image on the device against the memory at the instant. */
+static void verify_image(struct ckpt_run *r, int save_rc)
+{
+    struct sim_outcome *o = r->out;
+    struct vm_diag d;
+    struct ckpt_image *img = NULL;
+    vm_diag_clear(&d);
+    int rc = ckpt_image_load_store(sim_disk_store(r->disk), &img, &d);
+    if (save_rc < 0) {
+        o->inv[SIM_INV_SAVE_FAILED]++;
+        if (rc == 0)
+            o->inv[SIM_INV_FAILED_SAVE_VALID]++;
+        ckpt_image_free(img);
+        return;
+    }
+    if (rc < 0) {
+        o->inv[SIM_INV_IMAGE_MISSING] += r->mem->nr_pages;
+        return;
+    }
+    uint64_t checked = 0, mismatch = 0, missing = 0;
+    ckpt_image_verify(img, sim_disk_store(r->disk), expected_instant, r->mem,
+                      &checked, &mismatch, &missing);
+    o->inv[SIM_INV_IMAGE_PAGES_CHECKED] += checked;
+    o->inv[SIM_INV_IMAGE_MISMATCH] += mismatch;
+    o->inv[SIM_INV_IMAGE_MISSING] += missing;
+    ckpt_image_free(img);
+}
+
+static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_metric_id p50,
+                        enum sim_metric_id p99, int p999, enum sim_metric_id max)
+{
+    if (!h->count)
+        return;
+    set_metric(o, p50, (double)vm_hist_quantile(h, 0.5));
+    set_metric(o, p99, (double)vm_hist_quantile(h, 0.99));
+    if (p999 >= 0)
+        set_metric(o, (enum sim_metric_id)p999, (double)vm_hist_quantile(h, 0.999));
+    set_metric(o, max, (double)h->max);
+}
+
+/*
+ * One save with policy sp and cfg, the guest running.  Returns the
+ * policy's final rc.  With `report`, fills the save metrics.
+ */
+static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const struct ckpt_cfg *cfg,
+                    bool report)
+{
+    const struct sim_exp *exp = r->exp;
+    struct sim_outcome *o = r->out;
+    struct sim_vcpu *v = r->vcpu;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+
+    r->sp = sp;
+    memset(&r->charged, 0, sizeof(r->charged));
+    r->retrying = false;
+    r->stun_total_ns = r->stun_max_ns = 0;
+
+    stun(r);
+    uint64_t t_start = r->stun_began_ns;
+    if (!(sp->flags & CKPT_F_INSTANT_AT_STUN))
+        sim_mem_checker_arm(r->mem);
+    int rc = sp->start(cfg, &r->env, &r->save, &d);
+    if (rc < 0) {
+        fail(r, rc, "save policy start failed: %s (%s)", d.code ? d.msg : sp->name);
+        unstun(r);
+        return rc;
+    }
+    v->on_fault = save_fault_hook;
+    v->fault_arg = r;
+
+    /* the start stun: device state, and arming write tracking / the dirty
+     * log over all of memory for the policies that let the guest run */
+    uint64_t stun_ns = exp->costs.device_state_ns;
+    if (!(sp->flags & CKPT_F_STUN_ALL))
+        stun_ns += exp->costs.trace_arm_ns * r->mem->nr_pages;
+    sim_sleep_ns(stun_ns);
+    if (!(sp->flags & CKPT_F_STUN_ALL))
+        unstun(r);
+
+    uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
+    struct vm_hist exits0 = v->exit_lat_ns;
+    vm_hist_init(&v->exit_lat_ns);
+
+    for (;;) {
+        rc = sp->step(r->save);
+        uint64_t ns = charge_background(r, sp->stats(r->save));
+        if (ns)
+            sim_sleep_ns(ns);
+        if (rc < 0 || rc == CKPT_STEP_DONE)
+            break;
+        if (rc == CKPT_STEP_STUN) {
+            stun(r);
+            if (sp->flags & CKPT_F_INSTANT_AT_STUN)
+                sim_mem_checker_arm(r->mem);
+        } else if (rc == CKPT_STEP_WAIT && !ns) {
+            sim_waitq_wait(r->io_wq);
+        }
+    }
+    uint64_t t_done = sim_now_ns();
+    if (sp->flags & CKPT_F_INSTANT_AT_STUN && !r->mem->ck_armed)
+        sim_mem_checker_arm(r->mem);   /* failed before its stop: nothing to compare */
+    unstun(r);
+    verify_image(r, rc);
+
+    if (report) {
+        const struct ckpt_stats *st = sp->stats(r->save);
+        const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
+        uint64_t window = t_done - t_start;
+        uint64_t stall = v->stall_ns - stall0;
+        set_metric(o, SIM_M_COMPLETION_NS, (double)window);
+        set_metric(o, SIM_M_STUN_MAX_NS, (double)r->stun_max_ns);
+        set_metric(o, SIM_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
+        set_metric(o, SIM_M_GUEST_STALL_NS, (double)stall);
+        set_metric(o, SIM_M_GUEST_SLOWDOWN_PCT,
+                   window ? 100.0 * (double)(stall + r->stun_total_ns) / (double)window : 0);
+        set_metric(o, SIM_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
+        set_metric(o, SIM_M_FAULTS, (double)st->faults);
+        record_hist(o, &v->exit_lat_ns, SIM_M_FAULT_P50_NS, SIM_M_FAULT_P99_NS,
+                    SIM_M_FAULT_P999_NS, SIM_M_FAULT_MAX_NS);
+        set_metric(o, SIM_M_WRITE_IOS, (double)st->write_ios);
+        set_metric(o, SIM_M_WRITE_IO_MEAN_BYTES,
+                   st->write_ios ? (double)st->bytes_written / (double)st->write_ios : 0);
+        set_metric(o, SIM_M_BYTES_WRITTEN, (double)st->bytes_written);
+        set_metric(o, SIM_M_PAYLOAD_BYTES, (double)st->payload_bytes);
+        set_metric(o, SIM_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
+        record_hist(o, &ds->write_lat_ns, SIM_M_WRITE_P50_NS, SIM_M_WRITE_P99_NS, -1,
+                    SIM_M_WRITE_MAX_NS);
+        if (st->rounds) {
+            set_metric(o, SIM_M_ROUNDS, (double)st->rounds);
+            set_metric(o, SIM_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
+        }
+    }
+    vm_hist_merge(&v->exit_lat_ns, &exits0);
+    v->on_fault = NULL;
+    if (rc < 0 && !report)
+        fail(r, rc, "the save before the restore failed: %s (%s)", sp->name);
+    sp->destroy(r->save);
+    r->save = NULL;
+    return rc;
+}
+
+/* First window after origin whose useful compute reaches (1 - stall). */
+static bool time_to_responsiveness(const struct sim_vcpu *v, double stall, uint64_t *ttr)
+{
+    double need = (1.0 - stall) * (double)v->win_ns;
+    for (uint64_t i = 0; i < v->nr_win; i++) {
+        if ((double)v->win_useful_ns[i] >= need - 0.5) {
+            *ttr = (i + 1) * v->win_ns;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void run_restore(struct ckpt_run *r)
+{
+    const struct sim_exp *exp = r->exp;
+    struct sim_outcome *o = r->out;
+    struct sim_vcpu *v = r->vcpu;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+
+    const struct ckpt_policy *sp = ckpt_save_policy_find(exp->save_policy);
+    if (!sp) {
+        fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", exp->save_policy);
+        return;
+    }
+    if (run_save(r, sp, &exp->save, false) < 0)
+        return;
+
+    /* the VM is now stopped and restored from the image into fresh memory */
+    uint64_t n = r->mem->nr_pages;
+    uint64_t *expect = malloc(n * sizeof(*expect));
+    uint64_t *scratch = vm_bitmap_new(n);
+    if (!expect || !scratch) {
+        free(expect);
+        vm_bitmap_free(scratch);
+        fail(r, VM_ENOMEM, "%s: %s", "restore");
+        return;
+    }
+    sim_vcpu_stun(v);
+    for (uint64_t p = 0; p < n; p++)
+        expect[p] = sim_mem_instant_fp(r->mem, p);
+    sim_mem_checker_disarm(r->mem);
+    sim_mem_make_absent(r->mem, expect);
+    port_mem_collect_accessed(&r->mem->base, scratch);
+    port_mem_collect_dirty(&r->mem->base, scratch);
+
+    memset(&r->charged, 0, sizeof(r->charged));
+    r->retrying = false;
+    uint64_t t0 = sim_now_ns();
+    sim_vcpu_track_windows(v, t0, exp->ttr_window_ns);
+    uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
+    vm_hist_init(&v->exit_lat_ns);
+    const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
+    uint64_t read_ios0 = ds->read_ios;
+    (void)read_ios0;
+
+    int rc = r->rp->start(&exp->restore, &r->env, &r->rest, &d);
+    if (rc < 0) {
+        fail(r, rc, "restore policy start failed: %s (%s)", d.code ? d.msg : r->rp->name);
+        free(expect);
+        vm_bitmap_free(scratch);
+        return;
+    }
+    v->on_fault = restore_fault_hook;
+    v->fault_arg = r;
+
+    bool running = false, done = false;
+    uint64_t deadline = UINT64_MAX, t_done = 0;
+    for (;;) {
+        rc = r->rp->step(r->rest);
+        uint64_t ns = charge_installs(r, r->rp->stats(r->rest));
+        if (ns)
+            sim_sleep_ns(ns);
+        if (!running && r->rp->runnable(r->rest)) {
+            running = true;
+            deadline = sim_now_ns() + exp->run_time_ns;
+            sim_vcpu_resume(v);
+        }
+        if (rc < 0) {
+            fail(r, rc, "restore failed: %s (%s)", r->rp->name);
+            break;
+        }
+        if (rc == CKPT_STEP_DONE) {
+            done = true;
+            t_done = sim_now_ns();
+            break;
+        }
+        uint64_t now = sim_now_ns();
+        if (running && now >= deadline)
+            break;
+        if (ns)
+            continue;
+        if (rc == CKPT_STEP_WAIT) {
+            if (running)
+                sim_waitq_wait_for(r->io_wq, deadline - now);
+            else
+                sim_waitq_wait(r->io_wq);
+        }
+    }
+    if (done && !running) {        /* eager: runnable exactly when done */
+        running = true;
+        deadline = sim_now_ns() + exp->run_time_ns;
+        sim_vcpu_resume(v);
+    }
+    if (running && sim_now_ns() < deadline && rc >= 0)
+        sim_sleep_ns(deadline - sim_now_ns());
+    sim_vcpu_stop(v);
+
+    const struct ckpt_stats *st = r->rp->stats(r->rest);
+    if (done)
+        set_metric(o, SIM_M_RESTORE_NS, (double)(t_done - t0));
+    uint64_t ttr;
+    if (time_to_responsiveness(v, exp->ttr_stall, &ttr))
+        set_metric(o, SIM_M_TTR_NS, (double)ttr);
+    set_metric(o, SIM_M_RESTORE_FAULTS, (double)st->restore_faults);
+    record_hist(o, &v->exit_lat_ns, SIM_M_RESTORE_FAULT_P50_NS, SIM_M_RESTORE_FAULT_P99_NS, -1,
+                SIM_M_RESTORE_FAULT_MAX_NS);
+    set_metric(o, SIM_M_READ_IOS, (double)st->read_ios);
+    set_metric(o, SIM_M_BYTES_READ, (double)st->bytes_read);
+    set_metric(o, SIM_M_GUEST_STALL_NS, (double)(v->stall_ns - stall0));
+    set_metric(o, SIM_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
+
+    /* wasted prefetch: installed pages the guest never touched */
+    vm_bitmap_clear_range(scratch, 0, n);
+    port_mem_collect_accessed(&r->mem->base, scratch);
+    uint64_t present = vm_bitmap_count(r->mem->present, n), wasted = 0;
+    for (uint64_t w = 0; w < VM_BITMAP_WORDS(n); w++)
+        wasted += (uint64_t)__builtin_popcountll(r->mem->present[w] & ~scratch[w]);
+    set_metric(o, SIM_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
+
+    o->inv[SIM_INV_RESTORE_PAGES_CHECKED] += r->mem->install_checked;
+    o->inv[SIM_INV_RESTORE_MISMATCH] += r->mem->install_mismatch;
+    if (done)
+        o->inv[SIM_INV_RESTORE_UNINSTALLED] += n - present;
+
+    r->rp->destroy(r->rest);
+    r->rest = NULL;
+    free(expect);
+    vm_bitmap_free(scratch);
+}
+
+static int open_source(struct ckpt_run *r, struct vm_diag *d)
+{
+    const struct sim_exp *exp = r->exp;
+    struct sim_vcpu *v = r->vcpu;
+    v->access_ns = exp->workload.access_ns;
+    if (exp->workload.is_trace) {
+        v->loop = exp->workload.loop;
+        return sim_trace_open(exp->workload.file, exp->workload.format, &v->trace, d);
+    }
+    return sim_gen_new(&exp->workload, r->mem->nr_pages, exp->seed, &v->gen, d);
+}
+
+void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *out)
+{
+    struct ckpt_run run = { .exp = exp, .out = out };
+    struct ckpt_run *r = &run;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+
+    int rc = sim_content_init(&d);
+    if (rc == 0)
+        rc = sim_mem_new(&exp->vm, exp->seed, &r->mem, &d);
+    if (rc == 0 && !(r->disk = sim_disk_open(host, exp->disk, &d)))
+        rc = d.code ? d.code : VM_EINVAL;
+    r->vcpu = calloc(1, sizeof(*r->vcpu));
+    r->io_wq = sim_waitq_new();
+    if (rc == 0 && (!r->vcpu || !r->io_wq))
+        rc = vm_diag_set(&d, VM_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = open_source(r, &d);
+    for (int i = 0; rc == 0 && i < exp->nr_faults; i++)
+        rc = sim_disk_add_fault(r->disk, &exp->faults[i]);
+    if (rc < 0) {
+        fail(r, rc, "%s (%s)", d.code ? d.msg : "setting up the world");
+        goto out;
+    }
+    sim_disk_set_notify(r->disk, io_notify, r->io_wq);
+    r->env.mem = &r->mem->base;
+    r->env.file = sim_disk_port(r->disk);
+    r->env.clock = sim_world_clock();
+
+    struct sim_vcpu *v = r->vcpu;
+    v->mem = r->mem;
+    v->io_wq = r->io_wq;
+    v->ctl_wq = sim_waitq_new();
+    sim_vcpu_start(v, host);
+    sim_sleep_ns(exp->warmup_ns);      /* the guest runs before the checkpoint */
+
+    if (exp->restore_phase) {
+        r->rp = ckpt_restore_policy_find(exp->policy);
+        if (!r->rp)
+            fail(r, VM_EINVAL, "unknown restore policy '%s' (%s)", exp->policy);
+        else
+            run_restore(r);
+    } else {
+        const struct ckpt_policy *sp = ckpt_save_policy_find(exp->policy);
+        if (!sp)
+            fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", exp->policy);
+        else
+            run_save(r, sp, &exp->save, true);
+    }
+    if (!v->exited)
+        sim_vcpu_stop(v);
+    out->inv[SIM_INV_STUNNED_WRITES] += v->stunned_accesses;
+    if (v->error) {
+        out->inv[SIM_INV_VCPU_ERRORS]++;
+        fail(r, v->error, "the vCPU stopped: %s (%s)", "guest access failed");
+    }
+    set_metric(out, SIM_M_SIM_EVENTS, (double)sim_activity_count());
+out:
+    if (r->vcpu) {
+        sim_gen_free(r->vcpu->gen);
+        if (r->vcpu->trace)
+            sim_trace_close(r->vcpu->trace);
+        if (r->vcpu->ctl_wq)
+            sim_waitq_free(r->vcpu->ctl_wq);
+        sim_vcpu_free(r->vcpu);
+    }
+    if (r->disk)
+        sim_disk_close(r->disk);
+    if (r->io_wq)
+        sim_waitq_free(r->io_wq);
+    sim_mem_free(r->mem);
+}

@@ -1,0 +1,551 @@
+/*
+ * sim_disk.c - a simulated block device (see sim_disk.h): SimGrid's disk
+ * for bandwidth, plus per-operation latency, queue depth and an IOPS
+ * limit modelled here from the disk's <prop>s.
+ *
+ * Model of one request of nr_ios equal I/Os, served by one of the
+ * min(qdepth, 64) worker actors that pull requests in FIFO order:
+ *
+ *   waves  = ceil(nr_ios / qdepth)              (qdepth from the prop, so a
+ *                                                depth beyond 64 workers
+ *                                                still shortens the waves)
+ *   delay  = waves x latency x slow factor
+ *   IOPS:    the device's token clock next_free_ns advances by
+ *            nr_ios / iops from max(now, next_free_ns); the request's
+ *            delay is at least up to that point
+ *   then     one SimGrid disk activity of nr_blocks x 4 KiB (max-min fair
+ *            with every other transfer on the disk, reads and writes alike)
+ *
+ * So a request costs one sleep and one disk activity whatever nr_ios is
+ * (a flush: one sleep).  The latency phase of concurrent requests
+ * overlaps (that is what the queue depth means); only the transfers share
+ * the bandwidth.
+ *
+ * Not modelled: seek distance, request merging or reordering inside the
+ * device, read/write latency asymmetry beyond the two props, write
+ * caches (a flush costs flush_lat whatever was written before it).
+ */
+#include "sim_disk.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <simgrid/actor.h>
+#include <simgrid/disk.h>
+#include <simgrid/host.h>
+#include <xbt/log.h>
+
+#include "base/vm_units.h"
+#include "sim_sg_shim.h"
+#include "sim_world.h"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_disk, vmsim, "simulated disks");
+
+#define DISK_MAX_WORKERS 64
+#define DISK_MAX_QDEPTH 65536
+#define DISK_DEFAULT_CAPACITY (1ull << 40)
+
+struct sim_disk {
+    struct port_blk base;          /* first: the port */
+    sg_disk_t sg;
+    char name[128];
+    struct sim_disk_props props;
+    struct sim_disk_stats stats;
+    struct vm_fpstore *store;
+    uint64_t nr_blocks;
+
+    /* FIFO of submitted requests: a ring of pointers, grown by doubling */
+    struct port_blk_req **ring;
+    size_t ring_cap, ring_head, ring_len;
+
+    struct sim_waitq *idle;        /* workers with nothing to do wait here */
+    uint32_t nr_idle;
+    uint32_t nr_workers;
+    int refs;                      /* the owner + one per live worker */
+    bool closing;
+
+    uint64_t next_free_ns;         /* IOPS token clock */
+    uint64_t ios_seen[2];          /* [0] read, [1] write I/Os served, for faults */
+    struct sim_exp_fault faults[SIM_MAX_FAULTS];
+    int nr_faults;
+
+    void (*notify)(void *arg);
+    void *notify_arg;
+};
+
+/* ---- props ---- */
+
+static int prop_get(struct sim_disk *disk, const char *key, bool required,
+                    const char *what, const char **out, struct vm_diag *d)
+{
+    *out = sim_sg_disk_property(disk->sg, key);
+    if (*out == NULL && required)
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': missing prop '%s' (%s)",
+                           disk->name, key, what);
+    return 0;
+}
+
+static int prop_time(struct sim_disk *disk, const char *key, bool required,
+                     uint64_t *out_ns, struct vm_diag *d)
+{
+    static const char what[] = "a time with a unit, such as '80us'";
+    const char *v;
+    int rc = prop_get(disk, key, required, what, &v, d);
+
+    if (rc != 0 || v == NULL)
+        return rc;
+    if (vm_units_parse_time(v, out_ns) != 0)
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
+                           disk->name, key, what, v);
+    return 0;
+}
+
+static int prop_int(struct sim_disk *disk, const char *key, bool required,
+                    uint64_t min, uint64_t max, uint64_t *out, struct vm_diag *d)
+{
+    char what[64];
+    const char *v;
+    uint64_t x;
+
+    snprintf(what, sizeof(what), "an integer %llu..%llu",
+             (unsigned long long)min, (unsigned long long)max);
+    int rc = prop_get(disk, key, required, what, &v, d);
+    if (rc != 0 || v == NULL)
+        return rc;
+    if (vm_units_parse_u64(v, &x) != 0 || x < min || x > max)
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
+                           disk->name, key, what, v);
+    *out = x;
+    return 0;
+}
+
+static int prop_size(struct sim_disk *disk, const char *key, uint64_t min,
+                     uint64_t *out, struct vm_diag *d)
+{
+    static const char what[] = "a size of at least 4KiB, such as '1TiB'";
+    const char *v;
+    uint64_t x;
+    int rc = prop_get(disk, key, false, what, &v, d);
+
+    if (rc != 0 || v == NULL)
+        return rc;
+    if (vm_units_parse_size(v, &x) != 0 || x < min)
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
+                           disk->name, key, what, v);
+    *out = x;
+    return 0;
+}
+
+static int read_props(struct sim_disk *disk, struct vm_diag *d)
+{
+    struct sim_disk_props *p = &disk->props;
+    uint64_t qdepth = 0, iops = 0;
+    int rc;
+
+    p->capacity_bytes = DISK_DEFAULT_CAPACITY;
+    if ((rc = prop_time(disk, "read_lat", true, &p->read_lat_ns, d)) != 0 ||
+        (rc = prop_time(disk, "write_lat", true, &p->write_lat_ns, d)) != 0)
+        return rc;
+    p->flush_lat_ns = p->write_lat_ns;
+    if ((rc = prop_time(disk, "flush_lat", false, &p->flush_lat_ns, d)) != 0 ||
+        (rc = prop_int(disk, "qdepth", true, 1, DISK_MAX_QDEPTH, &qdepth, d)) != 0 ||
+        (rc = prop_int(disk, "iops", false, 0, UINT32_MAX, &iops, d)) != 0 ||
+        (rc = prop_size(disk, "capacity", VM_PAGE_SIZE, &p->capacity_bytes, d)) != 0)
+        return rc;
+    /* A partial last block cannot be addressed. */
+    p->capacity_bytes -= p->capacity_bytes % VM_PAGE_SIZE;
+    p->qdepth = (uint32_t)qdepth;
+    p->iops = (double)iops;
+    p->read_bps = sg_disk_read_bandwidth(disk->sg);
+    p->write_bps = sg_disk_write_bandwidth(disk->sg);
+    if (!(p->read_bps > 0) || !(p->write_bps > 0))
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': read_bw and write_bw must be > 0",
+                           disk->name);
+    return 0;
+}
+
+/* ---- lifetime ---- */
+
+static void disk_free(struct sim_disk *disk)
+{
+    vm_fpstore_free(disk->store);
+    sim_waitq_free(disk->idle);
+    free(disk->ring);
+    free(disk);
+}
+
+static void disk_unref(struct sim_disk *disk)
+{
+    if (--disk->refs == 0)
+        disk_free(disk);
+}
+
+/* Runs when a worker returns, and when SimGrid kills it (daemons are
+ * killed once the last ordinary actor ends). */
+static void worker_exit(int failed, void *arg)
+{
+    (void)failed;
+    disk_unref(arg);
+}
+
+/* ---- the request queue ---- */
+
+static int queue_push(struct sim_disk *disk, struct port_blk_req *req)
+{
+    if (disk->ring_len == disk->ring_cap) {
+        size_t cap = disk->ring_cap ? disk->ring_cap * 2 : 64;
+        struct port_blk_req **r = malloc(cap * sizeof(*r));
+        if (r == NULL)
+            return VM_ENOMEM;
+        for (size_t i = 0; i < disk->ring_len; i++)
+            r[i] = disk->ring[(disk->ring_head + i) % disk->ring_cap];
+        free(disk->ring);
+        disk->ring = r;
+        disk->ring_cap = cap;
+        disk->ring_head = 0;
+    }
+    disk->ring[(disk->ring_head + disk->ring_len) % disk->ring_cap] = req;
+    disk->ring_len++;
+    return 0;
+}
+
+static struct port_blk_req *queue_pop(struct sim_disk *disk)
+{
+    struct port_blk_req *req = disk->ring[disk->ring_head];
+
+    disk->ring_head = (disk->ring_head + 1) % disk->ring_cap;
+    disk->ring_len--;
+    return req;
+}
+
+/* ---- serving a request ---- */
+
+static bool out_of_range(const struct sim_disk *disk, const struct port_blk_req *req)
+{
+    if (req->op == PORT_BLK_FLUSH)
+        return false;
+    return req->lba > disk->nr_blocks || req->nr_blocks > disk->nr_blocks - req->lba;
+}
+
+/* Product of the factors of the slow windows covering now. */
+static double slow_factor(const struct sim_disk *disk, uint64_t now_ns)
+{
+    double f = 1.0;
+
+    for (int i = 0; i < disk->nr_faults; i++) {
+        const struct sim_exp_fault *ft = &disk->faults[i];
+        if (ft->kind == SIM_FAULT_DISK_SLOW && now_ns >= ft->from_ns && now_ns < ft->until_ns)
+            f *= ft->factor;
+    }
+    return f;
+}
+
+/* Count the request's I/Os [first, first + ios) of its direction against
+ * the error countdowns; VM_EIO if any of them falls in a failing range. */
+static int injected_error(struct sim_disk *disk, bool is_write, uint64_t ios)
+{
+    uint64_t first = disk->ios_seen[is_write];
+    uint64_t end = first + ios;
+    int rc = 0;
+
+    disk->ios_seen[is_write] = end;
+    for (int i = 0; i < disk->nr_faults; i++) {
+        const struct sim_exp_fault *ft = &disk->faults[i];
+        if (ft->kind != SIM_FAULT_DISK_ERROR || ft->on_write != is_write)
+            continue;
+        uint64_t lo = ft->after_ios;
+        uint64_t hi = ft->count == 0 || ft->count > UINT64_MAX - lo ? UINT64_MAX
+                                                                     : lo + ft->count;
+        uint64_t a = first > lo ? first : lo;
+        uint64_t b = end < hi ? end : hi;
+        if (a < b)
+            rc = VM_EIO;
+    }
+    return rc;
+}
+
+static int apply_content(struct sim_disk *disk, struct port_blk_req *req)
+{
+    switch (req->op) {
+    case PORT_BLK_WRITE:
+        if (req->packed)
+            return vm_fpstore_put_packed(disk->store, req->lba, req->nr_blocks, req->fps,
+                                         req->nr_fps, req->bytes, req->len);
+        return vm_fpstore_put(disk->store, req->lba, req->nr_blocks, req->fps);
+    case PORT_BLK_READ:
+        if (req->packed) {
+            uint32_t nr_fps = 0, len = 0;
+            uint64_t nr_blocks = 0;
+            int rc = vm_fpstore_get_packed(disk->store, req->lba,
+                                           req->fps, req->fps ? req->nr_fps : 0, &nr_fps,
+                                           req->bytes, req->bytes ? req->len : 0, &len,
+                                           &nr_blocks);
+            if (rc == 0) {
+                /* The extent's true sizes: more than the capacity passed
+                 * in means the copy was cut short. */
+                req->nr_fps = nr_fps;
+                req->len = len;
+            }
+            return rc;
+        }
+        return vm_fpstore_get(disk->store, req->lba, req->nr_blocks, req->fps);
+    case PORT_BLK_FLUSH:
+        return 0;
+    }
+    return VM_EINVAL;
+}
+
+static void complete(struct sim_disk *disk, struct port_blk_req *req, int rc)
+{
+    req->done_ns = sim_now_ns();
+    req->cb(req, rc);
+    if (disk->notify != NULL)
+        disk->notify(disk->notify_arg);
+}
+
+static void serve(struct sim_disk *disk, struct port_blk_req *req)
+{
+    const struct sim_disk_props *p = &disk->props;
+    uint64_t now = sim_now_ns();
+    uint64_t ios = port_blk_req_ios(req);
+    bool is_write = req->op == PORT_BLK_WRITE;
+    uint64_t lat_ns;
+    int rc = 0;
+
+    if (out_of_range(disk, req)) {
+        XBT_DEBUG("disk '%s': lba=%llu n=%u beyond %llu blocks", disk->name,
+                  (unsigned long long)req->lba, req->nr_blocks,
+                  (unsigned long long)disk->nr_blocks);
+        complete(disk, req, VM_ERANGE);
+        return;
+    }
+    switch (req->op) {
+    case PORT_BLK_READ:  lat_ns = p->read_lat_ns; break;
+    case PORT_BLK_WRITE: lat_ns = p->write_lat_ns; break;
+    default:             lat_ns = p->flush_lat_ns; break;
+    }
+    uint64_t waves = (ios + p->qdepth - 1) / p->qdepth;
+    uint64_t delay_ns = (uint64_t)llround((double)waves * (double)lat_ns * slow_factor(disk, now));
+
+    if (req->op != PORT_BLK_FLUSH) {
+        if (p->iops > 0) {
+            uint64_t start = disk->next_free_ns > now ? disk->next_free_ns : now;
+            disk->next_free_ns = start + (uint64_t)ceil((double)ios * 1e9 / p->iops);
+            if (disk->next_free_ns - now > delay_ns)
+                delay_ns = disk->next_free_ns - now;
+        }
+        rc = injected_error(disk, is_write, ios);
+    }
+    XBT_DEBUG("disk '%s': %s lba=%llu n=%u ios=%llu delay=%lluns%s", disk->name,
+              req->op == PORT_BLK_READ ? "read" : is_write ? "write" : "flush",
+              (unsigned long long)req->lba, req->nr_blocks, (unsigned long long)ios,
+              (unsigned long long)delay_ns, rc ? " (injected error)" : "");
+    sim_sleep_ns(delay_ns);
+
+    uint64_t bytes = (uint64_t)req->nr_blocks * VM_PAGE_SIZE;
+    if (rc == 0 && req->op != PORT_BLK_FLUSH && bytes > 0) {
+        if (is_write)
+            sg_disk_write(disk->sg, bytes);
+        else
+            sg_disk_read(disk->sg, bytes);
+        sim_activity_add(1);
+    }
+    if (rc == 0)
+        rc = apply_content(disk, req);
+
+    struct sim_disk_stats *s = &disk->stats;
+    uint64_t lat = sim_now_ns() - req->submit_ns;
+    switch (req->op) {
+    case PORT_BLK_READ:
+        s->read_reqs++;
+        s->read_ios += ios;
+        if (rc == 0)
+            s->read_bytes += bytes;
+        vm_hist_add(&s->read_lat_ns, lat);
+        break;
+    case PORT_BLK_WRITE:
+        s->write_reqs++;
+        s->write_ios += ios;
+        if (rc == 0)
+            s->write_bytes += bytes;
+        vm_hist_add(&s->write_lat_ns, lat);
+        break;
+    case PORT_BLK_FLUSH:
+        s->flushes++;
+        break;
+    }
+    if (rc == VM_EIO)
+        s->errors++;
+    complete(disk, req, rc);
+}
+
+static void worker_main(int argc, char **argv)
+{
+    struct sim_disk *disk = sg_actor_self_get_data();
+
+    (void)argc;
+    (void)argv;
+    sg_actor_on_exit(worker_exit, disk);
+    for (;;) {
+        while (disk->ring_len == 0) {
+            if (disk->closing)
+                return;
+            disk->nr_idle++;
+            sim_waitq_wait(disk->idle);
+            disk->nr_idle--;
+        }
+        serve(disk, queue_pop(disk));
+    }
+}
+
+/* ---- the port ---- */
+
+static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
+{
+    struct sim_disk *disk = (struct sim_disk *)dev;
+
+    if (req == NULL || req->cb == NULL)
+        return VM_EINVAL;
+    switch (req->op) {
+    case PORT_BLK_FLUSH:
+        break;
+    case PORT_BLK_READ:
+    case PORT_BLK_WRITE:
+        if (req->nr_blocks == 0 || port_blk_req_ios(req) > req->nr_blocks)
+            return VM_EINVAL;
+        if (!req->packed && req->fps == NULL)
+            return VM_EINVAL;
+        if (req->packed && req->op == PORT_BLK_WRITE &&
+            ((req->nr_fps > 0 && req->fps == NULL) || (req->len > 0 && req->bytes == NULL)))
+            return VM_EINVAL;
+        break;
+    default:
+        return VM_EINVAL;
+    }
+    int rc = queue_push(disk, req);
+    if (rc != 0)
+        return rc;
+    req->submit_ns = sim_now_ns();
+    req->done_ns = 0;
+    if (disk->nr_idle > 0)
+        sim_waitq_wake_one(disk->idle);
+    return 0;
+}
+
+static uint64_t disk_nr_blocks(const struct port_blk *dev)
+{
+    return ((const struct sim_disk *)dev)->nr_blocks;
+}
+
+static const struct port_blk_ops disk_ops = {
+    .version = PORT_BLK_VERSION,
+    .name = "sim",
+    .submit = disk_submit,
+    .nr_blocks = disk_nr_blocks,
+};
+
+struct sim_disk *sim_disk_open(sg_host_t host, const char *name, struct vm_diag *d)
+{
+    sg_disk_t sg = sim_world_disk(host, name, d);
+    struct sim_disk *disk;
+
+    if (sg == NULL)
+        return NULL;
+    disk = calloc(1, sizeof(*disk));
+    if (disk == NULL) {
+        vm_diag_set(d, VM_ENOMEM, "disk '%s': out of memory", sg_disk_get_name(sg));
+        return NULL;
+    }
+    disk->base.ops = &disk_ops;
+    disk->sg = sg;
+    snprintf(disk->name, sizeof(disk->name), "%s", sg_disk_get_name(sg));
+    vm_hist_init(&disk->stats.read_lat_ns);
+    vm_hist_init(&disk->stats.write_lat_ns);
+    disk->refs = 1;
+    if (read_props(disk, d) != 0) {
+        disk_free(disk);
+        return NULL;
+    }
+    disk->nr_blocks = disk->props.capacity_bytes / VM_PAGE_SIZE;
+    disk->store = vm_fpstore_new(disk->nr_blocks);
+    disk->idle = sim_waitq_new();
+    if (disk->store == NULL || disk->idle == NULL) {
+        vm_diag_set(d, VM_ENOMEM, "disk '%s': out of memory", disk->name);
+        disk_free(disk);
+        return NULL;
+    }
+    disk->nr_workers = disk->props.qdepth < DISK_MAX_WORKERS ? disk->props.qdepth
+                                                             : DISK_MAX_WORKERS;
+    sg_host_t on = sg_disk_get_host(sg);
+    for (uint32_t i = 0; i < disk->nr_workers; i++) {
+        char aname[160];
+        snprintf(aname, sizeof(aname), "%s:w%u", disk->name, i);
+        sg_actor_t a = sg_actor_init(aname, on);
+        sg_actor_set_data(a, disk);
+        disk->refs++;
+        sg_actor_start(a, worker_main, 0, NULL);
+        /* Workers must not keep the simulation alive. */
+        sg_actor_daemonize(a);
+    }
+    XBT_DEBUG("disk '%s' on '%s': rlat=%lluns wlat=%lluns qd=%u iops=%.0f rbw=%.0f wbw=%.0f",
+              disk->name, sg_host_get_name(on), (unsigned long long)disk->props.read_lat_ns,
+              (unsigned long long)disk->props.write_lat_ns, disk->props.qdepth,
+              disk->props.iops, disk->props.read_bps, disk->props.write_bps);
+    return disk;
+}
+
+void sim_disk_close(struct sim_disk *disk)
+{
+    if (disk == NULL)
+        return;
+    /* Live workers finish the queue, see `closing` and return; the last
+     * reference frees the disk.  After simgrid_run() they are gone and
+     * this frees it at once. */
+    disk->closing = true;
+    if (disk->refs > 1 && disk->nr_idle > 0)
+        sim_waitq_wake_all(disk->idle);
+    disk_unref(disk);
+}
+
+struct port_blk *sim_disk_port(struct sim_disk *disk)
+{
+    return &disk->base;
+}
+
+const struct sim_disk_props *sim_disk_props(const struct sim_disk *disk)
+{
+    return &disk->props;
+}
+
+const struct sim_disk_stats *sim_disk_stats(const struct sim_disk *disk)
+{
+    return &disk->stats;
+}
+
+struct vm_fpstore *sim_disk_store(struct sim_disk *disk)
+{
+    return disk->store;
+}
+
+const char *sim_disk_name(const struct sim_disk *disk)
+{
+    return disk->name;
+}
+
+void sim_disk_set_notify(struct sim_disk *disk, void (*fn)(void *arg), void *arg)
+{
+    disk->notify = fn;
+    disk->notify_arg = arg;
+}
+
+int sim_disk_add_fault(struct sim_disk *disk, const struct sim_exp_fault *f)
+{
+    if (disk->nr_faults >= SIM_MAX_FAULTS)
+        return VM_ENOSPC;
+    disk->faults[disk->nr_faults] = *f;
+    disk->nr_faults++;
+    return 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * sim_runner.h - run the points of an experiment: each in a forked child
+ * (SimGrid's engine is once per process), up to `jobs` at a time, each
+ * child sending its record back as JSON through a pipe.  Records come
+ * back in point order whatever the completion order, so the result is
+ * deterministic for any -j.
+ */
+#ifndef SIM_RUNNER_H
+#define SIM_RUNNER_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/vm_err.h"
+#include "sim_config.h"
+
+struct sim_run_opts {
+    int jobs;                   /* parallel children, >= 1 */
+    bool progress;              /* progress lines on stderr */
+    int nr_sg_args;             /* --cfg= / --log= passed to SimGrid */
+    char **sg_args;
+};
+
+/* Run every point.  *records: array of records (sim_result.h) in point
+ * order; *host: wall-clock and RSS figures.  Returns 0 when every point
+ * ran (records may still report violations), VM_E* when a child could
+ * not be run at all. */
+int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts,
+                   cJSON **records, cJSON **host, struct vm_diag *d);
+
+/* Run one point in this process (the child side; also used by tests):
+ * builds the world, runs the mechanism, fills *record. */
+int sim_runner_run_point(const struct sim_exp *exp, int nr_sg_args, char **sg_args,
+                         cJSON **record, struct vm_diag *d);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * sim_vcpu.h - a virtual CPU that replays a workload against the guest
+ * memory model.
+ *
+ * The vCPU actor pulls batches of accesses from its source (a synthetic
+ * generator or an mmap'ed trace), translates trace pages GVA -> GPA, and
+ * for each access checks the page's bits in plain C (sim_mem_check).  It
+ * advances simulated time only by the compute cost of what it replayed,
+ * in quanta (one SimGrid sleep per quantum, not per access), and blocks
+ * only on an exit: a traced or absent page calls the mechanism's hook,
+ * which may answer "wait for I/O and retry".  The driver can stun it
+ * (it stops at the next quantum boundary) and resume it.
+ *
+ * Not modelled: the guest's own scheduling, TLB misses, cache effects; a
+ * fault costs what the mechanism charges plus the waiting.
+ */
+#ifndef SIM_VCPU_H
+#define SIM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/vm_hist.h"
+#include "sim_access.h"
+#include "sim_mem.h"
+#include "sim_trace.h"
+#include "sim_workload.h"
+#include "sim_world.h"
+
+#define SIM_VCPU_BATCH 4096
+
+/* Called in the vCPU actor on an exit (kind: SIM_MEM_FAULT_TRACE or
+ * SIM_MEM_FAULT_ABSENT).  Return 0 when the access may proceed, VM_EAGAIN
+ * to wait for an I/O completion and be called again, <0 to stop the vCPU.
+ * The hook may sleep (to charge handling cost). */
+typedef int (*sim_vcpu_fault_fn)(void *arg, uint64_t gpa, bool is_write, int kind);
+
+struct sim_vcpu {
+    /* set up by the owner */
+    struct sim_mem *mem;
+    struct sim_gen *gen;               /* synthetic source, or */
+    struct sim_trace *trace;           /* trace source (GVA pages) */
+    bool loop;                         /* restart the trace at its end */
+    uint64_t access_ns;                /* compute per raw access */
+    uint64_t quantum_ns;               /* time between scheduling points */
+    sim_vcpu_fault_fn on_fault;
+    void *fault_arg;
+    struct sim_waitq *io_wq;           /* woken on every I/O completion */
+    /* control (driver <-> vCPU) */
+    bool stun_req, stunned, quit, exited;
+    struct sim_waitq *ctl_wq;          /* both directions */
+    int error;                         /* hook or translation error that stopped it */
+    /* counters */
+    uint64_t records, raw_accesses;
+    uint64_t exits;
+    uint64_t stall_ns;                 /* time spent in exits */
+    uint64_t compute_ns;               /* guest compute time replayed */
+    uint64_t stunned_accesses;         /* invariant: must stay 0 */
+    struct vm_hist exit_lat_ns;
+    /* windows of useful compute for time-to-responsiveness */
+    uint64_t win_origin_ns, win_ns;
+    uint64_t *win_useful_ns;
+    uint64_t nr_win;
+    /* private */
+    struct sim_access buf[SIM_VCPU_BATCH];
+    uint64_t buf_len, buf_pos, trace_pos;
+    uint64_t pending_ns;
+};
+
+/* Start the vCPU actor on host; v must outlive the simulation. */
+void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host);
+/* Driver side: stop the vCPU at its next scheduling point and wait until
+ * it has (returns at once if it has exited). */
+void sim_vcpu_stun(struct sim_vcpu *v);
+void sim_vcpu_resume(struct sim_vcpu *v);
+/* Ask it to end at its next scheduling point and wait for that. */
+void sim_vcpu_stop(struct sim_vcpu *v);
+/* Count useful compute per window of win_ns from origin_ns on. */
+void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns);
+void sim_vcpu_free(struct sim_vcpu *v);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * sim_workload.c - synthetic guest access generators (sim_workload.h).
+ *
+ * Based on: the usual synthetic memory benchmarks (uniform random, Zipf
+ * popularity as in YCSB, sequential and strided scans).  Pages come from
+ * one vm_rand stream and the read/write decisions from another, so the
+ * page sequence does not change with write_fraction.  Zipf ranks are
+ * spread over the footprint by a keyed bijection of the next power of two
+ * (odd multiplies and xor-shifts, each invertible modulo 2^k), walked
+ * until the value falls inside the footprint (cycle walking), so popular
+ * pages are scattered and no two ranks share a page.
+ *
+ * Not modelled: phases, think time between accesses (the vCPU charges
+ * access_time), several threads.
+ */
+#include "sim_workload.h"
+
+#include <stdlib.h>
+
+#include "base/vm_rand.h"
+#include "base/vm_units.h"
+
+/* rand stream ids (vm_rand.h) */
+enum { STREAM_PAGE = 0x776b6c01, STREAM_OP = 0x776b6c02, STREAM_KEY = 0x776b6c03 };
+
+struct sim_gen {
+    enum sim_pattern pattern;
+    uint64_t nr_pages;            /* footprint */
+    double write_fraction;
+    struct vm_rand page_rng, op_rng;
+    struct vm_zipf zipf;
+    /* scatter bijection over [0, 2^bits) */
+    unsigned bits;
+    uint64_t mask, k1, k2, k3;
+    /* scans */
+    uint64_t pos, offset, stride;
+};
+
+static uint64_t permute(const struct sim_gen *g, uint64_t x)
+{
+    unsigned h = g->bits / 2 + 1;
+    x = (x * g->k1 + g->k3) & g->mask;
+    x ^= x >> h;
+    x = (x * g->k2) & g->mask;
+    x ^= x >> h;
+    x = (x * g->k1) & g->mask;
+    return x;
+}
+
+/* Bijection of [0, nr_pages) by cycle walking over [0, 2^bits). */
+static uint64_t scatter(const struct sim_gen *g, uint64_t rank)
+{
+    if (g->bits == 0)
+        return 0;
+    uint64_t x = permute(g, rank);
+    while (x >= g->nr_pages)
+        x = permute(g, x);
+    return x;
+}
+
+int sim_gen_new(const struct sim_exp_workload *w, uint64_t vm_pages, uint64_t seed,
+                struct sim_gen **out, struct vm_diag *d)
+{
+    *out = NULL;
+    if (w->is_trace)
+        return vm_diag_set(d, VM_EINVAL, "workload '%s' is a trace, not a synthetic pattern",
+                           w->name);
+    if (vm_pages == 0)
+        return vm_diag_set(d, VM_EINVAL, "workload '%s': the VM has no pages", w->name);
+    if (!(w->write_fraction >= 0 && w->write_fraction <= 1))
+        return vm_diag_set(d, VM_EINVAL, "workload '%s': 'write_fraction' expected 0..1, got %g",
+                           w->name, w->write_fraction);
+    uint64_t fp = w->footprint_bytes / VM_PAGE_SIZE;
+    if (fp == 0 || fp > vm_pages)
+        fp = vm_pages;
+    struct sim_gen *g = calloc(1, sizeof *g);
+    if (!g)
+        return vm_diag_set(d, VM_ENOMEM, "out of memory for workload '%s'", w->name);
+    g->pattern = w->pattern;
+    g->nr_pages = fp;
+    g->write_fraction = w->write_fraction;
+    vm_rand_init(&g->page_rng, seed, STREAM_PAGE);
+    vm_rand_init(&g->op_rng, seed, STREAM_OP);
+    switch (w->pattern) {
+    case SIM_PAT_UNIFORM:
+    case SIM_PAT_SEQUENTIAL:
+        break;
+    case SIM_PAT_ZIPF: {
+        if (vm_zipf_init(&g->zipf, fp, w->zipf_s) < 0) {
+            free(g);
+            return vm_diag_set(d, VM_EINVAL, "workload '%s': 'zipf_s' expected a number > 0, got %g",
+                               w->name, w->zipf_s);
+        }
+        while ((1ull << g->bits) < fp)
+            g->bits++;
+        g->mask = (1ull << g->bits) - 1;
+        struct vm_rand kr;
+        vm_rand_init(&kr, seed, STREAM_KEY);
+        g->k1 = vm_rand_u64(&kr) | 1;
+        g->k2 = vm_rand_u64(&kr) | 1;
+        g->k3 = vm_rand_u64(&kr);
+        break;
+    }
+    case SIM_PAT_STRIDED:
+        if (w->stride_pages == 0) {
+            free(g);
+            return vm_diag_set(d, VM_EINVAL, "workload '%s': 'stride' expected >= 1", w->name);
+        }
+        g->stride = w->stride_pages;
+        break;
+    default:
+        free(g);
+        return vm_diag_set(d, VM_EINVAL, "workload '%s': unknown pattern %d", w->name,
+                           (int)w->pattern);
+    }
+    *out = g;
+    return 0;
+}
+
+void sim_gen_free(struct sim_gen *g)
+{
+    free(g);
+}
+
+static uint64_t next_page(struct sim_gen *g)
+{
+    uint64_t p;
+    switch (g->pattern) {
+    case SIM_PAT_UNIFORM:
+        return vm_rand_below(&g->page_rng, g->nr_pages);
+    case SIM_PAT_ZIPF:
+        return scatter(g, vm_zipf_draw(&g->zipf, &g->page_rng));
+    case SIM_PAT_SEQUENTIAL:
+        p = g->pos;
+        g->pos = p + 1 == g->nr_pages ? 0 : p + 1;
+        return p;
+    case SIM_PAT_STRIDED:
+    default:
+        /* pass k visits offset k, k + stride, ...; the offsets cycle
+         * through 0..min(stride, nr_pages)-1, so every page is visited */
+        p = g->pos;
+        if (g->stride < g->nr_pages - p) {
+            g->pos = p + g->stride;
+        } else {
+            g->offset++;
+            if (g->offset >= g->stride || g->offset >= g->nr_pages)
+                g->offset = 0;
+            g->pos = g->offset;
+        }
+        return p;
+    }
+}
+
+size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf[i].page = next_page(g);
+        buf[i].count = 1;
+        buf[i].op = vm_rand_double(&g->op_rng) < g->write_fraction ? SIM_OP_WRITE : SIM_OP_READ;
+        buf[i].pad[0] = buf[i].pad[1] = buf[i].pad[2] = 0;
+    }
+    return n;
+}

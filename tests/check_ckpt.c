@@ -1,0 +1,1333 @@
+/*
+ * check_ckpt.c - Check suite "ckpt": the checkpoint file format and the
+ * save policies (stopcopy, lazypage, precopy, buffered and its broken
+ * twin), run against the fake ports in tests/fakes.  The restore side has
+ * its own suite (check_ckpt_restore.c).
+ *
+ * The test plays both the vCPU (vcpu(): a guest access that traps calls
+ * the policy's fault handler first, waiting for a completion on
+ * VM_EAGAIN) and the world's background saver (drive(): step() until
+ * DONE, completing one queued request on WAIT).  Images are checked with
+ * ckpt_image_load_store() + ckpt_image_verify() against a copy of memory
+ * taken at the checkpoint instant.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
+#include "base/vm_rand.h"
+#include "base/vm_units.h"
+#include "checkpoint/ckpt.h"
+#include "checkpoint/ckpt_file.h"
+#include "fakes/fake_blk.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fake_mem.h"
+
+/* ---- the rig: fake memory + fake file + a policy ---- */
+
+struct rig {
+    struct fake_mem *mem;
+    struct fake_blk *dev;
+    struct fake_clock clk;
+    struct ckpt_env env;
+    struct ckpt_cfg cfg;
+    const struct ckpt_policy *pol;
+    struct ckpt_save *s;
+    uint64_t *snap;               /* memory at the checkpoint instant */
+    uint64_t nr_pages;
+    int stuns;                    /* CKPT_STEP_STUN seen */
+    size_t max_queued;            /* most requests queued at once */
+};
+
+static void rig_init(struct rig *r, const char *policy, uint64_t nr_pages, uint64_t dev_blocks)
+{
+    memset(r, 0, sizeof(*r));
+    r->nr_pages = nr_pages;
+    r->mem = fake_mem_new(nr_pages, 42);
+    r->dev = fake_blk_new(dev_blocks);
+    ck_assert_ptr_nonnull(r->mem);
+    ck_assert_ptr_nonnull(r->dev);
+    fake_clock_init(&r->clk, 0);
+    fake_blk_set_timing(r->dev, &r->clk, 10000, 1000);
+    r->env = (struct ckpt_env){ &r->mem->base, &r->dev->base, &r->clk.base };
+    r->pol = ckpt_save_policy_find(policy);
+    ck_assert_ptr_nonnull(r->pol);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(vm_param_defaults(r->pol->params, &r->cfg, &d), 0);
+    r->snap = malloc(nr_pages * sizeof(uint64_t));
+    ck_assert_ptr_nonnull(r->snap);
+}
+
+static void snapshot(struct rig *r)
+{
+    memcpy(r->snap, r->mem->fp, r->nr_pages * sizeof(uint64_t));
+}
+
+static void rig_start(struct rig *r)
+{
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    snapshot(r);
+    int rc = r->pol->start(&r->cfg, &r->env, &r->s, &d);
+    ck_assert_msg(rc == 0, "start: %s", d.msg);
+}
+
+static void rig_fini(struct rig *r)
+{
+    if (r->s) {
+        fake_blk_run(r->dev);     /* nothing may be in flight at destroy */
+        r->pol->destroy(r->s);
+    }
+    fake_mem_free(r->mem);
+    fake_blk_free(r->dev);
+    free(r->snap);
+}
+
+static const struct ckpt_stats *stats(struct rig *r) { return r->pol->stats(r->s); }
+
+/* One guest access, trapping into the policy like the world does. */
+static int vcpu(struct rig *r, uint64_t page, bool is_write)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        int rc = fake_mem_guest_access(r->mem, page, is_write);
+        if (rc != VM_EBUSY)
+            return rc;
+        rc = r->pol->fault(r->s, page, is_write);
+        if (rc == VM_EAGAIN) {
+            ck_assert_msg(fake_blk_run_one(r->dev) == 1, "EAGAIN with nothing in flight");
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    ck_abort_msg("access to page %llu never proceeds", (unsigned long long)page);
+    return VM_EBUSY;
+}
+
+/* One step of the background saver, as the world runs it. */
+static int step_once(struct rig *r)
+{
+    int rc = r->pol->step(r->s);
+    if (fake_blk_nr_queued(r->dev) > r->max_queued)
+        r->max_queued = fake_blk_nr_queued(r->dev);
+    if (rc == CKPT_STEP_WAIT)
+        ck_assert_msg(fake_blk_run_one(r->dev) == 1, "WAIT with nothing in flight");
+    else if (rc == CKPT_STEP_STUN) {
+        r->stuns++;
+        if (r->pol->flags & CKPT_F_INSTANT_AT_STUN)
+            snapshot(r);
+    }
+    return rc;
+}
+
+/* Run the saver to the end: 0 when DONE, else the error. */
+static int drive(struct rig *r)
+{
+    for (long i = 0; i < 10000000; i++) {
+        int rc = step_once(r);
+        if (rc == CKPT_STEP_DONE)
+            return 0;
+        if (rc < 0)
+            return rc;
+    }
+    ck_abort_msg("save never finishes");
+    return VM_EINVAL;
+}
+
+static uint64_t snap_fp(void *arg, uint64_t page) { return ((struct rig *)arg)->snap[page]; }
+
+/* Check the image on the device against the snapshot. */
+static void verify(struct rig *r, uint64_t *mismatch, uint64_t *missing)
+{
+    struct ckpt_image *img = NULL;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    int rc = ckpt_image_load_store(r->dev->store, &img, &d);
+    ck_assert_msg(rc == 0, "load: %s", d.msg);
+    uint64_t checked;
+    ckpt_image_verify(img, r->dev->store, snap_fp, r, &checked, mismatch, missing);
+    ck_assert_uint_eq(checked, r->nr_pages);
+    ckpt_image_free(img);
+}
+
+static void assert_image_ok(struct rig *r)
+{
+    uint64_t mismatch, missing;
+    verify(r, &mismatch, &missing);
+    ck_assert_uint_eq(mismatch, 0);
+    ck_assert_uint_eq(missing, 0);
+}
+
+static bool has_header(struct rig *r)
+{
+    struct ckpt_image *img = NULL;
+    int rc = ckpt_image_load_store(r->dev->store, &img, NULL);
+    ckpt_image_free(img);
+    return rc == 0;
+}
+
+/* Write requests in the log that carry page data (not lba 0, not maps). */
+static size_t nr_logged_writes(struct rig *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_blk_log_len(r->dev); i++)
+        n += fake_blk_log_at(r->dev, i)->op == PORT_BLK_WRITE;
+    return n;
+}
+
+/* ---- file format ---- */
+
+static struct ckpt_header sample_header(void)
+{
+    return (struct ckpt_header){
+        .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION, .layout = CKPT_LAYOUT_SBLOCK,
+        .nr_pages = 38, .block_pages = 4, .sblock_blocks = 4, .compressed = 0,
+        .grouping = CKPT_GROUP_GPA, .data_lba = 1, .maps_lba = 0, .maps_blocks = 0,
+        .maps_len = 0, .maps_xxh = 0,
+    };
+}
+
+/* An SBLOCK image of 38 pages, B = 4 (10 blocks, the last of 2 pages),
+ * N = 4: storage blocks {3,1,0,2} {9,4,5,6} {7,8}, laid out from lba 1. */
+static struct ckpt_image *sample_image(uint32_t grouping)
+{
+    struct ckpt_header h = sample_header();
+    h.grouping = grouping;
+    struct ckpt_image *img;
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    if (grouping == CKPT_GROUP_ABITS) {
+        /* reversed page order */
+        for (uint32_t i = 0; i < 38; i++) {
+            img->page_order[i] = 37 - i;
+            img->page_block[37 - i] = i / 4;
+        }
+    }
+    static const uint32_t members[10] = { 3, 1, 0, 2, 9, 4, 5, 6, 7, 8 };
+    static const uint32_t counts[3] = { 4, 4, 2 };
+    uint64_t lba = 1;
+    uint32_t m = 0;
+    for (uint32_t s = 0; s < 3; s++) {
+        uint32_t pages = 0;
+        for (uint32_t j = 0; j < counts[s]; j++) {
+            uint32_t b = members[m + j];
+            img->members[m + j] = b;
+            img->block_sblock[b] = s;
+            img->block_slot[b] = j;
+            pages += b == 9 ? 2 : 4;
+        }
+        img->sblocks[s] = (struct ckpt_sblock){ lba, pages, counts[s], m, pages * VM_PAGE_SIZE };
+        lba += pages;
+        m += counts[s];
+    }
+    img->nr_sblocks = 3;
+    return img;
+}
+
+static void encode_into_header(struct ckpt_image *img, void **buf, size_t *len)
+{
+    ck_assert_int_eq(ckpt_maps_encode(img, buf, len), 0);
+    img->hdr.maps_lba = 39;
+    img->hdr.maps_len = *len;
+    img->hdr.maps_blocks = (*len + 4095) / 4096;
+    img->hdr.maps_xxh = vm_fp_bytes(*buf, *len);
+}
+
+START_TEST(test_ckpt_file_header_round_trips)
+{
+    struct ckpt_header h = sample_header(), g;
+    h.maps_lba = 77;
+    h.maps_len = 5000;
+    h.maps_blocks = 2;
+    h.maps_xxh = 0x1234;
+    uint8_t buf[4096];
+    size_t n = ckpt_header_encode(&h, buf, sizeof(buf));
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(ckpt_header_decode(buf, n, &g, NULL), 0);
+    ck_assert_int_eq(memcmp(&h, &g, sizeof(h)), 0);
+    ck_assert_uint_eq(ckpt_header_encode(&h, buf, 10), 0);
+}
+END_TEST
+
+START_TEST(test_ckpt_file_header_every_corrupt_byte_is_rejected)
+{
+    struct ckpt_header h = sample_header(), g;
+    uint8_t buf[4096];
+    size_t n = ckpt_header_encode(&h, buf, sizeof(buf));
+    for (size_t i = 0; i < n; i++) {
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        buf[i] ^= 0x10;
+        ck_assert_int_eq(ckpt_header_decode(buf, n, &g, &d), VM_ECORRUPT);
+        ck_assert_int_eq(d.code, VM_ECORRUPT);
+        ck_assert_ptr_nonnull(strstr(d.msg, "checkpoint header"));
+        buf[i] ^= 0x10;
+    }
+    ck_assert_int_eq(ckpt_header_decode(buf, n - 1, &g, NULL), VM_ECORRUPT);
+}
+END_TEST
+
+START_TEST(test_ckpt_file_header_bad_magic_version_layout_are_named)
+{
+    struct ckpt_header h = sample_header(), g;
+    uint8_t buf[4096];
+    struct vm_diag d;
+    h.magic ^= 1;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(ckpt_header_decode(buf, ckpt_header_encode(&h, buf, sizeof(buf)), &g, &d),
+                     VM_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'magic'"));
+    h = sample_header();
+    h.version = 99;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(ckpt_header_decode(buf, ckpt_header_encode(&h, buf, sizeof(buf)), &g, &d),
+                     VM_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'version'"));
+    h = sample_header();
+    h.layout = 9;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(ckpt_header_decode(buf, ckpt_header_encode(&h, buf, sizeof(buf)), &g, &d),
+                     VM_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'layout'"));
+}
+END_TEST
+
+START_TEST(test_ckpt_file_sblock_maps_round_trip)
+{
+    uint32_t grouping = (uint32_t)_i;
+    struct ckpt_image *img = sample_image(grouping);
+    void *buf;
+    size_t len;
+    encode_into_header(img, &buf, &len);
+    struct ckpt_image *back;
+    ck_assert_int_eq(ckpt_image_new(&img->hdr, &back), 0);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_msg(ckpt_maps_decode(back, buf, len, &d) == 0, "%s", d.msg);
+    ck_assert_uint_eq(back->nr_sblocks, 3);
+    ck_assert_int_eq(memcmp(back->sblocks, img->sblocks, 3 * sizeof(struct ckpt_sblock)), 0);
+    ck_assert_int_eq(memcmp(back->members, img->members, 10 * sizeof(uint32_t)), 0);
+    ck_assert_int_eq(memcmp(back->block_sblock, img->block_sblock, 10 * sizeof(uint32_t)), 0);
+    ck_assert_int_eq(memcmp(back->block_slot, img->block_slot, 10 * sizeof(uint32_t)), 0);
+    if (grouping == CKPT_GROUP_ABITS) {
+        ck_assert_int_eq(memcmp(back->page_order, img->page_order, 38 * sizeof(uint32_t)), 0);
+        ck_assert_int_eq(memcmp(back->page_block, img->page_block, 38 * sizeof(uint32_t)), 0);
+    } else {
+        ck_assert_ptr_null(back->page_order);
+    }
+    free(buf);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+}
+END_TEST
+
+START_TEST(test_ckpt_file_stream_maps_round_trip)
+{
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = 1, .layout = CKPT_LAYOUT_STREAM,
+                             .nr_pages = 100, .data_lba = 1 };
+    struct ckpt_image *img, *back;
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    for (uint64_t p = 0; p < 100; p++)
+        img->page_lba[p] = p % 7 == 0 ? 0 : 1 + (p * 13) % 200;
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), 0);
+    ck_assert_int_eq(memcmp(back->page_lba, img->page_lba, 100 * sizeof(uint64_t)), 0);
+    struct ckpt_loc loc;
+    ck_assert_int_eq(ckpt_image_locate(back, 7, &loc), VM_ENOENT);
+    ck_assert_int_eq(ckpt_image_locate(back, 8, &loc), 0);
+    ck_assert_uint_eq(loc.lba, 1 + (8 * 13) % 200);
+    ck_assert(!loc.packed);
+    free(buf);
+    ckpt_image_free(img);
+    ckpt_image_free(back);
+}
+END_TEST
+
+START_TEST(test_ckpt_file_maps_every_flipped_byte_is_corrupt)
+{
+    struct ckpt_image *img = sample_image(CKPT_GROUP_ABITS);
+    uint8_t *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, (void **)&buf, &len), 0);
+    for (size_t i = 0; i < len; i++) {
+        struct ckpt_image *back;
+        ck_assert_int_eq(ckpt_image_new(&img->hdr, &back), 0);
+        buf[i] ^= 0x01;
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        ck_assert_int_eq(ckpt_maps_decode(back, buf, len, &d), VM_ECORRUPT);
+        ck_assert_int_eq(d.code, VM_ECORRUPT);
+        buf[i] ^= 0x01;
+        ckpt_image_free(back);
+    }
+    free(buf);
+    ckpt_image_free(img);
+}
+END_TEST
+
+/* Patch a little-endian u32 in a maps blob and fix its checksum, so the
+ * index checks (not the checksum) must catch it. */
+static void patch32(uint8_t *buf, size_t len, size_t off, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        buf[off + i] = (uint8_t)(v >> (8 * i));
+    uint64_t x = vm_fp_bytes(buf, len - 8);
+    for (int i = 0; i < 8; i++)
+        buf[len - 8 + i] = (uint8_t)(x >> (8 * i));
+}
+
+/* Offsets in the SBLOCK maps blob (see ckpt_file.c). */
+#define OFF_SB(i) (40 + 24 * (i))
+#define OFF_MEMBERS (40 + 24 * 3)
+#define OFF_BLOCK_SBLOCK (OFF_MEMBERS + 4 * 10)
+#define OFF_ORDER (OFF_BLOCK_SBLOCK + 4 * 10)
+
+START_TEST(test_ckpt_file_maps_bad_indexes_are_corrupt)
+{
+    static const struct { size_t off; uint32_t v; const char *what; } cases[] = {
+        { OFF_MEMBERS + 4, 10, "out of range" },            /* member block 10 of 10 */
+        { OFF_MEMBERS + 4, 3, "twice" },                    /* block 3 listed twice */
+        { OFF_BLOCK_SBLOCK + 4 * 5, 7, "out of range" },    /* block 5 -> storage block 7 */
+        { OFF_BLOCK_SBLOCK + 4 * 5, 2, "mapped to" },       /* block 5 -> wrong storage block */
+        { OFF_SB(1) + 0, 3, "out of place" },               /* overlaps storage block 0 */
+        { OFF_SB(1) + 16, 5, "first_member" },
+        { OFF_SB(0) + 12, 3, "nr_members" },                /* not N, not the last */
+        { OFF_SB(2) + 8, 9, "blocks for" },                 /* 9 blocks for 6 pages */
+        { OFF_ORDER + 4 * 3, 37, "twice" },                 /* page 37 twice in the order */
+        { OFF_ORDER + 4 * 3, 38, "out of range" },
+        { 32, 4, "exceeds" },                               /* nr_sblocks 4 > 3 possible */
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct ckpt_image *img = sample_image(CKPT_GROUP_ABITS);
+        uint8_t *buf;
+        size_t len;
+        ck_assert_int_eq(ckpt_maps_encode(img, (void **)&buf, &len), 0);
+        patch32(buf, len, cases[c].off, cases[c].v);
+        struct ckpt_image *back;
+        ck_assert_int_eq(ckpt_image_new(&img->hdr, &back), 0);
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        ck_assert_int_eq(ckpt_maps_decode(back, buf, len, &d), VM_ECORRUPT);
+        ck_assert_msg(strstr(d.msg, cases[c].what), "case %zu: '%s'", c, d.msg);
+        free(buf);
+        ckpt_image_free(back);
+        ckpt_image_free(img);
+    }
+}
+END_TEST
+
+START_TEST(test_ckpt_file_maps_checked_against_header)
+{
+    struct ckpt_image *img = sample_image(CKPT_GROUP_GPA);
+    void *buf;
+    size_t len;
+    encode_into_header(img, &buf, &len);
+    struct ckpt_header h = img->hdr;
+    struct ckpt_image *back;
+    /* the header's maps checksum must match */
+    h.maps_xxh ^= 1;
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), VM_ECORRUPT);
+    ckpt_image_free(back);
+    /* storage blocks must lie before the maps */
+    h = img->hdr;
+    h.maps_lba = 20;
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), VM_ECORRUPT);
+    ckpt_image_free(back);
+    /* a different page count */
+    h = img->hdr;
+    h.nr_pages = 40;
+    h.maps_len = 0;
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), VM_ECORRUPT);
+    ckpt_image_free(back);
+    free(buf);
+    ckpt_image_free(img);
+}
+END_TEST
+
+START_TEST(test_ckpt_file_locate_counts_short_last_block)
+{
+    struct ckpt_image *img = sample_image(CKPT_GROUP_GPA);
+    struct ckpt_loc loc;
+    /* storage block 1 = blocks {9 (2 pages), 4, 5, 6} at lba 1 + 16 */
+    ck_assert_int_eq(ckpt_image_locate(img, 37, &loc), 0);      /* block 9, page 1 */
+    ck_assert_uint_eq(loc.extent_lba, 17);
+    ck_assert_uint_eq(loc.extent_blocks, 14);
+    ck_assert_uint_eq(loc.index, 1);
+    ck_assert_uint_eq(loc.lba, 18);
+    ck_assert_int_eq(ckpt_image_locate(img, 17, &loc), 0);      /* block 4, page 1 */
+    ck_assert_uint_eq(loc.index, 2 + 1);
+    ck_assert_int_eq(ckpt_image_locate(img, 25, &loc), 0);      /* block 6, page 1 */
+    ck_assert_uint_eq(loc.index, 2 + 4 + 4 + 1);
+    ck_assert_int_eq(ckpt_image_locate(img, 0, &loc), 0);       /* block 0, slot 2 */
+    ck_assert_uint_eq(loc.index, 8);
+    ck_assert_uint_eq(loc.lba, 9);
+    ck_assert_int_eq(ckpt_image_locate(img, 38, &loc), VM_ENOENT);
+    uint64_t pages[4];
+    ck_assert_uint_eq(ckpt_image_block_pages(img, 9, pages), 2);
+    ck_assert_uint_eq(pages[1], 37);
+    ck_assert_uint_eq(ckpt_image_page_block(img, 37), 9);
+    img->block_sblock[4] = CKPT_NO_SBLOCK;
+    ck_assert_int_eq(ckpt_image_locate(img, 17, &loc), VM_ENOENT);
+    ckpt_image_free(img);
+}
+END_TEST
+
+START_TEST(test_ckpt_file_load_store_without_header_is_enoent)
+{
+    struct vm_fpstore *st = vm_fpstore_new(16);
+    struct ckpt_image *img = NULL;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(ckpt_image_load_store(st, &img, &d), VM_ENOENT);
+    ck_assert_ptr_null(img);
+    /* a header whose maps extent is absent is corrupt */
+    struct ckpt_header h = sample_header();
+    h.maps_lba = 10;
+    h.maps_len = 100;
+    h.maps_blocks = 1;
+    uint8_t buf[4096];
+    size_t n = ckpt_header_encode(&h, buf, sizeof(buf));
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 0, 1, NULL, 0, buf, (uint32_t)n), 0);
+    ck_assert_int_eq(ckpt_image_load_store(st, &img, NULL), VM_ECORRUPT);
+    vm_fpstore_free(st);
+}
+END_TEST
+
+/* ---- buffered ---- */
+
+static void buffered_cfg(struct rig *r, uint32_t B, uint32_t N, uint32_t nr_buffers)
+{
+    r->cfg.block_pages = B;
+    r->cfg.sblock_blocks = N;
+    r->cfg.nr_buffers = nr_buffers;
+}
+
+START_TEST(test_ckpt_buffered_flushes_one_storage_block_at_n)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 4, 2);
+    rig_start(&r);
+    /* writes to blocks 0, 5, 2: three blocks in the buffer, nothing written */
+    ck_assert_int_eq(vcpu(&r, 1, true), 0);
+    ck_assert_int_eq(vcpu(&r, 21, true), 0);
+    ck_assert_int_eq(vcpu(&r, 10, true), 0);
+    ck_assert_uint_eq(fake_blk_log_len(r.dev), 0);
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault, 12);
+    /* the 4th block fills it: ONE write of N*B = 16 blocks */
+    ck_assert_int_eq(vcpu(&r, 63, true), 0);
+    ck_assert_uint_eq(fake_blk_log_len(r.dev), 1);
+    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 0);
+    ck_assert_int_eq(e->op, PORT_BLK_WRITE);
+    ck_assert_uint_eq(e->lba, CKPT_DATA_LBA);
+    ck_assert_uint_eq(e->nr_blocks, 16);
+    ck_assert_int_eq(port_blk_req_ios(&(struct port_blk_req){ .nr_ios = e->nr_ios }), 1);
+    ck_assert_int_eq(e->packed, 0);
+    ck_assert_uint_eq(stats(&r)->write_reqs, 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    /* 16 blocks in 4 storage blocks, then maps, then header */
+    ck_assert_uint_eq(stats(&r)->write_reqs, 4 + 2);
+    ck_assert_uint_eq(stats(&r)->faults, 4);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_write_to_unsaved_page_copies_block_first)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 8, 2, 2);
+    rig_start(&r);
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 13, true), VM_EBUSY);  /* traced */
+    ck_assert_int_eq(r.pol->fault(r.s, 13, true), 0);
+    /* the whole block 8..15 is captured and untraced, its neighbours not */
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault, 8);
+    for (uint64_t p = 8; p < 16; p++)
+        ck_assert_int_eq(fake_mem_trace_of(r.mem, p), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 7), PORT_MEM_TRACE_WRITE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 16), PORT_MEM_TRACE_WRITE);
+    /* now the access proceeds, and later writes to the block don't trap */
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 13, true), 0);
+    for (uint64_t p = 8; p < 16; p++)
+        ck_assert_int_eq(fake_mem_guest_access(r.mem, p, true), 0);
+    ck_assert_uint_eq(stats(&r)->faults, 1);
+    ck_assert_int_eq(drive(&r), 0);
+    /* the image holds the pre-write content of all B pages */
+    assert_image_ok(&r);
+    ck_assert_uint_ne(r.mem->fp[13], r.snap[13]);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_cow_ordering_under_interleaving)
+{
+    int seed = _i;
+    struct rig r;
+    rig_init(&r, "buffered", 500, 1024);
+    buffered_cfg(&r, 1 + (uint32_t)seed % 8, 2 + (uint32_t)seed % 5, 1 + (uint32_t)seed % 3);
+    r.cfg.compress = seed % 2;
+    r.cfg.trace = seed % 3 == 0 ? CKPT_TRACE_RW : CKPT_TRACE_WRITE;
+    r.cfg.grouping = seed % 4 == 1 ? CKPT_GROUP_ABITS : CKPT_GROUP_GPA;
+    struct vm_rand rnd;
+    vm_rand_init(&rnd, (uint64_t)seed, 7);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(vcpu(&r, vm_rand_below(&rnd, 500), false), 0);
+    rig_start(&r);
+    for (;;) {
+        /* guest accesses between every completion and saver step */
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(vcpu(&r, vm_rand_below(&rnd, 500), vm_rand_below(&rnd, 3) != 0),
+                             0);
+        if (vm_rand_below(&rnd, 2))
+            fake_blk_run_one(r.dev);
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        if (rc == CKPT_STEP_DONE)
+            break;
+    }
+    assert_image_ok(&r);
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault + stats(&r)->pages_copied_bg, 500);
+    ck_assert_uint_eq(stats(&r)->staging_bytes, 0);
+    ck_assert_uint_eq(fake_mem_nr_traced(r.mem), 0);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_eagain_when_every_buffer_in_flight)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 1);
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->fault(r.s, 0, true), 0);
+    ck_assert_int_eq(r.pol->fault(r.s, 4, true), 0);     /* buffer full: written */
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    ck_assert_int_eq(r.pol->fault(r.s, 8, true), VM_EAGAIN);
+    ck_assert_int_eq(r.pol->fault(r.s, 8, true), VM_EAGAIN);
+    ck_assert_uint_eq(stats(&r)->fault_waits, 2);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 8), PORT_MEM_TRACE_WRITE);  /* still held */
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_WAIT);  /* the saver waits too */
+    ck_assert_uint_eq(fake_blk_run(r.dev), 1);
+    ck_assert_int_eq(r.pol->fault(r.s, 8, true), 0);
+    ck_assert_uint_eq(stats(&r)->faults, 3);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_compression_writes_packed_extents)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 4, 2);
+    r.cfg.compress = true;
+    rig_start(&r);
+    ck_assert_int_eq(vcpu(&r, 5, true), 0);             /* block 1 on the fault path */
+    ck_assert_uint_eq(stats(&r)->compress_in_fault, 4 * 4096);
+    ck_assert_int_eq(drive(&r), 0);
+    /* storage block i holds blocks {1,0,2,3}, {4..7}, {8..11}, {12..15} */
+    static const uint32_t order[16] = { 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+    uint64_t lba = CKPT_DATA_LBA, data_blocks = 0;
+    for (int s = 0; s < 4; s++) {
+        uint64_t bytes = 0;
+        for (int j = 0; j < 4; j++)
+            for (int k = 0; k < 4; k++)
+                bytes += fake_mem_page_zbytes(r.snap[order[s * 4 + j] * 4 + k]);
+        const struct fake_blk_logent *e = fake_blk_log_at(r.dev, (size_t)s);
+        ck_assert_int_eq(e->packed, 1);
+        ck_assert_uint_eq(e->lba, lba);
+        ck_assert_uint_eq(e->nr_blocks, (bytes + 4095) / 4096);
+        ck_assert_uint_eq(e->nr_fps, 16);
+        lba += e->nr_blocks;
+        data_blocks += e->nr_blocks;
+    }
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->compress_in_fault + st->compress_in_bg, 64 * 4096);
+    ck_assert_uint_eq(st->payload_bytes, 64 * 4096);
+    ck_assert_uint_eq(st->bytes_written, data_blocks * 4096 + st->meta_bytes);
+    ck_assert_uint_lt(data_blocks, 64);
+    assert_image_ok(&r);
+    struct ckpt_image *img;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert_uint_eq(img->hdr.compressed, 1);
+    struct ckpt_loc loc;
+    ck_assert_int_eq(ckpt_image_locate(img, 5, &loc), 0);
+    ck_assert(loc.packed);
+    ck_assert_uint_eq(loc.extent_lba, CKPT_DATA_LBA);
+    ck_assert_uint_eq(loc.index, 1);
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_abits_puts_accessed_pages_first)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 2);
+    r.cfg.grouping = CKPT_GROUP_ABITS;
+    static const uint64_t hot[5] = { 3, 17, 40, 41, 60 };
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(vcpu(&r, hot[i], i % 2), 0);
+    rig_start(&r);
+    /* a write to hot page 40 copies block 1 = {60, 0, 1, 2}? no: blocks
+     * are B = 4 pages of the order 3,17,40,41 | 60,0,1,2 | 4,5,... */
+    ck_assert_int_eq(vcpu(&r, 40, true), 0);
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault, 4);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 3), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 17), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 41), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 60), PORT_MEM_TRACE_WRITE);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    struct ckpt_image *img;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert_uint_eq(img->hdr.grouping, CKPT_GROUP_ABITS);
+    for (int i = 0; i < 5; i++)
+        ck_assert_uint_eq(img->page_order[i], hot[i]);
+    ck_assert_uint_eq(img->page_order[5], 0);
+    ck_assert_uint_eq(ckpt_image_page_block(img, 60), 1);
+    ck_assert_uint_eq(ckpt_image_page_block(img, 0), 1);
+    ck_assert_uint_eq(ckpt_image_page_block(img, 4), 2);
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_partial_last_storage_block)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 38, 128);        /* 10 blocks, the last of 2 pages */
+    buffered_cfg(&r, 4, 4, 2);
+    rig_start(&r);
+    ck_assert_int_eq(drive(&r), 0);
+    ck_assert_uint_eq(fake_blk_log_len(r.dev), 3 + 2);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 0)->nr_blocks, 16);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 1)->nr_blocks, 16);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 2)->nr_blocks, 4 + 2);  /* 2 blocks, 6 pages */
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 2)->lba, 33);
+    assert_image_ok(&r);
+    struct ckpt_image *img;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert_uint_eq(img->nr_sblocks, 3);
+    ck_assert_uint_eq(img->sblocks[2].nr_members, 2);
+    ck_assert_uint_eq(img->hdr.maps_lba, 39);
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_header_written_last_after_all_data)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 100, 256);
+    buffered_cfg(&r, 2, 3, 3);
+    rig_start(&r);
+    size_t seen_maps = 0;
+    for (;;) {
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        size_t n = fake_blk_log_len(r.dev);
+        for (size_t i = 0; i < n; i++) {
+            const struct fake_blk_logent *e = fake_blk_log_at(r.dev, i);
+            if (e->packed && e->len > 0 && e->lba != 0 && !seen_maps) {
+                /* the maps: every data write before it is acknowledged */
+                for (size_t j = 0; j < i; j++)
+                    ck_assert_int_eq(fake_blk_log_at(r.dev, j)->rc, 0);
+                seen_maps = i;
+            }
+            if (e->lba == 0) {
+                ck_assert_uint_eq(i, n - 1);                  /* the last request */
+                ck_assert_uint_gt(seen_maps, 0);
+                for (size_t j = 0; j < i; j++)
+                    ck_assert_int_eq(fake_blk_log_at(r.dev, j)->rc, 0);
+            }
+        }
+        if (rc == CKPT_STEP_DONE)
+            break;
+        if (fake_blk_log_len(r.dev) && fake_blk_log_at(r.dev, n - 1)->lba != 0)
+            ck_assert(!has_header(&r));
+    }
+    ck_assert(has_header(&r));
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, fake_blk_log_len(r.dev) - 1)->lba, 0);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_rw_trace_copies_on_reads)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 2);
+    r.cfg.trace = CKPT_TRACE_RW;
+    rig_start(&r);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 30), PORT_MEM_TRACE_RW);
+    ck_assert_int_eq(vcpu(&r, 30, false), 0);
+    ck_assert_uint_eq(stats(&r)->faults, 1);
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault, 4);
+    ck_assert_int_eq(vcpu(&r, 29, true), 0);               /* same block: no trap */
+    ck_assert_uint_eq(stats(&r)->faults, 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_write_trace_lets_reads_run)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    rig_start(&r);                                        /* defaults: trace = write */
+    for (uint64_t p = 0; p < 64; p++)
+        ck_assert_int_eq(fake_mem_guest_access(r.mem, p, false), 0);
+    ck_assert_uint_eq(stats(&r)->faults, 0);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_staging_counts_buffers_in_use)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 256, 512);
+    buffered_cfg(&r, 4, 4, 3);
+    rig_start(&r);
+    ck_assert_uint_eq(stats(&r)->staging_bytes, 0);
+    ck_assert_int_eq(vcpu(&r, 0, true), 0);
+    ck_assert_uint_eq(stats(&r)->staging_bytes, 4 * 4 * 4096);
+    /* the saver fills every buffer before any completes */
+    while (r.pol->step(r.s) == CKPT_STEP_MORE)
+        ;
+    ck_assert_uint_eq(stats(&r)->staging_bytes, 3 * 4 * 4 * 4096);
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 3);
+    ck_assert_int_eq(drive(&r), 0);
+    ck_assert_uint_eq(stats(&r)->staging_bytes, 0);
+    ck_assert_uint_eq(stats(&r)->staging_bytes_max, 3 * 4 * 4 * 4096);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_stats_count_ios_and_bytes)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 128, 512);
+    rig_start(&r);                                        /* B = 16, N = 8 */
+    ck_assert_int_eq(drive(&r), 0);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->write_reqs, 1 + 2);             /* one storage block */
+    ck_assert_uint_eq(st->write_ios, 3);
+    ck_assert_uint_eq(st->payload_bytes, 128 * 4096);
+    ck_assert_uint_eq(st->pages_copied_bg, 128);
+    ck_assert_uint_eq(st->meta_bytes, 2 * 4096);          /* maps fit one block */
+    ck_assert_uint_eq(st->bytes_written, 128 * 4096 + 2 * 4096);
+    ck_assert_uint_eq(nr_logged_writes(&r), 3);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_rejects_bad_cfg)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    struct vm_diag d;
+    r.cfg.sblock_blocks = 1;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(r.pol->start(&r.cfg, &r.env, &r.s, &d), VM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'sblock_blocks'"));
+    ck_assert_ptr_null(r.s);
+    r.cfg.sblock_blocks = 8;
+    r.cfg.block_pages = 0;
+    ck_assert_int_eq(r.pol->start(&r.cfg, &r.env, &r.s, NULL), VM_EINVAL);
+    r.cfg.block_pages = 16;
+    r.cfg.nr_buffers = 0;
+    ck_assert_int_eq(r.pol->start(&r.cfg, &r.env, &r.s, NULL), VM_EINVAL);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_buffered_unsafe_image_does_not_match)
+{
+    struct rig r;
+    rig_init(&r, "buffered-unsafe-test", 64, 256);
+    ck_assert(r.pol->flags & CKPT_F_HIDDEN);
+    buffered_cfg(&r, 4, 2, 2);
+    rig_start(&r);
+    ck_assert_int_eq(vcpu(&r, 9, true), 0);
+    ck_assert_int_eq(vcpu(&r, 33, true), 0);
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault, 0);
+    ck_assert_int_eq(drive(&r), 0);
+    uint64_t mismatch, missing;
+    verify(&r, &mismatch, &missing);
+    ck_assert_uint_eq(mismatch, 2);
+    ck_assert_uint_eq(missing, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ---- stopcopy ---- */
+
+START_TEST(test_ckpt_stopcopy_image_equals_memory)
+{
+    struct rig r;
+    rig_init(&r, "stopcopy", 1000, 1100);
+    r.cfg.io_pages = 64;
+    r.cfg.io_depth = 3;
+    rig_start(&r);
+    ck_assert(r.pol->flags & CKPT_F_STUN_ALL);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->write_reqs, 16 + 1);            /* ceil(1000/64) + header */
+    ck_assert_uint_eq(st->bytes_written, 1000 * 4096 + 4096);
+    ck_assert_uint_eq(st->meta_bytes, 4096);
+    ck_assert_uint_eq(st->pages_copied_bg, 1000);
+    ck_assert_uint_eq(r.max_queued, 3);
+    ck_assert_uint_eq(st->staging_bytes_max, 3 * 64 * 4096);
+    /* GPA order, contiguous chunks */
+    for (size_t i = 0; i < 16; i++)
+        ck_assert_uint_eq(fake_blk_log_at(r.dev, i)->lba, 1 + 64 * i);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_stopcopy_small_file_is_enospc)
+{
+    struct rig r;
+    rig_init(&r, "stopcopy", 100, 100);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(r.pol->start(&r.cfg, &r.env, &r.s, &d), VM_ENOSPC);
+    ck_assert_int_eq(d.code, VM_ENOSPC);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ---- lazypage ---- */
+
+START_TEST(test_ckpt_lazypage_one_io_per_page)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 300, 400);
+    rig_start(&r);                                        /* io_pages 64, depth 4 */
+    ck_assert_int_eq(fake_mem_nr_traced(r.mem), 300);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->write_ios, 300 + 1);            /* one I/O per page + header */
+    ck_assert_uint_eq(st->write_reqs, 5 + 1);             /* runs of 64 */
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 0)->nr_ios, 64);
+    ck_assert_uint_eq(r.dev->nr_write_ios, 301);
+    ck_assert_uint_eq(fake_mem_nr_traced(r.mem), 0);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_lazypage_fault_copies_single_page)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 100, 200);
+    rig_start(&r);
+    ck_assert_int_eq(vcpu(&r, 50, true), 0);
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault, 1);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 49), PORT_MEM_TRACE_WRITE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 51), PORT_MEM_TRACE_WRITE);
+    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 0);
+    ck_assert_uint_eq(e->lba, 1 + 50);
+    ck_assert_uint_eq(e->nr_blocks, 1);
+    ck_assert_int_eq(vcpu(&r, 50, true), 0);              /* no second trap */
+    ck_assert_uint_eq(stats(&r)->faults, 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    /* the saver's runs skip the faulted page: 0..49 and 50..99 split */
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 1)->nr_blocks, 50);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 2)->lba, 1 + 51);
+    ck_assert_uint_eq(stats(&r)->write_ios, 100 + 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_lazypage_eagain_when_bounce_pool_empty)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 100, 200);
+    r.cfg.io_pages = 1;
+    r.cfg.io_depth = 2;
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->fault(r.s, 10, true), 0);
+    ck_assert_int_eq(r.pol->fault(r.s, 20, true), 0);
+    ck_assert_int_eq(r.pol->fault(r.s, 30, true), VM_EAGAIN);
+    ck_assert_uint_eq(stats(&r)->fault_waits, 1);
+    ck_assert_uint_eq(fake_blk_run_one(r.dev), 1);
+    ck_assert_int_eq(r.pol->fault(r.s, 30, true), 0);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_lazypage_cow_under_interleaving)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 400, 500);
+    r.cfg.io_pages = 16;
+    r.cfg.io_depth = 2;
+    rig_start(&r);
+    struct vm_rand rnd;
+    vm_rand_init(&rnd, 3, 1);
+    for (;;) {
+        for (int i = 0; i < 4; i++)
+            ck_assert_int_eq(vcpu(&r, vm_rand_below(&rnd, 400), true), 0);
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        if (rc == CKPT_STEP_DONE)
+            break;
+    }
+    assert_image_ok(&r);
+    ck_assert_uint_eq(stats(&r)->write_ios, 400 + 1);
+    ck_assert_uint_gt(stats(&r)->pages_copied_fault, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ---- precopy ---- */
+
+/* Run pre-copy with the guest rewriting pages [0, hot) before every
+ * saver step until the stun. */
+static int drive_precopy(struct rig *r, uint64_t hot)
+{
+    for (long i = 0; i < 1000000; i++) {
+        if (r->stuns == 0)
+            for (uint64_t p = 0; p < hot; p++)
+                ck_assert_int_eq(vcpu(r, p, true), 0);
+        int rc = step_once(r);
+        if (rc == CKPT_STEP_DONE)
+            return 0;
+        if (rc < 0)
+            return rc;
+    }
+    ck_abort_msg("precopy never finishes");
+    return VM_EINVAL;
+}
+
+START_TEST(test_ckpt_precopy_rounds_shrink_under_fixed_dirty_set)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 512, 4096);
+    r.cfg.io_pages = 32;
+    r.cfg.max_rounds = 6;
+    r.cfg.max_downtime_ns = 1;        /* never fits: the cap stops it */
+    rig_start(&r);
+    ck_assert(r.pol->flags & CKPT_F_INSTANT_AT_STUN);
+    ck_assert_int_eq(drive_precopy(&r, 40), 0);
+    const struct ckpt_stats *st = stats(&r);
+    /* round 1: all 512 pages, rounds 2..6: the 40 hot pages each */
+    ck_assert_uint_eq(st->rounds, 6);
+    ck_assert_uint_eq(st->pages_copied_bg, 512 + 5 * 40);
+    ck_assert_uint_eq(st->pages_rewritten, 5 * 40);
+    ck_assert_int_eq(r.stuns, 1);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_precopy_stops_when_rest_fits_downtime)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 512, 4096);
+    r.cfg.io_pages = 32;
+    /* the fake writes 32 pages in 10 us + 32 us: 40 pages take ~52 us */
+    r.cfg.max_downtime_ns = 100 * VM_NS_PER_US;
+    rig_start(&r);
+    ck_assert_int_eq(drive_precopy(&r, 40), 0);
+    ck_assert_uint_eq(stats(&r)->rounds, 2);
+    ck_assert_int_eq(r.stuns, 1);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_precopy_image_equals_memory_at_stun)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 256, 4096);
+    r.cfg.io_pages = 16;
+    r.cfg.max_rounds = 3;
+    rig_start(&r);
+    uint64_t before = r.snap[7];
+    struct vm_rand rnd;
+    vm_rand_init(&rnd, 9, 2);
+    for (;;) {
+        if (r.stuns == 0)
+            ck_assert_int_eq(vcpu(&r, vm_rand_below(&rnd, 256), true), 0);
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        if (rc == CKPT_STEP_STUN) {
+            /* the last writes before the stop must be in the image */
+            ck_assert_int_eq(vcpu(&r, 7, true), 0);
+            snapshot(&r);
+        }
+        if (rc == CKPT_STEP_DONE)
+            break;
+    }
+    ck_assert_int_eq(r.stuns, 1);
+    ck_assert_uint_ne(r.snap[7], before);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_precopy_max_rounds_one_stops_at_once)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 64, 256);
+    r.cfg.max_rounds = 1;
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_STUN);
+    r.stuns = 1;
+    snapshot(&r);
+    ck_assert_int_eq(drive(&r), 0);
+    ck_assert_int_eq(r.stuns, 1);
+    ck_assert_uint_eq(stats(&r)->rounds, 1);
+    ck_assert_uint_eq(stats(&r)->pages_copied_bg, 64);
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_precopy_stream_longer_than_file_is_enospc)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 64, 100);
+    r.cfg.max_rounds = 10;
+    r.cfg.max_downtime_ns = 0;
+    rig_start(&r);
+    ck_assert_int_eq(drive_precopy(&r, 30), VM_ENOSPC);
+    ck_assert(!has_header(&r));
+    rig_fini(&r);
+}
+END_TEST
+
+/* ---- every policy: I/O errors ---- */
+
+static const char *const all_policies[] = {
+    "stopcopy", "lazypage", "precopy", "buffered", "buffered-unsafe-test",
+};
+
+/* One save with guest writes interleaved; returns drive()'s result. */
+static int run_with_guest(struct rig *r, struct vm_rand *rnd)
+{
+    bool stun_all = r->pol->flags & CKPT_F_STUN_ALL;
+    for (long i = 0; i < 1000000; i++) {
+        if (!stun_all && r->stuns == 0)
+            ck_assert_int_eq(vcpu(r, vm_rand_below(rnd, r->nr_pages), true), 0);
+        int rc = step_once(r);
+        if (rc == CKPT_STEP_DONE)
+            return 0;
+        if (rc < 0)
+            return rc;
+    }
+    ck_abort_msg("save never finishes");
+    return VM_EINVAL;
+}
+
+START_TEST(test_ckpt_every_policy_fails_cleanly_on_each_write_error)
+{
+    const char *name = all_policies[_i];
+    int k;
+    for (k = 0;; k++) {
+        struct rig r;
+        rig_init(&r, name, 150, 1024);
+        r.cfg.io_pages = 16;
+        r.cfg.block_pages = 4;
+        r.cfg.sblock_blocks = 3;
+        r.cfg.compress = k % 2;
+        r.cfg.max_rounds = 3;
+        fake_blk_fail_writes(r.dev, (uint64_t)k, VM_FAULT_ONCE, VM_EIO);
+        rig_start(&r);
+        struct vm_rand rnd;
+        vm_rand_init(&rnd, (uint64_t)k, 5);
+        int rc = run_with_guest(&r, &rnd);
+        if (fake_blk_nr_failed(r.dev) == 0) {
+            ck_assert_int_eq(rc, 0);              /* past the last write */
+            rig_fini(&r);
+            break;
+        }
+        ck_assert_msg(rc == VM_EIO, "%s: write %d failed, step gave %d", name, k, rc);
+        ck_assert_msg(!has_header(&r), "%s: header after failed write %d", name, k);
+        /* no image, the guest is free, and the error sticks */
+        ck_assert_uint_eq(fake_mem_nr_traced(r.mem), 0);
+        ck_assert_int_eq(r.pol->fault(r.s, 3, true), 0);
+        ck_assert_int_eq(vcpu(&r, 3, true), 0);
+        ck_assert_int_eq(r.pol->step(r.s), VM_EIO);
+        ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 0);
+        rig_fini(&r);
+    }
+    ck_assert_int_ge(k, 3);
+}
+END_TEST
+
+START_TEST(test_ckpt_every_policy_fails_on_persistent_write_error)
+{
+    const char *name = all_policies[_i];
+    struct rig r;
+    rig_init(&r, name, 200, 1024);
+    fake_blk_fail_writes(r.dev, 2, VM_FAULT_PERSIST, VM_EIO);
+    rig_start(&r);
+    struct vm_rand rnd;
+    vm_rand_init(&rnd, 1, 1);
+    ck_assert_int_eq(run_with_guest(&r, &rnd), VM_EIO);
+    ck_assert(!has_header(&r));
+    ck_assert_uint_ge(fake_blk_nr_failed(r.dev), 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_registry_finds_policies_and_defaults_apply)
+{
+    static const char *const visible[] = { "stopcopy", "lazypage", "precopy", "buffered" };
+    size_t n = 0;
+    for (; ckpt_save_policies[n]; n++) {
+        struct ckpt_cfg cfg;
+        memset(&cfg, 0, sizeof(cfg));
+        ck_assert_int_eq(vm_param_defaults(ckpt_save_policies[n]->params, &cfg, NULL), 0);
+    }
+    ck_assert_uint_eq(n, 5);
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_ptr_eq(ckpt_save_policy_find(visible[i]), ckpt_save_policies[i]);
+        ck_assert(!(ckpt_save_policies[i]->flags & CKPT_F_HIDDEN));
+    }
+    ck_assert(ckpt_save_policy_find("buffered-unsafe-test")->flags & CKPT_F_HIDDEN);
+    ck_assert_ptr_null(ckpt_save_policy_find("bufferd"));
+    ck_assert_ptr_nonnull(ckpt_restore_policy_find("eager"));
+    ck_assert_ptr_nonnull(ckpt_restore_policy_find("lazy"));
+    ck_assert_ptr_nonnull(ckpt_restore_policy_find("sblock"));
+    ck_assert_ptr_null(ckpt_restore_policy_find("buffered"));
+    struct ckpt_cfg cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    vm_param_defaults(ckpt_save_policy_find("precopy")->params, &cfg, NULL);
+    ck_assert_uint_eq(cfg.max_downtime_ns, 300 * VM_NS_PER_MS);
+    ck_assert_uint_eq(cfg.max_rounds, 30);
+    memset(&cfg, 0, sizeof(cfg));
+    vm_param_defaults(ckpt_save_policy_find("buffered")->params, &cfg, NULL);
+    ck_assert_uint_eq(cfg.block_pages, 16);
+    ck_assert_uint_eq(cfg.sblock_blocks, 8);
+    ck_assert_uint_eq(cfg.nr_buffers, 2);
+    ck_assert_int_eq(cfg.trace, CKPT_TRACE_WRITE);
+    ck_assert_int_eq(cfg.grouping, CKPT_GROUP_GPA);
+    ck_assert_ptr_null(vm_param_find(ckpt_save_policy_find("stopcopy")->params, "block_pages"));
+}
+END_TEST
+
+/* A callback that records rc through req->data. */
+static void cb_rec(struct port_blk_req *q, int rc) { *(int *)q->data = rc; }
+
+START_TEST(test_ckpt_fake_blk_fails_the_kth_write_once)
+{
+    struct fake_blk *dev = fake_blk_new(8);
+    uint64_t fp = 5;
+    struct port_blk_req req[4];
+    int got[4];
+    for (int i = 0; i < 4; i++)
+        got[i] = 1;
+    fake_blk_fail_writes(dev, 1, VM_FAULT_ONCE, VM_EIO);
+    for (int i = 0; i < 4; i++) {
+        req[i] = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = (uint64_t)i,
+                                        .nr_blocks = 1, .fps = &fp, .cb = cb_rec,
+                                        .data = &got[i] };
+        ck_assert_int_eq(port_blk_submit(&dev->base, &req[i]), 0);
+    }
+    ck_assert_uint_eq(fake_blk_nr_queued(dev), 4);
+    ck_assert_uint_eq(fake_blk_run(dev), 4);
+    ck_assert_int_eq(got[0], 0);
+    ck_assert_int_eq(got[1], VM_EIO);
+    ck_assert_int_eq(got[2], 0);
+    ck_assert_int_eq(fake_blk_nr_failed(dev), 1);
+    uint64_t out[4];
+    ck_assert_int_eq(vm_fpstore_get(dev->store, 0, 4, out), 0);
+    ck_assert_uint_eq(out[0], 5);
+    ck_assert_uint_eq(out[1], 0);                 /* the failed write left nothing */
+    ck_assert_int_eq(fake_blk_log_at(dev, 1)->rc, VM_EIO);
+    struct port_blk_req bad = { .op = PORT_BLK_WRITE, .lba = 7, .nr_blocks = 2, .fps = &fp,
+                                .cb = cb_rec };
+    ck_assert_int_eq(port_blk_submit(&dev->base, &bad), VM_ERANGE);
+    fake_blk_free(dev);
+}
+END_TEST
+
+static Suite *ckpt_suite(void)
+{
+    Suite *s = suite_create("ckpt");
+    TCase *tf = tcase_create("file");
+    tcase_add_test(tf, test_ckpt_file_header_round_trips);
+    tcase_add_test(tf, test_ckpt_file_header_every_corrupt_byte_is_rejected);
+    tcase_add_test(tf, test_ckpt_file_header_bad_magic_version_layout_are_named);
+    tcase_add_loop_test(tf, test_ckpt_file_sblock_maps_round_trip, 0, 2);
+    tcase_add_test(tf, test_ckpt_file_stream_maps_round_trip);
+    tcase_add_test(tf, test_ckpt_file_maps_every_flipped_byte_is_corrupt);
+    tcase_add_test(tf, test_ckpt_file_maps_bad_indexes_are_corrupt);
+    tcase_add_test(tf, test_ckpt_file_maps_checked_against_header);
+    tcase_add_test(tf, test_ckpt_file_locate_counts_short_last_block);
+    tcase_add_test(tf, test_ckpt_file_load_store_without_header_is_enoent);
+    tcase_add_test(tf, test_ckpt_fake_blk_fails_the_kth_write_once);
+    suite_add_tcase(s, tf);
+
+    TCase *tb = tcase_create("buffered");
+    tcase_add_test(tb, test_ckpt_buffered_flushes_one_storage_block_at_n);
+    tcase_add_test(tb, test_ckpt_buffered_write_to_unsaved_page_copies_block_first);
+    tcase_add_loop_test(tb, test_ckpt_buffered_cow_ordering_under_interleaving, 0, 12);
+    tcase_add_test(tb, test_ckpt_buffered_eagain_when_every_buffer_in_flight);
+    tcase_add_test(tb, test_ckpt_buffered_compression_writes_packed_extents);
+    tcase_add_test(tb, test_ckpt_buffered_abits_puts_accessed_pages_first);
+    tcase_add_test(tb, test_ckpt_buffered_partial_last_storage_block);
+    tcase_add_test(tb, test_ckpt_buffered_header_written_last_after_all_data);
+    tcase_add_test(tb, test_ckpt_buffered_rw_trace_copies_on_reads);
+    tcase_add_test(tb, test_ckpt_buffered_write_trace_lets_reads_run);
+    tcase_add_test(tb, test_ckpt_buffered_staging_counts_buffers_in_use);
+    tcase_add_test(tb, test_ckpt_buffered_stats_count_ios_and_bytes);
+    tcase_add_test(tb, test_ckpt_buffered_rejects_bad_cfg);
+    tcase_add_test(tb, test_ckpt_buffered_unsafe_image_does_not_match);
+    suite_add_tcase(s, tb);
+
+    TCase *tp = tcase_create("baselines");
+    tcase_add_test(tp, test_ckpt_stopcopy_image_equals_memory);
+    tcase_add_test(tp, test_ckpt_stopcopy_small_file_is_enospc);
+    tcase_add_test(tp, test_ckpt_lazypage_one_io_per_page);
+    tcase_add_test(tp, test_ckpt_lazypage_fault_copies_single_page);
+    tcase_add_test(tp, test_ckpt_lazypage_eagain_when_bounce_pool_empty);
+    tcase_add_test(tp, test_ckpt_lazypage_cow_under_interleaving);
+    tcase_add_test(tp, test_ckpt_precopy_rounds_shrink_under_fixed_dirty_set);
+    tcase_add_test(tp, test_ckpt_precopy_stops_when_rest_fits_downtime);
+    tcase_add_test(tp, test_ckpt_precopy_image_equals_memory_at_stun);
+    tcase_add_test(tp, test_ckpt_precopy_max_rounds_one_stops_at_once);
+    tcase_add_test(tp, test_ckpt_precopy_stream_longer_than_file_is_enospc);
+    suite_add_tcase(s, tp);
+
+    TCase *te = tcase_create("errors");
+    tcase_set_timeout(te, 120);
+    tcase_add_loop_test(te, test_ckpt_every_policy_fails_cleanly_on_each_write_error, 0, 5);
+    tcase_add_loop_test(te, test_ckpt_every_policy_fails_on_persistent_write_error, 0, 5);
+    tcase_add_test(te, test_ckpt_registry_finds_policies_and_defaults_apply);
+    suite_add_tcase(s, te);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(ckpt_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

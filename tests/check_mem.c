@@ -1,0 +1,859 @@
+/*
+ * check_mem.c - unit tests of the guest memory model (sim_mem), the
+ * measured content sizes (sim_content) and the synthetic workload
+ * generators (sim_workload).  Suite "mem".
+ *
+ * The content samples are read from $VMSIM_SRCDIR/workloads/content (the
+ * compile-time VMSIM_SRCDIR when the variable is unset).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
+#include "base/vm_units.h"
+#include "sim_content.h"
+#include "sim_mem.h"
+#include "sim_workload.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+
+static struct sim_mem *new_vm_full(uint64_t bytes, double frag, const double content[4],
+                                   uint64_t seed)
+{
+    struct sim_exp_vm vm = { .memory_bytes = bytes, .fragmentation = frag };
+    static const double def[4] = { 0.25, 0.25, 0.10, 0.40 };
+    memcpy(vm.content, content ? content : def, sizeof vm.content);
+    struct sim_mem *m = NULL;
+    struct vm_diag d = { 0 };
+    int rc = sim_mem_new(&vm, seed, &m, &d);
+    ck_assert_msg(rc == 0, "sim_mem_new: %s", d.msg);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+static struct sim_mem *new_vm(uint64_t bytes)
+{
+    return new_vm_full(bytes, 0, NULL, 1);
+}
+
+/* ---- sim_mem: creation and port_mem ops ---- */
+
+START_TEST(test_mem_new_starts_present_untraced_with_fresh_content)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    ck_assert_uint_eq(m->nr_pages, 1024);
+    ck_assert_uint_eq(port_mem_nr_pages(&m->base), 1024);
+    ck_assert_int_eq(m->base.ops->version, PORT_MEM_VERSION);
+    ck_assert_str_eq(m->base.ops->name, "sim");
+    ck_assert(m->all_present);
+    ck_assert_uint_eq(m->nr_traced, 0);
+    for (uint64_t p = 0; p < m->nr_pages; p++) {
+        ck_assert_uint_eq(m->fp[p], vm_fp_page(1, p, 0));
+        ck_assert(port_mem_is_present(&m->base, p));
+        ck_assert_int_eq(sim_mem_check(m, p, true), SIM_MEM_OK);
+    }
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_new_rejects_size_not_multiple_of_page)
+{
+    struct sim_exp_vm vm = { .memory_bytes = 4096 * 3 + 1, .content = { 1, 0, 0, 0 } };
+    struct sim_mem *m = (struct sim_mem *)1;
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &m, &d), VM_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'vm.memory'"));
+    vm.memory_bytes = 0;
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_EINVAL);
+    vm.memory_bytes = 4096;
+    vm.content[0] = 0;
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_EINVAL);
+    vm.content[0] = 1;
+    vm.fragmentation = 1.5;
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_EINVAL);
+}
+END_TEST
+
+START_TEST(test_mem_set_trace_range_crossing_words_sets_exact_bits)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    port_mem_set_trace(&m->base, 60, 10, PORT_MEM_TRACE_WRITE);
+    for (uint64_t p = 0; p < 200; p++) {
+        bool in = p >= 60 && p < 70;
+        ck_assert_int_eq(vm_bitmap_test(m->trace_w, p), in);
+        ck_assert_int_eq(vm_bitmap_test(m->trace_r, p), 0);
+    }
+    ck_assert_uint_eq(m->nr_traced, 10);
+    /* overlap: RW over [65, 135) adds 65 new pages */
+    port_mem_set_trace(&m->base, 65, 70, PORT_MEM_TRACE_RW);
+    ck_assert_uint_eq(m->nr_traced, 75);
+    ck_assert(!vm_bitmap_test(m->trace_r, 64));
+    ck_assert(vm_bitmap_test(m->trace_r, 65));
+    ck_assert(vm_bitmap_test(m->trace_r, 134));
+    ck_assert(!vm_bitmap_test(m->trace_r, 135));
+    /* back to write-only on part of it clears the read bits there */
+    port_mem_set_trace(&m->base, 100, 10, PORT_MEM_TRACE_WRITE);
+    ck_assert_uint_eq(m->nr_traced, 75);
+    ck_assert(!vm_bitmap_test(m->trace_r, 105));
+    ck_assert(vm_bitmap_test(m->trace_w, 105));
+    port_mem_set_trace(&m->base, 0, 128, PORT_MEM_TRACE_NONE);
+    ck_assert_uint_eq(m->nr_traced, 7);     /* 128..134 remain */
+    port_mem_set_trace(&m->base, 0, m->nr_pages, PORT_MEM_TRACE_NONE);
+    ck_assert_uint_eq(m->nr_traced, 0);
+    ck_assert_uint_eq(vm_bitmap_count(m->trace_w, m->nr_pages), 0);
+    ck_assert_uint_eq(vm_bitmap_count(m->trace_r, m->nr_pages), 0);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_set_trace_over_a_million_pages_keeps_count_exact)
+{
+    struct sim_mem *m = new_vm(4 * GiB);        /* 1,048,576 pages */
+    port_mem_set_trace(&m->base, 3, m->nr_pages - 3, PORT_MEM_TRACE_WRITE);
+    ck_assert_uint_eq(m->nr_traced, m->nr_pages - 3);
+    port_mem_set_trace(&m->base, 1000, 500000, PORT_MEM_TRACE_NONE);
+    ck_assert_uint_eq(m->nr_traced, m->nr_pages - 3 - 500000);
+    port_mem_set_trace(&m->base, 0, m->nr_pages, PORT_MEM_TRACE_RW);
+    ck_assert_uint_eq(m->nr_traced, m->nr_pages);
+    ck_assert_uint_eq(vm_bitmap_count(m->trace_r, m->nr_pages), m->nr_pages);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_write_trace_faults_writes_not_reads)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    port_mem_set_trace(&m->base, 10, 5, PORT_MEM_TRACE_WRITE);
+    ck_assert_int_eq(sim_mem_check(m, 12, true), SIM_MEM_FAULT_TRACE);
+    ck_assert_int_eq(sim_mem_check(m, 12, false), SIM_MEM_OK);
+    ck_assert_int_eq(sim_mem_check(m, 9, true), SIM_MEM_OK);
+    ck_assert_int_eq(sim_mem_check(m, 15, true), SIM_MEM_OK);
+    port_mem_set_trace(&m->base, 12, 1, PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(sim_mem_check(m, 12, true), SIM_MEM_OK);
+    ck_assert_int_eq(sim_mem_check(m, 13, true), SIM_MEM_FAULT_TRACE);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_rw_trace_faults_reads_and_writes)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    port_mem_set_trace(&m->base, 100, 1, PORT_MEM_TRACE_RW);
+    ck_assert_int_eq(sim_mem_check(m, 100, false), SIM_MEM_FAULT_TRACE);
+    ck_assert_int_eq(sim_mem_check(m, 100, true), SIM_MEM_FAULT_TRACE);
+    ck_assert_int_eq(sim_mem_check(m, 101, false), SIM_MEM_OK);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_absent_pages_fault_on_any_access)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    port_mem_set_present(&m->base, 62, 4, false);
+    ck_assert(!m->all_present);
+    ck_assert_uint_eq(m->nr_present, m->nr_pages - 4);
+    ck_assert_int_eq(sim_mem_check(m, 63, false), SIM_MEM_FAULT_ABSENT);
+    ck_assert_int_eq(sim_mem_check(m, 65, true), SIM_MEM_FAULT_ABSENT);
+    ck_assert_int_eq(sim_mem_check(m, 66, true), SIM_MEM_OK);
+    ck_assert(!port_mem_is_present(&m->base, 62));
+    ck_assert(port_mem_is_present(&m->base, 61));
+    /* absence wins over tracing */
+    port_mem_set_trace(&m->base, 60, 10, PORT_MEM_TRACE_RW);
+    ck_assert_int_eq(sim_mem_check(m, 64, false), SIM_MEM_FAULT_ABSENT);
+    port_mem_set_present(&m->base, 60, 10, true);
+    ck_assert(m->all_present);
+    ck_assert_int_eq(sim_mem_check(m, 64, false), SIM_MEM_FAULT_TRACE);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_make_absent_faults_everywhere_until_installed)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    sim_mem_make_absent(m, NULL);
+    ck_assert_uint_eq(m->nr_present, 0);
+    for (uint64_t p = 0; p < m->nr_pages; p += 37)
+        ck_assert_int_eq(sim_mem_check(m, p, false), SIM_MEM_FAULT_ABSENT);
+    port_mem_set_present(&m->base, 0, m->nr_pages - 1, true);
+    ck_assert(!m->all_present);
+    ck_assert_int_eq(sim_mem_check(m, m->nr_pages - 1, false), SIM_MEM_FAULT_ABSENT);
+    port_mem_set_present(&m->base, m->nr_pages - 1, 1, true);
+    ck_assert(m->all_present);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_collect_dirty_returns_ors_and_clears)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t pages[] = { 1, 63, 64, 1000, 63 };
+    for (size_t i = 0; i < 5; i++)
+        sim_mem_apply(m, pages[i], true);
+    sim_mem_apply(m, 500, false);                 /* a read does not dirty */
+    uint64_t *into = vm_bitmap_new(m->nr_pages);
+    vm_bitmap_set(into, 7);                       /* bits already there stay */
+    ck_assert_uint_eq(port_mem_collect_dirty(&m->base, into), 4);
+    ck_assert_uint_eq(vm_bitmap_count(into, m->nr_pages), 5);
+    ck_assert(vm_bitmap_test(into, 7) && vm_bitmap_test(into, 63) && vm_bitmap_test(into, 1000));
+    ck_assert(!vm_bitmap_test(into, 500));
+    ck_assert_uint_eq(port_mem_collect_dirty(&m->base, into), 0);
+    sim_mem_apply(m, 2, true);
+    ck_assert_uint_eq(port_mem_collect_dirty(&m->base, NULL), 1);
+    vm_bitmap_free(into);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_collect_accessed_counts_reads_and_writes_then_clears)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    sim_mem_apply(m, 5, false);
+    sim_mem_apply(m, 6, true);
+    sim_mem_apply(m, 1023, false);
+    uint64_t *into = vm_bitmap_new(m->nr_pages);
+    ck_assert_uint_eq(port_mem_collect_accessed(&m->base, into), 3);
+    ck_assert(vm_bitmap_test(into, 5) && vm_bitmap_test(into, 6) && vm_bitmap_test(into, 1023));
+    ck_assert_uint_eq(port_mem_collect_accessed(&m->base, into), 0);
+    ck_assert_uint_eq(port_mem_collect_dirty(&m->base, NULL), 1);
+    vm_bitmap_free(into);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_writes_change_fingerprints_deterministically)
+{
+    struct sim_mem *a = new_vm_full(4 * MiB, 0, NULL, 7);
+    struct sim_mem *b = new_vm_full(4 * MiB, 0, NULL, 7);
+    struct sim_mem *c = new_vm_full(4 * MiB, 0, NULL, 8);
+    uint64_t seq[] = { 3, 3, 900, 4, 3 };
+    uint64_t before = a->fp[3];
+    for (size_t i = 0; i < 5; i++) {
+        uint64_t old = a->fp[seq[i]];
+        sim_mem_write_page(a, seq[i]);
+        sim_mem_write_page(b, seq[i]);
+        sim_mem_write_page(c, seq[i]);
+        ck_assert_uint_ne(a->fp[seq[i]], old);
+        ck_assert_uint_eq(a->fp[seq[i]], vm_fp_page(7, seq[i], i + 1));
+    }
+    ck_assert_uint_ne(a->fp[3], before);
+    ck_assert_uint_eq(a->write_seq, 5);
+    ck_assert_mem_eq(a->fp, b->fp, a->nr_pages * sizeof *a->fp);
+    ck_assert_uint_ne(a->fp[3], c->fp[3]);
+    ck_assert_uint_eq(a->fp[5], vm_fp_page(7, 5, 0));   /* unwritten page unchanged */
+    sim_mem_free(a);
+    sim_mem_free(b);
+    sim_mem_free(c);
+}
+END_TEST
+
+START_TEST(test_mem_read_and_install_copy_fingerprint_ranges)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t fps[70], back[70];
+    for (int i = 0; i < 70; i++)
+        fps[i] = 1000 + (uint64_t)i;
+    port_mem_write(&m->base, 30, 70, fps);
+    port_mem_read(&m->base, 30, 70, back);
+    ck_assert_mem_eq(fps, back, sizeof fps);
+    ck_assert_uint_eq(m->fp[29], vm_fp_page(1, 29, 0));
+    ck_assert_uint_eq(m->fp[100], vm_fp_page(1, 100, 0));
+    /* an install is not a guest write: no dirty or accessed bits */
+    ck_assert_uint_eq(port_mem_collect_dirty(&m->base, NULL), 0);
+    ck_assert_uint_eq(port_mem_collect_accessed(&m->base, NULL), 0);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_checker_returns_instant_content_after_later_writes)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    for (uint64_t p = 0; p < 200; p += 3)
+        sim_mem_write_page(m, p);
+    uint64_t *instant = malloc(m->nr_pages * sizeof *instant);
+    memcpy(instant, m->fp, m->nr_pages * sizeof *instant);
+    sim_mem_checker_arm(m);
+    /* many later writes, some pages several times, in scattered order */
+    for (int round = 0; round < 3; round++)
+        for (uint64_t p = 0; p < m->nr_pages; p += 7 + round)
+            sim_mem_apply(m, (p * 389) % m->nr_pages, true);
+    ck_assert_uint_ne(m->fp[0], instant[0]);
+    for (uint64_t p = 0; p < m->nr_pages; p++)
+        ck_assert_uint_eq(sim_mem_instant_fp(m, p), instant[p]);
+    /* writes after the first query are still answered */
+    sim_mem_write_page(m, 1);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 1), instant[1]);
+    sim_mem_free(m);
+    free(instant);
+}
+END_TEST
+
+START_TEST(test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    sim_mem_checker_arm(m);
+    sim_mem_write_page(m, 10);
+    uint64_t second = m->fp[10];
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), vm_fp_page(1, 10, 0));
+    sim_mem_checker_arm(m);
+    sim_mem_write_page(m, 10);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), second);
+    ck_assert_uint_eq(m->ck_len, 1);
+    sim_mem_checker_disarm(m);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), m->fp[10]);
+    sim_mem_write_page(m, 11);
+    ck_assert_uint_eq(m->ck_len, 0);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_checker_logs_installed_pages_once)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t before = m->fp[40];
+    sim_mem_checker_arm(m);
+    uint64_t fps[2] = { 11, 12 };
+    port_mem_write(&m->base, 40, 2, fps);
+    port_mem_write(&m->base, 40, 2, fps);
+    ck_assert_uint_eq(m->ck_len, 2);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 40), before);
+    ck_assert_uint_eq(m->fp[40], 11);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_install_check_counts_mismatches)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t *expect = malloc(m->nr_pages * sizeof *expect);
+    for (uint64_t p = 0; p < m->nr_pages; p++)
+        expect[p] = 5000 + p;
+    sim_mem_make_absent(m, expect);
+    uint64_t fps[8];
+    for (int i = 0; i < 8; i++)
+        fps[i] = 5000 + 100 + (uint64_t)i;
+    fps[2] = 1;
+    fps[7] = 2;
+    port_mem_write(&m->base, 100, 8, fps);
+    ck_assert_uint_eq(m->install_checked, 8);
+    ck_assert_uint_eq(m->install_mismatch, 2);
+    port_mem_write(&m->base, 0, 1, &expect[0]);
+    ck_assert_uint_eq(m->install_checked, 9);
+    ck_assert_uint_eq(m->install_mismatch, 2);
+    sim_mem_make_absent(m, NULL);               /* off: nothing counted */
+    ck_assert_uint_eq(m->install_checked, 0);
+    port_mem_write(&m->base, 100, 8, fps);
+    ck_assert_uint_eq(m->install_checked, 0);
+    ck_assert_uint_eq(m->install_mismatch, 0);
+    sim_mem_free(m);
+    free(expect);
+}
+END_TEST
+
+/* ---- page table and allocator ---- */
+
+START_TEST(test_mem_translate_fresh_vm_allocates_frames_in_order)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t gva[] = { 0x4000, 5, (1ull << 36) - 1, 0x1ffeff123, 0x4001 };
+    for (uint64_t i = 0; i < 5; i++) {
+        uint64_t gpa = 99;
+        ck_assert_int_eq(sim_mem_translate(m, gva[i], &gpa), 0);
+        ck_assert_uint_eq(gpa, i);
+    }
+    for (uint64_t i = 0; i < 5; i++) {
+        uint64_t gpa = 99;
+        ck_assert_int_eq(sim_mem_translate(m, gva[i], &gpa), 0);
+        ck_assert_uint_eq(gpa, i);
+    }
+    ck_assert_uint_eq(m->mapped_pages, 5);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_translate_aged_vm_scatters_frames_bijectively)
+{
+    struct sim_mem *m = new_vm_full(64 * MiB, 1.0, NULL, 3);     /* 32 whole chunks */
+    struct sim_mem *m2 = new_vm_full(64 * MiB, 1.0, NULL, 3);
+    uint64_t n = m->nr_pages;
+    uint64_t *seen = vm_bitmap_new(n);
+    uint64_t in_place = 0, adjacent = 0, prev = 0;
+    for (uint64_t g = 0; g < n; g++) {
+        uint64_t gpa, gpa2;
+        ck_assert_int_eq(sim_mem_translate(m, 1000 + g, &gpa), 0);
+        ck_assert_int_eq(sim_mem_translate(m2, 1000 + g, &gpa2), 0);
+        ck_assert_uint_eq(gpa, gpa2);                  /* same seed, same order */
+        ck_assert_uint_lt(gpa, n);
+        ck_assert(!vm_bitmap_test_and_set(seen, gpa));   /* never handed out twice */
+        in_place += gpa == g;
+        adjacent += g > 0 && gpa == prev + 1;
+        prev = gpa;
+    }
+    ck_assert_uint_eq(vm_bitmap_count(seen, n), n);
+    ck_assert_uint_lt(in_place, n / 20);
+    ck_assert_uint_lt(adjacent, n / 20);
+    uint64_t gpa;
+    ck_assert_int_eq(sim_mem_translate(m, 1000 + 3, &gpa), 0);   /* same GVA, same GPA */
+    ck_assert_int_eq(sim_mem_translate(m2, 1000 + 3, &prev), 0);
+    ck_assert_uint_eq(gpa, prev);
+    vm_bitmap_free(seen);
+    sim_mem_free(m);
+    sim_mem_free(m2);
+}
+END_TEST
+
+START_TEST(test_mem_translate_partial_fragmentation_ages_a_fraction_of_chunks)
+{
+    struct sim_mem *m = new_vm_full(512 * MiB, 0.5, NULL, 9);   /* 256 chunks */
+    uint64_t chunks_in_place = 0;
+    for (uint64_t c = 0; c < 256; c++) {
+        bool in_place = true;
+        for (uint64_t o = 0; o < 512; o++) {
+            uint64_t gpa;
+            ck_assert_int_eq(sim_mem_translate(m, c * 512 + o, &gpa), 0);
+            in_place &= gpa == c * 512 + o;
+        }
+        chunks_in_place += in_place;
+    }
+    /* about half the chunks are aged (binomial sd 8) */
+    ck_assert_uint_gt(chunks_in_place, 128 - 40);
+    ck_assert_uint_lt(chunks_in_place, 128 + 40);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_translate_fails_enospc_when_guest_is_full)
+{
+    struct sim_mem *m = new_vm_full(1 * MiB + 4096 * 3, 1.0, NULL, 1);   /* 259 pages */
+    uint64_t gpa;
+    for (uint64_t g = 0; g < 259; g++)
+        ck_assert_int_eq(sim_mem_translate(m, g * 977, &gpa), 0);
+    ck_assert_int_eq(sim_mem_translate(m, 5000000, &gpa), VM_ENOSPC);
+    ck_assert_int_eq(sim_mem_translate(m, 977, &gpa), 0);     /* mapped pages still map */
+    ck_assert_int_eq(sim_mem_translate(m, 1ull << 36, &gpa), VM_ERANGE);
+    sim_mem_free(m);
+}
+END_TEST
+
+/* ---- content classes and compressed sizes ---- */
+
+START_TEST(test_mem_content_classes_follow_fractions_per_region)
+{
+    double frac[4] = { 0.25, 0.25, 0.10, 0.40 };
+    struct sim_mem *m = new_vm_full(4 * GiB, 0, frac, 5);      /* 2048 regions */
+    uint64_t count[4] = { 0 };
+    for (uint64_t r = 0; r < 2048; r++) {
+        int c = sim_mem_class(m, r * 512);
+        ck_assert_int_ge(c, 0);
+        ck_assert_int_lt(c, SIM_CONTENT_NR);
+        ck_assert_int_eq(sim_mem_class(m, r * 512 + 511), c);
+        ck_assert_int_eq(sim_mem_class(m, r * 512 + 200), c);
+        count[c]++;
+    }
+    for (int c = 0; c < 4; c++)
+        ck_assert_msg(fabs((double)count[c] / 2048 - frac[c]) < 0.04, "class %d: %lu of 2048",
+                      c, (unsigned long)count[c]);
+    sim_mem_free(m);
+    double only_code[4] = { 0, 0, 1, 0 };
+    m = new_vm_full(64 * MiB, 0, only_code, 5);
+    for (uint64_t p = 0; p < m->nr_pages; p += 100)
+        ck_assert_int_eq(sim_mem_class(m, p), SIM_CONTENT_CODE);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_content_zero_pages_compress_to_almost_nothing)
+{
+    ck_assert_int_eq(sim_content_init(NULL), 0);
+    ck_assert_uint_lt(sim_content_size(SIM_CONTENT_ZERO, 16), 100);
+    ck_assert_uint_lt(sim_content_size(SIM_CONTENT_ZERO, 1), 100);
+    ck_assert(sim_content_page_size(SIM_CONTENT_ZERO, 4096) >= 1.0);
+}
+END_TEST
+
+START_TEST(test_content_random_pages_do_not_compress)
+{
+    ck_assert_int_eq(sim_content_init(NULL), 0);
+    uint64_t one = sim_content_size(SIM_CONTENT_RANDOM, 1);
+    ck_assert_uint_ge(one, 4096);
+    ck_assert_uint_le(one, 4096 + 64);
+    double per = sim_content_page_size(SIM_CONTENT_RANDOM, 64);
+    ck_assert(per >= 4096 && per < 4100);
+}
+END_TEST
+
+START_TEST(test_content_text_and_code_compress_between_zero_and_random)
+{
+    ck_assert_int_eq(sim_content_init(NULL), 0);
+    for (uint32_t n = 1; n <= 4096; n *= 8) {
+        uint64_t z = sim_content_size(SIM_CONTENT_ZERO, n);
+        uint64_t t = sim_content_size(SIM_CONTENT_TEXT, n);
+        uint64_t c = sim_content_size(SIM_CONTENT_CODE, n);
+        uint64_t r = sim_content_size(SIM_CONTENT_RANDOM, n);
+        ck_assert_uint_lt(z, t);
+        ck_assert_uint_lt(t, c);
+        ck_assert_uint_lt(c, r);
+        ck_assert_uint_lt(t, (uint64_t)n * 4096 / 2);   /* text at least halves */
+        ck_assert_uint_lt(c, (uint64_t)n * 4096 * 9 / 10);
+    }
+}
+END_TEST
+
+START_TEST(test_content_size_rounds_n_up_to_power_of_two_and_scales)
+{
+    ck_assert_int_eq(sim_content_init(NULL), 0);
+    for (int c = 0; c < SIM_CONTENT_NR; c++) {
+        ck_assert(sim_content_page_size(c, 3) == sim_content_page_size(c, 4));
+        ck_assert(sim_content_page_size(c, 100) == sim_content_page_size(c, 128));
+        ck_assert(sim_content_page_size(c, 9000) == sim_content_page_size(c, 4096));
+        ck_assert_uint_eq(sim_content_size(c, 0), 0);
+    }
+    uint64_t t4 = sim_content_size(SIM_CONTENT_TEXT, 4);
+    ck_assert_uint_eq(sim_content_size(SIM_CONTENT_TEXT, 3), (uint64_t)llround(t4 * 3.0 / 4));
+    uint64_t t4096 = sim_content_size(SIM_CONTENT_TEXT, 4096);
+    ck_assert_uint_eq(sim_content_size(SIM_CONTENT_TEXT, 8192), 2 * t4096);
+    ck_assert_uint_eq(sim_content_size(-1, 4), 0);
+}
+END_TEST
+
+START_TEST(test_mem_compress_size_sums_page_sizes_per_class)
+{
+    double zero[4] = { 1, 0, 0, 0 };
+    struct sim_mem *m = new_vm_full(64 * MiB, 0, zero, 1);
+    uint64_t pages[16];
+    for (int i = 0; i < 16; i++)
+        pages[i] = (uint64_t)i * 1000;
+    uint64_t z16 = port_mem_compress_size(&m->base, pages, 16);
+    ck_assert_uint_lt(z16, 100);
+    ck_assert_uint_eq(z16, (uint64_t)llround(sim_content_page_size(SIM_CONTENT_ZERO, 16) * 16));
+    ck_assert_uint_eq(port_mem_compress_size(&m->base, pages, 0), 0);
+    sim_mem_free(m);
+
+    m = new_vm(256 * MiB);      /* mixed classes */
+    uint64_t mixed[8];
+    int cls[8];
+    uint32_t per[SIM_CONTENT_NR] = { 0 };
+    for (int i = 0; i < 8; i++) {
+        mixed[i] = (uint64_t)i * 512 * 9 + 17;
+        cls[i] = sim_mem_class(m, mixed[i]);
+        per[cls[i]]++;
+    }
+    double want = 0;
+    for (int c = 0; c < SIM_CONTENT_NR; c++)
+        want += sim_content_page_size(c, 8) * per[c];
+    ck_assert_uint_eq(port_mem_compress_size(&m->base, mixed, 8), (uint64_t)llround(want));
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_content_init_missing_sample_is_enoent_naming_the_file)
+{
+    /* runs only in a forked test, where the sample cache starts empty */
+    setenv("VMSIM_DATADIR", "/nonexistent-vmsim-data", 1);
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(sim_content_init(&d), VM_ENOENT);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'/nonexistent-vmsim-data/text.sample'"));
+    struct sim_exp_vm vm = { .memory_bytes = MiB, .content = { 1, 0, 0, 0 } };
+    struct sim_mem *m = NULL;
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_ENOENT);
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+/* ---- memory budget ---- */
+
+START_TEST(test_mem_64gib_vm_holds_at_most_16_bytes_per_page)
+{
+    struct sim_mem *m = new_vm(64 * GiB);
+    ck_assert_uint_eq(m->nr_pages, 16ull << 20);
+    size_t bytes = sim_mem_bytes(m);
+    ck_assert_uint_le(bytes, 16 * m->nr_pages);
+    ck_assert_uint_ge(bytes, 8 * m->nr_pages);      /* the fingerprints alone */
+    /* a traced process with a few mapped regions stays within budget */
+    uint64_t gpa;
+    for (uint64_t g = 0; g < 4096; g++) {
+        ck_assert_int_eq(sim_mem_translate(m, 0x4000 + g, &gpa), 0);
+        ck_assert_int_eq(sim_mem_translate(m, 0x1ffeff000 + g, &gpa), 0);
+    }
+    ck_assert_uint_le(sim_mem_bytes(m), 16 * m->nr_pages);
+    sim_mem_free(m);
+}
+END_TEST
+
+/* ---- workloads ---- */
+
+static struct sim_exp_workload synth(enum sim_pattern pat, uint64_t footprint_pages)
+{
+    struct sim_exp_workload w = { .pattern = pat, .footprint_bytes = footprint_pages * 4096,
+                                  .zipf_s = 0.99, .stride_pages = 16, .write_fraction = 0.2,
+                                  .access_ns = 100 };
+    strcpy(w.name, "test");
+    return w;
+}
+
+static struct sim_gen *new_gen(const struct sim_exp_workload *w, uint64_t vm_pages, uint64_t seed)
+{
+    struct sim_gen *g = NULL;
+    struct vm_diag d = { 0 };
+    int rc = sim_gen_new(w, vm_pages, seed, &g, &d);
+    ck_assert_msg(rc == 0, "sim_gen_new: %s", d.msg);
+    return g;
+}
+
+START_TEST(test_workload_stream_is_a_function_of_the_seed)
+{
+    enum sim_pattern pats[] = { SIM_PAT_UNIFORM, SIM_PAT_ZIPF };
+    for (int i = 0; i < 2; i++) {
+        struct sim_exp_workload w = synth(pats[i], 100000);
+        struct sim_gen *a = new_gen(&w, 1 << 20, 42), *b = new_gen(&w, 1 << 20, 42);
+        struct sim_gen *c = new_gen(&w, 1 << 20, 43);
+        struct sim_access x[1000], y[1000], z[1000];
+        ck_assert_uint_eq(sim_gen_fill(a, x, 1000), 1000);
+        sim_gen_fill(b, y, 1000);
+        sim_gen_fill(c, z, 1000);
+        ck_assert_mem_eq(x, y, sizeof x);
+        ck_assert(memcmp(x, z, sizeof x) != 0);
+        for (int k = 0; k < 1000; k++) {
+            ck_assert_uint_eq(x[k].count, 1);
+            ck_assert(x[k].op == SIM_OP_READ || x[k].op == SIM_OP_WRITE);
+            ck_assert(!x[k].pad[0] && !x[k].pad[1] && !x[k].pad[2]);
+        }
+        sim_gen_free(a);
+        sim_gen_free(b);
+        sim_gen_free(c);
+    }
+}
+END_TEST
+
+START_TEST(test_workload_write_fraction_does_not_change_pages)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_UNIFORM, 5000);
+    struct sim_gen *a = new_gen(&w, 5000, 1);
+    w.write_fraction = 0.9;
+    struct sim_gen *b = new_gen(&w, 5000, 1);
+    struct sim_access x[500], y[500];
+    sim_gen_fill(a, x, 500);
+    sim_gen_fill(b, y, 500);
+    for (int k = 0; k < 500; k++)
+        ck_assert_uint_eq(x[k].page, y[k].page);
+    sim_gen_free(a);
+    sim_gen_free(b);
+}
+END_TEST
+
+START_TEST(test_workload_uniform_covers_the_footprint_evenly)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_UNIFORM, 1000);
+    struct sim_gen *g = new_gen(&w, 1 << 20, 1);
+    static struct sim_access buf[100000];
+    uint32_t hits[1000] = { 0 };
+    sim_gen_fill(g, buf, 100000);
+    for (int k = 0; k < 100000; k++) {
+        ck_assert_uint_lt(buf[k].page, 1000);
+        hits[buf[k].page]++;
+    }
+    for (int p = 0; p < 1000; p++) {      /* mean 100, sd 10 */
+        ck_assert_uint_gt(hits[p], 50);
+        ck_assert_uint_lt(hits[p], 150);
+    }
+    sim_gen_free(g);
+}
+END_TEST
+
+static int cmp_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x < y) - (x > y);
+}
+
+START_TEST(test_workload_zipf_concentrates_on_scattered_hot_pages)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_ZIPF, 10000);
+    struct sim_gen *g = new_gen(&w, 10000, 1);
+    static struct sim_access buf[200000];
+    static uint32_t hits[10000], sorted[10000];
+    sim_gen_fill(g, buf, 200000);
+    uint64_t hot_lo = UINT64_MAX, hot_hi = 0;
+    for (int k = 0; k < 200000; k++) {
+        ck_assert_uint_lt(buf[k].page, 10000);
+        hits[buf[k].page]++;
+    }
+    memcpy(sorted, hits, sizeof hits);
+    qsort(sorted, 10000, sizeof *sorted, cmp_desc);
+    uint64_t top = 0;
+    for (int i = 0; i < 100; i++)            /* the top 1% of pages */
+        top += sorted[i];
+    ck_assert_msg(top > 200000 / 3, "top 1%% got %lu of 200000", (unsigned long)top);
+    for (uint64_t p = 0; p < 10000; p++)
+        if (hits[p] >= sorted[9]) {          /* the 10 hottest pages */
+            hot_lo = p < hot_lo ? p : hot_lo;
+            hot_hi = p > hot_hi ? p : hot_hi;
+        }
+    ck_assert_uint_gt(hot_hi - hot_lo, 2000);
+    sim_gen_free(g);
+}
+END_TEST
+
+START_TEST(test_workload_sequential_scans_and_wraps)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_SEQUENTIAL, 300);
+    struct sim_gen *g = new_gen(&w, 1000, 1);
+    struct sim_access buf[700];
+    sim_gen_fill(g, buf, 700);
+    for (uint64_t k = 0; k < 700; k++)
+        ck_assert_uint_eq(buf[k].page, k % 300);
+    sim_gen_free(g);
+}
+END_TEST
+
+START_TEST(test_workload_strided_visits_every_page_once_per_cycle)
+{
+    uint64_t strides[] = { 16, 1, 7, 1000, 5000 };
+    for (int s = 0; s < 5; s++) {
+        struct sim_exp_workload w = synth(SIM_PAT_STRIDED, 1000);
+        w.stride_pages = strides[s];
+        struct sim_gen *g = new_gen(&w, 1000, 1);
+        struct sim_access buf[2000];
+        sim_gen_fill(g, buf, 2000);
+        uint64_t *seen = vm_bitmap_new(1000);
+        for (int k = 0; k < 1000; k++)
+            ck_assert(!vm_bitmap_test_and_set(seen, buf[k].page));
+        ck_assert_uint_eq(vm_bitmap_count(seen, 1000), 1000);
+        for (int k = 0; k < 1000; k++)
+            ck_assert_uint_eq(buf[k + 1000].page, buf[k].page);   /* same cycle again */
+        if (strides[s] == 16) {
+            ck_assert_uint_eq(buf[1].page, 16);
+            ck_assert_uint_eq(buf[62].page, 992);
+            ck_assert_uint_eq(buf[63].page, 1);
+        }
+        vm_bitmap_free(seen);
+        sim_gen_free(g);
+    }
+}
+END_TEST
+
+START_TEST(test_workload_write_fraction_within_tolerance)
+{
+    double fr[] = { 0, 0.2, 0.7, 1 };
+    static struct sim_access buf[100000];
+    for (int i = 0; i < 4; i++) {
+        struct sim_exp_workload w = synth(SIM_PAT_ZIPF, 4096);
+        w.write_fraction = fr[i];
+        struct sim_gen *g = new_gen(&w, 4096, 3);
+        sim_gen_fill(g, buf, 100000);
+        uint64_t writes = 0;
+        for (int k = 0; k < 100000; k++)
+            writes += buf[k].op == SIM_OP_WRITE;
+        ck_assert(fabs(writes / 100000.0 - fr[i]) < 0.01);
+        if (fr[i] == 0 || fr[i] == 1)
+            ck_assert_uint_eq(writes, (uint64_t)(fr[i] * 100000));
+        sim_gen_free(g);
+    }
+}
+END_TEST
+
+START_TEST(test_workload_footprint_is_clamped_to_the_vm)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_SEQUENTIAL, 5000);
+    struct sim_gen *g = new_gen(&w, 100, 1);
+    struct sim_access buf[250];
+    sim_gen_fill(g, buf, 250);
+    ck_assert_uint_eq(buf[99].page, 99);
+    ck_assert_uint_eq(buf[100].page, 0);
+    sim_gen_free(g);
+    w.footprint_bytes = 0;                   /* 0 = the whole VM */
+    g = new_gen(&w, 100, 1);
+    sim_gen_fill(g, buf, 250);
+    ck_assert_uint_eq(buf[199].page, 99);
+    sim_gen_free(g);
+}
+END_TEST
+
+START_TEST(test_workload_rejects_traces_and_bad_parameters)
+{
+    struct sim_gen *g = (struct sim_gen *)1;
+    struct vm_diag d = { 0 };
+    struct sim_exp_workload w = synth(SIM_PAT_ZIPF, 100);
+    w.zipf_s = 0;
+    ck_assert_int_eq(sim_gen_new(&w, 100, 1, &g, &d), VM_EINVAL);
+    ck_assert_ptr_null(g);
+    ck_assert_ptr_nonnull(strstr(d.msg, "'zipf_s'"));
+    w = synth(SIM_PAT_STRIDED, 100);
+    w.stride_pages = 0;
+    ck_assert_int_eq(sim_gen_new(&w, 100, 1, &g, NULL), VM_EINVAL);
+    w = synth(SIM_PAT_UNIFORM, 100);
+    w.write_fraction = 1.5;
+    ck_assert_int_eq(sim_gen_new(&w, 100, 1, &g, NULL), VM_EINVAL);
+    w = synth(SIM_PAT_UNIFORM, 100);
+    w.is_trace = true;
+    ck_assert_int_eq(sim_gen_new(&w, 100, 1, &g, NULL), VM_EINVAL);
+    w = synth(SIM_PAT_UNIFORM, 100);
+    ck_assert_int_eq(sim_gen_new(&w, 0, 1, &g, NULL), VM_EINVAL);
+}
+END_TEST
+
+static Suite *mem_suite(void)
+{
+    Suite *s = suite_create("mem");
+    TCase *t = tcase_create("mem");
+    tcase_set_timeout(t, 0);        /* no wall-clock limits (sanitized builds are slow) */
+    tcase_add_test(t, test_mem_new_starts_present_untraced_with_fresh_content);
+    tcase_add_test(t, test_mem_new_rejects_size_not_multiple_of_page);
+    tcase_add_test(t, test_mem_set_trace_range_crossing_words_sets_exact_bits);
+    tcase_add_test(t, test_mem_set_trace_over_a_million_pages_keeps_count_exact);
+    tcase_add_test(t, test_mem_write_trace_faults_writes_not_reads);
+    tcase_add_test(t, test_mem_rw_trace_faults_reads_and_writes);
+    tcase_add_test(t, test_mem_absent_pages_fault_on_any_access);
+    tcase_add_test(t, test_mem_make_absent_faults_everywhere_until_installed);
+    tcase_add_test(t, test_mem_collect_dirty_returns_ors_and_clears);
+    tcase_add_test(t, test_mem_collect_accessed_counts_reads_and_writes_then_clears);
+    tcase_add_test(t, test_mem_writes_change_fingerprints_deterministically);
+    tcase_add_test(t, test_mem_read_and_install_copy_fingerprint_ranges);
+    tcase_add_test(t, test_mem_checker_returns_instant_content_after_later_writes);
+    tcase_add_test(t, test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current);
+    tcase_add_test(t, test_mem_checker_logs_installed_pages_once);
+    tcase_add_test(t, test_mem_install_check_counts_mismatches);
+    tcase_add_test(t, test_mem_translate_fresh_vm_allocates_frames_in_order);
+    tcase_add_test(t, test_mem_translate_aged_vm_scatters_frames_bijectively);
+    tcase_add_test(t, test_mem_translate_partial_fragmentation_ages_a_fraction_of_chunks);
+    tcase_add_test(t, test_mem_translate_fails_enospc_when_guest_is_full);
+    tcase_add_test(t, test_mem_content_classes_follow_fractions_per_region);
+    tcase_add_test(t, test_content_zero_pages_compress_to_almost_nothing);
+    tcase_add_test(t, test_content_random_pages_do_not_compress);
+    tcase_add_test(t, test_content_text_and_code_compress_between_zero_and_random);
+    tcase_add_test(t, test_content_size_rounds_n_up_to_power_of_two_and_scales);
+    tcase_add_test(t, test_mem_compress_size_sums_page_sizes_per_class);
+    tcase_add_test(t, test_mem_64gib_vm_holds_at_most_16_bytes_per_page);
+    tcase_add_test(t, test_workload_stream_is_a_function_of_the_seed);
+    tcase_add_test(t, test_workload_write_fraction_does_not_change_pages);
+    tcase_add_test(t, test_workload_uniform_covers_the_footprint_evenly);
+    tcase_add_test(t, test_workload_zipf_concentrates_on_scattered_hot_pages);
+    tcase_add_test(t, test_workload_sequential_scans_and_wraps);
+    tcase_add_test(t, test_workload_strided_visits_every_page_once_per_cycle);
+    tcase_add_test(t, test_workload_write_fraction_within_tolerance);
+    tcase_add_test(t, test_workload_footprint_is_clamped_to_the_vm);
+    tcase_add_test(t, test_workload_rejects_traces_and_bad_parameters);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    Suite *s = mem_suite();
+    SRunner *sr = srunner_create(s);
+    /* the missing-sample test changes process state: only run it forked */
+    if (srunner_fork_status(sr) == CK_FORK) {
+        TCase *t = tcase_create("mem_forked");
+        tcase_set_timeout(t, 0);
+        tcase_add_test(t, test_content_init_missing_sample_is_enoent_naming_the_file);
+        suite_add_tcase(s, t);
+    }
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,1 @@
+# tests/ckpt_restore.mk

@@ -1,0 +1,6 @@
+# tests/mem.mk - Check suite "mem": sim_mem, sim_content, sim_workload
+check_PROGRAMS += tests/check_mem
+TESTS += tests/check_mem
+tests_check_mem_SOURCES = tests/check_mem.c
+tests_check_mem_CFLAGS = $(TEST_CFLAGS)
+tests_check_mem_LDADD = $(TEST_LDADD)
