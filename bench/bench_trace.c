@@ -138,23 +138,28 @@ int main(int argc, char **argv)
     const struct sim_access *r = sim_trace_records(t);
     uint64_t accesses = 0, mix = 0;
     int passes = 0;
-    double best = 1e30;
+    double best = 1e30, first = 0;
     for (; passes < 20; passes++) {
         double p0 = now_s();
         uint64_t a = 0, m = 0;
         for (uint64_t i = 0; i < n; i++) {
             a += r[i].count;
-            m ^= r[i].page + r[i].op;
+            m += r[i].page ^ r[i].op;
         }
         double dt = now_s() - p0;
+        if (passes == 0)
+            first = dt;
         if (dt < best)
             best = dt;
         accesses = a;
-        mix ^= m;
+        mix += m;
     }
-    printf("%-34s %10" PRIu64 " records  %7.3f s  %6.1f M records/s  %8.1f M accesses/s  (x%d, mix %" PRIx64 ")\n",
+    printf("%-34s %10" PRIu64 " records  %7.3f s  %6.1f M records/s  %8.1f M accesses/s  (first pass, page faults)\n",
+           "iterate binary form (mmap)", n, first, (double)n / first / 1e6,
+           (double)accesses / first / 1e6);
+    printf("%-34s %10" PRIu64 " records  %7.3f s  %6.1f M records/s  %8.1f M accesses/s  (best of %d, check %" PRIx64 ")\n",
            "iterate binary form (mmap)", n, best, (double)n / best / 1e6,
-           (double)accesses / best / 1e6, passes, mix & 0xff);
+           (double)accesses / best / 1e6, passes, mix & 0xffff);
     if (accesses != sim_trace_total_accesses(t))
         fprintf(stderr, "bench_trace: accesses %" PRIu64 " != header %" PRIu64 "\n", accesses,
                 sim_trace_total_accesses(t));

@@ -300,6 +300,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
                    window ? 100.0 * (double)(stall + r->stun_total_ns) / (double)window : 0);
         set_metric(o, SIM_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
         set_metric(o, SIM_M_FAULTS, (double)st->faults);
+        set_metric(o, SIM_M_FAULT_WAITS, (double)st->fault_waits);
         record_hist(o, &v->exit_lat_ns, SIM_M_FAULT_P50_NS, SIM_M_FAULT_P99_NS,
                     SIM_M_FAULT_P999_NS, SIM_M_FAULT_MAX_NS);
         set_metric(o, SIM_M_WRITE_IOS, (double)st->write_ios);
@@ -460,6 +461,10 @@ static void run_restore(struct ckpt_run *r)
     if (done)
         o->inv[SIM_INV_RESTORE_UNINSTALLED] += n - present;
 
+    /* reads still in flight (faults cut short by the end of the run, a
+     * background stream) complete before the policy's state goes away */
+    while (r->rp->stats(r->rest)->ios_inflight)
+        sim_waitq_wait(r->io_wq);
     r->rp->destroy(r->rest);
     r->rest = NULL;
     free(expect);

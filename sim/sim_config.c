@@ -232,15 +232,17 @@ static int edit_distance(const char *a, const char *b)
     return prev[lb];
 }
 
-/* The closest of names[] within distance 3 (and less than the name's
- * length, so "x" does not suggest "zipf_s"), or NULL. */
+/* The closest of names[] within a third of the name's length (1..3
+ * edits, so "x" does not suggest "zipf_s"), or NULL. */
 static const char *suggest(const char *const *names, int n, const char *name)
 {
     const char *best = NULL;
-    int best_d = 4;
+    int len = (int)strlen(name);
+    int limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;   /* a third of the name */
+    int best_d = limit + 1;
     for (int i = 0; i < n; i++) {
         int d = edit_distance(names[i], name);
-        if (d < best_d && d < (int)strlen(name)) {
+        if (d < best_d) {
             best = names[i];
             best_d = d;
         }
@@ -280,6 +282,7 @@ struct key {
 
 static int set_param(struct walk *w, const struct key *k, const cJSON *v, void *obj);
 static int set_str(struct walk *w, const struct key *k, const cJSON *v, void *obj);
+static int set_text(struct walk *w, const struct key *k, const cJSON *v, void *obj);
 static int set_name(struct walk *w, const struct key *k, const cJSON *v, void *obj);
 static int set_label(struct walk *w, const struct key *k, const cJSON *v, void *obj);
 static int set_path(struct walk *w, const struct key *k, const cJSON *v, void *obj);
@@ -423,7 +426,7 @@ static const struct key fault_slow_keys[] = {
 
 static const struct key top_keys[] = {
     STRK("name", K_REQ | K_NOSWEEP, set_name, T(e.name), SIM_NAME_MAX),
-    STRK("description", 0, set_str, T(description), 256),
+    STRK("description", 0, set_text, T(description), 256),
     SCALAR("seed", 0, VM_PARAM_U64, T(e.seed), 0, SEED_MAX, "1"),
     ENUMK("mechanism", K_REQ, T(mechanism), "checkpoint", NULL),
     { .name = "phase", .flags = K_NOSWEEP, .shape = SH_SCALAR, .set = set_param,
@@ -468,10 +471,14 @@ static const struct key *find_key(const struct key *tab, const char *name)
     return NULL;
 }
 
-/* "unknown key 'x' (did you mean 'y'?)" from one or two tables. */
+/* "unknown key 'x' (did you mean 'y'?)" from one or two tables; `in`
+ * names the override path the key is part of (or NULL). */
 static void unknown_key_msg(const struct key *tab, const struct key *alt, const char *name,
-                            char *buf, size_t len)
+                            const char *in, char *buf, size_t len)
 {
+    char where[300] = "";
+    if (in)
+        snprintf(where, sizeof where, " in '%s'", in);
     const char *names[64];
     int n = 0;
     for (const struct key *k = tab; k && k->name && n < 64; k++)
@@ -480,24 +487,29 @@ static void unknown_key_msg(const struct key *tab, const struct key *alt, const 
         names[n++] = k->name;
     const char *s = suggest(names, n, name);
     if (s)
-        snprintf(buf, len, "unknown key '%s' (did you mean '%s'?)", name, s);
+        snprintf(buf, len, "unknown key '%s'%s (did you mean '%s'?)", name, where, s);
     else
-        snprintf(buf, len, "unknown key '%s'", name);
+        snprintf(buf, len, "unknown key '%s'%s", name, where);
 }
 
 static void param_unknown_msg(const struct vm_param *tab, const char *policy, const char *name,
-                              char *buf, size_t len)
+                              const char *in, char *buf, size_t len)
 {
+    char where[300] = "";
+    if (in)
+        snprintf(where, sizeof where, " in '%s'", in);
     if (!tab || !tab->name) {
-        snprintf(buf, len, "unknown key '%s' (policy '%s' takes no parameters)", name, policy);
+        snprintf(buf, len, "unknown key '%s'%s (policy '%s' takes no parameters)", name, where,
+                 policy);
         return;
     }
     const char *s = vm_param_suggest(tab, name);
     if (s) {
-        snprintf(buf, len, "unknown key '%s' (did you mean '%s'?)", name, s);
+        snprintf(buf, len, "unknown key '%s'%s (did you mean '%s'?)", name, where, s);
         return;
     }
-    size_t o = (size_t)snprintf(buf, len, "unknown key '%s' (policy '%s' takes: ", name, policy);
+    size_t o = (size_t)snprintf(buf, len, "unknown key '%s'%s (policy '%s' takes: ", name, where,
+                                policy);
     for (const struct vm_param *p = tab; p->name && o < len; p++)
         o += (size_t)snprintf(buf + o, len - o, "%s%s", p == tab ? "" : ", ", p->name);
     if (o < len)
@@ -582,6 +594,16 @@ static int set_str(struct walk *w, const struct key *k, const cJSON *v, void *ob
     return 0;
 }
 
+/* Free text kept whole in the config echo; the struct holds its start. */
+static int set_text(struct walk *w, const struct key *k, const cJSON *v, void *obj)
+{
+    char got[64];
+    if (!cJSON_IsString(v))
+        return werr(w, "expected string, got %s", sim_json_got(v, got, sizeof got));
+    copy_str((char *)obj + k->p.off, k->len, v->valuestring);
+    return 0;
+}
+
 static bool all_chars(const char *s, const char *extra, bool upper_ok)
 {
     if (!*s)
@@ -628,8 +650,8 @@ static int set_path(struct walk *w, const struct key *k, const cJSON *v, void *o
         snprintf(joined, sizeof joined, "%s/%s", w->dir, s);
     if (access(joined, R_OK) != 0 || !realpath(joined, abs_path)) {
         int e = errno;
-        return werr_at(w, VM_ENOENT, w->path.text, "expected a readable file, got %s (%s)",
-                       sim_json_got(v, got, sizeof got), strerror(e));
+        return werr_at(w, VM_ENOENT, w->path.text,
+                       "expected a readable file, got \"%.300s\" (%s)", s, strerror(e));
     }
     if (strlen(abs_path) >= k->len)
         return werr(w, "expected a path of at most %zu characters, got %zu", k->len - 1,
@@ -677,7 +699,7 @@ static int walk_object(struct walk *w, const cJSON *v, const struct key *tab,
             continue;
         }
         char msg[256];
-        unknown_key_msg(tab, NULL, c->string, msg, sizeof msg);
+        unknown_key_msg(tab, NULL, c->string, NULL, msg, sizeof msg);
         werr(w, "%s", msg);
     }
     for (const struct key *k = tab; k->name; k++) {
@@ -785,7 +807,7 @@ static int walk_policy_params(struct walk *w, const char *policy, const struct v
         }
         const struct vm_param *p = tab ? vm_param_find(tab, c->string) : NULL;
         if (!p) {
-            param_unknown_msg(tab, policy, c->string, msg, sizeof msg);
+            param_unknown_msg(tab, policy, c->string, NULL, msg, sizeof msg);
             werr(w, "%s", msg);
             continue;
         }
@@ -1087,8 +1109,8 @@ static int schema_check(const cJSON *doc, const struct sim_json_path *p, const c
                 k = find_key(alt, g->key);
             if (!k) {
                 char msg[256];
-                unknown_key_msg(tab, alt, g->key, msg, sizeof msg);
-                return vm_diag_set(d, VM_EINVAL, "%s in '%s'", msg, text);
+                unknown_key_msg(tab, alt, g->key, text, msg, sizeof msg);
+                return vm_diag_set(d, VM_EINVAL, "%s", msg);
             }
             if (sweep && (k->flags & K_NOSWEEP))
                 return vm_diag_set(d, VM_EINVAL, "'%s' cannot be swept", k->name);
@@ -1140,8 +1162,8 @@ static int schema_check(const cJSON *doc, const struct sim_json_path *p, const c
             /* an unknown policy is reported by the walk, at its own path */
             if (known && !(ptab && vm_param_find(ptab, g->key))) {
                 char msg[512];
-                param_unknown_msg(ptab, name, g->key, msg, sizeof msg);
-                return vm_diag_set(d, VM_EINVAL, "%s in '%s'", msg, text);
+                param_unknown_msg(ptab, name, g->key, text, msg, sizeof msg);
+                return vm_diag_set(d, VM_EINVAL, "%s", msg);
             }
             parent = cur;
             cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, g->key) : NULL;

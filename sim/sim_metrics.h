@@ -18,6 +18,7 @@
     X(GUEST_SLOWDOWN_PCT, "guest_slowdown_pct", "%",     "guest time lost (stall + stun) over the save window") \
     X(GUEST_ACCESSES,     "guest_accesses",     "count", "guest accesses replayed during the save or restore window") \
     X(FAULTS,             "faults",             "count", "trace faults (save) taken by the guest") \
+    X(FAULT_WAITS,        "fault_waits",        "count", "trace faults that had to wait for staging space (an I/O completion)") \
     X(FAULT_P50_NS,       "fault_p50_ns",       "ns",    "trace fault latency, median") \
     X(FAULT_P99_NS,       "fault_p99_ns",       "ns",    "trace fault latency, 99th percentile") \
     X(FAULT_P999_NS,      "fault_p999_ns",      "ns",    "trace fault latency, 99.9th percentile") \

@@ -126,7 +126,11 @@ static cJSON *build_result(const struct sim_config *cfg, const cJSON *records, c
     cJSON_AddStringToObject(doc, "vmsim_version", PACKAGE_VERSION);
     cJSON_AddStringToObject(doc, "simgrid_version", sg);
     cJSON_AddStringToObject(doc, "experiment", cfg->name);
-    cJSON_AddStringToObject(doc, "description", cfg->description);
+    /* the whole text: cfg->description holds only its first 255 bytes */
+    const cJSON *desc = cfg->root ? cJSON_GetObjectItemCaseSensitive(cfg->root, "description")
+                                  : NULL;
+    cJSON_AddStringToObject(doc, "description",
+                            cJSON_IsString(desc) ? desc->valuestring : cfg->description);
     cJSON_AddStringToObject(doc, "config_file", cfg->file);
     cJSON_AddNumberToObject(doc, "seed", (double)cfg->seed);
     cJSON_AddBoolToObject(doc, "quick", cfg->quick);

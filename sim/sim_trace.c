@@ -234,7 +234,7 @@ struct reader {
     struct vm_diag *d;
 };
 
-/* 'text' quoted for a message: at most 40 characters, control characters
+/* 'text' quoted for a message: at most 60 characters, control characters
  * escaped; an empty token is shown as end of line. */
 static const char *show(char *dst, size_t cap, const char *s, const char *e)
 {
@@ -246,7 +246,7 @@ static const char *show(char *dst, size_t cap, const char *s, const char *e)
     dst[k++] = '\'';
     for (const char *p = s; p < e && k + 8 < cap; p++) {
         unsigned char c = (unsigned char)*p;
-        if (p - s >= 40) {
+        if (p - s >= 60) {
             k += (size_t)snprintf(dst + k, cap - k, "...");
             break;
         }
@@ -274,7 +274,7 @@ static const char *word_end(const char *s, const char *e)
 
 static int line_error(struct reader *r, const char *expected, const char *s, const char *e)
 {
-    char got[128];
+    char got[160];
     return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected %s, got %s", r->path,
                        r->line, expected, show(got, sizeof(got), s, e));
 }
@@ -295,7 +295,9 @@ static int refill(struct reader *r)
     int n = gzread(r->gz, r->buf + r->len, READ_CHUNK);
     int errnum = Z_OK;
     const char *msg = gzerror(r->gz, &errnum);
-    if (n < 0 || errnum != Z_OK) {
+    /* a cut stream (Z_BUF_ERROR) still delivers what it has: report it
+     * when nothing more comes, on the line that is then incomplete */
+    if (n < 0 || (n == 0 && errnum != Z_OK)) {
         if (errnum == Z_ERRNO)
             return vm_diag_set(r->d, VM_EIO, "'%s': read error: %s", r->path, strerror(errno));
         if (errnum == Z_MEM_ERROR)
@@ -325,6 +327,9 @@ static int flush_out(struct reader *r)
 static inline int emit(struct reader *r, const struct sim_trace_rec *rec)
 {
     struct sim_trace_stats *st = r->st;
+    if (st->total_accesses + rec->count < st->total_accesses)
+        return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected counts summing to less than 2^64, got more",
+                           r->path, r->line);
     st->nr_records++;
     st->nr_records_op[op_index(rec->op)]++;
     st->total_accesses += rec->count;
@@ -640,7 +645,7 @@ static int sniff(struct reader *r)
         r->fmt = SIM_TRACE_LACKEY;
         return 0;
     }
-    char got[128];
+    char got[160];
     return vm_diag_set(r->d, VM_EPARSE, "%s:1: expected a vmsim pagetrace header or lackey output, got %s",
                        r->path, show(got, sizeof(got), s, e));
 }
@@ -1067,10 +1072,10 @@ int sim_trace_open_in(const char *path, enum sim_trace_format fmt, const char *c
         nr = 1;
     } else {
         if (snprintf(cand[0], sizeof(cand[0]), "%s.vmtrace", abs) < (int)sizeof(cand[0])) {
-            snprintf(dir, sizeof(dir), "%s", abs);
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *(slash == dir ? slash + 1 : slash) = 0;
+            /* abs is shorter than cand[0], so its folder fits in dir */
+            size_t n = (size_t)(strrchr(abs, '/') - abs);
+            memcpy(dir, abs, n ? n : 1);
+            dir[n ? n : 1] = 0;
             writable[0] = access(dir, W_OK) == 0;
             nr = 1;
         }

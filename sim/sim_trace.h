@@ -28,7 +28,12 @@ struct sim_trace;
 
 /* Open a trace for replay: convert to the binary form if needed, mmap it.
  * fmt SIM_TRACE_AUTO sniffs the first line ("# vmsim pagetrace v1" or
- * lackey's "==pid==" / " L addr,size" lines). */
+ * lackey's "==pid==" / " L addr,size" lines).  The cache is used when its
+ * header matches the source's size, mtime (ns) and absolute path, else
+ * rebuilt.  A trace has at least one record.  Returns 0, VM_ENOENT (no
+ * such file), VM_EPARSE (bad or empty trace; no cache file is left),
+ * VM_EINVAL (a directory), VM_EIO or VM_ENOMEM; *out is NULL on error.
+ * Records stay valid until sim_trace_close(). */
 int sim_trace_open(const char *path, enum sim_trace_format fmt, struct sim_trace **out,
                    struct vm_diag *d);
 void sim_trace_close(struct sim_trace *t);

@@ -125,9 +125,12 @@ static void out_header(struct reduce_out *o)
         put_value(o, o->st->command);
         put_str(o, "\n");
     }
-    put_str(o, "# source=");
-    put_value(o, o->in_path);
-    put_str(o, "\n# recorded_with=valgrind --tool=lackey --trace-mem=yes; reduced by vmsim trace reduce\n"
+    if (strcmp(o->in_path, "-") != 0) {
+        put_str(o, "# source=");
+        put_value(o, o->in_path);
+        put_str(o, "\n");
+    }
+    put_str(o, "# recorded_with=valgrind --tool=lackey --trace-mem=yes; reduced by vmsim trace reduce\n"
                "# records: op page_hex count ; reduction: LRU window of K=16 pages with written/code marks"
                " (workloads/traces/README.md)\n");
     o->header_done = true;

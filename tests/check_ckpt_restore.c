@@ -126,6 +126,12 @@ static void make_image(enum img_kind kind, struct image *im)
     int lrc = ckpt_image_load_store(im->dev->store, &img, &d);
     ck_assert_msg(lrc == 0, "%s image: %s", pol->name, d.msg);
     im->hdr = img->hdr;
+    if (kind == IMG_STREAM) {       /* pages written between rounds have later copies */
+        uint64_t moved = 0;
+        for (uint64_t p = 0; p < NR_PAGES; p++)
+            moved += img->page_lba[p] != img->hdr.data_lba + p;
+        ck_assert_uint_gt(moved, 0);
+    }
     ckpt_image_free(img);
     static const uint32_t layouts[] = { CKPT_LAYOUT_FLAT, CKPT_LAYOUT_STREAM, CKPT_LAYOUT_SBLOCK,
                                         CKPT_LAYOUT_SBLOCK, CKPT_LAYOUT_SBLOCK };

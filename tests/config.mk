@@ -1,1 +1,26 @@
-# tests/config.mk
+# tests/config.mk - suite "config" (configs, result files, check) and the
+# end-to-end bad-input test of the vmsim command line.
+check_PROGRAMS += tests/check_config
+TESTS += tests/check_config tests/e2e/bad_input.sh
+tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_LDADD = $(TEST_LDADD)
+# libvmsim_sim holds a C++ shim: link with the C++ driver
+nodist_EXTRA_tests_check_config_SOURCES = dummy.cxx
+EXTRA_DIST += tests/e2e/bad_input.sh \
+	tests/e2e/bad/base.json \
+	tests/e2e/bad/malformed.json \
+	tests/e2e/bad/unknown-key.json \
+	tests/e2e/bad/wrong-type.json \
+	tests/e2e/bad/bad-unit.json \
+	tests/e2e/bad/out-of-range.json \
+	tests/e2e/bad/unknown-policy.json \
+	tests/e2e/bad/unknown-param.json \
+	tests/e2e/bad/missing-file.json \
+	tests/e2e/bad/missing-trace.json \
+	tests/e2e/bad/missing-key.json \
+	tests/e2e/bad/duplicate-variant.json \
+	tests/e2e/bad/unknown-metric.json \
+	tests/e2e/bad/bad-sweep-path.json \
+	tests/e2e/bad/bad-sweep-value.json \
+	tests/e2e/bad/not-a-result.json

@@ -1,1 +1,7 @@
-# tests/trace.mk
+# tests/trace.mk - Check suite "trace": readers, reduction rule, binary
+# cache, `vmsim trace` tools, and the shipped traces against their README.
+check_PROGRAMS += tests/check_trace
+TESTS += tests/check_trace
+tests_check_trace_SOURCES = tests/check_trace.c
+tests_check_trace_CFLAGS = $(TEST_CFLAGS)
+tests_check_trace_LDADD = $(TEST_LDADD)

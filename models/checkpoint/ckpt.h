@@ -112,6 +112,9 @@ struct ckpt_stats {
     uint64_t pages_installed;     /* pages made present */
     uint64_t pages_prefetched;    /* installed without a fault on them */
     uint64_t decompress_out;      /* bytes decompressed */
+    /* both */
+    uint64_t ios_inflight;        /* requests whose callback has not run yet: the
+                                     world lets them drain before destroy() */
 };
 
 #define CKPT_F_STUN_ALL        0x1u  /* VM stays stunned for the whole save */

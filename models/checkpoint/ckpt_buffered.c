@@ -57,6 +57,7 @@ struct buffered {
     uint32_t members_used;        /* entries of img->members given out */
     /* the filling buffer (at most one at a time) */
     struct ckpt_wreq *fill;
+    uint32_t saver_inflight;          /* storage blocks the saver submitted, in flight */
     uint32_t *fill_members;       /* N block ids */
     uint32_t fill_nr;             /* blocks in it */
     uint32_t fill_pages;          /* pages in it */
@@ -65,6 +66,14 @@ struct buffered {
 };
 
 static struct buffered *bf(struct ckpt_save *s) { return (struct buffered *)s; }
+
+/* A storage block write completed (the writer recycles the buffer). */
+static void buffer_done(void *owner, struct ckpt_wreq *r, int rc)
+{
+    struct buffered *b = owner;
+    if (r->tag)
+        b->saver_inflight--;
+}
 
 static void buffered_destroy(struct ckpt_save *s)
 {
@@ -134,7 +143,7 @@ static int start_common(const struct ckpt_cfg *cfg, const struct ckpt_env *env, 
     b->B = cfg->block_pages;
     b->N = cfg->sblock_blocks;
     b->buf_bytes = (uint64_t)b->B * b->N * VM_PAGE_SIZE;
-    ckpt_writer_init(&b->w, env, &b->st, NULL, b);
+    ckpt_writer_init(&b->w, env, &b->st, buffer_done, b);
     struct ckpt_header h = {
         .layout = CKPT_LAYOUT_SBLOCK, .nr_pages = nr_pages, .block_pages = b->B,
         .sblock_blocks = b->N, .compressed = cfg->compress ? 1 : 0,
@@ -190,9 +199,22 @@ static uint32_t block_runs(struct buffered *b, uint64_t blk, uint64_t *dst)
     return n;
 }
 
-/* Take a free buffer for filling; false when every buffer is in flight. */
-static bool take_buffer(struct buffered *b)
+/*
+ * Take a buffer for filling (the one being filled, or a free one); false
+ * when every buffer is in flight.  The background saver never uses the
+ * last free buffer (when there are two or more): a guest fault must find
+ * staging space without waiting behind the saver's own writes, or the
+ * save would stall the guest it is meant to spare.
+ */
+static bool take_buffer(struct buffered *b, bool for_saver)
 {
+    /* the saver keeps one write of its own in flight, and goes on only if,
+     * once it has filled and submitted the buffer it fills, a free buffer
+     * is still left for the guest: the disk's bandwidth is shared between
+     * writes in flight, so the guest's buffers get the larger share */
+    if (for_saver && b->cfg.nr_buffers >= 2 &&
+        (b->saver_inflight >= 1 || ckpt_writer_nr_free(&b->w, 0) < (b->fill ? 1u : 2u)))
+        return false;
     if (b->fill)
         return true;
     b->fill = ckpt_writer_get(&b->w, 0);
@@ -206,9 +228,10 @@ static bool take_buffer(struct buffered *b)
 }
 
 /* Write the filling buffer as one storage block; record both maps. */
-static int submit_buffer(struct buffered *b)
+static int submit_buffer(struct buffered *b, bool by_saver)
 {
     struct ckpt_wreq *r = b->fill;
+    r->tag = by_saver;
     struct ckpt_image *img = b->img;
     bool z = b->cfg.compress;
     uint64_t nb = z ? (b->fill_zbytes + VM_PAGE_SIZE - 1) / VM_PAGE_SIZE : b->fill_pages;
@@ -232,8 +255,11 @@ static int submit_buffer(struct buffered *b)
         img->block_slot[m] = j;
     }
     b->members_used += b->fill_nr;
-    return ckpt_writer_submit(&b->w, r, lba, (uint32_t)nb, 1, z ? 1 : 0, b->fill_pages,
-                              (uint64_t)b->fill_pages * VM_PAGE_SIZE, b->buf_bytes);
+    int rc = ckpt_writer_submit(&b->w, r, lba, (uint32_t)nb, 1, z ? 1 : 0, b->fill_pages,
+                                (uint64_t)b->fill_pages * VM_PAGE_SIZE, b->buf_bytes);
+    if (rc == 0 && by_saver)
+        b->saver_inflight++;
+    return rc;
 }
 
 /*
@@ -261,7 +287,7 @@ static int copy_block(struct buffered *b, uint64_t blk, bool in_fault)
     b->fill_pages += n;
     if (b->fill_nr < b->N)
         return 0;
-    int rc = submit_buffer(b);
+    int rc = submit_buffer(b, !in_fault);
     return rc < 0 ? rc : 1;
 }
 
@@ -287,7 +313,7 @@ static int buffered_fault(struct ckpt_save *s, uint64_t page, bool is_write)
         b->st.faults++;
         return 0;
     }
-    if (!take_buffer(b)) {
+    if (!take_buffer(b, false)) {
         b->st.fault_waits++;
         return VM_EAGAIN;
     }
@@ -307,7 +333,7 @@ static int buffered_step(struct ckpt_save *s)
         b->next_block = blk;
         if (blk >= b->nr_blocks)
             break;
-        if (!take_buffer(b))
+        if (!take_buffer(b, true))
             return CKPT_STEP_WAIT;
         int rc = copy_block(b, blk, false);
         if (rc < 0)
@@ -322,7 +348,7 @@ static int buffered_step(struct ckpt_save *s)
             ckpt_writer_put(&b->w, b->fill);
             b->fill = NULL;
         } else {
-            if (submit_buffer(b) < 0)
+            if (submit_buffer(b, true) < 0)
                 return ckpt_writer_step_failed(&b->w);
             return CKPT_STEP_MORE;
         }

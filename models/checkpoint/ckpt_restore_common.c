@@ -324,6 +324,8 @@ int ckpt_restore_common_load(struct ckpt_restore *r)
 
 static bool eligible(const struct ckpt_restore *r, uint64_t page, int mode)
 {
+    if (vm_bitmap_test(r->installed, page))
+        return false;
     return mode == CKPT_RESTORE_INSTALL_ALL || vm_bitmap_test(r->wanted, page);
 }
 
@@ -710,6 +712,9 @@ const char *ckpt_restore_common_diag(const struct ckpt_restore *r)
 
 const struct ckpt_stats *ckpt_restore_common_stats(const struct ckpt_restore *r)
 {
+    /* derived, refreshed on every look rather than kept at each call site */
+    struct ckpt_restore *m = (struct ckpt_restore *)r;
+    m->stats.ios_inflight = r->bg_inflight + r->fault_inflight + (r->meta_busy ? 1u : 0u);
     return &r->stats;
 }
 

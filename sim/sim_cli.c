@@ -1,0 +1,601 @@
+/*
+ * sim_cli.c - the vmsim command line: argument parsing and the commands
+ * run, check, validate, list, trace (see sim_cli.h).
+ *
+ * Based on git's rule that only the top level dies: everything below
+ * returns codes and located messages, and this file turns them into one
+ * "vmsim: ..." line on stderr and an exit status (0 ok, 1 regression or
+ * invariant violation, 2 bad input).  `run` writes nothing - not even the
+ * output directory - until the config has loaded cleanly.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xbt/base.h>
+#include <simgrid/version.h>
+
+#include "base/vm_units.h"
+#include "checkpoint/ckpt.h"
+#include "sim_cli.h"
+#include "sim_config.h"
+#include "sim_json.h"
+#include "sim_metrics.h"
+#include "sim_plot.h"
+#include "sim_result.h"
+#include "sim_runner.h"
+#include "sim_trace.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+#ifndef VMSIM_SRCDIR
+#define VMSIM_SRCDIR "."
+#endif
+
+#define SEED_MAX UINT64_C(9007199254740991)  /* 2^53 - 1: exact in result.json */
+#define SUMMARY_METRICS 5
+
+static const char usage_text[] =
+    "usage: vmsim run EXPERIMENT.json [-o DIR] [--seed N] [--set path=value]... [--quick]\n"
+    "                 [-j N] [--no-plot] [--cfg=SIMGRID_OPTION] [--log=SIMGRID_LOG]\n"
+    "       vmsim check RESULT.json BASELINE.json\n"
+    "       vmsim validate EXPERIMENT.json...\n"
+    "       vmsim list\n"
+    "       vmsim trace reduce|stats|convert FILE...\n"
+    "       vmsim --help | --version\n"
+    "\n"
+    "run       run every variant x sweep point of an experiment; write DIR/result.json,\n"
+    "          DIR/NAME.csv and plots (DIR defaults to out/NAME)\n"
+    "  -o DIR            output directory\n"
+    "  --seed N          replace the config's seed (integer >= 0)\n"
+    "  --set PATH=VALUE  override a config value, e.g. --set vm.memory=4GiB or\n"
+    "                    --set variants[0].params.block_pages=32 (VALUE is JSON if it\n"
+    "                    parses, else a string); applied after --quick\n"
+    "  --quick           apply the config's \"quick\" overrides (the short form make check runs)\n"
+    "  -j N              run N points in parallel (default: the number of CPUs)\n"
+    "  --no-plot         do not run gnuplot\n"
+    "  --cfg=, --log=    passed to SimGrid (e.g. --log=vmsim_disk.thres:debug)\n"
+    "check     compare a result with a baseline metric by metric (direction and\n"
+    "          tolerance from the baseline's metric specs); print a table\n"
+    "validate  check configs, platforms and traces without running anything\n"
+    "list      mechanisms, policies and their parameters, workloads, metrics, invariants\n"
+    "trace     tools for memory traces (vmsim trace --help)\n"
+    "\n"
+    "exit status: 0 ok, 1 regression or invariant violation, 2 bad input\n";
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vmsim: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return SIM_EXIT_BAD_INPUT;
+}
+
+static void print_diags(const struct sim_diag_list *errs)
+{
+    for (int i = 0; i < errs->n; i++)
+        fprintf(stderr, "vmsim: %s\n", errs->lines[i]);
+}
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("VMSIM_SRCDIR");
+    return s && *s ? s : VMSIM_SRCDIR;
+}
+
+/* A whole-string unsigned decimal, at most max. */
+static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        if (v > (max - (uint64_t)(*p - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* ------------------------------------------------------------ run */
+
+struct run_args {
+    const char *exp;
+    const char *out;
+    struct sim_config_opts copts;
+    const char **sets;
+    int jobs;
+    bool no_plot;
+    char **sg_args;
+    int nr_sg_args;
+};
+
+/* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL if none. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    if (strcmp(a, name) == 0) {
+        if (*i + 1 >= argc)
+            return NULL;
+        return argv[++*i];
+    }
+    if (name[1] != '-' && strncmp(a, name, n) == 0 && a[n])
+        return a + n;                       /* -j4, -oDIR */
+    return NULL;
+}
+
+static bool is_opt(const char *a, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=' ||
+                                        (name[1] != '-' && a[n] != '\0'));
+}
+
+static int parse_run_args(int argc, char **argv, struct run_args *ra)
+{
+    bool opts_done = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        if (opts_done || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (ra->exp)
+                return bad("run: expected one EXPERIMENT.json, got '%s' and '%s'", ra->exp, a);
+            ra->exp = a;
+        } else if (strcmp(a, "--") == 0) {
+            opts_done = true;
+        } else if (is_opt(a, "-o") || is_opt(a, "--output")) {
+            v = opt_value(argc, argv, &i, is_opt(a, "-o") ? "-o" : "--output");
+            if (!v || !*v)
+                return bad("-o: expected a directory, got nothing");
+            ra->out = v;
+        } else if (is_opt(a, "--seed")) {
+            v = opt_value(argc, argv, &i, "--seed");
+            uint64_t seed;
+            if (!v)
+                return bad("--seed: expected integer >= 0, got nothing");
+            if (!parse_uint(v, UINT64_MAX, &seed))
+                return bad("--seed: expected integer >= 0, got '%s'", v);
+            if (seed > SEED_MAX)
+                return bad("--seed: expected integer 0..%" PRIu64 ", got '%s'", SEED_MAX, v);
+            ra->copts.have_seed = true;
+            ra->copts.seed = seed;
+        } else if (is_opt(a, "--set")) {
+            v = opt_value(argc, argv, &i, "--set");
+            if (!v)
+                return bad("--set: expected path=value, got nothing");
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v)
+                return bad("--set: expected path=value, got '%s'", v);
+            ra->sets[ra->copts.nr_sets++] = v;
+        } else if (strcmp(a, "--quick") == 0) {
+            ra->copts.quick = true;
+        } else if (is_opt(a, "-j") || is_opt(a, "--jobs")) {
+            v = opt_value(argc, argv, &i, is_opt(a, "-j") ? "-j" : "--jobs");
+            uint64_t j;
+            if (!v)
+                return bad("-j: expected integer >= 1, got nothing");
+            if (!parse_uint(v, 4096, &j) || j < 1)
+                return bad("-j: expected integer 1..4096, got '%s'", v);
+            ra->jobs = (int)j;
+        } else if (strcmp(a, "--no-plot") == 0) {
+            ra->no_plot = true;
+        } else if (strncmp(a, "--cfg=", 6) == 0 || strncmp(a, "--log=", 6) == 0) {
+            ra->sg_args[ra->nr_sg_args++] = argv[i];
+        } else {
+            return bad("run: unknown option '%s' (see vmsim --help)", a);
+        }
+    }
+    if (!ra->exp)
+        return bad("run: expected EXPERIMENT.json, got nothing");
+    ra->copts.sets = ra->sets;
+    return 0;
+}
+
+/* Can dir be created (or written, when it exists)?  Creates nothing. */
+static int check_out_dir(const char *dir)
+{
+    char buf[PATH_MAX];
+    if (strlen(dir) >= sizeof buf)
+        return bad("%s: expected a shorter directory path", dir);
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (;;) {
+        size_t n = strlen(buf);
+        while (n > 1 && buf[n - 1] == '/')
+            buf[--n] = '\0';
+        struct stat st;
+        if (stat(buf, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return bad("%s: cannot create directory: '%s' is not a directory", dir, buf);
+            if (access(buf, W_OK | X_OK) != 0)
+                return bad("%s: cannot create directory: '%s': %s", dir, buf, strerror(errno));
+            return 0;
+        }
+        if (errno != ENOENT)
+            return bad("%s: cannot create directory: '%s': %s", dir, buf, strerror(errno));
+        char *slash = strrchr(buf, '/');
+        if (!slash)
+            snprintf(buf, sizeof buf, ".");
+        else if (slash == buf)
+            buf[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
+/* A metric value for the summary: times and sizes with units. */
+static void fmt_metric(const char *name, double v, char *buf, size_t len)
+{
+    int id = sim_metric_find(name);
+    const char *unit = id >= 0 ? sim_metric_info[id].unit : "";
+    if (strcmp(unit, "ns") == 0 && v >= 0)
+        vm_units_fmt_time((uint64_t)llround(v), buf, len);
+    else if (strcmp(unit, "bytes") == 0 && v >= 0)
+        vm_units_fmt_size((uint64_t)llround(v), buf, len);
+    else if (strcmp(unit, "%") == 0)
+        snprintf(buf, len, "%.2f%%", v);
+    else
+        sim_json_fmt_number(v, buf, len);
+}
+
+static void print_summary(const struct sim_config *cfg, const cJSON *records)
+{
+    const char *cols[SUMMARY_METRICS];
+    int nc = 0;
+    const cJSON *r;
+    for (int i = 0; i < cfg->nr_metrics && nc < SUMMARY_METRICS; i++)
+        cols[nc++] = cfg->metrics[i].name;
+    /* the config lists none: the first metrics any record has */
+    for (int i = 0; cfg->nr_metrics == 0 && i < SIM_M_NR && nc < SUMMARY_METRICS; i++) {
+        bool any = false;
+        cJSON_ArrayForEach(r, records)
+            any |= cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "metrics"),
+                                                    sim_metric_info[i].name) != NULL;
+        if (any)
+            cols[nc++] = sim_metric_info[i].name;
+    }
+    int n = cJSON_GetArraySize(records);
+    char (*cells)[SUMMARY_METRICS + 3][48] = calloc((size_t)n + 1, sizeof *cells);
+    size_t wid[SUMMARY_METRICS + 3] = { 2, 2, 10 };
+    if (!cells)
+        return;
+    size_t idw = 2;
+    int row = 0;
+    cJSON_ArrayForEach(r, records) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(r, "ok");
+        const cJSON *viol = cJSON_GetObjectItemCaseSensitive(r, "violations");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "metrics");
+        if (cJSON_IsString(id) && strlen(id->valuestring) > idw)
+            idw = strlen(id->valuestring);
+        snprintf(cells[row][1], sizeof cells[row][1], "%s", cJSON_IsFalse(ok) ? "NO" : "yes");
+        sim_json_fmt_number(cJSON_IsNumber(viol) ? viol->valuedouble : 0, cells[row][2],
+                            sizeof cells[row][2]);
+        for (int c = 0; c < nc; c++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, cols[c]);
+            if (cJSON_IsNumber(v))
+                fmt_metric(cols[c], v->valuedouble, cells[row][3 + c], sizeof cells[row][3 + c]);
+            else
+                snprintf(cells[row][3 + c], sizeof cells[row][3 + c], "-");
+        }
+        row++;
+    }
+    for (int c = 0; c < nc; c++)
+        wid[3 + c] = strlen(cols[c]);
+    for (int i = 0; i < row; i++)
+        for (int c = 1; c < nc + 3; c++)
+            if (strlen(cells[i][c]) > wid[c])
+                wid[c] = strlen(cells[i][c]);
+    printf("%-*s  %-*s  %*s", (int)idw, "id", (int)wid[1], "ok", (int)wid[2], "violations");
+    for (int c = 0; c < nc; c++)
+        printf("  %*s", (int)wid[3 + c], cols[c]);
+    printf("\n");
+    row = 0;
+    cJSON_ArrayForEach(r, records) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+        printf("%-*s  %-*s  %*s", (int)idw, cJSON_IsString(id) ? id->valuestring : "?",
+               (int)wid[1], cells[row][1], (int)wid[2], cells[row][2]);
+        for (int c = 0; c < nc; c++)
+            printf("  %*s", (int)wid[3 + c], cells[row][3 + c]);
+        printf("\n");
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(r, "error");
+        if (cJSON_IsString(err))
+            printf("%-*s  error: %s\n", (int)idw, "", err->valuestring);
+        row++;
+    }
+    free(cells);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_args ra = { .jobs = 0 };
+    ra.sets = calloc((size_t)argc + 1, sizeof *ra.sets);
+    ra.sg_args = calloc((size_t)argc + 1, sizeof *ra.sg_args);
+    struct sim_config *cfg = NULL;
+    struct sim_diag_list errs = { 0 };
+    cJSON *records = NULL, *host = NULL;
+    struct vm_diag d = { 0 };
+    int status;
+    if (!ra.sets || !ra.sg_args) {
+        status = bad("out of memory");
+        goto out;
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage_text, stdout);
+            status = SIM_EXIT_OK;
+            goto out;
+        }
+    status = parse_run_args(argc, argv, &ra);
+    if (status)
+        goto out;
+    if (sim_config_load(ra.exp, &ra.copts, &cfg, &errs) != 0) {
+        print_diags(&errs);
+        status = SIM_EXIT_BAD_INPUT;
+        goto out;
+    }
+    char dir[PATH_MAX];
+    if (ra.out)
+        snprintf(dir, sizeof dir, "%s", ra.out);
+    else
+        snprintf(dir, sizeof dir, "out/%s", cfg->name);
+    status = check_out_dir(dir);
+    if (status)
+        goto out;
+
+    struct sim_run_opts ro = {
+        .jobs = ra.jobs,
+        .progress = isatty(STDERR_FILENO),
+        .nr_sg_args = ra.nr_sg_args,
+        .sg_args = ra.sg_args,
+    };
+    if (ro.jobs == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        ro.jobs = ncpu > 0 ? (int)ncpu : 1;
+    }
+    if (ro.jobs > cfg->nr_points)
+        ro.jobs = cfg->nr_points;
+    if (sim_runner_run(cfg, &ro, &records, &host, &d) != 0) {
+        status = bad("%s: %s", ra.exp, d.msg[0] ? d.msg : "the run failed");
+        goto out;
+    }
+    if (sim_result_write(dir, cfg, records, host, &d) != 0) {
+        status = bad("%s", d.msg);
+        goto out;
+    }
+    print_summary(cfg, records);
+    printf("wrote %s/result.json\nwrote %s/%s.csv\n", dir, dir, cfg->name);
+    if (!ra.no_plot) {
+        char plots[PATH_MAX], drawn[16][1024];
+        snprintf(plots, sizeof plots, "%s/plots", srcdir());
+        vm_diag_clear(&d);
+        int n = sim_plot_draw(plots, dir, cfg->name, drawn, 16, &d);
+        if (n < 0)
+            fprintf(stderr, "vmsim: warning: %s\n", d.msg);
+        for (int i = 0; i < n && i < 16; i++)
+            printf("wrote %s.png\nwrote %s.svg\n", drawn[i], drawn[i]);
+    }
+    int failed = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, records) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "violations");
+        if ((cJSON_IsNumber(v) && v->valuedouble > 0) ||
+            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok")))
+            failed++;
+    }
+    if (failed) {
+        fprintf(stderr, "vmsim: %s: %d of %d records failed (invariant violations or errors)\n",
+                ra.exp, failed, cJSON_GetArraySize(records));
+        status = SIM_EXIT_FAIL;
+    }
+out:
+    cJSON_Delete(records);
+    cJSON_Delete(host);
+    sim_config_free(cfg);
+    sim_diag_list_free(&errs);
+    free(ra.sets);
+    free(ra.sg_args);
+    return status;
+}
+
+/* ------------------------------------------------------------ check, validate */
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc == 3 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0)) {
+        fputs(usage_text, stdout);
+        return SIM_EXIT_OK;
+    }
+    if (argc != 4)
+        return bad("check: expected RESULT.json BASELINE.json, got %d argument%s", argc - 2,
+                   argc == 3 ? "" : "s");
+    struct vm_diag d = { 0 };
+    int rc = sim_result_check(argv[2], argv[3], &d);
+    if (rc == 2)
+        return bad("%s", d.msg);
+    return rc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    if (argc < 3)
+        return bad("validate: expected EXPERIMENT.json..., got nothing");
+    int status = SIM_EXIT_OK;
+    for (int i = 2; i < argc; i++) {
+        struct sim_diag_list errs = { 0 };
+        if (sim_config_validate(argv[i], &errs) != 0 || errs.n) {
+            print_diags(&errs);
+            status = SIM_EXIT_BAD_INPUT;
+        } else {
+            struct sim_config *cfg = NULL;
+            if (sim_config_load(argv[i], NULL, &cfg, &errs) != 0) {
+                print_diags(&errs);
+                status = SIM_EXIT_BAD_INPUT;
+            } else {
+                printf("%s: ok (%d run point%s)\n", argv[i], cfg->nr_points,
+                       cfg->nr_points == 1 ? "" : "s");
+            }
+            sim_config_free(cfg);
+        }
+        sim_diag_list_free(&errs);
+    }
+    return status;
+}
+
+/* ------------------------------------------------------------ list */
+
+static void list_params(const struct vm_param *tab)
+{
+    if (!tab || !tab->name) {
+        printf("      (no parameters)\n");
+        return;
+    }
+    for (const struct vm_param *p = tab; p->name; p++) {
+        char exp[128];
+        printf("      %-16s %-28s default %-8s %s\n", p->name,
+               vm_param_expects(p, exp, sizeof exp), p->def ? p->def : "-",
+               p->help ? p->help : "");
+    }
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static bool is_trace_file(const char *dir, const char *name)
+{
+    static const char *const skip[] = { ".md", ".sh", ".vmtrace", ".txt", ".c", ".py" };
+    if (name[0] == '.')
+        return false;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
+        size_t k = strlen(skip[i]);
+        if (n > k && strcmp(name + n - k, skip[i]) == 0)
+            return false;
+    }
+    char path[PATH_MAX + 256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    if (argc > 2)
+        return bad("list: expected no arguments, got '%s'", argv[2]);
+    printf("mechanisms (\"mechanism\"):\n");
+    printf("  checkpoint  save VM memory to a file while the VM runs, and restore it "
+           "(buffered: US9053064/US9053065)\n");
+    printf("\nsave policies (variants[].policy when \"phase\": \"save\"; restore.from.policy):\n");
+    for (int i = 0; ckpt_save_policies[i]; i++) {
+        const struct ckpt_policy *p = ckpt_save_policies[i];
+        if (p->flags & CKPT_F_HIDDEN)
+            continue;
+        printf("  %-12s %s\n", p->name, p->desc ? p->desc : "");
+        list_params(p->params);
+    }
+    printf("\nrestore policies (variants[].policy when \"phase\": \"restore\"):\n");
+    for (int i = 0; ckpt_restore_policies[i]; i++) {
+        const struct ckpt_restore_policy *p = ckpt_restore_policies[i];
+        if (p->flags & CKPT_F_HIDDEN)
+            continue;
+        printf("  %-12s %s\n", p->name, p->desc ? p->desc : "");
+        list_params(p->params);
+    }
+    printf("\nworkloads (\"workload\": {\"kind\": ...}):\n");
+    printf("  synthetic   pattern: uniform, zipf, sequential, strided "
+           "(footprint, zipf_s, stride, write_fraction, access_time)\n");
+    printf("  trace       format: auto, pagetrace, lackey (file, access_time, loop); "
+           "gzip or plain\n");
+    char tdir[PATH_MAX];
+    snprintf(tdir, sizeof tdir, "%s/workloads/traces", srcdir());
+    printf("\ntraces in %s:\n", tdir);
+    struct dirent **ents = NULL;
+    int n = scandir(tdir, &ents, NULL, by_name);
+    int shown = 0;
+    for (int i = 0; i < n; i++) {
+        if (is_trace_file(tdir, ents[i]->d_name)) {
+            printf("  %s\n", ents[i]->d_name);
+            shown++;
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    if (shown == 0)
+        printf("  (none)\n");
+    printf("\nmetrics (\"metrics\": [{\"name\": ...}]):\n");
+    for (int i = 0; i < SIM_M_NR; i++)
+        printf("  %-24s %-6s %s\n", sim_metric_info[i].name, sim_metric_info[i].unit,
+               sim_metric_info[i].desc);
+    printf("\ninvariants (checked in every run; a violation fails it):\n");
+    for (int i = 0; i < SIM_INV_NR; i++)
+        printf("  %-24s %-9s %s\n", sim_inv_info[i].name,
+               sim_inv_info[i].is_violation ? "violation" : "count", sim_inv_info[i].desc);
+    return SIM_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ main */
+
+static int version(void)
+{
+    int major = 0, minor = 0, patch = 0;
+    sg_version_get(&major, &minor, &patch);
+    printf("vmsim %s (SimGrid %d.%d.%d)\n", PACKAGE_VERSION, major, minor, patch);
+    return SIM_EXIT_OK;
+}
+
+int sim_cli_main(int argc, char **argv)
+{
+    static const char *const commands[] = { "run", "check", "validate", "list", "trace" };
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return SIM_EXIT_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return SIM_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        return version();
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc, argv);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc, argv);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc, argv);
+    if (strcmp(cmd, "trace") == 0)
+        return sim_trace_main(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        size_t n = strlen(cmd) < strlen(commands[i]) ? strlen(cmd) : strlen(commands[i]);
+        if (n >= 2 && strncmp(cmd, commands[i], n) == 0)
+            return bad("unknown command '%s' (did you mean '%s'?)", cmd, commands[i]);
+    }
+    return bad("unknown command '%s' (see vmsim --help)", cmd);
+}
