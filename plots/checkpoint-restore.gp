@@ -9,7 +9,7 @@ x(v, w) = idx(V, v) + (idx(W, w) - (nw - 1) / 2.0) * bw
 set xrange [-0.6:words(V) - 0.4]
 set xtics ('eager' 0, 'lazy per page' 1, 'storage block' 2, "storage block,\nfaulting block only" 3)
 set boxwidth bw
-set key top left
+set key above horizontal
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1400,1000 font 'Sans,11' } else { set terminal svg size 1400,1000 font 'Sans,11' dynamic }
   set output out.'.'.t
@@ -22,9 +22,11 @@ do for [t in 'png svg'] {
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('restore_ns') / 1e9 : NaN) with boxes lc rgb col(i-1) title word(W, i)
   set title 'Checkpoint-file read I/Os (log scale)'
   set ylabel 'read I/Os (count)'
+  set autoscale y
   set logscale y
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('read_ios') : NaN) with boxes lc rgb col(i-1) title word(W, i)
   unset logscale y
+  set yrange [0:*]
   set title 'Restore faults taken by the guest'
   set ylabel 'restore faults (count)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('restore_faults') : NaN) with boxes lc rgb col(i-1) title word(W, i)

@@ -4,7 +4,8 @@
 # reads the CSV that `vmsim run` wrote (one row per record, columns named in
 # the header line) and writes out.png and out.svg.
 set datafile separator ','
-set datafile missing ''
+# NaN marks rows that belong to another series: treated as missing, lines go on
+set datafile missing NaN
 set key noenhanced
 set termoption noenhanced
 set style fill solid 0.85 border -1
@@ -17,3 +18,5 @@ idx(l, w) = strstrt(' '.l.' ', ' '.w.' ') == 0 ? -1 : words(substr(' '.l.' ', 1,
 gib(s) = strstrt(s, 'GiB') ? real(s[1:strlen(s)-3]) : (strstrt(s, 'MiB') ? real(s[1:strlen(s)-3]) / 1024.0 : real(s))
 # the colour of series i (colour-blind safe, Okabe-Ito)
 col(i) = word('#0072B2 #E69F00 #009E73 #CC79A7 #56B4E9 #D55E00 #F0E442 #000000', int(i) % 8 + 1)
+# v when cond holds, else a missing point (selects one series' rows)
+sel(cond, v) = cond ? v : NaN

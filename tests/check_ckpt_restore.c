@@ -961,12 +961,12 @@ START_TEST(test_ckpt_restore_registry_lists_three_policies_with_defaults)
     ck_assert_uint_eq(c.io_depth, 8);
     c = default_cfg(ckpt_restore_policy_find("lazy"));
     ck_assert_uint_eq(c.io_pages, 64);
-    ck_assert_uint_eq(c.io_depth, 4);
+    ck_assert_uint_eq(c.io_depth, 1);
     ck_assert(c.background);
     c = default_cfg(ckpt_restore_policy_find("sblock"));
     ck_assert(c.install_all);
     ck_assert(c.background);
-    ck_assert_uint_eq(c.io_depth, 4);
+    ck_assert_uint_eq(c.io_depth, 1);
     ck_assert_ptr_null(vm_param_find(ckpt_restore_policy_find("sblock")->params, "io_pages"));
     ck_assert_ptr_null(ckpt_restore_policy_find("nosuch"));
 }

@@ -548,7 +548,8 @@ START_TEST(test_trace_plain_and_gzip_read_the_same)
     struct recs b = parse_ok(tpath("p.gz"), SIM_TRACE_PAGETRACE, NULL);
     ck_assert_uint_eq(a.n, 3);
     ck_assert_uint_eq(b.n, 3);
-    ck_assert_int_eq(memcmp(a.v, b.v, 3 * sizeof(*a.v)), 0);
+    for (size_t i = 0; i < 3; i++)          /* field by field: the struct has padding */
+        assert_rec(&b, i, (char)a.v[i].op, a.v[i].page, a.v[i].count);
     assert_rec(&a, 2, 'W', 0xfffffffffffffull, 9);
     free(a.v);
     free(b.v);

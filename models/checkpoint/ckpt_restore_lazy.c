@@ -28,7 +28,7 @@ static const struct vm_param lazy_params[] = {
       .min = 1, .max = 65536, .def = "64",
       .help = "pages per background read request" },
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_restore_cfg, io_depth),
-      .min = 1, .max = 1024, .def = "4", .help = "background read requests in flight" },
+      .min = 1, .max = 1024, .def = "1", .help = "background read requests in flight (1: fault reads get most of the disk)" },
     { "background", VM_PARAM_BOOL, offsetof(struct ckpt_restore_cfg, background),
       .def = "true", .help = "stream the pages not faulted in the background" },
     { NULL }

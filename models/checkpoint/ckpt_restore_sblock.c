@@ -29,7 +29,7 @@ static const struct vm_param sblock_params[] = {
     { "background", VM_PARAM_BOOL, offsetof(struct ckpt_restore_cfg, background),
       .def = "true", .help = "read the remaining storage blocks in the background" },
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_restore_cfg, io_depth),
-      .min = 1, .max = 1024, .def = "4", .help = "background read requests in flight" },
+      .min = 1, .max = 1024, .def = "1", .help = "background read requests in flight (1: fault reads get most of the disk)" },
     { NULL }
 };
 

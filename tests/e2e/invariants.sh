@@ -8,18 +8,18 @@ d="$VMSIM_SRCDIR/tests/e2e"
 "$VMSIM" run --no-plot -o "$tmpdir/broken" "$d/broken-policy.json" > "$tmpdir/broken.log" 2>&1
 rc=$?
 if [ "$rc" -eq 1 ]; then ok "broken policy: exit status 1"; else bad "broken policy: exit status $rc, expected 1"; cat "$tmpdir/broken.log"; fi
-if grep -Eq '"image_mismatch": *[1-9]' "$tmpdir/broken/result.json" 2>/dev/null; then
+if grep -Eq '"image_mismatch":[[:space:]]*[1-9]' "$tmpdir/broken/result.json" 2>/dev/null; then
     ok "broken policy: image_mismatch reported in result.json"
 else bad "broken policy: no image_mismatch in result.json"; fi
-if grep -Eq '"image_mismatch": *0' "$tmpdir/broken/result.json" 2>/dev/null; then
+if grep -Eq '"image_mismatch":[[:space:]]*0' "$tmpdir/broken/result.json" 2>/dev/null; then
     ok "broken policy: the correct policy in the same run has no mismatch"
 else bad "broken policy: the reference variant is missing or also mismatched"; fi
 "$VMSIM" run --no-plot -o "$tmpdir/faults" "$d/disk-faults.json" > "$tmpdir/faults.log" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "disk faults: clean failure exits 0"; else bad "disk faults: exit status $rc"; cat "$tmpdir/faults.log"; fi
-if grep -Eq '"save_failed": *1' "$tmpdir/faults/result.json" 2>/dev/null; then ok "disk faults: save_failed counted"
+if grep -Eq '"save_failed":[[:space:]]*1' "$tmpdir/faults/result.json" 2>/dev/null; then ok "disk faults: save_failed counted"
 else bad "disk faults: save_failed not counted"; fi
-if grep -Eq '"failed_save_left_image": *[1-9]' "$tmpdir/faults/result.json" 2>/dev/null; then
+if grep -Eq '"failed_save_left_image":[[:space:]]*[1-9]' "$tmpdir/faults/result.json" 2>/dev/null; then
     bad "disk faults: a failed save left a valid image"
 else ok "disk faults: no image claimed valid"; fi
 finish
