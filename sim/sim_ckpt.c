@@ -7,8 +7,8 @@
  * time: page copies and compression on the guest's fault path are charged
  * to the vCPU (they stall the guest), the background saver's to the
  * driver.  A cost is charged by sleeping, so after a sleep the driver and
- * the fault hook call the policy again instead of waiting: a completion
- * that arrived during the sleep must not be waited for.
+ * the vCPU call the policy again instead of waiting: a completion that
+ * arrived during the sleep must not be waited for.
  *
  * Invariants checked in every run:
  *  - image: after a save, every page's saved fingerprint equals the
@@ -54,6 +54,7 @@ struct ckpt_run {
     struct ckpt_restore *rest;
     struct ckpt_stats charged;     /* counters already turned into time */
     bool retrying;                 /* the vCPU's current exit already paid its entry */
+    uint64_t fault_waits;          /* save exits that waited for an I/O completion */
     bool stunned;
     uint64_t stun_began_ns, stun_total_ns, stun_max_ns;
 };
@@ -82,36 +83,40 @@ static uint64_t ns_for_bytes(uint64_t bytes, double bps)
     return bps > 0 ? (uint64_t)llround((double)bytes * 1e9 / bps) : 0;
 }
 
-/* Time for the fault-path work done since the last charge. */
-static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
+/*
+ * Time for the work counted since the last charge: `pages` page copies or
+ * installs at page_ns each and `bytes` through a codec at bps.  *mark_pages
+ * and *mark_bytes remember what was already charged, so each unit of work
+ * is paid once, by whoever looks first.
+ */
+static uint64_t charge(uint64_t *mark_pages, uint64_t pages, uint64_t page_ns,
+                       uint64_t *mark_bytes, uint64_t bytes, double bps)
 {
-    const struct sim_exp_costs *c = &r->exp->costs;
-    uint64_t ns = (st->pages_copied_fault - r->charged.pages_copied_fault) * c->page_copy_ns +
-                  ns_for_bytes(st->compress_in_fault - r->charged.compress_in_fault, c->compress_bps);
-    r->charged.pages_copied_fault = st->pages_copied_fault;
-    r->charged.compress_in_fault = st->compress_in_fault;
+    uint64_t ns = (pages - *mark_pages) * page_ns + ns_for_bytes(bytes - *mark_bytes, bps);
+    *mark_pages = pages;
+    *mark_bytes = bytes;
     return ns;
 }
 
+/* Copies and compression on the guest's fault path (they stall the guest). */
+static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
+{
+    return charge(&r->charged.pages_copied_fault, st->pages_copied_fault, r->exp->costs.page_copy_ns,
+                  &r->charged.compress_in_fault, st->compress_in_fault, r->exp->costs.compress_bps);
+}
+
+/* Copies and compression by the background saver. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    const struct sim_exp_costs *c = &r->exp->costs;
-    uint64_t ns = (st->pages_copied_bg - r->charged.pages_copied_bg) * c->page_copy_ns +
-                  ns_for_bytes(st->compress_in_bg - r->charged.compress_in_bg, c->compress_bps);
-    r->charged.pages_copied_bg = st->pages_copied_bg;
-    r->charged.compress_in_bg = st->compress_in_bg;
-    return ns;
+    return charge(&r->charged.pages_copied_bg, st->pages_copied_bg, r->exp->costs.page_copy_ns,
+                  &r->charged.compress_in_bg, st->compress_in_bg, r->exp->costs.compress_bps);
 }
 
 /* Restore installs happen in completion callbacks; whoever runs next pays. */
 static uint64_t charge_installs(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    const struct sim_exp_costs *c = &r->exp->costs;
-    uint64_t ns = (st->pages_installed - r->charged.pages_installed) * c->page_install_ns +
-                  ns_for_bytes(st->decompress_out - r->charged.decompress_out, c->decompress_bps);
-    r->charged.pages_installed = st->pages_installed;
-    r->charged.decompress_out = st->decompress_out;
-    return ns;
+    return charge(&r->charged.pages_installed, st->pages_installed, r->exp->costs.page_install_ns,
+                  &r->charged.decompress_out, st->decompress_out, r->exp->costs.decompress_bps);
 }
 
 static void stun(struct ckpt_run *r)
@@ -135,46 +140,44 @@ static void unstun(struct ckpt_run *r)
     sim_vcpu_resume(r->vcpu);
 }
 
-/* vCPU exit during a save. */
-static int save_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind)
+/*
+ * A vCPU exit: call the policy's fault handler and add the cost of its
+ * work plus, once per exit (not per retry), the exit itself to *cost_ns;
+ * the vCPU sleeps it (sim_vcpu.c).
+ */
+static int handle_exit(struct ckpt_run *r, uint64_t gpa, bool is_write, uint64_t *cost_ns)
 {
-    struct ckpt_run *r = arg;
-    if (kind != SIM_MEM_FAULT_TRACE)
-        return VM_EINVAL;         /* a save never makes pages absent */
-    for (;;) {
-        int rc = r->sp->fault(r->save, gpa, is_write);
-        uint64_t ns = charge_fault_path(r, r->sp->stats(r->save));
-        if (!r->retrying)
-            ns += r->exp->costs.trace_fault_ns;
-        r->retrying = rc == VM_EAGAIN;
-        if (ns) {
-            sim_sleep_ns(ns);
-            if (rc == VM_EAGAIN)
-                continue;         /* completions may have come while we slept */
-        }
-        return rc;
+    int rc;
+    uint64_t ns;
+    if (r->rest) {
+        rc = r->rp->fault(r->rest, gpa);
+        ns = charge_installs(r, r->rp->stats(r->rest));
+    } else {
+        rc = r->sp->fault(r->save, gpa, is_write);
+        ns = charge_fault_path(r, r->sp->stats(r->save));
     }
+    if (!r->retrying)
+        ns += r->exp->costs.trace_fault_ns;
+    /* an exit waits once however often it asks again (the policy
+     * counts every VM_EAGAIN answer) */
+    if (rc == VM_EAGAIN && !r->retrying)
+        r->fault_waits++;
+    r->retrying = rc == VM_EAGAIN;
+    *cost_ns += ns;
+    return rc;
 }
 
-/* vCPU exit during a restore. */
-static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind)
+/* vCPU exit during a save: only traced pages exit. */
+static int save_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns)
 {
-    struct ckpt_run *r = arg;
-    if (kind != SIM_MEM_FAULT_ABSENT)
-        return VM_EINVAL;
-    for (;;) {
-        int rc = r->rp->fault(r->rest, gpa);
-        uint64_t ns = charge_installs(r, r->rp->stats(r->rest));
-        if (!r->retrying)
-            ns += r->exp->costs.trace_fault_ns;
-        r->retrying = rc == VM_EAGAIN;
-        if (ns) {
-            sim_sleep_ns(ns);
-            if (rc == VM_EAGAIN)
-                continue;
-        }
-        return rc;
-    }
+    return kind == SIM_MEM_FAULT_TRACE ? handle_exit(arg, gpa, is_write, cost_ns) : VM_EINVAL;
+}
+
+/* vCPU exit during a restore: only absent pages exit. */
+static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind,
+                              uint64_t *cost_ns)
+{
+    return kind == SIM_MEM_FAULT_ABSENT ? handle_exit(arg, gpa, is_write, cost_ns) : VM_EINVAL;
 }
 
 static uint64_t expected_instant(void *arg, uint64_t page)
@@ -211,14 +214,13 @@ static void verify_image(struct ckpt_run *r, int save_rc)
 }
 
 static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_metric_id p50,
-                        enum sim_metric_id p99, int p999, enum sim_metric_id max)
+                        enum sim_metric_id p99, enum sim_metric_id p999, enum sim_metric_id max)
 {
     if (!h->count)
         return;
     set_metric(o, p50, (double)vm_hist_quantile(h, 0.5));
     set_metric(o, p99, (double)vm_hist_quantile(h, 0.99));
-    if (p999 >= 0)
-        set_metric(o, (enum sim_metric_id)p999, (double)vm_hist_quantile(h, 0.999));
+    set_metric(o, p999, (double)vm_hist_quantile(h, 0.999));
     set_metric(o, max, (double)h->max);
 }
 
@@ -238,6 +240,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     r->sp = sp;
     memset(&r->charged, 0, sizeof(r->charged));
     r->retrying = false;
+    r->fault_waits = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
 
     stun(r);
@@ -300,7 +303,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
                    window ? 100.0 * (double)(stall + r->stun_total_ns) / (double)window : 0);
         set_metric(o, SIM_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
         set_metric(o, SIM_M_FAULTS, (double)st->faults);
-        set_metric(o, SIM_M_FAULT_WAITS, (double)st->fault_waits);
+        set_metric(o, SIM_M_FAULT_WAITS, (double)r->fault_waits);
         record_hist(o, &v->exit_lat_ns, SIM_M_FAULT_P50_NS, SIM_M_FAULT_P99_NS,
                     SIM_M_FAULT_P999_NS, SIM_M_FAULT_MAX_NS);
         set_metric(o, SIM_M_WRITE_IOS, (double)st->write_ios);
@@ -309,8 +312,8 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         set_metric(o, SIM_M_BYTES_WRITTEN, (double)st->bytes_written);
         set_metric(o, SIM_M_PAYLOAD_BYTES, (double)st->payload_bytes);
         set_metric(o, SIM_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
-        record_hist(o, &ds->write_lat_ns, SIM_M_WRITE_P50_NS, SIM_M_WRITE_P99_NS, -1,
-                    SIM_M_WRITE_MAX_NS);
+        record_hist(o, &ds->write_lat_ns, SIM_M_WRITE_P50_NS, SIM_M_WRITE_P99_NS,
+                    SIM_M_WRITE_P999_NS, SIM_M_WRITE_MAX_NS);
         if (st->rounds) {
             set_metric(o, SIM_M_ROUNDS, (double)st->rounds);
             set_metric(o, SIM_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
@@ -318,8 +321,12 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     }
     vm_hist_merge(&v->exit_lat_ns, &exits0);
     v->on_fault = NULL;
+    /* a save may fail cleanly when the experiment injects disk faults;
+     * otherwise a failure is the run's error */
     if (rc < 0 && !report)
         fail(r, rc, "the save before the restore failed: %s (%s)", sp->name);
+    else if (rc < 0 && exp->nr_faults == 0)
+        fail(r, rc, "the save failed: %s (%s)", sp->name);
     sp->destroy(r->save);
     r->save = NULL;
     return rc;
@@ -441,8 +448,8 @@ static void run_restore(struct ckpt_run *r)
     if (time_to_responsiveness(v, exp->ttr_stall, &ttr))
         set_metric(o, SIM_M_TTR_NS, (double)ttr);
     set_metric(o, SIM_M_RESTORE_FAULTS, (double)st->restore_faults);
-    record_hist(o, &v->exit_lat_ns, SIM_M_RESTORE_FAULT_P50_NS, SIM_M_RESTORE_FAULT_P99_NS, -1,
-                SIM_M_RESTORE_FAULT_MAX_NS);
+    record_hist(o, &v->exit_lat_ns, SIM_M_RESTORE_FAULT_P50_NS, SIM_M_RESTORE_FAULT_P99_NS,
+                SIM_M_RESTORE_FAULT_P999_NS, SIM_M_RESTORE_FAULT_MAX_NS);
     set_metric(o, SIM_M_READ_IOS, (double)st->read_ios);
     set_metric(o, SIM_M_BYTES_READ, (double)st->bytes_read);
     set_metric(o, SIM_M_GUEST_STALL_NS, (double)(v->stall_ns - stall0));

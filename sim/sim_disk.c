@@ -227,6 +227,13 @@ static bool out_of_range(const struct sim_disk *disk, const struct port_blk_req 
 {
     if (req->op == PORT_BLK_FLUSH)
         return false;
+    if (req->lbas) {
+        uint32_t ios = port_blk_req_ios(req), per = req->nr_blocks / ios;
+        for (uint32_t i = 0; i < ios; i++)
+            if (req->lbas[i] > disk->nr_blocks || per > disk->nr_blocks - req->lbas[i])
+                return true;
+        return false;
+    }
     return req->lba > disk->nr_blocks || req->nr_blocks > disk->nr_blocks - req->lba;
 }
 
@@ -274,6 +281,9 @@ static int apply_content(struct sim_disk *disk, struct port_blk_req *req)
         if (req->packed)
             return vm_fpstore_put_packed(disk->store, req->lba, req->nr_blocks, req->fps,
                                          req->nr_fps, req->bytes, req->len);
+        if (req->lbas)
+            return vm_fpstore_put_vec(disk->store, req->lbas, port_blk_req_ios(req),
+                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
         return vm_fpstore_put(disk->store, req->lba, req->nr_blocks, req->fps);
     case PORT_BLK_READ:
         if (req->packed) {
@@ -291,6 +301,9 @@ static int apply_content(struct sim_disk *disk, struct port_blk_req *req)
             }
             return rc;
         }
+        if (req->lbas)
+            return vm_fpstore_get_vec(disk->store, req->lbas, port_blk_req_ios(req),
+                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
         return vm_fpstore_get(disk->store, req->lba, req->nr_blocks, req->fps);
     case PORT_BLK_FLUSH:
         return 0;
@@ -416,6 +429,8 @@ static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
     case PORT_BLK_WRITE:
         if (req->nr_blocks == 0 || port_blk_req_ios(req) > req->nr_blocks)
             return VM_EINVAL;
+        if (req->lbas && (req->packed || req->nr_blocks % port_blk_req_ios(req)))
+            return VM_EINVAL;           /* vectored runs: plain, equal I/Os */
         if (!req->packed && req->fps == NULL)
             return VM_EINVAL;
         if (req->packed && req->op == PORT_BLK_WRITE &&

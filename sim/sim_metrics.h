@@ -30,6 +30,7 @@
     X(STAGING_BYTES_MAX,  "staging_bytes_max",  "bytes", "staging / bounce buffer memory, high-water mark") \
     X(WRITE_P50_NS,       "write_p50_ns",       "ns",    "device write request latency, median") \
     X(WRITE_P99_NS,       "write_p99_ns",       "ns",    "device write request latency, 99th percentile") \
+    X(WRITE_P999_NS,      "write_p999_ns",      "ns",    "device write request latency, 99.9th percentile") \
     X(WRITE_MAX_NS,       "write_max_ns",       "ns",    "device write request latency, maximum") \
     X(ROUNDS,             "rounds",             "count", "pre-copy rounds including the final one") \
     X(PAGES_REWRITTEN,    "pages_rewritten",    "count", "pages saved more than once") \
@@ -38,6 +39,7 @@
     X(RESTORE_FAULTS,     "restore_faults",     "count", "restore: guest accesses to pages not yet present") \
     X(RESTORE_FAULT_P50_NS,"restore_fault_p50_ns","ns",  "restore fault latency, median") \
     X(RESTORE_FAULT_P99_NS,"restore_fault_p99_ns","ns",  "restore fault latency, 99th percentile") \
+    X(RESTORE_FAULT_P999_NS,"restore_fault_p999_ns","ns","restore fault latency, 99.9th percentile") \
     X(RESTORE_FAULT_MAX_NS,"restore_fault_max_ns","ns",  "restore fault latency, maximum") \
     X(READ_IOS,           "read_ios",           "count", "restore: checkpoint-file read I/Os") \
     X(BYTES_READ,         "bytes_read",         "bytes", "restore: bytes read from the checkpoint file") \

@@ -48,15 +48,19 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
     }
 }
 
+/* Sleep the compute and exit handling replayed since the last sleep;
+ * only the compute counts as useful in the responsiveness windows. */
 static void flush_compute(struct sim_vcpu *v)
 {
-    if (!v->pending_ns)
+    uint64_t total = v->pending_ns + v->pending_stall_ns;
+    if (!total)
         return;
     uint64_t now = sim_now_ns();
     credit_windows(v, now, v->pending_ns);
     v->compute_ns += v->pending_ns;
-    sim_sleep_ns(v->pending_ns);
+    sim_sleep_ns(total);
     v->pending_ns = 0;
+    v->pending_stall_ns = 0;
 }
 
 /* Scheduling point: honour stun and quit requests.  true = keep running. */
@@ -93,23 +97,35 @@ static bool refill(struct sim_vcpu *v)
     return true;
 }
 
-/* Take an exit on gpa; returns 0 to proceed, <0 to stop. */
+/*
+ * Take an exit on gpa; returns 0 to proceed, <0 to stop.  The hook's cost
+ * joins the pending stall.  Before waiting for an I/O completion the
+ * vCPU sleeps what it owes (so the wait starts at the right time) and asks
+ * the hook again: a completion during that sleep would wake nobody.
+ */
 static int take_exit(struct sim_vcpu *v, uint64_t gpa, bool is_write, int kind)
 {
-    flush_compute(v);
-    uint64_t t0 = sim_now_ns();
+    uint64_t cost = 0, waited_ns = 0;
     int rc;
     for (;;) {
-        rc = v->on_fault ? v->on_fault(v->fault_arg, gpa, is_write, kind) : VM_ENOTSUP;
+        uint64_t before = cost;
+        rc = v->on_fault ? v->on_fault(v->fault_arg, gpa, is_write, kind, &cost) : VM_ENOTSUP;
+        v->pending_stall_ns += cost - before;
         if (rc != VM_EAGAIN)
             break;
         if (v->quit) {              /* the run is over; do not wait forever */
             rc = VM_EBUSY;
             break;
         }
+        if (v->pending_ns + v->pending_stall_ns) {
+            flush_compute(v);
+            continue;
+        }
+        uint64_t t = sim_now_ns();
         sim_waitq_wait(v->io_wq);
+        waited_ns += sim_now_ns() - t;
     }
-    uint64_t lat = sim_now_ns() - t0;
+    uint64_t lat = cost + waited_ns;
     v->exits++;
     v->stall_ns += lat;
     vm_hist_add(&v->exit_lat_ns, lat);
@@ -156,7 +172,7 @@ static void vcpu_main(int argc, char **argv)
             v->records++;
             v->raw_accesses += a->count;
             v->pending_ns += (uint64_t)a->count * v->access_ns;
-            if (v->pending_ns >= v->quantum_ns) {
+            if (v->pending_ns + v->pending_stall_ns >= v->quantum_ns) {
                 flush_compute(v);
                 if (v->stun_req || v->quit)
                     break;

@@ -8,7 +8,10 @@
  * advances simulated time only by the compute cost of what it replayed,
  * in quanta (one SimGrid sleep per quantum, not per access), and blocks
  * only on an exit: a traced or absent page calls the mechanism's hook,
- * which may answer "wait for I/O and retry".  The driver can stun it
+ * which may answer "wait for I/O and retry".  An exit that needs no wait
+ * costs no activity either: its handling time joins the quantum's sleep
+ * (accounted as stall), so the vCPU may run ahead of the clock by up to a
+ * quantum, as with any quantum-based CPU model.  The driver can stun it
  * (it stops at the next quantum boundary) and resume it.
  *
  * Not modelled: the guest's own scheduling, TLB misses, cache effects; a
@@ -32,8 +35,11 @@
 /* Called in the vCPU actor on an exit (kind: SIM_MEM_FAULT_TRACE or
  * SIM_MEM_FAULT_ABSENT).  Return 0 when the access may proceed, VM_EAGAIN
  * to wait for an I/O completion and be called again, <0 to stop the vCPU.
- * The hook may sleep (to charge handling cost). */
-typedef int (*sim_vcpu_fault_fn)(void *arg, uint64_t gpa, bool is_write, int kind);
+ * The handling cost goes in *cost_ns: the vCPU accounts it as stall at its
+ * next scheduling point instead of sleeping now (the hook may still sleep,
+ * e.g. before answering VM_EAGAIN). */
+typedef int (*sim_vcpu_fault_fn)(void *arg, uint64_t gpa, bool is_write, int kind,
+                                 uint64_t *cost_ns);
 
 struct sim_vcpu {
     /* set up by the owner */
@@ -64,7 +70,8 @@ struct sim_vcpu {
     /* private */
     struct sim_access buf[SIM_VCPU_BATCH];
     uint64_t buf_len, buf_pos, trace_pos;
-    uint64_t pending_ns;
+    uint64_t pending_ns;               /* compute not yet slept */
+    uint64_t pending_stall_ns;         /* exit handling not yet slept */
 };
 
 /* Start the vCPU actor on host; v must outlive the simulation. */

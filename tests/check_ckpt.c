@@ -336,7 +336,7 @@ START_TEST(test_ckpt_file_stream_maps_round_trip)
     ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
     ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
     ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), 0);
-    ck_assert_int_eq(memcmp(back->page_lba, img->page_lba, 100 * sizeof(uint64_t)), 0);
+    ck_assert_int_eq(memcmp(back->page_lba, img->page_lba, 100 * sizeof(*img->page_lba)), 0);
     struct ckpt_loc loc;
     ck_assert_int_eq(ckpt_image_locate(back, 7, &loc), VM_ENOENT);
     ck_assert_int_eq(ckpt_image_locate(back, 8, &loc), 0);
@@ -951,17 +951,46 @@ START_TEST(test_ckpt_lazypage_fault_copies_single_page)
     ck_assert_uint_eq(stats(&r)->pages_copied_fault, 1);
     ck_assert_int_eq(fake_mem_trace_of(r.mem, 49), PORT_MEM_TRACE_WRITE);
     ck_assert_int_eq(fake_mem_trace_of(r.mem, 51), PORT_MEM_TRACE_WRITE);
-    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 0);
-    ck_assert_uint_eq(e->lba, 1 + 50);
-    ck_assert_uint_eq(e->nr_blocks, 1);
     ck_assert_int_eq(vcpu(&r, 50, true), 0);              /* no second trap */
     ck_assert_uint_eq(stats(&r)->faults, 1);
+    /* the bounce page waits in its buffer; the saver's requests skip it:
+     * 0..49 + 51..64 (64 pages, vectored), then 65..99, then the partial
+     * bounce buffer goes out */
+    ck_assert_ptr_null(fake_blk_log_at(r.dev, 0));
     ck_assert_int_eq(drive(&r), 0);
     assert_image_ok(&r);
-    /* the saver's runs skip the faulted page: 0..49 and 50..99 split */
-    ck_assert_uint_eq(fake_blk_log_at(r.dev, 1)->nr_blocks, 50);
-    ck_assert_uint_eq(fake_blk_log_at(r.dev, 2)->lba, 1 + 51);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 0)->nr_blocks, 64);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 0)->nr_ios, 64);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 1)->lba, 1 + 65);
+    ck_assert_uint_eq(fake_blk_log_at(r.dev, 1)->nr_blocks, 35);
+    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 2);
+    ck_assert_uint_eq(e->lba, 1 + 50);
+    ck_assert_uint_eq(e->nr_blocks, 1);
+    ck_assert_uint_eq(e->nr_ios, 1);
     ck_assert_uint_eq(stats(&r)->write_ios, 100 + 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_ckpt_lazypage_fault_pages_go_out_as_one_vectored_run)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 100, 200);
+    r.cfg.io_pages = 3;
+    rig_start(&r);
+    /* three scattered faults fill a bounce buffer of three pages, which
+     * goes out at once as one vectored run */
+    ck_assert_int_eq(vcpu(&r, 70, true), 0);
+    ck_assert_int_eq(vcpu(&r, 10, true), 0);
+    ck_assert_ptr_null(fake_blk_log_at(r.dev, 0));
+    ck_assert_int_eq(vcpu(&r, 90, true), 0);
+    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 0);
+    ck_assert_uint_eq(e->nr_blocks, 3);
+    ck_assert_uint_eq(e->nr_ios, 3);                       /* one 4 KiB I/O per page */
+    ck_assert_uint_eq(e->lba, 1 + 70);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);                                   /* each page at its own offset */
+    ck_assert_uint_eq(stats(&r)->write_ios, 100 + 1);      /* still one I/O per page */
     rig_fini(&r);
 }
 END_TEST
@@ -1313,6 +1342,7 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tp, test_ckpt_stopcopy_small_file_is_enospc);
     tcase_add_test(tp, test_ckpt_lazypage_one_io_per_page);
     tcase_add_test(tp, test_ckpt_lazypage_fault_copies_single_page);
+    tcase_add_test(tp, test_ckpt_lazypage_fault_pages_go_out_as_one_vectored_run);
     tcase_add_test(tp, test_ckpt_lazypage_eagain_when_bounce_pool_empty);
     tcase_add_test(tp, test_ckpt_lazypage_cow_under_interleaving);
     tcase_add_test(tp, test_ckpt_precopy_rounds_shrink_under_fixed_dirty_set);

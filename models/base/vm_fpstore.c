@@ -361,3 +361,61 @@ int vm_fpstore_get_packed(const struct vm_fpstore *st, uint64_t lba,
         *nr_blocks = e->nr_blocks;
     return 0;
 }
+
+int vm_fpstore_peek_packed(const struct vm_fpstore *st, uint64_t lba,
+                           const uint64_t **fps, uint32_t *nr_fps,
+                           const void **bytes, uint32_t *len, uint64_t *nr_blocks)
+{
+    if (lba >= st->nr_blocks)
+        return VM_ENOENT;
+    const struct packed_ext *e = ext_at(st, lba);
+    if (!e)
+        return VM_ENOENT;
+    if (fps)
+        *fps = e->data;
+    if (nr_fps)
+        *nr_fps = e->nr_fps;
+    if (bytes)
+        *bytes = e->data + e->nr_fps;
+    if (len)
+        *len = e->len;
+    if (nr_blocks)
+        *nr_blocks = e->nr_blocks;
+    return 0;
+}
+
+static bool vec_in_range(const struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
+                         uint32_t blocks_per_io)
+{
+    uint64_t n = vm_fpstore_nr_blocks(st);
+    for (uint32_t i = 0; i < nr_ios; i++)
+        if (lbas[i] > n || blocks_per_io > n - lbas[i])
+            return false;
+    return true;
+}
+
+int vm_fpstore_put_vec(struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
+                       uint32_t blocks_per_io, const uint64_t *fps)
+{
+    if (!vec_in_range(st, lbas, nr_ios, blocks_per_io))
+        return VM_ERANGE;
+    for (uint32_t i = 0; i < nr_ios; i++) {
+        int rc = vm_fpstore_put(st, lbas[i], blocks_per_io, fps + (uint64_t)i * blocks_per_io);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int vm_fpstore_get_vec(const struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
+                       uint32_t blocks_per_io, uint64_t *fps)
+{
+    if (!vec_in_range(st, lbas, nr_ios, blocks_per_io))
+        return VM_ERANGE;
+    for (uint32_t i = 0; i < nr_ios; i++) {
+        int rc = vm_fpstore_get(st, lbas[i], blocks_per_io, fps + (uint64_t)i * blocks_per_io);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}

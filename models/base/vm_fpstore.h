@@ -37,6 +37,16 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
 int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
                    uint64_t *fps);
 /*
+ * Vectored plain write / read (one io_submit of nr_ios I/Os): I/O i moves
+ * blocks_per_io blocks at lbas[i] from / to fps + i * blocks_per_io.
+ * Every range is checked before anything is written: 0 or VM_ERANGE, and
+ * what vm_fpstore_put / _get return.
+ */
+int vm_fpstore_put_vec(struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
+                       uint32_t blocks_per_io, const uint64_t *fps);
+int vm_fpstore_get_vec(const struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
+                       uint32_t blocks_per_io, uint64_t *fps);
+/*
  * Packed write: an extent of nr_blocks blocks at lba whose payload is
  * nr_fps fingerprints (may be 0) and/or len bytes of metadata (may be 0).
  * Both are copied.  0, VM_ERANGE, VM_ENOMEM; VM_EINVAL for nr_blocks == 0
@@ -56,6 +66,14 @@ int vm_fpstore_get_packed(const struct vm_fpstore *st, uint64_t lba,
                           uint64_t *fps, uint32_t max_fps, uint32_t *nr_fps,
                           void *bytes, uint32_t max_len, uint32_t *len,
                           uint64_t *nr_blocks);
+/*
+ * Look at the packed extent that starts at lba without copying it: the
+ * pointers stay valid until the extent is overwritten or the store freed.
+ * Any out pointer may be NULL.  VM_ENOENT when no packed extent starts there.
+ */
+int vm_fpstore_peek_packed(const struct vm_fpstore *st, uint64_t lba,
+                           const uint64_t **fps, uint32_t *nr_fps,
+                           const void **bytes, uint32_t *len, uint64_t *nr_blocks);
 /* Bytes of host memory the store holds (for the memory report). */
 size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st);
 

@@ -236,7 +236,7 @@ int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out)
             }
         }
     } else if (h->layout == CKPT_LAYOUT_STREAM) {
-        img->page_lba = calloc(h->nr_pages, sizeof(uint64_t));
+        img->page_lba = calloc(h->nr_pages, sizeof(uint32_t));
         if (!img->page_lba)
             goto nomem;
     }
@@ -314,12 +314,7 @@ int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
         if (img->page_order)
             n += (size_t)h->nr_pages * 4;
     } else if (h->layout == CKPT_LAYOUT_STREAM) {
-        for (uint64_t p = 0; p < h->nr_pages; p++)
-            if (img->page_lba[p] > UINT32_MAX) {
-                flags |= MAPS_F_LBA64;
-                break;
-            }
-        n += (size_t)h->nr_pages * ((flags & MAPS_F_LBA64) ? 8 : 4);
+        n += (size_t)h->nr_pages * 4;
     }
     n += 8;
     uint8_t *b = malloc(n);
@@ -350,12 +345,8 @@ int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
             for (uint64_t p = 0; p < h->nr_pages; p++)
                 put32(&c, img->page_order[p]);
     } else if (h->layout == CKPT_LAYOUT_STREAM) {
-        for (uint64_t p = 0; p < h->nr_pages; p++) {
-            if (flags & MAPS_F_LBA64)
-                put64(&c, img->page_lba[p]);
-            else
-                put32(&c, (uint32_t)img->page_lba[p]);
-        }
+        for (uint64_t p = 0; p < h->nr_pages; p++)
+            put32(&c, img->page_lba[p]);
     }
     put64(&c, vm_fp_bytes(b, n - 8));
     *buf = b;
@@ -524,7 +515,10 @@ int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct
             if (lba && (lba < h->data_lba || (h->maps_lba && lba >= h->maps_lba)))
                 return CORRUPT("page %llu: lba %llu outside the data", (unsigned long long)p,
                                (unsigned long long)lba);
-            img->page_lba[p] = lba;
+            if (lba > UINT32_MAX)
+                return CORRUPT("page %llu: lba %llu beyond 2^32 blocks", (unsigned long long)p,
+                               (unsigned long long)lba);
+            img->page_lba[p] = (uint32_t)lba;
         }
     }
     if (c.p != c.end)
@@ -612,15 +606,12 @@ int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
     if (rc)
         return vm_diag_set(d, rc, "checkpoint image: %s", vm_strerror(rc));
     if (h.layout != CKPT_LAYOUT_FLAT) {
-        void *mb = malloc(h.maps_len);
+        /* decode straight from the device's copy: the maps of a large
+         * image are tens of MiB, a second copy would set the peak */
+        const void *mb = NULL;
         uint32_t mlen = 0;
         uint64_t mblocks = 0;
-        if (!mb) {
-            ckpt_image_free(img);
-            return vm_diag_set(d, VM_ENOMEM, "checkpoint maps: out of memory");
-        }
-        rc = vm_fpstore_get_packed(st, h.maps_lba, NULL, 0, NULL, mb, (uint32_t)h.maps_len,
-                                   &mlen, &mblocks);
+        rc = vm_fpstore_peek_packed(st, h.maps_lba, NULL, NULL, &mb, &mlen, &mblocks);
         if (rc)
             rc = vm_diag_set(d, VM_ECORRUPT, "checkpoint maps: no extent at lba %llu",
                              (unsigned long long)h.maps_lba);
@@ -630,7 +621,6 @@ int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
                          (unsigned long long)h.maps_blocks);
         else
             rc = ckpt_maps_decode(img, mb, mlen, d);
-        free(mb);
         if (rc) {
             ckpt_image_free(img);
             return rc;

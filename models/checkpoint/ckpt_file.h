@@ -87,7 +87,8 @@ struct ckpt_image {
     uint32_t *page_order;         /* ABITS: block b = pages page_order[b*B .. b*B+B-1]; NULL = GPA */
     uint32_t *page_block;         /* ABITS: inverse (page -> block); NULL = GPA */
     /* STREAM */
-    uint64_t *page_lba;           /* page -> lba of its latest copy (0 = none) */
+    uint32_t *page_lba;           /* page -> lba of its latest copy (0 = none); a
+                                     STREAM file is at most 2^32 blocks (16 TiB) */
 };
 
 /* Where a page's saved copy is. */

@@ -2,11 +2,14 @@
  * ckpt_lazypage.c - lazy copy-on-write checkpoint, page by page (baseline
  * B1 of US9053064's background): brief stun, every page write-traced, the
  * VM resumes.  A guest write to an unsaved page first copies that one page
- * into a bounce page and writes it alone (one 4 KiB I/O); a background
- * saver walks the pages in GPA order and writes each run of still-unsaved
- * consecutive pages as one request that stands for one device I/O per
- * page (nr_ios = run length): the per-page write pattern of the baseline,
- * without one simulator activity per page.  FLAT layout, no maps.
+ * into a bounce page and the access proceeds; the bounce pages are written
+ * at their own GPA offsets, one 4 KiB I/O each, submitted together as a
+ * vectored run (one io_submit of many iocbs) whenever a bounce buffer of
+ * io_pages pages is full, and the last partial one when the saver is done.  A background saver walks the pages
+ * in GPA order and writes each run of still-unsaved consecutive pages as
+ * one request that stands for one device I/O per page (nr_ios = run
+ * length): the per-page write pattern of the baseline, without one
+ * simulator activity per page.  FLAT layout, no maps.
  * Not modelled: compression (the mechanism's variant has it).
  */
 #include <stddef.h>
@@ -28,6 +31,10 @@ struct lazypage {
     uint64_t nr_pages;
     uint64_t *pending;            /* pages whose content is not yet captured */
     uint64_t scan;                /* saver: every page below is captured */
+    uint64_t *bounce_lbas;        /* io_pages target blocks per bounce buffer */
+    uint64_t *saver_lbas;         /* io_pages target blocks per saver request */
+    struct ckpt_wreq *fill;       /* bounce buffer the faults fill, or NULL */
+    uint32_t fill_n;              /* pages in it */
 };
 
 static struct lazypage *lp(struct ckpt_save *s) { return (struct lazypage *)s; }
@@ -40,6 +47,8 @@ static void lazypage_destroy(struct ckpt_save *s)
     ckpt_writer_fini(&l->w);
     ckpt_image_free(l->img);
     vm_bitmap_free(l->pending);
+    free(l->bounce_lbas);
+    free(l->saver_lbas);
     free(l);
 }
 
@@ -68,8 +77,11 @@ static int lazypage_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env
     struct ckpt_header h = { .layout = CKPT_LAYOUT_FLAT, .nr_pages = nr_pages,
                              .data_lba = CKPT_DATA_LBA };
     l->pending = vm_bitmap_new(nr_pages);
-    if (!l->pending || ckpt_writer_add_pool(&l->w, POOL_SAVER, cfg->io_depth, cfg->io_pages) ||
-        ckpt_writer_add_pool(&l->w, POOL_BOUNCE, cfg->io_pages * cfg->io_depth, 1) ||
+    l->bounce_lbas = calloc((size_t)cfg->io_pages * cfg->io_depth, sizeof(uint64_t));
+    l->saver_lbas = calloc((size_t)cfg->io_pages * cfg->io_depth, sizeof(uint64_t));
+    if (!l->pending || !l->bounce_lbas || !l->saver_lbas ||
+        ckpt_writer_add_pool(&l->w, POOL_SAVER, cfg->io_depth, cfg->io_pages) ||
+        ckpt_writer_add_pool(&l->w, POOL_BOUNCE, cfg->io_depth, cfg->io_pages) ||
         ckpt_image_new(&h, &l->img)) {
         lazypage_destroy((struct ckpt_save *)l);
         return vm_diag_set(d, VM_ENOMEM, "lazypage: out of memory");
@@ -78,6 +90,19 @@ static int lazypage_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env
     port_mem_set_trace(env->mem, 0, nr_pages, PORT_MEM_TRACE_WRITE);
     *out = (struct ckpt_save *)l;
     return 0;
+}
+
+/* Write the bounce buffer the faults filled: one 4 KiB I/O per page. */
+static int submit_fill(struct lazypage *l)
+{
+    struct ckpt_wreq *r = l->fill;
+    uint32_t n = l->fill_n;
+    l->fill = NULL;
+    l->fill_n = 0;
+    r->lbas = l->bounce_lbas + (size_t)r->id * l->cfg.io_pages;
+    uint64_t bytes = (uint64_t)n * VM_PAGE_SIZE;
+    return ckpt_writer_submit(&l->w, r, r->lbas[0], n, n, 0, 0, bytes,
+                              (uint64_t)l->cfg.io_pages * VM_PAGE_SIZE);
 }
 
 static int lazypage_fault(struct ckpt_save *s, uint64_t page, bool is_write)
@@ -95,19 +120,23 @@ static int lazypage_fault(struct ckpt_save *s, uint64_t page, bool is_write)
         l->st.faults++;
         return 0;
     }
-    struct ckpt_wreq *r = ckpt_writer_get(&l->w, POOL_BOUNCE);
-    if (!r) {
-        l->st.fault_waits++;
-        return VM_EAGAIN;
+    if (!l->fill) {
+        l->fill = ckpt_writer_get(&l->w, POOL_BOUNCE);
+        if (!l->fill) {
+            l->st.fault_waits++;
+            return VM_EAGAIN;
+        }
+        ckpt_writer_stage(&l->w, (int64_t)l->cfg.io_pages * VM_PAGE_SIZE);
     }
     l->st.faults++;
-    port_mem_read(l->env.mem, page, 1, r->fps);
+    struct ckpt_wreq *r = l->fill;
+    port_mem_read(l->env.mem, page, 1, r->fps + l->fill_n);
+    l->bounce_lbas[(size_t)r->id * l->cfg.io_pages + l->fill_n] = CKPT_DATA_LBA + page;
+    l->fill_n++;
     vm_bitmap_clear(l->pending, page);
     port_mem_set_trace(l->env.mem, page, 1, PORT_MEM_TRACE_NONE);
     l->st.pages_copied_fault++;
-    ckpt_writer_stage(&l->w, VM_PAGE_SIZE);
-    if (ckpt_writer_submit(&l->w, r, CKPT_DATA_LBA + page, 1, 1, 0, 0, VM_PAGE_SIZE,
-                           VM_PAGE_SIZE) < 0)
+    if (l->fill_n == l->cfg.io_pages && submit_fill(l) < 0)
         ckpt_writer_failed(&l->w);
     return 0;
 }
@@ -117,23 +146,44 @@ static int lazypage_step(struct ckpt_save *s)
     struct lazypage *l = lp(s);
     if (l->w.err)
         return ckpt_writer_step_failed(&l->w);
+    /* a partly filled bounce buffer goes out once the saver has nothing
+     * left; until then it fills up (a full one is written at once), as a
+     * COW page's content is safe in it whenever it is written */
     uint64_t p = vm_bitmap_next_set(l->pending, l->nr_pages, l->scan);
+    if (l->fill_n && p >= l->nr_pages) {
+        if (submit_fill(l) < 0)
+            return ckpt_writer_step_failed(&l->w);
+        return CKPT_STEP_MORE;
+    }
     if (p < l->nr_pages) {
         struct ckpt_wreq *r = ckpt_writer_get(&l->w, POOL_SAVER);
         if (!r)
             return CKPT_STEP_WAIT;
-        uint64_t lim = p + l->cfg.io_pages < l->nr_pages ? p + l->cfg.io_pages : l->nr_pages;
-        uint64_t end = vm_bitmap_next_clear(l->pending, lim, p);
-        uint32_t n = (uint32_t)(end - p);
-        /* the run's content is captured in the request now: untrace it */
-        port_mem_read(l->env.mem, p, n, r->fps);
-        vm_bitmap_clear_range(l->pending, p, n);
-        port_mem_set_trace(l->env.mem, p, n, PORT_MEM_TRACE_NONE);
+        /* the next io_pages uncaptured pages in GPA order, skipping those
+         * the faults took: one request, one device I/O per page; their
+         * content is captured in the request now, so untrace them */
+        uint64_t *lbas = l->saver_lbas + (size_t)r->id * l->cfg.io_pages;
+        uint32_t n = 0;
+        bool consecutive = true;
+        while (p < l->nr_pages && n < l->cfg.io_pages) {
+            uint64_t lim = p + (l->cfg.io_pages - n);
+            uint64_t end = vm_bitmap_next_clear(l->pending, lim < l->nr_pages ? lim : l->nr_pages, p);
+            uint32_t k = (uint32_t)(end - p);
+            port_mem_read(l->env.mem, p, k, r->fps + n);
+            vm_bitmap_clear_range(l->pending, p, k);
+            port_mem_set_trace(l->env.mem, p, k, PORT_MEM_TRACE_NONE);
+            consecutive = consecutive && (n == 0 || lbas[n - 1] + 1 == CKPT_DATA_LBA + p);
+            for (uint32_t i = 0; i < k; i++)
+                lbas[n + i] = CKPT_DATA_LBA + p + i;
+            n += k;
+            l->scan = end;
+            p = vm_bitmap_next_set(l->pending, l->nr_pages, end);
+        }
+        r->lbas = consecutive ? NULL : lbas;
         l->st.pages_copied_bg += n;
-        l->scan = end;
         uint64_t bytes = (uint64_t)n * VM_PAGE_SIZE;
         ckpt_writer_stage(&l->w, (int64_t)bytes);
-        if (ckpt_writer_submit(&l->w, r, CKPT_DATA_LBA + p, n, n, 0, 0, bytes, bytes) < 0)
+        if (ckpt_writer_submit(&l->w, r, lbas[0], n, n, 0, 0, bytes, bytes) < 0)
             return ckpt_writer_step_failed(&l->w);
         return CKPT_STEP_MORE;
     }
@@ -150,7 +200,7 @@ static const struct vm_param lazypage_params[] = {
     { "io_pages", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_pages), .min = 1, .max = 65536,
       .def = "64", .help = "pages per saver request (each page its own 4 KiB I/O)" },
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_depth), .min = 1, .max = 1024,
-      .def = "4", .help = "saver requests in flight (bounce pool = io_pages * io_depth pages)" },
+      .def = "4", .help = "saver requests in flight; also the faults' bounce buffers of io_pages pages" },
     { NULL, 0, 0, .help = NULL },
 };
 

@@ -137,10 +137,15 @@ static int submit_chunk(struct precopy *p, uint64_t first)
         ckpt_writer_put(&p->w, r);
         return ckpt_writer_step_failed(&p->w);
     }
+    if (lba + n > UINT32_MAX) {         /* the map holds 32-bit block numbers */
+        ckpt_writer_put(&p->w, r);
+        p->w.err = VM_ENOSPC;
+        return ckpt_writer_step_failed(&p->w);
+    }
     for (uint32_t i = 0; i < n; i++) {
         if (p->img->page_lba[p->pages[i]])
             p->st.pages_rewritten++;
-        p->img->page_lba[p->pages[i]] = lba + i;
+        p->img->page_lba[p->pages[i]] = (uint32_t)(lba + i);
     }
     p->st.pages_copied_bg += n;
     uint64_t bytes = (uint64_t)n * VM_PAGE_SIZE;
@@ -173,8 +178,17 @@ static int precopy_step(struct ckpt_save *s)
     uint64_t q = vm_bitmap_next_set(p->set, p->nr_pages, p->scan);
     if (q < p->nr_pages)
         return submit_chunk(p, q);
-    if (p->phase == PRECOPY_FINAL)
-        return ckpt_writer_finish(&p->w, p->img);
+    if (p->phase == PRECOPY_FINAL) {
+        int rc = ckpt_writer_finish(&p->w, p->img);
+        if (p->w.meta != CKPT_WMETA_NONE && p->img->page_lba) {
+            /* the map is encoded for the file now: drop the live copy,
+             * which would otherwise coexist with the encoding and the
+             * device's copy at the end of a large save */
+            free(p->img->page_lba);
+            p->img->page_lba = NULL;
+        }
+        return rc;
+    }
     /* a live round is submitted: wait for its writes, then the next set */
     if (p->w.in_flight)
         return CKPT_STEP_WAIT;

@@ -55,6 +55,8 @@ struct ckpt_wreq {
     int pool;                     /* index, or -1 for the maps/header request */
     uint32_t id;                  /* index in its pool */
     uint64_t tag;                 /* the policy's */
+    const uint64_t *lbas;         /* set by the policy before submit: a vectored
+                                     run, I/O i at lbas[i] (NULL: consecutive) */
     struct ckpt_wreq *next_free;
 };
 

@@ -6,10 +6,12 @@
  * block; a packed request carries nr_fps page fingerprints compressed into
  * nr_blocks blocks and/or a metadata byte blob.
  *
- * A request may stand for a *run* of nr_ios equal device I/Os over
- * consecutive blocks (nr_blocks / nr_ios blocks each), issued together at
- * the device's queue depth: the device charges nr_ios operations (latency,
- * IOPS) and moves nr_blocks blocks.  This is how per-page policies issue
+ * A request may stand for a *run* of nr_ios equal device I/Os (nr_blocks /
+ * nr_ios blocks each), issued together at the device's queue depth (like
+ * one io_submit() of nr_ios iocbs): the device charges nr_ios operations
+ * (latency, IOPS) and moves nr_blocks blocks.  The I/Os cover consecutive
+ * blocks from lba, or, when lbas is set, I/O i starts at lbas[i] (a
+ * vectored run; plain data only).  This is how per-page policies issue
  * millions of 4 KiB writes without one simulator activity each.
  *
  * Requests belong to the caller and must stay valid until the callback.
@@ -34,6 +36,7 @@ struct port_blk_req {
     uint64_t lba;           /* first device block */
     uint32_t nr_blocks;     /* device blocks moved (time and bytes) */
     uint32_t nr_ios;        /* equal device I/Os this request stands for; 0 = 1 */
+    const uint64_t *lbas;   /* NULL, or nr_ios start blocks (a vectored run, plain only) */
     int packed;             /* 0: plain (fps[i] is block lba+i); 1: packed extent */
     uint64_t *fps;          /* WRITE: in; READ: out.  plain: nr_blocks entries */
     uint32_t nr_fps;        /* packed: fingerprints carried (READ: capacity in, count out) */

@@ -43,10 +43,11 @@ static int take_fault(struct fake_fail *f)
 static int fake_submit(struct port_blk *pdev, struct port_blk_req *req)
 {
     struct fake_blk *dev = (struct fake_blk *)pdev;
-    if (req->op != PORT_BLK_FLUSH &&
-        (req->nr_blocks == 0 || req->lba >= dev->nr_blocks ||
-         req->nr_blocks > dev->nr_blocks - req->lba))
+    if (req->op != PORT_BLK_FLUSH && req->nr_blocks == 0)
         return VM_ERANGE;
+    if (req->op != PORT_BLK_FLUSH && !req->lbas &&
+        (req->lba >= dev->nr_blocks || req->nr_blocks > dev->nr_blocks - req->lba))
+        return VM_ERANGE;               /* vectored runs are checked when applied */
     if (!grow((void **)&dev->log, &dev->log_cap, dev->log_len + 1, sizeof(*dev->log)))
         return VM_ENOMEM;
     if (dev->q_head > 0 && dev->q_head == dev->q_len)
@@ -115,6 +116,9 @@ static int apply(struct fake_blk *dev, struct port_blk_req *req)
         if (req->packed)
             return vm_fpstore_put_packed(dev->store, req->lba, req->nr_blocks, req->fps,
                                          req->nr_fps, req->bytes, req->len);
+        if (req->lbas)
+            return vm_fpstore_put_vec(dev->store, req->lbas, port_blk_req_ios(req),
+                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
         return vm_fpstore_put(dev->store, req->lba, req->nr_blocks, req->fps);
     case PORT_BLK_READ:
         dev->nr_read_ios += port_blk_req_ios(req);
@@ -128,6 +132,9 @@ static int apply(struct fake_blk *dev, struct port_blk_req *req)
             req->len = len;
             return 0;
         }
+        if (req->lbas)
+            return vm_fpstore_get_vec(dev->store, req->lbas, port_blk_req_ios(req),
+                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
         return vm_fpstore_get(dev->store, req->lba, req->nr_blocks, req->fps);
     case PORT_BLK_FLUSH:
         return 0;

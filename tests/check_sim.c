@@ -1,0 +1,594 @@
+/*
+ * check_sim.c - suite "sim": the checkpoint experiment driver
+ * (sim_ckpt.c), the vCPU replay (sim_vcpu.c) and one run point of the
+ * runner (sim_runner.c), end to end on a shipped platform
+ * (workloads/platforms/host-sata.xml).
+ *
+ * Each test writes a small experiment config into a fresh temporary
+ * directory (with ' for " to keep the JSON readable here), loads it and
+ * runs ONE point with sim_runner_run_point().  SimGrid runs once per
+ * process, so every test runs in its own process (Check's fork mode,
+ * forced in main); the determinism test forks its two runs itself.
+ * Assertions are on the record the runner builds: exact where the model
+ * is exact (counts of I/Os, equal stuns), bounds derived from the model
+ * elsewhere (each bound's reasoning is in a comment).  VMs are 64 MiB and
+ * simulated windows short, so the suite takes seconds even under ASan.
+ * CHECK_SIM_DUMP=1 in the environment prints every record on stderr.
+ */
+#include <check.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/vm_units.h"
+#include "sim_config.h"
+#include "sim_json.h"
+#include "sim_runner.h"
+
+#ifndef VMSIM_SRCDIR
+#define VMSIM_SRCDIR "."
+#endif
+
+#define MIB (1024ull * 1024ull)
+
+static char g_dir[256];
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("VMSIM_SRCDIR");
+    return s != NULL && s[0] != '\0' ? s : VMSIM_SRCDIR;
+}
+
+static void platform_path(char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/workloads/platforms/host-sata.xml", srcdir());
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static void setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/vmsim-sim.XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+}
+
+static void teardown(void)
+{
+    nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Write the config "{ name, mechanism, platform, <body> }" (body with '
+ * for ") to g_dir/exp.json and load it.
+ */
+static struct sim_config *load_cfg(const char *body)
+{
+    char plat[1024], file[512];
+    platform_path(plat, sizeof plat);
+    snprintf(file, sizeof file, "%s/exp.json", g_dir);
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"name\": \"sim-test\", \"mechanism\": \"checkpoint\", \"platform\": \"%s\", ",
+            plat);
+    for (const char *p = body; *p; p++)
+        fputc(*p == '\'' ? '"' : *p, f);
+    fputs("}\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+
+    struct sim_config_opts opts;
+    memset(&opts, 0, sizeof opts);
+    struct sim_diag_list errs = { 0, NULL };
+    struct sim_config *cfg = NULL;
+    int rc = sim_config_load(file, &opts, &cfg, &errs);
+    ck_assert_msg(rc == 0, "config does not load: %s", errs.n ? errs.lines[0] : "?");
+    sim_diag_list_free(&errs);
+    return cfg;
+}
+
+/* Run point `idx` of a config in this process; the record. */
+static cJSON *run_point(const struct sim_config *cfg, int idx)
+{
+    ck_assert_int_lt(idx, cfg->nr_points);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    cJSON *rec = NULL;
+    int rc = sim_runner_run_point(&cfg->points[idx], 0, NULL, &rec, &d);
+    ck_assert_msg(rc == 0, "run_point failed: %s", d.msg);
+    ck_assert_ptr_nonnull(rec);
+    if (getenv("CHECK_SIM_DUMP") != NULL) {     /* to look at a record */
+        char *txt = cJSON_Print(rec);
+        fprintf(stderr, "%s\n", txt);
+        free(txt);
+    }
+    return rec;
+}
+
+static const cJSON *field(const cJSON *rec, const char *block, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, block), name);
+}
+
+static bool has_metric(const cJSON *rec, const char *name)
+{
+    return cJSON_IsNumber(field(rec, "metrics", name));
+}
+
+static double metric(const cJSON *rec, const char *name)
+{
+    const cJSON *m = field(rec, "metrics", name);
+    ck_assert_msg(cJSON_IsNumber(m), "metric '%s' missing", name);
+    return m->valuedouble;
+}
+
+static double inv(const cJSON *rec, const char *name)
+{
+    const cJSON *m = field(rec, "invariants", name);
+    ck_assert_msg(cJSON_IsNumber(m), "invariant '%s' missing", name);
+    return m->valuedouble;
+}
+
+static double violations(const cJSON *rec)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "violations");
+    ck_assert(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static bool rec_ok(const cJSON *rec)
+{
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(rec, "ok");
+    ck_assert(cJSON_IsBool(ok));
+    return cJSON_IsTrue(ok);
+}
+
+/* A clean run: ok, no violations, no error. */
+static void assert_clean(const cJSON *rec)
+{
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "error");
+    ck_assert_msg(err == NULL, "run error: %s", cJSON_IsString(err) ? err->valuestring : "?");
+    ck_assert_double_eq(violations(rec), 0);
+    ck_assert(rec_ok(rec));
+}
+
+/* The shipped platform's disk write bandwidth (bytes/s), read from its XML. */
+static double platform_write_bps(void)
+{
+    char plat[1024];
+    platform_path(plat, sizeof plat);
+    char *xml = sim_json_read_file(plat, NULL);
+    ck_assert_msg(xml != NULL, "cannot read %s", plat);
+    const char *p = strstr(xml, "write_bw=\"");
+    ck_assert_ptr_nonnull(p);
+    p += strlen("write_bw=\"");
+    const char *q = strchr(p, '"');
+    ck_assert_ptr_nonnull(q);
+    char val[64];
+    snprintf(val, sizeof val, "%.*s", (int)(q - p), p);
+    free(xml);
+    double bps = 0;
+    ck_assert_int_eq(vm_units_parse_rate(val, &bps), 0);
+    ck_assert(bps > 0);
+    return bps;
+}
+
+/* 64 MiB = 16384 pages throughout */
+#define NR_PAGES (64 * MIB / VM_PAGE_SIZE)
+#define VM64 "'vm': {'memory': '64MiB'}, "
+#define READ_ONLY "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'write_fraction': 0, " \
+                  "'access_time': '500ns'}, "
+#define WRITE_HEAVY "'workload': {'kind': 'synthetic', 'pattern': 'uniform', " \
+                    "'write_fraction': 0.5, 'access_time': '200ns'}, "
+#define WARMUP "'save': {'warmup': '10ms'}, "
+
+/* ---- save ---- */
+
+START_TEST(test_sim_stopcopy_stuns_the_vm_for_the_whole_save)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'sc', 'policy': 'stopcopy'}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    double completion = metric(rec, "completion_ns");
+    ck_assert(completion > 0);
+    /* the stun starts the save and ends with the header acknowledged */
+    ck_assert_double_eq(metric(rec, "stun_max_ns"), completion);
+    ck_assert_double_eq(metric(rec, "stun_total_ns"), completion);
+    ck_assert_double_eq(metric(rec, "guest_accesses"), 0);
+    ck_assert_double_eq(metric(rec, "guest_stall_ns"), 0);
+    if (has_metric(rec, "faults"))
+        ck_assert_double_eq(metric(rec, "faults"), 0);
+    ck_assert(!has_metric(rec, "fault_p50_ns"));
+    ck_assert_double_eq(metric(rec, "guest_slowdown_pct"), 100);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), 0);
+    ck_assert_double_eq(inv(rec, "stunned_guest_accesses"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_stopcopy_completion_is_memory_over_write_bandwidth)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'costs': {'device_state': '5ms'}, "
+                                      "'variants': [{'name': 'sc', 'policy': 'stopcopy'}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    double bps = platform_write_bps();
+    double stream_ns = (double)(64 * MIB) * 1e9 / bps;       /* 129 ms at 520 MB/s */
+    double completion = metric(rec, "completion_ns");
+    /* every byte goes through the disk at write_bw at best, after the
+     * device-state stun; the rest (per-wave latency of 4 x 1 MiB requests,
+     * the header's 4 KiB, background copy cost 250 ns/page = 4 ms over
+     * 64 MiB, overlapped or not) stays within 10% of the stream time */
+    ck_assert_msg(completion >= stream_ns + 5e6, "completion %.0f < %.0f", completion,
+                  stream_ns + 5e6);
+    ck_assert_msg(completion <= 1.10 * stream_ns + 5e6, "completion %.0f > %.0f", completion,
+                  1.10 * stream_ns + 5e6);
+    /* 64 requests of 256 pages, then the header */
+    ck_assert_double_eq(metric(rec, "write_ios"), 64 + 1);
+    ck_assert_double_eq(metric(rec, "bytes_written"), 64 * MIB + VM_PAGE_SIZE);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_buffered_read_only_guest_takes_no_faults)
+{
+    /* B = 16, N = 6: 1024 blocks make 170 full storage blocks and a last
+     * one of 4 blocks */
+    struct sim_config *cfg = load_cfg(VM64 READ_ONLY WARMUP
+                                      "'variants': [{'name': 'b', 'policy': 'buffered', "
+                                      "'params': {'block_pages': 16, 'sblock_blocks': 6}}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    /* write-only tracing and a guest that never writes: no exit at all */
+    ck_assert_double_eq(metric(rec, "faults"), 0);
+    ck_assert_double_eq(metric(rec, "guest_stall_ns"), 0);
+    ck_assert(!has_metric(rec, "fault_p50_ns"));
+    ck_assert(metric(rec, "guest_accesses") > 0);
+    /* one write per storage block, ceil(16384 / 96) = 171, + maps + header */
+    uint64_t per_sblock = 16 * 6;
+    ck_assert_double_eq(metric(rec, "write_ios"), (NR_PAGES + per_sblock - 1) / per_sblock + 2);
+    ck_assert_double_eq(metric(rec, "payload_bytes"), 64 * MIB);
+    /* the only stun is the start: device state + arming the trace */
+    uint64_t start_stun = cfg->points[0].costs.device_state_ns +
+                          cfg->points[0].costs.trace_arm_ns * NR_PAGES;
+    ck_assert_double_eq(metric(rec, "stun_max_ns"), start_stun);
+    ck_assert_double_eq(metric(rec, "stun_total_ns"), start_stun);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_buffered_write_fault_costs_exit_plus_block_copy)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'costs': {'trace_fault': '3us', 'page_copy': '500ns'}, "
+                                      "'variants': [{'name': 'b', 'policy': 'buffered', "
+                                      "'params': {'block_pages': 16, 'sblock_blocks': 8}}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    double faults = metric(rec, "faults");
+    ck_assert(faults > 0);
+    /* every fault pays the exit and copies its whole block of B pages
+     * before the write proceeds (a wait for staging space only adds):
+     * 3 us + 16 x 500 ns = 11 us at least; the histogram reports a
+     * bucket's upper bound, never below the true value */
+    double floor_ns = 3000 + 16 * 500;
+    ck_assert_msg(metric(rec, "fault_p50_ns") >= floor_ns, "p50 %.0f < %.0f",
+                  metric(rec, "fault_p50_ns"), floor_ns);
+    ck_assert(metric(rec, "fault_max_ns") >= metric(rec, "fault_p99_ns"));
+    ck_assert(metric(rec, "fault_p99_ns") >= metric(rec, "fault_p50_ns"));
+    /* and the guest lost at least that per fault */
+    ck_assert(metric(rec, "guest_stall_ns") >= faults * floor_ns);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "stunned_guest_accesses"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_lazypage_writes_one_io_per_page)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'lp', 'policy': 'lazypage'}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    /* guest writes save their page first (a fault and one 4 KiB write);
+     * the saver writes the rest page by page: one I/O per page either
+     * way, plus the header, and no maps in a flat file */
+    ck_assert(metric(rec, "faults") > 0);
+    ck_assert_double_eq(metric(rec, "write_ios"), NR_PAGES + 1);
+    ck_assert_double_eq(metric(rec, "bytes_written"), (NR_PAGES + 1) * VM_PAGE_SIZE);
+    ck_assert_double_eq(metric(rec, "write_io_mean_bytes"), VM_PAGE_SIZE);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_fault_waits_count_each_waiting_fault_once)
+{
+    /* one staging buffer of two 4-page blocks under a write-heavy guest:
+     * a fault that finds the buffer in flight waits for its write, then
+     * fills half of it, so the next fault finds room unless the saver
+     * filled the other half meanwhile - about every other fault waits.
+     * The policy answers a waiting fault VM_EAGAIN at least twice (before
+     * and after the vCPU sleeps the exit's cost), so counting answers
+     * instead of faults would give about as many waits as faults */
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'b', 'policy': 'buffered', "
+                                      "'params': {'block_pages': 4, 'sblock_blocks': 2, "
+                                      "'nr_buffers': 1}}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    double faults = metric(rec, "faults"), waits = metric(rec, "fault_waits");
+    ck_assert(faults > 1000);
+    ck_assert_msg(waits >= 0.4 * faults && waits <= 0.6 * faults,
+                  "fault_waits %.0f for %.0f faults", waits, faults);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_precopy_read_only_guest_stops_after_one_round)
+{
+    struct sim_config *cfg = load_cfg(VM64 READ_ONLY WARMUP
+                                      "'variants': [{'name': 'pc', 'policy': 'precopy'}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    /* round 1 writes every page; nothing is dirtied, so the final round
+     * is empty and fits any downtime: 2 rounds, nothing rewritten */
+    ck_assert_double_le(metric(rec, "rounds"), 2);
+    ck_assert_double_eq(metric(rec, "pages_rewritten"), 0);
+    /* the final stun writes only the map (8 bytes a page, 128 KiB) and the
+     * header: well under 10 ms; it is the total minus the start stun */
+    uint64_t start_stun = cfg->points[0].costs.device_state_ns +
+                          cfg->points[0].costs.trace_arm_ns * NR_PAGES;
+    double final_stun = metric(rec, "stun_total_ns") - (double)start_stun;
+    ck_assert_msg(final_stun > 0 && final_stun < 10e6, "final stun %.0f ns", final_stun);
+    ck_assert_double_eq(metric(rec, "stun_max_ns"),
+                        final_stun > (double)start_stun ? final_stun : (double)start_stun);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_unsafe_policy_image_check_catches_writes_before_copy)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'u', 'policy': "
+                                      "'buffered-unsafe-test'}]");
+    cJSON *rec = run_point(cfg, 0);
+    ck_assert(metric(rec, "faults") > 0);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert(inv(rec, "image_mismatch") > 0);
+    ck_assert(violations(rec) >= inv(rec, "image_mismatch"));
+    ck_assert(!rec_ok(rec));
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_injected_disk_error_fails_the_save_cleanly)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'b', 'policy': 'buffered'}], "
+                                      "'faults': [{'kind': 'disk_error', 'op': 'write', "
+                                      "'after_ios': 5, 'count': 1}]");
+    cJSON *rec = run_point(cfg, 0);
+    ck_assert_double_eq(inv(rec, "save_failed"), 1);
+    ck_assert_double_eq(inv(rec, "failed_save_left_image"), 0);
+    ck_assert_double_eq(inv(rec, "vcpu_errors"), 0);
+    /* an expected failure, failed cleanly: nothing to check, no error */
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), 0);
+    assert_clean(rec);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* ---- restore ---- */
+
+/* Saved by buffered with B = 16, N = 8: 16384 / 128 = 128 storage blocks. */
+#define NR_SBLOCKS (NR_PAGES / (16 * 8))
+#define RESTORE_CFG VM64 WARMUP \
+    "'phase': 'restore', " \
+    "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', " \
+    "'write_fraction': 0.05, 'access_time': '500ns'}, " \
+    "'restore': {'from': {'policy': 'buffered', 'params': {'block_pages': 16, " \
+    "'sblock_blocks': 8}}, 'ttr_window': '10ms', 'ttr_stall': 0.1, 'run_time': '400ms'}, " \
+    "'variants': [{'name': 'eager', 'policy': 'eager'}, {'name': 'lazy', 'policy': 'lazy'}, " \
+    "{'name': 'sblock', 'policy': 'sblock'}]"
+
+START_TEST(test_sim_eager_restore_runs_the_guest_only_when_done)
+{
+    struct sim_config *cfg = load_cfg(RESTORE_CFG);
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "policy")->valuestring, "eager");
+    double restore_ns = metric(rec, "restore_ns");
+    /* reading 64 MiB at 550 MB/s takes 122 ms at least */
+    ck_assert(restore_ns >= (double)(64 * MIB) * 1e9 / 550e6);
+    /* the guest starts only when every page is in: no fault, and no
+     * responsive window can end before the restore */
+    ck_assert_double_eq(metric(rec, "restore_faults"), 0);
+    ck_assert(metric(rec, "ttr_ns") >= restore_ns);
+    ck_assert(metric(rec, "guest_accesses") > 0);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "restore_uninstalled"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_sim_sblock_restore_installs_whole_storage_blocks)
+{
+    struct sim_config *cfg = load_cfg(RESTORE_CFG);
+    cJSON *rec = run_point(cfg, 2);
+    assert_clean(rec);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "policy")->valuestring, "sblock");
+    /* a fault installs its whole storage block, so a storage block faults
+     * at most once, and each is read once (fault or background stream,
+     * never both: a fault joins an in-flight read) after header and maps */
+    double faults = metric(rec, "restore_faults");
+    ck_assert(faults > 0);
+    ck_assert_double_le(faults, NR_SBLOCKS);
+    ck_assert_double_le(metric(rec, "read_ios"), NR_SBLOCKS + 2);
+    ck_assert(inv(rec, "restore_pages_checked") > 0);
+    ck_assert_double_eq(inv(rec, "restore_mismatch"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* Loop over the three restore variants (eager, lazy, sblock). */
+START_TEST(test_sim_every_restore_installs_pages_equal_to_the_image)
+{
+    struct sim_config *cfg = load_cfg(RESTORE_CFG);
+    cJSON *rec = run_point(cfg, _i);
+    assert_clean(rec);
+    /* 400 ms of guest time is enough for every variant to finish (the
+     * lazy ones stream the rest in the background): every page is then
+     * installed once and checked against the image */
+    ck_assert(metric(rec, "restore_ns") > 0);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "restore_uninstalled"), 0);
+    ck_assert_double_eq(inv(rec, "stunned_guest_accesses"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* ---- determinism ---- */
+
+/* In a child: run the point, write the record's text to fd, exit. */
+static void child_run(const struct sim_exp *exp, int fd)
+{
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    cJSON *rec = NULL;
+    if (sim_runner_run_point(exp, 0, NULL, &rec, &d) < 0 || rec == NULL)
+        _exit(2);
+    char *txt = cJSON_PrintUnformatted(rec);
+    size_t len = txt ? strlen(txt) : 0, off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, txt + off, len - off);
+        if (w <= 0)
+            _exit(3);
+        off += (size_t)w;
+    }
+    _exit(txt ? 0 : 4);
+}
+
+/* Run the point in a child of its own; its record's text (malloc'ed). */
+static char *run_in_child(const struct sim_exp *exp)
+{
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        child_run(exp, pfd[1]);
+    }
+    close(pfd[1]);
+    size_t len = 0, cap = 65536;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    for (;;) {
+        if (cap - len < 4096) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        ssize_t n = read(pfd[0], buf + len, cap - len - 1);
+        ck_assert_int_ge(n, 0);
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    close(pfd[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed (status %d)",
+                  status);
+    return buf;
+}
+
+START_TEST(test_sim_same_point_twice_gives_identical_records)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'b', 'policy': 'buffered'}]");
+    char *a = run_in_child(&cfg->points[0]);
+    char *b = run_in_child(&cfg->points[0]);
+    ck_assert(strlen(a) > 100);
+    ck_assert(strstr(a, "\"faults\"") != NULL);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    sim_config_free(cfg);
+}
+END_TEST
+
+static Suite *sim_suite(void)
+{
+    Suite *s = suite_create("sim");
+    TCase *save = tcase_create("save");
+    tcase_add_checked_fixture(save, setup, teardown);
+    tcase_set_timeout(save, 0);
+    tcase_add_test(save, test_sim_stopcopy_stuns_the_vm_for_the_whole_save);
+    tcase_add_test(save, test_sim_stopcopy_completion_is_memory_over_write_bandwidth);
+    tcase_add_test(save, test_sim_buffered_read_only_guest_takes_no_faults);
+    tcase_add_test(save, test_sim_buffered_write_fault_costs_exit_plus_block_copy);
+    tcase_add_test(save, test_sim_lazypage_writes_one_io_per_page);
+    tcase_add_test(save, test_sim_fault_waits_count_each_waiting_fault_once);
+    tcase_add_test(save, test_sim_precopy_read_only_guest_stops_after_one_round);
+    tcase_add_test(save, test_sim_unsafe_policy_image_check_catches_writes_before_copy);
+    tcase_add_test(save, test_sim_injected_disk_error_fails_the_save_cleanly);
+    tcase_add_test(save, test_sim_same_point_twice_gives_identical_records);
+    suite_add_tcase(s, save);
+
+    TCase *restore = tcase_create("restore");
+    tcase_add_checked_fixture(restore, setup, teardown);
+    tcase_set_timeout(restore, 0);
+    tcase_add_test(restore, test_sim_eager_restore_runs_the_guest_only_when_done);
+    tcase_add_test(restore, test_sim_sblock_restore_installs_whole_storage_blocks);
+    tcase_add_loop_test(restore, test_sim_every_restore_installs_pages_equal_to_the_image, 0, 3);
+    suite_add_tcase(s, restore);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(sim_suite());
+    /* SimGrid runs once per process: every test needs its own. */
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
