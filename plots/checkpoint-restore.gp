@@ -10,10 +10,11 @@ set xrange [-0.6:words(V) - 0.4]
 set xtics ('eager' 0, 'lazy per page' 1, 'storage block' 2, "storage block,\nfaulting block only" 3)
 set boxwidth bw
 set key above horizontal
+set yrange [0:*]
 do for [t in 'png svg'] {
-  if (t eq 'png') { set terminal pngcairo size 1400,1000 font 'Sans,11' } else { set terminal svg size 1400,1000 font 'Sans,11' dynamic }
+  if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic }
   set output out.'.'.t
-  set multiplot layout 2,2 title 'checkpoint-restore: resuming a VM from a buffered checkpoint (SATA SSD)' font 'Sans,14'
+  set multiplot layout 2,2 title 'checkpoint-restore: resuming a 4 GiB VM from a buffered checkpoint on a SATA SSD' font 'Sans,14'
   set title 'Time to responsiveness (first window with <= 10% stall)'
   set ylabel 'time to responsiveness (s)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('ttr_ns') / 1e9 : NaN) with boxes lc rgb col(i-1) title word(W, i)

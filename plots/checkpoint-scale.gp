@@ -5,7 +5,7 @@ set logscale x 2
 set xlabel 'guest memory (GiB)'
 set key above horizontal
 do for [t in 'png svg'] {
-  if (t eq 'png') { set terminal pngcairo size 1400,1000 font 'Sans,11' } else { set terminal svg size 1400,1000 font 'Sans,11' dynamic }
+  if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic }
   set output out.'.'.t
   set multiplot layout 2,2 title 'checkpoint-scale: save time and cost against VM size (NVMe SSD)' font 'Sans,14'
   set title 'Checkpoint completion time'

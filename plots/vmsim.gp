@@ -12,6 +12,9 @@ set style fill solid 0.85 border -1
 set grid ytics lc rgb '#dddddd'
 set border 3
 set tics nomirror
+# room for the legend above each panel and for two-line tick labels
+set tmargin 5
+set bmargin 5
 # 0-based position of word w in the space-separated list l (-1 if absent)
 idx(l, w) = strstrt(' '.l.' ', ' '.w.' ') == 0 ? -1 : words(substr(' '.l.' ', 1, strstrt(' '.l.' ', ' '.w.' ')))
 # "64GiB" / "512MiB" -> GiB
