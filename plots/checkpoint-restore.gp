@@ -18,7 +18,7 @@ do for [t in 'png svg'] {
   set title 'Time to responsiveness (first window with <= 10% stall)'
   set ylabel 'time to responsiveness (s)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('ttr_ns') / 1e9 : NaN) with boxes lc rgb col(i-1) title word(W, i)
-  set title 'Full restore time (every page installed)'
+  set title 'Full restore time (every page installed; no bar: not within the run)'
   set ylabel 'restore time (s)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('restore_ns') / 1e9 : NaN) with boxes lc rgb col(i-1) title word(W, i)
   set title 'Checkpoint-file read I/Os (log scale)'

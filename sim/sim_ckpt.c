@@ -385,9 +385,6 @@ static void run_restore(struct ckpt_run *r)
     sim_vcpu_track_windows(v, t0, exp->ttr_window_ns);
     uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
     vm_hist_init(&v->exit_lat_ns);
-    const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
-    uint64_t read_ios0 = ds->read_ios;
-    (void)read_ios0;
 
     int rc = r->rp->start(&exp->restore, &r->env, &r->rest, &d);
     if (rc < 0) {

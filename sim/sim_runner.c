@@ -178,7 +178,10 @@ static int slot_read(struct slot *s)
 int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts,
                    cJSON **records_out, cJSON **host_out, struct vm_diag *d)
 {
+    enum { MAX_JOBS = 64 };             /* children polled at once */
     int n = cfg->nr_points, jobs = opts->jobs > 0 ? opts->jobs : 1;
+    if (jobs > MAX_JOBS)
+        jobs = MAX_JOBS;
     cJSON **recs = calloc((size_t)n + 1, sizeof(*recs));
     double *wall = calloc((size_t)n + 1, sizeof(*wall));
     long *rss = calloc((size_t)n + 1, sizeof(*rss));
@@ -226,9 +229,9 @@ int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts
         if (rc || running == 0)
             break;
 
-        struct pollfd pfds[64];
-        int map[64], np = 0;
-        for (int j = 0; j < jobs && np < 64; j++) {
+        struct pollfd pfds[MAX_JOBS];
+        int map[MAX_JOBS], np = 0;
+        for (int j = 0; j < jobs; j++) {
             if (slots[j].pid) {
                 pfds[np] = (struct pollfd){ .fd = slots[j].fd, .events = POLLIN };
                 map[np++] = j;

@@ -401,6 +401,22 @@ static int install_sblock(struct ckpt_restore_common_read *rd)
     return 0;
 }
 
+
+/* A read slot is free again: its pages or storage block are no longer in
+ * flight (on completion, or when the submit failed). */
+static void release(struct ckpt_restore *r, struct ckpt_restore_common_read *rd)
+{
+    if (rd->kind == CKPT_RESTORE_READ_RUN)
+        vm_bitmap_clear_range(r->inflight, rd->first_page, rd->nr_pages);
+    else
+        r->sb_inflight[rd->sb] = 0;
+    rd->busy = false;
+    if (rd->background)
+        r->bg_inflight--;
+    else
+        r->fault_inflight--;
+}
+
 static void read_cb(struct port_blk_req *req, int rc)
 {
     struct ckpt_restore_common_read *rd = req->data;
@@ -414,15 +430,7 @@ static void read_cb(struct port_blk_req *req, int rc)
     else if (!r->err)
         install_sblock(rd);
 
-    if (rd->kind == CKPT_RESTORE_READ_RUN)
-        vm_bitmap_clear_range(r->inflight, rd->first_page, rd->nr_pages);
-    else
-        r->sb_inflight[rd->sb] = 0;
-    rd->busy = false;
-    if (rd->background)
-        r->bg_inflight--;
-    else
-        r->fault_inflight--;
+    release(r, rd);
 }
 
 /* ---- submitting reads -------------------------------------------------- */
@@ -451,15 +459,7 @@ static int submit(struct ckpt_restore *r, struct ckpt_restore_common_read *rd)
 
     int rc = port_blk_submit(r->env.file, &rd->req);
     if (rc < 0) {
-        if (rd->kind == CKPT_RESTORE_READ_RUN)
-            vm_bitmap_clear_range(r->inflight, rd->first_page, rd->nr_pages);
-        else
-            r->sb_inflight[rd->sb] = 0;
-        rd->busy = false;
-        if (rd->background)
-            r->bg_inflight--;
-        else
-            r->fault_inflight--;
+        release(r, rd);
         return fail(r, rc, "read of lba %llu (%u blocks) not submitted: %s",
                     (unsigned long long)rd->req.lba, rd->req.nr_blocks, vm_strerror(rc));
     }
