@@ -7,6 +7,7 @@
  * strings, where a quote is written twice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -70,12 +71,21 @@ static int run_script(const char *gnuplot, const char *script, const char *csv, 
     o += (size_t)snprintf(expr + o, sizeof expr - o, "; out=");
     quote_into(expr, sizeof expr, &o, out);
 
+    /* gnuplot's chatter (e.g. a series with no rows in a --quick run) goes
+     * to OUT.plot.log, which is kept only when the script fails */
+    char log[PATH_MAX];
+    snprintf(log, sizeof log, "%s.plot.log", out);
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0)
         return vm_diag_set(d, VM_EIO, "%s: cannot start gnuplot: %s", script, strerror(errno));
     if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
         char *argv[] = { (char *)gnuplot, (char *)"-e", expr, (char *)script, NULL };
         execv(gnuplot, argv);
         _exit(127);
@@ -84,11 +94,13 @@ static int run_script(const char *gnuplot, const char *script, const char *csv, 
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return vm_diag_set(d, VM_EIO, "%s: waiting for gnuplot: %s", script, strerror(errno));
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        unlink(log);
         return 0;
+    }
     if (WIFEXITED(status))
-        return vm_diag_set(d, VM_EIO, "%s: gnuplot exited with status %d", script,
-                           WEXITSTATUS(status));
+        return vm_diag_set(d, VM_EIO, "%s: gnuplot exited with status %d (see %s)", script,
+                           WEXITSTATUS(status), log);
     return vm_diag_set(d, VM_EIO, "%s: gnuplot killed by signal %d", script, WTERMSIG(status));
 }
 
