@@ -10,6 +10,10 @@
  * once) and writes the final round with the VM stopped.  The image is the
  * memory at that stop (CKPT_F_INSTANT_AT_STUN); the map gives each page's
  * latest copy in the stream.
+ * Dirty logging is hardware-assisted (Intel PML, KVM's default where the
+ * CPU has it): guest writes set dirty bits without exits, so the guest
+ * pays only the stops; write-protection logging would add one exit per
+ * page per round.
  * Not modelled: auto-converge throttling and XBZRLE; the stream is not
  * compressed.  A stream longer than the file fails with VM_ENOSPC.
  */
