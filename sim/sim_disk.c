@@ -223,20 +223,6 @@ static struct port_blk_req *queue_pop(struct sim_disk *disk)
 
 /* ---- serving a request ---- */
 
-static bool out_of_range(const struct sim_disk *disk, const struct port_blk_req *req)
-{
-    if (req->op == PORT_BLK_FLUSH)
-        return false;
-    if (req->lbas) {
-        uint32_t ios = port_blk_req_ios(req), per = req->nr_blocks / ios;
-        for (uint32_t i = 0; i < ios; i++)
-            if (req->lbas[i] > disk->nr_blocks || per > disk->nr_blocks - req->lbas[i])
-                return true;
-        return false;
-    }
-    return req->lba > disk->nr_blocks || req->nr_blocks > disk->nr_blocks - req->lba;
-}
-
 /* Product of the factors of the slow windows covering now. */
 static double slow_factor(const struct sim_disk *disk, uint64_t now_ns)
 {
@@ -274,43 +260,6 @@ static int injected_error(struct sim_disk *disk, bool is_write, uint64_t ios)
     return rc;
 }
 
-static int apply_content(struct sim_disk *disk, struct port_blk_req *req)
-{
-    switch (req->op) {
-    case PORT_BLK_WRITE:
-        if (req->packed)
-            return vm_fpstore_put_packed(disk->store, req->lba, req->nr_blocks, req->fps,
-                                         req->nr_fps, req->bytes, req->len);
-        if (req->lbas)
-            return vm_fpstore_put_vec(disk->store, req->lbas, port_blk_req_ios(req),
-                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
-        return vm_fpstore_put(disk->store, req->lba, req->nr_blocks, req->fps);
-    case PORT_BLK_READ:
-        if (req->packed) {
-            uint32_t nr_fps = 0, len = 0;
-            uint64_t nr_blocks = 0;
-            int rc = vm_fpstore_get_packed(disk->store, req->lba,
-                                           req->fps, req->fps ? req->nr_fps : 0, &nr_fps,
-                                           req->bytes, req->bytes ? req->len : 0, &len,
-                                           &nr_blocks);
-            if (rc == 0) {
-                /* The extent's true sizes: more than the capacity passed
-                 * in means the copy was cut short. */
-                req->nr_fps = nr_fps;
-                req->len = len;
-            }
-            return rc;
-        }
-        if (req->lbas)
-            return vm_fpstore_get_vec(disk->store, req->lbas, port_blk_req_ios(req),
-                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
-        return vm_fpstore_get(disk->store, req->lba, req->nr_blocks, req->fps);
-    case PORT_BLK_FLUSH:
-        return 0;
-    }
-    return VM_EINVAL;
-}
-
 static void complete(struct sim_disk *disk, struct port_blk_req *req, int rc)
 {
     req->done_ns = sim_now_ns();
@@ -328,7 +277,7 @@ static void serve(struct sim_disk *disk, struct port_blk_req *req)
     uint64_t lat_ns;
     int rc = 0;
 
-    if (out_of_range(disk, req)) {
+    if (!vm_fpstore_req_fits(disk->store, req)) {
         XBT_DEBUG("disk '%s': lba=%llu n=%u beyond %llu blocks", disk->name,
                   (unsigned long long)req->lba, req->nr_blocks,
                   (unsigned long long)disk->nr_blocks);
@@ -367,7 +316,7 @@ static void serve(struct sim_disk *disk, struct port_blk_req *req)
         sim_activity_add(1);
     }
     if (rc == 0)
-        rc = apply_content(disk, req);
+        rc = vm_fpstore_apply(disk->store, req);
 
     struct sim_disk_stats *s = &disk->stats;
     uint64_t lat = sim_now_ns() - req->submit_ns;

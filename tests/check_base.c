@@ -18,6 +18,7 @@
 #include "base/vm_param.h"
 #include "base/vm_rand.h"
 #include "base/vm_units.h"
+#include "ports/port_blk.h"
 
 /* ===================================================================== err */
 
@@ -1144,6 +1145,48 @@ START_TEST(test_fpstore_64gib_image_fits_in_140mib)
 }
 END_TEST
 
+
+START_TEST(test_fpstore_apply_vectored_run_lands_at_each_lba)
+{
+    struct vm_fpstore *st = vm_fpstore_new(100);
+    uint64_t lbas[3] = { 70, 10, 90 }, in[3] = { 7, 1, 9 }, out[3] = { 0 };
+    struct port_blk_req w = { .op = PORT_BLK_WRITE, .lba = 70, .nr_blocks = 3, .nr_ios = 3,
+                              .lbas = lbas, .fps = in };
+    ck_assert(vm_fpstore_req_fits(st, &w));
+    ck_assert_int_eq(vm_fpstore_apply(st, &w), 0);
+    uint64_t one;
+    ck_assert_int_eq(vm_fpstore_get(st, 10, 1, &one), 0);
+    ck_assert_uint_eq(one, 1);
+    ck_assert_int_eq(vm_fpstore_get(st, 11, 1, &one), 0);
+    ck_assert_uint_eq(one, 0);                            /* nothing between the I/Os */
+    struct port_blk_req r = w;
+    r.op = PORT_BLK_READ;
+    r.fps = out;
+    ck_assert_int_eq(vm_fpstore_apply(st, &r), 0);
+    ck_assert_uint_eq(out[0], 7);
+    ck_assert_uint_eq(out[1], 1);
+    ck_assert_uint_eq(out[2], 9);
+    vm_fpstore_free(st);
+}
+END_TEST
+
+START_TEST(test_fpstore_apply_run_off_the_end_writes_nothing)
+{
+    struct vm_fpstore *st = vm_fpstore_new(100);
+    uint64_t lbas[2] = { 5, 100 }, in[2] = { 3, 4 };
+    struct port_blk_req w = { .op = PORT_BLK_WRITE, .lba = 5, .nr_blocks = 2, .nr_ios = 2,
+                              .lbas = lbas, .fps = in };
+    ck_assert(!vm_fpstore_req_fits(st, &w));
+    ck_assert_int_eq(vm_fpstore_apply(st, &w), VM_ERANGE);
+    uint64_t one;
+    ck_assert_int_eq(vm_fpstore_get(st, 5, 1, &one), 0);
+    ck_assert_uint_eq(one, 0);                            /* checked before any write */
+    struct port_blk_req flush = { .op = PORT_BLK_FLUSH };
+    ck_assert(vm_fpstore_req_fits(st, &flush));
+    vm_fpstore_free(st);
+}
+END_TEST
+
 static Suite *fpstore_suite(void)
 {
     Suite *s = suite_create("fpstore");
@@ -1162,6 +1205,8 @@ static Suite *fpstore_suite(void)
     tcase_add_test(tc, test_fpstore_packed_rejects_empty_extent_and_null_payload);
     tcase_add_test(tc, test_fpstore_mem_bytes_tracks_leaves_and_extents);
     tcase_add_test(tc, test_fpstore_64gib_image_fits_in_140mib);
+    tcase_add_test(tc, test_fpstore_apply_vectored_run_lands_at_each_lba);
+    tcase_add_test(tc, test_fpstore_apply_run_off_the_end_writes_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

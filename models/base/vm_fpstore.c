@@ -22,6 +22,7 @@
 #include "vm_bitmap.h"
 #include "vm_err.h"
 #include "vm_fpstore.h"
+#include "ports/port_blk.h"
 
 #define LEAF_SHIFT  16
 #define LEAF_BLOCKS (1ull << LEAF_SHIFT)
@@ -384,38 +385,71 @@ int vm_fpstore_peek_packed(const struct vm_fpstore *st, uint64_t lba,
     return 0;
 }
 
-static bool vec_in_range(const struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
-                         uint32_t blocks_per_io)
+/* I/O i of a request: its first block (vectored runs carry one each). */
+static uint64_t io_lba(const struct port_blk_req *req, uint32_t i, uint32_t per_io)
 {
-    uint64_t n = vm_fpstore_nr_blocks(st);
-    for (uint32_t i = 0; i < nr_ios; i++)
-        if (lbas[i] > n || blocks_per_io > n - lbas[i])
+    return req->lbas ? req->lbas[i] : req->lba + (uint64_t)i * per_io;
+}
+
+bool vm_fpstore_req_fits(const struct vm_fpstore *st, const struct port_blk_req *req)
+{
+    if (req->op == PORT_BLK_FLUSH)
+        return true;
+    uint32_t ios = req->lbas ? port_blk_req_ios(req) : 1;
+    uint32_t per_io = req->nr_blocks / ios;
+    for (uint32_t i = 0; i < ios; i++) {
+        uint64_t lba = io_lba(req, i, per_io);
+        if (lba > st->nr_blocks || per_io > st->nr_blocks - lba)
             return false;
+    }
     return true;
 }
 
-int vm_fpstore_put_vec(struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
-                       uint32_t blocks_per_io, const uint64_t *fps)
+/* Plain data, consecutive or vectored: one store call per I/O of a vectored
+ * run, one for the whole range otherwise.  Every range is checked first so
+ * a bad run writes nothing. */
+static int apply_plain(struct vm_fpstore *st, struct port_blk_req *req)
 {
-    if (!vec_in_range(st, lbas, nr_ios, blocks_per_io))
+    if (!vm_fpstore_req_fits(st, req))
         return VM_ERANGE;
-    for (uint32_t i = 0; i < nr_ios; i++) {
-        int rc = vm_fpstore_put(st, lbas[i], blocks_per_io, fps + (uint64_t)i * blocks_per_io);
+    uint32_t ios = req->lbas ? port_blk_req_ios(req) : 1;
+    uint32_t per_io = req->nr_blocks / ios;
+    for (uint32_t i = 0; i < ios; i++) {
+        uint64_t lba = io_lba(req, i, per_io);
+        uint64_t *fps = req->fps + (uint64_t)i * per_io;
+        int rc = req->op == PORT_BLK_WRITE ? vm_fpstore_put(st, lba, per_io, fps)
+                                           : vm_fpstore_get(st, lba, per_io, fps);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-int vm_fpstore_get_vec(const struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
-                       uint32_t blocks_per_io, uint64_t *fps)
+int vm_fpstore_apply(struct vm_fpstore *st, struct port_blk_req *req)
 {
-    if (!vec_in_range(st, lbas, nr_ios, blocks_per_io))
-        return VM_ERANGE;
-    for (uint32_t i = 0; i < nr_ios; i++) {
-        int rc = vm_fpstore_get(st, lbas[i], blocks_per_io, fps + (uint64_t)i * blocks_per_io);
-        if (rc < 0)
+    switch (req->op) {
+    case PORT_BLK_WRITE:
+        if (req->packed)
+            return vm_fpstore_put_packed(st, req->lba, req->nr_blocks, req->fps, req->nr_fps,
+                                         req->bytes, req->len);
+        return apply_plain(st, req);
+    case PORT_BLK_READ:
+        if (req->packed) {
+            uint32_t nr_fps = 0, len = 0;
+            int rc = vm_fpstore_get_packed(st, req->lba, req->fps, req->fps ? req->nr_fps : 0,
+                                           &nr_fps, req->bytes, req->bytes ? req->len : 0, &len,
+                                           NULL);
+            if (rc == 0) {
+                /* the extent's true sizes: more than the capacity passed
+                 * in means the copy was cut short */
+                req->nr_fps = nr_fps;
+                req->len = len;
+            }
             return rc;
+        }
+        return apply_plain(st, req);
+    case PORT_BLK_FLUSH:
+        return 0;
     }
-    return 0;
+    return VM_EINVAL;
 }

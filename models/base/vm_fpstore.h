@@ -37,16 +37,6 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
 int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
                    uint64_t *fps);
 /*
- * Vectored plain write / read (one io_submit of nr_ios I/Os): I/O i moves
- * blocks_per_io blocks at lbas[i] from / to fps + i * blocks_per_io.
- * Every range is checked before anything is written: 0 or VM_ERANGE, and
- * what vm_fpstore_put / _get return.
- */
-int vm_fpstore_put_vec(struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
-                       uint32_t blocks_per_io, const uint64_t *fps);
-int vm_fpstore_get_vec(const struct vm_fpstore *st, const uint64_t *lbas, uint32_t nr_ios,
-                       uint32_t blocks_per_io, uint64_t *fps);
-/*
  * Packed write: an extent of nr_blocks blocks at lba whose payload is
  * nr_fps fingerprints (may be 0) and/or len bytes of metadata (may be 0).
  * Both are copied.  0, VM_ERANGE, VM_ENOMEM; VM_EINVAL for nr_blocks == 0
@@ -74,6 +64,23 @@ int vm_fpstore_get_packed(const struct vm_fpstore *st, uint64_t lba,
 int vm_fpstore_peek_packed(const struct vm_fpstore *st, uint64_t lba,
                            const uint64_t **fps, uint32_t *nr_fps,
                            const void **bytes, uint32_t *len, uint64_t *nr_blocks);
+/*
+ * A block device's content semantics, shared by every device that keeps
+ * its content in a store (sim/sim_disk.c, tests/fakes/fake_blk.c):
+ *
+ * vm_fpstore_req_fits: does every block of req (consecutive from lba, or
+ * the I/Os of a vectored run at lbas[]) lie on the device?  Flushes fit.
+ *
+ * vm_fpstore_apply: carry out req's content: a WRITE stores its plain
+ * fingerprints, vectored run or packed extent; a READ fills req->fps (and
+ * for a packed extent req->bytes, then sets req->nr_fps / req->len to the
+ * extent's true sizes); a FLUSH does nothing.  0, VM_ERANGE, VM_EINVAL,
+ * VM_ENOENT, VM_ENOMEM as the store calls above return them.
+ */
+struct port_blk_req;
+bool vm_fpstore_req_fits(const struct vm_fpstore *st, const struct port_blk_req *req);
+int vm_fpstore_apply(struct vm_fpstore *st, struct port_blk_req *req);
+
 /* Bytes of host memory the store holds (for the memory report). */
 size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st);
 

@@ -45,9 +45,8 @@ static int fake_submit(struct port_blk *pdev, struct port_blk_req *req)
     struct fake_blk *dev = (struct fake_blk *)pdev;
     if (req->op != PORT_BLK_FLUSH && req->nr_blocks == 0)
         return VM_ERANGE;
-    if (req->op != PORT_BLK_FLUSH && !req->lbas &&
-        (req->lba >= dev->nr_blocks || req->nr_blocks > dev->nr_blocks - req->lba))
-        return VM_ERANGE;               /* vectored runs are checked when applied */
+    if (!vm_fpstore_req_fits(dev->store, req))
+        return VM_ERANGE;
     if (!grow((void **)&dev->log, &dev->log_cap, dev->log_len + 1, sizeof(*dev->log)))
         return VM_ENOMEM;
     if (dev->q_head > 0 && dev->q_head == dev->q_len)
@@ -110,36 +109,11 @@ void fake_blk_free(struct fake_blk *dev)
 
 static int apply(struct fake_blk *dev, struct port_blk_req *req)
 {
-    switch (req->op) {
-    case PORT_BLK_WRITE:
+    if (req->op == PORT_BLK_WRITE)
         dev->nr_write_ios += port_blk_req_ios(req);
-        if (req->packed)
-            return vm_fpstore_put_packed(dev->store, req->lba, req->nr_blocks, req->fps,
-                                         req->nr_fps, req->bytes, req->len);
-        if (req->lbas)
-            return vm_fpstore_put_vec(dev->store, req->lbas, port_blk_req_ios(req),
-                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
-        return vm_fpstore_put(dev->store, req->lba, req->nr_blocks, req->fps);
-    case PORT_BLK_READ:
+    else if (req->op == PORT_BLK_READ)
         dev->nr_read_ios += port_blk_req_ios(req);
-        if (req->packed) {
-            uint32_t nr_fps = 0, len = 0;
-            int rc = vm_fpstore_get_packed(dev->store, req->lba, req->fps, req->nr_fps, &nr_fps,
-                                           req->bytes, req->len, &len, NULL);
-            if (rc)
-                return rc;
-            req->nr_fps = nr_fps;
-            req->len = len;
-            return 0;
-        }
-        if (req->lbas)
-            return vm_fpstore_get_vec(dev->store, req->lbas, port_blk_req_ios(req),
-                                      req->nr_blocks / port_blk_req_ios(req), req->fps);
-        return vm_fpstore_get(dev->store, req->lba, req->nr_blocks, req->fps);
-    case PORT_BLK_FLUSH:
-        return 0;
-    }
-    return VM_EINVAL;
+    return vm_fpstore_apply(dev->store, req);
 }
 
 size_t fake_blk_run_one(struct fake_blk *dev)
