@@ -1,7 +1,7 @@
 # sim/disk.mk - SimGrid glue (engine, platform, clock, wait queues), the
 # C++ shim for SimGrid's C++-only calls, the simulated disk, and the
 # platforms they load.
-SIM_SRC += sim/sim_world.c sim/sim_world.h \
+CORE_SRC += sim/sim_world.c sim/sim_world.h \
 	sim/sim_sg_shim.cpp sim/sim_sg_shim.h \
 	sim/sim_disk.c sim/sim_disk.h
 EXTRA_DIST += workloads/platforms/host-nvme.xml \

@@ -12,7 +12,6 @@
 #include "config.h"
 #endif
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -29,11 +28,11 @@
 #include <simgrid/version.h>
 
 #include "base/vm_units.h"
-#include "checkpoint/ckpt.h"
 #include "sim_cli.h"
 #include "sim_config.h"
 #include "sim_json.h"
-#include "sim_metrics.h"
+#include "sim_list.h"
+#include "sim_mech.h"
 #include "sim_plot.h"
 #include "sim_result.h"
 #include "sim_runner.h"
@@ -54,7 +53,7 @@ static const char usage_text[] =
     "                 [-j N] [--no-plot] [--cfg=SIMGRID_OPTION] [--log=SIMGRID_LOG]\n"
     "       vmsim check RESULT.json BASELINE.json\n"
     "       vmsim validate EXPERIMENT.json...\n"
-    "       vmsim list\n"
+    "       vmsim list [MECHANISM]\n"
     "       vmsim trace reduce|stats|convert FILE...\n"
     "       vmsim --help | --version\n"
     "\n"
@@ -72,7 +71,8 @@ static const char usage_text[] =
     "check     compare a result with a baseline metric by metric (direction and\n"
     "          tolerance from the baseline's metric specs); print a table\n"
     "validate  check configs, platforms and traces without running anything\n"
-    "list      mechanisms, policies and their parameters, workloads, metrics, invariants\n"
+    "list      mechanisms: their policies and parameters, config sections, metrics and\n"
+    "          invariants; the core's keys, workloads and traces\n"
     "trace     tools for memory traces (vmsim trace --help)\n"
     "\n"
     "exit status: 0 ok, 1 regression or invariant violation, 2 bad input\n";
@@ -247,10 +247,11 @@ static int check_out_dir(const char *dir)
 }
 
 /* A metric value for the summary: times and sizes with units. */
-static void fmt_metric(const char *name, double v, char *buf, size_t len)
+static void fmt_metric(const struct sim_mech *m, const char *name, double v, char *buf,
+                       size_t len)
 {
-    int id = sim_metric_find(name);
-    const char *unit = id >= 0 ? sim_metric_info[id].unit : "";
+    int id = sim_mech_metric_find(m, name);
+    const char *unit = id >= 0 ? sim_mech_metric(m, id)->unit : "";
     if (strcmp(unit, "ns") == 0 && v >= 0)
         vm_units_fmt_time((uint64_t)llround(v), buf, len);
     else if (strcmp(unit, "bytes") == 0 && v >= 0)
@@ -269,13 +270,15 @@ static void print_summary(const struct sim_config *cfg, const cJSON *records)
     for (int i = 0; i < cfg->nr_metrics && nc < SUMMARY_METRICS; i++)
         cols[nc++] = cfg->metrics[i].name;
     /* the config lists none: the first metrics any record has */
-    for (int i = 0; cfg->nr_metrics == 0 && i < SIM_M_NR && nc < SUMMARY_METRICS; i++) {
+    for (int i = 0; cfg->nr_metrics == 0 && i < sim_mech_nr_metrics(cfg->mech) &&
+                    nc < SUMMARY_METRICS; i++) {
+        const char *name = sim_mech_metric(cfg->mech, i)->name;
         bool any = false;
         cJSON_ArrayForEach(r, records)
             any |= cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "metrics"),
-                                                    sim_metric_info[i].name) != NULL;
+                                                    name) != NULL;
         if (any)
-            cols[nc++] = sim_metric_info[i].name;
+            cols[nc++] = name;
     }
     int n = cJSON_GetArraySize(records);
     char (*cells)[SUMMARY_METRICS + 3][48] = calloc((size_t)n + 1, sizeof *cells);
@@ -297,7 +300,8 @@ static void print_summary(const struct sim_config *cfg, const cJSON *records)
         for (int c = 0; c < nc; c++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, cols[c]);
             if (cJSON_IsNumber(v))
-                fmt_metric(cols[c], v->valuedouble, cells[row][3 + c], sizeof cells[row][3 + c]);
+                fmt_metric(cfg->mech, cols[c], v->valuedouble, cells[row][3 + c],
+                           sizeof cells[row][3 + c]);
             else
                 snprintf(cells[row][3 + c], sizeof cells[row][3 + c], "-");
         }
@@ -352,6 +356,10 @@ static int cmd_run(int argc, char **argv)
     status = parse_run_args(argc, argv, &ra);
     if (status)
         goto out;
+    /* everything validate checks, before any run point starts */
+    ra.copts.deep = true;
+    ra.copts.nr_sg_args = ra.nr_sg_args;
+    ra.copts.sg_args = ra.sg_args;
     if (sim_config_load(ra.exp, &ra.copts, &cfg, &errs) != 0) {
         print_diags(&errs);
         status = SIM_EXIT_BAD_INPUT;
@@ -467,94 +475,15 @@ static int cmd_validate(int argc, char **argv)
 
 /* ------------------------------------------------------------ list */
 
-static void list_params(const struct vm_param *tab)
-{
-    if (!tab || !tab->name) {
-        printf("      (no parameters)\n");
-        return;
-    }
-    for (const struct vm_param *p = tab; p->name; p++) {
-        char exp[128];
-        printf("      %-16s %-28s default %-8s %s\n", p->name,
-               vm_param_expects(p, exp, sizeof exp), p->def ? p->def : "-",
-               p->help ? p->help : "");
-    }
-}
-
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static bool is_trace_file(const char *dir, const char *name)
-{
-    static const char *const skip[] = { ".md", ".sh", ".vmtrace", ".txt", ".c", ".py" };
-    if (name[0] == '.')
-        return false;
-    size_t n = strlen(name);
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
-        size_t k = strlen(skip[i]);
-        if (n > k && strcmp(name + n - k, skip[i]) == 0)
-            return false;
-    }
-    char path[PATH_MAX + 256];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static int cmd_list(int argc, char **argv)
 {
-    if (argc > 2)
-        return bad("list: expected no arguments, got '%s'", argv[2]);
-    printf("mechanisms (\"mechanism\"):\n");
-    printf("  checkpoint  save VM memory to a file while the VM runs, and restore it "
-           "(buffered: US9053064/US9053065)\n");
-    printf("\nsave policies (variants[].policy when \"phase\": \"save\"; restore.from.policy):\n");
-    for (int i = 0; ckpt_save_policies[i]; i++) {
-        const struct ckpt_policy *p = ckpt_save_policies[i];
-        if (p->flags & CKPT_F_HIDDEN)
-            continue;
-        printf("  %-12s %s\n", p->name, p->desc ? p->desc : "");
-        list_params(p->params);
-    }
-    printf("\nrestore policies (variants[].policy when \"phase\": \"restore\"):\n");
-    for (int i = 0; ckpt_restore_policies[i]; i++) {
-        const struct ckpt_restore_policy *p = ckpt_restore_policies[i];
-        if (p->flags & CKPT_F_HIDDEN)
-            continue;
-        printf("  %-12s %s\n", p->name, p->desc ? p->desc : "");
-        list_params(p->params);
-    }
-    printf("\nworkloads (\"workload\": {\"kind\": ...}):\n");
-    printf("  synthetic   pattern: uniform, zipf, sequential, strided "
-           "(footprint, zipf_s, stride, write_fraction, access_time)\n");
-    printf("  trace       format: auto, pagetrace, lackey (file, access_time, loop); "
-           "gzip or plain\n");
+    if (argc > 3)
+        return bad("list: expected at most one MECHANISM, got '%s' and '%s'", argv[2], argv[3]);
     char tdir[PATH_MAX];
+    struct vm_diag d = { 0 };
     snprintf(tdir, sizeof tdir, "%s/workloads/traces", srcdir());
-    printf("\ntraces in %s:\n", tdir);
-    struct dirent **ents = NULL;
-    int n = scandir(tdir, &ents, NULL, by_name);
-    int shown = 0;
-    for (int i = 0; i < n; i++) {
-        if (is_trace_file(tdir, ents[i]->d_name)) {
-            printf("  %s\n", ents[i]->d_name);
-            shown++;
-        }
-        free(ents[i]);
-    }
-    free(ents);
-    if (shown == 0)
-        printf("  (none)\n");
-    printf("\nmetrics (\"metrics\": [{\"name\": ...}]):\n");
-    for (int i = 0; i < SIM_M_NR; i++)
-        printf("  %-24s %-6s %s\n", sim_metric_info[i].name, sim_metric_info[i].unit,
-               sim_metric_info[i].desc);
-    printf("\ninvariants (checked in every run; a violation fails it):\n");
-    for (int i = 0; i < SIM_INV_NR; i++)
-        printf("  %-24s %-9s %s\n", sim_inv_info[i].name,
-               sim_inv_info[i].is_violation ? "violation" : "count", sim_inv_info[i].desc);
+    if (sim_list_print(stdout, argc == 3 ? argv[2] : NULL, tdir, &d) != 0)
+        return bad("%s", d.msg);
     return SIM_EXIT_OK;
 }
 

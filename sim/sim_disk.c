@@ -78,32 +78,32 @@ struct sim_disk {
 
 /* ---- props ---- */
 
-static int prop_get(struct sim_disk *disk, const char *key, bool required,
+static int prop_get(const_sg_disk_t sg, const char *key, bool required,
                     const char *what, const char **out, struct vm_diag *d)
 {
-    *out = sim_sg_disk_property(disk->sg, key);
+    *out = sim_sg_disk_property(sg, key);
     if (*out == NULL && required)
         return vm_diag_set(d, VM_EINVAL, "disk '%s': missing prop '%s' (%s)",
-                           disk->name, key, what);
+                           sg_disk_get_name(sg), key, what);
     return 0;
 }
 
-static int prop_time(struct sim_disk *disk, const char *key, bool required,
+static int prop_time(const_sg_disk_t sg, const char *key, bool required,
                      uint64_t *out_ns, struct vm_diag *d)
 {
     static const char what[] = "a time with a unit, such as '80us'";
     const char *v;
-    int rc = prop_get(disk, key, required, what, &v, d);
+    int rc = prop_get(sg, key, required, what, &v, d);
 
     if (rc != 0 || v == NULL)
         return rc;
     if (vm_units_parse_time(v, out_ns) != 0)
         return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
-                           disk->name, key, what, v);
+                           sg_disk_get_name(sg), key, what, v);
     return 0;
 }
 
-static int prop_int(struct sim_disk *disk, const char *key, bool required,
+static int prop_int(const_sg_disk_t sg, const char *key, bool required,
                     uint64_t min, uint64_t max, uint64_t *out, struct vm_diag *d)
 {
     char what[64];
@@ -112,58 +112,57 @@ static int prop_int(struct sim_disk *disk, const char *key, bool required,
 
     snprintf(what, sizeof(what), "an integer %llu..%llu",
              (unsigned long long)min, (unsigned long long)max);
-    int rc = prop_get(disk, key, required, what, &v, d);
+    int rc = prop_get(sg, key, required, what, &v, d);
     if (rc != 0 || v == NULL)
         return rc;
     if (vm_units_parse_u64(v, &x) != 0 || x < min || x > max)
         return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
-                           disk->name, key, what, v);
+                           sg_disk_get_name(sg), key, what, v);
     *out = x;
     return 0;
 }
 
-static int prop_size(struct sim_disk *disk, const char *key, uint64_t min,
+static int prop_size(const_sg_disk_t sg, const char *key, uint64_t min,
                      uint64_t *out, struct vm_diag *d)
 {
     static const char what[] = "a size of at least 4KiB, such as '1TiB'";
     const char *v;
     uint64_t x;
-    int rc = prop_get(disk, key, false, what, &v, d);
+    int rc = prop_get(sg, key, false, what, &v, d);
 
     if (rc != 0 || v == NULL)
         return rc;
     if (vm_units_parse_size(v, &x) != 0 || x < min)
         return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
-                           disk->name, key, what, v);
+                           sg_disk_get_name(sg), key, what, v);
     *out = x;
     return 0;
 }
 
-static int read_props(struct sim_disk *disk, struct vm_diag *d)
+int sim_disk_read_props(sg_disk_t sg, struct sim_disk_props *p, struct vm_diag *d)
 {
-    struct sim_disk_props *p = &disk->props;
     uint64_t qdepth = 0, iops = 0;
     int rc;
 
     p->capacity_bytes = DISK_DEFAULT_CAPACITY;
-    if ((rc = prop_time(disk, "read_lat", true, &p->read_lat_ns, d)) != 0 ||
-        (rc = prop_time(disk, "write_lat", true, &p->write_lat_ns, d)) != 0)
+    if ((rc = prop_time(sg, "read_lat", true, &p->read_lat_ns, d)) != 0 ||
+        (rc = prop_time(sg, "write_lat", true, &p->write_lat_ns, d)) != 0)
         return rc;
     p->flush_lat_ns = p->write_lat_ns;
-    if ((rc = prop_time(disk, "flush_lat", false, &p->flush_lat_ns, d)) != 0 ||
-        (rc = prop_int(disk, "qdepth", true, 1, DISK_MAX_QDEPTH, &qdepth, d)) != 0 ||
-        (rc = prop_int(disk, "iops", false, 0, UINT32_MAX, &iops, d)) != 0 ||
-        (rc = prop_size(disk, "capacity", VM_PAGE_SIZE, &p->capacity_bytes, d)) != 0)
+    if ((rc = prop_time(sg, "flush_lat", false, &p->flush_lat_ns, d)) != 0 ||
+        (rc = prop_int(sg, "qdepth", true, 1, DISK_MAX_QDEPTH, &qdepth, d)) != 0 ||
+        (rc = prop_int(sg, "iops", false, 0, UINT32_MAX, &iops, d)) != 0 ||
+        (rc = prop_size(sg, "capacity", VM_PAGE_SIZE, &p->capacity_bytes, d)) != 0)
         return rc;
     /* A partial last block cannot be addressed. */
     p->capacity_bytes -= p->capacity_bytes % VM_PAGE_SIZE;
     p->qdepth = (uint32_t)qdepth;
     p->iops = (double)iops;
-    p->read_bps = sg_disk_read_bandwidth(disk->sg);
-    p->write_bps = sg_disk_write_bandwidth(disk->sg);
+    p->read_bps = sg_disk_read_bandwidth(sg);
+    p->write_bps = sg_disk_write_bandwidth(sg);
     if (!(p->read_bps > 0) || !(p->write_bps > 0))
         return vm_diag_set(d, VM_EINVAL, "disk '%s': read_bw and write_bw must be > 0",
-                           disk->name);
+                           sg_disk_get_name(sg));
     return 0;
 }
 
@@ -429,7 +428,7 @@ struct sim_disk *sim_disk_open(sg_host_t host, const char *name, struct vm_diag 
     vm_hist_init(&disk->stats.read_lat_ns);
     vm_hist_init(&disk->stats.write_lat_ns);
     disk->refs = 1;
-    if (read_props(disk, d) != 0) {
+    if (sim_disk_read_props(disk->sg, &disk->props, d) != 0) {
         disk_free(disk);
         return NULL;
     }

@@ -55,6 +55,10 @@ struct sim_disk_stats {
 
 struct sim_disk;
 
+/* Read and check the <prop>s of a SimGrid disk (the table above) and
+ * its bandwidths (> 0).  0, or VM_EINVAL naming the disk and the prop. */
+int sim_disk_read_props(sg_disk_t disk, struct sim_disk_props *p, struct vm_diag *d);
+
 /* Open `name` (or the host's first disk when "") on host; reads and
  * checks the props (bad value: VM_EINVAL naming the prop).  Starts the
  * worker actors (daemons), so call it from inside the simulation (an

@@ -257,9 +257,10 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
         return vm_diag_set(d, VM_EINVAL, "'vm.memory': expected a positive multiple of 4KiB, "
                            "got %llu bytes", (unsigned long long)vm->memory_bytes);
     uint64_t nr_pages = vm->memory_bytes / VM_PAGE_SIZE;
-    if (nr_pages >= UINT32_MAX)
-        return vm_diag_set(d, VM_ERANGE, "'vm.memory': at most %llu pages, got %llu",
-                           (unsigned long long)UINT32_MAX - 1, (unsigned long long)nr_pages);
+    if (vm->memory_bytes > SIM_MEM_MAX_BYTES)
+        return vm_diag_set(d, VM_ERANGE, "'vm.memory': at most %llu pages (8TiB), got %llu",
+                           (unsigned long long)(SIM_MEM_MAX_BYTES / VM_PAGE_SIZE),
+                           (unsigned long long)nr_pages);
     double cum[SIM_CONTENT_NR], sum = 0;
     for (int c = 0; c < SIM_CONTENT_NR; c++) {
         if (!(vm->content[c] >= 0))

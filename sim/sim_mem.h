@@ -23,10 +23,10 @@
  * drawn with the vm.content fractions; compress_size() sums zstd sizes
  * measured on real sample pages of each class (sim_content.h).
  *
- * Checker: sim_mem_checker_arm() at the checkpoint instant; from then on
- * the first write to each page logs its old fingerprint, so
- * sim_mem_instant_fp() returns the content every page had at the instant
- * without copying all of memory.  The log costs 16 bytes per page written
+ * Checker: sim_mem_checker_arm() at a reference instant (the moment a
+ * snapshot of memory must hold); from then on the first write to each
+ * page logs its old fingerprint, so sim_mem_instant_fp() returns the
+ * content every page had at the instant without copying all of memory.  The log costs 16 bytes per page written
  * (or installed) while armed; it is sorted once on the first query.
  *
  * port_mem.write (install) sets fingerprints only: present, dirty and
@@ -45,6 +45,11 @@
 #include "base/vm_err.h"
 #include "ports/port_mem.h"
 #include "sim_exp.h"
+
+/* The largest guest the model takes: 2^31 pages (8 TiB).  Page numbers
+ * and page-table entries are 32-bit, and at this size the model's own
+ * state is about 20 GiB (9 bytes per page plus the checker's log). */
+#define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
 
 struct sim_mem_log { uint64_t page, fp; };
 
@@ -82,8 +87,8 @@ enum sim_mem_fault { SIM_MEM_OK = 0, SIM_MEM_FAULT_TRACE = 1, SIM_MEM_FAULT_ABSE
 
 /* A VM of vm->memory_bytes, every page present, untraced, fresh content.
  * Loads the content samples (sim_content_init).  VM_EINVAL (size not a
- * positive multiple of 4 KiB, bad fractions), VM_ERANGE (2^32 - 1 pages
- * or more), VM_ENOMEM, or the sample loader's VM_ENOENT / VM_EIO. */
+ * positive multiple of 4 KiB, bad fractions), VM_ERANGE (more than
+ * SIM_MEM_MAX_BYTES), VM_ENOMEM, or the sample loader's VM_ENOENT / VM_EIO. */
 int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out,
                 struct vm_diag *d);
 void sim_mem_free(struct sim_mem *m);
@@ -118,7 +123,7 @@ static inline void sim_mem_apply(struct sim_mem *m, uint64_t gpa, bool is_write)
  * non-NULL, every install through port_mem.write is compared with it. */
 void sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect);
 
-/* Arm at the checkpoint instant (re-arming starts a new instant). */
+/* Arm at the reference instant (re-arming starts a new instant). */
 void sim_mem_checker_arm(struct sim_mem *m);
 /* Stop logging and drop the log; sim_mem_instant_fp then returns current content. */
 void sim_mem_checker_disarm(struct sim_mem *m);

@@ -30,7 +30,7 @@
 #include <simgrid/version.h>
 
 #include "sim_json.h"
-#include "sim_metrics.h"
+#include "sim_mech.h"
 #include "sim_result.h"
 
 #ifndef PACKAGE_VERSION
@@ -139,10 +139,10 @@ static cJSON *build_result(const struct sim_config *cfg, const cJSON *records, c
     cJSON *specs = cJSON_AddArrayToObject(doc, "metric_specs");
     for (int i = 0; i < cfg->nr_metrics; i++) {
         const struct sim_exp_metric *m = &cfg->metrics[i];
-        int id = sim_metric_find(m->name);
+        int id = sim_mech_metric_find(cfg->mech, m->name);
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "name", m->name);
-        cJSON_AddStringToObject(s, "unit", id >= 0 ? sim_metric_info[id].unit : "");
+        cJSON_AddStringToObject(s, "unit", id >= 0 ? sim_mech_metric(cfg->mech, id)->unit : "");
         cJSON_AddStringToObject(s, "direction", m->higher_is_better ? "higher" : "lower");
         cJSON_AddNumberToObject(s, "tolerance", m->tolerance);
         cJSON_AddNumberToObject(s, "abs_tolerance", m->abs_tolerance);
@@ -213,22 +213,24 @@ static const char *str_or(const cJSON *obj, const char *key, const char *def)
 
 static int build_csv(const struct sim_config *cfg, const cJSON *records, struct buf *b)
 {
-    /* columns: every metric any record has, in sim_metrics.h order, then
-     * names the table does not know in first-seen order */
-    const char *cols[SIM_M_NR + 64];
+    /* columns: every metric any record has, in the order the mechanism
+     * declares them, then names it does not declare in first-seen order */
+    const struct sim_mech *mech = cfg->mech;
+    const char *cols[SIM_MAX_METRICS + 64];
     int nr_cols = 0;
     const cJSON *r, *m;
-    for (int i = 0; i < SIM_M_NR; i++) {
+    for (int i = 0; i < sim_mech_nr_metrics(mech); i++) {
+        const char *name = sim_mech_metric(mech, i)->name;
         bool any = false;
         cJSON_ArrayForEach(r, records)
             any |= cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "metrics"),
-                                                    sim_metric_info[i].name) != NULL;
+                                                    name) != NULL;
         if (any)
-            cols[nr_cols++] = sim_metric_info[i].name;
+            cols[nr_cols++] = name;
     }
     cJSON_ArrayForEach(r, records) {
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(r, "metrics")) {
-            if (!m->string || sim_metric_find(m->string) >= 0)
+            if (!m->string || sim_mech_metric_find(mech, m->string) >= 0)
                 continue;
             bool seen = false;
             for (int i = 0; i < nr_cols && !seen; i++)
@@ -390,8 +392,42 @@ bad:
     return rc;
 }
 
+/* The mechanism a loaded result ran ($.config.mechanism), which must be
+ * registered here; with specs, each spec's metric must be one it declares. */
+static const struct sim_mech *result_mech(const char *file, const cJSON *root, bool specs,
+                                          struct vm_diag *d)
+{
+    char got[64];
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(cfg, "mechanism");
+    const struct sim_mech *m = cJSON_IsString(name) ? sim_mech_find(name->valuestring) : NULL;
+    if (!m) {
+        char known[256] = "";
+        size_t o = 0;
+        for (int i = 0; sim_mech_at(i) && o < sizeof known; i++)
+            o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", i ? ", " : "",
+                                  sim_mech_at(i)->name);
+        vm_diag_set(d, VM_EINVAL, "%s: $.config.mechanism: expected a mechanism of this vmsim "
+                    "(%s), got %s", file, known, sim_json_got(name, got, sizeof got));
+        return NULL;
+    }
+    int i = 0;
+    const cJSON *sp;
+    const cJSON *all = specs ? cJSON_GetObjectItemCaseSensitive(root, "metric_specs") : NULL;
+    cJSON_ArrayForEach(sp, all) {
+        const char *metric = cJSON_GetObjectItemCaseSensitive(sp, "name")->valuestring;
+        if (sim_mech_metric_find(m, metric) < 0) {
+            vm_diag_set(d, VM_EINVAL, "%s: $.metric_specs[%d].name: unknown metric '%s' of "
+                        "mechanism '%s'", file, i, metric, m->name);
+            return NULL;
+        }
+        i++;
+    }
+    return m;
+}
+
 struct row {
-    char id[256], metric[64], base[32], result[32], change[32];
+    char id[256], metric[64], unit[16], base[32], result[32], change[32];
     const char *verdict;
 };
 
@@ -400,8 +436,9 @@ struct table {
     int n, cap;
 };
 
-static void table_add(struct table *t, const char *id, const char *metric, const char *base,
-                      const char *result, const char *change, const char *verdict)
+static void table_add(struct table *t, const char *id, const char *metric, const char *unit,
+                      const char *base, const char *result, const char *change,
+                      const char *verdict)
 {
     if (t->n == t->cap) {
         int cap = t->cap ? 2 * t->cap : 64;
@@ -414,6 +451,7 @@ static void table_add(struct table *t, const char *id, const char *metric, const
     struct row *r = &t->rows[t->n++];
     snprintf(r->id, sizeof r->id, "%s", id);
     snprintf(r->metric, sizeof r->metric, "%s", metric);
+    snprintf(r->unit, sizeof r->unit, "%s", unit);
     snprintf(r->base, sizeof r->base, "%s", base);
     snprintf(r->result, sizeof r->result, "%s", result);
     snprintf(r->change, sizeof r->change, "%s", change);
@@ -433,24 +471,27 @@ static const cJSON *find_record(const cJSON *records, const char *id)
 
 static void print_table(const struct table *t)
 {
-    static const char *const head[] = { "id", "metric", "baseline", "result", "change %",
-                                        "verdict" };
-    size_t wd[6];
-    for (int c = 0; c < 6; c++)
+    static const char *const head[] = { "id", "metric", "unit", "baseline", "result",
+                                        "change %", "verdict" };
+    size_t wd[7];
+    for (int c = 0; c < 7; c++)
         wd[c] = strlen(head[c]);
     for (int i = 0; i < t->n; i++) {
         const struct row *r = &t->rows[i];
-        const char *cells[6] = { r->id, r->metric, r->base, r->result, r->change, r->verdict };
-        for (int c = 0; c < 6; c++)
+        const char *cells[7] = { r->id, r->metric, r->unit, r->base, r->result, r->change,
+                                 r->verdict };
+        for (int c = 0; c < 7; c++)
             if (strlen(cells[c]) > wd[c])
                 wd[c] = strlen(cells[c]);
     }
-    printf("%-*s | %-*s | %*s | %*s | %*s | %s\n", (int)wd[0], head[0], (int)wd[1], head[1],
-           (int)wd[2], head[2], (int)wd[3], head[3], (int)wd[4], head[4], head[5]);
+    printf("%-*s | %-*s | %-*s | %*s | %*s | %*s | %s\n", (int)wd[0], head[0], (int)wd[1],
+           head[1], (int)wd[2], head[2], (int)wd[3], head[3], (int)wd[4], head[4], (int)wd[5],
+           head[5], head[6]);
     for (int i = 0; i < t->n; i++) {
         const struct row *r = &t->rows[i];
-        printf("%-*s | %-*s | %*s | %*s | %*s | %s\n", (int)wd[0], r->id, (int)wd[1], r->metric,
-               (int)wd[2], r->base, (int)wd[3], r->result, (int)wd[4], r->change, r->verdict);
+        printf("%-*s | %-*s | %-*s | %*s | %*s | %*s | %s\n", (int)wd[0], r->id, (int)wd[1],
+               r->metric, (int)wd[2], r->unit, (int)wd[3], r->base, (int)wd[4], r->result,
+               (int)wd[5], r->change, r->verdict);
     }
 }
 
@@ -459,6 +500,16 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
     cJSON *res = NULL, *base = NULL;
     if (load_result(result_path, &res, d) || load_result(baseline_path, &base, d)) {
         cJSON_Delete(res);
+        return 2;
+    }
+    const struct sim_mech *mech = result_mech(result_path, res, false, d);
+    const struct sim_mech *bmech = mech ? result_mech(baseline_path, base, true, d) : NULL;
+    if (bmech && bmech != mech)
+        vm_diag_set(d, VM_EINVAL, "%s: $.config.mechanism: expected '%s' (the result's), got "
+                    "'%s'", baseline_path, mech->name, bmech->name);
+    if (!mech || bmech != mech) {
+        cJSON_Delete(res);
+        cJSON_Delete(base);
         return 2;
     }
     const cJSON *rrecs = cJSON_GetObjectItemCaseSensitive(res, "records");
@@ -472,7 +523,7 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
         const char *id = cJSON_GetObjectItemCaseSensitive(b, "id")->valuestring;
         r = find_record(rrecs, id);
         if (!r) {
-            table_add(&t, id, "-", "-", "-", "", "missing");
+            table_add(&t, id, "-", "", "-", "-", "", "missing");
             missing++;
             continue;
         }
@@ -480,6 +531,7 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
         const cJSON *rm = cJSON_GetObjectItemCaseSensitive(r, "metrics");
         cJSON_ArrayForEach(s, specs) {
             const char *name = cJSON_GetObjectItemCaseSensitive(s, "name")->valuestring;
+            const char *unit = sim_mech_metric(mech, sim_mech_metric_find(mech, name))->unit;
             bool higher = strcmp(cJSON_GetObjectItemCaseSensitive(s, "direction")->valuestring,
                                  "higher") == 0;
             double tol = cJSON_GetObjectItemCaseSensitive(s, "tolerance")->valuedouble;
@@ -491,7 +543,7 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
                 continue;                   /* the baseline does not have it: nothing to hold */
             sim_json_fmt_number(bv->valuedouble, bs, sizeof bs);
             if (!cJSON_IsNumber(rv)) {
-                table_add(&t, id, name, bs, "-", "", "missing");
+                table_add(&t, id, name, unit, bs, "-", "", "missing");
                 missing++;
                 continue;
             }
@@ -518,7 +570,7 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
                 regressed++;
             else if (verdict[0] == 'b')
                 better++;
-            table_add(&t, id, name, bs, rs, ch, verdict);
+            table_add(&t, id, name, unit, bs, rs, ch, verdict);
         }
     }
     cJSON_ArrayForEach(r, rrecs) {
@@ -526,12 +578,12 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
         double v = num_or(r, "violations", 0);
         char rs[32];
         if (v > 0) {
-            table_add(&t, id, "violations", "0", sim_json_fmt_number(v, rs, sizeof rs), "",
-                      "REGRESSED");
+            table_add(&t, id, "violations", "count", "0", sim_json_fmt_number(v, rs, sizeof rs),
+                      "", "REGRESSED");
             violated++;
         }
         if (!record_ok(r)) {
-            table_add(&t, id, "ok", "true", "false", "", "REGRESSED");
+            table_add(&t, id, "ok", "", "true", "false", "", "REGRESSED");
             violated++;
         }
     }

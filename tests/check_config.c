@@ -18,9 +18,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint/sim_ckpt.h"
 #include "sim_config.h"
 #include "sim_json.h"
 #include "sim_result.h"
+
+/* The checkpoint sections of a run point, and the save and restore
+ * parameters it runs with (a restore point's save is restore.from). */
+static const struct sim_ckpt_cfg *CK(const struct sim_exp *e)
+{
+    return e->mech_cfg;
+}
+
+static const struct ckpt_cfg *SAVE(const struct sim_exp *e)
+{
+    return CK(e)->restore_phase ? &CK(e)->from_save : e->policy_cfg;
+}
+
+static const char *SAVE_POLICY(const struct sim_exp *e)
+{
+    return CK(e)->restore_phase ? CK(e)->from_policy : e->policy;
+}
+
+static const struct ckpt_restore_cfg *RESTORE(const struct sim_exp *e)
+{
+    ck_assert(CK(e)->restore_phase);
+    return e->policy_cfg;
+}
 
 static char g_dir[256];
 static char g_file[320];
@@ -135,23 +159,23 @@ START_TEST(test_config_load_fills_units_and_defaults)
     ck_assert_int_eq(cfg->nr_points, 2);
     const struct sim_exp *e = &cfg->points[0];
     ck_assert_str_eq(e->config_file, g_file);
-    ck_assert_uint_eq(e->vm.memory_bytes, 8ull << 30);
-    ck_assert(!e->restore_phase);
-    ck_assert_double_eq(e->vm.content[SIM_CONTENT_ZERO], 0.25);
-    ck_assert_double_eq(e->vm.content[SIM_CONTENT_CODE], 0.10);
-    ck_assert_double_eq(e->vm.content[SIM_CONTENT_RANDOM], 0.40);
-    ck_assert_double_eq(e->vm.fragmentation, 0);
-    ck_assert_uint_eq(e->costs.trace_fault_ns, 2000);
-    ck_assert_uint_eq(e->costs.page_copy_ns, 250);
-    ck_assert_double_eq(e->costs.compress_bps, 510e6);
-    ck_assert_double_eq(e->costs.decompress_bps, 1550e6);
-    ck_assert_uint_eq(e->costs.trace_arm_ns, 2);
-    ck_assert_uint_eq(e->costs.device_state_ns, 5000000);
-    ck_assert_uint_eq(e->costs.page_install_ns, 250);
-    ck_assert_uint_eq(e->warmup_ns, 50000000);
-    ck_assert_uint_eq(e->ttr_window_ns, 20000000);
-    ck_assert_double_eq(e->ttr_stall, 0.1);
-    ck_assert_uint_eq(e->run_time_ns, 2000000000);
+    ck_assert_uint_eq(CK(e)->vm.memory_bytes, 8ull << 30);
+    ck_assert(!CK(e)->restore_phase);
+    ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_ZERO], 0.25);
+    ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_CODE], 0.10);
+    ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_RANDOM], 0.40);
+    ck_assert_double_eq(CK(e)->vm.fragmentation, 0);
+    ck_assert_uint_eq(CK(e)->costs.trace_fault_ns, 2000);
+    ck_assert_uint_eq(CK(e)->costs.page_copy_ns, 250);
+    ck_assert_double_eq(CK(e)->costs.compress_bps, 510e6);
+    ck_assert_double_eq(CK(e)->costs.decompress_bps, 1550e6);
+    ck_assert_uint_eq(CK(e)->costs.trace_arm_ns, 2);
+    ck_assert_uint_eq(CK(e)->costs.device_state_ns, 5000000);
+    ck_assert_uint_eq(CK(e)->costs.page_install_ns, 250);
+    ck_assert_uint_eq(CK(e)->warmup_ns, 50000000);
+    ck_assert_uint_eq(CK(e)->ttr_window_ns, 20000000);
+    ck_assert_double_eq(CK(e)->ttr_stall, 0.1);
+    ck_assert_uint_eq(CK(e)->run_time_ns, 2000000000);
     ck_assert_str_eq(e->host, "");
     ck_assert_str_eq(e->disk, "");
     ck_assert_int_eq(e->nr_faults, 0);
@@ -170,7 +194,7 @@ END_TEST
 START_TEST(test_config_synthetic_workload_defaults)
 {
     struct sim_config *cfg = load_ok(GOOD, NULL);
-    const struct sim_exp_workload *w = &cfg->points[0].workload;
+    const struct sim_exp_workload *w = &CK(&cfg->points[0])->workload;
     ck_assert(!w->is_trace);
     ck_assert_str_eq(w->name, "zipf");
     ck_assert_int_eq(w->pattern, SIM_PAT_ZIPF);
@@ -187,7 +211,7 @@ START_TEST(test_config_footprint_larger_than_memory_is_clamped)
 {
     struct sim_config *cfg = load_ok(HEAD VM "'workload': {'kind': 'synthetic', 'pattern': "
                                      "'uniform', 'footprint': '16GiB'}, " VARS "}", NULL);
-    ck_assert_uint_eq(cfg->points[0].workload.footprint_bytes, 8ull << 30);
+    ck_assert_uint_eq(CK(&cfg->points[0])->workload.footprint_bytes, 8ull << 30);
     sim_config_free(cfg);
 }
 END_TEST
@@ -198,14 +222,14 @@ START_TEST(test_config_variant_params_start_from_policy_defaults)
     const struct sim_exp *sc = &cfg->points[0], *buf = &cfg->points[1];
     ck_assert_str_eq(sc->variant, "sc");
     ck_assert_str_eq(sc->policy, "stopcopy");
-    ck_assert_str_eq(sc->save_policy, "stopcopy");
-    ck_assert_uint_eq(sc->save.io_pages, 256);
+    ck_assert_str_eq(SAVE_POLICY(sc), "stopcopy");
+    ck_assert_uint_eq(SAVE(sc)->io_pages, 256);
     ck_assert_str_eq(buf->policy, "buffered");
-    ck_assert_str_eq(buf->save_policy, "buffered");
-    ck_assert_uint_eq(buf->save.block_pages, 8);           /* given */
-    ck_assert_uint_eq(buf->save.sblock_blocks, 8);         /* default */
-    ck_assert_uint_eq(buf->save.nr_buffers, 2);
-    ck_assert(!buf->save.compress);
+    ck_assert_str_eq(SAVE_POLICY(buf), "buffered");
+    ck_assert_uint_eq(SAVE(buf)->block_pages, 8);           /* given */
+    ck_assert_uint_eq(SAVE(buf)->sblock_blocks, 8);         /* default */
+    ck_assert_uint_eq(SAVE(buf)->nr_buffers, 2);
+    ck_assert(!SAVE(buf)->compress);
     sim_config_free(cfg);
 }
 END_TEST
@@ -228,12 +252,12 @@ START_TEST(test_config_paths_resolve_against_the_config_directory)
     ck_assert_int_eq(sim_config_load(file, NULL, &cfg, &errs), 0);
     const struct sim_exp *e = &cfg->points[0];
     ck_assert_str_eq(e->platform, plat);
-    ck_assert_str_eq(e->workload.file, trace);
-    ck_assert(e->workload.is_trace);
-    ck_assert_str_eq(e->workload.name, "app");             /* the file's stem */
-    ck_assert_int_eq(e->workload.format, SIM_TRACE_AUTO);
-    ck_assert_uint_eq(e->workload.access_ns, 2);
-    ck_assert(e->workload.loop);
+    ck_assert_str_eq(CK(e)->workload.file, trace);
+    ck_assert(CK(e)->workload.is_trace);
+    ck_assert_str_eq(CK(e)->workload.name, "app");             /* the file's stem */
+    ck_assert_int_eq(CK(e)->workload.format, SIM_TRACE_AUTO);
+    ck_assert_uint_eq(CK(e)->workload.access_ns, 2);
+    ck_assert(CK(e)->workload.loop);
     sim_config_free(cfg);
 }
 END_TEST
@@ -258,10 +282,10 @@ START_TEST(test_config_sweep_expands_first_entry_outermost)
     ck_assert_str_eq(e->point_keys[1], "B");
     ck_assert_str_eq(e->point_values[0], "2GiB");
     ck_assert_str_eq(e->point_values[1], "16");
-    ck_assert_uint_eq(e->vm.memory_bytes, 2ull << 30);
-    ck_assert_uint_eq(e->save.block_pages, 16);
-    ck_assert_uint_eq(cfg->points[1].save.block_pages, 4);
-    ck_assert_uint_eq(cfg->points[1].vm.memory_bytes, 1ull << 30);
+    ck_assert_uint_eq(CK(e)->vm.memory_bytes, 2ull << 30);
+    ck_assert_uint_eq(SAVE(e)->block_pages, 16);
+    ck_assert_uint_eq(SAVE(&cfg->points[1])->block_pages, 4);
+    ck_assert_uint_eq(CK(&cfg->points[1])->vm.memory_bytes, 1ull << 30);
     sim_config_free(cfg);
 }
 END_TEST
@@ -276,10 +300,10 @@ START_TEST(test_config_sweep_labels_objects_by_name_and_scalars_by_text)
     ck_assert_int_eq(cfg->nr_points, 8);
     ck_assert_str_eq(cfg->points[0].id, "sc/wl=hot/variants[1].params.compress=false");
     ck_assert_str_eq(cfg->points[3].id, "buf/wl=hot/variants[1].params.compress=true");
-    ck_assert_str_eq(cfg->points[3].workload.name, "hot");
-    ck_assert_double_eq(cfg->points[3].workload.write_fraction, 0.5);
-    ck_assert(cfg->points[3].save.compress);
-    ck_assert_int_eq(cfg->points[5].workload.pattern, SIM_PAT_SEQUENTIAL);
+    ck_assert_str_eq(CK(&cfg->points[3])->workload.name, "hot");
+    ck_assert_double_eq(CK(&cfg->points[3])->workload.write_fraction, 0.5);
+    ck_assert(SAVE(&cfg->points[3])->compress);
+    ck_assert_int_eq(CK(&cfg->points[5])->workload.pattern, SIM_PAT_SEQUENTIAL);
     ck_assert_str_eq(cfg->points[5].point_values[0], "scan");
     sim_config_free(cfg);
 }
@@ -291,11 +315,11 @@ START_TEST(test_config_set_overrides_with_json_or_string_values)
                            "workload.write_fraction=0.5" };
     struct sim_config_opts o = { .nr_sets = 4, .sets = sets };
     struct sim_config *cfg = load_ok(GOOD, &o);
-    ck_assert_uint_eq(cfg->points[1].vm.memory_bytes, 4ull << 30);
-    ck_assert(cfg->points[1].save.compress);
+    ck_assert_uint_eq(CK(&cfg->points[1])->vm.memory_bytes, 4ull << 30);
+    ck_assert(SAVE(&cfg->points[1])->compress);
     ck_assert_uint_eq(cfg->points[0].seed, 7);
     ck_assert_uint_eq(cfg->seed, 7);
-    ck_assert_double_eq(cfg->points[0].workload.write_fraction, 0.5);
+    ck_assert_double_eq(CK(&cfg->points[0])->workload.write_fraction, 0.5);
     /* the echo holds the overridden config */
     const cJSON *vm = cJSON_GetObjectItem(cfg->root, "vm");
     ck_assert_str_eq(cJSON_GetObjectItem(vm, "memory")->valuestring, "4GiB");
@@ -308,9 +332,9 @@ START_TEST(test_config_set_creates_a_missing_object_the_schema_allows)
     const char *sets[] = { "costs.page_copy=1us", "restore.ttr_stall=0.25" };
     struct sim_config_opts o = { .nr_sets = 2, .sets = sets };
     struct sim_config *cfg = load_ok(GOOD, &o);
-    ck_assert_uint_eq(cfg->points[0].costs.page_copy_ns, 1000);
-    ck_assert_uint_eq(cfg->points[0].costs.trace_fault_ns, 2000);  /* the rest stay default */
-    ck_assert_double_eq(cfg->points[0].ttr_stall, 0.25);
+    ck_assert_uint_eq(CK(&cfg->points[0])->costs.page_copy_ns, 1000);
+    ck_assert_uint_eq(CK(&cfg->points[0])->costs.trace_fault_ns, 2000);  /* the rest stay default */
+    ck_assert_double_eq(CK(&cfg->points[0])->ttr_stall, 0.25);
     sim_config_free(cfg);
 }
 END_TEST
@@ -322,8 +346,8 @@ START_TEST(test_config_quick_applies_before_set)
     struct sim_config *cfg = load_ok(HEAD VM WL VARS ", 'quick': {'vm.memory': '1GiB', "
                                      "'save.warmup': '1ms'}}", &o);
     ck_assert(cfg->quick);
-    ck_assert_uint_eq(cfg->points[0].vm.memory_bytes, 2ull << 30);   /* --set wins */
-    ck_assert_uint_eq(cfg->points[0].warmup_ns, 1000000);             /* from quick */
+    ck_assert_uint_eq(CK(&cfg->points[0])->vm.memory_bytes, 2ull << 30);   /* --set wins */
+    ck_assert_uint_eq(CK(&cfg->points[0])->warmup_ns, 1000000);             /* from quick */
     sim_config_free(cfg);
 }
 END_TEST
@@ -332,7 +356,7 @@ START_TEST(test_config_quick_is_ignored_without_the_flag)
 {
     struct sim_config *cfg = load_ok(HEAD VM WL VARS ", 'quick': {'vm.memory': '1GiB'}}", NULL);
     ck_assert(!cfg->quick);
-    ck_assert_uint_eq(cfg->points[0].vm.memory_bytes, 8ull << 30);
+    ck_assert_uint_eq(CK(&cfg->points[0])->vm.memory_bytes, 8ull << 30);
     sim_config_free(cfg);
 }
 END_TEST
@@ -358,15 +382,15 @@ START_TEST(test_config_restore_phase_takes_restore_policies_and_from)
         "false}}]}", NULL);
     ck_assert_int_eq(cfg->nr_points, 2);
     const struct sim_exp *e = &cfg->points[1];
-    ck_assert(e->restore_phase);
+    ck_assert(CK(e)->restore_phase);
     ck_assert_str_eq(e->policy, "sblock");
-    ck_assert_str_eq(e->save_policy, "buffered");
-    ck_assert_uint_eq(e->save.block_pages, 32);
-    ck_assert_uint_eq(e->save.sblock_blocks, 8);
-    ck_assert(e->restore.install_all);
-    ck_assert(!e->restore.background);
-    ck_assert_uint_eq(e->ttr_window_ns, 5000000);
-    ck_assert_uint_eq(cfg->points[0].restore.io_pages, 256);
+    ck_assert_str_eq(SAVE_POLICY(e), "buffered");
+    ck_assert_uint_eq(SAVE(e)->block_pages, 32);
+    ck_assert_uint_eq(SAVE(e)->sblock_blocks, 8);
+    ck_assert(RESTORE(e)->install_all);
+    ck_assert(!RESTORE(e)->background);
+    ck_assert_uint_eq(CK(e)->ttr_window_ns, 5000000);
+    ck_assert_uint_eq(RESTORE(&cfg->points[0])->io_pages, 256);
     sim_config_free(cfg);
 }
 END_TEST
@@ -375,9 +399,9 @@ START_TEST(test_config_restore_phase_defaults_to_buffered_save)
 {
     struct sim_config *cfg = load_ok(HEAD "'phase': 'restore', " VM WL "'variants': "
                                      "[{'name': 'lazy', 'policy': 'lazy'}]}", NULL);
-    ck_assert_str_eq(cfg->points[0].save_policy, "buffered");
-    ck_assert_uint_eq(cfg->points[0].save.block_pages, 16);
-    ck_assert(cfg->points[0].restore.background);
+    ck_assert_str_eq(SAVE_POLICY(&cfg->points[0]), "buffered");
+    ck_assert_uint_eq(SAVE(&cfg->points[0])->block_pages, 16);
+    ck_assert(RESTORE(&cfg->points[0])->background);
     sim_config_free(cfg);
 }
 END_TEST
@@ -517,7 +541,7 @@ END_TEST
 START_TEST(test_config_memory_below_minimum_or_unaligned)
 {
     expect_error(HEAD "'vm': {'memory': '512KiB'}, " WL VARS "}", NULL, VM_EINVAL,
-                 ": $.vm.memory: expected size >= 1MiB, got \"512KiB\"");
+                 ": $.vm.memory: expected size 1MiB..8TiB, got \"512KiB\"");
     expect_error(HEAD "'vm': {'memory': 1048577}, " WL VARS "}", NULL, VM_EINVAL,
                  ": $.vm.memory: expected size that is a multiple of 4KiB, got 1048577");
 }
@@ -713,7 +737,8 @@ START_TEST(test_config_validate_collects_every_problem)
              "stopcopy, lazypage, precopy, buffered)", g_file);
     snprintf(want[2], sizeof want[2], "%s: $.variants[1].params.block_pages: expected integer "
              "1..4096, got 0", g_file);
-    snprintf(want[3], sizeof want[3], "%s: $.metrics[0].name: unknown metric 'stun_ns' (see 'vmsim list')", g_file);
+    snprintf(want[3], sizeof want[3], "%s: $.metrics[0].name: unknown metric 'stun_ns' of "
+             "mechanism 'checkpoint' (see 'vmsim list checkpoint')", g_file);
     snprintf(want[4], sizeof want[4], "%s: $.metrics[0].direction: expected one of lower|higher, "
              "got \"down\"", g_file);
     for (int i = 0; i < 5; i++)
@@ -1098,6 +1123,11 @@ static Suite *config_suite(void)
 
 int main(void)
 {
+    struct vm_diag d = { 0 };
+    if (sim_mech_register(&sim_ckpt_mech, &d) != 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        return EXIT_FAILURE;
+    }
     SRunner *sr = srunner_create(config_suite());
     /* each test in its own process: the validate tests start SimGrid children,
      * and chdir() in one test must not move the others */

@@ -955,37 +955,58 @@ START_TEST(test_world_malformed_platform_is_eparse)
 }
 END_TEST
 
+#define PROPS "<prop id=\"read_lat\" value=\"100us\"/><prop id=\"write_lat\" value=\"50us\"/>" \
+              "<prop id=\"qdepth\" value=\"4\"/>"
+
+/* Check a platform of hosts_xml; its rc, with the message in d. */
+static int check_text(const char *hosts_xml, const char *host, const char *disk, int nr_sg,
+                      char **sg, bool *in_init, struct vm_diag *d)
+{
+    char xml[8192], path[256];
+    platform_text(xml, sizeof(xml), hosts_xml);
+    write_temp(path, sizeof(path), xml);
+    vm_diag_clear(d);
+    int rc = sim_world_check_platform(path, host, disk, nr_sg, sg, in_init, d);
+    unlink(path);
+    return rc;
+}
+
 START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
 {
     char good[256], bad[256], xml[4096], path[2048];
     struct vm_diag d;
+    bool in_init;
 
     platform_text(xml, sizeof(xml),
                   "    <host id=\"a\" speed=\"1Gf\"/>\n"
-                  "    <host id=\"c\" speed=\"1Gf\"><disk id=\"d1\" read_bw=\"1MBps\" write_bw=\"1MBps\"/></host>\n"
-                  "    <host id=\"b\" speed=\"1Gf\"><disk id=\"d2\" read_bw=\"1MBps\" write_bw=\"1MBps\"/></host>\n");
+                  "    <host id=\"c\" speed=\"1Gf\"><disk id=\"d1\" read_bw=\"1MBps\" write_bw=\"1MBps\">"
+                  PROPS "</disk></host>\n"
+                  "    <host id=\"b\" speed=\"1Gf\"><disk id=\"d2\" read_bw=\"1MBps\" write_bw=\"1MBps\">"
+                  PROPS "</disk></host>\n");
     write_temp(good, sizeof(good), xml);
     platform_text(xml, sizeof(xml), "    <host id=\"a\" speed=\"fast\"/>\n");
     write_temp(bad, sizeof(bad), xml);
 
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(good, "", "", &d), 0);
+    ck_assert_int_eq(sim_world_check_platform(good, "", "", 0, NULL, &in_init, &d), 0);
     /* the default host is the first with a disk by id: b */
-    ck_assert_int_eq(sim_world_check_platform(good, "", "d2", &d), 0);
-    ck_assert_int_eq(sim_world_check_platform(good, "c", "d1", &d), 0);
-    ck_assert_int_eq(sim_world_check_platform(good, "", "d1", &d), VM_ENOENT);
+    ck_assert_int_eq(sim_world_check_platform(good, "", "d2", 0, NULL, &in_init, &d), 0);
+    ck_assert_int_eq(sim_world_check_platform(good, "c", "d1", 0, NULL, &in_init, &d), 0);
+    ck_assert_int_eq(sim_world_check_platform(good, "", "d1", 0, NULL, &in_init, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'b' has no disk 'd1'");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(good, "zz", "", &d), VM_ENOENT);
+    ck_assert_int_eq(sim_world_check_platform(good, "zz", "", 0, NULL, &in_init, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "no host 'zz' in the platform");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(good, "a", "", &d), VM_ENOENT);
+    ck_assert_int_eq(sim_world_check_platform(good, "a", "", 0, NULL, &in_init, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'a' has no disk");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(bad, "", "", &d), VM_EPARSE);
+    ck_assert_int_eq(sim_world_check_platform(bad, "", "", 0, NULL, &in_init, &d), VM_EPARSE);
     ck_assert_msg(strstr(d.msg, "cannot parse number") != NULL, "got \"%s\"", d.msg);
+    ck_assert(!in_init);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform("/nonexistent.xml", "", "", &d), VM_ENOENT);
+    ck_assert_int_eq(sim_world_check_platform("/nonexistent.xml", "", "", 0, NULL, &in_init, &d),
+                     VM_ENOENT);
     unlink(good);
     unlink(bad);
 
@@ -995,9 +1016,62 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s/workloads/platforms/%s", srcdir(), shipped[i][0]);
         vm_diag_clear(&d);
-        ck_assert_msg(sim_world_check_platform(path, "host0", shipped[i][1], &d) == 0,
-                      "%s: %s", path, d.msg);
+        ck_assert_msg(sim_world_check_platform(path, "host0", shipped[i][1], 0, NULL, &in_init,
+                                               &d) == 0, "%s: %s", path, d.msg);
     }
+}
+END_TEST
+
+/* Every disk must suit the disk model, as sim_disk_open would find. */
+START_TEST(test_world_check_platform_checks_every_disks_props)
+{
+    struct vm_diag d;
+    bool in_init;
+    ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
+                                "write_bw=\"0MBps\">" PROPS "</disk></host>\n", "", "", 0, NULL,
+                                &in_init, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0");
+    ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
+                                "write_bw=\"-5MBps\">" PROPS "</disk></host>\n", "", "", 0, NULL,
+                                &in_init, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0");
+    ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
+                                "write_bw=\"1MBps\"/></host>\n", "", "", 0, NULL, &in_init, &d),
+                     VM_EINVAL);
+    ck_assert_msg(strstr(d.msg, "host 'h': disk 'd': missing prop 'read_lat'"), "%s", d.msg);
+    /* a disk the run does not use counts too: the platform is one unit */
+    ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
+                                "write_bw=\"1MBps\">" PROPS "</disk>"
+                                "<disk id=\"e\" read_bw=\"1MBps\" write_bw=\"1MBps\">"
+                                "<prop id=\"read_lat\" value=\"fast\"/></disk></host>\n",
+                                "h", "d", 0, NULL, &in_init, &d), VM_EINVAL);
+    ck_assert_msg(strstr(d.msg, "disk 'e': prop 'read_lat'"), "%s", d.msg);
+}
+END_TEST
+
+/* SimGrid aborts (xbt_die) or refuses: one line, SimGrid's own words. */
+START_TEST(test_world_check_platform_turns_simgrid_aborts_into_one_line)
+{
+    struct vm_diag d;
+    bool in_init;
+    ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\" core=\"0\"><disk id=\"d\" "
+                                "read_bw=\"1MBps\" write_bw=\"1MBps\">" PROPS "</disk></host>\n",
+                                "", "", 0, NULL, &in_init, &d), VM_EPARSE);
+    ck_assert(!in_init);
+    ck_assert_msg(strstr(d.msg, "SimGrid cannot load it: Host h must have at least one core, "
+                                "not 0") && !strchr(d.msg, '\n'), "%s", d.msg);
+    ck_assert_int_eq(check_text("  <storage_type id=\"s\" size=\"1GiB\"/>\n", "", "", 0, NULL,
+                                &in_init, &d), VM_EPARSE);
+    ck_assert_msg(strstr(d.msg, "SimGrid cannot load it: <storage_type> tag was removed"),
+                  "%s", d.msg);
+    char bad_cfg[] = "--cfg=no/such:1";
+    char *sg[] = { bad_cfg };
+    ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
+                                "write_bw=\"1MBps\">" PROPS "</disk></host>\n", "", "", 1, sg,
+                                &in_init, &d), VM_EINVAL);
+    ck_assert(in_init);
+    ck_assert_str_eq(d.msg, "SimGrid refused the options '--cfg=no/such:1': Bad config key: "
+                            "no/such");
 }
 END_TEST
 
@@ -1124,6 +1198,8 @@ static Suite *disk_suite(void)
     tcase_add_test(tc, test_disk_close_in_simulation_completes_queued_requests);
     tcase_add_test(tc, test_world_malformed_platform_is_eparse);
     tcase_add_test(tc, test_world_check_platform_reports_without_simgrid_in_caller);
+    tcase_add_test(tc, test_world_check_platform_checks_every_disks_props);
+    tcase_add_test(tc, test_world_check_platform_turns_simgrid_aborts_into_one_line);
     tcase_add_test(tc, test_world_clock_sleep_and_wait_timeout_are_exact);
     tcase_add_test(tc, test_world_init_consumes_simgrid_options);
     suite_add_tcase(s, qd1);

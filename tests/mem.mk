@@ -3,4 +3,4 @@ check_PROGRAMS += tests/check_mem
 TESTS += tests/check_mem
 tests_check_mem_SOURCES = tests/check_mem.c
 tests_check_mem_CFLAGS = $(TEST_CFLAGS)
-tests_check_mem_LDADD = $(TEST_LDADD)
+tests_check_mem_LDADD = $(CORE_TEST_LDADD)

@@ -4,4 +4,4 @@ check_PROGRAMS += tests/check_trace
 TESTS += tests/check_trace
 tests_check_trace_SOURCES = tests/check_trace.c
 tests_check_trace_CFLAGS = $(TEST_CFLAGS)
-tests_check_trace_LDADD = $(TEST_LDADD)
+tests_check_trace_LDADD = $(CORE_TEST_LDADD)

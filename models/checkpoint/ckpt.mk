@@ -1,6 +1,7 @@
-# models/checkpoint/ckpt.mk - the checkpoint mechanism: file format, save
-# and restore policies, registry.
-MODELS_SRC += models/checkpoint/ckpt.h models/checkpoint/ckpt_file.h \
+# models/checkpoint/ckpt.mk - the checkpoint mechanism's models: file
+# format, save and restore policies, registry (included by
+# sim/checkpoint/checkpoint.mk).
+MECH_SRC += models/checkpoint/ckpt.h models/checkpoint/ckpt_file.h \
 	models/checkpoint/ckpt_file.c models/checkpoint/ckpt_writer.h \
 	models/checkpoint/ckpt_writer.c models/checkpoint/ckpt_stopcopy.c \
 	models/checkpoint/ckpt_lazypage.c models/checkpoint/ckpt_precopy.c \

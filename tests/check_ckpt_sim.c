@@ -1,6 +1,6 @@
 /*
- * check_sim.c - suite "sim": the checkpoint experiment driver
- * (sim_ckpt.c), the vCPU replay (sim_vcpu.c) and one run point of the
+ * check_ckpt_sim.c - suite "ckpt_sim": the checkpoint mechanism's driver
+ * (sim/checkpoint/sim_ckpt.c), the vCPU replay (sim_vcpu.c) and one run point of the
  * runner (sim_runner.c), end to end on a shipped platform
  * (workloads/platforms/host-sata.xml).
  *
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/vm_units.h"
+#include "checkpoint/sim_ckpt.h"
 #include "sim_config.h"
 #include "sim_json.h"
 #include "sim_runner.h"
@@ -262,8 +263,9 @@ START_TEST(test_sim_buffered_read_only_guest_takes_no_faults)
     ck_assert_double_eq(metric(rec, "write_ios"), (NR_PAGES + per_sblock - 1) / per_sblock + 2);
     ck_assert_double_eq(metric(rec, "payload_bytes"), 64 * MIB);
     /* the only stun is the start: device state + arming the trace */
-    uint64_t start_stun = cfg->points[0].costs.device_state_ns +
-                          cfg->points[0].costs.trace_arm_ns * NR_PAGES;
+    const struct sim_ckpt_cfg *ck = cfg->points[0].mech_cfg;
+    const struct sim_ckpt_costs *costs = &ck->costs;
+    uint64_t start_stun = costs->device_state_ns + costs->trace_arm_ns * NR_PAGES;
     ck_assert_double_eq(metric(rec, "stun_max_ns"), start_stun);
     ck_assert_double_eq(metric(rec, "stun_total_ns"), start_stun);
     ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
@@ -360,8 +362,9 @@ START_TEST(test_sim_precopy_read_only_guest_stops_after_one_round)
     ck_assert_double_eq(metric(rec, "pages_rewritten"), 0);
     /* the final stun writes only the map (8 bytes a page, 128 KiB) and the
      * header: well under 10 ms; it is the total minus the start stun */
-    uint64_t start_stun = cfg->points[0].costs.device_state_ns +
-                          cfg->points[0].costs.trace_arm_ns * NR_PAGES;
+    const struct sim_ckpt_cfg *ck = cfg->points[0].mech_cfg;
+    const struct sim_ckpt_costs *costs = &ck->costs;
+    uint64_t start_stun = costs->device_state_ns + costs->trace_arm_ns * NR_PAGES;
     double final_stun = metric(rec, "stun_total_ns") - (double)start_stun;
     ck_assert_msg(final_stun > 0 && final_stun < 10e6, "final stun %.0f ns", final_stun);
     ck_assert_double_eq(metric(rec, "stun_max_ns"),
@@ -556,7 +559,7 @@ END_TEST
 
 static Suite *sim_suite(void)
 {
-    Suite *s = suite_create("sim");
+    Suite *s = suite_create("ckpt_sim");
     TCase *save = tcase_create("save");
     tcase_add_checked_fixture(save, setup, teardown);
     tcase_set_timeout(save, 0);
@@ -584,6 +587,11 @@ static Suite *sim_suite(void)
 
 int main(void)
 {
+    struct vm_diag d = { 0 };
+    if (sim_mech_register(&sim_ckpt_mech, &d) != 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        return EXIT_FAILURE;
+    }
     SRunner *sr = srunner_create(sim_suite());
     /* SimGrid runs once per process: every test needs its own. */
     srunner_set_fork_status(sr, CK_FORK);

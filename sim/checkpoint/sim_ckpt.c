@@ -1,5 +1,5 @@
 /*
- * sim_ckpt.c - checkpoint experiment driver (see sim_ckpt.h).
+ * sim_ckpt.c - the checkpoint mechanism's driver (see sim_ckpt.h).
  *
  * Actors: the driver (this file: stuns, runs the policy's background
  * step loop, verifies), one vCPU (sim_vcpu.c) and the disk's workers
@@ -29,7 +29,7 @@
 #include "base/vm_bitmap.h"
 #include "base/vm_units.h"
 #include "checkpoint/ckpt_file.h"
-#include "sim_ckpt.h"
+#include "checkpoint/sim_ckpt.h"
 #include "sim_content.h"
 #include "sim_disk.h"
 #include "sim_mem.h"
@@ -42,6 +42,7 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_ckpt, vmsim, "checkpoint experiment driver
 
 struct ckpt_run {
     const struct sim_exp *exp;
+    const struct sim_ckpt_cfg *cfg;    /* exp->mech_cfg */
     struct sim_outcome *out;
     struct sim_mem *mem;
     struct sim_disk *disk;
@@ -59,18 +60,17 @@ struct ckpt_run {
     uint64_t stun_began_ns, stun_total_ns, stun_max_ns;
 };
 
-static void set_metric(struct sim_outcome *o, enum sim_metric_id id, double v)
+static void set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
 {
-    o->have[id] = true;
-    o->metric[id] = v;
+    sim_outcome_set(o, id, v);
 }
 
+/* fmt has two %s: what failed, then the error's text. */
 static void fail(struct ckpt_run *r, int rc, const char *fmt, const char *what)
 {
-    if (r->out->rc)
-        return;
-    r->out->rc = rc;
-    snprintf(r->out->error, sizeof(r->out->error), fmt, what, vm_strerror(rc));
+    char msg[sizeof r->out->error];
+    snprintf(msg, sizeof msg, fmt, what, vm_strerror(rc));
+    sim_outcome_fail(r->out, rc, "%s", msg);
 }
 
 static void io_notify(void *arg)
@@ -101,22 +101,22 @@ static uint64_t charge(uint64_t *mark_pages, uint64_t pages, uint64_t page_ns,
 /* Copies and compression on the guest's fault path (they stall the guest). */
 static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    return charge(&r->charged.pages_copied_fault, st->pages_copied_fault, r->exp->costs.page_copy_ns,
-                  &r->charged.compress_in_fault, st->compress_in_fault, r->exp->costs.compress_bps);
+    return charge(&r->charged.pages_copied_fault, st->pages_copied_fault, r->cfg->costs.page_copy_ns,
+                  &r->charged.compress_in_fault, st->compress_in_fault, r->cfg->costs.compress_bps);
 }
 
 /* Copies and compression by the background saver. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    return charge(&r->charged.pages_copied_bg, st->pages_copied_bg, r->exp->costs.page_copy_ns,
-                  &r->charged.compress_in_bg, st->compress_in_bg, r->exp->costs.compress_bps);
+    return charge(&r->charged.pages_copied_bg, st->pages_copied_bg, r->cfg->costs.page_copy_ns,
+                  &r->charged.compress_in_bg, st->compress_in_bg, r->cfg->costs.compress_bps);
 }
 
 /* Restore installs happen in completion callbacks; whoever runs next pays. */
 static uint64_t charge_installs(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    return charge(&r->charged.pages_installed, st->pages_installed, r->exp->costs.page_install_ns,
-                  &r->charged.decompress_out, st->decompress_out, r->exp->costs.decompress_bps);
+    return charge(&r->charged.pages_installed, st->pages_installed, r->cfg->costs.page_install_ns,
+                  &r->charged.decompress_out, st->decompress_out, r->cfg->costs.decompress_bps);
 }
 
 static void stun(struct ckpt_run *r)
@@ -157,7 +157,7 @@ static int handle_exit(struct ckpt_run *r, uint64_t gpa, bool is_write, uint64_t
         ns = charge_fault_path(r, r->sp->stats(r->save));
     }
     if (!r->retrying)
-        ns += r->exp->costs.trace_fault_ns;
+        ns += r->cfg->costs.trace_fault_ns;
     /* an exit waits once however often it asks again (the policy
      * counts every VM_EAGAIN answer) */
     if (rc == VM_EAGAIN && !r->retrying)
@@ -194,27 +194,27 @@ static void verify_image(struct ckpt_run *r, int save_rc)
     vm_diag_clear(&d);
     int rc = ckpt_image_load_store(sim_disk_store(r->disk), &img, &d);
     if (save_rc < 0) {
-        o->inv[SIM_INV_SAVE_FAILED]++;
+        o->inv[SIM_CKPT_INV_SAVE_FAILED]++;
         if (rc == 0)
-            o->inv[SIM_INV_FAILED_SAVE_VALID]++;
+            o->inv[SIM_CKPT_INV_FAILED_SAVE_VALID]++;
         ckpt_image_free(img);
         return;
     }
     if (rc < 0) {
-        o->inv[SIM_INV_IMAGE_MISSING] += r->mem->nr_pages;
+        o->inv[SIM_CKPT_INV_IMAGE_MISSING] += r->mem->nr_pages;
         return;
     }
     uint64_t checked = 0, mismatch = 0, missing = 0;
     ckpt_image_verify(img, sim_disk_store(r->disk), expected_instant, r->mem,
                       &checked, &mismatch, &missing);
-    o->inv[SIM_INV_IMAGE_PAGES_CHECKED] += checked;
-    o->inv[SIM_INV_IMAGE_MISMATCH] += mismatch;
-    o->inv[SIM_INV_IMAGE_MISSING] += missing;
+    o->inv[SIM_CKPT_INV_IMAGE_PAGES_CHECKED] += checked;
+    o->inv[SIM_CKPT_INV_IMAGE_MISMATCH] += mismatch;
+    o->inv[SIM_CKPT_INV_IMAGE_MISSING] += missing;
     ckpt_image_free(img);
 }
 
-static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_metric_id p50,
-                        enum sim_metric_id p99, enum sim_metric_id p999, enum sim_metric_id max)
+static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_ckpt_metric p50,
+                        enum sim_ckpt_metric p99, enum sim_ckpt_metric p999, enum sim_ckpt_metric max)
 {
     if (!h->count)
         return;
@@ -258,9 +258,9 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
 
     /* the start stun: device state, and arming write tracking / the dirty
      * log over all of memory for the policies that let the guest run */
-    uint64_t stun_ns = exp->costs.device_state_ns;
+    uint64_t stun_ns = r->cfg->costs.device_state_ns;
     if (!(sp->flags & CKPT_F_STUN_ALL))
-        stun_ns += exp->costs.trace_arm_ns * r->mem->nr_pages;
+        stun_ns += r->cfg->costs.trace_arm_ns * r->mem->nr_pages;
     sim_sleep_ns(stun_ns);
     if (!(sp->flags & CKPT_F_STUN_ALL))
         unstun(r);
@@ -295,28 +295,28 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
         uint64_t window = t_done - t_start;
         uint64_t stall = v->stall_ns - stall0;
-        set_metric(o, SIM_M_COMPLETION_NS, (double)window);
-        set_metric(o, SIM_M_STUN_MAX_NS, (double)r->stun_max_ns);
-        set_metric(o, SIM_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
-        set_metric(o, SIM_M_GUEST_STALL_NS, (double)stall);
-        set_metric(o, SIM_M_GUEST_SLOWDOWN_PCT,
+        set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)window);
+        set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
+        set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
+        set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)stall);
+        set_metric(o, SIM_CKPT_M_GUEST_SLOWDOWN_PCT,
                    window ? 100.0 * (double)(stall + r->stun_total_ns) / (double)window : 0);
-        set_metric(o, SIM_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
-        set_metric(o, SIM_M_FAULTS, (double)st->faults);
-        set_metric(o, SIM_M_FAULT_WAITS, (double)r->fault_waits);
-        record_hist(o, &v->exit_lat_ns, SIM_M_FAULT_P50_NS, SIM_M_FAULT_P99_NS,
-                    SIM_M_FAULT_P999_NS, SIM_M_FAULT_MAX_NS);
-        set_metric(o, SIM_M_WRITE_IOS, (double)st->write_ios);
-        set_metric(o, SIM_M_WRITE_IO_MEAN_BYTES,
+        set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
+        set_metric(o, SIM_CKPT_M_FAULTS, (double)st->faults);
+        set_metric(o, SIM_CKPT_M_FAULT_WAITS, (double)r->fault_waits);
+        record_hist(o, &v->exit_lat_ns, SIM_CKPT_M_FAULT_P50_NS, SIM_CKPT_M_FAULT_P99_NS,
+                    SIM_CKPT_M_FAULT_P999_NS, SIM_CKPT_M_FAULT_MAX_NS);
+        set_metric(o, SIM_CKPT_M_WRITE_IOS, (double)st->write_ios);
+        set_metric(o, SIM_CKPT_M_WRITE_IO_MEAN_BYTES,
                    st->write_ios ? (double)st->bytes_written / (double)st->write_ios : 0);
-        set_metric(o, SIM_M_BYTES_WRITTEN, (double)st->bytes_written);
-        set_metric(o, SIM_M_PAYLOAD_BYTES, (double)st->payload_bytes);
-        set_metric(o, SIM_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
-        record_hist(o, &ds->write_lat_ns, SIM_M_WRITE_P50_NS, SIM_M_WRITE_P99_NS,
-                    SIM_M_WRITE_P999_NS, SIM_M_WRITE_MAX_NS);
+        set_metric(o, SIM_CKPT_M_BYTES_WRITTEN, (double)st->bytes_written);
+        set_metric(o, SIM_CKPT_M_PAYLOAD_BYTES, (double)st->payload_bytes);
+        set_metric(o, SIM_CKPT_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
+        record_hist(o, &ds->write_lat_ns, SIM_CKPT_M_WRITE_P50_NS, SIM_CKPT_M_WRITE_P99_NS,
+                    SIM_CKPT_M_WRITE_P999_NS, SIM_CKPT_M_WRITE_MAX_NS);
         if (st->rounds) {
-            set_metric(o, SIM_M_ROUNDS, (double)st->rounds);
-            set_metric(o, SIM_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
+            set_metric(o, SIM_CKPT_M_ROUNDS, (double)st->rounds);
+            set_metric(o, SIM_CKPT_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
         }
     }
     vm_hist_merge(&v->exit_lat_ns, &exits0);
@@ -353,12 +353,12 @@ static void run_restore(struct ckpt_run *r)
     struct vm_diag d;
     vm_diag_clear(&d);
 
-    const struct ckpt_policy *sp = ckpt_save_policy_find(exp->save_policy);
+    const struct ckpt_policy *sp = ckpt_save_policy_find(r->cfg->from_policy);
     if (!sp) {
-        fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", exp->save_policy);
+        fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", r->cfg->from_policy);
         return;
     }
-    if (run_save(r, sp, &exp->save, false) < 0)
+    if (run_save(r, sp, &r->cfg->from_save, false) < 0)
         return;
 
     /* the VM is now stopped and restored from the image into fresh memory */
@@ -382,11 +382,12 @@ static void run_restore(struct ckpt_run *r)
     memset(&r->charged, 0, sizeof(r->charged));
     r->retrying = false;
     uint64_t t0 = sim_now_ns();
-    sim_vcpu_track_windows(v, t0, exp->ttr_window_ns);
+    sim_vcpu_track_windows(v, t0, r->cfg->ttr_window_ns);
     uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
     vm_hist_init(&v->exit_lat_ns);
 
-    int rc = r->rp->start(&exp->restore, &r->env, &r->rest, &d);
+    const struct ckpt_restore_cfg *rcfg = exp->policy_cfg;
+    int rc = r->rp->start(rcfg, &r->env, &r->rest, &d);
     if (rc < 0) {
         fail(r, rc, "restore policy start failed: %s (%s)", d.code ? d.msg : r->rp->name);
         free(expect);
@@ -405,7 +406,7 @@ static void run_restore(struct ckpt_run *r)
             sim_sleep_ns(ns);
         if (!running && r->rp->runnable(r->rest)) {
             running = true;
-            deadline = sim_now_ns() + exp->run_time_ns;
+            deadline = sim_now_ns() + r->cfg->run_time_ns;
             sim_vcpu_resume(v);
         }
         if (rc < 0) {
@@ -431,7 +432,7 @@ static void run_restore(struct ckpt_run *r)
     }
     if (done && !running) {        /* eager: runnable exactly when done */
         running = true;
-        deadline = sim_now_ns() + exp->run_time_ns;
+        deadline = sim_now_ns() + r->cfg->run_time_ns;
         sim_vcpu_resume(v);
     }
     if (running && sim_now_ns() < deadline && rc >= 0)
@@ -440,17 +441,17 @@ static void run_restore(struct ckpt_run *r)
 
     const struct ckpt_stats *st = r->rp->stats(r->rest);
     if (done)
-        set_metric(o, SIM_M_RESTORE_NS, (double)(t_done - t0));
+        set_metric(o, SIM_CKPT_M_RESTORE_NS, (double)(t_done - t0));
     uint64_t ttr;
-    if (time_to_responsiveness(v, exp->ttr_stall, &ttr))
-        set_metric(o, SIM_M_TTR_NS, (double)ttr);
-    set_metric(o, SIM_M_RESTORE_FAULTS, (double)st->restore_faults);
-    record_hist(o, &v->exit_lat_ns, SIM_M_RESTORE_FAULT_P50_NS, SIM_M_RESTORE_FAULT_P99_NS,
-                SIM_M_RESTORE_FAULT_P999_NS, SIM_M_RESTORE_FAULT_MAX_NS);
-    set_metric(o, SIM_M_READ_IOS, (double)st->read_ios);
-    set_metric(o, SIM_M_BYTES_READ, (double)st->bytes_read);
-    set_metric(o, SIM_M_GUEST_STALL_NS, (double)(v->stall_ns - stall0));
-    set_metric(o, SIM_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
+    if (time_to_responsiveness(v, r->cfg->ttr_stall, &ttr))
+        set_metric(o, SIM_CKPT_M_TTR_NS, (double)ttr);
+    set_metric(o, SIM_CKPT_M_RESTORE_FAULTS, (double)st->restore_faults);
+    record_hist(o, &v->exit_lat_ns, SIM_CKPT_M_RESTORE_FAULT_P50_NS, SIM_CKPT_M_RESTORE_FAULT_P99_NS,
+                SIM_CKPT_M_RESTORE_FAULT_P999_NS, SIM_CKPT_M_RESTORE_FAULT_MAX_NS);
+    set_metric(o, SIM_CKPT_M_READ_IOS, (double)st->read_ios);
+    set_metric(o, SIM_CKPT_M_BYTES_READ, (double)st->bytes_read);
+    set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)(v->stall_ns - stall0));
+    set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
 
     /* wasted prefetch: installed pages the guest never touched */
     vm_bitmap_clear_range(scratch, 0, n);
@@ -458,12 +459,12 @@ static void run_restore(struct ckpt_run *r)
     uint64_t present = vm_bitmap_count(r->mem->present, n), wasted = 0;
     for (uint64_t w = 0; w < VM_BITMAP_WORDS(n); w++)
         wasted += (uint64_t)__builtin_popcountll(r->mem->present[w] & ~scratch[w]);
-    set_metric(o, SIM_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
+    set_metric(o, SIM_CKPT_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
 
-    o->inv[SIM_INV_RESTORE_PAGES_CHECKED] += r->mem->install_checked;
-    o->inv[SIM_INV_RESTORE_MISMATCH] += r->mem->install_mismatch;
+    o->inv[SIM_CKPT_INV_RESTORE_PAGES_CHECKED] += r->mem->install_checked;
+    o->inv[SIM_CKPT_INV_RESTORE_MISMATCH] += r->mem->install_mismatch;
     if (done)
-        o->inv[SIM_INV_RESTORE_UNINSTALLED] += n - present;
+        o->inv[SIM_CKPT_INV_RESTORE_UNINSTALLED] += n - present;
 
     /* reads still in flight (faults cut short by the end of the run, a
      * background stream) complete before the policy's state goes away */
@@ -479,24 +480,24 @@ static int open_source(struct ckpt_run *r, struct vm_diag *d)
 {
     const struct sim_exp *exp = r->exp;
     struct sim_vcpu *v = r->vcpu;
-    v->access_ns = exp->workload.access_ns;
-    if (exp->workload.is_trace) {
-        v->loop = exp->workload.loop;
-        return sim_trace_open(exp->workload.file, exp->workload.format, &v->trace, d);
+    v->access_ns = r->cfg->workload.access_ns;
+    if (r->cfg->workload.is_trace) {
+        v->loop = r->cfg->workload.loop;
+        return sim_trace_open(r->cfg->workload.file, r->cfg->workload.format, &v->trace, d);
     }
-    return sim_gen_new(&exp->workload, r->mem->nr_pages, exp->seed, &v->gen, d);
+    return sim_gen_new(&r->cfg->workload, r->mem->nr_pages, exp->seed, &v->gen, d);
 }
 
 void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *out)
 {
-    struct ckpt_run run = { .exp = exp, .out = out };
+    struct ckpt_run run = { .exp = exp, .cfg = exp->mech_cfg, .out = out };
     struct ckpt_run *r = &run;
     struct vm_diag d;
     vm_diag_clear(&d);
 
     int rc = sim_content_init(&d);
     if (rc == 0)
-        rc = sim_mem_new(&exp->vm, exp->seed, &r->mem, &d);
+        rc = sim_mem_new(&r->cfg->vm, exp->seed, &r->mem, &d);
     if (rc == 0 && !(r->disk = sim_disk_open(host, exp->disk, &d)))
         rc = d.code ? d.code : VM_EINVAL;
     r->vcpu = calloc(1, sizeof(*r->vcpu));
@@ -521,9 +522,9 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
     v->io_wq = r->io_wq;
     v->ctl_wq = sim_waitq_new();
     sim_vcpu_start(v, host);
-    sim_sleep_ns(exp->warmup_ns);      /* the guest runs before the checkpoint */
+    sim_sleep_ns(r->cfg->warmup_ns);      /* the guest runs before the checkpoint */
 
-    if (exp->restore_phase) {
+    if (r->cfg->restore_phase) {
         r->rp = ckpt_restore_policy_find(exp->policy);
         if (!r->rp)
             fail(r, VM_EINVAL, "unknown restore policy '%s' (%s)", exp->policy);
@@ -534,16 +535,15 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         if (!sp)
             fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", exp->policy);
         else
-            run_save(r, sp, &exp->save, true);
+            run_save(r, sp, (const struct ckpt_cfg *)exp->policy_cfg, true);
     }
     if (!v->exited)
         sim_vcpu_stop(v);
-    out->inv[SIM_INV_STUNNED_WRITES] += v->stunned_accesses;
+    out->inv[SIM_CKPT_INV_STUNNED_WRITES] += v->stunned_accesses;
     if (v->error) {
-        out->inv[SIM_INV_VCPU_ERRORS]++;
+        out->inv[SIM_CKPT_INV_VCPU_ERRORS]++;
         fail(r, v->error, "the vCPU stopped: %s (%s)", "guest access failed");
     }
-    set_metric(out, SIM_M_SIM_EVENTS, (double)sim_activity_count());
 out:
     if (r->vcpu) {
         sim_gen_free(r->vcpu->gen);

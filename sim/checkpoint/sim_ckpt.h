@@ -1,0 +1,130 @@
+/*
+ * sim_ckpt.h - the checkpoint mechanism in the simulator: its config
+ * sections, metrics and invariants, and the driver that runs one save
+ * policy (phase "save") or one restore policy after a save (phase
+ * "restore") with the guest replaying its workload.  The policies are
+ * in models/checkpoint/ (ckpt.h); the plug-in is sim_ckpt_mech.
+ *
+ * Its config sections (besides the core's keys, sim_exp.h):
+ *   phase     "save" | "restore"                  default "save"
+ *   vm, workload                                  the shared sections (sim_cfg_vm.h)
+ *   costs     { trace_fault "2us", page_copy "250ns", compress "510MB/s",
+ *               decompress "1550MB/s", trace_arm "2ns" (per page),
+ *               device_state "5ms", page_install "250ns" }   all optional
+ *   save      { warmup: time default "50ms" (guest runs before the save) }
+ *   restore   { from: { policy: save policy, params: {...} } default buffered,
+ *               ttr_window: time "20ms", ttr_stall: 0..1 default 0.1,
+ *               run_time: time default "2s" (guest time after it can run) }
+ * variants[].policy is a save policy when phase is "save", a restore
+ * policy when it is "restore".
+ */
+#ifndef SIM_CKPT_H
+#define SIM_CKPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checkpoint/ckpt.h"
+#include "sim_exp.h"
+#include "sim_mech.h"
+
+/* CPU costs the driver charges for the work a policy counts. */
+struct sim_ckpt_costs {
+    uint64_t trace_fault_ns;           /* exit + handler per trace fault */
+    uint64_t page_copy_ns;             /* copy one 4 KiB page */
+    double compress_bps;               /* compressor input bytes/s, one core */
+    double decompress_bps;             /* decompressor output bytes/s */
+    uint64_t trace_arm_ns;             /* per page, during the start stun */
+    uint64_t device_state_ns;          /* device state save, in the start stun */
+    uint64_t page_install_ns;          /* restore: install one page */
+};
+
+/* What the checkpoint sections of one run point say (struct sim_exp.mech_cfg). */
+struct sim_ckpt_cfg {
+    int phase;                         /* 0 save, 1 restore */
+    bool restore_phase;                /* phase == 1 */
+    struct sim_exp_vm vm;
+    struct sim_exp_workload workload;
+    struct sim_ckpt_costs costs;
+    uint64_t warmup_ns;
+    /* restore: the save before it (restore.from) and the measurement */
+    char from_policy[SIM_NAME_MAX];
+    bool from_given;
+    struct ckpt_cfg from_save;
+    uint64_t ttr_window_ns;
+    double ttr_stall;
+    uint64_t run_time_ns;
+};
+
+#define SIM_CKPT_METRICS(X) \
+    X(COMPLETION_NS,      "completion_ns",      "ns",    false, "checkpoint completion: start stun to image and maps acknowledged") \
+    X(STUN_MAX_NS,        "stun_max_ns",        "ns",    false, "longest VM stun") \
+    X(STUN_TOTAL_NS,      "stun_total_ns",      "ns",    false, "sum of VM stuns") \
+    X(GUEST_STALL_NS,     "guest_stall_ns",     "ns",    false, "guest time lost to trace faults (handling and waiting)") \
+    X(GUEST_SLOWDOWN_PCT, "guest_slowdown_pct", "%",     false, "guest time lost (stall + stun) over the save window") \
+    X(GUEST_ACCESSES,     "guest_accesses",     "count", true,  "guest accesses replayed during the save or restore window") \
+    X(FAULTS,             "faults",             "count", false, "trace faults (save) taken by the guest") \
+    X(FAULT_WAITS,        "fault_waits",        "count", false, "trace faults that had to wait for staging space (an I/O completion)") \
+    X(FAULT_P50_NS,       "fault_p50_ns",       "ns",    false, "trace fault latency, median") \
+    X(FAULT_P99_NS,       "fault_p99_ns",       "ns",    false, "trace fault latency, 99th percentile") \
+    X(FAULT_P999_NS,      "fault_p999_ns",      "ns",    false, "trace fault latency, 99.9th percentile") \
+    X(FAULT_MAX_NS,       "fault_max_ns",       "ns",    false, "trace fault latency, maximum") \
+    X(WRITE_IOS,          "write_ios",          "count", false, "checkpoint-file write I/Os") \
+    X(WRITE_IO_MEAN_BYTES,"write_io_mean_bytes","bytes", true,  "mean write I/O size") \
+    X(BYTES_WRITTEN,      "bytes_written",      "bytes", false, "bytes written to the checkpoint file, maps and header included") \
+    X(PAYLOAD_BYTES,      "payload_bytes",      "bytes", false, "page bytes saved before compression") \
+    X(STAGING_BYTES_MAX,  "staging_bytes_max",  "bytes", false, "staging / bounce buffer memory, high-water mark") \
+    X(WRITE_P50_NS,       "write_p50_ns",       "ns",    false, "device write request latency, median") \
+    X(WRITE_P99_NS,       "write_p99_ns",       "ns",    false, "device write request latency, 99th percentile") \
+    X(WRITE_P999_NS,      "write_p999_ns",      "ns",    false, "device write request latency, 99.9th percentile") \
+    X(WRITE_MAX_NS,       "write_max_ns",       "ns",    false, "device write request latency, maximum") \
+    X(ROUNDS,             "rounds",             "count", false, "pre-copy rounds including the final one") \
+    X(PAGES_REWRITTEN,    "pages_rewritten",    "count", false, "pages saved more than once") \
+    X(RESTORE_NS,         "restore_ns",         "ns",    false, "restore: start to every page installed") \
+    X(TTR_NS,             "ttr_ns",             "ns",    false, "time to responsiveness: start to the first window with stall <= ttr_stall") \
+    X(RESTORE_FAULTS,     "restore_faults",     "count", false, "restore: guest accesses to pages not yet present") \
+    X(RESTORE_FAULT_P50_NS,"restore_fault_p50_ns","ns",  false, "restore fault latency, median") \
+    X(RESTORE_FAULT_P99_NS,"restore_fault_p99_ns","ns",  false, "restore fault latency, 99th percentile") \
+    X(RESTORE_FAULT_P999_NS,"restore_fault_p999_ns","ns",false, "restore fault latency, 99.9th percentile") \
+    X(RESTORE_FAULT_MAX_NS,"restore_fault_max_ns","ns",  false, "restore fault latency, maximum") \
+    X(READ_IOS,           "read_ios",           "count", false, "restore: checkpoint-file read I/Os") \
+    X(BYTES_READ,         "bytes_read",         "bytes", false, "restore: bytes read from the checkpoint file") \
+    X(WASTED_PREFETCH_BYTES,"wasted_prefetch_bytes","bytes",false,"restore: bytes of pages installed before any fault that the guest never touched in the run")
+
+enum sim_ckpt_metric {
+#define X(id, name, unit, higher, desc) SIM_CKPT_M_##id,
+    SIM_CKPT_METRICS(X)
+#undef X
+    SIM_CKPT_M_NR
+};
+
+/* Invariant counters: *_checked count what was verified, the others are
+ * violations (any non-zero fails the run). */
+#define SIM_CKPT_INVARIANTS(X) \
+    X(IMAGE_PAGES_CHECKED,   "image_pages_checked",   false, "pages whose saved content was compared with the memory at the checkpoint instant") \
+    X(IMAGE_MISMATCH,        "image_mismatch",        true,  "pages whose saved content differs from the memory at the checkpoint instant") \
+    X(IMAGE_MISSING,         "image_missing",         true,  "pages the image does not hold at all") \
+    X(RESTORE_PAGES_CHECKED, "restore_pages_checked", false, "pages installed by the restore and compared with the image") \
+    X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "installed pages whose content differs from the image") \
+    X(RESTORE_UNINSTALLED,   "restore_uninstalled",   true,  "pages never installed when the restore reported done") \
+    X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses while the VM was stunned") \
+    X(SAVE_FAILED,           "save_failed",           false, "saves that ended in an error (expected under injected disk faults)") \
+    X(FAILED_SAVE_VALID,     "failed_save_left_image",true,  "failed saves that still left a valid header (an image claimed valid)") \
+    X(VCPU_ERRORS,           "vcpu_errors",           true,  "vCPU stopped by an error (translation or fault handling)")
+
+enum sim_ckpt_inv {
+#define X(id, name, bad, desc) SIM_CKPT_INV_##id,
+    SIM_CKPT_INVARIANTS(X)
+#undef X
+    SIM_CKPT_INV_NR
+};
+
+/* The plug-in: one line in the program's mechanism registry. */
+extern const struct sim_mech sim_ckpt_mech;
+
+/* Run point e on host inside the simulation (the mechanism's run hook):
+ * call from an actor.  Never fails silently: problems land in out->rc /
+ * out->error. */
+void sim_ckpt_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out);
+
+#endif

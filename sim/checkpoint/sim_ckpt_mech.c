@@ -1,0 +1,203 @@
+/*
+ * sim_ckpt_mech.c - the checkpoint mechanism as a plug-in of the
+ * simulator core (struct sim_mech, sim_mech.h): its config sections,
+ * policy sets (save and restore policies from models/checkpoint/), metric
+ * and invariant tables, and the finish/check hooks.  The driver that runs
+ * a point is sim_ckpt.c.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "checkpoint/sim_ckpt.h"
+#include "sim_cfg_vm.h"
+#include "sim_json.h"
+
+#define TIME_MAX_NS 86400e9                /* one day */
+
+/* ------------------------------------------------------------ policy sets */
+
+static bool save_get(int i, struct sim_policy_info *out)
+{
+    for (int j = 0; j <= i; j++)
+        if (!ckpt_save_policies[j])
+            return false;
+    const struct ckpt_policy *p = ckpt_save_policies[i];
+    *out = (struct sim_policy_info){ .name = p->name, .desc = p->desc, .params = p->params,
+                                     .hidden = (p->flags & CKPT_F_HIDDEN) != 0 };
+    return true;
+}
+
+static bool restore_get(int i, struct sim_policy_info *out)
+{
+    for (int j = 0; j <= i; j++)
+        if (!ckpt_restore_policies[j])
+            return false;
+    const struct ckpt_restore_policy *p = ckpt_restore_policies[i];
+    *out = (struct sim_policy_info){ .name = p->name, .desc = p->desc, .params = p->params,
+                                     .hidden = (p->flags & CKPT_F_HIDDEN) != 0 };
+    return true;
+}
+
+static const struct sim_policy_set save_set = {
+    .name = "save",
+    .used_by = "variants[].policy when \"phase\" is \"save\"; restore.from.policy",
+    .cfg_size = sizeof(struct ckpt_cfg),
+    .get = save_get,
+};
+
+static const struct sim_policy_set restore_set = {
+    .name = "restore",
+    .used_by = "variants[].policy when \"phase\" is \"restore\"",
+    .cfg_size = sizeof(struct ckpt_restore_cfg),
+    .get = restore_get,
+};
+
+static const struct sim_policy_set *const policy_sets[] = { &save_set, &restore_set, NULL };
+
+static const struct sim_policy_set *save_policies(const cJSON *doc)
+{
+    return &save_set;
+}
+
+/* The variants are restore policies when the document's phase is "restore". */
+static const struct sim_policy_set *variant_set(const cJSON *doc)
+{
+    const cJSON *phase = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "phase")
+                                             : NULL;
+    return cJSON_IsString(phase) && strcmp(phase->valuestring, "restore") == 0 ? &restore_set
+                                                                                : &save_set;
+}
+
+/* ------------------------------------------------------------ sections */
+
+static int set_from(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sim_ckpt_cfg *c = obj;
+    int rc = sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, obj);
+    if (rc)
+        return rc;
+    c->from_given = true;
+    return sim_cfg_resolve_policy(w, &save_set, c->from_policy,
+                                  cJSON_GetObjectItemCaseSensitive(v, "params"), &c->from_save);
+}
+
+#define C(field) offsetof(struct sim_ckpt_cfg, field)
+#define K(field) offsetof(struct sim_ckpt_costs, field)
+static const struct sim_key cost_keys[] = {
+    SIM_KEY_SCALAR_ROW("trace_fault", 0, VM_PARAM_TIME, K(trace_fault_ns), 0, 1e9, "2us",
+                       "VM exit and handler per trace fault"),
+    SIM_KEY_SCALAR_ROW("page_copy", 0, VM_PARAM_TIME, K(page_copy_ns), 0, 1e9, "250ns",
+                       "copy one 4 KiB page"),
+    SIM_KEY_SCALAR_ROW("compress", 0, VM_PARAM_RATE, K(compress_bps), 1, 1e15, "510MB/s",
+                       "compressor input rate, one core"),
+    SIM_KEY_SCALAR_ROW("decompress", 0, VM_PARAM_RATE, K(decompress_bps), 1, 1e15, "1550MB/s",
+                       "decompressor output rate"),
+    SIM_KEY_SCALAR_ROW("trace_arm", 0, VM_PARAM_TIME, K(trace_arm_ns), 0, 1e9, "2ns",
+                       "arming write tracking, per page, in the start stun"),
+    SIM_KEY_SCALAR_ROW("device_state", 0, VM_PARAM_TIME, K(device_state_ns), 0, 3600e9, "5ms",
+                       "device state save, in the start stun"),
+    SIM_KEY_SCALAR_ROW("page_install", 0, VM_PARAM_TIME, K(page_install_ns), 0, 1e9, "250ns",
+                       "restore: install one page"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key save_keys[] = {
+    SIM_KEY_SCALAR_ROW("warmup", 0, VM_PARAM_TIME, C(warmup_ns), 0, TIME_MAX_NS, "50ms",
+                       "guest time before the save starts"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key from_keys[] = {
+    SIM_KEY_STR_ROW("policy", 0, sim_cfg_set_str, C(from_policy), SIM_NAME_MAX,
+                    "save policy that wrote the image (default buffered)"),
+    { .name = "params", .shape = SIM_KEY_PARAMS, .set = sim_cfg_set_skip,
+      .p = { .name = "params", .help = "its parameters" }, .policies = save_policies,
+      .def_policy = "buffered" },
+    SIM_KEY_END,
+};
+
+static const struct sim_key restore_keys[] = {
+    SIM_KEY_OBJ_ROW("from", 0, set_from, 0, from_keys, NULL, "the save whose image is restored"),
+    SIM_KEY_SCALAR_ROW("ttr_window", 0, VM_PARAM_TIME, C(ttr_window_ns), 1000, TIME_MAX_NS,
+                       "20ms", "window for time to responsiveness"),
+    SIM_KEY_SCALAR_ROW("ttr_stall", 0, VM_PARAM_DOUBLE, C(ttr_stall), 0, 1, "0.1",
+                       "stall share a responsive window may have"),
+    SIM_KEY_SCALAR_ROW("run_time", 0, VM_PARAM_TIME, C(run_time_ns), 0, TIME_MAX_NS, "2s",
+                       "guest time measured once it can run"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key sections[] = {
+    SIM_KEY_ENUM_ROW("phase", SIM_KEY_NOSWEEP, C(phase), "save|restore", "save",
+                     "save a running VM, or restore one from a save's image"),
+    SIM_CFG_VM_ROW(C(vm)),
+    SIM_CFG_WORKLOAD_ROW(C(workload)),
+    SIM_KEY_OBJ_ROW("costs", SIM_KEY_DEFAULTS, sim_cfg_set_object, C(costs), cost_keys, NULL,
+                    "CPU costs charged for the work policies count"),
+    SIM_KEY_OBJ_ROW("save", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, save_keys, NULL,
+                    "the save"),
+    SIM_KEY_OBJ_ROW("restore", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, restore_keys, NULL,
+                    "the restore (phase restore)"),
+    SIM_KEY_END,
+};
+
+static void cfg_init(void *cfg)
+{
+    struct sim_ckpt_cfg *c = cfg;
+    snprintf(c->from_policy, sizeof c->from_policy, "buffered");
+}
+
+static int finish(struct sim_cfg_walk *w, void *cfg)
+{
+    struct sim_ckpt_cfg *c = cfg;
+    int rc = sim_cfg_workload_finish(w, &c->vm, &c->workload);
+    c->restore_phase = c->phase == 1;
+    if (c->restore_phase && !c->from_given) {
+        size_t m = sim_cfg_push_key(w, "restore");
+        sim_cfg_push_key(w, "from");
+        if (sim_cfg_resolve_policy(w, &save_set, c->from_policy, NULL, &c->from_save))
+            rc = VM_EINVAL;
+        sim_cfg_pop(w, m);
+    }
+    return rc;
+}
+
+static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const struct sim_ckpt_cfg *c = e->mech_cfg;
+    return sim_cfg_workload_check(w, &c->vm, &c->workload);
+}
+
+/* ------------------------------------------------------------ results */
+
+static const struct sim_metric_def metrics[SIM_CKPT_M_NR] = {
+#define X(id, nm, un, hi, ds) [SIM_CKPT_M_##id] = { .name = nm, .unit = un, \
+                                                     .higher_is_better = hi, .desc = ds },
+    SIM_CKPT_METRICS(X)
+#undef X
+};
+
+static const struct sim_inv_def invariants[SIM_CKPT_INV_NR] = {
+#define X(id, nm, bad, ds) [SIM_CKPT_INV_##id] = { .name = nm, .is_violation = bad, .desc = ds },
+    SIM_CKPT_INVARIANTS(X)
+#undef X
+};
+
+const struct sim_mech sim_ckpt_mech = {
+    .name = "checkpoint",
+    .summary = "save VM memory to a file while the VM runs, and restore it "
+               "(buffered: US9053064/US9053065)",
+    .sections = sections,
+    .cfg_size = sizeof(struct sim_ckpt_cfg),
+    .cfg_init = cfg_init,
+    .policy_sets = policy_sets,
+    .variant_set = variant_set,
+    .finish = finish,
+    .check = check,
+    .metrics = metrics,
+    .nr_metrics = SIM_CKPT_M_NR,
+    .invariants = invariants,
+    .nr_invariants = SIM_CKPT_INV_NR,
+    .run = sim_ckpt_run,
+};

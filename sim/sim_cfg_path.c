@@ -1,0 +1,331 @@
+/*
+ * sim_cfg_path.c - paths into a config: checking an override or sweep
+ * path against the key tables, applying a value at a path, and parsing
+ * the sweep (see sim_cfg_int.h).
+ *
+ * A path is first checked against the schema (the core's keys, the
+ * mechanism's sections, the parameter table of the policy the document
+ * names), so a typo in a sweep or --set path is an unknown key with a
+ * suggestion, not a new key.  Applied values are then validated by the
+ * walk like anything the user wrote, their errors remapped to where the
+ * value came from.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_cfg_int.h"
+#include "sim_mech.h"
+
+/* The parameter table that `seg` would index into: the policy named by
+ * the parent object (or the row's default), in the row's policy set. */
+static int params_check(const cJSON *doc, const struct sim_key *row, const cJSON *parent,
+                        const char *key, const char *text, struct vm_diag *d)
+{
+    const struct sim_mech *mech = sim_config_doc_mech(doc);
+    const struct sim_policy_set *set = row->policies ? row->policies(doc)
+                                     : mech && mech->variant_set ? mech->variant_set(doc)
+                                     : NULL;
+    const cJSON *pol = cJSON_IsObject(parent)
+        ? cJSON_GetObjectItemCaseSensitive(parent, "policy") : NULL;
+    const char *name = cJSON_IsString(pol) ? pol->valuestring : row->def_policy;
+    struct sim_policy_info pi;
+    /* an unknown policy or mechanism is reported by the walk, at its own path */
+    if (!set || !name || !sim_policy_find(set, name, &pi))
+        return 0;
+    if (pi.params && vm_param_find(pi.params, key))
+        return 0;
+    char msg[512];
+    sim_cfg_param_unknown_msg(pi.params, name, key, text, msg, sizeof msg);
+    return vm_diag_set(d, VM_EINVAL, "%s", msg);
+}
+
+int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const char *text,
+                         bool sweep, struct vm_diag *d)
+{
+    const struct sim_mech *mech = sim_config_doc_mech(doc);
+    const struct sim_key *tab = sim_config_top_keys, *alt = mech ? mech->sections : NULL;
+    const struct sim_key *row = NULL;
+    enum sim_key_shape shape = SIM_KEY_OBJECT;
+    const cJSON *cur = doc, *parent = NULL;
+    char sofar[256];
+    for (int i = 0; i < p->n; i++) {
+        const struct sim_json_seg *g = &p->seg[i];
+        sim_json_path_text(p, i, sofar, sizeof sofar);
+        const char *where = i ? sofar : "$";
+        switch (shape) {
+        case SIM_KEY_OBJECT: {
+            if (g->is_index)
+                return vm_diag_set(d, VM_EINVAL, "'%s' is an object, not an array (in '%s')",
+                                   where, text);
+            const struct sim_key *k = sim_cfg_find_key(tab, g->key);
+            if (!k)
+                k = sim_cfg_find_key(alt, g->key);
+            if (!k) {
+                char msg[256];
+                sim_cfg_unknown_key_msg(tab, alt, g->key, text, msg, sizeof msg);
+                return vm_diag_set(d, VM_EINVAL, "%s", msg);
+            }
+            if (sweep && (k->flags & SIM_KEY_NOSWEEP))
+                return vm_diag_set(d, VM_EINVAL, "'%s' cannot be swept", k->name);
+            if (!sweep && (k->flags & SIM_KEY_NOSET))
+                return vm_diag_set(d, VM_EINVAL, "'%s' cannot be overridden", k->name);
+            parent = cur;
+            cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, g->key) : NULL;
+            row = k;
+            shape = k->shape;
+            tab = k->sub;
+            alt = k->alt;
+            break;
+        }
+        case SIM_KEY_ARRAY: {
+            if (!g->is_index)
+                return vm_diag_set(d, VM_EINVAL, "'%s' is an array: expected '%s[N]', got '%s'",
+                                   where, where, text);
+            int n = cJSON_IsArray(cur) ? cJSON_GetArraySize(cur) : 0;
+            if (g->index >= n)
+                return vm_diag_set(d, VM_EINVAL, "index %d out of range in '%s' ('%s' has %d)",
+                                   g->index, text, where, n);
+            parent = cur;
+            cur = cJSON_GetArrayItem(cur, g->index);
+            shape = SIM_KEY_OBJECT;
+            break;
+        }
+        case SIM_KEY_PARAMS: {
+            if (g->is_index)
+                return vm_diag_set(d, VM_EINVAL, "'%s' is an object, not an array (in '%s')",
+                                   where, text);
+            int rc = params_check(doc, row, parent, g->key, text, d);
+            if (rc)
+                return rc;
+            parent = cur;
+            cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, g->key) : NULL;
+            shape = SIM_KEY_SCALAR;
+            break;
+        }
+        case SIM_KEY_SCALAR:
+            return vm_diag_set(d, VM_EINVAL, "'%s' is a single value, it has no '%s' (in '%s')",
+                               where, g->is_index ? "[N]" : g->key, text);
+        case SIM_KEY_FREE:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int sim_cfg_json_apply(cJSON *doc, const struct sim_json_path *p, cJSON *value,
+                       struct vm_diag *d)
+{
+    cJSON *cur = doc;
+    char sofar[256];
+    for (int i = 0; i < p->n; i++) {
+        const struct sim_json_seg *g = &p->seg[i];
+        bool last = i == p->n - 1;
+        sim_json_path_text(p, i, sofar, sizeof sofar);
+        const char *where = i ? sofar : "$";
+        char got[64];
+        if (g->is_index) {
+            if (!cJSON_IsArray(cur) || g->index >= cJSON_GetArraySize(cur)) {
+                cJSON_Delete(value);
+                return vm_diag_set(d, VM_EINVAL, "expected '%s' to be an array with element %d, "
+                                   "got %s", where, g->index, sim_json_got(cur, got, sizeof got));
+            }
+            if (last)
+                return cJSON_ReplaceItemInArray(cur, g->index, value) ? 0 : VM_ENOMEM;
+            cur = cJSON_GetArrayItem(cur, g->index);
+        } else {
+            if (!cJSON_IsObject(cur)) {
+                cJSON_Delete(value);
+                return vm_diag_set(d, VM_EINVAL, "expected '%s' to be an object, got %s", where,
+                                   sim_json_got(cur, got, sizeof got));
+            }
+            cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, g->key);
+            if (last) {
+                if (next)
+                    return cJSON_ReplaceItemInObjectCaseSensitive(cur, g->key, value)
+                        ? 0 : VM_ENOMEM;
+                return cJSON_AddItemToObject(cur, g->key, value) ? 0 : VM_ENOMEM;
+            }
+            if (!next)
+                next = cJSON_AddObjectToObject(cur, g->key);
+            cur = next;
+        }
+    }
+    cJSON_Delete(value);
+    return VM_EINVAL;
+}
+
+/* "$.vm.memory" for a parsed path: where an applied value lands. */
+static void applied_path(const struct sim_json_path *p, char *buf, size_t len)
+{
+    struct sim_json_pathbuf b;
+    sim_json_pathbuf_init(&b);
+    for (int i = 0; i < p->n; i++) {
+        if (p->seg[i].is_index)
+            sim_json_pathbuf_index(&b, p->seg[i].index);
+        else
+            sim_json_pathbuf_key(&b, p->seg[i].key);
+    }
+    sim_cfg_copy_str(buf, len, b.text);
+}
+
+int sim_cfg_override(struct sim_cfg_walk *w, cJSON *doc, const char *path, cJSON *value,
+                     const char *loc)
+{
+    struct sim_json_path p;
+    struct vm_diag d = { 0 };
+    char at[256];
+    if (sim_json_path_parse(path, &p, &d) || sim_cfg_schema_check(doc, &p, path, false, &d)) {
+        cJSON_Delete(value);
+        return sim_cfg_err_at(w, VM_EINVAL, loc, "%s", d.msg);
+    }
+    if (sim_cfg_json_apply(doc, &p, value, &d))     /* consumes value, also on error */
+        return sim_cfg_err_at(w, VM_EINVAL, loc, "%s", d.msg);
+    applied_path(&p, at, sizeof at);
+    sim_cfg_remap_add(w, at, loc);
+    return 0;
+}
+
+/* ------------------------------------------------------------ the sweep */
+
+struct sweepx {
+    char path[256];
+    char label[SIM_NAME_MAX];
+    const cJSON *values;
+};
+
+static int set_values(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sweepx *sx = obj;
+    char got[64];
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return sim_cfg_err(w, "expected non-empty array of values, got %s",
+                           cJSON_IsArray(v) ? "[]" : sim_json_got(v, got, sizeof got));
+    sx->values = v;
+    return 0;
+}
+
+#define S(field) offsetof(struct sweepx, field)
+static const struct sim_key sweep_keys[] = {
+    SIM_KEY_STR_ROW("path", SIM_KEY_REQ, sim_cfg_set_str, S(path), 256, NULL),
+    { .name = "values", .flags = SIM_KEY_REQ, .shape = SIM_KEY_SCALAR, .set = set_values },
+    SIM_KEY_STR_ROW("label", 0, sim_cfg_set_label, S(label), SIM_NAME_MAX, NULL),
+    SIM_KEY_END,
+};
+
+void sim_cfg_sweep_free(struct sim_cfg_sweep *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->e[i].labels);
+    s->n = 0;
+}
+
+/* The key (label or path) of entry k; no two entries share one or a target. */
+static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
+                      const struct sweepx *sx)
+{
+    char text[256];
+    sim_json_path_text(&s->e[k].path, s->e[k].path.n, text, sizeof text);
+    if (!sx->label[0] && strlen(text) >= sizeof s->e[k].key)
+        sim_cfg_err(w, "expected a 'label' for a path of %zu characters (at most %zu)",
+                    strlen(text), sizeof s->e[k].key - 1);
+    sim_cfg_copy_str(s->e[k].key, sizeof s->e[k].key, sx->label[0] ? sx->label : text);
+    applied_path(&s->e[k].path, s->e[k].at, sizeof s->e[k].at);
+    for (int j = 0; j < k; j++) {
+        if (strcmp(s->e[j].key, s->e[k].key) == 0) {
+            sim_cfg_err(w, "duplicate sweep key '%s' (also $.sweep[%d]; give a 'label')",
+                        s->e[k].key, j);
+            break;
+        }
+        if (strcmp(s->e[j].at, s->e[k].at) == 0) {
+            sim_cfg_err(w, "'%s' is swept twice (also $.sweep[%d])", text, j);
+            break;
+        }
+    }
+}
+
+/* Labels of entry k's values: an object's "name", a scalar's text, else
+ * its index; each unique and fit for record ids. */
+static void sweep_labels(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k)
+{
+    int j = 0;
+    size_t mark = sim_cfg_push_key(w, "values");
+    for (const cJSON *v = s->e[k].values->child; v; v = v->next, j++) {
+        char buf[256];
+        const cJSON *nm = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "name") : NULL;
+        const char *lab = cJSON_IsString(nm) ? nm->valuestring
+                          : sim_json_scalar_text(v, buf, sizeof buf);
+        if (!lab) {
+            snprintf(buf, sizeof buf, "%d", j);   /* unnamed object: its index */
+            lab = buf;
+        }
+        size_t m2 = sim_cfg_push_index(w, j);
+        if (strlen(lab) >= SIM_NAME_MAX || strpbrk(lab, "/=,\n")) {
+            sim_cfg_err(w, "expected a value whose label is under %d characters without "
+                        "'/', '=' or ',', got label '%.80s'", SIM_NAME_MAX, lab);
+        } else {
+            for (int q = 0; q < j; q++)
+                if (strcmp(s->e[k].labels[q], lab) == 0) {
+                    sim_cfg_err(w, "duplicate point label '%s' (also values[%d])", lab, q);
+                    break;
+                }
+            snprintf(s->e[k].labels[j], SIM_NAME_MAX, "%s", lab);
+        }
+        sim_cfg_pop(w, m2);
+    }
+    sim_cfg_pop(w, mark);
+}
+
+int sim_cfg_parse_sweep(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_sweep *s)
+{
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(doc, "sweep");
+    char got[64];
+    int before = w->nr_errs;
+    s->n = 0;
+    if (!sw)
+        return 0;
+    sim_json_pathbuf_init(&w->path);
+    size_t mark = sim_cfg_push_key(w, "sweep");
+    if (!cJSON_IsArray(sw) || cJSON_GetArraySize(sw) > SIM_MAX_POINT_KEYS) {
+        if (!cJSON_IsArray(sw))
+            sim_cfg_err(w, "expected array of sweep entries, got %s",
+                        sim_json_got(sw, got, sizeof got));
+        else
+            sim_cfg_err(w, "expected at most %d sweep entries, got %d", SIM_MAX_POINT_KEYS,
+                        cJSON_GetArraySize(sw));
+        sim_cfg_pop(w, mark);
+        return VM_EINVAL;
+    }
+    int i = 0;
+    for (const cJSON *c = sw->child; c; c = c->next, i++) {
+        struct sweepx sx = { 0 };
+        size_t m2 = sim_cfg_push_index(w, i);
+        int b2 = w->nr_errs;
+        if (sim_cfg_walk_object(w, c, sweep_keys, NULL, NULL, NULL, &sx) == 0) {
+            struct vm_diag d = { 0 };
+            size_t m3 = sim_cfg_push_key(w, "path");
+            int k = s->n;
+            if (sim_json_path_parse(sx.path, &s->e[k].path, &d) ||
+                sim_cfg_schema_check(doc, &s->e[k].path, sx.path, true, &d))
+                sim_cfg_err(w, "%s", d.msg);
+            sim_cfg_pop(w, m3);
+            if (w->nr_errs == b2)
+                sweep_key(w, s, k, &sx);
+            if (w->nr_errs == b2) {
+                int nv = cJSON_GetArraySize(sx.values);
+                s->e[k].values = sx.values;
+                s->e[k].nr_values = nv;
+                s->e[k].labels = calloc((size_t)nv, sizeof *s->e[k].labels);
+                if (!s->e[k].labels) {
+                    sim_cfg_err(w, "out of memory");
+                } else {
+                    s->n++;
+                    sweep_labels(w, s, k);
+                }
+            }
+        }
+        sim_cfg_pop(w, m2);
+    }
+    sim_cfg_pop(w, mark);
+    return w->nr_errs == before ? 0 : VM_EINVAL;
+}

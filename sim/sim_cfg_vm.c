@@ -1,0 +1,250 @@
+/*
+ * sim_cfg_vm.c - the shared "vm" and memory "workload" config sections
+ * (see sim_cfg_vm.h): their key tables, setters, derived fields and the
+ * deep check of a trace against the VM it runs in.
+ *
+ * A workload's keys depend on its kind:
+ *   { "kind": "synthetic", "pattern": "zipf", "footprint": "2GiB", ... }
+ *   { "kind": "trace", "file": "../traces/x.pagetrace.gz", "loop": true }
+ * so the row carries both tables and a key of the other kind is reported
+ * as such.  Accesses must cost simulated time (access_time >= 1ns): a
+ * guest whose accesses are free never lets the clock move, and the run
+ * would never end.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/vm_units.h"
+#include "sim_cfg_vm.h"
+#include "sim_json.h"
+#include "sim_mem.h"
+#include "sim_trace.h"
+
+#define V(field) offsetof(struct sim_exp_vm, field)
+#define W(field) offsetof(struct sim_exp_workload, field)
+
+static int set_content(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                       void *obj);
+static int set_kind(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj);
+
+static const struct sim_key content_keys[] = {
+    SIM_KEY_SCALAR_ROW("zero", 0, VM_PARAM_DOUBLE, V(content[SIM_CONTENT_ZERO]), 0, 1, "0.25",
+                       "fraction of zero pages"),
+    SIM_KEY_SCALAR_ROW("text", 0, VM_PARAM_DOUBLE, V(content[SIM_CONTENT_TEXT]), 0, 1, "0.25",
+                       "fraction of text pages"),
+    SIM_KEY_SCALAR_ROW("code", 0, VM_PARAM_DOUBLE, V(content[SIM_CONTENT_CODE]), 0, 1, "0.10",
+                       "fraction of machine-code pages"),
+    SIM_KEY_SCALAR_ROW("random", 0, VM_PARAM_DOUBLE, V(content[SIM_CONTENT_RANDOM]), 0, 1,
+                       "0.40", "fraction of incompressible pages"),
+    SIM_KEY_END,
+};
+
+const struct sim_key sim_cfg_vm_keys[] = {
+    SIM_KEY_SCALAR_ROW("memory", SIM_KEY_REQ, VM_PARAM_SIZE, V(memory_bytes), 1 << 20,
+                       (double)SIM_MEM_MAX_BYTES, NULL, "guest memory, a multiple of 4KiB"),
+    SIM_KEY_OBJ_ROW("content", SIM_KEY_DEFAULTS, set_content, 0, content_keys, NULL,
+                    "content classes by 2 MiB region (zstd sizes measured on samples)"),
+    SIM_KEY_SCALAR_ROW("fragmentation", 0, VM_PARAM_DOUBLE, V(fragmentation), 0, 1, "0",
+                       "0 freshly booted guest .. 1 fully aged physical allocator"),
+    SIM_KEY_END,
+};
+
+#define WORKLOAD_KINDS "synthetic|trace"
+const struct sim_key sim_cfg_synthetic_keys[] = {
+    { .name = "kind", .flags = SIM_KEY_REQ, .shape = SIM_KEY_SCALAR, .set = set_kind,
+      .p = { .name = "kind", .type = VM_PARAM_ENUM, .choices = WORKLOAD_KINDS,
+             .help = "synthetic or trace" } },
+    SIM_KEY_STR_ROW("name", 0, sim_cfg_set_label, W(name), SIM_NAME_MAX,
+                    "label in records (default: the pattern)"),
+    SIM_KEY_ENUM_ROW("pattern", SIM_KEY_REQ, W(pattern), "uniform|zipf|sequential|strided", NULL,
+                     "which pages the guest touches"),
+    SIM_KEY_SCALAR_ROW("footprint", 0, VM_PARAM_SIZE, W(footprint_bytes), VM_PAGE_SIZE, 0, NULL,
+                       "memory touched (default and at most vm.memory)"),
+    SIM_KEY_SCALAR_ROW("zipf_s", 0, VM_PARAM_DOUBLE, W(zipf_s), 0, 5, "0.99",
+                       "Zipf exponent (> 0)"),
+    SIM_KEY_SCALAR_ROW("stride", 0, VM_PARAM_U64, W(stride_pages), 1, 1ull << 32, "16",
+                       "pages between accesses (strided)"),
+    SIM_KEY_SCALAR_ROW("write_fraction", 0, VM_PARAM_DOUBLE, W(write_fraction), 0, 1, "0.2",
+                       "share of accesses that write"),
+    SIM_KEY_SCALAR_ROW("access_time", 0, VM_PARAM_TIME, W(access_ns), 1, 1e9, "100ns",
+                       "guest compute per page touch"),
+    SIM_KEY_END,
+};
+
+const struct sim_key sim_cfg_trace_keys[] = {
+    { .name = "kind", .flags = SIM_KEY_REQ, .shape = SIM_KEY_SCALAR, .set = set_kind,
+      .p = { .name = "kind", .type = VM_PARAM_ENUM, .choices = WORKLOAD_KINDS,
+             .help = "synthetic or trace" } },
+    SIM_KEY_STR_ROW("name", 0, sim_cfg_set_label, W(name), SIM_NAME_MAX,
+                    "label in records (default: the file's stem)"),
+    SIM_KEY_STR_ROW("file", SIM_KEY_REQ, sim_cfg_set_path, W(file), SIM_PATH_MAX,
+                    "pagetrace or raw lackey log, gzip or plain"),
+    SIM_KEY_ENUM_ROW("format", 0, W(format), "auto|pagetrace|lackey", "auto",
+                     "trace format (auto: from the first line)"),
+    SIM_KEY_SCALAR_ROW("access_time", 0, VM_PARAM_TIME, W(access_ns), 1, 1e9, "2ns",
+                       "guest compute per raw access"),
+    SIM_KEY_SCALAR_ROW("loop", 0, VM_PARAM_BOOL, W(loop), 0, 0, "true",
+                       "start the trace again at its end"),
+    SIM_KEY_END,
+};
+
+/* kind: an enum whose value picks the table (is_trace). */
+static int set_kind(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sim_key row = *k;
+    int kind = 0;
+    row.p.off = 0;
+    int rc = sim_cfg_set_param(w, &row, v, &kind);
+    if (rc == 0)
+        ((struct sim_exp_workload *)obj)->is_trace = kind == 1;
+    return rc;
+}
+
+int sim_cfg_set_vm(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sim_exp_vm *vm = (struct sim_exp_vm *)((char *)obj + k->p.off);
+    int rc = sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, vm);
+    if (rc == 0 && vm->memory_bytes % VM_PAGE_SIZE) {
+        char got[64];
+        size_t mark = sim_cfg_push_key(w, "memory");
+        rc = sim_cfg_err(w, "expected size that is a multiple of 4KiB, got %s",
+                         sim_json_got(cJSON_GetObjectItemCaseSensitive(v, "memory"), got,
+                                      sizeof got));
+        sim_cfg_pop(w, mark);
+    }
+    return rc;
+}
+
+/* Given classes replace the default mix; classes not given are absent. */
+static int set_content(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                       void *obj)
+{
+    struct sim_exp_vm *vm = obj;
+    double saved[SIM_CONTENT_NR];
+    memcpy(saved, vm->content, sizeof saved);
+    for (int i = 0; i < SIM_CONTENT_NR; i++)
+        vm->content[i] = 0;
+    int rc = sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, vm);
+    if (rc) {
+        memcpy(vm->content, saved, sizeof saved);
+        return rc;
+    }
+    double sum = 0;
+    for (int i = 0; i < SIM_CONTENT_NR; i++)
+        sum += vm->content[i];
+    if (fabs(sum - 1.0) > 1e-6) {
+        char s[32];
+        return sim_cfg_err(w, "expected fractions summing to 1, got sum %s",
+                           sim_json_fmt_number(sum, s, sizeof s));
+    }
+    return 0;
+}
+
+int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                         void *obj)
+{
+    struct sim_exp_workload *wl = (struct sim_exp_workload *)((char *)obj + k->p.off);
+    char got[64];
+    if (!cJSON_IsObject(v))
+        return sim_cfg_err(w, "expected object, got %s", sim_json_got(v, got, sizeof got));
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(v, "kind");
+    if (!kind)
+        return sim_cfg_err(w, "missing required key 'kind'");
+    size_t mark = sim_cfg_push_key(w, "kind");
+    int rc = set_kind(w, &k->sub[0], kind, wl);
+    sim_cfg_pop(w, mark);
+    if (rc)
+        return rc;
+    bool trace = wl->is_trace;
+    const struct sim_key *tab = trace ? k->alt : k->sub;
+    sim_cfg_apply_defaults(tab, wl);
+    return sim_cfg_walk_object(w, v, tab, trace ? k->sub : k->alt,
+                               trace ? "trace" : "synthetic", trace ? "synthetic" : "trace", wl);
+}
+
+int sim_cfg_workload_finish(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
+                            struct sim_exp_workload *wl)
+{
+    static const char *const pattern_names[] = { "uniform", "zipf", "sequential", "strided" };
+    if (!wl->is_trace &&
+        (wl->footprint_bytes == 0 || wl->footprint_bytes > vm->memory_bytes))
+        wl->footprint_bytes = vm->memory_bytes;
+    if (wl->is_trace)
+        wl->pattern = SIM_PAT_UNIFORM;
+    if (!wl->name[0]) {
+        if (wl->is_trace) {
+            const char *base = strrchr(wl->file, '/');
+            base = base ? base + 1 : wl->file;
+            size_t n = strcspn(base, ".");
+            if (n >= sizeof wl->name)
+                n = sizeof wl->name - 1;
+            memcpy(wl->name, base, n);
+            wl->name[n] = '\0';
+        } else {
+            snprintf(wl->name, sizeof wl->name, "%s", pattern_names[wl->pattern]);
+        }
+    }
+    if (wl->pattern == SIM_PAT_ZIPF && wl->zipf_s <= 0)
+        return sim_cfg_err_at(w, VM_EINVAL, "$.workload.zipf_s",
+                              "expected number > 0 and <= 5, got 0");
+    return 0;
+}
+
+/* Distinct pages of a trace, by reading it whole (validate) or by
+ * building or reusing its binary cache (run); once per file and format. */
+static const struct sim_cfg_memo *trace_pages(struct sim_cfg_walk *w,
+                                              const struct sim_exp_workload *wl)
+{
+    char key[SIM_PATH_MAX + 16];
+    snprintf(key, sizeof key, "%d:%s", (int)wl->format, wl->file);
+    const struct sim_cfg_memo *m = sim_cfg_memo_get(w, "trace", key);
+    if (m)
+        return m;
+    struct sim_cfg_memo nm = { 0 };
+    struct vm_diag d = { 0 };
+    if (sim_cfg_deep_run(w)) {
+        struct sim_trace *t = NULL;
+        nm.rc = sim_trace_open(wl->file, wl->format, &t, &d);
+        if (nm.rc == 0)
+            nm.value = sim_trace_distinct_pages(t);
+        sim_trace_close(t);
+    } else {
+        struct sim_trace_stats st;
+        nm.rc = sim_trace_parse(wl->file, wl->format, NULL, NULL, &st, &d);
+        if (nm.rc == 0 && st.nr_records == 0)
+            nm.rc = vm_diag_set(&d, VM_EPARSE, "%s: expected at least one record, got none",
+                                wl->file);
+        nm.value = st.distinct_pages;
+    }
+    if (nm.rc)
+        snprintf(nm.msg, sizeof nm.msg, "%s", d.msg[0] ? d.msg : vm_strerror(nm.rc));
+    sim_cfg_memo_put(w, "trace", key, &nm);
+    m = sim_cfg_memo_get(w, "trace", key);
+    return m ? m : NULL;
+}
+
+int sim_cfg_workload_check(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
+                           const struct sim_exp_workload *wl)
+{
+    if (!wl->is_trace)
+        return 0;
+    const struct sim_cfg_memo *m = trace_pages(w, wl);
+    if (!m)
+        return sim_cfg_err_at(w, VM_ENOMEM, "$.workload.file", "out of memory");
+    if (m->rc)
+        return sim_cfg_err_at(w, m->rc, "$.workload.file", "%s", m->msg);
+    uint64_t vm_pages = vm->memory_bytes / VM_PAGE_SIZE;
+    if (m->value > vm_pages) {
+        char need[32], have[32];
+        vm_units_fmt_size(m->value * VM_PAGE_SIZE, need, sizeof need);
+        vm_units_fmt_size(vm->memory_bytes, have, sizeof have);
+        return sim_cfg_err_at(w, VM_EINVAL, "$.workload.file",
+                              "the trace needs more guest memory than vm.memory: it touches "
+                              "%" PRIu64 " distinct pages (%s), vm.memory is %s (%" PRIu64
+                              " pages)", m->value, need, have, vm_pages);
+    }
+    return 0;
+}
