@@ -1406,7 +1406,10 @@ START_TEST(test_param_size_from_string_or_number)
     ck_assert_int_eq(vm_param_set_number(row("buf"), &c, 100, &d), VM_ERANGE);
     ck_assert_str_eq(d.msg, "expected size 4KiB..1GiB, got 100");
     ck_assert_int_eq(vm_param_set_number(row("buf"), &c, 4096.5, NULL), VM_EINVAL);
-    ck_assert_int_eq(vm_param_set_string(row("buf"), &c, "99999999999TiB", NULL), VM_ERANGE);
+    vm_diag_clear(&d);
+    ck_assert_int_eq(vm_param_set_string(row("buf"), &c, "20000000TiB", &d), VM_ERANGE);
+    ck_assert_str_eq(d.msg, "expected size 4KiB..1GiB, got \"20000000TiB\", which overflows "
+                            "64 bits (more than 2^64 - 1 bytes)");
     ck_assert_uint_eq(c.buf_bytes, 65536);
 }
 END_TEST
@@ -1426,6 +1429,10 @@ START_TEST(test_param_time_needs_a_unit_and_range)
     vm_diag_clear(&d);
     ck_assert_int_eq(vm_param_set_string(row("lat"), &c, "5s", &d), VM_ERANGE);
     ck_assert_str_eq(d.msg, "expected time 1us..1s, got \"5s\"");
+    vm_diag_clear(&d);
+    ck_assert_int_eq(vm_param_set_string(row("lat"), &c, "999999999999s", &d), VM_ERANGE);
+    ck_assert_str_eq(d.msg, "expected time 1us..1s, got \"999999999999s\", which overflows 64 "
+                            "bits (more than 2^64 - 1 ns)");
     ck_assert_uint_eq(c.lat_ns, 250000);
 }
 END_TEST

@@ -301,8 +301,13 @@ int vm_param_set_string(const struct vm_param *p, void *obj, const char *s, stru
         uint64_t v;
         int rc = p->type == VM_PARAM_SIZE ? vm_units_parse_size(s, &v)
                                           : vm_units_parse_time(s, &v);
-        if (rc == VM_ERANGE && s[0] != '-')
-            return fail(p, VM_ERANGE, got, d);     /* well-formed but too big */
+        if (rc == VM_ERANGE && s[0] != '-') {      /* well-formed but beyond 64 bits */
+            char what[256];
+            vm_param_expects(p, what, sizeof what);
+            return vm_diag_set(d, VM_ERANGE, "expected %s, got %s, which overflows 64 bits "
+                               "(more than 2^64 - 1 %s)", what, got,
+                               p->type == VM_PARAM_SIZE ? "bytes" : "ns");
+        }
         if (rc)
             return fail_unit(p, got, d);
         if (!in_range(p, (double)v))
@@ -313,8 +318,12 @@ int vm_param_set_string(const struct vm_param *p, void *obj, const char *s, stru
     case VM_PARAM_RATE: {
         double v;
         int rc = vm_units_parse_rate(s, &v);
-        if (rc == VM_ERANGE && s[0] != '-')
-            return fail(p, VM_ERANGE, got, d);
+        if (rc == VM_ERANGE && s[0] != '-') {
+            char what[256];
+            vm_param_expects(p, what, sizeof what);
+            return vm_diag_set(d, VM_ERANGE, "expected %s, got %s, which overflows a double",
+                               what, got);
+        }
         if (rc)
             return fail_unit(p, got, d);
         if (!in_range(p, v))

@@ -101,6 +101,96 @@ expect_bad "check a missing result" "no-such-result.json: cannot read: No such f
 expect_bad "check with one argument" "vmsim: check: expected RESULT.json BASELINE.json, got 1 argument" \
     check "$bad_dir/not-a-result.json"
 
+# ---------------------------------------------------------------------------
+# Bad input that only shows past the JSON: `run` checks everything
+# `validate` checks before it forks a run point (platform in SimGrid,
+# disks, traces, sizes), so each case is exit 2, one line, nothing written.
+gen="$tmpdir/gen"
+mkdir -p "$gen"
+sata="$VMSIM_SRCDIR/workloads/platforms/host-sata.xml"
+# gen_cfg NAME PLATFORM 'VM' 'WORKLOAD' ['EXTRA'] -> $gen/NAME.json
+gen_cfg() {
+    cat > "$gen/$1.json" <<CFG
+{ "name": "bad-$1", "mechanism": "checkpoint", "platform": "$2",
+  "vm": $3, "workload": $4,
+  "variants": [ { "name": "buffered", "policy": "buffered", "params": { "block_pages": 16 } } ]$5 }
+CFG
+}
+synth='{ "kind": "synthetic", "pattern": "zipf" }'
+# expect_both CASE SUBSTRING: run and validate both refuse $gen/CASE.json
+expect_both() {
+    expect_bad "run $1" "$2" run --no-plot -o "$tmpdir/run-out" "$gen/$1.json"
+    expect_bad "validate $1" "$2" validate "$gen/$1.json"
+}
+
+# 1. disks the model cannot serve
+sed 's/write_bw="520MBps"/write_bw="0MBps"/' "$sata" > "$gen/zero-bw.xml"
+sed 's/write_bw="520MBps"/write_bw="-5MBps"/' "$sata" > "$gen/neg-bw.xml"
+grep -v '"read_lat"' "$sata" > "$gen/no-lat.xml"
+grep -v '"qdepth"' "$sata" > "$gen/no-qdepth.xml"
+for c in zero-bw neg-bw; do
+    gen_cfg "$c" "$gen/$c.xml" '{ "memory": "64MiB" }' "$synth"
+    expect_both "$c" "$c.json: \$.platform: host 'host0': disk 'ssd0': read_bw and write_bw must be > 0"
+done
+gen_cfg no-lat "$gen/no-lat.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both no-lat "\$.platform: host 'host0': disk 'ssd0': missing prop 'read_lat'"
+gen_cfg no-qdepth "$gen/no-qdepth.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both no-qdepth "\$.platform: host 'host0': disk 'ssd0': missing prop 'qdepth'"
+
+# 2. platforms SimGrid refuses, and options it refuses
+sed 's#<zone #<storage_type id="old" size="1GiB"/>\n  <zone #' "$sata" > "$gen/storage-type.xml"
+sed 's/core="2"/core="0"/' "$sata" > "$gen/no-core.xml"
+gen_cfg storage-type "$gen/storage-type.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both storage-type "storage-type.json: \$.platform: platform '$gen/storage-type.xml': Parse error at $gen/storage-type.xml:23: Invalid XML (XML input line 23, state 101): Starting tag <storage_type> is not allowed here"
+gen_cfg no-core "$gen/no-core.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both no-core "SimGrid cannot load it: Host host0 must have at least one core, not 0"
+gen_cfg good "$sata" '{ "memory": "64MiB" }' "$synth"
+expect_bad "run --cfg with an unknown key" \
+    "vmsim: SimGrid refused the options '--cfg=network/modle:CM02': Bad config key: network/modle" \
+    run --no-plot -o "$tmpdir/run-out" --cfg=network/modle:CM02 "$gen/good.json"
+
+# 3. a trace that needs more guest memory than the VM has
+{ echo "# vmsim pagetrace v1 page_size=4096 program=gen"
+  i=0; while [ $i -lt 300 ]; do printf 'W %x 1\n' $((4096 + i)); i=$((i + 1)); done
+  echo "# total_accesses=300 records=300 truncated=no"; } > "$gen/300-pages.pagetrace"
+gen_cfg big-trace "$sata" '{ "memory": "1MiB" }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/300-pages.pagetrace\" }"
+expect_both big-trace "big-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 300 distinct pages (1.17 MiB), vm.memory is 1 MiB (256 pages)"
+
+# 4. sizes beyond the model, and beyond 64 bits
+gen_cfg huge-vm "$sata" '{ "memory": "16TiB" }' "$synth"
+expect_both huge-vm "huge-vm.json: \$.vm.memory: expected size 1MiB..8TiB, got \"16TiB\""
+gen_cfg overflow-vm "$sata" '{ "memory": "20000000TiB" }' "$synth"
+expect_both overflow-vm "overflow-vm.json: \$.vm.memory: expected size 1MiB..8TiB, got \"20000000TiB\", which overflows 64 bits"
+
+# 5. accesses that cost no simulated time would never let a run end
+gen_cfg free-access "$sata" '{ "memory": "64MiB" }' \
+    '{ "kind": "synthetic", "pattern": "zipf", "access_time": "0ns" }'
+expect_both free-access "free-access.json: \$.workload.access_time: expected time 1ns..1s, got \"0ns\""
+gen_cfg free-trace "$sata" '{ "memory": "64MiB" }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/300-pages.pagetrace\", \"access_time\": \"0ns\" }"
+expect_both free-trace "free-trace.json: \$.workload.access_time: expected time 1ns..1s, got \"0ns\""
+
+# 8. values an override or the sweep replaces are validated as written
+gen_cfg swept-param "$sata" '{ "memory": "64MiB" }' "$synth" ', "sweep": [ { "path": "variants[0].params.block_pages", "values": [4, 8] } ]'
+sed -i 's/"block_pages": 16/"block_pages": "abc"/' "$gen/swept-param.json"
+expect_both swept-param "swept-param.json: \$.variants[0].params.block_pages: expected integer 1..4096, got string \"abc\""
+gen_cfg swept-workload "$sata" '{ "memory": "64MiB" }' \
+    '{ "kind": "synthetic", "pattern": "zipf", "zipf_ss": 1 }' \
+    ", \"sweep\": [ { \"path\": \"workload\", \"values\": [ $synth ] } ]"
+expect_both swept-workload "swept-workload.json: \$.workload: unknown key 'zipf_ss' (did you mean 'zipf_s'?)"
+gen_cfg quick-replaced "$sata" '{ "memory": "lots" }' "$synth" ', "quick": { "vm.memory": "64MiB" }'
+expect_bad "run --quick of a config whose replaced value is bad" \
+    "quick-replaced.json: \$.vm.memory: expected size like \"8GiB\", got \"lots\"" \
+    run --quick --no-plot -o "$tmpdir/run-out" "$gen/quick-replaced.json"
+
+# nothing any of the refused runs started was left behind
+if find "$tmpdir" "$gen" -name '.tmp.*' -o -name '*.tmp.*' | grep -q .; then
+    bad "a refused run left a temporary file"; find "$tmpdir" -name '*.tmp*'
+else
+    ok "no temporary file left"
+fi
+
 # the valid base config validates (the cases above failed for their own reason)
 if "$VMSIM" validate "$base" > "$tmpdir/valid.txt" 2>&1 && grep -q ': ok (2 run points)' "$tmpdir/valid.txt"; then
     ok "base config validates"
