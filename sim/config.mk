@@ -5,7 +5,7 @@
 # is in the core library so tests link it.
 CORE_SRC += sim/sim_json.c sim/sim_json.h \
 	sim/sim_cfg.h sim/sim_cfg_int.h sim/sim_cfg_walk.c sim/sim_cfg_path.c \
-	sim/sim_cfg_vm.c sim/sim_cfg_vm.h \
+	sim/sim_cfg_top.c sim/sim_cfg_vm.c sim/sim_cfg_vm.h \
 	sim/sim_config.c sim/sim_config.h \
 	sim/sim_result.c sim/sim_result.h \
 	sim/sim_list.c sim/sim_list.h \

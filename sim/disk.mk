@@ -3,7 +3,7 @@
 # platforms they load.
 CORE_SRC += sim/sim_world.c sim/sim_world.h \
 	sim/sim_sg_shim.cpp sim/sim_sg_shim.h \
-	sim/sim_disk.c sim/sim_disk.h
+	sim/sim_disk.c sim/sim_disk.h sim/sim_platform.c sim/sim_platform.h
 EXTRA_DIST += workloads/platforms/host-nvme.xml \
 	workloads/platforms/host-sata.xml \
 	workloads/platforms/host-hdd.xml

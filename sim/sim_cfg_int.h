@@ -13,7 +13,11 @@
 #ifndef SIM_CFG_INT_H
 #define SIM_CFG_INT_H
 
+#include <stdalign.h>
+#include <stddef.h>
+
 #include "sim_cfg.h"
+#include "sim_mech.h"
 #include "sim_exp.h"
 #include "sim_json.h"
 
@@ -70,10 +74,35 @@ int sim_cfg_set_name(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
 int sim_cfg_walk_tables(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *const *tabs,
                         void *const *objs, int n, bool report_unknown);
 
-/* sim_config.c: the core's top-level rows. */
+/* sim_cfg_top.c: the core's top-level rows, and one run point's walk. */
+#define SIM_CFG_MAX_VARIANTS 64
+
+struct sim_cfg_variant {
+    char name[SIM_NAME_MAX];
+    char policy[SIM_NAME_MAX];
+    alignas(max_align_t) unsigned char cfg[SIM_POLICY_CFG_MAX];
+};
+
+/* What one walk over a (sweep point's) config fills: the run point minus
+ * its variant, the variants, the metric specs, the mechanism's struct. */
+struct sim_cfg_point {
+    struct sim_exp e;
+    char description[256];
+    struct sim_cfg_variant variants[SIM_CFG_MAX_VARIANTS];
+    int nr_variants;
+    const struct sim_policy_set *vset;
+    struct sim_exp_metric metrics[SIM_MAX_METRICS];
+    int nr_metrics;
+    void *mcfg;                         /* e.mech->cfg_size bytes */
+    size_t mcfg_size;
+};
+
 extern const struct sim_key sim_config_top_keys[];
 /* The mechanism a document names, or NULL. */
 const struct sim_mech *sim_config_doc_mech(const cJSON *doc);
+/* Walk doc into t (t->mcfg grows to the mechanism's size); 0 when it
+ * walked clean and the mechanism's finish hook found nothing. */
+int sim_cfg_walk_point(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_point *t);
 
 /* sim_cfg_path.c */
 struct sim_cfg_sweep {

@@ -28,20 +28,6 @@ void sim_world_init(int *argc, char **argv);
  * VM_EPARSE with SimGrid's message; a missing file as VM_ENOENT. */
 int sim_world_load_platform(const char *path, struct vm_diag *d);
 
-/*
- * Check a platform file without keeping an engine, as a run point would
- * start: forks a child that initialises SimGrid with sg_args (--cfg=,
- * --log=), loads the platform, checks that `host` (or any host, when "")
- * has a disk called `disk` (or any disk, when "") and that every disk's
- * <prop>s suit the disk model (sim_disk_read_props).  Whatever SimGrid
- * prints or aborts with becomes one line in d.  *in_init is set when
- * SimGrid refused the options before reading the platform.  0, VM_ENOENT,
- * VM_EPARSE (SimGrid could not load it), VM_EINVAL (options, host, disk,
- * props) or VM_ENOMEM.  For `vmsim validate` and `vmsim run`.
- */
-int sim_world_check_platform(const char *path, const char *host, const char *disk,
-                             int nr_sg_args, char **sg_args, bool *in_init, struct vm_diag *d);
-
 /* The host called name, or when name is "" the first host (by id order)
  * that has a disk.  NULL with a diag if none. */
 sg_host_t sim_world_host(const char *name, struct vm_diag *d);

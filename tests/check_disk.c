@@ -23,6 +23,7 @@
 #include "base/vm_fp.h"
 #include "base/vm_units.h"
 #include "sim_disk.h"
+#include "sim_platform.h"
 #include "sim_world.h"
 
 #ifndef VMSIM_SRCDIR
@@ -966,7 +967,7 @@ static int check_text(const char *hosts_xml, const char *host, const char *disk,
     platform_text(xml, sizeof(xml), hosts_xml);
     write_temp(path, sizeof(path), xml);
     vm_diag_clear(d);
-    int rc = sim_world_check_platform(path, host, disk, nr_sg, sg, in_init, d);
+    int rc = sim_platform_check(path, host, disk, nr_sg, sg, in_init, d);
     unlink(path);
     return rc;
 }
@@ -988,24 +989,24 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     write_temp(bad, sizeof(bad), xml);
 
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(good, "", "", 0, NULL, &in_init, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "", "", 0, NULL, &in_init, &d), 0);
     /* the default host is the first with a disk by id: b */
-    ck_assert_int_eq(sim_world_check_platform(good, "", "d2", 0, NULL, &in_init, &d), 0);
-    ck_assert_int_eq(sim_world_check_platform(good, "c", "d1", 0, NULL, &in_init, &d), 0);
-    ck_assert_int_eq(sim_world_check_platform(good, "", "d1", 0, NULL, &in_init, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "", "d2", 0, NULL, &in_init, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "c", "d1", 0, NULL, &in_init, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "", "d1", 0, NULL, &in_init, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'b' has no disk 'd1'");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(good, "zz", "", 0, NULL, &in_init, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "zz", "", 0, NULL, &in_init, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "no host 'zz' in the platform");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(good, "a", "", 0, NULL, &in_init, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "a", "", 0, NULL, &in_init, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'a' has no disk");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform(bad, "", "", 0, NULL, &in_init, &d), VM_EPARSE);
+    ck_assert_int_eq(sim_platform_check(bad, "", "", 0, NULL, &in_init, &d), VM_EPARSE);
     ck_assert_msg(strstr(d.msg, "cannot parse number") != NULL, "got \"%s\"", d.msg);
     ck_assert(!in_init);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_world_check_platform("/nonexistent.xml", "", "", 0, NULL, &in_init, &d),
+    ck_assert_int_eq(sim_platform_check("/nonexistent.xml", "", "", 0, NULL, &in_init, &d),
                      VM_ENOENT);
     unlink(good);
     unlink(bad);
@@ -1016,7 +1017,7 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s/workloads/platforms/%s", srcdir(), shipped[i][0]);
         vm_diag_clear(&d);
-        ck_assert_msg(sim_world_check_platform(path, "host0", shipped[i][1], 0, NULL, &in_init,
+        ck_assert_msg(sim_platform_check(path, "host0", shipped[i][1], 0, NULL, &in_init,
                                                &d) == 0, "%s: %s", path, d.msg);
     }
 }

@@ -1,0 +1,336 @@
+/*
+ * sim_cfg_top.c - the core's own config keys, which every experiment has
+ * whatever its mechanism (name, description, seed, mechanism, platform,
+ * host, disk, variants, sweep, metrics, faults, quick; see sim_exp.h), and
+ * the walk of one run point: the core's rows into struct sim_exp, the
+ * mechanism's sections into its own struct, then its finish hook.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_cfg_int.h"
+#include "sim_mech.h"
+
+#define SEED_MAX 9007199254740991.0        /* 2^53 - 1: exact in a JSON number */
+#define TIME_MAX_NS 86400e9                /* one day */
+
+const struct sim_mech *sim_config_doc_mech(const cJSON *doc)
+{
+    const cJSON *m = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "mechanism")
+                                         : NULL;
+    return cJSON_IsString(m) ? sim_mech_find(m->valuestring) : NULL;
+}
+
+/* ------------------------------------------------------------ the core's keys */
+
+static int set_mechanism(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                         void *obj)
+{
+    char got[64], known[512];
+    if (!cJSON_IsString(v))
+        return sim_cfg_err(w, "expected string, got %s", sim_json_got(v, got, sizeof got));
+    if (sim_mech_find(v->valuestring))
+        return 0;
+    const char *names[64];
+    int n = 0;
+    size_t o = 0;
+    known[0] = '\0';
+    for (const struct sim_mech *m; n < 64 && (m = sim_mech_at(n)); n++) {
+        names[n] = m->name;
+        if (o < sizeof known)
+            o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", o ? ", " : "", m->name);
+    }
+    const char *s = sim_cfg_suggest(names, n, v->valuestring);
+    if (s)
+        return sim_cfg_err(w, "unknown mechanism '%s' (did you mean '%s'?)", v->valuestring, s);
+    return sim_cfg_err(w, "unknown mechanism '%s' (known: %s)", v->valuestring,
+                       n ? known : "none");
+}
+
+#define VA(field) offsetof(struct sim_cfg_variant, field)
+static const struct sim_key variant_keys[] = {
+    SIM_KEY_STR_ROW("name", SIM_KEY_REQ, sim_cfg_set_label, VA(name), SIM_NAME_MAX,
+                    "unique within the experiment; names its records"),
+    SIM_KEY_STR_ROW("policy", SIM_KEY_REQ, sim_cfg_set_str, VA(policy), SIM_NAME_MAX,
+                    "a policy of the mechanism"),
+    { .name = "params", .shape = SIM_KEY_PARAMS, .set = sim_cfg_set_skip,
+      .p = { .name = "params", .help = "the policy's parameters" } },
+    SIM_KEY_END,
+};
+
+/* Resolve every variant's policy in the mechanism's variant set. */
+static int set_variants(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                        void *obj)
+{
+    struct sim_cfg_point *t = obj;
+    char got[64];
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return sim_cfg_err(w, "expected non-empty array of variants, got %s",
+                           cJSON_IsArray(v) ? "[]" : sim_json_got(v, got, sizeof got));
+    int n = cJSON_GetArraySize(v);
+    if (n > SIM_CFG_MAX_VARIANTS)
+        return sim_cfg_err(w, "expected at most %d variants, got %d", SIM_CFG_MAX_VARIANTS, n);
+    const struct sim_mech *mech = w->mech;
+    t->vset = mech ? mech->variant_set(w->doc) : NULL;
+    int i = 0, before = w->nr_errs;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        struct sim_cfg_variant *var = &t->variants[i];
+        memset(var, 0, sizeof *var);
+        size_t mark = sim_cfg_push_index(w, i);
+        if (sim_cfg_walk_object(w, c, k->sub, NULL, NULL, NULL, var) == 0) {
+            for (int j = 0; j < i; j++)
+                if (strcmp(t->variants[j].name, var->name) == 0) {
+                    size_t m2 = sim_cfg_push_key(w, "name");
+                    sim_cfg_err(w, "duplicate variant name '%s' (also $.variants[%d].name)",
+                                var->name, j);
+                    sim_cfg_pop(w, m2);
+                    break;
+                }
+            if (t->vset)
+                sim_cfg_resolve_policy(w, t->vset, var->policy,
+                                       cJSON_GetObjectItemCaseSensitive(c, "params"), var->cfg);
+        }
+        sim_cfg_pop(w, mark);
+    }
+    t->nr_variants = n;
+    return w->nr_errs == before ? 0 : VM_EINVAL;
+}
+
+struct metricx {
+    struct sim_exp_metric m;
+    int direction;              /* -1 the metric's own, 0 lower, 1 higher */
+};
+
+/* A metric the mechanism declares (or the core's own). */
+static int set_metric_name(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                           void *obj)
+{
+    int rc = sim_cfg_set_str(w, k, v, obj);
+    const struct sim_mech *m = w->mech;
+    if (rc || !m || sim_mech_metric_find(m, v->valuestring) >= 0)
+        return rc;
+    const char *names[SIM_MAX_METRICS];
+    int n = sim_mech_nr_metrics(m);
+    for (int i = 0; i < n; i++)
+        names[i] = sim_mech_metric(m, i)->name;
+    const char *s = sim_cfg_suggest(names, n, v->valuestring);
+    if (s)
+        return sim_cfg_err(w, "unknown metric '%s' (did you mean '%s'?)", v->valuestring, s);
+    return sim_cfg_err(w, "unknown metric '%s' of mechanism '%s' (see 'vmsim list %s')",
+                       v->valuestring, m->name, m->name);
+}
+
+#define M(field) offsetof(struct metricx, field)
+static const struct sim_key metric_keys[] = {
+    SIM_KEY_STR_ROW("name", SIM_KEY_REQ, set_metric_name, M(m.name), SIM_NAME_MAX,
+                    "a metric of the mechanism"),
+    SIM_KEY_ENUM_ROW("direction", 0, M(direction), "lower|higher", NULL,
+                     "which way is better (default: the metric's own)"),
+    SIM_KEY_SCALAR_ROW("tolerance", 0, VM_PARAM_DOUBLE, M(m.tolerance), 0, 1e6, "0.05",
+                       "relative change vmsim check accepts"),
+    SIM_KEY_SCALAR_ROW("abs_tolerance", 0, VM_PARAM_DOUBLE, M(m.abs_tolerance), 0, 1e300, "0",
+                       "absolute change vmsim check accepts on top"),
+    SIM_KEY_END,
+};
+
+static int set_metrics(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                       void *obj)
+{
+    struct sim_cfg_point *t = obj;
+    char got[64];
+    if (!cJSON_IsArray(v))
+        return sim_cfg_err(w, "expected array of metrics, got %s",
+                           sim_json_got(v, got, sizeof got));
+    int n = cJSON_GetArraySize(v);
+    if (n > SIM_MAX_METRICS)
+        return sim_cfg_err(w, "expected at most %d metrics, got %d", SIM_MAX_METRICS, n);
+    int i = 0, before = w->nr_errs;
+    t->nr_metrics = 0;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        struct metricx mx = { .direction = -1 };
+        size_t mark = sim_cfg_push_index(w, i);
+        sim_cfg_apply_defaults(k->sub, &mx);
+        if (sim_cfg_walk_object(w, c, k->sub, NULL, NULL, NULL, &mx) == 0) {
+            int id = w->mech ? sim_mech_metric_find(w->mech, mx.m.name) : -1;
+            mx.m.higher_is_better = mx.direction == 1 ||
+                (mx.direction < 0 && id >= 0 && sim_mech_metric(w->mech, id)->higher_is_better);
+            for (int j = 0; j < t->nr_metrics; j++)
+                if (strcmp(t->metrics[j].name, mx.m.name) == 0) {
+                    size_t m2 = sim_cfg_push_key(w, "name");
+                    sim_cfg_err(w, "duplicate metric '%s' (also $.metrics[%d].name)", mx.m.name,
+                                j);
+                    sim_cfg_pop(w, m2);
+                    break;
+                }
+            t->metrics[t->nr_metrics++] = mx.m;
+        }
+        sim_cfg_pop(w, mark);
+    }
+    return w->nr_errs == before ? 0 : VM_EINVAL;
+}
+
+struct faultx {
+    struct sim_exp_fault f;
+    int kind;                   /* enum sim_fault_kind */
+    int op;                     /* 0 read, 1 write */
+};
+#define F(field) offsetof(struct faultx, field)
+#define FAULT_KINDS "disk_error|disk_slow"
+static const struct sim_key fault_error_keys[] = {
+    SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, F(kind), FAULT_KINDS, NULL, "disk_error or disk_slow"),
+    SIM_KEY_ENUM_ROW("op", 0, F(op), "read|write", "write", "which I/Os fail"),
+    SIM_KEY_SCALAR_ROW("after_ios", 0, VM_PARAM_U64, F(f.after_ios), 0, SEED_MAX, "0",
+                       "I/Os that succeed first"),
+    SIM_KEY_SCALAR_ROW("count", 0, VM_PARAM_U64, F(f.count), 0, SEED_MAX, "0",
+                       "I/Os that fail (0: every one after)"),
+    SIM_KEY_END,
+};
+static const struct sim_key fault_slow_keys[] = {
+    SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, F(kind), FAULT_KINDS, NULL, "disk_error or disk_slow"),
+    SIM_KEY_SCALAR_ROW("factor", SIM_KEY_REQ, VM_PARAM_DOUBLE, F(f.factor), 1, 1e6, NULL,
+                       "latency multiplier"),
+    SIM_KEY_SCALAR_ROW("from", 0, VM_PARAM_TIME, F(f.from_ns), 0, TIME_MAX_NS, "0ns",
+                       "window start"),
+    SIM_KEY_SCALAR_ROW("until", 0, VM_PARAM_TIME, F(f.until_ns), 0, TIME_MAX_NS, NULL,
+                       "window end (default: the end of the run)"),
+    SIM_KEY_END,
+};
+
+/* One fault: its kind picks the table. */
+static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *c,
+                       struct sim_cfg_point *t)
+{
+    struct faultx fx = { 0 };
+    char got[64];
+    const cJSON *kind = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "kind") : NULL;
+    if (!cJSON_IsObject(c)) {
+        sim_cfg_err(w, "expected object, got %s", sim_json_got(c, got, sizeof got));
+        return;
+    }
+    if (!kind) {
+        sim_cfg_err(w, "missing required key 'kind'");
+        return;
+    }
+    size_t m2 = sim_cfg_push_key(w, "kind");
+    int rc = sim_cfg_set_param(w, &k->sub[0], kind, &fx);
+    sim_cfg_pop(w, m2);
+    bool slow = fx.kind == SIM_FAULT_DISK_SLOW;
+    const struct sim_key *tab = slow ? k->alt : k->sub;
+    fx.f.until_ns = UINT64_MAX;         /* disk_slow without until: to the end */
+    sim_cfg_apply_defaults(tab, &fx);
+    if (rc || sim_cfg_walk_object(w, c, tab, slow ? k->sub : k->alt,
+                                  slow ? "disk_slow" : "disk_error",
+                                  slow ? "disk_error" : "disk_slow", &fx))
+        return;
+    fx.f.kind = (enum sim_fault_kind)fx.kind;
+    fx.f.on_write = fx.op == 1;
+    if (slow && fx.f.until_ns <= fx.f.from_ns) {
+        m2 = sim_cfg_push_key(w, "until");
+        sim_cfg_err(w, "expected time after 'from', got %s",
+                    sim_json_got(cJSON_GetObjectItemCaseSensitive(c, "until"), got, sizeof got));
+        sim_cfg_pop(w, m2);
+        return;
+    }
+    t->e.faults[t->e.nr_faults++] = fx.f;
+}
+
+static int set_faults(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sim_cfg_point *t = obj;
+    char got[64];
+    if (!cJSON_IsArray(v))
+        return sim_cfg_err(w, "expected array of faults, got %s",
+                           sim_json_got(v, got, sizeof got));
+    int n = cJSON_GetArraySize(v);
+    if (n > SIM_MAX_FAULTS)
+        return sim_cfg_err(w, "expected at most %d faults, got %d", SIM_MAX_FAULTS, n);
+    int i = 0, before = w->nr_errs;
+    t->e.nr_faults = 0;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        size_t mark = sim_cfg_push_index(w, i);
+        walk_fault(w, k, c, t);
+        sim_cfg_pop(w, mark);
+    }
+    return w->nr_errs == before ? 0 : VM_EINVAL;
+}
+
+#define T(field) offsetof(struct sim_cfg_point, field)
+const struct sim_key sim_config_top_keys[] = {
+    SIM_KEY_STR_ROW("name", SIM_KEY_REQ | SIM_KEY_NOSWEEP, sim_cfg_set_name, T(e.name),
+                    SIM_NAME_MAX, "names the output directory and the CSV"),
+    SIM_KEY_STR_ROW("description", 0, sim_cfg_set_text, T(description), 256,
+                    "what the experiment shows"),
+    SIM_KEY_SCALAR_ROW("seed", 0, VM_PARAM_U64, T(e.seed), 0, SEED_MAX, "1",
+                       "seed of every random stream"),
+    { .name = "mechanism", .flags = SIM_KEY_REQ | SIM_KEY_NOSWEEP | SIM_KEY_NOSET,
+      .shape = SIM_KEY_SCALAR, .set = set_mechanism,
+      .p = { .name = "mechanism", .type = VM_PARAM_STRING, .help = "what runs (vmsim list)" } },
+    SIM_KEY_STR_ROW("platform", SIM_KEY_REQ, sim_cfg_set_path, T(e.platform), SIM_PATH_MAX,
+                    "SimGrid platform XML"),
+    SIM_KEY_STR_ROW("host", 0, sim_cfg_set_str, T(e.host), SIM_NAME_MAX,
+                    "host to run on (default: the first with a disk)"),
+    SIM_KEY_STR_ROW("disk", 0, sim_cfg_set_str, T(e.disk), SIM_NAME_MAX,
+                    "its disk (default: its first)"),
+    SIM_KEY_ARR_ROW("variants", SIM_KEY_REQ, set_variants, variant_keys, NULL,
+                    "the mechanism and its baselines, each a policy with parameters"),
+    { .name = "sweep", .flags = SIM_KEY_NOSWEEP, .shape = SIM_KEY_FREE, .set = sim_cfg_set_skip,
+      .p = { .name = "sweep", .help = "[{path, values, label}]: a cartesian product" } },
+    SIM_KEY_ARR_ROW("metrics", SIM_KEY_NOSWEEP, set_metrics, metric_keys, NULL,
+                    "what vmsim check compares, with tolerances"),
+    SIM_KEY_ARR_ROW("faults", 0, set_faults, fault_error_keys, fault_slow_keys,
+                    "injected disk errors and slow windows"),
+    { .name = "quick", .flags = SIM_KEY_NOSWEEP | SIM_KEY_NOSET, .shape = SIM_KEY_FREE,
+      .set = sim_cfg_set_skip,
+      .p = { .name = "quick", .help = "{path: value} overrides applied by --quick" } },
+    SIM_KEY_END,
+};
+
+/* ------------------------------------------------------------ one point */
+
+int sim_cfg_walk_point(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_point *t)
+{
+    int before = w->nr_errs;
+    const struct sim_mech *mech = sim_config_doc_mech(doc);
+    char got[64];
+    memset(&t->e, 0, sizeof t->e);
+    t->description[0] = '\0';
+    t->nr_variants = t->nr_metrics = 0;
+    t->vset = NULL;
+    snprintf(t->e.config_file, sizeof t->e.config_file, "%s", w->file);
+    w->doc = doc;
+    w->mech = mech;
+    sim_json_pathbuf_init(&w->path);
+    if (!cJSON_IsObject(doc))
+        return sim_cfg_err(w, "expected object, got %s", sim_json_got(doc, got, sizeof got));
+    sim_cfg_apply_defaults(sim_config_top_keys, t);
+    if (mech && mech->cfg_size > t->mcfg_size) {
+        void *p = realloc(t->mcfg, mech->cfg_size);
+        if (!p)
+            return sim_cfg_err(w, "out of memory");
+        t->mcfg = p;
+        t->mcfg_size = mech->cfg_size;
+    }
+    if (mech) {
+        memset(t->mcfg, 0, mech->cfg_size);
+        if (mech->sections)
+            sim_cfg_apply_defaults(mech->sections, t->mcfg);
+        if (mech->cfg_init)
+            mech->cfg_init(t->mcfg);
+    }
+    static const struct sim_key no_rows[] = { SIM_KEY_END };
+    const struct sim_key *tabs[2] = { sim_config_top_keys,
+                                      mech && mech->sections ? mech->sections : no_rows };
+    void *objs[2] = { t, t->mcfg };
+    /* without a known mechanism its sections are unknown: say only that */
+    sim_cfg_walk_tables(w, doc, tabs, objs, mech ? 2 : 1, mech != NULL);
+    if (w->nr_errs == before && mech) {
+        t->e.mech = mech;
+        t->e.mech_cfg = t->mcfg;
+        if (mech->finish)
+            mech->finish(w, t->mcfg);
+    }
+    return w->nr_errs == before ? 0 : VM_EINVAL;
+}
+
