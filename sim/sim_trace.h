@@ -25,6 +25,7 @@
 #include "sim_trace_reduce.h"
 
 struct sim_trace;
+struct stat;
 
 /* Open a trace for replay: convert to the binary form if needed, mmap it.
  * fmt SIM_TRACE_AUTO sniffs the first line ("# vmsim pagetrace v1" or
@@ -91,6 +92,13 @@ typedef int (*sim_trace_rec_fn)(void *arg, const struct sim_trace_rec *recs, siz
  */
 int sim_trace_parse(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
                     void *arg, struct sim_trace_stats *st, struct vm_diag *d);
+
+/* sim_trace_parse() that also fills *sb (if not NULL) with the fstat of
+ * the source as it was opened: the identity the binary cache records
+ * (sim_trace_cache.c). */
+int sim_trace_parse_stat(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
+                         void *arg, struct sim_trace_stats *st, struct stat *sb,
+                         struct vm_diag *d);
 
 /* `vmsim trace reduce|stats|convert ...`: argv[0] is the subcommand.
  * Prints to stdout, errors to stderr as "vmsim: ...".  Returns the exit
