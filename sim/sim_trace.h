@@ -62,8 +62,8 @@ bool sim_trace_cache_built(const struct sim_trace *t);
 enum { SIM_TRACE_OP_X, SIM_TRACE_OP_R, SIM_TRACE_OP_W, SIM_TRACE_NR_OPS };
 
 /* What one full parse of a source found.  Records are source records
- * (pagetrace lines, reduced lackey records); counts are 64-bit here, the
- * binary form cuts a count above UINT32_MAX into several records. */
+ * (pagetrace lines, reduced lackey records); each becomes exactly one
+ * binary record, 64-bit count included. */
 struct sim_trace_stats {
     enum sim_trace_format format;      /* what was read, never AUTO */
     char program[SIM_NAME_MAX];        /* header's program=, lackey's Command: basename */

@@ -3,8 +3,9 @@
  * (sim_trace_open() and the accessors in sim_trace.h; the file format in
  * workloads/traces/README.md, "Binary replay cache").
  *
- * A cache is a fixed header (struct cache_hdr) followed by struct
- * sim_access records, memory-mapped read-only for replay.  It is rebuilt
+ * A cache is a fixed header (struct cache_hdr) followed by one struct
+ * sim_access per source record (64-bit counts: the cache is proportional
+ * to the source), memory-mapped read-only for replay.  It is rebuilt
  * when the header is bad or the source's size, mtime (ns) or absolute
  * path differ from what the header recorded.  Conversion parses the
  * source once (sim_trace.c), writes the records to a temporary file in
@@ -32,12 +33,12 @@
 
 
 #define CACHE_MAGIC "VMSIMTRC"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u                /* 2: struct sim_access with a 64-bit count */
 #define CACHE_FLAG_TRUNCATED 1u
 
 struct cache_hdr {
     char magic[8];                      /* "VMSIMTRC" */
-    uint32_t version;                   /* CACHE_VERSION */
+    uint32_t version;                   /* CACHE_VERSION; any other is rebuilt */
     uint32_t record_bytes;              /* sizeof(struct sim_access) = 16 */
     uint64_t nr_records;
     uint64_t total_accesses;
@@ -150,26 +151,17 @@ static int writer_flush(struct cache_writer *w)
     return 0;
 }
 
+/* one binary record per source record (pages < 2^52 fit the page word) */
 static int writer_sink(void *arg, const struct sim_trace_rec *recs, size_t n)
 {
     struct cache_writer *w = arg;
     for (size_t i = 0; i < n; i++) {
-        uint64_t left = recs[i].count;
-        /* a count above 32 bits becomes several records of the same page */
-        while (left > 0) {
-            uint32_t c = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-            struct sim_access *a = &w->buf[w->n++];
-            memset(a, 0, sizeof(*a));
-            a->page = recs[i].page;
-            a->count = c;
-            a->op = recs[i].op;
-            left -= c;
-            w->nr_records++;
-            if (w->n == WBUF_RECS) {
-                int rc = writer_flush(w);
-                if (rc)
-                    return rc;
-            }
+        w->buf[w->n++] = sim_access_make(recs[i].page, recs[i].op, recs[i].count);
+        w->nr_records++;
+        if (w->n == WBUF_RECS) {
+            int rc = writer_flush(w);
+            if (rc)
+                return rc;
         }
     }
     return 0;

@@ -216,8 +216,9 @@ START_TEST(test_trace_shipped_traces_open_and_validate)
     const struct sim_access *a = sim_trace_records(t);
     uint64_t sum = 0, bad_ops = 0;
     for (uint64_t i = 0; i < sim_trace_nr_records(t); i++) {
+        uint8_t op = sim_access_op(&a[i]);
         sum += a[i].count;
-        bad_ops += a[i].op != 'X' && a[i].op != 'R' && a[i].op != 'W';
+        bad_ops += op != 'X' && op != 'R' && op != 'W';
     }
     ck_assert_uint_eq(sum, row->total);
     ck_assert_uint_eq(bad_ops, 0);
@@ -234,16 +235,15 @@ START_TEST(test_trace_shipped_sqlite_first_records_are_exact)
                                        tmpdir, &t, &d), 0);
     const struct sim_access *a = sim_trace_records(t);
     /* X 401a 2 / W 1fff000 1 / X 401b 25 */
-    ck_assert_int_eq(a[0].op, SIM_OP_EXEC);
-    ck_assert_uint_eq(a[0].page, 0x401a);
+    ck_assert_int_eq(sim_access_op(&a[0]), SIM_OP_EXEC);
+    ck_assert_uint_eq(sim_access_page(&a[0]), 0x401a);
     ck_assert_uint_eq(a[0].count, 2);
-    ck_assert_int_eq(a[1].op, SIM_OP_WRITE);
-    ck_assert_uint_eq(a[1].page, 0x1fff000);
+    ck_assert_int_eq(sim_access_op(&a[1]), SIM_OP_WRITE);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 0x1fff000);
     ck_assert_uint_eq(a[1].count, 1);
-    ck_assert_int_eq(a[2].op, SIM_OP_EXEC);
-    ck_assert_uint_eq(a[2].page, 0x401b);
+    ck_assert_int_eq(sim_access_op(&a[2]), SIM_OP_EXEC);
+    ck_assert_uint_eq(sim_access_page(&a[2]), 0x401b);
     ck_assert_uint_eq(a[2].count, 25);
-    ck_assert_int_eq(a[0].pad[0] | a[0].pad[1] | a[0].pad[2], 0);
     sim_trace_close(t);
 }
 END_TEST
@@ -294,7 +294,7 @@ START_TEST(test_trace_lackey_sample_binary_form_equals_pagetrace_prefix)
     ck_assert_uint_eq(sim_trace_total_accesses(lt), 199995);
     const struct sim_access *a = sim_trace_records(lt), *b = sim_trace_records(pt);
     ck_assert_int_eq(memcmp(a, b, (n - 1) * sizeof(*a)), 0);
-    ck_assert_uint_eq(a[n - 1].page, b[n - 1].page);
+    ck_assert_uint_eq(sim_access_page(&a[n - 1]), sim_access_page(&b[n - 1]));
     sim_trace_close(lt);
     sim_trace_close(pt);
 }
@@ -577,23 +577,89 @@ START_TEST(test_trace_missing_trailer_counts_as_truncated)
 }
 END_TEST
 
-START_TEST(test_trace_count_above_32_bits_is_split_in_the_binary_form)
+START_TEST(test_trace_count_above_32_bits_stays_one_binary_record)
 {
     write_plain("big.txt", PT_HDR "R 1 4294967300\nW 2 1\n");
     struct sim_trace *t;
     struct vm_diag d;
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_open(tpath("big.txt"), SIM_TRACE_AUTO, &t, &d), 0);
-    ck_assert_uint_eq(sim_trace_nr_records(t), 3);
+    ck_assert_uint_eq(sim_trace_nr_records(t), 2);
     ck_assert_uint_eq(sim_trace_total_accesses(t), 4294967301ull);
     ck_assert_uint_eq(sim_trace_distinct_pages(t), 2);
     const struct sim_access *a = sim_trace_records(t);
-    ck_assert_uint_eq(a[0].count, UINT32_MAX);
-    ck_assert_uint_eq(a[1].count, 5);
-    ck_assert_uint_eq(a[1].page, 1);
-    ck_assert_int_eq(a[1].op, 'R');
-    ck_assert_int_eq(a[2].op, 'W');
+    ck_assert_uint_eq(a[0].count, 4294967300ull);
+    ck_assert_uint_eq(sim_access_page(&a[0]), 1);
+    ck_assert_int_eq(sim_access_op(&a[0]), 'R');
+    ck_assert_uint_eq(a[1].count, 1);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 2);
+    ck_assert_int_eq(sim_access_op(&a[1]), 'W');
     sim_trace_close(t);
+}
+END_TEST
+
+/* The largest legal count (19 digits) used to become 2.3e9 binary records
+ * (37 GB); the cache must stay one record per source record. */
+START_TEST(test_trace_huge_count_cache_is_proportional_to_the_source)
+{
+    const char *text = PT_HDR "X 401a 2\nW 4000 9999999999999999999\nR 1 4294967300\n"
+                              "W fffffffffffff 1\n";
+    const uint64_t total = 2 + 9999999999999999999ull + 4294967300ull + 1;
+    write_plain("huge.txt", text);
+    struct sim_trace_stats st;
+    struct recs src = parse_ok(tpath("huge.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_uint_eq(st.nr_records, 4);
+    ck_assert_uint_eq(st.total_accesses, total);
+    free(src.v);
+
+    /* `vmsim trace convert` into a cache folder */
+    char cache[1024];
+    snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+    char *conv[] = { "convert", (char *)tpath("huge.txt"), "--cache-dir", cache, NULL };
+    ck_assert_int_eq(sim_trace_main(4, conv), 0);
+    ck_assert_int_eq(nr_files(cache), 1);
+
+    struct sim_trace *t;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_trace_open_in(tpath("huge.txt"), SIM_TRACE_AUTO, cache, &t, &d), 0);
+    ck_assert(!sim_trace_cache_built(t));
+    ck_assert_uint_eq(sim_trace_nr_records(t), st.nr_records);
+    ck_assert_uint_eq(sim_trace_total_accesses(t), total);
+    struct stat sb;
+    ck_assert_int_eq(stat(sim_trace_cache_path(t), &sb), 0);
+    ck_assert_int_eq(sb.st_size, 128 + 4 * 16);
+
+    /* what replay sums: the 64-bit counts of the mapped records */
+    const struct sim_access *a = sim_trace_records(t);
+    uint64_t replayed = 0;
+    for (uint64_t i = 0; i < sim_trace_nr_records(t); i++)
+        replayed += a[i].count;
+    ck_assert_uint_eq(replayed, total);
+    ck_assert_uint_eq(a[1].count, 9999999999999999999ull);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 0x4000);
+    ck_assert_int_eq(sim_access_op(&a[1]), SIM_OP_WRITE);
+    ck_assert_uint_eq(sim_access_page(&a[3]), 0xfffffffffffffull);     /* the largest page */
+    ck_assert_int_eq(sim_access_op(&a[3]), SIM_OP_WRITE);
+    sim_trace_close(t);
+}
+END_TEST
+
+START_TEST(test_trace_record_compute_cost_saturates)
+{
+    ck_assert_uint_eq(sim_access_cost_ns(4294967300ull, 2), 8589934600ull);
+    ck_assert_uint_eq(sim_access_cost_ns(1, 100), 100);
+    ck_assert_uint_eq(sim_access_cost_ns(9999999999999999999ull, 1), 9999999999999999999ull);
+    ck_assert_uint_eq(sim_access_cost_ns(9999999999999999999ull, 2), UINT64_MAX);
+    ck_assert_uint_eq(sim_access_cost_ns(UINT64_MAX, UINT64_MAX), UINT64_MAX);
+    ck_assert_uint_eq(sim_access_cost_ns(9999999999999999999ull, 0), 0);
+    struct sim_access a = sim_access_make(0xfffffffffffffull, SIM_OP_EXEC, UINT64_MAX);
+    ck_assert_uint_eq(sim_access_page(&a), 0xfffffffffffffull);
+    ck_assert_int_eq(sim_access_op(&a), SIM_OP_EXEC);
+    ck_assert_uint_eq(a.count, UINT64_MAX);
+    a = sim_access_make(SIM_ACCESS_PAGE_MAX, SIM_OP_WRITE, 1);
+    ck_assert_uint_eq(sim_access_page(&a), SIM_ACCESS_PAGE_MAX);
+    ck_assert_int_eq(sim_access_op(&a), SIM_OP_WRITE);
 }
 END_TEST
 
@@ -839,7 +905,7 @@ START_TEST(test_trace_cache_rebuilt_when_the_source_changes)
     ck_assert_int_eq(utimensat(AT_FDCWD, tpath("c.txt"), ts, 0), 0);
     ck_assert_int_eq(sim_trace_open(tpath("c.txt"), SIM_TRACE_AUTO, &t, &d), 0);
     ck_assert(sim_trace_cache_built(t));
-    ck_assert_uint_eq(sim_trace_records(t)[1].page, 6);
+    ck_assert_uint_eq(sim_access_page(&sim_trace_records(t)[1]), 6);
     sim_trace_close(t);
 
     /* touching only the mtime also rebuilds; leaving it alone does not */
@@ -885,6 +951,31 @@ START_TEST(test_trace_cache_rebuilt_when_its_header_is_bad)
 }
 END_TEST
 
+/* A cache of an older layout (version 1: 32-bit counts) is rebuilt. */
+START_TEST(test_trace_cache_of_an_older_version_is_rebuilt)
+{
+    write_plain("c.txt", PT_HDR "R 1 1\nW 2 5\n");
+    struct sim_trace *t;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_trace_open(tpath("c.txt"), SIM_TRACE_AUTO, &t, &d), 0);
+    sim_trace_close(t);
+    const char *cache = tpath("c.txt.vmtrace");
+    uint32_t version;
+    int fd = open(cache, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, &version, 4, 8), 4);
+    ck_assert_uint_ge(version, 2);
+    version = 1;
+    ck_assert_int_eq(pwrite(fd, &version, 4, 8), 4);
+    close(fd);
+    ck_assert_int_eq(sim_trace_open(tpath("c.txt"), SIM_TRACE_AUTO, &t, &d), 0);
+    ck_assert(sim_trace_cache_built(t));
+    ck_assert_uint_eq(sim_trace_records(t)[1].count, 5);
+    sim_trace_close(t);
+}
+END_TEST
+
 START_TEST(test_trace_cache_in_a_cache_folder_is_named_by_path)
 {
     write_gz("a.gz", PT_HDR "R 1 1\n");
@@ -919,10 +1010,10 @@ START_TEST(test_trace_lackey_source_opens_through_the_cache)
     ck_assert_uint_eq(sim_trace_total_accesses(t), 3);
     ck_assert(sim_trace_truncated(t));                  /* no "Exit code:" */
     const struct sim_access *a = sim_trace_records(t);
-    ck_assert_int_eq(a[0].op, SIM_OP_EXEC);
-    ck_assert_uint_eq(a[0].page, 1);
-    ck_assert_int_eq(a[1].op, SIM_OP_READ);
-    ck_assert_uint_eq(a[1].page, 2);
+    ck_assert_int_eq(sim_access_op(&a[0]), SIM_OP_EXEC);
+    ck_assert_uint_eq(sim_access_page(&a[0]), 1);
+    ck_assert_int_eq(sim_access_op(&a[1]), SIM_OP_READ);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 2);
     ck_assert_uint_eq(a[1].count, 2);
     sim_trace_close(t);
 }
@@ -1035,7 +1126,9 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_plain_and_gzip_read_the_same);
     tcase_add_test(tc, test_trace_last_line_without_newline_is_read);
     tcase_add_test(tc, test_trace_missing_trailer_counts_as_truncated);
-    tcase_add_test(tc, test_trace_count_above_32_bits_is_split_in_the_binary_form);
+    tcase_add_test(tc, test_trace_count_above_32_bits_stays_one_binary_record);
+    tcase_add_test(tc, test_trace_huge_count_cache_is_proportional_to_the_source);
+    tcase_add_test(tc, test_trace_record_compute_cost_saturates);
     tcase_add_test(tc, test_trace_error_bad_header);
     tcase_add_test(tc, test_trace_error_bad_op);
     tcase_add_test(tc, test_trace_error_uppercase_or_0x_hex);
@@ -1051,6 +1144,7 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_cache_created_next_to_the_source_then_reused);
     tcase_add_test(tc, test_trace_cache_rebuilt_when_the_source_changes);
     tcase_add_test(tc, test_trace_cache_rebuilt_when_its_header_is_bad);
+    tcase_add_test(tc, test_trace_cache_of_an_older_version_is_rebuilt);
     tcase_add_test(tc, test_trace_cache_in_a_cache_folder_is_named_by_path);
     tcase_add_test(tc, test_trace_lackey_source_opens_through_the_cache);
     tcase_add_test(tc, test_trace_reduce_tool_writes_the_same_records);
