@@ -8,7 +8,9 @@
  * size and mtime, so a changed source is converted again.  The cache sits
  * next to the source (<file>.vmtrace) when that directory is writable,
  * else in $VMSIM_CACHE_DIR or $XDG_CACHE_HOME/vmsim or ~/.cache/vmsim.
- * Conversion writes a temporary file and renames it (atomic).
+ * Conversion writes a temporary file and renames it (atomic); the
+ * temporary file is removed on failure and when the process is killed by
+ * SIGINT/SIGTERM/SIGHUP/SIGPIPE or exits meanwhile (sim_tempfile.h).
  *
  * Errors name file and line: "trace.gz:17: expected 'X', 'R' or 'W', got 'Q'".
  */

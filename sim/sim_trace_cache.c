@@ -10,7 +10,10 @@
  * path differ from what the header recorded.  Conversion parses the
  * source once (sim_trace.c), writes the records to a temporary file in
  * the cache's folder and renames it into place, so readers see either
- * the old cache or the complete new one.
+ * the old cache or the complete new one.  The temporary file is removed
+ * on every failure, and registered with sim_tempfile.c so that a
+ * conversion killed by SIGINT/SIGTERM/SIGHUP/SIGPIPE or cut short by
+ * exit() leaves nothing behind either.
  *
  * Not handled: traces whose source changes while being converted without
  * its mtime changing; caches are not fsync'ed (a cache is rebuildable and
@@ -29,6 +32,7 @@
 
 #include <xxhash.h>
 
+#include "sim_tempfile.h"
 #include "sim_trace.h"
 
 
@@ -221,7 +225,7 @@ static int cache_build(const char *path, enum sim_trace_format fmt, const char *
     char tmp[SIM_PATH_MAX + 16];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", cpath) >= (int)sizeof(tmp))
         return vm_diag_set(d, VM_EINVAL, "'%s': cache path too long", cpath);
-    int fd = mkstemp(tmp);
+    int fd = sim_tempfile_mkstemp(tmp);     /* unlinked if we are killed or exit */
     if (fd < 0)
         return vm_diag_set(d, VM_EIO, "'%s': cannot create cache file: %s", cpath, strerror(errno));
     struct cache_writer w = { .fd = fd, .tmp_path = tmp, .d = d };
@@ -273,12 +277,14 @@ static int cache_build(const char *path, enum sim_trace_format fmt, const char *
         rc = vm_diag_set(d, VM_EIO, "'%s': cannot rename to '%s': %s", tmp, cpath, strerror(errno));
         goto fail;
     }
+    sim_tempfile_unregister(tmp);
     free(w.buf);
     return 0;
 fail:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
+    sim_tempfile_unregister(tmp);
     free(w.buf);
     return rc;
 }

@@ -5,19 +5,26 @@
  *
  * Shipped traces are read from $VMSIM_SRCDIR/workloads/traces and never
  * written to: their caches go into the test's temporary folder.  Every
- * other input is written into a fresh mkdtemp folder per test.
+ * other input is written into a fresh mkdtemp folder per test.  Also the
+ * temporary-file registry (sim_tempfile.c) the cache writer relies on:
+ * those tests fork children that convert, exit or get killed.
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sim_tempfile.h"
 #include "sim_trace.h"
 #include "sim_trace_reduce.h"
 
@@ -107,6 +114,27 @@ static int nr_files(const char *dir)
             n++;
     closedir(dp);
     return n;
+}
+
+/* names in dir containing `part` */
+static int nr_files_with(const char *dir, const char *part)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)))
+        if (strstr(e->d_name, part))
+            n++;
+    closedir(dp);
+    return n;
+}
+
+static bool exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
 }
 
 /* records collected by a parse */
@@ -1099,6 +1127,161 @@ START_TEST(test_trace_tools_stats_and_convert_exit_status)
 }
 END_TEST
 
+/* ============================================================ temporary files */
+
+/* A pagetrace of about `lines` records (plain text, so the conversion
+ * takes a while even where gzip would be fast): one block of 4096 records
+ * over distinct pages, written again and again. */
+static void write_long_pagetrace(const char *name, long lines)
+{
+    FILE *f = fopen(tpath(name), "w");
+    ck_assert_ptr_nonnull(f);
+    static char block[4096 * 32];
+    size_t n = 0;
+    for (long i = 0; i < 4096; i++)
+        n += (size_t)snprintf(block + n, sizeof(block) - n, "%c %lx %ld\n", "XRW"[i % 3],
+                              (unsigned long)(0x4000 + i * 7), 1 + i % 5);
+    ck_assert_int_gt(fputs(PT_HDR, f), 0);
+    for (long k = 0; k < lines / 4096; k++)
+        ck_assert_uint_eq(fwrite(block, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static const int kill_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+
+/* Give the four signals their default actions, as in a vmsim process:
+ * Check's fork mode leaves its own SIGTERM/SIGINT handlers (which kill the
+ * whole test's process group) in the test process, and the registry
+ * chains to whatever action it finds when it installs its handler. */
+static void default_kill_signals(void)
+{
+    for (size_t i = 0; i < sizeof(kill_signals) / sizeof(kill_signals[0]); i++)
+        signal(kill_signals[i], SIG_DFL);
+}
+
+/* A conversion killed by SIGTERM/SIGINT/SIGHUP/SIGPIPE once its temporary
+ * cache file exists dies of that signal and leaves no file behind. */
+START_TEST(test_trace_killed_conversion_leaves_no_temporary_file)
+{
+    int sig = kill_signals[_i];
+    default_kill_signals();
+    write_long_pagetrace("long.txt", 3000000);
+    char cache[1024];
+    snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+    ck_assert_int_eq(mkdir(cache, 0755), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct sim_trace *t;
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        int rc = sim_trace_open_in(tpath("long.txt"), SIM_TRACE_AUTO, cache, &t, &d);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    bool seen = false;
+    for (int i = 0; i < 60000 && !seen; i++) {        /* 60 s at most */
+        seen = nr_files_with(cache, ".tmp.") > 0;
+        if (!seen)
+            nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    }
+    if (seen)
+        kill(pid, sig);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(seen, "no temporary cache file appeared");
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sig,
+                  "expected the child to die of signal %d, got status 0x%x (conversion too fast?)",
+                  sig, status);
+    ck_assert_int_eq(nr_files_with(cache, ".tmp."), 0);
+    ck_assert_int_eq(nr_files(cache), 0);               /* no half cache either */
+}
+END_TEST
+
+/* At exit() the registered names are unlinked, the unregistered ones
+ * (renamed into place) are not. */
+START_TEST(test_tempfile_exit_removes_registered_files_only)
+{
+    write_plain("a.tmp", "a");
+    write_plain("b.tmp", "b");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int rc = sim_tempfile_register(tpath("a.tmp"));
+        rc |= sim_tempfile_register(tpath("b.tmp"));
+        sim_tempfile_unregister(tpath("b.tmp"));
+        sim_tempfile_unregister(tpath("never-registered"));
+        exit(rc == 0 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert(!exists(tpath("a.tmp")));
+    ck_assert(exists(tpath("b.tmp")));
+}
+END_TEST
+
+/* A child forked while a name is registered does not remove it when it
+ * exits or is killed: only the process that registered it does. */
+START_TEST(test_tempfile_forked_child_leaves_the_parents_files)
+{
+    default_kill_signals();
+    write_plain("p.tmp", "p");
+    ck_assert_int_eq(sim_tempfile_register(tpath("p.tmp")), 0);
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            if (k == 1)
+                raise(SIGTERM);
+            exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(exists(tpath("p.tmp")));
+    }
+    sim_tempfile_unregister(tpath("p.tmp"));
+}
+END_TEST
+
+START_TEST(test_tempfile_table_is_bounded_and_mkstemp_registers)
+{
+    char name[64];
+    int i = 0, rc = 0;
+    for (; i < SIM_TEMPFILE_MAX + 1 && rc == 0; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        rc = sim_tempfile_register(tpath(name));
+    }
+    ck_assert_int_eq(rc, VM_ENOSPC);
+    ck_assert_int_eq(i, SIM_TEMPFILE_MAX + 1);
+    char tmpl[1024];
+    snprintf(tmpl, sizeof(tmpl), "%s/m.XXXXXX", tmpdir);
+    errno = 0;
+    ck_assert_int_eq(sim_tempfile_mkstemp(tmpl), -1);   /* full: nothing is left */
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_int_eq(nr_files_with(tmpdir, "m."), 0);
+    for (i = 0; i < SIM_TEMPFILE_MAX; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        sim_tempfile_unregister(tpath(name));
+    }
+    snprintf(tmpl, sizeof(tmpl), "%s/m.XXXXXX", tmpdir);
+    int fd = sim_tempfile_mkstemp(tmpl);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    pid_t pid = fork();                                  /* the child registered nothing */
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(0);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(exists(tmpl));
+    char long_path[SIM_TEMPFILE_PATH_MAX + 8];
+    memset(long_path, 'x', sizeof(long_path) - 1);
+    long_path[sizeof(long_path) - 1] = 0;
+    ck_assert_int_eq(sim_tempfile_register(long_path), VM_EINVAL);
+    sim_tempfile_unregister(tmpl);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
     Suite *s = suite_create("trace");
@@ -1151,6 +1334,11 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_reduce_tool_program_option_and_complete_run);
     tcase_add_test(tc, test_trace_reduce_tool_bad_input_writes_nothing);
     tcase_add_test(tc, test_trace_tools_stats_and_convert_exit_status);
+    tcase_add_loop_test(tc, test_trace_killed_conversion_leaves_no_temporary_file, 0,
+                        (int)(sizeof(kill_signals) / sizeof(kill_signals[0])));
+    tcase_add_test(tc, test_tempfile_exit_removes_registered_files_only);
+    tcase_add_test(tc, test_tempfile_forked_child_leaves_the_parents_files);
+    tcase_add_test(tc, test_tempfile_table_is_bounded_and_mkstemp_registers);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -1158,6 +1346,9 @@ static Suite *trace_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(trace_suite());
+    /* every test in its own process: the temporary-file tests install
+     * signal handlers and fork, which must not leak into other tests */
+    srunner_set_fork_status(sr, CK_FORK);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
