@@ -222,6 +222,7 @@ struct reader {
     void *arg;
     struct sim_trace_stats *st;         /* always set (a local one if the caller gave none) */
     struct keyset *ks;                  /* NULL: no distinct-page counting */
+    uint64_t cmd_pid;                   /* lackey: PID of the "Command:" line, 0 = none yet */
     struct vm_diag *d;
 };
 
@@ -503,44 +504,77 @@ static int pt_lines(struct reader *r)
 
 /* --- lackey --- */
 
-/* "==pid== ..." and other Valgrind lines: note the command and the final
- * "Exit code:" (the run was traced to its end). */
-static void lk_valgrind_line(struct reader *r, const char *s, const char *e)
+/*
+ * Valgrind's own lines are "==PID== ...", "--PID-- ..." and "**PID** ...":
+ * PID in decimal (1 to 10 digits, no leading zero), the same two
+ * characters on both sides, then a space or the end of the line.  With
+ * --log-fd=1 the traced program's output comes in between, and it may
+ * start with "--" or "==" too: nothing else is skipped.  Returns the
+ * prefix length and the PID, or 0 for any other line.
+ */
+#define PID_MAX_DIGITS 10
+static size_t valgrind_prefix(const char *s, const char *e, uint64_t *pid)
+{
+    char c = s < e ? s[0] : 0;
+    if ((c != '=' && c != '-' && c != '*') || e - s < 5 || s[1] != c)
+        return 0;
+    const char *d = s + 2, *p = d;
+    uint64_t v = 0;
+    while (p < e && (unsigned)(*p - '0') < 10 && p - d < PID_MAX_DIGITS)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == d || *d == '0' || e - p < 2 || p[0] != c || p[1] != c)
+        return 0;
+    p += 2;
+    if (p < e && *p != ' ')
+        return 0;
+    *pid = v;
+    return (size_t)(p - s);
+}
+
+/* A Valgrind line (prefix n bytes long): the first "==PID== Command: ..."
+ * gives the command; "==PID== Exit code: ..." from that same process (from
+ * any process while no command was seen) shows the run was traced to its
+ * end.  These two texts count only right after a "==PID== " prefix. */
+static void lk_valgrind_line(struct reader *r, const char *s, const char *e, size_t n,
+                             uint64_t pid)
 {
     static const char CMD[] = "Command: ", EXIT[] = "Exit code:";
-    const char *m = memmem(s, (size_t)(e - s), CMD, sizeof(CMD) - 1);
-    if (m && !r->st->command[0]) {
-        const char *c = m + sizeof(CMD) - 1;
-        size_t n = (size_t)(e - c);
-        if (n >= sizeof(r->st->command))
-            n = sizeof(r->st->command) - 1;
-        memcpy(r->st->command, c, n);
-        r->st->command[n] = 0;
-        const char *w = word_end(c, e), *b = c;
+    if (s[0] != '=' || (size_t)(e - s) <= n)
+        return;
+    const char *b = s + n + 1;          /* after the prefix and its space */
+    size_t len = (size_t)(e - b);
+    if (len >= sizeof(CMD) - 1 && memcmp(b, CMD, sizeof(CMD) - 1) == 0) {
+        if (r->cmd_pid)
+            return;
+        r->cmd_pid = pid;
+        const char *c = b + sizeof(CMD) - 1;
+        size_t k = (size_t)(e - c);
+        if (k >= sizeof(r->st->command))
+            k = sizeof(r->st->command) - 1;
+        memcpy(r->st->command, c, k);
+        r->st->command[k] = 0;
+        const char *w = word_end(c, e), *base = c;
         for (const char *q = c; q < w; q++)
             if (*q == '/')
-                b = q + 1;
-        n = (size_t)(w - b);
-        if (n >= sizeof(r->st->program))
-            n = sizeof(r->st->program) - 1;
-        memcpy(r->st->program, b, n);
-        r->st->program[n] = 0;
-    }
-    if (memmem(s, (size_t)(e - s), EXIT, sizeof(EXIT) - 1)) {
+                base = q + 1;
+        k = (size_t)(w - base);
+        if (k >= sizeof(r->st->program))
+            k = sizeof(r->st->program) - 1;
+        memcpy(r->st->program, base, k);
+        r->st->program[k] = 0;
+    } else if (len >= sizeof(EXIT) - 1 && memcmp(b, EXIT, sizeof(EXIT) - 1) == 0 &&
+               (!r->cmd_pid || pid == r->cmd_pid)) {
         r->st->has_trailer = true;
         r->st->truncated = false;
     }
 }
 
-static bool is_valgrind_line(const char *s, const char *e)
-{
-    return e - s >= 2 && ((s[0] == '=' && s[1] == '=') || (s[0] == '-' && s[1] == '-') ||
-                          (s[0] == '*' && s[1] == '*'));
-}
-
 static int lk_diagnose(struct reader *r, const char *s, const char *e)
 {
     const char *what = "a lackey line 'I  ADDR,SIZE', ' L|S|M ADDR,SIZE' or '==PID== ...'";
+    if (e - s >= 2 && s[0] == s[1] && (s[0] == '=' || s[0] == '-' || s[0] == '*'))
+        return line_error(r, "a Valgrind line '==PID== ...', '--PID-- ...' or '**PID** ...' "
+                          "with a decimal PID", s, e);
     bool access = (e - s >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') ||
                   (e - s >= 3 && s[0] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M') &&
                    s[2] == ' ');
@@ -569,6 +603,8 @@ static int lk_lines(struct reader *r)
     size_t pos = r->pos, len = r->len;
     int rc = 0;
     struct sim_trace_rec done;
+    size_t vp;
+    uint64_t pid;
     while (pos < len) {
         char *s = buf + pos;
         char *nl = memchr(s, '\n', len - pos);
@@ -584,8 +620,8 @@ static int lk_lines(struct reader *r)
             op = 'X';
         else if (s[0] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M') && s[2] == ' ')
             op = s[1] == 'L' ? 'R' : 'W';
-        else if (is_valgrind_line(s, nl)) {
-            lk_valgrind_line(r, s, nl);
+        else if ((vp = valgrind_prefix(s, nl, &pid)) != 0) {
+            lk_valgrind_line(r, s, nl, vp, pid);
             continue;
         } else {
             rc = lk_diagnose(r, s, nl);
@@ -631,7 +667,8 @@ static int sniff(struct reader *r)
         r->fmt = SIM_TRACE_PAGETRACE;
         return 0;
     }
-    if (is_valgrind_line(s, e) || (e - s >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') ||
+    uint64_t pid;
+    if (valgrind_prefix(s, e, &pid) || (e - s >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') ||
         (e - s >= 3 && s[0] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M') && s[2] == ' ')) {
         r->fmt = SIM_TRACE_LACKEY;
         return 0;

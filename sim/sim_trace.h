@@ -30,10 +30,11 @@ struct sim_trace;
 struct stat;
 
 /* Open a trace for replay: convert to the binary form if needed, mmap it.
- * fmt SIM_TRACE_AUTO sniffs the first line ("# vmsim pagetrace v1" or
- * lackey's "==pid==" / " L addr,size" lines).  The cache is used when its
- * header matches the source's size, mtime (ns) and absolute path, else
- * rebuilt.  A trace has at least one record.  Returns 0, VM_ENOENT (no
+ * fmt SIM_TRACE_AUTO sniffs the first line ("# vmsim pagetrace v1", or
+ * a lackey access line or one of Valgrind's own "==PID== ", "--PID-- ",
+ * "**PID** " lines: the same rule as the lackey reader's).  The cache is
+ * used when its header matches the source's size, mtime (ns) and absolute
+ * path, else rebuilt.  A trace has at least one record.  Returns 0, VM_ENOENT (no
  * such file), VM_EPARSE (bad or empty trace; no cache file is left),
  * VM_EINVAL (a directory), VM_EIO or VM_ENOMEM; *out is NULL on error.
  * Records stay valid until sim_trace_close(). */

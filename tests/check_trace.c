@@ -775,6 +775,112 @@ START_TEST(test_trace_error_bad_lackey_line)
 }
 END_TEST
 
+/* With --log-fd=1 the traced program's output is interleaved: only
+ * Valgrind's own "==PID== ", "--PID-- " and "**PID** " lines (decimal PID,
+ * the same marker on both sides, then a space or the end of the line) are
+ * skipped; anything else is a located error. */
+#define VG_ERR "expected a Valgrind line '==PID== ...', '--PID-- ...' or '**PID** ...' with a " \
+               "decimal PID, got "
+START_TEST(test_trace_error_program_output_in_lackey)
+{
+    expect_parse_error("==7== Command: /bin/true\nI  00001000,4\n--verbose mode on\n L 00002000,8\n",
+                       SIM_TRACE_AUTO, "3: " VG_ERR "'--verbose mode on'");
+    expect_parse_error("==7== Command: /bin/true\nI  00001000,4\n L 00002000,8\n"
+                       "==not-valgrind== Exit code: 0\n",
+                       SIM_TRACE_AUTO, "4: " VG_ERR "'==not-valgrind== Exit code: 0'");
+    expect_parse_error("I  00001000,4\n** warning: no pid here\n", SIM_TRACE_LACKEY,
+                       "2: " VG_ERR "'** warning: no pid here'");
+    expect_parse_error("==7== Command: x\n==7==Exit code: 0\n", SIM_TRACE_AUTO,
+                       "2: " VG_ERR "'==7==Exit code: 0'");
+    expect_parse_error("==7== Command: x\n==7-- mixed\n", SIM_TRACE_AUTO, "2: " VG_ERR "'==7-- mixed'");
+    expect_parse_error("==7== Command: x\n==== 0\n", SIM_TRACE_AUTO, "2: " VG_ERR "'==== 0'");
+    expect_parse_error("==7== Command: x\n**7* x\n", SIM_TRACE_AUTO, "2: " VG_ERR "'**7* x'");
+    expect_parse_error("==7== Command: x\n--12345678901-- x\n", SIM_TRACE_AUTO,
+                       "2: " VG_ERR "'--12345678901-- x'");
+    expect_parse_error("==7== Command: x\nI  00001000,4\nhello Exit code: 0\n", SIM_TRACE_AUTO,
+                       "3: expected a lackey line 'I  ADDR,SIZE', ' L|S|M ADDR,SIZE' or '==PID== ...', "
+                       "got 'hello Exit code: 0'");
+    /* auto-detection follows the same rule */
+    expect_parse_error("--verbose mode on\nI  00001000,4\n", SIM_TRACE_AUTO,
+                       "1: expected a vmsim pagetrace header or lackey output, got '--verbose mode on'");
+    expect_parse_error("==x== Command: /bin/true\nI  00001000,4\n", SIM_TRACE_AUTO,
+                       "1: expected a vmsim pagetrace header or lackey output, got "
+                       "'==x== Command: /bin/true'");
+}
+END_TEST
+
+START_TEST(test_trace_lackey_valgrind_lines_are_skipped)
+{
+    write_plain("l.txt", "==123== Lackey, an example Valgrind tool\n"
+                         "==123== Command: /bin/true --version\n"
+                         "==123== \n"
+                         "==123==\n"
+                         "--123-- Valgrind options:\n"
+                         "--123--    --tool=lackey\n"
+                         "**123** warning: something internal\n"
+                         "I  00001000,4\n"
+                         " L 00002000,8\n"
+                         "==123== Exit code:       0\n");
+    struct sim_trace_stats st;
+    struct recs c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_int_eq(st.format, SIM_TRACE_LACKEY);
+    ck_assert_str_eq(st.command, "/bin/true --version");
+    ck_assert_str_eq(st.program, "true");
+    ck_assert(st.has_trailer);
+    ck_assert(!st.truncated);
+    ck_assert_uint_eq(st.nr_lines, 10);
+    ck_assert_uint_eq(c.n, 2);
+    free(c.v);
+    /* sniffed from a "--PID--" or "**PID**" first line too */
+    write_plain("m.txt", "--5-- x\nI  00001000,4\n");
+    c = parse_ok(tpath("m.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_int_eq(st.format, SIM_TRACE_LACKEY);
+    ck_assert(st.truncated);
+    free(c.v);
+    write_plain("m.txt", "**5**\nI  00001000,4\n");
+    c = parse_ok(tpath("m.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_int_eq(st.format, SIM_TRACE_LACKEY);
+    free(c.v);
+}
+END_TEST
+
+/* The command and the completion mark come from Valgrind's own
+ * "==PID== Command: " and "==PID== Exit code:" lines only, the mark from
+ * the process the command names. */
+START_TEST(test_trace_lackey_command_and_exit_only_from_valgrind_lines)
+{
+    struct sim_trace_stats st;
+    struct recs c;
+    /* "Command:" / "Exit code:" inside another Valgrind line */
+    write_plain("l.txt", "==123== Command: /bin/true\n"
+                         "--123-- Command: /bin/false\n"
+                         "==123== note: Exit code: 0 is not at the start\n"
+                         "I  00001000,4\n"
+                         "--123-- Exit code: 0\n"
+                         "**123** Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_str_eq(st.command, "/bin/true");
+    ck_assert(!st.has_trailer);
+    ck_assert(st.truncated);
+    free(c.v);
+    /* another process's exit (a forked child) does not complete the run */
+    write_plain("l.txt", "==123== Command: /bin/true\nI  00001000,4\n==124== Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert(st.truncated);
+    free(c.v);
+    write_plain("l.txt", "==123== Command: /bin/true\nI  00001000,4\n==123== Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert(!st.truncated);
+    free(c.v);
+    /* without a Command: line, any process's exit line counts */
+    write_plain("l.txt", "I  00001000,4\n==9== Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert(!st.truncated);
+    ck_assert_str_eq(st.command, "");
+    free(c.v);
+}
+END_TEST
+
 START_TEST(test_trace_error_truncated_gzip)
 {
     /* 2 + 1000 lines; cut the gzip trailer (CRC and size): every line is
@@ -1319,6 +1425,9 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_error_missing_field);
     tcase_add_test(tc, test_trace_error_trailing_garbage);
     tcase_add_test(tc, test_trace_error_bad_lackey_line);
+    tcase_add_test(tc, test_trace_error_program_output_in_lackey);
+    tcase_add_test(tc, test_trace_lackey_valgrind_lines_are_skipped);
+    tcase_add_test(tc, test_trace_lackey_command_and_exit_only_from_valgrind_lines);
     tcase_add_test(tc, test_trace_error_truncated_gzip);
     tcase_add_test(tc, test_trace_error_missing_file_is_enoent);
     tcase_add_test(tc, test_trace_error_empty_file_and_no_records);
