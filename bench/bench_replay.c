@@ -51,12 +51,12 @@ static void replay(struct sim_mem *m, const struct sim_access *a, uint64_t n, bo
                    struct result *r)
 {
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t gpa = a[i].page;
-        if (translate && sim_mem_translate(m, a[i].page, &gpa) < 0) {
+        uint64_t gpa = sim_access_page(&a[i]);
+        if (translate && sim_mem_translate(m, gpa, &gpa) < 0) {
             r->errors++;
             continue;
         }
-        bool is_write = a[i].op == SIM_OP_WRITE;
+        bool is_write = sim_access_op(&a[i]) == SIM_OP_WRITE;
         int kind = sim_mem_check(m, gpa, is_write);
         if (kind != SIM_MEM_OK) {
             r->faults++;

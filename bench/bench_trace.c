@@ -144,7 +144,7 @@ int main(int argc, char **argv)
         uint64_t a = 0, m = 0;
         for (uint64_t i = 0; i < n; i++) {
             a += r[i].count;
-            m += r[i].page ^ r[i].op;
+            m += sim_access_page(&r[i]) ^ sim_access_op(&r[i]);
         }
         double dt = now_s() - p0;
         if (passes == 0)

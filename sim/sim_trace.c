@@ -1,7 +1,8 @@
 /*
  * sim_trace.c - memory trace readers (vmsim pagetrace v1 and raw Valgrind
- * lackey text, gzip or plain) and the memory-mapped binary cache that
- * replay reads (sim_trace.h; formats in workloads/traces/README.md).
+ * lackey text, gzip or plain): the one parse that `vmsim trace`, config
+ * validation and the binary cache (sim_trace_cache.c) build on
+ * (sim_trace.h; formats in workloads/traces/README.md).
  *
  * Reading follows the measurement in the design notes: zlib gzread of
  * 4 MiB blocks (gzbuffer 1 MiB) into one buffer and a hand-written line
@@ -10,29 +11,19 @@
  * state machine (sim_trace_reduce.c), so a lackey file and the pagetrace
  * reduced from it give the same records.
  *
- * The binary cache is a fixed header (struct cache_hdr) followed by
- * struct sim_access records.  It is rebuilt when the header is bad or the
- * source's size, mtime (ns) or absolute path differ from what the header
- * recorded.  Distinct pages are counted by sorting (radix) batches of
- * (page, op) keys and merging them into one sorted unique array: memory
- * is bounded by the distinct pages, not by the trace length.
- *
- * Not handled: traces whose source changes while being converted without
- * its mtime changing; caches are not fsync'ed (a cache is rebuildable and
- * its size is checked against its header).
+ * Distinct pages are counted by sorting (radix) batches of (page, op)
+ * keys and merging them into one sorted unique array: memory is bounded
+ * by the distinct pages, not by the trace length.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <xxhash.h>
 #include <zlib.h>
 
 #include "sim_trace.h"
@@ -231,6 +222,7 @@ struct reader {
     void *arg;
     struct sim_trace_stats *st;         /* always set (a local one if the caller gave none) */
     struct keyset *ks;                  /* NULL: no distinct-page counting */
+    uint64_t cmd_pid;                   /* lackey: PID of the "Command:" line, 0 = none yet */
     struct vm_diag *d;
 };
 
@@ -512,44 +504,77 @@ static int pt_lines(struct reader *r)
 
 /* --- lackey --- */
 
-/* "==pid== ..." and other Valgrind lines: note the command and the final
- * "Exit code:" (the run was traced to its end). */
-static void lk_valgrind_line(struct reader *r, const char *s, const char *e)
+/*
+ * Valgrind's own lines are "==PID== ...", "--PID-- ..." and "**PID** ...":
+ * PID in decimal (1 to 10 digits, no leading zero), the same two
+ * characters on both sides, then a space or the end of the line.  With
+ * --log-fd=1 the traced program's output comes in between, and it may
+ * start with "--" or "==" too: nothing else is skipped.  Returns the
+ * prefix length and the PID, or 0 for any other line.
+ */
+#define PID_MAX_DIGITS 10
+static size_t valgrind_prefix(const char *s, const char *e, uint64_t *pid)
+{
+    char c = s < e ? s[0] : 0;
+    if ((c != '=' && c != '-' && c != '*') || e - s < 5 || s[1] != c)
+        return 0;
+    const char *d = s + 2, *p = d;
+    uint64_t v = 0;
+    while (p < e && (unsigned)(*p - '0') < 10 && p - d < PID_MAX_DIGITS)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == d || *d == '0' || e - p < 2 || p[0] != c || p[1] != c)
+        return 0;
+    p += 2;
+    if (p < e && *p != ' ')
+        return 0;
+    *pid = v;
+    return (size_t)(p - s);
+}
+
+/* A Valgrind line (prefix n bytes long): the first "==PID== Command: ..."
+ * gives the command; "==PID== Exit code: ..." from that same process (from
+ * any process while no command was seen) shows the run was traced to its
+ * end.  These two texts count only right after a "==PID== " prefix. */
+static void lk_valgrind_line(struct reader *r, const char *s, const char *e, size_t n,
+                             uint64_t pid)
 {
     static const char CMD[] = "Command: ", EXIT[] = "Exit code:";
-    const char *m = memmem(s, (size_t)(e - s), CMD, sizeof(CMD) - 1);
-    if (m && !r->st->command[0]) {
-        const char *c = m + sizeof(CMD) - 1;
-        size_t n = (size_t)(e - c);
-        if (n >= sizeof(r->st->command))
-            n = sizeof(r->st->command) - 1;
-        memcpy(r->st->command, c, n);
-        r->st->command[n] = 0;
-        const char *w = word_end(c, e), *b = c;
+    if (s[0] != '=' || (size_t)(e - s) <= n)
+        return;
+    const char *b = s + n + 1;          /* after the prefix and its space */
+    size_t len = (size_t)(e - b);
+    if (len >= sizeof(CMD) - 1 && memcmp(b, CMD, sizeof(CMD) - 1) == 0) {
+        if (r->cmd_pid)
+            return;
+        r->cmd_pid = pid;
+        const char *c = b + sizeof(CMD) - 1;
+        size_t k = (size_t)(e - c);
+        if (k >= sizeof(r->st->command))
+            k = sizeof(r->st->command) - 1;
+        memcpy(r->st->command, c, k);
+        r->st->command[k] = 0;
+        const char *w = word_end(c, e), *base = c;
         for (const char *q = c; q < w; q++)
             if (*q == '/')
-                b = q + 1;
-        n = (size_t)(w - b);
-        if (n >= sizeof(r->st->program))
-            n = sizeof(r->st->program) - 1;
-        memcpy(r->st->program, b, n);
-        r->st->program[n] = 0;
-    }
-    if (memmem(s, (size_t)(e - s), EXIT, sizeof(EXIT) - 1)) {
+                base = q + 1;
+        k = (size_t)(w - base);
+        if (k >= sizeof(r->st->program))
+            k = sizeof(r->st->program) - 1;
+        memcpy(r->st->program, base, k);
+        r->st->program[k] = 0;
+    } else if (len >= sizeof(EXIT) - 1 && memcmp(b, EXIT, sizeof(EXIT) - 1) == 0 &&
+               (!r->cmd_pid || pid == r->cmd_pid)) {
         r->st->has_trailer = true;
         r->st->truncated = false;
     }
 }
 
-static bool is_valgrind_line(const char *s, const char *e)
-{
-    return e - s >= 2 && ((s[0] == '=' && s[1] == '=') || (s[0] == '-' && s[1] == '-') ||
-                          (s[0] == '*' && s[1] == '*'));
-}
-
 static int lk_diagnose(struct reader *r, const char *s, const char *e)
 {
     const char *what = "a lackey line 'I  ADDR,SIZE', ' L|S|M ADDR,SIZE' or '==PID== ...'";
+    if (e - s >= 2 && s[0] == s[1] && (s[0] == '=' || s[0] == '-' || s[0] == '*'))
+        return line_error(r, "a Valgrind line '==PID== ...', '--PID-- ...' or '**PID** ...' "
+                          "with a decimal PID", s, e);
     bool access = (e - s >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') ||
                   (e - s >= 3 && s[0] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M') &&
                    s[2] == ' ');
@@ -578,6 +603,8 @@ static int lk_lines(struct reader *r)
     size_t pos = r->pos, len = r->len;
     int rc = 0;
     struct sim_trace_rec done;
+    size_t vp;
+    uint64_t pid;
     while (pos < len) {
         char *s = buf + pos;
         char *nl = memchr(s, '\n', len - pos);
@@ -593,8 +620,8 @@ static int lk_lines(struct reader *r)
             op = 'X';
         else if (s[0] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M') && s[2] == ' ')
             op = s[1] == 'L' ? 'R' : 'W';
-        else if (is_valgrind_line(s, nl)) {
-            lk_valgrind_line(r, s, nl);
+        else if ((vp = valgrind_prefix(s, nl, &pid)) != 0) {
+            lk_valgrind_line(r, s, nl, vp, pid);
             continue;
         } else {
             rc = lk_diagnose(r, s, nl);
@@ -640,7 +667,8 @@ static int sniff(struct reader *r)
         r->fmt = SIM_TRACE_PAGETRACE;
         return 0;
     }
-    if (is_valgrind_line(s, e) || (e - s >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') ||
+    uint64_t pid;
+    if (valgrind_prefix(s, e, &pid) || (e - s >= 3 && s[0] == 'I' && s[1] == ' ' && s[2] == ' ') ||
         (e - s >= 3 && s[0] == ' ' && (s[1] == 'L' || s[1] == 'S' || s[1] == 'M') && s[2] == ' ')) {
         r->fmt = SIM_TRACE_LACKEY;
         return 0;
@@ -765,6 +793,13 @@ int sim_trace_parse(const char *path, enum sim_trace_format fmt, sim_trace_rec_f
     return parse_stream(path, fmt, fn, arg, st, st != NULL, NULL, d);
 }
 
+int sim_trace_parse_stat(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
+                         void *arg, struct sim_trace_stats *st, struct stat *sb,
+                         struct vm_diag *d)
+{
+    return parse_stream(path, fmt, fn, arg, st, st != NULL, sb, d);
+}
+
 int sim_trace_validate(const char *path, enum sim_trace_format fmt, struct vm_diag *d)
 {
     struct sim_trace_stats st;
@@ -775,376 +810,3 @@ int sim_trace_validate(const char *path, enum sim_trace_format fmt, struct vm_di
         return vm_diag_set(d, VM_EPARSE, "%s: expected at least one record, got none", path);
     return 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* binary cache */
-
-#define CACHE_MAGIC "VMSIMTRC"
-#define CACHE_VERSION 1u
-#define CACHE_FLAG_TRUNCATED 1u
-
-struct cache_hdr {
-    char magic[8];                      /* "VMSIMTRC" */
-    uint32_t version;                   /* CACHE_VERSION */
-    uint32_t record_bytes;              /* sizeof(struct sim_access) = 16 */
-    uint64_t nr_records;
-    uint64_t total_accesses;
-    uint64_t distinct_pages;
-    uint64_t source_bytes;
-    int64_t source_mtime_ns;
-    uint64_t source_path_hash;          /* XXH3-64 of the source's absolute path */
-    uint32_t format;                    /* enum sim_trace_format of the source */
-    uint32_t flags;                     /* CACHE_FLAG_* */
-    uint8_t reserved[56];               /* zero; pads the header to 128 bytes */
-};
-_Static_assert(sizeof(struct cache_hdr) == 128, "binary trace cache header layout");
-
-struct sim_trace {
-    void *map;
-    size_t map_bytes;
-    const struct cache_hdr *hdr;
-    const struct sim_access *recs;
-    bool built;
-    char cache_path[SIM_PATH_MAX];
-};
-
-/* identity of a source: what the cache header must match */
-struct source_id {
-    uint64_t bytes;
-    int64_t mtime_ns;
-    uint64_t path_hash;
-};
-
-static int64_t mtime_ns(const struct stat *sb)
-{
-    return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-}
-
-/* Map a cache file if it is good for src; 0 or a negative code (any
- * problem just means "rebuild"). */
-static int cache_map(const char *cpath, const struct source_id *src, enum sim_trace_format fmt,
-                     struct sim_trace *t)
-{
-    int fd = open(cpath, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return VM_ENOENT;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-        (uint64_t)sb.st_size < sizeof(struct cache_hdr)) {
-        close(fd);
-        return VM_ECORRUPT;
-    }
-    size_t bytes = (size_t)sb.st_size;
-    void *map = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return VM_EIO;
-    const struct cache_hdr *h = map;
-    bool ok = memcmp(h->magic, CACHE_MAGIC, 8) == 0 && h->version == CACHE_VERSION &&
-              h->record_bytes == sizeof(struct sim_access) &&
-              h->nr_records == (bytes - sizeof(*h)) / sizeof(struct sim_access) &&
-              (bytes - sizeof(*h)) % sizeof(struct sim_access) == 0 && h->nr_records > 0 &&
-              h->source_bytes == src->bytes && h->source_mtime_ns == src->mtime_ns &&
-              h->source_path_hash == src->path_hash &&
-              (fmt == SIM_TRACE_AUTO || h->format == (uint32_t)fmt);
-    if (!ok) {
-        munmap(map, bytes);
-        return VM_ECORRUPT;
-    }
-    t->map = map;
-    t->map_bytes = bytes;
-    t->hdr = h;
-    t->recs = (const struct sim_access *)(h + 1);
-    snprintf(t->cache_path, sizeof(t->cache_path), "%s", cpath);
-    return 0;
-}
-
-/* writer: sim_access records through a buffer into the temporary file */
-#define WBUF_RECS 65536
-struct cache_writer {
-    int fd;
-    const char *tmp_path;
-    struct sim_access *buf;
-    size_t n;
-    uint64_t nr_records;
-    struct vm_diag *d;
-};
-
-static int write_all(int fd, const void *p, size_t n, off_t off)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = pwrite(fd, c, n, off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
-static int writer_flush(struct cache_writer *w)
-{
-    if (w->n == 0)
-        return 0;
-    off_t off = (off_t)(sizeof(struct cache_hdr) + (w->nr_records - w->n) * sizeof(struct sim_access));
-    if (write_all(w->fd, w->buf, w->n * sizeof(struct sim_access), off) != 0)
-        return vm_diag_set(w->d, errno == ENOSPC ? VM_ENOSPC : VM_EIO, "'%s': write error: %s",
-                           w->tmp_path, strerror(errno));
-    w->n = 0;
-    return 0;
-}
-
-static int writer_sink(void *arg, const struct sim_trace_rec *recs, size_t n)
-{
-    struct cache_writer *w = arg;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t left = recs[i].count;
-        /* a count above 32 bits becomes several records of the same page */
-        while (left > 0) {
-            uint32_t c = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-            struct sim_access *a = &w->buf[w->n++];
-            memset(a, 0, sizeof(*a));
-            a->page = recs[i].page;
-            a->count = c;
-            a->op = recs[i].op;
-            left -= c;
-            w->nr_records++;
-            if (w->n == WBUF_RECS) {
-                int rc = writer_flush(w);
-                if (rc)
-                    return rc;
-            }
-        }
-    }
-    return 0;
-}
-
-static uint64_t path_hash(const char *abs)
-{
-    return XXH3_64bits(abs, strlen(abs));
-}
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[SIM_PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-        return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* Fallback cache folder: $VMSIM_CACHE_DIR, $XDG_CACHE_HOME/vmsim,
- * ~/.cache/vmsim. */
-static int default_cache_dir(char *dst, size_t cap)
-{
-    const char *v = getenv("VMSIM_CACHE_DIR");
-    if (v && *v)
-        return snprintf(dst, cap, "%s", v) < (int)cap ? 0 : -1;
-    v = getenv("XDG_CACHE_HOME");
-    if (v && *v)
-        return snprintf(dst, cap, "%s/vmsim", v) < (int)cap ? 0 : -1;
-    v = getenv("HOME");
-    if (v && *v)
-        return snprintf(dst, cap, "%s/.cache/vmsim", v) < (int)cap ? 0 : -1;
-    return -1;
-}
-
-/* cache file name inside a folder: stem.<path hash>.vmtrace, so equal
- * file names from different folders do not collide */
-static int cache_name_in(char *dst, size_t cap, const char *dir, const char *abs, uint64_t hash)
-{
-    const char *base = strrchr(abs, '/');
-    base = base ? base + 1 : abs;
-    return snprintf(dst, cap, "%s/%s.%016" PRIx64 ".vmtrace", dir, base, hash) < (int)cap ? 0 : -1;
-}
-
-static int cache_build(const char *path, enum sim_trace_format fmt, const char *cpath,
-                       const char *abs, struct source_id *built, struct vm_diag *d)
-{
-    char tmp[SIM_PATH_MAX + 16];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", cpath) >= (int)sizeof(tmp))
-        return vm_diag_set(d, VM_EINVAL, "'%s': cache path too long", cpath);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return vm_diag_set(d, VM_EIO, "'%s': cannot create cache file: %s", cpath, strerror(errno));
-    struct cache_writer w = { .fd = fd, .tmp_path = tmp, .d = d };
-    struct sim_trace_stats st;
-    struct stat sb;
-    int rc = 0;
-    w.buf = malloc(WBUF_RECS * sizeof(struct sim_access));
-    if (!w.buf) {
-        rc = vm_diag_set(d, VM_ENOMEM, "'%s': out of memory", path);
-        goto fail;
-    }
-    if ((rc = parse_stream(path, fmt, writer_sink, &w, &st, true, &sb, d)))
-        goto fail;
-    if ((rc = writer_flush(&w)))
-        goto fail;
-    if (w.nr_records == 0) {
-        rc = vm_diag_set(d, VM_EPARSE, "%s: expected at least one record, got none", path);
-        goto fail;
-    }
-    struct cache_hdr h;
-    memset(&h, 0, sizeof(h));
-    memcpy(h.magic, CACHE_MAGIC, 8);
-    h.version = CACHE_VERSION;
-    h.record_bytes = sizeof(struct sim_access);
-    h.nr_records = w.nr_records;
-    h.total_accesses = st.total_accesses;
-    h.distinct_pages = st.distinct_pages;
-    h.source_bytes = (uint64_t)sb.st_size;
-    h.source_mtime_ns = mtime_ns(&sb);
-    h.source_path_hash = path_hash(abs);
-    built->bytes = h.source_bytes;
-    built->mtime_ns = h.source_mtime_ns;
-    built->path_hash = h.source_path_hash;
-    h.format = (uint32_t)st.format;
-    h.flags = st.truncated ? CACHE_FLAG_TRUNCATED : 0;
-    if (write_all(fd, &h, sizeof(h), 0) != 0) {
-        rc = vm_diag_set(d, VM_EIO, "'%s': write error: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    mode_t um = umask(0);
-    umask(um);
-    if (fchmod(fd, 0644 & ~um) != 0 || close(fd) != 0) {
-        fd = -1;
-        rc = vm_diag_set(d, VM_EIO, "'%s': cannot finish cache file: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, cpath) != 0) {
-        rc = vm_diag_set(d, VM_EIO, "'%s': cannot rename to '%s': %s", tmp, cpath, strerror(errno));
-        goto fail;
-    }
-    free(w.buf);
-    return 0;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(w.buf);
-    return rc;
-}
-
-int sim_trace_open_in(const char *path, enum sim_trace_format fmt, const char *cache_dir,
-                      struct sim_trace **out, struct vm_diag *d)
-{
-    *out = NULL;
-    if (strcmp(path, "-") == 0)
-        return vm_diag_set(d, VM_EINVAL, "'-': expected a trace file, got standard input");
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        if (errno == ENOENT)
-            return vm_diag_set(d, VM_ENOENT, "'%s': no such file", path);
-        return vm_diag_set(d, VM_EIO, "'%s': cannot stat: %s", path, strerror(errno));
-    }
-    if (S_ISDIR(sb.st_mode))
-        return vm_diag_set(d, VM_EINVAL, "'%s': expected a trace file, got a directory", path);
-    char abs[PATH_MAX];
-    if (!realpath(path, abs))
-        return vm_diag_set(d, VM_EIO, "'%s': cannot resolve path: %s", path, strerror(errno));
-    struct source_id src = {
-        .bytes = (uint64_t)sb.st_size, .mtime_ns = mtime_ns(&sb), .path_hash = path_hash(abs)
-    };
-
-    /* candidates in order: next to the source, then the cache folder */
-    char cand[2][SIM_PATH_MAX];
-    bool writable[2] = { false, false };
-    int nr = 0;
-    char dir[SIM_PATH_MAX];
-    if (cache_dir) {
-        if (cache_name_in(cand[0], sizeof(cand[0]), cache_dir, abs, src.path_hash) != 0)
-            return vm_diag_set(d, VM_EINVAL, "'%s': cache path too long", cache_dir);
-        writable[0] = true;
-        nr = 1;
-    } else {
-        if (snprintf(cand[0], sizeof(cand[0]), "%s.vmtrace", abs) < (int)sizeof(cand[0])) {
-            /* abs is shorter than cand[0], so its folder fits in dir */
-            size_t n = (size_t)(strrchr(abs, '/') - abs);
-            memcpy(dir, abs, n ? n : 1);
-            dir[n ? n : 1] = 0;
-            writable[0] = access(dir, W_OK) == 0;
-            nr = 1;
-        }
-        if (default_cache_dir(dir, sizeof(dir)) == 0 &&
-            cache_name_in(cand[nr], sizeof(cand[nr]), dir, abs, src.path_hash) == 0) {
-            writable[nr] = true;
-            nr++;
-        }
-    }
-
-    struct sim_trace *t = calloc(1, sizeof(*t));
-    if (!t)
-        return vm_diag_set(d, VM_ENOMEM, "out of memory");
-    for (int i = 0; i < nr; i++)
-        if (cache_map(cand[i], &src, fmt, t) == 0) {
-            *out = t;
-            return 0;
-        }
-    int pick = -1;
-    for (int i = 0; i < nr && pick < 0; i++)
-        if (writable[i])
-            pick = i;
-    if (pick < 0) {
-        free(t);
-        return vm_diag_set(d, VM_EIO, "'%s': no writable place for its binary cache", path);
-    }
-    if (pick > 0 || cache_dir) {
-        size_t n = (size_t)(strrchr(cand[pick], '/') - cand[pick]);
-        memcpy(dir, cand[pick], n);
-        dir[n] = 0;
-        if (mkdir_p(dir) != 0) {
-            free(t);
-            return vm_diag_set(d, VM_EIO, "'%s': cannot create cache folder: %s", dir, strerror(errno));
-        }
-    }
-    struct source_id built;
-    int rc = cache_build(path, fmt, cand[pick], abs, &built, d);
-    if (rc) {
-        free(t);
-        return rc;
-    }
-    rc = cache_map(cand[pick], &built, fmt, t);
-    if (rc) {
-        free(t);
-        return vm_diag_set(d, VM_EIO, "'%s': cannot map its new cache '%s'", path, cand[pick]);
-    }
-    t->built = true;
-    *out = t;
-    return 0;
-}
-
-int sim_trace_open(const char *path, enum sim_trace_format fmt, struct sim_trace **out,
-                   struct vm_diag *d)
-{
-    return sim_trace_open_in(path, fmt, NULL, out, d);
-}
-
-void sim_trace_close(struct sim_trace *t)
-{
-    if (!t)
-        return;
-    munmap(t->map, t->map_bytes);
-    free(t);
-}
-
-uint64_t sim_trace_nr_records(const struct sim_trace *t) { return t->hdr->nr_records; }
-const struct sim_access *sim_trace_records(const struct sim_trace *t) { return t->recs; }
-uint64_t sim_trace_total_accesses(const struct sim_trace *t) { return t->hdr->total_accesses; }
-uint64_t sim_trace_distinct_pages(const struct sim_trace *t) { return t->hdr->distinct_pages; }
-bool sim_trace_truncated(const struct sim_trace *t) { return t->hdr->flags & CACHE_FLAG_TRUNCATED; }
-const char *sim_trace_cache_path(const struct sim_trace *t) { return t->cache_path; }
-bool sim_trace_cache_built(const struct sim_trace *t) { return t->built; }

@@ -8,7 +8,9 @@
  * size and mtime, so a changed source is converted again.  The cache sits
  * next to the source (<file>.vmtrace) when that directory is writable,
  * else in $VMSIM_CACHE_DIR or $XDG_CACHE_HOME/vmsim or ~/.cache/vmsim.
- * Conversion writes a temporary file and renames it (atomic).
+ * Conversion writes a temporary file and renames it (atomic); the
+ * temporary file is removed on failure and when the process is killed by
+ * SIGINT/SIGTERM/SIGHUP/SIGPIPE or exits meanwhile (sim_tempfile.h).
  *
  * Errors name file and line: "trace.gz:17: expected 'X', 'R' or 'W', got 'Q'".
  */
@@ -25,12 +27,14 @@
 #include "sim_trace_reduce.h"
 
 struct sim_trace;
+struct stat;
 
 /* Open a trace for replay: convert to the binary form if needed, mmap it.
- * fmt SIM_TRACE_AUTO sniffs the first line ("# vmsim pagetrace v1" or
- * lackey's "==pid==" / " L addr,size" lines).  The cache is used when its
- * header matches the source's size, mtime (ns) and absolute path, else
- * rebuilt.  A trace has at least one record.  Returns 0, VM_ENOENT (no
+ * fmt SIM_TRACE_AUTO sniffs the first line ("# vmsim pagetrace v1", or
+ * a lackey access line or one of Valgrind's own "==PID== ", "--PID-- ",
+ * "**PID** " lines: the same rule as the lackey reader's).  The cache is
+ * used when its header matches the source's size, mtime (ns) and absolute
+ * path, else rebuilt.  A trace has at least one record.  Returns 0, VM_ENOENT (no
  * such file), VM_EPARSE (bad or empty trace; no cache file is left),
  * VM_EINVAL (a directory), VM_EIO or VM_ENOMEM; *out is NULL on error.
  * Records stay valid until sim_trace_close(). */
@@ -61,8 +65,8 @@ bool sim_trace_cache_built(const struct sim_trace *t);
 enum { SIM_TRACE_OP_X, SIM_TRACE_OP_R, SIM_TRACE_OP_W, SIM_TRACE_NR_OPS };
 
 /* What one full parse of a source found.  Records are source records
- * (pagetrace lines, reduced lackey records); counts are 64-bit here, the
- * binary form cuts a count above UINT32_MAX into several records. */
+ * (pagetrace lines, reduced lackey records); each becomes exactly one
+ * binary record, 64-bit count included. */
 struct sim_trace_stats {
     enum sim_trace_format format;      /* what was read, never AUTO */
     char program[SIM_NAME_MAX];        /* header's program=, lackey's Command: basename */
@@ -91,6 +95,13 @@ typedef int (*sim_trace_rec_fn)(void *arg, const struct sim_trace_rec *recs, siz
  */
 int sim_trace_parse(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
                     void *arg, struct sim_trace_stats *st, struct vm_diag *d);
+
+/* sim_trace_parse() that also fills *sb (if not NULL) with the fstat of
+ * the source as it was opened: the identity the binary cache records
+ * (sim_trace_cache.c). */
+int sim_trace_parse_stat(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
+                         void *arg, struct sim_trace_stats *st, struct stat *sb,
+                         struct vm_diag *d);
 
 /* `vmsim trace reduce|stats|convert ...`: argv[0] is the subcommand.
  * Prints to stdout, errors to stderr as "vmsim: ...".  Returns the exit

@@ -27,8 +27,8 @@
 
 #define SIM_TRACE_REDUCE_WINDOW 16
 
-/* One pagetrace record before it is cut to struct sim_access's 32-bit
- * count: op is 'X', 'R' or 'W' (enum sim_op), count >= 1. */
+/* One pagetrace record as parsed (struct sim_access is its packed binary
+ * form): op is 'X', 'R' or 'W' (enum sim_op), count >= 1. */
 struct sim_trace_rec {
     uint64_t page;
     uint64_t count;

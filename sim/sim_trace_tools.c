@@ -6,7 +6,8 @@
  *       raw lackey text (IN, or "-" for standard input; gzip or plain) ->
  *       vmsim pagetrace v1 by the reduction rule.  OUT ending in .gz is
  *       gzip -9, any other name plain text; written to a temporary file
- *       and renamed.  Without -o the pagetrace goes to standard output as
+ *       (removed on failure, or if vmsim is killed: sim_tempfile.h) and
+ *       renamed.  Without -o the pagetrace goes to standard output as
  *       plain text.  truncated=no only when lackey's "Exit code:" line
  *       was read (the whole run is in the trace).
  *   stats FILE... [--format F]
@@ -27,6 +28,7 @@
 
 #include <zlib.h>
 
+#include "sim_tempfile.h"
 #include "sim_trace.h"
 
 #define MIB_PER_PAGE (4096.0 / (1024.0 * 1024.0))
@@ -204,7 +206,7 @@ static int cmd_reduce(int argc, char **argv)
             free(o);
             return bad("reduce: output path too long: '%s'", out);
         }
-        int fd = mkstemp(tmp);
+        int fd = sim_tempfile_mkstemp(tmp);     /* unlinked if we are killed */
         if (fd < 0) {
             fprintf(stderr, "vmsim: '%s': cannot create: %s\n", out, strerror(errno));
             free(o);
@@ -216,6 +218,7 @@ static int cmd_reduce(int argc, char **argv)
             fprintf(stderr, "vmsim: '%s': cannot set mode: %s\n", tmp, strerror(errno));
             close(fd);
             unlink(tmp);
+            sim_tempfile_unregister(tmp);
             free(o);
             return 2;
         }
@@ -231,8 +234,10 @@ static int cmd_reduce(int argc, char **argv)
             close(fd);
     }
     if (!o->gz) {
-        if (tmp[0])
+        if (tmp[0]) {
             unlink(tmp);
+            sim_tempfile_unregister(tmp);
+        }
         free(o);
         return bad("reduce: cannot open the output%s", "");
     }
@@ -256,9 +261,11 @@ static int cmd_reduce(int argc, char **argv)
         rc = vm_diag_set(&d, VM_EIO, "'%s': write error", out ? out : "standard output");
     if (rc == 0 && out && rename(tmp, out) != 0)
         rc = vm_diag_set(&d, VM_EIO, "'%s': cannot rename to '%s': %s", tmp, out, strerror(errno));
+    if (rc && tmp[0])
+        unlink(tmp);
+    if (tmp[0])
+        sim_tempfile_unregister(tmp);
     if (rc) {
-        if (tmp[0])
-            unlink(tmp);
         fprintf(stderr, "vmsim: %s\n", d.msg);
         return 2;
     }

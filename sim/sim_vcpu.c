@@ -6,7 +6,11 @@
  * once.  Compute accumulates in pending_ns and becomes one SimGrid sleep
  * per quantum, or just before an exit so the exit happens at the right
  * simulated time.  Scheduling points (stun, quit) come after each sleep.
+ *
+ * Counts are 64-bit (a pagetrace count may be up to 10^19 - 1), so the
+ * time and access sums saturate at UINT64_MAX instead of wrapping.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,23 +23,33 @@
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_vcpu, vmsim, "vCPU replay");
 
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_ns)
 {
     if (!v->win_ns || len_ns == 0)
         return;
-    uint64_t t = start_ns, end = start_ns + len_ns;
+    uint64_t t = start_ns, end = sat_add(start_ns, len_ns);
     if (end <= v->win_origin_ns)
         return;
     if (t < v->win_origin_ns)
         t = v->win_origin_ns;
     while (t < end) {
+        /* the rest of t's window, without forming its (maybe unrepresentable) end */
         uint64_t idx = (t - v->win_origin_ns) / v->win_ns;
-        uint64_t win_end = v->win_origin_ns + (idx + 1) * v->win_ns;
-        uint64_t chunk = (end < win_end ? end : win_end) - t;
+        uint64_t room = v->win_ns - (t - v->win_origin_ns) % v->win_ns;
+        uint64_t chunk = end - t < room ? end - t : room;
         if (idx >= v->nr_win) {
             uint64_t n = v->nr_win ? v->nr_win : 64;
-            while (n <= idx)
+            while (n <= idx) {
+                if (n > SIZE_MAX / 2 / sizeof(uint64_t))
+                    return;     /* more windows than memory can hold */
                 n *= 2;
+            }
             uint64_t *w = realloc(v->win_useful_ns, n * sizeof(*w));
             if (!w)
                 return;     /* windows are a metric; losing them is not fatal */
@@ -52,12 +66,12 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
  * only the compute counts as useful in the responsiveness windows. */
 static void flush_compute(struct sim_vcpu *v)
 {
-    uint64_t total = v->pending_ns + v->pending_stall_ns;
+    uint64_t total = sat_add(v->pending_ns, v->pending_stall_ns);
     if (!total)
         return;
     uint64_t now = sim_now_ns();
     credit_windows(v, now, v->pending_ns);
-    v->compute_ns += v->pending_ns;
+    v->compute_ns = sat_add(v->compute_ns, v->pending_ns);
     sim_sleep_ns(total);
     v->pending_ns = 0;
     v->pending_stall_ns = 0;
@@ -110,14 +124,14 @@ static int take_exit(struct sim_vcpu *v, uint64_t gpa, bool is_write, int kind)
     for (;;) {
         uint64_t before = cost;
         rc = v->on_fault ? v->on_fault(v->fault_arg, gpa, is_write, kind, &cost) : VM_ENOTSUP;
-        v->pending_stall_ns += cost - before;
+        v->pending_stall_ns = sat_add(v->pending_stall_ns, cost - before);
         if (rc != VM_EAGAIN)
             break;
         if (v->quit) {              /* the run is over; do not wait forever */
             rc = VM_EBUSY;
             break;
         }
-        if (v->pending_ns + v->pending_stall_ns) {
+        if (v->pending_ns || v->pending_stall_ns) {
             flush_compute(v);
             continue;
         }
@@ -143,17 +157,17 @@ static void vcpu_main(int argc, char **argv)
             break;
         while (v->buf_pos < v->buf_len) {
             const struct sim_access *a = &v->buf[v->buf_pos++];
-            uint64_t gpa;
+            uint64_t gpa, page = sim_access_page(a);
             if (synthetic) {
-                gpa = a->page % nr_pages;
+                gpa = page % nr_pages;
             } else {
-                int rc = sim_mem_translate(v->mem, a->page, &gpa);
+                int rc = sim_mem_translate(v->mem, page, &gpa);
                 if (rc < 0) {
                     v->error = rc;
                     goto out;
                 }
             }
-            bool is_write = a->op == SIM_OP_WRITE;
+            bool is_write = sim_access_op(a) == SIM_OP_WRITE;
             int kind = sim_mem_check(v->mem, gpa, is_write);
             if (kind != SIM_MEM_OK) {
                 int rc = take_exit(v, gpa, is_write, kind);
@@ -170,9 +184,9 @@ static void vcpu_main(int argc, char **argv)
                 v->stunned_accesses++;
             sim_mem_apply(v->mem, gpa, is_write);
             v->records++;
-            v->raw_accesses += a->count;
-            v->pending_ns += (uint64_t)a->count * v->access_ns;
-            if (v->pending_ns + v->pending_stall_ns >= v->quantum_ns) {
+            v->raw_accesses = sat_add(v->raw_accesses, a->count);
+            v->pending_ns = sat_add(v->pending_ns, sim_access_cost_ns(a->count, v->access_ns));
+            if (sat_add(v->pending_ns, v->pending_stall_ns) >= v->quantum_ns) {
                 flush_compute(v);
                 if (v->stun_req || v->quit)
                     break;

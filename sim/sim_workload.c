@@ -154,10 +154,9 @@ static uint64_t next_page(struct sim_gen *g)
 size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        buf[i].page = next_page(g);
-        buf[i].count = 1;
-        buf[i].op = vm_rand_double(&g->op_rng) < g->write_fraction ? SIM_OP_WRITE : SIM_OP_READ;
-        buf[i].pad[0] = buf[i].pad[1] = buf[i].pad[2] = 0;
+        uint64_t page = next_page(g);
+        uint8_t op = vm_rand_double(&g->op_rng) < g->write_fraction ? SIM_OP_WRITE : SIM_OP_READ;
+        buf[i] = sim_access_make(page, op, 1);
     }
     return n;
 }

@@ -619,8 +619,8 @@ START_TEST(test_workload_stream_is_a_function_of_the_seed)
         ck_assert(memcmp(x, z, sizeof x) != 0);
         for (int k = 0; k < 1000; k++) {
             ck_assert_uint_eq(x[k].count, 1);
-            ck_assert(x[k].op == SIM_OP_READ || x[k].op == SIM_OP_WRITE);
-            ck_assert(!x[k].pad[0] && !x[k].pad[1] && !x[k].pad[2]);
+            ck_assert(sim_access_op(&x[k]) == SIM_OP_READ || sim_access_op(&x[k]) == SIM_OP_WRITE);
+            ck_assert_uint_lt(sim_access_page(&x[k]), 100000);     /* the footprint */
         }
         sim_gen_free(a);
         sim_gen_free(b);
@@ -639,7 +639,7 @@ START_TEST(test_workload_write_fraction_does_not_change_pages)
     sim_gen_fill(a, x, 500);
     sim_gen_fill(b, y, 500);
     for (int k = 0; k < 500; k++)
-        ck_assert_uint_eq(x[k].page, y[k].page);
+        ck_assert_uint_eq(sim_access_page(&x[k]), sim_access_page(&y[k]));
     sim_gen_free(a);
     sim_gen_free(b);
 }
@@ -653,8 +653,8 @@ START_TEST(test_workload_uniform_covers_the_footprint_evenly)
     uint32_t hits[1000] = { 0 };
     sim_gen_fill(g, buf, 100000);
     for (int k = 0; k < 100000; k++) {
-        ck_assert_uint_lt(buf[k].page, 1000);
-        hits[buf[k].page]++;
+        ck_assert_uint_lt(sim_access_page(&buf[k]), 1000);
+        hits[sim_access_page(&buf[k])]++;
     }
     for (int p = 0; p < 1000; p++) {      /* mean 100, sd 10 */
         ck_assert_uint_gt(hits[p], 50);
@@ -679,8 +679,8 @@ START_TEST(test_workload_zipf_concentrates_on_scattered_hot_pages)
     sim_gen_fill(g, buf, 200000);
     uint64_t hot_lo = UINT64_MAX, hot_hi = 0;
     for (int k = 0; k < 200000; k++) {
-        ck_assert_uint_lt(buf[k].page, 10000);
-        hits[buf[k].page]++;
+        ck_assert_uint_lt(sim_access_page(&buf[k]), 10000);
+        hits[sim_access_page(&buf[k])]++;
     }
     memcpy(sorted, hits, sizeof hits);
     qsort(sorted, 10000, sizeof *sorted, cmp_desc);
@@ -705,7 +705,7 @@ START_TEST(test_workload_sequential_scans_and_wraps)
     struct sim_access buf[700];
     sim_gen_fill(g, buf, 700);
     for (uint64_t k = 0; k < 700; k++)
-        ck_assert_uint_eq(buf[k].page, k % 300);
+        ck_assert_uint_eq(sim_access_page(&buf[k]), k % 300);
     sim_gen_free(g);
 }
 END_TEST
@@ -721,14 +721,14 @@ START_TEST(test_workload_strided_visits_every_page_once_per_cycle)
         sim_gen_fill(g, buf, 2000);
         uint64_t *seen = vm_bitmap_new(1000);
         for (int k = 0; k < 1000; k++)
-            ck_assert(!vm_bitmap_test_and_set(seen, buf[k].page));
+            ck_assert(!vm_bitmap_test_and_set(seen, sim_access_page(&buf[k])));
         ck_assert_uint_eq(vm_bitmap_count(seen, 1000), 1000);
         for (int k = 0; k < 1000; k++)
-            ck_assert_uint_eq(buf[k + 1000].page, buf[k].page);   /* same cycle again */
+            ck_assert_uint_eq(sim_access_page(&buf[k + 1000]), sim_access_page(&buf[k]));   /* same cycle again */
         if (strides[s] == 16) {
-            ck_assert_uint_eq(buf[1].page, 16);
-            ck_assert_uint_eq(buf[62].page, 992);
-            ck_assert_uint_eq(buf[63].page, 1);
+            ck_assert_uint_eq(sim_access_page(&buf[1]), 16);
+            ck_assert_uint_eq(sim_access_page(&buf[62]), 992);
+            ck_assert_uint_eq(sim_access_page(&buf[63]), 1);
         }
         vm_bitmap_free(seen);
         sim_gen_free(g);
@@ -747,7 +747,7 @@ START_TEST(test_workload_write_fraction_within_tolerance)
         sim_gen_fill(g, buf, 100000);
         uint64_t writes = 0;
         for (int k = 0; k < 100000; k++)
-            writes += buf[k].op == SIM_OP_WRITE;
+            writes += sim_access_op(&buf[k]) == SIM_OP_WRITE;
         ck_assert(fabs(writes / 100000.0 - fr[i]) < 0.01);
         if (fr[i] == 0 || fr[i] == 1)
             ck_assert_uint_eq(writes, (uint64_t)(fr[i] * 100000));
@@ -762,13 +762,13 @@ START_TEST(test_workload_footprint_is_clamped_to_the_vm)
     struct sim_gen *g = new_gen(&w, 100, 1);
     struct sim_access buf[250];
     sim_gen_fill(g, buf, 250);
-    ck_assert_uint_eq(buf[99].page, 99);
-    ck_assert_uint_eq(buf[100].page, 0);
+    ck_assert_uint_eq(sim_access_page(&buf[99]), 99);
+    ck_assert_uint_eq(sim_access_page(&buf[100]), 0);
     sim_gen_free(g);
     w.footprint_bytes = 0;                   /* 0 = the whole VM */
     g = new_gen(&w, 100, 1);
     sim_gen_fill(g, buf, 250);
-    ck_assert_uint_eq(buf[199].page, 99);
+    ck_assert_uint_eq(sim_access_page(&buf[199]), 99);
     sim_gen_free(g);
 }
 END_TEST

@@ -5,19 +5,26 @@
  *
  * Shipped traces are read from $VMSIM_SRCDIR/workloads/traces and never
  * written to: their caches go into the test's temporary folder.  Every
- * other input is written into a fresh mkdtemp folder per test.
+ * other input is written into a fresh mkdtemp folder per test.  Also the
+ * temporary-file registry (sim_tempfile.c) the cache writer relies on:
+ * those tests fork children that convert, exit or get killed.
  */
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sim_tempfile.h"
 #include "sim_trace.h"
 #include "sim_trace_reduce.h"
 
@@ -107,6 +114,27 @@ static int nr_files(const char *dir)
             n++;
     closedir(dp);
     return n;
+}
+
+/* names in dir containing `part` */
+static int nr_files_with(const char *dir, const char *part)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)))
+        if (strstr(e->d_name, part))
+            n++;
+    closedir(dp);
+    return n;
+}
+
+static bool exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
 }
 
 /* records collected by a parse */
@@ -216,8 +244,9 @@ START_TEST(test_trace_shipped_traces_open_and_validate)
     const struct sim_access *a = sim_trace_records(t);
     uint64_t sum = 0, bad_ops = 0;
     for (uint64_t i = 0; i < sim_trace_nr_records(t); i++) {
+        uint8_t op = sim_access_op(&a[i]);
         sum += a[i].count;
-        bad_ops += a[i].op != 'X' && a[i].op != 'R' && a[i].op != 'W';
+        bad_ops += op != 'X' && op != 'R' && op != 'W';
     }
     ck_assert_uint_eq(sum, row->total);
     ck_assert_uint_eq(bad_ops, 0);
@@ -234,16 +263,15 @@ START_TEST(test_trace_shipped_sqlite_first_records_are_exact)
                                        tmpdir, &t, &d), 0);
     const struct sim_access *a = sim_trace_records(t);
     /* X 401a 2 / W 1fff000 1 / X 401b 25 */
-    ck_assert_int_eq(a[0].op, SIM_OP_EXEC);
-    ck_assert_uint_eq(a[0].page, 0x401a);
+    ck_assert_int_eq(sim_access_op(&a[0]), SIM_OP_EXEC);
+    ck_assert_uint_eq(sim_access_page(&a[0]), 0x401a);
     ck_assert_uint_eq(a[0].count, 2);
-    ck_assert_int_eq(a[1].op, SIM_OP_WRITE);
-    ck_assert_uint_eq(a[1].page, 0x1fff000);
+    ck_assert_int_eq(sim_access_op(&a[1]), SIM_OP_WRITE);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 0x1fff000);
     ck_assert_uint_eq(a[1].count, 1);
-    ck_assert_int_eq(a[2].op, SIM_OP_EXEC);
-    ck_assert_uint_eq(a[2].page, 0x401b);
+    ck_assert_int_eq(sim_access_op(&a[2]), SIM_OP_EXEC);
+    ck_assert_uint_eq(sim_access_page(&a[2]), 0x401b);
     ck_assert_uint_eq(a[2].count, 25);
-    ck_assert_int_eq(a[0].pad[0] | a[0].pad[1] | a[0].pad[2], 0);
     sim_trace_close(t);
 }
 END_TEST
@@ -294,7 +322,7 @@ START_TEST(test_trace_lackey_sample_binary_form_equals_pagetrace_prefix)
     ck_assert_uint_eq(sim_trace_total_accesses(lt), 199995);
     const struct sim_access *a = sim_trace_records(lt), *b = sim_trace_records(pt);
     ck_assert_int_eq(memcmp(a, b, (n - 1) * sizeof(*a)), 0);
-    ck_assert_uint_eq(a[n - 1].page, b[n - 1].page);
+    ck_assert_uint_eq(sim_access_page(&a[n - 1]), sim_access_page(&b[n - 1]));
     sim_trace_close(lt);
     sim_trace_close(pt);
 }
@@ -577,23 +605,89 @@ START_TEST(test_trace_missing_trailer_counts_as_truncated)
 }
 END_TEST
 
-START_TEST(test_trace_count_above_32_bits_is_split_in_the_binary_form)
+START_TEST(test_trace_count_above_32_bits_stays_one_binary_record)
 {
     write_plain("big.txt", PT_HDR "R 1 4294967300\nW 2 1\n");
     struct sim_trace *t;
     struct vm_diag d;
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_open(tpath("big.txt"), SIM_TRACE_AUTO, &t, &d), 0);
-    ck_assert_uint_eq(sim_trace_nr_records(t), 3);
+    ck_assert_uint_eq(sim_trace_nr_records(t), 2);
     ck_assert_uint_eq(sim_trace_total_accesses(t), 4294967301ull);
     ck_assert_uint_eq(sim_trace_distinct_pages(t), 2);
     const struct sim_access *a = sim_trace_records(t);
-    ck_assert_uint_eq(a[0].count, UINT32_MAX);
-    ck_assert_uint_eq(a[1].count, 5);
-    ck_assert_uint_eq(a[1].page, 1);
-    ck_assert_int_eq(a[1].op, 'R');
-    ck_assert_int_eq(a[2].op, 'W');
+    ck_assert_uint_eq(a[0].count, 4294967300ull);
+    ck_assert_uint_eq(sim_access_page(&a[0]), 1);
+    ck_assert_int_eq(sim_access_op(&a[0]), 'R');
+    ck_assert_uint_eq(a[1].count, 1);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 2);
+    ck_assert_int_eq(sim_access_op(&a[1]), 'W');
     sim_trace_close(t);
+}
+END_TEST
+
+/* The largest legal count (19 digits) used to become 2.3e9 binary records
+ * (37 GB); the cache must stay one record per source record. */
+START_TEST(test_trace_huge_count_cache_is_proportional_to_the_source)
+{
+    const char *text = PT_HDR "X 401a 2\nW 4000 9999999999999999999\nR 1 4294967300\n"
+                              "W fffffffffffff 1\n";
+    const uint64_t total = 2 + 9999999999999999999ull + 4294967300ull + 1;
+    write_plain("huge.txt", text);
+    struct sim_trace_stats st;
+    struct recs src = parse_ok(tpath("huge.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_uint_eq(st.nr_records, 4);
+    ck_assert_uint_eq(st.total_accesses, total);
+    free(src.v);
+
+    /* `vmsim trace convert` into a cache folder */
+    char cache[1024];
+    snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+    char *conv[] = { "convert", (char *)tpath("huge.txt"), "--cache-dir", cache, NULL };
+    ck_assert_int_eq(sim_trace_main(4, conv), 0);
+    ck_assert_int_eq(nr_files(cache), 1);
+
+    struct sim_trace *t;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_trace_open_in(tpath("huge.txt"), SIM_TRACE_AUTO, cache, &t, &d), 0);
+    ck_assert(!sim_trace_cache_built(t));
+    ck_assert_uint_eq(sim_trace_nr_records(t), st.nr_records);
+    ck_assert_uint_eq(sim_trace_total_accesses(t), total);
+    struct stat sb;
+    ck_assert_int_eq(stat(sim_trace_cache_path(t), &sb), 0);
+    ck_assert_int_eq(sb.st_size, 128 + 4 * 16);
+
+    /* what replay sums: the 64-bit counts of the mapped records */
+    const struct sim_access *a = sim_trace_records(t);
+    uint64_t replayed = 0;
+    for (uint64_t i = 0; i < sim_trace_nr_records(t); i++)
+        replayed += a[i].count;
+    ck_assert_uint_eq(replayed, total);
+    ck_assert_uint_eq(a[1].count, 9999999999999999999ull);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 0x4000);
+    ck_assert_int_eq(sim_access_op(&a[1]), SIM_OP_WRITE);
+    ck_assert_uint_eq(sim_access_page(&a[3]), 0xfffffffffffffull);     /* the largest page */
+    ck_assert_int_eq(sim_access_op(&a[3]), SIM_OP_WRITE);
+    sim_trace_close(t);
+}
+END_TEST
+
+START_TEST(test_trace_record_compute_cost_saturates)
+{
+    ck_assert_uint_eq(sim_access_cost_ns(4294967300ull, 2), 8589934600ull);
+    ck_assert_uint_eq(sim_access_cost_ns(1, 100), 100);
+    ck_assert_uint_eq(sim_access_cost_ns(9999999999999999999ull, 1), 9999999999999999999ull);
+    ck_assert_uint_eq(sim_access_cost_ns(9999999999999999999ull, 2), UINT64_MAX);
+    ck_assert_uint_eq(sim_access_cost_ns(UINT64_MAX, UINT64_MAX), UINT64_MAX);
+    ck_assert_uint_eq(sim_access_cost_ns(9999999999999999999ull, 0), 0);
+    struct sim_access a = sim_access_make(0xfffffffffffffull, SIM_OP_EXEC, UINT64_MAX);
+    ck_assert_uint_eq(sim_access_page(&a), 0xfffffffffffffull);
+    ck_assert_int_eq(sim_access_op(&a), SIM_OP_EXEC);
+    ck_assert_uint_eq(a.count, UINT64_MAX);
+    a = sim_access_make(SIM_ACCESS_PAGE_MAX, SIM_OP_WRITE, 1);
+    ck_assert_uint_eq(sim_access_page(&a), SIM_ACCESS_PAGE_MAX);
+    ck_assert_int_eq(sim_access_op(&a), SIM_OP_WRITE);
 }
 END_TEST
 
@@ -678,6 +772,112 @@ START_TEST(test_trace_error_bad_lackey_line)
     expect_parse_error(PT_HDR, SIM_TRACE_LACKEY,
                        "1: expected a lackey line 'I  ADDR,SIZE', ' L|S|M ADDR,SIZE' or '==PID== ...', "
                        "got '# vmsim pagetrace v1 page_size=4096 program=test'");
+}
+END_TEST
+
+/* With --log-fd=1 the traced program's output is interleaved: only
+ * Valgrind's own "==PID== ", "--PID-- " and "**PID** " lines (decimal PID,
+ * the same marker on both sides, then a space or the end of the line) are
+ * skipped; anything else is a located error. */
+#define VG_ERR "expected a Valgrind line '==PID== ...', '--PID-- ...' or '**PID** ...' with a " \
+               "decimal PID, got "
+START_TEST(test_trace_error_program_output_in_lackey)
+{
+    expect_parse_error("==7== Command: /bin/true\nI  00001000,4\n--verbose mode on\n L 00002000,8\n",
+                       SIM_TRACE_AUTO, "3: " VG_ERR "'--verbose mode on'");
+    expect_parse_error("==7== Command: /bin/true\nI  00001000,4\n L 00002000,8\n"
+                       "==not-valgrind== Exit code: 0\n",
+                       SIM_TRACE_AUTO, "4: " VG_ERR "'==not-valgrind== Exit code: 0'");
+    expect_parse_error("I  00001000,4\n** warning: no pid here\n", SIM_TRACE_LACKEY,
+                       "2: " VG_ERR "'** warning: no pid here'");
+    expect_parse_error("==7== Command: x\n==7==Exit code: 0\n", SIM_TRACE_AUTO,
+                       "2: " VG_ERR "'==7==Exit code: 0'");
+    expect_parse_error("==7== Command: x\n==7-- mixed\n", SIM_TRACE_AUTO, "2: " VG_ERR "'==7-- mixed'");
+    expect_parse_error("==7== Command: x\n==== 0\n", SIM_TRACE_AUTO, "2: " VG_ERR "'==== 0'");
+    expect_parse_error("==7== Command: x\n**7* x\n", SIM_TRACE_AUTO, "2: " VG_ERR "'**7* x'");
+    expect_parse_error("==7== Command: x\n--12345678901-- x\n", SIM_TRACE_AUTO,
+                       "2: " VG_ERR "'--12345678901-- x'");
+    expect_parse_error("==7== Command: x\nI  00001000,4\nhello Exit code: 0\n", SIM_TRACE_AUTO,
+                       "3: expected a lackey line 'I  ADDR,SIZE', ' L|S|M ADDR,SIZE' or '==PID== ...', "
+                       "got 'hello Exit code: 0'");
+    /* auto-detection follows the same rule */
+    expect_parse_error("--verbose mode on\nI  00001000,4\n", SIM_TRACE_AUTO,
+                       "1: expected a vmsim pagetrace header or lackey output, got '--verbose mode on'");
+    expect_parse_error("==x== Command: /bin/true\nI  00001000,4\n", SIM_TRACE_AUTO,
+                       "1: expected a vmsim pagetrace header or lackey output, got "
+                       "'==x== Command: /bin/true'");
+}
+END_TEST
+
+START_TEST(test_trace_lackey_valgrind_lines_are_skipped)
+{
+    write_plain("l.txt", "==123== Lackey, an example Valgrind tool\n"
+                         "==123== Command: /bin/true --version\n"
+                         "==123== \n"
+                         "==123==\n"
+                         "--123-- Valgrind options:\n"
+                         "--123--    --tool=lackey\n"
+                         "**123** warning: something internal\n"
+                         "I  00001000,4\n"
+                         " L 00002000,8\n"
+                         "==123== Exit code:       0\n");
+    struct sim_trace_stats st;
+    struct recs c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_int_eq(st.format, SIM_TRACE_LACKEY);
+    ck_assert_str_eq(st.command, "/bin/true --version");
+    ck_assert_str_eq(st.program, "true");
+    ck_assert(st.has_trailer);
+    ck_assert(!st.truncated);
+    ck_assert_uint_eq(st.nr_lines, 10);
+    ck_assert_uint_eq(c.n, 2);
+    free(c.v);
+    /* sniffed from a "--PID--" or "**PID**" first line too */
+    write_plain("m.txt", "--5-- x\nI  00001000,4\n");
+    c = parse_ok(tpath("m.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_int_eq(st.format, SIM_TRACE_LACKEY);
+    ck_assert(st.truncated);
+    free(c.v);
+    write_plain("m.txt", "**5**\nI  00001000,4\n");
+    c = parse_ok(tpath("m.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_int_eq(st.format, SIM_TRACE_LACKEY);
+    free(c.v);
+}
+END_TEST
+
+/* The command and the completion mark come from Valgrind's own
+ * "==PID== Command: " and "==PID== Exit code:" lines only, the mark from
+ * the process the command names. */
+START_TEST(test_trace_lackey_command_and_exit_only_from_valgrind_lines)
+{
+    struct sim_trace_stats st;
+    struct recs c;
+    /* "Command:" / "Exit code:" inside another Valgrind line */
+    write_plain("l.txt", "==123== Command: /bin/true\n"
+                         "--123-- Command: /bin/false\n"
+                         "==123== note: Exit code: 0 is not at the start\n"
+                         "I  00001000,4\n"
+                         "--123-- Exit code: 0\n"
+                         "**123** Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_str_eq(st.command, "/bin/true");
+    ck_assert(!st.has_trailer);
+    ck_assert(st.truncated);
+    free(c.v);
+    /* another process's exit (a forked child) does not complete the run */
+    write_plain("l.txt", "==123== Command: /bin/true\nI  00001000,4\n==124== Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert(st.truncated);
+    free(c.v);
+    write_plain("l.txt", "==123== Command: /bin/true\nI  00001000,4\n==123== Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert(!st.truncated);
+    free(c.v);
+    /* without a Command: line, any process's exit line counts */
+    write_plain("l.txt", "I  00001000,4\n==9== Exit code: 0\n");
+    c = parse_ok(tpath("l.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert(!st.truncated);
+    ck_assert_str_eq(st.command, "");
+    free(c.v);
 }
 END_TEST
 
@@ -839,7 +1039,7 @@ START_TEST(test_trace_cache_rebuilt_when_the_source_changes)
     ck_assert_int_eq(utimensat(AT_FDCWD, tpath("c.txt"), ts, 0), 0);
     ck_assert_int_eq(sim_trace_open(tpath("c.txt"), SIM_TRACE_AUTO, &t, &d), 0);
     ck_assert(sim_trace_cache_built(t));
-    ck_assert_uint_eq(sim_trace_records(t)[1].page, 6);
+    ck_assert_uint_eq(sim_access_page(&sim_trace_records(t)[1]), 6);
     sim_trace_close(t);
 
     /* touching only the mtime also rebuilds; leaving it alone does not */
@@ -885,6 +1085,31 @@ START_TEST(test_trace_cache_rebuilt_when_its_header_is_bad)
 }
 END_TEST
 
+/* A cache of an older layout (version 1: 32-bit counts) is rebuilt. */
+START_TEST(test_trace_cache_of_an_older_version_is_rebuilt)
+{
+    write_plain("c.txt", PT_HDR "R 1 1\nW 2 5\n");
+    struct sim_trace *t;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_trace_open(tpath("c.txt"), SIM_TRACE_AUTO, &t, &d), 0);
+    sim_trace_close(t);
+    const char *cache = tpath("c.txt.vmtrace");
+    uint32_t version;
+    int fd = open(cache, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pread(fd, &version, 4, 8), 4);
+    ck_assert_uint_ge(version, 2);
+    version = 1;
+    ck_assert_int_eq(pwrite(fd, &version, 4, 8), 4);
+    close(fd);
+    ck_assert_int_eq(sim_trace_open(tpath("c.txt"), SIM_TRACE_AUTO, &t, &d), 0);
+    ck_assert(sim_trace_cache_built(t));
+    ck_assert_uint_eq(sim_trace_records(t)[1].count, 5);
+    sim_trace_close(t);
+}
+END_TEST
+
 START_TEST(test_trace_cache_in_a_cache_folder_is_named_by_path)
 {
     write_gz("a.gz", PT_HDR "R 1 1\n");
@@ -919,10 +1144,10 @@ START_TEST(test_trace_lackey_source_opens_through_the_cache)
     ck_assert_uint_eq(sim_trace_total_accesses(t), 3);
     ck_assert(sim_trace_truncated(t));                  /* no "Exit code:" */
     const struct sim_access *a = sim_trace_records(t);
-    ck_assert_int_eq(a[0].op, SIM_OP_EXEC);
-    ck_assert_uint_eq(a[0].page, 1);
-    ck_assert_int_eq(a[1].op, SIM_OP_READ);
-    ck_assert_uint_eq(a[1].page, 2);
+    ck_assert_int_eq(sim_access_op(&a[0]), SIM_OP_EXEC);
+    ck_assert_uint_eq(sim_access_page(&a[0]), 1);
+    ck_assert_int_eq(sim_access_op(&a[1]), SIM_OP_READ);
+    ck_assert_uint_eq(sim_access_page(&a[1]), 2);
     ck_assert_uint_eq(a[1].count, 2);
     sim_trace_close(t);
 }
@@ -1008,6 +1233,161 @@ START_TEST(test_trace_tools_stats_and_convert_exit_status)
 }
 END_TEST
 
+/* ============================================================ temporary files */
+
+/* A pagetrace of about `lines` records (plain text, so the conversion
+ * takes a while even where gzip would be fast): one block of 4096 records
+ * over distinct pages, written again and again. */
+static void write_long_pagetrace(const char *name, long lines)
+{
+    FILE *f = fopen(tpath(name), "w");
+    ck_assert_ptr_nonnull(f);
+    static char block[4096 * 32];
+    size_t n = 0;
+    for (long i = 0; i < 4096; i++)
+        n += (size_t)snprintf(block + n, sizeof(block) - n, "%c %lx %ld\n", "XRW"[i % 3],
+                              (unsigned long)(0x4000 + i * 7), 1 + i % 5);
+    ck_assert_int_gt(fputs(PT_HDR, f), 0);
+    for (long k = 0; k < lines / 4096; k++)
+        ck_assert_uint_eq(fwrite(block, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static const int kill_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+
+/* Give the four signals their default actions, as in a vmsim process:
+ * Check's fork mode leaves its own SIGTERM/SIGINT handlers (which kill the
+ * whole test's process group) in the test process, and the registry
+ * chains to whatever action it finds when it installs its handler. */
+static void default_kill_signals(void)
+{
+    for (size_t i = 0; i < sizeof(kill_signals) / sizeof(kill_signals[0]); i++)
+        signal(kill_signals[i], SIG_DFL);
+}
+
+/* A conversion killed by SIGTERM/SIGINT/SIGHUP/SIGPIPE once its temporary
+ * cache file exists dies of that signal and leaves no file behind. */
+START_TEST(test_trace_killed_conversion_leaves_no_temporary_file)
+{
+    int sig = kill_signals[_i];
+    default_kill_signals();
+    write_long_pagetrace("long.txt", 3000000);
+    char cache[1024];
+    snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+    ck_assert_int_eq(mkdir(cache, 0755), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct sim_trace *t;
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        int rc = sim_trace_open_in(tpath("long.txt"), SIM_TRACE_AUTO, cache, &t, &d);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    bool seen = false;
+    for (int i = 0; i < 60000 && !seen; i++) {        /* 60 s at most */
+        seen = nr_files_with(cache, ".tmp.") > 0;
+        if (!seen)
+            nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    }
+    if (seen)
+        kill(pid, sig);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(seen, "no temporary cache file appeared");
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sig,
+                  "expected the child to die of signal %d, got status 0x%x (conversion too fast?)",
+                  sig, status);
+    ck_assert_int_eq(nr_files_with(cache, ".tmp."), 0);
+    ck_assert_int_eq(nr_files(cache), 0);               /* no half cache either */
+}
+END_TEST
+
+/* At exit() the registered names are unlinked, the unregistered ones
+ * (renamed into place) are not. */
+START_TEST(test_tempfile_exit_removes_registered_files_only)
+{
+    write_plain("a.tmp", "a");
+    write_plain("b.tmp", "b");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int rc = sim_tempfile_register(tpath("a.tmp"));
+        rc |= sim_tempfile_register(tpath("b.tmp"));
+        sim_tempfile_unregister(tpath("b.tmp"));
+        sim_tempfile_unregister(tpath("never-registered"));
+        exit(rc == 0 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert(!exists(tpath("a.tmp")));
+    ck_assert(exists(tpath("b.tmp")));
+}
+END_TEST
+
+/* A child forked while a name is registered does not remove it when it
+ * exits or is killed: only the process that registered it does. */
+START_TEST(test_tempfile_forked_child_leaves_the_parents_files)
+{
+    default_kill_signals();
+    write_plain("p.tmp", "p");
+    ck_assert_int_eq(sim_tempfile_register(tpath("p.tmp")), 0);
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            if (k == 1)
+                raise(SIGTERM);
+            exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(exists(tpath("p.tmp")));
+    }
+    sim_tempfile_unregister(tpath("p.tmp"));
+}
+END_TEST
+
+START_TEST(test_tempfile_table_is_bounded_and_mkstemp_registers)
+{
+    char name[64];
+    int i = 0, rc = 0;
+    for (; i < SIM_TEMPFILE_MAX + 1 && rc == 0; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        rc = sim_tempfile_register(tpath(name));
+    }
+    ck_assert_int_eq(rc, VM_ENOSPC);
+    ck_assert_int_eq(i, SIM_TEMPFILE_MAX + 1);
+    char tmpl[1024];
+    snprintf(tmpl, sizeof(tmpl), "%s/m.XXXXXX", tmpdir);
+    errno = 0;
+    ck_assert_int_eq(sim_tempfile_mkstemp(tmpl), -1);   /* full: nothing is left */
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_int_eq(nr_files_with(tmpdir, "m."), 0);
+    for (i = 0; i < SIM_TEMPFILE_MAX; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        sim_tempfile_unregister(tpath(name));
+    }
+    snprintf(tmpl, sizeof(tmpl), "%s/m.XXXXXX", tmpdir);
+    int fd = sim_tempfile_mkstemp(tmpl);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    pid_t pid = fork();                                  /* the child registered nothing */
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        exit(0);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(exists(tmpl));
+    char long_path[SIM_TEMPFILE_PATH_MAX + 8];
+    memset(long_path, 'x', sizeof(long_path) - 1);
+    long_path[sizeof(long_path) - 1] = 0;
+    ck_assert_int_eq(sim_tempfile_register(long_path), VM_EINVAL);
+    sim_tempfile_unregister(tmpl);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
     Suite *s = suite_create("trace");
@@ -1035,7 +1415,9 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_plain_and_gzip_read_the_same);
     tcase_add_test(tc, test_trace_last_line_without_newline_is_read);
     tcase_add_test(tc, test_trace_missing_trailer_counts_as_truncated);
-    tcase_add_test(tc, test_trace_count_above_32_bits_is_split_in_the_binary_form);
+    tcase_add_test(tc, test_trace_count_above_32_bits_stays_one_binary_record);
+    tcase_add_test(tc, test_trace_huge_count_cache_is_proportional_to_the_source);
+    tcase_add_test(tc, test_trace_record_compute_cost_saturates);
     tcase_add_test(tc, test_trace_error_bad_header);
     tcase_add_test(tc, test_trace_error_bad_op);
     tcase_add_test(tc, test_trace_error_uppercase_or_0x_hex);
@@ -1043,6 +1425,9 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_error_missing_field);
     tcase_add_test(tc, test_trace_error_trailing_garbage);
     tcase_add_test(tc, test_trace_error_bad_lackey_line);
+    tcase_add_test(tc, test_trace_error_program_output_in_lackey);
+    tcase_add_test(tc, test_trace_lackey_valgrind_lines_are_skipped);
+    tcase_add_test(tc, test_trace_lackey_command_and_exit_only_from_valgrind_lines);
     tcase_add_test(tc, test_trace_error_truncated_gzip);
     tcase_add_test(tc, test_trace_error_missing_file_is_enoent);
     tcase_add_test(tc, test_trace_error_empty_file_and_no_records);
@@ -1051,12 +1436,18 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_cache_created_next_to_the_source_then_reused);
     tcase_add_test(tc, test_trace_cache_rebuilt_when_the_source_changes);
     tcase_add_test(tc, test_trace_cache_rebuilt_when_its_header_is_bad);
+    tcase_add_test(tc, test_trace_cache_of_an_older_version_is_rebuilt);
     tcase_add_test(tc, test_trace_cache_in_a_cache_folder_is_named_by_path);
     tcase_add_test(tc, test_trace_lackey_source_opens_through_the_cache);
     tcase_add_test(tc, test_trace_reduce_tool_writes_the_same_records);
     tcase_add_test(tc, test_trace_reduce_tool_program_option_and_complete_run);
     tcase_add_test(tc, test_trace_reduce_tool_bad_input_writes_nothing);
     tcase_add_test(tc, test_trace_tools_stats_and_convert_exit_status);
+    tcase_add_loop_test(tc, test_trace_killed_conversion_leaves_no_temporary_file, 0,
+                        (int)(sizeof(kill_signals) / sizeof(kill_signals[0])));
+    tcase_add_test(tc, test_tempfile_exit_removes_registered_files_only);
+    tcase_add_test(tc, test_tempfile_forked_child_leaves_the_parents_files);
+    tcase_add_test(tc, test_tempfile_table_is_bounded_and_mkstemp_registers);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -1064,6 +1455,9 @@ static Suite *trace_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(trace_suite());
+    /* every test in its own process: the temporary-file tests install
+     * signal handlers and fork, which must not leak into other tests */
+    srunner_set_fork_status(sr, CK_FORK);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
