@@ -62,21 +62,6 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
     }
 }
 
-/* Sleep the compute and exit handling replayed since the last sleep;
- * only the compute counts as useful in the responsiveness windows. */
-static void flush_compute(struct sim_vcpu *v)
-{
-    uint64_t total = sat_add(v->pending_ns, v->pending_stall_ns);
-    if (!total)
-        return;
-    uint64_t now = sim_now_ns();
-    credit_windows(v, now, v->pending_ns);
-    v->compute_ns = sat_add(v->compute_ns, v->pending_ns);
-    sim_sleep_ns(total);
-    v->pending_ns = 0;
-    v->pending_stall_ns = 0;
-}
-
 /* Scheduling point: honour stun and quit requests.  true = keep running. */
 static bool sched_point(struct sim_vcpu *v)
 {
@@ -87,6 +72,39 @@ static bool sched_point(struct sim_vcpu *v)
     }
     v->stunned = false;
     return !v->quit;
+}
+
+/* Sleep the compute and exit handling replayed since the last sleep;
+ * only the compute counts as useful in the responsiveness windows.
+ * Compute longer than SIM_VCPU_MAX_SLICE_NS (one record of millions of
+ * accesses) is slept in slices with a scheduling point between them, so
+ * a stun or a stop takes effect within a slice, not after the record. */
+static void flush_compute(struct sim_vcpu *v)
+{
+    uint64_t total = sat_add(v->pending_ns, v->pending_stall_ns);
+    if (!total)
+        return;
+    if (v->pending_ns <= SIM_VCPU_MAX_SLICE_NS) {
+        credit_windows(v, sim_now_ns(), v->pending_ns);
+        v->compute_ns = sat_add(v->compute_ns, v->pending_ns);
+        sim_sleep_ns(total);
+        v->pending_ns = 0;
+        v->pending_stall_ns = 0;
+        return;
+    }
+    uint64_t stall = v->pending_stall_ns;
+    v->pending_stall_ns = 0;
+    while (v->pending_ns) {
+        uint64_t slice = v->pending_ns < SIM_VCPU_MAX_SLICE_NS ? v->pending_ns
+                                                                 : SIM_VCPU_MAX_SLICE_NS;
+        credit_windows(v, sim_now_ns(), slice);
+        v->compute_ns = sat_add(v->compute_ns, slice);
+        v->pending_ns -= slice;
+        sim_sleep_ns(slice + stall);
+        stall = 0;
+        if (v->pending_ns && (v->stun_req || v->quit) && !sched_point(v))
+            v->pending_ns = 0;          /* stopped: the rest is never run */
+    }
 }
 
 static bool refill(struct sim_vcpu *v)

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "base/vm_hist.h"
+#include "base/vm_units.h"
 #include "sim_access.h"
 #include "sim_mem.h"
 #include "sim_trace.h"
@@ -31,6 +32,9 @@
 #include "sim_world.h"
 
 #define SIM_VCPU_BATCH 4096
+/* Longest compute slept at once: a stun waits at most this long for a
+ * vCPU inside one huge trace record (counts go up to 10^19). */
+#define SIM_VCPU_MAX_SLICE_NS (10 * VM_NS_PER_MS)
 
 /* Called in the vCPU actor on an exit (kind: SIM_MEM_FAULT_TRACE or
  * SIM_MEM_FAULT_ABSENT).  Return 0 when the access may proceed, VM_EAGAIN

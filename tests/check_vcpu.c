@@ -1,0 +1,146 @@
+/*
+ * check_vcpu.c - suite "vcpu": the vCPU replay actor (sim_vcpu.c) on its
+ * own, in a one-host world: how a stun takes effect, and what a trace
+ * record of a huge (legal) count costs.
+ *
+ * SimGrid runs once per process, so every test runs in its own process
+ * (Check's fork mode, forced in main).
+ */
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <simgrid/actor.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+
+#include "sim_mem.h"
+#include "sim_trace.h"
+#include "sim_vcpu.h"
+#include "sim_world.h"
+
+static char g_dir[256];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static void setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/vmsim-vcpu.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+}
+
+static void teardown(void)
+{
+    nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A one-host world; the vCPU's memory and a trace of `lines`. */
+static struct sim_vcpu *vcpu_on_trace(const char *lines)
+{
+    char plat[400], trace[400];
+    snprintf(plat, sizeof plat, "%s/p.xml", g_dir);
+    snprintf(trace, sizeof trace, "%s/t.pagetrace", g_dir);
+    FILE *f = fopen(plat, "w");
+    fputs("<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+          "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">"
+          "<host id=\"h\" speed=\"1Gf\"/></zone></platform>\n", f);
+    fclose(f);
+    f = fopen(trace, "w");
+    fputs(lines, f);
+    fclose(f);
+    struct vm_diag d = { 0 };
+    sim_world_init(NULL, NULL);
+    ck_assert_int_eq(sim_world_load_platform(plat, &d), 0);
+    struct sim_vcpu *v = calloc(1, sizeof *v);
+    struct sim_exp_vm vm = { .memory_bytes = 64 << 20, .content = { 1, 0, 0, 0 } };
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &v->mem, &d), 0);
+    ck_assert_msg(sim_trace_open_in(trace, SIM_TRACE_AUTO, g_dir, &v->trace, &d) == 0, "%s",
+                  d.msg);
+    v->access_ns = 2;
+    v->loop = true;
+    v->io_wq = sim_waitq_new();
+    v->ctl_wq = sim_waitq_new();
+    return v;
+}
+
+static struct sim_vcpu *g_v;
+static uint64_t g_stunned_at, g_stopped_at;
+
+static void driver(int argc, char **argv)
+{
+    sim_vcpu_start(g_v, sg_host_by_name("h"));
+    sim_sleep_ns(5 * VM_NS_PER_MS);
+    sim_vcpu_stun(g_v);
+    g_stunned_at = sim_now_ns();
+    sim_sleep_ns(VM_NS_PER_MS);
+    sim_vcpu_resume(g_v);
+    sim_sleep_ns(VM_NS_PER_MS);
+    sim_vcpu_stop(g_v);
+    g_stopped_at = sim_now_ns();
+}
+
+static void run(void)
+{
+    sg_actor_create("driver", sg_host_by_name("h"), driver, 0, NULL);
+    simgrid_run();
+}
+
+/* A record of 10^19 - 2 accesses is centuries of compute: slept in
+ * slices, so a stun and a stop each wait at most one slice. */
+START_TEST(test_vcpu_huge_record_is_slept_in_slices)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=huge\n"
+                        "W 4000 9999999999999999998\nR 4001 1\n"
+                        "# total_accesses=9999999999999999999 records=2 truncated=no\n");
+    run();
+    ck_assert_uint_ge(g_stunned_at, 5 * VM_NS_PER_MS);
+    ck_assert_uint_le(g_stunned_at, 5 * VM_NS_PER_MS + SIM_VCPU_MAX_SLICE_NS);
+    ck_assert_uint_le(g_stopped_at, g_stunned_at + 2 * VM_NS_PER_MS + SIM_VCPU_MAX_SLICE_NS);
+    ck_assert(g_v->exited);
+    ck_assert_int_eq(g_v->error, 0);
+    ck_assert_uint_eq(g_v->stunned_accesses, 0);
+    /* the compute it did is what it slept, not the record's full cost */
+    ck_assert_uint_le(g_v->compute_ns, g_stopped_at);
+}
+END_TEST
+
+/* Ordinary records: a stun waits at most one quantum plus one record. */
+START_TEST(test_vcpu_stun_takes_effect_within_a_quantum)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    run();
+    ck_assert_uint_le(g_stunned_at, 5 * VM_NS_PER_MS + 100 * VM_NS_PER_US + 2000);
+    ck_assert_uint_gt(g_v->records, 2);            /* looped over the trace */
+}
+END_TEST
+
+static Suite *vcpu_suite(void)
+{
+    Suite *s = suite_create("vcpu");
+    TCase *tc = tcase_create("replay");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_vcpu_huge_record_is_slept_in_slices);
+    tcase_add_test(tc, test_vcpu_stun_takes_effect_within_a_quantum);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(vcpu_suite());
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
