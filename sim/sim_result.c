@@ -32,6 +32,7 @@
 #include "sim_json.h"
 #include "sim_mech.h"
 #include "sim_result.h"
+#include "sim_tempfile.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -65,43 +66,41 @@ static int make_dirs(const char *dir, struct vm_diag *d)
     return 0;
 }
 
-/* Write data to dir/name through dir/.tmp.XXXXXX and rename. */
+/* Write data to dir/name through dir/.tmp.XXXXXX and rename; the
+ * temporary file is registered, so an interrupted run leaves none. */
 static int write_atomic(const char *dir, const char *name, const char *data, size_t len,
                         struct vm_diag *d)
 {
     char tmp[PATH_MAX], final[PATH_MAX];
     snprintf(final, sizeof final, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s/.tmp.XXXXXX", dir);
-    int fd = mkstemp(tmp);
+    int fd = sim_tempfile_mkstemp(tmp);
     if (fd < 0)
         return vm_diag_set(d, VM_EIO, "%s: cannot create a file: %s", dir, strerror(errno));
     mode_t mask = umask(0);
     umask(mask);
     (void)fchmod(fd, 0666 & ~mask);         /* mkstemp makes it 0600 */
+    int rc = 0;
     size_t off = 0;
-    while (off < len) {
+    while (off < len && rc == 0) {
         ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return vm_diag_set(d, VM_EIO, "%s: write failed: %s", final, strerror(e));
-        }
-        off += (size_t)w;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            rc = vm_diag_set(d, VM_EIO, "%s: write failed: %s", final, strerror(errno));
+        else
+            off += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int e = errno;
+    if (fsync(fd) != 0 && rc == 0)
+        rc = vm_diag_set(d, VM_EIO, "%s: write failed: %s", final, strerror(errno));
+    if (close(fd) != 0 && rc == 0)
+        rc = vm_diag_set(d, VM_EIO, "%s: write failed: %s", final, strerror(errno));
+    if (rc == 0 && rename(tmp, final) != 0)
+        rc = vm_diag_set(d, VM_EIO, "%s: cannot rename into place: %s", final, strerror(errno));
+    if (rc)
         unlink(tmp);
-        return vm_diag_set(d, VM_EIO, "%s: write failed: %s", final, strerror(e));
-    }
-    if (rename(tmp, final) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return vm_diag_set(d, VM_EIO, "%s: cannot rename into place: %s", final, strerror(e));
-    }
-    return 0;
+    sim_tempfile_unregister(tmp);
+    return rc;
 }
 
 static double num_or(const cJSON *obj, const char *key, double def)
