@@ -74,6 +74,15 @@ static bool sched_point(struct sim_vcpu *v)
     return !v->quit;
 }
 
+/* The throttle's sleep for `compute` ns of guest compute. */
+static uint64_t throttle_of(const struct sim_vcpu *v, uint64_t compute)
+{
+    if (!v->throttle_pct)
+        return 0;
+    double t = (double)compute * v->throttle_pct / (100.0 - v->throttle_pct);
+    return t >= 1.8e19 ? UINT64_MAX : (uint64_t)t;
+}
+
 /* Sleep the compute and exit handling replayed since the last sleep;
  * only the compute counts as useful in the responsiveness windows.
  * Compute longer than SIM_VCPU_MAX_SLICE_NS (one record of millions of
@@ -87,7 +96,9 @@ static void flush_compute(struct sim_vcpu *v)
     if (v->pending_ns <= SIM_VCPU_MAX_SLICE_NS) {
         credit_windows(v, sim_now_ns(), v->pending_ns);
         v->compute_ns = sat_add(v->compute_ns, v->pending_ns);
-        sim_sleep_ns(total);
+        uint64_t thr = throttle_of(v, v->pending_ns);
+        v->throttle_ns = sat_add(v->throttle_ns, thr);
+        sim_sleep_ns(sat_add(total, thr));
         v->pending_ns = 0;
         v->pending_stall_ns = 0;
         return;
@@ -100,7 +111,9 @@ static void flush_compute(struct sim_vcpu *v)
         credit_windows(v, sim_now_ns(), slice);
         v->compute_ns = sat_add(v->compute_ns, slice);
         v->pending_ns -= slice;
-        sim_sleep_ns(slice + stall);
+        uint64_t thr = throttle_of(v, slice);
+        v->throttle_ns = sat_add(v->throttle_ns, thr);
+        sim_sleep_ns(sat_add(slice + stall, thr));
         stall = 0;
         if (v->pending_ns && (v->stun_req || v->quit) && !sched_point(v))
             v->pending_ns = 0;          /* stopped: the rest is never run */
@@ -249,6 +262,11 @@ void sim_vcpu_stop(struct sim_vcpu *v)
     sim_waitq_wake_all(v->io_wq);
     while (!v->exited)
         sim_waitq_wait(v->ctl_wq);
+}
+
+void sim_vcpu_set_throttle(struct sim_vcpu *v, uint32_t pct)
+{
+    v->throttle_pct = pct > 99 ? 99 : pct;
 }
 
 void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns)

@@ -65,6 +65,8 @@ struct sim_vcpu {
     uint64_t exits;
     uint64_t stall_ns;                 /* time spent in exits */
     uint64_t compute_ns;               /* guest compute time replayed */
+    uint32_t throttle_pct;             /* 0..99: sleep throttle/(100-throttle) of compute */
+    uint64_t throttle_ns;              /* time lost to the throttle */
     uint64_t stunned_accesses;         /* invariant: must stay 0 */
     struct vm_hist exit_lat_ns;
     /* windows of useful compute for time-to-responsiveness */
@@ -86,6 +88,10 @@ void sim_vcpu_stun(struct sim_vcpu *v);
 void sim_vcpu_resume(struct sim_vcpu *v);
 /* Ask it to end at its next scheduling point and wait for that. */
 void sim_vcpu_stop(struct sim_vcpu *v);
+/* Throttle the vCPU to pct (0..99) percent, as QEMU's cpu-throttle does:
+ * for every unit of compute it then sleeps pct/(100-pct) units (counted
+ * in throttle_ns).  Takes effect at its next sleep. */
+void sim_vcpu_set_throttle(struct sim_vcpu *v, uint32_t pct);
 /* Count useful compute per window of win_ns from origin_ns on. */
 void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns);
 void sim_vcpu_free(struct sim_vcpu *v);

@@ -1,15 +1,10 @@
 /*
  * check_ckpt.c - Check suite "ckpt": the checkpoint file format and the
- * save policies (stopcopy, lazypage, precopy, buffered and its broken
- * twin), run against the fake ports in tests/fakes.  The restore side has
- * its own suite (check_ckpt_restore.c).
- *
- * The test plays both the vCPU (vcpu(): a guest access that traps calls
- * the policy's fault handler first, waiting for a completion on
- * VM_EAGAIN) and the world's background saver (drive(): step() until
- * DONE, completing one queued request on WAIT).  Images are checked with
- * ckpt_image_load_store() + ckpt_image_verify() against a copy of memory
- * taken at the checkpoint instant.
+ * save policies stopcopy, lazypage, buffered and its broken twin, and
+ * every policy under write errors, run against the fake ports in
+ * tests/fakes through the rig of ckpt_rig.h.  The live baselines as QEMU
+ * runs them (bgsnap, precopy) are check_ckpt_live.c; the restore side is
+ * check_ckpt_restore.c.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -25,158 +20,7 @@
 #include "fakes/fake_clock.h"
 #include "fakes/fake_mem.h"
 
-/* ---- the rig: fake memory + fake file + a policy ---- */
-
-struct rig {
-    struct fake_mem *mem;
-    struct fake_blk *dev;
-    struct fake_clock clk;
-    struct ckpt_env env;
-    struct ckpt_cfg cfg;
-    const struct ckpt_policy *pol;
-    struct ckpt_save *s;
-    uint64_t *snap;               /* memory at the checkpoint instant */
-    uint64_t nr_pages;
-    int stuns;                    /* CKPT_STEP_STUN seen */
-    size_t max_queued;            /* most requests queued at once */
-};
-
-static void rig_init(struct rig *r, const char *policy, uint64_t nr_pages, uint64_t dev_blocks)
-{
-    memset(r, 0, sizeof(*r));
-    r->nr_pages = nr_pages;
-    r->mem = fake_mem_new(nr_pages, 42);
-    r->dev = fake_blk_new(dev_blocks);
-    ck_assert_ptr_nonnull(r->mem);
-    ck_assert_ptr_nonnull(r->dev);
-    fake_clock_init(&r->clk, 0);
-    fake_blk_set_timing(r->dev, &r->clk, 10000, 1000);
-    r->env = (struct ckpt_env){ &r->mem->base, &r->dev->base, &r->clk.base };
-    r->pol = ckpt_save_policy_find(policy);
-    ck_assert_ptr_nonnull(r->pol);
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    ck_assert_int_eq(vm_param_defaults(r->pol->params, &r->cfg, &d), 0);
-    r->snap = malloc(nr_pages * sizeof(uint64_t));
-    ck_assert_ptr_nonnull(r->snap);
-}
-
-static void snapshot(struct rig *r)
-{
-    memcpy(r->snap, r->mem->fp, r->nr_pages * sizeof(uint64_t));
-}
-
-static void rig_start(struct rig *r)
-{
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    snapshot(r);
-    int rc = r->pol->start(&r->cfg, &r->env, &r->s, &d);
-    ck_assert_msg(rc == 0, "start: %s", d.msg);
-}
-
-static void rig_fini(struct rig *r)
-{
-    if (r->s) {
-        fake_blk_run(r->dev);     /* nothing may be in flight at destroy */
-        r->pol->destroy(r->s);
-    }
-    fake_mem_free(r->mem);
-    fake_blk_free(r->dev);
-    free(r->snap);
-}
-
-static const struct ckpt_stats *stats(struct rig *r) { return r->pol->stats(r->s); }
-
-/* One guest access, trapping into the policy like the world does. */
-static int vcpu(struct rig *r, uint64_t page, bool is_write)
-{
-    for (int tries = 0; tries < 1000; tries++) {
-        int rc = fake_mem_guest_access(r->mem, page, is_write);
-        if (rc != VM_EBUSY)
-            return rc;
-        rc = r->pol->fault(r->s, page, is_write);
-        if (rc == VM_EAGAIN) {
-            ck_assert_msg(fake_blk_run_one(r->dev) == 1, "EAGAIN with nothing in flight");
-            continue;
-        }
-        if (rc < 0)
-            return rc;
-    }
-    ck_abort_msg("access to page %llu never proceeds", (unsigned long long)page);
-    return VM_EBUSY;
-}
-
-/* One step of the background saver, as the world runs it. */
-static int step_once(struct rig *r)
-{
-    int rc = r->pol->step(r->s);
-    if (fake_blk_nr_queued(r->dev) > r->max_queued)
-        r->max_queued = fake_blk_nr_queued(r->dev);
-    if (rc == CKPT_STEP_WAIT)
-        ck_assert_msg(fake_blk_run_one(r->dev) == 1, "WAIT with nothing in flight");
-    else if (rc == CKPT_STEP_STUN) {
-        r->stuns++;
-        if (r->pol->flags & CKPT_F_INSTANT_AT_STUN)
-            snapshot(r);
-    }
-    return rc;
-}
-
-/* Run the saver to the end: 0 when DONE, else the error. */
-static int drive(struct rig *r)
-{
-    for (long i = 0; i < 10000000; i++) {
-        int rc = step_once(r);
-        if (rc == CKPT_STEP_DONE)
-            return 0;
-        if (rc < 0)
-            return rc;
-    }
-    ck_abort_msg("save never finishes");
-    return VM_EINVAL;
-}
-
-static uint64_t snap_fp(void *arg, uint64_t page) { return ((struct rig *)arg)->snap[page]; }
-
-/* Check the image on the device against the snapshot. */
-static void verify(struct rig *r, uint64_t *mismatch, uint64_t *missing)
-{
-    struct ckpt_image *img = NULL;
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    int rc = ckpt_image_load_store(r->dev->store, &img, &d);
-    ck_assert_msg(rc == 0, "load: %s", d.msg);
-    uint64_t checked;
-    ckpt_image_verify(img, r->dev->store, snap_fp, r, &checked, mismatch, missing);
-    ck_assert_uint_eq(checked, r->nr_pages);
-    ckpt_image_free(img);
-}
-
-static void assert_image_ok(struct rig *r)
-{
-    uint64_t mismatch, missing;
-    verify(r, &mismatch, &missing);
-    ck_assert_uint_eq(mismatch, 0);
-    ck_assert_uint_eq(missing, 0);
-}
-
-static bool has_header(struct rig *r)
-{
-    struct ckpt_image *img = NULL;
-    int rc = ckpt_image_load_store(r->dev->store, &img, NULL);
-    ckpt_image_free(img);
-    return rc == 0;
-}
-
-/* Write requests in the log that carry page data (not lba 0, not maps). */
-static size_t nr_logged_writes(struct rig *r)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fake_blk_log_len(r->dev); i++)
-        n += fake_blk_log_at(r->dev, i)->op == PORT_BLK_WRITE;
-    return n;
-}
+#include "ckpt_rig.h"
 
 /* ---- file format ---- */
 
@@ -1038,128 +882,10 @@ START_TEST(test_ckpt_lazypage_cow_under_interleaving)
 }
 END_TEST
 
-/* ---- precopy ---- */
-
-/* Run pre-copy with the guest rewriting pages [0, hot) before every
- * saver step until the stun. */
-static int drive_precopy(struct rig *r, uint64_t hot)
-{
-    for (long i = 0; i < 1000000; i++) {
-        if (r->stuns == 0)
-            for (uint64_t p = 0; p < hot; p++)
-                ck_assert_int_eq(vcpu(r, p, true), 0);
-        int rc = step_once(r);
-        if (rc == CKPT_STEP_DONE)
-            return 0;
-        if (rc < 0)
-            return rc;
-    }
-    ck_abort_msg("precopy never finishes");
-    return VM_EINVAL;
-}
-
-START_TEST(test_ckpt_precopy_rounds_shrink_under_fixed_dirty_set)
-{
-    struct rig r;
-    rig_init(&r, "precopy", 512, 4096);
-    r.cfg.io_pages = 32;
-    r.cfg.max_rounds = 6;
-    r.cfg.max_downtime_ns = 1;        /* never fits: the cap stops it */
-    rig_start(&r);
-    ck_assert(r.pol->flags & CKPT_F_INSTANT_AT_STUN);
-    ck_assert_int_eq(drive_precopy(&r, 40), 0);
-    const struct ckpt_stats *st = stats(&r);
-    /* round 1: all 512 pages, rounds 2..6: the 40 hot pages each */
-    ck_assert_uint_eq(st->rounds, 6);
-    ck_assert_uint_eq(st->pages_copied_bg, 512 + 5 * 40);
-    ck_assert_uint_eq(st->pages_rewritten, 5 * 40);
-    ck_assert_int_eq(r.stuns, 1);
-    assert_image_ok(&r);
-    rig_fini(&r);
-}
-END_TEST
-
-START_TEST(test_ckpt_precopy_stops_when_rest_fits_downtime)
-{
-    struct rig r;
-    rig_init(&r, "precopy", 512, 4096);
-    r.cfg.io_pages = 32;
-    /* the fake writes 32 pages in 10 us + 32 us: 40 pages take ~52 us */
-    r.cfg.max_downtime_ns = 100 * VM_NS_PER_US;
-    rig_start(&r);
-    ck_assert_int_eq(drive_precopy(&r, 40), 0);
-    ck_assert_uint_eq(stats(&r)->rounds, 2);
-    ck_assert_int_eq(r.stuns, 1);
-    assert_image_ok(&r);
-    rig_fini(&r);
-}
-END_TEST
-
-START_TEST(test_ckpt_precopy_image_equals_memory_at_stun)
-{
-    struct rig r;
-    rig_init(&r, "precopy", 256, 4096);
-    r.cfg.io_pages = 16;
-    r.cfg.max_rounds = 3;
-    rig_start(&r);
-    uint64_t before = r.snap[7];
-    struct vm_rand rnd;
-    vm_rand_init(&rnd, 9, 2);
-    for (;;) {
-        if (r.stuns == 0)
-            ck_assert_int_eq(vcpu(&r, vm_rand_below(&rnd, 256), true), 0);
-        int rc = step_once(&r);
-        ck_assert_int_ge(rc, 0);
-        if (rc == CKPT_STEP_STUN) {
-            /* the last writes before the stop must be in the image */
-            ck_assert_int_eq(vcpu(&r, 7, true), 0);
-            snapshot(&r);
-        }
-        if (rc == CKPT_STEP_DONE)
-            break;
-    }
-    ck_assert_int_eq(r.stuns, 1);
-    ck_assert_uint_ne(r.snap[7], before);
-    assert_image_ok(&r);
-    rig_fini(&r);
-}
-END_TEST
-
-START_TEST(test_ckpt_precopy_max_rounds_one_stops_at_once)
-{
-    struct rig r;
-    rig_init(&r, "precopy", 64, 256);
-    r.cfg.max_rounds = 1;
-    rig_start(&r);
-    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_STUN);
-    r.stuns = 1;
-    snapshot(&r);
-    ck_assert_int_eq(drive(&r), 0);
-    ck_assert_int_eq(r.stuns, 1);
-    ck_assert_uint_eq(stats(&r)->rounds, 1);
-    ck_assert_uint_eq(stats(&r)->pages_copied_bg, 64);
-    assert_image_ok(&r);
-    rig_fini(&r);
-}
-END_TEST
-
-START_TEST(test_ckpt_precopy_stream_longer_than_file_is_enospc)
-{
-    struct rig r;
-    rig_init(&r, "precopy", 64, 100);
-    r.cfg.max_rounds = 10;
-    r.cfg.max_downtime_ns = 0;
-    rig_start(&r);
-    ck_assert_int_eq(drive_precopy(&r, 30), VM_ENOSPC);
-    ck_assert(!has_header(&r));
-    rig_fini(&r);
-}
-END_TEST
-
 /* ---- every policy: I/O errors ---- */
 
 static const char *const all_policies[] = {
-    "stopcopy", "lazypage", "precopy", "buffered", "buffered-unsafe-test",
+    "stopcopy", "lazypage", "bgsnap", "precopy", "buffered", "buffered-unsafe-test",
 };
 
 /* One save with guest writes interleaved; returns drive()'s result. */
@@ -1190,7 +916,8 @@ START_TEST(test_ckpt_every_policy_fails_cleanly_on_each_write_error)
         r.cfg.block_pages = 4;
         r.cfg.sblock_blocks = 3;
         r.cfg.compress = k % 2;
-        r.cfg.max_rounds = 3;
+        r.cfg.stall_rounds = 2;
+        r.cfg.buffer_bytes = 3 * 16 * VM_PAGE_SIZE;
         fake_blk_fail_writes(r.dev, (uint64_t)k, VM_FAULT_ONCE, VM_EIO);
         rig_start(&r);
         struct vm_rand rnd;
@@ -1233,15 +960,16 @@ END_TEST
 
 START_TEST(test_ckpt_registry_finds_policies_and_defaults_apply)
 {
-    static const char *const visible[] = { "stopcopy", "lazypage", "precopy", "buffered" };
+    static const char *const visible[] = { "stopcopy", "lazypage", "bgsnap", "precopy",
+                                           "buffered" };
     size_t n = 0;
     for (; ckpt_save_policies[n]; n++) {
         struct ckpt_cfg cfg;
         memset(&cfg, 0, sizeof(cfg));
         ck_assert_int_eq(vm_param_defaults(ckpt_save_policies[n]->params, &cfg, NULL), 0);
     }
-    ck_assert_uint_eq(n, 5);
-    for (size_t i = 0; i < 4; i++) {
+    ck_assert_uint_eq(n, 6);
+    for (size_t i = 0; i < 5; i++) {
         ck_assert_ptr_eq(ckpt_save_policy_find(visible[i]), ckpt_save_policies[i]);
         ck_assert(!(ckpt_save_policies[i]->flags & CKPT_F_HIDDEN));
     }
@@ -1255,7 +983,17 @@ START_TEST(test_ckpt_registry_finds_policies_and_defaults_apply)
     memset(&cfg, 0, sizeof(cfg));
     vm_param_defaults(ckpt_save_policy_find("precopy")->params, &cfg, NULL);
     ck_assert_uint_eq(cfg.max_downtime_ns, 300 * VM_NS_PER_MS);
-    ck_assert_uint_eq(cfg.max_rounds, 30);
+    ck_assert_uint_eq(cfg.stall_rounds, 5);
+    ck_assert(!cfg.auto_converge);
+    ck_assert_uint_eq(cfg.throttle_initial, 20);
+    ck_assert_uint_eq(cfg.throttle_increment, 10);
+    ck_assert_uint_eq(cfg.throttle_max, 99);
+    ck_assert_uint_eq(cfg.throttle_threshold, 50);
+    memset(&cfg, 0, sizeof(cfg));
+    vm_param_defaults(ckpt_save_policy_find("bgsnap")->params, &cfg, NULL);
+    ck_assert_uint_eq(cfg.io_pages, 256);
+    ck_assert_uint_eq(cfg.io_depth, 4);
+    ck_assert_uint_eq(cfg.buffer_bytes, 256ull << 20);
     memset(&cfg, 0, sizeof(cfg));
     vm_param_defaults(ckpt_save_policy_find("buffered")->params, &cfg, NULL);
     ck_assert_uint_eq(cfg.block_pages, 16);
@@ -1345,16 +1083,11 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tp, test_ckpt_lazypage_fault_pages_go_out_as_one_vectored_run);
     tcase_add_test(tp, test_ckpt_lazypage_eagain_when_bounce_pool_empty);
     tcase_add_test(tp, test_ckpt_lazypage_cow_under_interleaving);
-    tcase_add_test(tp, test_ckpt_precopy_rounds_shrink_under_fixed_dirty_set);
-    tcase_add_test(tp, test_ckpt_precopy_stops_when_rest_fits_downtime);
-    tcase_add_test(tp, test_ckpt_precopy_image_equals_memory_at_stun);
-    tcase_add_test(tp, test_ckpt_precopy_max_rounds_one_stops_at_once);
-    tcase_add_test(tp, test_ckpt_precopy_stream_longer_than_file_is_enospc);
     suite_add_tcase(s, tp);
 
     TCase *te = tcase_create("errors");
-    tcase_add_loop_test(te, test_ckpt_every_policy_fails_cleanly_on_each_write_error, 0, 5);
-    tcase_add_loop_test(te, test_ckpt_every_policy_fails_on_persistent_write_error, 0, 5);
+    tcase_add_loop_test(te, test_ckpt_every_policy_fails_cleanly_on_each_write_error, 0, 6);
+    tcase_add_loop_test(te, test_ckpt_every_policy_fails_on_persistent_write_error, 0, 6);
     tcase_add_test(te, test_ckpt_registry_finds_policies_and_defaults_apply);
     suite_add_tcase(s, te);
     return s;

@@ -559,7 +559,7 @@ START_TEST(test_config_unknown_policy_lists_the_known_ones)
 {
     expect_error(HEAD VM WL "'variants': [{'name': 'x', 'policy': 'stopcpy'}]}", NULL, VM_EINVAL,
                  ": $.variants[0].policy: unknown policy 'stopcpy' "
-                 "(known: stopcopy, lazypage, precopy, buffered)");
+                 "(known: stopcopy, lazypage, bgsnap, precopy, buffered)");
 }
 END_TEST
 
@@ -734,7 +734,7 @@ START_TEST(test_config_validate_collects_every_problem)
     snprintf(want[0], sizeof want[0], "%s: $.vm.memory: expected size like \"8GiB\", got \"8x\"",
              g_file);
     snprintf(want[1], sizeof want[1], "%s: $.variants[0].policy: unknown policy 'nope' (known: "
-             "stopcopy, lazypage, precopy, buffered)", g_file);
+             "stopcopy, lazypage, bgsnap, precopy, buffered)", g_file);
     snprintf(want[2], sizeof want[2], "%s: $.variants[1].params.block_pages: expected integer "
              "1..4096, got 0", g_file);
     snprintf(want[3], sizeof want[3], "%s: $.metrics[0].name: unknown metric 'stun_ns' of "

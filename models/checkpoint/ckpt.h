@@ -25,6 +25,9 @@
  *                         written and acknowledged
  *        <0               the save failed (VM_EIO ...); no image is valid
  *   5. resume the VM if stunned; policy->destroy(s).
+ * After every step() the world reads stats()->throttle_pct and throttles
+ * the guest's vCPUs to it (QEMU's cpu-throttle: a vCPU throttled at p%
+ * sleeps p/(100-p) of the time it computes); 0 = full speed.
  * The checkpoint instant - the moment whose memory the image must hold -
  * is the start stun, or the final stun for CKPT_F_INSTANT_AT_STUN policies
  * (iterative pre-copy, whose image is the memory when it stops the VM).
@@ -76,8 +79,15 @@ struct ckpt_cfg {
     uint32_t io_pages;            /* pages per request: stop-copy / pre-copy chunks,
                                      per-page saver runs (each page its own I/O) */
     uint32_t io_depth;            /* requests in flight for the background saver */
-    uint32_t max_rounds;          /* pre-copy: dirty rounds before the forced stop */
     uint64_t max_downtime_ns;     /* pre-copy: stop when the rest fits in this */
+    uint32_t stall_rounds;        /* pre-copy: rounds without a smaller dirty set before
+                                     the final stop is forced */
+    bool auto_converge;           /* pre-copy: throttle the guest (QEMU auto-converge) */
+    uint32_t throttle_initial;    /* pre-copy: first throttle, percent */
+    uint32_t throttle_increment;  /* pre-copy: added per step, percent */
+    uint32_t throttle_max;        /* pre-copy: ceiling, percent */
+    uint32_t throttle_threshold;  /* pre-copy: dirtied > this % of written -> throttle */
+    uint64_t buffer_bytes;        /* bgsnap: stream data that may wait for the disk */
 };
 
 struct ckpt_env {
@@ -104,6 +114,10 @@ struct ckpt_stats {
     uint64_t staging_bytes_max;   /* its high-water mark */
     uint64_t rounds;              /* pre-copy rounds (incl. the final one) */
     uint64_t pages_rewritten;     /* pages saved more than once */
+    uint32_t throttle_pct;        /* guest vCPU throttle the policy asks for now, 0..99 */
+    uint32_t throttle_max_pct;    /* its high-water mark */
+    bool forced_stop;             /* pre-copy: stopped because the dirty set stopped
+                                     shrinking, not because the rest fit the downtime */
     /* restore */
     uint64_t restore_faults;      /* accesses to non-present pages */
     uint64_t read_reqs;

@@ -1,21 +1,43 @@
 /*
- * ckpt_precopy.c - iterative pre-copy to a file (baseline), in the style
- * of QEMU's migrate-to-file: the VM keeps running while rounds of pages
- * are appended to a STREAM file; round 1 is every page, each later round
- * the pages the guest dirtied during the previous one (KVM dirty log).
- * When the next round's pages would take no longer than max_downtime to
- * write at the write bandwidth measured so far (bytes acknowledged / time
- * since start, QEMU's downtime-limit rule), or the round count reaches
- * max_rounds, the policy asks the world to stop the VM (CKPT_STEP_STUN,
- * once) and writes the final round with the VM stopped.  The image is the
- * memory at that stop (CKPT_F_INSTANT_AT_STUN); the map gives each page's
- * latest copy in the stream.
+ * ckpt_precopy.c - iterative pre-copy to a file (baseline), as QEMU's
+ * migrate-to-file does it (migration/migration.c and ram.c): the VM keeps
+ * running while rounds of pages are appended to a STREAM file; round 1 is
+ * every page, each later round the pages the guest dirtied during the
+ * previous one (KVM's dirty log, collected at each bitmap sync).
+ *
+ * When to stop (QEMU's migration_iteration_run): when the next round's
+ * pages would take no longer than max_downtime (downtime-limit, 300 ms by
+ * default) to write at the write bandwidth measured so far (bytes
+ * acknowledged / time since start), the policy asks the world to stop the
+ * VM (CKPT_STEP_STUN, once) and writes the final round with the VM
+ * stopped.  The image is the memory at that stop
+ * (CKPT_F_INSTANT_AT_STUN); the map gives each page's latest copy.
+ *
+ * A guest that dirties memory faster than the disk drains never gets
+ * there, and QEMU would iterate until a person or a management layer
+ * intervenes (libvirt's `migrate --timeout-suspend` pauses the guest so the
+ * migration completes; nova's live_migration_timeout_action=force_complete
+ * does the same).  vmsim's rule for that, a parameter: once the dirty set
+ * has gone stall_rounds (5) rounds without reaching a new minimum (and, with
+ * auto-converge, without the throttle rising), the final stop is forced
+ * (stats.forced_stop).  No round count caps anything else.
+ *
+ * auto_converge (QEMU's auto-converge capability, defaults from
+ * migration/options.c): at each sync, when the bytes dirtied during the
+ * round exceed throttle_threshold (50) % of the bytes written during it
+ * for the second time, the guest's vCPUs are throttled: first to
+ * throttle_initial (20) %, then throttle_increment (10) more each time, at
+ * most throttle_max (99) % (migration_trigger_throttle,
+ * mig_throttle_guest_down).  The world applies stats.throttle_pct to the
+ * vCPUs, so the throttle shows in the guest's slowdown.
+ *
  * Dirty logging is hardware-assisted (Intel PML, KVM's default where the
  * CPU has it): guest writes set dirty bits without exits, so the guest
  * pays only the stops; write-protection logging would add one exit per
  * page per round.
- * Not modelled: auto-converge throttling and XBZRLE; the stream is not
- * compressed.  A stream longer than the file fails with VM_ENOSPC.
+ * Not modelled: XBZRLE, multifd, compression of the stream, zero pages,
+ * the 8-byte page headers of the stream.  A stream longer than the file
+ * fails with VM_ENOSPC.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -27,7 +49,6 @@
 
 enum precopy_phase {
     PRECOPY_LIVE,                 /* a round while the VM runs */
-    PRECOPY_STUN_FIRST,           /* max_rounds == 1: stop before round 1 */
     PRECOPY_STUNNED,              /* STUN returned; next step collects the last writes */
     PRECOPY_FINAL,                /* the final round, VM stopped */
 };
@@ -44,6 +65,10 @@ struct precopy {
     uint64_t scan;                /* every set page below is submitted */
     uint64_t start_ns;
     enum precopy_phase phase;
+    uint64_t round_bytes0;        /* bytes_acked when the round started */
+    uint64_t best_set;            /* smallest dirty set seen after round 1 */
+    uint32_t stalled;             /* rounds since best_set last fell */
+    uint32_t dirty_high;          /* QEMU's dirty_rate_high_cnt */
 };
 
 static struct precopy *pc(struct ckpt_save *s) { return (struct precopy *)s; }
@@ -64,9 +89,13 @@ static int precopy_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
                          struct ckpt_save **out, struct vm_diag *d)
 {
     *out = NULL;
-    if (cfg->io_pages == 0 || cfg->io_depth == 0 || cfg->max_rounds == 0)
+    if (cfg->io_pages == 0 || cfg->io_depth == 0 || cfg->stall_rounds == 0)
         return vm_diag_set(d, VM_EINVAL,
-                           "precopy: 'io_pages', 'io_depth' and 'max_rounds' must be >= 1");
+                           "precopy: 'io_pages', 'io_depth' and 'stall_rounds' must be >= 1");
+    if (cfg->auto_converge && (cfg->throttle_max > 99 || cfg->throttle_initial == 0 ||
+                               cfg->throttle_initial > cfg->throttle_max))
+        return vm_diag_set(d, VM_EINVAL, "precopy: expected 1 <= throttle_initial <= "
+                           "throttle_max <= 99");
     if (!env->clock)
         return vm_diag_set(d, VM_EINVAL, "precopy: needs a clock to measure write bandwidth");
     uint64_t nr_pages = port_mem_nr_pages(env->mem);
@@ -91,7 +120,8 @@ static int precopy_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
     port_mem_collect_dirty(env->mem, NULL);     /* start a clean dirty log */
     vm_bitmap_set_range(p->set, 0, nr_pages);   /* round 1: every page */
     p->st.rounds = 1;
-    p->phase = cfg->max_rounds <= 1 ? PRECOPY_STUN_FIRST : PRECOPY_LIVE;
+    p->phase = PRECOPY_LIVE;
+    p->best_set = UINT64_MAX;
     p->start_ns = port_clock_now_ns(env->clock);
     *out = (struct ckpt_save *)p;
     return 0;
@@ -113,6 +143,27 @@ static bool fits_downtime(const struct precopy *p, uint64_t n)
     uint64_t elapsed = port_clock_now_ns(p->env.clock) - p->start_ns;
     double est_ns = (double)n * VM_PAGE_SIZE * (double)elapsed / (double)p->w.bytes_acked;
     return est_ns <= (double)p->cfg.max_downtime_ns;
+}
+
+/*
+ * QEMU's migration_trigger_throttle() at a sync: n pages were dirtied
+ * while `written` bytes went to the file.  Dirtying more than
+ * throttle_threshold % of that, the second time, throttles the guest down
+ * one step.  Returns true when the throttle rose.
+ */
+static bool trigger_throttle(struct precopy *p, uint64_t n, uint64_t written)
+{
+    double dirtied = (double)n * VM_PAGE_SIZE;
+    if (!(dirtied > (double)written * p->cfg.throttle_threshold / 100.0) ||
+        ++p->dirty_high < 2)
+        return false;
+    p->dirty_high = 0;
+    uint32_t was = p->st.throttle_pct;
+    uint32_t pct = was ? was + p->cfg.throttle_increment : p->cfg.throttle_initial;
+    p->st.throttle_pct = pct < p->cfg.throttle_max ? pct : p->cfg.throttle_max;
+    if (p->st.throttle_pct > p->st.throttle_max_pct)
+        p->st.throttle_max_pct = p->st.throttle_pct;
+    return p->st.throttle_pct > was;
 }
 
 /* Submit the next io_pages pages of the set, appended to the stream. */
@@ -165,13 +216,11 @@ static int precopy_step(struct ckpt_save *s)
     if (p->w.err)
         return ckpt_writer_step_failed(&p->w);
     switch (p->phase) {
-    case PRECOPY_STUN_FIRST:
-        p->phase = PRECOPY_STUNNED;
-        return CKPT_STEP_STUN;
     case PRECOPY_STUNNED:
         /* the VM is stopped: the writes since the last collection join
-         * the final set */
+         * the final set, and the throttle goes */
         port_mem_collect_dirty(p->env.mem, p->set);
+        p->st.throttle_pct = 0;
         p->phase = PRECOPY_FINAL;
         p->scan = 0;
         return CKPT_STEP_MORE;
@@ -197,9 +246,20 @@ static int precopy_step(struct ckpt_save *s)
     if (p->w.in_flight)
         return CKPT_STEP_WAIT;
     uint64_t n = port_mem_collect_dirty(p->env.mem, p->set);
+    uint64_t written = p->w.bytes_acked - p->round_bytes0;
+    p->round_bytes0 = p->w.bytes_acked;
     p->st.rounds++;
     p->scan = 0;
-    if (p->st.rounds >= p->cfg.max_rounds || fits_downtime(p, n)) {
+    bool throttled_up = p->cfg.auto_converge && trigger_throttle(p, n, written);
+    if (fits_downtime(p, n)) {
+        p->phase = PRECOPY_STUNNED;
+        return CKPT_STEP_STUN;
+    }
+    if (n < p->best_set || throttled_up) {
+        p->best_set = n < p->best_set ? n : p->best_set;
+        p->stalled = 0;
+    } else if (++p->stalled >= p->cfg.stall_rounds) {
+        p->st.forced_stop = true;
         p->phase = PRECOPY_STUNNED;
         return CKPT_STEP_STUN;
     }
@@ -216,11 +276,25 @@ static const struct vm_param precopy_params[] = {
       .def = "256", .help = "pages per write request, appended to the stream" },
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_depth), .min = 1, .max = 1024,
       .def = "4", .help = "write requests in flight" },
-    { "max_rounds", VM_PARAM_U32, offsetof(struct ckpt_cfg, max_rounds), .min = 1,
-      .max = 100000, .def = "30", .help = "rounds (incl. the final one) before a forced stop" },
     { "max_downtime", VM_PARAM_TIME, offsetof(struct ckpt_cfg, max_downtime_ns), .min = 0,
       .max = 0, .def = "300ms",
-      .help = "stop when the remaining pages fit in this at the measured bandwidth" },
+      .help = "stop when the remaining pages fit in this at the measured bandwidth (QEMU "
+              "downtime-limit)" },
+    { "stall_rounds", VM_PARAM_U32, offsetof(struct ckpt_cfg, stall_rounds), .min = 1,
+      .max = 100000, .def = "5",
+      .help = "force the final stop after this many rounds without a smaller dirty set" },
+    { "auto_converge", VM_PARAM_BOOL, offsetof(struct ckpt_cfg, auto_converge), .def = "false",
+      .help = "throttle the guest while it dirties faster than the disk drains (QEMU)" },
+    { "throttle_initial", VM_PARAM_U32, offsetof(struct ckpt_cfg, throttle_initial), .min = 1,
+      .max = 99, .def = "20", .help = "auto-converge: first throttle, % (cpu-throttle-initial)" },
+    { "throttle_increment", VM_PARAM_U32, offsetof(struct ckpt_cfg, throttle_increment),
+      .min = 1, .max = 99, .def = "10",
+      .help = "auto-converge: added per step, % (cpu-throttle-increment)" },
+    { "throttle_max", VM_PARAM_U32, offsetof(struct ckpt_cfg, throttle_max), .min = 1, .max = 99,
+      .def = "99", .help = "auto-converge: ceiling, % (max-cpu-throttle)" },
+    { "throttle_threshold", VM_PARAM_U32, offsetof(struct ckpt_cfg, throttle_threshold),
+      .min = 1, .max = 100, .def = "50",
+      .help = "auto-converge: dirtied > this % of written, twice (throttle-trigger-threshold)" },
     { NULL, 0, 0, .help = NULL },
 };
 

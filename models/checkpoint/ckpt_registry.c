@@ -11,6 +11,7 @@
 
 extern const struct ckpt_policy ckpt_stopcopy_policy;
 extern const struct ckpt_policy ckpt_lazypage_policy;
+extern const struct ckpt_policy ckpt_bgsnap_policy;
 extern const struct ckpt_policy ckpt_precopy_policy;
 extern const struct ckpt_policy ckpt_buffered_policy;
 extern const struct ckpt_policy ckpt_buffered_unsafe_test_policy;
@@ -22,6 +23,7 @@ extern const struct ckpt_restore_policy ckpt_restore_sblock_policy;
 const struct ckpt_policy *const ckpt_save_policies[] = {
     &ckpt_stopcopy_policy,
     &ckpt_lazypage_policy,
+    &ckpt_bgsnap_policy,
     &ckpt_precopy_policy,
     &ckpt_buffered_policy,
     &ckpt_buffered_unsafe_test_policy,

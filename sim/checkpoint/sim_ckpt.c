@@ -265,12 +265,13 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     if (!(sp->flags & CKPT_F_STUN_ALL))
         unstun(r);
 
-    uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
+    uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses, throttle0 = v->throttle_ns;
     struct vm_hist exits0 = v->exit_lat_ns;
     vm_hist_init(&v->exit_lat_ns);
 
     for (;;) {
         rc = sp->step(r->save);
+        sim_vcpu_set_throttle(v, sp->stats(r->save)->throttle_pct);
         uint64_t ns = charge_background(r, sp->stats(r->save));
         if (ns)
             sim_sleep_ns(ns);
@@ -285,6 +286,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         }
     }
     uint64_t t_done = sim_now_ns();
+    sim_vcpu_set_throttle(v, 0);
     if (sp->flags & CKPT_F_INSTANT_AT_STUN && !r->mem->ck_armed)
         sim_mem_checker_arm(r->mem);   /* failed before its stop: nothing to compare */
     unstun(r);
@@ -294,13 +296,14 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         const struct ckpt_stats *st = sp->stats(r->save);
         const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
         uint64_t window = t_done - t_start;
-        uint64_t stall = v->stall_ns - stall0;
+        uint64_t stall = v->stall_ns - stall0, throttle = v->throttle_ns - throttle0;
         set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)window);
         set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
         set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
         set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)stall);
         set_metric(o, SIM_CKPT_M_GUEST_SLOWDOWN_PCT,
-                   window ? 100.0 * (double)(stall + r->stun_total_ns) / (double)window : 0);
+                   window ? 100.0 * (double)(stall + throttle + r->stun_total_ns) /
+                            (double)window : 0);
         set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
         set_metric(o, SIM_CKPT_M_FAULTS, (double)st->faults);
         set_metric(o, SIM_CKPT_M_FAULT_WAITS, (double)r->fault_waits);
@@ -317,6 +320,9 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         if (st->rounds) {
             set_metric(o, SIM_CKPT_M_ROUNDS, (double)st->rounds);
             set_metric(o, SIM_CKPT_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
+            set_metric(o, SIM_CKPT_M_FORCED_STOP, st->forced_stop ? 1 : 0);
+            set_metric(o, SIM_CKPT_M_GUEST_THROTTLE_NS, (double)throttle);
+            set_metric(o, SIM_CKPT_M_THROTTLE_MAX_PCT, (double)st->throttle_max_pct);
         }
     }
     vm_hist_merge(&v->exit_lat_ns, &exits0);

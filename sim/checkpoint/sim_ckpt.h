@@ -61,7 +61,7 @@ struct sim_ckpt_cfg {
     X(STUN_MAX_NS,        "stun_max_ns",        "ns",    false, "longest VM stun") \
     X(STUN_TOTAL_NS,      "stun_total_ns",      "ns",    false, "sum of VM stuns") \
     X(GUEST_STALL_NS,     "guest_stall_ns",     "ns",    false, "guest time lost to trace faults (handling and waiting)") \
-    X(GUEST_SLOWDOWN_PCT, "guest_slowdown_pct", "%",     false, "guest time lost (stall + stun) over the save window") \
+    X(GUEST_SLOWDOWN_PCT, "guest_slowdown_pct", "%",     false, "guest time lost (stall + throttle + stun) over the save window") \
     X(GUEST_ACCESSES,     "guest_accesses",     "count", true,  "guest accesses replayed during the save or restore window") \
     X(FAULTS,             "faults",             "count", false, "trace faults (save) taken by the guest") \
     X(FAULT_WAITS,        "fault_waits",        "count", false, "trace faults that had to wait for staging space (an I/O completion)") \
@@ -80,6 +80,9 @@ struct sim_ckpt_cfg {
     X(WRITE_MAX_NS,       "write_max_ns",       "ns",    false, "device write request latency, maximum") \
     X(ROUNDS,             "rounds",             "count", false, "pre-copy rounds including the final one") \
     X(PAGES_REWRITTEN,    "pages_rewritten",    "count", false, "pages saved more than once") \
+    X(FORCED_STOP,        "forced_stop",        "count", false, "pre-copy: 1 when the final stop was forced (the dirty set stopped shrinking)") \
+    X(GUEST_THROTTLE_NS,  "guest_throttle_ns",  "ns",    false, "guest time lost to vCPU throttling (pre-copy auto-converge)") \
+    X(THROTTLE_MAX_PCT,   "throttle_max_pct",   "%",     false, "highest vCPU throttle applied") \
     X(RESTORE_NS,         "restore_ns",         "ns",    false, "restore: start to every page installed") \
     X(TTR_NS,             "ttr_ns",             "ns",    false, "time to responsiveness: start to the first window with stall <= ttr_stall") \
     X(RESTORE_FAULTS,     "restore_faults",     "count", false, "restore: guest accesses to pages not yet present") \
