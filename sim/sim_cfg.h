@@ -43,6 +43,10 @@ struct sim_cfg_walk;                    /* one walk over a config (private) */
 struct sim_policy_set;                  /* sim_mech.h */
 struct sim_exp;
 
+/* Bounds the core's and the mechanisms' tables share. */
+#define SIM_CFG_SEED_MAX 9007199254740991.0     /* 2^53 - 1: exact in a JSON number */
+#define SIM_CFG_TIME_MAX_NS 86400e9             /* one day */
+
 enum sim_key_shape {
     SIM_KEY_SCALAR,
     SIM_KEY_OBJECT,
@@ -125,8 +129,9 @@ int sim_cfg_set_skip(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
 int sim_cfg_walk_object(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *tab,
                         const struct sim_key *alt, const char *kind, const char *alt_kind,
                         void *obj);
-/* Apply the defaults of tab's scalar rows (and of SIM_KEY_DEFAULTS
- * objects' rows) to obj. */
+/* Apply the defaults of tab's scalar rows set by sim_cfg_set_param (and
+ * of SIM_KEY_DEFAULTS objects' rows) to obj; rows with their own setter
+ * take their defaults from the mechanism's cfg_init. */
 void sim_cfg_apply_defaults(const struct sim_key *tab, void *obj);
 
 /*
@@ -158,7 +163,7 @@ const cJSON *sim_cfg_doc(const struct sim_cfg_walk *w);
  * sim_cfg_deep_run() says which of the two: a run may prepare what its
  * points will use (a trace's binary cache); validate writes nothing.
  * sim_cfg_memo_get/put remember one result per (kind, key) for the walk,
- * so a file shared by many run points is checked once.
+ * so a file shared by many run points is checked once (get copies it out).
  */
 bool sim_cfg_deep_run(const struct sim_cfg_walk *w);
 struct sim_cfg_memo {
@@ -166,8 +171,9 @@ struct sim_cfg_memo {
     char msg[VM_DIAG_MSG_MAX];          /* its message when rc != 0 */
     uint64_t value;                     /* a figure the check found */
 };
-const struct sim_cfg_memo *sim_cfg_memo_get(struct sim_cfg_walk *w, const char *kind,
-                                            const char *key);
+/* Copy the remembered result into *out: true, or false if none. */
+bool sim_cfg_memo_get(const struct sim_cfg_walk *w, const char *kind, const char *key,
+                      struct sim_cfg_memo *out);
 void sim_cfg_memo_put(struct sim_cfg_walk *w, const char *kind, const char *key,
                       const struct sim_cfg_memo *m);
 
@@ -179,6 +185,18 @@ struct sim_diag_list {
 void sim_diag_list_add(struct sim_diag_list *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sim_diag_list_free(struct sim_diag_list *l);
+
+/*
+ * The platform check every run point's own platform, host and disk get
+ * (sim_platform.h: SimGrid loads it in a child with the run's --cfg
+ * options, the host and disk exist, every disk suits the disk model),
+ * for a mechanism's check hook to call on more hosts and disks: reported
+ * at json_path (host and disk problems at host_path / disk_path), once
+ * per (platform, host, disk).  0 or the first problem's code.
+ */
+int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const char *host,
+                           const char *disk, const char *json_path, const char *host_path,
+                           const char *disk_path);
 
 /* The closest of names[] within a third of the name's length (1..3
  * edits), or NULL: for "did you mean" in messages. */

@@ -28,9 +28,11 @@ struct sim_cfg_remap {
     char to[256];                       /* "--set vm.memory" */
 };
 
+#define SIM_CFG_MEMO_KEY_MAX (SIM_PATH_MAX + 2 * SIM_NAME_MAX + 16)
+
 struct sim_cfg_memo_entry {
     char kind[16];
-    char key[SIM_PATH_MAX + 64];
+    char key[SIM_CFG_MEMO_KEY_MAX];
     struct sim_cfg_memo m;
 };
 
@@ -53,6 +55,10 @@ struct sim_cfg_walk {
     int nr_memo, cap_memo;
 };
 
+/* Where path came from: the longest remap that is a prefix of it at a
+ * segment boundary, with the rest of path after it (in buf), or path. */
+const char *sim_cfg_locate(const struct sim_cfg_walk *w, const char *path, char *buf,
+                           size_t len);
 /* Add a remap for an override applied at `from`; remaps below it go. */
 void sim_cfg_remap_add(struct sim_cfg_walk *w, const char *from, const char *to);
 /* Copy src into dst[cap], truncated and always terminated. */

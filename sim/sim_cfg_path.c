@@ -10,6 +10,7 @@
  * walk like anything the user wrote, their errors remapped to where the
  * value came from.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
             const struct sim_key *k = sim_cfg_find_key(tab, g->key);
             if (!k)
                 k = sim_cfg_find_key(alt, g->key);
+            if (!k && i == 0 && !mech)
+                return 0;       /* a section of a mechanism the walk says is unknown */
             if (!k) {
                 char msg[256];
                 sim_cfg_unknown_key_msg(tab, alt, g->key, text, msg, sizeof msg);
@@ -220,7 +223,26 @@ void sim_cfg_sweep_free(struct sim_cfg_sweep *s)
     s->n = 0;
 }
 
-/* The key (label or path) of entry k; no two entries share one or a target. */
+/* Is path a (a "$.x.y" text) b itself or inside it? */
+static bool path_under(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '.' || a[n] == '[');
+}
+
+/* Names a record already has as CSV columns: a sweep label must not be one. */
+static bool reserved_label(const struct sim_cfg_walk *w, const char *label)
+{
+    static const char *const cols[] = { "id", "variant", "policy", "violations", "ok" };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        if (strcmp(label, cols[i]) == 0)
+            return true;
+    return w->mech && sim_mech_metric_find(w->mech, label) >= 0;
+}
+
+/* The key (label or path) of entry k; no two entries share one, no entry
+ * sweeps inside another's target (one would overwrite the other at every
+ * point), and no override is inside a target (the sweep would drop it). */
 static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
                       const struct sweepx *sx)
 {
@@ -231,6 +253,9 @@ static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
                     strlen(text), sizeof s->e[k].key - 1);
     sim_cfg_copy_str(s->e[k].key, sizeof s->e[k].key, sx->label[0] ? sx->label : text);
     applied_path(&s->e[k].path, s->e[k].at, sizeof s->e[k].at);
+    if (reserved_label(w, s->e[k].key))
+        sim_cfg_err(w, "expected a sweep key that is not a column of the results, got '%s' "
+                    "(give another 'label')", s->e[k].key);
     for (int j = 0; j < k; j++) {
         if (strcmp(s->e[j].key, s->e[k].key) == 0) {
             sim_cfg_err(w, "duplicate sweep key '%s' (also $.sweep[%d]; give a 'label')",
@@ -241,6 +266,18 @@ static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
             sim_cfg_err(w, "'%s' is swept twice (also $.sweep[%d])", text, j);
             break;
         }
+        if (path_under(s->e[j].at, s->e[k].at) || path_under(s->e[k].at, s->e[j].at)) {
+            sim_cfg_err(w, "'%s' overlaps $.sweep[%d] ('%s'): one would overwrite the other at "
+                        "every point", text, j, s->e[j].at + 2);
+            break;
+        }
+    }
+    for (int i = 0; i < w->nr_remaps; i++) {
+        const struct sim_cfg_remap *r = &w->remaps[i];
+        if (strncmp(r->to, "$.sweep", 7) != 0 && path_under(r->from, s->e[k].at))
+            sim_cfg_err_at(w, VM_EINVAL, r->to, "'%s' is swept ($.sweep[%d]), so the sweep "
+                           "would replace this value at every point; change the sweep's values "
+                           "instead", s->e[k].at + 2, k);
     }
 }
 

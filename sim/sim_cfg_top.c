@@ -13,8 +13,8 @@
 #include "sim_cfg_int.h"
 #include "sim_mech.h"
 
-#define SEED_MAX 9007199254740991.0        /* 2^53 - 1: exact in a JSON number */
-#define TIME_MAX_NS 86400e9                /* one day */
+#define SEED_MAX SIM_CFG_SEED_MAX
+#define TIME_MAX_NS SIM_CFG_TIME_MAX_NS
 
 const struct sim_mech *sim_config_doc_mech(const cJSON *doc)
 {
@@ -28,25 +28,13 @@ const struct sim_mech *sim_config_doc_mech(const cJSON *doc)
 static int set_mechanism(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
                          void *obj)
 {
-    char got[64], known[512];
+    char got[64], hint[512];
     if (!cJSON_IsString(v))
         return sim_cfg_err(w, "expected string, got %s", sim_json_got(v, got, sizeof got));
     if (sim_mech_find(v->valuestring))
         return 0;
-    const char *names[64];
-    int n = 0;
-    size_t o = 0;
-    known[0] = '\0';
-    for (const struct sim_mech *m; n < 64 && (m = sim_mech_at(n)); n++) {
-        names[n] = m->name;
-        if (o < sizeof known)
-            o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", o ? ", " : "", m->name);
-    }
-    const char *s = sim_cfg_suggest(names, n, v->valuestring);
-    if (s)
-        return sim_cfg_err(w, "unknown mechanism '%s' (did you mean '%s'?)", v->valuestring, s);
-    return sim_cfg_err(w, "unknown mechanism '%s' (known: %s)", v->valuestring,
-                       n ? known : "none");
+    return sim_cfg_err(w, "unknown mechanism '%s' %s", v->valuestring,
+                       sim_mech_hint(v->valuestring, hint, sizeof hint));
 }
 
 #define VA(field) offsetof(struct sim_cfg_variant, field)

@@ -165,7 +165,7 @@ int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const 
                                trace ? "trace" : "synthetic", trace ? "synthetic" : "trace", wl);
 }
 
-int sim_cfg_workload_finish(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
+int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                             struct sim_exp_workload *wl)
 {
     static const char *const pattern_names[] = { "uniform", "zipf", "sequential", "strided" };
@@ -187,23 +187,24 @@ int sim_cfg_workload_finish(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
             snprintf(wl->name, sizeof wl->name, "%s", pattern_names[wl->pattern]);
         }
     }
-    if (wl->pattern == SIM_PAT_ZIPF && wl->zipf_s <= 0)
-        return sim_cfg_err_at(w, VM_EINVAL, "$.workload.zipf_s",
-                              "expected number > 0 and <= 5, got 0");
+    if (wl->pattern == SIM_PAT_ZIPF && wl->zipf_s <= 0) {
+        char path[256];
+        snprintf(path, sizeof path, "%s.zipf_s", at);
+        return sim_cfg_err_at(w, VM_EINVAL, path, "expected number > 0 and <= 5, got 0");
+    }
     return 0;
 }
 
 /* Distinct pages of a trace, by reading it whole (validate) or by
  * building or reusing its binary cache (run); once per file and format. */
-static const struct sim_cfg_memo *trace_pages(struct sim_cfg_walk *w,
-                                              const struct sim_exp_workload *wl)
+static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w,
+                                       const struct sim_exp_workload *wl)
 {
     char key[SIM_PATH_MAX + 16];
     snprintf(key, sizeof key, "%d:%s", (int)wl->format, wl->file);
-    const struct sim_cfg_memo *m = sim_cfg_memo_get(w, "trace", key);
-    if (m)
-        return m;
     struct sim_cfg_memo nm = { 0 };
+    if (sim_cfg_memo_get(w, "trace", key, &nm))
+        return nm;
     struct vm_diag d = { 0 };
     if (sim_cfg_deep_run(w)) {
         struct sim_trace *t = NULL;
@@ -222,29 +223,28 @@ static const struct sim_cfg_memo *trace_pages(struct sim_cfg_walk *w,
     if (nm.rc)
         snprintf(nm.msg, sizeof nm.msg, "%s", d.msg[0] ? d.msg : vm_strerror(nm.rc));
     sim_cfg_memo_put(w, "trace", key, &nm);
-    m = sim_cfg_memo_get(w, "trace", key);
-    return m ? m : NULL;
+    return nm;
 }
 
-int sim_cfg_workload_check(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
+int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                            const struct sim_exp_workload *wl)
 {
     if (!wl->is_trace)
         return 0;
-    const struct sim_cfg_memo *m = trace_pages(w, wl);
-    if (!m)
-        return sim_cfg_err_at(w, VM_ENOMEM, "$.workload.file", "out of memory");
-    if (m->rc)
-        return sim_cfg_err_at(w, m->rc, "$.workload.file", "%s", m->msg);
+    char path[256];
+    snprintf(path, sizeof path, "%s.file", at);
+    struct sim_cfg_memo m = trace_pages(w, wl);
+    if (m.rc)
+        return sim_cfg_err_at(w, m.rc, path, "%s", m.msg);
     uint64_t vm_pages = vm->memory_bytes / VM_PAGE_SIZE;
-    if (m->value > vm_pages) {
+    if (m.value > vm_pages) {
         char need[32], have[32];
-        vm_units_fmt_size(m->value * VM_PAGE_SIZE, need, sizeof need);
+        vm_units_fmt_size(m.value * VM_PAGE_SIZE, need, sizeof need);
         vm_units_fmt_size(vm->memory_bytes, have, sizeof have);
-        return sim_cfg_err_at(w, VM_EINVAL, "$.workload.file",
+        return sim_cfg_err_at(w, VM_EINVAL, path,
                               "the trace needs more guest memory than vm.memory: it touches "
                               "%" PRIu64 " distinct pages (%s), vm.memory is %s (%" PRIu64
-                              " pages)", m->value, need, have, vm_pages);
+                              " pages)", m.value, need, have, vm_pages);
     }
     return 0;
 }

@@ -52,16 +52,16 @@ int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const 
                     "what the guest runs: a synthetic access pattern or a memory trace")
 
 /* Derived fields of a point's workload (its default name, the footprint
- * clamped to the VM) and its cross-field checks, reported at
- * $.workload.*. */
-int sim_cfg_workload_finish(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
+ * clamped to the VM) and its cross-field checks, reported under `at`, the
+ * workload's JSON path ("$.workload"). */
+int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                             struct sim_exp_workload *wl);
 
 /* Deep check of a trace workload: the whole trace reads (in a run, its
  * binary cache is built now, before any run point), and it touches no
  * more distinct pages than the VM has (each guest-virtual page it touches
- * needs a guest frame).  Reported at $.workload.file. */
-int sim_cfg_workload_check(struct sim_cfg_walk *w, const struct sim_exp_vm *vm,
+ * needs a guest frame).  Reported at `at`.file. */
+int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                            const struct sim_exp_workload *wl);
 
 #endif

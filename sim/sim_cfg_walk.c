@@ -65,9 +65,7 @@ void sim_diag_list_free(struct sim_diag_list *l)
 
 /* ------------------------------------------------------------ errors */
 
-/* Where path came from: the longest remap that is a prefix of it at a
- * segment boundary. */
-static const char *located(const struct sim_cfg_walk *w, const char *path, char *buf,
+const char *sim_cfg_locate(const struct sim_cfg_walk *w, const char *path, char *buf,
                            size_t len)
 {
     const struct sim_cfg_remap *best = NULL;
@@ -92,7 +90,7 @@ static int vwerr_at(struct sim_cfg_walk *w, int code, const char *where, const c
 {
     char msg[768], loc[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    sim_diag_list_add(w->errs, "%s: %s: %s", w->file, located(w, where, loc, sizeof loc), msg);
+    sim_diag_list_add(w->errs, "%s: %s: %s", w->file, sim_cfg_locate(w, where, loc, sizeof loc), msg);
     if (w->nr_errs++ == 0)
         w->first_code = code;
     return code;
@@ -166,13 +164,15 @@ bool sim_cfg_deep_run(const struct sim_cfg_walk *w)
 
 /* ------------------------------------------------------------ memo */
 
-const struct sim_cfg_memo *sim_cfg_memo_get(struct sim_cfg_walk *w, const char *kind,
-                                            const char *key)
+bool sim_cfg_memo_get(const struct sim_cfg_walk *w, const char *kind, const char *key,
+                      struct sim_cfg_memo *out)
 {
     for (int i = 0; i < w->nr_memo; i++)
-        if (strcmp(w->memo[i].kind, kind) == 0 && strcmp(w->memo[i].key, key) == 0)
-            return &w->memo[i].m;
-    return NULL;
+        if (strcmp(w->memo[i].kind, kind) == 0 && strcmp(w->memo[i].key, key) == 0) {
+            *out = w->memo[i].m;
+            return true;
+        }
+    return false;
 }
 
 void sim_cfg_memo_put(struct sim_cfg_walk *w, const char *kind, const char *key,
@@ -281,7 +281,7 @@ void sim_cfg_param_unknown_msg(const struct vm_param *tab, const char *policy, c
         snprintf(buf + o, len - o, ")");
 }
 
-/* "stopcopy, lazypage, buffered": the set's policies, hidden ones left out. */
+/* "a, b, c": the set's policies, hidden ones left out. */
 static void known_policies(const struct sim_policy_set *set, char *buf, size_t len)
 {
     struct sim_policy_info pi;
@@ -293,21 +293,6 @@ static void known_policies(const struct sim_policy_set *set, char *buf, size_t l
 }
 
 /* ------------------------------------------------------------ setters */
-
-static int param_from_text(const struct vm_param *p, void *obj, const char *text,
-                           struct vm_diag *d)
-{
-    switch (p->type) {
-    case VM_PARAM_U32:
-    case VM_PARAM_U64:
-    case VM_PARAM_DOUBLE:
-        return vm_param_set_number(p, obj, strtod(text, NULL), d);
-    case VM_PARAM_BOOL:
-        return vm_param_set_bool(p, obj, strcmp(text, "true") == 0, d);
-    default:
-        return vm_param_set_string(p, obj, text, d);
-    }
-}
 
 /* Set one vm_param row from a JSON value (config keys and policy params). */
 static int set_value(struct sim_cfg_walk *w, const struct vm_param *p, const cJSON *v, void *obj)
@@ -424,7 +409,8 @@ void sim_cfg_apply_defaults(const struct sim_key *tab, void *obj)
         if (k->set != sim_cfg_set_param || !k->p.def)
             continue;
         struct vm_diag d = { 0 };
-        int rc = param_from_text(&k->p, obj, k->p.def, &d);
+        const struct vm_param row[2] = { k->p, { NULL } };
+        int rc = vm_param_defaults(row, obj, &d);
         /* the defaults are the tables' own constants */
         assert(rc == 0 && "a default in a config key table does not parse");
         (void)rc;
@@ -543,6 +529,9 @@ int sim_cfg_resolve_policy(struct sim_cfg_walk *w, const struct sim_policy_set *
                            const char *name, const cJSON *params, void *cfg)
 {
     struct sim_policy_info pi;
+    /* the mechanism's sets were checked at registration; one built on the
+     * fly must fit the run point's parameter struct too */
+    assert(set->cfg_size <= SIM_POLICY_CFG_MAX && "a policy set's struct is too large");
     memset(cfg, 0, set->cfg_size);
     if (!sim_policy_find(set, name, &pi)) {
         char known[512];

@@ -37,6 +37,7 @@
 #include "sim_result.h"
 #include "sim_runner.h"
 #include "sim_trace.h"
+#include "sim_world.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -45,7 +46,7 @@
 #define VMSIM_SRCDIR "."
 #endif
 
-#define SEED_MAX UINT64_C(9007199254740991)  /* 2^53 - 1: exact in result.json */
+#define SEED_MAX ((uint64_t)SIM_CFG_SEED_MAX)  /* 2^53 - 1: exact in result.json */
 #define SUMMARY_METRICS 5
 
 static const char usage_text[] =
@@ -198,12 +199,15 @@ static int parse_run_args(int argc, char **argv, struct run_args *ra)
             uint64_t j;
             if (!v)
                 return bad("-j: expected integer >= 1, got nothing");
-            if (!parse_uint(v, 4096, &j) || j < 1)
-                return bad("-j: expected integer 1..4096, got '%s'", v);
+            if (!parse_uint(v, SIM_RUNNER_MAX_JOBS, &j) || j < 1)
+                return bad("-j: expected integer 1..%d, got '%s'", SIM_RUNNER_MAX_JOBS, v);
             ra->jobs = (int)j;
         } else if (strcmp(a, "--no-plot") == 0) {
             ra->no_plot = true;
         } else if (strncmp(a, "--cfg=", 6) == 0 || strncmp(a, "--log=", 6) == 0) {
+            if (ra->nr_sg_args == SIM_WORLD_MAX_OPTIONS)
+                return bad("run: expected at most %d --cfg= and --log= options, got more",
+                           SIM_WORLD_MAX_OPTIONS);
             ra->sg_args[ra->nr_sg_args++] = argv[i];
         } else {
             return bad("run: unknown option '%s' (see vmsim --help)", a);

@@ -92,35 +92,33 @@ static int add_points(struct sim_cfg_walk *w, struct engine_out *o, const struct
     return 0;
 }
 
-/* The platform loads with the run's SimGrid options, has the host and
- * disk the point names, and its disks have what the disk model needs:
- * checked in a child, once per (platform, host, disk). */
-static void check_platform(struct sim_cfg_walk *w, const struct sim_exp *e)
+int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const char *host,
+                           const char *disk, const char *json_path, const char *host_path,
+                           const char *disk_path)
 {
-    char key[SIM_PATH_MAX + 2 * SIM_NAME_MAX + 4];
-    snprintf(key, sizeof key, "%s|%s|%s", e->platform, e->host, e->disk);
-    const struct sim_cfg_memo *m = sim_cfg_memo_get(w, "platform", key);
-    struct sim_cfg_memo nm = { 0 };
-    if (!m) {
+    char key[SIM_CFG_MEMO_KEY_MAX];
+    snprintf(key, sizeof key, "%s|%s|%s", platform, host, disk);
+    struct sim_cfg_memo m;
+    if (!sim_cfg_memo_get(w, "platform", key, &m)) {
         struct vm_diag d = { 0 };
-        bool in_init = false;
-        nm.rc = sim_platform_check(e->platform, e->host, e->disk, w->nr_sg_args,
-                                         w->sg_args, &in_init, &d);
-        nm.value = in_init;
-        if (nm.rc)
-            snprintf(nm.msg, sizeof nm.msg, "%s", d.msg);
-        sim_cfg_memo_put(w, "platform", key, &nm);
-        m = &nm;
+        enum sim_platform_part part = SIM_PLATFORM_FILE;
+        memset(&m, 0, sizeof m);
+        m.rc = sim_platform_check(platform, host, disk, w->nr_sg_args, w->sg_args, &part, &d);
+        m.value = part;
+        if (m.rc)
+            snprintf(m.msg, sizeof m.msg, "%s", d.msg);
+        sim_cfg_memo_put(w, "platform", key, &m);
     }
-    if (!m->rc)
-        return;
-    if (!m->value) {
-        sim_cfg_err_at(w, m->rc, "$.platform", "%s", m->msg);
-        return;
-    }
-    sim_diag_list_add(w->errs, "%s", m->msg);   /* SimGrid refused the options, not the file */
+    if (!m.rc)
+        return 0;
+    if (m.value != SIM_PLATFORM_OPTIONS)
+        return sim_cfg_err_at(w, m.rc, m.value == SIM_PLATFORM_HOST ? host_path
+                                       : m.value == SIM_PLATFORM_DISK ? disk_path : json_path,
+                              "%s", m.msg);
+    sim_diag_list_add(w->errs, "%s", m.msg);    /* SimGrid refused the options, not the file */
     if (w->nr_errs++ == 0)
-        w->first_code = m->rc;
+        w->first_code = m.rc;
+    return m.rc;
 }
 
 /* Deep checks of the points o->points[from..]: the platform, then the
@@ -129,7 +127,8 @@ static void deep_checks(struct sim_cfg_walk *w, const struct engine_out *o, int 
 {
     for (int i = from; i < o->nr_points; i++) {
         const struct sim_exp *e = &o->points[i];
-        check_platform(w, e);
+        sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
+                               "$.disk");
         if (e->mech->check)
             e->mech->check(w, e);
     }
@@ -190,12 +189,13 @@ static void expand(struct sim_cfg_walk *w, const cJSON *root, struct sim_cfg_poi
                    const struct sim_cfg_sweep *s, bool validate, struct engine_out *o)
 {
     long total = 1;
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
+        if (s->e[i].nr_values > MAX_POINTS / total) {     /* checked before it can overflow */
+            sim_cfg_err_at(w, VM_EINVAL, "$.sweep", "expected at most %d sweep points, got "
+                           "more", MAX_POINTS);
+            return;
+        }
         total *= s->e[i].nr_values;
-    if (total > MAX_POINTS) {
-        sim_cfg_err_at(w, VM_EINVAL, "$.sweep", "expected at most %d sweep points, got %ld",
-                       MAX_POINTS, total);
-        return;
     }
     int idx[SIM_MAX_POINT_KEYS] = { 0 };
     int saved_remaps = w->nr_remaps;
@@ -208,9 +208,12 @@ static void expand(struct sim_cfg_walk *w, const cJSON *root, struct sim_cfg_poi
     for (long n = 0; n < total; n++) {
         cJSON *copy = cJSON_Duplicate(root, 1);
         for (int i = 0; i < s->n; i++) {
-            char loc[64];
+            char values[64], buf[300], loc[320];
             struct vm_diag d = { 0 };
-            snprintf(loc, sizeof loc, "$.sweep[%d].values[%d]", i, idx[i]);
+            /* where the values came from: the file, or a --quick / --set */
+            snprintf(values, sizeof values, "$.sweep[%d].values", i);
+            snprintf(loc, sizeof loc, "%s[%d]", sim_cfg_locate(w, values, buf, sizeof buf),
+                     idx[i]);
             cJSON *val = cJSON_Duplicate(cJSON_GetArrayItem(s->e[i].values, idx[i]), 1);
             if (sim_cfg_json_apply(copy, &s->e[i].path, val, &d))
                 sim_cfg_err_at(w, VM_EINVAL, loc, "%s", d.msg);
@@ -220,10 +223,13 @@ static void expand(struct sim_cfg_walk *w, const cJSON *root, struct sim_cfg_poi
         if (sim_cfg_walk_point(w, copy, t) == 0 && w->nr_errs == before) {
             if (!o->first) {
                 o->first = malloc(sizeof *o->first);
-                if (o->first) {
-                    *o->first = *t;
-                    o->first->mcfg = NULL;      /* t keeps it */
+                if (!o->first) {
+                    sim_cfg_err_at(w, VM_ENOMEM, "$", "out of memory");
+                    cJSON_Delete(copy);
+                    break;
                 }
+                *o->first = *t;
+                o->first->mcfg = NULL;          /* t keeps it */
             }
             int from = o->nr_points;
             if (add_points(w, o, t, s, idx) == 0 && w->deep)
@@ -306,6 +312,8 @@ static int engine(const char *file, const struct sim_config_opts *opts, bool val
         goto done;
     if (sim_cfg_parse_sweep(w, root, &s) == 0)
         expand(w, root, t, &s, validate, o);
+    if (!w->nr_errs && !o->first)
+        sim_cfg_err_at(w, VM_EINVAL, "$", "expected at least one run point, got none");
 done:
     rc = w->nr_errs ? (w->first_code ? w->first_code : VM_EINVAL) : 0;
 out:
@@ -350,7 +358,9 @@ int sim_config_load(const char *file, const struct sim_config_opts *opts,
     snprintf(cfg->file, sizeof cfg->file, "%s", file);
     snprintf(cfg->name, sizeof cfg->name, "%s", o.first->e.name);
     snprintf(cfg->description, sizeof cfg->description, "%s", o.first->description);
-    cfg->seed = o.first->e.seed;
+    /* the config's own seed (after --seed), not a swept one's first value */
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    cfg->seed = cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : o.first->e.seed;
     cfg->quick = opts && opts->quick;
     cfg->mech = o.first->e.mech;
     cfg->root = root;

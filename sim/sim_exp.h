@@ -6,8 +6,10 @@
  * sim_config.c turns a config file (plus --set overrides, --quick and the
  * sweep) into a list of run points; each run point is one struct sim_exp
  * with exactly one variant.  Paths are resolved to absolute paths, sizes
- * to bytes, times to ns, rates to bytes/s.  Strings are fixed arrays so a
- * run point can be copied into a forked child as is.
+ * to bytes, times to ns, rates to bytes/s.  Strings are fixed arrays; the
+ * mechanism's struct and the variant's parameters are one allocation per
+ * run point (mech_cfg, with policy_cfg inside it), owned by the config
+ * (sim_config_free), and a forked child inherits them as they are.
  *
  * The core's keys (every mechanism has them; unknown keys are errors,
  * paths are relative to the config file's directory):
@@ -112,7 +114,8 @@ struct sim_exp {
     char variant[SIM_NAME_MAX];
     char policy[SIM_NAME_MAX];
     const struct sim_policy_set *policy_set;   /* where policy was found */
-    const void *policy_cfg;            /* its params: policy_set->cfg_size bytes */
+    const void *policy_cfg;            /* its params: policy_set->cfg_size bytes, inside
+                                          the mech_cfg allocation (never freed alone) */
     const void *mech_cfg;              /* the mechanism's sections: mech->cfg_size bytes */
     /* fault injection */
     struct sim_exp_fault faults[SIM_MAX_FAULTS];

@@ -168,18 +168,9 @@ int sim_list_print(FILE *f, const char *name, const char *traces_dir, struct vm_
     if (name) {
         const struct sim_mech *m = sim_mech_find(name);
         if (!m) {
-            const char *names[64];
-            int n = 0;
-            while (n < 64 && sim_mech_at(n)) {
-                names[n] = sim_mech_at(n)->name;
-                n++;
-            }
-            const char *s = sim_cfg_suggest(names, n, name);
-            if (s)
-                return vm_diag_set(d, VM_ENOENT, "list: unknown mechanism '%s' (did you mean "
-                                   "'%s'?)", name, s);
-            return vm_diag_set(d, VM_ENOENT, "list: unknown mechanism '%s' (see vmsim list)",
-                               name);
+            char hint[512];
+            return vm_diag_set(d, VM_ENOENT, "list: unknown mechanism '%s' %s", name,
+                               sim_mech_hint(name, hint, sizeof hint));
         }
         sim_list_mech(f, m);
         return 0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim_cfg_int.h"
 #include "sim_mech.h"
 
 #define MAX_MECHS 16
@@ -33,6 +34,48 @@ static bool unique_names(const char *const *names, int n, const char **dup)
                 return false;
             }
     return true;
+}
+
+/* A row the walk would fill with a pointer into a JSON tree that is
+ * freed after the walk (VM_PARAM_STRING through sim_cfg_set_param). */
+static const char *dangling_row(const struct sim_key *tab)
+{
+    for (const struct sim_key *k = tab; k && k->name; k++) {
+        if (k->set == sim_cfg_set_param && k->p.type == VM_PARAM_STRING)
+            return k->name;
+        const char *in = dangling_row(k->sub);
+        if (!in)
+            in = dangling_row(k->alt);
+        if (in)
+            return in;
+    }
+    return NULL;
+}
+
+/* The policy sets' tables: unique names, structs that fit a run point,
+ * no string parameters (a run point keeps no JSON to point into). */
+static int check_sets(const struct sim_mech *m, struct vm_diag *d)
+{
+    for (int i = 0; m->policy_sets && m->policy_sets[i]; i++) {
+        const struct sim_policy_set *set = m->policy_sets[i];
+        struct sim_policy_info pi, pj;
+        if (set->cfg_size > SIM_POLICY_CFG_MAX)
+            return vm_diag_set(d, VM_EINVAL, "mechanism '%s': policy set '%s' has a parameter "
+                               "struct of %zu bytes (at most %d)", m->name, set->name,
+                               set->cfg_size, SIM_POLICY_CFG_MAX);
+        for (int j = 0; set->get(j, &pi); j++) {
+            for (int k = 0; k < j && set->get(k, &pj); k++)
+                if (strcmp(pi.name, pj.name) == 0)
+                    return vm_diag_set(d, VM_EINVAL, "mechanism '%s': policy '%s' twice in set "
+                                       "'%s'", m->name, pi.name, set->name);
+            for (const struct vm_param *p = pi.params; p && p->name; p++)
+                if (p->type == VM_PARAM_STRING)
+                    return vm_diag_set(d, VM_EINVAL, "mechanism '%s': policy '%s': string "
+                                       "parameter '%s' is not supported", m->name, pi.name,
+                                       p->name);
+        }
+    }
+    return 0;
 }
 
 int sim_mech_register(const struct sim_mech *m, struct vm_diag *d)
@@ -64,12 +107,21 @@ int sim_mech_register(const struct sim_mech *m, struct vm_diag *d)
     if (!unique_names(names, n, &dup))
         return vm_diag_set(d, VM_EINVAL, "mechanism '%s': invariant '%s' declared twice",
                            m->name, dup);
-    for (int i = 0; m->policy_sets && m->policy_sets[i]; i++)
-        if (m->policy_sets[i]->cfg_size > SIM_POLICY_CFG_MAX)
-            return vm_diag_set(d, VM_EINVAL, "mechanism '%s': policy set '%s' has a parameter "
-                               "struct of %zu bytes (at most %d)", m->name,
-                               m->policy_sets[i]->name, m->policy_sets[i]->cfg_size,
-                               SIM_POLICY_CFG_MAX);
+    for (int i = 0; i < m->nr_metrics; i++)
+        if (!m->metrics[i].unit || !m->metrics[i].desc)
+            return vm_diag_set(d, VM_EINVAL, "mechanism '%s': metric '%s' needs a unit and a "
+                               "description", m->name, m->metrics[i].name);
+    for (const struct sim_key *k = m->sections; k && k->name; k++)
+        if (sim_cfg_find_key(sim_config_top_keys, k->name))
+            return vm_diag_set(d, VM_EINVAL, "mechanism '%s': section '%s' is a key of the "
+                               "core", m->name, k->name);
+    const char *row = dangling_row(m->sections);
+    if (row)
+        return vm_diag_set(d, VM_EINVAL, "mechanism '%s': key '%s' is a string set by "
+                           "sim_cfg_set_param (use SIM_KEY_STR_ROW)", m->name, row);
+    int rc = check_sets(m, d);
+    if (rc)
+        return rc;
     mechs[nr_mechs++] = m;
     return 0;
 }
@@ -85,6 +137,23 @@ const struct sim_mech *sim_mech_find(const char *name)
 const struct sim_mech *sim_mech_at(int i)
 {
     return i >= 0 && i < nr_mechs ? mechs[i] : NULL;
+}
+
+const char *sim_mech_hint(const char *name, char *buf, size_t len)
+{
+    const char *names[MAX_MECHS];
+    size_t o = (size_t)snprintf(buf, len, "(known: ");
+    for (int i = 0; i < nr_mechs; i++) {
+        names[i] = mechs[i]->name;
+        if (o < len)
+            o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", names[i]);
+    }
+    if (o < len)
+        snprintf(buf + o, len - o, "%s)", nr_mechs ? "" : "none");
+    const char *s = name ? sim_cfg_suggest(names, nr_mechs, name) : NULL;
+    if (s)
+        snprintf(buf, len, "(did you mean '%s'?)", s);
+    return buf;
 }
 
 int sim_mech_nr_metrics(const struct sim_mech *m)

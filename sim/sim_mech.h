@@ -122,6 +122,9 @@ int sim_mech_register(const struct sim_mech *m, struct vm_diag *d);
 const struct sim_mech *sim_mech_find(const char *name);
 /* The i-th registered mechanism, or NULL past the last. */
 const struct sim_mech *sim_mech_at(int i);
+/* For a message about an unknown mechanism `name` (may be NULL): "(did
+ * you mean 'x'?)" or "(known: a, b)", in buf; returns buf. */
+const char *sim_mech_hint(const char *name, char *buf, size_t len);
 
 /* Metrics of m: its own, then the core's (sim_activities); i in
  * [0, sim_mech_nr_metrics(m)). */

@@ -73,7 +73,7 @@ struct sim_mem {
     struct sim_mem_log *ck_log;
     size_t ck_len, ck_cap;
     bool ck_sorted;
-    /* restore check: expected content per page (NULL = off) */
+    /* install check: expected content per page (NULL = off) */
     const uint64_t *expect_fp;
     uint64_t install_checked, install_mismatch;
     /* content classes: one byte per 2 MiB region */
@@ -119,8 +119,9 @@ static inline void sim_mem_apply(struct sim_mem *m, uint64_t gpa, bool is_write)
         sim_mem_write_page(m, gpa);
 }
 
-/* Mark every page not present (a VM about to be restored); with expect
- * non-NULL, every install through port_mem.write is compared with it. */
+/* Mark every page not present (a VM about to be filled from an image);
+ * with expect non-NULL, every install through port_mem.write is compared
+ * with it. */
 void sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect);
 
 /* Arm at the reference instant (re-arming starts a new instant). */

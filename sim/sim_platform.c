@@ -35,27 +35,26 @@ static void check_child(int fd, const char *path, const char *host, const char *
 {
     struct vm_diag cd;
     int rc;
-    char *argv[66];
-    int argc = 0;
     struct rlimit no_core = { 0, 0 };
 
     setrlimit(RLIMIT_CORE, &no_core);   /* an abort leaves no core file behind */
     dup2(fd, STDERR_FILENO);
-    argv[argc++] = "vmsim";
-    for (int i = 0; i < nr_sg_args && argc < 64; i++)
-        argv[argc++] = sg_args[i];
-    argv[argc] = NULL;
     vm_diag_clear(&cd);
-    sim_world_init(&argc, argv);
+    sim_world_init_options(nr_sg_args, sg_args);
     dprintf(fd, "\001INIT\n");
     xbt_log_control_set("root.thres:critical");
+    enum sim_platform_part part = SIM_PLATFORM_FILE;
     rc = sim_world_load_platform(path, &cd);
     if (rc == 0) {
         sg_host_t h = sim_world_host(host, &cd);
-        if (h == NULL)
+        if (h == NULL) {
             rc = cd.code;
-        else if (sim_world_disk(h, disk, &cd) == NULL)
+            part = host[0] ? SIM_PLATFORM_HOST : SIM_PLATFORM_FILE;
+        } else if (sim_world_disk(h, disk, &cd) == NULL) {
             rc = cd.code;
+            part = disk[0] ? SIM_PLATFORM_DISK : host[0] ? SIM_PLATFORM_HOST
+                                                        : SIM_PLATFORM_FILE;
+        }
     }
     /* every disk of the platform must suit the disk model */
     size_t nh = rc == 0 ? sg_host_count() : 0;
@@ -78,7 +77,7 @@ static void check_child(int fd, const char *path, const char *host, const char *
     for (char *p = cd.msg; *p; p++)
         if (*p == '\n')
             *p = ' ';
-    dprintf(fd, "\001RESULT %d %s\n", rc, cd.msg);
+    dprintf(fd, "\001RESULT %d %d %s\n", rc, (int)part, cd.msg);
     _exit(0);
 }
 
@@ -112,12 +111,13 @@ static void simgrid_words(const char *out, char *buf, size_t len)
 }
 
 int sim_platform_check(const char *path, const char *host, const char *disk,
-                       int nr_sg_args, char **sg_args, bool *in_init, struct vm_diag *d)
+                       int nr_sg_args, char **sg_args, enum sim_platform_part *part,
+                       struct vm_diag *d)
 {
     int fds[2];
     pid_t pid;
 
-    *in_init = false;
+    *part = SIM_PLATFORM_FILE;
     if (access(path, R_OK) != 0)
         return vm_diag_set(d, VM_ENOENT, "platform '%s': %s", path, strerror(errno));
     if (pipe(fds) != 0)
@@ -162,6 +162,9 @@ int sim_platform_check(const char *path, const char *host, const char *disk,
     if (res) {
         char *end;
         rc = (int)strtol(res + 8, &end, 10);
+        long pt = strtol(end, &end, 10);
+        *part = pt >= SIM_PLATFORM_FILE && pt <= SIM_PLATFORM_DISK ? (enum sim_platform_part)pt
+                                                                     : SIM_PLATFORM_FILE;
         if (*end == ' ')
             end++;
         size_t n = strcspn(end, "\n");
@@ -175,7 +178,7 @@ int sim_platform_check(const char *path, const char *host, const char *disk,
     if (!strstr(out, "\001INIT\n")) {
         char opts[256] = "";
         size_t o = 0;
-        *in_init = true;
+        *part = SIM_PLATFORM_OPTIONS;
         for (int i = 0; i < nr_sg_args && o < sizeof opts; i++)
             o += (size_t)snprintf(opts + o, sizeof opts - o, "%s%s", i ? " " : "", sg_args[i]);
         rc = vm_diag_set(d, VM_EINVAL, "SimGrid refused the options '%s': %s", opts, words);

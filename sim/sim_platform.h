@@ -9,18 +9,27 @@
 
 #include "base/vm_err.h"
 
+enum sim_platform_part {
+    SIM_PLATFORM_FILE,          /* the XML, or a disk's <prop>s in it */
+    SIM_PLATFORM_OPTIONS,       /* --cfg= / --log= */
+    SIM_PLATFORM_HOST,          /* the host asked for */
+    SIM_PLATFORM_DISK,          /* the disk asked for */
+};
+
 /*
  * Check a platform file without keeping an engine, as a run point would
  * start: forks a child that initialises SimGrid with sg_args (--cfg=,
  * --log=), loads the platform, checks that `host` (or any host, when "")
  * has a disk called `disk` (or any disk, when "") and that every disk's
  * <prop>s suit the disk model (sim_disk_read_props).  Whatever SimGrid
- * prints or aborts with becomes one line in d.  *in_init is set when
- * SimGrid refused the options before reading the platform.  0, VM_ENOENT,
+ * prints or aborts with becomes one line in d.  *part says what the
+ * problem is in: the options (SimGrid refused them before reading the
+ * platform), the file, the host named, or the disk named.  0, VM_ENOENT,
  * VM_EPARSE (SimGrid could not load it), VM_EINVAL (options, host, disk,
  * props) or VM_ENOMEM.  For `vmsim validate` and `vmsim run`.
  */
 int sim_platform_check(const char *path, const char *host, const char *disk,
-                       int nr_sg_args, char **sg_args, bool *in_init, struct vm_diag *d);
+                       int nr_sg_args, char **sg_args, enum sim_platform_part *part,
+                       struct vm_diag *d);
 
 #endif

@@ -279,38 +279,43 @@ static int build_csv(const struct sim_config *cfg, const cJSON *records, struct 
 int sim_result_write(const char *dir, const struct sim_config *cfg, const cJSON *records,
                      const cJSON *host, struct vm_diag *d)
 {
-    int rc = make_dirs(dir, d);
-    if (rc)
-        return rc;
+    /* both files are built before either is written, the CSV goes first,
+     * and result.json last: a result.json is never there without its CSV */
+    struct buf b = { 0 };
+    int rc = build_csv(cfg, records, &b);
+    if (rc) {
+        free(b.p);
+        return vm_diag_set(d, rc, "%s: out of memory writing the CSV", dir);
+    }
     cJSON *doc = build_result(cfg, records, host);
     char *text = doc ? cJSON_Print(doc) : NULL;
     cJSON_Delete(doc);
-    if (!text)
-        return vm_diag_set(d, VM_ENOMEM, "%s: out of memory printing result.json", dir);
-    size_t n = strlen(text);
-    char *full = malloc(n + 2);
-    if (!full) {
-        cJSON_free(text);
+    if (!text) {
+        free(b.p);
         return vm_diag_set(d, VM_ENOMEM, "%s: out of memory printing result.json", dir);
     }
-    memcpy(full, text, n);
-    full[n] = '\n';
-    full[n + 1] = '\0';
-    cJSON_free(text);
-    rc = write_atomic(dir, "result.json", full, n + 1, d);
-    free(full);
-    if (rc)
-        return rc;
-
-    struct buf b = { 0 };
-    rc = build_csv(cfg, records, &b);
+    char csv[SIM_NAME_MAX + 8], csv_path[PATH_MAX];
+    snprintf(csv, sizeof csv, "%s.csv", cfg->name);
+    snprintf(csv_path, sizeof csv_path, "%s/%s", dir, csv);
+    rc = make_dirs(dir, d);
+    if (rc == 0)
+        rc = write_atomic(dir, csv, b.p ? b.p : "", b.len, d);
     if (rc == 0) {
-        char name[SIM_NAME_MAX + 8];
-        snprintf(name, sizeof name, "%s.csv", cfg->name);
-        rc = write_atomic(dir, name, b.p ? b.p : "", b.len, d);
-    } else {
-        vm_diag_set(d, rc, "%s: out of memory writing the CSV", dir);
+        size_t n = strlen(text);
+        char *full = malloc(n + 2);
+        if (!full) {
+            rc = vm_diag_set(d, VM_ENOMEM, "%s: out of memory printing result.json", dir);
+        } else {
+            memcpy(full, text, n);
+            full[n] = '\n';
+            full[n + 1] = '\0';
+            rc = write_atomic(dir, "result.json", full, n + 1, d);
+            free(full);
+        }
+        if (rc)
+            unlink(csv_path);
     }
+    cJSON_free(text);
     free(b.p);
     return rc;
 }
@@ -401,13 +406,12 @@ static const struct sim_mech *result_mech(const char *file, const cJSON *root, b
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(cfg, "mechanism");
     const struct sim_mech *m = cJSON_IsString(name) ? sim_mech_find(name->valuestring) : NULL;
     if (!m) {
-        char known[256] = "";
-        size_t o = 0;
-        for (int i = 0; sim_mech_at(i) && o < sizeof known; i++)
-            o += (size_t)snprintf(known + o, sizeof known - o, "%s%s", i ? ", " : "",
-                                  sim_mech_at(i)->name);
+        char hint[512];
         vm_diag_set(d, VM_EINVAL, "%s: $.config.mechanism: expected a mechanism of this vmsim "
-                    "(%s), got %s", file, known, sim_json_got(name, got, sizeof got));
+                    "%s, got %s", file,
+                    sim_mech_hint(cJSON_IsString(name) ? name->valuestring : NULL, hint,
+                                  sizeof hint),
+                    sim_json_got(name, got, sizeof got));
         return NULL;
     }
     int i = 0;

@@ -68,9 +68,8 @@ static cJSON *make_record(const struct sim_exp *exp, const struct sim_outcome *o
             violations += o->inv[i];
     }
     cJSON_AddNumberToObject(rec, "violations", (double)violations);
-    /* an expected failure (a save failing cleanly under injected disk
-     * faults) is the mechanism's to count; any error that ended the run
-     * fails the record */
+    /* an expected failure (one that injected faults make happen) is the
+     * mechanism's to count; any error that ended the run fails the record */
     cJSON_AddBoolToObject(rec, "ok", violations == 0 && o->rc == 0);
     if (o->rc)
         cJSON_AddStringToObject(rec, "error", o->error);
@@ -89,13 +88,7 @@ static cJSON *failed_record(const struct sim_exp *exp, const char *why)
 int sim_runner_run_point(const struct sim_exp *exp, int nr_sg_args, char **sg_args,
                          cJSON **record, struct vm_diag *d)
 {
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = "vmsim";
-    for (int i = 0; i < nr_sg_args && argc < 63; i++)
-        argv[argc++] = sg_args[i];
-    argv[argc] = NULL;
-    sim_world_init(&argc, argv);
+    sim_world_init_options(nr_sg_args, sg_args);
 
     int rc = sim_world_load_platform(exp->platform, d);
     if (rc < 0)
@@ -182,7 +175,7 @@ static int slot_read(struct slot *s)
 int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts,
                    cJSON **records_out, cJSON **host_out, struct vm_diag *d)
 {
-    enum { MAX_JOBS = 64 };             /* children polled at once */
+    enum { MAX_JOBS = SIM_RUNNER_MAX_JOBS };
     int n = cfg->nr_points, jobs = opts->jobs > 0 ? opts->jobs : 1;
     if (jobs > MAX_JOBS)
         jobs = MAX_JOBS;
@@ -207,9 +200,12 @@ int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts
             }
             pid_t pid = fork();
             if (pid < 0) {
+                int e = errno;
                 close(pfd[0]);
                 close(pfd[1]);
-                rc = vm_diag_set(d, VM_EIO, "fork: %s", strerror(errno));
+                if (e == EAGAIN && running > 0)
+                    break;              /* out of processes for now: wait for one */
+                rc = vm_diag_set(d, VM_EIO, "fork: %s", strerror(e));
                 break;
             }
             if (pid == 0) {

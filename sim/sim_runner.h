@@ -15,8 +15,10 @@
 #include "base/vm_err.h"
 #include "sim_config.h"
 
+#define SIM_RUNNER_MAX_JOBS 64      /* children polled at once */
+
 struct sim_run_opts {
-    int jobs;                   /* parallel children, >= 1 */
+    int jobs;                   /* parallel children, 1..SIM_RUNNER_MAX_JOBS */
     bool progress;              /* progress lines on stderr */
     int nr_sg_args;             /* --cfg= / --log= passed to SimGrid */
     char **sg_args;

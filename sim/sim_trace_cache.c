@@ -267,12 +267,13 @@ static int cache_build(const char *path, enum sim_trace_format fmt, const char *
     }
     mode_t um = umask(0);
     umask(um);
-    if (fchmod(fd, 0644 & ~um) != 0 || close(fd) != 0) {
-        fd = -1;
+    int bad = fchmod(fd, 0644 & ~um) != 0;
+    bad |= close(fd) != 0;
+    fd = -1;
+    if (bad) {
         rc = vm_diag_set(d, VM_EIO, "'%s': cannot finish cache file: %s", tmp, strerror(errno));
         goto fail;
     }
-    fd = -1;
     if (rename(tmp, cpath) != 0) {
         rc = vm_diag_set(d, VM_EIO, "'%s': cannot rename to '%s': %s", tmp, cpath, strerror(errno));
         goto fail;

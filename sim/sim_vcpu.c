@@ -113,7 +113,7 @@ static void flush_compute(struct sim_vcpu *v)
         v->pending_ns -= slice;
         uint64_t thr = throttle_of(v, slice);
         v->throttle_ns = sat_add(v->throttle_ns, thr);
-        sim_sleep_ns(sat_add(slice + stall, thr));
+        sim_sleep_ns(sat_add(sat_add(slice, stall), thr));
         stall = 0;
         if (v->pending_ns && (v->stun_req || v->quit) && !sched_point(v))
             v->pending_ns = 0;          /* stopped: the rest is never run */

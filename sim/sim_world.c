@@ -16,6 +16,7 @@
  */
 #include "sim_world.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -81,6 +82,19 @@ void sim_world_init(int *argc, char **argv)
     argv[out] = NULL;
     *argc = out;
     free(av);
+}
+
+void sim_world_init_options(int nr, char *const *options)
+{
+    static char prog[] = "vmsim";
+    char *argv[SIM_WORLD_MAX_OPTIONS + 2];
+    int argc = 0;
+    assert(nr <= SIM_WORLD_MAX_OPTIONS && "the command line limits SimGrid options");
+    argv[argc++] = prog;
+    for (int i = 0; i < nr && i < SIM_WORLD_MAX_OPTIONS; i++)
+        argv[argc++] = options[i];
+    argv[argc] = NULL;
+    sim_world_init(&argc, argv);
 }
 
 int sim_world_load_platform(const char *path, struct vm_diag *d)

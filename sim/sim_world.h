@@ -24,6 +24,13 @@
  * process. */
 void sim_world_init(int *argc, char **argv);
 
+/* Most --cfg= / --log= options a run passes to SimGrid. */
+#define SIM_WORLD_MAX_OPTIONS 32
+
+/* sim_world_init() for a run point or a check: argv is "vmsim" and the
+ * nr (<= SIM_WORLD_MAX_OPTIONS) options given; more are an assertion. */
+void sim_world_init_options(int nr, char *const *options);
+
 /* Load a SimGrid platform XML.  Parse errors (SimGrid throws) come back as
  * VM_EPARSE with SimGrid's message; a missing file as VM_ENOENT. */
 int sim_world_load_platform(const char *path, struct vm_diag *d);

@@ -722,6 +722,92 @@ START_TEST(test_config_bad_quick_value_names_the_quick_key)
 }
 END_TEST
 
+/* 8 sweeps of 256 values: the product is checked before it overflows */
+START_TEST(test_config_huge_sweep_product_is_refused)
+{
+    char body[8192] = HEAD VM WL VARS ", 'sweep': [";
+    static const char *const paths[] = { "seed", "vm.fragmentation", "vm.content.zero",
+        "vm.content.text", "workload.zipf_s", "workload.write_fraction",
+        "workload.access_time", "workload.stride" };
+    for (int i = 0; i < 8; i++) {
+        size_t o = strlen(body);
+        o += (size_t)snprintf(body + o, sizeof body - o, "%s{'path': '%s', 'values': [",
+                              i ? ", " : "", paths[i]);
+        for (int v = 0; v < 256; v++)
+            o += (size_t)snprintf(body + o, sizeof body - o, "%s%d", v ? "," : "", v + 1);
+        snprintf(body + o, sizeof body - o, "]}");
+    }
+    strcat(body, "]}");
+    expect_error(body, NULL, VM_EINVAL,
+                 ": $.sweep: expected at most 10000 sweep points, got more");
+}
+END_TEST
+
+START_TEST(test_config_overlapping_sweeps_are_refused)
+{
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'workload.write_fraction', 'label': 'wf', "
+                 "'values': [0, 0.9]}, {'path': 'workload', 'values': [{'kind': 'synthetic', "
+                 "'pattern': 'zipf'}]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[1]: 'workload' overlaps $.sweep[0] ('workload.write_fraction'): "
+                 "one would overwrite the other at every point");
+}
+END_TEST
+
+START_TEST(test_config_override_of_a_swept_value_is_refused)
+{
+    const char *sets[] = { "workload.write_fraction=0.5" };
+    struct sim_config_opts o = { .nr_sets = 1, .sets = sets };
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'workload', 'values': [{'kind': "
+                 "'synthetic', 'pattern': 'zipf'}]}]}", &o, VM_EINVAL,
+                 ": --set workload.write_fraction: 'workload' is swept ($.sweep[0]), so the "
+                 "sweep would replace this value at every point; change the sweep's values "
+                 "instead");
+}
+END_TEST
+
+START_TEST(test_config_bad_quick_sweep_value_names_the_quick_key)
+{
+    struct sim_config_opts o = { .quick = true };
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB', '2GiB']}], "
+                 "'quick': {'sweep[0].values': ['1GiB', '9x']}}", &o, VM_EINVAL,
+                 ": $.quick[\"sweep[0].values\"][1]: expected size like \"8GiB\", got \"9x\"");
+}
+END_TEST
+
+START_TEST(test_config_sweep_label_that_is_a_column_is_refused)
+{
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'label': 'completion_ns', "
+                 "'values': ['1GiB']}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0]: expected a sweep key that is not a column of the results, got "
+                 "'completion_ns' (give another 'label')");
+}
+END_TEST
+
+START_TEST(test_config_phase_cannot_be_overridden)
+{
+    const char *sets[] = { "phase=restore" };
+    struct sim_config_opts o = { .nr_sets = 1, .sets = sets };
+    expect_error(GOOD, &o, VM_EINVAL, ": --set phase: 'phase' cannot be overridden");
+}
+END_TEST
+
+START_TEST(test_config_unknown_mechanism_is_the_only_problem)
+{
+    struct sim_diag_list errs = { 0 };
+    write_cfg("{'name': 't1', 'mechanism': 'checkpoin', 'platform': 'plat.xml', " VM WL VARS
+              ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB']}], "
+              "'quick': {'workload.zipf_s': 0.5}}");
+    ck_assert_int_ne(sim_config_validate(g_file, &errs), 0);
+    char want[600];
+    snprintf(want, sizeof want, "%s: $.mechanism: unknown mechanism 'checkpoin' (did you mean "
+             "'checkpoint'?)", g_file);
+    for (int i = 0; i < errs.n; i++)
+        ck_assert_msg(strstr(errs.lines[i], "unknown key") == NULL, "%s", errs.lines[i]);
+    ck_assert_str_eq(errs.lines[0], want);
+    sim_diag_list_free(&errs);
+}
+END_TEST
+
 START_TEST(test_config_validate_collects_every_problem)
 {
     struct sim_diag_list errs = { 0 };
@@ -758,7 +844,7 @@ START_TEST(test_config_validate_checks_the_platform_host)
     ck_assert_int_ne(sim_config_validate(g_file, &errs), 0);
     ck_assert_int_eq(errs.n, 1);
     char prefix[512];
-    snprintf(prefix, sizeof prefix, "%s: $.platform: ", g_file);
+    snprintf(prefix, sizeof prefix, "%s: $.host: ", g_file);      /* at the key at fault */
     ck_assert_msg(strncmp(errs.lines[0], prefix, strlen(prefix)) == 0, "%s", errs.lines[0]);
     ck_assert_ptr_nonnull(strstr(errs.lines[0], "no-such-host"));
     sim_diag_list_free(&errs);
@@ -1097,6 +1183,13 @@ static Suite *config_suite(void)
     tcase_add_test(bad, test_config_set_without_equals);
     tcase_add_test(bad, test_config_bad_quick_value_names_the_quick_key);
     tcase_add_test(bad, test_config_validate_collects_every_problem);
+    tcase_add_test(bad, test_config_huge_sweep_product_is_refused);
+    tcase_add_test(bad, test_config_overlapping_sweeps_are_refused);
+    tcase_add_test(bad, test_config_override_of_a_swept_value_is_refused);
+    tcase_add_test(bad, test_config_bad_quick_sweep_value_names_the_quick_key);
+    tcase_add_test(bad, test_config_sweep_label_that_is_a_column_is_refused);
+    tcase_add_test(bad, test_config_phase_cannot_be_overridden);
+    tcase_add_test(bad, test_config_unknown_mechanism_is_the_only_problem);
     tcase_add_test(bad, test_config_validate_checks_the_platform_host);
     tcase_add_test(bad, test_config_validate_checks_the_quick_form);
     suite_add_tcase(s, bad);

@@ -961,13 +961,13 @@ END_TEST
 
 /* Check a platform of hosts_xml; its rc, with the message in d. */
 static int check_text(const char *hosts_xml, const char *host, const char *disk, int nr_sg,
-                      char **sg, bool *in_init, struct vm_diag *d)
+                      char **sg, enum sim_platform_part *part, struct vm_diag *d)
 {
     char xml[8192], path[256];
     platform_text(xml, sizeof(xml), hosts_xml);
     write_temp(path, sizeof(path), xml);
     vm_diag_clear(d);
-    int rc = sim_platform_check(path, host, disk, nr_sg, sg, in_init, d);
+    int rc = sim_platform_check(path, host, disk, nr_sg, sg, part, d);
     unlink(path);
     return rc;
 }
@@ -976,7 +976,7 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
 {
     char good[256], bad[256], xml[4096], path[2048];
     struct vm_diag d;
-    bool in_init;
+    enum sim_platform_part part;
 
     platform_text(xml, sizeof(xml),
                   "    <host id=\"a\" speed=\"1Gf\"/>\n"
@@ -989,24 +989,26 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     write_temp(bad, sizeof(bad), xml);
 
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(good, "", "", 0, NULL, &in_init, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "", "", 0, NULL, &part, &d), 0);
     /* the default host is the first with a disk by id: b */
-    ck_assert_int_eq(sim_platform_check(good, "", "d2", 0, NULL, &in_init, &d), 0);
-    ck_assert_int_eq(sim_platform_check(good, "c", "d1", 0, NULL, &in_init, &d), 0);
-    ck_assert_int_eq(sim_platform_check(good, "", "d1", 0, NULL, &in_init, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "", "d2", 0, NULL, &part, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "c", "d1", 0, NULL, &part, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "", "d1", 0, NULL, &part, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'b' has no disk 'd1'");
+    ck_assert_int_eq(part, SIM_PLATFORM_DISK);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(good, "zz", "", 0, NULL, &in_init, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "zz", "", 0, NULL, &part, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "no host 'zz' in the platform");
+    ck_assert_int_eq(part, SIM_PLATFORM_HOST);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(good, "a", "", 0, NULL, &in_init, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "a", "", 0, NULL, &part, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'a' has no disk");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(bad, "", "", 0, NULL, &in_init, &d), VM_EPARSE);
+    ck_assert_int_eq(sim_platform_check(bad, "", "", 0, NULL, &part, &d), VM_EPARSE);
     ck_assert_msg(strstr(d.msg, "cannot parse number") != NULL, "got \"%s\"", d.msg);
-    ck_assert(!in_init);
+    ck_assert_int_eq(part, SIM_PLATFORM_FILE);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check("/nonexistent.xml", "", "", 0, NULL, &in_init, &d),
+    ck_assert_int_eq(sim_platform_check("/nonexistent.xml", "", "", 0, NULL, &part, &d),
                      VM_ENOENT);
     unlink(good);
     unlink(bad);
@@ -1017,7 +1019,7 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s/workloads/platforms/%s", srcdir(), shipped[i][0]);
         vm_diag_clear(&d);
-        ck_assert_msg(sim_platform_check(path, "host0", shipped[i][1], 0, NULL, &in_init,
+        ck_assert_msg(sim_platform_check(path, "host0", shipped[i][1], 0, NULL, &part,
                                                &d) == 0, "%s: %s", path, d.msg);
     }
 }
@@ -1027,17 +1029,17 @@ END_TEST
 START_TEST(test_world_check_platform_checks_every_disks_props)
 {
     struct vm_diag d;
-    bool in_init;
+    enum sim_platform_part part;
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
                                 "write_bw=\"0MBps\">" PROPS "</disk></host>\n", "", "", 0, NULL,
-                                &in_init, &d), VM_EINVAL);
+                                &part, &d), VM_EINVAL);
     ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0");
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
                                 "write_bw=\"-5MBps\">" PROPS "</disk></host>\n", "", "", 0, NULL,
-                                &in_init, &d), VM_EINVAL);
+                                &part, &d), VM_EINVAL);
     ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0");
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
-                                "write_bw=\"1MBps\"/></host>\n", "", "", 0, NULL, &in_init, &d),
+                                "write_bw=\"1MBps\"/></host>\n", "", "", 0, NULL, &part, &d),
                      VM_EINVAL);
     ck_assert_msg(strstr(d.msg, "host 'h': disk 'd': missing prop 'read_lat'"), "%s", d.msg);
     /* a disk the run does not use counts too: the platform is one unit */
@@ -1045,7 +1047,7 @@ START_TEST(test_world_check_platform_checks_every_disks_props)
                                 "write_bw=\"1MBps\">" PROPS "</disk>"
                                 "<disk id=\"e\" read_bw=\"1MBps\" write_bw=\"1MBps\">"
                                 "<prop id=\"read_lat\" value=\"fast\"/></disk></host>\n",
-                                "h", "d", 0, NULL, &in_init, &d), VM_EINVAL);
+                                "h", "d", 0, NULL, &part, &d), VM_EINVAL);
     ck_assert_msg(strstr(d.msg, "disk 'e': prop 'read_lat'"), "%s", d.msg);
 }
 END_TEST
@@ -1054,23 +1056,23 @@ END_TEST
 START_TEST(test_world_check_platform_turns_simgrid_aborts_into_one_line)
 {
     struct vm_diag d;
-    bool in_init;
+    enum sim_platform_part part;
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\" core=\"0\"><disk id=\"d\" "
                                 "read_bw=\"1MBps\" write_bw=\"1MBps\">" PROPS "</disk></host>\n",
-                                "", "", 0, NULL, &in_init, &d), VM_EPARSE);
-    ck_assert(!in_init);
+                                "", "", 0, NULL, &part, &d), VM_EPARSE);
+    ck_assert_int_eq(part, SIM_PLATFORM_FILE);
     ck_assert_msg(strstr(d.msg, "SimGrid cannot load it: Host h must have at least one core, "
                                 "not 0") && !strchr(d.msg, '\n'), "%s", d.msg);
     ck_assert_int_eq(check_text("  <storage_type id=\"s\" size=\"1GiB\"/>\n", "", "", 0, NULL,
-                                &in_init, &d), VM_EPARSE);
+                                &part, &d), VM_EPARSE);
     ck_assert_msg(strstr(d.msg, "SimGrid cannot load it: <storage_type> tag was removed"),
                   "%s", d.msg);
     char bad_cfg[] = "--cfg=no/such:1";
     char *sg[] = { bad_cfg };
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
                                 "write_bw=\"1MBps\">" PROPS "</disk></host>\n", "", "", 1, sg,
-                                &in_init, &d), VM_EINVAL);
-    ck_assert(in_init);
+                                &part, &d), VM_EINVAL);
+    ck_assert_int_eq(part, SIM_PLATFORM_OPTIONS);
     ck_assert_str_eq(d.msg, "SimGrid refused the options '--cfg=no/such:1': Bad config key: "
                             "no/such");
 }

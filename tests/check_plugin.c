@@ -423,6 +423,15 @@ START_TEST(test_plugin_list_prints_the_toys_declarations)
 }
 END_TEST
 
+static bool tagged_get(int i, struct sim_policy_info *out)
+{
+    static const struct vm_param str_params[] = { { "tag", VM_PARAM_STRING, 0, .help = "" }, { NULL, 0, 0, .help = NULL } };
+    if (i != 0)
+        return false;
+    *out = (struct sim_policy_info){ "tagged", "", str_params, false };
+    return true;
+}
+
 START_TEST(test_plugin_registry_refuses_bad_tables)
 {
     struct vm_diag d = { 0 };
@@ -437,6 +446,32 @@ START_TEST(test_plugin_registry_refuses_bad_tables)
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_mech_register(&dup, &d), VM_EINVAL);
     ck_assert_str_eq(d.msg, "mechanism 'dup': metric 'x_ns' declared twice");
+
+    /* a section that shadows a key of the core */
+    static const struct sim_key clash_rows[] = {
+        SIM_KEY_SCALAR_ROW("seed", 0, VM_PARAM_U64, 0, 0, 0, NULL, NULL),
+        SIM_KEY_END,
+    };
+    struct sim_mech clash = toy_mech;
+    clash.name = "clash";
+    clash.sections = clash_rows;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_mech_register(&clash, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "mechanism 'clash': section 'seed' is a key of the core");
+
+    /* a string parameter would point into a JSON tree freed after loading */
+    struct sim_policy_set *str_set = calloc(1, sizeof *str_set);
+    const struct sim_policy_set *str_sets[2] = { str_set, NULL };
+    *str_set = toy_set;
+    str_set->get = tagged_get;
+    struct sim_mech strm = toy_mech;
+    strm.name = "strm";
+    strm.policy_sets = str_sets;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_mech_register(&strm, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "mechanism 'strm': policy 'tagged': string parameter 'tag' is not "
+                            "supported");
+    free(str_set);
 }
 END_TEST
 

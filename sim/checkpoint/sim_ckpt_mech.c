@@ -13,31 +13,26 @@
 #include "sim_cfg_vm.h"
 #include "sim_json.h"
 
-#define TIME_MAX_NS 86400e9                /* one day */
+#define TIME_MAX_NS SIM_CFG_TIME_MAX_NS
+#define DEFAULT_FROM "buffered"               /* restore.from's policy when none is given */
 
 /* ------------------------------------------------------------ policy sets */
 
-static bool save_get(int i, struct sim_policy_info *out)
-{
-    for (int j = 0; j <= i; j++)
-        if (!ckpt_save_policies[j])
-            return false;
-    const struct ckpt_policy *p = ckpt_save_policies[i];
-    *out = (struct sim_policy_info){ .name = p->name, .desc = p->desc, .params = p->params,
-                                     .hidden = (p->flags & CKPT_F_HIDDEN) != 0 };
-    return true;
-}
-
-static bool restore_get(int i, struct sim_policy_info *out)
-{
-    for (int j = 0; j <= i; j++)
-        if (!ckpt_restore_policies[j])
-            return false;
-    const struct ckpt_restore_policy *p = ckpt_restore_policies[i];
-    *out = (struct sim_policy_info){ .name = p->name, .desc = p->desc, .params = p->params,
-                                     .hidden = (p->flags & CKPT_F_HIDDEN) != 0 };
-    return true;
-}
+/* The i-th policy of a NULL-terminated registry table (save and restore
+ * policies are different structs with the same leading fields). */
+#define POLICY_GET(fn, table)                                                           \
+    static bool fn(int i, struct sim_policy_info *out)                                  \
+    {                                                                                   \
+        for (int j = 0; j <= i; j++)                                                    \
+            if (!table[j])                                                              \
+                return false;                                                           \
+        *out = (struct sim_policy_info){ .name = table[i]->name, .desc = table[i]->desc, \
+                                         .params = table[i]->params,                      \
+                                         .hidden = (table[i]->flags & CKPT_F_HIDDEN) != 0 }; \
+        return true;                                                                    \
+    }
+POLICY_GET(save_get, ckpt_save_policies)
+POLICY_GET(restore_get, ckpt_restore_policies)
 
 static const struct sim_policy_set save_set = {
     .name = "save",
@@ -113,7 +108,7 @@ static const struct sim_key from_keys[] = {
                     "save policy that wrote the image (default buffered)"),
     { .name = "params", .shape = SIM_KEY_PARAMS, .set = sim_cfg_set_skip,
       .p = { .name = "params", .help = "its parameters" }, .policies = save_policies,
-      .def_policy = "buffered" },
+      .def_policy = DEFAULT_FROM },
     SIM_KEY_END,
 };
 
@@ -129,7 +124,8 @@ static const struct sim_key restore_keys[] = {
 };
 
 static const struct sim_key sections[] = {
-    SIM_KEY_ENUM_ROW("phase", SIM_KEY_NOSWEEP, C(phase), "save|restore", "save",
+    /* it picks the variants' policy set: neither swept nor overridden */
+    SIM_KEY_ENUM_ROW("phase", SIM_KEY_NOSWEEP | SIM_KEY_NOSET, C(phase), "save|restore", "save",
                      "save a running VM, or restore one from a save's image"),
     SIM_CFG_VM_ROW(C(vm)),
     SIM_CFG_WORKLOAD_ROW(C(workload)),
@@ -145,13 +141,13 @@ static const struct sim_key sections[] = {
 static void cfg_init(void *cfg)
 {
     struct sim_ckpt_cfg *c = cfg;
-    snprintf(c->from_policy, sizeof c->from_policy, "buffered");
+    snprintf(c->from_policy, sizeof c->from_policy, "%s", DEFAULT_FROM);
 }
 
 static int finish(struct sim_cfg_walk *w, void *cfg)
 {
     struct sim_ckpt_cfg *c = cfg;
-    int rc = sim_cfg_workload_finish(w, &c->vm, &c->workload);
+    int rc = sim_cfg_workload_finish(w, "$.workload", &c->vm, &c->workload);
     c->restore_phase = c->phase == 1;
     if (c->restore_phase && !c->from_given) {
         size_t m = sim_cfg_push_key(w, "restore");
@@ -166,7 +162,7 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
 static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
 {
     const struct sim_ckpt_cfg *c = e->mech_cfg;
-    return sim_cfg_workload_check(w, &c->vm, &c->workload);
+    return sim_cfg_workload_check(w, "$.workload", &c->vm, &c->workload);
 }
 
 /* ------------------------------------------------------------ results */

@@ -78,7 +78,7 @@ expect_bad "--seed not a number" "vmsim: --seed: expected integer >= 0, got 'x'"
     run --no-plot -o "$tmpdir/run-out" --seed x "$base"
 expect_bad "--seed negative" "vmsim: --seed: expected integer >= 0, got '-1'" \
     run --no-plot -o "$tmpdir/run-out" --seed=-1 "$base"
-expect_bad "-j 0" "vmsim: -j: expected integer 1..4096, got '0'" \
+expect_bad "-j 0" "vmsim: -j: expected integer 1..64, got '0'" \
     run --no-plot -o "$tmpdir/run-out" -j 0 "$base"
 expect_bad "unknown option" "vmsim: run: unknown option '--fast'" \
     run --fast "$base"
