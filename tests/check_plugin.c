@@ -425,7 +425,10 @@ END_TEST
 
 static bool tagged_get(int i, struct sim_policy_info *out)
 {
-    static const struct vm_param str_params[] = { { "tag", VM_PARAM_STRING, 0, .help = "" }, { NULL, 0, 0, .help = NULL } };
+    static const struct vm_param str_params[] = {
+        { "tag", VM_PARAM_STRING, 0, .help = "" },
+        { NULL, 0, 0, .help = NULL },
+    };
     if (i != 0)
         return false;
     *out = (struct sim_policy_info){ "tagged", "", str_params, false };
