@@ -512,6 +512,56 @@ START_TEST(test_sim_every_restore_installs_pages_equal_to_the_image)
 }
 END_TEST
 
+/* A restore that makes pages present without their content: every
+ * install it does is right, so only the check of what the guest sees and
+ * of every present page at the end can catch it. */
+START_TEST(test_sim_restore_check_catches_pages_present_without_content)
+{
+    struct sim_config *cfg = load_cfg(VM64 WARMUP
+        "'phase': 'restore', "
+        "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
+        "'write_fraction': 0.05, 'access_time': '500ns'}, "
+        "'restore': {'run_time': '400ms'}, "
+        "'variants': [{'name': 'lp', 'policy': 'sblock-lazy-present-test'}]");
+    cJSON *rec = run_point(cfg, 0);
+    ck_assert(metric(rec, "restore_faults") > 0);
+    /* done: every page is present and compared once */
+    ck_assert(metric(rec, "restore_ns") > 0);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_uninstalled"), 0);
+    /* only the pages the guest faulted on hold their content */
+    ck_assert_double_ge(inv(rec, "restore_mismatch"), NR_PAGES - metric(rec, "restore_faults"));
+    ck_assert(!rec_ok(rec));
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* A restore that has not finished when the run ends: every page present
+ * by then is still compared, not only those that went through an install
+ * the check saw. */
+START_TEST(test_sim_unfinished_restore_checks_every_present_page)
+{
+    struct sim_config *cfg = load_cfg(VM64 WARMUP
+        "'phase': 'restore', "
+        "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
+        "'write_fraction': 0.05, 'access_time': '500ns'}, "
+        "'restore': {'run_time': '20ms'}, "
+        "'variants': [{'name': 'lazy', 'policy': 'lazy', 'params': {'background': false}}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    ck_assert(!has_metric(rec, "restore_ns"));
+    double checked = inv(rec, "restore_pages_checked");
+    /* without background reads a page is present only once faulted */
+    ck_assert(checked > 0);
+    ck_assert_double_eq(checked, metric(rec, "restore_faults"));
+    ck_assert_double_lt(checked, NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_mismatch"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
 /* ---- determinism ---- */
 
 /* In a child: run the point, write the record's text to fd, exit. */
@@ -610,6 +660,8 @@ static Suite *sim_suite(void)
     tcase_add_test(restore, test_sim_eager_restore_runs_the_guest_only_when_done);
     tcase_add_test(restore, test_sim_sblock_restore_installs_whole_storage_blocks);
     tcase_add_loop_test(restore, test_sim_every_restore_installs_pages_equal_to_the_image, 0, 3);
+    tcase_add_test(restore, test_sim_restore_check_catches_pages_present_without_content);
+    tcase_add_test(restore, test_sim_unfinished_restore_checks_every_present_page);
     suite_add_tcase(s, restore);
     return s;
 }

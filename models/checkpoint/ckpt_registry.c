@@ -18,6 +18,7 @@ extern const struct ckpt_policy ckpt_buffered_unsafe_test_policy;
 extern const struct ckpt_restore_policy ckpt_restore_eager_policy;
 extern const struct ckpt_restore_policy ckpt_restore_lazy_policy;
 extern const struct ckpt_restore_policy ckpt_restore_sblock_policy;
+extern const struct ckpt_restore_policy ckpt_restore_sblock_lazy_present_test_policy;
 
 const struct ckpt_policy *const ckpt_save_policies[] = {
     &ckpt_stopcopy_policy,
@@ -32,6 +33,7 @@ const struct ckpt_restore_policy *const ckpt_restore_policies[] = {
     &ckpt_restore_eager_policy,
     &ckpt_restore_lazy_policy,
     &ckpt_restore_sblock_policy,
+    &ckpt_restore_sblock_lazy_present_test_policy,
     NULL,
 };
 

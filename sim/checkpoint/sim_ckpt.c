@@ -15,8 +15,10 @@
  *    page's content at the checkpoint instant (sim_mem's checker logs the
  *    old content of pages written after the instant);
  *  - a failed save leaves no valid header;
- *  - restore: every installed page equals the image; when the policy
- *    says done, every page is installed;
+ *  - restore: every page the guest accesses, and every page present at
+ *    the end, holds the image's content, whatever made it present (pages
+ *    made absent hold a poison fingerprint until installed); when the
+ *    policy says done, every page is present;
  *  - no guest access runs while the VM is stunned.
  */
 #include <math.h>
@@ -375,7 +377,12 @@ static void run_restore(struct ckpt_run *r)
     for (uint64_t p = 0; p < n; p++)
         expect[p] = sim_mem_instant_fp(r->mem, p);
     sim_mem_checker_disarm(r->mem);
-    sim_mem_make_absent(r->mem, expect);
+    if (sim_mem_make_absent(r->mem, expect) < 0) {
+        free(expect);
+        vm_bitmap_free(scratch);
+        fail(r, VM_ENOMEM, "%s: %s", "restore check");
+        return;
+    }
     port_mem_collect_accessed(&r->mem->base, scratch);
     port_mem_collect_dirty(&r->mem->base, scratch);
 
@@ -390,6 +397,7 @@ static void run_restore(struct ckpt_run *r)
     int rc = r->rp->start(rcfg, &r->env, &r->rest, &d);
     if (rc < 0) {
         fail(r, rc, "restore policy start failed: %s (%s)", d.code ? d.msg : r->rp->name);
+        sim_mem_restore_finish(r->mem);
         free(expect);
         vm_bitmap_free(scratch);
         return;
@@ -461,8 +469,6 @@ static void run_restore(struct ckpt_run *r)
         wasted += (uint64_t)__builtin_popcountll(r->mem->present[w] & ~scratch[w]);
     set_metric(o, SIM_CKPT_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
 
-    o->inv[SIM_CKPT_INV_RESTORE_PAGES_CHECKED] += r->mem->install_checked;
-    o->inv[SIM_CKPT_INV_RESTORE_MISMATCH] += r->mem->install_mismatch;
     if (done)
         o->inv[SIM_CKPT_INV_RESTORE_UNINSTALLED] += n - present;
 
@@ -470,6 +476,12 @@ static void run_restore(struct ckpt_run *r)
      * background stream) complete before the policy's state goes away */
     while (r->rp->stats(r->rest)->ios_inflight)
         sim_waitq_wait(r->io_wq);
+    /* every page present now, whatever made it present and whether or not
+     * the restore finished, holds the image's content (pages the guest
+     * touched were compared at their first access) */
+    sim_mem_restore_finish(r->mem);
+    o->inv[SIM_CKPT_INV_RESTORE_PAGES_CHECKED] += r->mem->restore_checked;
+    o->inv[SIM_CKPT_INV_RESTORE_MISMATCH] += r->mem->restore_mismatch;
     r->rp->destroy(r->rest);
     r->rest = NULL;
     free(expect);

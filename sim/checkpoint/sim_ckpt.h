@@ -104,8 +104,8 @@ enum sim_ckpt_metric {
     X(IMAGE_PAGES_CHECKED,   "image_pages_checked",   false, "pages whose saved content was compared with the memory at the checkpoint instant") \
     X(IMAGE_MISMATCH,        "image_mismatch",        true,  "pages whose saved content differs from the memory at the checkpoint instant") \
     X(IMAGE_MISSING,         "image_missing",         true,  "pages the image does not hold at all") \
-    X(RESTORE_PAGES_CHECKED, "restore_pages_checked", false, "pages installed by the restore and compared with the image") \
-    X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "installed pages whose content differs from the image") \
+    X(RESTORE_PAGES_CHECKED, "restore_pages_checked", false, "pages compared with the image: at the guest's first access, or present at the end of the restore") \
+    X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "pages the guest saw, or left present, with content other than the image's (also wrong re-installs)") \
     X(RESTORE_UNINSTALLED,   "restore_uninstalled",   true,  "pages never installed when the restore reported done") \
     X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses while the VM was stunned") \
     X(SAVE_FAILED,           "save_failed",           false, "saves that ended in an error (expected under injected disk faults)") \

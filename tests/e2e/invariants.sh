@@ -1,8 +1,12 @@
 #!/bin/sh
-# invariants.sh - the invariant checker can fail: a deliberately broken
-# policy (buffered-unsafe-test lets a guest write through before its block
-# is copied) must be reported as a violation with exit status 1; and an
-# injected disk error must fail the save cleanly (no image claimed valid).
+# invariants.sh - the invariant checker can fail: each deliberately broken
+# policy must be reported as a violation with exit status 1 -
+#   broken-policy.json   buffered-unsafe-test lets a guest write through
+#                        before its block is copied (image_mismatch);
+#   broken-restore.json  sblock-lazy-present-test makes pages present
+#                        without their content (restore_mismatch);
+# and an injected disk error must fail the save cleanly (no image claimed
+# valid).
 . "$(dirname "$0")/lib.sh"
 d="$VMSIM_SRCDIR/tests/e2e"
 "$VMSIM" run --no-plot -o "$tmpdir/broken" "$d/broken-policy.json" > "$tmpdir/broken.log" 2>&1
@@ -14,6 +18,15 @@ else bad "broken policy: no image_mismatch in result.json"; fi
 if grep -Eq '"image_mismatch":[[:space:]]*0' "$tmpdir/broken/result.json" 2>/dev/null; then
     ok "broken policy: the correct policy in the same run has no mismatch"
 else bad "broken policy: the reference variant is missing or also mismatched"; fi
+"$VMSIM" run --no-plot -o "$tmpdir/restore" "$d/broken-restore.json" > "$tmpdir/restore.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "broken restore: exit status 1"; else bad "broken restore: exit status $rc, expected 1"; cat "$tmpdir/restore.log"; fi
+if grep -Eq '"restore_mismatch":[[:space:]]*[1-9]' "$tmpdir/restore/result.json" 2>/dev/null; then
+    ok "broken restore: restore_mismatch reported in result.json"
+else bad "broken restore: no restore_mismatch in result.json"; fi
+if grep -Eq '"restore_mismatch":[[:space:]]*0' "$tmpdir/restore/result.json" 2>/dev/null; then
+    ok "broken restore: the correct policy in the same run has no mismatch"
+else bad "broken restore: the reference variant is missing or also mismatched"; fi
 "$VMSIM" run --no-plot -o "$tmpdir/faults" "$d/disk-faults.json" > "$tmpdir/faults.log" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "disk faults: clean failure exits 0"; else bad "disk faults: exit status $rc"; cat "$tmpdir/faults.log"; fi
