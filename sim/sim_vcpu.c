@@ -9,6 +9,11 @@
  *
  * Counts are 64-bit (a pagetrace count may be up to 10^19 - 1), so the
  * time and access sums saturate at UINT64_MAX instead of wrapping.
+ *
+ * Built with SIM_VCPU_TEST_IGNORE_STUN (tests/e2e.mk's
+ * tests/vmsim-test-ignore-stun only, never vmsim itself), a scheduling
+ * point acknowledges a stun without stopping: the mutation that shows the
+ * stunned-access invariant can fail.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +70,18 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
 /* Scheduling point: honour stun and quit requests.  true = keep running. */
 static bool sched_point(struct sim_vcpu *v)
 {
+#ifdef SIM_VCPU_TEST_IGNORE_STUN
+    /* the test build's deliberate bug: acknowledge the stun, let the
+     * driver see it, then run on with its own flag saying "running" (a
+     * check that trusted the vCPU's flag would see nothing) */
+    if (v->stun_req && !v->quit) {
+        v->stunned = true;
+        sim_waitq_wake_all(v->ctl_wq);
+        sg_actor_yield();
+        v->stunned = false;
+        return !v->quit;
+    }
+#endif
     while (v->stun_req && !v->quit) {
         v->stunned = true;
         sim_waitq_wake_all(v->ctl_wq);
@@ -198,7 +215,7 @@ static void vcpu_main(int argc, char **argv)
                  * clearing the exit (a buggy policy): apply it anyway,
                  * the invariant checker is what catches that */
             }
-            if (v->stunned)
+            if (v->driver_stopped)
                 v->stunned_accesses++;
             sim_mem_apply(v->mem, gpa, is_write);
             v->records++;
@@ -234,10 +251,12 @@ void sim_vcpu_stun(struct sim_vcpu *v)
     v->stun_req = true;
     while (!v->stunned && !v->exited)
         sim_waitq_wait(v->ctl_wq);
+    v->driver_stopped = true;
 }
 
 void sim_vcpu_resume(struct sim_vcpu *v)
 {
+    v->driver_stopped = false;
     v->stun_req = false;
     sim_waitq_wake_all(v->ctl_wq);
 }

@@ -14,6 +14,14 @@
  * quantum, as with any quantum-based CPU model.  The driver can stun it
  * (it stops at the next quantum boundary) and resume it.
  *
+ * Stunned accesses: sim_vcpu_stun() returns once the vCPU says it has
+ * stopped and then marks the VM held (driver_stopped) until
+ * sim_vcpu_resume(); both run in the driver's actor, so the mark is the
+ * driver's view, not the vCPU's.  Every access the vCPU applies while it
+ * is set counts in stunned_accesses (an invariant: it must stay 0).  Only
+ * a vCPU that does not honour a stun can make it non-zero: the test build
+ * tests/vmsim-test-ignore-stun (SIM_VCPU_TEST_IGNORE_STUN) is such a vCPU.
+ *
  * Not modelled: the guest's own scheduling, TLB misses, cache effects; a
  * fault costs what the mechanism charges plus the waiting.
  */
@@ -58,6 +66,7 @@ struct sim_vcpu {
     struct sim_waitq *io_wq;           /* woken on every I/O completion */
     /* control (driver <-> vCPU) */
     bool stun_req, stunned, quit, exited;
+    bool driver_stopped;               /* written only by sim_vcpu_stun/resume */
     struct sim_waitq *ctl_wq;          /* both directions */
     int error;                         /* hook or translation error that stopped it */
     /* counters */
@@ -65,7 +74,7 @@ struct sim_vcpu {
     uint64_t exits;
     uint64_t stall_ns;                 /* time spent in exits */
     uint64_t compute_ns;               /* guest compute time replayed */
-    uint64_t stunned_accesses;         /* invariant: must stay 0 */
+    uint64_t stunned_accesses;         /* applied while driver_stopped: must stay 0 */
     struct vm_hist exit_lat_ns;
     /* windows of useful compute for time-to-responsiveness */
     uint64_t win_origin_ns, win_ns;
@@ -81,7 +90,8 @@ struct sim_vcpu {
 /* Start the vCPU actor on host; v must outlive the simulation. */
 void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host);
 /* Driver side: stop the vCPU at its next scheduling point and wait until
- * it has (returns at once if it has exited). */
+ * it has (returns at once if it has exited); the VM is held stopped
+ * (driver_stopped) until sim_vcpu_resume(). */
 void sim_vcpu_stun(struct sim_vcpu *v);
 void sim_vcpu_resume(struct sim_vcpu *v);
 /* Ask it to end at its next scheduling point and wait for that. */

@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,8 @@ static struct sim_vcpu *vcpu_on_trace(const char *lines)
 
 static struct sim_vcpu *g_v;
 static uint64_t g_stunned_at, g_stopped_at;
+static uint64_t g_records_at_stun, g_records_after_hold;
+static bool g_held_in_stun, g_held_after_resume;
 
 static void driver(int argc, char **argv)
 {
@@ -80,17 +83,38 @@ static void driver(int argc, char **argv)
     sim_sleep_ns(5 * VM_NS_PER_MS);
     sim_vcpu_stun(g_v);
     g_stunned_at = sim_now_ns();
+    g_records_at_stun = g_v->records;
+    g_held_in_stun = g_v->driver_stopped;
     sim_sleep_ns(VM_NS_PER_MS);
+    g_records_after_hold = g_v->records;
     sim_vcpu_resume(g_v);
+    g_held_after_resume = g_v->driver_stopped;
     sim_sleep_ns(VM_NS_PER_MS);
     sim_vcpu_stop(g_v);
     g_stopped_at = sim_now_ns();
 }
 
+/* A driver that holds the VM stopped without stunning the vCPU: what a
+ * vCPU that ignores a stun looks like from the driver's side. */
+static void driver_without_stun(int argc, char **argv)
+{
+    sim_vcpu_start(g_v, sg_host_by_name("h"));
+    sim_sleep_ns(VM_NS_PER_MS);
+    g_v->driver_stopped = true;
+    sim_sleep_ns(VM_NS_PER_MS);
+    g_v->driver_stopped = false;
+    sim_vcpu_stop(g_v);
+}
+
+static void run_with(void (*fn)(int, char **))
+{
+    sg_actor_create("driver", sg_host_by_name("h"), fn, 0, NULL);
+    simgrid_run();
+}
+
 static void run(void)
 {
-    sg_actor_create("driver", sg_host_by_name("h"), driver, 0, NULL);
-    simgrid_run();
+    run_with(driver);
 }
 
 /* A record of 10^19 - 2 accesses is centuries of compute: slept in
@@ -124,6 +148,37 @@ START_TEST(test_vcpu_stun_takes_effect_within_a_quantum)
 }
 END_TEST
 
+/* Between sim_vcpu_stun() and sim_vcpu_resume() the driver holds the VM
+ * stopped, and the vCPU applies no access. */
+START_TEST(test_vcpu_applies_no_access_while_the_driver_holds_it_stunned)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    run();
+    ck_assert(g_held_in_stun);
+    ck_assert(!g_held_after_resume);
+    ck_assert_uint_gt(g_records_at_stun, 0);
+    ck_assert_uint_eq(g_records_after_hold, g_records_at_stun);
+    ck_assert_uint_gt(g_v->records, g_records_after_hold);     /* ran again after */
+    ck_assert_uint_eq(g_v->stunned_accesses, 0);
+}
+END_TEST
+
+/* The count observes real accesses: with the VM held stopped by the
+ * driver and the vCPU running on, every access it applies counts. */
+START_TEST(test_vcpu_counts_accesses_applied_while_the_driver_holds_the_vm)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    run_with(driver_without_stun);
+    /* 1 ms of records of 2 us and 14 ns: hundreds of them */
+    ck_assert_uint_gt(g_v->stunned_accesses, 100);
+    ck_assert_uint_lt(g_v->stunned_accesses, g_v->records);
+}
+END_TEST
+
 static Suite *vcpu_suite(void)
 {
     Suite *s = suite_create("vcpu");
@@ -131,6 +186,8 @@ static Suite *vcpu_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_vcpu_huge_record_is_slept_in_slices);
     tcase_add_test(tc, test_vcpu_stun_takes_effect_within_a_quantum);
+    tcase_add_test(tc, test_vcpu_applies_no_access_while_the_driver_holds_it_stunned);
+    tcase_add_test(tc, test_vcpu_counts_accesses_applied_while_the_driver_holds_the_vm);
     suite_add_tcase(s, tc);
     return s;
 }

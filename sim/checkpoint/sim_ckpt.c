@@ -19,7 +19,10 @@
  *    the end, holds the image's content, whatever made it present (pages
  *    made absent hold a poison fingerprint until installed); when the
  *    policy says done, every page is present;
- *  - no guest access runs while the VM is stunned.
+ *  - no guest access runs while the VM is stunned: from the moment
+ *    sim_vcpu_stun() returns to sim_vcpu_resume() the driver holds the VM
+ *    stopped, and the vCPU counts every access it applies meanwhile
+ *    (sim_vcpu.h); the count does not trust the vCPU's own flag.
  */
 #include <math.h>
 #include <stdio.h>

@@ -107,7 +107,7 @@ enum sim_ckpt_metric {
     X(RESTORE_PAGES_CHECKED, "restore_pages_checked", false, "pages compared with the image: at the guest's first access, or present at the end of the restore") \
     X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "pages the guest saw, or left present, with content other than the image's (also wrong re-installs)") \
     X(RESTORE_UNINSTALLED,   "restore_uninstalled",   true,  "pages never installed when the restore reported done") \
-    X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses while the VM was stunned") \
+    X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses applied while the driver held the VM stunned") \
     X(SAVE_FAILED,           "save_failed",           false, "saves that ended in an error (expected under injected disk faults)") \
     X(FAILED_SAVE_VALID,     "failed_save_left_image",true,  "failed saves that still left a valid header (an image claimed valid)") \
     X(VCPU_ERRORS,           "vcpu_errors",           true,  "vCPU stopped by an error (translation or fault handling)")

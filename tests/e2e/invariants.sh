@@ -5,6 +5,9 @@
 #                        before its block is copied (image_mismatch);
 #   broken-restore.json  sblock-lazy-present-test makes pages present
 #                        without their content (restore_mismatch);
+#   ignore-stun.json     run by tests/vmsim-test-ignore-stun, a build whose
+#                        vCPU acknowledges a stun and runs on
+#                        (stunned_guest_accesses); vmsim itself passes it;
 # and an injected disk error must fail the save cleanly (no image claimed
 # valid).
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +30,19 @@ else bad "broken restore: no restore_mismatch in result.json"; fi
 if grep -Eq '"restore_mismatch":[[:space:]]*0' "$tmpdir/restore/result.json" 2>/dev/null; then
     ok "broken restore: the correct policy in the same run has no mismatch"
 else bad "broken restore: the reference variant is missing or also mismatched"; fi
+mutant="${VMSIM_IGNORE_STUN:-$(dirname "$VMSIM")/tests/vmsim-test-ignore-stun}"
+"$mutant" run --no-plot -o "$tmpdir/stun" "$d/ignore-stun.json" > "$tmpdir/stun.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "vCPU ignoring stuns: exit status 1"; else bad "vCPU ignoring stuns: exit status $rc, expected 1"; cat "$tmpdir/stun.log"; fi
+if grep -Eq '"stunned_guest_accesses":[[:space:]]*[1-9]' "$tmpdir/stun/result.json" 2>/dev/null; then
+    ok "vCPU ignoring stuns: stunned_guest_accesses reported in result.json"
+else bad "vCPU ignoring stuns: no stunned_guest_accesses in result.json"; fi
+if grep -Eq '"image_mismatch":[[:space:]]*[1-9]' "$tmpdir/stun/result.json" 2>/dev/null; then
+    bad "vCPU ignoring stuns: an image check failed too (the config should fail the stun check only)"
+else ok "vCPU ignoring stuns: the stun check is the one that failed"; fi
+"$VMSIM" run --no-plot -o "$tmpdir/stun-ok" "$d/ignore-stun.json" > "$tmpdir/stun-ok.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "vCPU honouring stuns: same config exits 0"; else bad "vCPU honouring stuns: exit status $rc"; cat "$tmpdir/stun-ok.log"; fi
 "$VMSIM" run --no-plot -o "$tmpdir/faults" "$d/disk-faults.json" > "$tmpdir/faults.log" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "disk faults: clean failure exits 0"; else bad "disk faults: exit status $rc"; cat "$tmpdir/faults.log"; fi
