@@ -243,6 +243,8 @@ void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host)
     v->buf_len = v->buf_pos = 0;
     sg_actor_t a = sg_actor_init("vcpu0", host);
     sg_actor_set_data(a, v);
+    sg_actor_ref(a);              /* joined by sim_vcpu_stop, even once it ended */
+    v->actor = a;
     sg_actor_start(a, vcpu_main, 0, NULL);
 }
 
@@ -268,6 +270,15 @@ void sim_vcpu_stop(struct sim_vcpu *v)
     sim_waitq_wake_all(v->io_wq);
     while (!v->exited)
         sim_waitq_wait(v->ctl_wq);
+    /* `exited` is set just before the actor's last wake of ctl_wq, a
+     * simcall that may still be pending when this actor runs on: join, or
+     * a caller that frees ctl_wq now has SimGrid signal a freed condition
+     * variable (a restore that fails before the guest ever ran did) */
+    if (v->actor) {
+        sg_actor_join(v->actor, -1);
+        sg_actor_unref(v->actor);
+        v->actor = NULL;
+    }
 }
 
 void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns)
@@ -283,6 +294,8 @@ void sim_vcpu_free(struct sim_vcpu *v)
 {
     if (!v)
         return;
+    if (v->actor)
+        sg_actor_unref(v->actor);
     free(v->win_useful_ns);
     free(v);
 }

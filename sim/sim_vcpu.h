@@ -81,6 +81,7 @@ struct sim_vcpu {
     uint64_t *win_useful_ns;
     uint64_t nr_win;
     /* private */
+    sg_actor_t actor;                  /* referenced until sim_vcpu_stop joins it */
     struct sim_access buf[SIM_VCPU_BATCH];
     uint64_t buf_len, buf_pos, trace_pos;
     uint64_t pending_ns;               /* compute not yet slept */
@@ -94,7 +95,9 @@ void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host);
  * (driver_stopped) until sim_vcpu_resume(). */
 void sim_vcpu_stun(struct sim_vcpu *v);
 void sim_vcpu_resume(struct sim_vcpu *v);
-/* Ask it to end at its next scheduling point and wait for that. */
+/* Ask it to end at its next scheduling point and wait until its actor
+ * has ended (its last wake-up handled: its wait queues may then be
+ * freed).  Safe to call again, or after it exited on its own. */
 void sim_vcpu_stop(struct sim_vcpu *v);
 /* Count useful compute per window of win_ns from origin_ns on. */
 void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns);

@@ -3,7 +3,8 @@
 TESTS += tests/e2e/quick_experiments.sh tests/e2e/determinism.sh tests/e2e/invariants.sh
 EXTRA_DIST += tests/e2e/lib.sh tests/e2e/quick_experiments.sh tests/e2e/determinism.sh \
 	tests/e2e/invariants.sh tests/e2e/broken-policy.json tests/e2e/broken-restore.json \
-	tests/e2e/ignore-stun.json tests/e2e/disk-faults.json
+	tests/e2e/ignore-stun.json tests/e2e/restore-fails-early.json \
+	tests/e2e/disk-faults.json
 
 # A vmsim whose vCPU acknowledges a stun and runs on: sim/sim_vcpu.c built
 # with SIM_VCPU_TEST_IGNORE_STUN, linked ahead of the core library (whose

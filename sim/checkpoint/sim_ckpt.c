@@ -552,8 +552,7 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         else
             run_save(r, sp, (const struct ckpt_cfg *)exp->policy_cfg, true);
     }
-    if (!v->exited)
-        sim_vcpu_stop(v);
+    sim_vcpu_stop(v);             /* also when it exited on its own: joins it */
     out->inv[SIM_CKPT_INV_STUNNED_WRITES] += v->stunned_accesses;
     if (v->error) {
         out->inv[SIM_CKPT_INV_VCPU_ERRORS]++;

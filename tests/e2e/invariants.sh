@@ -8,8 +8,9 @@
 #   ignore-stun.json     run by tests/vmsim-test-ignore-stun, a build whose
 #                        vCPU acknowledges a stun and runs on
 #                        (stunned_guest_accesses); vmsim itself passes it;
-# and an injected disk error must fail the save cleanly (no image claimed
-# valid).
+# an injected disk error must fail the save cleanly (no image claimed
+# valid); and a restore that fails before the guest ever ran
+# (restore-fails-early.json) must end with its reason, not a crash.
 . "$(dirname "$0")/lib.sh"
 d="$VMSIM_SRCDIR/tests/e2e"
 "$VMSIM" run --no-plot -o "$tmpdir/broken" "$d/broken-policy.json" > "$tmpdir/broken.log" 2>&1
@@ -51,4 +52,13 @@ else bad "disk faults: save_failed not counted"; fi
 if grep -Eq '"failed_save_left_image":[[:space:]]*[1-9]' "$tmpdir/faults/result.json" 2>/dev/null; then
     bad "disk faults: a failed save left a valid image"
 else ok "disk faults: no image claimed valid"; fi
+"$VMSIM" run --no-plot -o "$tmpdir/early" "$d/restore-fails-early.json" > "$tmpdir/early.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "restore failing early: exit status 1"; else bad "restore failing early: exit status $rc, expected 1"; cat "$tmpdir/early.log"; fi
+if grep -q '"error":.*restore failed' "$tmpdir/early/result.json" 2>/dev/null; then
+    ok "restore failing early: the record says the restore failed"
+else bad "restore failing early: no restore failure in the record"; grep '"error"' "$tmpdir/early/result.json"; fi
+if grep -q 'crashed' "$tmpdir/early/result.json" 2>/dev/null; then
+    bad "restore failing early: a run point crashed"
+else ok "restore failing early: no run point crashed"; fi
 finish
