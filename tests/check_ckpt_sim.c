@@ -562,6 +562,55 @@ START_TEST(test_sim_unfinished_restore_checks_every_present_page)
 }
 END_TEST
 
+/* The maps reach the file with one byte flipped: the image check counts
+ * every page missing and the record's error gives the decoder's reason. */
+START_TEST(test_sim_corrupt_maps_error_names_the_decoders_reason)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'cm', 'policy': "
+                                      "'buffered-corrupt-maps-test'}]");
+    cJSON *rec = run_point(cfg, 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), 0);
+    ck_assert(!rec_ok(rec));
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "error");
+    ck_assert(cJSON_IsString(err));
+    ck_assert_msg(strstr(err->valuestring, "image check: the saved image does not load: "
+                                           "checkpoint maps: checksum mismatch"),
+                  "%s", err->valuestring);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* Each restore policy on that image fails with the decoder's reason, and
+ * the run ends (no hang, no guest left waiting). */
+START_TEST(test_sim_every_restore_of_corrupt_maps_fails_with_the_decoders_reason)
+{
+    struct sim_config *cfg = load_cfg(VM64 WARMUP
+        "'phase': 'restore', "
+        "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
+        "'write_fraction': 0.05, 'access_time': '500ns'}, "
+        "'restore': {'from': {'policy': 'buffered-corrupt-maps-test'}, 'run_time': '200ms'}, "
+        "'variants': [{'name': 'eager', 'policy': 'eager'}, {'name': 'lazy', 'policy': 'lazy'}, "
+        "{'name': 'sblock', 'policy': 'sblock'}]");
+    cJSON *rec = run_point(cfg, _i);
+    ck_assert(!rec_ok(rec));
+    ck_assert_double_eq(inv(rec, "image_missing"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), 0);
+    ck_assert(!has_metric(rec, "restore_ns"));
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "error");
+    ck_assert(cJSON_IsString(err));
+    const char *e = err->valuestring;
+    ck_assert_msg(strstr(e, "image check: the saved image does not load: checkpoint maps: "
+                            "checksum mismatch"), "%s", e);
+    ck_assert_msg(strstr(e, "; restore failed: ") && strstr(e, " restore: maps: checkpoint maps: "
+                                                              "checksum mismatch"), "%s", e);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
 /* ---- determinism ---- */
 
 /* In a child: run the point, write the record's text to fd, exit. */
@@ -651,6 +700,7 @@ static Suite *sim_suite(void)
     tcase_add_test(save, test_sim_precopy_read_only_guest_stops_after_one_round);
     tcase_add_test(save, test_sim_unsafe_policy_image_check_catches_writes_before_copy);
     tcase_add_test(save, test_sim_injected_disk_error_fails_the_save_cleanly);
+    tcase_add_test(save, test_sim_corrupt_maps_error_names_the_decoders_reason);
     tcase_add_test(save, test_sim_same_point_twice_gives_identical_records);
     suite_add_tcase(s, save);
 
@@ -662,6 +712,8 @@ static Suite *sim_suite(void)
     tcase_add_loop_test(restore, test_sim_every_restore_installs_pages_equal_to_the_image, 0, 3);
     tcase_add_test(restore, test_sim_restore_check_catches_pages_present_without_content);
     tcase_add_test(restore, test_sim_unfinished_restore_checks_every_present_page);
+    tcase_add_loop_test(restore, test_sim_every_restore_of_corrupt_maps_fails_with_the_decoders_reason,
+                        0, 3);
     suite_add_tcase(s, restore);
     return s;
 }

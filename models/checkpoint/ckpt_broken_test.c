@@ -13,16 +13,24 @@
  *       (set_present) still holding whatever they held, as a restore that
  *       maps pages "to fill in later" and never does.  Guest accesses to
  *       them take no fault and see the wrong content.
+ *   buffered-corrupt-maps-test  buffered save whose checkpoint-file port
+ *       flips one byte of the persistent maps on their way to the device,
+ *       after the writer took the header's checksum of them: the image's
+ *       maps do not decode, and the image check and every restore must
+ *       say so with the decoder's reason.
  *
  * Not modelled: anything else; the policies count and cost what the real
  * ones do.
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/vm_bitmap.h"
 #include "checkpoint/ckpt.h"
+#include "checkpoint/ckpt_file.h"
 
+extern const struct ckpt_policy ckpt_buffered_policy;
 extern const struct ckpt_restore_policy ckpt_restore_sblock_policy;
 
 /* ---- sblock-lazy-present-test ------------------------------------------- */
@@ -174,6 +182,11 @@ static const struct ckpt_stats *lp_stats(const struct ckpt_restore *r)
     return ckpt_restore_sblock_policy.stats(lp_of(r)->inner);
 }
 
+static const char *lp_diag(const struct ckpt_restore *r)
+{
+    return ckpt_restore_sblock_policy.diag(lp_of(r)->inner);
+}
+
 const struct ckpt_restore_policy ckpt_restore_sblock_lazy_present_test_policy = {
     .name = "sblock-lazy-present-test",
     .desc = "sblock, broken on purpose: pages installed without a fault on them are made "
@@ -185,5 +198,151 @@ const struct ckpt_restore_policy ckpt_restore_sblock_lazy_present_test_policy = 
     .step = lp_step,
     .runnable = lp_runnable,
     .stats = lp_stats,
+    .diag = lp_diag,
     .destroy = lp_destroy,
+};
+
+/* ---- buffered-corrupt-maps-test ---------------------------------------- */
+
+/* The save's state: the stacked file port and the real save. */
+struct corrupt_maps {
+    struct port_blk base;         /* first: the real policy's checkpoint file */
+    struct port_blk *lower;       /* the world's checkpoint file */
+    struct ckpt_save *inner;      /* the buffered save */
+    bool corrupted;               /* the one corrupted write was submitted */
+    struct port_blk_req req;      /* that write, carrying the corrupted copy */
+    struct port_blk_req *outer;   /* the writer's request it stands for */
+    uint8_t *copy;                /* the maps with one byte flipped */
+};
+
+static struct corrupt_maps *cm_of(const void *p) { return (struct corrupt_maps *)p; }
+
+static void cm_done(struct port_blk_req *req, int rc)
+{
+    struct corrupt_maps *c = req->data;
+    struct port_blk_req *o = c->outer;
+    o->submit_ns = req->submit_ns;
+    o->done_ns = req->done_ns;
+    free(c->copy);                /* the device stored its own copy */
+    c->copy = NULL;
+    c->outer = NULL;
+    o->cb(o, rc);
+}
+
+/* The maps are the one packed write of a metadata blob that is not the
+ * header (data extents carry fingerprints, not bytes). */
+static int cm_submit(struct port_blk *dev, struct port_blk_req *req)
+{
+    struct corrupt_maps *c = cm_of(dev);
+    if (c->corrupted || req->op != PORT_BLK_WRITE || !req->packed || !req->bytes ||
+        req->len == 0 || req->lba == CKPT_HEADER_LBA)
+        return port_blk_submit(c->lower, req);
+    c->copy = malloc(req->len);
+    if (!c->copy)
+        return VM_ENOMEM;
+    memcpy(c->copy, req->bytes, req->len);
+    c->copy[req->len / 2] ^= 0x20;        /* the bug: one flipped bit on the way */
+    c->req = *req;
+    c->req.bytes = c->copy;
+    c->req.cb = cm_done;
+    c->req.data = c;
+    c->outer = req;
+    int rc = port_blk_submit(c->lower, &c->req);
+    if (rc < 0) {
+        free(c->copy);
+        c->copy = NULL;
+        c->outer = NULL;
+        return rc;
+    }
+    c->corrupted = true;
+    return 0;
+}
+
+static uint64_t cm_nr_blocks(const struct port_blk *dev)
+{
+    return port_blk_nr_blocks(cm_of(dev)->lower);
+}
+
+static const struct port_blk_ops cm_blk_ops = {
+    .version = PORT_BLK_VERSION,
+    .name = "corrupt-maps-test",
+    .submit = cm_submit,
+    .nr_blocks = cm_nr_blocks,
+};
+
+static void cm_destroy(struct ckpt_save *s)
+{
+    struct corrupt_maps *c = cm_of(s);
+    if (!c)
+        return;
+    if (c->inner)
+        ckpt_buffered_policy.destroy(c->inner);
+    free(c->copy);
+    free(c);
+}
+
+static int cm_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
+                    struct ckpt_save **out, struct vm_diag *d)
+{
+    *out = NULL;
+    if (!env || !env->file)
+        return vm_diag_set(d, VM_EINVAL, "buffered-corrupt-maps-test: needs a checkpoint file");
+    struct corrupt_maps *c = calloc(1, sizeof *c);
+    if (!c)
+        return vm_diag_set(d, VM_ENOMEM, "buffered-corrupt-maps-test: out of memory");
+    c->base.ops = &cm_blk_ops;
+    c->lower = env->file;
+    struct ckpt_env stacked = *env;
+    stacked.file = &c->base;
+    int rc = ckpt_buffered_policy.start(cfg, &stacked, &c->inner, d);
+    if (rc < 0) {
+        cm_destroy((struct ckpt_save *)c);
+        return rc;
+    }
+    *out = (struct ckpt_save *)c;
+    return 0;
+}
+
+static int cm_fault(struct ckpt_save *s, uint64_t page, bool is_write)
+{
+    return ckpt_buffered_policy.fault(cm_of(s)->inner, page, is_write);
+}
+
+static int cm_step(struct ckpt_save *s)
+{
+    return ckpt_buffered_policy.step(cm_of(s)->inner);
+}
+
+static const struct ckpt_stats *cm_stats(const struct ckpt_save *s)
+{
+    return ckpt_buffered_policy.stats(cm_of(s)->inner);
+}
+
+/* buffered's parameters, the same keys and defaults into the same struct */
+static const struct vm_param cm_params[] = {
+    { "block_pages", VM_PARAM_U32, offsetof(struct ckpt_cfg, block_pages), .min = 1,
+      .max = 4096, .def = "16", .help = "pages per block (B)" },
+    { "sblock_blocks", VM_PARAM_U32, offsetof(struct ckpt_cfg, sblock_blocks), .min = 2,
+      .max = 64, .def = "8", .help = "blocks per storage block (N)" },
+    { "nr_buffers", VM_PARAM_U32, offsetof(struct ckpt_cfg, nr_buffers), .min = 1, .max = 1024,
+      .def = "2", .help = "staging buffers of N blocks each" },
+    { "compress", VM_PARAM_BOOL, offsetof(struct ckpt_cfg, compress), .def = "false",
+      .help = "zstd-compress blocks before staging" },
+    { "trace", VM_PARAM_ENUM, offsetof(struct ckpt_cfg, trace), .choices = "write|rw",
+      .def = "write", .help = "trace writes only or reads and writes" },
+    { "grouping", VM_PARAM_ENUM, offsetof(struct ckpt_cfg, grouping), .choices = "gpa|abits",
+      .def = "gpa", .help = "blocks of contiguous pages, or grouped by accessed bits" },
+    { NULL }
+};
+
+const struct ckpt_policy ckpt_buffered_corrupt_maps_test_policy = {
+    .name = "buffered-corrupt-maps-test",
+    .desc = "buffered, broken on purpose: one byte of the maps flips on its way to the file",
+    .flags = CKPT_F_HIDDEN,
+    .params = cm_params,
+    .start = cm_start,
+    .fault = cm_fault,
+    .step = cm_step,
+    .stats = cm_stats,
+    .destroy = cm_destroy,
 };

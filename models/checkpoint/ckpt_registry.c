@@ -14,6 +14,7 @@ extern const struct ckpt_policy ckpt_lazypage_policy;
 extern const struct ckpt_policy ckpt_precopy_policy;
 extern const struct ckpt_policy ckpt_buffered_policy;
 extern const struct ckpt_policy ckpt_buffered_unsafe_test_policy;
+extern const struct ckpt_policy ckpt_buffered_corrupt_maps_test_policy;
 
 extern const struct ckpt_restore_policy ckpt_restore_eager_policy;
 extern const struct ckpt_restore_policy ckpt_restore_lazy_policy;
@@ -26,6 +27,7 @@ const struct ckpt_policy *const ckpt_save_policies[] = {
     &ckpt_precopy_policy,
     &ckpt_buffered_policy,
     &ckpt_buffered_unsafe_test_policy,
+    &ckpt_buffered_corrupt_maps_test_policy,
     NULL,
 };
 

@@ -70,12 +70,28 @@ static void set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
     sim_outcome_set(o, id, v);
 }
 
-/* fmt has two %s: what failed, then the error's text. */
+/*
+ * fmt has two %s: what failed, then the error's text.  The first failure
+ * sets the record's rc; later ones (a restore that fails on an image the
+ * image check already refused) are appended to its error text, so the
+ * record says everything that went wrong, in order.
+ */
 static void fail(struct ckpt_run *r, int rc, const char *fmt, const char *what)
 {
     char msg[sizeof r->out->error];
     snprintf(msg, sizeof msg, fmt, what, vm_strerror(rc));
-    sim_outcome_fail(r->out, rc, "%s", msg);
+    struct sim_outcome *o = r->out;
+    if (!o->rc) {
+        sim_outcome_fail(o, rc, "%s", msg);
+        return;
+    }
+    size_t len = strlen(o->error), room = sizeof o->error - len;
+    if (room > 3) {
+        size_t n = strnlen(msg, room - 3);
+        memcpy(o->error + len, "; ", 2);
+        memcpy(o->error + len + 2, msg, n);
+        o->error[len + 2 + n] = '\0';
+    }
 }
 
 static void io_notify(void *arg)
@@ -206,7 +222,11 @@ static void verify_image(struct ckpt_run *r, int save_rc)
         return;
     }
     if (rc < 0) {
+        /* nothing of the image can be read back: every page is missing,
+         * and the record says why in the decoder's words */
         o->inv[SIM_CKPT_INV_IMAGE_MISSING] += r->mem->nr_pages;
+        fail(r, rc, "image check: the saved image does not load: %s (%s)",
+             d.code ? d.msg : "no reason given");
         return;
     }
     uint64_t checked = 0, mismatch = 0, missing = 0;
@@ -421,7 +441,8 @@ static void run_restore(struct ckpt_run *r)
             sim_vcpu_resume(v);
         }
         if (rc < 0) {
-            fail(r, rc, "restore failed: %s (%s)", r->rp->name);
+            const char *why = r->rp->diag ? r->rp->diag(r->rest) : "";
+            fail(r, rc, "restore failed: %s (%s)", why && why[0] ? why : r->rp->name);
             break;
         }
         if (rc == CKPT_STEP_DONE) {
