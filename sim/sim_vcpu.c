@@ -15,6 +15,7 @@
  * point acknowledges a stun without stopping: the mutation that shows the
  * stunned-access invariant can fail.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,29 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
     return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
+static bool responsive(const struct sim_vcpu *v, uint64_t useful_ns)
+{
+    return (double)useful_ns >= v->win_need_ns - 0.5;
+}
+
+/* Close the windows before idx: the one being filled, then the empty
+ * ones up to idx (responsive only when a window needs no compute). */
+static void close_windows(struct sim_vcpu *v, uint64_t idx)
+{
+    if (responsive(v, v->win_cur_useful_ns))
+        v->win_first = v->win_cur;
+    else if (idx > v->win_cur + 1 && responsive(v, 0))
+        v->win_first = v->win_cur + 1;
+    v->win_cur = idx;
+    v->win_cur_useful_ns = 0;
+}
+
+/* Credit [start_ns, start_ns + len_ns) of useful compute.  Compute is
+ * credited in time order (the vCPU credits what it is about to sleep), so
+ * a window is final once compute lands in a later one. */
 static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_ns)
 {
-    if (!v->win_ns || len_ns == 0)
+    if (!v->win_ns || len_ns == 0 || v->win_first != UINT64_MAX)
         return;
     uint64_t t = start_ns, end = sat_add(start_ns, len_ns);
     if (end <= v->win_origin_ns)
@@ -48,21 +69,13 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
         uint64_t idx = (t - v->win_origin_ns) / v->win_ns;
         uint64_t room = v->win_ns - (t - v->win_origin_ns) % v->win_ns;
         uint64_t chunk = end - t < room ? end - t : room;
-        if (idx >= v->nr_win) {
-            uint64_t n = v->nr_win ? v->nr_win : 64;
-            while (n <= idx) {
-                if (n > SIZE_MAX / 2 / sizeof(uint64_t))
-                    return;     /* more windows than memory can hold */
-                n *= 2;
-            }
-            uint64_t *w = realloc(v->win_useful_ns, n * sizeof(*w));
-            if (!w)
-                return;     /* windows are a metric; losing them is not fatal */
-            memset(w + v->nr_win, 0, (n - v->nr_win) * sizeof(*w));
-            v->win_useful_ns = w;
-            v->nr_win = n;
+        assert(idx >= v->win_cur && "compute credited out of time order");
+        if (idx != v->win_cur) {
+            close_windows(v, idx);
+            if (v->win_first != UINT64_MAX)
+                return;
         }
-        v->win_useful_ns[idx] += chunk;
+        v->win_cur_useful_ns += chunk;
         t += chunk;
     }
 }
@@ -281,13 +294,28 @@ void sim_vcpu_stop(struct sim_vcpu *v)
     }
 }
 
-void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns)
+void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns,
+                            double need_ns)
 {
-    free(v->win_useful_ns);
-    v->win_useful_ns = NULL;
-    v->nr_win = 0;
     v->win_origin_ns = origin_ns;
     v->win_ns = win_ns;
+    v->win_need_ns = need_ns;
+    v->win_cur = 0;
+    v->win_cur_useful_ns = 0;
+    v->win_first = UINT64_MAX;
+}
+
+bool sim_vcpu_responsive(const struct sim_vcpu *v, uint64_t *end_ns)
+{
+    if (!v->win_ns)
+        return false;           /* not tracking */
+    uint64_t w = v->win_first;
+    if (w == UINT64_MAX && responsive(v, v->win_cur_useful_ns))
+        w = v->win_cur;
+    if (w == UINT64_MAX)
+        return false;
+    *end_ns = __builtin_mul_overflow(w + 1, v->win_ns, end_ns) ? UINT64_MAX : *end_ns;
+    return true;
 }
 
 void sim_vcpu_free(struct sim_vcpu *v)
@@ -296,6 +324,5 @@ void sim_vcpu_free(struct sim_vcpu *v)
         return;
     if (v->actor)
         sg_actor_unref(v->actor);
-    free(v->win_useful_ns);
     free(v);
 }

@@ -76,10 +76,14 @@ struct sim_vcpu {
     uint64_t compute_ns;               /* guest compute time replayed */
     uint64_t stunned_accesses;         /* applied while driver_stopped: must stay 0 */
     struct vm_hist exit_lat_ns;
-    /* windows of useful compute for time-to-responsiveness */
+    /* time to responsiveness: windows of win_ns from win_origin_ns on,
+     * looked at one at a time as compute is credited (so a run of any
+     * length at any resolution costs these few fields, not an array) */
     uint64_t win_origin_ns, win_ns;
-    uint64_t *win_useful_ns;
-    uint64_t nr_win;
+    double win_need_ns;                /* useful compute a responsive window holds */
+    uint64_t win_cur;                  /* window being filled */
+    uint64_t win_cur_useful_ns;        /* its useful compute so far */
+    uint64_t win_first;                /* first responsive window; UINT64_MAX: none yet */
     /* private */
     sg_actor_t actor;                  /* referenced until sim_vcpu_stop joins it */
     struct sim_access buf[SIM_VCPU_BATCH];
@@ -99,8 +103,15 @@ void sim_vcpu_resume(struct sim_vcpu *v);
  * has ended (its last wake-up handled: its wait queues may then be
  * freed).  Safe to call again, or after it exited on its own. */
 void sim_vcpu_stop(struct sim_vcpu *v);
-/* Count useful compute per window of win_ns from origin_ns on. */
-void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns);
+/* Look for the first window of win_ns (> 0) from origin_ns on whose
+ * useful compute (guest compute, not exit handling) reaches need_ns
+ * (within half a nanosecond); forgets any earlier tracking. */
+void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns,
+                            double need_ns);
+/* The end of that window, relative to origin_ns, in *end_ns: true once a
+ * window qualified, counting the window being filled as it stands (the
+ * run's last one); false when none did. */
+bool sim_vcpu_responsive(const struct sim_vcpu *v, uint64_t *end_ns);
 void sim_vcpu_free(struct sim_vcpu *v);
 
 #endif

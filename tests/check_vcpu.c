@@ -179,6 +179,66 @@ START_TEST(test_vcpu_counts_accesses_applied_while_the_driver_holds_the_vm)
 }
 END_TEST
 
+/* Responsiveness windows: the VM is held stopped from the start for
+ * hold_ns, then computes without a fault. */
+static const struct {
+    uint64_t win_ns, hold_ns, ttr_ns;
+} g_win_cases[] = {
+    /* resumed on a window boundary: that window is the first full one */
+    { VM_NS_PER_MS, 5 * VM_NS_PER_MS, 6 * VM_NS_PER_MS },
+    /* resumed mid-window: half a window of compute is not 90% of one */
+    { VM_NS_PER_MS, 5 * VM_NS_PER_MS + 500 * VM_NS_PER_US, 7 * VM_NS_PER_MS },
+    /* a million empty 1 us windows first: looked at one at a time, with no
+     * array of windows to grow (it was 8 bytes a window) */
+    { VM_NS_PER_US, 1000 * VM_NS_PER_MS, 1000 * VM_NS_PER_MS + VM_NS_PER_US },
+};
+static int g_case;
+static bool g_responsive;
+static uint64_t g_ttr;
+
+static void driver_windows(int argc, char **argv)
+{
+    uint64_t win = g_win_cases[g_case].win_ns;
+    sim_vcpu_start(g_v, sg_host_by_name("h"));
+    sim_vcpu_stun(g_v);                     /* parked before its first access */
+    sim_vcpu_track_windows(g_v, sim_now_ns(), win, 0.9 * (double)win);
+    sim_sleep_ns(g_win_cases[g_case].hold_ns);
+    sim_vcpu_resume(g_v);
+    sim_sleep_ns(3 * VM_NS_PER_MS);
+    sim_vcpu_stop(g_v);
+    g_responsive = sim_vcpu_responsive(g_v, &g_ttr);
+}
+
+START_TEST(test_vcpu_first_responsive_window_ends_ttr)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    g_case = _i;
+    run_with(driver_windows);
+    ck_assert(g_responsive);
+    ck_assert_uint_eq(g_ttr, g_win_cases[_i].ttr_ns);
+    ck_assert_uint_eq(g_v->stunned_accesses, 0);
+}
+END_TEST
+
+/* Not tracking, or no window good enough: no time to responsiveness. */
+START_TEST(test_vcpu_no_responsive_window_without_one)
+{
+    struct sim_vcpu v;
+    memset(&v, 0, sizeof v);
+    uint64_t ttr = 7;
+    ck_assert(!sim_vcpu_responsive(&v, &ttr));
+    sim_vcpu_track_windows(&v, 0, VM_NS_PER_MS, 0.9 * VM_NS_PER_MS);
+    ck_assert(!sim_vcpu_responsive(&v, &ttr));
+    ck_assert_uint_eq(ttr, 7);
+    /* a window that needs no compute at all (ttr_stall 1) is the first */
+    sim_vcpu_track_windows(&v, 0, VM_NS_PER_MS, 0);
+    ck_assert(sim_vcpu_responsive(&v, &ttr));
+    ck_assert_uint_eq(ttr, VM_NS_PER_MS);
+}
+END_TEST
+
 static Suite *vcpu_suite(void)
 {
     Suite *s = suite_create("vcpu");
@@ -188,6 +248,9 @@ static Suite *vcpu_suite(void)
     tcase_add_test(tc, test_vcpu_stun_takes_effect_within_a_quantum);
     tcase_add_test(tc, test_vcpu_applies_no_access_while_the_driver_holds_it_stunned);
     tcase_add_test(tc, test_vcpu_counts_accesses_applied_while_the_driver_holds_the_vm);
+    tcase_add_loop_test(tc, test_vcpu_first_responsive_window_ends_ttr, 0,
+                        (int)(sizeof g_win_cases / sizeof g_win_cases[0]));
+    tcase_add_test(tc, test_vcpu_no_responsive_window_without_one);
     suite_add_tcase(s, tc);
     return s;
 }

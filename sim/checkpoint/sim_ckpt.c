@@ -357,19 +357,6 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     return rc;
 }
 
-/* First window after origin whose useful compute reaches (1 - stall). */
-static bool time_to_responsiveness(const struct sim_vcpu *v, double stall, uint64_t *ttr)
-{
-    double need = (1.0 - stall) * (double)v->win_ns;
-    for (uint64_t i = 0; i < v->nr_win; i++) {
-        if ((double)v->win_useful_ns[i] >= need - 0.5) {
-            *ttr = (i + 1) * v->win_ns;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void run_restore(struct ckpt_run *r)
 {
     const struct sim_exp *exp = r->exp;
@@ -412,7 +399,10 @@ static void run_restore(struct ckpt_run *r)
     memset(&r->charged, 0, sizeof(r->charged));
     r->retrying = false;
     uint64_t t0 = sim_now_ns();
-    sim_vcpu_track_windows(v, t0, r->cfg->ttr_window_ns);
+    /* responsive: the first window whose useful compute is at least
+     * (1 - ttr_stall) of it */
+    sim_vcpu_track_windows(v, t0, r->cfg->ttr_window_ns,
+                           (1.0 - r->cfg->ttr_stall) * (double)r->cfg->ttr_window_ns);
     uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
     vm_hist_init(&v->exit_lat_ns);
 
@@ -475,7 +465,7 @@ static void run_restore(struct ckpt_run *r)
     if (done)
         set_metric(o, SIM_CKPT_M_RESTORE_NS, (double)(t_done - t0));
     uint64_t ttr;
-    if (time_to_responsiveness(v, r->cfg->ttr_stall, &ttr))
+    if (sim_vcpu_responsive(v, &ttr))
         set_metric(o, SIM_CKPT_M_TTR_NS, (double)ttr);
     set_metric(o, SIM_CKPT_M_RESTORE_FAULTS, (double)st->restore_faults);
     record_hist(o, &v->exit_lat_ns, SIM_CKPT_M_RESTORE_FAULT_P50_NS, SIM_CKPT_M_RESTORE_FAULT_P99_NS,

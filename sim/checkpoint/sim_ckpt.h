@@ -13,7 +13,8 @@
  *               device_state "5ms", page_install "250ns" }   all optional
  *   save      { warmup: time default "50ms" (guest runs before the save) }
  *   restore   { from: { policy: save policy, params: {...} } default buffered,
- *               ttr_window: time "20ms", ttr_stall: 0..1 default 0.1,
+ *               ttr_window: time "1ms" (resolution; any length costs O(1) memory),
+               ttr_stall: 0..1 default 0.1,
  *               run_time: time default "2s" (guest time after it can run) }
  * variants[].policy is a save policy when phase is "save", a restore
  * policy when it is "restore".
