@@ -233,13 +233,46 @@ uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page)
     return 0;
 }
 
-void sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect)
+int sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect)
 {
-    memset(m->present, 0, VM_BITMAP_WORDS(m->nr_pages) * sizeof(uint64_t));
+    assert(!m->ck_armed && "make_absent rewrites every page: the instant would be lost");
+    size_t words = VM_BITMAP_WORDS(m->nr_pages);
+    memset(m->present, 0, words * sizeof(uint64_t));
     m->nr_present = 0;
     m->all_present = m->nr_pages == 0;
+    /* a page marked present without an install keeps the poison */
+    for (uint64_t p = 0; p < m->nr_pages; p++)
+        m->fp[p] = SIM_MEM_POISON_FP;
+    m->expect_fp = NULL;
+    m->restore_checked = m->restore_mismatch = 0;
+    if (!expect)
+        return 0;
+    if (!m->rs_checked && !(m->rs_checked = vm_bitmap_new(m->nr_pages)))
+        return VM_ENOMEM;
+    memset(m->rs_checked, 0, words * sizeof(uint64_t));
     m->expect_fp = expect;
-    m->install_checked = m->install_mismatch = 0;
+    return 0;
+}
+
+void sim_mem_restore_check_page(struct sim_mem *m, uint64_t gpa)
+{
+    vm_bitmap_set(m->rs_checked, gpa);
+    m->restore_checked++;
+    m->restore_mismatch += m->fp[gpa] != m->expect_fp[gpa];
+}
+
+void sim_mem_restore_finish(struct sim_mem *m)
+{
+    if (!m->expect_fp)
+        return;
+    for (uint64_t w = 0; w < VM_BITMAP_WORDS(m->nr_pages); w++) {
+        uint64_t todo = m->present[w] & ~m->rs_checked[w];
+        while (todo) {
+            sim_mem_restore_check_page(m, w * 64 + (uint64_t)__builtin_ctzll(todo));
+            todo &= todo - 1;
+        }
+    }
+    m->expect_fp = NULL;
 }
 
 int sim_mem_class(const struct sim_mem *m, uint64_t page)
@@ -342,6 +375,7 @@ void sim_mem_free(struct sim_mem *m)
     vm_bitmap_free(m->trace_w);
     vm_bitmap_free(m->trace_r);
     vm_bitmap_free(m->ck_saved);
+    vm_bitmap_free(m->rs_checked);
     free(m->ck_log);
     free(m->region_class);
     free(m);
@@ -359,6 +393,8 @@ size_t sim_mem_bytes(const struct sim_mem *m)
         b += PT_DIR_ENTRIES * sizeof *m->pt->dir;
     b += m->pt->nr_leaves * PT_LEAF_ENTRIES * sizeof(uint32_t);
     b += m->ck_cap * sizeof *m->ck_log;
+    if (m->rs_checked)
+        b += words * sizeof(uint64_t);
     return b;
 }
 
@@ -380,11 +416,12 @@ static void op_write(struct port_mem *pm, uint64_t first, uint32_t n, const uint
 {
     struct sim_mem *m = (struct sim_mem *)pm;
     assert(first + n <= m->nr_pages && "install past the end of guest memory");
-    if (m->expect_fp) {
-        m->install_checked += n;
+    /* a page not compared yet is compared at its first access or at the
+     * end; one already compared (the guest saw it) is compared again now */
+    if (m->expect_fp)
         for (uint32_t i = 0; i < n; i++)
-            m->install_mismatch += fps[i] != m->expect_fp[first + i];
-    }
+            if (vm_bitmap_test(m->rs_checked, first + i))
+                m->restore_mismatch += fps[i] != m->expect_fp[first + i];
     if (m->ck_armed)
         for (uint32_t i = 0; i < n; i++)
             if (!vm_bitmap_test_and_set(m->ck_saved, first + i))

@@ -31,8 +31,18 @@
  *
  * port_mem.write (install) sets fingerprints only: present, dirty and
  * accessed bits are the caller's (set_present); an armed checker logs the
- * old content as for a guest write.  With expect_fp set, every installed
- * page is compared with it (install_checked, install_mismatch).
+ * old content as for a guest write.
+ *
+ * Restore check: sim_mem_make_absent() gives every page the poison
+ * fingerprint SIM_MEM_POISON_FP, so a page made present without an
+ * install still holds it.  With an expected content (the image), every
+ * page is compared with it once, whatever made it present: at the guest's
+ * first access after make_absent (before a write changes it; an access to
+ * a page still absent, let through by a buggy fault handler, compares the
+ * poison), or, for present pages the guest never touched, in
+ * sim_mem_restore_finish().  An install over a page already compared is
+ * compared too (it changes what the guest sees next).  restore_checked
+ * counts pages compared, restore_mismatch the contents that differed.
  */
 #ifndef SIM_MEM_H
 #define SIM_MEM_H
@@ -50,6 +60,11 @@
  * and page-table entries are 32-bit, and at this size the model's own
  * state is about 20 GiB (9 bytes per page plus the checker's log). */
 #define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
+
+/* What a page made absent holds until an install writes it: not a
+ * content any page can have (vm_fp_page values are 64-bit hashes; a
+ * collision has probability 2^-64 per page), and not 0 ("no data"). */
+#define SIM_MEM_POISON_FP UINT64_C(0x4e4f53494f50ffff)
 
 struct sim_mem_log { uint64_t page, fp; };
 
@@ -75,7 +90,9 @@ struct sim_mem {
     bool ck_sorted;
     /* install check: expected content per page (NULL = off) */
     const uint64_t *expect_fp;
-    uint64_t install_checked, install_mismatch;
+    uint64_t *rs_checked;            /* bitmap: page compared already */
+    uint64_t restore_checked;        /* pages compared with expect_fp */
+    uint64_t restore_mismatch;       /* contents found different from it */
     /* content classes: one byte per 2 MiB region */
     uint8_t *region_class;
     /* page table and allocator (private to sim_mem.c) */
@@ -110,19 +127,29 @@ static inline int sim_mem_check(const struct sim_mem *m, uint64_t gpa, bool is_w
 }
 
 /* Apply a guest access that sim_mem_check() allowed: accessed bit; for a
- * write also the dirty bit and a new fingerprint (logged for the checker). */
+ * write also the dirty bit and a new fingerprint (logged for the checker).
+ * During a restore check, the page's first access compares its content
+ * with the expected one first. */
 void sim_mem_write_page(struct sim_mem *m, uint64_t gpa);
+void sim_mem_restore_check_page(struct sim_mem *m, uint64_t gpa);
 static inline void sim_mem_apply(struct sim_mem *m, uint64_t gpa, bool is_write)
 {
+    if (m->expect_fp && !vm_bitmap_test(m->rs_checked, gpa))
+        sim_mem_restore_check_page(m, gpa);
     vm_bitmap_set(m->accessed, gpa);
     if (is_write)
         sim_mem_write_page(m, gpa);
 }
 
-/* Mark every page not present (a VM about to be filled from an image);
- * with expect non-NULL, every install through port_mem.write is compared
- * with it. */
-void sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect);
+/* Mark every page not present and give it the poison fingerprint (a VM
+ * about to be restored; the checker must be disarmed).  With expect
+ * non-NULL (nr_pages fingerprints, kept until sim_mem_restore_finish),
+ * start the restore check and zero its counters.  0, or VM_ENOMEM (the
+ * pages are absent, the check is off). */
+int sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect);
+/* End the restore check: compare every present page not compared yet,
+ * then stop comparing (expect is no longer used).  The counters stay. */
+void sim_mem_restore_finish(struct sim_mem *m);
 
 /* Arm at the reference instant (re-arming starts a new instant). */
 void sim_mem_checker_arm(struct sim_mem *m);

@@ -9,7 +9,13 @@
  *
  * Counts are 64-bit (a pagetrace count may be up to 10^19 - 1), so the
  * time and access sums saturate at UINT64_MAX instead of wrapping.
+ *
+ * Built with SIM_VCPU_TEST_IGNORE_STUN (tests/e2e.mk's
+ * tests/vmsim-test-ignore-stun only, never vmsim itself), a scheduling
+ * point acknowledges a stun without stopping: the mutation that shows the
+ * stunned-access invariant can fail.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +35,29 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
     return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
+static bool responsive(const struct sim_vcpu *v, uint64_t useful_ns)
+{
+    return (double)useful_ns >= v->win_need_ns - 0.5;
+}
+
+/* Close the windows before idx: the one being filled, then the empty
+ * ones up to idx (responsive only when a window needs no compute). */
+static void close_windows(struct sim_vcpu *v, uint64_t idx)
+{
+    if (responsive(v, v->win_cur_useful_ns))
+        v->win_first = v->win_cur;
+    else if (idx > v->win_cur + 1 && responsive(v, 0))
+        v->win_first = v->win_cur + 1;
+    v->win_cur = idx;
+    v->win_cur_useful_ns = 0;
+}
+
+/* Credit [start_ns, start_ns + len_ns) of useful compute.  Compute is
+ * credited in time order (the vCPU credits what it is about to sleep), so
+ * a window is final once compute lands in a later one. */
 static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_ns)
 {
-    if (!v->win_ns || len_ns == 0)
+    if (!v->win_ns || len_ns == 0 || v->win_first != UINT64_MAX)
         return;
     uint64_t t = start_ns, end = sat_add(start_ns, len_ns);
     if (end <= v->win_origin_ns)
@@ -43,21 +69,13 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
         uint64_t idx = (t - v->win_origin_ns) / v->win_ns;
         uint64_t room = v->win_ns - (t - v->win_origin_ns) % v->win_ns;
         uint64_t chunk = end - t < room ? end - t : room;
-        if (idx >= v->nr_win) {
-            uint64_t n = v->nr_win ? v->nr_win : 64;
-            while (n <= idx) {
-                if (n > SIZE_MAX / 2 / sizeof(uint64_t))
-                    return;     /* more windows than memory can hold */
-                n *= 2;
-            }
-            uint64_t *w = realloc(v->win_useful_ns, n * sizeof(*w));
-            if (!w)
-                return;     /* windows are a metric; losing them is not fatal */
-            memset(w + v->nr_win, 0, (n - v->nr_win) * sizeof(*w));
-            v->win_useful_ns = w;
-            v->nr_win = n;
+        assert(idx >= v->win_cur && "compute credited out of time order");
+        if (idx != v->win_cur) {
+            close_windows(v, idx);
+            if (v->win_first != UINT64_MAX)
+                return;
         }
-        v->win_useful_ns[idx] += chunk;
+        v->win_cur_useful_ns += chunk;
         t += chunk;
     }
 }
@@ -65,6 +83,18 @@ static void credit_windows(struct sim_vcpu *v, uint64_t start_ns, uint64_t len_n
 /* Scheduling point: honour stun and quit requests.  true = keep running. */
 static bool sched_point(struct sim_vcpu *v)
 {
+#ifdef SIM_VCPU_TEST_IGNORE_STUN
+    /* the test build's deliberate bug: acknowledge the stun, let the
+     * driver see it, then run on with its own flag saying "running" (a
+     * check that trusted the vCPU's flag would see nothing) */
+    if (v->stun_req && !v->quit) {
+        v->stunned = true;
+        sim_waitq_wake_all(v->ctl_wq);
+        sg_actor_yield();
+        v->stunned = false;
+        return !v->quit;
+    }
+#endif
     while (v->stun_req && !v->quit) {
         v->stunned = true;
         sim_waitq_wake_all(v->ctl_wq);
@@ -211,7 +241,7 @@ static void vcpu_main(int argc, char **argv)
                  * clearing the exit (a buggy policy): apply it anyway,
                  * the invariant checker is what catches that */
             }
-            if (v->stunned)
+            if (v->driver_stopped)
                 v->stunned_accesses++;
             sim_mem_apply(v->mem, gpa, is_write);
             v->records++;
@@ -239,6 +269,8 @@ void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host)
     v->buf_len = v->buf_pos = 0;
     sg_actor_t a = sg_actor_init("vcpu0", host);
     sg_actor_set_data(a, v);
+    sg_actor_ref(a);              /* joined by sim_vcpu_stop, even once it ended */
+    v->actor = a;
     sg_actor_start(a, vcpu_main, 0, NULL);
 }
 
@@ -247,10 +279,12 @@ void sim_vcpu_stun(struct sim_vcpu *v)
     v->stun_req = true;
     while (!v->stunned && !v->exited)
         sim_waitq_wait(v->ctl_wq);
+    v->driver_stopped = true;
 }
 
 void sim_vcpu_resume(struct sim_vcpu *v)
 {
+    v->driver_stopped = false;
     v->stun_req = false;
     sim_waitq_wake_all(v->ctl_wq);
 }
@@ -262,6 +296,15 @@ void sim_vcpu_stop(struct sim_vcpu *v)
     sim_waitq_wake_all(v->io_wq);
     while (!v->exited)
         sim_waitq_wait(v->ctl_wq);
+    /* `exited` is set just before the actor's last wake of ctl_wq, a
+     * simcall that may still be pending when this actor runs on: join, or
+     * a caller that frees ctl_wq now has SimGrid signal a freed condition
+     * variable (a restore that fails before the guest ever ran did) */
+    if (v->actor) {
+        sg_actor_join(v->actor, -1);
+        sg_actor_unref(v->actor);
+        v->actor = NULL;
+    }
 }
 
 void sim_vcpu_set_throttle(struct sim_vcpu *v, uint32_t pct)
@@ -269,19 +312,35 @@ void sim_vcpu_set_throttle(struct sim_vcpu *v, uint32_t pct)
     v->throttle_pct = pct > 99 ? 99 : pct;
 }
 
-void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns)
+void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns,
+                            double need_ns)
 {
-    free(v->win_useful_ns);
-    v->win_useful_ns = NULL;
-    v->nr_win = 0;
     v->win_origin_ns = origin_ns;
     v->win_ns = win_ns;
+    v->win_need_ns = need_ns;
+    v->win_cur = 0;
+    v->win_cur_useful_ns = 0;
+    v->win_first = UINT64_MAX;
+}
+
+bool sim_vcpu_responsive(const struct sim_vcpu *v, uint64_t *end_ns)
+{
+    if (!v->win_ns)
+        return false;           /* not tracking */
+    uint64_t w = v->win_first;
+    if (w == UINT64_MAX && responsive(v, v->win_cur_useful_ns))
+        w = v->win_cur;
+    if (w == UINT64_MAX)
+        return false;
+    *end_ns = __builtin_mul_overflow(w + 1, v->win_ns, end_ns) ? UINT64_MAX : *end_ns;
+    return true;
 }
 
 void sim_vcpu_free(struct sim_vcpu *v)
 {
     if (!v)
         return;
-    free(v->win_useful_ns);
+    if (v->actor)
+        sg_actor_unref(v->actor);
     free(v);
 }

@@ -14,6 +14,14 @@
  * quantum, as with any quantum-based CPU model.  The driver can stun it
  * (it stops at the next quantum boundary) and resume it.
  *
+ * Stunned accesses: sim_vcpu_stun() returns once the vCPU says it has
+ * stopped and then marks the VM held (driver_stopped) until
+ * sim_vcpu_resume(); both run in the driver's actor, so the mark is the
+ * driver's view, not the vCPU's.  Every access the vCPU applies while it
+ * is set counts in stunned_accesses (an invariant: it must stay 0).  Only
+ * a vCPU that does not honour a stun can make it non-zero: the test build
+ * tests/vmsim-test-ignore-stun (SIM_VCPU_TEST_IGNORE_STUN) is such a vCPU.
+ *
  * Not modelled: the guest's own scheduling, TLB misses, cache effects; a
  * fault costs what the mechanism charges plus the waiting.
  */
@@ -58,6 +66,7 @@ struct sim_vcpu {
     struct sim_waitq *io_wq;           /* woken on every I/O completion */
     /* control (driver <-> vCPU) */
     bool stun_req, stunned, quit, exited;
+    bool driver_stopped;               /* written only by sim_vcpu_stun/resume */
     struct sim_waitq *ctl_wq;          /* both directions */
     int error;                         /* hook or translation error that stopped it */
     /* counters */
@@ -67,13 +76,18 @@ struct sim_vcpu {
     uint64_t compute_ns;               /* guest compute time replayed */
     uint32_t throttle_pct;             /* 0..99: sleep throttle/(100-throttle) of compute */
     uint64_t throttle_ns;              /* time lost to the throttle */
-    uint64_t stunned_accesses;         /* invariant: must stay 0 */
+    uint64_t stunned_accesses;         /* applied while driver_stopped: must stay 0 */
     struct vm_hist exit_lat_ns;
-    /* windows of useful compute for time-to-responsiveness */
+    /* time to responsiveness: windows of win_ns from win_origin_ns on,
+     * looked at one at a time as compute is credited (so a run of any
+     * length at any resolution costs these few fields, not an array) */
     uint64_t win_origin_ns, win_ns;
-    uint64_t *win_useful_ns;
-    uint64_t nr_win;
+    double win_need_ns;                /* useful compute a responsive window holds */
+    uint64_t win_cur;                  /* window being filled */
+    uint64_t win_cur_useful_ns;        /* its useful compute so far */
+    uint64_t win_first;                /* first responsive window; UINT64_MAX: none yet */
     /* private */
+    sg_actor_t actor;                  /* referenced until sim_vcpu_stop joins it */
     struct sim_access buf[SIM_VCPU_BATCH];
     uint64_t buf_len, buf_pos, trace_pos;
     uint64_t pending_ns;               /* compute not yet slept */
@@ -83,17 +97,27 @@ struct sim_vcpu {
 /* Start the vCPU actor on host; v must outlive the simulation. */
 void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host);
 /* Driver side: stop the vCPU at its next scheduling point and wait until
- * it has (returns at once if it has exited). */
+ * it has (returns at once if it has exited); the VM is held stopped
+ * (driver_stopped) until sim_vcpu_resume(). */
 void sim_vcpu_stun(struct sim_vcpu *v);
 void sim_vcpu_resume(struct sim_vcpu *v);
-/* Ask it to end at its next scheduling point and wait for that. */
+/* Ask it to end at its next scheduling point and wait until its actor
+ * has ended (its last wake-up handled: its wait queues may then be
+ * freed).  Safe to call again, or after it exited on its own. */
 void sim_vcpu_stop(struct sim_vcpu *v);
 /* Throttle the vCPU to pct (0..99) percent, as QEMU's cpu-throttle does:
  * for every unit of compute it then sleeps pct/(100-pct) units (counted
  * in throttle_ns).  Takes effect at its next sleep. */
 void sim_vcpu_set_throttle(struct sim_vcpu *v, uint32_t pct);
-/* Count useful compute per window of win_ns from origin_ns on. */
-void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns);
+/* Look for the first window of win_ns (> 0) from origin_ns on whose
+ * useful compute (guest compute, not exit handling) reaches need_ns
+ * (within half a nanosecond); forgets any earlier tracking. */
+void sim_vcpu_track_windows(struct sim_vcpu *v, uint64_t origin_ns, uint64_t win_ns,
+                            double need_ns);
+/* The end of that window, relative to origin_ns, in *end_ns: true once a
+ * window qualified, counting the window being filled as it stands (the
+ * run's last one); false when none did. */
+bool sim_vcpu_responsive(const struct sim_vcpu *v, uint64_t *end_ns);
 void sim_vcpu_free(struct sim_vcpu *v);
 
 #endif

@@ -273,10 +273,21 @@ START_TEST(test_ckpt_file_maps_checked_against_header)
     encode_into_header(img, &buf, &len);
     struct ckpt_header h = img->hdr;
     struct ckpt_image *back;
-    /* the header's maps checksum must match */
+    /* the header's maps checksum and length must match, and the reason
+     * says which */
+    struct vm_diag d;
+    vm_diag_clear(&d);
     h.maps_xxh ^= 1;
     ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
-    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), VM_ECORRUPT);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, &d), VM_ECORRUPT);
+    ck_assert_msg(strstr(d.msg, "checksum mismatch") && strstr(d.msg, "'maps_xxh'"), "%s", d.msg);
+    ckpt_image_free(back);
+    h = img->hdr;
+    h.maps_len = len + 1;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, &d), VM_ECORRUPT);
+    ck_assert_msg(strstr(d.msg, "'maps_len'"), "%s", d.msg);
     ckpt_image_free(back);
     /* storage blocks must lie before the maps */
     h = img->hdr;
@@ -728,6 +739,28 @@ START_TEST(test_ckpt_buffered_unsafe_image_does_not_match)
 }
 END_TEST
 
+/* The maps leave the policy right and reach the file with one byte
+ * flipped: the image does not load, and the reason is the decoder's. */
+START_TEST(test_ckpt_buffered_corrupt_maps_image_does_not_load)
+{
+    struct rig r;
+    rig_init(&r, "buffered-corrupt-maps-test", 64, 256);
+    ck_assert(r.pol->flags & CKPT_F_HIDDEN);
+    buffered_cfg(&r, 4, 2, 2);
+    rig_start(&r);
+    ck_assert_int_eq(vcpu(&r, 9, true), 0);
+    ck_assert_int_eq(drive(&r), 0);
+    ck_assert_uint_eq(stats(&r)->write_ios, 64 / 8 + 2);   /* data, maps, header */
+    struct ckpt_image *img = NULL;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, &d), VM_ECORRUPT);
+    ck_assert_ptr_null(img);
+    ck_assert_msg(strstr(d.msg, "checkpoint maps: checksum mismatch"), "%s", d.msg);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ---- stopcopy ---- */
 
 START_TEST(test_ckpt_stopcopy_image_equals_memory)
@@ -886,6 +919,7 @@ END_TEST
 
 static const char *const all_policies[] = {
     "stopcopy", "lazypage", "bgsnap", "precopy", "buffered", "buffered-unsafe-test",
+    "buffered-corrupt-maps-test",
 };
 
 /* One save with guest writes interleaved; returns drive()'s result. */
@@ -968,12 +1002,13 @@ START_TEST(test_ckpt_registry_finds_policies_and_defaults_apply)
         memset(&cfg, 0, sizeof(cfg));
         ck_assert_int_eq(vm_param_defaults(ckpt_save_policies[n]->params, &cfg, NULL), 0);
     }
-    ck_assert_uint_eq(n, 6);
+    ck_assert_uint_eq(n, 7);
     for (size_t i = 0; i < 5; i++) {
         ck_assert_ptr_eq(ckpt_save_policy_find(visible[i]), ckpt_save_policies[i]);
         ck_assert(!(ckpt_save_policies[i]->flags & CKPT_F_HIDDEN));
     }
     ck_assert(ckpt_save_policy_find("buffered-unsafe-test")->flags & CKPT_F_HIDDEN);
+    ck_assert(ckpt_save_policy_find("buffered-corrupt-maps-test")->flags & CKPT_F_HIDDEN);
     ck_assert_ptr_null(ckpt_save_policy_find("bufferd"));
     ck_assert_ptr_nonnull(ckpt_restore_policy_find("eager"));
     ck_assert_ptr_nonnull(ckpt_restore_policy_find("lazy"));
@@ -1073,6 +1108,7 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tb, test_ckpt_buffered_stats_count_ios_and_bytes);
     tcase_add_test(tb, test_ckpt_buffered_rejects_bad_cfg);
     tcase_add_test(tb, test_ckpt_buffered_unsafe_image_does_not_match);
+    tcase_add_test(tb, test_ckpt_buffered_corrupt_maps_image_does_not_load);
     suite_add_tcase(s, tb);
 
     TCase *tp = tcase_create("baselines");
@@ -1086,8 +1122,10 @@ static Suite *ckpt_suite(void)
     suite_add_tcase(s, tp);
 
     TCase *te = tcase_create("errors");
-    tcase_add_loop_test(te, test_ckpt_every_policy_fails_cleanly_on_each_write_error, 0, 6);
-    tcase_add_loop_test(te, test_ckpt_every_policy_fails_on_persistent_write_error, 0, 6);
+    tcase_add_loop_test(te, test_ckpt_every_policy_fails_cleanly_on_each_write_error, 0,
+                        (int)(sizeof all_policies / sizeof all_policies[0]));
+    tcase_add_loop_test(te, test_ckpt_every_policy_fails_on_persistent_write_error, 0,
+                        (int)(sizeof all_policies / sizeof all_policies[0]));
     tcase_add_test(te, test_ckpt_registry_finds_policies_and_defaults_apply);
     suite_add_tcase(s, te);
     return s;

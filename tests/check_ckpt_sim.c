@@ -512,6 +512,105 @@ START_TEST(test_sim_every_restore_installs_pages_equal_to_the_image)
 }
 END_TEST
 
+/* A restore that makes pages present without their content: every
+ * install it does is right, so only the check of what the guest sees and
+ * of every present page at the end can catch it. */
+START_TEST(test_sim_restore_check_catches_pages_present_without_content)
+{
+    struct sim_config *cfg = load_cfg(VM64 WARMUP
+        "'phase': 'restore', "
+        "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
+        "'write_fraction': 0.05, 'access_time': '500ns'}, "
+        "'restore': {'run_time': '400ms'}, "
+        "'variants': [{'name': 'lp', 'policy': 'sblock-lazy-present-test'}]");
+    cJSON *rec = run_point(cfg, 0);
+    ck_assert(metric(rec, "restore_faults") > 0);
+    /* done: every page is present and compared once */
+    ck_assert(metric(rec, "restore_ns") > 0);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_uninstalled"), 0);
+    /* only the pages the guest faulted on hold their content */
+    ck_assert_double_ge(inv(rec, "restore_mismatch"), NR_PAGES - metric(rec, "restore_faults"));
+    ck_assert(!rec_ok(rec));
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* A restore that has not finished when the run ends: every page present
+ * by then is still compared, not only those that went through an install
+ * the check saw. */
+START_TEST(test_sim_unfinished_restore_checks_every_present_page)
+{
+    struct sim_config *cfg = load_cfg(VM64 WARMUP
+        "'phase': 'restore', "
+        "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
+        "'write_fraction': 0.05, 'access_time': '500ns'}, "
+        "'restore': {'run_time': '20ms'}, "
+        "'variants': [{'name': 'lazy', 'policy': 'lazy', 'params': {'background': false}}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    ck_assert(!has_metric(rec, "restore_ns"));
+    double checked = inv(rec, "restore_pages_checked");
+    /* without background reads a page is present only once faulted */
+    ck_assert(checked > 0);
+    ck_assert_double_eq(checked, metric(rec, "restore_faults"));
+    ck_assert_double_lt(checked, NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_mismatch"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* The maps reach the file with one byte flipped: the image check counts
+ * every page missing and the record's error gives the decoder's reason. */
+START_TEST(test_sim_corrupt_maps_error_names_the_decoders_reason)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'variants': [{'name': 'cm', 'policy': "
+                                      "'buffered-corrupt-maps-test'}]");
+    cJSON *rec = run_point(cfg, 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), 0);
+    ck_assert(!rec_ok(rec));
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "error");
+    ck_assert(cJSON_IsString(err));
+    ck_assert_msg(strstr(err->valuestring, "image check: the saved image does not load: "
+                                           "checkpoint maps: checksum mismatch"),
+                  "%s", err->valuestring);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* Each restore policy on that image fails with the decoder's reason, and
+ * the run ends (no hang, no guest left waiting). */
+START_TEST(test_sim_every_restore_of_corrupt_maps_fails_with_the_decoders_reason)
+{
+    struct sim_config *cfg = load_cfg(VM64 WARMUP
+        "'phase': 'restore', "
+        "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
+        "'write_fraction': 0.05, 'access_time': '500ns'}, "
+        "'restore': {'from': {'policy': 'buffered-corrupt-maps-test'}, 'run_time': '200ms'}, "
+        "'variants': [{'name': 'eager', 'policy': 'eager'}, {'name': 'lazy', 'policy': 'lazy'}, "
+        "{'name': 'sblock', 'policy': 'sblock'}]");
+    cJSON *rec = run_point(cfg, _i);
+    ck_assert(!rec_ok(rec));
+    ck_assert_double_eq(inv(rec, "image_missing"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), 0);
+    ck_assert(!has_metric(rec, "restore_ns"));
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "error");
+    ck_assert(cJSON_IsString(err));
+    const char *e = err->valuestring;
+    ck_assert_msg(strstr(e, "image check: the saved image does not load: checkpoint maps: "
+                            "checksum mismatch"), "%s", e);
+    ck_assert_msg(strstr(e, "; restore failed: ") && strstr(e, " restore: maps: checkpoint maps: "
+                                                              "checksum mismatch"), "%s", e);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
 /* ---- determinism ---- */
 
 /* In a child: run the point, write the record's text to fd, exit. */
@@ -601,6 +700,7 @@ static Suite *sim_suite(void)
     tcase_add_test(save, test_sim_precopy_read_only_guest_stops_after_one_round);
     tcase_add_test(save, test_sim_unsafe_policy_image_check_catches_writes_before_copy);
     tcase_add_test(save, test_sim_injected_disk_error_fails_the_save_cleanly);
+    tcase_add_test(save, test_sim_corrupt_maps_error_names_the_decoders_reason);
     tcase_add_test(save, test_sim_same_point_twice_gives_identical_records);
     suite_add_tcase(s, save);
 
@@ -610,6 +710,10 @@ static Suite *sim_suite(void)
     tcase_add_test(restore, test_sim_eager_restore_runs_the_guest_only_when_done);
     tcase_add_test(restore, test_sim_sblock_restore_installs_whole_storage_blocks);
     tcase_add_loop_test(restore, test_sim_every_restore_installs_pages_equal_to_the_image, 0, 3);
+    tcase_add_test(restore, test_sim_restore_check_catches_pages_present_without_content);
+    tcase_add_test(restore, test_sim_unfinished_restore_checks_every_present_page);
+    tcase_add_loop_test(restore, test_sim_every_restore_of_corrupt_maps_fails_with_the_decoders_reason,
+                        0, 3);
     suite_add_tcase(s, restore);
     return s;
 }

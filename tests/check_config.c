@@ -173,7 +173,7 @@ START_TEST(test_config_load_fills_units_and_defaults)
     ck_assert_uint_eq(CK(e)->costs.device_state_ns, 5000000);
     ck_assert_uint_eq(CK(e)->costs.page_install_ns, 250);
     ck_assert_uint_eq(CK(e)->warmup_ns, 50000000);
-    ck_assert_uint_eq(CK(e)->ttr_window_ns, 20000000);
+    ck_assert_uint_eq(CK(e)->ttr_window_ns, 1000000);
     ck_assert_double_eq(CK(e)->ttr_stall, 0.1);
     ck_assert_uint_eq(CK(e)->run_time_ns, 2000000000);
     ck_assert_str_eq(e->host, "");

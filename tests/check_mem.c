@@ -175,7 +175,7 @@ END_TEST
 START_TEST(test_mem_make_absent_faults_everywhere_until_installed)
 {
     struct sim_mem *m = new_vm(4 * MiB);
-    sim_mem_make_absent(m, NULL);
+    ck_assert_int_eq(sim_mem_make_absent(m, NULL), 0);
     ck_assert_uint_eq(m->nr_present, 0);
     for (uint64_t p = 0; p < m->nr_pages; p += 37)
         ck_assert_int_eq(sim_mem_check(m, p, false), SIM_MEM_FAULT_ABSENT);
@@ -326,29 +326,95 @@ START_TEST(test_mem_checker_logs_installed_pages_once)
 }
 END_TEST
 
-START_TEST(test_mem_install_check_counts_mismatches)
+START_TEST(test_mem_make_absent_poisons_every_page)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    ck_assert_int_eq(sim_mem_make_absent(m, NULL), 0);
+    for (uint64_t p = 0; p < m->nr_pages; p++)
+        ck_assert_uint_eq(m->fp[p], SIM_MEM_POISON_FP);
+    /* made present without an install: it still holds the poison */
+    port_mem_set_present(&m->base, 10, 1, true);
+    uint64_t fp = 0;
+    port_mem_read(&m->base, 10, 1, &fp);
+    ck_assert_uint_eq(fp, SIM_MEM_POISON_FP);
+    sim_mem_free(m);
+}
+END_TEST
+
+/* Each page is compared once, at its first access or at the end,
+ * whatever made it present; installs are not what is checked. */
+START_TEST(test_mem_restore_check_compares_present_pages_whatever_made_them_present)
 {
     struct sim_mem *m = new_vm(4 * MiB);
     uint64_t *expect = malloc(m->nr_pages * sizeof *expect);
+    ck_assert_ptr_nonnull(expect);
     for (uint64_t p = 0; p < m->nr_pages; p++)
         expect[p] = 5000 + p;
-    sim_mem_make_absent(m, expect);
+    ck_assert_int_eq(sim_mem_make_absent(m, expect), 0);
     uint64_t fps[8];
     for (int i = 0; i < 8; i++)
         fps[i] = 5000 + 100 + (uint64_t)i;
     fps[2] = 1;
     fps[7] = 2;
-    port_mem_write(&m->base, 100, 8, fps);
-    ck_assert_uint_eq(m->install_checked, 8);
-    ck_assert_uint_eq(m->install_mismatch, 2);
-    port_mem_write(&m->base, 0, 1, &expect[0]);
-    ck_assert_uint_eq(m->install_checked, 9);
-    ck_assert_uint_eq(m->install_mismatch, 2);
-    sim_mem_make_absent(m, NULL);               /* off: nothing counted */
-    ck_assert_uint_eq(m->install_checked, 0);
-    port_mem_write(&m->base, 100, 8, fps);
-    ck_assert_uint_eq(m->install_checked, 0);
-    ck_assert_uint_eq(m->install_mismatch, 0);
+    port_mem_write(&m->base, 100, 8, fps);          /* two wrong installs */
+    port_mem_set_present(&m->base, 100, 8, true);
+    port_mem_set_present(&m->base, 200, 4, true);   /* present, never installed */
+    port_mem_write(&m->base, 300, 1, &expect[300]); /* installed right */
+    port_mem_set_present(&m->base, 300, 1, true);
+    ck_assert_uint_eq(m->restore_checked, 0);       /* nothing compared yet */
+    /* the guest's first access compares before its write changes the page */
+    sim_mem_apply(m, 300, true);
+    sim_mem_apply(m, 102, false);
+    ck_assert_uint_eq(m->restore_checked, 2);
+    ck_assert_uint_eq(m->restore_mismatch, 1);
+    sim_mem_apply(m, 102, true);                    /* compared once */
+    sim_mem_apply(m, 300, false);
+    ck_assert_uint_eq(m->restore_checked, 2);
+    /* an access to an absent page (a buggy fault handler let it through)
+     * sees the poison */
+    sim_mem_apply(m, 400, false);
+    ck_assert_uint_eq(m->restore_checked, 3);
+    ck_assert_uint_eq(m->restore_mismatch, 2);
+    /* the end: every present page not compared yet: 7 of 100..107, 4 at 200 */
+    sim_mem_restore_finish(m);
+    ck_assert_uint_eq(m->restore_checked, 3 + 7 + 4);
+    ck_assert_uint_eq(m->restore_mismatch, 2 + 1 + 4);
+    ck_assert_ptr_null(m->expect_fp);
+    sim_mem_restore_finish(m);                      /* once only */
+    ck_assert_uint_eq(m->restore_checked, 14);
+    sim_mem_free(m);
+    free(expect);
+}
+END_TEST
+
+/* A page the guest already saw, installed again, is compared again. */
+START_TEST(test_mem_restore_check_compares_reinstall_over_a_seen_page)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t *expect = malloc(m->nr_pages * sizeof *expect);
+    ck_assert_ptr_nonnull(expect);
+    for (uint64_t p = 0; p < m->nr_pages; p++)
+        expect[p] = 7000 + p;
+    ck_assert_int_eq(sim_mem_make_absent(m, expect), 0);
+    port_mem_write(&m->base, 5, 1, &expect[5]);
+    port_mem_set_present(&m->base, 5, 1, true);
+    sim_mem_apply(m, 5, false);
+    ck_assert_uint_eq(m->restore_mismatch, 0);
+    uint64_t wrong = 3;
+    port_mem_write(&m->base, 5, 1, &wrong);
+    port_mem_write(&m->base, 5, 1, &expect[5]);     /* right content: not counted */
+    ck_assert_uint_eq(m->restore_mismatch, 1);
+    sim_mem_restore_finish(m);
+    ck_assert_uint_eq(m->restore_checked, 1);
+    /* off: nothing counted */
+    ck_assert_int_eq(sim_mem_make_absent(m, NULL), 0);
+    ck_assert_uint_eq(m->restore_checked, 0);
+    port_mem_write(&m->base, 5, 1, &wrong);
+    port_mem_set_present(&m->base, 5, 1, true);
+    sim_mem_apply(m, 5, false);
+    sim_mem_restore_finish(m);
+    ck_assert_uint_eq(m->restore_checked, 0);
+    ck_assert_uint_eq(m->restore_mismatch, 0);
     sim_mem_free(m);
     free(expect);
 }
@@ -816,7 +882,9 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_checker_returns_instant_content_after_later_writes);
     tcase_add_test(t, test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current);
     tcase_add_test(t, test_mem_checker_logs_installed_pages_once);
-    tcase_add_test(t, test_mem_install_check_counts_mismatches);
+    tcase_add_test(t, test_mem_make_absent_poisons_every_page);
+    tcase_add_test(t, test_mem_restore_check_compares_present_pages_whatever_made_them_present);
+    tcase_add_test(t, test_mem_restore_check_compares_reinstall_over_a_seen_page);
     tcase_add_test(t, test_mem_translate_fresh_vm_allocates_frames_in_order);
     tcase_add_test(t, test_mem_translate_aged_vm_scatters_frames_bijectively);
     tcase_add_test(t, test_mem_translate_partial_fragmentation_ages_a_fraction_of_chunks);

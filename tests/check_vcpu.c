@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,8 @@ static struct sim_vcpu *vcpu_on_trace(const char *lines)
 
 static struct sim_vcpu *g_v;
 static uint64_t g_stunned_at, g_stopped_at;
+static uint64_t g_records_at_stun, g_records_after_hold;
+static bool g_held_in_stun, g_held_after_resume;
 
 static void driver(int argc, char **argv)
 {
@@ -80,17 +83,38 @@ static void driver(int argc, char **argv)
     sim_sleep_ns(5 * VM_NS_PER_MS);
     sim_vcpu_stun(g_v);
     g_stunned_at = sim_now_ns();
+    g_records_at_stun = g_v->records;
+    g_held_in_stun = g_v->driver_stopped;
     sim_sleep_ns(VM_NS_PER_MS);
+    g_records_after_hold = g_v->records;
     sim_vcpu_resume(g_v);
+    g_held_after_resume = g_v->driver_stopped;
     sim_sleep_ns(VM_NS_PER_MS);
     sim_vcpu_stop(g_v);
     g_stopped_at = sim_now_ns();
 }
 
+/* A driver that holds the VM stopped without stunning the vCPU: what a
+ * vCPU that ignores a stun looks like from the driver's side. */
+static void driver_without_stun(int argc, char **argv)
+{
+    sim_vcpu_start(g_v, sg_host_by_name("h"));
+    sim_sleep_ns(VM_NS_PER_MS);
+    g_v->driver_stopped = true;
+    sim_sleep_ns(VM_NS_PER_MS);
+    g_v->driver_stopped = false;
+    sim_vcpu_stop(g_v);
+}
+
+static void run_with(void (*fn)(int, char **))
+{
+    sg_actor_create("driver", sg_host_by_name("h"), fn, 0, NULL);
+    simgrid_run();
+}
+
 static void run(void)
 {
-    sg_actor_create("driver", sg_host_by_name("h"), driver, 0, NULL);
-    simgrid_run();
+    run_with(driver);
 }
 
 /* A record of 10^19 - 2 accesses is centuries of compute: slept in
@@ -124,6 +148,97 @@ START_TEST(test_vcpu_stun_takes_effect_within_a_quantum)
 }
 END_TEST
 
+/* Between sim_vcpu_stun() and sim_vcpu_resume() the driver holds the VM
+ * stopped, and the vCPU applies no access. */
+START_TEST(test_vcpu_applies_no_access_while_the_driver_holds_it_stunned)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    run();
+    ck_assert(g_held_in_stun);
+    ck_assert(!g_held_after_resume);
+    ck_assert_uint_gt(g_records_at_stun, 0);
+    ck_assert_uint_eq(g_records_after_hold, g_records_at_stun);
+    ck_assert_uint_gt(g_v->records, g_records_after_hold);     /* ran again after */
+    ck_assert_uint_eq(g_v->stunned_accesses, 0);
+}
+END_TEST
+
+/* The count observes real accesses: with the VM held stopped by the
+ * driver and the vCPU running on, every access it applies counts. */
+START_TEST(test_vcpu_counts_accesses_applied_while_the_driver_holds_the_vm)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    run_with(driver_without_stun);
+    /* 1 ms of records of 2 us and 14 ns: hundreds of them */
+    ck_assert_uint_gt(g_v->stunned_accesses, 100);
+    ck_assert_uint_lt(g_v->stunned_accesses, g_v->records);
+}
+END_TEST
+
+/* Responsiveness windows: the VM is held stopped from the start for
+ * hold_ns, then computes without a fault. */
+static const struct {
+    uint64_t win_ns, hold_ns, ttr_ns;
+} g_win_cases[] = {
+    /* resumed on a window boundary: that window is the first full one */
+    { VM_NS_PER_MS, 5 * VM_NS_PER_MS, 6 * VM_NS_PER_MS },
+    /* resumed mid-window: half a window of compute is not 90% of one */
+    { VM_NS_PER_MS, 5 * VM_NS_PER_MS + 500 * VM_NS_PER_US, 7 * VM_NS_PER_MS },
+    /* a million empty 1 us windows first: looked at one at a time, with no
+     * array of windows to grow (it was 8 bytes a window) */
+    { VM_NS_PER_US, 1000 * VM_NS_PER_MS, 1000 * VM_NS_PER_MS + VM_NS_PER_US },
+};
+static int g_case;
+static bool g_responsive;
+static uint64_t g_ttr;
+
+static void driver_windows(int argc, char **argv)
+{
+    uint64_t win = g_win_cases[g_case].win_ns;
+    sim_vcpu_start(g_v, sg_host_by_name("h"));
+    sim_vcpu_stun(g_v);                     /* parked before its first access */
+    sim_vcpu_track_windows(g_v, sim_now_ns(), win, 0.9 * (double)win);
+    sim_sleep_ns(g_win_cases[g_case].hold_ns);
+    sim_vcpu_resume(g_v);
+    sim_sleep_ns(3 * VM_NS_PER_MS);
+    sim_vcpu_stop(g_v);
+    g_responsive = sim_vcpu_responsive(g_v, &g_ttr);
+}
+
+START_TEST(test_vcpu_first_responsive_window_ends_ttr)
+{
+    g_v = vcpu_on_trace("# vmsim pagetrace v1 page_size=4096 program=small\n"
+                        "W 4000 1000\nR 4001 7\n"
+                        "# total_accesses=1007 records=2 truncated=no\n");
+    g_case = _i;
+    run_with(driver_windows);
+    ck_assert(g_responsive);
+    ck_assert_uint_eq(g_ttr, g_win_cases[_i].ttr_ns);
+    ck_assert_uint_eq(g_v->stunned_accesses, 0);
+}
+END_TEST
+
+/* Not tracking, or no window good enough: no time to responsiveness. */
+START_TEST(test_vcpu_no_responsive_window_without_one)
+{
+    struct sim_vcpu v;
+    memset(&v, 0, sizeof v);
+    uint64_t ttr = 7;
+    ck_assert(!sim_vcpu_responsive(&v, &ttr));
+    sim_vcpu_track_windows(&v, 0, VM_NS_PER_MS, 0.9 * VM_NS_PER_MS);
+    ck_assert(!sim_vcpu_responsive(&v, &ttr));
+    ck_assert_uint_eq(ttr, 7);
+    /* a window that needs no compute at all (ttr_stall 1) is the first */
+    sim_vcpu_track_windows(&v, 0, VM_NS_PER_MS, 0);
+    ck_assert(sim_vcpu_responsive(&v, &ttr));
+    ck_assert_uint_eq(ttr, VM_NS_PER_MS);
+}
+END_TEST
+
 static Suite *vcpu_suite(void)
 {
     Suite *s = suite_create("vcpu");
@@ -131,6 +246,11 @@ static Suite *vcpu_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_vcpu_huge_record_is_slept_in_slices);
     tcase_add_test(tc, test_vcpu_stun_takes_effect_within_a_quantum);
+    tcase_add_test(tc, test_vcpu_applies_no_access_while_the_driver_holds_it_stunned);
+    tcase_add_test(tc, test_vcpu_counts_accesses_applied_while_the_driver_holds_the_vm);
+    tcase_add_loop_test(tc, test_vcpu_first_responsive_window_ends_ttr, 0,
+                        (int)(sizeof g_win_cases / sizeof g_win_cases[0]));
+    tcase_add_test(tc, test_vcpu_no_responsive_window_without_one);
     suite_add_tcase(s, tc);
     return s;
 }

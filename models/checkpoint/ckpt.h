@@ -37,7 +37,8 @@
  *   the world runs policy->step(r) in the background and lets the vCPU run
  *   once policy->runnable(r); an access to a non-present page calls
  *   policy->fault(r, page): 0 = now present, VM_EAGAIN = wait for a
- *   completion and call again, <0 = failed.  DONE = every page installed.
+ *   completion and call again, <0 = failed (policy->diag(r) says why).
+ *   DONE = every page installed.
  */
 #ifndef CKPT_H
 #define CKPT_H
@@ -171,6 +172,10 @@ struct ckpt_restore_policy {
     int (*step)(struct ckpt_restore *r);
     bool (*runnable)(const struct ckpt_restore *r);
     const struct ckpt_stats *(*stats)(const struct ckpt_restore *r);
+    /* Why the restore failed, once step() or fault() returned an error:
+     * the first error's message, "" while none (e.g. "'sblock' restore:
+     * maps: checkpoint maps: ..." with the decoder's reason). */
+    const char *(*diag)(const struct ckpt_restore *r);
     void (*destroy)(struct ckpt_restore *r);
 };
 

@@ -9,4 +9,4 @@ MECH_SRC += models/checkpoint/ckpt.h models/checkpoint/ckpt_file.h \
 	models/checkpoint/ckpt_buffered.c models/checkpoint/ckpt_registry.c \
 	models/checkpoint/ckpt_restore_eager.c models/checkpoint/ckpt_restore_lazy.c \
 	models/checkpoint/ckpt_restore_sblock.c models/checkpoint/ckpt_restore_common.h \
-	models/checkpoint/ckpt_restore_common.c
+	models/checkpoint/ckpt_restore_common.c models/checkpoint/ckpt_broken_test.c

@@ -480,8 +480,11 @@ int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct
     const struct ckpt_header *h = &img->hdr;
     if (len < 8 + 4 + 4 + 8 + 8)
         return CORRUPT("%zu bytes is too short", len);
-    if (h->maps_len && (len != h->maps_len || vm_fp_bytes(buf, len) != h->maps_xxh))
-        return CORRUPT("length or checksum differs from the header's");
+    if (h->maps_len && len != h->maps_len)
+        return CORRUPT("%zu bytes, the header's 'maps_len' says %llu", len,
+                       (unsigned long long)h->maps_len);
+    if (h->maps_len && vm_fp_bytes(buf, len) != h->maps_xxh)
+        return CORRUPT("checksum mismatch with the header's 'maps_xxh'");
     struct rcur tail = { (const uint8_t *)buf + len - 8, (const uint8_t *)buf + len, false };
     if (vm_fp_bytes(buf, len - 8) != get64(&tail))
         return CORRUPT("'checksum' mismatch");

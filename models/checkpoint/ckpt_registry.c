@@ -15,10 +15,12 @@ extern const struct ckpt_policy ckpt_bgsnap_policy;
 extern const struct ckpt_policy ckpt_precopy_policy;
 extern const struct ckpt_policy ckpt_buffered_policy;
 extern const struct ckpt_policy ckpt_buffered_unsafe_test_policy;
+extern const struct ckpt_policy ckpt_buffered_corrupt_maps_test_policy;
 
 extern const struct ckpt_restore_policy ckpt_restore_eager_policy;
 extern const struct ckpt_restore_policy ckpt_restore_lazy_policy;
 extern const struct ckpt_restore_policy ckpt_restore_sblock_policy;
+extern const struct ckpt_restore_policy ckpt_restore_sblock_lazy_present_test_policy;
 
 const struct ckpt_policy *const ckpt_save_policies[] = {
     &ckpt_stopcopy_policy,
@@ -27,6 +29,7 @@ const struct ckpt_policy *const ckpt_save_policies[] = {
     &ckpt_precopy_policy,
     &ckpt_buffered_policy,
     &ckpt_buffered_unsafe_test_policy,
+    &ckpt_buffered_corrupt_maps_test_policy,
     NULL,
 };
 
@@ -34,6 +37,7 @@ const struct ckpt_restore_policy *const ckpt_restore_policies[] = {
     &ckpt_restore_eager_policy,
     &ckpt_restore_lazy_policy,
     &ckpt_restore_sblock_policy,
+    &ckpt_restore_sblock_lazy_present_test_policy,
     NULL,
 };
 

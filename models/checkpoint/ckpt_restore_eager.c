@@ -71,5 +71,6 @@ const struct ckpt_restore_policy ckpt_restore_eager_policy = {
     .step = eager_step,
     .runnable = eager_runnable,
     .stats = ckpt_restore_common_stats,
+    .diag = ckpt_restore_common_diag,
     .destroy = ckpt_restore_common_destroy,
 };

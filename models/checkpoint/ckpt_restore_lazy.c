@@ -77,5 +77,6 @@ const struct ckpt_restore_policy ckpt_restore_lazy_policy = {
     .step = lazy_step,
     .runnable = lazy_runnable,
     .stats = ckpt_restore_common_stats,
+    .diag = ckpt_restore_common_diag,
     .destroy = ckpt_restore_common_destroy,
 };

@@ -75,5 +75,6 @@ const struct ckpt_restore_policy ckpt_restore_sblock_policy = {
     .step = sblock_step,
     .runnable = sblock_runnable,
     .stats = ckpt_restore_common_stats,
+    .diag = ckpt_restore_common_diag,
     .destroy = ckpt_restore_common_destroy,
 };

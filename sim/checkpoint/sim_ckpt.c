@@ -15,9 +15,14 @@
  *    page's content at the checkpoint instant (sim_mem's checker logs the
  *    old content of pages written after the instant);
  *  - a failed save leaves no valid header;
- *  - restore: every installed page equals the image; when the policy
- *    says done, every page is installed;
- *  - no guest access runs while the VM is stunned.
+ *  - restore: every page the guest accesses, and every page present at
+ *    the end, holds the image's content, whatever made it present (pages
+ *    made absent hold a poison fingerprint until installed); when the
+ *    policy says done, every page is present;
+ *  - no guest access runs while the VM is stunned: from the moment
+ *    sim_vcpu_stun() returns to sim_vcpu_resume() the driver holds the VM
+ *    stopped, and the vCPU counts every access it applies meanwhile
+ *    (sim_vcpu.h); the count does not trust the vCPU's own flag.
  */
 #include <math.h>
 #include <stdio.h>
@@ -65,12 +70,28 @@ static void set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
     sim_outcome_set(o, id, v);
 }
 
-/* fmt has two %s: what failed, then the error's text. */
+/*
+ * fmt has two %s: what failed, then the error's text.  The first failure
+ * sets the record's rc; later ones (a restore that fails on an image the
+ * image check already refused) are appended to its error text, so the
+ * record says everything that went wrong, in order.
+ */
 static void fail(struct ckpt_run *r, int rc, const char *fmt, const char *what)
 {
     char msg[sizeof r->out->error];
     snprintf(msg, sizeof msg, fmt, what, vm_strerror(rc));
-    sim_outcome_fail(r->out, rc, "%s", msg);
+    struct sim_outcome *o = r->out;
+    if (!o->rc) {
+        sim_outcome_fail(o, rc, "%s", msg);
+        return;
+    }
+    size_t len = strlen(o->error), room = sizeof o->error - len;
+    if (room > 3) {
+        size_t n = strnlen(msg, room - 3);
+        memcpy(o->error + len, "; ", 2);
+        memcpy(o->error + len + 2, msg, n);
+        o->error[len + 2 + n] = '\0';
+    }
 }
 
 static void io_notify(void *arg)
@@ -201,7 +222,11 @@ static void verify_image(struct ckpt_run *r, int save_rc)
         return;
     }
     if (rc < 0) {
+        /* nothing of the image can be read back: every page is missing,
+         * and the record says why in the decoder's words */
         o->inv[SIM_CKPT_INV_IMAGE_MISSING] += r->mem->nr_pages;
+        fail(r, rc, "image check: the saved image does not load: %s (%s)",
+             d.code ? d.msg : "no reason given");
         return;
     }
     uint64_t checked = 0, mismatch = 0, missing = 0;
@@ -338,19 +363,6 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     return rc;
 }
 
-/* First window after origin whose useful compute reaches (1 - stall). */
-static bool time_to_responsiveness(const struct sim_vcpu *v, double stall, uint64_t *ttr)
-{
-    double need = (1.0 - stall) * (double)v->win_ns;
-    for (uint64_t i = 0; i < v->nr_win; i++) {
-        if ((double)v->win_useful_ns[i] >= need - 0.5) {
-            *ttr = (i + 1) * v->win_ns;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void run_restore(struct ckpt_run *r)
 {
     const struct sim_exp *exp = r->exp;
@@ -381,14 +393,22 @@ static void run_restore(struct ckpt_run *r)
     for (uint64_t p = 0; p < n; p++)
         expect[p] = sim_mem_instant_fp(r->mem, p);
     sim_mem_checker_disarm(r->mem);
-    sim_mem_make_absent(r->mem, expect);
+    if (sim_mem_make_absent(r->mem, expect) < 0) {
+        free(expect);
+        vm_bitmap_free(scratch);
+        fail(r, VM_ENOMEM, "%s: %s", "restore check");
+        return;
+    }
     port_mem_collect_accessed(&r->mem->base, scratch);
     port_mem_collect_dirty(&r->mem->base, scratch);
 
     memset(&r->charged, 0, sizeof(r->charged));
     r->retrying = false;
     uint64_t t0 = sim_now_ns();
-    sim_vcpu_track_windows(v, t0, r->cfg->ttr_window_ns);
+    /* responsive: the first window whose useful compute is at least
+     * (1 - ttr_stall) of it */
+    sim_vcpu_track_windows(v, t0, r->cfg->ttr_window_ns,
+                           (1.0 - r->cfg->ttr_stall) * (double)r->cfg->ttr_window_ns);
     uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
     vm_hist_init(&v->exit_lat_ns);
 
@@ -396,6 +416,7 @@ static void run_restore(struct ckpt_run *r)
     int rc = r->rp->start(rcfg, &r->env, &r->rest, &d);
     if (rc < 0) {
         fail(r, rc, "restore policy start failed: %s (%s)", d.code ? d.msg : r->rp->name);
+        sim_mem_restore_finish(r->mem);
         free(expect);
         vm_bitmap_free(scratch);
         return;
@@ -416,7 +437,8 @@ static void run_restore(struct ckpt_run *r)
             sim_vcpu_resume(v);
         }
         if (rc < 0) {
-            fail(r, rc, "restore failed: %s (%s)", r->rp->name);
+            const char *why = r->rp->diag ? r->rp->diag(r->rest) : "";
+            fail(r, rc, "restore failed: %s (%s)", why && why[0] ? why : r->rp->name);
             break;
         }
         if (rc == CKPT_STEP_DONE) {
@@ -449,7 +471,7 @@ static void run_restore(struct ckpt_run *r)
     if (done)
         set_metric(o, SIM_CKPT_M_RESTORE_NS, (double)(t_done - t0));
     uint64_t ttr;
-    if (time_to_responsiveness(v, r->cfg->ttr_stall, &ttr))
+    if (sim_vcpu_responsive(v, &ttr))
         set_metric(o, SIM_CKPT_M_TTR_NS, (double)ttr);
     set_metric(o, SIM_CKPT_M_RESTORE_FAULTS, (double)st->restore_faults);
     record_hist(o, &v->exit_lat_ns, SIM_CKPT_M_RESTORE_FAULT_P50_NS, SIM_CKPT_M_RESTORE_FAULT_P99_NS,
@@ -467,8 +489,6 @@ static void run_restore(struct ckpt_run *r)
         wasted += (uint64_t)__builtin_popcountll(r->mem->present[w] & ~scratch[w]);
     set_metric(o, SIM_CKPT_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
 
-    o->inv[SIM_CKPT_INV_RESTORE_PAGES_CHECKED] += r->mem->install_checked;
-    o->inv[SIM_CKPT_INV_RESTORE_MISMATCH] += r->mem->install_mismatch;
     if (done)
         o->inv[SIM_CKPT_INV_RESTORE_UNINSTALLED] += n - present;
 
@@ -476,6 +496,12 @@ static void run_restore(struct ckpt_run *r)
      * background stream) complete before the policy's state goes away */
     while (r->rp->stats(r->rest)->ios_inflight)
         sim_waitq_wait(r->io_wq);
+    /* every page present now, whatever made it present and whether or not
+     * the restore finished, holds the image's content (pages the guest
+     * touched were compared at their first access) */
+    sim_mem_restore_finish(r->mem);
+    o->inv[SIM_CKPT_INV_RESTORE_PAGES_CHECKED] += r->mem->restore_checked;
+    o->inv[SIM_CKPT_INV_RESTORE_MISMATCH] += r->mem->restore_mismatch;
     r->rp->destroy(r->rest);
     r->rest = NULL;
     free(expect);
@@ -543,8 +569,7 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         else
             run_save(r, sp, (const struct ckpt_cfg *)exp->policy_cfg, true);
     }
-    if (!v->exited)
-        sim_vcpu_stop(v);
+    sim_vcpu_stop(v);             /* also when it exited on its own: joins it */
     out->inv[SIM_CKPT_INV_STUNNED_WRITES] += v->stunned_accesses;
     if (v->error) {
         out->inv[SIM_CKPT_INV_VCPU_ERRORS]++;

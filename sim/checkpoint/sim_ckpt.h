@@ -13,7 +13,8 @@
  *               device_state "5ms", page_install "250ns" }   all optional
  *   save      { warmup: time default "50ms" (guest runs before the save) }
  *   restore   { from: { policy: save policy, params: {...} } default buffered,
- *               ttr_window: time "20ms", ttr_stall: 0..1 default 0.1,
+ *               ttr_window: time "1ms" (resolution; any length costs O(1) memory),
+               ttr_stall: 0..1 default 0.1,
  *               run_time: time default "2s" (guest time after it can run) }
  * variants[].policy is a save policy when phase is "save", a restore
  * policy when it is "restore".
@@ -107,10 +108,10 @@ enum sim_ckpt_metric {
     X(IMAGE_PAGES_CHECKED,   "image_pages_checked",   false, "pages whose saved content was compared with the memory at the checkpoint instant") \
     X(IMAGE_MISMATCH,        "image_mismatch",        true,  "pages whose saved content differs from the memory at the checkpoint instant") \
     X(IMAGE_MISSING,         "image_missing",         true,  "pages the image does not hold at all") \
-    X(RESTORE_PAGES_CHECKED, "restore_pages_checked", false, "pages installed by the restore and compared with the image") \
-    X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "installed pages whose content differs from the image") \
+    X(RESTORE_PAGES_CHECKED, "restore_pages_checked", false, "pages compared with the image: at the guest's first access, or present at the end of the restore") \
+    X(RESTORE_MISMATCH,      "restore_mismatch",      true,  "pages the guest saw, or left present, with content other than the image's (also wrong re-installs)") \
     X(RESTORE_UNINSTALLED,   "restore_uninstalled",   true,  "pages never installed when the restore reported done") \
-    X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses while the VM was stunned") \
+    X(STUNNED_WRITES,        "stunned_guest_accesses",true,  "guest accesses applied while the driver held the VM stunned") \
     X(SAVE_FAILED,           "save_failed",           false, "saves that ended in an error (expected under injected disk faults)") \
     X(FAILED_SAVE_VALID,     "failed_save_left_image",true,  "failed saves that still left a valid header (an image claimed valid)") \
     X(VCPU_ERRORS,           "vcpu_errors",           true,  "vCPU stopped by an error (translation or fault handling)")

@@ -115,7 +115,7 @@ static const struct sim_key from_keys[] = {
 static const struct sim_key restore_keys[] = {
     SIM_KEY_OBJ_ROW("from", 0, set_from, 0, from_keys, NULL, "the save whose image is restored"),
     SIM_KEY_SCALAR_ROW("ttr_window", 0, VM_PARAM_TIME, C(ttr_window_ns), 1000, TIME_MAX_NS,
-                       "20ms", "window for time to responsiveness"),
+                       "1ms", "window for time to responsiveness (its resolution)"),
     SIM_KEY_SCALAR_ROW("ttr_stall", 0, VM_PARAM_DOUBLE, C(ttr_stall), 0, 1, "0.1",
                        "stall share a responsive window may have"),
     SIM_KEY_SCALAR_ROW("run_time", 0, VM_PARAM_TIME, C(run_time_ns), 0, TIME_MAX_NS, "2s",
