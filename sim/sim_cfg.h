@@ -159,17 +159,15 @@ const cJSON *sim_cfg_doc(const struct sim_cfg_walk *w);
 
 /*
  * Deep checks, for a mechanism's check hook (struct sim_mech.check): they
- * run in `vmsim validate` and in `vmsim run` before any run point starts.
- * sim_cfg_deep_run() says which of the two: a run may prepare what its
- * points will use (a trace's binary cache); validate writes nothing.
+ * run in `vmsim validate` and in `vmsim run` before any run point starts,
+ * and write nothing (a refused run leaves no file behind).
  * sim_cfg_memo_get/put remember one result per (kind, key) for the walk,
  * so a file shared by many run points is checked once (get copies it out).
  */
-bool sim_cfg_deep_run(const struct sim_cfg_walk *w);
 struct sim_cfg_memo {
     int rc;                             /* 0 or the check's VM_E* */
     char msg[VM_DIAG_MSG_MAX];          /* its message when rc != 0 */
-    uint64_t value;                     /* a figure the check found */
+    uint64_t value[3];                  /* figures the check found */
 };
 /* Copy the remembered result into *out: true, or false if none. */
 bool sim_cfg_memo_get(const struct sim_cfg_walk *w, const char *kind, const char *key,
@@ -192,11 +190,14 @@ void sim_diag_list_free(struct sim_diag_list *l);
  * options, the host and disk exist, every disk suits the disk model),
  * for a mechanism's check hook to call on more hosts and disks: reported
  * at json_path (host and disk problems at host_path / disk_path), once
- * per (platform, host, disk).  0 or the first problem's code.
+ * per (platform, host, disk).  With info non-NULL, what the check found
+ * (the host's cores, the disk's capacity) when it passed.  0 or the
+ * problem's code.
  */
+struct sim_platform_info;
 int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const char *host,
                            const char *disk, const char *json_path, const char *host_path,
-                           const char *disk_path);
+                           const char *disk_path, struct sim_platform_info *info);
 
 /* The closest of names[] within a third of the name's length (1..3
  * edits), or NULL: for "did you mean" in messages. */

@@ -48,7 +48,7 @@ struct sim_cfg_walk {
     const cJSON *doc;                   /* the tree being walked */
     const struct sim_mech *mech;        /* the document's mechanism, NULL if unknown */
     /* deep checks (platform, files) */
-    bool deep, deep_run;
+    bool deep;
     int nr_sg_args;
     char **sg_args;
     struct sim_cfg_memo_entry *memo;

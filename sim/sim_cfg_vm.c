@@ -195,8 +195,19 @@ int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct
     return 0;
 }
 
-/* Distinct pages of a trace, by reading it whole (validate) or by
- * building or reusing its binary cache (run); once per file and format. */
+/* The highest page any record names (a parse callback). */
+static int note_max_page(void *arg, const struct sim_trace_rec *recs, size_t n)
+{
+    uint64_t *max = arg;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].page > *max)
+            *max = recs[i].page;
+    return 0;
+}
+
+/* A trace's distinct pages (value[0]) and highest page (value[1]), by
+ * reading it whole without writing anything (its binary cache is left to
+ * the run points, so a refused run leaves none); once per file, format. */
 static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w,
                                        const struct sim_exp_workload *wl)
 {
@@ -206,20 +217,14 @@ static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w,
     if (sim_cfg_memo_get(w, "trace", key, &nm))
         return nm;
     struct vm_diag d = { 0 };
-    if (sim_cfg_deep_run(w)) {
-        struct sim_trace *t = NULL;
-        nm.rc = sim_trace_open(wl->file, wl->format, &t, &d);
-        if (nm.rc == 0)
-            nm.value = sim_trace_distinct_pages(t);
-        sim_trace_close(t);
-    } else {
-        struct sim_trace_stats st;
-        nm.rc = sim_trace_parse(wl->file, wl->format, NULL, NULL, &st, &d);
-        if (nm.rc == 0 && st.nr_records == 0)
-            nm.rc = vm_diag_set(&d, VM_EPARSE, "%s: expected at least one record, got none",
-                                wl->file);
-        nm.value = st.distinct_pages;
-    }
+    struct sim_trace_stats st;
+    uint64_t max_page = 0;
+    nm.rc = sim_trace_parse(wl->file, wl->format, note_max_page, &max_page, &st, &d);
+    if (nm.rc == 0 && st.nr_records == 0)
+        nm.rc = vm_diag_set(&d, VM_EPARSE, "%s: expected at least one record, got none",
+                            wl->file);
+    nm.value[0] = st.distinct_pages;
+    nm.value[1] = max_page;
     if (nm.rc)
         snprintf(nm.msg, sizeof nm.msg, "%s", d.msg[0] ? d.msg : vm_strerror(nm.rc));
     sim_cfg_memo_put(w, "trace", key, &nm);
@@ -237,14 +242,20 @@ int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct 
     if (m.rc)
         return sim_cfg_err_at(w, m.rc, path, "%s", m.msg);
     uint64_t vm_pages = vm->memory_bytes / VM_PAGE_SIZE;
-    if (m.value > vm_pages) {
+    if (m.value[0] > vm_pages) {
         char need[32], have[32];
-        vm_units_fmt_size(m.value * VM_PAGE_SIZE, need, sizeof need);
+        vm_units_fmt_size(m.value[0] * VM_PAGE_SIZE, need, sizeof need);
         vm_units_fmt_size(vm->memory_bytes, have, sizeof have);
         return sim_cfg_err_at(w, VM_EINVAL, path,
                               "the trace needs more guest memory than vm.memory: it touches "
                               "%" PRIu64 " distinct pages (%s), vm.memory is %s (%" PRIu64
-                              " pages)", m.value, need, have, vm_pages);
+                              " pages)", m.value[0], need, have, vm_pages);
     }
+    if (m.value[1] >= SIM_MEM_GVA_PAGE_LIMIT)
+        return sim_cfg_err_at(w, VM_ERANGE, path,
+                              "the trace touches page 0x%" PRIx64 ", beyond what the guest "
+                              "page table maps (pages below 0x%" PRIx64 " = 2^36: a 48-bit "
+                              "address space)",
+                              m.value[1], SIM_MEM_GVA_PAGE_LIMIT);
     return 0;
 }

@@ -57,10 +57,11 @@ int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const 
 int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                             struct sim_exp_workload *wl);
 
-/* Deep check of a trace workload: the whole trace reads (in a run, its
- * binary cache is built now, before any run point), and it touches no
- * more distinct pages than the VM has (each guest-virtual page it touches
- * needs a guest frame).  Reported at `at`.file. */
+/* Deep check of a trace workload: the whole trace reads (nothing is
+ * written: the run points build its binary cache), it touches no more
+ * distinct pages than the VM has (each guest-virtual page it touches
+ * needs a guest frame), and no page beyond the guest page table's reach.
+ * Reported at `at`.file. */
 int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                            const struct sim_exp_workload *wl);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim_cfg_int.h"
@@ -155,11 +156,6 @@ int sim_cfg_nr_errors(const struct sim_cfg_walk *w)
 const cJSON *sim_cfg_doc(const struct sim_cfg_walk *w)
 {
     return w->doc;
-}
-
-bool sim_cfg_deep_run(const struct sim_cfg_walk *w)
-{
-    return w->deep_run;
 }
 
 /* ------------------------------------------------------------ memo */
@@ -394,6 +390,11 @@ int sim_cfg_set_path(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
         return sim_cfg_err_at(w, VM_ENOENT, w->path.text,
                               "expected a readable file, got \"%.300s\" (%s)", s, strerror(e));
     }
+    struct stat st;
+    if (stat(abs_path, &st) != 0 || !S_ISREG(st.st_mode))
+        return sim_cfg_err(w, "expected a regular file, got \"%.300s\" (a %s)", s,
+                           S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "FIFO"
+                                                                                    : "special file");
     if (strlen(abs_path) >= k->len)
         return sim_cfg_err(w, "expected a path of at most %zu characters, got %zu", k->len - 1,
                            strlen(abs_path));

@@ -94,7 +94,7 @@ static int add_points(struct sim_cfg_walk *w, struct engine_out *o, const struct
 
 int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const char *host,
                            const char *disk, const char *json_path, const char *host_path,
-                           const char *disk_path)
+                           const char *disk_path, struct sim_platform_info *info)
 {
     char key[SIM_CFG_MEMO_KEY_MAX];
     snprintf(key, sizeof key, "%s|%s|%s", platform, host, disk);
@@ -102,18 +102,26 @@ int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const c
     if (!sim_cfg_memo_get(w, "platform", key, &m)) {
         struct vm_diag d = { 0 };
         enum sim_platform_part part = SIM_PLATFORM_FILE;
+        struct sim_platform_info pi = { 0 };
         memset(&m, 0, sizeof m);
-        m.rc = sim_platform_check(platform, host, disk, w->nr_sg_args, w->sg_args, &part, &d);
-        m.value = part;
+        m.rc = sim_platform_check(platform, host, disk, w->nr_sg_args, w->sg_args, &part, &pi,
+                                  &d);
+        m.value[0] = part;
+        m.value[1] = pi.host_cores;
+        m.value[2] = pi.disk_capacity_bytes;
         if (m.rc)
             snprintf(m.msg, sizeof m.msg, "%s", d.msg);
         sim_cfg_memo_put(w, "platform", key, &m);
     }
-    if (!m.rc)
+    if (!m.rc) {
+        if (info)
+            *info = (struct sim_platform_info){ .host_cores = (unsigned)m.value[1],
+                                                .disk_capacity_bytes = m.value[2] };
         return 0;
-    if (m.value != SIM_PLATFORM_OPTIONS)
-        return sim_cfg_err_at(w, m.rc, m.value == SIM_PLATFORM_HOST ? host_path
-                                       : m.value == SIM_PLATFORM_DISK ? disk_path : json_path,
+    }
+    if (m.value[0] != SIM_PLATFORM_OPTIONS)
+        return sim_cfg_err_at(w, m.rc, m.value[0] == SIM_PLATFORM_HOST ? host_path
+                                       : m.value[0] == SIM_PLATFORM_DISK ? disk_path : json_path,
                               "%s", m.msg);
     sim_diag_list_add(w->errs, "%s", m.msg);    /* SimGrid refused the options, not the file */
     if (w->nr_errs++ == 0)
@@ -128,7 +136,7 @@ static void deep_checks(struct sim_cfg_walk *w, const struct engine_out *o, int 
     for (int i = from; i < o->nr_points; i++) {
         const struct sim_exp *e = &o->points[i];
         sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
-                               "$.disk");
+                               "$.disk", NULL);
         if (e->mech->check)
             e->mech->check(w, e);
     }
@@ -283,7 +291,6 @@ static int engine(const char *file, const struct sim_config_opts *opts, bool val
     w->file = file;
     w->errs = errs;
     w->deep = validate || (opts && opts->deep);
-    w->deep_run = !validate;
     w->nr_sg_args = opts ? opts->nr_sg_args : 0;
     w->sg_args = opts ? opts->sg_args : NULL;
 

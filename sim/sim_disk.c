@@ -160,8 +160,9 @@ int sim_disk_read_props(sg_disk_t sg, struct sim_disk_props *p, struct vm_diag *
     p->iops = (double)iops;
     p->read_bps = sg_disk_read_bandwidth(sg);
     p->write_bps = sg_disk_write_bandwidth(sg);
-    if (!(p->read_bps > 0) || !(p->write_bps > 0))
-        return vm_diag_set(d, VM_EINVAL, "disk '%s': read_bw and write_bw must be > 0",
+    if (!(p->read_bps > 0) || !(p->write_bps > 0) || !isfinite(p->read_bps) ||
+        !isfinite(p->write_bps))
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': read_bw and write_bw must be > 0 and finite",
                            sg_disk_get_name(sg));
     return 0;
 }

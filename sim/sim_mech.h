@@ -99,7 +99,8 @@ struct sim_mech {
     /* derived fields of cfg (its mech_cfg) and cross-field checks once a
      * point walked clean; report through sim_cfg_err*(); may be NULL */
     int (*finish)(struct sim_cfg_walk *w, void *cfg);
-    /* file checks before any run point (sim_cfg_deep_run); may be NULL */
+    /* file checks before any run point, in validate and run alike; they
+     * write nothing; may be NULL */
     int (*check)(struct sim_cfg_walk *w, const struct sim_exp *e);
     /* results */
     const struct sim_metric_def *metrics;

@@ -29,6 +29,7 @@
 #define PT_LEAF_ENTRIES (1ull << PT_BITS)
 #define PT_DIR_ENTRIES (1ull << PT_BITS)
 #define GVA_PAGE_BITS (2u * PT_BITS)
+_Static_assert(SIM_MEM_GVA_PAGE_LIMIT == 1ull << GVA_PAGE_BITS, "sim_mem.h says the limit");
 #define CHUNK_SHIFT 9u                           /* 2 MiB = 512 pages */
 #define CHUNK_PAGES (1u << CHUNK_SHIFT)
 #define CHUNK_AGED 0x80000000u                   /* chunk_order flag: scramble its pages */

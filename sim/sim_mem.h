@@ -60,6 +60,9 @@
  * and page-table entries are 32-bit, and at this size the model's own
  * state is about 20 GiB (9 bytes per page plus the checker's log). */
 #define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
+/* Guest-virtual page numbers the guest page table maps: below 2^36
+ * (two 18-bit levels, a 48-bit address space). */
+#define SIM_MEM_GVA_PAGE_LIMIT (UINT64_C(1) << 36)
 
 /* What a page made absent holds until an install writes it: not a
  * content any page can have (vm_fp_page values are 64-bit hashes; a

@@ -10,6 +10,7 @@
  * "Uncaught exception <type>: message".
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +45,21 @@ static void check_child(int fd, const char *path, const char *host, const char *
     dprintf(fd, "\001INIT\n");
     xbt_log_control_set("root.thres:critical");
     enum sim_platform_part part = SIM_PLATFORM_FILE;
+    unsigned cores = 0;
+    uint64_t capacity = 0;
+    sg_disk_t dk = NULL;
     rc = sim_world_load_platform(path, &cd);
     if (rc == 0) {
         sg_host_t h = sim_world_host(host, &cd);
         if (h == NULL) {
             rc = cd.code;
             part = host[0] ? SIM_PLATFORM_HOST : SIM_PLATFORM_FILE;
-        } else if (sim_world_disk(h, disk, &cd) == NULL) {
+        } else if ((dk = sim_world_disk(h, disk, &cd)) == NULL) {
             rc = cd.code;
             part = disk[0] ? SIM_PLATFORM_DISK : host[0] ? SIM_PLATFORM_HOST
                                                         : SIM_PLATFORM_FILE;
+        } else {
+            cores = (unsigned)sg_host_core_count(h);
         }
     }
     /* every disk of the platform must suit the disk model */
@@ -70,6 +76,8 @@ static void check_child(int fd, const char *path, const char *host, const char *
             rc = sim_disk_read_props(disks[j], &props, &dd);
             if (rc)
                 vm_diag_set(&cd, rc, "host '%s': %s", sg_host_get_name(hosts[i]), dd.msg);
+            else if (disks[j] == dk)
+                capacity = props.capacity_bytes;
         }
         xbt_free(disks);
     }
@@ -77,7 +85,7 @@ static void check_child(int fd, const char *path, const char *host, const char *
     for (char *p = cd.msg; *p; p++)
         if (*p == '\n')
             *p = ' ';
-    dprintf(fd, "\001RESULT %d %d %s\n", rc, (int)part, cd.msg);
+    dprintf(fd, "\001RESULT %d %d %u %" PRIu64 " %s\n", rc, (int)part, cores, capacity, cd.msg);
     _exit(0);
 }
 
@@ -112,7 +120,7 @@ static void simgrid_words(const char *out, char *buf, size_t len)
 
 int sim_platform_check(const char *path, const char *host, const char *disk,
                        int nr_sg_args, char **sg_args, enum sim_platform_part *part,
-                       struct vm_diag *d)
+                       struct sim_platform_info *info, struct vm_diag *d)
 {
     int fds[2];
     pid_t pid;
@@ -165,6 +173,12 @@ int sim_platform_check(const char *path, const char *host, const char *disk,
         long pt = strtol(end, &end, 10);
         *part = pt >= SIM_PLATFORM_FILE && pt <= SIM_PLATFORM_DISK ? (enum sim_platform_part)pt
                                                                      : SIM_PLATFORM_FILE;
+        unsigned long cores = strtoul(end, &end, 10);
+        unsigned long long capacity = strtoull(end, &end, 10);
+        if (info) {
+            info->host_cores = (unsigned)cores;
+            info->disk_capacity_bytes = capacity;
+        }
         if (*end == ' ')
             end++;
         size_t n = strcspn(end, "\n");

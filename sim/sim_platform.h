@@ -6,8 +6,15 @@
 #define SIM_PLATFORM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/vm_err.h"
+
+/* What a platform check found about the host and disk asked for. */
+struct sim_platform_info {
+    unsigned host_cores;        /* the host's core count */
+    uint64_t disk_capacity_bytes;   /* the disk's usable capacity (sim_disk_props) */
+};
 
 enum sim_platform_part {
     SIM_PLATFORM_FILE,          /* the XML, or a disk's <prop>s in it */
@@ -24,12 +31,14 @@ enum sim_platform_part {
  * <prop>s suit the disk model (sim_disk_read_props).  Whatever SimGrid
  * prints or aborts with becomes one line in d.  *part says what the
  * problem is in: the options (SimGrid refused them before reading the
- * platform), the file, the host named, or the disk named.  0, VM_ENOENT,
+ * platform), the file, the host named, or the disk named.  When it
+ * passed, *info (may be NULL) holds the host's cores and the disk's
+ * capacity.  0, VM_ENOENT,
  * VM_EPARSE (SimGrid could not load it), VM_EINVAL (options, host, disk,
  * props) or VM_ENOMEM.  For `vmsim validate` and `vmsim run`.
  */
 int sim_platform_check(const char *path, const char *host, const char *disk,
                        int nr_sg_args, char **sg_args, enum sim_platform_part *part,
-                       struct vm_diag *d);
+                       struct sim_platform_info *info, struct vm_diag *d);
 
 #endif

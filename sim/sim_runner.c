@@ -34,6 +34,7 @@ struct driver_ctx {
     const struct sim_exp *exp;
     sg_host_t host;
     struct sim_outcome out;
+    bool finished;              /* the mechanism's run() returned */
 };
 
 /* The run point's actor: the mechanism's driver, then the core's own
@@ -44,6 +45,7 @@ static void driver_main(int argc, char **argv)
     const struct sim_mech *m = c->exp->mech;
     m->run(c->exp, c->host, &c->out);
     sim_outcome_set(&c->out, sim_mech_activities_metric(m), (double)sim_activity_count());
+    c->finished = true;
 }
 
 static cJSON *make_record(const struct sim_exp *exp, const struct sim_outcome *o)
@@ -106,6 +108,12 @@ int sim_runner_run_point(const struct sim_exp *exp, int nr_sg_args, char **sg_ar
     sg_actor_set_data(a, ctx);
     sg_actor_start(a, driver_main, 0, NULL);
     simgrid_run();
+    /* SimGrid ends the simulation when every actor waits for something
+     * that never comes (it says "Deadlock detected"): the point did not
+     * finish, whatever its outcome holds so far */
+    if (!ctx->finished)
+        sim_outcome_fail(&ctx->out, VM_EIO, "the simulation ended before the run point "
+                         "finished (every actor was waiting: a deadlock)");
     *record = make_record(exp, &ctx->out);
     free(ctx);
     return 0;

@@ -967,7 +967,7 @@ static int check_text(const char *hosts_xml, const char *host, const char *disk,
     platform_text(xml, sizeof(xml), hosts_xml);
     write_temp(path, sizeof(path), xml);
     vm_diag_clear(d);
-    int rc = sim_platform_check(path, host, disk, nr_sg, sg, part, d);
+    int rc = sim_platform_check(path, host, disk, nr_sg, sg, part, NULL, d);
     unlink(path);
     return rc;
 }
@@ -989,26 +989,26 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     write_temp(bad, sizeof(bad), xml);
 
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(good, "", "", 0, NULL, &part, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "", "", 0, NULL, &part, NULL, &d), 0);
     /* the default host is the first with a disk by id: b */
-    ck_assert_int_eq(sim_platform_check(good, "", "d2", 0, NULL, &part, &d), 0);
-    ck_assert_int_eq(sim_platform_check(good, "c", "d1", 0, NULL, &part, &d), 0);
-    ck_assert_int_eq(sim_platform_check(good, "", "d1", 0, NULL, &part, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "", "d2", 0, NULL, &part, NULL, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "c", "d1", 0, NULL, &part, NULL, &d), 0);
+    ck_assert_int_eq(sim_platform_check(good, "", "d1", 0, NULL, &part, NULL, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'b' has no disk 'd1'");
     ck_assert_int_eq(part, SIM_PLATFORM_DISK);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(good, "zz", "", 0, NULL, &part, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "zz", "", 0, NULL, &part, NULL, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "no host 'zz' in the platform");
     ck_assert_int_eq(part, SIM_PLATFORM_HOST);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(good, "a", "", 0, NULL, &part, &d), VM_ENOENT);
+    ck_assert_int_eq(sim_platform_check(good, "a", "", 0, NULL, &part, NULL, &d), VM_ENOENT);
     ck_assert_str_eq(d.msg, "host 'a' has no disk");
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check(bad, "", "", 0, NULL, &part, &d), VM_EPARSE);
+    ck_assert_int_eq(sim_platform_check(bad, "", "", 0, NULL, &part, NULL, &d), VM_EPARSE);
     ck_assert_msg(strstr(d.msg, "cannot parse number") != NULL, "got \"%s\"", d.msg);
     ck_assert_int_eq(part, SIM_PLATFORM_FILE);
     vm_diag_clear(&d);
-    ck_assert_int_eq(sim_platform_check("/nonexistent.xml", "", "", 0, NULL, &part, &d),
+    ck_assert_int_eq(sim_platform_check("/nonexistent.xml", "", "", 0, NULL, &part, NULL, &d),
                      VM_ENOENT);
     unlink(good);
     unlink(bad);
@@ -1019,8 +1019,12 @@ START_TEST(test_world_check_platform_reports_without_simgrid_in_caller)
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s/workloads/platforms/%s", srcdir(), shipped[i][0]);
         vm_diag_clear(&d);
-        ck_assert_msg(sim_platform_check(path, "host0", shipped[i][1], 0, NULL, &part,
-                                               &d) == 0, "%s: %s", path, d.msg);
+        struct sim_platform_info pi = { 0 };
+        ck_assert_msg(sim_platform_check(path, "host0", shipped[i][1], 0, NULL, &part, &pi,
+                                         &d) == 0, "%s: %s", path, d.msg);
+        /* what the platforms say: 2 cores, at least 1 TiB */
+        ck_assert_uint_eq(pi.host_cores, 2);
+        ck_assert_uint_ge(pi.disk_capacity_bytes, 1ull << 40);
     }
 }
 END_TEST
@@ -1033,11 +1037,11 @@ START_TEST(test_world_check_platform_checks_every_disks_props)
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
                                 "write_bw=\"0MBps\">" PROPS "</disk></host>\n", "", "", 0, NULL,
                                 &part, &d), VM_EINVAL);
-    ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0");
+    ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0 and finite");
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
                                 "write_bw=\"-5MBps\">" PROPS "</disk></host>\n", "", "", 0, NULL,
                                 &part, &d), VM_EINVAL);
-    ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0");
+    ck_assert_str_eq(d.msg, "host 'h': disk 'd': read_bw and write_bw must be > 0 and finite");
     ck_assert_int_eq(check_text("    <host id=\"h\" speed=\"1Gf\"><disk id=\"d\" read_bw=\"1MBps\" "
                                 "write_bw=\"1MBps\"/></host>\n", "", "", 0, NULL, &part, &d),
                      VM_EINVAL);

@@ -47,6 +47,7 @@ struct toy_cfg {
 struct toy_params {
     uint32_t batch;
     bool lose_one;
+    bool hang;                  /* wait for a wake-up that never comes */
 };
 
 enum { TOY_ELAPSED, TOY_SLEEPS, TOY_UNITS_PER_S, TOY_NR_METRICS };
@@ -71,14 +72,22 @@ static const struct vm_param lossy_params[] = {
     { NULL },
 };
 
+static const struct vm_param stuck_params[] = {
+    { "batch", VM_PARAM_U32, offsetof(struct toy_params, batch), .min = 1, .max = 1,
+      .def = "1" },
+    { "hang", VM_PARAM_BOOL, offsetof(struct toy_params, hang), .def = "true" },
+    { NULL },
+};
+
 static bool toy_get(int i, struct sim_policy_info *out)
 {
     static const struct sim_policy_info all[] = {
         { "serial", "one sleep per unit", serial_params, false },
         { "batched", "one sleep per batch of units", batched_params, false },
         { "lossy", "broken on purpose: forgets a unit", lossy_params, true },
+        { "stuck", "broken on purpose: never finishes", stuck_params, true },
     };
-    if (i < 0 || i >= 3)
+    if (i < 0 || i >= 4)
         return false;
     *out = all[i];
     return true;
@@ -135,6 +144,10 @@ static void toy_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome 
     const struct toy_params *p = e->policy_cfg;
     uint64_t t0 = sim_now_ns(), done = 0, sleeps = 0;
     uint64_t todo = p->lose_one ? c->units - 1 : c->units;
+    if (p->hang) {
+        struct sim_waitq *q = sim_waitq_new();
+        sim_waitq_wait(q);                  /* nobody wakes it: SimGrid ends the run */
+    }
     while (done < todo) {
         uint64_t n = todo - done < p->batch ? todo - done : p->batch;
         sim_sleep_ns(n * c->unit_ns);
@@ -354,6 +367,24 @@ START_TEST(test_plugin_invariant_violation_fails_the_record)
 }
 END_TEST
 
+/* A point whose driver never returns (SimGrid detects the deadlock and
+ * ends the simulation) is a failed record, not an empty one. */
+START_TEST(test_plugin_deadlocked_point_is_a_failed_record)
+{
+    struct sim_config *cfg = load("'variants': [{'name': 'stuck', 'policy': 'stuck'}]", false);
+    struct sim_run_opts ro = { .jobs = 1 };
+    cJSON *records = NULL, *host = NULL;
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(sim_runner_run(cfg, &ro, &records, &host, &d), 0);
+    const cJSON *r = cJSON_GetArrayItem(records, 0);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r, "ok")));
+    ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(r, "error")->valuestring, "deadlock"));
+    cJSON_Delete(records);
+    cJSON_Delete(host);
+    sim_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_plugin_bad_input_is_located_in_the_toys_tables)
 {
     expect_error("'job': {'unitz': 3}, 'variants': [{'name': 'a', 'policy': 'serial'}]",
@@ -487,6 +518,7 @@ static Suite *plugin_suite(void)
     tcase_add_test(tc, test_plugin_config_validates_with_deep_checks);
     tcase_add_test(tc, test_plugin_sweep_runs_with_two_jobs_and_checks);
     tcase_add_test(tc, test_plugin_invariant_violation_fails_the_record);
+    tcase_add_test(tc, test_plugin_deadlocked_point_is_a_failed_record);
     tcase_add_test(tc, test_plugin_bad_input_is_located_in_the_toys_tables);
     tcase_add_test(tc, test_plugin_core_knows_no_other_mechanism);
     tcase_add_test(tc, test_plugin_list_prints_the_toys_declarations);

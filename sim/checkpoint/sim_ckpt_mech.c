@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/vm_units.h"
+#include "checkpoint/ckpt_file.h"
 #include "checkpoint/sim_ckpt.h"
+#include "sim_platform.h"
 #include "sim_cfg_vm.h"
 #include "sim_json.h"
 
@@ -159,10 +162,28 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
     return rc;
 }
 
+/* Files and the disk, before any run point: the trace fits the VM, and
+ * the checkpoint file (the whole disk) holds at least one copy of memory
+ * and the header; a pre-copy stream longer than that still fails at run
+ * time (VM_ENOSPC), as it would on a real disk. */
 static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
 {
     const struct sim_ckpt_cfg *c = e->mech_cfg;
-    return sim_cfg_workload_check(w, "$.workload", &c->vm, &c->workload);
+    struct sim_platform_info pi;
+    int rc = sim_cfg_workload_check(w, "$.workload", &c->vm, &c->workload);
+    if (sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
+                               "$.disk", &pi) == 0) {
+        uint64_t need = c->vm.memory_bytes + (uint64_t)CKPT_DATA_LBA * VM_PAGE_SIZE;
+        if (pi.disk_capacity_bytes < need) {
+            char want[32], have[32];
+            vm_units_fmt_size(need, want, sizeof want);
+            vm_units_fmt_size(pi.disk_capacity_bytes, have, sizeof have);
+            rc = sim_cfg_err_at(w, VM_EINVAL, "$.vm.memory", "the checkpoint file needs at "
+                                "least %s (a copy of memory and its header), the disk holds "
+                                "%s (its capacity prop)", want, have);
+        }
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ results */

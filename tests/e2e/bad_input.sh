@@ -137,6 +137,13 @@ expect_both no-lat "\$.platform: host 'host0': disk 'ssd0': missing prop 'read_l
 gen_cfg no-qdepth "$gen/no-qdepth.xml" '{ "memory": "64MiB" }' "$synth"
 expect_both no-qdepth "\$.platform: host 'host0': disk 'ssd0': missing prop 'qdepth'"
 
+sed 's/write_bw="520MBps"/write_bw="inf"/' "$sata" > "$gen/inf-bw.xml"
+gen_cfg inf-bw "$gen/inf-bw.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both inf-bw "inf-bw.json: \$.platform: host 'host0': disk 'ssd0': read_bw and write_bw must be > 0 and finite"
+sed 's/"1TiB"/"1MiB"/' "$sata" > "$gen/small-disk.xml"
+gen_cfg small-disk "$gen/small-disk.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both small-disk "small-disk.json: \$.vm.memory: the checkpoint file needs at least 64 MiB (a copy of memory and its header), the disk holds 1 MiB (its capacity prop)"
+
 # 2. platforms SimGrid refuses, and options it refuses
 sed 's#<zone #<storage_type id="old" size="1GiB"/>\n  <zone #' "$sata" > "$gen/storage-type.xml"
 sed 's/core="2"/core="0"/' "$sata" > "$gen/no-core.xml"
@@ -156,6 +163,23 @@ expect_bad "run --cfg with an unknown key" \
 gen_cfg big-trace "$sata" '{ "memory": "1MiB" }' \
     "{ \"kind\": \"trace\", \"file\": \"$gen/300-pages.pagetrace\" }"
 expect_both big-trace "big-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 300 distinct pages (1.17 MiB), vm.memory is 1 MiB (256 pages)"
+
+# a page beyond the guest page table's reach, and a trace that is not a file
+{ echo "# vmsim pagetrace v1 page_size=4096 program=gen"; echo "W 1000000000 1"
+  echo "# total_accesses=1 records=1 truncated=no"; } > "$gen/far-page.pagetrace"
+gen_cfg far-page "$sata" '{ "memory": "64MiB" }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/far-page.pagetrace\" }"
+expect_both far-page "far-page.json: \$.workload.file: the trace touches page 0x1000000000, beyond what the guest page table maps"
+mkfifo "$gen/fifo.pagetrace"
+gen_cfg fifo-trace "$sata" '{ "memory": "64MiB" }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/fifo.pagetrace\" }"
+expect_both fifo-trace "fifo-trace.json: \$.workload.file: expected a regular file"
+# a refused run leaves no trace cache next to the trace
+if ls "$gen"/*.vmtrace > /dev/null 2>&1; then
+    bad "a refused run left a trace cache"; ls "$gen"/*.vmtrace
+else
+    ok "a refused run leaves no trace cache"
+fi
 
 # 4. sizes beyond the model, and beyond 64 bits
 gen_cfg huge-vm "$sata" '{ "memory": "16TiB" }' "$synth"
