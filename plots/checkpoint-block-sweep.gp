@@ -8,7 +8,7 @@ set key above horizontal title 'N (blocks per storage block):'
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic }
   set output out.'.'.t
-  set multiplot layout 2,2 title 'checkpoint-block-sweep: buffered checkpoint, 4 GiB VM, write-heavy guest (solid: uncompressed, dashed: zstd)' font 'Sans,14'
+  set multiplot layout 2,2 title 'checkpoint-block-sweep: buffered checkpoint, '.vm_size.' VM, write-heavy guest (solid: uncompressed, dashed: zstd)'.quick_note font 'Sans,14'
   set title 'Checkpoint completion time'
   set ylabel 'completion time (s)'
   unset logscale y

@@ -14,7 +14,7 @@ set yrange [0:*]
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic }
   set output out.'.'.t
-  set multiplot layout 2,2 title 'checkpoint-restore: resuming a 4 GiB VM from a buffered checkpoint on a SATA SSD' font 'Sans,14'
+  set multiplot layout 2,2 title 'checkpoint-restore: resuming a '.vm_size.' VM from a buffered checkpoint on a SATA SSD'.quick_note font 'Sans,14'
   set title 'Time to responsiveness (first window with <= 10% stall)'
   set ylabel 'time to responsiveness (s)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('ttr_ns') / 1e9 : NaN) with boxes lc rgb col(i-1) title word(W, i)
@@ -25,6 +25,7 @@ do for [t in 'png svg'] {
   set ylabel 'read I/Os (count)'
   set autoscale y
   set logscale y
+  set yrange [1:*]
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('workload') eq word(W, i) ? column('read_ios') : NaN) with boxes lc rgb col(i-1) title word(W, i)
   unset logscale y
   set yrange [0:*]

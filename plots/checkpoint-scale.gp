@@ -1,13 +1,13 @@
 # checkpoint-scale.gp - the four save methods as guest memory grows.
 load ARG0[1:strstrt(ARG0, 'checkpoint-scale.gp')-1].'vmsim.gp'
-V = 'stop-and-copy lazy-per-page pre-copy buffered'
+V = 'stop-and-copy lazy-bgsnap lazy-4k-ios pre-copy buffered'
 set logscale x 2
 set xlabel 'guest memory (GiB)'
 set key above horizontal
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic }
   set output out.'.'.t
-  set multiplot layout 2,2 title 'checkpoint-scale: save time and cost against VM size (NVMe SSD)' font 'Sans,14'
+  set multiplot layout 2,2 title 'checkpoint-scale: save time and cost against VM size (NVMe SSD)'.quick_note font 'Sans,14'
   set title 'Checkpoint completion time'
   set ylabel 'completion time (s)'
   set autoscale y

@@ -1,9 +1,15 @@
 # vmsim.gp - shared definitions for vmsim's gnuplot scripts (loaded by each).
 # Every figure script is run as
-#   gnuplot -e "csv='DIR/NAME.csv'; out='DIR/NAME'" plots/NAME.gp
+#   gnuplot -e "csv='DIR/NAME.csv'; out='DIR/NAME'; form='full'; vm_memory='8GiB'" plots/NAME.gp
 # reads the CSV that `vmsim run` wrote (one row per record, columns named in
 # the header line) and writes out.png and out.svg.
 set datafile separator ','
+# what ran (vmsim passes them; a hand-run script gets these defaults)
+if (!exists('form')) form = 'full'
+if (!exists('vm_memory')) vm_memory = ''
+# "8GiB" -> "8 GiB", for titles
+vm_size = strlen(vm_memory) > 3 ? vm_memory[1:strlen(vm_memory)-3].' '.vm_memory[strlen(vm_memory)-2:] : vm_memory
+quick_note = form eq 'quick' ? ' (quick form)' : ''
 # NaN marks rows that belong to another series: treated as missing, lines go on
 set datafile missing NaN
 set key noenhanced

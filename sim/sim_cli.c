@@ -404,7 +404,13 @@ static int cmd_run(int argc, char **argv)
         char plots[PATH_MAX], drawn[16][1024];
         snprintf(plots, sizeof plots, "%s/plots", srcdir());
         vm_diag_clear(&d);
-        int n = sim_plot_draw(plots, dir, cfg->name, drawn, 16, &d);
+        /* what ran, for titles: the quick form or the full one, and the
+         * guest's memory when the config has the shared vm section */
+        const cJSON *vm = cJSON_GetObjectItemCaseSensitive(cfg->root, "vm");
+        const cJSON *mem = cJSON_GetObjectItemCaseSensitive(vm, "memory");
+        const char *vars[] = { "form", cfg->quick ? "quick" : "full", "vm_memory",
+                               cJSON_IsString(mem) ? mem->valuestring : "", NULL };
+        int n = sim_plot_draw(plots, dir, cfg->name, vars, drawn, 16, &d);
         if (n < 0)
             fprintf(stderr, "vmsim: warning: %s\n", d.msg);
         for (int i = 0; i < n && i < 16; i++)

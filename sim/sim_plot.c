@@ -62,14 +62,18 @@ static void quote_into(char *buf, size_t len, size_t *o, const char *s)
 }
 
 static int run_script(const char *gnuplot, const char *script, const char *csv, const char *out,
-                      struct vm_diag *d)
+                      const char *const *vars, struct vm_diag *d)
 {
-    char expr[3 * PATH_MAX];
+    char expr[4 * PATH_MAX];
     size_t o = 0;
     o += (size_t)snprintf(expr, sizeof expr, "csv=");
     quote_into(expr, sizeof expr, &o, csv);
     o += (size_t)snprintf(expr + o, sizeof expr - o, "; out=");
     quote_into(expr, sizeof expr, &o, out);
+    for (int i = 0; vars && vars[i] && vars[i + 1] && o < sizeof expr; i += 2) {
+        o += (size_t)snprintf(expr + o, sizeof expr - o, "; %s=", vars[i]);
+        quote_into(expr, sizeof expr, &o, vars[i + 1]);
+    }
 
     /* gnuplot's chatter (e.g. a series with no rows in a --quick run) goes
      * to OUT.plot.log, which is kept only when the script fails */
@@ -105,7 +109,7 @@ static int run_script(const char *gnuplot, const char *script, const char *csv, 
 }
 
 int sim_plot_draw(const char *plots_dir, const char *out_dir, const char *name,
-                  char (*drawn)[1024], int max_drawn, struct vm_diag *d)
+                  const char *const *vars, char (*drawn)[1024], int max_drawn, struct vm_diag *d)
 {
     char pat[2][PATH_MAX], gnuplot[PATH_MAX], csv[PATH_MAX];
     snprintf(pat[0], sizeof pat[0], "%s/%s.gp", plots_dir, name);
@@ -136,7 +140,7 @@ int sim_plot_draw(const char *plots_dir, const char *out_dir, const char *name,
         base = base ? base + 1 : script;
         char out[1024];
         snprintf(out, sizeof out, "%s/%.*s", out_dir, (int)(strlen(base) - 3), base);
-        rc = run_script(gnuplot, script, csv, out, d);
+        rc = run_script(gnuplot, script, csv, out, vars, d);
         if (rc)
             break;
         if (drawn && nr < max_drawn)

@@ -15,7 +15,9 @@
 #include "base/vm_err.h"
 
 /*
- * Run the scripts for `name` found in plots_dir on out_dir/name.csv.
+ * Run the scripts for `name` found in plots_dir on out_dir/name.csv,
+ * with the gnuplot string variables vars (name, value, name, value, ...,
+ * NULL; may be NULL) set besides csv and out, so titles can say what ran.
  * Returns the number of figures drawn (>= 0), with each figure's output
  * stem ("DIR/NAME") written to drawn[i] when drawn is not NULL (up to
  * max_drawn).  0 figures is not an error: no script for this experiment.
@@ -23,6 +25,7 @@
  * so).  VM_EIO: a script failed (d names it and gnuplot's exit status).
  */
 int sim_plot_draw(const char *plots_dir, const char *out_dir, const char *name,
-                  char (*drawn)[1024], int max_drawn, struct vm_diag *d);
+                  const char *const *vars, char (*drawn)[1024], int max_drawn,
+                  struct vm_diag *d);
 
 #endif
