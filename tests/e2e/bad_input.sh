@@ -184,6 +184,18 @@ expect_bad "run --quick of a config whose replaced value is bad" \
     "quick-replaced.json: \$.vm.memory: expected size like \"8GiB\", got \"lots\"" \
     run --quick --no-plot -o "$tmpdir/run-out" "$gen/quick-replaced.json"
 
+# 9. calibrate's own arguments (refused before anything is measured)
+expect_bad "calibrate unknown option" "vmsim: calibrate: unknown option '--fast'" calibrate --fast
+expect_bad "calibrate extra argument" "vmsim: calibrate: unexpected argument 'costs.json'" \
+    calibrate costs.json
+expect_bad "calibrate -o without a file" "vmsim: calibrate: -o: expected a file, got nothing" \
+    calibrate -o
+expect_bad "calibrate -o into a missing directory" \
+    "vmsim: calibrate: $tmpdir/no-such-dir/c.json: cannot create: No such file or directory" \
+    calibrate -o "$tmpdir/no-such-dir/c.json"
+expect_bad "calibrate -o a directory" "vmsim: calibrate: $tmpdir: is a directory, expected a file name" \
+    calibrate -o "$tmpdir"
+
 # nothing any of the refused runs started was left behind
 if find "$tmpdir" "$gen" -name '.tmp.*' -o -name '*.tmp.*' | grep -q .; then
     bad "a refused run left a temporary file"; find "$tmpdir" -name '*.tmp*'

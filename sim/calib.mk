@@ -1,0 +1,4 @@
+# sim/calib.mk - `vmsim calibrate`: CPU costs measured on this machine and
+# the costs file experiments take them from.
+CORE_SRC += sim/sim_calib.h sim/sim_calib_measure.c sim/sim_calib_fault.c \
+	sim/sim_calib_file.c sim/sim_calib_cli.c

@@ -1,0 +1,43 @@
+#!/bin/sh
+# calibrate.sh - `vmsim calibrate` end to end: a quick calibration writes a
+# costs file with its provenance, and an interrupted calibration leaves no
+# file behind.  No figure is compared with a limit: only that the run
+# works and the file has its shape.
+. "$(dirname "$0")/lib.sh"
+
+# 1. a quick calibration: exit 0, a table, a costs file with provenance
+if "$VMSIM" calibrate --quick -o "$tmpdir/costs.json" > "$tmpdir/cal.txt" 2> "$tmpdir/cal.err"; then
+    ok "calibrate --quick -o exits 0"
+else
+    bad "calibrate --quick failed"; cat "$tmpdir/cal.err"; finish; exit 1
+fi
+for key in '"format":	"vmsim-costs/1"' '"cpu_model":' '"kernel":' '"date":' '"cores":' \
+    '"wp_fault_method":' '"page_copy_ns":' '"zero_scan_ns":' '"wp_fault_ns":' \
+    '"page_install_ns":' '"level_1":' '"level_3":' '"mix":' '"quick":	true'; do
+    if grep -qF "$key" "$tmpdir/costs.json"; then ok "costs file has $key"
+    else bad "costs file lacks $key"; fi
+done
+if grep -q 'page_copy_ns' "$tmpdir/cal.txt" && grep -q "wrote $tmpdir/costs.json" "$tmpdir/cal.txt"; then
+    ok "calibrate prints its table"
+else
+    bad "calibrate printed no table"; cat "$tmpdir/cal.txt"
+fi
+if ls -a "$tmpdir" | grep -q '\.tmp\.'; then bad "calibrate left a temporary file"
+else ok "no temporary file left"; fi
+
+# 2. interrupted (SIGTERM: a background job of a script ignores SIGINT): nothing left
+mkdir -p "$tmpdir/int"
+"$VMSIM" calibrate -o "$tmpdir/int/costs.json" > /dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid" 2> /dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 0 ]; then
+    ok "calibration finished before the signal (nothing to check)"
+elif [ -n "$(ls -A "$tmpdir/int")" ]; then
+    bad "an interrupted calibration left: $(ls -A "$tmpdir/int")"
+else
+    ok "an interrupted calibration leaves no file (status $rc)"
+fi
+finish
