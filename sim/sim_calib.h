@@ -1,7 +1,7 @@
 /*
  * sim_calib.h - CPU costs measured on the machine vmsim runs on
  * (`vmsim calibrate`), and the costs file that carries them with their
- * provenance.
+ * provenance to experiments ("costs": "FILE" in a mechanism's config).
  *
  * What is measured (medians of timed samples; clock_gettime(CLOCK_MONOTONIC)):
  *   page_copy_ns     memcpy of a 4 KiB page out of a buffer far larger than

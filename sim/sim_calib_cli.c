@@ -1,7 +1,7 @@
 /*
  * sim_calib_cli.c - `vmsim calibrate [-o FILE] [--quick]`: measure this
  * machine's CPU costs (sim_calib.h), print them as a table and, with -o,
- * write them as a costs file with their provenance.
+ * write them as a costs file that experiments take ("costs": "FILE").
  *
  * With -o the temporary file is created before anything is measured, so
  * a directory that cannot take the file fails at once (exit 2), and an
@@ -27,7 +27,8 @@ static const char calib_usage[] =
     "table; takes about 10 s.\n"
     "\n"
     "  -o FILE   also write the figures and their provenance (CPU, cores, kernel,\n"
-    "            date, method) as a costs file (JSON)\n"
+    "            date, method) as a costs file, which a checkpoint experiment takes\n"
+    "            with \"costs\": \"FILE\"\n"
     "  --quick   a smoke test: a small buffer and few repetitions (not figures to use)\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

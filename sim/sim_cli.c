@@ -77,7 +77,7 @@ static const char usage_text[] =
     "          invariants; the core's keys, workloads and traces\n"
     "trace     tools for memory traces (vmsim trace --help)\n"
     "calibrate measure this machine's CPU costs (page copy, zero scan, zstd, write-protect\n"
-    "          fault); -o FILE writes them as a costs file (vmsim calibrate --help)\n"
+    "          fault); -o FILE writes a costs file for \"costs\" (vmsim calibrate --help)\n"
     "\n"
     "exit status: 0 ok, 1 regression or invariant violation, 2 bad input\n";
 

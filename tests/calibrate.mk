@@ -1,6 +1,7 @@
 # tests/calibrate.mk - suite "calibrate": the costs file of `vmsim
-# calibrate` (JSON, the loader's errors, the atomic write) and one small
-# run of the measurements; calibrate.sh runs `vmsim calibrate` end to end.
+# calibrate` (JSON, the loader's errors, the atomic write), the checkpoint
+# costs it fills, and one small run of the measurements; calibrate.sh runs
+# `vmsim calibrate --quick` and an experiment on its file end to end.
 check_PROGRAMS += tests/check_calibrate
 TESTS += tests/check_calibrate tests/e2e/calibrate.sh
 EXTRA_DIST += tests/e2e/calibrate.sh

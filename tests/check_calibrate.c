@@ -1,8 +1,10 @@
 /*
  * check_calibrate.c - suite "calibrate": the costs file of `vmsim
  * calibrate` (sim_calib_file.c: its JSON, the loader's located errors,
- * the atomic write) and one small run of the measurements themselves
- * (positive, finite figures; no time limits).
+ * the atomic write), the checkpoint costs it fills (sim_ckpt_costs.c:
+ * the mapping, a costs file named in a config, inline values winning),
+ * and one small run of
+ * the measurements themselves (positive, finite figures; no time limits).
  *
  * Costs files are built from one known struct sim_calib, then broken one
  * key at a time; error lines are compared whole.
@@ -20,8 +22,10 @@
 #include <zstd.h>
 
 #include "checkpoint/sim_ckpt.h"
+#include "checkpoint/sim_ckpt_costs.h"
 #include "sim_calib.h"
 #include "sim_cli.h"
+#include "sim_config.h"
 #include "sim_content.h"
 #include "sim_json.h"
 
@@ -333,6 +337,114 @@ START_TEST(test_calib_not_an_object_or_not_json)
 }
 END_TEST
 
+/* ------------------------------------------------------------ into costs */
+
+START_TEST(test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix)
+{
+    struct sim_calib c;
+    known(&c);
+    struct sim_ckpt_costs k = { .trace_arm_ns = 7, .device_state_ns = 9 };
+    sim_ckpt_costs_from_calib(&c, &k);
+    ck_assert_uint_eq(k.page_copy_ns, 412);
+    ck_assert_uint_eq(k.page_install_ns, 380);
+    ck_assert_uint_eq(k.zero_scan_ns, 200);
+    ck_assert_uint_eq(k.trace_fault_ns, 3457);
+    /* level 1 (SIM_CONTENT_ZSTD_LEVEL), not 3: 1e8 * 5 + 0.4 and 4e8 * 5 + 0.6 */
+    ck_assert_int_eq(SIM_CONTENT_ZSTD_LEVEL, 1);
+    ck_assert_double_eq(k.compress_bps, 5e8);
+    ck_assert_double_eq(k.decompress_bps, 2e9 + 1);
+    /* not measured: left as they were */
+    ck_assert_uint_eq(k.trace_arm_ns, 7);
+    ck_assert_uint_eq(k.device_state_ns, 9);
+}
+END_TEST
+
+/* A checkpoint config in g_dir with `costs` (JSON text, ' for "). */
+static struct sim_config *load_cfg(const char *costs, struct sim_diag_list *errs)
+{
+    char path[512], text[2048], dir[512];
+    path_in(dir, sizeof dir, "sub");
+    mkdir(dir, 0777);
+    path_in(path, sizeof path, "sub/plat.xml");
+    FILE *f = fopen(path, "w");
+    fputs("<platform/>\n", f);
+    fclose(f);
+    snprintf(text, sizeof text,
+             "{'name': 'c', 'mechanism': 'checkpoint', 'platform': 'plat.xml', "
+             "'vm': {'memory': '1GiB'}, 'workload': {'kind': 'synthetic', 'pattern': 'zipf'}, "
+             "'variants': [{'name': 'b', 'policy': 'buffered'}]%s%s}",
+             costs ? ", 'costs': " : "", costs ? costs : "");
+    for (char *p = text; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    path_in(path, sizeof path, "sub/exp.json");
+    f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    struct sim_config *cfg = NULL;
+    sim_config_load(path, NULL, &cfg, errs);
+    return cfg;
+}
+
+static const struct sim_ckpt_costs *COSTS(const struct sim_config *cfg)
+{
+    return &((const struct sim_ckpt_cfg *)cfg->points[0].mech_cfg)->costs;
+}
+
+START_TEST(test_ckpt_costs_string_names_a_file_relative_to_the_config)
+{
+    struct sim_diag_list errs = { 0 };
+    write_costs("costs.json", NULL);
+    struct sim_config *cfg = load_cfg("'../costs.json'", &errs);
+    ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.lines[0] : "?");
+    ck_assert_uint_eq(COSTS(cfg)->page_copy_ns, 412);
+    ck_assert_uint_eq(COSTS(cfg)->trace_fault_ns, 3457);
+    ck_assert_double_eq(COSTS(cfg)->compress_bps, 5e8);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_ckpt_costs_inline_values_win_over_the_file_whatever_the_order)
+{
+    struct sim_diag_list errs = { 0 };
+    write_costs("costs.json", NULL);
+    struct sim_config *cfg = load_cfg("{'page_copy': '1us', 'file': '../costs.json', "
+                                      "'trace_arm': '3ns'}", &errs);
+    ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.lines[0] : "?");
+    ck_assert_uint_eq(COSTS(cfg)->page_copy_ns, 1000);       /* inline */
+    ck_assert_uint_eq(COSTS(cfg)->trace_arm_ns, 3);          /* inline */
+    ck_assert_uint_eq(COSTS(cfg)->page_install_ns, 380);     /* the file */
+    ck_assert_uint_eq(COSTS(cfg)->zero_scan_ns, 200);        /* the file */
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_ckpt_costs_bad_file_is_one_located_line)
+{
+    struct sim_diag_list errs = { 0 };
+    char want[1600], cfgfile[512], costs[512];
+    write_costs("costs.json", set_neg_copy);
+    path_in(cfgfile, sizeof cfgfile, "sub/exp.json");
+    path_in(costs, sizeof costs, "costs.json");
+    ck_assert_ptr_null(load_cfg("{'file': '../costs.json'}", &errs));
+    ck_assert_int_eq(errs.n, 1);
+    snprintf(want, sizeof want, "%s: $.costs.file: %s: $.page_copy_ns: expected number > 0 and "
+             "<= 1000000000, got -1", cfgfile, costs);
+    ck_assert_str_eq(errs.lines[0], want);
+    sim_diag_list_free(&errs);
+    ck_assert_ptr_null(load_cfg("'../nope.json'", &errs));
+    snprintf(want, sizeof want, "%s: $.costs: expected a readable file, got \"../nope.json\" "
+             "(No such file or directory)", cfgfile);
+    ck_assert_str_eq(errs.lines[0], want);
+    sim_diag_list_free(&errs);
+    ck_assert_ptr_null(load_cfg("7", &errs));
+    snprintf(want, sizeof want, "%s: $.costs: expected object of costs or a costs file "
+             "(vmsim calibrate -o), got 7", cfgfile);
+    ck_assert_str_eq(errs.lines[0], want);
+    sim_diag_list_free(&errs);
+}
+END_TEST
+
 /* ------------------------------------------------------------ measuring */
 
 START_TEST(test_calib_fig_percentiles_interpolate_between_ranks)
@@ -463,6 +575,15 @@ static Suite *calibrate_suite(void)
                         (int)(sizeof bad_files / sizeof bad_files[0]));
     tcase_add_test(file, test_calib_not_an_object_or_not_json);
     suite_add_tcase(s, file);
+
+    TCase *costs = tcase_create("costs");
+    tcase_add_checked_fixture(costs, setup, teardown);
+    tcase_set_timeout(costs, 0);
+    tcase_add_test(costs, test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix);
+    tcase_add_test(costs, test_ckpt_costs_string_names_a_file_relative_to_the_config);
+    tcase_add_test(costs, test_ckpt_costs_inline_values_win_over_the_file_whatever_the_order);
+    tcase_add_test(costs, test_ckpt_costs_bad_file_is_one_located_line);
+    suite_add_tcase(s, costs);
 
     TCase *meas = tcase_create("measure");
     tcase_add_checked_fixture(meas, setup, teardown);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # calibrate.sh - `vmsim calibrate` end to end: a quick calibration writes a
-# costs file with its provenance, and an interrupted calibration leaves no
-# file behind.  No figure is compared with a limit: only that the run
-# works and the file has its shape.
+# costs file that a checkpoint experiment then takes ("costs": FILE), and
+# an interrupted calibration leaves no file behind.  No figure is compared
+# with a limit: only that the run works and the file has its shape.
 . "$(dirname "$0")/lib.sh"
+base="$VMSIM_SRCDIR/tests/e2e/bad/base.json"
 
 # 1. a quick calibration: exit 0, a table, a costs file with provenance
 if "$VMSIM" calibrate --quick -o "$tmpdir/costs.json" > "$tmpdir/cal.txt" 2> "$tmpdir/cal.err"; then
@@ -25,7 +26,22 @@ fi
 if ls -a "$tmpdir" | grep -q '\.tmp\.'; then bad "calibrate left a temporary file"
 else ok "no temporary file left"; fi
 
-# 2. interrupted (SIGTERM: a background job of a script ignores SIGINT): nothing left
+# 2. an experiment takes it, by string and by "file" with an inline value
+if "$VMSIM" run --quick --no-plot -o "$tmpdir/run-file" --set "costs=$tmpdir/costs.json" "$base" \
+       > "$tmpdir/run-file.txt" 2>&1; then
+    ok "run with \"costs\": FILE"
+else
+    bad "run with a calibrated costs file failed"; cat "$tmpdir/run-file.txt"
+fi
+if "$VMSIM" run --quick --no-plot -o "$tmpdir/run-obj" \
+       --set "costs={\"file\": \"$tmpdir/costs.json\", \"trace_fault\": \"1us\"}" "$base" \
+       > "$tmpdir/run-obj.txt" 2>&1; then
+    ok "run with \"costs\": {file, inline}"
+else
+    bad "run with costs.file and an inline value failed"; cat "$tmpdir/run-obj.txt"
+fi
+
+# 3. interrupted (SIGTERM: a background job of a script ignores SIGINT): nothing left
 mkdir -p "$tmpdir/int"
 "$VMSIM" calibrate -o "$tmpdir/int/costs.json" > /dev/null 2>&1 &
 pid=$!
