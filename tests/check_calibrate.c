@@ -2,8 +2,8 @@
  * check_calibrate.c - suite "calibrate": the costs file of `vmsim
  * calibrate` (sim_calib_file.c: its JSON, the loader's located errors,
  * the atomic write), the checkpoint costs it fills (sim_ckpt_costs.c:
- * the mapping, a costs file named in a config, inline values winning),
- * and one small run of
+ * the mapping, a costs file named in a config, inline values winning,
+ * the defaults equal to the shipped calibration), and one small run of
  * the measurements themselves (positive, finite figures; no time limits).
  *
  * Costs files are built from one known struct sim_calib, then broken one
@@ -46,6 +46,12 @@ static void setup(void)
 static void teardown(void)
 {
     nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("VMSIM_SRCDIR");
+    return s && *s ? s : VMSIM_SRCDIR;
 }
 
 static void path_in(char *buf, size_t len, const char *name)
@@ -445,6 +451,31 @@ START_TEST(test_ckpt_costs_bad_file_is_one_located_line)
 }
 END_TEST
 
+/* The key table's defaults are the shipped calibration's figures. */
+START_TEST(test_ckpt_cost_defaults_are_the_shipped_calibration)
+{
+    char path[1024];
+    struct sim_calib c;
+    struct vm_diag d = { 0 };
+    snprintf(path, sizeof path, "%s/workloads/costs/calibration.json", srcdir());
+    ck_assert_msg(sim_calib_load(path, &c, &d) == 0, "%s", d.msg);
+    ck_assert(!c.quick);
+    struct sim_diag_list errs = { 0 };
+    struct sim_config *cfg = load_cfg(NULL, &errs);
+    ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.lines[0] : "?");
+    struct sim_ckpt_costs want = *COSTS(cfg);
+    sim_ckpt_costs_from_calib(&c, &want);
+    const struct sim_ckpt_costs *got = COSTS(cfg);
+    ck_assert_uint_eq(got->page_copy_ns, want.page_copy_ns);
+    ck_assert_uint_eq(got->trace_fault_ns, want.trace_fault_ns);
+    ck_assert_uint_eq(got->page_install_ns, want.page_install_ns);
+    ck_assert_uint_eq(got->zero_scan_ns, want.zero_scan_ns);
+    ck_assert_double_eq(got->compress_bps, want.compress_bps);
+    ck_assert_double_eq(got->decompress_bps, want.decompress_bps);
+    sim_config_free(cfg);
+}
+END_TEST
+
 /* ------------------------------------------------------------ measuring */
 
 START_TEST(test_calib_fig_percentiles_interpolate_between_ranks)
@@ -583,6 +614,7 @@ static Suite *calibrate_suite(void)
     tcase_add_test(costs, test_ckpt_costs_string_names_a_file_relative_to_the_config);
     tcase_add_test(costs, test_ckpt_costs_inline_values_win_over_the_file_whatever_the_order);
     tcase_add_test(costs, test_ckpt_costs_bad_file_is_one_located_line);
+    tcase_add_test(costs, test_ckpt_cost_defaults_are_the_shipped_calibration);
     suite_add_tcase(s, costs);
 
     TCase *meas = tcase_create("measure");

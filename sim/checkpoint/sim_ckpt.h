@@ -29,7 +29,10 @@
  * decompress_bps of the default content mix at zstd level
  * SIM_CONTENT_ZSTD_LEVEL (the level of the save stream's sizes; whole
  * bytes/s).  trace_arm and device_state are not measured: configured
- * constants, estimates.
+ * constants, estimates.  The defaults are the figures of the shipped
+ * calibration, workloads/costs/calibration.json, copied into the key
+ * table (a test keeps the two equal), so a config without "costs" gives
+ * the same result from any directory and with no file read.
  */
 #ifndef SIM_CKPT_H
 #define SIM_CKPT_H

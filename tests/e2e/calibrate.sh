@@ -1,10 +1,12 @@
 #!/bin/sh
 # calibrate.sh - `vmsim calibrate` end to end: a quick calibration writes a
-# costs file that a checkpoint experiment then takes ("costs": FILE), and
-# an interrupted calibration leaves no file behind.  No figure is compared
-# with a limit: only that the run works and the file has its shape.
+# costs file that a checkpoint experiment then takes ("costs": FILE), the
+# shipped calibration gives exactly the default costs, and an interrupted
+# calibration leaves no file behind.  No figure is compared with a limit:
+# only that the run works and the file has its shape.
 . "$(dirname "$0")/lib.sh"
 base="$VMSIM_SRCDIR/tests/e2e/bad/base.json"
+shipped="$VMSIM_SRCDIR/workloads/costs/calibration.json"
 
 # 1. a quick calibration: exit 0, a table, a costs file with provenance
 if "$VMSIM" calibrate --quick -o "$tmpdir/costs.json" > "$tmpdir/cal.txt" 2> "$tmpdir/cal.err"; then
@@ -41,7 +43,18 @@ else
     bad "run with costs.file and an inline value failed"; cat "$tmpdir/run-obj.txt"
 fi
 
-# 3. interrupted (SIGTERM: a background job of a script ignores SIGINT): nothing left
+# 3. the defaults are the shipped calibration: same records, byte for byte
+"$VMSIM" run --quick --no-plot -o "$tmpdir/def" "$base" > /dev/null 2>&1
+"$VMSIM" run --quick --no-plot -o "$tmpdir/shipped" --set "costs=$shipped" "$base" > /dev/null 2>&1
+if [ -s "$tmpdir/def/bad-input-base.csv" ] &&
+   cmp -s "$tmpdir/def/bad-input-base.csv" "$tmpdir/shipped/bad-input-base.csv"; then
+    ok "default costs = workloads/costs/calibration.json (identical CSV)"
+else
+    bad "the default costs differ from the shipped calibration"
+    diff "$tmpdir/def/bad-input-base.csv" "$tmpdir/shipped/bad-input-base.csv" | head
+fi
+
+# 4. interrupted (SIGTERM: a background job of a script ignores SIGINT): nothing left
 mkdir -p "$tmpdir/int"
 "$VMSIM" calibrate -o "$tmpdir/int/costs.json" > /dev/null 2>&1 &
 pid=$!
