@@ -28,6 +28,7 @@
 #include <simgrid/version.h>
 
 #include "base/vm_units.h"
+#include "sim_calib.h"
 #include "sim_cli.h"
 #include "sim_config.h"
 #include "sim_json.h"
@@ -56,6 +57,7 @@ static const char usage_text[] =
     "       vmsim validate EXPERIMENT.json...\n"
     "       vmsim list [MECHANISM]\n"
     "       vmsim trace reduce|stats|convert FILE...\n"
+    "       vmsim calibrate [-o FILE] [--quick]\n"
     "       vmsim --help | --version\n"
     "\n"
     "run       run every variant x sweep point of an experiment; write DIR/result.json,\n"
@@ -75,6 +77,8 @@ static const char usage_text[] =
     "list      mechanisms: their policies and parameters, config sections, metrics and\n"
     "          invariants; the core's keys, workloads and traces\n"
     "trace     tools for memory traces (vmsim trace --help)\n"
+    "calibrate measure this machine's CPU costs (page copy, zero scan, zstd, write-protect\n"
+    "          fault); -o FILE writes a costs file for \"costs\" (vmsim calibrate --help)\n"
     "\n"
     "exit status: 0 ok, 1 regression or invariant violation, 2 bad input\n";
 
@@ -509,7 +513,8 @@ static int version(void)
 
 int sim_cli_main(int argc, char **argv)
 {
-    static const char *const commands[] = { "run", "check", "validate", "list", "trace" };
+    static const char *const commands[] = { "run", "check", "validate", "list", "trace",
+                                            "calibrate" };
     if (argc < 2) {
         fputs(usage_text, stderr);
         return SIM_EXIT_BAD_INPUT;
@@ -531,6 +536,8 @@ int sim_cli_main(int argc, char **argv)
         return cmd_list(argc, argv);
     if (strcmp(cmd, "trace") == 0)
         return sim_trace_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "calibrate") == 0)
+        return sim_calib_main(argc - 2, argv + 2);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         size_t n = strlen(cmd) < strlen(commands[i]) ? strlen(cmd) : strlen(commands[i]);
         if (n >= 2 && strncmp(cmd, commands[i], n) == 0)

@@ -35,10 +35,10 @@
 #define VMSIM_SRCDIR "."
 #endif
 
-#define SAMPLE_BYTES (1u << 20)
+#define SAMPLE_BYTES SIM_CONTENT_SAMPLE_BYTES
 #define SAMPLE_PAGES (SAMPLE_BYTES / VM_PAGE_SIZE)
 #define MAX_LOG2 12                       /* frames of up to 4096 pages are measured */
-#define ZSTD_LEVEL 1
+#define ZSTD_LEVEL SIM_CONTENT_ZSTD_LEVEL
 #define RANDOM_SAMPLE_SEED 0x7a6e5f52414e44ull   /* constant: the sample is fixed */
 
 static unsigned char *samples[SIM_CONTENT_NR];
@@ -190,4 +190,11 @@ double sim_content_page_size(int content_class, uint32_t n)
         return VM_PAGE_SIZE;
     double p = per_page(content_class, n ? n : 1);
     return p < 1.0 ? 1.0 : p;
+}
+
+const unsigned char *sim_content_sample(int content_class)
+{
+    if (init_rc != 0 || content_class < 0 || content_class >= SIM_CONTENT_NR)
+        return NULL;
+    return samples[content_class];
 }

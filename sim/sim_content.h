@@ -23,6 +23,12 @@
 #include "base/vm_err.h"
 #include "sim_exp.h"
 
+/* The zstd level of the save stream's sizes (and of the calibrated rates
+ * the checkpoint costs take, sim_calib.h). */
+#define SIM_CONTENT_ZSTD_LEVEL 1
+/* Bytes of each class's sample: 256 distinct pages. */
+#define SIM_CONTENT_SAMPLE_BYTES (1u << 20)
+
 /* Load the sample files.  The data directory is $VMSIM_DATADIR, else
  * <srcdir>/workloads/content.  0, VM_ENOENT (naming the file), VM_EIO. */
 int sim_content_init(struct vm_diag *d);
@@ -31,5 +37,8 @@ uint64_t sim_content_size(int content_class, uint32_t n);
 /* Bytes of one page of class c in a frame of n pages (size(c,n)/n, at
  * least 1). */
 double sim_content_page_size(int content_class, uint32_t n);
+/* The loaded sample of class c (SIM_CONTENT_SAMPLE_BYTES bytes, owned by
+ * this module), or NULL before a successful sim_content_init. */
+const unsigned char *sim_content_sample(int content_class);
 
 #endif

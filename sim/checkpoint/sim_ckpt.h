@@ -8,9 +8,9 @@
  * Its config sections (besides the core's keys, sim_exp.h):
  *   phase     "save" | "restore"                  default "save"
  *   vm, workload                                  the shared sections (sim_cfg_vm.h)
- *   costs     { trace_fault "2us", page_copy "250ns", compress "510MB/s",
- *               decompress "1550MB/s", trace_arm "2ns" (per page),
- *               device_state "5ms", page_install "250ns" }   all optional
+ *   costs     "FILE" | { file: "FILE", trace_fault, page_copy, compress,
+ *               decompress, trace_arm (per page), device_state, page_install,
+ *               zero_scan }                                  all optional
  *   save      { warmup: time default "50ms" (guest runs before the save) }
  *   restore   { from: { policy: save policy, params: {...} } default buffered,
  *               ttr_window: time "1ms" (resolution; any length costs O(1) memory),
@@ -18,6 +18,22 @@
  *               run_time: time default "2s" (guest time after it can run) }
  * variants[].policy is a save policy when phase is "save", a restore
  * policy when it is "restore".
+ *
+ * Costs (sim_ckpt_costs.c).  Each cost is, by precedence: the value given
+ * inline in "costs"; else the figure of the costs file "costs" names (a
+ * string, or the object's "file"; a path relative to the config's
+ * directory, like "platform"; written by `vmsim calibrate -o`, checked by
+ * sim_calib_load, refused with a located error); else the key table's
+ * default.  From a costs file: page_copy <- page_copy_ns, trace_fault <-
+ * wp_fault_ns, page_install <- page_install_ns, zero_scan <- zero_scan_ns
+ * (rounded to whole ns), compress / decompress <- compress_bps /
+ * decompress_bps of the default content mix at zstd level
+ * SIM_CONTENT_ZSTD_LEVEL (the level of the save stream's sizes; whole
+ * bytes/s).  trace_arm and device_state are not measured: configured
+ * constants, estimates.  The defaults are the figures of the shipped
+ * calibration, workloads/costs/calibration.json, copied into the key
+ * table (a test keeps the two equal), so a config without "costs" gives
+ * the same result from any directory and with no file read.
  */
 #ifndef SIM_CKPT_H
 #define SIM_CKPT_H
@@ -38,6 +54,7 @@ struct sim_ckpt_costs {
     uint64_t trace_arm_ns;             /* per page, during the start stun */
     uint64_t device_state_ns;          /* device state save, in the start stun */
     uint64_t page_install_ns;          /* restore: install one page */
+    uint64_t zero_scan_ns;             /* scan one page for zeros (no policy charges it yet) */
 };
 
 /* What the checkpoint sections of one run point say (struct sim_exp.mech_cfg). */

@@ -12,6 +12,7 @@
 #include "base/vm_units.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/sim_ckpt.h"
+#include "checkpoint/sim_ckpt_costs.h"
 #include "sim_platform.h"
 #include "sim_cfg_vm.h"
 #include "sim_json.h"
@@ -81,25 +82,6 @@ static int set_from(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON
 }
 
 #define C(field) offsetof(struct sim_ckpt_cfg, field)
-#define K(field) offsetof(struct sim_ckpt_costs, field)
-static const struct sim_key cost_keys[] = {
-    SIM_KEY_SCALAR_ROW("trace_fault", 0, VM_PARAM_TIME, K(trace_fault_ns), 0, 1e9, "2us",
-                       "VM exit and handler per trace fault"),
-    SIM_KEY_SCALAR_ROW("page_copy", 0, VM_PARAM_TIME, K(page_copy_ns), 0, 1e9, "250ns",
-                       "copy one 4 KiB page"),
-    SIM_KEY_SCALAR_ROW("compress", 0, VM_PARAM_RATE, K(compress_bps), 1, 1e15, "510MB/s",
-                       "compressor input rate, one core"),
-    SIM_KEY_SCALAR_ROW("decompress", 0, VM_PARAM_RATE, K(decompress_bps), 1, 1e15, "1550MB/s",
-                       "decompressor output rate"),
-    SIM_KEY_SCALAR_ROW("trace_arm", 0, VM_PARAM_TIME, K(trace_arm_ns), 0, 1e9, "2ns",
-                       "arming write tracking, per page, in the start stun"),
-    SIM_KEY_SCALAR_ROW("device_state", 0, VM_PARAM_TIME, K(device_state_ns), 0, 3600e9, "5ms",
-                       "device state save, in the start stun"),
-    SIM_KEY_SCALAR_ROW("page_install", 0, VM_PARAM_TIME, K(page_install_ns), 0, 1e9, "250ns",
-                       "restore: install one page"),
-    SIM_KEY_END,
-};
-
 static const struct sim_key save_keys[] = {
     SIM_KEY_SCALAR_ROW("warmup", 0, VM_PARAM_TIME, C(warmup_ns), 0, TIME_MAX_NS, "50ms",
                        "guest time before the save starts"),
@@ -132,8 +114,9 @@ static const struct sim_key sections[] = {
                      "save a running VM, or restore one from a save's image"),
     SIM_CFG_VM_ROW(C(vm)),
     SIM_CFG_WORKLOAD_ROW(C(workload)),
-    SIM_KEY_OBJ_ROW("costs", SIM_KEY_DEFAULTS, sim_cfg_set_object, C(costs), cost_keys, NULL,
-                    "CPU costs charged for the work policies count"),
+    SIM_KEY_OBJ_ROW("costs", SIM_KEY_DEFAULTS, sim_ckpt_costs_set, C(costs), sim_ckpt_cost_keys,
+                    NULL, "CPU costs charged for the work policies count: inline, or a costs "
+                    "file (vmsim calibrate -o) named by a string or \"file\""),
     SIM_KEY_OBJ_ROW("save", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, save_keys, NULL,
                     "the save"),
     SIM_KEY_OBJ_ROW("restore", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, restore_keys, NULL,

@@ -208,6 +208,57 @@ expect_bad "run --quick of a config whose replaced value is bad" \
     "quick-replaced.json: \$.vm.memory: expected size like \"8GiB\", got \"lots\"" \
     run --quick --no-plot -o "$tmpdir/run-out" "$gen/quick-replaced.json"
 
+# 9. costs files (vmsim calibrate -o) that are not right: located in the
+# config ($.costs) and in the costs file (its own JSON path)
+cat > "$gen/good-costs.json" <<'COSTS'
+{
+	"format":	"vmsim-costs/1",
+	"provenance":	{ "cpu_model": "Test CPU", "cores": 2, "kernel": "Linux 6.1.0 x86_64",
+		"date": "2026-01-01T00:00:00Z", "vmsim_version": "0.1.0" },
+	"wp_fault_method":	"userfaultfd-wp",
+	"page_copy_ns":	400.5,
+	"page_install_ns":	380,
+	"zero_scan_ns":	200,
+	"wp_fault_ns":	3000,
+	"compress_bps":	{ "level_1": { "zero": 9e9, "text": 3e8, "code": 2e8, "random": 8e9, "mix": 7e8 } },
+	"decompress_bps":	{ "level_1": { "zero": 9e9, "text": 1e9, "code": 9e8, "random": 6e10, "mix": 3e9 } }
+}
+COSTS
+sed 's/^	"page_copy_ns":	[0-9.]*,/	"page_copy_ns":	-1,/' "$gen/good-costs.json" > "$gen/neg-costs.json"
+sed 's/"cpu_model": "Test CPU", //' "$gen/good-costs.json" > "$gen/anon-costs.json"
+sed 's/"wp_fault_method":.*/"wp_fault_method":	"trap",/' "$gen/good-costs.json" > "$gen/trap-costs.json"
+head -c 200 "$gen/good-costs.json" > "$gen/cut-costs.json"
+echo '{ "page_copy": "250ns" }' > "$gen/inline-costs.json"
+gen_cfg costs-neg "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": "neg-costs.json"'
+expect_both costs-neg "costs-neg.json: \$.costs: $gen/neg-costs.json: \$.page_copy_ns: expected number > 0 and <= 1000000000, got -1"
+gen_cfg costs-anon "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": { "file": "anon-costs.json" }'
+expect_both costs-anon "costs-anon.json: \$.costs.file: $gen/anon-costs.json: \$.provenance: missing required key 'cpu_model'"
+gen_cfg costs-trap "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": "trap-costs.json"'
+expect_both costs-trap "costs-trap.json: \$.costs: $gen/trap-costs.json: \$.wp_fault_method: expected \"userfaultfd-wp\" or \"mprotect-sigsegv\", got \"trap\""
+gen_cfg costs-cut "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": "cut-costs.json"'
+expect_both costs-cut "costs-cut.json: \$.costs: $gen/cut-costs.json:"
+gen_cfg costs-inline "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": "inline-costs.json"'
+expect_both costs-inline "costs-inline.json: \$.costs: $gen/inline-costs.json: \$: unknown key 'page_copy' (did you mean 'page_copy_ns'?)"
+gen_cfg costs-missing "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": "no-such-costs.json"'
+expect_both costs-missing "costs-missing.json: \$.costs: expected a readable file, got \"no-such-costs.json\""
+gen_cfg costs-number "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": 3'
+expect_both costs-number "costs-number.json: \$.costs: expected object of costs or a costs file (vmsim calibrate -o), got 3"
+gen_cfg costs-good "$sata" '{ "memory": "64MiB" }' "$synth" ', "costs": { "file": "good-costs.json", "page_copy": "1us" }'
+if "$VMSIM" validate "$gen/costs-good.json" > /dev/null 2>&1; then ok "a good costs file validates"
+else bad "a good costs file does not validate"; "$VMSIM" validate "$gen/costs-good.json"; fi
+
+# 10. calibrate's own arguments (refused before anything is measured)
+expect_bad "calibrate unknown option" "vmsim: calibrate: unknown option '--fast'" calibrate --fast
+expect_bad "calibrate extra argument" "vmsim: calibrate: unexpected argument 'costs.json'" \
+    calibrate costs.json
+expect_bad "calibrate -o without a file" "vmsim: calibrate: -o: expected a file, got nothing" \
+    calibrate -o
+expect_bad "calibrate -o into a missing directory" \
+    "vmsim: calibrate: $tmpdir/no-such-dir/c.json: cannot create: No such file or directory" \
+    calibrate -o "$tmpdir/no-such-dir/c.json"
+expect_bad "calibrate -o a directory" "vmsim: calibrate: $tmpdir: is a directory, expected a file name" \
+    calibrate -o "$tmpdir"
+
 # nothing any of the refused runs started was left behind
 if find "$tmpdir" "$gen" -name '.tmp.*' -o -name '*.tmp.*' | grep -q .; then
     bad "a refused run left a temporary file"; find "$tmpdir" -name '*.tmp*'

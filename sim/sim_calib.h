@@ -1,0 +1,202 @@
+/*
+ * sim_calib.h - CPU costs measured on the machine vmsim runs on
+ * (`vmsim calibrate`), and the costs file that carries them with their
+ * provenance to experiments ("costs": "FILE" in a mechanism's config).
+ *
+ * What is measured (medians of timed samples; clock_gettime(CLOCK_MONOTONIC)):
+ *   page_copy_ns     memcpy of a 4 KiB page out of a buffer far larger than
+ *                    the caches (1 GiB, or twice the last-level cache if
+ *                    that is more, at most a quarter of RAM), pages in random
+ *                    order, into one 4 KiB destination: a cold source
+ *   page_install_ns  memcpy of a hot 4 KiB page into random pages of the
+ *                    same buffer: a cold destination (restore)
+ *   zero_scan_ns     QEMU buffer_is_zero's plain C word loop (first and last
+ *                    word, then 8 words at a time with early exit) over
+ *                    random zero pages of the buffer: a full scan, cold
+ *   wp_fault_ns      one write-protect fault round trip, from the write to
+ *                    its resume: userfaultfd with UFFD_FEATURE_PAGEFAULT_FLAG_WP
+ *                    and a handler thread that un-protects the page with
+ *                    UFFDIO_WRITEPROTECT ("userfaultfd-wp") where the kernel
+ *                    allows it, else an mprotect'ed page and a SIGSEGV
+ *                    handler that mprotects it writable ("mprotect-sigsegv")
+ *   compress_bps     zstd compression of each content class's sample pages
+ *                    (sim_content.h) in frames of 16 pages (a buffered block
+ *                    at its default size), input bytes/s; per level
+ *   decompress_bps   the same frames decompressed, output bytes/s
+ * Rates are per class and for the default content mix ("mix": 0.25 zero,
+ * 0.25 text, 0.10 code, 0.40 random pages), the mix as the time-weighted
+ * (harmonic) mean: 1 / sum(fraction_c / rate_c).  Page figures are timed in
+ * samples of batch_pages pages each (ns per page = sample time / pages),
+ * faults one by one; the spread is the 10th and 90th percentile of the
+ * samples.  A rate's time is the sum over the sample's 16 frames of each
+ * frame's median over the repetitions (its spread: the sums of the
+ * frames' 10th and 90th percentiles).  Samples are short (tens of us to
+ * a ms) so that preemption by other load makes outliers, not medians;
+ * the load average before and after is recorded with the figures.
+ *
+ * The costs file (JSON, "format": "vmsim-costs/1"):
+ *   {
+ *     "format": "vmsim-costs/1",
+ *     "provenance": { "cpu_model": "...", "cores": 2, "kernel": "Linux ...",
+ *                     "date": "2026-11-30T12:00:00Z", "vmsim_version": "0.1.0",
+ *                     "zstd_version": "1.5.4", "buffer_bytes": ..., "llc_bytes": ...,
+ *                     "loadavg_before": 0.1, "loadavg_after": 0.2, "quick": false },
+ *     "wp_fault_method": "userfaultfd-wp" | "mprotect-sigsegv",
+ *     "wp_fault_note": "why the fallback, when there was one",   (optional)
+ *     "page_copy_ns": 1.0, "page_install_ns": 1.0, "zero_scan_ns": 1.0,
+ *     "wp_fault_ns": 1.0,
+ *     "compress_bps":   { "level_1": { "zero": .., "text": .., "code": ..,
+ *                                      "random": .., "mix": .. }, "level_3": {..} },
+ *     "decompress_bps": { the same shape },
+ *     "spread": { per figure: { "p10", "p90", "samples", ... } },  (optional, free)
+ *     "not_measured": { "trace_arm": "...", "device_state": "..." } (optional, free)
+ *   }
+ * Required: format, provenance (cpu_model, cores, kernel, date,
+ * vmsim_version), wp_fault_method, the four page figures (> 0, at most 1 s)
+ * and both rate objects with level_<SIM_CONTENT_ZSTD_LEVEL> (every class and
+ * the mix, > 0).  Unknown top-level keys are errors, as in configs.
+ */
+#ifndef SIM_CALIB_H
+#define SIM_CALIB_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/vm_err.h"
+#include "sim_exp.h"
+
+#define SIM_CALIB_FORMAT "vmsim-costs/1"
+#define SIM_CALIB_MAX_LEVELS 4
+#define SIM_CALIB_MIX SIM_CONTENT_NR      /* index of the mix after the classes */
+#define SIM_CALIB_NR_RATES (SIM_CONTENT_NR + 1)
+#define SIM_CALIB_METHOD_UFFD "userfaultfd-wp"
+#define SIM_CALIB_METHOD_MPROTECT "mprotect-sigsegv"
+
+/* The default content mix the "mix" rates are for (the vm.content defaults). */
+extern const double sim_calib_mix[SIM_CONTENT_NR];
+/* "zero", "text", "code", "random", "mix": keys of the rate objects. */
+extern const char *const sim_calib_rate_names[SIM_CALIB_NR_RATES];
+
+/* One measured figure: the median of `samples` timed samples and their
+ * 10th / 90th percentiles (all 0 when not measured; loaded files may
+ * carry the median only). */
+struct sim_calib_fig {
+    double median, p10, p90;
+    uint32_t samples;
+};
+
+struct sim_calib {
+    /* provenance */
+    char cpu_model[128];
+    int cores;
+    char kernel[320];
+    char date[32];                       /* UTC ISO 8601, "2026-11-30T12:00:00Z" */
+    char vmsim_version[32];
+    char zstd_version[32];
+    uint64_t buffer_bytes;               /* the cold buffer page figures used */
+    uint64_t llc_bytes;                  /* last-level cache as sysconf reports it, or 0 */
+    double loadavg[2];                   /* 1-minute load average before and after, or -1 */
+    uint32_t batch_pages;                /* pages per timed sample */
+    bool quick;                          /* a smoke-test run (calibrate --quick) */
+    /* the write-protect fault's method, and why not userfaultfd if not */
+    char wp_method[32];                  /* SIM_CALIB_METHOD_* */
+    char wp_note[256];
+    /* figures */
+    struct sim_calib_fig page_copy_ns, page_install_ns, zero_scan_ns, wp_fault_ns;
+    int nr_levels;
+    int levels[SIM_CALIB_MAX_LEVELS];    /* zstd levels, ascending */
+    struct sim_calib_fig compress_bps[SIM_CALIB_MAX_LEVELS][SIM_CALIB_NR_RATES];
+    struct sim_calib_fig decompress_bps[SIM_CALIB_MAX_LEVELS][SIM_CALIB_NR_RATES];
+};
+
+enum sim_calib_wp {
+    SIM_CALIB_WP_AUTO,                   /* userfaultfd-wp where it works, else mprotect */
+    SIM_CALIB_WP_UFFD,                   /* userfaultfd-wp or fail (VM_ENOTSUP) */
+    SIM_CALIB_WP_MPROTECT,               /* mprotect + SIGSEGV */
+};
+
+/* How much to measure; zero fields take the defaults of a full run. */
+struct sim_calib_opts {
+    uint64_t buffer_bytes;               /* 0: 1 GiB or 2x the LLC, at most RAM/4 */
+    uint32_t batch_pages;                /* 0: 64 pages per timed sample */
+    uint32_t max_samples;                /* 0: 1024 samples per page figure at most */
+    uint32_t zstd_reps;                  /* 0: 31 timed passes per class and level */
+    uint32_t nr_faults;                  /* 0: 8192 write-protect faults */
+    enum sim_calib_wp wp;
+    bool quick;                          /* recorded in the provenance */
+    bool progress;                       /* one line per step on stderr */
+};
+
+/*
+ * Measure everything on this machine into *out (provenance included):
+ * takes a few seconds with the defaults (the buffer fill dominates).
+ * Loads the content samples (sim_content_init).  0, VM_ENOMEM (the
+ * buffer), VM_ENOENT / VM_EIO (samples), VM_EIO (zstd, the fault
+ * measurement); the message in d.
+ */
+int sim_calib_measure(const struct sim_calib_opts *o, struct sim_calib *out, struct vm_diag *d);
+
+/*
+ * The write-protect fault round trip alone: nr_faults faults by `how`
+ * into *fig; the method used into method[32] and, when AUTO fell back to
+ * mprotect, why into note[256].  0, VM_ENOTSUP (SIM_CALIB_WP_UFFD where
+ * the kernel does not allow it, with why), VM_ENOMEM, VM_EIO.
+ */
+int sim_calib_wp_fault(enum sim_calib_wp how, uint32_t nr_faults, struct sim_calib_fig *fig,
+                       char *method, char *note, struct vm_diag *d);
+
+/* Median, 10th and 90th percentile of v[0..n) (sorts v; linear
+ * interpolation between ranks) into *f; n = 0 leaves *f zero. */
+void sim_calib_fig_from(double *v, uint32_t n, struct sim_calib_fig *f);
+
+/* Fill the provenance fields of c from this machine (CPU model from
+ * /proc/cpuinfo "model name", online cores, uname, the UTC date now). */
+void sim_calib_provenance(struct sim_calib *c);
+
+/* The costs file's JSON for c (a new tree; NULL when out of memory). */
+cJSON *sim_calib_to_json(const struct sim_calib *c);
+
+/*
+ * Parse and check a costs file's tree (see above) into *out; file names it
+ * in messages.  Each problem: "FILE: $.json.path: expected ..., got ...".
+ * 0 or VM_EINVAL (the first problem in d).
+ */
+int sim_calib_from_json(const char *file, const cJSON *root, struct sim_calib *out,
+                        struct vm_diag *d);
+/* Read, parse and check the costs file `file`: 0, VM_ENOENT, VM_EPARSE
+ * ("FILE:LINE:COL: malformed JSON: ..."), VM_EINVAL. */
+int sim_calib_load(const char *file, struct sim_calib *out, struct vm_diag *d);
+
+/* Index of zstd level `level` in c, or -1. */
+int sim_calib_level_index(const struct sim_calib *c, int level);
+
+/*
+ * Writing a costs file atomically: open creates a registered temporary
+ * file in the directory of `file` (sim_tempfile.h: an interrupted run
+ * leaves nothing), commit writes c's JSON to it, fsyncs and renames it
+ * over `file`, abort removes it.  open: 0, VM_EINVAL (file is a
+ * directory), VM_EIO (cannot create it there, with why); commit: 0 or
+ * VM_EIO (the temporary file is removed).  sim_calib_write does all three.
+ */
+struct sim_calib_out {
+    char tmp[PATH_MAX];
+    char final[PATH_MAX];
+    int fd;
+};
+int sim_calib_out_open(const char *file, struct sim_calib_out *o, struct vm_diag *d);
+int sim_calib_out_commit(struct sim_calib_out *o, const struct sim_calib *c, struct vm_diag *d);
+void sim_calib_out_abort(struct sim_calib_out *o);
+int sim_calib_write(const char *file, const struct sim_calib *c, struct vm_diag *d);
+
+/* The human table of c (what `vmsim calibrate` prints). */
+void sim_calib_print(FILE *f, const struct sim_calib *c);
+
+/* `vmsim calibrate [-o FILE] [--quick]`: argc/argv after "calibrate".
+ * Exit status: 0, 1 (a measurement failed), 2 (bad arguments or FILE). */
+int sim_calib_main(int argc, char **argv);
+
+#endif
