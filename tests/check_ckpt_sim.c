@@ -246,6 +246,48 @@ START_TEST(test_sim_huge_trace_count_does_not_hold_off_the_stun)
 }
 END_TEST
 
+/* Saver channels: with copying made CPU-bound (20 us a page), two
+ * channels copy twice as fast; more channels than the host's 2 cores are
+ * clamped to 2. */
+START_TEST(test_sim_save_channels_share_the_cpu_work)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+                                      "'costs': {'page_copy': '20us'}, "
+                                      "'variants': [{'name': 'c1', 'policy': 'stopcopy'}, "
+                                      "{'name': 'c2', 'policy': 'stopcopy', "
+                                      "'params': {'channels': 2}}, "
+                                      "{'name': 'c8', 'policy': 'stopcopy', "
+                                      "'params': {'channels': 8}}]");
+    double completion[3];
+    for (int i = 0; i < 3; i++) {
+        /* SimGrid runs once per process: each point in a child */
+        int fds[2];
+        ck_assert_int_eq(pipe(fds), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            cJSON *rec = run_point(cfg, i);
+            double v[2] = { metric(rec, "completion_ns"), metric(rec, "save_channels") };
+            ck_assert_double_eq(violations(rec), 0);
+            ck_assert_int_eq(write(fds[1], v, sizeof v), (int)sizeof v);
+            _exit(0);
+        }
+        close(fds[1]);                  /* EOF if the child dies without writing */
+        double v[2] = { 0, 0 };
+        ck_assert_int_eq(read(fds[0], v, sizeof v), (int)sizeof v);
+        close(fds[0]);
+        int st;
+        waitpid(pid, &st, 0);
+        completion[i] = v[0];
+        ck_assert_double_eq(v[1], i == 0 ? 1 : 2);
+    }
+    /* 16384 pages x 20 us = 328 ms of copying on one channel */
+    ck_assert_double_ge(completion[0], 16384 * 20e3);
+    ck_assert_double_lt(completion[1], 0.6 * completion[0]);
+    ck_assert_double_eq(completion[2], completion[1]);
+    sim_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_sim_stopcopy_completion_is_memory_over_write_bandwidth)
 {
     struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
@@ -693,6 +735,7 @@ static Suite *sim_suite(void)
     tcase_add_test(save, test_sim_stopcopy_stuns_the_vm_for_the_whole_save);
     tcase_add_test(save, test_sim_stopcopy_completion_is_memory_over_write_bandwidth);
     tcase_add_test(save, test_sim_huge_trace_count_does_not_hold_off_the_stun);
+    tcase_add_test(save, test_sim_save_channels_share_the_cpu_work);
     tcase_add_test(save, test_sim_buffered_read_only_guest_takes_no_faults);
     tcase_add_test(save, test_sim_buffered_write_fault_costs_exit_plus_block_copy);
     tcase_add_test(save, test_sim_lazypage_writes_one_io_per_page);

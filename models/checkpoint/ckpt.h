@@ -16,7 +16,11 @@
  *        0          the access proceeds (the page is saved or untraced now)
  *        VM_EAGAIN  no staging space: wait for one I/O completion, call again
  *        <0         the save failed
- *   4. a background saver loops rc = policy->step(s):
+ *   4. a background saver loops rc = policy->step(s) (cfg->channels of
+ *      them when the policy takes that parameter; the world never runs two
+ *      step() calls at once, but a fault() may run while a step() waits in
+ *      a port call and vice versa: a policy updates its state before it
+ *      calls a port, which may let other actors run):
  *        CKPT_STEP_MORE   did some work, call again
  *        CKPT_STEP_WAIT   waiting for I/O: call again after a completion
  *        CKPT_STEP_STUN   stop the VM before calling again (it stays
@@ -44,6 +48,7 @@
 #define CKPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/vm_err.h"
@@ -89,6 +94,8 @@ struct ckpt_cfg {
     uint32_t throttle_max;        /* pre-copy: ceiling, percent */
     uint32_t throttle_threshold;  /* pre-copy: dirtied > this % of written -> throttle */
     uint64_t buffer_bytes;        /* bgsnap: stream data that may wait for the disk */
+    uint32_t channels;            /* background saver threads (QEMU multifd-channels);
+                                     the world runs step() on this many */
 };
 
 struct ckpt_env {
@@ -178,6 +185,13 @@ struct ckpt_restore_policy {
     const char *(*diag)(const struct ckpt_restore *r);
     void (*destroy)(struct ckpt_restore *r);
 };
+
+/* The parameter row of struct ckpt_cfg.channels, for the policies whose
+ * saver's CPU work can run on several threads. */
+#define CKPT_PARAM_CHANNELS                                                               \
+    { "channels", VM_PARAM_U32, offsetof(struct ckpt_cfg, channels), .min = 1, .max = 64,    \
+      .def = "1", .help = "saver threads copying (and compressing) in parallel, at most "     \
+                          "the host's cores (QEMU multifd-channels)" }
 
 /* Registry (ckpt_registry.c): NULL-terminated tables; lookup by name. */
 extern const struct ckpt_policy *const ckpt_save_policies[];

@@ -208,12 +208,13 @@ static uint32_t block_runs(struct buffered *b, uint64_t blk, uint64_t *dst)
  */
 static bool take_buffer(struct buffered *b, bool for_saver)
 {
-    /* the saver keeps one write of its own in flight, and goes on only if,
+    /* each saver keeps one write of its own in flight, and goes on only if,
      * once it has filled and submitted the buffer it fills, a free buffer
      * is still left for the guest: the disk's bandwidth is shared between
      * writes in flight, so the guest's buffers get the larger share */
+    uint32_t savers = b->cfg.channels ? b->cfg.channels : 1;
     if (for_saver && b->cfg.nr_buffers >= 2 &&
-        (b->saver_inflight >= 1 || ckpt_writer_nr_free(&b->w, 0) < (b->fill ? 1u : 2u)))
+        (b->saver_inflight >= savers || ckpt_writer_nr_free(&b->w, 0) < (b->fill ? 1u : 2u)))
         return false;
     if (b->fill)
         return true;
@@ -374,6 +375,7 @@ static const struct vm_param buffered_params[] = {
       .def = "write", .help = "trace writes only (claim 3) or reads and writes (claim 2)" },
     { "grouping", VM_PARAM_ENUM, offsetof(struct ckpt_cfg, grouping), .choices = "gpa|abits",
       .def = "gpa", .help = "blocks of contiguous pages, or grouped by accessed bits (claim 5)" },
+    CKPT_PARAM_CHANNELS,
     { NULL, 0, 0, .help = NULL },
 };
 

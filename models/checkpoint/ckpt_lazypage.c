@@ -201,6 +201,7 @@ static const struct vm_param lazypage_params[] = {
       .def = "64", .help = "pages per saver request (each page its own 4 KiB I/O)" },
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_depth), .min = 1, .max = 1024,
       .def = "4", .help = "saver requests in flight; also the faults' bounce buffers of io_pages pages" },
+    CKPT_PARAM_CHANNELS,
     { NULL, 0, 0, .help = NULL },
 };
 

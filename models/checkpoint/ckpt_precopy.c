@@ -295,6 +295,7 @@ static const struct vm_param precopy_params[] = {
     { "throttle_threshold", VM_PARAM_U32, offsetof(struct ckpt_cfg, throttle_threshold),
       .min = 1, .max = 100, .def = "50",
       .help = "auto-converge: dirtied > this % of written, twice (throttle-trigger-threshold)" },
+    CKPT_PARAM_CHANNELS,
     { NULL, 0, 0, .help = NULL },
 };
 

@@ -89,11 +89,10 @@ static int stopcopy_step(struct ckpt_save *s)
             n = c->cfg.io_pages;
         port_mem_read(c->env.mem, c->next_page, (uint32_t)n, r->fps);
         c->st.pages_copied_bg += n;
-        uint64_t bytes = n * VM_PAGE_SIZE;
+        uint64_t bytes = n * VM_PAGE_SIZE, lba = CKPT_DATA_LBA + c->next_page;
         ckpt_writer_stage(&c->w, (int64_t)bytes);
-        int rc = ckpt_writer_submit(&c->w, r, CKPT_DATA_LBA + c->next_page, (uint32_t)n, 1, 0,
-                                    0, bytes, bytes);
-        c->next_page += n;
+        c->next_page += n;              /* before the port call, which may let others run */
+        int rc = ckpt_writer_submit(&c->w, r, lba, (uint32_t)n, 1, 0, 0, bytes, bytes);
         return rc < 0 ? ckpt_writer_step_failed(&c->w) : CKPT_STEP_MORE;
     }
     return ckpt_writer_finish(&c->w, c->img);
@@ -109,6 +108,7 @@ static const struct vm_param stopcopy_params[] = {
       .def = "256", .help = "contiguous pages per write request (256 = 1 MiB)" },
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_depth), .min = 1, .max = 1024,
       .def = "4", .help = "write requests in flight" },
+    CKPT_PARAM_CHANNELS,
     { NULL, 0, 0, .help = NULL },
 };
 

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <simgrid/actor.h>
+#include <simgrid/host.h>
 #include <xbt/log.h>
 
 #include "base/vm_bitmap.h"
@@ -47,6 +49,7 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_ckpt, vmsim, "checkpoint experiment driver
 
 struct ckpt_run {
     const struct sim_exp *exp;
+    sg_host_t host;
     const struct sim_ckpt_cfg *cfg;    /* exp->mech_cfg */
     struct sim_outcome *out;
     struct sim_mem *mem;
@@ -253,6 +256,92 @@ static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim
  * One save with policy sp and cfg, the guest running.  Returns the
  * policy's final rc.  With `report`, fills the save metrics.
  */
+/*
+ * The background saver, on `channels` threads (QEMU's multifd channels):
+ * each calls step() and pays for the work it counted since the last
+ * charge by sleeping, so C savers do C times the CPU work in parallel
+ * while sharing the disk.  step() itself runs under a lock: a port call
+ * inside it (a submit) lets other actors run, and two savers must not be
+ * inside the policy's bookkeeping at once, as threads would hold a lock
+ * around it and copy outside it.  Channel 0 is the driver itself, and a
+ * save with one channel creates no lock, so it runs exactly as before.
+ */
+struct saver {
+    struct ckpt_run *r;
+    const struct ckpt_policy *sp;
+    bool done;                          /* a saver saw DONE or an error */
+    int rc;                             /* what it saw */
+    uint64_t t_done;                    /* when it had paid for its last work */
+    uint32_t live;                      /* savers still in their loop */
+    struct sim_waitq *done_wq;          /* the last saver out wakes the driver */
+    bool stepping;                      /* a saver is inside step() */
+    struct sim_waitq *step_wq;          /* savers waiting for it (NULL: one saver) */
+};
+
+/* step() under the savers' lock (none with one saver). */
+static int locked_step(struct saver *sv)
+{
+    if (!sv->step_wq)
+        return sv->sp->step(sv->r->save);
+    while (sv->stepping)
+        sim_waitq_wait(sv->step_wq);
+    if (sv->done)
+        return CKPT_STEP_WAIT;          /* another saver finished while this one waited */
+    sv->stepping = true;
+    int rc = sv->sp->step(sv->r->save);
+    sv->stepping = false;
+    sim_waitq_wake_all(sv->step_wq);
+    return rc;
+}
+
+static void saver_loop(struct saver *sv)
+{
+    struct ckpt_run *r = sv->r;
+    const struct ckpt_policy *sp = sv->sp;
+    while (!sv->done) {
+        int rc = locked_step(sv);
+        if (sv->done && !(rc < 0 || rc == CKPT_STEP_DONE))
+            break;                      /* another saver finished */
+        sim_vcpu_set_throttle(r->vcpu, sp->stats(r->save)->throttle_pct);
+        uint64_t ns = charge_background(r, sp->stats(r->save));
+        bool last = rc < 0 || rc == CKPT_STEP_DONE;
+        if (last) {
+            sv->done = true;            /* the other savers stop stepping */
+            sv->rc = rc;
+        }
+        if (ns)
+            sim_sleep_ns(ns);
+        if (last) {
+            sv->t_done = sim_now_ns();
+            break;
+        }
+        if (sv->done)
+            break;
+        if (rc == CKPT_STEP_STUN) {
+            stun(r);
+            if (sp->flags & CKPT_F_INSTANT_AT_STUN)
+                sim_mem_checker_arm(r->mem);
+        } else if (rc == CKPT_STEP_WAIT && !ns) {
+            sim_waitq_wait(r->io_wq);
+        }
+    }
+    if (--sv->live == 0 && sv->done_wq)
+        sim_waitq_wake_all(sv->done_wq);
+}
+
+static void saver_actor(int argc, char **argv)
+{
+    saver_loop(sg_actor_self_get_data());
+}
+
+/* Saver threads: the policy's channels, at most the host's cores. */
+static uint32_t save_channels(const struct ckpt_run *r, const struct ckpt_cfg *cfg)
+{
+    uint32_t want = cfg->channels ? cfg->channels : 1;
+    uint32_t cores = (uint32_t)sg_host_core_count(r->host);
+    return want < cores ? want : cores ? cores : 1;
+}
+
 static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const struct ckpt_cfg *cfg,
                     bool report)
 {
@@ -294,23 +383,24 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     struct vm_hist exits0 = v->exit_lat_ns;
     vm_hist_init(&v->exit_lat_ns);
 
-    for (;;) {
-        rc = sp->step(r->save);
-        sim_vcpu_set_throttle(v, sp->stats(r->save)->throttle_pct);
-        uint64_t ns = charge_background(r, sp->stats(r->save));
-        if (ns)
-            sim_sleep_ns(ns);
-        if (rc < 0 || rc == CKPT_STEP_DONE)
-            break;
-        if (rc == CKPT_STEP_STUN) {
-            stun(r);
-            if (sp->flags & CKPT_F_INSTANT_AT_STUN)
-                sim_mem_checker_arm(r->mem);
-        } else if (rc == CKPT_STEP_WAIT && !ns) {
-            sim_waitq_wait(r->io_wq);
-        }
+    uint32_t channels = save_channels(r, cfg);
+    struct saver sv = { .r = r, .sp = sp, .live = channels,
+                        .done_wq = channels > 1 ? sim_waitq_new() : NULL,
+                        .step_wq = channels > 1 ? sim_waitq_new() : NULL };
+    for (uint32_t i = 1; i < channels && sv.done_wq; i++) {
+        sg_actor_t a = sg_actor_init("saver", r->host);
+        sg_actor_set_data(a, &sv);
+        sg_actor_start(a, saver_actor, 0, NULL);
     }
-    uint64_t t_done = sim_now_ns();
+    saver_loop(&sv);                    /* channel 0 is this actor */
+    while (sv.live > 0)
+        sim_waitq_wait(sv.done_wq);
+    if (sv.done_wq)
+        sim_waitq_free(sv.done_wq);
+    if (sv.step_wq)
+        sim_waitq_free(sv.step_wq);
+    rc = sv.rc;
+    uint64_t t_done = sv.t_done;
     sim_vcpu_set_throttle(v, 0);
     if (sp->flags & CKPT_F_INSTANT_AT_STUN && !r->mem->ck_armed)
         sim_mem_checker_arm(r->mem);   /* failed before its stop: nothing to compare */
@@ -323,6 +413,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         uint64_t window = t_done - t_start;
         uint64_t stall = v->stall_ns - stall0, throttle = v->throttle_ns - throttle0;
         set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)window);
+        set_metric(o, SIM_CKPT_M_SAVE_CHANNELS, (double)channels);
         set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
         set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
         set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)stall);
@@ -522,7 +613,7 @@ static int open_source(struct ckpt_run *r, struct vm_diag *d)
 
 void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *out)
 {
-    struct ckpt_run run = { .exp = exp, .cfg = exp->mech_cfg, .out = out };
+    struct ckpt_run run = { .exp = exp, .host = host, .cfg = exp->mech_cfg, .out = out };
     struct ckpt_run *r = &run;
     struct vm_diag d;
     vm_diag_clear(&d);

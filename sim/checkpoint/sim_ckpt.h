@@ -76,6 +76,7 @@ struct sim_ckpt_cfg {
 
 #define SIM_CKPT_METRICS(X) \
     X(COMPLETION_NS,      "completion_ns",      "ns",    false, "checkpoint completion: start stun to image and maps acknowledged") \
+    X(SAVE_CHANNELS,      "save_channels",      "count", false, "saver threads used (the policy's channels, at most the host's cores)") \
     X(STUN_MAX_NS,        "stun_max_ns",        "ns",    false, "longest VM stun") \
     X(STUN_TOTAL_NS,      "stun_total_ns",      "ns",    false, "sum of VM stuns") \
     X(GUEST_STALL_NS,     "guest_stall_ns",     "ns",    false, "guest time lost to trace faults (handling and waiting)") \
