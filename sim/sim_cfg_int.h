@@ -111,12 +111,18 @@ const struct sim_mech *sim_config_doc_mech(const cJSON *doc);
 int sim_cfg_walk_point(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_point *t);
 
 /* sim_cfg_path.c */
+struct sim_cfg_target {                 /* one place a sweep entry sets */
+    struct sim_json_path path;
+    char at[256];                       /* "$.variants[1].params.channels" */
+};
 struct sim_cfg_sweep {
     int n;
     struct {
-        struct sim_json_path path;
+        struct sim_json_path path;      /* as written, maybe with one "[*]" */
         char key[SIM_NAME_MAX];         /* label or path text */
-        char at[256];                   /* "$.vm.memory" */
+        char at[256];                   /* "$.vm.memory", "$.variants[*].params.x" */
+        struct sim_cfg_target *targets; /* the path at each element of "[*]", or itself */
+        int nr_targets;
         const cJSON *values;
         int nr_values;
         char (*labels)[SIM_NAME_MAX];   /* text of each value */

@@ -85,6 +85,9 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
             if (!g->is_index)
                 return vm_diag_set(d, VM_EINVAL, "'%s' is an array: expected '%s[N]', got '%s'",
                                    where, where, text);
+            if (g->index == SIM_JSON_ANY_INDEX)
+                return vm_diag_set(d, VM_EINVAL, "expected '%s[N]': '[*]' (every element) is "
+                                   "for a sweep's path only, got '%s'", where, text);
             int n = cJSON_IsArray(cur) ? cJSON_GetArraySize(cur) : 0;
             if (g->index >= n)
                 return vm_diag_set(d, VM_EINVAL, "index %d out of range in '%s' ('%s' has %d)",
@@ -218,9 +221,64 @@ static const struct sim_key sweep_keys[] = {
 
 void sim_cfg_sweep_free(struct sim_cfg_sweep *s)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
         free(s->e[i].labels);
+        free(s->e[i].targets);
+    }
     s->n = 0;
+}
+
+/*
+ * The places path p sets in doc: p itself, or with one "[*]" one path per
+ * element of that array ("variants[*].params.channels" sets the key in
+ * every variant, as a fio option set in [global] applies to every job).
+ * Each is checked against the schema, so every element must take the key.
+ */
+static int sweep_targets(const cJSON *doc, const struct sim_json_path *p, const char *text,
+                         struct sim_cfg_target **out, int *nr, struct vm_diag *d)
+{
+    int any = -1, n = 1;
+    for (int i = 0; i < p->n; i++) {
+        if (!(p->seg[i].is_index && p->seg[i].index == SIM_JSON_ANY_INDEX))
+            continue;
+        if (any >= 0)
+            return vm_diag_set(d, VM_EINVAL, "expected at most one '[*]' in a path, got '%s'",
+                               text);
+        any = i;
+    }
+    if (any >= 0) {
+        const cJSON *cur = doc;
+        for (int i = 0; i < any && cur; i++)
+            cur = p->seg[i].is_index ? cJSON_GetArrayItem(cur, p->seg[i].index)
+                                     : cJSON_IsObject(cur)
+                                       ? cJSON_GetObjectItemCaseSensitive(cur, p->seg[i].key)
+                                       : NULL;
+        char where[256];
+        sim_json_path_text(p, any, where, sizeof where);
+        if (!cJSON_IsArray(cur) || cJSON_GetArraySize(cur) == 0)
+            return vm_diag_set(d, VM_EINVAL, "expected '%s' to be a non-empty array for "
+                               "'[*]' in '%s'", where, text);
+        n = cJSON_GetArraySize(cur);
+    }
+    struct sim_cfg_target *t = calloc((size_t)n, sizeof *t);
+    if (!t)
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        t[i].path = *p;
+        if (any >= 0)
+            t[i].path.seg[any].index = i;
+        char one[256];
+        sim_json_path_text(&t[i].path, t[i].path.n, one, sizeof one);
+        int rc = sim_cfg_schema_check(doc, &t[i].path, any >= 0 ? one : text, true, d);
+        if (rc) {
+            free(t);
+            return rc;
+        }
+        applied_path(&t[i].path, t[i].at, sizeof t[i].at);
+    }
+    *out = t;
+    *nr = n;
+    return 0;
 }
 
 /* Is path a (a "$.x.y" text) b itself or inside it? */
@@ -252,7 +310,7 @@ static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
         sim_cfg_err(w, "expected a 'label' for a path of %zu characters (at most %zu)",
                     strlen(text), sizeof s->e[k].key - 1);
     sim_cfg_copy_str(s->e[k].key, sizeof s->e[k].key, sx->label[0] ? sx->label : text);
-    applied_path(&s->e[k].path, s->e[k].at, sizeof s->e[k].at);
+    snprintf(s->e[k].at, sizeof s->e[k].at, "$.%s", text);
     if (reserved_label(w, s->e[k].key))
         sim_cfg_err(w, "expected a sweep key that is not a column of the results, got '%s' "
                     "(give another 'label')", s->e[k].key);
@@ -262,11 +320,18 @@ static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
                         s->e[k].key, j);
             break;
         }
-        if (strcmp(s->e[j].at, s->e[k].at) == 0) {
+        int clash = 0;
+        for (int a = 0; a < s->e[j].nr_targets && !clash; a++)
+            for (int b = 0; b < s->e[k].nr_targets && !clash; b++) {
+                const char *ja = s->e[j].targets[a].at, *kb = s->e[k].targets[b].at;
+                clash = strcmp(ja, kb) == 0 ? 1 : path_under(ja, kb) || path_under(kb, ja) ? 2
+                                                                                           : 0;
+            }
+        if (clash == 1) {
             sim_cfg_err(w, "'%s' is swept twice (also $.sweep[%d])", text, j);
             break;
         }
-        if (path_under(s->e[j].at, s->e[k].at) || path_under(s->e[k].at, s->e[j].at)) {
+        if (clash == 2) {
             sim_cfg_err(w, "'%s' overlaps $.sweep[%d] ('%s'): one would overwrite the other at "
                         "every point", text, j, s->e[j].at + 2);
             break;
@@ -274,15 +339,29 @@ static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
     }
     for (int i = 0; i < w->nr_remaps; i++) {
         const struct sim_cfg_remap *r = &w->remaps[i];
-        if (strncmp(r->to, "$.sweep", 7) != 0 && path_under(r->from, s->e[k].at))
-            sim_cfg_err_at(w, VM_EINVAL, r->to, "'%s' is swept ($.sweep[%d]), so the sweep "
-                           "would replace this value at every point; change the sweep's values "
-                           "instead", s->e[k].at + 2, k);
+        for (int b = 0; b < s->e[k].nr_targets; b++)
+            if (strncmp(r->to, "$.sweep", 7) != 0 && path_under(r->from, s->e[k].targets[b].at)) {
+                sim_cfg_err_at(w, VM_EINVAL, r->to, "'%s' is swept ($.sweep[%d]), so the sweep "
+                               "would replace this value at every point; change the sweep's "
+                               "values instead", s->e[k].targets[b].at + 2, k);
+                break;
+            }
     }
 }
 
-/* Labels of entry k's values: an object's "name", a scalar's text, else
- * its index; each unique and fit for record ids. */
+/* "host-nvme" for "../platforms/host-nvme.xml": a file's label. */
+static const char *file_label(const char *path, char *buf, size_t len)
+{
+    const char *base = strrchr(path, '/') + 1;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), base);
+    return buf;
+}
+
+/* Labels of entry k's values: an object's "name", a file path's base name
+ * without its extension, a scalar's text, else its index; each unique and
+ * fit for record ids. */
 static void sweep_labels(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k)
 {
     int j = 0;
@@ -291,6 +370,8 @@ static void sweep_labels(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k)
         char buf[256];
         const cJSON *nm = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "name") : NULL;
         const char *lab = cJSON_IsString(nm) ? nm->valuestring
+                          : cJSON_IsString(v) && strchr(v->valuestring, '/')
+                          ? file_label(v->valuestring, buf, sizeof buf)
                           : sim_json_scalar_text(v, buf, sizeof buf);
         if (!lab) {
             snprintf(buf, sizeof buf, "%d", j);   /* unnamed object: its index */
@@ -342,19 +423,27 @@ int sim_cfg_parse_sweep(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg
             struct vm_diag d = { 0 };
             size_t m3 = sim_cfg_push_key(w, "path");
             int k = s->n;
+            s->e[k].targets = NULL;
+            s->e[k].nr_targets = 0;
             if (sim_json_path_parse(sx.path, &s->e[k].path, &d) ||
-                sim_cfg_schema_check(doc, &s->e[k].path, sx.path, true, &d))
+                sweep_targets(doc, &s->e[k].path, sx.path, &s->e[k].targets,
+                              &s->e[k].nr_targets, &d))
                 sim_cfg_err(w, "%s", d.msg);
             sim_cfg_pop(w, m3);
             if (w->nr_errs == b2)
                 sweep_key(w, s, k, &sx);
-            if (w->nr_errs == b2) {
+            if (w->nr_errs != b2) {
+                free(s->e[k].targets);
+                s->e[k].targets = NULL;
+            } else {
                 int nv = cJSON_GetArraySize(sx.values);
                 s->e[k].values = sx.values;
                 s->e[k].nr_values = nv;
                 s->e[k].labels = calloc((size_t)nv, sizeof *s->e[k].labels);
                 if (!s->e[k].labels) {
                     sim_cfg_err(w, "out of memory");
+                    free(s->e[k].targets);
+                    s->e[k].targets = NULL;
                 } else {
                     s->n++;
                     sweep_labels(w, s, k);

@@ -222,10 +222,13 @@ static void expand(struct sim_cfg_walk *w, const cJSON *root, struct sim_cfg_poi
             snprintf(values, sizeof values, "$.sweep[%d].values", i);
             snprintf(loc, sizeof loc, "%s[%d]", sim_cfg_locate(w, values, buf, sizeof buf),
                      idx[i]);
-            cJSON *val = cJSON_Duplicate(cJSON_GetArrayItem(s->e[i].values, idx[i]), 1);
-            if (sim_cfg_json_apply(copy, &s->e[i].path, val, &d))
-                sim_cfg_err_at(w, VM_EINVAL, loc, "%s", d.msg);
-            sim_cfg_remap_add(w, s->e[i].at, loc);
+            for (int t2 = 0; t2 < s->e[i].nr_targets; t2++) {
+                const struct sim_cfg_target *tg = &s->e[i].targets[t2];
+                cJSON *val = cJSON_Duplicate(cJSON_GetArrayItem(s->e[i].values, idx[i]), 1);
+                if (sim_cfg_json_apply(copy, &tg->path, val, &d))
+                    sim_cfg_err_at(w, VM_EINVAL, loc, "%s", d.msg);
+                sim_cfg_remap_add(w, tg->at, loc);
+            }
         }
         int before = w->nr_errs;
         if (sim_cfg_walk_point(w, copy, t) == 0 && w->nr_errs == before) {

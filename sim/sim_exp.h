@@ -23,8 +23,11 @@
  *   disk         disk id on that host              default: its first disk
  *   variants     [ { name: unique string, policy: a policy of the mechanism's
  *                    variant set, params: { keys of that policy's table } } ]
- *   sweep        [ { path: "vm.memory" | "$.workload" | "variants[0].params.x",
- *                    values: [ non-empty array ], label: string } ]  cartesian product
+ *   sweep        [ { path: "vm.memory" | "$.workload" | "variants[0].params.x"
+ *                    | "variants[*].params.x" (every variant; each must take x),
+ *                    values: [ non-empty array ], label: string } ]  cartesian product;
+ *                    a point's label is an object value's "name", a path's
+ *                    base name without extension, or a scalar's text
  *   metrics      [ { name: a metric of the mechanism, direction: lower|higher
  *                    (default: the metric's own), tolerance: number >= 0
  *                    (relative) default 0.05, abs_tolerance: number >= 0 default 0 } ]

@@ -375,6 +375,10 @@ int sim_json_path_parse(const char *text, struct sim_json_path *p, struct vm_dia
                     return path_error(text, d);
                 memcpy(g->key, s + 1, (size_t)(e - s - 1));
                 s = e + 2;
+            } else if (s[0] == '*' && s[1] == ']') {
+                s += 2;
+                g->is_index = true;
+                g->index = SIM_JSON_ANY_INDEX;
             } else {
                 if (!isdigit((unsigned char)*s))
                     return path_error(text, d);
@@ -423,7 +427,9 @@ void sim_json_path_text(const struct sim_json_path *p, int n, char *buf, size_t 
     for (int i = 0; i < n && i < p->n && o < len; i++) {
         const struct sim_json_seg *g = &p->seg[i];
         int w;
-        if (g->is_index)
+        if (g->is_index && g->index == SIM_JSON_ANY_INDEX)
+            w = snprintf(buf + o, len - o, "[*]");
+        else if (g->is_index)
             w = snprintf(buf + o, len - o, "[%d]", g->index);
         else if (plain_key(g->key))
             w = snprintf(buf + o, len - o, "%s%s", i ? "." : "", g->key);

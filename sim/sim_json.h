@@ -37,9 +37,10 @@ int sim_json_load(const char *file, cJSON **out, struct vm_diag *d);
 char *sim_json_read_file(const char *file, size_t *len_out);
 
 /* One segment of an override path. */
+#define SIM_JSON_ANY_INDEX (-1)         /* "[*]": every element (sweep paths) */
 struct sim_json_seg {
     bool is_index;
-    int index;                  /* is_index */
+    int index;                  /* is_index: >= 0, or SIM_JSON_ANY_INDEX */
     char key[64];               /* !is_index */
 };
 
@@ -50,7 +51,8 @@ struct sim_json_path {
     struct sim_json_seg seg[SIM_JSON_MAX_SEGS];
 };
 
-/* Parse "a.b[2].c" or "$.a.b[2].c" (also `["key.with.dots"]` segments).
+/* Parse "a.b[2].c" or "$.a.b[2].c" (also `["key.with.dots"]` segments,
+ * and "[*]", SIM_JSON_ANY_INDEX, which the caller may refuse).
  * VM_EINVAL with "expected ..., got ..." in d on a malformed path. */
 int sim_json_path_parse(const char *text, struct sim_json_path *p, struct vm_diag *d);
 

@@ -311,6 +311,48 @@ START_TEST(test_config_sweep_labels_objects_by_name_and_scalars_by_text)
 }
 END_TEST
 
+/* "variants[*]" sets the key in every variant; a file path's label is its
+ * base name */
+START_TEST(test_config_sweep_every_variant_and_file_labels)
+{
+    struct sim_config *cfg = load_ok(
+        HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.channels', 'label': 'ch', "
+        "'values': [1, 4]}, {'path': 'platform', 'label': 'disk', "
+        "'values': ['plat.xml', './plat.xml']}]}", NULL);
+    ck_assert_int_eq(cfg->nr_points, 8);
+    ck_assert_str_eq(cfg->points[0].id, "sc/ch=1/disk=plat.xml");
+    ck_assert_str_eq(cfg->points[7].id, "buf/ch=4/disk=plat");
+    ck_assert_uint_eq(SAVE(&cfg->points[0])->channels, 1);
+    ck_assert_uint_eq(SAVE(&cfg->points[1])->channels, 1);
+    ck_assert_uint_eq(SAVE(&cfg->points[6])->channels, 4);
+    ck_assert_uint_eq(SAVE(&cfg->points[7])->channels, 4);
+    ck_assert_uint_eq(SAVE(&cfg->points[7])->block_pages, 8);    /* the rest of params kept */
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_sweep_every_variant_needs_every_policy_to_take_it)
+{
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.block_pages', "
+                 "'values': [4]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0].path: unknown key 'block_pages' in "
+                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, "
+                 "channels)");
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.channels', "
+                 "'values': [4]}, {'path': 'variants[1].params.channels', 'label': 'c1', "
+                 "'values': [2]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[1]: 'variants[1].params.channels' is swept twice (also $.sweep[0])");
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm[*].memory', 'values': ['1GiB']}]}",
+                 NULL, VM_EINVAL, ": $.sweep[0].path: expected 'vm' to be a non-empty array for "
+                 "'[*]' in 'vm[*].memory'");
+    const char *sets[] = { "variants[*].params.channels=2" };
+    struct sim_config_opts o = { .nr_sets = 1, .sets = sets };
+    expect_error(GOOD, &o, VM_EINVAL, ": --set variants[*].params.channels: expected "
+                 "'variants[N]': '[*]' (every element) is for a sweep's path only, got "
+                 "'variants[*].params.channels'");
+}
+END_TEST
+
 START_TEST(test_config_set_overrides_with_json_or_string_values)
 {
     const char *sets[] = { "vm.memory=4GiB", "variants[1].params.compress=true", "seed=7",
@@ -1137,6 +1179,8 @@ static Suite *config_suite(void)
     tcase_add_test(good, test_config_paths_resolve_against_the_config_directory);
     tcase_add_test(good, test_config_sweep_expands_first_entry_outermost);
     tcase_add_test(good, test_config_sweep_labels_objects_by_name_and_scalars_by_text);
+    tcase_add_test(good, test_config_sweep_every_variant_and_file_labels);
+    tcase_add_test(good, test_config_sweep_every_variant_needs_every_policy_to_take_it);
     tcase_add_test(good, test_config_set_overrides_with_json_or_string_values);
     tcase_add_test(good, test_config_set_creates_a_missing_object_the_schema_allows);
     tcase_add_test(good, test_config_quick_applies_before_set);

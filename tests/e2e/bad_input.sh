@@ -146,9 +146,10 @@ expect_both small-disk "small-disk.json: \$.vm.memory: the checkpoint file needs
 
 # 2. platforms SimGrid refuses, and options it refuses
 sed 's#<zone #<storage_type id="old" size="1GiB"/>\n  <zone #' "$sata" > "$gen/storage-type.xml"
-sed 's/core="2"/core="0"/' "$sata" > "$gen/no-core.xml"
+sed 's/core="16"/core="0"/' "$sata" > "$gen/no-core.xml"
 gen_cfg storage-type "$gen/storage-type.xml" '{ "memory": "64MiB" }' "$synth"
-expect_both storage-type "storage-type.json: \$.platform: platform '$gen/storage-type.xml': Parse error at $gen/storage-type.xml:23: Invalid XML (XML input line 23, state 101): Starting tag <storage_type> is not allowed here"
+line=$(grep -n '<storage_type' "$gen/storage-type.xml" | cut -d: -f1)
+expect_both storage-type "storage-type.json: \$.platform: platform '$gen/storage-type.xml': Parse error at $gen/storage-type.xml:$line: Invalid XML (XML input line $line, state 101): Starting tag <storage_type> is not allowed here"
 gen_cfg no-core "$gen/no-core.xml" '{ "memory": "64MiB" }' "$synth"
 expect_both no-core "SimGrid cannot load it: Host host0 must have at least one core, not 0"
 gen_cfg good "$sata" '{ "memory": "64MiB" }' "$synth"
