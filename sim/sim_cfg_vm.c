@@ -29,6 +29,7 @@
 static int set_content(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
                        void *obj);
 static int set_kind(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj);
+static int set_files(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj);
 
 static const struct sim_key content_keys[] = {
     SIM_KEY_SCALAR_ROW("zero", 0, VM_PARAM_DOUBLE, V(content[SIM_CONTENT_ZERO]), 0, 1, "0.25",
@@ -49,6 +50,8 @@ const struct sim_key sim_cfg_vm_keys[] = {
                     "content classes by 2 MiB region (zstd sizes measured on samples)"),
     SIM_KEY_SCALAR_ROW("fragmentation", 0, VM_PARAM_DOUBLE, V(fragmentation), 0, 1, "0",
                        "0 freshly booted guest .. 1 fully aged physical allocator"),
+    SIM_KEY_SCALAR_ROW("vcpus", 0, VM_PARAM_U32, V(vcpus), 1, SIM_MAX_VCPUS, "1",
+                       "virtual CPUs, each replaying its own access stream"),
     SIM_KEY_END,
 };
 
@@ -80,8 +83,8 @@ const struct sim_key sim_cfg_trace_keys[] = {
              .help = "synthetic or trace" } },
     SIM_KEY_STR_ROW("name", 0, sim_cfg_set_label, W(name), SIM_NAME_MAX,
                     "label in records (default: the file's stem)"),
-    SIM_KEY_STR_ROW("file", SIM_KEY_REQ, sim_cfg_set_path, W(file), SIM_PATH_MAX,
-                    "pagetrace or raw lackey log, gzip or plain"),
+    SIM_KEY_STR_ROW("file", SIM_KEY_REQ, set_files, W(file), SIM_PATH_MAX,
+                    "pagetrace or raw lackey log, gzip or plain; or a list, one per vCPU"),
     SIM_KEY_ENUM_ROW("format", 0, W(format), "auto|pagetrace|lackey", "auto",
                      "trace format (auto: from the first line)"),
     SIM_KEY_SCALAR_ROW("access_time", 0, VM_PARAM_TIME, W(access_ns), 1, 1e9, "2ns",
@@ -90,6 +93,44 @@ const struct sim_key sim_cfg_trace_keys[] = {
                        "start the trace again at its end"),
     SIM_KEY_END,
 };
+
+/* file: a path, or an array of paths (one per vCPU), each resolved and
+ * checked as a file; all go into files, the first into file. */
+static int set_files(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sim_exp_workload *wl = obj;
+    char got[64];
+    int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 1;
+    if (cJSON_IsArray(v) && (n < 1 || n > SIM_MAX_VCPUS))
+        return sim_cfg_err(w, "expected 1..%d trace files (one per vCPU), got %d",
+                           SIM_MAX_VCPUS, n);
+    if (!cJSON_IsArray(v) && !cJSON_IsString(v))
+        return sim_cfg_err(w, "expected file path or array of them, got %s",
+                           sim_json_got(v, got, sizeof got));
+    struct sim_key one = *k;
+    one.p.off = 0;
+    char path[SIM_PATH_MAX];
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *f = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, i) : v;
+        size_t mark = cJSON_IsArray(v) ? sim_cfg_push_index(w, i) : 0;
+        int rc = sim_cfg_set_path(w, &one, f, path);
+        size_t len = rc ? 0 : strlen(path) + 1;
+        if (rc == 0 && used + len > sizeof wl->files)
+            rc = sim_cfg_err(w, "expected trace paths of at most %zu characters in all",
+                             sizeof wl->files);
+        if (cJSON_IsArray(v))
+            sim_cfg_pop(w, mark);
+        if (rc)
+            return rc;
+        memcpy(wl->files + used, path, len);
+        used += len;
+        if (i == 0)
+            snprintf(wl->file, sizeof wl->file, "%s", path);
+    }
+    wl->nr_files = (uint32_t)n;
+    return 0;
+}
 
 /* kind: an enum whose value picks the table (is_trace). */
 static int set_kind(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
@@ -187,6 +228,14 @@ int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct
             snprintf(wl->name, sizeof wl->name, "%s", pattern_names[wl->pattern]);
         }
     }
+    uint32_t vcpus = vm->vcpus ? vm->vcpus : 1;
+    if (wl->is_trace && wl->nr_files > 1 && wl->nr_files != vcpus) {
+        char path[256];
+        snprintf(path, sizeof path, "%s.file", at);
+        return sim_cfg_err_at(w, VM_EINVAL, path, "expected one trace per vCPU (vm.vcpus is "
+                              "%u), got %u; or one trace that every vCPU replays", vcpus,
+                              wl->nr_files);
+    }
     if (wl->pattern == SIM_PAT_ZIPF && wl->zipf_s <= 0) {
         char path[256];
         snprintf(path, sizeof path, "%s.zipf_s", at);
@@ -208,21 +257,20 @@ static int note_max_page(void *arg, const struct sim_trace_rec *recs, size_t n)
 /* A trace's distinct pages (value[0]) and highest page (value[1]), by
  * reading it whole without writing anything (its binary cache is left to
  * the run points, so a refused run leaves none); once per file, format. */
-static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w,
-                                       const struct sim_exp_workload *wl)
+static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w, const char *file,
+                                       enum sim_trace_format format)
 {
     char key[SIM_PATH_MAX + 16];
-    snprintf(key, sizeof key, "%d:%s", (int)wl->format, wl->file);
+    snprintf(key, sizeof key, "%d:%.*s", (int)format, SIM_PATH_MAX - 1, file);
     struct sim_cfg_memo nm = { 0 };
     if (sim_cfg_memo_get(w, "trace", key, &nm))
         return nm;
     struct vm_diag d = { 0 };
     struct sim_trace_stats st;
     uint64_t max_page = 0;
-    nm.rc = sim_trace_parse(wl->file, wl->format, note_max_page, &max_page, &st, &d);
+    nm.rc = sim_trace_parse(file, format, note_max_page, &max_page, &st, &d);
     if (nm.rc == 0 && st.nr_records == 0)
-        nm.rc = vm_diag_set(&d, VM_EPARSE, "%s: expected at least one record, got none",
-                            wl->file);
+        nm.rc = vm_diag_set(&d, VM_EPARSE, "%s: expected at least one record, got none", file);
     nm.value[0] = st.distinct_pages;
     nm.value[1] = max_page;
     if (nm.rc)
@@ -231,31 +279,56 @@ static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w,
     return nm;
 }
 
+const char *sim_exp_workload_file(const struct sim_exp_workload *wl, uint32_t i)
+{
+    if (wl->nr_files <= 1)
+        return wl->file;
+    const char *f = wl->files;
+    while (i-- > 0)
+        f += strlen(f) + 1;
+    return f;
+}
+
 int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                            const struct sim_exp_workload *wl)
 {
     if (!wl->is_trace)
         return 0;
     char path[256];
+    uint32_t vcpus = vm->vcpus ? vm->vcpus : 1, n = wl->nr_files > 1 ? wl->nr_files : 1;
+    uint64_t need = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (n > 1)
+            snprintf(path, sizeof path, "%s.file[%u]", at, i);
+        else
+            snprintf(path, sizeof path, "%s.file", at);
+        struct sim_cfg_memo m = trace_pages(w, sim_exp_workload_file(wl, i), wl->format);
+        if (m.rc)
+            return sim_cfg_err_at(w, m.rc, path, "%s", m.msg);
+        if (m.value[1] >= SIM_MEM_GVA_PAGE_LIMIT)
+            return sim_cfg_err_at(w, VM_ERANGE, path,
+                                  "the trace touches page 0x%" PRIx64 ", beyond what the guest "
+                                  "page table maps (pages below 0x%" PRIx64 " = 2^36: a 48-bit "
+                                  "address space)",
+                                  m.value[1], SIM_MEM_GVA_PAGE_LIMIT);
+        /* each vCPU's process has its own pages: one trace for all counts
+         * once per vCPU */
+        need += m.value[0] * (n > 1 ? 1 : vcpus);
+    }
     snprintf(path, sizeof path, "%s.file", at);
-    struct sim_cfg_memo m = trace_pages(w, wl);
-    if (m.rc)
-        return sim_cfg_err_at(w, m.rc, path, "%s", m.msg);
     uint64_t vm_pages = vm->memory_bytes / VM_PAGE_SIZE;
-    if (m.value[0] > vm_pages) {
-        char need[32], have[32];
-        vm_units_fmt_size(m.value[0] * VM_PAGE_SIZE, need, sizeof need);
+    if (need > vm_pages) {
+        char needs[32], have[32], who[64] = "";
+        vm_units_fmt_size(need * VM_PAGE_SIZE, needs, sizeof needs);
         vm_units_fmt_size(vm->memory_bytes, have, sizeof have);
+        if (n > 1)
+            snprintf(who, sizeof who, " (%u traces)", n);
+        else if (vcpus > 1)
+            snprintf(who, sizeof who, " (once per vCPU, %u vCPUs)", vcpus);
         return sim_cfg_err_at(w, VM_EINVAL, path,
                               "the trace needs more guest memory than vm.memory: it touches "
-                              "%" PRIu64 " distinct pages (%s), vm.memory is %s (%" PRIu64
-                              " pages)", m.value[0], need, have, vm_pages);
+                              "%" PRIu64 " distinct pages%s (%s), vm.memory is %s (%" PRIu64
+                              " pages)", need, who, needs, have, vm_pages);
     }
-    if (m.value[1] >= SIM_MEM_GVA_PAGE_LIMIT)
-        return sim_cfg_err_at(w, VM_ERANGE, path,
-                              "the trace touches page 0x%" PRIx64 ", beyond what the guest "
-                              "page table maps (pages below 0x%" PRIx64 " = 2^36: a 48-bit "
-                              "address space)",
-                              m.value[1], SIM_MEM_GVA_PAGE_LIMIT);
     return 0;
 }

@@ -14,6 +14,8 @@
  * sim_cfg_workload_check() from its check hook.
  *
  *   vm        { memory: size 1MiB..8TiB, multiple of 4KiB, required,
+ *               vcpus: 1..64 default 1 (each replays its own stream: a
+ *                      synthetic generator seeded per vCPU, or its trace),
  *               content: { zero, text, code, random: numbers >= 0 summing to 1 }
  *                        default {0.25, 0.25, 0.10, 0.40},
  *               fragmentation: 0..1 default 0 }
@@ -25,7 +27,9 @@
  *                          stride: integer pages >= 1 default 16,
  *                          write_fraction: 0..1 default 0.2,
  *                          access_time: time per page touch 1ns..1s, default "100ns"
- *               trace:     file: path (required), format: auto|pagetrace|lackey,
+ *               trace:     file: path, or [paths] one per vCPU (required; one
+ *                                path for several vCPUs: each replays it as
+ *                                its own process), format: auto|pagetrace|lackey,
  *                          access_time: time per raw access 1ns..1s, default "2ns",
  *                          loop: bool default true }
  */
@@ -64,5 +68,9 @@ int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct
  * Reported at `at`.file. */
 int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,
                            const struct sim_exp_workload *wl);
+
+/* Trace i (0..nr_files-1) of a trace workload; the one file for any i
+ * when it has one. */
+const char *sim_exp_workload_file(const struct sim_exp_workload *wl, uint32_t i);
 
 #endif

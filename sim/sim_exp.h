@@ -61,8 +61,14 @@ enum sim_content_class {
 enum sim_pattern { SIM_PAT_UNIFORM, SIM_PAT_ZIPF, SIM_PAT_SEQUENTIAL, SIM_PAT_STRIDED };
 enum sim_trace_format { SIM_TRACE_AUTO, SIM_TRACE_PAGETRACE, SIM_TRACE_LACKEY };
 
+/* vCPUs a guest may have (vm.vcpus), so traces a workload may list. */
+#define SIM_MAX_VCPUS 64
+/* Room for a trace workload's absolute paths, NUL-separated. */
+#define SIM_TRACE_LIST_MAX 8192
+
 struct sim_exp_vm {
     uint64_t memory_bytes;
+    uint32_t vcpus;                    /* 1..SIM_MAX_VCPUS, each replays its own stream */
     double content[SIM_CONTENT_NR];    /* fractions, sum 1 */
     double fragmentation;              /* 0 fresh boot .. 1 fully aged */
 };
@@ -76,8 +82,11 @@ struct sim_exp_workload {
     double zipf_s;
     uint64_t stride_pages;
     double write_fraction;
-    /* trace */
+    /* trace: one file (every vCPU replays it, each as its own process) or
+     * one per vCPU; file is the first, files all of them NUL-separated */
     char file[SIM_PATH_MAX];
+    char files[SIM_TRACE_LIST_MAX];
+    uint32_t nr_files;
     enum sim_trace_format format;
     bool loop;
     /* both: compute time per access (a pagetrace record charges count x) */

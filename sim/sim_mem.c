@@ -38,11 +38,16 @@ _Static_assert(SIM_MEM_GVA_PAGE_LIMIT == 1ull << GVA_PAGE_BITS, "sim_mem.h says 
 /* rand stream ids (vm_rand.h): independent of each other */
 enum { STREAM_CLASS = 0x6d656d01, STREAM_AGE = 0x6d656d02 };
 
-struct sim_mem_pt {
+struct sim_mem_as {              /* one guest process's page table */
     uint32_t **dir;              /* PT_DIR_ENTRIES leaves, NULL until first translate */
-    uint64_t nr_leaves;
     uint64_t last_hi;            /* dir index of last_leaf, NO_LEAF if none */
     uint32_t *last_leaf;
+};
+
+struct sim_mem_pt {
+    struct sim_mem_as *as;       /* nr_as address spaces */
+    uint32_t nr_as;
+    uint64_t nr_leaves;          /* in all of them */
     uint32_t *chunk_order;       /* allocation chunk -> GPA chunk | CHUNK_AGED */
     uint64_t nr_chunks;
     uint64_t age_key;            /* seeds the in-chunk scramble */
@@ -126,29 +131,49 @@ static int build_chunks(struct sim_mem_pt *pt, uint64_t nr_pages, double frag, u
     return 0;
 }
 
-int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64_t *gpa_page)
+int sim_mem_set_address_spaces(struct sim_mem *m, uint32_t n)
 {
     struct sim_mem_pt *pt = m->pt;
+    if (n < 1 || n > SIM_MEM_MAX_AS)
+        return VM_EINVAL;
+    if (n <= pt->nr_as)
+        return 0;
+    struct sim_mem_as *as = realloc(pt->as, n * sizeof *as);
+    if (!as)
+        return VM_ENOMEM;
+    for (uint32_t i = pt->nr_as; i < n; i++)
+        as[i] = (struct sim_mem_as){ .last_hi = NO_LEAF };
+    pt->as = as;
+    pt->nr_as = n;
+    return 0;
+}
+
+int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page, uint64_t *gpa_page)
+{
+    struct sim_mem_pt *pt = m->pt;
+    if (asid >= pt->nr_as)
+        return VM_EINVAL;
+    struct sim_mem_as *as = &pt->as[asid];
     uint64_t hi = gva_page >> PT_BITS;
-    uint32_t *leaf = pt->last_leaf;
-    if (hi != pt->last_hi) {
+    uint32_t *leaf = as->last_leaf;
+    if (hi != as->last_hi) {
         if (gva_page >> GVA_PAGE_BITS)
             return VM_ERANGE;
-        if (!pt->dir) {
-            pt->dir = calloc(PT_DIR_ENTRIES, sizeof *pt->dir);
-            if (!pt->dir)
+        if (!as->dir) {
+            as->dir = calloc(PT_DIR_ENTRIES, sizeof *as->dir);
+            if (!as->dir)
                 return VM_ENOMEM;
         }
-        leaf = pt->dir[hi];
+        leaf = as->dir[hi];
         if (!leaf) {
             leaf = calloc(PT_LEAF_ENTRIES, sizeof *leaf);
             if (!leaf)
                 return VM_ENOMEM;
-            pt->dir[hi] = leaf;
+            as->dir[hi] = leaf;
             pt->nr_leaves++;
         }
-        pt->last_hi = hi;
-        pt->last_leaf = leaf;
+        as->last_hi = hi;
+        as->last_leaf = leaf;
     }
     uint32_t *e = &leaf[gva_page & (PT_LEAF_ENTRIES - 1)];
     if (*e) {
@@ -329,12 +354,12 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
     m->pt = calloc(1, sizeof *m->pt);
     if (!m->fp || !m->present || !m->dirty || !m->accessed || !m->trace_w || !m->trace_r ||
         !m->ck_saved || !m->region_class || !m->pt ||
-        build_chunks(m->pt, nr_pages, vm->fragmentation, seed) < 0) {
+        build_chunks(m->pt, nr_pages, vm->fragmentation, seed) < 0 ||
+        sim_mem_set_address_spaces(m, 1) < 0) {
         sim_mem_free(m);
         return vm_diag_set(d, VM_ENOMEM, "out of memory for a guest of %llu pages",
                            (unsigned long long)nr_pages);
     }
-    m->pt->last_hi = NO_LEAF;
     for (uint64_t p = 0; p < nr_pages; p++)
         m->fp[p] = vm_fp_page(seed, p, 0);
     vm_bitmap_set_range(m->present, 0, nr_pages);
@@ -361,11 +386,14 @@ void sim_mem_free(struct sim_mem *m)
         return;
     struct sim_mem_pt *pt = m->pt;
     if (pt) {
-        if (pt->dir) {
+        for (uint32_t a = 0; a < pt->nr_as; a++) {
+            if (!pt->as[a].dir)
+                continue;
             for (uint64_t i = 0; i < PT_DIR_ENTRIES; i++)
-                free(pt->dir[i]);
-            free(pt->dir);
+                free(pt->as[a].dir[i]);
+            free(pt->as[a].dir);
         }
+        free(pt->as);
         free(pt->chunk_order);
         free(pt);
     }
@@ -390,8 +418,10 @@ size_t sim_mem_bytes(const struct sim_mem *m)
     b += 6 * words * sizeof(uint64_t);               /* present dirty accessed trace_w trace_r ck_saved */
     b += (m->nr_pages + CHUNK_PAGES - 1) >> CHUNK_SHIFT;   /* region_class */
     b += m->pt->nr_chunks * sizeof *m->pt->chunk_order;
-    if (m->pt->dir)
-        b += PT_DIR_ENTRIES * sizeof *m->pt->dir;
+    b += m->pt->nr_as * sizeof *m->pt->as;
+    for (uint32_t a = 0; a < m->pt->nr_as; a++)
+        if (m->pt->as[a].dir)
+            b += PT_DIR_ENTRIES * sizeof *m->pt->as[a].dir;
     b += m->pt->nr_leaves * PT_LEAF_ENTRIES * sizeof(uint32_t);
     b += m->ck_cap * sizeof *m->ck_log;
     if (m->rs_checked)

@@ -6,7 +6,8 @@
  *
  * State per guest page (<= 16 bytes): fingerprint (8), page-table entry
  * (4, only for pages a trace maps), and bits: present, dirty, accessed,
- * trace-write, trace-read, checker-saved.  The page table is two-level
+ * trace-write, trace-read, checker-saved.  Each guest process (a trace
+ * replayed by a vCPU) has its own page table; each is two-level
  * (18 + 18 bits of a 36-bit GVA page number), leaves allocated on first
  * touch; the allocator hands out GPA frames from a free list that is in
  * order on a fresh boot and shuffled in 2 MiB chunks for an aged guest
@@ -113,10 +114,22 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
                 struct vm_diag *d);
 void sim_mem_free(struct sim_mem *m);
 
-/* GVA page -> GPA page, allocating a frame on first touch; VM_ENOSPC when
- * the guest has no free frame left, VM_ERANGE for a GVA page number of 36
- * bits or more, VM_ENOMEM when a page-table leaf cannot be allocated. */
-int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64_t *gpa_page);
+/* Guest processes with their own page tables (address spaces, ASIDs
+ * 0..n-1) drawing frames from the one allocator; a new guest has one.
+ * Grows only; VM_EINVAL for n outside 1..SIM_MEM_MAX_AS, VM_ENOMEM. */
+#define SIM_MEM_MAX_AS 1024u
+int sim_mem_set_address_spaces(struct sim_mem *m, uint32_t n);
+
+/* GVA page -> GPA page in address space asid, allocating a frame on first
+ * touch; VM_ENOSPC when the guest has no free frame left, VM_ERANGE for a
+ * GVA page number of 36 bits or more, VM_ENOMEM when a page-table leaf
+ * cannot be allocated, VM_EINVAL for an asid not set up. */
+int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                         uint64_t *gpa_page);
+static inline int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64_t *gpa_page)
+{
+    return sim_mem_translate_as(m, 0, gva_page, gpa_page);
+}
 
 /* Would this access exit to the world?  Does not change state. */
 static inline int sim_mem_check(const struct sim_mem *m, uint64_t gpa, bool is_write)

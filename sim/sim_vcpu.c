@@ -17,6 +17,7 @@
  */
 #include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,12 +159,23 @@ static bool refill(struct sim_vcpu *v)
         return v->buf_len > 0;
     }
     uint64_t n = sim_trace_nr_records(v->trace);
-    if (v->trace_pos >= n) {
+    uint64_t start = v->trace_start < n ? v->trace_start : 0;
+    if (v->trace_wrapped && v->trace_pos >= start) {
+        /* back where it began: one whole pass done */
         if (!v->loop || n == 0)
             return false;
-        v->trace_pos = 0;
+        v->trace_wrapped = false;
     }
-    uint64_t take = n - v->trace_pos;
+    if (v->trace_pos >= n) {
+        if (n == 0 || (!v->loop && start == 0))
+            return false;
+        v->trace_pos = 0;
+        v->trace_wrapped = start > 0;
+        if (v->trace_wrapped && v->trace_pos >= start)
+            return false;
+    }
+    uint64_t end = v->trace_wrapped ? start : n;
+    uint64_t take = end - v->trace_pos;
     if (take > SIM_VCPU_BATCH)
         take = SIM_VCPU_BATCH;
     memcpy(v->buf, sim_trace_records(v->trace) + v->trace_pos, take * sizeof(v->buf[0]));
@@ -222,7 +234,7 @@ static void vcpu_main(int argc, char **argv)
             if (synthetic) {
                 gpa = page % nr_pages;
             } else {
-                int rc = sim_mem_translate(v->mem, page, &gpa);
+                int rc = sim_mem_translate_as(v->mem, v->asid, page, &gpa);
                 if (rc < 0) {
                     v->error = rc;
                     goto out;
@@ -267,19 +279,34 @@ void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host)
         v->quantum_ns = 100 * VM_NS_PER_US;
     vm_hist_init(&v->exit_lat_ns);
     v->buf_len = v->buf_pos = 0;
-    sg_actor_t a = sg_actor_init("vcpu0", host);
+    v->trace_pos = v->trace && v->trace_start < sim_trace_nr_records(v->trace) ? v->trace_start
+                                                                               : 0;
+    v->trace_wrapped = false;
+    char name[24];
+    snprintf(name, sizeof name, "vcpu%u", v->index);
+    sg_actor_t a = sg_actor_init(name, host);
     sg_actor_set_data(a, v);
     sg_actor_ref(a);              /* joined by sim_vcpu_stop, even once it ended */
     v->actor = a;
     sg_actor_start(a, vcpu_main, 0, NULL);
 }
 
-void sim_vcpu_stun(struct sim_vcpu *v)
+void sim_vcpu_stun_request(struct sim_vcpu *v)
 {
     v->stun_req = true;
+}
+
+void sim_vcpu_stun_wait(struct sim_vcpu *v)
+{
     while (!v->stunned && !v->exited)
         sim_waitq_wait(v->ctl_wq);
     v->driver_stopped = true;
+}
+
+void sim_vcpu_stun(struct sim_vcpu *v)
+{
+    sim_vcpu_stun_request(v);
+    sim_vcpu_stun_wait(v);
 }
 
 void sim_vcpu_resume(struct sim_vcpu *v)

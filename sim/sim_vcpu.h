@@ -58,7 +58,11 @@ struct sim_vcpu {
     struct sim_mem *mem;
     struct sim_gen *gen;               /* synthetic source, or */
     struct sim_trace *trace;           /* trace source (GVA pages) */
-    bool loop;                         /* restart the trace at its end */
+    uint32_t asid;                     /* the trace's address space (sim_mem) */
+    uint64_t trace_start;              /* first record replayed: the trace runs from
+                                          here to its end, then from 0 up to here */
+    bool loop;                         /* replay the trace again and again */
+    uint32_t index;                    /* vCPU number: names the actor */
     uint64_t access_ns;                /* compute per raw access */
     uint64_t quantum_ns;               /* time between scheduling points */
     sim_vcpu_fault_fn on_fault;
@@ -90,6 +94,7 @@ struct sim_vcpu {
     sg_actor_t actor;                  /* referenced until sim_vcpu_stop joins it */
     struct sim_access buf[SIM_VCPU_BATCH];
     uint64_t buf_len, buf_pos, trace_pos;
+    bool trace_wrapped;                /* past the end, replaying 0..trace_start */
     uint64_t pending_ns;               /* compute not yet slept */
     uint64_t pending_stall_ns;         /* exit handling not yet slept */
 };
@@ -98,8 +103,12 @@ struct sim_vcpu {
 void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host);
 /* Driver side: stop the vCPU at its next scheduling point and wait until
  * it has (returns at once if it has exited); the VM is held stopped
- * (driver_stopped) until sim_vcpu_resume(). */
+ * (driver_stopped) until sim_vcpu_resume().  sim_vcpu_stun() is
+ * stun_request() then stun_wait(): several vCPUs are asked first, then
+ * waited for, so they stop together. */
 void sim_vcpu_stun(struct sim_vcpu *v);
+void sim_vcpu_stun_request(struct sim_vcpu *v);
+void sim_vcpu_stun_wait(struct sim_vcpu *v);
 void sim_vcpu_resume(struct sim_vcpu *v);
 /* Ask it to end at its next scheduling point and wait until its actor
  * has ended (its last wake-up handled: its wait queues may then be

@@ -263,17 +263,22 @@ int sim_waitq_wait_for(struct sim_waitq *q, uint64_t timeout_ns)
     uint64_t gen = q->gen;
     uint64_t deadline = sim_now_ns() + timeout_ns;
     int rc = 0;
-
-    sg_mutex_lock(q->mutex);
+    /* a mutex of its own: SimGrid 3.32 ends a timed-out condition wait
+     * without taking the mutex back when another actor holds it (a woken
+     * untimed waiter of the same queue), and the unlock below then aborts
+     * ("you're not the owner").  No other actor ever holds this one. */
+    sg_mutex_t m = sg_mutex_init();
+    sg_mutex_lock(m);
     while (q->gen == gen) {
         uint64_t now = sim_now_ns();
         if (now >= deadline ||
-            sg_cond_wait_for(q->cond, q->mutex, (double)(deadline - now) / 1e9) != 0) {
+            sg_cond_wait_for(q->cond, m, (double)(deadline - now) / 1e9) != 0) {
             rc = q->gen == gen ? VM_ETIMEDOUT : 0;
             break;
         }
     }
-    sg_mutex_unlock(q->mutex);
+    sg_mutex_unlock(m);
+    sg_mutex_destroy(m);
     return rc;
 }
 

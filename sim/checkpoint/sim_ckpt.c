@@ -41,7 +41,7 @@
 #include "sim_disk.h"
 #include "sim_mem.h"
 #include "sim_trace.h"
-#include "sim_vcpu.h"
+#include "sim_vcpus.h"
 #include "sim_workload.h"
 #include "sim_world.h"
 
@@ -54,7 +54,10 @@ struct ckpt_run {
     struct sim_outcome *out;
     struct sim_mem *mem;
     struct sim_disk *disk;
-    struct sim_vcpu *vcpu;
+    struct sim_vcpus vcpus;
+    struct ckpt_exit *exits;       /* per vCPU: its hook's argument */
+    bool in_fault;                 /* a vCPU is inside the policy's fault handler */
+    struct sim_waitq *fault_wq;    /* vCPUs waiting for it (NULL: one vCPU) */
     struct sim_waitq *io_wq;
     struct ckpt_env env;
     const struct ckpt_policy *sp;
@@ -62,10 +65,15 @@ struct ckpt_run {
     const struct ckpt_restore_policy *rp;
     struct ckpt_restore *rest;
     struct ckpt_stats charged;     /* counters already turned into time */
-    bool retrying;                 /* the vCPU's current exit already paid its entry */
     uint64_t fault_waits;          /* save exits that waited for an I/O completion */
     bool stunned;
     uint64_t stun_began_ns, stun_total_ns, stun_max_ns;
+};
+
+/* A vCPU's exit state: its hook's argument. */
+struct ckpt_exit {
+    struct ckpt_run *r;
+    bool retrying;                 /* the current exit already paid its entry */
 };
 
 static void set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
@@ -147,7 +155,7 @@ static void stun(struct ckpt_run *r)
 {
     if (r->stunned)
         return;
-    sim_vcpu_stun(r->vcpu);
+    sim_vcpus_stun(&r->vcpus);
     r->stunned = true;
     r->stun_began_ns = sim_now_ns();
 }
@@ -161,18 +169,28 @@ static void unstun(struct ckpt_run *r)
     if (len > r->stun_max_ns)
         r->stun_max_ns = len;
     r->stunned = false;
-    sim_vcpu_resume(r->vcpu);
+    sim_vcpus_resume(&r->vcpus);
 }
 
 /*
  * A vCPU exit: call the policy's fault handler and add the cost of its
  * work plus, once per exit (not per retry), the exit itself to *cost_ns;
- * the vCPU sleeps it (sim_vcpu.c).
+ * the vCPU sleeps it (sim_vcpu.c), so the exits of several vCPUs overlap.
+ * The handler's bookkeeping runs under a lock (none with one vCPU): a port
+ * call inside it lets other actors run, and another vCPU's exit must not
+ * enter the policy then, nor pay for this exit's copies.  The lock takes
+ * no simulated time: the work is charged after it, outside.
  */
-static int handle_exit(struct ckpt_run *r, uint64_t gpa, bool is_write, uint64_t *cost_ns)
+static int handle_exit(struct ckpt_exit *x, uint64_t gpa, bool is_write, uint64_t *cost_ns)
 {
+    struct ckpt_run *r = x->r;
     int rc;
     uint64_t ns;
+    if (r->fault_wq) {
+        while (r->in_fault)
+            sim_waitq_wait(r->fault_wq);
+        r->in_fault = true;
+    }
     if (r->rest) {
         rc = r->rp->fault(r->rest, gpa);
         ns = charge_installs(r, r->rp->stats(r->rest));
@@ -180,13 +198,17 @@ static int handle_exit(struct ckpt_run *r, uint64_t gpa, bool is_write, uint64_t
         rc = r->sp->fault(r->save, gpa, is_write);
         ns = charge_fault_path(r, r->sp->stats(r->save));
     }
-    if (!r->retrying)
+    if (r->fault_wq) {
+        r->in_fault = false;
+        sim_waitq_wake_all(r->fault_wq);
+    }
+    if (!x->retrying)
         ns += r->cfg->costs.trace_fault_ns;
     /* an exit waits once however often it asks again (the policy
      * counts every VM_EAGAIN answer) */
-    if (rc == VM_EAGAIN && !r->retrying)
+    if (rc == VM_EAGAIN && !x->retrying)
         r->fault_waits++;
-    r->retrying = rc == VM_EAGAIN;
+    x->retrying = rc == VM_EAGAIN;
     *cost_ns += ns;
     return rc;
 }
@@ -202,6 +224,16 @@ static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind,
                               uint64_t *cost_ns)
 {
     return kind == SIM_MEM_FAULT_ABSENT ? handle_exit(arg, gpa, is_write, cost_ns) : VM_EINVAL;
+}
+
+/* Point every vCPU's exits at fn (NULL: none), each with its own state. */
+static void set_hooks(struct ckpt_run *r, sim_vcpu_fault_fn fn)
+{
+    for (uint32_t i = 0; i < r->vcpus.n; i++) {
+        r->exits[i] = (struct ckpt_exit){ .r = r };
+        r->vcpus.v[i]->on_fault = fn;
+        r->vcpus.v[i]->fault_arg = fn ? &r->exits[i] : NULL;
+    }
 }
 
 static uint64_t expected_instant(void *arg, uint64_t page)
@@ -302,7 +334,7 @@ static void saver_loop(struct saver *sv)
         int rc = locked_step(sv);
         if (sv->done && !(rc < 0 || rc == CKPT_STEP_DONE))
             break;                      /* another saver finished */
-        sim_vcpu_set_throttle(r->vcpu, sp->stats(r->save)->throttle_pct);
+        sim_vcpus_set_throttle(&r->vcpus, sp->stats(r->save)->throttle_pct);
         uint64_t ns = charge_background(r, sp->stats(r->save));
         bool last = rc < 0 || rc == CKPT_STEP_DONE;
         if (last) {
@@ -347,13 +379,13 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
 {
     const struct sim_exp *exp = r->exp;
     struct sim_outcome *o = r->out;
-    struct sim_vcpu *v = r->vcpu;
+    struct sim_vcpus *vs = &r->vcpus;
     struct vm_diag d;
     vm_diag_clear(&d);
 
     r->sp = sp;
     memset(&r->charged, 0, sizeof(r->charged));
-    r->retrying = false;
+    set_hooks(r, NULL);
     r->fault_waits = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
 
@@ -367,8 +399,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         unstun(r);
         return rc;
     }
-    v->on_fault = save_fault_hook;
-    v->fault_arg = r;
+    set_hooks(r, save_fault_hook);
 
     /* the start stun: device state, and arming write tracking / the dirty
      * log over all of memory for the policies that let the guest run */
@@ -379,9 +410,10 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     if (!(sp->flags & CKPT_F_STUN_ALL))
         unstun(r);
 
-    uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses, throttle0 = v->throttle_ns;
-    struct vm_hist exits0 = v->exit_lat_ns;
-    vm_hist_init(&v->exit_lat_ns);
+    struct sim_vcpus_totals t0, t1;
+    sim_vcpus_totals(vs, &t0);
+    struct vm_hist exits0;
+    sim_vcpus_take_exit_hist(vs, &exits0);
 
     uint32_t channels = save_channels(r, cfg);
     struct saver sv = { .r = r, .sp = sp, .live = channels,
@@ -401,7 +433,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         sim_waitq_free(sv.step_wq);
     rc = sv.rc;
     uint64_t t_done = sv.t_done;
-    sim_vcpu_set_throttle(v, 0);
+    sim_vcpus_set_throttle(vs, 0);
     if (sp->flags & CKPT_F_INSTANT_AT_STUN && !r->mem->ck_armed)
         sim_mem_checker_arm(r->mem);   /* failed before its stop: nothing to compare */
     unstun(r);
@@ -411,19 +443,27 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         const struct ckpt_stats *st = sp->stats(r->save);
         const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
         uint64_t window = t_done - t_start;
-        uint64_t stall = v->stall_ns - stall0, throttle = v->throttle_ns - throttle0;
+        sim_vcpus_totals(vs, &t1);
+        /* vCPU time lost over vCPU time in the window: each vCPU loses
+         * its stalls and throttle, and every stun */
+        uint64_t stall = t1.stall_ns - t0.stall_ns, throttle = t1.throttle_ns - t0.throttle_ns;
+        double vcpus = (double)vs->n;
         set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)window);
         set_metric(o, SIM_CKPT_M_SAVE_CHANNELS, (double)channels);
         set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
         set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
         set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)stall);
         set_metric(o, SIM_CKPT_M_GUEST_SLOWDOWN_PCT,
-                   window ? 100.0 * (double)(stall + throttle + r->stun_total_ns) /
-                            (double)window : 0);
-        set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
+                   window ? 100.0 * ((double)(stall + throttle) +
+                                     vcpus * (double)r->stun_total_ns) /
+                            (vcpus * (double)window) : 0);
+        set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(t1.raw_accesses - t0.raw_accesses));
         set_metric(o, SIM_CKPT_M_FAULTS, (double)st->faults);
         set_metric(o, SIM_CKPT_M_FAULT_WAITS, (double)r->fault_waits);
-        record_hist(o, &v->exit_lat_ns, SIM_CKPT_M_FAULT_P50_NS, SIM_CKPT_M_FAULT_P99_NS,
+        struct vm_hist exits;
+        vm_hist_init(&exits);
+        sim_vcpus_exit_hist(vs, &exits);
+        record_hist(o, &exits, SIM_CKPT_M_FAULT_P50_NS, SIM_CKPT_M_FAULT_P99_NS,
                     SIM_CKPT_M_FAULT_P999_NS, SIM_CKPT_M_FAULT_MAX_NS);
         set_metric(o, SIM_CKPT_M_WRITE_IOS, (double)st->write_ios);
         set_metric(o, SIM_CKPT_M_WRITE_IO_MEAN_BYTES,
@@ -441,8 +481,8 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
             set_metric(o, SIM_CKPT_M_THROTTLE_MAX_PCT, (double)st->throttle_max_pct);
         }
     }
-    vm_hist_merge(&v->exit_lat_ns, &exits0);
-    v->on_fault = NULL;
+    sim_vcpus_restore_exit_hist(vs, &exits0);
+    set_hooks(r, NULL);
     /* a save may fail cleanly when the experiment injects disk faults;
      * otherwise a failure is the run's error */
     if (rc < 0 && !report)
@@ -458,7 +498,7 @@ static void run_restore(struct ckpt_run *r)
 {
     const struct sim_exp *exp = r->exp;
     struct sim_outcome *o = r->out;
-    struct sim_vcpu *v = r->vcpu;
+    struct sim_vcpus *vs = &r->vcpus;
     struct vm_diag d;
     vm_diag_clear(&d);
 
@@ -480,7 +520,7 @@ static void run_restore(struct ckpt_run *r)
         fail(r, VM_ENOMEM, "%s: %s", "restore");
         return;
     }
-    sim_vcpu_stun(v);
+    sim_vcpus_stun(vs);
     for (uint64_t p = 0; p < n; p++)
         expect[p] = sim_mem_instant_fp(r->mem, p);
     sim_mem_checker_disarm(r->mem);
@@ -494,14 +534,16 @@ static void run_restore(struct ckpt_run *r)
     port_mem_collect_dirty(&r->mem->base, scratch);
 
     memset(&r->charged, 0, sizeof(r->charged));
-    r->retrying = false;
+    set_hooks(r, NULL);
     uint64_t t0 = sim_now_ns();
     /* responsive: the first window whose useful compute is at least
      * (1 - ttr_stall) of it */
-    sim_vcpu_track_windows(v, t0, r->cfg->ttr_window_ns,
-                           (1.0 - r->cfg->ttr_stall) * (double)r->cfg->ttr_window_ns);
-    uint64_t stall0 = v->stall_ns, acc0 = v->raw_accesses;
-    vm_hist_init(&v->exit_lat_ns);
+    sim_vcpus_track_windows(vs, t0, r->cfg->ttr_window_ns,
+                            (1.0 - r->cfg->ttr_stall) * (double)r->cfg->ttr_window_ns);
+    struct sim_vcpus_totals a0, a1;
+    sim_vcpus_totals(vs, &a0);
+    struct vm_hist before;
+    sim_vcpus_take_exit_hist(vs, &before);
 
     const struct ckpt_restore_cfg *rcfg = exp->policy_cfg;
     int rc = r->rp->start(rcfg, &r->env, &r->rest, &d);
@@ -512,8 +554,7 @@ static void run_restore(struct ckpt_run *r)
         vm_bitmap_free(scratch);
         return;
     }
-    v->on_fault = restore_fault_hook;
-    v->fault_arg = r;
+    set_hooks(r, restore_fault_hook);
 
     bool running = false, done = false;
     uint64_t deadline = UINT64_MAX, t_done = 0;
@@ -525,7 +566,7 @@ static void run_restore(struct ckpt_run *r)
         if (!running && r->rp->runnable(r->rest)) {
             running = true;
             deadline = sim_now_ns() + r->cfg->run_time_ns;
-            sim_vcpu_resume(v);
+            sim_vcpus_resume(vs);
         }
         if (rc < 0) {
             const char *why = r->rp->diag ? r->rp->diag(r->rest) : "";
@@ -552,25 +593,29 @@ static void run_restore(struct ckpt_run *r)
     if (done && !running) {        /* eager: runnable exactly when done */
         running = true;
         deadline = sim_now_ns() + r->cfg->run_time_ns;
-        sim_vcpu_resume(v);
+        sim_vcpus_resume(vs);
     }
     if (running && sim_now_ns() < deadline && rc >= 0)
         sim_sleep_ns(deadline - sim_now_ns());
-    sim_vcpu_stop(v);
+    sim_vcpus_stop(vs);
 
     const struct ckpt_stats *st = r->rp->stats(r->rest);
     if (done)
         set_metric(o, SIM_CKPT_M_RESTORE_NS, (double)(t_done - t0));
     uint64_t ttr;
-    if (sim_vcpu_responsive(v, &ttr))
+    if (sim_vcpus_responsive(vs, &ttr))
         set_metric(o, SIM_CKPT_M_TTR_NS, (double)ttr);
     set_metric(o, SIM_CKPT_M_RESTORE_FAULTS, (double)st->restore_faults);
-    record_hist(o, &v->exit_lat_ns, SIM_CKPT_M_RESTORE_FAULT_P50_NS, SIM_CKPT_M_RESTORE_FAULT_P99_NS,
+    struct vm_hist exits;
+    vm_hist_init(&exits);
+    sim_vcpus_exit_hist(vs, &exits);
+    record_hist(o, &exits, SIM_CKPT_M_RESTORE_FAULT_P50_NS, SIM_CKPT_M_RESTORE_FAULT_P99_NS,
                 SIM_CKPT_M_RESTORE_FAULT_P999_NS, SIM_CKPT_M_RESTORE_FAULT_MAX_NS);
     set_metric(o, SIM_CKPT_M_READ_IOS, (double)st->read_ios);
     set_metric(o, SIM_CKPT_M_BYTES_READ, (double)st->bytes_read);
-    set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)(v->stall_ns - stall0));
-    set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(v->raw_accesses - acc0));
+    sim_vcpus_totals(vs, &a1);
+    set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)(a1.stall_ns - a0.stall_ns));
+    set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(a1.raw_accesses - a0.raw_accesses));
 
     /* wasted prefetch: installed pages the guest never touched */
     vm_bitmap_clear_range(scratch, 0, n);
@@ -599,18 +644,6 @@ static void run_restore(struct ckpt_run *r)
     vm_bitmap_free(scratch);
 }
 
-static int open_source(struct ckpt_run *r, struct vm_diag *d)
-{
-    const struct sim_exp *exp = r->exp;
-    struct sim_vcpu *v = r->vcpu;
-    v->access_ns = r->cfg->workload.access_ns;
-    if (r->cfg->workload.is_trace) {
-        v->loop = r->cfg->workload.loop;
-        return sim_trace_open(r->cfg->workload.file, r->cfg->workload.format, &v->trace, d);
-    }
-    return sim_gen_new(&r->cfg->workload, r->mem->nr_pages, exp->seed, &v->gen, d);
-}
-
 void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *out)
 {
     struct ckpt_run run = { .exp = exp, .host = host, .cfg = exp->mech_cfg, .out = out };
@@ -623,12 +656,16 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         rc = sim_mem_new(&r->cfg->vm, exp->seed, &r->mem, &d);
     if (rc == 0 && !(r->disk = sim_disk_open(host, exp->disk, &d)))
         rc = d.code ? d.code : VM_EINVAL;
-    r->vcpu = calloc(1, sizeof(*r->vcpu));
     r->io_wq = sim_waitq_new();
-    if (rc == 0 && (!r->vcpu || !r->io_wq))
+    if (rc == 0 && !r->io_wq)
         rc = vm_diag_set(&d, VM_ENOMEM, "out of memory");
     if (rc == 0)
-        rc = open_source(r, &d);
+        rc = sim_vcpus_new(&r->vcpus, &r->cfg->vm, &r->cfg->workload, r->mem, exp->seed,
+                           r->io_wq, &d);
+    if (rc == 0 && !(r->exits = calloc(r->vcpus.n, sizeof *r->exits)))
+        rc = vm_diag_set(&d, VM_ENOMEM, "out of memory");
+    if (rc == 0 && r->vcpus.n > 1 && !(r->fault_wq = sim_waitq_new()))
+        rc = vm_diag_set(&d, VM_ENOMEM, "out of memory");
     for (int i = 0; rc == 0 && i < exp->nr_faults; i++)
         rc = sim_disk_add_fault(r->disk, &exp->faults[i]);
     if (rc < 0) {
@@ -640,11 +677,7 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
     r->env.file = sim_disk_port(r->disk);
     r->env.clock = sim_world_clock();
 
-    struct sim_vcpu *v = r->vcpu;
-    v->mem = r->mem;
-    v->io_wq = r->io_wq;
-    v->ctl_wq = sim_waitq_new();
-    sim_vcpu_start(v, host);
+    sim_vcpus_start(&r->vcpus, host);
     sim_sleep_ns(r->cfg->warmup_ns);      /* the guest runs before the checkpoint */
 
     if (r->cfg->restore_phase) {
@@ -660,21 +693,20 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         else
             run_save(r, sp, (const struct ckpt_cfg *)exp->policy_cfg, true);
     }
-    sim_vcpu_stop(v);             /* also when it exited on its own: joins it */
-    out->inv[SIM_CKPT_INV_STUNNED_WRITES] += v->stunned_accesses;
-    if (v->error) {
-        out->inv[SIM_CKPT_INV_VCPU_ERRORS]++;
-        fail(r, v->error, "the vCPU stopped: %s (%s)", "guest access failed");
-    }
+    sim_vcpus_stop(&r->vcpus);    /* also those that exited on their own: joins them */
+    struct sim_vcpus_totals t;
+    sim_vcpus_totals(&r->vcpus, &t);
+    out->inv[SIM_CKPT_INV_STUNNED_WRITES] += t.stunned_accesses;
+    for (uint32_t i = 0; i < r->vcpus.n; i++)
+        if (r->vcpus.v[i]->error)
+            out->inv[SIM_CKPT_INV_VCPU_ERRORS]++;
+    if (sim_vcpus_error(&r->vcpus))
+        fail(r, sim_vcpus_error(&r->vcpus), "a vCPU stopped: %s (%s)", "guest access failed");
 out:
-    if (r->vcpu) {
-        sim_gen_free(r->vcpu->gen);
-        if (r->vcpu->trace)
-            sim_trace_close(r->vcpu->trace);
-        if (r->vcpu->ctl_wq)
-            sim_waitq_free(r->vcpu->ctl_wq);
-        sim_vcpu_free(r->vcpu);
-    }
+    sim_vcpus_free(&r->vcpus);
+    free(r->exits);
+    if (r->fault_wq)
+        sim_waitq_free(r->fault_wq);
     if (r->disk)
         sim_disk_close(r->disk);
     if (r->io_wq)
