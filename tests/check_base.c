@@ -850,9 +850,13 @@ END_TEST
 START_TEST(test_fp_is_never_zero)
 {
     for (uint64_t g = 0; g < 100000; g++)
-        if (vm_fp_page(0, g, g & 7) == 0)
-            ck_abort_msg("fingerprint 0 for gpa %llu", (unsigned long long)g);
+        if (vm_fp_page(0, g, g & 7) == 0 || vm_fp_page(0, g, g & 7) == VM_FP_ZERO)
+            ck_abort_msg("reserved fingerprint for gpa %llu", (unsigned long long)g);
     ck_assert_uint_ne(vm_fp_bytes("", 0), 0);
+    /* the zero page's fingerprint is reserved, even for 4 KiB of zeros */
+    static const char zeros[4096];
+    ck_assert_uint_ne(vm_fp_bytes(zeros, sizeof zeros), VM_FP_ZERO);
+    ck_assert_uint_ne(VM_FP_ZERO, 0);
 }
 END_TEST
 
