@@ -150,7 +150,8 @@ int ckpt_writer_submit(struct ckpt_writer *w, struct ckpt_wreq *r, uint64_t lba,
 {
     r->req = (struct port_blk_req){
         .op = PORT_BLK_WRITE, .lba = lba, .nr_blocks = nr_blocks, .nr_ios = nr_ios,
-        .lbas = r->lbas, .packed = packed, .fps = r->fps, .nr_fps = packed ? nr_fps : nr_blocks,
+        .lbas = r->lbas, .io_blocks = r->lbas ? r->io_blocks : NULL, .packed = packed,
+        .fps = r->fps, .nr_fps = packed ? nr_fps : nr_blocks,
         .cb = wreq_done, .data = r,
     };
     r->staged_bytes = staged_bytes;

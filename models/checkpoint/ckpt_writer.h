@@ -57,6 +57,7 @@ struct ckpt_wreq {
     uint64_t tag;                 /* the policy's */
     const uint64_t *lbas;         /* set by the policy before submit: a vectored
                                      run, I/O i at lbas[i] (NULL: consecutive) */
+    const uint32_t *io_blocks;    /* with lbas: I/O i's blocks (NULL: equal I/Os) */
     struct ckpt_wreq *next_free;
 };
 
