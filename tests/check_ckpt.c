@@ -79,6 +79,9 @@ static void encode_into_header(struct ckpt_image *img, void **buf, size_t *len)
     img->hdr.maps_xxh = vm_fp_bytes(*buf, *len);
 }
 
+/* expected() for ckpt_image_verify over an array of fingerprints. */
+static uint64_t snap_expect(void *arg, uint64_t page) { return ((const uint64_t *)arg)[page]; }
+
 START_TEST(test_ckpt_file_header_round_trips)
 {
     struct ckpt_header h = sample_header(), g;
@@ -332,6 +335,255 @@ START_TEST(test_ckpt_file_locate_counts_short_last_block)
     img->block_sblock[4] = CKPT_NO_SBLOCK;
     ck_assert_int_eq(ckpt_image_locate(img, 17, &loc), VM_ENOENT);
     ckpt_image_free(img);
+}
+END_TEST
+
+/* ---- the zero map ---- */
+
+/* The sample SBLOCK image with block 8 all zero: storage block 2 holds
+ * block 7 alone and no storage block holds block 8, whose pages (32..35,
+ * or 5..2 in the reversed A-bit order) are in the zero map. */
+static struct ckpt_image *sample_image_zero(uint32_t grouping)
+{
+    struct ckpt_image *img = sample_image(grouping);
+    img->block_sblock[8] = CKPT_NO_SBLOCK;
+    img->block_slot[8] = CKPT_NO_SBLOCK;
+    img->sblocks[2].nr_members = 1;
+    img->sblocks[2].nr_blocks = 4;
+    img->sblocks[2].bytes = 4 * VM_PAGE_SIZE;
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    uint64_t pages[4];
+    ck_assert_uint_eq(ckpt_image_block_pages(img, 8, pages), 4);
+    for (int i = 0; i < 4; i++)
+        vm_bitmap_set(img->zero, pages[i]);
+    return img;
+}
+
+/* Encode, decode into a fresh image of the same header: 0 or the error. */
+static int maps_round_trip(struct ckpt_image *img, struct ckpt_image **back, struct vm_diag *d)
+{
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    ck_assert_int_eq(ckpt_image_new(&img->hdr, back), 0);
+    int rc = ckpt_maps_decode(*back, buf, len, d);
+    free(buf);
+    return rc;
+}
+
+static void assert_same_zero_map(const struct ckpt_image *a, const struct ckpt_image *b)
+{
+    ck_assert_ptr_nonnull(b->zero);
+    for (uint64_t p = 0; p < a->hdr.nr_pages; p++)
+        ck_assert_msg(ckpt_image_is_zero(a, p) == ckpt_image_is_zero(b, p), "page %llu",
+                      (unsigned long long)p);
+}
+
+START_TEST(test_ckpt_file_zero_map_round_trips_in_every_layout)
+{
+    struct vm_diag d;
+    struct ckpt_image *img, *back;
+    struct ckpt_loc loc;
+    /* SBLOCK, GPA and A-bit order: block 8's pages are zero pages */
+    for (uint32_t g = CKPT_GROUP_GPA; g <= CKPT_GROUP_ABITS; g++) {
+        img = sample_image_zero(g);
+        vm_diag_clear(&d);
+        ck_assert_msg(maps_round_trip(img, &back, &d) == 0, "%s", d.msg);
+        assert_same_zero_map(img, back);
+        ck_assert_uint_eq(ckpt_image_nr_zero(back), 4);
+        uint64_t pages[4];
+        ckpt_image_block_pages(back, 8, pages);
+        ck_assert_int_eq(ckpt_image_locate(back, pages[2], &loc), 0);
+        ck_assert(loc.zero);
+        ck_assert_uint_eq(loc.extent_blocks, 0);
+        ck_assert_int_eq(ckpt_image_block_pages(back, 7, pages), 4);
+        ck_assert_int_eq(ckpt_image_locate(back, pages[0], &loc), 0);
+        ck_assert(!loc.zero);
+        ck_assert_uint_eq(loc.extent_lba, img->sblocks[2].lba);   /* block 7, alone */
+        ckpt_image_free(back);
+        ckpt_image_free(img);
+    }
+    /* STREAM: zero pages have no copy; the others keep theirs */
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                             .layout = CKPT_LAYOUT_STREAM, .nr_pages = 1000, .data_lba = 1 };
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    for (uint64_t p = 0; p < 1000; p++) {
+        if (p / 100 % 3 == 1 || p == 999)
+            vm_bitmap_set(img->zero, p);
+        else
+            img->page_lba[p] = (uint32_t)(1 + p);
+    }
+    ck_assert(ckpt_image_has_maps(img));
+    vm_diag_clear(&d);
+    ck_assert_msg(maps_round_trip(img, &back, &d) == 0, "%s", d.msg);
+    assert_same_zero_map(img, back);
+    ck_assert_int_eq(memcmp(back->page_lba, img->page_lba, 1000 * sizeof(uint32_t)), 0);
+    ck_assert_int_eq(ckpt_image_locate(back, 150, &loc), 0);
+    ck_assert(loc.zero);
+    ck_assert_int_eq(ckpt_image_locate(back, 250, &loc), 0);
+    ck_assert_uint_eq(loc.lba, 251);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+    /* FLAT: maps only with zero pages; then the zero map alone, compact */
+    h = (struct ckpt_header){ .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                              .layout = CKPT_LAYOUT_FLAT, .nr_pages = 1 << 20, .data_lba = 1 };
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    ck_assert(!ckpt_image_has_maps(img));
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    ck_assert(!ckpt_image_has_maps(img));             /* an empty zero map is none */
+    vm_bitmap_set_range(img->zero, 512, 512 * 100);
+    vm_bitmap_set_range(img->zero, (1 << 20) - 512, 512);
+    ck_assert(ckpt_image_has_maps(img));
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    ck_assert_uint_eq(len, 24 + 8 + 2 * 16 + 8);       /* two runs, whatever their length */
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), 0);
+    assert_same_zero_map(img, back);
+    ck_assert_uint_eq(ckpt_image_nr_zero(back), 512 * 101);
+    ck_assert_int_eq(ckpt_image_locate(back, 511, &loc), 0);
+    ck_assert(!loc.zero);
+    ck_assert_uint_eq(loc.lba, 512);
+    ck_assert_int_eq(ckpt_image_locate(back, 512, &loc), 0);
+    ck_assert(loc.zero);
+    free(buf);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+}
+END_TEST
+
+/* Patch a little-endian u64 in a maps blob and fix its checksum. */
+static void patch64(uint8_t *buf, size_t len, size_t off, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        buf[off + i] = (uint8_t)(v >> (8 * i));
+    uint64_t x = vm_fp_bytes(buf, len - 8);
+    for (int i = 0; i < 8; i++)
+        buf[len - 8 + i] = (uint8_t)(x >> (8 * i));
+}
+
+START_TEST(test_ckpt_file_corrupt_zero_map_is_named)
+{
+    /* a FLAT image of 100 pages with zero runs [10, 20) and [50, 60):
+     * nr_runs at 24, run i at 32 + 16 i */
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                             .layout = CKPT_LAYOUT_FLAT, .nr_pages = 100, .data_lba = 1 };
+    static const struct { size_t off; uint64_t v; const char *what; } cases[] = {
+        { 24, 3, "'nr_runs'" },                  /* more runs than bytes */
+        { 24, 0, "'nr_runs'" },
+        { 48, 15, "out of order" },              /* second run starts inside the first */
+        { 48, 95, "beyond 100 pages" },          /* second run ends past the image */
+        { 40, 0, "out of order" },               /* an empty run */
+        { 32, UINT64_MAX, "beyond" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct ckpt_image *img, *back;
+        ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+        ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+        vm_bitmap_set_range(img->zero, 10, 10);
+        vm_bitmap_set_range(img->zero, 50, 10);
+        uint8_t *buf;
+        size_t len;
+        ck_assert_int_eq(ckpt_maps_encode(img, (void **)&buf, &len), 0);
+        ck_assert_uint_eq(len, 24 + 8 + 32 + 8);
+        patch64(buf, len, cases[c].off, cases[c].v);
+        ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        ck_assert_int_eq(ckpt_maps_decode(back, buf, len, &d), VM_ECORRUPT);
+        ck_assert_msg(strstr(d.msg, "zero map") && strstr(d.msg, cases[c].what),
+                      "case %zu: '%s'", c, d.msg);
+        free(buf);
+        ckpt_image_free(back);
+        ckpt_image_free(img);
+    }
+    /* a zero page must hold no data elsewhere: a stream copy ... */
+    struct ckpt_header hs = h;
+    hs.layout = CKPT_LAYOUT_STREAM;
+    struct ckpt_image *img, *back;
+    ck_assert_int_eq(ckpt_image_new(&hs, &img), 0);
+    for (uint64_t p = 0; p < 100; p++)
+        img->page_lba[p] = (uint32_t)(1 + p);
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    vm_bitmap_set(img->zero, 42);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(maps_round_trip(img, &back, &d), VM_ECORRUPT);
+    ck_assert_msg(strstr(d.msg, "zero map: page 42 is also at lba 43"), "%s", d.msg);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+    /* ... or a storage block */
+    img = sample_image_zero(CKPT_GROUP_GPA);
+    vm_bitmap_set(img->zero, 29);                      /* block 7, in storage block 2 */
+    vm_diag_clear(&d);
+    ck_assert_int_eq(maps_round_trip(img, &back, &d), VM_ECORRUPT);
+    ck_assert_msg(strstr(d.msg, "zero map: page 29 is also in block 7 of storage block 2"),
+                  "%s", d.msg);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+}
+END_TEST
+
+/* A FLAT image whose zero pages are holes: the maps say what they hold. */
+START_TEST(test_ckpt_file_verify_compares_zero_pages_with_the_zero_content)
+{
+    struct vm_fpstore *st = vm_fpstore_new(64);
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                             .layout = CKPT_LAYOUT_FLAT, .nr_pages = 40, .data_lba = 1 };
+    struct ckpt_image *img;
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    vm_bitmap_set_range(img->zero, 8, 8);
+    uint64_t expect[40];
+    for (uint64_t p = 0; p < 40; p++) {
+        expect[p] = p >= 8 && p < 16 ? VM_FP_ZERO : vm_fp_page(1, p, 0);
+        if (!ckpt_image_is_zero(img, p))
+            ck_assert_int_eq(vm_fpstore_put(st, 1 + p, 1, &expect[p]), 0);
+    }
+    /* maps after the data, then the header, as the writer lays them out */
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    img->hdr.maps_lba = 41;
+    img->hdr.maps_blocks = 1;
+    img->hdr.maps_len = len;
+    img->hdr.maps_xxh = vm_fp_bytes(buf, len);
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 41, 1, NULL, 0, buf, (uint32_t)len), 0);
+    uint8_t hb[4096];
+    size_t hn = ckpt_header_encode(&img->hdr, hb, sizeof hb);
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 0, 1, NULL, 0, hb, (uint32_t)hn), 0);
+    struct ckpt_image *back = NULL;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_msg(ckpt_image_load_store(st, &back, &d) == 0, "%s", d.msg);
+    ck_assert_uint_eq(ckpt_image_nr_zero(back), 8);
+    uint64_t checked, mismatch, missing;
+    ckpt_image_verify(back, st, snap_expect, expect, &checked, &mismatch, &missing);
+    ck_assert_uint_eq(checked, 40);
+    ck_assert_uint_eq(mismatch, 0);
+    ck_assert_uint_eq(missing, 0);
+    /* a zero page that should have held data is a mismatch, not a hole */
+    expect[9] = 77;
+    ckpt_image_verify(back, st, snap_expect, expect, &checked, &mismatch, &missing);
+    ck_assert_uint_eq(mismatch, 1);
+    ck_assert_uint_eq(missing, 0);
+    /* a FLAT header's maps must lie after its data */
+    h = img->hdr;
+    h.maps_lba = 30;
+    hn = ckpt_header_encode(&h, hb, sizeof hb);
+    struct ckpt_header g;
+    ck_assert_int_eq(ckpt_header_decode(hb, hn, &g, NULL), VM_ECORRUPT);
+    /* version 1 headers still read */
+    h = img->hdr;
+    h.version = 1;
+    hn = ckpt_header_encode(&h, hb, sizeof hb);
+    ck_assert_int_eq(ckpt_header_decode(hb, hn, &g, NULL), 0);
+    free(buf);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+    vm_fpstore_free(st);
 }
 END_TEST
 
@@ -1089,6 +1341,9 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tf, test_ckpt_file_maps_bad_indexes_are_corrupt);
     tcase_add_test(tf, test_ckpt_file_maps_checked_against_header);
     tcase_add_test(tf, test_ckpt_file_locate_counts_short_last_block);
+    tcase_add_test(tf, test_ckpt_file_zero_map_round_trips_in_every_layout);
+    tcase_add_test(tf, test_ckpt_file_corrupt_zero_map_is_named);
+    tcase_add_test(tf, test_ckpt_file_verify_compares_zero_pages_with_the_zero_content);
     tcase_add_test(tf, test_ckpt_file_load_store_without_header_is_enoent);
     tcase_add_test(tf, test_ckpt_fake_blk_fails_the_kth_write_once);
     suite_add_tcase(s, tf);

@@ -203,7 +203,7 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
         h->magic = CKPT_MAGIC;
         h->version = CKPT_FORMAT_VERSION;
         w->meta = CKPT_WMETA_MAPS;
-        if (h->layout != CKPT_LAYOUT_FLAT) {
+        if (ckpt_image_has_maps(img)) {
             size_t len;
             int rc = ckpt_maps_encode(img, &w->maps_buf, &len);
             if (rc)
@@ -221,7 +221,7 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
                 return ckpt_writer_step_failed(w);
             return CKPT_STEP_WAIT;
         }
-        /* FLAT has no maps: straight on to the header */
+        /* a FLAT image without zero pages has no maps: straight on to the header */
     }
     if (w->meta == CKPT_WMETA_MAPS) {
         /* the maps are on the device (nothing in flight, no error) */
