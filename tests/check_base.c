@@ -1208,7 +1208,7 @@ START_TEST(test_fpstore_apply_run_of_unequal_ios_places_each)
     ck_assert_uint_eq(out[1], 0);                         /* the hole after it */
     ck_assert_int_eq(vm_fpstore_get(st, 90, 2, out), 0);
     ck_assert_uint_eq(out[1], 6);
-    ck_assert_uint_eq(vm_fpstore_blocks_used(st), 6);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 6);
     struct port_blk_req r = w;
     r.op = PORT_BLK_READ;
     r.fps = out;
@@ -1229,20 +1229,27 @@ END_TEST
 START_TEST(test_fpstore_blocks_used_counts_data_not_holes)
 {
     struct vm_fpstore *st = vm_fpstore_new(200000);
-    ck_assert_uint_eq(vm_fpstore_blocks_used(st), 0);
+    uint64_t end = 1;
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 0);
+    ck_assert_uint_eq(end, 0);
     uint64_t fps[10];
     fill_fps(fps, 10, 3);
     ck_assert_int_eq(vm_fpstore_put(st, 65530, 10, fps), 0);      /* across two leaves */
     ck_assert_int_eq(vm_fpstore_put(st, 65532, 2, fps), 0);       /* rewritten: same blocks */
-    ck_assert_uint_eq(vm_fpstore_blocks_used(st), 10);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 10);
+    ck_assert_uint_eq(end, 65540);
     ck_assert_int_eq(vm_fpstore_put_packed(st, 1000, 3, fps, 10, "maps", 4), 0);
-    ck_assert_uint_eq(vm_fpstore_blocks_used(st), 13);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 13);
     /* a packed extent over plain blocks replaces them */
     ck_assert_int_eq(vm_fpstore_put_packed(st, 65535, 2, NULL, 0, "x", 1), 0);
-    ck_assert_uint_eq(vm_fpstore_blocks_used(st), 13);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 13);
     /* a plain write over a packed extent drops the extent whole */
     ck_assert_int_eq(vm_fpstore_put(st, 1001, 1, fps), 0);
-    ck_assert_uint_eq(vm_fpstore_blocks_used(st), 11);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 11);
+    /* the apparent size ends with the last block holding data, packed too */
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 150000, 4, NULL, 0, "hdr", 3), 0);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 15);
+    ck_assert_uint_eq(end, 150004);
     vm_fpstore_free(st);
 }
 END_TEST

@@ -374,9 +374,7 @@ static int maps_round_trip(struct ckpt_image *img, struct ckpt_image **back, str
 static void assert_same_zero_map(const struct ckpt_image *a, const struct ckpt_image *b)
 {
     ck_assert_ptr_nonnull(b->zero);
-    for (uint64_t p = 0; p < a->hdr.nr_pages; p++)
-        ck_assert_msg(ckpt_image_is_zero(a, p) == ckpt_image_is_zero(b, p), "page %llu",
-                      (unsigned long long)p);
+    ck_assert_int_eq(memcmp(a->zero, b->zero, VM_BITMAP_WORDS(a->hdr.nr_pages) * 8), 0);
 }
 
 START_TEST(test_ckpt_file_zero_map_round_trips_in_every_layout)
@@ -684,6 +682,8 @@ START_TEST(test_ckpt_buffered_cow_ordering_under_interleaving)
     r.cfg.compress = seed % 2;
     r.cfg.trace = seed % 3 == 0 ? CKPT_TRACE_RW : CKPT_TRACE_WRITE;
     r.cfg.grouping = seed % 4 == 1 ? CKPT_GROUP_ABITS : CKPT_GROUP_GPA;
+    if (seed % 3 == 2)
+        fake_mem_set_zero(r.mem, 100, 150);
     struct vm_rand rnd;
     vm_rand_init(&rnd, (uint64_t)seed, 7);
     for (int i = 0; i < 100; i++)
@@ -702,7 +702,10 @@ START_TEST(test_ckpt_buffered_cow_ordering_under_interleaving)
             break;
     }
     assert_image_ok(&r);
-    ck_assert_uint_eq(stats(&r)->pages_copied_fault + stats(&r)->pages_copied_bg, 500);
+    /* every page is copied once, or recorded in a block of zero pages */
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault + stats(&r)->pages_copied_bg +
+                      stats(&r)->zero_pages, 500);
+    ck_assert_uint_eq(stats(&r)->zero_pages > 0, seed % 3 == 2);
     ck_assert_uint_eq(stats(&r)->staging_bytes, 0);
     ck_assert_uint_eq(fake_mem_nr_traced(r.mem), 0);
     rig_fini(&r);
@@ -1167,6 +1170,173 @@ START_TEST(test_ckpt_lazypage_cow_under_interleaving)
 }
 END_TEST
 
+/* ---- zero pages ---- */
+
+/* A chunk's zero pages stay holes; its non-zero runs are one vectored
+ * request, each run one I/O at its own offset. */
+START_TEST(test_ckpt_stopcopy_zero_pages_are_holes_and_runs_are_ios)
+{
+    struct rig r;
+    rig_init(&r, "stopcopy", 1000, 1100);
+    r.cfg.io_pages = 64;
+    fake_mem_set_zero(r.mem, 64, 64);            /* chunk 1, whole */
+    fake_mem_set_zero(r.mem, 200, 10);           /* chunk 3 = 192..255: runs 192..199, */
+    fake_mem_set_zero(r.mem, 250, 10);           /* 210..249, and 256..259 in chunk 4 */
+    fake_mem_set_zero(r.mem, 990, 10);           /* chunk 15 = 960..999: one run left */
+    rig_start(&r);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 94);
+    ck_assert_uint_eq(st->zero_pages_bg, 94);
+    ck_assert_uint_eq(st->zero_pages_fault, 0);
+    ck_assert_uint_eq(st->pages_copied_bg, 906);
+    ck_assert_uint_eq(st->payload_bytes, 906 * 4096ull);
+    /* 15 data requests (chunk 1 writes nothing), the zero map, the header */
+    ck_assert_uint_eq(st->write_reqs, 15 + 2);
+    ck_assert_uint_eq(st->bytes_written, (906 + 2) * 4096ull);
+    ck_assert_uint_eq(st->write_ios, 15 + 1 + 2);
+    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 1);
+    ck_assert_uint_eq(e->lba, 1 + 128);                  /* chunk 2, as before */
+    ck_assert_uint_eq(e->nr_blocks, 64);
+    e = fake_blk_log_at(r.dev, 2);                       /* chunk 3: two runs */
+    ck_assert_uint_eq(e->lba, 1 + 192);
+    ck_assert_uint_eq(e->nr_blocks, 8 + 40);
+    ck_assert_uint_eq(e->nr_ios, 2);
+    e = fake_blk_log_at(r.dev, 3);                       /* chunk 4 starts at 260 */
+    ck_assert_uint_eq(e->lba, 1 + 260);
+    ck_assert_uint_eq(e->nr_blocks, 60);
+    ck_assert_uint_le(e->nr_ios, 1);
+    e = fake_blk_log_at(r.dev, 14);                      /* chunk 15: one run */
+    ck_assert_uint_eq(e->lba, 1 + 960);
+    ck_assert_uint_eq(e->nr_blocks, 30);
+    ck_assert_uint_le(e->nr_ios, 1);
+    /* the holes hold nothing; the file holds the non-zero pages and meta */
+    uint64_t fp = 1;
+    ck_assert_int_eq(vm_fpstore_get(r.dev->store, 1 + 205, 1, &fp), 0);
+    ck_assert_uint_eq(fp, 0);
+    uint64_t end = 0;
+    ck_assert_uint_eq(vm_fpstore_blocks_used(r.dev->store, &end), 906 + 2);
+    ck_assert_uint_eq(end, 1 + 1000 + 1);                /* maps after the data */
+    rig_fini(&r);
+}
+END_TEST
+
+/* Off, every policy saves memory with zero pages exactly as a save with
+ * the feature on saves memory without them: the same requests, in order.
+ * _i: stopcopy, lazypage, bgsnap, precopy, buffered (uncompressed: the
+ * fake's compressed sizes depend on the content). */
+START_TEST(test_ckpt_every_policy_without_zero_pages_writes_them_as_before)
+{
+    static const char *const pols[] = { "stopcopy", "lazypage", "bgsnap", "precopy",
+                                        "buffered" };
+    struct rig a, b;
+    rig_init(&a, pols[_i], 300, 1024);
+    rig_init(&b, pols[_i], 300, 1024);
+    a.cfg.zero_pages = false;
+    ck_assert(b.cfg.zero_pages);                         /* on by default */
+    fake_mem_set_zero(a.mem, 0, 300);
+    rig_start(&a);
+    rig_start(&b);
+    ck_assert_int_eq(drive(&a), 0);
+    ck_assert_int_eq(drive(&b), 0);
+    assert_image_ok(&a);
+    assert_image_ok(&b);
+    const struct ckpt_stats *sa = stats(&a), *sb = stats(&b);
+    ck_assert_uint_eq(sa->zero_pages, 0);
+    ck_assert_uint_eq(sa->zero_pages_bg + sa->zero_pages_fault, 0);
+    ck_assert_uint_eq(sa->bytes_written, sb->bytes_written);
+    ck_assert_uint_eq(sa->write_ios, sb->write_ios);
+    ck_assert_uint_eq(sa->payload_bytes, 300 * 4096ull);
+    ck_assert_uint_eq(fake_blk_log_len(a.dev), fake_blk_log_len(b.dev));
+    for (size_t i = 0; i < fake_blk_log_len(a.dev); i++) {
+        const struct fake_blk_logent *x = fake_blk_log_at(a.dev, i), *y = fake_blk_log_at(b.dev, i);
+        ck_assert_uint_eq(x->lba, y->lba);
+        ck_assert_uint_eq(x->nr_blocks, y->nr_blocks);
+        ck_assert_uint_eq(x->nr_ios, y->nr_ios);
+        ck_assert_uint_eq(x->len, y->len);
+    }
+    rig_fini(&a);
+    rig_fini(&b);
+}
+END_TEST
+
+START_TEST(test_ckpt_lazypage_zero_pages_take_no_bounce_page_and_no_write)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 300, 400);
+    r.cfg.io_pages = 1;
+    r.cfg.io_depth = 1;
+    fake_mem_set_zero(r.mem, 100, 50);
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->fault(r.s, 10, true), 0);    /* fills the one bounce page */
+    ck_assert_int_eq(r.pol->fault(r.s, 20, true), VM_EAGAIN);
+    /* a zero page needs none: recorded, untraced, the write proceeds */
+    ck_assert_int_eq(r.pol->fault(r.s, 120, true), 0);
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 120, true), 0);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 121), PORT_MEM_TRACE_WRITE);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages_fault, 1);
+    ck_assert_uint_eq(st->pages_copied_fault, 1);
+    ck_assert_uint_eq(st->faults, 2);
+    ck_assert_uint_eq(st->fault_waits, 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);                                 /* page 120 as it was: zero */
+    ck_assert_uint_ne(r.mem->fp[120], VM_FP_ZERO);
+    ck_assert_uint_eq(st->zero_pages, 50);
+    ck_assert_uint_eq(st->zero_pages_bg, 49);
+    ck_assert_uint_eq(st->pages_copied_fault + st->pages_copied_bg, 250);
+    /* one 4 KiB I/O per non-zero page, the zero map and the header */
+    ck_assert_uint_eq(st->write_ios, 250 + 2);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(r.dev->store, NULL), 250 + 2);
+    rig_fini(&r);
+}
+END_TEST
+
+/* A block of zero pages is recorded, not staged (a fault on it needs no
+ * buffer); a block with a non-zero page is staged whole, and the test of
+ * its pages stops at the first non-zero one.  _i: compressed or not. */
+START_TEST(test_ckpt_buffered_zero_blocks_are_not_staged)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 1);
+    r.cfg.compress = _i;
+    fake_mem_set_zero(r.mem, 8, 16);             /* blocks 2..5 */
+    fake_mem_set_zero(r.mem, 33, 3);             /* block 8: 32 has data, then zeros */
+    fake_mem_set_zero(r.mem, 40, 3);             /* block 10: 3 zeros, then data */
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->fault(r.s, 0, true), 0);
+    ck_assert_int_eq(r.pol->fault(r.s, 4, true), 0);     /* the only buffer: written */
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    ck_assert_int_eq(r.pol->fault(r.s, 24, true), VM_EAGAIN);
+    ck_assert_int_eq(r.pol->fault(r.s, 9, true), 0);     /* block 2: no buffer needed */
+    for (uint64_t p = 8; p < 12; p++)
+        ck_assert_int_eq(fake_mem_trace_of(r.mem, p), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 12), PORT_MEM_TRACE_WRITE);
+    ck_assert_uint_eq(stats(&r)->zero_pages_fault, 4);
+    ck_assert_uint_eq(stats(&r)->fault_waits, 1);
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 9, true), 0);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 16);
+    /* blocks 3..5, and the 3 zero pages block 10's test passed */
+    ck_assert_uint_eq(st->zero_pages_bg, 12 + 3);
+    ck_assert_uint_eq(st->pages_copied_fault + st->pages_copied_bg, 64 - 16);
+    ck_assert_uint_eq(st->payload_bytes, (64 - 16) * 4096ull);
+    struct ckpt_image *img = NULL;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert_uint_eq(img->block_sblock[2], CKPT_NO_SBLOCK);
+    ck_assert_uint_ne(img->block_sblock[8], CKPT_NO_SBLOCK);   /* mixed: stored whole */
+    ck_assert(!ckpt_image_is_zero(img, 33));
+    ck_assert(ckpt_image_is_zero(img, 20));
+    ck_assert_uint_eq(img->nr_sblocks, 6);                     /* 12 blocks, 2 each */
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ---- every policy: I/O errors ---- */
 
 static const char *const all_policies[] = {
@@ -1204,6 +1374,7 @@ START_TEST(test_ckpt_every_policy_fails_cleanly_on_each_write_error)
         r.cfg.compress = k % 2;
         r.cfg.stall_rounds = 2;
         r.cfg.buffer_bytes = 3 * 16 * VM_PAGE_SIZE;
+        fake_mem_set_zero(r.mem, 40, 50);        /* zero pages and blocks too */
         fake_blk_fail_writes(r.dev, (uint64_t)k, VM_FAULT_ONCE, VM_EIO);
         rig_start(&r);
         struct vm_rand rnd;
@@ -1253,6 +1424,9 @@ START_TEST(test_ckpt_registry_finds_policies_and_defaults_apply)
         struct ckpt_cfg cfg;
         memset(&cfg, 0, sizeof(cfg));
         ck_assert_int_eq(vm_param_defaults(ckpt_save_policies[n]->params, &cfg, NULL), 0);
+        /* every policy, hidden ones too, skips zero pages unless told not to */
+        ck_assert_ptr_nonnull(vm_param_find(ckpt_save_policies[n]->params, "zero_pages"));
+        ck_assert(cfg.zero_pages);
     }
     ck_assert_uint_eq(n, 7);
     for (size_t i = 0; i < 5; i++) {
@@ -1374,6 +1548,10 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tp, test_ckpt_lazypage_fault_pages_go_out_as_one_vectored_run);
     tcase_add_test(tp, test_ckpt_lazypage_eagain_when_bounce_pool_empty);
     tcase_add_test(tp, test_ckpt_lazypage_cow_under_interleaving);
+    tcase_add_test(tp, test_ckpt_stopcopy_zero_pages_are_holes_and_runs_are_ios);
+    tcase_add_test(tp, test_ckpt_lazypage_zero_pages_take_no_bounce_page_and_no_write);
+    tcase_add_loop_test(tp, test_ckpt_buffered_zero_blocks_are_not_staged, 0, 2);
+    tcase_add_loop_test(tp, test_ckpt_every_policy_without_zero_pages_writes_them_as_before, 0, 5);
     suite_add_tcase(s, tp);
 
     TCase *te = tcase_create("errors");

@@ -581,7 +581,7 @@ START_TEST(test_config_unknown_param_of_a_policy)
     expect_error(HEAD VM WL "'variants': [{'name': 's', 'policy': 'stopcopy', 'params': "
                  "{'block_pages': 8}}]}", NULL, VM_EINVAL,
                  ": $.variants[0].params: unknown key 'block_pages' "
-                 "(policy 'stopcopy' takes: io_pages, io_depth)");
+                 "(policy 'stopcopy' takes: io_pages, io_depth, zero_pages)");
 }
 END_TEST
 
@@ -686,7 +686,8 @@ START_TEST(test_config_sweep_param_of_the_wrong_policy)
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[0].params.block_pages', "
                  "'values': [4]}]}", NULL, VM_EINVAL,
                  ": $.sweep[0].path: unknown key 'block_pages' in "
-                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth)");
+                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, "
+                 "zero_pages)");
 }
 END_TEST
 

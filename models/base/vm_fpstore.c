@@ -107,20 +107,33 @@ size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st)
     return st->mem_bytes;
 }
 
-uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st)
+uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end)
 {
-    uint64_t n = 0;
+    uint64_t n = 0, last = 0;
     for (uint64_t leaf = 0; leaf < st->nr_leaves; leaf++) {
-        uint64_t len = leaf_len(st, leaf);
+        uint64_t len = leaf_len(st, leaf), first = leaf << LEAF_SHIFT;
         /* a plain block holds data once written (fingerprints are never 0);
          * a block under a packed extent holds part of its payload, and its
          * plain entry is 0 (put_packed clears it): no block counts twice */
         if (st->plain[leaf])
             for (uint64_t i = 0; i < len; i++)
-                n += st->plain[leaf][i] != 0;
-        if (st->covered[leaf])
-            n += vm_bitmap_count(st->covered[leaf], len);
+                if (st->plain[leaf][i]) {
+                    n++;
+                    last = first + i + 1;
+                }
+        if (st->covered[leaf]) {
+            uint64_t c = vm_bitmap_count(st->covered[leaf], len);
+            n += c;
+            for (uint64_t i = len; c && i-- > 0;)
+                if (vm_bitmap_test(st->covered[leaf], i)) {
+                    if (first + i + 1 > last)
+                        last = first + i + 1;
+                    break;
+                }
+        }
     }
+    if (end)
+        *end = last;
     return n;
 }
 

@@ -84,9 +84,10 @@ int vm_fpstore_apply(struct vm_fpstore *st, struct port_blk_req *req);
 
 /* Blocks that hold data: written plain blocks and blocks covered by a
  * packed extent; never-written blocks (holes) do not count.  This is the
- * allocated size of a sparse file in blocks.  Takes time linear in the
- * device's size. */
-uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st);
+ * allocated size of a sparse file in blocks; *end (may be NULL) gets its
+ * apparent size, one past the last block holding data (0 when none).
+ * Takes time linear in the device's size. */
+uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end);
 
 /* Bytes of host memory the store holds (for the memory report). */
 size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st);

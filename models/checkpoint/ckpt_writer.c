@@ -203,6 +203,7 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
         h->magic = CKPT_MAGIC;
         h->version = CKPT_FORMAT_VERSION;
         w->meta = CKPT_WMETA_MAPS;
+        w->st->zero_pages = ckpt_image_nr_zero(img);
         if (ckpt_image_has_maps(img)) {
             size_t len;
             int rc = ckpt_maps_encode(img, &w->maps_buf, &len);
