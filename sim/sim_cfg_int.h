@@ -111,6 +111,15 @@ const struct sim_mech *sim_config_doc_mech(const cJSON *doc);
 int sim_cfg_walk_point(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_point *t);
 
 /* sim_cfg_path.c */
+#define SIM_CFG_SWEEP_MAX_WITH 4
+
+/* A path a sweep entry sets together with its own: value i with value i. */
+struct sim_cfg_sweep_with {
+    struct sim_json_path path;
+    char at[256];                       /* "$.vm.content" */
+    const cJSON *values;                /* as many as the entry's */
+};
+
 struct sim_cfg_sweep {
     int n;
     struct {
@@ -120,6 +129,8 @@ struct sim_cfg_sweep {
         const cJSON *values;
         int nr_values;
         char (*labels)[SIM_NAME_MAX];   /* text of each value */
+        struct sim_cfg_sweep_with *with;/* nr_with companions (NULL when none) */
+        int nr_with;
     } e[SIM_MAX_POINT_KEYS];
 };
 /* Is p a path the schema allows in doc?  sweep: a sweep target

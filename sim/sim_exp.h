@@ -24,7 +24,11 @@
  *   variants     [ { name: unique string, policy: a policy of the mechanism's
  *                    variant set, params: { keys of that policy's table } } ]
  *   sweep        [ { path: "vm.memory" | "$.workload" | "variants[0].params.x",
- *                    values: [ non-empty array ], label: string } ]  cartesian product
+ *                    values: [ non-empty array ], label: string,
+ *                    with: [ { path, values: [ one per value ] } ] } ]
+ *                  a cartesian product of the entries; an entry's "with" paths
+ *                  change with it (value i of each with value i: a zip, not a
+ *                  product), and the points are labelled by the entry alone
  *   metrics      [ { name: a metric of the mechanism, direction: lower|higher
  *                    (default: the metric's own), tolerance: number >= 0
  *                    (relative) default 0.05, abs_tolerance: number >= 0 default 0 } ]
