@@ -725,7 +725,12 @@ START_TEST(test_ckpt_buffered_eagain_when_every_buffer_in_flight)
     ck_assert_int_eq(r.pol->fault(r.s, 8, true), VM_EAGAIN);
     ck_assert_uint_eq(stats(&r)->fault_waits, 2);
     ck_assert_int_eq(fake_mem_trace_of(r.mem, 8), PORT_MEM_TRACE_WRITE);  /* still held */
-    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_WAIT);  /* the saver waits too */
+    /* the saver waits too, once it has tested the blocks ahead (none zero) */
+    int rc = CKPT_STEP_MORE;
+    for (int i = 0; i < 64 && rc == CKPT_STEP_MORE; i++)
+        rc = r.pol->step(r.s);
+    ck_assert_int_eq(rc, CKPT_STEP_WAIT);
+    ck_assert_uint_eq(stats(&r)->pages_copied_bg + stats(&r)->zero_pages_bg, 0);
     ck_assert_uint_eq(fake_blk_run(r.dev), 1);
     ck_assert_int_eq(r.pol->fault(r.s, 8, true), 0);
     ck_assert_uint_eq(stats(&r)->faults, 3);
@@ -1337,6 +1342,38 @@ START_TEST(test_ckpt_buffered_zero_blocks_are_not_staged)
 }
 END_TEST
 
+/* A saver that waits for staging space records the zero blocks ahead of
+ * the block it waits with meanwhile, without a completion. */
+START_TEST(test_ckpt_buffered_saver_records_zero_blocks_while_it_waits)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 2);
+    fake_mem_set_zero(r.mem, 12, 40);            /* blocks 3..12 */
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);   /* blocks 0, 1: written */
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    /* block 2 waits behind the saver's write; blocks 3 and 4 are recorded */
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);
+    ck_assert_uint_eq(stats(&r)->zero_pages_bg, 8);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 19), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 20), PORT_MEM_TRACE_WRITE);
+    for (int i = 0; i < 4; i++)                           /* ... two a step, to block 12 */
+        ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);
+    ck_assert_uint_eq(stats(&r)->zero_pages_bg, 40);
+    /* blocks 13..15 have data: tested, left for their turn; then nothing */
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 60), PORT_MEM_TRACE_WRITE);
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_WAIT);
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    ck_assert_uint_eq(stats(&r)->zero_pages, 40);
+    ck_assert_uint_eq(stats(&r)->pages_copied_bg, 24);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ---- every policy: I/O errors ---- */
 
 static const char *const all_policies[] = {
@@ -1551,6 +1588,7 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tp, test_ckpt_stopcopy_zero_pages_are_holes_and_runs_are_ios);
     tcase_add_test(tp, test_ckpt_lazypage_zero_pages_take_no_bounce_page_and_no_write);
     tcase_add_loop_test(tp, test_ckpt_buffered_zero_blocks_are_not_staged, 0, 2);
+    tcase_add_test(tp, test_ckpt_buffered_saver_records_zero_blocks_while_it_waits);
     tcase_add_loop_test(tp, test_ckpt_every_policy_without_zero_pages_writes_them_as_before, 0, 5);
     suite_add_tcase(s, tp);
 

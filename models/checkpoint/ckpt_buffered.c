@@ -34,7 +34,9 @@
  * model puts zero pages in whole 2 MiB regions, so a block is almost
  * always all zero or not (only guest writes into a zero region mix them),
  * and with compression a zero page costs a few bytes anyway.  The test
- * costs a full scan per zero page it passes (zero_pages_fault/_bg).
+ * costs a full scan per zero page it passes (zero_pages_fault/_bg).  A
+ * saver waiting for staging space tests the blocks ahead meanwhile and
+ * records the zero ones, so its scans overlap its writes.
  *
  * "buffered-unsafe-test" is the same code with one flag: on a write fault
  * it untraces the block and lets the write through WITHOUT copying it
@@ -68,6 +70,7 @@ struct buffered {
     uint64_t buf_bytes;           /* staging memory of one buffer, N*B*4096 */
     uint64_t *copied;             /* per block: in a buffer or on the device */
     uint64_t next_block;          /* saver: every block below is copied */
+    uint64_t ahead;               /* look_ahead(): every block below is tested */
     uint32_t members_used;        /* entries of img->members given out */
     /* the filling buffer (at most one at a time) */
     struct ckpt_wreq *fill;
@@ -401,6 +404,36 @@ static int buffered_fault(struct ckpt_save *s, uint64_t page, bool is_write)
     return 0;
 }
 
+/*
+ * No staging space for block blk yet: while it waits for its turn, the
+ * saver tests the blocks after it and records those of zero pages only
+ * (they need none), leaving the others for their turn.  A cursor that
+ * only moves forward (b->ahead) keeps the whole look-ahead linear in
+ * memory; a step records at most a storage block's worth (zero_blocks so
+ * far) and tests at most 4 N blocks.  Without it an idle guest's zero
+ * scans would wait behind the saver's one write in flight instead of
+ * overlapping it.  Returns whether the step tested anything.
+ */
+static bool look_ahead(struct buffered *b, uint64_t blk, uint32_t zero_blocks)
+{
+    uint32_t tested = 0;
+    uint64_t q = b->ahead > blk + 1 ? b->ahead : blk + 1;
+    while (b->cfg.zero_pages && zero_blocks < b->N && tested < 4 * b->N) {
+        q = vm_bitmap_next_clear(b->copied, b->nr_blocks, q);
+        if (q >= b->nr_blocks)
+            break;
+        uint32_t zeros, n = scan_block(b, q, &zeros);
+        tested++;
+        if (zeros == n) {
+            zero_block(b, q, n, false);
+            zero_blocks++;
+        }
+        q++;
+    }
+    b->ahead = q;
+    return zero_blocks > 0 || tested > 0;
+}
+
 static int buffered_step(struct ckpt_save *s)
 {
     struct buffered *b = bf(s);
@@ -425,7 +458,7 @@ static int buffered_step(struct ckpt_save *s)
             }
         }
         if (!take_buffer(b, true))
-            return CKPT_STEP_WAIT;
+            return look_ahead(b, blk, zero_blocks) ? CKPT_STEP_MORE : CKPT_STEP_WAIT;
         int rc = copy_block(b, blk, false, b->cfg.zero_pages, zeros);
         if (rc < 0)
             return ckpt_writer_step_failed(&b->w);
