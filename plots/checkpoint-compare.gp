@@ -2,7 +2,7 @@
 # completion time, longest stun, checkpoint-file write I/Os, guest slowdown.
 load ARG0[1:strstrt(ARG0, 'checkpoint-compare.gp')-1].'vmsim.gp'
 V = 'stop-and-copy lazy-bgsnap lazy-4k-ios pre-copy pre-copy-ac buffered buffered-abits'
-W = 'read-mostly write-heavy awk-bigarray'
+W = 'read-mostly write-heavy awk-bigarray idle'
 nw = words(W)
 bw = 0.8 / nw
 x(v, w) = idx(V, v) + (idx(W, w) - (nw - 1) / 2.0) * bw

@@ -115,6 +115,16 @@ struct sim_cfg_target {                 /* one place a sweep entry sets */
     struct sim_json_path path;
     char at[256];                       /* "$.variants[1].params.channels" */
 };
+
+#define SIM_CFG_SWEEP_MAX_WITH 4
+
+/* A path a sweep entry sets together with its own: value i with value i. */
+struct sim_cfg_sweep_with {
+    struct sim_json_path path;
+    char at[256];                       /* "$.vm.content" */
+    const cJSON *values;                /* as many as the entry's */
+};
+
 struct sim_cfg_sweep {
     int n;
     struct {
@@ -126,6 +136,8 @@ struct sim_cfg_sweep {
         const cJSON *values;
         int nr_values;
         char (*labels)[SIM_NAME_MAX];   /* text of each value */
+        struct sim_cfg_sweep_with *with;/* nr_with companions (NULL when none) */
+        int nr_with;
     } e[SIM_MAX_POINT_KEYS];
 };
 /* Is p a path the schema allows in doc?  sweep: a sweep target

@@ -194,10 +194,12 @@ int sim_cfg_override(struct sim_cfg_walk *w, cJSON *doc, const char *path, cJSON
 
 /* ------------------------------------------------------------ the sweep */
 
+/* A sweep entry, or a "with" companion of one (path and values only). */
 struct sweepx {
     char path[256];
-    char label[SIM_NAME_MAX];
     const cJSON *values;
+    char label[SIM_NAME_MAX];
+    const cJSON *with;
 };
 
 static int set_values(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
@@ -211,11 +213,32 @@ static int set_values(struct sim_cfg_walk *w, const struct sim_key *k, const cJS
     return 0;
 }
 
+static int set_with(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sweepx *sx = obj;
+    char got[64];
+    int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+    if (n == 0 || n > SIM_CFG_SWEEP_MAX_WITH)
+        return sim_cfg_err(w, "expected array of 1 to %d {path, values}, got %s",
+                           SIM_CFG_SWEEP_MAX_WITH,
+                           cJSON_IsArray(v) ? (n ? "more" : "[]")
+                                            : sim_json_got(v, got, sizeof got));
+    sx->with = v;
+    return 0;
+}
+
 #define S(field) offsetof(struct sweepx, field)
 static const struct sim_key sweep_keys[] = {
     SIM_KEY_STR_ROW("path", SIM_KEY_REQ, sim_cfg_set_str, S(path), 256, NULL),
     { .name = "values", .flags = SIM_KEY_REQ, .shape = SIM_KEY_SCALAR, .set = set_values },
     SIM_KEY_STR_ROW("label", 0, sim_cfg_set_label, S(label), SIM_NAME_MAX, NULL),
+    { .name = "with", .shape = SIM_KEY_SCALAR, .set = set_with },
+    SIM_KEY_END,
+};
+
+static const struct sim_key with_keys[] = {
+    SIM_KEY_STR_ROW("path", SIM_KEY_REQ, sim_cfg_set_str, S(path), 256, NULL),
+    { .name = "values", .flags = SIM_KEY_REQ, .shape = SIM_KEY_SCALAR, .set = set_values },
     SIM_KEY_END,
 };
 
@@ -224,6 +247,9 @@ void sim_cfg_sweep_free(struct sim_cfg_sweep *s)
     for (int i = 0; i < s->n; i++) {
         free(s->e[i].labels);
         free(s->e[i].targets);
+        free(s->e[i].with);
+        s->e[i].with = NULL;
+        s->e[i].nr_with = 0;
     }
     s->n = 0;
 }
@@ -298,6 +324,50 @@ static bool reserved_label(const struct sim_cfg_walk *w, const char *label)
     return w->mech && sim_mech_metric_find(w->mech, label) >= 0;
 }
 
+/* Is target `at` (the text `text` in the config) clear of what is swept
+ * already - every target of the entries before k, and of entry k its own
+ * targets and its first nw companions (nw < 0: `at` is one of entry k's
+ * own targets) - and of every override (the sweep would drop it)?
+ * Reports the first clash. */
+static void check_target(struct sim_cfg_walk *w, const struct sim_cfg_sweep *s, int k, int nw,
+                         const char *at, const char *text)
+{
+    for (int j = 0; j <= k; j++) {
+        int last = j < k ? s->e[j].nr_with : nw;
+        /* x < 0: the entry's targets (several for a "[*]" path), else with[x] */
+        for (int x = -1; x < last; x++) {
+            int nt = x < 0 ? s->e[j].nr_targets : 1;
+            if (j == k && x < 0 && nw < 0)
+                nt = 0;                         /* an entry's own targets never clash */
+            for (int t = 0; t < nt; t++) {
+                const char *other = x < 0 ? s->e[j].targets[t].at : s->e[j].with[x].at;
+                char where[64];
+                if (x < 0)
+                    snprintf(where, sizeof where, "$.sweep[%d]", j);
+                else
+                    snprintf(where, sizeof where, "$.sweep[%d].with[%d]", j, x);
+                if (strcmp(other, at) == 0) {
+                    sim_cfg_err(w, "'%s' is swept twice (also %s)", text, where);
+                    goto overrides;
+                }
+                if (path_under(other, at) || path_under(at, other)) {
+                    sim_cfg_err(w, "'%s' overlaps %s ('%s'): one would overwrite the other at "
+                                "every point", text, where, other + 2);
+                    goto overrides;
+                }
+            }
+        }
+    }
+overrides:
+    for (int i = 0; i < w->nr_remaps; i++) {
+        const struct sim_cfg_remap *r = &w->remaps[i];
+        if (strncmp(r->to, "$.sweep", 7) != 0 && path_under(r->from, at))
+            sim_cfg_err_at(w, VM_EINVAL, r->to, "'%s' is swept ($.sweep[%d]), so the sweep "
+                           "would replace this value at every point; change the sweep's values "
+                           "instead", at + 2, k);
+    }
+}
+
 /* The key (label or path) of entry k; no two entries share one, no entry
  * sweeps inside another's target (one would overwrite the other at every
  * point), and no override is inside a target (the sweep would drop it). */
@@ -314,39 +384,61 @@ static void sweep_key(struct sim_cfg_walk *w, struct sim_cfg_sweep *s, int k,
     if (reserved_label(w, s->e[k].key))
         sim_cfg_err(w, "expected a sweep key that is not a column of the results, got '%s' "
                     "(give another 'label')", s->e[k].key);
-    for (int j = 0; j < k; j++) {
+    for (int j = 0; j < k; j++)
         if (strcmp(s->e[j].key, s->e[k].key) == 0) {
             sim_cfg_err(w, "duplicate sweep key '%s' (also $.sweep[%d]; give a 'label')",
                         s->e[k].key, j);
-            break;
+            return;
         }
-        int clash = 0;
-        for (int a = 0; a < s->e[j].nr_targets && !clash; a++)
-            for (int b = 0; b < s->e[k].nr_targets && !clash; b++) {
-                const char *ja = s->e[j].targets[a].at, *kb = s->e[k].targets[b].at;
-                clash = strcmp(ja, kb) == 0 ? 1 : path_under(ja, kb) || path_under(kb, ja) ? 2
-                                                                                           : 0;
-            }
-        if (clash == 1) {
-            sim_cfg_err(w, "'%s' is swept twice (also $.sweep[%d])", text, j);
-            break;
-        }
-        if (clash == 2) {
-            sim_cfg_err(w, "'%s' overlaps $.sweep[%d] ('%s'): one would overwrite the other at "
-                        "every point", text, j, s->e[j].at + 2);
-            break;
-        }
+    for (int t = 0; t < s->e[k].nr_targets; t++)
+        check_target(w, s, k, -1, s->e[k].targets[t].at, text);
+}
+
+/* Entry k's "with" companions: each a path the schema allows, clear of
+ * every other target, with one value per value of the entry. */
+static void sweep_with(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_sweep *s, int k,
+                       const cJSON *with)
+{
+    s->e[k].with = calloc((size_t)cJSON_GetArraySize(with), sizeof *s->e[k].with);
+    if (!s->e[k].with) {
+        sim_cfg_err(w, "out of memory");
+        return;
     }
-    for (int i = 0; i < w->nr_remaps; i++) {
-        const struct sim_cfg_remap *r = &w->remaps[i];
-        for (int b = 0; b < s->e[k].nr_targets; b++)
-            if (strncmp(r->to, "$.sweep", 7) != 0 && path_under(r->from, s->e[k].targets[b].at)) {
-                sim_cfg_err_at(w, VM_EINVAL, r->to, "'%s' is swept ($.sweep[%d]), so the sweep "
-                               "would replace this value at every point; change the sweep's "
-                               "values instead", s->e[k].targets[b].at + 2, k);
-                break;
+    size_t mark = sim_cfg_push_key(w, "with");
+    int j = 0;
+    for (const cJSON *c = with->child; c; c = c->next, j++) {
+        struct sweepx wx = { 0 };
+        struct sim_cfg_sweep_with *sw = &s->e[k].with[s->e[k].nr_with];
+        size_t m2 = sim_cfg_push_index(w, j);
+        int before = w->nr_errs;
+        if (sim_cfg_walk_object(w, c, with_keys, NULL, NULL, NULL, &wx) == 0) {
+            struct vm_diag d = { 0 };
+            size_t m3 = sim_cfg_push_key(w, "path");
+            if (sim_json_path_parse(wx.path, &sw->path, &d) ||
+                sim_cfg_schema_check(doc, &sw->path, wx.path, true, &d))
+                sim_cfg_err(w, "%s", d.msg);
+            sim_cfg_pop(w, m3);
+            int nv = cJSON_GetArraySize(wx.values);
+            if (w->nr_errs == before && nv != s->e[k].nr_values) {
+                m3 = sim_cfg_push_key(w, "values");
+                sim_cfg_err(w, "expected %d values, one per value of $.sweep[%d].values, got %d",
+                            s->e[k].nr_values, k, nv);
+                sim_cfg_pop(w, m3);
             }
+            if (w->nr_errs == before) {
+                char text[256];
+                applied_path(&sw->path, sw->at, sizeof sw->at);
+                sim_json_path_text(&sw->path, sw->path.n, text, sizeof text);
+                check_target(w, s, k, s->e[k].nr_with, sw->at, text);
+            }
+            if (w->nr_errs == before) {
+                sw->values = wx.values;
+                s->e[k].nr_with++;
+            }
+        }
+        sim_cfg_pop(w, m2);
     }
+    sim_cfg_pop(w, mark);
 }
 
 /* "host-nvme" for "../platforms/host-nvme.xml": a file's label. */
@@ -447,6 +539,8 @@ int sim_cfg_parse_sweep(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg
                 } else {
                     s->n++;
                     sweep_labels(w, s, k);
+                    if (sx.with)
+                        sweep_with(w, doc, s, k, sx.with);
                 }
             }
         }

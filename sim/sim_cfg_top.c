@@ -264,7 +264,8 @@ const struct sim_key sim_config_top_keys[] = {
     SIM_KEY_ARR_ROW("variants", SIM_KEY_REQ, set_variants, variant_keys, NULL,
                     "the mechanism and its baselines, each a policy with parameters"),
     { .name = "sweep", .flags = SIM_KEY_NOSWEEP, .shape = SIM_KEY_FREE, .set = sim_cfg_set_skip,
-      .p = { .name = "sweep", .help = "[{path, values, label}]: a cartesian product" } },
+      .p = { .name = "sweep", .help = "[{path, values, label, with: [{path, values}]}]: a "
+                   "cartesian product; \"with\" paths change with their entry" } },
     SIM_KEY_ARR_ROW("metrics", SIM_KEY_NOSWEEP, set_metrics, metric_keys, NULL,
                     "what vmsim check compares, with tolerances"),
     SIM_KEY_ARR_ROW("faults", 0, set_faults, fault_error_keys, fault_slow_keys,

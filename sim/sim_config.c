@@ -229,6 +229,18 @@ static void expand(struct sim_cfg_walk *w, const cJSON *root, struct sim_cfg_poi
                     sim_cfg_err_at(w, VM_EINVAL, loc, "%s", d.msg);
                 sim_cfg_remap_add(w, tg->at, loc);
             }
+            /* its companions take their value at the same index */
+            for (int j = 0; j < s->e[i].nr_with; j++) {
+                const struct sim_cfg_sweep_with *sw = &s->e[i].with[j];
+                snprintf(values, sizeof values, "$.sweep[%d].with[%d].values", i, j);
+                snprintf(loc, sizeof loc, "%s[%d]", sim_cfg_locate(w, values, buf, sizeof buf),
+                         idx[i]);
+                struct vm_diag dw = { 0 };
+                cJSON *val = cJSON_Duplicate(cJSON_GetArrayItem(sw->values, idx[i]), 1);
+                if (sim_cfg_json_apply(copy, &sw->path, val, &dw))
+                    sim_cfg_err_at(w, VM_EINVAL, loc, "%s", dw.msg);
+                sim_cfg_remap_add(w, sw->at, loc);
+            }
         }
         int before = w->nr_errs;
         if (sim_cfg_walk_point(w, copy, t) == 0 && w->nr_errs == before) {

@@ -3,8 +3,9 @@
  * for bandwidth, plus per-operation latency, queue depth and an IOPS
  * limit modelled here from the disk's <prop>s.
  *
- * Model of one request of nr_ios equal I/Os, served by one of the
- * min(qdepth, 64) worker actors that pull requests in FIFO order:
+ * Model of one request of nr_ios I/Os (equal, or a vectored run's own
+ * lengths: the time depends only on nr_ios and nr_blocks), served by one
+ * of the min(qdepth, 64) worker actors that pull requests in FIFO order:
  *
  *   waves  = ceil(nr_ios / qdepth)              (qdepth from the prop, so a
  *                                                depth beyond 64 workers
@@ -378,8 +379,11 @@ static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
     case PORT_BLK_WRITE:
         if (req->nr_blocks == 0 || port_blk_req_ios(req) > req->nr_blocks)
             return VM_EINVAL;
-        if (req->lbas && (req->packed || req->nr_blocks % port_blk_req_ios(req)))
-            return VM_EINVAL;           /* vectored runs: plain, equal I/Os */
+        if (req->lbas && (req->packed ||
+                          (!req->io_blocks && req->nr_blocks % port_blk_req_ios(req))))
+            return VM_EINVAL;           /* vectored runs: plain, equal I/Os unless sized */
+        if (req->io_blocks && !req->lbas)
+            return VM_EINVAL;           /* I/O lengths only for a vectored run */
         if (!req->packed && req->fps == NULL)
             return VM_EINVAL;
         if (req->packed && req->op == PORT_BLK_WRITE &&

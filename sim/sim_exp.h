@@ -25,9 +25,13 @@
  *                    variant set, params: { keys of that policy's table } } ]
  *   sweep        [ { path: "vm.memory" | "$.workload" | "variants[0].params.x"
  *                    | "variants[*].params.x" (every variant; each must take x),
- *                    values: [ non-empty array ], label: string } ]  cartesian product;
- *                    a point's label is an object value's "name", a path's
- *                    base name without extension, or a scalar's text
+ *                    values: [ non-empty array ], label: string,
+ *                    with: [ { path, values: [ one per value ] } ] } ]
+ *                  a cartesian product of the entries; an entry's "with" paths
+ *                  change with it (value i of each with value i: a zip, not a
+ *                  product), and the points are labelled by the entry alone:
+ *                  an object value's "name", a path's base name without
+ *                  extension, or a scalar's text
  *   metrics      [ { name: a metric of the mechanism, direction: lower|higher
  *                    (default: the metric's own), tolerance: number >= 0
  *                    (relative) default 0.05, abs_tolerance: number >= 0 default 0 } ]

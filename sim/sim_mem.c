@@ -30,6 +30,7 @@
 #define PT_DIR_ENTRIES (1ull << PT_BITS)
 #define GVA_PAGE_BITS (2u * PT_BITS)
 _Static_assert(SIM_MEM_GVA_PAGE_LIMIT == 1ull << GVA_PAGE_BITS, "sim_mem.h says the limit");
+_Static_assert(SIM_MEM_POISON_FP != VM_FP_ZERO, "a page made absent must not look zero");
 #define CHUNK_SHIFT 9u                           /* 2 MiB = 512 pages */
 #define CHUNK_PAGES (1u << CHUNK_SHIFT)
 #define CHUNK_AGED 0x80000000u                   /* chunk_order flag: scramble its pages */
@@ -360,8 +361,6 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
         return vm_diag_set(d, VM_ENOMEM, "out of memory for a guest of %llu pages",
                            (unsigned long long)nr_pages);
     }
-    for (uint64_t p = 0; p < nr_pages; p++)
-        m->fp[p] = vm_fp_page(seed, p, 0);
     vm_bitmap_set_range(m->present, 0, nr_pages);
     m->nr_present = nr_pages;
     m->all_present = true;
@@ -375,6 +374,11 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
         while (c < SIM_CONTENT_NR - 1 && !(x < cum[c]))
             c++;
         m->region_class[k] = (uint8_t)c;
+    }
+    /* a zero region's pages are zero pages until the guest writes them */
+    for (uint64_t p = 0; p < nr_pages; p++) {
+        bool zero = m->region_class[p >> CHUNK_SHIFT] == SIM_CONTENT_ZERO;
+        m->fp[p] = zero ? VM_FP_ZERO : vm_fp_page(seed, p, 0);
     }
     *out = m;
     return 0;

@@ -18,11 +18,13 @@
  * is computed chunk by chunk (4 bytes per chunk), never stored per page.
  * There is no free(): a guest frame, once mapped, stays mapped.
  *
- * Content: every page starts at vm_fp_page(seed, gpa, 0); each guest
- * write gives it a new fingerprint from a global write sequence.  A page's
- * content class (zero, text, code, random) is fixed per 2 MiB region,
- * drawn with the vm.content fractions; compress_size() sums zstd sizes
- * measured on real sample pages of each class (sim_content.h).
+ * Content: a page's content class (zero, text, code, random) is fixed per
+ * 2 MiB region, drawn with the vm.content fractions.  Every page of a
+ * zero-class region starts as a zero page (VM_FP_ZERO), every other page
+ * at vm_fp_page(seed, gpa, 0); each guest write gives a page a new
+ * fingerprint from a global write sequence (never VM_FP_ZERO: the model's
+ * guest does not write zeros).  compress_size() sums zstd sizes measured
+ * on real sample pages of each region's class (sim_content.h).
  *
  * Checker: sim_mem_checker_arm() at a reference instant (the moment a
  * snapshot of memory must hold); from then on the first write to each

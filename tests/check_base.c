@@ -850,9 +850,13 @@ END_TEST
 START_TEST(test_fp_is_never_zero)
 {
     for (uint64_t g = 0; g < 100000; g++)
-        if (vm_fp_page(0, g, g & 7) == 0)
-            ck_abort_msg("fingerprint 0 for gpa %llu", (unsigned long long)g);
+        if (vm_fp_page(0, g, g & 7) == 0 || vm_fp_page(0, g, g & 7) == VM_FP_ZERO)
+            ck_abort_msg("reserved fingerprint for gpa %llu", (unsigned long long)g);
     ck_assert_uint_ne(vm_fp_bytes("", 0), 0);
+    /* the zero page's fingerprint is reserved, even for 4 KiB of zeros */
+    static const char zeros[4096];
+    ck_assert_uint_ne(vm_fp_bytes(zeros, sizeof zeros), VM_FP_ZERO);
+    ck_assert_uint_ne(VM_FP_ZERO, 0);
 }
 END_TEST
 
@@ -1187,12 +1191,77 @@ START_TEST(test_fpstore_apply_run_off_the_end_writes_nothing)
 }
 END_TEST
 
+START_TEST(test_fpstore_apply_run_of_unequal_ios_places_each)
+{
+    struct vm_fpstore *st = vm_fpstore_new(100);
+    uint64_t lbas[3] = { 40, 5, 90 }, in[6] = { 1, 2, 3, 4, 5, 6 }, out[6] = { 0 };
+    uint32_t lens[3] = { 3, 1, 2 };
+    struct port_blk_req w = { .op = PORT_BLK_WRITE, .lba = 40, .nr_blocks = 6, .nr_ios = 3,
+                              .lbas = lbas, .io_blocks = lens, .fps = in };
+    ck_assert(vm_fpstore_req_fits(st, &w));
+    ck_assert_int_eq(vm_fpstore_apply(st, &w), 0);
+    ck_assert_int_eq(vm_fpstore_get(st, 40, 3, out), 0);
+    ck_assert_uint_eq(out[0], 1);
+    ck_assert_uint_eq(out[2], 3);
+    ck_assert_int_eq(vm_fpstore_get(st, 5, 2, out), 0);
+    ck_assert_uint_eq(out[0], 4);
+    ck_assert_uint_eq(out[1], 0);                         /* the hole after it */
+    ck_assert_int_eq(vm_fpstore_get(st, 90, 2, out), 0);
+    ck_assert_uint_eq(out[1], 6);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 6);
+    struct port_blk_req r = w;
+    r.op = PORT_BLK_READ;
+    r.fps = out;
+    memset(out, 0, sizeof out);
+    ck_assert_int_eq(vm_fpstore_apply(st, &r), 0);
+    ck_assert_int_eq(memcmp(out, in, sizeof in), 0);
+    /* lengths must add up to nr_blocks, and each run must fit */
+    lens[2] = 1;
+    ck_assert(!vm_fpstore_req_fits(st, &w));
+    ck_assert_int_eq(vm_fpstore_apply(st, &w), VM_ERANGE);
+    lens[2] = 2;
+    lbas[2] = 99;
+    ck_assert(!vm_fpstore_req_fits(st, &w));
+    vm_fpstore_free(st);
+}
+END_TEST
+
+START_TEST(test_fpstore_blocks_used_counts_data_not_holes)
+{
+    struct vm_fpstore *st = vm_fpstore_new(200000);
+    uint64_t end = 1;
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 0);
+    ck_assert_uint_eq(end, 0);
+    uint64_t fps[10];
+    fill_fps(fps, 10, 3);
+    ck_assert_int_eq(vm_fpstore_put(st, 65530, 10, fps), 0);      /* across two leaves */
+    ck_assert_int_eq(vm_fpstore_put(st, 65532, 2, fps), 0);       /* rewritten: same blocks */
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 10);
+    ck_assert_uint_eq(end, 65540);
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 1000, 3, fps, 10, "maps", 4), 0);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 13);
+    /* a packed extent over plain blocks replaces them */
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 65535, 2, NULL, 0, "x", 1), 0);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 13);
+    /* a plain write over a packed extent drops the extent whole */
+    ck_assert_int_eq(vm_fpstore_put(st, 1001, 1, fps), 0);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 11);
+    /* the apparent size ends with the last block holding data, packed too */
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 150000, 4, NULL, 0, "hdr", 3), 0);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 15);
+    ck_assert_uint_eq(end, 150004);
+    vm_fpstore_free(st);
+}
+END_TEST
+
 static Suite *fpstore_suite(void)
 {
     Suite *s = suite_create("fpstore");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_fpstore_unwritten_blocks_read_zero);
+    tcase_add_test(tc, test_fpstore_apply_run_of_unequal_ios_places_each);
+    tcase_add_test(tc, test_fpstore_blocks_used_counts_data_not_holes);
     tcase_add_test(tc, test_fpstore_plain_roundtrip_across_leaves);
     tcase_add_test(tc, test_fpstore_out_of_range_is_erange);
     tcase_add_test(tc, test_fpstore_packed_roundtrip_and_truncated_copy);

@@ -79,6 +79,9 @@ static void encode_into_header(struct ckpt_image *img, void **buf, size_t *len)
     img->hdr.maps_xxh = vm_fp_bytes(*buf, *len);
 }
 
+/* expected() for ckpt_image_verify over an array of fingerprints. */
+static uint64_t snap_expect(void *arg, uint64_t page) { return ((const uint64_t *)arg)[page]; }
+
 START_TEST(test_ckpt_file_header_round_trips)
 {
     struct ckpt_header h = sample_header(), g;
@@ -335,6 +338,253 @@ START_TEST(test_ckpt_file_locate_counts_short_last_block)
 }
 END_TEST
 
+/* ---- the zero map ---- */
+
+/* The sample SBLOCK image with block 8 all zero: storage block 2 holds
+ * block 7 alone and no storage block holds block 8, whose pages (32..35,
+ * or 5..2 in the reversed A-bit order) are in the zero map. */
+static struct ckpt_image *sample_image_zero(uint32_t grouping)
+{
+    struct ckpt_image *img = sample_image(grouping);
+    img->block_sblock[8] = CKPT_NO_SBLOCK;
+    img->block_slot[8] = CKPT_NO_SBLOCK;
+    img->sblocks[2].nr_members = 1;
+    img->sblocks[2].nr_blocks = 4;
+    img->sblocks[2].bytes = 4 * VM_PAGE_SIZE;
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    uint64_t pages[4];
+    ck_assert_uint_eq(ckpt_image_block_pages(img, 8, pages), 4);
+    for (int i = 0; i < 4; i++)
+        vm_bitmap_set(img->zero, pages[i]);
+    return img;
+}
+
+/* Encode, decode into a fresh image of the same header: 0 or the error. */
+static int maps_round_trip(struct ckpt_image *img, struct ckpt_image **back, struct vm_diag *d)
+{
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    ck_assert_int_eq(ckpt_image_new(&img->hdr, back), 0);
+    int rc = ckpt_maps_decode(*back, buf, len, d);
+    free(buf);
+    return rc;
+}
+
+static void assert_same_zero_map(const struct ckpt_image *a, const struct ckpt_image *b)
+{
+    ck_assert_ptr_nonnull(b->zero);
+    ck_assert_int_eq(memcmp(a->zero, b->zero, VM_BITMAP_WORDS(a->hdr.nr_pages) * 8), 0);
+}
+
+START_TEST(test_ckpt_file_zero_map_round_trips_in_every_layout)
+{
+    struct vm_diag d;
+    struct ckpt_image *img, *back;
+    struct ckpt_loc loc;
+    /* SBLOCK, GPA and A-bit order: block 8's pages are zero pages */
+    for (uint32_t g = CKPT_GROUP_GPA; g <= CKPT_GROUP_ABITS; g++) {
+        img = sample_image_zero(g);
+        vm_diag_clear(&d);
+        ck_assert_msg(maps_round_trip(img, &back, &d) == 0, "%s", d.msg);
+        assert_same_zero_map(img, back);
+        ck_assert_uint_eq(ckpt_image_nr_zero(back), 4);
+        uint64_t pages[4];
+        ckpt_image_block_pages(back, 8, pages);
+        ck_assert_int_eq(ckpt_image_locate(back, pages[2], &loc), 0);
+        ck_assert(loc.zero);
+        ck_assert_uint_eq(loc.extent_blocks, 0);
+        ck_assert_int_eq(ckpt_image_block_pages(back, 7, pages), 4);
+        ck_assert_int_eq(ckpt_image_locate(back, pages[0], &loc), 0);
+        ck_assert(!loc.zero);
+        ck_assert_uint_eq(loc.extent_lba, img->sblocks[2].lba);   /* block 7, alone */
+        ckpt_image_free(back);
+        ckpt_image_free(img);
+    }
+    /* STREAM: zero pages have no copy; the others keep theirs */
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                             .layout = CKPT_LAYOUT_STREAM, .nr_pages = 1000, .data_lba = 1 };
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    for (uint64_t p = 0; p < 1000; p++) {
+        if (p / 100 % 3 == 1 || p == 999)
+            vm_bitmap_set(img->zero, p);
+        else
+            img->page_lba[p] = (uint32_t)(1 + p);
+    }
+    ck_assert(ckpt_image_has_maps(img));
+    vm_diag_clear(&d);
+    ck_assert_msg(maps_round_trip(img, &back, &d) == 0, "%s", d.msg);
+    assert_same_zero_map(img, back);
+    ck_assert_int_eq(memcmp(back->page_lba, img->page_lba, 1000 * sizeof(uint32_t)), 0);
+    ck_assert_int_eq(ckpt_image_locate(back, 150, &loc), 0);
+    ck_assert(loc.zero);
+    ck_assert_int_eq(ckpt_image_locate(back, 250, &loc), 0);
+    ck_assert_uint_eq(loc.lba, 251);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+    /* FLAT: maps only with zero pages; then the zero map alone, compact */
+    h = (struct ckpt_header){ .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                              .layout = CKPT_LAYOUT_FLAT, .nr_pages = 1 << 20, .data_lba = 1 };
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    ck_assert(!ckpt_image_has_maps(img));
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    ck_assert(!ckpt_image_has_maps(img));             /* an empty zero map is none */
+    vm_bitmap_set_range(img->zero, 512, 512 * 100);
+    vm_bitmap_set_range(img->zero, (1 << 20) - 512, 512);
+    ck_assert(ckpt_image_has_maps(img));
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    ck_assert_uint_eq(len, 24 + 8 + 2 * 16 + 8);       /* two runs, whatever their length */
+    ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+    ck_assert_int_eq(ckpt_maps_decode(back, buf, len, NULL), 0);
+    assert_same_zero_map(img, back);
+    ck_assert_uint_eq(ckpt_image_nr_zero(back), 512 * 101);
+    ck_assert_int_eq(ckpt_image_locate(back, 511, &loc), 0);
+    ck_assert(!loc.zero);
+    ck_assert_uint_eq(loc.lba, 512);
+    ck_assert_int_eq(ckpt_image_locate(back, 512, &loc), 0);
+    ck_assert(loc.zero);
+    free(buf);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+}
+END_TEST
+
+/* Patch a little-endian u64 in a maps blob and fix its checksum. */
+static void patch64(uint8_t *buf, size_t len, size_t off, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        buf[off + i] = (uint8_t)(v >> (8 * i));
+    uint64_t x = vm_fp_bytes(buf, len - 8);
+    for (int i = 0; i < 8; i++)
+        buf[len - 8 + i] = (uint8_t)(x >> (8 * i));
+}
+
+START_TEST(test_ckpt_file_corrupt_zero_map_is_named)
+{
+    /* a FLAT image of 100 pages with zero runs [10, 20) and [50, 60):
+     * nr_runs at 24, run i at 32 + 16 i */
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                             .layout = CKPT_LAYOUT_FLAT, .nr_pages = 100, .data_lba = 1 };
+    static const struct { size_t off; uint64_t v; const char *what; } cases[] = {
+        { 24, 3, "'nr_runs'" },                  /* more runs than bytes */
+        { 24, 0, "'nr_runs'" },
+        { 48, 15, "out of order" },              /* second run starts inside the first */
+        { 48, 95, "beyond 100 pages" },          /* second run ends past the image */
+        { 40, 0, "out of order" },               /* an empty run */
+        { 32, UINT64_MAX, "beyond" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct ckpt_image *img, *back;
+        ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+        ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+        vm_bitmap_set_range(img->zero, 10, 10);
+        vm_bitmap_set_range(img->zero, 50, 10);
+        uint8_t *buf;
+        size_t len;
+        ck_assert_int_eq(ckpt_maps_encode(img, (void **)&buf, &len), 0);
+        ck_assert_uint_eq(len, 24 + 8 + 32 + 8);
+        patch64(buf, len, cases[c].off, cases[c].v);
+        ck_assert_int_eq(ckpt_image_new(&h, &back), 0);
+        struct vm_diag d;
+        vm_diag_clear(&d);
+        ck_assert_int_eq(ckpt_maps_decode(back, buf, len, &d), VM_ECORRUPT);
+        ck_assert_msg(strstr(d.msg, "zero map") && strstr(d.msg, cases[c].what),
+                      "case %zu: '%s'", c, d.msg);
+        free(buf);
+        ckpt_image_free(back);
+        ckpt_image_free(img);
+    }
+    /* a zero page must hold no data elsewhere: a stream copy ... */
+    struct ckpt_header hs = h;
+    hs.layout = CKPT_LAYOUT_STREAM;
+    struct ckpt_image *img, *back;
+    ck_assert_int_eq(ckpt_image_new(&hs, &img), 0);
+    for (uint64_t p = 0; p < 100; p++)
+        img->page_lba[p] = (uint32_t)(1 + p);
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    vm_bitmap_set(img->zero, 42);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(maps_round_trip(img, &back, &d), VM_ECORRUPT);
+    ck_assert_msg(strstr(d.msg, "zero map: page 42 is also at lba 43"), "%s", d.msg);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+    /* ... or a storage block */
+    img = sample_image_zero(CKPT_GROUP_GPA);
+    vm_bitmap_set(img->zero, 29);                      /* block 7, in storage block 2 */
+    vm_diag_clear(&d);
+    ck_assert_int_eq(maps_round_trip(img, &back, &d), VM_ECORRUPT);
+    ck_assert_msg(strstr(d.msg, "zero map: page 29 is also in block 7 of storage block 2"),
+                  "%s", d.msg);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+}
+END_TEST
+
+/* A FLAT image whose zero pages are holes: the maps say what they hold. */
+START_TEST(test_ckpt_file_verify_compares_zero_pages_with_the_zero_content)
+{
+    struct vm_fpstore *st = vm_fpstore_new(64);
+    struct ckpt_header h = { .magic = CKPT_MAGIC, .version = CKPT_FORMAT_VERSION,
+                             .layout = CKPT_LAYOUT_FLAT, .nr_pages = 40, .data_lba = 1 };
+    struct ckpt_image *img;
+    ck_assert_int_eq(ckpt_image_new(&h, &img), 0);
+    ck_assert_int_eq(ckpt_image_zero_map(img), 0);
+    vm_bitmap_set_range(img->zero, 8, 8);
+    uint64_t expect[40];
+    for (uint64_t p = 0; p < 40; p++) {
+        expect[p] = p >= 8 && p < 16 ? VM_FP_ZERO : vm_fp_page(1, p, 0);
+        if (!ckpt_image_is_zero(img, p))
+            ck_assert_int_eq(vm_fpstore_put(st, 1 + p, 1, &expect[p]), 0);
+    }
+    /* maps after the data, then the header, as the writer lays them out */
+    void *buf;
+    size_t len;
+    ck_assert_int_eq(ckpt_maps_encode(img, &buf, &len), 0);
+    img->hdr.maps_lba = 41;
+    img->hdr.maps_blocks = 1;
+    img->hdr.maps_len = len;
+    img->hdr.maps_xxh = vm_fp_bytes(buf, len);
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 41, 1, NULL, 0, buf, (uint32_t)len), 0);
+    uint8_t hb[4096];
+    size_t hn = ckpt_header_encode(&img->hdr, hb, sizeof hb);
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 0, 1, NULL, 0, hb, (uint32_t)hn), 0);
+    struct ckpt_image *back = NULL;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_msg(ckpt_image_load_store(st, &back, &d) == 0, "%s", d.msg);
+    ck_assert_uint_eq(ckpt_image_nr_zero(back), 8);
+    uint64_t checked, mismatch, missing;
+    ckpt_image_verify(back, st, snap_expect, expect, &checked, &mismatch, &missing);
+    ck_assert_uint_eq(checked, 40);
+    ck_assert_uint_eq(mismatch, 0);
+    ck_assert_uint_eq(missing, 0);
+    /* a zero page that should have held data is a mismatch, not a hole */
+    expect[9] = 77;
+    ckpt_image_verify(back, st, snap_expect, expect, &checked, &mismatch, &missing);
+    ck_assert_uint_eq(mismatch, 1);
+    ck_assert_uint_eq(missing, 0);
+    /* a FLAT header's maps must lie after its data */
+    h = img->hdr;
+    h.maps_lba = 30;
+    hn = ckpt_header_encode(&h, hb, sizeof hb);
+    struct ckpt_header g;
+    ck_assert_int_eq(ckpt_header_decode(hb, hn, &g, NULL), VM_ECORRUPT);
+    /* version 1 headers still read */
+    h = img->hdr;
+    h.version = 1;
+    hn = ckpt_header_encode(&h, hb, sizeof hb);
+    ck_assert_int_eq(ckpt_header_decode(hb, hn, &g, NULL), 0);
+    free(buf);
+    ckpt_image_free(back);
+    ckpt_image_free(img);
+    vm_fpstore_free(st);
+}
+END_TEST
+
 START_TEST(test_ckpt_file_load_store_without_header_is_enoent)
 {
     struct vm_fpstore *st = vm_fpstore_new(16);
@@ -432,6 +682,8 @@ START_TEST(test_ckpt_buffered_cow_ordering_under_interleaving)
     r.cfg.compress = seed % 2;
     r.cfg.trace = seed % 3 == 0 ? CKPT_TRACE_RW : CKPT_TRACE_WRITE;
     r.cfg.grouping = seed % 4 == 1 ? CKPT_GROUP_ABITS : CKPT_GROUP_GPA;
+    if (seed % 3 == 2)
+        fake_mem_set_zero(r.mem, 100, 150);
     struct vm_rand rnd;
     vm_rand_init(&rnd, (uint64_t)seed, 7);
     for (int i = 0; i < 100; i++)
@@ -450,7 +702,10 @@ START_TEST(test_ckpt_buffered_cow_ordering_under_interleaving)
             break;
     }
     assert_image_ok(&r);
-    ck_assert_uint_eq(stats(&r)->pages_copied_fault + stats(&r)->pages_copied_bg, 500);
+    /* every page is copied once, or recorded in a block of zero pages */
+    ck_assert_uint_eq(stats(&r)->pages_copied_fault + stats(&r)->pages_copied_bg +
+                      stats(&r)->zero_pages, 500);
+    ck_assert_uint_eq(stats(&r)->zero_pages > 0, seed % 3 == 2);
     ck_assert_uint_eq(stats(&r)->staging_bytes, 0);
     ck_assert_uint_eq(fake_mem_nr_traced(r.mem), 0);
     rig_fini(&r);
@@ -470,7 +725,12 @@ START_TEST(test_ckpt_buffered_eagain_when_every_buffer_in_flight)
     ck_assert_int_eq(r.pol->fault(r.s, 8, true), VM_EAGAIN);
     ck_assert_uint_eq(stats(&r)->fault_waits, 2);
     ck_assert_int_eq(fake_mem_trace_of(r.mem, 8), PORT_MEM_TRACE_WRITE);  /* still held */
-    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_WAIT);  /* the saver waits too */
+    /* the saver waits too, once it has tested the blocks ahead (none zero) */
+    int rc = CKPT_STEP_MORE;
+    for (int i = 0; i < 64 && rc == CKPT_STEP_MORE; i++)
+        rc = r.pol->step(r.s);
+    ck_assert_int_eq(rc, CKPT_STEP_WAIT);
+    ck_assert_uint_eq(stats(&r)->pages_copied_bg + stats(&r)->zero_pages_bg, 0);
     ck_assert_uint_eq(fake_blk_run(r.dev), 1);
     ck_assert_int_eq(r.pol->fault(r.s, 8, true), 0);
     ck_assert_uint_eq(stats(&r)->faults, 3);
@@ -915,6 +1175,205 @@ START_TEST(test_ckpt_lazypage_cow_under_interleaving)
 }
 END_TEST
 
+/* ---- zero pages ---- */
+
+/* A chunk's zero pages stay holes; its non-zero runs are one vectored
+ * request, each run one I/O at its own offset. */
+START_TEST(test_ckpt_stopcopy_zero_pages_are_holes_and_runs_are_ios)
+{
+    struct rig r;
+    rig_init(&r, "stopcopy", 1000, 1100);
+    r.cfg.io_pages = 64;
+    fake_mem_set_zero(r.mem, 64, 64);            /* chunk 1, whole */
+    fake_mem_set_zero(r.mem, 200, 10);           /* chunk 3 = 192..255: runs 192..199, */
+    fake_mem_set_zero(r.mem, 250, 10);           /* 210..249, and 256..259 in chunk 4 */
+    fake_mem_set_zero(r.mem, 990, 10);           /* chunk 15 = 960..999: one run left */
+    rig_start(&r);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 94);
+    ck_assert_uint_eq(st->zero_pages_bg, 94);
+    ck_assert_uint_eq(st->zero_pages_fault, 0);
+    ck_assert_uint_eq(st->pages_copied_bg, 906);
+    ck_assert_uint_eq(st->payload_bytes, 906 * 4096ull);
+    /* 15 data requests (chunk 1 writes nothing), the zero map, the header */
+    ck_assert_uint_eq(st->write_reqs, 15 + 2);
+    ck_assert_uint_eq(st->bytes_written, (906 + 2) * 4096ull);
+    ck_assert_uint_eq(st->write_ios, 15 + 1 + 2);
+    const struct fake_blk_logent *e = fake_blk_log_at(r.dev, 1);
+    ck_assert_uint_eq(e->lba, 1 + 128);                  /* chunk 2, as before */
+    ck_assert_uint_eq(e->nr_blocks, 64);
+    e = fake_blk_log_at(r.dev, 2);                       /* chunk 3: two runs */
+    ck_assert_uint_eq(e->lba, 1 + 192);
+    ck_assert_uint_eq(e->nr_blocks, 8 + 40);
+    ck_assert_uint_eq(e->nr_ios, 2);
+    e = fake_blk_log_at(r.dev, 3);                       /* chunk 4 starts at 260 */
+    ck_assert_uint_eq(e->lba, 1 + 260);
+    ck_assert_uint_eq(e->nr_blocks, 60);
+    ck_assert_uint_le(e->nr_ios, 1);
+    e = fake_blk_log_at(r.dev, 14);                      /* chunk 15: one run */
+    ck_assert_uint_eq(e->lba, 1 + 960);
+    ck_assert_uint_eq(e->nr_blocks, 30);
+    ck_assert_uint_le(e->nr_ios, 1);
+    /* the holes hold nothing; the file holds the non-zero pages and meta */
+    uint64_t fp = 1;
+    ck_assert_int_eq(vm_fpstore_get(r.dev->store, 1 + 205, 1, &fp), 0);
+    ck_assert_uint_eq(fp, 0);
+    uint64_t end = 0;
+    ck_assert_uint_eq(vm_fpstore_blocks_used(r.dev->store, &end), 906 + 2);
+    ck_assert_uint_eq(end, 1 + 1000 + 1);                /* maps after the data */
+    rig_fini(&r);
+}
+END_TEST
+
+/* Off, every policy saves memory with zero pages exactly as a save with
+ * the feature on saves memory without them: the same requests, in order.
+ * _i: stopcopy, lazypage, bgsnap, precopy, buffered (uncompressed: the
+ * fake's compressed sizes depend on the content). */
+START_TEST(test_ckpt_every_policy_without_zero_pages_writes_them_as_before)
+{
+    static const char *const pols[] = { "stopcopy", "lazypage", "bgsnap", "precopy",
+                                        "buffered" };
+    struct rig a, b;
+    rig_init(&a, pols[_i], 300, 1024);
+    rig_init(&b, pols[_i], 300, 1024);
+    a.cfg.zero_pages = false;
+    ck_assert(b.cfg.zero_pages);                         /* on by default */
+    fake_mem_set_zero(a.mem, 0, 300);
+    rig_start(&a);
+    rig_start(&b);
+    ck_assert_int_eq(drive(&a), 0);
+    ck_assert_int_eq(drive(&b), 0);
+    assert_image_ok(&a);
+    assert_image_ok(&b);
+    const struct ckpt_stats *sa = stats(&a), *sb = stats(&b);
+    ck_assert_uint_eq(sa->zero_pages, 0);
+    ck_assert_uint_eq(sa->zero_pages_bg + sa->zero_pages_fault, 0);
+    ck_assert_uint_eq(sa->bytes_written, sb->bytes_written);
+    ck_assert_uint_eq(sa->write_ios, sb->write_ios);
+    ck_assert_uint_eq(sa->payload_bytes, 300 * 4096ull);
+    ck_assert_uint_eq(fake_blk_log_len(a.dev), fake_blk_log_len(b.dev));
+    for (size_t i = 0; i < fake_blk_log_len(a.dev); i++) {
+        const struct fake_blk_logent *x = fake_blk_log_at(a.dev, i), *y = fake_blk_log_at(b.dev, i);
+        ck_assert_uint_eq(x->lba, y->lba);
+        ck_assert_uint_eq(x->nr_blocks, y->nr_blocks);
+        ck_assert_uint_eq(x->nr_ios, y->nr_ios);
+        ck_assert_uint_eq(x->len, y->len);
+    }
+    rig_fini(&a);
+    rig_fini(&b);
+}
+END_TEST
+
+START_TEST(test_ckpt_lazypage_zero_pages_take_no_bounce_page_and_no_write)
+{
+    struct rig r;
+    rig_init(&r, "lazypage", 300, 400);
+    r.cfg.io_pages = 1;
+    r.cfg.io_depth = 1;
+    fake_mem_set_zero(r.mem, 100, 50);
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->fault(r.s, 10, true), 0);    /* fills the one bounce page */
+    ck_assert_int_eq(r.pol->fault(r.s, 20, true), VM_EAGAIN);
+    /* a zero page needs none: recorded, untraced, the write proceeds */
+    ck_assert_int_eq(r.pol->fault(r.s, 120, true), 0);
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 120, true), 0);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 121), PORT_MEM_TRACE_WRITE);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages_fault, 1);
+    ck_assert_uint_eq(st->pages_copied_fault, 1);
+    ck_assert_uint_eq(st->faults, 2);
+    ck_assert_uint_eq(st->fault_waits, 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);                                 /* page 120 as it was: zero */
+    ck_assert_uint_ne(r.mem->fp[120], VM_FP_ZERO);
+    ck_assert_uint_eq(st->zero_pages, 50);
+    ck_assert_uint_eq(st->zero_pages_bg, 49);
+    ck_assert_uint_eq(st->pages_copied_fault + st->pages_copied_bg, 250);
+    /* one 4 KiB I/O per non-zero page, the zero map and the header */
+    ck_assert_uint_eq(st->write_ios, 250 + 2);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(r.dev->store, NULL), 250 + 2);
+    rig_fini(&r);
+}
+END_TEST
+
+/* A block of zero pages is recorded, not staged (a fault on it needs no
+ * buffer); a block with a non-zero page is staged whole, and the test of
+ * its pages stops at the first non-zero one.  _i: compressed or not. */
+START_TEST(test_ckpt_buffered_zero_blocks_are_not_staged)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 1);
+    r.cfg.compress = _i;
+    fake_mem_set_zero(r.mem, 8, 16);             /* blocks 2..5 */
+    fake_mem_set_zero(r.mem, 33, 3);             /* block 8: 32 has data, then zeros */
+    fake_mem_set_zero(r.mem, 40, 3);             /* block 10: 3 zeros, then data */
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->fault(r.s, 0, true), 0);
+    ck_assert_int_eq(r.pol->fault(r.s, 4, true), 0);     /* the only buffer: written */
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    ck_assert_int_eq(r.pol->fault(r.s, 24, true), VM_EAGAIN);
+    ck_assert_int_eq(r.pol->fault(r.s, 9, true), 0);     /* block 2: no buffer needed */
+    for (uint64_t p = 8; p < 12; p++)
+        ck_assert_int_eq(fake_mem_trace_of(r.mem, p), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 12), PORT_MEM_TRACE_WRITE);
+    ck_assert_uint_eq(stats(&r)->zero_pages_fault, 4);
+    ck_assert_uint_eq(stats(&r)->fault_waits, 1);
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 9, true), 0);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 16);
+    /* blocks 3..5, and the 3 zero pages block 10's test passed */
+    ck_assert_uint_eq(st->zero_pages_bg, 12 + 3);
+    ck_assert_uint_eq(st->pages_copied_fault + st->pages_copied_bg, 64 - 16);
+    ck_assert_uint_eq(st->payload_bytes, (64 - 16) * 4096ull);
+    struct ckpt_image *img = NULL;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert_uint_eq(img->block_sblock[2], CKPT_NO_SBLOCK);
+    ck_assert_uint_ne(img->block_sblock[8], CKPT_NO_SBLOCK);   /* mixed: stored whole */
+    ck_assert(!ckpt_image_is_zero(img, 33));
+    ck_assert(ckpt_image_is_zero(img, 20));
+    ck_assert_uint_eq(img->nr_sblocks, 6);                     /* 12 blocks, 2 each */
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
+/* A saver that waits for staging space records the zero blocks ahead of
+ * the block it waits with meanwhile, without a completion. */
+START_TEST(test_ckpt_buffered_saver_records_zero_blocks_while_it_waits)
+{
+    struct rig r;
+    rig_init(&r, "buffered", 64, 256);
+    buffered_cfg(&r, 4, 2, 2);
+    fake_mem_set_zero(r.mem, 12, 40);            /* blocks 3..12 */
+    rig_start(&r);
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);   /* blocks 0, 1: written */
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    /* block 2 waits behind the saver's write; blocks 3 and 4 are recorded */
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);
+    ck_assert_uint_eq(stats(&r)->zero_pages_bg, 8);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 19), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 20), PORT_MEM_TRACE_WRITE);
+    for (int i = 0; i < 4; i++)                           /* ... two a step, to block 12 */
+        ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);
+    ck_assert_uint_eq(stats(&r)->zero_pages_bg, 40);
+    /* blocks 13..15 have data: tested, left for their turn; then nothing */
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_MORE);
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 60), PORT_MEM_TRACE_WRITE);
+    ck_assert_int_eq(r.pol->step(r.s), CKPT_STEP_WAIT);
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    ck_assert_uint_eq(stats(&r)->zero_pages, 40);
+    ck_assert_uint_eq(stats(&r)->pages_copied_bg, 24);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ---- every policy: I/O errors ---- */
 
 static const char *const all_policies[] = {
@@ -952,6 +1411,7 @@ START_TEST(test_ckpt_every_policy_fails_cleanly_on_each_write_error)
         r.cfg.compress = k % 2;
         r.cfg.stall_rounds = 2;
         r.cfg.buffer_bytes = 3 * 16 * VM_PAGE_SIZE;
+        fake_mem_set_zero(r.mem, 40, 50);        /* zero pages and blocks too */
         fake_blk_fail_writes(r.dev, (uint64_t)k, VM_FAULT_ONCE, VM_EIO);
         rig_start(&r);
         struct vm_rand rnd;
@@ -1001,6 +1461,9 @@ START_TEST(test_ckpt_registry_finds_policies_and_defaults_apply)
         struct ckpt_cfg cfg;
         memset(&cfg, 0, sizeof(cfg));
         ck_assert_int_eq(vm_param_defaults(ckpt_save_policies[n]->params, &cfg, NULL), 0);
+        /* every policy, hidden ones too, skips zero pages unless told not to */
+        ck_assert_ptr_nonnull(vm_param_find(ckpt_save_policies[n]->params, "zero_pages"));
+        ck_assert(cfg.zero_pages);
     }
     ck_assert_uint_eq(n, 7);
     for (size_t i = 0; i < 5; i++) {
@@ -1089,6 +1552,9 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tf, test_ckpt_file_maps_bad_indexes_are_corrupt);
     tcase_add_test(tf, test_ckpt_file_maps_checked_against_header);
     tcase_add_test(tf, test_ckpt_file_locate_counts_short_last_block);
+    tcase_add_test(tf, test_ckpt_file_zero_map_round_trips_in_every_layout);
+    tcase_add_test(tf, test_ckpt_file_corrupt_zero_map_is_named);
+    tcase_add_test(tf, test_ckpt_file_verify_compares_zero_pages_with_the_zero_content);
     tcase_add_test(tf, test_ckpt_file_load_store_without_header_is_enoent);
     tcase_add_test(tf, test_ckpt_fake_blk_fails_the_kth_write_once);
     suite_add_tcase(s, tf);
@@ -1119,6 +1585,11 @@ static Suite *ckpt_suite(void)
     tcase_add_test(tp, test_ckpt_lazypage_fault_pages_go_out_as_one_vectored_run);
     tcase_add_test(tp, test_ckpt_lazypage_eagain_when_bounce_pool_empty);
     tcase_add_test(tp, test_ckpt_lazypage_cow_under_interleaving);
+    tcase_add_test(tp, test_ckpt_stopcopy_zero_pages_are_holes_and_runs_are_ios);
+    tcase_add_test(tp, test_ckpt_lazypage_zero_pages_take_no_bounce_page_and_no_write);
+    tcase_add_loop_test(tp, test_ckpt_buffered_zero_blocks_are_not_staged, 0, 2);
+    tcase_add_test(tp, test_ckpt_buffered_saver_records_zero_blocks_while_it_waits);
+    tcase_add_loop_test(tp, test_ckpt_every_policy_without_zero_pages_writes_them_as_before, 0, 5);
     suite_add_tcase(s, tp);
 
     TCase *te = tcase_create("errors");

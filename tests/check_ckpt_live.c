@@ -138,6 +138,40 @@ START_TEST(test_ckpt_bgsnap_rejects_bad_cfg)
 }
 END_TEST
 
+/* Zero pages stay out of the stream; a fault on one needs no room in it. */
+START_TEST(test_ckpt_bgsnap_zero_pages_stay_out_of_the_stream)
+{
+    struct rig r;
+    rig_init(&r, "bgsnap", 512, 4096);
+    bgsnap_cfg(&r, 4, 1, 1);                           /* one chunk of 4 pages */
+    fake_mem_set_zero(r.mem, 64, 128);
+    rig_start(&r);
+    for (uint64_t p = 0; p < 4; p++)
+        ck_assert_int_eq(r.pol->fault(r.s, p, true), 0);  /* fills it: written */
+    ck_assert_uint_eq(fake_blk_nr_queued(r.dev), 1);
+    ck_assert_int_eq(r.pol->fault(r.s, 5, true), VM_EAGAIN);
+    ck_assert_int_eq(r.pol->fault(r.s, 100, true), 0); /* zero: the map takes it */
+    ck_assert_int_eq(fake_mem_trace_of(r.mem, 100), PORT_MEM_TRACE_NONE);
+    ck_assert_int_eq(fake_mem_guest_access(r.mem, 100, true), 0);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 128);
+    ck_assert_uint_eq(st->zero_pages_fault, 1);
+    ck_assert_uint_eq(st->zero_pages_bg, 127);
+    ck_assert_uint_eq(st->pages_copied_fault + st->pages_copied_bg, 512 - 128);
+    /* the stream holds the other pages once each; one maps block, the header */
+    ck_assert_uint_eq(st->bytes_written, (512 - 128 + 2) * 4096ull);
+    struct ckpt_image *img = NULL;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert_uint_eq(img->page_lba[100], 0);
+    ck_assert(ckpt_image_is_zero(img, 100));
+    ck_assert_uint_ne(img->page_lba[63], 0);
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ---- precopy ---- */
 
 /* Run pre-copy with the guest rewriting pages [0, hot(round)) before every
@@ -310,6 +344,49 @@ START_TEST(test_ckpt_precopy_auto_converge_steps_the_throttle)
 }
 END_TEST
 
+/* A page's latest save wins: found zero in round 1 and written since, it
+ * leaves the zero map for a stream copy; with data in round 1 and zero
+ * since, its copy is dropped for the zero map. */
+START_TEST(test_ckpt_precopy_latest_round_decides_zero_or_data)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 512, 4096);
+    r.cfg.io_pages = 32;
+    fake_mem_set_zero(r.mem, 0, 64);
+    rig_start(&r);                 /* starts a clean dirty log: the zeros are not dirty */
+    bool changed = false;
+    for (;;) {
+        if (!changed && stats(&r)->pages_copied_bg >= 128) {
+            /* round 1 is past pages 0..191: 0..9 get data, 100..104 zeros */
+            ck_assert_uint_eq(stats(&r)->rounds, 1);
+            for (uint64_t p = 0; p < 10; p++)
+                ck_assert_int_eq(vcpu(&r, p, true), 0);
+            fake_mem_set_zero(r.mem, 100, 5);
+            changed = true;
+        }
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        if (rc == CKPT_STEP_DONE)
+            break;
+    }
+    ck_assert(changed);
+    ck_assert_int_eq(r.stuns, 1);
+    assert_image_ok(&r);                               /* the memory at the stop */
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 64 - 10 + 5);
+    ck_assert_uint_eq(st->pages_rewritten, 15);
+    struct ckpt_image *img = NULL;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, NULL), 0);
+    ck_assert(!ckpt_image_is_zero(img, 3));
+    ck_assert_uint_ne(img->page_lba[3], 0);
+    ck_assert(ckpt_image_is_zero(img, 102));
+    ck_assert_uint_eq(img->page_lba[102], 0);
+    ck_assert(ckpt_image_is_zero(img, 10));
+    ckpt_image_free(img);
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(test_ckpt_precopy_stream_longer_than_file_is_enospc)
 {
     struct rig r;
@@ -343,6 +420,7 @@ static Suite *live_suite(void)
     TCase *tb = tcase_create("bgsnap");
     tcase_add_test(tb, test_ckpt_bgsnap_stream_is_written_in_io_pages_writes);
     tcase_add_test(tb, test_ckpt_bgsnap_fault_copies_one_page_and_the_write_proceeds);
+    tcase_add_test(tb, test_ckpt_bgsnap_zero_pages_stay_out_of_the_stream);
     tcase_add_test(tb, test_ckpt_bgsnap_eagain_only_when_the_guest_fills_the_buffer);
     tcase_add_loop_test(tb, test_ckpt_bgsnap_cow_under_interleaving, 0, 8);
     tcase_add_test(tb, test_ckpt_bgsnap_rejects_bad_cfg);
@@ -353,6 +431,7 @@ static Suite *live_suite(void)
     tcase_add_test(tp, test_ckpt_precopy_stops_when_rest_fits_downtime);
     tcase_add_test(tp, test_ckpt_precopy_image_equals_memory_at_stun);
     tcase_add_test(tp, test_ckpt_precopy_auto_converge_steps_the_throttle);
+    tcase_add_test(tp, test_ckpt_precopy_latest_round_decides_zero_or_data);
     tcase_add_test(tp, test_ckpt_precopy_stream_longer_than_file_is_enospc);
     tcase_add_test(tp, test_ckpt_precopy_rejects_bad_throttle);
     suite_add_tcase(s, tp);

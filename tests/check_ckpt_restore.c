@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "base/vm_units.h"
 #include "checkpoint/ckpt.h"
 #include "checkpoint/ckpt_file.h"
@@ -35,7 +36,14 @@ struct image {
     struct fake_blk *dev;
     uint64_t *expect;           /* content of each page at the checkpoint instant */
     struct ckpt_header hdr;
+    uint64_t *zero;             /* the image's zero map (NULL: none) */
+    uint64_t nr_zero;
 };
+
+/* Pages made zero before the save by make_image_zero(): with B = 8 the
+ * blocks 13..49 are all zero, 12 and 49 mixed. */
+#define ZERO_FIRST 100u
+#define ZERO_PAGES 300u
 
 /* A restore in progress. */
 struct rst {
@@ -67,7 +75,21 @@ static void save_write(const struct ckpt_policy *pol, struct ckpt_save *s, struc
     ck_abort_msg("guest write to page %llu never proceeded", (unsigned long long)page);
 }
 
+static void make_image_with(enum img_kind kind, struct image *im, uint64_t zero_n);
+
 static void make_image(enum img_kind kind, struct image *im)
+{
+    make_image_with(kind, im, 0);
+}
+
+/* An image whose memory had pages [ZERO_FIRST, + ZERO_PAGES) zero when the
+ * save started (the guest writes some of them during the save). */
+static void make_image_zero(enum img_kind kind, struct image *im)
+{
+    make_image_with(kind, im, ZERO_PAGES);
+}
+
+static void make_image_with(enum img_kind kind, struct image *im, uint64_t zero_n)
 {
     static const char *const names[] = { "stopcopy", "precopy", "buffered", "buffered",
                                          "buffered" };
@@ -92,6 +114,8 @@ static void make_image(enum img_kind kind, struct image *im)
     if (kind == IMG_SBLOCK_ABITS)       /* some A bits to group by: every 3rd page */
         for (uint64_t p = 0; p < NR_PAGES; p += 3)
             ck_assert_int_eq(fake_mem_guest_access(m, p, false), 0);
+    if (zero_n)
+        fake_mem_set_zero(m, ZERO_FIRST, zero_n);
 
     struct fake_clock clk;
     fake_clock_init(&clk, 0);
@@ -126,6 +150,14 @@ static void make_image(enum img_kind kind, struct image *im)
     int lrc = ckpt_image_load_store(im->dev->store, &img, &d);
     ck_assert_msg(lrc == 0, "%s image: %s", pol->name, d.msg);
     im->hdr = img->hdr;
+    im->nr_zero = ckpt_image_nr_zero(img);
+    im->zero = NULL;
+    if (im->nr_zero) {
+        im->zero = vm_bitmap_new(NR_PAGES);
+        ck_assert_ptr_nonnull(im->zero);
+        memcpy(im->zero, img->zero, VM_BITMAP_WORDS(NR_PAGES) * sizeof(uint64_t));
+    }
+    ck_assert_uint_eq(im->nr_zero == 0, zero_n == 0);
     if (kind == IMG_STREAM) {       /* pages written between rounds have later copies */
         uint64_t moved = 0;
         for (uint64_t p = 0; p < NR_PAGES; p++)
@@ -149,6 +181,7 @@ static void free_image(struct image *im)
 {
     fake_blk_free(im->dev);
     free(im->expect);
+    vm_bitmap_free(im->zero);
 }
 
 /* ---- driving a restore ------------------------------------------------------ */
@@ -252,7 +285,8 @@ static void assert_restored(struct rst *t, struct image *im)
                       (unsigned long long)p, (unsigned long long)t->mem->fp[p],
                       (unsigned long long)im->expect[p]);
     }
-    ck_assert_uint_eq(st(t)->pages_installed, NR_PAGES);
+    ck_assert_uint_eq(st(t)->pages_installed + st(t)->zero_pages_installed, NR_PAGES);
+    ck_assert_uint_eq(st(t)->zero_pages_installed, im->nr_zero);
 }
 
 static uint64_t nr_sblocks(const struct image *im)
@@ -856,9 +890,8 @@ END_TEST
 START_TEST(test_ckpt_restore_missing_header_fails_with_ecorrupt)
 {
     struct image im;
+    memset(&im, 0, sizeof im);
     im.dev = fake_blk_new(64);
-    im.expect = NULL;
-    memset(&im.hdr, 0, sizeof im.hdr);
     struct rst t;
     ck_assert_int_eq(rst_start(&t, "eager", NULL, &im, NR_PAGES), 0);
     ck_assert_int_eq(rst_drive(&t, &im), VM_ECORRUPT);
@@ -957,6 +990,74 @@ START_TEST(test_ckpt_restore_lazy_fault_read_error_is_returned_by_fault_and_step
 }
 END_TEST
 
+/* ---- zero pages ----------------------------------------------------------- */
+
+/* Data blocks of the image a read covers that hold a zero page of a FLAT
+ * image (its holes); other layouts keep no block for a zero page. */
+static uint64_t reads_of_holes(const struct image *im)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < fake_blk_log_len(im->dev); i++) {
+        const struct fake_blk_logent *e = fake_blk_log_at(im->dev, i);
+        if (im->hdr.layout != CKPT_LAYOUT_FLAT || e->packed)
+            continue;
+        for (uint64_t b = e->lba; b < e->lba + e->nr_blocks; b++)
+            if (b >= im->hdr.data_lba && b < im->hdr.data_lba + NR_PAGES &&
+                vm_bitmap_test(im->zero, b - im->hdr.data_lba))
+                n++;
+    }
+    return n;
+}
+
+/*
+ * _i = restore policy x image kind: once the maps are loaded every zero
+ * page is present as a zero page, before any read of data, and none is
+ * ever read, faulted on or streamed; the restore ends with the image.
+ */
+START_TEST(test_ckpt_restore_every_policy_installs_zero_pages_without_reads)
+{
+    static const char *const pols[] = { "eager", "lazy", "sblock" };
+    const char *pol = pols[_i / 5];
+    enum img_kind kind = (enum img_kind)(_i % 5);
+    if (strcmp(pol, "sblock") == 0 && kind < IMG_SBLOCK)
+        return;                         /* storage-block images only */
+    struct image im;
+    make_image_zero(kind, &im);
+    ck_assert_uint_gt(im.nr_zero, 0);
+    struct rst t;
+    ck_assert_int_eq(rst_start(&t, pol, NULL, &im, NR_PAGES), 0);
+    /* header, then maps: two reads, and the zero pages are in */
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(fake_blk_run_one(im.dev), 1);
+        t.pol->step(t.r);
+    }
+    ck_assert_uint_eq(st(&t)->zero_pages_installed, im.nr_zero);
+    ck_assert_uint_eq(st(&t)->pages_installed, 0);
+    for (uint64_t p = 0; p < NR_PAGES; p++) {
+        bool zero = vm_bitmap_test(im.zero, p);
+        ck_assert_int_eq(port_mem_is_present(&t.mem->base, p), zero);
+        if (zero)
+            ck_assert_uint_eq(t.mem->fp[p], VM_FP_ZERO);
+    }
+    /* a guest access to a zero page is no fault */
+    if (t.pol->runnable(t.r)) {
+        uint64_t z = vm_bitmap_next_set(im.zero, NR_PAGES, 0);
+        ck_assert_int_eq(fake_mem_guest_access(t.mem, z, false), 0);
+        ck_assert_uint_eq(st(&t)->restore_faults, 0);
+    }
+    ck_assert_int_eq(rst_drive(&t, &im), CKPT_STEP_DONE);
+    assert_restored(&t, &im);
+    ck_assert_uint_eq(reads_of_holes(&im), 0);
+    if (kind == IMG_FLAT || kind == IMG_STREAM) {
+        /* every other page read once, in runs that stop at the zero pages */
+        ck_assert_uint_eq(st(&t)->bytes_read, (NR_PAGES - im.nr_zero + 1 + im.hdr.maps_blocks) *
+                                              (uint64_t)VM_PAGE_SIZE);
+    }
+    rst_end(&t);
+    free_image(&im);
+}
+END_TEST
+
 /* ---- registry and parameters ------------------------------------------------ */
 
 START_TEST(test_ckpt_restore_registry_lists_three_policies_with_defaults)
@@ -1049,6 +1150,8 @@ static Suite *ckpt_restore_suite(void)
     tcase_add_test(tc, test_ckpt_restore_sblock_read_error_at_each_read_fails_without_hang);
     tcase_add_test(tc, test_ckpt_restore_lazy_fault_read_error_is_returned_by_fault_and_step);
     tcase_add_test(tc, test_ckpt_restore_registry_lists_three_policies_with_defaults);
+    tcase_add_loop_test(tc, test_ckpt_restore_every_policy_installs_zero_pages_without_reads,
+                        0, 15);
     tcase_add_test(tc, test_ckpt_restore_bad_parameters_are_rejected_by_start);
     suite_add_tcase(s, tc);
     return s;

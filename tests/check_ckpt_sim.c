@@ -184,6 +184,9 @@ static double platform_write_bps(void)
 /* 64 MiB = 16384 pages throughout */
 #define NR_PAGES (64 * MIB / VM_PAGE_SIZE)
 #define VM64 "'vm': {'memory': '64MiB'}, "
+/* ... without zero pages: for the checks that count every page's I/O */
+#define VM64_NZ "'vm': {'memory': '64MiB', 'content': {'text': 0.35, 'code': 0.15, " \
+                "'random': 0.5}}, "
 #define READ_ONLY "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'write_fraction': 0, " \
                   "'access_time': '500ns'}, "
 #define WRITE_HEAVY "'workload': {'kind': 'synthetic', 'pattern': 'uniform', " \
@@ -251,7 +254,7 @@ END_TEST
  * are clamped to 16. */
 START_TEST(test_sim_save_channels_share_the_cpu_work)
 {
-    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+    struct sim_config *cfg = load_cfg(VM64_NZ WRITE_HEAVY WARMUP
                                       "'costs': {'page_copy': '20us'}, "
                                       "'variants': [{'name': 'c1', 'policy': 'stopcopy'}, "
                                       "{'name': 'c2', 'policy': 'stopcopy', "
@@ -294,7 +297,7 @@ END_TEST
 
 START_TEST(test_sim_stopcopy_completion_is_memory_over_write_bandwidth)
 {
-    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+    struct sim_config *cfg = load_cfg(VM64_NZ WRITE_HEAVY WARMUP
                                       "'costs': {'device_state': '5ms'}, "
                                       "'variants': [{'name': 'sc', 'policy': 'stopcopy'}]");
     cJSON *rec = run_point(cfg, 0);
@@ -322,7 +325,7 @@ START_TEST(test_sim_buffered_read_only_guest_takes_no_faults)
 {
     /* B = 16, N = 6: 1024 blocks make 170 full storage blocks and a last
      * one of 4 blocks */
-    struct sim_config *cfg = load_cfg(VM64 READ_ONLY WARMUP
+    struct sim_config *cfg = load_cfg(VM64_NZ READ_ONLY WARMUP
                                       "'variants': [{'name': 'b', 'policy': 'buffered', "
                                       "'params': {'block_pages': 16, 'sblock_blocks': 6}}]");
     cJSON *rec = run_point(cfg, 0);
@@ -381,7 +384,7 @@ END_TEST
 
 START_TEST(test_sim_lazypage_writes_one_io_per_page)
 {
-    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
+    struct sim_config *cfg = load_cfg(VM64_NZ WRITE_HEAVY WARMUP
                                       "'variants': [{'name': 'lp', 'policy': 'lazypage'}]");
     cJSON *rec = run_point(cfg, 0);
     assert_clean(rec);
@@ -450,6 +453,135 @@ START_TEST(test_sim_precopy_read_only_guest_stops_after_one_round)
 }
 END_TEST
 
+/* ---- zero pages ---- */
+
+#define VM64_HALF_ZERO "'vm': {'memory': '64MiB', 'content': {'zero': 0.5, 'text': 0.2, " \
+                       "'random': 0.3}}, "
+
+/* A read-only guest leaves every zero-class page zero: the saver scans
+ * them (zero_scan each), records them and writes the rest only; off
+ * (_i = 1), it writes every page as before. */
+START_TEST(test_sim_stopcopy_zero_pages_are_scanned_not_written)
+{
+    struct sim_config *cfg = load_cfg(VM64_HALF_ZERO READ_ONLY WARMUP
+                                      "'costs': {'zero_scan': '20us'}, "
+                                      "'variants': [{'name': 'zp', 'policy': 'stopcopy'}, "
+                                      "{'name': 'off', 'policy': 'stopcopy', "
+                                      "'params': {'zero_pages': false}}]");
+    cJSON *rec = run_point(cfg, _i);
+    assert_clean(rec);
+    ck_assert_double_eq(inv(rec, "image_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), 0);
+    if (_i == 1) {
+        ck_assert_double_eq(metric(rec, "zero_pages"), 0);
+        ck_assert_double_eq(metric(rec, "bytes_written"), 64 * MIB + VM_PAGE_SIZE);
+        ck_assert_double_eq(metric(rec, "write_ios"), 64 + 1);
+        ck_assert_double_eq(metric(rec, "file_allocated_bytes"), 64 * MIB + VM_PAGE_SIZE);
+        ck_assert_double_eq(metric(rec, "file_size_bytes"), 64 * MIB + VM_PAGE_SIZE);
+    } else {
+        double zero = metric(rec, "zero_pages");
+        ck_assert(zero > NR_PAGES / 4 && zero < 3 * NR_PAGES / 4);
+        ck_assert_double_eq(fmod(zero, 512), 0);             /* whole 2 MiB regions */
+        /* the non-zero pages, the zero map (one maps block) and the header */
+        ck_assert_double_eq(metric(rec, "bytes_written"),
+                            (NR_PAGES - zero) * VM_PAGE_SIZE + 2 * VM_PAGE_SIZE);
+        ck_assert_double_eq(metric(rec, "payload_bytes"), (NR_PAGES - zero) * VM_PAGE_SIZE);
+        /* written once each: the allocated blocks are the blocks written;
+         * the zero pages are holes between header and maps */
+        ck_assert_double_eq(metric(rec, "file_allocated_bytes"), metric(rec, "bytes_written"));
+        ck_assert_double_eq(metric(rec, "file_size_bytes"), (NR_PAGES + 2) * VM_PAGE_SIZE);
+        ck_assert(metric(rec, "write_ios") < 64 + 2);
+        /* every zero page costs the saver a full scan, the VM stunned */
+        ck_assert(metric(rec, "completion_ns") >= zero * 20000);
+    }
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* A guest writing all over zero memory from the start: each write fault
+ * tests a zero page (a full scan) on the guest's own time, and needs no
+ * staging space.  _i: lazypage, bgsnap, buffered. */
+START_TEST(test_sim_zero_scan_on_the_fault_path_stalls_the_guest)
+{
+    struct sim_config *cfg = load_cfg("'vm': {'memory': '64MiB', 'content': {'zero': 1}}, "
+                                      WRITE_HEAVY "'save': {'warmup': '0ns'}, "
+                                      "'costs': {'trace_fault': '3us', 'zero_scan': '100us'}, "
+                                      "'variants': [{'name': 'lp', 'policy': 'lazypage'}, "
+                                      "{'name': 'bg', 'policy': 'bgsnap'}, "
+                                      "{'name': 'b', 'policy': 'buffered'}]");
+    cJSON *rec = run_point(cfg, _i);
+    assert_clean(rec);
+    ck_assert(metric(rec, "faults") > 0);
+    ck_assert_double_eq(metric(rec, "fault_waits"), 0);
+    ck_assert_msg(metric(rec, "fault_p50_ns") >= 103000, "p50 %.0f",
+                  metric(rec, "fault_p50_ns"));
+    /* a page is saved zero unless the guest wrote it in the moments
+     * before the stun; only the written ones reach the file (for
+     * buffered, with the other pages of their blocks, stored whole) */
+    double zero = metric(rec, "zero_pages");
+    ck_assert_msg(zero > (_i == 2 ? 0.5 : 0.9) * NR_PAGES, "zero pages %.0f", zero);
+    ck_assert_double_eq(metric(rec, "payload_bytes"), (NR_PAGES - zero) * VM_PAGE_SIZE);
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* Pre-copy writes a page each round it is dirty; the stream appends every
+ * copy, so the file holds each write: no hole, nothing written in place. */
+START_TEST(test_sim_precopy_stream_allocates_every_byte_written)
+{
+    struct sim_config *cfg = load_cfg(VM64_HALF_ZERO WARMUP
+                                      "'workload': {'kind': 'synthetic', 'pattern': 'zipf', "
+                                      "'footprint': '16MiB', 'write_fraction': 0.3, "
+                                      "'access_time': '200ns'}, "
+                                      "'variants': [{'name': 'pc', 'policy': 'precopy'}]");
+    cJSON *rec = run_point(cfg, 0);
+    assert_clean(rec);
+    ck_assert(metric(rec, "pages_rewritten") > 0);
+    ck_assert(metric(rec, "zero_pages") > 0);
+    ck_assert_double_eq(metric(rec, "file_allocated_bytes"), metric(rec, "bytes_written"));
+    ck_assert_double_eq(metric(rec, "file_size_bytes"), metric(rec, "bytes_written"));
+    ck_assert_double_eq(inv(rec, "image_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "image_missing"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* Every restore makes the zero pages present without reading them: _i =
+ * save policy (stopcopy, precopy, buffered) x 3 + restore policy (eager,
+ * lazy, sblock; sblock reads storage-block images only). */
+START_TEST(test_sim_every_restore_installs_zero_pages_without_reads)
+{
+    static const char *const from[] = { "stopcopy", "precopy", "buffered" };
+    int f = _i / 3, v = _i % 3;
+    if (v == 2 && f < 2)
+        return;
+    char body[2048];
+    snprintf(body, sizeof body, VM64_HALF_ZERO READ_ONLY WARMUP
+             "'phase': 'restore', 'restore': {'from': {'policy': '%s'}, 'run_time': '400ms'}, "
+             "'variants': [{'name': 'eager', 'policy': 'eager'}, "
+             "{'name': 'lazy', 'policy': 'lazy'}, {'name': 'sblock', 'policy': 'sblock'}]",
+             from[f]);
+    struct sim_config *cfg = load_cfg(body);
+    cJSON *rec = run_point(cfg, v);
+    assert_clean(rec);
+    /* at most the non-zero part of memory (under 3/4), header and maps */
+    ck_assert_msg(metric(rec, "bytes_read") < 0.75 * 64 * MIB, "%.0f",
+                  metric(rec, "bytes_read"));
+    ck_assert(metric(rec, "restore_ns") > 0);
+    ck_assert_double_eq(inv(rec, "restore_pages_checked"), NR_PAGES);
+    ck_assert_double_eq(inv(rec, "restore_mismatch"), 0);
+    ck_assert_double_eq(inv(rec, "restore_uninstalled"), 0);
+    cJSON_Delete(rec);
+    sim_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_sim_unsafe_policy_image_check_catches_writes_before_copy)
 {
     struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY WARMUP
@@ -488,7 +620,7 @@ END_TEST
 
 /* Saved by buffered with B = 16, N = 8: 16384 / 128 = 128 storage blocks. */
 #define NR_SBLOCKS (NR_PAGES / (16 * 8))
-#define RESTORE_CFG VM64 WARMUP \
+#define RESTORE_CFG VM64_NZ WARMUP \
     "'phase': 'restore', " \
     "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', " \
     "'write_fraction': 0.05, 'access_time': '500ns'}, " \
@@ -588,7 +720,7 @@ END_TEST
  * the check saw. */
 START_TEST(test_sim_unfinished_restore_checks_every_present_page)
 {
-    struct sim_config *cfg = load_cfg(VM64 WARMUP
+    struct sim_config *cfg = load_cfg(VM64_NZ WARMUP
         "'phase': 'restore', "
         "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'footprint': '16MiB', "
         "'write_fraction': 0.05, 'access_time': '500ns'}, "
@@ -749,6 +881,9 @@ static Suite *sim_suite(void)
     tcase_add_test(save, test_sim_injected_disk_error_fails_the_save_cleanly);
     tcase_add_test(save, test_sim_corrupt_maps_error_names_the_decoders_reason);
     tcase_add_test(save, test_sim_same_point_twice_gives_identical_records);
+    tcase_add_loop_test(save, test_sim_stopcopy_zero_pages_are_scanned_not_written, 0, 2);
+    tcase_add_loop_test(save, test_sim_zero_scan_on_the_fault_path_stalls_the_guest, 0, 3);
+    tcase_add_test(save, test_sim_precopy_stream_allocates_every_byte_written);
     suite_add_tcase(s, save);
 
     TCase *restore = tcase_create("restore");
@@ -759,6 +894,7 @@ static Suite *sim_suite(void)
     tcase_add_loop_test(restore, test_sim_every_restore_installs_pages_equal_to_the_image, 0, 3);
     tcase_add_test(restore, test_sim_restore_check_catches_pages_present_without_content);
     tcase_add_test(restore, test_sim_unfinished_restore_checks_every_present_page);
+    tcase_add_loop_test(restore, test_sim_every_restore_installs_zero_pages_without_reads, 0, 9);
     tcase_add_loop_test(restore, test_sim_every_restore_of_corrupt_maps_fails_with_the_decoders_reason,
                         0, 3);
     suite_add_tcase(s, restore);

@@ -331,13 +331,41 @@ START_TEST(test_config_sweep_every_variant_and_file_labels)
 }
 END_TEST
 
+/* A "with" companion takes its value at the entry's index: a zip, not a
+ * product; the points keep the entry's labels only. */
+START_TEST(test_config_sweep_with_sets_a_second_path_per_value)
+{
+    struct sim_config *cfg = load_ok(
+        HEAD VM WL VARS ", 'sweep': [{'path': 'workload', 'label': 'wl', 'values': ["
+        "{'name': 'busy', 'kind': 'synthetic', 'pattern': 'zipf'}, "
+        "{'name': 'idle', 'kind': 'synthetic', 'pattern': 'uniform', 'access_time': '1ms'}], "
+        "'with': [{'path': 'vm.content', 'values': [{'zero': 0.25, 'text': 0.75}, "
+        "{'zero': 0.9, 'random': 0.1}]}, {'path': 'save.warmup', 'values': ['1ms', '2ms']}]}]}",
+        NULL);
+    ck_assert_int_eq(cfg->nr_points, 4);
+    ck_assert_str_eq(cfg->points[0].id, "sc/wl=busy");
+    ck_assert_str_eq(cfg->points[3].id, "buf/wl=idle");
+    ck_assert_int_eq(cfg->points[3].nr_point_keys, 1);
+    const struct sim_exp *busy = &cfg->points[1], *idle = &cfg->points[2];
+    ck_assert_double_eq(CK(busy)->vm.content[SIM_CONTENT_ZERO], 0.25);
+    ck_assert_double_eq(CK(busy)->vm.content[SIM_CONTENT_TEXT], 0.75);
+    ck_assert_uint_eq(CK(busy)->warmup_ns, 1000000);
+    ck_assert_double_eq(CK(idle)->vm.content[SIM_CONTENT_ZERO], 0.9);
+    ck_assert_double_eq(CK(idle)->vm.content[SIM_CONTENT_TEXT], 0);
+    ck_assert_uint_eq(CK(idle)->warmup_ns, 2000000);
+    ck_assert_uint_eq(CK(idle)->workload.access_ns, 1000000);
+    ck_assert_uint_eq(CK(idle)->vm.memory_bytes, 8ull << 30);     /* the rest as written */
+    sim_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_config_sweep_every_variant_needs_every_policy_to_take_it)
 {
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.block_pages', "
                  "'values': [4]}]}", NULL, VM_EINVAL,
                  ": $.sweep[0].path: unknown key 'block_pages' in "
                  "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, "
-                 "channels)");
+                 "channels, zero_pages)");
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.channels', "
                  "'values': [4]}, {'path': 'variants[1].params.channels', 'label': 'c1', "
                  "'values': [2]}]}", NULL, VM_EINVAL,
@@ -350,6 +378,45 @@ START_TEST(test_config_sweep_every_variant_needs_every_policy_to_take_it)
     expect_error(GOOD, &o, VM_EINVAL, ": --set variants[*].params.channels: expected "
                  "'variants[N]': '[*]' (every element) is for a sweep's path only, got "
                  "'variants[*].params.channels'");
+}
+END_TEST
+
+START_TEST(test_config_sweep_with_errors_are_located)
+{
+    /* one value per value of the entry */
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB', '2GiB'], "
+                 "'with': [{'path': 'save.warmup', 'values': ['1ms']}]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0].with[0].values: expected 2 values, one per value of "
+                 "$.sweep[0].values, got 1");
+    /* a path the schema knows */
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB'], "
+                 "'with': [{'path': 'vm.contnet', 'values': [{}]}]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0].with[0].path: unknown key 'contnet' in 'vm.contnet' "
+                 "(did you mean 'content'?)");
+    /* clear of its own entry's path, and of the other entries' */
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'workload', 'values': [{'kind': "
+                 "'synthetic', 'pattern': 'zipf'}], 'with': [{'path': 'workload.zipf_s', "
+                 "'values': [0.5]}]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0].with[0]: 'workload.zipf_s' overlaps $.sweep[0] ('workload'): "
+                 "one would overwrite the other at every point");
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB'], "
+                 "'with': [{'path': 'save.warmup', 'values': ['1ms']}]}, {'path': 'save.warmup', "
+                 "'values': ['2ms']}]}", NULL, VM_EINVAL,
+                 ": $.sweep[1]: 'save.warmup' is swept twice (also $.sweep[0].with[0])");
+    /* a bad value is named where it is */
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB', '2GiB'], "
+                 "'with': [{'path': 'save.warmup', 'values': ['1ms', '2x']}]}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0].with[0].values[1]: expected time like \"250us\", got \"2x\"");
+    /* and an override inside a companion would be dropped */
+    const char *sets[] = { "vm.content.zero=1" };
+    struct sim_config_opts o = { .nr_sets = 1, .sets = sets };
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB'], "
+                 "'with': [{'path': 'vm.content', 'values': [{'zero': 1}]}]}]}", &o, VM_EINVAL,
+                 ": --set vm.content.zero: 'vm.content' is swept ($.sweep[0]), so the sweep "
+                 "would replace this value at every point; change the sweep's values instead");
+    expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'vm.memory', 'values': ['1GiB'], "
+                 "'with': []}]}", NULL, VM_EINVAL,
+                 ": $.sweep[0].with: expected array of 1 to 4 {path, values}, got []");
 }
 END_TEST
 
@@ -623,7 +690,7 @@ START_TEST(test_config_unknown_param_of_a_policy)
     expect_error(HEAD VM WL "'variants': [{'name': 's', 'policy': 'stopcopy', 'params': "
                  "{'block_pages': 8}}]}", NULL, VM_EINVAL,
                  ": $.variants[0].params: unknown key 'block_pages' "
-                 "(policy 'stopcopy' takes: io_pages, io_depth, channels)");
+                 "(policy 'stopcopy' takes: io_pages, io_depth, channels, zero_pages)");
 }
 END_TEST
 
@@ -728,7 +795,8 @@ START_TEST(test_config_sweep_param_of_the_wrong_policy)
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[0].params.block_pages', "
                  "'values': [4]}]}", NULL, VM_EINVAL,
                  ": $.sweep[0].path: unknown key 'block_pages' in "
-                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, channels)");
+                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, "
+                 "channels, zero_pages)");
 }
 END_TEST
 
@@ -1178,6 +1246,7 @@ static Suite *config_suite(void)
     tcase_add_test(good, test_config_variant_params_start_from_policy_defaults);
     tcase_add_test(good, test_config_paths_resolve_against_the_config_directory);
     tcase_add_test(good, test_config_sweep_expands_first_entry_outermost);
+    tcase_add_test(good, test_config_sweep_with_sets_a_second_path_per_value);
     tcase_add_test(good, test_config_sweep_labels_objects_by_name_and_scalars_by_text);
     tcase_add_test(good, test_config_sweep_every_variant_and_file_labels);
     tcase_add_test(good, test_config_sweep_every_variant_needs_every_policy_to_take_it);
@@ -1195,6 +1264,7 @@ static Suite *config_suite(void)
 
     TCase *bad = tcase_create("bad");
     tcase_add_checked_fixture(bad, setup, teardown);
+    tcase_add_test(bad, test_config_sweep_with_errors_are_located);
     tcase_add_test(bad, test_config_malformed_json_names_line_and_column);
     tcase_add_test(bad, test_config_trailing_comma_is_malformed);
     tcase_add_test(bad, test_config_unterminated_string_points_at_its_start);

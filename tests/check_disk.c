@@ -671,6 +671,70 @@ START_TEST(test_disk_packed_extent_reads_back_whole)
 }
 END_TEST
 
+/* ---- a vectored run of unequal I/Os: the non-zero runs of a chunk ---- */
+
+static uint64_t run_fps[8];
+
+static void body_unequal_run(void)
+{
+    struct port_blk *dev = sim_disk_port(disk_a);
+    static const uint64_t lbas[3] = { 10, 50, 20 };
+    static const uint32_t lens[3] = { 4, 1, 2 };
+    uint64_t fps[7];
+    struct io io;
+
+    for (int i = 0; i < 7; i++)
+        fps[i] = 100 + (uint64_t)i;
+    io_prep(&io, PORT_BLK_WRITE, 10, 7, 3, fps);
+    io.req.lbas = lbas;
+    io.req.io_blocks = lens;
+    rc_a = io_run(dev, &io);
+    lat_a = latency_ns(&io);
+    /* lengths that do not add up, and lengths without a vectored run */
+    static const uint32_t short_lens[3] = { 4, 1, 1 };
+    io_prep(&io, PORT_BLK_WRITE, 10, 7, 3, fps);
+    io.req.lbas = lbas;
+    io.req.io_blocks = short_lens;
+    rc_b = io_submit(dev, &io) == 0 ? (io_wait(&io), io.rc) : VM_EINVAL;
+    io_prep(&io, PORT_BLK_WRITE, 10, 7, 3, fps);
+    io.req.io_blocks = lens;
+    rc_c = io_submit(dev, &io);
+    io_prep(&io, PORT_BLK_READ, 10, 1, 1, run_fps);
+    io_run(dev, &io);
+    io_prep(&io, PORT_BLK_READ, 20, 6, 1, run_fps + 1);
+    io_run(dev, &io);
+    io_prep(&io, PORT_BLK_READ, 50, 1, 1, run_fps + 7);
+    io_run(dev, &io);
+}
+
+/* Each run is its own I/O (one latency each at depth 1) and its blocks
+ * land where the run says; the time depends on nr_ios and nr_blocks only. */
+START_TEST(test_disk_vectored_run_of_unequal_ios_lands_each_run)
+{
+    char d1[1024];
+    world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps",
+                              PROP("read_lat", "100us") PROP("write_lat", "100us")
+                              PROP("qdepth", "1")));
+    disk_a = open_disk("d0");
+    wq = sim_waitq_new();
+    run_in_sim(body_unequal_run);
+
+    ck_assert_int_eq(rc_a, 0);
+    uint64_t xfer = xfer_ns(7ull * VM_PAGE_SIZE, 100 * MB);
+    ck_assert_uint_le(llabs((long long)lat_a - (long long)(3 * 100000 + xfer)), 1000);
+    ck_assert_int_eq(rc_b, VM_ERANGE);                 /* 6 blocks of lengths for 7 */
+    ck_assert_int_eq(rc_c, VM_EINVAL);
+    ck_assert_uint_eq(run_fps[0], 100);                /* lba 10: the first run */
+    ck_assert_uint_eq(run_fps[1], 105);                /* lba 20, 21: the third */
+    ck_assert_uint_eq(run_fps[2], 106);
+    ck_assert_uint_eq(run_fps[3], 0);                  /* lba 22: a hole */
+    ck_assert_uint_eq(run_fps[7], 104);                /* lba 50: the second */
+    ck_assert_uint_eq(sim_disk_stats(disk_a)->write_ios, 3);
+    sim_disk_close(disk_a);
+    sim_waitq_free(wq);
+}
+END_TEST
+
 /* ---- out of range and bad requests ---- */
 
 static struct io io_x[4];
@@ -1196,6 +1260,7 @@ static Suite *disk_suite(void)
     tcase_add_test(tc, test_disk_small_stream_is_not_starved_by_bulk_stream);
     tcase_add_test(tc, test_disk_written_fingerprints_read_back);
     tcase_add_test(tc, test_disk_packed_extent_reads_back_whole);
+    tcase_add_test(tc, test_disk_vectored_run_of_unequal_ios_lands_each_run);
     tcase_add_test(tc, test_disk_out_of_range_request_fails_with_erange);
     tcase_add_test(tc, test_disk_injected_write_error_fails_once);
     tcase_add_test(tc, test_disk_persistent_write_error_fails_every_later_write);

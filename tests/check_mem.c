@@ -40,6 +40,12 @@ static struct sim_mem *new_vm(uint64_t bytes)
     return new_vm_full(bytes, 0, NULL, 1);
 }
 
+/* A page's content on a fresh boot: zero in a zero-class region. */
+static uint64_t fresh_fp(const struct sim_mem *m, uint64_t p)
+{
+    return sim_mem_class(m, p) == SIM_CONTENT_ZERO ? VM_FP_ZERO : vm_fp_page(m->seed, p, 0);
+}
+
 /* ---- sim_mem: creation and port_mem ops ---- */
 
 START_TEST(test_mem_new_starts_present_untraced_with_fresh_content)
@@ -52,7 +58,7 @@ START_TEST(test_mem_new_starts_present_untraced_with_fresh_content)
     ck_assert(m->all_present);
     ck_assert_uint_eq(m->nr_traced, 0);
     for (uint64_t p = 0; p < m->nr_pages; p++) {
-        ck_assert_uint_eq(m->fp[p], vm_fp_page(1, p, 0));
+        ck_assert_uint_eq(m->fp[p], fresh_fp(m, p));
         ck_assert(port_mem_is_present(&m->base, p));
         ck_assert_int_eq(sim_mem_check(m, p, true), SIM_MEM_OK);
     }
@@ -244,7 +250,7 @@ START_TEST(test_mem_writes_change_fingerprints_deterministically)
     ck_assert_uint_eq(a->write_seq, 5);
     ck_assert_mem_eq(a->fp, b->fp, a->nr_pages * sizeof *a->fp);
     ck_assert_uint_ne(a->fp[3], c->fp[3]);
-    ck_assert_uint_eq(a->fp[5], vm_fp_page(7, 5, 0));   /* unwritten page unchanged */
+    ck_assert_uint_eq(a->fp[5], fresh_fp(a, 5));        /* unwritten page unchanged */
     sim_mem_free(a);
     sim_mem_free(b);
     sim_mem_free(c);
@@ -260,8 +266,8 @@ START_TEST(test_mem_read_and_install_copy_fingerprint_ranges)
     port_mem_write(&m->base, 30, 70, fps);
     port_mem_read(&m->base, 30, 70, back);
     ck_assert_mem_eq(fps, back, sizeof fps);
-    ck_assert_uint_eq(m->fp[29], vm_fp_page(1, 29, 0));
-    ck_assert_uint_eq(m->fp[100], vm_fp_page(1, 100, 0));
+    ck_assert_uint_eq(m->fp[29], fresh_fp(m, 29));
+    ck_assert_uint_eq(m->fp[100], fresh_fp(m, 100));
     /* an install is not a guest write: no dirty or accessed bits */
     ck_assert_uint_eq(port_mem_collect_dirty(&m->base, NULL), 0);
     ck_assert_uint_eq(port_mem_collect_accessed(&m->base, NULL), 0);
@@ -298,7 +304,7 @@ START_TEST(test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current)
     sim_mem_checker_arm(m);
     sim_mem_write_page(m, 10);
     uint64_t second = m->fp[10];
-    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), vm_fp_page(1, 10, 0));
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), fresh_fp(m, 10));
     sim_mem_checker_arm(m);
     sim_mem_write_page(m, 10);
     ck_assert_uint_eq(sim_mem_instant_fp(m, 10), second);
@@ -528,6 +534,37 @@ START_TEST(test_mem_content_classes_follow_fractions_per_region)
     m = new_vm_full(64 * MiB, 0, only_code, 5);
     for (uint64_t p = 0; p < m->nr_pages; p += 100)
         ck_assert_int_eq(sim_mem_class(m, p), SIM_CONTENT_CODE);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_zero_regions_start_as_zero_pages_until_written)
+{
+    double frac[4] = { 0.5, 0.2, 0.1, 0.2 };
+    struct sim_mem *m = new_vm_full(256 * MiB, 0, frac, 3);    /* 128 regions */
+    uint64_t zero_regions = 0, other = UINT64_MAX, zero = UINT64_MAX;
+    for (uint64_t r = 0; r < 128; r++) {
+        bool z = sim_mem_class(m, r * 512) == SIM_CONTENT_ZERO;
+        zero_regions += z;
+        if (z)
+            zero = r * 512;
+        else
+            other = r * 512;
+        /* every page of the region, whatever its class, says it */
+        for (uint64_t p = r * 512; p < r * 512 + 512; p += 73)
+            ck_assert_int_eq(m->fp[p] == VM_FP_ZERO, z);
+    }
+    ck_assert_uint_gt(zero_regions, 0);
+    ck_assert_uint_lt(zero_regions, 128);
+    ck_assert_uint_ne(m->fp[other], VM_FP_ZERO);
+    /* a guest write makes a zero page an ordinary one; the checker keeps
+     * the zero page as the instant's content */
+    sim_mem_checker_arm(m);
+    sim_mem_write_page(m, zero + 7);
+    ck_assert_uint_ne(m->fp[zero + 7], VM_FP_ZERO);
+    ck_assert_uint_eq(m->fp[zero + 8], VM_FP_ZERO);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, zero + 7), VM_FP_ZERO);
+    ck_assert_int_eq(sim_mem_class(m, zero + 7), SIM_CONTENT_ZERO);  /* classes stay */
     sim_mem_free(m);
 }
 END_TEST
@@ -890,6 +927,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_translate_partial_fragmentation_ages_a_fraction_of_chunks);
     tcase_add_test(t, test_mem_translate_fails_enospc_when_guest_is_full);
     tcase_add_test(t, test_mem_content_classes_follow_fractions_per_region);
+    tcase_add_test(t, test_mem_zero_regions_start_as_zero_pages_until_written);
     tcase_add_test(t, test_content_zero_pages_compress_to_almost_nothing);
     tcase_add_test(t, test_content_random_pages_do_not_compress);
     tcase_add_test(t, test_content_text_and_code_compress_between_zero_and_random);

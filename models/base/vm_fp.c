@@ -4,14 +4,22 @@
  * A page's content is XXH3_64bits_withSeed over its (gpa, version) pair,
  * encoded little-endian so every machine computes the same value.  The
  * hash never stands for real bytes except in vm_fp_bytes().  0 means "no
- * data", so a hash of 0 is replaced by a fixed non-zero constant.
+ * data" and VM_FP_ZERO a zero page, so a hash that comes out as either is
+ * replaced by a fixed constant that is neither (probability 2^-63 per hash).
  */
 #include <xxhash.h>
 
 #include "vm_fp.h"
 
-/* Stand-in for a hash that came out as 0 (the reserved "no data" value). */
-#define FP_ZERO_SUBST 0x9e3779b97f4a7c15ull
+/* Stand-in for a hash that came out as a reserved value. */
+#define FP_RESERVED_SUBST 0x9e3779b97f4a7c15ull
+_Static_assert(FP_RESERVED_SUBST != 0 && FP_RESERVED_SUBST != VM_FP_ZERO,
+               "the stand-in must not be a reserved fingerprint itself");
+
+static uint64_t unreserved(uint64_t h)
+{
+    return h && h != VM_FP_ZERO ? h : FP_RESERVED_SUBST;
+}
 
 static void put_le64(unsigned char *p, uint64_t v)
 {
@@ -24,12 +32,10 @@ uint64_t vm_fp_page(uint64_t seed, uint64_t gpa, uint64_t version)
     unsigned char buf[16];
     put_le64(buf, gpa);
     put_le64(buf + 8, version);
-    uint64_t h = XXH3_64bits_withSeed(buf, sizeof buf, seed);
-    return h ? h : FP_ZERO_SUBST;
+    return unreserved(XXH3_64bits_withSeed(buf, sizeof buf, seed));
 }
 
 uint64_t vm_fp_bytes(const void *buf, size_t len)
 {
-    uint64_t h = XXH3_64bits(buf, len);
-    return h ? h : FP_ZERO_SUBST;
+    return unreserved(XXH3_64bits(buf, len));
 }

@@ -4,13 +4,19 @@
  * vmsim never stores page bytes: a page's content is a fingerprint.  A
  * page that has been written `version` times since boot has the content
  * vm_fp_page(seed, gpa, version); fingerprint 0 is reserved for "no data"
- * and never returned.
+ * and never returned.  VM_FP_ZERO is reserved for a page of zero bytes (a
+ * zero page, which savers may skip and restores recreate without a read);
+ * vm_fp_page() and vm_fp_bytes() never return it either, so only a model
+ * that means "this page is all zero" produces it.
  */
 #ifndef VM_FP_H
 #define VM_FP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The content of a page of 4096 zero bytes ("ZEROPAGE" in ASCII). */
+#define VM_FP_ZERO UINT64_C(0x5a45524f50414745)
 
 uint64_t vm_fp_page(uint64_t seed, uint64_t gpa, uint64_t version);
 /* Fingerprint of an arbitrary byte buffer (never 0). */

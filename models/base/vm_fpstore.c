@@ -107,6 +107,36 @@ size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st)
     return st->mem_bytes;
 }
 
+uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end)
+{
+    uint64_t n = 0, last = 0;
+    for (uint64_t leaf = 0; leaf < st->nr_leaves; leaf++) {
+        uint64_t len = leaf_len(st, leaf), first = leaf << LEAF_SHIFT;
+        /* a plain block holds data once written (fingerprints are never 0);
+         * a block under a packed extent holds part of its payload, and its
+         * plain entry is 0 (put_packed clears it): no block counts twice */
+        if (st->plain[leaf])
+            for (uint64_t i = 0; i < len; i++)
+                if (st->plain[leaf][i]) {
+                    n++;
+                    last = first + i + 1;
+                }
+        if (st->covered[leaf]) {
+            uint64_t c = vm_bitmap_count(st->covered[leaf], len);
+            n += c;
+            for (uint64_t i = len; c && i-- > 0;)
+                if (vm_bitmap_test(st->covered[leaf], i)) {
+                    if (first + i + 1 > last)
+                        last = first + i + 1;
+                    break;
+                }
+        }
+    }
+    if (end)
+        *end = last;
+    return n;
+}
+
 static int check_range(const struct vm_fpstore *st, uint64_t lba, uint64_t n)
 {
     if (lba > st->nr_blocks || n > st->nr_blocks - lba)
@@ -391,18 +421,28 @@ static uint64_t io_lba(const struct port_blk_req *req, uint32_t i, uint32_t per_
     return req->lbas ? req->lbas[i] : req->lba + (uint64_t)i * per_io;
 }
 
+/* I/O i's blocks: equal shares, or the vectored run's own lengths. */
+static uint32_t io_len(const struct port_blk_req *req, uint32_t per_io, uint32_t i)
+{
+    return req->lbas && req->io_blocks ? req->io_blocks[i] : per_io;
+}
+
 bool vm_fpstore_req_fits(const struct vm_fpstore *st, const struct port_blk_req *req)
 {
     if (req->op == PORT_BLK_FLUSH)
         return true;
     uint32_t ios = req->lbas ? port_blk_req_ios(req) : 1;
     uint32_t per_io = req->nr_blocks / ios;
+    uint64_t sum = 0;
     for (uint32_t i = 0; i < ios; i++) {
         uint64_t lba = io_lba(req, i, per_io);
-        if (lba > st->nr_blocks || per_io > st->nr_blocks - lba)
+        uint32_t len = io_len(req, per_io, i);
+        if (lba > st->nr_blocks || len > st->nr_blocks - lba)
             return false;
+        sum += len;
     }
-    return true;
+    /* a run of unequal I/Os must cover exactly its blocks */
+    return !(req->lbas && req->io_blocks) || sum == req->nr_blocks;
 }
 
 /* Plain data, consecutive or vectored: one store call per I/O of a vectored
@@ -414,13 +454,15 @@ static int apply_plain(struct vm_fpstore *st, struct port_blk_req *req)
         return VM_ERANGE;
     uint32_t ios = req->lbas ? port_blk_req_ios(req) : 1;
     uint32_t per_io = req->nr_blocks / ios;
+    uint64_t *fps = req->fps;
     for (uint32_t i = 0; i < ios; i++) {
         uint64_t lba = io_lba(req, i, per_io);
-        uint64_t *fps = req->fps + (uint64_t)i * per_io;
-        int rc = req->op == PORT_BLK_WRITE ? vm_fpstore_put(st, lba, per_io, fps)
-                                           : vm_fpstore_get(st, lba, per_io, fps);
+        uint32_t len = io_len(req, per_io, i);
+        int rc = req->op == PORT_BLK_WRITE ? vm_fpstore_put(st, lba, len, fps)
+                                           : vm_fpstore_get(st, lba, len, fps);
         if (rc < 0)
             return rc;
+        fps += len;
     }
     return 0;
 }

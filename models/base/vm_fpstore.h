@@ -69,7 +69,8 @@ int vm_fpstore_peek_packed(const struct vm_fpstore *st, uint64_t lba,
  * its content in a store (sim/sim_disk.c, tests/fakes/fake_blk.c):
  *
  * vm_fpstore_req_fits: does every block of req (consecutive from lba, or
- * the I/Os of a vectored run at lbas[]) lie on the device?  Flushes fit.
+ * the I/Os of a vectored run at lbas[], of io_blocks[] blocks each when
+ * given, which must then sum to nr_blocks) lie on the device?  Flushes fit.
  *
  * vm_fpstore_apply: carry out req's content: a WRITE stores its plain
  * fingerprints, vectored run or packed extent; a READ fills req->fps (and
@@ -80,6 +81,13 @@ int vm_fpstore_peek_packed(const struct vm_fpstore *st, uint64_t lba,
 struct port_blk_req;
 bool vm_fpstore_req_fits(const struct vm_fpstore *st, const struct port_blk_req *req);
 int vm_fpstore_apply(struct vm_fpstore *st, struct port_blk_req *req);
+
+/* Blocks that hold data: written plain blocks and blocks covered by a
+ * packed extent; never-written blocks (holes) do not count.  This is the
+ * allocated size of a sparse file in blocks; *end (may be NULL) gets its
+ * apparent size, one past the last block holding data (0 when none).
+ * Takes time linear in the device's size. */
+uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end);
 
 /* Bytes of host memory the store holds (for the memory report). */
 size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st);

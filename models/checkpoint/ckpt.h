@@ -36,6 +36,17 @@
  * is the start stun, or the final stun for CKPT_F_INSTANT_AT_STUN policies
  * (iterative pre-copy, whose image is the memory when it stops the VM).
  *
+ * Zero pages (cfg.zero_pages, on by default, every save policy): a saver
+ * tests each page it saves for zero content (VM_FP_ZERO) as QEMU's
+ * buffer_is_zero does - a non-zero page fails at its first word, nearly
+ * free; a zero page takes a full scan, which the policy counts in
+ * zero_pages_fault / zero_pages_bg and the world charges - and records a
+ * zero page in the image's zero map instead of copying and writing it
+ * (ckpt_file.h).  A restore makes every zero page present as soon as the
+ * maps are loaded, without reading anything (zero_pages_installed: fresh
+ * anonymous memory is zero already, so nothing is charged).  Off, every
+ * policy saves exactly as it did before zero pages were modelled.
+ *
  * Restore protocol: the VM starts with every page not present.
  *   r = policy->start(rcfg, env)  (submits header/map reads)
  *   the world runs policy->step(r) in the background and lets the vCPU run
@@ -96,7 +107,14 @@ struct ckpt_cfg {
     uint64_t buffer_bytes;        /* bgsnap: stream data that may wait for the disk */
     uint32_t channels;            /* background saver threads (QEMU multifd-channels);
                                      the world runs step() on this many */
+    bool zero_pages;              /* every policy: record zero pages in the zero map,
+                                     write none of them */
 };
+
+/* The zero_pages row every save policy's parameter table has. */
+#define CKPT_PARAM_ZERO_PAGES                                                             \
+    { "zero_pages", VM_PARAM_BOOL, offsetof(struct ckpt_cfg, zero_pages), .def = "true",  \
+      .help = "skip zero pages: test each page, record zero ones in the maps, write none" }
 
 struct ckpt_env {
     struct port_mem *mem;
@@ -126,6 +144,9 @@ struct ckpt_stats {
     uint32_t throttle_max_pct;    /* its high-water mark */
     bool forced_stop;             /* pre-copy: stopped because the dirty set stopped
                                      shrinking, not because the rest fit the downtime */
+    uint64_t zero_pages_fault;    /* zero pages found (a full scan each) on the fault path */
+    uint64_t zero_pages_bg;       /* zero pages found by the background saver */
+    uint64_t zero_pages;          /* pages the image holds as zero pages (set at the end) */
     /* restore */
     uint64_t restore_faults;      /* accesses to non-present pages */
     uint64_t read_reqs;
@@ -134,6 +155,8 @@ struct ckpt_stats {
     uint64_t pages_installed;     /* pages made present */
     uint64_t pages_prefetched;    /* installed without a fault on them */
     uint64_t decompress_out;      /* bytes decompressed */
+    uint64_t zero_pages_installed;/* zero pages made present without a read (not in
+                                     pages_installed) */
     /* both */
     uint64_t ios_inflight;        /* requests whose callback has not run yet: the
                                      world lets them drain before destroy() */

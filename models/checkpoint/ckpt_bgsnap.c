@@ -30,15 +30,20 @@
  * to complete, as QEMU's would.  Completion counts until the stream,
  * the map and the header are on the disk (as after an fsync), like every
  * other save here.
+ * Zero pages (zero_pages): QEMU sends a zero page as its 8-byte header
+ * only (save_zero_page); here a zero page, found by the saver or on a
+ * write fault, goes into the image's zero map and not into the stream, so
+ * a fault on it needs no room in the buffer and never waits.
  * Not modelled: the 8-byte page headers of QEMU's stream (0.2% of the
- * bytes), zero-page detection (QEMU sends a zero page as a header only;
- * not yet in any vmsim policy), multifd and compression (QEMU refuses both
- * with background-snapshot), the migration thread's own wake-up latency.
+ * bytes; a zero page's header is in the maps here), multifd and
+ * compression (QEMU refuses both with background-snapshot), the migration
+ * thread's own wake-up latency.
  */
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "checkpoint/ckpt.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/ckpt_writer.h"
@@ -108,7 +113,7 @@ static int bgsnap_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
     b->ready_n = calloc(nr_chunks, sizeof(*b->ready_n));
     if (!b->pending || !b->chunk_pages || !b->ready || !b->ready_n ||
         ckpt_writer_add_pool(&b->w, 0, (uint32_t)nr_chunks, cfg->io_pages) ||
-        ckpt_image_new(&h, &b->img)) {
+        ckpt_image_new(&h, &b->img) || (cfg->zero_pages && ckpt_image_zero_map(b->img))) {
         bgsnap_destroy((struct ckpt_save *)b);
         return vm_diag_set(d, VM_ENOMEM, "bgsnap: out of memory");
     }
@@ -180,17 +185,45 @@ static struct ckpt_wreq *fill_chunk(struct bgsnap *b, bool for_saver)
     return b->fill;
 }
 
-/* Copy pages [p, p + k) into the filling chunk (room for them checked). */
-static void append(struct bgsnap *b, uint64_t p, uint32_t k)
+/* Copy pages [p, p + k) into the filling chunk (room for them checked),
+ * the saver's zero pages into the zero map instead.  Returns the pages
+ * copied. */
+static uint32_t append(struct bgsnap *b, uint64_t p, uint32_t k)
 {
     struct ckpt_wreq *r = b->fill;
     uint64_t *pages = b->chunk_pages + (size_t)r->id * b->cfg.io_pages;
-    port_mem_read(b->env.mem, p, k, r->fps + b->fill_n);
-    for (uint32_t i = 0; i < k; i++)
-        pages[b->fill_n + i] = p + i;
-    b->fill_n += k;
+    uint64_t *fps = r->fps + b->fill_n;
+    port_mem_read(b->env.mem, p, k, fps);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        if (b->cfg.zero_pages && fps[i] == VM_FP_ZERO) {
+            vm_bitmap_set(b->img->zero, p + i);
+            b->st.zero_pages_bg++;
+            continue;
+        }
+        fps[kept] = fps[i];
+        pages[b->fill_n + kept++] = p + i;
+    }
+    b->fill_n += kept;
     vm_bitmap_clear_range(b->pending, p, k);
     port_mem_set_trace(b->env.mem, p, k, PORT_MEM_TRACE_NONE);
+    return kept;
+}
+
+/* A write fault on a zero page: the zero map takes it, no stream room. */
+static bool fault_zero_page(struct bgsnap *b, uint64_t page)
+{
+    uint64_t fp;
+    if (!b->cfg.zero_pages)
+        return false;
+    port_mem_read(b->env.mem, page, 1, &fp);
+    if (fp != VM_FP_ZERO)
+        return false;
+    vm_bitmap_set(b->img->zero, page);
+    b->st.zero_pages_fault++;
+    vm_bitmap_clear(b->pending, page);
+    port_mem_set_trace(b->env.mem, page, 1, PORT_MEM_TRACE_NONE);
+    return true;
 }
 
 static int bgsnap_fault(struct ckpt_save *s, uint64_t page, bool is_write)
@@ -201,6 +234,10 @@ static int bgsnap_fault(struct ckpt_save *s, uint64_t page, bool is_write)
     if (ckpt_writer_failed(&b->w) || !vm_bitmap_test(b->pending, page)) {
         /* untraced after an error, or a stale trace: the write goes on */
         port_mem_set_trace(b->env.mem, page, 1, PORT_MEM_TRACE_NONE);
+        b->st.faults++;
+        return 0;
+    }
+    if (fault_zero_page(b, page)) {
         b->st.faults++;
         return 0;
     }
@@ -245,13 +282,14 @@ static int bgsnap_step(struct ckpt_save *s)
     }
     if (!fill_chunk(b, true))
         return CKPT_STEP_WAIT;
-    /* the next runs of unsaved pages in GPA order, up to a full chunk */
-    uint32_t copied = 0;
-    while (p < b->nr_pages && b->fill_n < b->cfg.io_pages) {
+    /* the next runs of unsaved pages in GPA order, up to a full chunk or
+     * a chunk's worth of pages looked at (zero pages take no room) */
+    uint32_t copied = 0, scanned = 0;
+    while (p < b->nr_pages && b->fill_n < b->cfg.io_pages && scanned < b->cfg.io_pages) {
         uint64_t lim = p + (b->cfg.io_pages - b->fill_n);
         uint64_t end = vm_bitmap_next_clear(b->pending, lim < b->nr_pages ? lim : b->nr_pages, p);
-        append(b, p, (uint32_t)(end - p));
-        copied += (uint32_t)(end - p);
+        copied += append(b, p, (uint32_t)(end - p));
+        scanned += (uint32_t)(end - p);
         b->scan = end;
         p = vm_bitmap_next_set(b->pending, b->nr_pages, end);
     }
@@ -274,6 +312,7 @@ static const struct vm_param bgsnap_params[] = {
     { "buffer", VM_PARAM_SIZE, offsetof(struct ckpt_cfg, buffer_bytes), .min = 4096,
       .max = 1ull << 40, .def = "256MiB",
       .help = "stream data that may wait for the disk (the page cache's dirty limit)" },
+    CKPT_PARAM_ZERO_PAGES,
     { NULL, 0, 0, .help = NULL },
 };
 

@@ -332,6 +332,7 @@ static const struct vm_param cm_params[] = {
       .def = "write", .help = "trace writes only or reads and writes" },
     { "grouping", VM_PARAM_ENUM, offsetof(struct ckpt_cfg, grouping), .choices = "gpa|abits",
       .def = "gpa", .help = "blocks of contiguous pages, or grouped by accessed bits" },
+    CKPT_PARAM_ZERO_PAGES,
     { NULL }
 };
 

@@ -24,6 +24,20 @@
  * block, storage block -> blocks, and the page order for claim 5) and the
  * header last.
  *
+ * Zero pages (zero_pages): before a block is staged its pages are tested
+ * for zero content, in order, the test stopping at the first non-zero
+ * page (as QEMU's buffer_is_zero stops at the first non-zero word).  A
+ * block of zero pages only is not staged: its pages go into the zero map,
+ * no storage block holds it, and a fault on it needs no staging space.  A
+ * block with any non-zero page is staged whole, its zero pages with it:
+ * the maps keep whole blocks per storage block (claim 4), the content
+ * model puts zero pages in whole 2 MiB regions, so a block is almost
+ * always all zero or not (only guest writes into a zero region mix them),
+ * and with compression a zero page costs a few bytes anyway.  The test
+ * costs a full scan per zero page it passes (zero_pages_fault/_bg).  A
+ * saver waiting for staging space tests the blocks ahead meanwhile and
+ * records the zero ones, so its scans overlap its writes.
+ *
  * "buffered-unsafe-test" is the same code with one flag: on a write fault
  * it untraces the block and lets the write through WITHOUT copying it
  * first, leaving it to the saver.  It is deliberately wrong, so that the
@@ -35,8 +49,10 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "checkpoint/ckpt.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/ckpt_writer.h"
@@ -54,6 +70,7 @@ struct buffered {
     uint64_t buf_bytes;           /* staging memory of one buffer, N*B*4096 */
     uint64_t *copied;             /* per block: in a buffer or on the device */
     uint64_t next_block;          /* saver: every block below is copied */
+    uint64_t ahead;               /* look_ahead(): every block below is tested */
     uint32_t members_used;        /* entries of img->members given out */
     /* the filling buffer (at most one at a time) */
     struct ckpt_wreq *fill;
@@ -63,6 +80,7 @@ struct buffered {
     uint32_t fill_pages;          /* pages in it */
     uint64_t fill_zbytes;         /* compressed bytes in it */
     uint64_t *pages;              /* scratch: B page numbers */
+    uint64_t *scan_fps;           /* zero_pages: B fingerprints of the block tested */
 };
 
 static struct buffered *bf(struct ckpt_save *s) { return (struct buffered *)s; }
@@ -85,6 +103,7 @@ static void buffered_destroy(struct ckpt_save *s)
     vm_bitmap_free(b->copied);
     free(b->fill_members);
     free(b->pages);
+    free(b->scan_fps);
     free(b);
 }
 
@@ -159,7 +178,10 @@ static int start_common(const struct ckpt_cfg *cfg, const struct ckpt_env *env, 
     b->copied = vm_bitmap_new(b->nr_blocks);
     b->fill_members = malloc(b->N * sizeof(uint32_t));
     b->pages = malloc(b->B * sizeof(uint64_t));
+    if (cfg->zero_pages)
+        b->scan_fps = malloc(b->B * sizeof(uint64_t));
     if (!b->copied || !b->fill_members || !b->pages ||
+        (cfg->zero_pages && (!b->scan_fps || ckpt_image_zero_map(b->img))) ||
         ckpt_writer_add_pool(&b->w, 0, cfg->nr_buffers, b->B * b->N) ||
         (cfg->grouping == CKPT_GROUP_ABITS && group_by_abits(b))) {
         buffered_destroy((struct ckpt_save *)b);
@@ -197,6 +219,43 @@ static uint32_t block_runs(struct buffered *b, uint64_t blk, uint64_t *dst)
         i = j;
     }
     return n;
+}
+
+/*
+ * Test block blk for zero pages (zero_pages): read its pages into
+ * b->scan_fps (b->pages gets their numbers), untraced or not; *zeros =
+ * the zero pages before the first non-zero one, where a scan stops.
+ * Returns the block's pages; *zeros == that count means all are zero.
+ */
+static uint32_t scan_block(struct buffered *b, uint64_t blk, uint32_t *zeros)
+{
+    uint32_t n = ckpt_image_block_pages(b->img, blk, b->pages);
+    for (uint32_t i = 0; i < n;) {
+        uint32_t j = i + 1;
+        while (j < n && b->pages[j] == b->pages[j - 1] + 1)
+            j++;
+        port_mem_read(b->env.mem, b->pages[i], j - i, b->scan_fps + i);
+        i = j;
+    }
+    uint32_t z = 0;
+    while (z < n && b->scan_fps[z] == VM_FP_ZERO)
+        z++;
+    *zeros = z;
+    return n;
+}
+
+/* A block of zero pages (scan_block() said so): the zero map holds it,
+ * nothing is staged, and its content is captured, so untrace it. */
+static void zero_block(struct buffered *b, uint64_t blk, uint32_t n, bool in_fault)
+{
+    for (uint32_t i = 0; i < n; i++)
+        vm_bitmap_set(b->img->zero, b->pages[i]);
+    block_runs(b, blk, NULL);
+    vm_bitmap_set(b->copied, blk);
+    if (in_fault)
+        b->st.zero_pages_fault += n;
+    else
+        b->st.zero_pages_bg += n;
 }
 
 /*
@@ -266,12 +325,25 @@ static int submit_buffer(struct buffered *b, bool by_saver)
 /*
  * Copy block blk into the filling buffer (there must be one), compress it
  * if asked, untrace it, and submit the buffer when it holds N blocks.
+ * scanned: scan_block() has just read it, and passed `zeros` zero pages
+ * (charged as scans; they are staged with the block).
  * Returns 1 if a storage block was submitted, 0 if not, <0 on error.
  */
-static int copy_block(struct buffered *b, uint64_t blk, bool in_fault)
+static int copy_block(struct buffered *b, uint64_t blk, bool in_fault, bool scanned,
+                      uint32_t zeros)
 {
     uint64_t *dst = b->fill->fps + b->fill_pages;
-    uint32_t n = block_runs(b, blk, dst);
+    uint32_t n;
+    if (scanned) {
+        n = block_runs(b, blk, NULL);
+        memcpy(dst, b->scan_fps, (size_t)n * sizeof(uint64_t));
+        if (in_fault)
+            b->st.zero_pages_fault += zeros;
+        else
+            b->st.zero_pages_bg += zeros;
+    } else {
+        n = block_runs(b, blk, dst);
+    }
     vm_bitmap_set(b->copied, blk);
     if (in_fault)
         b->st.pages_copied_fault += n;
@@ -314,14 +386,53 @@ static int buffered_fault(struct ckpt_save *s, uint64_t page, bool is_write)
         b->st.faults++;
         return 0;
     }
+    uint32_t zeros = 0;
+    if (b->cfg.zero_pages) {
+        uint32_t n = scan_block(b, blk, &zeros);
+        if (zeros == n) {              /* zero pages only: no staging space needed */
+            zero_block(b, blk, n, true);
+            b->st.faults++;
+            return 0;
+        }
+    }
     if (!take_buffer(b, false)) {
         b->st.fault_waits++;
         return VM_EAGAIN;
     }
     b->st.faults++;
-    if (copy_block(b, blk, true) < 0)
+    if (copy_block(b, blk, true, b->cfg.zero_pages, zeros) < 0)
         ckpt_writer_failed(&b->w);
     return 0;
+}
+
+/*
+ * No staging space for block blk yet: while it waits for its turn, the
+ * saver tests the blocks after it and records those of zero pages only
+ * (they need none), leaving the others for their turn.  A cursor that
+ * only moves forward (b->ahead) keeps the whole look-ahead linear in
+ * memory; a step records at most a storage block's worth (zero_blocks so
+ * far) and tests at most 4 N blocks.  Without it an idle guest's zero
+ * scans would wait behind the saver's one write in flight instead of
+ * overlapping it.  Returns whether the step tested anything.
+ */
+static bool look_ahead(struct buffered *b, uint64_t blk, uint32_t zero_blocks)
+{
+    uint32_t tested = 0;
+    uint64_t q = b->ahead > blk + 1 ? b->ahead : blk + 1;
+    while (b->cfg.zero_pages && zero_blocks < b->N && tested < 4 * b->N) {
+        q = vm_bitmap_next_clear(b->copied, b->nr_blocks, q);
+        if (q >= b->nr_blocks)
+            break;
+        uint32_t zeros, n = scan_block(b, q, &zeros);
+        tested++;
+        if (zeros == n) {
+            zero_block(b, q, n, false);
+            zero_blocks++;
+        }
+        q++;
+    }
+    b->ahead = q;
+    return zero_blocks > 0 || tested > 0;
 }
 
 static int buffered_step(struct ckpt_save *s)
@@ -329,14 +440,27 @@ static int buffered_step(struct ckpt_save *s)
     struct buffered *b = bf(s);
     if (b->w.err)
         return ckpt_writer_step_failed(&b->w);
+    uint32_t zero_blocks = 0;
     for (;;) {
         uint64_t blk = vm_bitmap_next_clear(b->copied, b->nr_blocks, b->next_block);
         b->next_block = blk;
         if (blk >= b->nr_blocks)
             break;
+        uint32_t zeros = 0;
+        if (b->cfg.zero_pages) {
+            uint32_t n = scan_block(b, blk, &zeros);
+            if (zeros == n) {
+                /* no staging space needed; a step tests at most a storage
+                 * block's worth of them, so each step's work stays bounded */
+                zero_block(b, blk, n, false);
+                if (++zero_blocks == b->N)
+                    return CKPT_STEP_MORE;
+                continue;
+            }
+        }
         if (!take_buffer(b, true))
-            return CKPT_STEP_WAIT;
-        int rc = copy_block(b, blk, false);
+            return look_ahead(b, blk, zero_blocks) ? CKPT_STEP_MORE : CKPT_STEP_WAIT;
+        int rc = copy_block(b, blk, false, b->cfg.zero_pages, zeros);
         if (rc < 0)
             return ckpt_writer_step_failed(&b->w);
         if (rc > 0)
@@ -376,6 +500,7 @@ static const struct vm_param buffered_params[] = {
     { "grouping", VM_PARAM_ENUM, offsetof(struct ckpt_cfg, grouping), .choices = "gpa|abits",
       .def = "gpa", .help = "blocks of contiguous pages, or grouped by accessed bits (claim 5)" },
     CKPT_PARAM_CHANNELS,
+    CKPT_PARAM_ZERO_PAGES,
     { NULL, 0, 0, .help = NULL },
 };
 

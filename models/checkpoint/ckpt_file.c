@@ -22,6 +22,10 @@
  *           nr_blocks x u32 block -> storage block (map 1),
  *           [flags & ORDER] nr_pages x u32 page order (A-bit grouping)
  *   STREAM: nr_pages x u32 page -> lba ([flags & LBA64]: u64)
+ *   FLAT:   nothing of its own
+ *   [flags & ZERO] u64 nr_runs, nr_runs x {u64 first page, u64 pages}: the
+ *           zero pages as runs, ascending, disjoint (zero pages come in
+ *           2 MiB regions: a few runs, not a bit per page)
  *   u64 checksum of all the bytes before it
  *
  * Not modelled: partial writes of the header block (the device's unit of
@@ -32,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "base/vm_units.h"
 #include "checkpoint/ckpt.h"
@@ -40,6 +45,8 @@
 #define MAPS_MAGIC 0x5350414d54504b43ull      /* "CKPTMAPS" little-endian */
 #define MAPS_F_ORDER 0x1u
 #define MAPS_F_LBA64 0x2u
+#define MAPS_F_ZERO 0x4u
+#define ZERO_RUN_BYTES 16u
 #define SBLOCK_REC_BYTES 24u
 #define MAX_NR_PAGES (1ull << 40)             /* 4 PiB of guest memory */
 
@@ -147,7 +154,7 @@ int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struc
     if (t.magic != CKPT_MAGIC)
         return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: bad 'magic' 0x%016llx",
                            (unsigned long long)t.magic);
-    if (t.version != CKPT_FORMAT_VERSION)
+    if (t.version < 1 || t.version > CKPT_FORMAT_VERSION)
         return vm_diag_set(d, VM_ECORRUPT, "checkpoint header: unsupported 'version' %u",
                            t.version);
     if (sum != vm_fp_bytes(buf, HDR_BYTES - 8))
@@ -177,8 +184,11 @@ int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struc
             return vm_diag_set(d, VM_ECORRUPT,
                                "checkpoint header: 'nr_pages' too large for a page order");
     }
-    if (t.layout != CKPT_LAYOUT_FLAT) {
-        if (t.maps_lba < t.data_lba || t.maps_len == 0 ||
+    /* every layout but FLAT has maps; a FLAT image has them only with zero
+     * pages, after its data */
+    if (t.layout != CKPT_LAYOUT_FLAT || t.maps_lba || t.maps_len || t.maps_blocks) {
+        uint64_t data_end = t.layout == CKPT_LAYOUT_FLAT ? t.data_lba + t.nr_pages : t.data_lba;
+        if (t.maps_lba < data_end || t.maps_len == 0 ||
             t.maps_blocks != div_up(t.maps_len, VM_PAGE_SIZE))
             return vm_diag_set(d, VM_ECORRUPT,
                                "checkpoint header: bad maps extent (lba %llu, %llu blocks, %llu bytes)",
@@ -261,7 +271,43 @@ void ckpt_image_free(struct ckpt_image *img)
     free(img->page_order);
     free(img->page_block);
     free(img->page_lba);
+    vm_bitmap_free(img->zero);
     free(img);
+}
+
+int ckpt_image_zero_map(struct ckpt_image *img)
+{
+    if (!img->zero && !(img->zero = vm_bitmap_new(img->hdr.nr_pages)))
+        return VM_ENOMEM;
+    return 0;
+}
+
+uint64_t ckpt_image_nr_zero(const struct ckpt_image *img)
+{
+    return img->zero ? vm_bitmap_count(img->zero, img->hdr.nr_pages) : 0;
+}
+
+bool ckpt_image_has_maps(const struct ckpt_image *img)
+{
+    return img->hdr.layout != CKPT_LAYOUT_FLAT ||
+           (img->zero && vm_bitmap_next_set(img->zero, img->hdr.nr_pages, 0) < img->hdr.nr_pages);
+}
+
+/* Runs of zero pages: the next one at or after *from; false when none. */
+static bool next_zero_run(const struct ckpt_image *img, uint64_t *from, uint64_t *first,
+                          uint64_t *count)
+{
+    uint64_t n = img->hdr.nr_pages;
+    if (!img->zero)
+        return false;
+    uint64_t a = vm_bitmap_next_set(img->zero, n, *from);
+    if (a >= n)
+        return false;
+    uint64_t b = vm_bitmap_next_clear(img->zero, n, a);
+    *first = a;
+    *count = b - a;
+    *from = b;
+    return true;
 }
 
 uint64_t ckpt_image_page_block(const struct ckpt_image *img, uint64_t page)
@@ -316,6 +362,13 @@ int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
     } else if (h->layout == CKPT_LAYOUT_STREAM) {
         n += (size_t)h->nr_pages * 4;
     }
+    uint64_t nr_runs = 0, from = 0, first, count;
+    while (next_zero_run(img, &from, &first, &count))
+        nr_runs++;
+    if (nr_runs) {
+        flags |= MAPS_F_ZERO;
+        n += 8 + (size_t)nr_runs * ZERO_RUN_BYTES;
+    }
     n += 8;
     uint8_t *b = malloc(n);
     if (!b)
@@ -347,6 +400,13 @@ int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
     } else if (h->layout == CKPT_LAYOUT_STREAM) {
         for (uint64_t p = 0; p < h->nr_pages; p++)
             put32(&c, img->page_lba[p]);
+    }
+    if (nr_runs) {
+        put64(&c, nr_runs);
+        for (from = 0; next_zero_run(img, &from, &first, &count);) {
+            put64(&c, first);
+            put64(&c, count);
+        }
     }
     put64(&c, vm_fp_bytes(b, n - 8));
     *buf = b;
@@ -475,6 +535,49 @@ static int decode_sblock(struct ckpt_image *img, struct rcur *c, uint32_t flags,
     return 0;
 }
 
+/*
+ * The zero map: runs in order, inside the image, and each page holds no
+ * data elsewhere (no stream copy; in SBLOCK, no storage block holds its
+ * block).  Decoded after the layout's own maps, which it is checked against.
+ */
+static int decode_zero(struct ckpt_image *img, struct rcur *c, struct vm_diag *d)
+{
+    const struct ckpt_header *h = &img->hdr;
+    uint64_t nr_runs = get64(c);
+    if (c->short_read)
+        return CORRUPT("zero map: truncated");
+    if (nr_runs == 0 || nr_runs > (uint64_t)(c->end - c->p) / ZERO_RUN_BYTES)
+        return CORRUPT("zero map: 'nr_runs' %llu for %zu bytes", (unsigned long long)nr_runs,
+                       (size_t)(c->end - c->p));
+    if (ckpt_image_zero_map(img))
+        return vm_diag_set(d, VM_ENOMEM, "checkpoint maps: out of memory for the zero map");
+    vm_bitmap_clear_range(img->zero, 0, h->nr_pages);
+    uint64_t prev_end = 0;
+    for (uint64_t i = 0; i < nr_runs; i++) {
+        uint64_t first = get64(c), count = get64(c);
+        if (count == 0 || first < prev_end || first > h->nr_pages ||
+            count > h->nr_pages - first)
+            return CORRUPT("zero map: run %llu (pages %llu + %llu) out of order or beyond %llu "
+                           "pages", (unsigned long long)i, (unsigned long long)first,
+                           (unsigned long long)count, (unsigned long long)h->nr_pages);
+        for (uint64_t p = first; p < first + count; p++) {
+            if (h->layout == CKPT_LAYOUT_STREAM && img->page_lba[p])
+                return CORRUPT("zero map: page %llu is also at lba %u", (unsigned long long)p,
+                               img->page_lba[p]);
+            if (h->layout == CKPT_LAYOUT_SBLOCK) {
+                uint64_t blk = ckpt_image_page_block(img, p);
+                if (img->block_sblock[blk] != CKPT_NO_SBLOCK)
+                    return CORRUPT("zero map: page %llu is also in block %llu of storage "
+                                   "block %u", (unsigned long long)p, (unsigned long long)blk,
+                                   img->block_sblock[blk]);
+            }
+        }
+        vm_bitmap_set_range(img->zero, first, count);
+        prev_end = first + count;
+    }
+    return 0;
+}
+
 int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct vm_diag *d)
 {
     const struct ckpt_header *h = &img->hdr;
@@ -500,7 +603,7 @@ int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct
     if (nr_pages != h->nr_pages)
         return CORRUPT("'nr_pages' %llu, header says %llu", (unsigned long long)nr_pages,
                        (unsigned long long)h->nr_pages);
-    if (flags & ~(MAPS_F_ORDER | MAPS_F_LBA64))
+    if (flags & ~(MAPS_F_ORDER | MAPS_F_LBA64 | MAPS_F_ZERO))
         return CORRUPT("unknown 'flags' 0x%x", flags);
     if (layout == CKPT_LAYOUT_SBLOCK) {
         if (!!(flags & MAPS_F_ORDER) != (h->grouping == CKPT_GROUP_ABITS))
@@ -523,6 +626,13 @@ int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct
                                (unsigned long long)lba);
             img->page_lba[p] = (uint32_t)lba;
         }
+    }
+    if (img->zero)
+        vm_bitmap_clear_range(img->zero, 0, h->nr_pages);
+    if (flags & MAPS_F_ZERO) {
+        int rc = decode_zero(img, &c, d);
+        if (rc)
+            return rc;
     }
     if (c.p != c.end)
         return CORRUPT("%zu trailing bytes", (size_t)(c.end - c.p));
@@ -551,6 +661,10 @@ int ckpt_image_locate(const struct ckpt_image *img, uint64_t page, struct ckpt_l
     if (page >= h->nr_pages)
         return VM_ENOENT;
     memset(loc, 0, sizeof(*loc));
+    if (ckpt_image_is_zero(img, page)) {
+        loc->zero = true;
+        return 0;
+    }
     switch (h->layout) {
     case CKPT_LAYOUT_FLAT:
         loc->extent_lba = loc->lba = h->data_lba + page;
@@ -608,7 +722,7 @@ int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
     rc = ckpt_image_new(&h, &img);
     if (rc)
         return vm_diag_set(d, rc, "checkpoint image: %s", vm_strerror(rc));
-    if (h.layout != CKPT_LAYOUT_FLAT) {
+    if (h.maps_len) {
         /* decode straight from the device's copy: the maps of a large
          * image are tens of MiB, a second copy would set the peak */
         const void *mb = NULL;
@@ -633,14 +747,17 @@ int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
     return 0;
 }
 
-/* Compare fps[0..n) (0 = missing) with the expected content of pages[]. */
-static void compare(const uint64_t *fps, const uint64_t *pages, uint64_t first, uint64_t n,
-                    uint64_t (*expected)(void *arg, uint64_t page), void *arg,
-                    uint64_t *mismatch, uint64_t *missing)
+/* Compare fps[0..n) (0 = missing) with the expected content of pages[];
+ * a zero page's saved content is VM_FP_ZERO, whatever its block holds. */
+static void compare(const struct ckpt_image *img, const uint64_t *fps, const uint64_t *pages,
+                    uint64_t first, uint64_t n, uint64_t (*expected)(void *arg, uint64_t page),
+                    void *arg, uint64_t *mismatch, uint64_t *missing)
 {
     for (uint64_t i = 0; i < n; i++) {
         uint64_t p = pages ? pages[i] : first + i;
-        if (!fps[i])
+        if (ckpt_image_is_zero(img, p))
+            *mismatch += expected(arg, p) != VM_FP_ZERO;
+        else if (!fps[i])
             (*missing)++;
         else if (fps[i] != expected(arg, p))
             (*mismatch)++;
@@ -663,7 +780,7 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
             uint64_t n = h->nr_pages - p < CHUNK ? h->nr_pages - p : CHUNK;
             if (vm_fpstore_get(st, h->data_lba + p, n, fps))
                 memset(fps, 0, n * sizeof(uint64_t));
-            compare(fps, NULL, p, n, expected, arg, mismatch, missing);
+            compare(img, fps, NULL, p, n, expected, arg, mismatch, missing);
         }
         return;
     }
@@ -672,7 +789,7 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
             uint64_t fp = 0;
             if (img->page_lba[p] && vm_fpstore_get(st, img->page_lba[p], 1, &fp))
                 fp = 0;
-            compare(&fp, NULL, p, 1, expected, arg, mismatch, missing);
+            compare(img, &fp, NULL, p, 1, expected, arg, mismatch, missing);
         }
         return;
     }
@@ -707,10 +824,16 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
         }
         if (rc)
             memset(fps, 0, n * sizeof(uint64_t));
-        compare(fps, pages, 0, n, expected, arg, mismatch, missing);
+        compare(img, fps, pages, 0, n, expected, arg, mismatch, missing);
         seen += n;
     }
-    *missing += h->nr_pages - seen;
+    /* zero pages are in no storage block (the decoder checks it) */
+    uint64_t from = 0, first, count;
+    while (next_zero_run(img, &from, &first, &count)) {
+        compare(img, NULL, NULL, first, count, expected, arg, mismatch, missing);
+        seen += count;
+    }
+    *missing += h->nr_pages > seen ? h->nr_pages - seen : 0;
     free(fps);
     free(pages);
 }

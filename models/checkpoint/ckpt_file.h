@@ -11,9 +11,17 @@
  *   maps extent      a packed metadata extent after the data (maps_lba),
  *                    nr blocks = ceil(maps_len / 4096), checksummed
  *
+ * Zero pages (any layout): a page saved as a zero page (content
+ * VM_FP_ZERO) has no data at all; the zero map in the maps extent lists
+ * them (as runs of pages), and a restore makes them present as zero pages
+ * without reading anything, as QEMU's mapped-ram leaves a zero page a
+ * hole and its stream sends only its header.
+ *
  * Layouts:
  *   FLAT    page p is plain block data_lba + p (stop-and-copy, lazy
- *           per-page: GPA order, like QEMU's mapped-ram).  No maps.
+ *           per-page: GPA order, like QEMU's mapped-ram); a zero page's
+ *           block is a hole.  Maps only when it has zero pages (then the
+ *           zero map alone), after the data.
  *   SBLOCK  storage blocks (buffered): each holds >= 1 blocks of
  *           block_pages pages, appended at a write cursor.  Uncompressed:
  *           a plain extent (its pages in member order, so one page can be
@@ -24,7 +32,10 @@
  *           grouping (claim 5) also the page order that defines blocks.
  *   STREAM  append-only stream of plain page records (iterative pre-copy,
  *           QEMU migrate-to-file): a page saved in several rounds appears
- *           several times; the map gives each page's latest copy.
+ *           several times; the map gives each page's latest copy, or none
+ *           when its latest save found it zero (then it is in the zero map).
+ * In SBLOCK, a zero page is in a block no storage block holds (a block of
+ * zero pages only): a block is either stored whole or all zero.
  *
  * A file is valid only when the header is written last and acknowledged:
  * policies write data, then maps, then the header (after both are on the
@@ -42,7 +53,8 @@
 #include "base/vm_fpstore.h"
 
 #define CKPT_MAGIC 0x504b434d49534d56ull   /* "VMSIMCKP" little-endian */
-#define CKPT_FORMAT_VERSION 1
+#define CKPT_FORMAT_VERSION 2                /* 2: zero map, maps in a FLAT image;
+                                                 version 1 files read the same */
 #define CKPT_HEADER_LBA 0
 #define CKPT_DATA_LBA 1
 #define CKPT_NO_SBLOCK UINT32_MAX
@@ -59,7 +71,7 @@ struct ckpt_header {
     uint32_t compressed;          /* SBLOCK: 1 if storage blocks are zstd-compressed */
     uint32_t grouping;            /* enum ckpt_grouping */
     uint64_t data_lba;
-    uint64_t maps_lba;            /* 0 when the layout has no maps */
+    uint64_t maps_lba;            /* 0 when the image has no maps (FLAT without zero pages) */
     uint64_t maps_blocks;
     uint64_t maps_len;            /* bytes */
     uint64_t maps_xxh;            /* checksum of the maps bytes */
@@ -89,10 +101,14 @@ struct ckpt_image {
     /* STREAM */
     uint32_t *page_lba;           /* page -> lba of its latest copy (0 = none); a
                                      STREAM file is at most 2^32 blocks (16 TiB) */
+    /* every layout */
+    uint64_t *zero;               /* bitmap of nr_pages bits: pages saved as zero
+                                     pages (no data); NULL = none */
 };
 
 /* Where a page's saved copy is. */
 struct ckpt_loc {
+    bool zero;                    /* a zero page: no extent, nothing to read */
     uint64_t extent_lba;          /* start of the extent holding it */
     uint32_t extent_blocks;       /* its device blocks */
     bool packed;                  /* read the whole extent (compressed) */
@@ -110,6 +126,18 @@ int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struc
 int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out);
 void ckpt_image_free(struct ckpt_image *img);
 
+/* The zero map: allocate it (all clear) unless there is one.  VM_ENOMEM. */
+int ckpt_image_zero_map(struct ckpt_image *img);
+static inline bool ckpt_image_is_zero(const struct ckpt_image *img, uint64_t page)
+{
+    return img->zero && (img->zero[page / 64] >> (page % 64) & 1);
+}
+/* Pages in the zero map. */
+uint64_t ckpt_image_nr_zero(const struct ckpt_image *img);
+/* Does the image need a maps extent?  Every layout but FLAT does; FLAT
+ * only when it has zero pages. */
+bool ckpt_image_has_maps(const struct ckpt_image *img);
+
 /* Block of a page and the pages of a block (honours page_order). */
 uint64_t ckpt_image_page_block(const struct ckpt_image *img, uint64_t page);
 /* Fill pages[] with block b's pages; returns how many (< B for the last block). */
@@ -120,7 +148,8 @@ uint32_t ckpt_image_block_pages(const struct ckpt_image *img, uint64_t block, ui
 int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len);
 int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct vm_diag *d);
 
-/* Where is page's copy?  VM_ENOENT when the image does not hold it. */
+/* Where is page's copy?  A zero page: loc->zero and no extent.  VM_ENOENT
+ * when the image does not hold it. */
 int ckpt_image_locate(const struct ckpt_image *img, uint64_t page, struct ckpt_loc *loc);
 
 /* Read header and maps straight from a device's content store (no I/O
@@ -129,8 +158,8 @@ int ckpt_image_locate(const struct ckpt_image *img, uint64_t page, struct ckpt_l
 int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
                           struct vm_diag *d);
 
-/* Compare every page's saved fingerprint with expected(arg, page).
- * Counts pages checked, mismatching and missing. */
+/* Compare every page's saved fingerprint with expected(arg, page) (a zero
+ * page's is VM_FP_ZERO).  Counts pages checked, mismatching and missing. */
 void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
                        uint64_t (*expected)(void *arg, uint64_t page), void *arg,
                        uint64_t *checked, uint64_t *mismatch, uint64_t *missing);

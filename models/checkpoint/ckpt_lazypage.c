@@ -10,12 +10,17 @@
  * one request that stands for one device I/O per page (nr_ios = run
  * length): the per-page write pattern of the baseline, without one
  * simulator activity per page.  FLAT layout, no maps.
+ * Zero pages (zero_pages): a write fault on a zero page records it in the
+ * zero map and lets the write proceed without a bounce page; the saver
+ * leaves the zero pages of what it reads out of its request.  They stay
+ * holes in the file, and the zero map is the image's only map.
  * Not modelled: compression (the mechanism's variant has it).
  */
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "checkpoint/ckpt.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/ckpt_writer.h"
@@ -82,7 +87,7 @@ static int lazypage_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env
     if (!l->pending || !l->bounce_lbas || !l->saver_lbas ||
         ckpt_writer_add_pool(&l->w, POOL_SAVER, cfg->io_depth, cfg->io_pages) ||
         ckpt_writer_add_pool(&l->w, POOL_BOUNCE, cfg->io_depth, cfg->io_pages) ||
-        ckpt_image_new(&h, &l->img)) {
+        ckpt_image_new(&h, &l->img) || (cfg->zero_pages && ckpt_image_zero_map(l->img))) {
         lazypage_destroy((struct ckpt_save *)l);
         return vm_diag_set(d, VM_ENOMEM, "lazypage: out of memory");
     }
@@ -119,6 +124,19 @@ static int lazypage_fault(struct ckpt_save *s, uint64_t page, bool is_write)
         port_mem_set_trace(l->env.mem, page, 1, PORT_MEM_TRACE_NONE);
         l->st.faults++;
         return 0;
+    }
+    if (l->cfg.zero_pages) {
+        /* a zero page needs no bounce page: the zero map says it all */
+        uint64_t fp;
+        port_mem_read(l->env.mem, page, 1, &fp);
+        if (fp == VM_FP_ZERO) {
+            l->st.faults++;
+            l->st.zero_pages_fault++;
+            vm_bitmap_set(l->img->zero, page);
+            vm_bitmap_clear(l->pending, page);
+            port_mem_set_trace(l->env.mem, page, 1, PORT_MEM_TRACE_NONE);
+            return 0;
+        }
     }
     if (!l->fill) {
         l->fill = ckpt_writer_get(&l->w, POOL_BOUNCE);
@@ -161,25 +179,38 @@ static int lazypage_step(struct ckpt_save *s)
             return CKPT_STEP_WAIT;
         /* the next io_pages uncaptured pages in GPA order, skipping those
          * the faults took: one request, one device I/O per page; their
-         * content is captured in the request now, so untrace them */
+         * content is captured in the request now, so untrace them (zero
+         * pages are captured by the zero map and left out) */
         uint64_t *lbas = l->saver_lbas + (size_t)r->id * l->cfg.io_pages;
-        uint32_t n = 0;
-        bool consecutive = true;
-        while (p < l->nr_pages && n < l->cfg.io_pages) {
-            uint64_t lim = p + (l->cfg.io_pages - n);
+        uint32_t n = 0, scanned = 0;
+        while (p < l->nr_pages && scanned < l->cfg.io_pages) {
+            uint64_t lim = p + (l->cfg.io_pages - scanned);
             uint64_t end = vm_bitmap_next_clear(l->pending, lim < l->nr_pages ? lim : l->nr_pages, p);
             uint32_t k = (uint32_t)(end - p);
             port_mem_read(l->env.mem, p, k, r->fps + n);
             vm_bitmap_clear_range(l->pending, p, k);
             port_mem_set_trace(l->env.mem, p, k, PORT_MEM_TRACE_NONE);
-            consecutive = consecutive && (n == 0 || lbas[n - 1] + 1 == CKPT_DATA_LBA + p);
-            for (uint32_t i = 0; i < k; i++)
-                lbas[n + i] = CKPT_DATA_LBA + p + i;
-            n += k;
+            uint32_t kept = 0;
+            for (uint32_t i = 0; i < k; i++) {
+                if (l->cfg.zero_pages && r->fps[n + i] == VM_FP_ZERO) {
+                    vm_bitmap_set(l->img->zero, p + i);
+                    l->st.zero_pages_bg++;
+                    continue;
+                }
+                r->fps[n + kept] = r->fps[n + i];
+                lbas[n + kept++] = CKPT_DATA_LBA + p + i;
+            }
+            n += kept;
+            scanned += k;
             l->scan = end;
             p = vm_bitmap_next_set(l->pending, l->nr_pages, end);
         }
-        r->lbas = consecutive ? NULL : lbas;
+        if (n == 0) {                     /* zero pages only: nothing to write */
+            ckpt_writer_put(&l->w, r);
+            return CKPT_STEP_MORE;
+        }
+        /* lbas ascend: they are consecutive when they span n blocks */
+        r->lbas = lbas[n - 1] - lbas[0] == n - 1 ? NULL : lbas;
         l->st.pages_copied_bg += n;
         uint64_t bytes = (uint64_t)n * VM_PAGE_SIZE;
         ckpt_writer_stage(&l->w, (int64_t)bytes);
@@ -202,6 +233,7 @@ static const struct vm_param lazypage_params[] = {
     { "io_depth", VM_PARAM_U32, offsetof(struct ckpt_cfg, io_depth), .min = 1, .max = 1024,
       .def = "4", .help = "saver requests in flight; also the faults' bounce buffers of io_pages pages" },
     CKPT_PARAM_CHANNELS,
+    CKPT_PARAM_ZERO_PAGES,
     { NULL, 0, 0, .help = NULL },
 };
 

@@ -35,14 +35,20 @@
  * CPU has it): guest writes set dirty bits without exits, so the guest
  * pays only the stops; write-protection logging would add one exit per
  * page per round.
- * Not modelled: XBZRLE, multifd, compression of the stream, zero pages,
- * the 8-byte page headers of the stream.  A stream longer than the file
- * fails with VM_ENOSPC.
+ * Zero pages (zero_pages): as QEMU's save_zero_page, a zero page is not
+ * appended to the stream; the zero map records it.  A page's latest save
+ * wins: a page found zero in one round and non-zero in a later one leaves
+ * the zero map and gets its stream copy, and the other way round its copy
+ * is dropped from the map (each counts in pages_rewritten).
+ * Not modelled: XBZRLE, multifd, compression of the stream, the 8-byte
+ * page headers of the stream.  A stream longer than the file fails with
+ * VM_ENOSPC.
  */
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "checkpoint/ckpt.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/ckpt_writer.h"
@@ -113,7 +119,7 @@ static int precopy_start(const struct ckpt_cfg *cfg, const struct ckpt_env *env,
     p->set = vm_bitmap_new(nr_pages);
     p->pages = malloc(cfg->io_pages * sizeof(uint64_t));
     if (!p->set || !p->pages || ckpt_writer_add_pool(&p->w, 0, cfg->io_depth, cfg->io_pages) ||
-        ckpt_image_new(&h, &p->img)) {
+        ckpt_image_new(&h, &p->img) || (cfg->zero_pages && ckpt_image_zero_map(p->img))) {
         precopy_destroy((struct ckpt_save *)p);
         return vm_diag_set(d, VM_ENOMEM, "precopy: out of memory");
     }
@@ -166,26 +172,51 @@ static bool trigger_throttle(struct precopy *p, uint64_t n, uint64_t written)
     return p->st.throttle_pct > was;
 }
 
-/* Submit the next io_pages pages of the set, appended to the stream. */
+/* Was page saved before (a stream copy, or found zero)? */
+static bool saved_before(const struct precopy *p, uint64_t page)
+{
+    return p->img->page_lba[page] || ckpt_image_is_zero(p->img, page);
+}
+
+/* Submit the next io_pages pages of the set, appended to the stream (its
+ * zero pages go into the zero map instead). */
 static int submit_chunk(struct precopy *p, uint64_t first)
 {
     struct ckpt_wreq *r = ckpt_writer_get(&p->w, 0);
     if (!r)
         return CKPT_STEP_WAIT;
-    uint32_t n = 0;
+    uint32_t n = 0, scanned = 0;
     uint64_t q = first;
-    while (q < p->nr_pages && n < p->cfg.io_pages) {
+    while (q < p->nr_pages && scanned < p->cfg.io_pages) {
         /* a run of consecutive set pages is read with one call */
-        uint64_t lim = q + (p->cfg.io_pages - n);
+        uint64_t lim = q + (p->cfg.io_pages - scanned);
         if (lim > p->nr_pages)
             lim = p->nr_pages;
         uint64_t end = vm_bitmap_next_clear(p->set, lim, q);
+        const uint64_t *got = r->fps + n;       /* page x's content at got[x - q] */
         port_mem_read(p->env.mem, q, (uint32_t)(end - q), r->fps + n);
         vm_bitmap_clear_range(p->set, q, end - q);
-        for (uint64_t x = q; x < end; x++)
+        for (uint64_t x = q; x < end; x++) {
+            uint64_t fp = got[x - q];
+            if (p->cfg.zero_pages && fp == VM_FP_ZERO) {
+                /* its latest save: zero; any older stream copy is void */
+                if (saved_before(p, x))
+                    p->st.pages_rewritten++;
+                p->img->page_lba[x] = 0;
+                vm_bitmap_set(p->img->zero, x);
+                p->st.zero_pages_bg++;
+                continue;
+            }
+            r->fps[n] = fp;                     /* n never passes x's own slot in got */
             p->pages[n++] = x;
+        }
+        scanned += (uint32_t)(end - q);
         p->scan = end;
         q = vm_bitmap_next_set(p->set, p->nr_pages, end);
+    }
+    if (n == 0) {                       /* zero pages only: nothing to append */
+        ckpt_writer_put(&p->w, r);
+        return CKPT_STEP_MORE;
     }
     uint64_t lba;
     if (ckpt_writer_alloc(&p->w, n, &lba)) {
@@ -198,8 +229,10 @@ static int submit_chunk(struct precopy *p, uint64_t first)
         return ckpt_writer_step_failed(&p->w);
     }
     for (uint32_t i = 0; i < n; i++) {
-        if (p->img->page_lba[p->pages[i]])
+        if (saved_before(p, p->pages[i]))
             p->st.pages_rewritten++;
+        if (p->img->zero)                 /* its latest save has data: not zero now */
+            vm_bitmap_clear(p->img->zero, p->pages[i]);
         p->img->page_lba[p->pages[i]] = (uint32_t)(lba + i);
     }
     p->st.pages_copied_bg += n;
@@ -296,6 +329,7 @@ static const struct vm_param precopy_params[] = {
       .min = 1, .max = 100, .def = "50",
       .help = "auto-converge: dirtied > this % of written, twice (throttle-trigger-threshold)" },
     CKPT_PARAM_CHANNELS,
+    CKPT_PARAM_ZERO_PAGES,
     { NULL, 0, 0, .help = NULL },
 };
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "base/vm_units.h"
 #include "checkpoint/ckpt_restore_common.h"
 
@@ -148,7 +149,7 @@ static int check_image(struct ckpt_restore *r)
         if (!img->page_lba)
             return fail(r, VM_ECORRUPT, "stream image has no page map");
         for (uint64_t p = 0; p < h->nr_pages; p++)
-            if (img->page_lba[p] == 0)
+            if (img->page_lba[p] == 0 && !ckpt_image_is_zero(img, p))
                 return fail(r, VM_ECORRUPT, "image holds no copy of page %llu",
                             (unsigned long long)p);
         return 0;
@@ -156,10 +157,16 @@ static int check_image(struct ckpt_restore *r)
     /* SBLOCK */
     if (!img->block_sblock || (img->nr_sblocks && (!img->sblocks || !img->members)))
         return fail(r, VM_ECORRUPT, "storage-block image has no maps");
-    for (uint64_t b = 0; b < img->nr_blocks; b++)
-        if (img->block_sblock[b] >= img->nr_sblocks)
-            return fail(r, VM_ECORRUPT, "image holds no copy of block %llu",
-                        (unsigned long long)b);
+    for (uint64_t b = 0; b < img->nr_blocks; b++) {
+        if (img->block_sblock[b] < img->nr_sblocks)
+            continue;
+        /* in no storage block: a block of zero pages, or missing */
+        uint32_t cnt = ckpt_image_block_pages(img, b, r->block_buf);
+        for (uint32_t i = 0; i < cnt; i++)
+            if (!ckpt_image_is_zero(img, r->block_buf[i]))
+                return fail(r, VM_ECORRUPT, "image holds no copy of block %llu",
+                            (unsigned long long)b);
+    }
     r->sb_pages = calloc(img->nr_sblocks ? img->nr_sblocks : 1, sizeof *r->sb_pages);
     r->sb_left = calloc(img->nr_sblocks ? img->nr_sblocks : 1, sizeof *r->sb_left);
     r->sb_inflight = calloc(img->nr_sblocks ? img->nr_sblocks : 1, 1);
@@ -183,6 +190,32 @@ static int check_image(struct ckpt_restore *r)
     return 0;
 }
 
+/*
+ * The zero pages: present at once, with zero content, and nothing read.
+ * A real restore maps fresh anonymous memory, zero already, so nothing is
+ * charged (they count in zero_pages_installed, not pages_installed).
+ */
+static void install_zero_pages(struct ckpt_restore *r)
+{
+    enum { CHUNK = 512 };
+    uint64_t zeros[CHUNK];
+    uint64_t n = r->nr_pages, p = 0;
+    if (!r->img->zero)
+        return;
+    for (uint32_t i = 0; i < CHUNK; i++)
+        zeros[i] = VM_FP_ZERO;
+    while ((p = vm_bitmap_next_set(r->img->zero, n, p)) < n) {
+        uint64_t end = vm_bitmap_next_clear(r->img->zero, n, p);
+        for (uint64_t q = p; q < end; q += CHUNK)
+            port_mem_write(r->env.mem, q, (uint32_t)(end - q < CHUNK ? end - q : CHUNK), zeros);
+        port_mem_set_present(r->env.mem, p, end - p, true);
+        vm_bitmap_set_range(r->installed, p, end - p);
+        r->nr_installed += end - p;
+        r->stats.zero_pages_installed += end - p;
+        p = end;
+    }
+}
+
 /* Header and maps are in: allocate the page state and the read pool. */
 static int finish_load(struct ckpt_restore *r)
 {
@@ -203,6 +236,7 @@ static int finish_load(struct ckpt_restore *r)
     r->inflight = vm_bitmap_new(r->nr_pages);
     if (!r->installed || !r->faulted || !r->wanted || !r->inflight)
         return fail(r, VM_ENOMEM, "out of memory");
+    install_zero_pages(r);
 
     uint32_t cap = r->run_pages;
     if (r->max_sb_pages > cap)
@@ -259,7 +293,7 @@ static int load_header(struct ckpt_restore *r)
     rc = ckpt_image_new(&h, &r->img);
     if (rc < 0)
         return fail(r, rc, "out of memory for the maps");
-    if (h.layout == CKPT_LAYOUT_FLAT)
+    if (h.maps_len == 0)               /* a FLAT image without zero pages */
         return finish_load(r);
 
     if (h.maps_lba == 0 || h.maps_blocks == 0 || h.maps_len == 0 ||

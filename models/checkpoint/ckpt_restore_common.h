@@ -6,6 +6,10 @@
  *   - loading: the header read (packed extent at lba 0), then the maps
  *     read (packed extent at hdr.maps_lba), both asynchronous and driven
  *     by step(); the header and maps are checked against guest memory;
+ *   - zero pages: once the maps are loaded, every page of the zero map is
+ *     made present as a zero page, without a read or a charge (counted in
+ *     zero_pages_installed, and as installed): no fault, read or streamer
+ *     ever meets one;
  *   - the read pool: a bounded table of requests, each with a fingerprint
  *     buffer, allocated once the maps are known, so neither the fault path
  *     nor the background path allocates per page or per request;

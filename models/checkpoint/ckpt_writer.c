@@ -150,7 +150,8 @@ int ckpt_writer_submit(struct ckpt_writer *w, struct ckpt_wreq *r, uint64_t lba,
 {
     r->req = (struct port_blk_req){
         .op = PORT_BLK_WRITE, .lba = lba, .nr_blocks = nr_blocks, .nr_ios = nr_ios,
-        .lbas = r->lbas, .packed = packed, .fps = r->fps, .nr_fps = packed ? nr_fps : nr_blocks,
+        .lbas = r->lbas, .io_blocks = r->lbas ? r->io_blocks : NULL, .packed = packed,
+        .fps = r->fps, .nr_fps = packed ? nr_fps : nr_blocks,
         .cb = wreq_done, .data = r,
     };
     r->staged_bytes = staged_bytes;
@@ -202,7 +203,8 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
         h->magic = CKPT_MAGIC;
         h->version = CKPT_FORMAT_VERSION;
         w->meta = CKPT_WMETA_MAPS;
-        if (h->layout != CKPT_LAYOUT_FLAT) {
+        w->st->zero_pages = ckpt_image_nr_zero(img);
+        if (ckpt_image_has_maps(img)) {
             size_t len;
             int rc = ckpt_maps_encode(img, &w->maps_buf, &len);
             if (rc)
@@ -220,7 +222,7 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
                 return ckpt_writer_step_failed(w);
             return CKPT_STEP_WAIT;
         }
-        /* FLAT has no maps: straight on to the header */
+        /* a FLAT image without zero pages has no maps: straight on to the header */
     }
     if (w->meta == CKPT_WMETA_MAPS) {
         /* the maps are on the device (nothing in flight, no error) */

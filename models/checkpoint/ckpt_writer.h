@@ -19,7 +19,7 @@
  *     the error, so destroy() never frees a request the device still
  *     holds;
  *   - the end of a save: ckpt_writer_finish() writes the maps extent (if
- *     the layout has maps) after every data write is acknowledged, then the
+ *     the image has maps) after every data write is acknowledged, then the
  *     header after the maps are acknowledged, then reports DONE.  The
  *     header is what makes an image valid, so it is written last.
  *
@@ -57,6 +57,7 @@ struct ckpt_wreq {
     uint64_t tag;                 /* the policy's */
     const uint64_t *lbas;         /* set by the policy before submit: a vectored
                                      run, I/O i at lbas[i] (NULL: consecutive) */
+    const uint32_t *io_blocks;    /* with lbas: I/O i's blocks (NULL: equal I/Os) */
     struct ckpt_wreq *next_free;
 };
 
@@ -149,7 +150,7 @@ int ckpt_writer_step_failed(struct ckpt_writer *w);
 /*
  * Finish the save; call from step() once every data write is submitted.
  * img->hdr must be complete except for the maps fields, which this fills
- * (maps at the cursor; none for FLAT).  Returns CKPT_STEP_WAIT while data,
+ * (maps at the cursor when ckpt_image_has_maps(); none otherwise).  Returns CKPT_STEP_WAIT while data,
  * maps or header writes are in flight, CKPT_STEP_DONE once the header is
  * acknowledged, or the save's error.
  */

@@ -12,7 +12,11 @@
  * (latency, IOPS) and moves nr_blocks blocks.  The I/Os cover consecutive
  * blocks from lba, or, when lbas is set, I/O i starts at lbas[i] (a
  * vectored run; plain data only).  This is how per-page policies issue
- * millions of 4 KiB writes without one simulator activity each.
+ * millions of 4 KiB writes without one simulator activity each.  A
+ * vectored run may also carry io_blocks: then I/O i moves io_blocks[i]
+ * (>= 1) blocks at lbas[i], the lengths sum to nr_blocks, and fps holds
+ * the I/Os' blocks one after the other (the non-zero runs of a chunk with
+ * holes, each its own I/O).
  *
  * Requests belong to the caller and must stay valid until the callback.
  * The callback runs exactly once, never from inside submit(); a negative
@@ -37,6 +41,8 @@ struct port_blk_req {
     uint32_t nr_blocks;     /* device blocks moved (time and bytes) */
     uint32_t nr_ios;        /* equal device I/Os this request stands for; 0 = 1 */
     const uint64_t *lbas;   /* NULL, or nr_ios start blocks (a vectored run, plain only) */
+    const uint32_t *io_blocks; /* NULL (equal I/Os), or with lbas nr_ios lengths summing
+                               to nr_blocks */
     int packed;             /* 0: plain (fps[i] is block lba+i); 1: packed extent */
     uint64_t *fps;          /* WRITE: in; READ: out.  plain: nr_blocks entries */
     uint32_t nr_fps;        /* packed: fingerprints carried (READ: capacity in, count out) */

@@ -130,18 +130,33 @@ static uint64_t charge(uint64_t *mark_pages, uint64_t pages, uint64_t page_ns,
     return ns;
 }
 
-/* Copies and compression on the guest's fault path (they stall the guest). */
-static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
+/* Zero pages found: a full scan each (the test of a non-zero page stops
+ * at its first non-zero word, so it is not charged). */
+static uint64_t charge_zero_scans(uint64_t *mark, uint64_t zero_pages, uint64_t scan_ns)
 {
-    return charge(&r->charged.pages_copied_fault, st->pages_copied_fault, r->cfg->costs.page_copy_ns,
-                  &r->charged.compress_in_fault, st->compress_in_fault, r->cfg->costs.compress_bps);
+    uint64_t no_bytes = 0;
+    return charge(mark, zero_pages, scan_ns, &no_bytes, 0, 0);
 }
 
-/* Copies and compression by the background saver. */
+/* Copies, compression and zero scans on the guest's fault path (they
+ * stall the guest). */
+static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
+{
+    uint64_t ns = charge(&r->charged.pages_copied_fault, st->pages_copied_fault,
+                         r->cfg->costs.page_copy_ns, &r->charged.compress_in_fault,
+                         st->compress_in_fault, r->cfg->costs.compress_bps);
+    return ns + charge_zero_scans(&r->charged.zero_pages_fault, st->zero_pages_fault,
+                                  r->cfg->costs.zero_scan_ns);
+}
+
+/* Copies, compression and zero scans by the background saver. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    return charge(&r->charged.pages_copied_bg, st->pages_copied_bg, r->cfg->costs.page_copy_ns,
-                  &r->charged.compress_in_bg, st->compress_in_bg, r->cfg->costs.compress_bps);
+    uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg,
+                         r->cfg->costs.page_copy_ns, &r->charged.compress_in_bg,
+                         st->compress_in_bg, r->cfg->costs.compress_bps);
+    return ns + charge_zero_scans(&r->charged.zero_pages_bg, st->zero_pages_bg,
+                                  r->cfg->costs.zero_scan_ns);
 }
 
 /* Restore installs happen in completion callbacks; whoever runs next pays. */
@@ -469,6 +484,11 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         set_metric(o, SIM_CKPT_M_WRITE_IO_MEAN_BYTES,
                    st->write_ios ? (double)st->bytes_written / (double)st->write_ios : 0);
         set_metric(o, SIM_CKPT_M_BYTES_WRITTEN, (double)st->bytes_written);
+        uint64_t file_end = 0;
+        uint64_t allocated = vm_fpstore_blocks_used(sim_disk_store(r->disk), &file_end);
+        set_metric(o, SIM_CKPT_M_FILE_SIZE_BYTES, (double)file_end * VM_PAGE_SIZE);
+        set_metric(o, SIM_CKPT_M_FILE_ALLOCATED_BYTES, (double)allocated * VM_PAGE_SIZE);
+        set_metric(o, SIM_CKPT_M_ZERO_PAGES, (double)st->zero_pages);
         set_metric(o, SIM_CKPT_M_PAYLOAD_BYTES, (double)st->payload_bytes);
         set_metric(o, SIM_CKPT_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
         record_hist(o, &ds->write_lat_ns, SIM_CKPT_M_WRITE_P50_NS, SIM_CKPT_M_WRITE_P99_NS,

@@ -54,7 +54,7 @@ struct sim_ckpt_costs {
     uint64_t trace_arm_ns;             /* per page, during the start stun */
     uint64_t device_state_ns;          /* device state save, in the start stun */
     uint64_t page_install_ns;          /* restore: install one page */
-    uint64_t zero_scan_ns;             /* scan one page for zeros (no policy charges it yet) */
+    uint64_t zero_scan_ns;             /* scan one zero page for zeros (a full scan) */
 };
 
 /* What the checkpoint sections of one run point say (struct sim_exp.mech_cfg). */
@@ -90,7 +90,10 @@ struct sim_ckpt_cfg {
     X(FAULT_MAX_NS,       "fault_max_ns",       "ns",    false, "trace fault latency, maximum") \
     X(WRITE_IOS,          "write_ios",          "count", false, "checkpoint-file write I/Os") \
     X(WRITE_IO_MEAN_BYTES,"write_io_mean_bytes","bytes", true,  "mean write I/O size") \
-    X(BYTES_WRITTEN,      "bytes_written",      "bytes", false, "bytes written to the checkpoint file, maps and header included") \
+    X(BYTES_WRITTEN,      "bytes_written",      "bytes", false, "bytes the device wrote to the checkpoint file (a page written in several rounds each time), maps and header included") \
+    X(FILE_SIZE_BYTES,    "file_size_bytes",    "bytes", false, "the checkpoint file's apparent size after the save: up to its last block holding data, holes included") \
+    X(FILE_ALLOCATED_BYTES,"file_allocated_bytes","bytes",false, "the checkpoint file's allocated size after the save: blocks holding data, holes (zero pages) not counted") \
+    X(ZERO_PAGES,         "zero_pages",         "count", true,  "pages the image holds as zero pages: in its zero map, not written") \
     X(PAYLOAD_BYTES,      "payload_bytes",      "bytes", false, "page bytes saved before compression") \
     X(STAGING_BYTES_MAX,  "staging_bytes_max",  "bytes", false, "staging / bounce buffer memory, high-water mark") \
     X(WRITE_P50_NS,       "write_p50_ns",       "ns",    false, "device write request latency, median") \

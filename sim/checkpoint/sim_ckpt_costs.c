@@ -43,7 +43,7 @@ const struct sim_key sim_ckpt_cost_keys[] = {
     SIM_KEY_SCALAR_ROW("page_install", 0, VM_PARAM_TIME, K(page_install_ns), 0, 1e9, "503ns",
                        "restore: install one page (page_install_ns)"),
     SIM_KEY_SCALAR_ROW("zero_scan", 0, VM_PARAM_TIME, K(zero_scan_ns), 0, 1e9, "847ns",
-                       "scan one 4 KiB page for zeros (zero_scan_ns); no policy charges it yet"),
+                       "scan a 4 KiB zero page (zero_scan_ns): per zero page a saver finds"),
     SIM_KEY_END,
 };
 

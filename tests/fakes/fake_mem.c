@@ -162,6 +162,18 @@ int fake_mem_guest_access(struct fake_mem *m, uint64_t page, bool is_write)
     return 0;
 }
 
+void fake_mem_set_zero(struct fake_mem *m, uint64_t first, uint64_t n)
+{
+    if (first >= m->nr_pages)
+        return;
+    if (n > m->nr_pages - first)
+        n = m->nr_pages - first;
+    for (uint64_t p = first; p < first + n; p++)
+        m->fp[p] = VM_FP_ZERO;
+    vm_bitmap_set_range(m->dirty, first, n);
+    vm_bitmap_set_range(m->accessed, first, n);
+}
+
 enum port_mem_trace fake_mem_trace_of(const struct fake_mem *m, uint64_t page)
 {
     return (enum port_mem_trace)m->trace[page];

@@ -10,6 +10,12 @@
  * applies the access: the accessed bit is set, and a write also sets the
  * dirty bit and gives the page a new content vm_fp_page(seed, p, ++version).
  *
+ * fake_mem_set_zero() makes pages zero pages (content VM_FP_ZERO), as a
+ * guest writing zeros to them would: dirty and accessed bits are set, but
+ * traces are not honoured (call it before a save starts, or on pages the
+ * save no longer traces).  A later guest write gives a page an ordinary
+ * content again.
+ *
  * compress_size(pages, n) is deterministic from the pages' current
  * fingerprints: sum over the pages of fake_mem_page_zbytes(fp) =
  * 1024 + fp % 2048 bytes, so compression tests can compute expected sizes.
@@ -52,6 +58,9 @@ void fake_mem_free(struct fake_mem *m);
  * access, or not present): call the mechanism's fault handler and retry;
  * VM_EINVAL = page out of range. */
 int fake_mem_guest_access(struct fake_mem *m, uint64_t page, bool is_write);
+
+/* Pages [first, first + n) become zero pages (see above). */
+void fake_mem_set_zero(struct fake_mem *m, uint64_t first, uint64_t n);
 
 /* Current trace mode of a page. */
 enum port_mem_trace fake_mem_trace_of(const struct fake_mem *m, uint64_t page);
