@@ -326,9 +326,11 @@ int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct 
         else if (vcpus > 1)
             snprintf(who, sizeof who, " (once per vCPU, %u vCPUs)", vcpus);
         return sim_cfg_err_at(w, VM_EINVAL, path,
-                              "the trace needs more guest memory than vm.memory: it touches "
-                              "%" PRIu64 " distinct pages%s (%s), vm.memory is %s (%" PRIu64
-                              " pages)", need, who, needs, have, vm_pages);
+                              "%s more guest memory than vm.memory: %s %" PRIu64
+                              " distinct pages%s (%s), vm.memory is %s (%" PRIu64 " pages)",
+                              n > 1 ? "the traces need" : "the trace needs",
+                              n > 1 ? "they touch" : "it touches", need, who, needs, have,
+                              vm_pages);
     }
     return 0;
 }

@@ -19,6 +19,7 @@
 #include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -144,6 +145,31 @@ static double violations(const cJSON *rec)
     return v->valuedouble;
 }
 
+/* Run point idx in a child process (SimGrid runs once per process) and
+ * return n of its metrics in out; a violation fails the child, so the
+ * read here fails. */
+static void metrics_in_child(const struct sim_config *cfg, int idx, const char *const *names,
+                             int n, double *out)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        cJSON *rec = run_point(cfg, idx);
+        for (int i = 0; i < n; i++)
+            out[i] = metric(rec, names[i]);
+        if (violations(rec) == 0)
+            ck_assert_int_eq(write(fds[1], out, sizeof *out * (size_t)n), (int)(sizeof *out * n));
+        _exit(0);
+    }
+    close(fds[1]);                  /* EOF if the child dies without writing */
+    ck_assert_msg(read(fds[0], out, sizeof *out * (size_t)n) == (ssize_t)(sizeof *out * n),
+                  "point %d: no metrics (it crashed or had violations)", idx);
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+}
+
 static bool rec_ok(const cJSON *rec)
 {
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(rec, "ok");
@@ -264,25 +290,11 @@ START_TEST(test_sim_save_channels_share_the_cpu_work)
                                       "{'name': 'c64', 'policy': 'stopcopy', "
                                       "'params': {'channels': 64}}]");
     static const double want[] = { 1, 2, 16, 16 };
+    static const char *const names[] = { "completion_ns", "save_channels" };
     double completion[4];
     for (int i = 0; i < 4; i++) {
-        /* SimGrid runs once per process: each point in a child */
-        int fds[2];
-        ck_assert_int_eq(pipe(fds), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-            cJSON *rec = run_point(cfg, i);
-            double v[2] = { metric(rec, "completion_ns"), metric(rec, "save_channels") };
-            ck_assert_double_eq(violations(rec), 0);
-            ck_assert_int_eq(write(fds[1], v, sizeof v), (int)sizeof v);
-            _exit(0);
-        }
-        close(fds[1]);                  /* EOF if the child dies without writing */
-        double v[2] = { 0, 0 };
-        ck_assert_int_eq(read(fds[0], v, sizeof v), (int)sizeof v);
-        close(fds[0]);
-        int st;
-        waitpid(pid, &st, 0);
+        double v[2];
+        metrics_in_child(cfg, i, names, 2, v);
         completion[i] = v[0];
         ck_assert_double_eq(v[1], want[i]);
     }
@@ -291,6 +303,57 @@ START_TEST(test_sim_save_channels_share_the_cpu_work)
     ck_assert_double_lt(completion[1], 0.6 * completion[0]);
     ck_assert_double_lt(completion[2], completion[1]);
     ck_assert_double_eq(completion[3], completion[2]);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* Four vCPUs each replay their own stream: a read-only guest, which
+ * never exits, makes four times the accesses of one in the same save; a
+ * write-heavy one exits and waits more.  Every record is also checked for
+ * accesses while stunned (all four stop) and for the image's content. */
+START_TEST(test_sim_save_with_four_vcpus)
+{
+    struct sim_config *cfg = load_cfg(VM64 READ_ONLY WARMUP
+                                      "'variants': [{'name': 'b', 'policy': 'buffered'}], "
+                                      "'sweep': [{'path': 'workload', 'values': ["
+                                      "{'name': 'ro', 'kind': 'synthetic', 'pattern': 'zipf', "
+                                      "'write_fraction': 0, 'access_time': '500ns'}, "
+                                      "{'name': 'wh', 'kind': 'synthetic', 'pattern': 'uniform', "
+                                      "'write_fraction': 0.5, 'access_time': '200ns'}]}, "
+                                      "{'path': 'vm.vcpus', 'values': [1, 4]}]");
+    static const char *const names[] = { "guest_accesses", "fault_waits", "completion_ns" };
+    double ro1[3], ro4[3], wh1[3], wh4[3];
+    metrics_in_child(cfg, 0, names, 3, ro1);      /* points: the first entry outermost */
+    metrics_in_child(cfg, 1, names, 3, ro4);
+    metrics_in_child(cfg, 2, names, 3, wh1);
+    metrics_in_child(cfg, 3, names, 3, wh4);
+    /* the same save window, four streams */
+    ck_assert_double_lt(fabs(ro4[2] - ro1[2]), 0.01 * ro1[2]);
+    ck_assert_double_gt(ro4[0], 3.9 * ro1[0]);
+    ck_assert_double_lt(ro4[0], 4.1 * ro1[0]);
+    ck_assert_double_gt(wh4[0], wh1[0]);
+    ck_assert_double_gt(wh4[1], wh1[1]);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* A restore with four vCPUs: responsive once all four are (storage-block
+ * restore), more faults, more accesses, and every page's content checked
+ * whichever vCPU touched it (in every record). */
+START_TEST(test_sim_restore_with_four_vcpus)
+{
+    struct sim_config *cfg = load_cfg(VM64 WRITE_HEAVY
+                                      "'phase': 'restore', 'restore': {'from': {'policy': "
+                                      "'buffered'}, 'run_time': '200ms'}, "
+                                      "'variants': [{'name': 'sb', 'policy': 'sblock'}], "
+                                      "'sweep': [{'path': 'vm.vcpus', 'values': [1, 4]}]");
+    static const char *const names[] = { "ttr_ns", "guest_accesses", "restore_faults" };
+    double one[3], four[3];
+    metrics_in_child(cfg, 0, names, 3, one);
+    metrics_in_child(cfg, 1, names, 3, four);
+    ck_assert_double_gt(four[1], 2.0 * one[1]);
+    ck_assert_double_gt(four[2], one[2]);
+    ck_assert_double_gt(four[0], 0);
     sim_config_free(cfg);
 }
 END_TEST
@@ -872,6 +935,10 @@ static Suite *sim_suite(void)
     tcase_add_test(save, test_sim_stopcopy_completion_is_memory_over_write_bandwidth);
     tcase_add_test(save, test_sim_huge_trace_count_does_not_hold_off_the_stun);
     tcase_add_test(save, test_sim_save_channels_share_the_cpu_work);
+    tcase_add_test(save, test_sim_save_with_four_vcpus);
+    tcase_add_test(save, test_sim_restore_with_four_vcpus);
+    tcase_add_test(save, test_sim_save_with_four_vcpus);
+    tcase_add_test(save, test_sim_restore_with_four_vcpus);
     tcase_add_test(save, test_sim_buffered_read_only_guest_takes_no_faults);
     tcase_add_test(save, test_sim_buffered_write_fault_costs_exit_plus_block_copy);
     tcase_add_test(save, test_sim_lazypage_writes_one_io_per_page);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "checkpoint/sim_ckpt.h"
+#include "sim_cfg_vm.h"
 #include "sim_config.h"
 #include "sim_json.h"
 #include "sim_result.h"
@@ -233,6 +234,35 @@ START_TEST(test_config_variant_params_start_from_policy_defaults)
     ck_assert_uint_eq(SAVE(buf)->nr_buffers, 2);
     ck_assert(!SAVE(buf)->compress);
     sim_config_free(cfg);
+}
+END_TEST
+
+/* vm.vcpus defaults to 1; a trace workload may list one trace per vCPU */
+START_TEST(test_config_vcpus_and_one_trace_per_vcpu)
+{
+    struct sim_config *cfg = load_ok(GOOD, NULL);
+    ck_assert_uint_eq(CK(&cfg->points[0])->vm.vcpus, 1);
+    sim_config_free(cfg);
+    write_text("a.pagetrace", "x", false);
+    write_text("b.pagetrace", "x", false);
+    cfg = load_ok(HEAD "'vm': {'memory': '8GiB', 'vcpus': 2}, 'workload': {'kind': 'trace', "
+                  "'file': ['a.pagetrace', 'b.pagetrace']}, " VARS "}", NULL);
+    const struct sim_exp_workload *wl = &CK(&cfg->points[0])->workload;
+    ck_assert_uint_eq(CK(&cfg->points[0])->vm.vcpus, 2);
+    ck_assert_uint_eq(wl->nr_files, 2);
+    ck_assert_str_eq(wl->name, "a");
+    ck_assert(strstr(sim_exp_workload_file(wl, 0), "/a.pagetrace") != NULL);
+    ck_assert(strstr(sim_exp_workload_file(wl, 1), "/b.pagetrace") != NULL);
+    ck_assert_str_eq(wl->file, sim_exp_workload_file(wl, 0));
+    sim_config_free(cfg);
+    expect_error(HEAD "'vm': {'memory': '8GiB', 'vcpus': 0}, " WL VARS "}", NULL, VM_EINVAL,
+                 ": $.vm.vcpus: expected integer 1..64, got 0");
+    expect_error(HEAD "'vm': {'memory': '8GiB', 'vcpus': 2}, 'workload': {'kind': 'trace', "
+                 "'file': []}, " VARS "}", NULL, VM_EINVAL,
+                 ": $.workload.file: expected 1..64 trace files (one per vCPU), got 0");
+    expect_error(HEAD "'vm': {'memory': '8GiB', 'vcpus': 2}, 'workload': {'kind': 'trace', "
+                 "'file': ['a.pagetrace', 7]}, " VARS "}", NULL, VM_EINVAL,
+                 ": $.workload.file[1]: expected file path, got 7");
 }
 END_TEST
 
@@ -1250,6 +1280,7 @@ static Suite *config_suite(void)
     tcase_add_test(good, test_config_sweep_labels_objects_by_name_and_scalars_by_text);
     tcase_add_test(good, test_config_sweep_every_variant_and_file_labels);
     tcase_add_test(good, test_config_sweep_every_variant_needs_every_policy_to_take_it);
+    tcase_add_test(good, test_config_vcpus_and_one_trace_per_vcpu);
     tcase_add_test(good, test_config_set_overrides_with_json_or_string_values);
     tcase_add_test(good, test_config_set_creates_a_missing_object_the_schema_allows);
     tcase_add_test(good, test_config_quick_applies_before_set);

@@ -239,6 +239,73 @@ START_TEST(test_vcpu_no_responsive_window_without_one)
 }
 END_TEST
 
+/* Ten records, pages 0..9, one access each. */
+#define TEN_PAGES "# vmsim pagetrace v1 page_size=4096 program=ten\n" \
+    "W 0 1\nW 1 1\nW 2 1\nW 3 1\nW 4 1\nW 5 1\nW 6 1\nW 7 1\nW 8 1\nW 9 1\n" \
+    "# total_accesses=10 records=10 truncated=no\n"
+
+static struct sim_vcpu *g_v2;
+
+/* Run the vCPUs (g_v, and g_v2 if set) until both end on their own. */
+static void driver_to_end(int argc, char **argv)
+{
+    sim_vcpu_start(g_v, sg_host_by_name("h"));
+    if (g_v2)
+        sim_vcpu_start(g_v2, sg_host_by_name("h"));
+    while (!g_v->exited || (g_v2 && !g_v2->exited))
+        sim_sleep_ns(VM_NS_PER_MS);
+    sim_vcpu_stop(g_v);
+    if (g_v2)
+        sim_vcpu_stop(g_v2);
+}
+
+/* A vCPU that starts inside its trace (a copy of the program started at
+ * another point) replays every record once: from its start to the end,
+ * then from the beginning up to its start. */
+START_TEST(test_vcpu_trace_start_wraps_and_replays_each_record_once)
+{
+    g_v = vcpu_on_trace(TEN_PAGES);
+    g_v->loop = false;
+    g_v->trace_start = 7;
+    g_v2 = NULL;
+    run_with(driver_to_end);
+    ck_assert_int_eq(g_v->error, 0);
+    ck_assert_uint_eq(g_v->records, 10);
+    ck_assert_uint_eq(g_v->mem->mapped_pages, 10);
+    /* frames go out in order of first touch: 7, 8, 9, then 0.. */
+    uint64_t gpa;
+    ck_assert_int_eq(sim_mem_translate(g_v->mem, 7, &gpa), 0);
+    ck_assert_uint_eq(gpa, 0);
+    ck_assert_int_eq(sim_mem_translate(g_v->mem, 0, &gpa), 0);
+    ck_assert_uint_eq(gpa, 3);
+    ck_assert_uint_eq(g_v->mem->mapped_pages, 10);
+}
+END_TEST
+
+/* Two vCPUs replaying the same trace as two processes: the same
+ * guest-virtual pages are different frames, from one allocator. */
+START_TEST(test_vcpu_address_spaces_map_the_same_page_to_different_frames)
+{
+    g_v = vcpu_on_trace(TEN_PAGES);
+    g_v->loop = false;
+    g_v2 = calloc(1, sizeof *g_v2);
+    *g_v2 = (struct sim_vcpu){ .mem = g_v->mem, .trace = g_v->trace, .asid = 1, .index = 1,
+                               .access_ns = 2, .io_wq = g_v->io_wq,
+                               .ctl_wq = sim_waitq_new() };
+    ck_assert_int_eq(sim_mem_set_address_spaces(g_v->mem, 2), 0);
+    run_with(driver_to_end);
+    ck_assert_int_eq(g_v->error, 0);
+    ck_assert_int_eq(g_v2->error, 0);
+    ck_assert_uint_eq(g_v->records + g_v2->records, 20);
+    ck_assert_uint_eq(g_v->mem->mapped_pages, 20);
+    uint64_t a, b;
+    ck_assert_int_eq(sim_mem_translate_as(g_v->mem, 0, 5, &a), 0);
+    ck_assert_int_eq(sim_mem_translate_as(g_v->mem, 1, 5, &b), 0);
+    ck_assert_uint_ne(a, b);
+    ck_assert_int_eq(sim_mem_translate_as(g_v->mem, 2, 5, &b), VM_EINVAL);
+}
+END_TEST
+
 static Suite *vcpu_suite(void)
 {
     Suite *s = suite_create("vcpu");
@@ -251,6 +318,8 @@ static Suite *vcpu_suite(void)
     tcase_add_loop_test(tc, test_vcpu_first_responsive_window_ends_ttr, 0,
                         (int)(sizeof g_win_cases / sizeof g_win_cases[0]));
     tcase_add_test(tc, test_vcpu_no_responsive_window_without_one);
+    tcase_add_test(tc, test_vcpu_trace_start_wraps_and_replays_each_record_once);
+    tcase_add_test(tc, test_vcpu_address_spaces_map_the_same_page_to_different_frames);
     suite_add_tcase(s, tc);
     return s;
 }

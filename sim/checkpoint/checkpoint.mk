@@ -6,7 +6,7 @@ MECH_SRC += sim/checkpoint/sim_ckpt.h sim/checkpoint/sim_ckpt.c \
 	sim/checkpoint/sim_ckpt_mech.c sim/checkpoint/sim_ckpt_costs.c \
 	sim/checkpoint/sim_ckpt_costs.h
 EXPERIMENTS += checkpoint-compare checkpoint-block-sweep checkpoint-scale checkpoint-restore \
-	checkpoint-channels
+	checkpoint-channels checkpoint-vcpus
 EXTRA_DIST += sim/checkpoint/checkpoint.mk models/checkpoint/ckpt.mk
 include $(srcdir)/tests/ckpt.mk
 include $(srcdir)/tests/ckpt_restore.mk

@@ -165,6 +165,26 @@ gen_cfg big-trace "$sata" '{ "memory": "1MiB" }' \
     "{ \"kind\": \"trace\", \"file\": \"$gen/300-pages.pagetrace\" }"
 expect_both big-trace "big-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 300 distinct pages (1.17 MiB), vm.memory is 1 MiB (256 pages)"
 
+# ... also when each vCPU replays it as its own process (200 pages x 2), or
+# the vCPUs' traces together do; and one trace per vCPU or one for all
+{ echo "# vmsim pagetrace v1 page_size=4096 program=gen"
+  i=0; while [ $i -lt 200 ]; do printf 'W %x 1\n' $((4096 + i)); i=$((i + 1)); done
+  echo "# total_accesses=200 records=200 truncated=no"; } > "$gen/200-pages.pagetrace"
+gen_cfg per-vcpu-trace "$sata" '{ "memory": "1MiB", "vcpus": 2 }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/200-pages.pagetrace\" }"
+expect_both per-vcpu-trace "per-vcpu-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 400 distinct pages (once per vCPU, 2 vCPUs) (1.56 MiB), vm.memory is 1 MiB (256 pages)"
+gen_cfg trace-list "$sata" '{ "memory": "1MiB", "vcpus": 2 }' \
+    "{ \"kind\": \"trace\", \"file\": [\"$gen/200-pages.pagetrace\", \"$gen/300-pages.pagetrace\"] }"
+expect_both trace-list "trace-list.json: \$.workload.file: the traces need more guest memory than vm.memory: they touch 500 distinct pages (2 traces) (1.95 MiB), vm.memory is 1 MiB (256 pages)"
+gen_cfg trace-count "$sata" '{ "memory": "64MiB", "vcpus": 4 }' \
+    "{ \"kind\": \"trace\", \"file\": [\"$gen/200-pages.pagetrace\", \"$gen/300-pages.pagetrace\"] }"
+expect_both trace-count "trace-count.json: \$.workload.file: expected one trace per vCPU (vm.vcpus is 4), got 2; or one trace that every vCPU replays"
+gen_cfg trace-missing "$sata" '{ "memory": "64MiB", "vcpus": 2 }' \
+    "{ \"kind\": \"trace\", \"file\": [\"$gen/200-pages.pagetrace\", \"$gen/nope.pagetrace\"] }"
+expect_both trace-missing "trace-missing.json: \$.workload.file[1]: expected a readable file, got"
+gen_cfg vcpus-range "$sata" '{ "memory": "64MiB", "vcpus": 65 }' "$synth"
+expect_both vcpus-range "vcpus-range.json: \$.vm.vcpus: expected integer 1..64, got 65"
+
 # a page beyond the guest page table's reach, and a trace that is not a file
 { echo "# vmsim pagetrace v1 page_size=4096 program=gen"; echo "W 1000000000 1"
   echo "# total_accesses=1 records=1 truncated=no"; } > "$gen/far-page.pagetrace"

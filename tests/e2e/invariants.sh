@@ -64,6 +64,15 @@ else bad "vCPU ignoring stuns: no stunned_guest_accesses in result.json"; fi
 if grep -Eq '"image_mismatch":[[:space:]]*[1-9]' "$tmpdir/stun/result.json" 2>/dev/null; then
     bad "vCPU ignoring stuns: an image check failed too (the config should fail the stun check only)"
 else ok "vCPU ignoring stuns: the stun check is the one that failed"; fi
+# with four vCPUs: the stun stops every one of them, so any that runs on is seen
+"$mutant" run --no-plot --set vm.vcpus=4 -o "$tmpdir/stun4" "$d/ignore-stun.json" > "$tmpdir/stun4.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -Eq '"stunned_guest_accesses":[[:space:]]*[1-9]' "$tmpdir/stun4/result.json" 2>/dev/null; then
+    ok "four vCPUs ignoring stuns: exit status 1, stunned_guest_accesses reported"
+else bad "four vCPUs ignoring stuns: exit status $rc"; cat "$tmpdir/stun4.log"; fi
+"$VMSIM" run --no-plot --set vm.vcpus=4 -o "$tmpdir/stun4-ok" "$d/ignore-stun.json" > "$tmpdir/stun4-ok.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "four vCPUs honouring stuns: exits 0"; else bad "four vCPUs honouring stuns: exit status $rc"; cat "$tmpdir/stun4-ok.log"; fi
 "$VMSIM" run --no-plot -o "$tmpdir/stun-ok" "$d/ignore-stun.json" > "$tmpdir/stun-ok.log" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then ok "vCPU honouring stuns: same config exits 0"; else bad "vCPU honouring stuns: exit status $rc"; cat "$tmpdir/stun-ok.log"; fi
