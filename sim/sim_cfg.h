@@ -167,7 +167,7 @@ const cJSON *sim_cfg_doc(const struct sim_cfg_walk *w);
 struct sim_cfg_memo {
     int rc;                             /* 0 or the check's VM_E* */
     char msg[VM_DIAG_MSG_MAX];          /* its message when rc != 0 */
-    uint64_t value[3];                  /* figures the check found */
+    uint64_t value[4];                  /* figures the check found */
 };
 /* Copy the remembered result into *out: true, or false if none. */
 bool sim_cfg_memo_get(const struct sim_cfg_walk *w, const char *kind, const char *key,

@@ -109,6 +109,7 @@ int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const c
         m.value[0] = part;
         m.value[1] = pi.host_cores;
         m.value[2] = pi.disk_capacity_bytes;
+        m.value[3] = pi.host_memory_bytes;
         if (m.rc)
             snprintf(m.msg, sizeof m.msg, "%s", d.msg);
         sim_cfg_memo_put(w, "platform", key, &m);
@@ -116,7 +117,8 @@ int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const c
     if (!m.rc) {
         if (info)
             *info = (struct sim_platform_info){ .host_cores = (unsigned)m.value[1],
-                                                .disk_capacity_bytes = m.value[2] };
+                                                .disk_capacity_bytes = m.value[2],
+                                                .host_memory_bytes = m.value[3] };
         return 0;
     }
     if (m.value[0] != SIM_PLATFORM_OPTIONS)

@@ -316,7 +316,10 @@ static void serve(struct sim_disk *disk, struct port_blk_req *req)
             sg_disk_read(disk->sg, bytes);
         sim_activity_add(1);
     }
-    if (rc == 0)
+    /* a write-back I/O (sim_disk_submit_timing) carries no content: the
+     * page cache stored it when it accepted the write */
+    bool timing_only = is_write && !req->packed && req->fps == NULL;
+    if (rc == 0 && !timing_only)
         rc = vm_fpstore_apply(disk->store, req);
 
     struct sim_disk_stats *s = &disk->stats;
@@ -366,10 +369,8 @@ static void worker_main(int argc, char **argv)
 
 /* ---- the port ---- */
 
-static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
+int sim_disk_check_req(const struct port_blk_req *req)
 {
-    struct sim_disk *disk = (struct sim_disk *)dev;
-
     if (req == NULL || req->cb == NULL)
         return VM_EINVAL;
     switch (req->op) {
@@ -393,6 +394,11 @@ static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
     default:
         return VM_EINVAL;
     }
+    return 0;
+}
+
+static int enqueue(struct sim_disk *disk, struct port_blk_req *req)
+{
     int rc = queue_push(disk, req);
     if (rc != 0)
         return rc;
@@ -401,6 +407,20 @@ static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
     if (disk->nr_idle > 0)
         sim_waitq_wake_one(disk->idle);
     return 0;
+}
+
+static int disk_submit(struct port_blk *dev, struct port_blk_req *req)
+{
+    int rc = sim_disk_check_req(req);
+    return rc ? rc : enqueue((struct sim_disk *)dev, req);
+}
+
+int sim_disk_submit_timing(struct sim_disk *disk, struct port_blk_req *req)
+{
+    if (req == NULL || req->cb == NULL || req->op != PORT_BLK_WRITE || req->packed ||
+        req->fps != NULL || req->lbas != NULL || req->nr_blocks == 0)
+        return VM_EINVAL;
+    return enqueue(disk, req);
 }
 
 static uint64_t disk_nr_blocks(const struct port_blk *dev)

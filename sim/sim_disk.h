@@ -80,6 +80,14 @@ const char *sim_disk_name(const struct sim_disk *disk);
  * actor), so the world can wake actors that wait for I/O. */
 void sim_disk_set_notify(struct sim_disk *disk, void (*fn)(void *arg), void *arg);
 
+/* The checks submit() makes on a request (0 or VM_EINVAL), for a layer
+ * in front of the disk (sim_pagecache.h) that accepts requests itself. */
+int sim_disk_check_req(const struct port_blk_req *req);
+/* Queue a write of req->nr_blocks blocks from req->lba that moves no
+ * content (fps NULL, plain, not vectored): the page cache's writeback of
+ * data it already stored.  Timed, counted and faulted like any write. */
+int sim_disk_submit_timing(struct sim_disk *disk, struct port_blk_req *req);
+
 /* Add an injected fault (see sim_exp.h). 0 or VM_ENOSPC when full. */
 int sim_disk_add_fault(struct sim_disk *disk, const struct sim_exp_fault *f);
 

@@ -46,7 +46,7 @@ static void check_child(int fd, const char *path, const char *host, const char *
     xbt_log_control_set("root.thres:critical");
     enum sim_platform_part part = SIM_PLATFORM_FILE;
     unsigned cores = 0;
-    uint64_t capacity = 0;
+    uint64_t capacity = 0, memory = 0;
     sg_disk_t dk = NULL;
     rc = sim_world_load_platform(path, &cd);
     if (rc == 0) {
@@ -60,6 +60,8 @@ static void check_child(int fd, const char *path, const char *host, const char *
                                                         : SIM_PLATFORM_FILE;
         } else {
             cores = (unsigned)sg_host_core_count(h);
+            if ((rc = sim_world_host_memory(h, &memory, &cd)) != 0)
+                part = host[0] ? SIM_PLATFORM_HOST : SIM_PLATFORM_FILE;
         }
     }
     /* every disk of the platform must suit the disk model */
@@ -85,7 +87,8 @@ static void check_child(int fd, const char *path, const char *host, const char *
     for (char *p = cd.msg; *p; p++)
         if (*p == '\n')
             *p = ' ';
-    dprintf(fd, "\001RESULT %d %d %u %" PRIu64 " %s\n", rc, (int)part, cores, capacity, cd.msg);
+    dprintf(fd, "\001RESULT %d %d %u %" PRIu64 " %" PRIu64 " %s\n", rc, (int)part, cores,
+            capacity, memory, cd.msg);
     _exit(0);
 }
 
@@ -175,9 +178,11 @@ int sim_platform_check(const char *path, const char *host, const char *disk,
                                                                      : SIM_PLATFORM_FILE;
         unsigned long cores = strtoul(end, &end, 10);
         unsigned long long capacity = strtoull(end, &end, 10);
+        unsigned long long memory = strtoull(end, &end, 10);
         if (info) {
             info->host_cores = (unsigned)cores;
             info->disk_capacity_bytes = capacity;
+            info->host_memory_bytes = memory;
         }
         if (*end == ' ')
             end++;

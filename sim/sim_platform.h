@@ -14,6 +14,7 @@
 struct sim_platform_info {
     unsigned host_cores;        /* the host's core count */
     uint64_t disk_capacity_bytes;   /* the disk's usable capacity (sim_disk_props) */
+    uint64_t host_memory_bytes;     /* the host's <prop id="memory">, 0 when absent */
 };
 
 enum sim_platform_part {

@@ -195,7 +195,7 @@ static int take_exit(struct sim_vcpu *v, uint64_t gpa, bool is_write, int kind)
     uint64_t cost = 0, waited_ns = 0;
     int rc;
     for (;;) {
-        uint64_t before = cost;
+        uint64_t before = cost, ticket = sim_waitq_ticket(v->io_wq);
         rc = v->on_fault ? v->on_fault(v->fault_arg, gpa, is_write, kind, &cost) : VM_ENOTSUP;
         v->pending_stall_ns = sat_add(v->pending_stall_ns, cost - before);
         if (rc != VM_EAGAIN)
@@ -209,7 +209,7 @@ static int take_exit(struct sim_vcpu *v, uint64_t gpa, bool is_write, int kind)
             continue;
         }
         uint64_t t = sim_now_ns();
-        sim_waitq_wait(v->io_wq);
+        sim_waitq_wait_ticket(v->io_wq, ticket);
         waited_ns += sim_now_ns() - t;
     }
     uint64_t lat = cost + waited_ns;

@@ -14,6 +14,7 @@
  * This file also defines vmsim's root log category `vmsim`; every sim/
  * file logs in a subcategory of it (--log=vmsim.thres:debug).
  */
+#include "base/vm_units.h"
 #include "sim_world.h"
 
 #include <assert.h>
@@ -27,11 +28,10 @@
 #include <unistd.h>
 
 #include <simgrid/actor.h>
-#include <simgrid/cond.h>
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
 #include <simgrid/disk.h>
-#include <simgrid/mutex.h>
+#include <simgrid/semaphore.h>
 #include <xbt/log.h>
 #include <xbt/sysdep.h>
 
@@ -147,6 +147,18 @@ sg_host_t sim_world_host(const char *name, struct vm_diag *d)
     return found;
 }
 
+int sim_world_host_memory(sg_host_t h, uint64_t *bytes, struct vm_diag *d)
+{
+    const char *v = sg_host_get_property_value(h, "memory");
+    *bytes = 0;
+    if (v == NULL)
+        return 0;
+    if (vm_units_parse_size(v, bytes) != 0 || *bytes == 0)
+        return vm_diag_set(d, VM_EINVAL, "host '%s': prop 'memory': expected a size like "
+                           "\"128GiB\", got \"%.40s\"", sg_host_get_name(h), v);
+    return 0;
+}
+
 sg_disk_t sim_world_disk(sg_host_t host, const char *name, struct vm_diag *d)
 {
     unsigned n = 0;
@@ -212,19 +224,23 @@ void sim_activity_add(uint64_t n)
 }
 
 /* ---- wait queues ----
- * Every SimGrid call is a simcall and so a point where other actors run:
- * an actor that found its condition false and then calls sg_mutex_lock()
- * may miss a notify sent before it reaches sg_cond_wait().  So a wake
- * also bumps a generation counter, read before the first simcall: a
- * waiter whose generation moved returns at once instead of blocking.
- * Actors run one at a time, so the counter needs no atomics, and the
- * mutex is never contended; SimGrid's condition variable needs one all
- * the same. */
+ * A condition variable loses wakeups here: SimGrid runs the actors of a
+ * scheduling round one after another and handles a blocking simcall
+ * (sg_cond_wait) only after they have all run, while a notify is executed
+ * at once in the notifier.  A notify by an actor scheduled after the
+ * waiter in the same round therefore finds no waiter (seen as a flush
+ * waiting 30 s for the page cache's flusher).  So the queue is a
+ * semaphore: a waiter counts itself in, in plain C before any simcall,
+ * and a wake releases one token per waiter counted - a release handled
+ * before the waiter's acquire stays in the semaphore.  Nothing lives on a
+ * waiter's stack: a daemon killed while it waits leaves at most a token,
+ * a spurious wakeup for a later waiter.  Actors run one at a time, so the
+ * counters need no locking. */
 
 struct sim_waitq {
-    sg_cond_t cond;
-    sg_mutex_t mutex;
-    uint64_t gen;                  /* bumped by every wake */
+    sg_sem_t sem;
+    uint64_t waiters;                  /* counted in, not yet released */
+    uint64_t wakes;                    /* wakes so far: tickets */
 };
 
 struct sim_waitq *sim_waitq_new(void)
@@ -233,9 +249,9 @@ struct sim_waitq *sim_waitq_new(void)
 
     if (q == NULL)
         return NULL;
-    q->cond = sg_cond_init();
-    q->mutex = sg_mutex_init();
-    q->gen = 0;
+    q->sem = sg_sem_init(0);
+    q->waiters = 0;
+    q->wakes = 0;
     return q;
 }
 
@@ -243,53 +259,72 @@ void sim_waitq_free(struct sim_waitq *q)
 {
     if (q == NULL)
         return;
-    sg_cond_destroy(q->cond);
-    sg_mutex_destroy(q->mutex);
+    sg_sem_destroy(q->sem);
     free(q);
+}
+
+static int waitq_block(struct sim_waitq *q, uint64_t ticket, double timeout_s)
+{
+    if (q->wakes != ticket)
+        return 0;
+    q->waiters++;
+    if (timeout_s < 0) {
+        sg_sem_acquire(q->sem);
+        return 0;
+    }
+    if (!sg_sem_acquire_timeout(q->sem, timeout_s))
+        return 0;
+    if (q->wakes == ticket) {          /* still counted in: count out */
+        q->waiters--;
+        return VM_ETIMEDOUT;
+    }
+    /* woken as the time ran out: take the token released for this waiter
+     * (or, after a wake_one that was not for it, return spuriously) */
+    (void)sg_sem_acquire_timeout(q->sem, 0);
+    return 0;
+}
+
+uint64_t sim_waitq_ticket(const struct sim_waitq *q)
+{
+    return q->wakes;
+}
+
+void sim_waitq_wait_ticket(struct sim_waitq *q, uint64_t ticket)
+{
+    waitq_block(q, ticket, -1);
+}
+
+int sim_waitq_wait_for_ticket(struct sim_waitq *q, uint64_t ticket, uint64_t timeout_ns)
+{
+    return waitq_block(q, ticket, (double)timeout_ns / 1e9);
 }
 
 void sim_waitq_wait(struct sim_waitq *q)
 {
-    uint64_t gen = q->gen;
-
-    sg_mutex_lock(q->mutex);
-    while (q->gen == gen)
-        sg_cond_wait(q->cond, q->mutex);
-    sg_mutex_unlock(q->mutex);
+    waitq_block(q, q->wakes, -1);
 }
 
 int sim_waitq_wait_for(struct sim_waitq *q, uint64_t timeout_ns)
 {
-    uint64_t gen = q->gen;
-    uint64_t deadline = sim_now_ns() + timeout_ns;
-    int rc = 0;
-    /* a mutex of its own: SimGrid 3.32 ends a timed-out condition wait
-     * without taking the mutex back when another actor holds it (a woken
-     * untimed waiter of the same queue), and the unlock below then aborts
-     * ("you're not the owner").  No other actor ever holds this one. */
-    sg_mutex_t m = sg_mutex_init();
-    sg_mutex_lock(m);
-    while (q->gen == gen) {
-        uint64_t now = sim_now_ns();
-        if (now >= deadline ||
-            sg_cond_wait_for(q->cond, m, (double)(deadline - now) / 1e9) != 0) {
-            rc = q->gen == gen ? VM_ETIMEDOUT : 0;
-            break;
-        }
-    }
-    sg_mutex_unlock(m);
-    sg_mutex_destroy(m);
-    return rc;
+    return waitq_block(q, q->wakes, (double)timeout_ns / 1e9);
+}
+
+/* Release n tokens.  sg_sem_release() is a simcall, during which a woken
+ * actor may wait again: it counts itself in anew, for the next wake. */
+static void waitq_release(struct sim_waitq *q, uint64_t n)
+{
+    q->wakes++;
+    q->waiters -= n;
+    while (n-- > 0)
+        sg_sem_release(q->sem);
 }
 
 void sim_waitq_wake_all(struct sim_waitq *q)
 {
-    q->gen++;
-    sg_cond_notify_all(q->cond);
+    waitq_release(q, q->waiters);
 }
 
 void sim_waitq_wake_one(struct sim_waitq *q)
 {
-    q->gen++;
-    sg_cond_notify_one(q->cond);
+    waitq_release(q, q->waiters ? 1 : 0);
 }

@@ -1,4 +1,4 @@
-# tests/disk.mk - suite "disk": sim_disk.c and sim_world.c on SimGrid.
+# tests/disk.mk - suites "disk" (sim_disk.c, sim_world.c) and "pagecache" (sim_pagecache.c) on SimGrid.
 check_PROGRAMS += tests/check_disk
 TESTS += tests/check_disk
 tests_check_disk_SOURCES = tests/check_disk.c
@@ -6,3 +6,11 @@ tests_check_disk_CFLAGS = $(TEST_CFLAGS)
 tests_check_disk_LDADD = $(CORE_TEST_LDADD)
 # libvmsim_sim holds a C++ shim: link with the C++ driver
 nodist_EXTRA_tests_check_disk_SOURCES = dummy.cxx
+
+# suite "pagecache": sim_pagecache.c and the wait queues of sim_world.c
+check_PROGRAMS += tests/check_pagecache
+TESTS += tests/check_pagecache
+tests_check_pagecache_SOURCES = tests/check_pagecache.c
+tests_check_pagecache_CFLAGS = $(TEST_CFLAGS)
+tests_check_pagecache_LDADD = $(CORE_TEST_LDADD)
+nodist_EXTRA_tests_check_pagecache_SOURCES = dummy.cxx

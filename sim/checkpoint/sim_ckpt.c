@@ -54,6 +54,7 @@ struct ckpt_run {
     struct sim_outcome *out;
     struct sim_mem *mem;
     struct sim_disk *disk;
+    struct sim_pagecache *pc;      /* the file's page cache (NULL: O_DIRECT) */
     struct sim_vcpus vcpus;
     struct ckpt_exit *exits;       /* per vCPU: its hook's argument */
     bool in_fault;                 /* a vCPU is inside the policy's fault handler */
@@ -288,6 +289,39 @@ static void verify_image(struct ckpt_run *r, int save_rc)
     ckpt_image_free(img);
 }
 
+struct file_sync {
+    bool done;
+    int rc;
+};
+
+static void file_synced(struct port_blk_req *req, int rc)
+{
+    struct file_sync *fs = req->data;
+    fs->rc = rc;
+    fs->done = true;
+}
+
+/* fdatasync() the checkpoint file: wait until the page cache has written
+ * every dirty block and the disk has flushed (libvirt's iohelper does this
+ * before it reports a save done).  A failed sync fails the save, and the
+ * file is deleted (libvirt unlinks a failed save image): its header goes.
+ * 0 or the error. */
+static int file_sync(struct ckpt_run *r)
+{
+    struct file_sync fs = { 0 };
+    struct port_blk_req req = { .op = PORT_BLK_FLUSH, .cb = file_synced, .data = &fs };
+    int rc = port_blk_submit(r->env.file, &req);
+    if (rc < 0)
+        fs = (struct file_sync){ .done = true, .rc = rc };
+    while (!fs.done)
+        sim_waitq_wait(r->io_wq);
+    if (fs.rc < 0) {
+        uint64_t deleted = SIM_CKPT_DELETED_FP;
+        vm_fpstore_put(sim_disk_store(r->disk), CKPT_HEADER_LBA, 1, &deleted);
+    }
+    return fs.rc;
+}
+
 static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_ckpt_metric p50,
                         enum sim_ckpt_metric p99, enum sim_ckpt_metric p999, enum sim_ckpt_metric max)
 {
@@ -346,6 +380,7 @@ static void saver_loop(struct saver *sv)
     struct ckpt_run *r = sv->r;
     const struct ckpt_policy *sp = sv->sp;
     while (!sv->done) {
+        uint64_t ticket = sim_waitq_ticket(r->io_wq);   /* step() submits: a wake may come meanwhile */
         int rc = locked_step(sv);
         if (sv->done && !(rc < 0 || rc == CKPT_STEP_DONE))
             break;                      /* another saver finished */
@@ -369,7 +404,7 @@ static void saver_loop(struct saver *sv)
             if (sp->flags & CKPT_F_INSTANT_AT_STUN)
                 sim_mem_checker_arm(r->mem);
         } else if (rc == CKPT_STEP_WAIT && !ns) {
-            sim_waitq_wait(r->io_wq);
+            sim_waitq_wait_ticket(r->io_wq, ticket);
         }
     }
     if (--sv->live == 0 && sv->done_wq)
@@ -404,6 +439,8 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     r->fault_waits = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
 
+    const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
+    uint64_t dev_ios0 = ds->write_ios, dev_bytes0 = ds->write_bytes;
     stun(r);
     uint64_t t_start = r->stun_began_ns;
     if (!(sp->flags & CKPT_F_INSTANT_AT_STUN))
@@ -452,18 +489,27 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     if (sp->flags & CKPT_F_INSTANT_AT_STUN && !r->mem->ck_armed)
         sim_mem_checker_arm(r->mem);   /* failed before its stop: nothing to compare */
     unstun(r);
+    /* durable: the page cache's dirty data written back, the disk flushed */
+    uint64_t t_written = t_done;
+    if (rc >= 0 && r->cfg->fsync) {
+        int frc = file_sync(r);
+        t_done = sim_now_ns();
+        if (frc < 0)
+            rc = frc;               /* a failed save, as a policy's own I/O error is */
+    }
     verify_image(r, rc);
 
     if (report) {
         const struct ckpt_stats *st = sp->stats(r->save);
-        const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
-        uint64_t window = t_done - t_start;
+        /* the guest's slowdown over the save itself, not the sync after it */
+        uint64_t window = t_written - t_start;
         sim_vcpus_totals(vs, &t1);
         /* vCPU time lost over vCPU time in the window: each vCPU loses
          * its stalls and throttle, and every stun */
         uint64_t stall = t1.stall_ns - t0.stall_ns, throttle = t1.throttle_ns - t0.throttle_ns;
         double vcpus = (double)vs->n;
-        set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)window);
+        set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)(t_done - t_start));
+        set_metric(o, SIM_CKPT_M_SYNC_NS, (double)(t_done - t_written));
         set_metric(o, SIM_CKPT_M_SAVE_CHANNELS, (double)channels);
         set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
         set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
@@ -480,9 +526,14 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
         sim_vcpus_exit_hist(vs, &exits);
         record_hist(o, &exits, SIM_CKPT_M_FAULT_P50_NS, SIM_CKPT_M_FAULT_P99_NS,
                     SIM_CKPT_M_FAULT_P999_NS, SIM_CKPT_M_FAULT_MAX_NS);
-        set_metric(o, SIM_CKPT_M_WRITE_IOS, (double)st->write_ios);
+        /* device I/Os: after the page cache merged what it could */
+        uint64_t dev_ios = ds->write_ios - dev_ios0, dev_bytes = ds->write_bytes - dev_bytes0;
+        set_metric(o, SIM_CKPT_M_WRITE_IOS, (double)dev_ios);
         set_metric(o, SIM_CKPT_M_WRITE_IO_MEAN_BYTES,
-                   st->write_ios ? (double)st->bytes_written / (double)st->write_ios : 0);
+                   dev_ios ? (double)dev_bytes / (double)dev_ios : 0);
+        if (r->pc)
+            set_metric(o, SIM_CKPT_M_DIRTY_MAX_BYTES,
+                       (double)sim_pagecache_stats(r->pc)->dirty_max_bytes);
         set_metric(o, SIM_CKPT_M_BYTES_WRITTEN, (double)st->bytes_written);
         uint64_t file_end = 0;
         uint64_t allocated = vm_fpstore_blocks_used(sim_disk_store(r->disk), &file_end);
@@ -579,6 +630,7 @@ static void run_restore(struct ckpt_run *r)
     bool running = false, done = false;
     uint64_t deadline = UINT64_MAX, t_done = 0;
     for (;;) {
+        uint64_t ticket = sim_waitq_ticket(r->io_wq);
         rc = r->rp->step(r->rest);
         uint64_t ns = charge_installs(r, r->rp->stats(r->rest));
         if (ns)
@@ -605,9 +657,9 @@ static void run_restore(struct ckpt_run *r)
             continue;
         if (rc == CKPT_STEP_WAIT) {
             if (running)
-                sim_waitq_wait_for(r->io_wq, deadline - now);
+                sim_waitq_wait_for_ticket(r->io_wq, ticket, deadline - now);
             else
-                sim_waitq_wait(r->io_wq);
+                sim_waitq_wait_ticket(r->io_wq, ticket);
         }
     }
     if (done && !running) {        /* eager: runnable exactly when done */
@@ -693,8 +745,24 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         goto out;
     }
     sim_disk_set_notify(r->disk, io_notify, r->io_wq);
+    uint64_t host_memory = 0;
+    struct sim_pagecache_cfg pcfg;
+    char why[200];
+    rc = sim_world_host_memory(host, &host_memory, &d);
+    int cached = rc ? rc : sim_ckpt_page_cache(r->cfg, host_memory, &pcfg, why, sizeof why);
+    if (cached < 0) {
+        fail(r, cached, "the checkpoint file's page cache: %s (%s)", rc ? d.msg : why);
+        goto out;
+    }
+    if (cached > 0) {
+        if (!(r->pc = sim_pagecache_new(r->disk, host, &pcfg, &d))) {
+            fail(r, d.code, "the checkpoint file's page cache: %s (%s)", d.msg);
+            goto out;
+        }
+        sim_pagecache_set_notify(r->pc, io_notify, r->io_wq);
+    }
     r->env.mem = &r->mem->base;
-    r->env.file = sim_disk_port(r->disk);
+    r->env.file = r->pc ? sim_pagecache_port(r->pc) : sim_disk_port(r->disk);
     r->env.clock = sim_world_clock();
 
     sim_vcpus_start(&r->vcpus, host);
@@ -727,6 +795,7 @@ out:
     free(r->exits);
     if (r->fault_wq)
         sim_waitq_free(r->fault_wq);
+    sim_pagecache_close(r->pc);
     if (r->disk)
         sim_disk_close(r->disk);
     if (r->io_wq)

@@ -44,6 +44,7 @@
 #include "checkpoint/ckpt.h"
 #include "sim_exp.h"
 #include "sim_mech.h"
+#include "sim_pagecache.h"
 
 /* CPU costs the driver charges for the work a policy counts. */
 struct sim_ckpt_costs {
@@ -58,6 +59,11 @@ struct sim_ckpt_costs {
 };
 
 /* What the checkpoint sections of one run point say (struct sim_exp.mech_cfg). */
+/* What a deleted checkpoint file's header block reads as: no header. */
+#define SIM_CKPT_DELETED_FP UINT64_C(0x44454c4554454421)
+
+enum { SIM_CKPT_CACHE_WRITEBACK = 0, SIM_CKPT_CACHE_DIRECT = 1 };
+
 struct sim_ckpt_cfg {
     int phase;                         /* 0 save, 1 restore */
     bool restore_phase;                /* phase == 1 */
@@ -65,6 +71,13 @@ struct sim_ckpt_cfg {
     struct sim_exp_workload workload;
     struct sim_ckpt_costs costs;
     uint64_t warmup_ns;
+    /* the checkpoint file's write path (sim_pagecache.h) */
+    int cache;                         /* SIM_CKPT_CACHE_* */
+    uint32_t dirty_ratio, dirty_background_ratio;  /* % of the host's available memory */
+    uint64_t dirty_bytes, dirty_background_bytes;  /* 0: use the ratios */
+    uint64_t dirty_expire_ns;
+    uint64_t writeback_io_bytes;
+    bool fsync;                        /* fdatasync() the file at the end of the save */
     /* restore: the save before it (restore.from) and the measurement */
     char from_policy[SIM_NAME_MAX];
     bool from_given;
@@ -75,7 +88,9 @@ struct sim_ckpt_cfg {
 };
 
 #define SIM_CKPT_METRICS(X) \
-    X(COMPLETION_NS,      "completion_ns",      "ns",    false, "checkpoint completion: start stun to image and maps acknowledged") \
+    X(COMPLETION_NS,      "completion_ns",      "ns",    false, "checkpoint completion: start stun to image and maps acknowledged, and durable (fsync)") \
+    X(SYNC_NS,            "sync_ns",            "ns",    false, "the final fdatasync: dirty data written back and the disk flushed") \
+    X(DIRTY_MAX_BYTES,    "dirty_max_bytes",    "bytes", false, "most of the file's data in the page cache, not yet on the disk") \
     X(SAVE_CHANNELS,      "save_channels",      "count", false, "saver threads used (the policy's channels, at most the host's cores)") \
     X(STUN_MAX_NS,        "stun_max_ns",        "ns",    false, "longest VM stun") \
     X(STUN_TOTAL_NS,      "stun_total_ns",      "ns",    false, "sum of VM stuns") \
@@ -88,7 +103,7 @@ struct sim_ckpt_cfg {
     X(FAULT_P99_NS,       "fault_p99_ns",       "ns",    false, "trace fault latency, 99th percentile") \
     X(FAULT_P999_NS,      "fault_p999_ns",      "ns",    false, "trace fault latency, 99.9th percentile") \
     X(FAULT_MAX_NS,       "fault_max_ns",       "ns",    false, "trace fault latency, maximum") \
-    X(WRITE_IOS,          "write_ios",          "count", false, "checkpoint-file write I/Os") \
+    X(WRITE_IOS,          "write_ios",          "count", false, "checkpoint-file write I/Os at the device (after the page cache merged them)") \
     X(WRITE_IO_MEAN_BYTES,"write_io_mean_bytes","bytes", true,  "mean write I/O size") \
     X(BYTES_WRITTEN,      "bytes_written",      "bytes", false, "bytes the device wrote to the checkpoint file (a page written in several rounds each time), maps and header included") \
     X(FILE_SIZE_BYTES,    "file_size_bytes",    "bytes", false, "the checkpoint file's apparent size after the save: up to its last block holding data, holes included") \
@@ -151,5 +166,12 @@ extern const struct sim_mech sim_ckpt_mech;
  * call from an actor.  Never fails silently: problems land in out->rc /
  * out->error. */
 void sim_ckpt_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out);
+
+/* The page cache for the file, from c's cache keys and the host's RAM in
+ * bytes (0: unknown): 1 and *out set for cache "writeback", 0 for
+ * "direct" (no cache), VM_EINVAL with the reason in why when the limits
+ * cannot be worked out (sim_ckpt_cache.c). */
+int sim_ckpt_page_cache(const struct sim_ckpt_cfg *c, uint64_t host_memory,
+                        struct sim_pagecache_cfg *out, char *why, size_t len);
 
 #endif

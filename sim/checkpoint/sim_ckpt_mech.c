@@ -85,6 +85,24 @@ static int set_from(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON
 static const struct sim_key save_keys[] = {
     SIM_KEY_SCALAR_ROW("warmup", 0, VM_PARAM_TIME, C(warmup_ns), 0, TIME_MAX_NS, "50ms",
                        "guest time before the save starts"),
+    SIM_KEY_ENUM_ROW("cache", 0, C(cache), "writeback|direct", "writeback",
+                     "the file's writes: through the host's page cache (QEMU's default), or "
+                     "O_DIRECT (QEMU direct-io)"),
+    SIM_KEY_SCALAR_ROW("dirty_ratio", 0, VM_PARAM_U32, C(dirty_ratio), 1, 100, "20",
+                       "writers wait above this % of available memory (Linux vm.dirty_ratio)"),
+    SIM_KEY_SCALAR_ROW("dirty_background_ratio", 0, VM_PARAM_U32, C(dirty_background_ratio),
+                       0, 100, "10", "writeback starts at this % (vm.dirty_background_ratio)"),
+    SIM_KEY_SCALAR_ROW("dirty_bytes", 0, VM_PARAM_SIZE, C(dirty_bytes), 0, 1ull << 50, "0",
+                       "the limit in bytes instead of the ratio (vm.dirty_bytes; 0: the ratio)"),
+    SIM_KEY_SCALAR_ROW("dirty_background_bytes", 0, VM_PARAM_SIZE, C(dirty_background_bytes),
+                       0, 1ull << 50, "0", "writeback start in bytes (0: the ratio)"),
+    SIM_KEY_SCALAR_ROW("dirty_expire", 0, VM_PARAM_TIME, C(dirty_expire_ns), 0, TIME_MAX_NS,
+                       "30s", "dirty data this old is written back (vm.dirty_expire_centisecs)"),
+    SIM_KEY_SCALAR_ROW("writeback_io", 0, VM_PARAM_SIZE, C(writeback_io_bytes), 4096,
+                       1ull << 30, "1MiB", "largest writeback I/O (the queue's max_sectors_kb)"),
+    SIM_KEY_SCALAR_ROW("fsync", 0, VM_PARAM_BOOL, C(fsync), 0, 0, "true",
+                       "fdatasync() the file at the end: completion is when it is durable "
+                       "(libvirt's iohelper does)"),
     SIM_KEY_END,
 };
 
@@ -165,6 +183,11 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
                                 "least %s (a copy of memory and its header), the disk holds "
                                 "%s (its capacity prop)", want, have);
         }
+        struct sim_pagecache_cfg pcfg;
+        char why[200];
+        if (sim_ckpt_page_cache(c, pi.host_memory_bytes, &pcfg, why, sizeof why) < 0)
+            rc = sim_cfg_err_at(w, VM_EINVAL, pi.host_memory_bytes ? "$.vm.memory" : "$.platform",
+                                "%s", why);
     }
     return rc;
 }

@@ -72,6 +72,11 @@ expect_bad "--set on an unknown key" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memroy=2GiB "$base"
 expect_bad "--set with a bad value" "base.json: --set variants[1].params.block_pages: expected integer 1..4096" \
     run --no-plot -o "$tmpdir/run-out" --set 'variants[1].params.block_pages=many' "$base"
+expect_bad "a guest as large as the host leaves no page cache" \
+    "base.json: --set vm.memory: the guest (200 GiB) leaves none of the host's memory (128 GiB) to the page cache" \
+    run --no-plot -o "$tmpdir/run-out" --set vm.memory=200GiB "$base"
+expect_bad "a dirty_background_ratio above 100" "base.json: --set save.dirty_background_ratio: expected integer 0..100" \
+    run --no-plot -o "$tmpdir/run-out" --set save.dirty_background_ratio=150 "$base"
 expect_bad "--set without =" "vmsim: --set: expected path=value, got 'vm.memory'" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memory "$base"
 expect_bad "--seed not a number" "vmsim: --seed: expected integer >= 0, got 'x'" \

@@ -84,6 +84,13 @@ else bad "disk faults: save_failed not counted"; fi
 if grep -Eq '"failed_save_left_image":[[:space:]]*[1-9]' "$tmpdir/faults/result.json" 2>/dev/null; then
     bad "disk faults: a failed save left a valid image"
 else ok "disk faults: no image claimed valid"; fi
+# O_DIRECT: the error reaches the policy's own write, not the fdatasync
+"$VMSIM" run --no-plot --set save.cache=direct -o "$tmpdir/faults-direct" "$d/disk-faults.json" > "$tmpdir/faults-direct.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(grep -Ec '"save_failed":[[:space:]]*1' "$tmpdir/faults-direct/result.json" 2>/dev/null)" -eq 4 ] &&
+   ! grep -Eq '"failed_save_left_image":[[:space:]]*[1-9]' "$tmpdir/faults-direct/result.json"; then
+    ok "disk faults, O_DIRECT: every save fails cleanly, no image claimed valid"
+else bad "disk faults, O_DIRECT: exit status $rc"; cat "$tmpdir/faults-direct.log"; fi
 "$VMSIM" run --no-plot -o "$tmpdir/early" "$d/restore-fails-early.json" > "$tmpdir/early.log" 2>&1
 rc=$?
 if [ "$rc" -eq 1 ]; then ok "restore failing early: exit status 1"; else bad "restore failing early: exit status $rc, expected 1"; cat "$tmpdir/early.log"; fi

@@ -1,0 +1,449 @@
+/*
+ * sim_pagecache.c - the host's page cache in front of a disk (see
+ * sim_pagecache.h).
+ *
+ * State: a FIFO of dirty extents (oldest first; an extent that continues
+ * the newest one joins it), a FIFO of writes waiting for room, a FIFO of
+ * accepted requests whose callbacks are due, and the flushes waiting for
+ * writeback to drain.  One actor, the flusher, runs the callbacks and
+ * issues writeback I/Os; device completions (in the disk's workers) free
+ * room, accept waiting writes and wake it.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <simgrid/actor.h>
+#include <xbt/log.h>
+
+#include "base/vm_fpstore.h"
+#include "base/vm_units.h"
+#include "sim_pagecache.h"
+#include "sim_world.h"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_pagecache, vmsim, "page cache");
+
+struct extent {
+    uint64_t lba, nr_blocks;
+    uint64_t dirtied_ns;               /* when its oldest block was dirtied */
+};
+
+/* A FIFO of pointers or extents: a ring grown by doubling. */
+struct ring {
+    void *v;
+    size_t elt, cap, head, len;
+};
+
+struct wb_io {                         /* one writeback I/O */
+    struct port_blk_req req;
+    struct sim_pagecache *pc;
+};
+
+struct flush_io {                      /* the disk flush behind a caller's */
+    struct port_blk_req req;
+    struct port_blk_req *orig;
+    struct sim_pagecache *pc;
+};
+
+struct due {                           /* an accepted request, its callback due */
+    struct port_blk_req *req;
+    int rc;
+};
+
+struct sim_pagecache {
+    struct port_blk base;              /* first: the port */
+    struct sim_disk *disk;
+    struct port_blk *dev;
+    struct sim_pagecache_cfg cfg;
+    struct sim_pagecache_stats stats;
+    uint64_t max_io_blocks;
+    uint32_t max_inflight;
+
+    uint64_t dirty_bytes;              /* accepted, not yet on the disk */
+    struct ring dirty;                 /* struct extent, oldest first */
+    struct ring waiting;               /* writes waiting for room */
+    struct ring done;                  /* struct due, oldest first */
+    struct ring flushes;               /* flushes waiting for writeback */
+    uint32_t inflight;                 /* writeback I/Os at the disk */
+    int wb_error;                      /* a writeback I/O failed: the next flush says so */
+
+    struct sim_waitq *wake;            /* the flusher waits here */
+    bool closing;
+    int refs;                          /* the owner, the flusher, each I/O in flight */
+    void (*notify)(void *arg);
+    void *notify_arg;
+};
+
+/* ---- rings ---- */
+
+static int ring_push(struct ring *r, const void *x)
+{
+    if (r->len == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        char *v = malloc(cap * r->elt);
+        if (!v)
+            return VM_ENOMEM;
+        for (size_t i = 0; i < r->len; i++)
+            memcpy(v + i * r->elt, (char *)r->v + ((r->head + i) % r->cap) * r->elt, r->elt);
+        free(r->v);
+        r->v = v;
+        r->cap = cap;
+        r->head = 0;
+    }
+    memcpy((char *)r->v + ((r->head + r->len) % r->cap) * r->elt, x, r->elt);
+    r->len++;
+    return 0;
+}
+
+static void *ring_at(const struct ring *r, size_t i)
+{
+    return (char *)r->v + ((r->head + i) % r->cap) * r->elt;
+}
+
+static void ring_pop(struct ring *r, void *out)
+{
+    memcpy(out, ring_at(r, 0), r->elt);
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+}
+
+/* ---- lifetime ---- */
+
+static void pc_unref(struct sim_pagecache *pc)
+{
+    if (--pc->refs > 0)
+        return;
+    free(pc->dirty.v);
+    free(pc->waiting.v);
+    free(pc->done.v);
+    free(pc->flushes.v);
+    sim_waitq_free(pc->wake);
+    free(pc);
+}
+
+/* ---- accepting writes ---- */
+
+static uint64_t req_bytes(const struct port_blk_req *req)
+{
+    return (uint64_t)req->nr_blocks * VM_PAGE_SIZE;
+}
+
+/* Note req's blocks dirty: its extents, each joining the newest when it
+ * continues it. */
+static int add_dirty(struct sim_pagecache *pc, const struct port_blk_req *req, uint64_t now)
+{
+    uint32_t ios = req->lbas ? port_blk_req_ios(req) : 1;
+    for (uint32_t i = 0; i < ios; i++) {
+        struct extent e = { .lba = req->lbas ? req->lbas[i] : req->lba, .dirtied_ns = now };
+        e.nr_blocks = !req->lbas ? req->nr_blocks
+                      : req->io_blocks ? req->io_blocks[i] : req->nr_blocks / ios;
+        if (pc->dirty.len) {
+            struct extent *last = ring_at(&pc->dirty, pc->dirty.len - 1);
+            if (last->lba + last->nr_blocks == e.lba) {
+                last->nr_blocks += e.nr_blocks;
+                continue;
+            }
+        }
+        int rc = ring_push(&pc->dirty, &e);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Store req's content and make its blocks dirty; its callback is due. */
+static int accept(struct sim_pagecache *pc, struct port_blk_req *req)
+{
+    struct vm_fpstore *store = sim_disk_store(pc->disk);
+    int rc = vm_fpstore_req_fits(store, req) ? 0 : VM_ERANGE;
+    if (rc == 0)
+        rc = vm_fpstore_apply(store, req);
+    if (rc == 0)
+        rc = add_dirty(pc, req, sim_now_ns());
+    if (rc == 0) {
+        pc->dirty_bytes += req_bytes(req);
+        if (pc->dirty_bytes > pc->stats.dirty_max_bytes)
+            pc->stats.dirty_max_bytes = pc->dirty_bytes;
+        pc->stats.accepted++;
+    }
+    struct due due = { .req = req, .rc = rc };
+    return ring_push(&pc->done, &due);
+}
+
+static bool has_room(const struct sim_pagecache *pc, const struct port_blk_req *req)
+{
+    return pc->dirty_bytes == 0 || pc->dirty_bytes + req_bytes(req) <= pc->cfg.dirty_bytes;
+}
+
+/* Accept waiting writes, oldest first, while they fit. */
+static void accept_waiting(struct sim_pagecache *pc)
+{
+    while (pc->waiting.len) {
+        struct port_blk_req *req = *(struct port_blk_req **)ring_at(&pc->waiting, 0);
+        if (!has_room(pc, req))
+            break;
+        ring_pop(&pc->waiting, &req);
+        pc->stats.throttled_ns += sim_now_ns() - req->submit_ns;
+        if (accept(pc, req) != 0)
+            XBT_WARN("page cache: out of memory accepting a write");
+    }
+}
+
+/* ---- writeback ---- */
+
+static void wb_done(struct port_blk_req *req, int rc)
+{
+    struct wb_io *io = (struct wb_io *)req;
+    struct sim_pagecache *pc = io->pc;
+    if (rc != 0 && !pc->wb_error)
+        pc->wb_error = rc;             /* as Linux: fdatasync() returns the EIO */
+    pc->dirty_bytes -= req_bytes(req);
+    pc->inflight--;
+    free(io);
+    if (!pc->closing) {
+        accept_waiting(pc);
+        sim_waitq_wake_all(pc->wake);
+    }
+    pc_unref(pc);
+}
+
+/* Should the flusher write back now? */
+static bool wants_writeback(const struct sim_pagecache *pc, uint64_t now)
+{
+    if (!pc->dirty.len)
+        return false;
+    const struct extent *old = ring_at(&pc->dirty, 0);
+    return pc->dirty_bytes >= pc->cfg.dirty_background_bytes || pc->waiting.len ||
+           pc->flushes.len || now - old->dirtied_ns >= pc->cfg.dirty_expire_ns;
+}
+
+/* Issue writeback I/Os, oldest extents first, merging contiguous ones. */
+static void write_back(struct sim_pagecache *pc)
+{
+    uint64_t now = sim_now_ns();
+    while (pc->inflight < pc->max_inflight && wants_writeback(pc, now)) {
+        struct extent *e = ring_at(&pc->dirty, 0);
+        uint64_t lba = e->lba, n = 0;
+        while (pc->dirty.len && n < pc->max_io_blocks) {
+            e = ring_at(&pc->dirty, 0);
+            if (e->lba != lba + n)
+                break;
+            uint64_t take = e->nr_blocks < pc->max_io_blocks - n ? e->nr_blocks
+                                                                 : pc->max_io_blocks - n;
+            n += take;
+            e->lba += take;
+            e->nr_blocks -= take;
+            if (e->nr_blocks == 0) {
+                struct extent gone;
+                ring_pop(&pc->dirty, &gone);
+            }
+        }
+        struct wb_io *io = calloc(1, sizeof *io);
+        if (!io) {
+            XBT_WARN("page cache: out of memory for a writeback I/O");
+            return;
+        }
+        io->pc = pc;
+        io->req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = lba,
+                                         .nr_blocks = (uint32_t)n, .cb = wb_done };
+        pc->refs++;
+        pc->inflight++;
+        pc->stats.writeback_ios++;
+        if (sim_disk_submit_timing(pc->disk, &io->req) != 0) {
+            pc->refs--;
+            pc->inflight--;
+            pc->dirty_bytes -= n * VM_PAGE_SIZE;
+            free(io);
+        }
+    }
+}
+
+static void complete_flush(struct sim_pagecache *pc, struct port_blk_req *orig, int rc)
+{
+    if (rc == 0 && pc->wb_error) {
+        rc = pc->wb_error;
+        pc->wb_error = 0;
+    }
+    orig->done_ns = sim_now_ns();
+    orig->cb(orig, rc);
+    if (pc->notify)
+        pc->notify(pc->notify_arg);
+}
+
+/* A flush's own device flush completed: the caller's flush does. */
+static void flush_done(struct port_blk_req *req, int rc)
+{
+    struct flush_io *f = (struct flush_io *)req;
+    struct sim_pagecache *pc = f->pc;
+    complete_flush(pc, f->orig, rc);
+    free(f);
+    pc_unref(pc);
+}
+
+/* Flushes whose data is all on the disk go to the disk's own flush. */
+static void start_flushes(struct sim_pagecache *pc)
+{
+    if (pc->dirty_bytes != 0)
+        return;
+    while (pc->flushes.len) {
+        struct port_blk_req *orig;
+        ring_pop(&pc->flushes, &orig);
+        struct flush_io *f = calloc(1, sizeof *f);
+        int rc = VM_ENOMEM;
+        if (f) {
+            f->req = (struct port_blk_req){ .op = PORT_BLK_FLUSH, .cb = flush_done };
+            f->orig = orig;
+            f->pc = pc;
+            pc->refs++;
+            rc = port_blk_submit(pc->dev, &f->req);
+            if (rc != 0)
+                pc->refs--;
+        }
+        if (rc != 0) {
+            free(f);
+            complete_flush(pc, orig, rc);
+        }
+    }
+}
+
+/* Runs when the flusher returns, and when SimGrid kills it (a daemon). */
+static void flusher_exit(int failed, void *arg)
+{
+    (void)failed;
+    pc_unref(arg);
+}
+
+static void flusher_main(int argc, char **argv)
+{
+    struct sim_pagecache *pc = sg_actor_self_get_data();
+    (void)argc;
+    (void)argv;
+    sg_actor_on_exit(flusher_exit, pc);
+    while (!pc->closing) {
+        uint64_t ticket = sim_waitq_ticket(pc->wake);  /* callbacks and I/Os let others run */
+        /* callbacks of accepted writes, at the time they were accepted */
+        while (pc->done.len && !pc->closing) {
+            struct due due;
+            ring_pop(&pc->done, &due);
+            due.req->done_ns = sim_now_ns();
+            due.req->cb(due.req, due.rc);
+            if (pc->notify)
+                pc->notify(pc->notify_arg);
+        }
+        write_back(pc);
+        start_flushes(pc);
+        if (pc->done.len)
+            continue;
+        /* sleep until woken, or until the oldest dirty extent expires */
+        uint64_t now = sim_now_ns();
+        if (pc->dirty.len && pc->inflight < pc->max_inflight) {
+            const struct extent *old = ring_at(&pc->dirty, 0);
+            uint64_t at = old->dirtied_ns + pc->cfg.dirty_expire_ns;
+            sim_waitq_wait_for_ticket(pc->wake, ticket, at > now ? at - now : 0);
+        } else {
+            sim_waitq_wait_ticket(pc->wake, ticket);
+        }
+    }
+}
+
+/* ---- the port ---- */
+
+static int pc_submit(struct port_blk *dev, struct port_blk_req *req)
+{
+    struct sim_pagecache *pc = (struct sim_pagecache *)dev;
+    int rc = sim_disk_check_req(req);
+    if (rc)
+        return rc;
+    if (req->op == PORT_BLK_READ)
+        return port_blk_submit(pc->dev, req);
+    req->submit_ns = sim_now_ns();
+    if (req->op == PORT_BLK_FLUSH) {
+        rc = ring_push(&pc->flushes, &req);
+    }
+    else if (has_room(pc, req) && pc->waiting.len == 0)
+        rc = accept(pc, req);
+    else {
+        pc->stats.throttled++;
+        rc = ring_push(&pc->waiting, &req);
+    }
+    if (rc == 0)
+        sim_waitq_wake_all(pc->wake);
+    return rc;
+}
+
+static uint64_t pc_nr_blocks(const struct port_blk *dev)
+{
+    const struct sim_pagecache *pc = (const struct sim_pagecache *)dev;
+    return port_blk_nr_blocks(pc->dev);
+}
+
+static const struct port_blk_ops pagecache_ops = {
+    .version = PORT_BLK_VERSION,
+    .name = "pagecache",
+    .submit = pc_submit,
+    .nr_blocks = pc_nr_blocks,
+};
+
+struct sim_pagecache *sim_pagecache_new(struct sim_disk *disk, sg_host_t host,
+                                        const struct sim_pagecache_cfg *cfg, struct vm_diag *d)
+{
+    if (cfg->dirty_bytes == 0 || cfg->dirty_background_bytes > cfg->dirty_bytes ||
+        cfg->writeback_io_bytes < VM_PAGE_SIZE) {
+        vm_diag_set(d, VM_EINVAL, "page cache: expected 0 < dirty_background <= dirty limit "
+                    "and writeback I/Os of at least 4 KiB");
+        return NULL;
+    }
+    struct sim_pagecache *pc = calloc(1, sizeof *pc);
+    if (!pc || !(pc->wake = sim_waitq_new())) {
+        free(pc);
+        vm_diag_set(d, VM_ENOMEM, "page cache: out of memory");
+        return NULL;
+    }
+    pc->base.ops = &pagecache_ops;
+    pc->disk = disk;
+    pc->dev = sim_disk_port(disk);
+    pc->cfg = *cfg;
+    pc->max_io_blocks = cfg->writeback_io_bytes / VM_PAGE_SIZE;
+    if (pc->max_io_blocks > UINT32_MAX)
+        pc->max_io_blocks = UINT32_MAX;
+    pc->max_inflight = sim_disk_props(disk)->qdepth;
+    pc->dirty.elt = sizeof(struct extent);
+    pc->waiting.elt = pc->flushes.elt = sizeof(struct port_blk_req *);
+    pc->done.elt = sizeof(struct due);
+    pc->refs = 2;                      /* the owner and the flusher */
+    sg_actor_t a = sg_actor_init("flusher", host);
+    sg_actor_set_data(a, pc);
+    sg_actor_start(a, flusher_main, 0, NULL);
+    sg_actor_daemonize(a);
+    return pc;
+}
+
+void sim_pagecache_close(struct sim_pagecache *pc)
+{
+    if (!pc)
+        return;
+    pc->closing = true;
+    sim_waitq_wake_all(pc->wake);
+    pc_unref(pc);
+}
+
+struct port_blk *sim_pagecache_port(struct sim_pagecache *pc)
+{
+    return &pc->base;
+}
+
+const struct sim_pagecache_stats *sim_pagecache_stats(const struct sim_pagecache *pc)
+{
+    return &pc->stats;
+}
+
+uint64_t sim_pagecache_dirty_bytes(const struct sim_pagecache *pc)
+{
+    return pc->dirty_bytes;
+}
+
+void sim_pagecache_set_notify(struct sim_pagecache *pc, void (*fn)(void *arg), void *arg)
+{
+    pc->notify = fn;
+    pc->notify_arg = arg;
+}

@@ -1,0 +1,86 @@
+/*
+ * sim_pagecache.h - the host's page cache in front of a simulated disk:
+ * buffered (not O_DIRECT) writes to the checkpoint file, as QEMU and
+ * libvirt make them by default.
+ *
+ * A write is accepted at once while the file's dirty data stays within
+ * dirty_bytes: its content goes into the disk's store (a read sees it),
+ * its callback runs at the same simulated time, and its blocks become
+ * dirty.  Over the limit the writer waits, as in Linux's
+ * balance_dirty_pages(), until writeback makes room (a simplification:
+ * Linux throttles progressively from halfway between the background and
+ * the hard limit).  Writeback - the kernel's flusher - starts when the
+ * dirty data reaches dirty_background_bytes, when dirty data is older than
+ * dirty_expire_ns, when a writer waits, or on a flush (fdatasync); it
+ * writes dirty extents oldest first, merging contiguous ones into device
+ * I/Os of at most writeback_io_bytes, with up to the disk's queue depth in
+ * flight.  A flush completes once every dirty block is on the disk and
+ * the disk's own flush has completed.
+ *
+ * Defaults: Linux's vm.dirty_ratio 20 and vm.dirty_background_ratio 10
+ * (percent of available memory), vm.dirty_expire_centisecs 3000 (30 s),
+ * vm.dirty_writeback_centisecs 500 (the flusher wakes every 5 s); the
+ * caller turns ratios into bytes (sim_pagecache_cfg).  Writeback I/O size:
+ * the block layer's max_sectors_kb, commonly 1280 KiB; 1 MiB here.
+ * Source: Documentation/admin-guide/sysctl/vm.rst, mm/page-writeback.c.
+ *
+ * Reads pass through to the disk (a cold cache: the restore reads the
+ * file from the device).  Not modelled: the CPU cost of copying into the
+ * cache (every method pays it once per byte written), readahead, writes
+ * that redirty a block under writeback (no checkpoint layout rewrites a
+ * block while saving it), and writeback in file-offset order: Linux's
+ * write_cache_pages() walks an inode's dirty pages by index, here extents
+ * go oldest first and merge only with the extent written just before, so
+ * a writer at random offsets (the lazy per-page save) gets fewer, smaller
+ * merges than Linux would give it.
+ *
+ * Cost: one SimGrid activity per accepted write (its completion) and per
+ * writeback I/O, never per block.
+ */
+#ifndef SIM_PAGECACHE_H
+#define SIM_PAGECACHE_H
+
+#include <stdint.h>
+
+#include <simgrid/forward.h>
+
+#include "base/vm_err.h"
+#include "ports/port_blk.h"
+#include "sim_disk.h"
+
+struct sim_pagecache_cfg {
+    uint64_t dirty_bytes;              /* writers wait above this (> 0) */
+    uint64_t dirty_background_bytes;   /* writeback starts here (<= dirty_bytes) */
+    uint64_t dirty_expire_ns;          /* dirty data older than this is written back */
+    uint64_t writeback_io_bytes;       /* largest writeback I/O (>= 4 KiB) */
+};
+
+struct sim_pagecache_stats {
+    uint64_t accepted;                 /* writes accepted */
+    uint64_t throttled;                /* writes that had to wait for room */
+    uint64_t throttled_ns;             /* their total wait */
+    uint64_t dirty_max_bytes;          /* most dirty data at once */
+    uint64_t writeback_ios;            /* device writes issued */
+};
+
+struct sim_pagecache;
+
+/* A cache over disk (which must outlive it), its flusher an actor on
+ * host.  NULL with d set on a bad cfg (VM_EINVAL) or VM_ENOMEM. */
+struct sim_pagecache *sim_pagecache_new(struct sim_disk *disk, sg_host_t host,
+                                        const struct sim_pagecache_cfg *cfg, struct vm_diag *d);
+/* Stop the flusher; dirty data not yet written back is dropped (flush
+ * first to keep it).  The memory goes once writeback I/Os in flight have
+ * completed. */
+void sim_pagecache_close(struct sim_pagecache *pc);
+
+/* The file port: writes and flushes as above, reads passed through. */
+struct port_blk *sim_pagecache_port(struct sim_pagecache *pc);
+const struct sim_pagecache_stats *sim_pagecache_stats(const struct sim_pagecache *pc);
+uint64_t sim_pagecache_dirty_bytes(const struct sim_pagecache *pc);
+
+/* fn(arg) runs after every callback the cache makes (accepted writes,
+ * flushes), as sim_disk_set_notify() does for the disk's. */
+void sim_pagecache_set_notify(struct sim_pagecache *pc, void (*fn)(void *arg), void *arg);
+
+#endif
