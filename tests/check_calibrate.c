@@ -390,6 +390,8 @@ START_TEST(test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix)
     ck_assert_uint_eq(k.page_install_ns, 380);
     ck_assert_uint_eq(k.zero_scan_ns, 200);
     ck_assert_uint_eq(k.trace_fault_ns, 3457);
+    ck_assert_uint_eq(k.unprotect_ns, 1235);
+    ck_assert_uint_eq(k.stream_write_ns, 2346);
     /* level 1 (SIM_CONTENT_ZSTD_LEVEL), not 3: 1e8 * 5 + 0.4 and 4e8 * 5 + 0.6 */
     ck_assert_int_eq(SIM_CONTENT_ZSTD_LEVEL, 1);
     ck_assert_double_eq(k.compress_bps, 5e8);
@@ -505,6 +507,8 @@ START_TEST(test_ckpt_cost_defaults_are_the_shipped_calibration)
     ck_assert_uint_eq(got->trace_fault_ns, want.trace_fault_ns);
     ck_assert_uint_eq(got->page_install_ns, want.page_install_ns);
     ck_assert_uint_eq(got->zero_scan_ns, want.zero_scan_ns);
+    ck_assert_uint_eq(got->unprotect_ns, want.unprotect_ns);
+    ck_assert_uint_eq(got->stream_write_ns, want.stream_write_ns);
     ck_assert_double_eq(got->compress_bps, want.compress_bps);
     ck_assert_double_eq(got->decompress_bps, want.decompress_bps);
     sim_config_free(cfg);

@@ -175,6 +175,8 @@ START_TEST(test_config_load_fills_units_and_defaults)
     ck_assert_uint_eq(CK(e)->costs.device_state_ns, 5000000);
     ck_assert_uint_eq(CK(e)->costs.page_install_ns, 497);
     ck_assert_uint_eq(CK(e)->costs.zero_scan_ns, 517);
+    ck_assert_uint_eq(CK(e)->costs.unprotect_ns, 6482);
+    ck_assert_uint_eq(CK(e)->costs.stream_write_ns, 2989);
     ck_assert_uint_eq(CK(e)->warmup_ns, 50000000);
     ck_assert_uint_eq(CK(e)->ttr_window_ns, 1000000);
     ck_assert_double_eq(CK(e)->ttr_stall, 0.1);

@@ -130,33 +130,39 @@ static uint64_t charge(uint64_t *mark_pages, uint64_t pages, uint64_t page_ns,
     return ns;
 }
 
-/* Zero pages found: a full scan each (the test of a non-zero page stops
- * at its first non-zero word, so it is not charged). */
-static uint64_t charge_zero_scans(uint64_t *mark, uint64_t zero_pages, uint64_t scan_ns)
+/* `count` units of work at unit_ns each, counted since the last charge:
+ * zero pages found (a full scan each: the test of a non-zero page stops
+ * at its first non-zero word, so it is not charged), stream write()s,
+ * un-protects. */
+static uint64_t charge_each(uint64_t *mark, uint64_t count, uint64_t unit_ns)
 {
     uint64_t no_bytes = 0;
-    return charge(mark, zero_pages, scan_ns, &no_bytes, 0, 0);
+    return charge(mark, count, unit_ns, &no_bytes, 0, 0);
 }
 
-/* Copies, compression and zero scans on the guest's fault path (they
- * stall the guest). */
+/* Copies, compression, zero scans and stream write()s on the guest's
+ * fault path (they stall the guest); the fault's own un-protect is in
+ * trace_fault, the round trip it was measured as. */
 static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    uint64_t ns = charge(&r->charged.pages_copied_fault, st->pages_copied_fault,
-                         r->cfg->costs.page_copy_ns, &r->charged.compress_in_fault,
-                         st->compress_in_fault, r->cfg->costs.compress_bps);
-    return ns + charge_zero_scans(&r->charged.zero_pages_fault, st->zero_pages_fault,
-                                  r->cfg->costs.zero_scan_ns);
+    const struct sim_ckpt_costs *c = &r->cfg->costs;
+    uint64_t ns = charge(&r->charged.pages_copied_fault, st->pages_copied_fault, c->page_copy_ns,
+                         &r->charged.compress_in_fault, st->compress_in_fault, c->compress_bps);
+    ns += charge_each(&r->charged.zero_pages_fault, st->zero_pages_fault, c->zero_scan_ns);
+    return ns + charge_each(&r->charged.stream_writes_fault, st->stream_writes_fault,
+                            c->stream_write_ns);
 }
 
-/* Copies, compression and zero scans by the background saver. */
+/* Copies, compression, zero scans, stream write()s and un-protects by the
+ * background saver. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg,
-                         r->cfg->costs.page_copy_ns, &r->charged.compress_in_bg,
-                         st->compress_in_bg, r->cfg->costs.compress_bps);
-    return ns + charge_zero_scans(&r->charged.zero_pages_bg, st->zero_pages_bg,
-                                  r->cfg->costs.zero_scan_ns);
+    const struct sim_ckpt_costs *c = &r->cfg->costs;
+    uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg, c->page_copy_ns,
+                         &r->charged.compress_in_bg, st->compress_in_bg, c->compress_bps);
+    ns += charge_each(&r->charged.zero_pages_bg, st->zero_pages_bg, c->zero_scan_ns);
+    ns += charge_each(&r->charged.stream_writes_bg, st->stream_writes_bg, c->stream_write_ns);
+    return ns + charge_each(&r->charged.unprotects_bg, st->unprotects_bg, c->unprotect_ns);
 }
 
 /* Restore installs happen in completion callbacks; whoever runs next pays. */

@@ -44,6 +44,12 @@ const struct sim_key sim_ckpt_cost_keys[] = {
                        "restore: install one page (page_install_ns)"),
     SIM_KEY_SCALAR_ROW("zero_scan", 0, VM_PARAM_TIME, K(zero_scan_ns), 0, 1e9, "517ns",
                        "scan a 4 KiB zero page (zero_scan_ns): per zero page a saver finds"),
+    SIM_KEY_SCALAR_ROW("unprotect", 0, VM_PARAM_TIME, K(unprotect_ns), 0, 1e9, "6482ns",
+                       "remove one page's write protection after saving it, no fault "
+                       "pending (wp_unprotect_ns): bgsnap's saver, per page"),
+    SIM_KEY_SCALAR_ROW("stream_write", 0, VM_PARAM_TIME, K(stream_write_ns), 0, 1e9, "2989ns",
+                       "write() one saved page's record into the page cache "
+                       "(small_write_ns): bgsnap, per page saved"),
     SIM_KEY_END,
 };
 
@@ -65,6 +71,8 @@ void sim_ckpt_costs_from_calib(const struct sim_calib *c, struct sim_ckpt_costs 
     costs->trace_fault_ns = ns_of(c->wp_fault_ns.median);
     costs->page_install_ns = ns_of(c->page_install_ns.median);
     costs->zero_scan_ns = ns_of(c->zero_scan_ns.median);
+    costs->unprotect_ns = ns_of(c->wp_unprotect_ns.median);
+    costs->stream_write_ns = ns_of(c->small_write_ns.median);
     if (l >= 0) {                       /* sim_calib_from_json made sure it is */
         costs->compress_bps = bps_of(c->compress_bps[l][SIM_CALIB_MIX].median);
         costs->decompress_bps = bps_of(c->decompress_bps[l][SIM_CALIB_MIX].median);
