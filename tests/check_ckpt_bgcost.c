@@ -2,7 +2,8 @@
  * check_ckpt_bgcost.c - suite "ckpt_bgcost": what the driver charges the
  * background snapshot (bgsnap) for, as QEMU pays it (ckpt_bgsnap.c): per
  * saved page a stream write() and, on the saver's side, an un-protect;
- * per write fault the round trip, the copy and the write.  End to end on
+ * per write fault the round trip, the copy and the write; the faults of
+ * several vCPUs served one at a time, by one thread.  End to end on
  * the shipped platform, one run point per child process (SimGrid runs
  * once per process), as check_ckpt_sim.c does; the bounds come from the
  * configured costs, each with its reasoning.
@@ -173,6 +174,34 @@ START_TEST(test_bgsnap_write_fault_pays_round_trip_copy_and_write)
 }
 END_TEST
 
+/*
+ * One thread serves every fault (QEMU's migration thread): with four vCPUs
+ * writing all over memory, the faults served can take no more than the
+ * save's time, 200 us each (the write); with one thread per vCPU they
+ * would take about four times as long (the four vCPUs fault nearly all
+ * the time).
+ */
+START_TEST(test_bgsnap_faults_of_four_vcpus_are_served_one_at_a_time)
+{
+    struct sim_config *cfg = load_cfg(VM64_NZ WRITE_HEAVY WARMUP COSTS("200us", "0ns")
+                                      "'variants': [{'name': 'bg', 'policy': 'bgsnap'}], "
+                                      "'sweep': [{'path': 'vm.vcpus', 'values': [1, 4]}]");
+    static const char *const names[] = { "faults", "completion_ns", "fault_p50_ns" };
+    double bg1[3], bg4[3];
+    metrics_in_child(cfg, 0, names, 3, bg1);      /* points: variant, then the sweep */
+    metrics_in_child(cfg, 1, names, 3, bg4);
+    /* served back to back at most, within the save (plus one fault and a
+     * quantum of run-ahead per vCPU at the ends) */
+    double serve_ns = 200e3 + 100;
+    ck_assert_msg(bg4[0] * serve_ns <= bg4[1] + 4 * (serve_ns + 100e3),
+                  "%.0f faults x %.0f ns > %.0f ns", bg4[0], serve_ns, bg4[1]);
+    ck_assert_double_le(bg1[0] * serve_ns, bg1[1] + serve_ns + 100e3);
+    /* a fault of four vCPUs waits for the others' */
+    ck_assert_msg(bg4[2] > 1.5 * bg1[2], "p50 %.0f vs %.0f", bg4[2], bg1[2]);
+    sim_config_free(cfg);
+}
+END_TEST
+
 static Suite *bgcost_suite(void)
 {
     Suite *s = suite_create("ckpt_bgcost");
@@ -181,6 +210,7 @@ static Suite *bgcost_suite(void)
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_bgsnap_saver_pays_a_write_and_an_unprotect_per_page);
     tcase_add_test(tc, test_bgsnap_write_fault_pays_round_trip_copy_and_write);
+    tcase_add_test(tc, test_bgsnap_faults_of_four_vcpus_are_served_one_at_a_time);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -172,6 +172,9 @@ struct ckpt_stats {
 #define CKPT_F_STUN_ALL        0x1u  /* VM stays stunned for the whole save */
 #define CKPT_F_INSTANT_AT_STUN 0x2u  /* image = memory at the final stun */
 #define CKPT_F_HIDDEN          0x4u  /* test-only policy, not listed */
+#define CKPT_F_SERIAL_FAULTS   0x8u  /* one thread serves every write fault, one at a
+                                        time (QEMU's migration thread): the world makes
+                                        the faults of several vCPUs queue for it */
 
 struct ckpt_save;                 /* policy-private state */
 

@@ -43,6 +43,16 @@
  * (trace_fault), so it is not counted again.  The copy into the page
  * cache is counted as page_copy (the cold read of the guest page); the
  * write's figure adds the syscall and the page-cache page.
+ * One thread serves the faults (CKPT_F_SERIAL_FAULTS): QEMU reads the
+ * write faults from its userfaultfd in the migration thread only, one at a
+ * time (migration/ram.c: ram_find_and_save_block -> get_queued_page ->
+ * poll_fault_page, uffd_read_events of one event; the page is then saved
+ * and un-protected by ram_save_host_page on that thread), so when several
+ * vCPUs fault at once they wait for each other's page to be saved.  The
+ * world charges a fault's service (its copy, write and un-protect) on one
+ * queue for all vCPUs (sim_ckpt.c).  Not modelled: that the same thread
+ * also saves the background pages (a fault waits for at most the page
+ * being saved, a few us; the saver here pays for a whole run at once).
  * Zero pages (zero_pages): QEMU sends a zero page as its 8-byte header
  * only (save_zero_page); here a zero page, found by the saver or on a
  * write fault, goes into the image's zero map and not into the stream, so
@@ -338,7 +348,7 @@ const struct ckpt_policy ckpt_bgsnap_policy = {
     .name = "bgsnap",
     .desc = "lazy copy-on-write save as QEMU's background snapshot: a faulting page is "
             "copied into the stream, the stream is written in large sequential I/Os",
-    .flags = 0,
+    .flags = CKPT_F_SERIAL_FAULTS,
     .params = bgsnap_params,
     .start = bgsnap_start,
     .fault = bgsnap_fault,

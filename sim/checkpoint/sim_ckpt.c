@@ -58,6 +58,8 @@ struct ckpt_run {
     struct ckpt_exit *exits;       /* per vCPU: its hook's argument */
     bool in_fault;                 /* a vCPU is inside the policy's fault handler */
     struct sim_waitq *fault_wq;    /* vCPUs waiting for it (NULL: one vCPU) */
+    uint64_t fault_server_free_ns; /* CKPT_F_SERIAL_FAULTS: when the one thread serving
+                                      faults is free, on the vCPUs' clocks */
     struct sim_waitq *io_wq;
     struct ckpt_env env;
     const struct ckpt_policy *sp;
@@ -73,6 +75,7 @@ struct ckpt_run {
 /* A vCPU's exit state: its hook's argument. */
 struct ckpt_exit {
     struct ckpt_run *r;
+    const struct sim_vcpu *v;      /* the vCPU it belongs to */
     bool retrying;                 /* the current exit already paid its entry */
 };
 
@@ -194,6 +197,27 @@ static void unstun(struct ckpt_run *r)
 }
 
 /*
+ * A fault of a CKPT_F_SERIAL_FAULTS policy, served (rc not VM_EAGAIN) with
+ * `work_ns` of copies and writes: the time it waits for the one thread
+ * that serves faults.  The thread serves it from the vCPU's own clock on
+ * (the simulated time plus what the vCPU has not slept yet), or from when
+ * it is free, for the work plus the un-protect that resumes the vCPU (the
+ * thread's side of the round trip: at most trace_fault).  FIFO in the
+ * order the vCPUs reach it; with one vCPU a fault never finds it busy (the
+ * previous fault's whole cost lies between them), so nothing changes.
+ */
+static uint64_t serial_wait(struct ckpt_exit *x, uint64_t work_ns)
+{
+    struct ckpt_run *r = x->r;
+    const struct sim_ckpt_costs *c = &r->cfg->costs;
+    uint64_t at = sim_now_ns() + sim_vcpu_ahead_ns(x->v);
+    uint64_t start = at > r->fault_server_free_ns ? at : r->fault_server_free_ns;
+    uint64_t unprotect = c->unprotect_ns < c->trace_fault_ns ? c->unprotect_ns : c->trace_fault_ns;
+    r->fault_server_free_ns = start + work_ns + unprotect;
+    return start - at;
+}
+
+/*
  * A vCPU exit: call the policy's fault handler and add the cost of its
  * work plus, once per exit (not per retry), the exit itself to *cost_ns;
  * the vCPU sleeps it (sim_vcpu.c), so the exits of several vCPUs overlap.
@@ -218,6 +242,8 @@ static int handle_exit(struct ckpt_exit *x, uint64_t gpa, bool is_write, uint64_
     } else {
         rc = r->sp->fault(r->save, gpa, is_write);
         ns = charge_fault_path(r, r->sp->stats(r->save));
+        if ((r->sp->flags & CKPT_F_SERIAL_FAULTS) && rc != VM_EAGAIN)
+            ns += serial_wait(x, ns);
     }
     if (r->fault_wq) {
         r->in_fault = false;
@@ -251,7 +277,7 @@ static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind,
 static void set_hooks(struct ckpt_run *r, sim_vcpu_fault_fn fn)
 {
     for (uint32_t i = 0; i < r->vcpus.n; i++) {
-        r->exits[i] = (struct ckpt_exit){ .r = r };
+        r->exits[i] = (struct ckpt_exit){ .r = r, .v = r->vcpus.v[i] };
         r->vcpus.v[i]->on_fault = fn;
         r->vcpus.v[i]->fault_arg = fn ? &r->exits[i] : NULL;
     }
@@ -408,6 +434,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     memset(&r->charged, 0, sizeof(r->charged));
     set_hooks(r, NULL);
     r->fault_waits = 0;
+    r->fault_server_free_ns = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
 
     stun(r);
