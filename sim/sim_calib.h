@@ -10,15 +10,28 @@
  *                    order, into one 4 KiB destination: a cold source
  *   page_install_ns  memcpy of a hot 4 KiB page into random pages of the
  *                    same buffer: a cold destination (restore)
- *   zero_scan_ns     QEMU buffer_is_zero's plain C word loop (first and last
- *                    word, then 8 words at a time with early exit) over
- *                    random zero pages of the buffer: a full scan, cold
+ *   zero_scan_ns     QEMU buffer_is_zero's test, the variant QEMU would pick
+ *                    on this CPU (zero_scan_method: "avx2", "sse2" or the
+ *                    word loop "int"; sim_calib_zero_best), over random zero
+ *                    pages of the buffer: a full scan, cold
  *   wp_fault_ns      one write-protect fault round trip, from the write to
  *                    its resume: userfaultfd with UFFD_FEATURE_PAGEFAULT_FLAG_WP
  *                    and a handler thread that un-protects the page with
  *                    UFFDIO_WRITEPROTECT ("userfaultfd-wp") where the kernel
  *                    allows it, else an mprotect'ed page and a SIGSEGV
  *                    handler that mprotects it writable ("mprotect-sigsegv")
+ *   wp_unprotect_ns  removing the write protection of one 4 KiB page, no
+ *                    fault pending: UFFDIO_WRITEPROTECT with mode 0 on a page
+ *                    of a write-protected userfaultfd range ("userfaultfd-wp"),
+ *                    as QEMU's background snapshot does after saving each
+ *                    host page (ram_save_release_protection ->
+ *                    uffd_change_protection), else mprotect(PROT_READ |
+ *                    PROT_WRITE) of one page of a read-only range ("mprotect")
+ *   small_write_ns   one write() of 4 KiB appended to a file in $TMPDIR (or
+ *                    /tmp; not O_DIRECT): the syscall and the page-cache page,
+ *                    from a cache-hot source, as QEMU's qemu_fflush of the
+ *                    stream after each host page (small_write_fs: the file
+ *                    system); the file is truncated, untimed, every 32 MiB
  *   compress_bps     zstd compression of each content class's sample pages
  *                    (sim_content.h) in frames of 16 pages (a buffered block
  *                    at its default size), input bytes/s; per level
@@ -43,16 +56,22 @@
  *                     "loadavg_before": 0.1, "loadavg_after": 0.2, "quick": false },
  *     "wp_fault_method": "userfaultfd-wp" | "mprotect-sigsegv",
  *     "wp_fault_note": "why the fallback, when there was one",   (optional)
+ *     "wp_unprotect_method": "userfaultfd-wp" | "mprotect",
+ *     "wp_unprotect_note": "why the fallback",                   (optional)
+ *     "zero_scan_method": "avx2" | "sse2" | "int",                (optional)
  *     "page_copy_ns": 1.0, "page_install_ns": 1.0, "zero_scan_ns": 1.0,
- *     "wp_fault_ns": 1.0,
+ *     "wp_fault_ns": 1.0, "wp_unprotect_ns": 1.0, "small_write_ns": 1.0,
  *     "compress_bps":   { "level_1": { "zero": .., "text": .., "code": ..,
  *                                      "random": .., "mix": .. }, "level_3": {..} },
  *     "decompress_bps": { the same shape },
  *     "spread": { per figure: { "p10", "p90", "samples", ... } },  (optional, free)
  *     "not_measured": { "trace_arm": "...", "device_state": "..." } (optional, free)
  *   }
+ * The provenance may also say "small_write_fs" (the file system the small
+ * writes went to: "ext4", "tmpfs", ...).
  * Required: format, provenance (cpu_model, cores, kernel, date,
- * vmsim_version), wp_fault_method, the four page figures (> 0, at most 1 s)
+ * vmsim_version), wp_fault_method, wp_unprotect_method, the six page
+ * figures (> 0, at most 1 s)
  * and both rate objects with level_<SIM_CONTENT_ZSTD_LEVEL> (every class and
  * the mix, > 0).  Unknown top-level keys are errors, as in configs.
  */
@@ -61,6 +80,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -75,6 +95,10 @@
 #define SIM_CALIB_NR_RATES (SIM_CONTENT_NR + 1)
 #define SIM_CALIB_METHOD_UFFD "userfaultfd-wp"
 #define SIM_CALIB_METHOD_MPROTECT "mprotect-sigsegv"
+#define SIM_CALIB_UNPROTECT_MPROTECT "mprotect"   /* wp_unprotect's fallback */
+#define SIM_CALIB_ZERO_AVX2 "avx2"
+#define SIM_CALIB_ZERO_SSE2 "sse2"
+#define SIM_CALIB_ZERO_INT "int"
 
 /* The default content mix the "mix" rates are for (the vm.content defaults). */
 extern const double sim_calib_mix[SIM_CONTENT_NR];
@@ -105,8 +129,15 @@ struct sim_calib {
     /* the write-protect fault's method, and why not userfaultfd if not */
     char wp_method[32];                  /* SIM_CALIB_METHOD_* */
     char wp_note[256];
+    /* the un-protect's method (SIM_CALIB_METHOD_UFFD or SIM_CALIB_UNPROTECT_MPROTECT),
+     * and why not userfaultfd if not */
+    char unprotect_method[32];
+    char unprotect_note[256];
+    char zero_method[16];                /* SIM_CALIB_ZERO_*, "" when not known */
+    char small_write_fs[32];             /* file system of the small writes, "" if not known */
     /* figures */
     struct sim_calib_fig page_copy_ns, page_install_ns, zero_scan_ns, wp_fault_ns;
+    struct sim_calib_fig wp_unprotect_ns, small_write_ns;
     int nr_levels;
     int levels[SIM_CALIB_MAX_LEVELS];    /* zstd levels, ascending */
     struct sim_calib_fig compress_bps[SIM_CALIB_MAX_LEVELS][SIM_CALIB_NR_RATES];
@@ -125,7 +156,9 @@ struct sim_calib_opts {
     uint32_t batch_pages;                /* 0: 64 pages per timed sample */
     uint32_t max_samples;                /* 0: 1024 samples per page figure at most */
     uint32_t zstd_reps;                  /* 0: 31 timed passes per class and level */
-    uint32_t nr_faults;                  /* 0: 8192 write-protect faults */
+    uint32_t nr_faults;                  /* 0: 8192 write-protect faults, and as many
+                                            pages un-protected */
+    const char *tmpdir;                  /* NULL: $TMPDIR, else /tmp (the small writes) */
     enum sim_calib_wp wp;
     bool quick;                          /* recorded in the provenance */
     bool progress;                       /* one line per step on stderr */
@@ -148,6 +181,42 @@ int sim_calib_measure(const struct sim_calib_opts *o, struct sim_calib *out, str
  */
 int sim_calib_wp_fault(enum sim_calib_wp how, uint32_t nr_faults, struct sim_calib_fig *fig,
                        char *method, char *note, struct vm_diag *d);
+
+/*
+ * Removing the write protection of one 4 KiB page, nr_pages times, pages
+ * in a fixed random order, timed in samples of SIM_CALIB_UNPROTECT_BATCH
+ * pages, by `how` as for the fault (AUTO: userfaultfd-wp where the kernel
+ * allows it, else mprotect) into *fig; the method into method[32] and,
+ * after a fallback, why into note[256].  0, VM_ENOTSUP (SIM_CALIB_WP_UFFD
+ * where the kernel does not allow it), VM_EINVAL (fewer pages than one
+ * sample), VM_ENOMEM, VM_EIO.
+ */
+#define SIM_CALIB_UNPROTECT_BATCH 16
+int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_calib_fig *fig,
+                           char *method, char *note, struct vm_diag *d);
+
+/*
+ * 4 KiB write()s appended to a new unnamed file in dir (NULL: $TMPDIR,
+ * else /tmp), in samples of `batch` writes, max_samples of them (after
+ * two dropped warm-up samples); the file is truncated untimed every 32
+ * MiB and gone afterwards.  ns per write into *fig, the file system's
+ * name into fs[32].  0, VM_EINVAL (batch 0), VM_EIO (cannot create the
+ * file, a short or failed write, with why), VM_ENOMEM.
+ */
+int sim_calib_small_write(const char *dir, uint32_t batch, uint32_t max_samples,
+                          struct sim_calib_fig *fig, char *fs, struct vm_diag *d);
+
+/*
+ * The zero test of a page (QEMU's buffer_is_zero, see zero_scan_ns): true
+ * when all len bytes of buf are zero.  buf is 32-byte aligned and len a
+ * multiple of 256.  sim_calib_zero_best gives the variant QEMU would pick
+ * on this CPU (its name in *method when method is not NULL);
+ * sim_calib_zero_variant the variant SIM_CALIB_ZERO_* by name, or NULL
+ * when this CPU or build does not have it.
+ */
+typedef bool (*sim_calib_zero_test)(const void *buf, size_t len);
+sim_calib_zero_test sim_calib_zero_best(const char **method);
+sim_calib_zero_test sim_calib_zero_variant(const char *method);
 
 /* Median, 10th and 90th percentile of v[0..n) (sorts v; linear
  * interpolation between ranks) into *f; n = 0 leaves *f zero. */

@@ -22,9 +22,10 @@ static const char calib_usage[] =
     "\n"
     "Measure this machine's CPU costs: 4 KiB page copies out of and into a buffer far\n"
     "larger than the caches, zero-page scans, zstd compression and decompression of\n"
-    "the content samples (levels 1 and 3), and a write-protect fault round trip\n"
-    "(userfaultfd-wp where the kernel allows it, else mprotect + SIGSEGV).  Prints a\n"
-    "table; takes about 10 s.\n"
+    "the content samples (levels 1 and 3), a write-protect fault round trip\n"
+    "(userfaultfd-wp where the kernel allows it, else mprotect + SIGSEGV), the removal\n"
+    "of one page's write protection, and a 4 KiB write() into the page cache (a file\n"
+    "in $TMPDIR, or /tmp).  Prints a table; takes about 10 s.\n"
     "\n"
     "  -o FILE   also write the figures and their provenance (CPU, cores, kernel,\n"
     "            date, method) as a costs file, which a checkpoint experiment takes\n"
@@ -80,12 +81,20 @@ void sim_calib_print(FILE *f, const struct sim_calib *c)
                 "before, %.2f after\n", sz, c->loadavg[0], c->loadavg[1]);
     fprintf(f, "  write-protect faults: %s%s%s\n", c->wp_method, c->wp_note[0] ? " - " : "",
             c->wp_note);
+    fprintf(f, "  write-protect removal: %s%s%s\n", c->unprotect_method,
+            c->unprotect_note[0] ? " - " : "", c->unprotect_note);
+    fprintf(f, "  zero test: %s; small writes: %s\n", c->zero_method[0] ? c->zero_method : "?",
+            c->small_write_fs[0] ? c->small_write_fs : "?");
     fprintf(f, "\n  %-16s %12s   %28s   %s\n", "figure", "median", "p10 .. p90", "samples");
     snprintf(per, sizeof per, "%u pages", c->batch_pages);
     print_fig(f, "page_copy_ns", &c->page_copy_ns, per);
     print_fig(f, "page_install_ns", &c->page_install_ns, per);
     print_fig(f, "zero_scan_ns", &c->zero_scan_ns, per);
     print_fig(f, "wp_fault_ns", &c->wp_fault_ns, "1 fault");
+    snprintf(per, sizeof per, "%d pages", SIM_CALIB_UNPROTECT_BATCH);
+    print_fig(f, "wp_unprotect_ns", &c->wp_unprotect_ns, per);
+    snprintf(per, sizeof per, "%u writes", c->batch_pages);
+    print_fig(f, "small_write_ns", &c->small_write_ns, per);
     fprintf(f, "\n  zstd, MB/s (compress: input bytes, decompress: output bytes; 16-page "
                "frames, %u repetitions)\n", c->compress_bps[0][0].samples);
     fprintf(f, "  %-5s %-10s", "level", "");

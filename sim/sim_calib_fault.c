@@ -23,6 +23,15 @@
  * split a huge page) and written in a fixed random order, each once.
  * Not measured: faults of several writers at once, and the VM exit a
  * hypervisor adds in front of the same work (EPT/NPT write protection).
+ *
+ * Also here: the un-protect alone (sim_calib_wp_unprotect), what QEMU's
+ * background snapshot does after saving each host page with no fault
+ * pending (migration/ram.c ram_save_release_protection ->
+ * uffd_change_protection: UFFDIO_WRITEPROTECT, mode 0, over the page),
+ * the same way: userfaultfd-wp where the kernel allows it, else mprotect
+ * of one page of a read-only range writable.  The kernel flushes the
+ * page's TLB entry; this process runs one thread, so the flush is local:
+ * the shootdown IPIs to other CPUs running a VM's threads are not in it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -340,6 +349,132 @@ static int fault_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, struct 
     return rc;
 }
 #endif
+
+/* ------------------------------------------------------------ un-protect alone */
+
+/* Samples of SIM_CALIB_UNPROTECT_BATCH pages in r's order: per page, ns into r->v. */
+static uint32_t nr_unprotect_samples(const struct region *r)
+{
+    return r->nr / SIM_CALIB_UNPROTECT_BATCH;
+}
+
+static int unprotect_mprotect(uint32_t nr, struct sim_calib_fig *fig, struct vm_diag *d)
+{
+    struct region r;
+    int rc = region_new(&r, nr, d);
+    if (rc == 0 && mprotect(r.base, r.len, PROT_READ) != 0)
+        rc = vm_diag_set(d, VM_EIO, "mprotect: %s", strerror(errno));
+    uint32_t n = nr_unprotect_samples(&r);
+    for (uint32_t s = 0; rc == 0 && s < n; s++) {
+        const uint32_t *o = r.order + (size_t)s * SIM_CALIB_UNPROTECT_BATCH;
+        int bad = 0;
+        uint64_t t0 = now_ns();
+        for (uint32_t i = 0; i < SIM_CALIB_UNPROTECT_BATCH; i++)
+            bad |= mprotect(r.base + (size_t)o[i] * VM_PAGE_SIZE, VM_PAGE_SIZE,
+                            PROT_READ | PROT_WRITE);
+        uint64_t t1 = now_ns();
+        if (bad)
+            rc = vm_diag_set(d, VM_EIO, "mprotect: %s", strerror(errno));
+        r.v[s] = (double)(t1 - t0) / SIM_CALIB_UNPROTECT_BATCH;
+    }
+    if (rc == 0)
+        sim_calib_fig_from(r.v, n, fig);
+    region_free(&r);
+    return rc;
+}
+
+#ifdef HAVE_UFFD_WP
+/* 0 and *fig; VM_ENOTSUP with why in why[256] when the kernel does not
+ * allow it (nothing measured); VM_EIO / VM_ENOMEM. */
+static int unprotect_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, struct vm_diag *d)
+{
+    int uffd = uffd_open(why);
+    if (uffd < 0)
+        return VM_ENOTSUP;
+    struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+    if (ioctl(uffd, UFFDIO_API, &api) != 0 || !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+        snprintf(why, 256, "userfaultfd: no write-protect support "
+                 "(UFFD_FEATURE_PAGEFAULT_FLAG_WP: %s)", strerror(errno));
+        close(uffd);
+        return VM_ENOTSUP;
+    }
+    struct region r;
+    int rc = region_new(&r, nr, d);
+    struct uffdio_register reg = { .range = { .start = (uintptr_t)r.base, .len = r.len },
+                                   .mode = UFFDIO_REGISTER_MODE_WP };
+    if (rc == 0 && (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0 ||
+                    !(reg.ioctls & ((uint64_t)1 << _UFFDIO_WRITEPROTECT)))) {
+        snprintf(why, 256, "userfaultfd: cannot register anonymous memory for "
+                 "write-protect faults (%s)", strerror(errno));
+        rc = VM_ENOTSUP;
+    }
+    struct uffdio_writeprotect all = { .range = reg.range, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+    if (rc == 0 && ioctl(uffd, UFFDIO_WRITEPROTECT, &all) != 0) {
+        snprintf(why, 256, "userfaultfd: UFFDIO_WRITEPROTECT: %s", strerror(errno));
+        rc = VM_ENOTSUP;
+    }
+    uint32_t n = nr_unprotect_samples(&r);
+    for (uint32_t s = 0; rc == 0 && s < n; s++) {
+        const uint32_t *o = r.order + (size_t)s * SIM_CALIB_UNPROTECT_BATCH;
+        int bad = 0;
+        uint64_t t0 = now_ns();
+        for (uint32_t i = 0; i < SIM_CALIB_UNPROTECT_BATCH; i++) {
+            struct uffdio_writeprotect wp = {
+                .range = { .start = (uintptr_t)r.base + (uint64_t)o[i] * VM_PAGE_SIZE,
+                           .len = VM_PAGE_SIZE },
+                .mode = 0 };
+            bad |= ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
+        }
+        uint64_t t1 = now_ns();
+        if (bad)
+            rc = vm_diag_set(d, VM_EIO, "userfaultfd-wp: un-protect: %s", strerror(errno));
+        r.v[s] = (double)(t1 - t0) / SIM_CALIB_UNPROTECT_BATCH;
+    }
+    if (rc == 0)
+        sim_calib_fig_from(r.v, n, fig);
+    if (r.base) {
+        struct uffdio_range range = { .start = (uintptr_t)r.base, .len = r.len };
+        (void)ioctl(uffd, UFFDIO_UNREGISTER, &range);
+    }
+    close(uffd);
+    region_free(&r);
+    return rc;
+}
+#endif
+
+int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_calib_fig *fig,
+                           char *method, char *note, struct vm_diag *d)
+{
+    char why[256] = "";
+    memset(fig, 0, sizeof *fig);
+    method[0] = note[0] = '\0';
+    if (nr_pages < SIM_CALIB_UNPROTECT_BATCH)
+        return vm_diag_set(d, VM_EINVAL, "expected at least %d pages to un-protect, got %u",
+                           SIM_CALIB_UNPROTECT_BATCH, nr_pages);
+    if (how != SIM_CALIB_WP_MPROTECT) {
+#ifdef HAVE_UFFD_WP
+        struct vm_diag ud = { 0 };
+        int rc = unprotect_uffd(nr_pages, fig, why, &ud);
+        if (rc == 0) {
+            snprintf(method, 32, "%s", SIM_CALIB_METHOD_UFFD);
+            return 0;
+        }
+        if (rc != VM_ENOTSUP)       /* it ran and failed: say so, then fall back */
+            snprintf(why, sizeof why, "%.200s", ud.msg);
+#else
+        snprintf(why, sizeof why, "userfaultfd write-protect: not on this platform");
+#endif
+        if (how == SIM_CALIB_WP_UFFD)
+            return vm_diag_set(d, VM_ENOTSUP, "%s", why);
+    }
+    int rc = unprotect_mprotect(nr_pages, fig, d);
+    if (rc == 0) {
+        snprintf(method, 32, "%s", SIM_CALIB_UNPROTECT_MPROTECT);
+        if (why[0])
+            snprintf(note, 256, "%s; mprotect used", why);
+    }
+    return rc;
+}
 
 /* ------------------------------------------------------------ either */
 

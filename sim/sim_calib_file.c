@@ -31,8 +31,9 @@
 
 /* The costs file's top-level keys (anything else is refused). */
 static const char *const top_keys[] = {
-    "format", "provenance", "wp_fault_method", "wp_fault_note", "page_copy_ns",
-    "page_install_ns", "zero_scan_ns", "wp_fault_ns", "compress_bps", "decompress_bps",
+    "format", "provenance", "wp_fault_method", "wp_fault_note", "wp_unprotect_method",
+    "wp_unprotect_note", "zero_scan_method", "page_copy_ns", "page_install_ns", "zero_scan_ns",
+    "wp_fault_ns", "wp_unprotect_ns", "small_write_ns", "compress_bps", "decompress_bps",
     "spread", "notes",
 };
 #define NR_TOP_KEYS ((int)(sizeof top_keys / sizeof top_keys[0]))
@@ -110,20 +111,33 @@ cJSON *sim_calib_to_json(const struct sim_calib *c)
     cJSON_AddNumberToObject(p, "loadavg_before", c->loadavg[0]);
     cJSON_AddNumberToObject(p, "loadavg_after", c->loadavg[1]);
     cJSON_AddBoolToObject(p, "quick", c->quick);
+    if (c->small_write_fs[0])
+        cJSON_AddStringToObject(p, "small_write_fs", c->small_write_fs);
     cJSON_AddStringToObject(root, "wp_fault_method", c->wp_method);
     if (c->wp_note[0])
         cJSON_AddStringToObject(root, "wp_fault_note", c->wp_note);
+    cJSON_AddStringToObject(root, "wp_unprotect_method", c->unprotect_method);
+    if (c->unprotect_note[0])
+        cJSON_AddStringToObject(root, "wp_unprotect_note", c->unprotect_note);
+    if (c->zero_method[0])
+        cJSON_AddStringToObject(root, "zero_scan_method", c->zero_method);
     cJSON_AddNumberToObject(root, "page_copy_ns", round_to(c->page_copy_ns.median, 0.1));
     cJSON_AddNumberToObject(root, "page_install_ns", round_to(c->page_install_ns.median, 0.1));
     cJSON_AddNumberToObject(root, "zero_scan_ns", round_to(c->zero_scan_ns.median, 0.1));
     cJSON_AddNumberToObject(root, "wp_fault_ns", round_to(c->wp_fault_ns.median, 0.1));
+    cJSON_AddNumberToObject(root, "wp_unprotect_ns", round_to(c->wp_unprotect_ns.median, 0.1));
+    cJSON_AddNumberToObject(root, "small_write_ns", round_to(c->small_write_ns.median, 0.1));
     cJSON *spread = cJSON_CreateObject();
-    char per[64];
+    char per[64], per_unprotect[64];
     snprintf(per, sizeof per, "%u pages", c->batch_pages);
+    snprintf(per_unprotect, sizeof per_unprotect, "%d pages", SIM_CALIB_UNPROTECT_BATCH);
     add_spread(spread, "page_copy_ns", &c->page_copy_ns, 0.1, per);
     add_spread(spread, "page_install_ns", &c->page_install_ns, 0.1, per);
     add_spread(spread, "zero_scan_ns", &c->zero_scan_ns, 0.1, per);
     add_spread(spread, "wp_fault_ns", &c->wp_fault_ns, 0.1, "one fault");
+    add_spread(spread, "wp_unprotect_ns", &c->wp_unprotect_ns, 0.1, per_unprotect);
+    snprintf(per, sizeof per, "%u writes", c->batch_pages);
+    add_spread(spread, "small_write_ns", &c->small_write_ns, 0.1, per);
     add_rates(root, spread, "compress_bps", c, c->compress_bps);
     add_rates(root, spread, "decompress_bps", c, c->decompress_bps);
     cJSON_AddItemToObject(root, "spread", spread);
@@ -136,10 +150,18 @@ cJSON *sim_calib_to_json(const struct sim_calib *c)
                             "destination");
     cJSON_AddStringToObject(n, "page_install_ns", "memcpy of one hot 4 KiB page into random "
                             "pages of the buffer");
-    cJSON_AddStringToObject(n, "zero_scan_ns", "QEMU buffer_zero_int's word loop over a zero "
-                            "page of the buffer (a full scan), random order");
+    cJSON_AddStringToObject(n, "zero_scan_ns", "QEMU buffer_is_zero's test, the variant it "
+                            "picks on this CPU (zero_scan_method), over a zero page of the "
+                            "buffer (a full scan), random order");
     cJSON_AddStringToObject(n, "wp_fault_ns", "write to a write-protected 4 KiB page until "
                             "the writer resumes (wp_fault_method)");
+    cJSON_AddStringToObject(n, "wp_unprotect_ns", "removing the write protection of one 4 KiB "
+                            "page, no fault pending (wp_unprotect_method: UFFDIO_WRITEPROTECT "
+                            "mode 0, or mprotect read-write), random order; a one-thread "
+                            "process: local TLB flush only");
+    cJSON_AddStringToObject(n, "small_write_ns", "write() of 4 KiB from a cache-hot buffer "
+                            "appended to an unnamed file in $TMPDIR or /tmp through the page "
+                            "cache (provenance.small_write_fs), truncated untimed every 32 MiB");
     cJSON_AddStringToObject(n, "compress_bps", "zstd input bytes/s on the content samples "
                             "(workloads/content) in 16-page frames; mix: 0.25 zero, 0.25 text, "
                             "0.10 code, 0.40 random, 1 / sum(fraction / rate)");
@@ -324,6 +346,43 @@ static int get_rates(struct reader *r, const cJSON *root, const char *key, struc
     return rc;
 }
 
+/* An optional string member into out[len]: 0 when absent or a string. */
+static int get_opt_string(struct reader *r, const cJSON *root, const char *key, char *out,
+                          size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v)) {
+        char got[64];
+        size_t mark = sim_json_pathbuf_key(&r->path, key);
+        int rc = fail(r, "expected string, got %s", sim_json_got(v, got, sizeof got));
+        sim_json_pathbuf_pop(&r->path, mark);
+        return rc;
+    }
+    snprintf(out, len, "%s", v->valuestring);
+    return 0;
+}
+
+static int get_unprotect_method(struct reader *r, const cJSON *root, struct sim_calib *c)
+{
+    int rc = get_string(r, root, "wp_unprotect_method", c->unprotect_method,
+                        sizeof c->unprotect_method);
+    if (rc == 0 && strcmp(c->unprotect_method, SIM_CALIB_METHOD_UFFD) != 0 &&
+        strcmp(c->unprotect_method, SIM_CALIB_UNPROTECT_MPROTECT) != 0) {
+        size_t mark = sim_json_pathbuf_key(&r->path, "wp_unprotect_method");
+        rc = fail(r, "expected \"%s\" or \"%s\", got \"%.60s\"", SIM_CALIB_METHOD_UFFD,
+                  SIM_CALIB_UNPROTECT_MPROTECT, c->unprotect_method);
+        sim_json_pathbuf_pop(&r->path, mark);
+    }
+    if (rc == 0)
+        rc = get_opt_string(r, root, "wp_unprotect_note", c->unprotect_note,
+                            sizeof c->unprotect_note);
+    if (rc == 0)
+        rc = get_opt_string(r, root, "zero_scan_method", c->zero_method, sizeof c->zero_method);
+    return rc;
+}
+
 static int get_method(struct reader *r, const cJSON *root, struct sim_calib *c)
 {
     int rc = get_string(r, root, "wp_fault_method", c->wp_method, sizeof c->wp_method);
@@ -377,6 +436,8 @@ int sim_calib_from_json(const char *file, const cJSON *root, struct sim_calib *o
     if (rc == 0)
         rc = get_method(&r, root, out);
     if (rc == 0)
+        rc = get_unprotect_method(&r, root, out);
+    if (rc == 0)
         rc = get_positive(&r, root, "page_copy_ns", MAX_NS, &out->page_copy_ns.median);
     if (rc == 0)
         rc = get_positive(&r, root, "page_install_ns", MAX_NS, &out->page_install_ns.median);
@@ -384,6 +445,10 @@ int sim_calib_from_json(const char *file, const cJSON *root, struct sim_calib *o
         rc = get_positive(&r, root, "zero_scan_ns", MAX_NS, &out->zero_scan_ns.median);
     if (rc == 0)
         rc = get_positive(&r, root, "wp_fault_ns", MAX_NS, &out->wp_fault_ns.median);
+    if (rc == 0)
+        rc = get_positive(&r, root, "wp_unprotect_ns", MAX_NS, &out->wp_unprotect_ns.median);
+    if (rc == 0)
+        rc = get_positive(&r, root, "small_write_ns", MAX_NS, &out->small_write_ns.median);
     if (rc == 0)
         rc = get_rates(&r, root, "compress_bps", out, out->compress_bps);
     if (rc == 0)

@@ -2,10 +2,12 @@
  * sim_calib_measure.c - `vmsim calibrate`'s measurements on this machine:
  * page copies out of and into a buffer far larger than the caches, zero
  * scans, zstd on the content samples, and the provenance (sim_calib.h).
- * The write-protect fault is sim_calib_fault.c.
+ * The write-protect fault and un-protect are sim_calib_fault.c, the small
+ * write into the page cache sim_calib_write.c.
  *
- * Based on: QEMU's buffer_zero_int() (util/bufferiszero.c) for the zero
- * scan; the content classes' real sample pages (sim_content.c) for zstd.
+ * Based on: QEMU's buffer_is_zero() (util/bufferiszero.c: the AVX2, SSE2
+ * and word-loop variants it picks from at start-up) for the zero scan;
+ * the content classes' real sample pages (sim_content.c) for zstd.
  * Every figure is the median of timed samples (CLOCK_MONOTONIC), each
  * sample long enough (a batch of pages, a 1 MiB pass) that the clock's
  * own cost and resolution do not show.  Page order is a fixed
@@ -21,6 +23,7 @@
 #include "config.h"
 #endif
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -188,23 +191,127 @@ static uint64_t default_buffer_bytes(uint64_t llc)
     return want < 64 * MiB ? 64 * MiB : want;
 }
 
-/* QEMU's buffer_zero_int() on one aligned page: the last and first word,
- * then 8 words at a time with an early exit, then the tail. */
-static bool page_is_zero(const void *page)
+/* ------------------------------------------------------------ zero test */
+
+/*
+ * The zero test QEMU runs on every page it saves (buffer_is_zero(),
+ * util/bufferiszero.c), written here after its algorithm: a test of the
+ * page's first and last bytes, then the whole page OR-reduced block by
+ * block, the block's result compared with zero before the next block is
+ * loaded (a non-zero page exits early).  QEMU picks its fastest variant
+ * at start-up (select_accel_cpuinfo): AVX2 (buffer_zero_avx2: 32-byte
+ * vectors, 256-byte blocks), else SSE2 (buffer_zero_sse2: 16-byte vectors,
+ * 128-byte blocks), else the plain C word loop (buffer_is_zero_int_ge256:
+ * 8-byte words, 64-byte blocks); so does sim_calib_zero_best() here, with
+ * the compiler's vector intrinsics where the target has them.  Each takes
+ * a 32-byte aligned buffer whose length is a multiple of 256 (a page).
+ */
+static bool zero_int(const void *buf, size_t len)
 {
-    const uint64_t *w = page;
-    const size_t nw = VM_PAGE_SIZE / sizeof *w;
+    const uint64_t *w = buf;
+    const size_t nw = len / sizeof *w;
     uint64_t t = w[nw - 1] | w[0];
-    size_t i = 1;
-    for (; i + 8 < nw; i += 8) {
+    for (size_t i = 0; i < nw; i += 8) {
         if (t)
             return false;
         t = w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7];
     }
-    for (; i < nw - 1; i++)
-        t |= w[i];
     return t == 0;
 }
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define HAVE_ZERO_SSE2 1
+
+static bool sse2_is_zero(__m128i v)
+{
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) == 0xFFFF;
+}
+
+static bool zero_sse2(const void *buf, size_t len)
+{
+    const __m128i *p = buf, *e = p + len / sizeof *p;
+    __m128i v = _mm_or_si128(p[0], e[-1]);
+    for (; p < e; p += 8) {
+        if (!sse2_is_zero(v))
+            return false;
+        /* two chains of ORs, joined once per block */
+        __m128i a = _mm_or_si128(p[0], p[1]), b = _mm_or_si128(p[2], p[3]);
+        a = _mm_or_si128(a, p[4]);
+        b = _mm_or_si128(b, p[5]);
+        a = _mm_or_si128(a, p[6]);
+        b = _mm_or_si128(b, p[7]);
+        v = _mm_or_si128(a, b);
+    }
+    return sse2_is_zero(v);
+}
+#endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define HAVE_ZERO_AVX2 1
+
+__attribute__((target("avx2"))) static bool avx2_is_zero(__m256i v)
+{
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())) ==
+           0xFFFFFFFFu;
+}
+
+/* Built for AVX2 whatever the compiler's target; called only where the
+ * CPU has it (__builtin_cpu_supports). */
+__attribute__((target("avx2"))) static bool zero_avx2(const void *buf, size_t len)
+{
+    const __m256i *p = buf, *e = p + len / sizeof *p;
+    __m256i v = _mm256_or_si256(p[0], e[-1]);
+    for (; p < e; p += 8) {
+        if (!avx2_is_zero(v))
+            return false;
+        __m256i a = _mm256_or_si256(p[0], p[1]), b = _mm256_or_si256(p[2], p[3]);
+        a = _mm256_or_si256(a, p[4]);
+        b = _mm256_or_si256(b, p[5]);
+        a = _mm256_or_si256(a, p[6]);
+        b = _mm256_or_si256(b, p[7]);
+        v = _mm256_or_si256(a, b);
+    }
+    return avx2_is_zero(v);
+}
+#endif
+
+sim_calib_zero_test sim_calib_zero_variant(const char *method)
+{
+    if (!method)
+        return NULL;
+#ifdef HAVE_ZERO_AVX2
+    __builtin_cpu_init();
+    if (strcmp(method, SIM_CALIB_ZERO_AVX2) == 0)
+        return __builtin_cpu_supports("avx2") ? zero_avx2 : NULL;
+#endif
+#ifdef HAVE_ZERO_SSE2
+    if (strcmp(method, SIM_CALIB_ZERO_SSE2) == 0)
+        return zero_sse2;
+#endif
+    if (strcmp(method, SIM_CALIB_ZERO_INT) == 0)
+        return zero_int;
+    return NULL;
+}
+
+sim_calib_zero_test sim_calib_zero_best(const char **method)
+{
+    static const char *const prefer[] = { SIM_CALIB_ZERO_AVX2, SIM_CALIB_ZERO_SSE2,
+                                          SIM_CALIB_ZERO_INT };
+    for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++) {
+        sim_calib_zero_test fn = sim_calib_zero_variant(prefer[i]);
+        if (fn) {
+            if (method)
+                *method = prefer[i];
+            return fn;
+        }
+    }
+    assert(!"the word loop is always there");
+    return zero_int;
+}
+
+/* ------------------------------------------------------------ page figures */
 
 enum page_op { OP_COPY, OP_INSTALL, OP_SCAN };
 
@@ -229,6 +336,7 @@ static int time_pages(unsigned char *buf, const uint32_t *perm, uint32_t nr, uin
         return vm_diag_set(d, VM_ENOMEM, "out of memory for %u samples", n);
     memset(page, 0, sizeof page);
     uint64_t zero = 0;
+    sim_calib_zero_test is_zero = sim_calib_zero_best(NULL);
     for (uint32_t s = 0; s < n; s++) {
         const uint32_t *pp = perm + (size_t)s * batch;
         uint64_t t0 = now_ns();
@@ -248,7 +356,7 @@ static int time_pages(unsigned char *buf, const uint32_t *perm, uint32_t nr, uin
             break;
         case OP_SCAN:
             for (uint32_t i = 0; i < batch; i++)
-                zero += page_is_zero(buf + (size_t)pp[i] * VM_PAGE_SIZE);
+                zero += is_zero(buf + (size_t)pp[i] * VM_PAGE_SIZE, VM_PAGE_SIZE);
             break;
         }
         uint64_t t1 = now_ns();
@@ -303,6 +411,9 @@ static int measure_pages(const struct sim_calib_opts *o, struct sim_calib *c, st
         perm[j] = t;
     }
     uint32_t third = (uint32_t)(nr / 3);
+    const char *zero_method = SIM_CALIB_ZERO_INT;
+    sim_calib_zero_best(&zero_method);
+    snprintf(c->zero_method, sizeof c->zero_method, "%s", zero_method);
     progress(o, "page copies, installs and zero scans");
     int rc = time_pages(buf, perm, third, c->batch_pages, o->max_samples, OP_COPY,
                         &c->page_copy_ns, d);
@@ -471,6 +582,16 @@ int sim_calib_measure(const struct sim_calib_opts *opts, struct sim_calib *out, 
         progress(&o, "write-protect faults");
         rc = sim_calib_wp_fault(o.wp, o.nr_faults, &out->wp_fault_ns, out->wp_method,
                                 out->wp_note, d);
+    }
+    if (rc == 0) {
+        progress(&o, "write-protect removals");
+        rc = sim_calib_wp_unprotect(o.wp, o.nr_faults, &out->wp_unprotect_ns,
+                                    out->unprotect_method, out->unprotect_note, d);
+    }
+    if (rc == 0) {
+        progress(&o, "small writes into the page cache");
+        rc = sim_calib_small_write(o.tmpdir, o.batch_pages, o.max_samples,
+                                   &out->small_write_ns, out->small_write_fs, d);
     }
     out->loadavg[1] = loadavg();
     return rc;

@@ -99,6 +99,15 @@ struct sim_vcpu {
     uint64_t pending_stall_ns;         /* exit handling not yet slept */
 };
 
+/* How far the vCPU has run ahead of the simulated clock: compute and exit
+ * handling it has replayed but not slept yet (it sleeps them at its next
+ * scheduling point).  Its own clock, at a hook, is sim_now + this. */
+static inline uint64_t sim_vcpu_ahead_ns(const struct sim_vcpu *v)
+{
+    uint64_t t = v->pending_ns + v->pending_stall_ns;
+    return t < v->pending_ns ? UINT64_MAX : t;
+}
+
 /* Start the vCPU actor on host; v must outlive the simulation. */
 void sim_vcpu_start(struct sim_vcpu *v, sg_host_t host);
 /* Driver side: stop the vCPU at its next scheduling point and wait until

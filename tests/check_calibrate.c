@@ -21,6 +21,7 @@
 
 #include <zstd.h>
 
+#include "base/vm_units.h"
 #include "checkpoint/sim_ckpt.h"
 #include "checkpoint/sim_ckpt_costs.h"
 #include "sim_calib.h"
@@ -79,6 +80,11 @@ static void known(struct sim_calib *c)
     c->page_install_ns = (struct sim_calib_fig){ 380.06, 370, 400, 100 };
     c->zero_scan_ns = (struct sim_calib_fig){ 199.96, 190, 210, 100 };
     c->wp_fault_ns = (struct sim_calib_fig){ 3456.78, 3000, 5000, 1000 };
+    snprintf(c->unprotect_method, sizeof c->unprotect_method, SIM_CALIB_METHOD_UFFD);
+    snprintf(c->zero_method, sizeof c->zero_method, SIM_CALIB_ZERO_AVX2);
+    snprintf(c->small_write_fs, sizeof c->small_write_fs, "ext4");
+    c->wp_unprotect_ns = (struct sim_calib_fig){ 1234.56, 1100, 1500, 64 };
+    c->small_write_ns = (struct sim_calib_fig){ 2345.64, 2200, 2600, 100 };
     c->nr_levels = 2;
     c->levels[0] = 1;
     c->levels[1] = 3;
@@ -141,6 +147,13 @@ START_TEST(test_calib_json_has_provenance_method_and_figures_with_units)
     ck_assert_double_eq_tol(get(root, "page_install_ns")->valuedouble, 380.1, 1e-9);
     ck_assert_double_eq_tol(get(root, "zero_scan_ns")->valuedouble, 200.0, 1e-9);
     ck_assert_double_eq_tol(get(root, "wp_fault_ns")->valuedouble, 3456.8, 1e-9);
+    ck_assert_double_eq_tol(get(root, "wp_unprotect_ns")->valuedouble, 1234.6, 1e-9);
+    ck_assert_double_eq_tol(get(root, "small_write_ns")->valuedouble, 2345.6, 1e-9);
+    ck_assert_str_eq(get(root, "wp_unprotect_method")->valuestring, "userfaultfd-wp");
+    ck_assert_str_eq(get(root, "zero_scan_method")->valuestring, "avx2");
+    ck_assert_str_eq(get(p, "small_write_fs")->valuestring, "ext4");
+    ck_assert_str_eq(get(get(get(root, "spread"), "wp_unprotect_ns"), "sample")->valuestring,
+                     "16 pages");
     const cJSON *l1 = get(get(root, "compress_bps"), "level_1");
     const cJSON *l3 = get(get(root, "decompress_bps"), "level_3");
     for (int k = 0; k < SIM_CALIB_NR_RATES; k++) {
@@ -166,14 +179,21 @@ START_TEST(test_calib_fallback_note_is_written_with_the_method)
     known(&c);
     snprintf(c.wp_method, sizeof c.wp_method, SIM_CALIB_METHOD_MPROTECT);
     snprintf(c.wp_note, sizeof c.wp_note, "userfaultfd: not permitted");
+    snprintf(c.unprotect_method, sizeof c.unprotect_method, SIM_CALIB_UNPROTECT_MPROTECT);
+    snprintf(c.unprotect_note, sizeof c.unprotect_note, "userfaultfd: not permitted; mprotect used");
     cJSON *root = sim_calib_to_json(&c);
     ck_assert_str_eq(get(root, "wp_fault_method")->valuestring, "mprotect-sigsegv");
     ck_assert_str_eq(get(root, "wp_fault_note")->valuestring, "userfaultfd: not permitted");
+    ck_assert_str_eq(get(root, "wp_unprotect_method")->valuestring, "mprotect");
+    ck_assert_str_eq(get(root, "wp_unprotect_note")->valuestring,
+                     "userfaultfd: not permitted; mprotect used");
     struct sim_calib back;
     struct vm_diag d = { 0 };
     ck_assert_int_eq(sim_calib_from_json("x.json", root, &back, &d), 0);
     ck_assert_str_eq(back.wp_method, "mprotect-sigsegv");
     ck_assert_str_eq(back.wp_note, "userfaultfd: not permitted");
+    ck_assert_str_eq(back.unprotect_method, "mprotect");
+    ck_assert_str_eq(back.unprotect_note, "userfaultfd: not permitted; mprotect used");
     cJSON_Delete(root);
 }
 END_TEST
@@ -194,6 +214,10 @@ START_TEST(test_calib_file_reads_back_what_was_written)
     ck_assert_str_eq(back.wp_method, "userfaultfd-wp");
     ck_assert_double_eq_tol(back.page_copy_ns.median, 412.3, 1e-9);
     ck_assert_double_eq_tol(back.wp_fault_ns.median, 3456.8, 1e-9);
+    ck_assert_double_eq_tol(back.wp_unprotect_ns.median, 1234.6, 1e-9);
+    ck_assert_double_eq_tol(back.small_write_ns.median, 2345.6, 1e-9);
+    ck_assert_str_eq(back.unprotect_method, "userfaultfd-wp");
+    ck_assert_str_eq(back.zero_method, "avx2");
     ck_assert_int_eq(back.nr_levels, 2);
     ck_assert_int_eq(sim_calib_level_index(&back, 3), 1);
     ck_assert_int_eq(sim_calib_level_index(&back, 2), -1);
@@ -275,6 +299,11 @@ static void zero_rate(cJSON *r) { cJSON_ReplaceItemInObject(cJSON_GetObjectItem(
 static void only_c3(cJSON *r) { cJSON_AddItemToObject(cJSON_GetObjectItem(r, "compress_bps"), "level_5", cJSON_Duplicate(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "compress_bps"), "level_3"), 1)); }
 static void note_num(cJSON *r) { cJSON_AddNumberToObject(r, "wp_fault_note", 3); }
 static void spread_arr(cJSON *r) { cJSON_ReplaceItemInObject(r, "spread", cJSON_CreateArray()); }
+static void del_unprotect(cJSON *r) { cJSON_DeleteItemFromObject(r, "wp_unprotect_ns"); }
+static void zero_write(cJSON *r) { cJSON_ReplaceItemInObject(r, "small_write_ns", cJSON_CreateNumber(0)); }
+static void del_unprot_method(cJSON *r) { cJSON_DeleteItemFromObject(r, "wp_unprotect_method"); }
+static void bad_unprot_method(cJSON *r) { cJSON_ReplaceItemInObject(r, "wp_unprotect_method", cJSON_CreateString("mprotect-sigsegv")); }
+static void zero_method_num(cJSON *r) { cJSON_ReplaceItemInObject(r, "zero_scan_method", cJSON_CreateNumber(2)); }
 
 static const struct {
     void (*edit)(cJSON *);
@@ -304,6 +333,12 @@ static const struct {
     { only_c3, "$.decompress_bps: missing required key 'level_5' (the other rates have it)" },
     { note_num, "$.wp_fault_note: expected string, got 3" },
     { spread_arr, "$.spread: expected object, got array" },
+    { del_unprotect, "$: missing required key 'wp_unprotect_ns'" },
+    { zero_write, "$.small_write_ns: expected number > 0 and <= 1000000000, got 0" },
+    { del_unprot_method, "$: missing required key 'wp_unprotect_method'" },
+    { bad_unprot_method, "$.wp_unprotect_method: expected \"userfaultfd-wp\" or \"mprotect\", "
+                         "got \"mprotect-sigsegv\"" },
+    { zero_method_num, "$.zero_scan_method: expected string, got 2" },
 };
 
 START_TEST(test_calib_bad_file_is_refused_at_its_json_path)
@@ -355,6 +390,8 @@ START_TEST(test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix)
     ck_assert_uint_eq(k.page_install_ns, 380);
     ck_assert_uint_eq(k.zero_scan_ns, 200);
     ck_assert_uint_eq(k.trace_fault_ns, 3457);
+    ck_assert_uint_eq(k.unprotect_ns, 1235);
+    ck_assert_uint_eq(k.stream_write_ns, 2346);
     /* level 1 (SIM_CONTENT_ZSTD_LEVEL), not 3: 1e8 * 5 + 0.4 and 4e8 * 5 + 0.6 */
     ck_assert_int_eq(SIM_CONTENT_ZSTD_LEVEL, 1);
     ck_assert_double_eq(k.compress_bps, 5e8);
@@ -470,6 +507,8 @@ START_TEST(test_ckpt_cost_defaults_are_the_shipped_calibration)
     ck_assert_uint_eq(got->trace_fault_ns, want.trace_fault_ns);
     ck_assert_uint_eq(got->page_install_ns, want.page_install_ns);
     ck_assert_uint_eq(got->zero_scan_ns, want.zero_scan_ns);
+    ck_assert_uint_eq(got->unprotect_ns, want.unprotect_ns);
+    ck_assert_uint_eq(got->stream_write_ns, want.stream_write_ns);
     ck_assert_double_eq(got->compress_bps, want.compress_bps);
     ck_assert_double_eq(got->decompress_bps, want.decompress_bps);
     sim_config_free(cfg);
@@ -513,6 +552,11 @@ START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
     assert_fig("page_install_ns", &c.page_install_ns);
     assert_fig("zero_scan_ns", &c.zero_scan_ns);
     assert_fig("wp_fault_ns", &c.wp_fault_ns);
+    assert_fig("wp_unprotect_ns", &c.wp_unprotect_ns);
+    assert_fig("small_write_ns", &c.small_write_ns);
+    ck_assert_uint_eq(c.wp_unprotect_ns.samples, 64 / SIM_CALIB_UNPROTECT_BATCH);
+    ck_assert_uint_eq(c.small_write_ns.samples, 32);
+    ck_assert_ptr_nonnull(sim_calib_zero_variant(c.zero_method));
     ck_assert_uint_eq(c.page_copy_ns.samples, 32);
     ck_assert_uint_eq(c.wp_fault_ns.samples, 64);
     ck_assert_int_eq(c.nr_levels, 2);
@@ -533,6 +577,9 @@ START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
               strcmp(c.wp_method, SIM_CALIB_METHOD_MPROTECT) == 0);
     /* a fallback says why */
     ck_assert(strcmp(c.wp_method, SIM_CALIB_METHOD_MPROTECT) != 0 || c.wp_note[0]);
+    ck_assert(strcmp(c.unprotect_method, SIM_CALIB_METHOD_UFFD) == 0 ||
+              (strcmp(c.unprotect_method, SIM_CALIB_UNPROTECT_MPROTECT) == 0 &&
+               c.unprotect_note[0]));
     ck_assert_str_ne(c.cpu_model, "");
     ck_assert_int_ge(c.cores, 1);
     ck_assert_uint_eq(strlen(c.date), 20);
@@ -571,6 +618,94 @@ START_TEST(test_calib_wp_fault_by_userfaultfd_or_a_reason)
         ck_assert_int_eq(rc, VM_ENOTSUP);
         ck_assert_ptr_nonnull(strstr(d.msg, "userfaultfd"));
     }
+}
+END_TEST
+
+START_TEST(test_calib_wp_unprotect_by_mprotect_works_everywhere)
+{
+    struct sim_calib_fig f;
+    char method[32], note[256];
+    struct vm_diag d = { 0 };
+    ck_assert_msg(sim_calib_wp_unprotect(SIM_CALIB_WP_MPROTECT, 64, &f, method, note, &d) == 0,
+                  "%s", d.msg);
+    assert_fig("wp_unprotect_ns", &f);
+    ck_assert_uint_eq(f.samples, 64 / SIM_CALIB_UNPROTECT_BATCH);
+    ck_assert_str_eq(method, "mprotect");
+    ck_assert_str_eq(note, "");
+    ck_assert_int_eq(sim_calib_wp_unprotect(SIM_CALIB_WP_AUTO, SIM_CALIB_UNPROTECT_BATCH - 1, &f,
+                                            method, note, &d), VM_EINVAL);
+}
+END_TEST
+
+START_TEST(test_calib_wp_unprotect_by_userfaultfd_or_a_reason)
+{
+    struct sim_calib_fig f;
+    char method[32], note[256];
+    struct vm_diag d = { 0 };
+    int rc = sim_calib_wp_unprotect(SIM_CALIB_WP_UFFD, 64, &f, method, note, &d);
+    if (rc == 0) {
+        assert_fig("wp_unprotect_ns", &f);
+        ck_assert_str_eq(method, "userfaultfd-wp");
+    } else {
+        ck_assert_int_eq(rc, VM_ENOTSUP);
+        ck_assert_ptr_nonnull(strstr(d.msg, "userfaultfd"));
+    }
+}
+END_TEST
+
+START_TEST(test_calib_small_write_measures_and_leaves_nothing)
+{
+    struct sim_calib_fig f;
+    char fs[32];
+    struct vm_diag d = { 0 };
+    ck_assert_msg(sim_calib_small_write(g_dir, 8, 16, &f, fs, &d) == 0, "%s", d.msg);
+    assert_fig("small_write_ns", &f);
+    ck_assert_uint_eq(f.samples, 16);
+    ck_assert_str_ne(fs, "");
+    DIR *dir = opendir(g_dir);
+    for (struct dirent *e; (e = readdir(dir));)
+        ck_assert_msg(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0,
+                      "left %s", e->d_name);
+    closedir(dir);
+    char missing[512];
+    path_in(missing, sizeof missing, "no-such-dir");
+    ck_assert_int_eq(sim_calib_small_write(missing, 8, 16, &f, fs, &d), VM_EIO);
+    ck_assert_ptr_nonnull(strstr(d.msg, "cannot create a file in"));
+    ck_assert_int_eq(sim_calib_small_write(g_dir, 0, 16, &f, fs, &d), VM_EINVAL);
+}
+END_TEST
+
+/* Every zero test this CPU has answers as QEMU's buffer_is_zero: a page is
+ * zero only when every byte is, wherever the one non-zero byte is. */
+START_TEST(test_calib_zero_variants_agree_on_every_byte)
+{
+    static _Alignas(32) unsigned char page[VM_PAGE_SIZE];
+    const char *names[] = { SIM_CALIB_ZERO_AVX2, SIM_CALIB_ZERO_SSE2, SIM_CALIB_ZERO_INT };
+    const char *best = NULL;
+    ck_assert_ptr_nonnull(sim_calib_zero_best(&best));
+    ck_assert_ptr_nonnull(sim_calib_zero_variant(best));
+    ck_assert_ptr_nonnull(sim_calib_zero_variant(SIM_CALIB_ZERO_INT));   /* always there */
+    ck_assert_ptr_null(sim_calib_zero_variant("avx512"));
+    ck_assert_ptr_null(sim_calib_zero_variant(NULL));
+    int tested = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        sim_calib_zero_test fn = sim_calib_zero_variant(names[k]);
+        if (!fn)
+            continue;
+        tested++;
+        memset(page, 0, sizeof page);
+        ck_assert_msg(fn(page, sizeof page), "%s: zero page", names[k]);
+        ck_assert_msg(fn(page, 256), "%s: 256 zero bytes", names[k]);
+        for (size_t i = 0; i < sizeof page; i++) {
+            page[i] = (unsigned char)(1u << (i % 8));
+            ck_assert_msg(!fn(page, sizeof page), "%s: byte %zu set", names[k], i);
+            page[i] = 0;
+        }
+        page[300] = 1;                  /* outside the first 256 bytes */
+        ck_assert_msg(fn(page, 256), "%s: looked past len", names[k]);
+        page[300] = 0;
+    }
+    ck_assert_int_ge(tested, 1);
 }
 END_TEST
 
@@ -624,6 +759,10 @@ static Suite *calibrate_suite(void)
     tcase_add_test(meas, test_calib_measure_small_run_gives_positive_finite_figures);
     tcase_add_test(meas, test_calib_wp_fault_by_mprotect_works_everywhere);
     tcase_add_test(meas, test_calib_wp_fault_by_userfaultfd_or_a_reason);
+    tcase_add_test(meas, test_calib_wp_unprotect_by_mprotect_works_everywhere);
+    tcase_add_test(meas, test_calib_wp_unprotect_by_userfaultfd_or_a_reason);
+    tcase_add_test(meas, test_calib_small_write_measures_and_leaves_nothing);
+    tcase_add_test(meas, test_calib_zero_variants_agree_on_every_byte);
     tcase_add_test(meas, test_calib_cli_bad_arguments_are_bad_input);
     suite_add_tcase(s, meas);
     return s;

@@ -39,6 +39,11 @@ START_TEST(test_ckpt_bgsnap_stream_is_written_in_io_pages_writes)
     const struct ckpt_stats *st = stats(&r);
     ck_assert_uint_eq(st->pages_copied_bg, 1000);
     ck_assert_uint_eq(st->payload_bytes, 1000 * VM_PAGE_SIZE);
+    /* as QEMU: each page's record flushed with one write(), then the page
+     * un-protected with one call (ram_save_release_protection) */
+    ck_assert_uint_eq(st->stream_writes_bg, 1000);
+    ck_assert_uint_eq(st->unprotects_bg, 1000);
+    ck_assert_uint_eq(st->stream_writes_fault, 0);
     ck_assert_uint_eq(nr_logged_writes(&r), 16 + 2);
     uint64_t next = CKPT_DATA_LBA;
     for (size_t i = 0; i < 16; i++) {
@@ -65,6 +70,8 @@ START_TEST(test_ckpt_bgsnap_fault_copies_one_page_and_the_write_proceeds)
     ck_assert_int_eq(vcpu(&r, 300, true), 0);
     ck_assert_uint_ne(r.mem->fp[300], before);        /* the write happened */
     ck_assert_uint_eq(stats(&r)->pages_copied_fault, 1);
+    ck_assert_uint_eq(stats(&r)->stream_writes_fault, 1);
+    ck_assert_uint_eq(stats(&r)->unprotects_bg, 0);   /* the fault's is in the fault */
     ck_assert_uint_eq(fake_mem_nr_traced(r.mem), 511); /* only that page */
     ck_assert_int_eq(fake_mem_trace_of(r.mem, 301), PORT_MEM_TRACE_WRITE);
     /* a read of an unsaved page does not fault */
@@ -160,6 +167,11 @@ START_TEST(test_ckpt_bgsnap_zero_pages_stay_out_of_the_stream)
     ck_assert_uint_eq(st->zero_pages_fault, 1);
     ck_assert_uint_eq(st->zero_pages_bg, 127);
     ck_assert_uint_eq(st->pages_copied_fault + st->pages_copied_bg, 512 - 128);
+    /* a zero page's record (a header) is flushed too; the fault that
+     * answered VM_EAGAIN saved nothing (the saver saved page 5) */
+    ck_assert_uint_eq(st->stream_writes_fault, 4 + 1);
+    ck_assert_uint_eq(st->stream_writes_bg, 512 - 5);
+    ck_assert_uint_eq(st->unprotects_bg, 512 - 5);
     /* the stream holds the other pages once each; one maps block, the header */
     ck_assert_uint_eq(st->bytes_written, (512 - 128 + 2) * 4096ull);
     struct ckpt_image *img = NULL;

@@ -167,14 +167,16 @@ START_TEST(test_config_load_fills_units_and_defaults)
     ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_RANDOM], 0.40);
     ck_assert_double_eq(CK(e)->vm.fragmentation, 0);
     /* the shipped calibration's figures (workloads/costs/calibration.json) */
-    ck_assert_uint_eq(CK(e)->costs.trace_fault_ns, 27122);
-    ck_assert_uint_eq(CK(e)->costs.page_copy_ns, 561);
-    ck_assert_double_eq(CK(e)->costs.compress_bps, 731594145);
-    ck_assert_double_eq(CK(e)->costs.decompress_bps, 2817227826);
+    ck_assert_uint_eq(CK(e)->costs.trace_fault_ns, 23515);
+    ck_assert_uint_eq(CK(e)->costs.page_copy_ns, 521);
+    ck_assert_double_eq(CK(e)->costs.compress_bps, 875787907);
+    ck_assert_double_eq(CK(e)->costs.decompress_bps, 3722157943);
     ck_assert_uint_eq(CK(e)->costs.trace_arm_ns, 2);
     ck_assert_uint_eq(CK(e)->costs.device_state_ns, 5000000);
-    ck_assert_uint_eq(CK(e)->costs.page_install_ns, 503);
-    ck_assert_uint_eq(CK(e)->costs.zero_scan_ns, 847);
+    ck_assert_uint_eq(CK(e)->costs.page_install_ns, 497);
+    ck_assert_uint_eq(CK(e)->costs.zero_scan_ns, 517);
+    ck_assert_uint_eq(CK(e)->costs.unprotect_ns, 6482);
+    ck_assert_uint_eq(CK(e)->costs.stream_write_ns, 2989);
     ck_assert_uint_eq(CK(e)->warmup_ns, 50000000);
     ck_assert_uint_eq(CK(e)->ttr_window_ns, 1000000);
     ck_assert_double_eq(CK(e)->ttr_stall, 0.1);
@@ -474,7 +476,7 @@ START_TEST(test_config_set_creates_a_missing_object_the_schema_allows)
     struct sim_config_opts o = { .nr_sets = 2, .sets = sets };
     struct sim_config *cfg = load_ok(GOOD, &o);
     ck_assert_uint_eq(CK(&cfg->points[0])->costs.page_copy_ns, 1000);
-    ck_assert_uint_eq(CK(&cfg->points[0])->costs.trace_fault_ns, 27122);  /* the rest: defaults */
+    ck_assert_uint_eq(CK(&cfg->points[0])->costs.trace_fault_ns, 23515);  /* the rest: defaults */
     ck_assert_double_eq(CK(&cfg->points[0])->ttr_stall, 0.25);
     sim_config_free(cfg);
 }

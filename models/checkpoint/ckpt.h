@@ -147,6 +147,13 @@ struct ckpt_stats {
     uint64_t zero_pages_fault;    /* zero pages found (a full scan each) on the fault path */
     uint64_t zero_pages_bg;       /* zero pages found by the background saver */
     uint64_t zero_pages;          /* pages the image holds as zero pages (set at the end) */
+    /* a saver that writes its stream page by page through write() and
+     * un-protects each page after saving it (bgsnap: QEMU's
+     * ram_save_release_protection); other policies leave them 0 */
+    uint64_t stream_writes_fault; /* write()s of one saved page's record on the fault path */
+    uint64_t stream_writes_bg;    /* the same by the background saver */
+    uint64_t unprotects_bg;       /* pages the saver un-protected one call each after saving
+                                     them (a fault's un-protect is part of the fault) */
     /* restore */
     uint64_t restore_faults;      /* accesses to non-present pages */
     uint64_t read_reqs;
@@ -165,6 +172,9 @@ struct ckpt_stats {
 #define CKPT_F_STUN_ALL        0x1u  /* VM stays stunned for the whole save */
 #define CKPT_F_INSTANT_AT_STUN 0x2u  /* image = memory at the final stun */
 #define CKPT_F_HIDDEN          0x4u  /* test-only policy, not listed */
+#define CKPT_F_SERIAL_FAULTS   0x8u  /* one thread serves every write fault, one at a
+                                        time (QEMU's migration thread): the world makes
+                                        the faults of several vCPUs queue for it */
 
 struct ckpt_save;                 /* policy-private state */
 

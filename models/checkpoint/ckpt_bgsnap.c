@@ -30,6 +30,29 @@
  * to complete, as QEMU's would.  Completion counts until the stream,
  * the map and the header are on the disk (as after an fsync), like every
  * other save here.
+ * What each saved page costs, as QEMU pays it (the world charges the
+ * counts, sim_ckpt.h): QEMU's migration thread queues the page into its
+ * stream (ram_save_host_page; qemu_put_buffer_async: the 4 KiB stays in
+ * guest memory), then ram_save_release_protection() flushes the stream
+ * (qemu_fflush: a writev() of the page's record into the page cache) and
+ * un-protects the page (uffd_change_protection: UFFDIO_WRITEPROTECT, mode
+ * 0, one 4 KiB host page per call).  So every page saved, zero or not,
+ * counts one stream write() (stream_writes_bg / _fault) and, on the
+ * saver's side, one un-protect (unprotects_bg); a fault's un-protect is
+ * the one that wakes the faulting vCPU, part of the fault's round trip
+ * (trace_fault), so it is not counted again.  The copy into the page
+ * cache is counted as page_copy (the cold read of the guest page); the
+ * write's figure adds the syscall and the page-cache page.
+ * One thread serves the faults (CKPT_F_SERIAL_FAULTS): QEMU reads the
+ * write faults from its userfaultfd in the migration thread only, one at a
+ * time (migration/ram.c: ram_find_and_save_block -> get_queued_page ->
+ * poll_fault_page, uffd_read_events of one event; the page is then saved
+ * and un-protected by ram_save_host_page on that thread), so when several
+ * vCPUs fault at once they wait for each other's page to be saved.  The
+ * world charges a fault's service (its copy, write and un-protect) on one
+ * queue for all vCPUs (sim_ckpt.c).  Not modelled: that the same thread
+ * also saves the background pages (a fault waits for at most the page
+ * being saved, a few us; the saver here pays for a whole run at once).
  * Zero pages (zero_pages): QEMU sends a zero page as its 8-byte header
  * only (save_zero_page); here a zero page, found by the saver or on a
  * write fault, goes into the image's zero map and not into the stream, so
@@ -221,6 +244,7 @@ static bool fault_zero_page(struct bgsnap *b, uint64_t page)
         return false;
     vm_bitmap_set(b->img->zero, page);
     b->st.zero_pages_fault++;
+    b->st.stream_writes_fault++;         /* its record: a header only, flushed all the same */
     vm_bitmap_clear(b->pending, page);
     port_mem_set_trace(b->env.mem, page, 1, PORT_MEM_TRACE_NONE);
     return true;
@@ -248,6 +272,7 @@ static int bgsnap_fault(struct ckpt_save *s, uint64_t page, bool is_write)
     b->st.faults++;
     append(b, page, 1);
     b->st.pages_copied_fault++;
+    b->st.stream_writes_fault++;
     if ((b->fill_n == b->cfg.io_pages ? close_fill(b) : flush_ready(b)) < 0)
         ckpt_writer_failed(&b->w);
     return 0;
@@ -294,6 +319,9 @@ static int bgsnap_step(struct ckpt_save *s)
         p = vm_bitmap_next_set(b->pending, b->nr_pages, end);
     }
     b->st.pages_copied_bg += copied;
+    /* every page saved, zero or not: its record flushed, then un-protected */
+    b->st.stream_writes_bg += scanned;
+    b->st.unprotects_bg += scanned;
     if (b->fill_n == b->cfg.io_pages && close_fill(b) < 0)
         return ckpt_writer_step_failed(&b->w);
     return CKPT_STEP_MORE;
@@ -320,7 +348,7 @@ const struct ckpt_policy ckpt_bgsnap_policy = {
     .name = "bgsnap",
     .desc = "lazy copy-on-write save as QEMU's background snapshot: a faulting page is "
             "copied into the stream, the stream is written in large sequential I/Os",
-    .flags = 0,
+    .flags = CKPT_F_SERIAL_FAULTS,
     .params = bgsnap_params,
     .start = bgsnap_start,
     .fault = bgsnap_fault,

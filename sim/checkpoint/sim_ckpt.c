@@ -59,6 +59,8 @@ struct ckpt_run {
     struct ckpt_exit *exits;       /* per vCPU: its hook's argument */
     bool in_fault;                 /* a vCPU is inside the policy's fault handler */
     struct sim_waitq *fault_wq;    /* vCPUs waiting for it (NULL: one vCPU) */
+    uint64_t fault_server_free_ns; /* CKPT_F_SERIAL_FAULTS: when the one thread serving
+                                      faults is free, on the vCPUs' clocks */
     struct sim_waitq *io_wq;
     struct ckpt_env env;
     const struct ckpt_policy *sp;
@@ -74,6 +76,7 @@ struct ckpt_run {
 /* A vCPU's exit state: its hook's argument. */
 struct ckpt_exit {
     struct ckpt_run *r;
+    const struct sim_vcpu *v;      /* the vCPU it belongs to */
     bool retrying;                 /* the current exit already paid its entry */
 };
 
@@ -131,33 +134,39 @@ static uint64_t charge(uint64_t *mark_pages, uint64_t pages, uint64_t page_ns,
     return ns;
 }
 
-/* Zero pages found: a full scan each (the test of a non-zero page stops
- * at its first non-zero word, so it is not charged). */
-static uint64_t charge_zero_scans(uint64_t *mark, uint64_t zero_pages, uint64_t scan_ns)
+/* `count` units of work at unit_ns each, counted since the last charge:
+ * zero pages found (a full scan each: the test of a non-zero page stops
+ * at its first non-zero word, so it is not charged), stream write()s,
+ * un-protects. */
+static uint64_t charge_each(uint64_t *mark, uint64_t count, uint64_t unit_ns)
 {
     uint64_t no_bytes = 0;
-    return charge(mark, zero_pages, scan_ns, &no_bytes, 0, 0);
+    return charge(mark, count, unit_ns, &no_bytes, 0, 0);
 }
 
-/* Copies, compression and zero scans on the guest's fault path (they
- * stall the guest). */
+/* Copies, compression, zero scans and stream write()s on the guest's
+ * fault path (they stall the guest); the fault's own un-protect is in
+ * trace_fault, the round trip it was measured as. */
 static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    uint64_t ns = charge(&r->charged.pages_copied_fault, st->pages_copied_fault,
-                         r->cfg->costs.page_copy_ns, &r->charged.compress_in_fault,
-                         st->compress_in_fault, r->cfg->costs.compress_bps);
-    return ns + charge_zero_scans(&r->charged.zero_pages_fault, st->zero_pages_fault,
-                                  r->cfg->costs.zero_scan_ns);
+    const struct sim_ckpt_costs *c = &r->cfg->costs;
+    uint64_t ns = charge(&r->charged.pages_copied_fault, st->pages_copied_fault, c->page_copy_ns,
+                         &r->charged.compress_in_fault, st->compress_in_fault, c->compress_bps);
+    ns += charge_each(&r->charged.zero_pages_fault, st->zero_pages_fault, c->zero_scan_ns);
+    return ns + charge_each(&r->charged.stream_writes_fault, st->stream_writes_fault,
+                            c->stream_write_ns);
 }
 
-/* Copies, compression and zero scans by the background saver. */
+/* Copies, compression, zero scans, stream write()s and un-protects by the
+ * background saver. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
-    uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg,
-                         r->cfg->costs.page_copy_ns, &r->charged.compress_in_bg,
-                         st->compress_in_bg, r->cfg->costs.compress_bps);
-    return ns + charge_zero_scans(&r->charged.zero_pages_bg, st->zero_pages_bg,
-                                  r->cfg->costs.zero_scan_ns);
+    const struct sim_ckpt_costs *c = &r->cfg->costs;
+    uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg, c->page_copy_ns,
+                         &r->charged.compress_in_bg, st->compress_in_bg, c->compress_bps);
+    ns += charge_each(&r->charged.zero_pages_bg, st->zero_pages_bg, c->zero_scan_ns);
+    ns += charge_each(&r->charged.stream_writes_bg, st->stream_writes_bg, c->stream_write_ns);
+    return ns + charge_each(&r->charged.unprotects_bg, st->unprotects_bg, c->unprotect_ns);
 }
 
 /* Restore installs happen in completion callbacks; whoever runs next pays. */
@@ -189,6 +198,27 @@ static void unstun(struct ckpt_run *r)
 }
 
 /*
+ * A fault of a CKPT_F_SERIAL_FAULTS policy, served (rc not VM_EAGAIN) with
+ * `work_ns` of copies and writes: the time it waits for the one thread
+ * that serves faults.  The thread serves it from the vCPU's own clock on
+ * (the simulated time plus what the vCPU has not slept yet), or from when
+ * it is free, for the work plus the un-protect that resumes the vCPU (the
+ * thread's side of the round trip: at most trace_fault).  FIFO in the
+ * order the vCPUs reach it; with one vCPU a fault never finds it busy (the
+ * previous fault's whole cost lies between them), so nothing changes.
+ */
+static uint64_t serial_wait(struct ckpt_exit *x, uint64_t work_ns)
+{
+    struct ckpt_run *r = x->r;
+    const struct sim_ckpt_costs *c = &r->cfg->costs;
+    uint64_t at = sim_now_ns() + sim_vcpu_ahead_ns(x->v);
+    uint64_t start = at > r->fault_server_free_ns ? at : r->fault_server_free_ns;
+    uint64_t unprotect = c->unprotect_ns < c->trace_fault_ns ? c->unprotect_ns : c->trace_fault_ns;
+    r->fault_server_free_ns = start + work_ns + unprotect;
+    return start - at;
+}
+
+/*
  * A vCPU exit: call the policy's fault handler and add the cost of its
  * work plus, once per exit (not per retry), the exit itself to *cost_ns;
  * the vCPU sleeps it (sim_vcpu.c), so the exits of several vCPUs overlap.
@@ -213,6 +243,8 @@ static int handle_exit(struct ckpt_exit *x, uint64_t gpa, bool is_write, uint64_
     } else {
         rc = r->sp->fault(r->save, gpa, is_write);
         ns = charge_fault_path(r, r->sp->stats(r->save));
+        if ((r->sp->flags & CKPT_F_SERIAL_FAULTS) && rc != VM_EAGAIN)
+            ns += serial_wait(x, ns);
     }
     if (r->fault_wq) {
         r->in_fault = false;
@@ -246,7 +278,7 @@ static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind,
 static void set_hooks(struct ckpt_run *r, sim_vcpu_fault_fn fn)
 {
     for (uint32_t i = 0; i < r->vcpus.n; i++) {
-        r->exits[i] = (struct ckpt_exit){ .r = r };
+        r->exits[i] = (struct ckpt_exit){ .r = r, .v = r->vcpus.v[i] };
         r->vcpus.v[i]->on_fault = fn;
         r->vcpus.v[i]->fault_arg = fn ? &r->exits[i] : NULL;
     }
@@ -437,6 +469,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     memset(&r->charged, 0, sizeof(r->charged));
     set_hooks(r, NULL);
     r->fault_waits = 0;
+    r->fault_server_free_ns = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
 
     const struct sim_disk_stats *ds = sim_disk_stats(r->disk);

@@ -10,7 +10,7 @@
  *   vm, workload                                  the shared sections (sim_cfg_vm.h)
  *   costs     "FILE" | { file: "FILE", trace_fault, page_copy, compress,
  *               decompress, trace_arm (per page), device_state, page_install,
- *               zero_scan }                                  all optional
+ *               zero_scan, unprotect, stream_write }         all optional
  *   save      { warmup: time default "50ms" (guest runs before the save) }
  *   restore   { from: { policy: save policy, params: {...} } default buffered,
  *               ttr_window: time "1ms" (resolution; any length costs O(1) memory),
@@ -25,8 +25,9 @@
  * directory, like "platform"; written by `vmsim calibrate -o`, checked by
  * sim_calib_load, refused with a located error); else the key table's
  * default.  From a costs file: page_copy <- page_copy_ns, trace_fault <-
- * wp_fault_ns, page_install <- page_install_ns, zero_scan <- zero_scan_ns
- * (rounded to whole ns), compress / decompress <- compress_bps /
+ * wp_fault_ns, page_install <- page_install_ns, zero_scan <- zero_scan_ns,
+ * unprotect <- wp_unprotect_ns, stream_write <- small_write_ns (rounded to
+ * whole ns), compress / decompress <- compress_bps /
  * decompress_bps of the default content mix at zstd level
  * SIM_CONTENT_ZSTD_LEVEL (the level of the save stream's sizes; whole
  * bytes/s).  trace_arm and device_state are not measured: configured
@@ -56,6 +57,10 @@ struct sim_ckpt_costs {
     uint64_t device_state_ns;          /* device state save, in the start stun */
     uint64_t page_install_ns;          /* restore: install one page */
     uint64_t zero_scan_ns;             /* scan one zero page for zeros (a full scan) */
+    uint64_t unprotect_ns;             /* remove one page's write protection, no fault
+                                          pending (per ckpt_stats.unprotects_bg) */
+    uint64_t stream_write_ns;          /* one write() of a page's record into the page
+                                          cache (per ckpt_stats.stream_writes_*) */
 };
 
 /* What the checkpoint sections of one run point say (struct sim_exp.mech_cfg). */

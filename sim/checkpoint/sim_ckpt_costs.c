@@ -21,29 +21,35 @@
 
 #define K(field) offsetof(struct sim_ckpt_costs, field)
 /* Measured defaults: workloads/costs/calibration.json (AMD EPYC, 2 cores,
- * Linux 6.18.44, 2026-11-30T00:52:16Z, userfaultfd-wp), through
+ * Linux 6.18.44, 2026-11-30T02:44:54Z, userfaultfd-wp, AVX2 zero test), through
  * sim_ckpt_costs_from_calib; trace_arm and device_state are estimates. */
 const struct sim_key sim_ckpt_cost_keys[] = {
     SIM_KEY_STR_ROW("file", 0, sim_cfg_set_skip, 0, SIM_PATH_MAX,
                     "costs file of vmsim calibrate -o; the keys given here win"),
-    SIM_KEY_SCALAR_ROW("trace_fault", 0, VM_PARAM_TIME, K(trace_fault_ns), 0, 1e9, "27.122us",
+    SIM_KEY_SCALAR_ROW("trace_fault", 0, VM_PARAM_TIME, K(trace_fault_ns), 0, 1e9, "23.515us",
                        "write-protect fault round trip per trace fault (wp_fault_ns)"),
-    SIM_KEY_SCALAR_ROW("page_copy", 0, VM_PARAM_TIME, K(page_copy_ns), 0, 1e9, "561ns",
+    SIM_KEY_SCALAR_ROW("page_copy", 0, VM_PARAM_TIME, K(page_copy_ns), 0, 1e9, "521ns",
                        "copy one 4 KiB page (page_copy_ns)"),
     SIM_KEY_SCALAR_ROW("compress", 0, VM_PARAM_RATE, K(compress_bps), 1, 1e15,
-                       "731.594145MB/s",
+                       "875.787907MB/s",
                        "compressor input rate, one core (compress_bps: mix, level 1)"),
     SIM_KEY_SCALAR_ROW("decompress", 0, VM_PARAM_RATE, K(decompress_bps), 1, 1e15,
-                       "2817.227826MB/s",
+                       "3722.157943MB/s",
                        "decompressor output rate (decompress_bps: mix, level 1)"),
     SIM_KEY_SCALAR_ROW("trace_arm", 0, VM_PARAM_TIME, K(trace_arm_ns), 0, 1e9, "2ns",
                        "arming write tracking, per page, in the start stun (not measured)"),
     SIM_KEY_SCALAR_ROW("device_state", 0, VM_PARAM_TIME, K(device_state_ns), 0, 3600e9, "5ms",
                        "device state save, in the start stun (not measured)"),
-    SIM_KEY_SCALAR_ROW("page_install", 0, VM_PARAM_TIME, K(page_install_ns), 0, 1e9, "503ns",
+    SIM_KEY_SCALAR_ROW("page_install", 0, VM_PARAM_TIME, K(page_install_ns), 0, 1e9, "497ns",
                        "restore: install one page (page_install_ns)"),
-    SIM_KEY_SCALAR_ROW("zero_scan", 0, VM_PARAM_TIME, K(zero_scan_ns), 0, 1e9, "847ns",
+    SIM_KEY_SCALAR_ROW("zero_scan", 0, VM_PARAM_TIME, K(zero_scan_ns), 0, 1e9, "517ns",
                        "scan a 4 KiB zero page (zero_scan_ns): per zero page a saver finds"),
+    SIM_KEY_SCALAR_ROW("unprotect", 0, VM_PARAM_TIME, K(unprotect_ns), 0, 1e9, "6482ns",
+                       "remove one page's write protection after saving it, no fault "
+                       "pending (wp_unprotect_ns): bgsnap's saver, per page"),
+    SIM_KEY_SCALAR_ROW("stream_write", 0, VM_PARAM_TIME, K(stream_write_ns), 0, 1e9, "2989ns",
+                       "write() one saved page's record into the page cache "
+                       "(small_write_ns): bgsnap, per page saved"),
     SIM_KEY_END,
 };
 
@@ -65,6 +71,8 @@ void sim_ckpt_costs_from_calib(const struct sim_calib *c, struct sim_ckpt_costs 
     costs->trace_fault_ns = ns_of(c->wp_fault_ns.median);
     costs->page_install_ns = ns_of(c->page_install_ns.median);
     costs->zero_scan_ns = ns_of(c->zero_scan_ns.median);
+    costs->unprotect_ns = ns_of(c->wp_unprotect_ns.median);
+    costs->stream_write_ns = ns_of(c->small_write_ns.median);
     if (l >= 0) {                       /* sim_calib_from_json made sure it is */
         costs->compress_bps = bps_of(c->compress_bps[l][SIM_CALIB_MIX].median);
         costs->decompress_bps = bps_of(c->decompress_bps[l][SIM_CALIB_MIX].median);

@@ -242,10 +242,13 @@ cat > "$gen/good-costs.json" <<'COSTS'
 	"provenance":	{ "cpu_model": "Test CPU", "cores": 2, "kernel": "Linux 6.1.0 x86_64",
 		"date": "2026-01-01T00:00:00Z", "vmsim_version": "0.1.0" },
 	"wp_fault_method":	"userfaultfd-wp",
+	"wp_unprotect_method":	"userfaultfd-wp",
 	"page_copy_ns":	400.5,
 	"page_install_ns":	380,
 	"zero_scan_ns":	200,
 	"wp_fault_ns":	3000,
+	"wp_unprotect_ns":	1500,
+	"small_write_ns":	2500,
 	"compress_bps":	{ "level_1": { "zero": 9e9, "text": 3e8, "code": 2e8, "random": 8e9, "mix": 7e8 } },
 	"decompress_bps":	{ "level_1": { "zero": 9e9, "text": 1e9, "code": 9e8, "random": 6e10, "mix": 3e9 } }
 }
