@@ -106,9 +106,25 @@ struct ckpt_cfg {
     uint32_t throttle_threshold;  /* pre-copy: dirtied > this % of written -> throttle */
     uint64_t buffer_bytes;        /* bgsnap: stream data that may wait for the disk */
     uint32_t channels;            /* background saver threads (QEMU multifd-channels);
-                                     the world runs step() on this many */
+                                     the world runs step() on this many, at most the
+                                     host's cores, and start() sees that number */
     bool zero_pages;              /* every policy: record zero pages in the zero map,
                                      write none of them */
+    int layout;                   /* stop-and-copy: enum ckpt_sc_layout */
+};
+
+/*
+ * Stop-and-copy's file layouts (ckpt_stopcopy.c), QEMU's two formats of a
+ * migration to a file.  STREAM is QEMU's default: a save writes the legacy
+ * stream unless the mapped-ram capability (QEMU >= 9.0) is set.
+ */
+enum ckpt_sc_layout {
+    CKPT_SC_STREAM = 0,           /* legacy stream: pages in RAM order, each behind an
+                                     8-byte header (save_page_header), zero pages as
+                                     headers only; data packed (STREAM layout) */
+    CKPT_SC_MAPPED_RAM = 1,       /* mapped-ram: page p at a fixed offset, a bitmap of
+                                     the pages present, zero pages as holes (FLAT);
+                                     the only layout multifd channels can write */
 };
 
 /* The zero_pages row every save policy's parameter table has. */
@@ -179,6 +195,11 @@ struct ckpt_policy {
     int (*step)(struct ckpt_save *s);
     const struct ckpt_stats *(*stats)(const struct ckpt_save *s);
     void (*destroy)(struct ckpt_save *s);
+    /* Optional: the checks across parameters that the tables cannot say
+     * (the config layer runs it on every run point before any runs;
+     * start() checks again).  0, or VM_EINVAL with a diag naming the
+     * parameters. */
+    int (*check)(const struct ckpt_cfg *cfg, struct vm_diag *d);
 };
 
 /* Restore parameters. */

@@ -389,14 +389,20 @@ static uint32_t save_channels(const struct ckpt_run *r, const struct ckpt_cfg *c
     return want < cores ? want : cores ? cores : 1;
 }
 
-static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const struct ckpt_cfg *cfg,
-                    bool report)
+static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
+                    const struct ckpt_cfg *asked, bool report)
 {
     const struct sim_exp *exp = r->exp;
     struct sim_outcome *o = r->out;
     struct sim_vcpus *vs = &r->vcpus;
     struct vm_diag d;
     vm_diag_clear(&d);
+
+    /* the policy sees the channels it gets (it may size its requests by
+     * them), not the ones asked for */
+    struct ckpt_cfg cfg_got = *asked;
+    cfg_got.channels = save_channels(r, asked);
+    const struct ckpt_cfg *cfg = &cfg_got;
 
     r->sp = sp;
     memset(&r->charged, 0, sizeof(r->charged));
@@ -430,7 +436,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     struct vm_hist exits0;
     sim_vcpus_take_exit_hist(vs, &exits0);
 
-    uint32_t channels = save_channels(r, cfg);
+    uint32_t channels = cfg->channels;
     struct saver sv = { .r = r, .sp = sp, .live = channels,
                         .done_wq = channels > 1 ? sim_waitq_new() : NULL,
                         .step_wq = channels > 1 ? sim_waitq_new() : NULL };

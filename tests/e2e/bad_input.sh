@@ -72,6 +72,12 @@ expect_bad "--set on an unknown key" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memroy=2GiB "$base"
 expect_bad "--set with a bad value" "base.json: --set variants[1].params.block_pages: expected integer 1..4096" \
     run --no-plot -o "$tmpdir/run-out" --set 'variants[1].params.block_pages=many' "$base"
+expect_bad "--set a choice not offered" \
+    "base.json: --set variants[0].params.layout: expected one of stream|mapped-ram, got \"flat\"" \
+    run --no-plot -o "$tmpdir/run-out" --set 'variants[0].params.layout=flat' "$base"
+expect_bad "channels on a stream (a policy's own check)" \
+    "base.json: \$.variants: variant 'stop-and-copy': stopcopy: 'channels' > 1 needs 'layout'" \
+    run --no-plot -o "$tmpdir/run-out" --set 'variants[0].params.channels=2' "$base"
 expect_bad "--set without =" "vmsim: --set: expected path=value, got 'vm.memory'" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memory "$base"
 expect_bad "--seed not a number" "vmsim: --seed: expected integer >= 0, got 'x'" \
