@@ -149,12 +149,15 @@ static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *s
                                   r->cfg->costs.zero_scan_ns);
 }
 
-/* Copies, compression and zero scans by the background saver. */
+/* Copies, compression and zero scans by the background saver, and the
+ * waits of a bandwidth limit. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
     uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg,
                          r->cfg->costs.page_copy_ns, &r->charged.compress_in_bg,
                          st->compress_in_bg, r->cfg->costs.compress_bps);
+    ns += st->rate_wait_ns - r->charged.rate_wait_ns;
+    r->charged.rate_wait_ns = st->rate_wait_ns;
     return ns + charge_zero_scans(&r->charged.zero_pages_bg, st->zero_pages_bg,
                                   r->cfg->costs.zero_scan_ns);
 }
@@ -368,6 +371,10 @@ static void saver_loop(struct saver *sv)
             stun(r);
             if (sp->flags & CKPT_F_INSTANT_AT_STUN)
                 sim_mem_checker_arm(r->mem);
+            /* a live start saved no device state: it goes in this stop
+             * (QEMU saves it after the last RAM pass, in the same stop) */
+            if (sp->flags & CKPT_F_LIVE_START)
+                sim_sleep_ns(r->cfg->costs.device_state_ns);
         } else if (rc == CKPT_STEP_WAIT && !ns) {
             sim_waitq_wait(r->io_wq);
         }
@@ -410,8 +417,12 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
     r->fault_waits = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
 
-    stun(r);
-    uint64_t t_start = r->stun_began_ns;
+    /* a live start (pre-copy) does not stop the VM: start() runs between
+     * two guest accesses, as the actors are cooperative */
+    bool live_start = sp->flags & CKPT_F_LIVE_START;
+    if (!live_start)
+        stun(r);
+    uint64_t t_start = sim_now_ns();
     if (!(sp->flags & CKPT_F_INSTANT_AT_STUN))
         sim_mem_checker_arm(r->mem);
     int rc = sp->start(cfg, &r->env, &r->save, &d);
@@ -422,14 +433,19 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
     }
     set_hooks(r, save_fault_hook);
 
-    /* the start stun: device state, and arming write tracking / the dirty
-     * log over all of memory for the policies that let the guest run */
-    uint64_t stun_ns = r->cfg->costs.device_state_ns;
-    if (!(sp->flags & CKPT_F_STUN_ALL))
-        stun_ns += r->cfg->costs.trace_arm_ns * r->mem->nr_pages;
-    sim_sleep_ns(stun_ns);
-    if (!(sp->flags & CKPT_F_STUN_ALL))
-        unstun(r);
+    /* arming write tracking / the dirty log over all of memory for the
+     * policies that let the guest run: in the start stun with device
+     * state, or, for a live start, the saver's own time while the guest
+     * runs (device state then goes in the final stop, saver_loop) */
+    uint64_t arm_ns = r->cfg->costs.trace_arm_ns * r->mem->nr_pages;
+    if (live_start) {
+        sim_sleep_ns(arm_ns);
+    } else {
+        sim_sleep_ns(r->cfg->costs.device_state_ns +
+                     (sp->flags & CKPT_F_STUN_ALL ? 0 : arm_ns));
+        if (!(sp->flags & CKPT_F_STUN_ALL))
+            unstun(r);
+    }
 
     struct sim_vcpus_totals t0, t1;
     sim_vcpus_totals(vs, &t0);
