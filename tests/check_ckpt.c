@@ -1023,10 +1023,12 @@ END_TEST
 
 /* ---- stopcopy ---- */
 
+/* mapped-ram: page p at block data_lba + p, in GPA-order chunks */
 START_TEST(test_ckpt_stopcopy_image_equals_memory)
 {
     struct rig r;
     rig_init(&r, "stopcopy", 1000, 1100);
+    r.cfg.layout = CKPT_SC_MAPPED_RAM;
     r.cfg.io_pages = 64;
     r.cfg.io_depth = 3;
     rig_start(&r);
@@ -1043,6 +1045,52 @@ START_TEST(test_ckpt_stopcopy_image_equals_memory)
     /* GPA order, contiguous chunks */
     for (size_t i = 0; i < 16; i++)
         ck_assert_uint_eq(fake_blk_log_at(r.dev, i)->lba, 1 + 64 * i);
+    rig_fini(&r);
+}
+END_TEST
+
+/* stream (the default, QEMU's legacy stream): the non-zero pages are
+ * packed in GPA order into requests of io_pages pages appended one after
+ * another, whatever the zero pages between them; the page map says where
+ * each went, the zero map holds the zero pages. */
+START_TEST(test_ckpt_stopcopy_stream_packs_non_zero_pages)
+{
+    struct rig r;
+    rig_init(&r, "stopcopy", 1000, 1100);
+    ck_assert_int_eq(r.cfg.layout, CKPT_SC_STREAM);      /* the default */
+    r.cfg.io_pages = 64;
+    r.cfg.io_depth = 3;
+    fake_mem_set_zero(r.mem, 64, 64);
+    fake_mem_set_zero(r.mem, 200, 10);
+    fake_mem_set_zero(r.mem, 250, 10);
+    fake_mem_set_zero(r.mem, 990, 10);
+    rig_start(&r);
+    ck_assert_int_eq(drive(&r), 0);
+    assert_image_ok(&r);
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->zero_pages, 94);
+    ck_assert_uint_eq(st->pages_copied_bg, 906);
+    /* ceil(906 / 64) = 15 requests of one I/O each, then the maps extent
+     * (the page map and the zero map: 2 blocks) and the header */
+    ck_assert_uint_eq(st->write_reqs, 15 + 2);
+    ck_assert_uint_eq(st->write_ios, 15 + 2);
+    ck_assert_uint_eq(st->bytes_written, (906 + 2 + 1) * 4096ull);
+    ck_assert_uint_le(r.max_queued, 3);
+    for (size_t i = 0; i < 15; i++) {
+        const struct fake_blk_logent *e = fake_blk_log_at(r.dev, i);
+        ck_assert_uint_eq(e->lba, 1 + 64 * i);            /* appended */
+        ck_assert_uint_eq(e->nr_blocks, i < 14 ? 64 : 906 - 14 * 64);
+        ck_assert_uint_le(e->nr_ios, 1);
+    }
+    struct ckpt_image *img = NULL;
+    struct vm_diag d;
+    ck_assert_int_eq(ckpt_image_load_store(r.dev->store, &img, &d), 0);
+    ck_assert_uint_eq(img->hdr.layout, CKPT_LAYOUT_STREAM);
+    ck_assert_uint_eq(img->page_lba[63], 1 + 63);
+    ck_assert_uint_eq(img->page_lba[128], 1 + 64);       /* after the 64 zero pages */
+    ck_assert_uint_eq(img->page_lba[210], 1 + 200 - 64);
+    ck_assert_uint_eq(ckpt_image_nr_zero(img), 94);
+    ckpt_image_free(img);
     rig_fini(&r);
 }
 END_TEST
@@ -1177,12 +1225,13 @@ END_TEST
 
 /* ---- zero pages ---- */
 
-/* A chunk's zero pages stay holes; its non-zero runs are one vectored
- * request, each run one I/O at its own offset. */
+/* mapped-ram: a chunk's zero pages stay holes; its non-zero runs are one
+ * vectored request, each run one I/O at its own offset. */
 START_TEST(test_ckpt_stopcopy_zero_pages_are_holes_and_runs_are_ios)
 {
     struct rig r;
     rig_init(&r, "stopcopy", 1000, 1100);
+    r.cfg.layout = CKPT_SC_MAPPED_RAM;
     r.cfg.io_pages = 64;
     fake_mem_set_zero(r.mem, 64, 64);            /* chunk 1, whole */
     fake_mem_set_zero(r.mem, 200, 10);           /* chunk 3 = 192..255: runs 192..199, */
@@ -1579,6 +1628,7 @@ static Suite *ckpt_suite(void)
 
     TCase *tp = tcase_create("baselines");
     tcase_add_test(tp, test_ckpt_stopcopy_image_equals_memory);
+    tcase_add_test(tp, test_ckpt_stopcopy_stream_packs_non_zero_pages);
     tcase_add_test(tp, test_ckpt_stopcopy_small_file_is_enospc);
     tcase_add_test(tp, test_ckpt_lazypage_one_io_per_page);
     tcase_add_test(tp, test_ckpt_lazypage_fault_copies_single_page);

@@ -277,6 +277,49 @@ START_TEST(test_ckpt_precopy_stops_when_rest_fits_downtime)
 }
 END_TEST
 
+/*
+ * max_bandwidth (QEMU max-bandwidth): 32 pages a 100 ms window here, one
+ * request; once a window's quota is written the saver waits for the
+ * window's end (stats.rate_wait_ns, which the world sleeps and the test
+ * sleeps for it).  Round 1's 16 requests take 15 waits; the final stop
+ * writes at full speed.
+ */
+START_TEST(test_ckpt_precopy_max_bandwidth_waits_per_window_until_the_stop)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 512, 4096);
+    r.cfg.io_pages = 32;
+    r.cfg.max_bandwidth_bps = 32.0 * 4096 * 10;
+    r.cfg.max_downtime_ns = 1000 * VM_NS_PER_MS;     /* round 2's set fits */
+    rig_start(&r);
+    uint64_t waited = 0, waited_at_stun = 0;
+    for (;;) {
+        if (r.stuns == 0)
+            for (uint64_t p = 0; p < 64; p++)
+                ck_assert_int_eq(vcpu(&r, p, true), 0);
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        uint64_t w = stats(&r)->rate_wait_ns;
+        fake_clock_advance(&r.clk, w - waited);       /* the world's sleep */
+        waited = w;
+        if (rc == CKPT_STEP_STUN)
+            waited_at_stun = waited;
+        if (rc == CKPT_STEP_DONE)
+            break;
+    }
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_int_eq(r.stuns, 1);
+    ck_assert(!st->forced_stop);
+    ck_assert_uint_eq(st->rounds, 2);
+    /* 15 windows of 100 ms, less the ~42 us each request's write takes */
+    ck_assert_uint_gt(waited, 15 * 99 * VM_NS_PER_MS);
+    ck_assert_uint_le(waited, 15 * 100 * VM_NS_PER_MS);
+    ck_assert_uint_eq(waited, waited_at_stun);       /* no limit in the stop */
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(test_ckpt_precopy_image_equals_memory_at_stun)
 {
     struct rig r;
@@ -308,15 +351,17 @@ START_TEST(test_ckpt_precopy_image_equals_memory_at_stun)
 END_TEST
 
 /*
- * Auto-converge: every round dirties more than half of what it wrote, so
- * every second sync throttles: 20, 30, ... capped at throttle_max; the
- * throttle counts as progress until it is capped, then stall_rounds
- * rounds force the stop; the throttle is gone once the VM is stopped.
+ * Auto-converge: every round lasts more than a throttle period (1 s: 10 ms
+ * a block here) and dirties more than half of what it wrote, so every
+ * second sync throttles: 20, 30, ... capped at throttle_max; the throttle
+ * counts as progress until it is capped, then stall_rounds rounds force
+ * the stop; the throttle is gone once the VM is stopped.
  */
 START_TEST(test_ckpt_precopy_auto_converge_steps_the_throttle)
 {
     struct rig r;
     rig_init(&r, "precopy", 512, 1 << 16);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 10 * 1000 * 1000);
     r.cfg.io_pages = 32;
     r.cfg.stall_rounds = 3;
     r.cfg.max_downtime_ns = 1;
@@ -351,6 +396,58 @@ START_TEST(test_ckpt_precopy_auto_converge_steps_the_throttle)
     ck_assert(st->forced_stop);
     ck_assert_uint_eq(st->rounds, 13);     /* 10 raised it last; 11, 12, 13 stall */
     ck_assert_uint_eq(st->throttle_pct, 0);
+    ck_assert_uint_eq(st->throttle_checks, 12);   /* every sync but the first and last */
+    ck_assert_uint_eq(st->forced_syncs, 0);       /* a sync every 2 s: no timer sync */
+    assert_image_ok(&r);
+    rig_fini(&r);
+}
+END_TEST
+
+/*
+ * Rounds shorter than a period (100 blocks at 2 ms: 0.2 s): the throttle
+ * is judged only at the first sync more than 1 s into a period, on the
+ * pages dirtied by all of the period's syncs against the bytes written
+ * during it; the short rounds between do not count towards a forced stop.
+ */
+START_TEST(test_ckpt_precopy_auto_converge_judges_periods_of_a_second)
+{
+    struct rig r;
+    rig_init(&r, "precopy", 512, 1 << 16);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 2 * 1000 * 1000);
+    r.cfg.io_pages = 32;
+    r.cfg.max_downtime_ns = 1;
+    r.cfg.stall_rounds = 2;
+    r.cfg.auto_converge = true;
+    r.cfg.throttle_max = 30;
+    rig_start(&r);
+    uint32_t rise_round[2] = { 0 };
+    uint64_t rise_ns[2] = { 0 };
+    g_hot = 100;
+    for (;;) {
+        if (r.stuns == 0)
+            for (uint64_t p = 0; p < g_hot; p++)
+                ck_assert_int_eq(vcpu(&r, p, true), 0);
+        uint32_t was = stats(&r)->throttle_pct;
+        int rc = step_once(&r);
+        ck_assert_int_ge(rc, 0);
+        uint32_t now = stats(&r)->throttle_pct;
+        if (now > was) {
+            uint32_t i = now == 20 ? 0 : 1;
+            rise_round[i] = stats(&r)->rounds;
+            rise_ns[i] = r.clk.now_ns;
+        }
+        if (rc == CKPT_STEP_DONE)
+            break;
+    }
+    const struct ckpt_stats *st = stats(&r);
+    ck_assert_uint_eq(st->throttle_max_pct, 30);
+    /* every rise takes two periods of more than 1 s, several rounds each */
+    ck_assert_uint_gt(rise_ns[0], 2000ull * 1000 * 1000);
+    ck_assert_uint_gt(rise_ns[1] - rise_ns[0], 2000ull * 1000 * 1000);
+    ck_assert_uint_gt(rise_round[1] - rise_round[0], 5);
+    ck_assert_uint_lt(st->throttle_checks, st->rounds / 4);
+    ck_assert(st->forced_stop);                   /* capped, then 2 periods */
+    ck_assert_uint_gt(r.clk.now_ns - rise_ns[1], 2000ull * 1000 * 1000);
     assert_image_ok(&r);
     rig_fini(&r);
 }
@@ -438,11 +535,14 @@ static Suite *live_suite(void)
     tcase_add_test(tb, test_ckpt_bgsnap_rejects_bad_cfg);
     suite_add_tcase(s, tb);
     TCase *tp = tcase_create("precopy");
+    tcase_set_timeout(tp, 30);          /* the auto-converge tests drive ~100 rounds */
     tcase_add_test(tp, test_ckpt_precopy_forced_stop_when_the_set_stops_shrinking);
     tcase_add_test(tp, test_ckpt_precopy_no_cap_while_the_set_shrinks);
     tcase_add_test(tp, test_ckpt_precopy_stops_when_rest_fits_downtime);
+    tcase_add_test(tp, test_ckpt_precopy_max_bandwidth_waits_per_window_until_the_stop);
     tcase_add_test(tp, test_ckpt_precopy_image_equals_memory_at_stun);
     tcase_add_test(tp, test_ckpt_precopy_auto_converge_steps_the_throttle);
+    tcase_add_test(tp, test_ckpt_precopy_auto_converge_judges_periods_of_a_second);
     tcase_add_test(tp, test_ckpt_precopy_latest_round_decides_zero_or_data);
     tcase_add_test(tp, test_ckpt_precopy_stream_longer_than_file_is_enospc);
     tcase_add_test(tp, test_ckpt_precopy_rejects_bad_throttle);

@@ -2,10 +2,10 @@
  * check_ckpt_restore.c - unit tests of the restore policies (eager, lazy,
  * sblock) with fake ports.
  *
- * Every image is made by the real save policies (stopcopy -> FLAT,
- * precopy -> STREAM, buffered -> SBLOCK plain, compressed and A-bit
- * grouped) running against the fakes, with guest writes during the save,
- * so the image differs from the memory at the end of the save.  The
+ * Every image is made by the real save policies (stopcopy with layout
+ * mapped-ram -> FLAT, precopy -> STREAM, buffered -> SBLOCK plain,
+ * compressed and A-bit grouped) running against the fakes, with guest
+ * writes during the save, so the image differs from the memory at the end of the save.  The
  * restore then runs into a fresh fake_mem whose pages are all absent and
  * different, and the test checks every page against the memory at the
  * checkpoint instant.
@@ -107,6 +107,7 @@ static void make_image_with(enum img_kind kind, struct image *im, uint64_t zero_
     struct vm_diag d;
     vm_diag_clear(&d);
     ck_assert_int_eq(vm_param_defaults(pol->params, &cfg, &d), 0);
+    cfg.layout = CKPT_SC_MAPPED_RAM;    /* stopcopy: FLAT (its default is a stream) */
     cfg.block_pages = BLOCK_PAGES;
     cfg.sblock_blocks = SBLOCK_BLOCKS;
     cfg.compress = kind == IMG_SBLOCK_Z;

@@ -396,8 +396,8 @@ START_TEST(test_config_sweep_every_variant_needs_every_policy_to_take_it)
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.block_pages', "
                  "'values': [4]}]}", NULL, VM_EINVAL,
                  ": $.sweep[0].path: unknown key 'block_pages' in "
-                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, "
-                 "channels, zero_pages)");
+                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: layout, io_pages, "
+                 "io_depth, channels, zero_pages)");
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[*].params.channels', "
                  "'values': [4]}, {'path': 'variants[1].params.channels', 'label': 'c1', "
                  "'values': [2]}]}", NULL, VM_EINVAL,
@@ -722,7 +722,7 @@ START_TEST(test_config_unknown_param_of_a_policy)
     expect_error(HEAD VM WL "'variants': [{'name': 's', 'policy': 'stopcopy', 'params': "
                  "{'block_pages': 8}}]}", NULL, VM_EINVAL,
                  ": $.variants[0].params: unknown key 'block_pages' "
-                 "(policy 'stopcopy' takes: io_pages, io_depth, channels, zero_pages)");
+                 "(policy 'stopcopy' takes: layout, io_pages, io_depth, channels, zero_pages)");
 }
 END_TEST
 
@@ -827,8 +827,8 @@ START_TEST(test_config_sweep_param_of_the_wrong_policy)
     expect_error(HEAD VM WL VARS ", 'sweep': [{'path': 'variants[0].params.block_pages', "
                  "'values': [4]}]}", NULL, VM_EINVAL,
                  ": $.sweep[0].path: unknown key 'block_pages' in "
-                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: io_pages, io_depth, "
-                 "channels, zero_pages)");
+                 "'variants[0].params.block_pages' (policy 'stopcopy' takes: layout, io_pages, "
+                 "io_depth, channels, zero_pages)");
 }
 END_TEST
 

@@ -10,7 +10,12 @@
  * ckpt_stats and the world charges the CPU time for it.
  *
  * Save protocol (the world's side):
- *   1. stun the VM; s = policy->start(cfg, env)       (arms traces / dirty log)
+ *   1. stun the VM, save device state; s = policy->start(cfg, env)
+ *      (arms traces / dirty log; the world charges trace_arm per page in
+ *      the stun).  A CKPT_F_LIVE_START policy (iterative pre-copy) starts
+ *      with the VM running: no stun, its saver pays for arming the dirty
+ *      log, and device state is saved inside its final stop (step 4's
+ *      STUN), as QEMU's pre-copy does (see the flag).
  *   2. unless the policy has CKPT_F_STUN_ALL, resume the VM
  *   3. guest access to a traced page -> rc = policy->fault(s, page, write):
  *        0          the access proceeds (the page is saved or untraced now)
@@ -21,7 +26,9 @@
  *      step() calls at once, but a fault() may run while a step() waits in
  *      a port call and vice versa: a policy updates its state before it
  *      calls a port, which may let other actors run):
- *        CKPT_STEP_MORE   did some work, call again
+ *        CKPT_STEP_MORE   did some work, call again (after sleeping the
+ *                         work it counted, and stats()->rate_wait_ns
+ *                         grown since the last call: a bandwidth limit)
  *        CKPT_STEP_WAIT   waiting for I/O: call again after a completion
  *        CKPT_STEP_STUN   stop the VM before calling again (it stays
  *                         stopped until DONE)
@@ -96,19 +103,42 @@ struct ckpt_cfg {
     uint32_t io_pages;            /* pages per request: stop-copy / pre-copy chunks,
                                      per-page saver runs (each page its own I/O) */
     uint32_t io_depth;            /* requests in flight for the background saver */
-    uint64_t max_downtime_ns;     /* pre-copy: stop when the rest fits in this */
+    uint64_t max_downtime_ns;     /* pre-copy: stop when the rest fits in this
+                                     (QEMU downtime-limit) */
+    double max_bandwidth_bps;     /* pre-copy: bytes/s while the VM runs, 0 = no limit
+                                     (QEMU max-bandwidth, lifted in the final stop) */
     uint32_t stall_rounds;        /* pre-copy: rounds without a smaller dirty set before
-                                     the final stop is forced */
+                                     the final stop is forced (vmsim's rule; with
+                                     auto-converge only rounds that ended a period) */
     bool auto_converge;           /* pre-copy: throttle the guest (QEMU auto-converge) */
     uint32_t throttle_initial;    /* pre-copy: first throttle, percent */
     uint32_t throttle_increment;  /* pre-copy: added per step, percent */
     uint32_t throttle_max;        /* pre-copy: ceiling, percent */
-    uint32_t throttle_threshold;  /* pre-copy: dirtied > this % of written -> throttle */
+    uint32_t throttle_threshold;  /* pre-copy: dirtied > this % of written in a period
+                                     of > 1 s, twice -> throttle (migration_bitmap_sync,
+                                     migration_trigger_throttle, migration/ram.c) */
     uint64_t buffer_bytes;        /* bgsnap: stream data that may wait for the disk */
     uint32_t channels;            /* background saver threads (QEMU multifd-channels);
-                                     the world runs step() on this many */
+                                     the world runs step() on this many, at most the
+                                     host's cores, and start() sees that number.
+                                     Not pre-copy's: QEMU's stream has one writer */
     bool zero_pages;              /* every policy: record zero pages in the zero map,
                                      write none of them */
+    int layout;                   /* stop-and-copy: enum ckpt_sc_layout */
+};
+
+/*
+ * Stop-and-copy's file layouts (ckpt_stopcopy.c), QEMU's two formats of a
+ * migration to a file.  STREAM is QEMU's default: a save writes the legacy
+ * stream unless the mapped-ram capability (QEMU >= 9.0) is set.
+ */
+enum ckpt_sc_layout {
+    CKPT_SC_STREAM = 0,           /* legacy stream: pages in RAM order, each behind an
+                                     8-byte header (save_page_header), zero pages as
+                                     headers only; data packed (STREAM layout) */
+    CKPT_SC_MAPPED_RAM = 1,       /* mapped-ram: page p at a fixed offset, a bitmap of
+                                     the pages present, zero pages as holes (FLAT);
+                                     the only layout multifd channels can write */
 };
 
 /* The zero_pages row every save policy's parameter table has. */
@@ -144,6 +174,12 @@ struct ckpt_stats {
     uint32_t throttle_max_pct;    /* its high-water mark */
     bool forced_stop;             /* pre-copy: stopped because the dirty set stopped
                                      shrinking, not because the rest fit the downtime */
+    uint64_t dirty_syncs;         /* pre-copy: dirty-log syncs (at round ends, and the
+                                     periodic ones of auto-converge) */
+    uint64_t forced_syncs;        /* ... of them the periodic ones (no sync for 5 s) */
+    uint64_t throttle_checks;     /* pre-copy: periods of >= 1 s the throttle judged */
+    uint64_t rate_wait_ns;        /* time the saver must wait for a bandwidth limit
+                                     (grows; the world sleeps each increase) */
     uint64_t zero_pages_fault;    /* zero pages found (a full scan each) on the fault path */
     uint64_t zero_pages_bg;       /* zero pages found by the background saver */
     uint64_t zero_pages;          /* pages the image holds as zero pages (set at the end) */
@@ -175,6 +211,19 @@ struct ckpt_stats {
 #define CKPT_F_SERIAL_FAULTS   0x8u  /* one thread serves every write fault, one at a
                                         time (QEMU's migration thread): the world makes
                                         the faults of several vCPUs queue for it */
+/*
+ * The save starts with the VM running (QEMU pre-copy): no start stun.
+ * QEMU arms dirty logging in the migration thread, under the BQL, with
+ * the vCPUs running (migration_thread -> qemu_savevm_state_setup ->
+ * ram_save_setup -> ram_init_bitmaps -> memory_global_dirty_log_start,
+ * migration/ram.c); vCPUs in KVM do not take the BQL, so the guest is
+ * not stopped and the world charges trace_arm per page to the saver.
+ * Device state is saved once the VM is stopped for the final round
+ * (migration_completion -> migration_completion_precopy: stop the VM,
+ * then qemu_savevm_state_complete_precopy, migration/migration.c), so the
+ * world charges device_state inside the final stop.
+ */
+#define CKPT_F_LIVE_START      0x10u
 
 struct ckpt_save;                 /* policy-private state */
 
@@ -189,6 +238,11 @@ struct ckpt_policy {
     int (*step)(struct ckpt_save *s);
     const struct ckpt_stats *(*stats)(const struct ckpt_save *s);
     void (*destroy)(struct ckpt_save *s);
+    /* Optional: the checks across parameters that the tables cannot say
+     * (the config layer runs it on every run point before any runs;
+     * start() checks again).  0, or VM_EINVAL with a diag naming the
+     * parameters. */
+    int (*check)(const struct ckpt_cfg *cfg, struct vm_diag *d);
 };
 
 /* Restore parameters. */

@@ -158,12 +158,14 @@ static uint64_t charge_fault_path(struct ckpt_run *r, const struct ckpt_stats *s
 }
 
 /* Copies, compression, zero scans, stream write()s and un-protects by the
- * background saver. */
+ * background saver, and the waits of a bandwidth limit. */
 static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *st)
 {
     const struct sim_ckpt_costs *c = &r->cfg->costs;
     uint64_t ns = charge(&r->charged.pages_copied_bg, st->pages_copied_bg, c->page_copy_ns,
                          &r->charged.compress_in_bg, st->compress_in_bg, c->compress_bps);
+    ns += st->rate_wait_ns - r->charged.rate_wait_ns;
+    r->charged.rate_wait_ns = st->rate_wait_ns;
     ns += charge_each(&r->charged.zero_pages_bg, st->zero_pages_bg, c->zero_scan_ns);
     ns += charge_each(&r->charged.stream_writes_bg, st->stream_writes_bg, c->stream_write_ns);
     return ns + charge_each(&r->charged.unprotects_bg, st->unprotects_bg, c->unprotect_ns);
@@ -435,6 +437,10 @@ static void saver_loop(struct saver *sv)
             stun(r);
             if (sp->flags & CKPT_F_INSTANT_AT_STUN)
                 sim_mem_checker_arm(r->mem);
+            /* a live start saved no device state: it goes in this stop
+             * (QEMU saves it after the last RAM pass, in the same stop) */
+            if (sp->flags & CKPT_F_LIVE_START)
+                sim_sleep_ns(r->cfg->costs.device_state_ns);
         } else if (rc == CKPT_STEP_WAIT && !ns) {
             sim_waitq_wait_ticket(r->io_wq, ticket);
         }
@@ -456,14 +462,20 @@ static uint32_t save_channels(const struct ckpt_run *r, const struct ckpt_cfg *c
     return want < cores ? want : cores ? cores : 1;
 }
 
-static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const struct ckpt_cfg *cfg,
-                    bool report)
+static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
+                    const struct ckpt_cfg *asked, bool report)
 {
     const struct sim_exp *exp = r->exp;
     struct sim_outcome *o = r->out;
     struct sim_vcpus *vs = &r->vcpus;
     struct vm_diag d;
     vm_diag_clear(&d);
+
+    /* the policy sees the channels it gets (it may size its requests by
+     * them), not the ones asked for */
+    struct ckpt_cfg cfg_got = *asked;
+    cfg_got.channels = save_channels(r, asked);
+    const struct ckpt_cfg *cfg = &cfg_got;
 
     r->sp = sp;
     memset(&r->charged, 0, sizeof(r->charged));
@@ -474,8 +486,12 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
 
     const struct sim_disk_stats *ds = sim_disk_stats(r->disk);
     uint64_t dev_ios0 = ds->write_ios, dev_bytes0 = ds->write_bytes;
-    stun(r);
-    uint64_t t_start = r->stun_began_ns;
+    /* a live start (pre-copy) does not stop the VM: start() runs between
+     * two guest accesses, as the actors are cooperative */
+    bool live_start = sp->flags & CKPT_F_LIVE_START;
+    if (!live_start)
+        stun(r);
+    uint64_t t_start = live_start ? sim_now_ns() : r->stun_began_ns;
     if (!(sp->flags & CKPT_F_INSTANT_AT_STUN))
         sim_mem_checker_arm(r->mem);
     int rc = sp->start(cfg, &r->env, &r->save, &d);
@@ -486,21 +502,26 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp, const stru
     }
     set_hooks(r, save_fault_hook);
 
-    /* the start stun: device state, and arming write tracking / the dirty
-     * log over all of memory for the policies that let the guest run */
-    uint64_t stun_ns = r->cfg->costs.device_state_ns;
-    if (!(sp->flags & CKPT_F_STUN_ALL))
-        stun_ns += r->cfg->costs.trace_arm_ns * r->mem->nr_pages;
-    sim_sleep_ns(stun_ns);
-    if (!(sp->flags & CKPT_F_STUN_ALL))
-        unstun(r);
+    /* arming write tracking / the dirty log over all of memory for the
+     * policies that let the guest run: in the start stun with device
+     * state, or, for a live start, the saver's own time while the guest
+     * runs (device state then goes in the final stop, saver_loop) */
+    uint64_t arm_ns = r->cfg->costs.trace_arm_ns * r->mem->nr_pages;
+    if (live_start) {
+        sim_sleep_ns(arm_ns);
+    } else {
+        sim_sleep_ns(r->cfg->costs.device_state_ns +
+                     (sp->flags & CKPT_F_STUN_ALL ? 0 : arm_ns));
+        if (!(sp->flags & CKPT_F_STUN_ALL))
+            unstun(r);
+    }
 
     struct sim_vcpus_totals t0, t1;
     sim_vcpus_totals(vs, &t0);
     struct vm_hist exits0;
     sim_vcpus_take_exit_hist(vs, &exits0);
 
-    uint32_t channels = save_channels(r, cfg);
+    uint32_t channels = cfg->channels;
     struct saver sv = { .r = r, .sp = sp, .live = channels,
                         .done_wq = channels > 1 ? sim_waitq_new() : NULL,
                         .step_wq = channels > 1 ? sim_waitq_new() : NULL };

@@ -163,15 +163,38 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
     return rc;
 }
 
+/* A save policy's own checks across its parameters (ckpt_policy.check),
+ * on the variant's or restore.from's parameters. */
+static int check_save_params(struct sim_cfg_walk *w, const char *policy,
+                             const struct ckpt_cfg *cfg, const char *path, const char *what)
+{
+    const struct ckpt_policy *sp = ckpt_save_policy_find(policy);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    if (!sp || !sp->check || sp->check(cfg, &d) == 0)
+        return 0;
+    return sim_cfg_err_at(w, d.code, path, "%s: %s", what, d.msg);
+}
+
 /* Files and the disk, before any run point: the trace fits the VM, and
  * the checkpoint file (the whole disk) holds at least one copy of memory
  * and the header; a pre-copy stream longer than that still fails at run
- * time (VM_ENOSPC), as it would on a real disk. */
+ * time (VM_ENOSPC), as it would on a real disk.  And the save policy's
+ * checks across parameters. */
 static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
 {
     const struct sim_ckpt_cfg *c = e->mech_cfg;
     struct sim_platform_info pi;
     int rc = sim_cfg_workload_check(w, "$.workload", &c->vm, &c->workload);
+    char what[SIM_NAME_MAX + 16];
+    snprintf(what, sizeof what, "variant '%s'", e->variant);
+    if (c->restore_phase) {
+        if (check_save_params(w, c->from_policy, &c->from_save, "$.restore.from.params",
+                              "restore.from"))
+            rc = VM_EINVAL;
+    } else if (check_save_params(w, e->policy, e->policy_cfg, "$.variants", what)) {
+        rc = VM_EINVAL;
+    }
     if (sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
                                "$.disk", &pi) == 0) {
         uint64_t need = c->vm.memory_bytes + (uint64_t)CKPT_DATA_LBA * VM_PAGE_SIZE;

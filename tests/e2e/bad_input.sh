@@ -77,6 +77,12 @@ expect_bad "a guest as large as the host leaves no page cache" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memory=200GiB "$base"
 expect_bad "a dirty_background_ratio above 100" "base.json: --set save.dirty_background_ratio: expected integer 0..100" \
     run --no-plot -o "$tmpdir/run-out" --set save.dirty_background_ratio=150 "$base"
+expect_bad "--set a choice not offered" \
+    "base.json: --set variants[0].params.layout: expected one of stream|mapped-ram, got \"flat\"" \
+    run --no-plot -o "$tmpdir/run-out" --set 'variants[0].params.layout=flat' "$base"
+expect_bad "channels on a stream (a policy's own check)" \
+    "base.json: \$.variants: variant 'stop-and-copy': stopcopy: 'channels' > 1 needs 'layout'" \
+    run --no-plot -o "$tmpdir/run-out" --set 'variants[0].params.channels=2' "$base"
 expect_bad "--set without =" "vmsim: --set: expected path=value, got 'vm.memory'" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memory "$base"
 expect_bad "--seed not a number" "vmsim: --seed: expected integer >= 0, got 'x'" \
