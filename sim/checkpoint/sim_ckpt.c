@@ -640,9 +640,8 @@ static void run_restore(struct ckpt_run *r)
     /* wasted prefetch: installed pages the guest never touched */
     vm_bitmap_clear_range(scratch, 0, n);
     port_mem_collect_accessed(&r->mem->base, scratch);
-    uint64_t present = vm_bitmap_count(r->mem->present, n), wasted = 0;
-    for (uint64_t w = 0; w < VM_BITMAP_WORDS(n); w++)
-        wasted += (uint64_t)__builtin_popcountll(r->mem->present[w] & ~scratch[w]);
+    uint64_t present = sim_mem_count_present(r->mem, NULL);
+    uint64_t wasted = sim_mem_count_present(r->mem, scratch);
     set_metric(o, SIM_CKPT_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
 
     if (done)
