@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bigmem.h"
 #include "base/vm_fp.h"
 #include "base/vm_rand.h"
 #include "base/vm_units.h"
@@ -276,7 +277,8 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
     m->seed = seed;
     m->nr_lines = (nr_pages + 63) / 64;
     uint64_t nr_regions = (nr_pages + CHUNK_PAGES - 1) >> CHUNK_SHIFT;
-    m->lines = aligned_alloc(sizeof *m->lines, m->nr_lines * sizeof *m->lines);
+    /* huge pages: a guest access touches one line at random */
+    m->lines = vm_bigmem_alloc(m->nr_lines * sizeof *m->lines);
     m->region_class = malloc(nr_regions);
     m->pt = calloc(1, sizeof *m->pt);
     if (!m->lines || !m->region_class || !m->pt || sim_mem_fpool_new(m) < 0 ||
@@ -286,7 +288,6 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
         return vm_diag_set(d, VM_ENOMEM, "out of memory for a guest of %llu pages",
                            (unsigned long long)nr_pages);
     }
-    memset(m->lines, 0, m->nr_lines * sizeof *m->lines);
     lines_update(m, SIM_MEM_PRESENT, 0, nr_pages, true);
     m->nr_present = nr_pages;
     m->all_present = true;
@@ -325,7 +326,7 @@ void sim_mem_free(struct sim_mem *m)
         free(pt);
     }
     sim_mem_fpool_free(m);
-    free(m->lines);
+    vm_bigmem_free(m->lines, m->nr_lines * sizeof *m->lines);
     vm_bitmap_free(m->rs_checked);
     free(m->ck_log);
     free(m->region_class);

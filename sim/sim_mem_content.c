@@ -7,7 +7,7 @@
  * A line's own contents are one array of fingerprints, in page order,
  * with room for a power of two of them (1, 2, 4 .. 64); finding page p's
  * is a popcount of the line's own bits below p.  The arrays come from a
- * pool of 1 MiB chunks with a free list per size, so a page written for
+ * pool of 2 MiB chunks (vm_bigmem: huge pages) with a free list per size, so a page written for
  * the first time costs no malloc and no per-allocation header: 8 bytes
  * per own page, plus the unused part of its line's array.  The pool is
  * only given back as a whole (sim_mem_drop_own, sim_mem_free).
@@ -24,12 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bigmem.h"
 #include "base/vm_fp.h"
 #include "sim_content.h"
 #include "sim_mem_int.h"
 
 #define FP_CLASSES 7u                         /* arrays of 1, 2, 4, ..., 64 fingerprints */
-#define FP_CHUNK_WORDS (UINT64_C(1) << 17)    /* 1 MiB */
+#define FP_CHUNK_WORDS (UINT64_C(1) << 18)    /* 2 MiB: a huge page (vm_bigmem) */
 
 struct sim_mem_fpool {
     uint64_t *free[FP_CLASSES];   /* free arrays of each size, linked through word 0 */
@@ -50,7 +51,7 @@ int sim_mem_fpool_new(struct sim_mem *m)
 static void pool_release(struct sim_mem_fpool *fp)
 {
     for (size_t i = 0; i < fp->nr_chunks; i++)
-        free(fp->chunks[i]);
+        vm_bigmem_free(fp->chunks[i], FP_CHUNK_WORDS * sizeof(uint64_t));
     free(fp->chunks);
     memset(fp, 0, sizeof *fp);
 }
@@ -94,7 +95,7 @@ static uint64_t *pool_get(struct sim_mem_fpool *fp, unsigned c)
             fp->chunks = ch;
             fp->cap_chunks = cap;
         }
-        uint64_t *chunk = malloc(FP_CHUNK_WORDS * sizeof *chunk);
+        uint64_t *chunk = vm_bigmem_alloc(FP_CHUNK_WORDS * sizeof *chunk);
         if (!chunk)
             return NULL;
         fp->chunks[fp->nr_chunks++] = chunk;

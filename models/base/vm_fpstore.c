@@ -4,7 +4,10 @@
  * Plain blocks: a two-level array, a top level of pointers to leaves of
  * 512 uint64_t fingerprints (2 MiB of device), each leaf allocated on its
  * first write (the shape of a page table, not a hash map: dense and cache
- * friendly).  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 32768
+ * friendly).  Leaves are carved in order out of arena chunks of 512
+ * leaves (2 MiB, vm_bigmem: huge pages where the system gives them), so a
+ * large image costs no malloc and one page fault per 512 leaves; they go
+ * back only with the store.  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 32768
  * leaves = 128 MiB; a hole of 2 MiB or more (a zero region of a FLAT
  * image) takes none, and the top level costs 8 bytes per 2 MiB of device.
  * Packed extents: a second two-level array of pointers indexed by the
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm_bigmem.h"
 #include "vm_bitmap.h"
 #include "vm_err.h"
 #include "vm_fpstore.h"
@@ -33,6 +37,8 @@
 #define PLAIN_SHIFT 9                  /* plain fingerprints: 2 MiB of device per leaf */
 #define PLAIN_BLOCKS (1ull << PLAIN_SHIFT)
 #define PLAIN_MASK  (PLAIN_BLOCKS - 1)
+#define ARENA_LEAVES 512               /* plain leaves per arena chunk: 2 MiB */
+#define ARENA_BYTES  (ARENA_LEAVES * PLAIN_BLOCKS * sizeof(uint64_t))
 
 struct packed_ext {
     uint64_t nr_blocks;
@@ -49,6 +55,10 @@ struct vm_fpstore {
     uint64_t **covered;            /* [nr_leaves] bitmap leaves or NULL */
     struct packed_ext ***packed;   /* [nr_leaves] extent-pointer leaves or NULL */
     size_t mem_bytes;
+    /* the arena of plain leaves */
+    void **chunks;                 /* [nr_chunks] of ARENA_BYTES */
+    size_t nr_chunks, cap_chunks;
+    uint32_t chunk_used;           /* leaves given out of the newest chunk */
 };
 
 static uint64_t leaf_len(const struct vm_fpstore *st, uint64_t leaf)
@@ -94,8 +104,9 @@ void vm_fpstore_free(struct vm_fpstore *st)
 {
     if (!st)
         return;
-    for (uint64_t i = 0; st->plain && i < st->nr_plain; i++)
-        free(st->plain[i]);
+    for (size_t i = 0; i < st->nr_chunks; i++)
+        vm_bigmem_free(st->chunks[i], ARENA_BYTES);
+    free(st->chunks);
     for (uint64_t i = 0; i < st->nr_leaves; i++) {
         if (st->covered)
             free(st->covered[i]);
@@ -166,12 +177,35 @@ static int check_range(const struct vm_fpstore *st, uint64_t lba, uint64_t n)
 
 /* --- lazily allocated leaves ------------------------------------------- */
 
+/* A zeroed leaf of PLAIN_BLOCKS fingerprints from the arena, or NULL. */
+static uint64_t *arena_leaf(struct vm_fpstore *st)
+{
+    if (!st->nr_chunks || st->chunk_used == ARENA_LEAVES) {
+        if (st->nr_chunks == st->cap_chunks) {
+            size_t cap = st->cap_chunks ? 2 * st->cap_chunks : 16;
+            void **ch = realloc(st->chunks, cap * sizeof *ch);
+            if (!ch)
+                return NULL;
+            st->chunks = ch;
+            st->cap_chunks = cap;
+        }
+        void *c = vm_bigmem_alloc(ARENA_BYTES);
+        if (!c)
+            return NULL;
+        st->chunks[st->nr_chunks++] = c;
+        st->chunk_used = 0;
+    }
+    uint64_t *leaf = (uint64_t *)st->chunks[st->nr_chunks - 1] + st->chunk_used * PLAIN_BLOCKS;
+    st->chunk_used++;
+    return leaf;
+}
+
 static int need_plain_leaf(struct vm_fpstore *st, uint64_t leaf)
 {
     if (st->plain[leaf])
         return 0;
     uint64_t n = plain_len(st, leaf);
-    st->plain[leaf] = calloc(n, sizeof(uint64_t));
+    st->plain[leaf] = arena_leaf(st);
     if (!st->plain[leaf])
         return VM_ENOMEM;
     st->mem_bytes += n * sizeof(uint64_t);
