@@ -1,5 +1,8 @@
-# bench/bench.mk - benchmarks of the trace readers and binary cache
+# bench/bench.mk - benchmarks of the trace readers and binary cache, and
+# bench/scale_point.sh (one checkpoint-scale point timed)
 # (built by `make bench`).
 EXTRA_PROGRAMS += bench/bench_trace
 bench_bench_trace_SOURCES = bench/bench_trace.c
 bench_bench_trace_LDADD = libvmsim_core.a libvmsim_base.a $(VMSIM_LIBS)
+# one checkpoint-scale point: wall, CPU and peak RSS (a script, not built)
+EXTRA_DIST += bench/scale_point.sh

@@ -1,18 +1,19 @@
 /*
- * sim_mem.c - the guest memory model (sim_mem.h): per-page fingerprints
- * and bitmaps, a two-level guest page table filled by an allocator model,
- * content classes per 2 MiB region, the instant-content checker, and the
- * port_mem ops the mechanisms use.
+ * sim_mem.c - the guest memory model (sim_mem.h): lines of per-page bits,
+ * a two-level guest page table filled by an allocator model, content
+ * classes per 2 MiB region, life cycle and the port_mem ops the
+ * mechanisms use.  Contents, the checker and the restore check are in
+ * sim_mem_content.c.
  *
  * Based on: KVM's dirty log and write tracking (bitmaps collected and
- * cleared a word at a time), x86-64 page tables (a radix tree; here two
- * levels of 18 bits over 36-bit GVA page numbers, which measured 3x faster
- * than hashing on sparse address spaces), and a buddy allocator's free
- * list, in order after boot and scrambled in an aged guest.
+ * cleared a word at a time; here the words of the several bitmaps of 64
+ * pages share a cache line), x86-64 page tables (a radix tree; here two
+ * levels of 18 bits over 36-bit GVA page numbers, which measured 3x
+ * faster than hashing on sparse address spaces), and a buddy allocator's
+ * free list, in order after boot and scrambled in an aged guest.
  *
- * Not modelled: freeing guest pages, huge pages, several address spaces
- * (one page table for the traced process), content classes that change
- * when the guest writes a page.
+ * Not modelled: freeing guest pages, huge pages, content classes that
+ * change when the guest writes a page.
  */
 #include "sim_mem.h"
 
@@ -20,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bigmem.h"
 #include "base/vm_fp.h"
 #include "base/vm_rand.h"
 #include "base/vm_units.h"
 #include "sim_content.h"
+#include "sim_mem_int.h"
 
 #define PT_BITS 18u
 #define PT_LEAF_ENTRIES (1ull << PT_BITS)
@@ -31,7 +34,8 @@
 #define GVA_PAGE_BITS (2u * PT_BITS)
 _Static_assert(SIM_MEM_GVA_PAGE_LIMIT == 1ull << GVA_PAGE_BITS, "sim_mem.h says the limit");
 _Static_assert(SIM_MEM_POISON_FP != VM_FP_ZERO, "a page made absent must not look zero");
-#define CHUNK_SHIFT 9u                           /* 2 MiB = 512 pages */
+_Static_assert(sizeof(struct sim_mem_line) == 64, "a line is one cache line");
+#define CHUNK_SHIFT SIM_MEM_REGION_SHIFT         /* 2 MiB = 512 pages */
 #define CHUNK_PAGES (1u << CHUNK_SHIFT)
 #define CHUNK_AGED 0x80000000u                   /* chunk_order flag: scramble its pages */
 #define NO_LEAF UINT64_MAX
@@ -189,117 +193,45 @@ int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page, ui
     return 0;
 }
 
-/* ---- content and the checker ---- */
+/* ---- bits over page ranges, a line at a time ---- */
 
-static void ck_log(struct sim_mem *m, uint64_t page, uint64_t old_fp)
+/* Mask of bits [lo, hi) within one word, 0 <= lo < hi <= 64. */
+static uint64_t word_mask(unsigned lo, unsigned hi)
 {
-    if (m->ck_len == m->ck_cap) {
-        size_t cap = m->ck_cap ? 2 * m->ck_cap : 4096;
-        struct sim_mem_log *l = realloc(m->ck_log, cap * sizeof *l);
-        if (!l)
-            return;     /* instant_fp answers 0 for this page: the check fails */
-        m->ck_log = l;
-        m->ck_cap = cap;
+    uint64_t upper = hi == 64 ? ~0ull : (1ull << hi) - 1;
+    return upper & ~((1ull << lo) - 1);
+}
+
+/* Set or clear bit `bit` of pages [first, first+n); returns how many of
+ * them had it set before. */
+static uint64_t lines_update(struct sim_mem *m, enum sim_mem_bit bit, uint64_t first, uint64_t n,
+                             bool set)
+{
+    uint64_t had = 0, end = first + n;
+    while (first < end) {
+        uint64_t k = first >> 6;
+        uint64_t stop = (k + 1) << 6 < end ? (k + 1) << 6 : end;
+        uint64_t mask = word_mask((unsigned)(first & 63), (unsigned)(stop - (k << 6)));
+        uint64_t *w = &m->lines[k].w[bit];
+        had += (uint64_t)__builtin_popcountll(*w & mask);
+        *w = set ? *w | mask : *w & ~mask;
+        first = stop;
     }
-    m->ck_log[m->ck_len].page = page;
-    m->ck_log[m->ck_len].fp = old_fp;
-    m->ck_len++;
-    m->ck_sorted = false;
+    return had;
 }
 
-void sim_mem_write_page(struct sim_mem *m, uint64_t gpa)
+/* The word at line k of `map` (NULL: all clear). */
+static uint64_t map_word(const uint64_t *map, uint64_t k)
 {
-    if (m->ck_armed && !vm_bitmap_test_and_set(m->ck_saved, gpa))
-        ck_log(m, gpa, m->fp[gpa]);
-    m->fp[gpa] = vm_fp_page(m->seed, gpa, ++m->write_seq);
-    vm_bitmap_set(m->dirty, gpa);
+    return map ? map[k] : 0;
 }
 
-void sim_mem_checker_arm(struct sim_mem *m)
+uint64_t sim_mem_count_present(const struct sim_mem *m, const uint64_t *exclude)
 {
-    memset(m->ck_saved, 0, VM_BITMAP_WORDS(m->nr_pages) * sizeof(uint64_t));
-    m->ck_len = 0;
-    m->ck_sorted = true;
-    m->ck_armed = true;
-}
-
-void sim_mem_checker_disarm(struct sim_mem *m)
-{
-    m->ck_armed = false;
-    free(m->ck_log);
-    m->ck_log = NULL;
-    m->ck_len = m->ck_cap = 0;
-    m->ck_sorted = true;
-}
-
-static int log_cmp(const void *a, const void *b)
-{
-    uint64_t x = ((const struct sim_mem_log *)a)->page;
-    uint64_t y = ((const struct sim_mem_log *)b)->page;
-    return (x > y) - (x < y);
-}
-
-uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page)
-{
-    if (!m->ck_armed || !vm_bitmap_test(m->ck_saved, page))
-        return m->fp[page];
-    if (!m->ck_sorted) {
-        qsort(m->ck_log, m->ck_len, sizeof *m->ck_log, log_cmp);
-        m->ck_sorted = true;
-    }
-    size_t lo = 0, hi = m->ck_len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->ck_log[mid].page < page)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < m->ck_len && m->ck_log[lo].page == page)
-        return m->ck_log[lo].fp;
-    return 0;
-}
-
-int sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect)
-{
-    assert(!m->ck_armed && "make_absent rewrites every page: the instant would be lost");
-    size_t words = VM_BITMAP_WORDS(m->nr_pages);
-    memset(m->present, 0, words * sizeof(uint64_t));
-    m->nr_present = 0;
-    m->all_present = m->nr_pages == 0;
-    /* a page marked present without an install keeps the poison */
-    for (uint64_t p = 0; p < m->nr_pages; p++)
-        m->fp[p] = SIM_MEM_POISON_FP;
-    m->expect_fp = NULL;
-    m->restore_checked = m->restore_mismatch = 0;
-    if (!expect)
-        return 0;
-    if (!m->rs_checked && !(m->rs_checked = vm_bitmap_new(m->nr_pages)))
-        return VM_ENOMEM;
-    memset(m->rs_checked, 0, words * sizeof(uint64_t));
-    m->expect_fp = expect;
-    return 0;
-}
-
-void sim_mem_restore_check_page(struct sim_mem *m, uint64_t gpa)
-{
-    vm_bitmap_set(m->rs_checked, gpa);
-    m->restore_checked++;
-    m->restore_mismatch += m->fp[gpa] != m->expect_fp[gpa];
-}
-
-void sim_mem_restore_finish(struct sim_mem *m)
-{
-    if (!m->expect_fp)
-        return;
-    for (uint64_t w = 0; w < VM_BITMAP_WORDS(m->nr_pages); w++) {
-        uint64_t todo = m->present[w] & ~m->rs_checked[w];
-        while (todo) {
-            sim_mem_restore_check_page(m, w * 64 + (uint64_t)__builtin_ctzll(todo));
-            todo &= todo - 1;
-        }
-    }
-    m->expect_fp = NULL;
+    uint64_t c = 0;
+    for (uint64_t k = 0; k < m->nr_lines; k++)
+        c += (uint64_t)__builtin_popcountll(m->lines[k].w[SIM_MEM_PRESENT] & ~map_word(exclude, k));
+    return c;
 }
 
 int sim_mem_class(const struct sim_mem *m, uint64_t page)
@@ -343,29 +275,26 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
     m->base.ops = &sim_mem_ops;
     m->nr_pages = nr_pages;
     m->seed = seed;
+    m->nr_lines = (nr_pages + 63) / 64;
     uint64_t nr_regions = (nr_pages + CHUNK_PAGES - 1) >> CHUNK_SHIFT;
-    m->fp = malloc(nr_pages * sizeof *m->fp);
-    m->present = vm_bitmap_new(nr_pages);
-    m->dirty = vm_bitmap_new(nr_pages);
-    m->accessed = vm_bitmap_new(nr_pages);
-    m->trace_w = vm_bitmap_new(nr_pages);
-    m->trace_r = vm_bitmap_new(nr_pages);
-    m->ck_saved = vm_bitmap_new(nr_pages);
+    /* huge pages: a guest access touches one line at random */
+    m->lines = vm_bigmem_alloc(m->nr_lines * sizeof *m->lines);
     m->region_class = malloc(nr_regions);
     m->pt = calloc(1, sizeof *m->pt);
-    if (!m->fp || !m->present || !m->dirty || !m->accessed || !m->trace_w || !m->trace_r ||
-        !m->ck_saved || !m->region_class || !m->pt ||
+    if (!m->lines || !m->region_class || !m->pt || sim_mem_fpool_new(m) < 0 ||
         build_chunks(m->pt, nr_pages, vm->fragmentation, seed) < 0 ||
         sim_mem_set_address_spaces(m, 1) < 0) {
         sim_mem_free(m);
         return vm_diag_set(d, VM_ENOMEM, "out of memory for a guest of %llu pages",
                            (unsigned long long)nr_pages);
     }
-    vm_bitmap_set_range(m->present, 0, nr_pages);
+    lines_update(m, SIM_MEM_PRESENT, 0, nr_pages, true);
     m->nr_present = nr_pages;
     m->all_present = true;
     m->ck_sorted = true;
 
+    /* a zero region's pages are zero pages until the guest writes them;
+     * every page's base content follows from its region's class */
     struct vm_rand r;
     vm_rand_init(&r, seed, STREAM_CLASS);
     for (uint64_t k = 0; k < nr_regions; k++) {
@@ -374,11 +303,6 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
         while (c < SIM_CONTENT_NR - 1 && !(x < cum[c]))
             c++;
         m->region_class[k] = (uint8_t)c;
-    }
-    /* a zero region's pages are zero pages until the guest writes them */
-    for (uint64_t p = 0; p < nr_pages; p++) {
-        bool zero = m->region_class[p >> CHUNK_SHIFT] == SIM_CONTENT_ZERO;
-        m->fp[p] = zero ? VM_FP_ZERO : vm_fp_page(seed, p, 0);
     }
     *out = m;
     return 0;
@@ -401,13 +325,8 @@ void sim_mem_free(struct sim_mem *m)
         free(pt->chunk_order);
         free(pt);
     }
-    free(m->fp);
-    vm_bitmap_free(m->present);
-    vm_bitmap_free(m->dirty);
-    vm_bitmap_free(m->accessed);
-    vm_bitmap_free(m->trace_w);
-    vm_bitmap_free(m->trace_r);
-    vm_bitmap_free(m->ck_saved);
+    sim_mem_fpool_free(m);
+    vm_bigmem_free(m->lines, m->nr_lines * sizeof *m->lines);
     vm_bitmap_free(m->rs_checked);
     free(m->ck_log);
     free(m->region_class);
@@ -416,10 +335,9 @@ void sim_mem_free(struct sim_mem *m)
 
 size_t sim_mem_bytes(const struct sim_mem *m)
 {
-    size_t words = VM_BITMAP_WORDS(m->nr_pages);
     size_t b = sizeof *m + sizeof *m->pt;
-    b += m->nr_pages * sizeof *m->fp;
-    b += 6 * words * sizeof(uint64_t);               /* present dirty accessed trace_w trace_r ck_saved */
+    b += m->nr_lines * sizeof *m->lines;
+    b += sim_mem_fpool_bytes(m);
     b += (m->nr_pages + CHUNK_PAGES - 1) >> CHUNK_SHIFT;   /* region_class */
     b += m->pt->nr_chunks * sizeof *m->pt->chunk_order;
     b += m->pt->nr_as * sizeof *m->pt->as;
@@ -429,7 +347,7 @@ size_t sim_mem_bytes(const struct sim_mem *m)
     b += m->pt->nr_leaves * PT_LEAF_ENTRIES * sizeof(uint32_t);
     b += m->ck_cap * sizeof *m->ck_log;
     if (m->rs_checked)
-        b += words * sizeof(uint64_t);
+        b += VM_BITMAP_WORDS(m->nr_pages) * sizeof(uint64_t);
     return b;
 }
 
@@ -442,26 +360,12 @@ static uint64_t op_nr_pages(const struct port_mem *pm)
 
 static void op_read(struct port_mem *pm, uint64_t first, uint32_t n, uint64_t *fps)
 {
-    struct sim_mem *m = (struct sim_mem *)pm;
-    assert(first + n <= m->nr_pages && "read past the end of guest memory");
-    memcpy(fps, m->fp + first, (size_t)n * sizeof *fps);
+    sim_mem_read_range((const struct sim_mem *)pm, first, n, fps);
 }
 
 static void op_write(struct port_mem *pm, uint64_t first, uint32_t n, const uint64_t *fps)
 {
-    struct sim_mem *m = (struct sim_mem *)pm;
-    assert(first + n <= m->nr_pages && "install past the end of guest memory");
-    /* a page not compared yet is compared at its first access or at the
-     * end; one already compared (the guest saw it) is compared again now */
-    if (m->expect_fp)
-        for (uint32_t i = 0; i < n; i++)
-            if (vm_bitmap_test(m->rs_checked, first + i))
-                m->restore_mismatch += fps[i] != m->expect_fp[first + i];
-    if (m->ck_armed)
-        for (uint32_t i = 0; i < n; i++)
-            if (!vm_bitmap_test_and_set(m->ck_saved, first + i))
-                ck_log(m, first + i, m->fp[first + i]);
-    memcpy(m->fp + first, fps, (size_t)n * sizeof *fps);
+    sim_mem_install_range((struct sim_mem *)pm, first, n, fps);
 }
 
 static void op_set_trace(struct port_mem *pm, uint64_t first, uint64_t n,
@@ -469,73 +373,52 @@ static void op_set_trace(struct port_mem *pm, uint64_t first, uint64_t n,
 {
     struct sim_mem *m = (struct sim_mem *)pm;
     assert(first + n <= m->nr_pages && "trace range past the end of guest memory");
-    uint64_t had = vm_bitmap_count_range(m->trace_w, first, n);
-    switch (mode) {
-    case PORT_MEM_TRACE_NONE:
-        vm_bitmap_clear_range(m->trace_w, first, n);
-        vm_bitmap_clear_range(m->trace_r, first, n);
-        m->nr_traced -= had;
-        break;
-    case PORT_MEM_TRACE_WRITE:
-        vm_bitmap_set_range(m->trace_w, first, n);
-        vm_bitmap_clear_range(m->trace_r, first, n);
-        m->nr_traced += n - had;
-        break;
-    case PORT_MEM_TRACE_RW:
-        /* trace_w too, so nr_traced gates both tests in sim_mem_check */
-        vm_bitmap_set_range(m->trace_w, first, n);
-        vm_bitmap_set_range(m->trace_r, first, n);
-        m->nr_traced += n - had;
-        break;
-    }
+    /* trace_w is set wherever a page is traced at all, so nr_traced
+     * (pages with trace_w) gates both tests in sim_mem_check */
+    uint64_t had = lines_update(m, SIM_MEM_TRACE_W, first, n, mode != PORT_MEM_TRACE_NONE);
+    lines_update(m, SIM_MEM_TRACE_R, first, n, mode == PORT_MEM_TRACE_RW);
+    m->nr_traced += mode == PORT_MEM_TRACE_NONE ? -had : n - had;
 }
 
 static void op_set_present(struct port_mem *pm, uint64_t first, uint64_t n, bool present)
 {
     struct sim_mem *m = (struct sim_mem *)pm;
     assert(first + n <= m->nr_pages && "present range past the end of guest memory");
-    uint64_t had = vm_bitmap_count_range(m->present, first, n);
-    if (present) {
-        vm_bitmap_set_range(m->present, first, n);
-        m->nr_present += n - had;
-    } else {
-        vm_bitmap_clear_range(m->present, first, n);
-        m->nr_present -= had;
-    }
+    uint64_t had = lines_update(m, SIM_MEM_PRESENT, first, n, present);
+    m->nr_present += present ? n - had : -had;
     m->all_present = m->nr_present == m->nr_pages;
 }
 
 static bool op_is_present(const struct port_mem *pm, uint64_t page)
 {
     const struct sim_mem *m = (const struct sim_mem *)pm;
-    return m->all_present || vm_bitmap_test(m->present, page);
+    return m->all_present || sim_mem_test(m, SIM_MEM_PRESENT, page);
 }
 
-static uint64_t collect(uint64_t *map, uint64_t *into, uint64_t nr_pages)
+/* OR bit `bit` of every page into `into` (may be NULL), clear it, count it. */
+static uint64_t collect(struct sim_mem *m, enum sim_mem_bit bit, uint64_t *into)
 {
-    uint64_t c = 0, words = VM_BITMAP_WORDS(nr_pages);
-    for (uint64_t w = 0; w < words; w++) {
-        uint64_t x = map[w];
+    uint64_t c = 0;
+    for (uint64_t k = 0; k < m->nr_lines; k++) {
+        uint64_t x = m->lines[k].w[bit];
         if (!x)
             continue;
         c += (uint64_t)__builtin_popcountll(x);
         if (into)
-            into[w] |= x;
-        map[w] = 0;
+            into[k] |= x;
+        m->lines[k].w[bit] = 0;
     }
     return c;
 }
 
 static uint64_t op_collect_dirty(struct port_mem *pm, uint64_t *into)
 {
-    struct sim_mem *m = (struct sim_mem *)pm;
-    return collect(m->dirty, into, m->nr_pages);
+    return collect((struct sim_mem *)pm, SIM_MEM_DIRTY, into);
 }
 
 static uint64_t op_collect_accessed(struct port_mem *pm, uint64_t *into)
 {
-    struct sim_mem *m = (struct sim_mem *)pm;
-    return collect(m->accessed, into, m->nr_pages);
+    return collect((struct sim_mem *)pm, SIM_MEM_ACCESSED, into);
 }
 
 static uint64_t op_compress_size(const struct port_mem *pm, const uint64_t *pages, uint32_t n)

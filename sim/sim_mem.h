@@ -1,51 +1,64 @@
 /*
- * sim_mem.h - the guest memory model: guest-physical pages as flat arrays
- * and bitmaps, a guest page table (GVA page -> GPA page) built by a guest
- * allocator model, and content as 64-bit fingerprints.  Implements
+ * sim_mem.h - the guest memory model: guest-physical pages as lines of
+ * per-page bits, a guest page table (GVA page -> GPA page) built by a
+ * guest allocator model, and content as 64-bit fingerprints.  Implements
  * port_mem for the mechanisms.
  *
- * State per guest page (<= 16 bytes): fingerprint (8), page-table entry
- * (4, only for pages a trace maps), and bits: present, dirty, accessed,
- * trace-write, trace-read, checker-saved.  Each guest process (a trace
- * replayed by a vCPU) has its own page table; each is two-level
- * (18 + 18 bits of a 36-bit GVA page number), leaves allocated on first
- * touch; the allocator hands out GPA frames from a free list that is in
- * order on a fresh boot and shuffled in 2 MiB chunks for an aged guest
- * (vm.fragmentation = fraction of the list shuffled): each whole 2 MiB
- * chunk is aged with probability `fragmentation` (seeded); the aged
- * chunks are handed out in a seeded random order among themselves, and
- * the 512 pages of an aged chunk in a seeded scrambled order.  The list
- * is computed chunk by chunk (4 bytes per chunk), never stored per page.
- * There is no free(): a guest frame, once mapped, stays mapped.
+ * Page state: every 64 consecutive pages share one 64-byte line (one
+ * cache line) holding their bits - present, trace-write, trace-read,
+ * accessed, dirty, checker-saved, own-content - and a pointer to the
+ * fingerprints of those of them that have content of their own.  A guest
+ * access reads and writes one line, whatever bits it needs (flat bitmaps
+ * would cost a cache miss each on a large guest).  So the model holds 1
+ * byte per guest page plus 8 bytes (and a little slack) per page with
+ * content of its own, plus a page-table entry (4 bytes) for each page a
+ * trace maps.  Each guest process (a trace replayed by a vCPU) has its
+ * own page table; each is two-level (18 + 18 bits of a 36-bit GVA page
+ * number), leaves allocated on first touch; the allocator hands out GPA
+ * frames from a free list that is in order on a fresh boot and shuffled
+ * in 2 MiB chunks for an aged guest (vm.fragmentation = fraction of the
+ * list shuffled): each whole 2 MiB chunk is aged with probability
+ * `fragmentation` (seeded); the aged chunks are handed out in a seeded
+ * random order among themselves, and the 512 pages of an aged chunk in a
+ * seeded scrambled order.  The list is computed chunk by chunk (4 bytes
+ * per chunk), never stored per page.  There is no free(): a guest frame,
+ * once mapped, stays mapped.
  *
  * Content: a page's content class (zero, text, code, random) is fixed per
  * 2 MiB region, drawn with the vm.content fractions.  Every page of a
  * zero-class region starts as a zero page (VM_FP_ZERO), every other page
- * at vm_fp_page(seed, gpa, 0); each guest write gives a page a new
- * fingerprint from a global write sequence (never VM_FP_ZERO: the model's
- * guest does not write zeros).  compress_size() sums zstd sizes measured
- * on real sample pages of each region's class (sim_content.h).
+ * at vm_fp_page(seed, gpa, 0): its base content, computed when asked,
+ * never stored.  A page gets content of its own (stored, 8 bytes) when
+ * the guest writes it or a restore installs it: each guest write gives a
+ * page a new fingerprint from a global write sequence (never VM_FP_ZERO:
+ * the model's guest does not write zeros).  compress_size() sums zstd
+ * sizes measured on real sample pages of each region's class
+ * (sim_content.h).
  *
  * Checker: sim_mem_checker_arm() at a reference instant (the moment a
  * snapshot of memory must hold); from then on the first write to each
- * page logs its old fingerprint, so sim_mem_instant_fp() returns the
- * content every page had at the instant without copying all of memory.  The log costs 16 bytes per page written
- * (or installed) while armed; it is sorted once on the first query.
+ * page marks it checker-saved and, when its old content was its own (not
+ * its base content, which can be computed again), logs that content, so
+ * sim_mem_instant_fp() returns the content every page had at the instant
+ * without copying all of memory.  The log costs 16 bytes per page that
+ * had content of its own at the instant and was written (or installed)
+ * while armed; it is sorted once on the first query.
  *
  * port_mem.write (install) sets fingerprints only: present, dirty and
  * accessed bits are the caller's (set_present); an armed checker logs the
  * old content as for a guest write.
  *
- * Restore check: sim_mem_make_absent() gives every page the poison
- * fingerprint SIM_MEM_POISON_FP, so a page made present without an
- * install still holds it.  With an expected content (the image), every
- * page is compared with it once, whatever made it present: at the guest's
- * first access after make_absent (before a write changes it; an access to
- * a page still absent, let through by a buggy fault handler, compares the
- * poison), or, for present pages the guest never touched, in
- * sim_mem_restore_finish().  An install over a page already compared is
- * compared too (it changes what the guest sees next).  restore_checked
- * counts pages compared, restore_mismatch the contents that differed.
+ * Restore check: sim_mem_make_absent() drops all content of pages' own
+ * and makes the base content of every page the poison fingerprint
+ * SIM_MEM_POISON_FP, so a page made present without an install still
+ * holds it.  With an expected content (the image), every page is compared
+ * with it once, whatever made it present: at the guest's first access
+ * after make_absent (before a write changes it; an access to a page still
+ * absent, let through by a buggy fault handler, compares the poison), or,
+ * for present pages the guest never touched, in sim_mem_restore_finish().
+ * An install over a page already compared is compared too (it changes
+ * what the guest sees next).  restore_checked counts pages compared,
+ * restore_mismatch the contents that differed.
  */
 #ifndef SIM_MEM_H
 #define SIM_MEM_H
@@ -61,7 +74,7 @@
 
 /* The largest guest the model takes: 2^31 pages (8 TiB).  Page numbers
  * and page-table entries are 32-bit, and at this size the model's own
- * state is about 20 GiB (9 bytes per page plus the checker's log). */
+ * state is 2 GiB of lines plus 8 bytes per page the guest writes. */
 #define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
 /* Guest-virtual page numbers the guest page table maps: below 2^36
  * (two 18-bit levels, a 48-bit address space). */
@@ -72,25 +85,45 @@
  * collision has probability 2^-64 per page), and not 0 ("no data"). */
 #define SIM_MEM_POISON_FP UINT64_C(0x4e4f53494f50ffff)
 
+/* The bits of a line: word i of a line holds bit i of its 64 pages. */
+enum sim_mem_bit {
+    SIM_MEM_PRESENT = 0,
+    SIM_MEM_TRACE_W,                 /* writes exit to the fault handler */
+    SIM_MEM_TRACE_R,                 /* reads exit too */
+    SIM_MEM_ACCESSED,
+    SIM_MEM_DIRTY,
+    SIM_MEM_CK_SAVED,                /* checker: first write since the instant seen */
+    SIM_MEM_OWN,                     /* content of its own in fps[] */
+    SIM_MEM_NR_BITS
+};
+
+/* 64 pages: line k holds pages 64k .. 64k+63, page p's bit is 1 << (p % 64). */
+struct sim_mem_line {
+    uint64_t w[SIM_MEM_NR_BITS];
+    uint64_t *fps;                   /* popcount(w[SIM_MEM_OWN]) fingerprints in
+                                        page order; storage is sim_mem's own */
+};
+
 struct sim_mem_log { uint64_t page, fp; };
+struct sim_mem_fpool;                /* storage of own contents (sim_mem_content.c) */
 
 struct sim_mem {
     struct port_mem base;            /* first: a sim_mem is a port_mem */
     uint64_t nr_pages;
     uint64_t seed;
-    uint64_t *fp;                    /* content per page */
-    uint64_t *present;               /* bitmaps of nr_pages bits */
-    uint64_t *dirty;
-    uint64_t *accessed;
-    uint64_t *trace_w;               /* writes exit to the fault handler */
-    uint64_t *trace_r;               /* reads exit too */
+    struct sim_mem_line *lines;      /* ceil(nr_pages / 64), 64-byte aligned */
+    uint64_t nr_lines;
+    struct sim_mem_fpool *fpool;
+    bool base_poison;                /* base content is the poison (after make_absent) */
+    uint64_t nr_own;                 /* pages with content of their own */
+    uint64_t nr_lost_writes;         /* contents not stored for lack of memory */
     uint64_t write_seq;              /* global write counter (new contents) */
     uint64_t nr_traced;              /* pages with trace_w set (fast path skip) */
     bool all_present;                /* fast path: no absent page */
     uint64_t nr_present;             /* pages with the present bit (exact) */
     /* checker */
     bool ck_armed;
-    uint64_t *ck_saved;              /* bitmap: old content logged */
+    bool ck_lost;                    /* a log entry could not be stored */
     struct sim_mem_log *ck_log;
     size_t ck_len, ck_cap;
     bool ck_sorted;
@@ -133,13 +166,21 @@ static inline int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64
     return sim_mem_translate_as(m, 0, gva_page, gpa_page);
 }
 
+/* Bit `bit` (enum sim_mem_bit) of page p. */
+static inline bool sim_mem_test(const struct sim_mem *m, enum sim_mem_bit bit, uint64_t p)
+{
+    return (m->lines[p >> 6].w[bit] >> (p & 63)) & 1;
+}
+
 /* Would this access exit to the world?  Does not change state. */
 static inline int sim_mem_check(const struct sim_mem *m, uint64_t gpa, bool is_write)
 {
-    if (!m->all_present && !vm_bitmap_test(m->present, gpa))
+    const struct sim_mem_line *l = &m->lines[gpa >> 6];
+    uint64_t bit = 1ull << (gpa & 63);
+    if (!m->all_present && !(l->w[SIM_MEM_PRESENT] & bit))
         return SIM_MEM_FAULT_ABSENT;
     if (m->nr_traced &&
-        (vm_bitmap_test(m->trace_r, gpa) || (is_write && vm_bitmap_test(m->trace_w, gpa))))
+        ((l->w[SIM_MEM_TRACE_R] & bit) || (is_write && (l->w[SIM_MEM_TRACE_W] & bit))))
         return SIM_MEM_FAULT_TRACE;
     return SIM_MEM_OK;
 }
@@ -154,13 +195,20 @@ static inline void sim_mem_apply(struct sim_mem *m, uint64_t gpa, bool is_write)
 {
     if (m->expect_fp && !vm_bitmap_test(m->rs_checked, gpa))
         sim_mem_restore_check_page(m, gpa);
-    vm_bitmap_set(m->accessed, gpa);
+    m->lines[gpa >> 6].w[SIM_MEM_ACCESSED] |= 1ull << (gpa & 63);
     if (is_write)
         sim_mem_write_page(m, gpa);
 }
 
+/* Current content of page p (its own, else its base content). */
+uint64_t sim_mem_fp(const struct sim_mem *m, uint64_t p);
+
+/* Pages present and not set in `exclude` (nr_pages bits; NULL: none). */
+uint64_t sim_mem_count_present(const struct sim_mem *m, const uint64_t *exclude);
+
 /* Mark every page not present and give it the poison fingerprint (a VM
- * about to be restored; the checker must be disarmed).  With expect
+ * about to be restored; the checker must be disarmed): contents of the
+ * pages' own are dropped.  With expect
  * non-NULL (nr_pages fingerprints, kept until sim_mem_restore_finish),
  * start the restore check and zero its counters.  0, or VM_ENOMEM (the
  * pages are absent, the check is off). */
@@ -174,14 +222,15 @@ void sim_mem_checker_arm(struct sim_mem *m);
 /* Stop logging and drop the log; sim_mem_instant_fp then returns current content. */
 void sim_mem_checker_disarm(struct sim_mem *m);
 /* Content of page at the armed instant (current content if never written
- * since); 0 ("no data", never a real fingerprint) if its old content
- * could not be logged for lack of memory, so the image check fails. */
+ * since); 0 ("no data", never a real fingerprint) for every page written
+ * since once a log entry could not be stored for lack of memory, so the
+ * image check fails. */
 uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page);
 
 /* Content class of a page (enum sim_content_class). */
 int sim_mem_class(const struct sim_mem *m, uint64_t page);
 
-/* Simulator bytes held per guest page (for the memory report). */
+/* Simulator bytes the model holds (for the memory report). */
 size_t sim_mem_bytes(const struct sim_mem *m);
 
 #endif

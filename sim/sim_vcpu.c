@@ -30,6 +30,9 @@
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_vcpu, vmsim, "vCPU replay");
 
+/* Records ahead whose guest memory line a synthetic replay prefetches. */
+#define VCPU_PREFETCH 8
+
 static inline uint64_t sat_add(uint64_t a, uint64_t b)
 {
     uint64_t r;
@@ -232,7 +235,24 @@ static void vcpu_main(int argc, char **argv)
             const struct sim_access *a = &v->buf[v->buf_pos++];
             uint64_t gpa, page = sim_access_page(a);
             if (synthetic) {
-                gpa = page % nr_pages;
+                /* a generator's pages are below nr_pages already: no
+                 * division on the hot path */
+                gpa = page < nr_pages ? page : page % nr_pages;
+                /* the page's line is a cache miss on a large guest: ask
+                 * for the line of an access a few records ahead */
+                if (v->buf_pos + VCPU_PREFETCH < v->buf_len) {
+                    uint64_t ahead = sim_access_page(&v->buf[v->buf_pos + VCPU_PREFETCH]);
+                    if (ahead < nr_pages)
+                        __builtin_prefetch(&v->mem->lines[ahead >> 6]);
+                }
+                /* and, for a write nearer by (its line is in by now), the
+                 * contents of that line's own pages, which the write updates */
+                if (v->buf_pos + VCPU_PREFETCH / 2 < v->buf_len) {
+                    const struct sim_access *w = &v->buf[v->buf_pos + VCPU_PREFETCH / 2];
+                    uint64_t near = sim_access_page(w);
+                    if (near < nr_pages && sim_access_op(w) == SIM_OP_WRITE)
+                        __builtin_prefetch(v->mem->lines[near >> 6].fps, 1);
+                }
             } else {
                 int rc = sim_mem_translate_as(v->mem, v->asid, page, &gpa);
                 if (rc < 0) {

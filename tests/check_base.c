@@ -10,6 +10,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "base/vm_bigmem.h"
 #include "base/vm_bitmap.h"
 #include "base/vm_err.h"
 #include "base/vm_fp.h"
@@ -1114,7 +1115,7 @@ START_TEST(test_fpstore_mem_bytes_tracks_leaves_and_extents)
     fill_fps(in, 2, 9);
     ck_assert_int_eq(vm_fpstore_put(st, 0, 1, in), 0);
     size_t one_leaf = vm_fpstore_mem_bytes(st) - base;
-    ck_assert_uint_eq(one_leaf, 65536 * 8);
+    ck_assert_uint_eq(one_leaf, 512 * 8);                    /* 2 MiB of device */
     ck_assert_int_eq(vm_fpstore_put(st, 1, 1, in), 0);       /* same leaf: no growth */
     ck_assert_uint_eq(vm_fpstore_mem_bytes(st), base + one_leaf);
     ck_assert_int_eq(vm_fpstore_put_packed(st, 100, 2, in, 1, "abc", 3), 0);
@@ -1123,6 +1124,70 @@ START_TEST(test_fpstore_mem_bytes_tracks_leaves_and_extents)
     ck_assert_uint_lt(vm_fpstore_mem_bytes(st), with_ext);
     ck_assert_int_eq(vm_fpstore_put_packed(st, 100, 2, in, 1, "abc", 3), 0);
     ck_assert_uint_eq(vm_fpstore_mem_bytes(st), with_ext);
+    vm_fpstore_free(st);
+}
+END_TEST
+
+/* Leaves of the arena: more than one chunk's worth (512 leaves), each
+ * leaf zeroed, distinct, and kept when later leaves are carved. */
+START_TEST(test_fpstore_leaves_past_one_arena_chunk_stay_distinct)
+{
+    uint64_t leaves = 1100, n = leaves * 512;
+    struct vm_fpstore *st = vm_fpstore_new(n);
+    uint64_t in, out[2];
+    for (uint64_t l = 0; l < leaves; l++) {
+        in = l + 1;
+        ck_assert_int_eq(vm_fpstore_put(st, l * 512 + 7, 1, &in), 0);
+    }
+    for (uint64_t l = 0; l < leaves; l++) {
+        ck_assert_int_eq(vm_fpstore_get(st, l * 512 + 6, 2, out), 0);
+        ck_assert_uint_eq(out[0], 0);               /* never written: zeroed leaf */
+        ck_assert_uint_eq(out[1], l + 1);
+    }
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), leaves);
+    vm_fpstore_free(st);
+}
+END_TEST
+
+/* vm_bigmem: zeroed either side of the huge-page threshold, large ones
+ * aligned to 2 MiB. */
+START_TEST(test_bigmem_zeroed_and_aligned_when_large)
+{
+    size_t sizes[] = { 1, 4096, VM_BIGMEM_ALIGN - 1, VM_BIGMEM_ALIGN, 3 * VM_BIGMEM_ALIGN + 5 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *p = vm_bigmem_alloc(sizes[i]);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq(p[0], 0);
+        ck_assert_uint_eq(p[sizes[i] - 1], 0);
+        if (sizes[i] >= VM_BIGMEM_ALIGN)
+            ck_assert_uint_eq((uintptr_t)p % VM_BIGMEM_ALIGN, 0);
+        memset(p, 0xa5, sizes[i]);
+        vm_bigmem_free(p, sizes[i]);
+    }
+    ck_assert_ptr_null(vm_bigmem_alloc(0));
+    vm_bigmem_free(NULL, 123);
+    ck_assert_uint_eq(vm_bigmem_size(1), VM_BIGMEM_ALIGN);
+    ck_assert_uint_eq(vm_bigmem_size(VM_BIGMEM_ALIGN + 1), 2 * VM_BIGMEM_ALIGN);
+}
+END_TEST
+
+/* A FLAT image's zero regions are holes of 2 MiB: they take no leaf. */
+START_TEST(test_fpstore_2mib_holes_take_no_memory)
+{
+    struct vm_fpstore *st = vm_fpstore_new(1ull << 20);
+    size_t base = vm_fpstore_mem_bytes(st);
+    static uint64_t in[512];
+    fill_fps(in, 512, 3);
+    ck_assert_int_eq(vm_fpstore_put(st, 0, 512, in), 0);
+    ck_assert_int_eq(vm_fpstore_put(st, 1024, 512, in), 0);
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st) - base, 2 * 512 * 8);
+    uint64_t out[2];
+    ck_assert_int_eq(vm_fpstore_get(st, 1023, 2, out), 0);
+    ck_assert_uint_eq(out[0], 0);                            /* the hole reads as no data */
+    ck_assert_uint_eq(out[1], in[0]);
+    uint64_t end;
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, &end), 1024);
+    ck_assert_uint_eq(end, 1536);
     vm_fpstore_free(st);
 }
 END_TEST
@@ -1273,6 +1338,9 @@ static Suite *fpstore_suite(void)
     tcase_add_test(tc, test_fpstore_packed_extent_spanning_leaves);
     tcase_add_test(tc, test_fpstore_packed_rejects_empty_extent_and_null_payload);
     tcase_add_test(tc, test_fpstore_mem_bytes_tracks_leaves_and_extents);
+    tcase_add_test(tc, test_fpstore_2mib_holes_take_no_memory);
+    tcase_add_test(tc, test_fpstore_leaves_past_one_arena_chunk_stay_distinct);
+    tcase_add_test(tc, test_bigmem_zeroed_and_aligned_when_large);
     tcase_add_test(tc, test_fpstore_64gib_image_fits_in_140mib);
     tcase_add_test(tc, test_fpstore_apply_vectored_run_lands_at_each_lba);
     tcase_add_test(tc, test_fpstore_apply_run_off_the_end_writes_nothing);

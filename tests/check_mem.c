@@ -46,6 +46,15 @@ static uint64_t fresh_fp(const struct sim_mem *m, uint64_t p)
     return sim_mem_class(m, p) == SIM_CONTENT_ZERO ? VM_FP_ZERO : vm_fp_page(m->seed, p, 0);
 }
 
+/* Pages with bit `bit` set. */
+static uint64_t count_bit(const struct sim_mem *m, enum sim_mem_bit bit)
+{
+    uint64_t n = 0;
+    for (uint64_t p = 0; p < m->nr_pages; p++)
+        n += sim_mem_test(m, bit, p);
+    return n;
+}
+
 /* ---- sim_mem: creation and port_mem ops ---- */
 
 START_TEST(test_mem_new_starts_present_untraced_with_fresh_content)
@@ -58,7 +67,7 @@ START_TEST(test_mem_new_starts_present_untraced_with_fresh_content)
     ck_assert(m->all_present);
     ck_assert_uint_eq(m->nr_traced, 0);
     for (uint64_t p = 0; p < m->nr_pages; p++) {
-        ck_assert_uint_eq(m->fp[p], fresh_fp(m, p));
+        ck_assert_uint_eq(sim_mem_fp(m, p), fresh_fp(m, p));
         ck_assert(port_mem_is_present(&m->base, p));
         ck_assert_int_eq(sim_mem_check(m, p, true), SIM_MEM_OK);
     }
@@ -91,28 +100,28 @@ START_TEST(test_mem_set_trace_range_crossing_words_sets_exact_bits)
     port_mem_set_trace(&m->base, 60, 10, PORT_MEM_TRACE_WRITE);
     for (uint64_t p = 0; p < 200; p++) {
         bool in = p >= 60 && p < 70;
-        ck_assert_int_eq(vm_bitmap_test(m->trace_w, p), in);
-        ck_assert_int_eq(vm_bitmap_test(m->trace_r, p), 0);
+        ck_assert_int_eq(sim_mem_test(m, SIM_MEM_TRACE_W, p), in);
+        ck_assert_int_eq(sim_mem_test(m, SIM_MEM_TRACE_R, p), 0);
     }
     ck_assert_uint_eq(m->nr_traced, 10);
     /* overlap: RW over [65, 135) adds 65 new pages */
     port_mem_set_trace(&m->base, 65, 70, PORT_MEM_TRACE_RW);
     ck_assert_uint_eq(m->nr_traced, 75);
-    ck_assert(!vm_bitmap_test(m->trace_r, 64));
-    ck_assert(vm_bitmap_test(m->trace_r, 65));
-    ck_assert(vm_bitmap_test(m->trace_r, 134));
-    ck_assert(!vm_bitmap_test(m->trace_r, 135));
+    ck_assert(!sim_mem_test(m, SIM_MEM_TRACE_R, 64));
+    ck_assert(sim_mem_test(m, SIM_MEM_TRACE_R, 65));
+    ck_assert(sim_mem_test(m, SIM_MEM_TRACE_R, 134));
+    ck_assert(!sim_mem_test(m, SIM_MEM_TRACE_R, 135));
     /* back to write-only on part of it clears the read bits there */
     port_mem_set_trace(&m->base, 100, 10, PORT_MEM_TRACE_WRITE);
     ck_assert_uint_eq(m->nr_traced, 75);
-    ck_assert(!vm_bitmap_test(m->trace_r, 105));
-    ck_assert(vm_bitmap_test(m->trace_w, 105));
+    ck_assert(!sim_mem_test(m, SIM_MEM_TRACE_R, 105));
+    ck_assert(sim_mem_test(m, SIM_MEM_TRACE_W, 105));
     port_mem_set_trace(&m->base, 0, 128, PORT_MEM_TRACE_NONE);
     ck_assert_uint_eq(m->nr_traced, 7);     /* 128..134 remain */
     port_mem_set_trace(&m->base, 0, m->nr_pages, PORT_MEM_TRACE_NONE);
     ck_assert_uint_eq(m->nr_traced, 0);
-    ck_assert_uint_eq(vm_bitmap_count(m->trace_w, m->nr_pages), 0);
-    ck_assert_uint_eq(vm_bitmap_count(m->trace_r, m->nr_pages), 0);
+    ck_assert_uint_eq(count_bit(m, SIM_MEM_TRACE_W), 0);
+    ck_assert_uint_eq(count_bit(m, SIM_MEM_TRACE_R), 0);
     sim_mem_free(m);
 }
 END_TEST
@@ -126,7 +135,7 @@ START_TEST(test_mem_set_trace_over_a_million_pages_keeps_count_exact)
     ck_assert_uint_eq(m->nr_traced, m->nr_pages - 3 - 500000);
     port_mem_set_trace(&m->base, 0, m->nr_pages, PORT_MEM_TRACE_RW);
     ck_assert_uint_eq(m->nr_traced, m->nr_pages);
-    ck_assert_uint_eq(vm_bitmap_count(m->trace_r, m->nr_pages), m->nr_pages);
+    ck_assert_uint_eq(count_bit(m, SIM_MEM_TRACE_R), m->nr_pages);
     sim_mem_free(m);
 }
 END_TEST
@@ -237,20 +246,21 @@ START_TEST(test_mem_writes_change_fingerprints_deterministically)
     struct sim_mem *b = new_vm_full(4 * MiB, 0, NULL, 7);
     struct sim_mem *c = new_vm_full(4 * MiB, 0, NULL, 8);
     uint64_t seq[] = { 3, 3, 900, 4, 3 };
-    uint64_t before = a->fp[3];
+    uint64_t before = sim_mem_fp(a, 3);
     for (size_t i = 0; i < 5; i++) {
-        uint64_t old = a->fp[seq[i]];
+        uint64_t old = sim_mem_fp(a, seq[i]);
         sim_mem_write_page(a, seq[i]);
         sim_mem_write_page(b, seq[i]);
         sim_mem_write_page(c, seq[i]);
-        ck_assert_uint_ne(a->fp[seq[i]], old);
-        ck_assert_uint_eq(a->fp[seq[i]], vm_fp_page(7, seq[i], i + 1));
+        ck_assert_uint_ne(sim_mem_fp(a, seq[i]), old);
+        ck_assert_uint_eq(sim_mem_fp(a, seq[i]), vm_fp_page(7, seq[i], i + 1));
     }
-    ck_assert_uint_ne(a->fp[3], before);
+    ck_assert_uint_ne(sim_mem_fp(a, 3), before);
     ck_assert_uint_eq(a->write_seq, 5);
-    ck_assert_mem_eq(a->fp, b->fp, a->nr_pages * sizeof *a->fp);
-    ck_assert_uint_ne(a->fp[3], c->fp[3]);
-    ck_assert_uint_eq(a->fp[5], fresh_fp(a, 5));        /* unwritten page unchanged */
+    for (uint64_t p = 0; p < a->nr_pages; p++)
+        ck_assert_uint_eq(sim_mem_fp(a, p), sim_mem_fp(b, p));
+    ck_assert_uint_ne(sim_mem_fp(a, 3), sim_mem_fp(c, 3));
+    ck_assert_uint_eq(sim_mem_fp(a, 5), fresh_fp(a, 5));        /* unwritten page unchanged */
     sim_mem_free(a);
     sim_mem_free(b);
     sim_mem_free(c);
@@ -266,8 +276,8 @@ START_TEST(test_mem_read_and_install_copy_fingerprint_ranges)
     port_mem_write(&m->base, 30, 70, fps);
     port_mem_read(&m->base, 30, 70, back);
     ck_assert_mem_eq(fps, back, sizeof fps);
-    ck_assert_uint_eq(m->fp[29], fresh_fp(m, 29));
-    ck_assert_uint_eq(m->fp[100], fresh_fp(m, 100));
+    ck_assert_uint_eq(sim_mem_fp(m, 29), fresh_fp(m, 29));
+    ck_assert_uint_eq(sim_mem_fp(m, 100), fresh_fp(m, 100));
     /* an install is not a guest write: no dirty or accessed bits */
     ck_assert_uint_eq(port_mem_collect_dirty(&m->base, NULL), 0);
     ck_assert_uint_eq(port_mem_collect_accessed(&m->base, NULL), 0);
@@ -281,13 +291,13 @@ START_TEST(test_mem_checker_returns_instant_content_after_later_writes)
     for (uint64_t p = 0; p < 200; p += 3)
         sim_mem_write_page(m, p);
     uint64_t *instant = malloc(m->nr_pages * sizeof *instant);
-    memcpy(instant, m->fp, m->nr_pages * sizeof *instant);
+    port_mem_read(&m->base, 0, (uint32_t)m->nr_pages, instant);
     sim_mem_checker_arm(m);
     /* many later writes, some pages several times, in scattered order */
     for (int round = 0; round < 3; round++)
         for (uint64_t p = 0; p < m->nr_pages; p += 7 + round)
             sim_mem_apply(m, (p * 389) % m->nr_pages, true);
-    ck_assert_uint_ne(m->fp[0], instant[0]);
+    ck_assert_uint_ne(sim_mem_fp(m, 0), instant[0]);
     for (uint64_t p = 0; p < m->nr_pages; p++)
         ck_assert_uint_eq(sim_mem_instant_fp(m, p), instant[p]);
     /* writes after the first query are still answered */
@@ -303,14 +313,15 @@ START_TEST(test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current)
     struct sim_mem *m = new_vm(4 * MiB);
     sim_mem_checker_arm(m);
     sim_mem_write_page(m, 10);
-    uint64_t second = m->fp[10];
+    uint64_t second = sim_mem_fp(m, 10);
     ck_assert_uint_eq(sim_mem_instant_fp(m, 10), fresh_fp(m, 10));
+    ck_assert_uint_eq(m->ck_len, 0);            /* a base content is computed, not logged */
     sim_mem_checker_arm(m);
     sim_mem_write_page(m, 10);
     ck_assert_uint_eq(sim_mem_instant_fp(m, 10), second);
     ck_assert_uint_eq(m->ck_len, 1);
     sim_mem_checker_disarm(m);
-    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), m->fp[10]);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 10), sim_mem_fp(m, 10));
     sim_mem_write_page(m, 11);
     ck_assert_uint_eq(m->ck_len, 0);
     sim_mem_free(m);
@@ -320,14 +331,43 @@ END_TEST
 START_TEST(test_mem_checker_logs_installed_pages_once)
 {
     struct sim_mem *m = new_vm(4 * MiB);
-    uint64_t before = m->fp[40];
+    uint64_t first[2] = { 11, 12 }, later[3] = { 21, 22, 23 };
+    port_mem_write(&m->base, 40, 2, first);     /* 40, 41 have their own content */
+    uint64_t base42 = sim_mem_fp(m, 42);
     sim_mem_checker_arm(m);
-    uint64_t fps[2] = { 11, 12 };
-    port_mem_write(&m->base, 40, 2, fps);
-    port_mem_write(&m->base, 40, 2, fps);
-    ck_assert_uint_eq(m->ck_len, 2);
-    ck_assert_uint_eq(sim_mem_instant_fp(m, 40), before);
-    ck_assert_uint_eq(m->fp[40], 11);
+    port_mem_write(&m->base, 40, 3, later);
+    port_mem_write(&m->base, 40, 3, later);
+    ck_assert_uint_eq(m->ck_len, 2);            /* 42's old content is its base */
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 40), 11);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 41), 12);
+    ck_assert_uint_eq(sim_mem_instant_fp(m, 42), base42);
+    ck_assert_uint_eq(sim_mem_fp(m, 40), 21);
+    ck_assert_uint_eq(sim_mem_fp(m, 42), 23);
+    sim_mem_free(m);
+}
+END_TEST
+
+/* A line's own contents grow from 1 to 64 pages in any order; each page
+ * keeps its own, its neighbours theirs. */
+START_TEST(test_mem_own_contents_fill_a_line_in_any_order)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t version[64] = { 0 };
+    for (uint64_t i = 0; i < 3 * 64; i++) {
+        uint64_t p = 128 + (i * 37) % 64;       /* line 2, scattered, each page 3 times */
+        sim_mem_write_page(m, p);
+        version[p - 128] = m->write_seq;
+        for (uint64_t q = 120; q < 200; q++) {
+            uint64_t want = q >= 128 && q < 192 && version[q - 128]
+                            ? vm_fp_page(m->seed, q, version[q - 128]) : fresh_fp(m, q);
+            ck_assert_uint_eq(sim_mem_fp(m, q), want);
+        }
+    }
+    ck_assert_uint_eq(m->nr_own, 64);
+    uint64_t got[80];
+    port_mem_read(&m->base, 120, 80, got);
+    for (uint64_t q = 120; q < 200; q++)
+        ck_assert_uint_eq(got[q - 120], sim_mem_fp(m, q));
     sim_mem_free(m);
 }
 END_TEST
@@ -335,9 +375,12 @@ END_TEST
 START_TEST(test_mem_make_absent_poisons_every_page)
 {
     struct sim_mem *m = new_vm(4 * MiB);
+    for (uint64_t p = 0; p < m->nr_pages; p += 5)
+        sim_mem_write_page(m, p);                   /* own contents are dropped too */
     ck_assert_int_eq(sim_mem_make_absent(m, NULL), 0);
     for (uint64_t p = 0; p < m->nr_pages; p++)
-        ck_assert_uint_eq(m->fp[p], SIM_MEM_POISON_FP);
+        ck_assert_uint_eq(sim_mem_fp(m, p), SIM_MEM_POISON_FP);
+    ck_assert_uint_eq(m->nr_own, 0);
     /* made present without an install: it still holds the poison */
     port_mem_set_present(&m->base, 10, 1, true);
     uint64_t fp = 0;
@@ -552,17 +595,17 @@ START_TEST(test_mem_zero_regions_start_as_zero_pages_until_written)
             other = r * 512;
         /* every page of the region, whatever its class, says it */
         for (uint64_t p = r * 512; p < r * 512 + 512; p += 73)
-            ck_assert_int_eq(m->fp[p] == VM_FP_ZERO, z);
+            ck_assert_int_eq(sim_mem_fp(m, p) == VM_FP_ZERO, z);
     }
     ck_assert_uint_gt(zero_regions, 0);
     ck_assert_uint_lt(zero_regions, 128);
-    ck_assert_uint_ne(m->fp[other], VM_FP_ZERO);
+    ck_assert_uint_ne(sim_mem_fp(m, other), VM_FP_ZERO);
     /* a guest write makes a zero page an ordinary one; the checker keeps
      * the zero page as the instant's content */
     sim_mem_checker_arm(m);
     sim_mem_write_page(m, zero + 7);
-    ck_assert_uint_ne(m->fp[zero + 7], VM_FP_ZERO);
-    ck_assert_uint_eq(m->fp[zero + 8], VM_FP_ZERO);
+    ck_assert_uint_ne(sim_mem_fp(m, zero + 7), VM_FP_ZERO);
+    ck_assert_uint_eq(sim_mem_fp(m, zero + 8), VM_FP_ZERO);
     ck_assert_uint_eq(sim_mem_instant_fp(m, zero + 7), VM_FP_ZERO);
     ck_assert_int_eq(sim_mem_class(m, zero + 7), SIM_CONTENT_ZERO);  /* classes stay */
     sim_mem_free(m);
@@ -669,20 +712,25 @@ END_TEST
 
 /* ---- memory budget ---- */
 
-START_TEST(test_mem_64gib_vm_holds_at_most_16_bytes_per_page)
+START_TEST(test_mem_64gib_vm_holds_about_a_byte_per_page)
 {
     struct sim_mem *m = new_vm(64 * GiB);
     ck_assert_uint_eq(m->nr_pages, 16ull << 20);
     size_t bytes = sim_mem_bytes(m);
-    ck_assert_uint_le(bytes, 16 * m->nr_pages);
-    ck_assert_uint_ge(bytes, 8 * m->nr_pages);      /* the fingerprints alone */
+    ck_assert_uint_ge(bytes, m->nr_pages);          /* the lines alone */
+    ck_assert_uint_le(bytes, m->nr_pages + m->nr_pages / 8);
     /* a traced process with a few mapped regions stays within budget */
     uint64_t gpa;
     for (uint64_t g = 0; g < 4096; g++) {
         ck_assert_int_eq(sim_mem_translate(m, 0x4000 + g, &gpa), 0);
         ck_assert_int_eq(sim_mem_translate(m, 0x1ffeff000 + g, &gpa), 0);
     }
-    ck_assert_uint_le(sim_mem_bytes(m), 16 * m->nr_pages);
+    ck_assert_uint_le(sim_mem_bytes(m), 2 * m->nr_pages);
+    /* a page the guest writes costs its fingerprint and some slack */
+    size_t before = sim_mem_bytes(m);
+    for (uint64_t i = 0; i < (1u << 20); i++)
+        sim_mem_write_page(m, (i * 2654435761u) % m->nr_pages);
+    ck_assert_uint_le(sim_mem_bytes(m) - before, 24 * m->nr_own);
     sim_mem_free(m);
 }
 END_TEST
@@ -919,6 +967,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_checker_returns_instant_content_after_later_writes);
     tcase_add_test(t, test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current);
     tcase_add_test(t, test_mem_checker_logs_installed_pages_once);
+    tcase_add_test(t, test_mem_own_contents_fill_a_line_in_any_order);
     tcase_add_test(t, test_mem_make_absent_poisons_every_page);
     tcase_add_test(t, test_mem_restore_check_compares_present_pages_whatever_made_them_present);
     tcase_add_test(t, test_mem_restore_check_compares_reinstall_over_a_seen_page);
@@ -933,7 +982,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_content_text_and_code_compress_between_zero_and_random);
     tcase_add_test(t, test_content_size_rounds_n_up_to_power_of_two_and_scales);
     tcase_add_test(t, test_mem_compress_size_sums_page_sizes_per_class);
-    tcase_add_test(t, test_mem_64gib_vm_holds_at_most_16_bytes_per_page);
+    tcase_add_test(t, test_mem_64gib_vm_holds_about_a_byte_per_page);
     tcase_add_test(t, test_workload_stream_is_a_function_of_the_seed);
     tcase_add_test(t, test_workload_write_fraction_does_not_change_pages);
     tcase_add_test(t, test_workload_uniform_covers_the_footprint_evenly);

@@ -2,14 +2,20 @@
  * vm_fpstore.c - what a simulated block device holds, as fingerprints.
  *
  * Plain blocks: a two-level array, a top level of pointers to leaves of
- * 2^16 uint64_t fingerprints, each leaf allocated on its first write (the
- * shape of a page table, not a hash map: dense and cache friendly).  A
- * 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 256 leaves = 128 MiB.
+ * 512 uint64_t fingerprints (2 MiB of device), each leaf allocated on its
+ * first write (the shape of a page table, not a hash map: dense and cache
+ * friendly).  Leaves are carved in order out of arena chunks of 512
+ * leaves (2 MiB, vm_bigmem: huge pages where the system gives them), so a
+ * large image costs no malloc and one page fault per 512 leaves; they go
+ * back only with the store.  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 32768
+ * leaves = 128 MiB; a hole of 2 MiB or more (a zero region of a FLAT
+ * image) takes none, and the top level costs 8 bytes per 2 MiB of device.
  * Packed extents: a second two-level array of pointers indexed by the
- * extent's first block; each extent is one malloc holding its fingerprints
- * and bytes.  A third, per-block bitmap (leaves of 2^16 bits, lazy too)
- * marks blocks covered by a packed extent, so a plain read can refuse a
- * range that is not plain and a write can find the extents it overlaps.
+ * extent's first block, with leaves of 2^16; each extent is one malloc
+ * holding its fingerprints and bytes.  A third, per-block bitmap (leaves
+ * of 2^16 bits, lazy too) marks blocks covered by a packed extent, so a
+ * plain read can refuse a range that is not plain and a write can find
+ * the extents it overlaps.
  * Invariant: packed extents never overlap; each covered bit belongs to
  * exactly one extent.  Every write replaces whatever it overlaps (a packed
  * extent partly overwritten is dropped whole: its payload is gone).
@@ -19,14 +25,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm_bigmem.h"
 #include "vm_bitmap.h"
 #include "vm_err.h"
 #include "vm_fpstore.h"
 #include "ports/port_blk.h"
 
-#define LEAF_SHIFT  16
+#define LEAF_SHIFT  16                 /* packed extents and the covered bitmap */
 #define LEAF_BLOCKS (1ull << LEAF_SHIFT)
 #define LEAF_MASK   (LEAF_BLOCKS - 1)
+#define PLAIN_SHIFT 9                  /* plain fingerprints: 2 MiB of device per leaf */
+#define PLAIN_BLOCKS (1ull << PLAIN_SHIFT)
+#define PLAIN_MASK  (PLAIN_BLOCKS - 1)
+#define ARENA_LEAVES 512               /* plain leaves per arena chunk: 2 MiB */
+#define ARENA_BYTES  (ARENA_LEAVES * PLAIN_BLOCKS * sizeof(uint64_t))
 
 struct packed_ext {
     uint64_t nr_blocks;
@@ -37,11 +49,16 @@ struct packed_ext {
 
 struct vm_fpstore {
     uint64_t nr_blocks;
-    uint64_t nr_leaves;
-    uint64_t **plain;              /* [nr_leaves] fingerprint leaves or NULL */
+    uint64_t nr_leaves;            /* of LEAF_BLOCKS */
+    uint64_t nr_plain;             /* of PLAIN_BLOCKS */
+    uint64_t **plain;              /* [nr_plain] fingerprint leaves or NULL */
     uint64_t **covered;            /* [nr_leaves] bitmap leaves or NULL */
     struct packed_ext ***packed;   /* [nr_leaves] extent-pointer leaves or NULL */
     size_t mem_bytes;
+    /* the arena of plain leaves */
+    void **chunks;                 /* [nr_chunks] of ARENA_BYTES */
+    size_t nr_chunks, cap_chunks;
+    uint32_t chunk_used;           /* leaves given out of the newest chunk */
 };
 
 static uint64_t leaf_len(const struct vm_fpstore *st, uint64_t leaf)
@@ -49,6 +66,12 @@ static uint64_t leaf_len(const struct vm_fpstore *st, uint64_t leaf)
     uint64_t first = leaf << LEAF_SHIFT;
     uint64_t left = st->nr_blocks - first;
     return left < LEAF_BLOCKS ? left : LEAF_BLOCKS;
+}
+
+static uint64_t plain_len(const struct vm_fpstore *st, uint64_t leaf)
+{
+    uint64_t left = st->nr_blocks - (leaf << PLAIN_SHIFT);
+    return left < PLAIN_BLOCKS ? left : PLAIN_BLOCKS;
 }
 
 static size_t ext_size(uint32_t nr_fps, uint32_t len)
@@ -63,15 +86,17 @@ struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks)
         return NULL;
     st->nr_blocks = nr_blocks;
     st->nr_leaves = (nr_blocks + LEAF_MASK) >> LEAF_SHIFT;
+    st->nr_plain = (nr_blocks + PLAIN_MASK) >> PLAIN_SHIFT;
     size_t top = st->nr_leaves ? st->nr_leaves : 1;
-    st->plain = calloc(top, sizeof *st->plain);
+    size_t top_plain = st->nr_plain ? st->nr_plain : 1;
+    st->plain = calloc(top_plain, sizeof *st->plain);
     st->covered = calloc(top, sizeof *st->covered);
     st->packed = calloc(top, sizeof *st->packed);
     if (!st->plain || !st->covered || !st->packed) {
         vm_fpstore_free(st);
         return NULL;
     }
-    st->mem_bytes = sizeof *st + 3 * top * sizeof(void *);
+    st->mem_bytes = sizeof *st + (2 * top + top_plain) * sizeof(void *);
     return st;
 }
 
@@ -79,9 +104,10 @@ void vm_fpstore_free(struct vm_fpstore *st)
 {
     if (!st)
         return;
+    for (size_t i = 0; i < st->nr_chunks; i++)
+        vm_bigmem_free(st->chunks[i], ARENA_BYTES);
+    free(st->chunks);
     for (uint64_t i = 0; i < st->nr_leaves; i++) {
-        if (st->plain)
-            free(st->plain[i]);
         if (st->covered)
             free(st->covered[i]);
         if (st->packed && st->packed[i]) {
@@ -110,27 +136,32 @@ size_t vm_fpstore_mem_bytes(const struct vm_fpstore *st)
 uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end)
 {
     uint64_t n = 0, last = 0;
+    /* a plain block holds data once written (fingerprints are never 0);
+     * a block under a packed extent holds part of its payload, and its
+     * plain entry is 0 (put_packed clears it): no block counts twice */
+    for (uint64_t leaf = 0; leaf < st->nr_plain; leaf++) {
+        const uint64_t *fps = st->plain[leaf];
+        if (!fps)
+            continue;
+        uint64_t len = plain_len(st, leaf), first = leaf << PLAIN_SHIFT;
+        for (uint64_t i = 0; i < len; i++)
+            if (fps[i]) {
+                n++;
+                last = first + i + 1;
+            }
+    }
     for (uint64_t leaf = 0; leaf < st->nr_leaves; leaf++) {
+        if (!st->covered[leaf])
+            continue;
         uint64_t len = leaf_len(st, leaf), first = leaf << LEAF_SHIFT;
-        /* a plain block holds data once written (fingerprints are never 0);
-         * a block under a packed extent holds part of its payload, and its
-         * plain entry is 0 (put_packed clears it): no block counts twice */
-        if (st->plain[leaf])
-            for (uint64_t i = 0; i < len; i++)
-                if (st->plain[leaf][i]) {
-                    n++;
+        uint64_t c = vm_bitmap_count(st->covered[leaf], len);
+        n += c;
+        for (uint64_t i = len; c && i-- > 0;)
+            if (vm_bitmap_test(st->covered[leaf], i)) {
+                if (first + i + 1 > last)
                     last = first + i + 1;
-                }
-        if (st->covered[leaf]) {
-            uint64_t c = vm_bitmap_count(st->covered[leaf], len);
-            n += c;
-            for (uint64_t i = len; c && i-- > 0;)
-                if (vm_bitmap_test(st->covered[leaf], i)) {
-                    if (first + i + 1 > last)
-                        last = first + i + 1;
-                    break;
-                }
-        }
+                break;
+            }
     }
     if (end)
         *end = last;
@@ -146,12 +177,35 @@ static int check_range(const struct vm_fpstore *st, uint64_t lba, uint64_t n)
 
 /* --- lazily allocated leaves ------------------------------------------- */
 
+/* A zeroed leaf of PLAIN_BLOCKS fingerprints from the arena, or NULL. */
+static uint64_t *arena_leaf(struct vm_fpstore *st)
+{
+    if (!st->nr_chunks || st->chunk_used == ARENA_LEAVES) {
+        if (st->nr_chunks == st->cap_chunks) {
+            size_t cap = st->cap_chunks ? 2 * st->cap_chunks : 16;
+            void **ch = realloc(st->chunks, cap * sizeof *ch);
+            if (!ch)
+                return NULL;
+            st->chunks = ch;
+            st->cap_chunks = cap;
+        }
+        void *c = vm_bigmem_alloc(ARENA_BYTES);
+        if (!c)
+            return NULL;
+        st->chunks[st->nr_chunks++] = c;
+        st->chunk_used = 0;
+    }
+    uint64_t *leaf = (uint64_t *)st->chunks[st->nr_chunks - 1] + st->chunk_used * PLAIN_BLOCKS;
+    st->chunk_used++;
+    return leaf;
+}
+
 static int need_plain_leaf(struct vm_fpstore *st, uint64_t leaf)
 {
     if (st->plain[leaf])
         return 0;
-    uint64_t n = leaf_len(st, leaf);
-    st->plain[leaf] = calloc(n, sizeof(uint64_t));
+    uint64_t n = plain_len(st, leaf);
+    st->plain[leaf] = arena_leaf(st);
     if (!st->plain[leaf])
         return VM_ENOMEM;
     st->mem_bytes += n * sizeof(uint64_t);
@@ -285,16 +339,16 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
         return rc;
     uint64_t end = lba + n;
     /* Allocate first, so an ENOMEM leaves the content unchanged. */
-    for (uint64_t leaf = lba >> LEAF_SHIFT; leaf <= (end - 1) >> LEAF_SHIFT; leaf++)
+    for (uint64_t leaf = lba >> PLAIN_SHIFT; leaf <= (end - 1) >> PLAIN_SHIFT; leaf++)
         if ((rc = need_plain_leaf(st, leaf)))
             return rc;
     drop_overlapping(st, lba, n);
     for (uint64_t b = lba; b < end;) {
-        uint64_t leaf = b >> LEAF_SHIFT;
-        uint64_t stop = (leaf + 1) << LEAF_SHIFT;
+        uint64_t leaf = b >> PLAIN_SHIFT;
+        uint64_t stop = (leaf + 1) << PLAIN_SHIFT;
         if (stop > end)
             stop = end;
-        memcpy(&st->plain[leaf][b & LEAF_MASK], fps + (b - lba),
+        memcpy(&st->plain[leaf][b & PLAIN_MASK], fps + (b - lba),
                (stop - b) * sizeof(uint64_t));
         b = stop;
     }
@@ -311,12 +365,12 @@ int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
     if (cover_next(st, lba, end) < end)
         return VM_EINVAL;      /* part of the range is a packed extent */
     for (uint64_t b = lba; b < end;) {
-        uint64_t leaf = b >> LEAF_SHIFT;
-        uint64_t stop = (leaf + 1) << LEAF_SHIFT;
+        uint64_t leaf = b >> PLAIN_SHIFT;
+        uint64_t stop = (leaf + 1) << PLAIN_SHIFT;
         if (stop > end)
             stop = end;
         if (st->plain[leaf])
-            memcpy(fps + (b - lba), &st->plain[leaf][b & LEAF_MASK],
+            memcpy(fps + (b - lba), &st->plain[leaf][b & PLAIN_MASK],
                    (stop - b) * sizeof(uint64_t));
         else
             memset(fps + (b - lba), 0, (stop - b) * sizeof(uint64_t));
@@ -354,12 +408,12 @@ int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
 
     drop_overlapping(st, lba, nr_blocks);
     for (uint64_t b = lba; b < end;) {
-        uint64_t leaf = b >> LEAF_SHIFT;
-        uint64_t stop = (leaf + 1) << LEAF_SHIFT;
+        uint64_t leaf = b >> PLAIN_SHIFT;
+        uint64_t stop = (leaf + 1) << PLAIN_SHIFT;
         if (stop > end)
             stop = end;
         if (st->plain[leaf])
-            memset(&st->plain[leaf][b & LEAF_MASK], 0, (stop - b) * sizeof(uint64_t));
+            memset(&st->plain[leaf][b & PLAIN_MASK], 0, (stop - b) * sizeof(uint64_t));
         b = stop;
     }
     st->packed[lba >> LEAF_SHIFT][lba & LEAF_MASK] = e;

@@ -300,8 +300,7 @@ static int bgsnap_step(struct ckpt_save *s)
         }
         int rc = ckpt_writer_finish(&b->w, b->img);
         if (b->w.meta != CKPT_WMETA_NONE && b->img->page_lba) {
-            free(b->img->page_lba);      /* encoded for the file: drop the live copy */
-            b->img->page_lba = NULL;
+            ckpt_image_drop_page_lba(b->img);   /* encoded for the file: drop the live copy */
         }
         return rc;
     }

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bigmem.h"
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "base/vm_units.h"
@@ -222,9 +223,11 @@ int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out)
             return VM_ERANGE;
         }
         uint64_t cap = sblock_capacity(h, img->nr_blocks);
-        img->block_sblock = malloc(img->nr_blocks * sizeof(uint32_t));
-        img->block_slot = malloc(img->nr_blocks * sizeof(uint32_t));
-        img->members = malloc(img->nr_blocks * sizeof(uint32_t));
+        /* per-block maps, written and read at random (faulted blocks):
+         * huge pages (vm_bigmem) keep a 1 TiB guest's out of the TLB misses */
+        img->block_sblock = vm_bigmem_alloc(img->nr_blocks * sizeof(uint32_t));
+        img->block_slot = vm_bigmem_alloc(img->nr_blocks * sizeof(uint32_t));
+        img->members = vm_bigmem_alloc(img->nr_blocks * sizeof(uint32_t));
         img->sblocks = calloc(cap, sizeof(struct ckpt_sblock));
         if (!img->block_sblock || !img->block_slot || !img->members || !img->sblocks)
             goto nomem;
@@ -235,8 +238,8 @@ int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out)
         if (h->grouping == CKPT_GROUP_ABITS) {
             if (h->nr_pages > UINT32_MAX)
                 goto range;
-            img->page_order = malloc(h->nr_pages * sizeof(uint32_t));
-            img->page_block = malloc(h->nr_pages * sizeof(uint32_t));
+            img->page_order = vm_bigmem_alloc(h->nr_pages * sizeof(uint32_t));
+            img->page_block = vm_bigmem_alloc(h->nr_pages * sizeof(uint32_t));
             if (!img->page_order || !img->page_block)
                 goto nomem;
             /* identity until the maps say otherwise */
@@ -246,7 +249,7 @@ int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out)
             }
         }
     } else if (h->layout == CKPT_LAYOUT_STREAM) {
-        img->page_lba = calloc(h->nr_pages, sizeof(uint32_t));
+        img->page_lba = vm_bigmem_alloc(h->nr_pages * sizeof(uint32_t));
         if (!img->page_lba)
             goto nomem;
     }
@@ -264,15 +267,23 @@ void ckpt_image_free(struct ckpt_image *img)
 {
     if (!img)
         return;
-    free(img->block_sblock);
-    free(img->block_slot);
+    size_t per_block = img->nr_blocks * sizeof(uint32_t);
+    size_t per_page = img->hdr.nr_pages * sizeof(uint32_t);
+    vm_bigmem_free(img->block_sblock, per_block);
+    vm_bigmem_free(img->block_slot, per_block);
     free(img->sblocks);
-    free(img->members);
-    free(img->page_order);
-    free(img->page_block);
-    free(img->page_lba);
+    vm_bigmem_free(img->members, per_block);
+    vm_bigmem_free(img->page_order, per_page);
+    vm_bigmem_free(img->page_block, per_page);
+    ckpt_image_drop_page_lba(img);
     vm_bitmap_free(img->zero);
     free(img);
+}
+
+void ckpt_image_drop_page_lba(struct ckpt_image *img)
+{
+    vm_bigmem_free(img->page_lba, img->hdr.nr_pages * sizeof(uint32_t));
+    img->page_lba = NULL;
 }
 
 int ckpt_image_zero_map(struct ckpt_image *img)

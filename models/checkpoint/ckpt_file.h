@@ -125,6 +125,9 @@ int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struc
  * entries set to CKPT_NO_SBLOCK).  VM_ENOMEM. */
 int ckpt_image_new(const struct ckpt_header *h, struct ckpt_image **out);
 void ckpt_image_free(struct ckpt_image *img);
+/* Free the STREAM page -> lba map (the per-page and per-block arrays come
+ * from vm_bigmem, so only the image frees them); page_lba is NULL after. */
+void ckpt_image_drop_page_lba(struct ckpt_image *img);
 
 /* The zero map: allocate it (all clear) unless there is one.  VM_ENOMEM. */
 int ckpt_image_zero_map(struct ckpt_image *img);

@@ -410,8 +410,7 @@ static int precopy_step(struct ckpt_save *s)
             /* the map is encoded for the file now: drop the live copy,
              * which would otherwise coexist with the encoding and the
              * device's copy at the end of a large save */
-            free(p->img->page_lba);
-            p->img->page_lba = NULL;
+            ckpt_image_drop_page_lba(p->img);
         }
         return rc;
     }
