@@ -1,5 +1,6 @@
 # models/base/base.mk - ports and pure-C helpers every model and the core use
-BASE_SRC += models/ports/port_blk.h models/ports/port_mem.h models/ports/port_clock.h models/ports/port_rand.h models/ports/port_transport.h
+BASE_SRC += models/ports/port_blk.h models/ports/port_mem.h models/ports/port_clock.h models/ports/port_rand.h models/ports/port_transport.h \
+	models/ports/port_backing.h
 BASE_SRC += models/base/vm_err.c models/base/vm_err.h \
 	models/base/vm_units.c models/base/vm_units.h \
 	models/base/vm_bitmap.c models/base/vm_bitmap.h \

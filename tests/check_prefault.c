@@ -1,0 +1,500 @@
+/*
+ * check_prefault.c - unit tests of models/prefault: which frames each
+ * policy asks for, given a fault history, with a fake backing store
+ * (tests/fakes/fake_backing.h) and real guest page tables
+ * (models/guest/guest_pt.h): fault-only, guest-physical window, Linux
+ * swap cluster readahead (fixed and adaptive), Linux VMA readahead (gpa
+ * and gva), Leap, and the patent's GVA windows (sym, fwd, table,
+ * adaptive); the registry and properties every policy keeps.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_rand.h"
+#include "fakes/fake_backing.h"
+#include "guest/guest_pt.h"
+#include "prefault/prefault.h"
+
+#define NR_FRAMES 8192
+
+struct rig {
+    struct fake_backing *fb;
+    struct guest_vm *vm;
+    struct guest_as *as;
+    struct prefault_state *s;
+    uint64_t out[PREFAULT_MAX_PAGES];
+};
+
+static void rig_init(struct rig *r)
+{
+    memset(r, 0, sizeof *r);
+    r->fb = fake_backing_new(NR_FRAMES, NR_FRAMES);
+    ck_assert_ptr_nonnull(r->fb);
+    struct guest_vm_cfg cfg = { .nr_frames = NR_FRAMES, .levels = 4, .seed = 1 };
+    ck_assert_int_eq(guest_vm_new(&cfg, &r->vm, NULL), 0);
+    ck_assert_int_eq(guest_as_new(r->vm, &r->as), 0);
+}
+
+/* Start policy `name` with its defaults, then the overrides in cfg_fn. */
+static void rig_start(struct rig *r, const char *name, void (*cfg_fn)(struct prefault_cfg *))
+{
+    const struct prefault_policy *p = prefault_policy_find(name);
+    ck_assert_ptr_nonnull(p);
+    struct prefault_cfg cfg;
+    ck_assert_int_eq(prefault_cfg_defaults(p, &cfg, NULL), 0);
+    if (cfg_fn)
+        cfg_fn(&cfg);
+    struct prefault_env env = { .backing = &r->fb->base };
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_msg(prefault_start(p, &cfg, &env, &r->s, &d) == 0, "%s: %s", name, d.msg);
+}
+
+static void rig_fini(struct rig *r)
+{
+    if (r->s)
+        r->s->policy->destroy(r->s);
+    guest_vm_free(r->vm);
+    fake_backing_free(r->fb);
+}
+
+static uint32_t fault_gfn(struct rig *r, uint64_t gfn)
+{
+    struct prefault_fault f = { .gfn = gfn };
+    return r->s->policy->fault(r->s, &f, r->out);
+}
+
+static uint32_t fault_gva(struct rig *r, uint64_t gva)
+{
+    uint64_t gfn;
+    ck_assert_int_eq(guest_pt_translate(r->as, gva, &gfn), 0);
+    struct prefault_fault f = { .gfn = gfn, .gva = gva, .gva_known = true, .as = r->as };
+    return r->s->policy->fault(r->s, &f, r->out);
+}
+
+/* out[0 .. n) equals the listed frames, in order. */
+static void expect(const struct rig *r, uint32_t n, const uint64_t *want, uint32_t nwant)
+{
+    ck_assert_uint_eq(n, nwant);
+    for (uint32_t i = 0; i < n; i++)
+        ck_assert_msg(r->out[i] == want[i], "out[%u] = %llu, want %llu", i,
+                      (unsigned long long)r->out[i], (unsigned long long)want[i]);
+}
+#define EXPECT(r, n, ...) do { const uint64_t w_[] = { __VA_ARGS__ }; \
+        expect(r, n, w_, sizeof w_ / sizeof w_[0]); } while (0)
+
+/* gva page p of a 64-page region maps to frame 5000 - 3p: GPA order is the
+ * reverse of GVA order, and not adjacent.  All of them swapped out. */
+#define REGION 0x7f0000000000ull
+static uint64_t region_gfn(uint64_t p) { return 5000 - 3 * p; }
+static void map_region(struct rig *r, uint64_t pages)
+{
+    for (uint64_t p = 0; p < pages; p++) {
+        ck_assert_int_eq(guest_pt_map(r->as, REGION + p * 4096, region_gfn(p), GUEST_PTE_RW, NULL), 0);
+        fake_backing_swap_out(r->fb, region_gfn(p));
+    }
+}
+
+/* =============================================================== baselines */
+
+START_TEST(test_prefault_faultonly_brings_the_faulting_frame_only)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 100);
+    rig_start(&r, "faultonly", NULL);
+    EXPECT(&r, fault_gfn(&r, 50), 50);
+    ck_assert_uint_eq(prefault_stats(r.s)->faults, 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+static void k2(struct prefault_cfg *c) { c->k = 2; }
+
+START_TEST(test_prefault_gpa_window_takes_absent_neighbours_nearest_first)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 20);
+    fake_backing_bring_in(r.fb, 11);
+    rig_start(&r, "gpa-window", k2);
+    EXPECT(&r, fault_gfn(&r, 10), 10, 9, 12, 8);
+    EXPECT(&r, fault_gfn(&r, 0), 0, 1, 2);                 /* nothing below frame 0 */
+    fake_backing_swap_out(r.fb, NR_FRAMES - 1);
+    fake_backing_swap_out(r.fb, NR_FRAMES - 2);
+    EXPECT(&r, fault_gfn(&r, NR_FRAMES - 1), NR_FRAMES - 1, NR_FRAMES - 2);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 3 + 2 + 1);
+    rig_fini(&r);
+}
+END_TEST
+
+static void fixed_cluster(struct prefault_cfg *c) { c->adaptive = false; }
+
+START_TEST(test_prefault_cluster_reads_the_aligned_eight_slots)
+{
+    struct rig r;
+    rig_init(&r);
+    /* Slots in eviction order: slot i holds frame 1000 + 7 i. */
+    for (uint64_t i = 0; i < 14; i++)
+        fake_backing_swap_out(r.fb, 1000 + 7 * i);
+    fake_backing_bring_in(r.fb, 1000 + 7 * 12);            /* slot 12: in memory */
+    rig_start(&r, "cluster", fixed_cluster);
+    ck_assert_uint_eq(r.s->cfg.page_cluster, 3);           /* the kernel's default */
+    /* Fault on slot 10: slots 8..15; 12 is resident, 14 and 15 are free. */
+    EXPECT(&r, fault_gfn(&r, 1000 + 7 * 10), 1070, 1056, 1063, 1077, 1091);
+    /* A frame with no slot: nothing to read around. */
+    EXPECT(&r, fault_gfn(&r, 3), 3);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_cluster_adaptive_follows_swapin_nr_pages)
+{
+    struct rig r;
+    rig_init(&r);
+    for (uint64_t i = 0; i < 64; i++)
+        fake_backing_swap_out(r.fb, 2000 + i);             /* slot i = frame 2000 + i */
+    rig_start(&r, "cluster", NULL);
+    ck_assert(r.s->cfg.adaptive);
+    /* No hits, not adjacent to the previous fault (slot 0): no readahead. */
+    EXPECT(&r, fault_gfn(&r, 2010), 2010);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 1);
+    /* Adjacent: 2 slots, aligned: 10..11. */
+    EXPECT(&r, fault_gfn(&r, 2011), 2011, 2010);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 2);
+    /* Three hits: 3 + 2 = 5 rounds up to 8: slots 16..23. */
+    for (int i = 0; i < 3; i++)
+        r.s->policy->hit(r.s, 2010);
+    EXPECT(&r, fault_gfn(&r, 2020), 2020, 2016, 2017, 2018, 2019, 2021, 2022, 2023);
+    /* No hits, far away: 1, but never below half the last window: 4. */
+    EXPECT(&r, fault_gfn(&r, 2041), 2041, 2040, 2042, 2043);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    ck_assert_uint_eq(prefault_stats(r.s)->hits, 3);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_linux_ra_pages_matches_the_kernel)
+{
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 20, 0, 8, 0), 1);   /* random, no hits */
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 11, 0, 8, 0), 2);   /* adjacent */
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 9, 0, 8, 0), 2);
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 20, 1, 8, 0), 4);   /* 3 -> 4 */
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 20, 5, 8, 0), 8);   /* 7 -> 8 */
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 20, 30, 8, 0), 8);  /* capped */
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 20, 0, 8, 8), 4);   /* half the last */
+    ck_assert_uint_eq(prefault_linux_ra_pages(10, 20, 0, 32, 32), 16);
+}
+END_TEST
+
+START_TEST(test_prefault_vma_gpa_window_goes_forward_after_a_sequential_fault)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 2048);
+    rig_start(&r, "vma", NULL);
+    EXPECT(&r, fault_gfn(&r, 100), 100);                   /* first: window 1 */
+    EXPECT(&r, fault_gfn(&r, 101), 101, 102);              /* adjacent above: forward, 2 */
+    fake_backing_bring_in(r.fb, 102);
+    r.s->policy->hit(r.s, 102);
+    /* 1 hit: 4 pages; not adjacent to 101: centred, 102..105 (102 is in). */
+    EXPECT(&r, fault_gfn(&r, 103), 103, 104, 105);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_vma_gpa_window_is_centred_and_clipped_to_the_pmd)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 2048);
+    rig_start(&r, "vma", NULL);
+    fault_gfn(&r, 700);
+    for (int i = 0; i < 6; i++)
+        r.s->policy->hit(r.s, 0);
+    /* 6 hits: 8 pages; not adjacent: centred, 3 before: 1019..1026, clipped
+     * to the 2 MiB region 512..1023. */
+    EXPECT(&r, fault_gfn(&r, 1022), 1022, 1019, 1020, 1021, 1023);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 8);
+    /* Backward after a fault just above. */
+    for (int i = 0; i < 6; i++)
+        r.s->policy->hit(r.s, 0);
+    EXPECT(&r, fault_gfn(&r, 1021), 1021, 1014, 1015, 1016, 1017, 1018, 1019, 1020);
+    rig_fini(&r);
+}
+END_TEST
+
+static void vma_gva(struct prefault_cfg *c) { c->space = 1; }
+
+START_TEST(test_prefault_vma_gva_translates_the_virtual_window)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 64);
+    rig_start(&r, "vma", vma_gva);
+    EXPECT(&r, fault_gva(&r, REGION + 10 * 4096), region_gfn(10));
+    EXPECT(&r, fault_gva(&r, REGION + 11 * 4096), region_gfn(11), region_gfn(12));
+    ck_assert_uint_eq(prefault_stats(r.s)->walks, 1);
+    /* Without the GVA, the gva space can do nothing. */
+    struct prefault_fault f = { .gfn = region_gfn(20) };
+    ck_assert_uint_eq(r.s->policy->fault(r.s, &f, r.out), 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_gva, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_leap_follows_the_majority_stride)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 4096);
+    rig_start(&r, "leap", NULL);
+    ck_assert_uint_eq(r.s->cfg.history, 32);
+    /* One delta is no trend yet: nothing ahead. */
+    EXPECT(&r, fault_gfn(&r, 100), 100);
+    EXPECT(&r, fault_gfn(&r, 103), 103);
+    /* +3 twice: a trend; no hits: 1 page along it. */
+    EXPECT(&r, fault_gfn(&r, 106), 106, 109);
+    EXPECT(&r, fault_gfn(&r, 109), 109, 112);
+    r.s->policy->hit(r.s, 112);
+    r.s->policy->hit(r.s, 112);
+    /* 2 hits: 3 rounds up to 4 pages along +3. */
+    EXPECT(&r, fault_gfn(&r, 112), 112, 115, 118, 121, 124);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    /* Majority, not unanimity: one stray fault keeps the trend, window
+     * shrinks to half the last. */
+    EXPECT(&r, fault_gfn(&r, 2000), 2000, 2003, 2006);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_leap_without_a_trend_or_hits_prefetches_nothing)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 4096);
+    rig_start(&r, "leap", NULL);
+    uint64_t seq[] = { 100, 900, 40, 3000, 7, 2500, 1234, 77 };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+        ck_assert_uint_eq(fault_gfn(&r, seq[i]), 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ================================================================ the patent */
+
+START_TEST(test_prefault_gva_sym_translates_virtual_neighbours)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 64);
+    fake_backing_bring_in(r.fb, region_gfn(31));           /* resident: skipped */
+    ck_assert_int_eq(guest_pt_unmap(r.as, REGION + 29 * 4096), 0);   /* a hole */
+    rig_start(&r, "gva", k2);
+    EXPECT(&r, fault_gva(&r, REGION + 30 * 4096 + 123), region_gfn(30), region_gfn(28),
+           region_gfn(32));
+    ck_assert_uint_eq(prefault_stats(r.s)->walks, 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->entries, 3 + 5);
+    ck_assert_uint_eq(prefault_stats(r.s)->decodes, 0);
+    /* At the start of the region: page 0's lower neighbours are unmapped. */
+    EXPECT(&r, fault_gva(&r, REGION), region_gfn(0), region_gfn(1), region_gfn(2));
+    rig_fini(&r);
+}
+END_TEST
+
+static void fwd3_decode(struct prefault_cfg *c)
+{
+    c->shape = PREFAULT_SHAPE_FWD;
+    c->k = 3;
+    c->gva_source = PREFAULT_GVA_DECODE;
+}
+
+START_TEST(test_prefault_gva_fwd_takes_the_pages_ahead_and_counts_decodes)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 64);
+    rig_start(&r, "gva", fwd3_decode);
+    EXPECT(&r, fault_gva(&r, REGION + 10 * 4096), region_gfn(10), region_gfn(11),
+           region_gfn(12), region_gfn(13));
+    ck_assert_uint_eq(prefault_stats(r.s)->decodes, 1);
+    struct prefault_fault f = { .gfn = 7 };                /* no GVA: fault only */
+    ck_assert_uint_eq(r.s->policy->fault(r.s, &f, r.out), 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_gva, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+static void table_shape(struct prefault_cfg *c) { c->shape = PREFAULT_SHAPE_TABLE; }
+
+START_TEST(test_prefault_gva_table_takes_every_present_entry_of_the_table)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 40);
+    /* A page of the next table is not part of the window. */
+    ck_assert_int_eq(guest_pt_map(r.as, REGION + 512 * 4096, 7000, 0, NULL), 0);
+    fake_backing_swap_out(r.fb, 7000);
+    rig_start(&r, "gva", table_shape);
+    uint32_t n = fault_gva(&r, REGION + 5 * 4096);
+    ck_assert_uint_eq(n, 40);
+    ck_assert_uint_eq(r.out[0], region_gfn(5));
+    for (uint32_t i = 1; i < n; i++)
+        ck_assert_uint_ne(r.out[i], 7000);
+    ck_assert_uint_eq(prefault_stats(r.s)->walks, 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->entries, 3 + 512);
+    rig_fini(&r);
+}
+END_TEST
+
+static void adaptive4(struct prefault_cfg *c)
+{
+    c->k = 4;
+    c->win_min = 1;
+    c->win_max = 8;
+}
+
+START_TEST(test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 200);
+    rig_start(&r, "gva-adaptive", adaptive4);
+    ck_assert_uint_eq(fault_gva(&r, REGION + 50 * 4096), 1 + 8);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    for (int i = 0; i < 4; i++)                            /* half used: grow */
+        r.s->policy->hit(r.s, 0);
+    ck_assert_uint_eq(fault_gva(&r, REGION + 100 * 4096), 1 + 16);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 8);
+    for (int i = 0; i < 16; i++)                           /* capped at win_max */
+        r.s->policy->hit(r.s, 0);
+    ck_assert_uint_eq(fault_gva(&r, REGION + 150 * 4096), 1 + 16);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 8);
+    ck_assert_uint_eq(fault_gva(&r, REGION + 180 * 4096), 1 + 8);   /* no hit: halve */
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    r.s->policy->hit(r.s, 0);                              /* 1 of 8: keep */
+    fault_gva(&r, REGION + 20 * 4096);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    ck_assert_uint_eq(prefault_stats(r.s)->grows, 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->shrinks, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ================================================================ registry */
+
+static void bad_window(struct prefault_cfg *c) { c->win_min = 9; c->win_max = 4; }
+
+START_TEST(test_prefault_registry_finds_policies_and_refuses_bad_windows)
+{
+    ck_assert_ptr_null(prefault_policy_find("nosuch"));
+    int n = 0;
+    for (int i = 0; prefault_policies[i]; i++, n++)
+        ck_assert_ptr_eq(prefault_policy_find(prefault_policies[i]->name), prefault_policies[i]);
+    ck_assert_int_eq(n, 7);
+    const struct prefault_policy *p = prefault_policy_find("gva-adaptive");
+    struct prefault_cfg cfg;
+    ck_assert_int_eq(prefault_cfg_defaults(p, &cfg, NULL), 0);
+    bad_window(&cfg);
+    struct fake_backing *fb = fake_backing_new(16, 16);
+    struct prefault_env env = { .backing = &fb->base };
+    struct prefault_state *s;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(prefault_start(p, &cfg, &env, &s, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "'win_min' 9, 'win_max' 4: expected 1 <= win_min <= win_max <= 511");
+    ck_assert_ptr_null(s);
+    struct prefault_env none = { .backing = NULL };
+    ck_assert_int_eq(prefault_start(p, &cfg, &none, &s, NULL), VM_EINVAL);
+    fake_backing_free(fb);
+}
+END_TEST
+
+/* Every policy, any history: the faulting frame first, then distinct,
+ * absent frames of the guest. */
+START_TEST(test_prefault_every_policy_answers_absent_distinct_frames)
+{
+    for (int pi = 0; prefault_policies[pi]; pi++) {
+        struct rig r;
+        rig_init(&r);
+        struct vm_rand rnd;
+        vm_rand_init(&rnd, 5, (uint64_t)pi);
+        uint64_t g;
+        for (uint64_t p = 0; p < 3000; p++)                /* scattered + sequential */
+            ck_assert_int_eq(guest_as_fault_in(r.as, REGION + (p * 4096) * (p % 3 ? 1 : 7),
+                                               false, &g, NULL), 0);
+        for (uint64_t f = 0; f < NR_FRAMES; f++)
+            if (vm_rand_below(&rnd, 4))
+                fake_backing_swap_out(r.fb, f);
+        rig_start(&r, prefault_policies[pi]->name, NULL);
+        uint64_t *seen = calloc(NR_FRAMES, sizeof *seen);
+        for (uint64_t t = 1; t <= 400; t++) {
+            uint64_t p = t < 200 ? t * 2 : vm_rand_below(&rnd, 3000);
+            uint64_t gva = REGION + (p * 4096) * (p % 3 ? 1 : 7);
+            ck_assert_int_eq(guest_pt_translate(r.as, gva, &g), 0);
+            if (r.fb->resident[g])
+                continue;
+            struct prefault_fault f = { .gfn = g, .gva = gva, .gva_known = true, .as = r.as };
+            uint32_t n = r.s->policy->fault(r.s, &f, r.out);
+            ck_assert_uint_ge(n, 1);
+            ck_assert_uint_eq(r.out[0], g);
+            for (uint32_t i = 0; i < n; i++) {
+                ck_assert_uint_lt(r.out[i], NR_FRAMES);
+                ck_assert_msg(!r.fb->resident[r.out[i]], "%s: frame %llu is resident",
+                              prefault_policies[pi]->name, (unsigned long long)r.out[i]);
+                ck_assert_msg(seen[r.out[i]] != t, "%s: frame twice",
+                              prefault_policies[pi]->name);
+                seen[r.out[i]] = t;
+            }
+            for (uint32_t i = 0; i < n; i++)
+                fake_backing_bring_in(r.fb, r.out[i]);
+            if (n > 1 && t % 2)
+                r.s->policy->hit(r.s, r.out[1]);
+        }
+        free(seen);
+        rig_fini(&r);
+    }
+}
+END_TEST
+
+static Suite *prefault_suite(void)
+{
+    Suite *s = suite_create("prefault");
+    TCase *tc = tcase_create("baselines");
+    tcase_add_test(tc, test_prefault_faultonly_brings_the_faulting_frame_only);
+    tcase_add_test(tc, test_prefault_gpa_window_takes_absent_neighbours_nearest_first);
+    tcase_add_test(tc, test_prefault_cluster_reads_the_aligned_eight_slots);
+    tcase_add_test(tc, test_prefault_cluster_adaptive_follows_swapin_nr_pages);
+    tcase_add_test(tc, test_prefault_linux_ra_pages_matches_the_kernel);
+    tcase_add_test(tc, test_prefault_vma_gpa_window_goes_forward_after_a_sequential_fault);
+    tcase_add_test(tc, test_prefault_vma_gpa_window_is_centred_and_clipped_to_the_pmd);
+    tcase_add_test(tc, test_prefault_vma_gva_translates_the_virtual_window);
+    tcase_add_test(tc, test_prefault_leap_follows_the_majority_stride);
+    tcase_add_test(tc, test_prefault_leap_without_a_trend_or_hits_prefetches_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("gva");
+    tcase_add_test(tc, test_prefault_gva_sym_translates_virtual_neighbours);
+    tcase_add_test(tc, test_prefault_gva_fwd_takes_the_pages_ahead_and_counts_decodes);
+    tcase_add_test(tc, test_prefault_gva_table_takes_every_present_entry_of_the_table);
+    tcase_add_test(tc, test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("registry");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_prefault_registry_finds_policies_and_refuses_bad_windows);
+    tcase_add_test(tc, test_prefault_every_policy_answers_absent_distinct_frames);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(prefault_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
