@@ -442,19 +442,22 @@ static int unprotect_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, str
 }
 #endif
 
-int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_calib_fig *fig,
-                           char *method, char *note, struct vm_diag *d)
+/* One measurement by userfaultfd where allowed, else by mprotect: the
+ * figure, the method's name and, after a fallback, why it was needed. */
+struct wp_way {
+    int (*uffd)(uint32_t nr, struct sim_calib_fig *fig, char *why, struct vm_diag *d);
+    int (*mprotect)(uint32_t nr, struct sim_calib_fig *fig, struct vm_diag *d);
+    const char *mprotect_method, *mprotect_note;
+};
+
+static int wp_measure(const struct wp_way *way, enum sim_calib_wp how, uint32_t nr,
+                      struct sim_calib_fig *fig, char *method, char *note, struct vm_diag *d)
 {
     char why[256] = "";
-    memset(fig, 0, sizeof *fig);
-    method[0] = note[0] = '\0';
-    if (nr_pages < SIM_CALIB_UNPROTECT_BATCH)
-        return vm_diag_set(d, VM_EINVAL, "expected at least %d pages to un-protect, got %u",
-                           SIM_CALIB_UNPROTECT_BATCH, nr_pages);
     if (how != SIM_CALIB_WP_MPROTECT) {
 #ifdef HAVE_UFFD_WP
         struct vm_diag ud = { 0 };
-        int rc = unprotect_uffd(nr_pages, fig, why, &ud);
+        int rc = way->uffd(nr, fig, why, &ud);
         if (rc == 0) {
             snprintf(method, 32, "%s", SIM_CALIB_METHOD_UFFD);
             return 0;
@@ -467,13 +470,31 @@ int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_
         if (how == SIM_CALIB_WP_UFFD)
             return vm_diag_set(d, VM_ENOTSUP, "%s", why);
     }
-    int rc = unprotect_mprotect(nr_pages, fig, d);
+    int rc = way->mprotect(nr, fig, d);
     if (rc == 0) {
-        snprintf(method, 32, "%s", SIM_CALIB_UNPROTECT_MPROTECT);
+        snprintf(method, 32, "%s", way->mprotect_method);
         if (why[0])
-            snprintf(note, 256, "%s; mprotect used", why);
+            snprintf(note, 256, "%s; %s used", why, way->mprotect_note);
     }
     return rc;
+}
+
+int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_calib_fig *fig,
+                           char *method, char *note, struct vm_diag *d)
+{
+    static const struct wp_way way = {
+#ifdef HAVE_UFFD_WP
+        .uffd = unprotect_uffd,
+#endif
+        .mprotect = unprotect_mprotect,
+        .mprotect_method = SIM_CALIB_UNPROTECT_MPROTECT, .mprotect_note = "mprotect",
+    };
+    memset(fig, 0, sizeof *fig);
+    method[0] = note[0] = '\0';
+    if (nr_pages < SIM_CALIB_UNPROTECT_BATCH)
+        return vm_diag_set(d, VM_EINVAL, "expected at least %d pages to un-protect, got %u",
+                           SIM_CALIB_UNPROTECT_BATCH, nr_pages);
+    return wp_measure(&way, how, nr_pages, fig, method, note, d);
 }
 
 /* ------------------------------------------------------------ either */
@@ -481,32 +502,16 @@ int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_
 int sim_calib_wp_fault(enum sim_calib_wp how, uint32_t nr_faults, struct sim_calib_fig *fig,
                        char *method, char *note, struct vm_diag *d)
 {
-    char why[256] = "";
+    static const struct wp_way way = {
+#ifdef HAVE_UFFD_WP
+        .uffd = fault_uffd,
+#endif
+        .mprotect = fault_mprotect,
+        .mprotect_method = SIM_CALIB_METHOD_MPROTECT, .mprotect_note = "mprotect + SIGSEGV",
+    };
     memset(fig, 0, sizeof *fig);
     method[0] = note[0] = '\0';
     if (nr_faults < 1)
         return vm_diag_set(d, VM_EINVAL, "expected at least one fault, got 0");
-    if (how != SIM_CALIB_WP_MPROTECT) {
-#ifdef HAVE_UFFD_WP
-        struct vm_diag ud = { 0 };
-        int rc = fault_uffd(nr_faults, fig, why, &ud);
-        if (rc == 0) {
-            snprintf(method, 32, "%s", SIM_CALIB_METHOD_UFFD);
-            return 0;
-        }
-        if (rc != VM_ENOTSUP)       /* it ran and failed: say so, then fall back */
-            snprintf(why, sizeof why, "%.200s", ud.msg);
-#else
-        snprintf(why, sizeof why, "userfaultfd write-protect: not on this platform");
-#endif
-        if (how == SIM_CALIB_WP_UFFD)
-            return vm_diag_set(d, VM_ENOTSUP, "%s", why);
-    }
-    int rc = fault_mprotect(nr_faults, fig, d);
-    if (rc == 0) {
-        snprintf(method, 32, "%s", SIM_CALIB_METHOD_MPROTECT);
-        if (why[0])
-            snprintf(note, 256, "%s; mprotect + SIGSEGV used", why);
-    }
-    return rc;
+    return wp_measure(&way, how, nr_faults, fig, method, note, d);
 }

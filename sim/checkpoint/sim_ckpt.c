@@ -478,6 +478,9 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
     const struct ckpt_cfg *cfg = &cfg_got;
 
     r->sp = sp;
+    if (r->pc)
+        sim_pagecache_set_copy_cost(r->pc, sp->flags & CKPT_F_CHARGES_WRITES
+                                           ? 0 : r->cfg->costs.stream_write_ns);
     memset(&r->charged, 0, sizeof(r->charged));
     set_hooks(r, NULL);
     r->fault_waits = 0;
@@ -542,20 +545,27 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
     sim_vcpus_set_throttle(vs, 0);
     if (sp->flags & CKPT_F_INSTANT_AT_STUN && !r->mem->ck_armed)
         sim_mem_checker_arm(r->mem);   /* failed before its stop: nothing to compare */
-    unstun(r);
-    /* durable: the page cache's dirty data written back, the disk flushed */
+    /* durable: the page cache's dirty data written back, the disk flushed.
+     * A save that ends with the VM stopped keeps it stopped through the
+     * sync when sync_paused (libvirt: qemuMigrationSrcToFile waits for its
+     * iohelper, which fdatasync()s, before the domain resumes). */
     uint64_t t_written = t_done;
+    bool paused_sync = r->stunned && r->cfg->sync_paused;
+    if (!paused_sync)
+        unstun(r);
     if (rc >= 0 && r->cfg->fsync) {
         int frc = file_sync(r);
         t_done = sim_now_ns();
         if (frc < 0)
             rc = frc;               /* a failed save, as a policy's own I/O error is */
     }
+    unstun(r);
+    /* the guest's slowdown over the save, and the sync when it stays stopped */
+    uint64_t window_end = paused_sync ? t_done : t_written;
 
     if (report) {
         const struct ckpt_stats *st = sp->stats(r->save);
-        /* the guest's slowdown over the save itself, not the sync after it */
-        uint64_t window = t_written - t_start;
+        uint64_t window = window_end - t_start;
         sim_vcpus_totals(vs, &t1);
         /* vCPU time lost over vCPU time in the window: each vCPU loses
          * its stalls and throttle, and every stun */
@@ -812,6 +822,8 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         goto out;
     }
     if (cached > 0) {
+        /* a write() copies into the cache at the calibrated 4 KiB write */
+        pcfg.copy_ns_per_block = r->cfg->costs.stream_write_ns;
         if (!(r->pc = sim_pagecache_new(r->disk, host, &pcfg, &d))) {
             fail(r, d.code, "the checkpoint file's page cache: %s (%s)", d.msg);
             goto out;

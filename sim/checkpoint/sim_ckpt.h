@@ -83,6 +83,7 @@ struct sim_ckpt_cfg {
     uint64_t dirty_expire_ns;
     uint64_t writeback_io_bytes;
     bool fsync;                        /* fdatasync() the file at the end of the save */
+    bool sync_paused;                  /* a save ending stopped stays stopped through it */
     /* restore: the save before it (restore.from) and the measurement */
     char from_policy[SIM_NAME_MAX];
     bool from_given;

@@ -103,6 +103,9 @@ static const struct sim_key save_keys[] = {
     SIM_KEY_SCALAR_ROW("fsync", 0, VM_PARAM_BOOL, C(fsync), 0, 0, "true",
                        "fdatasync() the file at the end: completion is when it is durable "
                        "(libvirt's iohelper does)"),
+    SIM_KEY_SCALAR_ROW("sync_paused", 0, VM_PARAM_BOOL, C(sync_paused), 0, 0, "true",
+                       "a save that ends with the VM stopped (stop-and-copy, pre-copy) keeps "
+                       "it stopped until the fdatasync completes, as libvirt does"),
     SIM_KEY_END,
 };
 
