@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "base/vm_bigmem.h"
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "checkpoint/ckpt.h"
@@ -287,7 +288,7 @@ static int stopcopy_step(struct ckpt_save *s)
         /* the map is encoded for the file now: drop the live copy, which
          * would otherwise coexist with the encoding at the end of a large
          * save (as pre-copy does) */
-        free(c->img->page_lba);
+        vm_bigmem_free(c->img->page_lba, c->img->hdr.nr_pages * sizeof(uint32_t));
         c->img->page_lba = NULL;
     }
     return rc;
