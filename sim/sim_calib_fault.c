@@ -286,20 +286,29 @@ static void *uffd_handler_main(void *arg)
     return NULL;
 }
 
-/* 0 and *fig; VM_ENOTSUP with why in why[256] when the kernel does not
- * allow it (nothing measured); VM_EIO / VM_ENOMEM. */
-static int fault_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, struct vm_diag *d)
+/* A userfaultfd with write-protect faults, or -1 with why[256] said. */
+static int uffd_open_wp(char *why)
 {
     int uffd = uffd_open(why);
     if (uffd < 0)
-        return VM_ENOTSUP;
+        return -1;
     struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
     if (ioctl(uffd, UFFDIO_API, &api) != 0 || !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
         snprintf(why, 256, "userfaultfd: no write-protect support "
                  "(UFFD_FEATURE_PAGEFAULT_FLAG_WP: %s)", strerror(errno));
         close(uffd);
-        return VM_ENOTSUP;
+        return -1;
     }
+    return uffd;
+}
+
+/* 0 and *fig; VM_ENOTSUP with why in why[256] when the kernel does not
+ * allow it (nothing measured); VM_EIO / VM_ENOMEM. */
+static int fault_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, struct vm_diag *d)
+{
+    int uffd = uffd_open_wp(why);
+    if (uffd < 0)
+        return VM_ENOTSUP;
     struct region r;
     int rc = region_new(&r, nr, d);
     if (rc) {
@@ -388,16 +397,9 @@ static int unprotect_mprotect(uint32_t nr, struct sim_calib_fig *fig, struct vm_
  * allow it (nothing measured); VM_EIO / VM_ENOMEM. */
 static int unprotect_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, struct vm_diag *d)
 {
-    int uffd = uffd_open(why);
+    int uffd = uffd_open_wp(why);
     if (uffd < 0)
         return VM_ENOTSUP;
-    struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
-    if (ioctl(uffd, UFFDIO_API, &api) != 0 || !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
-        snprintf(why, 256, "userfaultfd: no write-protect support "
-                 "(UFFD_FEATURE_PAGEFAULT_FLAG_WP: %s)", strerror(errno));
-        close(uffd);
-        return VM_ENOTSUP;
-    }
     struct region r;
     int rc = region_new(&r, nr, d);
     struct uffdio_register reg = { .range = { .start = (uintptr_t)r.base, .len = r.len },

@@ -1,6 +1,6 @@
 /*
  * sim_pagecache.h - the host's page cache in front of a simulated disk:
- * buffered (not O_DIRECT) writes to the checkpoint file, as QEMU and
+ * buffered (not O_DIRECT) writes to a file on the host, as QEMU and
  * libvirt make them by default.
  *
  * A write is accepted at once while the file's dirty data stays within
@@ -29,12 +29,15 @@
  * file from the device).  Not modelled: parallel writers (channels) each
  * copying on its own core, throttling that starts below the hard limit
  * (Linux pauses writers from halfway between the limits), readahead, writes
- * that redirty a block under writeback (no checkpoint layout rewrites a
- * block while saving it), and writeback in file-offset order: Linux's
- * write_cache_pages() walks an inode's dirty pages by index, here extents
- * go oldest first and merge only with the extent written just before, so
- * a writer at random offsets (the lazy per-page save) gets fewer, smaller
- * merges than Linux would give it.
+ * that redirty a block under writeback (counted twice as dirty: no
+ * writer here rewrites a block while it is dirty), and writeback in
+ * file-offset order: Linux's write_cache_pages() walks an inode's dirty
+ * pages by index, here extents go oldest first and merge only with the
+ * extent written just before, so a writer at random offsets (one page at
+ * a time) gets fewer, smaller merges than Linux would give it.  Also: the
+ * limits are a share of the host memory the guest leaves (Linux takes
+ * them of its dirtyable memory: free and file-cache pages, so other
+ * guests' memory would lower them; set dirty_bytes for such a host).
  *
  * Cost: one SimGrid activity per accepted write (its completion) and per
  * writeback I/O, never per block.

@@ -1,5 +1,6 @@
 /*
- * sim_ckpt.c - the checkpoint mechanism's driver (see sim_ckpt.h).
+ * sim_ckpt.c - the checkpoint mechanism's driver (see sim_ckpt.h): the world, stuns,
+ * exits, costs and the save; the restore run is in sim_ckpt_restore.c.
  *
  * Actors: the driver (this file: stuns, runs the policy's background
  * step loop, verifies), one vCPU (sim_vcpu.c) and the disk's workers
@@ -37,6 +38,7 @@
 #include "base/vm_units.h"
 #include "checkpoint/ckpt_file.h"
 #include "checkpoint/sim_ckpt.h"
+#include "checkpoint/sim_ckpt_int.h"
 #include "sim_content.h"
 #include "sim_disk.h"
 #include "sim_mem.h"
@@ -47,40 +49,8 @@
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_ckpt, vmsim, "checkpoint experiment driver");
 
-struct ckpt_run {
-    const struct sim_exp *exp;
-    sg_host_t host;
-    const struct sim_ckpt_cfg *cfg;    /* exp->mech_cfg */
-    struct sim_outcome *out;
-    struct sim_mem *mem;
-    struct sim_disk *disk;
-    struct sim_pagecache *pc;      /* the file's page cache (NULL: O_DIRECT) */
-    struct sim_vcpus vcpus;
-    struct ckpt_exit *exits;       /* per vCPU: its hook's argument */
-    bool in_fault;                 /* a vCPU is inside the policy's fault handler */
-    struct sim_waitq *fault_wq;    /* vCPUs waiting for it (NULL: one vCPU) */
-    uint64_t fault_server_free_ns; /* CKPT_F_SERIAL_FAULTS: when the one thread serving
-                                      faults is free, on the vCPUs' clocks */
-    struct sim_waitq *io_wq;
-    struct ckpt_env env;
-    const struct ckpt_policy *sp;
-    struct ckpt_save *save;
-    const struct ckpt_restore_policy *rp;
-    struct ckpt_restore *rest;
-    struct ckpt_stats charged;     /* counters already turned into time */
-    uint64_t fault_waits;          /* save exits that waited for an I/O completion */
-    bool stunned;
-    uint64_t stun_began_ns, stun_total_ns, stun_max_ns;
-};
 
-/* A vCPU's exit state: its hook's argument. */
-struct ckpt_exit {
-    struct ckpt_run *r;
-    const struct sim_vcpu *v;      /* the vCPU it belongs to */
-    bool retrying;                 /* the current exit already paid its entry */
-};
-
-static void set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
+void ckpt_set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
 {
     sim_outcome_set(o, id, v);
 }
@@ -91,7 +61,7 @@ static void set_metric(struct sim_outcome *o, enum sim_ckpt_metric id, double v)
  * image check already refused) are appended to its error text, so the
  * record says everything that went wrong, in order.
  */
-static void fail(struct ckpt_run *r, int rc, const char *fmt, const char *what)
+void ckpt_fail(struct ckpt_run *r, int rc, const char *fmt, const char *what)
 {
     char msg[sizeof r->out->error];
     snprintf(msg, sizeof msg, fmt, what, vm_strerror(rc));
@@ -172,7 +142,7 @@ static uint64_t charge_background(struct ckpt_run *r, const struct ckpt_stats *s
 }
 
 /* Restore installs happen in completion callbacks; whoever runs next pays. */
-static uint64_t charge_installs(struct ckpt_run *r, const struct ckpt_stats *st)
+uint64_t ckpt_charge_installs(struct ckpt_run *r, const struct ckpt_stats *st)
 {
     return charge(&r->charged.pages_installed, st->pages_installed, r->cfg->costs.page_install_ns,
                   &r->charged.decompress_out, st->decompress_out, r->cfg->costs.decompress_bps);
@@ -241,7 +211,7 @@ static int handle_exit(struct ckpt_exit *x, uint64_t gpa, bool is_write, uint64_
     }
     if (r->rest) {
         rc = r->rp->fault(r->rest, gpa);
-        ns = charge_installs(r, r->rp->stats(r->rest));
+        ns = ckpt_charge_installs(r, r->rp->stats(r->rest));
     } else {
         rc = r->sp->fault(r->save, gpa, is_write);
         ns = charge_fault_path(r, r->sp->stats(r->save));
@@ -270,14 +240,14 @@ static int save_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uin
 }
 
 /* vCPU exit during a restore: only absent pages exit. */
-static int restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind,
+int ckpt_restore_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind,
                               uint64_t *cost_ns)
 {
     return kind == SIM_MEM_FAULT_ABSENT ? handle_exit(arg, gpa, is_write, cost_ns) : VM_EINVAL;
 }
 
 /* Point every vCPU's exits at fn (NULL: none), each with its own state. */
-static void set_hooks(struct ckpt_run *r, sim_vcpu_fault_fn fn)
+void ckpt_set_hooks(struct ckpt_run *r, sim_vcpu_fault_fn fn)
 {
     for (uint32_t i = 0; i < r->vcpus.n; i++) {
         r->exits[i] = (struct ckpt_exit){ .r = r, .v = r->vcpus.v[i] };
@@ -310,7 +280,7 @@ static void verify_image(struct ckpt_run *r, int save_rc)
         /* nothing of the image can be read back: every page is missing,
          * and the record says why in the decoder's words */
         o->inv[SIM_CKPT_INV_IMAGE_MISSING] += r->mem->nr_pages;
-        fail(r, rc, "image check: the saved image does not load: %s (%s)",
+        ckpt_fail(r, rc, "image check: the saved image does not load: %s (%s)",
              d.code ? d.msg : "no reason given");
         return;
     }
@@ -356,15 +326,15 @@ static int file_sync(struct ckpt_run *r)
     return fs.rc;
 }
 
-static void record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_ckpt_metric p50,
+void ckpt_record_hist(struct sim_outcome *o, const struct vm_hist *h, enum sim_ckpt_metric p50,
                         enum sim_ckpt_metric p99, enum sim_ckpt_metric p999, enum sim_ckpt_metric max)
 {
     if (!h->count)
         return;
-    set_metric(o, p50, (double)vm_hist_quantile(h, 0.5));
-    set_metric(o, p99, (double)vm_hist_quantile(h, 0.99));
-    set_metric(o, p999, (double)vm_hist_quantile(h, 0.999));
-    set_metric(o, max, (double)h->max);
+    ckpt_set_metric(o, p50, (double)vm_hist_quantile(h, 0.5));
+    ckpt_set_metric(o, p99, (double)vm_hist_quantile(h, 0.99));
+    ckpt_set_metric(o, p999, (double)vm_hist_quantile(h, 0.999));
+    ckpt_set_metric(o, max, (double)h->max);
 }
 
 /*
@@ -462,7 +432,7 @@ static uint32_t save_channels(const struct ckpt_run *r, const struct ckpt_cfg *c
     return want < cores ? want : cores ? cores : 1;
 }
 
-static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
+int ckpt_run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
                     const struct ckpt_cfg *asked, bool report)
 {
     const struct sim_exp *exp = r->exp;
@@ -482,7 +452,7 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
         sim_pagecache_set_copy_cost(r->pc, sp->flags & CKPT_F_CHARGES_WRITES
                                            ? 0 : r->cfg->costs.stream_write_ns);
     memset(&r->charged, 0, sizeof(r->charged));
-    set_hooks(r, NULL);
+    ckpt_set_hooks(r, NULL);
     r->fault_waits = 0;
     r->fault_server_free_ns = 0;
     r->stun_total_ns = r->stun_max_ns = 0;
@@ -499,11 +469,11 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
         sim_mem_checker_arm(r->mem);
     int rc = sp->start(cfg, &r->env, &r->save, &d);
     if (rc < 0) {
-        fail(r, rc, "save policy start failed: %s (%s)", d.code ? d.msg : sp->name);
+        ckpt_fail(r, rc, "save policy start failed: %s (%s)", d.code ? d.msg : sp->name);
         unstun(r);
         return rc;
     }
-    set_hooks(r, save_fault_hook);
+    ckpt_set_hooks(r, save_fault_hook);
 
     /* arming write tracking / the dirty log over all of memory for the
      * policies that let the guest run: in the start stun with device
@@ -571,52 +541,52 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
          * its stalls and throttle, and every stun */
         uint64_t stall = t1.stall_ns - t0.stall_ns, throttle = t1.throttle_ns - t0.throttle_ns;
         double vcpus = (double)vs->n;
-        set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)(t_done - t_start));
-        set_metric(o, SIM_CKPT_M_SYNC_NS, (double)(t_done - t_written));
-        set_metric(o, SIM_CKPT_M_SAVE_CHANNELS, (double)channels);
-        set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
-        set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
-        set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)stall);
-        set_metric(o, SIM_CKPT_M_GUEST_SLOWDOWN_PCT,
+        ckpt_set_metric(o, SIM_CKPT_M_COMPLETION_NS, (double)(t_done - t_start));
+        ckpt_set_metric(o, SIM_CKPT_M_SYNC_NS, (double)(t_done - t_written));
+        ckpt_set_metric(o, SIM_CKPT_M_SAVE_CHANNELS, (double)channels);
+        ckpt_set_metric(o, SIM_CKPT_M_STUN_MAX_NS, (double)r->stun_max_ns);
+        ckpt_set_metric(o, SIM_CKPT_M_STUN_TOTAL_NS, (double)r->stun_total_ns);
+        ckpt_set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)stall);
+        ckpt_set_metric(o, SIM_CKPT_M_GUEST_SLOWDOWN_PCT,
                    window ? 100.0 * ((double)(stall + throttle) +
                                      vcpus * (double)r->stun_total_ns) /
                             (vcpus * (double)window) : 0);
-        set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(t1.raw_accesses - t0.raw_accesses));
-        set_metric(o, SIM_CKPT_M_FAULTS, (double)st->faults);
-        set_metric(o, SIM_CKPT_M_FAULT_WAITS, (double)r->fault_waits);
+        ckpt_set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(t1.raw_accesses - t0.raw_accesses));
+        ckpt_set_metric(o, SIM_CKPT_M_FAULTS, (double)st->faults);
+        ckpt_set_metric(o, SIM_CKPT_M_FAULT_WAITS, (double)r->fault_waits);
         struct vm_hist exits;
         vm_hist_init(&exits);
         sim_vcpus_exit_hist(vs, &exits);
-        record_hist(o, &exits, SIM_CKPT_M_FAULT_P50_NS, SIM_CKPT_M_FAULT_P99_NS,
+        ckpt_record_hist(o, &exits, SIM_CKPT_M_FAULT_P50_NS, SIM_CKPT_M_FAULT_P99_NS,
                     SIM_CKPT_M_FAULT_P999_NS, SIM_CKPT_M_FAULT_MAX_NS);
         /* device I/Os: after the page cache merged what it could */
         uint64_t dev_ios = ds->write_ios - dev_ios0, dev_bytes = ds->write_bytes - dev_bytes0;
-        set_metric(o, SIM_CKPT_M_WRITE_IOS, (double)dev_ios);
-        set_metric(o, SIM_CKPT_M_WRITE_IO_MEAN_BYTES,
+        ckpt_set_metric(o, SIM_CKPT_M_WRITE_IOS, (double)dev_ios);
+        ckpt_set_metric(o, SIM_CKPT_M_WRITE_IO_MEAN_BYTES,
                    dev_ios ? (double)dev_bytes / (double)dev_ios : 0);
         if (r->pc)
-            set_metric(o, SIM_CKPT_M_DIRTY_MAX_BYTES,
+            ckpt_set_metric(o, SIM_CKPT_M_DIRTY_MAX_BYTES,
                        (double)sim_pagecache_stats(r->pc)->dirty_max_bytes);
-        set_metric(o, SIM_CKPT_M_BYTES_WRITTEN, (double)st->bytes_written);
+        ckpt_set_metric(o, SIM_CKPT_M_BYTES_WRITTEN, (double)st->bytes_written);
         uint64_t file_end = 0;
         uint64_t allocated = vm_fpstore_blocks_used(sim_disk_store(r->disk), &file_end);
-        set_metric(o, SIM_CKPT_M_FILE_SIZE_BYTES, (double)file_end * VM_PAGE_SIZE);
-        set_metric(o, SIM_CKPT_M_FILE_ALLOCATED_BYTES, (double)allocated * VM_PAGE_SIZE);
-        set_metric(o, SIM_CKPT_M_ZERO_PAGES, (double)st->zero_pages);
-        set_metric(o, SIM_CKPT_M_PAYLOAD_BYTES, (double)st->payload_bytes);
-        set_metric(o, SIM_CKPT_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
-        record_hist(o, &ds->write_lat_ns, SIM_CKPT_M_WRITE_P50_NS, SIM_CKPT_M_WRITE_P99_NS,
+        ckpt_set_metric(o, SIM_CKPT_M_FILE_SIZE_BYTES, (double)file_end * VM_PAGE_SIZE);
+        ckpt_set_metric(o, SIM_CKPT_M_FILE_ALLOCATED_BYTES, (double)allocated * VM_PAGE_SIZE);
+        ckpt_set_metric(o, SIM_CKPT_M_ZERO_PAGES, (double)st->zero_pages);
+        ckpt_set_metric(o, SIM_CKPT_M_PAYLOAD_BYTES, (double)st->payload_bytes);
+        ckpt_set_metric(o, SIM_CKPT_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
+        ckpt_record_hist(o, &ds->write_lat_ns, SIM_CKPT_M_WRITE_P50_NS, SIM_CKPT_M_WRITE_P99_NS,
                     SIM_CKPT_M_WRITE_P999_NS, SIM_CKPT_M_WRITE_MAX_NS);
         if (st->rounds) {
-            set_metric(o, SIM_CKPT_M_ROUNDS, (double)st->rounds);
-            set_metric(o, SIM_CKPT_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
-            set_metric(o, SIM_CKPT_M_FORCED_STOP, st->forced_stop ? 1 : 0);
-            set_metric(o, SIM_CKPT_M_GUEST_THROTTLE_NS, (double)throttle);
-            set_metric(o, SIM_CKPT_M_THROTTLE_MAX_PCT, (double)st->throttle_max_pct);
+            ckpt_set_metric(o, SIM_CKPT_M_ROUNDS, (double)st->rounds);
+            ckpt_set_metric(o, SIM_CKPT_M_PAGES_REWRITTEN, (double)st->pages_rewritten);
+            ckpt_set_metric(o, SIM_CKPT_M_FORCED_STOP, st->forced_stop ? 1 : 0);
+            ckpt_set_metric(o, SIM_CKPT_M_GUEST_THROTTLE_NS, (double)throttle);
+            ckpt_set_metric(o, SIM_CKPT_M_THROTTLE_MAX_PCT, (double)st->throttle_max_pct);
         }
     }
     sim_vcpus_restore_exit_hist(vs, &exits0);
-    set_hooks(r, NULL);
+    ckpt_set_hooks(r, NULL);
     /* the policy's own maps go before the image check loads the image's
      * (both are a few bytes per block: 400 MiB together at 1 TiB); the
      * check takes no simulated time, so the order changes nothing else */
@@ -627,161 +597,12 @@ static int run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
      * otherwise a failure is the run's error (the image check reports
      * only on a save that succeeded, so no message changes places) */
     if (rc < 0 && !report)
-        fail(r, rc, "the save before the restore failed: %s (%s)", sp->name);
+        ckpt_fail(r, rc, "the save before the restore failed: %s (%s)", sp->name);
     else if (rc < 0 && exp->nr_faults == 0)
-        fail(r, rc, "the save failed: %s (%s)", sp->name);
+        ckpt_fail(r, rc, "the save failed: %s (%s)", sp->name);
     return rc;
 }
 
-static void run_restore(struct ckpt_run *r)
-{
-    const struct sim_exp *exp = r->exp;
-    struct sim_outcome *o = r->out;
-    struct sim_vcpus *vs = &r->vcpus;
-    struct vm_diag d;
-    vm_diag_clear(&d);
-
-    const struct ckpt_policy *sp = ckpt_save_policy_find(r->cfg->from_policy);
-    if (!sp) {
-        fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", r->cfg->from_policy);
-        return;
-    }
-    if (run_save(r, sp, &r->cfg->from_save, false) < 0)
-        return;
-
-    /* the VM is now stopped and restored from the image into fresh memory */
-    uint64_t n = r->mem->nr_pages;
-    uint64_t *expect = malloc(n * sizeof(*expect));
-    uint64_t *scratch = vm_bitmap_new(n);
-    if (!expect || !scratch) {
-        free(expect);
-        vm_bitmap_free(scratch);
-        fail(r, VM_ENOMEM, "%s: %s", "restore");
-        return;
-    }
-    sim_vcpus_stun(vs);
-    for (uint64_t p = 0; p < n; p++)
-        expect[p] = sim_mem_instant_fp(r->mem, p);
-    sim_mem_checker_disarm(r->mem);
-    if (sim_mem_make_absent(r->mem, expect) < 0) {
-        free(expect);
-        vm_bitmap_free(scratch);
-        fail(r, VM_ENOMEM, "%s: %s", "restore check");
-        return;
-    }
-    port_mem_collect_accessed(&r->mem->base, scratch);
-    port_mem_collect_dirty(&r->mem->base, scratch);
-
-    memset(&r->charged, 0, sizeof(r->charged));
-    set_hooks(r, NULL);
-    uint64_t t0 = sim_now_ns();
-    /* responsive: the first window whose useful compute is at least
-     * (1 - ttr_stall) of it */
-    sim_vcpus_track_windows(vs, t0, r->cfg->ttr_window_ns,
-                            (1.0 - r->cfg->ttr_stall) * (double)r->cfg->ttr_window_ns);
-    struct sim_vcpus_totals a0, a1;
-    sim_vcpus_totals(vs, &a0);
-    struct vm_hist before;
-    sim_vcpus_take_exit_hist(vs, &before);
-
-    const struct ckpt_restore_cfg *rcfg = exp->policy_cfg;
-    int rc = r->rp->start(rcfg, &r->env, &r->rest, &d);
-    if (rc < 0) {
-        fail(r, rc, "restore policy start failed: %s (%s)", d.code ? d.msg : r->rp->name);
-        sim_mem_restore_finish(r->mem);
-        free(expect);
-        vm_bitmap_free(scratch);
-        return;
-    }
-    set_hooks(r, restore_fault_hook);
-
-    bool running = false, done = false;
-    uint64_t deadline = UINT64_MAX, t_done = 0;
-    for (;;) {
-        uint64_t ticket = sim_waitq_ticket(r->io_wq);
-        rc = r->rp->step(r->rest);
-        uint64_t ns = charge_installs(r, r->rp->stats(r->rest));
-        if (ns)
-            sim_sleep_ns(ns);
-        if (!running && r->rp->runnable(r->rest)) {
-            running = true;
-            deadline = sim_now_ns() + r->cfg->run_time_ns;
-            sim_vcpus_resume(vs);
-        }
-        if (rc < 0) {
-            const char *why = r->rp->diag ? r->rp->diag(r->rest) : "";
-            fail(r, rc, "restore failed: %s (%s)", why && why[0] ? why : r->rp->name);
-            break;
-        }
-        if (rc == CKPT_STEP_DONE) {
-            done = true;
-            t_done = sim_now_ns();
-            break;
-        }
-        uint64_t now = sim_now_ns();
-        if (running && now >= deadline)
-            break;
-        if (ns)
-            continue;
-        if (rc == CKPT_STEP_WAIT) {
-            if (running)
-                sim_waitq_wait_for_ticket(r->io_wq, ticket, deadline - now);
-            else
-                sim_waitq_wait_ticket(r->io_wq, ticket);
-        }
-    }
-    if (done && !running) {        /* eager: runnable exactly when done */
-        running = true;
-        deadline = sim_now_ns() + r->cfg->run_time_ns;
-        sim_vcpus_resume(vs);
-    }
-    if (running && sim_now_ns() < deadline && rc >= 0)
-        sim_sleep_ns(deadline - sim_now_ns());
-    sim_vcpus_stop(vs);
-
-    const struct ckpt_stats *st = r->rp->stats(r->rest);
-    if (done)
-        set_metric(o, SIM_CKPT_M_RESTORE_NS, (double)(t_done - t0));
-    uint64_t ttr;
-    if (sim_vcpus_responsive(vs, &ttr))
-        set_metric(o, SIM_CKPT_M_TTR_NS, (double)ttr);
-    set_metric(o, SIM_CKPT_M_RESTORE_FAULTS, (double)st->restore_faults);
-    struct vm_hist exits;
-    vm_hist_init(&exits);
-    sim_vcpus_exit_hist(vs, &exits);
-    record_hist(o, &exits, SIM_CKPT_M_RESTORE_FAULT_P50_NS, SIM_CKPT_M_RESTORE_FAULT_P99_NS,
-                SIM_CKPT_M_RESTORE_FAULT_P999_NS, SIM_CKPT_M_RESTORE_FAULT_MAX_NS);
-    set_metric(o, SIM_CKPT_M_READ_IOS, (double)st->read_ios);
-    set_metric(o, SIM_CKPT_M_BYTES_READ, (double)st->bytes_read);
-    sim_vcpus_totals(vs, &a1);
-    set_metric(o, SIM_CKPT_M_GUEST_STALL_NS, (double)(a1.stall_ns - a0.stall_ns));
-    set_metric(o, SIM_CKPT_M_GUEST_ACCESSES, (double)(a1.raw_accesses - a0.raw_accesses));
-
-    /* wasted prefetch: installed pages the guest never touched */
-    vm_bitmap_clear_range(scratch, 0, n);
-    port_mem_collect_accessed(&r->mem->base, scratch);
-    uint64_t present = sim_mem_count_present(r->mem, NULL);
-    uint64_t wasted = sim_mem_count_present(r->mem, scratch);
-    set_metric(o, SIM_CKPT_M_WASTED_PREFETCH_BYTES, (double)(wasted * VM_PAGE_SIZE));
-
-    if (done)
-        o->inv[SIM_CKPT_INV_RESTORE_UNINSTALLED] += n - present;
-
-    /* reads still in flight (faults cut short by the end of the run, a
-     * background stream) complete before the policy's state goes away */
-    while (r->rp->stats(r->rest)->ios_inflight)
-        sim_waitq_wait(r->io_wq);
-    /* every page present now, whatever made it present and whether or not
-     * the restore finished, holds the image's content (pages the guest
-     * touched were compared at their first access) */
-    sim_mem_restore_finish(r->mem);
-    o->inv[SIM_CKPT_INV_RESTORE_PAGES_CHECKED] += r->mem->restore_checked;
-    o->inv[SIM_CKPT_INV_RESTORE_MISMATCH] += r->mem->restore_mismatch;
-    r->rp->destroy(r->rest);
-    r->rest = NULL;
-    free(expect);
-    vm_bitmap_free(scratch);
-}
 
 void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *out)
 {
@@ -808,7 +629,7 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
     for (int i = 0; rc == 0 && i < exp->nr_faults; i++)
         rc = sim_disk_add_fault(r->disk, &exp->faults[i]);
     if (rc < 0) {
-        fail(r, rc, "%s (%s)", d.code ? d.msg : "setting up the world");
+        ckpt_fail(r, rc, "%s (%s)", d.code ? d.msg : "setting up the world");
         goto out;
     }
     sim_disk_set_notify(r->disk, io_notify, r->io_wq);
@@ -818,14 +639,14 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
     rc = sim_world_host_memory(host, &host_memory, &d);
     int cached = rc ? rc : sim_ckpt_page_cache(r->cfg, host_memory, &pcfg, why, sizeof why);
     if (cached < 0) {
-        fail(r, cached, "the checkpoint file's page cache: %s (%s)", rc ? d.msg : why);
+        ckpt_fail(r, cached, "the checkpoint file's page cache: %s (%s)", rc ? d.msg : why);
         goto out;
     }
     if (cached > 0) {
         /* a write() copies into the cache at the calibrated 4 KiB write */
         pcfg.copy_ns_per_block = r->cfg->costs.stream_write_ns;
         if (!(r->pc = sim_pagecache_new(r->disk, host, &pcfg, &d))) {
-            fail(r, d.code, "the checkpoint file's page cache: %s (%s)", d.msg);
+            ckpt_fail(r, d.code, "the checkpoint file's page cache: %s (%s)", d.msg);
             goto out;
         }
         sim_pagecache_set_notify(r->pc, io_notify, r->io_wq);
@@ -840,15 +661,15 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
     if (r->cfg->restore_phase) {
         r->rp = ckpt_restore_policy_find(exp->policy);
         if (!r->rp)
-            fail(r, VM_EINVAL, "unknown restore policy '%s' (%s)", exp->policy);
+            ckpt_fail(r, VM_EINVAL, "unknown restore policy '%s' (%s)", exp->policy);
         else
-            run_restore(r);
+            ckpt_run_restore(r);
     } else {
         const struct ckpt_policy *sp = ckpt_save_policy_find(exp->policy);
         if (!sp)
-            fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", exp->policy);
+            ckpt_fail(r, VM_EINVAL, "unknown save policy '%s' (%s)", exp->policy);
         else
-            run_save(r, sp, (const struct ckpt_cfg *)exp->policy_cfg, true);
+            ckpt_run_save(r, sp, (const struct ckpt_cfg *)exp->policy_cfg, true);
     }
     sim_vcpus_stop(&r->vcpus);    /* also those that exited on their own: joins them */
     struct sim_vcpus_totals t;
@@ -858,7 +679,7 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         if (r->vcpus.v[i]->error)
             out->inv[SIM_CKPT_INV_VCPU_ERRORS]++;
     if (sim_vcpus_error(&r->vcpus))
-        fail(r, sim_vcpus_error(&r->vcpus), "a vCPU stopped: %s (%s)", "guest access failed");
+        ckpt_fail(r, sim_vcpus_error(&r->vcpus), "a vCPU stopped: %s (%s)", "guest access failed");
 out:
     sim_vcpus_free(&r->vcpus);
     free(r->exits);
