@@ -9,7 +9,7 @@ set key above horizontal title 'save method (solid: through the page cache, dash
 set tmargin 7
 lim(s) = gib(s)
 do for [t in 'png svg'] {
-  if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic }
+  if (t eq 'png') { set terminal pngcairo size 1400,1100 font 'Sans,11' noenhanced } else { set terminal svg size 1400,1100 font 'Sans,11' dynamic noenhanced }
   set output out.'.'.t
   set multiplot layout 2,2 title 'checkpoint-cache: '.vm_size.' VM, write-heavy guest, SATA SSD, save ends with fdatasync()'.quick_note font 'Sans,14'
   set title 'Checkpoint completion time (until the file is durable)'
@@ -23,7 +23,7 @@ do for [t in 'png svg'] {
        for [i=1:words(V)] csv using (lim(strcol('dirty_limit'))):(sel(strcol('variant') eq word(V, i) && strcol('cache') eq 'direct', column('stun_max_ns') / 1e6)) with linespoints lw 2 dt 2 pt 6 lc rgb col(i-1) notitle
   unset logscale y
   set yrange [0:*]
-  set title 'Guest slowdown while the save runs (before the sync)'
+  set title 'Guest slowdown during the save (and a paused sync)'
   set ylabel 'guest slowdown (% of the save window)'
   plot for [i=1:words(V)] csv using (lim(strcol('dirty_limit'))):(sel(strcol('variant') eq word(V, i) && strcol('cache') eq 'writeback', column('guest_slowdown_pct'))) with linespoints lw 2 pt 7 lc rgb col(i-1) title word(V, i), \
        for [i=1:words(V)] csv using (lim(strcol('dirty_limit'))):(sel(strcol('variant') eq word(V, i) && strcol('cache') eq 'direct', column('guest_slowdown_pct'))) with linespoints lw 2 dt 2 pt 6 lc rgb col(i-1) notitle
