@@ -296,7 +296,7 @@ char *sim_json_read_file(const char *file, size_t *len_out)
         if (n == 0)
             break;
     }
-    int err = ferror(f) ? EIO : 0;
+    int err = ferror(f) ? (errno == EISDIR ? EISDIR : EIO) : 0;
     fclose(f);
     if (err) {
         free(buf);

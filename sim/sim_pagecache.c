@@ -2,8 +2,9 @@
  * sim_pagecache.c - the host's page cache in front of a disk (see
  * sim_pagecache.h).
  *
- * State: a FIFO of dirty extents (oldest first; an extent that continues
- * the newest one joins it), a FIFO of writes waiting for room, a FIFO of
+ * State: the dirty blocks by offset (sim_dirtymap.h) with the writeback
+ * cursor and the time the file became dirty, a FIFO of writes waiting
+ * for room, a FIFO of
  * accepted requests whose callbacks are due, and the flushes waiting for
  * writeback to drain.  One actor, the flusher, runs the callbacks and
  * issues writeback I/Os; device completions (in the disk's workers) free
@@ -18,17 +19,13 @@
 
 #include "base/vm_fpstore.h"
 #include "base/vm_units.h"
+#include "sim_dirtymap.h"
 #include "sim_pagecache.h"
 #include "sim_world.h"
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_pagecache, vmsim, "page cache");
 
-struct extent {
-    uint64_t lba, nr_blocks;
-    uint64_t dirtied_ns;               /* when its oldest block was dirtied */
-};
-
-/* A FIFO of pointers or extents: a ring grown by doubling. */
+/* A FIFO of pointers or records: a ring grown by doubling. */
 struct ring {
     void *v;
     size_t elt, cap, head, len;
@@ -61,7 +58,9 @@ struct sim_pagecache {
     uint32_t max_inflight;
 
     uint64_t dirty_bytes;              /* accepted, not yet on the disk */
-    struct ring dirty;                 /* struct extent, oldest first */
+    struct sim_dirtymap *dm;           /* dirty blocks by offset */
+    uint64_t wb_cursor;                /* writeback goes on from here (writeback_index) */
+    uint64_t dirtied_ns;               /* when the file went from clean to dirty */
     struct ring waiting;               /* writes waiting for room */
     struct ring done;                  /* struct due, oldest first */
     struct ring flushes;               /* flushes waiting for writeback */
@@ -115,7 +114,7 @@ static void pc_unref(struct sim_pagecache *pc)
 {
     if (--pc->refs > 0)
         return;
-    free(pc->dirty.v);
+    sim_dirtymap_free(pc->dm);
     free(pc->waiting.v);
     free(pc->done.v);
     free(pc->flushes.v);
@@ -130,27 +129,23 @@ static uint64_t req_bytes(const struct port_blk_req *req)
     return (uint64_t)req->nr_blocks * VM_PAGE_SIZE;
 }
 
-/* Note req's blocks dirty: its extents, each joining the newest when it
- * continues it. */
-static int add_dirty(struct sim_pagecache *pc, const struct port_blk_req *req, uint64_t now)
+/* Mark req's blocks dirty; the bytes that were clean, or <0. */
+static int64_t add_dirty(struct sim_pagecache *pc, const struct port_blk_req *req, uint64_t now)
 {
+    if (sim_dirtymap_count(pc->dm) == 0)
+        pc->dirtied_ns = now;          /* as the inode's dirtied_when */
     uint32_t ios = req->lbas ? port_blk_req_ios(req) : 1;
+    int64_t fresh = 0;
     for (uint32_t i = 0; i < ios; i++) {
-        struct extent e = { .lba = req->lbas ? req->lbas[i] : req->lba, .dirtied_ns = now };
-        e.nr_blocks = !req->lbas ? req->nr_blocks
-                      : req->io_blocks ? req->io_blocks[i] : req->nr_blocks / ios;
-        if (pc->dirty.len) {
-            struct extent *last = ring_at(&pc->dirty, pc->dirty.len - 1);
-            if (last->lba + last->nr_blocks == e.lba) {
-                last->nr_blocks += e.nr_blocks;
-                continue;
-            }
-        }
-        int rc = ring_push(&pc->dirty, &e);
-        if (rc)
-            return rc;
+        uint64_t lba = req->lbas ? req->lbas[i] : req->lba;
+        uint64_t n = !req->lbas ? req->nr_blocks
+                     : req->io_blocks ? req->io_blocks[i] : req->nr_blocks / ios;
+        int64_t f = sim_dirtymap_mark(pc->dm, lba, n);
+        if (f < 0)
+            return VM_ENOMEM;
+        fresh += f;
     }
-    return 0;
+    return fresh * (int64_t)VM_PAGE_SIZE;
 }
 
 /* Store req's content and make its blocks dirty; its callback is due. */
@@ -160,10 +155,14 @@ static int accept(struct sim_pagecache *pc, struct port_blk_req *req)
     int rc = vm_fpstore_req_fits(store, req) ? 0 : VM_ERANGE;
     if (rc == 0)
         rc = vm_fpstore_apply(store, req);
-    if (rc == 0)
-        rc = add_dirty(pc, req, sim_now_ns());
+    int64_t fresh = 0;
     if (rc == 0) {
-        pc->dirty_bytes += req_bytes(req);
+        fresh = add_dirty(pc, req, sim_now_ns());
+        if (fresh < 0)
+            rc = (int)fresh;
+    }
+    if (rc == 0) {
+        pc->dirty_bytes += (uint64_t)fresh;
         if (pc->dirty_bytes > pc->stats.dirty_max_bytes)
             pc->stats.dirty_max_bytes = pc->dirty_bytes;
         pc->stats.accepted++;
@@ -216,39 +215,25 @@ static void wb_done(struct port_blk_req *req, int rc)
 /* Should the flusher write back now? */
 static bool wants_writeback(const struct sim_pagecache *pc, uint64_t now)
 {
-    if (!pc->dirty.len)
+    if (!sim_dirtymap_count(pc->dm))
         return false;
-    const struct extent *old = ring_at(&pc->dirty, 0);
     return pc->dirty_bytes >= pc->cfg.dirty_background_bytes || pc->waiting.len ||
-           pc->flushes.len || now - old->dirtied_ns >= pc->cfg.dirty_expire_ns;
+           pc->flushes.len || now - pc->dirtied_ns >= pc->cfg.dirty_expire_ns;
 }
 
-/* Issue writeback I/Os, oldest extents first, merging contiguous ones. */
+/* Issue writeback I/Os: runs of contiguous dirty blocks in offset order
+ * from the cursor, as write_cache_pages() does with range_cyclic. */
 static void write_back(struct sim_pagecache *pc)
 {
     uint64_t now = sim_now_ns();
     while (pc->inflight < pc->max_inflight && wants_writeback(pc, now)) {
-        struct wb_io *io = calloc(1, sizeof *io);   /* before any extent is taken */
+        struct wb_io *io = calloc(1, sizeof *io);   /* before any block is taken */
         if (!io) {
             XBT_WARN("page cache: out of memory for a writeback I/O");
             return;
         }
-        struct extent *e = ring_at(&pc->dirty, 0);
-        uint64_t lba = e->lba, n = 0;
-        while (pc->dirty.len && n < pc->max_io_blocks) {
-            e = ring_at(&pc->dirty, 0);
-            if (e->lba != lba + n)
-                break;
-            uint64_t take = e->nr_blocks < pc->max_io_blocks - n ? e->nr_blocks
-                                                                 : pc->max_io_blocks - n;
-            n += take;
-            e->lba += take;
-            e->nr_blocks -= take;
-            if (e->nr_blocks == 0) {
-                struct extent gone;
-                ring_pop(&pc->dirty, &gone);
-            }
-        }
+        uint64_t lba = 0;
+        uint64_t n = sim_dirtymap_take(pc->dm, &pc->wb_cursor, pc->max_io_blocks, &lba);
         io->pc = pc;
         io->req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = lba,
                                          .nr_blocks = (uint32_t)n, .cb = wb_done };
@@ -345,13 +330,12 @@ static void flusher_main(int argc, char **argv)
         write_back(pc);
         start_flushes(pc);
         /* sleep until woken, the next copy is done, or the oldest dirty
-         * extent expires */
+         * data expires */
         uint64_t now = sim_now_ns(), at = UINT64_MAX;
         if (pc->done.len)
             at = ((struct due *)ring_at(&pc->done, 0))->at_ns;
-        if (pc->dirty.len && pc->inflight < pc->max_inflight) {
-            const struct extent *old = ring_at(&pc->dirty, 0);
-            uint64_t exp = old->dirtied_ns + pc->cfg.dirty_expire_ns;
+        if (sim_dirtymap_count(pc->dm) && pc->inflight < pc->max_inflight) {
+            uint64_t exp = pc->dirtied_ns + pc->cfg.dirty_expire_ns;
             if (exp < at)
                 at = exp;
         }
@@ -423,7 +407,12 @@ struct sim_pagecache *sim_pagecache_new(struct sim_disk *disk, sg_host_t host,
     if (pc->max_io_blocks > UINT32_MAX)
         pc->max_io_blocks = UINT32_MAX;
     pc->max_inflight = sim_disk_props(disk)->qdepth;
-    pc->dirty.elt = sizeof(struct extent);
+    if (!(pc->dm = sim_dirtymap_new(port_blk_nr_blocks(pc->dev)))) {
+        sim_waitq_free(pc->wake);
+        free(pc);
+        vm_diag_set(d, VM_ENOMEM, "page cache: out of memory");
+        return NULL;
+    }
     pc->waiting.elt = pc->flushes.elt = sizeof(struct port_blk_req *);
     pc->done.elt = sizeof(struct due);
     pc->refs = 2;                      /* the owner and the flusher */

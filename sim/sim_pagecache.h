@@ -11,10 +11,12 @@
  * balance_dirty_pages(), until writeback makes room (a simplification:
  * Linux throttles progressively from halfway between the background and
  * the hard limit).  Writeback - the kernel's flusher - starts when the
- * dirty data reaches dirty_background_bytes, when dirty data is older than
- * dirty_expire_ns, when a writer waits, or on a flush (fdatasync); it
- * writes dirty extents oldest first, merging contiguous ones into device
- * I/Os of at most writeback_io_bytes, with up to the disk's queue depth in
+ * dirty data reaches dirty_background_bytes, dirty_expire_ns after the
+ * file became dirty (the inode's dirtied_when; then all of it), when a
+ * writer waits, or on a flush (fdatasync); it
+ * writes runs of contiguous dirty blocks in offset order from where it
+ * stopped (write_cache_pages() with range_cyclic), as device I/Os of at
+ * most writeback_io_bytes, with up to the disk's queue depth in
  * flight.  A flush completes once every dirty block is on the disk and
  * the disk's own flush has completed.
  *
@@ -28,13 +30,9 @@
  * Reads pass through to the disk (a cold cache: the restore reads the
  * file from the device).  Not modelled: parallel writers (channels) each
  * copying on its own core, throttling that starts below the hard limit
- * (Linux pauses writers from halfway between the limits), readahead, writes
- * that redirty a block under writeback (counted twice as dirty: no
- * writer here rewrites a block while it is dirty), and writeback in
- * file-offset order: Linux's write_cache_pages() walks an inode's dirty
- * pages by index, here extents go oldest first and merge only with the
- * extent written just before, so a writer at random offsets (one page at
- * a time) gets fewer, smaller merges than Linux would give it.  Also: the
+ * (Linux pauses writers from halfway between the limits), readahead, and
+ * the flusher's 5 s period (expiry acts at its deadline).  A block written
+ * again while under writeback is dirty again and counted again.  Also: the
  * limits are a share of the host memory the guest leaves (Linux takes
  * them of its dirtyable memory: free and file-cache pages, so other
  * guests' memory would lower them; set dirty_bytes for such a host).

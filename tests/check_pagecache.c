@@ -1,7 +1,7 @@
 /*
  * check_pagecache.c - suite "pagecache": the host's page cache in front of
- * a simulated disk (sim_pagecache.c) and the wait queues it relies on
- * (sim_world.c).
+ * a simulated disk (sim_pagecache.c), its dirty map (sim_dirtymap.c) and
+ * the wait queues it relies on (sim_world.c).
  *
  * As in check_disk.c, SimGrid runs once per process, so each test runs in
  * its own (Check's fork mode): it writes a one-host platform with a
@@ -20,6 +20,7 @@
 
 #include "base/vm_fp.h"
 #include "base/vm_units.h"
+#include "sim_dirtymap.h"
 #include "sim_disk.h"
 #include "sim_pagecache.h"
 #include "sim_world.h"
@@ -274,6 +275,58 @@ START_TEST(test_a_writeback_error_is_returned_by_the_next_flush)
 }
 END_TEST
 
+
+/* ---- the dirty map (no simulation) ---- */
+
+START_TEST(test_dirtymap_marks_once_and_takes_runs_in_offset_order_from_the_cursor)
+{
+    struct sim_dirtymap *m = sim_dirtymap_new(100000);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(sim_dirtymap_mark(m, 50, 10), 10);
+    ck_assert_int_eq(sim_dirtymap_mark(m, 55, 10), 5);        /* 55..59 were dirty */
+    ck_assert_int_eq(sim_dirtymap_mark(m, 10, 1), 1);
+    /* across the 32768-block chunk boundary */
+    ck_assert_int_eq(sim_dirtymap_mark(m, 32760, 16), 16);
+    ck_assert_uint_eq(sim_dirtymap_count(m), 32);
+    ck_assert_int_eq(sim_dirtymap_mark(m, 99999, 2), -1);     /* past the end */
+    uint64_t cursor = 40, lba = 0;
+    ck_assert_uint_eq(sim_dirtymap_take(m, &cursor, 8, &lba), 8);
+    ck_assert_uint_eq(lba, 50);
+    ck_assert_uint_eq(sim_dirtymap_take(m, &cursor, 100, &lba), 7);
+    ck_assert_uint_eq(lba, 58);
+    ck_assert_uint_eq(sim_dirtymap_take(m, &cursor, 100, &lba), 16);  /* one run, two chunks */
+    ck_assert_uint_eq(lba, 32760);
+    ck_assert_uint_eq(sim_dirtymap_take(m, &cursor, 100, &lba), 1);   /* wrapped */
+    ck_assert_uint_eq(lba, 10);
+    ck_assert_uint_eq(sim_dirtymap_count(m), 0);
+    ck_assert_uint_eq(sim_dirtymap_take(m, &cursor, 100, &lba), 0);
+    sim_dirtymap_free(m);
+}
+END_TEST
+
+/* 1 MiB as 256 single-block writes in reverse order, then fdatasync() */
+static void body_reverse_then_flush(void)
+{
+    t_start = sim_now_ns();
+    for (int i = 255; i >= 0 && rc_write == 0; i--)
+        rc_write = write_blocks(2048 + (uint64_t)i, 1, &t_write_done);
+    disk_ios_before_flush = sim_disk_stats(disk)->write_ios;
+    rc_flush = flush(&t_flush_done);
+}
+
+START_TEST(test_writeback_merges_blocks_written_out_of_order)
+{
+    world();
+    cache(64 * MIB, 32 * MIB, 30ull * 1000000000);
+    run(body_reverse_then_flush);
+    ck_assert_int_eq(rc_flush, 0);
+    /* by offset, as Linux writes an inode's dirty pages: one 1 MiB I/O */
+    ck_assert_uint_eq(sim_disk_stats(disk)->write_ios, 1);
+    ck_assert_uint_eq(sim_disk_stats(disk)->write_bytes, MIB);
+    teardown();
+}
+END_TEST
+
 /* ---- wait queues: no lost wake ---- */
 
 static int woken_at_once, waiter_waiting, waker_saw_waiter;
@@ -350,6 +403,8 @@ static Suite *pagecache_suite(void)
     tcase_add_test(tc, test_dirty_data_below_the_background_limit_is_written_back_when_it_expires);
     tcase_add_test(tc, test_background_writeback_starts_at_its_threshold_without_a_flush);
     tcase_add_test(tc, test_a_writeback_error_is_returned_by_the_next_flush);
+    tcase_add_test(tc, test_dirtymap_marks_once_and_takes_runs_in_offset_order_from_the_cursor);
+    tcase_add_test(tc, test_writeback_merges_blocks_written_out_of_order);
     tcase_add_test(tc, test_a_wake_in_the_waiters_scheduling_round_is_not_lost);
     tcase_add_test(tc, test_a_ticket_taken_before_a_wake_makes_the_wait_return_at_once);
     suite_add_tcase(s, tc);

@@ -19,12 +19,19 @@ int sim_ckpt_page_cache(const struct sim_ckpt_cfg *c, uint64_t host_memory,
                                        .writeback_io_bytes = c->writeback_io_bytes };
     if (c->cache == SIM_CKPT_CACHE_DIRECT)
         return 0;
+    if (c->dirty_bytes && c->dirty_bytes < 2 * VM_PAGE_SIZE) {
+        snprintf(why, len, "save.dirty_bytes: expected 0 (use dirty_ratio) or at least 8KiB "
+                 "(two pages, as Linux's vm.dirty_bytes)");
+        return VM_EINVAL;
+    }
     uint64_t avail = 0;
-    if (!c->dirty_bytes || !c->dirty_background_bytes) {
+    /* a ratio needs the host's memory; a background ratio alone does not
+     * (Linux: a background limit at or over the hard one is half of it) */
+    if (!c->dirty_bytes) {
         if (!host_memory) {
             snprintf(why, len, "the host has no 'memory' prop: the page cache's dirty_ratio "
                      "is a share of it (add <prop id=\"memory\" value=\"...\"/> to the host, "
-                     "or set save.dirty_bytes and save.dirty_background_bytes)");
+                     "or set save.dirty_bytes)");
             return VM_EINVAL;
         }
         if (host_memory <= c->vm.memory_bytes) {
@@ -35,12 +42,14 @@ int sim_ckpt_page_cache(const struct sim_ckpt_cfg *c, uint64_t host_memory,
                      "page cache; set save.dirty_bytes, or save.cache \"direct\"", g, h);
             return VM_EINVAL;
         }
-        avail = host_memory - c->vm.memory_bytes;
     }
+    if (host_memory > c->vm.memory_bytes)
+        avail = host_memory - c->vm.memory_bytes;
     out->dirty_bytes = c->dirty_bytes ? c->dirty_bytes : avail / 100 * c->dirty_ratio;
     out->dirty_background_bytes = c->dirty_background_bytes
                                   ? c->dirty_background_bytes
-                                  : avail / 100 * c->dirty_background_ratio;
+                                  : avail ? avail / 100 * c->dirty_background_ratio
+                                          : out->dirty_bytes / 2;
     if (out->dirty_bytes < VM_PAGE_SIZE)
         out->dirty_bytes = VM_PAGE_SIZE;
     if (out->dirty_background_bytes >= out->dirty_bytes)

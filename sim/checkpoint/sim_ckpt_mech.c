@@ -212,8 +212,10 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
         struct sim_pagecache_cfg pcfg;
         char why[200];
         if (sim_ckpt_page_cache(c, pi.host_memory_bytes, &pcfg, why, sizeof why) < 0)
-            rc = sim_cfg_err_at(w, VM_EINVAL, pi.host_memory_bytes ? "$.vm.memory" : "$.platform",
-                                "%s", why);
+            rc = sim_cfg_err_at(w, VM_EINVAL,
+                                !strncmp(why, "save.dirty_bytes: ", 18) ? "$.save.dirty_bytes"
+                                : pi.host_memory_bytes ? "$.vm.memory" : "$.platform",
+                                "%s", !strncmp(why, "save.dirty_bytes: ", 18) ? why + 18 : why);
     }
     return rc;
 }

@@ -75,6 +75,11 @@ expect_bad "--set with a bad value" "base.json: --set variants[1].params.block_p
 expect_bad "a guest as large as the host leaves no page cache" \
     "base.json: --set vm.memory: the guest (200 GiB) leaves none of the host's memory (128 GiB) to the page cache" \
     run --no-plot -o "$tmpdir/run-out" --set vm.memory=200GiB "$base"
+expect_bad "a dirty limit under two pages" \
+    "base.json: --set save.dirty_bytes: expected 0 (use dirty_ratio) or at least 8KiB" \
+    run --no-plot -o "$tmpdir/run-out" --set save.dirty_bytes=100 "$base"
+expect_bad "a directory for the config" "$bad_dir: cannot read: Is a directory" \
+    run --no-plot -o "$tmpdir/run-out" "$bad_dir"
 expect_bad "a dirty_background_ratio above 100" "base.json: --set save.dirty_background_ratio: expected integer 0..100" \
     run --no-plot -o "$tmpdir/run-out" --set save.dirty_background_ratio=150 "$base"
 expect_bad "--set a choice not offered" \
