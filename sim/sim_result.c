@@ -545,6 +545,14 @@ int sim_result_check(const char *result_path, const char *baseline_path, struct 
             if (!cJSON_IsNumber(bv))
                 continue;                   /* the baseline does not have it: nothing to hold */
             sim_json_fmt_number(bv->valuedouble, bs, sizeof bs);
+            if (rv && !cJSON_IsNumber(rv) && !cJSON_IsNull(rv)) {
+                vm_diag_set(d, VM_EINVAL, "%s: record '%s': $.metrics.%s: expected a number",
+                            result_path, id, name);
+                free(t.rows);
+                cJSON_Delete(res);
+                cJSON_Delete(base);
+                return 2;                   /* a broken result file, not a regression */
+            }
             if (!cJSON_IsNumber(rv)) {
                 table_add(&t, id, name, unit, bs, "-", "", "missing");
                 missing++;

@@ -114,6 +114,12 @@ expect_bad "check a file that is not a result" \
     check "$bad_dir/not-a-result.json" "$bad_dir/not-a-result.json"
 expect_bad "check a missing result" "no-such-result.json: cannot read: No such file or directory" \
     check "$tmpdir/no-such-result.json" "$bad_dir/not-a-result.json"
+# a metric that is not a number: a broken result, not a regression
+sed 's/"restore_ns":[^,]*,/"restore_ns": "abc",/' "$VMSIM_SRCDIR/results/baselines/checkpoint-restore.json" \
+    > "$tmpdir/string-metric.json"
+expect_bad "check a result whose metric is a string" \
+    "string-metric.json: record 'eager/workload=read-mostly': \$.metrics.restore_ns: expected a number" \
+    check "$tmpdir/string-metric.json" "$VMSIM_SRCDIR/results/baselines/checkpoint-restore.json"
 expect_bad "check with one argument" "vmsim: check: expected RESULT.json BASELINE.json, got 1 argument" \
     check "$bad_dir/not-a-result.json"
 
