@@ -28,7 +28,7 @@ static const char calib_usage[] =
     "in $TMPDIR, or /tmp).  Prints a table; takes about 10 s.\n"
     "\n"
     "  -o FILE   also write the figures and their provenance (CPU, cores, kernel,\n"
-    "            date, method) as a costs file, which a checkpoint experiment takes\n"
+    "            date, method) as a costs file, which an experiment takes\n"
     "            with \"costs\": \"FILE\"\n"
     "  --quick   a smoke test: a small buffer and few repetitions (not figures to use)\n";
 

@@ -361,10 +361,10 @@ void sim_mem_restore_finish(struct sim_mem *m)
     if (!m->expect_fp)
         return;
     for (uint64_t k = 0; k < m->nr_lines; k++) {
-        uint64_t todo = m->lines[k].w[SIM_MEM_PRESENT] & ~m->rs_checked[k];
-        while (todo) {
-            sim_mem_restore_check_page(m, k * 64 + (uint64_t)__builtin_ctzll(todo));
-            todo &= todo - 1;
+        uint64_t unchecked = m->lines[k].w[SIM_MEM_PRESENT] & ~m->rs_checked[k];
+        while (unchecked) {
+            sim_mem_restore_check_page(m, k * 64 + (uint64_t)__builtin_ctzll(unchecked));
+            unchecked &= unchecked - 1;
         }
     }
     m->expect_fp = NULL;

@@ -5,6 +5,7 @@
  * and invariant tables, and the finish/check hooks.  The driver that runs
  * a point is sim_ckpt.c.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -211,11 +212,13 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
         }
         struct sim_pagecache_cfg pcfg;
         char why[200];
-        if (sim_ckpt_page_cache(c, pi.host_memory_bytes, &pcfg, why, sizeof why) < 0)
-            rc = sim_cfg_err_at(w, VM_EINVAL,
-                                !strncmp(why, "save.dirty_bytes: ", 18) ? "$.save.dirty_bytes"
+        if (sim_ckpt_page_cache(c, pi.host_memory_bytes, &pcfg, why, sizeof why) < 0) {
+            static const char key[] = "save.dirty_bytes: ";   /* the reason names its key */
+            bool on_key = strncmp(why, key, sizeof key - 1) == 0;
+            rc = sim_cfg_err_at(w, VM_EINVAL, on_key ? "$.save.dirty_bytes"
                                 : pi.host_memory_bytes ? "$.vm.memory" : "$.platform",
-                                "%s", !strncmp(why, "save.dirty_bytes: ", 18) ? why + 18 : why);
+                                "%s", on_key ? why + sizeof key - 1 : why);
+        }
     }
     return rc;
 }
