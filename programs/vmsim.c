@@ -8,11 +8,13 @@
 #include <stdio.h>
 
 #include "checkpoint/sim_ckpt.h"
+#include "prefault/sim_pf.h"
 #include "sim_cli.h"
 #include "sim_mech.h"
 
 static const struct sim_mech *const mechanisms[] = {
     &sim_ckpt_mech,
+    &sim_pf_mech,
 };
 
 int main(int argc, char **argv)

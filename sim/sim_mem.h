@@ -166,6 +166,14 @@ static inline int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64
     return sim_mem_translate_as(m, 0, gva_page, gpa_page);
 }
 
+/* The guest's page tables as guest_pt.h models them (the prefault
+ * policies walk them): the address space asid, or NULL when it is not set
+ * up; and the measured fragmentation of every address space's mappings. */
+struct guest_as;
+struct guest_frag;
+struct guest_as *sim_mem_as(struct sim_mem *m, uint32_t asid);
+void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f);
+
 /* Bit `bit` (enum sim_mem_bit) of page p. */
 static inline bool sim_mem_test(const struct sim_mem *m, enum sim_mem_bit bit, uint64_t p)
 {

@@ -254,6 +254,7 @@ static void vcpu_main(int argc, char **argv)
                         __builtin_prefetch(v->mem->lines[near >> 6].fps, 1);
                 }
             } else {
+                v->fault_gva_page = page;
                 int rc = sim_mem_translate_as(v->mem, v->asid, page, &gpa);
                 if (rc < 0) {
                     v->error = rc;

@@ -73,6 +73,8 @@ struct sim_vcpu {
     bool driver_stopped;               /* written only by sim_vcpu_stun/resume */
     struct sim_waitq *ctl_wq;          /* both directions */
     int error;                         /* hook or translation error that stopped it */
+    uint64_t fault_gva_page;           /* trace source: the GVA page of the access being
+                                          checked (a hook reads it as the faulting GVA) */
     /* counters */
     uint64_t records, raw_accesses;
     uint64_t exits;

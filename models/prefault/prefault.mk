@@ -1,7 +1,6 @@
 # models/prefault/prefault.mk - the prefault mechanism's models: the
-# policies behind struct prefault_policy and their registry.  Until its
-# plug-in lands (sim/prefault/prefault.mk will include this file then),
-# Makefile.am includes it directly, with its unit tests.
+# policies behind struct prefault_policy and their registry, with their
+# unit tests.  sim/prefault/prefault.mk includes this file.
 MECH_SRC += models/prefault/prefault.h models/prefault/prefault_common.c \
 	models/prefault/prefault_registry.c models/prefault/prefault_faultonly.c \
 	models/prefault/prefault_gpa.c models/prefault/prefault_cluster.c \

@@ -1,0 +1,7 @@
+# sim/prefault/prefault.mk - the prefault mechanism: its models (policies),
+# its plug-in and driver, its experiments (plots/NAME.gp, baselines in
+# results/baselines/) and its tests.  Makefile.am includes this file once.
+include $(srcdir)/models/prefault/prefault.mk
+MECH_SRC += sim/prefault/sim_pf.h sim/prefault/sim_pf_int.h sim/prefault/sim_pf.c \
+	sim/prefault/sim_pf_mech.c sim/prefault/sim_pf_fault.c
+EXTRA_DIST += sim/prefault/prefault.mk

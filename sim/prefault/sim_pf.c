@@ -1,0 +1,338 @@
+/*
+ * sim_pf.c - the prefault driver: one run point (sim_pf.h says what a run
+ * point does).  The world: the guest memory model with its page tables
+ * (sim_mem), the vCPUs replaying the traces (sim_vcpus), the disk holding
+ * swap or the suspend image (sim_disk); the fault path is
+ * sim_pf_fault.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
+#include "base/vm_units.h"
+#include "prefault/sim_pf_int.h"
+#include "sim_content.h"
+#include "sim_disk.h"
+#include "sim_world.h"
+
+static void set_metric(struct sim_outcome *o, enum sim_pf_metric id, double v)
+{
+    sim_outcome_set(o, id, v);
+}
+
+static void io_notify(void *arg)
+{
+    sim_waitq_wake_all(arg);
+}
+
+static uint64_t *bitmap_new(uint64_t bits)
+{
+    return calloc((bits + 63) / 64, sizeof(uint64_t));
+}
+
+/* ------------------------------------------------------------ recording */
+
+/*
+ * Replay every vCPU's stream once in plain C, in the order its vCPU would
+ * (from its start record, wrapping): the guest's processes map their
+ * pages and write them.  First touches go to ws_order; gva_of[frame] gets
+ * (address space << 52 | GVA page) of the page that first mapped it, the
+ * order of a walk of that process's tables.
+ */
+static int record(struct pf_run *r, uint64_t *gva_of, struct vm_diag *d)
+{
+    for (uint32_t i = 0; i < r->vcpus.n; i++) {
+        const struct sim_vcpu *v = r->vcpus.v[i];
+        const struct sim_access *recs = sim_trace_records(v->trace);
+        uint64_t n = sim_trace_nr_records(v->trace);
+        for (uint64_t k = 0, idx = v->trace_start; k < n; k++, idx = idx + 1 == n ? 0 : idx + 1) {
+            const struct sim_access *a = &recs[idx];
+            uint64_t gpa, page = sim_access_page(a);
+            int rc = sim_mem_translate_as(r->mem, v->asid, page, &gpa);
+            if (rc < 0)
+                return vm_diag_set(d, rc, "vCPU %u, record %llu: guest page 0x%llx does not "
+                                   "translate: %s", i, (unsigned long long)idx,
+                                   (unsigned long long)page, vm_strerror(rc));
+            sim_mem_apply(r->mem, gpa, sim_access_op(a) == SIM_OP_WRITE);
+            if (!vm_bitmap_test_and_set(r->in_ws, gpa)) {
+                r->ws_order[r->nr_ws++] = gpa;
+                gva_of[gpa] = (uint64_t)v->asid << 52 | page;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ start states */
+
+static int cmp_key(const void *a, const void *b, void *arg)
+{
+    const uint64_t *gva_of = arg;
+    uint64_t x = gva_of[*(const uint64_t *)a], y = gva_of[*(const uint64_t *)b];
+    return (x > y) - (x < y);
+}
+
+/* Sort frames by their first mapping's (address space, GVA): qsort_r is a
+ * GNU extension; a plain merge keeps this file C11. */
+static void sort_by_gva(uint64_t *frames, uint64_t n, const uint64_t *gva_of, uint64_t *tmp)
+{
+    for (uint64_t w = 1; w < n; w *= 2) {
+        for (uint64_t lo = 0; lo < n; lo += 2 * w) {
+            uint64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            uint64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = cmp_key(&frames[j], &frames[i], (void *)gva_of) < 0 ? frames[j++]
+                                                                                 : frames[i++];
+            while (i < mid)
+                tmp[k++] = frames[i++];
+            while (j < hi)
+                tmp[k++] = frames[j++];
+        }
+        memcpy(frames, tmp, n * sizeof *frames);
+    }
+}
+
+/*
+ * Resume: the working set in a suspend image on the disk, slot s at block
+ * s, in guest-physical order or in guest-virtual order; every page
+ * absent.  0, or VM_ENOSPC / VM_ENOMEM with the reason in d.
+ */
+static int start_resume(struct pf_run *r, const uint64_t *gva_of, struct vm_diag *d)
+{
+    struct pf_store *st = &r->st;
+    uint64_t *order = malloc((r->nr_ws ? r->nr_ws : 1) * sizeof *order);
+    uint64_t *fps = malloc((r->nr_ws ? r->nr_ws : 1) * sizeof *fps);
+    if (!order || !fps) {
+        free(order);
+        free(fps);
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    }
+    uint64_t n = 0;
+    for (uint64_t f = 0; f < r->nr_pages; f++)
+        if (vm_bitmap_test(r->in_ws, f))
+            order[n++] = f;
+    if (r->cfg->image_order == SIM_PF_ORDER_GVA)
+        sort_by_gva(order, n, gva_of, fps);
+    uint64_t cap = port_blk_nr_blocks(sim_disk_port(r->disk));
+    int rc = 0;
+    if (n > cap) {
+        rc = vm_diag_set(d, VM_ENOSPC, "the suspend image needs %llu blocks, the disk has %llu",
+                         (unsigned long long)n, (unsigned long long)cap);
+    } else {
+        for (uint64_t s = 0; s < n; s++) {
+            st->slot_of[order[s]] = (uint32_t)s;
+            st->frame_of[s] = (uint32_t)order[s];
+            fps[s] = r->expect[order[s]];
+        }
+        st->nr_slots = n;
+        st->lba0 = 0;
+        if (n && vm_fpstore_put(sim_disk_store(r->disk), 0, n, fps) < 0)
+            rc = vm_diag_set(d, VM_ENOMEM, "out of memory writing the suspend image");
+    }
+    free(order);
+    free(fps);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the run */
+
+static void fail(struct pf_run *r, int rc, const char *what, const struct vm_diag *d)
+{
+    if (!r->out->rc)
+        sim_outcome_fail(r->out, rc, "%s: %s", what, d && d->code ? d->msg : vm_strerror(rc));
+}
+
+static void report(struct pf_run *r, uint64_t completion_ns)
+{
+    struct sim_outcome *o = r->out;
+    struct sim_vcpus_totals t;
+    sim_vcpus_totals(&r->vcpus, &t);
+    const struct prefault_stats *ps = prefault_stats(r->ps);
+    uint64_t ref = r->nr_ws;          /* demand paging fetches each page of the set once */
+    set_metric(o, SIM_PF_M_COMPLETION_NS, (double)completion_ns);
+    set_metric(o, SIM_PF_M_STALL_NS, (double)t.stall_ns);
+    set_metric(o, SIM_PF_M_MAJOR_FAULTS, (double)r->major);
+    set_metric(o, SIM_PF_M_MINOR_FAULTS, (double)r->minor);
+    set_metric(o, SIM_PF_M_FAULTONLY_FAULTS, (double)ref);
+    if (ref)
+        set_metric(o, SIM_PF_M_COVERAGE_PCT, 100.0 * (1.0 - (double)r->major / (double)ref));
+    set_metric(o, SIM_PF_M_PREFETCHED, (double)r->prefetched);
+    set_metric(o, SIM_PF_M_PREFETCH_USED, (double)r->used);
+    if (r->prefetched)
+        set_metric(o, SIM_PF_M_ACCURACY_PCT, 100.0 * (double)r->used / (double)r->prefetched);
+    set_metric(o, SIM_PF_M_READ_IOS, (double)r->read_ios);
+    set_metric(o, SIM_PF_M_BYTES_READ, (double)r->read_blocks * VM_PAGE_SIZE);
+    set_metric(o, SIM_PF_M_BYTES_WRITTEN, (double)r->write_blocks * VM_PAGE_SIZE);
+    set_metric(o, SIM_PF_M_EVICTIONS, (double)r->evictions);
+    if (r->major)
+        set_metric(o, SIM_PF_M_FAULT_CPU_NS, (double)r->hv_cpu_ns / (double)r->major);
+    if (r->fault_lat.count) {
+        set_metric(o, SIM_PF_M_FAULT_P50_NS, (double)vm_hist_quantile(&r->fault_lat, 0.5));
+        set_metric(o, SIM_PF_M_FAULT_P99_NS, (double)vm_hist_quantile(&r->fault_lat, 0.99));
+    }
+    uint64_t ttr;
+    if (sim_vcpus_responsive(&r->vcpus, &ttr))
+        set_metric(o, SIM_PF_M_TTR_NS, (double)ttr);
+    set_metric(o, SIM_PF_M_WS_PAGES, (double)r->nr_ws);
+    struct guest_frag fr;
+    sim_mem_frag(r->mem, &fr);
+    set_metric(o, SIM_PF_M_FRAG_RUN_PAGES, fr.mean_run_pages);
+    set_metric(o, SIM_PF_M_WALK_ENTRIES, (double)ps->entries);
+    set_metric(o, SIM_PF_M_DECODES, (double)ps->decodes);
+    o->inv[SIM_PF_INV_CONTENT_CHECKED] = r->mem->restore_checked;
+    o->inv[SIM_PF_INV_CONTENT_MISMATCH] = r->mem->restore_mismatch;
+}
+
+/* Every vCPU replays its stream once; returns when the last one ended. */
+static uint64_t measured_pass(struct pf_run *r)
+{
+    uint64_t t0 = sim_now_ns();
+    sim_vcpus_track_windows(&r->vcpus, t0, r->cfg->ttr_window_ns,
+                            (1.0 - r->cfg->ttr_stall) * (double)r->cfg->ttr_window_ns);
+    sim_vcpus_start(&r->vcpus, r->host);
+    for (uint32_t i = 0; i < r->vcpus.n; i++) {
+        struct sim_vcpu *v = r->vcpus.v[i];
+        while (!v->exited)
+            sim_waitq_wait(v->ctl_wq);
+    }
+    uint64_t done = sim_now_ns() - t0;
+    sim_vcpus_stop(&r->vcpus);        /* joins the actors */
+    return done;
+}
+
+static int setup(struct pf_run *r, struct vm_diag *d)
+{
+    const struct sim_pf_cfg *c = r->cfg;
+    int rc = sim_content_init(d);
+    if (rc == 0)
+        rc = sim_mem_new(&c->vm, r->exp->seed, &r->mem, d);
+    if (rc < 0)
+        return rc;
+    r->nr_pages = r->mem->nr_pages;
+    if (c->scenario != SIM_PF_POSTCOPY && !(r->disk = sim_disk_open(r->host, r->exp->disk, d)))
+        return d->code ? d->code : VM_EINVAL;
+    if (!(r->io_wq = sim_waitq_new()))
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    rc = sim_vcpus_new(&r->vcpus, &c->vm, &c->workload, r->mem, r->exp->seed, r->io_wq, d);
+    if (rc < 0)
+        return rc;
+    r->in_ws = bitmap_new(r->nr_pages);
+    r->inflight = bitmap_new(r->nr_pages);
+    r->unused = bitmap_new(r->nr_pages);
+    r->ws_order = malloc(r->nr_pages * sizeof *r->ws_order);
+    r->expect = malloc(r->nr_pages * sizeof *r->expect);
+    r->st.slot_of = malloc(r->nr_pages * sizeof *r->st.slot_of);
+    r->st.frame_of = malloc(r->nr_pages * sizeof *r->st.frame_of);
+    r->exits = calloc(r->vcpus.n, sizeof *r->exits);
+    if (!r->in_ws || !r->inflight || !r->unused || !r->ws_order || !r->expect ||
+        !r->st.slot_of || !r->st.frame_of || !r->exits)
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    memset(r->st.slot_of, 0xff, r->nr_pages * sizeof *r->st.slot_of);
+    memset(r->st.frame_of, 0xff, r->nr_pages * sizeof *r->st.frame_of);
+    pf_store_init(&r->st, r);
+    r->st.nr_frames = r->nr_pages;
+    r->max_io_pages = (uint32_t)(c->max_io_bytes / VM_PAGE_SIZE);
+    vm_hist_init(&r->fault_lat);
+    return 0;
+}
+
+static void teardown(struct pf_run *r)
+{
+    if (r->ps)
+        r->pol->destroy(r->ps);
+    sim_vcpus_free(&r->vcpus);
+    free(r->exits);
+    free(r->in_ws);
+    free(r->inflight);
+    free(r->unused);
+    free(r->ws_order);
+    free(r->expect);
+    free(r->st.slot_of);
+    free(r->st.frame_of);
+    if (r->disk)
+        sim_disk_close(r->disk);
+    if (r->io_wq)
+        sim_waitq_free(r->io_wq);
+    sim_mem_free(r->mem);
+}
+
+void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *out)
+{
+    struct pf_run run = { .exp = exp, .host = host, .cfg = exp->mech_cfg, .out = out };
+    struct pf_run *r = &run;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    uint64_t *gva_of = NULL;
+
+    int rc = setup(r, &d);
+    if (rc < 0) {
+        fail(r, rc, "setting up the world", &d);
+        goto out;
+    }
+    if (!(gva_of = malloc(r->nr_pages * sizeof *gva_of))) {
+        fail(r, VM_ENOMEM, "recording pass", NULL);
+        goto out;
+    }
+    if ((rc = record(r, gva_of, &d)) < 0) {
+        fail(r, rc, "recording pass", &d);
+        goto out;
+    }
+    /* what every page holds now is what it must hold when the guest next uses it */
+    for (uint64_t f = 0; f < r->nr_pages; f++)
+        r->expect[f] = vm_bitmap_test(r->in_ws, f) ? sim_mem_fp(r->mem, f) : VM_FP_ZERO;
+    switch (r->cfg->scenario) {
+    case SIM_PF_RESUME:
+        rc = start_resume(r, gva_of, &d);
+        break;
+    default:
+        rc = vm_diag_set(&d, VM_ENOTSUP, "scenario not built yet");
+        break;
+    }
+    free(gva_of);
+    gva_of = NULL;
+    if (rc < 0) {
+        fail(r, rc, "the scenario's start state", &d);
+        goto out;
+    }
+    if ((rc = sim_mem_make_absent(r->mem, r->expect)) < 0) {
+        fail(r, rc, "making guest memory absent", NULL);
+        goto out;
+    }
+
+    r->pol = prefault_policy_find(exp->policy);
+    struct prefault_env env = { .backing = &r->st.base };
+    if (!r->pol) {
+        fail(r, VM_EINVAL, "unknown prefetch policy", NULL);
+        goto out;
+    }
+    if ((rc = prefault_start(r->pol, exp->policy_cfg, &env, &r->ps, &d)) < 0) {
+        fail(r, rc, "starting the policy", &d);
+        r->ps = NULL;
+        goto out;
+    }
+    for (uint32_t i = 0; i < r->vcpus.n; i++) {
+        struct sim_vcpu *v = r->vcpus.v[i];
+        r->exits[i] = (struct pf_exit){ .r = r, .v = v };
+        v->loop = false;
+        v->on_fault = pf_fault_hook;
+        v->fault_arg = &r->exits[i];
+    }
+    if (r->disk)
+        sim_disk_set_notify(r->disk, io_notify, r->io_wq);
+
+    uint64_t completion = measured_pass(r);
+    sim_mem_restore_finish(r->mem);
+    report(r, completion);
+    for (uint32_t i = 0; i < r->vcpus.n; i++)
+        if (r->vcpus.v[i]->error)
+            out->inv[SIM_PF_INV_VCPU_ERRORS]++;
+    if (sim_vcpus_error(&r->vcpus))
+        fail(r, sim_vcpus_error(&r->vcpus), "a vCPU stopped", NULL);
+    else if (r->io_error)
+        fail(r, r->io_error, "a fetch failed", NULL);
+out:
+    free(gva_of);
+    teardown(r);
+}

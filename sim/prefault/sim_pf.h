@@ -1,0 +1,138 @@
+/*
+ * sim_pf.h - the prefault mechanism in the simulator: on a fault for a
+ * guest frame that is not in host memory, the policy (models/prefault/)
+ * names the frames to bring in with it, and the world brings them in from
+ * where they are: a host swap device, a suspend image on disk, or the
+ * source host of a post-copy migration.  US9086981 / US9454489 (the
+ * guest-virtual window) runs next to the baselines Linux and the papers
+ * use, on the same trace, seed and world.
+ *
+ * A run point:
+ *   1. Recording pass (plain C, no simulated time): every vCPU replays its
+ *      stream once through the guest's page tables, so the guest's
+ *      processes map their pages (frames from the guest's buddy
+ *      allocator) and write their contents.  The frames touched are the
+ *      working set, in first-touch order (the recorded set REAP-style
+ *      policies replay).  In the swap scenario host memory is limited
+ *      during this pass too, so the pages it pushed out sit in swap slots
+ *      in eviction order, as on a host that has been running the guest.
+ *   2. The scenario's start state:
+ *        swap      the resident set left by the pass; the rest in swap;
+ *        resume    every page absent; the working set in a suspend image
+ *                  on the disk, in guest-physical order or in guest-virtual
+ *                  order (a walk of each process's tables: the patent's
+ *                  suspend claim);
+ *        postcopy  every page absent; the working set on the source host,
+ *                  pulled over the link (optionally pushed in the
+ *                  background, reordered around recent faults).
+ *      Pages outside the working set are zero pages: a fault on one
+ *      installs a zero page without I/O (the guest never wrote them; QEMU
+ *      and the kernel do the same for never-written memory).
+ *   3. The measured pass: the vCPUs replay their streams again in
+ *      simulated time; a fault calls the policy and waits for the I/O
+ *      that holds its page; the prefetched pages arrive with it.
+ *
+ * Checks in every run (sim_pf_check.c): every page the guest uses holds
+ * the content it held when it left host memory (sim_mem's restore check,
+ * re-armed per page at each eviction), every frame a policy asks for is
+ * absent, and no eviction takes a frame the policy prefetched and the
+ * guest has not used yet.
+ */
+#ifndef SIM_PF_H
+#define SIM_PF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prefault/prefault.h"
+#include "sim_exp.h"
+#include "sim_mech.h"
+
+enum sim_pf_scenario { SIM_PF_SWAP = 0, SIM_PF_POSTCOPY = 1, SIM_PF_RESUME = 2 };
+enum sim_pf_order { SIM_PF_ORDER_GPA = 0, SIM_PF_ORDER_GVA = 1 };
+
+/* CPU costs the driver charges (ns); defaults and sources in sim_pf_mech.c. */
+struct sim_pf_costs {
+    uint64_t fault_ns;                 /* a fault's round trip through the hypervisor */
+    uint64_t minor_fault_ns;           /* a fault served from host memory (swap cache) */
+    uint64_t decode_ns;                /* decoding the faulting instruction (GVA by decode) */
+    uint64_t walk_entry_ns;            /* reading one guest page-table entry */
+    uint64_t install_ns;               /* installing one 4 KiB page (copy + map) */
+};
+
+struct sim_pf_cfg {
+    int scenario;                      /* enum sim_pf_scenario */
+    struct sim_exp_vm vm;
+    struct sim_exp_workload workload;
+    struct sim_pf_costs costs;
+    /* swap */
+    double memory_fraction;            /* host memory for the guest / working set */
+    uint64_t host_memory_bytes;        /* or this many bytes (0: use the fraction) */
+    uint32_t reclaim_batch;            /* pages reclaimed at a time (SWAP_CLUSTER_MAX) */
+    /* resume */
+    int image_order;                   /* enum sim_pf_order */
+    /* post-copy */
+    char source[SIM_NAME_MAX];         /* the source host */
+    bool push;                         /* background push of pages not requested */
+    bool preempt;                      /* the push continues after the last fault */
+    uint32_t push_pages;               /* pages per push message */
+    /* all */
+    uint64_t max_io_bytes;             /* largest read I/O */
+    uint64_t ttr_window_ns;
+    double ttr_stall;
+};
+
+#define SIM_PF_METRICS(X) \
+    X(COMPLETION_NS,   "completion_ns",   "ns",    false, "measured pass: start to the last vCPU's end") \
+    X(STALL_NS,        "stall_ns",        "ns",    false, "vCPU time spent in faults (handling and waiting), summed over vCPUs") \
+    X(MAJOR_FAULTS,    "major_faults",    "count", false, "faults that had to fetch their page (disk or network)") \
+    X(MINOR_FAULTS,    "minor_faults",    "count", false, "faults served without a fetch of their own (zero page, page already on its way, swap-cache hit)") \
+    X(FAULTONLY_FAULTS,"faultonly_faults","count", false, "major faults demand paging takes on the same pass (the coverage reference, counted by a replay without prefetch)") \
+    X(COVERAGE_PCT,    "coverage_pct",    "%",     true,  "major faults avoided: 100 x (1 - major_faults / faultonly_faults)") \
+    X(PREFETCHED,      "prefetched",      "count", false, "pages brought in ahead of a fault") \
+    X(PREFETCH_USED,   "prefetch_used",   "count", true,  "prefetched pages the guest used") \
+    X(ACCURACY_PCT,    "accuracy_pct",    "%",     true,  "100 x prefetch_used / prefetched") \
+    X(READ_IOS,        "read_ios",        "count", false, "read I/Os or page requests issued") \
+    X(BYTES_READ,      "bytes_read",      "bytes", false, "bytes moved in: disk reads or network payload") \
+    X(BYTES_WRITTEN,   "bytes_written",   "bytes", false, "swap: bytes written to swap by evictions in the measured pass") \
+    X(EVICTIONS,       "evictions",       "count", false, "swap: pages evicted in the measured pass") \
+    X(FAULT_CPU_NS,    "fault_cpu_ns",    "ns",    false, "hypervisor CPU time per major fault (entry, decode, walks, installs)") \
+    X(FAULT_P50_NS,    "fault_p50_ns",    "ns",    false, "fault latency seen by the vCPU, median") \
+    X(FAULT_P99_NS,    "fault_p99_ns",    "ns",    false, "fault latency seen by the vCPU, 99th percentile") \
+    X(TTR_NS,          "ttr_ns",          "ns",    false, "time to responsiveness: to the end of the first window with stall <= ttr_stall") \
+    X(WS_PAGES,        "ws_pages",        "count", false, "working set: guest frames the recording pass touched") \
+    X(HOST_PAGES,      "host_pages",      "count", false, "swap: host memory for the guest, pages") \
+    X(FRAG_RUN_PAGES,  "frag_run_pages",  "pages", true,  "measured fragmentation: mean length of runs contiguous in guest-virtual and guest-physical space") \
+    X(WALK_ENTRIES,    "walk_entries",    "count", false, "guest page-table entries the policy read") \
+    X(DECODES,         "decodes",         "count", false, "faulting instructions decoded")
+
+enum sim_pf_metric {
+#define X(id, name, unit, higher, desc) SIM_PF_M_##id,
+    SIM_PF_METRICS(X)
+#undef X
+    SIM_PF_M_NR
+};
+
+#define SIM_PF_INVARIANTS(X) \
+    X(CONTENT_CHECKED,   "content_checked",     false, "pages compared with the content they held before leaving host memory, at first use or at the end") \
+    X(CONTENT_MISMATCH,  "content_mismatch",    true,  "pages the guest used (or that stayed present) with other content: used before resident with the right content") \
+    X(FETCH_CHECKED,     "fetch_checked",       false, "frames a policy asked for, checked absent") \
+    X(FETCH_PRESENT,     "fetch_present",       true,  "frames a policy asked for that were already in host memory") \
+    X(EVICT_CHECKED,     "evict_checked",       false, "evictions checked") \
+    X(EVICT_UNUSED,      "evict_unused_prefetch",true, "evictions of a page the policy prefetched that the guest had not used") \
+    X(VCPU_ERRORS,       "vcpu_errors",         true,  "vCPUs stopped by an error")
+
+enum sim_pf_inv {
+#define X(id, name, bad, desc) SIM_PF_INV_##id,
+    SIM_PF_INVARIANTS(X)
+#undef X
+    SIM_PF_INV_NR
+};
+
+/* The plug-in: one line in the program's mechanism registry. */
+extern const struct sim_mech sim_pf_mech;
+
+/* Run point e on host (the mechanism's run hook), from an actor. */
+void sim_pf_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out);
+
+#endif

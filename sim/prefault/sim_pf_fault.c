@@ -1,0 +1,327 @@
+/*
+ * sim_pf_fault.c - the prefault mechanism's fault path: a vCPU's access to
+ * an absent guest frame asks the policy which frames to bring in, the
+ * world checks its answer, installs zero pages at once, and reads the
+ * others from the backing store, the faulting page's run of contiguous
+ * slots as one I/O the vCPU waits for and the other runs as one vectored
+ * request it does not wait for (the kernel's swap readahead does the
+ * same: the faulting page's bio is waited on, readahead pages arrive in
+ * the swap cache).  A prefetched page is installed read-traced so that the
+ * guest's first use shows (the policy's hit(), Linux's swap-cache hit).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
+#include "prefault/sim_pf_int.h"
+#include "sim_disk.h"
+#include "sim_world.h"
+
+/* ------------------------------------------------------------ backing port */
+
+static uint64_t st_nr_frames(const struct port_backing *b)
+{
+    return ((const struct pf_store *)b)->nr_frames;
+}
+
+static uint64_t st_nr_slots(const struct port_backing *b)
+{
+    return ((const struct pf_store *)b)->nr_slots;
+}
+
+static bool st_is_resident(const struct port_backing *b, uint64_t frame)
+{
+    const struct pf_store *st = (const struct pf_store *)b;
+    return frame < st->nr_frames && sim_mem_test(st->r->mem, SIM_MEM_PRESENT, frame);
+}
+
+static uint64_t st_slot_of(const struct port_backing *b, uint64_t frame)
+{
+    const struct pf_store *st = (const struct pf_store *)b;
+    if (frame >= st->nr_frames || st->slot_of[frame] == PF_NO_SLOT)
+        return PORT_BACKING_NONE;
+    return st->slot_of[frame];
+}
+
+static uint64_t st_frame_of(const struct port_backing *b, uint64_t slot)
+{
+    const struct pf_store *st = (const struct pf_store *)b;
+    if (slot >= st->nr_slots || st->frame_of[slot] == UINT32_MAX)
+        return PORT_BACKING_NONE;
+    return st->frame_of[slot];
+}
+
+static const struct port_backing_ops store_ops = {
+    .version = PORT_BACKING_VERSION,
+    .name = "sim-pf",
+    .nr_frames = st_nr_frames,
+    .nr_slots = st_nr_slots,
+    .is_resident = st_is_resident,
+    .slot_of = st_slot_of,
+    .frame_of = st_frame_of,
+};
+
+void pf_store_init(struct pf_store *st, struct pf_run *r)
+{
+    st->base.ops = &store_ops;
+    st->r = r;
+}
+
+/* ------------------------------------------------------------ installs */
+
+/* Make frame f present with content fp.  A prefetched frame is marked
+ * unused and read-traced until the guest's first access to it. */
+static void install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched)
+{
+    struct port_mem *pm = &r->mem->base;
+    port_mem_write(pm, f, 1, &fp);
+    port_mem_set_present(pm, f, 1, true);
+    if (prefetched) {
+        vm_bitmap_set(r->unused, f);
+        port_mem_set_trace(pm, f, 1, PORT_MEM_TRACE_RW);
+    }
+}
+
+/* One fetch on its way: a request and the frames it carries. */
+struct pf_io {
+    struct port_blk_req req;
+    struct pf_run *r;
+    uint64_t faulting;                 /* the frame a vCPU waits for, or UINT64_MAX */
+    uint32_t n;
+    uint64_t *frames;                  /* n, in the request's block order */
+    uint64_t *fps;                     /* n: what the read returns */
+    uint64_t *lbas;                    /* vectored: nr_ios starts */
+    uint32_t *io_blocks;               /* vectored: nr_ios lengths */
+};
+
+static void io_free(struct pf_io *io)
+{
+    if (!io)
+        return;
+    free(io->frames);
+    free(io->fps);
+    free(io->lbas);
+    free(io->io_blocks);
+    free(io);
+}
+
+static void io_done(struct port_blk_req *req, int rc)
+{
+    struct pf_io *io = req->data;
+    struct pf_run *r = io->r;
+    for (uint32_t i = 0; i < io->n; i++) {
+        uint64_t f = io->frames[i];
+        vm_bitmap_clear(r->inflight, f);
+        if (rc < 0)
+            continue;                  /* the vCPU that waits for it fails the run */
+        install(r, f, io->fps[i], f != io->faulting);
+    }
+    if (rc < 0 && !r->io_error)
+        r->io_error = rc;
+    /* installs of pages read ahead are the I/O thread's CPU, not the vCPU's */
+    r->hv_cpu_ns += (uint64_t)io->n * r->cfg->costs.install_ns;
+    io_free(io);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Read the frames whose slots are in keys[] (slot << 32 | index into
+ * frames[]), sorted: the run holding `faulting` as one request, the other
+ * runs as one vectored request.  0 or the submit error. */
+static int fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
+                 uint64_t faulting)
+{
+    qsort(keys, n, sizeof *keys, cmp_u64);
+    struct pf_io *sync = NULL, *rest = NULL;
+    uint32_t i = 0;
+    int rc = 0;
+    while (i < n && rc == 0) {
+        uint32_t j = i + 1;
+        while (j < n && (keys[j] >> 32) == (keys[j - 1] >> 32) + 1 &&
+               j - i < r->max_io_pages)
+            j++;
+        bool has_fault = false;
+        for (uint32_t k = i; k < j; k++)
+            has_fault |= frames[(uint32_t)keys[k]] == faulting;
+        struct pf_io **slot = has_fault ? &sync : &rest;
+        if (!*slot) {
+            struct pf_io *io = calloc(1, sizeof *io);
+            if (!io || !(io->frames = malloc(n * sizeof *io->frames)) ||
+                !(io->fps = malloc(n * sizeof *io->fps)) ||
+                !(io->lbas = malloc(n * sizeof *io->lbas)) ||
+                !(io->io_blocks = malloc(n * sizeof *io->io_blocks))) {
+                io_free(io);
+                rc = VM_ENOMEM;
+                break;
+            }
+            io->r = r;
+            io->faulting = has_fault ? faulting : UINT64_MAX;
+            *slot = io;
+        }
+        struct pf_io *io = *slot;
+        io->lbas[io->req.nr_ios] = r->st.lba0 + (keys[i] >> 32);
+        io->io_blocks[io->req.nr_ios] = j - i;
+        io->req.nr_ios++;
+        for (uint32_t k = i; k < j; k++)
+            io->frames[io->n++] = frames[(uint32_t)keys[k]];
+        i = j;
+    }
+    struct pf_io *ios[2] = { sync, rest };
+    for (int k = 0; k < 2; k++) {
+        struct pf_io *io = ios[k];
+        if (!io)
+            continue;
+        if (rc < 0) {
+            io_free(io);
+            continue;
+        }
+        io->req.op = PORT_BLK_READ;
+        io->req.lba = io->lbas[0];
+        io->req.nr_blocks = io->n;
+        io->req.fps = io->fps;
+        if (io->req.nr_ios > 1) {
+            io->req.lbas = io->lbas;
+            io->req.io_blocks = io->io_blocks;
+        } else {
+            io->req.nr_ios = 1;
+        }
+        io->req.cb = io_done;
+        io->req.data = io;
+        for (uint32_t m = 0; m < io->n; m++)
+            vm_bitmap_set(r->inflight, io->frames[m]);
+        r->read_ios += io->req.nr_ios;
+        r->read_blocks += io->n;
+        int src = port_blk_submit(sim_disk_port(r->disk), &io->req);
+        if (src < 0) {
+            for (uint32_t m = 0; m < io->n; m++)
+                vm_bitmap_clear(r->inflight, io->frames[m]);
+            io_free(io);
+            rc = src;
+        }
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ the hook */
+
+/* Policy work since the last charge, as time (walks, decodes). */
+static uint64_t charge_policy(struct pf_run *r)
+{
+    const struct prefault_stats *s = prefault_stats(r->ps);
+    uint64_t ns = (s->entries - r->charged.entries) * r->cfg->costs.walk_entry_ns +
+                  (s->decodes - r->charged.decodes) * r->cfg->costs.decode_ns;
+    r->charged = *s;
+    return ns;
+}
+
+/* A fault on absent frame gpa by the vCPU of x: ask the policy, check its
+ * answer, install zero pages, start the fetches.  Returns the CPU time. */
+static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
+{
+    struct pf_run *r = x->r;
+    uint64_t answer[PREFAULT_MAX_PAGES], keys[PREFAULT_MAX_PAGES];
+    struct prefault_fault f = {
+        .gfn = gpa,
+        .gva = x->v->fault_gva_page << 12,
+        .gva_known = true,
+        .as = sim_mem_as(r->mem, x->v->asid),
+    };
+    uint32_t n = r->pol->fault(r->ps, &f, answer);
+    uint64_t cpu = r->cfg->costs.fault_ns + charge_policy(r);
+    uint32_t nk = 0;
+    bool own_fetch = false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t p = answer[i];
+        if (p >= r->nr_pages)
+            continue;
+        r->out->inv[SIM_PF_INV_FETCH_CHECKED]++;
+        if (sim_mem_test(r->mem, SIM_MEM_PRESENT, p)) {
+            r->out->inv[SIM_PF_INV_FETCH_PRESENT]++;   /* the policy asked for a resident page */
+            continue;
+        }
+        if (vm_bitmap_test(r->inflight, p))
+            continue;                  /* already on its way */
+        if (p != gpa)
+            r->prefetched++;
+        if (r->st.slot_of[p] == PF_NO_SLOT) {
+            /* a zero page: installed now, no I/O */
+            install(r, p, r->expect[p], p != gpa);
+            cpu += r->cfg->costs.install_ns;
+            continue;
+        }
+        own_fetch |= p == gpa;
+        keys[nk] = (uint64_t)r->st.slot_of[p] << 32 | i;
+        nk++;
+    }
+    r->hv_cpu_ns += cpu;
+    *cost_ns += cpu;
+    x->major = own_fetch;
+    if (own_fetch)
+        r->major++;
+    else
+        r->minor++;
+    return nk ? fetch(r, answer, keys, nk, gpa) : 0;
+}
+
+int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns)
+{
+    struct pf_exit *x = arg;
+    struct pf_run *r = x->r;
+    (void)is_write;
+    if (kind == SIM_MEM_FAULT_TRACE) {
+        /* the first use of a prefetched page (read-traced at install) */
+        port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
+        if (vm_bitmap_test(r->unused, gpa)) {
+            vm_bitmap_clear(r->unused, gpa);
+            r->used++;
+            if (r->pol->hit)
+                r->pol->hit(r->ps, gpa);
+            if (r->cfg->scenario == SIM_PF_SWAP) {   /* a swap-cache hit is a minor fault */
+                *cost_ns += r->cfg->costs.minor_fault_ns;
+                r->hv_cpu_ns += r->cfg->costs.minor_fault_ns;
+                r->minor++;
+            }
+        }
+        return 0;
+    }
+    uint64_t now = sim_now_ns() + sim_vcpu_ahead_ns(x->v);
+    if (!x->in_fault) {
+        x->in_fault = true;
+        x->start_ns = now;
+        if (!vm_bitmap_test(r->inflight, gpa) && !sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
+            int rc = start_fault(x, gpa, cost_ns);
+            if (rc < 0) {
+                x->in_fault = false;
+                return rc;
+            }
+            now += *cost_ns;
+        } else {
+            r->minor++;                /* another vCPU's fetch brings it */
+        }
+    }
+    if (r->io_error) {
+        x->in_fault = false;
+        return r->io_error;
+    }
+    if (!sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa))
+        return VM_EAGAIN;              /* woken by the I/O completion */
+    if (x->major) {
+        *cost_ns += r->cfg->costs.install_ns;
+        now += r->cfg->costs.install_ns;
+    } else if (vm_bitmap_test(r->unused, gpa)) {
+        /* it came in as another fault's prefetch: this access uses it */
+        vm_bitmap_clear(r->unused, gpa);
+        port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
+        r->used++;
+        if (r->pol->hit)
+            r->pol->hit(r->ps, gpa);
+    }
+    x->in_fault = false;
+    vm_hist_add(&r->fault_lat, now - x->start_ns);
+    return 0;
+}

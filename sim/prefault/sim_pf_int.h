@@ -1,0 +1,83 @@
+/*
+ * sim_pf_int.h - what the prefault driver's files share (sim_pf.c: the
+ * world, the recording pass and the run; sim_pf_fault.c: the fault path
+ * and the fetches).  Private to sim/prefault/.
+ */
+#ifndef SIM_PF_INT_H
+#define SIM_PF_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <simgrid/forward.h>
+
+#include "base/vm_hist.h"
+#include "ports/port_backing.h"
+#include "ports/port_blk.h"
+#include "prefault/prefault.h"
+#include "prefault/sim_pf.h"
+#include "sim_mech.h"
+#include "sim_mem.h"
+#include "sim_vcpus.h"
+
+#define PF_NO_SLOT UINT32_MAX
+
+/* Where the absent pages' contents are (port_backing for the policies):
+ * slot s holds frame frame_of[s]; a frame's slot is slot_of[f]
+ * (PF_NO_SLOT: a zero page, or resident with no copy kept). */
+struct pf_store {
+    struct port_backing base;          /* first: a pf_store is a port_backing */
+    struct pf_run *r;
+    uint64_t nr_frames, nr_slots;
+    uint32_t *slot_of;                 /* nr_frames */
+    uint32_t *frame_of;                /* nr_slots (UINT32_MAX: free) */
+    uint64_t lba0;                     /* device block of slot 0 */
+};
+
+/* A vCPU's fault state: its hook's argument. */
+struct pf_exit {
+    struct pf_run *r;
+    struct sim_vcpu *v;
+    bool in_fault;                     /* inside one fault (retries follow) */
+    bool major;                        /* the current fault fetched its page */
+    uint64_t start_ns;                 /* its start on the vCPU's clock */
+};
+
+struct pf_run {
+    const struct sim_exp *exp;
+    sg_host_t host;
+    const struct sim_pf_cfg *cfg;
+    struct sim_outcome *out;
+    struct sim_mem *mem;
+    struct sim_disk *disk;
+    struct sim_vcpus vcpus;
+    struct pf_exit *exits;
+    struct sim_waitq *io_wq;
+    const struct prefault_policy *pol;
+    struct prefault_state *ps;
+    struct pf_store st;
+    uint64_t nr_pages;
+    uint32_t max_io_pages;
+    /* per frame */
+    uint64_t *expect;                  /* content a page must hold when used */
+    uint64_t *in_ws;                   /* bitmap: touched by the recording pass */
+    uint64_t *inflight;                /* bitmap: a fetch is on its way */
+    uint64_t *unused;                  /* bitmap: prefetched, not used yet */
+    /* the recording */
+    uint64_t *ws_order;                /* frames in first-touch order */
+    uint64_t nr_ws;
+    /* counters of the measured pass */
+    uint64_t major, minor, prefetched, used, read_ios, read_blocks;
+    uint64_t evictions, write_blocks;
+    uint64_t hv_cpu_ns;                /* entry, decode, walks and installs, all faults */
+    struct vm_hist fault_lat;
+    struct prefault_stats charged;     /* policy work already turned into time */
+    int io_error;                      /* first failed fetch */
+};
+
+/* The backing store as the policies see it (sim_pf_fault.c). */
+void pf_store_init(struct pf_store *st, struct pf_run *r);
+/* Every vCPU's fault hook (sim_vcpu_fault_fn) with its struct pf_exit. */
+int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns);
+
+#endif
