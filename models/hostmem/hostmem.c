@@ -1,0 +1,478 @@
+/*
+ * hostmem.c - host memory with swap: a clock (second-chance) evictor over
+ * the resident guest frames, swap slots taken in eviction order, a swap
+ * cache, and protection of prefetched frames not yet used (see hostmem.h).
+ *
+ * Sources: Linux mm/vmscan.c (reclaim of unreferenced pages, a second
+ * chance for referenced ones), mm/swapfile.c scan_swap_map_slots() (the
+ * next free slot going up from si->cluster_next, wrapping), mm/memory.c
+ * do_swap_page() and mm/swap_state.c (a swapped-in page stays in the swap
+ * cache, keeping its slot, until written).
+ *
+ * The clock is a ring of the resident frames and one hand.  While memory
+ * fills, a new frame is appended; once it is full, the new frame takes
+ * the evicted frame's place in the ring, just behind the hand, so it is
+ * the last the hand visits again (the classic CLOCK insertion).
+ *
+ * Each eviction is audited apart from the choice that made it: the
+ * audit counts an eviction of a frame of the batch being admitted, or of
+ * a prefetched-unused frame to make room for a prefetch, as a violation.
+ * The test-only mutation (hostmem_test_break_evictor) changes only the
+ * choice, so the audit and hostmem_check() must catch it.
+ */
+#include "hostmem/hostmem.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+
+#define NONE32 UINT32_MAX
+
+enum {                           /* state[] bits */
+    ST_RESIDENT = 1u << 0,
+    ST_PREFETCHED = 1u << 1,     /* admitted as a prefetch, not used since */
+    ST_BATCH = 1u << 2,          /* admitted by the admission in progress */
+    ST_SEEN = 1u << 3,           /* admit()'s duplicate check, cleared at once */
+};
+#define ST_PROTECTED (ST_PREFETCHED | ST_BATCH)
+
+struct hostmem {
+    struct port_backing base;    /* first: the port */
+    uint64_t nr_frames, max_resident, nr_slots;
+    hostmem_young_fn young;
+    void *young_data;
+
+    uint8_t *state;              /* per frame: ST_* */
+    uint32_t *slot;              /* per frame: its slot, NONE32 */
+    uint32_t *frame_of;          /* per slot: its frame, NONE32 when free */
+    uint64_t *slot_used;         /* per slot: 1 = taken */
+    uint32_t *ring;              /* the clock: resident frames, fill of them */
+    uint64_t fill, hand;
+    uint64_t cursor;             /* where the next slot search starts */
+    uint64_t nr_protected;       /* resident frames with ST_PROTECTED bits */
+    uint64_t nr_batch;           /* resident frames with ST_BATCH */
+    bool broken;                 /* test-only mutation of the choice */
+    struct hostmem_stats st;
+};
+
+/* ---- the backing port ---- */
+
+static const struct hostmem *hm_of(const struct port_backing *b)
+{
+    return (const struct hostmem *)b;
+}
+
+static uint64_t port_nr_frames(const struct port_backing *b)
+{
+    return hm_of(b)->nr_frames;
+}
+
+static uint64_t port_nr_slots(const struct port_backing *b)
+{
+    return hm_of(b)->nr_slots;
+}
+
+static bool port_is_resident(const struct port_backing *b, uint64_t frame)
+{
+    return hostmem_is_resident(hm_of(b), frame);
+}
+
+static uint64_t port_slot_of(const struct port_backing *b, uint64_t frame)
+{
+    return hostmem_slot_of(hm_of(b), frame);
+}
+
+static uint64_t port_frame_of(const struct port_backing *b, uint64_t slot)
+{
+    const struct hostmem *hm = hm_of(b);
+    if (slot >= hm->nr_slots || hm->frame_of[slot] == NONE32)
+        return HOSTMEM_NONE;
+    return hm->frame_of[slot];
+}
+
+static const struct port_backing_ops backing_ops = {
+    .version = PORT_BACKING_VERSION,
+    .name = "hostmem",
+    .nr_frames = port_nr_frames,
+    .nr_slots = port_nr_slots,
+    .is_resident = port_is_resident,
+    .slot_of = port_slot_of,
+    .frame_of = port_frame_of,
+};
+
+/* ---- lifetime ---- */
+
+int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *young_data,
+                struct hostmem **out, struct vm_diag *d)
+{
+    *out = NULL;
+    if (cfg == NULL || young == NULL)
+        return vm_diag_set(d, VM_EINVAL, "host memory: no config or no referenced-bit callback");
+    uint64_t nr_slots = cfg->nr_slots ? cfg->nr_slots : cfg->nr_frames;
+    if (cfg->nr_frames == 0 || cfg->nr_frames > HOSTMEM_MAX_FRAMES)
+        return vm_diag_set(d, VM_EINVAL, "host memory: 'nr_frames' must be 1..%llu, got %llu",
+                           (unsigned long long)HOSTMEM_MAX_FRAMES,
+                           (unsigned long long)cfg->nr_frames);
+    if (cfg->max_resident == 0 || cfg->max_resident > cfg->nr_frames)
+        return vm_diag_set(d, VM_EINVAL, "host memory: 'max_resident' must be 1..%llu (the "
+                           "guest's frames), got %llu", (unsigned long long)cfg->nr_frames,
+                           (unsigned long long)cfg->max_resident);
+    if (nr_slots < cfg->nr_frames || nr_slots > HOSTMEM_MAX_FRAMES)
+        return vm_diag_set(d, VM_EINVAL, "host memory: 'nr_slots' must be %llu..%llu (swap at "
+                           "least the guest's size), got %llu",
+                           (unsigned long long)cfg->nr_frames,
+                           (unsigned long long)HOSTMEM_MAX_FRAMES, (unsigned long long)nr_slots);
+
+    struct hostmem *hm = calloc(1, sizeof(*hm));
+    if (hm == NULL)
+        return vm_diag_set(d, VM_ENOMEM, "host memory: out of memory");
+    hm->base.ops = &backing_ops;
+    hm->nr_frames = cfg->nr_frames;
+    hm->max_resident = cfg->max_resident;
+    hm->nr_slots = nr_slots;
+    hm->young = young;
+    hm->young_data = young_data;
+    hm->state = calloc(hm->nr_frames, sizeof(*hm->state));
+    hm->slot = malloc(hm->nr_frames * sizeof(*hm->slot));
+    hm->frame_of = malloc(hm->nr_slots * sizeof(*hm->frame_of));
+    hm->slot_used = vm_bitmap_new(hm->nr_slots);
+    hm->ring = malloc(hm->max_resident * sizeof(*hm->ring));
+    if (!hm->state || !hm->slot || !hm->frame_of || !hm->slot_used || !hm->ring) {
+        hostmem_free(hm);
+        return vm_diag_set(d, VM_ENOMEM, "host memory: out of memory for %llu frames",
+                           (unsigned long long)cfg->nr_frames);
+    }
+    memset(hm->slot, 0xff, hm->nr_frames * sizeof(*hm->slot));
+    memset(hm->frame_of, 0xff, hm->nr_slots * sizeof(*hm->frame_of));
+    *out = hm;
+    return 0;
+}
+
+void hostmem_free(struct hostmem *hm)
+{
+    if (hm == NULL)
+        return;
+    free(hm->state);
+    free(hm->slot);
+    free(hm->frame_of);
+    vm_bitmap_free(hm->slot_used);
+    free(hm->ring);
+    free(hm);
+}
+
+struct port_backing *hostmem_backing(struct hostmem *hm)
+{
+    return &hm->base;
+}
+
+/* ---- state ---- */
+
+bool hostmem_is_resident(const struct hostmem *hm, uint64_t frame)
+{
+    return frame < hm->nr_frames && (hm->state[frame] & ST_RESIDENT);
+}
+
+bool hostmem_is_prefetched(const struct hostmem *hm, uint64_t frame)
+{
+    return frame < hm->nr_frames && (hm->state[frame] & ST_PREFETCHED);
+}
+
+uint64_t hostmem_slot_of(const struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || hm->slot[frame] == NONE32)
+        return HOSTMEM_NONE;
+    return hm->slot[frame];
+}
+
+uint64_t hostmem_nr_resident(const struct hostmem *hm)
+{
+    return hm->fill;
+}
+
+const struct hostmem_stats *hostmem_stats(const struct hostmem *hm)
+{
+    return &hm->st;
+}
+
+void hostmem_test_break_evictor(struct hostmem *hm, bool broken)
+{
+    hm->broken = broken;
+}
+
+uint64_t hostmem_room(const struct hostmem *hm)
+{
+    return hm->max_resident - hm->nr_protected;
+}
+
+/* Change a resident frame's bits, keeping the protected counts. */
+static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
+{
+    uint8_t old = hm->state[frame];
+    bool was = (old & ST_RESIDENT) && (old & ST_PROTECTED);
+    bool is = (st & ST_RESIDENT) && (st & ST_PROTECTED);
+    hm->nr_protected += (uint64_t)is - (uint64_t)was;
+    bool was_b = (old & ST_RESIDENT) && (old & ST_BATCH);
+    bool is_b = (st & ST_RESIDENT) && (st & ST_BATCH);
+    hm->nr_batch += (uint64_t)is_b - (uint64_t)was_b;
+    hm->state[frame] = st;
+}
+
+/* ---- slots ---- */
+
+/* The next free slot from the cursor going up, wrapping; swap is at least
+ * the guest's size and each frame holds at most one slot, so one is free. */
+static uint32_t slot_take(struct hostmem *hm, uint64_t frame)
+{
+    uint64_t s = vm_bitmap_next_clear(hm->slot_used, hm->nr_slots, hm->cursor);
+    if (s >= hm->nr_slots)
+        s = vm_bitmap_next_clear(hm->slot_used, hm->nr_slots, 0);
+    assert(s < hm->nr_slots && "nr_slots >= nr_frames leaves a slot for every frame");
+    vm_bitmap_set(hm->slot_used, s);
+    hm->frame_of[s] = (uint32_t)frame;
+    hm->slot[frame] = (uint32_t)s;
+    hm->cursor = s + 1 < hm->nr_slots ? s + 1 : 0;
+    return (uint32_t)s;
+}
+
+static void slot_release(struct hostmem *hm, uint64_t frame)
+{
+    uint32_t s = hm->slot[frame];
+    vm_bitmap_clear(hm->slot_used, s);
+    hm->frame_of[s] = NONE32;
+    hm->slot[frame] = NONE32;
+}
+
+int hostmem_preload(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || (hm->state[frame] & ST_RESIDENT) ||
+        hm->slot[frame] != NONE32)
+        return VM_EINVAL;
+    slot_take(hm, frame);
+    return 0;
+}
+
+/* ---- the clock ---- */
+
+/* May the hand take this frame?  The one place the mutation acts. */
+static bool may_take(const struct hostmem *hm, uint8_t st, bool for_prefetch)
+{
+    if (hm->broken)
+        return true;
+    if (st & ST_BATCH)
+        return false;
+    return !(for_prefetch && (st & ST_PREFETCHED));
+}
+
+/* Choose a victim; returns its ring position.  The caller checked that one
+ * may be taken.  Two rounds suffice: the first clears the referenced bits
+ * of the frames it passes; a callback that keeps reporting referenced
+ * frames gets the first takeable frame after two rounds. */
+static uint64_t clock_choose(struct hostmem *hm, bool for_prefetch)
+{
+    uint64_t first_ok = UINT64_MAX;
+    for (uint64_t step = 0; step < 2 * hm->fill + 1; step++) {
+        uint64_t pos = hm->hand;
+        hm->hand = pos + 1 < hm->fill ? pos + 1 : 0;
+        uint32_t f = hm->ring[pos];
+        if (!may_take(hm, hm->state[f], for_prefetch)) {
+            hm->st.protected_skips++;
+            continue;
+        }
+        if (first_ok == UINT64_MAX)
+            first_ok = pos;
+        if (hm->young(hm->young_data, f)) {
+            hm->st.second_chances++;
+            continue;
+        }
+        return pos;
+    }
+    assert(first_ok != UINT64_MAX && "caller checked that a frame may be taken");
+    hm->hand = first_ok + 1 < hm->fill ? first_ok + 1 : 0;
+    return first_ok;
+}
+
+/* Evict the frame at ring position pos; record it in out. */
+static void evict_at(struct hostmem *hm, uint64_t pos, bool for_prefetch,
+                     struct hostmem_admission *out)
+{
+    uint32_t f = hm->ring[pos];
+    uint8_t st = hm->state[f];
+
+    /* the audit: independent of may_take() */
+    if (st & ST_BATCH)
+        hm->st.violations++;
+    else if (for_prefetch && (st & ST_PREFETCHED))
+        hm->st.violations++;
+    if (st & ST_PREFETCHED)
+        hm->st.prefetch_wasted++;
+
+    if (hm->slot[f] == NONE32) {
+        uint32_t s = slot_take(hm, f);
+        out->writes[out->nr_writes++] = (struct hostmem_io){ .frame = f, .slot = s };
+        hm->st.writes++;
+    } else {
+        hm->st.clean_evictions++;
+    }
+    set_state(hm, f, 0);
+    out->evicted[out->nr_evicted++] = f;
+    hm->st.evictions++;
+}
+
+/* ---- admission ---- */
+
+int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
+                  struct hostmem_admission *out)
+{
+    out->nr_admitted = out->nr_reads = out->nr_evicted = out->nr_writes = 0;
+    if (n == 0 || n > HOSTMEM_MAX_BATCH || frames == NULL)
+        return VM_EINVAL;
+    uint32_t bad = n;
+    for (uint32_t i = 0; i < n && bad == n; i++) {
+        uint64_t f = frames[i];
+        if (f >= hm->nr_frames || (hm->state[f] & (ST_RESIDENT | ST_SEEN)))
+            bad = i;
+        else
+            hm->state[f] |= ST_SEEN;
+    }
+    for (uint32_t i = 0; i < n && i < bad; i++)
+        hm->state[frames[i]] &= (uint8_t)~ST_SEEN;
+    if (bad != n)
+        return VM_EINVAL;
+
+    for (uint32_t i = 0; i < n; i++) {
+        bool prefetch = i > 0;
+        uint64_t f = frames[i];
+        uint64_t pos;
+        if (hm->fill < hm->max_resident) {
+            pos = hm->fill++;
+        } else {
+            /* is there a frame the hand may take? */
+            uint64_t takeable = prefetch ? hm->fill - hm->nr_protected
+                                         : hm->fill - hm->nr_batch;
+            if (takeable == 0 && !hm->broken) {
+                assert(prefetch && "the faulting frame comes first: no batch frame yet");
+                hm->st.prefetch_refused += n - i;
+                break;
+            }
+            pos = clock_choose(hm, prefetch);
+            evict_at(hm, pos, prefetch, out);
+        }
+        hm->ring[pos] = (uint32_t)f;
+        set_state(hm, f, (uint8_t)(ST_RESIDENT | ST_BATCH | (prefetch ? ST_PREFETCHED : 0)));
+        if (hm->slot[f] != NONE32) {
+            /* read back into the swap cache: it keeps its slot while clean */
+            out->reads[out->nr_reads++] = (struct hostmem_io){ .frame = f, .slot = hm->slot[f] };
+            hm->st.reads++;
+        } else {
+            hm->st.first_touch++;
+        }
+        hm->st.admitted++;
+        if (prefetch)
+            hm->st.prefetched++;
+        else
+            hm->st.demand++;
+        out->nr_admitted++;
+    }
+    /* the batch is in: its frames lose the batch mark */
+    for (uint32_t i = 0; i < out->nr_admitted; i++)
+        set_state(hm, frames[i], (uint8_t)(hm->state[frames[i]] & ~ST_BATCH));
+    return 0;
+}
+
+bool hostmem_use(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames)
+        return false;
+    uint8_t st = hm->state[frame];
+    if ((st & (ST_RESIDENT | ST_PREFETCHED)) != (ST_RESIDENT | ST_PREFETCHED))
+        return false;
+    set_state(hm, frame, (uint8_t)(st & ~ST_PREFETCHED));
+    hm->st.prefetch_hits++;
+    return true;
+}
+
+int hostmem_write(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_RESIDENT))
+        return VM_EINVAL;
+    if (hm->slot[frame] != NONE32) {
+        slot_release(hm, frame);
+        hm->st.slots_freed++;
+    }
+    return 0;
+}
+
+/* ---- checks ---- */
+
+uint64_t hostmem_check(const struct hostmem *hm)
+{
+    uint64_t bad = 0, resident = 0, protected = 0, batch = 0, with_slot = 0;
+
+    for (uint64_t f = 0; f < hm->nr_frames; f++) {
+        uint8_t st = hm->state[f];
+        if (st & ST_SEEN)
+            bad++;
+        if (st & ST_RESIDENT) {
+            resident++;
+            protected += (st & ST_PROTECTED) != 0;
+            batch += (st & ST_BATCH) != 0;
+        } else if (st & ST_PROTECTED) {
+            bad++;                      /* marks only on resident frames */
+        }
+        if (hm->slot[f] != NONE32) {
+            with_slot++;
+            uint32_t s = hm->slot[f];
+            if (s >= hm->nr_slots || hm->frame_of[s] != f || !vm_bitmap_test(hm->slot_used, s))
+                bad++;
+        }
+    }
+    bad += resident != hm->fill;
+    bad += hm->fill > hm->max_resident;
+    bad += protected != hm->nr_protected;
+    bad += batch != 0 || hm->nr_batch != 0;   /* no admission in progress */
+    uint64_t used = vm_bitmap_count(hm->slot_used, hm->nr_slots);
+    bad += used != with_slot;
+    for (uint64_t s = 0; s < hm->nr_slots; s++) {
+        uint32_t f = hm->frame_of[s];
+        if (f != NONE32 && (f >= hm->nr_frames || hm->slot[f] != s))
+            bad++;
+        if ((f != NONE32) != vm_bitmap_test(hm->slot_used, s))
+            bad++;
+    }
+    uint64_t *seen = vm_bitmap_new(hm->nr_frames);
+    for (uint64_t i = 0; i < hm->fill; i++) {
+        uint32_t f = hm->ring[i];
+        if (f >= hm->nr_frames || !(hm->state[f] & ST_RESIDENT))
+            bad++;
+        else if (seen != NULL && vm_bitmap_test_and_set(seen, f))
+            bad++;                      /* twice in the ring */
+    }
+    vm_bitmap_free(seen);
+    return bad + hm->st.violations;
+}
+
+/* ---- I/O runs ---- */
+
+static int cmp_slot(const void *a, const void *b)
+{
+    uint64_t x = ((const struct hostmem_io *)a)->slot, y = ((const struct hostmem_io *)b)->slot;
+    return x < y ? -1 : x > y;
+}
+
+void hostmem_io_sort(struct hostmem_io *io, uint32_t n)
+{
+    if (n > 1)
+        qsort(io, n, sizeof(*io), cmp_slot);
+}
+
+uint32_t hostmem_io_run(const struct hostmem_io *io, uint32_t n, uint32_t i)
+{
+    if (i >= n)
+        return 0;
+    uint32_t j = i + 1;
+    while (j < n && io[j].slot == io[j - 1].slot + 1)
+        j++;
+    return j - i;
+}

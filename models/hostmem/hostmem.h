@@ -1,0 +1,219 @@
+/*
+ * hostmem.h - host memory smaller than the guest: at most max_resident of
+ * the guest's nr_frames frames are in host RAM, the others in slots of a
+ * swap device.  The host reclaims with a clock (second-chance) evictor and
+ * allocates swap slots in eviction order.  It implements the backing port
+ * (models/ports/port_backing.h) that prefault policies read.
+ *
+ * Based on Linux:
+ *   - the clock: mm/vmscan.c reclaims a page whose referenced ("young")
+ *     bit is clear and gives a referenced one a second chance, clearing
+ *     the bit (folio_referenced() -> ptep_clear_flush_young(), which for a
+ *     guest is the EPT accessed bit, KVM's kvm_age_gfn()).  One hand over
+ *     a ring of the resident frames stands for the active/inactive lists.
+ *   - slots: mm/swapfile.c scan_swap_map_slots() hands out the next free
+ *     slot going up from a cursor (wrapping), so pages evicted together
+ *     sit in neighbouring slots and readahead of neighbouring slots
+ *     (swap_cluster_readahead) finds them.  Per-CPU clusters are not
+ *     modelled: there is one cursor.
+ *   - the swap cache: a page read back from swap keeps its slot while it
+ *     stays clean, so evicting it again writes nothing
+ *     (mm/swap_state.c, add_to_swap_cache); a write frees the slot
+ *     (mm/memory.c do_swap_page(): should_try_to_free_swap() on a write
+ *     fault; here on every write the caller reports), and the next
+ *     eviction writes the page to a new slot at the cursor.
+ *
+ * A frame is in one of three states: resident with no slot (dirty: its
+ * only copy is in RAM; also a first-touched frame), resident with a slot
+ * (clean, in the swap cache), or absent (with a slot: swapped out; with no
+ * slot: never touched, a first touch reads nothing).  All frames start
+ * absent and never touched; hostmem_preload() puts a frame in swap as a
+ * host that swapped it out earlier would.
+ *
+ * Prefetch protection.  A frame admitted as a prefetch (not the faulting
+ * one) is marked "prefetched, not yet used" until the caller reports its
+ * first use (hostmem_use()).  While a batch is admitted, the evictor never
+ * takes a frame of the same batch, and never takes a prefetched-unused
+ * frame to make room for a prefetch: a prefetch may not push out what a
+ * prefetch brought and the guest has not used yet.  The faulting frame
+ * itself may evict an old unused prefetch (demand paging must proceed;
+ * counted as prefetch_wasted).  hostmem_room() says how many prefetched
+ * frames can be admitted without that, so the world trims a prefetch
+ * rather than thrash.
+ *
+ * Costs are not charged here: hostmem_admit() reports which frames to
+ * read from which slots, which frames were evicted, and which evictions
+ * need a write to which slot; the world issues the I/O (grouped into
+ * runs of neighbouring slots, hostmem_io_run()) and charges the time.
+ *
+ * Memory: 9 bytes per frame (state, slot), 4 per slot (frame), 4 per
+ * resident frame (the clock ring), 1 bit per slot (free map); nothing is
+ * allocated after hostmem_new().  Frame and slot numbers are below
+ * 2^32 - 1 (16 TiB of 4 KiB pages).
+ *
+ * Not modelled: the active/inactive split and its balancing, memory
+ * cgroups, file pages, swap-cache trimming when swap fills
+ * (vm_swap_full(); swap here is at least as large as the guest, so it
+ * never fills), and the latencies of reclaim itself.
+ */
+#ifndef HOSTMEM_H
+#define HOSTMEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/vm_err.h"
+#include "ports/port_backing.h"
+
+#define HOSTMEM_NONE PORT_BACKING_NONE     /* no slot / no frame */
+#define HOSTMEM_MAX_BATCH 1024             /* most frames one admission takes */
+#define HOSTMEM_MAX_FRAMES 0xfffffffeull   /* frame and slot numbers fit 32 bits */
+
+/*
+ * Read and clear the referenced bit of a resident frame; return the value
+ * it had.  In the simulator this is the EPT accessed bit of the frame's
+ * line in sim_mem; in tests a bitmap.  Called by the evictor only, for
+ * resident frames, at most twice per resident frame per eviction.
+ */
+typedef bool (*hostmem_young_fn)(void *data, uint64_t frame);
+
+struct hostmem_cfg {
+    uint64_t nr_frames;          /* guest frames, 1..HOSTMEM_MAX_FRAMES */
+    uint64_t max_resident;       /* most frames in host RAM, 1..nr_frames */
+    uint64_t nr_slots;           /* swap slots; 0 = nr_frames; else >= nr_frames */
+};
+
+/* One page to move: a frame and the slot it is read from or written to. */
+struct hostmem_io {
+    uint64_t frame;
+    uint64_t slot;
+};
+
+/* What one admission did; the caller owns it (about 40 KiB: keep it off
+ * small actor stacks). */
+struct hostmem_admission {
+    uint32_t nr_admitted;        /* frames[0..nr_admitted) are now resident */
+    uint32_t nr_reads;           /* admitted frames whose content is in a slot */
+    struct hostmem_io reads[HOSTMEM_MAX_BATCH];    /* in admission order */
+    uint32_t nr_evicted;         /* frames made absent, in eviction order */
+    uint64_t evicted[HOSTMEM_MAX_BATCH];
+    uint32_t nr_writes;          /* evictions that must be written (no slot) */
+    struct hostmem_io writes[HOSTMEM_MAX_BATCH];   /* in eviction order: slots
+                                  * were taken from the cursor going up, so
+                                  * mostly ascending and contiguous */
+};
+
+struct hostmem_stats {
+    uint64_t admitted;           /* frames made resident */
+    uint64_t demand;             /* of which faulting frames (frames[0]) */
+    uint64_t prefetched;         /* of which prefetched frames */
+    uint64_t first_touch;        /* admitted with no slot: nothing to read */
+    uint64_t reads;              /* admitted from a slot */
+    uint64_t evictions;          /* frames evicted */
+    uint64_t writes;             /* evictions written to a new slot */
+    uint64_t clean_evictions;    /* evictions of swap-cache frames: no write */
+    uint64_t second_chances;     /* referenced frames passed over (bit cleared) */
+    uint64_t protected_skips;    /* protected frames the hand passed over */
+    uint64_t prefetch_hits;      /* hostmem_use() of a prefetched-unused frame */
+    uint64_t prefetch_wasted;    /* prefetched frames evicted before any use */
+    uint64_t prefetch_refused;   /* prefetched frames admit() refused (no room) */
+    uint64_t slots_freed;        /* swap-cache slots freed by a write */
+    uint64_t violations;         /* evictions that broke the protection rules */
+};
+
+struct hostmem;
+
+/*
+ * Create host memory for cfg; young(young_data, frame) reads and clears a
+ * frame's referenced bit (young_data is the caller's, never touched).
+ * 0, or VM_EINVAL (bad cfg, message in d) or VM_ENOMEM.  *out is the
+ * caller's until hostmem_free().
+ */
+int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *young_data,
+                struct hostmem **out, struct vm_diag *d);
+void hostmem_free(struct hostmem *hm);
+
+/* The backing port over this memory (valid until hostmem_free()). */
+struct port_backing *hostmem_backing(struct hostmem *hm);
+
+/*
+ * Put an absent frame without a slot into swap, at the next free slot from
+ * the cursor, as if the host had evicted it earlier (set up a run that
+ * starts swapped out; preload in the order the pages left).  0, VM_EINVAL
+ * for a frame out of range, resident, or already in swap.
+ */
+int hostmem_preload(struct hostmem *hm, uint64_t frame);
+
+/*
+ * How many frames an admission can take now without evicting a
+ * prefetched-unused frame: free frames plus resident frames that are not
+ * prefetched-unused (max_resident minus the prefetched-unused ones).  The
+ * faulting frame takes one of them, so a batch of at most
+ * max(hostmem_room(), 1) frames is never trimmed by hostmem_admit():
+ * trim the prefetch to that before issuing its reads.
+ */
+uint64_t hostmem_room(const struct hostmem *hm);
+
+/*
+ * Admit a fetch batch: frames[0] is the faulting frame (demand), the
+ * others prefetched, in the order the caller prefers them.  Each must be
+ * a frame below nr_frames, absent, and not repeated; n is 1..
+ * HOSTMEM_MAX_BATCH.  Frames are made resident in order, each evicting
+ * one frame when memory is full (clock, with the protection above); a
+ * prefetched frame that would need to evict a prefetched-unused frame is
+ * refused, and so are the ones after it (counted in prefetch_refused).
+ * out says what to read, what was evicted and what to write.
+ * 0 (out->nr_admitted >= 1), or VM_EINVAL (bad n or frames; nothing
+ * changed; out->nr_admitted = 0).
+ */
+int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
+                  struct hostmem_admission *out);
+
+/*
+ * The guest used a resident frame (the caller calls it at least on the
+ * first access after admission; it is one byte test).  Returns true when
+ * the frame was a prefetched-unused one: a prefetch hit, which the
+ * caller reports to the policy.  Frames not resident: false.
+ */
+bool hostmem_use(struct hostmem *hm, uint64_t frame);
+
+/*
+ * The guest wrote a resident frame: it loses its swap-cache slot, if it
+ * had one (the slot is freed), so its next eviction writes.  Also a use.
+ * 0, or VM_EINVAL for a frame out of range or not resident.
+ */
+int hostmem_write(struct hostmem *hm, uint64_t frame);
+
+/* Frame state. */
+bool hostmem_is_resident(const struct hostmem *hm, uint64_t frame);
+bool hostmem_is_prefetched(const struct hostmem *hm, uint64_t frame);  /* and unused */
+uint64_t hostmem_slot_of(const struct hostmem *hm, uint64_t frame);    /* HOSTMEM_NONE */
+uint64_t hostmem_nr_resident(const struct hostmem *hm);
+const struct hostmem_stats *hostmem_stats(const struct hostmem *hm);
+
+/*
+ * Check every invariant: resident count == ring fill <= max_resident,
+ * each ring entry a distinct resident frame, slot_of and frame_of
+ * inverse, the free-slot map matching them, the protected count
+ * matching the marks.  Returns the number of structural violations found
+ * now plus the protection violations counted at eviction time (stats
+ * violations).  O(nr_frames + nr_slots): for tests and end-of-run checks.
+ */
+uint64_t hostmem_check(const struct hostmem *hm);
+
+/*
+ * Test-only mutation: when broken, the evictor ignores prefetch and batch
+ * protection, so hostmem_check() must report violations.  Never set
+ * outside tests of the checker.
+ */
+void hostmem_test_break_evictor(struct hostmem *hm, bool broken);
+
+/*
+ * Sort n I/Os by slot (in place).  Then hostmem_io_run(io, n, i) returns
+ * how many I/Os from i on have consecutive slots: one device request
+ * each run.
+ */
+void hostmem_io_sort(struct hostmem_io *io, uint32_t n);
+uint32_t hostmem_io_run(const struct hostmem_io *io, uint32_t n, uint32_t i);
+
+#endif
