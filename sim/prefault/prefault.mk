@@ -3,5 +3,5 @@
 # results/baselines/) and its tests.  Makefile.am includes this file once.
 include $(srcdir)/models/prefault/prefault.mk
 MECH_SRC += sim/prefault/sim_pf.h sim/prefault/sim_pf_int.h sim/prefault/sim_pf.c \
-	sim/prefault/sim_pf_mech.c sim/prefault/sim_pf_fault.c
+	sim/prefault/sim_pf_mech.c sim/prefault/sim_pf_fault.c sim/prefault/sim_pf_swap.c
 EXTRA_DIST += sim/prefault/prefault.mk

@@ -12,6 +12,7 @@
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "base/vm_units.h"
+#include "hostmem/hostmem.h"
 #include "prefault/sim_pf_int.h"
 #include "sim_content.h"
 #include "sim_disk.h"
@@ -34,14 +35,7 @@ static uint64_t *bitmap_new(uint64_t bits)
 
 /* ------------------------------------------------------------ recording */
 
-/*
- * Replay every vCPU's stream once in plain C, in the order its vCPU would
- * (from its start record, wrapping): the guest's processes map their
- * pages and write them.  First touches go to ws_order; gva_of[frame] gets
- * (address space << 52 | GVA page) of the page that first mapped it, the
- * order of a walk of that process's tables.
- */
-static int record(struct pf_run *r, uint64_t *gva_of, struct vm_diag *d)
+int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d)
 {
     for (uint32_t i = 0; i < r->vcpus.n; i++) {
         const struct sim_vcpu *v = r->vcpus.v[i];
@@ -55,14 +49,39 @@ static int record(struct pf_run *r, uint64_t *gva_of, struct vm_diag *d)
                 return vm_diag_set(d, rc, "vCPU %u, record %llu: guest page 0x%llx does not "
                                    "translate: %s", i, (unsigned long long)idx,
                                    (unsigned long long)page, vm_strerror(rc));
-            sim_mem_apply(r->mem, gpa, sim_access_op(a) == SIM_OP_WRITE);
-            if (!vm_bitmap_test_and_set(r->in_ws, gpa)) {
-                r->ws_order[r->nr_ws++] = gpa;
-                gva_of[gpa] = (uint64_t)v->asid << 52 | page;
-            }
+            if ((rc = fn(r, v->asid, page, gpa, sim_access_op(a) == SIM_OP_WRITE, d)) < 0)
+                return rc;
         }
     }
     return 0;
+}
+
+/*
+ * The recording pass: the guest's processes map their pages and write
+ * them.  First touches go to ws_order; gva_of[frame] gets (address space
+ * << 52 | GVA page) of the page that first mapped it: sorting by it is the
+ * order of a walk of each process's tables.
+ */
+static uint64_t *g_gva_of;            /* the replay's fn has no spare argument */
+
+static int record_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
+                         bool is_write, struct vm_diag *d)
+{
+    (void)d;
+    sim_mem_apply(r->mem, gpa, is_write);
+    if (!vm_bitmap_test_and_set(r->in_ws, gpa)) {
+        r->ws_order[r->nr_ws++] = gpa;
+        g_gva_of[gpa] = (uint64_t)asid << 52 | gva_page;
+    }
+    return 0;
+}
+
+static int record(struct pf_run *r, uint64_t *gva_of, struct vm_diag *d)
+{
+    g_gva_of = gva_of;
+    int rc = pf_replay(r, record_access, d);
+    g_gva_of = NULL;
+    return rc;
 }
 
 /* ------------------------------------------------------------ start states */
@@ -150,12 +169,14 @@ static void report(struct pf_run *r, uint64_t completion_ns)
     struct sim_vcpus_totals t;
     sim_vcpus_totals(&r->vcpus, &t);
     const struct prefault_stats *ps = prefault_stats(r->ps);
-    uint64_t ref = r->nr_ws;          /* demand paging fetches each page of the set once */
+    uint64_t ref = r->faultonly_ref;
     set_metric(o, SIM_PF_M_COMPLETION_NS, (double)completion_ns);
     set_metric(o, SIM_PF_M_STALL_NS, (double)t.stall_ns);
     set_metric(o, SIM_PF_M_MAJOR_FAULTS, (double)r->major);
     set_metric(o, SIM_PF_M_MINOR_FAULTS, (double)r->minor);
     set_metric(o, SIM_PF_M_FAULTONLY_FAULTS, (double)ref);
+    if (r->hm)
+        set_metric(o, SIM_PF_M_HOST_PAGES, (double)r->host_pages);
     if (ref)
         set_metric(o, SIM_PF_M_COVERAGE_PCT, 100.0 * (1.0 - (double)r->major / (double)ref));
     set_metric(o, SIM_PF_M_PREFETCHED, (double)r->prefetched);
@@ -242,6 +263,7 @@ static void teardown(struct pf_run *r)
 {
     if (r->ps)
         r->pol->destroy(r->ps);
+    pf_swap_free(r);
     sim_vcpus_free(&r->vcpus);
     free(r->exits);
     free(r->in_ws);
@@ -285,6 +307,10 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
     switch (r->cfg->scenario) {
     case SIM_PF_RESUME:
         rc = start_resume(r, gva_of, &d);
+        r->faultonly_ref = r->nr_ws;  /* demand paging reads each page of the set once */
+        break;
+    case SIM_PF_SWAP:
+        rc = pf_swap_setup(r, &d);
         break;
     default:
         rc = vm_diag_set(&d, VM_ENOTSUP, "scenario not built yet");
@@ -300,9 +326,11 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         fail(r, rc, "making guest memory absent", NULL);
         goto out;
     }
+    if (r->hm)
+        pf_swap_reinstall(r);
 
     r->pol = prefault_policy_find(exp->policy);
-    struct prefault_env env = { .backing = &r->st.base };
+    struct prefault_env env = { .backing = r->hm ? hostmem_backing(r->hm) : &r->st.base };
     if (!r->pol) {
         fail(r, VM_EINVAL, "unknown prefetch policy", NULL);
         goto out;

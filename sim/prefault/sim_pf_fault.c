@@ -14,6 +14,7 @@
 
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
+#include "hostmem/hostmem.h"
 #include "prefault/sim_pf_int.h"
 #include "sim_disk.h"
 #include "sim_world.h"
@@ -70,9 +71,7 @@ void pf_store_init(struct pf_store *st, struct pf_run *r)
 
 /* ------------------------------------------------------------ installs */
 
-/* Make frame f present with content fp.  A prefetched frame is marked
- * unused and read-traced until the guest's first access to it. */
-static void install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched)
+void pf_install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched)
 {
     struct port_mem *pm = &r->mem->base;
     port_mem_write(pm, f, 1, &fp);
@@ -80,6 +79,8 @@ static void install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched)
     if (prefetched) {
         vm_bitmap_set(r->unused, f);
         port_mem_set_trace(pm, f, 1, PORT_MEM_TRACE_RW);
+    } else if (r->hm && hostmem_slot_of(r->hm, f) != HOSTMEM_NONE) {
+        port_mem_set_trace(pm, f, 1, PORT_MEM_TRACE_WRITE);   /* swap cache: mapped read-only */
     }
 }
 
@@ -115,7 +116,7 @@ static void io_done(struct port_blk_req *req, int rc)
         vm_bitmap_clear(r->inflight, f);
         if (rc < 0)
             continue;                  /* the vCPU that waits for it fails the run */
-        install(r, f, io->fps[i], f != io->faulting);
+        pf_install(r, f, io->fps[i], f != io->faulting);
     }
     if (rc < 0 && !r->io_error)
         r->io_error = rc;
@@ -130,10 +131,9 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Read the frames whose slots are in keys[] (slot << 32 | index into
- * frames[]), sorted: the run holding `faulting` as one request, the other
- * runs as one vectored request.  0 or the submit error. */
-static int fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
+/* The run holding `faulting` as one request, the other runs of
+ * consecutive slots as one vectored request. */
+int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
                  uint64_t faulting)
 {
     qsort(keys, n, sizeof *keys, cmp_u64);
@@ -233,6 +233,18 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
     };
     uint32_t n = r->pol->fault(r->ps, &f, answer);
     uint64_t cpu = r->cfg->costs.fault_ns + charge_policy(r);
+    if (r->hm) {
+        bool own = false;
+        int rc = pf_swap_fault(r, gpa, answer, n, &cpu, &own);
+        r->hv_cpu_ns += cpu;
+        *cost_ns += cpu;
+        x->major = own;
+        if (own)
+            r->major++;
+        else
+            r->minor++;
+        return rc;
+    }
     uint32_t nk = 0;
     bool own_fetch = false;
     for (uint32_t i = 0; i < n; i++) {
@@ -250,7 +262,7 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
             r->prefetched++;
         if (r->st.slot_of[p] == PF_NO_SLOT) {
             /* a zero page: installed now, no I/O */
-            install(r, p, r->expect[p], p != gpa);
+            pf_install(r, p, r->expect[p], p != gpa);
             cpu += r->cfg->costs.install_ns;
             continue;
         }
@@ -265,33 +277,41 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
         r->major++;
     else
         r->minor++;
-    return nk ? fetch(r, answer, keys, nk, gpa) : 0;
+    return nk ? pf_fetch(r, answer, keys, nk, gpa) : 0;
 }
 
 int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns)
 {
     struct pf_exit *x = arg;
     struct pf_run *r = x->r;
-    (void)is_write;
     if (kind == SIM_MEM_FAULT_TRACE) {
-        /* the first use of a prefetched page (read-traced at install) */
-        port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
-        if (vm_bitmap_test(r->unused, gpa)) {
+        /* the first use of a prefetched page (read-traced at install), or
+         * a write to a swap-cache page (write-protected while it has a slot) */
+        bool hit = vm_bitmap_test(r->unused, gpa), wp = false;
+        if (r->hm)
+            wp = pf_swap_traced(r, gpa, is_write);
+        else
+            port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
+        if (hit) {
             vm_bitmap_clear(r->unused, gpa);
             r->used++;
             if (r->pol->hit)
                 r->pol->hit(r->ps, gpa);
-            if (r->cfg->scenario == SIM_PF_SWAP) {   /* a swap-cache hit is a minor fault */
-                *cost_ns += r->cfg->costs.minor_fault_ns;
-                r->hv_cpu_ns += r->cfg->costs.minor_fault_ns;
-                r->minor++;
-            }
+        }
+        if (r->hm && (hit || wp)) {
+            /* a swap-cache hit, or a write to a page that still has its
+             * slot (do_wp_page frees it), is a minor fault; mapping a page
+             * the hypervisor installed (post-copy, resume) costs nothing */
+            *cost_ns += r->cfg->costs.minor_fault_ns;
+            r->hv_cpu_ns += r->cfg->costs.minor_fault_ns;
+            r->minor++;
         }
         return 0;
     }
     uint64_t now = sim_now_ns() + sim_vcpu_ahead_ns(x->v);
     if (!x->in_fault) {
         x->in_fault = true;
+        x->major = false;
         x->start_ns = now;
         if (!vm_bitmap_test(r->inflight, gpa) && !sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
             int rc = start_fault(x, gpa, cost_ns);
@@ -316,11 +336,17 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
     } else if (vm_bitmap_test(r->unused, gpa)) {
         /* it came in as another fault's prefetch: this access uses it */
         vm_bitmap_clear(r->unused, gpa);
-        port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
+        if (!r->hm)
+            port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
         r->used++;
         if (r->pol->hit)
             r->pol->hit(r->ps, gpa);
     }
+    /* the access goes on without a trace exit: a write fault maps the page
+     * writable and frees its swap slot (do_swap_page), a read leaves it
+     * write-protected in the swap cache */
+    if (r->hm)
+        pf_swap_traced(r, gpa, is_write);
     x->in_fault = false;
     vm_hist_add(&r->fault_lat, now - x->start_ns);
     return 0;

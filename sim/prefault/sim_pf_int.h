@@ -43,6 +43,9 @@ struct pf_exit {
     uint64_t start_ns;                 /* its start on the vCPU's clock */
 };
 
+struct hostmem;
+struct hostmem_admission;
+
 struct pf_run {
     const struct sim_exp *exp;
     sg_host_t host;
@@ -55,7 +58,11 @@ struct pf_run {
     struct sim_waitq *io_wq;
     const struct prefault_policy *pol;
     struct prefault_state *ps;
-    struct pf_store st;
+    struct pf_store st;                /* resume and post-copy: where pages are */
+    struct hostmem *hm;                /* swap: host memory (models/hostmem) */
+    struct hostmem_admission *adm;     /* swap: the last admission (40 KiB) */
+    uint64_t host_pages;               /* swap: host memory for the guest */
+    uint64_t faultonly_ref;            /* major faults of demand paging (coverage) */
     uint64_t nr_pages;
     uint32_t max_io_pages;
     /* per frame */
@@ -74,6 +81,33 @@ struct pf_run {
     struct prefault_stats charged;     /* policy work already turned into time */
     int io_error;                      /* first failed fetch */
 };
+
+/* One access of a replay in plain C: asid's GVA page translated to gpa. */
+typedef int (*pf_access_fn)(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
+                            bool is_write, struct vm_diag *d);
+/* Replay every vCPU's stream once in the order its vCPU would, calling fn
+ * per access (sim_pf.c).  0 or the first error (translation, fn's). */
+int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d);
+/* Make frame f present with content fp; a prefetched one is marked unused
+ * and read-traced until its first use (sim_pf_fault.c). */
+void pf_install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched);
+/* Start reads of the frames whose keys (slot << 32 | index in frames[])
+ * are listed, slot numbers from lba0 on the disk (sim_pf_fault.c). */
+int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
+             uint64_t faulting);
+
+/* Swap (sim_pf_swap.c): host memory and the warm pass that fills swap
+ * (after the recording pass); the resident set installed again after
+ * make_absent; one fault's admission and evictions; the end checks. */
+int pf_swap_setup(struct pf_run *r, struct vm_diag *d);
+void pf_swap_reinstall(struct pf_run *r);
+int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
+                  uint64_t *cpu_ns, bool *own_fetch);
+/* A traced access to a resident page (first use of a prefetch, or a
+ * write to a swap-cache page): true when it is a write that took the
+ * page's slot away (a write-protect fault). */
+bool pf_swap_traced(struct pf_run *r, uint64_t gpa, bool is_write);
+void pf_swap_free(struct pf_run *r);
 
 /* The backing store as the policies see it (sim_pf_fault.c). */
 void pf_store_init(struct pf_store *st, struct pf_run *r);

@@ -1,0 +1,345 @@
+/*
+ * sim_pf_swap.c - the swap scenario: the guest's host memory is smaller
+ * than its working set (models/hostmem: a clock evictor reading the EPT
+ * accessed bits, swap slots taken in eviction order, a swap cache that
+ * keeps a clean page's slot).  A warm pass fills swap as a host that has
+ * been running the guest would; in the measured pass a fault's answer is
+ * trimmed to the room that evicts no unused prefetch, admitted, read from
+ * its slots (sim_pf_fault.c), and the evictions it caused are written to
+ * new slots in the background, grouped into runs of neighbouring slots.
+ *
+ * Content: an evicted frame's content goes to its slot when it leaves
+ * (the swap cache holds it until writeback, so a read of the slot is
+ * always right), the frame is poisoned and its restore check re-armed, so
+ * the guest's next use compares it with what it held.  Pages mapped from
+ * the swap cache are write-protected (do_swap_page maps a page that keeps
+ * its slot read-only; the write fault frees the slot).
+ *
+ * The demand-paging reference: a replay of the measured pass without
+ * prefetch on a second host memory with its own referenced bits, in plain
+ * C, counting the pages it reads (one vCPU order: vCPUs replayed one
+ * after the other).
+ */
+#include <stdlib.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
+#include "hostmem/hostmem.h"
+#include "prefault/sim_pf_int.h"
+#include "sim_disk.h"
+#include "sim_world.h"
+
+/* The evictor's referenced bit: the frame's EPT accessed bit, read and
+ * cleared.  A frame whose read is on its way counts as referenced: the
+ * hand passes over it. */
+static bool young(void *data, uint64_t frame)
+{
+    struct pf_run *r = data;
+    if (vm_bitmap_test(r->inflight, frame))
+        return true;
+    struct sim_mem_line *l = &r->mem->lines[frame >> 6];
+    uint64_t bit = 1ull << (frame & 63);
+    bool y = (l->w[SIM_MEM_ACCESSED] & bit) != 0;
+    l->w[SIM_MEM_ACCESSED] &= ~bit;
+    return y;
+}
+
+struct wio {
+    struct port_blk_req req;
+    uint64_t *lbas;
+    uint32_t *io_blocks;
+};
+
+static void wio_done(struct port_blk_req *req, int rc)
+{
+    struct wio *w = req->data;
+    (void)rc;                          /* the content went to the slot at eviction */
+    free(w->lbas);
+    free(w->io_blocks);
+    free(w);
+}
+
+/* The evictions' writes: content into the slots now, and (timed) one
+ * vectored write request, a run of neighbouring slots per I/O. */
+static int write_out(struct pf_run *r, struct hostmem_admission *a, bool timed)
+{
+    struct vm_fpstore *store = sim_disk_store(r->disk);
+    for (uint32_t i = 0; i < a->nr_writes; i++) {
+        /* measured pass: evict() kept the content and poisoned the frame */
+        uint64_t f = a->writes[i].frame, fp = timed ? r->expect[f] : sim_mem_fp(r->mem, f);
+        if (vm_fpstore_put(store, r->st.lba0 + a->writes[i].slot, 1, &fp) < 0)
+            return VM_ENOMEM;
+    }
+    if (!timed || !a->nr_writes)
+        return 0;
+    hostmem_io_sort(a->writes, a->nr_writes);
+    struct wio *w = calloc(1, sizeof *w);
+    if (!w || !(w->lbas = malloc(a->nr_writes * sizeof *w->lbas)) ||
+        !(w->io_blocks = malloc(a->nr_writes * sizeof *w->io_blocks))) {
+        if (w)
+            free(w->lbas);
+        free(w);
+        return VM_ENOMEM;
+    }
+    uint32_t ios = 0;
+    for (uint32_t i = 0; i < a->nr_writes;) {
+        uint32_t n = hostmem_io_run(a->writes, a->nr_writes, i);
+        if (n > r->max_io_pages)
+            n = r->max_io_pages;
+        w->lbas[ios] = r->st.lba0 + a->writes[i].slot;
+        w->io_blocks[ios++] = n;
+        i += n;
+    }
+    w->req.op = PORT_BLK_WRITE;
+    w->req.lba = w->lbas[0];
+    w->req.nr_blocks = a->nr_writes;
+    w->req.nr_ios = ios;
+    if (ios > 1) {
+        w->req.lbas = w->lbas;
+        w->req.io_blocks = w->io_blocks;
+    }
+    w->req.fps = NULL;                 /* timing only: the store has the content */
+    w->req.cb = wio_done;
+    w->req.data = w;
+    r->write_blocks += a->nr_writes;
+    int rc = sim_disk_submit_timing(r->disk, &w->req);
+    if (rc < 0)
+        wio_done(&w->req, rc);
+    return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------ warm pass */
+
+static int warm_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
+                       bool is_write, struct vm_diag *d)
+{
+    (void)asid;
+    (void)gva_page;
+    if (!hostmem_is_resident(r->hm, gpa)) {
+        int rc = hostmem_admit(r->hm, &gpa, 1, r->adm);
+        if (rc == 0)
+            rc = write_out(r, r->adm, false);
+        if (rc < 0)
+            return vm_diag_set(d, rc, "host memory: the warm pass failed: %s", vm_strerror(rc));
+    }
+    sim_mem_apply(r->mem, gpa, is_write);
+    if (is_write)
+        hostmem_write(r->hm, gpa);
+    else
+        hostmem_use(r->hm, gpa);
+    return 0;
+}
+
+/* ------------------------------------------------------------ reference */
+
+struct shadow {
+    struct hostmem *hm;
+    uint64_t *young;                   /* its own referenced bits */
+    uint64_t reads;
+    bool counting;
+};
+
+static bool shadow_young(void *data, uint64_t frame)
+{
+    struct shadow *s = data;
+    bool y = vm_bitmap_test(s->young, frame);
+    vm_bitmap_clear(s->young, frame);
+    return y;
+}
+
+static struct shadow *g_shadow;       /* the replay's fn has no spare argument */
+
+static int shadow_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
+                         bool is_write, struct vm_diag *d)
+{
+    struct shadow *s = g_shadow;
+    (void)asid;
+    (void)gva_page;
+    if (!hostmem_is_resident(s->hm, gpa)) {
+        int rc = hostmem_admit(s->hm, &gpa, 1, r->adm);
+        if (rc < 0)
+            return vm_diag_set(d, rc, "host memory: the reference replay failed");
+        if (s->counting)
+            s->reads += r->adm->nr_reads;
+    }
+    vm_bitmap_set(s->young, gpa);
+    if (is_write)
+        hostmem_write(s->hm, gpa);
+    return 0;
+}
+
+/* Demand paging's major faults on the measured pass: warm pass then
+ * measured pass on a second host memory, no prefetch. */
+static int reference(struct pf_run *r, const struct hostmem_cfg *cfg, struct vm_diag *d)
+{
+    struct shadow s = { 0 };
+    int rc = hostmem_new(cfg, shadow_young, &s, &s.hm, d);
+    if (rc < 0)
+        return rc;
+    if (!(s.young = calloc((r->nr_pages + 63) / 64, sizeof(uint64_t)))) {
+        hostmem_free(s.hm);
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    }
+    g_shadow = &s;
+    rc = pf_replay(r, shadow_access, d);
+    s.counting = true;
+    if (rc == 0)
+        rc = pf_replay(r, shadow_access, d);
+    g_shadow = NULL;
+    r->faultonly_ref = s.reads;
+    free(s.young);
+    hostmem_free(s.hm);
+    return rc;
+}
+
+/* ------------------------------------------------------------ setup */
+
+int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
+{
+    const struct sim_pf_cfg *c = r->cfg;
+    uint64_t pages = c->host_memory_bytes
+                         ? c->host_memory_bytes / VM_PAGE_SIZE
+                         : (uint64_t)((double)r->nr_ws * c->memory_fraction + 0.5);
+    if (pages < 1)
+        pages = 1;
+    if (pages > r->nr_pages)
+        pages = r->nr_pages;
+    r->host_pages = pages;
+    uint64_t cap = port_blk_nr_blocks(sim_disk_port(r->disk));
+    if (cap < r->nr_pages)
+        return vm_diag_set(d, VM_ENOSPC, "swap needs %llu blocks (the guest's pages), the disk "
+                           "has %llu", (unsigned long long)r->nr_pages,
+                           (unsigned long long)cap);
+    if (!(r->adm = malloc(sizeof *r->adm)))
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    struct hostmem_cfg hc = { .nr_frames = r->nr_pages, .max_resident = pages };
+    int rc = hostmem_new(&hc, young, r, &r->hm, d);
+    if (rc < 0)
+        return rc;
+    r->st.lba0 = 0;
+    if ((rc = reference(r, &hc, d)) < 0)
+        return rc;
+    /* the recording pass touched every page: the warm pass starts with
+     * the accessed bits clear, as the reference does */
+    for (uint64_t l = 0; l < r->mem->nr_lines; l++)
+        r->mem->lines[l].w[SIM_MEM_ACCESSED] = 0;
+    if ((rc = pf_replay(r, warm_access, d)) < 0)
+        return rc;
+    /* the warm pass wrote pages: what they hold now is what they must hold */
+    for (uint64_t f = 0; f < r->nr_pages; f++)
+        if (vm_bitmap_test(r->in_ws, f))
+            r->expect[f] = sim_mem_fp(r->mem, f);
+    return 0;
+}
+
+void pf_swap_reinstall(struct pf_run *r)
+{
+    for (uint64_t f = 0; f < r->nr_pages; f++)
+        if (hostmem_is_resident(r->hm, f))
+            pf_install(r, f, r->expect[f], false);
+}
+
+/* ------------------------------------------------------------ faults */
+
+static void evict(struct pf_run *r, uint64_t e, bool by_prefetch)
+{
+    struct port_mem *pm = &r->mem->base;
+    uint64_t poison = SIM_MEM_POISON_FP;
+    r->out->inv[SIM_PF_INV_EVICT_CHECKED]++;
+    if (vm_bitmap_test(r->unused, e)) {
+        /* a prefetch may not push out what a prefetch brought and the
+         * guest has not used; demand paging may (the prefetch was wasted) */
+        if (by_prefetch)
+            r->out->inv[SIM_PF_INV_EVICT_UNUSED]++;
+        vm_bitmap_clear(r->unused, e);
+    }
+    r->expect[e] = sim_mem_fp(r->mem, e);
+    /* its next use is compared again (and the poison is not: an install
+     * over a page already compared would be) */
+    if (r->mem->rs_checked)
+        vm_bitmap_clear(r->mem->rs_checked, e);
+    port_mem_set_trace(pm, e, 1, PORT_MEM_TRACE_NONE);
+    port_mem_write(pm, e, 1, &poison);
+    port_mem_set_present(pm, e, 1, false);
+    r->evictions++;
+}
+
+int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
+                  uint64_t *cpu_ns, bool *own_fetch)
+{
+    uint64_t batch[HOSTMEM_MAX_BATCH], keys[HOSTMEM_MAX_BATCH];
+    uint32_t nb = 0;
+    for (uint32_t i = 0; i < n && nb < HOSTMEM_MAX_BATCH; i++) {
+        uint64_t p = answer[i];
+        if (p >= r->nr_pages)
+            continue;
+        r->out->inv[SIM_PF_INV_FETCH_CHECKED]++;
+        if (sim_mem_test(r->mem, SIM_MEM_PRESENT, p) || hostmem_is_resident(r->hm, p)) {
+            r->out->inv[SIM_PF_INV_FETCH_PRESENT]++;
+            continue;
+        }
+        if (vm_bitmap_test(r->inflight, p))
+            continue;
+        if (i > 0 && nb == 0)
+            continue;                  /* the faulting frame leads the batch */
+        batch[nb++] = p;
+    }
+    if (!nb || batch[0] != gpa)
+        return VM_EINVAL;              /* the policy left out the faulting frame */
+    uint64_t room = hostmem_room(r->hm);
+    if (room < 1)
+        room = 1;
+    if (nb > room)
+        nb = (uint32_t)room;
+    bool full = hostmem_nr_resident(r->hm) >= r->host_pages;
+    int rc = hostmem_admit(r->hm, batch, nb, r->adm);
+    if (rc < 0)
+        return rc;
+    struct hostmem_admission *a = r->adm;
+    for (uint32_t i = 0; i < a->nr_evicted; i++)
+        evict(r, a->evicted[i], !(full && i == 0));
+    if ((rc = write_out(r, a, true)) < 0)
+        return rc;
+    uint32_t nk = 0;
+    for (uint32_t i = 0; i < a->nr_admitted; i++) {
+        if (i > 0)
+            r->prefetched++;
+        uint64_t slot = hostmem_slot_of(r->hm, batch[i]);
+        bool read = false;
+        for (uint32_t k = 0; k < a->nr_reads; k++)
+            if (a->reads[k].frame == batch[i]) {
+                slot = a->reads[k].slot;
+                read = true;
+                break;
+            }
+        if (!read) {                   /* never touched: a zero page, no I/O */
+            pf_install(r, batch[i], r->expect[batch[i]], i > 0);
+            *cpu_ns += r->cfg->costs.install_ns;
+            continue;
+        }
+        *own_fetch |= i == 0;
+        keys[nk++] = slot << 32 | i;
+    }
+    return nk ? pf_fetch(r, batch, keys, nk, gpa) : 0;
+}
+
+bool pf_swap_traced(struct pf_run *r, uint64_t gpa, bool is_write)
+{
+    struct port_mem *pm = &r->mem->base;
+    bool slot = hostmem_slot_of(r->hm, gpa) != HOSTMEM_NONE;
+    if (is_write) {
+        hostmem_write(r->hm, gpa);
+        port_mem_set_trace(pm, gpa, 1, PORT_MEM_TRACE_NONE);
+        return slot;
+    }
+    hostmem_use(r->hm, gpa);
+    port_mem_set_trace(pm, gpa, 1, slot ? PORT_MEM_TRACE_WRITE : PORT_MEM_TRACE_NONE);
+    return false;
+}
+
+void pf_swap_free(struct pf_run *r)
+{
+    if (r->hm)
+        hostmem_free(r->hm);
+    free(r->adm);
+}
