@@ -35,8 +35,10 @@ enum {                           /* state[] bits */
     ST_PREFETCHED = 1u << 1,     /* admitted as a prefetch, not used since */
     ST_BATCH = 1u << 2,          /* admitted by the admission in progress */
     ST_SEEN = 1u << 3,           /* admit()'s duplicate check, cleared at once */
+    ST_LOCKED = 1u << 4,         /* its read is in flight (hostmem_lock) */
 };
-#define ST_PROTECTED (ST_PREFETCHED | ST_BATCH)
+#define ST_PINNED (ST_BATCH | ST_LOCKED)        /* never taken by the evictor */
+#define ST_PROTECTED (ST_PREFETCHED | ST_PINNED)
 
 struct hostmem {
     struct port_backing base;    /* first: the port */
@@ -52,7 +54,7 @@ struct hostmem {
     uint64_t fill, hand;
     uint64_t cursor;             /* where the next slot search starts */
     uint64_t nr_protected;       /* resident frames with ST_PROTECTED bits */
-    uint64_t nr_batch;           /* resident frames with ST_BATCH */
+    uint64_t nr_batch;           /* resident frames with ST_PINNED bits */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -213,8 +215,8 @@ static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
     bool was = (old & ST_RESIDENT) && (old & ST_PROTECTED);
     bool is = (st & ST_RESIDENT) && (st & ST_PROTECTED);
     hm->nr_protected += (uint64_t)is - (uint64_t)was;
-    bool was_b = (old & ST_RESIDENT) && (old & ST_BATCH);
-    bool is_b = (st & ST_RESIDENT) && (st & ST_BATCH);
+    bool was_b = (old & ST_RESIDENT) && (old & ST_PINNED);
+    bool is_b = (st & ST_RESIDENT) && (st & ST_PINNED);
     hm->nr_batch += (uint64_t)is_b - (uint64_t)was_b;
     hm->state[frame] = st;
 }
@@ -260,7 +262,7 @@ static bool may_take(const struct hostmem *hm, uint8_t st, bool for_prefetch)
 {
     if (hm->broken)
         return true;
-    if (st & ST_BATCH)
+    if (st & ST_PINNED)
         return false;
     return !(for_prefetch && (st & ST_PREFETCHED));
 }
@@ -301,7 +303,7 @@ static void evict_at(struct hostmem *hm, uint64_t pos, bool for_prefetch,
     uint8_t st = hm->state[f];
 
     /* the audit: independent of may_take() */
-    if (st & ST_BATCH)
+    if (st & ST_PINNED)
         hm->st.violations++;
     else if (for_prefetch && (st & ST_PREFETCHED))
         hm->st.violations++;
@@ -408,7 +410,7 @@ int hostmem_write(struct hostmem *hm, uint64_t frame)
 
 uint64_t hostmem_check(const struct hostmem *hm)
 {
-    uint64_t bad = 0, resident = 0, protected = 0, batch = 0, with_slot = 0;
+    uint64_t bad = 0, resident = 0, protected = 0, batch = 0, pinned = 0, with_slot = 0;
 
     for (uint64_t f = 0; f < hm->nr_frames; f++) {
         uint8_t st = hm->state[f];
@@ -418,6 +420,7 @@ uint64_t hostmem_check(const struct hostmem *hm)
             resident++;
             protected += (st & ST_PROTECTED) != 0;
             batch += (st & ST_BATCH) != 0;
+            pinned += (st & ST_PINNED) != 0;
         } else if (st & ST_PROTECTED) {
             bad++;                      /* marks only on resident frames */
         }
@@ -431,7 +434,7 @@ uint64_t hostmem_check(const struct hostmem *hm)
     bad += resident != hm->fill;
     bad += hm->fill > hm->max_resident;
     bad += protected != hm->nr_protected;
-    bad += batch != 0 || hm->nr_batch != 0;   /* no admission in progress */
+    bad += batch != 0 || hm->nr_batch != pinned;   /* no admission in progress */
     uint64_t used = vm_bitmap_count(hm->slot_used, hm->nr_slots);
     bad += used != with_slot;
     for (uint64_t s = 0; s < hm->nr_slots; s++) {
@@ -475,4 +478,23 @@ uint32_t hostmem_io_run(const struct hostmem_io *io, uint32_t n, uint32_t i)
     while (j < n && io[j].slot == io[j - 1].slot + 1)
         j++;
     return j - i;
+}
+
+int hostmem_lock(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_RESIDENT))
+        return VM_EINVAL;
+    set_state(hm, frame, (uint8_t)(hm->state[frame] | ST_LOCKED));
+    return 0;
+}
+
+void hostmem_unlock(struct hostmem *hm, uint64_t frame)
+{
+    if (frame < hm->nr_frames && (hm->state[frame] & ST_LOCKED))
+        set_state(hm, frame, (uint8_t)(hm->state[frame] & ~ST_LOCKED));
+}
+
+bool hostmem_can_admit(const struct hostmem *hm)
+{
+    return hm->fill < hm->max_resident || hm->fill > hm->nr_batch;
 }

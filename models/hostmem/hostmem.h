@@ -184,6 +184,20 @@ bool hostmem_use(struct hostmem *hm, uint64_t frame);
  */
 int hostmem_write(struct hostmem *hm, uint64_t frame);
 
+/*
+ * Lock a resident frame while its read is in flight, as Linux locks a
+ * swap-cache page under read I/O (reclaim's trylock then fails): the
+ * evictor never takes a locked frame; unlock it when the read is done.
+ * A locked frame counts as protected in hostmem_room().  0, or VM_EINVAL
+ * for a frame out of range or not resident.
+ */
+int hostmem_lock(struct hostmem *hm, uint64_t frame);
+void hostmem_unlock(struct hostmem *hm, uint64_t frame);
+/* Whether a faulting frame can be admitted now: memory has a free frame
+ * or a resident frame that is neither locked nor in an admission.  When
+ * not, the fault waits for a read to complete. */
+bool hostmem_can_admit(const struct hostmem *hm);
+
 /* Frame state. */
 bool hostmem_is_resident(const struct hostmem *hm, uint64_t frame);
 bool hostmem_is_prefetched(const struct hostmem *hm, uint64_t frame);  /* and unused */

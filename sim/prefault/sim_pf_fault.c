@@ -114,8 +114,17 @@ static void io_done(struct port_blk_req *req, int rc)
     for (uint32_t i = 0; i < io->n; i++) {
         uint64_t f = io->frames[i];
         vm_bitmap_clear(r->inflight, f);
+        if (r->hm)
+            hostmem_unlock(r->hm, f);
         if (rc < 0)
             continue;                  /* the vCPU that waits for it fails the run */
+#ifdef SIM_PF_TEST_MUTANT
+        if (sim_pf_test_mutant("skip-install")) {
+            /* the mutation: the page is made present without its content */
+            port_mem_set_present(&r->mem->base, f, 1, true);
+            continue;
+        }
+#endif
         pf_install(r, f, io->fps[i], f != io->faulting);
     }
     if (rc < 0 && !r->io_error)
@@ -192,14 +201,20 @@ int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t 
         }
         io->req.cb = io_done;
         io->req.data = io;
-        for (uint32_t m = 0; m < io->n; m++)
+        for (uint32_t m = 0; m < io->n; m++) {
             vm_bitmap_set(r->inflight, io->frames[m]);
+            if (r->hm)
+                hostmem_lock(r->hm, io->frames[m]);   /* not evicted under its read */
+        }
         r->read_ios += io->req.nr_ios;
         r->read_blocks += io->n;
         int src = port_blk_submit(sim_disk_port(r->disk), &io->req);
         if (src < 0) {
-            for (uint32_t m = 0; m < io->n; m++)
+                for (uint32_t m = 0; m < io->n; m++) {
                 vm_bitmap_clear(r->inflight, io->frames[m]);
+                if (r->hm)
+                    hostmem_unlock(r->hm, io->frames[m]);
+            }
             io_free(io);
             rc = src;
         }
@@ -311,18 +326,25 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
     uint64_t now = sim_now_ns() + sim_vcpu_ahead_ns(x->v);
     if (!x->in_fault) {
         x->in_fault = true;
+        x->started = false;
         x->major = false;
         x->start_ns = now;
-        if (!vm_bitmap_test(r->inflight, gpa) && !sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
+    }
+    if (!x->started) {
+        if (vm_bitmap_test(r->inflight, gpa) || sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
+            r->minor++;                /* another vCPU's fetch brings it */
+        } else if (r->hm && !hostmem_can_admit(r->hm)) {
+            return VM_EAGAIN;          /* every host frame is under a read: wait for one */
+        } else {
+            uint64_t before = *cost_ns;
             int rc = start_fault(x, gpa, cost_ns);
             if (rc < 0) {
                 x->in_fault = false;
                 return rc;
             }
-            now += *cost_ns;
-        } else {
-            r->minor++;                /* another vCPU's fetch brings it */
+            now += *cost_ns - before;
         }
+        x->started = true;
     }
     if (r->io_error) {
         x->in_fault = false;

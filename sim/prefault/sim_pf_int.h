@@ -39,6 +39,7 @@ struct pf_exit {
     struct pf_run *r;
     struct sim_vcpu *v;
     bool in_fault;                     /* inside one fault (retries follow) */
+    bool started;                      /* its fetch was started (or found on its way) */
     bool major;                        /* the current fault fetched its page */
     uint64_t start_ns;                 /* its start on the vCPU's clock */
 };
@@ -113,5 +114,17 @@ void pf_swap_free(struct pf_run *r);
 void pf_store_init(struct pf_store *st, struct pf_run *r);
 /* Every vCPU's fault hook (sim_vcpu_fault_fn) with its struct pf_exit. */
 int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns);
+
+#ifdef SIM_PF_TEST_MUTANT
+/* Test builds only (tests/vmsim-test-pf-mutant): whether the environment
+ * variable VMSIM_PF_MUTANT names this mutation of the driver. */
+#include <stdlib.h>
+#include <string.h>
+static inline bool sim_pf_test_mutant(const char *name)
+{
+    const char *m = getenv("VMSIM_PF_MUTANT");
+    return m && strcmp(m, name) == 0;
+}
+#endif
 
 #endif

@@ -44,23 +44,15 @@ static bool young(void *data, uint64_t frame)
     return y;
 }
 
-struct wio {
-    struct port_blk_req req;
-    uint64_t *lbas;
-    uint32_t *io_blocks;
-};
-
 static void wio_done(struct port_blk_req *req, int rc)
 {
-    struct wio *w = req->data;
     (void)rc;                          /* the content went to the slot at eviction */
-    free(w->lbas);
-    free(w->io_blocks);
-    free(w);
+    free(req);
 }
 
 /* The evictions' writes: content into the slots now, and (timed) one
- * vectored write request, a run of neighbouring slots per I/O. */
+ * write-back request standing for one I/O per run of neighbouring slots
+ * (the device charges each I/O and the blocks; which blocks is not timed). */
 static int write_out(struct pf_run *r, struct hostmem_admission *a, bool timed)
 {
     struct vm_fpstore *store = sim_disk_store(r->disk);
@@ -73,38 +65,25 @@ static int write_out(struct pf_run *r, struct hostmem_admission *a, bool timed)
     if (!timed || !a->nr_writes)
         return 0;
     hostmem_io_sort(a->writes, a->nr_writes);
-    struct wio *w = calloc(1, sizeof *w);
-    if (!w || !(w->lbas = malloc(a->nr_writes * sizeof *w->lbas)) ||
-        !(w->io_blocks = malloc(a->nr_writes * sizeof *w->io_blocks))) {
-        if (w)
-            free(w->lbas);
-        free(w);
-        return VM_ENOMEM;
-    }
     uint32_t ios = 0;
     for (uint32_t i = 0; i < a->nr_writes;) {
         uint32_t n = hostmem_io_run(a->writes, a->nr_writes, i);
-        if (n > r->max_io_pages)
-            n = r->max_io_pages;
-        w->lbas[ios] = r->st.lba0 + a->writes[i].slot;
-        w->io_blocks[ios++] = n;
+        ios += (n + r->max_io_pages - 1) / r->max_io_pages;
         i += n;
     }
-    w->req.op = PORT_BLK_WRITE;
-    w->req.lba = w->lbas[0];
-    w->req.nr_blocks = a->nr_writes;
-    w->req.nr_ios = ios;
-    if (ios > 1) {
-        w->req.lbas = w->lbas;
-        w->req.io_blocks = w->io_blocks;
-    }
-    w->req.fps = NULL;                 /* timing only: the store has the content */
-    w->req.cb = wio_done;
-    w->req.data = w;
+    struct port_blk_req *w = calloc(1, sizeof *w);
+    if (!w)
+        return VM_ENOMEM;
+    w->op = PORT_BLK_WRITE;
+    w->lba = r->st.lba0 + a->writes[0].slot;
+    w->nr_blocks = a->nr_writes;
+    w->nr_ios = ios;
+    w->fps = NULL;                     /* timing only: the store has the content */
+    w->cb = wio_done;
     r->write_blocks += a->nr_writes;
-    int rc = sim_disk_submit_timing(r->disk, &w->req);
+    int rc = sim_disk_submit_timing(r->disk, w);
     if (rc < 0)
-        wio_done(&w->req, rc);
+        free(w);
     return rc < 0 ? rc : 0;
 }
 
@@ -216,6 +195,10 @@ int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
     int rc = hostmem_new(&hc, young, r, &r->hm, d);
     if (rc < 0)
         return rc;
+#ifdef SIM_PF_TEST_MUTANT
+    /* the mutation: an evictor that ignores the prefetch protection */
+    hostmem_test_break_evictor(r->hm, sim_pf_test_mutant("break-evictor"));
+#endif
     r->st.lba0 = 0;
     if ((rc = reference(r, &hc, d)) < 0)
         return rc;

@@ -1,0 +1,29 @@
+#!/bin/sh
+# prefault_invariants.sh - the prefault driver's invariant checkers can
+# fail: pf-swap-mutant.json passes with vmsim, and each mutation of
+# tests/vmsim-test-pf-mutant must fail it with exit status 1 and the
+# violation its checker counts -
+#   skip-install   fetched pages made present without their content
+#                  (content_mismatch: a page used before it holds its content);
+#   break-evictor  the clock evictor ignores the prefetch protection
+#                  (evict_unused_prefetch: a prefetch evicted an unused prefetch).
+. "$(dirname "$0")/lib.sh"
+d="$VMSIM_SRCDIR/tests/e2e"
+mutant="${VMSIM_PF_MUTANT_BIN:-$(dirname "$VMSIM")/tests/vmsim-test-pf-mutant}"
+"$VMSIM" run --no-plot -o "$tmpdir/ok" "$d/pf-swap-mutant.json" > "$tmpdir/ok.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "correct driver: exit status 0"; else bad "correct driver: exit status $rc"; cat "$tmpdir/ok.log"; fi
+for m in skip-install:content_mismatch break-evictor:evict_unused_prefetch; do
+    name=${m%%:*} inv=${m#*:}
+    VMSIM_PF_MUTANT=$name "$mutant" run --no-plot -o "$tmpdir/$name" "$d/pf-swap-mutant.json" \
+        > "$tmpdir/$name.log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 1 ]; then ok "$name: exit status 1"; else bad "$name: exit status $rc, expected 1"; cat "$tmpdir/$name.log"; fi
+    if grep -Eq "\"$inv\":[[:space:]]*[1-9]" "$tmpdir/$name/result.json" 2>/dev/null; then
+        ok "$name: $inv reported in result.json"
+    else bad "$name: no $inv in result.json"; fi
+    if grep -Eq "\"$inv\":[[:space:]]*[1-9]" "$tmpdir/ok/result.json" 2>/dev/null; then
+        bad "correct driver: $inv is not 0"
+    else ok "correct driver: no $inv"; fi
+done
+finish
