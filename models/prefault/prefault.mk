@@ -1,11 +1,12 @@
 # models/prefault/prefault.mk - the prefault mechanism's models: the
-# policies behind struct prefault_policy and their registry.  Until its
-# plug-in lands (sim/prefault/prefault.mk will include this file then),
-# Makefile.am includes it directly, with its unit tests.
+# policies behind struct prefault_policy, their registry and the record
+# pass's recorder.
+# Until its plug-in lands (sim/prefault/prefault.mk will include this
+# file then), Makefile.am includes it directly, with its unit tests.
 MECH_SRC += models/prefault/prefault.h models/prefault/prefault_common.c \
 	models/prefault/prefault_registry.c models/prefault/prefault_faultonly.c \
 	models/prefault/prefault_gpa.c models/prefault/prefault_cluster.c \
 	models/prefault/prefault_vma.c models/prefault/prefault_leap.c \
-	models/prefault/prefault_gva.c
+	models/prefault/prefault_gva.c models/prefault/prefault_recorder.c
 EXTRA_DIST += models/prefault/prefault.mk
 include $(srcdir)/tests/prefault.mk

@@ -41,5 +41,8 @@ int prefault_start(const struct prefault_policy *p, const struct prefault_cfg *c
     if (!env->backing || env->backing->ops->version != PORT_BACKING_VERSION)
         return vm_diag_set(d, VM_EINVAL, "'%s': no backing port of version %d", p->name,
                            PORT_BACKING_VERSION);
+    if ((p->flags & PREFAULT_F_NEEDS_WS) && !env->ws)
+        return vm_diag_set(d, VM_EINVAL, "'%s': needs a recorded working set "
+                           "(run a record pass first)", p->name);
     return p->start(cfg, env, out, d);
 }
