@@ -21,14 +21,14 @@
  * Models never charge time: a policy counts its work (walks, entries
  * read, instruction decodes) in struct prefault_stats and sim/ charges it.
  *
- * Record and replay: such a policy (PREFAULT_F_NEEDS_WS)
+ * Record and replay (reap, halite): such a policy (PREFAULT_F_NEEDS_WS)
  * starts from a recorded working set, struct prefault_ws in the env: the
  * guest frames a record pass saw the guest touch, in first-touch order.
  * The world runs the record pass first (any policy, usually faultonly,
  * with a struct prefault_recorder fed every guest access), then the
  * replay pass on the same trace with the recorder's set.  A policy's
  * wish may be larger than one answer: after fault(), the world drains
- * bulk() (a whole working set on the first fault).
+ * bulk() (REAP's whole working set on the first fault).
  *
  * Memory pressure: the backing port's room() says how many frames the
  * host can take without evicting a frame brought in ahead and not yet
@@ -81,6 +81,7 @@ struct prefault_cfg {
     uint32_t win_min, win_max;   /* adaptive windows, pages */
     uint32_t history;            /* Leap: faults remembered (Hsize) */
     uint32_t nsplit;             /* Leap: first trend window = history / nsplit */
+    uint32_t block_pages;        /* Halite: frames per locality block */
 };
 
 /* One fault, as the hypervisor sees it. */
@@ -131,7 +132,8 @@ struct prefault_stats {
 /* Answer flags (prefault_answer_flags()): how the world should treat the
  * frames of the last fault() or bulk() call. */
 /* The frames of this call are stored together, in the order given, in the
- * policy's own compact copy (a working-set file, a locality block): read them as one sequential I/O, not one per backing slot.
+ * policy's own compact copy (REAP's working-set file, Halite's locality
+ * block): read them as one sequential I/O, not one per backing slot.
  * Consecutive flagged calls for one fault continue the same read. */
 #define PREFAULT_ANS_CONTIGUOUS    0x1u
 
@@ -192,6 +194,8 @@ extern const struct prefault_policy prefault_vma_policy;           /* prefault_v
 extern const struct prefault_policy prefault_leap_policy;          /* prefault_leap.c */
 extern const struct prefault_policy prefault_gva_policy;           /* prefault_gva.c */
 extern const struct prefault_policy prefault_gva_adaptive_policy;  /* prefault_gva.c */
+extern const struct prefault_policy prefault_reap_policy;          /* prefault_reap.c */
+extern const struct prefault_policy prefault_halite_policy;        /* prefault_halite.c */
 const struct prefault_policy *prefault_policy_find(const char *name);
 /* Apply a policy's defaults to cfg (fields it does not read are zeroed). */
 int prefault_cfg_defaults(const struct prefault_policy *p, struct prefault_cfg *cfg,

@@ -15,6 +15,8 @@ const struct prefault_policy *const prefault_policies[] = {
     &prefault_leap_policy,
     &prefault_gva_policy,
     &prefault_gva_adaptive_policy,
+    &prefault_reap_policy,
+    &prefault_halite_policy,
     NULL,
 };
 
