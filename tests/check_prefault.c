@@ -5,9 +5,9 @@
  * (models/guest/guest_pt.h): fault-only, guest-physical window, Linux
  * swap cluster readahead (fixed and adaptive), Linux VMA readahead (gpa
  * and gva), Leap, and the patent's GVA windows (sym, fwd, table,
- * adaptive); answers within the host's room; the registry and
- * properties every policy keeps.  Record-and-replay policies have their
- * own cases in check_prefault_replay.c.
+ * adaptive); the registry and properties every listed policy keeps (and
+ * the broken test-only ones do not).  Record-and-replay policies and the
+ * broken ones have their own cases in check_prefault_replay.c.
  */
 #include <check.h>
 #include <stdio.h>
@@ -347,10 +347,17 @@ static void bad_window(struct prefault_cfg *c) { c->win_min = 9; c->win_max = 4;
 START_TEST(test_prefault_registry_finds_policies_and_refuses_bad_windows)
 {
     ck_assert_ptr_null(prefault_policy_find("nosuch"));
-    int n = 0;
-    for (int i = 0; prefault_policies[i]; i++, n++)
-        ck_assert_ptr_eq(prefault_policy_find(prefault_policies[i]->name), prefault_policies[i]);
-    ck_assert_int_eq(n, 9);
+    int n = 0, listed = 0;
+    for (int i = 0; prefault_policies[i]; i++, n++) {
+        const struct prefault_policy *p = prefault_policies[i];
+        ck_assert_ptr_eq(prefault_policy_find(p->name), p);
+        /* test-only policies are hidden and say so in their name */
+        ck_assert_int_eq((p->flags & PREFAULT_F_HIDDEN) != 0,
+                         strncmp(p->name, "broken-", 7) == 0);
+        listed += !(p->flags & PREFAULT_F_HIDDEN);
+    }
+    ck_assert_int_eq(n, 12);
+    ck_assert_int_eq(listed, 9);
     const struct prefault_policy *p = prefault_policy_find("gva-adaptive");
     struct prefault_cfg cfg;
     ck_assert_int_eq(prefault_cfg_defaults(p, &cfg, NULL), 0);
@@ -377,7 +384,8 @@ END_TEST
  * accesses; the backing port's room() says `room` throughout.  NULL when
  * every answer was the faulting frame first, then distinct, absent frames
  * of the guest (bulk frames included), each answer and bulk within the
- * room; otherwise what went wrong first.
+ * room, and no answer asked for a test-only hook; otherwise what went
+ * wrong first.
  */
 static const char *answer_violation(const char *name, int seed, uint64_t room, char *msg,
                                     size_t len)
@@ -423,6 +431,8 @@ static const char *answer_violation(const char *name, int seed, uint64_t room, c
                 bad = "the faulting frame is not first";
             if (room != PORT_BACKING_NONE && n > (first && room == 0 ? 1 : room))
                 bad = "more frames than the room";
+            if (prefault_answer_flags(r.s) & PREFAULT_ANS_TEST_NO_FETCH)
+                bad = "a test-only hook in the answer";
             for (uint32_t i = 0; i < n && !bad; i++) {
                 if (r.out[i] >= NR_FRAMES)
                     bad = "a frame beyond guest memory";
@@ -453,12 +463,37 @@ START_TEST(test_prefault_every_policy_answers_absent_distinct_frames)
 {
     char msg[160];
     for (int pi = 0; prefault_policies[pi]; pi++) {
+        if (prefault_policies[pi]->flags & PREFAULT_F_HIDDEN)
+            continue;
         const char *v = answer_violation(prefault_policies[pi]->name, pi, PORT_BACKING_NONE,
                                          msg, sizeof msg);
         ck_assert_msg(v == NULL, "%s", v);
         v = answer_violation(prefault_policies[pi]->name, pi, 5, msg, sizeof msg);
         ck_assert_msg(v == NULL, "%s (room 5)", v);
     }
+}
+END_TEST
+
+/* The property check above is the policy side of the world's checks: it
+ * must catch each broken policy by the rule it breaks - a resident frame
+ * ("every fetched page was absent"), more than the room (what makes a
+ * prefetch evict an unused prefetch; with no room limit its answers are
+ * valid), the test-only hook (a page present without its content). */
+START_TEST(test_prefault_answer_check_catches_each_broken_policy)
+{
+    char msg[160];
+    const char *v = answer_violation("broken-fetch-resident", 1, PORT_BACKING_NONE, msg,
+                                     sizeof msg);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, "a resident frame") != NULL, "%s", v);
+    ck_assert_ptr_null(answer_violation("broken-huge-window", 1, PORT_BACKING_NONE, msg,
+                                        sizeof msg));
+    v = answer_violation("broken-huge-window", 1, 64, msg, sizeof msg);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, "more frames than the room") != NULL, "%s", v);
+    v = answer_violation("broken-present-nofetch", 1, PORT_BACKING_NONE, msg, sizeof msg);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, "test-only hook") != NULL, "%s", v);
 }
 END_TEST
 
@@ -488,6 +523,7 @@ static Suite *prefault_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_prefault_registry_finds_policies_and_refuses_bad_windows);
     tcase_add_test(tc, test_prefault_every_policy_answers_absent_distinct_frames);
+    tcase_add_test(tc, test_prefault_answer_check_catches_each_broken_policy);
     suite_add_tcase(s, tc);
     return s;
 }

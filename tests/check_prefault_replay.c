@@ -4,7 +4,8 @@
  * working set, REAP (the whole set through bulk() at the first fault,
  * then fault-only) and Halite (the locality block of the fault), each
  * with the fake backing store; a record pass and a replay pass of the
- * same trace through the rig's small world.
+ * same trace through the rig's small world; and the deliberately broken
+ * test-only policies' answers.
  */
 #include <check.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ START_TEST(test_prefault_replay_policies_refuse_a_missing_or_bad_working_set)
     for (int i = 0; i < 2; i++) {
         const struct prefault_policy *p = prefault_policy_find(names[i]);
         ck_assert(p->flags & PREFAULT_F_NEEDS_WS);
+        ck_assert(!(p->flags & PREFAULT_F_HIDDEN));
         struct prefault_cfg cfg;
         ck_assert_int_eq(prefault_cfg_defaults(p, &cfg, NULL), 0);
         struct fake_backing *fb = fake_backing_new(64, 64);
@@ -317,6 +319,59 @@ START_TEST(test_prefault_record_pass_then_replay_pass_on_the_same_trace)
 }
 END_TEST
 
+/* ========================================================== broken, test-only */
+
+START_TEST(test_prefault_broken_fetch_resident_answers_the_previous_frame)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 100);
+    rig_start(&r, "broken-fetch-resident", NULL);
+    ck_assert(r.s->policy->flags & PREFAULT_F_HIDDEN);
+    EXPECT(&r, rig_fault_gfn(&r, 10), 10, 100);            /* first resident frame above */
+    fake_backing_bring_in(r.fb, 10);
+    EXPECT(&r, rig_fault_gfn(&r, 50), 50, 10);             /* the previous fault's, resident */
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_broken_huge_window_takes_a_whole_answer)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, NR_FRAMES);
+    fake_backing_bring_in(r.fb, NR_FRAMES - 1);
+    rig_start(&r, "broken-huge-window", NULL);
+    uint32_t n = rig_fault_gfn(&r, NR_FRAMES - 10);
+    ck_assert_uint_eq(n, PREFAULT_MAX_PAGES);
+    ck_assert_uint_eq(r.out[0], NR_FRAMES - 10);
+    ck_assert_uint_eq(r.out[8], NR_FRAMES - 2);
+    ck_assert_uint_eq(r.out[9], 0);                        /* wrapped, NR_FRAMES - 1 resident */
+    ck_assert_uint_eq(r.out[n - 1], PREFAULT_MAX_PAGES - 10);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, PREFAULT_MAX_PAGES - 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_broken_present_nofetch_flags_its_answer)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 100);
+    rig_start(&r, "broken-present-nofetch", NULL);
+    EXPECT(&r, rig_fault_gfn(&r, 42), 42);
+    ck_assert_uint_eq(prefault_answer_flags(r.s), PREFAULT_ANS_TEST_NO_FETCH);
+    rig_fini(&r);
+    /* A real policy's answer never carries the hook. */
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 100);
+    rig_start(&r, "gpa-window", NULL);
+    rig_fault_gfn(&r, 42);
+    ck_assert_uint_eq(prefault_answer_flags(r.s), 0);
+    rig_fini(&r);
+}
+END_TEST
+
 static Suite *prefault_replay_suite(void)
 {
     Suite *s = suite_create("prefault_replay");
@@ -338,6 +393,11 @@ static Suite *prefault_replay_suite(void)
     tc = tcase_create("replay");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_prefault_record_pass_then_replay_pass_on_the_same_trace);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("broken");
+    tcase_add_test(tc, test_prefault_broken_fetch_resident_answers_the_previous_frame);
+    tcase_add_test(tc, test_prefault_broken_huge_window_takes_a_whole_answer);
+    tcase_add_test(tc, test_prefault_broken_present_nofetch_flags_its_answer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 # tests/prefault.mk - Check suites of the prefault policies with the fake
 # backing store and the shared rig: the baselines and the patent's windows
-# (check_prefault), record and replay (check_prefault_replay)
+# (check_prefault), record and replay and the broken test-only policies
+# (check_prefault_replay)
 check_PROGRAMS += tests/check_prefault tests/check_prefault_replay
 TESTS += tests/check_prefault tests/check_prefault_replay
 PREFAULT_RIG = tests/prefault_rig.c tests/prefault_rig.h tests/fakes/fake_backing.c \

@@ -33,7 +33,9 @@
  * Memory pressure: the backing port's room() says how many frames the
  * host can take without evicting a frame brought in ahead and not yet
  * used; every answer stays within it (prefault_answer_add() clips), so
- * that a prefetch never evicts an unused prefetch.
+ * that a prefetch never evicts an unused prefetch.  The test-only
+ * policies of prefault_broken_test.c break that and the other rules on
+ * purpose.
  */
 #ifndef PREFAULT_H
 #define PREFAULT_H
@@ -136,9 +138,16 @@ struct prefault_stats {
  * block): read them as one sequential I/O, not one per backing slot.
  * Consecutive flagged calls for one fault continue the same read. */
 #define PREFAULT_ANS_CONTIGUOUS    0x1u
+/* TEST ONLY (broken-present-nofetch): make out[0], the faulting frame,
+ * present WITHOUT reading its content, as a buggy handler that maps a
+ * page before filling it.  No real policy sets it; a world honours it so
+ * that its "used before resident with the right content" check can be
+ * shown to fail. */
+#define PREFAULT_ANS_TEST_NO_FETCH 0x100u
 
 /* Policy flags (struct prefault_policy.flags). */
 #define PREFAULT_F_NEEDS_WS 0x1u     /* start() needs env->ws: run a record pass first */
+#define PREFAULT_F_HIDDEN   0x2u     /* deliberately broken, test-only: not listed */
 
 /* A running policy; each implementation embeds it first. */
 struct prefault_state {
@@ -196,6 +205,10 @@ extern const struct prefault_policy prefault_gva_policy;           /* prefault_g
 extern const struct prefault_policy prefault_gva_adaptive_policy;  /* prefault_gva.c */
 extern const struct prefault_policy prefault_reap_policy;          /* prefault_reap.c */
 extern const struct prefault_policy prefault_halite_policy;        /* prefault_halite.c */
+/* deliberately broken, PREFAULT_F_HIDDEN (prefault_broken_test.c) */
+extern const struct prefault_policy prefault_broken_fetch_resident_policy;
+extern const struct prefault_policy prefault_broken_huge_window_policy;
+extern const struct prefault_policy prefault_broken_present_nofetch_policy;
 const struct prefault_policy *prefault_policy_find(const char *name);
 /* Apply a policy's defaults to cfg (fields it does not read are zeroed). */
 int prefault_cfg_defaults(const struct prefault_policy *p, struct prefault_cfg *cfg,

@@ -1,6 +1,6 @@
 # models/prefault/prefault.mk - the prefault mechanism's models: the
-# policies behind struct prefault_policy, their registry and the record
-# pass's recorder.
+# policies behind struct prefault_policy, their registry, the record
+# pass's recorder and the deliberately broken (test-only) policies.
 # Until its plug-in lands (sim/prefault/prefault.mk will include this
 # file then), Makefile.am includes it directly, with its unit tests.
 MECH_SRC += models/prefault/prefault.h models/prefault/prefault_common.c \
@@ -8,6 +8,7 @@ MECH_SRC += models/prefault/prefault.h models/prefault/prefault_common.c \
 	models/prefault/prefault_gpa.c models/prefault/prefault_cluster.c \
 	models/prefault/prefault_vma.c models/prefault/prefault_leap.c \
 	models/prefault/prefault_gva.c models/prefault/prefault_recorder.c \
-	models/prefault/prefault_reap.c models/prefault/prefault_halite.c
+	models/prefault/prefault_reap.c models/prefault/prefault_halite.c \
+	models/prefault/prefault_broken_test.c
 EXTRA_DIST += models/prefault/prefault.mk
 include $(srcdir)/tests/prefault.mk

@@ -1,6 +1,9 @@
 /*
  * prefault_registry.c - the prefault policies by name (fio's engine list
- * idea): adding a policy is one file plus one line here.
+ * idea): adding a policy is one file plus one line here.  The
+ * deliberately broken (PREFAULT_F_HIDDEN) policies are in the table so
+ * that tests and the world's invariant checks can start them by name;
+ * listings skip them.
  */
 #include <stddef.h>
 #include <string.h>
@@ -17,6 +20,9 @@ const struct prefault_policy *const prefault_policies[] = {
     &prefault_gva_adaptive_policy,
     &prefault_reap_policy,
     &prefault_halite_policy,
+    &prefault_broken_fetch_resident_policy,
+    &prefault_broken_huge_window_policy,
+    &prefault_broken_present_nofetch_policy,
     NULL,
 };
 
