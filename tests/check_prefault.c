@@ -2,7 +2,8 @@
  * check_prefault.c - unit tests of models/prefault: which frames each
  * policy asks for, given a fault history, with a fake backing store
  * (tests/fakes/fake_backing.h) and real guest page tables
- * (models/guest/guest_pt.h): fault-only, guest-physical window, Linux
+ * (models/guest/guest_pt.h), through the shared rig (prefault_rig.h):
+ * answers within the host's room, fault-only, guest-physical window, Linux
  * swap cluster readahead (fixed and adaptive), Linux VMA readahead (gpa
  * and gva), Leap, and the patent's GVA windows (sym, fwd, table,
  * adaptive); the registry and properties every listed policy keeps (and

@@ -41,7 +41,7 @@ START_TEST(test_prefault_recorder_keeps_first_touches_in_order)
 }
 END_TEST
 
-START_TEST(test_prefault_replay_policies_refuse_a_missing_or_bad_working_set)
+START_TEST(test_prefault_replay_policies_refuse_a_bad_set_and_take_an_empty_one)
 {
     static const char *const names[] = { "reap", "halite" };
     for (int i = 0; i < 2; i++) {
@@ -256,7 +256,7 @@ START_TEST(test_prefault_halite_loads_the_locality_block_of_the_fault)
 }
 END_TEST
 
-START_TEST(test_prefault_halite_defaults_and_range)
+START_TEST(test_prefault_halite_blocks_default_to_16_frames_and_refuse_0)
 {
     const struct prefault_policy *p = prefault_policy_find("halite");
     struct prefault_cfg cfg;
@@ -377,7 +377,7 @@ static Suite *prefault_replay_suite(void)
     Suite *s = suite_create("prefault_replay");
     TCase *tc = tcase_create("record");
     tcase_add_test(tc, test_prefault_recorder_keeps_first_touches_in_order);
-    tcase_add_test(tc, test_prefault_replay_policies_refuse_a_missing_or_bad_working_set);
+    tcase_add_test(tc, test_prefault_replay_policies_refuse_a_bad_set_and_take_an_empty_one);
     suite_add_tcase(s, tc);
     tc = tcase_create("reap");
     tcase_add_test(tc, test_prefault_reap_brings_the_whole_working_set_at_the_first_fault);
@@ -388,7 +388,7 @@ static Suite *prefault_replay_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("halite");
     tcase_add_test(tc, test_prefault_halite_loads_the_locality_block_of_the_fault);
-    tcase_add_test(tc, test_prefault_halite_defaults_and_range);
+    tcase_add_test(tc, test_prefault_halite_blocks_default_to_16_frames_and_refuse_0);
     suite_add_tcase(s, tc);
     tc = tcase_create("replay");
     tcase_set_timeout(tc, 60);

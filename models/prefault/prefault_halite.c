@@ -22,8 +22,8 @@
  *
  * block_pages: Halite's block size is not in our sources; the default 16
  * (64 KiB) is the buffered checkpoint's block (ckpt_buffered.c, the same
- * authors' patent family), inside the 4..64 pages the background
- * suggests sweeping.
+ * authors' patent family), inside the 4..64 pages (16..256 KiB) worth
+ * sweeping.
  * Not modelled: compression of blocks, Halite's other restore
  * optimisations, the working-set prefetch of the same group's VEE'11
  * restore (reap is the prefetch baseline).
