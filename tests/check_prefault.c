@@ -2,87 +2,26 @@
  * check_prefault.c - unit tests of models/prefault: which frames each
  * policy asks for, given a fault history, with a fake backing store
  * (tests/fakes/fake_backing.h) and real guest page tables
- * (models/guest/guest_pt.h): fault-only, guest-physical window, Linux
+ * (models/guest/guest_pt.h), through the shared rig (prefault_rig.h):
+ * answers within the host's room, fault-only, guest-physical window, Linux
  * swap cluster readahead (fixed and adaptive), Linux VMA readahead (gpa
  * and gva), Leap, and the patent's GVA windows (sym, fwd, table,
- * adaptive); the registry and properties every policy keeps.
+ * adaptive); the registry and properties every listed policy keeps (and
+ * the broken test-only ones do not).  Record-and-replay policies and the
+ * broken ones have their own cases in check_prefault_replay.c.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/vm_rand.h"
-#include "fakes/fake_backing.h"
-#include "guest/guest_pt.h"
-#include "prefault/prefault.h"
+#include "prefault_rig.h"
 
-#define NR_FRAMES 8192
+#define NR_FRAMES PREFAULT_RIG_FRAMES
 
-struct rig {
-    struct fake_backing *fb;
-    struct guest_vm *vm;
-    struct guest_as *as;
-    struct prefault_state *s;
-    uint64_t out[PREFAULT_MAX_PAGES];
-};
-
-static void rig_init(struct rig *r)
-{
-    memset(r, 0, sizeof *r);
-    r->fb = fake_backing_new(NR_FRAMES, NR_FRAMES);
-    ck_assert_ptr_nonnull(r->fb);
-    struct guest_vm_cfg cfg = { .nr_frames = NR_FRAMES, .levels = 4, .seed = 1 };
-    ck_assert_int_eq(guest_vm_new(&cfg, &r->vm, NULL), 0);
-    ck_assert_int_eq(guest_as_new(r->vm, &r->as), 0);
-}
-
-/* Start policy `name` with its defaults, then the overrides in cfg_fn. */
-static void rig_start(struct rig *r, const char *name, void (*cfg_fn)(struct prefault_cfg *))
-{
-    const struct prefault_policy *p = prefault_policy_find(name);
-    ck_assert_ptr_nonnull(p);
-    struct prefault_cfg cfg;
-    ck_assert_int_eq(prefault_cfg_defaults(p, &cfg, NULL), 0);
-    if (cfg_fn)
-        cfg_fn(&cfg);
-    struct prefault_env env = { .backing = &r->fb->base };
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    ck_assert_msg(prefault_start(p, &cfg, &env, &r->s, &d) == 0, "%s: %s", name, d.msg);
-}
-
-static void rig_fini(struct rig *r)
-{
-    if (r->s)
-        r->s->policy->destroy(r->s);
-    guest_vm_free(r->vm);
-    fake_backing_free(r->fb);
-}
-
-static uint32_t fault_gfn(struct rig *r, uint64_t gfn)
-{
-    struct prefault_fault f = { .gfn = gfn };
-    return r->s->policy->fault(r->s, &f, r->out);
-}
-
-static uint32_t fault_gva(struct rig *r, uint64_t gva)
-{
-    uint64_t gfn;
-    ck_assert_int_eq(guest_pt_translate(r->as, gva, &gfn), 0);
-    struct prefault_fault f = { .gfn = gfn, .gva = gva, .gva_known = true, .as = r->as };
-    return r->s->policy->fault(r->s, &f, r->out);
-}
-
-/* out[0 .. n) equals the listed frames, in order. */
-static void expect(const struct rig *r, uint32_t n, const uint64_t *want, uint32_t nwant)
-{
-    ck_assert_uint_eq(n, nwant);
-    for (uint32_t i = 0; i < n; i++)
-        ck_assert_msg(r->out[i] == want[i], "out[%u] = %llu, want %llu", i,
-                      (unsigned long long)r->out[i], (unsigned long long)want[i]);
-}
-#define EXPECT(r, n, ...) do { const uint64_t w_[] = { __VA_ARGS__ }; \
-        expect(r, n, w_, sizeof w_ / sizeof w_[0]); } while (0)
+static uint32_t fault_gfn(struct rig *r, uint64_t gfn) { return rig_fault_gfn(r, gfn); }
+static uint32_t fault_gva(struct rig *r, uint64_t gva) { return rig_fault_gva(r, gva); }
 
 /* gva page p of a 64-page region maps to frame 5000 - 3p: GPA order is the
  * reverse of GVA order, and not adjacent.  All of them swapped out. */
@@ -126,6 +65,23 @@ START_TEST(test_prefault_gpa_window_takes_absent_neighbours_nearest_first)
     fake_backing_swap_out(r.fb, NR_FRAMES - 2);
     EXPECT(&r, fault_gfn(&r, NR_FRAMES - 1), NR_FRAMES - 1, NR_FRAMES - 2);
     ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 3 + 2 + 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_answers_stay_within_the_hosts_room)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 100);
+    rig_start(&r, "gpa-window", NULL);                     /* k = 8: 16 neighbours */
+    r.fb->room = 3;                                        /* the faulting frame and 2 */
+    EXPECT(&r, fault_gfn(&r, 50), 50, 51, 49);
+    ck_assert_uint_eq(prefault_stats(r.s)->clipped, 14);
+    r.fb->room = 0;                                        /* the faulting frame always */
+    EXPECT(&r, fault_gfn(&r, 20), 20);
+    ck_assert_uint_eq(prefault_stats(r.s)->clipped, 14 + 16);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 2);
     rig_fini(&r);
 }
 END_TEST
@@ -392,10 +348,17 @@ static void bad_window(struct prefault_cfg *c) { c->win_min = 9; c->win_max = 4;
 START_TEST(test_prefault_registry_finds_policies_and_refuses_bad_windows)
 {
     ck_assert_ptr_null(prefault_policy_find("nosuch"));
-    int n = 0;
-    for (int i = 0; prefault_policies[i]; i++, n++)
-        ck_assert_ptr_eq(prefault_policy_find(prefault_policies[i]->name), prefault_policies[i]);
-    ck_assert_int_eq(n, 7);
+    int n = 0, listed = 0;
+    for (int i = 0; prefault_policies[i]; i++, n++) {
+        const struct prefault_policy *p = prefault_policies[i];
+        ck_assert_ptr_eq(prefault_policy_find(p->name), p);
+        /* test-only policies are hidden and say so in their name */
+        ck_assert_int_eq((p->flags & PREFAULT_F_HIDDEN) != 0,
+                         strncmp(p->name, "broken-", 7) == 0);
+        listed += !(p->flags & PREFAULT_F_HIDDEN);
+    }
+    ck_assert_int_eq(n, 12);
+    ck_assert_int_eq(listed, 9);
     const struct prefault_policy *p = prefault_policy_find("gva-adaptive");
     struct prefault_cfg cfg;
     ck_assert_int_eq(prefault_cfg_defaults(p, &cfg, NULL), 0);
@@ -414,50 +377,124 @@ START_TEST(test_prefault_registry_finds_policies_and_refuses_bad_windows)
 }
 END_TEST
 
-/* Every policy, any history: the faulting frame first, then distinct,
- * absent frames of the guest. */
+/*
+ * Run policy `name` over a mixed history (a sequential run, then random
+ * pages, over a scattered + sequential address space, a quarter of memory
+ * resident), bringing in every answer and bulk; a policy that needs a
+ * recorded working set gets the frames of the history's first 300
+ * accesses; the backing port's room() says `room` throughout.  NULL when
+ * every answer was the faulting frame first, then distinct, absent frames
+ * of the guest (bulk frames included), each answer and bulk within the
+ * room, and no answer asked for a test-only hook; otherwise what went
+ * wrong first.
+ */
+static const char *answer_violation(const char *name, int seed, uint64_t room, char *msg,
+                                    size_t len)
+{
+    struct rig r;
+    rig_init(&r);
+    struct vm_rand rnd;
+    vm_rand_init(&rnd, 5, (uint64_t)seed);
+    uint64_t g;
+    for (uint64_t p = 0; p < 3000; p++)                    /* scattered + sequential */
+        ck_assert_int_eq(guest_as_fault_in(r.as, REGION + (p * 4096) * (p % 3 ? 1 : 7),
+                                           false, &g, NULL), 0);
+    for (uint64_t f = 0; f < NR_FRAMES; f++)
+        if (vm_rand_below(&rnd, 4))
+            fake_backing_swap_out(r.fb, f);
+    uint64_t hist[400];
+    for (uint64_t t = 1; t <= 400; t++)
+        hist[t - 1] = t < 200 ? t * 2 : vm_rand_below(&rnd, 3000);
+    struct prefault_recorder *rec;
+    ck_assert_int_eq(prefault_recorder_new(NR_FRAMES, &rec), 0);
+    for (int t = 0; t < 300; t++) {
+        uint64_t p = hist[t];
+        ck_assert_int_eq(guest_pt_translate(r.as, REGION + (p * 4096) * (p % 3 ? 1 : 7), &g), 0);
+        ck_assert_int_eq(prefault_recorder_touch(rec, g), 0);
+    }
+    struct prefault_ws ws;
+    prefault_recorder_ws(rec, &ws);
+    rig_start_ws(&r, name, NULL, ws.frames, ws.nr);
+    r.fb->room = room;
+    uint64_t *seen = calloc(NR_FRAMES, sizeof *seen);
+    const char *bad = NULL;
+    for (uint64_t t = 1; t <= 400 && !bad; t++) {
+        uint64_t p = hist[t - 1];
+        uint64_t gva = REGION + (p * 4096) * (p % 3 ? 1 : 7);
+        ck_assert_int_eq(guest_pt_translate(r.as, gva, &g), 0);
+        if (r.fb->resident[g])
+            continue;
+        struct prefault_fault f = { .gfn = g, .gva = gva, .gva_known = true, .as = r.as };
+        uint32_t n = r.s->policy->fault(r.s, &f, r.out);
+        bool first = true;
+        while (n > 0 && !bad) {
+            if (first && r.out[0] != g)
+                bad = "the faulting frame is not first";
+            if (room != PORT_BACKING_NONE && n > (first && room == 0 ? 1 : room))
+                bad = "more frames than the room";
+            if (prefault_answer_flags(r.s) & PREFAULT_ANS_TEST_NO_FETCH)
+                bad = "a test-only hook in the answer";
+            for (uint32_t i = 0; i < n && !bad; i++) {
+                if (r.out[i] >= NR_FRAMES)
+                    bad = "a frame beyond guest memory";
+                else if (r.fb->resident[r.out[i]])
+                    bad = "a resident frame";
+                else if (seen[r.out[i]] == t)
+                    bad = "a frame twice";
+                else
+                    seen[r.out[i]] = t;
+            }
+            if (bad)
+                snprintf(msg, len, "%s: fault %llu: %s", name, (unsigned long long)t, bad);
+            for (uint32_t i = 0; i < n && !bad; i++)
+                fake_backing_bring_in(r.fb, r.out[i]);
+            if (!bad && first && n > 1 && t % 2)
+                r.s->policy->hit(r.s, r.out[1]);
+            first = false;
+            n = bad ? 0 : prefault_bulk(r.s, r.out);
+        }
+    }
+    free(seen);
+    rig_fini(&r);
+    prefault_recorder_free(rec);
+    return bad ? msg : NULL;
+}
+
 START_TEST(test_prefault_every_policy_answers_absent_distinct_frames)
 {
+    char msg[160];
     for (int pi = 0; prefault_policies[pi]; pi++) {
-        struct rig r;
-        rig_init(&r);
-        struct vm_rand rnd;
-        vm_rand_init(&rnd, 5, (uint64_t)pi);
-        uint64_t g;
-        for (uint64_t p = 0; p < 3000; p++)                /* scattered + sequential */
-            ck_assert_int_eq(guest_as_fault_in(r.as, REGION + (p * 4096) * (p % 3 ? 1 : 7),
-                                               false, &g, NULL), 0);
-        for (uint64_t f = 0; f < NR_FRAMES; f++)
-            if (vm_rand_below(&rnd, 4))
-                fake_backing_swap_out(r.fb, f);
-        rig_start(&r, prefault_policies[pi]->name, NULL);
-        uint64_t *seen = calloc(NR_FRAMES, sizeof *seen);
-        for (uint64_t t = 1; t <= 400; t++) {
-            uint64_t p = t < 200 ? t * 2 : vm_rand_below(&rnd, 3000);
-            uint64_t gva = REGION + (p * 4096) * (p % 3 ? 1 : 7);
-            ck_assert_int_eq(guest_pt_translate(r.as, gva, &g), 0);
-            if (r.fb->resident[g])
-                continue;
-            struct prefault_fault f = { .gfn = g, .gva = gva, .gva_known = true, .as = r.as };
-            uint32_t n = r.s->policy->fault(r.s, &f, r.out);
-            ck_assert_uint_ge(n, 1);
-            ck_assert_uint_eq(r.out[0], g);
-            for (uint32_t i = 0; i < n; i++) {
-                ck_assert_uint_lt(r.out[i], NR_FRAMES);
-                ck_assert_msg(!r.fb->resident[r.out[i]], "%s: frame %llu is resident",
-                              prefault_policies[pi]->name, (unsigned long long)r.out[i]);
-                ck_assert_msg(seen[r.out[i]] != t, "%s: frame twice",
-                              prefault_policies[pi]->name);
-                seen[r.out[i]] = t;
-            }
-            for (uint32_t i = 0; i < n; i++)
-                fake_backing_bring_in(r.fb, r.out[i]);
-            if (n > 1 && t % 2)
-                r.s->policy->hit(r.s, r.out[1]);
-        }
-        free(seen);
-        rig_fini(&r);
+        if (prefault_policies[pi]->flags & PREFAULT_F_HIDDEN)
+            continue;
+        const char *v = answer_violation(prefault_policies[pi]->name, pi, PORT_BACKING_NONE,
+                                         msg, sizeof msg);
+        ck_assert_msg(v == NULL, "%s", v);
+        v = answer_violation(prefault_policies[pi]->name, pi, 5, msg, sizeof msg);
+        ck_assert_msg(v == NULL, "%s (room 5)", v);
     }
+}
+END_TEST
+
+/* The property check above is the policy side of the world's checks: it
+ * must catch each broken policy by the rule it breaks - a resident frame
+ * ("every fetched page was absent"), more than the room (what makes a
+ * prefetch evict an unused prefetch; with no room limit its answers are
+ * valid), the test-only hook (a page present without its content). */
+START_TEST(test_prefault_answer_check_catches_each_broken_policy)
+{
+    char msg[160];
+    const char *v = answer_violation("broken-fetch-resident", 1, PORT_BACKING_NONE, msg,
+                                     sizeof msg);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, "a resident frame") != NULL, "%s", v);
+    ck_assert_ptr_null(answer_violation("broken-huge-window", 1, PORT_BACKING_NONE, msg,
+                                        sizeof msg));
+    v = answer_violation("broken-huge-window", 1, 64, msg, sizeof msg);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, "more frames than the room") != NULL, "%s", v);
+    v = answer_violation("broken-present-nofetch", 1, PORT_BACKING_NONE, msg, sizeof msg);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strstr(v, "test-only hook") != NULL, "%s", v);
 }
 END_TEST
 
@@ -467,6 +504,7 @@ static Suite *prefault_suite(void)
     TCase *tc = tcase_create("baselines");
     tcase_add_test(tc, test_prefault_faultonly_brings_the_faulting_frame_only);
     tcase_add_test(tc, test_prefault_gpa_window_takes_absent_neighbours_nearest_first);
+    tcase_add_test(tc, test_prefault_answers_stay_within_the_hosts_room);
     tcase_add_test(tc, test_prefault_cluster_reads_the_aligned_eight_slots);
     tcase_add_test(tc, test_prefault_cluster_adaptive_follows_swapin_nr_pages);
     tcase_add_test(tc, test_prefault_linux_ra_pages_matches_the_kernel);
@@ -486,6 +524,7 @@ static Suite *prefault_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_prefault_registry_finds_policies_and_refuses_bad_windows);
     tcase_add_test(tc, test_prefault_every_policy_answers_absent_distinct_frames);
+    tcase_add_test(tc, test_prefault_answer_check_catches_each_broken_policy);
     suite_add_tcase(s, tc);
     return s;
 }

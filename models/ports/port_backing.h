@@ -36,6 +36,13 @@ struct port_backing_ops {
     uint64_t (*slot_of)(const struct port_backing *b, uint64_t frame);
     /* The frame whose content the slot holds, PORT_BACKING_NONE for a free slot. */
     uint64_t (*frame_of)(const struct port_backing *b, uint64_t slot);
+    /* Optional (NULL: no limit).  How many frames the host can bring in
+     * now, the faulting one included, without evicting a frame that was
+     * brought in ahead and not yet used: the free frames plus those the
+     * evictor may take.  Policies keep each answer within it (the faulting
+     * frame always comes in), so that a prefetch never evicts an unused
+     * prefetch; PORT_BACKING_NONE also means no limit. */
+    uint64_t (*room)(const struct port_backing *b);
 };
 
 struct port_backing { const struct port_backing_ops *ops; };
@@ -50,5 +57,7 @@ static inline uint64_t port_backing_slot_of(const struct port_backing *b, uint64
 { return b->ops->slot_of(b, frame); }
 static inline uint64_t port_backing_frame_of(const struct port_backing *b, uint64_t slot)
 { return b->ops->frame_of(b, slot); }
+static inline uint64_t port_backing_room(const struct port_backing *b)
+{ return b->ops->room ? b->ops->room(b) : PORT_BACKING_NONE; }
 
 #endif

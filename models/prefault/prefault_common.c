@@ -1,12 +1,16 @@
 /*
  * prefault_common.c - what every prefault policy shares: state
  * allocation, building a fault's answer (faulting frame first, absent
- * frames only, no duplicates), the registry's defaults and start, and
- * Linux's readahead window heuristic, which three baselines use.
+ * frames only, no duplicates), the registry's defaults and start,
+ * Linux's readahead window heuristic, which three baselines use, and the
+ * checked copy of a recorded working set that record-and-replay policies
+ * start from.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bitmap.h"
 #include "prefault/prefault.h"
 
 struct prefault_state *prefault_state_new(size_t size, const struct prefault_policy *p,
@@ -47,6 +51,8 @@ uint32_t prefault_answer_begin(struct prefault_state *s, uint64_t gfn, uint64_t 
     seen_insert(s, gfn);
     out[0] = gfn;
     s->st.faults++;
+    s->answer_flags = 0;
+    s->room = port_backing_room(s->env.backing);
     return 1;
 }
 
@@ -56,6 +62,10 @@ uint32_t prefault_answer_add(struct prefault_state *s, uint64_t gfn, uint64_t *o
     if (n >= PREFAULT_MAX_PAGES || gfn >= port_backing_nr_frames(b) ||
         port_backing_is_resident(b, gfn) || !seen_insert(s, gfn))
         return n;
+    if (n >= s->room) {              /* room counts the faulting frame, out[0] */
+        s->st.clipped++;
+        return n;
+    }
     out[n++] = gfn;
     s->st.prefetched++;
     return n;
@@ -84,4 +94,38 @@ uint32_t prefault_linux_ra_pages(uint64_t prev_offset, uint64_t offset, uint32_t
     if (pages < last_ra)
         pages = last_ra;
     return pages;
+}
+
+int prefault_ws_copy(const char *policy, const struct prefault_env *env, uint64_t **frames,
+                     uint64_t *nr, struct vm_diag *d)
+{
+    *frames = NULL;
+    *nr = 0;
+    const struct prefault_ws *ws = env->ws;
+    if (!ws || (ws->nr && !ws->frames))
+        return vm_diag_set(d, VM_EINVAL, "'%s': needs a recorded working set "
+                           "(run a record pass first)", policy);
+    if (ws->nr == 0)
+        return 0;                    /* nothing recorded: the policy serves faults only */
+    uint64_t nr_frames = port_backing_nr_frames(env->backing);
+    for (uint64_t i = 0; i < ws->nr; i++)
+        if (ws->frames[i] >= nr_frames)
+            return vm_diag_set(d, VM_EINVAL, "'%s': recorded frame %" PRIu64 " (entry %"
+                               PRIu64 ") beyond guest memory (%" PRIu64 " frames)",
+                               policy, ws->frames[i], i, nr_frames);
+    uint64_t *seen = vm_bitmap_new(nr_frames);
+    uint64_t *copy = malloc(ws->nr * sizeof *copy);
+    if (!seen || !copy) {
+        vm_bitmap_free(seen);
+        free(copy);
+        return vm_diag_set(d, VM_ENOMEM, "'%s': out of memory for the working set", policy);
+    }
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < ws->nr; i++)
+        if (!vm_bitmap_test_and_set(seen, ws->frames[i]))
+            copy[n++] = ws->frames[i];    /* a later touch of a frame is no new touch */
+    vm_bitmap_free(seen);
+    *frames = copy;
+    *nr = n;
+    return 0;
 }

@@ -37,6 +37,11 @@ static uint64_t fb_frame_of(const struct port_backing *b, uint64_t slot)
     return slot < fb->nr_slots ? fb->frame[slot] : PORT_BACKING_NONE;
 }
 
+static uint64_t fb_room(const struct port_backing *b)
+{
+    return ((const struct fake_backing *)b)->room;
+}
+
 static const struct port_backing_ops fb_ops = {
     .version = PORT_BACKING_VERSION,
     .name = "fake",
@@ -45,6 +50,7 @@ static const struct port_backing_ops fb_ops = {
     .is_resident = fb_is_resident,
     .slot_of = fb_slot_of,
     .frame_of = fb_frame_of,
+    .room = fb_room,
 };
 
 struct fake_backing *fake_backing_new(uint64_t nr_frames, uint64_t nr_slots)
@@ -55,6 +61,7 @@ struct fake_backing *fake_backing_new(uint64_t nr_frames, uint64_t nr_slots)
     fb->base.ops = &fb_ops;
     fb->nr_frames = nr_frames;
     fb->nr_slots = nr_slots;
+    fb->room = PORT_BACKING_NONE;
     fb->resident = malloc(nr_frames * sizeof *fb->resident);
     fb->slot = malloc(nr_frames * sizeof *fb->slot);
     fb->frame = malloc((nr_slots ? nr_slots : 1) * sizeof *fb->frame);

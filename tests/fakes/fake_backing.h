@@ -5,7 +5,9 @@
  * gives a frame the next slot, as a host swapping pages out in eviction
  * order allocates them, and makes it absent; fake_backing_bring_in()
  * makes a frame resident again (its slot stays allocated, as a page in
- * the swap cache keeps its slot).  Counters count the port calls.
+ * the swap cache keeps its slot).  `room` is what the port's room()
+ * answers (PORT_BACKING_NONE, no limit, unless a test sets it).  Counters
+ * count the port calls.
  */
 #ifndef FAKE_BACKING_H
 #define FAKE_BACKING_H
@@ -21,6 +23,7 @@ struct fake_backing {
     bool *resident;               /* per frame */
     uint64_t *slot;               /* per frame, PORT_BACKING_NONE if none */
     uint64_t *frame;              /* per slot, PORT_BACKING_NONE if free */
+    uint64_t room;                /* room()'s answer; PORT_BACKING_NONE: no limit */
     uint64_t nr_resident_calls;
 };
 
