@@ -94,6 +94,11 @@ static uint64_t port_frame_of(const struct port_backing *b, uint64_t slot)
     return hm->frame_of[slot];
 }
 
+static uint64_t port_room(const struct port_backing *b)
+{
+    return hostmem_room((const struct hostmem *)b);
+}
+
 static const struct port_backing_ops backing_ops = {
     .version = PORT_BACKING_VERSION,
     .name = "hostmem",
@@ -102,6 +107,7 @@ static const struct port_backing_ops backing_ops = {
     .is_resident = port_is_resident,
     .slot_of = port_slot_of,
     .frame_of = port_frame_of,
+    .room = port_room,
 };
 
 /* ---- lifetime ---- */

@@ -147,6 +147,10 @@ static int start_resume(struct pf_run *r, const uint64_t *gva_of, struct vm_diag
         }
         st->nr_slots = n;
         st->lba0 = 0;
+        /* after the image: room for the policies' compact copy of the
+         * recorded set (REAP's working-set file, Halite's blocks) */
+        r->copy_lba0 = n;
+        r->copy_cap = cap - n < n ? cap - n : n;
         if (n && vm_fpstore_put(sim_disk_store(r->disk), 0, n, fps) < 0)
             rc = vm_diag_set(d, VM_ENOMEM, "out of memory writing the suspend image");
     }
@@ -330,7 +334,10 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         pf_swap_reinstall(r);
 
     r->pol = prefault_policy_find(exp->policy);
-    struct prefault_env env = { .backing = r->hm ? hostmem_backing(r->hm) : &r->st.base };
+    /* the recorded working set, in first-touch order, for REAP and Halite */
+    struct prefault_ws ws = { .frames = r->ws_order, .nr = r->nr_ws };
+    struct prefault_env env = { .backing = r->hm ? hostmem_backing(r->hm) : &r->st.base,
+                                .ws = &ws };
     if (!r->pol) {
         fail(r, VM_EINVAL, "unknown prefetch policy", NULL);
         goto out;

@@ -143,7 +143,7 @@ static int cmp_u64(const void *a, const void *b)
 /* The run holding `faulting` as one request, the other runs of
  * consecutive slots as one vectored request. */
 int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
-                 uint64_t faulting)
+             uint64_t faulting, uint64_t lba0)
 {
     qsort(keys, n, sizeof *keys, cmp_u64);
     struct pf_io *sync = NULL, *rest = NULL;
@@ -173,7 +173,7 @@ int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t 
             *slot = io;
         }
         struct pf_io *io = *slot;
-        io->lbas[io->req.nr_ios] = r->st.lba0 + (keys[i] >> 32);
+        io->lbas[io->req.nr_ios] = lba0 + (keys[i] >> 32);
         io->io_blocks[io->req.nr_ios] = j - i;
         io->req.nr_ios++;
         for (uint32_t k = i; k < j; k++)
@@ -236,34 +236,34 @@ static uint64_t charge_policy(struct pf_run *r)
 
 /* A fault on absent frame gpa by the vCPU of x: ask the policy, check its
  * answer, install zero pages, start the fetches.  Returns the CPU time. */
-static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
+/* Where a policy's compact copy (PREFAULT_ANS_CONTIGUOUS) keeps frame p:
+ * the copy is written at suspend time next to the image, in the order the
+ * policy reads it, from the image's content (REAP's working-set file,
+ * Halite's locality blocks).  Position in the copy, or UINT64_MAX when
+ * the copy area is full. */
+static uint64_t copy_put(struct pf_run *r, uint64_t p)
 {
-    struct pf_run *r = x->r;
-    uint64_t answer[PREFAULT_MAX_PAGES], keys[PREFAULT_MAX_PAGES];
-    struct prefault_fault f = {
-        .gfn = gpa,
-        .gva = x->v->fault_gva_page << 12,
-        .gva_known = true,
-        .as = sim_mem_as(r->mem, x->v->asid),
-    };
-    uint32_t n = r->pol->fault(r->ps, &f, answer);
-    uint64_t cpu = r->cfg->costs.fault_ns + charge_policy(r);
-    if (r->hm) {
-        bool own = false;
-        int rc = pf_swap_fault(r, gpa, answer, n, &cpu, &own);
-        r->hv_cpu_ns += cpu;
-        *cost_ns += cpu;
-        x->major = own;
-        if (own)
-            r->major++;
-        else
-            r->minor++;
-        return rc;
-    }
+    if (r->copy_next >= r->copy_cap)
+        return UINT64_MAX;
+    struct vm_fpstore *store = sim_disk_store(r->disk);
+    uint64_t fp;
+    if (vm_fpstore_get(store, r->st.lba0 + r->st.slot_of[p], 1, &fp) < 0 ||
+        vm_fpstore_put(store, r->copy_lba0 + r->copy_next, 1, &fp) < 0)
+        return UINT64_MAX;
+    return r->copy_next++;
+}
+
+/* One call's answer (fault() or bulk()): each frame checked absent, zero
+ * pages installed at once, the others fetched, from the image's slots or
+ * from the policy's compact copy. */
+static int take(struct pf_run *r, uint64_t gpa, uint64_t *frames, uint32_t n, unsigned flags,
+                uint64_t *cpu, bool *own)
+{
+    uint64_t keys[PREFAULT_MAX_PAGES];
+    bool copy = (flags & PREFAULT_ANS_CONTIGUOUS) && r->copy_cap;
     uint32_t nk = 0;
-    bool own_fetch = false;
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t p = answer[i];
+        uint64_t p = frames[i];
         if (p >= r->nr_pages)
             continue;
         r->out->inv[SIM_PF_INV_FETCH_CHECKED]++;
@@ -278,21 +278,56 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
         if (r->st.slot_of[p] == PF_NO_SLOT) {
             /* a zero page: installed now, no I/O */
             pf_install(r, p, r->expect[p], p != gpa);
-            cpu += r->cfg->costs.install_ns;
+            *cpu += r->cfg->costs.install_ns;
             continue;
         }
-        own_fetch |= p == gpa;
-        keys[nk] = (uint64_t)r->st.slot_of[p] << 32 | i;
-        nk++;
+        *own |= p == gpa;
+        uint64_t pos = copy ? copy_put(r, p) : UINT64_MAX;
+        if (copy && pos == UINT64_MAX)
+            copy = false;              /* the copy area is full: the rest from the image */
+        keys[nk++] = (copy ? pos : r->st.slot_of[p]) << 32 | i;
     }
+    if (!nk)
+        return 0;
+    return pf_fetch(r, frames, keys, nk, gpa, copy ? r->copy_lba0 : r->st.lba0);
+}
+
+static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
+{
+    struct pf_run *r = x->r;
+    uint64_t answer[PREFAULT_MAX_PAGES];
+    struct prefault_fault f = {
+        .gfn = gpa,
+        .gva = x->v->fault_gva_page << 12,
+        .gva_known = true,
+        .as = sim_mem_as(r->mem, x->v->asid),
+    };
+    uint32_t n = r->pol->fault(r->ps, &f, answer);
+    unsigned flags = prefault_answer_flags(r->ps);
+    uint64_t cpu = r->cfg->costs.fault_ns + charge_policy(r);
+    bool own = false;
+    int rc = 0;
+    if (flags & PREFAULT_ANS_TEST_NO_FETCH) {
+        /* a deliberately broken policy (test only): the faulting page is
+         * made present without its content, which the content check sees */
+        port_mem_set_present(&r->mem->base, gpa, 1, true);
+    } else if (r->hm) {
+        rc = pf_swap_fault(r, gpa, answer, n, &cpu, &own);
+    } else {
+        rc = take(r, gpa, answer, n, flags, &cpu, &own);
+        /* the rest of the set, a call at a time (REAP's working set) */
+        while (rc == 0 && (n = prefault_bulk(r->ps, answer)) > 0)
+            rc = take(r, gpa, answer, n, prefault_answer_flags(r->ps), &cpu, &own);
+    }
+    cpu += charge_policy(r);
     r->hv_cpu_ns += cpu;
     *cost_ns += cpu;
-    x->major = own_fetch;
-    if (own_fetch)
+    x->major = own;
+    if (own)
         r->major++;
     else
         r->minor++;
-    return nk ? pf_fetch(r, answer, keys, nk, gpa) : 0;
+    return rc;
 }
 
 int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns)

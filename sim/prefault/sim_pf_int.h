@@ -63,6 +63,7 @@ struct pf_run {
     struct hostmem *hm;                /* swap: host memory (models/hostmem) */
     struct hostmem_admission *adm;     /* swap: the last admission (40 KiB) */
     uint64_t host_pages;               /* swap: host memory for the guest */
+    uint64_t copy_lba0, copy_cap, copy_next;   /* resume: the policies' compact copy */
     uint64_t faultonly_ref;            /* major faults of demand paging (coverage) */
     uint64_t nr_pages;
     uint32_t max_io_pages;
@@ -93,9 +94,9 @@ int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d);
  * and read-traced until its first use (sim_pf_fault.c). */
 void pf_install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched);
 /* Start reads of the frames whose keys (slot << 32 | index in frames[])
- * are listed, slot numbers from lba0 on the disk (sim_pf_fault.c). */
+ * are listed, position s at block lba0 + s of the disk (sim_pf_fault.c). */
 int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
-             uint64_t faulting);
+             uint64_t faulting, uint64_t lba0);
 
 /* Swap (sim_pf_swap.c): host memory and the warm pass that fills swap
  * (after the recording pass); the resident set installed again after

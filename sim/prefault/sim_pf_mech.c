@@ -24,7 +24,7 @@ static bool policy_get(int i, struct sim_policy_info *out)
             return false;
     const struct prefault_policy *p = prefault_policies[i];
     *out = (struct sim_policy_info){ .name = p->name, .desc = p->desc, .params = p->params,
-                                     .hidden = strncmp(p->name, "broken-", 7) == 0 };
+                                     .hidden = (p->flags & PREFAULT_F_HIDDEN) != 0 };
     return true;
 }
 

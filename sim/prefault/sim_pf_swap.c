@@ -303,7 +303,7 @@ int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
         *own_fetch |= i == 0;
         keys[nk++] = slot << 32 | i;
     }
-    return nk ? pf_fetch(r, batch, keys, nk, gpa) : 0;
+    return nk ? pf_fetch(r, batch, keys, nk, gpa, r->st.lba0) : 0;
 }
 
 bool pf_swap_traced(struct pf_run *r, uint64_t gpa, bool is_write)

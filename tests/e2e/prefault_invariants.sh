@@ -6,7 +6,10 @@
 #   skip-install   fetched pages made present without their content
 #                  (content_mismatch: a page used before it holds its content);
 #   break-evictor  the clock evictor ignores the prefetch protection
-#                  (evict_unused_prefetch: a prefetch evicted an unused prefetch).
+#                  (evict_unused_prefetch: a prefetch evicted an unused prefetch);
+# and pf-broken-policies.json fails with the deliberately broken policies
+# (fetch_present: a policy asked for a resident page; content_mismatch: a
+# page made present without its content), fault-only passing beside them.
 . "$(dirname "$0")/lib.sh"
 d="$VMSIM_SRCDIR/tests/e2e"
 mutant="${VMSIM_PF_MUTANT_BIN:-$(dirname "$VMSIM")/tests/vmsim-test-pf-mutant}"
@@ -26,4 +29,16 @@ for m in skip-install:content_mismatch break-evictor:evict_unused_prefetch; do
         bad "correct driver: $inv is not 0"
     else ok "correct driver: no $inv"; fi
 done
+"$VMSIM" run --no-plot -o "$tmpdir/pol" "$d/pf-broken-policies.json" > "$tmpdir/pol.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "broken policies: exit status 1"; else bad "broken policies: exit status $rc, expected 1"; cat "$tmpdir/pol.log"; fi
+# one record per line of interest: the variant's id, then its invariants
+rec() { tr -d '\n\t ' < "$tmpdir/pol/result.json" | sed 's/{"id"/\
+{"id"/g' | grep "^{\"id\":\"$1\""; }
+if rec fetch-resident | grep -Eq '"fetch_present":[1-9]'; then ok "broken-fetch-resident: fetch_present reported"
+else bad "broken-fetch-resident: no fetch_present"; fi
+if rec present-nofetch | grep -Eq '"content_mismatch":[1-9]'; then ok "broken-present-nofetch: content_mismatch reported"
+else bad "broken-present-nofetch: no content_mismatch"; fi
+if rec fault-only | grep -q '"violations":0,'; then ok "fault-only beside them: no violation"
+else bad "fault-only beside them: a violation"; rec fault-only; fi
 finish
