@@ -3,15 +3,13 @@
  * (sim/sim_transport.c): a message's time (latency + wire bytes /
  * bandwidth under CM02), blob and wire size apart, ordering per pair,
  * request/reply with several calls in flight sharing the link, a page
- * request beside a push stream, timeouts and late replies, the loss and
- * delay hooks, more messages than carriers, freeing with messages in
- * flight, the two-host platforms, and bad input.
+ * request beside a push stream, F_WAIT, timeouts and late replies, more
+ * messages than carriers, freeing with messages in flight, the two-host
+ * platforms, and bad input.  The fault hooks: check_transport_faults.c.
  *
  * As in check_disk, every test runs in its own process (SimGrid runs once
  * per process): it loads a platform, runs actors, and asserts on what
- * they recorded once simgrid_run() has returned.  The shipped platform
- * workloads/platforms/hosts2-nvme-25g.xml has a 25 Gb/s (3.125 GB/s)
- * link with 25 us latency, so 1 MB alone takes 25 us + 320 us.
+ * they recorded once simgrid_run() has returned (tests/transport_rig.h).
  */
 #include <check.h>
 #include <stdio.h>
@@ -24,99 +22,8 @@
 #include <simgrid/host.h>
 
 #include "sim_platform.h"
-#include "sim_transport.h"
 #include "sim_world.h"
-
-#ifndef VMSIM_SRCDIR
-#define VMSIM_SRCDIR "."
-#endif
-
-#define LAT_NS 25000ull
-#define BPS 3.125e9                      /* 25 Gb/s in bytes per second */
-#define FOREVER PORT_TRANSPORT_FOREVER
-
-static uint64_t xfer_ns(uint64_t bytes)
-{
-    return LAT_NS + (uint64_t)((double)bytes / BPS * 1e9 + 0.5);
-}
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("VMSIM_SRCDIR");
-    return s != NULL && s[0] != '\0' ? s : VMSIM_SRCDIR;
-}
-
-static void platform_path(char *buf, size_t len, const char *file)
-{
-    snprintf(buf, len, "%s/workloads/platforms/%s", srcdir(), file);
-}
-
-static struct sim_transport *tr;
-static struct port_transport *pt;
-
-/* SimGrid on the shipped two-host platform; a transport with seed. */
-static void world(uint64_t seed)
-{
-    char path[512];
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    platform_path(path, sizeof(path), "hosts2-nvme-25g.xml");
-    sim_world_init(NULL, NULL);
-    ck_assert_msg(sim_world_load_platform(path, &d) == 0, "%s", d.msg);
-    tr = sim_transport_new(seed, &d);
-    ck_assert_ptr_nonnull(tr);
-    pt = sim_transport_port(tr);
-}
-
-static void endpoint(const char *name, const char *host)
-{
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    ck_assert_msg(sim_transport_endpoint(tr, name, sg_host_by_name(host), &d) == 0, "%s", d.msg);
-}
-
-static void trampoline(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    void (*fn)(void) = (void (*)(void))sg_actor_self_get_data();
-    fn();
-}
-
-static void spawn(const char *name, const char *host, void (*fn)(void))
-{
-    sg_actor_t a = sg_actor_init(name, sg_host_by_name(host));
-    sg_actor_set_data(a, (void *)fn);
-    sg_actor_start(a, trampoline, 0, NULL);
-}
-
-static struct port_transport_out out_of(uint32_t tag, const void *blob, size_t len,
-                                        uint64_t wire)
-{
-    struct port_transport_out o = { .tag = tag, .blob = blob, .blob_len = len,
-                                    .wire_bytes = wire };
-    return o;
-}
-
-/* What the actors saw, asserted after the run. */
-#define MAX_SEEN 512
-static struct port_transport_msg seen[MAX_SEEN];
-static int nr_seen;
-static uint64_t t_done[16];
-static int rcs[16];
-
-static void keep(struct port_transport_msg *m)
-{
-    ck_assert_int_lt(nr_seen, MAX_SEEN);
-    seen[nr_seen++] = *m;
-}
-
-static void forget_all(void)
-{
-    for (int i = 0; i < nr_seen; i++)
-        port_transport_msg_free(&seen[i]);
-    nr_seen = 0;
-}
+#include "transport_rig.h"
 
 /* ---- timing ---- */
 
@@ -126,13 +33,6 @@ static void send_1mb(void)
     struct port_transport_out o = out_of(7, &x, sizeof(x), 1000000);
     ck_assert_int_eq(port_transport_send(pt, "a", "b", &o, 0), 0);
     t_done[0] = sim_now_ns();            /* send does not wait */
-}
-
-static void recv_one(void)
-{
-    struct port_transport_msg m;
-    ck_assert_int_eq(port_transport_recv(pt, "b", FOREVER, &m), 0);
-    keep(&m);
 }
 
 START_TEST(test_transport_message_costs_latency_plus_wire_bytes_over_bandwidth)
@@ -492,237 +392,6 @@ START_TEST(test_transport_late_reply_is_dropped_not_given_to_next_call)
 }
 END_TEST
 
-/* ---- faults ---- */
-
-static void send_n(int n, const char *from, const char *to)
-{
-    for (int i = 0; i < n; i++) {
-        struct port_transport_out o = out_of((uint32_t)i, NULL, 0, 1000);
-        ck_assert_int_eq(port_transport_send(pt, from, to, &o, 0), 0);
-    }
-}
-
-static void send_five(void)
-{
-    send_n(5, "a", "b");
-}
-
-static void drain_b(void)
-{
-    struct port_transport_msg m;
-    while (port_transport_recv(pt, "b", 10000000, &m) == 0)
-        keep(&m);
-}
-
-static void add_fault(const struct sim_transport_fault *f)
-{
-    struct vm_diag d;
-    vm_diag_clear(&d);
-    ck_assert_msg(sim_transport_add_fault(tr, f, &d) == 0, "%s", d.msg);
-}
-
-START_TEST(test_transport_drop_nth_loses_exactly_that_message)
-{
-    world(1);
-    endpoint("a", "host0");
-    endpoint("b", "host1");
-    struct sim_transport_fault f = { .from = "a", .to = "b", .drop_nth = 2 };
-    add_fault(&f);
-    spawn("s", "host0", send_five);
-    spawn("r", "host1", drain_b);
-    simgrid_run();
-    ck_assert_int_eq(nr_seen, 4);
-    uint32_t tags[] = { 0, 2, 3, 4 };
-    for (int i = 0; i < 4; i++)
-        ck_assert_uint_eq(seen[i].tag, tags[i]);
-    ck_assert_uint_eq(sim_transport_stats(tr)->lost, 1);
-    ck_assert_uint_eq(sim_transport_stats(tr)->sent, 5);
-    forget_all();
-    sim_transport_free(tr);
-}
-END_TEST
-
-START_TEST(test_transport_drop_after_partitions_from_nth_on)
-{
-    world(1);
-    endpoint("a", "host0");
-    endpoint("b", "host1");
-    struct sim_transport_fault f = { .to = "b", .drop_nth = 3, .drop_after = true };
-    add_fault(&f);
-    spawn("s", "host0", send_five);
-    spawn("r", "host1", drain_b);
-    simgrid_run();
-    ck_assert_int_eq(nr_seen, 2);
-    ck_assert_uint_eq(seen[1].tag, 1);
-    ck_assert_uint_eq(sim_transport_stats(tr)->lost, 3);
-    forget_all();
-    sim_transport_free(tr);
-}
-END_TEST
-
-START_TEST(test_transport_rule_window_limits_it_in_time)
-{
-    world(1);
-    endpoint("a", "host0");
-    endpoint("b", "host1");
-    /* every message sent from 1 s on is lost: all five are sent at 0 */
-    struct sim_transport_fault f = { .from_ns = 1000000000, .drop_nth = 1, .drop_after = true };
-    add_fault(&f);
-    spawn("s", "host0", send_five);
-    spawn("r", "host1", drain_b);
-    simgrid_run();
-    ck_assert_int_eq(nr_seen, 5);
-    forget_all();
-    sim_transport_free(tr);
-}
-END_TEST
-
-/* Two transports with the same seed and the same sends lose the same
- * messages; about half of them at loss 0.5. */
-static struct sim_transport *tr2;
-static uint8_t got1[200], got2[200];
-
-static void send_200_both(void)
-{
-    struct port_transport *p2 = sim_transport_port(tr2);
-    for (uint32_t i = 0; i < 200; i++) {
-        struct port_transport_out o = out_of(i, NULL, 0, 100);
-        /* carried by the sender: no carrier actors (slow under ASan) */
-        ck_assert_int_eq(port_transport_send(pt, "a", "b", &o, PORT_TRANSPORT_F_WAIT), 0);
-        ck_assert_int_eq(port_transport_send(p2, "a", "b", &o, PORT_TRANSPORT_F_WAIT), 0);
-    }
-}
-
-static void drain_both(void)
-{
-    struct port_transport_msg m;
-    while (port_transport_recv(pt, "b", 10000000, &m) == 0)
-        got1[m.tag] = 1;
-    while (port_transport_recv(sim_transport_port(tr2), "b", 0, &m) == 0)
-        got2[m.tag] = 1;
-}
-
-START_TEST(test_transport_seeded_loss_is_reproducible)
-{
-    world(99);
-    struct vm_diag d;
-    tr2 = sim_transport_new(99, &d);
-    endpoint("a", "host0");
-    endpoint("b", "host1");
-    ck_assert_int_eq(sim_transport_endpoint(tr2, "a", sg_host_by_name("host0"), NULL), 0);
-    ck_assert_int_eq(sim_transport_endpoint(tr2, "b", sg_host_by_name("host1"), NULL), 0);
-    struct sim_transport_fault f = { .loss = 0.5 };
-    add_fault(&f);
-    ck_assert_int_eq(sim_transport_add_fault(tr2, &f, NULL), 0);
-    spawn("s", "host0", send_200_both);
-    spawn("r", "host1", drain_both);
-    simgrid_run();
-    ck_assert(memcmp(got1, got2, sizeof(got1)) == 0);
-    int n = 0;
-    for (int i = 0; i < 200; i++)
-        n += got1[i];
-    ck_assert_int_ge(n, 70);
-    ck_assert_int_le(n, 130);
-    ck_assert_uint_eq(sim_transport_stats(tr)->lost, (uint64_t)(200 - n));
-    sim_transport_free(tr);
-    sim_transport_free(tr2);
-}
-END_TEST
-
-static void send_two_small(void)
-{
-    send_n(2, "a", "b");
-}
-
-START_TEST(test_transport_delay_adds_fixed_time_to_each_matching_message)
-{
-    world(1);
-    endpoint("a", "host0");
-    endpoint("b", "host1");
-    struct sim_transport_fault f = { .from = "a", .delay_ns = 1000000 };
-    add_fault(&f);
-    spawn("s", "host0", send_two_small);
-    spawn("r", "host1", drain_b);
-    simgrid_run();
-    ck_assert_int_eq(nr_seen, 2);
-    /* both wait 1 ms, then share the link: 2 x 1000 B */
-    ck_assert_uint_eq(seen[0].recv_ns, 1000000 + xfer_ns(2000));
-    ck_assert_uint_eq(seen[1].recv_ns, 1000000 + xfer_ns(2000));
-    ck_assert_uint_eq(sim_transport_stats(tr)->delayed, 2);
-    forget_all();
-    sim_transport_free(tr);
-}
-END_TEST
-
-static void send_then_more_later(void)
-{
-    send_n(1, "a", "b");
-    sim_sleep_ns(10);
-    send_n(1, "a", "b");
-}
-
-START_TEST(test_transport_delayed_message_holds_the_next_one_behind_it)
-{
-    world(1);
-    endpoint("a", "host0");
-    endpoint("b", "host1");
-    struct sim_transport_fault f = { .from = "a", .delay_ns = 1000000, .until_ns = 5 };
-    add_fault(&f);
-    spawn("s", "host0", send_then_more_later);
-    spawn("r", "host1", drain_b);
-    simgrid_run();
-    ck_assert_int_eq(nr_seen, 2);
-    ck_assert_uint_eq(seen[0].tag, 0);
-    ck_assert_uint_eq(seen[0].recv_ns, 1000000 + xfer_ns(1000));
-    /* the second (not delayed) arrived long before; it waited in order */
-    ck_assert_uint_eq(seen[1].recv_ns, seen[0].recv_ns);
-    ck_assert_uint_eq(sim_transport_stats(tr)->delayed, 1);
-    forget_all();
-    sim_transport_free(tr);
-}
-END_TEST
-
-/* A lost request: the call times out; the retry gets its answer. */
-static void echo_server(void)
-{
-    struct port_transport_msg req;
-    while (port_transport_recv(pt, "src", 50000000, &req) == 0) {
-        struct port_transport_out rep = out_of(req.tag, NULL, 0, 4096);
-        port_transport_reply(pt, "src", &req, &rep);
-        port_transport_msg_free(&req);
-    }
-}
-
-static void retrying_vcpu(void)
-{
-    struct port_transport_out req = out_of(1, NULL, 0, 64);
-    struct port_transport_msg rep;
-    rcs[0] = port_transport_call(pt, "dst", "src", &req, 1000000, &rep);
-    req.tag = 2;
-    rcs[1] = port_transport_call(pt, "dst", "src", &req, 1000000, &rep);
-    if (rcs[1] == 0) {
-        t_done[1] = rep.tag;
-        port_transport_msg_free(&rep);
-    }
-}
-
-START_TEST(test_transport_lost_request_times_out_and_retry_succeeds)
-{
-    world(1);
-    endpoint("src", "host0");
-    endpoint("dst", "host1");
-    struct sim_transport_fault f = { .from = "dst", .drop_nth = 1 };
-    add_fault(&f);
-    spawn("server", "host0", echo_server);
-    spawn("vcpu", "host1", retrying_vcpu);
-    simgrid_run();
-    ck_assert_int_eq(rcs[0], VM_ETIMEDOUT);
-    ck_assert_int_eq(rcs[1], 0);
-    ck_assert_uint_eq(t_done[1], 2);
-    sim_transport_free(tr);
-}
-END_TEST
-
 /* ---- scale and teardown ---- */
 
 static void send_100(void)
@@ -897,15 +566,6 @@ static Suite *transport_suite(void)
     tcase_add_test(tc, test_transport_call_and_recv_time_out_at_their_deadline);
     tcase_add_test(tc, test_transport_late_reply_is_dropped_not_given_to_next_call);
     suite_add_tcase(s, tc);
-    tc = tcase_create("faults");
-    tcase_add_test(tc, test_transport_drop_nth_loses_exactly_that_message);
-    tcase_add_test(tc, test_transport_drop_after_partitions_from_nth_on);
-    tcase_add_test(tc, test_transport_rule_window_limits_it_in_time);
-    tcase_add_test(tc, test_transport_seeded_loss_is_reproducible);
-    tcase_add_test(tc, test_transport_delay_adds_fixed_time_to_each_matching_message);
-    tcase_add_test(tc, test_transport_delayed_message_holds_the_next_one_behind_it);
-    tcase_add_test(tc, test_transport_lost_request_times_out_and_retry_succeeds);
-    suite_add_tcase(s, tc);
     tc = tcase_create("scale_and_input");
     tcase_add_test(tc, test_transport_more_messages_than_carriers_all_arrive_in_order);
     tcase_add_test(tc, test_transport_free_with_messages_in_flight_leaks_nothing);
@@ -925,3 +585,4 @@ int main(void)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
