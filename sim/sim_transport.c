@@ -167,8 +167,11 @@ void sim_transport_free(struct sim_transport *tr)
     if (tr == NULL)
         return;
     tr->closing = true;
-    /* carriers waiting for work see `closing` and end */
-    sim_waitq_wake_all(tr->idle);
+    /* carriers waiting for work see `closing` and end.  After the run
+     * (no actor calling) they are gone: SimGrid killed them, and a
+     * semaphore is no longer to be touched. */
+    if (tr->nr_idle > 0 && sg_actor_self() != NULL)
+        sim_waitq_wake_all(tr->idle);
     transport_unref(tr);
 }
 

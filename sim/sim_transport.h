@@ -80,10 +80,11 @@ struct sim_transport;
  * are sent, not when created. */
 struct sim_transport *sim_transport_new(uint64_t seed, struct vm_diag *d);
 
-/* Free it: messages still queued or waiting at receivers are freed;
- * carriers still transferring finish their transfer, then drop the
- * message and end (they hold a reference).  Calls blocked in recv() or
- * call() must have returned.  NULL is ignored. */
+/* Free it, from an actor or after simgrid_run() has returned: messages
+ * still queued or waiting at receivers are freed; carriers still
+ * transferring finish their transfer, then drop the message and end
+ * (they hold a reference).  Calls blocked in recv() or call() must have
+ * returned.  NULL is ignored. */
 void sim_transport_free(struct sim_transport *tr);
 
 /* The port (valid until sim_transport_free()). */
