@@ -208,6 +208,24 @@ static inline void sim_mem_apply(struct sim_mem *m, uint64_t gpa, bool is_write)
         sim_mem_write_page(m, gpa);
 }
 
+/* Read and clear page p's accessed bit; returns the value it had.  This
+ * is how a host's reclaim ages a guest page (the EPT accessed bit, KVM's
+ * kvm_age_gfn()): the clock of models/hostmem/ calls it through
+ * sim_mem_young(), whose signature is hostmem_young_fn with the sim_mem
+ * as data. */
+static inline bool sim_mem_test_clear_accessed(struct sim_mem *m, uint64_t p)
+{
+    uint64_t *w = &m->lines[p >> 6].w[SIM_MEM_ACCESSED];
+    uint64_t bit = 1ull << (p & 63);
+    bool was = (*w & bit) != 0;
+    *w &= ~bit;
+    return was;
+}
+static inline bool sim_mem_young(void *mem, uint64_t p)
+{
+    return sim_mem_test_clear_accessed(mem, p);
+}
+
 /* Current content of page p (its own, else its base content). */
 uint64_t sim_mem_fp(const struct sim_mem *m, uint64_t p);
 

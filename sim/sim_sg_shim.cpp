@@ -10,7 +10,10 @@
 #include <string>
 
 #include <simgrid/engine.h>
+#include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Disk.hpp>
+#include <simgrid/s4u/Host.hpp>
+#include <vector>
 
 /* Copy the first line of text into msg. */
 static void first_line(const char *text, char *msg, size_t len)
@@ -43,5 +46,30 @@ extern "C" const char *sim_sg_disk_property(const_sg_disk_t disk, const char *ke
         return disk->get_property(key);
     } catch (...) {
         return nullptr;
+    }
+}
+
+extern "C" int sim_sg_sendto(sg_host_t from, sg_host_t to, unsigned long long bytes)
+{
+    try {
+        simgrid::s4u::Comm::sendto(from, to, bytes);
+        return 0;
+    } catch (const std::exception &) {
+        /* a network failure; the actor's ForcefulKillException (not a
+         * std::exception) must go on unwinding, so the kill works */
+        return -1;
+    }
+}
+
+extern "C" int sim_sg_route_links(sg_host_t from, sg_host_t to, double *lat_s)
+{
+    try {
+        std::vector<simgrid::s4u::Link *> links;
+        double lat = 0;
+        from->route_to(to, links, &lat);
+        *lat_s = lat;
+        return (int)links.size();
+    } catch (...) {
+        return -1;
     }
 }

@@ -240,6 +240,21 @@ START_TEST(test_mem_collect_accessed_counts_reads_and_writes_then_clears)
 }
 END_TEST
 
+START_TEST(test_mem_test_clear_accessed_reads_one_page_and_clears_it)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    sim_mem_apply(m, 65, false);
+    sim_mem_apply(m, 66, true);
+    ck_assert(sim_mem_young(m, 65));
+    ck_assert(!sim_mem_young(m, 65));        /* cleared */
+    ck_assert(sim_mem_test(m, SIM_MEM_ACCESSED, 66));   /* its neighbour untouched */
+    ck_assert(sim_mem_test_clear_accessed(m, 66));
+    ck_assert(!sim_mem_test_clear_accessed(m, 64));
+    ck_assert_uint_eq(port_mem_collect_accessed(&m->base, NULL), 0);
+    sim_mem_free(m);
+}
+END_TEST
+
 START_TEST(test_mem_writes_change_fingerprints_deterministically)
 {
     struct sim_mem *a = new_vm_full(4 * MiB, 0, NULL, 7);
@@ -962,6 +977,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_make_absent_faults_everywhere_until_installed);
     tcase_add_test(t, test_mem_collect_dirty_returns_ors_and_clears);
     tcase_add_test(t, test_mem_collect_accessed_counts_reads_and_writes_then_clears);
+    tcase_add_test(t, test_mem_test_clear_accessed_reads_one_page_and_clears_it);
     tcase_add_test(t, test_mem_writes_change_fingerprints_deterministically);
     tcase_add_test(t, test_mem_read_and_install_copy_fingerprint_ranges);
     tcase_add_test(t, test_mem_checker_returns_instant_content_after_later_writes);

@@ -46,7 +46,7 @@
  * need a write to which slot; the world issues the I/O (grouped into
  * runs of neighbouring slots, hostmem_io_run()) and charges the time.
  *
- * Memory: 9 bytes per frame (state, slot), 4 per slot (frame), 4 per
+ * Memory: 5 bytes per frame (state, slot), 4 per slot (frame), 4 per
  * resident frame (the clock ring), 1 bit per slot (free map); nothing is
  * allocated after hostmem_new().  Frame and slot numbers are below
  * 2^32 - 1 (16 TiB of 4 KiB pages).
