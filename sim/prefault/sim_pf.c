@@ -268,6 +268,8 @@ static void teardown(struct pf_run *r)
     if (r->ps)
         r->pol->destroy(r->ps);
     pf_swap_free(r);
+    pf_postcopy_stop(r);              /* a run that failed before its pass */
+    pf_postcopy_free(r);
     sim_vcpus_free(&r->vcpus);
     free(r->exits);
     free(r->in_ws);
@@ -316,8 +318,11 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
     case SIM_PF_SWAP:
         rc = pf_swap_setup(r, &d);
         break;
+    case SIM_PF_POSTCOPY:
+        rc = pf_postcopy_setup(r, &d);
+        break;
     default:
-        rc = vm_diag_set(&d, VM_ENOTSUP, "scenario not built yet");
+        rc = vm_diag_set(&d, VM_EINVAL, "unknown scenario %d", r->cfg->scenario);
         break;
     }
     free(gva_of);
@@ -358,6 +363,7 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         sim_disk_set_notify(r->disk, io_notify, r->io_wq);
 
     uint64_t completion = measured_pass(r);
+    pf_postcopy_stop(r);
     sim_mem_restore_finish(r->mem);
     report(r, completion);
     for (uint32_t i = 0; i < r->vcpus.n; i++)

@@ -282,6 +282,10 @@ static int take(struct pf_run *r, uint64_t gpa, uint64_t *frames, uint32_t n, un
             continue;
         }
         *own |= p == gpa;
+        if (r->pc_port) {              /* post-copy: ask the source */
+            keys[nk++] = p;
+            continue;
+        }
         uint64_t pos = copy ? copy_put(r, p) : UINT64_MAX;
         if (copy && pos == UINT64_MAX)
             copy = false;              /* the copy area is full: the rest from the image */
@@ -289,6 +293,8 @@ static int take(struct pf_run *r, uint64_t gpa, uint64_t *frames, uint32_t n, un
     }
     if (!nk)
         return 0;
+    if (r->pc_port)
+        return pf_postcopy_request(r, keys, nk, gpa);
     return pf_fetch(r, frames, keys, nk, gpa, copy ? r->copy_lba0 : r->st.lba0);
 }
 

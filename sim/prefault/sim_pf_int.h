@@ -46,6 +46,8 @@ struct pf_exit {
 
 struct hostmem;
 struct hostmem_admission;
+struct sim_transport;
+struct port_transport;
 
 struct pf_run {
     const struct sim_exp *exp;
@@ -64,6 +66,15 @@ struct pf_run {
     struct hostmem_admission *adm;     /* swap: the last admission (40 KiB) */
     uint64_t host_pages;               /* swap: host memory for the guest */
     uint64_t copy_lba0, copy_cap, copy_next;   /* resume: the policies' compact copy */
+    /* post-copy (sim_pf_postcopy.c) */
+    struct sim_transport *pc_tr;
+    struct port_transport *pc_port;
+    uint64_t *pc_sent;                 /* bitmap: the source sent the page */
+    uint64_t *pc_faulting;             /* bitmap: requested as a faulting page */
+    uint64_t pc_cursor;                /* the stream's next frame */
+    uint64_t pc_pages_sent, pc_push_done_ns;
+    sg_actor_t pc_actors[4];
+    int pc_nr_actors;
     uint64_t faultonly_ref;            /* major faults of demand paging (coverage) */
     uint64_t nr_pages;
     uint32_t max_io_pages;
@@ -110,6 +121,15 @@ int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
  * page's slot away (a write-protect fault). */
 bool pf_swap_traced(struct pf_run *r, uint64_t gpa, bool is_write);
 void pf_swap_free(struct pf_run *r);
+
+/* Post-copy (sim_pf_postcopy.c): endpoints and the source's and the
+ * destination's threads; a page request for frames (each absent and not
+ * requested yet; `faulting` among them or not), sent without waiting;
+ * the threads stopped and joined; memory released. */
+int pf_postcopy_setup(struct pf_run *r, struct vm_diag *d);
+int pf_postcopy_request(struct pf_run *r, const uint64_t *frames, uint32_t n, uint64_t faulting);
+void pf_postcopy_stop(struct pf_run *r);
+void pf_postcopy_free(struct pf_run *r);
 
 /* The backing store as the policies see it (sim_pf_fault.c). */
 void pf_store_init(struct pf_store *st, struct pf_run *r);
