@@ -6,8 +6,8 @@
 # mechanism library (whose objects for them are then never pulled in);
 # VMSIM_PF_MUTANT=skip-install makes fetched pages present without their
 # content, =break-evictor lets prefetches evict unused prefetches.
-TESTS += tests/e2e/prefault_invariants.sh
-EXTRA_DIST += tests/e2e/prefault_invariants.sh tests/e2e/pf-swap-mutant.json tests/e2e/pf-broken-policies.json
+TESTS += tests/e2e/prefault_invariants.sh tests/e2e/prefault_bad_input.sh
+EXTRA_DIST += tests/e2e/prefault_invariants.sh tests/e2e/prefault_bad_input.sh tests/e2e/pf-swap-mutant.json tests/e2e/pf-broken-policies.json
 check_PROGRAMS += tests/vmsim-test-pf-mutant
 tests_vmsim_test_pf_mutant_SOURCES = programs/vmsim.c sim/prefault/sim_pf_fault.c \
 	sim/prefault/sim_pf_swap.c

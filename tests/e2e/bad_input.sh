@@ -9,40 +9,6 @@ bad_dir="$VMSIM_SRCDIR/tests/e2e/bad"
 base="$bad_dir/base.json"
 n=0
 
-# expect_bad DESCRIPTION EXPECTED-SUBSTRING vmsim-args...
-# Runs vmsim in a fresh working directory (so a default out/NAME would land
-# there) and checks: status 2, exactly one stderr line, starting "vmsim: "
-# and containing the substring, and no output directory.
-expect_bad() {
-    desc=$1 want=$2
-    shift 2
-    n=$((n + 1))
-    cwd="$tmpdir/cwd-$n"
-    mkdir -p "$cwd"
-    (cd "$cwd" && "$VMSIM" "$@" > "$tmpdir/out-$n.txt" 2> "$tmpdir/err-$n.txt")
-    rc=$?
-    lines=$(wc -l < "$tmpdir/err-$n.txt")
-    first=$(head -n 1 "$tmpdir/err-$n.txt")
-    if [ "$rc" -ne 2 ]; then
-        bad "$desc: exit status $rc, expected 2"; cat "$tmpdir/err-$n.txt"; return
-    fi
-    if [ "$lines" -ne 1 ]; then
-        bad "$desc: $lines lines on stderr, expected 1"; cat "$tmpdir/err-$n.txt"; return
-    fi
-    case $first in
-    "vmsim: "*) ;;
-    *) bad "$desc: message does not start with 'vmsim: ': $first"; return ;;
-    esac
-    case $first in
-    *"$want"*) ;;
-    *) bad "$desc: message '$first' does not contain '$want'"; return ;;
-    esac
-    if [ -e "$cwd/out" ] || [ -e "$tmpdir/run-out" ]; then
-        bad "$desc: an output directory was created"; return
-    fi
-    ok "$desc"
-}
-
 # every bad config: run and validate, located at its JSON path (or line:col)
 for spec in \
     "malformed.json|malformed.json:4:3: malformed JSON: expected ',' or '}', got '\"'" \
