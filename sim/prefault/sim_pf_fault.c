@@ -134,6 +134,16 @@ static void io_done(struct port_blk_req *req, int rc)
     io_free(io);
 }
 
+/* A fetch that will not happen: its frames are no longer on their way. */
+static void unmark(struct pf_run *r, const struct pf_io *io)
+{
+    for (uint32_t m = 0; m < io->n; m++) {
+        vm_bitmap_clear(r->inflight, io->frames[m]);
+        if (r->hm)
+            hostmem_unlock(r->hm, io->frames[m]);
+    }
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -181,11 +191,23 @@ int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t 
         i = j;
     }
     struct pf_io *ios[2] = { sync, rest };
+    /* every frame is marked on its way (and locked against eviction)
+     * before the first submit: a submit is a simcall, and other vCPUs may
+     * run before this one goes on */
+    for (int k = 0; k < 2 && rc == 0; k++)
+        for (uint32_t m = 0; ios[k] && m < ios[k]->n; m++) {
+            vm_bitmap_set(r->inflight, ios[k]->frames[m]);
+            if (r->hm)
+                hostmem_lock(r->hm, ios[k]->frames[m]);   /* not evicted under its read */
+        }
+    bool marked = rc == 0;
     for (int k = 0; k < 2; k++) {
         struct pf_io *io = ios[k];
         if (!io)
             continue;
         if (rc < 0) {
+            if (marked)
+                unmark(r, io);
             io_free(io);
             continue;
         }
@@ -201,20 +223,11 @@ int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t 
         }
         io->req.cb = io_done;
         io->req.data = io;
-        for (uint32_t m = 0; m < io->n; m++) {
-            vm_bitmap_set(r->inflight, io->frames[m]);
-            if (r->hm)
-                hostmem_lock(r->hm, io->frames[m]);   /* not evicted under its read */
-        }
         r->read_ios += io->req.nr_ios;
         r->read_blocks += io->n;
         int src = port_blk_submit(sim_disk_port(r->disk), &io->req);
         if (src < 0) {
-                for (uint32_t m = 0; m < io->n; m++) {
-                vm_bitmap_clear(r->inflight, io->frames[m]);
-                if (r->hm)
-                    hostmem_unlock(r->hm, io->frames[m]);
-            }
+            unmark(r, io);
             io_free(io);
             rc = src;
         }
@@ -371,6 +384,7 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
         x->major = false;
         x->start_ns = now;
     }
+again:
     if (!x->started) {
         if (vm_bitmap_test(r->inflight, gpa) || sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
             r->minor++;                /* another vCPU's fetch brings it */
@@ -391,8 +405,16 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
         x->in_fault = false;
         return r->io_error;
     }
-    if (!sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa))
+    if (!sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
+        if (!vm_bitmap_test(r->inflight, gpa)) {
+            /* it came in and was evicted again before this vCPU ran (the
+             * page was not used yet, so its accessed bit was clear): the
+             * fault starts over, as a kernel fault handler retries */
+            x->started = false;
+            goto again;
+        }
         return VM_EAGAIN;              /* woken by the I/O completion */
+    }
     if (x->major) {
         *cost_ns += r->cfg->costs.install_ns;
         now += r->cfg->costs.install_ns;

@@ -50,20 +50,30 @@ static void wio_done(struct port_blk_req *req, int rc)
     free(req);
 }
 
-/* The evictions' writes: content into the slots now, and (timed) one
- * write-back request standing for one I/O per run of neighbouring slots
- * (the device charges each I/O and the blocks; which blocks is not timed). */
-static int write_out(struct pf_run *r, struct hostmem_admission *a, bool timed)
+/* The evictions' content into their slots, at once (the swap cache holds
+ * a page until its write-back ends, so a read of the slot finds it). */
+static int store_writes(struct pf_run *r, const struct hostmem_admission *a, bool measured)
 {
     struct vm_fpstore *store = sim_disk_store(r->disk);
     for (uint32_t i = 0; i < a->nr_writes; i++) {
         /* measured pass: evict() kept the content and poisoned the frame */
-        uint64_t f = a->writes[i].frame, fp = timed ? r->expect[f] : sim_mem_fp(r->mem, f);
+        uint64_t f = a->writes[i].frame, fp = measured ? r->expect[f] : sim_mem_fp(r->mem, f);
         if (vm_fpstore_put(store, r->st.lba0 + a->writes[i].slot, 1, &fp) < 0)
             return VM_ENOMEM;
     }
-    if (!timed || !a->nr_writes)
-        return 0;
+    return 0;
+}
+
+/* The evictions' write-back: one request standing for one I/O per run of
+ * neighbouring slots (the device charges each I/O and the blocks; which
+ * blocks is not timed).  Built from the admission before any simcall (the
+ * admission buffer is the next fault's once another vCPU runs); NULL when
+ * nothing is written, or out of memory (*rc). */
+static struct port_blk_req *prepare_writes(struct pf_run *r, struct hostmem_admission *a, int *rc)
+{
+    *rc = 0;
+    if (!a->nr_writes)
+        return NULL;
     hostmem_io_sort(a->writes, a->nr_writes);
     uint32_t ios = 0;
     for (uint32_t i = 0; i < a->nr_writes;) {
@@ -72,15 +82,24 @@ static int write_out(struct pf_run *r, struct hostmem_admission *a, bool timed)
         i += n;
     }
     struct port_blk_req *w = calloc(1, sizeof *w);
-    if (!w)
-        return VM_ENOMEM;
+    if (!w) {
+        *rc = VM_ENOMEM;
+        return NULL;
+    }
     w->op = PORT_BLK_WRITE;
     w->lba = r->st.lba0 + a->writes[0].slot;
     w->nr_blocks = a->nr_writes;
     w->nr_ios = ios;
     w->fps = NULL;                     /* timing only: the store has the content */
     w->cb = wio_done;
-    r->write_blocks += a->nr_writes;
+    return w;
+}
+
+static int submit_writes(struct pf_run *r, struct port_blk_req *w)
+{
+    if (!w)
+        return 0;
+    r->write_blocks += w->nr_blocks;
     int rc = sim_disk_submit_timing(r->disk, w);
     if (rc < 0)
         free(w);
@@ -97,7 +116,7 @@ static int warm_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint6
     if (!hostmem_is_resident(r->hm, gpa)) {
         int rc = hostmem_admit(r->hm, &gpa, 1, r->adm);
         if (rc == 0)
-            rc = write_out(r, r->adm, false);
+            rc = store_writes(r, r->adm, false);
         if (rc < 0)
             return vm_diag_set(d, rc, "host memory: the warm pass failed: %s", vm_strerror(rc));
     }
@@ -281,20 +300,18 @@ int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
     struct hostmem_admission *a = r->adm;
     for (uint32_t i = 0; i < a->nr_evicted; i++)
         evict(r, a->evicted[i], !(full && i == 0));
-    if ((rc = write_out(r, a, true)) < 0)
+    if ((rc = store_writes(r, a, true)) < 0)
         return rc;
-    uint32_t nk = 0;
+    struct port_blk_req *w = prepare_writes(r, a, &rc);
+    if (rc < 0)
+        return rc;
+    uint32_t nk = 0, k = 0;
     for (uint32_t i = 0; i < a->nr_admitted; i++) {
         if (i > 0)
             r->prefetched++;
-        uint64_t slot = hostmem_slot_of(r->hm, batch[i]);
-        bool read = false;
-        for (uint32_t k = 0; k < a->nr_reads; k++)
-            if (a->reads[k].frame == batch[i]) {
-                slot = a->reads[k].slot;
-                read = true;
-                break;
-            }
+        /* reads[] lists the admitted frames that have a slot, in order */
+        bool read = k < a->nr_reads && a->reads[k].frame == batch[i];
+        uint64_t slot = read ? a->reads[k++].slot : 0;
         if (!read) {                   /* never touched: a zero page, no I/O */
             pf_install(r, batch[i], r->expect[batch[i]], i > 0);
             *cpu_ns += r->cfg->costs.install_ns;
@@ -303,7 +320,11 @@ int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
         *own_fetch |= i == 0;
         keys[nk++] = slot << 32 | i;
     }
-    return nk ? pf_fetch(r, batch, keys, nk, gpa, r->st.lba0) : 0;
+    /* the reads first: their frames are marked before any simcall (a
+     * submit lets other vCPUs run); then the evictions' writes */
+    rc = nk ? pf_fetch(r, batch, keys, nk, gpa, r->st.lba0) : 0;
+    int wrc = submit_writes(r, w);
+    return rc < 0 ? rc : wrc;
 }
 
 bool pf_swap_traced(struct pf_run *r, uint64_t gpa, bool is_write)
