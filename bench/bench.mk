@@ -5,4 +5,4 @@ EXTRA_PROGRAMS += bench/bench_trace
 bench_bench_trace_SOURCES = bench/bench_trace.c
 bench_bench_trace_LDADD = libvmsim_core.a libvmsim_base.a $(VMSIM_LIBS)
 # one checkpoint-scale point: wall, CPU and peak RSS (a script, not built)
-EXTRA_DIST += bench/scale_point.sh
+EXTRA_DIST += bench/scale_point.sh bench/prefault_point.sh

@@ -200,6 +200,7 @@ static void report(struct pf_run *r, uint64_t completion_ns)
     uint64_t ttr;
     if (sim_vcpus_responsive(&r->vcpus, &ttr))
         set_metric(o, SIM_PF_M_TTR_NS, (double)ttr);
+    set_metric(o, SIM_PF_M_ACCESSES, (double)t.raw_accesses);
     set_metric(o, SIM_PF_M_WS_PAGES, (double)r->nr_ws);
     struct guest_frag fr;
     sim_mem_frag(r->mem, &fr);

@@ -100,6 +100,7 @@ struct sim_pf_cfg {
     X(FAULT_P50_NS,    "fault_p50_ns",    "ns",    false, "fault latency seen by the vCPU, median") \
     X(FAULT_P99_NS,    "fault_p99_ns",    "ns",    false, "fault latency seen by the vCPU, 99th percentile") \
     X(TTR_NS,          "ttr_ns",          "ns",    false, "time to responsiveness: to the end of the first window with stall <= ttr_stall") \
+    X(ACCESSES,        "accesses",        "count", true,  "guest accesses replayed in the measured pass (a trace record's count)") \
     X(WS_PAGES,        "ws_pages",        "count", false, "working set: guest frames the recording pass touched") \
     X(HOST_PAGES,      "host_pages",      "count", false, "swap: host memory for the guest, pages") \
     X(FRAG_RUN_PAGES,  "frag_run_pages",  "pages", true,  "measured fragmentation: mean length of runs contiguous in guest-virtual and guest-physical space") \
