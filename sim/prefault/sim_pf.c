@@ -121,19 +121,27 @@ static void sort_by_gva(uint64_t *frames, uint64_t n, const uint64_t *gva_of, ui
 static int start_resume(struct pf_run *r, const uint64_t *gva_of, struct vm_diag *d)
 {
     struct pf_store *st = &r->st;
-    uint64_t *order = malloc((r->nr_ws ? r->nr_ws : 1) * sizeof *order);
-    uint64_t *fps = malloc((r->nr_ws ? r->nr_ws : 1) * sizeof *fps);
+    uint64_t *order = malloc(r->nr_pages * sizeof *order);
+    uint64_t *fps = malloc(r->nr_pages * sizeof *fps);
     if (!order || !fps) {
         free(order);
         free(fps);
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     }
+    /* every page with content: the processes' pages first when the image
+     * is in guest-virtual order (each process's in the order of a walk of
+     * its tables), then the others (kernel, page cache) by frame */
     uint64_t n = 0;
+    bool gva = r->cfg->image_order == SIM_PF_ORDER_GVA;
     for (uint64_t f = 0; f < r->nr_pages; f++)
-        if (vm_bitmap_test(r->in_ws, f))
+        if (r->expect[f] != VM_FP_ZERO && (!gva || vm_bitmap_test(r->in_ws, f)))
             order[n++] = f;
-    if (r->cfg->image_order == SIM_PF_ORDER_GVA)
+    if (gva) {
         sort_by_gva(order, n, gva_of, fps);
+        for (uint64_t f = 0; f < r->nr_pages; f++)
+            if (r->expect[f] != VM_FP_ZERO && !vm_bitmap_test(r->in_ws, f))
+                order[n++] = f;
+    }
     uint64_t cap = port_blk_nr_blocks(sim_disk_port(r->disk));
     int rc = 0;
     if (n > cap) {
@@ -191,8 +199,9 @@ static void report(struct pf_run *r, uint64_t completion_ns)
     set_metric(o, SIM_PF_M_BYTES_READ, (double)r->read_blocks * VM_PAGE_SIZE);
     set_metric(o, SIM_PF_M_BYTES_WRITTEN, (double)r->write_blocks * VM_PAGE_SIZE);
     set_metric(o, SIM_PF_M_EVICTIONS, (double)r->evictions);
-    if (r->major)
-        set_metric(o, SIM_PF_M_FAULT_CPU_NS, (double)r->hv_cpu_ns / (double)r->major);
+    if (r->faults)
+        set_metric(o, SIM_PF_M_FAULT_CPU_NS, (double)r->vcpu_cpu_ns / (double)r->faults);
+    set_metric(o, SIM_PF_M_HV_CPU_NS, (double)r->hv_cpu_ns);
     if (r->fault_lat.count) {
         set_metric(o, SIM_PF_M_FAULT_P50_NS, (double)vm_hist_quantile(&r->fault_lat, 0.5));
         set_metric(o, SIM_PF_M_FAULT_P99_NS, (double)vm_hist_quantile(&r->fault_lat, 0.99));
@@ -266,6 +275,8 @@ static int setup(struct pf_run *r, struct vm_diag *d)
 
 static void teardown(struct pf_run *r)
 {
+    for (uint32_t i = 0; r->exits && i < r->vcpus.n; i++)
+        free(r->exits[i].wait);
     if (r->ps)
         r->pol->destroy(r->ps);
     pf_swap_free(r);
@@ -308,13 +319,16 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         fail(r, rc, "recording pass", &d);
         goto out;
     }
-    /* what every page holds now is what it must hold when the guest next uses it */
+    /* what every page holds now is what it must hold when the guest next
+     * uses it: the processes' pages, and the rest of guest memory (kernel,
+     * page cache: the content classes of vm.content), zero pages excepted */
     for (uint64_t f = 0; f < r->nr_pages; f++)
-        r->expect[f] = vm_bitmap_test(r->in_ws, f) ? sim_mem_fp(r->mem, f) : VM_FP_ZERO;
+        r->expect[f] = sim_mem_fp(r->mem, f);
+    for (uint64_t i = 0; i < r->nr_ws; i++)
+        r->faultonly_ref += r->expect[r->ws_order[i]] != VM_FP_ZERO;
     switch (r->cfg->scenario) {
     case SIM_PF_RESUME:
-        rc = start_resume(r, gva_of, &d);
-        r->faultonly_ref = r->nr_ws;  /* demand paging reads each page of the set once */
+        rc = start_resume(r, gva_of, &d);  /* demand paging reads each page of the set once */
         break;
     case SIM_PF_SWAP:
         rc = pf_swap_setup(r, &d);

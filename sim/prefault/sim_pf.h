@@ -53,8 +53,10 @@ enum sim_pf_order { SIM_PF_ORDER_GPA = 0, SIM_PF_ORDER_GVA = 1 };
 
 /* CPU costs the driver charges (ns); defaults and sources in sim_pf_mech.c. */
 struct sim_pf_costs {
-    uint64_t fault_ns;                 /* a fault's round trip through the hypervisor */
-    uint64_t minor_fault_ns;           /* a fault served from host memory (swap cache) */
+    uint64_t uffd_fault_ns;            /* a fault's round trip through a user-space
+                                          handler (post-copy, resume) */
+    uint64_t kernel_fault_ns;          /* a fault the host kernel handles without I/O
+                                          (swap-in path, swap-cache hit, EPT mapping) */
     uint64_t decode_ns;                /* decoding the faulting instruction (GVA by decode) */
     uint64_t walk_entry_ns;            /* reading one guest page-table entry */
     uint64_t install_ns;               /* installing one 4 KiB page (copy + map) */
@@ -68,7 +70,6 @@ struct sim_pf_cfg {
     /* swap */
     double memory_fraction;            /* host memory for the guest / working set */
     uint64_t host_memory_bytes;        /* or this many bytes (0: use the fraction) */
-    uint32_t reclaim_batch;            /* pages reclaimed at a time (SWAP_CLUSTER_MAX) */
     /* resume */
     int image_order;                   /* enum sim_pf_order */
     /* post-copy */
@@ -96,7 +97,8 @@ struct sim_pf_cfg {
     X(BYTES_READ,      "bytes_read",      "bytes", false, "bytes moved in: disk reads or network payload") \
     X(BYTES_WRITTEN,   "bytes_written",   "bytes", false, "swap: bytes written to swap by evictions in the measured pass") \
     X(EVICTIONS,       "evictions",       "count", false, "swap: pages evicted in the measured pass") \
-    X(FAULT_CPU_NS,    "fault_cpu_ns",    "ns",    false, "hypervisor CPU time per major fault (entry, decode, walks, installs)") \
+    X(FAULT_CPU_NS,    "fault_cpu_ns",    "ns",    false, "hypervisor CPU on the faulting vCPU's path per fault (entry, decode, walks, its own installs)") \
+    X(HV_CPU_NS,       "hv_cpu_ns",       "ns",    false, "hypervisor CPU in all: the faults' paths and the installs of pages read ahead") \
     X(FAULT_P50_NS,    "fault_p50_ns",    "ns",    false, "fault latency seen by the vCPU, median") \
     X(FAULT_P99_NS,    "fault_p99_ns",    "ns",    false, "fault latency seen by the vCPU, 99th percentile") \
     X(TTR_NS,          "ttr_ns",          "ns",    false, "time to responsiveness: to the end of the first window with stall <= ttr_stall") \

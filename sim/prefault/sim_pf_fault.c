@@ -247,8 +247,6 @@ static uint64_t charge_policy(struct pf_run *r)
     return ns;
 }
 
-/* A fault on absent frame gpa by the vCPU of x: ask the policy, check its
- * answer, install zero pages, start the fetches.  Returns the CPU time. */
 /* Where a policy's compact copy (PREFAULT_ANS_CONTIGUOUS) keeps frame p:
  * the copy is written at suspend time next to the image, in the order the
  * policy reads it, from the image's content (REAP's working-set file,
@@ -266,14 +264,32 @@ static uint64_t copy_put(struct pf_run *r, uint64_t p)
     return r->copy_next++;
 }
 
-/* One call's answer (fault() or bulk()): each frame checked absent, zero
- * pages installed at once, the others fetched, from the image's slots or
- * from the policy's compact copy. */
-static int take(struct pf_run *r, uint64_t gpa, uint64_t *frames, uint32_t n, unsigned flags,
-                uint64_t *cpu, bool *own)
+/* The vCPU of x waits for frame p too before it goes on (REAP installs its
+ * whole working set before the vCPU resumes). */
+static int wait_for(struct pf_exit *x, uint64_t p)
 {
+    if (x->nwait == x->wait_cap) {
+        uint32_t cap = x->wait_cap ? 2 * x->wait_cap : 1024;
+        uint64_t *w = realloc(x->wait, cap * sizeof *w);
+        if (!w)
+            return VM_ENOMEM;
+        x->wait = w;
+        x->wait_cap = cap;
+    }
+    x->wait[x->nwait++] = p;
+    return 0;
+}
+
+/* One call's answer (fault() or bulk()): each frame checked absent, zero
+ * pages installed at once, the others fetched, from the image's slots, the
+ * policy's compact copy, or the migration source.  A bulk call's frames
+ * are waited for by the faulting vCPU. */
+static int take(struct pf_exit *x, uint64_t gpa, uint64_t *frames, uint32_t n, unsigned flags,
+                bool bulk, uint64_t *cpu, bool *own)
+{
+    struct pf_run *r = x->r;
     uint64_t keys[PREFAULT_MAX_PAGES];
-    bool copy = (flags & PREFAULT_ANS_CONTIGUOUS) && r->copy_cap;
+    bool copy = (flags & PREFAULT_ANS_CONTIGUOUS) && r->copy_cap && !r->pc_port;
     uint32_t nk = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t p = frames[i];
@@ -289,19 +305,28 @@ static int take(struct pf_run *r, uint64_t gpa, uint64_t *frames, uint32_t n, un
         if (p != gpa)
             r->prefetched++;
         if (r->st.slot_of[p] == PF_NO_SLOT) {
-            /* a zero page: installed now, no I/O */
+            /* a zero page: installed now, no I/O (UFFDIO_ZEROPAGE) */
             pf_install(r, p, r->expect[p], p != gpa);
             *cpu += r->cfg->costs.install_ns;
             continue;
         }
         *own |= p == gpa;
+        if (bulk && wait_for(x, p) < 0)
+            return VM_ENOMEM;
         if (r->pc_port) {              /* post-copy: ask the source */
             keys[nk++] = p;
             continue;
         }
         uint64_t pos = copy ? copy_put(r, p) : UINT64_MAX;
-        if (copy && pos == UINT64_MAX)
-            copy = false;              /* the copy area is full: the rest from the image */
+        if (copy && pos == UINT64_MAX) {
+            /* the copy area is full: what is keyed so far comes from the
+             * copy, the rest from the image */
+            int rc = nk ? pf_fetch(r, frames, keys, nk, gpa, r->copy_lba0) : 0;
+            if (rc < 0)
+                return rc;
+            nk = 0;
+            copy = false;
+        }
         keys[nk++] = (copy ? pos : r->st.slot_of[p]) << 32 | i;
     }
     if (!nk)
@@ -311,7 +336,9 @@ static int take(struct pf_run *r, uint64_t gpa, uint64_t *frames, uint32_t n, un
     return pf_fetch(r, frames, keys, nk, gpa, copy ? r->copy_lba0 : r->st.lba0);
 }
 
-static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
+/* A fault on absent frame gpa by the vCPU of x: ask the policy, check its
+ * answer, install zero pages, start the fetches; its CPU time into cpu. */
+static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cpu)
 {
     struct pf_run *r = x->r;
     uint64_t answer[PREFAULT_MAX_PAGES];
@@ -323,7 +350,7 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
     };
     uint32_t n = r->pol->fault(r->ps, &f, answer);
     unsigned flags = prefault_answer_flags(r->ps);
-    uint64_t cpu = r->cfg->costs.fault_ns + charge_policy(r);
+    *cpu += charge_policy(r);
     bool own = false;
     int rc = 0;
     if (flags & PREFAULT_ANS_TEST_NO_FETCH) {
@@ -331,16 +358,14 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
          * made present without its content, which the content check sees */
         port_mem_set_present(&r->mem->base, gpa, 1, true);
     } else if (r->hm) {
-        rc = pf_swap_fault(r, gpa, answer, n, &cpu, &own);
+        rc = pf_swap_fault(r, x, gpa, answer, n, cpu, &own);
     } else {
-        rc = take(r, gpa, answer, n, flags, &cpu, &own);
+        rc = take(x, gpa, answer, n, flags, false, cpu, &own);
         /* the rest of the set, a call at a time (REAP's working set) */
         while (rc == 0 && (n = prefault_bulk(r->ps, answer)) > 0)
-            rc = take(r, gpa, answer, n, prefault_answer_flags(r->ps), &cpu, &own);
+            rc = take(x, gpa, answer, n, prefault_answer_flags(r->ps), true, cpu, &own);
     }
-    cpu += charge_policy(r);
-    r->hv_cpu_ns += cpu;
-    *cost_ns += cpu;
+    *cpu += charge_policy(r);
     x->major = own;
     if (own)
         r->major++;
@@ -349,32 +374,58 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cost_ns)
     return rc;
 }
 
+/* Charge the vCPU of a fault ns of hypervisor CPU on its own path. */
+static void charge(struct pf_run *r, uint64_t *cost_ns, uint64_t ns)
+{
+    *cost_ns += ns;
+    r->vcpu_cpu_ns += ns;
+    r->hv_cpu_ns += ns;
+}
+
+/* The first use of a resident page the vCPU could not touch freely: a
+ * prefetched page (read-traced at install) or, under host swap, a page in
+ * the swap cache written for the first time (write-protected while it
+ * keeps its slot).  Each is a real fault: a swap-cache hit or do_wp_page
+ * in the host kernel, or the EPT violation that maps a page the
+ * hypervisor installed with UFFDIO_COPY.  The hit goes to the policy. */
+static void first_use(struct pf_run *r, uint64_t gpa, bool is_write, uint64_t *cost_ns)
+{
+    bool hit = vm_bitmap_test(r->unused, gpa), wp = false;
+    if (r->hm)
+        wp = pf_swap_traced(r, gpa, is_write);
+    else
+        port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
+    if (hit) {
+        vm_bitmap_clear(r->unused, gpa);
+        r->used++;
+        if (r->pol->hit)
+            r->pol->hit(r->ps, gpa);
+    }
+    if (hit || wp) {
+        charge(r, cost_ns, r->cfg->costs.kernel_fault_ns);
+        r->minor++;
+        r->faults++;
+    }
+}
+
+/* Whether everything the vCPU's fault waits for is in: its page, a bulk
+ * answer's pages, the write-back of the frames it took. */
+static bool fault_done(struct pf_exit *x, uint64_t gpa)
+{
+    struct pf_run *r = x->r;
+    if (!sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa) || x->writes_pending)
+        return false;
+    while (x->wcur < x->nwait && sim_mem_test(r->mem, SIM_MEM_PRESENT, x->wait[x->wcur]))
+        x->wcur++;
+    return x->wcur == x->nwait;
+}
+
 int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns)
 {
     struct pf_exit *x = arg;
     struct pf_run *r = x->r;
     if (kind == SIM_MEM_FAULT_TRACE) {
-        /* the first use of a prefetched page (read-traced at install), or
-         * a write to a swap-cache page (write-protected while it has a slot) */
-        bool hit = vm_bitmap_test(r->unused, gpa), wp = false;
-        if (r->hm)
-            wp = pf_swap_traced(r, gpa, is_write);
-        else
-            port_mem_set_trace(&r->mem->base, gpa, 1, PORT_MEM_TRACE_NONE);
-        if (hit) {
-            vm_bitmap_clear(r->unused, gpa);
-            r->used++;
-            if (r->pol->hit)
-                r->pol->hit(r->ps, gpa);
-        }
-        if (r->hm && (hit || wp)) {
-            /* a swap-cache hit, or a write to a page that still has its
-             * slot (do_wp_page frees it), is a minor fault; mapping a page
-             * the hypervisor installed (post-copy, resume) costs nothing */
-            *cost_ns += r->cfg->costs.minor_fault_ns;
-            r->hv_cpu_ns += r->cfg->costs.minor_fault_ns;
-            r->minor++;
-        }
+        first_use(r, gpa, is_write, cost_ns);
         return 0;
     }
     uint64_t now = sim_now_ns() + sim_vcpu_ahead_ns(x->v);
@@ -383,6 +434,13 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
         x->started = false;
         x->major = false;
         x->start_ns = now;
+        x->nwait = x->wcur = 0;
+        r->faults++;
+        /* the exit and its handler: the kernel's fault path under host
+         * swap, a round trip through the user-space handler otherwise */
+        uint64_t entry = r->hm ? r->cfg->costs.kernel_fault_ns : r->cfg->costs.uffd_fault_ns;
+        charge(r, cost_ns, entry);
+        now += entry;
     }
 again:
     if (!x->started) {
@@ -391,13 +449,14 @@ again:
         } else if (r->hm && !hostmem_can_admit(r->hm)) {
             return VM_EAGAIN;          /* every host frame is under a read: wait for one */
         } else {
-            uint64_t before = *cost_ns;
-            int rc = start_fault(x, gpa, cost_ns);
+            uint64_t cpu = 0;
+            int rc = start_fault(x, gpa, &cpu);
+            charge(r, cost_ns, cpu);
+            now += cpu;
             if (rc < 0) {
                 x->in_fault = false;
                 return rc;
             }
-            now += *cost_ns - before;
         }
         x->started = true;
     }
@@ -405,18 +464,17 @@ again:
         x->in_fault = false;
         return r->io_error;
     }
-    if (!sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa)) {
-        if (!vm_bitmap_test(r->inflight, gpa)) {
-            /* it came in and was evicted again before this vCPU ran (the
-             * page was not used yet, so its accessed bit was clear): the
-             * fault starts over, as a kernel fault handler retries */
-            x->started = false;
-            goto again;
-        }
-        return VM_EAGAIN;              /* woken by the I/O completion */
+    if (!sim_mem_test(r->mem, SIM_MEM_PRESENT, gpa) && !vm_bitmap_test(r->inflight, gpa)) {
+        /* it came in and was evicted again before this vCPU ran (the page
+         * was not used yet, so its accessed bit was clear): the fault
+         * starts over, as a kernel fault handler retries */
+        x->started = false;
+        goto again;
     }
+    if (!fault_done(x, gpa))
+        return VM_EAGAIN;              /* woken by an I/O completion */
     if (x->major) {
-        *cost_ns += r->cfg->costs.install_ns;
+        charge(r, cost_ns, r->cfg->costs.install_ns);
         now += r->cfg->costs.install_ns;
     } else if (vm_bitmap_test(r->unused, gpa)) {
         /* it came in as another fault's prefetch: this access uses it */

@@ -42,6 +42,9 @@ struct pf_exit {
     bool started;                      /* its fetch was started (or found on its way) */
     bool major;                        /* the current fault fetched its page */
     uint64_t start_ns;                 /* its start on the vCPU's clock */
+    uint64_t *wait;                    /* frames of a bulk answer it waits for */
+    uint32_t nwait, wcur, wait_cap;    /* wait[wcur..nwait) not checked present yet */
+    uint32_t writes_pending;           /* swap: write-backs of the frames it took */
 };
 
 struct hostmem;
@@ -90,6 +93,8 @@ struct pf_run {
     uint64_t major, minor, prefetched, used, read_ios, read_blocks;
     uint64_t evictions, write_blocks;
     uint64_t hv_cpu_ns;                /* entry, decode, walks and installs, all faults */
+    uint64_t vcpu_cpu_ns;              /* the part on the faulting vCPUs' own path */
+    uint64_t faults;                   /* every fault the vCPUs took */
     struct vm_hist fault_lat;
     struct prefault_stats charged;     /* policy work already turned into time */
     int io_error;                      /* first failed fetch */
@@ -114,8 +119,8 @@ int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t 
  * make_absent; one fault's admission and evictions; the end checks. */
 int pf_swap_setup(struct pf_run *r, struct vm_diag *d);
 void pf_swap_reinstall(struct pf_run *r);
-int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
-                  uint64_t *cpu_ns, bool *own_fetch);
+int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *answer,
+                  uint32_t n, uint64_t *cpu_ns, bool *own_fetch);
 /* A traced access to a resident page (first use of a prefetch, or a
  * write to a swap-cache page): true when it is a write that took the
  * page's slot away (a write-protect fault). */

@@ -48,19 +48,21 @@ static const struct sim_policy_set *variant_set(const cJSON *doc)
 #define C(field) offsetof(struct sim_pf_cfg, field)
 #define K(field) (offsetof(struct sim_pf_cfg, costs) + offsetof(struct sim_pf_costs, field))
 
-/* fault and install: workloads/costs/calibration.json (AMD EPYC, 2 cores,
- * Linux 6.18.44, 2026-11-30T02:44:54Z): wp_fault_ns, a userfaultfd fault
- * round trip (fault, handler thread woken, ioctl, vCPU woken), and
- * page_install_ns.  walk_entry: bench/bench_guest on the same machine,
- * 24.5 M four-level walks/s, about 10 ns per entry read.  minor_fault and
- * decode are estimates, not measured (a fault that maps a page already in
- * host memory; KVM's emulator fetching and decoding one instruction). */
+/* uffd_fault and install: workloads/costs/calibration.json (AMD EPYC, 2
+ * cores, Linux 6.18.44, 2026-11-30T02:44:54Z): wp_fault_ns, a userfaultfd
+ * fault round trip (fault, handler thread woken, ioctl, vCPU woken), and
+ * page_install_ns; kernel_fault: its anon_fault_ns (first touch of an
+ * anonymous page: the kernel's fault path without I/O).  walk_entry:
+ * bench/bench_guest on the same machine, 24.5 M four-level walks/s, about
+ * 10 ns per entry read.  decode is an estimate, not measured (KVM's
+ * emulator fetching and decoding one instruction). */
 static const struct sim_key cost_keys[] = {
-    SIM_KEY_SCALAR_ROW("fault", 0, VM_PARAM_TIME, K(fault_ns), 0, 1e9, "23.515us",
-                       "a fault's round trip through the user-space fault handler (wp_fault_ns)"),
-    SIM_KEY_SCALAR_ROW("minor_fault", 0, VM_PARAM_TIME, K(minor_fault_ns), 0, 1e9, "1us",
-                       "a fault on a page already in host memory, e.g. a swap-cache hit "
-                       "(estimate)"),
+    SIM_KEY_SCALAR_ROW("uffd_fault", 0, VM_PARAM_TIME, K(uffd_fault_ns), 0, 1e9, "23.515us",
+                       "a fault's round trip through a user-space handler: post-copy and "
+                       "resume (wp_fault_ns)"),
+    SIM_KEY_SCALAR_ROW("kernel_fault", 0, VM_PARAM_TIME, K(kernel_fault_ns), 0, 1e9, "1us",
+                       "a fault the host kernel serves without I/O: host swap-in's path, a "
+                       "swap-cache hit, mapping an installed page (anon_fault_ns)"),
     SIM_KEY_SCALAR_ROW("decode", 0, VM_PARAM_TIME, K(decode_ns), 0, 1e9, "2us",
                        "decode the faulting instruction to find its GVA (estimate)"),
     SIM_KEY_SCALAR_ROW("walk_entry", 0, VM_PARAM_TIME, K(walk_entry_ns), 0, 1e9, "10ns",
@@ -75,8 +77,6 @@ static const struct sim_key swap_keys[] = {
                        "0.5", "host memory for the guest, as a fraction of its working set"),
     SIM_KEY_SCALAR_ROW("host_memory", 0, VM_PARAM_SIZE, C(host_memory_bytes), 0,
                        1ull << 50, "0", "host memory for the guest in bytes (0: the fraction)"),
-    SIM_KEY_SCALAR_ROW("reclaim_batch", 0, VM_PARAM_U32, C(reclaim_batch), 1, 4096, "32",
-                       "pages reclaimed at a time (Linux SWAP_CLUSTER_MAX)"),
     SIM_KEY_END,
 };
 

@@ -10,12 +10,13 @@
  *   - with push, the source also streams every page it has not sent, in
  *     guest-physical order, push_pages per message, one message in flight
  *     (the migration thread's back pressure);
+ *   - the faulting page travels alone, its neighbours in a second message,
+ *     and the stream goes on from just after the faulting page (QEMU
+ *     moves its scan position to a requested page);
  *   - with preempt (QEMU's postcopy-preempt), requested pages travel on a
  *     second connection served by their own thread, so they do not queue
- *     behind the stream, and the stream goes on from just after the last
- *     requested page (QEMU moves its scan position to a requested page).
- * Without preempt the requested pages share the stream's connection and
- * wait behind the chunk in flight.
+ *     behind the stream.  Without preempt they share the stream's
+ *     connection and wait behind the chunk in flight.
  *
  * Wire sizes: a request costs PC_HDR + 8 bytes per frame; a page message
  * PC_HDR + 4 KiB per page.  The blobs carry frame numbers and the pages'
@@ -29,6 +30,7 @@
 #include <simgrid/host.h>
 
 #include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
 #include "prefault/sim_pf_int.h"
 #include "sim_transport.h"
 #include "sim_world.h"
@@ -71,26 +73,41 @@ static int send_pages(struct pf_run *r, const char *from, const char *to, const 
     return rc;
 }
 
-/* Answer one request with the pages of it not sent yet; the last frame
- * requested, for the stream's reordering. */
+/* Answer one request with the pages of it not sent yet: the faulting
+ * page alone first (QEMU sends each page as its own record and the
+ * destination places it on arrival: a fault does not wait for its
+ * neighbours), then its neighbours in one message.  The request's blob is
+ * the faulting frame (UINT64_MAX: none) then the frames.  *hint: the frame
+ * after the faulting one (or after the last one asked), where the stream
+ * goes on (QEMU moves its scan position to a requested page). */
 static int serve(struct pf_run *r, const struct port_transport_msg *m, const char *from,
-                 const char *to, uint64_t *last)
+                 const char *to, uint64_t *hint)
 {
-    uint32_t n = (uint32_t)(m->blob_len / sizeof(uint64_t)), k = 0;
-    uint64_t *want = m->blob, *out = malloc((n ? n : 1) * sizeof *out);
+    if (m->blob_len < sizeof(uint64_t))
+        return VM_EINVAL;
+    const uint64_t *b = m->blob;
+    uint64_t faulting = b[0];
+    uint32_t n = (uint32_t)(m->blob_len / sizeof(uint64_t)) - 1, k = 0;
+    const uint64_t *want = b + 1;
+    uint64_t *out = malloc((n ? n : 1) * sizeof *out);
     if (!out)
         return VM_ENOMEM;
-    for (uint32_t i = 0; i < n; i++) {
+    int rc = 0;
+    if (faulting < r->nr_pages && !vm_bitmap_test(r->pc_sent, faulting))
+        rc = send_pages(r, from, to, &faulting, 1, 0);
+    for (uint32_t i = 0; i < n; i++)
         if (want[i] < r->nr_pages && !vm_bitmap_test(r->pc_sent, want[i]))
             out[k++] = want[i];
-        *last = want[i];
-    }
-    int rc = k ? send_pages(r, from, to, out, k, 0) : 0;
+    if (rc == 0 && k)
+        rc = send_pages(r, from, to, out, k, 0);
+    uint64_t last = faulting < r->nr_pages ? faulting : (n ? want[n - 1] : UINT64_MAX);
+    if (last < r->nr_pages)
+        *hint = last + 1 == r->nr_pages ? 0 : last + 1;
     free(out);
     return rc;
 }
 
-/* The next push_pages working-set frames not sent yet, from the cursor
+/* The next push_pages frames with content not sent yet, from the cursor
  * (wrapping once); 0 when every page was sent. */
 static uint32_t next_chunk(struct pf_run *r, uint64_t *out)
 {
@@ -98,7 +115,7 @@ static uint32_t next_chunk(struct pf_run *r, uint64_t *out)
     for (uint64_t seen = 0; seen < r->nr_pages && k < r->cfg->push_pages; seen++) {
         uint64_t f = r->pc_cursor;
         r->pc_cursor = f + 1 == r->nr_pages ? 0 : f + 1;
-        if (vm_bitmap_test(r->in_ws, f) && !vm_bitmap_test(r->pc_sent, f))
+        if (r->st.slot_of[f] != PF_NO_SLOT && !vm_bitmap_test(r->pc_sent, f))
             out[k++] = f;
     }
     return k;
@@ -117,9 +134,8 @@ static void source_main(int argc, char **argv)
         int rc = port_transport_recv(r->pc_port, EP_SRC, pushing ? 0 : PORT_TRANSPORT_FOREVER, &m);
         if (rc == 0) {
             int tag = (int)m.tag;
-            uint64_t last = UINT64_MAX;
             if (tag == TAG_REQ)
-                rc = serve(r, &m, EP_SRC, EP_DST, &last);
+                rc = serve(r, &m, EP_SRC, EP_DST, &r->pc_cursor);
             port_transport_msg_free(&m);
             if (tag == TAG_STOP)
                 break;
@@ -155,12 +171,8 @@ static void urgent_main(int argc, char **argv)
         if (port_transport_recv(r->pc_port, EP_SRC_URG, PORT_TRANSPORT_FOREVER, &m) < 0)
             continue;
         int tag = (int)m.tag, rc = 0;
-        uint64_t last = UINT64_MAX;
-        if (tag == TAG_REQ) {
-            rc = serve(r, &m, EP_SRC_URG, EP_DST_URG, &last);
-            if (last < r->nr_pages)
-                r->pc_cursor = last + 1 == r->nr_pages ? 0 : last + 1;
-        }
+        if (tag == TAG_REQ)
+            rc = serve(r, &m, EP_SRC_URG, EP_DST_URG, &r->pc_cursor);
         port_transport_msg_free(&m);
         if (tag == TAG_STOP)
             break;
@@ -208,17 +220,28 @@ static void listen_main(int argc, char **argv)
 
 int pf_postcopy_request(struct pf_run *r, const uint64_t *frames, uint32_t n, uint64_t faulting)
 {
+    uint64_t *b = malloc(((size_t)n + 1) * sizeof *b);
+    if (!b)
+        return VM_ENOMEM;
+    uint32_t k = 0;
+    b[0] = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++) {
         vm_bitmap_set(r->inflight, frames[i]);
-        if (frames[i] == faulting)
+        if (frames[i] == faulting) {
             vm_bitmap_set(r->pc_faulting, frames[i]);
+            b[0] = faulting;
+        } else {
+            b[1 + k++] = frames[i];
+        }
     }
-    struct port_transport_out m = { .tag = TAG_REQ, .blob = frames,
-                                    .blob_len = (size_t)n * sizeof *frames,
+    struct port_transport_out m = { .tag = TAG_REQ, .blob = b,
+                                    .blob_len = ((size_t)k + 1) * sizeof *b,
                                     .wire_bytes = PC_HDR + (uint64_t)n * sizeof *frames };
     r->read_ios++;
-    return port_transport_send(r->pc_port, r->cfg->preempt ? EP_DST_URG : EP_DST,
-                               r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m, 0);
+    int rc = port_transport_send(r->pc_port, r->cfg->preempt ? EP_DST_URG : EP_DST,
+                                 r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m, 0);
+    free(b);
+    return rc;
 }
 
 static sg_actor_t start_actor(const char *name, sg_host_t host, void (*fn)(int, char **),
@@ -236,12 +259,11 @@ int pf_postcopy_setup(struct pf_run *r, struct vm_diag *d)
 {
     struct pf_store *st = &r->st;
     for (uint64_t f = 0; f < r->nr_pages; f++)
-        if (vm_bitmap_test(r->in_ws, f)) {
+        if (r->expect[f] != VM_FP_ZERO) {    /* the source sends every page with content */
             st->slot_of[f] = (uint32_t)f;    /* post-copy pulls by guest frame */
             st->frame_of[f] = (uint32_t)f;
         }
     st->nr_slots = r->nr_pages;
-    r->faultonly_ref = r->nr_ws;
     r->pc_sent = calloc((r->nr_pages + 63) / 64, sizeof(uint64_t));
     r->pc_faulting = calloc((r->nr_pages + 63) / 64, sizeof(uint64_t));
     if (!r->pc_sent || !r->pc_faulting)

@@ -2,8 +2,10 @@
  * sim_pf_swap.c - the swap scenario: the guest's host memory is smaller
  * than its working set (models/hostmem: a clock evictor reading the EPT
  * accessed bits, swap slots taken in eviction order, a swap cache that
- * keeps a clean page's slot).  A warm pass fills swap as a host that has
- * been running the guest would; in the measured pass a fault's answer is
+ * keeps a clean page's slot).  Guest memory the processes do not use
+ * (pages with content: kernel, page cache) starts in swap, and a warm
+ * pass of the trace fills swap further as a host that has been running
+ * the guest would; in the measured pass a fault's answer is
  * trimmed to the room that evicts no unused prefetch, admitted, read from
  * its slots (sim_pf_fault.c), and the evictions it caused are written to
  * new slots in the background, grouped into runs of neighbouring slots.
@@ -44,10 +46,20 @@ static bool young(void *data, uint64_t frame)
     return y;
 }
 
+/* A write-back the faulting vCPU waits for (the frames it took are free
+ * only once their content is on the swap device, as shrink_folio_list()
+ * frees a dirty anonymous folio after writeback). */
+struct wio {
+    struct port_blk_req req;
+    struct pf_exit *x;
+};
+
 static void wio_done(struct port_blk_req *req, int rc)
 {
+    struct wio *w = req->data;
     (void)rc;                          /* the content went to the slot at eviction */
-    free(req);
+    w->x->writes_pending--;
+    free(w);
 }
 
 /* The evictions' content into their slots, at once (the swap cache holds
@@ -69,7 +81,8 @@ static int store_writes(struct pf_run *r, const struct hostmem_admission *a, boo
  * blocks is not timed).  Built from the admission before any simcall (the
  * admission buffer is the next fault's once another vCPU runs); NULL when
  * nothing is written, or out of memory (*rc). */
-static struct port_blk_req *prepare_writes(struct pf_run *r, struct hostmem_admission *a, int *rc)
+static struct wio *prepare_writes(struct pf_run *r, struct pf_exit *x,
+                                  struct hostmem_admission *a, int *rc)
 {
     *rc = 0;
     if (!a->nr_writes)
@@ -81,28 +94,33 @@ static struct port_blk_req *prepare_writes(struct pf_run *r, struct hostmem_admi
         ios += (n + r->max_io_pages - 1) / r->max_io_pages;
         i += n;
     }
-    struct port_blk_req *w = calloc(1, sizeof *w);
+    struct wio *w = calloc(1, sizeof *w);
     if (!w) {
         *rc = VM_ENOMEM;
         return NULL;
     }
-    w->op = PORT_BLK_WRITE;
-    w->lba = r->st.lba0 + a->writes[0].slot;
-    w->nr_blocks = a->nr_writes;
-    w->nr_ios = ios;
-    w->fps = NULL;                     /* timing only: the store has the content */
-    w->cb = wio_done;
+    w->x = x;
+    w->req.op = PORT_BLK_WRITE;
+    w->req.lba = r->st.lba0 + a->writes[0].slot;
+    w->req.nr_blocks = a->nr_writes;
+    w->req.nr_ios = ios;
+    w->req.fps = NULL;                 /* timing only: the store has the content */
+    w->req.cb = wio_done;
+    w->req.data = w;
+    x->writes_pending++;               /* before any simcall */
     return w;
 }
 
-static int submit_writes(struct pf_run *r, struct port_blk_req *w)
+static int submit_writes(struct pf_run *r, struct wio *w)
 {
     if (!w)
         return 0;
-    r->write_blocks += w->nr_blocks;
-    int rc = sim_disk_submit_timing(r->disk, w);
-    if (rc < 0)
+    r->write_blocks += w->req.nr_blocks;
+    int rc = sim_disk_submit_timing(r->disk, &w->req);
+    if (rc < 0) {
+        w->x->writes_pending--;
         free(w);
+    }
     return rc < 0 ? rc : 0;
 }
 
@@ -166,6 +184,24 @@ static int shadow_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uin
     return 0;
 }
 
+/* The rest of guest memory (pages with content the processes do not
+ * use: kernel, page cache) went to swap long ago, by frame: into hm's
+ * slots, and (store non-NULL) their contents onto the swap device. */
+static int preload_cold(struct pf_run *r, struct hostmem *hm, struct vm_fpstore *store)
+{
+    for (uint64_t f = 0; f < r->nr_pages; f++) {
+        if (r->expect[f] == VM_FP_ZERO || vm_bitmap_test(r->in_ws, f))
+            continue;
+        int rc = hostmem_preload(hm, f);
+        if (rc == 0 && store &&
+            vm_fpstore_put(store, r->st.lba0 + hostmem_slot_of(hm, f), 1, &r->expect[f]) < 0)
+            rc = VM_ENOMEM;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Demand paging's major faults on the measured pass: warm pass then
  * measured pass on a second host memory, no prefetch. */
 static int reference(struct pf_run *r, const struct hostmem_cfg *cfg, struct vm_diag *d)
@@ -174,6 +210,10 @@ static int reference(struct pf_run *r, const struct hostmem_cfg *cfg, struct vm_
     int rc = hostmem_new(cfg, shadow_young, &s, &s.hm, d);
     if (rc < 0)
         return rc;
+    if ((rc = preload_cold(r, s.hm, NULL)) < 0) {
+        hostmem_free(s.hm);
+        return vm_diag_set(d, rc, "host memory: swapping out the cold pages failed");
+    }
     if (!(s.young = calloc((r->nr_pages + 63) / 64, sizeof(uint64_t)))) {
         hostmem_free(s.hm);
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
@@ -219,6 +259,8 @@ int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
     hostmem_test_break_evictor(r->hm, sim_pf_test_mutant("break-evictor"));
 #endif
     r->st.lba0 = 0;
+    if ((rc = preload_cold(r, r->hm, sim_disk_store(r->disk))) < 0)
+        return vm_diag_set(d, rc, "host memory: swapping out the cold pages failed");
     if ((rc = reference(r, &hc, d)) < 0)
         return rc;
     /* the recording pass touched every page: the warm pass starts with
@@ -266,8 +308,8 @@ static void evict(struct pf_run *r, uint64_t e, bool by_prefetch)
     r->evictions++;
 }
 
-int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
-                  uint64_t *cpu_ns, bool *own_fetch)
+int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *answer,
+                  uint32_t n, uint64_t *cpu_ns, bool *own_fetch)
 {
     uint64_t batch[HOSTMEM_MAX_BATCH], keys[HOSTMEM_MAX_BATCH];
     uint32_t nb = 0;
@@ -302,7 +344,7 @@ int pf_swap_fault(struct pf_run *r, uint64_t gpa, uint64_t *answer, uint32_t n,
         evict(r, a->evicted[i], !(full && i == 0));
     if ((rc = store_writes(r, a, true)) < 0)
         return rc;
-    struct port_blk_req *w = prepare_writes(r, a, &rc);
+    struct wio *w = prepare_writes(r, x, a, &rc);
     if (rc < 0)
         return rc;
     uint32_t nk = 0, k = 0;
