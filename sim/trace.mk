@@ -9,4 +9,6 @@ EXTRA_DIST += workloads/traces/README.md workloads/traces/record.sh \
 	workloads/traces/awk-bigarray.pagetrace.gz workloads/traces/lua-bigtable.pagetrace.gz \
 	workloads/traces/sort-bigrecords.pagetrace.gz workloads/traces/sqlite-blob-index.pagetrace.gz \
 	workloads/traces/sqlite3.raw-lackey.gz workloads/traces/sqlite-txn.blocktrace.csv.gz \
-	workloads/traces/tar-pack-unpack.blocktrace.csv.gz
+	workloads/traces/tar-pack-unpack.blocktrace.csv.gz \
+	workloads/traces/seq-scan.pagetrace.gz workloads/traces/strided-16.pagetrace.gz \
+	workloads/traces/chase-list.pagetrace.gz workloads/traces/zipf-0.99.pagetrace.gz

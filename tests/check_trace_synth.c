@@ -6,7 +6,9 @@
  * pattern's property: sequential pages consecutive, the stride, every page
  * once per chase lap in a non-address order, the Zipf top page's share,
  * the write fraction, X records on the code region, determinism byte for
- * byte; and that bad input is refused with nothing written.
+ * byte; that the synthetic traces in workloads/traces/ come out of their
+ * README commands byte for byte with the README's figures; and that bad
+ * input is refused with nothing written.
  */
 #include <check.h>
 #include <dirent.h>
@@ -433,6 +435,77 @@ START_TEST(test_synth_replaces_an_existing_file_atomically)
 }
 END_TEST
 
+/* ============================================================ shipped */
+
+/* The synthetic traces in workloads/traces/, their commands and the
+ * figures of the README's table. */
+struct shipped_row {
+    const char *file;
+    const char *args[12];
+    uint64_t records, x, r, w, total, distinct, code, data;
+};
+
+static const struct shipped_row shipped_rows[] = {
+    { "seq-scan.pagetrace.gz",
+      { "--pattern", "sequential", "--pages", "8192", "--records", "32768", "--code-pages", "2" },
+      32768, 1928, 24501, 6339, 16777216, 8194, 2, 8192 },
+    { "strided-16.pagetrace.gz",
+      { "--pattern", "strided", "--stride", "16", "--pages", "8192", "--records", "32768",
+        "--code-pages", "2" },
+      32768, 1928, 24501, 6339, 262144, 8194, 2, 8192 },
+    { "chase-list.pagetrace.gz",
+      { "--pattern", "chase", "--pages", "16384", "--records", "65536", "--code-pages", "2" },
+      65536, 3856, 49174, 12506, 524288, 16386, 2, 16384 },
+    { "zipf-0.99.pagetrace.gz",
+      { "--pattern", "zipf", "--zipf-s", "0.99", "--pages", "16384", "--records", "131072",
+        "--code-pages", "2" },
+      131072, 7711, 98440, 24921, 4194304, 12985, 2, 12983 },
+};
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("VMSIM_SRCDIR");
+    return s && *s ? s : VMSIM_SRCDIR;
+}
+
+START_TEST(test_synth_shipped_traces_regenerate_byte_for_byte)
+{
+    const struct shipped_row *row = &shipped_rows[_i];
+    char ship[1024], out[1024];
+    snprintf(ship, sizeof(ship), "%s/workloads/traces/%s", srcdir(), row->file);
+    snprintf(out, sizeof(out), "%s/%s", tmpdir, row->file);
+    char *argv[20];
+    int argc = 0;
+    argv[argc++] = "synth";
+    for (int k = 0; k < 12 && row->args[k]; k++)
+        argv[argc++] = (char *)row->args[k];
+    argv[argc++] = "-o";
+    argv[argc++] = out;
+    argv[argc] = NULL;
+    ck_assert_int_eq(sim_trace_main(argc, argv), 0);
+    size_t la, lb;
+    char *a = slurp(ship, &la), *b = slurp(out, &lb);
+    ck_assert_uint_eq(la, lb);
+    ck_assert_int_eq(memcmp(a, b, la), 0);
+    free(a);
+    free(b);
+    struct sim_trace_stats st;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_trace_parse(ship, SIM_TRACE_PAGETRACE, NULL, NULL, &st, &d), 0);
+    ck_assert_str_eq(st.program, "synthetic");
+    ck_assert_uint_eq(st.nr_records, row->records);
+    ck_assert_uint_eq(st.nr_records_op[SIM_TRACE_OP_X], row->x);
+    ck_assert_uint_eq(st.nr_records_op[SIM_TRACE_OP_R], row->r);
+    ck_assert_uint_eq(st.nr_records_op[SIM_TRACE_OP_W], row->w);
+    ck_assert_uint_eq(st.total_accesses, row->total);
+    ck_assert_uint_eq(st.distinct_pages, row->distinct);
+    ck_assert_uint_eq(st.distinct_pages_op[SIM_TRACE_OP_X], row->code);
+    ck_assert_uint_eq(st.distinct_data_pages, row->data);
+    ck_assert(st.has_trailer && !st.truncated);
+}
+END_TEST
+
 /* ============================================================ bad input */
 
 struct bad_case {
@@ -538,6 +611,8 @@ static Suite *trace_synth_suite(void)
     tcase_add_test(tc, test_synth_same_arguments_same_bytes);
     tcase_add_test(tc, test_synth_header_names_the_parameters_and_trailer_is_complete);
     tcase_add_test(tc, test_synth_replaces_an_existing_file_atomically);
+    tcase_add_loop_test(tc, test_synth_shipped_traces_regenerate_byte_for_byte, 0,
+                        (int)(sizeof(shipped_rows) / sizeof(shipped_rows[0])));
     tcase_add_loop_test(tc, test_synth_bad_input_is_refused_and_writes_nothing, 0,
                         (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, test_synth_bad_output_is_refused_and_leaves_no_temporary);
