@@ -8,7 +8,7 @@
  * the write fraction, X records on the code region, determinism byte for
  * byte; that the synthetic traces in workloads/traces/ come out of their
  * README commands byte for byte with the README's figures; and that bad
- * input is refused with nothing written.
+ * input, or a signal while writing, leaves nothing written.
  */
 #include <check.h>
 #include <dirent.h>
@@ -16,8 +16,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim_trace.h"
@@ -435,6 +438,44 @@ START_TEST(test_synth_replaces_an_existing_file_atomically)
 }
 END_TEST
 
+static const int kill_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+
+/* A synth killed by SIGTERM/SIGINT/SIGHUP/SIGPIPE while it writes dies of
+ * the signal and leaves nothing: the temporary file is registered
+ * (sim_tempfile.h).  The signals get their default actions first, as in a
+ * vmsim process (Check's fork mode installs its own). */
+START_TEST(test_synth_killed_while_writing_leaves_no_file)
+{
+    int sig = kill_signals[_i];
+    for (size_t i = 0; i < sizeof(kill_signals) / sizeof(kill_signals[0]); i++)
+        signal(kill_signals[i], SIG_DFL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* a billion records: minutes of writing, far longer than the test */
+        struct sim_trace_synth_cfg c = cfg(SIM_TRACE_SYNTH_UNIFORM, 1 << 20, 1000000000);
+        struct vm_diag d;
+        _exit(sim_trace_synth_write(&c, tpath("big.pagetrace.gz"), &d) == 0 ? 0 : 1);
+    }
+    bool seen = false;
+    for (int i = 0; i < 60000 && !seen; i++) {        /* 60 s at most */
+        seen = nr_files(tmpdir) > 0;
+        if (!seen)
+            nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    }
+    if (seen)
+        kill(pid, sig);
+    else
+        kill(pid, SIGKILL);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(seen, "no temporary file appeared");
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sig,
+                  "expected the child to die of signal %d, got status 0x%x", sig, status);
+    ck_assert_int_eq(nr_files(tmpdir), 0);
+}
+END_TEST
+
 /* ============================================================ shipped */
 
 /* The synthetic traces in workloads/traces/, their commands and the
@@ -611,6 +652,8 @@ static Suite *trace_synth_suite(void)
     tcase_add_test(tc, test_synth_same_arguments_same_bytes);
     tcase_add_test(tc, test_synth_header_names_the_parameters_and_trailer_is_complete);
     tcase_add_test(tc, test_synth_replaces_an_existing_file_atomically);
+    tcase_add_loop_test(tc, test_synth_killed_while_writing_leaves_no_file, 0,
+                        (int)(sizeof(kill_signals) / sizeof(kill_signals[0])));
     tcase_add_loop_test(tc, test_synth_shipped_traces_regenerate_byte_for_byte, 0,
                         (int)(sizeof(shipped_rows) / sizeof(shipped_rows[0])));
     tcase_add_loop_test(tc, test_synth_bad_input_is_refused_and_writes_nothing, 0,
