@@ -423,7 +423,7 @@ static int usage(FILE *f, int status)
             "\n"
             "  a synthetic pagetrace over N 4 KiB pages from ADDR (default 0x7f0000000000):\n"
             "  M records (default N), each C raw accesses (default: sequential 512, strided\n"
-            "  and chase 8, zipf and uniform 32), a W with probability W (default 0.2);\n"
+            "  and chase 8, zipf and uniform 32), a write with probability W (default 0.2);\n"
             "  stride S pages (strided, default 16), Zipf exponent X (zipf, default 0.99);\n"
             "  K code pages from 0x400000 fetched (X) after every R data records (default\n"
             "  0 pages, R 16); seed N (default 1).  gzip when OUT ends in .gz\n");
