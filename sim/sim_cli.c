@@ -56,7 +56,7 @@ static const char usage_text[] =
     "       vmsim check RESULT.json BASELINE.json\n"
     "       vmsim validate EXPERIMENT.json...\n"
     "       vmsim list [MECHANISM]\n"
-    "       vmsim trace reduce|stats|convert FILE...\n"
+    "       vmsim trace reduce|stats|convert FILE... | synth --pattern P --pages N -o OUT\n"
     "       vmsim calibrate [-o FILE] [--quick]\n"
     "       vmsim --help | --version\n"
     "\n"

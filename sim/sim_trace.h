@@ -103,7 +103,7 @@ int sim_trace_parse_stat(const char *path, enum sim_trace_format fmt, sim_trace_
                          void *arg, struct sim_trace_stats *st, struct stat *sb,
                          struct vm_diag *d);
 
-/* `vmsim trace reduce|stats|convert ...`: argv[0] is the subcommand.
+/* `vmsim trace reduce|stats|convert|synth ...`: argv[0] is the subcommand.
  * Prints to stdout, errors to stderr as "vmsim: ...".  Returns the exit
  * status (0, 2 on bad input). */
 int sim_trace_main(int argc, char **argv);

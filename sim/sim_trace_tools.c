@@ -1,5 +1,5 @@
 /*
- * sim_trace_tools.c - `vmsim trace reduce|stats|convert`: the user-side
+ * sim_trace_tools.c - `vmsim trace reduce|stats|convert|synth`: the user-side
  * tools for memory traces (sim_trace.h, workloads/traces/README.md).
  *
  *   reduce IN [-o OUT] [--program NAME]
@@ -16,6 +16,9 @@
  *   convert FILE... [--cache-dir DIR] [--format F]
  *       builds (or confirms) the binary cache replay reads.
  *
+ *   synth --pattern P --pages N -o OUT [...]
+ *       a synthetic pagetrace (sim_trace_synth.c, sim_trace_synth.h).
+ *
  * Exit status 0, or 2 on bad input (each problem one "vmsim: " line).
  */
 #include <errno.h>
@@ -30,6 +33,7 @@
 
 #include "sim_tempfile.h"
 #include "sim_trace.h"
+#include "sim_trace_synth.h"
 
 #define MIB_PER_PAGE (4096.0 / (1024.0 * 1024.0))
 
@@ -39,11 +43,16 @@ static int usage(FILE *f, int status)
             "usage: vmsim trace reduce IN [-o OUT.pagetrace.gz] [--program NAME]\n"
             "       vmsim trace stats FILE... [--format auto|pagetrace|lackey]\n"
             "       vmsim trace convert FILE... [--cache-dir DIR] [--format auto|pagetrace|lackey]\n"
+            "       vmsim trace synth --pattern sequential|strided|chase|zipf|uniform --pages N\n"
+            "                         -o OUT [--records M] [--base ADDR] [--stride S] [--zipf-s X]\n"
+            "                         [--write-fraction W] [--count C] [--seed N]\n"
+            "                         [--code-pages K] [--code-every R]\n"
             "\n"
             "  reduce   raw valgrind lackey output (IN or '-' for stdin, gzip or plain) to a\n"
             "           vmsim pagetrace (stdout as text without -o; gzip when OUT ends in .gz)\n"
             "  stats    records, raw accesses, distinct pages and working set (total, by op)\n"
-            "  convert  build the binary replay cache (next to FILE, or in DIR)\n");
+            "  convert  build the binary replay cache (next to FILE, or in DIR)\n"
+            "  synth    a synthetic pagetrace over N pages ('vmsim trace synth --help')\n");
     return status;
 }
 
@@ -386,6 +395,8 @@ int sim_trace_main(int argc, char **argv)
     if (argc < 1 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0 ||
         strcmp(argv[0], "help") == 0)
         return usage(argc < 1 ? stderr : stdout, argc < 1 ? 2 : 0);
+    if (strcmp(argv[0], "synth") == 0)
+        return sim_trace_synth_main(argc, argv);    /* its own --help */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return usage(stdout, 0);
@@ -395,5 +406,5 @@ int sim_trace_main(int argc, char **argv)
         return cmd_stats(argc, argv);
     if (strcmp(argv[0], "convert") == 0)
         return cmd_convert(argc, argv);
-    return bad("unknown subcommand '%s' (expected reduce, stats or convert)", argv[0]);
+    return bad("unknown subcommand '%s' (expected reduce, stats, convert or synth)", argv[0]);
 }

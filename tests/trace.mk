@@ -5,3 +5,11 @@ TESTS += tests/check_trace
 tests_check_trace_SOURCES = tests/check_trace.c
 tests_check_trace_CFLAGS = $(TEST_CFLAGS)
 tests_check_trace_LDADD = $(CORE_TEST_LDADD)
+
+# Check suite "trace_synth": `vmsim trace synth`, read back through the
+# trace reader.
+check_PROGRAMS += tests/check_trace_synth
+TESTS += tests/check_trace_synth
+tests_check_trace_synth_SOURCES = tests/check_trace_synth.c
+tests_check_trace_synth_CFLAGS = $(TEST_CFLAGS)
+tests_check_trace_synth_LDADD = $(CORE_TEST_LDADD)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# bad_input.sh - every kind of bad input to vmsim run / validate / check
-# exits with status 2 and one line "vmsim: FILE: $.path: ..." (or the
-# option at fault) on stderr, and `run` leaves no output directory behind.
+# bad_input.sh - every kind of bad input to vmsim run / validate / check /
+# calibrate / trace synth exits with status 2 and one line "vmsim: FILE:
+# $.path: ..." (or the option at fault) on stderr, and `run` leaves no
+# output directory behind (nor `trace synth` a file).
 # The bad configs are in tests/e2e/bad/; base.json there is a valid one
 # that the command-line cases break.
 . "$(dirname "$0")/lib.sh"
@@ -270,6 +271,54 @@ expect_bad "calibrate -o into a missing directory" \
     calibrate -o "$tmpdir/no-such-dir/c.json"
 expect_bad "calibrate -o a directory" "vmsim: calibrate: $tmpdir: is a directory, expected a file name" \
     calibrate -o "$tmpdir"
+
+# 11. `vmsim trace synth`: each bad option named, nothing written (the
+# output would land in $synth_out, which must stay empty)
+synth_out="$tmpdir/synth-out"
+mkdir -p "$synth_out"
+so="$synth_out/s.pagetrace.gz"
+expect_bad "synth unknown pattern" \
+    "vmsim: trace synth: --pattern: expected sequential, strided, chase, zipf or uniform, got 'spiral'" \
+    trace synth --pattern spiral --pages 16 -o "$so"
+expect_bad "synth zero pages" "vmsim: trace synth: --pages: expected an integer >= 1, got '0'" \
+    trace synth --pattern chase --pages 0 -o "$so"
+expect_bad "synth negative pages" "vmsim: trace synth: --pages: expected an integer >= 1, got '-16'" \
+    trace synth --pattern chase --pages -16 -o "$so"
+expect_bad "synth non-numeric pages" "vmsim: trace synth: --pages: expected an integer >= 1, got 'many'" \
+    trace synth --pattern chase --pages many -o "$so"
+expect_bad "synth zero records" "vmsim: trace synth: --records: expected an integer >= 1, got '0'" \
+    trace synth --pattern sequential --pages 16 --records 0 -o "$so"
+expect_bad "synth non-numeric records" "vmsim: trace synth: --records: expected an integer >= 1, got '1e6'" \
+    trace synth --pattern sequential --pages 16 --records 1e6 -o "$so"
+expect_bad "synth base not page aligned" \
+    "vmsim: trace synth: --base: expected a page-aligned (4 KiB) address, got 0x7f0000000010" \
+    trace synth --pattern zipf --pages 16 --base 0x7f0000000010 -o "$so"
+expect_bad "synth base not canonical" \
+    "vmsim: trace synth: --base: expected a canonical lower-half address below 0x800000000000 (4-level paging), got 0x900000000000" \
+    trace synth --pattern zipf --pages 16 --base 0x900000000000 -o "$so"
+expect_bad "synth footprint past the lower half" \
+    "vmsim: trace synth: --pages: expected at most 8 pages from base 0x7fffffff8000 (the canonical lower half ends at 0x800000000000), got 16" \
+    trace synth --pattern uniform --pages 16 --base 0x7fffffff8000 -o "$so"
+expect_bad "synth write fraction above 1" \
+    "vmsim: trace synth: --write-fraction: expected a number in 0..1, got 1.5" \
+    trace synth --pattern chase --pages 16 --write-fraction 1.5 -o "$so"
+expect_bad "synth negative write fraction" \
+    "vmsim: trace synth: --write-fraction: expected a number in 0..1, got -0.2" \
+    trace synth --pattern chase --pages 16 --write-fraction -0.2 -o "$so"
+expect_bad "synth without -o" \
+    "vmsim: trace synth: -o: expected an output file (OUT.pagetrace.gz), got nothing" \
+    trace synth --pattern chase --pages 16
+expect_bad "synth into a missing directory" \
+    "vmsim: trace synth: -o: cannot create '$synth_out/no-such-dir/s.pagetrace.gz': No such file or directory" \
+    trace synth --pattern chase --pages 16 -o "$synth_out/no-such-dir/s.pagetrace.gz"
+expect_bad "synth into a directory" \
+    "vmsim: trace synth: -o: expected a file name, got a directory: '$synth_out'" \
+    trace synth --pattern chase --pages 16 -o "$synth_out"
+if [ -n "$(ls -A "$synth_out")" ]; then
+    bad "a refused synth wrote something"; ls -A "$synth_out"
+else
+    ok "a refused synth writes nothing"
+fi
 
 # nothing any of the refused runs started was left behind
 if find "$tmpdir" "$gen" -name '.tmp.*' -o -name '*.tmp.*' | grep -q .; then
