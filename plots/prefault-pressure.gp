@@ -2,7 +2,7 @@
 # swap on HDD, SATA and NVMe: vCPU stall per policy (one panel per disk),
 # and read I/Os on the HDD.
 load ARG0[1:strstrt(ARG0, 'prefault-pressure.gp')-1].'vmsim.gp'
-V = 'fault-only cluster-3 vma leap gva-8 gva-adaptive'
+V = 'fault-only gpa-4 cluster-3 vma leap gva-4 gva-adaptive'
 D = 'host-hdd host-sata host-nvme'
 set xlabel 'host memory for the guest (fraction of its working set)'
 set key above horizontal title 'policy:'

@@ -2,13 +2,13 @@
 # policy and trace with the image in guest-physical and in guest-virtual
 # order, and (guest-physical image) coverage and accuracy.
 load ARG0[1:strstrt(ARG0, 'prefault-resume.gp')-1].'vmsim.gp'
-V = 'fault-only gpa-8 cluster-3 vma leap reap halite gva-8 gva-8-decode gva-table gva-adaptive'
+V = 'fault-only gpa-4 cluster-3 vma leap reap halite gva-4 gva-4-decode gva-fwd-8 gva-table gva-adaptive'
 W = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"trace\")c=i;next}!s[$c]++{printf \"%s \", $c}' ".csv)
 nw = words(W)
 bw = 0.8 / nw
 x(v, w) = idx(V, v) + (idx(W, w) - (nw - 1) / 2.0) * bw
 set xrange [-0.6:words(V) - 0.4]
-set xtics rotate by 30 right ('fault only' 0, 'GPA +-8' 1, 'cluster (page-cluster 3)' 2, 'VMA readahead' 3, 'Leap' 4, 'REAP' 5, 'Halite' 6, 'GVA +-8 (hardware)' 7, 'GVA +-8 (decode)' 8, 'GVA last-level table' 9, 'GVA adaptive' 10)
+set xtics rotate by 30 right ('fault only' 0, 'GPA +-4' 1, 'cluster (page-cluster 3)' 2, 'VMA readahead' 3, 'Leap' 4, 'REAP' 5, 'Halite' 6, 'GVA +-4 (hardware)' 7, 'GVA +-4 (decode)' 8, 'GVA 8 ahead' 9, 'GVA last-level table' 10, 'GVA adaptive (+-4 at most)' 11)
 set boxwidth bw
 set key above horizontal title 'trace:'
 set bmargin 8
