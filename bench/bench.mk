@@ -6,3 +6,5 @@ bench_bench_trace_SOURCES = bench/bench_trace.c
 bench_bench_trace_LDADD = libvmsim_core.a libvmsim_base.a $(VMSIM_LIBS)
 # one checkpoint-scale point: wall, CPU and peak RSS (a script, not built)
 EXTRA_DIST += bench/scale_point.sh
+# peak RSS of a run on a trace touching one page per 1 GiB region (a script)
+EXTRA_DIST += bench/sparse_trace.sh

@@ -31,6 +31,22 @@ static inline uint64_t entry_gfn(uint64_t e)
     return (e & GUEST_PTE_ADDR) >> GUEST_PAGE_SHIFT;
 }
 
+/* The last-level table of gva's 2 MiB region if the paging-structure
+ * cache holds it, else 0. */
+static inline uintptr_t pdc_get(const struct guest_as *as, uint64_t gva)
+{
+    const struct guest_pdc *p = &as->pdc[(gva >> 21) & (GUEST_PDC_ENTRIES - 1)];
+    return p->region == gva >> 21 && p->gen == as->vm->gen ? p->pt : 0;
+}
+
+static inline void pdc_put(const struct guest_as *as, uint64_t gva, uintptr_t pt)
+{
+    struct guest_pdc *p = &as->pdc[(gva >> 21) & (GUEST_PDC_ENTRIES - 1)];
+    p->region = gva >> 21;
+    p->gen = as->vm->gen;
+    p->pt = pt;
+}
+
 /* ---------------------------------------------------------------- VM / AS */
 
 int guest_vm_new(const struct guest_vm_cfg *cfg, struct guest_vm **out, struct vm_diag *d)
@@ -43,6 +59,7 @@ int guest_vm_new(const struct guest_vm_cfg *cfg, struct guest_vm **out, struct v
     if (!vm)
         return VM_ENOMEM;
     vm->cfg = *cfg;
+    vm->gen = 1;                          /* a zeroed cache entry is stale */
     int rc = guest_buddy_new(cfg->nr_frames, cfg->aging, cfg->seed, &vm->buddy, d);
     if (rc) {
         free(vm);
@@ -58,8 +75,10 @@ void guest_vm_free(struct guest_vm *vm)
 {
     if (!vm)
         return;
-    for (size_t i = 0; i < vm->nr_as; i++)
+    for (size_t i = 0; i < vm->nr_as; i++) {
+        free(vm->as[i]->pdc);
         free(vm->as[i]);
+    }
     free(vm->as);
     store_free(vm);
     guest_buddy_free_all(vm->buddy);
@@ -86,8 +105,10 @@ int guest_as_new(struct guest_vm *vm, struct guest_as **out)
     struct guest_as *as = calloc(1, sizeof *as);
     if (!as)
         return VM_ENOMEM;
-    int rc = store_table_new(vm, true, &as->root_gfn, &as->root);
+    as->pdc = calloc(GUEST_PDC_ENTRIES, sizeof *as->pdc);
+    int rc = as->pdc ? store_table_new(vm, true, &as->root_gfn, &as->root) : VM_ENOMEM;
     if (rc) {
+        free(as->pdc);
         free(as);
         return rc;
     }
@@ -128,6 +149,7 @@ void guest_as_free(struct guest_as *as)
     struct guest_as *last = vm->as[--vm->nr_as];
     vm->as[as->slot] = last;
     last->slot = as->slot;
+    free(as->pdc);
     free(as);
 }
 
@@ -265,21 +287,32 @@ int guest_as_fault_in(struct guest_as *as, uint64_t gva, bool write, uint64_t *g
     int rc = guest_pt_check_gva(vm->cfg.levels, gva, d);
     if (rc)
         return rc;
-    /* The MMU's walk: A on every entry used, D on the leaf for a write. */
-    uintptr_t t = as->root, kid = 0;
+    /* The MMU's walk: A on every entry used, D on the leaf for a write;
+     * as the MMU, it writes an entry only to set a bit that is clear (a
+     * store to every entry would dirty the cache line of every table
+     * walked, and cost the replay its memory bandwidth). */
+    uintptr_t t = pdc_get(as, gva), kid = 0;
     unsigned l = vm->cfg.levels;
+    if (t)
+        l = 1;                            /* the cache names its last-level table */
+    else
+        t = as->root;
     for (;; l--) {
         uint64_t *ep = tab_ep(t, index_at(gva, l), l > 1, &kid);
-        if (!ep || !(*ep & GUEST_PTE_P))
+        uint64_t e = ep ? *ep : 0;
+        if (!(e & GUEST_PTE_P))
             break;
-        *ep |= GUEST_PTE_A;
-        bool huge = l == 2 && (*ep & GUEST_PTE_PS);
+        if (!(e & GUEST_PTE_A))
+            *ep = e |= GUEST_PTE_A;
+        bool huge = l == 2 && (e & GUEST_PTE_PS);
         if (l == 1 || huge) {
-            if (write)
-                *ep |= GUEST_PTE_D;
-            *gfn = entry_gfn(*ep) + (huge ? (gva >> GUEST_PAGE_SHIFT) & 511 : 0);
+            if (write && !(e & GUEST_PTE_D))
+                *ep = e | GUEST_PTE_D;
+            *gfn = entry_gfn(e) + (huge ? (gva >> GUEST_PAGE_SHIFT) & 511 : 0);
             return 0;
         }
+        if (l == 2)
+            pdc_put(as, gva, kid);
         t = kid;
     }
     /* Not mapped (absent at level l): the guest's fault handler. */
@@ -297,6 +330,13 @@ int guest_as_fault_in(struct guest_as *as, uint64_t gva, bool write, uint64_t *g
     if ((rc = guest_buddy_alloc(vm->buddy, 0, &f)) != 0)
         return vm_diag_set(d, rc, "guest out of memory mapping 0x%llx",
                            (unsigned long long)gva);
+    if (l == 1 && !(t & 1)) {
+        /* The last-level table is there and full: the entry is in place. */
+        ((uint64_t *)t)[index_at(gva, 1)] = (f << GUEST_PAGE_SHIFT) | flags | GUEST_PTE_P;
+        as->nr_mapped++;
+        *gfn = f;
+        return 0;
+    }
     if ((rc = map_at(as, gva & ~0xfffull, f, flags, 1, true, d)) != 0) {
         guest_buddy_free(vm->buddy, f, 0);
         return rc;
@@ -349,9 +389,17 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
     unsigned levels = as->levels;
     if (!guest_pt_canonical(levels, gva))
         return VM_EINVAL;
+    uintptr_t t = pdc_get(as, gva), kid = 0;
+    if (t) {
+        uint64_t e = tab_get(t, index_at(gva, 1), false, NULL);
+        if (!(e & GUEST_PTE_P))
+            return VM_ENOENT;
+        *gfn = entry_gfn(e);
+        return 0;
+    }
     /* Upper levels: test P, follow the child reference (one dependent
      * load for a full table). */
-    uintptr_t t = as->root, kid = 0;
+    t = as->root;
     for (unsigned l = levels; l > 2; l--) {
         if (!(tab_get(t, index_at(gva, l), true, &kid) & GUEST_PTE_P))
             return VM_ENOENT;
@@ -364,11 +412,33 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
         *gfn = entry_gfn(e) + ((gva >> GUEST_PAGE_SHIFT) & 511);
         return 0;
     }
+    pdc_put(as, gva, kid);
     e = tab_get(kid, index_at(gva, 1), false, NULL);
     if (!(e & GUEST_PTE_P))
         return VM_ENOENT;
     *gfn = entry_gfn(e);
     return 0;
+}
+
+void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
+{
+    if (!guest_pt_canonical(as->levels, gva) || level < 1)
+        return;
+    uintptr_t t = level == 1 ? pdc_get(as, gva) : 0, kid = 0;
+    if (t) {
+        if (!(t & 1))
+            __builtin_prefetch((const uint64_t *)t + index_at(gva, 1));
+        return;
+    }
+    t = as->root;
+    for (unsigned l = as->levels; l > level; l--) {
+        uint64_t e = tab_get(t, index_at(gva, l), true, &kid);
+        if (!(e & GUEST_PTE_P) || (e & GUEST_PTE_PS))
+            return;
+        t = kid;
+    }
+    if (!(t & 1))
+        __builtin_prefetch((const uint64_t *)t + index_at(gva, level));
 }
 
 /*

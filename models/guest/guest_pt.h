@@ -180,6 +180,13 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
  * VM_ENOENT.  The hot path of replay. */
 int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
 
+/* Ask the CPU to fetch into its cache the entry at `level` (1: the PTE,
+ * 2: the PD entry, ...) on gva's walk: a simulator speed-up for replay
+ * loops, which prefetch a record's PD entry, then its PTE, some records
+ * ahead so that each step's loads hit.  The levels above are read,
+ * nothing is written; nothing happens when the walk stops earlier. */
+void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level);
+
 /* A translated neighbour: gva (page aligned) -> gfn. */
 struct guest_xlat {
     uint64_t gva;

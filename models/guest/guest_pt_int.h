@@ -33,6 +33,22 @@
 
 #define GUEST_CTAB_MAX 32u               /* slots of a compact table before it goes full */
 
+/*
+ * The paging-structure cache of an address space (SDM vol. 3A, 4.10.3:
+ * the "PDE cache"): 2 MiB region (gva >> 21) -> its last-level table, so
+ * that translate and fault-in read one entry instead of walking every
+ * level; a simulator speed-up.  An entry counts only while its gen equals
+ * the VM's table generation, which moves whenever a table moves, is
+ * released, or is handed out writable (guest_vm_table()).  Upper-level A
+ * bits are set by the walk that fills an entry, as on the CPU.
+ */
+#define GUEST_PDC_ENTRIES 4096u
+struct guest_pdc {
+    uint64_t region;                      /* gva >> 21 */
+    uint64_t gen;                         /* valid while == vm->gen */
+    uintptr_t pt;                         /* the last-level table */
+};
+
 struct guest_ctab {
     uint16_t nr;                          /* slots in use, indices ascending */
     uint16_t cap;                         /* slots allocated (a multiple of 4) */
@@ -60,6 +76,7 @@ struct guest_vm {
     uintptr_t *hval;
     size_t hcap, hcount;
     uint64_t nr_tables;
+    uint64_t gen;                         /* table generation (struct guest_pdc), from 1 */
     struct guest_as **as;                 /* live address spaces */
     size_t nr_as, cap_as;
 };
@@ -71,6 +88,7 @@ struct guest_as {
     uint64_t root_gfn;
     uintptr_t root;                       /* table reference of the top-level table */
     uint64_t nr_mapped;
+    struct guest_pdc *pdc;                /* GUEST_PDC_ENTRIES, or NULL (no memory) */
 };
 
 static inline struct guest_ctab *ctab_of(uintptr_t t)

@@ -182,6 +182,7 @@ static void hmove(struct guest_vm *vm, uint64_t gfn, uintptr_t t)
     size_t i = hfind(vm, gfn);
     assert(i != SIZE_MAX && "a table that moves is in the map");
     vm->hval[i] = t;
+    vm->gen++;                            /* paging-structure caches forget it */
 }
 
 /* --------------------------------------------------------------- tables */
@@ -210,6 +211,7 @@ void store_table_release(struct guest_vm *vm, uint64_t gfn, uintptr_t t, bool up
     size_t i = hfind(vm, gfn);
     assert(i != SIZE_MAX && vm->hval[i] == t && "a released table is in the map");
     hdel(vm, i);
+    vm->gen++;
     if (t & 1)
         ctab_free(vm, ctab_of(t));
     else
@@ -358,6 +360,7 @@ uint64_t *guest_vm_table(struct guest_vm *vm, uint64_t gfn)
     if (i == SIZE_MAX)
         return NULL;
     uintptr_t t = vm->hval[i];
+    vm->gen++;                            /* the caller may change entries */
     if (t & 1) {
         /* Hand out 512 entries: make it full, and point whoever names it
          * (a root, or a child slot somewhere) at the new storage. */
