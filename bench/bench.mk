@@ -10,3 +10,5 @@ bench_bench_trace_LDADD = libvmsim_core.a libvmsim_base.a $(VMSIM_LIBS)
 EXTRA_DIST += bench/scale_point.sh bench/prefault_point.sh
 # the prefault swap scenario on a generated 1 GiB working set (a script)
 EXTRA_DIST += bench/prefault_big_ws.sh
+# peak RSS of a run on a trace touching one page per 1 GiB region (a script)
+EXTRA_DIST += bench/sparse_trace.sh

@@ -52,7 +52,9 @@ static void replay(struct sim_mem *m, const struct sim_access *a, uint64_t n, bo
 {
     for (uint64_t i = 0; i < n; i++) {
         uint64_t gpa = sim_access_page(&a[i]);
-        if (translate && sim_mem_translate(m, gpa, &gpa) < 0) {
+        if (translate)
+            sim_mem_prefetch_gva(m, 0, &a[i], n - i);       /* as the vCPU does */
+        if (translate && sim_mem_translate_as(m, 0, gpa, sim_access_op(&a[i]) == SIM_OP_WRITE, &gpa) < 0) {
             r->errors++;
             continue;
         }
@@ -68,9 +70,9 @@ static void replay(struct sim_mem *m, const struct sim_access *a, uint64_t n, bo
     r->records += n;
 }
 
-static struct sim_mem *new_vm(uint64_t bytes, double frag)
+static struct sim_mem *new_vm(uint64_t bytes, double aging)
 {
-    struct sim_exp_vm vm = { .memory_bytes = bytes, .fragmentation = frag,
+    struct sim_exp_vm vm = { .memory_bytes = bytes, .aging = aging,
                              .content = { 0.25, 0.25, 0.10, 0.40 } };
     struct sim_mem *m;
     struct vm_diag d = { 0 };

@@ -48,8 +48,11 @@ const struct sim_key sim_cfg_vm_keys[] = {
                        (double)SIM_MEM_MAX_BYTES, NULL, "guest memory, a multiple of 4KiB"),
     SIM_KEY_OBJ_ROW("content", SIM_KEY_DEFAULTS, set_content, 0, content_keys, NULL,
                     "content classes by 2 MiB region (zstd sizes measured on samples)"),
-    SIM_KEY_SCALAR_ROW("fragmentation", 0, VM_PARAM_DOUBLE, V(fragmentation), 0, 1, "0",
-                       "0 freshly booted guest .. 1 fully aged physical allocator"),
+    SIM_KEY_SCALAR_ROW("aging", 0, VM_PARAM_DOUBLE, V(aging), 0, 1, "0",
+                       "fraction of guest memory the guest's page cache holds at the start: "
+                       "0 freshly booted (GVA runs get GPA runs) .. 1 aged (scattered)"),
+    SIM_KEY_SCALAR_ROW("paging_levels", 0, VM_PARAM_U32, V(paging_levels), 4, 5, "4",
+                       "guest page-table levels: 4 (48-bit addresses) or 5 (LA57, 57-bit)"),
     SIM_KEY_SCALAR_ROW("vcpus", 0, VM_PARAM_U32, V(vcpus), 1, SIM_MAX_VCPUS, "1",
                        "virtual CPUs, each replaying its own access stream"),
     SIM_KEY_END,
@@ -244,35 +247,29 @@ int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct
     return 0;
 }
 
-/* The highest page any record names (a parse callback). */
-static int note_max_page(void *arg, const struct sim_trace_rec *recs, size_t n)
-{
-    uint64_t *max = arg;
-    for (size_t i = 0; i < n; i++)
-        if (recs[i].page > *max)
-            *max = recs[i].page;
-    return 0;
-}
-
-/* A trace's distinct pages (value[0]) and highest page (value[1]), by
- * reading it whole without writing anything (its binary cache is left to
- * the run points, so a refused run leaves none); once per file, format. */
+/* A trace's distinct pages (value[0]) and the page-table pages one
+ * process needs for them (value[1]) with paging `levels`, by reading it
+ * whole without writing anything (its binary cache is left to the run
+ * points, so a refused run leaves none); an address that is not canonical
+ * for the paging mode is an error naming its line.  Once per file,
+ * format and paging mode. */
 static struct sim_cfg_memo trace_pages(struct sim_cfg_walk *w, const char *file,
-                                       enum sim_trace_format format)
+                                       enum sim_trace_format format, unsigned levels)
 {
     char key[SIM_PATH_MAX + 16];
-    snprintf(key, sizeof key, "%d:%.*s", (int)format, SIM_PATH_MAX - 1, file);
+    snprintf(key, sizeof key, "%d:%u:%.*s", (int)format, levels, SIM_PATH_MAX - 1, file);
     struct sim_cfg_memo nm = { 0 };
     if (sim_cfg_memo_get(w, "trace", key, &nm))
         return nm;
     struct vm_diag d = { 0 };
     struct sim_trace_stats st;
-    uint64_t max_page = 0;
-    nm.rc = sim_trace_parse(file, format, note_max_page, &max_page, &st, &d);
+    nm.rc = sim_trace_parse(file, format, NULL, NULL, &st, &d);
     if (nm.rc == 0 && st.nr_records == 0)
         nm.rc = vm_diag_set(&d, VM_EPARSE, "%s: expected at least one record, got none", file);
+    if (nm.rc == 0)
+        nm.rc = sim_trace_check_canonical(file, &st, levels, &d);
     nm.value[0] = st.distinct_pages;
-    nm.value[1] = max_page;
+    nm.value[1] = sim_trace_table_pages(&st, levels);
     if (nm.rc)
         snprintf(nm.msg, sizeof nm.msg, "%s", d.msg[0] ? d.msg : vm_strerror(nm.rc));
     sim_cfg_memo_put(w, "trace", key, &nm);
@@ -296,30 +293,27 @@ int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct 
         return 0;
     char path[256];
     uint32_t vcpus = vm->vcpus ? vm->vcpus : 1, n = wl->nr_files > 1 ? wl->nr_files : 1;
-    uint64_t need = 0;
+    unsigned levels = vm->paging_levels ? vm->paging_levels : 4;
+    uint64_t need = 0, tables = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (n > 1)
             snprintf(path, sizeof path, "%s.file[%u]", at, i);
         else
             snprintf(path, sizeof path, "%s.file", at);
-        struct sim_cfg_memo m = trace_pages(w, sim_exp_workload_file(wl, i), wl->format);
+        struct sim_cfg_memo m = trace_pages(w, sim_exp_workload_file(wl, i), wl->format, levels);
         if (m.rc)
             return sim_cfg_err_at(w, m.rc, path, "%s", m.msg);
-        if (m.value[1] >= SIM_MEM_GVA_PAGE_LIMIT)
-            return sim_cfg_err_at(w, VM_ERANGE, path,
-                                  "the trace touches page 0x%" PRIx64 ", beyond what the guest "
-                                  "page table maps (pages below 0x%" PRIx64 " = 2^36: a 48-bit "
-                                  "address space)",
-                                  m.value[1], SIM_MEM_GVA_PAGE_LIMIT);
-        /* each vCPU's process has its own pages: one trace for all counts
-         * once per vCPU */
+        /* each vCPU's process has its own pages and page tables: one
+         * trace for all counts once per vCPU */
         need += m.value[0] * (n > 1 ? 1 : vcpus);
+        tables += m.value[1] * (n > 1 ? 1 : vcpus);
     }
     snprintf(path, sizeof path, "%s.file", at);
     uint64_t vm_pages = vm->memory_bytes / VM_PAGE_SIZE;
-    if (need > vm_pages) {
+    /* the guest's page tables live in its memory too (guest frames) */
+    if (need + tables > vm_pages) {
         char needs[32], have[32], who[64] = "";
-        vm_units_fmt_size(need * VM_PAGE_SIZE, needs, sizeof needs);
+        vm_units_fmt_size((need + tables) * VM_PAGE_SIZE, needs, sizeof needs);
         vm_units_fmt_size(vm->memory_bytes, have, sizeof have);
         if (n > 1)
             snprintf(who, sizeof who, " (%u traces)", n);
@@ -327,10 +321,11 @@ int sim_cfg_workload_check(struct sim_cfg_walk *w, const char *at, const struct 
             snprintf(who, sizeof who, " (once per vCPU, %u vCPUs)", vcpus);
         return sim_cfg_err_at(w, VM_EINVAL, path,
                               "%s more guest memory than vm.memory: %s %" PRIu64
-                              " distinct pages%s (%s), vm.memory is %s (%" PRIu64 " pages)",
+                              " distinct pages%s and %" PRIu64 " page-table pages (%s), "
+                              "vm.memory is %s (%" PRIu64 " pages)",
                               n > 1 ? "the traces need" : "the trace needs",
-                              n > 1 ? "they touch" : "it touches", need, who, needs, have,
-                              vm_pages);
+                              n > 1 ? "they touch" : "it touches", need, who, tables, needs,
+                              have, vm_pages);
     }
     return 0;
 }

@@ -18,7 +18,8 @@
  *                      synthetic generator seeded per vCPU, or its trace),
  *               content: { zero, text, code, random: numbers >= 0 summing to 1 }
  *                        default {0.25, 0.25, 0.10, 0.40},
- *               fragmentation: 0..1 default 0 }
+ *               aging: 0..1 default 0 (guest page cache at the start, guest_buddy.h),
+ *               paging_levels: 4 or 5 default 4 (LA57) }
  *   workload  { name: string (default = pattern or trace file stem),
  *               kind: "synthetic" | "trace"   required,
  *               synthetic: pattern: uniform|zipf|sequential|strided (required),
@@ -49,7 +50,7 @@ int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const 
 
 #define SIM_CFG_VM_ROW(off)                                                              \
     SIM_KEY_OBJ_ROW("vm", SIM_KEY_REQ | SIM_KEY_DEFAULTS, sim_cfg_set_vm, off,          \
-                    sim_cfg_vm_keys, NULL, "the guest: memory size, content, fragmentation")
+                    sim_cfg_vm_keys, NULL, "the guest: memory size, content, aging, paging levels")
 #define SIM_CFG_WORKLOAD_ROW(off)                                                        \
     SIM_KEY_OBJ_ROW("workload", SIM_KEY_REQ, sim_cfg_set_workload, off,                  \
                     sim_cfg_synthetic_keys, sim_cfg_trace_keys,                          \

@@ -74,7 +74,8 @@ struct sim_exp_vm {
     uint64_t memory_bytes;
     uint32_t vcpus;                    /* 1..SIM_MAX_VCPUS, each replays its own stream */
     double content[SIM_CONTENT_NR];    /* fractions, sum 1 */
-    double fragmentation;              /* 0 fresh boot .. 1 fully aged */
+    double aging;                      /* guest page cache at start: 0 fresh boot .. 1 aged */
+    uint32_t paging_levels;            /* 4, or 5 (LA57) */
 };
 
 struct sim_exp_workload {

@@ -1,19 +1,19 @@
 /*
  * sim_mem.c - the guest memory model (sim_mem.h): lines of per-page bits,
- * a two-level guest page table filled by an allocator model, content
- * classes per 2 MiB region, life cycle and the port_mem ops the
- * mechanisms use.  Contents, the checker and the restore check are in
- * sim_mem_content.c.
+ * the guest's page tables and allocator (models/guest, one address space
+ * per guest process, a software TLB in front of each), content classes
+ * per 2 MiB region, life cycle and the port_mem ops the mechanisms use.
+ * Contents, the checker and the restore check are in sim_mem_content.c.
  *
  * Based on: KVM's dirty log and write tracking (bitmaps collected and
  * cleared a word at a time; here the words of the several bitmaps of 64
- * pages share a cache line), x86-64 page tables (a radix tree; here two
- * levels of 18 bits over 36-bit GVA page numbers, which measured 3x
- * faster than hashing on sparse address spaces), and a buddy allocator's
- * free list, in order after boot and scrambled in an aged guest.
+ * pages share a cache line), and a guest kernel's demand paging over real
+ * x86-64 tables (guest_pt.h) and a buddy allocator (guest_buddy.h).
  *
- * Not modelled: freeing guest pages, huge pages, content classes that
- * change when the guest writes a page.
+ * Not modelled: freeing guest pages, transparent huge pages in the guest,
+ * content classes that change when the guest writes a page, table pages'
+ * own content (a table frame is guest memory the allocator hands out, its
+ * fingerprint stays its base content).
  */
 #include "sim_mem.h"
 
@@ -29,169 +29,107 @@
 #include "guest/guest_pt.h"
 #include "sim_mem_int.h"
 
-#define PT_BITS 18u
-#define PT_LEAF_ENTRIES (1ull << PT_BITS)
-#define PT_DIR_ENTRIES (1ull << PT_BITS)
-#define GVA_PAGE_BITS (2u * PT_BITS)
-_Static_assert(SIM_MEM_GVA_PAGE_LIMIT == 1ull << GVA_PAGE_BITS, "sim_mem.h says the limit");
 _Static_assert(SIM_MEM_POISON_FP != VM_FP_ZERO, "a page made absent must not look zero");
 _Static_assert(sizeof(struct sim_mem_line) == 64, "a line is one cache line");
+_Static_assert((SIM_MEM_TLB_ENTRIES & (SIM_MEM_TLB_ENTRIES - 1)) == 0, "TLB index is a mask");
 #define CHUNK_SHIFT SIM_MEM_REGION_SHIFT         /* 2 MiB = 512 pages */
 #define CHUNK_PAGES (1u << CHUNK_SHIFT)
-#define CHUNK_AGED 0x80000000u                   /* chunk_order flag: scramble its pages */
-#define NO_LEAF UINT64_MAX
 
 /* rand stream ids (vm_rand.h): independent of each other */
-enum { STREAM_CLASS = 0x6d656d01, STREAM_AGE = 0x6d656d02 };
-
-struct sim_mem_as {              /* one guest process's page table */
-    uint32_t **dir;              /* PT_DIR_ENTRIES leaves, NULL until first translate */
-    uint64_t last_hi;            /* dir index of last_leaf, NO_LEAF if none */
-    uint32_t *last_leaf;
-};
-
-struct sim_mem_pt {
-    struct sim_mem_as *as;       /* nr_as address spaces */
-    uint32_t nr_as;
-    uint64_t nr_leaves;          /* in all of them */
-    uint32_t *chunk_order;       /* allocation chunk -> GPA chunk | CHUNK_AGED */
-    uint64_t nr_chunks;
-    uint64_t age_key;            /* seeds the in-chunk scramble */
-};
+enum { STREAM_CLASS = 0x6d656d01 };   /* the allocator draws from its own */
 
 static const struct port_mem_ops sim_mem_ops;
 
-/* ---- allocator ---- */
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
-/* A bijection of [0, 512) keyed by k: each step (add, odd multiply,
- * xor-shift right) is invertible modulo 2^9. */
-static uint32_t scramble9(uint32_t x, uint64_t k)
-{
-    const uint32_t mask = CHUNK_PAGES - 1;
-    x = (x + (uint32_t)k) & mask;
-    x = (x * ((uint32_t)(k >> 9) | 1u)) & mask;
-    x ^= x >> 5;
-    x = (x * ((uint32_t)(k >> 20) | 1u)) & mask;
-    x ^= x >> 4;
-    x = (x + (uint32_t)(k >> 40)) & mask;
-    return x;
-}
-
-/* GPA frame of the i-th allocation. */
-static uint64_t alloc_frame(const struct sim_mem_pt *pt, uint64_t i)
-{
-    uint32_t e = pt->chunk_order[i >> CHUNK_SHIFT];
-    uint64_t chunk = e & ~CHUNK_AGED;
-    uint32_t off = (uint32_t)(i & (CHUNK_PAGES - 1));
-    if (e & CHUNK_AGED)
-        off = scramble9(off, mix64(pt->age_key ^ chunk));
-    return (chunk << CHUNK_SHIFT) | off;
-}
-
-/* The free-list order, chunk by chunk: whole chunks are aged with
- * probability `frag`; the aged positions get the aged chunks in a seeded
- * random order (Fisher-Yates).  A partial last chunk stays in place. */
-static int build_chunks(struct sim_mem_pt *pt, uint64_t nr_pages, double frag, uint64_t seed)
-{
-    pt->nr_chunks = (nr_pages + CHUNK_PAGES - 1) >> CHUNK_SHIFT;
-    uint64_t full = nr_pages >> CHUNK_SHIFT;
-    pt->chunk_order = malloc(pt->nr_chunks * sizeof *pt->chunk_order);
-    uint32_t *pos = malloc((full ? full : 1) * sizeof *pos);
-    uint32_t *tgt = malloc((full ? full : 1) * sizeof *tgt);
-    if (!pt->chunk_order || !pos || !tgt) {
-        free(pos);
-        free(tgt);
-        return VM_ENOMEM;
-    }
-    struct vm_rand r;
-    vm_rand_init(&r, seed, STREAM_AGE);
-    pt->age_key = vm_rand_u64(&r);
-    uint64_t nr_aged = 0;
-    for (uint64_t k = 0; k < pt->nr_chunks; k++) {
-        pt->chunk_order[k] = (uint32_t)k;
-        if (k < full && frag > 0 && vm_rand_double(&r) < frag) {
-            pos[nr_aged] = tgt[nr_aged] = (uint32_t)k;
-            nr_aged++;
-        }
-    }
-    for (uint64_t j = nr_aged; j > 1; j--) {
-        uint64_t x = vm_rand_below(&r, j);
-        uint32_t t = tgt[j - 1];
-        tgt[j - 1] = tgt[x];
-        tgt[x] = t;
-    }
-    for (uint64_t j = 0; j < nr_aged; j++)
-        pt->chunk_order[pos[j]] = tgt[j] | CHUNK_AGED;
-    free(pos);
-    free(tgt);
-    return 0;
-}
+/* ---- the guest's address spaces ---- */
 
 int sim_mem_set_address_spaces(struct sim_mem *m, uint32_t n)
 {
-    struct sim_mem_pt *pt = m->pt;
     if (n < 1 || n > SIM_MEM_MAX_AS)
         return VM_EINVAL;
-    if (n <= pt->nr_as)
+    if (n <= m->nr_as)
         return 0;
-    struct sim_mem_as *as = realloc(pt->as, n * sizeof *as);
+    struct sim_mem_as *as = realloc(m->as, n * sizeof *as);
     if (!as)
         return VM_ENOMEM;
-    for (uint32_t i = pt->nr_as; i < n; i++)
-        as[i] = (struct sim_mem_as){ .last_hi = NO_LEAF };
-    pt->as = as;
-    pt->nr_as = n;
+    m->as = as;
+    for (uint32_t i = m->nr_as; i < n; i++) {
+        memset(&as[i], 0, sizeof as[i]);
+        int rc = guest_as_new(m->guest, &as[i].as);
+        if (rc)
+            return rc;
+        m->nr_as = i + 1;
+    }
     return 0;
 }
 
-int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page, uint64_t *gpa_page)
+struct guest_vm *sim_mem_guest(struct sim_mem *m)
 {
-    struct sim_mem_pt *pt = m->pt;
-    if (asid >= pt->nr_as)
+    return m->guest;
+}
+
+struct guest_as *sim_mem_as(struct sim_mem *m, uint32_t asid)
+{
+    return asid < m->nr_as ? m->as[asid].as : NULL;
+}
+
+void sim_mem_tlb_flush(struct sim_mem *m, uint32_t asid)
+{
+    for (uint32_t a = 0; a < m->nr_as; a++)
+        if (asid == UINT32_MAX || a == asid)
+            memset(m->as[a].tlb, 0, sizeof m->as[a].tlb);
+}
+
+void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f)
+{
+    memset(f, 0, sizeof *f);
+    for (uint32_t a = 0; a < m->nr_as; a++)
+        guest_pt_frag(m->as[a].as, f);
+}
+
+int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
+                           uint64_t *gpa_page)
+{
+    if (asid >= m->nr_as)
         return VM_EINVAL;
-    struct sim_mem_as *as = &pt->as[asid];
-    uint64_t hi = gva_page >> PT_BITS;
-    uint32_t *leaf = as->last_leaf;
-    if (hi != as->last_hi) {
-        if (gva_page >> GVA_PAGE_BITS)
-            return VM_ERANGE;
-        if (!as->dir) {
-            as->dir = calloc(PT_DIR_ENTRIES, sizeof *as->dir);
-            if (!as->dir)
-                return VM_ENOMEM;
-        }
-        leaf = as->dir[hi];
-        if (!leaf) {
-            leaf = calloc(PT_LEAF_ENTRIES, sizeof *leaf);
-            if (!leaf)
-                return VM_ENOMEM;
-            as->dir[hi] = leaf;
-            pt->nr_leaves++;
-        }
-        as->last_hi = hi;
-        as->last_leaf = leaf;
-    }
-    uint32_t *e = &leaf[gva_page & (PT_LEAF_ENTRIES - 1)];
-    if (*e) {
-        *gpa_page = *e - 1u;
-        return 0;
-    }
-    if (m->mapped_pages == m->nr_pages)
-        return VM_ENOSPC;
-    uint64_t f = alloc_frame(pt, m->mapped_pages++);
-    *e = (uint32_t)(f + 1);
-    *gpa_page = f;
+    struct sim_mem_as *sa = &m->as[asid];
+    uint64_t before = guest_as_nr_mapped(sa->as), gfn;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    /* page < 2^52: the shift gives back the whole 64-bit address */
+    int rc = guest_as_fault_in(sa->as, gva_page << 12, is_write, &gfn, &d);
+    if (rc)
+        return rc;
+    m->mapped_pages += guest_as_nr_mapped(sa->as) - before;
+    assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
+    /* the walk set A (and D for a write) as the MMU does; the TLB entry
+     * lets a later write use it only once D is set */
+    struct sim_mem_tlbe *e = &sa->tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
+    uint32_t dirty = is_write ? SIM_MEM_TLB_DIRTY : 0;
+    if (!(e->gva_page == gva_page && (e->flags & SIM_MEM_TLB_VALID)))
+        e->flags = 0;
+    e->gva_page = gva_page;
+    e->gpa_page = (uint32_t)gfn;
+    e->flags |= SIM_MEM_TLB_VALID | dirty;
+    *gpa_page = gfn;
     return 0;
+}
+
+void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
+                          size_t n)
+{
+    if (asid >= m->nr_as)
+        return;
+    const struct guest_as *as = m->as[asid].as;
+    const size_t far = SIM_MEM_PREFETCH_AHEAD, mid = far * 2 / 3, near = far / 3;
+    if (far < n)
+        guest_pt_prefetch(as, sim_access_page(&recs[far]) << 12, 2);
+    if (mid < n)
+        guest_pt_prefetch(as, sim_access_page(&recs[mid]) << 12, 1);
+    uint64_t gfn;
+    if (near < n && guest_pt_translate(as, sim_access_page(&recs[near]) << 12, &gfn) == 0) {
+        const struct sim_mem_line *l = &m->lines[gfn >> 6];
+        __builtin_prefetch(l, 1);
+    }
 }
 
 /* ---- bits over page ranges, a line at a time ---- */
@@ -263,9 +201,11 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
     }
     if (!(sum > 0))
         return vm_diag_set(d, VM_EINVAL, "'vm.content': fractions must not all be 0");
-    if (!(vm->fragmentation >= 0 && vm->fragmentation <= 1))
-        return vm_diag_set(d, VM_EINVAL, "'vm.fragmentation': expected 0..1, got %g",
-                           vm->fragmentation);
+    if (!(vm->aging >= 0 && vm->aging <= 1))
+        return vm_diag_set(d, VM_EINVAL, "'vm.aging': expected 0..1, got %g", vm->aging);
+    unsigned levels = vm->paging_levels ? vm->paging_levels : 4;
+    if (levels != 4 && levels != 5)
+        return vm_diag_set(d, VM_EINVAL, "'vm.paging_levels': expected 4 or 5, got %u", levels);
     int rc = sim_content_init(d);
     if (rc < 0)
         return rc;
@@ -281,10 +221,10 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
     /* huge pages: a guest access touches one line at random */
     m->lines = vm_bigmem_alloc(m->nr_lines * sizeof *m->lines);
     m->region_class = malloc(nr_regions);
-    m->pt = calloc(1, sizeof *m->pt);
-    if (!m->lines || !m->region_class || !m->pt || sim_mem_fpool_new(m) < 0 ||
-        build_chunks(m->pt, nr_pages, vm->fragmentation, seed) < 0 ||
-        sim_mem_set_address_spaces(m, 1) < 0) {
+    struct guest_vm_cfg gc = { .nr_frames = nr_pages, .levels = levels, .aging = vm->aging,
+                               .seed = seed };
+    if (!m->lines || !m->region_class || sim_mem_fpool_new(m) < 0 ||
+        guest_vm_new(&gc, &m->guest, d) < 0 || sim_mem_set_address_spaces(m, 1) < 0) {
         sim_mem_free(m);
         return vm_diag_set(d, VM_ENOMEM, "out of memory for a guest of %llu pages",
                            (unsigned long long)nr_pages);
@@ -313,19 +253,8 @@ void sim_mem_free(struct sim_mem *m)
 {
     if (!m)
         return;
-    struct sim_mem_pt *pt = m->pt;
-    if (pt) {
-        for (uint32_t a = 0; a < pt->nr_as; a++) {
-            if (!pt->as[a].dir)
-                continue;
-            for (uint64_t i = 0; i < PT_DIR_ENTRIES; i++)
-                free(pt->as[a].dir[i]);
-            free(pt->as[a].dir);
-        }
-        free(pt->as);
-        free(pt->chunk_order);
-        free(pt);
-    }
+    guest_vm_free(m->guest);                     /* and every address space */
+    free(m->as);
     sim_mem_fpool_free(m);
     vm_bigmem_free(m->lines, m->nr_lines * sizeof *m->lines);
     vm_bitmap_free(m->rs_checked);
@@ -336,16 +265,13 @@ void sim_mem_free(struct sim_mem *m)
 
 size_t sim_mem_bytes(const struct sim_mem *m)
 {
-    size_t b = sizeof *m + sizeof *m->pt;
+    size_t b = sizeof *m;
     b += m->nr_lines * sizeof *m->lines;
     b += sim_mem_fpool_bytes(m);
     b += (m->nr_pages + CHUNK_PAGES - 1) >> CHUNK_SHIFT;   /* region_class */
-    b += m->pt->nr_chunks * sizeof *m->pt->chunk_order;
-    b += m->pt->nr_as * sizeof *m->pt->as;
-    for (uint32_t a = 0; a < m->pt->nr_as; a++)
-        if (m->pt->as[a].dir)
-            b += PT_DIR_ENTRIES * sizeof *m->pt->as[a].dir;
-    b += m->pt->nr_leaves * PT_LEAF_ENTRIES * sizeof(uint32_t);
+    b += m->nr_as * sizeof *m->as;
+    b += guest_vm_table_bytes(m->guest);
+    b += m->nr_pages / 4;                        /* the allocator's ~2 bits per frame */
     b += m->ck_cap * sizeof *m->ck_log;
     if (m->rs_checked)
         b += VM_BITMAP_WORDS(m->nr_pages) * sizeof(uint64_t);
@@ -453,17 +379,3 @@ static const struct port_mem_ops sim_mem_ops = {
     .collect_accessed = op_collect_accessed,
     .compress_size = op_compress_size,
 };
-
-/* TEMPORARY until the four-level tables land in sim_mem: no guest_as yet. */
-struct guest_as *sim_mem_as(struct sim_mem *m, uint32_t asid)
-{
-    (void)m;
-    (void)asid;
-    return NULL;
-}
-
-void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f)
-{
-    (void)m;
-    memset(f, 0, sizeof *f);
-}

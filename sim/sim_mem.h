@@ -1,7 +1,8 @@
 /*
  * sim_mem.h - the guest memory model: guest-physical pages as lines of
- * per-page bits, a guest page table (GVA page -> GPA page) built by a
- * guest allocator model, and content as 64-bit fingerprints.  Implements
+ * per-page bits, the guest's x86-64 page tables (GVA page -> GPA page)
+ * per guest process over its buddy allocator, and content as 64-bit
+ * fingerprints.  Implements
  * port_mem for the mechanisms.
  *
  * Page state: every 64 consecutive pages share one 64-byte line (one
@@ -11,18 +12,23 @@
  * access reads and writes one line, whatever bits it needs (flat bitmaps
  * would cost a cache miss each on a large guest).  So the model holds 1
  * byte per guest page plus 8 bytes (and a little slack) per page with
- * content of its own, plus a page-table entry (4 bytes) for each page a
- * trace maps.  Each guest process (a trace replayed by a vCPU) has its
- * own page table; each is two-level (18 + 18 bits of a 36-bit GVA page
- * number), leaves allocated on first touch; the allocator hands out GPA
- * frames from a free list that is in order on a fresh boot and shuffled
- * in 2 MiB chunks for an aged guest (vm.fragmentation = fraction of the
- * list shuffled): each whole 2 MiB chunk is aged with probability
- * `fragmentation` (seeded); the aged chunks are handed out in a seeded
- * random order among themselves, and the 512 pages of an aged chunk in a
- * seeded scrambled order.  The list is computed chunk by chunk (4 bytes
- * per chunk), never stored per page.  There is no free(): a guest frame,
- * once mapped, stays mapped.
+ * content of its own.
+ *
+ * Guest page tables: the guest is a struct guest_vm (models/guest): real
+ * x86-64 page tables, 4 levels or 5 (vm.paging_levels), one set per guest
+ * process (address space, ASID), every table page a guest frame taken
+ * from the guest's buddy allocator, aged by vm.aging (the fraction of
+ * guest memory the guest's page cache holds at the start: a fresh guest
+ * maps a GVA run to a GPA run, an aged one scatters it; sim_mem_frag()
+ * measures it).  A trace page is a guest-virtual address >> 12; its first
+ * touch faults it in as the guest kernel does (guest_as_fault_in: a frame
+ * from the allocator, tables made on demand).  Canonical upper-half
+ * addresses map (the vsyscall page); non-canonical ones are refused
+ * (VM_EINVAL; a config's traces are checked before a run starts).  There
+ * is no free(): a guest frame, once mapped, stays mapped.  Simulator
+ * memory for the tables is proportional to the entries present
+ * (guest_pt.h).  The replay's software TLB (sim_mem_translate_as) stands
+ * in for the CPU's: it changes no result, only the simulator's speed.
  *
  * Content: a page's content class (zero, text, code, random) is fixed per
  * 2 MiB region, drawn with the vm.content fractions.  Every page of a
@@ -69,16 +75,17 @@
 
 #include "base/vm_bitmap.h"
 #include "base/vm_err.h"
+#include "guest/guest_pt.h"
 #include "ports/port_mem.h"
+#include "sim_access.h"
 #include "sim_exp.h"
 
 /* The largest guest the model takes: 2^31 pages (8 TiB).  Page numbers
- * and page-table entries are 32-bit, and at this size the model's own
- * state is 2 GiB of lines plus 8 bytes per page the guest writes. */
+ * are 32-bit, and at this size the model's own state is 2 GiB of lines
+ * plus 8 bytes per page the guest writes. */
 #define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
-/* Guest-virtual page numbers the guest page table maps: below 2^36
- * (two 18-bit levels, a 48-bit address space). */
-#define SIM_MEM_GVA_PAGE_LIMIT (UINT64_C(1) << 36)
+/* Entries of the replay's software TLB per address space (a power of 2). */
+#define SIM_MEM_TLB_ENTRIES 64u
 
 /* What a page made absent holds until an install writes it: not a
  * content any page can have (vm_fp_page values are 64-bit hashes; a
@@ -105,6 +112,21 @@ struct sim_mem_line {
 };
 
 struct sim_mem_log { uint64_t page, fp; };
+
+/* A software TLB entry: gva_page -> gpa_page.  flags: SIM_MEM_TLB_VALID,
+ * SIM_MEM_TLB_DIRTY (the leaf's D bit is set: a write may use it). */
+struct sim_mem_tlbe {
+    uint64_t gva_page;
+    uint32_t gpa_page;
+    uint32_t flags;
+};
+enum { SIM_MEM_TLB_VALID = 1, SIM_MEM_TLB_DIRTY = 2 };
+
+/* One guest process: its page tables and the vCPU's TLB for it. */
+struct sim_mem_as {
+    struct guest_as *as;
+    struct sim_mem_tlbe tlb[SIM_MEM_TLB_ENTRIES];
+};
 struct sim_mem_fpool;                /* storage of own contents (sim_mem_content.c) */
 
 struct sim_mem {
@@ -134,16 +156,19 @@ struct sim_mem {
     uint64_t restore_mismatch;       /* contents found different from it */
     /* content classes: one byte per 2 MiB region */
     uint8_t *region_class;
-    /* page table and allocator (private to sim_mem.c) */
-    struct sim_mem_pt *pt;
-    uint64_t mapped_pages;           /* GVA pages mapped so far */
+    /* the guest: page tables and its allocator */
+    struct guest_vm *guest;
+    struct sim_mem_as *as;           /* nr_as address spaces */
+    uint32_t nr_as;
+    uint64_t mapped_pages;           /* GVA pages faulted in so far (all address spaces) */
 };
 
 enum sim_mem_fault { SIM_MEM_OK = 0, SIM_MEM_FAULT_TRACE = 1, SIM_MEM_FAULT_ABSENT = 2 };
 
-/* A VM of vm->memory_bytes, every page present, untraced, fresh content.
- * Loads the content samples (sim_content_init).  VM_EINVAL (size not a
- * positive multiple of 4 KiB, bad fractions), VM_ERANGE (more than
+/* A VM of vm->memory_bytes, every page present, untraced, fresh content,
+ * one address space.  Loads the content samples (sim_content_init).
+ * VM_EINVAL (size not a positive multiple of 4 KiB, bad fractions, aging
+ * outside 0..1, paging levels not 4 or 5), VM_ERANGE (more than
  * SIM_MEM_MAX_BYTES), VM_ENOMEM, or the sample loader's VM_ENOENT / VM_EIO. */
 int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out,
                 struct vm_diag *d);
@@ -151,28 +176,67 @@ void sim_mem_free(struct sim_mem *m);
 
 /* Guest processes with their own page tables (address spaces, ASIDs
  * 0..n-1) drawing frames from the one allocator; a new guest has one.
- * Grows only; VM_EINVAL for n outside 1..SIM_MEM_MAX_AS, VM_ENOMEM. */
+ * Grows only; VM_EINVAL for n outside 1..SIM_MEM_MAX_AS, VM_ENOSPC (no
+ * guest frame for a top-level table), VM_ENOMEM. */
 #define SIM_MEM_MAX_AS 1024u
 int sim_mem_set_address_spaces(struct sim_mem *m, uint32_t n);
 
-/* GVA page -> GPA page in address space asid, allocating a frame on first
- * touch; VM_ENOSPC when the guest has no free frame left, VM_ERANGE for a
- * GVA page number of 36 bits or more, VM_ENOMEM when a page-table leaf
- * cannot be allocated, VM_EINVAL for an asid not set up. */
-int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
-                         uint64_t *gpa_page);
+/* The guest (owned by m): its allocator and every address space's tables,
+ * for mechanisms that walk them (prefault).  Never NULL. */
+struct guest_vm *sim_mem_guest(struct sim_mem *m);
+/* Address space asid (owned by m), or NULL if asid is not set up.  A
+ * caller that changes its tables (unmaps, clears A/D bits) must call
+ * sim_mem_tlb_flush() after, as a guest kernel flushes the TLB. */
+struct guest_as *sim_mem_as(struct sim_mem *m, uint32_t asid);
+/* Drop asid's software TLB entries (every address space if asid is
+ * UINT32_MAX). */
+void sim_mem_tlb_flush(struct sim_mem *m, uint32_t asid);
+/* Measured fragmentation: guest_pt_frag() summed over all address spaces
+ * (f is overwritten). */
+void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f);
+
+/*
+ * The guest touches GVA page gva_page (an address >> 12, below 2^52) in
+ * address space asid: its MMU translates it (A bits, D for a write), and
+ * a page nothing maps is faulted in (guest_as_fault_in: a frame from the
+ * allocator).  0 and *gpa_page; VM_EINVAL (asid not set up, or the
+ * address not canonical for the paging mode), VM_ENOSPC (the guest has no
+ * frame left), VM_ENOMEM.  A hit in the software TLB skips the walk:
+ * results are the same (a write through an entry without D walks again).
+ */
+int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
+                           uint64_t *gpa_page);
+static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                                       bool is_write, uint64_t *gpa_page)
+{
+    if (asid < m->nr_as) {
+        const struct sim_mem_tlbe *e = &m->as[asid].tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
+        uint32_t need = is_write ? SIM_MEM_TLB_DIRTY : SIM_MEM_TLB_VALID;
+        if (e->gva_page == gva_page && (e->flags & need)) {
+            *gpa_page = e->gpa_page;
+            return 0;
+        }
+    }
+    return sim_mem_translate_slow(m, asid, gva_page, is_write, gpa_page);
+}
+/*
+ * Replay-loop prefetch, a simulator speed-up that changes no state: call
+ * it for the record SIM_MEM_PREFETCH_AHEAD ahead; it fetches into the
+ * CPU's cache that record's PD entry, the PTE of the record 2/3 as far
+ * ahead (whose PD entry is in by then), and the page line of the record
+ * 1/3 as far ahead (whose PTE is), so that every step hits.  recs are the
+ * next records of the buffer, n of them (fewer near its end: the steps
+ * beyond it are skipped).  Nothing for an asid not set up.
+ */
+#define SIM_MEM_PREFETCH_AHEAD 12u
+void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
+                          size_t n);
+
+/* A read by process 0 (tests). */
 static inline int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64_t *gpa_page)
 {
-    return sim_mem_translate_as(m, 0, gva_page, gpa_page);
+    return sim_mem_translate_as(m, 0, gva_page, false, gpa_page);
 }
-
-/* The guest's page tables as guest_pt.h models them (the prefault
- * policies walk them): the address space asid, or NULL when it is not set
- * up; and the measured fragmentation of every address space's mappings. */
-struct guest_as;
-struct guest_frag;
-struct guest_as *sim_mem_as(struct sim_mem *m, uint32_t asid);
-void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f);
 
 /* Bit `bit` (enum sim_mem_bit) of page p. */
 static inline bool sim_mem_test(const struct sim_mem *m, enum sim_mem_bit bit, uint64_t p)

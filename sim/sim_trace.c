@@ -185,12 +185,22 @@ static int keyset_count(struct keyset *ks, struct sim_trace_stats *st)
         return rc;
     st->distinct_pages = 0;
     st->distinct_data_pages = 0;
+    uint64_t prev_region[4] = { 0 };
+    for (int l = 0; l < 4; l++)
+        st->distinct_regions[l] = 0;
     for (int o = 0; o < SIM_TRACE_NR_OPS; o++)
         st->distinct_pages_op[o] = 0;
     size_t i = 0;
     while (i < ks->nr_uniq) {
         uint64_t page = ks->uniq[i] >> 2;
         bool data = false;
+        /* keys are sorted by page, so a region's pages are adjacent */
+        for (int l = 0; l < 4; l++) {
+            uint64_t region = page >> (9 * (l + 1));
+            if (st->distinct_pages == 0 || region != prev_region[l])
+                st->distinct_regions[l]++;
+            prev_region[l] = region;
+        }
         st->distinct_pages++;
         for (; i < ks->nr_uniq && ks->uniq[i] >> 2 == page; i++) {
             int o = (int)(ks->uniq[i] & 3);
@@ -334,6 +344,23 @@ static inline int emit(struct reader *r, const struct sim_trace_rec *rec)
     if (r->nr_out == OUT_BATCH)
         return flush_out(r);
     return 0;
+}
+
+/* Note the first address that is not canonical for 4- and for 5-level
+ * paging (a 4-level canonical address is canonical for 5 levels too). */
+static inline void note_addr(struct reader *r, uint64_t addr)
+{
+    if ((uint64_t)(((int64_t)addr >> 47) + 1) <= 1)
+        return;
+    struct sim_trace_stats *st = r->st;
+    if (!st->noncanon_line[0]) {
+        st->noncanon_line[0] = r->line;
+        st->noncanon_addr[0] = addr;
+    }
+    if (!st->noncanon_line[1] && (uint64_t)(((int64_t)addr >> 56) + 1) > 1) {
+        st->noncanon_line[1] = r->line;
+        st->noncanon_addr[1] = addr;
+    }
 }
 
 /* --- pagetrace --- */
@@ -495,6 +522,7 @@ static int pt_lines(struct reader *r)
             break;
         }
         struct sim_trace_rec rec = { .page = page, .count = count, .op = op };
+        note_addr(r, page << 12);
         if ((rc = emit(r, &rec)))
             break;
     }
@@ -645,6 +673,7 @@ static int lk_lines(struct reader *r)
             rc = lk_diagnose(r, s, nl);
             break;
         }
+        note_addr(r, addr);
         if (sim_trace_reduce_feed(&r->red, op, addr >> 12, &done) && (rc = emit(r, &done)))
             break;
     }

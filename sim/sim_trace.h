@@ -13,6 +13,9 @@
  * SIGINT/SIGTERM/SIGHUP/SIGPIPE or exits meanwhile (sim_tempfile.h).
  *
  * Errors name file and line: "trace.gz:17: expected 'X', 'R' or 'W', got 'Q'".
+ * Addresses are not checked against a paging mode here (the reader does
+ * not know the guest's): the stats say where the first non-canonical one
+ * is, and sim_trace_check_canonical() turns that into the message.
  */
 #ifndef SIM_TRACE_H
 #define SIM_TRACE_H
@@ -78,6 +81,14 @@ struct sim_trace_stats {
     uint64_t distinct_pages;                     /* pages in any record */
     uint64_t distinct_pages_op[SIM_TRACE_NR_OPS];   /* pages in X / R / W records */
     uint64_t distinct_data_pages;                /* pages in R or W records */
+    /* distinct 2 MiB, 1 GiB, 512 GiB and 256 TiB regions the pages lie in
+     * (page >> 9, 18, 27, 36): the page-table pages a process needs */
+    uint64_t distinct_regions[4];
+    /* the first line whose address is not canonical (0: none) and that
+     * address: [0] for 4-level paging (bits 63:47 all equal), [1] for
+     * 5-level (bits 63:56); a pagetrace page p stands for p << 12 */
+    uint64_t noncanon_line[2];
+    uint64_t noncanon_addr[2];
     bool has_trailer;                  /* pagetrace trailer / lackey "Exit code:" seen */
     bool truncated;
 };
@@ -102,6 +113,15 @@ int sim_trace_parse(const char *path, enum sim_trace_format fmt, sim_trace_rec_f
 int sim_trace_parse_stat(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
                          void *arg, struct sim_trace_stats *st, struct stat *sb,
                          struct vm_diag *d);
+
+/* Whether st's trace has only addresses canonical for paging `levels`
+ * (4 or 5): 0, or VM_EINVAL with "PATH:LINE: expected an address canonical
+ * for 4-level paging (bits 63:47 all equal), got 0x..." in d. */
+int sim_trace_check_canonical(const char *path, const struct sim_trace_stats *st,
+                              unsigned levels, struct vm_diag *d);
+/* Page-table pages one process needs for st's pages with paging `levels`
+ * (top-level table included). */
+uint64_t sim_trace_table_pages(const struct sim_trace_stats *st, unsigned levels);
 
 /* `vmsim trace reduce|stats|convert|synth ...`: argv[0] is the subcommand.
  * Prints to stdout, errors to stderr as "vmsim: ...".  Returns the exit

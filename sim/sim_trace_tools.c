@@ -12,7 +12,9 @@
  *       was read (the whole run is in the trace).
  *   stats FILE... [--format F]
  *       records (by op), raw accesses, distinct pages and the working set
- *       in MiB, by op X/R/W, and the truncated flag; writes nothing.
+ *       in MiB, by op X/R/W, the page-table pages a guest needs for them,
+ *       the first address that is not canonical for 4- or 5-level paging,
+ *       and the truncated flag; writes nothing.
  *   convert FILE... [--cache-dir DIR] [--format F]
  *       builds (or confirms) the binary cache replay reads.
  *
@@ -354,6 +356,15 @@ static int cmd_stats(int argc, char **argv)
         print_pages("working set R", st.distinct_pages_op[SIM_TRACE_OP_R]);
         print_pages("working set W", st.distinct_pages_op[SIM_TRACE_OP_W]);
         print_pages("data (R or W)", st.distinct_data_pages);
+        printf("  %-16s %" PRIu64 " with 4-level paging, %" PRIu64 " with 5-level\n",
+               "page tables", sim_trace_table_pages(&st, 4), sim_trace_table_pages(&st, 5));
+        for (unsigned lv = 4; lv <= 5; lv++) {
+            const unsigned k = lv - 4;
+            if (st.noncanon_line[k])
+                printf("  %-16s line %" PRIu64 ": 0x%" PRIx64 " (%u-level paging refuses it)\n",
+                       k ? "non-canonical 5" : "non-canonical 4", st.noncanon_line[k],
+                       st.noncanon_addr[k], lv);
+        }
         printf("  %-16s %s\n", "truncated",
                !st.has_trailer ? (st.format == SIM_TRACE_LACKEY ? "yes (no 'Exit code:' line)" : "yes (no trailer)")
                                : st.truncated ? "yes" : "no");
@@ -407,4 +418,27 @@ int sim_trace_main(int argc, char **argv)
     if (strcmp(argv[0], "convert") == 0)
         return cmd_convert(argc, argv);
     return bad("unknown subcommand '%s' (expected reduce, stats, convert or synth)", argv[0]);
+}
+
+int sim_trace_check_canonical(const char *path, const struct sim_trace_stats *st,
+                              unsigned levels, struct vm_diag *d)
+{
+    int k = levels == 5 ? 1 : 0;
+    if (!st->noncanon_line[k])
+        return 0;
+    unsigned bit = levels == 5 ? 56 : 47;
+    return vm_diag_set(d, VM_EINVAL,
+                       "%s:%" PRIu64 ": expected an address canonical for %u-level paging "
+                       "(bits 63:%u all equal; vm.paging_levels), got 0x%" PRIx64,
+                       path, st->noncanon_line[k], levels == 5 ? 5u : 4u, bit,
+                       st->noncanon_addr[k]);
+}
+
+uint64_t sim_trace_table_pages(const struct sim_trace_stats *st, unsigned levels)
+{
+    /* the top-level table, then one table per region of each level below it */
+    uint64_t n = 1 + st->distinct_regions[0] + st->distinct_regions[1] + st->distinct_regions[2];
+    if (levels == 5)
+        n += st->distinct_regions[3];
+    return n;
 }

@@ -165,7 +165,8 @@ START_TEST(test_config_load_fills_units_and_defaults)
     ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_ZERO], 0.25);
     ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_CODE], 0.10);
     ck_assert_double_eq(CK(e)->vm.content[SIM_CONTENT_RANDOM], 0.40);
-    ck_assert_double_eq(CK(e)->vm.fragmentation, 0);
+    ck_assert_double_eq(CK(e)->vm.aging, 0);
+    ck_assert_uint_eq(CK(e)->vm.paging_levels, 4);
     /* the shipped calibration's figures (workloads/costs/calibration.json) */
     ck_assert_uint_eq(CK(e)->costs.trace_fault_ns, 23515);
     ck_assert_uint_eq(CK(e)->costs.page_copy_ns, 521);
@@ -633,8 +634,8 @@ END_TEST
 
 START_TEST(test_config_unknown_key_suggests_the_closest)
 {
-    expect_error(HEAD "'vm': {'memory': '8GiB', 'fragmentaton': 0.5}, " WL VARS "}", NULL,
-                 VM_EINVAL, ": $.vm: unknown key 'fragmentaton' (did you mean 'fragmentation'?)");
+    expect_error(HEAD "'vm': {'memory': '8GiB', 'paging_level': 5}, " WL VARS "}", NULL,
+                 VM_EINVAL, ": $.vm: unknown key 'paging_level' (did you mean 'paging_levels'?)");
 }
 END_TEST
 
@@ -870,7 +871,7 @@ END_TEST
 START_TEST(test_config_huge_sweep_product_is_refused)
 {
     char body[8192] = HEAD VM WL VARS ", 'sweep': [";
-    static const char *const paths[] = { "seed", "vm.fragmentation", "vm.content.zero",
+    static const char *const paths[] = { "seed", "vm.aging", "vm.content.zero",
         "vm.content.text", "workload.zipf_s", "workload.write_fraction",
         "workload.access_time", "workload.stride" };
     for (int i = 0; i < 8; i++) {

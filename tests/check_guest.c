@@ -518,6 +518,59 @@ START_TEST(test_guest_frag_fresh_guest_is_contiguous_aged_is_scattered)
 }
 END_TEST
 
+/* ========================================================= table storage */
+
+/* One page in each of many 1 GiB regions: simulator memory for the
+ * tables stays proportional to the entries present (compact tables), and
+ * every page still translates; a table that fills past the compact form
+ * keeps its entries. */
+START_TEST(test_guest_pt_sparse_tables_cost_memory_per_entry_not_per_table)
+{
+    struct guest_vm *vm = new_vm(MiB_FRAMES(64), 4, 0.0, false);
+    struct guest_as *as = new_as(vm);
+    const uint64_t regions = 2000;
+    uint64_t g;
+    for (uint64_t r = 0; r < regions; r++)
+        ck_assert_int_eq(guest_as_fault_in(as, (r << 30) + 0x5000, r & 1, &g, NULL), 0);
+    /* a PD and a PT per region, 4 PDPTs and the PML4 */
+    ck_assert_uint_eq(guest_vm_nr_tables(vm), 2 * regions + 4 + 1);
+    /* full tables would take 12 KiB per region; compact ones about 100 bytes */
+    ck_assert_uint_lt(guest_vm_table_bytes(vm), regions * 256 + (2u << 20));
+    for (uint64_t r = 0; r < regions; r++) {
+        ck_assert_int_eq(guest_pt_translate(as, (r << 30) + 0x5000, &g), 0);
+        ck_assert_int_eq(guest_pt_translate(as, (r << 30) + 0x6000, &g), VM_ENOENT);
+    }
+    /* fill one last-level table past the compact form, out of order */
+    uint64_t gfn[512];
+    for (unsigned i = 0; i < 512; i++) {
+        unsigned k = (i * 37) & 511;
+        ck_assert_int_eq(guest_as_fault_in(as, 0x7f0000000000ull + k * 4096ull, false,
+                                           &gfn[k], NULL), 0);
+    }
+    for (unsigned k = 0; k < 512; k++) {
+        ck_assert_int_eq(guest_pt_translate(as, 0x7f0000000000ull + k * 4096ull, &g), 0);
+        ck_assert_uint_eq(g, gfn[k]);
+    }
+    struct guest_xlat xl[GUEST_PT_ENTRIES];
+    ck_assert_int_eq(guest_pt_xlat_table(as, 0x7f0000000000ull, xl, NULL), 512);
+    ck_assert_uint_eq(xl[511].gfn, gfn[511]);
+    /* guest_vm_table() makes a compact table full, and walks follow it */
+    struct guest_walk w;
+    ck_assert_int_eq(guest_pt_walk(as, (7ull << 30) + 0x5000, &w, NULL), 0);
+    uint64_t *pt = guest_vm_table(vm, w.table_gfn);
+    ck_assert_ptr_nonnull(pt);
+    ck_assert_uint_eq(pt[5], w.entry);
+    pt[6] = (123ull << 12) | GUEST_PTE_P;
+    ck_assert_int_eq(guest_pt_translate(as, (7ull << 30) + 0x6000, &g), 0);
+    ck_assert_uint_eq(g, 123);
+    ck_assert_int_eq(guest_pt_unmap(as, (7ull << 30) + 0x6000), 0);
+    struct guest_frag f = { 0 };
+    guest_pt_frag(as, &f);
+    ck_assert_uint_eq(f.pages, regions + 512);
+    guest_vm_free(vm);
+}
+END_TEST
+
 static Suite *buddy_suite(void)
 {
     Suite *s = suite_create("buddy");
@@ -547,6 +600,7 @@ static Suite *pt_suite(void)
     tcase_add_test(tc, test_guest_pt_address_spaces_are_separate_and_give_frames_back);
     tcase_add_test(tc, test_guest_pt_refuses_bad_levels_and_frames);
     tcase_add_test(tc, test_guest_pt_out_of_guest_memory_is_enospc);
+    tcase_add_test(tc, test_guest_pt_sparse_tables_cost_memory_per_entry_not_per_table);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -21,10 +21,10 @@
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
-static struct sim_mem *new_vm_full(uint64_t bytes, double frag, const double content[4],
-                                   uint64_t seed)
+static struct sim_mem *new_vm_levels(uint64_t bytes, double aging, const double content[4],
+                                     uint64_t seed, uint32_t levels)
 {
-    struct sim_exp_vm vm = { .memory_bytes = bytes, .fragmentation = frag };
+    struct sim_exp_vm vm = { .memory_bytes = bytes, .aging = aging, .paging_levels = levels };
     static const double def[4] = { 0.25, 0.25, 0.10, 0.40 };
     memcpy(vm.content, content ? content : def, sizeof vm.content);
     struct sim_mem *m = NULL;
@@ -33,6 +33,12 @@ static struct sim_mem *new_vm_full(uint64_t bytes, double frag, const double con
     ck_assert_msg(rc == 0, "sim_mem_new: %s", d.msg);
     ck_assert_ptr_nonnull(m);
     return m;
+}
+
+static struct sim_mem *new_vm_full(uint64_t bytes, double aging, const double content[4],
+                                   uint64_t seed)
+{
+    return new_vm_levels(bytes, aging, content, seed, 4);
 }
 
 static struct sim_mem *new_vm(uint64_t bytes)
@@ -89,7 +95,10 @@ START_TEST(test_mem_new_rejects_size_not_multiple_of_page)
     vm.content[0] = 0;
     ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_EINVAL);
     vm.content[0] = 1;
-    vm.fragmentation = 1.5;
+    vm.aging = 1.5;
+    ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_EINVAL);
+    vm.aging = 0.5;
+    vm.paging_levels = 3;
     ck_assert_int_eq(sim_mem_new(&vm, 1, &m, NULL), VM_EINVAL);
 }
 END_TEST
@@ -486,72 +495,117 @@ END_TEST
 
 /* ---- page table and allocator ---- */
 
-START_TEST(test_mem_translate_fresh_vm_allocates_frames_in_order)
+/* A fresh guest's first touch: the page's frame comes first, then the
+ * tables the mapping needs (the top-level table came with the address
+ * space); later pages of the same 2 MiB region get the frames that
+ * follow, so a GVA run is a GPA run. */
+START_TEST(test_mem_translate_fresh_guest_maps_a_gva_run_to_a_gpa_run)
 {
     struct sim_mem *m = new_vm(4 * MiB);
-    uint64_t gva[] = { 0x4000, 5, (1ull << 36) - 1, 0x1ffeff123, 0x4001 };
-    for (uint64_t i = 0; i < 5; i++) {
-        uint64_t gpa = 99;
-        ck_assert_int_eq(sim_mem_translate(m, gva[i], &gpa), 0);
-        ck_assert_uint_eq(gpa, i);
+    struct guest_vm *g = sim_mem_guest(m);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_ptr_nonnull(sim_mem_as(m, 0));
+    ck_assert_ptr_null(sim_mem_as(m, 1));
+    ck_assert_uint_eq(guest_vm_nr_tables(g), 1);
+    uint64_t gpa = 99;
+    ck_assert_int_eq(sim_mem_translate(m, 0x7f0000400, &gpa), 0);
+    ck_assert_uint_eq(gpa, 1);                        /* frame 0 holds the PML4 */
+    ck_assert_uint_eq(guest_vm_nr_tables(g), 4);      /* PDPT, PD, PT in frames 2..4 */
+    for (uint64_t i = 1; i < 200; i++) {
+        ck_assert_int_eq(sim_mem_translate(m, 0x7f0000400 + i, &gpa), 0);
+        ck_assert_uint_eq(gpa, 4 + i);
     }
-    for (uint64_t i = 0; i < 5; i++) {
-        uint64_t gpa = 99;
-        ck_assert_int_eq(sim_mem_translate(m, gva[i], &gpa), 0);
-        ck_assert_uint_eq(gpa, i);
+    for (uint64_t i = 1; i < 200; i++) {              /* mapped: the same frame again */
+        ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x7f0000400 + i, i & 1, &gpa), 0);
+        ck_assert_uint_eq(gpa, 4 + i);
     }
-    ck_assert_uint_eq(m->mapped_pages, 5);
+    ck_assert_uint_eq(m->mapped_pages, 200);
+    struct guest_frag f;
+    sim_mem_frag(m, &f);
+    ck_assert_uint_eq(f.pages, 200);
+    ck_assert_uint_eq(f.runs, 2);                     /* the first page, then 199 in a row */
     sim_mem_free(m);
 }
 END_TEST
 
-START_TEST(test_mem_translate_aged_vm_scatters_frames_bijectively)
+/* The MMU's bits: a read sets A, a write D, through the software TLB too
+ * (a write through an entry filled by a read walks again). */
+START_TEST(test_mem_translate_sets_accessed_and_dirty_in_the_guest_pte)
 {
-    struct sim_mem *m = new_vm_full(64 * MiB, 1.0, NULL, 3);     /* 32 whole chunks */
+    struct sim_mem *m = new_vm(4 * MiB);
+    struct guest_as *as = sim_mem_as(m, 0);
+    uint64_t gpa;
+    struct guest_walk w;
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &gpa), 0);
+    ck_assert_int_eq(guest_pt_walk(as, 0x1234000, &w, NULL), 0);
+    ck_assert(w.entry & GUEST_PTE_A);
+    ck_assert(!(w.entry & GUEST_PTE_D));
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &gpa), 0);   /* TLB hit */
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, true, &gpa), 0);
+    ck_assert_int_eq(guest_pt_walk(as, 0x1234000, &w, NULL), 0);
+    ck_assert(w.entry & GUEST_PTE_D);
+    ck_assert_uint_eq(w.gpa >> 12, gpa);
+    /* the guest clears D and flushes: the next write sets it again */
+    uint64_t *pt = guest_vm_table(sim_mem_guest(m), w.table_gfn);
+    pt[w.index] &= ~GUEST_PTE_D;
+    sim_mem_tlb_flush(m, 0);
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, true, &gpa), 0);
+    ck_assert_int_eq(guest_pt_walk(as, 0x1234000, &w, NULL), 0);
+    ck_assert(w.entry & GUEST_PTE_D);
+    ck_assert_int_eq(sim_mem_translate_as(m, 7, 0x1234, false, &gpa), VM_EINVAL);
+    sim_mem_free(m);
+}
+END_TEST
+
+START_TEST(test_mem_translate_aged_guest_scatters_frames_deterministically)
+{
+    struct sim_mem *m = new_vm_full(64 * MiB, 1.0, NULL, 3);
     struct sim_mem *m2 = new_vm_full(64 * MiB, 1.0, NULL, 3);
-    uint64_t n = m->nr_pages;
-    uint64_t *seen = vm_bitmap_new(n);
-    uint64_t in_place = 0, adjacent = 0, prev = 0;
+    uint64_t n = 8192;
+    uint64_t *seen = vm_bitmap_new(m->nr_pages);
+    uint64_t adjacent = 0, prev = 0;
     for (uint64_t g = 0; g < n; g++) {
         uint64_t gpa, gpa2;
         ck_assert_int_eq(sim_mem_translate(m, 1000 + g, &gpa), 0);
         ck_assert_int_eq(sim_mem_translate(m2, 1000 + g, &gpa2), 0);
         ck_assert_uint_eq(gpa, gpa2);                  /* same seed, same order */
-        ck_assert_uint_lt(gpa, n);
+        ck_assert_uint_lt(gpa, m->nr_pages);
         ck_assert(!vm_bitmap_test_and_set(seen, gpa));   /* never handed out twice */
-        in_place += gpa == g;
         adjacent += g > 0 && gpa == prev + 1;
         prev = gpa;
     }
-    ck_assert_uint_eq(vm_bitmap_count(seen, n), n);
-    ck_assert_uint_lt(in_place, n / 20);
     ck_assert_uint_lt(adjacent, n / 20);
-    uint64_t gpa;
-    ck_assert_int_eq(sim_mem_translate(m, 1000 + 3, &gpa), 0);   /* same GVA, same GPA */
-    ck_assert_int_eq(sim_mem_translate(m2, 1000 + 3, &prev), 0);
-    ck_assert_uint_eq(gpa, prev);
+    struct guest_frag f;
+    sim_mem_frag(m, &f);
+    ck_assert_uint_eq(f.pages, n);
+    ck_assert(f.mean_run_pages < 1.1);
+    struct sim_mem *fresh = new_vm_full(64 * MiB, 0.0, NULL, 3);
+    for (uint64_t g = 0; g < n; g++)
+        ck_assert_int_eq(sim_mem_translate(fresh, 1000 + g, &prev), 0);
+    sim_mem_frag(fresh, &f);
+    ck_assert(f.mean_run_pages > 100);
     vm_bitmap_free(seen);
     sim_mem_free(m);
     sim_mem_free(m2);
+    sim_mem_free(fresh);
 }
 END_TEST
 
-START_TEST(test_mem_translate_partial_fragmentation_ages_a_fraction_of_chunks)
+/* Upper-half canonical addresses map (the vsyscall page lackey logs);
+ * LA57 addresses only with 5 levels; the hole never. */
+START_TEST(test_mem_translate_upper_half_maps_la57_needs_five_levels)
 {
-    struct sim_mem *m = new_vm_full(512 * MiB, 0.5, NULL, 9);   /* 256 chunks */
-    uint64_t chunks_in_place = 0;
-    for (uint64_t c = 0; c < 256; c++) {
-        bool in_place = true;
-        for (uint64_t o = 0; o < 512; o++) {
-            uint64_t gpa;
-            ck_assert_int_eq(sim_mem_translate(m, c * 512 + o, &gpa), 0);
-            in_place &= gpa == c * 512 + o;
-        }
-        chunks_in_place += in_place;
-    }
-    /* about half the chunks are aged (binomial sd 8) */
-    ck_assert_uint_gt(chunks_in_place, 128 - 40);
-    ck_assert_uint_lt(chunks_in_place, 128 + 40);
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t gpa;
+    ck_assert_int_eq(sim_mem_translate(m, 0xffffffffff600ull, &gpa), 0);
+    ck_assert_int_eq(sim_mem_translate(m, 0x800000000ull, &gpa), VM_EINVAL);
+    ck_assert_int_eq(sim_mem_translate(m, 0xff123456789ull, &gpa), VM_EINVAL);
+    sim_mem_free(m);
+    m = new_vm_levels(4 * MiB, 0.0, NULL, 1, 5);
+    ck_assert_uint_eq(guest_vm_levels(sim_mem_guest(m)), 5);
+    ck_assert_int_eq(sim_mem_translate(m, 0xff123456789ull, &gpa), 0);
+    ck_assert_int_eq(sim_mem_translate(m, 0xffffffffff600ull, &gpa), 0);
+    ck_assert_int_eq(sim_mem_translate(m, 0x100000000000ull, &gpa), VM_EINVAL);
     sim_mem_free(m);
 }
 END_TEST
@@ -560,11 +614,12 @@ START_TEST(test_mem_translate_fails_enospc_when_guest_is_full)
 {
     struct sim_mem *m = new_vm_full(1 * MiB + 4096 * 3, 1.0, NULL, 1);   /* 259 pages */
     uint64_t gpa;
-    for (uint64_t g = 0; g < 259; g++)
-        ck_assert_int_eq(sim_mem_translate(m, g * 977, &gpa), 0);
+    /* 4 table pages (PML4, PDPT, PD, PT) and 255 pages */
+    for (uint64_t g = 0; g < 255; g++)
+        ck_assert_int_eq(sim_mem_translate(m, g, &gpa), 0);
+    ck_assert_int_eq(sim_mem_translate(m, 255, &gpa), VM_ENOSPC);
     ck_assert_int_eq(sim_mem_translate(m, 5000000, &gpa), VM_ENOSPC);
-    ck_assert_int_eq(sim_mem_translate(m, 977, &gpa), 0);     /* mapped pages still map */
-    ck_assert_int_eq(sim_mem_translate(m, 1ull << 36, &gpa), VM_ERANGE);
+    ck_assert_int_eq(sim_mem_translate(m, 77, &gpa), 0);      /* mapped pages still map */
     sim_mem_free(m);
 }
 END_TEST
@@ -733,7 +788,8 @@ START_TEST(test_mem_64gib_vm_holds_about_a_byte_per_page)
     ck_assert_uint_eq(m->nr_pages, 16ull << 20);
     size_t bytes = sim_mem_bytes(m);
     ck_assert_uint_ge(bytes, m->nr_pages);          /* the lines alone */
-    ck_assert_uint_le(bytes, m->nr_pages + m->nr_pages / 8);
+    /* and the guest's allocator, ~2 bits per frame */
+    ck_assert_uint_le(bytes, m->nr_pages + m->nr_pages / 4 + m->nr_pages / 8);
     /* a traced process with a few mapped regions stays within budget */
     uint64_t gpa;
     for (uint64_t g = 0; g < 4096; g++) {
@@ -987,9 +1043,10 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_make_absent_poisons_every_page);
     tcase_add_test(t, test_mem_restore_check_compares_present_pages_whatever_made_them_present);
     tcase_add_test(t, test_mem_restore_check_compares_reinstall_over_a_seen_page);
-    tcase_add_test(t, test_mem_translate_fresh_vm_allocates_frames_in_order);
-    tcase_add_test(t, test_mem_translate_aged_vm_scatters_frames_bijectively);
-    tcase_add_test(t, test_mem_translate_partial_fragmentation_ages_a_fraction_of_chunks);
+    tcase_add_test(t, test_mem_translate_fresh_guest_maps_a_gva_run_to_a_gpa_run);
+    tcase_add_test(t, test_mem_translate_sets_accessed_and_dirty_in_the_guest_pte);
+    tcase_add_test(t, test_mem_translate_aged_guest_scatters_frames_deterministically);
+    tcase_add_test(t, test_mem_translate_upper_half_maps_la57_needs_five_levels);
     tcase_add_test(t, test_mem_translate_fails_enospc_when_guest_is_full);
     tcase_add_test(t, test_mem_content_classes_follow_fractions_per_region);
     tcase_add_test(t, test_mem_zero_regions_start_as_zero_pages_until_written);

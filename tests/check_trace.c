@@ -547,6 +547,45 @@ START_TEST(test_trace_lackey_lines_map_to_ops_and_pages)
 }
 END_TEST
 
+/* The reader notes the first address each paging mode refuses (by the
+ * line it is on, lackey's too, before reduction) and the regions the
+ * page tables need; canonical upper-half addresses are not refused. */
+START_TEST(test_trace_noncanonical_lines_and_table_regions_are_noted)
+{
+    write_plain("nc.txt", "==7== Command: ./a\n"
+                          "I  04001000,3\n"
+                          " L ffffffffff600000,8\n"
+                          " L 0000800000000010,8\n"
+                          " S 0100000000000000,8\n"
+                          " L 0000800000000020,8\n");
+    struct sim_trace_stats st;
+    struct recs c = parse_ok(tpath("nc.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_uint_eq(st.noncanon_line[0], 4);
+    ck_assert_uint_eq(st.noncanon_addr[0], 0x800000000010ull);
+    ck_assert_uint_eq(st.noncanon_line[1], 5);
+    ck_assert_uint_eq(st.noncanon_addr[1], 0x100000000000000ull);
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_trace_check_canonical("nc.txt", &st, 4, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "nc.txt:4: expected an address canonical for 4-level paging "
+                            "(bits 63:47 all equal; vm.paging_levels), got 0x800000000010");
+    free(c.v);
+    /* two pages in one 2 MiB region, one far away, and the vsyscall page */
+    write_plain("ok.txt", "# vmsim pagetrace v1 page_size=4096 program=t\n"
+                          "R 400 1\nW 401 1\nR 7f0000000 1\nR ffffffffff600 1\n");
+    c = parse_ok(tpath("ok.txt"), SIM_TRACE_AUTO, &st);
+    ck_assert_uint_eq(st.noncanon_line[0], 0);
+    ck_assert_uint_eq(st.noncanon_line[1], 0);
+    ck_assert_int_eq(sim_trace_check_canonical("ok.txt", &st, 4, NULL), 0);
+    ck_assert_uint_eq(st.distinct_regions[0], 3);      /* PTs */
+    ck_assert_uint_eq(st.distinct_regions[1], 3);      /* PDs */
+    ck_assert_uint_eq(st.distinct_regions[2], 3);      /* PDPTs */
+    ck_assert_uint_eq(sim_trace_table_pages(&st, 4), 1 + 9);
+    ck_assert_uint_eq(sim_trace_table_pages(&st, 5), 1 + 9 + st.distinct_regions[3]);
+    free(c.v);
+}
+END_TEST
+
 /* ============================================================ pagetrace */
 
 START_TEST(test_trace_pagetrace_comments_anywhere_and_trailer)
@@ -1411,6 +1450,7 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_trace_reduce_evicted_page_loses_its_marks);
     tcase_add_test(tc, test_trace_reduce_counts_sum_to_accesses_fed);
     tcase_add_test(tc, test_trace_lackey_lines_map_to_ops_and_pages);
+    tcase_add_test(tc, test_trace_noncanonical_lines_and_table_regions_are_noted);
     tcase_add_test(tc, test_trace_pagetrace_comments_anywhere_and_trailer);
     tcase_add_test(tc, test_trace_plain_and_gzip_read_the_same);
     tcase_add_test(tc, test_trace_last_line_without_newline_is_read);

@@ -4,70 +4,26 @@
  * fault-in paths, the hypervisor's walks and neighbour translations, and
  * the measured fragmentation (see guest_pt.h).
  *
- * Table contents are stored in simulator memory taken from 2 MiB chunks
- * (backed by host huge pages where the host allows, so that random walks
- * over a large guest do not also miss the host's TLB).  An upper-level
- * table (PML5, PML4, PDPT, PD) is 8 KiB: its 512 entries, then 512
- * pointers to the tables its entries name, a shadow of their address
- * fields, so that a walk costs one dependent load per level; a last-level
- * table is its 4 KiB of entries.  A small hash map finds a table from its
- * guest frame (guest_vm_table(), releases).
+ * Table contents live in simulator memory as guest_pt_store.c keeps them
+ * (guest_pt_int.h): compact while a table has few entries, 512 entries
+ * (and 512 child references in an upper table) once it has more.  Every
+ * walk here goes through tab_ep()/tab_get(), which read either form.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
 #include "guest/guest_buddy.h"
 #include "guest/guest_pt.h"
+#include "guest/guest_pt_int.h"
 
-#define CHUNK_BYTES (2u << 20)            /* table storage chunk */
 #define TABLE_FLAGS (GUEST_PTE_P | GUEST_PTE_RW | GUEST_PTE_US | GUEST_PTE_A)
 #define LEAF_KEEP (GUEST_PTE_RW | GUEST_PTE_US | GUEST_PTE_PWT | GUEST_PTE_PCD | \
                    GUEST_PTE_A | GUEST_PTE_D | GUEST_PTE_G | GUEST_PTE_XD)
 #define HUGE_ORDER 9
-#define NO_KEY UINT64_MAX
-
-struct pool {                             /* table storage of one size */
-    size_t size;                          /* 4096 (last level) or 8192 (upper) */
-    uint64_t **spare;                     /* released tables */
-    size_t nr_spare, cap_spare;
-    char *cur;                            /* unused part of the last chunk */
-    size_t left;
-};
-
-struct guest_vm {
-    struct guest_vm_cfg cfg;
-    struct guest_buddy *buddy;
-    struct pool pool[2];                  /* [0] last-level tables, [1] upper tables */
-    void **chunks;
-    size_t nr_chunks;
-    uint64_t *hkey;                       /* guest frame -> table: open addressing */
-    uint64_t **hval;
-    size_t hcap, hcount;
-    uint64_t nr_tables;
-    struct guest_as **as;                 /* live address spaces */
-    size_t nr_as, cap_as;
-};
-
-struct guest_as {
-    struct guest_vm *vm;
-    unsigned levels;
-    size_t slot;                          /* index in vm->as */
-    uint64_t root_gfn;
-    uint64_t *root;
-    uint64_t nr_mapped;
-};
 
 static inline unsigned index_at(uint64_t gva, unsigned lvl)
 {
     return (unsigned)(gva >> (GUEST_PAGE_SHIFT + 9 * (lvl - 1))) & 511;
-}
-
-/* The child-table pointers of an upper-level table. */
-static inline uint64_t **children(const uint64_t *t)
-{
-    return (uint64_t **)(uintptr_t)(t + GUEST_PT_ENTRIES);
 }
 
 static inline uint64_t entry_gfn(uint64_t e)
@@ -75,158 +31,20 @@ static inline uint64_t entry_gfn(uint64_t e)
     return (e & GUEST_PTE_ADDR) >> GUEST_PAGE_SHIFT;
 }
 
-/* ------------------------------------------------------------------ tables */
-
-static uint64_t *storage_get(struct guest_vm *vm, bool upper)
+/* The last-level table of gva's 2 MiB region if the paging-structure
+ * cache holds it, else 0. */
+static inline uintptr_t pdc_get(const struct guest_as *as, uint64_t gva)
 {
-    struct pool *p = &vm->pool[upper];
-    if (p->nr_spare) {
-        uint64_t *t = p->spare[--p->nr_spare];
-        memset(t, 0, p->size);
-        return t;
-    }
-    if (p->left < p->size) {
-        void **c = realloc(vm->chunks, (vm->nr_chunks + 1) * sizeof *c);
-        if (!c)
-            return NULL;
-        vm->chunks = c;
-        char *mem = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
-        if (!mem)
-            return NULL;
-#ifdef MADV_HUGEPAGE
-        (void)madvise(mem, CHUNK_BYTES, MADV_HUGEPAGE);   /* a hint; fine if refused */
-#endif
-        memset(mem, 0, CHUNK_BYTES);
-        vm->chunks[vm->nr_chunks++] = mem;
-        p->cur = mem;
-        p->left = CHUNK_BYTES;
-    }
-    uint64_t *t = (uint64_t *)(void *)p->cur;
-    p->cur += p->size;
-    p->left -= p->size;
-    return t;
+    const struct guest_pdc *p = &as->pdc[(gva >> 21) & (GUEST_PDC_ENTRIES - 1)];
+    return p->region == gva >> 21 && p->gen == as->vm->gen ? p->pt : 0;
 }
 
-static void storage_put(struct guest_vm *vm, bool upper, uint64_t *t)
+static inline void pdc_put(const struct guest_as *as, uint64_t gva, uintptr_t pt)
 {
-    struct pool *p = &vm->pool[upper];
-    if (p->nr_spare == p->cap_spare) {
-        size_t cap = p->cap_spare ? p->cap_spare * 2 : 64;
-        uint64_t **sp = realloc(p->spare, cap * sizeof *sp);
-        if (!sp)
-            return;     /* the table stays unused in its chunk until guest_vm_free() */
-        p->spare = sp;
-        p->cap_spare = cap;
-    }
-    p->spare[p->nr_spare++] = t;
-}
-
-static size_t hslot(uint64_t key, size_t cap)
-{
-    return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
-}
-
-static int hgrow(struct guest_vm *vm)
-{
-    size_t cap = vm->hcap ? vm->hcap * 2 : 256;
-    uint64_t *k = malloc(cap * sizeof *k);
-    uint64_t **v = malloc(cap * sizeof *v);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return VM_ENOMEM;
-    }
-    for (size_t i = 0; i < cap; i++)
-        k[i] = NO_KEY;
-    for (size_t i = 0; i < vm->hcap; i++) {
-        if (vm->hkey[i] == NO_KEY)
-            continue;
-        size_t j = hslot(vm->hkey[i], cap);
-        while (k[j] != NO_KEY)
-            j = (j + 1) & (cap - 1);
-        k[j] = vm->hkey[i];
-        v[j] = vm->hval[i];
-    }
-    free(vm->hkey);
-    free(vm->hval);
-    vm->hkey = k;
-    vm->hval = v;
-    vm->hcap = cap;
-    return 0;
-}
-
-static int hput(struct guest_vm *vm, uint64_t key, uint64_t *t)
-{
-    if ((vm->hcount + 1) * 2 > vm->hcap && hgrow(vm) != 0)
-        return VM_ENOMEM;
-    size_t j = hslot(key, vm->hcap);
-    while (vm->hkey[j] != NO_KEY)
-        j = (j + 1) & (vm->hcap - 1);
-    vm->hkey[j] = key;
-    vm->hval[j] = t;
-    vm->hcount++;
-    return 0;
-}
-
-static size_t hfind(const struct guest_vm *vm, uint64_t key)
-{
-    if (!vm->hcap)
-        return SIZE_MAX;
-    for (size_t j = hslot(key, vm->hcap);; j = (j + 1) & (vm->hcap - 1)) {
-        if (vm->hkey[j] == key)
-            return j;
-        if (vm->hkey[j] == NO_KEY)
-            return SIZE_MAX;
-    }
-}
-
-/* Remove slot i, shifting later members of its probe run back (linear
- * probing's deletion without tombstones). */
-static void hdel(struct guest_vm *vm, size_t i)
-{
-    size_t mask = vm->hcap - 1;
-    for (size_t j = (i + 1) & mask; vm->hkey[j] != NO_KEY; j = (j + 1) & mask) {
-        size_t home = hslot(vm->hkey[j], vm->hcap);
-        /* Move j into the hole at i unless its home lies cyclically in (i, j]. */
-        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (!stays) {
-            vm->hkey[i] = vm->hkey[j];
-            vm->hval[i] = vm->hval[j];
-            i = j;
-        }
-    }
-    vm->hkey[i] = NO_KEY;
-    vm->hcount--;
-}
-
-/* A zeroed table page in a new guest frame: 0, VM_ENOSPC or VM_ENOMEM. */
-static int table_new(struct guest_vm *vm, bool upper, uint64_t *gfn, uint64_t **out)
-{
-    uint64_t f;
-    int rc = guest_buddy_alloc(vm->buddy, 0, &f);
-    if (rc)
-        return rc;
-    uint64_t *t = storage_get(vm, upper);
-    if (!t || hput(vm, f, t) != 0) {
-        if (t)
-            storage_put(vm, upper, t);
-        guest_buddy_free(vm->buddy, f, 0);
-        return VM_ENOMEM;
-    }
-    vm->nr_tables++;
-    *gfn = f;
-    *out = t;
-    return 0;
-}
-
-static void table_release(struct guest_vm *vm, uint64_t gfn, bool upper)
-{
-    size_t i = hfind(vm, gfn);
-    assert(i != SIZE_MAX && "a released table is in the map");
-    storage_put(vm, upper, vm->hval[i]);
-    hdel(vm, i);
-    guest_buddy_free(vm->buddy, gfn, 0);
-    vm->nr_tables--;
+    struct guest_pdc *p = &as->pdc[(gva >> 21) & (GUEST_PDC_ENTRIES - 1)];
+    p->region = gva >> 21;
+    p->gen = as->vm->gen;
+    p->pt = pt;
 }
 
 /* ---------------------------------------------------------------- VM / AS */
@@ -241,13 +59,14 @@ int guest_vm_new(const struct guest_vm_cfg *cfg, struct guest_vm **out, struct v
     if (!vm)
         return VM_ENOMEM;
     vm->cfg = *cfg;
+    vm->gen = 1;                          /* a zeroed cache entry is stale */
     int rc = guest_buddy_new(cfg->nr_frames, cfg->aging, cfg->seed, &vm->buddy, d);
     if (rc) {
         free(vm);
         return rc;
     }
-    vm->pool[0].size = 4096;
-    vm->pool[1].size = 8192;
+    vm->pool[0].size = GUEST_PT_ENTRIES * sizeof(uint64_t);
+    vm->pool[1].size = 2 * GUEST_PT_ENTRIES * sizeof(uint64_t);
     *out = vm;
     return 0;
 }
@@ -256,16 +75,12 @@ void guest_vm_free(struct guest_vm *vm)
 {
     if (!vm)
         return;
-    for (size_t i = 0; i < vm->nr_as; i++)
+    for (size_t i = 0; i < vm->nr_as; i++) {
+        free(vm->as[i]->pdc);
         free(vm->as[i]);
+    }
     free(vm->as);
-    free(vm->hkey);
-    free(vm->hval);
-    for (size_t i = 0; i < vm->nr_chunks; i++)
-        free(vm->chunks[i]);
-    free(vm->chunks);
-    free(vm->pool[0].spare);
-    free(vm->pool[1].spare);
+    store_free(vm);
     guest_buddy_free_all(vm->buddy);
     free(vm);
 }
@@ -273,19 +88,6 @@ void guest_vm_free(struct guest_vm *vm)
 unsigned guest_vm_levels(const struct guest_vm *vm) { return vm->cfg.levels; }
 uint64_t guest_vm_nr_frames(const struct guest_vm *vm) { return vm->cfg.nr_frames; }
 struct guest_buddy *guest_vm_buddy(struct guest_vm *vm) { return vm->buddy; }
-uint64_t guest_vm_nr_tables(const struct guest_vm *vm) { return vm->nr_tables; }
-uint64_t guest_vm_table_bytes(const struct guest_vm *vm)
-{
-    return (uint64_t)vm->nr_chunks * CHUNK_BYTES +
-           (uint64_t)vm->hcap * (sizeof *vm->hkey + sizeof *vm->hval);
-}
-
-uint64_t *guest_vm_table(struct guest_vm *vm, uint64_t gfn)
-{
-    size_t i = hfind(vm, gfn);
-    return i == SIZE_MAX ? NULL : vm->hval[i];
-}
-
 uint64_t guest_as_root(const struct guest_as *as) { return as->root_gfn; }
 uint64_t guest_as_nr_mapped(const struct guest_as *as) { return as->nr_mapped; }
 
@@ -303,8 +105,10 @@ int guest_as_new(struct guest_vm *vm, struct guest_as **out)
     struct guest_as *as = calloc(1, sizeof *as);
     if (!as)
         return VM_ENOMEM;
-    int rc = table_new(vm, true, &as->root_gfn, &as->root);
+    as->pdc = calloc(GUEST_PDC_ENTRIES, sizeof *as->pdc);
+    int rc = as->pdc ? store_table_new(vm, true, &as->root_gfn, &as->root) : VM_ENOMEM;
     if (rc) {
+        free(as->pdc);
         free(as);
         return rc;
     }
@@ -317,20 +121,23 @@ int guest_as_new(struct guest_vm *vm, struct guest_as **out)
 }
 
 /* Give back every frame below table t (in frame gfn) at level lvl, then
- * t itself.  Child tables are found by their shadow pointers, so a table
- * whose entry a caller cleared by hand is still released. */
-static void release_tree(struct guest_vm *vm, uint64_t *t, uint64_t gfn, unsigned lvl)
+ * t itself.  Child tables are found by their child references, so a
+ * table whose entry a caller cleared by hand is still released. */
+static void release_tree(struct guest_vm *vm, uintptr_t t, uint64_t gfn, unsigned lvl)
 {
-    for (unsigned i = 0; i < GUEST_PT_ENTRIES; i++) {
-        uint64_t e = t[i];
-        if (lvl > 1 && children(t)[i])
-            release_tree(vm, children(t)[i], entry_gfn(e), lvl - 1);
+    bool upper = lvl > 1;
+    for (unsigned k = 0, n = tab_nr_slots(t); k < n; k++) {
+        uint64_t e;
+        uintptr_t kid = 0;
+        tab_slot_at(t, k, upper, &e, &kid);
+        if (upper && kid)
+            release_tree(vm, kid, entry_gfn(e), lvl - 1);
         else if (lvl == 1 && (e & GUEST_PTE_P))
             guest_buddy_free(vm->buddy, entry_gfn(e), 0);
         else if (lvl == 2 && (e & GUEST_PTE_P) && (e & GUEST_PTE_PS))
             guest_buddy_free(vm->buddy, entry_gfn(e), HUGE_ORDER);
     }
-    table_release(vm, gfn, lvl > 1);
+    store_table_release(vm, gfn, t, upper);
 }
 
 void guest_as_free(struct guest_as *as)
@@ -342,6 +149,7 @@ void guest_as_free(struct guest_as *as)
     struct guest_as *last = vm->as[--vm->nr_as];
     vm->as[as->slot] = last;
     last->slot = as->slot;
+    free(as->pdc);
     free(as);
 }
 
@@ -358,48 +166,74 @@ int guest_pt_check_gva(unsigned levels, uint64_t gva, struct vm_diag *d)
 
 /* ---------------------------------------------------------------- mapping */
 
+/* Map gva at level leaf.  free_known: the caller's walk found nothing
+ * there (the fault-in path), so the checks are skipped. */
 static int map_at(struct guest_as *as, uint64_t gva, uint64_t gfn, uint64_t flags,
-                  unsigned leaf, struct vm_diag *d)
+                  unsigned leaf, bool free_known, struct vm_diag *d)
 {
     struct guest_vm *vm = as->vm;
-    int rc = guest_pt_check_gva(vm->cfg.levels, gva, d);
-    if (rc)
-        return rc;
+    int rc;
     uint64_t npages = leaf == 2 ? GUEST_HUGE_PAGES : 1;
+    if (free_known)
+        goto make;
+    if ((rc = guest_pt_check_gva(vm->cfg.levels, gva, d)) != 0)
+        return rc;
     if (gfn >= vm->cfg.nr_frames || gfn + npages > vm->cfg.nr_frames)
         return vm_diag_set(d, VM_EINVAL, "frame %llu is beyond guest memory (%llu frames)",
                            (unsigned long long)gfn, (unsigned long long)vm->cfg.nr_frames);
     if (leaf == 2 && ((gva & 0x1fffff) || (gfn & 511)))
         return vm_diag_set(d, VM_EINVAL, "2 MiB page at 0x%llx -> frame %llu: both must be "
                            "2 MiB aligned", (unsigned long long)gva, (unsigned long long)gfn);
-    uint64_t *t = as->root;
-    for (unsigned lvl = vm->cfg.levels; lvl > leaf; lvl--) {
-        unsigned i = index_at(gva, lvl);
-        uint64_t e = t[i];
+    /* Read-only first: refuse a busy address before any table is made. */
+    uintptr_t t = as->root, kid = 0;
+    unsigned lvl = vm->cfg.levels;
+    for (; lvl > leaf; lvl--) {
+        uint64_t e = tab_get(t, index_at(gva, lvl), true, &kid);
         if (!(e & GUEST_PTE_P)) {
-            if (children(t)[i])
+            if (kid)
                 return vm_diag_set(d, VM_EBUSY, "address 0x%llx: a table is there with "
                                    "its entry not present", (unsigned long long)gva);
-            uint64_t tg;
-            uint64_t *nt;
-            if ((rc = table_new(vm, lvl - 1 > 1, &tg, &nt)) != 0)
-                return rc;
-            t[i] = (tg << GUEST_PAGE_SHIFT) | TABLE_FLAGS;
-            children(t)[i] = nt;
-            t = nt;
-            continue;
+            break;
         }
         if (lvl == 2 && (e & GUEST_PTE_PS))
             return vm_diag_set(d, VM_EBUSY, "address 0x%llx is inside a 2 MiB page",
                                (unsigned long long)gva);
-        t = children(t)[i];
+        t = kid;
     }
-    unsigned i = index_at(gva, leaf);
-    if ((t[i] & GUEST_PTE_P) || (leaf == 2 && children(t)[i]))
-        return vm_diag_set(d, VM_EBUSY, "address 0x%llx is already mapped%s",
-                           (unsigned long long)gva, leaf == 2 ? " (a table or a page)" : "");
-    t[i] = (gfn << GUEST_PAGE_SHIFT) | (flags & LEAF_KEEP) | GUEST_PTE_P |
-           (leaf == 2 ? GUEST_PTE_PS : 0);
+    if (lvl == leaf) {
+        uint64_t e = tab_get(t, index_at(gva, leaf), leaf > 1, &kid);
+        if ((e & GUEST_PTE_P) || (leaf == 2 && kid))
+            return vm_diag_set(d, VM_EBUSY, "address 0x%llx is already mapped%s",
+                               (unsigned long long)gva,
+                               leaf == 2 ? " (a table or a page)" : "");
+    }
+make:
+    /* Then down again, making slots and missing tables; a table that
+     * grows moves, and store_slot() repoints whoever names it. */
+    uintptr_t *tp = &as->root;
+    uint64_t tgfn = as->root_gfn;
+    for (unsigned l = vm->cfg.levels; l > leaf; l--) {
+        uintptr_t *kp;
+        uint64_t *ep = store_slot(vm, tp, tgfn, index_at(gva, l), true, &kp);
+        if (!ep)
+            return VM_ENOMEM;
+        if (!(*ep & GUEST_PTE_P)) {
+            uint64_t ng;
+            uintptr_t nt;
+            if ((rc = store_table_new(vm, l - 1 > 1, &ng, &nt)) != 0)
+                return rc;
+            *ep = (ng << GUEST_PAGE_SHIFT) | TABLE_FLAGS;
+            *kp = nt;
+        }
+        tgfn = entry_gfn(*ep);
+        tp = kp;
+    }
+    uintptr_t *kp;
+    uint64_t *ep = store_slot(vm, tp, tgfn, index_at(gva, leaf), leaf > 1, &kp);
+    if (!ep)
+        return VM_ENOMEM;
+    *ep = (gfn << GUEST_PAGE_SHIFT) | (flags & LEAF_KEEP) | GUEST_PTE_P |
+          (leaf == 2 ? GUEST_PTE_PS : 0);
     as->nr_mapped += npages;
     return 0;
 }
@@ -407,29 +241,29 @@ static int map_at(struct guest_as *as, uint64_t gva, uint64_t gfn, uint64_t flag
 int guest_pt_map(struct guest_as *as, uint64_t gva, uint64_t gfn, uint64_t flags,
                  struct vm_diag *d)
 {
-    return map_at(as, gva, gfn, flags, 1, d);
+    return map_at(as, gva, gfn, flags, 1, false, d);
 }
 
 int guest_pt_map_huge(struct guest_as *as, uint64_t gva, uint64_t gfn, uint64_t flags,
                       struct vm_diag *d)
 {
-    return map_at(as, gva, gfn, flags, 2, d);
+    return map_at(as, gva, gfn, flags, 2, false, d);
 }
 
 /* Pointer to the leaf entry mapping gva, its level in *lvl; NULL if none. */
 static uint64_t *leaf_entry(const struct guest_as *as, uint64_t gva, unsigned *lvl)
 {
     const struct guest_vm *vm = as->vm;
-    uint64_t *t = as->root;
+    uintptr_t t = as->root, kid = 0;
     for (unsigned l = vm->cfg.levels;; l--) {
-        uint64_t *ep = &t[index_at(gva, l)];
-        if (!(*ep & GUEST_PTE_P))
+        uint64_t *ep = tab_ep(t, index_at(gva, l), l > 1, &kid);
+        if (!ep || !(*ep & GUEST_PTE_P))
             return NULL;
         if (l == 1 || (l == 2 && (*ep & GUEST_PTE_PS))) {
             *lvl = l;
             return ep;
         }
-        t = children(t)[index_at(gva, l)];
+        t = kid;
     }
 }
 
@@ -453,29 +287,40 @@ int guest_as_fault_in(struct guest_as *as, uint64_t gva, bool write, uint64_t *g
     int rc = guest_pt_check_gva(vm->cfg.levels, gva, d);
     if (rc)
         return rc;
-    /* The MMU's walk: A on every entry used, D on the leaf for a write. */
-    uint64_t *t = as->root;
+    /* The MMU's walk: A on every entry used, D on the leaf for a write;
+     * as the MMU, it writes an entry only to set a bit that is clear (a
+     * store to every entry would dirty the cache line of every table
+     * walked, and cost the replay its memory bandwidth). */
+    uintptr_t t = pdc_get(as, gva), kid = 0;
     unsigned l = vm->cfg.levels;
+    if (t)
+        l = 1;                            /* the cache names its last-level table */
+    else
+        t = as->root;
     for (;; l--) {
-        uint64_t *ep = &t[index_at(gva, l)];
-        if (!(*ep & GUEST_PTE_P))
+        uint64_t *ep = tab_ep(t, index_at(gva, l), l > 1, &kid);
+        uint64_t e = ep ? *ep : 0;
+        if (!(e & GUEST_PTE_P))
             break;
-        *ep |= GUEST_PTE_A;
-        bool huge = l == 2 && (*ep & GUEST_PTE_PS);
+        if (!(e & GUEST_PTE_A))
+            *ep = e |= GUEST_PTE_A;
+        bool huge = l == 2 && (e & GUEST_PTE_PS);
         if (l == 1 || huge) {
-            if (write)
-                *ep |= GUEST_PTE_D;
-            *gfn = entry_gfn(*ep) + (huge ? (gva >> GUEST_PAGE_SHIFT) & 511 : 0);
+            if (write && !(e & GUEST_PTE_D))
+                *ep = e | GUEST_PTE_D;
+            *gfn = entry_gfn(e) + (huge ? (gva >> GUEST_PAGE_SHIFT) & 511 : 0);
             return 0;
         }
-        t = children(t)[index_at(gva, l)];
+        if (l == 2)
+            pdc_put(as, gva, kid);
+        t = kid;
     }
     /* Not mapped (absent at level l): the guest's fault handler. */
     uint64_t flags = GUEST_PTE_RW | GUEST_PTE_US | GUEST_PTE_A | (write ? GUEST_PTE_D : 0);
     uint64_t f;
     if (vm->cfg.thp && l >= 2 && guest_buddy_alloc(vm->buddy, HUGE_ORDER, &f) == 0) {
         uint64_t base = gva & ~0x1fffffull;
-        if ((rc = guest_pt_map_huge(as, base, f, flags, d)) != 0) {
+        if ((rc = map_at(as, base, f, flags, 2, true, d)) != 0) {
             guest_buddy_free(vm->buddy, f, HUGE_ORDER);
             return rc;
         }
@@ -485,7 +330,14 @@ int guest_as_fault_in(struct guest_as *as, uint64_t gva, bool write, uint64_t *g
     if ((rc = guest_buddy_alloc(vm->buddy, 0, &f)) != 0)
         return vm_diag_set(d, rc, "guest out of memory mapping 0x%llx",
                            (unsigned long long)gva);
-    if ((rc = guest_pt_map(as, gva & ~0xfffull, f, flags, d)) != 0) {
+    if (l == 1 && !(t & 1)) {
+        /* The last-level table is there and full: the entry is in place. */
+        ((uint64_t *)t)[index_at(gva, 1)] = (f << GUEST_PAGE_SHIFT) | flags | GUEST_PTE_P;
+        as->nr_mapped++;
+        *gfn = f;
+        return 0;
+    }
+    if ((rc = map_at(as, gva & ~0xfffull, f, flags, 1, true, d)) != 0) {
         guest_buddy_free(vm->buddy, f, 0);
         return rc;
     }
@@ -507,11 +359,11 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
     }
     if (cost)
         cost->walks++;
-    const uint64_t *t = as->root;
+    uintptr_t t = as->root, kid = 0;
     uint64_t tgfn = as->root_gfn;
     for (unsigned l = vm->cfg.levels;; l--) {
         unsigned i = index_at(gva, l);
-        uint64_t e = t[i];
+        uint64_t e = tab_get(t, i, l > 1, &kid);
         if (cost)
             cost->entries++;
         w->level = l;
@@ -528,7 +380,7 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
             return 0;
         }
         tgfn = entry_gfn(e);
-        t = children(t)[i];
+        t = kid;
     }
 }
 
@@ -537,54 +389,82 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
     unsigned levels = as->levels;
     if (!guest_pt_canonical(levels, gva))
         return VM_EINVAL;
-    /* Upper levels: test P, follow the shadow pointer (one dependent load). */
-    const uint64_t *t = as->root;
-    for (unsigned l = levels; l > 2; l--) {
-        unsigned i = index_at(gva, l);
-        if (!(t[i] & GUEST_PTE_P))
+    uintptr_t t = pdc_get(as, gva), kid = 0;
+    if (t) {
+        uint64_t e = tab_get(t, index_at(gva, 1), false, NULL);
+        if (!(e & GUEST_PTE_P))
             return VM_ENOENT;
-        t = children(t)[i];
+        *gfn = entry_gfn(e);
+        return 0;
     }
-    unsigned i = index_at(gva, 2);
-    uint64_t e = t[i];
+    /* Upper levels: test P, follow the child reference (one dependent
+     * load for a full table). */
+    t = as->root;
+    for (unsigned l = levels; l > 2; l--) {
+        if (!(tab_get(t, index_at(gva, l), true, &kid) & GUEST_PTE_P))
+            return VM_ENOENT;
+        t = kid;
+    }
+    uint64_t e = tab_get(t, index_at(gva, 2), true, &kid);
     if (!(e & GUEST_PTE_P))
         return VM_ENOENT;
     if (e & GUEST_PTE_PS) {
         *gfn = entry_gfn(e) + ((gva >> GUEST_PAGE_SHIFT) & 511);
         return 0;
     }
-    e = children(t)[i][index_at(gva, 1)];
+    pdc_put(as, gva, kid);
+    e = tab_get(kid, index_at(gva, 1), false, NULL);
     if (!(e & GUEST_PTE_P))
         return VM_ENOENT;
     *gfn = entry_gfn(e);
     return 0;
 }
 
+void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
+{
+    if (!guest_pt_canonical(as->levels, gva) || level < 1)
+        return;
+    uintptr_t t = level == 1 ? pdc_get(as, gva) : 0, kid = 0;
+    if (t) {
+        if (!(t & 1))
+            __builtin_prefetch((const uint64_t *)t + index_at(gva, 1));
+        return;
+    }
+    t = as->root;
+    for (unsigned l = as->levels; l > level; l--) {
+        uint64_t e = tab_get(t, index_at(gva, l), true, &kid);
+        if (!(e & GUEST_PTE_P) || (e & GUEST_PTE_PS))
+            return;
+        t = kid;
+    }
+    if (!(t & 1))
+        __builtin_prefetch((const uint64_t *)t + index_at(gva, level));
+}
+
 /*
  * Walk down to the PD entry for va.  0: *pt is the last-level table (or
- * NULL with *pde a 2 MiB page's entry).  Otherwise the level (>= 2) whose
+ * 0 with *pde a 2 MiB page's entry).  Otherwise the level (>= 2) whose
  * entry is absent.
  */
-static unsigned down_to_pt(const struct guest_as *as, uint64_t va, const uint64_t **pt,
+static unsigned down_to_pt(const struct guest_as *as, uint64_t va, uintptr_t *pt,
                            uint64_t *pde, struct guest_walk_cost *cost)
 {
     const struct guest_vm *vm = as->vm;
-    const uint64_t *t = as->root;
+    uintptr_t t = as->root, kid = 0;
     if (cost)
         cost->walks++;
     for (unsigned l = vm->cfg.levels; l >= 2; l--) {
-        unsigned i = index_at(va, l);
-        uint64_t e = t[i];
+        uint64_t e = tab_get(t, index_at(va, l), true, &kid);
         if (cost)
             cost->entries++;
         if (!(e & GUEST_PTE_P))
             return l;
         if (l == 2) {
             *pde = e;
-            *pt = (e & GUEST_PTE_PS) ? NULL : children(t)[i];
+            *pt = (e & GUEST_PTE_PS) ? 0 : kid;
             return 0;
         }
-        t = children(t)[i];
+        t = kid;
     }
     assert(0 && "the loop returns at level 2");
     return 2;
@@ -598,7 +478,7 @@ uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint
     uint64_t left = n;
     uint32_t got = 0;
     uint64_t region = ~0ull;            /* va >> 21 of the cached table */
-    const uint64_t *pt = NULL;
+    uintptr_t pt = 0;
     uint64_t pde = 0;
     while (left) {
         if (!guest_pt_canonical(levels, va)) {
@@ -636,7 +516,7 @@ uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint
             out[got].gva = va;
             out[got++].gfn = entry_gfn(pde) + i;
         } else {
-            uint64_t e = pt[i];
+            uint64_t e = tab_get(pt, i, false, NULL);
             if (cost)
                 cost->entries++;
             if (e & GUEST_PTE_P) {
@@ -657,26 +537,29 @@ int guest_pt_xlat_table(const struct guest_as *as, uint64_t gva, struct guest_xl
 {
     if (!guest_pt_canonical(as->vm->cfg.levels, gva))
         return VM_EINVAL;
-    const uint64_t *pt;
+    uintptr_t pt;
     uint64_t pde;
     if (down_to_pt(as, gva, &pt, &pde, cost))
         return 0;
     uint64_t base = gva & ~0x1fffffull;
     int got = 0;
-    for (unsigned i = 0; i < GUEST_PT_ENTRIES; i++) {
-        uint64_t gfn;
-        if (!pt) {
-            gfn = entry_gfn(pde) + i;
-        } else {
-            uint64_t e = pt[i];
-            if (cost)
-                cost->entries++;
-            if (!(e & GUEST_PTE_P))
-                continue;
-            gfn = entry_gfn(e);
+    if (!pt) {
+        for (unsigned i = 0; i < GUEST_PT_ENTRIES; i++) {
+            out[got].gva = base + ((uint64_t)i << GUEST_PAGE_SHIFT);
+            out[got++].gfn = entry_gfn(pde) + i;
         }
+        return got;
+    }
+    /* Every entry of the table is read (a compact one holds the rest as 0). */
+    if (cost)
+        cost->entries += GUEST_PT_ENTRIES;
+    for (unsigned k = 0, n = tab_nr_slots(pt); k < n; k++) {
+        uint64_t e;
+        unsigned i = tab_slot_at(pt, k, false, &e, NULL);
+        if (!(e & GUEST_PTE_P))
+            continue;
         out[got].gva = base + ((uint64_t)i << GUEST_PAGE_SHIFT);
-        out[got++].gfn = gfn;
+        out[got++].gfn = entry_gfn(e);
     }
     return got;
 }
@@ -699,11 +582,13 @@ static void frag_add(struct frag_walk *s, uint64_t vpn, uint64_t gfn, uint64_t n
     s->have_prev = true;
 }
 
-static void frag_tree(const struct guest_vm *vm, const uint64_t *t, unsigned lvl,
+static void frag_tree(const struct guest_vm *vm, uintptr_t t, unsigned lvl,
                       uint64_t vpn_base, struct frag_walk *s)
 {
-    for (unsigned i = 0; i < GUEST_PT_ENTRIES; i++) {
-        uint64_t e = t[i];
+    for (unsigned k = 0, n = tab_nr_slots(t); k < n; k++) {
+        uint64_t e;
+        uintptr_t kid = 0;
+        unsigned i = tab_slot_at(t, k, lvl > 1, &e, &kid);
         if (!(e & GUEST_PTE_P))
             continue;
         uint64_t vpn = vpn_base + ((uint64_t)i << (9 * (lvl - 1)));
@@ -712,7 +597,7 @@ static void frag_tree(const struct guest_vm *vm, const uint64_t *t, unsigned lvl
         else if (lvl == 2 && (e & GUEST_PTE_PS))
             frag_add(s, vpn, entry_gfn(e), GUEST_HUGE_PAGES);
         else
-            frag_tree(vm, children(t)[i], lvl - 1, vpn, s);
+            frag_tree(vm, kid, lvl - 1, vpn, s);
     }
 }
 

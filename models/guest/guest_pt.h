@@ -14,11 +14,14 @@
  * 4 KiB pages, or 2 MiB pages with PS set in the PD entry (optional);
  * 1 GiB pages are not modelled.
  *
- * The tables' contents live in simulator memory, 4 KiB per last-level
- * table and 8 KiB per upper-level table (its entries and a shadow pointer
- * per entry to the table it names), taken from 2 MiB chunks, plus a hash
- * map from guest frame to table: memory stays proportional to what is
- * mapped (about 8 bytes per mapped 4 KiB page, 16 bytes per 2 MiB page).
+ * The tables' contents live in simulator memory in proportion to the
+ * entries present: a table with up to 32 entries in use is stored
+ * compactly (10 bytes per entry, 18 in an upper-level table, plus a
+ * header), a denser one as its 4 KiB of entries (an upper-level table
+ * also keeps a shadow pointer per entry to the table it names: 8 KiB),
+ * plus a hash map from guest frame to table.  A dense address space costs
+ * about 8 bytes per mapped 4 KiB page, a sparse one (one page in each of
+ * many 1 GiB regions) about 100 bytes per region, not 12 KiB.
  *
  * Walks read entries exactly as the MMU or a hypervisor's software walker
  * (KVM's paging_tmpl.h walk_addr_generic) does, one entry per level; the
@@ -80,10 +83,14 @@ uint64_t guest_vm_nr_tables(const struct guest_vm *vm);
 uint64_t guest_vm_table_bytes(const struct guest_vm *vm);
 /*
  * The 512 entries of the table page in guest frame gfn, as guest memory
- * holds them, or NULL when gfn holds no table.  Writable, as guest memory
- * is to the guest kernel: a caller may set or clear bits (tests build
- * holes by hand).  The address field of an upper-level entry must not
- * change: walks follow the shadow pointer the model keeps next to it.
+ * holds them, or NULL when gfn holds no table (or, for a compact table,
+ * when there is no memory to make it full).  Writable, as guest memory is
+ * to the guest kernel: a caller may set or clear bits (tests build holes
+ * by hand).  The address field of an upper-level entry must not change:
+ * walks follow the shadow pointer the model keeps next to it.  A table
+ * stored compactly is made full first (a search over the tables the first
+ * time: a test and debugging aid, not for hot paths); the pointer stays
+ * valid until the table is freed.
  */
 uint64_t *guest_vm_table(struct guest_vm *vm, uint64_t gfn);
 
@@ -172,6 +179,13 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
 /* The same, answering only the guest frame: 0 and *gfn, or VM_EINVAL /
  * VM_ENOENT.  The hot path of replay. */
 int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
+
+/* Ask the CPU to fetch into its cache the entry at `level` (1: the PTE,
+ * 2: the PD entry, ...) on gva's walk: a simulator speed-up for replay
+ * loops, which prefetch a record's PD entry, then its PTE, some records
+ * ahead so that each step's loads hit.  The levels above are read,
+ * nothing is written; nothing happens when the walk stops earlier. */
+void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level);
 
 /* A translated neighbour: gva (page aligned) -> gfn. */
 struct guest_xlat {

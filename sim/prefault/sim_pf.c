@@ -44,12 +44,13 @@ int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d)
         for (uint64_t k = 0, idx = v->trace_start; k < n; k++, idx = idx + 1 == n ? 0 : idx + 1) {
             const struct sim_access *a = &recs[idx];
             uint64_t gpa, page = sim_access_page(a);
-            int rc = sim_mem_translate_as(r->mem, v->asid, page, &gpa);
+            bool is_write = sim_access_op(a) == SIM_OP_WRITE;
+            int rc = sim_mem_translate_as(r->mem, v->asid, page, is_write, &gpa);
             if (rc < 0)
                 return vm_diag_set(d, rc, "vCPU %u, record %llu: guest page 0x%llx does not "
                                    "translate: %s", i, (unsigned long long)idx,
                                    (unsigned long long)page, vm_strerror(rc));
-            if ((rc = fn(r, v->asid, page, gpa, sim_access_op(a) == SIM_OP_WRITE, d)) < 0)
+            if ((rc = fn(r, v->asid, page, gpa, is_write, d)) < 0)
                 return rc;
         }
     }

@@ -13,7 +13,7 @@ n=0
 # every bad config: run and validate, located at its JSON path (or line:col)
 for spec in \
     "malformed.json|malformed.json:4:3: malformed JSON: expected ',' or '}', got '\"'" \
-    "unknown-key.json|unknown-key.json: \$.vm: unknown key 'fragmentaton' (did you mean 'fragmentation'?)" \
+    "unknown-key.json|unknown-key.json: \$.vm: unknown key 'paging_level' (did you mean 'paging_levels'?)" \
     "wrong-type.json|wrong-type.json: \$.seed: expected integer" \
     "bad-unit.json|bad-unit.json: \$.vm.memory: expected size like \"8GiB\", got \"8 gigs\"" \
     "out-of-range.json|out-of-range.json: \$.variants[0].params.block_pages: expected integer 1..4096, got 0" \
@@ -152,7 +152,7 @@ expect_bad "run --cfg with an unknown key" \
   echo "# total_accesses=300 records=300 truncated=no"; } > "$gen/300-pages.pagetrace"
 gen_cfg big-trace "$sata" '{ "memory": "1MiB" }' \
     "{ \"kind\": \"trace\", \"file\": \"$gen/300-pages.pagetrace\" }"
-expect_both big-trace "big-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 300 distinct pages (1.17 MiB), vm.memory is 1 MiB (256 pages)"
+expect_both big-trace "big-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 300 distinct pages and 4 page-table pages (1.19 MiB), vm.memory is 1 MiB (256 pages)"
 
 # ... also when each vCPU replays it as its own process (200 pages x 2), or
 # the vCPUs' traces together do; and one trace per vCPU or one for all
@@ -161,10 +161,10 @@ expect_both big-trace "big-trace.json: \$.workload.file: the trace needs more gu
   echo "# total_accesses=200 records=200 truncated=no"; } > "$gen/200-pages.pagetrace"
 gen_cfg per-vcpu-trace "$sata" '{ "memory": "1MiB", "vcpus": 2 }' \
     "{ \"kind\": \"trace\", \"file\": \"$gen/200-pages.pagetrace\" }"
-expect_both per-vcpu-trace "per-vcpu-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 400 distinct pages (once per vCPU, 2 vCPUs) (1.56 MiB), vm.memory is 1 MiB (256 pages)"
+expect_both per-vcpu-trace "per-vcpu-trace.json: \$.workload.file: the trace needs more guest memory than vm.memory: it touches 400 distinct pages (once per vCPU, 2 vCPUs) and 8 page-table pages (1.59 MiB), vm.memory is 1 MiB (256 pages)"
 gen_cfg trace-list "$sata" '{ "memory": "1MiB", "vcpus": 2 }' \
     "{ \"kind\": \"trace\", \"file\": [\"$gen/200-pages.pagetrace\", \"$gen/300-pages.pagetrace\"] }"
-expect_both trace-list "trace-list.json: \$.workload.file: the traces need more guest memory than vm.memory: they touch 500 distinct pages (2 traces) (1.95 MiB), vm.memory is 1 MiB (256 pages)"
+expect_both trace-list "trace-list.json: \$.workload.file: the traces need more guest memory than vm.memory: they touch 500 distinct pages (2 traces) and 8 page-table pages (1.98 MiB), vm.memory is 1 MiB (256 pages)"
 gen_cfg trace-count "$sata" '{ "memory": "64MiB", "vcpus": 4 }' \
     "{ \"kind\": \"trace\", \"file\": [\"$gen/200-pages.pagetrace\", \"$gen/300-pages.pagetrace\"] }"
 expect_both trace-count "trace-count.json: \$.workload.file: expected one trace per vCPU (vm.vcpus is 4), got 2; or one trace that every vCPU replays"
@@ -174,12 +174,50 @@ expect_both trace-missing "trace-missing.json: \$.workload.file[1]: expected a r
 gen_cfg vcpus-range "$sata" '{ "memory": "64MiB", "vcpus": 65 }' "$synth"
 expect_both vcpus-range "vcpus-range.json: \$.vm.vcpus: expected integer 1..64, got 65"
 
-# a page beyond the guest page table's reach, and a trace that is not a file
-{ echo "# vmsim pagetrace v1 page_size=4096 program=gen"; echo "W 1000000000 1"
-  echo "# total_accesses=1 records=1 truncated=no"; } > "$gen/far-page.pagetrace"
+# addresses that are not canonical for the paging mode (vm.paging_levels):
+# the trace file and line, in a pagetrace (page = address >> 12) and in a
+# raw lackey log, with 4 and 5 levels; run and validate alike
+{ echo "# vmsim pagetrace v1 page_size=4096 program=gen"; echo "R 7f0000000 3"
+  echo "W 1000000000 1"
+  echo "# total_accesses=4 records=2 truncated=no"; } > "$gen/far-page.pagetrace"
 gen_cfg far-page "$sata" '{ "memory": "64MiB" }' \
     "{ \"kind\": \"trace\", \"file\": \"$gen/far-page.pagetrace\" }"
-expect_both far-page "far-page.json: \$.workload.file: the trace touches page 0x1000000000, beyond what the guest page table maps"
+expect_both far-page "far-page.json: \$.workload.file: $gen/far-page.pagetrace:3: expected an address canonical for 4-level paging (bits 63:47 all equal; vm.paging_levels), got 0x1000000000000"
+# ... which 5-level paging maps (LA57), but not bit 56 without the bits above
+gen_cfg far-page-la57 "$sata" '{ "memory": "64MiB", "paging_levels": 5 }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/far-page.pagetrace\" }"
+if "$VMSIM" validate "$gen/far-page-la57.json" > /dev/null 2>&1; then ok "an LA57 address validates with 5 levels"
+else bad "an LA57 address does not validate with 5 levels"; "$VMSIM" validate "$gen/far-page-la57.json"; fi
+{ echo "# vmsim pagetrace v1 page_size=4096 program=gen"; echo "R 100000000000 1"
+  echo "# total_accesses=1 records=1 truncated=no"; } > "$gen/bit56.pagetrace"
+gen_cfg bit56 "$sata" '{ "memory": "64MiB", "paging_levels": 5 }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/bit56.pagetrace\" }"
+expect_both bit56 "bit56.json: \$.workload.file: $gen/bit56.pagetrace:2: expected an address canonical for 5-level paging (bits 63:56 all equal; vm.paging_levels), got 0x100000000000000"
+# a raw lackey log: the vsyscall page (upper half) is fine, the hole is not
+{ echo "==123== Lackey, an example Valgrind tool"; echo "==123== Command: ./gen"
+  echo "I  04001000,3"; echo " L ffffffffff600000,8"; echo " S 7ff000010,8"
+  echo " L 0000800000000010,8"; echo " L 0100000000000000,8"; echo "==123== Exit code: 0"; } \
+  > "$gen/hole.lackey"
+gen_cfg lackey-hole "$sata" '{ "memory": "64MiB" }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/hole.lackey\" }"
+expect_both lackey-hole "lackey-hole.json: \$.workload.file: $gen/hole.lackey:6: expected an address canonical for 4-level paging (bits 63:47 all equal; vm.paging_levels), got 0x800000000010"
+gen_cfg lackey-hole5 "$sata" '{ "memory": "64MiB", "paging_levels": 5 }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/hole.lackey\" }"
+expect_both lackey-hole5 "lackey-hole5.json: \$.workload.file: $gen/hole.lackey:7: expected an address canonical for 5-level paging (bits 63:56 all equal; vm.paging_levels), got 0x100000000000000"
+# the upper half is canonical: the vsyscall page real lackey logs hold runs
+head -n 5 "$gen/hole.lackey" > "$gen/vsyscall.lackey"
+gen_cfg vsyscall "$sata" '{ "memory": "64MiB" }' \
+    "{ \"kind\": \"trace\", \"file\": \"$gen/vsyscall.lackey\", \"loop\": false }"
+if "$VMSIM" run --no-plot -o "$tmpdir/vsyscall-out" "$gen/vsyscall.json" > "$tmpdir/vsyscall.txt" 2>&1; then
+    ok "a trace touching the vsyscall page runs"
+else
+    bad "a trace touching the vsyscall page does not run"; cat "$tmpdir/vsyscall.txt"
+fi
+rm -rf "$tmpdir/vsyscall-out" "$gen"/vsyscall.lackey.vmtrace
+gen_cfg bad-levels "$sata" '{ "memory": "64MiB", "paging_levels": 3 }' "$synth"
+expect_both bad-levels "bad-levels.json: \$.vm.paging_levels: expected integer 4..5, got 3"
+gen_cfg bad-aging "$sata" '{ "memory": "64MiB", "aging": 1.5 }' "$synth"
+expect_both bad-aging "bad-aging.json: \$.vm.aging: expected number"
 mkfifo "$gen/fifo.pagetrace"
 gen_cfg fifo-trace "$sata" '{ "memory": "64MiB" }' \
     "{ \"kind\": \"trace\", \"file\": \"$gen/fifo.pagetrace\" }"
