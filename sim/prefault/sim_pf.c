@@ -276,8 +276,10 @@ static int setup(struct pf_run *r, struct vm_diag *d)
 
 static void teardown(struct pf_run *r)
 {
-    for (uint32_t i = 0; r->exits && i < r->vcpus.n; i++)
+    for (uint32_t i = 0; r->exits && i < r->vcpus.n; i++) {
         free(r->exits[i].wait);
+        pf_defer_drop(&r->exits[i]);
+    }
     if (r->ps)
         r->pol->destroy(r->ps);
     pf_swap_free(r);

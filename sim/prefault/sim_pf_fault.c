@@ -150,6 +150,9 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int submit_io(struct pf_run *r, void *arg);
+static void drop_io(void *arg);
+
 /* The run holding `faulting` as one request, the other runs of
  * consecutive slots as one vectored request. */
 int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
@@ -211,26 +214,67 @@ int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t 
             io_free(io);
             continue;
         }
-        io->req.op = PORT_BLK_READ;
-        io->req.lba = io->lbas[0];
-        io->req.nr_blocks = io->n;
-        io->req.fps = io->fps;
-        if (io->req.nr_ios > 1) {
-            io->req.lbas = io->lbas;
-            io->req.io_blocks = io->io_blocks;
-        } else {
-            io->req.nr_ios = 1;
+        rc = pf_defer(r, submit_io, drop_io, io);
+    }
+    return rc;
+}
+
+int pf_defer(struct pf_run *r, int (*fn)(struct pf_run *r, void *arg), void (*drop)(void *arg),
+             void *arg)
+{
+    struct pf_exit *x = r->defer_to;
+    if (!x)
+        return fn(r, arg);
+    if (x->nr_deferred == x->deferred_cap) {
+        uint32_t cap = x->deferred_cap ? 2 * x->deferred_cap : 8;
+        struct pf_deferred *d = realloc(x->deferred, cap * sizeof *d);
+        if (!d) {
+            drop(arg);
+            return VM_ENOMEM;
         }
-        io->req.cb = io_done;
-        io->req.data = io;
-        r->read_ios += io->req.nr_ios;
-        r->read_blocks += io->n;
-        int src = port_blk_submit(sim_disk_port(r->disk), &io->req);
-        if (src < 0) {
-            unmark(r, io);
-            io_free(io);
-            rc = src;
-        }
+        x->deferred = d;
+        x->deferred_cap = cap;
+    }
+    x->deferred[x->nr_deferred++] = (struct pf_deferred){ .submit = fn, .drop = drop, .arg = arg };
+    return 0;
+}
+
+void pf_defer_drop(struct pf_exit *x)
+{
+    for (uint32_t i = 0; i < x->nr_deferred; i++)
+        x->deferred[i].drop(x->deferred[i].arg);
+    x->nr_deferred = 0;
+    free(x->deferred);
+    x->deferred = NULL;
+}
+
+static void drop_io(void *arg)
+{
+    io_free(arg);
+}
+
+/* Submit one prepared read (its frames are marked on their way). */
+static int submit_io(struct pf_run *r, void *arg)
+{
+    struct pf_io *io = arg;
+    io->req.op = PORT_BLK_READ;
+    io->req.lba = io->lbas[0];
+    io->req.nr_blocks = io->n;
+    io->req.fps = io->fps;
+    if (io->req.nr_ios > 1) {
+        io->req.lbas = io->lbas;
+        io->req.io_blocks = io->io_blocks;
+    } else {
+        io->req.nr_ios = 1;
+    }
+    io->req.cb = io_done;
+    io->req.data = io;
+    r->read_ios += io->req.nr_ios;
+    r->read_blocks += io->n;
+    int rc = port_blk_submit(sim_disk_port(r->disk), &io->req);
+    if (rc < 0) {
+        unmark(r, io);
+        io_free(io);
     }
     return rc;
 }
@@ -424,6 +468,7 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
 {
     struct pf_exit *x = arg;
     struct pf_run *r = x->r;
+    uint64_t cost_in = *cost_ns;
     if (kind == SIM_MEM_FAULT_TRACE) {
         first_use(r, gpa, is_write, cost_ns);
         return 0;
@@ -450,7 +495,9 @@ again:
             return VM_EAGAIN;          /* every host frame is under a read: wait for one */
         } else {
             uint64_t cpu = 0;
+            r->defer_to = x;
             int rc = start_fault(x, gpa, &cpu);
+            r->defer_to = NULL;
             charge(r, cost_ns, cpu);
             now += cpu;
             if (rc < 0) {
@@ -459,6 +506,19 @@ again:
             }
         }
         x->started = true;
+    }
+    if (x->nr_deferred) {
+        /* the handler's CPU work first: the vCPU sleeps what it is ahead
+         * of the clock (this call's charges included), then calls again */
+        if (sim_vcpu_ahead_ns(x->v) + (*cost_ns - cost_in))
+            return VM_EAGAIN;
+        uint32_t n = x->nr_deferred;
+        x->nr_deferred = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            int rc = x->deferred[i].submit(r, x->deferred[i].arg);
+            if (rc < 0 && !r->io_error)
+                r->io_error = rc;
+        }
     }
     if (r->io_error) {
         x->in_fault = false;

@@ -45,6 +45,14 @@ struct pf_exit {
     uint64_t *wait;                    /* frames of a bulk answer it waits for */
     uint32_t nwait, wcur, wait_cap;    /* wait[wcur..nwait) not checked present yet */
     uint32_t writes_pending;           /* swap: write-backs of the frames it took */
+    /* I/O the fault prepared, submitted once its CPU work is done on the
+     * vCPU's clock (pf_defer) */
+    struct pf_deferred {
+        int (*submit)(struct pf_run *r, void *arg);
+        void (*drop)(void *arg);        /* frees arg when it is never submitted */
+        void *arg;
+    } *deferred;
+    uint32_t nr_deferred, deferred_cap;
 };
 
 struct hostmem;
@@ -95,6 +103,7 @@ struct pf_run {
     uint64_t hv_cpu_ns;                /* entry, decode, walks and installs, all faults */
     uint64_t vcpu_cpu_ns;              /* the part on the faulting vCPUs' own path */
     uint64_t faults;                   /* every fault the vCPUs took */
+    struct pf_exit *defer_to;          /* the fault being started: its I/O waits */
     struct vm_hist fault_lat;
     struct prefault_stats charged;     /* policy work already turned into time */
     int io_error;                      /* first failed fetch */
@@ -113,6 +122,15 @@ void pf_install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched);
  * are listed, position s at block lba0 + s of the disk (sim_pf_fault.c). */
 int pf_fetch(struct pf_run *r, const uint64_t *frames, uint64_t *keys, uint32_t n,
              uint64_t faulting, uint64_t lba0);
+
+/* Submit arg with fn now, or, while a fault is being started
+ * (r->defer_to), once that fault's CPU work has passed on its vCPU's clock
+ * (the handler issues its I/O after it decided what to read).  0 or fn's
+ * error, or VM_ENOMEM (arg dropped with drop). */
+int pf_defer(struct pf_run *r, int (*fn)(struct pf_run *r, void *arg), void (*drop)(void *arg),
+             void *arg);
+/* Drop what a vCPU's fault left unsubmitted (the end of a run). */
+void pf_defer_drop(struct pf_exit *x);
 
 /* Swap (sim_pf_swap.c): host memory and the warm pass that fills swap
  * (after the recording pass); the resident set installed again after

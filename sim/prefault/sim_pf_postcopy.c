@@ -218,6 +218,32 @@ static void listen_main(int argc, char **argv)
     }
 }
 
+/* A page request ready to go: its blob and wire size. */
+struct pc_req {
+    uint64_t *blob;
+    size_t len;
+    uint64_t wire;
+};
+
+static void drop_request(void *arg)
+{
+    struct pc_req *q = arg;
+    free(q->blob);
+    free(q);
+}
+
+static int send_request(struct pf_run *r, void *arg)
+{
+    struct pc_req *q = arg;
+    struct port_transport_out m = { .tag = TAG_REQ, .blob = q->blob, .blob_len = q->len,
+                                    .wire_bytes = q->wire };
+    int rc = port_transport_send(r->pc_port, r->cfg->preempt ? EP_DST_URG : EP_DST,
+                                 r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m, 0);
+    free(q->blob);
+    free(q);
+    return rc;
+}
+
 int pf_postcopy_request(struct pf_run *r, const uint64_t *frames, uint32_t n, uint64_t faulting)
 {
     uint64_t *b = malloc(((size_t)n + 1) * sizeof *b);
@@ -234,14 +260,16 @@ int pf_postcopy_request(struct pf_run *r, const uint64_t *frames, uint32_t n, ui
             b[1 + k++] = frames[i];
         }
     }
-    struct port_transport_out m = { .tag = TAG_REQ, .blob = b,
-                                    .blob_len = ((size_t)k + 1) * sizeof *b,
-                                    .wire_bytes = PC_HDR + (uint64_t)n * sizeof *frames };
+    struct pc_req *q = malloc(sizeof *q);
+    if (!q) {
+        free(b);
+        return VM_ENOMEM;
+    }
+    q->blob = b;
+    q->len = ((size_t)k + 1) * sizeof *b;
+    q->wire = PC_HDR + (uint64_t)n * sizeof *frames;
     r->read_ios++;
-    int rc = port_transport_send(r->pc_port, r->cfg->preempt ? EP_DST_URG : EP_DST,
-                                 r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m, 0);
-    free(b);
-    return rc;
+    return pf_defer(r, send_request, drop_request, q);
 }
 
 static sg_actor_t start_actor(const char *name, sg_host_t host, void (*fn)(int, char **),

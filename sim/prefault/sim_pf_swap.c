@@ -111,10 +111,16 @@ static struct wio *prepare_writes(struct pf_run *r, struct pf_exit *x,
     return w;
 }
 
-static int submit_writes(struct pf_run *r, struct wio *w)
+static void drop_writes(void *arg)
 {
-    if (!w)
-        return 0;
+    struct wio *w = arg;
+    w->x->writes_pending--;
+    free(w);
+}
+
+static int submit_writes(struct pf_run *r, void *arg)
+{
+    struct wio *w = arg;
     r->write_blocks += w->req.nr_blocks;
     int rc = sim_disk_submit_timing(r->disk, &w->req);
     if (rc < 0) {
@@ -365,7 +371,7 @@ int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *a
     /* the reads first: their frames are marked before any simcall (a
      * submit lets other vCPUs run); then the evictions' writes */
     rc = nk ? pf_fetch(r, batch, keys, nk, gpa, r->st.lba0) : 0;
-    int wrc = submit_writes(r, w);
+    int wrc = w ? pf_defer(r, submit_writes, drop_writes, w) : 0;
     return rc < 0 ? rc : wrc;
 }
 
