@@ -48,7 +48,8 @@
  *
  * Memory: 5 bytes per frame (state, slot), 4 per slot (frame), 4 per
  * resident frame (the clock ring), 1 bit per slot (free map); nothing is
- * allocated after hostmem_new().  Frame and slot numbers are below
+ * allocated after hostmem_new() (hostmem_check() takes a bitmap of the
+ * frames while it runs).  Frame and slot numbers are below
  * 2^32 - 1 (16 TiB of 4 KiB pages).
  *
  * Not modelled: the active/inactive split and its balancing, memory
