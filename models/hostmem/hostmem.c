@@ -49,6 +49,9 @@ struct hostmem {
     uint32_t *frame_of;          /* per slot: its frame, NONE32 when free */
     uint64_t *slot_used;         /* per slot: 1 = taken */
     uint32_t *ring;              /* the clock: resident frames, fill of them */
+    uint32_t *pos_of;            /* per frame: its ring position while resident */
+    uint64_t *open;              /* per ring position: its frame is unprotected */
+    uint64_t *open_sum;          /* per word of open: it has a bit set */
     uint64_t fill, hand;
     uint64_t cursor;             /* where the next slot search starts */
     uint64_t nr_protected;       /* resident frames with ST_PROTECTED bits */
@@ -139,7 +142,11 @@ int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *you
     hm->frame_of = malloc(hm->nr_slots * sizeof(*hm->frame_of));
     hm->slot_used = vm_bitmap_new(hm->nr_slots);
     hm->ring = malloc(hm->max_resident * sizeof(*hm->ring));
-    if (!hm->state || !hm->slot || !hm->frame_of || !hm->slot_used || !hm->ring) {
+    hm->pos_of = malloc(hm->nr_frames * sizeof(*hm->pos_of));
+    hm->open = vm_bitmap_new(hm->max_resident);
+    hm->open_sum = vm_bitmap_new(VM_BITMAP_WORDS(hm->max_resident));
+    if (!hm->state || !hm->slot || !hm->frame_of || !hm->slot_used || !hm->ring ||
+        !hm->pos_of || !hm->open || !hm->open_sum) {
         hostmem_free(hm);
         return vm_diag_set(d, VM_ENOMEM, "host memory: out of memory for %llu frames",
                            (unsigned long long)cfg->nr_frames);
@@ -159,6 +166,9 @@ void hostmem_free(struct hostmem *hm)
     free(hm->frame_of);
     vm_bitmap_free(hm->slot_used);
     free(hm->ring);
+    free(hm->pos_of);
+    vm_bitmap_free(hm->open);
+    vm_bitmap_free(hm->open_sum);
     free(hm);
 }
 
@@ -206,13 +216,25 @@ uint64_t hostmem_room(const struct hostmem *hm)
     return hm->max_resident - hm->nr_protected;
 }
 
-/* Change a resident frame's bits, keeping the protected counts. */
+/* Change a frame's bits, keeping the protected counts and the open map
+ * (a resident frame's ring position must be in pos_of). */
 static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
 {
     uint8_t old = hm->state[frame];
     bool was = (old & ST_RESIDENT) && (old & ST_PROTECTED);
     bool is = (st & ST_RESIDENT) && (st & ST_PROTECTED);
     hm->nr_protected += (uint64_t)is - (uint64_t)was;
+    if (st & ST_RESIDENT) {
+        uint64_t pos = hm->pos_of[frame];
+        if (is) {
+            vm_bitmap_clear(hm->open, pos);
+            if (hm->open[pos >> 6] == 0)
+                vm_bitmap_clear(hm->open_sum, pos >> 6);
+        } else {
+            vm_bitmap_set(hm->open, pos);
+            vm_bitmap_set(hm->open_sum, pos >> 6);
+        }
+    }
     bool was_b = (old & ST_RESIDENT) && (old & ST_BATCH);
     bool is_b = (st & ST_RESIDENT) && (st & ST_BATCH);
     hm->nr_batch += (uint64_t)is_b - (uint64_t)was_b;
@@ -269,8 +291,12 @@ static bool may_take(const struct hostmem *hm, uint8_t st, bool for_prefetch)
  * may be taken.  Two rounds suffice: the first clears the referenced bits
  * of the frames it passes; a callback that keeps reporting referenced
  * frames gets the first takeable frame after two rounds. */
+static uint64_t clock_choose_open(struct hostmem *hm);
+
 static uint64_t clock_choose(struct hostmem *hm, bool for_prefetch)
 {
+    if (for_prefetch && !hm->broken)
+        return clock_choose_open(hm);
     uint64_t first_ok = UINT64_MAX;
     for (uint64_t step = 0; step < 2 * hm->fill + 1; step++) {
         uint64_t pos = hm->hand;
@@ -291,6 +317,58 @@ static uint64_t clock_choose(struct hostmem *hm, bool for_prefetch)
     assert(first_ok != UINT64_MAX && "caller checked that a frame may be taken");
     hm->hand = first_ok + 1 < hm->fill ? first_ok + 1 : 0;
     return first_ok;
+}
+
+/* The same choice for a prefetch, which may take only unprotected frames.
+ * When most resident frames are unused prefetches (a policy of poor
+ * accuracy fills memory with them until faults evict them), the few open
+ * ones sit anywhere in the ring: the hand jumps to the next one through
+ * the open map and its summary (a bit per 64 positions), a word test per
+ * 4096 protected frames passed. */
+static uint64_t open_from(const struct hostmem *hm, uint64_t from)
+{
+    if (from >= hm->fill)
+        return hm->fill;
+    uint64_t w = from >> 6;
+    uint64_t bits = hm->open[w] & (~0ull << (from & 63));
+    if (bits == 0) {
+        uint64_t nr_words = VM_BITMAP_WORDS(hm->fill);
+        w = vm_bitmap_next_set(hm->open_sum, nr_words, w + 1);
+        if (w >= nr_words)
+            return hm->fill;
+        bits = hm->open[w];
+    }
+    uint64_t pos = (w << 6) + (uint64_t)__builtin_ctzll(bits);
+    return pos < hm->fill ? pos : hm->fill;
+}
+
+static uint64_t next_open(const struct hostmem *hm, uint64_t from)
+{
+    uint64_t pos = open_from(hm, from);
+    if (pos >= hm->fill)
+        pos = open_from(hm, 0);
+    assert(pos < hm->fill && "caller checked that an unprotected frame is resident");
+    return pos;
+}
+
+static uint64_t clock_choose_open(struct hostmem *hm)
+{
+    uint64_t takeable = hm->fill - hm->nr_protected;
+    uint64_t first = UINT64_MAX;
+    for (uint64_t step = 0; step < 2 * takeable + 1; step++) {
+        uint64_t pos = next_open(hm, hm->hand);
+        hm->st.protected_skips += pos >= hm->hand ? pos - hm->hand : hm->fill - hm->hand + pos;
+        hm->hand = pos + 1 < hm->fill ? pos + 1 : 0;
+        if (first == UINT64_MAX)
+            first = pos;
+        if (hm->young(hm->young_data, hm->ring[pos])) {
+            hm->st.second_chances++;
+            continue;
+        }
+        return pos;
+    }
+    hm->hand = first + 1 < hm->fill ? first + 1 : 0;
+    return first;
 }
 
 /* Evict the frame at ring position pos; record it in out. */
@@ -360,6 +438,7 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
             evict_at(hm, pos, prefetch, out);
         }
         hm->ring[pos] = (uint32_t)f;
+        hm->pos_of[f] = (uint32_t)pos;
         set_state(hm, f, (uint8_t)(ST_RESIDENT | ST_BATCH | (prefetch ? ST_PREFETCHED : 0)));
         if (hm->slot[f] != NONE32) {
             /* read back into the swap cache: it keeps its slot while clean */
@@ -448,6 +527,10 @@ uint64_t hostmem_check(const struct hostmem *hm)
             bad++;
         else if (seen != NULL && vm_bitmap_test_and_set(seen, f))
             bad++;                      /* twice in the ring */
+        else if (hm->pos_of[f] != i ||
+                 vm_bitmap_test(hm->open, i) != !(hm->state[f] & ST_PROTECTED) ||
+                 vm_bitmap_test(hm->open_sum, i >> 6) != (hm->open[i >> 6] != 0))
+            bad++;                      /* position or open map stale */
     }
     vm_bitmap_free(seen);
     return bad + hm->st.violations;

@@ -46,8 +46,9 @@
  * need a write to which slot; the world issues the I/O (grouped into
  * runs of neighbouring slots, hostmem_io_run()) and charges the time.
  *
- * Memory: 5 bytes per frame (state, slot), 4 per slot (frame), 4 per
- * resident frame (the clock ring), 1 bit per slot (free map); nothing is
+ * Memory: 9 bytes per frame (state, slot, ring position), 4 per slot
+ * (frame), 4 bytes and 1 bit per resident frame (the clock ring, the map
+ * of unprotected ring positions), 1 bit per slot (free map); nothing is
  * allocated after hostmem_new() (hostmem_check() takes a bitmap of the
  * frames while it runs).  Frame and slot numbers are below
  * 2^32 - 1 (16 TiB of 4 KiB pages).
