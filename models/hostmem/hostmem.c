@@ -15,8 +15,9 @@
  * the last the hand visits again (the classic CLOCK insertion).
  *
  * Each eviction is audited apart from the choice that made it: the
- * audit counts an eviction of a frame of the batch being admitted, or of
- * a prefetched-unused frame to make room for a prefetch, as a violation.
+ * audit counts an eviction of a frame of the batch being admitted or of
+ * a locked one, or of a prefetched-unused frame to make room for a
+ * prefetch, as a violation.
  * The test-only mutation (hostmem_test_break_evictor) changes only the
  * choice, so the audit and hostmem_check() must catch it.
  */
@@ -35,8 +36,10 @@ enum {                           /* state[] bits */
     ST_PREFETCHED = 1u << 1,     /* admitted as a prefetch, not used since */
     ST_BATCH = 1u << 2,          /* admitted by the admission in progress */
     ST_SEEN = 1u << 3,           /* admit()'s duplicate check, cleared at once */
+    ST_LOCKED = 1u << 4,         /* under I/O: the caller's hostmem_lock() */
 };
-#define ST_PROTECTED (ST_PREFETCHED | ST_BATCH)
+#define ST_PINNED (ST_BATCH | ST_LOCKED)                 /* no eviction may take it */
+#define ST_PROTECTED (ST_PREFETCHED | ST_PINNED)         /* no prefetch may take it */
 
 struct hostmem {
     struct port_backing base;    /* first: the port */
@@ -55,7 +58,7 @@ struct hostmem {
     uint64_t fill, hand;
     uint64_t cursor;             /* where the next slot search starts */
     uint64_t nr_protected;       /* resident frames with ST_PROTECTED bits */
-    uint64_t nr_batch;           /* resident frames with ST_BATCH */
+    uint64_t nr_pinned;          /* resident frames with ST_PINNED bits */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -235,9 +238,9 @@ static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
             vm_bitmap_set(hm->open_sum, pos >> 6);
         }
     }
-    bool was_b = (old & ST_RESIDENT) && (old & ST_BATCH);
-    bool is_b = (st & ST_RESIDENT) && (st & ST_BATCH);
-    hm->nr_batch += (uint64_t)is_b - (uint64_t)was_b;
+    bool was_p = (old & ST_RESIDENT) && (old & ST_PINNED);
+    bool is_p = (st & ST_RESIDENT) && (st & ST_PINNED);
+    hm->nr_pinned += (uint64_t)is_p - (uint64_t)was_p;
     hm->state[frame] = st;
 }
 
@@ -282,7 +285,7 @@ static bool may_take(const struct hostmem *hm, uint8_t st, bool for_prefetch)
 {
     if (hm->broken)
         return true;
-    if (st & ST_BATCH)
+    if (st & ST_PINNED)
         return false;
     return !(for_prefetch && (st & ST_PREFETCHED));
 }
@@ -379,7 +382,7 @@ static void evict_at(struct hostmem *hm, uint64_t pos, bool for_prefetch,
     uint8_t st = hm->state[f];
 
     /* the audit: independent of may_take() */
-    if (st & ST_BATCH)
+    if (st & ST_PINNED)
         hm->st.violations++;
     else if (for_prefetch && (st & ST_PREFETCHED))
         hm->st.violations++;
@@ -419,6 +422,11 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     if (bad != n)
         return VM_EINVAL;
 
+    /* the faulting frame needs a place: free, or a frame no one pinned */
+    if (hm->fill == hm->max_resident && hm->fill == hm->nr_pinned && !hm->broken) {
+        hm->st.busy++;
+        return VM_EBUSY;
+    }
     for (uint32_t i = 0; i < n; i++) {
         bool prefetch = i > 0;
         uint64_t f = frames[i];
@@ -428,9 +436,9 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
         } else {
             /* is there a frame the hand may take? */
             uint64_t takeable = prefetch ? hm->fill - hm->nr_protected
-                                         : hm->fill - hm->nr_batch;
+                                         : hm->fill - hm->nr_pinned;
             if (takeable == 0 && !hm->broken) {
-                assert(prefetch && "the faulting frame comes first: no batch frame yet");
+                assert(prefetch && "checked above for the faulting frame");
                 hm->st.prefetch_refused += n - i;
                 break;
             }
@@ -457,6 +465,23 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     /* the batch is in: its frames lose the batch mark */
     for (uint32_t i = 0; i < out->nr_admitted; i++)
         set_state(hm, frames[i], (uint8_t)(hm->state[frames[i]] & ~ST_BATCH));
+    return 0;
+}
+
+int hostmem_lock(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_RESIDENT) ||
+        (hm->state[frame] & ST_LOCKED))
+        return VM_EINVAL;
+    set_state(hm, frame, (uint8_t)(hm->state[frame] | ST_LOCKED));
+    return 0;
+}
+
+int hostmem_unlock(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_LOCKED))
+        return VM_EINVAL;
+    set_state(hm, frame, (uint8_t)(hm->state[frame] & ~ST_LOCKED));
     return 0;
 }
 
@@ -487,7 +512,7 @@ int hostmem_write(struct hostmem *hm, uint64_t frame)
 
 uint64_t hostmem_check(const struct hostmem *hm)
 {
-    uint64_t bad = 0, resident = 0, protected = 0, batch = 0, with_slot = 0;
+    uint64_t bad = 0, resident = 0, protected = 0, pinned = 0, batch = 0, with_slot = 0;
 
     for (uint64_t f = 0; f < hm->nr_frames; f++) {
         uint8_t st = hm->state[f];
@@ -496,6 +521,7 @@ uint64_t hostmem_check(const struct hostmem *hm)
         if (st & ST_RESIDENT) {
             resident++;
             protected += (st & ST_PROTECTED) != 0;
+            pinned += (st & ST_PINNED) != 0;
             batch += (st & ST_BATCH) != 0;
         } else if (st & ST_PROTECTED) {
             bad++;                      /* marks only on resident frames */
@@ -510,7 +536,8 @@ uint64_t hostmem_check(const struct hostmem *hm)
     bad += resident != hm->fill;
     bad += hm->fill > hm->max_resident;
     bad += protected != hm->nr_protected;
-    bad += batch != 0 || hm->nr_batch != 0;   /* no admission in progress */
+    bad += pinned != hm->nr_pinned;
+    bad += batch != 0;                  /* no admission in progress */
     uint64_t used = vm_bitmap_count(hm->slot_used, hm->nr_slots);
     bad += used != with_slot;
     for (uint64_t s = 0; s < hm->nr_slots; s++) {
