@@ -38,7 +38,10 @@
  * when delayed).  Beyond SIM_TRANSPORT_MAX_CARRIERS messages in flight,
  * further messages wait for a carrier in FIFO order (a send queue whose
  * wait adds to their time; stats count such sends): a protocol with
- * more outstanding messages than that should batch them.
+ * more outstanding messages than that should batch them.  So a stream of
+ * small asynchronous messages is window-limited as TCP is: 64 x 4 KiB in
+ * flight over 25 us reach 2.4 GB/s of a 3.125 GB/s link
+ * (bench/bench_transport); 64 KiB messages reach 98% of it.
  * A send with PORT_TRANSPORT_F_WAIT is carried by the sender itself.
  *
  * Ordering: each (from, to) pair delivers in send order; a message that

@@ -2,7 +2,8 @@
  * check_hostmem.c - suite "hostmem": host memory with swap
  * (models/hostmem/hostmem.h): the clock's order and second chance, swap
  * slots in eviction order, the swap cache, protection of prefetched
- * frames not yet used, the admission room, the invariant check against
+ * frames not yet used and of locked frames (I/O in flight), the
+ * admission room, the invariant check against
  * a deliberately broken evictor, the backing port, bad input, and a
  * random run that must keep every invariant.
  *
@@ -323,6 +324,67 @@ START_TEST(test_hostmem_room_bounds_an_untrimmed_batch)
 }
 END_TEST
 
+START_TEST(test_hostmem_locked_frame_is_never_evicted_and_full_lock_is_busy)
+{
+    struct rig r;
+    rig_init(&r, 64, 2);
+    fault(&r, 0);
+    fault(&r, 1);
+    ck_assert_int_eq(hostmem_lock(r.hm, 0), 0);        /* its read in flight */
+    ck_assert_uint_eq(hostmem_room(r.hm), 1);
+    ck_assert_uint_eq(fault(&r, 2), 1);                 /* 0 is older but locked */
+    ck_assert_int_eq(hostmem_lock(r.hm, 2), 0);
+    uint64_t f = 3;
+    struct hostmem_stats before = *hostmem_stats(r.hm);
+    ck_assert_int_eq(hostmem_admit(r.hm, &f, 1, r.adm), VM_EBUSY);
+    ck_assert_uint_eq(r.adm->nr_admitted, 0);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->busy, before.busy + 1);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->evictions, before.evictions);
+    ck_assert_uint_eq(hostmem_check(r.hm), 0);
+    ck_assert_int_eq(hostmem_unlock(r.hm, 0), 0);
+    ck_assert_uint_eq(fault(&r, 3), 0);                 /* unlocked: it may go */
+    ck_assert_int_eq(hostmem_unlock(r.hm, 2), 0);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_hostmem_lock_refuses_absent_or_locked_frames)
+{
+    struct rig r;
+    rig_init(&r, 16, 4);
+    fault(&r, 1);
+    ck_assert_int_eq(hostmem_lock(r.hm, 2), VM_EINVAL);   /* absent */
+    ck_assert_int_eq(hostmem_lock(r.hm, 16), VM_EINVAL);  /* out of range */
+    ck_assert_int_eq(hostmem_lock(r.hm, 1), 0);
+    ck_assert_int_eq(hostmem_lock(r.hm, 1), VM_EINVAL);   /* locked already */
+    ck_assert_int_eq(hostmem_unlock(r.hm, 1), 0);
+    ck_assert_int_eq(hostmem_unlock(r.hm, 1), VM_EINVAL); /* not locked */
+    ck_assert_int_eq(hostmem_unlock(r.hm, 99), VM_EINVAL);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_hostmem_prefetch_never_evicts_locked_frame)
+{
+    struct rig r;
+    rig_init(&r, 64, 3);
+    fault(&r, 0);
+    fault(&r, 1);
+    fault(&r, 2);
+    ck_assert_int_eq(hostmem_lock(r.hm, 1), 0);
+    ck_assert_int_eq(hostmem_lock(r.hm, 2), 0);
+    ck_assert_uint_eq(hostmem_room(r.hm), 1);
+    uint64_t b[] = { 10, 11 };
+    ck_assert_int_eq(hostmem_admit(r.hm, b, 2, r.adm), 0);
+    ck_assert_uint_eq(r.adm->nr_admitted, 1);            /* 10 took 0; 11 refused */
+    ck_assert_uint_eq(r.adm->evicted[0], 0);
+    ck_assert(hostmem_is_resident(r.hm, 1) && hostmem_is_resident(r.hm, 2));
+    hostmem_unlock(r.hm, 1);
+    hostmem_unlock(r.hm, 2);
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(test_hostmem_broken_evictor_fails_the_check)
 {
     struct rig r;
@@ -514,6 +576,9 @@ static Suite *hostmem_suite(void)
     tcase_add_test(tc, test_hostmem_batch_never_evicts_its_own_frames);
     tcase_add_test(tc, test_hostmem_fault_may_evict_old_unused_prefetch);
     tcase_add_test(tc, test_hostmem_room_bounds_an_untrimmed_batch);
+    tcase_add_test(tc, test_hostmem_locked_frame_is_never_evicted_and_full_lock_is_busy);
+    tcase_add_test(tc, test_hostmem_lock_refuses_absent_or_locked_frames);
+    tcase_add_test(tc, test_hostmem_prefetch_never_evicts_locked_frame);
     tcase_add_test(tc, test_hostmem_broken_evictor_fails_the_check);
     tcase_add_test(tc, test_hostmem_broken_evictor_caught_taking_batch_frames);
     suite_add_tcase(s, tc);

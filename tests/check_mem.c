@@ -14,6 +14,7 @@
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "base/vm_units.h"
+#include "hostmem/hostmem.h"
 #include "sim_content.h"
 #include "sim_mem.h"
 #include "sim_workload.h"
@@ -260,6 +261,30 @@ START_TEST(test_mem_test_clear_accessed_reads_one_page_and_clears_it)
     ck_assert(sim_mem_test_clear_accessed(m, 66));
     ck_assert(!sim_mem_test_clear_accessed(m, 64));
     ck_assert_uint_eq(port_mem_collect_accessed(&m->base, NULL), 0);
+    sim_mem_free(m);
+}
+END_TEST
+
+/* The host-memory clock ages guest frames through sim_mem's accessed
+ * bits: a frame the guest touched gets its second chance. */
+START_TEST(test_mem_accessed_bits_drive_the_host_memory_clock)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    struct hostmem *hm;
+    struct hostmem_cfg cfg = { .nr_frames = m->nr_pages, .max_resident = 3 };
+    struct hostmem_admission *adm = malloc(sizeof(*adm));
+    ck_assert_int_eq(hostmem_new(&cfg, sim_mem_young, m, &hm, NULL), 0);
+    port_mem_collect_accessed(&m->base, NULL);       /* start with no bit set */
+    for (uint64_t f = 10; f < 13; f++)
+        ck_assert_int_eq(hostmem_admit(hm, &f, 1, adm), 0);
+    sim_mem_apply(m, 10, false);                      /* the guest reads frame 10 */
+    uint64_t f = 20;
+    ck_assert_int_eq(hostmem_admit(hm, &f, 1, adm), 0);
+    ck_assert_uint_eq(adm->evicted[0], 11);           /* 10 had its second chance */
+    ck_assert(!sim_mem_test(m, SIM_MEM_ACCESSED, 10));
+    ck_assert_uint_eq(hostmem_check(hm), 0);
+    hostmem_free(hm);
+    free(adm);
     sim_mem_free(m);
 }
 END_TEST
@@ -1034,6 +1059,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_collect_dirty_returns_ors_and_clears);
     tcase_add_test(t, test_mem_collect_accessed_counts_reads_and_writes_then_clears);
     tcase_add_test(t, test_mem_test_clear_accessed_reads_one_page_and_clears_it);
+    tcase_add_test(t, test_mem_accessed_bits_drive_the_host_memory_clock);
     tcase_add_test(t, test_mem_writes_change_fingerprints_deterministically);
     tcase_add_test(t, test_mem_read_and_install_copy_fingerprint_ranges);
     tcase_add_test(t, test_mem_checker_returns_instant_content_after_later_writes);

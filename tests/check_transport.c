@@ -554,6 +554,7 @@ static Suite *transport_suite(void)
 {
     Suite *s = suite_create("transport");
     TCase *tc = tcase_create("timing");
+    tcase_set_timeout(tc, 60);   /* small simulations, but on a shared machine */
     tcase_add_test(tc, test_transport_message_costs_latency_plus_wire_bytes_over_bandwidth);
     tcase_add_test(tc, test_transport_wire_size_is_charged_not_blob_size);
     tcase_add_test(tc, test_transport_same_host_endpoints_use_loopback);
@@ -561,12 +562,14 @@ static Suite *transport_suite(void)
     tcase_add_test(tc, test_transport_wait_flag_returns_after_delivery);
     suite_add_tcase(s, tc);
     tc = tcase_create("calls");
+    tcase_set_timeout(tc, 60);   /* small simulations, but on a shared machine */
     tcase_add_test(tc, test_transport_concurrent_calls_each_get_their_reply_and_share_bandwidth);
     tcase_add_test(tc, test_transport_page_request_shares_link_with_push_stream);
     tcase_add_test(tc, test_transport_call_and_recv_time_out_at_their_deadline);
     tcase_add_test(tc, test_transport_late_reply_is_dropped_not_given_to_next_call);
     suite_add_tcase(s, tc);
     tc = tcase_create("scale_and_input");
+    tcase_set_timeout(tc, 60);   /* small simulations, but on a shared machine */
     tcase_add_test(tc, test_transport_more_messages_than_carriers_all_arrive_in_order);
     tcase_add_test(tc, test_transport_free_with_messages_in_flight_leaks_nothing);
     tcase_add_test(tc, test_transport_two_host_platforms_pass_the_platform_check);

@@ -227,6 +227,7 @@ static Suite *transport_faults_suite(void)
 {
     Suite *s = suite_create("transport_faults");
     TCase *tc = tcase_create("faults");
+    tcase_set_timeout(tc, 60);   /* small simulations, but on a shared machine */
     tcase_add_test(tc, test_transport_drop_nth_loses_exactly_that_message);
     tcase_add_test(tc, test_transport_drop_after_partitions_from_nth_on);
     tcase_add_test(tc, test_transport_rule_window_limits_it_in_time);

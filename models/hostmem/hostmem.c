@@ -15,8 +15,9 @@
  * the last the hand visits again (the classic CLOCK insertion).
  *
  * Each eviction is audited apart from the choice that made it: the
- * audit counts an eviction of a frame of the batch being admitted, or of
- * a prefetched-unused frame to make room for a prefetch, as a violation.
+ * audit counts an eviction of a frame of the batch being admitted or of
+ * a locked one, or of a prefetched-unused frame to make room for a
+ * prefetch, as a violation.
  * The test-only mutation (hostmem_test_break_evictor) changes only the
  * choice, so the audit and hostmem_check() must catch it.
  */
@@ -35,10 +36,10 @@ enum {                           /* state[] bits */
     ST_PREFETCHED = 1u << 1,     /* admitted as a prefetch, not used since */
     ST_BATCH = 1u << 2,          /* admitted by the admission in progress */
     ST_SEEN = 1u << 3,           /* admit()'s duplicate check, cleared at once */
-    ST_LOCKED = 1u << 4,         /* its read is in flight (hostmem_lock) */
+    ST_LOCKED = 1u << 4,         /* under I/O: the caller's hostmem_lock() */
 };
-#define ST_PINNED (ST_BATCH | ST_LOCKED)        /* never taken by the evictor */
-#define ST_PROTECTED (ST_PREFETCHED | ST_PINNED)
+#define ST_PINNED (ST_BATCH | ST_LOCKED)                 /* no eviction may take it */
+#define ST_PROTECTED (ST_PREFETCHED | ST_PINNED)         /* no prefetch may take it */
 
 struct hostmem {
     struct port_backing base;    /* first: the port */
@@ -51,10 +52,13 @@ struct hostmem {
     uint32_t *frame_of;          /* per slot: its frame, NONE32 when free */
     uint64_t *slot_used;         /* per slot: 1 = taken */
     uint32_t *ring;              /* the clock: resident frames, fill of them */
+    uint32_t *pos_of;            /* per frame: its ring position while resident */
+    uint64_t *open;              /* per ring position: its frame is unprotected */
+    uint64_t *open_sum;          /* per word of open: it has a bit set */
     uint64_t fill, hand;
     uint64_t cursor;             /* where the next slot search starts */
     uint64_t nr_protected;       /* resident frames with ST_PROTECTED bits */
-    uint64_t nr_batch;           /* resident frames with ST_PINNED bits */
+    uint64_t nr_pinned;          /* resident frames with ST_PINNED bits */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -147,7 +151,11 @@ int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *you
     hm->frame_of = malloc(hm->nr_slots * sizeof(*hm->frame_of));
     hm->slot_used = vm_bitmap_new(hm->nr_slots);
     hm->ring = malloc(hm->max_resident * sizeof(*hm->ring));
-    if (!hm->state || !hm->slot || !hm->frame_of || !hm->slot_used || !hm->ring) {
+    hm->pos_of = malloc(hm->nr_frames * sizeof(*hm->pos_of));
+    hm->open = vm_bitmap_new(hm->max_resident);
+    hm->open_sum = vm_bitmap_new(VM_BITMAP_WORDS(hm->max_resident));
+    if (!hm->state || !hm->slot || !hm->frame_of || !hm->slot_used || !hm->ring ||
+        !hm->pos_of || !hm->open || !hm->open_sum) {
         hostmem_free(hm);
         return vm_diag_set(d, VM_ENOMEM, "host memory: out of memory for %llu frames",
                            (unsigned long long)cfg->nr_frames);
@@ -167,6 +175,9 @@ void hostmem_free(struct hostmem *hm)
     free(hm->frame_of);
     vm_bitmap_free(hm->slot_used);
     free(hm->ring);
+    free(hm->pos_of);
+    vm_bitmap_free(hm->open);
+    vm_bitmap_free(hm->open_sum);
     free(hm);
 }
 
@@ -214,16 +225,28 @@ uint64_t hostmem_room(const struct hostmem *hm)
     return hm->max_resident - hm->nr_protected;
 }
 
-/* Change a resident frame's bits, keeping the protected counts. */
+/* Change a frame's bits, keeping the protected counts and the open map
+ * (a resident frame's ring position must be in pos_of). */
 static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
 {
     uint8_t old = hm->state[frame];
     bool was = (old & ST_RESIDENT) && (old & ST_PROTECTED);
     bool is = (st & ST_RESIDENT) && (st & ST_PROTECTED);
     hm->nr_protected += (uint64_t)is - (uint64_t)was;
-    bool was_b = (old & ST_RESIDENT) && (old & ST_PINNED);
-    bool is_b = (st & ST_RESIDENT) && (st & ST_PINNED);
-    hm->nr_batch += (uint64_t)is_b - (uint64_t)was_b;
+    if (st & ST_RESIDENT) {
+        uint64_t pos = hm->pos_of[frame];
+        if (is) {
+            vm_bitmap_clear(hm->open, pos);
+            if (hm->open[pos >> 6] == 0)
+                vm_bitmap_clear(hm->open_sum, pos >> 6);
+        } else {
+            vm_bitmap_set(hm->open, pos);
+            vm_bitmap_set(hm->open_sum, pos >> 6);
+        }
+    }
+    bool was_p = (old & ST_RESIDENT) && (old & ST_PINNED);
+    bool is_p = (st & ST_RESIDENT) && (st & ST_PINNED);
+    hm->nr_pinned += (uint64_t)is_p - (uint64_t)was_p;
     hm->state[frame] = st;
 }
 
@@ -277,8 +300,12 @@ static bool may_take(const struct hostmem *hm, uint8_t st, bool for_prefetch)
  * may be taken.  Two rounds suffice: the first clears the referenced bits
  * of the frames it passes; a callback that keeps reporting referenced
  * frames gets the first takeable frame after two rounds. */
+static uint64_t clock_choose_open(struct hostmem *hm);
+
 static uint64_t clock_choose(struct hostmem *hm, bool for_prefetch)
 {
+    if (for_prefetch && !hm->broken)
+        return clock_choose_open(hm);
     uint64_t first_ok = UINT64_MAX;
     for (uint64_t step = 0; step < 2 * hm->fill + 1; step++) {
         uint64_t pos = hm->hand;
@@ -299,6 +326,58 @@ static uint64_t clock_choose(struct hostmem *hm, bool for_prefetch)
     assert(first_ok != UINT64_MAX && "caller checked that a frame may be taken");
     hm->hand = first_ok + 1 < hm->fill ? first_ok + 1 : 0;
     return first_ok;
+}
+
+/* The same choice for a prefetch, which may take only unprotected frames.
+ * When most resident frames are unused prefetches (a policy of poor
+ * accuracy fills memory with them until faults evict them), the few open
+ * ones sit anywhere in the ring: the hand jumps to the next one through
+ * the open map and its summary (a bit per 64 positions), a word test per
+ * 4096 protected frames passed. */
+static uint64_t open_from(const struct hostmem *hm, uint64_t from)
+{
+    if (from >= hm->fill)
+        return hm->fill;
+    uint64_t w = from >> 6;
+    uint64_t bits = hm->open[w] & (~0ull << (from & 63));
+    if (bits == 0) {
+        uint64_t nr_words = VM_BITMAP_WORDS(hm->fill);
+        w = vm_bitmap_next_set(hm->open_sum, nr_words, w + 1);
+        if (w >= nr_words)
+            return hm->fill;
+        bits = hm->open[w];
+    }
+    uint64_t pos = (w << 6) + (uint64_t)__builtin_ctzll(bits);
+    return pos < hm->fill ? pos : hm->fill;
+}
+
+static uint64_t next_open(const struct hostmem *hm, uint64_t from)
+{
+    uint64_t pos = open_from(hm, from);
+    if (pos >= hm->fill)
+        pos = open_from(hm, 0);
+    assert(pos < hm->fill && "caller checked that an unprotected frame is resident");
+    return pos;
+}
+
+static uint64_t clock_choose_open(struct hostmem *hm)
+{
+    uint64_t takeable = hm->fill - hm->nr_protected;
+    uint64_t first = UINT64_MAX;
+    for (uint64_t step = 0; step < 2 * takeable + 1; step++) {
+        uint64_t pos = next_open(hm, hm->hand);
+        hm->st.protected_skips += pos >= hm->hand ? pos - hm->hand : hm->fill - hm->hand + pos;
+        hm->hand = pos + 1 < hm->fill ? pos + 1 : 0;
+        if (first == UINT64_MAX)
+            first = pos;
+        if (hm->young(hm->young_data, hm->ring[pos])) {
+            hm->st.second_chances++;
+            continue;
+        }
+        return pos;
+    }
+    hm->hand = first + 1 < hm->fill ? first + 1 : 0;
+    return first;
 }
 
 /* Evict the frame at ring position pos; record it in out. */
@@ -349,6 +428,11 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     if (bad != n)
         return VM_EINVAL;
 
+    /* the faulting frame needs a place: free, or a frame no one pinned */
+    if (hm->fill == hm->max_resident && hm->fill == hm->nr_pinned && !hm->broken) {
+        hm->st.busy++;
+        return VM_EBUSY;
+    }
     for (uint32_t i = 0; i < n; i++) {
         bool prefetch = i > 0;
         uint64_t f = frames[i];
@@ -358,9 +442,9 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
         } else {
             /* is there a frame the hand may take? */
             uint64_t takeable = prefetch ? hm->fill - hm->nr_protected
-                                         : hm->fill - hm->nr_batch;
+                                         : hm->fill - hm->nr_pinned;
             if (takeable == 0 && !hm->broken) {
-                assert(prefetch && "the faulting frame comes first: no batch frame yet");
+                assert(prefetch && "checked above for the faulting frame");
                 hm->st.prefetch_refused += n - i;
                 break;
             }
@@ -368,6 +452,7 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
             evict_at(hm, pos, prefetch, out);
         }
         hm->ring[pos] = (uint32_t)f;
+        hm->pos_of[f] = (uint32_t)pos;
         set_state(hm, f, (uint8_t)(ST_RESIDENT | ST_BATCH | (prefetch ? ST_PREFETCHED : 0)));
         if (hm->slot[f] != NONE32) {
             /* read back into the swap cache: it keeps its slot while clean */
@@ -386,6 +471,23 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     /* the batch is in: its frames lose the batch mark */
     for (uint32_t i = 0; i < out->nr_admitted; i++)
         set_state(hm, frames[i], (uint8_t)(hm->state[frames[i]] & ~ST_BATCH));
+    return 0;
+}
+
+int hostmem_lock(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_RESIDENT) ||
+        (hm->state[frame] & ST_LOCKED))
+        return VM_EINVAL;
+    set_state(hm, frame, (uint8_t)(hm->state[frame] | ST_LOCKED));
+    return 0;
+}
+
+int hostmem_unlock(struct hostmem *hm, uint64_t frame)
+{
+    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_LOCKED))
+        return VM_EINVAL;
+    set_state(hm, frame, (uint8_t)(hm->state[frame] & ~ST_LOCKED));
     return 0;
 }
 
@@ -416,7 +518,7 @@ int hostmem_write(struct hostmem *hm, uint64_t frame)
 
 uint64_t hostmem_check(const struct hostmem *hm)
 {
-    uint64_t bad = 0, resident = 0, protected = 0, batch = 0, pinned = 0, with_slot = 0;
+    uint64_t bad = 0, resident = 0, protected = 0, pinned = 0, batch = 0, with_slot = 0;
 
     for (uint64_t f = 0; f < hm->nr_frames; f++) {
         uint8_t st = hm->state[f];
@@ -425,6 +527,7 @@ uint64_t hostmem_check(const struct hostmem *hm)
         if (st & ST_RESIDENT) {
             resident++;
             protected += (st & ST_PROTECTED) != 0;
+            pinned += (st & ST_PINNED) != 0;
             batch += (st & ST_BATCH) != 0;
             pinned += (st & ST_PINNED) != 0;
         } else if (st & ST_PROTECTED) {
@@ -440,7 +543,8 @@ uint64_t hostmem_check(const struct hostmem *hm)
     bad += resident != hm->fill;
     bad += hm->fill > hm->max_resident;
     bad += protected != hm->nr_protected;
-    bad += batch != 0 || hm->nr_batch != pinned;   /* no admission in progress */
+    bad += pinned != hm->nr_pinned;
+    bad += batch != 0;                  /* no admission in progress */
     uint64_t used = vm_bitmap_count(hm->slot_used, hm->nr_slots);
     bad += used != with_slot;
     for (uint64_t s = 0; s < hm->nr_slots; s++) {
@@ -457,6 +561,10 @@ uint64_t hostmem_check(const struct hostmem *hm)
             bad++;
         else if (seen != NULL && vm_bitmap_test_and_set(seen, f))
             bad++;                      /* twice in the ring */
+        else if (hm->pos_of[f] != i ||
+                 vm_bitmap_test(hm->open, i) != !(hm->state[f] & ST_PROTECTED) ||
+                 vm_bitmap_test(hm->open_sum, i >> 6) != (hm->open[i >> 6] != 0))
+            bad++;                      /* position or open map stale */
     }
     vm_bitmap_free(seen);
     return bad + hm->st.violations;
@@ -486,21 +594,7 @@ uint32_t hostmem_io_run(const struct hostmem_io *io, uint32_t n, uint32_t i)
     return j - i;
 }
 
-int hostmem_lock(struct hostmem *hm, uint64_t frame)
-{
-    if (frame >= hm->nr_frames || !(hm->state[frame] & ST_RESIDENT))
-        return VM_EINVAL;
-    set_state(hm, frame, (uint8_t)(hm->state[frame] | ST_LOCKED));
-    return 0;
-}
-
-void hostmem_unlock(struct hostmem *hm, uint64_t frame)
-{
-    if (frame < hm->nr_frames && (hm->state[frame] & ST_LOCKED))
-        set_state(hm, frame, (uint8_t)(hm->state[frame] & ~ST_LOCKED));
-}
-
 bool hostmem_can_admit(const struct hostmem *hm)
 {
-    return hm->fill < hm->max_resident || hm->fill > hm->nr_batch;
+    return hm->fill < hm->max_resident || hm->fill > hm->nr_pinned;
 }

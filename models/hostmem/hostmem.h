@@ -46,9 +46,21 @@
  * need a write to which slot; the world issues the I/O (grouped into
  * runs of neighbouring slots, hostmem_io_run()) and charges the time.
  *
- * Memory: 5 bytes per frame (state, slot), 4 per slot (frame), 4 per
- * resident frame (the clock ring), 1 bit per slot (free map); nothing is
- * allocated after hostmem_new().  Frame and slot numbers are below
+ * I/O in flight.  The model changes state at once; the world's reads and
+ * writes take time, and other vCPUs fault meanwhile.  A frame whose read
+ * is still in flight must not be evicted: hostmem_lock() it right after
+ * hostmem_admit() (no other actor runs in between) and hostmem_unlock()
+ * it when the read completes, as Linux keeps a page locked under I/O and
+ * reclaim passes it over.  An evicted frame's write may still be in
+ * flight when the guest faults on it again: the world orders that read
+ * of the slot after the write (Linux finds the page in the swap cache
+ * under writeback).
+ *
+ * Memory: 9 bytes per frame (state, slot, ring position), 4 per slot
+ * (frame), 4 bytes and 1 bit per resident frame (the clock ring, the map
+ * of unprotected ring positions), 1 bit per slot (free map); nothing is
+ * allocated after hostmem_new() (hostmem_check() takes a bitmap of the
+ * frames while it runs).  Frame and slot numbers are below
  * 2^32 - 1 (16 TiB of 4 KiB pages).
  *
  * Not modelled: the active/inactive split and its balancing, memory
@@ -118,6 +130,7 @@ struct hostmem_stats {
     uint64_t prefetch_wasted;    /* prefetched frames evicted before any use */
     uint64_t prefetch_refused;   /* prefetched frames admit() refused (no room) */
     uint64_t slots_freed;        /* swap-cache slots freed by a write */
+    uint64_t busy;               /* admissions refused: every frame pinned */
     uint64_t violations;         /* evictions that broke the protection rules */
 };
 
@@ -146,8 +159,8 @@ int hostmem_preload(struct hostmem *hm, uint64_t frame);
 
 /*
  * How many frames an admission can take now without evicting a
- * prefetched-unused frame: free frames plus resident frames that are not
- * prefetched-unused (max_resident minus the prefetched-unused ones).  The
+ * prefetched-unused or locked frame: free frames plus resident frames
+ * that are neither (max_resident minus those).  The
  * faulting frame takes one of them, so a batch of at most
  * max(hostmem_room(), 1) frames is never trimmed by hostmem_admit():
  * trim the prefetch to that before issuing its reads.
@@ -163,11 +176,21 @@ uint64_t hostmem_room(const struct hostmem *hm);
  * prefetched frame that would need to evict a prefetched-unused frame is
  * refused, and so are the ones after it (counted in prefetch_refused).
  * out says what to read, what was evicted and what to write.
- * 0 (out->nr_admitted >= 1), or VM_EINVAL (bad n or frames; nothing
- * changed; out->nr_admitted = 0).
+ * 0 (out->nr_admitted >= 1), VM_EINVAL (bad n or frames), or VM_EBUSY
+ * (memory is full and every frame is locked: wait for an unlock and try
+ * again); after an error nothing changed and out->nr_admitted = 0.
  */
 int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
                   struct hostmem_admission *out);
+
+/*
+ * Pin a resident frame while its I/O is in flight: no eviction takes it
+ * (and hostmem_room() does not count it).  0, or VM_EINVAL for a frame
+ * out of range, not resident, or locked already.  hostmem_unlock(): 0,
+ * or VM_EINVAL when the frame is not locked.
+ */
+int hostmem_lock(struct hostmem *hm, uint64_t frame);
+int hostmem_unlock(struct hostmem *hm, uint64_t frame);
 
 /*
  * The guest used a resident frame (the caller calls it at least on the
@@ -184,15 +207,6 @@ bool hostmem_use(struct hostmem *hm, uint64_t frame);
  */
 int hostmem_write(struct hostmem *hm, uint64_t frame);
 
-/*
- * Lock a resident frame while its read is in flight, as Linux locks a
- * swap-cache page under read I/O (reclaim's trylock then fails): the
- * evictor never takes a locked frame; unlock it when the read is done.
- * A locked frame counts as protected in hostmem_room().  0, or VM_EINVAL
- * for a frame out of range or not resident.
- */
-int hostmem_lock(struct hostmem *hm, uint64_t frame);
-void hostmem_unlock(struct hostmem *hm, uint64_t frame);
 /* Whether a faulting frame can be admitted now: memory has a free frame
  * or a resident frame that is neither locked nor in an admission.  When
  * not, the fault waits for a read to complete. */
