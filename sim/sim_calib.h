@@ -32,6 +32,13 @@
  *                    from a cache-hot source, as QEMU's qemu_fflush of the
  *                    stream after each host page (small_write_fs: the file
  *                    system); the file is truncated, untimed, every 32 MiB
+ *   anon_fault_ns    a page fault the kernel handles with no I/O, as a host
+ *                    swap-in's CPU path or the host side of an EPT violation
+ *                    on a page already in host memory would cost: the first
+ *                    write to each 4 KiB page of a fresh anonymous private
+ *                    mapping (MADV_NOHUGEPAGE), minus the same loop over the
+ *                    faulted pages (anon_fault_method "anon-first-write";
+ *                    sim_calib_anon.c says what is in it and what is not)
  *   compress_bps     zstd compression of each content class's sample pages
  *                    (sim_content.h) in frames of 16 pages (a buffered block
  *                    at its default size), input bytes/s; per level
@@ -61,6 +68,8 @@
  *     "zero_scan_method": "avx2" | "sse2" | "int",                (optional)
  *     "page_copy_ns": 1.0, "page_install_ns": 1.0, "zero_scan_ns": 1.0,
  *     "wp_fault_ns": 1.0, "wp_unprotect_ns": 1.0, "small_write_ns": 1.0,
+ *     "anon_fault_method": "anon-first-write",                   (optional)
+ *     "anon_fault_ns": 1.0,                                      (optional)
  *     "compress_bps":   { "level_1": { "zero": .., "text": .., "code": ..,
  *                                      "random": .., "mix": .. }, "level_3": {..} },
  *     "decompress_bps": { the same shape },
@@ -74,6 +83,11 @@
  * figures (> 0, at most 1 s)
  * and both rate objects with level_<SIM_CONTENT_ZSTD_LEVEL> (every class and
  * the mix, > 0).  Unknown top-level keys are errors, as in configs.
+ * anon_fault_ns came later: a file without it loads, with
+ * anon_fault_ns.median 0 and anon_method "" (not measured; a user of the
+ * figure must say so or take its own default), and is written back
+ * without it.  When present it is > 0, at most 1 s, and anon_fault_method
+ * must be "anon-first-write"; the method without the figure is an error.
  */
 #ifndef SIM_CALIB_H
 #define SIM_CALIB_H
@@ -99,6 +113,7 @@
 #define SIM_CALIB_ZERO_AVX2 "avx2"
 #define SIM_CALIB_ZERO_SSE2 "sse2"
 #define SIM_CALIB_ZERO_INT "int"
+#define SIM_CALIB_ANON_METHOD "anon-first-write"
 
 /* The default content mix the "mix" rates are for (the vm.content defaults). */
 extern const double sim_calib_mix[SIM_CONTENT_NR];
@@ -135,9 +150,11 @@ struct sim_calib {
     char unprotect_note[256];
     char zero_method[16];                /* SIM_CALIB_ZERO_*, "" when not known */
     char small_write_fs[32];             /* file system of the small writes, "" if not known */
+    char anon_method[32];                /* SIM_CALIB_ANON_METHOD, "" when not measured */
     /* figures */
     struct sim_calib_fig page_copy_ns, page_install_ns, zero_scan_ns, wp_fault_ns;
     struct sim_calib_fig wp_unprotect_ns, small_write_ns;
+    struct sim_calib_fig anon_fault_ns;  /* median 0: not measured (an older file) */
     int nr_levels;
     int levels[SIM_CALIB_MAX_LEVELS];    /* zstd levels, ascending */
     struct sim_calib_fig compress_bps[SIM_CALIB_MAX_LEVELS][SIM_CALIB_NR_RATES];
@@ -156,8 +173,9 @@ struct sim_calib_opts {
     uint32_t batch_pages;                /* 0: 64 pages per timed sample */
     uint32_t max_samples;                /* 0: 1024 samples per page figure at most */
     uint32_t zstd_reps;                  /* 0: 31 timed passes per class and level */
-    uint32_t nr_faults;                  /* 0: 8192 write-protect faults, and as many
-                                            pages un-protected */
+    uint32_t nr_faults;                  /* 0: 8192 write-protect faults, as many
+                                            pages un-protected, and the pages of each
+                                            mapping the anonymous faults touch */
     const char *tmpdir;                  /* NULL: $TMPDIR, else /tmp (the small writes) */
     enum sim_calib_wp wp;
     bool quick;                          /* recorded in the provenance */
@@ -205,6 +223,17 @@ int sim_calib_wp_unprotect(enum sim_calib_wp how, uint32_t nr_pages, struct sim_
  */
 int sim_calib_small_write(const char *dir, uint32_t batch, uint32_t max_samples,
                           struct sim_calib_fig *fig, char *fs, struct vm_diag *d);
+
+/*
+ * Anonymous first-write faults (anon_fault_ns): fresh mappings of
+ * nr_pages pages (rounded down to whole samples), samples of `batch`
+ * pages, max_samples of them (after two dropped warm-up samples), over
+ * as many mappings as that takes; ns per fault, the faulted loop's time
+ * subtracted, into *fig.  0, VM_EINVAL (batch or max_samples 0, or
+ * nr_pages < batch), VM_ENOMEM (the samples, or mmap, with why).
+ */
+int sim_calib_anon_fault(uint32_t nr_pages, uint32_t batch, uint32_t max_samples,
+                         struct sim_calib_fig *fig, struct vm_diag *d);
 
 /*
  * The zero test of a page (QEMU's buffer_is_zero, see zero_scan_ns): true

@@ -85,6 +85,9 @@ void sim_calib_print(FILE *f, const struct sim_calib *c)
             c->unprotect_note[0] ? " - " : "", c->unprotect_note);
     fprintf(f, "  zero test: %s; small writes: %s\n", c->zero_method[0] ? c->zero_method : "?",
             c->small_write_fs[0] ? c->small_write_fs : "?");
+    if (c->anon_method[0])
+        fprintf(f, "  anonymous faults: %s (first write to each page of a fresh mapping, "
+                "minus the loop over faulted pages)\n", c->anon_method);
     fprintf(f, "\n  %-16s %12s   %28s   %s\n", "figure", "median", "p10 .. p90", "samples");
     snprintf(per, sizeof per, "%u pages", c->batch_pages);
     print_fig(f, "page_copy_ns", &c->page_copy_ns, per);
@@ -95,6 +98,11 @@ void sim_calib_print(FILE *f, const struct sim_calib *c)
     print_fig(f, "wp_unprotect_ns", &c->wp_unprotect_ns, per);
     snprintf(per, sizeof per, "%u writes", c->batch_pages);
     print_fig(f, "small_write_ns", &c->small_write_ns, per);
+    snprintf(per, sizeof per, "%u pages", c->batch_pages);
+    if (c->anon_fault_ns.median > 0)
+        print_fig(f, "anon_fault_ns", &c->anon_fault_ns, per);
+    else
+        fprintf(f, "  %-16s %12s\n", "anon_fault_ns", "not measured");
     fprintf(f, "\n  zstd, MB/s (compress: input bytes, decompress: output bytes; 16-page "
                "frames, %u repetitions)\n", c->compress_bps[0][0].samples);
     fprintf(f, "  %-5s %-10s", "level", "");

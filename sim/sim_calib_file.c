@@ -33,8 +33,8 @@
 static const char *const top_keys[] = {
     "format", "provenance", "wp_fault_method", "wp_fault_note", "wp_unprotect_method",
     "wp_unprotect_note", "zero_scan_method", "page_copy_ns", "page_install_ns", "zero_scan_ns",
-    "wp_fault_ns", "wp_unprotect_ns", "small_write_ns", "compress_bps", "decompress_bps",
-    "spread", "notes",
+    "wp_fault_ns", "wp_unprotect_ns", "small_write_ns", "anon_fault_method", "anon_fault_ns",
+    "compress_bps", "decompress_bps", "spread", "notes",
 };
 #define NR_TOP_KEYS ((int)(sizeof top_keys / sizeof top_keys[0]))
 
@@ -127,6 +127,10 @@ cJSON *sim_calib_to_json(const struct sim_calib *c)
     cJSON_AddNumberToObject(root, "wp_fault_ns", round_to(c->wp_fault_ns.median, 0.1));
     cJSON_AddNumberToObject(root, "wp_unprotect_ns", round_to(c->wp_unprotect_ns.median, 0.1));
     cJSON_AddNumberToObject(root, "small_write_ns", round_to(c->small_write_ns.median, 0.1));
+    if (c->anon_fault_ns.median > 0) {           /* not in files from before it was measured */
+        cJSON_AddStringToObject(root, "anon_fault_method", c->anon_method);
+        cJSON_AddNumberToObject(root, "anon_fault_ns", round_to(c->anon_fault_ns.median, 0.1));
+    }
     cJSON *spread = cJSON_CreateObject();
     char per[64], per_unprotect[64];
     snprintf(per, sizeof per, "%u pages", c->batch_pages);
@@ -138,6 +142,9 @@ cJSON *sim_calib_to_json(const struct sim_calib *c)
     add_spread(spread, "wp_unprotect_ns", &c->wp_unprotect_ns, 0.1, per_unprotect);
     snprintf(per, sizeof per, "%u writes", c->batch_pages);
     add_spread(spread, "small_write_ns", &c->small_write_ns, 0.1, per);
+    snprintf(per, sizeof per, "%u pages", c->batch_pages);
+    if (c->anon_fault_ns.median > 0)
+        add_spread(spread, "anon_fault_ns", &c->anon_fault_ns, 0.1, per);
     add_rates(root, spread, "compress_bps", c, c->compress_bps);
     add_rates(root, spread, "decompress_bps", c, c->decompress_bps);
     cJSON_AddItemToObject(root, "spread", spread);
@@ -162,6 +169,12 @@ cJSON *sim_calib_to_json(const struct sim_calib *c)
     cJSON_AddStringToObject(n, "small_write_ns", "write() of 4 KiB from a cache-hot buffer "
                             "appended to an unnamed file in $TMPDIR or /tmp through the page "
                             "cache (provenance.small_write_fs), truncated untimed every 32 MiB");
+    if (c->anon_fault_ns.median > 0)
+        cJSON_AddStringToObject(n, "anon_fault_ns", "a page fault the kernel handles with no "
+                                "I/O (anon_fault_method: the first write to each 4 KiB page of "
+                                "a fresh MAP_PRIVATE|MAP_ANONYMOUS mapping, MADV_NOHUGEPAGE, no "
+                                "MAP_POPULATE, minus the same loop over the faulted pages); "
+                                "includes zeroing the page, which a swap-in does not do");
     cJSON_AddStringToObject(n, "compress_bps", "zstd input bytes/s on the content samples "
                             "(workloads/content) in 16-page frames; mix: 0.25 zero, 0.25 text, "
                             "0.10 code, 0.40 random, 1 / sum(fraction / rate)");
@@ -383,6 +396,24 @@ static int get_unprotect_method(struct reader *r, const cJSON *root, struct sim_
     return rc;
 }
 
+/* anon_fault_ns and its method: both or neither (files from before it). */
+static int get_anon(struct reader *r, const cJSON *root, struct sim_calib *c)
+{
+    bool has_fig = cJSON_GetObjectItemCaseSensitive(root, "anon_fault_ns") != NULL;
+    bool has_method = cJSON_GetObjectItemCaseSensitive(root, "anon_fault_method") != NULL;
+    if (!has_fig && !has_method)
+        return 0;                        /* not measured: median 0, method "" */
+    int rc = get_string(r, root, "anon_fault_method", c->anon_method, sizeof c->anon_method);
+    if (rc == 0 && strcmp(c->anon_method, SIM_CALIB_ANON_METHOD) != 0) {
+        size_t mark = sim_json_pathbuf_key(&r->path, "anon_fault_method");
+        rc = fail(r, "expected \"%s\", got \"%.60s\"", SIM_CALIB_ANON_METHOD, c->anon_method);
+        sim_json_pathbuf_pop(&r->path, mark);
+    }
+    if (rc == 0)
+        rc = get_positive(r, root, "anon_fault_ns", MAX_NS, &c->anon_fault_ns.median);
+    return rc;
+}
+
 static int get_method(struct reader *r, const cJSON *root, struct sim_calib *c)
 {
     int rc = get_string(r, root, "wp_fault_method", c->wp_method, sizeof c->wp_method);
@@ -449,6 +480,8 @@ int sim_calib_from_json(const char *file, const cJSON *root, struct sim_calib *o
         rc = get_positive(&r, root, "wp_unprotect_ns", MAX_NS, &out->wp_unprotect_ns.median);
     if (rc == 0)
         rc = get_positive(&r, root, "small_write_ns", MAX_NS, &out->small_write_ns.median);
+    if (rc == 0)
+        rc = get_anon(&r, root, out);
     if (rc == 0)
         rc = get_rates(&r, root, "compress_bps", out, out->compress_bps);
     if (rc == 0)

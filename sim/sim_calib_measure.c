@@ -593,6 +593,13 @@ int sim_calib_measure(const struct sim_calib_opts *opts, struct sim_calib *out, 
         rc = sim_calib_small_write(o.tmpdir, o.batch_pages, o.max_samples,
                                    &out->small_write_ns, out->small_write_fs, d);
     }
+    if (rc == 0) {
+        progress(&o, "anonymous first-write faults");
+        rc = sim_calib_anon_fault(o.nr_faults, o.batch_pages, o.max_samples,
+                                  &out->anon_fault_ns, d);
+        if (rc == 0)
+            snprintf(out->anon_method, sizeof out->anon_method, "%s", SIM_CALIB_ANON_METHOD);
+    }
     out->loadavg[1] = loadavg();
     return rc;
 }

@@ -85,6 +85,8 @@ static void known(struct sim_calib *c)
     snprintf(c->small_write_fs, sizeof c->small_write_fs, "ext4");
     c->wp_unprotect_ns = (struct sim_calib_fig){ 1234.56, 1100, 1500, 64 };
     c->small_write_ns = (struct sim_calib_fig){ 2345.64, 2200, 2600, 100 };
+    snprintf(c->anon_method, sizeof c->anon_method, SIM_CALIB_ANON_METHOD);
+    c->anon_fault_ns = (struct sim_calib_fig){ 987.66, 900, 1200, 100 };
     c->nr_levels = 2;
     c->levels[0] = 1;
     c->levels[1] = 3;
@@ -149,6 +151,9 @@ START_TEST(test_calib_json_has_provenance_method_and_figures_with_units)
     ck_assert_double_eq_tol(get(root, "wp_fault_ns")->valuedouble, 3456.8, 1e-9);
     ck_assert_double_eq_tol(get(root, "wp_unprotect_ns")->valuedouble, 1234.6, 1e-9);
     ck_assert_double_eq_tol(get(root, "small_write_ns")->valuedouble, 2345.6, 1e-9);
+    ck_assert_double_eq_tol(get(root, "anon_fault_ns")->valuedouble, 987.7, 1e-9);
+    ck_assert_str_eq(get(root, "anon_fault_method")->valuestring, "anon-first-write");
+    ck_assert_double_eq(get(get(get(root, "spread"), "anon_fault_ns"), "p90")->valuedouble, 1200);
     ck_assert_str_eq(get(root, "wp_unprotect_method")->valuestring, "userfaultfd-wp");
     ck_assert_str_eq(get(root, "zero_scan_method")->valuestring, "avx2");
     ck_assert_str_eq(get(p, "small_write_fs")->valuestring, "ext4");
@@ -216,6 +221,8 @@ START_TEST(test_calib_file_reads_back_what_was_written)
     ck_assert_double_eq_tol(back.wp_fault_ns.median, 3456.8, 1e-9);
     ck_assert_double_eq_tol(back.wp_unprotect_ns.median, 1234.6, 1e-9);
     ck_assert_double_eq_tol(back.small_write_ns.median, 2345.6, 1e-9);
+    ck_assert_double_eq_tol(back.anon_fault_ns.median, 987.7, 1e-9);
+    ck_assert_str_eq(back.anon_method, "anon-first-write");
     ck_assert_str_eq(back.unprotect_method, "userfaultfd-wp");
     ck_assert_str_eq(back.zero_method, "avx2");
     ck_assert_int_eq(back.nr_levels, 2);
@@ -223,6 +230,33 @@ START_TEST(test_calib_file_reads_back_what_was_written)
     ck_assert_int_eq(sim_calib_level_index(&back, 2), -1);
     ck_assert_double_eq(back.compress_bps[0][SIM_CALIB_MIX].median, 5e8);
     ck_assert_double_eq(back.decompress_bps[1][SIM_CONTENT_TEXT].median, 4e8 + 1);
+}
+END_TEST
+
+/* A file from before anon_fault_ns loads as "not measured" and is
+ * written back without it. */
+static void del_anon(cJSON *r)
+{
+    cJSON_DeleteItemFromObject(r, "anon_fault_ns");
+    cJSON_DeleteItemFromObject(r, "anon_fault_method");
+}
+
+START_TEST(test_calib_older_file_without_anon_fault_loads_as_not_measured)
+{
+    struct sim_calib back;
+    struct vm_diag d = { 0 };
+    char path[512];
+    path_in(path, sizeof path, "old.json");
+    write_costs("old.json", del_anon);
+    ck_assert_msg(sim_calib_load(path, &back, &d) == 0, "%s", d.msg);
+    ck_assert_double_eq(back.anon_fault_ns.median, 0);
+    ck_assert_str_eq(back.anon_method, "");
+    ck_assert_double_eq_tol(back.small_write_ns.median, 2345.6, 1e-9);
+    cJSON *root = sim_calib_to_json(&back);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(root, "anon_fault_ns"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(root, "anon_fault_method"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(root, "spread"), "anon_fault_ns"));
+    cJSON_Delete(root);
 }
 END_TEST
 
@@ -303,6 +337,10 @@ static void del_unprotect(cJSON *r) { cJSON_DeleteItemFromObject(r, "wp_unprotec
 static void zero_write(cJSON *r) { cJSON_ReplaceItemInObject(r, "small_write_ns", cJSON_CreateNumber(0)); }
 static void del_unprot_method(cJSON *r) { cJSON_DeleteItemFromObject(r, "wp_unprotect_method"); }
 static void bad_unprot_method(cJSON *r) { cJSON_ReplaceItemInObject(r, "wp_unprotect_method", cJSON_CreateString("mprotect-sigsegv")); }
+static void zero_anon(cJSON *r) { cJSON_ReplaceItemInObject(r, "anon_fault_ns", cJSON_CreateNumber(0)); }
+static void del_anon_method(cJSON *r) { cJSON_DeleteItemFromObject(r, "anon_fault_method"); }
+static void del_anon_fig(cJSON *r) { cJSON_DeleteItemFromObject(r, "anon_fault_ns"); }
+static void bad_anon_method(cJSON *r) { cJSON_ReplaceItemInObject(r, "anon_fault_method", cJSON_CreateString("populate")); }
 static void zero_method_num(cJSON *r) { cJSON_ReplaceItemInObject(r, "zero_scan_method", cJSON_CreateNumber(2)); }
 
 static const struct {
@@ -339,6 +377,10 @@ static const struct {
     { bad_unprot_method, "$.wp_unprotect_method: expected \"userfaultfd-wp\" or \"mprotect\", "
                          "got \"mprotect-sigsegv\"" },
     { zero_method_num, "$.zero_scan_method: expected string, got 2" },
+    { zero_anon, "$.anon_fault_ns: expected number > 0 and <= 1000000000, got 0" },
+    { del_anon_method, "$: missing required key 'anon_fault_method'" },
+    { del_anon_fig, "$: missing required key 'anon_fault_ns'" },
+    { bad_anon_method, "$.anon_fault_method: expected \"anon-first-write\", got \"populate\"" },
 };
 
 START_TEST(test_calib_bad_file_is_refused_at_its_json_path)
@@ -554,6 +596,9 @@ START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
     assert_fig("wp_fault_ns", &c.wp_fault_ns);
     assert_fig("wp_unprotect_ns", &c.wp_unprotect_ns);
     assert_fig("small_write_ns", &c.small_write_ns);
+    assert_fig("anon_fault_ns", &c.anon_fault_ns);
+    ck_assert_uint_eq(c.anon_fault_ns.samples, 32);
+    ck_assert_str_eq(c.anon_method, SIM_CALIB_ANON_METHOD);
     ck_assert_uint_eq(c.wp_unprotect_ns.samples, 64 / SIM_CALIB_UNPROTECT_BATCH);
     ck_assert_uint_eq(c.small_write_ns.samples, 32);
     ck_assert_ptr_nonnull(sim_calib_zero_variant(c.zero_method));
@@ -675,6 +720,21 @@ START_TEST(test_calib_small_write_measures_and_leaves_nothing)
 }
 END_TEST
 
+START_TEST(test_calib_anon_fault_measures_over_fresh_mappings)
+{
+    struct sim_calib_fig f;
+    struct vm_diag d = { 0 };
+    /* 20 samples of 8 pages from mappings of 5 samples (42 pages: 2 left) */
+    ck_assert_msg(sim_calib_anon_fault(42, 8, 20, &f, &d) == 0, "%s", d.msg);
+    assert_fig("anon_fault_ns", &f);
+    ck_assert_uint_eq(f.samples, 20);
+    ck_assert_int_eq(sim_calib_anon_fault(4, 8, 20, &f, &d), VM_EINVAL);
+    ck_assert_double_eq(f.median, 0);
+    ck_assert_int_eq(sim_calib_anon_fault(64, 0, 20, &f, &d), VM_EINVAL);
+    ck_assert_int_eq(sim_calib_anon_fault(64, 8, 0, &f, &d), VM_EINVAL);
+}
+END_TEST
+
 /* Every zero test this CPU has answers as QEMU's buffer_is_zero: a page is
  * zero only when every byte is, wherever the one non-zero byte is. */
 START_TEST(test_calib_zero_variants_agree_on_every_byte)
@@ -734,6 +794,7 @@ static Suite *calibrate_suite(void)
     tcase_add_test(file, test_calib_json_has_provenance_method_and_figures_with_units);
     tcase_add_test(file, test_calib_fallback_note_is_written_with_the_method);
     tcase_add_test(file, test_calib_file_reads_back_what_was_written);
+    tcase_add_test(file, test_calib_older_file_without_anon_fault_loads_as_not_measured);
     tcase_add_test(file, test_calib_write_leaves_only_the_file);
     tcase_add_test(file, test_calib_write_refuses_a_directory_or_a_missing_one);
     tcase_add_test(file, test_calib_aborted_output_leaves_nothing);
@@ -762,6 +823,7 @@ static Suite *calibrate_suite(void)
     tcase_add_test(meas, test_calib_wp_unprotect_by_mprotect_works_everywhere);
     tcase_add_test(meas, test_calib_wp_unprotect_by_userfaultfd_or_a_reason);
     tcase_add_test(meas, test_calib_small_write_measures_and_leaves_nothing);
+    tcase_add_test(meas, test_calib_anon_fault_measures_over_fresh_mappings);
     tcase_add_test(meas, test_calib_zero_variants_agree_on_every_byte);
     tcase_add_test(meas, test_calib_cli_bad_arguments_are_bad_input);
     suite_add_tcase(s, meas);

@@ -2,8 +2,9 @@
  * check_hostmem.c - suite "hostmem": host memory with swap
  * (models/hostmem/hostmem.h): the clock's order and second chance, swap
  * slots in eviction order, the swap cache, protection of prefetched
- * frames not yet used and of locked frames (I/O in flight), the
- * admission room, the invariant check against
+ * frames not yet used and of locked frames (I/O in flight), the cap on
+ * unused prefetches (Linux's inactive list share), the admission room,
+ * the invariant check against
  * a deliberately broken evictor, the backing port, bad input, and a
  * random run that must keep every invariant.
  *
@@ -242,25 +243,33 @@ END_TEST
 START_TEST(test_hostmem_prefetch_never_evicts_unused_prefetched_frame)
 {
     struct rig r;
-    rig_init(&r, 64, 4);
+    rig_init(&r, 64, 8);                    /* 32 KiB: ratio 1, cap 4 */
     uint64_t b1[] = { 0, 1, 2, 3 };         /* 0 faulted, 1..3 prefetched */
     ck_assert_int_eq(hostmem_admit(r.hm, b1, 4, r.adm), 0);
     ck_assert_uint_eq(r.adm->nr_admitted, 4);
     ck_assert(hostmem_is_prefetched(r.hm, 1));
     ck_assert(!hostmem_is_prefetched(r.hm, 0));
+    for (uint64_t f = 4; f < 8; f++) {      /* reads in flight: locked */
+        fault(&r, f);
+        ck_assert_int_eq(hostmem_lock(r.hm, f), 0);
+    }
+    /* the cap would take one more prefetch; protection leaves only 0 */
     ck_assert_uint_eq(hostmem_room(r.hm), 1);
     uint64_t b2[] = { 10, 11, 12 };
     ck_assert_int_eq(hostmem_admit(r.hm, b2, 3, r.adm), 0);
-    /* 10 evicts 0, the only frame not prefetched-unused; 11 and 12 would
-     * have to evict 1..3 or 10: refused */
+    /* 10 evicts 0, the only frame neither prefetched-unused nor locked;
+     * 11 and 12 would have to evict 1..3, a locked frame or 10: refused */
     ck_assert_uint_eq(r.adm->nr_admitted, 1);
     ck_assert_uint_eq(r.adm->evicted[0], 0);
     ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_refused, 2);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, 0);
     ck_assert(hostmem_is_resident(r.hm, 1) && hostmem_is_resident(r.hm, 3));
     /* a use makes a prefetched frame ordinary again, and room grows */
     ck_assert(hostmem_use(r.hm, 2));
     ck_assert(!hostmem_use(r.hm, 2));       /* a hit once */
     ck_assert_uint_eq(hostmem_room(r.hm), 2);
+    for (uint64_t f = 4; f < 8; f++)
+        hostmem_unlock(r.hm, f);
     ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_hits, 1);
     ck_assert_uint_eq(hostmem_stats(r.hm)->violations, 0);
     rig_fini(&r);
@@ -270,12 +279,21 @@ END_TEST
 START_TEST(test_hostmem_batch_never_evicts_its_own_frames)
 {
     struct rig r;
-    rig_init(&r, 64, 2);
+    rig_init(&r, 64, 4);                    /* cap 2 */
+    fault(&r, 0);
+    fault(&r, 1);
+    hostmem_lock(r.hm, 0);
+    hostmem_lock(r.hm, 1);
+    /* 7 and 8 fill memory, 9 is within the cap but every resident frame
+     * is locked or of this batch: refused, and 10 after it */
     uint64_t b[] = { 7, 8, 9, 10 };
     ck_assert_int_eq(hostmem_admit(r.hm, b, 4, r.adm), 0);
     ck_assert_uint_eq(r.adm->nr_admitted, 2);
     ck_assert_uint_eq(r.adm->nr_evicted, 0);
     ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_refused, 2);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, 0);
+    hostmem_unlock(r.hm, 0);
+    hostmem_unlock(r.hm, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -283,11 +301,12 @@ END_TEST
 START_TEST(test_hostmem_fault_may_evict_old_unused_prefetch)
 {
     struct rig r;
-    rig_init(&r, 64, 3);
+    rig_init(&r, 64, 4);                    /* cap 2 */
     uint64_t b[] = { 0, 1, 2 };
     ck_assert_int_eq(hostmem_admit(r.hm, b, 3, r.adm), 0);
+    fault(&r, 3);                           /* memory full */
     touch(&r, 0);                           /* 0 used and referenced */
-    ck_assert_uint_eq(hostmem_room(r.hm), 1);
+    ck_assert_uint_eq(hostmem_room(r.hm), 1);   /* at the cap: the fault only */
     /* the fault must proceed: 0 has a second chance, 1 is an old unused
      * prefetch the clock may take for a fault */
     ck_assert_uint_eq(fault(&r, 5), 1);
@@ -320,6 +339,98 @@ START_TEST(test_hostmem_room_bounds_an_untrimmed_batch)
             touch(&r, b[vm_rand_below(&rnd, n)]);
     }
     ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_refused, 0);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_hostmem_inactive_ratio_follows_linux_formula)
+{
+    ck_assert_uint_eq(hostmem_inactive_ratio(0), 1);
+    ck_assert_uint_eq(hostmem_inactive_ratio(512ull << 20), 1);    /* below 1 GiB */
+    ck_assert_uint_eq(hostmem_inactive_ratio((1ull << 30) - 1), 1);
+    ck_assert_uint_eq(hostmem_inactive_ratio(1ull << 30), 3);      /* sqrt(10) */
+    ck_assert_uint_eq(hostmem_inactive_ratio(4ull << 30), 6);      /* sqrt(40) */
+    ck_assert_uint_eq(hostmem_inactive_ratio(10ull << 30), 10);    /* exact root */
+    ck_assert_uint_eq(hostmem_inactive_ratio(64ull << 30), 25);    /* sqrt(640) */
+    ck_assert_uint_eq(hostmem_inactive_ratio(1ull << 40), 101);    /* 1 TiB */
+}
+END_TEST
+
+START_TEST(test_hostmem_prefetch_cap_from_host_memory_size)
+{
+    /* 512 MiB of host memory: 1:1, half of it may be unused prefetch */
+    struct rig r;
+    rig_init(&r, 1u << 17, 1u << 17);
+    ck_assert_uint_eq(hostmem_prefetch_cap(r.hm), (1u << 17) / 2);
+    rig_fini(&r);
+    /* 4 GiB: 1:6 */
+    rig_init(&r, 1u << 20, 1u << 20);
+    ck_assert_uint_eq(hostmem_prefetch_cap(r.hm), (1u << 20) / 7);
+    ck_assert_uint_eq(hostmem_room(r.hm), 1 + (1u << 20) / 7);
+    rig_fini(&r);
+    /* a config's own ratio wins over the size's */
+    struct hostmem *hm;
+    struct hostmem_cfg cfg = { .nr_frames = 100, .max_resident = 100, .inactive_ratio = 3 };
+    ck_assert_int_eq(hostmem_new(&cfg, young_cb, NULL, &hm, NULL), 0);
+    ck_assert_uint_eq(hostmem_prefetch_cap(hm), 25);
+    hostmem_free(hm);
+}
+END_TEST
+
+START_TEST(test_hostmem_huge_prefetch_trimmed_at_cap)
+{
+    struct rig r;
+    rig_init(&r, 4096, 1000);               /* ~4 MiB: ratio 1, cap 500 */
+    ck_assert_uint_eq(hostmem_prefetch_cap(r.hm), 500);
+    ck_assert_uint_eq(hostmem_room(r.hm), 501);
+    uint64_t *b = malloc(HOSTMEM_MAX_BATCH * sizeof(*b));
+    ck_assert_ptr_nonnull(b);
+    for (uint32_t i = 0; i < HOSTMEM_MAX_BATCH; i++)
+        b[i] = i;
+    /* untrimmed by the caller: admit() stops at the cap itself */
+    ck_assert_int_eq(hostmem_admit(r.hm, b, HOSTMEM_MAX_BATCH, r.adm), 0);
+    ck_assert_uint_eq(r.adm->nr_admitted, 501);      /* the fault + 500 */
+    ck_assert_uint_eq(hostmem_nr_prefetched(r.hm), 500);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, HOSTMEM_MAX_BATCH - 501);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_refused, 0);
+    ck_assert(!hostmem_is_resident(r.hm, 501));
+    /* at the cap the room is the faulting frame alone */
+    ck_assert_uint_eq(hostmem_room(r.hm), 1);
+    /* uses free the share: the room follows */
+    for (uint64_t f = 1; f <= 10; f++)
+        ck_assert(hostmem_use(r.hm, f));
+    ck_assert_uint_eq(hostmem_room(r.hm), 11);
+    free(b);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_hostmem_demand_proceeds_at_cap)
+{
+    struct rig r;
+    rig_init(&r, 64, 8);                    /* cap 4 */
+    uint64_t b[] = { 0, 1, 2, 3, 4, 5, 6 };
+    ck_assert_int_eq(hostmem_admit(r.hm, b, 7, r.adm), 0);
+    ck_assert_uint_eq(r.adm->nr_admitted, 5);        /* 0 + prefetches 1..4 */
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, 2);
+    ck_assert_uint_eq(hostmem_room(r.hm), 1);
+    /* a batch at the cap: its fault is admitted, its prefetch capped,
+     * though memory has free frames */
+    uint64_t b2[] = { 40, 41 };
+    ck_assert_int_eq(hostmem_admit(r.hm, b2, 2, r.adm), 0);
+    ck_assert_uint_eq(r.adm->nr_admitted, 1);
+    ck_assert(hostmem_is_resident(r.hm, 40));
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, 3);
+    /* demand faults fill memory and go on evicting: never capped */
+    for (uint64_t f = 10; f < 30; f++) {
+        touch(&r, 0);                       /* the working set stays */
+        fault(&r, f);
+        ck_assert_uint_le(hostmem_nr_prefetched(r.hm), 4);
+    }
+    ck_assert_uint_eq(hostmem_stats(r.hm)->demand, 22);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->prefetch_capped, 3);
+    ck_assert(hostmem_is_resident(r.hm, 0));
     rig_fini(&r);
 }
 END_TEST
@@ -388,14 +499,17 @@ END_TEST
 START_TEST(test_hostmem_broken_evictor_fails_the_check)
 {
     struct rig r;
-    rig_init(&r, 64, 4);
+    rig_init(&r, 64, 8);                    /* cap 4 */
     hostmem_test_break_evictor(r.hm, true);
-    uint64_t b1[] = { 0, 1, 2, 3 };
+    uint64_t b1[] = { 0, 1, 2, 3 };         /* 3 prefetched */
     ck_assert_int_eq(hostmem_admit(r.hm, b1, 4, r.adm), 0);
-    uint64_t b2[] = { 10, 11, 12 };
-    ck_assert_int_eq(hostmem_admit(r.hm, b2, 3, r.adm), 0);
-    /* the broken evictor admitted all three, evicting unused prefetches */
-    ck_assert_uint_eq(r.adm->nr_admitted, 3);
+    for (uint64_t f = 4; f < 8; f++)
+        fault(&r, f);
+    uint64_t b2[] = { 10, 11 };
+    ck_assert_int_eq(hostmem_admit(r.hm, b2, 2, r.adm), 0);
+    /* 10 takes 0; the broken evictor gives 11 the unused prefetch 1 */
+    ck_assert_uint_eq(r.adm->nr_admitted, 2);
+    ck_assert_uint_eq(r.adm->evicted[1], 1);
     ck_assert_uint_gt(hostmem_stats(r.hm)->violations, 0);
     ck_assert_uint_gt(hostmem_check(r.hm), 0);
     hostmem_free(r.hm);
@@ -407,11 +521,16 @@ END_TEST
 START_TEST(test_hostmem_broken_evictor_caught_taking_batch_frames)
 {
     struct rig r;
-    rig_init(&r, 64, 2);
+    rig_init(&r, 64, 4);                    /* cap 2 */
+    fault(&r, 0);
+    fault(&r, 1);
+    touch(&r, 0);                           /* second chances: the hand */
+    touch(&r, 1);                           /* reaches the batch's frames */
     hostmem_test_break_evictor(r.hm, true);
     uint64_t b[] = { 7, 8, 9 };
     ck_assert_int_eq(hostmem_admit(r.hm, b, 3, r.adm), 0);
-    ck_assert_uint_eq(r.adm->nr_evicted, 1);        /* one of 7, 8: same batch */
+    ck_assert_uint_eq(r.adm->nr_evicted, 1);
+    ck_assert_uint_eq(r.adm->evicted[0], 7);        /* same batch */
     ck_assert_uint_gt(hostmem_check(r.hm), 0);
     hostmem_free(r.hm);
     vm_bitmap_free(r.young);
@@ -579,6 +698,10 @@ static Suite *hostmem_suite(void)
     tcase_add_test(tc, test_hostmem_locked_frame_is_never_evicted_and_full_lock_is_busy);
     tcase_add_test(tc, test_hostmem_lock_refuses_absent_or_locked_frames);
     tcase_add_test(tc, test_hostmem_prefetch_never_evicts_locked_frame);
+    tcase_add_test(tc, test_hostmem_inactive_ratio_follows_linux_formula);
+    tcase_add_test(tc, test_hostmem_prefetch_cap_from_host_memory_size);
+    tcase_add_test(tc, test_hostmem_huge_prefetch_trimmed_at_cap);
+    tcase_add_test(tc, test_hostmem_demand_proceeds_at_cap);
     tcase_add_test(tc, test_hostmem_broken_evictor_fails_the_check);
     tcase_add_test(tc, test_hostmem_broken_evictor_caught_taking_batch_frames);
     suite_add_tcase(s, tc);

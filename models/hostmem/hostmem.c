@@ -1,13 +1,15 @@
 /*
  * hostmem.c - host memory with swap: a clock (second-chance) evictor over
  * the resident guest frames, swap slots taken in eviction order, a swap
- * cache, and protection of prefetched frames not yet used (see hostmem.h).
+ * cache, protection of prefetched frames not yet used, and a cap on their
+ * number (see hostmem.h).
  *
  * Sources: Linux mm/vmscan.c (reclaim of unreferenced pages, a second
  * chance for referenced ones), mm/swapfile.c scan_swap_map_slots() (the
  * next free slot going up from si->cluster_next, wrapping), mm/memory.c
  * do_swap_page() and mm/swap_state.c (a swapped-in page stays in the swap
- * cache, keeping its slot, until written).
+ * cache, keeping its slot, until written), mm/vmscan.c inactive_is_low()
+ * (the inactive list's share, which bounds the prefetched-unused frames).
  *
  * The clock is a ring of the resident frames and one hand.  While memory
  * fills, a new frame is appended; once it is full, the new frame takes
@@ -59,6 +61,8 @@ struct hostmem {
     uint64_t cursor;             /* where the next slot search starts */
     uint64_t nr_protected;       /* resident frames with ST_PROTECTED bits */
     uint64_t nr_pinned;          /* resident frames with ST_PINNED bits */
+    uint64_t nr_prefetched;      /* resident frames with ST_PREFETCHED */
+    uint64_t prefetch_cap;       /* most nr_prefetched: max_resident / (1 + ratio) */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -146,6 +150,10 @@ int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *you
     hm->nr_slots = nr_slots;
     hm->young = young;
     hm->young_data = young_data;
+    uint32_t ratio = cfg->inactive_ratio
+        ? cfg->inactive_ratio
+        : hostmem_inactive_ratio(cfg->max_resident * HOSTMEM_PAGE_BYTES);
+    hm->prefetch_cap = cfg->max_resident / (1 + (uint64_t)ratio);
     hm->state = calloc(hm->nr_frames, sizeof(*hm->state));
     hm->slot = malloc(hm->nr_frames * sizeof(*hm->slot));
     hm->frame_of = malloc(hm->nr_slots * sizeof(*hm->frame_of));
@@ -220,9 +228,46 @@ void hostmem_test_break_evictor(struct hostmem *hm, bool broken)
     hm->broken = broken;
 }
 
+/* Linux's int_sqrt() (lib/math/int_sqrt.c): the floor of the root, one
+ * bit at a time. */
+static uint64_t int_sqrt(uint64_t x)
+{
+    uint64_t root = 0;
+    for (uint64_t bit = 1ull << 62; bit != 0; bit >>= 2) {
+        if (x >= root + bit) {
+            x -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+    }
+    return root;
+}
+
+uint32_t hostmem_inactive_ratio(uint64_t size_bytes)
+{
+    uint64_t gb = size_bytes >> 30;
+    if (gb == 0)
+        return 1;
+    return (uint32_t)int_sqrt(10 * gb);   /* gb < 2^34: no overflow, root < 2^19 */
+}
+
+uint64_t hostmem_prefetch_cap(const struct hostmem *hm)
+{
+    return hm->prefetch_cap;
+}
+
+uint64_t hostmem_nr_prefetched(const struct hostmem *hm)
+{
+    return hm->nr_prefetched;
+}
+
 uint64_t hostmem_room(const struct hostmem *hm)
 {
-    return hm->max_resident - hm->nr_protected;
+    uint64_t room = hm->max_resident - hm->nr_protected;
+    assert(hm->nr_prefetched <= hm->prefetch_cap && "admit() refuses prefetches past the cap");
+    uint64_t capped = 1 + (hm->prefetch_cap - hm->nr_prefetched);
+    return room < capped ? room : capped;
 }
 
 /* Change a frame's bits, keeping the protected counts and the open map
@@ -247,6 +292,9 @@ static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
     bool was_p = (old & ST_RESIDENT) && (old & ST_PINNED);
     bool is_p = (st & ST_RESIDENT) && (st & ST_PINNED);
     hm->nr_pinned += (uint64_t)is_p - (uint64_t)was_p;
+    bool was_f = (old & ST_RESIDENT) && (old & ST_PREFETCHED);
+    bool is_f = (st & ST_RESIDENT) && (st & ST_PREFETCHED);
+    hm->nr_prefetched += (uint64_t)is_f - (uint64_t)was_f;
     hm->state[frame] = st;
 }
 
@@ -437,6 +485,12 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
         bool prefetch = i > 0;
         uint64_t f = frames[i];
         uint64_t pos;
+        if (prefetch && hm->nr_prefetched >= hm->prefetch_cap) {
+            /* the inactive list's share is full of unused prefetches: a
+             * later frame of this batch would not fit either */
+            hm->st.prefetch_capped += n - i;
+            break;
+        }
         if (hm->fill < hm->max_resident) {
             pos = hm->fill++;
         } else {
@@ -519,6 +573,7 @@ int hostmem_write(struct hostmem *hm, uint64_t frame)
 uint64_t hostmem_check(const struct hostmem *hm)
 {
     uint64_t bad = 0, resident = 0, protected = 0, pinned = 0, batch = 0, with_slot = 0;
+    uint64_t prefetched = 0;
 
     for (uint64_t f = 0; f < hm->nr_frames; f++) {
         uint8_t st = hm->state[f];
@@ -529,7 +584,7 @@ uint64_t hostmem_check(const struct hostmem *hm)
             protected += (st & ST_PROTECTED) != 0;
             pinned += (st & ST_PINNED) != 0;
             batch += (st & ST_BATCH) != 0;
-            pinned += (st & ST_PINNED) != 0;
+            prefetched += (st & ST_PREFETCHED) != 0;
         } else if (st & ST_PROTECTED) {
             bad++;                      /* marks only on resident frames */
         }
@@ -545,6 +600,8 @@ uint64_t hostmem_check(const struct hostmem *hm)
     bad += protected != hm->nr_protected;
     bad += pinned != hm->nr_pinned;
     bad += batch != 0;                  /* no admission in progress */
+    bad += prefetched != hm->nr_prefetched;
+    bad += prefetched > hm->prefetch_cap;
     uint64_t used = vm_bitmap_count(hm->slot_used, hm->nr_slots);
     bad += used != with_slot;
     for (uint64_t s = 0; s < hm->nr_slots; s++) {

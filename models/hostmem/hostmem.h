@@ -41,6 +41,19 @@
  * frames can be admitted without that, so the world trims a prefetch
  * rather than thrash.
  *
+ * The prefetch cap.  Protection alone inverts LRU priority: unused
+ * prefetches could fill memory while prefetch admissions evict the
+ * guest's referenced working set.  Linux puts readahead folios
+ * unreferenced on the inactive LRU, whose target size is bounded by
+ * mm/vmscan.c inactive_is_low(): inactive:active = 1:inactive_ratio with
+ * inactive_ratio = int_sqrt(10 * size in GiB), 1 below 1 GiB.  Here at
+ * most prefetch_cap = max_resident / (1 + inactive_ratio) frames are
+ * prefetched-unused at any time (the ratio from the host memory size,
+ * max_resident * HOSTMEM_PAGE_BYTES, unless the config gives one); a
+ * prefetch past the cap is refused (prefetch_capped), and hostmem_room()
+ * counts the cap.  Linux applies the ratio to each LRU's own size; here
+ * the whole host memory is one LRU.  Demand admissions are never capped.
+ *
  * Costs are not charged here: hostmem_admit() reports which frames to
  * read from which slots, which frames were evicted, and which evictions
  * need a write to which slot; the world issues the I/O (grouped into
@@ -63,7 +76,8 @@
  * frames while it runs).  Frame and slot numbers are below
  * 2^32 - 1 (16 TiB of 4 KiB pages).
  *
- * Not modelled: the active/inactive split and its balancing, memory
+ * Not modelled: the active/inactive split and its balancing (only its
+ * bound on unused prefetches, above), memory
  * cgroups, file pages, swap-cache trimming when swap fills
  * (vm_swap_full(); swap here is at least as large as the guest, so it
  * never fills), and the latencies of reclaim itself.
@@ -80,6 +94,7 @@
 #define HOSTMEM_NONE PORT_BACKING_NONE     /* no slot / no frame */
 #define HOSTMEM_MAX_BATCH 1024             /* most frames one admission takes */
 #define HOSTMEM_MAX_FRAMES 0xfffffffeull   /* frame and slot numbers fit 32 bits */
+#define HOSTMEM_PAGE_BYTES 4096u           /* a frame, for the host memory size */
 
 /*
  * Read and clear the referenced bit of a resident frame; return the value
@@ -93,6 +108,11 @@ struct hostmem_cfg {
     uint64_t nr_frames;          /* guest frames, 1..HOSTMEM_MAX_FRAMES */
     uint64_t max_resident;       /* most frames in host RAM, 1..nr_frames */
     uint64_t nr_slots;           /* swap slots; 0 = nr_frames; else >= nr_frames */
+    uint32_t inactive_ratio;     /* inactive:active = 1:inactive_ratio, which caps
+                                  * prefetched-unused frames at max_resident /
+                                  * (1 + inactive_ratio); 0 = Linux's ratio for
+                                  * max_resident * HOSTMEM_PAGE_BYTES of host
+                                  * memory (hostmem_inactive_ratio()) */
 };
 
 /* One page to move: a frame and the slot it is read from or written to. */
@@ -129,6 +149,7 @@ struct hostmem_stats {
     uint64_t prefetch_hits;      /* hostmem_use() of a prefetched-unused frame */
     uint64_t prefetch_wasted;    /* prefetched frames evicted before any use */
     uint64_t prefetch_refused;   /* prefetched frames admit() refused (no room) */
+    uint64_t prefetch_capped;    /* prefetched frames admit() refused at the cap */
     uint64_t slots_freed;        /* swap-cache slots freed by a write */
     uint64_t busy;               /* admissions refused: every frame pinned */
     uint64_t violations;         /* evictions that broke the protection rules */
@@ -158,12 +179,26 @@ struct port_backing *hostmem_backing(struct hostmem *hm);
 int hostmem_preload(struct hostmem *hm, uint64_t frame);
 
 /*
- * How many frames an admission can take now without evicting a
- * prefetched-unused or locked frame: free frames plus resident frames
- * that are neither (max_resident minus those).  The
- * faulting frame takes one of them, so a batch of at most
- * max(hostmem_room(), 1) frames is never trimmed by hostmem_admit():
- * trim the prefetch to that before issuing its reads.
+ * Linux's inactive_ratio for an LRU of size_bytes (mm/vmscan.c
+ * inactive_is_low()): int_sqrt(10 * whole GiB), or 1 below 1 GiB.
+ * 512 MiB: 1; 4 GiB: 6; 64 GiB: 25.
+ */
+uint32_t hostmem_inactive_ratio(uint64_t size_bytes);
+
+/* The most prefetched-unused frames: max_resident / (1 + inactive_ratio),
+ * fixed at hostmem_new(); and how many there are now (<= the cap). */
+uint64_t hostmem_prefetch_cap(const struct hostmem *hm);
+uint64_t hostmem_nr_prefetched(const struct hostmem *hm);
+
+/*
+ * How many frames an admission can take now, the faulting frame
+ * included, without evicting a prefetched-unused frame or passing the
+ * prefetch cap: the smaller of
+ *   max_resident minus the protected frames (prefetched-unused, locked),
+ *   1 + (prefetch_cap - prefetched-unused): the faulting frame always
+ *     counts as admissible, and the prefetches may fill the cap.
+ * So a batch of at most max(hostmem_room(), 1) frames is never trimmed by
+ * hostmem_admit(): trim the prefetch to that before issuing its reads.
  */
 uint64_t hostmem_room(const struct hostmem *hm);
 
@@ -173,8 +208,10 @@ uint64_t hostmem_room(const struct hostmem *hm);
  * a frame below nr_frames, absent, and not repeated; n is 1..
  * HOSTMEM_MAX_BATCH.  Frames are made resident in order, each evicting
  * one frame when memory is full (clock, with the protection above); a
- * prefetched frame that would need to evict a prefetched-unused frame is
- * refused, and so are the ones after it (counted in prefetch_refused).
+ * prefetched frame that would pass the prefetch cap is refused, and so
+ * are the ones after it (counted in prefetch_capped); else a prefetched
+ * frame that would need to evict a prefetched-unused frame is refused,
+ * and so are the ones after it (counted in prefetch_refused).
  * out says what to read, what was evicted and what to write.
  * 0 (out->nr_admitted >= 1), VM_EINVAL (bad n or frames), or VM_EBUSY
  * (memory is full and every frame is locked: wait for an unlock and try
@@ -222,8 +259,8 @@ const struct hostmem_stats *hostmem_stats(const struct hostmem *hm);
 /*
  * Check every invariant: resident count == ring fill <= max_resident,
  * each ring entry a distinct resident frame, slot_of and frame_of
- * inverse, the free-slot map matching them, the protected count
- * matching the marks.  Returns the number of structural violations found
+ * inverse, the free-slot map matching them, the protected and
+ * prefetched counts matching the marks, prefetched-unused <= the cap.  Returns the number of structural violations found
  * now plus the protection violations counted at eviction time (stats
  * violations).  O(nr_frames + nr_slots): for tests and end-of-run checks.
  */
@@ -231,7 +268,8 @@ uint64_t hostmem_check(const struct hostmem *hm);
 
 /*
  * Test-only mutation: when broken, the evictor ignores prefetch and batch
- * protection, so hostmem_check() must report violations.  Never set
+ * protection (not the prefetch cap, which is not the evictor's choice),
+ * so hostmem_check() must report violations.  Never set
  * outside tests of the checker.
  */
 void hostmem_test_break_evictor(struct hostmem *hm, bool broken);

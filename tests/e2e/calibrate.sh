@@ -17,7 +17,8 @@ fi
 for key in '"format":	"vmsim-costs/1"' '"cpu_model":' '"kernel":' '"date":' '"cores":' \
     '"wp_fault_method":' '"page_copy_ns":' '"zero_scan_ns":' '"wp_fault_ns":' \
     '"page_install_ns":' '"wp_unprotect_method":' '"wp_unprotect_ns":' '"small_write_ns":' \
-    '"zero_scan_method":' '"level_1":' '"level_3":' '"mix":' '"quick":	true'; do
+    '"zero_scan_method":' '"anon_fault_method":	"anon-first-write"' '"anon_fault_ns":' \
+    '"level_1":' '"level_3":' '"mix":' '"quick":	true'; do
     if grep -qF "$key" "$tmpdir/costs.json"; then ok "costs file has $key"
     else bad "costs file lacks $key"; fi
 done
