@@ -69,6 +69,23 @@ START_TEST(test_prefault_gpa_window_takes_absent_neighbours_nearest_first)
 }
 END_TEST
 
+START_TEST(test_prefault_gpa_window_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 20);
+    fake_backing_drop(r.fb, 9);                            /* never touched */
+    fake_backing_drop(r.fb, 12);
+    rig_start(&r, "gpa-window", k2);
+    EXPECT(&r, fault_gfn(&r, 10), 10, 11, 8);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 2);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 2);
+    /* A fault on such a frame is still answered (the world zero-fills it). */
+    EXPECT(&r, fault_gfn(&r, 12), 12, 13, 11, 14, 10);
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(test_prefault_answers_stay_within_the_hosts_room)
 {
     struct rig r;
@@ -128,6 +145,21 @@ START_TEST(test_prefault_cluster_adaptive_follows_swapin_nr_pages)
     EXPECT(&r, fault_gfn(&r, 2041), 2041, 2040, 2042, 2043);
     ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
     ck_assert_uint_eq(prefault_stats(r.s)->hits, 3);
+    rig_fini(&r);
+}
+END_TEST
+
+static void cluster_gpa(struct prefault_cfg *c) { c->adaptive = false; c->space = 1; }
+
+START_TEST(test_prefault_cluster_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 16, 8);
+    fake_backing_drop(r.fb, 18);
+    rig_start(&r, "cluster", cluster_gpa);
+    EXPECT(&r, fault_gfn(&r, 20), 20, 16, 17, 19, 21, 22, 23);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -198,6 +230,30 @@ START_TEST(test_prefault_vma_gva_translates_the_virtual_window)
     struct prefault_fault f = { .gfn = region_gfn(20) };
     ck_assert_uint_eq(r.s->policy->fault(r.s, &f, r.out), 1);
     ck_assert_uint_eq(prefault_stats(r.s)->no_gva, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_vma_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 2048);
+    fake_backing_drop(r.fb, 102);                          /* pte_none: skipped */
+    rig_start(&r, "vma", NULL);
+    fault_gfn(&r, 100);
+    EXPECT(&r, fault_gfn(&r, 101), 101);                   /* forward, 2: 102 has nothing */
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 2);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
+    rig_fini(&r);
+    /* The same in the guest's virtual order. */
+    rig_init(&r);
+    map_region(&r, 64);
+    fake_backing_drop(r.fb, region_gfn(12));
+    rig_start(&r, "vma", vma_gva);
+    fault_gva(&r, REGION + 10 * 4096);
+    EXPECT(&r, fault_gva(&r, REGION + 11 * 4096), region_gfn(11));
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -337,6 +393,20 @@ START_TEST(test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses)
     ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
     ck_assert_uint_eq(prefault_stats(r.s)->grows, 1);
     ck_assert_uint_eq(prefault_stats(r.s)->shrinks, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_gva_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 64);
+    fake_backing_drop(r.fb, region_gfn(31));               /* mapped, never written out */
+    rig_start(&r, "gva", k2);
+    EXPECT(&r, fault_gva(&r, REGION + 30 * 4096), region_gfn(30), region_gfn(28),
+           region_gfn(29), region_gfn(32));
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -504,13 +574,16 @@ static Suite *prefault_suite(void)
     TCase *tc = tcase_create("baselines");
     tcase_add_test(tc, test_prefault_faultonly_brings_the_faulting_frame_only);
     tcase_add_test(tc, test_prefault_gpa_window_takes_absent_neighbours_nearest_first);
+    tcase_add_test(tc, test_prefault_gpa_window_never_requests_a_frame_without_content);
     tcase_add_test(tc, test_prefault_answers_stay_within_the_hosts_room);
     tcase_add_test(tc, test_prefault_cluster_reads_the_aligned_eight_slots);
     tcase_add_test(tc, test_prefault_cluster_adaptive_follows_swapin_nr_pages);
+    tcase_add_test(tc, test_prefault_cluster_never_requests_a_frame_without_content);
     tcase_add_test(tc, test_prefault_linux_ra_pages_matches_the_kernel);
     tcase_add_test(tc, test_prefault_vma_gpa_window_goes_forward_after_a_sequential_fault);
     tcase_add_test(tc, test_prefault_vma_gpa_window_is_centred_and_clipped_to_the_pmd);
     tcase_add_test(tc, test_prefault_vma_gva_translates_the_virtual_window);
+    tcase_add_test(tc, test_prefault_vma_never_requests_a_frame_without_content);
     tcase_add_test(tc, test_prefault_leap_follows_the_majority_stride);
     tcase_add_test(tc, test_prefault_leap_without_a_trend_or_hits_prefetches_nothing);
     suite_add_tcase(s, tc);
@@ -519,6 +592,7 @@ static Suite *prefault_suite(void)
     tcase_add_test(tc, test_prefault_gva_fwd_takes_the_pages_ahead_and_counts_decodes);
     tcase_add_test(tc, test_prefault_gva_table_takes_every_present_entry_of_the_table);
     tcase_add_test(tc, test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses);
+    tcase_add_test(tc, test_prefault_gva_never_requests_a_frame_without_content);
     suite_add_tcase(s, tc);
     tc = tcase_create("registry");
     tcase_set_timeout(tc, 60);
