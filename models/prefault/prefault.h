@@ -87,7 +87,7 @@ struct prefault_cfg {
     int shape;                   /* enum prefault_shape */
     int gva_source;              /* enum prefault_gva_source */
     uint32_t win_min, win_max;   /* adaptive windows, pages */
-    uint32_t history;            /* Leap: faults remembered (Hsize) */
+    uint32_t history;            /* Leap: swap-in positions remembered (Hsize) */
     uint32_t nsplit;             /* Leap: first trend window = history / nsplit */
     uint32_t block_pages;        /* Halite: frames per locality block */
 };
