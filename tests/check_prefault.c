@@ -5,8 +5,10 @@
  * (models/guest/guest_pt.h), through the shared rig (prefault_rig.h):
  * answers within the host's room, fault-only, guest-physical window, Linux
  * swap cluster readahead (fixed and adaptive), Linux VMA readahead (gpa
- * and gva), Leap, and the patent's GVA windows (sym, fwd, table,
- * adaptive); the registry and properties every listed policy keeps (and
+ * and gva), Leap (trend, cluster fallback, slot/gpa/gva spaces, a
+ * sequential scan), and the patent's GVA windows (sym, fwd, table,
+ * adaptive); that no policy asks for a neighbour without content; the
+ * registry and properties every listed policy keeps (and
  * the broken test-only ones do not).  Record-and-replay policies and the
  * broken ones have their own cases in check_prefault_replay.c.
  */
@@ -65,6 +67,23 @@ START_TEST(test_prefault_gpa_window_takes_absent_neighbours_nearest_first)
     fake_backing_swap_out(r.fb, NR_FRAMES - 2);
     EXPECT(&r, fault_gfn(&r, NR_FRAMES - 1), NR_FRAMES - 1, NR_FRAMES - 2);
     ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 3 + 2 + 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_gpa_window_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 20);
+    fake_backing_drop(r.fb, 9);                            /* never touched */
+    fake_backing_drop(r.fb, 12);
+    rig_start(&r, "gpa-window", k2);
+    EXPECT(&r, fault_gfn(&r, 10), 10, 11, 8);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 2);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 2);
+    /* A fault on such a frame is still answered (the world zero-fills it). */
+    EXPECT(&r, fault_gfn(&r, 12), 12, 13, 11, 14, 10);
     rig_fini(&r);
 }
 END_TEST
@@ -128,6 +147,21 @@ START_TEST(test_prefault_cluster_adaptive_follows_swapin_nr_pages)
     EXPECT(&r, fault_gfn(&r, 2041), 2041, 2040, 2042, 2043);
     ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
     ck_assert_uint_eq(prefault_stats(r.s)->hits, 3);
+    rig_fini(&r);
+}
+END_TEST
+
+static void cluster_gpa(struct prefault_cfg *c) { c->adaptive = false; c->space = 1; }
+
+START_TEST(test_prefault_cluster_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 16, 8);
+    fake_backing_drop(r.fb, 18);
+    rig_start(&r, "cluster", cluster_gpa);
+    EXPECT(&r, fault_gfn(&r, 20), 20, 16, 17, 19, 21, 22, 23);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -202,41 +236,164 @@ START_TEST(test_prefault_vma_gva_translates_the_virtual_window)
 }
 END_TEST
 
+START_TEST(test_prefault_vma_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 2048);
+    fake_backing_drop(r.fb, 102);                          /* pte_none: skipped */
+    rig_start(&r, "vma", NULL);
+    fault_gfn(&r, 100);
+    EXPECT(&r, fault_gfn(&r, 101), 101);                   /* forward, 2: 102 has nothing */
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 2);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
+    rig_fini(&r);
+    /* The same in the guest's virtual order. */
+    rig_init(&r);
+    map_region(&r, 64);
+    fake_backing_drop(r.fb, region_gfn(12));
+    rig_start(&r, "vma", vma_gva);
+    fault_gva(&r, REGION + 10 * 4096);
+    EXPECT(&r, fault_gva(&r, REGION + 11 * 4096), region_gfn(11));
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+static void leap_gpa(struct prefault_cfg *c) { c->space = 1; }
+
 START_TEST(test_prefault_leap_follows_the_majority_stride)
 {
     struct rig r;
     rig_init(&r);
     fake_backing_swap_out_range(r.fb, 0, 4096);
-    rig_start(&r, "leap", NULL);
+    rig_start(&r, "leap", leap_gpa);
     ck_assert_uint_eq(r.s->cfg.history, 32);
-    /* One delta is no trend yet: nothing ahead. */
-    EXPECT(&r, fault_gfn(&r, 100), 100);
-    EXPECT(&r, fault_gfn(&r, 103), 103);
-    /* +3 twice: a trend; no hits: 1 page along it. */
-    EXPECT(&r, fault_gfn(&r, 106), 106, 109);
-    EXPECT(&r, fault_gfn(&r, 109), 109, 112);
-    r.s->policy->hit(r.s, 112);
-    r.s->policy->hit(r.s, 112);
-    /* 2 hits: 3 rounds up to 4 pages along +3. */
-    EXPECT(&r, fault_gfn(&r, 112), 112, 115, 118, 121, 124);
-    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
-    /* Majority, not unanimity: one stray fault keeps the trend, window
-     * shrinks to half the last. */
-    EXPECT(&r, fault_gfn(&r, 2000), 2000, 2003, 2006);
+    ck_assert_uint_eq(r.s->cfg.nsplit, 4);                 /* the code: max_size / 4 */
+    /* No deltas, then one: no trend; the cluster fallback reads around. */
+    EXPECT(&r, fault_gfn(&r, 100), 100, 101, 102, 103);
+    EXPECT(&r, fault_gfn(&r, 110), 110, 108, 109, 111);
+    /* +10 twice: a trend; no hits: 1 page along it. */
+    EXPECT(&r, fault_gfn(&r, 120), 120, 130);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 1);
+    EXPECT(&r, fault_gfn(&r, 130), 130, 140);
+    fake_backing_bring_in(r.fb, 140);
+    r.s->policy->hit(r.s, 140);                            /* logged: +10 again */
+    /* 1 hit: 2 pages along +10 from 150. */
+    EXPECT(&r, fault_gfn(&r, 150), 150, 160, 170);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 2);
+    /* Majority, not unanimity: one stray fault keeps the trend; the
+     * window shrinks to half the last. */
+    EXPECT(&r, fault_gfn(&r, 2000), 2000, 2010);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 1);
     rig_fini(&r);
 }
 END_TEST
 
-START_TEST(test_prefault_leap_without_a_trend_or_hits_prefetches_nothing)
+START_TEST(test_prefault_leap_without_a_trend_reads_the_aligned_cluster)
 {
     struct rig r;
     rig_init(&r);
     fake_backing_swap_out_range(r.fb, 0, 4096);
+    rig_start(&r, "leap", leap_gpa);
+    EXPECT(&r, fault_gfn(&r, 100), 100, 101, 102, 103);    /* swapin_nr_pages: at least 4 */
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    EXPECT(&r, fault_gfn(&r, 900), 900, 901, 902, 903);
+    EXPECT(&r, fault_gfn(&r, 42), 42, 40, 41, 43);         /* 800, -858: no majority */
+    for (uint64_t g = 40; g < 44; g++)
+        fake_backing_bring_in(r.fb, g);
+    r.s->policy->hit(r.s, 41);                             /* deltas -1, 2, 1: still none */
+    r.s->policy->hit(r.s, 43);
+    r.s->policy->hit(r.s, 40);
+    /* 3 hits: 5 rounds up to 8, the aligned 3000..3007. */
+    EXPECT(&r, fault_gfn(&r, 3003), 3003, 3000, 3001, 3002, 3004, 3005, 3006, 3007);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 8);
+    /* No hits, far away: 4, but never below half the last cluster. */
+    EXPECT(&r, fault_gfn(&r, 1234), 1234, 1232, 1233, 1235);
+    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 3 + 3 + 3 + 7 + 3);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_leap_watches_swap_slots_by_default)
+{
+    struct rig r;
+    rig_init(&r);
+    for (uint64_t i = 0; i < 64; i++)
+        fake_backing_swap_out(r.fb, 1000 + 7 * i);         /* slot i holds frame 1000 + 7 i */
     rig_start(&r, "leap", NULL);
-    uint64_t seq[] = { 100, 900, 40, 3000, 7, 2500, 1234, 77 };
-    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
-        ck_assert_uint_eq(fault_gfn(&r, seq[i]), 1);
-    ck_assert_uint_eq(prefault_stats(r.s)->prefetched, 0);
+    ck_assert_int_eq(r.s->cfg.space, PREFAULT_SPACE_SLOT);
+    /* Slot 0: the aligned slots 0..3. */
+    EXPECT(&r, fault_gfn(&r, 1000), 1000, 1007, 1014, 1021);
+    for (uint64_t i = 1; i < 4; i++) {                     /* swap-cache hits, logged as slots */
+        fake_backing_bring_in(r.fb, 1000 + 7 * i);
+        r.s->policy->hit(r.s, 1000 + 7 * i);
+    }
+    /* Slot deltas 1, 1, 1, 1: trend +1 slot; 3 hits: 4 slots along it. */
+    EXPECT(&r, fault_gfn(&r, 1028), 1028, 1035, 1042, 1049, 1056);
+    ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
+    /* A frame with no slot is no swap entry: the fault alone. */
+    fake_backing_drop(r.fb, 3);
+    EXPECT(&r, fault_gfn(&r, 3), 3);
+    rig_fini(&r);
+}
+END_TEST
+
+static void leap_gva(struct prefault_cfg *c) { c->space = 2; }
+
+START_TEST(test_prefault_leap_gva_logs_hits_at_their_virtual_page)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 64);                                    /* GPA order: -3 per page */
+    rig_start(&r, "leap", leap_gva);
+    EXPECT(&r, fault_gva(&r, REGION), region_gfn(0), region_gfn(1), region_gfn(2),
+           region_gfn(3));
+    for (uint64_t p = 1; p < 4; p++) {
+        fake_backing_bring_in(r.fb, region_gfn(p));
+        r.s->policy->hit(r.s, region_gfn(p));
+    }
+    /* Virtual deltas +1 (guest frames would say -3): 4 pages ahead. */
+    EXPECT(&r, fault_gva(&r, REGION + 4 * 4096), region_gfn(4), region_gfn(5),
+           region_gfn(6), region_gfn(7), region_gfn(8));
+    struct prefault_fault f = { .gfn = region_gfn(20) };   /* no GVA: the fault alone */
+    ck_assert_uint_eq(r.s->policy->fault(r.s, &f, r.out), 1);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_gva, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+/*
+ * A sequential scan with every frame swapped out in address order: the
+ * first fault reads the cluster 0..3, whose hits log deltas of 1, so the
+ * trend holds at every later fault and the window grows with the hits:
+ * 4 pages at fault 4, then 8 (win_max) from fault 9 on, a fault every 9
+ * pages.  Logging faults alone would see deltas of 4, 5, 9 and follow +9.
+ */
+START_TEST(test_prefault_leap_sequential_scan_keeps_its_trend_with_prefetching)
+{
+    uint64_t trace[1000];
+    for (uint64_t i = 0; i < 1000; i++)
+        trace[i] = i;
+    struct prefault_stats st;
+    uint64_t faults = rig_run_trace("leap", NULL, NULL, trace, 1000, NULL, &st);
+    ck_assert_uint_eq(faults, 2 + 111);                    /* 0, 4, then 9, 18, .., 999 */
+    ck_assert_uint_eq(st.window, 8);
+    ck_assert_uint_eq(st.grows, 1);
+    ck_assert_uint_eq(st.shrinks, 0);
+    ck_assert_uint_eq(st.hits, 1000 - faults);
+}
+END_TEST
+
+START_TEST(test_prefault_leap_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, 200);
+    fake_backing_drop(r.fb, 102);
+    rig_start(&r, "leap", leap_gpa);
+    EXPECT(&r, fault_gfn(&r, 100), 100, 101, 103);         /* the cluster, less 102 */
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -337,6 +494,20 @@ START_TEST(test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses)
     ck_assert_uint_eq(prefault_stats(r.s)->window, 4);
     ck_assert_uint_eq(prefault_stats(r.s)->grows, 1);
     ck_assert_uint_eq(prefault_stats(r.s)->shrinks, 1);
+    rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_prefault_gva_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    map_region(&r, 64);
+    fake_backing_drop(r.fb, region_gfn(31));               /* mapped, never written out */
+    rig_start(&r, "gva", k2);
+    EXPECT(&r, fault_gva(&r, REGION + 30 * 4096), region_gfn(30), region_gfn(28),
+           region_gfn(29), region_gfn(32));
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 1);
     rig_fini(&r);
 }
 END_TEST
@@ -504,21 +675,29 @@ static Suite *prefault_suite(void)
     TCase *tc = tcase_create("baselines");
     tcase_add_test(tc, test_prefault_faultonly_brings_the_faulting_frame_only);
     tcase_add_test(tc, test_prefault_gpa_window_takes_absent_neighbours_nearest_first);
+    tcase_add_test(tc, test_prefault_gpa_window_never_requests_a_frame_without_content);
     tcase_add_test(tc, test_prefault_answers_stay_within_the_hosts_room);
     tcase_add_test(tc, test_prefault_cluster_reads_the_aligned_eight_slots);
     tcase_add_test(tc, test_prefault_cluster_adaptive_follows_swapin_nr_pages);
+    tcase_add_test(tc, test_prefault_cluster_never_requests_a_frame_without_content);
     tcase_add_test(tc, test_prefault_linux_ra_pages_matches_the_kernel);
     tcase_add_test(tc, test_prefault_vma_gpa_window_goes_forward_after_a_sequential_fault);
     tcase_add_test(tc, test_prefault_vma_gpa_window_is_centred_and_clipped_to_the_pmd);
     tcase_add_test(tc, test_prefault_vma_gva_translates_the_virtual_window);
+    tcase_add_test(tc, test_prefault_vma_never_requests_a_frame_without_content);
     tcase_add_test(tc, test_prefault_leap_follows_the_majority_stride);
-    tcase_add_test(tc, test_prefault_leap_without_a_trend_or_hits_prefetches_nothing);
+    tcase_add_test(tc, test_prefault_leap_without_a_trend_reads_the_aligned_cluster);
+    tcase_add_test(tc, test_prefault_leap_watches_swap_slots_by_default);
+    tcase_add_test(tc, test_prefault_leap_gva_logs_hits_at_their_virtual_page);
+    tcase_add_test(tc, test_prefault_leap_sequential_scan_keeps_its_trend_with_prefetching);
+    tcase_add_test(tc, test_prefault_leap_never_requests_a_frame_without_content);
     suite_add_tcase(s, tc);
     tc = tcase_create("gva");
     tcase_add_test(tc, test_prefault_gva_sym_translates_virtual_neighbours);
     tcase_add_test(tc, test_prefault_gva_fwd_takes_the_pages_ahead_and_counts_decodes);
     tcase_add_test(tc, test_prefault_gva_table_takes_every_present_entry_of_the_table);
     tcase_add_test(tc, test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses);
+    tcase_add_test(tc, test_prefault_gva_never_requests_a_frame_without_content);
     suite_add_tcase(s, tc);
     tc = tcase_create("registry");
     tcase_set_timeout(tc, 60);

@@ -256,6 +256,27 @@ START_TEST(test_prefault_halite_loads_the_locality_block_of_the_fault)
 }
 END_TEST
 
+START_TEST(test_prefault_halite_never_requests_a_frame_without_content)
+{
+    struct rig r;
+    rig_init(&r);
+    fake_backing_swap_out_range(r.fb, 0, NR_FRAMES);
+    fake_backing_drop(r.fb, 1002);                         /* never touched: no copy */
+    fake_backing_drop(r.fb, 7);                            /* a recorded zero page */
+    const uint64_t ws[] = { 50, 7, 900, 33 };
+    rig_start_ws(&r, "halite", block4, ws, 4);
+    /* An unprofiled group: 1002 has nothing to read. */
+    EXPECT(&r, rig_fault_gfn(&r, 1001), 1001, 1000, 1003);
+    /* A locality block: the same filter. */
+    EXPECT(&r, rig_fault_gfn(&r, 900), 900, 50, 33);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_content, 2);
+    ck_assert_uint_eq(prefault_stats(r.s)->ws_fetched, 2);
+    /* The faulting frame itself is never filtered. */
+    EXPECT(&r, rig_fault_gfn(&r, 1002), 1002, 1000, 1001, 1003);
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(test_prefault_halite_blocks_default_to_16_frames_and_refuse_0)
 {
     const struct prefault_policy *p = prefault_policy_find("halite");
@@ -389,6 +410,7 @@ static Suite *prefault_replay_suite(void)
     tc = tcase_create("halite");
     tcase_add_test(tc, test_prefault_halite_loads_the_locality_block_of_the_fault);
     tcase_add_test(tc, test_prefault_halite_blocks_default_to_16_frames_and_refuse_0);
+    tcase_add_test(tc, test_prefault_halite_never_requests_a_frame_without_content);
     suite_add_tcase(s, tc);
     tc = tcase_create("replay");
     tcase_set_timeout(tc, 60);

@@ -30,6 +30,12 @@
  * wish may be larger than one answer: after fault(), the world drains
  * bulk() (REAP's whole working set on the first fault).
  *
+ * Content: a neighbour is brought in only when the backing store holds
+ * content for it (a slot; in post-copy the world maps slot = frame for
+ * the pages the source has).  A guest-physical window would otherwise
+ * ask for frames the guest never touched, which have no copy anywhere;
+ * Linux's readahead skips them too.  prefault_answer_add() filters them.
+ *
  * Memory pressure: the backing port's room() says how many frames the
  * host can take without evicting a frame brought in ahead and not yet
  * used; every answer stays within it (prefault_answer_add() clips), so
@@ -81,7 +87,7 @@ struct prefault_cfg {
     int shape;                   /* enum prefault_shape */
     int gva_source;              /* enum prefault_gva_source */
     uint32_t win_min, win_max;   /* adaptive windows, pages */
-    uint32_t history;            /* Leap: faults remembered (Hsize) */
+    uint32_t history;            /* Leap: swap-in positions remembered (Hsize) */
     uint32_t nsplit;             /* Leap: first trend window = history / nsplit */
     uint32_t block_pages;        /* Halite: frames per locality block */
 };
@@ -129,6 +135,9 @@ struct prefault_stats {
     uint64_t bulk_frames;        /* frames returned by bulk() (counted in prefetched) */
     uint64_t clipped;            /* frames a policy wanted and left out for want of
                                     room (port_backing_room()) */
+    uint64_t no_content;         /* neighbours a policy wanted and left out because the
+                                    backing store has no content for them (no slot:
+                                    never touched, or a zero page) */
 };
 
 /* Answer flags (prefault_answer_flags()): how the world should treat the
@@ -260,10 +269,14 @@ struct prefault_state *prefault_state_new(size_t size, const struct prefault_pol
 /* Begin an answer: out[0] = gfn, answer flags 0, the room read from the
  * backing port; returns 1 (the count so far). */
 uint32_t prefault_answer_begin(struct prefault_state *s, uint64_t gfn, uint64_t *out);
-/* Add gfn to the answer if it is a frame of the guest, absent, and not
- * already in it; counts it as prefetched.  Past PREFAULT_MAX_PAGES a
- * frame is left out; past the room, left out and counted in
- * stats.clipped.  Returns the new count. */
+/* Add gfn to the answer if it is a frame of the guest, absent, not
+ * already in it, and has content (port_backing_slot_of() is not
+ * PORT_BACKING_NONE; otherwise it is left out and counted in
+ * stats.no_content: there is nothing to read, as Linux readahead skips a
+ * pte_none entry or a free slot); counts it as prefetched.  Past
+ * PREFAULT_MAX_PAGES a frame is left out; past the room, left out and
+ * counted in stats.clipped.  Returns the new count.  The faulting frame
+ * (prefault_answer_begin()) is never filtered. */
 uint32_t prefault_answer_add(struct prefault_state *s, uint64_t gfn, uint64_t *out, uint32_t n);
 /* For PREFAULT_F_NEEDS_WS policies: check env->ws (present, frames below
  * nr_frames) and copy its frames, first occurrences only, in order, into

@@ -1,7 +1,7 @@
 /*
  * prefault_common.c - what every prefault policy shares: state
- * allocation, building a fault's answer (faulting frame first, absent
- * frames only, no duplicates), the registry's defaults and start,
+ * allocation, building a fault's answer (faulting frame first, then
+ * absent frames that have content on the backing store, no duplicates), the registry's defaults and start,
  * Linux's readahead window heuristic, which three baselines use, and the
  * checked copy of a recorded working set that record-and-replay policies
  * start from.
@@ -62,6 +62,13 @@ uint32_t prefault_answer_add(struct prefault_state *s, uint64_t gfn, uint64_t *o
     if (n >= PREFAULT_MAX_PAGES || gfn >= port_backing_nr_frames(b) ||
         port_backing_is_resident(b, gfn) || !seen_insert(s, gfn))
         return n;
+    /* Nothing to read: a frame the guest never touched (or a zero page) has
+     * no copy anywhere, and Linux skips such a neighbour too (a pte_none
+     * entry in swap_vma_readahead(), a free slot in cluster readahead). */
+    if (port_backing_slot_of(b, gfn) == PORT_BACKING_NONE) {
+        s->st.no_content++;
+        return n;
+    }
     if (n >= s->room) {              /* room counts the faulting frame, out[0] */
         s->st.clipped++;
         return n;

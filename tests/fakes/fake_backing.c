@@ -108,3 +108,13 @@ void fake_backing_bring_in(struct fake_backing *fb, uint64_t frame)
 {
     fb->resident[frame] = true;
 }
+
+void fake_backing_drop(struct fake_backing *fb, uint64_t frame)
+{
+    assert(frame < fb->nr_frames && "a frame of the guest");
+    if (fb->slot[frame] != PORT_BACKING_NONE) {
+        fb->frame[fb->slot[frame]] = PORT_BACKING_NONE;     /* the slot is free */
+        fb->slot[frame] = PORT_BACKING_NONE;
+    }
+    fb->resident[frame] = false;
+}

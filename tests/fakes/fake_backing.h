@@ -5,7 +5,8 @@
  * gives a frame the next slot, as a host swapping pages out in eviction
  * order allocates them, and makes it absent; fake_backing_bring_in()
  * makes a frame resident again (its slot stays allocated, as a page in
- * the swap cache keeps its slot).  `room` is what the port's room()
+ * the swap cache keeps its slot); fake_backing_drop() makes a frame absent
+ * with no content (no slot).  `room` is what the port's room()
  * answers (PORT_BACKING_NONE, no limit, unless a test sets it).  Counters
  * count the port calls.
  */
@@ -35,5 +36,9 @@ void fake_backing_swap_out(struct fake_backing *fb, uint64_t frame);
 /* Make every frame in [first, first + n) absent, slots in address order. */
 void fake_backing_swap_out_range(struct fake_backing *fb, uint64_t first, uint64_t n);
 void fake_backing_bring_in(struct fake_backing *fb, uint64_t frame);
+/* Make frame absent with no content anywhere (a frame the guest never
+ * touched, or a zero page the host dropped): no slot (a slot it had is
+ * freed), so policies must not ask for it as a neighbour. */
+void fake_backing_drop(struct fake_backing *fb, uint64_t frame);
 
 #endif
