@@ -32,18 +32,11 @@
 #include "sim_world.h"
 
 /* The evictor's referenced bit: the frame's EPT accessed bit, read and
- * cleared.  A frame whose read is on its way counts as referenced: the
- * hand passes over it. */
+ * cleared (frames under a read are locked: the hand never asks). */
 static bool young(void *data, uint64_t frame)
 {
     struct pf_run *r = data;
-    if (vm_bitmap_test(r->inflight, frame))
-        return true;
-    struct sim_mem_line *l = &r->mem->lines[frame >> 6];
-    uint64_t bit = 1ull << (frame & 63);
-    bool y = (l->w[SIM_MEM_ACCESSED] & bit) != 0;
-    l->w[SIM_MEM_ACCESSED] &= ~bit;
-    return y;
+    return sim_mem_young(r->mem, frame);
 }
 
 /* A write-back the faulting vCPU waits for (the frames it took are free
