@@ -13,11 +13,12 @@
  *      processes map their pages (frames from the guest's buddy
  *      allocator) and write their contents.  The frames touched are the
  *      working set, in first-touch order (the recorded set REAP-style
- *      policies replay).  In the swap scenario host memory is limited
- *      during this pass too, so the pages it pushed out sit in swap slots
- *      in eviction order, as on a host that has been running the guest.
+ *      policies replay).
  *   2. The scenario's start state:
- *        swap      the resident set left by the pass; the rest in swap;
+ *        swap      a warm pass of the streams with host memory limited
+ *                  (sim_pf_swap.c): the pages it pushed out sit in swap
+ *                  slots in eviction order, as on a host that has been
+ *                  running the guest; the resident set it left;
  *        resume    every page absent; the working set in a suspend image
  *                  on the disk, in guest-physical order or in guest-virtual
  *                  order (a walk of each process's tables: the patent's
@@ -25,14 +26,26 @@
  *        postcopy  every page absent; the working set on the source host,
  *                  pulled over the link (optionally pushed in the
  *                  background, reordered around recent faults).
- *      Pages outside the working set are zero pages: a fault on one
- *      installs a zero page without I/O (the guest never wrote them; QEMU
- *      and the kernel do the same for never-written memory).
+ *      The rest of guest memory holds content too (kernel, page cache:
+ *      the content classes of vm.content) and is stored with the working
+ *      set: in the image, on the source, in swap (where it went long
+ *      ago).  Zero pages are stored nowhere: a fault on one installs a
+ *      zero page without I/O, as QEMU and the kernel do, and no policy is
+ *      given one as a neighbour (it has no copy to read).
  *   3. The measured pass: the vCPUs replay their streams again in
  *      simulated time; a fault calls the policy and waits for the I/O
- *      that holds its page; the prefetched pages arrive with it.
+ *      that holds its page; the prefetched pages arrive with it.  A fault
+ *      costs the handler's entry (the host kernel's fault path under swap,
+ *      a userfaultfd round trip for post-copy and resume), the decode and
+ *      the page-table entries the policy read, then its I/O starts; the
+ *      first use of a prefetched page is a fault of the host kernel's
+ *      (a swap-cache hit, or the EPT mapping of an installed page).
  *
- * Checks in every run (sim_pf_check.c): every page the guest uses holds
+ * Not modelled: swapping of the guest's page-table pages (the walks read
+ * them for free), kswapd's background reclaim (a fault waits for the
+ * write-back of the frames it takes), retransmission on the network.
+ *
+ * Checks in every run (sim_pf_fault.c, sim_pf_swap.c): every page the guest uses holds
  * the content it held when it left host memory (sim_mem's restore check,
  * re-armed per page at each eviction), every frame a policy asks for is
  * absent, and no eviction takes a frame the policy prefetched and the
