@@ -10,10 +10,10 @@ x(v, w) = idx(V, v) + (idx(W, w) - (nw - 1) / 2.0) * bw
 set xrange [-0.6:words(V) - 0.4]
 set xtics rotate by 30 right ('fault only' 0, 'GPA +-4' 1, 'cluster (page-cluster 3)' 2, 'VMA readahead' 3, 'Leap' 4, 'REAP' 5, 'Halite' 6, 'GVA +-4 (hardware)' 7, 'GVA +-4 (decode)' 8, 'GVA 8 ahead' 9, 'GVA last-level table' 10, 'GVA adaptive (+-4 at most)' 11)
 set boxwidth bw
-set key above horizontal title 'trace:'
+set key outside right top vertical title 'trace:'
 set bmargin 8
 do for [t in 'png svg'] {
-  if (t eq 'png') { set terminal pngcairo size 1600,1300 font 'Sans,11' } else { set terminal svg size 1600,1300 font 'Sans,11' dynamic }
+  if (t eq 'png') { set terminal pngcairo size 1800,1300 font 'Sans,11' } else { set terminal svg size 1800,1300 font 'Sans,11' dynamic }
   set output out.'.'.t
   set multiplot layout 2,2 title 'prefault-resume: resuming a '.vm_size.' VM from a suspend image on a SATA SSD'.quick_note font 'Sans,14'
   do for [img in 'gpa gva'] {
@@ -24,10 +24,11 @@ do for [t in 'png svg'] {
     plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('trace') eq word(W, i) && strcol('image') eq img ? column('stall_ns') / 1e6 : NaN) with boxes lc rgb col(i-1) title word(W, i)
   }
   unset logscale y
-  set yrange [0:105]
-  set title 'Coverage: major faults avoided against demand paging (guest-physical image)'
+  set yrange [-100:105]
+  set title 'Coverage: major faults avoided against demand paging (below 0: more faults; cut at -100) (guest-physical image)'
   set ylabel 'coverage (%)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('trace') eq word(W, i) && strcol('image') eq 'gpa' ? column('coverage_pct') : NaN) with boxes lc rgb col(i-1) title word(W, i)
+  set yrange [0:105]
   set title 'Accuracy: prefetched pages the guest used (guest-physical image; no bar: nothing prefetched)'
   set ylabel 'accuracy (%)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('trace') eq word(W, i) && strcol('image') eq 'gpa' ? column('accuracy_pct') : NaN) with boxes lc rgb col(i-1) title word(W, i)
