@@ -11,7 +11,7 @@ set logscale y
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1500,1200 font 'Sans,11' } else { set terminal svg size 1500,1200 font 'Sans,11' dynamic }
   set output out.'.'.t
-  set multiplot layout 2,2 title 'prefault-pressure: swap-in under memory pressure'.quick_note font 'Sans,14'
+  set multiplot layout 2,2 title 'prefault-pressure: swap-in of a '.vm_size.' guest under memory pressure (awk; gva-4 and gva-adaptive overlap)'.quick_note font 'Sans,14'
   do for [d in D] {
     set title 'vCPU stall, swap on '.(d eq 'host-hdd' ? 'a hard disk' : (d eq 'host-sata' ? 'a SATA SSD' : 'an NVMe SSD')).' (log scale)'
     set ylabel 'stall (s)'
