@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sim_trace.h"
+#include "test_tmpdir.h"
 #include "sim_trace_synth.h"
 
 #define BASE_VPN (SIM_TRACE_SYNTH_BASE_ADDR >> 12)
@@ -33,35 +34,12 @@ static char tmpdir[256];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_trace_synth.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-/* remove tmpdir and everything in it (one level of subfolders) */
-static void rm_tree(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(dp))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-            rm_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(dp);
-    rmdir(dir);
+    test_tmpdir_make(tmpdir, sizeof tmpdir, "check_trace_synth");
 }
 
 static void teardown(void)
 {
-    rm_tree(tmpdir);
+    test_tmpdir_remove(tmpdir);
 }
 
 static const char *tpath(const char *name)
