@@ -85,7 +85,7 @@
  * plus 8 bytes per page the guest writes. */
 #define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
 /* Entries of the replay's software TLB per address space (a power of 2). */
-#define SIM_MEM_TLB_ENTRIES 64u
+#define SIM_MEM_TLB_ENTRIES 512u
 
 /* What a page made absent holds until an install writes it: not a
  * content any page can have (vm_fp_page values are 64-bit hashes; a
