@@ -113,34 +113,15 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
     return 0;
 }
 
-/* asid's TLB entry for gva_page, or NULL. */
-static inline const struct sim_mem_tlbe *tlb_holds(const struct sim_mem_as *sa, uint64_t gva_page)
+void sim_mem_prefetch_walk(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                           unsigned level)
 {
-    const struct sim_mem_tlbe *e = &sa->tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
-    return e->gva_page == gva_page && e->flags ? e : NULL;
-}
-
-void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
-                          size_t n)
-{
-    if (asid >= m->nr_as)
-        return;
-    const struct sim_mem_as *sa = &m->as[asid];
-    const size_t far = SIM_MEM_PREFETCH_AHEAD, mid = far * 2 / 3, near = far / 3;
-    /* a page the software TLB holds needs no walk (a local trace: most) */
-    if (far < n && !tlb_holds(sa, sim_access_page(&recs[far])))
-        guest_pt_prefetch(sa->as, sim_access_page(&recs[far]) << 12, 2);
-    if (mid < n && !tlb_holds(sa, sim_access_page(&recs[mid])))
-        guest_pt_prefetch(sa->as, sim_access_page(&recs[mid]) << 12, 1);
-    if (near < n) {
-        uint64_t page = sim_access_page(&recs[near]), gfn;
-        const struct sim_mem_tlbe *e = tlb_holds(sa, page);
-        if (e)
-            gfn = e->gpa_page;
-        else if (guest_pt_translate(sa->as, page << 12, &gfn) != 0)
-            return;
+    const struct guest_as *as = m->as[asid].as;
+    uint64_t gfn;
+    if (level > 0)
+        guest_pt_prefetch(as, gva_page << 12, level);
+    else if (guest_pt_translate(as, gva_page << 12, &gfn) == 0)
         __builtin_prefetch(&m->lines[gfn >> 6], 1);
-    }
 }
 
 /* ---- bits over page ranges, a line at a time ---- */
