@@ -8,7 +8,8 @@
 # so 100,000 regions need more than a 1 GiB guest: MEMORY defaults to
 # 1GiB up to 60,000 regions and 2GiB above.  The trace (a gzip pagetrace,
 # the trace loops) runs through the checkpoint mechanism's stop-and-copy
-# save; GNU time measures the whole vmsim (the run point is a child, so
+# save after the default 50 ms warm-up, in which the vCPU replays the
+# trace hundreds of times over (2 ns per access); GNU time measures the whole vmsim (the run point is a child, so
 # the RSS is the point's).
 #
 # usage: bench/sparse_trace.sh [REGIONS] [MEMORY] [VMSIM]

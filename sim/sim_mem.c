@@ -114,22 +114,15 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
     return 0;
 }
 
-void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
-                          size_t n)
+void sim_mem_prefetch_walk(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                           unsigned level)
 {
-    if (asid >= m->nr_as)
-        return;
     const struct guest_as *as = m->as[asid].as;
-    const size_t far = SIM_MEM_PREFETCH_AHEAD, mid = far * 2 / 3, near = far / 3;
-    if (far < n)
-        guest_pt_prefetch(as, sim_access_page(&recs[far]) << 12, 2);
-    if (mid < n)
-        guest_pt_prefetch(as, sim_access_page(&recs[mid]) << 12, 1);
     uint64_t gfn;
-    if (near < n && guest_pt_translate(as, sim_access_page(&recs[near]) << 12, &gfn) == 0) {
-        const struct sim_mem_line *l = &m->lines[gfn >> 6];
-        __builtin_prefetch(l, 1);
-    }
+    if (level > 0)
+        guest_pt_prefetch(as, gva_page << 12, level);
+    else if (guest_pt_translate(as, gva_page << 12, &gfn) == 0)
+        __builtin_prefetch(&m->lines[gfn >> 6], 1);
 }
 
 /* ---- bits over page ranges, a line at a time ---- */

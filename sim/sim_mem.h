@@ -85,7 +85,7 @@
  * plus 8 bytes per page the guest writes. */
 #define SIM_MEM_MAX_BYTES (UINT64_C(1) << 43)
 /* Entries of the replay's software TLB per address space (a power of 2). */
-#define SIM_MEM_TLB_ENTRIES 64u
+#define SIM_MEM_TLB_ENTRIES 512u
 
 /* What a page made absent holds until an install writes it: not a
  * content any page can have (vm_fp_page values are 64-bit hashes; a
@@ -229,8 +229,35 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  * beyond it are skipped).  Nothing for an asid not set up.
  */
 #define SIM_MEM_PREFETCH_AHEAD 12u
-void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
-                          size_t n);
+/* The walk part: level 2 (PD entry), 1 (PTE), or 0 (the page's line). */
+void sim_mem_prefetch_walk(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                           unsigned level);
+/* asid's (set up) TLB entry for gva_page, or NULL. */
+static inline const struct sim_mem_tlbe *sim_mem_tlb_holds(const struct sim_mem *m, uint32_t asid,
+                                                           uint64_t gva_page)
+{
+    const struct sim_mem_tlbe *e = &m->as[asid].tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
+    return e->gva_page == gva_page && e->flags ? e : NULL;
+}
+/* A page the software TLB holds needs no walk (a local trace: most). */
+static inline void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid,
+                                        const struct sim_access *recs, size_t n)
+{
+    const size_t far = SIM_MEM_PREFETCH_AHEAD, mid = far * 2 / 3, near = far / 3;
+    if (asid >= m->nr_as)
+        return;
+    if (far < n && !sim_mem_tlb_holds(m, asid, sim_access_page(&recs[far])))
+        sim_mem_prefetch_walk(m, asid, sim_access_page(&recs[far]), 2);
+    if (mid < n && !sim_mem_tlb_holds(m, asid, sim_access_page(&recs[mid])))
+        sim_mem_prefetch_walk(m, asid, sim_access_page(&recs[mid]), 1);
+    if (near < n) {
+        const struct sim_mem_tlbe *e = sim_mem_tlb_holds(m, asid, sim_access_page(&recs[near]));
+        if (e)
+            __builtin_prefetch(&m->lines[e->gpa_page >> 6], 1);
+        else
+            sim_mem_prefetch_walk(m, asid, sim_access_page(&recs[near]), 0);
+    }
+}
 
 /* A read by process 0 (tests). */
 static inline int sim_mem_translate(struct sim_mem *m, uint64_t gva_page, uint64_t *gpa_page)

@@ -420,14 +420,26 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
     return 0;
 }
 
+/* Prefetch entry i of table t: its line in a full table; a compact
+ * table's header, indices and first entries (two lines: most of a small
+ * table, whose slot for i is not known before its indices are read). */
+static inline void prefetch_entry(uintptr_t t, unsigned i)
+{
+    if (!(t & 1)) {
+        __builtin_prefetch((const uint64_t *)t + i);
+    } else {
+        __builtin_prefetch(ctab_of(t));
+        __builtin_prefetch((const char *)ctab_of(t) + 64);
+    }
+}
+
 void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
 {
     if (!guest_pt_canonical(as->levels, gva) || level < 1)
         return;
     uintptr_t t = level == 1 ? pdc_get(as, gva) : 0, kid = 0;
     if (t) {
-        if (!(t & 1))
-            __builtin_prefetch((const uint64_t *)t + index_at(gva, 1));
+        prefetch_entry(t, index_at(gva, 1));
         return;
     }
     t = as->root;
@@ -437,8 +449,7 @@ void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
             return;
         t = kid;
     }
-    if (!(t & 1))
-        __builtin_prefetch((const uint64_t *)t + index_at(gva, level));
+    prefetch_entry(t, index_at(gva, level));
 }
 
 /*
