@@ -80,7 +80,12 @@ static void encode_into_header(struct ckpt_image *img, void **buf, size_t *len)
 }
 
 /* expected() for ckpt_image_verify over an array of fingerprints. */
-static uint64_t snap_expect(void *arg, uint64_t page) { return ((const uint64_t *)arg)[page]; }
+static void snap_expect(void *arg, const uint64_t *pages, uint64_t first, uint64_t n,
+                        uint64_t *fps)
+{
+    for (uint64_t i = 0; i < n; i++)
+        fps[i] = ((const uint64_t *)arg)[pages ? pages[i] : first + i];
+}
 
 START_TEST(test_ckpt_file_header_round_trips)
 {

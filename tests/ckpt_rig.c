@@ -104,7 +104,11 @@ int drive(struct rig *r)
     return VM_EINVAL;
 }
 
-uint64_t snap_fp(void *arg, uint64_t page) { return ((struct rig *)arg)->snap[page]; }
+void snap_fp(void *arg, const uint64_t *pages, uint64_t first, uint64_t n, uint64_t *fps)
+{
+    for (uint64_t i = 0; i < n; i++)
+        fps[i] = ((struct rig *)arg)->snap[pages ? pages[i] : first + i];
+}
 
 /* Check the image on the device against the snapshot. */
 void verify(struct rig *r, uint64_t *mismatch, uint64_t *missing)

@@ -256,9 +256,13 @@ void ckpt_set_hooks(struct ckpt_run *r, sim_vcpu_fault_fn fn)
     }
 }
 
-static uint64_t expected_instant(void *arg, uint64_t page)
+static void expected_instant(void *arg, const uint64_t *pages, uint64_t first, uint64_t n,
+                             uint64_t *fps)
 {
-    return sim_mem_instant_fp(arg, page);
+    if (pages)
+        sim_mem_instant_pages(arg, pages, n, fps);
+    else
+        sim_mem_instant_range(arg, first, n, fps);
 }
 
 /* Check the image on the device against the memory at the instant. */
