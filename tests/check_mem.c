@@ -823,6 +823,33 @@ START_TEST(test_workload_stream_is_a_function_of_the_seed)
 }
 END_TEST
 
+/* A Zipf stream is drawn ahead on a thread in chunks: taken in pieces
+ * of any size, across chunk and ring boundaries, it is the same stream;
+ * a generator freed while the thread is ahead (or before any fill)
+ * stops it. */
+START_TEST(test_workload_zipf_stream_taken_in_pieces_is_the_same_stream)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_ZIPF, 100000);
+    enum { N = 80000 };
+    struct sim_access *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    struct sim_gen *a = new_gen(&w, 1 << 20, 9), *b = new_gen(&w, 1 << 20, 9);
+    sim_gen_fill(a, x, N);
+    const size_t pieces[] = { 1, 4095, 1, 4096, 5000, 3, 40000 };
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+        ck_assert_uint_eq(sim_gen_fill(b, y + at, pieces[i]), pieces[i]);
+        at += pieces[i];
+    }
+    sim_gen_fill(b, y + at, N - at);
+    ck_assert_mem_eq(x, y, N * sizeof *x);
+    sim_gen_free(a);
+    sim_gen_free(b);
+    sim_gen_free(new_gen(&w, 1 << 20, 9));
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(test_workload_write_fraction_does_not_change_pages)
 {
     struct sim_exp_workload w = synth(SIM_PAT_UNIFORM, 5000);
@@ -1028,6 +1055,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_compress_size_sums_page_sizes_per_class);
     tcase_add_test(t, test_mem_64gib_vm_holds_about_a_byte_per_page);
     tcase_add_test(t, test_workload_stream_is_a_function_of_the_seed);
+    tcase_add_test(t, test_workload_zipf_stream_taken_in_pieces_is_the_same_stream);
     tcase_add_test(t, test_workload_write_fraction_does_not_change_pages);
     tcase_add_test(t, test_workload_uniform_covers_the_footprint_evenly);
     tcase_add_test(t, test_workload_zipf_concentrates_on_scattered_hot_pages);
