@@ -7,7 +7,8 @@
  * A line's own contents are one array of fingerprints, in page order,
  * with room for a power of two of them (1, 2, 4 .. 64); finding page p's
  * is a popcount of the line's own bits below p.  The arrays come from a
- * pool of 2 MiB chunks (vm_bigmem: huge pages) with a free list per size, so a page written for
+ * pool of 2 MiB chunks (vm_bigmem: huge pages, each faulted in ahead by a
+ * thread while the one before fills) with a free list per size, so a page written for
  * the first time costs no malloc and no per-allocation header: 8 bytes
  * per own page, plus the unused part of its line's array.  The pool is
  * only given back as a whole (sim_mem_drop_own, sim_mem_free).
@@ -38,6 +39,7 @@ struct sim_mem_fpool {
     size_t bump_left;             /* words in it */
     void **chunks;
     size_t nr_chunks, cap_chunks;
+    struct vm_bigmem_ahead *ahead;    /* faults the next chunk in while one fills */
 };
 
 /* ---- the pool ---- */
@@ -45,6 +47,10 @@ struct sim_mem_fpool {
 int sim_mem_fpool_new(struct sim_mem *m)
 {
     m->fpool = calloc(1, sizeof *m->fpool);
+    if (m->fpool && !(m->fpool->ahead = vm_bigmem_ahead_new(FP_CHUNK_WORDS * sizeof(uint64_t)))) {
+        free(m->fpool);
+        m->fpool = NULL;
+    }
     return m->fpool ? 0 : VM_ENOMEM;
 }
 
@@ -53,7 +59,9 @@ static void pool_release(struct sim_mem_fpool *fp)
     for (size_t i = 0; i < fp->nr_chunks; i++)
         vm_bigmem_free(fp->chunks[i], FP_CHUNK_WORDS * sizeof(uint64_t));
     free(fp->chunks);
+    struct vm_bigmem_ahead *ahead = fp->ahead;    /* kept for the next chunks */
     memset(fp, 0, sizeof *fp);
+    fp->ahead = ahead;
 }
 
 void sim_mem_fpool_free(struct sim_mem *m)
@@ -61,6 +69,7 @@ void sim_mem_fpool_free(struct sim_mem *m)
     if (!m->fpool)
         return;
     pool_release(m->fpool);
+    vm_bigmem_ahead_free(m->fpool->ahead);
     free(m->fpool);
     m->fpool = NULL;
 }
@@ -95,7 +104,7 @@ static uint64_t *pool_get(struct sim_mem_fpool *fp, unsigned c)
             fp->chunks = ch;
             fp->cap_chunks = cap;
         }
-        uint64_t *chunk = vm_bigmem_alloc(FP_CHUNK_WORDS * sizeof *chunk);
+        uint64_t *chunk = vm_bigmem_ahead_take(fp->ahead);
         if (!chunk)
             return NULL;
         fp->chunks[fp->nr_chunks++] = chunk;
