@@ -234,6 +234,10 @@ void sim_mem_instant_range(struct sim_mem *m, uint64_t first, uint64_t n, uint64
  * ones): the lines of all of them are fetched at once, then each run is
  * answered as a range. */
 void sim_mem_instant_pages(struct sim_mem *m, const uint64_t *pages, uint64_t n, uint64_t *fps);
+/* Sort the log now (queries sort it at their first call otherwise):
+ * until the memory changes again, the queries above then only read, and
+ * may run on several threads at once. */
+void sim_mem_checker_sort(struct sim_mem *m);
 
 /* Content class of a page (enum sim_content_class). */
 int sim_mem_class(const struct sim_mem *m, uint64_t page);

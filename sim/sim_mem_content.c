@@ -321,9 +321,16 @@ static int log_cmp(const void *a, const void *b)
 /* Sort the log once, before the first query after it grew. */
 static void ck_sort(struct sim_mem *m)
 {
-    if (m->ck_len && !m->ck_sorted)
+    if (m->ck_sorted)
+        return;                     /* sorted: only read (threads may query at once) */
+    if (m->ck_len)
         qsort(m->ck_log, m->ck_len, sizeof *m->ck_log, log_cmp);
     m->ck_sorted = true;
+}
+
+void sim_mem_checker_sort(struct sim_mem *m)
+{
+    ck_sort(m);
 }
 
 /* Index of the first log entry for a page >= page (the log is sorted). */

@@ -776,20 +776,16 @@ static void compare(const struct ckpt_image *img, const uint64_t *fps, const uin
     }
 }
 
-void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
-                       ckpt_expect_fn expected, void *arg, uint64_t *checked,
-                       uint64_t *mismatch, uint64_t *missing)
+void ckpt_image_verify_part(const struct ckpt_image *img, const struct vm_fpstore *st,
+                            ckpt_expect_fn expected, void *arg, uint32_t part,
+                            uint32_t nr_parts, struct ckpt_verify_counts *c)
 {
     const struct ckpt_header *h = &img->hdr;
     enum { CHUNK = 4096 };
-    *checked = h->nr_pages;
-    *mismatch = 0;
-    *missing = 0;
+    memset(c, 0, sizeof *c);
     if (h->layout != CKPT_LAYOUT_FLAT && h->layout != CKPT_LAYOUT_STREAM &&
-        h->layout != CKPT_LAYOUT_SBLOCK) {
-        *missing = h->nr_pages;
-        return;
-    }
+        h->layout != CKPT_LAYOUT_SBLOCK)
+        return;                     /* nothing seen: finish() counts all missing */
     /* SBLOCK: each storage block's extent is read once, so the buffers
      * hold the largest one; the other layouts go in chunks */
     uint64_t cap = CHUNK;
@@ -802,12 +798,13 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
         free(fps);
         free(exp);
         free(pages);
-        *missing = h->nr_pages;     /* cannot check: report nothing as saved */
+        c->failed = true;           /* cannot check: report nothing as saved */
         return;
     }
 
     if (h->layout == CKPT_LAYOUT_FLAT || h->layout == CKPT_LAYOUT_STREAM) {
-        for (uint64_t p = 0; p < h->nr_pages; p += CHUNK) {
+        /* part k checks chunks k, k + nr_parts, ... */
+        for (uint64_t p = (uint64_t)part * CHUNK; p < h->nr_pages; p += (uint64_t)nr_parts * CHUNK) {
             uint64_t n = h->nr_pages - p < CHUNK ? h->nr_pages - p : CHUNK;
             if (h->layout == CKPT_LAYOUT_FLAT) {
                 if (vm_fpstore_get(st, h->data_lba + p, n, fps))
@@ -820,15 +817,18 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
                 }
             }
             expected(arg, NULL, p, n, exp);
-            compare(img, fps, exp, NULL, p, n, mismatch, missing);
+            compare(img, fps, exp, NULL, p, n, &c->mismatch, &c->missing);
+            c->seen += n;
         }
         free(fps);
         free(exp);
         return;
     }
 
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < img->nr_sblocks; i++) {
+    /* part k checks storage blocks [k n / P, (k+1) n / P); part 0 the zero runs */
+    uint32_t from_sb = (uint32_t)((uint64_t)img->nr_sblocks * part / nr_parts);
+    uint32_t to_sb = (uint32_t)((uint64_t)img->nr_sblocks * (part + 1) / nr_parts);
+    for (uint32_t i = from_sb; i < to_sb; i++) {
         const struct ckpt_sblock *s = &img->sblocks[i];
         uint64_t n = 0;
         for (uint32_t j = 0; j < s->nr_members; j++) {
@@ -851,21 +851,50 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
         if (rc)
             memset(fps, 0, n * sizeof(uint64_t));
         expected(arg, pages, 0, n, exp);
-        compare(img, fps, exp, pages, 0, n, mismatch, missing);
-        seen += n;
+        compare(img, fps, exp, pages, 0, n, &c->mismatch, &c->missing);
+        c->seen += n;
     }
     /* zero pages are in no storage block (the decoder checks it) */
     uint64_t from = 0, first, count;
-    while (next_zero_run(img, &from, &first, &count)) {
+    while (part == 0 && next_zero_run(img, &from, &first, &count)) {
         for (uint64_t p = first; p < first + count; p += CHUNK) {
             uint64_t n = first + count - p < CHUNK ? first + count - p : CHUNK;
             expected(arg, NULL, p, n, exp);
-            compare(img, NULL, exp, NULL, p, n, mismatch, missing);
+            compare(img, NULL, exp, NULL, p, n, &c->mismatch, &c->missing);
         }
-        seen += count;
+        c->seen += count;
     }
-    *missing += h->nr_pages > seen ? h->nr_pages - seen : 0;
     free(fps);
     free(exp);
     free(pages);
+}
+
+void ckpt_image_verify_finish(const struct ckpt_image *img, const struct ckpt_verify_counts *parts,
+                              uint32_t nr_parts, uint64_t *checked, uint64_t *mismatch,
+                              uint64_t *missing)
+{
+    uint64_t nr_pages = img->hdr.nr_pages, seen = 0;
+    *checked = nr_pages;
+    *mismatch = 0;
+    *missing = 0;
+    for (uint32_t k = 0; k < nr_parts; k++) {
+        if (parts[k].failed) {
+            *mismatch = 0;
+            *missing = nr_pages;    /* a part could not check: report nothing as saved */
+            return;
+        }
+        *mismatch += parts[k].mismatch;
+        *missing += parts[k].missing;
+        seen += parts[k].seen;
+    }
+    *missing += nr_pages > seen ? nr_pages - seen : 0;
+}
+
+void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
+                       ckpt_expect_fn expected, void *arg, uint64_t *checked,
+                       uint64_t *mismatch, uint64_t *missing)
+{
+    struct ckpt_verify_counts c;
+    ckpt_image_verify_part(img, st, expected, arg, 0, 1, &c);
+    ckpt_image_verify_finish(img, &c, 1, checked, mismatch, missing);
 }

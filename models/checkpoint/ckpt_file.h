@@ -176,4 +176,24 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
                        ckpt_expect_fn expected, void *arg, uint64_t *checked,
                        uint64_t *mismatch, uint64_t *missing);
 
+/*
+ * The same check in nr_parts >= 1 shares that can run at once (on
+ * threads: each part only reads the image and the store, and calls
+ * expected() from its own thread, so expected() must be safe to call
+ * concurrently): part k checks its share of the storage blocks (part 0
+ * also the zero pages), or of the page chunks of the other layouts, into
+ * its own counts; finish() adds them up as ckpt_image_verify() reports.
+ */
+struct ckpt_verify_counts {
+    uint64_t mismatch, missing;
+    uint64_t seen;                  /* pages this part found a place for */
+    bool failed;                    /* no memory for its buffers */
+};
+void ckpt_image_verify_part(const struct ckpt_image *img, const struct vm_fpstore *st,
+                            ckpt_expect_fn expected, void *arg, uint32_t part,
+                            uint32_t nr_parts, struct ckpt_verify_counts *c);
+void ckpt_image_verify_finish(const struct ckpt_image *img, const struct ckpt_verify_counts *parts,
+                              uint32_t nr_parts, uint64_t *checked, uint64_t *mismatch,
+                              uint64_t *missing);
+
 #endif
