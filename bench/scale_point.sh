@@ -4,7 +4,9 @@
 # issue 6 sets goals on (64 GiB: < 10 s, < 512 MiB; 1 TiB buffered:
 # <= 30 s, <= 3 GiB).  GNU time measures the whole vmsim (its run point
 # is a child, so the RSS is the point's).  On a machine shared with other
-# jobs, user + sys CPU is the steadier figure: wall includes waiting.
+# jobs, user + sys CPU is the steadier figure: wall includes waiting.  CPU
+# also counts the helper threads (a Zipf stream drawn ahead, memory
+# faulted in ahead), so on an idle machine wall is below it.
 #
 # usage: bench/scale_point.sh MEMORY [VARIANT] [VMSIM]
 #        e.g. bench/scale_point.sh 1TiB buffered

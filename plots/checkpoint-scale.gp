@@ -1,4 +1,4 @@
-# checkpoint-scale.gp - the four save methods as guest memory grows.
+# checkpoint-scale.gp - the five save methods as guest memory grows.
 load ARG0[1:strstrt(ARG0, 'checkpoint-scale.gp')-1].'vmsim.gp'
 V = 'stop-and-copy lazy-bgsnap lazy-4k-ios pre-copy buffered'
 set logscale x 2

@@ -24,7 +24,7 @@ set bmargin 5
 # 0-based position of word w in the space-separated list l (-1 if absent)
 idx(l, w) = strstrt(' '.l.' ', ' '.w.' ') == 0 ? -1 : words(substr(' '.l.' ', 1, strstrt(' '.l.' ', ' '.w.' ')))
 # "64GiB" / "512MiB" -> GiB
-gib(s) = strstrt(s, 'GiB') ? real(s[1:strlen(s)-3]) : (strstrt(s, 'MiB') ? real(s[1:strlen(s)-3]) / 1024.0 : real(s))
+gib(s) = strstrt(s, 'TiB') ? real(s[1:strlen(s)-3]) * 1024.0 : strstrt(s, 'GiB') ? real(s[1:strlen(s)-3]) : (strstrt(s, 'MiB') ? real(s[1:strlen(s)-3]) / 1024.0 : real(s))
 # the colour of series i (colour-blind safe, Okabe-Ito)
 col(i) = word('#0072B2 #E69F00 #009E73 #CC79A7 #56B4E9 #D55E00 #F0E442 #000000 #999999 #882255', int(i) % 10 + 1)
 # v when cond holds, else a missing point (selects one series' rows)

@@ -343,6 +343,18 @@ void sim_mem_checker_disarm(struct sim_mem *m);
  * since once a log entry could not be stored for lack of memory, so the
  * image check fails. */
 uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page);
+/* The same for pages [first, first+n) into fps[0..n): a line is looked up
+ * once for all of its pages and the log searched once per call, so a
+ * check of all memory takes one pass over the lines. */
+void sim_mem_instant_range(struct sim_mem *m, uint64_t first, uint64_t n, uint64_t *fps);
+/* The same for pages[0..n) (any pages, best in runs of consecutive
+ * ones): the lines of all of them are fetched at once, then each run is
+ * answered as a range. */
+void sim_mem_instant_pages(struct sim_mem *m, const uint64_t *pages, uint64_t n, uint64_t *fps);
+/* Sort the log now (queries sort it at their first call otherwise):
+ * until the memory changes again, the queries above then only read, and
+ * may run on several threads at once. */
+void sim_mem_checker_sort(struct sim_mem *m);
 
 /* Content class of a page (enum sim_content_class). */
 int sim_mem_class(const struct sim_mem *m, uint64_t page);

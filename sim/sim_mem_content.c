@@ -7,7 +7,8 @@
  * A line's own contents are one array of fingerprints, in page order,
  * with room for a power of two of them (1, 2, 4 .. 64); finding page p's
  * is a popcount of the line's own bits below p.  The arrays come from a
- * pool of 2 MiB chunks (vm_bigmem: huge pages) with a free list per size, so a page written for
+ * pool of 2 MiB chunks (vm_bigmem: huge pages, each faulted in ahead by a
+ * thread while the one before fills) with a free list per size, so a page written for
  * the first time costs no malloc and no per-allocation header: 8 bytes
  * per own page, plus the unused part of its line's array.  The pool is
  * only given back as a whole (sim_mem_drop_own, sim_mem_free).
@@ -38,6 +39,7 @@ struct sim_mem_fpool {
     size_t bump_left;             /* words in it */
     void **chunks;
     size_t nr_chunks, cap_chunks;
+    struct vm_bigmem_ahead *ahead;    /* faults the next chunk in while one fills */
 };
 
 /* ---- the pool ---- */
@@ -45,6 +47,10 @@ struct sim_mem_fpool {
 int sim_mem_fpool_new(struct sim_mem *m)
 {
     m->fpool = calloc(1, sizeof *m->fpool);
+    if (m->fpool && !(m->fpool->ahead = vm_bigmem_ahead_new(FP_CHUNK_WORDS * sizeof(uint64_t)))) {
+        free(m->fpool);
+        m->fpool = NULL;
+    }
     return m->fpool ? 0 : VM_ENOMEM;
 }
 
@@ -53,7 +59,9 @@ static void pool_release(struct sim_mem_fpool *fp)
     for (size_t i = 0; i < fp->nr_chunks; i++)
         vm_bigmem_free(fp->chunks[i], FP_CHUNK_WORDS * sizeof(uint64_t));
     free(fp->chunks);
+    struct vm_bigmem_ahead *ahead = fp->ahead;    /* kept for the next chunks */
     memset(fp, 0, sizeof *fp);
+    fp->ahead = ahead;
 }
 
 void sim_mem_fpool_free(struct sim_mem *m)
@@ -61,6 +69,7 @@ void sim_mem_fpool_free(struct sim_mem *m)
     if (!m->fpool)
         return;
     pool_release(m->fpool);
+    vm_bigmem_ahead_free(m->fpool->ahead);
     free(m->fpool);
     m->fpool = NULL;
 }
@@ -95,7 +104,7 @@ static uint64_t *pool_get(struct sim_mem_fpool *fp, unsigned c)
             fp->chunks = ch;
             fp->cap_chunks = cap;
         }
-        uint64_t *chunk = vm_bigmem_alloc(FP_CHUNK_WORDS * sizeof *chunk);
+        uint64_t *chunk = vm_bigmem_ahead_take(fp->ahead);
         if (!chunk)
             return NULL;
         fp->chunks[fp->nr_chunks++] = chunk;
@@ -185,29 +194,37 @@ static int own_set(struct sim_mem *m, struct sim_mem_line *l, uint64_t p, uint64
 
 /* ---- reads and writes ---- */
 
+/* Content of pages [p, stop) of line l (stop at most the line's end). */
+static uint64_t *read_line(const struct sim_mem *m, const struct sim_mem_line *l, uint64_t p,
+                           uint64_t stop, uint64_t *fps)
+{
+    if (!l->w[SIM_MEM_OWN]) {
+        /* a line of base contents: a region's class covers it whole */
+        if (m->base_poison || m->region_class[p >> SIM_MEM_REGION_SHIFT] == SIM_CONTENT_ZERO) {
+            uint64_t fp = base_fp(m, p);
+            for (; p < stop; p++)
+                *fps++ = fp;
+        } else {
+            for (; p < stop; p++)
+                *fps++ = vm_fp_page(m->seed, p, 0);
+        }
+        return fps;
+    }
+    for (; p < stop; p++)
+        *fps++ = line_fp(m, l, p);
+    return fps;
+}
+
 void sim_mem_read_range(const struct sim_mem *m, uint64_t first, uint32_t n, uint64_t *fps)
 {
     assert(first + n <= m->nr_pages && "read past the end of guest memory");
     uint64_t end = first + n;
     for (uint64_t p = first; p < end;) {
-        const struct sim_mem_line *l = &m->lines[p >> 6];
         uint64_t stop = ((p >> 6) + 1) << 6;
         if (stop > end)
             stop = end;
-        if (!l->w[SIM_MEM_OWN]) {
-            /* a line of base contents: a region's class covers it whole */
-            if (m->base_poison || m->region_class[p >> SIM_MEM_REGION_SHIFT] == SIM_CONTENT_ZERO) {
-                uint64_t fp = base_fp(m, p);
-                for (; p < stop; p++)
-                    *fps++ = fp;
-            } else {
-                for (; p < stop; p++)
-                    *fps++ = vm_fp_page(m->seed, p, 0);
-            }
-            continue;
-        }
-        for (; p < stop; p++)
-            *fps++ = line_fp(m, l, p);
+        fps = read_line(m, &m->lines[p >> 6], p, stop, fps);
+        p = stop;
     }
 }
 
@@ -301,16 +318,24 @@ static int log_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page)
+/* Sort the log once, before the first query after it grew. */
+static void ck_sort(struct sim_mem *m)
 {
-    const struct sim_mem_line *l = &m->lines[page >> 6];
-    uint64_t bit = 1ull << (page & 63);
-    if (!m->ck_armed || !(l->w[SIM_MEM_CK_SAVED] & bit))
-        return line_fp(m, l, page);
-    if (m->ck_len && !m->ck_sorted) {
+    if (m->ck_sorted)
+        return;                     /* sorted: only read (threads may query at once) */
+    if (m->ck_len)
         qsort(m->ck_log, m->ck_len, sizeof *m->ck_log, log_cmp);
-        m->ck_sorted = true;
-    }
+    m->ck_sorted = true;
+}
+
+void sim_mem_checker_sort(struct sim_mem *m)
+{
+    ck_sort(m);
+}
+
+/* Index of the first log entry for a page >= page (the log is sorted). */
+static size_t ck_lower_bound(const struct sim_mem *m, uint64_t page)
+{
     size_t lo = 0, hi = m->ck_len;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -319,11 +344,118 @@ uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page)
         else
             hi = mid;
     }
-    if (lo < m->ck_len && m->ck_log[lo].page == page)
-        return m->ck_log[lo].fp;
-    /* not logged: its content at the instant was its base content (the
-     * base does not change while armed), unless an entry was lost */
+    return lo;
+}
+
+/* The instant content of a checker-saved page whose log entry, if any,
+ * is at or after index *k (advanced past it): logged, or its base
+ * content, which does not change while armed (0 once an entry was lost). */
+static uint64_t ck_saved_fp(const struct sim_mem *m, size_t *k, uint64_t page)
+{
+    while (*k < m->ck_len && m->ck_log[*k].page < page)
+        (*k)++;
+    if (*k < m->ck_len && m->ck_log[*k].page == page)
+        return m->ck_log[(*k)++].fp;
     return m->ck_lost ? 0 : base_fp(m, page);
+}
+
+uint64_t sim_mem_instant_fp(struct sim_mem *m, uint64_t page)
+{
+    const struct sim_mem_line *l = &m->lines[page >> 6];
+    uint64_t bit = 1ull << (page & 63);
+    if (!m->ck_armed || !(l->w[SIM_MEM_CK_SAVED] & bit))
+        return line_fp(m, l, page);
+    ck_sort(m);
+    size_t k = ck_lower_bound(m, page);
+    return ck_saved_fp(m, &k, page);
+}
+
+/*
+ * A cursor into the sorted log: `k` is the first entry for a page >= page
+ * (valid once `page` is set).  Queries that go forward move it by a few
+ * entries or a search of the rest; one that goes back searches again.
+ */
+struct ck_cursor {
+    size_t k;
+    uint64_t page;
+    bool valid;
+};
+
+static void ck_seek(const struct sim_mem *m, struct ck_cursor *c, uint64_t page)
+{
+    if (c->valid && page >= c->page) {
+        for (int steps = 0; steps < 8; steps++) {
+            if (c->k >= m->ck_len || m->ck_log[c->k].page >= page) {
+                c->page = page;
+                return;
+            }
+            c->k++;
+        }
+    }
+    c->k = ck_lower_bound(m, page);
+    c->page = page;
+    c->valid = true;
+}
+
+/* Instant content of [first, first+n), the log sorted if armed. */
+static void instant_run(struct sim_mem *m, uint64_t first, uint64_t n, uint64_t *fps,
+                        struct ck_cursor *c)
+{
+    uint64_t end = first + n;
+    bool sought = false;            /* the cursor is at or before this run's first saved page */
+    for (uint64_t p = first; p < end;) {
+        const struct sim_mem_line *l = &m->lines[p >> 6];
+        uint64_t stop = ((p >> 6) + 1) << 6;
+        if (stop > end)
+            stop = end;
+        /* the segment's checker-saved pages: bits p%64 .. (stop-1)%64 */
+        uint64_t seg = (stop - p == 64 ? ~0ull : ((1ull << (stop - p)) - 1)) << (p & 63);
+        uint64_t saved = m->ck_armed ? l->w[SIM_MEM_CK_SAVED] & seg : 0;
+        if (!saved) {
+            fps = read_line(m, l, p, stop, fps);
+            p = stop;
+            continue;
+        }
+        if (!sought) {
+            ck_seek(m, c, p);
+            sought = true;
+        }
+        for (; p < stop; p++) {
+            uint64_t bit = 1ull << (p & 63);
+            *fps++ = saved & bit ? ck_saved_fp(m, &c->k, p) : line_fp(m, l, p);
+        }
+        c->page = stop;             /* k is past every entry below stop */
+    }
+}
+
+void sim_mem_instant_range(struct sim_mem *m, uint64_t first, uint64_t n, uint64_t *fps)
+{
+    assert(first <= m->nr_pages && n <= m->nr_pages - first &&
+           "instant content past the end of guest memory");
+    struct ck_cursor c = { 0 };
+    if (m->ck_armed)
+        ck_sort(m);
+    instant_run(m, first, n, fps, &c);
+}
+
+void sim_mem_instant_pages(struct sim_mem *m, const uint64_t *pages, uint64_t n, uint64_t *fps)
+{
+    /* the runs lie anywhere in a large guest: a miss each, in parallel */
+    for (uint64_t i = 0; i < n; i++)
+        if (i == 0 || pages[i] >> 6 != pages[i - 1] >> 6)
+            __builtin_prefetch(&m->lines[pages[i] >> 6]);
+    if (m->ck_armed)
+        ck_sort(m);
+    struct ck_cursor c = { 0 };
+    for (uint64_t i = 0; i < n;) {
+        uint64_t j = i + 1;
+        while (j < n && pages[j] == pages[j - 1] + 1)
+            j++;
+        assert(pages[i] < m->nr_pages && j - i <= m->nr_pages - pages[i] &&
+               "instant content past the end of guest memory");
+        instant_run(m, pages[i], j - i, fps + i, &c);
+        i = j;
+    }
 }
 
 /* ---- the restore check ---- */

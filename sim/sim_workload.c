@@ -10,12 +10,23 @@
  * until the value falls inside the footprint (cycle walking), so popular
  * pages are scattered and no two ranks share a page.
  *
+ * A Zipf draw costs a log1p() and an exp() (about 35 ns), a third of a
+ * large guest's vCPU loop, so a Zipf stream is drawn ahead on a thread
+ * of its own into a ring of chunks that sim_gen_fill() copies out in
+ * order: the stream is the same, the vCPU actor no longer waits for it.
+ * The thread starts at the first fill and only ever touches the
+ * generator's state and the ring (no SimGrid call); without it (no
+ * thread could be started) the draws are made in sim_gen_fill() itself.
+ *
  * Not modelled: phases, think time between accesses (the vCPU charges
  * access_time), several threads.
  */
 #include "sim_workload.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/vm_rand.h"
 #include "base/vm_units.h"
@@ -23,8 +34,30 @@
 /* rand stream ids (vm_rand.h) */
 enum { STREAM_PAGE = 0x776b6c01, STREAM_OP = 0x776b6c02, STREAM_KEY = 0x776b6c03 };
 
+#define AHEAD_RECORDS 4096u           /* accesses per chunk of the ring */
+#define AHEAD_CHUNKS 8u               /* chunks the thread may be ahead */
+
+/* The drawing thread's ring.  nr_filled and nr_taken (chunks) are
+ * written under the lock, by the thread and by sim_gen_fill()
+ * respectively; chunk i's records belong to the thread while
+ * i >= nr_filled, to the reader while nr_taken <= i < nr_filled. */
+struct gen_ahead {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t filled;            /* the thread filled a chunk */
+    pthread_cond_t taken;             /* the reader is done with one, or stop */
+    uint64_t nr_filled, nr_taken;
+    bool stop;
+    /* the reader's own */
+    uint64_t seen_filled;             /* nr_filled when it last looked */
+    size_t pos;                       /* records used of chunk nr_taken */
+    struct sim_access ring[AHEAD_CHUNKS][AHEAD_RECORDS];
+};
+
 struct sim_gen {
     enum sim_pattern pattern;
+    struct gen_ahead *ahead;          /* Zipf: the drawing thread, once started */
+    bool ahead_tried;
     uint64_t nr_pages;            /* footprint */
     double write_fraction;
     struct vm_rand page_rng, op_rng;
@@ -117,8 +150,23 @@ int sim_gen_new(const struct sim_exp_workload *w, uint64_t vm_pages, uint64_t se
     return 0;
 }
 
+static void ahead_stop(struct gen_ahead *a)
+{
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_signal(&a->taken);
+    pthread_mutex_unlock(&a->lock);
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->filled);
+    pthread_cond_destroy(&a->taken);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
 void sim_gen_free(struct sim_gen *g)
 {
+    if (g && g->ahead)
+        ahead_stop(g->ahead);
     free(g);
 }
 
@@ -151,12 +199,106 @@ static uint64_t next_page(struct sim_gen *g)
     }
 }
 
-size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
+static void draw(struct sim_gen *g, struct sim_access *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint64_t page = next_page(g);
         uint8_t op = vm_rand_double(&g->op_rng) < g->write_fraction ? SIM_OP_WRITE : SIM_OP_READ;
         buf[i] = sim_access_make(page, op, 1);
     }
+}
+
+/* The drawing thread: fill chunk i once the reader has taken chunk
+ * i - AHEAD_CHUNKS, until told to stop. */
+static void *ahead_main(void *arg)
+{
+    struct sim_gen *g = arg;
+    struct gen_ahead *a = g->ahead;
+    for (uint64_t i = 0;; i++) {
+        pthread_mutex_lock(&a->lock);
+        while (i - a->nr_taken >= AHEAD_CHUNKS && !a->stop)
+            pthread_cond_wait(&a->taken, &a->lock);
+        bool stop = a->stop;
+        pthread_mutex_unlock(&a->lock);
+        if (stop)
+            return NULL;
+        draw(g, a->ring[i % AHEAD_CHUNKS], AHEAD_RECORDS);
+        pthread_mutex_lock(&a->lock);
+        a->nr_filled = i + 1;
+        pthread_cond_signal(&a->filled);
+        pthread_mutex_unlock(&a->lock);
+    }
+}
+
+/* Start the drawing thread; false (and nothing started) when it cannot be. */
+static bool ahead_start(struct sim_gen *g)
+{
+    struct gen_ahead *a = calloc(1, sizeof *a);
+    if (!a)
+        return false;
+    if (pthread_mutex_init(&a->lock, NULL)) {
+        free(a);
+        return false;
+    }
+    if (pthread_cond_init(&a->filled, NULL)) {
+        pthread_mutex_destroy(&a->lock);
+        free(a);
+        return false;
+    }
+    if (pthread_cond_init(&a->taken, NULL)) {
+        pthread_cond_destroy(&a->filled);
+        pthread_mutex_destroy(&a->lock);
+        free(a);
+        return false;
+    }
+    g->ahead = a;
+    if (pthread_create(&a->thread, NULL, ahead_main, g)) {
+        g->ahead = NULL;
+        pthread_cond_destroy(&a->taken);
+        pthread_cond_destroy(&a->filled);
+        pthread_mutex_destroy(&a->lock);
+        free(a);
+        return false;
+    }
+    return true;
+}
+
+/* Copy n accesses out of the ring, in the order they were drawn. */
+static void take(struct gen_ahead *a, struct sim_access *buf, size_t n)
+{
+    while (n) {
+        if (a->pos == AHEAD_RECORDS) {
+            /* chunk done: give it back to the thread */
+            pthread_mutex_lock(&a->lock);
+            a->nr_taken++;
+            pthread_cond_signal(&a->taken);
+            pthread_mutex_unlock(&a->lock);
+            a->pos = 0;
+        }
+        if (a->seen_filled <= a->nr_taken) {
+            pthread_mutex_lock(&a->lock);
+            while (a->nr_filled <= a->nr_taken)
+                pthread_cond_wait(&a->filled, &a->lock);
+            a->seen_filled = a->nr_filled;
+            pthread_mutex_unlock(&a->lock);
+        }
+        size_t k = AHEAD_RECORDS - a->pos < n ? AHEAD_RECORDS - a->pos : n;
+        memcpy(buf, &a->ring[a->nr_taken % AHEAD_CHUNKS][a->pos], k * sizeof *buf);
+        buf += k;
+        n -= k;
+        a->pos += k;
+    }
+}
+
+size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
+{
+    if (g->pattern == SIM_PAT_ZIPF && !g->ahead_tried) {
+        g->ahead_tried = true;
+        ahead_start(g);             /* failed: draw here instead, the same stream */
+    }
+    if (g->ahead)
+        take(g->ahead, buf, n);
+    else
+        draw(g, buf, n);
     return n;
 }

@@ -1171,6 +1171,39 @@ START_TEST(test_bigmem_zeroed_and_aligned_when_large)
 }
 END_TEST
 
+/* Regions made ahead on a thread are what vm_bigmem_alloc() gives:
+ * zeroed, aligned, distinct; taken one after the other (the first
+ * inline, the next ones made while the caller fills the last), and the
+ * one made ahead and never taken is freed with the helper (ASan: no leak). */
+START_TEST(test_bigmem_ahead_gives_zeroed_aligned_distinct_regions)
+{
+    enum { N = 5 };
+    struct vm_bigmem_ahead *a = vm_bigmem_ahead_new(VM_BIGMEM_ALIGN);
+    ck_assert_ptr_nonnull(a);
+    unsigned char *r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = vm_bigmem_ahead_take(a);
+        ck_assert_ptr_nonnull(r[i]);
+        ck_assert_uint_eq((uintptr_t)r[i] % VM_BIGMEM_ALIGN, 0);
+        for (size_t off = 0; off < VM_BIGMEM_ALIGN; off += 4096 - 1)
+            ck_assert_uint_eq(r[i][off], 0);
+        for (int k = 0; k < i; k++)
+            ck_assert_ptr_ne(r[i], r[k]);
+        memset(r[i], 0xa5, VM_BIGMEM_ALIGN);        /* the caller's, to fill */
+    }
+    vm_bigmem_ahead_free(a);
+    for (int i = 0; i < N; i++)
+        vm_bigmem_free(r[i], VM_BIGMEM_ALIGN);
+    vm_bigmem_ahead_free(NULL);
+    /* one take: no thread, nothing left over */
+    a = vm_bigmem_ahead_new(VM_BIGMEM_ALIGN);
+    void *one = vm_bigmem_ahead_take(a);
+    ck_assert_ptr_nonnull(one);
+    vm_bigmem_ahead_free(a);
+    vm_bigmem_free(one, VM_BIGMEM_ALIGN);
+}
+END_TEST
+
 /* A FLAT image's zero regions are holes of 2 MiB: they take no leaf. */
 START_TEST(test_fpstore_2mib_holes_take_no_memory)
 {
@@ -1341,6 +1374,7 @@ static Suite *fpstore_suite(void)
     tcase_add_test(tc, test_fpstore_2mib_holes_take_no_memory);
     tcase_add_test(tc, test_fpstore_leaves_past_one_arena_chunk_stay_distinct);
     tcase_add_test(tc, test_bigmem_zeroed_and_aligned_when_large);
+    tcase_add_test(tc, test_bigmem_ahead_gives_zeroed_aligned_distinct_regions);
     tcase_add_test(tc, test_fpstore_64gib_image_fits_in_140mib);
     tcase_add_test(tc, test_fpstore_apply_vectored_run_lands_at_each_lba);
     tcase_add_test(tc, test_fpstore_apply_run_off_the_end_writes_nothing);

@@ -357,6 +357,49 @@ START_TEST(test_mem_checker_returns_instant_content_after_later_writes)
 }
 END_TEST
 
+/* Range and page-list queries answer what page-by-page queries answer,
+ * from any start and length (within a line, across lines, all of
+ * memory), armed or not, with logged, base and zero-region contents. */
+START_TEST(test_mem_checker_range_and_list_queries_match_each_page_query)
+{
+    struct sim_mem *m = new_vm_full(16 * MiB, 0, NULL, 7);
+    uint64_t n = m->nr_pages;
+    for (uint64_t p = 0; p < n; p += 5)
+        sim_mem_write_page(m, p);
+    uint64_t *instant = malloc(n * sizeof *instant), *got = malloc(n * sizeof *got);
+    port_mem_read(&m->base, 0, (uint32_t)n, instant);
+    for (int armed = 1; armed >= 0; armed--) {
+        if (armed) {
+            sim_mem_checker_arm(m);
+            for (uint64_t p = 0; p < n; p += 3)
+                sim_mem_apply(m, (p * 389) % n, true);
+        } else {
+            sim_mem_checker_disarm(m);
+            port_mem_read(&m->base, 0, (uint32_t)n, instant);
+        }
+        const uint64_t windows[][2] = { { 0, n }, { 0, 1 }, { 63, 2 }, { 5, 59 }, { 64, 64 },
+                                        { 100, 300 }, { n - 1, 1 }, { 511, 514 } };
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+            uint64_t first = windows[w][0], len = windows[w][1];
+            sim_mem_instant_range(m, first, len, got);
+            for (uint64_t i = 0; i < len; i++) {
+                ck_assert_uint_eq(got[i], instant[first + i]);
+                ck_assert_uint_eq(got[i], sim_mem_instant_fp(m, first + i));
+            }
+        }
+        /* runs anywhere, in any order, as a storage block lists them */
+        const uint64_t pages[] = { 700, 701, 702, 5, 6, 63, 64, 65, n - 2, n - 1, 0, 700 };
+        uint64_t nr = sizeof pages / sizeof pages[0];
+        sim_mem_instant_pages(m, pages, nr, got);
+        for (uint64_t i = 0; i < nr; i++)
+            ck_assert_uint_eq(got[i], instant[pages[i]]);
+    }
+    sim_mem_free(m);
+    free(instant);
+    free(got);
+}
+END_TEST
+
 START_TEST(test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current)
 {
     struct sim_mem *m = new_vm(4 * MiB);
@@ -876,6 +919,33 @@ START_TEST(test_workload_stream_is_a_function_of_the_seed)
 }
 END_TEST
 
+/* A Zipf stream is drawn ahead on a thread in chunks: taken in pieces
+ * of any size, across chunk and ring boundaries, it is the same stream;
+ * a generator freed while the thread is ahead (or before any fill)
+ * stops it. */
+START_TEST(test_workload_zipf_stream_taken_in_pieces_is_the_same_stream)
+{
+    struct sim_exp_workload w = synth(SIM_PAT_ZIPF, 100000);
+    enum { N = 80000 };
+    struct sim_access *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    struct sim_gen *a = new_gen(&w, 1 << 20, 9), *b = new_gen(&w, 1 << 20, 9);
+    sim_gen_fill(a, x, N);
+    const size_t pieces[] = { 1, 4095, 1, 4096, 5000, 3, 40000 };
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+        ck_assert_uint_eq(sim_gen_fill(b, y + at, pieces[i]), pieces[i]);
+        at += pieces[i];
+    }
+    sim_gen_fill(b, y + at, N - at);
+    ck_assert_mem_eq(x, y, N * sizeof *x);
+    sim_gen_free(a);
+    sim_gen_free(b);
+    sim_gen_free(new_gen(&w, 1 << 20, 9));
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(test_workload_write_fraction_does_not_change_pages)
 {
     struct sim_exp_workload w = synth(SIM_PAT_UNIFORM, 5000);
@@ -1063,6 +1133,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_writes_change_fingerprints_deterministically);
     tcase_add_test(t, test_mem_read_and_install_copy_fingerprint_ranges);
     tcase_add_test(t, test_mem_checker_returns_instant_content_after_later_writes);
+    tcase_add_test(t, test_mem_checker_range_and_list_queries_match_each_page_query);
     tcase_add_test(t, test_mem_checker_rearm_starts_new_instant_and_disarm_returns_current);
     tcase_add_test(t, test_mem_checker_logs_installed_pages_once);
     tcase_add_test(t, test_mem_own_contents_fill_a_line_in_any_order);
@@ -1083,6 +1154,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_compress_size_sums_page_sizes_per_class);
     tcase_add_test(t, test_mem_64gib_vm_holds_about_a_byte_per_page);
     tcase_add_test(t, test_workload_stream_is_a_function_of_the_seed);
+    tcase_add_test(t, test_workload_zipf_stream_taken_in_pieces_is_the_same_stream);
     tcase_add_test(t, test_workload_write_fraction_does_not_change_pages);
     tcase_add_test(t, test_workload_uniform_covers_the_footprint_evenly);
     tcase_add_test(t, test_workload_zipf_concentrates_on_scattered_hot_pages);

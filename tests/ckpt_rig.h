@@ -51,7 +51,8 @@ int vcpu(struct rig *r, uint64_t page, bool is_write);
 int step_once(struct rig *r);
 /* Run the saver to the end: 0 when DONE, else the error. */
 int drive(struct rig *r);
-uint64_t snap_fp(void *arg, uint64_t page);
+/* ckpt_image_verify's expected(): the snapshot's fingerprints. */
+void snap_fp(void *arg, const uint64_t *pages, uint64_t first, uint64_t n, uint64_t *fps);
 /* Check the image on the device against the snapshot. */
 void verify(struct rig *r, uint64_t *mismatch, uint64_t *missing);
 void assert_image_ok(struct rig *r);

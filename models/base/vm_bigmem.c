@@ -12,6 +12,8 @@
 #include "vm_bigmem.h"
 
 #if defined(__linux__)
+#include <pthread.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #endif
 
@@ -77,6 +79,141 @@ void vm_bigmem_free(void *p, size_t bytes)
 {
     (void)bytes;
     free(p);
+}
+
+#endif
+
+/* ---- regions faulted in ahead ---- */
+
+#if defined(__linux__)
+
+struct vm_bigmem_ahead {
+    size_t bytes;
+    unsigned long takes;
+    bool started;                       /* the thread runs */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    void *ready;                        /* made ahead, not taken yet */
+    bool want;                          /* the taker asked for the next one */
+    bool busy;                          /* the thread is making it */
+    bool stop;
+};
+
+/* A fresh region, each of its pages written once so the kernel maps
+ * (and zeroes) it now: one byte per 4 KiB page (a huge page is mapped
+ * whole at its first). */
+static void *make_touched(size_t bytes)
+{
+    char *p = vm_bigmem_alloc(bytes);
+    if (p) {
+        size_t size = bytes < VM_BIGMEM_ALIGN ? bytes : vm_bigmem_size(bytes);
+        for (size_t off = 0; off < size; off += 4096)
+            p[off] = 0;
+    }
+    return p;
+}
+
+static void *ahead_main(void *arg)
+{
+    struct vm_bigmem_ahead *a = arg;
+    pthread_mutex_lock(&a->lock);
+    for (;;) {
+        while (!a->stop && !a->want)
+            pthread_cond_wait(&a->cond, &a->lock);
+        if (a->stop)
+            break;
+        a->want = false;
+        a->busy = true;
+        pthread_mutex_unlock(&a->lock);
+        void *p = make_touched(a->bytes);   /* NULL: the taker allocates itself */
+        pthread_mutex_lock(&a->lock);
+        a->ready = p;
+        a->busy = false;
+        pthread_cond_broadcast(&a->cond);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+static bool ahead_start(struct vm_bigmem_ahead *a)
+{
+    if (pthread_mutex_init(&a->lock, NULL))
+        return false;
+    if (pthread_cond_init(&a->cond, NULL)) {
+        pthread_mutex_destroy(&a->lock);
+        return false;
+    }
+    if (pthread_create(&a->thread, NULL, ahead_main, a)) {
+        pthread_cond_destroy(&a->cond);
+        pthread_mutex_destroy(&a->lock);
+        return false;
+    }
+    return true;
+}
+
+struct vm_bigmem_ahead *vm_bigmem_ahead_new(size_t bytes)
+{
+    struct vm_bigmem_ahead *a = calloc(1, sizeof *a);
+    if (a)
+        a->bytes = bytes;
+    return a;
+}
+
+void *vm_bigmem_ahead_take(struct vm_bigmem_ahead *a)
+{
+    if (++a->takes == 2)
+        a->started = ahead_start(a);
+    if (!a->started)
+        return vm_bigmem_alloc(a->bytes);
+    pthread_mutex_lock(&a->lock);
+    while (!a->ready && (a->want || a->busy))
+        pthread_cond_wait(&a->cond, &a->lock);
+    void *p = a->ready;                 /* NULL at the first take with a thread */
+    a->ready = NULL;
+    a->want = true;                     /* make the next one while this one fills */
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return p ? p : vm_bigmem_alloc(a->bytes);
+}
+
+void vm_bigmem_ahead_free(struct vm_bigmem_ahead *a)
+{
+    if (!a)
+        return;
+    if (a->started) {
+        pthread_mutex_lock(&a->lock);
+        a->stop = true;
+        pthread_cond_broadcast(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->thread, NULL);
+        vm_bigmem_free(a->ready, a->bytes);
+        pthread_cond_destroy(&a->cond);
+        pthread_mutex_destroy(&a->lock);
+    }
+    free(a);
+}
+
+#else
+
+struct vm_bigmem_ahead { size_t bytes; };
+
+struct vm_bigmem_ahead *vm_bigmem_ahead_new(size_t bytes)
+{
+    struct vm_bigmem_ahead *a = calloc(1, sizeof *a);
+    if (a)
+        a->bytes = bytes;
+    return a;
+}
+
+void *vm_bigmem_ahead_take(struct vm_bigmem_ahead *a)
+{
+    return vm_bigmem_alloc(a->bytes);
+}
+
+void vm_bigmem_ahead_free(struct vm_bigmem_ahead *a)
+{
+    free(a);
 }
 
 #endif

@@ -6,8 +6,9 @@
  * first write (the shape of a page table, not a hash map: dense and cache
  * friendly).  Leaves are carved in order out of arena chunks of 512
  * leaves (2 MiB, vm_bigmem: huge pages where the system gives them), so a
- * large image costs no malloc and one page fault per 512 leaves; they go
- * back only with the store.  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 32768
+ * large image costs no malloc and one page fault per 512 leaves, taken
+ * by a thread that faults the next chunk in while one fills
+ * (vm_bigmem_ahead); they go back only with the store.  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 32768
  * leaves = 128 MiB; a hole of 2 MiB or more (a zero region of a FLAT
  * image) takes none, and the top level costs 8 bytes per 2 MiB of device.
  * Packed extents: a second two-level array of pointers indexed by the
@@ -59,6 +60,7 @@ struct vm_fpstore {
     void **chunks;                 /* [nr_chunks] of ARENA_BYTES */
     size_t nr_chunks, cap_chunks;
     uint32_t chunk_used;           /* leaves given out of the newest chunk */
+    struct vm_bigmem_ahead *ahead; /* faults the next chunk in while one fills */
 };
 
 static uint64_t leaf_len(const struct vm_fpstore *st, uint64_t leaf)
@@ -90,9 +92,10 @@ struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks)
     size_t top = st->nr_leaves ? st->nr_leaves : 1;
     size_t top_plain = st->nr_plain ? st->nr_plain : 1;
     st->plain = calloc(top_plain, sizeof *st->plain);
+    st->ahead = vm_bigmem_ahead_new(ARENA_BYTES);
     st->covered = calloc(top, sizeof *st->covered);
     st->packed = calloc(top, sizeof *st->packed);
-    if (!st->plain || !st->covered || !st->packed) {
+    if (!st->plain || !st->covered || !st->packed || !st->ahead) {
         vm_fpstore_free(st);
         return NULL;
     }
@@ -104,6 +107,7 @@ void vm_fpstore_free(struct vm_fpstore *st)
 {
     if (!st)
         return;
+    vm_bigmem_ahead_free(st->ahead);
     for (size_t i = 0; i < st->nr_chunks; i++)
         vm_bigmem_free(st->chunks[i], ARENA_BYTES);
     free(st->chunks);
@@ -189,7 +193,7 @@ static uint64_t *arena_leaf(struct vm_fpstore *st)
             st->chunks = ch;
             st->cap_chunks = cap;
         }
-        void *c = vm_bigmem_alloc(ARENA_BYTES);
+        void *c = vm_bigmem_ahead_take(st->ahead);
         if (!c)
             return NULL;
         st->chunks[st->nr_chunks++] = c;

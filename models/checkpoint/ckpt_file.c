@@ -758,72 +758,87 @@ int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
     return 0;
 }
 
-/* Compare fps[0..n) (0 = missing) with the expected content of pages[];
- * a zero page's saved content is VM_FP_ZERO, whatever its block holds. */
-static void compare(const struct ckpt_image *img, const uint64_t *fps, const uint64_t *pages,
-                    uint64_t first, uint64_t n, uint64_t (*expected)(void *arg, uint64_t page),
-                    void *arg, uint64_t *mismatch, uint64_t *missing)
+/* Compare fps[0..n) (0 = missing) with exp[0..n), the expected content
+ * of pages[] (NULL: first, first+1, ...); a zero page's saved content is
+ * VM_FP_ZERO, whatever its block holds. */
+static void compare(const struct ckpt_image *img, const uint64_t *fps, const uint64_t *exp,
+                    const uint64_t *pages, uint64_t first, uint64_t n, uint64_t *mismatch,
+                    uint64_t *missing)
 {
     for (uint64_t i = 0; i < n; i++) {
         uint64_t p = pages ? pages[i] : first + i;
         if (ckpt_image_is_zero(img, p))
-            *mismatch += expected(arg, p) != VM_FP_ZERO;
+            *mismatch += exp[i] != VM_FP_ZERO;
         else if (!fps[i])
             (*missing)++;
-        else if (fps[i] != expected(arg, p))
+        else if (fps[i] != exp[i])
             (*mismatch)++;
     }
 }
 
-void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
-                       uint64_t (*expected)(void *arg, uint64_t page), void *arg,
-                       uint64_t *checked, uint64_t *mismatch, uint64_t *missing)
+void ckpt_image_verify_part(const struct ckpt_image *img, const struct vm_fpstore *st,
+                            ckpt_expect_fn expected, void *arg, uint32_t part,
+                            uint32_t nr_parts, struct ckpt_verify_counts *c)
 {
     const struct ckpt_header *h = &img->hdr;
     enum { CHUNK = 4096 };
-    *checked = h->nr_pages;
-    *mismatch = 0;
-    *missing = 0;
-
-    if (h->layout == CKPT_LAYOUT_FLAT) {
-        uint64_t fps[CHUNK];
-        for (uint64_t p = 0; p < h->nr_pages; p += CHUNK) {
-            uint64_t n = h->nr_pages - p < CHUNK ? h->nr_pages - p : CHUNK;
-            if (vm_fpstore_get(st, h->data_lba + p, n, fps))
-                memset(fps, 0, n * sizeof(uint64_t));
-            compare(img, fps, NULL, p, n, expected, arg, mismatch, missing);
-        }
-        return;
-    }
-    if (h->layout == CKPT_LAYOUT_STREAM) {
-        for (uint64_t p = 0; p < h->nr_pages; p++) {
-            uint64_t fp = 0;
-            if (img->page_lba[p] && vm_fpstore_get(st, img->page_lba[p], 1, &fp))
-                fp = 0;
-            compare(img, &fp, NULL, p, 1, expected, arg, mismatch, missing);
-        }
-        return;
-    }
-    if (h->layout != CKPT_LAYOUT_SBLOCK) {
-        *missing = h->nr_pages;
-        return;
-    }
-    /* SBLOCK: each storage block's extent is read once */
-    uint64_t cap = (uint64_t)h->block_pages * h->sblock_blocks;
+    memset(c, 0, sizeof *c);
+    if (h->layout != CKPT_LAYOUT_FLAT && h->layout != CKPT_LAYOUT_STREAM &&
+        h->layout != CKPT_LAYOUT_SBLOCK)
+        return;                     /* nothing seen: finish() counts all missing */
+    /* SBLOCK: each storage block's extent is read once, so the buffers
+     * hold the largest one; the other layouts go in chunks */
+    uint64_t cap = CHUNK;
+    if (h->layout == CKPT_LAYOUT_SBLOCK && (uint64_t)h->block_pages * h->sblock_blocks > cap)
+        cap = (uint64_t)h->block_pages * h->sblock_blocks;
     uint64_t *fps = malloc(cap * sizeof(uint64_t));
-    uint64_t *pages = malloc(cap * sizeof(uint64_t));
-    if (!fps || !pages) {
+    uint64_t *exp = malloc(cap * sizeof(uint64_t));
+    uint64_t *pages = h->layout == CKPT_LAYOUT_SBLOCK ? malloc(cap * sizeof(uint64_t)) : NULL;
+    if (!fps || !exp || (h->layout == CKPT_LAYOUT_SBLOCK && !pages)) {
         free(fps);
+        free(exp);
         free(pages);
-        *missing = h->nr_pages;     /* cannot check: report nothing as saved */
+        c->failed = true;           /* cannot check: report nothing as saved */
         return;
     }
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < img->nr_sblocks; i++) {
+
+    if (h->layout == CKPT_LAYOUT_FLAT || h->layout == CKPT_LAYOUT_STREAM) {
+        /* part k checks chunks k, k + nr_parts, ... */
+        for (uint64_t p = (uint64_t)part * CHUNK; p < h->nr_pages; p += (uint64_t)nr_parts * CHUNK) {
+            uint64_t n = h->nr_pages - p < CHUNK ? h->nr_pages - p : CHUNK;
+            if (h->layout == CKPT_LAYOUT_FLAT) {
+                if (vm_fpstore_get(st, h->data_lba + p, n, fps))
+                    memset(fps, 0, n * sizeof(uint64_t));
+            } else {
+                for (uint64_t i = 0; i < n; i++) {
+                    uint32_t lba = img->page_lba[p + i];
+                    if (!lba || vm_fpstore_get(st, lba, 1, &fps[i]))
+                        fps[i] = 0;
+                }
+            }
+            expected(arg, NULL, p, n, exp);
+            compare(img, fps, exp, NULL, p, n, &c->mismatch, &c->missing);
+            c->seen += n;
+        }
+        free(fps);
+        free(exp);
+        return;
+    }
+
+    /* part k checks storage blocks [k n / P, (k+1) n / P); part 0 the zero runs */
+    uint32_t from_sb = (uint32_t)((uint64_t)img->nr_sblocks * part / nr_parts);
+    uint32_t to_sb = (uint32_t)((uint64_t)img->nr_sblocks * (part + 1) / nr_parts);
+    for (uint32_t i = from_sb; i < to_sb; i++) {
         const struct ckpt_sblock *s = &img->sblocks[i];
         uint64_t n = 0;
-        for (uint32_t j = 0; j < s->nr_members; j++)
+        for (uint32_t j = 0; j < s->nr_members; j++) {
+            uint64_t at = n;
             n += ckpt_image_block_pages(img, img->members[s->first_member + j], pages + n);
+            /* members lie anywhere in the zero map: fetch their words in
+             * parallel, not one miss after the other in compare() */
+            if (img->zero && n > at)
+                __builtin_prefetch(&img->zero[pages[at] / 64]);
+        }
         int rc;
         if (h->compressed) {
             uint32_t got = 0;
@@ -835,16 +850,51 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
         }
         if (rc)
             memset(fps, 0, n * sizeof(uint64_t));
-        compare(img, fps, pages, 0, n, expected, arg, mismatch, missing);
-        seen += n;
+        expected(arg, pages, 0, n, exp);
+        compare(img, fps, exp, pages, 0, n, &c->mismatch, &c->missing);
+        c->seen += n;
     }
     /* zero pages are in no storage block (the decoder checks it) */
     uint64_t from = 0, first, count;
-    while (next_zero_run(img, &from, &first, &count)) {
-        compare(img, NULL, NULL, first, count, expected, arg, mismatch, missing);
-        seen += count;
+    while (part == 0 && next_zero_run(img, &from, &first, &count)) {
+        for (uint64_t p = first; p < first + count; p += CHUNK) {
+            uint64_t n = first + count - p < CHUNK ? first + count - p : CHUNK;
+            expected(arg, NULL, p, n, exp);
+            compare(img, NULL, exp, NULL, p, n, &c->mismatch, &c->missing);
+        }
+        c->seen += count;
     }
-    *missing += h->nr_pages > seen ? h->nr_pages - seen : 0;
     free(fps);
+    free(exp);
     free(pages);
+}
+
+void ckpt_image_verify_finish(const struct ckpt_image *img, const struct ckpt_verify_counts *parts,
+                              uint32_t nr_parts, uint64_t *checked, uint64_t *mismatch,
+                              uint64_t *missing)
+{
+    uint64_t nr_pages = img->hdr.nr_pages, seen = 0;
+    *checked = nr_pages;
+    *mismatch = 0;
+    *missing = 0;
+    for (uint32_t k = 0; k < nr_parts; k++) {
+        if (parts[k].failed) {
+            *mismatch = 0;
+            *missing = nr_pages;    /* a part could not check: report nothing as saved */
+            return;
+        }
+        *mismatch += parts[k].mismatch;
+        *missing += parts[k].missing;
+        seen += parts[k].seen;
+    }
+    *missing += nr_pages > seen ? nr_pages - seen : 0;
+}
+
+void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
+                       ckpt_expect_fn expected, void *arg, uint64_t *checked,
+                       uint64_t *mismatch, uint64_t *missing)
+{
+    struct ckpt_verify_counts c;
+    ckpt_image_verify_part(img, st, expected, arg, 0, 1, &c);
+    ckpt_image_verify_finish(img, &c, 1, checked, mismatch, missing);
 }

@@ -161,10 +161,39 @@ int ckpt_image_locate(const struct ckpt_image *img, uint64_t page, struct ckpt_l
 int ckpt_image_load_store(const struct vm_fpstore *st, struct ckpt_image **out,
                           struct vm_diag *d);
 
-/* Compare every page's saved fingerprint with expected(arg, page) (a zero
- * page's is VM_FP_ZERO).  Counts pages checked, mismatching and missing. */
+/* The content n >= 1 pages must have in the image, into fps[0..n): pages
+ * pages[0..n) when pages is not NULL (a storage block's members, in
+ * order: runs of consecutive pages that may lie anywhere), else pages
+ * first .. first+n-1.  Asked for many pages at once, a source can look
+ * up each run once and fetch the memory of all of them in parallel. */
+typedef void (*ckpt_expect_fn)(void *arg, const uint64_t *pages, uint64_t first, uint64_t n,
+                               uint64_t *fps);
+
+/* Compare every page's saved fingerprint with its expected content (a
+ * zero page's is VM_FP_ZERO).  Counts pages checked, mismatching and
+ * missing; on no memory for its buffers, every page counts as missing. */
 void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st,
-                       uint64_t (*expected)(void *arg, uint64_t page), void *arg,
-                       uint64_t *checked, uint64_t *mismatch, uint64_t *missing);
+                       ckpt_expect_fn expected, void *arg, uint64_t *checked,
+                       uint64_t *mismatch, uint64_t *missing);
+
+/*
+ * The same check in nr_parts >= 1 shares that can run at once (on
+ * threads: each part only reads the image and the store, and calls
+ * expected() from its own thread, so expected() must be safe to call
+ * concurrently): part k checks its share of the storage blocks (part 0
+ * also the zero pages), or of the page chunks of the other layouts, into
+ * its own counts; finish() adds them up as ckpt_image_verify() reports.
+ */
+struct ckpt_verify_counts {
+    uint64_t mismatch, missing;
+    uint64_t seen;                  /* pages this part found a place for */
+    bool failed;                    /* no memory for its buffers */
+};
+void ckpt_image_verify_part(const struct ckpt_image *img, const struct vm_fpstore *st,
+                            ckpt_expect_fn expected, void *arg, uint32_t part,
+                            uint32_t nr_parts, struct ckpt_verify_counts *c);
+void ckpt_image_verify_finish(const struct ckpt_image *img, const struct ckpt_verify_counts *parts,
+                              uint32_t nr_parts, uint64_t *checked, uint64_t *mismatch,
+                              uint64_t *missing);
 
 #endif

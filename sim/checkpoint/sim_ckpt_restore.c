@@ -40,8 +40,7 @@ void ckpt_run_restore(struct ckpt_run *r)
         return;
     }
     sim_vcpus_stun(vs);
-    for (uint64_t p = 0; p < n; p++)
-        expect[p] = sim_mem_instant_fp(r->mem, p);
+    sim_mem_instant_range(r->mem, 0, n, expect);
     sim_mem_checker_disarm(r->mem);
     if (sim_mem_make_absent(r->mem, expect) < 0) {
         free(expect);
