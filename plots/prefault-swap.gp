@@ -24,7 +24,7 @@ do for [t in 'png svg'] {
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('trace') eq word(W, i) ? column('major_faults') : NaN) with boxes lc rgb col(i-1) title word(W, i)
   unset logscale y
   set yrange [-100:105]
-  set title 'Coverage: major faults avoided against demand paging (below 0: more faults; cut at -100)'
+  set title 'Coverage: major faults avoided vs demand paging (<0: more)'
   set ylabel 'coverage (%)'
   plot for [i=1:nw] csv using (x(strcol('variant'), word(W, i))):(strcol('trace') eq word(W, i) ? column('coverage_pct') : NaN) with boxes lc rgb col(i-1) title word(W, i)
   set yrange [0:105]
