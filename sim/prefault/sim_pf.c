@@ -384,6 +384,10 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
     pf_postcopy_stop(r);
     sim_mem_restore_finish(r->mem);
     report(r, completion);
+    /* read-ahead and write-back still on their way when the trace ended:
+     * their completions use this run's state, so it waits for them */
+    while (r->ios_pending)
+        sim_waitq_wait(r->io_wq);
     for (uint32_t i = 0; i < r->vcpus.n; i++)
         if (r->vcpus.v[i]->error)
             out->inv[SIM_PF_INV_VCPU_ERRORS]++;

@@ -111,6 +111,7 @@ static void io_done(struct port_blk_req *req, int rc)
 {
     struct pf_io *io = req->data;
     struct pf_run *r = io->r;
+    r->ios_pending--;
     for (uint32_t i = 0; i < io->n; i++) {
         uint64_t f = io->frames[i];
         vm_bitmap_clear(r->inflight, f);
@@ -271,8 +272,10 @@ static int submit_io(struct pf_run *r, void *arg)
     io->req.data = io;
     r->read_ios += io->req.nr_ios;
     r->read_blocks += io->n;
+    r->ios_pending++;
     int rc = port_blk_submit(sim_disk_port(r->disk), &io->req);
     if (rc < 0) {
+        r->ios_pending--;
         unmark(r, io);
         io_free(io);
     }

@@ -107,6 +107,7 @@ struct pf_run {
     struct vm_hist fault_lat;
     struct prefault_stats charged;     /* policy work already turned into time */
     int io_error;                      /* first failed fetch */
+    uint64_t ios_pending;              /* disk requests submitted, not completed */
 };
 
 /* One access of a replay in plain C: asid's GVA page translated to gpa. */

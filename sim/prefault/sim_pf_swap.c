@@ -52,6 +52,7 @@ static void wio_done(struct port_blk_req *req, int rc)
     struct wio *w = req->data;
     (void)rc;                          /* the content went to the slot at eviction */
     w->x->writes_pending--;
+    w->x->r->ios_pending--;
     free(w);
 }
 
@@ -115,8 +116,10 @@ static int submit_writes(struct pf_run *r, void *arg)
 {
     struct wio *w = arg;
     r->write_blocks += w->req.nr_blocks;
+    r->ios_pending++;
     int rc = sim_disk_submit_timing(r->disk, &w->req);
     if (rc < 0) {
+        r->ios_pending--;
         w->x->writes_pending--;
         free(w);
     }
