@@ -1,11 +1,19 @@
-# tests/disk.mk - suites "disk" (sim_disk.c, sim_world.c) and "pagecache" (sim_pagecache.c) on SimGrid.
+# tests/disk.mk - suites "disk" (sim_disk.c), "world" (sim_world.c, sim_platform.c) and "pagecache" (sim_pagecache.c) on SimGrid.
 check_PROGRAMS += tests/check_disk
 TESTS += tests/check_disk
-tests_check_disk_SOURCES = tests/check_disk.c
+tests_check_disk_SOURCES = tests/check_disk.c tests/sim_rig.c tests/sim_rig.h
 tests_check_disk_CFLAGS = $(TEST_CFLAGS)
 tests_check_disk_LDADD = $(CORE_TEST_LDADD)
 # libvmsim_sim holds a C++ shim: link with the C++ driver
 nodist_EXTRA_tests_check_disk_SOURCES = dummy.cxx
+
+# suite "world": sim_world.c and sim_platform.c (the SimGrid glue)
+check_PROGRAMS += tests/check_world
+TESTS += tests/check_world
+tests_check_world_SOURCES = tests/check_world.c tests/sim_rig.c tests/sim_rig.h
+tests_check_world_CFLAGS = $(TEST_CFLAGS)
+tests_check_world_LDADD = $(CORE_TEST_LDADD)
+nodist_EXTRA_tests_check_world_SOURCES = dummy.cxx
 
 # suite "pagecache": sim_pagecache.c and the wait queues of sim_world.c
 check_PROGRAMS += tests/check_pagecache
