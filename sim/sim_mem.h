@@ -182,7 +182,7 @@ void sim_mem_free(struct sim_mem *m);
 int sim_mem_set_address_spaces(struct sim_mem *m, uint32_t n);
 
 /* The guest (owned by m): its allocator and every address space's tables,
- * for mechanisms that walk them (prefault).  Never NULL. */
+ * for mechanisms whose policies walk them.  Never NULL. */
 struct guest_vm *sim_mem_guest(struct sim_mem *m);
 /* Address space asid (owned by m), or NULL if asid is not set up.  A
  * caller that changes its tables (unmaps, clears A/D bits) must call
@@ -301,9 +301,9 @@ static inline void sim_mem_apply(struct sim_mem *m, uint64_t gpa, bool is_write)
 
 /* Read and clear page p's accessed bit; returns the value it had.  This
  * is how a host's reclaim ages a guest page (the EPT accessed bit, KVM's
- * kvm_age_gfn()): the clock of models/hostmem/ calls it through
- * sim_mem_young(), whose signature is hostmem_young_fn with the sim_mem
- * as data. */
+ * kvm_age_gfn()): a host-memory model's clock evictor calls it through
+ * sim_mem_young(), a referenced-bit callback that takes the sim_mem as
+ * its data. */
 static inline bool sim_mem_test_clear_accessed(struct sim_mem *m, uint64_t p)
 {
     uint64_t *w = &m->lines[p >> 6].w[SIM_MEM_ACCESSED];

@@ -81,19 +81,6 @@ static void write_gz(const char *name, const char *text)
     ck_assert_int_eq(gzclose(gz), Z_OK);
 }
 
-static int nr_files(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    ck_assert_ptr_nonnull(dp);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dp)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(dp);
-    return n;
-}
-
 /* names in dir containing `part` */
 static int nr_files_with(const char *dir, const char *part)
 {
@@ -662,7 +649,7 @@ START_TEST(test_trace_huge_count_cache_is_proportional_to_the_source)
     snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
     char *conv[] = { "convert", (char *)tpath("huge.txt"), "--cache-dir", cache, NULL };
     ck_assert_int_eq(sim_trace_main(4, conv), 0);
-    ck_assert_int_eq(nr_files(cache), 1);
+    ck_assert_int_eq(test_tmpdir_count(cache), 1);
 
     struct sim_trace *t;
     struct vm_diag d;
@@ -944,7 +931,7 @@ START_TEST(test_trace_error_missing_file_is_enoent)
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_open(tpath("nope.gz"), SIM_TRACE_AUTO, &t, &d), VM_ENOENT);
     ck_assert_ptr_null(t);
-    ck_assert_int_eq(nr_files(tmpdir), 0);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 0);
 }
 END_TEST
 
@@ -975,14 +962,14 @@ START_TEST(test_trace_bad_trace_leaves_no_cache_file)
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_open(tpath("bad.gz"), SIM_TRACE_AUTO, &t, &d), VM_EPARSE);
     ck_assert_ptr_null(t);
-    ck_assert_int_eq(nr_files(tmpdir), 1);              /* bad.gz alone */
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 1);              /* bad.gz alone */
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_open_in(tpath("bad.gz"), SIM_TRACE_AUTO, cache, &t, &d), VM_EPARSE);
-    ck_assert_int_eq(nr_files(cache), 0);
+    ck_assert_int_eq(test_tmpdir_count(cache), 0);
     write_plain("empty.txt", PT_HDR);
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_open(tpath("empty.txt"), SIM_TRACE_AUTO, &t, &d), VM_EPARSE);
-    ck_assert_int_eq(nr_files(tmpdir), 3);              /* bad.gz, cache/, empty.txt */
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 3);              /* bad.gz, cache/, empty.txt */
 }
 END_TEST
 
@@ -992,7 +979,7 @@ START_TEST(test_trace_validate_writes_nothing)
     struct vm_diag d;
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_trace_validate(tpath("ok.gz"), SIM_TRACE_AUTO, &d), 0);
-    ck_assert_int_eq(nr_files(tmpdir), 1);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 1);
 }
 END_TEST
 
@@ -1031,7 +1018,7 @@ START_TEST(test_trace_cache_created_next_to_the_source_then_reused)
     ck_assert_uint_eq(inode_of(want), ino);
     ck_assert_uint_eq(sim_trace_records(t)[1].count, 3);
     sim_trace_close(t);
-    ck_assert_int_eq(nr_files(tmpdir), 2);              /* no temporary left */
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 2);              /* no temporary left */
 }
 END_TEST
 
@@ -1142,8 +1129,8 @@ START_TEST(test_trace_cache_in_a_cache_folder_is_named_by_path)
     ck_assert_ptr_nonnull(strstr(p, "/a.gz."));
     ck_assert_int_eq(strcmp(p + strlen(p) - 8, ".vmtrace"), 0);
     sim_trace_close(t);
-    ck_assert_int_eq(nr_files(cache), 1);
-    ck_assert_int_eq(nr_files(tmpdir), 2);              /* a.gz, sub/: nothing next to a.gz */
+    ck_assert_int_eq(test_tmpdir_count(cache), 1);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 2);              /* a.gz, sub/: nothing next to a.gz */
     ck_assert_int_eq(sim_trace_open_in(tpath("a.gz"), SIM_TRACE_AUTO, cache, &t, &d), 0);
     ck_assert(!sim_trace_cache_built(t));
     sim_trace_close(t);
@@ -1187,7 +1174,7 @@ START_TEST(test_trace_reduce_tool_writes_the_same_records)
     ck_assert_uint_eq(a.n, b.n);
     ck_assert_int_eq(memcmp(a.v, b.v, a.n * sizeof(*a.v)), 0);
     ck_assert_uint_eq(st.total_accesses, 199995);
-    ck_assert_int_eq(nr_files(tmpdir), 1);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 1);
     free(a.v);
     free(b.v);
 }
@@ -1220,10 +1207,10 @@ START_TEST(test_trace_reduce_tool_bad_input_writes_nothing)
     snprintf(out, sizeof(out), "%s/o.pagetrace.gz", tmpdir);
     char *argv[] = { "reduce", (char *)tpath("l.txt"), "-o", out, NULL };
     ck_assert_int_eq(sim_trace_main(4, argv), 2);
-    ck_assert_int_eq(nr_files(tmpdir), 1);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 1);
     char *argv2[] = { "reduce", (char *)tpath("missing"), "-o", out, NULL };
     ck_assert_int_eq(sim_trace_main(4, argv2), 2);
-    ck_assert_int_eq(nr_files(tmpdir), 1);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 1);
 }
 END_TEST
 
@@ -1239,10 +1226,10 @@ START_TEST(test_trace_tools_stats_and_convert_exit_status)
     ck_assert_int_eq(sim_trace_main(3, stats_bad), 2);
     char *conv[] = { "convert", (char *)tpath("ok.gz"), "--cache-dir", cache, NULL };
     ck_assert_int_eq(sim_trace_main(4, conv), 0);
-    ck_assert_int_eq(nr_files(cache), 1);
+    ck_assert_int_eq(test_tmpdir_count(cache), 1);
     char *conv_bad[] = { "convert", (char *)tpath("bad.txt"), "--cache-dir", cache, NULL };
     ck_assert_int_eq(sim_trace_main(4, conv_bad), 2);
-    ck_assert_int_eq(nr_files(cache), 1);
+    ck_assert_int_eq(test_tmpdir_count(cache), 1);
     char *unknown[] = { "frobnicate", NULL };
     ck_assert_int_eq(sim_trace_main(1, unknown), 2);
     char *badopt[] = { "stats", "--format", "xml", (char *)tpath("ok.gz"), NULL };
@@ -1316,7 +1303,7 @@ START_TEST(test_trace_killed_conversion_leaves_no_temporary_file)
                   "expected the child to die of signal %d, got status 0x%x (conversion too fast?)",
                   sig, status);
     ck_assert_int_eq(nr_files_with(cache, ".tmp."), 0);
-    ck_assert_int_eq(nr_files(cache), 0);               /* no half cache either */
+    ck_assert_int_eq(test_tmpdir_count(cache), 0);               /* no half cache either */
 }
 END_TEST
 

@@ -51,19 +51,6 @@ static const char *tpath(const char *name)
     return p[k];
 }
 
-static int nr_files(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    ck_assert_ptr_nonnull(dp);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dp)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(dp);
-    return n;
-}
-
 /* A trace read back: records copied out of the binary cache. */
 struct back {
     struct sim_access *v;
@@ -409,7 +396,7 @@ START_TEST(test_synth_replaces_an_existing_file_atomically)
     struct sim_trace_synth_cfg c = cfg(SIM_TRACE_SYNTH_CHASE, 64, 64);
     struct vm_diag d;
     ck_assert_int_eq(sim_trace_synth_write(&c, tpath("o.pagetrace"), &d), 0);
-    ck_assert_int_eq(nr_files(tmpdir), 1);           /* no temporary left */
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 1);           /* no temporary left */
     struct sim_trace_stats st;
     ck_assert_int_eq(sim_trace_parse(tpath("o.pagetrace"), SIM_TRACE_PAGETRACE, NULL, NULL, &st, &d), 0);
     ck_assert_uint_eq(st.distinct_pages, 64);
@@ -437,7 +424,7 @@ START_TEST(test_synth_killed_while_writing_leaves_no_file)
     }
     bool seen = false;
     for (int i = 0; i < 60000 && !seen; i++) {        /* 60 s at most */
-        seen = nr_files(tmpdir) > 0;
+        seen = test_tmpdir_count(tmpdir) > 0;
         if (!seen)
             nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
     }
@@ -450,7 +437,7 @@ START_TEST(test_synth_killed_while_writing_leaves_no_file)
     ck_assert_msg(seen, "no temporary file appeared");
     ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sig,
                   "expected the child to die of signal %d, got status 0x%x", sig, status);
-    ck_assert_int_eq(nr_files(tmpdir), 0);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 0);
 }
 END_TEST
 
@@ -584,7 +571,7 @@ START_TEST(test_synth_bad_input_is_refused_and_writes_nothing)
     ck_assert_msg(strncmp(msg, "vmsim: trace synth: ", 20) == 0, "%s", msg);
     ck_assert_msg(strstr(msg, bc->msg) != NULL, "'%s' lacks '%s'", msg, bc->msg);
     ck_assert_ptr_eq(strchr(msg, '\n'), msg + len - 1);       /* one line */
-    ck_assert_int_eq(nr_files(tmpdir), 0);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 0);
     free(msg);
 }
 END_TEST
@@ -606,7 +593,7 @@ START_TEST(test_synth_bad_output_is_refused_and_leaves_no_temporary)
     ck_assert_ptr_nonnull(strstr(d.msg, "-o: cannot create"));
     c.nr_pages = 0;
     ck_assert_int_eq(sim_trace_synth_write(&c, tpath("x.gz"), &d), VM_EINVAL);
-    ck_assert_int_eq(nr_files(tmpdir), 0);
+    ck_assert_int_eq(test_tmpdir_count(tmpdir), 0);
 }
 END_TEST
 

@@ -18,6 +18,19 @@ void test_tmpdir_make(char *buf, size_t len, const char *prefix)
     ck_assert_ptr_nonnull(mkdtemp(buf));
 }
 
+int test_tmpdir_count(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    ck_assert_ptr_nonnull(dp);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(dp);
+    return n;
+}
+
 void test_tmpdir_remove(const char *dir)
 {
     DIR *dp = opendir(dir);

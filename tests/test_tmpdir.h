@@ -11,6 +11,8 @@
 /* Make a fresh folder "/tmp/PREFIX.XXXXXX" into buf (len bytes); fails
  * the test when it cannot. */
 void test_tmpdir_make(char *buf, size_t len, const char *prefix);
+/* Entries of dir, . and .. left out (fails the test when it cannot read it). */
+int test_tmpdir_count(const char *dir);
 /* Remove dir and everything below it (errors ignored: a test's leftovers). */
 void test_tmpdir_remove(const char *dir);
 

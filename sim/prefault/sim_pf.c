@@ -35,7 +35,7 @@ static uint64_t *bitmap_new(uint64_t bits)
 
 /* ------------------------------------------------------------ recording */
 
-int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d)
+int pf_replay(struct pf_run *r, pf_access_fn fn, void *arg, struct vm_diag *d)
 {
     for (uint32_t i = 0; i < r->vcpus.n; i++) {
         const struct sim_vcpu *v = r->vcpus.v[i];
@@ -50,7 +50,7 @@ int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d)
                 return vm_diag_set(d, rc, "vCPU %u, record %llu: guest page 0x%llx does not "
                                    "translate: %s", i, (unsigned long long)idx,
                                    (unsigned long long)page, vm_strerror(rc));
-            if ((rc = fn(r, v->asid, page, gpa, is_write, d)) < 0)
+            if ((rc = fn(r, arg, v->asid, page, gpa, is_write, d)) < 0)
                 return rc;
         }
     }
@@ -59,59 +59,46 @@ int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d)
 
 /*
  * The recording pass: the guest's processes map their pages and write
- * them.  First touches go to ws_order; gva_of[frame] gets (address space
- * << 52 | GVA page) of the page that first mapped it: sorting by it is the
- * order of a walk of each process's tables.
+ * them.  First touches go to ws_order; gva_of[frame] (the arg) gets
+ * (address space << 52 | GVA page) of the page that first mapped it:
+ * sorting by it is the order of a walk of each process's tables.
  */
-static uint64_t *g_gva_of;            /* the replay's fn has no spare argument */
-
-static int record_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
-                         bool is_write, struct vm_diag *d)
+static int record_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
+                         uint64_t gpa, bool is_write, struct vm_diag *d)
 {
+    uint64_t *gva_of = arg;
     (void)d;
     sim_mem_apply(r->mem, gpa, is_write);
     if (!vm_bitmap_test_and_set(r->in_ws, gpa)) {
         r->ws_order[r->nr_ws++] = gpa;
-        g_gva_of[gpa] = (uint64_t)asid << 52 | gva_page;
+        gva_of[gpa] = (uint64_t)asid << 52 | gva_page;
     }
     return 0;
 }
 
-static int record(struct pf_run *r, uint64_t *gva_of, struct vm_diag *d)
-{
-    g_gva_of = gva_of;
-    int rc = pf_replay(r, record_access, d);
-    g_gva_of = NULL;
-    return rc;
-}
-
 /* ------------------------------------------------------------ start states */
 
-static int cmp_key(const void *a, const void *b, void *arg)
+struct gva_frame { uint64_t key, frame; };
+
+static int cmp_gva(const void *a, const void *b)
 {
-    const uint64_t *gva_of = arg;
-    uint64_t x = gva_of[*(const uint64_t *)a], y = gva_of[*(const uint64_t *)b];
+    uint64_t x = ((const struct gva_frame *)a)->key, y = ((const struct gva_frame *)b)->key;
     return (x > y) - (x < y);
 }
 
-/* Sort frames by their first mapping's (address space, GVA): qsort_r is a
- * GNU extension; a plain merge keeps this file C11. */
-static void sort_by_gva(uint64_t *frames, uint64_t n, const uint64_t *gva_of, uint64_t *tmp)
+/* Sort frames by the (address space, GVA) that first mapped them. */
+static int sort_by_gva(uint64_t *frames, uint64_t n, const uint64_t *gva_of)
 {
-    for (uint64_t w = 1; w < n; w *= 2) {
-        for (uint64_t lo = 0; lo < n; lo += 2 * w) {
-            uint64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            uint64_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = cmp_key(&frames[j], &frames[i], (void *)gva_of) < 0 ? frames[j++]
-                                                                                 : frames[i++];
-            while (i < mid)
-                tmp[k++] = frames[i++];
-            while (j < hi)
-                tmp[k++] = frames[j++];
-        }
-        memcpy(frames, tmp, n * sizeof *frames);
-    }
+    struct gva_frame *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return VM_ENOMEM;
+    for (uint64_t i = 0; i < n; i++)
+        v[i] = (struct gva_frame){ gva_of[frames[i]], frames[i] };
+    qsort(v, n, sizeof *v, cmp_gva);
+    for (uint64_t i = 0; i < n; i++)
+        frames[i] = v[i].frame;
+    free(v);
+    return 0;
 }
 
 /*
@@ -137,8 +124,12 @@ static int start_resume(struct pf_run *r, const uint64_t *gva_of, struct vm_diag
     for (uint64_t f = 0; f < r->nr_pages; f++)
         if (r->expect[f] != VM_FP_ZERO && (!gva || vm_bitmap_test(r->in_ws, f)))
             order[n++] = f;
+    if (gva && sort_by_gva(order, n, gva_of) < 0) {
+        free(order);
+        free(fps);
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    }
     if (gva) {
-        sort_by_gva(order, n, gva_of, fps);
         for (uint64_t f = 0; f < r->nr_pages; f++)
             if (r->expect[f] != VM_FP_ZERO && !vm_bitmap_test(r->in_ws, f))
                 order[n++] = f;
@@ -318,7 +309,7 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         fail(r, VM_ENOMEM, "recording pass", NULL);
         goto out;
     }
-    if ((rc = record(r, gva_of, &d)) < 0) {
+    if ((rc = pf_replay(r, record_access, gva_of, &d)) < 0) {
         fail(r, rc, "recording pass", &d);
         goto out;
     }

@@ -110,12 +110,13 @@ struct pf_run {
     uint64_t ios_pending;              /* disk requests submitted, not completed */
 };
 
-/* One access of a replay in plain C: asid's GVA page translated to gpa. */
-typedef int (*pf_access_fn)(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
-                            bool is_write, struct vm_diag *d);
+/* One access of a replay in plain C: asid's GVA page translated to gpa;
+ * arg is the replay's caller's. */
+typedef int (*pf_access_fn)(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
+                            uint64_t gpa, bool is_write, struct vm_diag *d);
 /* Replay every vCPU's stream once in the order its vCPU would, calling fn
- * per access (sim_pf.c).  0 or the first error (translation, fn's). */
-int pf_replay(struct pf_run *r, pf_access_fn fn, struct vm_diag *d);
+ * per access with arg (sim_pf.c).  0 or the first error (translation, fn's). */
+int pf_replay(struct pf_run *r, pf_access_fn fn, void *arg, struct vm_diag *d);
 /* Make frame f present with content fp; a prefetched one is marked unused
  * and read-traced until its first use (sim_pf_fault.c). */
 void pf_install(struct pf_run *r, uint64_t f, uint64_t fp, bool prefetched);

@@ -31,13 +31,6 @@
 #include "sim_disk.h"
 #include "sim_world.h"
 
-/* The evictor's referenced bit: the frame's EPT accessed bit, read and
- * cleared (frames under a read are locked: the hand never asks). */
-static bool young(void *data, uint64_t frame)
-{
-    struct pf_run *r = data;
-    return sim_mem_young(r->mem, frame);
-}
 
 /* A write-back the faulting vCPU waits for (the frames it took are free
  * only once their content is on the swap device, as shrink_folio_list()
@@ -128,9 +121,10 @@ static int submit_writes(struct pf_run *r, void *arg)
 
 /* ------------------------------------------------------------ warm pass */
 
-static int warm_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
-                       bool is_write, struct vm_diag *d)
+static int warm_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
+                       uint64_t gpa, bool is_write, struct vm_diag *d)
 {
+    (void)arg;
     (void)asid;
     (void)gva_page;
     if (!hostmem_is_resident(r->hm, gpa)) {
@@ -165,12 +159,10 @@ static bool shadow_young(void *data, uint64_t frame)
     return y;
 }
 
-static struct shadow *g_shadow;       /* the replay's fn has no spare argument */
-
-static int shadow_access(struct pf_run *r, uint32_t asid, uint64_t gva_page, uint64_t gpa,
-                         bool is_write, struct vm_diag *d)
+static int shadow_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
+                         uint64_t gpa, bool is_write, struct vm_diag *d)
 {
-    struct shadow *s = g_shadow;
+    struct shadow *s = arg;
     (void)asid;
     (void)gva_page;
     if (!hostmem_is_resident(s->hm, gpa)) {
@@ -220,12 +212,10 @@ static int reference(struct pf_run *r, const struct hostmem_cfg *cfg, struct vm_
         hostmem_free(s.hm);
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     }
-    g_shadow = &s;
-    rc = pf_replay(r, shadow_access, d);
+    rc = pf_replay(r, shadow_access, &s, d);
     s.counting = true;
     if (rc == 0)
-        rc = pf_replay(r, shadow_access, d);
-    g_shadow = NULL;
+        rc = pf_replay(r, shadow_access, &s, d);
     r->faultonly_ref = s.reads;
     free(s.young);
     hostmem_free(s.hm);
@@ -253,7 +243,9 @@ int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
     if (!(r->adm = malloc(sizeof *r->adm)))
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     struct hostmem_cfg hc = { .nr_frames = r->nr_pages, .max_resident = pages };
-    int rc = hostmem_new(&hc, young, r, &r->hm, d);
+    /* the evictor's referenced bit: the frame's EPT accessed bit, read and
+     * cleared (frames under a read are locked: the hand never asks) */
+    int rc = hostmem_new(&hc, sim_mem_young, r->mem, &r->hm, d);
     if (rc < 0)
         return rc;
 #ifdef SIM_PF_TEST_MUTANT
@@ -269,7 +261,7 @@ int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
      * the accessed bits clear, as the reference does */
     for (uint64_t l = 0; l < r->mem->nr_lines; l++)
         r->mem->lines[l].w[SIM_MEM_ACCESSED] = 0;
-    if ((rc = pf_replay(r, warm_access, d)) < 0)
+    if ((rc = pf_replay(r, warm_access, NULL, d)) < 0)
         return rc;
     /* the warm pass wrote pages: what they hold now is what they must hold */
     for (uint64_t f = 0; f < r->nr_pages; f++)
