@@ -11,7 +11,9 @@
  * In the simulator (sim/sim_timer.c) one actor sleeps until the earliest
  * deadline: one SimGrid activity per deadline, not per timer armed.  In
  * tests (tests/fakes/fake_timer.h) the test advances a fake clock and the
- * due timers run.
+ * due timers run.  Both keep their timers in a vm_timerq (base/vm_timerq.h),
+ * so both order them alike.  "Never from inside arm()" holds across actors
+ * too: a callback does not run before the arm() that queued it returned.
  */
 #ifndef PORT_TIMER_H
 #define PORT_TIMER_H
