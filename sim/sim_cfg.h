@@ -12,7 +12,8 @@
  *   SIM_KEY_SCALAR   a value, set into obj + p.off through p (vm_param.h)
  *                    by sim_cfg_set_param, or by a custom setter;
  *   SIM_KEY_OBJECT   an object whose keys are the rows of `sub` (or of
- *                    `alt`, for objects whose keys depend on a "kind"),
+ *                    `alt` and `alt2`, for objects whose keys depend on a
+ *                    "kind": one table per kind, in the order of its choices),
  *                    filling the struct at obj + p.off;
  *   SIM_KEY_ARRAY    an array of such objects (the setter walks them);
  *   SIM_KEY_PARAMS   a policy's parameters: the keys of the vm_param table
@@ -78,6 +79,7 @@ struct sim_key {
                                            objects: p.off = their struct inside obj */
     const struct sim_key *sub;          /* objects and array elements: their rows */
     const struct sim_key *alt;          /* kinded objects: the other kind's rows */
+    const struct sim_key *alt2;         /* kinded objects of three kinds: the third's */
     size_t len;                         /* strings: capacity of the char array */
     sim_key_policies policies;          /* SIM_KEY_PARAMS: NULL = the variant set */
     const char *def_policy;             /* SIM_KEY_PARAMS: when no "policy" is given */

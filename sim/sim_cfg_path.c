@@ -46,6 +46,7 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
 {
     const struct sim_mech *mech = sim_config_doc_mech(doc);
     const struct sim_key *tab = sim_config_top_keys, *alt = mech ? mech->sections : NULL;
+    const struct sim_key *alt2 = NULL;
     const struct sim_key *row = NULL;
     enum sim_key_shape shape = SIM_KEY_OBJECT;
     const cJSON *cur = doc, *parent = NULL;
@@ -62,6 +63,8 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
             const struct sim_key *k = sim_cfg_find_key(tab, g->key);
             if (!k)
                 k = sim_cfg_find_key(alt, g->key);
+            if (!k)
+                k = sim_cfg_find_key(alt2, g->key);
             if (!k && i == 0 && !mech)
                 return 0;       /* a section of a mechanism the walk says is unknown */
             if (!k) {
@@ -79,6 +82,7 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
             shape = k->shape;
             tab = k->sub;
             alt = k->alt;
+            alt2 = k->alt2;
             break;
         }
         case SIM_KEY_ARRAY: {

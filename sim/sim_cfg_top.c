@@ -165,9 +165,12 @@ struct faultx {
     int op;                     /* 0 read, 1 write */
 };
 #define F(field) offsetof(struct faultx, field)
-#define FAULT_KINDS "disk_error|disk_slow"
+#define FAULT_KINDS "disk_error|disk_slow|host_crash"
+#define FAULT_KIND_ROW \
+    SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, F(kind), FAULT_KINDS, NULL, \
+                     "disk_error, disk_slow or host_crash")
 static const struct sim_key fault_error_keys[] = {
-    SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, F(kind), FAULT_KINDS, NULL, "disk_error or disk_slow"),
+    FAULT_KIND_ROW,
     SIM_KEY_ENUM_ROW("op", 0, F(op), "read|write", "write", "which I/Os fail"),
     SIM_KEY_SCALAR_ROW("after_ios", 0, VM_PARAM_U64, F(f.after_ios), 0, SEED_MAX, "0",
                        "I/Os that succeed first"),
@@ -176,7 +179,7 @@ static const struct sim_key fault_error_keys[] = {
     SIM_KEY_END,
 };
 static const struct sim_key fault_slow_keys[] = {
-    SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, F(kind), FAULT_KINDS, NULL, "disk_error or disk_slow"),
+    FAULT_KIND_ROW,
     SIM_KEY_SCALAR_ROW("factor", SIM_KEY_REQ, VM_PARAM_DOUBLE, F(f.factor), 1, 1e6, NULL,
                        "latency multiplier"),
     SIM_KEY_SCALAR_ROW("from", 0, VM_PARAM_TIME, F(f.from_ns), 0, TIME_MAX_NS, "0ns",
@@ -185,13 +188,79 @@ static const struct sim_key fault_slow_keys[] = {
                        "window end (default: the end of the run)"),
     SIM_KEY_END,
 };
+static const struct sim_key fault_crash_keys[] = {
+    FAULT_KIND_ROW,
+    SIM_KEY_SCALAR_ROW("at", 0, VM_PARAM_TIME, F(f.at_ns), 0, TIME_MAX_NS, NULL,
+                       "the instant the host crashes (or a window: from, until)"),
+    SIM_KEY_SCALAR_ROW("from", 0, VM_PARAM_TIME, F(f.from_ns), 0, TIME_MAX_NS, NULL,
+                       "window start: the instant is drawn in [from, until) from the seed"),
+    SIM_KEY_SCALAR_ROW("until", 0, VM_PARAM_TIME, F(f.until_ns), 0, TIME_MAX_NS, NULL,
+                       "window end"),
+    SIM_KEY_SCALAR_ROW("restart_after", 0, VM_PARAM_TIME, F(f.restart_after_ns), 0,
+                       TIME_MAX_NS, "5s", "down time before the host restarts and recovers"),
+    SIM_KEY_STR_ROW("host", 0, sim_cfg_set_str, F(f.host), SIM_NAME_MAX,
+                    "the host that crashes (default: the experiment's)"),
+    SIM_KEY_END,
+};
 
-/* One fault: its kind picks the table. */
+/* The other kind whose rows hold a key of c that kind's rows lack, for "key 'x'
+ * is for kind 'b', not 'a'"; -1 when there is none. */
+static int foreign_kind(const cJSON *c, const struct sim_key *const *tabs, int kind)
+{
+    for (const cJSON *x = c->child; x; x = x->next) {
+        if (sim_cfg_find_key(tabs[kind], x->string))
+            continue;
+        for (int k = 0; k < SIM_FAULT_NR; k++)
+            if (k != kind && sim_cfg_find_key(tabs[k], x->string))
+                return k;
+    }
+    return -1;
+}
+
+/* A host_crash's instant: "at", or a window "from" < "until"; not both. */
+static int check_crash_instant(struct sim_cfg_walk *w, const cJSON *c, struct faultx *fx)
+{
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(c, "at");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(c, "from");
+    const cJSON *until = cJSON_GetObjectItemCaseSensitive(c, "until");
+    char got[64];
+    size_t m;
+    int rc;
+
+    if (at && (from || until)) {
+        m = sim_cfg_push_key(w, "at");
+        rc = sim_cfg_err(w, "expected either 'at' or a window 'from'..'until', not both");
+        sim_cfg_pop(w, m);
+        return rc;
+    }
+    if (at)
+        return 0;
+    if (!from && !until)
+        return sim_cfg_err(w, "missing required key 'at' (or a window: 'from' and 'until')");
+    if (!from || !until)
+        return sim_cfg_err(w, "missing required key '%s' (a window needs 'from' and 'until')",
+                           from ? "until" : "from");
+    if (fx->f.until_ns <= fx->f.from_ns) {
+        m = sim_cfg_push_key(w, "until");
+        rc = sim_cfg_err(w, "expected time after 'from', got %s",
+                         sim_json_got(until, got, sizeof got));
+        sim_cfg_pop(w, m);
+        return rc;
+    }
+    fx->f.drawn = true;
+    return 0;
+}
+
+/* One fault: its kind picks the table; the mechanism must take it. */
 static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *c,
                        struct sim_cfg_point *t)
 {
+    const struct sim_key *const tabs[SIM_FAULT_NR] = {
+        [SIM_FAULT_DISK_ERROR] = k->sub, [SIM_FAULT_DISK_SLOW] = k->alt,
+        [SIM_FAULT_HOST_CRASH] = k->alt2,
+    };
     struct faultx fx = { 0 };
-    char got[64];
+    char got[64], kinds[128];
     const cJSON *kind = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "kind") : NULL;
     if (!cJSON_IsObject(c)) {
         sim_cfg_err(w, "expected object, got %s", sim_json_got(c, got, sizeof got));
@@ -204,20 +273,34 @@ static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
     size_t m2 = sim_cfg_push_key(w, "kind");
     int rc = sim_cfg_set_param(w, &k->sub[0], kind, &fx);
     sim_cfg_pop(w, m2);
-    bool slow = fx.kind == SIM_FAULT_DISK_SLOW;
-    const struct sim_key *tab = slow ? k->alt : k->sub;
+    if (rc)
+        return;
+    const struct sim_key *tab = tabs[fx.kind];
+    int other = foreign_kind(c, tabs, fx.kind);
     fx.f.until_ns = UINT64_MAX;         /* disk_slow without until: to the end */
     sim_cfg_apply_defaults(tab, &fx);
-    if (rc || sim_cfg_walk_object(w, c, tab, slow ? k->sub : k->alt,
-                                  slow ? "disk_slow" : "disk_error",
-                                  slow ? "disk_error" : "disk_slow", &fx))
+    if (sim_cfg_walk_object(w, c, tab, other >= 0 ? tabs[other] : NULL,
+                            sim_fault_kind_name(fx.kind),
+                            other >= 0 ? sim_fault_kind_name(other) : NULL, &fx))
         return;
     fx.f.kind = (enum sim_fault_kind)fx.kind;
     fx.f.on_write = fx.op == 1;
-    if (slow && fx.f.until_ns <= fx.f.from_ns) {
+    if (fx.kind == SIM_FAULT_HOST_CRASH && check_crash_instant(w, c, &fx))
+        return;
+    if (fx.kind == SIM_FAULT_DISK_SLOW && fx.f.until_ns <= fx.f.from_ns) {
         m2 = sim_cfg_push_key(w, "until");
         sim_cfg_err(w, "expected time after 'from', got %s",
                     sim_json_got(cJSON_GetObjectItemCaseSensitive(c, "until"), got, sizeof got));
+        sim_cfg_pop(w, m2);
+        return;
+    }
+    /* a well-formed fault the run would not apply: refused, never ignored */
+    const struct sim_mech *mech = w->mech;
+    if (mech && !(mech->fault_kinds & SIM_FAULT_BIT(fx.kind))) {
+        m2 = sim_cfg_push_key(w, "kind");
+        sim_cfg_err(w, "mechanism '%s' does not take %s faults (it takes: %s)", mech->name,
+                    sim_fault_kind_name(fx.kind),
+                    sim_fault_kinds_text(mech->fault_kinds, kinds, sizeof kinds));
         sim_cfg_pop(w, m2);
         return;
     }
@@ -268,8 +351,10 @@ const struct sim_key sim_config_top_keys[] = {
                    "cartesian product; \"with\" paths change with their entry" } },
     SIM_KEY_ARR_ROW("metrics", SIM_KEY_NOSWEEP, set_metrics, metric_keys, NULL,
                     "what vmsim check compares, with tolerances"),
-    SIM_KEY_ARR_ROW("faults", 0, set_faults, fault_error_keys, fault_slow_keys,
-                    "injected disk errors and slow windows"),
+    { .name = "faults", .shape = SIM_KEY_ARRAY, .set = set_faults, .sub = fault_error_keys,
+      .alt = fault_slow_keys, .alt2 = fault_crash_keys,
+      .p = { .name = "faults", .help = "injected disk errors, slow windows and host crashes "
+                                       "(the kinds the mechanism takes)" } },
     { .name = "quick", .flags = SIM_KEY_NOSWEEP | SIM_KEY_NOSET, .shape = SIM_KEY_FREE,
       .set = sim_cfg_set_skip,
       .p = { .name = "quick", .help = "{path: value} overrides applied by --quick" } },

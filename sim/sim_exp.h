@@ -35,9 +35,17 @@
  *   metrics      [ { name: a metric of the mechanism, direction: lower|higher
  *                    (default: the metric's own), tolerance: number >= 0
  *                    (relative) default 0.05, abs_tolerance: number >= 0 default 0 } ]
- *   faults       [ { kind: disk_error | disk_slow, op: read|write (disk_error),
- *                    after_ios: integer >= 0, count: integer >= 0 (0 = persistent),
- *                    factor: number >= 1, from: time, until: time (disk_slow) } ]
+ *   faults       [ { kind: disk_error | disk_slow | host_crash,
+ *                    disk_error: op: read|write, after_ios: integer >= 0,
+ *                      count: integer >= 0 (0 = persistent);
+ *                    disk_slow: factor: number >= 1, from: time, until: time;
+ *                    host_crash: at: time, or from: time, until: time (an
+ *                      instant drawn uniformly in [from, until) from the seed:
+ *                      sim_exp_host_crash()), restart_after: time (default
+ *                      5s: down that long, then it restarts and recovers),
+ *                      host: host id (default: the experiment's host) } ]
+ *                  a mechanism takes only the kinds in its fault_kinds
+ *                  (sim_mech.h); the walk refuses the others
  *   quick        { "<path>": value, ... }   overrides applied by --quick
  *
  * Shared sections a mechanism may take (sim_cfg_vm.h): "vm" (struct
@@ -50,6 +58,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SIM_NAME_MAX 64
@@ -98,14 +107,25 @@ struct sim_exp_workload {
     uint64_t access_ns;
 };
 
-enum sim_fault_kind { SIM_FAULT_DISK_ERROR, SIM_FAULT_DISK_SLOW };
+/* The order of the config's "kind" choices; struct sim_mech.fault_kinds
+ * holds SIM_FAULT_BIT()s of them. */
+enum sim_fault_kind { SIM_FAULT_DISK_ERROR, SIM_FAULT_DISK_SLOW, SIM_FAULT_HOST_CRASH,
+                      SIM_FAULT_NR };
+#define SIM_FAULT_BIT(kind) (1u << (kind))
+#define SIM_FAULT_DISK_KINDS (SIM_FAULT_BIT(SIM_FAULT_DISK_ERROR) | SIM_FAULT_BIT(SIM_FAULT_DISK_SLOW))
+
 struct sim_exp_fault {
     enum sim_fault_kind kind;
     bool on_write;                     /* disk_error: writes (true) or reads */
     uint64_t after_ios;                /* disk_error: fail the I/O after this many */
     uint64_t count;                    /* disk_error: how many fail; 0 = all after */
     double factor;                     /* disk_slow: latency multiplier */
-    uint64_t from_ns, until_ns;        /* disk_slow: window */
+    uint64_t from_ns, until_ns;        /* disk_slow: window; host_crash: the window
+                                          the instant is drawn in (when drawn) */
+    bool drawn;                        /* host_crash: from the window (else at_ns) */
+    uint64_t at_ns;                    /* host_crash: the fixed instant */
+    uint64_t restart_after_ns;         /* host_crash: down time before the restart */
+    char host[SIM_NAME_MAX];           /* host_crash: host id, "" = the experiment's */
 };
 
 struct sim_exp_metric {
@@ -143,5 +163,22 @@ struct sim_exp {
     char point_values[SIM_MAX_POINT_KEYS][SIM_NAME_MAX];  /* "8GiB", "write-heavy" */
     char id[256];                      /* "variant/key=value/..." unique in the experiment */
 };
+
+/* "disk_error", "disk_slow", "host_crash"; "?" for anything else. */
+const char *sim_fault_kind_name(enum sim_fault_kind kind);
+/* The kinds in mask (SIM_FAULT_BIT()s) as "disk_error, disk_slow", or
+ * "none", into buf (len bytes); returns buf. */
+const char *sim_fault_kinds_text(unsigned mask, char *buf, size_t len);
+
+/*
+ * The instant e's fault i (a host_crash) crashes its host, in simulated
+ * ns from the start of the run, into *at_ns, and how long the host stays
+ * down into *restart_after_ns.  A window's instant is drawn uniformly in
+ * [from, until) from a stream of e->seed of its own (one per fault
+ * index), so the same seed gives the same instant, whatever else the run
+ * draws.  0, or VM_EINVAL when fault i is not a host_crash.
+ */
+int sim_exp_host_crash(const struct sim_exp *e, int i, uint64_t *at_ns,
+                       uint64_t *restart_after_ns);
 
 #endif

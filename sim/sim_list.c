@@ -67,8 +67,8 @@ static void list_row(FILE *f, const struct sim_key *k, int indent)
         return;
     }
     /* kinded: each kind's rows under its name */
-    const struct sim_key *kinds[2] = { k->sub, k->alt };
-    for (int i = 0; i < 2; i++) {
+    const struct sim_key *kinds[3] = { k->sub, k->alt, k->alt2 };
+    for (int i = 0; i < 3 && kinds[i]; i++) {
         const struct sim_key *kr = sim_cfg_find_key(kinds[i], "kind");
         char choices[64] = "";
         if (kr && kr->p.choices) {
@@ -111,6 +111,9 @@ void sim_list_mech(FILE *f, const struct sim_mech *m)
     if (!m->sections || !m->sections->name)
         fprintf(f, "    (none)\n");
     list_rows(f, m->sections, 4);
+    char kinds[128];
+    fprintf(f, "\n  faults it takes (\"faults\": [{\"kind\": ...}]): %s\n",
+            sim_fault_kinds_text(m->fault_kinds, kinds, sizeof kinds));
     fprintf(f, "\n  metrics (\"metrics\": [{\"name\": ...}]; direction: which way is better):\n");
     for (int i = 0; i < sim_mech_nr_metrics(m); i++) {
         const struct sim_metric_def *d = sim_mech_metric(m, i);

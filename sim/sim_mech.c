@@ -46,6 +46,8 @@ static const char *dangling_row(const struct sim_key *tab)
         const char *in = dangling_row(k->sub);
         if (!in)
             in = dangling_row(k->alt);
+        if (!in)
+            in = dangling_row(k->alt2);
         if (in)
             return in;
     }
@@ -87,6 +89,9 @@ int sim_mech_register(const struct sim_mech *m, struct vm_diag *d)
         return vm_diag_set(d, VM_EBUSY, "mechanism '%s' is already registered", m->name);
     if (nr_mechs == MAX_MECHS)
         return vm_diag_set(d, VM_ENOSPC, "at most %d mechanisms", MAX_MECHS);
+    if (m->fault_kinds & ~(SIM_FAULT_BIT(SIM_FAULT_NR) - 1))
+        return vm_diag_set(d, VM_EINVAL, "mechanism '%s': fault_kinds 0x%x names no fault kind",
+                           m->name, m->fault_kinds);
     if (m->nr_metrics < 0 || m->nr_metrics + NR_CORE_METRICS > SIM_MAX_METRICS)
         return vm_diag_set(d, VM_EINVAL, "mechanism '%s': at most %d metrics", m->name,
                            SIM_MAX_METRICS - NR_CORE_METRICS);

@@ -15,6 +15,8 @@
  *   - finish: derived fields and cross-field checks of one run point;
  *   - check: file checks (traces, images) that `validate` and `run` both
  *     make before any run point starts;
+ *   - which kinds of the config's "faults" it applies (fault_kinds): the
+ *     walk refuses the others, so a fault is never silently ignored;
  *   - its metric and invariant-counter tables (name with unit, direction,
  *     description), from which result.json, the CSV, `vmsim check` and
  *     `vmsim list` work;
@@ -102,6 +104,9 @@ struct sim_mech {
     /* file checks before any run point, in validate and run alike; they
      * write nothing; may be NULL */
     int (*check)(struct sim_cfg_walk *w, const struct sim_exp *e);
+    /* the fault kinds its run applies: SIM_FAULT_BIT(enum sim_fault_kind)s
+     * (sim_exp.h), 0 = none; a config's fault of another kind is an error */
+    unsigned fault_kinds;
     /* results */
     const struct sim_metric_def *metrics;
     int nr_metrics;

@@ -1,5 +1,6 @@
-# tests/config.mk - suite "config" (configs, result files, check) and the
-# end-to-end bad-input test of the vmsim command line.
+# tests/config.mk - suites "config" (configs, result files, check) and
+# "config_faults" (the faults), and the end-to-end bad-input test of the
+# vmsim command line.
 check_PROGRAMS += tests/check_config
 TESTS += tests/check_config tests/e2e/bad_input.sh
 tests_check_config_SOURCES = tests/check_config.c
@@ -7,6 +8,14 @@ tests_check_config_CFLAGS = $(TEST_CFLAGS)
 tests_check_config_LDADD = $(TEST_LDADD)
 # libvmsim_sim holds a C++ shim: link with the C++ driver
 nodist_EXTRA_tests_check_config_SOURCES = dummy.cxx
+
+# suite "config_faults": the config's faults and the instants derived from them
+check_PROGRAMS += tests/check_config_faults
+TESTS += tests/check_config_faults
+tests_check_config_faults_SOURCES = tests/check_config_faults.c
+tests_check_config_faults_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_faults_LDADD = $(TEST_LDADD)
+nodist_EXTRA_tests_check_config_faults_SOURCES = dummy.cxx
 EXTRA_DIST += tests/e2e/bad_input.sh \
 	tests/e2e/bad/base.json \
 	tests/e2e/bad/malformed.json \
@@ -23,4 +32,6 @@ EXTRA_DIST += tests/e2e/bad_input.sh \
 	tests/e2e/bad/unknown-metric.json \
 	tests/e2e/bad/bad-sweep-path.json \
 	tests/e2e/bad/bad-sweep-value.json \
+	tests/e2e/bad/crash-at-and-window.json \
+	tests/e2e/bad/fault-not-taken.json \
 	tests/e2e/bad/not-a-result.json

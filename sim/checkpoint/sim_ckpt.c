@@ -676,8 +676,10 @@ void sim_ckpt_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome 
         rc = vm_diag_set(&d, VM_ENOMEM, "out of memory");
     if (rc == 0 && r->vcpus.n > 1 && !(r->fault_wq = sim_waitq_new()))
         rc = vm_diag_set(&d, VM_ENOMEM, "out of memory");
+    /* the disk's faults; the mechanism takes no others (fault_kinds) */
     for (int i = 0; rc == 0 && i < exp->nr_faults; i++)
-        rc = sim_disk_add_fault(r->disk, &exp->faults[i]);
+        if (SIM_FAULT_BIT(exp->faults[i].kind) & SIM_FAULT_DISK_KINDS)
+            rc = sim_disk_add_fault(r->disk, &exp->faults[i]);
     if (rc < 0) {
         ckpt_fail(r, rc, "%s (%s)", d.code ? d.msg : "setting up the world");
         goto out;

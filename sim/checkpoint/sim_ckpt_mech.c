@@ -249,6 +249,8 @@ const struct sim_mech sim_ckpt_mech = {
     .variant_set = variant_set,
     .finish = finish,
     .check = check,
+    /* the disk's injected errors and slow windows (sim_ckpt.c adds them) */
+    .fault_kinds = SIM_FAULT_DISK_KINDS,
     .metrics = metrics,
     .nr_metrics = SIM_CKPT_M_NR,
     .invariants = invariants,

@@ -184,6 +184,7 @@ const struct sim_mech sim_pf_mech = {
     .variant_set = variant_set,
     .finish = finish,
     .check = check,
+    .fault_kinds = 0,                   /* its runs inject none (no sim_disk_add_fault) */
     .metrics = metrics,
     .nr_metrics = SIM_PF_M_NR,
     .invariants = invariants,

@@ -1,0 +1,338 @@
+/*
+ * check_config_faults.c - suite "config_faults": the experiment config's
+ * "faults" (sim_cfg_top.c) and the instants the core derives from them
+ * (sim_exp.c): the three kinds' keys, a host crash at a fixed instant or
+ * drawn in a window from the seed, each error as one located line, and a
+ * mechanism refusing the kinds it does not take (struct sim_mech
+ * fault_kinds).
+ *
+ * No mechanism of the program takes host_crash yet, so the suite registers
+ * the checkpoint mechanism twice more under other names: "ckpt-crash"
+ * taking every kind and "ckpt-nofaults" taking none.  Configs are written
+ * with ' for " and loaded without SimGrid, as in check_config.c.
+ */
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checkpoint/sim_ckpt.h"
+#include "sim_config.h"
+#include "sim_exp.h"
+#include "sim_mech.h"
+
+#define S 1000000000ull
+
+static char g_dir[256];
+static char g_file[320];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void setup(void)
+{
+    snprintf(g_dir, sizeof g_dir, "%s/vmsim-faults.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+    snprintf(g_file, sizeof g_file, "%s/exp.json", g_dir);
+}
+
+static void teardown(void)
+{
+    nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write the config (' turned into ") and a platform file to load it with. */
+static void write_cfg(const char *json)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/plat.xml", g_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("<platform/>\n", f);
+    fclose(f);
+    f = fopen(g_file, "w");
+    ck_assert_ptr_nonnull(f);
+    for (const char *p = json; *p; p++)
+        fputc(*p == '\'' ? '"' : *p, f);
+    fclose(f);
+}
+
+#define HEAD(mech) "{'name': 't1', 'mechanism': '" mech "', 'platform': 'plat.xml', " \
+                   "'vm': {'memory': '8GiB'}, " \
+                   "'workload': {'kind': 'synthetic', 'pattern': 'zipf'}, " \
+                   "'variants': [{'name': 'sc', 'policy': 'stopcopy'}], "
+#define CRASH HEAD("ckpt-crash")
+
+static struct sim_config *load_ok(const char *json, const struct sim_config_opts *o)
+{
+    struct sim_config *cfg = NULL;
+    struct sim_diag_list errs = { 0 };
+    write_cfg(json);
+    int rc = sim_config_load(g_file, o, &cfg, &errs);
+    ck_assert_msg(rc == 0, "load failed: %s", errs.n ? errs.lines[0] : "(no message)");
+    ck_assert_ptr_nonnull(cfg);
+    sim_diag_list_free(&errs);
+    return cfg;
+}
+
+/* Load must fail with exactly one line: g_file followed by `rest`. */
+static void expect_error(const char *json, const char *rest)
+{
+    struct sim_config *cfg = NULL;
+    struct sim_diag_list errs = { 0 };
+    char want[1024];
+    write_cfg(json);
+    int rc = sim_config_load(g_file, NULL, &cfg, &errs);
+    ck_assert_int_eq(rc, VM_EINVAL);
+    ck_assert_ptr_null(cfg);
+    ck_assert_int_eq(errs.n, 1);
+    snprintf(want, sizeof want, "%s%s", g_file, rest);
+    ck_assert_str_eq(errs.lines[0], want);
+    sim_diag_list_free(&errs);
+}
+
+/* ------------------------------------------------------------ good configs */
+
+START_TEST(test_faults_host_crash_at_or_window_with_defaults)
+{
+    struct sim_config *cfg = load_ok(
+        CRASH "'faults': [{'kind': 'host_crash', 'at': '30s'}, "
+        "{'kind': 'host_crash', 'from': '10s', 'until': '60s', 'restart_after': '2s', "
+        "'host': 'host1'}, {'kind': 'disk_slow', 'factor': 2}]}", NULL);
+    const struct sim_exp *e = &cfg->points[0];
+    ck_assert_int_eq(e->nr_faults, 3);
+    ck_assert_int_eq(e->faults[0].kind, SIM_FAULT_HOST_CRASH);
+    ck_assert(!e->faults[0].drawn);
+    ck_assert_uint_eq(e->faults[0].at_ns, 30 * S);
+    ck_assert_uint_eq(e->faults[0].restart_after_ns, 5 * S);      /* default */
+    ck_assert_str_eq(e->faults[0].host, "");                        /* the experiment's */
+    ck_assert(e->faults[1].drawn);
+    ck_assert_uint_eq(e->faults[1].from_ns, 10 * S);
+    ck_assert_uint_eq(e->faults[1].until_ns, 60 * S);
+    ck_assert_uint_eq(e->faults[1].restart_after_ns, 2 * S);
+    ck_assert_str_eq(e->faults[1].host, "host1");
+    ck_assert_int_eq(e->faults[2].kind, SIM_FAULT_DISK_SLOW);
+    ck_assert_uint_eq(e->faults[2].until_ns, UINT64_MAX);          /* still to the end */
+
+    uint64_t at, down;
+    ck_assert_int_eq(sim_exp_host_crash(e, 0, &at, &down), 0);
+    ck_assert_uint_eq(at, 30 * S);
+    ck_assert_uint_eq(down, 5 * S);
+    ck_assert_int_eq(sim_exp_host_crash(e, 2, &at, &down), VM_EINVAL);   /* not a crash */
+    ck_assert_int_eq(sim_exp_host_crash(e, 3, &at, &down), VM_EINVAL);   /* no such fault */
+    ck_assert_int_eq(sim_exp_host_crash(e, -1, &at, &down), VM_EINVAL);
+    sim_config_free(cfg);
+}
+END_TEST
+
+/* The i-th fault's instant in a config loaded with seed. */
+static uint64_t crash_at(const char *json, uint64_t seed, int i)
+{
+    struct sim_config_opts o = { .have_seed = true, .seed = seed };
+    struct sim_config *cfg = load_ok(json, &o);
+    uint64_t at, down;
+    ck_assert_int_eq(sim_exp_host_crash(&cfg->points[0], i, &at, &down), 0);
+    ck_assert_uint_eq(down, 1 * S);
+    sim_config_free(cfg);
+    return at;
+}
+
+START_TEST(test_faults_drawn_crash_instant_is_the_seeds_and_in_the_window)
+{
+    const char *json = CRASH "'faults': [{'kind': 'host_crash', 'from': '10s', 'until': '60s', "
+                             "'restart_after': '1s'}, {'kind': 'host_crash', 'from': '10s', "
+                             "'until': '60s', 'restart_after': '1s'}]}";
+    uint64_t first[8];
+    int differ = 0, twins = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        uint64_t a = crash_at(json, seed, 0);
+        ck_assert_uint_eq(crash_at(json, seed, 0), a);     /* same seed, same instant */
+        ck_assert(a >= 10 * S && a < 60 * S);
+        first[seed - 1] = a;
+        differ += seed > 1 && a != first[0];
+        twins += crash_at(json, seed, 1) == a;             /* each fault its own stream */
+    }
+    ck_assert_int_gt(differ, 0);
+    ck_assert_int_eq(twins, 0);
+    /* a one-nanosecond window has one instant */
+    ck_assert_uint_eq(crash_at(CRASH "'faults': [{'kind': 'host_crash', 'from': '3s', "
+                               "'until': '3000000001ns', 'restart_after': '1s'}]}", 5, 0),
+                      3 * S);
+}
+END_TEST
+
+START_TEST(test_faults_set_reaches_host_crash_keys)
+{
+    const char *sets[] = { "faults[0].at=40s", "faults[0].restart_after=1s" };
+    struct sim_config_opts o = { .nr_sets = 2, .sets = sets };
+    struct sim_config *cfg = load_ok(CRASH "'faults': [{'kind': 'host_crash', 'at': '30s'}]}",
+                                     &o);
+    ck_assert_uint_eq(cfg->points[0].faults[0].at_ns, 40 * S);
+    ck_assert_uint_eq(cfg->points[0].faults[0].restart_after_ns, 1 * S);
+    sim_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_faults_checkpoint_takes_disk_faults)
+{
+    struct sim_config *cfg = load_ok(HEAD("checkpoint") "'faults': [{'kind': 'disk_error'}, "
+                                     "{'kind': 'disk_slow', 'factor': 3}]}", NULL);
+    ck_assert_int_eq(cfg->points[0].nr_faults, 2);
+    sim_config_free(cfg);
+    ck_assert_uint_eq(sim_ckpt_mech.fault_kinds, SIM_FAULT_BIT(SIM_FAULT_DISK_ERROR) |
+                                                     SIM_FAULT_BIT(SIM_FAULT_DISK_SLOW));
+}
+END_TEST
+
+START_TEST(test_faults_kind_names_and_lists)
+{
+    char buf[128];
+    ck_assert_str_eq(sim_fault_kind_name(SIM_FAULT_HOST_CRASH), "host_crash");
+    ck_assert_str_eq(sim_fault_kind_name(SIM_FAULT_NR), "?");
+    ck_assert_str_eq(sim_fault_kinds_text(0, buf, sizeof buf), "none");
+    ck_assert_str_eq(sim_fault_kinds_text(SIM_FAULT_DISK_KINDS, buf, sizeof buf),
+                     "disk_error, disk_slow");
+    ck_assert_str_eq(sim_fault_kinds_text(SIM_FAULT_BIT(SIM_FAULT_HOST_CRASH), buf, sizeof buf),
+                     "host_crash");
+}
+END_TEST
+
+START_TEST(test_faults_registry_refuses_unknown_fault_kinds)
+{
+    static struct sim_mech odd;
+    struct vm_diag d = { 0 };
+    odd = sim_ckpt_mech;
+    odd.name = "ckpt-odd";
+    odd.fault_kinds = SIM_FAULT_BIT(SIM_FAULT_NR);
+    ck_assert_int_eq(sim_mech_register(&odd, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "mechanism 'ckpt-odd': fault_kinds 0x8 names no fault kind");
+}
+END_TEST
+
+/* ------------------------------------------------------------ bad input */
+
+START_TEST(test_faults_crash_at_and_window_are_exclusive)
+{
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'at': '30s', 'from': '10s', "
+                       "'until': '60s'}]}",
+                 ": $.faults[0].at: expected either 'at' or a window 'from'..'until', not both");
+    expect_error(CRASH "'faults': [{'kind': 'disk_error'}, {'kind': 'host_crash', 'at': '30s', "
+                       "'until': '60s'}]}",
+                 ": $.faults[1].at: expected either 'at' or a window 'from'..'until', not both");
+}
+END_TEST
+
+START_TEST(test_faults_crash_needs_an_instant_or_a_whole_window)
+{
+    expect_error(CRASH "'faults': [{'kind': 'host_crash'}]}",
+                 ": $.faults[0]: missing required key 'at' (or a window: 'from' and 'until')");
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'from': '10s'}]}",
+                 ": $.faults[0]: missing required key 'until' (a window needs 'from' and "
+                 "'until')");
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'until': '10s'}]}",
+                 ": $.faults[0]: missing required key 'from' (a window needs 'from' and "
+                 "'until')");
+}
+END_TEST
+
+START_TEST(test_faults_crash_window_must_end_after_it_starts)
+{
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'from': '10s', 'until': '10s'}]}",
+                 ": $.faults[0].until: expected time after 'from', got \"10s\"");
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'from': '10s', 'until': '5s'}]}",
+                 ": $.faults[0].until: expected time after 'from', got \"5s\"");
+}
+END_TEST
+
+START_TEST(test_faults_crash_times_in_range)
+{
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'at': '90000s'}]}",
+                 ": $.faults[0].at: expected time 0ns..86400s, got \"90000s\"");
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'at': 30}]}",
+                 ": $.faults[0].at: expected time like \"250us\", got 30");
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'at': '1s', 'restart_after': '2d'}]}",
+                 ": $.faults[0].restart_after: expected time like \"250us\", got \"2d\"");
+}
+END_TEST
+
+START_TEST(test_faults_key_of_another_kind_names_it)
+{
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'at': '1s', 'factor': 2}]}",
+                 ": $.faults[0]: key 'factor' is for kind 'disk_slow', not 'host_crash'");
+    expect_error(CRASH "'faults': [{'kind': 'host_crash', 'at': '1s', 'op': 'read'}]}",
+                 ": $.faults[0]: key 'op' is for kind 'disk_error', not 'host_crash'");
+    expect_error(CRASH "'faults': [{'kind': 'disk_slow', 'factor': 2, 'at': '1s'}]}",
+                 ": $.faults[0]: key 'at' is for kind 'host_crash', not 'disk_slow'");
+    expect_error(CRASH "'faults': [{'kind': 'host_crsh', 'at': '1s'}]}",
+                 ": $.faults[0].kind: expected one of disk_error|disk_slow|host_crash, "
+                 "got \"host_crsh\"");
+}
+END_TEST
+
+START_TEST(test_faults_mechanism_refuses_kinds_it_does_not_take)
+{
+    expect_error(HEAD("checkpoint") "'faults': [{'kind': 'disk_error'}, "
+                 "{'kind': 'host_crash', 'at': '30s'}]}",
+                 ": $.faults[1].kind: mechanism 'checkpoint' does not take host_crash faults "
+                 "(it takes: disk_error, disk_slow)");
+    expect_error(HEAD("ckpt-nofaults") "'faults': [{'kind': 'disk_slow', 'factor': 2}]}",
+                 ": $.faults[0].kind: mechanism 'ckpt-nofaults' does not take disk_slow faults "
+                 "(it takes: none)");
+}
+END_TEST
+
+static Suite *faults_suite(void)
+{
+    Suite *s = suite_create("config_faults");
+    TCase *good = tcase_create("good");
+    tcase_add_checked_fixture(good, setup, teardown);
+    tcase_add_test(good, test_faults_host_crash_at_or_window_with_defaults);
+    tcase_add_test(good, test_faults_drawn_crash_instant_is_the_seeds_and_in_the_window);
+    tcase_add_test(good, test_faults_set_reaches_host_crash_keys);
+    tcase_add_test(good, test_faults_checkpoint_takes_disk_faults);
+    tcase_add_test(good, test_faults_kind_names_and_lists);
+    tcase_add_test(good, test_faults_registry_refuses_unknown_fault_kinds);
+    suite_add_tcase(s, good);
+
+    TCase *bad = tcase_create("bad");
+    tcase_add_checked_fixture(bad, setup, teardown);
+    tcase_add_test(bad, test_faults_crash_at_and_window_are_exclusive);
+    tcase_add_test(bad, test_faults_crash_needs_an_instant_or_a_whole_window);
+    tcase_add_test(bad, test_faults_crash_window_must_end_after_it_starts);
+    tcase_add_test(bad, test_faults_crash_times_in_range);
+    tcase_add_test(bad, test_faults_key_of_another_kind_names_it);
+    tcase_add_test(bad, test_faults_mechanism_refuses_kinds_it_does_not_take);
+    suite_add_tcase(s, bad);
+    return s;
+}
+
+int main(void)
+{
+    static struct sim_mech crash, nofaults;
+    struct vm_diag d = { 0 };
+
+    crash = sim_ckpt_mech;
+    crash.name = "ckpt-crash";
+    crash.fault_kinds = SIM_FAULT_DISK_KINDS | SIM_FAULT_BIT(SIM_FAULT_HOST_CRASH);
+    nofaults = sim_ckpt_mech;
+    nofaults.name = "ckpt-nofaults";
+    nofaults.fault_kinds = 0;
+    if (sim_mech_register(&sim_ckpt_mech, &d) != 0 || sim_mech_register(&crash, &d) != 0 ||
+        sim_mech_register(&nofaults, &d) != 0) {
+        fprintf(stderr, "%s\n", d.msg);
+        return EXIT_FAILURE;
+    }
+    SRunner *sr = srunner_create(faults_suite());
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
