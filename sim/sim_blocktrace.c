@@ -503,6 +503,38 @@ int sim_blocktrace_load(const char *path, uint64_t disk_sectors, uint64_t start_
     return sim_blocktrace_load_max(path, disk_sectors, start_sector, align_bytes, 0, out, d);
 }
 
+struct span {
+    uint64_t first, end;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+uint64_t sim_blocktrace_distinct_sectors(const struct sim_blocktrace *bt)
+{
+    struct span *sp = malloc((bt->nr_ios ? bt->nr_ios : 1) * sizeof(*sp));
+    if (!sp)
+        return UINT64_MAX;
+    size_t n = 0;
+    for (size_t i = 0; i < bt->nr_ios; i++)
+        if (bt->ios[i].op != CONS_OP_FLUSH)
+            sp[n++] = (struct span){ bt->ios[i].sector, bt->ios[i].sector + bt->ios[i].nr };
+    qsort(sp, n, sizeof(*sp), span_cmp);
+    uint64_t total = 0, covered_to = 0;     /* the union of [first, end) so far ends here */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t from = sp[i].first > covered_to ? sp[i].first : covered_to;
+        if (sp[i].end > from)
+            total += sp[i].end - from;
+        if (sp[i].end > covered_to)
+            covered_to = sp[i].end;
+    }
+    free(sp);
+    return total;
+}
+
 void sim_blocktrace_free(struct sim_blocktrace *bt)
 {
     if (!bt)

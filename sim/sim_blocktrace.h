@@ -76,6 +76,10 @@ int sim_blocktrace_load(const char *path, uint64_t disk_sectors, uint64_t start_
 int sim_blocktrace_load_max(const char *path, uint64_t disk_sectors, uint64_t start_sector,
                             uint64_t align_bytes, uint64_t max_rows,
                             struct sim_blocktrace *out, struct vm_diag *d);
+/* Sectors that R and W requests cover, each counted once: the distinct
+ * 4 KiB file blocks the trace touches (the layout maps them one to one).
+ * Sorts a copy of the requests; UINT64_MAX when out of memory. */
+uint64_t sim_blocktrace_distinct_sectors(const struct sim_blocktrace *bt);
 /* Free the requests and empty *bt (bt may be NULL or already empty). */
 void sim_blocktrace_free(struct sim_blocktrace *bt);
 

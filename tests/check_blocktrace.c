@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "sim_blocktrace.h"
+#include "sim_trace.h"
 #include "test_tmpdir.h"
 
 #define HDR SIM_BLOCKTRACE_HEADER "\n"
@@ -118,6 +119,9 @@ START_TEST(test_blocktrace_files_become_aligned_extents_in_order)
     ck_assert_uint_eq(st->nr_files, 3);
     ck_assert_uint_eq(st->layout_sectors, 768);
     ck_assert_uint_eq(st->duration_ns, 1234567891);
+    /* sectors 1000, 1256 and 1512..1514: the R at 1512..1513 and the W at
+     * 1513..1514 share one */
+    ck_assert_uint_eq(sim_blocktrace_distinct_sectors(&bt), 5);
     sim_blocktrace_free(&bt);
     ck_assert_ptr_null(bt.ios);
     ck_assert_uint_eq(bt.nr_ios, 0);
@@ -343,18 +347,65 @@ START_TEST(test_blocktrace_truncated_gzip_is_an_error)
 }
 END_TEST
 
+/* ================================================================ the tool */
+
+/* sim_trace_main(argv) with stdout and stderr caught in files; the
+ * exit status, and what went to stderr in err */
+static int run_tool(char **argv, int argc, char *err, size_t cap)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(1), saved_err = dup(2);
+    FILE *o = fopen(tpath("stdout"), "w+"), *e = fopen(tpath("stderr"), "w+");
+    ck_assert(o && e && saved_out >= 0 && saved_err >= 0);
+    dup2(fileno(o), 1);
+    dup2(fileno(e), 2);
+    int status = sim_trace_main(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, 1);
+    dup2(saved_err, 2);
+    close(saved_out);
+    close(saved_err);
+    rewind(e);
+    size_t n = fread(err, 1, cap - 1, e);
+    err[n] = 0;
+    fclose(o);
+    fclose(e);
+    return status;
+}
+
+START_TEST(test_blocktrace_stats_tool_exit_status_and_one_located_line)
+{
+    char err[1024], want[1024], ok_path[512], bad_path[512];
+    snprintf(ok_path, sizeof(ok_path), "%s", write_str("ok.csv", two_files));
+    char *ok[] = { "stats", ok_path, NULL };
+    ck_assert_int_eq(run_tool(ok, 2, err, sizeof(err)), 0);
+    ck_assert_str_eq(err, "");
+    static const char bad_text[] = HDR "0,W,0,1,a\n0,Q,0,1,a\n";
+    snprintf(bad_path, sizeof(bad_path), "%s",
+             write_text("bad.csv.gz", bad_text, strlen(bad_text), true));
+    char *both[] = { "stats", ok_path, bad_path, NULL };
+    ck_assert_int_eq(run_tool(both, 3, err, sizeof(err)), 2);
+    snprintf(want, sizeof(want), "vmsim: %s:3: expected op 'R', 'W' or 'F', got 'Q'\n", bad_path);
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
 /* ========================================================= shipped traces */
 
 struct shipped {
     const char *file;
     uint64_t r, w, f, files;
     double read_mib, written_mib, duration_s;
+    uint64_t layout_mib;                /* "A blocktrace on one virtual disk", rule 5 */
+    uint64_t blocks;                    /* distinct 4 KiB file blocks */
 };
 
 /* workloads/traces/README.md, "File-I/O traces" */
 static const struct shipped shipped_traces[] = {
-    { "sqlite-txn.blocktrace.csv.gz", 8827, 37564, 6030, 13, 28.56, 72.47, 7.69 },
-    { "tar-pack-unpack.blocktrace.csv.gz", 72163, 72141, 0, 44839, 490.84, 490.82, 26.02 },
+    { "sqlite-txn.blocktrace.csv.gz", 8827, 37564, 6030, 13, 28.56, 72.47, 7.69, 24, 3276 },
+    { "tar-pack-unpack.blocktrace.csv.gz", 72163, 72141, 0, 44839, 490.84, 490.82, 26.02, 45109, 211333 },
 };
 
 START_TEST(test_blocktrace_shipped_traces_match_the_readme)
@@ -377,6 +428,8 @@ START_TEST(test_blocktrace_shipped_traces_match_the_readme)
     ck_assert_double_eq_tol(st->bytes_written / 1048576.0, s->written_mib, 0.005);
     ck_assert_double_eq_tol(st->duration_ns / 1e9, s->duration_s, 0.005);
     /* every request inside the layout, which fits the disk */
+    ck_assert_uint_eq(st->layout_sectors, s->layout_mib * 256);
+    ck_assert_uint_eq(sim_blocktrace_distinct_sectors(&bt), s->blocks);
     ck_assert_uint_le(st->layout_sectors, DISK_64G);
     for (size_t i = 0; i < bt.nr_ios; i++)
         if (bt.ios[i].op != CONS_OP_FLUSH)
@@ -401,6 +454,7 @@ static Suite *blocktrace_suite(void)
                         (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, test_blocktrace_row_cap_names_the_first_line_beyond);
     tcase_add_test(tc, test_blocktrace_truncated_gzip_is_an_error);
+    tcase_add_test(tc, test_blocktrace_stats_tool_exit_status_and_one_located_line);
     tcase_add_loop_test(tc, test_blocktrace_shipped_traces_match_the_readme, 0,
                         (int)(sizeof(shipped_traces) / sizeof(shipped_traces[0])));
     suite_add_tcase(s, tc);
