@@ -14,7 +14,11 @@
  *       records (by op), raw accesses, distinct pages and the working set
  *       in MiB, by op X/R/W, the page-table pages a guest needs for them,
  *       the first address that is not canonical for 4- or 5-level paging,
- *       and the truncated flag; writes nothing.
+ *       and the truncated flag; writes nothing.  A FILE named *.csv or
+ *       *.csv.gz is a file-I/O trace (vmsim blocktrace v1,
+ *       sim_blocktrace.h): rows and bytes by op, files, distinct 4 KiB
+ *       file blocks, the disk layout's size at 1 MiB alignment and the
+ *       duration.
  *   convert FILE... [--cache-dir DIR] [--format F]
  *       builds (or confirms) the binary cache replay reads.
  *
@@ -33,6 +37,7 @@
 
 #include <zlib.h>
 
+#include "sim_blocktrace.h"
 #include "sim_tempfile.h"
 #include "sim_trace.h"
 #include "sim_trace_synth.h"
@@ -52,7 +57,8 @@ static int usage(FILE *f, int status)
             "\n"
             "  reduce   raw valgrind lackey output (IN or '-' for stdin, gzip or plain) to a\n"
             "           vmsim pagetrace (stdout as text without -o; gzip when OUT ends in .gz)\n"
-            "  stats    records, raw accesses, distinct pages and working set (total, by op)\n"
+            "  stats    records, raw accesses, distinct pages and working set (total, by op);\n"
+            "           for FILE.csv[.gz] (blocktrace): rows, bytes, files, blocks, layout\n"
             "  convert  build the binary replay cache (next to FILE, or in DIR)\n"
             "  synth    a synthetic pagetrace over N pages ('vmsim trace synth --help')\n");
     return status;
@@ -324,6 +330,46 @@ static void print_pages(const char *label, uint64_t pages)
     printf("  %-16s %" PRIu64 " pages (%.1f MiB)\n", label, pages, (double)pages * MIB_PER_PAGE);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* A blocktrace's figures, laid out from sector 0 on a disk without end. */
+static int blocktrace_stats(const char *path)
+{
+    struct sim_blocktrace bt;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    if (sim_blocktrace_load(path, UINT64_MAX, 0, 0, &bt, &d) != 0) {
+        fprintf(stderr, "vmsim: %s\n", d.msg);
+        return 2;
+    }
+    const struct sim_blocktrace_stats *st = &bt.stats;
+    uint64_t blocks = sim_blocktrace_distinct_sectors(&bt);
+    printf("%s:\n", path);
+    printf("  %-16s vmsim blocktrace v1, %" PRIu64 " rows\n", "format", st->nr_rows);
+    printf("  %-16s %" PRIu64 " (R %" PRIu64 ", W %" PRIu64 ", F %" PRIu64 ")\n", "rows",
+           st->nr_rows, st->nr_rows_op[CONS_OP_READ], st->nr_rows_op[CONS_OP_WRITE],
+           st->nr_rows_op[CONS_OP_FLUSH]);
+    printf("  %-16s %" PRIu64 " (%.2f MiB)\n", "bytes read", st->bytes_read,
+           (double)st->bytes_read / (1024.0 * 1024.0));
+    printf("  %-16s %" PRIu64 " (%.2f MiB)\n", "bytes written", st->bytes_written,
+           (double)st->bytes_written / (1024.0 * 1024.0));
+    printf("  %-16s %" PRIu64 "\n", "files", st->nr_files);
+    if (blocks == UINT64_MAX)
+        printf("  %-16s out of memory\n", "distinct blocks");
+    else
+        printf("  %-16s %" PRIu64 " 4 KiB file blocks (%.1f MiB)\n", "distinct blocks", blocks,
+               (double)blocks * MIB_PER_PAGE);
+    printf("  %-16s %" PRIu64 " sectors (%.1f MiB) at 1 MiB alignment\n", "disk layout",
+           st->layout_sectors, (double)st->layout_sectors * MIB_PER_PAGE);
+    printf("  %-16s %.6f s\n", "duration", (double)st->duration_ns / 1e9);
+    sim_blocktrace_free(&bt);
+    return 0;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
     const char **files;
@@ -335,6 +381,11 @@ static int cmd_stats(int argc, char **argv)
         return 2;
     }
     for (int i = 0; i < nr; i++) {
+        if (ends_with(files[i], ".csv") || ends_with(files[i], ".csv.gz")) {
+            if (blocktrace_stats(files[i]) != 0)
+                status = 2;
+            continue;
+        }
         struct sim_trace_stats st;
         struct vm_diag d;
         vm_diag_clear(&d);
