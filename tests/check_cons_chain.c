@@ -7,6 +7,7 @@
  * corrupt blocks: check_cons_chain_crash.c.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -380,6 +381,107 @@ START_TEST(test_cons_chain_unmap_falls_through_after_gt_is_durable)
 }
 END_TEST
 
+START_TEST(test_cons_chain_unmap_of_grain_under_allocation_waits_for_it)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS, SHIFT);
+    fix_delta(&f, NULL, 0);
+    uint64_t w[G] = { 1, 2, 3, 4 };
+    struct rig_done dw = { 0 }, du = { 0 };
+    ck_assert_int_eq(cons_chain_write(f.ch, 1, 8 * G, G, w, rig_done_fn, &dw), 0);
+    ck_assert_int_eq(cons_chain_unmap(f.ch, 1, 8, rig_done_fn, &du), 0);
+    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 1);       /* only the grain's data */
+    fake_blk_run(f.dev);
+    ck_assert_int_eq(dw.rc, 0);
+    ck_assert_int_eq(du.calls, 1);
+    ck_assert_int_eq(du.rc, 0);
+    ck_assert(!cons_chain_allocated(f.ch, 1, 8));
+    uint64_t fps[G];
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, 8 * G, G, fps), 0);
+    ck_assert_uint_eq(fps[0], rig_base_fp(8 * G));
+    fix_free(&f);
+}
+END_TEST
+
+/* A read through layer 2 of a grain layer 1 is allocating waits for it,
+ * and so does layer 2's copy-on-write fill. */
+START_TEST(test_cons_chain_read_and_fill_wait_for_allocation_below)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS, SHIFT);
+    fix_delta(&f, NULL, 0);
+    fix_delta(&f, NULL, 0);
+    uint64_t w1[G] = { 21, 22, 23, 24 }, w2 = 99;
+    struct rig_done d1 = { 0 }, d2 = { 0 }, dr = { 0 };
+    uint64_t fps[G];
+    ck_assert_int_eq(cons_chain_write(f.ch, 1, 5 * G, G, w1, rig_done_fn, &d1), 0);
+    ck_assert_int_eq(cons_chain_read(f.ch, 2, 5 * G, G, fps, rig_done_fn, &dr), 0);
+    ck_assert_int_eq(cons_chain_write(f.ch, 2, 5 * G + 1, 1, &w2, rig_done_fn, &d2), 0);
+    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 1);       /* layer 1's data only */
+    fake_blk_run(f.dev);
+    ck_assert_int_eq(d1.rc, 0);
+    ck_assert_int_eq(d2.rc, 0);
+    ck_assert_int_eq(dr.rc, 0);
+    /* the read went on once layer 1's grain landed, met layer 2's grain in
+     * flight and waited for it too: the racing write's sector may show */
+    ck_assert_uint_eq(fps[0], w1[0]);
+    ck_assert(fps[1] == w1[1] || fps[1] == w2);
+    ck_assert_uint_eq(fps[2], w1[2]);
+    ck_assert_uint_eq(fps[3], w1[3]);
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 2, 5 * G, G, fps), 0);
+    ck_assert_uint_eq(fps[0], w1[0]);
+    ck_assert_uint_eq(fps[1], w2);
+    ck_assert_uint_eq(fps[2], w1[2]);
+    ck_assert_uint_eq(fps[3], w1[3]);
+    fix_free(&f);
+}
+END_TEST
+
+/* Every write request fails once in turn: every done runs exactly once,
+ * with 0 or VM_EIO, and the chain stays usable. */
+START_TEST(test_cons_chain_write_error_at_each_write_fails_without_hang)
+{
+    for (uint64_t k = 0;; k++) {
+        struct fix f;
+        fix_init(&f, NR_SECTORS, SHIFT);
+        static const uint64_t d1[] = { 0 };
+        fix_delta(&f, d1, 1);
+        fake_blk_fail_writes(f.dev, k, VM_FAULT_ONCE, VM_EIO);
+        uint64_t w[4][G];
+        struct rig_done d[4] = { { 0 } };
+        static const uint64_t at[4] = { 1, 9, 12, 2801 };
+        static const uint32_t len[4] = { 2, 2, 4, 1 };
+        for (int i = 0; i < 4; i++) {
+            for (uint32_t j = 0; j < G; j++)
+                w[i][j] = vm_fp_page(77, at[i] + j, 1);
+            ck_assert_int_eq(cons_chain_write(f.ch, 1, at[i], len[i], w[i], rig_done_fn, &d[i]),
+                             0);
+        }
+        fake_blk_run(f.dev);
+        int failed = 0;
+        for (int i = 0; i < 4; i++) {
+            ck_assert_int_eq(d[i].calls, 1);
+            ck_assert(d[i].rc == 0 || d[i].rc == VM_EIO);
+            failed += d[i].rc != 0;
+        }
+        bool past = fake_blk_nr_failed(f.dev) == 0;
+        ck_assert_int_eq(failed > 0, !past);
+        /* usable afterwards: every write again, then read back */
+        fake_blk_fail_writes(f.dev, 0, VM_FAULT_OFF, 0);
+        for (int i = 0; i < 4; i++)
+            ck_assert_int_eq(rig_write(f.ch, f.dev, 1, at[i], len[i], w[i]), 0);
+        for (int i = 0; i < 4; i++) {
+            uint64_t fps[G];
+            ck_assert_int_eq(rig_read(f.ch, f.dev, 1, at[i], len[i], fps), 0);
+            ck_assert_mem_eq(fps, w[i], len[i] * sizeof(uint64_t));
+        }
+        fix_free(&f);
+        if (past)
+            break;
+    }
+}
+END_TEST
+
 /* ---- descriptor, snapshots, open ---------------------------------------- */
 
 static int order_log[8], order_len;
@@ -579,6 +681,9 @@ static Suite *cons_chain_suite(void)
     tcase_add_test(tc, test_cons_chain_group_commit_never_two_gt_writes_in_flight_any_order);
     tcase_add_test(tc, test_cons_chain_write_to_grain_under_allocation_waits_then_goes_in_place);
     tcase_add_test(tc, test_cons_chain_unmap_falls_through_after_gt_is_durable);
+    tcase_add_test(tc, test_cons_chain_unmap_of_grain_under_allocation_waits_for_it);
+    tcase_add_test(tc, test_cons_chain_read_and_fill_wait_for_allocation_below);
+    tcase_add_test(tc, test_cons_chain_write_error_at_each_write_fails_without_hang);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("descriptor");

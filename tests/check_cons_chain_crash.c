@@ -195,6 +195,84 @@ START_TEST(test_cons_chain_crash_sweep_catches_each_mutation)
 }
 END_TEST
 
+/* ---- a snapshot, crashed at every step ------------------------------------ */
+
+/* create_delta -> write_desc -> a write into the new layer, each started
+ * from the previous one's done; a write into layer 1 races them. */
+struct snap {
+    struct cons_chain *ch;
+    int layer;
+    struct rig_done created, described, wrote, raced;
+    uint64_t w[4], r[4];
+};
+
+static void snap_wrote(void *arg, int rc) { rig_done_fn(&((struct snap *)arg)->wrote, rc); }
+
+static void snap_described(void *arg, int rc)
+{
+    struct snap *sn = arg;
+    rig_done_fn(&sn->described, rc);
+    ck_assert_int_eq(cons_chain_write(sn->ch, sn->layer, 41, 4, sn->w, snap_wrote, sn), 0);
+}
+
+static void snap_created(void *arg, int rc)
+{
+    struct snap *sn = arg;
+    rig_done_fn(&sn->created, rc);
+    ck_assert_int_eq(cons_chain_write_desc(sn->ch, "snap", 4, snap_described, sn), 0);
+}
+
+START_TEST(test_cons_chain_crash_during_snapshot_opens_old_or_new_chain)
+{
+    for (size_t k = 0;; k++) {
+        struct run r;
+        r.cfg = rig_cfg(NR_SECTORS, SHIFT, 3);
+        r.dev = rig_dev(&r.cfg);
+        rig_fill_base(r.dev, &r.cfg);
+        r.ch = cons_chain_new(&r.dev->base, &r.cfg);
+        static const uint64_t d1[] = { 10 };
+        struct cons_setup su = rig_setup(r.dev);
+        ck_assert_int_eq(cons_chain_setup_delta(r.ch, &su, 1, rig_pick, rig_fp, (void *)d1), 0);
+        struct snap sn = { .ch = r.ch };
+        for (int i = 0; i < 4; i++) {
+            sn.w[i] = new_fp(50, 41 + (uint64_t)i);
+            sn.r[i] = new_fp(60, 40 + (uint64_t)i);
+        }
+        ck_assert_int_eq(cons_chain_write(r.ch, 1, 40, 4, sn.r, rig_done_fn, &sn.raced), 0);
+        ck_assert_int_eq(cons_chain_create_delta(r.ch, &sn.layer, snap_created, &sn), 0);
+        bool more = run_steps(&r, k, ORDER_FIFO, 1);
+        bool finished = fake_blk_nr_queued(r.dev) == 0;
+        fake_blk_crash(r.dev);
+        int rc;
+        char err[256];
+        struct cons_chain *re = rig_reopen(r.dev, &r.cfg, &rc, err);
+        ck_assert_msg(re != NULL, "k=%zu: %s", k, err);
+        ck_assert_int_eq(cons_chain_nr_layers(re), sn.described.calls ? 3 : 2);
+        uint64_t fps[8];
+        ck_assert_int_eq(rig_read(re, r.dev, cons_chain_nr_layers(re) - 1, 40, 8, fps), 0);
+        if (sn.raced.calls)
+            ck_assert_uint_eq(fps[0], sn.r[0]);
+        if (sn.wrote.calls)
+            ck_assert_mem_eq(fps + 1, sn.w, sizeof(sn.w));
+        for (int i = 0; i < 8; i++) {
+            uint64_t s = 40 + (uint64_t)i;
+            uint64_t old = s < 44 ? rig_fp(NULL, 1, s) : rig_base_fp(s);   /* grain 10 */
+            bool ok = fps[i] == old || (i < 4 && fps[i] == sn.r[i]) ||
+                      (i >= 1 && i < 5 && fps[i] == sn.w[i - 1]);
+            ck_assert_msg(ok, "k=%zu: sector %d garbage", k, (int)s);
+        }
+        cons_chain_free(re);
+        cons_chain_free(r.ch);
+        fake_blk_free(r.dev);
+        if (!more || finished) {
+            ck_assert_int_eq(sn.wrote.calls, 1);
+            ck_assert_int_eq(sn.wrote.rc, 0);
+            break;
+        }
+    }
+}
+END_TEST
+
 /* ---- corrupt blocks ------------------------------------------------------- */
 
 struct cfix {
@@ -354,6 +432,7 @@ static Suite *cons_chain_crash_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_cons_chain_crash_at_every_step_keeps_every_acknowledged_write);
     tcase_add_test(tc, test_cons_chain_crash_sweep_catches_each_mutation);
+    tcase_add_test(tc, test_cons_chain_crash_during_snapshot_opens_old_or_new_chain);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corrupt");

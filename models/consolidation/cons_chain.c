@@ -420,6 +420,8 @@ static void rop_resume(struct cons_wait *w, int rc)
 {
     (void)rc;   /* a failed allocation leaves the grain as it was: read on */
     struct rop *op = (struct rop *)((char *)w - offsetof(struct rop, w));
+    if (op->top >= op->ch->nr_layers)     /* a layer above was removed meanwhile */
+        op->top = op->ch->nr_layers - 1;
     if (!rop_scan(op))
         return;
     int src = rop_submit(op);
