@@ -4,5 +4,5 @@
 # Makefile.am includes this file once.
 MECH_SRC += models/consolidation/cons_chain.h models/consolidation/cons_chain_int.h \
 	models/consolidation/cons_chain.c models/consolidation/cons_chain_write.c \
-	models/consolidation/cons_chain_open.c
+	models/consolidation/cons_chain_fmt.c models/consolidation/cons_chain_open.c
 EXTRA_DIST += models/consolidation/chain.mk models/consolidation/cons_load.h

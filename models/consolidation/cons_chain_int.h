@@ -1,9 +1,9 @@
 /*
  * cons_chain_int.h - the disk chain's insides, shared by cons_chain.c (the
  * in-memory tables, reads, the grains in flight), cons_chain_write.c
- * (allocation, group commit of GT and GD blocks, unmap) and
- * cons_chain_open.c (the on-disk format, set-up, snapshots, the
- * descriptor and recovery).  Not part of the contract: see cons_chain.h.
+ * (allocation, group commit of GT and GD blocks, unmap), cons_chain_fmt.c
+ * (the blobs, set-up) and cons_chain_open.c (the descriptor, snapshots,
+ * recovery).  Not part of the contract: see cons_chain.h.
  *
  * On-disk blocks are packed extents of one block whose blob is the
  * block's bytes: little-endian fixed-width fields, a magic number first
@@ -88,6 +88,10 @@ struct cons_op {
 };
 void *cons_op_alloc(struct cons_chain *ch, size_t size, void (*drop)(void *op));
 void cons_op_free(struct cons_chain *ch, void *op);
+
+/* The descriptor of the chain as it is now, with the next generation;
+ * returns the slots it names as a bit mask (cons_chain_fmt.c). */
+uint64_t cons_desc_fill(struct cons_chain *ch, struct cons_desc *d);
 
 /* A callback node: whoever waits on a grain, a table write or the
  * descriptor embeds one; fn runs once with the outcome. */
