@@ -175,7 +175,7 @@ int cons_chain_remove(struct cons_chain *ch, int layer)
     if (ly->nr_busy || ly->nr_inflight)
         return VM_EBUSY;
     for (uint64_t t = 0; t < ch->nr_gts; t++)
-        if (ly->gtc[t])
+        if (ly->gtc[t] && (ly->gtc[t]->inflight || ly->gtc[t]->next.head))
             return VM_EBUSY;
     for (uint32_t i = 0; i < ch->gd_blocks; i++)
         if (ly->gdc[i]->inflight)

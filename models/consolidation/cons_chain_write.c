@@ -525,6 +525,9 @@ int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn 
     struct cons_galloc *ga = ly->nr_inflight ? cons_inflight_find(ch, ly->slot, g) : NULL;
     if (!ga && !cons_gt_entry(ly, g))
         return VM_EINVAL;
+    /* the GT's committer first, so that uop_go() cannot fail inside this call */
+    if (!ga && !gt_meta(ch, ly, g / CONS_GT_ENTRIES))
+        return VM_ENOMEM;
     struct uop *u = cons_op_alloc(ch, sizeof(*u), NULL);
     if (!u)
         return VM_ENOMEM;
