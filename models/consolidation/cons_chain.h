@@ -162,9 +162,10 @@ int cons_chain_read(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint
  * not hold, as described above); fps must stay valid until done.  done
  * runs when the data and every table making it reachable are durable,
  * never from inside this call; its rc is 0, VM_ENOSPC (the slot is full),
- * VM_ENOMEM or the port's error.  Requests: one per run in place, and
- * per allocated grain the fill reads (none when the write covers the
- * grain), one grain write and the shared GT / GD writes.  Layer 0 is a
+ * VM_ENOMEM or the port's error.  Requests: one per run in place; per
+ * partly written new grain its fill reads and one grain write; whole new
+ * grains appended back to back share one data write (up to 64 grains);
+ * then the shared GT / GD writes.  Layer 0 is a
  * plain write at slot_lba(0) + s.  Returns 0, or VM_ERANGE (range,
  * layer) / VM_ENOMEM / VM_ENOSPC when nothing was issued (done will not
  * run). */

@@ -157,7 +157,9 @@ struct cons_galloc {
     uint32_t fill_a, fill_b;        /* the sectors of the grain the write brings */
     struct cons_wlist waiters;      /* operations on this grain, waiting */
     struct cons_wait w;             /* our node on the GT / GD committers */
-    struct port_blk_req req;        /* the data write */
+    struct port_blk_req req;        /* the data write (of the group's leader) */
+    struct cons_galloc *follow;     /* next grain of a group written by one request */
+    uint32_t nr_group;              /* leader: grains its data write carries */
     uint64_t *data;                 /* the grain's fps to write */
     uint64_t buf[];                 /* gsec fps: the filled grain of a partial write */
 };

@@ -7,7 +7,8 @@
  * GD block, and only then acknowledge.  GT and GD blocks are written
  * with group commit (struct cons_meta): one write in flight per block,
  * entries set meanwhile go out together in the next, so an older image
- * never lands after a newer one.  Also unmap and flush.
+ * never lands after a newer one.  Whole grains a write allocates back to
+ * back in the file go down as one data request.  Also unmap and flush.
  * Not modelled: reuse of leaked grains (VMware leaks them until a shrink).
  */
 #include "consolidation/cons_chain.h"
@@ -139,6 +140,7 @@ struct cons_wop {
     struct cons_wait w;             /* waiting on a grain in flight */
     uint64_t run_lba, run_off;
     uint32_t run_len;
+    struct cons_galloc *grp, *grp_last;     /* whole grains allocated back to back, unsent */
     uint32_t nr_reqs, cap;
     struct port_blk_req reqs[];
 };
@@ -202,9 +204,8 @@ static void ga_fill(struct cons_galloc *ga);
 
 static void ga_set_entry(struct cons_galloc *ga);
 
-static void ga_data_done(struct port_blk_req *req, int rc)
+static void ga_after_data(struct cons_galloc *ga, int rc)
 {
-    struct cons_galloc *ga = req->data;
     if (rc) {
         ga_finish(ga, rc);
         return;
@@ -221,15 +222,26 @@ static void ga_data_done(struct port_blk_req *req, int rc)
     ga_set_entry(ga);
 }
 
+/* The data write of a group (usually of one grain) is done: each grain
+ * goes on alone. */
+static void ga_data_done(struct port_blk_req *req, int rc)
+{
+    for (struct cons_galloc *ga = req->data, *next; ga; ga = next) {
+        next = ga->follow;          /* ga may be freed by what follows */
+        ga->follow = NULL;
+        ga_after_data(ga, rc);
+    }
+}
+
 static void ga_write_data(struct cons_galloc *ga)
 {
     ga->stage = GA_DATA;
     ga->req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = ga->ly->lba0 + ga->pos,
-                                     .nr_blocks = ga->ch->gsec, .fps = ga->data,
+                                     .nr_blocks = ga->ch->gsec * ga->nr_group, .fps = ga->data,
                                      .cb = ga_data_done, .data = ga };
     int rc = port_blk_submit(ga->ch->dev, &ga->req);
     if (rc < 0)
-        ga_finish(ga, rc);
+        ga_data_done(&ga->req, rc);
 }
 
 static void ga_fill_done(void *arg, int rc)
@@ -337,6 +349,16 @@ static int ht_grow(struct cons_chain *ch)
 }
 
 /* Start allocating grain g for op, which writes its sectors [a, b). */
+#define GROUP_MAX 64u               /* grains in one grouped data write */
+
+static void wop_send_group(struct cons_wop *op)
+{
+    struct cons_galloc *ld = op->grp;
+    op->grp = op->grp_last = NULL;
+    if (ld)
+        ga_write_data(ld);
+}
+
 static int ga_start(struct cons_wop *op, uint64_t g, uint32_t a, uint32_t b)
 {
     struct cons_chain *ch = op->ch;
@@ -372,6 +394,8 @@ static int ga_start(struct cons_wop *op, uint64_t g, uint32_t a, uint32_t b)
     ga->waiters = (struct cons_wlist){ NULL, NULL };
     ga->fill_a = a;
     ga->fill_b = b;
+    ga->follow = NULL;
+    ga->nr_group = 1;
     if (a == 0 && b == ch->gsec) {
         ga->data = (uint64_t *)(op->fps + (g0 - op->s));
     } else {
@@ -387,10 +411,23 @@ static int ga_start(struct cons_wop *op, uint64_t g, uint32_t a, uint32_t b)
     ly->nr_busy++;
     op->pending++;
     op->issued++;
-    if (ch->cfg.mutation == CONS_MUT_GT_BEFORE_DATA)
+    if (ch->cfg.mutation == CONS_MUT_GT_BEFORE_DATA) {
         ga_set_entry(ga);
-    else
+    } else if (ga->data != ga->buf) {
+        /* a whole grain: join the group if it lies right after it */
+        struct cons_galloc *ld = op->grp;
+        if (ld && ld->pos + ld->nr_group * ch->gsec == pos && ld->nr_group < GROUP_MAX) {
+            ld->nr_group++;
+            op->grp_last->follow = ga;
+            op->grp_last = ga;
+            ga->stage = GA_DATA;
+        } else {
+            wop_send_group(op);
+            op->grp = op->grp_last = ga;
+        }
+    } else {
         ga_fill(ga);
+    }
     return 0;
 }
 
@@ -410,11 +447,13 @@ static void wop_scan(struct cons_wop *op)
         struct cons_galloc *ga = ly->nr_inflight ? cons_inflight_find(ch, ly->slot, g) : NULL;
         if (ga) {
             wop_flush_run(op);
+            wop_send_group(op);
             cons_wl_push(&ga->waiters, &op->w);
             return;
         }
         uint32_t e = cons_gt_entry(ly, g);
         if (e) {
+            wop_send_group(op);
             uint64_t lba = ly->lba0 + e + (op->cur - g0);
             if (op->run_len && op->run_lba + op->run_len == lba) {
                 op->run_len += len;
@@ -433,6 +472,7 @@ static void wop_scan(struct cons_wop *op)
         op->cur = seg_end;
     }
     wop_flush_run(op);
+    wop_send_group(op);
     wop_put(op, 0);                 /* the scan's own reference */
 }
 
