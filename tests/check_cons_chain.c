@@ -609,6 +609,34 @@ START_TEST(test_cons_chain_create_delta_write_desc_then_open_sees_new_layer)
 }
 END_TEST
 
+/* A disk whose size is not a whole number of grains: the last grain is
+ * short, filled and written as far as the disk goes, and reopens. */
+START_TEST(test_cons_chain_short_last_grain_is_filled_and_reopens)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS - 2, SHIFT);
+    fix_delta(&f, NULL, 0);
+    uint64_t w = vm_fp_page(8, 8, 8);
+    ck_assert_int_eq(rig_write(f.ch, f.dev, 1, NR_SECTORS - 3, 1, &w), 0);
+    uint64_t fps[2];
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, NR_SECTORS - 4, 2, fps), 0);
+    ck_assert_uint_eq(fps[0], rig_base_fp(NR_SECTORS - 4));
+    ck_assert_uint_eq(fps[1], w);
+    struct rig_done dd = { 0 };
+    ck_assert_int_eq(cons_chain_write_desc(f.ch, NULL, 0, rig_done_fn, &dd), 0);
+    fake_blk_run(f.dev);
+    int rc;
+    char err[256];
+    struct cons_chain *re = rig_reopen(f.dev, &f.cfg, &rc, err);
+    ck_assert_msg(rc == 0, "open: %s", err);
+    ck_assert_int_eq(rig_read(re, f.dev, 1, NR_SECTORS - 4, 2, fps), 0);
+    ck_assert_uint_eq(fps[0], rig_base_fp(NR_SECTORS - 4));
+    ck_assert_uint_eq(fps[1], w);
+    cons_chain_free(re);
+    fix_free(&f);
+}
+END_TEST
+
 /* ---- set-up at scale ------------------------------------------------------ */
 
 static uint64_t n_put, n_meta;
@@ -692,6 +720,7 @@ static Suite *cons_chain_suite(void)
     tcase_add_test(tc, test_cons_chain_descriptor_writes_serialize_and_coalesce);
     tcase_add_test(tc, test_cons_chain_open_rebuilds_what_setup_wrote);
     tcase_add_test(tc, test_cons_chain_create_delta_write_desc_then_open_sees_new_layer);
+    tcase_add_test(tc, test_cons_chain_short_last_grain_is_filled_and_reopens);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scale");

@@ -397,7 +397,7 @@ static bool open_after_gd(struct oop *op)
 {
     struct cons_chain *ch = op->ch;
     uint64_t slot_blocks = ch->cfg.slot_blocks;
-    uint64_t nr_units = slot_blocks >> ch->cfg.grain_shift;
+    uint64_t nr_units = (slot_blocks + ch->gsec - 1) >> ch->cfg.grain_shift;  /* a unit may be short */
     uint32_t ent[CONS_GD_PER_BLOCK];
     char why[160];
     uint64_t nr_gt = 0;
@@ -532,7 +532,7 @@ static void open_after_gt(struct oop *op)
     /* append after everything the tables name; what a crash left beyond is garbage */
     for (uint32_t l = 1; l < op->d.nr_layers; l++) {
         struct cons_layer *ly = op->nl[l];
-        uint64_t nr_units = ch->cfg.slot_blocks >> shift;
+        uint64_t nr_units = (ch->cfg.slot_blocks + gsec - 1) >> shift;
         ly->next_free = ch->data0;
         for (uint64_t u = nr_units; op->units[l] && u-- > 0;)
             if (op->units[l][u]) {
