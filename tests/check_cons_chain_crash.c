@@ -1,6 +1,7 @@
 /*
  * check_cons_chain_crash.c - recovery of the disk chain (cons_chain.h):
- * a crash at every step of a scenario of allocating and in-place writes,
+ * a crash at every step of a scenario of allocating and in-place writes
+ * and an unmap,
  * in several completion orders, must leave every acknowledged write
  * readable and no sector holding anything but its old or a new content;
  * each deliberate mutation (CONS_MUT_*) must be caught by the same sweep;
@@ -37,7 +38,10 @@ static const struct sw scen[] = {
 };
 #define NR_SCEN (sizeof(scen) / sizeof(scen[0]))
 /* The sectors checked: every one the scenario touches, and their grains. */
-static const struct sw region[] = { { 0, 24 }, { 2800, 4 }, { 2816, 8 } };
+/* And an unmap of grain UNMAP_G, which layer 1 holds from the set-up. */
+#define UNMAP_G 20u
+static const struct sw region[] = { { 0, 24 }, { 2800, 4 }, { 2816, 8 }, { UNMAP_G * 4, 4 } };
+#define NR_REGION (sizeof(region) / sizeof(region[0]))
 
 static uint64_t new_fp(unsigned w, uint64_t s) { return vm_fp_page(100 + w, s, 1); }
 
@@ -49,7 +53,8 @@ struct run {
     struct cons_chain *ch;
     uint64_t wfps[NR_SCEN][8];
     struct rig_done done[NR_SCEN];
-    uint64_t old[3][24];
+    struct rig_done unmapped;
+    uint64_t old[NR_REGION][24];
 };
 
 static void run_init(struct run *r, enum cons_mutation mut)
@@ -61,17 +66,20 @@ static void run_init(struct run *r, enum cons_mutation mut)
     rig_fill_base(r->dev, &r->cfg);
     r->ch = cons_chain_new(&r->dev->base, &r->cfg);
     ck_assert_ptr_nonnull(r->ch);
-    static const uint64_t d1[] = { 0, 1 };
+    static const uint64_t d1[] = { 0, 1, UNMAP_G };
     struct cons_setup su = rig_setup(r->dev);
-    ck_assert_int_eq(cons_chain_setup_delta(r->ch, &su, 2, rig_pick, rig_fp, (void *)d1), 0);
-    for (unsigned i = 0; i < sizeof(region) / sizeof(region[0]); i++)
+    ck_assert_int_eq(cons_chain_setup_delta(r->ch, &su, 3, rig_pick, rig_fp, (void *)d1), 0);
+    for (unsigned i = 0; i < NR_REGION; i++)
         ck_assert_int_eq(rig_read(r->ch, r->dev, 1, region[i].s, region[i].n, r->old[i]), 0);
     memset(r->done, 0, sizeof(r->done));
+    memset(&r->unmapped, 0, sizeof(r->unmapped));
     for (unsigned w = 0; w < NR_SCEN; w++) {
         for (uint32_t k = 0; k < scen[w].n; k++)
             r->wfps[w][k] = new_fp(w, scen[w].s + k);
         ck_assert_int_eq(cons_chain_write(r->ch, 1, scen[w].s, scen[w].n, r->wfps[w],
                                           rig_done_fn, &r->done[w]), 0);
+        if (w == 2)
+            ck_assert_int_eq(cons_chain_unmap(r->ch, 1, UNMAP_G, rig_done_fn, &r->unmapped), 0);
     }
 }
 
@@ -110,7 +118,7 @@ static const char *check_recovered(struct run *r, char *why, size_t len)
         return why;
     }
     const char *bad = NULL;
-    for (unsigned i = 0; i < sizeof(region) / sizeof(region[0]) && !bad; i++) {
+    for (unsigned i = 0; i < NR_REGION && !bad; i++) {
         uint64_t fps[24];
         rc = rig_read(re, r->dev, 1, region[i].s, region[i].n, fps);
         ck_assert_int_eq(rc, 0);
@@ -119,7 +127,13 @@ static const char *check_recovered(struct run *r, char *why, size_t len)
             int w = writer_of(s);
             bool acked = w >= 0 && r->done[w].calls == 1 && r->done[w].rc == 0;
             uint64_t nf = w >= 0 ? new_fp((unsigned)w, s) : 0;
-            if (acked && fps[k] != nf) {
+            if (s / 4 == UNMAP_G) {     /* the old content, or the base once unmapped */
+                if (fps[k] != rig_base_fp(s) && (r->unmapped.calls || fps[k] != r->old[i][k])) {
+                    snprintf(why, len, "sector %lu: %s", (unsigned long)s,
+                             r->unmapped.calls ? "acknowledged unmap lost" : "garbage");
+                    bad = why;
+                }
+            } else if (acked && fps[k] != nf) {
                 snprintf(why, len, "sector %lu: acknowledged write %d lost", (unsigned long)s, w);
                 bad = why;
             } else if (fps[k] != r->old[i][k] && (w < 0 || fps[k] != nf)) {
@@ -143,11 +157,14 @@ static int sweep(enum cons_mutation mut, enum order order, unsigned seed, char *
         run_init(&r, mut);
         bool more = run_steps(&r, k, order, seed);
         bool finished = fake_blk_nr_queued(r.dev) == 0;
-        if (finished)
+        if (finished) {
             for (unsigned w = 0; w < NR_SCEN; w++) {
                 ck_assert_int_eq(r.done[w].calls, 1);
                 ck_assert_int_eq(r.done[w].rc, 0);
             }
+            ck_assert_int_eq(r.unmapped.calls, 1);
+            ck_assert_int_eq(r.unmapped.rc, 0);
+        }
         fake_blk_crash(r.dev);
         char why[400];
         const char *bad = check_recovered(&r, why, sizeof(why));
