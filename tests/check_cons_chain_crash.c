@@ -207,7 +207,8 @@ START_TEST(test_cons_chain_crash_sweep_catches_each_mutation)
             }
         ck_assert_msg(total > 0, "mutation %d not caught", (int)muts[m]);
         if (muts[m] == CONS_MUT_ACK_BEFORE_GT)
-            ck_assert_msg(strstr(why, "acknowledged") != NULL, "mutation %d: %s", (int)muts[m], why);
+            ck_assert_msg(strstr(why, "acknowledged") != NULL, "mutation %d: %s", (int)muts[m],
+                          why);
     }
 }
 END_TEST

@@ -71,9 +71,10 @@ int cons_fmt_get_hdr(const uint8_t *b, uint32_t len, struct cons_hdr *h, char *e
 void cons_fmt_put_desc(uint8_t *b, const struct cons_desc *d);
 int cons_fmt_get_desc(const uint8_t *b, uint32_t len, struct cons_desc *d, char *err,
                       size_t errlen);
-/* A table block (GT: n = CONS_GT_ENTRIES, GD: CONS_GD_PER_BLOCK). */
+/* A table block (GT: n = CONS_GT_ENTRIES, GD: CONS_GD_PER_BLOCK); the
+ * entries past nr_valid are written as 0. */
 void cons_fmt_put_tbl(uint8_t *b, uint32_t magic, uint32_t slot, uint32_t index,
-                      const uint32_t *ent, uint32_t nr_valid, uint32_t n);  /* ent[nr_valid..n) = 0 */
+                      const uint32_t *ent, uint32_t nr_valid, uint32_t n);
 int cons_fmt_get_tbl(const uint8_t *b, uint32_t len, uint32_t magic, uint32_t slot,
                      uint32_t index, uint32_t *ent, uint32_t n, char *err, size_t errlen);
 

@@ -397,7 +397,8 @@ static bool open_after_gd(struct oop *op)
 {
     struct cons_chain *ch = op->ch;
     uint64_t slot_blocks = ch->cfg.slot_blocks;
-    uint64_t nr_units = (slot_blocks + ch->gsec - 1) >> ch->cfg.grain_shift;  /* a unit may be short */
+    /* grain-sized units of the file; the last may be short */
+    uint64_t nr_units = (slot_blocks + ch->gsec - 1) >> ch->cfg.grain_shift;
     uint32_t ent[CONS_GD_PER_BLOCK];
     char why[160];
     uint64_t nr_gt = 0;
