@@ -165,10 +165,9 @@ int cons_chain_read(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint
  * VM_ENOMEM or the port's error.  Requests: one per run in place; per
  * partly written new grain its fill reads and one grain write; whole new
  * grains appended back to back share one data write (up to 64 grains);
- * then the shared GT / GD writes.  Layer 0 is a
- * plain write at slot_lba(0) + s.  Returns 0, or VM_ERANGE (range,
- * layer) / VM_ENOMEM / VM_ENOSPC when nothing was issued (done will not
- * run). */
+ * then the shared GT / GD writes.  Layer 0 is a plain write at
+ * slot_lba(0) + s.  Returns 0, or VM_ERANGE (range, layer) / VM_ENOMEM /
+ * VM_ENOSPC when nothing was issued (done will not run). */
 int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
                      const uint64_t *fps, cons_done_fn done, void *arg);
 /* Drop grain g from delta layer `layer` (its GT entry becomes 0, the
