@@ -28,6 +28,11 @@
  *                                    = the grain's first block in the file,
  *                                    0 = unallocated) and grains (1 <<
  *                                    grain_shift plain blocks each)
+ *                The header and GD are padded to a grain and GT blocks are
+ *                appended in chunks of one grain, so every grain starts at
+ *                a grain-aligned file block (recovery checks it).  Each
+ *                metadata blob carries a magic, its slot and index and an
+ *                xxhash, so a torn or foreign block fails open().
  *
  * Crash safety (the order a real sparse format keeps; VMware's sparse
  * extent and qcow2 both write data before the table that points to it):
@@ -75,13 +80,16 @@ struct cons_chain_cfg {
     uint32_t grain_shift;           /* sectors per grain = 1 << grain_shift (0..12) */
     uint64_t desc_lba;              /* the descriptor block */
     uint64_t slot0_lba;             /* slot 0 (the base) starts here */
-    uint64_t slot_blocks;           /* blocks per slot: >= nr_sectors + metadata */
+    uint64_t slot_blocks;           /* blocks per slot: >= nr_sectors, and with deltas
+                                       >= cons_delta_max_blocks(); <= UINT32_MAX */
     uint32_t nr_slots;              /* slots on the device (<= CONS_MAX_LAYERS * 2) */
     enum cons_mutation mutation;
 };
 
 /* Blocks a delta file needs at most for a disk of cfg: header, GD, every
- * GT and every grain (so cfg.slot_blocks can be chosen). */
+ * GT and every grain (so cfg.slot_blocks can be chosen).  Grains an
+ * unmap leaked are not in it: a delta that unmaps and rewrites may run
+ * out of slot (VM_ENOSPC from the write). */
 uint64_t cons_delta_max_blocks(uint64_t nr_sectors, uint32_t grain_shift);
 
 typedef void (*cons_done_fn)(void *arg, int rc);     /* rc: 0 or VM_E* */
@@ -101,6 +109,9 @@ struct cons_chain;
  * of memory or cfg is inconsistent (grain_shift > 12, slot too small,
  * slots beyond the device). */
 struct cons_chain *cons_chain_new(struct port_blk *dev, const struct cons_chain_cfg *cfg);
+/* Free the chain.  Operations still in flight (e.g. after the device
+ * dropped its queue in a crash) are freed without their callbacks; the
+ * device must not complete their requests afterwards. */
 void cons_chain_free(struct cons_chain *ch);
 const struct cons_chain_cfg *cons_chain_cfg(const struct cons_chain *ch);
 
@@ -138,20 +149,32 @@ uint64_t cons_chain_delta_bytes(const struct cons_chain *ch);
 
 /* Read n sectors from sector s as layer `top` sees them (top and the
  * layers below it) into fps[n].  One port read per run of sectors that
- * resolve to the same layer and are contiguous on the device.  done runs
- * once, never from inside this call.  0 or VM_ERANGE / VM_ENOMEM (then
- * done will not run). */
+ * resolve to the same layer and are contiguous on the device: the runs
+ * go out as one port request, plain for one run, else a vectored run of
+ * one I/O per run (port_blk.h lbas/io_blocks).  A grain being allocated
+ * in a layer the read looks at is read once its allocation is durable.
+ * done runs once, never from inside this call, with 0 or the port's
+ * error.  0 or VM_ERANGE (range, top) / VM_ENOMEM (then done will not
+ * run). */
 int cons_chain_read(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint64_t *fps,
                     cons_done_fn done, void *arg);
 /* Write n sectors at s into layer `layer` (allocating the grains it does
  * not hold, as described above); fps must stay valid until done.  done
- * runs when the data and every table making it reachable are durable. */
+ * runs when the data and every table making it reachable are durable,
+ * never from inside this call; its rc is 0, VM_ENOSPC (the slot is full),
+ * VM_ENOMEM or the port's error.  Requests: one per run in place; per
+ * partly written new grain its fill reads and one grain write; whole new
+ * grains appended back to back share one data write (up to 64 grains);
+ * then the shared GT / GD writes.  Layer 0 is a plain write at
+ * slot_lba(0) + s.  Returns 0, or VM_ERANGE (range, layer) / VM_ENOMEM /
+ * VM_ENOSPC when nothing was issued (done will not run). */
 int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
                      const uint64_t *fps, cons_done_fn done, void *arg);
 /* Drop grain g from delta layer `layer` (its GT entry becomes 0, the
  * grain's blocks are leaked as VMware leaks them until a shrink); done
  * when the GT block is durable.  Reads then fall through to the layers
- * below.  0 or VM_EINVAL (base, or not allocated). */
+ * below.  A grain being allocated is unmapped once its allocation is
+ * durable.  0 or VM_EINVAL (base, or not allocated), VM_ENOMEM. */
 int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done, void *arg);
 /* Flush the device (port FLUSH); done once. */
 int cons_chain_flush(struct cons_chain *ch, cons_done_fn done, void *arg);
@@ -159,15 +182,20 @@ int cons_chain_flush(struct cons_chain *ch, cons_done_fn done, void *arg);
 /* Create a new empty delta on top (a snapshot): writes its header and
  * empty GD; done when durable.  The layer is usable at once (its new
  * index is returned through *layer); the VM opens it after the
- * descriptor says so (cons_chain_write_desc). */
+ * descriptor says so (cons_chain_write_desc).  0, VM_ENOSPC (no free
+ * slot or CONS_MAX_LAYERS), VM_ENOMEM, or the port's refusal. */
 int cons_chain_create_delta(struct cons_chain *ch, int *layer, cons_done_fn done, void *arg);
 /* Remove layer l (1 <= l) from the chain in memory: layers above move
  * down one index; its slot becomes free for a later delta once the
- * descriptor no longer names it.  The caller persists with write_desc. */
+ * descriptor no longer names it.  The caller persists with write_desc.
+ * 0, VM_EINVAL (the base or no such layer), VM_EBUSY (allocations, unmaps
+ * or table writes of that layer in flight: remove after they are done). */
 int cons_chain_remove(struct cons_chain *ch, int layer);
 /* Write the descriptor: the chain as it is now plus job[len] (len <=
  * CONS_JOB_MAX); done when durable.  One descriptor write in flight at a
- * time; a call while one is in flight is queued (later wins). */
+ * time; a call while one is in flight is queued (later wins): the next
+ * write carries the chain and job as they are when it starts, and every
+ * call queued before it is done when it is.  0, VM_EINVAL (len), VM_ENOMEM. */
 int cons_chain_write_desc(struct cons_chain *ch, const void *job, uint32_t len,
                           cons_done_fn done, void *arg);
 
@@ -177,8 +205,13 @@ int cons_chain_write_desc(struct cons_chain *ch, const void *job, uint32_t len,
  * read the descriptor, each delta's header, GD and GT blocks through the
  * port, and take the layers it names.  The job record is copied into
  * job[CONS_JOB_MAX], its length into *job_len.  done(arg, rc) once: 0, or
- * VM_EPARSE when a block is not what the format says (bad magic, a GT
- * pointing outside its file), with the reason in cons_chain_error(). */
+ * VM_EPARSE when a block is not what the format says (bad magic or
+ * checksum, a block of another slot, a GD or GT entry outside its file,
+ * a grain not grain-aligned or named twice or on a GT block, a layer not
+ * of this disk's size), with the reason in cons_chain_error(); or the
+ * port's error.  On failure ch keeps the layers it had.  Returns 0,
+ * VM_EBUSY (operations in flight on a delta: open an idle chain, e.g. a
+ * fresh one after a crash), VM_ENOMEM. */
 int cons_chain_open(struct cons_chain *ch, void *job, uint32_t *job_len,
                     cons_done_fn done, void *arg);
 const char *cons_chain_error(const struct cons_chain *ch);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/vm_err.h"
 
@@ -116,11 +117,8 @@ static int apply(struct fake_blk *dev, struct port_blk_req *req)
     return vm_fpstore_apply(dev->store, req);
 }
 
-size_t fake_blk_run_one(struct fake_blk *dev)
+static void complete(struct fake_blk *dev, struct fake_blk_qent e)
 {
-    if (dev->q_head == dev->q_len)
-        return 0;
-    struct fake_blk_qent e = dev->q[dev->q_head++];
     struct port_blk_req *req = e.req;
     int rc = e.rc;
     if (dev->clock) {
@@ -136,7 +134,36 @@ size_t fake_blk_run_one(struct fake_blk *dev)
         dev->log[e.log_idx - dev->log_first].rc = rc;
     dev->nr_completed++;
     req->cb(req, rc);
+}
+
+size_t fake_blk_run_one(struct fake_blk *dev)
+{
+    if (dev->q_head == dev->q_len)
+        return 0;
+    complete(dev, dev->q[dev->q_head++]);
     return 1;
+}
+
+size_t fake_blk_run_nth(struct fake_blk *dev, size_t i)
+{
+    if (i >= dev->q_len - dev->q_head)
+        return 0;
+    size_t at = dev->q_head + i;
+    struct fake_blk_qent e = dev->q[at];
+    memmove(&dev->q[at], &dev->q[at + 1], (dev->q_len - at - 1) * sizeof(dev->q[0]));
+    dev->q_len--;
+    complete(dev, e);
+    return 1;
+}
+
+size_t fake_blk_crash(struct fake_blk *dev)
+{
+    size_t n = dev->q_len - dev->q_head;
+    for (size_t i = dev->q_head; i < dev->q_len; i++)
+        if (dev->q[i].log_idx >= dev->log_first)
+            dev->log[dev->q[i].log_idx - dev->log_first].rc = FAKE_BLK_LOST;
+    dev->q_head = dev->q_len = 0;
+    return n;
 }
 
 size_t fake_blk_run(struct fake_blk *dev)

@@ -32,6 +32,15 @@
  * the clock by ns_per_io * nr_ios + ns_per_block * nr_blocks and stamps
  * done_ns; without a clock both stay 0.
  *
+ * Out of order and crashes: fake_blk_run_nth(dev, i) completes the i-th
+ * queued request (0 = the oldest) and leaves the others queued in their
+ * order, so a test can complete requests in every order.
+ * fake_blk_crash(dev) is a host crash: every queued request is dropped
+ * without its callback and without touching the store (those writes never
+ * land; their log entries get rc FAKE_BLK_LOST).  The callers' state that
+ * waited for them is then garbage: a test opens a fresh model over the
+ * same store, as a host reboots.
+ *
  * Out-of-range requests (lba + nr_blocks beyond the device) are refused
  * by submit() with VM_ERANGE; the callback then does not run.
  */
@@ -60,7 +69,7 @@ struct fake_blk_logent {
     int packed;
     uint32_t nr_fps;          /* packed: fingerprints carried (writes) */
     uint32_t len;             /* packed: metadata bytes carried (writes) */
-    int rc;                   /* completion code; 1 while still queued */
+    int rc;                   /* completion code; 1 while queued, FAKE_BLK_LOST if crashed */
 };
 
 struct fake_blk_qent {
@@ -107,6 +116,11 @@ size_t fake_blk_run(struct fake_blk *dev);
 /* Complete the oldest queued request; 1 if one completed, 0 if none queued. */
 size_t fake_blk_run_one(struct fake_blk *dev);
 size_t fake_blk_nr_queued(const struct fake_blk *dev);
+/* Complete the i-th queued request (0 = oldest); 1 if it existed, else 0. */
+size_t fake_blk_run_nth(struct fake_blk *dev, size_t i);
+/* Drop every queued request without callbacks (a crash); returns how many. */
+size_t fake_blk_crash(struct fake_blk *dev);
+#define FAKE_BLK_LOST 2       /* log rc of a request a crash dropped */
 
 /* Arm failure injection (see above).  Resets fake_blk_nr_failed(). */
 void fake_blk_fail_writes(struct fake_blk *dev, uint64_t k, enum vm_fault_mode mode, int rc);

@@ -1,0 +1,464 @@
+/*
+ * cons_chain.c - the disk chain's in-memory tables and its reads (see
+ * cons_chain.h): per delta a grain directory of pointers to grain-table
+ * arrays of uint32 file blocks (VMDK's GD -> GT; qcow2's L1 -> L2), the
+ * table of grains being allocated with the operations waiting on them,
+ * and reads that resolve each grain to the highest layer holding it and
+ * move each run contiguous on the device as one I/O.
+ * Allocation and group commit: cons_chain_write.c; the on-disk format and
+ * recovery: cons_chain_open.c.
+ */
+#include "consolidation/cons_chain.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_err.h"
+#include "consolidation/cons_chain_int.h"
+
+/* ---- layers ----------------------------------------------------------- */
+
+struct cons_layer *cons_layer_new(struct cons_chain *ch, uint32_t slot)
+{
+    struct cons_layer *ly = calloc(1, sizeof(*ly));
+    if (!ly)
+        return NULL;
+    ly->slot = slot;
+    ly->lba0 = cons_slot_lba(ch, slot);
+    if (slot == 0) {
+        ly->flat = true;
+        return ly;
+    }
+    ly->gt = calloc(ch->nr_gts, sizeof(*ly->gt));
+    ly->gt_pos = calloc(ch->nr_gts, sizeof(*ly->gt_pos));
+    ly->gd_img = calloc(ch->nr_gts, sizeof(*ly->gd_img));
+    ly->gd_need = calloc(ch->nr_gts, sizeof(*ly->gd_need));
+    ly->gtc = calloc(ch->nr_gts, sizeof(*ly->gtc));
+    ly->gdc = calloc(ch->gd_blocks, sizeof(*ly->gdc));
+    bool ok = ly->gt && ly->gt_pos && ly->gd_img && ly->gd_need && ly->gtc && ly->gdc;
+    for (uint32_t i = 0; ok && i < ch->gd_blocks; i++)
+        ok = (ly->gdc[i] = cons_meta_new(ch, ly, true, i)) != NULL;
+    if (!ok) {
+        cons_layer_free(ch, ly);
+        return NULL;
+    }
+    ly->next_free = ch->data0;
+    return ly;
+}
+
+void cons_layer_free(struct cons_chain *ch, struct cons_layer *ly)
+{
+    if (!ly)
+        return;
+    if (ly->gt)
+        for (uint64_t t = 0; t < ch->nr_gts; t++)
+            free(ly->gt[t]);
+    if (ly->gtc)
+        for (uint64_t t = 0; t < ch->nr_gts; t++)
+            free(ly->gtc[t]);
+    if (ly->gdc)
+        for (uint32_t i = 0; i < ch->gd_blocks; i++)
+            free(ly->gdc[i]);
+    free(ly->gt);
+    free(ly->gt_pos);
+    free(ly->gd_img);
+    free(ly->gd_need);
+    free(ly->gtc);
+    free(ly->gdc);
+    free(ly);
+}
+
+int cons_layer_set(struct cons_layer *ly, uint64_t g, uint32_t pos)
+{
+    uint32_t **gt = &ly->gt[g / CONS_GT_ENTRIES];
+    if (!*gt) {
+        if (!pos)
+            return 0;
+        *gt = calloc(CONS_GT_ENTRIES, sizeof(**gt));
+        if (!*gt)
+            return VM_ENOMEM;
+    }
+    uint32_t *e = &(*gt)[g % CONS_GT_ENTRIES];
+    ly->nr_alloc += (pos != 0) - (*e != 0);
+    *e = pos;
+    return 0;
+}
+
+uint32_t cons_layer_reserve_gt(struct cons_chain *ch, struct cons_layer *ly, uint64_t t)
+{
+    if (ly->gt_pos[t])
+        return ly->gt_pos[t];
+    if (ly->gtk_next == ly->gtk_end) {
+        /* a new chunk of one grain keeps the grains grain-aligned */
+        if (ly->next_free + ch->gsec > ch->cfg.slot_blocks)
+            return 0;
+        ly->gtk_next = ly->next_free;
+        ly->gtk_end = ly->next_free + ch->gsec;
+        ly->next_free += ch->gsec;
+    }
+    ly->gt_pos[t] = (uint32_t)ly->gtk_next++;
+    ly->nr_gt_blocks++;
+    return ly->gt_pos[t];
+}
+
+uint32_t cons_layer_reserve_grain(struct cons_chain *ch, struct cons_layer *ly)
+{
+    if (ly->next_free + ch->gsec > ch->cfg.slot_blocks)
+        return 0;
+    uint32_t pos = (uint32_t)ly->next_free;
+    ly->next_free += ch->gsec;
+    ly->nr_grains_appended++;
+    return pos;
+}
+
+int cons_free_slot(const struct cons_chain *ch)
+{
+    uint64_t used = ch->slot_live | ch->slot_named | ch->slot_flying;
+    for (uint32_t s = 1; s < ch->cfg.nr_slots; s++)
+        if (!(used & (UINT64_C(1) << s)))
+            return (int)s;
+    return -1;
+}
+
+/* ---- operations in flight ------------------------------------------------ */
+
+void *cons_op_alloc(struct cons_chain *ch, size_t size, void (*drop)(void *op))
+{
+    struct cons_op *o = malloc(sizeof(*o) + size);
+    if (!o)
+        return NULL;
+    o->drop = drop;
+    o->prev = &ch->ops;
+    o->next = ch->ops.next;
+    ch->ops.next->prev = o;
+    ch->ops.next = o;
+    return o + 1;
+}
+
+void cons_op_free(struct cons_chain *ch, void *op)
+{
+    (void)ch;
+    if (!op)
+        return;
+    struct cons_op *o = (struct cons_op *)op - 1;
+    o->prev->next = o->next;
+    o->next->prev = o->prev;
+    free(o);
+}
+
+/* ---- wait lists, the grains in flight -------------------------------- */
+
+void cons_wl_push(struct cons_wlist *l, struct cons_wait *w)
+{
+    w->next = NULL;
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+}
+
+void cons_wl_wake(struct cons_wlist *l, int rc)
+{
+    struct cons_wait *w = l->head;
+    l->head = l->tail = NULL;
+    while (w) {
+        struct cons_wait *next = w->next;   /* fn may reuse w */
+        w->fn(w, rc);
+        w = next;
+    }
+}
+
+struct cons_galloc *cons_inflight_find(const struct cons_chain *ch, uint32_t slot, uint64_t g)
+{
+    if (!ch->ht_count)
+        return NULL;
+    for (struct cons_galloc *ga = ch->ht[cons_ht_hash(slot, g) & ch->ht_mask]; ga; ga = ga->hnext)
+        if (ga->g == g && ga->slot == slot)
+            return ga;
+    return NULL;
+}
+
+/* ---- the chain --------------------------------------------------------- */
+
+uint64_t cons_delta_max_blocks(uint64_t nr_sectors, uint32_t grain_shift)
+{
+    uint64_t gsec = UINT64_C(1) << grain_shift;
+    uint64_t grains = (nr_sectors + gsec - 1) >> grain_shift;
+    uint64_t gts = (grains + CONS_GT_ENTRIES - 1) / CONS_GT_ENTRIES;
+    uint64_t gd = (gts + CONS_GD_PER_BLOCK - 1) / CONS_GD_PER_BLOCK;
+    uint64_t data0 = (1 + gd + gsec - 1) / gsec * gsec;
+    return data0 + (gts + gsec - 1) / gsec * gsec + grains * gsec;
+}
+
+struct cons_chain *cons_chain_new(struct port_blk *dev, const struct cons_chain_cfg *cfg)
+{
+    if (!dev || !cfg || cfg->grain_shift > 12 || cfg->nr_sectors == 0 || cfg->nr_slots < 1 ||
+        cfg->nr_slots > 2 * CONS_MAX_LAYERS || cfg->slot_blocks > UINT32_MAX ||
+        cfg->slot_blocks < cfg->nr_sectors ||
+        (cfg->nr_slots > 1 &&
+         cfg->slot_blocks < cons_delta_max_blocks(cfg->nr_sectors, cfg->grain_shift)))
+        return NULL;
+    uint64_t end = cfg->slot0_lba + cfg->nr_slots * cfg->slot_blocks;
+    uint64_t dev_blocks = port_blk_nr_blocks(dev);
+    if (end > dev_blocks || cfg->desc_lba >= dev_blocks ||
+        (cfg->desc_lba >= cfg->slot0_lba && cfg->desc_lba < end))
+        return NULL;
+    struct cons_chain *ch = calloc(1, sizeof(*ch));
+    if (!ch)
+        return NULL;
+    ch->dev = dev;
+    ch->cfg = *cfg;
+    ch->gsec = UINT32_C(1) << cfg->grain_shift;
+    ch->nr_grains = (cfg->nr_sectors + ch->gsec - 1) >> cfg->grain_shift;
+    ch->nr_gts = (ch->nr_grains + CONS_GT_ENTRIES - 1) / CONS_GT_ENTRIES;
+    ch->gd_blocks = (uint32_t)((ch->nr_gts + CONS_GD_PER_BLOCK - 1) / CONS_GD_PER_BLOCK);
+    ch->data0 = (1 + ch->gd_blocks + ch->gsec - 1) / ch->gsec * ch->gsec;
+    ch->ops.prev = ch->ops.next = &ch->ops;
+    ch->ht_mask = 63;
+    ch->ht = calloc(ch->ht_mask + 1, sizeof(*ch->ht));
+    ch->layers[0] = ch->ht ? cons_layer_new(ch, 0) : NULL;
+    if (!ch->layers[0]) {
+        cons_chain_free(ch);
+        return NULL;
+    }
+    ch->nr_layers = 1;
+    ch->slot_live = 1;
+    return ch;
+}
+
+void cons_chain_free(struct cons_chain *ch)
+{
+    if (!ch)
+        return;
+    if (ch->ops.next)               /* what a crash left waiting */
+        while (ch->ops.next != &ch->ops) {
+            struct cons_op *o = ch->ops.next;
+            if (o->drop)
+                o->drop(o + 1);
+            cons_op_free(ch, o + 1);
+        }
+    for (int l = 0; l < ch->nr_layers; l++)
+        cons_layer_free(ch, ch->layers[l]);
+    if (ch->ht)
+        for (uint64_t b = 0; b <= ch->ht_mask; b++)
+            for (struct cons_galloc *ga = ch->ht[b], *n; ga; ga = n) {
+                n = ga->hnext;
+                free(ga);
+            }
+    for (struct cons_galloc *ga = ch->ga_free, *n; ga; ga = n) {
+        n = ga->hnext;
+        free(ga);
+    }
+    free(ch->ht);
+    free(ch);
+}
+
+const struct cons_chain_cfg *cons_chain_cfg(const struct cons_chain *ch) { return &ch->cfg; }
+int cons_chain_nr_layers(const struct cons_chain *ch) { return ch->nr_layers; }
+uint64_t cons_chain_nr_grains(const struct cons_chain *ch) { return ch->nr_grains; }
+uint32_t cons_chain_grain_sectors(const struct cons_chain *ch) { return ch->gsec; }
+const char *cons_chain_error(const struct cons_chain *ch) { return ch->err; }
+
+static bool layer_ok(const struct cons_chain *ch, int layer)
+{
+    return layer >= 0 && layer < ch->nr_layers;
+}
+
+bool cons_chain_allocated(const struct cons_chain *ch, int layer, uint64_t g)
+{
+    if (!layer_ok(ch, layer) || g >= ch->nr_grains)
+        return false;
+    return layer == 0 || cons_gt_entry(ch->layers[layer], g) != 0;
+}
+
+uint64_t cons_chain_nr_allocated(const struct cons_chain *ch, int layer)
+{
+    if (!layer_ok(ch, layer))
+        return 0;
+    return layer == 0 ? ch->nr_grains : ch->layers[layer]->nr_alloc;
+}
+
+uint64_t cons_chain_next_allocated(const struct cons_chain *ch, int layer, uint64_t g)
+{
+    if (!layer_ok(ch, layer) || g >= ch->nr_grains)
+        return CONS_NO_GRAIN;
+    if (layer == 0)
+        return g;
+    const struct cons_layer *ly = ch->layers[layer];
+    for (uint64_t t = g / CONS_GT_ENTRIES; t < ch->nr_gts; t++) {
+        const uint32_t *gt = ly->gt[t];
+        if (!gt)
+            continue;
+        uint32_t i = t == g / CONS_GT_ENTRIES ? (uint32_t)(g % CONS_GT_ENTRIES) : 0;
+        for (; i < CONS_GT_ENTRIES; i++)
+            if (gt[i])
+                return t * CONS_GT_ENTRIES + i;
+    }
+    return CONS_NO_GRAIN;
+}
+
+int cons_chain_resolve(const struct cons_chain *ch, int top, uint64_t g)
+{
+    if (top >= ch->nr_layers)
+        top = ch->nr_layers - 1;
+    for (int l = top; l > 0; l--)
+        if (cons_gt_entry(ch->layers[l], g))
+            return l;
+    return 0;
+}
+
+uint64_t cons_chain_map(const struct cons_chain *ch, int top, uint64_t s)
+{
+    uint64_t g = s >> ch->cfg.grain_shift;
+    int l = cons_chain_resolve(ch, top, g);
+    const struct cons_layer *ly = ch->layers[l];
+    if (l == 0)
+        return ly->lba0 + s;
+    return ly->lba0 + cons_gt_entry(ly, g) + (s & (ch->gsec - 1));
+}
+
+uint64_t cons_chain_delta_bytes(const struct cons_chain *ch)
+{
+    uint64_t blocks = 0;
+    for (int l = 1; l < ch->nr_layers; l++) {
+        const struct cons_layer *ly = ch->layers[l];
+        blocks += 1 + ch->gd_blocks + ly->nr_gt_blocks + ly->nr_grains_appended * ch->gsec;
+    }
+    return blocks * 4096;
+}
+
+/* ---- reads --------------------------------------------------------------
+ * A read scans its grains in order and collects runs; a grain being
+ * allocated in a layer the read would look at stops the scan until the
+ * allocation is durable (then the scan goes on from that grain).  The
+ * runs go out as one request: plain for one run, else a vectored run of
+ * one I/O per run (port_blk.h), so a big fragmented read costs one
+ * simulator request but as many device I/Os as a real driver issues. */
+struct rop {
+    struct cons_chain *ch;
+    int top;
+    uint64_t s, end, cur;
+    uint64_t *fps;
+    cons_done_fn done;
+    void *arg;
+    struct cons_wait w;
+    uint32_t nr_runs, cap;
+    uint64_t *lbas;
+    uint32_t *io_blocks;
+    struct port_blk_req req;
+};
+
+static void rop_complete(struct port_blk_req *req, int rc)
+{
+    struct rop *op = req->data;
+    cons_done_fn done = op->done;
+    void *arg = op->arg;
+    cons_op_free(op->ch, op);
+    done(arg, rc);
+}
+
+/* Scan on from op->cur; false when it stopped to wait. */
+static bool rop_scan(struct rop *op)
+{
+    struct cons_chain *ch = op->ch;
+    uint32_t shift = ch->cfg.grain_shift;
+    while (op->cur < op->end) {
+        uint64_t g = op->cur >> shift;
+        uint64_t gend = (g + 1) << shift;
+        uint64_t seg_end = gend < op->end ? gend : op->end;
+        int l = op->top;
+        uint64_t lba = 0;
+        for (; l > 0; l--) {
+            struct cons_layer *ly = ch->layers[l];
+            if (ly->nr_inflight) {
+                struct cons_galloc *ga = cons_inflight_find(ch, ly->slot, g);
+                if (ga) {
+                    cons_wl_push(&ga->waiters, &op->w);
+                    return false;
+                }
+            }
+            uint32_t e = cons_gt_entry(ly, g);
+            if (e) {
+                lba = ly->lba0 + e + (op->cur & (ch->gsec - 1));
+                break;
+            }
+        }
+        if (l == 0)
+            lba = ch->layers[0]->lba0 + op->cur;
+        uint32_t len = (uint32_t)(seg_end - op->cur);
+        uint32_t r = op->nr_runs;
+        if (r && op->lbas[r - 1] + op->io_blocks[r - 1] == lba) {
+            op->io_blocks[r - 1] += len;
+        } else {
+            op->lbas[r] = lba;
+            op->io_blocks[r] = len;
+            op->nr_runs++;
+        }
+        op->cur = seg_end;
+    }
+    return true;
+}
+
+static int rop_submit(struct rop *op)
+{
+    struct port_blk_req *req = &op->req;
+    *req = (struct port_blk_req){
+        .op = PORT_BLK_READ, .lba = op->lbas[0], .nr_blocks = (uint32_t)(op->end - op->s),
+        .fps = op->fps, .cb = rop_complete, .data = op,
+    };
+    if (op->nr_runs > 1) {
+        req->nr_ios = op->nr_runs;
+        req->lbas = op->lbas;
+        req->io_blocks = op->io_blocks;
+    }
+    return port_blk_submit(op->ch->dev, req);
+}
+
+static void rop_resume(struct cons_wait *w, int rc)
+{
+    (void)rc;   /* a failed allocation leaves the grain as it was: read on */
+    struct rop *op = (struct rop *)((char *)w - offsetof(struct rop, w));
+    if (op->top >= op->ch->nr_layers)     /* a layer above was removed meanwhile */
+        op->top = op->ch->nr_layers - 1;
+    if (!rop_scan(op))
+        return;
+    int src = rop_submit(op);
+    if (src < 0) {
+        cons_done_fn done = op->done;
+        void *arg = op->arg;
+        cons_op_free(op->ch, op);
+        done(arg, src);
+    }
+}
+
+int cons_read_start(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint64_t *fps,
+                    cons_done_fn done, void *arg)
+{
+    if (n == 0 || top < 0 || top >= ch->nr_layers || s >= ch->cfg.nr_sectors ||
+        n > ch->cfg.nr_sectors - s)
+        return VM_ERANGE;
+    uint64_t grains = ((s + n - 1) >> ch->cfg.grain_shift) - (s >> ch->cfg.grain_shift) + 1;
+    struct rop *op = cons_op_alloc(ch, sizeof(*op) + grains * (sizeof(uint64_t) + sizeof(uint32_t)),
+                                   NULL);
+    if (!op)
+        return VM_ENOMEM;
+    *op = (struct rop){ .ch = ch, .top = top, .s = s, .end = s + n, .cur = s, .fps = fps,
+                        .done = done, .arg = arg, .cap = (uint32_t)grains };
+    op->w.fn = rop_resume;
+    op->lbas = (uint64_t *)(op + 1);
+    op->io_blocks = (uint32_t *)(op->lbas + grains);
+    if (!rop_scan(op))
+        return 0;
+    int rc = rop_submit(op);
+    if (rc < 0)
+        cons_op_free(ch, op);
+    return rc;
+}
+
+int cons_chain_read(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint64_t *fps,
+                    cons_done_fn done, void *arg)
+{
+    return cons_read_start(ch, top, s, n, fps, done, arg);
+}

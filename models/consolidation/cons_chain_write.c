@@ -1,0 +1,612 @@
+/*
+ * cons_chain_write.c - writes into the disk chain (see cons_chain.h):
+ * in place for grains a delta holds, else allocation in the order a
+ * sparse format keeps (VMware's sparse extents, qcow2): fill the grain's
+ * other sectors from the layers below (copy on write), write the whole
+ * grain at the end of the file, then its GT block, then for a new GT the
+ * GD block, and only then acknowledge.  GT and GD blocks are written
+ * with group commit (struct cons_meta): one write in flight per block,
+ * entries set meanwhile go out together in the next, so an older image
+ * never lands after a newer one.  Whole grains a write allocates back to
+ * back in the file go down as one data request.  Also unmap and flush.
+ * Not modelled: reuse of leaked grains (VMware leaks them until a shrink).
+ */
+#include "consolidation/cons_chain.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_err.h"
+#include "consolidation/cons_chain_int.h"
+
+/* ---- metadata blocks with group commit --------------------------------- */
+
+struct cons_meta *cons_meta_new(struct cons_chain *ch, struct cons_layer *ly, bool is_gd,
+                                uint32_t index)
+{
+    size_t len = is_gd ? CONS_GD_LEN : CONS_GT_LEN;
+    struct cons_meta *m = calloc(1, sizeof(*m) + len);
+    if (!m)
+        return NULL;
+    m->ch = ch;
+    m->ly = ly;
+    m->is_gd = is_gd;
+    m->index = index;
+    return m;
+}
+
+static void meta_start(struct cons_meta *m);
+
+static void meta_done(struct port_blk_req *req, int rc)
+{
+    struct cons_meta *m = req->data;
+    struct cons_layer *ly = m->ly;
+    m->inflight = false;
+    m->done++;
+    if (!m->is_gd && rc == 0 && ly->gd_img[m->index] == 0) {
+        /* the GT block is durable: now the GD may point to it */
+        uint64_t t = m->index;
+        struct cons_meta *gd = ly->gdc[t / CONS_GD_PER_BLOCK];
+        ly->gd_img[t] = ly->gt_pos[t];
+        ly->gd_need[t] = gd->started + 1;
+        gd->dirty = true;
+        if (!gd->inflight)
+            meta_start(gd);
+    }
+    cons_wl_wake(&m->cur, rc);
+    if (m->dirty || m->next.head) {
+        meta_start(m);
+    } else if (!m->is_gd && !m->inflight) {
+        ly->gtc[m->index] = NULL;   /* idle: the next entry makes a new one */
+        free(m);
+    }
+}
+
+static void meta_start(struct cons_meta *m)
+{
+    struct cons_layer *ly = m->ly;
+    struct cons_chain *ch = m->ch;
+    uint64_t lba;
+    uint32_t len;
+    if (m->is_gd) {
+        uint64_t first = (uint64_t)m->index * CONS_GD_PER_BLOCK;
+        uint64_t nv = ch->nr_gts - first < CONS_GD_PER_BLOCK ? ch->nr_gts - first
+                                                               : CONS_GD_PER_BLOCK;
+        cons_fmt_put_tbl(m->blob, CONS_GD_MAGIC, ly->slot, m->index, ly->gd_img + first,
+                         (uint32_t)nv, CONS_GD_PER_BLOCK);
+        lba = ly->lba0 + 1 + m->index;
+        len = CONS_GD_LEN;
+    } else {
+        const uint32_t *ent = ly->gt[m->index];
+        cons_fmt_put_tbl(m->blob, CONS_GT_MAGIC, ly->slot, m->index, ent, ent ? CONS_GT_ENTRIES : 0,
+                         CONS_GT_ENTRIES);
+        lba = ly->lba0 + ly->gt_pos[m->index];
+        len = CONS_GT_LEN;
+    }
+    m->started++;
+    m->inflight = true;
+    m->dirty = false;
+    m->cur = m->next;
+    m->next = (struct cons_wlist){ NULL, NULL };
+    m->req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = lba, .nr_blocks = 1, .packed = 1,
+                                    .bytes = m->blob, .len = len, .cb = meta_done, .data = m };
+    int rc = port_blk_submit(ch->dev, &m->req);
+    if (rc < 0)
+        meta_done(&m->req, rc);     /* the port refused it: fail this batch */
+}
+
+void cons_meta_request(struct cons_meta *m, struct cons_wait *w)
+{
+    m->dirty = true;
+    cons_wl_push(&m->next, w);
+    if (!m->inflight)
+        meta_start(m);
+}
+
+void cons_meta_wait_for(struct cons_meta *m, uint64_t gen, struct cons_wait *w)
+{
+    if (gen <= m->done) {
+        w->fn(w, 0);
+    } else if (m->inflight && gen == m->started) {
+        cons_wl_push(&m->cur, w);
+    } else {
+        cons_wl_push(&m->next, w);
+        if (!m->inflight)
+            meta_start(m);
+    }
+}
+
+static struct cons_meta *gt_meta(struct cons_chain *ch, struct cons_layer *ly, uint64_t t)
+{
+    if (!ly->gtc[t])
+        ly->gtc[t] = cons_meta_new(ch, ly, false, (uint32_t)t);
+    return ly->gtc[t];
+}
+
+/* ---- write operations ---------------------------------------------------- */
+
+struct cons_wop {
+    struct cons_chain *ch;
+    int layer;
+    struct cons_layer *ly;
+    uint64_t s, end, cur;
+    const uint64_t *fps;
+    cons_done_fn done;
+    void *arg;
+    uint32_t pending;               /* requests and allocations, +1 while scanning */
+    uint32_t issued;
+    int rc;
+    struct cons_wait w;             /* waiting on a grain in flight */
+    uint64_t run_lba, run_off;
+    uint32_t run_len;
+    struct cons_galloc *grp, *grp_last;     /* whole grains allocated back to back, unsent */
+    uint32_t nr_reqs, cap;
+    struct port_blk_req reqs[];
+};
+
+static void wop_put(struct cons_wop *op, int rc)
+{
+    if (rc && !op->rc)
+        op->rc = rc;
+    if (--op->pending)
+        return;
+    cons_done_fn done = op->done;
+    void *arg = op->arg;
+    rc = op->rc;
+    cons_op_free(op->ch, op);
+    done(arg, rc);
+}
+
+static void wop_req_done(struct port_blk_req *req, int rc) { wop_put(req->data, rc); }
+
+static void wop_flush_run(struct cons_wop *op)
+{
+    if (!op->run_len)
+        return;
+    struct port_blk_req *req = &op->reqs[op->nr_reqs++];
+    *req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = op->run_lba,
+                                  .nr_blocks = op->run_len,
+                                  .fps = (uint64_t *)(op->fps + op->run_off),
+                                  .cb = wop_req_done, .data = op };
+    op->run_len = 0;
+    op->pending++;
+    op->issued++;
+    int rc = port_blk_submit(op->ch->dev, req);
+    if (rc < 0)
+        wop_put(op, rc);
+}
+
+/* ---- allocation of one grain --------------------------------------------- */
+
+enum { GA_FILL, GA_DATA, GA_GT, GA_GD };
+
+static void ga_finish(struct cons_galloc *ga, int rc)
+{
+    struct cons_chain *ch = ga->ch;
+    struct cons_galloc **pp = &ch->ht[cons_ht_hash(ga->slot, ga->g) & ch->ht_mask];
+    while (*pp != ga)               /* it is in the table from ga_start on */
+        pp = &(*pp)->hnext;
+    *pp = ga->hnext;
+    ch->ht_count--;
+    ga->ly->nr_inflight--;
+    ga->ly->nr_busy--;
+    struct cons_wop *op = ga->op;
+    struct cons_wlist waiters = ga->waiters;
+    ga->hnext = ch->ga_free;
+    ch->ga_free = ga;
+    if (op)
+        wop_put(op, rc);
+    cons_wl_wake(&waiters, rc);
+}
+
+static void ga_fill(struct cons_galloc *ga);
+
+static void ga_set_entry(struct cons_galloc *ga);
+
+static void ga_after_data(struct cons_galloc *ga, int rc)
+{
+    if (rc) {
+        ga_finish(ga, rc);
+        return;
+    }
+    if (ga->ch->cfg.mutation == CONS_MUT_GT_BEFORE_DATA) {
+        ga_finish(ga, 0);
+        return;
+    }
+    if (ga->ch->cfg.mutation == CONS_MUT_ACK_BEFORE_GT && ga->op) {
+        struct cons_wop *op = ga->op;
+        ga->op = NULL;
+        wop_put(op, 0);             /* deliberately early: the GT is not down yet */
+    }
+    ga_set_entry(ga);
+}
+
+/* The data write of a group (usually of one grain) is done: each grain
+ * goes on alone. */
+static void ga_data_done(struct port_blk_req *req, int rc)
+{
+    for (struct cons_galloc *ga = req->data, *next; ga; ga = next) {
+        next = ga->follow;          /* ga may be freed by what follows */
+        ga->follow = NULL;
+        ga_after_data(ga, rc);
+    }
+}
+
+static void ga_write_data(struct cons_galloc *ga)
+{
+    ga->stage = GA_DATA;
+    ga->req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = ga->ly->lba0 + ga->pos,
+                                     .nr_blocks = ga->ch->gsec * ga->nr_group, .fps = ga->data,
+                                     .cb = ga_data_done, .data = ga };
+    int rc = port_blk_submit(ga->ch->dev, &ga->req);
+    if (rc < 0)
+        ga_data_done(&ga->req, rc);
+}
+
+static void ga_fill_done(void *arg, int rc)
+{
+    struct cons_galloc *ga = arg;
+    if (rc && !ga->rc)
+        ga->rc = rc;
+    if (--ga->pending)
+        return;
+    if (ga->rc)
+        ga_finish(ga, ga->rc);
+    else
+        ga_write_data(ga);
+}
+
+/* The sectors [a, b) of the grain come from the write; fill the rest. */
+static void ga_fill(struct cons_galloc *ga)
+{
+    ga->stage = GA_FILL;
+    if (ga->data != ga->buf) {      /* the write covers the whole grain */
+        ga_write_data(ga);
+        return;
+    }
+    struct cons_chain *ch = ga->ch;
+    uint64_t g0 = ga->g << ch->cfg.grain_shift;
+    uint32_t a = ga->fill_a, b = ga->fill_b;
+    uint32_t gs = ch->gsec;
+    if (g0 + gs > ch->cfg.nr_sectors)   /* the disk's last grain may be short */
+        gs = (uint32_t)(ch->cfg.nr_sectors - g0);
+    ga->pending = 1;
+    if (a > 0) {
+        ga->pending++;
+        int rc = cons_read_start(ch, ga->layer - 1, g0, a, ga->buf, ga_fill_done, ga);
+        if (rc < 0) {
+            ga->pending--;
+            ga->rc = rc;
+        }
+    }
+    if (b < gs) {
+        ga->pending++;
+        int rc = cons_read_start(ch, ga->layer - 1, g0 + b, gs - b, ga->buf + b, ga_fill_done, ga);
+        if (rc < 0) {
+            ga->pending--;
+            ga->rc = rc;
+        }
+    }
+    ga_fill_done(ga, 0);
+}
+
+static void ga_meta_done(struct cons_wait *w, int rc)
+{
+    struct cons_galloc *ga = (struct cons_galloc *)((char *)w - offsetof(struct cons_galloc, w));
+    if (rc) {
+        ga_finish(ga, rc);
+        return;
+    }
+    struct cons_layer *ly = ga->ly;
+    uint64_t t = ga->g / CONS_GT_ENTRIES;
+    if (ga->stage == GA_GT) {
+        struct cons_meta *gd = ly->gdc[t / CONS_GD_PER_BLOCK];
+        if (ly->gd_need[t] > gd->done) {
+            ga->stage = GA_GD;
+            cons_meta_wait_for(gd, ly->gd_need[t], &ga->w);
+            return;
+        }
+    }
+    if (ga->ch->cfg.mutation == CONS_MUT_GT_BEFORE_DATA)
+        ga_fill(ga);                /* deliberately late: the tables already point here */
+    else
+        ga_finish(ga, 0);
+}
+
+static void ga_set_entry(struct cons_galloc *ga)
+{
+    struct cons_layer *ly = ga->ly;
+    uint64_t t = ga->g / CONS_GT_ENTRIES;
+    struct cons_meta *m = gt_meta(ga->ch, ly, t);
+    int rc = m ? cons_layer_set(ly, ga->g, ga->pos) : VM_ENOMEM;
+    if (rc) {
+        ga_finish(ga, rc);
+        return;
+    }
+    ga->stage = GA_GT;
+    ga->w.fn = ga_meta_done;
+    cons_meta_request(m, &ga->w);
+}
+
+static int ht_grow(struct cons_chain *ch)
+{
+    uint64_t nb = (ch->ht_mask + 1) * 2;
+    struct cons_galloc **ht = calloc(nb, sizeof(*ht));
+    if (!ht)
+        return VM_ENOMEM;
+    for (uint64_t b = 0; b <= ch->ht_mask; b++)
+        for (struct cons_galloc *ga = ch->ht[b], *n; ga; ga = n) {
+            n = ga->hnext;
+            uint64_t h = cons_ht_hash(ga->slot, ga->g);
+            ga->hnext = ht[h & (nb - 1)];
+            ht[h & (nb - 1)] = ga;
+        }
+    free(ch->ht);
+    ch->ht = ht;
+    ch->ht_mask = nb - 1;
+    return 0;
+}
+
+/* Start allocating grain g for op, which writes its sectors [a, b). */
+#define GROUP_MAX 64u               /* grains in one grouped data write */
+
+static void wop_send_group(struct cons_wop *op)
+{
+    struct cons_galloc *ld = op->grp;
+    op->grp = op->grp_last = NULL;
+    if (ld)
+        ga_write_data(ld);
+}
+
+static int ga_start(struct cons_wop *op, uint64_t g, uint32_t a, uint32_t b)
+{
+    struct cons_chain *ch = op->ch;
+    struct cons_layer *ly = op->ly;
+    if (ch->ht_count > ch->ht_mask && ht_grow(ch) < 0)
+        return VM_ENOMEM;
+    struct cons_galloc *ga = ch->ga_free;
+    if (ga)
+        ch->ga_free = ga->hnext;
+    else if (!(ga = malloc(sizeof(*ga) + ch->gsec * sizeof(uint64_t))))
+        return VM_ENOMEM;
+    if (!cons_layer_reserve_gt(ch, ly, g / CONS_GT_ENTRIES)) {
+        ga->hnext = ch->ga_free;
+        ch->ga_free = ga;
+        return VM_ENOSPC;
+    }
+    uint32_t pos = cons_layer_reserve_grain(ch, ly);
+    if (!pos) {
+        ga->hnext = ch->ga_free;
+        ch->ga_free = ga;
+        return VM_ENOSPC;
+    }
+    uint64_t g0 = g << ch->cfg.grain_shift;
+    ga->ch = ch;
+    ga->ly = ly;
+    ga->layer = op->layer;
+    ga->slot = ly->slot;
+    ga->g = g;
+    ga->pos = pos;
+    ga->pending = 0;
+    ga->rc = 0;
+    ga->op = op;
+    ga->waiters = (struct cons_wlist){ NULL, NULL };
+    ga->fill_a = a;
+    ga->fill_b = b;
+    ga->follow = NULL;
+    ga->nr_group = 1;
+    if (a == 0 && b == ch->gsec) {
+        ga->data = (uint64_t *)(op->fps + (g0 - op->s));
+    } else {
+        ga->data = ga->buf;
+        memset(ga->buf, 0, ch->gsec * sizeof(uint64_t));
+        memcpy(ga->buf + a, op->fps + (g0 + a - op->s), (b - a) * sizeof(uint64_t));
+    }
+    uint64_t h = cons_ht_hash(ly->slot, g);
+    ga->hnext = ch->ht[h & ch->ht_mask];
+    ch->ht[h & ch->ht_mask] = ga;
+    ch->ht_count++;
+    ly->nr_inflight++;
+    ly->nr_busy++;
+    op->pending++;
+    op->issued++;
+    if (ch->cfg.mutation == CONS_MUT_GT_BEFORE_DATA) {
+        ga_set_entry(ga);
+    } else if (ga->data != ga->buf) {
+        /* a whole grain: join the group if it lies right after it */
+        struct cons_galloc *ld = op->grp;
+        if (ld && ld->pos + ld->nr_group * ch->gsec == pos && ld->nr_group < GROUP_MAX) {
+            ld->nr_group++;
+            op->grp_last->follow = ga;
+            op->grp_last = ga;
+            ga->stage = GA_DATA;
+        } else {
+            wop_send_group(op);
+            op->grp = op->grp_last = ga;
+        }
+    } else {
+        ga_fill(ga);
+    }
+    return 0;
+}
+
+/* ---- the write's scan ------------------------------------------------------ */
+
+/* Go on from op->cur; stops at a grain in flight (resumed when it lands). */
+static void wop_scan(struct cons_wop *op)
+{
+    struct cons_chain *ch = op->ch;
+    struct cons_layer *ly = op->ly;
+    uint32_t shift = ch->cfg.grain_shift;
+    while (op->cur < op->end) {
+        uint64_t g = op->cur >> shift;
+        uint64_t g0 = g << shift;
+        uint64_t seg_end = g0 + ch->gsec < op->end ? g0 + ch->gsec : op->end;
+        uint32_t len = (uint32_t)(seg_end - op->cur);
+        struct cons_galloc *ga = ly->nr_inflight ? cons_inflight_find(ch, ly->slot, g) : NULL;
+        if (ga) {
+            wop_flush_run(op);
+            wop_send_group(op);
+            cons_wl_push(&ga->waiters, &op->w);
+            return;
+        }
+        uint32_t e = cons_gt_entry(ly, g);
+        if (e) {
+            wop_send_group(op);
+            uint64_t lba = ly->lba0 + e + (op->cur - g0);
+            if (op->run_len && op->run_lba + op->run_len == lba) {
+                op->run_len += len;
+            } else {
+                wop_flush_run(op);
+                op->run_lba = lba;
+                op->run_off = op->cur - op->s;
+                op->run_len = len;
+            }
+        } else {
+            wop_flush_run(op);
+            int rc = ga_start(op, g, (uint32_t)(op->cur - g0), (uint32_t)(seg_end - g0));
+            if (rc < 0 && !op->rc)
+                op->rc = rc;
+        }
+        op->cur = seg_end;
+    }
+    wop_flush_run(op);
+    wop_send_group(op);
+    wop_put(op, 0);                 /* the scan's own reference */
+}
+
+static void wop_resume(struct cons_wait *w, int rc)
+{
+    (void)rc;   /* a failed allocation left the grain free: the scan allocates it */
+    wop_scan((struct cons_wop *)((char *)w - offsetof(struct cons_wop, w)));
+}
+
+int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
+                     const uint64_t *fps, cons_done_fn done, void *arg)
+{
+    if (n == 0 || layer < 0 || layer >= ch->nr_layers || s >= ch->cfg.nr_sectors ||
+        n > ch->cfg.nr_sectors - s)
+        return VM_ERANGE;
+    struct cons_layer *ly = ch->layers[layer];
+    uint64_t grains = ((s + n - 1) >> ch->cfg.grain_shift) - (s >> ch->cfg.grain_shift) + 1;
+    uint32_t cap = ly->flat ? 1 : (uint32_t)grains;
+    struct cons_wop *op = cons_op_alloc(ch, sizeof(*op) + cap * sizeof(struct port_blk_req), NULL);
+    if (!op)
+        return VM_ENOMEM;
+    *op = (struct cons_wop){ .ch = ch, .layer = layer, .ly = ly, .s = s, .end = s + n, .cur = s,
+                             .fps = fps, .done = done, .arg = arg, .pending = 1, .cap = cap };
+    op->w.fn = wop_resume;
+    if (ly->flat) {                 /* the base: a plain write where the sectors are */
+        op->run_lba = ly->lba0 + s;
+        op->run_len = n;
+        op->cur = op->end;
+    }
+    /* take an extra reference so that nothing finishes inside this call */
+    op->pending++;
+    wop_scan(op);
+    if (op->issued == 0 && op->pending == 1) {
+        int rc = op->rc ? op->rc : VM_EIO;
+        cons_op_free(ch, op);
+        return rc;
+    }
+    wop_put(op, 0);
+    return 0;
+}
+
+/* ---- unmap, flush ------------------------------------------------------------ */
+
+struct uop {
+    struct cons_chain *ch;
+    struct cons_layer *ly;
+    uint64_t g;
+    cons_done_fn done;
+    void *arg;
+    struct cons_wait w;
+};
+
+static void uop_done(struct cons_wait *w, int rc)
+{
+    struct uop *u = (struct uop *)((char *)w - offsetof(struct uop, w));
+    cons_done_fn done = u->done;
+    void *arg = u->arg;
+    u->ly->nr_busy--;
+    cons_op_free(u->ch, u);
+    done(arg, rc);
+}
+
+static void uop_go(struct uop *u)
+{
+    struct cons_layer *ly = u->ly;
+    uint64_t t = u->g / CONS_GT_ENTRIES;
+    struct cons_meta *m = cons_gt_entry(ly, u->g) ? gt_meta(u->ch, ly, t) : NULL;
+    u->w.fn = uop_done;
+    if (!m) {                       /* gone meanwhile, or no memory */
+        ly->nr_busy++;
+        uop_done(&u->w, cons_gt_entry(ly, u->g) ? VM_ENOMEM : VM_EINVAL);
+        return;
+    }
+    cons_layer_set(ly, u->g, 0);
+    ly->nr_busy++;
+    cons_meta_request(m, &u->w);
+}
+
+static void uop_resume(struct cons_wait *w, int rc)
+{
+    (void)rc;
+    uop_go((struct uop *)((char *)w - offsetof(struct uop, w)));
+}
+
+int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done, void *arg)
+{
+    if (layer < 1 || layer >= ch->nr_layers || g >= ch->nr_grains)
+        return VM_EINVAL;
+    struct cons_layer *ly = ch->layers[layer];
+    struct cons_galloc *ga = ly->nr_inflight ? cons_inflight_find(ch, ly->slot, g) : NULL;
+    if (!ga && !cons_gt_entry(ly, g))
+        return VM_EINVAL;
+    /* the GT's committer first, so that uop_go() cannot fail inside this call */
+    if (!ga && !gt_meta(ch, ly, g / CONS_GT_ENTRIES))
+        return VM_ENOMEM;
+    struct uop *u = cons_op_alloc(ch, sizeof(*u), NULL);
+    if (!u)
+        return VM_ENOMEM;
+    *u = (struct uop){ .ch = ch, .ly = ly, .g = g, .done = done, .arg = arg };
+    if (ga) {                       /* being allocated: unmap what it allocates */
+        u->w.fn = uop_resume;
+        cons_wl_push(&ga->waiters, &u->w);
+        return 0;
+    }
+    uop_go(u);
+    return 0;
+}
+
+struct fop {
+    struct port_blk_req req;
+    struct cons_chain *ch;
+    cons_done_fn done;
+    void *arg;
+};
+
+static void fop_done(struct port_blk_req *req, int rc)
+{
+    struct fop *f = req->data;
+    cons_done_fn done = f->done;
+    void *arg = f->arg;
+    cons_op_free(f->ch, f);
+    done(arg, rc);
+}
+
+int cons_chain_flush(struct cons_chain *ch, cons_done_fn done, void *arg)
+{
+    struct fop *f = cons_op_alloc(ch, sizeof(*f), NULL);
+    if (!f)
+        return VM_ENOMEM;
+    *f = (struct fop){ .req = { .op = PORT_BLK_FLUSH, .cb = fop_done }, .ch = ch, .done = done,
+                       .arg = arg };
+    f->req.data = f;
+    int rc = port_blk_submit(ch->dev, &f->req);
+    if (rc < 0)
+        cons_op_free(ch, f);
+    return rc;
+}
