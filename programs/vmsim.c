@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "checkpoint/sim_ckpt.h"
+#include "consolidation/sim_cons.h"
 #include "prefault/sim_pf.h"
 #include "sim_cli.h"
 #include "sim_mech.h"
@@ -15,6 +16,7 @@
 static const struct sim_mech *const mechanisms[] = {
     &sim_ckpt_mech,
     &sim_pf_mech,
+    &sim_cons_mech,
 };
 
 int main(int argc, char **argv)

@@ -251,14 +251,14 @@ static bool parse_seconds(const char *s, const char *e, uint64_t *ns)
     return true;
 }
 
-static int push(struct reader *r, const struct cons_io *io, uint32_t file)
+static int push(struct reader *r, const struct vm_blkio *io, uint32_t file)
 {
     struct sim_blocktrace *bt = r->bt;
     if (bt->nr_ios == r->cap_ios) {
         size_t cap = r->cap_ios ? 2 * r->cap_ios : 4096;
         if (cap > r->max_rows)
             cap = (size_t)r->max_rows;
-        struct cons_io *ios = realloc(bt->ios, cap * sizeof(*ios));
+        struct vm_blkio *ios = realloc(bt->ios, cap * sizeof(*ios));
         if (!ios)
             return vm_diag_set(r->d, VM_ENOMEM, "'%s': out of memory", r->path);
         bt->ios = ios;
@@ -300,7 +300,7 @@ static int parse_row(struct reader *r, const char *s, const char *e)
         return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected at most %" PRIu64 " rows, got more",
                            r->path, r->line, r->max_rows);
 
-    struct cons_io io = { 0 };
+    struct vm_blkio io = { 0 };
     if (!parse_seconds(f[0], fe[0], &io.t_ns))
         return line_error(r, "a non-negative decimal timestamp_s below 1000000000", f[0], fe[0]);
     if (st->nr_rows > 0 && io.t_ns < st->duration_ns) {
@@ -328,7 +328,7 @@ static int parse_row(struct reader *r, const char *s, const char *e)
     if (f[1][0] == 'F') {
         if (offset != 0 || length != 0)
             return line_error(r, "offset 0 and length 0 in an F row", f[2], fe[3]);
-        io.op = CONS_OP_FLUSH;
+        io.op = VM_BLKIO_FLUSH;
     } else {
         if (length == 0)
             return line_error(r, "a length >= 1 in an R or W row", f[3], fe[3]);
@@ -337,12 +337,12 @@ static int parse_row(struct reader *r, const char *s, const char *e)
         uint64_t first = offset / SECTOR_BYTES, last = (offset + length - 1) / SECTOR_BYTES;
         if (last - first >= UINT32_MAX)
             return line_error(r, "a length below 16 TiB", f[3], fe[3]);
-        io.op = f[1][0] == 'R' ? CONS_OP_READ : CONS_OP_WRITE;
+        io.op = f[1][0] == 'R' ? VM_BLKIO_READ : VM_BLKIO_WRITE;
         io.sector = first;
         io.nr = (uint32_t)(last - first + 1);
         if (offset + length > r->files.max_end[id])
             r->files.max_end[id] = offset + length;
-        if (io.op == CONS_OP_READ)
+        if (io.op == VM_BLKIO_READ)
             st->bytes_read += length;
         else
             st->bytes_written += length;
@@ -435,8 +435,8 @@ static int lay_out(struct reader *r, uint64_t disk_sectors, uint64_t start_secto
     bt->stats.nr_files = f->nr;
     int rc = 0;
     for (size_t i = 0; i < bt->nr_ios; i++) {
-        struct cons_io *io = &bt->ios[i];
-        if (io->op == CONS_OP_FLUSH)
+        struct vm_blkio *io = &bt->ios[i];
+        if (io->op == VM_BLKIO_FLUSH)
             continue;
         io->sector = add_sat(first[r->file_of[i]], io->sector);
         uint64_t last = add_sat(io->sector, io->nr - 1);
@@ -462,7 +462,7 @@ int sim_blocktrace_load_max(const char *path, uint64_t disk_sectors, uint64_t st
     if (align_bytes % SECTOR_BYTES != 0)
         return vm_diag_set(d, VM_EINVAL, "'%s': expected an extent alignment that is a multiple of 4096 bytes, got %" PRIu64,
                            path, align_bytes);
-    if (max_rows == 0 || max_rows > SIZE_MAX / sizeof(struct cons_io))
+    if (max_rows == 0 || max_rows > SIZE_MAX / sizeof(struct vm_blkio))
         max_rows = SIM_BLOCKTRACE_MAX_ROWS;
     struct reader r = { .path = path, .max_rows = max_rows, .bt = out, .d = d };
     int rc = open_source(path, &r.gz, d);
@@ -520,7 +520,7 @@ uint64_t sim_blocktrace_distinct_sectors(const struct sim_blocktrace *bt)
         return UINT64_MAX;
     size_t n = 0;
     for (size_t i = 0; i < bt->nr_ios; i++)
-        if (bt->ios[i].op != CONS_OP_FLUSH)
+        if (bt->ios[i].op != VM_BLKIO_FLUSH)
             sp[n++] = (struct span){ bt->ios[i].sector, bt->ios[i].sector + bt->ios[i].nr };
     qsort(sp, n, sizeof(*sp), span_cmp);
     uint64_t total = 0, covered_to = 0;     /* the union of [first, end) so far ends here */

@@ -2,15 +2,14 @@
  * sim_blocktrace.h - the reader of vmsim blocktrace v1 (file-I/O traces,
  * gzip or plain CSV; format in workloads/traces/README.md) and the rule
  * that lays the files they touch onto one virtual disk, giving the
- * guest's I/O stream as struct cons_io requests (consolidation/cons_load.h;
- * the struct only, no mechanism code is linked).
+ * guest's I/O stream as struct vm_blkio requests (base/vm_blkio.h).
  *
  * The layout: every file the trace names (R, W or F rows) becomes one
  * extent, in order of first appearance, the first at start_sector, each
  * ceil(max end offset over the trace's R/W rows / align) * align bytes
  * long (a file only flushed gets 0 bytes).  A request covers the 4 KiB
  * sectors its byte range [offset, offset + length) touches within its
- * file's extent; an F row is a CONS_OP_FLUSH (sector 0, nr 0); arrival
+ * file's extent; an F row is a VM_BLKIO_FLUSH (sector 0, nr 0); arrival
  * t_ns is timestamp_s in ns, rounded half up at the tenth decimal.
  *
  * Errors name the file and line, as sim_trace.c's do:
@@ -23,17 +22,17 @@
 #include <stdint.h>
 
 #include "base/vm_err.h"
-#include "consolidation/cons_load.h"
+#include "base/vm_blkio.h"
 
 #define SIM_BLOCKTRACE_HEADER "timestamp_s,op,offset,length,file"
 #define SIM_BLOCKTRACE_ALIGN_DEFAULT (1u << 20)     /* bytes: 1 MiB */
 #define SIM_BLOCKTRACE_MAX_ROWS 10000000u           /* rows one load keeps at most */
 #define SIM_BLOCKTRACE_LINE_MAX 8192                /* bytes per line, '\n' excluded */
 
-/* What one load found.  nr_rows_op is indexed by enum cons_op. */
+/* What one load found.  nr_rows_op is indexed by enum vm_blkio_op. */
 struct sim_blocktrace_stats {
     uint64_t nr_rows;
-    uint64_t nr_rows_op[3];         /* CONS_OP_READ, _WRITE, _FLUSH */
+    uint64_t nr_rows_op[3];         /* VM_BLKIO_READ, _WRITE, _FLUSH */
     uint64_t bytes_read, bytes_written;
     uint64_t nr_files;              /* distinct names, F-only files included */
     uint64_t layout_sectors;        /* the extents' total: [start, start + this) */
@@ -42,7 +41,7 @@ struct sim_blocktrace_stats {
 
 /* A loaded trace: ios[0..nr_ios) in trace order, one per row, owned. */
 struct sim_blocktrace {
-    struct cons_io *ios;
+    struct vm_blkio *ios;
     size_t nr_ios;
     struct sim_blocktrace_stats stats;
 };

@@ -351,8 +351,8 @@ static int blocktrace_stats(const char *path)
     printf("%s:\n", path);
     printf("  %-16s vmsim blocktrace v1, %" PRIu64 " rows\n", "format", st->nr_rows);
     printf("  %-16s %" PRIu64 " (R %" PRIu64 ", W %" PRIu64 ", F %" PRIu64 ")\n", "rows",
-           st->nr_rows, st->nr_rows_op[CONS_OP_READ], st->nr_rows_op[CONS_OP_WRITE],
-           st->nr_rows_op[CONS_OP_FLUSH]);
+           st->nr_rows, st->nr_rows_op[VM_BLKIO_READ], st->nr_rows_op[VM_BLKIO_WRITE],
+           st->nr_rows_op[VM_BLKIO_FLUSH]);
     printf("  %-16s %" PRIu64 " (%.2f MiB)\n", "bytes read", st->bytes_read,
            (double)st->bytes_read / (1024.0 * 1024.0));
     printf("  %-16s %" PRIu64 " (%.2f MiB)\n", "bytes written", st->bytes_written,

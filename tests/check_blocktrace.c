@@ -87,7 +87,7 @@ static const char two_files[] = HDR
     "0.5,F,0,0,c\n"
     "1.2345678905,W,8191,4097,b\n";
 
-static void assert_io(const struct cons_io *io, uint64_t t_ns, int op, uint64_t sector,
+static void assert_io(const struct vm_blkio *io, uint64_t t_ns, int op, uint64_t sector,
                       uint32_t nr)
 {
     ck_assert_uint_eq(io->t_ns, t_ns);
@@ -104,16 +104,16 @@ START_TEST(test_blocktrace_files_become_aligned_extents_in_order)
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_blocktrace_load(p, 4096, 1000, 0, &bt, &d), 0);
     ck_assert_uint_eq(bt.nr_ios, 5);
-    assert_io(&bt.ios[0], 1000, CONS_OP_WRITE, 1000, 1);
-    assert_io(&bt.ios[1], 2000, CONS_OP_READ, 1512, 2);        /* bytes 4095..4096 */
-    assert_io(&bt.ios[2], 3000, CONS_OP_WRITE, 1256, 1);
-    assert_io(&bt.ios[3], 500000000, CONS_OP_FLUSH, 0, 0);
-    assert_io(&bt.ios[4], 1234567891, CONS_OP_WRITE, 1513, 2); /* 8191..12287, ns half up */
+    assert_io(&bt.ios[0], 1000, VM_BLKIO_WRITE, 1000, 1);
+    assert_io(&bt.ios[1], 2000, VM_BLKIO_READ, 1512, 2);        /* bytes 4095..4096 */
+    assert_io(&bt.ios[2], 3000, VM_BLKIO_WRITE, 1256, 1);
+    assert_io(&bt.ios[3], 500000000, VM_BLKIO_FLUSH, 0, 0);
+    assert_io(&bt.ios[4], 1234567891, VM_BLKIO_WRITE, 1513, 2); /* 8191..12287, ns half up */
     const struct sim_blocktrace_stats *st = &bt.stats;
     ck_assert_uint_eq(st->nr_rows, 5);
-    ck_assert_uint_eq(st->nr_rows_op[CONS_OP_READ], 1);
-    ck_assert_uint_eq(st->nr_rows_op[CONS_OP_WRITE], 3);
-    ck_assert_uint_eq(st->nr_rows_op[CONS_OP_FLUSH], 1);
+    ck_assert_uint_eq(st->nr_rows_op[VM_BLKIO_READ], 1);
+    ck_assert_uint_eq(st->nr_rows_op[VM_BLKIO_WRITE], 3);
+    ck_assert_uint_eq(st->nr_rows_op[VM_BLKIO_FLUSH], 1);
     ck_assert_uint_eq(st->bytes_read, 2);
     ck_assert_uint_eq(st->bytes_written, 4096 + 1 + 4097);
     ck_assert_uint_eq(st->nr_files, 3);
@@ -196,7 +196,7 @@ START_TEST(test_blocktrace_last_line_without_newline_is_read)
     struct sim_blocktrace bt;
     ck_assert_int_eq(sim_blocktrace_load(p, 1024, 0, 0, &bt, NULL), 0);
     ck_assert_uint_eq(bt.nr_ios, 2);
-    assert_io(&bt.ios[1], 250000000, CONS_OP_READ, 0, 1);
+    assert_io(&bt.ios[1], 250000000, VM_BLKIO_READ, 0, 1);
     sim_blocktrace_free(&bt);
 }
 END_TEST
@@ -418,9 +418,9 @@ START_TEST(test_blocktrace_shipped_traces_match_the_readme)
     vm_diag_clear(&d);
     ck_assert_msg(sim_blocktrace_load(p, DISK_64G, 0, 0, &bt, &d) == 0, "%s", d.msg);
     const struct sim_blocktrace_stats *st = &bt.stats;
-    ck_assert_uint_eq(st->nr_rows_op[CONS_OP_READ], s->r);
-    ck_assert_uint_eq(st->nr_rows_op[CONS_OP_WRITE], s->w);
-    ck_assert_uint_eq(st->nr_rows_op[CONS_OP_FLUSH], s->f);
+    ck_assert_uint_eq(st->nr_rows_op[VM_BLKIO_READ], s->r);
+    ck_assert_uint_eq(st->nr_rows_op[VM_BLKIO_WRITE], s->w);
+    ck_assert_uint_eq(st->nr_rows_op[VM_BLKIO_FLUSH], s->f);
     ck_assert_uint_eq(st->nr_rows, s->r + s->w + s->f);
     ck_assert_uint_eq(bt.nr_ios, st->nr_rows);
     ck_assert_uint_eq(st->nr_files, s->files);
@@ -432,7 +432,7 @@ START_TEST(test_blocktrace_shipped_traces_match_the_readme)
     ck_assert_uint_eq(sim_blocktrace_distinct_sectors(&bt), s->blocks);
     ck_assert_uint_le(st->layout_sectors, DISK_64G);
     for (size_t i = 0; i < bt.nr_ios; i++)
-        if (bt.ios[i].op != CONS_OP_FLUSH)
+        if (bt.ios[i].op != VM_BLKIO_FLUSH)
             ck_assert_uint_le(bt.ios[i].sector + bt.ios[i].nr, st->layout_sectors);
     sim_blocktrace_free(&bt);
 }

@@ -23,7 +23,7 @@ static struct cons_load_cfg base_cfg(void)
     };
 }
 
-static bool in_hot(const struct cons_load_cfg *c, const struct cons_io *io)
+static bool in_hot(const struct cons_load_cfg *c, const struct vm_blkio *io)
 {
     return io->sector >= c->hot_start && io->sector + io->nr <= c->hot_start + c->hot_sectors;
 }
@@ -35,13 +35,13 @@ START_TEST(test_cons_load_poisson_write_rate_is_lambda)
     struct cons_load_cfg c = base_cfg();
     struct cons_load *l = cons_load_new_synth(&c, DISK, 1);
     ck_assert_ptr_nonnull(l);
-    struct cons_io io;
+    struct vm_blkio io;
     uint64_t written = 0, prev = 0;
     for (int i = 0; i < MANY; i++) {
         ck_assert(cons_load_next(l, &io));
         ck_assert_uint_ge(io.t_ns, prev);
         prev = io.t_ns;
-        if (io.op == CONS_OP_WRITE)
+        if (io.op == VM_BLKIO_WRITE)
             written += io.nr * 4096ull;
     }
     double bps = (double)written / (io.t_ns / 1e9);
@@ -58,7 +58,7 @@ START_TEST(test_cons_load_even_spacing_is_exact)
     c.read_fraction = 0.5;
     c.write_bps = 4096.0 * 16 * 1000;   /* 1000 writes/s -> 2000 requests/s */
     struct cons_load *l = cons_load_new_synth(&c, DISK, 1);
-    struct cons_io io;
+    struct vm_blkio io;
     for (uint64_t k = 1; k <= 1000; k++) {
         ck_assert(cons_load_next(l, &io));
         ck_assert_uint_eq(io.t_ns, k * 500000);
@@ -71,11 +71,11 @@ START_TEST(test_cons_load_read_fraction_and_hot_share)
 {
     struct cons_load_cfg c = base_cfg();
     struct cons_load *l = cons_load_new_synth(&c, DISK, 7);
-    struct cons_io io;
+    struct vm_blkio io;
     int reads = 0, hot = 0;
     for (int i = 0; i < MANY; i++) {
         cons_load_next(l, &io);
-        reads += io.op == CONS_OP_READ;
+        reads += io.op == VM_BLKIO_READ;
         hot += in_hot(&c, &io);
     }
     /* cold requests land in the hot set with probability 1/64 */
@@ -92,10 +92,10 @@ START_TEST(test_cons_load_no_reads_and_all_hot)
     c.read_fraction = 0;
     c.hot_share = 1;
     struct cons_load *l = cons_load_new_synth(&c, DISK, 3);
-    struct cons_io io;
+    struct vm_blkio io;
     for (int i = 0; i < 10000; i++) {
         cons_load_next(l, &io);
-        ck_assert_int_eq(io.op, CONS_OP_WRITE);
+        ck_assert_int_eq(io.op, VM_BLKIO_WRITE);
         ck_assert(in_hot(&c, &io));
     }
     cons_load_free(l);
@@ -111,7 +111,7 @@ START_TEST(test_cons_load_random_requests_are_aligned_and_in_bounds)
     c.hot_sectors = 100;                /* [37, 137): aligned slots 48, 64, ..., 112 */
     c.hot_share = 1;
     struct cons_load *l = cons_load_new_synth(&c, disk, 11);
-    struct cons_io io;
+    struct vm_blkio io;
     bool seen_first = false, seen_last = false;
     for (int i = 0; i < 20000; i++) {
         cons_load_next(l, &io);
@@ -148,7 +148,7 @@ START_TEST(test_cons_load_sequential_wraps_inside_the_hot_set)
     c.hot_start = 5;
     c.hot_sectors = 40;                 /* [5, 45): 5, 21, then 37 would cross */
     struct cons_load *l = cons_load_new_synth(&c, 100, 1);
-    struct cons_io io;
+    struct vm_blkio io;
     const uint64_t want[] = { 5, 21, 5, 21, 5 };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         cons_load_next(l, &io);
@@ -164,7 +164,7 @@ START_TEST(test_cons_load_sequential_cold_requests_stay_random)
     c.sequential = true;
     c.hot_share = 0.5;
     struct cons_load *l = cons_load_new_synth(&c, DISK, 5);
-    struct cons_io io;
+    struct vm_blkio io;
     uint64_t next = c.hot_start;
     int hot = 0;
     for (int i = 0; i < 20000; i++) {
@@ -190,7 +190,7 @@ START_TEST(test_cons_load_whole_disk_when_no_hot_set)
     c.hot_start = 0;
     c.hot_sectors = 0;
     struct cons_load *l = cons_load_new_synth(&c, 40, 1);
-    struct cons_io io;
+    struct vm_blkio io;
     const uint64_t want[] = { 0, 16, 0, 16 };
     for (size_t i = 0; i < 4; i++) {
         cons_load_next(l, &io);
@@ -206,7 +206,7 @@ START_TEST(test_cons_load_same_seed_same_stream)
     struct cons_load *a = cons_load_new_synth(&c, DISK, 42);
     struct cons_load *b = cons_load_new_synth(&c, DISK, 42);
     struct cons_load *other = cons_load_new_synth(&c, DISK, 43);
-    struct cons_io x, y, z;
+    struct vm_blkio x, y, z;
     int differ = 0;
     for (int i = 0; i < 10000; i++) {
         cons_load_next(a, &x);
@@ -236,7 +236,7 @@ START_TEST(test_cons_load_read_fraction_leaves_the_times_alone)
     d.write_bps = 0.5e6;                /* the same request rate */
     struct cons_load *a = cons_load_new_synth(&c, DISK, 9);
     struct cons_load *b = cons_load_new_synth(&d, DISK, 9);
-    struct cons_io x, y;
+    struct vm_blkio x, y;
     for (int i = 0; i < 1000; i++) {
         cons_load_next(a, &x);
         cons_load_next(b, &y);
@@ -250,21 +250,21 @@ END_TEST
 
 /* =============================================================== replay */
 
-static const struct cons_io trace3[] = {
-    { .t_ns = 1000, .sector = 8, .nr = 1, .op = CONS_OP_WRITE },
-    { .t_ns = 3000, .sector = 0, .nr = 0, .op = CONS_OP_FLUSH },
-    { .t_ns = 7000, .sector = 9, .nr = 2, .op = CONS_OP_READ },
+static const struct vm_blkio trace3[] = {
+    { .t_ns = 1000, .sector = 8, .nr = 1, .op = VM_BLKIO_WRITE },
+    { .t_ns = 3000, .sector = 0, .nr = 0, .op = VM_BLKIO_FLUSH },
+    { .t_ns = 7000, .sector = 9, .nr = 2, .op = VM_BLKIO_READ },
 };
 
 START_TEST(test_cons_load_trace_replays_once_at_speed)
 {
-    struct cons_io ios[3];
+    struct vm_blkio ios[3];
     for (int i = 0; i < 3; i++)
         ios[i] = trace3[i];
     struct cons_load *l = cons_load_new_trace(ios, 3, 2.0, false, 4);
     ios[0].sector = 999;                /* copied: the caller's array may change */
     ck_assert_uint_eq(cons_load_qdepth(l), 4);
-    struct cons_io io;
+    struct vm_blkio io;
     const uint64_t want[] = { 500, 1500, 3500 };
     for (int i = 0; i < 3; i++) {
         ck_assert(cons_load_next(l, &io));
@@ -283,7 +283,7 @@ START_TEST(test_cons_load_trace_loops_after_duration_plus_first_gap)
 {
     /* lap = (7000 - 1000) + (3000 - 1000) = 8000 ns */
     struct cons_load *l = cons_load_new_trace(trace3, 3, 1.0, true, 1);
-    struct cons_io io;
+    struct vm_blkio io;
     const uint64_t want[] = { 1000, 3000, 7000, 9000, 11000, 15000, 17000, 19000, 23000 };
     for (int i = 0; i < 9; i++) {
         ck_assert(cons_load_next(l, &io));
@@ -304,7 +304,7 @@ END_TEST
 START_TEST(test_cons_load_one_request_trace_loops_1us_apart)
 {
     struct cons_load *l = cons_load_new_trace(trace3, 1, 1.0, true, 1);
-    struct cons_io io;
+    struct vm_blkio io;
     for (uint64_t k = 0; k < 3; k++) {
         ck_assert(cons_load_next(l, &io));
         ck_assert_uint_eq(io.t_ns, 1000 + k * 1000);
@@ -317,7 +317,7 @@ END_TEST
 
 START_TEST(test_cons_load_null_and_out_of_range)
 {
-    struct cons_io io;
+    struct vm_blkio io;
     ck_assert_ptr_null(cons_load_new_synth(NULL, DISK, 1));
     ck_assert(!cons_load_next(NULL, &io));
     ck_assert_uint_eq(cons_load_qdepth(NULL), 0);
@@ -364,9 +364,9 @@ START_TEST(test_cons_load_null_and_out_of_range)
     ck_assert_ptr_null(cons_load_new_trace(trace3, 3, -1.0, false, 1));
     ck_assert_ptr_null(cons_load_new_trace(trace3, 3, NAN, false, 1));
     ck_assert_ptr_null(cons_load_new_trace(trace3, 3, 1.0, false, 0));
-    struct cons_io back[2] = { trace3[2], trace3[0] };
+    struct vm_blkio back[2] = { trace3[2], trace3[0] };
     ck_assert_ptr_null(cons_load_new_trace(back, 2, 1.0, false, 1));
-    struct cons_io badop = trace3[0];
+    struct vm_blkio badop = trace3[0];
     badop.op = 7;
     ck_assert_ptr_null(cons_load_new_trace(&badop, 1, 1.0, false, 1));
 }

@@ -228,6 +228,34 @@ struct cons_chain *cons_chain_new(struct port_blk *dev, const struct cons_chain_
     return ch;
 }
 
+/* After a host crash: the device still completes what it was given, but
+ * nothing new reaches it; the chain's operations wait forever (freed with
+ * the chain, without callbacks). */
+static int dead_submit(struct port_blk *dev, struct port_blk_req *req)
+{
+    (void)dev;
+    (void)req;
+    return 0;
+}
+
+static uint64_t dead_nr_blocks(const struct port_blk *dev)
+{
+    (void)dev;
+    return 0;
+}
+
+static const struct port_blk_ops dead_ops = {
+    .version = PORT_BLK_VERSION, .name = "dead", .submit = dead_submit,
+    .nr_blocks = dead_nr_blocks,
+};
+static struct port_blk dead_port = { .ops = &dead_ops };
+
+void cons_chain_kill(struct cons_chain *ch)
+{
+    if (ch)
+        ch->dev = &dead_port;
+}
+
 void cons_chain_free(struct cons_chain *ch)
 {
     if (!ch)

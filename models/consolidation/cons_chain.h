@@ -113,6 +113,10 @@ struct cons_chain *cons_chain_new(struct port_blk *dev, const struct cons_chain_
  * dropped its queue in a crash) are freed without their callbacks; the
  * device must not complete their requests afterwards. */
 void cons_chain_free(struct cons_chain *ch);
+/* The host crashed: from now on the chain submits nothing (requests
+ * already at the device may still complete and run their callbacks; the
+ * caller ignores what they report).  Free it once the device is idle. */
+void cons_chain_kill(struct cons_chain *ch);
 const struct cons_chain_cfg *cons_chain_cfg(const struct cons_chain *ch);
 
 /* ---- set-up, no time passes ---------------------------------------- */

@@ -51,7 +51,7 @@ struct cons_load {
     struct vm_rand r_gap, r_op, r_hot, r_where;
 
     /* replay */
-    struct cons_io *ios;
+    struct vm_blkio *ios;
     size_t nr_ios, next;
     double speed;
     bool loop;
@@ -122,7 +122,7 @@ struct cons_load *cons_load_new_synth(const struct cons_load_cfg *cfg, uint64_t 
     return l;
 }
 
-struct cons_load *cons_load_new_trace(const struct cons_io *ios, size_t n, double speed,
+struct cons_load *cons_load_new_trace(const struct vm_blkio *ios, size_t n, double speed,
                                       bool loop, uint32_t qdepth)
 {
     if (!ios || n == 0 || qdepth == 0 || !(speed > 0 && isfinite(speed)))
@@ -130,7 +130,7 @@ struct cons_load *cons_load_new_trace(const struct cons_io *ios, size_t n, doubl
     if (n > SIZE_MAX / sizeof(*ios))
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (ios[i].op > CONS_OP_FLUSH)
+        if (ios[i].op > VM_BLKIO_FLUSH)
             return NULL;
         if (i > 0 && ios[i].t_ns < ios[i - 1].t_ns)
             return NULL;
@@ -185,7 +185,7 @@ static uint64_t synth_where(struct cons_load *l)
     return (sl->lo + vm_rand_below(&l->r_where, sl->nr)) * c->req_sectors;
 }
 
-static void synth_next(struct cons_load *l, struct cons_io *out)
+static void synth_next(struct cons_load *l, struct vm_blkio *out)
 {
     const struct cons_load_cfg *c = &l->cfg;
     double t;
@@ -198,12 +198,12 @@ static void synth_next(struct cons_load *l, struct cons_io *out)
     }
     l->nr_out++;
     out->t_ns = (uint64_t)llround(t);
-    out->op = vm_rand_double(&l->r_op) < c->read_fraction ? CONS_OP_READ : CONS_OP_WRITE;
+    out->op = vm_rand_double(&l->r_op) < c->read_fraction ? VM_BLKIO_READ : VM_BLKIO_WRITE;
     out->sector = synth_where(l);
     out->nr = c->req_sectors;
 }
 
-bool cons_load_next(struct cons_load *l, struct cons_io *out)
+bool cons_load_next(struct cons_load *l, struct vm_blkio *out)
 {
     if (!l || !out)
         return false;

@@ -15,15 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cons_op { CONS_OP_READ, CONS_OP_WRITE, CONS_OP_FLUSH };
-
-/* One guest request. */
-struct cons_io {
-    uint64_t t_ns;          /* arrival, from the stream's start */
-    uint64_t sector;        /* first 4 KiB sector (FLUSH: 0) */
-    uint32_t nr;            /* sectors, >= 1 (FLUSH: 0) */
-    uint8_t op;             /* enum cons_op */
-};
+#include "base/vm_blkio.h"
 
 /* The synthetic generator's knobs. */
 struct cons_load_cfg {
@@ -79,7 +71,7 @@ struct cons_load *cons_load_new_synth(const struct cons_load_cfg *cfg, uint64_t 
  * is not > 0 and finite, qdepth is 0, an op is not a cons_op, the times
  * go backwards, or out of memory.
  */
-struct cons_load *cons_load_new_trace(const struct cons_io *ios, size_t n, double speed,
+struct cons_load *cons_load_new_trace(const struct vm_blkio *ios, size_t n, double speed,
                                       bool loop, uint32_t qdepth);
 /* l may be NULL. */
 void cons_load_free(struct cons_load *l);
@@ -87,7 +79,7 @@ void cons_load_free(struct cons_load *l);
 /* The next arrival into *out (arrivals are non-decreasing in time);
  * false when the stream has ended (a trace without loop) or l or out is
  * NULL. */
-bool cons_load_next(struct cons_load *l, struct cons_io *out);
+bool cons_load_next(struct cons_load *l, struct vm_blkio *out);
 /* cfg.qdepth or the trace's qdepth; 0 for NULL. */
 uint32_t cons_load_qdepth(const struct cons_load *l);
 

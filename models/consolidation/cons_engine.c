@@ -1,0 +1,511 @@
+/*
+ * cons_engine.c - one VM's run: warm-up load, the consolidation job, the
+ * load after it; stuns and the switch-over; a host crash, the restart and
+ * the recovery from the device; the invariant checks (cons.h).
+ *
+ * The run's shape on the clock:
+ *   0 .. before          load only (phase "before")
+ *   job start .. end     the method works (phase "during"), stuns included
+ *   end .. end + after   load only (phase "after"), then the load stops,
+ *                        what is in flight completes, and the run is over.
+ * A crash (at crash_at) stops everything the host was doing: timers die
+ * with it (each carries the epoch it was armed in), queued guest requests
+ * are lost, requests in flight may or may not land.  After restart_ns the
+ * host reopens the chain from the device alone (cons_chain_open), checks
+ * that every acknowledged write is still there, and starts the job again
+ * on the chain it found (the methods restart from scratch: none of them
+ * keeps a durable progress log; the copy into the target is idempotent).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_err.h"
+#include "consolidation/cons_int.h"
+
+/* ------------------------------------------------------------ time */
+
+uint64_t cons_now(const struct cons_engine *e)
+{
+    return port_clock_now_ns(e->p.clock);
+}
+
+int cons_phase_now(const struct cons_engine *e)
+{
+    if (!e->job_start && !e->job_running)
+        return CONS_BEFORE;
+    if (!e->job_end)
+        return CONS_DURING;
+    return CONS_AFTER;
+}
+
+struct arm {
+    struct cons_engine *e;
+    uint32_t epoch;
+    void (*fn)(struct cons_engine *e);
+};
+
+static void timer_cb(void *arg)
+{
+    struct arm *a = arg;
+    struct cons_engine *e = a->e;
+    void (*fn)(struct cons_engine *) = a->fn;
+    bool live = a->epoch == e->epoch;
+    free(a);
+    if (live)
+        fn(e);
+}
+
+void cons_arm(struct cons_engine *e, uint64_t when, void (*fn)(struct cons_engine *e))
+{
+    struct arm *a = malloc(sizeof *a);
+    if (!a) {
+        cons_fail(e, VM_ENOMEM, "timer");
+        return;
+    }
+    *a = (struct arm){ .e = e, .epoch = e->epoch, .fn = fn };
+    if (!port_timer_arm(e->p.timer, when, timer_cb, a)) {
+        free(a);
+        cons_fail(e, VM_ENOMEM, "timer");
+    }
+}
+
+/* A chain callback that belongs to this epoch: after a crash the dead
+ * chain may still report what the device finished; nobody listens. */
+struct cons_guard {
+    struct cons_engine *e;
+    uint32_t epoch;
+    void (*fn)(struct cons_engine *e, int rc);
+    struct cons_guard *prev, *next;
+};
+
+static void guard_cb(void *arg, int rc)
+{
+    struct cons_guard *g = arg;
+    struct cons_engine *e = g->e;
+    void (*fn)(struct cons_engine *, int) = g->fn;
+    bool live = g->epoch == e->epoch;
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        e->guards = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    free(g);
+    if (live)
+        fn(e, rc);
+}
+
+cons_done_fn cons_guard(struct cons_engine *e, void (*fn)(struct cons_engine *e, int rc),
+                        void **arg)
+{
+    struct cons_guard *g = calloc(1, sizeof *g);
+    *arg = g;
+    if (!g)
+        return NULL;
+    *g = (struct cons_guard){ .e = e, .epoch = e->epoch, .fn = fn, .next = e->guards };
+    if (e->guards)
+        e->guards->prev = g;
+    e->guards = g;
+    return guard_cb;
+}
+
+void cons_fail(struct cons_engine *e, int rc, const char *what)
+{
+    if (e->res.rc)
+        return;
+    e->res.rc = rc;
+    snprintf(e->res.error, sizeof e->res.error, "%s: %s%s%s", what, vm_strerror(rc),
+             e->ch && cons_chain_error(e->ch)[0] ? ": " : "",
+             e->ch ? cons_chain_error(e->ch) : "");
+}
+
+void cons_note_space(struct cons_engine *e)
+{
+    if (!e->ch)
+        return;
+    uint64_t b = cons_chain_delta_bytes(e->ch);
+    if (b > e->res.peak_delta_bytes)
+        e->res.peak_delta_bytes = b;
+}
+
+/* ------------------------------------------------------------ finish */
+
+static void set_finished(struct cons_engine *e)
+{
+    if (e->finished)
+        return;
+    e->finished = true;
+    if (e->p.finished)
+        e->p.finished(e->p.arg);
+}
+
+void cons_maybe_finish(struct cons_engine *e)
+{
+    if (e->finished || e->down)
+        return;
+    bool job_over = e->job_done || e->timed_out || e->res.rc;
+    if (job_over && e->load_stopped && !e->queued.n && !e->inflight.n && !e->parked.n &&
+        !e->copies) {
+        e->res.phase_ns[CONS_AFTER] = cons_now(e) - (e->job_end ? e->job_end : cons_now(e));
+        set_finished(e);
+    }
+}
+
+bool cons_engine_finished(const struct cons_engine *e)
+{
+    return e->finished;
+}
+
+static void stop_load(struct cons_engine *e)
+{
+    cons_guest_stop(e);
+}
+
+/* ------------------------------------------------------------ stun */
+
+static void run_after_drain(struct cons_engine *e)
+{
+    void (*fn)(struct cons_engine *) = e->after_drain;
+    e->after_drain = NULL;
+    if (fn)
+        fn(e);
+}
+
+void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
+{
+    if (!e->stunned) {
+        e->stunned = true;
+        e->stun_start = cons_now(e);
+        e->res.stuns++;
+    }
+    e->after_drain = then;
+    if (e->inflight.n || e->parked.n) {
+        e->stun_draining = true;        /* finish_req() calls again when drained */
+        return;
+    }
+    e->stun_draining = false;
+    cons_arm(e, cons_now(e) + e->cfg.mcfg.stun_fixed_ns, run_after_drain);
+}
+
+void cons_unstun(struct cons_engine *e)
+{
+    if (!e->stunned)
+        return;
+    uint64_t d = cons_now(e) - e->stun_start;
+    e->res.stun_total_ns += d;
+    if (d > e->res.stun_max_ns)
+        e->res.stun_max_ns = d;
+    e->stunned = false;
+    cons_guest_kick(e);
+}
+
+/* ------------------------------------------------------------ the job */
+
+uint64_t *cons_grains_above(struct cons_engine *e, int top)
+{
+    uint64_t n = cons_chain_nr_grains(e->ch);
+    uint64_t *map = vm_bitmap_new(n);
+    if (!map) {
+        cons_fail(e, VM_ENOMEM, "grain bitmap");
+        return NULL;
+    }
+    for (int l = e->cfg.target + 1; l <= top; l++)
+        for (uint64_t g = cons_chain_next_allocated(e->ch, l, 0); g != CONS_NO_GRAIN;
+             g = cons_chain_next_allocated(e->ch, l, g + 1))
+            vm_bitmap_set(map, g);
+    return map;
+}
+
+void cons_ready(struct cons_engine *e)
+{
+    if (e->res.ready)
+        return;
+    e->res.ready = true;
+    e->res.ready_ns = cons_now(e) - e->job_start;
+}
+
+static void after_done(struct cons_engine *e)
+{
+    stop_load(e);
+    cons_maybe_finish(e);
+}
+
+static void job_over(struct cons_engine *e)
+{
+    e->job_running = false;
+    e->job_end = cons_now(e);
+    e->res.total_ns = e->job_end - e->job_start;
+    e->res.phase_ns[CONS_DURING] = e->res.total_ns;
+    e->copy_paused = true;
+    cons_copy_end(e);
+    cons_arm(e, e->job_end + e->cfg.after_ns, after_done);
+}
+
+static void switched(struct cons_engine *e, int rc)
+{
+    if (rc)
+        cons_fail(e, rc, "descriptor write");
+    e->job_done = true;
+    e->res.done = cons_chain_nr_layers(e->ch) == e->cfg.target + 1;
+    job_over(e);
+    cons_unstun(e);
+}
+
+void cons_switch_over(struct cons_engine *e)
+{
+    for (int l = cons_chain_nr_layers(e->ch) - 1; l > e->cfg.target; l--) {
+        int rc = cons_chain_remove(e->ch, l);
+        if (rc) {
+            cons_fail(e, rc, "remove a consolidated delta");
+            return;
+        }
+    }
+    e->active = e->cfg.target;
+    cons_ready(e);
+    void *g;
+    cons_done_fn cb = cons_guard(e, switched, &g);
+    int rc = cb ? cons_chain_write_desc(e->ch, NULL, 0, cb, g) : VM_ENOMEM;
+    if (rc)
+        cons_fail(e, rc, "descriptor write");
+}
+
+static void job_timeout(struct cons_engine *e)
+{
+    if (e->job_done || e->stunned)
+        return;         /* a stun in progress finishes what it started */
+    e->timed_out = true;
+    job_over(e);
+}
+
+static void job_begin(struct cons_engine *e)
+{
+    e->job_running = true;
+    if (!e->job_start) {
+        e->job_start = cons_now(e);
+        e->res.start_ns = e->job_start;
+        e->res.phase_ns[CONS_BEFORE] = e->job_start - e->load_t0;
+        uint64_t *m = cons_grains_above(e, cons_chain_nr_layers(e->ch) - 1);
+        if (m) {
+            e->res.delta_bytes = vm_bitmap_count(m, cons_chain_nr_grains(e->ch)) *
+                                 cons_chain_grain_sectors(e->ch) * 4096ull;
+            vm_bitmap_free(m);
+        }
+        cons_arm(e, e->job_start + e->cfg.timeout_ns, job_timeout);
+    }
+    e->phase_state = 0;
+    e->cfg.method->start(e);
+}
+
+/* ------------------------------------------------------------ checks */
+
+struct check_ctx {
+    struct cons_engine *e;
+    uint64_t checked, mismatch;
+    uint64_t *buf;
+};
+
+/* Compare sectors [s, s+n) of the active view with the oracle, a grain's
+ * part at a time (a grain is contiguous on the device). */
+static int check_run(void *arg, uint64_t s, uint64_t n)
+{
+    struct check_ctx *c = arg;
+    struct cons_engine *e = c->e;
+    uint32_t gs = cons_chain_grain_sectors(e->ch);
+    for (uint64_t i = s; i < s + n;) {
+        uint64_t in = gs - (i & (gs - 1));
+        if (in > s + n - i)
+            in = s + n - i;
+        uint64_t lba = cons_chain_map(e->ch, e->active, i);
+        if (e->peek.get(e->peek.arg, lba, in, c->buf))
+            return VM_EIO;
+        for (uint64_t k = 0; k < in; k++) {
+            if (c->buf[k] != cons_oracle_expect(e->oracle, i + k))
+                c->mismatch++;
+            c->checked++;
+        }
+        i += in;
+    }
+    return 0;
+}
+
+static void check_all(struct cons_engine *e, uint64_t *checked, uint64_t *mismatch)
+{
+    struct check_ctx c = { .e = e };
+    c.buf = malloc(sizeof *c.buf * cons_chain_grain_sectors(e->ch));
+    if (!c.buf || cons_oracle_each(e->oracle, check_run, &c))
+        cons_fail(e, VM_EIO, "content check");
+    free(c.buf);
+    *checked += c.checked;
+    *mismatch += c.mismatch;
+}
+
+/* ------------------------------------------------------------ crash */
+
+static void opened(void *arg, int rc)
+{
+    struct cons_engine *e = arg;
+    if (rc) {
+        e->res.open_errors++;
+        cons_fail(e, rc, "reopen after the crash");
+        e->down = false;
+        set_finished(e);
+        return;
+    }
+    /* the writes in flight at the crash: each sector holds the old data
+     * or the write's; whichever it is, it is the content from now on */
+    for (struct cons_greq *r = e->crashed.head; r; r = r->next)
+        for (uint32_t i = 0; i < r->io.nr; i++) {
+            uint64_t s = r->io.sector + i, fp;
+            uint64_t lba = cons_chain_map(e->ch, cons_chain_nr_layers(e->ch) - 1, s);
+            if (e->peek.get(e->peek.arg, lba, 1, &fp) == 0 && fp == r->fps[i])
+                cons_oracle_set(e->oracle, s, fp);
+        }
+    while (e->crashed.head) {       /* late completions only count down */
+        struct cons_greq *r = e->crashed.head;
+        cons_glist_del(&e->crashed, r);
+        r->orphan = true;
+        cons_glist_add(&e->orphans, r);
+    }
+    cons_oracle_clear_inflight(e->oracle);
+    e->active = cons_chain_nr_layers(e->ch) - 1;
+    check_all(e, &e->res.crash_checked, &e->res.lost_writes);
+    e->res.recovery_ns += cons_now(e) - e->iter_start;
+    e->down = false;
+    if (e->job_done) {
+        if (cons_now(e) < e->job_end + e->cfg.after_ns)
+            cons_arm(e, e->job_end + e->cfg.after_ns, after_done);
+        else
+            after_done(e);
+    } else if (e->job_start) {
+        cons_arm(e, e->job_start + e->cfg.timeout_ns, job_timeout);
+        job_begin(e);
+    } else {
+        cons_arm(e, e->load_t0 + e->cfg.before_ns, job_begin);
+    }
+    /* the guest comes back: arrivals during the outage never happened */
+    struct vm_blkio io;
+    while (cons_load_next(e->load, &io))
+        if (e->load_t0 + io.t_ns >= cons_now(e)) {
+            e->next = io;
+            e->have_next = true;
+            break;
+        }
+    if (!e->have_next)
+        e->load_over = true;
+    else
+        cons_guest_resume(e);
+}
+
+static void restart(struct cons_engine *e)
+{
+    e->iter_start = cons_now(e);        /* recovery starts */
+    e->ch = cons_chain_new(e->p.blk, &e->chain_cfg);
+    if (!e->ch) {
+        cons_fail(e, VM_ENOMEM, "reopen");
+        set_finished(e);
+        return;
+    }
+    int rc = cons_chain_open(e->ch, e->job_rec, &e->job_len, opened, e);
+    if (rc)
+        opened(e, rc);
+}
+
+void cons_engine_crash(struct cons_engine *e)
+{
+    if (e->finished)
+        return;
+    e->res.crashes++;
+    e->down = true;
+    e->epoch++;
+    cons_chain_kill(e->ch);
+    if (e->nr_dead < (int)(sizeof e->dead / sizeof e->dead[0]))
+        e->dead[e->nr_dead++] = e->ch;
+    e->ch = NULL;
+    cons_guest_crash(e);
+    e->copies = 0;
+    cons_copy_end(e);
+    e->job_running = false;
+    e->stunned = e->stun_draining = false;
+    e->after_drain = NULL;
+    cons_arm(e, cons_now(e) + e->cfg.restart_ns, restart);
+}
+
+/* ------------------------------------------------------------ life */
+
+struct cons_engine *cons_engine_new(const struct cons_engine_cfg *cfg, const struct cons_ports *p,
+                                    const struct cons_peek *peek, struct cons_chain *ch,
+                                    uint64_t (*fp)(void *arg, int layer, uint64_t sector),
+                                    void *fp_arg, struct cons_load *load)
+{
+    struct cons_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->cfg = *cfg;
+    e->p = *p;
+    e->peek = *peek;
+    e->ch = ch;
+    e->chain_cfg = *cons_chain_cfg(ch);
+    e->fp = fp;
+    e->fp_arg = fp_arg;
+    e->load = load;
+    e->epoch = 1;
+    e->active = cons_chain_nr_layers(ch) - 1;
+    e->oracle = cons_oracle_new(ch, fp, fp_arg);
+    if (!e->oracle) {
+        free(e);
+        return NULL;
+    }
+    for (int i = 0; i < CONS_NR_PHASES; i++) {
+        vm_hist_init(&e->res.write_lat[i]);
+        vm_hist_init(&e->res.read_lat[i]);
+    }
+    cons_note_space(e);
+    return e;
+}
+
+void cons_engine_start(struct cons_engine *e)
+{
+    cons_guest_start(e);
+    cons_arm(e, e->load_t0 + e->cfg.before_ns, job_begin);
+    if (e->cfg.crash_at_ns)
+        cons_arm(e, e->cfg.crash_at_ns, cons_engine_crash);
+}
+
+void cons_engine_result(struct cons_engine *e, struct cons_result *out)
+{
+    if (e->ch && !e->res.open_errors)
+        check_all(e, &e->res.final_checked, &e->res.final_mismatch);
+    *out = e->res;
+}
+
+void cons_engine_free(struct cons_engine *e)
+{
+    if (!e)
+        return;
+    struct cons_glist *lists[] = { &e->queued, &e->parked, &e->inflight, &e->crashed,
+                                   &e->orphans };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        while (lists[i]->head) {
+            struct cons_greq *r = lists[i]->head;
+            cons_glist_del(lists[i], r);
+            free(r->fps);
+            free(r->expect);
+            free(r->merge);
+            free(r);
+        }
+    while (e->guards) {
+        struct cons_guard *g = e->guards;
+        e->guards = g->next;
+        free(g);
+    }
+    cons_copy_end(e);
+    cons_copy_free_ops(e);
+    cons_oracle_free(e->oracle);
+    cons_load_free(e->load);
+    cons_chain_free(e->ch);
+    for (int i = 0; i < e->nr_dead; i++)
+        cons_chain_free(e->dead[i]);
+    free(e);
+}

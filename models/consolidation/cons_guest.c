@@ -1,0 +1,337 @@
+/*
+ * cons_guest.c - the guest's disk I/O path: arrivals from the load stream
+ * (one timer per arrival instant), a FIFO of requests waiting for a
+ * queue slot (at most qdepth issued; a stun holds them all back), the
+ * issue through the method's routing, and the acknowledgement: latency
+ * from arrival, the oracle, the read check.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_err.h"
+#include "base/vm_fp.h"
+#include "consolidation/cons_int.h"
+
+void cons_glist_add(struct cons_glist *l, struct cons_greq *r)
+{
+    r->next = NULL;
+    r->prev = l->tail;
+    if (l->tail)
+        l->tail->next = r;
+    else
+        l->head = r;
+    l->tail = r;
+    l->n++;
+}
+
+void cons_glist_del(struct cons_glist *l, struct cons_greq *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        l->head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        l->tail = r->prev;
+    r->prev = r->next = NULL;
+    l->n--;
+}
+
+static void greq_free(struct cons_greq *r)
+{
+    free(r->fps);
+    free(r->expect);
+    free(r->merge);
+    free(r);
+}
+
+/* ------------------------------------------------------------ arrivals */
+
+static void arrive(struct cons_engine *e);
+
+static void arm_next(struct cons_engine *e)
+{
+    if (e->load_stopped || e->down)
+        return;
+    if (!e->have_next) {
+        if (!cons_load_next(e->load, &e->next)) {
+            e->load_over = true;
+            return;
+        }
+        e->have_next = true;
+    }
+    cons_arm(e, e->load_t0 + e->next.t_ns, arrive);
+}
+
+static void arrive(struct cons_engine *e)
+{
+    uint64_t now = cons_now(e);
+    /* the arrival this timer was armed for, whatever the clock's rounding
+     * says, then those due by now */
+    for (bool first = true; e->have_next && !e->load_stopped &&
+                            (first || e->load_t0 + e->next.t_ns <= now); first = false) {
+        struct cons_greq *r = calloc(1, sizeof *r);
+        if (!r) {
+            cons_fail(e, VM_ENOMEM, "guest request");
+            return;
+        }
+        r->e = e;
+        r->io = e->next;
+        r->arrive_ns = now;
+        r->phase = cons_phase_now(e);
+        cons_glist_add(&e->queued, r);
+        e->have_next = cons_load_next(e->load, &e->next);
+        if (!e->have_next)
+            e->load_over = true;
+    }
+    cons_guest_kick(e);
+    if (e->have_next)
+        arm_next(e);
+}
+
+void cons_guest_start(struct cons_engine *e)
+{
+    e->load_t0 = cons_now(e);
+    e->qdepth = cons_load_qdepth(e->load);
+    if (!e->qdepth)
+        e->qdepth = 1;
+    arm_next(e);
+}
+
+void cons_guest_resume(struct cons_engine *e)
+{
+    arm_next(e);
+}
+
+void cons_guest_stop(struct cons_engine *e)
+{
+    e->load_stopped = true;
+}
+
+/* ------------------------------------------------------------ completion */
+
+static void finish_req(struct cons_engine *e, struct cons_greq *r)
+{
+    struct cons_result *res = &e->res;
+    uint64_t lat = cons_now(e) - r->arrive_ns;
+    cons_glist_del(&e->inflight, r);
+    switch (r->io.op) {
+    case VM_BLKIO_WRITE:
+        if (r->rc == 0) {
+            cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps);
+            vm_hist_add(&res->write_lat[r->phase], lat);
+            res->write_bytes[cons_phase_now(e)] += (uint64_t)r->io.nr * 4096;
+            res->guest_writes++;
+            if (e->job_running && e->cfg.method->write_done)
+                e->cfg.method->write_done(e, r);
+        } else {
+            cons_oracle_fail(e->oracle, r->io.sector, r->io.nr);
+        }
+        cons_note_space(e);
+        break;
+    case VM_BLKIO_READ:
+        if (r->rc == 0) {
+            vm_hist_add(&res->read_lat[r->phase], lat);
+            res->guest_reads++;
+            if (r->skip_check) {
+                res->read_skipped += r->io.nr;
+            } else {
+                for (uint32_t i = 0; i < r->io.nr; i++) {
+                    uint64_t now_exp = cons_oracle_expect(e->oracle, r->io.sector + i);
+                    /* equal to the view at issue, or to a write acknowledged since */
+                    if (r->fps[i] != r->expect[i] && r->fps[i] != now_exp)
+                        res->read_mismatch++;
+                    res->read_checked++;
+                }
+            }
+        }
+        break;
+    default:
+        res->guest_flushes++;
+        break;
+    }
+    if (r->rc && !res->rc)
+        cons_fail(e, r->rc, "guest I/O");
+    greq_free(r);
+    if (e->stun_draining && e->inflight.n == 0 && e->parked.n == 0)
+        cons_stun(e, e->after_drain);   /* the drain is over: go on */
+    if (e->job_running)
+        cons_copy_kick(e);
+    cons_guest_kick(e);
+    cons_maybe_finish(e);
+}
+
+void cons_guest_sub_done(struct cons_engine *e, struct cons_greq *r, int rc)
+{
+    if (rc && !r->rc)
+        r->rc = rc;
+    if (--r->pending > 0)
+        return;
+    if (r->epoch != e->epoch)           /* issued before a crash: freed at the end */
+        return;
+    finish_req(e, r);
+}
+
+static void sub_cb(void *arg, int rc)
+{
+    struct cons_greq *r = arg;
+    cons_guest_sub_done(r->e, r, rc);
+}
+
+static void submit_failed(struct cons_engine *e, struct cons_greq *r, int rc)
+{
+    r->pending++;           /* balanced by the sub_done below */
+    cons_fail(e, rc, "submit");
+    cons_guest_sub_done(e, r, rc);
+}
+
+void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
+{
+    r->pending++;
+    int rc = cons_chain_write(e->ch, layer, r->io.sector, r->io.nr, r->fps, sub_cb, r);
+    if (rc) {
+        r->pending--;
+        submit_failed(e, r, rc);
+    }
+}
+
+void cons_guest_sub_unmap(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g)
+{
+    r->pending++;
+    int rc = cons_chain_unmap(e->ch, layer, g, sub_cb, r);
+    if (rc) {
+        r->pending--;
+        submit_failed(e, r, rc);
+    }
+}
+
+/* ------------------------------------------------------------ issue */
+
+static void issue_write(struct cons_engine *e, struct cons_greq *r)
+{
+    if (e->job_running && e->cfg.method->write)
+        e->cfg.method->write(e, r);
+    else
+        cons_guest_sub_write(e, r, e->active);
+}
+
+static void issue(struct cons_engine *e, struct cons_greq *r)
+{
+    uint32_t gsh = cons_chain_cfg(e->ch)->grain_shift;
+    r->issued = true;
+    r->epoch = e->epoch;
+    r->g0 = r->io.sector >> gsh;
+    r->g1 = r->io.nr ? (r->io.sector + r->io.nr - 1) >> gsh : r->g0;
+    cons_glist_add(&e->inflight, r);
+    int rc = 0;
+    switch (r->io.op) {
+    case VM_BLKIO_WRITE:
+        r->fps = malloc(sizeof *r->fps * r->io.nr);
+        if (!r->fps || cons_oracle_begin(e->oracle, r->io.sector, r->io.nr)) {
+            rc = VM_ENOMEM;
+            break;
+        }
+        for (uint32_t i = 0; i < r->io.nr; i++)
+            r->fps[i] = vm_fp_page(e->cfg.seed, r->io.sector + i, ++e->write_seq);
+        r->pending++;               /* held while the method routes it (and while parked) */
+        issue_write(e, r);
+        if (!r->parked)
+            cons_guest_sub_done(e, r, 0);
+        return;
+    case VM_BLKIO_READ:
+        r->fps = malloc(sizeof *r->fps * r->io.nr);
+        r->expect = malloc(sizeof *r->expect * r->io.nr);
+        if (!r->fps || !r->expect) {
+            rc = VM_ENOMEM;
+            break;
+        }
+        for (uint32_t i = 0; i < r->io.nr; i++) {
+            r->expect[i] = cons_oracle_expect(e->oracle, r->io.sector + i);
+            if (cons_oracle_busy(e->oracle, r->io.sector + i))
+                r->skip_check = true;
+        }
+        r->pending = 1;
+        int view = e->job_running && e->cfg.method->read_view ? e->cfg.method->read_view(e)
+                                                              : e->active;
+        rc = cons_chain_read(e->ch, view, r->io.sector, r->io.nr, r->fps, sub_cb, r);
+        break;
+    default:
+        r->pending = 1;
+        rc = cons_chain_flush(e->ch, sub_cb, r);
+        break;
+    }
+    if (rc) {
+        r->pending = 0;
+        submit_failed(e, r, rc);
+    }
+}
+
+void cons_guest_kick(struct cons_engine *e)
+{
+    while (!e->down && !e->stunned && e->queued.head &&
+           e->inflight.n + e->parked.n < e->qdepth) {
+        struct cons_greq *r = e->queued.head;
+        cons_glist_del(&e->queued, r);
+        issue(e, r);
+    }
+}
+
+/* ------------------------------------------------------------ parking */
+
+void cons_guest_park(struct cons_engine *e, struct cons_greq *r)
+{
+    cons_glist_del(&e->inflight, r);
+    cons_glist_add(&e->parked, r);
+    r->parked = true;
+}
+
+void cons_guest_unpark(struct cons_engine *e)
+{
+    struct cons_greq *r = e->parked.head;
+    e->parked = (struct cons_glist){ 0 };
+    while (r) {
+        struct cons_greq *next = r->next;
+        cons_glist_add(&e->inflight, r);
+        r->parked = false;
+        issue_write(e, r);          /* the hold taken at issue is still there */
+        if (!r->parked)
+            cons_guest_sub_done(e, r, 0);
+        r = next;
+    }
+}
+
+bool cons_guest_writes_overlap(const struct cons_engine *e, uint64_t g0, uint64_t g1)
+{
+    for (const struct cons_greq *r = e->inflight.head; r; r = r->next)
+        if (r->io.op == VM_BLKIO_WRITE && r->g0 <= g1 && g0 <= r->g1)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ crash */
+
+/* The host died: what was queued never reaches the disk (the guest died
+ * with it); what was in flight may or may not have landed: kept on the
+ * crashed list until the recovery settles it (cons_engine.c). */
+void cons_guest_crash(struct cons_engine *e)
+{
+    for (struct cons_greq *r = e->queued.head, *n; r; r = n) {
+        n = r->next;
+        greq_free(r);
+    }
+    e->queued = (struct cons_glist){ 0 };
+    for (struct cons_glist *l = &e->parked; l; l = l == &e->parked ? &e->inflight : NULL) {
+        for (struct cons_greq *r = l->head, *n; r; r = n) {
+            n = r->next;
+            cons_glist_del(l, r);
+            if (r->io.op == VM_BLKIO_WRITE) {
+                cons_glist_add(&e->crashed, r);
+            } else {
+                r->orphan = true;
+                cons_glist_add(&e->orphans, r);
+            }
+        }
+    }
+    e->have_next = false;
+}

@@ -1,0 +1,170 @@
+/*
+ * cons_int.h - the consolidation engine's insides, shared by its files:
+ * the engine (cons_engine.c: phases, stuns, switch-over, crash and
+ * recovery, checks), the guest's I/O path (cons_guest.c), the grain
+ * copier (cons_copy.c) and the methods (cons_m_*.c), which plug in as
+ * struct cons_method through the registry (cons_registry.c).
+ */
+#ifndef CONS_INT_H
+#define CONS_INT_H
+
+#include "consolidation/cons.h"
+#include "consolidation/cons_oracle.h"
+
+#define CONS_F_HIDDEN 1u           /* test-only (deliberately broken): not listed */
+#define CONS_F_MIRROR_CHECK 2u     /* guest writes and copies of one grain never overlap */
+#define CONS_F_EARLY_ACK 4u        /* test: acknowledge before the delta's entry is cleared */
+#define CONS_F_COPY_WAITS_WRITES 8u /* no copy starts while a guest write is in flight */
+
+/* One guest request, from arrival to acknowledgement. */
+struct cons_greq {
+    struct cons_engine *e;
+    struct vm_blkio io;
+    uint64_t arrive_ns;
+    int phase;                      /* enum cons_phase at arrival */
+    uint32_t epoch;                 /* the engine's epoch at issue (a crash bumps it) */
+    int pending;                    /* sub-operations outstanding */
+    int rc;
+    uint64_t g0, g1;                /* grains [g0, g1] it touches */
+    uint64_t *fps;                  /* write: the data; read: where it lands */
+    uint64_t *expect;               /* read: the oracle's view at issue */
+    uint64_t *merge;                /* target-only: the whole grains read, then merged */
+    bool issued, skip_check, orphan, parked;
+    struct cons_greq *prev, *next;  /* in one list: queued, parked or in flight */
+};
+
+struct cons_glist { struct cons_greq *head, *tail; uint32_t n; };
+
+/* A method: the mechanism or a baseline. */
+struct cons_method {
+    const char *name;
+    const char *desc;               /* one line, with its source */
+    const struct vm_param *params;
+    unsigned flags;
+    /* The job starts with the VM running on the chain as it is (also after
+     * a recovery).  Sets the copy set and begins. */
+    void (*start)(struct cons_engine *e);
+    /* A guest write while the job runs (NULL: to the active layer only).
+     * Issues it through cons_guest_sub*(); may park it (cons_guest_park). */
+    void (*write)(struct cons_engine *e, struct cons_greq *r);
+    /* A guest write was acknowledged (may be NULL). */
+    void (*write_done)(struct cons_engine *e, struct cons_greq *r);
+    /* The copier has no copy in flight and nothing left to copy. */
+    void (*copy_idle)(struct cons_engine *e);
+    /* The layer whose view a guest read sees while the job runs (NULL: the
+     * active layer); only a deliberately broken method changes it. */
+    int (*read_view)(const struct cons_engine *e);
+    enum cons_mutation mutation;    /* the chain's, for the broken methods */
+};
+
+extern const struct cons_method *const cons_methods[];     /* NULL-terminated */
+const struct cons_method *cons_method_find(const char *name);
+
+struct cons_copy_op;
+struct cons_guard;
+
+struct cons_engine {
+    struct cons_engine_cfg cfg;
+    struct cons_ports p;
+    struct cons_peek peek;
+    struct cons_chain *ch;
+    struct cons_chain_cfg chain_cfg; /* to reopen the chain after a crash */
+    uint8_t job_rec[CONS_JOB_MAX];  /* the descriptor's job record, as reopened */
+    uint32_t job_len;
+    struct cons_copy_op *all_ops;   /* every copy operation, to free at the end */
+    struct cons_guard *guards;      /* chain callbacks not yet called */
+    struct cons_chain *dead[8];     /* chains of crashed hosts, freed at the end */
+    int nr_dead;
+    struct cons_load *load;
+    struct cons_oracle *oracle;
+    uint64_t (*fp)(void *arg, int layer, uint64_t sector);
+    void *fp_arg;
+    uint32_t epoch;
+    uint64_t write_seq;
+    bool down;                      /* the host is crashed */
+    bool finished;
+    /* guest */
+    struct cons_glist queued, parked, inflight, crashed, orphans;
+    struct vm_blkio next;            /* the next arrival, when have_next */
+    bool have_next, load_over, load_stopped;
+    uint64_t load_t0;               /* stream time 0 on the clock */
+    uint32_t qdepth;
+    int active;                     /* the layer guest writes go to (the top) */
+    /* stun */
+    bool stunned, stun_draining;
+    uint64_t stun_start;
+    void (*after_drain)(struct cons_engine *e);
+    /* job */
+    bool job_running, job_done, timed_out;
+    uint64_t job_start, job_end;
+    int src_top;                    /* the view the copier reads */
+    uint64_t *copyset;              /* grains still to copy (QEMU: the dirty bitmap) */
+    uint64_t *busy;                 /* grains with a copy in flight */
+    uint64_t nr_grains;
+    uint64_t cursor;
+    uint64_t copy_left;             /* bits set in copyset */
+    int copy_depth;                 /* cons_copy_kick() on the stack */
+    bool wrap;                      /* a pass over the copy set counts as an iteration */
+    bool copy_paused;
+    bool copy_blocked_by_writes;    /* the pre-fix QEMU rule (write-blocking-unfixed) */
+    uint32_t copies;                /* in flight */
+    struct cons_copy_op *free_ops;
+    /* method state */
+    uint32_t iter;
+    uint64_t iter_start, iter_copied;
+    int phase_state;                /* the method's own step */
+    struct cons_result res;
+};
+
+/* cons_engine.c */
+uint64_t cons_now(const struct cons_engine *e);
+int cons_phase_now(const struct cons_engine *e);
+void cons_fail(struct cons_engine *e, int rc, const char *what);
+void cons_maybe_finish(struct cons_engine *e);
+/* A callback for a chain call that runs fn(e, rc) only if no crash came
+ * in between; *arg is the chain call's arg.  NULL when out of memory. */
+cons_done_fn cons_guard(struct cons_engine *e, void (*fn)(struct cons_engine *e, int rc),
+                        void **arg);
+void cons_arm(struct cons_engine *e, uint64_t when, void (*fn)(struct cons_engine *e));
+void cons_note_space(struct cons_engine *e);
+/* Stun the VM: no new guest request is issued; once the in-flight ones
+ * are done and stun_fixed has passed, then(e) runs (VM still stunned). */
+void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e));
+void cons_unstun(struct cons_engine *e);
+/* The copy converged (READY). */
+void cons_ready(struct cons_engine *e);
+/* Drop the layers above the target, write the descriptor, then the job
+ * is done and the VM unstunned (call while stunned). */
+void cons_switch_over(struct cons_engine *e);
+/* Union of the grains of the layers (target, top]: a new bitmap. */
+uint64_t *cons_grains_above(struct cons_engine *e, int top);
+
+/* cons_guest.c */
+void cons_guest_start(struct cons_engine *e);
+void cons_guest_kick(struct cons_engine *e);       /* issue what may be issued */
+void cons_guest_stop(struct cons_engine *e);       /* no more arrivals */
+void cons_guest_resume(struct cons_engine *e);     /* after a recovery: arm e->next */
+/* Issue a sub-operation of r: a write of r's data into layer, a read of
+ * r's range through view top, ...; each counts in r->pending. */
+void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer);
+void cons_guest_sub_unmap(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g);
+void cons_guest_sub_done(struct cons_engine *e, struct cons_greq *r, int rc);
+/* Park r until a copy of its grains ends; cons_guest_unpark retries them. */
+void cons_guest_park(struct cons_engine *e, struct cons_greq *r);
+void cons_guest_unpark(struct cons_engine *e);
+bool cons_guest_writes_overlap(const struct cons_engine *e, uint64_t g0, uint64_t g1);
+void cons_guest_crash(struct cons_engine *e);      /* settle in-flight writes later */
+void cons_glist_add(struct cons_glist *l, struct cons_greq *r);
+void cons_glist_del(struct cons_glist *l, struct cons_greq *r);
+
+/* cons_copy.c */
+void cons_copy_begin(struct cons_engine *e, int src_top, uint64_t *copyset, bool wrap);
+void cons_copy_kick(struct cons_engine *e);
+bool cons_copy_busy(const struct cons_engine *e, uint64_t g0, uint64_t g1);
+uint64_t cons_copy_left(const struct cons_engine *e);          /* grains in the copy set */
+void cons_copy_mark(struct cons_engine *e, uint64_t g0, uint64_t g1);  /* set [g0, g1] */
+void cons_copy_unmark(struct cons_engine *e, uint64_t g);
+void cons_copy_end(struct cons_engine *e);                      /* free the sets */
+void cons_copy_free_ops(struct cons_engine *e);
+
+#endif

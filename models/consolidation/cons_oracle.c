@@ -1,0 +1,171 @@
+/*
+ * cons_oracle.c - the expected content of every sector (cons_oracle.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_err.h"
+#include "consolidation/cons_oracle.h"
+
+#define LEAF_SHIFT 12
+#define LEAF_SECTORS (1u << LEAF_SHIFT)
+
+struct leaf {
+    uint64_t fp[LEAF_SECTORS];          /* 0: never acknowledged, initial content */
+    uint16_t inflight[LEAF_SECTORS];
+};
+
+struct cons_oracle {
+    uint64_t nr_sectors, nr_leaves, nr_grains;
+    uint32_t grain_shift;
+    struct leaf **leaves;
+    int nr_maps;                        /* initial deltas, layers 1..nr_maps */
+    uint64_t *maps[CONS_MAX_LAYERS];    /* their grain maps */
+    uint64_t (*fp)(void *arg, int layer, uint64_t sector);
+    void *arg;
+};
+
+struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
+                                    uint64_t (*fp)(void *arg, int layer, uint64_t sector),
+                                    void *arg)
+{
+    const struct cons_chain_cfg *cfg = cons_chain_cfg(ch);
+    struct cons_oracle *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->nr_sectors = cfg->nr_sectors;
+    o->grain_shift = cfg->grain_shift;
+    o->nr_grains = cons_chain_nr_grains(ch);
+    o->nr_leaves = (o->nr_sectors + LEAF_SECTORS - 1) >> LEAF_SHIFT;
+    o->leaves = calloc(o->nr_leaves, sizeof *o->leaves);
+    o->fp = fp;
+    o->arg = arg;
+    if (!o->leaves)
+        goto fail;
+    o->nr_maps = cons_chain_nr_layers(ch) - 1;
+    for (int l = 1; l <= o->nr_maps; l++) {
+        uint64_t *m = vm_bitmap_new(o->nr_grains);
+        if (!m)
+            goto fail;
+        o->maps[l - 1] = m;
+        for (uint64_t g = cons_chain_next_allocated(ch, l, 0); g != CONS_NO_GRAIN;
+             g = cons_chain_next_allocated(ch, l, g + 1))
+            vm_bitmap_set(m, g);
+    }
+    return o;
+fail:
+    cons_oracle_free(o);
+    return NULL;
+}
+
+void cons_oracle_free(struct cons_oracle *o)
+{
+    if (!o)
+        return;
+    for (uint64_t i = 0; o->leaves && i < o->nr_leaves; i++)
+        free(o->leaves[i]);
+    free(o->leaves);
+    for (int l = 0; l < o->nr_maps; l++)
+        vm_bitmap_free(o->maps[l]);
+    free(o);
+}
+
+static struct leaf *leaf_get(struct cons_oracle *o, uint64_t s)
+{
+    struct leaf **slot = &o->leaves[s >> LEAF_SHIFT];
+    if (!*slot)
+        *slot = calloc(1, sizeof **slot);
+    return *slot;
+}
+
+int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
+{
+    for (uint64_t i = s; i < s + n; i++) {
+        struct leaf *lf = leaf_get(o, i);
+        if (!lf)
+            return VM_ENOMEM;
+        lf->inflight[i & (LEAF_SECTORS - 1)]++;
+    }
+    return 0;
+}
+
+void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct leaf *lf = o->leaves[(s + i) >> LEAF_SHIFT];
+        uint32_t k = (s + i) & (LEAF_SECTORS - 1);
+        lf->fp[k] = fps[i];
+        if (lf->inflight[k])
+            lf->inflight[k]--;
+    }
+}
+
+void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n)
+{
+    for (uint64_t i = s; i < s + n; i++) {
+        struct leaf *lf = o->leaves[i >> LEAF_SHIFT];
+        uint32_t k = i & (LEAF_SECTORS - 1);
+        if (lf && lf->inflight[k])
+            lf->inflight[k]--;
+    }
+}
+
+void cons_oracle_clear_inflight(struct cons_oracle *o)
+{
+    for (uint64_t i = 0; i < o->nr_leaves; i++)
+        if (o->leaves[i])
+            memset(o->leaves[i]->inflight, 0, sizeof o->leaves[i]->inflight);
+}
+
+void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp)
+{
+    struct leaf *lf = leaf_get(o, s);
+    if (lf)
+        lf->fp[s & (LEAF_SECTORS - 1)] = fp;
+}
+
+uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
+{
+    const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
+    if (lf && lf->fp[s & (LEAF_SECTORS - 1)])
+        return lf->fp[s & (LEAF_SECTORS - 1)];
+    uint64_t g = s >> o->grain_shift;
+    for (int l = o->nr_maps; l >= 1; l--)
+        if (vm_bitmap_test(o->maps[l - 1], g))
+            return o->fp(o->arg, l, s);
+    return 0;
+}
+
+bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s)
+{
+    const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
+    return lf && lf->inflight[s & (LEAF_SECTORS - 1)];
+}
+
+int cons_oracle_each(const struct cons_oracle *o,
+                     int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg)
+{
+    uint64_t gs = 1ull << o->grain_shift;
+    for (int l = 0; l < o->nr_maps; l++)
+        for (uint64_t g = vm_bitmap_next_set(o->maps[l], o->nr_grains, 0); g < o->nr_grains;
+             g = vm_bitmap_next_set(o->maps[l], o->nr_grains, g + 1)) {
+            uint64_t s = g << o->grain_shift, n = gs;
+            if (s + n > o->nr_sectors)
+                n = o->nr_sectors - s;
+            int rc = fn(arg, s, n);
+            if (rc)
+                return rc;
+        }
+    for (uint64_t i = 0; i < o->nr_leaves; i++) {
+        if (!o->leaves[i])
+            continue;
+        uint64_t s = i << LEAF_SHIFT, n = LEAF_SECTORS;
+        if (s + n > o->nr_sectors)
+            n = o->nr_sectors - s;
+        int rc = fn(arg, s, n);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * cons_oracle.h - what every sector of a virtual disk must read as: the
+ * last acknowledged guest write, or the content the chain held when the
+ * run began.  The invariant checks compare the device against it.
+ *
+ * Storage: a two-level table of 4096-sector leaves (a fingerprint and an
+ * in-flight write count per sector), leaves allocated when a sector is
+ * first written: memory proportional to what the guest wrote.  The
+ * initial content is computed, not stored: the highest initial delta
+ * whose grain map (a bitmap copied at the start) holds the sector gives
+ * fp(arg, layer, sector); the base's original data is fingerprint 0.
+ */
+#ifndef CONS_ORACLE_H
+#define CONS_ORACLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consolidation/cons_chain.h"
+
+struct cons_oracle;
+
+/* An oracle for the chain as it is now (its deltas' grain maps are
+ * copied) with initial content fp.  NULL when out of memory. */
+struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
+                                    uint64_t (*fp)(void *arg, int layer, uint64_t sector),
+                                    void *arg);
+void cons_oracle_free(struct cons_oracle *o);
+
+/* A guest write of n sectors from s was issued / acknowledged with fps /
+ * failed (not acknowledged).  0 or VM_ENOMEM (begin). */
+int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n);
+void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps);
+void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n);
+/* Forget every in-flight count (after a crash: those writes are settled). */
+void cons_oracle_clear_inflight(struct cons_oracle *o);
+/* Settle a sector whose write was in flight at a crash: its content is
+ * now fp (the old one or the write's). */
+void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp);
+
+/* The sector's expected content, and whether a write to it is in flight. */
+uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s);
+bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s);
+
+/* Call fn(arg, s, n) for runs of sectors that hold data worth checking:
+ * the initial deltas' grains and every leaf the guest wrote (runs may
+ * overlap; a checker may see a sector twice).  Stops at fn's non-zero. */
+int cons_oracle_each(const struct cons_oracle *o,
+                     int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg);
+
+#endif

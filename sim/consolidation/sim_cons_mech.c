@@ -1,0 +1,227 @@
+/*
+ * sim_cons_mech.c - snapshot consolidation as a plug-in of the simulator
+ * core (struct sim_mech, sim_mech.h): its config sections, the method set
+ * (models/consolidation/ registry), the metric and invariant tables, and
+ * the finish/check hooks.  The driver is sim_cons.c.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/vm_units.h"
+#include "consolidation/cons_int.h"
+#include "consolidation/sim_cons.h"
+#include "sim_blocktrace.h"
+#include "sim_platform.h"
+
+#define TIME_MAX_NS SIM_CFG_TIME_MAX_NS
+
+/* ------------------------------------------------------------ methods */
+
+static bool method_get(int i, struct sim_policy_info *out)
+{
+    for (int j = 0; j <= i; j++)
+        if (!cons_methods[j])
+            return false;
+    const struct cons_method *m = cons_methods[i];
+    *out = (struct sim_policy_info){ .name = m->name, .desc = m->desc, .params = m->params,
+                                     .hidden = (m->flags & CONS_F_HIDDEN) != 0 };
+    return true;
+}
+
+static const struct sim_policy_set method_set = {
+    .name = "method",
+    .used_by = "variants[].policy",
+    .cfg_size = sizeof(struct cons_method_cfg),
+    .get = method_get,
+};
+
+static const struct sim_policy_set *const policy_sets[] = { &method_set, NULL };
+
+static const struct sim_policy_set *variant_set(const cJSON *doc)
+{
+    (void)doc;
+    return &method_set;
+}
+
+/* ------------------------------------------------------------ sections */
+
+#define C(field) offsetof(struct sim_cons_cfg, field)
+
+static const struct sim_key disk_keys[] = {
+    SIM_KEY_SCALAR_ROW("size", 0, VM_PARAM_SIZE, C(disk_bytes), 1 << 20, 1ull << 50, "64GiB",
+                       "the virtual disk's size"),
+    SIM_KEY_SCALAR_ROW("grain", 0, VM_PARAM_SIZE, C(grain_bytes), 4096, 16 << 20, "64KiB",
+                       "a delta's allocation unit (VMDK grain, qcow2 cluster): a power of two"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key chain_keys[] = {
+    SIM_KEY_SCALAR_ROW("deltas", 0, VM_PARAM_U32, C(deltas), 1, 8, "1",
+                       "delta disks on the base at the start"),
+    SIM_KEY_SCALAR_ROW("delta_size", 0, VM_PARAM_SIZE, C(delta_bytes), 0, 1ull << 50, "8GiB",
+                       "bytes allocated in each delta at the start"),
+    SIM_KEY_ENUM_ROW("layout", 0, C(layout), "random|sequential", "random",
+                     "where a delta's grains are: spread over the disk, or one run"),
+    SIM_KEY_ENUM_ROW("target", 0, C(target), "parent|base", "parent",
+                     "consolidate the top delta into its parent, or every delta into the base"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key load_keys[] = {
+    SIM_KEY_SCALAR_ROW("write_ratio", 0, VM_PARAM_DOUBLE, C(write_ratio), 0, 10, "0.3",
+                       "lambda / B: guest write bytes/s over the disk's write bandwidth"),
+    SIM_KEY_SCALAR_ROW("write_rate", 0, VM_PARAM_RATE, C(write_rate), 0, 1e12, "0B/s",
+                       "lambda in bytes/s (instead of write_ratio when not 0)"),
+    SIM_KEY_SCALAR_ROW("read_fraction", 0, VM_PARAM_DOUBLE, C(read_fraction), 0, 0.99, "0.3",
+                       "share of requests that are reads"),
+    SIM_KEY_SCALAR_ROW("request", 0, VM_PARAM_SIZE, C(request_bytes), 4096, 16 << 20,
+                       "64KiB", "request size (a multiple of 4 KiB)"),
+    SIM_KEY_ENUM_ROW("pattern", 0, C(pattern), "random|sequential", "random",
+                     "uniform random offsets, or one sequential stream"),
+    SIM_KEY_SCALAR_ROW("hot_set", 0, VM_PARAM_SIZE, C(hot_set_bytes), 0, 1ull << 50, "0",
+                       "the region most requests fall in (0: the whole disk)"),
+    SIM_KEY_SCALAR_ROW("hot_share", 0, VM_PARAM_DOUBLE, C(hot_share), 0, 1, "1",
+                       "share of requests in the hot set"),
+    SIM_KEY_SCALAR_ROW("qdepth", 0, VM_PARAM_U32, C(qdepth), 1, 1024, "32",
+                       "guest requests in flight at most (later arrivals wait)"),
+    SIM_KEY_ENUM_ROW("arrivals", 0, C(arrivals), "poisson|even", "poisson",
+                     "inter-arrival times"),
+    SIM_KEY_STR_ROW("trace", 0, sim_cfg_set_path, C(trace), SIM_PATH_MAX,
+                    "a blocktrace (vmsim blocktrace v1) replayed instead of the generator"),
+    SIM_KEY_SCALAR_ROW("speed", 0, VM_PARAM_DOUBLE, C(speed), 0.001, 1000, "1",
+                       "trace: time scale (2: twice as fast)"),
+    SIM_KEY_SCALAR_ROW("loop", 0, VM_PARAM_BOOL, C(loop), 0, 0, "true",
+                       "trace: start again at its end"),
+    SIM_KEY_SCALAR_ROW("align", 0, VM_PARAM_SIZE, C(align_bytes), 4096, 1 << 30, "1MiB",
+                       "trace: each file's extent on the disk is a multiple of this"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key run_keys[] = {
+    SIM_KEY_SCALAR_ROW("before", 0, VM_PARAM_TIME, C(before_ns), 0, TIME_MAX_NS, "5s",
+                       "load before the job starts"),
+    SIM_KEY_SCALAR_ROW("after", 0, VM_PARAM_TIME, C(after_ns), 0, TIME_MAX_NS, "5s",
+                       "load after the job ends"),
+    SIM_KEY_SCALAR_ROW("timeout", 0, VM_PARAM_TIME, C(timeout_ns), 1000000, TIME_MAX_NS,
+                       "600s", "give up on the job (not converged) after this long"),
+    SIM_KEY_END,
+};
+
+static const struct sim_key sections[] = {
+    SIM_KEY_OBJ_ROW("vdisk", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, disk_keys, NULL,
+                    "the virtual disk"),
+    SIM_KEY_OBJ_ROW("chain", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, chain_keys, NULL,
+                    "the snapshot chain at the start, and what is consolidated"),
+    SIM_KEY_OBJ_ROW("load", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, load_keys, NULL,
+                    "the guest's disk I/O"),
+    SIM_KEY_OBJ_ROW("run", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, run_keys, NULL,
+                    "the run's phases"),
+    SIM_KEY_END,
+};
+
+static bool pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+static int finish(struct sim_cfg_walk *w, void *cfg)
+{
+    struct sim_cons_cfg *c = cfg;
+    int rc = 0;
+    char a[32], b[32];
+    if (!pow2(c->grain_bytes) || c->grain_bytes < 4096 || c->grain_bytes > (16u << 20))
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.grain", "expected a power of two from 4KiB "
+                            "to 16MiB, got %s", vm_units_fmt_size(c->grain_bytes, a, sizeof a));
+    if (c->disk_bytes % c->grain_bytes)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.size", "expected a multiple of the grain "
+                            "(%s), got %s", vm_units_fmt_size(c->grain_bytes, a, sizeof a),
+                            vm_units_fmt_size(c->disk_bytes, b, sizeof b));
+    if (c->delta_bytes > c->disk_bytes)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.chain.delta_size", "expected at most the disk's "
+                            "size (%s), got %s", vm_units_fmt_size(c->disk_bytes, a, sizeof a),
+                            vm_units_fmt_size(c->delta_bytes, b, sizeof b));
+    if (c->request_bytes % 4096)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.request", "expected a multiple of 4KiB, "
+                            "got %s", vm_units_fmt_size(c->request_bytes, a, sizeof a));
+    uint64_t hot = c->hot_set_bytes ? c->hot_set_bytes : c->disk_bytes;
+    if (hot > c->disk_bytes)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.hot_set", "expected at most the disk's "
+                            "size (%s), got %s", vm_units_fmt_size(c->disk_bytes, a, sizeof a),
+                            vm_units_fmt_size(hot, b, sizeof b));
+    else if (c->request_bytes > hot)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.request", "expected at most the hot set "
+                            "(%s), got %s", vm_units_fmt_size(hot, a, sizeof a),
+                            vm_units_fmt_size(c->request_bytes, b, sizeof b));
+    if (!c->trace[0] && c->write_ratio == 0 && c->write_rate == 0)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.write_ratio", "expected a guest write rate "
+                            "above 0 (write_ratio or write_rate; reads come as a share of the "
+                            "requests), or a trace");
+    return rc;
+}
+
+static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const struct sim_cons_cfg *c = e->mech_cfg;
+    int rc = 0;
+    struct sim_platform_info pi;
+    char why[256];
+    struct cons_chain_cfg cc;
+    if (sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
+                               "$.disk", &pi))
+        rc = VM_EINVAL;
+    else if (sim_cons_chain_cfg(c, pi.disk_capacity_bytes, &cc, why, sizeof why))
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.size", "%s", why);
+    for (int i = 0; i < e->nr_faults; i++) {
+        const struct sim_exp_fault *f = &e->faults[i];
+        char path[48];
+        snprintf(path, sizeof path, "$.faults[%d].host", i);
+        if (f->kind == SIM_FAULT_HOST_CRASH && f->host[0] && strcmp(f->host, e->host) != 0)
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected the experiment's host ('%s', "
+                                "or no host): the VM and its disk are on that one, got '%s'",
+                                e->host, f->host);
+    }
+    if (c->trace[0]) {
+        struct sim_blocktrace bt;
+        struct vm_diag d = { 0 };
+        if (sim_blocktrace_load(c->trace, c->disk_bytes / 4096, 0, c->align_bytes, &bt, &d))
+            rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.trace", "%s", d.msg);
+        else
+            sim_blocktrace_free(&bt);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ results */
+
+static const struct sim_metric_def metrics[SIM_CONS_M_NR] = {
+#define X(id, nm, un, hi, ds) [SIM_CONS_M_##id] = { .name = nm, .unit = un, \
+                                                     .higher_is_better = hi, .desc = ds },
+    SIM_CONS_METRICS(X)
+#undef X
+};
+
+static const struct sim_inv_def invariants[SIM_CONS_INV_NR] = {
+#define X(id, nm, bad, ds) [SIM_CONS_INV_##id] = { .name = nm, .is_violation = bad, .desc = ds },
+    SIM_CONS_INVARIANTS(X)
+#undef X
+};
+
+const struct sim_mech sim_cons_mech = {
+    .name = "consolidation",
+    .summary = "merge delta disks into their parent while the VM runs, writes mirrored to "
+               "both (US10956041), against offline, helper-snapshot and QEMU-mirror "
+               "consolidation",
+    .sections = sections,
+    .cfg_size = sizeof(struct sim_cons_cfg),
+    .policy_sets = policy_sets,
+    .variant_set = variant_set,
+    .finish = finish,
+    .check = check,
+    .metrics = metrics,
+    .nr_metrics = SIM_CONS_M_NR,
+    .invariants = invariants,
+    .nr_invariants = SIM_CONS_INV_NR,
+    .run = sim_cons_run,
+    .fault_kinds = SIM_FAULT_DISK_KINDS | SIM_FAULT_BIT(SIM_FAULT_HOST_CRASH),
+};

@@ -1,0 +1,399 @@
+/*
+ * check_cons.c - the consolidation engine with fake ports: a fake block
+ * device that completes requests in any order the test picks, a fake
+ * clock and fake timers.
+ *
+ * The mirror's ordering is checked in every order: a small chain, a guest
+ * write racing the copy of the grain it falls in, and every schedule of
+ * completions and timer events enumerated (an odometer over the choices
+ * each step offers); every schedule must leave the target holding the
+ * last acknowledged write, and the deliberately racy method must lose in
+ * some schedule.  Then each baseline's decisions (the helper's iteration
+ * and 12 s estimate, QEMU's dirty-bitmap re-copy) and a host crash after
+ * each request completion, for the mechanism and for the broken methods.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_fp.h"
+#include "consolidation/cons_int.h"
+#include "fakes/fake_blk.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fake_timer.h"
+
+#define GS 4                    /* grain: 16 sectors */
+#define NR_SECTORS 1024         /* 64 grains, 4 MiB */
+
+struct rig {
+    struct fake_clock clk;
+    struct fake_blk *dev;
+    struct fake_timer *ft;
+    struct cons_engine *e;
+    struct cons_result res;
+};
+
+static uint64_t rig_fp(void *arg, int layer, uint64_t s)
+{
+    (void)arg;
+    return vm_fp_page(77, s, (uint64_t)layer);
+}
+
+static const uint64_t *picks;
+static uint64_t pick(void *arg, uint64_t i)
+{
+    (void)arg;
+    return picks[i];
+}
+
+static int su_put(void *arg, uint64_t lba, uint64_t n, const uint64_t *fps)
+{
+    return vm_fpstore_put(arg, lba, n, fps);
+}
+
+static int su_meta(void *arg, uint64_t lba, const void *bytes, uint32_t len)
+{
+    return vm_fpstore_put_packed(arg, lba, 1, NULL, 0, bytes, len);
+}
+
+static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
+{
+    return vm_fpstore_get(arg, lba, n, fps);
+}
+
+static struct cons_method_cfg mcfg(void)
+{
+    return (struct cons_method_cfg){ .chunk_bytes = 64 << 10, .max_in_flight = 1,
+                                     .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
+                                     .max_iterations = 9 };
+}
+
+/* A base and one delta holding grains g[0..ng), a load of ios, method m. */
+static void rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,
+                     const struct vm_blkio *ios, size_t nios, struct cons_method_cfg mc,
+                     uint64_t crash_at)
+{
+    memset(r, 0, sizeof *r);
+    fake_clock_init(&r->clk, 0);
+    const struct cons_method *m = cons_method_find(method);
+    ck_assert_msg(m, "method %s", method);
+    struct cons_chain_cfg cc = { .nr_sectors = NR_SECTORS, .grain_shift = GS, .desc_lba = 0,
+                                 .slot0_lba = 8, .nr_slots = 4, .mutation = m->mutation };
+    cc.slot_blocks = cons_delta_max_blocks(NR_SECTORS, GS);
+    if (cc.slot_blocks < NR_SECTORS)
+        cc.slot_blocks = NR_SECTORS;
+    r->dev = fake_blk_new(cc.slot0_lba + cc.slot_blocks * cc.nr_slots);
+    r->ft = fake_timer_new(&r->clk);
+    struct cons_chain *ch = cons_chain_new(&r->dev->base, &cc);
+    ck_assert_ptr_nonnull(ch);
+    struct cons_setup su = { .put = su_put, .put_meta = su_meta, .arg = r->dev->store };
+    picks = g;
+    ck_assert_int_eq(cons_chain_setup_delta(ch, &su, ng, pick, rig_fp, NULL), 0);
+    ck_assert_int_eq(cons_chain_setup_desc(ch, &su), 0);
+    struct cons_engine_cfg ec = { .method = m, .mcfg = mc, .target = 0, .before_ns = 1000000,
+                                  .after_ns = 1000000, .timeout_ns = 10000000000ull,
+                                  .seed = 5, .crash_at_ns = crash_at, .restart_ns = 1000000 };
+    struct cons_ports p = { .blk = &r->dev->base, .clock = &r->clk.base,
+                            .timer = fake_timer_port(r->ft) };
+    struct cons_peek pk = { .get = peek, .arg = r->dev->store };
+    struct cons_load *l = cons_load_new_trace(ios, nios, 1.0, false, 8);
+    ck_assert_ptr_nonnull(l);
+    r->e = cons_engine_new(&ec, &p, &pk, ch, rig_fp, NULL, l);
+    ck_assert_ptr_nonnull(r->e);
+}
+
+static void rig_fini(struct rig *r)
+{
+    while (fake_blk_nr_queued(r->dev))
+        fake_blk_run(r->dev);
+    cons_engine_free(r->e);
+    fake_timer_free(r->ft);
+    fake_blk_free(r->dev);
+}
+
+/* ------------------------------------------------------------ schedules */
+
+#define MAX_STEPS 512
+
+struct odometer {
+    uint32_t v[MAX_STEPS], n[MAX_STEPS];
+    uint32_t len, step;
+};
+
+static size_t choose(struct odometer *o, size_t nopts)
+{
+    ck_assert_uint_lt(o->step, MAX_STEPS);
+    if (o->step >= o->len) {
+        o->v[o->step] = 0;
+        o->len = o->step + 1;
+    }
+    o->n[o->step] = (uint32_t)nopts;
+    ck_assert_uint_lt(o->v[o->step], nopts);
+    return o->v[o->step++];
+}
+
+static bool next_schedule(struct odometer *o)
+{
+    o->len = o->step;
+    while (o->len > 0) {
+        uint32_t k = o->len - 1;
+        if (o->v[k] + 1 < o->n[k]) {
+            o->v[k]++;
+            o->step = 0;
+            return true;
+        }
+        o->len--;
+    }
+    return false;
+}
+
+/* Run to the end: each step completes one queued request or runs the
+ * next timer instant, as o (or FIFO order, o NULL) picks. */
+static void rig_run(struct rig *r, struct odometer *o)
+{
+    cons_engine_start(r->e);
+    for (int guard = 0; !cons_engine_finished(r->e); guard++) {
+        ck_assert_int_lt(guard, 1000000);
+        size_t q = fake_blk_nr_queued(r->dev);
+        size_t t = fake_timer_pending(r->ft) ? 1 : 0;
+        ck_assert_msg(q + t > 0, "the engine waits for nothing");
+        size_t c = o ? choose(o, q + t) : (q ? 0 : q);
+        if (c < q)
+            fake_blk_run_nth(r->dev, c);
+        else
+            fake_timer_run_next(r->ft);
+    }
+    cons_engine_result(r->e, &r->res);
+}
+
+/* Two grains in the delta; a write into grain 0 arrives just as the job
+ * starts and one into grain 1 just after, then a read of both. */
+static const uint64_t race_grains[] = { 0, 1 };
+static const struct vm_blkio race_ios[] = {
+    { .t_ns = 1000000, .sector = 3, .nr = 2, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000001, .sector = 17, .nr = 1, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000002, .sector = 0, .nr = 32, .op = VM_BLKIO_READ },
+};
+
+static uint64_t every_schedule(const char *method, uint64_t *bad_runs, uint64_t *runs)
+{
+    struct odometer *o = calloc(1, sizeof *o);
+    uint64_t worst = 0;
+    *bad_runs = *runs = 0;
+    do {
+        struct rig r;
+        rig_init(&r, method, race_grains, 2, race_ios, 3, mcfg(), 0);
+        rig_run(&r, o);
+        ck_assert_int_eq(r.res.rc, 0);
+        ck_assert_uint_gt(r.res.final_checked, 0);
+        uint64_t bad = r.res.final_mismatch + r.res.read_mismatch;
+        if (bad)
+            (*bad_runs)++;
+        if (bad > worst)
+            worst = bad;
+        (*runs)++;
+        rig_fini(&r);
+    } while (next_schedule(o) && *runs < 200000);
+    ck_assert_uint_lt(*runs, 200000);       /* every schedule was tried */
+    free(o);
+    return worst;
+}
+
+START_TEST(mirror_every_order)
+{
+    const char *ok[] = { "mirror", "mirror-target-only", "qemu-write-blocking",
+                         "qemu-background", "offline", "helper" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        uint64_t bad, runs;
+        ck_assert_uint_eq(every_schedule(ok[i], &bad, &runs), 0);
+        ck_assert_uint_gt(runs, 10);
+    }
+}
+END_TEST
+
+START_TEST(race_caught)
+{
+    uint64_t bad, runs;
+    every_schedule("broken-copy-race", &bad, &runs);
+    ck_assert_uint_gt(bad, 0);              /* some order lands old data on the write */
+    ck_assert_uint_lt(bad, runs);           /* and not every order: it is a race */
+    every_schedule("broken-no-mirror", &bad, &runs);
+    ck_assert_uint_gt(bad, 0);
+    every_schedule("broken-read-target", &bad, &runs);
+    ck_assert_uint_gt(bad, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ decisions */
+
+/* A steady write stream into grains 0..15 every 100 us for 50 ms. */
+static struct vm_blkio *stream(size_t *n, uint32_t grains, uint64_t every_ns, uint64_t until_ns)
+{
+    size_t cap = until_ns / every_ns + 1, k = 0;
+    struct vm_blkio *ios = calloc(cap, sizeof *ios);
+    for (uint64_t t = 0; t < until_ns; t += every_ns, k++)
+        ios[k] = (struct vm_blkio){ .t_ns = t, .sector = (k * 16 + 5) % (grains * 16), .nr = 1,
+                                   .op = VM_BLKIO_WRITE };
+    *n = k;
+    return ios;
+}
+
+static const uint64_t eight[] = { 2, 5, 9, 20, 33, 40, 51, 60 };
+
+START_TEST(helper_converges_under_threshold)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
+    struct rig r;
+    rig_init(&r, "helper", eight, 8, ios, n, mcfg(), 0);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+    rig_run(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.iterations, 1);     /* the helper fits in 12 s: commit at once */
+    ck_assert_uint_eq(r.res.stuns, 2);          /* create the helper, commit it */
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+    free(ios);
+}
+END_TEST
+
+START_TEST(helper_iterates_then_forces)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
+    struct cons_method_cfg mc = mcfg();
+    mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
+    mc.max_iterations = 3;
+    struct rig r;
+    rig_init(&r, "helper", eight, 8, ios, n, mc, 0);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+    rig_run(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.iterations, 3);
+    ck_assert_uint_eq(r.res.stuns, 4);          /* three helpers, one forced commit */
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+    free(ios);
+}
+END_TEST
+
+START_TEST(qemu_background_recopies_dirty)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 8, 50000, 20000000);
+    struct rig r;
+    rig_init(&r, "qemu-background", eight, 8, ios, n, mcfg(), 0);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+    rig_run(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_gt(r.res.copied_bytes, r.res.delta_bytes);  /* dirtied grains again */
+    ck_assert_uint_eq(r.res.mirror_bytes, 0);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+
+    rig_init(&r, "mirror", eight, 8, ios, n, mcfg(), 0);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+    rig_run(&r, NULL);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* one pass, never again */
+    ck_assert_uint_gt(r.res.mirror_bytes, 0);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+    free(ios);
+}
+END_TEST
+
+/* ------------------------------------------------------------ crashes */
+
+/* Crash after k completions (the rest never land), for k = 0, 1, ...;
+ * returns the lost writes and unreadable chains added up. */
+static uint64_t crash_everywhere(const char *method, uint64_t *points)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 200000, 6000000);
+    uint64_t lost = 0;
+    *points = 0;
+    for (uint64_t k = 0;; k++) {
+        struct rig r;
+        rig_init(&r, method, eight, 8, ios, n, mcfg(), 0);
+        cons_engine_start(r.e);
+        uint64_t done = 0;
+        bool crashed = false;
+        for (int guard = 0; !cons_engine_finished(r.e); guard++) {
+            ck_assert_int_lt(guard, 1000000);
+            if (!crashed && done == k) {
+                fake_blk_crash(r.dev);
+                cons_engine_crash(r.e);
+                crashed = true;
+                continue;
+            }
+            if (fake_blk_nr_queued(r.dev)) {
+                fake_blk_run_one(r.dev);
+                done++;
+            } else {
+                ck_assert(fake_timer_run_next(r.ft));
+            }
+        }
+        cons_engine_result(r.e, &r.res);
+        ck_assert_msg(r.res.rc == 0 || r.res.open_errors, "%s k=%llu: %s", method,
+                      (unsigned long long)k, r.res.error);
+        lost += r.res.lost_writes + r.res.open_errors + r.res.final_mismatch;
+        (*points)++;
+        rig_fini(&r);
+        if (!crashed)
+            break;                      /* k is past the run's last completion */
+    }
+    free(ios);
+    return lost;
+}
+
+START_TEST(crash_at_every_step)
+{
+    const char *ok[] = { "mirror", "mirror-target-only", "helper", "qemu-background",
+                         "qemu-write-blocking", "offline" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        uint64_t points;
+        ck_assert_uint_eq(crash_everywhere(ok[i], &points), 0);
+        ck_assert_uint_gt(points, 20);
+    }
+}
+END_TEST
+
+START_TEST(crash_catches_broken)
+{
+    const char *bad[] = { "broken-target-only-early-ack", "broken-gt-before-data",
+                          "broken-ack-before-gt" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t points;
+        ck_assert_msg(crash_everywhere(bad[i], &points) > 0, "%s lost nothing", bad[i]);
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("consolidation");
+    TCase *t = tcase_create("engine");
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, mirror_every_order);
+    tcase_add_test(t, race_caught);
+    tcase_add_test(t, helper_converges_under_threshold);
+    tcase_add_test(t, helper_iterates_then_forces);
+    tcase_add_test(t, qemu_background_recopies_dirty);
+    tcase_add_test(t, crash_at_every_step);
+    tcase_add_test(t, crash_catches_broken);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,10 @@
+# tests/cons.mk - the consolidation engine's Check suite with the fake
+# block device, clock and timers: every schedule of the mirror's race, the
+# baselines' decisions, a host crash after every completion.
+check_PROGRAMS += tests/check_cons
+TESTS += tests/check_cons
+tests_check_cons_SOURCES = tests/check_cons.c tests/fakes/fake_blk.c tests/fakes/fake_blk.h \
+	tests/fakes/fake_clock.c tests/fakes/fake_clock.h tests/fakes/fake_timer.c \
+	tests/fakes/fake_timer.h
+tests_check_cons_CFLAGS = $(TEST_CFLAGS)
+tests_check_cons_LDADD = $(TEST_LDADD)
