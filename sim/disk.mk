@@ -6,7 +6,7 @@ CORE_SRC += sim/sim_world.c sim/sim_world.h \
 	sim/sim_disk.c sim/sim_disk.h sim/sim_platform.c sim/sim_platform.h \
 	sim/sim_transport.c sim/sim_transport.h \
 	sim/sim_timer.c sim/sim_timer.h
-EXTRA_DIST += workloads/platforms/host-nvme.xml \
+EXTRA_DIST += workloads/platforms/host-nvme.xml workloads/platforms/host-nvme-16tb.xml \
 	workloads/platforms/host-sata.xml \
 	workloads/platforms/host-hdd.xml \
 	workloads/platforms/hosts2-nvme-25g.xml \

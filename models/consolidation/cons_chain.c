@@ -43,7 +43,7 @@ struct cons_layer *cons_layer_new(struct cons_chain *ch, uint32_t slot)
         cons_layer_free(ch, ly);
         return NULL;
     }
-    ly->next_free = ch->data0;
+    ly->next_free = ch->grains0;
     return ly;
 }
 
@@ -85,19 +85,14 @@ int cons_layer_set(struct cons_layer *ly, uint64_t g, uint32_t pos)
     return 0;
 }
 
+/* GT t's block: the GTs have their place right after the GD, in order, as
+ * VMware's sparse extents preallocate them, so the tables of a big disk
+ * sit together and the grains after them. */
 uint32_t cons_layer_reserve_gt(struct cons_chain *ch, struct cons_layer *ly, uint64_t t)
 {
     if (ly->gt_pos[t])
         return ly->gt_pos[t];
-    if (ly->gtk_next == ly->gtk_end) {
-        /* a new chunk of one grain keeps the grains grain-aligned */
-        if (ly->next_free + ch->gsec > ch->cfg.slot_blocks)
-            return 0;
-        ly->gtk_next = ly->next_free;
-        ly->gtk_end = ly->next_free + ch->gsec;
-        ly->next_free += ch->gsec;
-    }
-    ly->gt_pos[t] = (uint32_t)ly->gtk_next++;
+    ly->gt_pos[t] = (uint32_t)(ch->data0 + t);
     ly->nr_gt_blocks++;
     return ly->gt_pos[t];
 }
@@ -215,6 +210,7 @@ struct cons_chain *cons_chain_new(struct port_blk *dev, const struct cons_chain_
     ch->nr_gts = (ch->nr_grains + CONS_GT_ENTRIES - 1) / CONS_GT_ENTRIES;
     ch->gd_blocks = (uint32_t)((ch->nr_gts + CONS_GD_PER_BLOCK - 1) / CONS_GD_PER_BLOCK);
     ch->data0 = (1 + ch->gd_blocks + ch->gsec - 1) / ch->gsec * ch->gsec;
+    ch->grains0 = ch->data0 + (ch->nr_gts + ch->gsec - 1) / ch->gsec * ch->gsec;
     ch->ops.prev = ch->ops.next = &ch->ops;
     ch->ht_mask = 63;
     ch->ht = calloc(ch->ht_mask + 1, sizeof(*ch->ht));

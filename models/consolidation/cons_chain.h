@@ -174,6 +174,20 @@ int cons_chain_read(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint
  * VM_ENOSPC when nothing was issued (done will not run). */
 int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
                      const uint64_t *fps, cons_done_fn done, void *arg);
+/* Read the whole grains g[0..n) (strictly increasing) as layer `top`
+ * sees them into fps (one grain after another; the disk's last grain may
+ * be short), as one port request of one I/O per run of grains contiguous
+ * on the device.  VM_EAGAIN, with nothing issued, while one of them is
+ * being allocated in a layer of the view (read them one by one then). */
+int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
+                           uint64_t *fps, cons_done_fn done, void *arg);
+/* Write whole grains g[0..n) into layer `layer` where they already are
+ * (the flat base, or grains the delta holds) as one request; VM_ENOTSUP,
+ * with nothing issued, when the layer must allocate one of them (use
+ * cons_chain_write then). */
+int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g, uint32_t n,
+                            const uint64_t *fps, cons_done_fn done, void *arg);
+
 /* Drop grain g from delta layer `layer` (its GT entry becomes 0, the
  * grain's blocks are leaked as VMware leaks them until a shrink); done
  * when the GT block is durable.  Reads then fall through to the layers

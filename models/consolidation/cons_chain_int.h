@@ -15,9 +15,11 @@
  * model keeps the round number.
  *
  * A delta file's grains sit at grain-aligned file blocks: the header and
- * GD are padded to a grain (data0), and GT blocks are appended in chunks
- * of one grain (grain_sectors GT blocks), so every grain-sized unit of
- * the file is either a GT chunk or one grain.  Recovery checks that.
+ * GD are padded to a grain (data0), GT t has its block at data0 + t (all
+ * GTs' places together, as VMware's sparse extents preallocate them), and
+ * grains are appended from grains0, the first grain-aligned block after
+ * them.  Recovery checks that every GD entry names its GT's place and
+ * every GT entry a grain-aligned block at or after grains0.
  */
 #ifndef CONS_CHAIN_INT_H
 #define CONS_CHAIN_INT_H
@@ -133,7 +135,6 @@ struct cons_layer {
     struct cons_meta **gtc;         /* [nr_gts]: GT committers, while busy */
     struct cons_meta **gdc;         /* [gd_blocks]: GD committers (made at creation) */
     uint64_t next_free;             /* next grain-aligned file block to append */
-    uint64_t gtk_next, gtk_end;     /* room left in the current GT chunk */
     uint64_t nr_alloc;              /* GT entries != 0 */
     uint64_t nr_gt_blocks, nr_grains_appended;
     uint32_t nr_busy;               /* allocations and unmaps in flight */
@@ -171,7 +172,8 @@ struct cons_chain {
     uint32_t gsec;                  /* sectors per grain */
     uint64_t nr_grains, nr_gts;
     uint32_t gd_blocks;
-    uint64_t data0;                 /* first grain-aligned block after header and GD */
+    uint64_t data0;                 /* first grain-aligned block after header and GD: GT 0 */
+    uint64_t grains0;               /* the first grain's block, after every GT's place */
     int nr_layers;
     struct cons_layer *layers[CONS_MAX_LAYERS];
     uint64_t slot_live;             /* slots of layers in memory */

@@ -432,10 +432,10 @@ static bool open_after_gd(struct oop *op)
             uint32_t e = ent[j];
             if (!e)
                 continue;
-            if (first + j >= ch->nr_gts || e < ch->data0 || e >= slot_blocks) {
-                open_fail(op, VM_EPARSE, "layer %d (slot %u): GD entry %" PRIu64 " -> block %u "
-                          "outside the file's tables and grains [%" PRIu64 ", %" PRIu64 ")",
-                          r->layer, ly->slot, first + j, e, ch->data0, slot_blocks);
+            if (first + j >= ch->nr_gts || e != ch->data0 + first + j) {
+                open_fail(op, VM_EPARSE, "layer %d (slot %u): GD entry %" PRIu64 " -> block %u, "
+                          "not its GT's place %" PRIu64, r->layer, ly->slot, first + j, e,
+                          ch->data0 + first + j);
                 break;
             }
             ly->gt_pos[first + j] = ly->gd_img[first + j] = e;
@@ -507,7 +507,7 @@ static void open_after_gt(struct oop *op)
             const char *bad = NULL;
             if (g >= ch->nr_grains)
                 bad = "for a grain beyond the disk";
-            else if (e < ch->data0 || (uint64_t)e + gsec > ch->cfg.slot_blocks)
+            else if (e < ch->grains0 || (uint64_t)e + gsec > ch->cfg.slot_blocks)
                 bad = "outside the file's grains";
             else if (e & (gsec - 1))
                 bad = "not grain-aligned";
@@ -534,14 +534,14 @@ static void open_after_gt(struct oop *op)
     for (uint32_t l = 1; l < op->d.nr_layers; l++) {
         struct cons_layer *ly = op->nl[l];
         uint64_t nr_units = (ch->cfg.slot_blocks + gsec - 1) >> shift;
-        ly->next_free = ch->data0;
+        ly->next_free = ch->grains0;
         for (uint64_t u = nr_units; op->units[l] && u-- > 0;)
             if (op->units[l][u]) {
                 ly->next_free = (u + 1) << shift;
                 break;
             }
-        if (ly->next_free < ch->data0)
-            ly->next_free = ch->data0;
+        if (ly->next_free < ch->grains0)
+            ly->next_free = ch->grains0;
     }
 }
 

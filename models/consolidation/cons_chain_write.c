@@ -140,6 +140,11 @@ struct cons_wop {
     struct cons_wait w;             /* waiting on a grain in flight */
     uint64_t run_lba, run_off;
     uint32_t run_len;
+    /* in-place runs gathered into one vectored request: vlba/vlen[vstart..nv) */
+    uint64_t *vlba;
+    uint32_t *vlen;
+    uint32_t vstart, nv;
+    uint64_t voff;                  /* the first run's place in fps */
     struct cons_galloc *grp, *grp_last;     /* whole grains allocated back to back, unsent */
     uint32_t nr_reqs, cap;
     struct port_blk_req reqs[];
@@ -160,21 +165,45 @@ static void wop_put(struct cons_wop *op, int rc)
 
 static void wop_req_done(struct port_blk_req *req, int rc) { wop_put(req->data, rc); }
 
-static void wop_flush_run(struct cons_wop *op)
+/* Send the runs gathered since the last send as one request: plain for
+ * one run, vectored (one device I/O per run, port_blk.h) for several. */
+static void wop_send_runs(struct cons_wop *op)
 {
-    if (!op->run_len)
+    uint32_t n = op->nv - op->vstart;
+    if (!n)
         return;
     struct port_blk_req *req = &op->reqs[op->nr_reqs++];
-    *req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = op->run_lba,
-                                  .nr_blocks = op->run_len,
-                                  .fps = (uint64_t *)(op->fps + op->run_off),
+    uint32_t blocks = 0;
+    for (uint32_t i = op->vstart; i < op->nv; i++)
+        blocks += op->vlen[i];
+    *req = (struct port_blk_req){ .op = PORT_BLK_WRITE, .lba = op->vlba[op->vstart],
+                                  .nr_blocks = blocks,
+                                  .fps = (uint64_t *)(op->fps + op->voff),
                                   .cb = wop_req_done, .data = op };
-    op->run_len = 0;
+    if (n > 1) {
+        req->nr_ios = n;
+        req->lbas = op->vlba + op->vstart;
+        req->io_blocks = op->vlen + op->vstart;
+    }
+    op->vstart = op->nv;
     op->pending++;
     op->issued++;
     int rc = port_blk_submit(op->ch->dev, req);
     if (rc < 0)
         wop_put(op, rc);
+}
+
+/* The current run is complete: add it to the request being gathered. */
+static void wop_flush_run(struct cons_wop *op)
+{
+    if (!op->run_len)
+        return;
+    if (op->nv == op->vstart)
+        op->voff = op->run_off;
+    op->vlba[op->nv] = op->run_lba;
+    op->vlen[op->nv] = op->run_len;
+    op->nv++;
+    op->run_len = 0;
 }
 
 /* ---- allocation of one grain --------------------------------------------- */
@@ -447,6 +476,7 @@ static void wop_scan(struct cons_wop *op)
         struct cons_galloc *ga = ly->nr_inflight ? cons_inflight_find(ch, ly->slot, g) : NULL;
         if (ga) {
             wop_flush_run(op);
+            wop_send_runs(op);
             wop_send_group(op);
             cons_wl_push(&ga->waiters, &op->w);
             return;
@@ -465,6 +495,7 @@ static void wop_scan(struct cons_wop *op)
             }
         } else {
             wop_flush_run(op);
+            wop_send_runs(op);
             int rc = ga_start(op, g, (uint32_t)(op->cur - g0), (uint32_t)(seg_end - g0));
             if (rc < 0 && !op->rc)
                 op->rc = rc;
@@ -472,6 +503,7 @@ static void wop_scan(struct cons_wop *op)
         op->cur = seg_end;
     }
     wop_flush_run(op);
+    wop_send_runs(op);
     wop_send_group(op);
     wop_put(op, 0);                 /* the scan's own reference */
 }
@@ -491,11 +523,15 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
     struct cons_layer *ly = ch->layers[layer];
     uint64_t grains = ((s + n - 1) >> ch->cfg.grain_shift) - (s >> ch->cfg.grain_shift) + 1;
     uint32_t cap = ly->flat ? 1 : (uint32_t)grains;
-    struct cons_wop *op = cons_op_alloc(ch, sizeof(*op) + cap * sizeof(struct port_blk_req), NULL);
+    size_t reqs = cap * sizeof(struct port_blk_req);
+    struct cons_wop *op = cons_op_alloc(ch, sizeof(*op) + reqs + cap * (sizeof(uint64_t) +
+                                                                       sizeof(uint32_t)), NULL);
     if (!op)
         return VM_ENOMEM;
     *op = (struct cons_wop){ .ch = ch, .layer = layer, .ly = ly, .s = s, .end = s + n, .cur = s,
                              .fps = fps, .done = done, .arg = arg, .pending = 1, .cap = cap };
+    op->vlba = (uint64_t *)((char *)op->reqs + reqs);
+    op->vlen = (uint32_t *)(op->vlba + cap);
     op->w.fn = wop_resume;
     if (ly->flat) {                 /* the base: a plain write where the sectors are */
         op->run_lba = ly->lba0 + s;

@@ -1,20 +1,23 @@
 /*
  * cons_copy.c - the grain copier every method drives: walk the copy set
  * (a bitmap of grains: the deltas' grains, or QEMU's dirty bitmap) from a
- * cursor, copy runs of set grains of up to chunk_bytes as one read
- * through the source view and one write into the target, max_in_flight
- * at a time (QEMU's mirror: granularity 64 KiB, copies of up to 1 MiB,
- * 16 in flight; MAX_IN_FLIGHT in block/mirror.c).
+ * cursor and copy the set grains, each contiguous run of them one I/O of
+ * up to chunk_bytes, with at most max_in_flight I/Os in flight (QEMU's
+ * mirror: granularity 64 KiB, operations of up to 1 MiB, MAX_IN_FLIGHT 16
+ * in block/mirror.c).  The runs of one batch (up to chunk_bytes of grains)
+ * go to the device as one vectored read through the source view and one
+ * vectored write into the target (cons_chain_read_grains): the device
+ * sees every I/O, the simulator one request per batch.
  *
  * A grain's bit is cleared when its copy starts (so a guest write that
  * sets it again is copied again, as QEMU's dirty bitmap works) and the
  * grain is marked busy until the copy's write is down.  Methods that
  * mirror guest writes (CONS_F_MIRROR_CHECK) never let a copy and a guest
- * write of the same grain overlap: a copy does not start on a grain with
- * a guest write in flight (it waits for the write), and the methods park
- * a guest write that meets a busy grain (cons_guest_park) until the copy
- * is done - otherwise the copy could write the grain's old data over the
- * mirrored write (the race US10956041's mirror must avoid; QEMU's
+ * write of the same grain overlap: a copy skips a grain with a guest
+ * write in flight (it comes back to it), and the methods park a guest
+ * write that meets a busy grain (cons_guest_park) until the copy is done
+ * - otherwise the copy could write the grain's old data over the mirrored
+ * write (the race US10956041's mirror must avoid; QEMU's
  * mirror_wait_on_conflicts()).
  */
 #include <stdlib.h>
@@ -26,10 +29,11 @@
 struct cons_copy_op {
     struct cons_engine *e;
     uint32_t epoch;
-    uint64_t g0;
-    uint32_t ng;
-    uint64_t s;
-    uint32_t n;
+    uint32_t ng, ios;               /* grains, device I/Os (runs) */
+    uint32_t pending;               /* per-run writes of the fallback */
+    int rc;
+    uint64_t bytes;
+    uint64_t *g;                    /* the grains, increasing */
     uint64_t *fps;
     struct cons_copy_op *next;      /* free list */
     struct cons_copy_op *all;       /* every op the engine made */
@@ -73,6 +77,7 @@ void cons_copy_free_ops(struct cons_engine *e)
         struct cons_copy_op *op = e->all_ops;
         e->all_ops = op->all;
         free(op->fps);
+        free(op->g);
         free(op);
     }
     e->free_ops = NULL;
@@ -120,24 +125,53 @@ static void copy_written(void *arg, int rc)
 {
     struct cons_copy_op *op = arg;
     struct cons_engine *e = op->e;
+    if (rc && !op->rc)
+        op->rc = rc;
+    if (op->pending && --op->pending)
+        return;
     if (op->epoch != e->epoch) {        /* a crash came in between: forget it */
         op_put(e, op);
         return;
     }
     e->copies--;
-    if (rc)
-        cons_fail(e, rc, "copy write");
+    e->copy_ios -= op->ios;
+    if (op->rc)
+        cons_fail(e, op->rc, "copy");
     else
-        e->res.copied_bytes += (uint64_t)op->n * 4096;
-    e->iter_copied += (uint64_t)op->n * 4096;
+        e->res.copied_bytes += op->bytes;
+    e->iter_copied += op->bytes;
     if (e->busy)
-        vm_bitmap_clear_range(e->busy, op->g0, op->ng);
+        for (uint32_t i = 0; i < op->ng; i++)
+            vm_bitmap_clear(e->busy, op->g[i]);
     op_put(e, op);
     cons_note_space(e);
     if (e->parked.n)
         cons_guest_unpark(e);
     cons_copy_kick(e);
     cons_maybe_finish(e);
+}
+
+/* The target must allocate some grains (a delta target): run by run. */
+static void write_runs(struct cons_engine *e, struct cons_copy_op *op)
+{
+    uint32_t gs = cons_chain_grain_sectors(e->ch);
+    uint64_t nr = cons_chain_cfg(e->ch)->nr_sectors, off = 0;
+    op->pending = 1;
+    for (uint32_t i = 0, j; i < op->ng; i = j) {
+        for (j = i + 1; j < op->ng && op->g[j] == op->g[j - 1] + 1; j++)
+            ;
+        uint64_t s = op->g[i] * gs, end = (op->g[j - 1] + 1) * gs;
+        uint32_t n = (uint32_t)((end > nr ? nr : end) - s);
+        op->pending++;
+        int rc = cons_chain_write(e->ch, e->cfg.target, s, n, op->fps + off, copy_written, op);
+        if (rc) {
+            op->pending--;
+            if (!op->rc)
+                op->rc = rc;
+        }
+        off += n;
+    }
+    copy_written(op, 0);                /* the loop's own reference */
 }
 
 static void copy_read(void *arg, int rc)
@@ -152,8 +186,10 @@ static void copy_read(void *arg, int rc)
         copy_written(op, rc);
         return;
     }
-    rc = cons_chain_write(e->ch, e->cfg.target, op->s, op->n, op->fps, copy_written, op);
-    if (rc)
+    rc = cons_chain_write_grains(e->ch, e->cfg.target, op->g, op->ng, op->fps, copy_written, op);
+    if (rc == VM_ENOTSUP)
+        write_runs(e, op);
+    else if (rc)
         copy_written(op, rc);       /* not re-entrant: the callback would not run */
 }
 
@@ -166,9 +202,13 @@ static struct cons_copy_op *op_get(struct cons_engine *e)
     }
     op = calloc(1, sizeof *op);
     uint64_t sectors = (uint64_t)chunk_grains(e) * cons_chain_grain_sectors(e->ch);
-    if (op)
+    if (op) {
         op->fps = malloc(sizeof *op->fps * sectors);
-    if (op && !op->fps) {
+        op->g = malloc(sizeof *op->g * chunk_grains(e));
+    }
+    if (op && (!op->fps || !op->g)) {
+        free(op->fps);
+        free(op->g);
         free(op);
         return NULL;
     }
@@ -197,48 +237,73 @@ void cons_copy_kick(struct cons_engine *e)
     uint32_t cg = chunk_grains(e), gs = cons_chain_grain_sectors(e->ch);
     uint64_t nr_sectors = cons_chain_cfg(e->ch)->nr_sectors;
     bool wrapped = false;
-    while (e->copies < e->cfg.mcfg.max_in_flight) {
-        uint64_t g = vm_bitmap_next_set(e->copyset, e->nr_grains, e->cursor);
-        if (g >= e->nr_grains) {
-            if (wrapped || e->cursor == 0 || e->copy_left == 0)
-                break;
-            e->cursor = 0;
-            wrapped = true;
-            if (e->wrap)
-                e->res.iterations++;    /* another pass over the dirty bitmap */
-            continue;
-        }
-        if (blocked(e, g) || cons_copy_busy(e, g, g))
-            break;                      /* wait for that write (or copy) to end */
-        uint32_t n = 1;
-        while (n < cg && g + n < e->nr_grains && vm_bitmap_test(e->copyset, g + n) &&
-               !blocked(e, g + n) && !vm_bitmap_test(e->busy, g + n))
-            n++;
+    /* a batch starts when half the I/O slots are free (or none is taken):
+     * between max_in_flight / 2 and max_in_flight I/Os stay in flight,
+     * and a batch is not one I/O each time one ends (a request each) */
+    uint32_t max = e->cfg.mcfg.max_in_flight, low = max / 2 ? max / 2 : 1;
+    while (e->copies < max && e->copy_left &&
+           (e->copy_ios == 0 || max - e->copy_ios >= low)) {
         struct cons_copy_op *op = op_get(e);
         if (!op) {
             cons_fail(e, VM_ENOMEM, "copy operation");
             break;
         }
-        vm_bitmap_clear_range(e->copyset, g, n);
-        e->copy_left -= n;
-        vm_bitmap_set_range(e->busy, g, n);
-        e->cursor = g + n;
+        op->ng = op->ios = 0;
+        op->pending = 0;
+        op->rc = 0;
+        op->bytes = 0;
+        uint32_t budget = e->cfg.mcfg.max_in_flight - e->copy_ios;
+        /* gather set grains from the cursor: at most cg of them, at most
+         * budget runs; grains busy or with a guest write in flight wait */
+        while (op->ng < cg) {
+            uint64_t g = vm_bitmap_next_set(e->copyset, e->nr_grains, e->cursor);
+            if (g >= e->nr_grains) {
+                if (wrapped || e->cursor == 0 || op->ng)
+                    break;              /* a batch is in increasing order */
+                e->cursor = 0;
+                wrapped = true;
+                if (e->wrap)
+                    e->res.iterations++;    /* another pass over the dirty bitmap */
+                continue;
+            }
+            bool run = op->ng && op->g[op->ng - 1] + 1 == g;
+            if (!run && op->ios == budget)
+                break;
+            e->cursor = g + 1;
+            if (blocked(e, g) || vm_bitmap_test(e->busy, g))
+                continue;               /* the next pass takes it */
+            op->g[op->ng++] = g;
+            if (!run)
+                op->ios++;
+        }
+        if (!op->ng) {
+            op_put(e, op);
+            break;
+        }
+        for (uint32_t i = 0; i < op->ng; i++) {
+            vm_bitmap_clear(e->copyset, op->g[i]);
+            vm_bitmap_set(e->busy, op->g[i]);
+            uint64_t s0 = op->g[i] * gs;
+            op->bytes += (s0 + gs > nr_sectors ? nr_sectors - s0 : gs) * 4096ull;
+        }
+        e->copy_left -= op->ng;
         op->e = e;
         op->epoch = e->epoch;
-        op->g0 = g;
-        op->ng = n;
-        op->s = g * gs;
-        uint64_t end = (g + n) * gs;
-        op->n = (uint32_t)((end > nr_sectors ? nr_sectors : end) - op->s);
         e->copies++;
-        int rc = cons_chain_read(e->ch, e->src_top, op->s, op->n, op->fps, copy_read, op);
-        if (rc) {
+        e->copy_ios += op->ios;
+        int rc = cons_chain_read_grains(e->ch, e->src_top, op->g, op->ng, op->fps, copy_read,
+                                        op);
+        if (rc) {                       /* VM_EAGAIN: a grain is being allocated: later */
             e->copies--;
-            vm_bitmap_clear_range(e->busy, g, n);
-            vm_bitmap_set_range(e->copyset, g, n);
-            e->copy_left += n;
+            e->copy_ios -= op->ios;
+            for (uint32_t i = 0; i < op->ng; i++) {
+                vm_bitmap_clear(e->busy, op->g[i]);
+                vm_bitmap_set(e->copyset, op->g[i]);
+            }
+            e->copy_left += op->ng;
             op_put(e, op);
-            cons_fail(e, rc, "copy read");
+            if (rc != VM_EAGAIN)
+                cons_fail(e, rc, "copy read");
             break;
         }
     }

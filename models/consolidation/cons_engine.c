@@ -40,18 +40,33 @@ int cons_phase_now(const struct cons_engine *e)
     return CONS_AFTER;
 }
 
-struct arm {
+/* A timer of the engine's: on e->arms until it runs (or the engine is
+ * freed and cancels it). */
+struct cons_arm {
     struct cons_engine *e;
     uint32_t epoch;
+    uint64_t id;
     void (*fn)(struct cons_engine *e);
+    struct cons_arm *prev, *next;
 };
+
+static void arm_unlink(struct cons_engine *e, struct cons_arm *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        e->arms = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+}
 
 static void timer_cb(void *arg)
 {
-    struct arm *a = arg;
+    struct cons_arm *a = arg;
     struct cons_engine *e = a->e;
     void (*fn)(struct cons_engine *) = a->fn;
     bool live = a->epoch == e->epoch;
+    arm_unlink(e, a);
     free(a);
     if (live)
         fn(e);
@@ -59,13 +74,18 @@ static void timer_cb(void *arg)
 
 void cons_arm(struct cons_engine *e, uint64_t when, void (*fn)(struct cons_engine *e))
 {
-    struct arm *a = malloc(sizeof *a);
+    struct cons_arm *a = malloc(sizeof *a);
     if (!a) {
         cons_fail(e, VM_ENOMEM, "timer");
         return;
     }
-    *a = (struct arm){ .e = e, .epoch = e->epoch, .fn = fn };
-    if (!port_timer_arm(e->p.timer, when, timer_cb, a)) {
+    *a = (struct cons_arm){ .e = e, .epoch = e->epoch, .fn = fn, .next = e->arms };
+    if (e->arms)
+        e->arms->prev = a;
+    e->arms = a;
+    a->id = port_timer_arm(e->p.timer, when, timer_cb, a);
+    if (!a->id) {
+        arm_unlink(e, a);
         free(a);
         cons_fail(e, VM_ENOMEM, "timer");
     }
@@ -111,6 +131,8 @@ cons_done_fn cons_guard(struct cons_engine *e, void (*fn)(struct cons_engine *e,
     return guard_cb;
 }
 
+/* The first error ends the run: no more arrivals, no more copies; what is
+ * in flight completes, then the run is over with rc set. */
 void cons_fail(struct cons_engine *e, int rc, const char *what)
 {
     if (e->res.rc)
@@ -119,6 +141,15 @@ void cons_fail(struct cons_engine *e, int rc, const char *what)
     snprintf(e->res.error, sizeof e->res.error, "%s: %s%s%s", what, vm_strerror(rc),
              e->ch && cons_chain_error(e->ch)[0] ? ": " : "",
              e->ch ? cons_chain_error(e->ch) : "");
+    e->load_stopped = true;
+    e->copy_paused = true;
+    e->job_running = false;
+    while (e->queued.head) {            /* never issued: dropped */
+        struct cons_greq *r = e->queued.head;
+        cons_glist_del(&e->queued, r);
+        cons_glist_add(&e->orphans, r);
+    }
+    cons_maybe_finish(e);
 }
 
 void cons_note_space(struct cons_engine *e)
@@ -146,8 +177,8 @@ void cons_maybe_finish(struct cons_engine *e)
     if (e->finished || e->down)
         return;
     bool job_over = e->job_done || e->timed_out || e->res.rc;
-    if (job_over && e->load_stopped && !e->queued.n && !e->inflight.n && !e->parked.n &&
-        !e->copies) {
+    if (job_over && e->load_stopped && !e->queued.n && !e->inflight.n &&
+        (!e->parked.n || e->res.rc) && (!e->copies || e->res.rc)) {
         e->res.phase_ns[CONS_AFTER] = cons_now(e) - (e->job_end ? e->job_end : cons_now(e));
         set_finished(e);
     }
@@ -424,7 +455,7 @@ void cons_engine_crash(struct cons_engine *e)
         e->dead[e->nr_dead++] = e->ch;
     e->ch = NULL;
     cons_guest_crash(e);
-    e->copies = 0;
+    e->copies = e->copy_ios = 0;
     cons_copy_end(e);
     e->job_running = false;
     e->stunned = e->stun_draining = false;
@@ -495,6 +526,12 @@ void cons_engine_free(struct cons_engine *e)
             free(r->merge);
             free(r);
         }
+    while (e->arms) {               /* timers that never came (the run is over) */
+        struct cons_arm *a = e->arms;
+        e->arms = a->next;
+        port_timer_cancel(e->p.timer, a->id);
+        free(a);
+    }
     while (e->guards) {
         struct cons_guard *g = e->guards;
         e->guards = g->next;

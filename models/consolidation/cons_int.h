@@ -62,6 +62,7 @@ const struct cons_method *cons_method_find(const char *name);
 
 struct cons_copy_op;
 struct cons_guard;
+struct cons_arm;
 
 struct cons_engine {
     struct cons_engine_cfg cfg;
@@ -73,6 +74,7 @@ struct cons_engine {
     uint32_t job_len;
     struct cons_copy_op *all_ops;   /* every copy operation, to free at the end */
     struct cons_guard *guards;      /* chain callbacks not yet called */
+    struct cons_arm *arms;          /* timers armed, not yet run */
     struct cons_chain *dead[8];     /* chains of crashed hosts, freed at the end */
     int nr_dead;
     struct cons_load *load;
@@ -107,7 +109,8 @@ struct cons_engine {
     bool wrap;                      /* a pass over the copy set counts as an iteration */
     bool copy_paused;
     bool copy_blocked_by_writes;    /* the pre-fix QEMU rule (write-blocking-unfixed) */
-    uint32_t copies;                /* in flight */
+    uint32_t copies;                /* copy batches in flight */
+    uint32_t copy_ios;              /* their device I/Os */
     struct cons_copy_op *free_ops;
     /* method state */
     uint32_t iter;

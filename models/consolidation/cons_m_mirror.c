@@ -15,7 +15,8 @@
  *                       delta still holds goes to the target only: the
  *                       grain is read through the chain, the write merged
  *                       into it, the whole grain written to the target and
- *                       the delta's grain table entry cleared (durably,
+ *                       the grain table entries of the deltas above the
+ *                       target that hold it cleared (durably,
  *                       before the acknowledgement: otherwise after a crash
  *                       the delta's stale grain would hide the write), and
  *                       the grain is done - the copy never visits it.
@@ -144,16 +145,17 @@ static void tonly_written(void *arg, int rc)
         return;
     }
     bool early_ack = e->cfg.method->flags & CONS_F_EARLY_ACK;
-    for (uint64_t g = r->g0; g <= r->g1; g++) {
-        if (!cons_chain_allocated(e->ch, e->active, g))
-            continue;
-        if (early_ack) {
-            if (cons_chain_unmap(e->ch, e->active, g, ignore_done, NULL))
-                cons_fail(e, VM_EIO, "unmap");
-        } else {
-            cons_guest_sub_unmap(e, r, e->active, g);
+    for (uint64_t g = r->g0; g <= r->g1; g++)
+        for (int l = e->cfg.target + 1; l <= e->active; l++) {
+            if (!cons_chain_allocated(e->ch, l, g))
+                continue;
+            if (early_ack) {
+                if (cons_chain_unmap(e->ch, l, g, ignore_done, NULL))
+                    cons_fail(e, VM_EIO, "unmap");
+            } else {
+                cons_guest_sub_unmap(e, r, l, g);
+            }
         }
-    }
     tonly_release(e, r);
     cons_guest_sub_done(e, r, 0);
     if (e->parked.n)
@@ -167,9 +169,9 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
         cons_guest_park(e, r);
         return;
     }
-    bool held = false;
+    bool held = false;          /* a delta above the target hides the target's copy */
     for (uint64_t g = r->g0; g <= r->g1 && !held; g++)
-        held = cons_chain_allocated(e->ch, e->active, g);
+        held = cons_chain_resolve(e->ch, e->active, g) > e->cfg.target;
     if (!held) {                /* the target's view is the disk's: write it there only */
         cons_guest_sub_write(e, r, e->cfg.target);
         return;

@@ -8,7 +8,7 @@
 #include "base/vm_err.h"
 #include "consolidation/cons_oracle.h"
 
-#define LEAF_SHIFT 12
+#define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 2.5 KiB */
 #define LEAF_SECTORS (1u << LEAF_SHIFT)
 
 struct leaf {

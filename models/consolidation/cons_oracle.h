@@ -3,7 +3,7 @@
  * last acknowledged guest write, or the content the chain held when the
  * run began.  The invariant checks compare the device against it.
  *
- * Storage: a two-level table of 4096-sector leaves (a fingerprint and an
+ * Storage: a two-level table of 256-sector leaves (a fingerprint and an
  * in-flight write count per sector), leaves allocated when a sector is
  * first written: memory proportional to what the guest wrote.  The
  * initial content is computed, not stored: the highest initial delta

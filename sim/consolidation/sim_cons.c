@@ -34,12 +34,14 @@ int sim_cons_chain_cfg(const struct sim_cons_cfg *c, uint64_t capacity_bytes,
     uint64_t slots = dev > slot0 ? (dev - slot0) / slot : 0;
     if (slots > CONS_MAX_LAYERS)
         slots = CONS_MAX_LAYERS;
-    uint32_t need = c->deltas + 2;      /* the base, the deltas, a helper */
+    /* the base, the deltas, a helper, and one more after a crash (the
+     * helper method's restart makes a new helper before it drops the old) */
+    uint32_t need = c->deltas + 3;
     if (slots < need) {
-        snprintf(why, len, "the disk holds %llu files of a %llu-block disk, the chain needs "
-                 "%u (the base, %u deltas and a helper): a larger disk in the platform, or "
-                 "a smaller virtual disk", (unsigned long long)slots, (unsigned long long)nr,
-                 need, c->deltas);
+        snprintf(why, len, "the platform's disk holds %llu files of this virtual disk's size, "
+                 "the chain needs %u (the base, %u deltas, two helpers): a larger disk in the "
+                 "platform, or a smaller virtual disk", (unsigned long long)slots, need,
+                 c->deltas);
         return VM_EINVAL;
     }
     *out = (struct cons_chain_cfg){ .nr_sectors = nr, .grain_shift = shift, .desc_lba = 0,

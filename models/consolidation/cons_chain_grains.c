@@ -1,0 +1,112 @@
+/*
+ * cons_chain_grains.c - I/O on a list of whole grains as one request: the
+ * copier's batches.  A consolidation copies the grains a delta holds,
+ * which are scattered over the disk when the guest wrote at random; each
+ * contiguous run of them is one device I/O (as QEMU's mirror issues one
+ * operation per run of dirty clusters), and a batch of them goes to the
+ * port as one vectored request (port_blk.h), so the device charges every
+ * I/O while the simulator pays one request per batch.
+ */
+#include <stdlib.h>
+
+#include "base/vm_err.h"
+#include "consolidation/cons_chain_int.h"
+
+struct gop {
+    struct cons_chain *ch;
+    cons_done_fn done;
+    void *arg;
+    uint64_t *lbas;
+    uint32_t *io_blocks;
+    struct port_blk_req req;
+};
+
+static void gop_complete(struct port_blk_req *req, int rc)
+{
+    struct gop *op = req->data;
+    cons_done_fn done = op->done;
+    void *arg = op->arg;
+    cons_op_free(op->ch, op);
+    done(arg, rc);
+}
+
+/* The device block grain g starts at in layer `top`'s view (or in layer
+ * `top` itself when own); VM_EAGAIN while it is being allocated there. */
+static int grain_lba(const struct cons_chain *ch, int top, bool own, uint64_t g, uint64_t *lba)
+{
+    for (int l = top; l > 0; l--) {
+        const struct cons_layer *ly = ch->layers[l];
+        if (ly->nr_inflight && cons_inflight_find(ch, ly->slot, g))
+            return VM_EAGAIN;
+        uint32_t e = cons_gt_entry(ly, g);
+        if (e) {
+            *lba = ly->lba0 + e;
+            return 0;
+        }
+        if (own)
+            return VM_ENOTSUP;
+    }
+    *lba = ch->layers[0]->lba0 + (g << ch->cfg.grain_shift);
+    return 0;
+}
+
+static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bool own,
+                     const uint64_t *g, uint32_t n, uint64_t *fps, cons_done_fn done, void *arg)
+{
+    if (n == 0 || layer < 0 || layer >= ch->nr_layers)
+        return VM_ERANGE;
+    struct gop *op = cons_op_alloc(ch, sizeof(*op) + n * (sizeof(uint64_t) + sizeof(uint32_t)),
+                                   NULL);
+    if (!op)
+        return VM_ENOMEM;
+    *op = (struct gop){ .ch = ch, .done = done, .arg = arg };
+    op->lbas = (uint64_t *)(op + 1);
+    op->io_blocks = (uint32_t *)(op->lbas + n);
+    uint32_t runs = 0, blocks = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t lba, s = g[i] << ch->cfg.grain_shift;
+        if (g[i] >= ch->nr_grains || (i && g[i] <= g[i - 1])) {
+            cons_op_free(ch, op);
+            return VM_ERANGE;
+        }
+        int rc = grain_lba(ch, layer, own, g[i], &lba);
+        if (rc) {
+            cons_op_free(ch, op);
+            return rc;
+        }
+        uint32_t len = ch->gsec;
+        if (s + len > ch->cfg.nr_sectors)
+            len = (uint32_t)(ch->cfg.nr_sectors - s);
+        if (runs && op->lbas[runs - 1] + op->io_blocks[runs - 1] == lba) {
+            op->io_blocks[runs - 1] += len;
+        } else {
+            op->lbas[runs] = lba;
+            op->io_blocks[runs] = len;
+            runs++;
+        }
+        blocks += len;
+    }
+    op->req = (struct port_blk_req){ .op = what, .lba = op->lbas[0], .nr_blocks = blocks,
+                                     .fps = fps, .cb = gop_complete, .data = op };
+    if (runs > 1) {
+        op->req.nr_ios = runs;
+        op->req.lbas = op->lbas;
+        op->req.io_blocks = op->io_blocks;
+    }
+    int rc = port_blk_submit(ch->dev, &op->req);
+    if (rc < 0)
+        cons_op_free(ch, op);
+    return rc < 0 ? rc : 0;
+}
+
+int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
+                           uint64_t *fps, cons_done_fn done, void *arg)
+{
+    return grains_io(ch, PORT_BLK_READ, top, false, g, n, fps, done, arg);
+}
+
+int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g, uint32_t n,
+                            const uint64_t *fps, cons_done_fn done, void *arg)
+{
+    return grains_io(ch, PORT_BLK_WRITE, layer, true, g, n, (uint64_t *)fps, done, arg);
+}
