@@ -103,7 +103,9 @@ static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
 
 /* The disk's port with a count of requests in flight, so the run ends
  * only when no completion can reach freed memory (a crashed host's
- * requests still complete on the device). */
+ * requests still complete on the device).  Waking an actor is a SimGrid
+ * simcall, during which the driver may run: a request is counted before
+ * the disk sees it, and until its callback has returned. */
 struct cport {
     struct port_blk base;
     struct port_blk *inner;
@@ -124,8 +126,8 @@ static void shim_cb(struct port_blk_req *req, int rc)
     req->cb = sh->cb;
     req->data = sh->data;
     free(sh);
+    req->cb(req, rc);           /* may submit, or free req: p is ours */
     p->inflight--;
-    req->cb(req, rc);
     sim_waitq_wake_all(p->wq);
 }
 
@@ -138,14 +140,14 @@ static int cport_submit(struct port_blk *dev, struct port_blk_req *req)
     *sh = (struct shim){ .cb = req->cb, .data = req->data, .p = p };
     req->cb = shim_cb;
     req->data = sh;
+    p->inflight++;
     int rc = port_blk_submit(p->inner, req);
     if (rc < 0) {
+        p->inflight--;
         req->cb = sh->cb;
         req->data = sh->data;
         free(sh);
-        return rc;
     }
-    p->inflight++;
     return rc;
 }
 
