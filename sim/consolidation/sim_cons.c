@@ -292,7 +292,7 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     for (uint32_t k = 1; k <= c->deltas; k++) {
         su_arg.layer = (int)k;
         su_arg.layout = c->layout;
-        su_arg.nr_alloc = c->delta_bytes / grain;
+        su_arg.nr_alloc = c->delta_sizes[k - 1] / grain;   /* chain.disks, or delta_size */
         su_arg.start = su_arg.nr_grains > su_arg.nr_alloc
                            ? mix(e->seed, k) % (su_arg.nr_grains - su_arg.nr_alloc + 1) : 0;
         int rc = cons_chain_setup_delta(ch, &su, su_arg.nr_alloc, pick, content, &su_arg);
