@@ -10,6 +10,7 @@
 #include "base/vm_fp.h"
 #include "base/vm_fpstore.h"
 #include "base/vm_rand.h"
+#include "base/vm_units.h"
 #include "consolidation/cons_int.h"
 #include "consolidation/sim_cons.h"
 #include "sim_blocktrace.h"
@@ -36,10 +37,16 @@ int sim_cons_chain_cfg(const struct sim_cons_cfg *c, uint64_t capacity_bytes,
         slots = CONS_MAX_LAYERS;
     uint32_t need = c->deltas + 2;      /* the base, the deltas, a helper */
     if (slots < need) {
-        snprintf(why, len, "the disk holds %llu files of a %llu-block disk, the chain needs "
-                 "%u (the base, %u deltas and a helper): a larger disk in the platform, or "
-                 "a smaller virtual disk", (unsigned long long)slots, (unsigned long long)nr,
-                 need, c->deltas);
+        char vd[32], sl[32], all[32], cap[32];
+        snprintf(why, len, "expected a virtual disk whose chain fits the platform's disk (%s): "
+                 "the base, %u delta%s and a helper take %u files of up to %s each for a %s "
+                 "virtual disk (%s in all), it holds %llu; a smaller vdisk.size or a "
+                 "larger disk in the platform", vm_units_fmt_size(capacity_bytes, cap, sizeof cap),
+                 c->deltas, c->deltas == 1 ? "" : "s", need,
+                 vm_units_fmt_size(slot * 4096, sl, sizeof sl),
+                 vm_units_fmt_size(c->disk_bytes, vd, sizeof vd),
+                 vm_units_fmt_size((slot0 + need * slot) * 4096, all, sizeof all),
+                 (unsigned long long)slots);
         return VM_EINVAL;
     }
     *out = (struct cons_chain_cfg){ .nr_sectors = nr, .grain_shift = shift, .desc_lba = 0,
@@ -256,7 +263,7 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     struct cons_chain *ch = NULL;
     struct cons_engine *eng = NULL;
     struct cport cp = { .base.ops = &cport_ops };
-    char why[256];
+    char why[512];
 
     if (!m) {
         sim_outcome_fail(out, VM_EINVAL, "no consolidation method '%s'", e->policy);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/vm_units.h"
 #include "consolidation/cons_int.h"
 #include "consolidation/sim_cons.h"
 #include "sim_blocktrace.h"
@@ -170,6 +169,20 @@ static const struct sim_key sections[] = {
     SIM_KEY_END,
 };
 
+/* bytes in the largest unit that divides them ("2050 MiB", not "2 GiB"):
+ * a message about a multiple or a bound must show the value given. */
+static const char *exact_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+    int u = 0;
+    while (u < 5 && bytes && bytes % 1024 == 0) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%llu %s", (unsigned long long)bytes, units[u]);
+    return buf;
+}
+
 static bool pow2(uint64_t v)
 {
     return v && !(v & (v - 1));
@@ -259,8 +272,8 @@ static int finish_disks(struct sim_cfg_walk *w, struct sim_cons_cfg *c)
                           "delta '%s' at the start)", dk->name);
         else if (dk->size_bytes > c->disk_bytes)
             rc = disk_err(w, i, "size", "expected at most the virtual disk's size (%s), got %s",
-                          vm_units_fmt_size(c->disk_bytes, a, sizeof a),
-                          vm_units_fmt_size(dk->size_bytes, b, sizeof b));
+                          exact_size(c->disk_bytes, a, sizeof a),
+                          exact_size(dk->size_bytes, b, sizeof b));
     }
     if (base < 0)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.chain.disks", "expected one base (the disk "
@@ -317,35 +330,35 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
     int rc = 0;
     char a[32], b[32];
     if (!pow2(c->grain_bytes) || c->grain_bytes < 4096 || c->grain_bytes > (16u << 20))
-        rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.grain", "expected a power of two from 4KiB "
-                            "to 16MiB, got %s", vm_units_fmt_size(c->grain_bytes, a, sizeof a));
-    if (c->disk_bytes % c->grain_bytes)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.grain", "expected a power of two from "
+                            "4 KiB to 16 MiB, got %s", exact_size(c->grain_bytes, a, sizeof a));
+    else if (c->disk_bytes % c->grain_bytes)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.size", "expected a multiple of the grain "
-                            "(%s), got %s", vm_units_fmt_size(c->grain_bytes, a, sizeof a),
-                            vm_units_fmt_size(c->disk_bytes, b, sizeof b));
+                            "(%s), got %s", exact_size(c->grain_bytes, a, sizeof a),
+                            exact_size(c->disk_bytes, b, sizeof b));
     if (c->nr_disks) {
         if (finish_disks(w, c))
             rc = VM_EINVAL;
     } else if (c->delta_bytes > c->disk_bytes) {
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.chain.delta_size", "expected at most the disk's "
-                            "size (%s), got %s", vm_units_fmt_size(c->disk_bytes, a, sizeof a),
-                            vm_units_fmt_size(c->delta_bytes, b, sizeof b));
+                            "size (%s), got %s", exact_size(c->disk_bytes, a, sizeof a),
+                            exact_size(c->delta_bytes, b, sizeof b));
     } else {
         for (uint32_t k = 0; k < c->deltas; k++)
             c->delta_sizes[k] = c->delta_bytes;
     }
     if (c->request_bytes % 4096)
-        rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.request", "expected a multiple of 4KiB, "
-                            "got %s", vm_units_fmt_size(c->request_bytes, a, sizeof a));
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.request", "expected a multiple of 4 KiB, "
+                            "got %s", exact_size(c->request_bytes, a, sizeof a));
     uint64_t hot = c->hot_set_bytes ? c->hot_set_bytes : c->disk_bytes;
     if (hot > c->disk_bytes)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.hot_set", "expected at most the disk's "
-                            "size (%s), got %s", vm_units_fmt_size(c->disk_bytes, a, sizeof a),
-                            vm_units_fmt_size(hot, b, sizeof b));
+                            "size (%s), got %s", exact_size(c->disk_bytes, a, sizeof a),
+                            exact_size(hot, b, sizeof b));
     else if (c->request_bytes > hot)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.request", "expected at most the hot set "
-                            "(%s), got %s", vm_units_fmt_size(hot, a, sizeof a),
-                            vm_units_fmt_size(c->request_bytes, b, sizeof b));
+                            "(%s), got %s", exact_size(hot, a, sizeof a),
+                            exact_size(c->request_bytes, b, sizeof b));
     if (!c->trace[0] && c->write_ratio == 0 && c->write_rate == 0)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.write_ratio", "expected a guest write rate "
                             "above 0 (write_ratio or write_rate; reads come as a share of the "
@@ -358,7 +371,7 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
     const struct sim_cons_cfg *c = e->mech_cfg;
     int rc = 0;
     struct sim_platform_info pi;
-    char why[256];
+    char why[512];
     struct cons_chain_cfg cc;
     if (sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
                                "$.disk", &pi))
@@ -369,10 +382,16 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
         const struct sim_exp_fault *f = &e->faults[i];
         char path[48];
         snprintf(path, sizeof path, "$.faults[%d].host", i);
-        if (f->kind == SIM_FAULT_HOST_CRASH && f->host[0] && strcmp(f->host, e->host) != 0)
+        if (f->kind != SIM_FAULT_HOST_CRASH || !f->host[0] || strcmp(f->host, e->host) == 0)
+            continue;
+        if (e->host[0])
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected the experiment's host ('%s', "
                                 "or no host): the VM and its disk are on that one, got '%s'",
                                 e->host, f->host);
+        else
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected no host (the VM and its disk "
+                                "are on the experiment's host, the platform's first with a "
+                                "disk; $.host names it), got '%s'", f->host);
     }
     if (c->trace[0]) {
         struct sim_blocktrace bt;
