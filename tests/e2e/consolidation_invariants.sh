@@ -13,13 +13,14 @@
 #   broken-ack-before-gt            pointing at a grain never written)
 # The last two only lose a write whose grain table entry waits behind
 # another write of its block, in both the delta and a sparse target:
-# they run on two deltas (the target is a delta).  The good methods, with
-# the same crash on one and two deltas, pass: exit 0, crashes 1,
-# lost_writes 0.
+# they run on two deltas (the target is a delta; the chain given as
+# chain.disks).  The good methods, with the same crash on one and two
+# deltas, pass: exit 0, crashes 1, lost_writes 0.
 . "$(dirname "$0")/lib.sh"
 cfg="$VMSIM_SRCDIR/tests/e2e/cons-broken.json"
 crash='faults=[{"kind":"host_crash","from":"1s","until":"3s","restart_after":"1s"}]'
 seeds='sweep=[{"path":"seed","values":[1,2,3,4]}]'
+two='chain={"disks":[{"name":"base"},{"name":"snap1","parent":"base","size":"256MiB"},{"name":"snap2","parent":"snap1","size":"256MiB"}]}'
 good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy":"mirror-target-only"},{"name":"offline","policy":"offline"},{"name":"helper","policy":"helper"},{"name":"qemu-background","policy":"qemu-background"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]'
 # run NAME ARGS...: vmsim run into $tmpdir/NAME; its status in $rc
 run() {
@@ -74,7 +75,7 @@ run crash-broken1 --set "$crash" --set "$seeds" --set 'variants=[{"name":"broken
 expect_status crash-broken1 1
 expect_violation crash-broken1 broken-target-only-early-ack '"(lost_writes|final_mismatch|open_errors)":[1-9][0-9]*'
 
-run crash-broken2 --set "$crash" --set "$seeds" --set chain.deltas=2 --set 'variants=[{"name":"broken-gt-before-data","policy":"broken-gt-before-data"},{"name":"broken-ack-before-gt","policy":"broken-ack-before-gt"}]'
+run crash-broken2 --set "$crash" --set "$seeds" --set "$two" --set 'variants=[{"name":"broken-gt-before-data","policy":"broken-gt-before-data"},{"name":"broken-ack-before-gt","policy":"broken-ack-before-gt"}]'
 expect_status crash-broken2 1
 expect_violation crash-broken2 broken-gt-before-data '"(lost_writes|final_mismatch|read_mismatch|open_errors)":[1-9][0-9]*'
 expect_violation crash-broken2 broken-ack-before-gt '"(lost_writes|final_mismatch|read_mismatch|open_errors)":[1-9][0-9]*'
@@ -82,7 +83,7 @@ expect_violation crash-broken2 broken-ack-before-gt '"(lost_writes|final_mismatc
 run crash-good1 --set "$crash" --set 'sweep=[{"path":"seed","values":[1,2]}]' --set "variants=$good"
 expect_status crash-good1 0
 expect_good crash-good1
-run crash-good2 --set "$crash" --set chain.deltas=2 --set "variants=$good"
+run crash-good2 --set "$crash" --set "$two" --set "variants=$good"
 expect_status crash-good2 0
 expect_good crash-good2
 finish
