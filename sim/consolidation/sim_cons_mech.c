@@ -244,10 +244,9 @@ static int finish_disks(struct sim_cfg_walk *w, struct sim_cons_cfg *c)
         if (!disk_name_ok(dk->name))
             rc = disk_err(w, i, "name", "expected a name of A-Z a-z 0-9 _ . - characters, "
                           "got \"%s\"", dk->name);
-        else if (j < i) {
+        else if (j < i)
             rc = disk_err(w, i, "name", "duplicate disk '%s' (also $.chain.disks[%d].name)",
                           dk->name, j);
-        }
     }
     for (int i = 0; i < n; i++) {
         const struct sim_cons_disk *dk = &c->disks[i];
