@@ -443,8 +443,10 @@ static int lay_out(struct reader *r, uint64_t disk_sectors, uint64_t start_secto
         if (last >= disk_sectors) {
             /* rows are lines 2, 3, ...: the header is line 1 and every
              * other line is a row */
-            rc = vm_diag_set(r->d, VM_ERANGE, "%s:%zu: request ends at sector %" PRIu64 ", past the disk's end (%" PRIu64 " sectors)",
-                             r->path, i + 2, last, disk_sectors);
+            rc = vm_diag_set(r->d, VM_ERANGE, "%s:%zu: request ends at sector %" PRIu64 ", past the disk's end (%" PRIu64 " sectors of 4 KiB): a %s of file '%s' (files lie one after another, each its largest offset + length rounded up to %" PRIu64 " KiB)",
+                             r->path, i + 2, last, disk_sectors,
+                             io->op == VM_BLKIO_READ ? "read" : "write", f->names[r->file_of[i]],
+                             align_bytes / 1024);
             break;
         }
     }

@@ -66,7 +66,8 @@ struct sim_blocktrace {
  *               rows, a damaged gzip stream, or no rows at all
  *   VM_ERANGE   the first request (in trace order) that lands past the
  *               disk: "FILE:LINE: request ends at sector X, past the
- *               disk's end (N sectors)", X its last sector
+ *               disk's end (N sectors of 4 KiB): a write of file 'f'
+ *               (...)", X its last sector
  */
 int sim_blocktrace_load(const char *path, uint64_t disk_sectors, uint64_t start_sector,
                         uint64_t align_bytes, struct sim_blocktrace *out, struct vm_diag *d);

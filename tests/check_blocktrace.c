@@ -156,7 +156,8 @@ START_TEST(test_blocktrace_request_past_the_disk_names_its_line)
     sim_blocktrace_free(&bt);
     ck_assert_int_eq(sim_blocktrace_load(p, 1514, 1000, 0, &bt, &d), VM_ERANGE);
     char want[600];
-    snprintf(want, sizeof(want), "%s:6: request ends at sector 1514, past the disk's end (1514 sectors)", p);
+    snprintf(want, sizeof(want), "%s:6: request ends at sector 1514, past the disk's end (1514 sectors of 4 KiB): a write of file 'b'"
+             " (files lie one after another, each its largest offset + length rounded up to 1024 KiB)", p);
     ck_assert_str_eq(d.msg, want);
     ck_assert_ptr_null(bt.ios);
     ck_assert_uint_eq(bt.nr_ios, 0);
@@ -164,7 +165,8 @@ START_TEST(test_blocktrace_request_past_the_disk_names_its_line)
     /* b's read (line 3) comes before a's second write (line 4, sector 1256) */
     vm_diag_clear(&d);
     ck_assert_int_eq(sim_blocktrace_load(p, 1256, 1000, 0, &bt, &d), VM_ERANGE);
-    snprintf(want, sizeof(want), "%s:3: request ends at sector 1513, past the disk's end (1256 sectors)", p);
+    snprintf(want, sizeof(want), "%s:3: request ends at sector 1513, past the disk's end (1256 sectors of 4 KiB): a read of file 'b'"
+             " (files lie one after another, each its largest offset + length rounded up to 1024 KiB)", p);
     ck_assert_str_eq(d.msg, want);
 }
 END_TEST
@@ -277,7 +279,8 @@ static const struct bad_case bad_cases[] = {
     { "file name with CR", HDR "0,W,0,1,a\r\n", VM_EPARSE, 2,
       "expected a file name without control characters, got 'a\\x0d'" },
     { "request past the disk", HDR "0,W,0,4096,a\n0,W,0,1,b\n0,W,4096,1,b\n", VM_ERANGE, 4,
-      "request ends at sector 257, past the disk's end (257 sectors)" },
+      "request ends at sector 257, past the disk's end (257 sectors of 4 KiB): a write of file 'b'"
+      " (files lie one after another, each its largest offset + length rounded up to 1024 KiB)" },
     { "line too long", NULL, VM_EPARSE, 3,
       "expected a line of at most 8192 bytes, got a longer one" },
 };

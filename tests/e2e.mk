@@ -5,6 +5,11 @@ EXTRA_DIST += tests/e2e/lib.sh tests/e2e/quick_experiments.sh tests/e2e/determin
 	tests/e2e/invariants.sh tests/e2e/broken-policy.json tests/e2e/broken-restore.json \
 	tests/e2e/ignore-stun.json tests/e2e/restore-fails-early.json \
 	tests/e2e/corrupt-maps.json tests/e2e/corrupt-maps-restore.json tests/e2e/disk-faults.json
+# consolidation: bad chains, disks, loads, faults and blocktraces refused;
+# the broken methods fail its checkers, the good ones survive a host crash
+TESTS += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh
+EXTRA_DIST += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh \
+	tests/e2e/cons-broken.json
 
 # A vmsim whose vCPU acknowledges a stun and runs on: sim/sim_vcpu.c built
 # with SIM_VCPU_TEST_IGNORE_STUN, linked ahead of the core library (whose

@@ -10,6 +10,7 @@
 #include "base/vm_fp.h"
 #include "base/vm_fpstore.h"
 #include "base/vm_rand.h"
+#include "base/vm_units.h"
 #include "consolidation/cons_int.h"
 #include "consolidation/sim_cons.h"
 #include "sim_blocktrace.h"
@@ -38,10 +39,16 @@ int sim_cons_chain_cfg(const struct sim_cons_cfg *c, uint64_t capacity_bytes,
      * helper method's restart makes a new helper before it drops the old) */
     uint32_t need = c->deltas + 3;
     if (slots < need) {
-        snprintf(why, len, "the platform's disk holds %llu files of this virtual disk's size, "
-                 "the chain needs %u (the base, %u deltas, two helpers): a larger disk in the "
-                 "platform, or a smaller virtual disk", (unsigned long long)slots, need,
-                 c->deltas);
+        char vd[32], sl[32], all[32], cap[32];
+        snprintf(why, len, "expected a virtual disk whose chain fits the platform's disk (%s): "
+                 "the base, %u delta%s and two helpers take %u files of up to %s each for a %s "
+                 "virtual disk (%s in all), it holds %llu; a smaller vdisk.size or a "
+                 "larger disk in the platform", vm_units_fmt_size(capacity_bytes, cap, sizeof cap),
+                 c->deltas, c->deltas == 1 ? "" : "s", need,
+                 vm_units_fmt_size(slot * 4096, sl, sizeof sl),
+                 vm_units_fmt_size(c->disk_bytes, vd, sizeof vd),
+                 vm_units_fmt_size((slot0 + need * slot) * 4096, all, sizeof all),
+                 (unsigned long long)slots);
         return VM_EINVAL;
     }
     *out = (struct cons_chain_cfg){ .nr_sectors = nr, .grain_shift = shift, .desc_lba = 0,
@@ -105,7 +112,9 @@ static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
 
 /* The disk's port with a count of requests in flight, so the run ends
  * only when no completion can reach freed memory (a crashed host's
- * requests still complete on the device). */
+ * requests still complete on the device).  Waking an actor is a SimGrid
+ * simcall, during which the driver may run: a request is counted before
+ * the disk sees it, and until its callback has returned. */
 struct cport {
     struct port_blk base;
     struct port_blk *inner;
@@ -126,8 +135,8 @@ static void shim_cb(struct port_blk_req *req, int rc)
     req->cb = sh->cb;
     req->data = sh->data;
     free(sh);
+    req->cb(req, rc);           /* may submit, or free req: p is ours */
     p->inflight--;
-    req->cb(req, rc);
     sim_waitq_wake_all(p->wq);
 }
 
@@ -140,14 +149,14 @@ static int cport_submit(struct port_blk *dev, struct port_blk_req *req)
     *sh = (struct shim){ .cb = req->cb, .data = req->data, .p = p };
     req->cb = shim_cb;
     req->data = sh;
+    p->inflight++;
     int rc = port_blk_submit(p->inner, req);
     if (rc < 0) {
+        p->inflight--;
         req->cb = sh->cb;
         req->data = sh->data;
         free(sh);
-        return rc;
     }
-    p->inflight++;
     return rc;
 }
 
@@ -256,7 +265,7 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     struct cons_chain *ch = NULL;
     struct cons_engine *eng = NULL;
     struct cport cp = { .base.ops = &cport_ops };
-    char why[256];
+    char why[512];
 
     if (!m) {
         sim_outcome_fail(out, VM_EINVAL, "no consolidation method '%s'", e->policy);
@@ -292,7 +301,7 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     for (uint32_t k = 1; k <= c->deltas; k++) {
         su_arg.layer = (int)k;
         su_arg.layout = c->layout;
-        su_arg.nr_alloc = c->delta_bytes / grain;
+        su_arg.nr_alloc = c->delta_sizes[k - 1] / grain;   /* chain.disks, or delta_size */
         su_arg.start = su_arg.nr_grains > su_arg.nr_alloc
                            ? mix(e->seed, k) % (su_arg.nr_grains - su_arg.nr_alloc + 1) : 0;
         int rc = cons_chain_setup_delta(ch, &su, su_arg.nr_alloc, pick, content, &su_arg);

@@ -36,12 +36,28 @@
 enum sim_cons_layout { SIM_CONS_RANDOM, SIM_CONS_SEQUENTIAL };
 enum sim_cons_target { SIM_CONS_PARENT, SIM_CONS_BASE };
 
+#define SIM_CONS_MAX_DELTAS 8
+#define SIM_CONS_DISK_NAME_MAX 32
+
+/* One element of chain.disks as the user wrote it (the finish hook checks
+ * the list is one chain and orders it base-first into deltas/delta_sizes). */
+struct sim_cons_disk {
+    char name[SIM_CONS_DISK_NAME_MAX];
+    char parent[SIM_CONS_DISK_NAME_MAX];    /* "": the base */
+    uint64_t size_bytes;                    /* allocated at the start; deltas only */
+    bool has_parent, has_size;              /* the keys were given */
+};
+
 struct sim_cons_cfg {
     /* disk and chain */
     uint64_t disk_bytes;
     uint64_t grain_bytes;
-    uint32_t deltas;
-    uint64_t delta_bytes;           /* allocated in each delta at the start */
+    uint32_t deltas;                /* 1..SIM_CONS_MAX_DELTAS (from disks when given) */
+    uint64_t delta_bytes;           /* chain.delta_size: every delta's, without disks */
+    uint64_t delta_sizes[SIM_CONS_MAX_DELTAS];  /* delta k+1's allocated bytes at the
+                                                   start, base-first (finish sets them) */
+    int nr_disks;                   /* chain.disks: 0 when absent */
+    struct sim_cons_disk disks[SIM_CONS_MAX_DELTAS + 1];
     int layout;                     /* enum sim_cons_layout */
     int target;                     /* enum sim_cons_target */
     /* load */
