@@ -463,6 +463,12 @@ static const struct port_blk_ops disk_ops = {
 
 struct sim_disk *sim_disk_open(sg_host_t host, const char *name, struct vm_diag *d)
 {
+    return sim_disk_open_leaf(host, name, 9, d);
+}
+
+struct sim_disk *sim_disk_open_leaf(sg_host_t host, const char *name, unsigned leaf_shift,
+                                    struct vm_diag *d)
+{
     sg_disk_t sg = sim_world_disk(host, name, d);
     struct sim_disk *disk;
 
@@ -484,7 +490,7 @@ struct sim_disk *sim_disk_open(sg_host_t host, const char *name, struct vm_diag 
         return NULL;
     }
     disk->nr_blocks = disk->props.capacity_bytes / VM_PAGE_SIZE;
-    disk->store = vm_fpstore_new(disk->nr_blocks);
+    disk->store = vm_fpstore_new_leaf(disk->nr_blocks, leaf_shift);
     disk->idle = sim_waitq_new();
     if (disk->store == NULL || disk->idle == NULL) {
         vm_diag_set(d, VM_ENOMEM, "disk '%s': out of memory", disk->name);

@@ -64,6 +64,10 @@ int sim_disk_read_props(sg_disk_t disk, struct sim_disk_props *p, struct vm_diag
  * worker actors (daemons), so call it from inside the simulation (an
  * actor) or before simgrid_run(). */
 struct sim_disk *sim_disk_open(sg_host_t host, const char *name, struct vm_diag *d);
+/* The same with the store's plain leaves of 2^leaf_shift blocks
+ * (vm_fpstore_new_leaf()), for a device written at scattered places. */
+struct sim_disk *sim_disk_open_leaf(sg_host_t host, const char *name, unsigned leaf_shift,
+                                    struct vm_diag *d);
 /* Release the disk.  From an actor: requests already submitted still
  * complete (the workers drain the queue, then exit) and the memory goes
  * with the last worker.  After simgrid_run() returned: freed at once.

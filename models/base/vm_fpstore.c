@@ -2,8 +2,9 @@
  * vm_fpstore.c - what a simulated block device holds, as fingerprints.
  *
  * Plain blocks: a two-level array, a top level of pointers to leaves of
- * 512 uint64_t fingerprints (2 MiB of device), each leaf allocated on its
- * first write (the shape of a page table, not a hash map: dense and cache
+ * 512 uint64_t fingerprints (2 MiB of device; vm_fpstore_new_leaf() takes
+ * another power of two for devices written at scattered places), each
+ * leaf allocated on its first write (the shape of a page table, not a hash map: dense and cache
  * friendly).  Leaves are carved in order out of arena chunks of 512
  * leaves (2 MiB, vm_bigmem: huge pages where the system gives them), so a
  * large image costs no malloc and one page fault per 512 leaves, taken
@@ -35,11 +36,8 @@
 #define LEAF_SHIFT  16                 /* packed extents and the covered bitmap */
 #define LEAF_BLOCKS (1ull << LEAF_SHIFT)
 #define LEAF_MASK   (LEAF_BLOCKS - 1)
-#define PLAIN_SHIFT 9                  /* plain fingerprints: 2 MiB of device per leaf */
-#define PLAIN_BLOCKS (1ull << PLAIN_SHIFT)
-#define PLAIN_MASK  (PLAIN_BLOCKS - 1)
-#define ARENA_LEAVES 512               /* plain leaves per arena chunk: 2 MiB */
-#define ARENA_BYTES  (ARENA_LEAVES * PLAIN_BLOCKS * sizeof(uint64_t))
+#define PLAIN_SHIFT 9                  /* default plain leaf: 2 MiB of device */
+#define ARENA_BYTES (2u << 20)         /* an arena chunk of plain leaves */
 
 struct packed_ext {
     uint64_t nr_blocks;
@@ -51,7 +49,10 @@ struct packed_ext {
 struct vm_fpstore {
     uint64_t nr_blocks;
     uint64_t nr_leaves;            /* of LEAF_BLOCKS */
-    uint64_t nr_plain;             /* of PLAIN_BLOCKS */
+    unsigned pshift;               /* a plain leaf holds 2^pshift fingerprints */
+    uint64_t pblocks, pmask;
+    uint64_t arena_leaves;         /* plain leaves per arena chunk */
+    uint64_t nr_plain;             /* of pblocks */
     uint64_t **plain;              /* [nr_plain] fingerprint leaves or NULL */
     uint64_t **covered;            /* [nr_leaves] bitmap leaves or NULL */
     struct packed_ext ***packed;   /* [nr_leaves] extent-pointer leaves or NULL */
@@ -72,8 +73,8 @@ static uint64_t leaf_len(const struct vm_fpstore *st, uint64_t leaf)
 
 static uint64_t plain_len(const struct vm_fpstore *st, uint64_t leaf)
 {
-    uint64_t left = st->nr_blocks - (leaf << PLAIN_SHIFT);
-    return left < PLAIN_BLOCKS ? left : PLAIN_BLOCKS;
+    uint64_t left = st->nr_blocks - (leaf << st->pshift);
+    return left < st->pblocks ? left : st->pblocks;
 }
 
 static size_t ext_size(uint32_t nr_fps, uint32_t len)
@@ -83,12 +84,23 @@ static size_t ext_size(uint32_t nr_fps, uint32_t len)
 
 struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks)
 {
+    return vm_fpstore_new_leaf(nr_blocks, PLAIN_SHIFT);
+}
+
+struct vm_fpstore *vm_fpstore_new_leaf(uint64_t nr_blocks, unsigned leaf_shift)
+{
+    if (leaf_shift < 3 || leaf_shift > 15)
+        return NULL;
     struct vm_fpstore *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
+    st->pshift = leaf_shift;
+    st->pblocks = 1ull << leaf_shift;
+    st->pmask = st->pblocks - 1;
+    st->arena_leaves = ARENA_BYTES / (st->pblocks * sizeof(uint64_t));
     st->nr_blocks = nr_blocks;
     st->nr_leaves = (nr_blocks + LEAF_MASK) >> LEAF_SHIFT;
-    st->nr_plain = (nr_blocks + PLAIN_MASK) >> PLAIN_SHIFT;
+    st->nr_plain = (nr_blocks + st->pmask) >> st->pshift;
     size_t top = st->nr_leaves ? st->nr_leaves : 1;
     size_t top_plain = st->nr_plain ? st->nr_plain : 1;
     st->plain = calloc(top_plain, sizeof *st->plain);
@@ -147,7 +159,7 @@ uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end)
         const uint64_t *fps = st->plain[leaf];
         if (!fps)
             continue;
-        uint64_t len = plain_len(st, leaf), first = leaf << PLAIN_SHIFT;
+        uint64_t len = plain_len(st, leaf), first = leaf << st->pshift;
         for (uint64_t i = 0; i < len; i++)
             if (fps[i]) {
                 n++;
@@ -181,10 +193,10 @@ static int check_range(const struct vm_fpstore *st, uint64_t lba, uint64_t n)
 
 /* --- lazily allocated leaves ------------------------------------------- */
 
-/* A zeroed leaf of PLAIN_BLOCKS fingerprints from the arena, or NULL. */
+/* A zeroed leaf of st->pblocks fingerprints from the arena, or NULL. */
 static uint64_t *arena_leaf(struct vm_fpstore *st)
 {
-    if (!st->nr_chunks || st->chunk_used == ARENA_LEAVES) {
+    if (!st->nr_chunks || st->chunk_used == st->arena_leaves) {
         if (st->nr_chunks == st->cap_chunks) {
             size_t cap = st->cap_chunks ? 2 * st->cap_chunks : 16;
             void **ch = realloc(st->chunks, cap * sizeof *ch);
@@ -199,7 +211,7 @@ static uint64_t *arena_leaf(struct vm_fpstore *st)
         st->chunks[st->nr_chunks++] = c;
         st->chunk_used = 0;
     }
-    uint64_t *leaf = (uint64_t *)st->chunks[st->nr_chunks - 1] + st->chunk_used * PLAIN_BLOCKS;
+    uint64_t *leaf = (uint64_t *)st->chunks[st->nr_chunks - 1] + st->chunk_used * st->pblocks;
     st->chunk_used++;
     return leaf;
 }
@@ -343,16 +355,16 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
         return rc;
     uint64_t end = lba + n;
     /* Allocate first, so an ENOMEM leaves the content unchanged. */
-    for (uint64_t leaf = lba >> PLAIN_SHIFT; leaf <= (end - 1) >> PLAIN_SHIFT; leaf++)
+    for (uint64_t leaf = lba >> st->pshift; leaf <= (end - 1) >> st->pshift; leaf++)
         if ((rc = need_plain_leaf(st, leaf)))
             return rc;
     drop_overlapping(st, lba, n);
     for (uint64_t b = lba; b < end;) {
-        uint64_t leaf = b >> PLAIN_SHIFT;
-        uint64_t stop = (leaf + 1) << PLAIN_SHIFT;
+        uint64_t leaf = b >> st->pshift;
+        uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
-        memcpy(&st->plain[leaf][b & PLAIN_MASK], fps + (b - lba),
+        memcpy(&st->plain[leaf][b & st->pmask], fps + (b - lba),
                (stop - b) * sizeof(uint64_t));
         b = stop;
     }
@@ -369,12 +381,12 @@ int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
     if (cover_next(st, lba, end) < end)
         return VM_EINVAL;      /* part of the range is a packed extent */
     for (uint64_t b = lba; b < end;) {
-        uint64_t leaf = b >> PLAIN_SHIFT;
-        uint64_t stop = (leaf + 1) << PLAIN_SHIFT;
+        uint64_t leaf = b >> st->pshift;
+        uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
         if (st->plain[leaf])
-            memcpy(fps + (b - lba), &st->plain[leaf][b & PLAIN_MASK],
+            memcpy(fps + (b - lba), &st->plain[leaf][b & st->pmask],
                    (stop - b) * sizeof(uint64_t));
         else
             memset(fps + (b - lba), 0, (stop - b) * sizeof(uint64_t));
@@ -412,12 +424,12 @@ int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
 
     drop_overlapping(st, lba, nr_blocks);
     for (uint64_t b = lba; b < end;) {
-        uint64_t leaf = b >> PLAIN_SHIFT;
-        uint64_t stop = (leaf + 1) << PLAIN_SHIFT;
+        uint64_t leaf = b >> st->pshift;
+        uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
         if (st->plain[leaf])
-            memset(&st->plain[leaf][b & PLAIN_MASK], 0, (stop - b) * sizeof(uint64_t));
+            memset(&st->plain[leaf][b & st->pmask], 0, (stop - b) * sizeof(uint64_t));
         b = stop;
     }
     st->packed[lba >> LEAF_SHIFT][lba & LEAF_MASK] = e;

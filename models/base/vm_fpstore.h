@@ -26,6 +26,12 @@
 struct vm_fpstore;
 
 struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks);
+/* The same with plain leaves of 2^leaf_shift blocks (3..15; the default
+ * is 9, 2 MiB of device per 4 KiB leaf).  Smaller leaves suit a device
+ * written in small pieces far apart (a delta's grains copied into a big
+ * base disk): memory follows what is written, at 8 bytes of top level
+ * per leaf's span of device.  NULL when out of memory or out of range. */
+struct vm_fpstore *vm_fpstore_new_leaf(uint64_t nr_blocks, unsigned leaf_shift);
 void vm_fpstore_free(struct vm_fpstore *st);
 uint64_t vm_fpstore_nr_blocks(const struct vm_fpstore *st);
 

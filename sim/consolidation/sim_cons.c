@@ -271,7 +271,12 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
         sim_outcome_fail(out, VM_EINVAL, "no consolidation method '%s'", e->policy);
         return;
     }
-    if (!(disk = sim_disk_open(host, e->disk, &d))) {
+    /* the store keeps a grain's fingerprints together: the copy writes
+     * grains scattered over the base, one leaf each */
+    unsigned leaf = 3;
+    while ((4096ull << leaf) < c->grain_bytes && leaf < 9)
+        leaf++;
+    if (!(disk = sim_disk_open_leaf(host, e->disk, leaf, &d))) {
         sim_outcome_fail(out, d.code, "%s", d.msg);
         return;
     }

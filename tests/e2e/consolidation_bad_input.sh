@@ -63,7 +63,7 @@ expect_both size-not-grain "size-not-grain.json: \$.vdisk.size: expected a multi
 cons_cfg request-6k "$vd" "$dl" '"write_ratio": 0.3, "request": "6KiB"'
 expect_both request-6k "request-6k.json: \$.load.request: expected a multiple of 4 KiB, got 6 KiB"
 cons_cfg vdisk-2t '"size": "2TiB", "grain": "64KiB"' "$dl"
-expect_both vdisk-2t "vdisk-2t.json: \$.vdisk.size: expected a virtual disk whose chain fits the platform's disk (1 TiB): the base, 1 delta and a helper take 3 files of up to 2 TiB each"
+expect_both vdisk-2t "vdisk-2t.json: \$.vdisk.size: expected a virtual disk whose chain fits the platform's disk (1 TiB): the base, 1 delta and two helpers take 4 files of up to 2 TiB each"
 cons_cfg crash-other-host "$vd" "$dl" '' ', "faults": [ { "kind": "host_crash", "at": "1s", "host": "other" } ]'
 expect_both crash-other-host "crash-other-host.json: \$.faults[0].host: expected no host (the VM and its disk are on the experiment's host"
 cons_cfg crash-named-host "$vd" "$dl" '' ', "host": "host0", "faults": [ { "kind": "host_crash", "at": "1s", "host": "other" } ]'

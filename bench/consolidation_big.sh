@@ -1,0 +1,32 @@
+#!/bin/sh
+# bench/consolidation_big.sh - the consolidation speed goal: a 100 GiB
+# delta (64 KiB grains spread over the disk) on a 1 TiB virtual disk,
+# consolidated by the mirror method under guest load, on the 16 TB NVMe
+# datastore; prints wall time and peak RSS (GNU time) for two loads:
+#   light  lambda/B 0.1, 1 MiB requests, 95% in a 16 GiB hot set
+#   heavy  lambda/B 0.3, 1 MiB requests, 90% in a 64 GiB hot set
+# Usage: bench/consolidation_big.sh [VMSIM]   (default ./vmsim)
+set -eu
+VMSIM=${1:-./vmsim}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d /tmp/vmsim-consbig.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+for load in light heavy; do
+    case $load in
+    light) ratio=0.1 hot=16GiB share=0.95 ;;
+    heavy) ratio=0.3 hot=64GiB share=0.9 ;;
+    esac
+    cat > "$tmp/$load.json" <<JSON
+{"name": "consolidation-big-$load", "mechanism": "consolidation",
+ "platform": "$top/workloads/platforms/host-nvme-16tb.xml",
+ "vdisk": {"size": "1TiB"}, "chain": {"delta_size": "100GiB"},
+ "load": {"write_ratio": $ratio, "request": "1MiB", "hot_set": "$hot", "hot_share": $share},
+ "run": {"before": "1s", "after": "1s", "timeout": "3600s"},
+ "variants": [{"name": "mirror", "policy": "mirror"}]}
+JSON
+    /usr/bin/time -v "$VMSIM" run "$tmp/$load.json" -o "$tmp/$load" > "$tmp/$load.out" 2> "$tmp/$load.time"
+    wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/$load.time")
+    rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/$load.time")
+    sim=$(grep '^mirror' "$tmp/$load.out" | awk '{print $4, $5}')
+    echo "$load: wall $wall, peak RSS $((rss / 1024)) MiB, consolidation took $sim of simulated time"
+done
