@@ -246,6 +246,15 @@ uint64_t *cons_grains_above(struct cons_engine *e, int top)
         for (uint64_t g = cons_chain_next_allocated(e->ch, l, 0); g != CONS_NO_GRAIN;
              g = cons_chain_next_allocated(e->ch, l, g + 1))
             vm_bitmap_set(map, g);
+    /* and the grains of guest writes still in flight: issued before the
+     * job, they were not mirrored, and the grains they allocate are not
+     * in the tables yet (the copy waits for them, then takes them) */
+    const struct cons_glist *lists[] = { &e->inflight, &e->parked };
+    for (int i = 0; i < 2; i++)
+        for (const struct cons_greq *r = lists[i]->head; r; r = r->next)
+            if (r->io.op == VM_BLKIO_WRITE)
+                for (uint64_t g = r->g0; g <= r->g1 && g < n; g++)
+                    vm_bitmap_set(map, g);
     return map;
 }
 

@@ -271,11 +271,31 @@ static void issue(struct cons_engine *e, struct cons_greq *r)
     }
 }
 
+/* Does r overlap a request issued and not yet acknowledged in a way the
+ * guest's block layer orders (a write with anything, a read with a
+ * write)?  Linux's page cache never has two writes of one page in flight,
+ * and the order of two overlapping requests in flight together is not
+ * defined: the guest waits (head of line, FIFO kept). */
+static bool overlaps(const struct cons_glist *l, const struct cons_greq *r)
+{
+    if (r->io.op == VM_BLKIO_FLUSH)
+        return false;
+    uint64_t s = r->io.sector, end = s + r->io.nr;
+    for (const struct cons_greq *o = l->head; o; o = o->next)
+        if (o->io.op != VM_BLKIO_FLUSH &&
+            (o->io.op == VM_BLKIO_WRITE || r->io.op == VM_BLKIO_WRITE) &&
+            o->io.sector < end && s < o->io.sector + o->io.nr)
+            return true;
+    return false;
+}
+
 void cons_guest_kick(struct cons_engine *e)
 {
     while (!e->down && !e->stunned && e->queued.head &&
            e->inflight.n + e->parked.n < e->qdepth) {
         struct cons_greq *r = e->queued.head;
+        if (overlaps(&e->inflight, r) || overlaps(&e->parked, r))
+            break;
         cons_glist_del(&e->queued, r);
         issue(e, r);
     }

@@ -30,6 +30,7 @@ struct cons_greq {
     uint64_t *expect;               /* read: the oracle's view at issue */
     uint64_t *merge;                /* target-only: the whole grains read, then merged */
     bool issued, skip_check, orphan, parked;
+    bool mirrored;                  /* sent to the target too */
     struct cons_greq *prev, *next;  /* in one list: queued, parked or in flight */
 };
 

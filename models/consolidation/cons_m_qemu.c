@@ -95,6 +95,7 @@ static void active_write(struct cons_engine *e, struct cons_greq *r)
     }
     cons_guest_sub_write(e, r, e->active);
     cons_guest_sub_write(e, r, e->cfg.target);
+    r->mirrored = true;
     e->res.mirror_bytes += (uint64_t)r->io.nr * 4096;
 }
 
@@ -102,6 +103,8 @@ static void active_write(struct cons_engine *e, struct cons_greq *r)
  * (do_sync_target_write() resets the bitmap for the aligned part) */
 static void active_write_done(struct cons_engine *e, struct cons_greq *r)
 {
+    if (!r->mirrored)               /* issued before the job: the source only */
+        return;
     uint32_t gs = cons_chain_grain_sectors(e->ch);
     uint64_t end = r->io.sector + r->io.nr;
     for (uint64_t g = r->g0; g <= r->g1; g++)
