@@ -14,8 +14,9 @@
  * grain is marked busy until the copy's write is down.  Methods that
  * mirror guest writes (CONS_F_MIRROR_CHECK) never let a copy and a guest
  * write of the same grain overlap: a copy skips a grain with a guest
- * write in flight (it comes back to it), and the methods park a guest
- * write that meets a busy grain (cons_guest_park) until the copy is done
+ * write in flight and marks it wanted, and the methods park a guest write
+ * that meets a busy or wanted grain (cons_guest_park) until the copy is
+ * done - so writes that keep coming to a hot grain cannot starve its copy
  * - otherwise the copy could write the grain's old data over the mirrored
  * write (the race US10956041's mirror must avoid; QEMU's
  * mirror_wait_on_conflicts()).
@@ -53,7 +54,8 @@ void cons_copy_begin(struct cons_engine *e, int src_top, uint64_t *copyset, bool
     e->src_top = src_top;
     e->copyset = copyset;
     e->busy = vm_bitmap_new(e->nr_grains);
-    if (!e->busy) {
+    e->want = vm_bitmap_new(e->nr_grains);
+    if (!e->busy || !e->want) {
         cons_fail(e, VM_ENOMEM, "copy bitmap");
         return;
     }
@@ -68,7 +70,8 @@ void cons_copy_end(struct cons_engine *e)
 {
     vm_bitmap_free(e->copyset);
     vm_bitmap_free(e->busy);
-    e->copyset = e->busy = NULL;
+    vm_bitmap_free(e->want);
+    e->copyset = e->busy = e->want = NULL;
 }
 
 void cons_copy_free_ops(struct cons_engine *e)
@@ -107,10 +110,11 @@ void cons_copy_unmark(struct cons_engine *e, uint64_t g)
 
 bool cons_copy_busy(const struct cons_engine *e, uint64_t g0, uint64_t g1)
 {
-    if (!e->busy || !e->copies)
+    if (!e->busy)
         return false;
     for (uint64_t g = g0; g <= g1 && g < e->nr_grains; g++)
-        if (vm_bitmap_test(e->busy, g))
+        if ((e->copies && vm_bitmap_test(e->busy, g)) ||
+            (vm_bitmap_test(e->want, g) && vm_bitmap_test(e->copyset, g)))
             return true;
     return false;
 }
@@ -270,8 +274,13 @@ void cons_copy_kick(struct cons_engine *e)
             if (!run && op->ios == budget)
                 break;
             e->cursor = g + 1;
-            if (blocked(e, g) || vm_bitmap_test(e->busy, g))
+            if (vm_bitmap_test(e->busy, g))
                 continue;               /* the next pass takes it */
+            if (blocked(e, g)) {        /* guest writes in flight: once they are down */
+                vm_bitmap_set(e->want, g);
+                continue;
+            }
+            vm_bitmap_clear(e->want, g);
             op->g[op->ng++] = g;
             if (!run)
                 op->ios++;
@@ -308,6 +317,8 @@ void cons_copy_kick(struct cons_engine *e)
         }
     }
     e->copy_depth--;
+    if (e->parked.n && e->copies == 0)
+        cons_guest_unpark(e);   /* a wanted grain left the set without a copy */
     if (e->copies == 0 && e->copyset && e->copy_left == 0 && e->cfg.method->copy_idle)
         e->cfg.method->copy_idle(e);
 }

@@ -50,9 +50,14 @@ static void greq_free(struct cons_greq *r)
 
 static void arrive(struct cons_engine *e);
 
+/* Requests waiting for a queue slot at most: a guest whose disk does not
+ * keep up stops producing (its threads block in the I/O they wait for);
+ * the stream's arrivals then come late, counted from when they were due. */
+#define QUEUE_MAX 65536
+
 static void arm_next(struct cons_engine *e)
 {
-    if (e->load_stopped || e->down)
+    if (e->load_stopped || e->down || e->arrival_armed || e->queued.n >= QUEUE_MAX)
         return;
     if (!e->have_next) {
         if (!cons_load_next(e->load, &e->next)) {
@@ -61,15 +66,17 @@ static void arm_next(struct cons_engine *e)
         }
         e->have_next = true;
     }
+    e->arrival_armed = true;
     cons_arm(e, e->load_t0 + e->next.t_ns, arrive);
 }
 
 static void arrive(struct cons_engine *e)
 {
     uint64_t now = cons_now(e);
+    e->arrival_armed = false;
     /* the arrival this timer was armed for, whatever the clock's rounding
      * says, then those due by now */
-    for (bool first = true; e->have_next && !e->load_stopped &&
+    for (bool first = true; e->have_next && !e->load_stopped && e->queued.n < QUEUE_MAX &&
                             (first || e->load_t0 + e->next.t_ns <= now); first = false) {
         struct cons_greq *r = calloc(1, sizeof *r);
         if (!r) {
@@ -78,7 +85,7 @@ static void arrive(struct cons_engine *e)
         }
         r->e = e;
         r->io = e->next;
-        r->arrive_ns = now;
+        r->arrive_ns = e->load_t0 + e->next.t_ns < now ? e->load_t0 + e->next.t_ns : now;
         r->phase = cons_phase_now(e);
         cons_glist_add(&e->queued, r);
         e->have_next = cons_load_next(e->load, &e->next);
@@ -299,6 +306,8 @@ void cons_guest_kick(struct cons_engine *e)
         cons_glist_del(&e->queued, r);
         issue(e, r);
     }
+    if (e->have_next && e->queued.n < QUEUE_MAX / 2)
+        arm_next(e);            /* a full queue held the stream back */
 }
 
 /* ------------------------------------------------------------ parking */
@@ -358,4 +367,5 @@ void cons_guest_crash(struct cons_engine *e)
         }
     }
     e->have_next = false;
+    e->arrival_armed = false;           /* its timer died with the host */
 }

@@ -90,6 +90,7 @@ struct cons_engine {
     struct cons_glist queued, parked, inflight, crashed, orphans;
     struct vm_blkio next;            /* the next arrival, when have_next */
     bool have_next, load_over, load_stopped;
+    bool arrival_armed;             /* a timer waits for e->next */
     uint64_t load_t0;               /* stream time 0 on the clock */
     uint32_t qdepth;
     int active;                     /* the layer guest writes go to (the top) */
@@ -103,6 +104,7 @@ struct cons_engine {
     int src_top;                    /* the view the copier reads */
     uint64_t *copyset;              /* grains still to copy (QEMU: the dirty bitmap) */
     uint64_t *busy;                 /* grains with a copy in flight */
+    uint64_t *want;                 /* grains the copy waits to take (writes in flight) */
     uint64_t nr_grains;
     uint64_t cursor;
     uint64_t copy_left;             /* bits set in copyset */
