@@ -7,10 +7,14 @@
 #   broken-read-target   read_mismatch (reads served from the half-copied target)
 #   broken-copy-race     final_mismatch (a copy overwrites a newer mirrored write)
 # and, with a host crash in [1 s, 3 s) and a restart 1 s later, for one of
-# seeds 1..4 (the crash instant is drawn from the seed) -
-#   broken-target-only-early-ack   lost_writes, final_mismatch or open_errors
-#   broken-gt-before-data          (also read_mismatch: a grain table entry
-#   broken-ack-before-gt            pointing at a grain never written)
+# seeds 1..4 (the crash instant is drawn from the seed) - lost_writes,
+# final_mismatch, read_mismatch or open_errors for
+#   broken-gt-before-data          (a grain table entry pointing at a
+#   broken-ack-before-gt            grain never written / a write acknowledged
+#                                   before its grain table entry)
+# (broken-target-only-early-ack loses a write only when the crash falls in
+# the microseconds between its acknowledgement and the grain table write:
+# tests/check_cons.c crashes at every step and catches it there.)
 # The last two only lose a write whose grain table entry waits behind
 # another write of its block, in both the delta and a sparse target:
 # they run on two deltas (the target is a delta; the chain given as
@@ -26,7 +30,7 @@ good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy"
 run() {
     name=$1
     shift
-    "$VMSIM" run --no-plot -j 2 -o "$tmpdir/$name" "$cfg" --set run.timeout=20s "$@" \
+    "$VMSIM" run --no-plot -j 2 -o "$tmpdir/$name" "$cfg" --set run.timeout=${TMO:-20s} "$@" \
         > "$tmpdir/$name.log" 2>&1
     rc=$?
 }
@@ -65,15 +69,12 @@ expect_good() {
     fi
 }
 
-run broken --set 'variants=[{"name":"broken-no-mirror","policy":"broken-no-mirror"},{"name":"broken-read-target","policy":"broken-read-target"},{"name":"broken-copy-race","policy":"broken-copy-race"}]'
+# the copy race shows in the target once the job is done: time to finish
+TMO=60s run broken --set 'variants=[{"name":"broken-no-mirror","policy":"broken-no-mirror"},{"name":"broken-read-target","policy":"broken-read-target"},{"name":"broken-copy-race","policy":"broken-copy-race"}]'
 expect_status broken 1
 expect_violation broken broken-no-mirror '"final_mismatch":[1-9][0-9]*'
 expect_violation broken broken-read-target '"read_mismatch":[1-9][0-9]*'
 expect_violation broken broken-copy-race '"final_mismatch":[1-9][0-9]*'
-
-run crash-broken1 --set "$crash" --set "$seeds" --set 'variants=[{"name":"broken-target-only-early-ack","policy":"broken-target-only-early-ack"}]'
-expect_status crash-broken1 1
-expect_violation crash-broken1 broken-target-only-early-ack '"(lost_writes|final_mismatch|open_errors)":[1-9][0-9]*'
 
 run crash-broken2 --set "$crash" --set "$seeds" --set "$two" --set 'variants=[{"name":"broken-gt-before-data","policy":"broken-gt-before-data"},{"name":"broken-ack-before-gt","policy":"broken-ack-before-gt"}]'
 expect_status crash-broken2 1
