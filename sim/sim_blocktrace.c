@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "sim_blocktrace.h"
+#include "sim_gz.h"
 
 #define SECTOR_BYTES 4096u
 #define READ_CHUNK (1u << 20)               /* bytes per gzread */
@@ -181,20 +182,9 @@ static int refill(struct reader *r)
     }
     if (r->len > SIM_BLOCKTRACE_LINE_MAX)
         return too_long(r, r->line + 1);
-    int n = gzread(r->gz, r->buf + r->len, READ_CHUNK);
-    int errnum = Z_OK;
-    const char *msg = gzerror(r->gz, &errnum);
-    if (n < 0 || (n == 0 && errnum != Z_OK)) {
-        if (errnum == Z_ERRNO)
-            return vm_diag_set(r->d, VM_EIO, "'%s': read error: %s", r->path, strerror(errno));
-        if (errnum == Z_MEM_ERROR)
-            return vm_diag_set(r->d, VM_ENOMEM, "'%s': out of memory in zlib", r->path);
-        if (errnum == Z_BUF_ERROR)
-            return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected more gzip data, got unexpected end of file (truncated gzip)",
-                               r->path, r->line + 1);
-        return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected gzip data, got %s", r->path,
-                           r->line + 1, msg ? msg : "an error");
-    }
+    int n = sim_gz_read(r->gz, r->buf + r->len, READ_CHUNK, r->path, r->line + 1, r->d);
+    if (n < 0)
+        return n;
     if (n == 0)
         r->eof = true;
     r->len += (size_t)n;

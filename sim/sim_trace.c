@@ -26,6 +26,7 @@
 
 #include <zlib.h>
 
+#include "sim_gz.h"
 #include "sim_trace.h"
 
 #define READ_CHUNK (4u << 20)           /* bytes per gzread */
@@ -294,22 +295,9 @@ static int refill(struct reader *r)
     if (r->len > BUF_BYTES - READ_CHUNK)
         return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected a line shorter than %u bytes, got a longer one",
                            r->path, r->line + 1, READ_CHUNK);
-    int n = gzread(r->gz, r->buf + r->len, READ_CHUNK);
-    int errnum = Z_OK;
-    const char *msg = gzerror(r->gz, &errnum);
-    /* a cut stream (Z_BUF_ERROR) still delivers what it has: report it
-     * when nothing more comes, on the line that is then incomplete */
-    if (n < 0 || (n == 0 && errnum != Z_OK)) {
-        if (errnum == Z_ERRNO)
-            return vm_diag_set(r->d, VM_EIO, "'%s': read error: %s", r->path, strerror(errno));
-        if (errnum == Z_MEM_ERROR)
-            return vm_diag_set(r->d, VM_ENOMEM, "'%s': out of memory in zlib", r->path);
-        if (errnum == Z_BUF_ERROR)
-            return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected more gzip data, got unexpected end of file (truncated gzip)",
-                               r->path, r->line + 1);
-        return vm_diag_set(r->d, VM_EPARSE, "%s:%" PRIu64 ": expected gzip data, got %s", r->path,
-                           r->line + 1, msg ? msg : "an error");
-    }
+    int n = sim_gz_read(r->gz, r->buf + r->len, READ_CHUNK, r->path, r->line + 1, r->d);
+    if (n < 0)
+        return n;
     if (n == 0)
         r->eof = true;
     r->len += (size_t)n;

@@ -2,7 +2,7 @@
 # the binary replay cache and the `vmsim trace` tools (synthetic traces
 # included); the file-I/O (blocktrace) reader; the shipped traces;
 # the temporary-file registry their writers use.
-CORE_SRC += sim/sim_trace.c sim/sim_trace.h sim/sim_trace_cache.c sim/sim_trace_reduce.c \
+CORE_SRC += sim/sim_gz.c sim/sim_gz.h sim/sim_trace.c sim/sim_trace.h sim/sim_trace_cache.c sim/sim_trace_reduce.c \
 	sim/sim_trace_reduce.h sim/sim_trace_tools.c sim/sim_trace_synth.c sim/sim_trace_synth.h \
 	sim/sim_tempfile.c sim/sim_tempfile.h sim/sim_blocktrace.c sim/sim_blocktrace.h
 EXTRA_DIST += workloads/traces/README.md workloads/traces/record.sh \
