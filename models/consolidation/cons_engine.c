@@ -411,7 +411,7 @@ static void opened(void *arg, int rc)
     cons_oracle_clear_inflight(e->oracle);
     e->active = cons_chain_nr_layers(e->ch) - 1;
     check_all(e, &e->res.crash_checked, &e->res.lost_writes);
-    e->res.recovery_ns += cons_now(e) - e->iter_start;
+    e->res.recovery_ns += cons_now(e) - e->restart_at;
     e->down = false;
     if (e->job_done) {
         if (cons_now(e) < e->job_end + e->cfg.after_ns)
@@ -440,7 +440,7 @@ static void opened(void *arg, int rc)
 
 static void restart(struct cons_engine *e)
 {
-    e->iter_start = cons_now(e);        /* recovery starts */
+    e->restart_at = cons_now(e);
     e->ch = cons_chain_new(e->p.blk, &e->chain_cfg);
     if (!e->ch) {
         cons_fail(e, VM_ENOMEM, "reopen");

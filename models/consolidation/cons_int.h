@@ -85,6 +85,7 @@ struct cons_engine {
     uint32_t epoch;
     uint64_t write_seq;
     bool down;                      /* the host is crashed */
+    uint64_t restart_at;            /* when it came back */
     bool finished;
     /* guest */
     struct cons_glist queued, parked, inflight, crashed, orphans;
