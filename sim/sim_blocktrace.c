@@ -373,32 +373,6 @@ static int parse_lines(struct reader *r)
     return 0;
 }
 
-static int open_source(const char *path, gzFile *gz, struct vm_diag *d)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return vm_diag_set(d, VM_ENOENT, "'%s': no such file", path);
-        return vm_diag_set(d, VM_EIO, "'%s': cannot open: %s", path, strerror(errno));
-    }
-    struct stat s;
-    if (fstat(fd, &s) != 0) {
-        int e = errno;
-        close(fd);
-        return vm_diag_set(d, VM_EIO, "'%s': cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(s.st_mode)) {
-        close(fd);
-        return vm_diag_set(d, VM_EINVAL, "'%s': expected a blocktrace file, got a directory", path);
-    }
-    *gz = gzdopen(fd, "rb");
-    if (!*gz) {
-        close(fd);
-        return vm_diag_set(d, VM_ENOMEM, "'%s': cannot open gzip stream", path);
-    }
-    return 0;
-}
-
 static uint64_t add_sat(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -457,7 +431,7 @@ int sim_blocktrace_load_max(const char *path, uint64_t disk_sectors, uint64_t st
     if (max_rows == 0 || max_rows > SIZE_MAX / sizeof(struct vm_blkio))
         max_rows = SIM_BLOCKTRACE_MAX_ROWS;
     struct reader r = { .path = path, .max_rows = max_rows, .bt = out, .d = d };
-    int rc = open_source(path, &r.gz, d);
+    int rc = sim_gz_open(path, "a blocktrace file", 0, &r.gz, NULL, d);
     if (rc)
         return rc;
     gzbuffer(r.gz, READ_CHUNK);

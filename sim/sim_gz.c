@@ -1,9 +1,12 @@
 /*
- * sim_gz.c - zlib reads with trace-reader errors (sim_gz.h).
+ * sim_gz.c - opening and reading trace files through zlib, with the
+ * trace readers' errors (sim_gz.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim_gz.h"
 
@@ -26,4 +29,35 @@ int sim_gz_read(gzFile gz, void *buf, unsigned cap, const char *path, uint64_t l
                            "unexpected end of file (truncated gzip)", path, line);
     return vm_diag_set(d, VM_EPARSE, "%s:%" PRIu64 ": expected gzip data, got %s", path, line,
                        msg ? msg : "an error");
+}
+
+int sim_gz_open(const char *path, const char *what, unsigned buffer, gzFile *gz,
+                struct stat *sb, struct vm_diag *d)
+{
+    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return vm_diag_set(d, VM_ENOENT, "'%s': no such file", path);
+        return vm_diag_set(d, VM_EIO, "'%s': cannot open: %s", path, strerror(errno));
+    }
+    struct stat s;
+    if (fstat(fd, &s) != 0) {
+        int e = errno;
+        close(fd);
+        return vm_diag_set(d, VM_EIO, "'%s': cannot stat: %s", path, strerror(e));
+    }
+    if (S_ISDIR(s.st_mode)) {
+        close(fd);
+        return vm_diag_set(d, VM_EINVAL, "'%s': expected %s, got a directory", path, what);
+    }
+    if (sb)
+        *sb = s;
+    *gz = gzdopen(fd, "rb");
+    if (!*gz) {
+        close(fd);
+        return vm_diag_set(d, VM_ENOMEM, "'%s': cannot open gzip stream", path);
+    }
+    if (buffer)
+        gzbuffer(*gz, buffer);
+    return 0;
 }

@@ -697,35 +697,6 @@ static int sniff(struct reader *r)
 
 /* Open path ("-" = stdin) as a gzip-or-plain stream; st gets its
  * size/mtime when wanted. */
-static int open_source(const char *path, gzFile *gz, struct stat *sb, struct vm_diag *d)
-{
-    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return vm_diag_set(d, VM_ENOENT, "'%s': no such file", path);
-        return vm_diag_set(d, VM_EIO, "'%s': cannot open: %s", path, strerror(errno));
-    }
-    struct stat s;
-    if (fstat(fd, &s) != 0) {
-        int e = errno;
-        close(fd);
-        return vm_diag_set(d, VM_EIO, "'%s': cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(s.st_mode)) {
-        close(fd);
-        return vm_diag_set(d, VM_EINVAL, "'%s': expected a trace file, got a directory", path);
-    }
-    if (sb)
-        *sb = s;
-    *gz = gzdopen(fd, "rb");
-    if (!*gz) {
-        close(fd);
-        return vm_diag_set(d, VM_ENOMEM, "'%s': cannot open gzip stream", path);
-    }
-    gzbuffer(*gz, GZ_BUFFER);
-    return 0;
-}
-
 static int parse_stream(const char *path, enum sim_trace_format fmt, sim_trace_rec_fn fn,
                         void *arg, struct sim_trace_stats *st, bool want_distinct,
                         struct stat *sb, struct vm_diag *d)
@@ -746,7 +717,7 @@ static int parse_stream(const char *path, enum sim_trace_format fmt, sim_trace_r
     r->d = d;
     r->fmt = fmt;
     sim_trace_reduce_init(&r->red);
-    int rc = open_source(path, &r->gz, sb, d);
+    int rc = sim_gz_open(path, "a trace file", GZ_BUFFER, &r->gz, sb, d);
     if (rc) {
         free(r);
         return rc;
