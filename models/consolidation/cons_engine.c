@@ -189,11 +189,6 @@ bool cons_engine_finished(const struct cons_engine *e)
     return e->finished;
 }
 
-static void stop_load(struct cons_engine *e)
-{
-    cons_guest_stop(e);
-}
-
 /* ------------------------------------------------------------ stun */
 
 static void run_after_drain(struct cons_engine *e)
@@ -268,7 +263,7 @@ void cons_ready(struct cons_engine *e)
 
 static void after_done(struct cons_engine *e)
 {
-    stop_load(e);
+    cons_guest_stop(e);
     cons_maybe_finish(e);
 }
 
@@ -405,7 +400,6 @@ static void opened(void *arg, int rc)
     while (e->crashed.head) {       /* late completions only count down */
         struct cons_greq *r = e->crashed.head;
         cons_glist_del(&e->crashed, r);
-        r->orphan = true;
         cons_glist_add(&e->orphans, r);
     }
     cons_oracle_clear_inflight(e->oracle);
@@ -432,9 +426,7 @@ static void opened(void *arg, int rc)
             e->have_next = true;
             break;
         }
-    if (!e->have_next)
-        e->load_over = true;
-    else
+    if (e->have_next)
         cons_guest_resume(e);
 }
 

@@ -60,10 +60,8 @@ static void arm_next(struct cons_engine *e)
     if (e->load_stopped || e->down || e->arrival_armed || e->queued.n >= QUEUE_MAX)
         return;
     if (!e->have_next) {
-        if (!cons_load_next(e->load, &e->next)) {
-            e->load_over = true;
+        if (!cons_load_next(e->load, &e->next))
             return;
-        }
         e->have_next = true;
     }
     e->arrival_armed = true;
@@ -89,8 +87,6 @@ static void arrive(struct cons_engine *e)
         r->phase = cons_phase_now(e);
         cons_glist_add(&e->queued, r);
         e->have_next = cons_load_next(e->load, &e->next);
-        if (!e->have_next)
-            e->load_over = true;
     }
     cons_guest_kick(e);
     if (e->have_next)
@@ -230,7 +226,6 @@ static void issue_write(struct cons_engine *e, struct cons_greq *r)
 static void issue(struct cons_engine *e, struct cons_greq *r)
 {
     uint32_t gsh = cons_chain_cfg(e->ch)->grain_shift;
-    r->issued = true;
     r->epoch = e->epoch;
     r->g0 = r->io.sector >> gsh;
     r->g1 = r->io.nr ? (r->io.sector + r->io.nr - 1) >> gsh : r->g0;
@@ -361,7 +356,6 @@ void cons_guest_crash(struct cons_engine *e)
             if (r->io.op == VM_BLKIO_WRITE) {
                 cons_glist_add(&e->crashed, r);
             } else {
-                r->orphan = true;
                 cons_glist_add(&e->orphans, r);
             }
         }

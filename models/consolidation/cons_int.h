@@ -29,7 +29,7 @@ struct cons_greq {
     uint64_t *fps;                  /* write: the data; read: where it lands */
     uint64_t *expect;               /* read: the oracle's view at issue */
     uint64_t *merge;                /* target-only: the whole grains read, then merged */
-    bool issued, skip_check, orphan, parked;
+    bool skip_check, parked;
     bool mirrored;                  /* sent to the target too */
     struct cons_greq *prev, *next;  /* in one list: queued, parked or in flight */
 };
@@ -90,7 +90,7 @@ struct cons_engine {
     /* guest */
     struct cons_glist queued, parked, inflight, crashed, orphans;
     struct vm_blkio next;            /* the next arrival, when have_next */
-    bool have_next, load_over, load_stopped;
+    bool have_next, load_stopped;
     bool arrival_armed;             /* a timer waits for e->next */
     uint64_t load_t0;               /* stream time 0 on the clock */
     uint32_t qdepth;
