@@ -1,6 +1,9 @@
 /*
  * cons_m_qemu.c - QEMU's mirror job as active block commit uses it
- * (`virsh blockcommit --active --pivot`; block/mirror.c):
+ * (`virsh blockcommit --active --pivot`, always copy-mode=background) and
+ * as a mirror to a new image uses it (`blockdev-mirror` with copy-mode,
+ * libvirt's `blockcopy --synchronous-writes` for write-blocking);
+ * block/mirror.c:
  *
  *   qemu-background      copy-mode=background (the default): a dirty
  *                        bitmap at the granularity (the grain: 64 KiB,
@@ -18,7 +21,10 @@
  *                        copying goes on (mirror_run()).  Under writes
  *                        faster than the copy it never becomes READY.
  *   qemu-write-blocking  copy-mode=write-blocking (active mirroring, Max
- *                        Reitz, QEMU 3.0): every guest write also goes to
+ *                        Reitz, QEMU 3.0; blockdev-mirror only: block-commit
+ *                        takes no copy mode, so this row is what a
+ *                        consolidation by mirroring to a new image would do):
+ *                        every guest write also goes to
  *                        the target synchronously and is acknowledged when
  *                        both are down; a write covering a whole dirty
  *                        grain cleans it; the background copy goes on
@@ -121,7 +127,7 @@ const struct cons_method cons_m_qemu_bg = {
 
 const struct cons_method cons_m_qemu_wb = {
     .name = "qemu-write-blocking",
-    .desc = "QEMU mirror/active commit, copy-mode=write-blocking: writes to both, copy goes on",
+    .desc = "QEMU blockdev-mirror, copy-mode=write-blocking (active commit has no such mode): writes to both, copy goes on",
     .params = qemu_params, .flags = CONS_F_MIRROR_CHECK,
     .start = start, .write = active_write, .write_done = active_write_done,
     .copy_idle = copy_idle,
