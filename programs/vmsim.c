@@ -9,6 +9,7 @@
 
 #include "checkpoint/sim_ckpt.h"
 #include "consolidation/sim_cons.h"
+#include "handoff/sim_ho.h"
 #include "prefault/sim_pf.h"
 #include "sim_cli.h"
 #include "sim_mech.h"
@@ -17,6 +18,7 @@ static const struct sim_mech *const mechanisms[] = {
     &sim_ckpt_mech,
     &sim_pf_mech,
     &sim_cons_mech,
+    &sim_ho_mech,
 };
 
 int main(int argc, char **argv)

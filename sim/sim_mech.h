@@ -85,6 +85,9 @@ struct sim_outcome {
     uint64_t inv[SIM_MAX_INVARIANTS];
     int rc;                             /* 0, or the error that ended the run */
     char error[1024];                   /* set with rc */
+    char detail[16384];                 /* "" or a JSON object the record carries as
+                                           "detail" (what figures cannot say: a
+                                           reproducing fault schedule) */
 };
 
 struct sim_mech {

@@ -75,6 +75,13 @@ static cJSON *make_record(const struct sim_exp *exp, const struct sim_outcome *o
     cJSON_AddBoolToObject(rec, "ok", violations == 0 && o->rc == 0);
     if (o->rc)
         cJSON_AddStringToObject(rec, "error", o->error);
+    if (o->detail[0]) {
+        cJSON *dt = cJSON_Parse(o->detail);
+        if (dt)
+            cJSON_AddItemToObject(rec, "detail", dt);
+        else
+            cJSON_AddStringToObject(rec, "detail", o->detail);
+    }
     return rec;
 }
 

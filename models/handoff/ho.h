@@ -232,5 +232,7 @@ void ho_finish(struct ho_cluster *c, struct ho_stats *out);
 
 /* Zero *s with empty histograms. */
 void ho_stats_init(struct ho_stats *s);
+/* Add s's figures to *out (sums; histograms merged). */
+void ho_stats_merge(struct ho_stats *out, const struct ho_stats *s);
 
 #endif

@@ -434,7 +434,11 @@ void ho_finish(struct ho_cluster *c, struct ho_stats *out)
         if (s != R_DONE && s != R_FAILED && s != R_REFUSED)
             c->st.unresolved++;
     }
-    struct ho_stats *s = &c->st;
+    ho_stats_merge(out, &c->st);
+}
+
+void ho_stats_merge(struct ho_stats *out, const struct ho_stats *s)
+{
     out->needs += s->needs;
     out->opened += s->opened;
     out->failed += s->failed;
