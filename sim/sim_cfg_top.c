@@ -67,7 +67,7 @@ static int set_variants(struct sim_cfg_walk *w, const struct sim_key *k, const c
         struct sim_cfg_variant *var = &t->variants[i];
         memset(var, 0, sizeof *var);
         size_t mark = sim_cfg_push_index(w, i);
-        if (sim_cfg_walk_object(w, c, k->sub, NULL, NULL, NULL, var) == 0) {
+        if (sim_cfg_walk_object(w, c, k->sub, var) == 0) {
             for (int j = 0; j < i; j++)
                 if (strcmp(t->variants[j].name, var->name) == 0) {
                     size_t m2 = sim_cfg_push_key(w, "name");
@@ -140,7 +140,7 @@ static int set_metrics(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
         struct metricx mx = { .direction = -1 };
         size_t mark = sim_cfg_push_index(w, i);
         sim_cfg_apply_defaults(k->sub, &mx);
-        if (sim_cfg_walk_object(w, c, k->sub, NULL, NULL, NULL, &mx) == 0) {
+        if (sim_cfg_walk_object(w, c, k->sub, &mx) == 0) {
             int id = w->mech ? sim_mech_metric_find(w->mech, mx.m.name) : -1;
             mx.m.higher_is_better = mx.direction == 1 ||
                 (mx.direction < 0 && id >= 0 && sim_mech_metric(w->mech, id)->higher_is_better);
@@ -203,19 +203,11 @@ static const struct sim_key fault_crash_keys[] = {
     SIM_KEY_END,
 };
 
-/* The other kind whose rows hold a key of c that kind's rows lack, for "key 'x'
- * is for kind 'b', not 'a'"; -1 when there is none. */
-static int foreign_kind(const cJSON *c, const struct sim_key *const *tabs, int kind)
-{
-    for (const cJSON *x = c->child; x; x = x->next) {
-        if (sim_cfg_find_key(tabs[kind], x->string))
-            continue;
-        for (int k = 0; k < SIM_FAULT_NR; k++)
-            if (k != kind && sim_cfg_find_key(tabs[k], x->string))
-                return k;
-    }
-    return -1;
-}
+/* In the order of FAULT_KINDS (enum sim_fault_kind). */
+static const struct sim_key *const fault_kinds[SIM_FAULT_NR + 1] = {
+    [SIM_FAULT_DISK_ERROR] = fault_error_keys, [SIM_FAULT_DISK_SLOW] = fault_slow_keys,
+    [SIM_FAULT_HOST_CRASH] = fault_crash_keys, [SIM_FAULT_NR] = NULL,
+};
 
 /* A host_crash's instant: "at", or a window "from" < "until"; not both. */
 static int check_crash_instant(struct sim_cfg_walk *w, const cJSON *c, struct faultx *fx)
@@ -255,10 +247,6 @@ static int check_crash_instant(struct sim_cfg_walk *w, const cJSON *c, struct fa
 static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *c,
                        struct sim_cfg_point *t)
 {
-    const struct sim_key *const tabs[SIM_FAULT_NR] = {
-        [SIM_FAULT_DISK_ERROR] = k->sub, [SIM_FAULT_DISK_SLOW] = k->alt,
-        [SIM_FAULT_HOST_CRASH] = k->alt2,
-    };
     struct faultx fx = { 0 };
     char got[64], kinds[128];
     const cJSON *kind = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "kind") : NULL;
@@ -271,17 +259,13 @@ static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
         return;
     }
     size_t m2 = sim_cfg_push_key(w, "kind");
-    int rc = sim_cfg_set_param(w, &k->sub[0], kind, &fx);
+    int rc = sim_cfg_set_param(w, &k->kinds[0][0], kind, &fx);
     sim_cfg_pop(w, m2);
     if (rc)
         return;
-    const struct sim_key *tab = tabs[fx.kind];
-    int other = foreign_kind(c, tabs, fx.kind);
     fx.f.until_ns = UINT64_MAX;         /* disk_slow without until: to the end */
-    sim_cfg_apply_defaults(tab, &fx);
-    if (sim_cfg_walk_object(w, c, tab, other >= 0 ? tabs[other] : NULL,
-                            sim_fault_kind_name(fx.kind),
-                            other >= 0 ? sim_fault_kind_name(other) : NULL, &fx))
+    sim_cfg_apply_defaults(k->kinds[fx.kind], &fx);
+    if (sim_cfg_walk_kind(w, c, k->kinds, fx.kind, &fx))
         return;
     fx.f.kind = (enum sim_fault_kind)fx.kind;
     fx.f.on_write = fx.op == 1;
@@ -351,10 +335,9 @@ const struct sim_key sim_config_top_keys[] = {
                    "cartesian product; \"with\" paths change with their entry" } },
     SIM_KEY_ARR_ROW("metrics", SIM_KEY_NOSWEEP, set_metrics, metric_keys, NULL,
                     "what vmsim check compares, with tolerances"),
-    { .name = "faults", .shape = SIM_KEY_ARRAY, .set = set_faults, .sub = fault_error_keys,
-      .alt = fault_slow_keys, .alt2 = fault_crash_keys,
-      .p = { .name = "faults", .help = "injected disk errors, slow windows and host crashes "
-                                       "(the kinds the mechanism takes)" } },
+    SIM_KEY_ARR_ROW("faults", 0, set_faults, fault_error_keys, fault_kinds,
+                    "injected disk errors, slow windows and host crashes (the kinds the "
+                    "mechanism takes)"),
     { .name = "quick", .flags = SIM_KEY_NOSWEEP | SIM_KEY_NOSET, .shape = SIM_KEY_FREE,
       .set = sim_cfg_set_skip,
       .p = { .name = "quick", .help = "{path: value} overrides applied by --quick" } },

@@ -92,7 +92,7 @@ static int set_disks(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
         memset(dk, 0, sizeof *dk);
         if (!cJSON_IsObject(e)) {
             sim_cfg_err(w, "expected object, got %s", sim_json_got(e, got, sizeof got));
-        } else if (sim_cfg_walk_object(w, e, k->sub, NULL, NULL, NULL, dk) == 0) {
+        } else if (sim_cfg_walk_object(w, e, k->sub, dk) == 0) {
             dk->has_parent = cJSON_GetObjectItemCaseSensitive(e, "parent") != NULL;
             dk->has_size = cJSON_GetObjectItemCaseSensitive(e, "size") != NULL;
         }
