@@ -213,6 +213,18 @@ int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const c
                            const char *disk, const char *json_path, const char *host_path,
                            const char *disk_path, struct sim_platform_info *info);
 
+/*
+ * Is `host` (non-empty) a host of the platform, with or without a disk?
+ * "unknown host 'x' (hosts: a, b)" at host_path when not; once per
+ * (platform, host), so a mechanism's check hook may ask again for a host
+ * the core checked (the line is not repeated).  Every host a fault names
+ * is checked by the core before the mechanism's check hook runs.  0 or
+ * the problem's code (a problem with the file itself is left to
+ * sim_cfg_check_platform to report).
+ */
+int sim_cfg_check_host(struct sim_cfg_walk *w, const char *platform, const char *host,
+                       const char *host_path);
+
 /* The closest of names[] within a third of the name's length (1..3
  * edits), or NULL: for "did you mean" in messages. */
 const char *sim_cfg_suggest(const char *const *names, int n, const char *name);

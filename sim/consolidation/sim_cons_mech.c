@@ -383,6 +383,10 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
         snprintf(path, sizeof path, "$.faults[%d].host", i);
         if (f->kind != SIM_FAULT_HOST_CRASH || !f->host[0] || strcmp(f->host, e->host) == 0)
             continue;
+        if (sim_cfg_check_host(w, e->platform, f->host, path)) {
+            rc = VM_EINVAL;             /* unknown: said once, by the core */
+            continue;
+        }
         if (e->host[0])
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected the experiment's host ('%s', "
                                 "or no host): the VM and its disk are on that one, got '%s'",
