@@ -69,7 +69,8 @@
  *                  (sim_mech.h); the walk refuses the others.  Every host
  *                  id must name a host of the platform (checked before any
  *                  run point starts).  Times are relative to the start of
- *                  the run.
+ *                  the run, or of the episode a mechanism builds a
+ *                  sim_faults service for (sim_faults.h).
  *   quick        { "<path>": value, ... }   overrides applied by --quick
  *
  * Shared sections a mechanism may take (sim_cfg_vm.h): "vm" (struct
@@ -141,10 +142,10 @@ enum sim_fault_kind {
 };
 #define SIM_FAULT_BIT(kind) (1u << (kind))
 #define SIM_FAULT_DISK_KINDS (SIM_FAULT_BIT(SIM_FAULT_DISK_ERROR) | SIM_FAULT_BIT(SIM_FAULT_DISK_SLOW))
-/* The kinds that act on messages between hosts. */
+/* The kinds that act on messages between hosts (sim_faults_msg()). */
 #define SIM_FAULT_MSG_KINDS (SIM_FAULT_BIT(SIM_FAULT_PARTITION) | \
                              SIM_FAULT_BIT(SIM_FAULT_MSG_LOSS) | SIM_FAULT_BIT(SIM_FAULT_MSG_DELAY))
-/* The kinds that hit one host at an instant, for a while. */
+/* The kinds that hit one host at an instant, for a while (sim_faults_arm()). */
 #define SIM_FAULT_HOST_KINDS (SIM_FAULT_BIT(SIM_FAULT_HOST_CRASH) | \
                               SIM_FAULT_BIT(SIM_FAULT_DAEMON_CRASH) | \
                               SIM_FAULT_BIT(SIM_FAULT_CLOCK_PAUSE))

@@ -7,7 +7,8 @@
  * fault_kinds).
  *
  * The new kinds (daemon_crash, partition, msg_loss, msg_delay,
- * clock_pause) each with its keys, defaults and errors.
+ * clock_pause) each with its keys, defaults and errors, and a schedule
+ * drawn and formatted by sim_faults read back by the walk as it was.
  *
  * The suite registers the checkpoint mechanism three more times under
  * other names: "ckpt-crash" taking the disk kinds and host_crash,
@@ -26,6 +27,7 @@
 #include "checkpoint/sim_ckpt.h"
 #include "sim_config.h"
 #include "sim_exp.h"
+#include "sim_faults.h"
 #include "sim_mech.h"
 
 #define S 1000000000ull
@@ -308,6 +310,55 @@ START_TEST(test_faults_up_to_32)
 }
 END_TEST
 
+/* Field by field: the walk fills what the kind has (and from/until, host,
+ * a, b as they were drawn). */
+static void assert_same_fault(const struct sim_exp_fault *x, const struct sim_exp_fault *y)
+{
+    ck_assert_int_eq(x->kind, y->kind);
+    ck_assert_int_eq(x->drawn, y->drawn);
+    ck_assert_uint_eq(x->at_ns, y->at_ns);
+    ck_assert_uint_eq(x->from_ns, y->from_ns);
+    ck_assert_uint_eq(x->until_ns, y->until_ns);
+    ck_assert_uint_eq(x->restart_after_ns, y->restart_after_ns);
+    ck_assert_uint_eq(x->duration_ns, y->duration_ns);
+    ck_assert_uint_eq(x->delay_ns, y->delay_ns);
+    ck_assert(x->p == y->p);
+    ck_assert_str_eq(x->host, y->host);
+    ck_assert_str_eq(x->a, y->a);
+    ck_assert_str_eq(x->b, y->b);
+}
+
+START_TEST(test_faults_drawn_schedule_formats_to_a_config_that_walks_back)
+{
+    static const char *const hosts[] = { "h0", "h1", "h2" };
+    struct sim_fault_space sp = {
+        .kinds = SIM_FAULT_HOST_KINDS | SIM_FAULT_MSG_KINDS,
+        .hosts = hosts, .nr_hosts = 3, .storage_host = "store",
+        .horizon_ns = 30 * S + 7, .min_faults = 4, .max_faults = 12,
+        .down_min_ns = 1, .down_max_ns = 10 * S,
+        .pause_min_ns = 1, .pause_max_ns = 2 * S,
+        .cut_min_ns = 1, .cut_max_ns = 20 * S,
+        .p_min = 0, .p_max = 1,
+        .delay_min_ns = 1, .delay_max_ns = 50 * MS,
+    };
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        struct sim_exp_fault x[12];
+        char text[8192], json[9000];
+        int n = sim_faults_draw(seed, &sp, x, 12);
+        ck_assert_int_ge(n, 4);
+        ck_assert_int_lt(sim_faults_format(x, n, text, sizeof text), (int)sizeof text);
+        /* the text as a config's "faults" (write_cfg turns ' into ", so none here) */
+        snprintf(json, sizeof json, "%s'faults': %s}", ALL, text);
+        struct sim_config *cfg = load_ok(json, NULL);
+        const struct sim_exp *e = &cfg->points[0];
+        ck_assert_int_eq(e->nr_faults, n);
+        for (int i = 0; i < n; i++)
+            assert_same_fault(&x[i], &e->faults[i]);
+        sim_config_free(cfg);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ bad input */
 
 START_TEST(test_faults_crash_at_and_window_are_exclusive)
@@ -476,6 +527,7 @@ static Suite *faults_suite(void)
     tcase_add_test(good, test_faults_new_kinds_walk_with_their_defaults);
     tcase_add_test(good, test_faults_set_reaches_new_kinds_keys);
     tcase_add_test(good, test_faults_up_to_32);
+    tcase_add_test(good, test_faults_drawn_schedule_formats_to_a_config_that_walks_back);
     suite_add_tcase(s, good);
 
     TCase *bad = tcase_create("bad");
