@@ -11,10 +11,12 @@
  * NULL.  A row is one key of a JSON object:
  *   SIM_KEY_SCALAR   a value, set into obj + p.off through p (vm_param.h)
  *                    by sim_cfg_set_param, or by a custom setter;
- *   SIM_KEY_OBJECT   an object whose keys are the rows of `sub` (or of
- *                    `alt` and `alt2`, for objects whose keys depend on a
- *                    "kind": one table per kind, in the order of its choices),
- *                    filling the struct at obj + p.off;
+ *   SIM_KEY_OBJECT   an object whose keys are the rows of `sub`, filling the
+ *                    struct at obj + p.off; a "kinded" object, whose keys
+ *                    depend on its "kind", also has `kinds`: one table per
+ *                    choice of its "kind" row, in the order of the choices,
+ *                    NULL-terminated, each starting with that "kind" row
+ *                    (sub is kinds[0]); sim_cfg_walk_kind() walks one;
  *   SIM_KEY_ARRAY    an array of such objects (the setter walks them);
  *   SIM_KEY_PARAMS   a policy's parameters: the keys of the vm_param table
  *                    of the policy named by the sibling key "policy"
@@ -78,8 +80,8 @@ struct sim_key {
     struct vm_param p;                  /* scalars: type, offset, range, default, help;
                                            objects: p.off = their struct inside obj */
     const struct sim_key *sub;          /* objects and array elements: their rows */
-    const struct sim_key *alt;          /* kinded objects: the other kind's rows */
-    const struct sim_key *alt2;         /* kinded objects of three kinds: the third's */
+    const struct sim_key *const *kinds; /* kinded objects: each kind's rows, in the order
+                                           of the "kind" row's choices; NULL-terminated */
     size_t len;                         /* strings: capacity of the char array */
     sim_key_policies policies;          /* SIM_KEY_PARAMS: NULL = the variant set */
     const char *def_policy;             /* SIM_KEY_PARAMS: when no "policy" is given */
@@ -96,12 +98,13 @@ struct sim_key {
 #define SIM_KEY_STR_ROW(nm, fl, fn, off_, cap, hlp)                                    \
     { .name = nm, .flags = fl, .shape = SIM_KEY_SCALAR, .set = fn,                      \
       .p = { .name = nm, .type = VM_PARAM_STRING, .off = off_, .help = hlp }, .len = cap }
-#define SIM_KEY_OBJ_ROW(nm, fl, fn, off_, tab, alt_, hlp)                              \
+/* kinds_: NULL, or the kind tables of a kinded object (tab is then kinds_[0]) */
+#define SIM_KEY_OBJ_ROW(nm, fl, fn, off_, tab, kinds_, hlp)                            \
     { .name = nm, .flags = fl, .shape = SIM_KEY_OBJECT, .set = fn, .sub = tab,         \
-      .alt = alt_, .p = { .name = nm, .off = off_, .help = hlp } }
-#define SIM_KEY_ARR_ROW(nm, fl, fn, tab, alt_, hlp)                                    \
+      .kinds = kinds_, .p = { .name = nm, .off = off_, .help = hlp } }
+#define SIM_KEY_ARR_ROW(nm, fl, fn, tab, kinds_, hlp)                                  \
     { .name = nm, .flags = fl, .shape = SIM_KEY_ARRAY, .set = fn, .sub = tab,          \
-      .alt = alt_, .p = { .name = nm, .help = hlp } }
+      .kinds = kinds_, .p = { .name = nm, .help = hlp } }
 #define SIM_KEY_END { .name = NULL }
 
 /* Setters for rows (all report at the walk's current path). */
@@ -123,14 +126,23 @@ int sim_cfg_set_skip(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
 
 /*
  * Walk object v against tab into obj: unknown keys (with "did you mean"),
- * duplicate keys, missing required keys, each row's setter.  For kinded
- * objects, alt holds the other kind's rows, so a key of the other kind is
- * "key 'x' is for kind 'b', not 'a'".  Keeps going after an error; 0 when
- * this object had none.
+ * duplicate keys, missing required keys, each row's setter.  Keeps going
+ * after an error; 0 when this object had none.
  */
 int sim_cfg_walk_object(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *tab,
-                        const struct sim_key *alt, const char *kind, const char *alt_kind,
                         void *obj);
+/*
+ * The same for a kinded object of kind `kind` (an index into kinds, the
+ * NULL-terminated tables of struct sim_key.kinds): its rows are
+ * kinds[kind], and a key that only another kind has is "key 'x' is for
+ * kind 'b', not 'a'" (kind names: sim_cfg_kind_name()).  The caller has
+ * set the "kind" row already and applied the kind's defaults.
+ */
+int sim_cfg_walk_kind(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *const *kinds,
+                      int kind, void *obj);
+/* The name of kinds[i]: choice i of kinds[0]'s "kind" row, into buf; "?"
+ * when there is none.  Returns buf. */
+const char *sim_cfg_kind_name(const struct sim_key *const *kinds, int i, char *buf, size_t len);
 /* Apply the defaults of tab's scalar rows set by sim_cfg_set_param (and
  * of SIM_KEY_DEFAULTS objects' rows) to obj; rows with their own setter
  * take their defaults from the mechanism's cfg_init. */
@@ -200,6 +212,18 @@ struct sim_platform_info;
 int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const char *host,
                            const char *disk, const char *json_path, const char *host_path,
                            const char *disk_path, struct sim_platform_info *info);
+
+/*
+ * Is `host` (non-empty) a host of the platform, with or without a disk?
+ * "unknown host 'x' (hosts: a, b)" at host_path when not; once per
+ * (platform, host), so a mechanism's check hook may ask again for a host
+ * the core checked (the line is not repeated).  Every host a fault names
+ * is checked by the core before the mechanism's check hook runs.  0 or
+ * the problem's code (a problem with the file itself is left to
+ * sim_cfg_check_platform to report).
+ */
+int sim_cfg_check_host(struct sim_cfg_walk *w, const char *platform, const char *host,
+                       const char *host_path);
 
 /* The closest of names[] within a third of the name's length (1..3
  * edits), or NULL: for "did you mean" in messages. */

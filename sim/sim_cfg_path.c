@@ -46,7 +46,7 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
 {
     const struct sim_mech *mech = sim_config_doc_mech(doc);
     const struct sim_key *tab = sim_config_top_keys, *alt = mech ? mech->sections : NULL;
-    const struct sim_key *alt2 = NULL;
+    const struct sim_key *const *kinds = NULL;  /* a kinded object's tables: any kind's key */
     const struct sim_key *row = NULL;
     enum sim_key_shape shape = SIM_KEY_OBJECT;
     const cJSON *cur = doc, *parent = NULL;
@@ -63,8 +63,8 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
             const struct sim_key *k = sim_cfg_find_key(tab, g->key);
             if (!k)
                 k = sim_cfg_find_key(alt, g->key);
-            if (!k)
-                k = sim_cfg_find_key(alt2, g->key);
+            for (int j = 0; !k && kinds && kinds[j]; j++)
+                k = sim_cfg_find_key(kinds[j], g->key);
             if (!k && i == 0 && !mech)
                 return 0;       /* a section of a mechanism the walk says is unknown */
             if (!k) {
@@ -81,8 +81,8 @@ int sim_cfg_schema_check(const cJSON *doc, const struct sim_json_path *p, const 
             row = k;
             shape = k->shape;
             tab = k->sub;
-            alt = k->alt;
-            alt2 = k->alt2;
+            kinds = k->kinds;
+            alt = kinds ? kinds[1] : NULL;      /* suggestions from two kinds' rows */
             break;
         }
         case SIM_KEY_ARRAY: {
@@ -415,7 +415,7 @@ static void sweep_with(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg_
         struct sim_cfg_sweep_with *sw = &s->e[k].with[s->e[k].nr_with];
         size_t m2 = sim_cfg_push_index(w, j);
         int before = w->nr_errs;
-        if (sim_cfg_walk_object(w, c, with_keys, NULL, NULL, NULL, &wx) == 0) {
+        if (sim_cfg_walk_object(w, c, with_keys, &wx) == 0) {
             struct vm_diag d = { 0 };
             size_t m3 = sim_cfg_push_key(w, "path");
             if (sim_json_path_parse(wx.path, &sw->path, &d) ||
@@ -515,7 +515,7 @@ int sim_cfg_parse_sweep(struct sim_cfg_walk *w, const cJSON *doc, struct sim_cfg
         struct sweepx sx = { 0 };
         size_t m2 = sim_cfg_push_index(w, i);
         int b2 = w->nr_errs;
-        if (sim_cfg_walk_object(w, c, sweep_keys, NULL, NULL, NULL, &sx) == 0) {
+        if (sim_cfg_walk_object(w, c, sweep_keys, &sx) == 0) {
             struct vm_diag d = { 0 };
             size_t m3 = sim_cfg_push_key(w, "path");
             int k = s->n;

@@ -67,7 +67,7 @@ static int set_variants(struct sim_cfg_walk *w, const struct sim_key *k, const c
         struct sim_cfg_variant *var = &t->variants[i];
         memset(var, 0, sizeof *var);
         size_t mark = sim_cfg_push_index(w, i);
-        if (sim_cfg_walk_object(w, c, k->sub, NULL, NULL, NULL, var) == 0) {
+        if (sim_cfg_walk_object(w, c, k->sub, var) == 0) {
             for (int j = 0; j < i; j++)
                 if (strcmp(t->variants[j].name, var->name) == 0) {
                     size_t m2 = sim_cfg_push_key(w, "name");
@@ -140,7 +140,7 @@ static int set_metrics(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
         struct metricx mx = { .direction = -1 };
         size_t mark = sim_cfg_push_index(w, i);
         sim_cfg_apply_defaults(k->sub, &mx);
-        if (sim_cfg_walk_object(w, c, k->sub, NULL, NULL, NULL, &mx) == 0) {
+        if (sim_cfg_walk_object(w, c, k->sub, &mx) == 0) {
             int id = w->mech ? sim_mech_metric_find(w->mech, mx.m.name) : -1;
             mx.m.higher_is_better = mx.direction == 1 ||
                 (mx.direction < 0 && id >= 0 && sim_mech_metric(w->mech, id)->higher_is_better);
@@ -165,10 +165,27 @@ struct faultx {
     int op;                     /* 0 read, 1 write */
 };
 #define F(field) offsetof(struct faultx, field)
-#define FAULT_KINDS "disk_error|disk_slow|host_crash"
+#define FAULT_KINDS "disk_error|disk_slow|host_crash|daemon_crash|partition|msg_loss|msg_delay|" \
+                    "clock_pause"
 #define FAULT_KIND_ROW \
     SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, F(kind), FAULT_KINDS, NULL, \
-                     "disk_error, disk_slow or host_crash")
+                     "what fails: a disk, a host, a daemon, the network or a host's clock")
+/* A time row of a fault's table: key, flags, field, default, help. */
+#define FAULT_TIME_ROW(nm, fl, field, dflt, hlp) \
+    SIM_KEY_SCALAR_ROW(nm, fl, VM_PARAM_TIME, F(field), 0, TIME_MAX_NS, dflt, hlp)
+/* The rows a host fault's instant takes: at, or a window to draw it in. */
+#define FAULT_INSTANT_ROWS(what) \
+    FAULT_TIME_ROW("at", 0, f.at_ns, NULL, "the instant " what " (or a window: from, until)"), \
+    FAULT_TIME_ROW("from", 0, f.from_ns, NULL, \
+                   "window start: the instant is drawn in [from, until) from the seed"), \
+    FAULT_TIME_ROW("until", 0, f.until_ns, NULL, "window end")
+/* A message fault's window and hosts. */
+#define FAULT_MSG_ROWS(fl, a_help, b_help) \
+    SIM_KEY_STR_ROW("a", fl, sim_cfg_set_str, F(f.a), SIM_NAME_MAX, a_help), \
+    SIM_KEY_STR_ROW("b", fl, sim_cfg_set_str, F(f.b), SIM_NAME_MAX, b_help), \
+    FAULT_TIME_ROW("from", 0, f.from_ns, "0ns", "window start (send time)"), \
+    FAULT_TIME_ROW("until", 0, f.until_ns, NULL, "window end (default: the end of the run)")
+
 static const struct sim_key fault_error_keys[] = {
     FAULT_KIND_ROW,
     SIM_KEY_ENUM_ROW("op", 0, F(op), "read|write", "write", "which I/Os fail"),
@@ -182,48 +199,74 @@ static const struct sim_key fault_slow_keys[] = {
     FAULT_KIND_ROW,
     SIM_KEY_SCALAR_ROW("factor", SIM_KEY_REQ, VM_PARAM_DOUBLE, F(f.factor), 1, 1e6, NULL,
                        "latency multiplier"),
-    SIM_KEY_SCALAR_ROW("from", 0, VM_PARAM_TIME, F(f.from_ns), 0, TIME_MAX_NS, "0ns",
-                       "window start"),
-    SIM_KEY_SCALAR_ROW("until", 0, VM_PARAM_TIME, F(f.until_ns), 0, TIME_MAX_NS, NULL,
-                       "window end (default: the end of the run)"),
+    FAULT_TIME_ROW("from", 0, f.from_ns, "0ns", "window start"),
+    FAULT_TIME_ROW("until", 0, f.until_ns, NULL, "window end (default: the end of the run)"),
     SIM_KEY_END,
 };
 static const struct sim_key fault_crash_keys[] = {
     FAULT_KIND_ROW,
-    SIM_KEY_SCALAR_ROW("at", 0, VM_PARAM_TIME, F(f.at_ns), 0, TIME_MAX_NS, NULL,
-                       "the instant the host crashes (or a window: from, until)"),
-    SIM_KEY_SCALAR_ROW("from", 0, VM_PARAM_TIME, F(f.from_ns), 0, TIME_MAX_NS, NULL,
-                       "window start: the instant is drawn in [from, until) from the seed"),
-    SIM_KEY_SCALAR_ROW("until", 0, VM_PARAM_TIME, F(f.until_ns), 0, TIME_MAX_NS, NULL,
-                       "window end"),
-    SIM_KEY_SCALAR_ROW("restart_after", 0, VM_PARAM_TIME, F(f.restart_after_ns), 0,
-                       TIME_MAX_NS, "5s", "down time before the host restarts and recovers"),
+    FAULT_INSTANT_ROWS("the host crashes"),
+    FAULT_TIME_ROW("restart_after", 0, f.restart_after_ns, "5s",
+                   "down time before the host restarts and recovers"),
     SIM_KEY_STR_ROW("host", 0, sim_cfg_set_str, F(f.host), SIM_NAME_MAX,
                     "the host that crashes (default: the experiment's)"),
     SIM_KEY_END,
 };
+static const struct sim_key fault_daemon_keys[] = {
+    FAULT_KIND_ROW,
+    SIM_KEY_STR_ROW("host", SIM_KEY_REQ, sim_cfg_set_str, F(f.host), SIM_NAME_MAX,
+                    "the host whose management daemon dies (the host and its VMs stay up)"),
+    FAULT_INSTANT_ROWS("the daemon dies"),
+    FAULT_TIME_ROW("restart_after", 0, f.restart_after_ns, "5s",
+                   "down time before the daemon restarts"),
+    SIM_KEY_END,
+};
+static const struct sim_key fault_partition_keys[] = {
+    FAULT_KIND_ROW,
+    FAULT_MSG_ROWS(SIM_KEY_REQ, "one side: a host id",
+                   "the other side: another host id (may be the storage host)"),
+    SIM_KEY_END,
+};
+static const struct sim_key fault_loss_keys[] = {
+    FAULT_KIND_ROW,
+    SIM_KEY_SCALAR_ROW("p", SIM_KEY_REQ, VM_PARAM_DOUBLE, F(f.p), 0, 1, NULL,
+                       "probability each message is lost (a seeded draw)"),
+    FAULT_MSG_ROWS(0, "one end: a host id (default: any host)",
+                   "the other end: a host id (default: any host)"),
+    SIM_KEY_END,
+};
+static const struct sim_key fault_delay_keys[] = {
+    FAULT_KIND_ROW,
+    SIM_KEY_SCALAR_ROW("delay", SIM_KEY_REQ, VM_PARAM_TIME, F(f.delay_ns), 1, TIME_MAX_NS,
+                       NULL, "extra delay of each message"),
+    FAULT_MSG_ROWS(0, "one end: a host id (default: any host)",
+                   "the other end: a host id (default: any host)"),
+    SIM_KEY_END,
+};
+static const struct sim_key fault_pause_keys[] = {
+    FAULT_KIND_ROW,
+    SIM_KEY_STR_ROW("host", SIM_KEY_REQ, sim_cfg_set_str, F(f.host), SIM_NAME_MAX,
+                    "the host whose processes freeze"),
+    FAULT_INSTANT_ROWS("the host freezes"),
+    SIM_KEY_SCALAR_ROW("duration", SIM_KEY_REQ, VM_PARAM_TIME, F(f.duration_ns), 1,
+                       TIME_MAX_NS, NULL, "how long it stays frozen before carrying on"),
+    SIM_KEY_END,
+};
+/* In the order of FAULT_KINDS (enum sim_fault_kind). */
+static const struct sim_key *const fault_kinds[SIM_FAULT_NR + 1] = {
+    [SIM_FAULT_DISK_ERROR] = fault_error_keys,      [SIM_FAULT_DISK_SLOW] = fault_slow_keys,
+    [SIM_FAULT_HOST_CRASH] = fault_crash_keys,      [SIM_FAULT_DAEMON_CRASH] = fault_daemon_keys,
+    [SIM_FAULT_PARTITION] = fault_partition_keys,   [SIM_FAULT_MSG_LOSS] = fault_loss_keys,
+    [SIM_FAULT_MSG_DELAY] = fault_delay_keys,       [SIM_FAULT_CLOCK_PAUSE] = fault_pause_keys,
+    [SIM_FAULT_NR] = NULL,
+};
 
-/* The other kind whose rows hold a key of c that kind's rows lack, for "key 'x'
- * is for kind 'b', not 'a'"; -1 when there is none. */
-static int foreign_kind(const cJSON *c, const struct sim_key *const *tabs, int kind)
-{
-    for (const cJSON *x = c->child; x; x = x->next) {
-        if (sim_cfg_find_key(tabs[kind], x->string))
-            continue;
-        for (int k = 0; k < SIM_FAULT_NR; k++)
-            if (k != kind && sim_cfg_find_key(tabs[k], x->string))
-                return k;
-    }
-    return -1;
-}
-
-/* A host_crash's instant: "at", or a window "from" < "until"; not both. */
-static int check_crash_instant(struct sim_cfg_walk *w, const cJSON *c, struct faultx *fx)
+/* A host fault's instant: "at", or a window "from" < "until"; not both. */
+static int check_instant(struct sim_cfg_walk *w, const cJSON *c, struct faultx *fx)
 {
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(c, "at");
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(c, "from");
     const cJSON *until = cJSON_GetObjectItemCaseSensitive(c, "until");
-    char got[64];
     size_t m;
     int rc;
 
@@ -240,14 +283,39 @@ static int check_crash_instant(struct sim_cfg_walk *w, const cJSON *c, struct fa
     if (!from || !until)
         return sim_cfg_err(w, "missing required key '%s' (a window needs 'from' and 'until')",
                            from ? "until" : "from");
-    if (fx->f.until_ns <= fx->f.from_ns) {
-        m = sim_cfg_push_key(w, "until");
-        rc = sim_cfg_err(w, "expected time after 'from', got %s",
+    fx->f.drawn = true;
+    return 0;
+}
+
+/* A window's "until" (when given) must come after its "from". */
+static int check_window(struct sim_cfg_walk *w, const cJSON *c, const struct faultx *fx)
+{
+    const cJSON *until = cJSON_GetObjectItemCaseSensitive(c, "until");
+    char got[64];
+    if (!until || fx->f.until_ns > fx->f.from_ns)
+        return 0;
+    size_t m = sim_cfg_push_key(w, "until");
+    int rc = sim_cfg_err(w, "expected time after 'from', got %s",
                          sim_json_got(until, got, sizeof got));
+    sim_cfg_pop(w, m);
+    return rc;
+}
+
+/* The kind's own cross-key checks, after its rows walked clean. */
+static int check_kind(struct sim_cfg_walk *w, const cJSON *c, struct faultx *fx)
+{
+    unsigned bit = SIM_FAULT_BIT(fx->kind);
+    if ((bit & SIM_FAULT_HOST_KINDS) && check_instant(w, c, fx))
+        return VM_EINVAL;
+    if (check_window(w, c, fx))
+        return VM_EINVAL;
+    if (fx->kind == SIM_FAULT_PARTITION && strcmp(fx->f.a, fx->f.b) == 0) {
+        size_t m = sim_cfg_push_key(w, "b");
+        int rc = sim_cfg_err(w, "a partition of a host with itself ('%s'): expected another "
+                             "host than 'a'", fx->f.b);
         sim_cfg_pop(w, m);
         return rc;
     }
-    fx->f.drawn = true;
     return 0;
 }
 
@@ -255,12 +323,8 @@ static int check_crash_instant(struct sim_cfg_walk *w, const cJSON *c, struct fa
 static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *c,
                        struct sim_cfg_point *t)
 {
-    const struct sim_key *const tabs[SIM_FAULT_NR] = {
-        [SIM_FAULT_DISK_ERROR] = k->sub, [SIM_FAULT_DISK_SLOW] = k->alt,
-        [SIM_FAULT_HOST_CRASH] = k->alt2,
-    };
     struct faultx fx = { 0 };
-    char got[64], kinds[128];
+    char got[64], kinds[256];
     const cJSON *kind = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "kind") : NULL;
     if (!cJSON_IsObject(c)) {
         sim_cfg_err(w, "expected object, got %s", sim_json_got(c, got, sizeof got));
@@ -271,29 +335,18 @@ static void walk_fault(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
         return;
     }
     size_t m2 = sim_cfg_push_key(w, "kind");
-    int rc = sim_cfg_set_param(w, &k->sub[0], kind, &fx);
+    int rc = sim_cfg_set_param(w, &k->kinds[0][0], kind, &fx);
     sim_cfg_pop(w, m2);
     if (rc)
         return;
-    const struct sim_key *tab = tabs[fx.kind];
-    int other = foreign_kind(c, tabs, fx.kind);
-    fx.f.until_ns = UINT64_MAX;         /* disk_slow without until: to the end */
-    sim_cfg_apply_defaults(tab, &fx);
-    if (sim_cfg_walk_object(w, c, tab, other >= 0 ? tabs[other] : NULL,
-                            sim_fault_kind_name(fx.kind),
-                            other >= 0 ? sim_fault_kind_name(other) : NULL, &fx))
+    fx.f.until_ns = UINT64_MAX;         /* a window without until: to the end */
+    sim_cfg_apply_defaults(k->kinds[fx.kind], &fx);
+    if (sim_cfg_walk_kind(w, c, k->kinds, fx.kind, &fx))
         return;
     fx.f.kind = (enum sim_fault_kind)fx.kind;
     fx.f.on_write = fx.op == 1;
-    if (fx.kind == SIM_FAULT_HOST_CRASH && check_crash_instant(w, c, &fx))
+    if (check_kind(w, c, &fx))
         return;
-    if (fx.kind == SIM_FAULT_DISK_SLOW && fx.f.until_ns <= fx.f.from_ns) {
-        m2 = sim_cfg_push_key(w, "until");
-        sim_cfg_err(w, "expected time after 'from', got %s",
-                    sim_json_got(cJSON_GetObjectItemCaseSensitive(c, "until"), got, sizeof got));
-        sim_cfg_pop(w, m2);
-        return;
-    }
     /* a well-formed fault the run would not apply: refused, never ignored */
     const struct sim_mech *mech = w->mech;
     if (mech && !(mech->fault_kinds & SIM_FAULT_BIT(fx.kind))) {
@@ -351,10 +404,10 @@ const struct sim_key sim_config_top_keys[] = {
                    "cartesian product; \"with\" paths change with their entry" } },
     SIM_KEY_ARR_ROW("metrics", SIM_KEY_NOSWEEP, set_metrics, metric_keys, NULL,
                     "what vmsim check compares, with tolerances"),
-    { .name = "faults", .shape = SIM_KEY_ARRAY, .set = set_faults, .sub = fault_error_keys,
-      .alt = fault_slow_keys, .alt2 = fault_crash_keys,
-      .p = { .name = "faults", .help = "injected disk errors, slow windows and host crashes "
-                                       "(the kinds the mechanism takes)" } },
+    SIM_KEY_ARR_ROW("faults", 0, set_faults, fault_error_keys, fault_kinds,
+                    "injected disk errors and slow windows, host and daemon crashes, network "
+                    "partitions, message loss and delay, clock pauses (the kinds the "
+                    "mechanism takes)"),
     { .name = "quick", .flags = SIM_KEY_NOSWEEP | SIM_KEY_NOSET, .shape = SIM_KEY_FREE,
       .set = sim_cfg_set_skip,
       .p = { .name = "quick", .help = "{path: value} overrides applied by --quick" } },

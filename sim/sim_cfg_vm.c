@@ -97,6 +97,10 @@ const struct sim_key sim_cfg_trace_keys[] = {
     SIM_KEY_END,
 };
 
+const struct sim_key *const sim_cfg_workload_kinds[] = {
+    sim_cfg_synthetic_keys, sim_cfg_trace_keys, NULL,
+};
+
 /* file: a path, or an array of paths (one per vCPU), each resolved and
  * checked as a file; all go into files, the first into file. */
 static int set_files(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
@@ -150,7 +154,7 @@ static int set_kind(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON
 int sim_cfg_set_vm(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
 {
     struct sim_exp_vm *vm = (struct sim_exp_vm *)((char *)obj + k->p.off);
-    int rc = sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, vm);
+    int rc = sim_cfg_walk_object(w, v, k->sub, vm);
     if (rc == 0 && vm->memory_bytes % VM_PAGE_SIZE) {
         char got[64];
         size_t mark = sim_cfg_push_key(w, "memory");
@@ -171,7 +175,7 @@ static int set_content(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
     memcpy(saved, vm->content, sizeof saved);
     for (int i = 0; i < SIM_CONTENT_NR; i++)
         vm->content[i] = 0;
-    int rc = sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, vm);
+    int rc = sim_cfg_walk_object(w, v, k->sub, vm);
     if (rc) {
         memcpy(vm->content, saved, sizeof saved);
         return rc;
@@ -202,11 +206,9 @@ int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const 
     sim_cfg_pop(w, mark);
     if (rc)
         return rc;
-    bool trace = wl->is_trace;
-    const struct sim_key *tab = trace ? k->alt : k->sub;
-    sim_cfg_apply_defaults(tab, wl);
-    return sim_cfg_walk_object(w, v, tab, trace ? k->sub : k->alt,
-                               trace ? "trace" : "synthetic", trace ? "synthetic" : "trace", wl);
+    int which = wl->is_trace ? 1 : 0;           /* sim_cfg_workload_kinds' order */
+    sim_cfg_apply_defaults(k->kinds[which], wl);
+    return sim_cfg_walk_kind(w, v, k->kinds, which, wl);
 }
 
 int sim_cfg_workload_finish(struct sim_cfg_walk *w, const char *at, const struct sim_exp_vm *vm,

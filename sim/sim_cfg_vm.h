@@ -43,6 +43,8 @@
 extern const struct sim_key sim_cfg_vm_keys[];         /* rows of struct sim_exp_vm */
 extern const struct sim_key sim_cfg_synthetic_keys[];  /* rows of a synthetic workload */
 extern const struct sim_key sim_cfg_trace_keys[];      /* rows of a trace workload */
+/* Both, in the order of the workload's "kind" choices (synthetic|trace). */
+extern const struct sim_key *const sim_cfg_workload_kinds[];
 
 int sim_cfg_set_vm(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj);
 int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
@@ -53,7 +55,7 @@ int sim_cfg_set_workload(struct sim_cfg_walk *w, const struct sim_key *k, const 
                     sim_cfg_vm_keys, NULL, "the guest: memory size, content, aging, paging levels")
 #define SIM_CFG_WORKLOAD_ROW(off)                                                        \
     SIM_KEY_OBJ_ROW("workload", SIM_KEY_REQ, sim_cfg_set_workload, off,                  \
-                    sim_cfg_synthetic_keys, sim_cfg_trace_keys,                          \
+                    sim_cfg_synthetic_keys, sim_cfg_workload_kinds,                      \
                     "what the guest runs: a synthetic access pattern or a memory trace")
 
 /* Derived fields of a point's workload (its default name, the footprint

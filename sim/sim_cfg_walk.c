@@ -420,10 +420,35 @@ void sim_cfg_apply_defaults(const struct sim_key *tab, void *obj)
 
 /* ------------------------------------------------------------ objects */
 
-/* Rows of tabs[0..n) into objs[0..n); alt: the other kind's rows. */
+const char *sim_cfg_kind_name(const struct sim_key *const *kinds, int i, char *buf, size_t len)
+{
+    const struct sim_key *kr = kinds && kinds[0] ? sim_cfg_find_key(kinds[0], "kind") : NULL;
+    const char *c = kr ? kr->p.choices : NULL;
+    for (int j = 0; j < i && c; j++) {
+        c = strchr(c, '|');
+        c = c ? c + 1 : NULL;
+    }
+    if (c)
+        snprintf(buf, len, "%.*s", (int)strcspn(c, "|"), c);
+    else
+        snprintf(buf, len, "?");
+    return buf;
+}
+
+/* The first kind other than `kind` whose rows have key `name`, or -1. */
+static int other_kind(const struct sim_key *const *kinds, int kind, const char *name)
+{
+    for (int k = 0; kinds && kinds[k]; k++)
+        if (k != kind && sim_cfg_find_key(kinds[k], name))
+            return k;
+    return -1;
+}
+
+/* Rows of tabs[0..n) into objs[0..n); kinds: the kind tables when the
+ * object is kinded (tabs[0] is kinds[kind]), for "key 'x' is for kind". */
 static int walk_rows(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *const *tabs,
-                     void *const *objs, int n, const struct sim_key *alt, const char *kind,
-                     const char *alt_kind, bool report_unknown)
+                     void *const *objs, int n, const struct sim_key *const *kinds, int kind,
+                     bool report_unknown)
 {
     char got[64];
     int before = w->nr_errs;
@@ -450,8 +475,12 @@ static int walk_rows(struct sim_cfg_walk *w, const cJSON *v, const struct sim_ke
         }
         if (!report_unknown)
             continue;
-        if (alt && sim_cfg_find_key(alt, c->string)) {
-            sim_cfg_err(w, "key '%s' is for kind '%s', not '%s'", c->string, alt_kind, kind);
+        int other = other_kind(kinds, kind, c->string);
+        if (other >= 0) {
+            char a[SIM_NAME_MAX], b[SIM_NAME_MAX];
+            sim_cfg_err(w, "key '%s' is for kind '%s', not '%s'", c->string,
+                        sim_cfg_kind_name(kinds, other, b, sizeof b),
+                        sim_cfg_kind_name(kinds, kind, a, sizeof a));
             continue;
         }
         char msg[256];
@@ -469,20 +498,25 @@ static int walk_rows(struct sim_cfg_walk *w, const cJSON *v, const struct sim_ke
 int sim_cfg_walk_tables(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *const *tabs,
                         void *const *objs, int n, bool report_unknown)
 {
-    return walk_rows(w, v, tabs, objs, n, NULL, NULL, NULL, report_unknown);
+    return walk_rows(w, v, tabs, objs, n, NULL, -1, report_unknown);
 }
 
 int sim_cfg_walk_object(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *tab,
-                        const struct sim_key *alt, const char *kind, const char *alt_kind,
                         void *obj)
 {
-    return walk_rows(w, v, &tab, &obj, 1, alt, kind, alt_kind, true);
+    return walk_rows(w, v, &tab, &obj, 1, NULL, -1, true);
+}
+
+int sim_cfg_walk_kind(struct sim_cfg_walk *w, const cJSON *v, const struct sim_key *const *kinds,
+                      int kind, void *obj)
+{
+    return walk_rows(w, v, &kinds[kind], &obj, 1, kinds, kind, true);
 }
 
 int sim_cfg_set_object(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
                        void *obj)
 {
-    return sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, (char *)obj + k->p.off);
+    return sim_cfg_walk_object(w, v, k->sub, (char *)obj + k->p.off);
 }
 
 /* ------------------------------------------------------------ policies */

@@ -131,14 +131,56 @@ int sim_cfg_check_platform(struct sim_cfg_walk *w, const char *platform, const c
     return m.rc;
 }
 
-/* Deep checks of the points o->points[from..]: the platform, then the
- * mechanism's own. */
+int sim_cfg_check_host(struct sim_cfg_walk *w, const char *platform, const char *host,
+                       const char *host_path)
+{
+    char key[SIM_CFG_MEMO_KEY_MAX];
+    snprintf(key, sizeof key, "%s|%s", platform, host);
+    struct sim_cfg_memo m;
+    if (!sim_cfg_memo_get(w, "host", key, &m)) {
+        struct vm_diag d = { 0 };
+        enum sim_platform_part part = SIM_PLATFORM_FILE;
+        memset(&m, 0, sizeof m);
+        m.rc = sim_platform_check(platform, host, NULL, w->nr_sg_args, w->sg_args, &part, NULL,
+                                  &d);
+        m.value[0] = part;
+        if (m.rc)
+            snprintf(m.msg, sizeof m.msg, "%s", d.msg);
+        sim_cfg_memo_put(w, "host", key, &m);
+    }
+    if (m.rc && m.value[0] == SIM_PLATFORM_HOST)
+        return sim_cfg_err_at(w, m.rc, host_path, "%s", m.msg);
+    /* a file or options problem is the platform check's to report */
+    return m.rc;
+}
+
+/* Every host a fault names must be one of the platform's, whatever the
+ * mechanism does with it. */
+static void check_fault_hosts(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    for (int i = 0; i < e->nr_faults; i++) {
+        const struct sim_exp_fault *f = &e->faults[i];
+        const char *keys[3] = { "host", "a", "b" };
+        const char *hosts[3] = { f->host, f->a, f->b };
+        for (int j = 0; j < 3; j++) {
+            char path[64];
+            if (!hosts[j][0])
+                continue;
+            snprintf(path, sizeof path, "$.faults[%d].%s", i, keys[j]);
+            sim_cfg_check_host(w, e->platform, hosts[j], path);
+        }
+    }
+}
+
+/* Deep checks of the points o->points[from..]: the platform and the hosts
+ * the faults name, then the mechanism's own. */
 static void deep_checks(struct sim_cfg_walk *w, const struct engine_out *o, int from)
 {
     for (int i = from; i < o->nr_points; i++) {
         const struct sim_exp *e = &o->points[i];
-        sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
-                               "$.disk", NULL);
+        if (sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
+                                   "$.disk", NULL) == 0)
+            check_fault_hosts(w, e);
         if (e->mech->check)
             e->mech->check(w, e);
     }

@@ -1,7 +1,8 @@
 /*
  * sim_exp.c - what the core derives from a run point (sim_exp.h) for any
- * mechanism: the names of the fault kinds, and the instant of a host
- * crash, fixed or drawn from the experiment's seed.
+ * mechanism: the names of the fault kinds, and the instant a host fault
+ * (a host or daemon crash, a clock pause) begins, fixed or drawn from the
+ * experiment's seed.
  */
 #include "sim_exp.h"
 
@@ -11,7 +12,7 @@
 #include "base/vm_err.h"
 #include "base/vm_rand.h"
 
-/* The crash instants' streams: this base plus the fault's index, so each
+/* The host faults' instants' streams (named for the first, host_crash): this base plus the fault's index, so each
  * fault draws alone and no other stream of the seed moves them. */
 enum { STREAM_HOST_CRASH = 0x63726100 };
 
@@ -19,6 +20,11 @@ static const char *const kind_names[SIM_FAULT_NR] = {
     [SIM_FAULT_DISK_ERROR] = "disk_error",
     [SIM_FAULT_DISK_SLOW] = "disk_slow",
     [SIM_FAULT_HOST_CRASH] = "host_crash",
+    [SIM_FAULT_DAEMON_CRASH] = "daemon_crash",
+    [SIM_FAULT_PARTITION] = "partition",
+    [SIM_FAULT_MSG_LOSS] = "msg_loss",
+    [SIM_FAULT_MSG_DELAY] = "msg_delay",
+    [SIM_FAULT_CLOCK_PAUSE] = "clock_pause",
 };
 
 const char *sim_fault_kind_name(enum sim_fault_kind kind)
@@ -44,20 +50,24 @@ const char *sim_fault_kinds_text(unsigned mask, char *buf, size_t len)
     return buf;
 }
 
+uint64_t sim_exp_fault_at(const struct sim_exp_fault *f, uint64_t seed, int i)
+{
+    if (!(SIM_FAULT_HOST_KINDS & SIM_FAULT_BIT(f->kind)))
+        return f->from_ns;
+    if (!f->drawn)
+        return f->at_ns;
+    /* the walk made from < until */
+    struct vm_rand r;
+    vm_rand_init(&r, seed, STREAM_HOST_CRASH + (uint64_t)i);
+    return f->from_ns + vm_rand_below(&r, f->until_ns - f->from_ns);
+}
+
 int sim_exp_host_crash(const struct sim_exp *e, int i, uint64_t *at_ns,
                        uint64_t *restart_after_ns)
 {
     if (i < 0 || i >= e->nr_faults || e->faults[i].kind != SIM_FAULT_HOST_CRASH)
         return VM_EINVAL;
-    const struct sim_exp_fault *f = &e->faults[i];
-    *restart_after_ns = f->restart_after_ns;
-    if (!f->drawn) {
-        *at_ns = f->at_ns;
-        return 0;
-    }
-    /* the walk made from < until */
-    struct vm_rand r;
-    vm_rand_init(&r, e->seed, STREAM_HOST_CRASH + (uint64_t)i);
-    *at_ns = f->from_ns + vm_rand_below(&r, f->until_ns - f->from_ns);
+    *restart_after_ns = e->faults[i].restart_after_ns;
+    *at_ns = sim_exp_fault_at(&e->faults[i], e->seed, i);
     return 0;
 }

@@ -62,26 +62,16 @@ static void list_row(FILE *f, const struct sim_key *k, int indent)
     fprintf(f, "%*s%-*s %-28s %-16s %s\n", indent, "", w, k->name, what, req, help);
     if (k->shape != SIM_KEY_OBJECT && k->shape != SIM_KEY_ARRAY)
         return;
-    if (!k->alt) {
+    if (!k->kinds) {
         list_rows(f, k->sub, indent + 2);
         return;
     }
     /* kinded: each kind's rows under its name */
-    const struct sim_key *kinds[3] = { k->sub, k->alt, k->alt2 };
-    for (int i = 0; i < 3 && kinds[i]; i++) {
-        const struct sim_key *kr = sim_cfg_find_key(kinds[i], "kind");
-        char choices[64] = "";
-        if (kr && kr->p.choices) {
-            const char *c = kr->p.choices;
-            for (int j = 0; j < i && c; j++) {
-                c = strchr(c, '|');
-                c = c ? c + 1 : NULL;
-            }
-            if (c)
-                snprintf(choices, sizeof choices, "%.*s", (int)strcspn(c, "|"), c);
-        }
-        fprintf(f, "%*s(kind %s)\n", indent + 2, "", choices);
-        list_rows(f, kinds[i], indent + 4);
+    for (int i = 0; k->kinds[i]; i++) {
+        char name[SIM_NAME_MAX];
+        fprintf(f, "%*s(kind %s)\n", indent + 2, "",
+                sim_cfg_kind_name(k->kinds, i, name, sizeof name));
+        list_rows(f, k->kinds[i], indent + 4);
     }
 }
 

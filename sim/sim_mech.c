@@ -44,10 +44,8 @@ static const char *dangling_row(const struct sim_key *tab)
         if (k->set == sim_cfg_set_param && k->p.type == VM_PARAM_STRING)
             return k->name;
         const char *in = dangling_row(k->sub);
-        if (!in)
-            in = dangling_row(k->alt);
-        if (!in)
-            in = dangling_row(k->alt2);
+        for (int i = 0; !in && k->kinds && k->kinds[i]; i++)
+            in = dangling_row(k->kinds[i]);
         if (in)
             return in;
     }

@@ -108,7 +108,9 @@ struct sim_mech {
      * write nothing; may be NULL */
     int (*check)(struct sim_cfg_walk *w, const struct sim_exp *e);
     /* the fault kinds its run applies: SIM_FAULT_BIT(enum sim_fault_kind)s
-     * (sim_exp.h), 0 = none; a config's fault of another kind is an error */
+     * (sim_exp.h), 0 = none; a config's fault of another kind is an error.
+     * Host and message kinds are applied through sim_faults.h; the core
+     * checks every host a fault names against the platform */
     unsigned fault_kinds;
     /* results */
     const struct sim_metric_def *metrics;

@@ -31,6 +31,37 @@
  * accepted the options, then "\001RESULT <rc> <message>\n". */
 #define CHECK_OUTPUT_MAX 65536
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "unknown host 'x' (hosts: a, b, c)": the platform's hosts by name. */
+static void unknown_host(const char *host, struct vm_diag *d)
+{
+    size_t nh = sg_host_count();
+    sg_host_t *hosts = sg_host_list();
+    const char **names = malloc(sizeof *names * (nh ? nh : 1));
+    char list[VM_DIAG_MSG_MAX - 96] = "";
+    size_t o = 0;
+    for (size_t i = 0; names && i < nh; i++)
+        names[i] = sg_host_get_name(hosts[i]);
+    if (names)
+        qsort(names, nh, sizeof *names, cmp_name);
+    for (size_t i = 0; names && i < nh && o < sizeof list; i++) {
+        size_t left = sizeof list - o;
+        int n = snprintf(list + o, left, "%s%s", i ? ", " : "", names[i]);
+        if (n < 0 || (size_t)n >= left) {
+            snprintf(list + (o < sizeof list - 4 ? o : sizeof list - 4), 4, "...");
+            break;
+        }
+        o += (size_t)n;
+    }
+    free(names);
+    xbt_free(hosts);
+    vm_diag_set(d, VM_ENOENT, "unknown host '%s' (hosts: %s)", host, list);
+}
+
 static void check_child(int fd, const char *path, const char *host, const char *disk,
                         int nr_sg_args, char **sg_args)
 {
@@ -49,6 +80,16 @@ static void check_child(int fd, const char *path, const char *host, const char *
     uint64_t capacity = 0, memory = 0;
     sg_disk_t dk = NULL;
     rc = sim_world_load_platform(path, &cd);
+    if (rc == 0 && disk == NULL) {
+        /* the host alone: it may have no disk, and the rest was checked */
+        if (sg_host_by_name(host) == NULL) {
+            rc = VM_ENOENT;
+            part = SIM_PLATFORM_HOST;
+            unknown_host(host, &cd);
+        }
+        dprintf(fd, "\001RESULT %d %d 0 0 0 %s\n", rc, (int)part, cd.msg);
+        _exit(0);
+    }
     if (rc == 0) {
         sg_host_t h = sim_world_host(host, &cd);
         if (h == NULL) {

@@ -99,6 +99,8 @@ struct sim_transport {
     uint64_t seed, next_id;
     struct rule rules[SIM_TRANSPORT_MAX_FAULTS];
     int nr_rules;
+    sim_transport_filter_fn filter;  /* NULL: none */
+    void *filter_arg;
     struct sim_transport_stats st;
 };
 
@@ -287,7 +289,13 @@ int sim_transport_add_fault(struct sim_transport *tr, const struct sim_transport
     return 0;
 }
 
-/* Apply the rules to a message being sent now. */
+void sim_transport_set_filter(struct sim_transport *tr, sim_transport_filter_fn fn, void *arg)
+{
+    tr->filter = fn;
+    tr->filter_arg = arg;
+}
+
+/* Apply the rules, then the filter, to a message being sent now. */
 static void apply_faults(struct sim_transport *tr, struct tmsg *m, uint64_t now)
 {
     for (int i = 0; i < tr->nr_rules; i++) {
@@ -304,6 +312,13 @@ static void apply_faults(struct sim_transport *tr, struct tmsg *m, uint64_t now)
         if (r->f.loss > 0 && vm_rand_double(&r->rnd) < r->f.loss)
             m->lost = true;
         m->delay_ns += r->f.delay_ns;
+    }
+    if (tr->filter) {
+        uint64_t extra = 0;
+        if (tr->filter(tr->filter_arg, sg_host_get_name(tr->eps[m->src]->host),
+                       sg_host_get_name(tr->eps[m->dst]->host), now, &extra))
+            m->lost = true;
+        m->delay_ns += extra;
     }
     if (m->lost)
         m->delay_ns = 0;

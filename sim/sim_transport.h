@@ -18,7 +18,7 @@
  * Same-host endpoints use the host's loopback (SimGrid's defaults).
  *
  * Usage, from SimGrid actors (every call but _new/_endpoint/_add_fault/
- * _free may block the calling actor):
+ * _set_filter/_free may block the calling actor):
  *
  *     struct sim_transport *tr = sim_transport_new(seed, d);
  *     sim_transport_endpoint(tr, "src", sg_host_by_name("host0"), d);
@@ -55,7 +55,9 @@
  * the n-th and every later one, or each with a seeded probability) or
  * delayed by a fixed extra time.  Loss draws come from one vm_rand stream
  * per rule, seeded from the transport's seed: the same seed and the same
- * sends lose the same messages.
+ * sends lose the same messages.  A filter (sim_transport_set_filter) sees
+ * every message by its hosts' names, as fault injection by host needs it
+ * (sim_faults.h: partitions, loss, delay); it combines with the rules.
  *
  * Memory: per endpoint, 24 bytes per other endpoint (sequence numbers and
  * route checks); per message in flight, its blob plus ~120 bytes; ~24 KB
@@ -122,6 +124,22 @@ struct sim_transport_fault {
  * of [0, 1], until_ns <= from_ns, unknown endpoint name), VM_ENOSPC. */
 int sim_transport_add_fault(struct sim_transport *tr, const struct sim_transport_fault *f,
                             struct vm_diag *d);
+
+/*
+ * A filter on every message sent: from_host and to_host are the names of
+ * the sender's and the receiver's hosts, now_ns the send time.  Returns
+ * true when the message is lost; *delay_ns (0 on entry) gets an extra
+ * delay.  It combines with the rules: a message is lost if the filter or
+ * any rule loses it (it is then carried and dropped like one a rule lost,
+ * and counted in stats.lost), and delayed by the filter's delay plus the
+ * rules'.  It is called once per message, after the rules, from the
+ * sending actor; it must not block.
+ */
+typedef bool (*sim_transport_filter_fn)(void *arg, const char *from_host, const char *to_host,
+                                        uint64_t now_ns, uint64_t *delay_ns);
+
+/* Set the filter (NULL: none) and its arg; replaces the previous one. */
+void sim_transport_set_filter(struct sim_transport *tr, sim_transport_filter_fn fn, void *arg);
 
 struct sim_transport_stats {
     uint64_t sent;                   /* messages handed to the network */

@@ -4,15 +4,19 @@
  * a partition from then on, a rule's time window, seeded loss that a
  * second run with the seed repeats, a fixed extra delay and the
  * in-order delivery behind a delayed message, and a call whose request
- * is lost, retried.  The world and actors are tests/transport_rig.h's.
+ * is lost, retried; a filter by host names (sim_transport_set_filter)
+ * driven by sim_faults: a partition's window, and its delays added to a
+ * rule's.  The world and actors are tests/transport_rig.h's.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <simgrid/engine.h>
 #include <simgrid/host.h>
 
+#include "sim_faults.h"
 #include "sim_world.h"
 #include "transport_rig.h"
 
@@ -182,6 +186,94 @@ START_TEST(test_transport_delayed_message_holds_the_next_one_behind_it)
 }
 END_TEST
 
+
+/* The filter sees the hosts' names and the send time. */
+static char filter_from[32], filter_to[32];
+static uint64_t filter_now = UINT64_MAX;
+
+static bool note_filter(void *arg, const char *from_host, const char *to_host, uint64_t now_ns,
+                        uint64_t *delay_ns)
+{
+    ck_assert_ptr_eq(arg, filter_from);
+    ck_assert_uint_eq(*delay_ns, 0);
+    snprintf(filter_from, sizeof filter_from, "%s", from_host);
+    snprintf(filter_to, sizeof filter_to, "%s", to_host);
+    filter_now = now_ns;
+    return false;
+}
+
+static void send_one_late(void)
+{
+    sim_sleep_ns(1000);
+    send_n(1, "a", "b");
+}
+
+START_TEST(test_transport_filter_sees_host_names_and_send_time)
+{
+    world(1);
+    endpoint("a", "host0");
+    endpoint("b", "host1");
+    sim_transport_set_filter(tr, note_filter, filter_from);
+    spawn("s", "host0", send_one_late);
+    spawn("r", "host1", drain_b);
+    simgrid_run();
+    ck_assert_int_eq(nr_seen, 1);
+    ck_assert_str_eq(filter_from, "host0");
+    ck_assert_str_eq(filter_to, "host1");
+    ck_assert_uint_eq(filter_now, 1000);
+    forget_all();
+    sim_transport_free(tr);
+}
+END_TEST
+
+START_TEST(test_transport_filter_partition_loses_in_its_window_whichever_way_named)
+{
+    world(1);
+    endpoint("a", "host0");
+    endpoint("b", "host1");
+    /* host1 -> host0 cut from the start until 5 ns: the first send only */
+    struct sim_exp_fault x = { .kind = SIM_FAULT_PARTITION, .a = "host1", .b = "host0",
+                               .from_ns = 0, .until_ns = 5 };
+    struct sim_faults *f = sim_faults_new(&x, 1, 0, 1, NULL, NULL);
+    ck_assert_ptr_nonnull(f);
+    sim_transport_set_filter(tr, sim_faults_transport_filter, f);
+    spawn("s", "host0", send_then_more_later);
+    spawn("r", "host1", drain_b);
+    simgrid_run();
+    ck_assert_int_eq(nr_seen, 1);
+    ck_assert_uint_eq(seen[0].sent_ns, 10);                  /* the one sent after */
+    ck_assert_uint_eq(sim_transport_stats(tr)->lost, 1);
+    ck_assert_uint_eq(sim_transport_stats(tr)->sent, 2);
+    forget_all();
+    sim_transport_free(tr);
+    sim_faults_free(f);
+}
+END_TEST
+
+START_TEST(test_transport_filter_delay_adds_to_a_rules)
+{
+    world(1);
+    endpoint("a", "host0");
+    endpoint("b", "host1");
+    struct sim_transport_fault rule = { .from = "a", .delay_ns = 1000000 };
+    add_fault(&rule);
+    struct sim_exp_fault x = { .kind = SIM_FAULT_MSG_DELAY, .a = "host1",
+                               .until_ns = UINT64_MAX, .delay_ns = 2000000 };
+    struct sim_faults *f = sim_faults_new(&x, 1, 0, 1, NULL, NULL);
+    sim_transport_set_filter(tr, sim_faults_transport_filter, f);
+    spawn("s", "host0", send_two_small);
+    spawn("r", "host1", drain_b);
+    simgrid_run();
+    ck_assert_int_eq(nr_seen, 2);
+    ck_assert_uint_eq(seen[0].recv_ns, 3000000 + xfer_ns(2000));
+    ck_assert_uint_eq(seen[1].recv_ns, 3000000 + xfer_ns(2000));
+    ck_assert_uint_eq(sim_transport_stats(tr)->delayed, 2);
+    forget_all();
+    sim_transport_free(tr);
+    sim_faults_free(f);
+}
+END_TEST
+
 /* A lost request: the call times out; the retry gets its answer. */
 static void echo_server(void)
 {
@@ -235,6 +327,9 @@ static Suite *transport_faults_suite(void)
     tcase_add_test(tc, test_transport_delay_adds_fixed_time_to_each_matching_message);
     tcase_add_test(tc, test_transport_delayed_message_holds_the_next_one_behind_it);
     tcase_add_test(tc, test_transport_lost_request_times_out_and_retry_succeeds);
+    tcase_add_test(tc, test_transport_filter_sees_host_names_and_send_time);
+    tcase_add_test(tc, test_transport_filter_partition_loses_in_its_window_whichever_way_named);
+    tcase_add_test(tc, test_transport_filter_delay_adds_to_a_rules);
     suite_add_tcase(s, tc);
     return s;
 }

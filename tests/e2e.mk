@@ -10,6 +10,10 @@ EXTRA_DIST += tests/e2e/lib.sh tests/e2e/quick_experiments.sh tests/e2e/determin
 TESTS += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh
 EXTRA_DIST += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh \
 	tests/e2e/cons-broken.json
+# faults: hosts the platform lacks, a partition of a host with itself,
+# negative times, each refused with one located line
+TESTS += tests/e2e/fault_bad_input.sh
+EXTRA_DIST += tests/e2e/fault_bad_input.sh
 
 # A vmsim whose vCPU acknowledges a stun and runs on: sim/sim_vcpu.c built
 # with SIM_VCPU_TEST_IGNORE_STUN, linked ahead of the core library (whose

@@ -111,7 +111,7 @@ int sim_ckpt_costs_set(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
         rc = load_file(w, file, costs);
         sim_cfg_pop(w, mark);
     }
-    if (sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, costs) != 0)
+    if (sim_cfg_walk_object(w, v, k->sub, costs) != 0)
         rc = VM_EINVAL;
     return rc;
 }

@@ -74,7 +74,7 @@ static const struct sim_policy_set *variant_set(const cJSON *doc)
 static int set_from(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
 {
     struct sim_ckpt_cfg *c = obj;
-    int rc = sim_cfg_walk_object(w, v, k->sub, NULL, NULL, NULL, obj);
+    int rc = sim_cfg_walk_object(w, v, k->sub, obj);
     if (rc)
         return rc;
     c->from_given = true;

@@ -92,7 +92,7 @@ static int set_disks(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
         memset(dk, 0, sizeof *dk);
         if (!cJSON_IsObject(e)) {
             sim_cfg_err(w, "expected object, got %s", sim_json_got(e, got, sizeof got));
-        } else if (sim_cfg_walk_object(w, e, k->sub, NULL, NULL, NULL, dk) == 0) {
+        } else if (sim_cfg_walk_object(w, e, k->sub, dk) == 0) {
             dk->has_parent = cJSON_GetObjectItemCaseSensitive(e, "parent") != NULL;
             dk->has_size = cJSON_GetObjectItemCaseSensitive(e, "size") != NULL;
         }
@@ -383,6 +383,10 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
         snprintf(path, sizeof path, "$.faults[%d].host", i);
         if (f->kind != SIM_FAULT_HOST_CRASH || !f->host[0] || strcmp(f->host, e->host) == 0)
             continue;
+        if (sim_cfg_check_host(w, e->platform, f->host, path)) {
+            rc = VM_EINVAL;             /* unknown: said once, by the core */
+            continue;
+        }
         if (e->host[0])
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected the experiment's host ('%s', "
                                 "or no host): the VM and its disk are on that one, got '%s'",

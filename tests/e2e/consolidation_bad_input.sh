@@ -16,10 +16,11 @@ mkdir -p "$gen" "$tmpdir/tmp"
 TMPDIR="$tmpdir/tmp"        # whatever vmsim would put in a temp dir lands here
 export TMPDIR
 sata="$VMSIM_SRCDIR/workloads/platforms/host-sata.xml"
-# cons_cfg NAME 'VDISK' 'CHAIN' ['LOAD'] ['EXTRA'] -> $gen/NAME.json
+two="$VMSIM_SRCDIR/workloads/platforms/hosts2-nvme-25g.xml"
+# cons_cfg NAME 'VDISK' 'CHAIN' ['LOAD'] ['EXTRA'] -> $gen/NAME.json (on $plat, or SATA)
 cons_cfg() {
     cat > "$gen/$1.json" <<CFG
-{ "name": "bad-$1", "mechanism": "consolidation", "platform": "$sata",
+{ "name": "bad-$1", "mechanism": "consolidation", "platform": "${plat:-$sata}",
   "vdisk": { $2 }, "chain": { $3 }, "load": { ${4:-\"write_ratio\": 0.3} },
   "run": { "before": "0.5s", "after": "0.5s" },
   "variants": [ { "name": "mirror", "policy": "mirror" } ]$5 }
@@ -64,10 +65,16 @@ cons_cfg request-6k "$vd" "$dl" '"write_ratio": 0.3, "request": "6KiB"'
 expect_both request-6k "request-6k.json: \$.load.request: expected a multiple of 4 KiB, got 6 KiB"
 cons_cfg vdisk-2t '"size": "2TiB", "grain": "64KiB"' "$dl"
 expect_both vdisk-2t "vdisk-2t.json: \$.vdisk.size: expected a virtual disk whose chain fits the platform's disk (1 TiB): the base, 1 delta and two helpers take 4 files of up to 2 TiB each"
-cons_cfg crash-other-host "$vd" "$dl" '' ', "faults": [ { "kind": "host_crash", "at": "1s", "host": "other" } ]'
+# another host of the platform (host1 of the two-host one): not the VM's
+plat=$two
+cons_cfg crash-other-host "$vd" "$dl" '' ', "faults": [ { "kind": "host_crash", "at": "1s", "host": "host1" } ]'
 expect_both crash-other-host "crash-other-host.json: \$.faults[0].host: expected no host (the VM and its disk are on the experiment's host"
-cons_cfg crash-named-host "$vd" "$dl" '' ', "host": "host0", "faults": [ { "kind": "host_crash", "at": "1s", "host": "other" } ]'
+cons_cfg crash-named-host "$vd" "$dl" '' ', "host": "host0", "faults": [ { "kind": "host_crash", "at": "1s", "host": "host1" } ]'
+plat=
 expect_both crash-named-host "crash-named-host.json: \$.faults[0].host: expected the experiment's host ('host0', or no host)"
+# a host the platform lacks: the core says so (once), whatever the mechanism
+cons_cfg crash-unknown-host "$vd" "$dl" '' ', "faults": [ { "kind": "host_crash", "at": "1s", "host": "other" } ]'
+expect_both crash-unknown-host "crash-unknown-host.json: \$.faults[0].host: unknown host 'other' (hosts: host0)"
 
 # blocktraces: bad_trace NAME 'ROW...' (the header first unless given)
 hdr='timestamp_s,op,offset,length,file'
