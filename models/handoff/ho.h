@@ -173,7 +173,8 @@ struct ho_stats {
     uint64_t needs, opened, failed, refused, unresolved;
     struct vm_hist open_ns;      /* need -> open, per opened need */
     struct vm_hist unavail_ns;   /* crash -> open, per need HA raised */
-    uint64_t msgs, retries;      /* protocol messages sent, requests re-sent */
+    uint64_t msgs, retries;      /* the needs' protocol messages (requests, replies,
+                                    relays; not the data writes), requests re-sent */
     uint64_t takeovers;          /* ownership moved without the owner's release */
     uint64_t false_takeovers;    /* ... while the owner was alive and held the disk */
     uint64_t stale_refused;      /* writes the datastore fenced */

@@ -15,7 +15,8 @@
  *   ds_timeout 2 s: below VMFS's 8 s heartbeat I/O limit (anchors, IBM).
  *   io_timeout 10 s, watchdog 60 s: sanlock's defaults (src/timeouts.c).
  *   manual operator delay 5 to 30 min: an assumption (a paged on-call
- *     operator), configurable.
+ *     operator), configurable; its needs give up after 1 h, the others'
+ *     after 10 min.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ void ho_params_default(struct ho_params *p, enum ho_method m)
     p->poll_ns = 10 * S;
     p->give_up_ns = 600 * S;
     p->max_rounds = 3;
+    if (m == HO_MANUAL)
+        p->give_up_ns = 3600 * S;       /* the operator may take 30 min */
     p->op_min_ns = 300 * S;
     p->op_max_ns = 1800 * S;
     p->io_timeout_ns = 10 * S;
@@ -317,6 +320,7 @@ void ho_host_crash(struct ho_cluster *c, uint32_t host)
             struct ho_need *n = need_alloc(c, disk, HO_NONE, HO_RESTART);
             if (n) {
                 n->t_crash = now;
+                n->t_need = now + c->cfg.ha_detect_ns;  /* the restart is the need */
                 ho_tmr_arm(&n->tmr, now + c->cfg.ha_detect_ns, n->seq);
             }
         }
@@ -330,8 +334,10 @@ void ho_host_restart(struct ho_cluster *c, uint32_t host)
     struct ho_host *h = &c->hosts[host];
     h->up = h->daemon_up = true;
     h->paused = h->reset_at_wake = false;
-    if (c->cfg.params.method == HO_LEASE)
+    if (c->cfg.params.method == HO_LEASE) {
+        h->rejoin = true;               /* a new delta-lease generation */
         ho_lease_start(c, host);
+    }
     ho_need_host_restart(c, host);
 }
 
@@ -429,7 +435,9 @@ uint32_t ho_holder_host(const struct ho_cluster *c, uint32_t disk)
 void ho_finish(struct ho_cluster *c, struct ho_stats *out)
 {
     ho_check_finish(c);
+    c->st.msgs = 0;                     /* the handoffs' messages, not the writes' */
     for (uint32_t i = 0; i < c->nr_needs; i++) {
+        c->st.msgs += c->needs[i].msgs;
         enum ho_rstate s = c->needs[i].st;
         if (s != R_DONE && s != R_FAILED && s != R_REFUSED)
             c->st.unresolved++;

@@ -36,13 +36,17 @@ int ho_ds_init(struct ho_cluster *c)
     uint32_t nd = c->cfg.nr_disks;
     c->ds = calloc(nd, sizeof *c->ds);
     c->lease_ts = calloc(c->cfg.nr_hosts, sizeof *c->lease_ts);
-    if (!c->ds || !c->lease_ts)
+    c->lease_gen = calloc(c->cfg.nr_hosts, sizeof *c->lease_gen);
+    if (!c->ds || !c->lease_ts || !c->lease_gen)
         return VM_ENOMEM;
+    for (uint32_t h = 0; h < c->cfg.nr_hosts; h++)
+        c->lease_gen[h] = 1;
     for (uint32_t d = 0; d < nd; d++) {
         struct ho_ds_disk *r = &c->ds[d];
         const struct ho_disk_cfg *dc = &c->disk_cfg[d];
         r->owner = dc->holder_host;
         r->gen = 1;
+        r->owner_lgen = 1;
         memcpy(r->actors, dc->actors, sizeof r->actors);
         r->cur = -1;
         r->blk_ord = calloc(c->cfg.blocks_per_disk, sizeof *r->blk_ord);
@@ -64,6 +68,7 @@ void ho_ds_free(struct ho_cluster *c)
     }
     free(c->ds);
     free(c->lease_ts);
+    free(c->lease_gen);
     c->ds = NULL;
 }
 
@@ -126,6 +131,7 @@ static void set_owner(struct ho_cluster *c, uint32_t d, uint32_t owner, uint64_t
     }
     r->owner = owner;
     r->gen = new_gen;
+    r->owner_lgen = owner != HO_NONE ? c->lease_gen[owner] : 0;
 }
 
 static uint32_t need_of(const struct ho_msg *m)
@@ -149,6 +155,8 @@ void ho_ds_handle(struct ho_cluster *c, const struct ho_msg *m)
         rep.owner = r->owner;
         rep.gen = r->gen;
         memcpy(rep.actors, r->actors, sizeof rep.actors);
+        rep.lgen = r->owner_lgen;
+        rep.cur_lgen = r->owner != HO_NONE ? c->lease_gen[r->owner] : 0;
         io_then_reply(c, PORT_BLK_READ, rec_lba, &rep, m->host, need_of(m), false);
         break;
     case M_DS_CAW:
@@ -187,6 +195,8 @@ void ho_ds_handle(struct ho_cluster *c, const struct ho_msg *m)
         break;
     }
     case M_DS_RENEW:
+        if (m->reason)                  /* a restarted host rejoins the lockspace */
+            c->lease_gen[m->host]++;
         c->lease_ts[m->host]++;
         rep.type = M_DS_LEASES;
         io_then_reply(c, PORT_BLK_WRITE, c->ds_lba_leases + m->host, &rep, m->host, HO_NONE,

@@ -251,7 +251,7 @@ static void lease_renew(struct ho_cluster *c, uint32_t host)
     h->renew_id = ++c->next_id;
     h->renew_sent_ns = now;
     struct ho_msg m = { .type = M_DS_RENEW, .id = h->renew_id, .slot_kind = S_LEASE,
-                        .slot = host };
+                        .slot = host, .reason = h->rejoin };
     ho_send(c, host, HO_NONE, &m, NULL, HO_NONE);
     ho_tmr_arm(&h->renew_tmr, now + 2 * c->cfg.params.io_timeout_ns, h->inc);
     lease_fail(c, host);
@@ -268,6 +268,7 @@ static void lease_reply(struct ho_cluster *c, uint32_t host, const struct ho_msg
     if (now - h->renew_sent_ns > c->cfg.params.io_timeout_ns)
         return;                         /* too late: sanlock counts it failed */
     h->last_renew_ok_ns = h->renew_sent_ns;
+    h->rejoin = false;
     uint32_t n = m->nr_leases < c->cfg.nr_hosts ? m->nr_leases : c->cfg.nr_hosts;
     for (uint32_t k = 0; k < n; k++)
         if (leases[k] != h->seen_ts[k]) {

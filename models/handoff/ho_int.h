@@ -43,6 +43,9 @@ struct ho_msg {
     uint64_t gen;                /* generation (read, expected, carried, new) */
     uint64_t block, wid;         /* WRITE */
     uint32_t actors[HO_MAX_ACTORS];
+    uint32_t lgen, cur_lgen;     /* META: the owner's lease generation when it took
+                                    the lock, and now (sanlock: a restarted owner
+                                    rejoined with a new one) */
 };
 
 /* --------------------------------------------------------------- timers */
@@ -107,6 +110,7 @@ struct ho_host {
     uint64_t last_renew_ok_ns;   /* start of the last renewal that succeeded */
     uint64_t renew_id, renew_sent_ns;
     bool renew_inflight;
+    bool rejoin;                 /* the next renewal rejoins the lockspace */
     uint64_t *seen_ts;           /* nr_hosts: lease counters as last read */
     uint64_t *seen_change_ns;    /* nr_hosts: when each was seen changing */
     struct ho_tmr renew_tmr, fail_tmr, wd_tmr;
@@ -149,6 +153,7 @@ struct ho_ds_disk {
     uint32_t owner;
     uint64_t gen;
     uint32_t actors[HO_MAX_ACTORS];
+    uint32_t owner_lgen;         /* the owner's lease generation when it took it */
     /* checker */
     struct ho_sess *sess;        /* every session that wrote, in order */
     uint32_t nr_sess, cap_sess;
@@ -171,6 +176,7 @@ struct ho_cluster {
     struct ho_host *hosts;
     struct ho_ds_disk *ds;
     uint64_t *lease_ts;          /* nr_hosts delta-lease counters on the datastore */
+    uint32_t *lease_gen;         /* nr_hosts delta-lease generations (bumped by a rejoin) */
     uint64_t ds_lba_leases, ds_lba_data;
     struct ho_open *opens;
     uint32_t nr_opens, cap_opens;

@@ -164,7 +164,9 @@ static void on_meta(struct ho_cluster *c, struct ho_need *n, const struct ho_msg
         send_caw(c, n);
         break;
     case HO_LEASE:
-        if (ho_lease_dead(c, n->host, m->owner))
+        /* dead: its delta lease has not changed for host_dead; or it has
+         * restarted since it took this lease (a new lease generation) */
+        if (ho_lease_dead(c, n->host, m->owner) || m->lgen != m->cur_lgen)
             send_caw(c, n);             /* the owner's delta lease is dead: acquire */
         else
             poll_later(c, n);           /* held by a live host: EAGAIN, retry later */

@@ -28,6 +28,8 @@ struct rx {
     char name[16];
 };
 
+#define RX_STOP 0xffffu                 /* a tag no model message has */
+
 static void rx_main(int argc, char **argv)
 {
     (void)argc;
@@ -37,10 +39,26 @@ static void rx_main(int argc, char **argv)
         struct port_transport_msg m;
         if (port_transport_recv(r->w->port, r->name, PORT_TRANSPORT_FOREVER, &m) < 0)
             break;
-        if (r->w->cur)
+        bool stop = m.tag == RX_STOP;
+        if (!stop && r->w->cur)
             ho_deliver(r->w->cur, r->name, &m);
         port_transport_msg_free(&m);
+        if (stop)
+            break;
     }
+    r->w->rx_live--;
+    sim_waitq_wake_all(r->w->rx_wq);
+}
+
+/* Stop the receivers (the transport may go only when no actor waits in
+ * it): one stop message each, then wait for them to end. */
+static void stop_rx(struct sim_ho_world *w)
+{
+    struct port_transport_out stop = { .tag = RX_STOP, .wire_bytes = 0 };
+    for (int i = 0; i < w->nr_rx; i++)
+        (void)port_transport_send(w->port, "ds", w->rx[i].name, &stop, 0);
+    while (w->rx_live > 0)
+        sim_waitq_wait(w->rx_wq);
 }
 
 static int start_rx(struct sim_ho_world *w, const char *name, sg_host_t on, struct vm_diag *d)
@@ -55,7 +73,7 @@ static int start_rx(struct sim_ho_world *w, const char *name, sg_host_t on, stru
     snprintf(an, sizeof an, "rx-%s", name);
     sg_actor_t a = sg_actor_init(an, on);
     sg_actor_set_data(a, r);
-    sg_actor_daemonize(a);
+    w->rx_live++;
     sg_actor_start(a, rx_main, 0, NULL);
     return 0;
 }
@@ -152,6 +170,8 @@ static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_h
     if (!(w->tr = sim_transport_new(e->seed, d)))
         return d->code;
     w->port = sim_transport_port(w->tr);
+    if (!(w->rx_wq = sim_waitq_new()))
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
     int rc = start_rx(w, "ds", ds_host, d);
     for (uint32_t i = 0; i < c->hosts && !rc; i++) {
         char name[16];
@@ -183,8 +203,13 @@ static void teardown(struct sim_ho_world *w)
 {
     if (w->slow_timer)
         sim_timer_free(w->slow_timer);
-    if (w->tr)
+    if (w->tr) {
+        sim_transport_set_filter(w->tr, NULL, NULL);
+        stop_rx(w);
         sim_transport_free(w->tr);
+    }
+    if (w->rx_wq)
+        sim_waitq_free(w->rx_wq);
     if (w->disk)
         sim_disk_close(w->disk);
     free(w->hosts);

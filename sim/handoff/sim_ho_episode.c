@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "handoff/sim_ho_int.h"
+#include "sim_cfg.h"
 #include "sim_faults.h"
 #include "sim_timer.h"
 #include "sim_transport.h"
@@ -295,7 +296,8 @@ int sim_ho_campaign(struct sim_ho_world *w, struct sim_outcome *out)
     for (uint32_t i = 0; i < c->schedules && rc == 0; i++) {
         /* one episode alone runs on the run point's seed: a schedule the
          * detail reports replays as a config with that seed */
-        uint64_t seed = c->schedules == 1 ? w->e->seed : mix(w->e->seed, i);
+        uint64_t seed = c->schedules == 1 ? w->e->seed
+                                          : mix(w->e->seed, i) % ((1ull << 53) - 1);  /* SIM_CFG_SEED_MAX */
         struct sim_exp_fault f[MAX_SCHED];
         int n = schedule(w, names, seed, f);
         if (n < 0) {

@@ -24,6 +24,8 @@ struct sim_ho_world {
     struct port_transport *port;
     struct rx *rx;
     int nr_rx;
+    int rx_live;                        /* receivers still running */
+    struct sim_waitq *rx_wq;
     struct ho_disk_cfg *dcfg;
     struct ho_cfg hcfg;
     struct ho_cluster *cur;             /* the episode running, or NULL */
@@ -44,6 +46,8 @@ void sim_ho_params(const struct sim_exp *e, struct ho_params *p);
 /* Every episode of the run point, their totals into w->total and the
  * reproducing schedules into out->detail.  0 or the error recorded. */
 int sim_ho_campaign(struct sim_ho_world *w, struct sim_outcome *out);
+/* The run point's checks before any run (sim_ho_check.c). */
+int sim_ho_check(struct sim_cfg_walk *w, const struct sim_exp *e);
 /* The cluster index of host name s ("h<i>", i < hosts), or -1. */
 int sim_ho_host_index(const struct sim_ho_cfg *c, const char *s);
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handoff/sim_ho.h"
+#include "handoff/sim_ho_int.h"
 #include "sim_json.h"
 #include "sim_platform.h"
 
@@ -50,7 +50,10 @@ static const struct vm_param manual_params[] = {
       .help = "the failed open is retried this often" },
     { "max_rounds", VM_PARAM_U32, P(max_rounds), .min = 1, .max = 100, .def = "3",
       .help = "lost compare-and-writes before the need fails" },
-    ROW_DS_TIMEOUT, ROW_GIVE_UP, { NULL },
+    ROW_DS_TIMEOUT,
+    { "give_up", VM_PARAM_TIME, P(give_up_ns), .min = 1e6, .max = 864000e9, .def = "3600s",
+      .help = "a need not met this long after it arose fails" },
+    { NULL },
 };
 
 static const struct vm_param lease_params[] = {
@@ -232,7 +235,6 @@ static const struct sim_key sections[] = {
 
 /* ------------------------------------------------------------ checks */
 
-/* The cluster index of host name s ("h<i>", i < hosts), or -1. */
 int sim_ho_host_index(const struct sim_ho_cfg *c, const char *s)
 {
     if (s[0] != 'h' || !s[1])
@@ -293,8 +295,6 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
     return rc;
 }
 
-int sim_ho_check(struct sim_cfg_walk *w, const struct sim_exp *e);
-
 /* ------------------------------------------------------------ results */
 
 static const struct sim_metric_def metrics[SIM_HO_M_NR] = {
@@ -330,5 +330,5 @@ const struct sim_mech sim_ho_mech = {
     .invariants = invariants,
     .nr_invariants = SIM_HO_INV_NR,
     .run = sim_ho_run,
-    .fault_kinds = SIM_FAULT_BIT(SIM_FAULT_HOST_CRASH) | SIM_FAULT_BIT(SIM_FAULT_DISK_SLOW),
+    .fault_kinds = SIM_FAULT_HOST_KINDS | SIM_FAULT_MSG_KINDS | SIM_FAULT_BIT(SIM_FAULT_DISK_SLOW),
 };
