@@ -322,7 +322,10 @@ void ho_host_timer(struct ho_cluster *c, struct ho_tmr *t)
     switch (t->kind) {
     case T_OPEN_WRITE: {
         struct ho_open *o = &c->opens[t->idx];
-        if (!o->live || o->seq != t->seq || o->closing)
+        /* closing: no new write, but the one being flushed must still be
+         * resent when it times out, or a lost write or reply would leave
+         * the release unanswered (and the open half-closed) forever */
+        if (!o->live || o->seq != t->seq || (o->closing && !o->inflight))
             return;
         open_write(c, o, o->inflight);  /* in flight: it timed out, send it again */
         break;

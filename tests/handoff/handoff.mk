@@ -8,3 +8,17 @@ TESTS += tests/check_handoff
 tests_check_handoff_SOURCES = tests/handoff/check_handoff.c $(HO_WORLD)
 tests_check_handoff_CFLAGS = $(TEST_CFLAGS)
 tests_check_handoff_LDADD = $(TEST_LDADD)
+# the issue's test list: owner alive/dead/slow, two requesters, partitions;
+# a message lost and the requester crashed at each step; the lock and the
+# checker alone
+check_PROGRAMS += tests/check_handoff_owner tests/check_handoff_faults tests/check_handoff_ds
+TESTS += tests/check_handoff_owner tests/check_handoff_faults tests/check_handoff_ds
+tests_check_handoff_owner_SOURCES = tests/handoff/check_handoff_owner.c $(HO_WORLD)
+tests_check_handoff_owner_CFLAGS = $(TEST_CFLAGS)
+tests_check_handoff_owner_LDADD = $(TEST_LDADD)
+tests_check_handoff_faults_SOURCES = tests/handoff/check_handoff_faults.c $(HO_WORLD)
+tests_check_handoff_faults_CFLAGS = $(TEST_CFLAGS)
+tests_check_handoff_faults_LDADD = $(TEST_LDADD)
+tests_check_handoff_ds_SOURCES = tests/handoff/check_handoff_ds.c $(HO_WORLD)
+tests_check_handoff_ds_CFLAGS = $(TEST_CFLAGS)
+tests_check_handoff_ds_LDADD = $(TEST_LDADD)

@@ -43,8 +43,26 @@ static int w_send(struct port_transport *t, const char *from, const char *to,
     w->sent++;
     if (m->tag < 32)
         w->type_count[m->tag]++;
-    if ((w->drop_nth && w->sent == w->drop_nth) || (w->drop_type && (int)m->tag == w->drop_type) ||
-        cut(w, from, to, now)) {
+    bool drop = (w->drop_nth && w->sent == w->drop_nth) ||
+                (w->drop_type && (int)m->tag == w->drop_type) || cut(w, from, to, now);
+    if (w->log_len == w->log_cap) {
+        size_t cap = w->log_cap ? 2 * w->log_cap : 256;
+        struct ho_world_sent *p = realloc(w->log, cap * sizeof *p);
+        if (!p)
+            abort();                 /* a test helper: no memory is fatal */
+        w->log = p;
+        w->log_cap = cap;
+    }
+    struct ho_world_sent *e = &w->log[w->log_len++];
+    memset(e, 0, sizeof *e);
+    e->t_ns = now;
+    e->nr = w->sent;
+    e->type = (int)m->tag;
+    snprintf(e->from, sizeof e->from, "%s", from);
+    snprintf(e->to, sizeof e->to, "%s", to);
+    e->dropped = drop;
+    memcpy(&e->m, m->blob, m->blob_len < sizeof e->m ? m->blob_len : sizeof e->m);
+    if (drop) {
         w->dropped++;
         return 0;
     }
@@ -119,12 +137,43 @@ void ho_world_free(struct ho_world *w)
     fake_timer_run_until(w->ft, w->clk.now_ns + 10 * w->io_ns + 10 * w->lat_ns);
     fake_timer_free(w->ft);      /* drops pending timers (writes, renewals) */
     ho_cluster_free(w->c);
+    free(w->log);
     free(w);
 }
 
 void ho_world_run_until(struct ho_world *w, uint64_t t_ns)
 {
     fake_timer_run_until(w->ft, t_ns);
+}
+
+struct ho_stats ho_world_finish(struct ho_world *w)
+{
+    struct ho_stats s;
+    ho_stats_init(&s);
+    ho_finish(w->c, &s);
+    return s;
+}
+
+uint64_t ho_world_run_until_quiet(struct ho_world *w, uint64_t limit_ns)
+{
+    while (!ho_quiet(w->c)) {
+        if (w->clk.now_ns >= limit_ns || !fake_timer_run_next(w->ft))
+            return UINT64_MAX;
+    }
+    return w->clk.now_ns;
+}
+
+size_t ho_world_count_sent(const struct ho_world *w, int type, const char *from, const char *to,
+                           uint64_t after_ns, uint64_t before_ns)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->log_len; i++) {
+        const struct ho_world_sent *e = &w->log[i];
+        if ((!type || e->type == type) && (!from || !strcmp(e->from, from)) &&
+            (!to || !strcmp(e->to, to)) && e->t_ns >= after_ns && e->t_ns < before_ns)
+            n++;
+    }
+    return n;
 }
 
 void ho_world_cut(struct ho_world *w, const char *a, const char *b, uint64_t from_ns,
