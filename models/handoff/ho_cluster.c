@@ -395,12 +395,15 @@ void ho_host_wake(struct ho_cluster *c, uint32_t host)
         struct ho_deferred *e = &h->dq[k];
         if (e->is_msg)
             host_deliver(c, host, &e->m, e->leases);
-        else
+        else if (e->tmr->arms == e->arms)   /* not cancelled or re-armed since */
             ho_run_timer(c, e->tmr, e->seq);
     }
     for (size_t k = 0; k < h->dq_len; k++)
         free(h->dq[k].leases);
     h->dq_len = 0;
+    /* a need raised while it was frozen waits, unstarted, for this */
+    if (h->up && !h->paused)
+        ho_need_host_restart(c, host);
 }
 
 /* ----------------------------------------------------------- queries */

@@ -59,6 +59,8 @@ struct ho_tmr {
     uint8_t kind;                /* enum ho_tkind */
     uint32_t idx;                /* the object's index */
     uint32_t seq;                /* the object's generation when armed */
+    uint32_t arms;               /* bumped at each arm and cancel: a fire deferred
+                                    by a pause runs only if still current */
 };
 
 /* ---------------------------------------------------------- host side */
@@ -97,6 +99,7 @@ struct ho_deferred {
     bool is_msg;
     struct ho_tmr *tmr;          /* timer: the slot and the generation it fired with */
     uint32_t seq;
+    uint32_t arms;               /* timer: tmr->arms when it fired */
     struct ho_msg m;             /* message */
     uint64_t *leases;            /* its lease counters (malloc'd) or NULL */
 };

@@ -75,11 +75,16 @@ void ho_tmr_arm(struct ho_tmr *t, uint64_t when_ns, uint32_t seq)
     t->id = port_timer_arm(t->c->p.timer, when_ns, tmr_fire, t);
 }
 
+/* Also voids a fire that a pause deferred: a timeout that fired while the
+ * host was frozen must not run on wake once its step has been answered
+ * (by a reply queued before it) or re-armed, or it would be taken for
+ * the timeout of the next step. */
 void ho_tmr_cancel(struct ho_tmr *t)
 {
     if (t->id)
         (void)port_timer_cancel(t->c->p.timer, t->id);
     t->id = 0;
+    t->arms++;
 }
 
 /* The host whose process a timer belongs to (HO_NONE: none, e.g. the
@@ -156,6 +161,7 @@ void ho_defer(struct ho_cluster *c, uint32_t host, const struct ho_msg *m, const
     } else {
         e->tmr = t;
         e->seq = seq;
+        e->arms = t->arms;
     }
     h->dq_len++;
 }

@@ -336,6 +336,8 @@ void ho_need_host_crash(struct ho_cluster *c, uint32_t host)
     }
 }
 
+/* The host is back (restarted, or woken from a pause): start the needs
+ * that waited for it (raised, or crashed, while it was down or frozen). */
 void ho_need_host_restart(struct ho_cluster *c, uint32_t host)
 {
     for (uint32_t i = 0; i < c->nr_needs; i++) {

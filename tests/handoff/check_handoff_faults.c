@@ -3,9 +3,9 @@
  * its steps, swept as SQLite's test_vfs sweeps its countdown: every
  * message lost once (the k-th sent after the need arose, k = 1 .. the
  * last one before the open), every message of one type lost, and the
- * requester's host crashed just before and just after each instant a
- * message leaves or arrives (found from a clean run's send log), back
- * 5 s later.
+ * requester's host crashed (or frozen) just before and just after each
+ * instant a message leaves or arrives (found from a clean run's send
+ * log), back 5 s later.
  *
  * Three scenarios, all HO_HANDOFF in the test world (ho_world.h):
  *   DEAD    h0 (a VM's host) crashed; h3 restarts the VM; h1, h2 relay.
@@ -348,6 +348,72 @@ START_TEST(test_handoff_requester_crash_at_each_step)
 }
 END_TEST
 
+/* The same instants, but the requester's host freezes for 5 s instead
+ * (a stalled hypervisor): its timers and arrivals wait and run, in order,
+ * when it wakes.  Nothing is lost, so the need goes on where it stopped:
+ * one compare-and-write, generation 2, within 5 s of the clean run. */
+START_TEST(test_handoff_requester_pause_at_each_step)
+{
+    enum scn k = (enum scn)_i;
+    const uint32_t rq = scn_info[k].requester;
+    struct clean cl = clean_run(k);
+    for (size_t i = 0; i < 2 * cl.nr_instants; i++) {
+        uint64_t t_pause = cl.instants[i / 2] - (i % 2 == 0 ? 1 : 0);
+        if (t_pause < cl.t_need)
+            continue;
+        struct ho_world *w = scn_world(k, cl.t_need);
+        raise_need(w, k);
+        ho_world_run_until(w, t_pause);
+        ho_host_pause(w->c, rq);
+        ho_world_run_until(w, t_pause + 5 * S);
+        ho_host_wake(w->c, rq);
+        uint64_t t = ho_world_run_until_quiet(w, t_pause + GIVE_UP);
+        ck_assert_msg(t != FOREVER, "%s: pause at %lu: need not met", scn_name[k],
+                      (unsigned long)t_pause);
+        ck_assert_uint_le(t, cl.t_open + 5 * S);
+        ho_world_run_until(w, t + 5 * S);
+        assert_met(w, k, 2);
+        ck_assert_uint_eq(ho_holder_host(w->c, 0), rq);
+        ck_assert_uint_eq(ho_world_count_sent(w, M_DS_CAW, NULL, NULL, 0, FOREVER), 1);
+        struct ho_stats s = ho_world_finish(w);
+        ck_assert_uint_eq(s.opened, 1);
+        ck_assert_uint_eq(s.failed + s.refused + s.unresolved, 0);
+        ck_assert_uint_eq(s.takeovers, k == DEAD ? 1 : 0);
+        ck_assert_uint_eq(s.false_takeovers + s.stale_refused, 0);
+        assert_safe(&s);
+        ho_world_free(w);
+    }
+}
+END_TEST
+
+/* A need raised on a host that is frozen starts when it wakes (it used to
+ * wait for ever: only a restart started a waiting need). */
+START_TEST(test_handoff_need_raised_while_requester_paused_starts_at_wake)
+{
+    enum scn k = (enum scn)_i;
+    const uint32_t rq = scn_info[k].requester;
+    struct clean cl = clean_run(k);
+    struct ho_world *w = scn_world(k, cl.t_need);
+    ho_host_pause(w->c, rq);
+    raise_need(w, k);
+    ho_world_run_until(w, cl.t_need + 5 * S);
+    ck_assert_uint_eq(ho_world_count_sent(w, 0, NULL, "ds", cl.t_need, FOREVER),
+                      ho_world_count_sent(w, M_DS_WRITE, NULL, "ds", cl.t_need, FOREVER));
+    ho_host_wake(w->c, rq);
+    uint64_t t = ho_world_run_until_quiet(w, cl.t_need + GIVE_UP);
+    ck_assert_uint_ne(t, FOREVER);
+    if (k == DEAD)      /* nothing else moves: the clean run, 5 s later */
+        ck_assert_uint_eq(t, cl.t_open + 5 * S);
+    else
+        ck_assert_uint_le(t, cl.t_open + 5 * S + 1 * MS);
+    assert_met(w, k, 2);
+    struct ho_stats s = ho_world_finish(w);
+    ck_assert_uint_eq(s.opened, 1);
+    assert_safe(&s);
+    ho_world_free(w);
+}
+END_TEST
+
 static Suite *handoff_faults_suite(void)
 {
     Suite *s = suite_create("handoff_faults");
@@ -359,6 +425,9 @@ static Suite *handoff_faults_suite(void)
     t = tcase_create("crash");
     tcase_set_timeout(t, 300);
     tcase_add_loop_test(t, test_handoff_requester_crash_at_each_step, 0, NR_SCN);
+    tcase_add_loop_test(t, test_handoff_requester_pause_at_each_step, 0, NR_SCN);
+    tcase_add_loop_test(t, test_handoff_need_raised_while_requester_paused_starts_at_wake, 0,
+                        NR_SCN);
     suite_add_tcase(s, t);
     return s;
 }

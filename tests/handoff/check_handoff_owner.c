@@ -300,6 +300,58 @@ START_TEST(test_handoff_two_requesters_exactly_one_opens)
 }
 END_TEST
 
+/* As above (live daemon on h0, h1 and h2 power on at once), but the
+ * winner's CAW_OK is lost.  The record names h1 at 2, yet h1 has opened
+ * nothing, so when the loser h2 reads again and asks h1, h1's daemon
+ * holds no open and releases; h2 writes itself in at 3 and opens.  h1's
+ * resent compare-and-write then fails naming h2 (not its own copy), it
+ * reads again, asks h2, whose VM refuses.  Still exactly one opens and no
+ * violation, but the record moved twice for one open: the generation
+ * ends at 3, not 2. */
+START_TEST(test_handoff_two_requesters_winner_reply_lost)
+{
+    struct ho_cfg cfg = ho_world_cfg(4, 1, HO_HANDOFF);
+    struct ho_disk_cfg dk = { .holder_host = 0, .holder = HO_HOLD_DAEMON,
+                              .actors = { 0, 1, 2, HO_NONE } };
+    cfg.disks = &dk;
+    uint64_t nth = 0;
+    for (int run = 0; run < 2; run++) {         /* find the CAW_OK, then lose it */
+        struct ho_world *w = world(&cfg, 11);
+        ho_world_run_until(w, 1 * S);
+        w->drop_nth = nth;
+        ck_assert_int_eq(ho_need(w->c, 0, 1, HO_POWER_ON), 0);
+        ck_assert_int_eq(ho_need(w->c, 0, 2, HO_POWER_ON), 0);
+        ck_assert_uint_ne(ho_world_run_until_quiet(w, 60 * S), FOREVER);
+        ho_world_run_until(w, 65 * S);
+        uint64_t gen;
+        uint32_t own = ho_owner(w->c, 0, &gen);
+        struct ho_stats s = ho_world_finish(w);
+        ck_assert_uint_eq(s.opened, 1);
+        ck_assert_uint_eq(s.refused, 1);
+        ck_assert_uint_eq(s.stale_refused + s.takeovers, 0);
+        assert_safe(&s);
+        if (run == 0) {
+            ck_assert_uint_eq(own, 1);
+            ck_assert_uint_eq(gen, 2);
+            for (size_t i = 0; i < w->log_len && !nth; i++)
+                if (w->log[i].type == M_DS_CAW_OK)
+                    nth = w->log[i].nr;
+            ck_assert_uint_gt(nth, 0);
+        } else {
+            ck_assert_uint_eq(w->dropped, 1);
+            ck_assert_uint_eq(own, 2);
+            ck_assert_uint_eq(gen, 3);
+            ck_assert_uint_eq(ho_holder_host(w->c, 0), 2);
+            ck_assert_ptr_null(ho_open_find(w->c, 0, 1));
+            ck_assert_uint_eq(ho_world_count_sent(w, M_RELEASED, "h1", "h2", 0, FOREVER), 1);
+            ck_assert_uint_eq(ho_world_count_sent(w, M_REFUSED, "h2", "h1", 0, FOREVER), 1);
+            ck_assert_uint_eq(s.meta_checked, 2);
+        }
+        ho_world_free(w);
+    }
+}
+END_TEST
+
 /* Two lock breakers at once (HO_FORCE): both read generation 1, both
  * write themselves in at 2 without comparing.  The record's second update
  * does not advance the generation (two owners of generation 2), and both
@@ -457,6 +509,7 @@ static Suite *handoff_owner_suite(void)
     t = tcase_create("concurrent");
     tcase_set_timeout(t, 120);
     tcase_add_loop_test(t, test_handoff_two_requesters_exactly_one_opens, 0, 4);
+    tcase_add_test(t, test_handoff_two_requesters_winner_reply_lost);
     tcase_add_test(t, test_handoff_force_two_breakers_split_owner_and_double_writer);
     suite_add_tcase(s, t);
     t = tcase_create("partition");
