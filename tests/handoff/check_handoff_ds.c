@@ -198,6 +198,34 @@ START_TEST(test_handoff_resent_caw_after_record_moved_is_not_success)
 }
 END_TEST
 
+/* A lock break (HO_FORCE) whose reply is lost is sent again: the record
+ * already holds exactly what it writes (the breaker at generation 2), so
+ * writing it again makes nobody a second owner of generation 2: no split
+ * is counted (a real split needs two breakers: check_handoff_owner). */
+START_TEST(test_handoff_resent_lock_break_is_not_a_split)
+{
+    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_FORCE);
+    struct ho_world *w = world(&cfg);
+    ho_world_run_until(w, 1 * S);
+    ho_host_crash(w->c, 0);
+    w->drop_type = M_DS_CAW_OK;
+    ck_assert_int_eq(ho_need(w->c, 0, 1, HO_RESTART), 0);
+    ho_world_run_until(w, 2500 * MS);
+    w->drop_type = 0;                   /* the resend's reply comes back */
+    uint64_t t = ho_world_run_until_quiet(w, 60 * S);
+    ck_assert_uint_ne(t, FOREVER);
+    ck_assert_uint_eq(ho_world_count_sent(w, M_DS_SET, "h1", "ds", 0, FOREVER), 2);
+    uint64_t gen;
+    ck_assert_uint_eq(ho_owner(w->c, 0, &gen), 1);
+    ck_assert_uint_eq(gen, 2);
+    struct ho_stats s = ho_world_finish(w);
+    ck_assert_uint_eq(s.opened, 1);
+    ck_assert_uint_eq(s.split_owner, 0);
+    ck_assert_uint_eq(s.meta_checked, 1);
+    ho_world_free(w);
+}
+END_TEST
+
 /* ---------------------------------------------------------- checker */
 
 /* Writes injected straight at the datastore, one block apart or on the
@@ -343,6 +371,7 @@ static Suite *handoff_ds_suite(void)
     tcase_add_loop_test(t, test_handoff_caw_same_generation_one_wins, 0, 2);
     tcase_add_loop_test(t, test_handoff_resent_caw_first_copy_landed_is_success, 0, 2);
     tcase_add_test(t, test_handoff_resent_caw_after_record_moved_is_not_success);
+    tcase_add_test(t, test_handoff_resent_lock_break_is_not_a_split);
     suite_add_tcase(s, t);
     t = tcase_create("checker");
     tcase_add_loop_test(t, test_handoff_checker_counts_injected_writes_exactly, 0, 2);

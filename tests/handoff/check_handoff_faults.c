@@ -5,7 +5,7 @@
  * last one before the open), every message of one type lost, and the
  * requester's host crashed (or frozen) just before and just after each
  * instant a message leaves or arrives (found from a clean run's send
- * log), back 5 s later.
+ * log), back 5 s later; and the owner's daemon frozen at each of them.
  *
  * Three scenarios, all HO_HANDOFF in the test world (ho_world.h):
  *   DEAD    h0 (a VM's host) crashed; h3 restarts the VM; h1, h2 relay.
@@ -414,6 +414,49 @@ START_TEST(test_handoff_need_raised_while_requester_paused_starts_at_wake)
 }
 END_TEST
 
+/* The owner's side: the daemon h2 freezes at each instant for 1 s (less
+ * than the 1.5 s the requester waits on it), 5 s or 30 s (past every
+ * timeout: the requester takes over, a false takeover, and h2 answers its
+ * queued requests on waking, long after).  Whenever it froze: the need
+ * is met at generation 2, h2 ends with nothing open, one writer. */
+START_TEST(test_handoff_owner_pause_at_each_step)
+{
+    enum scn k = (enum scn)(IDLE + _i);
+    const uint32_t owner = scn_info[k].owner;
+    static const uint64_t dur_ns[] = { 1 * S, 5 * S, 30 * S };
+    struct clean cl = clean_run(k);
+    for (size_t d = 0; d < sizeof dur_ns / sizeof dur_ns[0]; d++) {
+        for (size_t i = 0; i < 2 * cl.nr_instants; i++) {
+            uint64_t t_pause = cl.instants[i / 2] - (i % 2 == 0 ? 1 : 0);
+            if (t_pause < cl.t_need)
+                continue;
+            struct ho_world *w = scn_world(k, cl.t_need);
+            raise_need(w, k);
+            ho_world_run_until(w, t_pause);
+            ho_host_pause(w->c, owner);
+            ho_world_run_until(w, t_pause + dur_ns[d]);
+            ho_host_wake(w->c, owner);
+            uint64_t t = ho_world_run_until_quiet(w, t_pause + GIVE_UP);
+            ck_assert_uint_ne(t, FOREVER);
+            ho_world_run_until(w, t + 5 * S);
+            assert_met(w, k, 2);
+            ck_assert_uint_eq(ho_holder_host(w->c, 0), scn_info[k].requester);
+            ck_assert_ptr_null(ho_open_find(w->c, 0, owner));
+            struct ho_stats s = ho_world_finish(w);
+            ck_assert_uint_eq(s.opened, 1);
+            ck_assert_uint_eq(s.failed + s.refused + s.unresolved, 0);
+            if (dur_ns[d] == 1 * S)
+                ck_assert_uint_eq(s.takeovers, 0);
+            /* a takeover is false unless h2 froze mid-flush (already closing) */
+            ck_assert_uint_le(s.takeovers, 1);
+            ck_assert_uint_le(s.false_takeovers, s.takeovers);
+            assert_safe(&s);
+            ho_world_free(w);
+        }
+    }
+}
+END_TEST
+
 static Suite *handoff_faults_suite(void)
 {
     Suite *s = suite_create("handoff_faults");
@@ -428,6 +471,7 @@ static Suite *handoff_faults_suite(void)
     tcase_add_loop_test(t, test_handoff_requester_pause_at_each_step, 0, NR_SCN);
     tcase_add_loop_test(t, test_handoff_need_raised_while_requester_paused_starts_at_wake, 0,
                         NR_SCN);
+    tcase_add_loop_test(t, test_handoff_owner_pause_at_each_step, 0, 2);
     suite_add_tcase(s, t);
     return s;
 }
