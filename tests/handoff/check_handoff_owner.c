@@ -493,6 +493,52 @@ START_TEST(test_handoff_lease_owner_cut_from_ds_killed_then_taken)
 }
 END_TEST
 
+/* sanlock: h0 freezes at 60 s for 200 s.  Its watchdog is not petted and
+ * resets it 60 s later (its holders die with it); h1 acquires only host_dead
+ * after h0's last renewal; h0 reboots at wake holding nothing.  A
+ * freeze shorter than 8 x io_timeout (50 s) costs nothing: h0 resumes its
+ * renewals and keeps the disk, and h1 has not taken it meanwhile. */
+START_TEST(test_handoff_lease_paused_owner_watchdog_then_taken)
+{
+    const bool long_pause = _i == 0;
+    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_LEASE);
+    struct ho_world *w = world(&cfg, 1);
+    ho_world_run_until(w, 60 * S);
+    ho_host_pause(w->c, 0);
+    ck_assert_int_eq(ho_need(w->c, 0, 1, HO_RESTART), 0);
+    uint64_t t_open = 0, t_wake = long_pause ? 260 * S : 110 * S;
+    while (w->clk.now_ns < t_wake) {
+        ck_assert(fake_timer_run_next(w->ft));
+        if (!t_open && w->c->st.opened)
+            t_open = w->clk.now_ns;
+    }
+    ho_host_wake(w->c, 0);
+    ho_world_run_until(w, 300 * S);
+    uint64_t t_renew = 0;                       /* h0's last renewal before the pause */
+    for (size_t i = 0; i < w->log_len; i++)
+        if (w->log[i].type == M_DS_RENEW && !strcmp(w->log[i].from, "h0") &&
+            w->log[i].t_ns < 60 * S)
+            t_renew = w->log[i].t_ns;
+    struct ho_stats s = ho_world_finish(w);
+    if (long_pause) {
+        ck_assert_uint_eq(s.watchdog_resets, 1);
+        ck_assert_uint_eq(s.opened, 1);
+        ck_assert_uint_ge(t_open, t_renew + 140 * S);
+        ck_assert_uint_lt(t_open, t_wake);
+        ck_assert_uint_eq(ho_owner(w->c, 0, NULL), 1);
+        ck_assert_uint_eq(ho_holder_host(w->c, 0), 1);
+        ck_assert_uint_eq(ho_world_count_sent(w, M_DS_WRITE, "h0", "ds", 60 * S, FOREVER), 0);
+    } else {
+        ck_assert_uint_eq(s.watchdog_resets + s.lease_kills + s.opened + s.takeovers, 0);
+        ck_assert_uint_eq(ho_owner(w->c, 0, NULL), 0);
+        ck_assert_uint_eq(ho_holder_host(w->c, 0), 0);
+        ck_assert_uint_gt(ho_world_count_sent(w, M_DS_WRITE, "h0", "ds", t_wake, FOREVER), 0);
+    }
+    assert_safe(&s);
+    ho_world_free(w);
+}
+END_TEST
+
 static Suite *handoff_owner_suite(void)
 {
     Suite *s = suite_create("handoff_owner");
@@ -517,6 +563,7 @@ static Suite *handoff_owner_suite(void)
     tcase_add_test(t, test_handoff_cut_requester_owner_relay_brings_refusal);
     tcase_add_test(t, test_handoff_isolated_owner_taken_over_and_fenced);
     tcase_add_test(t, test_handoff_lease_owner_cut_from_ds_killed_then_taken);
+    tcase_add_loop_test(t, test_handoff_lease_paused_owner_watchdog_then_taken, 0, 2);
     suite_add_tcase(s, t);
     return s;
 }
