@@ -1,6 +1,6 @@
 /*
  * ho_world.c - the handoff unit tests' world (ho_world.h): a transport and
- * a block device over the fake timer, with message drops.
+ * a block device over the fake timer, with message drops and a send log.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -69,7 +69,7 @@ struct ho_world *ho_world_new(const struct ho_cfg *cfg, uint64_t seed);
 void ho_world_free(struct ho_world *w);
 /* Run every event up to t_ns. */
 void ho_world_run_until(struct ho_world *w, uint64_t t_ns);
-/* End the episode's accounting (ho_finish) and return its figures. */
+/* End the episode's accounting (ho_finish) and return its figures; once. */
 struct ho_stats ho_world_finish(struct ho_world *w);
 /* Step event by event until every need is met, failed or refused, or
  * limit_ns; the instant it went quiet, or UINT64_MAX. */
