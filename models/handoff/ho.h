@@ -193,9 +193,9 @@ struct ho_cluster;
  * configuration (VM_EINVAL) or no memory. */
 struct ho_cluster *ho_cluster_new(const struct ho_cfg *cfg, const struct ho_ports *ports,
                                   uint32_t epoch, uint64_t seed, struct vm_diag *d);
-/* Free it.  Its timers must have been dropped (free the timer port first)
- * or never run again; block requests in flight must have completed.
- * NULL is a no-op. */
+/* Free it: its pending timers are cancelled (the timer port must still be
+ * alive); block requests still in flight keep it until they complete
+ * (their replies are then dropped).  NULL is a no-op. */
 void ho_cluster_free(struct ho_cluster *c);
 
 /* Open the initial holders (generation 1), start their writes and, under

@@ -153,10 +153,30 @@ oom:
     return NULL;
 }
 
+/* Cancel every timer the episode armed, so the timer port may outlive it. */
+static void cancel_timers(struct ho_cluster *c)
+{
+    for (uint32_t h = 0; c->hosts && h < c->cfg.nr_hosts; h++) {
+        ho_tmr_cancel(&c->hosts[h].renew_tmr);
+        ho_tmr_cancel(&c->hosts[h].fail_tmr);
+        ho_tmr_cancel(&c->hosts[h].wd_tmr);
+    }
+    for (uint32_t i = 0; i < c->nr_needs; i++) {
+        ho_tmr_cancel(&c->needs[i].tmr);
+        ho_tmr_cancel(&c->needs[i].op_tmr);
+    }
+    for (uint32_t i = 0; i < c->nr_opens; i++)
+        ho_tmr_cancel(&c->opens[i].tmr);
+    for (uint32_t i = 0; i < c->nr_relays; i++)
+        ho_tmr_cancel(&c->relays[i].tmr);
+}
+
 void ho_cluster_free(struct ho_cluster *c)
 {
     if (!c)
         return;
+    if (!c->dead)
+        cancel_timers(c);
     if (c->ds_inflight) {               /* the datastore's I/Os still point at it */
         c->dead = true;
         return;

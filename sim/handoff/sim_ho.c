@@ -165,7 +165,7 @@ static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_h
     if (!(w->disk = sim_disk_open(ds_host, e->disk, d)))
         return d->code;
     w->slow_port.ops = &slow_ops;
-    if (!(w->slow_timer = sim_timer_new(ds_host)))
+    if (!(w->slow_timer = sim_timer_new(ds_host)) || !(w->timer = sim_timer_new(ds_host)))
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     if (!(w->tr = sim_transport_new(e->seed, d)))
         return d->code;
@@ -203,6 +203,8 @@ static void teardown(struct sim_ho_world *w)
 {
     if (w->slow_timer)
         sim_timer_free(w->slow_timer);
+    if (w->timer)
+        sim_timer_free(w->timer);
     if (w->tr) {
         sim_transport_set_filter(w->tr, NULL, NULL);
         stop_rx(w);

@@ -128,14 +128,13 @@ static int episode(struct sim_ho_world *w, uint32_t epoch, uint64_t seed,
     struct vm_diag d = { 0 };
     const struct sim_ho_cfg *c = w->c;
     uint64_t t0 = sim_now_ns();
-    struct port_timer *timer = sim_timer_new(w->ds_host);
+    struct port_timer *timer = w->timer;
     struct sim_faults *fs = NULL;
     struct ho_cluster *cl = NULL;
     struct need_arg na[SIM_HO_MAX_NEEDS];
+    uint64_t need_tmr[SIM_HO_MAX_NEEDS] = { 0 };
     int rc = VM_ENOMEM;
     ho_stats_init(st);
-    if (!timer)
-        goto fail;
     struct ho_ports p = { .clock = (struct port_clock *)sim_world_clock(), .timer = timer,
                           .net = w->port, .ds_dev = &w->slow_port };
     if (!(cl = ho_cluster_new(&w->hcfg, &p, epoch, seed, &d)))
@@ -152,7 +151,7 @@ static int episode(struct sim_ho_world *w, uint32_t epoch, uint64_t seed,
         goto fail;
     for (int i = 0; i < c->nr_needs; i++) {
         na[i] = (struct need_arg){ .w = w, .c = cl, .i = i };
-        port_timer_arm(timer, t0 + c->needs[i].at_ns, need_fire, &na[i]);
+        need_tmr[i] = port_timer_arm(timer, t0 + c->needs[i].at_ns, need_fire, &na[i]);
     }
     sim_sleep_ns(c->duration_ns);
     ho_finish(cl, st);
@@ -164,9 +163,12 @@ fail:
     w->cur = NULL;
     w->ep_nr_faults = 0;
     sim_transport_set_filter(w->tr, NULL, NULL);
+    /* one timer port for every episode (an actor per episode would cost
+     * SimGrid memory each time): what this one armed is cancelled */
+    for (int i = 0; i < c->nr_needs; i++)
+        if (need_tmr[i])
+            (void)port_timer_cancel(timer, need_tmr[i]);
     sim_faults_free(fs);
-    if (timer)
-        sim_timer_free(timer);
     ho_cluster_free(cl);
     return rc;
 }

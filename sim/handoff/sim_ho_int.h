@@ -20,6 +20,7 @@ struct sim_ho_world {
     struct sim_disk *disk;              /* the datastore's */
     struct port_blk slow_port;          /* the disk with the episode's slow windows */
     struct port_timer *slow_timer;      /* world-wide: holds slowed completions */
+    struct port_timer *timer;           /* the episodes' (each cancels its own) */
     struct sim_transport *tr;
     struct port_transport *port;
     struct rx *rx;

@@ -17,7 +17,8 @@ struct delivery {
 static void deliver(void *arg)
 {
     struct delivery *dv = arg;
-    ho_deliver(dv->w->c, dv->to, &dv->m);
+    if (dv->w->c)
+        ho_deliver(dv->w->c, dv->to, &dv->m);
     free(dv->m.blob);
     free(dv);
 }
@@ -133,10 +134,13 @@ void ho_world_free(struct ho_world *w)
 {
     if (!w)
         return;
-    /* let the datastore's I/Os and the messages in flight finish */
-    fake_timer_run_until(w->ft, w->clk.now_ns + 10 * w->io_ns + 10 * w->lat_ns);
-    fake_timer_free(w->ft);      /* drops pending timers (writes, renewals) */
+    /* the cluster cancels its timers; its datastore I/Os in flight keep it
+     * until they complete (then it goes); messages in flight find no
+     * cluster */
     ho_cluster_free(w->c);
+    w->c = NULL;
+    fake_timer_run_until(w->ft, w->clk.now_ns + 10 * w->io_ns + 10 * w->lat_ns);
+    fake_timer_free(w->ft);
     free(w->log);
     free(w);
 }
