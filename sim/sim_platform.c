@@ -81,11 +81,18 @@ static void check_child(int fd, const char *path, const char *host, const char *
     sg_disk_t dk = NULL;
     rc = sim_world_load_platform(path, &cd);
     if (rc == 0 && disk == NULL) {
-        /* the host alone: it may have no disk, and the rest was checked */
-        if (sg_host_by_name(host) == NULL) {
-            rc = VM_ENOENT;
-            part = SIM_PLATFORM_HOST;
-            unknown_host(host, &cd);
+        /* the hosts alone ("a" or "a,b,c"): they may have no disk, and the
+         * rest was checked */
+        for (const char *p = host; rc == 0 && *p;) {
+            char one[256];
+            size_t n = strcspn(p, ",");
+            snprintf(one, sizeof one, "%.*s", (int)(n < sizeof one ? n : sizeof one - 1), p);
+            if (sg_host_by_name(one) == NULL) {
+                rc = VM_ENOENT;
+                part = SIM_PLATFORM_HOST;
+                unknown_host(one, &cd);
+            }
+            p += n + (p[n] == ',');
         }
         dprintf(fd, "\001RESULT %d %d 0 0 0 %s\n", rc, (int)part, cd.msg);
         _exit(0);

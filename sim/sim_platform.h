@@ -34,7 +34,8 @@ enum sim_platform_part {
  * problem is in: the options (SimGrid refused them before reading the
  * platform), the file, the host named, or the disk named.  When it
  * passed, *info (may be NULL) holds the host's cores and the disk's
- * capacity.  With disk NULL, only that `host` (non-empty) is a host of the
+ * capacity.  With disk NULL, only that `host` (non-empty; or several names
+ * separated by commas, each checked) is a host of the
  * platform, with or without a disk: "unknown host 'x' (hosts: a, b)"
  * (part SIM_PLATFORM_HOST) when not.  0, VM_ENOENT,
  * VM_EPARSE (SimGrid could not load it), VM_EINVAL (options, host, disk,

@@ -34,12 +34,40 @@ static int check_end(struct sim_cfg_walk *w, const struct sim_exp *e, int i, con
     if (strcmp(key, "host") != 0 && strcmp(name, e->host) == 0)
         return 0;                       /* a message fault may cut the datastore off */
     snprintf(path, sizeof path, "$.faults[%d].%s", i, key);
+    if (!name[0])
+        return sim_cfg_err_at(w, VM_EINVAL, path, "missing: a handoff fault names its host "
+                              "(a cluster host, h0..h%u)", c->hosts - 1);
     if (strcmp(key, "host") == 0)
         return sim_cfg_err_at(w, VM_EINVAL, path, "expected a cluster host (h0..h%u), got "
-                              "'%s'%s", c->hosts - 1, name[0] ? name : "none",
-                              name[0] ? "" : ": a handoff fault names its host");
+                              "'%s'", c->hosts - 1, name);
     return sim_cfg_err_at(w, VM_EINVAL, path, "expected a cluster host (h0..h%u) or the "
                           "datastore's host '%s', got '%s'", c->hosts - 1, e->host, name);
+}
+
+/* h0..h<n-1> are hosts of the platform: one platform load for them all,
+ * remembered for the next run points (they share it). */
+static int check_cluster_hosts(struct sim_cfg_walk *w, const char *platform, uint32_t n)
+{
+    static char memo_platform[SIM_PATH_MAX];
+    static uint32_t memo_n;
+    static int memo_rc;
+    static char memo_msg[VM_DIAG_MSG_MAX];
+    if (n != memo_n || strcmp(platform, memo_platform) != 0) {
+        char list[SIM_HO_MAX_HOSTS * 5];
+        size_t len = 0;
+        for (uint32_t i = 0; i < n; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%sh%u", i ? "," : "", i);
+        struct vm_diag d = { 0 };
+        enum sim_platform_part part;
+        memo_rc = sim_platform_check(platform, list, NULL, 0, NULL, &part, NULL, &d);
+        snprintf(memo_msg, sizeof memo_msg, "%s", d.msg);
+        snprintf(memo_platform, sizeof memo_platform, "%s", platform);
+        memo_n = n;
+    }
+    if (!memo_rc)
+        return 0;
+    return sim_cfg_err_at(w, VM_EINVAL, "$.cluster.hosts", "expected at most as many hosts as "
+                          "the platform has h0, h1, ...: %s", memo_msg);
 }
 
 /* A fixed-instant crash of a host still down from an earlier one. */
@@ -82,19 +110,11 @@ int sim_ho_check(struct sim_cfg_walk *w, const struct sim_exp *e)
     if (sim_cfg_check_platform(w, e->platform, e->host, e->disk, "$.platform", "$.host",
                                "$.disk", &pi))
         return VM_EINVAL;
-    for (uint32_t i = 0; i < c->hosts; i++) {
-        char name[16];
-        struct vm_diag d = { 0 };
-        enum sim_platform_part part;
-        snprintf(name, sizeof name, "h%u", i);
-        if (e->host[0] && strcmp(name, e->host) == 0)
-            return sim_cfg_err_at(w, VM_EINVAL, "$.host", "expected a datastore host that is "
-                                  "not a cluster host (h0..h%u), got '%s'", c->hosts - 1,
-                                  e->host);
-        if (sim_platform_check(e->platform, name, NULL, 0, NULL, &part, NULL, &d))
-            return sim_cfg_err_at(w, VM_EINVAL, "$.cluster.hosts", "expected at most as many "
-                                  "hosts as the platform has h0, h1, ...: %s", d.msg);
-    }
+    if (sim_ho_host_index(c, e->host) >= 0)
+        return sim_cfg_err_at(w, VM_EINVAL, "$.host", "expected a datastore host that is not "
+                              "a cluster host (h0..h%u), got '%s'", c->hosts - 1, e->host);
+    if (check_cluster_hosts(w, e->platform, c->hosts))
+        return VM_EINVAL;
     for (int i = 0; i < e->nr_faults; i++) {
         const struct sim_exp_fault *f = &e->faults[i];
         if (host_kind(f->kind) && check_end(w, e, i, "host", f->host, false))
