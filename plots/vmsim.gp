@@ -29,3 +29,5 @@ gib(s) = strstrt(s, 'TiB') ? real(s[1:strlen(s)-3]) * 1024.0 : strstrt(s, 'GiB')
 col(i) = word('#0072B2 #E69F00 #009E73 #CC79A7 #56B4E9 #D55E00 #F0E442 #000000 #999999 #882255', int(i) % 10 + 1)
 # v when cond holds, else a missing point (selects one series' rows)
 sel(cond, v) = cond ? v : NaN
+# a duration in seconds as text in a fitting unit ("4.5 s", "29.8 min", "211 us")
+dur(s) = s >= 120 ? sprintf('%.1f min', s / 60.0) : s >= 1 ? sprintf('%.3g s', s) : s >= 1e-3 ? sprintf('%.3g ms', s * 1e3) : sprintf('%.3g us', s * 1e6)

@@ -6,3 +6,4 @@ EXTRA_DIST += sim/handoff/handoff.mk
 include $(srcdir)/tests/handoff/handoff.mk
 MECH_SRC += sim/handoff/sim_ho.h sim/handoff/sim_ho_int.h sim/handoff/sim_ho.c \
 	sim/handoff/sim_ho_episode.c sim/handoff/sim_ho_check.c sim/handoff/sim_ho_mech.c
+EXPERIMENTS += handoff-crash handoff-backup handoff-partition handoff-pause handoff-storm handoff-faults
