@@ -48,9 +48,9 @@ int ho_ds_init(struct ho_cluster *c)
         r->gen = 1;
         r->owner_lgen = 1;
         memcpy(r->actors, dc->actors, sizeof r->actors);
-        r->cur = -1;
-        r->blk_ord = calloc(c->cfg.blocks_per_disk, sizeof *r->blk_ord);
-        if (!r->blk_ord)
+        r->blk_gen = calloc(c->cfg.blocks_per_disk, sizeof *r->blk_gen);
+        r->blk_host = calloc(c->cfg.blocks_per_disk, sizeof *r->blk_host);
+        if (!r->blk_gen || !r->blk_host)
             return VM_ENOMEM;
     }
     c->ds_lba_leases = nd;
@@ -63,8 +63,8 @@ void ho_ds_free(struct ho_cluster *c)
     if (!c->ds)
         return;
     for (uint32_t d = 0; d < c->cfg.nr_disks; d++) {
-        free(c->ds[d].sess);
-        free(c->ds[d].blk_ord);
+        free(c->ds[d].blk_gen);
+        free(c->ds[d].blk_host);
     }
     free(c->ds);
     free(c->lease_ts);

@@ -150,21 +150,18 @@ struct ho_need {
 
 /* ----------------------------------------------------------- datastore */
 
-struct ho_sess { uint32_t host; uint64_t gen; uint32_t ord; };
-
 struct ho_ds_disk {
     uint32_t owner;
     uint64_t gen;
     uint32_t actors[HO_MAX_ACTORS];
     uint32_t owner_lgen;         /* the owner's lease generation when it took it */
     /* checker */
-    struct ho_sess *sess;        /* every session that wrote, in order */
-    uint32_t nr_sess, cap_sess;
-    int32_t cur;                 /* index in sess of the current writer, -1 none */
-    uint64_t sess_first;         /* the current writer's first accepted write */
+    bool cur_wrote;              /* the current session has written */
+    uint64_t superseded_at;      /* the record last changed (earlier sessions superseded) */
     bool dw_open;
     uint64_t dw_start, dw_last;
-    uint32_t *blk_ord;           /* blocks_per_disk: ordinal of the last writer (0 none) */
+    uint64_t *blk_gen;           /* blocks_per_disk: generation of the last write accepted */
+    uint32_t *blk_host;          /* ... and its host */
 };
 
 struct ho_cluster {
@@ -189,7 +186,6 @@ struct ho_cluster {
     uint32_t nr_needs, cap_needs;
     uint32_t ha_next;            /* round-robin HA placement */
     struct ho_stats st;
-    uint32_t nr_ords;
     uint32_t ds_inflight;        /* datastore I/Os not completed */
     bool dead;                   /* freed once they have */
 };

@@ -228,48 +228,55 @@ END_TEST
 
 /* ---------------------------------------------------------- checker */
 
-/* Writes injected straight at the datastore, one block apart or on the
- * same block.  Without fencing every one is accepted and the checker must
- * count exactly: a retired session's write opens a window that runs from
- * the current writer's first write to the retired one's last, closed by
- * the next new session (or the end); an older session's write over a
- * block a newer one wrote is a lost acknowledged write.  With fencing the
- * datastore refuses the writes of generations the record does not hold,
- * and the checker sees one writer. */
+/* Lock changes and writes injected straight at the datastore.  Without
+ * fencing every write is accepted and the checker must count exactly: a
+ * write of a session the record no longer names opens a window that runs
+ * from the record's change to that session's last write, closed by the
+ * next change (or the end); an older session's write over a block a newer
+ * one wrote is a lost acknowledged write.  With fencing the datastore
+ * refuses those writes and the checker sees one writer at a time. */
 START_TEST(test_handoff_checker_counts_injected_writes_exactly)
 {
     const bool fences = _i == 1;
     struct ho_cfg cfg = ho_world_cfg(3, 1, fences ? HO_HANDOFF : HO_BROKEN_NOFENCE);
     cfg.disks = &closed_disk;
     struct ho_world *w = world(&cfg);
-    static const struct { uint64_t t_ms; uint32_t host; uint64_t gen, block; } seq[] = {
-        { 1000, 0, 1, 0 },  /* session A, current */
-        { 2000, 1, 2, 0 },  /* B retires A */
-        { 3000, 0, 1, 0 },  /* A again: window from B's first write; over B's block: lost */
-        { 3500, 0, 1, 1 },  /* window extended; block 1 unwritten: not lost */
-        { 4000, 1, 2, 1 },  /* the current writer */
-        { 5000, 2, 3, 0 },  /* C: the window closes (3.5 - 2 = 1.5 s) */
-        { 6000, 0, 1, 1 },  /* A again: a second window from C's first; over B's: lost */
+    static const struct { uint64_t t_ms; bool caw; uint32_t host; uint64_t gen, block; } seq[] = {
+        { 500, true, 0, 1, 0 },    /* h0 takes it: generation 2 */
+        { 1000, false, 0, 2, 0 },  /* session A, current */
+        { 1500, true, 1, 2, 0 },   /* h1 takes it (3): A superseded at 1.5 s */
+        { 2000, false, 1, 3, 0 },  /* session B */
+        { 3000, false, 0, 2, 0 },  /* A again: a window from 1.5 s; over B's block: lost */
+        { 3500, false, 0, 2, 1 },  /* the window runs on; block 1 unwritten: not lost */
+        { 4000, false, 1, 3, 1 },  /* the current writer */
+        { 4500, true, 2, 3, 0 },   /* h2 takes it (4): the window closes (3.5 - 1.5 = 2 s) */
+        { 5000, false, 2, 4, 0 },  /* session C */
+        { 6000, false, 0, 2, 1 },  /* A again: a second window from 4.5 s; over B's: lost */
     };
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         ho_world_run_until(w, seq[i].t_ms * MS);
-        inject_write(w, seq[i].host, seq[i].gen, seq[i].block);
+        if (seq[i].caw)
+            inject_caw(w, seq[i].host, seq[i].gen);
+        else
+            inject_write(w, seq[i].host, seq[i].gen, seq[i].block);
     }
     ho_world_run_until(w, 7 * S);
     struct ho_stats s = ho_world_finish(w);
+    ck_assert_uint_eq(s.meta_checked, 3);
     if (!fences) {
         ck_assert_uint_eq(s.writes_checked, 7);
         ck_assert_uint_eq(s.sessions, 3);
         ck_assert_uint_eq(s.double_writer, 2);
-        ck_assert_uint_eq(s.double_writer_ns, 1500 * MS + 1000 * MS);
+        /* 2 s, then 4.5 s to 6 s (the end closes it at the last write) */
+        ck_assert_uint_eq(s.double_writer_ns, 2000 * MS + 1500 * MS);
         ck_assert_uint_eq(s.lost_acked, 2);
         ck_assert_uint_eq(s.stale_refused, 0);
     } else {
-        /* the record holds generation 1: B's and C's writes are fenced */
+        /* A's three late writes are fenced */
         ck_assert_uint_eq(s.stale_refused, 3);
         ck_assert_uint_eq(ho_world_count_sent(w, M_DS_FENCED, "ds", NULL, 0, FOREVER), 3);
         ck_assert_uint_eq(s.writes_checked, 4);
-        ck_assert_uint_eq(s.sessions, 1);
+        ck_assert_uint_eq(s.sessions, 3);
         ck_assert_uint_eq(s.double_writer + s.double_writer_ns + s.lost_acked, 0);
     }
     ho_world_free(w);
@@ -299,11 +306,14 @@ START_TEST(test_handoff_checker_catches_retired_session_writing)
     const uint64_t t_end = 15 * S, lat = w->lat_ns;
     ho_world_run_until(w, t_end);
 
-    /* replay the writes in arrival order (one latency: send order) */
-    uint64_t h1_first = 0, h0_last = 0, lost = 0, retired_writes = 0;
+    /* replay the writes in arrival order (one latency: send order); h0 is
+     * superseded when h1's compare-and-write (or break) reaches the record */
+    uint64_t h1_first = 0, h0_last = 0, lost = 0, retired_writes = 0, taken = 0;
     char last = 0;
     for (size_t i = 0; i < w->log_len; i++) {
         const struct ho_world_sent *e = &w->log[i];
+        if ((e->type == M_DS_CAW || e->type == M_DS_SET) && e->from[1] == '1' && !taken)
+            taken = e->t_ns + lat;
         if (e->type != M_DS_WRITE || e->dropped || e->t_ns + lat > t_end)
             continue;
         if (e->from[1] == '1' && !h1_first)
@@ -323,7 +333,8 @@ START_TEST(test_handoff_checker_catches_retired_session_writing)
     ck_assert_uint_eq(s.stale_refused, 0);
     ck_assert_uint_eq(s.sessions, 2);
     ck_assert_uint_eq(s.double_writer, 1);
-    ck_assert_uint_eq(s.double_writer_ns, h0_last - h1_first);
+    ck_assert_uint_gt(taken, 0);
+    ck_assert_uint_eq(s.double_writer_ns, h0_last - taken);
     ck_assert_uint_gt(s.double_writer_ns, 0);
     ck_assert_uint_eq(s.lost_acked, lost);
     ck_assert_uint_eq(s.split_owner, 0);
