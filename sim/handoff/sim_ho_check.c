@@ -34,6 +34,9 @@ static int check_end(struct sim_cfg_walk *w, const struct sim_exp *e, int i, con
     if (strcmp(key, "host") != 0 && strcmp(name, e->host) == 0)
         return 0;                       /* a message fault may cut the datastore off */
     snprintf(path, sizeof path, "$.faults[%d].%s", i, key);
+    /* a host the platform lacks: the core's line (the same, so not repeated) */
+    if (name[0] && sim_cfg_check_host(w, e->platform, name, path))
+        return VM_EINVAL;
     if (!name[0])
         return sim_cfg_err_at(w, VM_EINVAL, path, "missing: a handoff fault names its host "
                               "(a cluster host, h0..h%u)", c->hosts - 1);

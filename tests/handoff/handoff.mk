@@ -22,3 +22,9 @@ tests_check_handoff_faults_LDADD = $(TEST_LDADD)
 tests_check_handoff_ds_SOURCES = tests/handoff/check_handoff_ds.c $(HO_WORLD)
 tests_check_handoff_ds_CFLAGS = $(TEST_CFLAGS)
 tests_check_handoff_ds_LDADD = $(TEST_LDADD)
+# end to end: bad needs, faults, cluster, campaign and variants refused by
+# run and validate with one located line; the checker failing a run
+# without fencing, the fencing holding, force's double writer a figure,
+# the campaign's reproducing schedule replaying
+TESTS += tests/e2e/handoff_bad_input.sh tests/e2e/handoff_invariants.sh
+EXTRA_DIST += tests/e2e/handoff_bad_input.sh tests/e2e/handoff_invariants.sh
