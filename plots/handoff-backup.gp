@@ -2,9 +2,9 @@
 # its VM is powered on elsewhere.  Per method: time to open (or "never"),
 # and what it cost in safety (double-writer windows, live holders displaced).
 load ARG0[1:strstrt(ARG0, 'handoff-backup.gp')-1].'vmsim.gp'
-V = 'handoff manual lease force'
-set xrange [-0.6:3.6]
-set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced\nbreak" 3)
+V = 'handoff manual lease force force-fenced'
+set xrange [-0.6:4.6]
+set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced break\n(no fencing)" 3, "forced takeover\n(fenced)" 4)
 set bmargin 6
 set boxwidth 0.5
 set key above horizontal

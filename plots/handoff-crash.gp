@@ -3,13 +3,13 @@
 # restart to each disk open (median and worst), and how long each disk was
 # unavailable counted from the crash; the safety figures in the title.
 load ARG0[1:strstrt(ARG0, 'handoff-crash.gp')-1].'vmsim.gp'
-V = 'handoff manual lease force'
+V = 'handoff manual lease force force-fenced'
 stats csv using (column('double_writer_windows')) name 'DW' nooutput
 stats csv using (column('violations')) name 'VI' nooutput
 stats csv using (column('false_takeovers')) name 'FT' nooutput
 verdict = sprintf('safety violations: %d; double-writer windows: %d; live owners displaced: %d', int(VI_sum), int(DW_sum), int(FT_sum))
-set xrange [-0.6:3.6]
-set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced\nbreak" 3)
+set xrange [-0.6:4.6]
+set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced break\n(no fencing)" 3, "forced takeover\n(fenced)" 4)
 set bmargin 6
 set logscale y
 set format y '%g'

@@ -2,10 +2,10 @@
 # cluster.  Per method: the share of schedules with a safety violation,
 # and the time to open over every need the schedules raised.
 load ARG0[1:strstrt(ARG0, 'handoff-faults.gp')-1].'vmsim.gp'
-V = 'handoff manual lease force'
+V = 'handoff manual lease force force-fenced'
 stats csv using (column('episodes')) name 'EP' nooutput
-set xrange [-0.6:3.6]
-set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced\nbreak" 3)
+set xrange [-0.6:4.6]
+set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced break\n(no fencing)" 3, "forced takeover\n(fenced)" 4)
 set bmargin 6
 set key above horizontal
 do for [t in 'png svg'] {
@@ -18,7 +18,7 @@ do for [t in 'png svg'] {
   set boxwidth 0.5
   plot csv using (idx(V, strcol('variant'))):(100.0 * column('episodes_violating') / column('episodes')) with boxes lc rgb col(5) title 'violating', \
        '' using (idx(V, strcol('variant'))):(100.0 * column('episodes_violating') / column('episodes')):(sprintf('%d of %d', column('episodes_violating'), column('episodes'))) with labels offset 0,0.8 notitle
-  set title 'Need to disk open, over every need met (needs not met: labels)'
+  set title 'Need to disk open, over every need met (labels: needs that failed, still pending at the episode end)'
   set logscale y
   set format y '%g'
   set yrange [1e-4:1e4]
@@ -26,7 +26,7 @@ do for [t in 'png svg'] {
   set boxwidth 0.35
   plot csv using (idx(V, strcol('variant')) - 0.18):(column('opened') > 0 ? column('open_p50_ns') / 1e9 : NaN) with boxes lc rgb col(0) title 'median', \
        '' using (idx(V, strcol('variant')) + 0.18):(column('opened') > 0 ? column('open_p99_ns') / 1e9 : NaN) with boxes lc rgb col(1) title 'p99', \
-       '' using (idx(V, strcol('variant'))):(4e3):(sprintf('not met: %d of %d', column('failed'), column('needs'))) with labels notitle
+       '' using (idx(V, strcol('variant'))):(4e3):(sprintf('failed %d\npending %d\nof %d', column('failed'), column('unresolved'), column('needs'))) with labels notitle
   unset logscale y
   unset multiplot
 }

@@ -3,7 +3,7 @@
 # host.  Per cut and method: time to open or the outcome (refused: the live
 # owner kept its disk; never), and the safety figures.
 load ARG0[1:strstrt(ARG0, 'handoff-partition.gp')-1].'vmsim.gp'
-V = 'handoff manual lease force'
+V = 'handoff manual lease force force-fenced'
 C = 'h1 storage h3'
 nv = words(V)
 bw = 0.8 / nv

@@ -2,12 +2,12 @@
 # crashes and HA restarts every VM across the others at once.  Per method:
 # time to open (median, p99, worst) and the protocol messages per disk.
 load ARG0[1:strstrt(ARG0, 'handoff-storm.gp')-1].'vmsim.gp'
-V = 'handoff manual lease force'
-stats csv using (column('failed')) name 'FA' nooutput
+V = 'handoff manual lease force force-fenced'
+stats csv using (column('failed') + column('unresolved')) name 'FA' nooutput
 stats csv using (column('double_writer_windows')) name 'DW' nooutput
 verdict = sprintf('needs not met: %d; double-writer windows: %d', int(FA_sum), int(DW_sum))
-set xrange [-0.6:3.6]
-set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced\nbreak" 3)
+set xrange [-0.6:4.6]
+set xtics ("handoff\n(the patent)" 0, "manual\nunlock" 1, "sanlock\nlease" 2, "forced break\n(no fencing)" 3, "forced takeover\n(fenced)" 4)
 set bmargin 6
 set key above horizontal
 do for [t in 'png svg'] {

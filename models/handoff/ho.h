@@ -54,13 +54,20 @@
  *               not changed for host_dead = 8 x io_timeout + watchdog
  *               (140 s with the default 10 s), checked at each of its
  *               renewals (sanlock src/timeouts.c, setup_task_timeouts()).
- *               A lease held by a live host is not taken: the open fails.
+ *               A lease held by a live host is taken only by request
+ *               (sanlock_request, force mode) when the need is not an HA
+ *               restart: the owner sees the request at its next renewal,
+ *               kills the holder and releases the lease; for a restart the
+ *               acquire keeps failing (EAGAIN) while the owner is alive.
  *               The datastore does not fence (sanlock relies on the
  *               watchdog).
  *   HO_FORCE    break the lock at once: write the requester into the
  *               record (read-modify-write, no compare) and open.  The
  *               datastore does not fence, so a live former owner keeps
  *               writing: the checker counts the double-writer windows.
+ *   HO_FORCE_FENCED  take the lock at once by compare-and-write, no release
+ *               request, on the fencing datastore the mechanism has: what
+ *               fencing alone buys (safe; every live owner is displaced).
  *   HO_BROKEN_NOFENCE  (test only) HO_HANDOFF on a datastore without the
  *               fencing check: must fail the run when a presumed-dead
  *               owner wakes up and writes.
@@ -97,7 +104,8 @@
 #define HO_MAX_ACTORS 4          /* daemons that can act for a disk, owner included */
 #define HO_NONE UINT32_MAX       /* no host */
 
-enum ho_method { HO_HANDOFF, HO_MANUAL, HO_LEASE, HO_FORCE, HO_BROKEN_NOFENCE, HO_NR_METHODS };
+enum ho_method { HO_HANDOFF, HO_MANUAL, HO_LEASE, HO_FORCE, HO_FORCE_FENCED, HO_BROKEN_NOFENCE,
+                 HO_NR_METHODS };
 
 /* Why a host needs a disk: decides whether a live owner's VM gives it up. */
 enum ho_reason {

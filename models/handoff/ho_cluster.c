@@ -25,7 +25,8 @@
 
 static const char *const method_names[HO_NR_METHODS] = {
     [HO_HANDOFF] = "handoff", [HO_MANUAL] = "manual", [HO_LEASE] = "lease",
-    [HO_FORCE] = "force", [HO_BROKEN_NOFENCE] = "broken-no-fencing",
+    [HO_FORCE] = "force", [HO_FORCE_FENCED] = "force-fenced",
+    [HO_BROKEN_NOFENCE] = "broken-no-fencing",
 };
 
 const char *ho_method_name(enum ho_method m)
@@ -35,7 +36,7 @@ const char *ho_method_name(enum ho_method m)
 
 bool ho_method_fences(enum ho_method m)
 {
-    return m == HO_HANDOFF || m == HO_MANUAL;
+    return m == HO_HANDOFF || m == HO_MANUAL || m == HO_FORCE_FENCED;
 }
 
 bool ho_method_unsafe(enum ho_method m)
@@ -60,6 +61,9 @@ void ho_params_default(struct ho_params *p, enum ho_method m)
     p->max_rounds = 3;
     if (m == HO_MANUAL)
         p->give_up_ns = 3600 * S;       /* the operator may take 30 min */
+    if (m == HO_LEASE)
+        p->poll_ns = 1 * S;             /* sanlock's acquire re-reads the owner's lease
+                                           every second (paxos_lease.c) */
     p->op_min_ns = 300 * S;
     p->op_max_ns = 1800 * S;
     p->io_timeout_ns = 10 * S;
@@ -137,6 +141,7 @@ struct ho_cluster *ho_cluster_new(const struct ho_cfg *cfg, const struct ho_port
         ho_tmr_init(&x->renew_tmr, c, T_RENEW, h);
         ho_tmr_init(&x->fail_tmr, c, T_LEASE_FAIL, h);
         ho_tmr_init(&x->wd_tmr, c, T_WATCHDOG, h);
+        ho_tmr_init(&x->ha_tmr, c, T_HA, h);
         if (cfg->params.method == HO_LEASE) {
             x->seen_ts = calloc(nh, sizeof *x->seen_ts);
             x->seen_change_ns = calloc(nh, sizeof *x->seen_change_ns);
@@ -160,6 +165,7 @@ static void cancel_timers(struct ho_cluster *c)
         ho_tmr_cancel(&c->hosts[h].renew_tmr);
         ho_tmr_cancel(&c->hosts[h].fail_tmr);
         ho_tmr_cancel(&c->hosts[h].wd_tmr);
+        ho_tmr_cancel(&c->hosts[h].ha_tmr);
     }
     for (uint32_t i = 0; i < c->nr_needs; i++) {
         ho_tmr_cancel(&c->needs[i].tmr);
@@ -385,12 +391,37 @@ void ho_daemon_restart(struct ho_cluster *c, uint32_t host)
         c->hosts[host].daemon_up = true;
 }
 
+/* HA's verdict on a frozen host: it answers no heartbeat, network or
+ * datastore, so once ha_detect has passed HA declares it failed and
+ * restarts its VMs elsewhere, as after a crash; when it wakes, its VMs are
+ * still running (the false alarm the fencing must make harmless). */
+void ho_ha_pause_check(struct ho_cluster *c, uint32_t host, uint32_t pause_seq)
+{
+    struct ho_host *h = &c->hosts[host];
+    if (!h->up || !h->paused || h->pause_seq != pause_seq)
+        return;
+    for (uint32_t i = 0; i < c->nr_opens; i++) {
+        const struct ho_open *o = &c->opens[i];
+        if (!o->live || o->host != host || o->kind != HO_HOLD_VM)
+            continue;
+        struct ho_need *n = need_alloc(c, o->disk, HO_NONE, HO_RESTART);
+        if (n) {
+            n->t_crash = h->paused_at;
+            ho_need_start(c, n);
+        }
+    }
+}
+
 void ho_host_pause(struct ho_cluster *c, uint32_t host)
 {
     if (host >= c->cfg.nr_hosts || !c->hosts[host].up || c->hosts[host].paused)
         return;
     struct ho_host *h = &c->hosts[host];
     h->paused = true;
+    h->paused_at = ho_now(c);
+    h->pause_seq++;
+    if (c->cfg.ha)
+        ho_tmr_arm(&h->ha_tmr, h->paused_at + c->cfg.ha_detect_ns, h->pause_seq);
     /* the hardware watchdog keeps counting: wdmd pets it no more */
     if (c->cfg.params.method == HO_LEASE)
         ho_tmr_arm(&h->wd_tmr, ho_now(c) + c->cfg.params.watchdog_ns, h->inc);

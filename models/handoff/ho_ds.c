@@ -156,6 +156,7 @@ void ho_ds_handle(struct ho_cluster *c, const struct ho_msg *m)
         rep.gen = r->gen;
         memcpy(rep.actors, r->actors, sizeof rep.actors);
         rep.lgen = r->owner_lgen;
+        rep.owner_ts = r->owner != HO_NONE ? c->lease_ts[r->owner] : 0;
         rep.cur_lgen = r->owner != HO_NONE ? c->lease_gen[r->owner] : 0;
         io_then_reply(c, PORT_BLK_READ, rec_lba, &rep, m->host, need_of(m), false);
         break;
@@ -206,12 +207,18 @@ void ho_ds_handle(struct ho_cluster *c, const struct ho_msg *m)
         io_then_reply(c, PORT_BLK_WRITE, c->ds_lba_leases + m->host, &rep, m->host, HO_NONE,
                       true);
         break;
+    case M_DS_LREQ:                     /* the request field of the lease */
+        r->lreq = true;
+        io_then_reply(c, PORT_BLK_WRITE, rec_lba, &rep, HO_NONE, HO_NONE, false);
+        break;
     default:
         break;
     }
 }
 
-void ho_ds_operator_clear(struct ho_cluster *c, uint32_t disk)
+/* The record cleared (no owner), one write: an operator's unlock, or a
+ * sanlock owner releasing a requested lease. */
+void ho_ds_clear(struct ho_cluster *c, uint32_t disk)
 {
     struct ho_ds_disk *r = &c->ds[disk];
     set_owner(c, disk, HO_NONE, r->gen + 1);

@@ -224,6 +224,20 @@ bool ho_lease_dead(const struct ho_cluster *c, uint32_t observer, uint32_t owner
     return ho_now(c) - h->seen_change_ns[owner] >= dead;
 }
 
+bool ho_lease_own_valid(const struct ho_cluster *c, uint32_t host)
+{
+    return ho_now(c) - c->hosts[host].last_renew_ok_ns < 8 * c->cfg.params.io_timeout_ns;
+}
+
+void ho_lease_observe(struct ho_cluster *c, uint32_t observer, uint32_t owner, uint64_t ts)
+{
+    struct ho_host *h = &c->hosts[observer];
+    if (owner >= c->cfg.nr_hosts || !h->seen_ts || ts == h->seen_ts[owner])
+        return;
+    h->seen_ts[owner] = ts;
+    h->seen_change_ns[owner] = ho_now(c);
+}
+
 /* sanlock kills the processes holding leases when renewals have failed
  * for id_renewal_fail_seconds (8 x io_timeout). */
 static void lease_fail(struct ho_cluster *c, uint32_t host)
@@ -269,6 +283,18 @@ static void lease_reply(struct ho_cluster *c, uint32_t host, const struct ho_msg
         return;                         /* too late: sanlock counts it failed */
     h->last_renew_ok_ns = h->renew_sent_ns;
     h->rejoin = false;
+    /* the renewal read the lease area: requests for leases this host holds
+     * make sanlock kill their holder (force mode) and release them */
+    for (uint32_t i = 0; i < c->nr_opens; i++) {
+        struct ho_open *o = &c->opens[i];
+        if (!o->live || o->host != host || !c->ds[o->disk].lreq || c->ds[o->disk].owner != host)
+            continue;
+        uint32_t d = o->disk;
+        c->st.lease_kills++;
+        ho_open_close(c, o);
+        c->ds[d].lreq = false;
+        ho_ds_clear(c, d);
+    }
     uint32_t n = m->nr_leases < c->cfg.nr_hosts ? m->nr_leases : c->cfg.nr_hosts;
     for (uint32_t k = 0; k < n; k++)
         if (leases[k] != h->seen_ts[k]) {
@@ -343,6 +369,9 @@ void ho_host_timer(struct ho_cluster *c, struct ho_tmr *t)
     case T_LEASE_FAIL:
         if (c->hosts[t->idx].inc == t->seq)
             lease_fail(c, t->idx);
+        break;
+    case T_HA:
+        ho_ha_pause_check(c, t->idx, t->seq);
         break;
     case T_WATCHDOG: {
         struct ho_host *h = &c->hosts[t->idx];

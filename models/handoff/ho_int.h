@@ -24,6 +24,8 @@ enum ho_mtype {
     M_DS_META, M_DS_CAW_OK, M_DS_CAW_FAIL, M_DS_ACK, M_DS_FENCED, M_DS_LEASES,
     /* host -> host */
     M_RELEASE, M_RELAY, M_RELEASED, M_REFUSED, M_UNREACHABLE,
+    /* host -> datastore: a sanlock lease request (sanlock_request) */
+    M_DS_LREQ,
     M_NR
 };
 
@@ -43,6 +45,7 @@ struct ho_msg {
     uint64_t gen;                /* generation (read, expected, carried, new) */
     uint64_t block, wid;         /* WRITE */
     uint32_t actors[HO_MAX_ACTORS];
+    uint64_t owner_ts;           /* META: the owner's delta-lease counter now */
     uint32_t lgen, cur_lgen;     /* META: the owner's lease generation when it took
                                     the lock, and now (sanlock: a restarted owner
                                     rejoined with a new one) */
@@ -50,7 +53,8 @@ struct ho_msg {
 
 /* --------------------------------------------------------------- timers */
 
-enum ho_tkind { T_NEED, T_OPEN_WRITE, T_RELAY, T_RENEW, T_WATCHDOG, T_OPERATOR, T_LEASE_FAIL };
+enum ho_tkind { T_NEED, T_OPEN_WRITE, T_RELAY, T_RENEW, T_WATCHDOG, T_OPERATOR, T_LEASE_FAIL,
+                T_HA };
 
 /* A timer slot embedded in a long-lived object; at most one armed. */
 struct ho_tmr {
@@ -117,6 +121,9 @@ struct ho_host {
     uint64_t *seen_ts;           /* nr_hosts: lease counters as last read */
     uint64_t *seen_change_ns;    /* nr_hosts: when each was seen changing */
     struct ho_tmr renew_tmr, fail_tmr, wd_tmr;
+    struct ho_tmr ha_tmr;        /* HA's detection of a frozen host (vCenter: never frozen) */
+    uint64_t paused_at;
+    uint32_t pause_seq;
 };
 
 /* ---------------------------------------------------------- requesters */
@@ -144,6 +151,7 @@ struct ho_need {
     uint32_t nr_targets, ti, attempt, rounds;
     bool released;               /* the owner confirmed a release */
     bool operator_paged;
+    bool lreq_sent;              /* lease: a request was written */
     uint64_t msgs, retries;
     struct ho_tmr tmr, op_tmr;
 };
@@ -155,6 +163,7 @@ struct ho_ds_disk {
     uint64_t gen;
     uint32_t actors[HO_MAX_ACTORS];
     uint32_t owner_lgen;         /* the owner's lease generation when it took it */
+    bool lreq;                   /* a lease request waits for the owner's renewal */
     /* checker */
     bool cur_wrote;              /* the current session has written */
     uint64_t superseded_at;      /* the record last changed (earlier sessions superseded) */
@@ -207,7 +216,7 @@ const char *ho_endpoint(uint32_t host, char buf[16]);
 int ho_ds_init(struct ho_cluster *c);
 void ho_ds_free(struct ho_cluster *c);
 void ho_ds_handle(struct ho_cluster *c, const struct ho_msg *m);
-void ho_ds_operator_clear(struct ho_cluster *c, uint32_t disk);
+void ho_ds_clear(struct ho_cluster *c, uint32_t disk);
 
 /* ho_check.c */
 void ho_check_write(struct ho_cluster *c, uint32_t disk, uint32_t host, uint64_t gen,
@@ -226,6 +235,10 @@ void ho_host_timer(struct ho_cluster *c, struct ho_tmr *t);
 void ho_relay_msg(struct ho_cluster *c, uint32_t host, const struct ho_msg *m);
 void ho_lease_start(struct ho_cluster *c, uint32_t host);
 bool ho_lease_dead(const struct ho_cluster *c, uint32_t observer, uint32_t owner);
+bool ho_lease_own_valid(const struct ho_cluster *c, uint32_t host);
+void ho_lease_observe(struct ho_cluster *c, uint32_t observer, uint32_t owner, uint64_t ts);
+
+void ho_ha_pause_check(struct ho_cluster *c, uint32_t host, uint32_t pause_seq);
 
 /* ho_req.c */
 void ho_need_start(struct ho_cluster *c, struct ho_need *n);

@@ -160,16 +160,34 @@ static void on_meta(struct ho_cluster *c, struct ho_need *n, const struct ho_msg
         n->attempt = 0;
         send_release(c, n);
         break;
-    case HO_FORCE:
+    case HO_FORCE: case HO_FORCE_FENCED:
         send_caw(c, n);
         break;
     case HO_LEASE:
+        /* sanlock acquires only while its own lockspace is live (renewed
+         * within 8 x io_timeout: lockspace.c), and reads the owner's delta
+         * lease itself (paxos_lease.c): a change there is a live owner */
+        if (!ho_lease_own_valid(c, n->host)) {
+            poll_later(c, n);
+            break;
+        }
+        ho_lease_observe(c, n->host, m->owner, m->owner_ts);
         /* dead: its delta lease has not changed for host_dead; or it has
          * restarted since it took this lease (a new lease generation) */
-        if (ho_lease_dead(c, n->host, m->owner) || m->lgen != m->cur_lgen)
+        if (ho_lease_dead(c, n->host, m->owner) || m->lgen != m->cur_lgen) {
             send_caw(c, n);             /* the owner's delta lease is dead: acquire */
-        else
-            poll_later(c, n);           /* held by a live host: EAGAIN, retry later */
+            break;
+        }
+        /* held by a live host: EAGAIN.  A power-on or a migration asks for
+         * it (sanlock_request, force mode); an HA restart does not kill a
+         * VM that is running.  Retry later either way. */
+        if (n->why != HO_RESTART && !n->lreq_sent) {
+            struct ho_msg q = { .type = M_DS_LREQ, .disk = n->disk, .slot_kind = S_REQ,
+                                .slot = idx(c, n), .slot_seq = n->seq };
+            ho_send(c, n->host, HO_NONE, &q, NULL, idx(c, n));
+            n->lreq_sent = true;
+        }
+        poll_later(c, n);
         break;
     case HO_MANUAL:
         if (!n->operator_paged) {
@@ -269,7 +287,7 @@ static void operator_acts(struct ho_cluster *c, struct ho_need *n)
             ho_open_close(c, o);        /* unmount the hot-add, stop the holder */
     }
     if (x != HO_NONE)
-        ho_ds_operator_clear(c, n->disk);
+        ho_ds_clear(c, n->disk);
 }
 
 void ho_need_timer(struct ho_cluster *c, struct ho_tmr *t)

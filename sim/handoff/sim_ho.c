@@ -232,7 +232,8 @@ static void report(const struct sim_ho_world *w, struct sim_outcome *o)
     SET(UNAV_MAX, s->unavail_ns.count ? s->unavail_ns.max : 0);
     SET(NEEDS, s->needs);
     SET(OPENED, s->opened);
-    SET(FAILED, s->failed + s->unresolved);
+    SET(FAILED, s->failed);
+    SET(UNRESOLVED, s->unresolved);
     SET(REFUSED, s->refused);
     SET(MSGS, (double)s->msgs / needs);
     SET(RETRIES, (double)s->retries / needs);

@@ -74,7 +74,8 @@ struct sim_ho_cfg {
     X(UNAV_MAX,    "unavail_max_ns",      "ns",    false, "host crash to the disk open elsewhere, worst") \
     X(NEEDS,       "needs",               "count", false, "needs to open a disk") \
     X(OPENED,      "opened",              "count", true,  "needs met") \
-    X(FAILED,      "failed",              "count", false, "needs that failed or were still pending at the end") \
+    X(FAILED,      "failed",              "count", false, "needs that failed (gave up, lost races)") \
+    X(UNRESOLVED,  "unresolved",          "count", false, "needs still pending when the episode ended") \
     X(REFUSED,     "refused",             "count", false, "needs a live owner refused") \
     X(MSGS,        "msgs_per_need",       "count", false, "protocol messages per need") \
     X(RETRIES,     "retries_per_need",    "count", false, "requests re-sent per need") \

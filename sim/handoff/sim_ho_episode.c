@@ -49,13 +49,9 @@ static uint64_t mix(uint64_t a, uint64_t b)
 
 void sim_ho_params(const struct sim_exp *e, struct ho_params *p)
 {
-    static const char *const names[HO_NR_METHODS] = {
-        [HO_HANDOFF] = "handoff", [HO_MANUAL] = "manual", [HO_LEASE] = "lease",
-        [HO_FORCE] = "force", [HO_BROKEN_NOFENCE] = "broken-no-fencing",
-    };
     enum ho_method m = HO_HANDOFF;
     for (int i = 0; i < HO_NR_METHODS; i++)
-        if (strcmp(e->policy, names[i]) == 0)
+        if (strcmp(e->policy, ho_method_name((enum ho_method)i)) == 0)
             m = (enum ho_method)i;
     ho_params_default(p, m);
     struct sim_policy_info pi;

@@ -62,8 +62,8 @@ static const struct vm_param lease_params[] = {
               "8x + watchdog (src/timeouts.c)" },
     { "watchdog", VM_PARAM_TIME, P(watchdog_ns), .min = 1e6, .max = 3600e9, .def = "60s",
       .help = "wdmd's watchdog fire timeout" },
-    { "poll", VM_PARAM_TIME, P(poll_ns), .min = 1e6, .max = 3600e9, .def = "10s",
-      .help = "an acquire of a lease held by a live host is retried this often" },
+    { "poll", VM_PARAM_TIME, P(poll_ns), .min = 1e6, .max = 3600e9, .def = "1s",
+      .help = "the acquire re-reads the owner's delta lease this often (sanlock: 1 s)" },
     { "max_rounds", VM_PARAM_U32, P(max_rounds), .min = 1, .max = 100, .def = "3",
       .help = "lost acquires before the need fails" },
     ROW_DS_TIMEOUT, ROW_GIVE_UP, { NULL },
@@ -85,6 +85,8 @@ static const struct sim_policy_info methods[] = {
       "owner's lease has not changed for 140 s; the watchdog resets a frozen host",
       lease_params, false },
     { "force", "break the lock at once (no release, no fencing: unsafe)", force_params, false },
+    { "force-fenced", "take the lock at once by compare-and-write on the fencing datastore (no "
+      "release request): what fencing alone buys", force_params, false },
     { "broken-no-fencing", "test only: handoff on a datastore that does not fence writes",
       handoff_params, true },
 };

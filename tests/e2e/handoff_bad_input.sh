@@ -121,7 +121,7 @@ expect_both faults-min-max "faults-min-max.json: \$.campaign.faults_max: expecte
 policy=nosuch
 ho_cfg unknown-method
 unset policy
-expect_both unknown-method "unknown-method.json: \$.variants[0].policy: unknown policy 'nosuch' (known: handoff, manual, lease, force)"
+expect_both unknown-method "unknown-method.json: \$.variants[0].policy: unknown policy 'nosuch' (known: handoff, manual, lease, force, force-fenced)"
 ho_cfg unknown-key '"hosts": 4, "disks": 1, "deamons": 2'
 expect_both unknown-key "unknown-key.json: \$.cluster: unknown key 'deamons' (did you mean 'daemons'?)"
 

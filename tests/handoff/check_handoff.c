@@ -164,7 +164,10 @@ START_TEST(lease_takeover_time)
 }
 END_TEST
 
-/* sanlock: a live holder keeps its lease; the open fails at give-up. */
+/* sanlock: a live holder keeps its lease against an HA restart (the open
+ * fails at give-up); a power-on requests it (sanlock_request, force mode):
+ * the holder's host sees the request at its next renewal (every 20 s),
+ * kills the holder and releases the lease. */
 START_TEST(lease_live_holder_keeps)
 {
     struct ho_cfg cfg = ho_world_cfg(3, 1, HO_LEASE);
@@ -173,11 +176,34 @@ START_TEST(lease_live_holder_keeps)
     cfg.disks = &dk;
     struct ho_world *w = ho_world_new(&cfg, 1);
     ho_start(w->c);
-    ho_need(w->c, 0, 1, HO_POWER_ON);
+    ho_need(w->c, 0, 1, HO_RESTART);
     ho_world_run_until(w, 700 * S);
     struct ho_stats s = finish(w);
     ck_assert_uint_eq(s.opened, 0);
     ck_assert_uint_eq(s.failed, 1);
+    ck_assert_uint_eq(s.lease_kills, 0);
+    ho_world_free(w);
+}
+END_TEST
+
+START_TEST(lease_request_taken_at_renewal)
+{
+    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_LEASE);
+    struct ho_disk_cfg dk = { .holder_host = 2, .holder = HO_HOLD_DAEMON,
+                              .actors = { 2, HO_NONE, HO_NONE, HO_NONE } };
+    cfg.disks = &dk;
+    struct ho_world *w = ho_world_new(&cfg, 1);
+    ho_start(w->c);
+    ho_world_run_until(w, 30 * S);
+    ho_need(w->c, 0, 1, HO_POWER_ON);
+    ho_world_run_until(w, 100 * S);
+    ck_assert_uint_eq(ho_owner(w->c, 0, NULL), 1);
+    struct ho_stats s = finish(w);
+    ck_assert_uint_eq(s.opened, 1);
+    ck_assert_uint_eq(s.lease_kills, 1);
+    uint64_t t = vm_hist_quantile(&s.open_ns, 1.0);
+    ck_assert_uint_le(t, 22 * S);        /* a renewal (20 s) and an acquire poll (1 s) */
+    ck_assert_uint_eq(s.double_writer + s.lost_acked, 0);
     ho_world_free(w);
 }
 END_TEST
@@ -217,6 +243,7 @@ static Suite *suite(void)
     tcase_add_test(t, force_double_writer);
     tcase_add_test(t, lease_takeover_time);
     tcase_add_test(t, lease_live_holder_keeps);
+    tcase_add_test(t, lease_request_taken_at_renewal);
     tcase_add_test(t, manual_operator);
     suite_add_tcase(s, t);
     return s;
