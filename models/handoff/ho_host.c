@@ -255,6 +255,10 @@ static void lease_fail(struct ho_cluster *c, uint32_t host)
             ho_open_close(c, o);
         }
     }
+    /* the lockspace is lost: renewals stop until it is added again, with a
+     * new delta-lease generation, so the resource leases it held are free
+     * to others at once (sanlock: lockspace recovery, then add_lockspace) */
+    h->rejoin = true;
 }
 
 static void lease_renew(struct ho_cluster *c, uint32_t host)
