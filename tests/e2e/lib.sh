@@ -13,7 +13,7 @@ finish() {
 tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/vmsim-e2e.XXXXXX")
 trap 'rm -rf "$tmpdir"' EXIT
 # result.json without its host block (wall-clock figures), which comes last
-strip_host() { sed '/"host":/,$d' "$1"; }
+strip_host() { sed "/^$(printf '\t')\"host\":$(printf '\t'){/,\$d" "$1"; }
 
 # expect_bad DESCRIPTION EXPECTED-SUBSTRING vmsim-args...
 # Runs vmsim in a fresh working directory (so a default out/NAME would land
