@@ -71,7 +71,8 @@ static const struct vm_param lease_params[] = {
 
 static const struct vm_param force_params[] = {
     { "max_rounds", VM_PARAM_U32, P(max_rounds), .min = 1, .max = 100, .def = "3",
-      .help = "unused by a break; kept for symmetry" },
+      .help = "lost compare-and-writes before the need fails (force-fenced; a break "
+              "never loses)" },
     ROW_DS_TIMEOUT, ROW_GIVE_UP, { NULL },
 };
 
@@ -82,7 +83,8 @@ static const struct sim_policy_info methods[] = {
     { "manual", "the open fails until an operator clears the lock (closing a hot-add first)",
       manual_params, false },
     { "lease", "sanlock: delta leases renewed every 20 s; a held lease is taken once its "
-      "owner's lease has not changed for 140 s; the watchdog resets a frozen host",
+      "owner's lease has not changed for 140 s, or by a lease request (power-on, migration) "
+      "at the owner's next renewal; the watchdog resets a frozen host",
       lease_params, false },
     { "force", "break the lock at once (no release, no fencing: unsafe)", force_params, false },
     { "force-fenced", "take the lock at once by compare-and-write on the fencing datastore (no "
@@ -140,9 +142,10 @@ static const struct sim_key cluster_keys[] = {
     SIM_KEY_SCALAR_ROW("msg_size", 0, VM_PARAM_SIZE, C(msg_bytes), 64, 1 << 20, "256B",
                        "a control message on the wire (headers included)"),
     SIM_KEY_SCALAR_ROW("ha", 0, VM_PARAM_BOOL, C(ha), 0, 0, "false",
-                       "restart a crashed host's VMs on other hosts (vSphere HA)"),
+                       "restart the VMs of a host that crashed, or froze for ha_detect, on "
+                       "other hosts (vSphere HA)"),
     SIM_KEY_SCALAR_ROW("ha_detect", 0, VM_PARAM_TIME, C(ha_detect_ns), 0, 3600e9, "15s",
-                       "host crash to HA restarting its VMs"),
+                       "host crash (or freeze) to HA restarting its VMs"),
     SIM_KEY_END,
 };
 

@@ -98,15 +98,5 @@ expect_both bad-header "bad-header.json: \$.load.trace: $gen/bad-header.csv:1: e
 bad_trace backwards "$hdr" '0.5,W,0,4096,a' '0.25,W,4096,4096,a'
 expect_both backwards "backwards.json: \$.load.trace: $gen/backwards.csv:3: expected a timestamp_s >= 0.500000000 (the row before's), got '0.25'"
 
-if [ -e "$tmpdir/run-out" ]; then
-    bad "a refused run left its output directory"
-else
-    ok "a refused run writes nothing"
-fi
-left=$(find "$tmpdir/tmp" "$tmpdir"/cwd-* -type f 2>/dev/null)
-if [ -n "$left" ]; then
-    bad "a refused run left files behind: $left"
-else
-    ok "a refused run leaves no temp file"
-fi
+expect_nothing_left
 finish

@@ -125,15 +125,5 @@ expect_both unknown-method "unknown-method.json: \$.variants[0].policy: unknown 
 ho_cfg unknown-key '"hosts": 4, "disks": 1, "deamons": 2'
 expect_both unknown-key "unknown-key.json: \$.cluster: unknown key 'deamons' (did you mean 'daemons'?)"
 
-if [ -e "$tmpdir/run-out" ]; then
-    bad "a refused run left its output directory"
-else
-    ok "a refused run writes nothing"
-fi
-left=$(find "$tmpdir/tmp" "$tmpdir"/cwd-* -type f 2>/dev/null)
-if [ -n "$left" ]; then
-    bad "a refused run left files behind: $left"
-else
-    ok "a refused run leaves no temp file"
-fi
+expect_nothing_left
 finish

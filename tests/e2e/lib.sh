@@ -12,6 +12,21 @@ finish() {
 }
 tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/vmsim-e2e.XXXXXX")
 trap 'rm -rf "$tmpdir"' EXIT
+# After refused runs that wrote to $tmpdir/run-out and used $tmpdir/tmp and
+# $tmpdir/cwd-* (as expect_both does): nothing written, no file left.
+expect_nothing_left() {
+    if [ -e "$tmpdir/run-out" ]; then
+        bad "a refused run left its output directory"
+    else
+        ok "a refused run writes nothing"
+    fi
+    left=$(find "$tmpdir/tmp" "$tmpdir"/cwd-* -type f 2>/dev/null)
+    if [ -n "$left" ]; then
+        bad "a refused run left files behind: $left"
+    else
+        ok "a refused run leaves no temp file"
+    fi
+}
 # result.json without its host block (wall-clock figures), which comes last
 strip_host() { sed "/^$(printf '\t')\"host\":$(printf '\t'){/,\$d" "$1"; }
 
