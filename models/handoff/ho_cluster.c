@@ -11,7 +11,12 @@
  *     of magnitude for a loaded owner; three tries with doubling (0.5, 1,
  *     2 s) ride out a lost message or a short stall; two relays cover a
  *     cut between requester and owner.  A dead owner costs the requester
- *     3.5 s per daemon asked, 10.5 s in all, before it takes over.
+ *     3.5 s of tries, then per relay the relay's own 500 ms wait for the
+ *     owner (it answers UNREACHABLE): 4.5 s with two live relays before
+ *     it takes over.  A relay is given twice the timeout (its wait is one
+ *     hop further); a dead relay costs its tries, 1 + 2 + 4 s.
+ *   lease poll 1 s: sanlock's acquire re-reads the owner's delta lease
+ *     every second (paxos_lease.c).
  *   ds_timeout 2 s: below VMFS's 8 s heartbeat I/O limit (anchors, IBM).
  *   io_timeout 10 s, watchdog 60 s: sanlock's defaults (src/timeouts.c).
  *   manual operator delay 5 to 30 min: an assumption (a paged on-call
