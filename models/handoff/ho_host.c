@@ -140,6 +140,17 @@ static void daemon_release(struct ho_cluster *c, uint32_t host, const struct ho_
         answer(c, host, m, M_RELEASED);
         return;
     }
+    if (o->gen > m->gen) {
+        /* the request is about an older session than this open (its
+         * requester read the record before this host took the disk):
+         * refuse with this open's generation, so it reads the record again
+         * rather than close a newer session */
+        struct ho_msg r = { .type = M_REFUSED, .disk = m->disk, .id = m->id,
+                            .slot_kind = m->slot_kind, .slot = m->slot,
+                            .slot_seq = m->slot_seq, .gen = o->gen };
+        ho_send(c, host, m->host, &r, NULL, m->slot_kind == S_REQ ? m->slot : HO_NONE);
+        return;
+    }
     if (o->kind == HO_HOLD_VM && m->reason != HO_MIGRATE) {
         answer(c, host, m, M_REFUSED);
         return;
@@ -190,10 +201,10 @@ static void daemon_relay(struct ho_cluster *c, uint32_t host, const struct ho_ms
     ho_tmr_arm(&r->tmr, ho_now(c) + c->cfg.params.req_timeout_ns, seq);
 }
 
-static void relay_done(struct ho_cluster *c, struct ho_relay *r, uint8_t type)
+static void relay_done(struct ho_cluster *c, struct ho_relay *r, uint8_t type, uint64_t gen)
 {
     struct ho_msg a = { .type = type, .id = r->to_id, .slot_kind = S_REQ, .slot = r->to_slot,
-                        .slot_seq = r->to_seq };
+                        .slot_seq = r->to_seq, .gen = gen };
     ho_send(c, r->host, r->to_host, &a, NULL, r->need);
     ho_tmr_cancel(&r->tmr);
     r->live = false;
@@ -344,7 +355,7 @@ void ho_relay_msg(struct ho_cluster *c, uint32_t host, const struct ho_msg *m)
     struct ho_relay *r = &c->relays[m->slot];
     if (!r->live || r->seq != m->slot_seq || r->host != host || m->id != r->wait_id)
         return;
-    relay_done(c, r, m->type);
+    relay_done(c, r, m->type, m->gen);
 }
 
 void ho_host_timer(struct ho_cluster *c, struct ho_tmr *t)
@@ -363,7 +374,7 @@ void ho_host_timer(struct ho_cluster *c, struct ho_tmr *t)
     case T_RELAY: {
         struct ho_relay *r = &c->relays[t->idx];
         if (r->live && r->seq == t->seq)
-            relay_done(c, r, M_UNREACHABLE);
+            relay_done(c, r, M_UNREACHABLE, 0);
         break;
     }
     case T_RENEW:

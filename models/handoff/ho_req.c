@@ -236,8 +236,16 @@ void ho_need_msg(struct ho_cluster *c, struct ho_need *n, const struct ho_msg *m
         }
         break;
     case M_REFUSED:
-        if (n->st == R_RELEASE)
+        if (n->st != R_RELEASE)
+            break;
+        if (m->gen > n->gen_read) {     /* our read is older than its open: read again */
+            if (++n->rounds >= c->cfg.params.max_rounds)
+                end(c, n, R_FAILED);
+            else
+                send_read(c, n);
+        } else {
             end(c, n, R_REFUSED);       /* the owner is alive and keeps its VM's disk */
+        }
         break;
     case M_UNREACHABLE:
         if (n->st == R_RELEASE)

@@ -226,6 +226,43 @@ START_TEST(test_handoff_resent_lock_break_is_not_a_split)
 }
 END_TEST
 
+/* A release request about an older session than the one the daemon holds
+ * (its requester read the record before this host took the disk) is
+ * refused with the open's generation, and the newer session stays open. */
+START_TEST(test_handoff_release_of_older_session_refused)
+{
+    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_HANDOFF);
+    struct ho_disk_cfg dk = { .holder_host = 2, .holder = HO_HOLD_DAEMON,
+                              .actors = { 2, HO_NONE, HO_NONE, HO_NONE } };
+    cfg.disks = &dk;
+    struct ho_world *w = world(&cfg);
+    ho_world_run_until(w, 1 * S);
+    /* h2's daemon holds the disk at generation 1; a request read at 0 */
+    struct ho_msg rel = { .type = M_RELEASE, .epoch = 1, .host = 1, .disk = 0, .gen = 0,
+                          .reason = HO_POWER_ON, .slot_kind = S_OPEN, .slot = 9999,
+                          .id = 77 };
+    struct port_transport_out out = { .tag = M_RELEASE, .blob = &rel, .blob_len = sizeof rel,
+                                      .wire_bytes = 256 };
+    ck_assert_int_eq(port_transport_send(&w->net, "h1", "h2", &out, 0), 0);
+    ho_world_run_until(w, 2 * S);
+    const struct ho_world_sent *r = NULL;
+    for (size_t i = 0; i < w->log_len; i++)
+        if (!strcmp(w->log[i].from, "h2") && !strcmp(w->log[i].to, "h1"))
+            r = &w->log[i];
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->type, M_REFUSED);
+    ck_assert_uint_eq(r->m.gen, 1);
+    ck_assert_uint_eq(ho_holder_host(w->c, 0), 2);
+    /* the same request read at 1 is served: the daemon releases */
+    rel.gen = 1;
+    rel.id = 78;
+    ck_assert_int_eq(port_transport_send(&w->net, "h1", "h2", &out, 0), 0);
+    ho_world_run_until(w, 3 * S);
+    ck_assert_uint_eq(ho_holder_host(w->c, 0), HO_NONE);
+    ho_world_free(w);
+}
+END_TEST
+
 /* ---------------------------------------------------------- checker */
 
 /* Lock changes and writes injected straight at the datastore.  Without
@@ -383,6 +420,7 @@ static Suite *handoff_ds_suite(void)
     tcase_add_loop_test(t, test_handoff_resent_caw_first_copy_landed_is_success, 0, 2);
     tcase_add_test(t, test_handoff_resent_caw_after_record_moved_is_not_success);
     tcase_add_test(t, test_handoff_resent_lock_break_is_not_a_split);
+    tcase_add_test(t, test_handoff_release_of_older_session_refused);
     suite_add_tcase(s, t);
     t = tcase_create("checker");
     tcase_add_loop_test(t, test_handoff_checker_counts_injected_writes_exactly, 0, 2);
