@@ -48,12 +48,16 @@
  *               requester's next retry (every poll) opens.
  *   HO_LEASE    sanlock: every host renews its delta lease every
  *               2 x io_timeout; one that cannot renew for 8 x io_timeout
- *               kills its lease holders, and its watchdog resets the host
- *               if it stays frozen past watchdog; another host takes a
- *               held resource lease only once the owner's delta lease has
- *               not changed for host_dead = 8 x io_timeout + watchdog
- *               (140 s with the default 10 s), checked at each of its
- *               renewals (sanlock src/timeouts.c, setup_task_timeouts()).
+ *               kills its lease holders and loses its lockspace (it
+ *               rejoins with a new delta-lease generation, freeing the
+ *               resource leases it held), and its watchdog resets the host
+ *               if it stays frozen past watchdog; another host, while its
+ *               own lockspace is live, takes a held resource lease once
+ *               the owner's delta lease has not changed for host_dead =
+ *               8 x io_timeout + watchdog (140 s with the default 10 s),
+ *               re-reading it every poll (1 s), or once the owner rejoined
+ *               (sanlock src/timeouts.c setup_task_timeouts(),
+ *               paxos_lease.c, lockspace.c).
  *               A lease held by a live host is taken only by request
  *               (sanlock_request, force mode) when the need is not an HA
  *               restart: the owner sees the request at its next renewal,
