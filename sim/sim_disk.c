@@ -80,6 +80,7 @@ struct sim_disk {
     uint64_t ios_seen[2];          /* [0] read, [1] write I/Os served, for faults */
     struct sim_exp_fault faults[SIM_MAX_FAULTS];
     int nr_faults;
+    uint64_t fault_t0_ns;          /* the faults' windows count from here */
 
     void (*notify)(void *arg);
     void *notify_arg;
@@ -237,9 +238,12 @@ static double slow_factor(const struct sim_disk *disk, uint64_t now_ns)
 {
     double f = 1.0;
 
+    if (now_ns < disk->fault_t0_ns)
+        return f;
+    uint64_t t = now_ns - disk->fault_t0_ns;
     for (int i = 0; i < disk->nr_faults; i++) {
         const struct sim_exp_fault *ft = &disk->faults[i];
-        if (ft->kind == SIM_FAULT_DISK_SLOW && now_ns >= ft->from_ns && now_ns < ft->until_ns)
+        if (ft->kind == SIM_FAULT_DISK_SLOW && t >= ft->from_ns && t < ft->until_ns)
             f *= ft->factor;
     }
     return f;
@@ -556,6 +560,21 @@ void sim_disk_set_notify(struct sim_disk *disk, void (*fn)(void *arg), void *arg
 {
     disk->notify = fn;
     disk->notify_arg = arg;
+}
+
+int sim_disk_set_faults(struct sim_disk *disk, const struct sim_exp_fault *f, int n,
+                        uint64_t t0_ns)
+{
+    disk->nr_faults = 0;
+    disk->fault_t0_ns = t0_ns;
+    disk->ios_seen[0] = disk->ios_seen[1] = 0;
+    for (int i = 0; i < n; i++)
+        if (f[i].kind == SIM_FAULT_DISK_ERROR || f[i].kind == SIM_FAULT_DISK_SLOW) {
+            int rc = sim_disk_add_fault(disk, &f[i]);
+            if (rc)
+                return rc;
+        }
+    return 0;
 }
 
 int sim_disk_add_fault(struct sim_disk *disk, const struct sim_exp_fault *f)

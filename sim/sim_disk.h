@@ -94,5 +94,11 @@ int sim_disk_submit_timing(struct sim_disk *disk, struct port_blk_req *req);
 
 /* Add an injected fault (see sim_exp.h). 0 or VM_ENOSPC when full. */
 int sim_disk_add_fault(struct sim_disk *disk, const struct sim_exp_fault *f);
+/* Replace the faults by the disk kinds of f[0..n), their windows counted
+ * from t0_ns and their I/O counts from now (a mechanism's episodes, each
+ * with its own schedule, one after another on one disk).  n 0 clears.  0
+ * or VM_ENOSPC (more than SIM_MAX_FAULTS disk faults). */
+int sim_disk_set_faults(struct sim_disk *disk, const struct sim_exp_fault *f, int n,
+                        uint64_t t0_ns);
 
 #endif

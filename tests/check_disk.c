@@ -863,6 +863,36 @@ START_TEST(test_disk_slow_window_multiplies_latency)
 }
 END_TEST
 
+/* Faults set with an origin (a mechanism's episode): windows count from
+ * t0, a fault of another kind is left out, the earlier list is replaced. */
+START_TEST(test_disk_set_faults_counts_windows_from_t0)
+{
+    char d1[1024];
+    world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps",
+                              PROP("read_lat", "100us") PROP("write_lat", "100us")
+                              PROP("flush_lat", "200us") PROP("qdepth", "1")));
+    disk_a = open_disk("d0");
+    wq = sim_waitq_new();
+    struct sim_exp_fault old = { .kind = SIM_FAULT_DISK_SLOW, .factor = 7,
+                                 .from_ns = 0, .until_ns = UINT64_MAX };
+    ck_assert_int_eq(sim_disk_add_fault(disk_a, &old), 0);
+    const struct sim_exp_fault f[] = {
+        { .kind = SIM_FAULT_DISK_SLOW, .factor = 10, .from_ns = 0, .until_ns = 2000000 },
+        { .kind = SIM_FAULT_HOST_CRASH, .at_ns = 0 },
+        { .kind = SIM_FAULT_DISK_SLOW, .factor = 3, .from_ns = 4000000, .until_ns = 6000000 },
+    };
+    ck_assert_int_eq(sim_disk_set_faults(disk_a, f, 3, 1000000), 0);
+    run_in_sim(body_slow);
+
+    ck_assert_uint_eq(lat_a, 200000);                    /* at 0, before t0 = 1 ms */
+    ck_assert_uint_eq(lat_b, 2000000);                   /* at 2 ms: t0 + [0, 2 ms), x 10 */
+    ck_assert_uint_eq(lat_c, 600000);                    /* at 5 ms: t0 + [4, 6 ms), x 3 */
+    ck_assert_int_eq(sim_disk_set_faults(disk_a, NULL, 0, 0), 0);
+    sim_disk_close(disk_a);
+    sim_waitq_free(wq);
+}
+END_TEST
+
 /* ---- props ---- */
 
 START_TEST(test_disk_missing_or_bad_prop_is_einval_naming_it)
@@ -975,6 +1005,7 @@ static Suite *disk_suite(void)
     tcase_add_test(tc, test_disk_persistent_write_error_fails_every_later_write);
     tcase_add_test(tc, test_disk_error_inside_a_run_fails_the_run);
     tcase_add_test(tc, test_disk_slow_window_multiplies_latency);
+    tcase_add_test(tc, test_disk_set_faults_counts_windows_from_t0);
     tcase_add_test(tc, test_disk_missing_or_bad_prop_is_einval_naming_it);
     tcase_add_test(tc, test_disk_close_in_simulation_completes_queued_requests);
     suite_add_tcase(s, qd1);

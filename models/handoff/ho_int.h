@@ -140,7 +140,6 @@ enum ho_rstate {
 struct ho_need {
     uint32_t seq;
     uint32_t disk, host;         /* host: the requester (HO_NONE: HA picks at start) */
-    uint32_t host_inc;
     enum ho_reason why;
     enum ho_rstate st;
     uint64_t t_need, t_crash;    /* t_crash: the crash behind it (0: none) */

@@ -277,7 +277,6 @@ void ho_need_start(struct ho_cluster *c, struct ho_need *n)
             return;
         }
     }
-    n->host_inc = c->hosts[n->host].inc;
     n->rounds = 0;
     send_read(c, n);
 }

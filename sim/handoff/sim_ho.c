@@ -78,72 +78,6 @@ static int start_rx(struct sim_ho_world *w, const char *name, sg_host_t on, stru
     return 0;
 }
 
-/* ------------------------------------------------ slow datastore port */
-
-/* The datastore's device with the slow windows of the episode's faults:
- * a completion inside a window is held back (factor - 1) x its service
- * time, on the world's timer (an episode's timer dies with it). */
-struct slow_req {
-    struct port_blk_req *orig;
-    struct port_blk_req req;
-    struct sim_ho_world *w;
-    int rc;
-};
-
-static void slow_fire(void *arg)
-{
-    struct slow_req *s = arg;
-    struct port_blk_req *o = s->orig;
-    o->done_ns = sim_now_ns();
-    o->fps = s->req.fps;
-    o->cb(o, s->rc);
-    free(s);
-}
-
-static void slow_done(struct port_blk_req *req, int rc)
-{
-    struct slow_req *s = req->data;
-    struct sim_ho_world *w = s->w;
-    double f = sim_ho_slow_factor(w, req->submit_ns);
-    s->rc = rc;
-    s->orig->submit_ns = req->submit_ns;
-    if (f > 1.0) {
-        uint64_t extra = (uint64_t)((f - 1.0) * (double)(req->done_ns - req->submit_ns));
-        port_timer_arm(w->slow_timer, req->done_ns + extra, slow_fire, s);
-        return;
-    }
-    slow_fire(s);
-}
-
-static int slow_submit(struct port_blk *dev, struct port_blk_req *req)
-{
-    struct sim_ho_world *w = (struct sim_ho_world *)((char *)dev - offsetof(struct sim_ho_world,
-                                                                           slow_port));
-    struct slow_req *s = malloc(sizeof *s);
-    if (!s)
-        return VM_ENOMEM;
-    s->orig = req;
-    s->w = w;
-    s->req = *req;
-    s->req.cb = slow_done;
-    s->req.data = s;
-    int rc = port_blk_submit(sim_disk_port(w->disk), &s->req);
-    if (rc < 0)
-        free(s);
-    return rc;
-}
-
-static uint64_t slow_nr_blocks(const struct port_blk *dev)
-{
-    const struct sim_ho_world *w =
-        (const struct sim_ho_world *)((const char *)dev - offsetof(struct sim_ho_world, slow_port));
-    return port_blk_nr_blocks(sim_disk_port(w->disk));
-}
-
-static const struct port_blk_ops slow_ops = { .version = PORT_BLK_VERSION, .name = "ho-slow",
-                                              .submit = slow_submit,
-                                              .nr_blocks = slow_nr_blocks };
-
 /* ------------------------------------------------------------- run */
 
 static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_host,
@@ -164,8 +98,7 @@ static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_h
     }
     if (!(w->disk = sim_disk_open(ds_host, e->disk, d)))
         return d->code;
-    w->slow_port.ops = &slow_ops;
-    if (!(w->slow_timer = sim_timer_new(ds_host)) || !(w->timer = sim_timer_new(ds_host)))
+    if (!(w->timer = sim_timer_new(ds_host)))
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     if (!(w->tr = sim_transport_new(e->seed, d)))
         return d->code;
@@ -201,8 +134,6 @@ static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_h
 
 static void teardown(struct sim_ho_world *w)
 {
-    if (w->slow_timer)
-        sim_timer_free(w->slow_timer);
     if (w->timer)
         sim_timer_free(w->timer);
     if (w->tr) {

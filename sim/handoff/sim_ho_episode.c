@@ -9,8 +9,9 @@
  * hosts and between a host and the datastore, message loss and delay,
  * host freezes) and, one time in four, a slow datastore window.  Host
  * events go to the model (crash, restart, daemon death, freeze, wake);
- * message faults act in the transport (sim_transport_set_filter); slow
- * windows in the datastore's device (sim_ho.c).
+ * message faults act in the transport (sim_transport_set_filter); disk
+ * faults in the datastore's disk (sim_disk_set_faults, timed from the
+ * episode's start).
  *
  * Shrinking: the first episode that shows a kind of violation (double
  * writer, lost acknowledged write, split owner) is run again with one
@@ -25,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_rand.h"
 #include "handoff/sim_ho_int.h"
 #include "sim_cfg.h"
+#include "sim_disk.h"
 #include "sim_faults.h"
 #include "sim_timer.h"
 #include "sim_transport.h"
@@ -37,13 +40,10 @@
 enum vkind { V_DW, V_LOST, V_SPLIT, V_NR };
 static const char *const vkind_names[V_NR] = { "double_writer", "lost_acked", "split_owner" };
 
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-    uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2));
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+/* Streams of the run point's seed: each episode's seed, and each
+ * schedule's slow datastore draw (vm_rand: independent of other draws). */
+#define STREAM_EPISODE 0x5e5u
+#define STREAM_SLOW 0x51u
 
 /* -------------------------------------------------------------- params */
 
@@ -61,20 +61,6 @@ void sim_ho_params(const struct sim_exp *e, struct ho_params *p)
         size_t sz = r->type == VM_PARAM_U32 ? 4 : r->type == VM_PARAM_BOOL ? sizeof(bool) : 8;
         memcpy((char *)p + r->off, (const char *)e->policy_cfg + r->off, sz);
     }
-}
-
-double sim_ho_slow_factor(const struct sim_ho_world *w, uint64_t t_ns)
-{
-    double f = 1.0;
-    for (int i = 0; i < w->ep_nr_faults; i++) {
-        const struct sim_exp_fault *x = &w->ep_faults[i];
-        if (x->kind != SIM_FAULT_DISK_SLOW || t_ns < w->t0 + x->from_ns)
-            continue;
-        if (x->until_ns != UINT64_MAX && t_ns >= w->t0 + x->until_ns)
-            continue;
-        f *= x->factor;
-    }
-    return f;
 }
 
 /* ------------------------------------------------------------ episode */
@@ -132,16 +118,16 @@ static int episode(struct sim_ho_world *w, uint32_t epoch, uint64_t seed,
     int rc = VM_ENOMEM;
     ho_stats_init(st);
     struct ho_ports p = { .clock = (struct port_clock *)sim_world_clock(), .timer = timer,
-                          .net = w->port, .ds_dev = &w->slow_port };
+                          .net = w->port,
+                          .ds_dev = sim_disk_port(w->disk) };
     if (!(cl = ho_cluster_new(&w->hcfg, &p, epoch, seed, &d)))
         goto fail;
     if (!(fs = sim_faults_new(f, n, t0, seed, "", &d)) ||
         (rc = sim_faults_arm(fs, timer, on_fault, w)) != 0)
         goto fail;
     sim_transport_set_filter(w->tr, sim_faults_transport_filter, fs);
-    w->t0 = t0;
-    w->ep_faults = f;
-    w->ep_nr_faults = n;
+    if ((rc = sim_disk_set_faults(w->disk, f, n, t0)) != 0)
+        goto fail;
     w->cur = cl;
     if ((rc = ho_start(cl)) != 0)
         goto fail;
@@ -157,7 +143,7 @@ fail:
         sim_outcome_fail(out, rc ? rc : VM_ENOMEM, "episode %u: %s", epoch,
                          d.code ? d.msg : vm_strerror(rc));
     w->cur = NULL;
-    w->ep_nr_faults = 0;
+    (void)sim_disk_set_faults(w->disk, NULL, 0, 0);
     sim_transport_set_filter(w->tr, NULL, NULL);
     /* one timer port for every episode (an actor per episode would cost
      * SimGrid memory each time): what this one armed is cancelled */
@@ -215,17 +201,17 @@ static int schedule(const struct sim_ho_world *w, const char *const *names, uint
     if (k < 0)
         return k;
     n += k;
-    uint64_t r = mix(seed, 0x51);
-    if (c->slow_max > 1 && (r & 3) == 0) {       /* a slow datastore window */
+    struct vm_rand r;
+    vm_rand_init(&r, seed, STREAM_SLOW);
+    if (c->slow_max > 1 && vm_rand_below(&r, 4) == 0) {    /* a slow datastore window */
         struct sim_exp_fault *s = &f[n++];
+        double lo = c->slow_max < 2 ? c->slow_max : 2;
         memset(s, 0, sizeof *s);
         s->kind = SIM_FAULT_DISK_SLOW;
-        s->from_ns = (r >> 8) % c->horizon_ns;
+        s->from_ns = vm_rand_below(&r, c->horizon_ns);
         s->until_ns = s->from_ns + c->cut_min_ns +
-                      (r >> 24) % (c->cut_max_ns - c->cut_min_ns + 1);
-        s->factor = 2 + (double)((r >> 40) % 1000) / 1000.0 * (c->slow_max - 2);
-        if (s->factor < 1)
-            s->factor = 1;
+                      vm_rand_below(&r, c->cut_max_ns - c->cut_min_ns + 1);
+        s->factor = lo + vm_rand_double(&r) * (c->slow_max - lo);
     }
     return n;
 }
@@ -291,11 +277,13 @@ int sim_ho_campaign(struct sim_ho_world *w, struct sim_outcome *out)
     bool found[V_NR] = { false };
     size_t dlen = 0;
     int rc = 0;
+    struct vm_rand seeds;
+    vm_rand_init(&seeds, w->e->seed, STREAM_EPISODE);
     for (uint32_t i = 0; i < c->schedules && rc == 0; i++) {
         /* one episode alone runs on the run point's seed: a schedule the
          * detail reports replays as a config with that seed */
-        uint64_t seed = c->schedules == 1 ? w->e->seed
-                                          : mix(w->e->seed, i) % ((1ull << 53) - 1);  /* SIM_CFG_SEED_MAX */
+        uint64_t next = vm_rand_u64(&seeds) % ((uint64_t)SIM_CFG_SEED_MAX + 1);
+        uint64_t seed = c->schedules == 1 ? w->e->seed : next;
         struct sim_exp_fault f[MAX_SCHED];
         int n = schedule(w, names, seed, f);
         if (n < 0) {

@@ -7,7 +7,6 @@
 #define SIM_HO_INT_H
 
 #include "handoff/sim_ho.h"
-#include "ports/port_blk.h"
 #include "sim_exp.h"
 
 struct rx;
@@ -17,9 +16,7 @@ struct sim_ho_world {
     const struct sim_ho_cfg *c;
     sg_host_t *hosts;                   /* cluster hosts h0.. */
     sg_host_t ds_host;
-    struct sim_disk *disk;              /* the datastore's */
-    struct port_blk slow_port;          /* the disk with the episode's slow windows */
-    struct port_timer *slow_timer;      /* world-wide: holds slowed completions */
+    struct sim_disk *disk;              /* the datastore's (the episode's disk faults) */
     struct port_timer *timer;           /* the episodes' (each cancels its own) */
     struct sim_transport *tr;
     struct port_transport *port;
@@ -30,17 +27,11 @@ struct sim_ho_world {
     struct ho_disk_cfg *dcfg;
     struct ho_cfg hcfg;
     struct ho_cluster *cur;             /* the episode running, or NULL */
-    /* the episode's faults */
-    uint64_t t0;
-    const struct sim_exp_fault *ep_faults;
-    int ep_nr_faults;
     /* totals */
     struct ho_stats total;
     uint64_t episodes, episodes_bad;
 };
 
-/* The datastore's slow-down factor for an I/O submitted at t (>= 1). */
-double sim_ho_slow_factor(const struct sim_ho_world *w, uint64_t t_ns);
 /* The run point's method parameters: the method's defaults, then its
  * table's keys from e->policy_cfg. */
 void sim_ho_params(const struct sim_exp *e, struct ho_params *p);

@@ -170,10 +170,7 @@ END_TEST
  * kills the holder and releases the lease. */
 START_TEST(lease_live_holder_keeps)
 {
-    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_LEASE);
-    struct ho_disk_cfg dk = { .holder_host = 2, .holder = HO_HOLD_DAEMON,
-                              .actors = { 2, HO_NONE, HO_NONE, HO_NONE } };
-    cfg.disks = &dk;
+    struct ho_cfg cfg = ho_world_cfg_daemon(3, HO_LEASE);
     struct ho_world *w = ho_world_new(&cfg, 1);
     ho_start(w->c);
     ho_need(w->c, 0, 1, HO_RESTART);
@@ -188,10 +185,7 @@ END_TEST
 
 START_TEST(lease_request_taken_at_renewal)
 {
-    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_LEASE);
-    struct ho_disk_cfg dk = { .holder_host = 2, .holder = HO_HOLD_DAEMON,
-                              .actors = { 2, HO_NONE, HO_NONE, HO_NONE } };
-    cfg.disks = &dk;
+    struct ho_cfg cfg = ho_world_cfg_daemon(3, HO_LEASE);
     struct ho_world *w = ho_world_new(&cfg, 1);
     ho_start(w->c);
     ho_world_run_until(w, 30 * S);
@@ -211,10 +205,7 @@ END_TEST
 /* Manual: the operator clears the lock within [op_min, op_max]. */
 START_TEST(manual_operator)
 {
-    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_MANUAL);
-    struct ho_disk_cfg dk = { .holder_host = 2, .holder = HO_HOLD_DAEMON,
-                              .actors = { 2, HO_NONE, HO_NONE, HO_NONE } };
-    cfg.disks = &dk;
+    struct ho_cfg cfg = ho_world_cfg_daemon(3, HO_MANUAL);
     cfg.params.give_up_ns = 3600 * S;
     struct ho_world *w = ho_world_new(&cfg, 1);
     ho_start(w->c);

@@ -231,10 +231,7 @@ END_TEST
  * refused with the open's generation, and the newer session stays open. */
 START_TEST(test_handoff_release_of_older_session_refused)
 {
-    struct ho_cfg cfg = ho_world_cfg(3, 1, HO_HANDOFF);
-    struct ho_disk_cfg dk = { .holder_host = 2, .holder = HO_HOLD_DAEMON,
-                              .actors = { 2, HO_NONE, HO_NONE, HO_NONE } };
-    cfg.disks = &dk;
+    struct ho_cfg cfg = ho_world_cfg_daemon(3, HO_HANDOFF);
     struct ho_world *w = world(&cfg);
     ho_world_run_until(w, 1 * S);
     /* h2's daemon holds the disk at generation 1; a request read at 0 */

@@ -206,3 +206,13 @@ struct ho_cfg ho_world_cfg(uint32_t nr_hosts, uint32_t nr_disks, enum ho_method 
     ho_params_default(&cfg.params, m);
     return cfg;
 }
+
+struct ho_cfg ho_world_cfg_daemon(uint32_t nr_hosts, enum ho_method m)
+{
+    static struct ho_disk_cfg dk;
+    struct ho_cfg cfg = ho_world_cfg(nr_hosts, 1, m);
+    dk = (struct ho_disk_cfg){ .holder_host = nr_hosts - 1, .holder = HO_HOLD_DAEMON,
+                               .actors = { nr_hosts - 1, HO_NONE, HO_NONE, HO_NONE } };
+    cfg.disks = &dk;
+    return cfg;
+}

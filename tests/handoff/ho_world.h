@@ -85,5 +85,8 @@ void ho_world_cut(struct ho_world *w, const char *a, const char *b, uint64_t fro
  * host d % nr_hosts, its daemons the next hosts.  The disks array is
  * static storage (up to 64 disks). */
 struct ho_cfg ho_world_cfg(uint32_t nr_hosts, uint32_t nr_disks, enum ho_method m);
+/* One disk, held by the filter daemon of the last host (a backup proxy's
+ * hot-add), that daemon alone acting for it (static storage as above). */
+struct ho_cfg ho_world_cfg_daemon(uint32_t nr_hosts, enum ho_method m);
 
 #endif
