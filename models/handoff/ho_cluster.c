@@ -379,8 +379,12 @@ void ho_daemon_crash(struct ho_cluster *c, uint32_t host)
     c->hosts[host].daemon_up = false;
     for (uint32_t i = 0; i < c->nr_opens; i++) {
         struct ho_open *o = &c->opens[i];
-        if (o->live && o->host == host && o->kind == HO_HOLD_DAEMON)
-            ho_open_close(c, o);        /* the process died: its lock stays on disk */
+        if (!o->live || o->host != host || o->kind != HO_HOLD_DAEMON)
+            continue;
+        uint32_t d = o->disk;
+        ho_open_close(c, o);            /* the process died: its lock stays on disk, */
+        if (c->cfg.params.method == HO_LEASE && c->ds[d].owner == host)
+            ho_ds_clear(c, d);          /* but sanlock releases a dead client's leases */
     }
     for (uint32_t i = 0; i < c->nr_relays; i++)
         if (c->relays[i].live && c->relays[i].host == host) {

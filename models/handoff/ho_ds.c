@@ -131,6 +131,7 @@ static void set_owner(struct ho_cluster *c, uint32_t d, uint32_t owner, uint64_t
     }
     r->owner = owner;
     r->gen = new_gen;
+    r->lreq = false;                    /* a request is for the lease version it saw */
     r->owner_lgen = owner != HO_NONE ? c->lease_gen[owner] : 0;
 }
 
@@ -209,6 +210,9 @@ void ho_ds_handle(struct ho_cluster *c, const struct ho_msg *m)
         break;
     case M_DS_LREQ:                     /* the request field of the lease */
         r->lreq = true;
+        /* the requester's next renewal publishes it (sanlock sets the
+         * owner's bit in its own delta lease); the owner sees it after */
+        r->lreq_after = c->hosts[m->host].next_renew_ns;
         io_then_reply(c, PORT_BLK_WRITE, rec_lba, &rep, HO_NONE, HO_NONE, false);
         break;
     default:

@@ -224,7 +224,8 @@ void ho_lease_start(struct ho_cluster *c, uint32_t host)
         h->seen_change_ns[k] = now;
     }
     uint64_t renew = 2 * c->cfg.params.io_timeout_ns;
-    ho_tmr_arm(&h->renew_tmr, now + vm_rand_below(&c->rnd, renew), h->inc);
+    h->next_renew_ns = now + vm_rand_below(&c->rnd, renew);
+    ho_tmr_arm(&h->renew_tmr, h->next_renew_ns, h->inc);
     ho_tmr_arm(&h->fail_tmr, now + 8 * c->cfg.params.io_timeout_ns, h->inc);
 }
 
@@ -240,13 +241,13 @@ bool ho_lease_own_valid(const struct ho_cluster *c, uint32_t host)
     return ho_now(c) - c->hosts[host].last_renew_ok_ns < 8 * c->cfg.params.io_timeout_ns;
 }
 
-void ho_lease_observe(struct ho_cluster *c, uint32_t observer, uint32_t owner, uint64_t ts)
+/* The owner's delta lease read at acquire differs from what this host's
+ * renewals last saw: the owner is alive (sanlock's acquire returns
+ * IDLIVE).  Only the renewals move the dead timer's start. */
+bool ho_lease_changed(const struct ho_cluster *c, uint32_t observer, uint32_t owner, uint64_t ts)
 {
-    struct ho_host *h = &c->hosts[observer];
-    if (owner >= c->cfg.nr_hosts || !h->seen_ts || ts == h->seen_ts[owner])
-        return;
-    h->seen_ts[owner] = ts;
-    h->seen_change_ns[owner] = ho_now(c);
+    const struct ho_host *h = &c->hosts[observer];
+    return owner < c->cfg.nr_hosts && h->seen_ts && ts != h->seen_ts[owner];
 }
 
 /* sanlock kills the processes holding leases when renewals have failed
@@ -282,7 +283,8 @@ static void lease_renew(struct ho_cluster *c, uint32_t host)
     struct ho_msg m = { .type = M_DS_RENEW, .id = h->renew_id, .slot_kind = S_LEASE,
                         .slot = host, .reason = h->rejoin };
     ho_send(c, host, HO_NONE, &m, NULL, HO_NONE);
-    ho_tmr_arm(&h->renew_tmr, now + 2 * c->cfg.params.io_timeout_ns, h->inc);
+    h->next_renew_ns = now + 2 * c->cfg.params.io_timeout_ns;
+    ho_tmr_arm(&h->renew_tmr, h->next_renew_ns, h->inc);
     lease_fail(c, host);
 }
 
@@ -298,11 +300,14 @@ static void lease_reply(struct ho_cluster *c, uint32_t host, const struct ho_msg
         return;                         /* too late: sanlock counts it failed */
     h->last_renew_ok_ns = h->renew_sent_ns;
     h->rejoin = false;
-    /* the renewal read the lease area: requests for leases this host holds
-     * make sanlock kill their holder (force mode) and release them */
+    /* the renewal read the lease area: requests for leases this host holds,
+     * published by their requester's own renewal since, make sanlock kill
+     * their holder (force mode) and release them */
     for (uint32_t i = 0; i < c->nr_opens; i++) {
         struct ho_open *o = &c->opens[i];
-        if (!o->live || o->host != host || !c->ds[o->disk].lreq || c->ds[o->disk].owner != host)
+        const struct ho_ds_disk *r = &c->ds[o->disk];
+        if (!o->live || o->host != host || !r->lreq || r->owner != host ||
+            h->renew_sent_ns < r->lreq_after)
             continue;
         uint32_t d = o->disk;
         c->st.lease_kills++;

@@ -118,6 +118,7 @@ struct ho_host {
     uint64_t renew_id, renew_sent_ns;
     bool renew_inflight;
     bool rejoin;                 /* the next renewal rejoins the lockspace */
+    uint64_t next_renew_ns;      /* when the next renewal is due */
     uint64_t *seen_ts;           /* nr_hosts: lease counters as last read */
     uint64_t *seen_change_ns;    /* nr_hosts: when each was seen changing */
     struct ho_tmr renew_tmr, fail_tmr, wd_tmr;
@@ -163,6 +164,7 @@ struct ho_ds_disk {
     uint32_t actors[HO_MAX_ACTORS];
     uint32_t owner_lgen;         /* the owner's lease generation when it took it */
     bool lreq;                   /* a lease request waits for the owner's renewal */
+    uint64_t lreq_after;         /* ... once the requester's renewal published it */
     /* checker */
     bool cur_wrote;              /* the current session has written */
     uint64_t superseded_at;      /* the record last changed (earlier sessions superseded) */
@@ -235,7 +237,7 @@ void ho_relay_msg(struct ho_cluster *c, uint32_t host, const struct ho_msg *m);
 void ho_lease_start(struct ho_cluster *c, uint32_t host);
 bool ho_lease_dead(const struct ho_cluster *c, uint32_t observer, uint32_t owner);
 bool ho_lease_own_valid(const struct ho_cluster *c, uint32_t host);
-void ho_lease_observe(struct ho_cluster *c, uint32_t observer, uint32_t owner, uint64_t ts);
+bool ho_lease_changed(const struct ho_cluster *c, uint32_t observer, uint32_t owner, uint64_t ts);
 
 void ho_ha_pause_check(struct ho_cluster *c, uint32_t host, uint32_t pause_seq);
 

@@ -171,10 +171,12 @@ static void on_meta(struct ho_cluster *c, struct ho_need *n, const struct ho_msg
             poll_later(c, n);
             break;
         }
-        ho_lease_observe(c, n->host, m->owner, m->owner_ts);
-        /* dead: its delta lease has not changed for host_dead; or it has
-         * restarted since it took this lease (a new lease generation) */
-        if (ho_lease_dead(c, n->host, m->owner) || m->lgen != m->cur_lgen) {
+        /* dead: its delta lease has not changed for host_dead (as this
+         * host's renewals saw it, and unchanged now); or it has restarted
+         * since it took this lease (a new lease generation) */
+        if (m->lgen != m->cur_lgen ||
+            (!ho_lease_changed(c, n->host, m->owner, m->owner_ts) &&
+             ho_lease_dead(c, n->host, m->owner))) {
             send_caw(c, n);             /* the owner's delta lease is dead: acquire */
             break;
         }
