@@ -116,8 +116,12 @@ static void open_reply(struct ho_cluster *c, struct ho_open *o, const struct ho_
         return;
     }
     if (o->closing) {                   /* flushed: close and confirm */
+        uint32_t d = o->disk;
+        bool lease = o->release_lease && c->ds[d].owner == o->host;
         reply_releases(c, o);
         ho_open_close(c, o);
+        if (lease)
+            ho_ds_clear(c, d);          /* the killed holder's I/O is done: release */
         return;
     }
     write_next(c, o);
@@ -311,8 +315,13 @@ static void lease_reply(struct ho_cluster *c, uint32_t host, const struct ho_msg
             continue;
         uint32_t d = o->disk;
         c->st.lease_kills++;
-        ho_open_close(c, o);
         c->ds[d].lreq = false;
+        if (o->inflight) {              /* the process exits once its I/O is done; */
+            o->closing = true;          /* sanlock releases the lease after that */
+            o->release_lease = true;
+            continue;
+        }
+        ho_open_close(c, o);
         ho_ds_clear(c, d);
     }
     uint32_t n = m->nr_leases < c->cfg.nr_hosts ? m->nr_leases : c->cfg.nr_hosts;

@@ -77,6 +77,7 @@ struct ho_open {
     enum ho_holder kind;
     uint64_t gen;                /* the generation it opened with (its fencing token) */
     bool closing;                /* a release is flushing it */
+    bool release_lease;          /* lease: killed; release its lease once its I/O is done */
     bool inflight;               /* a write awaits its reply */
     uint64_t wait_id;
     uint64_t block, wid;         /* the write in flight */
