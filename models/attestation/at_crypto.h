@@ -1,0 +1,84 @@
+/*
+ * at_crypto.h - the real cryptography of depot attestation, from OpenSSL's
+ * libcrypto (EVP interface): SHA-256 for measurements and digests,
+ * Ed25519 (RFC 8032) signatures for quotes, depot metadata and tokens.
+ * xxhash is not cryptographic and is never used here.
+ *
+ * Keys are made from a 32-byte seed (Ed25519's private key is a seed:
+ * RFC 8032 section 5.1.5), so a simulation's keys follow from its --seed
+ * and a run is reproducible; Ed25519 signing is deterministic (no nonce
+ * drawn), so signatures are too.
+ *
+ * Algorithms are named, as TUF's and JWS's "alg" fields are: a signature
+ * names its algorithm, and a verifier refuses one it does not know
+ * (at_alg_parse returns AT_ALG_UNKNOWN) instead of guessing.
+ *
+ * Errors: 0 or a negative VM_E*: VM_EINVAL (bad arguments), VM_ECORRUPT
+ * (a signature that does not verify), VM_ENOTSUP (an algorithm this
+ * build does not verify), VM_EIO (libcrypto failed: its error queue is
+ * cleared and the first reason is put in the diag where one is taken).
+ */
+#ifndef AT_CRYPTO_H
+#define AT_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/vm_err.h"
+
+#define AT_HASH_LEN 32          /* SHA-256 */
+#define AT_SEED_LEN 32          /* an Ed25519 private key (its seed) */
+#define AT_PUB_LEN 32           /* an Ed25519 public key */
+#define AT_SIG_LEN 64           /* an Ed25519 signature */
+
+enum at_alg {
+    AT_ALG_ED25519 = 0,         /* "ed25519" */
+    AT_ALG_UNKNOWN = -1,
+};
+
+/* "ed25519" -> AT_ALG_ED25519; anything else AT_ALG_UNKNOWN. */
+enum at_alg at_alg_parse(const char *name);
+const char *at_alg_name(enum at_alg a);
+
+/* A signing key: the seed, its public key and libcrypto's handle (the
+ * key's own: at_key_free releases it). */
+struct at_key {
+    uint8_t seed[AT_SEED_LEN];
+    uint8_t pub[AT_PUB_LEN];
+    void *pkey;                 /* EVP_PKEY *, private */
+};
+
+/* Make the key of `seed` into *k.  0, VM_EIO (with d). */
+int at_key_init(struct at_key *k, const uint8_t seed[AT_SEED_LEN], struct vm_diag *d);
+/* The seed of key number `index` of a simulation: SHA-256 of
+ * ("vmsim-key/1", role, seed, index) so that host keys, the depot's keys
+ * and the attestation nodes' keys never collide.  role is a short ASCII
+ * name ("host", "depot-targets", "depot-timestamp", "node"). */
+void at_key_seed(uint8_t out[AT_SEED_LEN], const char *role, uint64_t seed, uint64_t index);
+/* Release libcrypto's handle; the struct may be reused.  NULL-safe. */
+void at_key_free(struct at_key *k);
+
+/* Sign len bytes of msg into sig.  0, VM_EIO. */
+int at_sign(const struct at_key *k, const void *msg, size_t len, uint8_t sig[AT_SIG_LEN]);
+/* Verify: 0 when sig is pub's signature over msg, VM_ECORRUPT when not,
+ * VM_ENOTSUP for an algorithm other than Ed25519, VM_EIO. */
+int at_verify(enum at_alg alg, const uint8_t pub[AT_PUB_LEN], const void *msg, size_t len,
+              const uint8_t sig[AT_SIG_LEN]);
+
+/* SHA-256 of n bytes. */
+void at_sha256(const void *p, size_t n, uint8_t out[AT_HASH_LEN]);
+/* Incremental SHA-256 over several pieces (no allocation). */
+struct at_sha256_ctx { uint64_t opaque[16]; };   /* SHA256_CTX fits (112 bytes) */
+void at_sha256_init(struct at_sha256_ctx *c);
+void at_sha256_update(struct at_sha256_ctx *c, const void *p, size_t n);
+void at_sha256_final(struct at_sha256_ctx *c, uint8_t out[AT_HASH_LEN]);
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void at_hex_encode(const uint8_t *p, size_t n, char *out);
+/* Strict hex: exactly 2n hex digits (either case), nothing else.  0 or
+ * VM_EPARSE (wrong length or a non-hex character; *where set to the
+ * offending character's index, or to the length seen). */
+int at_hex_decode(const char *s, uint8_t *out, size_t n, size_t *where);
+
+#endif

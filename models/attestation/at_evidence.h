@@ -1,0 +1,88 @@
+/*
+ * at_evidence.h - what a host proves about its software: a measured-boot
+ * event log and a quote over it (a TPM stand-in with real signatures).
+ *
+ * The event log.  Each software component the host booted is one event,
+ * as ESXi's TPM software-component events record it (componentName,
+ * vibName, vibVersion, vibVendor, dataHash: vSphere API
+ * HostTpmSoftwareComponentEventDetails): the package's name, version and
+ * vendor, and data_hash, the SHA-256 over the SHA-256 of each of its
+ * files in the package's order (at_component_hash).  The log's digest is
+ * a PCR: start at 32 zero bytes and extend with each event's digest,
+ * pcr = SHA-256(pcr || SHA-256(event)), as a TPM's PCR_Extend does
+ * (TCG PC Client Platform Firmware Profile, section 2.3.4).  An event's
+ * bytes (at_event_encode) are length-prefixed fields, so no two events
+ * encode alike.
+ *
+ * The quote.  The host signs, with its own key (an attestation key; real
+ * TPMs sign TPMS_ATTEST with an AK certified by the EK), SHA-256 of
+ * ("vmsim-quote/1", host id, the verifier's nonce, the PCR).  A verifier
+ * recomputes the PCR from the log the host sent, checks the signature
+ * with the key it registered for that host, and checks that the nonce is
+ * the one it issued for this request (freshness: a replayed quote names
+ * an old nonce).
+ */
+#ifndef AT_EVIDENCE_H
+#define AT_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attestation/at_crypto.h"
+
+#define AT_NAME_MAX 48          /* package name, NUL included */
+#define AT_VERSION_MAX 32       /* package version string, NUL included */
+#define AT_VENDOR_MAX 32        /* vendor, NUL included */
+#define AT_NONCE_LEN 32
+
+/* One measured component (an event of the log). */
+struct at_event {
+    char name[AT_NAME_MAX];
+    char version[AT_VERSION_MAX];
+    char vendor[AT_VENDOR_MAX];
+    uint8_t data_hash[AT_HASH_LEN];
+};
+
+/* data_hash of a package: SHA-256 over its nr_files file hashes
+ * (file_hashes: nr_files x AT_HASH_LEN bytes, in the package's order). */
+void at_component_hash(const uint8_t *file_hashes, size_t nr_files, uint8_t out[AT_HASH_LEN]);
+
+/* The event's canonical bytes into buf (at most AT_EVENT_ENC_MAX bytes);
+ * returns the length. */
+#define AT_EVENT_ENC_MAX (4 + AT_NAME_MAX + AT_VERSION_MAX + AT_VENDOR_MAX + AT_HASH_LEN + 16)
+size_t at_event_encode(const struct at_event *e, uint8_t *buf);
+
+/* The PCR after extending with nr events, from zero. */
+void at_log_pcr(const struct at_event *ev, size_t nr, uint8_t pcr[AT_HASH_LEN]);
+
+struct at_quote {
+    uint64_t host;              /* the host's id */
+    uint8_t nonce[AT_NONCE_LEN];
+    uint8_t pcr[AT_HASH_LEN];
+    uint8_t sig[AT_SIG_LEN];
+};
+
+/* Quote the log ev[0..nr) for nonce with key k into *q.  0, VM_EIO. */
+int at_quote_sign(const struct at_key *k, uint64_t host, const uint8_t nonce[AT_NONCE_LEN],
+                  const struct at_event *ev, size_t nr, struct at_quote *q);
+
+/* Why a quote was refused (0: it was not). */
+enum at_quote_err {
+    AT_QUOTE_OK = 0,
+    AT_QUOTE_BAD_SIG,           /* not signed by the host's registered key */
+    AT_QUOTE_STALE_NONCE,       /* a nonce other than the one issued (a replay) */
+    AT_QUOTE_PCR_MISMATCH,      /* the log does not produce the quoted PCR */
+    AT_QUOTE_WRONG_HOST,        /* the quote names another host */
+};
+const char *at_quote_err_name(enum at_quote_err e);
+
+/* Verify q as host `host`'s quote over ev[0..nr) for `nonce`, with the
+ * public key pub registered for the host.  Checks, in this order: host,
+ * nonce, PCR, signature.  Returns the first failure. */
+enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host,
+                                  const uint8_t pub[AT_PUB_LEN],
+                                  const uint8_t nonce[AT_NONCE_LEN],
+                                  const struct at_event *ev, size_t nr);
+
+#endif
