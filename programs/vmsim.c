@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 
+#include "attestation/sim_at.h"
 #include "checkpoint/sim_ckpt.h"
 #include "consolidation/sim_cons.h"
 #include "handoff/sim_ho.h"
@@ -19,6 +20,7 @@ static const struct sim_mech *const mechanisms[] = {
     &sim_pf_mech,
     &sim_cons_mech,
     &sim_ho_mech,
+    &sim_at_mech,
 };
 
 int main(int argc, char **argv)

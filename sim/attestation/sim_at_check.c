@@ -1,0 +1,185 @@
+/*
+ * sim_at_check.c - what the attestation plug-in checks in files, in
+ * `vmsim validate` and `vmsim run` alike before any run point starts: the
+ * platform has the endpoints' hosts (r0, a0..a<nodes-1>, depot, admin),
+ * the depot metadata file parses and its signature verifies with the
+ * depot's targets key, releases upgrade no more packages than it has; and
+ * the "costs" section (a costs file, or figures given inline).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "attestation/sim_at_depotfile.h"
+#include "attestation/sim_at_int.h"
+#include "sim_calib.h"
+#include "sim_json.h"
+#include "sim_platform.h"
+
+/* ------------------------------------------------------------- costs */
+
+#define K(field) offsetof(struct sim_at_costs, ns.field)
+/* Defaults: `openssl speed -seconds 1 -elapsed` (OpenSSL 3.0, EVP) on the
+ * development machine (AMD EPYC, 2 cores, 2026-11-30): ed25519 27,810
+ * signs/s and 9,859 verifies/s; sha256 1,243 MB/s on 4 KiB blocks and
+ * 360 MB/s on 64-byte ones.  The lookup is an estimate (one cache miss
+ * of a hash index).  A costs file with a "crypto" object (vmsim
+ * calibrate) replaces them. */
+const struct sim_key sim_at_cost_keys[] = {
+    SIM_KEY_STR_ROW("file", 0, sim_cfg_set_skip, 0, SIM_PATH_MAX,
+                    "costs file of vmsim calibrate -o (its \"crypto\" figures); the keys "
+                    "given here win"),
+    SIM_KEY_SCALAR_ROW("sha256_ns_per_byte", 0, VM_PARAM_DOUBLE, K(sha256_ns_per_byte), 0, 1e6,
+                       "0.804", "bulk SHA-256, ns per byte (4 KiB blocks)"),
+    SIM_KEY_SCALAR_ROW("sha256_small_ns", 0, VM_PARAM_DOUBLE, K(sha256_small_ns), 0, 1e9,
+                       "178", "one SHA-256 of at most 64 bytes, ns"),
+    SIM_KEY_SCALAR_ROW("sign_ns", 0, VM_PARAM_DOUBLE, K(sign_ns), 0, 1e9, "35958",
+                       "one Ed25519 signature, ns"),
+    SIM_KEY_SCALAR_ROW("verify_ns", 0, VM_PARAM_DOUBLE, K(verify_ns), 0, 1e9, "101430",
+                       "one Ed25519 verification, ns"),
+    SIM_KEY_SCALAR_ROW("lookup_ns", 0, VM_PARAM_DOUBLE, K(lookup_ns), 0, 1e9, "100",
+                       "one package looked up in a policy index, ns (an estimate: a cache "
+                       "miss)"),
+    SIM_KEY_END,
+};
+
+static int load_costs_file(struct sim_cfg_walk *w, const cJSON *v, struct sim_at_costs *costs)
+{
+    char path[SIM_PATH_MAX];
+    const struct sim_key pk = { .name = "file", .len = sizeof path };
+    if (sim_cfg_set_path(w, &pk, v, path) != 0)
+        return VM_EINVAL;
+    struct sim_calib c;
+    struct vm_diag d = { 0 };
+    if (sim_calib_load(path, &c, &d) != 0)
+        return sim_cfg_err(w, "%s", d.msg);
+    struct at_costs *n = &costs->ns;
+    if (sim_calib_crypto_costs(&c, &n->sha256_ns_per_byte, &n->sha256_small_ns, &n->sign_ns,
+                               &n->verify_ns, &n->lookup_ns, &d) != 0)
+        return sim_cfg_err(w, "%s", d.msg);
+    snprintf(costs->file, sizeof costs->file, "%s", path);
+    return 0;
+}
+
+int sim_at_costs_set(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
+{
+    struct sim_at_costs *costs = (void *)((char *)obj + k->p.off);
+    char got[64];
+    if (cJSON_IsString(v))
+        return load_costs_file(w, v, costs);
+    if (!cJSON_IsObject(v))
+        return sim_cfg_err(w, "expected object of costs or a costs file (vmsim calibrate -o), "
+                           "got %s", sim_json_got(v, got, sizeof got));
+    int rc = 0;
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(v, "file");
+    if (file) {                         /* first, whatever its place: the keys given win */
+        size_t mark = sim_cfg_push_key(w, "file");
+        rc = load_costs_file(w, file, costs);
+        sim_cfg_pop(w, mark);
+    }
+    if (sim_cfg_walk_object(w, v, k->sub, costs) != 0)
+        rc = VM_EINVAL;
+    return rc;
+}
+
+/* ------------------------------------------------------------- checks */
+
+int sim_at_depot_keys(uint64_t key_seed, struct at_key *targets, struct at_key *ts,
+                      struct vm_diag *d)
+{
+    uint8_t seed[AT_SEED_LEN];
+    at_key_seed(seed, "depot-targets", key_seed, 0);
+    int rc = at_key_init(targets, seed, d);
+    if (rc)
+        return rc;
+    if (!ts)
+        return 0;
+    at_key_seed(seed, "depot-timestamp", key_seed, 0);
+    rc = at_key_init(ts, seed, d);
+    if (rc)
+        at_key_free(targets);
+    return rc;
+}
+
+/* The platform has r0, a0..a<nodes-1>, depot and admin (one platform
+ * load per platform and node count). */
+static int check_hosts(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const struct sim_at_cfg *c = e->mech_cfg;
+    char key[SIM_PATH_MAX + 16];
+    snprintf(key, sizeof key, "%s|%u", e->platform, c->nodes);
+    struct sim_cfg_memo m;
+    if (!sim_cfg_memo_get(w, "at-hosts", key, &m)) {
+        static char list[AT_MAX_NODES * 7 + 32];
+        size_t len = (size_t)snprintf(list, sizeof list, "r0,depot,admin");
+        for (uint32_t j = 0; j < c->nodes; j++)
+            len += (size_t)snprintf(list + len, sizeof list - len, ",a%u", j);
+        struct vm_diag d = { 0 };
+        enum sim_platform_part part;
+        memset(&m, 0, sizeof m);
+        m.rc = sim_platform_check(e->platform, list, NULL, 0, NULL, &part, NULL, &d);
+        snprintf(m.msg, sizeof m.msg, "%s", d.msg);
+        sim_cfg_memo_put(w, "at-hosts", key, &m);
+    }
+    if (!m.rc)
+        return 0;
+    const char *path = strstr(m.msg, "unknown host 'a") ? "$.datacenter.nodes" : "$.platform";
+    return sim_cfg_err_at(w, VM_EINVAL, path, "expected a platform with hosts r0.., a0..a%u, "
+                          "depot and admin (workloads/platforms/dc-attest.xml): %s",
+                          c->nodes - 1, m.msg);
+}
+
+/* The depot file loads and verifies; value[0] = its packages. */
+static int check_depot(struct sim_cfg_walk *w, const struct sim_exp *e, uint32_t *nr_pkgs)
+{
+    const struct sim_at_cfg *c = e->mech_cfg;
+    char key[SIM_PATH_MAX + 24];
+    snprintf(key, sizeof key, "%s|%llu", c->metadata, (unsigned long long)c->key_seed);
+    struct sim_cfg_memo m;
+    if (!sim_cfg_memo_get(w, "at-depot", key, &m)) {
+        struct vm_diag d = { 0 };
+        struct at_key tk;
+        struct at_catalog cat;
+        memset(&m, 0, sizeof m);
+        m.rc = sim_at_depot_keys(c->key_seed, &tk, NULL, &d);
+        if (!m.rc) {
+            m.rc = sim_at_depot_load(c->metadata, tk.pub, &cat, &d);
+            m.value[0] = cat.nr_pkgs;
+            at_catalog_free(&cat);
+            at_key_free(&tk);
+        }
+        snprintf(m.msg, sizeof m.msg, "%s", d.msg);
+        sim_cfg_memo_put(w, "at-depot", key, &m);
+    }
+    *nr_pkgs = (uint32_t)m.value[0];
+    if (!m.rc)
+        return 0;
+    return sim_cfg_err_at(w, VM_EINVAL, "$.depot.metadata", "%s", m.msg);
+}
+
+int sim_at_check(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const struct sim_at_cfg *c = e->mech_cfg;
+    int rc = 0;
+    uint32_t nr_pkgs = 0;
+    char path[64];
+    if (check_hosts(w, e))
+        rc = VM_EINVAL;
+    if (check_depot(w, e, &nr_pkgs))
+        return VM_EINVAL;
+    for (uint32_t i = 0; i < c->nr_releases; i++)
+        if (c->releases[i].packages > nr_pkgs) {
+            snprintf(path, sizeof path, "$.releases[%u].packages", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected at most the depot's %u "
+                                "packages, got %u", nr_pkgs, c->releases[i].packages);
+        }
+    for (int i = 0; i < e->nr_faults; i++) {
+        const struct sim_exp_fault *f = &e->faults[i];
+        if (f->from_ns >= c->duration_ns) {
+            snprintf(path, sizeof path, "$.faults[%d].from", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time within the run "
+                                "(scenario.duration %.9g s), got %.9g s",
+                                (double)c->duration_ns / 1e9, (double)f->from_ns / 1e9);
+        }
+    }
+    return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * sim_at_depotfile.h - the software depot's metadata file: the catalog a
+ * run's depot starts with (release 0), signed by the depot's targets key,
+ * read by a parser as strict as the config parser.
+ *
+ * Format (JSON):
+ *   { "format": "vmsim-depot/1",
+ *     "signed": { "_type": "targets",
+ *                 "version": integer >= 1,
+ *                 "expires": time from the run's start ("30d", "720min",
+ *                            "3600s": the config's time units plus "d"),
+ *                 "packages": [ { "name": string, "version": string,
+ *                                 "vendor": string, "withdrawn": bool (optional),
+ *                                 "files": [ { "path": string,
+ *                                              "sha256": 64 hex digits } ] } ] },
+ *     "signatures": [ { "keyid": 64 hex digits (the signing public key),
+ *                       "alg": "ed25519",
+ *                       "sig": 128 hex digits } ] }
+ * The signature is at_targets_sign()'s over the parsed catalog (Ed25519
+ * over at_targets_hash, the SHA-256 of its canonical encoding: at_meta.h),
+ * so the file's spacing and key order do not matter.  Every
+ * signature must name the depot's targets key (at_key_seed("depot-targets",
+ * key_seed, 0)), a known algorithm, and verify; at least one is required.
+ *
+ * Refused, each with one line "FILE: $.signed.packages[3].files[2].sha256:
+ * expected 64 hex digits, got ..." (or "FILE:LINE:COL: malformed JSON:
+ * ..."): truncated or invalid JSON, wrong types, unknown keys (with "did
+ * you mean"), duplicate keys, missing keys, duplicate packages (same name
+ * and version), duplicate file paths in a package, strings too long or
+ * empty, bad hex, an unknown algorithm, a keyid other than the depot's
+ * key, a signature that does not verify.
+ *
+ * The catalog's package order is the file's (releases upgrade the first
+ * N packages in that order).
+ */
+#ifndef SIM_AT_DEPOTFILE_H
+#define SIM_AT_DEPOTFILE_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "attestation/at_meta.h"
+#include "base/vm_err.h"
+
+#define SIM_AT_DEPOT_FORMAT "vmsim-depot/1"
+
+/*
+ * Check the tree of a depot file (`file` names it in messages) and fill
+ * *c (initialised by this call; at_catalog_free it, also on error).  With
+ * targets_pub non-NULL every signature must be that key's and verify;
+ * with NULL the signatures are checked for form only (a file about to be
+ * re-signed).  0, VM_EINVAL (a located problem), VM_ECORRUPT (a
+ * signature that does not verify), VM_ENOMEM; the line in d.
+ */
+int sim_at_depot_parse(const char *file, const cJSON *root, const uint8_t *targets_pub,
+                       struct at_catalog *c, struct vm_diag *d);
+
+/* Read, parse and check the file: as above, plus VM_ENOENT (cannot read)
+ * and VM_EPARSE (malformed JSON, with line and column). */
+int sim_at_depot_load(const char *file, const uint8_t *targets_pub, struct at_catalog *c,
+                      struct vm_diag *d);
+
+/* The file's JSON for catalog c signed with key k (a new tree; NULL with
+ * d on no memory or VM_EIO from libcrypto). */
+cJSON *sim_at_depot_to_json(const struct at_catalog *c, const struct at_key *k,
+                            struct vm_diag *d);
+
+/* Write that JSON to `file` atomically (a temporary file in its directory,
+ * renamed over it).  0, VM_EIO, VM_ENOMEM. */
+int sim_at_depot_write(const char *file, const struct at_catalog *c, const struct at_key *k,
+                       struct vm_diag *d);
+
+/*
+ * A synthetic depot in *c (initialised by this call): nr_pkgs packages
+ * named like an ESXi image's VIBs (esx-base, vsan, native drivers, ...;
+ * "pkg-<i>" past the list), vendors VMware and the driver vendors,
+ * each with a file count drawn uniformly from [min_files, max_files] and
+ * file hashes SHA-256("vmsim-depot-file/1", seed, package, file): the
+ * same arguments give the same depot.  version 1, expiring expires_ns
+ * after the run's start.  0, VM_EINVAL, VM_ENOMEM.
+ */
+int sim_at_depot_generate(struct at_catalog *c, uint32_t nr_pkgs, uint32_t min_files,
+                          uint32_t max_files, uint64_t seed, uint64_t expires_ns,
+                          struct vm_diag *d);
+
+/* "expires" text: "<n>d" or a time with the config's units, into ns.
+ * 0 or VM_EINVAL. */
+int sim_at_depot_parse_expires(const char *s, uint64_t *ns);
+
+#endif
