@@ -3,8 +3,10 @@
  * calibrate` (sim_calib_file.c: its JSON, the loader's located errors,
  * the atomic write), the checkpoint costs it fills (sim_ckpt_costs.c:
  * the mapping, a costs file named in a config, inline values winning,
- * the defaults equal to the shipped calibration), and one small run of
- * the measurements themselves (positive, finite figures; no time limits).
+ * the defaults equal to the shipped calibration), the crypto figures
+ * (optional, located errors, merged into an existing file without
+ * touching the rest), and one small run of the measurements themselves
+ * (positive, finite figures; no time limits).
  *
  * Costs files are built from one known struct sim_calib, then broken one
  * key at a time; error lines are compared whole.
@@ -87,6 +89,18 @@ static void known(struct sim_calib *c)
     c->small_write_ns = (struct sim_calib_fig){ 2345.64, 2200, 2600, 100 };
     snprintf(c->anon_method, sizeof c->anon_method, SIM_CALIB_ANON_METHOD);
     c->anon_fault_ns = (struct sim_calib_fig){ 987.66, 900, 1200, 100 };
+    struct sim_calib_crypto *cr = &c->crypto;
+    snprintf(cr->openssl_version, sizeof cr->openssl_version, "OpenSSL 3.0.19 27 Jan 2026");
+    snprintf(cr->date, sizeof cr->date, "2026-01-02T04:05:06Z");
+    cr->loadavg[0] = 1.25;
+    cr->loadavg[1] = 1.5;
+    cr->sha256_64_ns = (struct sim_calib_fig){ 120.04, 119, 125, 1024 };
+    cr->sha256_4k_ns = (struct sim_calib_fig){ 2400.06, 2390, 2500, 1024 };
+    cr->ed25519_sign_ns = (struct sim_calib_fig){ 28000.44, 27900, 29000, 1024 };
+    cr->ed25519_verify_ns = (struct sim_calib_fig){ 75000.26, 74000, 80000, 1024 };
+    cr->ecdsa_p256_sign_ns = (struct sim_calib_fig){ 20000.5, 19900, 21000, 1024 };
+    cr->ecdsa_p256_verify_ns = (struct sim_calib_fig){ 50000.7, 49000, 52000, 1024 };
+    cr->policy_lookup_ns = (struct sim_calib_fig){ 101.23, 80, 200, 1024 };
     c->nr_levels = 2;
     c->levels[0] = 1;
     c->levels[1] = 3;
@@ -312,6 +326,169 @@ START_TEST(test_calib_aborted_output_leaves_nothing)
 }
 END_TEST
 
+/* ------------------------------------------------------------ crypto figures */
+
+static const char *const crypto_figs[] = {
+    "sha256_64_ns", "sha256_4k_ns", "ed25519_sign_ns", "ed25519_verify_ns",
+    "ecdsa_p256_sign_ns", "ecdsa_p256_verify_ns", "policy_lookup_ns",
+};
+#define NR_CRYPTO_FIGS ((int)(sizeof crypto_figs / sizeof crypto_figs[0]))
+
+static const struct sim_calib_fig *crypto_fig(const struct sim_calib_crypto *k, int i)
+{
+    const struct sim_calib_fig *f[] = {
+        &k->sha256_64_ns, &k->sha256_4k_ns, &k->ed25519_sign_ns, &k->ed25519_verify_ns,
+        &k->ecdsa_p256_sign_ns, &k->ecdsa_p256_verify_ns, &k->policy_lookup_ns,
+    };
+    return f[i];
+}
+
+START_TEST(test_calib_crypto_is_one_object_before_the_spread_with_its_own_spreads)
+{
+    struct sim_calib c;
+    known(&c);
+    cJSON *root = sim_calib_to_json(&c);
+    const cJSON *k = get(root, "crypto");
+    ck_assert_str_eq(k->next->string, "spread");
+    ck_assert_str_eq(get(k, "openssl_version")->valuestring, "OpenSSL 3.0.19 27 Jan 2026");
+    ck_assert_str_eq(get(k, "date")->valuestring, "2026-01-02T04:05:06Z");
+    ck_assert_double_eq(get(k, "loadavg_after")->valuedouble, 1.5);
+    ck_assert(cJSON_IsFalse(get(k, "quick")));
+    ck_assert_double_eq_tol(get(k, "sha256_64_ns")->valuedouble, 120.0, 1e-9);
+    ck_assert_double_eq_tol(get(k, "ed25519_sign_ns")->valuedouble, 28000.4, 1e-9);
+    ck_assert_double_eq_tol(get(k, "policy_lookup_ns")->valuedouble, 101.2, 1e-9);
+    ck_assert_int_eq(cJSON_GetArraySize(k), 5 + NR_CRYPTO_FIGS);
+    const cJSON *s = get(get(root, "spread"), "crypto");
+    ck_assert_int_eq(cJSON_GetArraySize(s), NR_CRYPTO_FIGS);
+    ck_assert_double_eq(get(get(s, "ed25519_verify_ns"), "p90")->valuedouble, 80000);
+    ck_assert_int_eq(get(get(s, "sha256_4k_ns"), "samples")->valueint, 1024);
+    ck_assert_str_eq(get(get(s, "policy_lookup_ns"), "sample")->valuestring, "64 probes");
+    ck_assert_ptr_nonnull(strstr(get(get(root, "notes"), "crypto")->valuestring, "EVP"));
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(test_calib_crypto_figures_read_back_what_was_written)
+{
+    struct sim_calib c, back;
+    struct vm_diag d = { 0 };
+    char path[512];
+    known(&c);
+    c.crypto.quick = true;
+    path_in(path, sizeof path, "costs.json");
+    ck_assert_int_eq(sim_calib_write(path, &c, &d), 0);
+    ck_assert_msg(sim_calib_load(path, &back, &d) == 0, "%s", d.msg);
+    ck_assert_str_eq(back.crypto.openssl_version, "OpenSSL 3.0.19 27 Jan 2026");
+    ck_assert_str_eq(back.crypto.date, "2026-01-02T04:05:06Z");
+    ck_assert_double_eq(back.crypto.loadavg[0], 1.25);
+    ck_assert_double_eq(back.crypto.loadavg[1], 1.5);
+    ck_assert(back.crypto.quick);
+    for (int i = 0; i < NR_CRYPTO_FIGS; i++)
+        ck_assert_msg(fabs(crypto_fig(&back.crypto, i)->median -
+                           round(crypto_fig(&c.crypto, i)->median * 10) / 10) < 1e-9,
+                      "%s: %g", crypto_figs[i], crypto_fig(&back.crypto, i)->median);
+    double per_byte = 0, small = 0, sign = 0, verify = 0, lookup = 0;
+    ck_assert_int_eq(sim_calib_crypto_costs(&back, &per_byte, &small, &sign, &verify, &lookup,
+                                            &d), 0);
+    ck_assert_double_eq_tol(per_byte, 2400.1 / 4096, 1e-12);
+    ck_assert_double_eq_tol(small, 120.0, 1e-9);
+    ck_assert_double_eq_tol(sign, 28000.4, 1e-9);
+    ck_assert_double_eq_tol(verify, 75000.3, 1e-9);
+    ck_assert_double_eq_tol(lookup, 101.2, 1e-9);
+    ck_assert_int_eq(sim_calib_crypto_costs(&back, NULL, NULL, NULL, NULL, NULL, &d), 0);
+    /* read back and written again: the same text (what --only crypto relies on) */
+    cJSON *a = sim_calib_to_json(&c), *b = sim_calib_to_json(&back);
+    cJSON_DeleteItemFromObject(a, "spread");
+    cJSON_DeleteItemFromObject(b, "spread");
+    ck_assert(cJSON_Compare(get(a, "crypto"), get(b, "crypto"), 1));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+END_TEST
+
+static void del_crypto(cJSON *r)
+{
+    cJSON_DeleteItemFromObject(r, "crypto");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(r, "spread"), "crypto");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(r, "notes"), "crypto");
+}
+
+START_TEST(test_calib_file_without_crypto_loads_as_not_measured)
+{
+    struct sim_calib back;
+    struct vm_diag d = { 0 };
+    char path[512];
+    path_in(path, sizeof path, "old.json");
+    write_costs("old.json", del_crypto);
+    ck_assert_msg(sim_calib_load(path, &back, &d) == 0, "%s", d.msg);
+    for (int i = 0; i < NR_CRYPTO_FIGS; i++)
+        ck_assert_double_eq(crypto_fig(&back.crypto, i)->median, 0);
+    ck_assert_str_eq(back.crypto.openssl_version, "");
+    ck_assert_double_eq_tol(back.anon_fault_ns.median, 987.7, 1e-9);
+    double sign = -1;
+    ck_assert_int_eq(sim_calib_crypto_costs(&back, NULL, NULL, &sign, NULL, NULL, &d),
+                     VM_ENOENT);
+    ck_assert_double_eq(sign, -1);
+    ck_assert_ptr_nonnull(strstr(d.msg, "no crypto figures"));
+    ck_assert_ptr_nonnull(strstr(d.msg, "vmsim calibrate --only crypto -o FILE"));
+    cJSON *root = sim_calib_to_json(&back);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(root, "crypto"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(root, "spread"), "crypto"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(root, "notes"), "crypto"));
+    cJSON_Delete(root);
+}
+END_TEST
+
+/* Setting crypto figures in a file's tree adds exactly them: removing them
+ * again gives the file's text back, byte for byte; setting them twice
+ * replaces them in place. */
+START_TEST(test_calib_set_crypto_changes_nothing_else_in_the_file)
+{
+    struct sim_calib c;
+    struct vm_diag d = { 0 };
+    known(&c);
+    cJSON *root = sim_calib_to_json(&c);
+    del_crypto(root);
+    char *before = cJSON_Print(root);
+    cJSON *tree = cJSON_Parse(before);
+    ck_assert_int_eq(sim_calib_json_set_crypto(tree, &c, &d), 0);
+    ck_assert_str_eq(get(tree, "crypto")->next->string, "spread");
+    c.crypto.sha256_64_ns.median = 130;
+    ck_assert_int_eq(sim_calib_json_set_crypto(tree, &c, &d), 0);
+    ck_assert_double_eq(get(get(tree, "crypto"), "sha256_64_ns")->valuedouble, 130);
+    ck_assert_str_eq(get(tree, "crypto")->next->string, "spread");
+    int n = 0;
+    for (const cJSON *i = tree->child; i; i = i->next)
+        n += strcmp(i->string, "crypto") == 0;
+    ck_assert_int_eq(n, 1);
+    struct sim_calib back;
+    ck_assert_msg(sim_calib_from_json("t.json", tree, &back, &d) == 0, "%s", d.msg);
+    ck_assert_double_eq(back.crypto.sha256_64_ns.median, 130);
+    struct sim_calib none;
+    known(&none);
+    memset(&none.crypto, 0, sizeof none.crypto);
+    ck_assert_int_eq(sim_calib_json_set_crypto(tree, &none, &d), 0);
+    char *after = cJSON_Print(tree);
+    ck_assert_str_eq(after, before);
+    /* first member, no spread: still works */
+    cJSON *bare = cJSON_CreateObject();
+    ck_assert_int_eq(sim_calib_json_set_crypto(bare, &c, &d), 0);
+    ck_assert_str_eq(bare->child->string, "crypto");
+    ck_assert_ptr_nonnull(get(get(bare, "spread"), "crypto"));
+    cJSON_Delete(bare);
+    cJSON *first = cJSON_Parse("{\"spread\": {}, \"x\": 1}");
+    ck_assert_int_eq(sim_calib_json_set_crypto(first, &c, &d), 0);
+    ck_assert_str_eq(first->child->string, "crypto");
+    ck_assert_str_eq(first->child->next->string, "spread");
+    ck_assert_str_eq(first->child->prev->string, "notes");   /* cJSON's tail link */
+    cJSON_Delete(first);
+    free(before);
+    free(after);
+    cJSON_Delete(tree);
+    cJSON_Delete(root);
+}
+END_TEST
+
 /* ------------------------------------------------------------ loader errors */
 
 static void set_neg_copy(cJSON *r) { cJSON_ReplaceItemInObject(r, "page_copy_ns", cJSON_CreateNumber(-1)); }
@@ -342,6 +519,20 @@ static void del_anon_method(cJSON *r) { cJSON_DeleteItemFromObject(r, "anon_faul
 static void del_anon_fig(cJSON *r) { cJSON_DeleteItemFromObject(r, "anon_fault_ns"); }
 static void bad_anon_method(cJSON *r) { cJSON_ReplaceItemInObject(r, "anon_fault_method", cJSON_CreateString("populate")); }
 static void zero_method_num(cJSON *r) { cJSON_ReplaceItemInObject(r, "zero_scan_method", cJSON_CreateNumber(2)); }
+
+static cJSON *crypto_of(cJSON *r) { return cJSON_GetObjectItem(r, "crypto"); }
+static void crypto_zero(cJSON *r) { cJSON_ReplaceItemInObject(crypto_of(r), "ed25519_sign_ns", cJSON_CreateNumber(0)); }
+static void crypto_neg(cJSON *r) { cJSON_ReplaceItemInObject(crypto_of(r), "sha256_64_ns", cJSON_CreateNumber(-3)); }
+static void crypto_huge(cJSON *r) { cJSON_ReplaceItemInObject(crypto_of(r), "ecdsa_p256_verify_ns", cJSON_CreateNumber(1.5e9)); }
+static void crypto_str(cJSON *r) { cJSON_ReplaceItemInObject(crypto_of(r), "sha256_4k_ns", cJSON_CreateString("2us")); }
+static void crypto_typo(cJSON *r) { cJSON_AddNumberToObject(crypto_of(r), "ed25519_sgn_ns", 1); }
+static void crypto_unknown(cJSON *r) { cJSON_AddNumberToObject(crypto_of(r), "rsa_sign_ns", 1); }
+static void crypto_del_fig(cJSON *r) { cJSON_DeleteItemFromObject(crypto_of(r), "policy_lookup_ns"); }
+static void crypto_del_version(cJSON *r) { cJSON_DeleteItemFromObject(crypto_of(r), "openssl_version"); }
+static void crypto_arr(cJSON *r) { cJSON_ReplaceItemInObject(r, "crypto", cJSON_CreateArray()); }
+static void crypto_load_str(cJSON *r) { cJSON_ReplaceItemInObject(crypto_of(r), "loadavg_before", cJSON_CreateString("low")); }
+static void crypto_quick_num(cJSON *r) { cJSON_ReplaceItemInObject(crypto_of(r), "quick", cJSON_CreateNumber(1)); }
+static void crypto_top_typo(cJSON *r) { cJSON_AddItemToObject(r, "cryptos", cJSON_CreateObject()); }
 
 static const struct {
     void (*edit)(cJSON *);
@@ -381,6 +572,19 @@ static const struct {
     { del_anon_method, "$: missing required key 'anon_fault_method'" },
     { del_anon_fig, "$: missing required key 'anon_fault_ns'" },
     { bad_anon_method, "$.anon_fault_method: expected \"anon-first-write\", got \"populate\"" },
+    { crypto_zero, "$.crypto.ed25519_sign_ns: expected number > 0 and <= 1000000000, got 0" },
+    { crypto_neg, "$.crypto.sha256_64_ns: expected number > 0 and <= 1000000000, got -3" },
+    { crypto_huge, "$.crypto.ecdsa_p256_verify_ns: expected number > 0 and <= 1000000000, "
+                   "got 1500000000" },
+    { crypto_str, "$.crypto.sha256_4k_ns: expected number > 0 and <= 1000000000, got \"2us\"" },
+    { crypto_typo, "$.crypto: unknown key 'ed25519_sgn_ns' (did you mean 'ed25519_sign_ns'?)" },
+    { crypto_unknown, "$.crypto: unknown key 'rsa_sign_ns'" },
+    { crypto_del_fig, "$.crypto: missing required key 'policy_lookup_ns'" },
+    { crypto_del_version, "$.crypto: missing required key 'openssl_version'" },
+    { crypto_arr, "$.crypto: expected object, got array" },
+    { crypto_load_str, "$.crypto.loadavg_before: expected number, got \"low\"" },
+    { crypto_quick_num, "$.crypto.quick: expected true or false, got 1" },
+    { crypto_top_typo, "$: unknown key 'cryptos' (did you mean 'crypto'?)" },
 };
 
 START_TEST(test_calib_bad_file_is_refused_at_its_json_path)
@@ -598,6 +802,11 @@ START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
     assert_fig("small_write_ns", &c.small_write_ns);
     assert_fig("anon_fault_ns", &c.anon_fault_ns);
     ck_assert_uint_eq(c.anon_fault_ns.samples, 32);
+    for (int i = 0; i < NR_CRYPTO_FIGS; i++) {
+        assert_fig(crypto_figs[i], crypto_fig(&c.crypto, i));
+        ck_assert_uint_eq(crypto_fig(&c.crypto, i)->samples, 32);
+    }
+    ck_assert(c.crypto.quick);
     ck_assert_str_eq(c.anon_method, SIM_CALIB_ANON_METHOD);
     ck_assert_uint_eq(c.wp_unprotect_ns.samples, 64 / SIM_CALIB_UNPROTECT_BATCH);
     ck_assert_uint_eq(c.small_write_ns.samples, 32);
@@ -735,6 +944,30 @@ START_TEST(test_calib_anon_fault_measures_over_fresh_mappings)
 }
 END_TEST
 
+START_TEST(test_calib_crypto_measures_plausible_figures)
+{
+    struct sim_calib_crypto k = { .quick = true };
+    struct vm_diag d = { 0 };
+    ck_assert_msg(sim_calib_crypto(16, &k, &d) == 0, "%s", d.msg);
+    for (int i = 0; i < NR_CRYPTO_FIGS; i++) {
+        const struct sim_calib_fig *f = crypto_fig(&k, i);
+        assert_fig(crypto_figs[i], f);
+        ck_assert_uint_eq(f->samples, 16);
+        ck_assert_msg(f->median < 1e9, "%s: %g ns", crypto_figs[i], f->median);
+    }
+    ck_assert(k.quick);
+    ck_assert_ptr_nonnull(strstr(k.openssl_version, "OpenSSL"));
+    ck_assert_uint_eq(strlen(k.date), 20);
+    /* no wall-clock limits, only what cannot be otherwise: 64x the bytes
+     * take longer, and public-key operations are dearer than a small hash */
+    ck_assert(k.sha256_4k_ns.median > k.sha256_64_ns.median);
+    ck_assert(k.ed25519_sign_ns.median > k.sha256_64_ns.median);
+    ck_assert(k.ecdsa_p256_verify_ns.median > k.sha256_64_ns.median);
+    ck_assert_int_eq(sim_calib_crypto(0, &k, &d), VM_EINVAL);
+    ck_assert_double_eq(k.sha256_64_ns.median, 0);
+}
+END_TEST
+
 /* Every zero test this CPU has answers as QEMU's buffer_is_zero: a page is
  * zero only when every byte is, wherever the one non-zero byte is. */
 START_TEST(test_calib_zero_variants_agree_on_every_byte)
@@ -782,6 +1015,63 @@ START_TEST(test_calib_cli_bad_arguments_are_bad_input)
     ck_assert_int_eq(sim_calib_main(1, a3), SIM_EXIT_BAD_INPUT);
     ck_assert_int_eq(sim_calib_main(2, a4), SIM_EXIT_BAD_INPUT);
     ck_assert_int_eq(sim_calib_main(2, a5), SIM_EXIT_BAD_INPUT);
+    char *a6[] = { "--only", "pages" }, *a7[] = { "--only" }, *a8[] = { "--only=", "-o", out };
+    ck_assert_int_eq(sim_calib_main(2, a6), SIM_EXIT_BAD_INPUT);
+    ck_assert_int_eq(sim_calib_main(1, a7), SIM_EXIT_BAD_INPUT);
+    ck_assert_int_eq(sim_calib_main(3, a8), SIM_EXIT_BAD_INPUT);
+}
+END_TEST
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+/* --only crypto -o FILE: refuses a missing or bad FILE before measuring,
+ * leaving it as it was; adds the figures to a good one, nothing else. */
+START_TEST(test_calib_cli_only_crypto_adds_to_an_existing_file)
+{
+    char path[512], missing[512];
+    path_in(missing, sizeof missing, "none.json");
+    char *a1[] = { "--only", "crypto", "--quick", "-o", missing };
+    ck_assert_int_eq(sim_calib_main(5, a1), SIM_EXIT_BAD_INPUT);
+    ck_assert_int_ne(access(missing, F_OK), 0);
+    write_costs("bad.json", zero_write);
+    path_in(path, sizeof path, "bad.json");
+    char *was = slurp(path);
+    char *a2[] = { "--only=crypto", "--quick", "-o", path };
+    ck_assert_int_eq(sim_calib_main(4, a2), SIM_EXIT_BAD_INPUT);
+    char *now = slurp(path);
+    ck_assert_str_eq(now, was);
+    free(was);
+    free(now);
+    write_costs("old.json", del_crypto);
+    path_in(path, sizeof path, "old.json");
+    was = slurp(path);
+    char *a3[] = { "--only", "crypto", "--quick", "-o", path };
+    ck_assert_int_eq(sim_calib_main(5, a3), SIM_EXIT_OK);
+    struct sim_calib back;
+    struct vm_diag d = { 0 };
+    ck_assert_msg(sim_calib_load(path, &back, &d) == 0, "%s", d.msg);
+    for (int i = 0; i < NR_CRYPTO_FIGS; i++)
+        ck_assert_msg(crypto_fig(&back.crypto, i)->median > 0, "%s", crypto_figs[i]);
+    ck_assert(back.crypto.quick);
+    /* the rest as it was: without its crypto keys it prints as before */
+    cJSON *tree = cJSON_Parse(now = slurp(path));
+    struct sim_calib none = { 0 };
+    ck_assert_int_eq(sim_calib_json_set_crypto(tree, &none, &d), 0);
+    char *text = cJSON_Print(tree);
+    ck_assert_str_eq(text, was);         /* write_costs writes no final newline */
+    free(text);
+    free(now);
+    free(was);
+    cJSON_Delete(tree);
 }
 END_TEST
 
@@ -801,6 +1091,10 @@ static Suite *calibrate_suite(void)
     tcase_add_loop_test(file, test_calib_bad_file_is_refused_at_its_json_path, 0,
                         (int)(sizeof bad_files / sizeof bad_files[0]));
     tcase_add_test(file, test_calib_not_an_object_or_not_json);
+    tcase_add_test(file, test_calib_crypto_is_one_object_before_the_spread_with_its_own_spreads);
+    tcase_add_test(file, test_calib_crypto_figures_read_back_what_was_written);
+    tcase_add_test(file, test_calib_file_without_crypto_loads_as_not_measured);
+    tcase_add_test(file, test_calib_set_crypto_changes_nothing_else_in_the_file);
     suite_add_tcase(s, file);
 
     TCase *costs = tcase_create("costs");
@@ -825,7 +1119,9 @@ static Suite *calibrate_suite(void)
     tcase_add_test(meas, test_calib_small_write_measures_and_leaves_nothing);
     tcase_add_test(meas, test_calib_anon_fault_measures_over_fresh_mappings);
     tcase_add_test(meas, test_calib_zero_variants_agree_on_every_byte);
+    tcase_add_test(meas, test_calib_crypto_measures_plausible_figures);
     tcase_add_test(meas, test_calib_cli_bad_arguments_are_bad_input);
+    tcase_add_test(meas, test_calib_cli_only_crypto_adds_to_an_existing_file);
     suite_add_tcase(s, meas);
     return s;
 }
