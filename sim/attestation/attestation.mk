@@ -16,9 +16,10 @@ vmsim_depot_SOURCES = programs/vmsim_depot.c
 vmsim_depot_LDADD = libvmsim_mechs.a libvmsim_core.a libvmsim_base.a $(VMSIM_LIBS)
 nodist_EXTRA_vmsim_depot_SOURCES = dummy.cxx
 EXTRA_DIST += workloads/platforms/dc-attest.xml workloads/depots/README.md \
-	workloads/depots/esxi-like.json
+	workloads/depots/esxi-like.json workloads/depots/small.json
 
 
 # --- experiments
+EXPERIMENTS += attestation-upgrade attestation-scale attestation-attacks attestation-depot-outage
 
 

@@ -1,0 +1,152 @@
+#!/bin/sh
+# attestation_bad_input.sh - bad input to the attestation mechanism: run
+# and validate both refuse it before any run point starts, with one
+# located line, exit status 2 and nothing written (expect_bad, lib.sh).
+# Depot metadata files: truncated JSON, a wrong type, an unknown key, a
+# missing key, duplicate packages, a duplicate file, bad hex, a withdrawn
+# flag that is not a boolean, a bad signature (a file edited after
+# signing), an unknown algorithm, a key that is not the depot's.  Configs:
+# impossible schedules (a wave past the run's end, releases out of order
+# or after the end, boots that end after it), an unknown method, attack
+# hosts beyond the datacenter, an unknown node, a withdrawal of an
+# unknown release, more packages than the depot has, more nodes than the
+# platform has, a cluster size that does not divide the nodes, a fault
+# after the end, an unknown key.  And vmsim-depot's own refusals.
+. "$(dirname "$0")/lib.sh"
+n=0
+gen="$tmpdir/gen"
+mkdir -p "$gen" "$tmpdir/tmp"
+TMPDIR="$tmpdir/tmp"        # whatever vmsim would put in a temp dir lands here
+export TMPDIR
+DEPOT=${VMSIM_DEPOT:-$(dirname "$VMSIM")/vmsim-depot}
+plat="$VMSIM_SRCDIR/workloads/platforms/dc-attest.xml"
+small="$VMSIM_SRCDIR/workloads/depots/small.json"
+# at_cfg NAME ['DATACENTER'] ['RELEASES'] ['EXTRA'] -> $gen/NAME.json; $meta
+# and $policy replace the depot file and the variant's policy
+at_cfg() {
+    cat > "$gen/$1.json" <<CFG
+{ "seed": 1, "name": "bad-$1", "mechanism": "attestation", "platform": "$plat",
+  "host": "depot", "disk": "pkgs",
+  "datacenter": { ${2:-\"hosts\": 200, \"nodes\": 4, \"cluster_nodes\": 2} },
+  "depot": { "metadata": "${meta:-$small}", "key_seed": 1 },
+  "releases": [ ${3:-{ \"at\": \"600s\", \"packages\": 2, \"wave_rate\": 1 \}} ],
+  "scenario": { "duration": "1800s" },
+  "variants": [ { "name": "v", "policy": "${policy:-depot}" } ]$4 }
+CFG
+}
+expect_both() {
+    expect_bad "run $1" "$2" run --no-plot -o "$tmpdir/run-out" "$gen/$1.json"
+    expect_bad "validate $1" "$2" validate "$gen/$1.json"
+}
+# depot_case NAME FILE-TEXT WANT: a config reading depot file NAME.depot.json
+depot_case() {
+    printf '%s\n' "$2" > "$gen/$1.depot.json"
+    meta="$gen/$1.depot.json" at_cfg "$1"
+    expect_both "$1" "$1.json: \$.depot.metadata: $gen/$1.depot.json$3"
+}
+# a hand-written depot of one package; PKG replaces the package, SIGS the
+# signatures (the parse errors come before the signature is checked)
+hex64=0000000000000000000000000000000000000000000000000000000000000000
+sig128=$hex64$hex64
+pkg='{ "name": "esx-base", "version": "8.0.2", "vendor": "VMW", "files": [ { "path": "a", "sha256": "'$hex64'" } ] }'
+doc() {
+    echo '{ "format": "vmsim-depot/1", "signed": { "_type": "targets", "version": '"${ver:-1}"', "expires": "30d",'
+    echo '  "packages": [ '"${1:-$pkg}"' ] },'
+    echo '  "signatures": [ { "keyid": "'$hex64'", "alg": "ed25519", "sig": "'$sig128'" } ] }'
+}
+
+# the setup itself is good (else every case below would prove nothing)
+at_cfg good
+if "$VMSIM" validate "$gen/good.json" > "$tmpdir/good.txt" 2>&1; then
+    ok "the base config validates"
+else
+    bad "the base config does not validate: $(cat "$tmpdir/good.txt")"
+fi
+
+# depot files: form
+depot_case truncated "$(doc | head -c 150)" ":3:1: malformed JSON: expected a string key in double quotes, got end of input"
+depot_case wrong-type "$(ver='"1"' doc)" ': $.signed.version: expected integer >= 1, got "1"'
+depot_case unknown-key "$(doc '{ "name": "a", "version": "1", "vendr": "VMW", "files": [] }')" \
+    ': $.signed.packages[0]: unknown key '"'vendr'"' (did you mean '"'vendor'"'?)'
+depot_case missing-key "$(doc '{ "name": "a", "version": "1", "files": [] }')" \
+    ': $.signed.packages[0]: missing key '"'vendor'"
+depot_case duplicate-package "$(doc "$pkg, $pkg")" \
+    ': $.signed.packages[1]: duplicate package '"'esx-base'"' version '"'8.0.2'"' (packages[0] has it)'
+depot_case duplicate-file "$(doc '{ "name": "a", "version": "1", "vendor": "V", "files": [ { "path": "x", "sha256": "'$hex64'" }, { "path": "x", "sha256": "'$hex64'" } ] }')" \
+    ': $.signed.packages[0].files[1].path: duplicate file path '"'x'"' (files[0] has it)'
+depot_case bad-hex "$(doc '{ "name": "a", "version": "1", "vendor": "V", "files": [ { "path": "x", "sha256": "'${hex64%??}zz'" } ] }')" \
+    ': $.signed.packages[0].files[0].sha256: expected 64 hex digits, got "0000'
+depot_case withdrawn-type "$(doc '{ "name": "a", "version": "1", "vendor": "V", "withdrawn": "yes", "files": [ { "path": "x", "sha256": "'$hex64'" } ] }')" \
+    ': $.signed.packages[0].withdrawn: expected boolean, got "yes"'
+depot_case empty-files "$(doc '{ "name": "a", "version": "1", "vendor": "V", "files": [] }')" \
+    ': $.signed.packages[0].files: expected 1 to 4096 files, got an empty array'
+depot_case bad-format "$(doc | sed 's#vmsim-depot/1#vmsim-depot/9#')" \
+    ': $.format: expected "vmsim-depot/1", got "vmsim-depot/9"'
+
+# depot files: signatures (a real signed file, then edited)
+"$DEPOT" generate -o "$gen/signed.json" --packages 3 --min-files 2 --max-files 4 > /dev/null ||
+    bad "vmsim-depot generate failed"
+depot_case bad-signature "$(sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha256": "'$hex64'"/' "$gen/signed.json")" \
+    ': $.signatures[0].sig: bad signature: it does not verify'
+depot_case unknown-alg "$(sed 's/"alg":[^"]*"ed25519"/"alg": "rsa-pss-sha256"/' "$gen/signed.json")" \
+    ': $.signatures[0].alg: unknown algorithm "rsa-pss-sha256" (known: ed25519)'
+"$DEPOT" generate -o "$gen/other-key.json" --packages 3 --min-files 2 --max-files 4 --key-seed 7 > /dev/null
+depot_case unknown-signing-key "$(cat "$gen/other-key.json")" \
+    ': $.signatures[0].keyid: unknown key: not the depot'"'"'s targets key'
+# ... and the edited file signed again is good
+sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha256": "'$hex64'"/' "$gen/signed.json" > "$gen/resigned.depot.json"
+if "$DEPOT" sign "$gen/resigned.depot.json" > /dev/null && meta="$gen/resigned.depot.json" at_cfg resigned &&
+   "$VMSIM" validate "$gen/resigned.json" > /dev/null 2>&1; then
+    ok "an edited depot file signed again validates"
+else
+    bad "an edited depot file signed again does not validate"
+fi
+
+# configs: impossible schedules
+at_cfg wave-past-end '' '{ "at": "600s", "wave_rate": 0.1 }'
+expect_both wave-past-end 'wave-past-end.json: $.releases[0].wave_rate: impossible schedule: 200 hosts at 0.1 hosts/s from 600 s end at 2600 s, past the run'"'"'s end (scenario.duration 1800 s)'
+at_cfg releases-order '' '{ "at": "900s" }, { "at": "600s" }'
+expect_both releases-order 'releases-order.json: $.releases[1].at: expected a time after releases[0].at (900 s): releases are in time order, got 600 s'
+at_cfg release-after-end '' '{ "at": "2000s" }'
+expect_both release-after-end 'release-after-end.json: $.releases[0].at: expected a time within the run (scenario.duration 1800 s), got 2000 s'
+at_cfg boots-after-end '"hosts": 200, "nodes": 4, "boot_at": "1000s", "boot_spread": "900s"'
+expect_both boots-after-end 'boots-after-end.json: $.datacenter.boot_spread: impossible schedule: the boots end at 1900 s'
+# methods, attacks, nodes, packages
+policy=depott at_cfg unknown-method
+expect_both unknown-method "unknown-method.json: \$.variants[0].policy: unknown policy 'depott'"
+at_cfg attack-hosts '' '' ', "attacks": [ { "kind": "tamper", "at": "900s", "first": 150, "hosts": 100 } ]'
+expect_both attack-hosts 'attack-hosts.json: $.attacks[0].hosts: attack hosts beyond the datacenter: hosts 150..249, the datacenter has 0..199'
+at_cfg attack-node '' '' ', "attacks": [ { "kind": "node_crash", "at": "900s", "node": 4 } ]'
+expect_both attack-node 'attack-node.json: $.attacks[0].node: unknown node 4 (the datacenter has nodes 0..3)'
+at_cfg attack-release '' '' ', "attacks": [ { "kind": "withdraw", "at": "900s", "release": 2 } ]'
+expect_both attack-release 'attack-release.json: $.attacks[0].release: unknown release 2 (the config has releases 1..1, and 0 the base)'
+at_cfg attack-kind '' '' ', "attacks": [ { "kind": "tampr", "at": "900s" } ]'
+expect_both attack-kind 'attack-kind.json: $.attacks[0].kind: expected one of'
+at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
+expect_both too-many-packages "too-many-packages.json: \$.releases[0].packages: expected at most the depot's 8 packages, got 9"
+at_cfg too-many-nodes '"hosts": 200, "nodes": 20, "cluster_nodes": 2'
+expect_both too-many-nodes "too-many-nodes.json: \$.datacenter.nodes: expected a platform with hosts r0.., a0..a19, depot and admin"
+at_cfg cluster-nodes '"hosts": 200, "nodes": 4, "cluster_nodes": 3'
+expect_both cluster-nodes 'cluster-nodes.json: $.datacenter.cluster_nodes: expected a divisor of datacenter.nodes (4), got 3'
+at_cfg fault-after-end '' '' ', "faults": [ { "kind": "msg_loss", "p": 1, "a": "depot", "from": "2000s" } ]'
+expect_both fault-after-end 'fault-after-end.json: $.faults[0].from: expected a time within the run (scenario.duration 1800 s), got 2000 s'
+at_cfg unknown-dc-key '"hosts": 200, "nodez": 4'
+expect_both unknown-dc-key "unknown-dc-key.json: \$.datacenter: unknown key 'nodez' (did you mean 'nodes'?)"
+expect_nothing_left
+
+# vmsim-depot refuses bad arguments and bad files with one line, exit 2
+for args in "frobnicate x" "generate" "generate -o $gen/x.json --packages 0" \
+            "verify $gen/truncated.depot.json" "sign $gen/unknown-key.depot.json"; do
+    # shellcheck disable=SC2086
+    "$DEPOT" $args > "$tmpdir/depot-out.txt" 2> "$tmpdir/depot-err.txt"
+    rc=$?
+    lines=$(wc -l < "$tmpdir/depot-err.txt")
+    if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^vmsim-depot: ' "$tmpdir/depot-err.txt"; then
+        ok "vmsim-depot $args: refused with one line"
+    else
+        bad "vmsim-depot $args: exit $rc, $lines lines: $(cat "$tmpdir/depot-err.txt")"
+    fi
+done
+[ ! -e "$gen/x.json" ] && ok "vmsim-depot wrote nothing when refused" ||
+    bad "vmsim-depot left $gen/x.json"
+finish

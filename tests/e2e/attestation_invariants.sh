@@ -1,0 +1,86 @@
+#!/bin/sh
+# attestation_invariants.sh - the attestation checker fails a run when it
+# must, and every real method holds under attack.  On 200 hosts of the
+# small depot, every quote really signed and verified (sample 1):
+#   (a) broken-nonce (test-only: no nonce check) under replayed quotes
+#       exit 1, invariants false_accepts > 0, "ok": false
+#   (b) broken-rollback (test-only: a cache that takes an older targets
+#       version) under a rolled-back depot: exit 1, rollback_used > 0
+#   (c) each real method under every attack at once (tampered binaries,
+#       components in no depot, replayed quotes, wrong keys, malformed
+#       requests, a withdrawn release, a rolled-back, frozen, badly signed
+#       depot, an unknown algorithm): exit 0, no violation in any record,
+#       tokens checked, real verifications made, forged evidence refused.
+# JSON is read with sed/grep/tr like the other scripts.
+. "$(dirname "$0")/lib.sh"
+plat="$VMSIM_SRCDIR/workloads/platforms/dc-attest.xml"
+small="$VMSIM_SRCDIR/workloads/depots/small.json"
+# cfg NAME 'ATTACKS' 'VARIANTS' -> $tmpdir/NAME.json
+cfg() {
+    cat > "$tmpdir/$1.json" <<CFG
+{ "seed": 1, "name": "at-$1", "mechanism": "attestation", "platform": "$plat",
+  "host": "depot", "disk": "pkgs",
+  "datacenter": { "hosts": 200, "nodes": 4, "cluster_nodes": 2, "sample": 1 },
+  "depot": { "metadata": "$small", "key_seed": 1 },
+  "releases": [ { "at": "300s", "packages": 2, "wave_rate": 2 } ],
+  "attacks": [ $2 ],
+  "scenario": { "duration": "2400s" },
+  "variants": [ $3 ] }
+CFG
+}
+v() { echo "{ \"name\": \"$1\", \"policy\": \"$1\", \"params\": { \"token_ttl\": \"600s\" } }"; }
+run() {
+    "$VMSIM" run --no-plot -o "$tmpdir/$1" "$tmpdir/$1.json" > "$tmpdir/$1.log" 2>&1
+    rc=$?
+}
+flat() { tr -d '\n\t ' < "$tmpdir/$1/result.json" 2>/dev/null; }
+expect_status() {
+    if [ "$rc" -eq "$2" ]; then ok "$1: exit status $2"
+    else bad "$1: exit status $rc, expected $2"; tail -n 20 "$tmpdir/$1.log"; fi
+}
+expect_in() {
+    if echo "$3" | grep -Eq "$4"; then ok "$1: $2 ($(echo "$3" | grep -Eo "$4" | head -n 1))"
+    else bad "$1: $2: no match for $4"; fi
+}
+expect_not_in() {
+    if echo "$3" | grep -Eq "$4"; then bad "$1: $2: found $(echo "$3" | grep -Eo "$4" | head -n 1)"
+    else ok "$1: $2"; fi
+}
+
+# (a) no nonce check: replayed quotes get tokens
+cfg no-nonce '{ "kind": "replay", "at": "600s", "first": 0, "hosts": 20 }' "$(v broken-nonce)"
+run no-nonce
+expect_status no-nonce 1
+expect_in no-nonce "false accepts counted" "$(flat no-nonce)" '"invariants":\{[^}]*"false_accepts":[1-9]'
+expect_in no-nonce "record not ok" "$(flat no-nonce)" '"ok":false'
+
+# (b) a cache that takes an older targets version: tokens on a rolled-back view
+cfg no-rollback-check '{ "kind": "rollback", "at": "600s" }' "$(v broken-rollback)"
+run no-rollback-check
+expect_status no-rollback-check 1
+expect_in no-rollback-check "rolled-back view used" "$(flat no-rollback-check)" '"rollback_used":[1-9]'
+
+# (c) every real method under every attack
+all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
+  { "kind": "unknown", "at": "600s", "first": 10, "hosts": 10 },
+  { "kind": "replay", "at": "600s", "first": 20, "hosts": 10 },
+  { "kind": "wrong_key", "at": "600s", "first": 30, "hosts": 10 },
+  { "kind": "malformed", "at": "600s", "first": 40, "hosts": 10 },
+  { "kind": "withdraw", "at": "900s", "release": 1 },
+  { "kind": "rollback", "at": "1000s", "len": "200s" },
+  { "kind": "bad_sig", "at": "1300s", "len": "200s" },
+  { "kind": "bad_alg", "at": "1600s", "len": "200s" },
+  { "kind": "freeze", "at": "1900s" }'
+cfg safe "$all" "$(v depot), $(v depot-cache), $(v depot-feed), $(v manual), $(v export-import), $(v union)"
+run safe
+expect_status safe 0
+f=$(flat safe)
+expect_not_in safe "no record with a violation" "$f" '"violations":[1-9]'
+expect_not_in safe "no false accept" "$f" '"false_accepts":[1-9]'
+for m in depot depot-cache depot-feed manual export-import union; do
+    rec=$(echo "$f" | grep -Eo "\"id\":\"$m\"[^]]*" | head -n 1)
+    expect_in "safe/$m" "tokens checked" "$rec" '"tokens_checked":[1-9]'
+    expect_in "safe/$m" "real verifications" "$rec" '"real_verifies":[1-9]'
+    expect_in "safe/$m" "forged evidence refused" "$rec" '"refusals":[1-9]'
+done
+finish
