@@ -20,6 +20,16 @@ tests_check_at_meta_LDADD = $(TEST_LDADD)
 # --- the datacenter model
 
 
+# --- the depot metadata file (sim/attestation)
+# generated depots, write and read back, an edited file refused until
+# signed again, every kind of bad file with its location
+check_PROGRAMS += tests/check_at_depotfile
+TESTS += tests/check_at_depotfile
+tests_check_at_depotfile_SOURCES = tests/attestation/check_at_depotfile.c tests/test_tmpdir.c \
+	tests/test_tmpdir.h
+tests_check_at_depotfile_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_depotfile_LDADD = $(TEST_LDADD)
+
 # --- end to end
 # bad depot files (form, signatures, keys) and impossible configs refused
 # by run and validate with one located line; the broken methods failing

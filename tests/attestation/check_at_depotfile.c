@@ -1,0 +1,235 @@
+/*
+ * check_at_depotfile.c - the depot metadata file (sim_at_depotfile.h)
+ * with real keys: a generated depot is deterministic, writes and reads
+ * back to the same catalog with a signature that verifies; an edited
+ * file is refused until signed again; every kind of bad file is refused
+ * with its located line (the e2e script checks the same through vmsim).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attestation/sim_at_depotfile.h"
+#include "sim_json.h"
+#include "test_tmpdir.h"
+
+#define HEX64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+static char dir[256];
+static struct at_key key, other;
+
+static void setup(void)
+{
+    uint8_t seed[AT_SEED_LEN];
+    struct vm_diag d = { 0 };
+    test_tmpdir_make(dir, sizeof dir, "check_at_depotfile");
+    at_key_seed(seed, "depot-targets", 1, 0);
+    ck_assert_int_eq(at_key_init(&key, seed, &d), 0);
+    at_key_seed(seed, "depot-targets", 7, 0);
+    ck_assert_int_eq(at_key_init(&other, seed, &d), 0);
+}
+
+static void teardown(void)
+{
+    at_key_free(&key);
+    at_key_free(&other);
+    test_tmpdir_remove(dir);
+}
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* Parse text as a depot file "f.json" with the targets key (or none). */
+static int parse(const char *text, const uint8_t *pub, struct vm_diag *d)
+{
+    cJSON *root = NULL;
+    int rc = sim_json_parse("f.json", text, &root, d);
+    if (rc)
+        return rc;
+    struct at_catalog c;
+    rc = sim_at_depot_parse("f.json", root, pub, &c, d);
+    at_catalog_free(&c);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* A one-package file with a dummy signature, PKG for the package. */
+static char *doc(const char *pkg)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"format\": \"vmsim-depot/1\", \"signed\": {\"_type\": \"targets\", "
+             "\"version\": 1, \"expires\": \"30d\", \"packages\": [%s]}, \"signatures\": "
+             "[{\"keyid\": \"" HEX64 "\", \"alg\": \"ed25519\", \"sig\": \"" HEX64 HEX64 "\"}]}",
+             pkg);
+    return buf;
+}
+
+START_TEST(test_depot_generate_is_deterministic_and_esxi_like)
+{
+    struct at_catalog a, b;
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(sim_at_depot_generate(&a, 40, 20, 200, 1, 30 * 86400000000000ull, &d), 0);
+    ck_assert_int_eq(sim_at_depot_generate(&b, 40, 20, 200, 1, 30 * 86400000000000ull, &d), 0);
+    ck_assert_uint_eq(a.nr_pkgs, 40);
+    ck_assert_str_eq(a.pkgs[0].name, "esx-base");
+    uint8_t ha[AT_HASH_LEN], hb[AT_HASH_LEN];
+    at_targets_hash(&a, ha);
+    at_targets_hash(&b, hb);
+    ck_assert_mem_eq(ha, hb, AT_HASH_LEN);
+    for (uint32_t i = 0; i < a.nr_pkgs; i++)
+        ck_assert(a.pkgs[i].nr_files >= 20 && a.pkgs[i].nr_files <= 200);
+    at_catalog_free(&b);
+    ck_assert_int_eq(sim_at_depot_generate(&b, 40, 20, 200, 2, 30 * 86400000000000ull, &d), 0);
+    at_targets_hash(&b, hb);
+    ck_assert(memcmp(ha, hb, AT_HASH_LEN) != 0);
+    at_catalog_free(&a);
+    at_catalog_free(&b);
+}
+END_TEST
+
+START_TEST(test_depot_write_then_load_gives_the_same_signed_catalog)
+{
+    struct at_catalog a, b;
+    struct vm_diag d = { 0 };
+    char f[512];
+    path_of(f, sizeof f, "depot.json");
+    ck_assert_int_eq(sim_at_depot_generate(&a, 6, 3, 9, 5, 86400000000000ull, &d), 0);
+    ck_assert_int_eq(at_catalog_withdraw(&a, a.pkgs[2].name, a.pkgs[2].version), 0);
+    ck_assert_int_eq(sim_at_depot_write(f, &a, &key, &d), 0);
+    ck_assert_int_eq(test_tmpdir_count(dir), 1);    /* no temporary file left */
+    ck_assert_int_eq(sim_at_depot_load(f, key.pub, &b, &d), 0);
+    uint8_t ha[AT_HASH_LEN], hb[AT_HASH_LEN];
+    at_targets_hash(&a, ha);
+    at_targets_hash(&b, hb);
+    ck_assert_mem_eq(ha, hb, AT_HASH_LEN);
+    ck_assert(b.pkgs[2].withdrawn);
+    ck_assert_uint_eq(b.expires_ns, 86400000000000ull);
+    at_catalog_free(&b);
+    /* the same file is another key's: refused as an unknown key */
+    d = (struct vm_diag){ 0 };
+    ck_assert_int_eq(sim_at_depot_load(f, other.pub, &b, &d), VM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.msg, "$.signatures[0].keyid: unknown key"));
+    at_catalog_free(&b);
+    at_catalog_free(&a);
+}
+END_TEST
+
+START_TEST(test_depot_edited_file_refused_until_signed_again)
+{
+    struct at_catalog a, b;
+    struct vm_diag d = { 0 };
+    char f[512];
+    path_of(f, sizeof f, "depot.json");
+    ck_assert_int_eq(sim_at_depot_generate(&a, 3, 2, 2, 1, 86400000000000ull, &d), 0);
+    ck_assert_int_eq(sim_at_depot_write(f, &a, &key, &d), 0);
+    /* a tampered file hash: the signature no longer verifies */
+    cJSON *root = NULL;
+    ck_assert_int_eq(sim_json_load(f, &root, &d), 0);
+    cJSON *file0 = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "signed"), "packages"), 1), "files"), 0);
+    cJSON_ReplaceItemInObject(file0, "sha256", cJSON_CreateString(HEX64));
+    d = (struct vm_diag){ 0 };
+    ck_assert_int_eq(sim_at_depot_parse(f, root, key.pub, &b, &d), VM_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(d.msg, "$.signatures[0].sig: bad signature"));
+    at_catalog_free(&b);
+    /* without a key (vmsim-depot sign) it parses, and signed again it loads */
+    ck_assert_int_eq(sim_at_depot_parse(f, root, NULL, &b, &d), 0);
+    ck_assert_int_eq(sim_at_depot_write(f, &b, &key, &d), 0);
+    at_catalog_free(&b);
+    ck_assert_int_eq(sim_at_depot_load(f, key.pub, &b, &d), 0);
+    ck_assert_mem_eq(b.pkgs[1].files[0].sha256, (uint8_t[AT_HASH_LEN]){ 0 }, AT_HASH_LEN);
+    at_catalog_free(&b);
+    at_catalog_free(&a);
+    cJSON_Delete(root);
+}
+END_TEST
+
+static const struct { const char *pkg, *want; int rc; } bad[] = {
+    { "{\"name\": \"a\", \"version\": \"1\", \"vendr\": \"V\", \"files\": []}",
+      "f.json: $.signed.packages[0]: unknown key 'vendr' (did you mean 'vendor'?)", VM_EINVAL },
+    { "{\"name\": \"a\", \"version\": \"1\", \"files\": []}",
+      "f.json: $.signed.packages[0]: missing key 'vendor'", VM_EINVAL },
+    { "{\"name\": 7, \"version\": \"1\", \"vendor\": \"V\", \"files\": []}",
+      "f.json: $.signed.packages[0].name: expected string, got 7", VM_EINVAL },
+    { "{\"name\": \"a\", \"version\": \"1\", \"vendor\": \"V\", \"files\": [{\"path\": \"x\", "
+      "\"sha256\": \"" HEX64 "\"}]}, {\"name\": \"a\", \"version\": \"1\", \"vendor\": \"W\", "
+      "\"files\": [{\"path\": \"x\", \"sha256\": \"" HEX64 "\"}]}",
+      "f.json: $.signed.packages[1]: duplicate package 'a' version '1' (packages[0] has it)",
+      VM_EINVAL },
+    { "{\"name\": \"a\", \"version\": \"1\", \"vendor\": \"V\", \"files\": [{\"path\": \"x\", "
+      "\"sha256\": \"00g0\"}]}",
+      "f.json: $.signed.packages[0].files[0].sha256: expected 64 hex digits, got \"00g0\"",
+      VM_EINVAL },
+    { "{\"name\": \"a\", \"version\": \"1\", \"vendor\": \"V\", \"withdrawn\": 1, \"files\": "
+      "[{\"path\": \"x\", \"sha256\": \"" HEX64 "\"}]}",
+      "f.json: $.signed.packages[0].withdrawn: expected boolean, got 1", VM_EINVAL },
+    { "{\"name\": \"a\", \"version\": \"1\", \"vendor\": \"V\", \"files\": {}}",
+      "f.json: $.signed.packages[0].files: expected an array of files, got object", VM_EINVAL },
+};
+
+START_TEST(test_depot_bad_file_refused_with_its_location)
+{
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(parse(doc(bad[_i].pkg), NULL, &d), bad[_i].rc);
+    ck_assert_str_eq(d.msg, bad[_i].want);
+}
+END_TEST
+
+START_TEST(test_depot_unknown_algorithm_and_truncation_refused)
+{
+    struct vm_diag d = { 0 };
+    char *t = doc("{\"name\": \"a\", \"version\": \"1\", \"vendor\": \"V\", \"files\": "
+                  "[{\"path\": \"x\", \"sha256\": \"" HEX64 "\"}]}");
+    char *alg = strstr(t, "ed25519");
+    memcpy(alg, "ed448xx", 7);
+    ck_assert_int_eq(parse(t, key.pub, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, "f.json: $.signatures[0].alg: unknown algorithm \"ed448xx\" "
+                            "(known: ed25519)");
+    t[40] = '\0';
+    d = (struct vm_diag){ 0 };
+    ck_assert_int_eq(parse(t, key.pub, &d), VM_EPARSE);
+    ck_assert_str_eq(d.msg, "f.json:1:40: malformed JSON: unterminated string");
+}
+END_TEST
+
+START_TEST(test_depot_expires_takes_days_and_config_times)
+{
+    uint64_t ns;
+    ck_assert_int_eq(sim_at_depot_parse_expires("30d", &ns), 0);
+    ck_assert_uint_eq(ns, 30 * 86400000000000ull);
+    ck_assert_int_eq(sim_at_depot_parse_expires("90min", &ns), 0);
+    ck_assert_uint_eq(ns, 5400000000000ull);
+    ck_assert_int_eq(sim_at_depot_parse_expires("d", &ns), VM_EINVAL);
+    ck_assert_int_eq(sim_at_depot_parse_expires("1.5d", &ns), VM_EINVAL);
+    ck_assert_int_eq(sim_at_depot_parse_expires("-1d", &ns), VM_EINVAL);
+}
+END_TEST
+
+static Suite *depotfile_suite(void)
+{
+    Suite *s = suite_create("at_depotfile");
+    TCase *t = tcase_create("file");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, test_depot_generate_is_deterministic_and_esxi_like);
+    tcase_add_test(t, test_depot_write_then_load_gives_the_same_signed_catalog);
+    tcase_add_test(t, test_depot_edited_file_refused_until_signed_again);
+    tcase_add_loop_test(t, test_depot_bad_file_refused_with_its_location, 0,
+                        (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(t, test_depot_unknown_algorithm_and_truncation_refused);
+    tcase_add_test(t, test_depot_expires_takes_days_and_config_times);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(depotfile_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
