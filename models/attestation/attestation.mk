@@ -9,5 +9,9 @@ EXTRA_DIST += models/attestation/attestation.mk
 
 
 # --- the datacenter (hosts, nodes, depot, methods, checker)
+MECH_SRC += models/attestation/at_int.h models/attestation/at_msg.c \
+	models/attestation/at_cpu.c models/attestation/at_host.c models/attestation/at_node.c \
+	models/attestation/at_depot.c models/attestation/at_admin.c models/attestation/at_check.c \
+	models/attestation/at_dc.c
 
 

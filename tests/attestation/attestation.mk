@@ -5,6 +5,13 @@
 
 
 # --- the datacenter model
+AT_WORLD = tests/attestation/at_world.c tests/attestation/at_world.h tests/fakes/fake_clock.c \
+	tests/fakes/fake_clock.h tests/fakes/fake_timer.c tests/fakes/fake_timer.h
+check_PROGRAMS += tests/check_at_dc
+TESTS += tests/check_at_dc
+tests_check_at_dc_SOURCES = tests/attestation/check_at_dc.c $(AT_WORLD)
+tests_check_at_dc_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_dc_LDADD = $(TEST_LDADD)
 
 
 # --- end to end
