@@ -37,8 +37,10 @@ enum at_alg {
     AT_ALG_UNKNOWN = -1,
 };
 
-/* "ed25519" -> AT_ALG_ED25519; anything else AT_ALG_UNKNOWN. */
+/* "ed25519" -> AT_ALG_ED25519; anything else (other case, NULL)
+ * AT_ALG_UNKNOWN. */
 enum at_alg at_alg_parse(const char *name);
+/* "ed25519", or "unknown" for any other value. */
 const char *at_alg_name(enum at_alg a);
 
 /* A signing key: the seed, its public key and libcrypto's handle (the
@@ -49,27 +51,35 @@ struct at_key {
     void *pkey;                 /* EVP_PKEY *, private */
 };
 
-/* Make the key of `seed` into *k.  0, VM_EIO (with d). */
+/* Make the key of `seed` into *k (pub filled).  0, VM_EINVAL (NULL
+ * k or seed), VM_EIO (with d).  Release it with at_key_free. */
 int at_key_init(struct at_key *k, const uint8_t seed[AT_SEED_LEN], struct vm_diag *d);
 /* The seed of key number `index` of a simulation: SHA-256 of
- * ("vmsim-key/1", role, seed, index) so that host keys, the depot's keys
- * and the attestation nodes' keys never collide.  role is a short ASCII
- * name ("host", "depot-targets", "depot-timestamp", "node"). */
+ * ("vmsim-key/1", u32 LE strlen(role), role, seed u64 LE, index u64 LE)
+ * so that host keys, the depot's keys and the attestation nodes' keys
+ * never collide.  role is a short ASCII name ("host", "depot-targets",
+ * "depot-timestamp", "node"). */
 void at_key_seed(uint8_t out[AT_SEED_LEN], const char *role, uint64_t seed, uint64_t index);
 /* Release libcrypto's handle; the struct may be reused.  NULL-safe. */
 void at_key_free(struct at_key *k);
 
-/* Sign len bytes of msg into sig.  0, VM_EIO. */
+/* Sign len bytes of msg into sig.  0, VM_EINVAL (no key: k->pkey NULL),
+ * VM_ENOMEM, VM_EIO.  One short-lived EVP_MD_CTX per call. */
 int at_sign(const struct at_key *k, const void *msg, size_t len, uint8_t sig[AT_SIG_LEN]);
-/* Verify: 0 when sig is pub's signature over msg, VM_ECORRUPT when not,
- * VM_ENOTSUP for an algorithm other than Ed25519, VM_EIO. */
+/* Verify: 0 when sig is pub's signature over msg, VM_ECORRUPT when not
+ * (also a malformed signature or public key), VM_ENOTSUP for an
+ * algorithm other than Ed25519 (checked first), VM_EINVAL (NULL pub or
+ * sig), VM_ENOMEM, VM_EIO.  libcrypto's error queue is left empty. */
 int at_verify(enum at_alg alg, const uint8_t pub[AT_PUB_LEN], const void *msg, size_t len,
               const uint8_t sig[AT_SIG_LEN]);
 
-/* SHA-256 of n bytes. */
+/* SHA-256 of n bytes (p may be NULL when n is 0).  No allocation. */
 void at_sha256(const void *p, size_t n, uint8_t out[AT_HASH_LEN]);
-/* Incremental SHA-256 over several pieces (no allocation). */
-struct at_sha256_ctx { uint64_t opaque[16]; };   /* SHA256_CTX fits (112 bytes) */
+/* Incremental SHA-256 over several pieces (no allocation, nothing to
+ * free): the struct holds libcrypto's low-level SHA256_CTX (112 bytes;
+ * at_crypto.c asserts it fits), which skips EVP's per-call provider
+ * fetch and context allocation.  Copying a ctx forks the hash. */
+struct at_sha256_ctx { uint64_t opaque[16]; };
 void at_sha256_init(struct at_sha256_ctx *c);
 void at_sha256_update(struct at_sha256_ctx *c, const void *p, size_t n);
 void at_sha256_final(struct at_sha256_ctx *c, uint8_t out[AT_HASH_LEN]);
@@ -77,8 +87,10 @@ void at_sha256_final(struct at_sha256_ctx *c, uint8_t out[AT_HASH_LEN]);
 /* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void at_hex_encode(const uint8_t *p, size_t n, char *out);
 /* Strict hex: exactly 2n hex digits (either case), nothing else.  0 or
- * VM_EPARSE (wrong length or a non-hex character; *where set to the
- * offending character's index, or to the length seen). */
+ * VM_EPARSE: a non-hex character anywhere (*where = its index; checked
+ * first, so "0x12" points at the 'x'), else a wrong length, odd, short
+ * or long (*where = the length seen).  VM_EINVAL for NULL s.  where may
+ * be NULL; out is written only on success. */
 int at_hex_decode(const char *s, uint8_t *out, size_t n, size_t *where);
 
 #endif

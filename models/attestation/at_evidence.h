@@ -12,11 +12,12 @@
  * pcr = SHA-256(pcr || SHA-256(event)), as a TPM's PCR_Extend does
  * (TCG PC Client Platform Firmware Profile, section 2.3.4).  An event's
  * bytes (at_event_encode) are length-prefixed fields, so no two events
- * encode alike.
+ * encode alike: u32 LE length + bytes of name, version and vendor (up to
+ * the NUL, at most the field), then the 32 bytes of data_hash.
  *
  * The quote.  The host signs, with its own key (an attestation key; real
  * TPMs sign TPMS_ATTEST with an AK certified by the EK), SHA-256 of
- * ("vmsim-quote/1", host id, the verifier's nonce, the PCR).  A verifier
+ * ("vmsim-quote/1", host id u64 LE, the verifier's nonce, the PCR).  A verifier
  * recomputes the PCR from the log the host sent, checks the signature
  * with the key it registered for that host, and checks that the nonce is
  * the one it issued for this request (freshness: a replayed quote names
@@ -75,11 +76,15 @@ enum at_quote_err {
     AT_QUOTE_PCR_MISMATCH,      /* the log does not produce the quoted PCR */
     AT_QUOTE_WRONG_HOST,        /* the quote names another host */
 };
+/* "ok", "bad_sig", "stale_nonce", "pcr_mismatch", "wrong_host" (for
+ * results' keys); "unknown" for another value. */
 const char *at_quote_err_name(enum at_quote_err e);
 
 /* Verify q as host `host`'s quote over ev[0..nr) for `nonce`, with the
  * public key pub registered for the host.  Checks, in this order: host,
- * nonce, PCR, signature.  Returns the first failure. */
+ * nonce, PCR, signature (the signed digest is rebuilt from the
+ * verifier's own host id, nonce and recomputed PCR, never taken from the
+ * quote).  Returns the first failure; any at_verify error is BAD_SIG. */
 enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host,
                                   const uint8_t pub[AT_PUB_LEN],
                                   const uint8_t nonce[AT_NONCE_LEN],

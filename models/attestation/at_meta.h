@@ -24,11 +24,21 @@
  *
  * Canonical bytes.  A document is signed over its canonical encoding
  * (at_targets_encode, at_timestamp_encode): a magic ("vmsim-targets/1",
- * "vmsim-timestamp/1"), then the fields in order, integers little-endian
- * u64, strings u32 length + bytes, packages in catalog order.  The depot
+ * "vmsim-timestamp/1" zero-padded to 24 bytes), then the fields in
+ * order, integers (counts and the withdrawn flag too) little-endian u64,
+ * strings u32 length + bytes, hashes 32 raw bytes, packages in catalog
+ * order; data_hash is not encoded (it follows from the files).  The
+ * timestamp's Ed25519 signature is over its 80 bytes; the targets'
+ * signature is over the targets hash (SHA-256 of the encoding, streamed:
+ * no copy of a large catalog, and the signature costs the same at any
+ * catalog size).  The depot
  * metadata file (sim/attestation) is parsed into a catalog and its
  * signature checked over this encoding, so the file's own spacing and key
  * order do not matter.
+ *
+ * A targets version names one document: the depot bumps the version on
+ * every change (a withdrawal included), and a view refuses a timestamp
+ * that names the version it knows with another hash (AT_META_MISMATCH).
  *
  * Ownership: a catalog owns its packages and their files; lookups return
  * pointers valid until the catalog changes or is freed.
@@ -72,7 +82,10 @@ struct at_catalog {
     uint32_t index_cap;
 };
 
+/* An empty catalog, version 1, expires_ns 0: set the expiry before
+ * signing (a forgotten one is refused as expired, not trusted forever). */
 void at_catalog_init(struct at_catalog *c);
+/* Free its packages, files and index; *c is empty again.  NULL-safe. */
 void at_catalog_free(struct at_catalog *c);
 /* Deep copy of src into *dst (initialised by this call).  0, VM_ENOMEM. */
 int at_catalog_copy(struct at_catalog *dst, const struct at_catalog *src);
@@ -83,7 +96,7 @@ int at_catalog_copy(struct at_catalog *dst, const struct at_catalog *src);
 int at_catalog_add(struct at_catalog *c, const char *name, const char *version,
                    const char *vendor, bool withdrawn, const struct at_file *files,
                    uint32_t nr_files, struct vm_diag *d);
-/* The package (name, version), or NULL. */
+/* The package (name, version), or NULL.  O(1): the index. */
 const struct at_pkg *at_catalog_find(const struct at_catalog *c, const char *name,
                                      const char *version);
 /* Mark (name, version) withdrawn.  0 or VM_ENOENT. */
@@ -127,6 +140,8 @@ enum at_meta_err {
     AT_META_EXPIRED,            /* its expiry has passed (a frozen view) */
     AT_META_MISMATCH,           /* targets other than the accepted timestamp names */
 };
+/* "ok", "bad_sig", "unknown_alg", "rollback", "expired", "mismatch";
+ * "unknown" for another value. */
 const char *at_meta_err_name(enum at_meta_err e);
 
 /* A client's trusted view of the depot: the keys it trusts (pinned, as
@@ -145,19 +160,23 @@ struct at_view {
 
 void at_view_init(struct at_view *v, const uint8_t targets_pub[AT_PUB_LEN],
                   const uint8_t timestamp_pub[AT_PUB_LEN]);
-/* Accept a timestamp at time now: signature, algorithm, rollback of its
- * version and of the targets version it names, expiry.  On AT_META_OK the
- * view moves to it. */
+/* Accept a timestamp at time now: algorithm, signature, rollback of its
+ * version and of the targets version it names, expiry (refused when
+ * now >= expires_ns), and the same targets version with another hash
+ * (MISMATCH).  On AT_META_OK the view moves to it; on a refusal the view
+ * is unchanged. */
 enum at_meta_err at_view_timestamp(struct at_view *v, const struct at_timestamp *t,
                                    const struct at_sigblock *s, uint64_t now_ns);
-/* Accept a targets document at time now: signature, algorithm, rollback,
- * expiry, and hash and version equal to what the accepted timestamp names
- * (a view with no timestamp yet refuses with AT_META_MISMATCH).  On
- * AT_META_OK the view holds it (have_targets). */
+/* Accept a targets document at time now: algorithm, signature, rollback
+ * (below have_targets), expiry, and hash and version equal to what the
+ * accepted timestamp names (a view with no timestamp yet refuses with
+ * AT_META_MISMATCH).  On AT_META_OK the view holds it (have_targets);
+ * on a refusal the view is unchanged.  Cost: one SHA-256 over the
+ * encoding and one Ed25519 verification. */
 enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
                                  const struct at_sigblock *s, uint64_t now_ns);
-/* The view may be used at now: a timestamp and its targets are held and
- * neither has expired. */
+/* The view may be used at now: a timestamp and the targets it names are
+ * held (have_targets == targets_version) and neither has expired. */
 bool at_view_fresh(const struct at_view *v, uint64_t now_ns);
 
 #endif

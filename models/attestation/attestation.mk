@@ -6,6 +6,8 @@ MECH_SRC += models/attestation/at_crypto.h models/attestation/at_evidence.h \
 EXTRA_DIST += models/attestation/attestation.mk
 
 # --- cryptography, evidence, depot metadata
+MECH_SRC += models/attestation/at_crypto.c models/attestation/at_evidence.c \
+	models/attestation/at_meta.c
 
 
 # --- the datacenter (hosts, nodes, depot, methods, checker)

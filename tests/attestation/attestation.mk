@@ -2,6 +2,19 @@
 # suites (real keys on every message) and end-to-end tests.
 
 # --- cryptography, evidence, depot metadata
+# known answers (FIPS 180-2, RFC 8032), keys, strict hex, quotes good,
+# tampered, replayed, wrong key; the catalog, encodings and TUF's rules
+check_PROGRAMS += tests/check_at_crypto tests/check_at_evidence tests/check_at_meta
+TESTS += tests/check_at_crypto tests/check_at_evidence tests/check_at_meta
+tests_check_at_crypto_SOURCES = tests/attestation/check_at_crypto.c
+tests_check_at_crypto_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_crypto_LDADD = $(TEST_LDADD)
+tests_check_at_evidence_SOURCES = tests/attestation/check_at_evidence.c
+tests_check_at_evidence_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_evidence_LDADD = $(TEST_LDADD)
+tests_check_at_meta_SOURCES = tests/attestation/check_at_meta.c
+tests_check_at_meta_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_meta_LDADD = $(TEST_LDADD)
 
 
 # --- the datacenter model

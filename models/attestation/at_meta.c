@@ -1,0 +1,435 @@
+/*
+ * at_meta.c - the depot's signed metadata (at_meta.h): the package
+ * catalog with its (name, version) index, the canonical encodings of the
+ * targets and timestamp documents, their signatures, and the client's
+ * view that applies TUF's rules before believing them.
+ *
+ * One walk over the catalog (enc_catalog) feeds a sink that counts bytes
+ * (at_targets_size), copies them (at_targets_encode) or hashes them
+ * (at_targets_hash), so the three never disagree and hashing a large
+ * catalog allocates nothing.  The targets signature is Ed25519 over the
+ * targets hash (the SHA-256 of the canonical encoding, the value the
+ * timestamp names): the catalog is hashed once, and the signature costs
+ * what one over 32 bytes costs whatever the catalog's size.
+ *
+ * The index is open addressing with linear probing over a power-of-two
+ * table at most half full; slots hold package number + 1 (0: empty).
+ * Packages are never removed (a withdrawn one stays listed), so there
+ * are no tombstones.  Its hash (FNV-1a) only spreads buckets; nothing is
+ * trusted on it, and lookups compare the strings.
+ *
+ * Not modelled: TUF's root and snapshot roles, key rotation, thresholds
+ * of several signatures, delegations.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "attestation/at_meta.h"
+
+void at_catalog_init(struct at_catalog *c)
+{
+    memset(c, 0, sizeof *c);
+    c->version = 1;
+}
+
+void at_catalog_free(struct at_catalog *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; i < c->nr_pkgs; i++)
+        free(c->pkgs[i].files);
+    free(c->pkgs);
+    free(c->index);
+    at_catalog_init(c);
+}
+
+/* --------------------------------------------------------------- index */
+
+static uint64_t key_hash(const char *name, const char *version)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;      /* separator: no byte of a name */
+    for (const char *p = version; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+/* The slot holding (name, version), or the empty slot where it would go.
+ * The table is never full (at most half), so the probe ends. */
+static uint32_t index_slot(const struct at_catalog *c, const char *name, const char *version)
+{
+    uint32_t mask = c->index_cap - 1;
+    uint32_t i = (uint32_t)key_hash(name, version) & mask;
+    for (;;) {
+        uint32_t v = c->index[i];
+        if (v == 0)
+            return i;
+        const struct at_pkg *p = &c->pkgs[v - 1];
+        if (strcmp(p->name, name) == 0 && strcmp(p->version, version) == 0)
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+static int index_grow(struct at_catalog *c, uint32_t need)
+{
+    if ((uint64_t)need * 2 <= c->index_cap)
+        return 0;
+    uint64_t cap = c->index_cap ? c->index_cap : 16;
+    while (cap < (uint64_t)need * 2)
+        cap *= 2;
+    if (cap > (1ull << 31))
+        return VM_ENOMEM;
+    uint32_t *ix = calloc((size_t)cap, sizeof *ix);
+    if (!ix)
+        return VM_ENOMEM;
+    free(c->index);
+    c->index = ix;
+    c->index_cap = (uint32_t)cap;
+    for (uint32_t k = 0; k < c->nr_pkgs; k++)
+        c->index[index_slot(c, c->pkgs[k].name, c->pkgs[k].version)] = k + 1;
+    return 0;
+}
+
+static struct at_pkg *find(const struct at_catalog *c, const char *name, const char *version)
+{
+    if (!c->index_cap || !name || !version)
+        return NULL;
+    uint32_t v = c->index[index_slot(c, name, version)];
+    return v ? &c->pkgs[v - 1] : NULL;
+}
+
+const struct at_pkg *at_catalog_find(const struct at_catalog *c, const char *name,
+                                     const char *version)
+{
+    return find(c, name, version);
+}
+
+int at_catalog_withdraw(struct at_catalog *c, const char *name, const char *version)
+{
+    struct at_pkg *p = find(c, name, version);
+    if (!p)
+        return VM_ENOENT;
+    p->withdrawn = true;
+    return 0;
+}
+
+/* ------------------------------------------------------------ catalog */
+
+/* A string field: present, and short enough for its NUL. */
+static int check_str(const char *what, const char *s, size_t max, struct vm_diag *d)
+{
+    if (!s || !*s)
+        return vm_diag_set(d, VM_EINVAL, "empty package %s", what);
+    if (strnlen(s, max) >= max)
+        return vm_diag_set(d, VM_EINVAL, "package %s '%.*s...' longer than %zu bytes",
+                           what, 16, s, max - 1);
+    return 0;
+}
+
+int at_catalog_add(struct at_catalog *c, const char *name, const char *version,
+                   const char *vendor, bool withdrawn, const struct at_file *files,
+                   uint32_t nr_files, struct vm_diag *d)
+{
+    int rc;
+    if ((rc = check_str("name", name, AT_NAME_MAX, d)) ||
+        (rc = check_str("version", version, AT_VERSION_MAX, d)) ||
+        (rc = check_str("vendor", vendor, AT_VENDOR_MAX, d)))
+        return rc;
+    if (nr_files == 0 || !files)
+        return vm_diag_set(d, VM_EINVAL, "package '%s' version '%s': no files", name, version);
+    if (nr_files > AT_MAX_FILES)
+        return vm_diag_set(d, VM_EINVAL, "package '%s' version '%s': %u files, at most %d",
+                           name, version, nr_files, AT_MAX_FILES);
+    for (uint32_t i = 0; i < nr_files; i++) {
+        size_t n = strnlen(files[i].path, AT_PATH_MAX);
+        if (n == 0 || n >= AT_PATH_MAX)
+            return n ? vm_diag_set(d, VM_EINVAL, "package '%s' version '%s': file %u: path "
+                                   "longer than %d bytes", name, version, i, AT_PATH_MAX - 1)
+                     : vm_diag_set(d, VM_EINVAL, "package '%s' version '%s': file %u: empty path",
+                                   name, version, i);
+    }
+    if (find(c, name, version))
+        return vm_diag_set(d, VM_EINVAL, "duplicate package '%s' version '%s'", name, version);
+    if (c->nr_pkgs == UINT32_MAX - 1)
+        return vm_diag_set(d, VM_ENOMEM, "too many packages");
+    if (c->nr_pkgs == c->cap) {
+        uint32_t cap = c->cap ? c->cap * 2 : 16;
+        if (cap < c->cap)
+            cap = UINT32_MAX - 1;
+        struct at_pkg *np = realloc(c->pkgs, (size_t)cap * sizeof *np);
+        if (!np)
+            return vm_diag_set(d, VM_ENOMEM, "no memory for %u packages", cap);
+        c->pkgs = np;
+        c->cap = cap;
+    }
+    if (index_grow(c, c->nr_pkgs + 1))
+        return vm_diag_set(d, VM_ENOMEM, "no memory for the package index");
+    struct at_file *fc = malloc((size_t)nr_files * sizeof *fc);
+    if (!fc)
+        return vm_diag_set(d, VM_ENOMEM, "no memory for %u files", nr_files);
+    memcpy(fc, files, (size_t)nr_files * sizeof *fc);
+    struct at_pkg *p = &c->pkgs[c->nr_pkgs];
+    memset(p, 0, sizeof *p);
+    strcpy(p->name, name);          /* lengths checked above */
+    strcpy(p->version, version);
+    strcpy(p->vendor, vendor);
+    p->withdrawn = withdrawn;
+    p->nr_files = nr_files;
+    p->files = fc;
+    struct at_sha256_ctx h;
+    at_sha256_init(&h);
+    for (uint32_t i = 0; i < nr_files; i++)
+        at_sha256_update(&h, fc[i].sha256, AT_HASH_LEN);
+    at_sha256_final(&h, p->data_hash);
+    c->index[index_slot(c, name, version)] = c->nr_pkgs + 1;
+    c->nr_pkgs++;
+    return 0;
+}
+
+int at_catalog_copy(struct at_catalog *dst, const struct at_catalog *src)
+{
+    at_catalog_init(dst);
+    dst->version = src->version;
+    dst->expires_ns = src->expires_ns;
+    if (src->nr_pkgs == 0)
+        return 0;
+    dst->pkgs = malloc((size_t)src->nr_pkgs * sizeof *dst->pkgs);
+    dst->index = malloc((size_t)src->index_cap * sizeof *dst->index);
+    if (!dst->pkgs || !dst->index)
+        goto nomem;
+    dst->cap = src->nr_pkgs;
+    dst->index_cap = src->index_cap;
+    memcpy(dst->index, src->index, (size_t)src->index_cap * sizeof *dst->index);
+    for (uint32_t i = 0; i < src->nr_pkgs; i++) {
+        const struct at_pkg *sp = &src->pkgs[i];
+        struct at_file *fc = malloc((size_t)sp->nr_files * sizeof *fc);
+        if (!fc)
+            goto nomem;
+        memcpy(fc, sp->files, (size_t)sp->nr_files * sizeof *fc);
+        dst->pkgs[i] = *sp;
+        dst->pkgs[i].files = fc;
+        dst->nr_pkgs = i + 1;       /* so at_catalog_free frees what was copied */
+    }
+    return 0;
+nomem:
+    at_catalog_free(dst);
+    return VM_ENOMEM;
+}
+
+/* ----------------------------------------------------------- encoding */
+
+/* Where canonical bytes go: counted, copied into buf, or hashed. */
+struct sink {
+    size_t len;
+    uint8_t *buf;                   /* NULL: not copied */
+    struct at_sha256_ctx *sha;      /* NULL: not hashed */
+};
+
+static void put(struct sink *s, const void *p, size_t n)
+{
+    if (s->buf)
+        memcpy(s->buf + s->len, p, n);
+    if (s->sha)
+        at_sha256_update(s->sha, p, n);
+    s->len += n;
+}
+
+static void put_u64(struct sink *s, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    put(s, b, 8);
+}
+
+static void put_str(struct sink *s, const char *str, size_t field_size)
+{
+    size_t n = strnlen(str, field_size);
+    uint8_t b[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+    put(s, b, 4);
+    put(s, str, n);
+}
+
+static const char targets_magic[] = "vmsim-targets/1";
+static const char timestamp_magic[] = "vmsim-timestamp/1";
+
+/* magic, version, expires_ns, nr_pkgs, then per package: name, version,
+ * vendor, withdrawn (0/1), nr_files, then per file: path, 32-byte hash.
+ * data_hash is not encoded: it follows from the file hashes. */
+static void enc_catalog(const struct at_catalog *c, struct sink *s)
+{
+    put(s, targets_magic, sizeof targets_magic - 1);
+    put_u64(s, c->version);
+    put_u64(s, c->expires_ns);
+    put_u64(s, c->nr_pkgs);
+    for (uint32_t i = 0; i < c->nr_pkgs; i++) {
+        const struct at_pkg *p = &c->pkgs[i];
+        put_str(s, p->name, sizeof p->name);
+        put_str(s, p->version, sizeof p->version);
+        put_str(s, p->vendor, sizeof p->vendor);
+        put_u64(s, p->withdrawn ? 1 : 0);
+        put_u64(s, p->nr_files);
+        for (uint32_t f = 0; f < p->nr_files; f++) {
+            put_str(s, p->files[f].path, sizeof p->files[f].path);
+            put(s, p->files[f].sha256, AT_HASH_LEN);
+        }
+    }
+}
+
+size_t at_targets_size(const struct at_catalog *c)
+{
+    struct sink s = { 0 };
+    enc_catalog(c, &s);
+    return s.len;
+}
+
+uint8_t *at_targets_encode(const struct at_catalog *c, size_t *len)
+{
+    size_t n = at_targets_size(c);
+    struct sink s = { .buf = malloc(n) };
+    if (!s.buf)
+        return NULL;
+    enc_catalog(c, &s);
+    assert(s.len == n && "one walk both counts and writes");
+    if (len)
+        *len = n;
+    return s.buf;
+}
+
+void at_targets_hash(const struct at_catalog *c, uint8_t out[AT_HASH_LEN])
+{
+    struct at_sha256_ctx h;
+    struct sink s = { .sha = &h };
+    at_sha256_init(&h);
+    enc_catalog(c, &s);
+    at_sha256_final(&h, out);
+}
+
+/* The magic is zero-padded to 24 bytes, then version, targets_version,
+ * targets_hash, expires_ns. */
+size_t at_timestamp_encode(const struct at_timestamp *t, uint8_t *buf)
+{
+    static_assert(sizeof timestamp_magic <= 24, "the magic fits its 24 bytes");
+    struct sink s = { .buf = buf };
+    uint8_t magic[24] = { 0 };
+    memcpy(magic, timestamp_magic, sizeof timestamp_magic - 1);
+    put(&s, magic, sizeof magic);
+    put_u64(&s, t->version);
+    put_u64(&s, t->targets_version);
+    put(&s, t->targets_hash, AT_HASH_LEN);
+    put_u64(&s, t->expires_ns);
+    assert(s.len == AT_TIMESTAMP_ENC_LEN && "the timestamp has a fixed size");
+    return s.len;
+}
+
+/* ---------------------------------------------------------- signatures */
+
+int at_targets_sign(const struct at_catalog *c, const struct at_key *k, struct at_sigblock *out)
+{
+    uint8_t h[AT_HASH_LEN];
+    at_targets_hash(c, h);
+    out->alg = AT_ALG_ED25519;
+    return at_sign(k, h, sizeof h, out->sig);
+}
+
+int at_timestamp_sign(const struct at_timestamp *t, const struct at_key *k,
+                      struct at_sigblock *out)
+{
+    uint8_t buf[AT_TIMESTAMP_ENC_LEN];
+    size_t n = at_timestamp_encode(t, buf);
+    out->alg = AT_ALG_ED25519;
+    return at_sign(k, buf, n, out->sig);
+}
+
+/* ---------------------------------------------------------------- view */
+
+const char *at_meta_err_name(enum at_meta_err e)
+{
+    switch (e) {
+    case AT_META_OK: return "ok";
+    case AT_META_BAD_SIG: return "bad_sig";
+    case AT_META_UNKNOWN_ALG: return "unknown_alg";
+    case AT_META_ROLLBACK: return "rollback";
+    case AT_META_EXPIRED: return "expired";
+    case AT_META_MISMATCH: return "mismatch";
+    }
+    return "unknown";
+}
+
+void at_view_init(struct at_view *v, const uint8_t targets_pub[AT_PUB_LEN],
+                  const uint8_t timestamp_pub[AT_PUB_LEN])
+{
+    memset(v, 0, sizeof *v);
+    memcpy(v->targets_pub, targets_pub, AT_PUB_LEN);
+    memcpy(v->timestamp_pub, timestamp_pub, AT_PUB_LEN);
+}
+
+/* The signature check shared by both documents. */
+static enum at_meta_err check_sig(const uint8_t pub[AT_PUB_LEN], const void *msg, size_t len,
+                                  const struct at_sigblock *s)
+{
+    if (s->alg != AT_ALG_ED25519)
+        return AT_META_UNKNOWN_ALG;
+    int rc = at_verify(s->alg, pub, msg, len, s->sig);
+    if (rc == VM_ENOTSUP)
+        return AT_META_UNKNOWN_ALG;
+    return rc ? AT_META_BAD_SIG : AT_META_OK;
+}
+
+enum at_meta_err at_view_timestamp(struct at_view *v, const struct at_timestamp *t,
+                                   const struct at_sigblock *s, uint64_t now_ns)
+{
+    uint8_t buf[AT_TIMESTAMP_ENC_LEN];
+    size_t n = at_timestamp_encode(t, buf);
+    enum at_meta_err e = check_sig(v->timestamp_pub, buf, n, s);
+    if (e)
+        return e;
+    if (t->version < v->ts_version || t->targets_version < v->targets_version)
+        return AT_META_ROLLBACK;
+    if (now_ns >= t->expires_ns)
+        return AT_META_EXPIRED;
+    /* One targets version names one document: a timestamp that names the
+     * version we were told of with another hash is a depot publishing two
+     * catalogs under one number (or a forged one); neither is believed. */
+    if (v->ts_version && t->targets_version == v->targets_version &&
+        CRYPTO_memcmp(t->targets_hash, v->targets_hash, AT_HASH_LEN) != 0)
+        return AT_META_MISMATCH;
+    v->ts_version = t->version;
+    v->ts_expires_ns = t->expires_ns;
+    v->targets_version = t->targets_version;
+    memcpy(v->targets_hash, t->targets_hash, AT_HASH_LEN);
+    return AT_META_OK;
+}
+
+enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
+                                 const struct at_sigblock *s, uint64_t now_ns)
+{
+    uint8_t h[AT_HASH_LEN];
+    at_targets_hash(c, h);
+    enum at_meta_err e = check_sig(v->targets_pub, h, sizeof h, s);
+    if (e)
+        return e;
+    if (c->version < v->have_targets)
+        return AT_META_ROLLBACK;
+    if (now_ns >= c->expires_ns)
+        return AT_META_EXPIRED;
+    if (v->ts_version == 0 || c->version != v->targets_version ||
+        CRYPTO_memcmp(h, v->targets_hash, AT_HASH_LEN) != 0)
+        return AT_META_MISMATCH;
+    v->have_targets = c->version;
+    v->targets_expires_ns = c->expires_ns;
+    return AT_META_OK;
+}
+
+bool at_view_fresh(const struct at_view *v, uint64_t now_ns)
+{
+    return v->ts_version != 0 && v->have_targets != 0 &&
+           v->have_targets == v->targets_version &&
+           now_ns < v->ts_expires_ns && now_ns < v->targets_expires_ns;
+}
