@@ -158,6 +158,7 @@ struct at_params {
     uint64_t export_delay_ns;    /* export-import: release -> export */
     uint64_t import_time_ns;     /* export-import: one attestation cluster's import */
     uint64_t union_window_ns;    /* union: release -> old versions removed */
+    uint64_t retry_ns;           /* a refused host asks again after this */
 };
 
 void at_params_default(struct at_params *p, enum at_method m);
@@ -207,8 +208,9 @@ struct at_cfg {
     uint32_t node_cores, depot_cores;    /* workers (the platform hosts' cores) */
     const struct at_catalog *base;       /* release 0 (the caller's; copied) */
     struct at_key depot_targets_key, depot_ts_key;   /* the caller's; used, not freed */
-    uint32_t nr_releases;
-    const struct at_release *releases;   /* the caller's; copied */
+    uint32_t nr_releases;                /* < AT_MAX_RELEASES */
+    const struct at_release *releases;   /* the caller's; copied.  releases[i] is
+                                          * release i + 1 (release 0 is `base`) */
     uint32_t nr_attacks;
     const struct at_attack *attacks;     /* the caller's; copied */
     uint64_t boot_at_ns, boot_spread_ns; /* hosts boot uniformly in [at, at + spread) */
