@@ -3,8 +3,8 @@
  * endpoints on the platform's hosts, one receiving actor per endpoint
  * handing messages to the model (at_deliver), the model's timers on one
  * timer actor, the config's message faults in the transport's filter,
- * and the run until every host has an answer and nothing is scheduled,
- * or the scenario's duration.
+ * and the run for the scenario's duration (or, with until_quiet, until
+ * every host has an answer and no world event is pending).
  *
  * Hosts are state machines inside the model, multiplexed on their rack's
  * endpoint: a 100,000-host run has ~100 racks' actors, not 100,000.
@@ -362,7 +362,7 @@ void sim_at_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out
     uint64_t end = sim_now_ns() + w.c->duration_ns;
     for (;;) {
         uint64_t now = sim_now_ns();
-        if (now >= end || at_quiet(w.dc, end))
+        if (now >= end || (w.c->until_quiet && at_quiet(w.dc, end)))
             break;
         sim_sleep_ns(end - now < END_CHECK_NS ? end - now : END_CHECK_NS);
     }

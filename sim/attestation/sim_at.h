@@ -13,7 +13,7 @@
  *               ts_period, ts_expiry, targets_expiry
  *   releases    [{at, packages, wave_start, wave_rate, wave_hosts}]
  *   attacks     [{kind, at, len, first, hosts, release, node}]
- *   scenario    duration, bin
+ *   scenario    duration, until_quiet, bin
  *   costs       a costs file (vmsim calibrate -o) or {file, sha256_64, ...}
  * Methods (variants[].policy): depot, depot-cache, depot-feed, manual,
  * export-import, union; hidden broken-nonce, broken-rollback (test only:
@@ -81,6 +81,7 @@ struct sim_at_cfg {
     struct sim_at_attack attacks[AT_MAX_ATTACKS];
     /* scenario */
     uint64_t duration_ns, bin_ns;
+    bool until_quiet;                /* end once at_quiet() (no steady state) */
     struct sim_at_costs costs;
 };
 

@@ -30,41 +30,45 @@
     { "token_ttl", VM_PARAM_TIME, P(token_ttl_ns), .min = 1e9, .max = TIME_MAX_NS,         \
       .def = "3600s", .help = "a token's validity; hosts re-attest at 3/4 of it (an "       \
       "assumption: attestation tokens live minutes to hours)" }
+#define ROW_RETRY                                                                          \
+    { "retry", VM_PARAM_TIME, P(retry_ns), .min = 1e6, .max = TIME_MAX_NS, .def = "60s",    \
+      .help = "a refused host asks again after this (our choice)" }
 #define ROWS_CACHE                                                                         \
     { "cache_ttl", VM_PARAM_TIME, P(cache_ttl_ns), .min = 1e6, .max = TIME_MAX_NS,          \
-      .def = "300s", .help = "the cached targets are fetched again after this (an "         \
-      "assumption, a DNS-like cache lifetime)" },                                          \
+      .def = "300s", .help = "the cached targets are fetched again after this (300 s: "    \
+      "Trustee's TTL cache of reference values)" },                                          \
     { "min_refetch", VM_PARAM_TIME, P(min_refetch_ns), .min = 0, .max = TIME_MAX_NS,        \
       .def = "10s", .help = "a component the cache lacks re-fetches at most this often "    \
       "(our choice: bounds the depot load a forged component can cause)" }
 #define ROWS_ADMIN                                                                         \
-    { "admin_min", VM_PARAM_TIME, P(admin_min_ns), .min = 0, .max = TIME_MAX_NS,            \
-      .def = "1800s", .help = "an administrator updates each node's allow-list after a "    \
+    { "admin_min", VM_PARAM_TIME, P(admin_min_ns), .min = 0, .max = LONG_TIME_MAX_NS,            \
+      .def = "3600s", .help = "an administrator updates each node's allow-list after a "    \
       "delay drawn uniformly from [admin_min, admin_max] after a release (an assumption: "  \
-      "a change ticket worked the same day)" },                                            \
-    { "admin_max", VM_PARAM_TIME, P(admin_max_ns), .min = 0, .max = TIME_MAX_NS,            \
-      .def = "28800s", .help = "upper end of that delay (8 h, a working day)" }
+      "a change ticket's latency)" },                                            \
+    { "admin_max", VM_PARAM_TIME, P(admin_max_ns), .min = 0, .max = LONG_TIME_MAX_NS,            \
+      .def = "259200s", .help = "upper end of that delay (72 h: a ticket over a weekend)" }
 
-static const struct vm_param depot_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, { NULL } };
-static const struct vm_param cache_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROWS_CACHE,
+static const struct vm_param depot_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 { NULL } };
-static const struct vm_param manual_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROWS_ADMIN,
-                                                 { NULL } };
+static const struct vm_param cache_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
+                                                ROWS_CACHE, { NULL } };
+static const struct vm_param manual_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
+                                                 ROWS_ADMIN, { NULL } };
 static const struct vm_param export_params[] = {
-    ROW_REQ_TIMEOUT, ROW_TOKEN_TTL,
-    { "export_delay", VM_PARAM_TIME, P(export_delay_ns), .min = 0, .max = TIME_MAX_NS,
-      .def = "3600s", .help = "release to the base image exported from an upgraded test "
+    ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
+    { "export_delay", VM_PARAM_TIME, P(export_delay_ns), .min = 0, .max = LONG_TIME_MAX_NS,
+      .def = "14400s", .help = "release to the base image exported from an upgraded test "
       "host (an assumption: upgrade one host, check it, export)" },
-    { "import_time", VM_PARAM_TIME, P(import_time_ns), .min = 0, .max = TIME_MAX_NS,
-      .def = "900s", .help = "one attestation cluster's import, clusters in turn (an "
+    { "import_time", VM_PARAM_TIME, P(import_time_ns), .min = 0, .max = LONG_TIME_MAX_NS,
+      .def = "1800s", .help = "one attestation cluster's import, clusters in turn (an "
       "assumption: an administrator's session per Trust Authority cluster)" },
     { NULL },
 };
 static const struct vm_param union_params[] = {
-    ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROWS_ADMIN,
-    { "union_window", VM_PARAM_TIME, P(union_window_ns), .min = 0, .max = TIME_MAX_NS,
-      .def = "86400s", .help = "release to the old versions removed from the union list "
-      "(an assumption: a one-day upgrade window)" },
+    ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY, ROWS_ADMIN,
+    { "union_window", VM_PARAM_TIME, P(union_window_ns), .min = 0, .max = LONG_TIME_MAX_NS,
+      .def = "604800s", .help = "release to the old versions removed from the union list "
+      "(an assumption: a one-week rollout window)" },
     { NULL },
 };
 
@@ -168,11 +172,12 @@ static const struct sim_key depot_keys[] = {
     SIM_KEY_SCALAR_ROW("ts_period", 0, VM_PARAM_TIME, C(ts_period_ns), 1e6, TIME_MAX_NS, "60s",
                        "the depot signs a new timestamp this often (our choice)"),
     SIM_KEY_SCALAR_ROW("ts_expiry", 0, VM_PARAM_TIME, C(ts_expiry_ns), 1e6, TIME_MAX_NS,
-                       "600s", "a timestamp's validity: a frozen view is refused after this "
-                       "(TUF's reference default is 1 day; shorter here so freezes show)"),
+                       "1440min", "a timestamp's validity: a frozen view is refused after "
+                       "this (1 day: TUF's reference default for the timestamp role)"),
     SIM_KEY_SCALAR_ROW("targets_expiry", 0, VM_PARAM_TIME, C(targets_expiry_ns), 1e6,
-                       LONG_TIME_MAX_NS, "129600min",
-                       "a new targets version's validity (90 days: python-tuf's default)"),
+                       LONG_TIME_MAX_NS, "43200min",
+                       "a new targets version's validity (30 days: the model's choice, in "
+                       "TUF's spirit of longer-lived targets)"),
     SIM_KEY_END,
 };
 
@@ -261,8 +266,11 @@ static int set_attacks(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
 
 static const struct sim_key scenario_keys[] = {
     SIM_KEY_SCALAR_ROW("duration", 0, VM_PARAM_TIME, C(duration_ns), 1e9, TIME_MAX_NS, "3600s",
-                       "the run's length (it ends earlier once every host has an answer and "
-                       "nothing more is scheduled)"),
+                       "the run's length"),
+    SIM_KEY_SCALAR_ROW("until_quiet", 0, VM_PARAM_BOOL, C(until_quiet), 0, 0, "false",
+                       "end earlier, once every host has an answer and no release, wave or "
+                       "attack is pending (re-attestations are not waited for): a power "
+                       "event's figures without its steady state"),
     SIM_KEY_SCALAR_ROW("bin", 0, VM_PARAM_TIME, C(bin_ns), 1e6, TIME_MAX_NS, "60s",
                        "timeline bin width (answers per bin, in the record's detail)"),
     SIM_KEY_END,

@@ -22,7 +22,7 @@ cfg() {
   "host": "depot", "disk": "pkgs",
   "datacenter": { "hosts": 200, "nodes": 4, "cluster_nodes": 2, "sample": 1 },
   "depot": { "metadata": "$small", "key_seed": 1 },
-  "releases": [ { "at": "300s", "packages": 2, "wave_rate": 2 } ],
+  "releases": [ { "at": "300s", "packages": 2, "wave_rate": 2, "wave_hosts": 100 } ],
   "attacks": [ $2 ],
   "scenario": { "duration": "2400s" },
   "variants": [ $3 ] }
