@@ -264,9 +264,15 @@ static void fetch_timeout(void *arg)
 static void targets_in(struct at_dc *dc, struct at_node *n, const struct at_targets_rec *t)
 {
     uint64_t now = at_now(dc);
-    at_cpu_run(&n->cpu, now, dc->cfg.costs.verify_ns * 2);
-    if (apply_ts(dc, n, &t->ts) == AT_META_OK && t->ref < dc->depot.nr_hist) {
-        const struct at_pub *pb = &dc->depot.hist[t->ref];
+    if (t->ref >= dc->depot.nr_hist) {
+        dc->st.malformed++;
+        return;
+    }
+    const struct at_pub *pb = &dc->depot.hist[t->ref];
+    /* two signatures and the document's hash */
+    at_cpu_run(&n->cpu, now, dc->cfg.costs.verify_ns * 2 +
+                             dc->cfg.costs.sha256_ns_per_byte * (double)pb->size);
+    if (apply_ts(dc, n, &t->ts) == AT_META_OK) {
         bool same = n->held_ref == t->ref + 1 && n->view.have_targets == pb->cat.version &&
                     n->view.targets_version == pb->cat.version &&
                     t->sig.alg == pb->sig.alg && !memcmp(t->sig.sig, pb->sig.sig, AT_SIG_LEN);

@@ -175,6 +175,53 @@ START_TEST(test_at_rack_batches_carry_many_hosts)
 }
 END_TEST
 
+static struct at_stats run_release(enum at_method m)
+{
+    struct at_world *w = built(50, m);
+    add_wave(w);
+    w->cfg.params.admin_min_ns = 10 * 60 * S;
+    w->cfg.params.admin_max_ns = 20 * 60 * S;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    at_world_free(w);
+    return st;
+}
+
+START_TEST(test_at_feed_is_current_at_publish_cache_within_its_ttl)
+{
+    struct at_stats feed = run_release(AT_DEPOT_FEED);
+    struct at_stats cache = run_release(AT_DEPOT_CACHE);
+    struct at_stats manual = run_release(AT_MANUAL);
+    /* the push reaches every node within a round trip */
+    ck_assert_uint_eq(feed.staleness_ns.count, 4);
+    ck_assert_uint_lt(feed.staleness_ns.max, S);
+    /* a cache learns at its next fetch (a miss or the ttl) */
+    ck_assert_uint_eq(cache.staleness_ns.count, 4);
+    ck_assert_uint_le(cache.staleness_ns.max, 300 * S + S);
+    /* the administrator's delay */
+    ck_assert_uint_ge(manual.staleness_ns.min, 10 * 60 * S);
+    ck_assert_uint_le(manual.staleness_ns.max, 20 * 60 * S + S);
+    /* the feed's depot load: one fetch per node, then pushes */
+    ck_assert_uint_eq(feed.depot_requests, 4);
+    ck_assert_uint_gt(cache.depot_requests, 4);
+}
+END_TEST
+
+START_TEST(test_at_policy_memory_allow_list_beats_depot_index)
+{
+    struct at_stats depot = run_release(AT_DEPOT);
+    struct at_stats cache = run_release(AT_DEPOT_CACHE);
+    struct at_stats manual = run_release(AT_MANUAL);
+    struct at_stats uni = run_release(AT_UNION);
+    ck_assert_uint_eq(depot.policy_bytes_max, 0);
+    /* per package: name, version, vendor, hash; per file: path and hash */
+    ck_assert_uint_eq(cache.policy_bytes_max, 11 * (48 + 32 + 32 + 32 + 1));
+    ck_assert_uint_gt(manual.policy_bytes_max, 8 * 4 * 64);
+    ck_assert_uint_eq(uni.policy_bytes_max, manual.policy_bytes_max);
+}
+END_TEST
+
 static void run_once(struct at_stats *out)
 {
     struct at_world *w = built(60, AT_DEPOT_CACHE);
@@ -299,6 +346,8 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_union_window_closing_refuses_hosts_left_behind);
     tcase_add_test(tc, test_at_export_import_reaches_clusters_in_turn);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
+    tcase_add_test(tc, test_at_feed_is_current_at_publish_cache_within_its_ttl);
+    tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);
     tcase_add_test(tc, test_at_same_config_same_stats);
     tcase_add_test(tc, test_at_garbage_blobs_are_counted_never_crash);
     tcase_add_test(tc, test_at_bad_config_is_refused_with_a_message);
