@@ -331,7 +331,7 @@ void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, cons
     uint64_t when = at_cpu_run(&dp->cpu, now,
                                dc->cfg.costs.lookup_ns * nr + dc->cfg.costs.sign_ns);
     struct at_rec o = { .type = M_LOOKUP_REPLY, .len = (uint32_t)len, .host = r->host,
-                        .attempt = r->attempt, .id = r->id };
+                        .attempt = r->attempt, .id = r->id, .wait_ns = r->wait_ns };
     at_send_at(dc, when, AT_NONE, EP_DEPOT, from, &o, buf,
                dc->cfg.msg_bytes + (uint64_t)nr * (1 + AT_HASH_LEN));
     free(buf);

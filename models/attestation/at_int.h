@@ -75,6 +75,9 @@ struct at_rec {
     uint32_t len;                /* payload bytes */
     uint32_t host, attempt;
     uint64_t id;                 /* lookup id (LOOKUP, LOOKUP_REPLY) */
+    uint64_t wait_ns;            /* the exchange's time spent waiting in batches so
+                                  * far: a reply carries its request's on, so the
+                                  * host takes batching out of its latency */
 };
 
 struct at_quote_rec {            /* QUOTE payload; nr_events struct at_event follow */
@@ -188,6 +191,7 @@ struct at_job {                  /* a quote under decision */
     uint32_t slot, gen;          /* its place in dc->jobs (lookup id) */
     uint8_t real, refetched;
     uint32_t nr_ev;
+    uint64_t wait_ns;            /* the request's batching wait (at_rec.wait_ns) */
     struct at_event *ev;
     uint64_t tmr;                /* depot lookup timeout */
     struct at_job *next;         /* cache waiters */
@@ -297,7 +301,9 @@ struct at_batch {
     struct at_dc *dc;
     uint64_t key;                /* from << 32 | to; 0 marks a free slot (never a key: to >= 1) */
     struct at_wbuf w;
-    uint64_t tmr;
+    uint64_t tmr;                /* a flush is armed */
+    uint64_t last_ns;            /* the last flush (valid when flushed) */
+    bool flushed;
 };
 
 struct at_dc {

@@ -52,7 +52,7 @@ static void nonce_of(const struct at_node *n, uint32_t h, uint32_t attempt,
 
 /* The decision leaves once the workers spent cost (and not before
  * not_before, the end of the request's earlier work). */
-static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt,
+static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt, uint64_t wait_ns,
                    enum at_reason reason, uint32_t comp, uint64_t version, double cost,
                    uint64_t not_before)
 {
@@ -65,7 +65,7 @@ static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt,
     uint64_t when = at_cpu_run(&n->cpu, now, cost);
     if (when < not_before)
         when = not_before;
-    struct at_rec r = { .host = h, .attempt = attempt };
+    struct at_rec r = { .host = h, .attempt = attempt, .wait_ns = wait_ns };
     if (reason == R_OK) {
         struct at_token_rec t = { .host = h, .expires_ns = now + dc->cfg.params.token_ttl_ns,
                                   .depot_version = version, .node = j };
@@ -225,7 +225,7 @@ static void held_decide(struct at_dc *dc, struct at_job *jb, uint64_t not_before
             wait_fetch(n, jb);
             return;
         }
-        answer(dc, jb->node, jb->host, jb->attempt, why, comp, n->view.have_targets, cost,
+        answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, why, comp, n->view.have_targets, cost,
                not_before);
         at_job_free(dc, jb);
         return;
@@ -237,7 +237,7 @@ static void held_decide(struct at_dc *dc, struct at_job *jb, uint64_t not_before
         wait_fetch(n, jb);
         return;
     }
-    answer(dc, jb->node, jb->host, jb->attempt, R_NO_VIEW, 0, n->view.have_targets, cost,
+    answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, R_NO_VIEW, 0, n->view.have_targets, cost,
            not_before);
     at_job_free(dc, jb);
 }
@@ -317,7 +317,7 @@ static void lookup_timeout(void *arg)
     struct at_node *n = &dc->nodes[jb->node];
     jb->tmr = 0;
     if (n->up && n->inc == jb->inc)
-        answer(dc, jb->node, jb->host, jb->attempt, R_DEPOT_TIMEOUT, 0, 0, 0, 0);
+        answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, R_DEPOT_TIMEOUT, 0, 0, 0, 0);
     at_job_free(dc, jb);
 }
 
@@ -339,7 +339,7 @@ static void lookup_send(struct at_dc *dc, struct at_job *jb, uint64_t when)
     }
     struct at_rec r = { .type = M_LOOKUP, .flags = jb->real ? AT_F_REAL : 0,
                         .len = (uint32_t)len, .host = jb->host, .attempt = jb->attempt,
-                        .id = at_job_id(jb) };
+                        .id = at_job_id(jb), .wait_ns = jb->wait_ns };
     at_send_at(dc, when, jb->node, EP_NODE0 + jb->node, EP_DEPOT, &r, buf,
                dc->cfg.msg_bytes + (uint64_t)jb->nr_ev * sizeof(struct at_lookup_key));
     free(buf);
@@ -395,7 +395,7 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
     }
     if (why != R_META)
         seen(dc, n, x.ts.ts.targets_version);
-    answer(dc, n->idx, jb->host, jb->attempt, why, comp, x.ts.ts.targets_version, cost, 0);
+    answer(dc, n->idx, jb->host, jb->attempt, r->wait_ns, why, comp, x.ts.ts.targets_version, cost, 0);
     at_job_free(dc, jb);
 }
 
@@ -457,7 +457,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     if (why == R_OK && !at_method_uses_depot(m))
         why = decide_allow(dc, n, ev, nr, &comp);
     if (why != R_OK || !at_method_uses_depot(m)) {
-        answer(dc, n->idx, h, r->attempt, why, comp, 0, cost + c->lookup_ns * nr, 0);
+        answer(dc, n->idx, h, r->attempt, r->wait_ns, why, comp, 0, cost + c->lookup_ns * nr, 0);
         free(ev);
         return;
     }
@@ -473,6 +473,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     jb->real = real;
     jb->nr_ev = nr;
     jb->ev = ev;
+    jb->wait_ns = r->wait_ns;
     uint64_t done = at_cpu_run(&n->cpu, now, cost);
     if (m == AT_DEPOT || m == AT_BROKEN_NONCE)
         lookup_send(dc, jb, done);
@@ -492,7 +493,7 @@ void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const ui
     if (at_rec_check(r, payload) || (host_rec && r->host >= dc->cfg.nr_hosts)) {
         dc->st.malformed++;
         if (r->host < dc->cfg.nr_hosts && host_rec)
-            answer(dc, j, r->host, r->attempt, R_MALFORMED, 0, 0, 0, 0);
+            answer(dc, j, r->host, r->attempt, r->wait_ns, R_MALFORMED, 0, 0, 0, 0);
         return;
     }
     switch (r->type) {
@@ -503,7 +504,7 @@ void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const ui
         nonce_of(n, r->host, r->attempt, nonce);
         uint64_t when = at_cpu_run(&n->cpu, now, dc->cfg.costs.sha256_small_ns);
         struct at_rec o = { .type = M_NONCE, .len = AT_NONCE_LEN, .host = r->host,
-                            .attempt = r->attempt };
+                            .attempt = r->attempt, .wait_ns = r->wait_ns };
         at_send_at(dc, when, j, EP_NODE0 + j, rack_of(dc, r->host), &o, nonce,
                    dc->cfg.msg_bytes + AT_NONCE_LEN);
         break;
