@@ -451,7 +451,8 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     bool real = at_sampled(dc, h, r->attempt);
     double cost = c->verify_ns + c->sha256_small_ns * (2.0 * nr + 2);
     enum at_reason why = check_quote(dc, n, h, r->attempt, &qr, ev, real);
-    dc->issued[h].node = 0;      /* a nonce answers one quote */
+    if (dc->issued[h].node == n->idx + 1 && dc->issued[h].attempt == r->attempt)
+        dc->issued[h].node = 0;  /* a nonce answers one quote */
     enum at_method m = dc->cfg.params.method;
     uint32_t comp = 0;
     if (why == R_OK && !at_method_uses_depot(m))

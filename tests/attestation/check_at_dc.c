@@ -38,6 +38,8 @@ START_TEST(test_at_clean_boot_gives_every_host_a_token)
     ck_assert_uint_eq(st.false_accepts, 0);
     ck_assert_uint_eq(st.false_rejects, 0);
     ck_assert_uint_eq(st.tokens_checked, 50);
+    for (int e = 0; e < 8; e++)
+        ck_assert_uint_eq(st.meta_refused[e], 0);
     ck_assert_uint_eq(st.latency_ns.count, 50);
     ck_assert_uint_ge(st.real_verifies, 50);   /* every quote really verified */
     ck_assert_uint_ge(st.real_signs, 100);     /* every quote and every token */
@@ -188,6 +190,35 @@ START_TEST(test_at_latency_leaves_batching_out)
     ck_assert_uint_ge(st.latency_ns.min, 6 * 200000);
     ck_assert_uint_lt(st.latency_ns.max, 10 * AT_MS);
     ck_assert_uint_gt(st.last_ns, 50 * AT_MS);   /* the batches did wait */
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_loaded_depot_answers_never_look_rolled_back)
+{
+    /* a power event on a per-request depot with lookups of two sizes:
+     * answers finish out of arrival order on the depot's workers, while
+     * the timestamp is re-signed every second */
+    struct at_world *w = built(3000, AT_DEPOT);
+    w->cfg.rack_hosts = 50;
+    w->cfg.cluster_hosts = 1000;
+    w->cfg.node_cores = 1;
+    w->cfg.depot_cores = 3;
+    w->cfg.sample = 0.05;
+    w->cfg.boot_spread_ns = 2 * S;
+    w->cfg.params.ts_period_ns = 1 * S;
+    w->cfg.costs.lookup_ns = 400000;
+    w->atk[0] = (struct at_attack){ .kind = AT_ATK_UNKNOWN, .first_host = 0, .nr_hosts = 300 };
+    w->cfg.nr_attacks = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 120 * S);
+    struct at_stats st = at_world_finish(w);
+    for (int e = 0; e < 8; e++)
+        ck_assert_uint_eq(st.meta_refused[e], 0);
+    ck_assert_uint_eq(st.tokens, 2700);
+    ck_assert_uint_eq(st.refused_by[R_UNKNOWN], 600);   /* at boot and a minute later */
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_gt(vm_hist_quantile(&st.latency_ns, 0.99), 100 * AT_MS);  /* it queued */
     at_world_free(w);
 }
 END_TEST
@@ -364,6 +395,7 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_export_import_reaches_clusters_in_turn);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
     tcase_add_test(tc, test_at_latency_leaves_batching_out);
+    tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);
     tcase_add_test(tc, test_at_feed_is_current_at_publish_cache_within_its_ttl);
     tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);
     tcase_add_test(tc, test_at_same_config_same_stats);
