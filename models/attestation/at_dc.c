@@ -533,9 +533,12 @@ int at_start(struct at_dc *dc)
     if (dc->started)
         return 0;
     dc->started = true;
-    for (uint32_t h = 0; h < c->nr_hosts; h++)
-        at_host_boot(dc, h, c->boot_at_ns +
-                            (c->boot_spread_ns ? vm_rand_below(&dc->r_boot, c->boot_spread_ns) : 0));
+    for (uint32_t h = 0; h < c->nr_hosts; h++) {
+        uint64_t at = c->boot_at_ns;
+        if (c->boot_spread_ns)
+            at += vm_rand_below(&dc->r_boot, c->boot_spread_ns);
+        at_host_boot(dc, h, at);
+    }
     at_dc_sched(dc, c->boot_at_ns + c->boot_spread_ns);
     for (uint32_t j = 0; j < c->nr_nodes; j++)
         at_node_start(dc, j);

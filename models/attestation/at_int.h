@@ -322,7 +322,7 @@ struct at_dc {
     uint32_t nr_busy;            /* hosts booting or waiting for an answer */
     struct at_node *nodes;
     struct at_depot depot;
-    struct vm_rand r_boot, r_admin, r_sample, r_node;
+    struct vm_rand r_boot, r_admin;   /* boot instants, admin delays */
     uint64_t last_sched_ns;      /* the last scheduled world event */
     uint64_t *sched;             /* every world event's instant, sorted at start (at_quiet) */
     uint32_t nr_sched, cap_sched;
@@ -335,7 +335,7 @@ struct at_dc {
     uint32_t cap_batches, nr_batches;
     struct { uint64_t h; struct at_key k; bool used; } keys[AT_KEY_CACHE];
     uint64_t wave_from_ns, wave_until_ns;   /* false_rejects_wave window */
-    bool started, freed;
+    bool started;
 };
 
 uint64_t at_now(const struct at_dc *dc);

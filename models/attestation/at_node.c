@@ -225,8 +225,8 @@ static void held_decide(struct at_dc *dc, struct at_job *jb, uint64_t not_before
             wait_fetch(n, jb);
             return;
         }
-        answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, why, comp, n->view.have_targets, cost,
-               not_before);
+        answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, why, comp,
+               n->view.have_targets, cost, not_before);
         at_job_free(dc, jb);
         return;
     }
@@ -237,8 +237,8 @@ static void held_decide(struct at_dc *dc, struct at_job *jb, uint64_t not_before
         wait_fetch(n, jb);
         return;
     }
-    answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, R_NO_VIEW, 0, n->view.have_targets, cost,
-           not_before);
+    answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, R_NO_VIEW, 0,
+           n->view.have_targets, cost, not_before);
     at_job_free(dc, jb);
 }
 
@@ -395,7 +395,8 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
     }
     if (why != R_META)
         seen(dc, n, x.ts.ts.targets_version);
-    answer(dc, n->idx, jb->host, jb->attempt, r->wait_ns, why, comp, x.ts.ts.targets_version, cost, 0);
+    answer(dc, n->idx, jb->host, jb->attempt, r->wait_ns, why, comp, x.ts.ts.targets_version,
+           cost, 0);
     at_job_free(dc, jb);
 }
 
