@@ -26,6 +26,9 @@
 
 #include "attestation/at_int.h"
 
+/* 100,000 hosts in 3.2 MB (plus 8 bytes each of issued nonces) */
+_Static_assert(sizeof(struct at_host) <= 32, "a host's state stays small");
+
 uint32_t at_host_node(const struct at_dc *dc, uint32_t h)
 {
     const struct at_cfg *c = &dc->cfg;
