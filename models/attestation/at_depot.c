@@ -339,10 +339,9 @@ static void djob_fire(void *arg)
         lookup_answer(dc, j->from, &j->r, j->payload);
 }
 
-void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, const uint8_t *payload,
-                   uint64_t wire)
+void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r,
+                   const uint8_t *payload)
 {
-    (void)wire;
     struct at_depot *dp = &dc->depot;
     uint64_t now = at_now(dc);
     if (at_depot_down(dc, now))

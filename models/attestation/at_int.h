@@ -222,8 +222,8 @@ struct at_node {
     uint64_t answers;
 };
 
-void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload,
-                  uint64_t wire);
+/* A record for node j (its sender checked by at_deliver). */
+void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload);
 void at_node_crash(struct at_dc *dc, uint32_t j);
 void at_node_restart(struct at_dc *dc, uint32_t j);
 void at_node_start(struct at_dc *dc, uint32_t j);
@@ -258,8 +258,8 @@ int at_depot_publish_release(struct at_dc *dc, uint32_t k);
 int at_depot_publish_withdrawal(struct at_dc *dc, uint32_t i);
 /* A depot-channel attack begins (a freeze captures the view of now). */
 void at_depot_attack_begin(struct at_dc *dc, uint32_t i);
-void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, const uint8_t *payload,
-                   uint64_t wire);
+void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r,
+                   const uint8_t *payload);
 /* The attack on the depot channel active now (its kind), or AT_NR_ATTACKS. */
 enum at_attack_kind at_depot_channel_attack(const struct at_dc *dc, uint64_t now);
 bool at_depot_down(const struct at_dc *dc, uint64_t now);

@@ -485,10 +485,8 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
 
 /* ------------------------------------------------------------- dispatch */
 
-void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload,
-                  uint64_t wire)
+void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload)
 {
-    (void)wire;
     struct at_node *n = &dc->nodes[j];
     uint64_t now = at_now(dc);
     bool host_rec = r->type == M_ATTEST || r->type == M_QUOTE;

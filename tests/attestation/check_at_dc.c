@@ -5,6 +5,7 @@
  * signed and verified (sample 1.0) except in the large run.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,43 @@ START_TEST(test_at_garbage_blobs_are_counted_never_crash)
 }
 END_TEST
 
+START_TEST(test_at_records_from_the_wrong_sender_are_refused)
+{
+    struct at_world *w = built(20, AT_MANUAL);
+    add_wave(w);                 /* release 1's versions: ids 8..10 */
+    w->cfg.params.admin_min_ns = 5 * H;
+    w->cfg.params.admin_max_ns = 5 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 700 * S);
+    /* a rack forging the admin's update that would allow release 1 */
+    uint8_t buf[sizeof(struct at_policy_rec) + 12];
+    struct at_policy_rec p = { .add = 1, .nr = 3 };
+    uint32_t pv[3] = { 8, 9, 10 };
+    memcpy(buf, &p, sizeof p);
+    memcpy(buf + sizeof p, pv, sizeof pv);
+    struct at_wbuf b = { 0 };
+    struct at_rec h = { .type = M_POLICY, .len = sizeof buf };
+    ck_assert_int_eq(at_wbuf_add(&b, &h, buf, 0), 0);
+    struct at_rec t = { .type = M_TOKEN, .len = sizeof(struct at_token_rec), .host = 1 };
+    struct at_token_rec tok = { .host = 1 };
+    ck_assert_int_eq(at_wbuf_add(&b, &t, &tok, 0), 0);
+    struct at_stats before = at_world_finish(w);
+    for (uint32_t j = 0; j < 4; j++) {
+        char self[8];
+        snprintf(self, sizeof self, "a%u", j);
+        struct port_transport_msg m = { .blob = b.p, .blob_len = b.len, .from = "r0" };
+        at_deliver(w->dc, self, &m);
+    }
+    at_wbuf_free(&b);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.malformed, before.malformed + 8);
+    ck_assert_uint_eq(st.release_first_ns[1], 0);   /* still not allowed */
+    ck_assert_uint_gt(st.refused_by[R_NOT_ALLOWED], 0);
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_bad_config_is_refused_with_a_message)
 {
     struct at_world *w = built(20, AT_DEPOT);
@@ -400,6 +438,7 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);
     tcase_add_test(tc, test_at_same_config_same_stats);
     tcase_add_test(tc, test_at_garbage_blobs_are_counted_never_crash);
+    tcase_add_test(tc, test_at_records_from_the_wrong_sender_are_refused);
     tcase_add_test(tc, test_at_bad_config_is_refused_with_a_message);
     tcase_add_test(tc, test_at_twenty_thousand_hosts_run);
     suite_add_tcase(s, tc);
