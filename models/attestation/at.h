@@ -240,13 +240,19 @@ struct at_stats {
     uint64_t stale_accepts;      /* tokens for a withdrawn version before the policy knew */
     uint64_t refused_by[16];     /* refusals per reason (enum in at_int.h) */
     uint64_t malformed;          /* requests that did not parse */
-    struct vm_hist latency_ns;   /* ATTEST sent -> TOKEN or REFUSE received */
+    struct vm_hist latency_ns;   /* first ATTEST sent -> TOKEN or REFUSE received
+                                  * (timeouts and the next node included, the
+                                  * rack batching's waits not) */
     uint64_t first_ns, last_ns;  /* first and last answer */
     uint64_t per_node_max;       /* answers of the busiest node */
     uint64_t depot_requests, depot_bytes;      /* to and from the depot */
     uint64_t meta_refused[8];    /* depot documents refused, per at_meta_err */
-    struct vm_hist staleness_ns; /* depot publish -> node view holds it */
-    uint64_t policy_bytes_max;   /* per-node policy memory, the largest */
+    struct vm_hist staleness_ns; /* depot publish -> node view holds it (allow-lists:
+                                  * release or withdrawal -> the node updated) */
+    uint64_t policy_bytes_max;   /* per-node policy memory, the largest: allow-lists
+                                  * as per-file path + hash entries, the cache and
+                                  * feed's held targets as a per-package index, 0
+                                  * for a lookup per request */
     uint64_t release_first_ns[AT_MAX_RELEASES], release_last_ns[AT_MAX_RELEASES];
                                  /* release -> first / last host token on it (0: none) */
     uint64_t real_signs, real_verifies;   /* operations really done */

@@ -68,7 +68,9 @@ void at_check_decision(struct at_dc *dc, uint32_t j, uint32_t h, enum at_reason 
         st->false_accepts++;
     bool depot = at_method_uses_depot(dc->cfg.params.method);
     if (depot) {
-        if (version < n->max_targets)
+        /* older than a version the node accepted before or decided on */
+        uint64_t max = n->max_targets > n->seen_version ? n->max_targets : n->seen_version;
+        if (version < max)
             st->rollback_used++;
         else
             n->max_targets = version;

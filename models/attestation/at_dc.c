@@ -533,9 +533,12 @@ int at_start(struct at_dc *dc)
     if (dc->started)
         return 0;
     dc->started = true;
-    for (uint32_t h = 0; h < c->nr_hosts; h++)
-        at_host_boot(dc, h, c->boot_at_ns +
-                            (c->boot_spread_ns ? vm_rand_below(&dc->r_boot, c->boot_spread_ns) : 0));
+    for (uint32_t h = 0; h < c->nr_hosts; h++) {
+        uint64_t at = c->boot_at_ns;
+        if (c->boot_spread_ns)
+            at += vm_rand_below(&dc->r_boot, c->boot_spread_ns);
+        at_host_boot(dc, h, at);
+    }
     at_dc_sched(dc, c->boot_at_ns + c->boot_spread_ns);
     for (uint32_t j = 0; j < c->nr_nodes; j++)
         at_node_start(dc, j);
@@ -593,24 +596,60 @@ static bool parse_ep(const char *s, char c, uint32_t max, uint32_t *out)
     return true;
 }
 
+/* The endpoint a name stands for, or AT_NONE. */
+static uint32_t ep_of(const struct at_dc *dc, const char *s)
+{
+    uint32_t v;
+    if (parse_ep(s, 'r', dc->nr_racks, &v))
+        return v;
+    if (parse_ep(s, 'a', dc->cfg.nr_nodes, &v))
+        return EP_NODE0 + v;
+    if (s && !strcmp(s, "depot"))
+        return EP_DEPOT;
+    if (s && !strcmp(s, "admin"))
+        return EP_ADMIN;
+    return AT_NONE;
+}
+
+/* A record of this type may come from this sender to this receiver: a
+ * host's requests from its own rack, the depot's documents from the
+ * depot, policy updates from the admin console, answers from a node. */
+static bool from_ok(const struct at_dc *dc, uint32_t self, uint32_t from, const struct at_rec *h)
+{
+    switch (h->type) {
+    case M_ATTEST:
+    case M_QUOTE:
+        return self >= EP_NODE0 && self < EP_DEPOT && from < EP_NODE0 &&
+               h->host < dc->cfg.nr_hosts && h->host / dc->cfg.rack_hosts == from;
+    case M_NONCE:
+    case M_TOKEN:
+    case M_REFUSE:
+        return self < EP_NODE0 && from >= EP_NODE0 && from < EP_DEPOT &&
+               h->host < dc->cfg.nr_hosts && h->host / dc->cfg.rack_hosts == self;
+    case M_LOOKUP:
+    case M_FETCH:
+        return self == EP_DEPOT && from >= EP_NODE0 && from < EP_DEPOT;
+    case M_LOOKUP_REPLY:
+    case M_TARGETS:
+    case M_TIMESTAMP:
+        return self >= EP_NODE0 && self < EP_DEPOT && from == EP_DEPOT;
+    case M_POLICY:
+        return self >= EP_NODE0 && self < EP_DEPOT && from == EP_ADMIN;
+    default:
+        return false;
+    }
+}
+
 void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_msg *m)
 {
-    uint32_t k, j = AT_NONE;
-    bool rack = parse_ep(self, 'r', dc->nr_racks, &k);
-    bool node = !rack && parse_ep(self, 'a', dc->cfg.nr_nodes, &j);
-    bool depot = !rack && !node && self && !strcmp(self, "depot");
-    if (!rack && !node && !depot)
+    uint32_t me = ep_of(dc, self), from = ep_of(dc, m->from);
+    bool rack = me < EP_NODE0, node = me >= EP_NODE0 && me < EP_DEPOT;
+    if (me == AT_NONE || me == EP_ADMIN)
         return;
-    if (node && !dc->nodes[j].up)
+    if (node && !dc->nodes[me - EP_NODE0].up)
         return;                  /* a crashed node hears nothing */
-    uint32_t from = AT_NONE, fj;
-    if (depot) {
-        if (!parse_ep(m->from, 'a', dc->cfg.nr_nodes, &fj))
-            return;
-        from = EP_NODE0 + fj;
-    }
     struct at_rdr r;
-    if (at_rdr_init(&r, m->blob, m->blob_len)) {
+    if (from == AT_NONE || at_rdr_init(&r, m->blob, m->blob_len)) {
         if (!rack)
             dc->st.malformed++;
         return;
@@ -619,17 +658,20 @@ void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_
     const uint8_t *payload;
     int rc;
     while ((rc = at_rdr_next(&r, &h, &payload)) == 1) {
+        if (!from_ok(dc, me, from, &h)) {
+            if (!rack)
+                dc->st.malformed++;  /* a record this sender may not send here */
+            continue;
+        }
         if (rack) {
-            if (h.host >= dc->cfg.nr_hosts || h.host / dc->cfg.rack_hosts != k ||
-                at_rec_check(&h, payload))
-                continue;
-            at_host_recv(dc, h.host, &h, payload);
+            if (!at_rec_check(&h, payload))
+                at_host_recv(dc, h.host, &h, payload);
         } else if (node) {
-            if (!dc->nodes[j].up)
+            if (!dc->nodes[me - EP_NODE0].up)
                 return;
-            at_node_recv(dc, j, &h, payload, m->wire_bytes);
+            at_node_recv(dc, me - EP_NODE0, &h, payload);
         } else {
-            at_depot_recv(dc, from, &h, payload, m->wire_bytes);
+            at_depot_recv(dc, from, &h, payload);
         }
     }
     if (rc < 0 && !rack)

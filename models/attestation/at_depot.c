@@ -18,7 +18,8 @@
  * back one (timestamp 1 and targets 1), a corrupted signature, an unknown
  * algorithm; an outage drops every request and push.
  * Costs: lookup_ns per package looked up, sign_ns per lookup answer and
- * per timestamp, on the depot's own workers.
+ * per timestamp, sign_ns plus the document's hashing (sha256_ns_per_byte)
+ * per targets version, on the depot's own workers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,8 @@ static int publish(struct at_dc *dc, struct at_catalog *cat)
     }
     dc->st.real_signs++;
     dp->nr_hist++;
+    at_cpu_run(&dp->cpu, at_now(dc), dc->cfg.costs.sign_ns +
+                                     dc->cfg.costs.sha256_ns_per_byte * (double)pb->size);
     return sign_ts(dc);
 }
 
@@ -267,27 +270,20 @@ int at_depot_publish_withdrawal(struct at_dc *dc, uint32_t i)
     return 0;
 }
 
-void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, const uint8_t *payload,
-                   uint64_t wire)
+/* An answer is built when the depot's worker finishes it, from the
+ * depot's state then: answers leave in completion order, so a node never
+ * sees an older timestamp after a newer one unless an attack sends it. */
+struct djob {
+    struct at_tnode t;
+    uint32_t from;
+    struct at_rec r;
+    uint8_t payload[];
+};
+
+static void lookup_answer(struct at_dc *dc, uint32_t from, const struct at_rec *r,
+                          const uint8_t *payload)
 {
-    (void)wire;
     struct at_depot *dp = &dc->depot;
-    uint64_t now = at_now(dc);
-    if (at_depot_down(dc, now))
-        return;
-    if (at_rec_check(r, payload)) {
-        dc->st.malformed++;
-        return;
-    }
-    if (r->type == M_FETCH) {
-        uint64_t when = at_cpu_run(&dp->cpu, now, dc->cfg.costs.lookup_ns);
-        send_targets(dc, from, when);
-        return;
-    }
-    if (r->type != M_LOOKUP) {
-        dc->st.malformed++;
-        return;
-    }
     uint32_t nr;
     memcpy(&nr, payload, 4);
     struct at_lookup_reply x;
@@ -299,7 +295,7 @@ void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, cons
     size_t len = sizeof x + (size_t)nr * sizeof(struct at_lookup_ent);
     uint8_t *buf = calloc(1, len);
     if (!buf)
-        return;
+        return;                  /* as a lost message: the node times out */
     uint8_t *ents = buf + sizeof x;
     for (uint32_t i = 0; i < nr; i++) {
         struct at_lookup_key k;
@@ -321,15 +317,51 @@ void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, cons
         at_lookup_digest(&x.ts.ts, ents, nr, dg);
         if (!at_sign(&dc->cfg.depot_ts_key, dg, sizeof dg, x.sig.sig))
             dc->st.real_signs++;
-        if (at_depot_channel_attack(dc, now) == AT_ATK_BAD_SIG)
+        if (at_depot_channel_attack(dc, at_now(dc)) == AT_ATK_BAD_SIG)
             x.sig.sig[0] ^= 1;
     }
     memcpy(buf, &x, sizeof x);
-    uint64_t when = at_cpu_run(&dp->cpu, now,
-                               dc->cfg.costs.lookup_ns * nr + dc->cfg.costs.sign_ns);
     struct at_rec o = { .type = M_LOOKUP_REPLY, .len = (uint32_t)len, .host = r->host,
-                        .attempt = r->attempt, .id = r->id };
-    at_send_at(dc, when, AT_NONE, EP_DEPOT, from, &o, buf,
-               dc->cfg.msg_bytes + (uint64_t)nr * (1 + AT_HASH_LEN));
+                        .attempt = r->attempt, .id = r->id, .wait_ns = r->wait_ns };
+    at_send(dc, EP_DEPOT, from, &o, buf, dc->cfg.msg_bytes + (uint64_t)nr * (1 + AT_HASH_LEN));
     free(buf);
+}
+
+static void djob_fire(void *arg)
+{
+    struct djob *j = arg;
+    struct at_dc *dc = j->t.dc;
+    if (at_depot_down(dc, at_now(dc)))
+        return;                  /* the outage began while it was being served */
+    if (j->r.type == M_FETCH)
+        send_targets(dc, j->from, at_now(dc));
+    else
+        lookup_answer(dc, j->from, &j->r, j->payload);
+}
+
+void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r,
+                   const uint8_t *payload)
+{
+    struct at_depot *dp = &dc->depot;
+    uint64_t now = at_now(dc);
+    if (at_depot_down(dc, now))
+        return;
+    if (at_rec_check(r, payload) || (r->type != M_FETCH && r->type != M_LOOKUP)) {
+        dc->st.malformed++;
+        return;
+    }
+    double cost = dc->cfg.costs.lookup_ns;
+    if (r->type == M_LOOKUP) {
+        uint32_t nr;
+        memcpy(&nr, payload, 4);
+        cost = dc->cfg.costs.lookup_ns * nr + dc->cfg.costs.sign_ns;
+    }
+    uint64_t when = at_cpu_run(&dp->cpu, now, cost);
+    struct djob *j = at_timer(dc, when, sizeof *j + r->len, djob_fire);
+    if (!j)
+        return;
+    j->from = from;
+    j->r = *r;
+    if (r->len)
+        memcpy(j->payload, payload, r->len);
 }

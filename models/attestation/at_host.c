@@ -26,6 +26,9 @@
 
 #include "attestation/at_int.h"
 
+/* 100,000 hosts in 3.2 MB (plus 8 bytes each of issued nonces) */
+_Static_assert(sizeof(struct at_host) <= 32, "a host's state stays small");
+
 uint32_t at_host_node(const struct at_dc *dc, uint32_t h)
 {
     const struct at_cfg *c = &dc->cfg;
@@ -138,7 +141,8 @@ void at_host_upgrade(struct at_dc *dc, uint32_t h, uint32_t rel)
 }
 
 /* The quote for this NONCE, with the attacks of the schedule applied. */
-static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONCE_LEN])
+static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONCE_LEN],
+                       uint64_t wait_ns)
 {
     struct at_host *x = &dc->hosts[h];
     uint64_t now = at_now(dc);
@@ -203,7 +207,7 @@ static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONC
     }
     memcpy(buf, &qr, sizeof qr);
     struct at_rec r = { .type = M_QUOTE, .flags = real ? AT_F_REAL : 0, .len = (uint32_t)len,
-                        .host = h, .attempt = x->attempt };
+                        .host = h, .attempt = x->attempt, .wait_ns = wait_ns };
     at_send(dc, h / dc->cfg.rack_hosts, EP_NODE0 + at_host_node(dc, h), &r, buf,
             dc->cfg.msg_bytes + (uint64_t)nr * sizeof *ev);
     free(buf);
@@ -220,13 +224,15 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
     switch (r->type) {
     case M_NONCE:
         if (x->state == H_WAIT_NONCE)
-            send_quote(dc, h, payload);
+            send_quote(dc, h, payload, r->wait_ns);
         break;
     case M_TOKEN:
     case M_REFUSE:
         if (x->state != H_WAIT_NONCE && x->state != H_WAIT_ANSWER)
             break;
-        vm_hist_add(&dc->st.latency_ns, now - x->start_ns);
+        /* batching is a simulation granularity: not in the latency */
+        vm_hist_add(&dc->st.latency_ns, now - x->start_ns > r->wait_ns
+                                            ? now - x->start_ns - r->wait_ns : 0);
         if (!dc->st.first_ns)
             dc->st.first_ns = now;
         dc->st.last_ns = now;

@@ -75,6 +75,9 @@ struct at_rec {
     uint32_t len;                /* payload bytes */
     uint32_t host, attempt;
     uint64_t id;                 /* lookup id (LOOKUP, LOOKUP_REPLY) */
+    uint64_t wait_ns;            /* the exchange's time spent waiting in batches so
+                                  * far: a reply carries its request's on, so the
+                                  * host takes batching out of its latency */
 };
 
 struct at_quote_rec {            /* QUOTE payload; nr_events struct at_event follow */
@@ -188,6 +191,7 @@ struct at_job {                  /* a quote under decision */
     uint32_t slot, gen;          /* its place in dc->jobs (lookup id) */
     uint8_t real, refetched;
     uint32_t nr_ev;
+    uint64_t wait_ns;            /* the request's batching wait (at_rec.wait_ns) */
     struct at_event *ev;
     uint64_t tmr;                /* depot lookup timeout */
     struct at_job *next;         /* cache waiters */
@@ -218,8 +222,8 @@ struct at_node {
     uint64_t answers;
 };
 
-void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload,
-                  uint64_t wire);
+/* A record for node j (its sender checked by at_deliver). */
+void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload);
 void at_node_crash(struct at_dc *dc, uint32_t j);
 void at_node_restart(struct at_dc *dc, uint32_t j);
 void at_node_start(struct at_dc *dc, uint32_t j);
@@ -254,8 +258,8 @@ int at_depot_publish_release(struct at_dc *dc, uint32_t k);
 int at_depot_publish_withdrawal(struct at_dc *dc, uint32_t i);
 /* A depot-channel attack begins (a freeze captures the view of now). */
 void at_depot_attack_begin(struct at_dc *dc, uint32_t i);
-void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r, const uint8_t *payload,
-                   uint64_t wire);
+void at_depot_recv(struct at_dc *dc, uint32_t from, const struct at_rec *r,
+                   const uint8_t *payload);
 /* The attack on the depot channel active now (its kind), or AT_NR_ATTACKS. */
 enum at_attack_kind at_depot_channel_attack(const struct at_dc *dc, uint64_t now);
 bool at_depot_down(const struct at_dc *dc, uint64_t now);
@@ -297,7 +301,9 @@ struct at_batch {
     struct at_dc *dc;
     uint64_t key;                /* from << 32 | to; 0 marks a free slot (never a key: to >= 1) */
     struct at_wbuf w;
-    uint64_t tmr;
+    uint64_t tmr;                /* a flush is armed */
+    uint64_t last_ns;            /* the last flush (valid when flushed) */
+    bool flushed;
 };
 
 struct at_dc {
@@ -316,7 +322,7 @@ struct at_dc {
     uint32_t nr_busy;            /* hosts booting or waiting for an answer */
     struct at_node *nodes;
     struct at_depot depot;
-    struct vm_rand r_boot, r_admin, r_sample, r_node;
+    struct vm_rand r_boot, r_admin;   /* boot instants, admin delays */
     uint64_t last_sched_ns;      /* the last scheduled world event */
     uint64_t *sched;             /* every world event's instant, sorted at start (at_quiet) */
     uint32_t nr_sched, cap_sched;
@@ -329,7 +335,7 @@ struct at_dc {
     uint32_t cap_batches, nr_batches;
     struct { uint64_t h; struct at_key k; bool used; } keys[AT_KEY_CACHE];
     uint64_t wave_from_ns, wave_until_ns;   /* false_rejects_wave window */
-    bool started, freed;
+    bool started;
 };
 
 uint64_t at_now(const struct at_dc *dc);

@@ -5,6 +5,11 @@
  * travel as one transport message whose wire_bytes is the sum of theirs
  * (a simulation granularity: one SimGrid communication instead of
  * thousands); the same holds for every (from, to) pair of endpoints.
+ * Batching is on the leading edge: a record sent when the pair was quiet
+ * for batch_ns leaves at once (with the others of the same instant), the
+ * ones that follow wait for the window's end, so an idle datacenter's
+ * latencies carry no batching delay and a loaded pair sends at most one
+ * message per batch_ns.
  *
  * Decoding is strict: a batch whose framing is broken (bad magic, a
  * record longer than what is left, a count that disagrees) is dropped
@@ -227,6 +232,16 @@ static void flush(void *arg)
     b->tmr = 0;
     if (!b->w.nr)
         return;
+    b->last_ns = at_now(dc);
+    b->flushed = true;
+    /* each record's wait_ns held (wait so far - its enqueue time) */
+    for (size_t off = sizeof(struct batch_hdr); off < b->w.len;) {
+        struct at_rec h;
+        memcpy(&h, b->w.p + off, sizeof h);
+        h.wait_ns += b->last_ns;
+        memcpy(b->w.p + off, &h, sizeof h);
+        off += sizeof h + h.len;
+    }
     char fb[16], tb[16];
     uint32_t from = (uint32_t)(fa->key >> 32), to = (uint32_t)fa->key - 1;
     struct port_transport_out out = { .tag = 0, .blob = b->w.p, .blob_len = b->w.len,
@@ -246,10 +261,15 @@ void at_send(struct at_dc *dc, uint32_t from, uint32_t to, const struct at_rec *
 {
     uint64_t key = (uint64_t)from << 32 | (to + 1);
     struct at_batch *b = batch_get(dc, key);
-    if (!b || at_wbuf_add(&b->w, h, payload, wire))
+    struct at_rec q = *h;
+    q.wait_ns -= at_now(dc);     /* the flush adds its own time (mod 2^64) */
+    if (!b || at_wbuf_add(&b->w, &q, payload, wire))
         return;                          /* no memory: as a lost message */
     if (!b->tmr) {
-        struct flush_arg *fa = at_timer(dc, at_now(dc) + dc->cfg.batch_ns, sizeof *fa, flush);
+        uint64_t now = at_now(dc), when = now;
+        if (b->flushed && b->last_ns + dc->cfg.batch_ns > now)
+            when = b->last_ns + dc->cfg.batch_ns;
+        struct flush_arg *fa = at_timer(dc, when, sizeof *fa, flush);
         if (fa) {
             fa->key = key;
             b->tmr = 1;

@@ -52,7 +52,7 @@ static void nonce_of(const struct at_node *n, uint32_t h, uint32_t attempt,
 
 /* The decision leaves once the workers spent cost (and not before
  * not_before, the end of the request's earlier work). */
-static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt,
+static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt, uint64_t wait_ns,
                    enum at_reason reason, uint32_t comp, uint64_t version, double cost,
                    uint64_t not_before)
 {
@@ -65,7 +65,7 @@ static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt,
     uint64_t when = at_cpu_run(&n->cpu, now, cost);
     if (when < not_before)
         when = not_before;
-    struct at_rec r = { .host = h, .attempt = attempt };
+    struct at_rec r = { .host = h, .attempt = attempt, .wait_ns = wait_ns };
     if (reason == R_OK) {
         struct at_token_rec t = { .host = h, .expires_ns = now + dc->cfg.params.token_ttl_ns,
                                   .depot_version = version, .node = j };
@@ -225,8 +225,8 @@ static void held_decide(struct at_dc *dc, struct at_job *jb, uint64_t not_before
             wait_fetch(n, jb);
             return;
         }
-        answer(dc, jb->node, jb->host, jb->attempt, why, comp, n->view.have_targets, cost,
-               not_before);
+        answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, why, comp,
+               n->view.have_targets, cost, not_before);
         at_job_free(dc, jb);
         return;
     }
@@ -237,8 +237,8 @@ static void held_decide(struct at_dc *dc, struct at_job *jb, uint64_t not_before
         wait_fetch(n, jb);
         return;
     }
-    answer(dc, jb->node, jb->host, jb->attempt, R_NO_VIEW, 0, n->view.have_targets, cost,
-           not_before);
+    answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, R_NO_VIEW, 0,
+           n->view.have_targets, cost, not_before);
     at_job_free(dc, jb);
 }
 
@@ -264,9 +264,15 @@ static void fetch_timeout(void *arg)
 static void targets_in(struct at_dc *dc, struct at_node *n, const struct at_targets_rec *t)
 {
     uint64_t now = at_now(dc);
-    at_cpu_run(&n->cpu, now, dc->cfg.costs.verify_ns * 2);
-    if (apply_ts(dc, n, &t->ts) == AT_META_OK && t->ref < dc->depot.nr_hist) {
-        const struct at_pub *pb = &dc->depot.hist[t->ref];
+    if (t->ref >= dc->depot.nr_hist) {
+        dc->st.malformed++;
+        return;
+    }
+    const struct at_pub *pb = &dc->depot.hist[t->ref];
+    /* two signatures and the document's hash */
+    at_cpu_run(&n->cpu, now, dc->cfg.costs.verify_ns * 2 +
+                             dc->cfg.costs.sha256_ns_per_byte * (double)pb->size);
+    if (apply_ts(dc, n, &t->ts) == AT_META_OK) {
         bool same = n->held_ref == t->ref + 1 && n->view.have_targets == pb->cat.version &&
                     n->view.targets_version == pb->cat.version &&
                     t->sig.alg == pb->sig.alg && !memcmp(t->sig.sig, pb->sig.sig, AT_SIG_LEN);
@@ -311,7 +317,7 @@ static void lookup_timeout(void *arg)
     struct at_node *n = &dc->nodes[jb->node];
     jb->tmr = 0;
     if (n->up && n->inc == jb->inc)
-        answer(dc, jb->node, jb->host, jb->attempt, R_DEPOT_TIMEOUT, 0, 0, 0, 0);
+        answer(dc, jb->node, jb->host, jb->attempt, jb->wait_ns, R_DEPOT_TIMEOUT, 0, 0, 0, 0);
     at_job_free(dc, jb);
 }
 
@@ -333,7 +339,7 @@ static void lookup_send(struct at_dc *dc, struct at_job *jb, uint64_t when)
     }
     struct at_rec r = { .type = M_LOOKUP, .flags = jb->real ? AT_F_REAL : 0,
                         .len = (uint32_t)len, .host = jb->host, .attempt = jb->attempt,
-                        .id = at_job_id(jb) };
+                        .id = at_job_id(jb), .wait_ns = jb->wait_ns };
     at_send_at(dc, when, jb->node, EP_NODE0 + jb->node, EP_DEPOT, &r, buf,
                dc->cfg.msg_bytes + (uint64_t)jb->nr_ev * sizeof(struct at_lookup_key));
     free(buf);
@@ -389,7 +395,8 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
     }
     if (why != R_META)
         seen(dc, n, x.ts.ts.targets_version);
-    answer(dc, n->idx, jb->host, jb->attempt, why, comp, x.ts.ts.targets_version, cost, 0);
+    answer(dc, n->idx, jb->host, jb->attempt, r->wait_ns, why, comp, x.ts.ts.targets_version,
+           cost, 0);
     at_job_free(dc, jb);
 }
 
@@ -445,13 +452,14 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     bool real = at_sampled(dc, h, r->attempt);
     double cost = c->verify_ns + c->sha256_small_ns * (2.0 * nr + 2);
     enum at_reason why = check_quote(dc, n, h, r->attempt, &qr, ev, real);
-    dc->issued[h].node = 0;      /* a nonce answers one quote */
+    if (dc->issued[h].node == n->idx + 1 && dc->issued[h].attempt == r->attempt)
+        dc->issued[h].node = 0;  /* a nonce answers one quote */
     enum at_method m = dc->cfg.params.method;
     uint32_t comp = 0;
     if (why == R_OK && !at_method_uses_depot(m))
         why = decide_allow(dc, n, ev, nr, &comp);
     if (why != R_OK || !at_method_uses_depot(m)) {
-        answer(dc, n->idx, h, r->attempt, why, comp, 0, cost + c->lookup_ns * nr, 0);
+        answer(dc, n->idx, h, r->attempt, r->wait_ns, why, comp, 0, cost + c->lookup_ns * nr, 0);
         free(ev);
         return;
     }
@@ -467,6 +475,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     jb->real = real;
     jb->nr_ev = nr;
     jb->ev = ev;
+    jb->wait_ns = r->wait_ns;
     uint64_t done = at_cpu_run(&n->cpu, now, cost);
     if (m == AT_DEPOT || m == AT_BROKEN_NONCE)
         lookup_send(dc, jb, done);
@@ -476,17 +485,15 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
 
 /* ------------------------------------------------------------- dispatch */
 
-void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload,
-                  uint64_t wire)
+void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const uint8_t *payload)
 {
-    (void)wire;
     struct at_node *n = &dc->nodes[j];
     uint64_t now = at_now(dc);
     bool host_rec = r->type == M_ATTEST || r->type == M_QUOTE;
     if (at_rec_check(r, payload) || (host_rec && r->host >= dc->cfg.nr_hosts)) {
         dc->st.malformed++;
         if (r->host < dc->cfg.nr_hosts && host_rec)
-            answer(dc, j, r->host, r->attempt, R_MALFORMED, 0, 0, 0, 0);
+            answer(dc, j, r->host, r->attempt, r->wait_ns, R_MALFORMED, 0, 0, 0, 0);
         return;
     }
     switch (r->type) {
@@ -497,7 +504,7 @@ void at_node_recv(struct at_dc *dc, uint32_t j, const struct at_rec *r, const ui
         nonce_of(n, r->host, r->attempt, nonce);
         uint64_t when = at_cpu_run(&n->cpu, now, dc->cfg.costs.sha256_small_ns);
         struct at_rec o = { .type = M_NONCE, .len = AT_NONCE_LEN, .host = r->host,
-                            .attempt = r->attempt };
+                            .attempt = r->attempt, .wait_ns = r->wait_ns };
         at_send_at(dc, when, j, EP_NODE0 + j, rack_of(dc, r->host), &o, nonce,
                    dc->cfg.msg_bytes + AT_NONCE_LEN);
         break;

@@ -31,6 +31,12 @@ TESTS += tests/check_at_attacks
 tests_check_at_attacks_SOURCES = tests/attestation/check_at_attacks.c $(AT_WORLD)
 tests_check_at_attacks_CFLAGS = $(TEST_CFLAGS)
 tests_check_at_attacks_LDADD = $(TEST_LDADD)
+# the wire's strict decoding and the FIFO workers
+check_PROGRAMS += tests/check_at_msg
+TESTS += tests/check_at_msg
+tests_check_at_msg_SOURCES = tests/attestation/check_at_msg.c
+tests_check_at_msg_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_msg_LDADD = $(TEST_LDADD)
 
 
 # --- the depot metadata file (sim/attestation)

@@ -5,6 +5,7 @@
  * signed and verified (sample 1.0) except in the large run.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,8 @@ START_TEST(test_at_clean_boot_gives_every_host_a_token)
     ck_assert_uint_eq(st.false_accepts, 0);
     ck_assert_uint_eq(st.false_rejects, 0);
     ck_assert_uint_eq(st.tokens_checked, 50);
+    for (int e = 0; e < 8; e++)
+        ck_assert_uint_eq(st.meta_refused[e], 0);
     ck_assert_uint_eq(st.latency_ns.count, 50);
     ck_assert_uint_ge(st.real_verifies, 50);   /* every quote really verified */
     ck_assert_uint_ge(st.real_signs, 100);     /* every quote and every token */
@@ -168,10 +171,103 @@ START_TEST(test_at_rack_batches_carry_many_hosts)
     struct at_stats st = at_world_finish(w);
     ck_assert_uint_eq(st.tokens, 50);
     /* 50 hosts x 4 messages (+ 50 lookups and replies) in far fewer sends */
-    ck_assert_uint_lt(w->sent, 80);
+    ck_assert_uint_lt(w->sent, 150);
     ck_assert_uint_lt(st.depot_requests, 100);
     ck_assert_uint_eq(st.depot_requests, 50);   /* records, one per attestation */
     at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_latency_leaves_batching_out)
+{
+    struct at_world *w = built(50, AT_DEPOT);
+    w->cfg.batch_ns = 50 * AT_MS;
+    w->cfg.boot_spread_ns = 0;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 60 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 50);
+    /* 6 hops of 200 us and the CPU queue of 4 workers, not 6 x 50 ms */
+    ck_assert_uint_ge(st.latency_ns.min, 6 * 200000);
+    ck_assert_uint_lt(st.latency_ns.max, 10 * AT_MS);
+    ck_assert_uint_gt(st.last_ns, 50 * AT_MS);   /* the batches did wait */
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_loaded_depot_answers_never_look_rolled_back)
+{
+    /* a power event on a per-request depot with lookups of two sizes:
+     * answers finish out of arrival order on the depot's workers, while
+     * the timestamp is re-signed every second */
+    struct at_world *w = built(3000, AT_DEPOT);
+    w->cfg.rack_hosts = 50;
+    w->cfg.cluster_hosts = 1000;
+    w->cfg.node_cores = 1;
+    w->cfg.depot_cores = 3;
+    w->cfg.sample = 0.05;
+    w->cfg.boot_spread_ns = 2 * S;
+    w->cfg.params.ts_period_ns = 1 * S;
+    w->cfg.costs.lookup_ns = 400000;
+    w->atk[0] = (struct at_attack){ .kind = AT_ATK_UNKNOWN, .first_host = 0, .nr_hosts = 300 };
+    w->cfg.nr_attacks = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 120 * S);
+    struct at_stats st = at_world_finish(w);
+    for (int e = 0; e < 8; e++)
+        ck_assert_uint_eq(st.meta_refused[e], 0);
+    ck_assert_uint_eq(st.tokens, 2700);
+    ck_assert_uint_eq(st.refused_by[R_UNKNOWN], 600);   /* at boot and a minute later */
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_gt(vm_hist_quantile(&st.latency_ns, 0.99), 100 * AT_MS);  /* it queued */
+    at_world_free(w);
+}
+END_TEST
+
+static struct at_stats run_release(enum at_method m)
+{
+    struct at_world *w = built(50, m);
+    add_wave(w);
+    w->cfg.params.admin_min_ns = 10 * 60 * S;
+    w->cfg.params.admin_max_ns = 20 * 60 * S;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    at_world_free(w);
+    return st;
+}
+
+START_TEST(test_at_feed_is_current_at_publish_cache_within_its_ttl)
+{
+    struct at_stats feed = run_release(AT_DEPOT_FEED);
+    struct at_stats cache = run_release(AT_DEPOT_CACHE);
+    struct at_stats manual = run_release(AT_MANUAL);
+    /* the push reaches every node within a round trip */
+    ck_assert_uint_eq(feed.staleness_ns.count, 4);
+    ck_assert_uint_lt(feed.staleness_ns.max, S);
+    /* a cache learns at its next fetch (a miss or the ttl) */
+    ck_assert_uint_eq(cache.staleness_ns.count, 4);
+    ck_assert_uint_le(cache.staleness_ns.max, 300 * S + S);
+    /* the administrator's delay */
+    ck_assert_uint_ge(manual.staleness_ns.min, 10 * 60 * S);
+    ck_assert_uint_le(manual.staleness_ns.max, 20 * 60 * S + S);
+    /* the feed's depot load: one fetch per node, then pushes */
+    ck_assert_uint_eq(feed.depot_requests, 4);
+    ck_assert_uint_gt(cache.depot_requests, 4);
+}
+END_TEST
+
+START_TEST(test_at_policy_memory_allow_list_beats_depot_index)
+{
+    struct at_stats depot = run_release(AT_DEPOT);
+    struct at_stats cache = run_release(AT_DEPOT_CACHE);
+    struct at_stats manual = run_release(AT_MANUAL);
+    struct at_stats uni = run_release(AT_UNION);
+    ck_assert_uint_eq(depot.policy_bytes_max, 0);
+    /* per package: name, version, vendor, hash; per file: path and hash */
+    ck_assert_uint_eq(cache.policy_bytes_max, 11 * (48 + 32 + 32 + 32 + 1));
+    ck_assert_uint_gt(manual.policy_bytes_max, 8 * 4 * 64);
+    ck_assert_uint_eq(uni.policy_bytes_max, manual.policy_bytes_max);
 }
 END_TEST
 
@@ -244,6 +340,43 @@ START_TEST(test_at_garbage_blobs_are_counted_never_crash)
 }
 END_TEST
 
+START_TEST(test_at_records_from_the_wrong_sender_are_refused)
+{
+    struct at_world *w = built(20, AT_MANUAL);
+    add_wave(w);                 /* release 1's versions: ids 8..10 */
+    w->cfg.params.admin_min_ns = 5 * H;
+    w->cfg.params.admin_max_ns = 5 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 700 * S);
+    /* a rack forging the admin's update that would allow release 1 */
+    uint8_t buf[sizeof(struct at_policy_rec) + 12];
+    struct at_policy_rec p = { .add = 1, .nr = 3 };
+    uint32_t pv[3] = { 8, 9, 10 };
+    memcpy(buf, &p, sizeof p);
+    memcpy(buf + sizeof p, pv, sizeof pv);
+    struct at_wbuf b = { 0 };
+    struct at_rec h = { .type = M_POLICY, .len = sizeof buf };
+    ck_assert_int_eq(at_wbuf_add(&b, &h, buf, 0), 0);
+    struct at_rec t = { .type = M_TOKEN, .len = sizeof(struct at_token_rec), .host = 1 };
+    struct at_token_rec tok = { .host = 1 };
+    ck_assert_int_eq(at_wbuf_add(&b, &t, &tok, 0), 0);
+    struct at_stats before = at_world_finish(w);
+    for (uint32_t j = 0; j < 4; j++) {
+        char self[8];
+        snprintf(self, sizeof self, "a%u", j);
+        struct port_transport_msg m = { .blob = b.p, .blob_len = b.len, .from = "r0" };
+        at_deliver(w->dc, self, &m);
+    }
+    at_wbuf_free(&b);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.malformed, before.malformed + 8);
+    ck_assert_uint_eq(st.release_first_ns[1], 0);   /* still not allowed */
+    ck_assert_uint_gt(st.refused_by[R_NOT_ALLOWED], 0);
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_bad_config_is_refused_with_a_message)
 {
     struct at_world *w = built(20, AT_DEPOT);
@@ -299,8 +432,13 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_union_window_closing_refuses_hosts_left_behind);
     tcase_add_test(tc, test_at_export_import_reaches_clusters_in_turn);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
+    tcase_add_test(tc, test_at_latency_leaves_batching_out);
+    tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);
+    tcase_add_test(tc, test_at_feed_is_current_at_publish_cache_within_its_ttl);
+    tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);
     tcase_add_test(tc, test_at_same_config_same_stats);
     tcase_add_test(tc, test_at_garbage_blobs_are_counted_never_crash);
+    tcase_add_test(tc, test_at_records_from_the_wrong_sender_are_refused);
     tcase_add_test(tc, test_at_bad_config_is_refused_with_a_message);
     tcase_add_test(tc, test_at_twenty_thousand_hosts_run);
     suite_add_tcase(s, tc);
