@@ -510,6 +510,10 @@ static void wave_step(struct at_dc *dc, uint32_t k)
 {
     uint64_t now = at_now(dc);
     uint32_t n = wave_hosts(dc, k);
+    /* the timer fired for the next host: it is due even when the clock,
+     * rounded from SimGrid's double seconds, reads a nanosecond earlier */
+    if (dc->wave_next[k] < n)
+        at_host_upgrade(dc, dc->wave_next[k]++, k);
     while (dc->wave_next[k] < n && wave_at(dc, k, dc->wave_next[k]) <= now)
         at_host_upgrade(dc, dc->wave_next[k]++, k);
     if (dc->wave_next[k] < n) {
