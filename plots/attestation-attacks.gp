@@ -12,15 +12,15 @@ set xrange [-0.6:words(A)-0.4]
 set xtics ("tampered\nbinary" 0, "component\nin no depot" 1, "replayed\nquote" 2, "wrong\nkey" 3, "malformed\nrequest" 4, "version\nwithdrawn" 5, "frozen\ndepot view" 6, "rolled-back\ndepot" 7, "bad depot\nsignature" 8, "unknown\nalgorithm" 9, "depot\ndown" 10, "node\ncrash" 11)
 set bmargin 6
 set boxwidth bw
-set key above horizontal title 'method:'
+set key above horizontal
 set logscale y
 set format y '%g'
 set yrange [0.8:*]
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1800,1200 font 'Sans,11' } else { set terminal svg size 1800,1200 font 'Sans,11' dynamic }
   set output out.'.'.t
-  set multiplot layout 2,1 title "attestation-attacks: each attack from 30 min for 30 min; hosts 0-99 attacked where the attack is on hosts".quick_note."\n".verdict font 'Sans,14'
-  set title 'Refusals (rejects): forged evidence refused, and legitimate hosts refused while the depot cannot be trusted'
+  set multiplot layout 2,1 title "attestation-attacks: each attack from 30 min to the end of the 90 min run (hosts 0-99 where it is on hosts)".quick_note."\n".verdict font 'Sans,14'
+  set title 'Refusals (rejects): forged evidence and withdrawn versions refused, legitimate hosts refused while the depot cannot be trusted (golden values: a withdrawal not yet known is a stale accept)'
   set ylabel 'refusals (log scale)'
   plot for [i=0:nv-1] csv using (x(strcol('attack'), strcol('variant'))):(strcol('variant') eq word(V, i+1) && column('refusals') > 0 ? column('refusals') : NaN) with boxes lc rgb col(i) title word(V, i+1)
   set title 'Of them, legitimate hosts refused (false rejects)'

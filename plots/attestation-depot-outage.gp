@@ -11,7 +11,7 @@ do for [t in 'png svg'] {
   set output out.'.'.t
   set multiplot layout 2,1 title "attestation-depot-outage: the depot unreachable from 20 to 50 min; hosts re-attest every 7.5 min".quick_note font 'Sans,14'
   set title 'Legitimate hosts refused (false rejects) per 200 s; the shaded band is the outage'
-  set key above horizontal title 'method:'
+  set key above horizontal
   set xlabel 'minutes'
   set ylabel 'false rejects per 200 s'
   set xrange [0:80]

@@ -7,7 +7,7 @@ nv = words(V)
 set logscale x
 set format x '%g'
 set xlabel 'hosts (log scale)'
-set key above horizontal title 'method:'
+set key above horizontal
 do for [t in 'png svg'] {
   if (t eq 'png') { set terminal pngcairo size 1600,1200 font 'Sans,11' } else { set terminal svg size 1600,1200 font 'Sans,11' dynamic }
   set output out.'.'.t

@@ -19,7 +19,7 @@ do for [t in 'png svg'] {
   set output out.'.'.t
   set multiplot layout 2,1 title "attestation-upgrade: new versions of 10 of 40 packages published at 1 h, hosts upgraded in a wave".quick_note."\n".verdict font 'Sans,14'
   set title 'Legitimate hosts refused (false rejects) per half hour'
-  set key above horizontal title 'method:'
+  set key above horizontal
   set xlabel 'time since the power-on (hours)'
   set ylabel 'false rejects per 30 min (log scale)'
   set logscale y
