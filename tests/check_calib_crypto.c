@@ -40,8 +40,10 @@ START_TEST(test_calib_crypto_is_one_object_before_the_spread_with_its_own_spread
     ck_assert_int_eq(cJSON_GetArraySize(s), CALIB_NR_CRYPTO);
     ck_assert_double_eq(calib_get(calib_get(s, "ed25519_verify_ns"), "p90")->valuedouble, 80000);
     ck_assert_int_eq(calib_get(calib_get(s, "sha256_4k_ns"), "samples")->valueint, 1024);
-    ck_assert_str_eq(calib_get(calib_get(s, "policy_lookup_ns"), "sample")->valuestring, "64 probes");
-    ck_assert_ptr_nonnull(strstr(calib_get(calib_get(root, "notes"), "crypto")->valuestring, "EVP"));
+    ck_assert_str_eq(calib_get(calib_get(s, "policy_lookup_ns"), "sample")->valuestring,
+                     "64 probes");
+    const cJSON *note = calib_get(calib_get(root, "notes"), "crypto");
+    ck_assert_ptr_nonnull(strstr(note->valuestring, "EVP"));
     cJSON_Delete(root);
 }
 END_TEST
