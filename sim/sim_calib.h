@@ -98,8 +98,10 @@
  *                        digests: a random 32-byte key (a hit) looked up
  *                        among 100,000 entries of an open-addressing table of
  *                        64-byte entries (2^17 slots, 8 MiB, linear probing),
- *                        samples of 64 probes; the table is far larger than
- *                        L1 and L2, as a real index is
+ *                        samples of 64 probes one after the other (each
+ *                        key's address depends on the previous result: a
+ *                        probe's latency, not an overlapped throughput); the
+ *                        table is far larger than L1 and L2, as a real index is
  * In the costs file they are one optional object:
  *     "crypto": { "openssl_version": "OpenSSL 3.0.19 ...",
  *                 "date": "...", "loadavg_before": .., "loadavg_after": ..,

@@ -232,7 +232,7 @@ static int verify(EVP_PKEY *key, bool ed, const unsigned char *msg, const unsign
 }
 
 /*
- * n samples of one signature (vs, when not NULL) and n of one verification
+ * n samples of one signature (into vs) and n of one verification
  * (vv) with key, each over a fresh message; once, a tampered message must
  * not verify.  ns per operation.
  */
