@@ -261,10 +261,14 @@ static void detail(const struct sim_at_world *w, const struct at_stats *s,
         }                                                                                \
         len += (size_t)n_;                                                               \
     } while (0)
+    /* the file's name only: a record's bytes do not depend on the checkout */
+    const char *slash = strrchr(w->c->costs.file, '/');
+    const char *src = !w->c->costs.file[0] ? "defaults: the crypto figures of the shipped "
+                                             "workloads/costs/calibration.json"
+                      : slash ? slash + 1 : w->c->costs.file;
     ADD("{\"costs\": {\"source\": \"%s\", \"sha256_ns_per_byte\": %.6g, "
         "\"sha256_small_ns\": %.6g, \"sign_ns\": %.6g, \"verify_ns\": %.6g, "
-        "\"lookup_ns\": %.6g}, ", w->c->costs.file[0] ? w->c->costs.file
-                                                      : "defaults (vmsim list attestation)",
+        "\"lookup_ns\": %.6g}, ", src,
         k->sha256_ns_per_byte, k->sha256_small_ns, k->sign_ns, k->verify_ns, k->lookup_ns);
     ADD("\"node_cores\": %u, \"depot_cores\": %u, \"racks\": %u, \"platform_racks\": %u, ",
         w->node_cores, w->depot_cores, sim_at_racks(w->c), w->platform_racks);

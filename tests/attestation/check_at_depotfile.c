@@ -4,6 +4,8 @@
  * back to the same catalog with a signature that verifies; an edited
  * file is refused until signed again; every kind of bad file is refused
  * with its located line (the e2e script checks the same through vmsim).
+ * And the "costs" section's defaults are the shipped calibration's crypto
+ * figures.
  */
 #include <check.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include "attestation/sim_at_depotfile.h"
+#include "attestation/sim_at_int.h"
+#include "sim_calib.h"
 #include "sim_json.h"
 #include "test_tmpdir.h"
 
@@ -209,6 +213,27 @@ START_TEST(test_depot_expires_takes_days_and_config_times)
 }
 END_TEST
 
+/* The cost keys' defaults are the shipped calibration's crypto figures. */
+START_TEST(test_at_cost_defaults_are_the_shipped_calibration)
+{
+    char path[1024];
+    struct sim_calib c;
+    struct vm_diag d = { 0 };
+    snprintf(path, sizeof path, "%s/workloads/costs/calibration.json", VMSIM_SRCDIR);
+    ck_assert_msg(sim_calib_load(path, &c, &d) == 0, "%s", d.msg);
+    struct at_costs want;
+    ck_assert_int_eq(sim_calib_crypto_costs(&c, &want.sha256_ns_per_byte, &want.sha256_small_ns,
+                                            &want.sign_ns, &want.verify_ns, &want.lookup_ns, &d), 0);
+    struct sim_at_costs got = { 0 };
+    sim_cfg_apply_defaults(sim_at_cost_keys, &got);
+    ck_assert_double_eq_tol(got.ns.sha256_ns_per_byte, want.sha256_ns_per_byte, 1e-9);
+    ck_assert_double_eq(got.ns.sha256_small_ns, want.sha256_small_ns);
+    ck_assert_double_eq(got.ns.sign_ns, want.sign_ns);
+    ck_assert_double_eq(got.ns.verify_ns, want.verify_ns);
+    ck_assert_double_eq(got.ns.lookup_ns, want.lookup_ns);
+}
+END_TEST
+
 static Suite *depotfile_suite(void)
 {
     Suite *s = suite_create("at_depotfile");
@@ -221,6 +246,9 @@ static Suite *depotfile_suite(void)
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(t, test_depot_unknown_algorithm_and_truncation_refused);
     tcase_add_test(t, test_depot_expires_takes_days_and_config_times);
+    suite_add_tcase(s, t);
+    t = tcase_create("costs");
+    tcase_add_test(t, test_at_cost_defaults_are_the_shipped_calibration);
     suite_add_tcase(s, t);
     return s;
 }
