@@ -9,8 +9,9 @@
 #   (c) each real method under every attack at once (tampered binaries,
 #       components in no depot, replayed quotes, wrong keys, malformed
 #       requests, a withdrawn release, a rolled-back, frozen, badly signed
-#       depot, an unknown algorithm): exit 0, no violation in any record,
-#       tokens checked, real verifications made, forged evidence refused.
+#       depot, an unknown algorithm, a node crash, a depot outage): exit 0,
+#       no violation in any record, tokens checked, real verifications
+#       made, forged evidence refused.
 # JSON is read with sed/grep/tr like the other scripts.
 . "$(dirname "$0")/lib.sh"
 plat="$VMSIM_SRCDIR/workloads/platforms/dc-attest.xml"
@@ -70,6 +71,8 @@ all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
   { "kind": "rollback", "at": "1000s", "len": "200s" },
   { "kind": "bad_sig", "at": "1300s", "len": "200s" },
   { "kind": "bad_alg", "at": "1600s", "len": "200s" },
+  { "kind": "node_crash", "at": "700s", "len": "300s", "node": 1 },
+  { "kind": "depot_down", "at": "1850s", "len": "30s" },
   { "kind": "freeze", "at": "1900s" }'
 cfg safe "$all" "$(v depot), $(v depot-cache), $(v depot-feed), $(v manual), $(v export-import), $(v union)"
 run safe
