@@ -19,8 +19,8 @@
  * sent (forged) for the checker: the ground truth, not the node's view.
  *
  * Quotes are really signed (at_quote_sign) for the sampled requests
- * (at_sampled); the others carry the id of the key that would have signed
- * them.  Host keys are derived on demand into a small cache.
+ * (at_sampled), and their tokens really verified; the others carry the id
+ * of the key that would have signed them.  Host keys are derived on demand into a small cache.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +233,18 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
     case M_REFUSE:
         if (x->state != H_WAIT_NONCE && x->state != H_WAIT_ANSWER)
             break;
+        if (r->type == M_TOKEN && at_sampled(dc, h, r->attempt)) {
+            /* a sampled token is checked with the node's key, as a relying
+             * party would; one that does not verify is not an answer */
+            struct at_token_rec t;
+            memcpy(&t, payload, sizeof t);
+            if (t.host != h || t.node >= dc->cfg.nr_nodes)
+                break;
+            dc->st.real_verifies++;
+            if (at_verify(AT_ALG_ED25519, dc->nodes[t.node].key.pub, &t,
+                          offsetof(struct at_token_rec, sig), t.sig))
+                break;
+        }
         /* batching is a simulation granularity: not in the latency */
         vm_hist_add(&dc->st.latency_ns, now - x->start_ns > r->wait_ns
                                             ? now - x->start_ns - r->wait_ns : 0);
