@@ -205,7 +205,8 @@ struct at_attack {
 
 struct at_cfg {
     uint32_t nr_hosts, rack_hosts;       /* hosts, hosts per rack */
-    uint32_t nr_nodes, cluster_nodes;    /* attestation nodes, nodes per attestation cluster */
+    uint32_t nr_nodes, cluster_nodes;    /* attestation nodes, nodes per attestation cluster
+                                          * (1..63, dividing nr_nodes) */
     uint32_t cluster_hosts;              /* hosts per workload cluster */
     uint32_t node_cores, depot_cores;    /* workers (the platform hosts' cores) */
     const struct at_catalog *base;       /* release 0 (the caller's; copied) */
