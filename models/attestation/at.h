@@ -158,7 +158,9 @@ struct at_params {
     uint64_t export_delay_ns;    /* export-import: release -> export */
     uint64_t import_time_ns;     /* export-import: one attestation cluster's import */
     uint64_t union_window_ns;    /* union: release -> old versions removed */
-    uint64_t retry_ns;           /* a refused host asks again after this */
+    uint64_t retry_ns;           /* a refused host asks again after this, doubling
+                                  * at each refusal in a row ... */
+    uint64_t retry_max_ns;       /* ... up to this */
 };
 
 void at_params_default(struct at_params *p, enum at_method m);
@@ -203,7 +205,8 @@ struct at_attack {
 
 struct at_cfg {
     uint32_t nr_hosts, rack_hosts;       /* hosts, hosts per rack */
-    uint32_t nr_nodes, cluster_nodes;    /* attestation nodes, nodes per attestation cluster */
+    uint32_t nr_nodes, cluster_nodes;    /* attestation nodes, nodes per attestation cluster
+                                          * (1..63, dividing nr_nodes) */
     uint32_t cluster_hosts;              /* hosts per workload cluster */
     uint32_t node_cores, depot_cores;    /* workers (the platform hosts' cores) */
     const struct at_catalog *base;       /* release 0 (the caller's; copied) */
@@ -258,6 +261,9 @@ struct at_stats {
     uint64_t real_signs, real_verifies;   /* operations really done */
     uint32_t nr_bins;            /* timeline: bins of cfg.bin_ns from 0 */
     uint64_t bin_tokens[AT_MAX_BINS], bin_false_rejects[AT_MAX_BINS];
+    uint64_t bin_hosts_refused[AT_MAX_BINS];   /* legitimate hosts whose last answer
+                                  * was a refusal, the most during the bin (a gauge:
+                                  * it does not depend on how often they retry) */
     /* checker */
     uint64_t tokens_checked;
     uint64_t rollback_used;      /* tokens decided on a rolled-back view (a violation) */

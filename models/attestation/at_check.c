@@ -31,6 +31,36 @@ bool at_check_legit_software(const struct at_dc *dc, uint32_t rel, uint64_t now)
     return true;
 }
 
+/* Fill the bins since the last write with the gauge's value, up to now. */
+void at_check_gauge(struct at_dc *dc)
+{
+    if (!dc->cfg.bin_ns)
+        return;
+    uint64_t bin = at_now(dc) / dc->cfg.bin_ns;
+    if (bin >= AT_MAX_BINS)
+        bin = AT_MAX_BINS - 1;
+    for (uint64_t b = dc->refused_bin; b <= bin; b++)
+        if (dc->st.bin_hosts_refused[b] < dc->nr_refused)
+            dc->st.bin_hosts_refused[b] = dc->nr_refused;
+    dc->refused_bin = bin;
+    if (bin + 1 > dc->st.nr_bins)
+        dc->st.nr_bins = (uint32_t)(bin + 1);
+}
+
+static void set_refused(struct at_dc *dc, uint32_t h, bool on)
+{
+    struct at_host *x = &dc->hosts[h];
+    if (x->refused == on)
+        return;
+    at_check_gauge(dc);          /* the bins up to now hold the old value */
+    x->refused = on;
+    if (on)
+        dc->nr_refused++;
+    else
+        dc->nr_refused--;
+    at_check_gauge(dc);          /* and now's bin the new one */
+}
+
 static bool in_wave(const struct at_dc *dc, uint64_t now)
 {
     return dc->wave_until_ns && now >= dc->wave_from_ns && now < dc->wave_until_ns;
@@ -51,7 +81,9 @@ void at_check_decision(struct at_dc *dc, uint32_t j, uint32_t h, enum at_reason 
     if (reason != R_OK) {
         st->refusals++;
         st->refused_by[reason < 16 ? reason : 15]++;
-        if (!forged && at_check_legit_software(dc, x->rel, now)) {
+        bool legit = !forged && at_check_legit_software(dc, x->rel, now);
+        set_refused(dc, h, legit);
+        if (legit) {
             st->false_rejects++;
             if (in_wave(dc, now))
                 st->false_rejects_wave++;
@@ -62,6 +94,7 @@ void at_check_decision(struct at_dc *dc, uint32_t j, uint32_t h, enum at_reason 
     }
     st->tokens++;
     st->tokens_checked++;
+    set_refused(dc, h, false);
     if (binned)
         st->bin_tokens[bin]++;
     if (forged)

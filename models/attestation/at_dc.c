@@ -19,7 +19,9 @@
  *   export_delay 4 h, import_time 30 min: assumptions (vSphere TA's
  *     export from a test host, then one import per attestation cluster).
  *   union_window 7 days: an assumption (a rollout window).
- *   retry 60 s: our choice (a refused host asks again a minute later).
+ *   retry 60 s doubling up to 1 h: our choice (a refused host asks again
+ *     a minute later, then backs off, so a baseline's refused hosts do
+ *     not flood the nodes for the days an administrator may take).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,7 @@ void at_params_default(struct at_params *p, enum at_method m)
     p->import_time_ns = 1800 * S;
     p->union_window_ns = 7 * 86400 * S;
     p->retry_ns = 60 * S;
+    p->retry_max_ns = 3600 * S;
 }
 
 void at_stats_init(struct at_stats *s)
@@ -224,9 +227,9 @@ static int check_cfg(const struct at_cfg *c, struct vm_diag *d)
         return vm_diag_set(d, VM_EINVAL, "'rack_hosts' must give 1..%u racks", AT_MAX_RACKS);
     if (!c->nr_nodes || c->nr_nodes > AT_MAX_NODES)
         return vm_diag_set(d, VM_EINVAL, "'nr_nodes' must be in 1..%u", AT_MAX_NODES);
-    if (!c->cluster_nodes || c->cluster_nodes > 127 || c->nr_nodes % c->cluster_nodes)
+    if (!c->cluster_nodes || c->cluster_nodes > 63 || c->nr_nodes % c->cluster_nodes)
         return vm_diag_set(d, VM_EINVAL,
-                           "'cluster_nodes' must divide 'nr_nodes' and be in 1..127");
+                           "'cluster_nodes' must divide 'nr_nodes' and be in 1..63");
     if (!c->cluster_hosts)
         return vm_diag_set(d, VM_EINVAL, "'cluster_hosts' must be >= 1");
     if (!c->base || !c->base->nr_pkgs)
@@ -240,8 +243,9 @@ static int check_cfg(const struct at_cfg *c, struct vm_diag *d)
     if ((unsigned)p->method >= AT_NR_METHODS)
         return vm_diag_set(d, VM_EINVAL, "unknown method");
     if (!p->req_timeout_ns || !p->token_ttl_ns || !p->ts_period_ns || !p->ts_expiry_ns ||
-        !p->targets_expiry_ns || !p->retry_ns)
-        return vm_diag_set(d, VM_EINVAL, "timeouts, ttls, periods and expiries must be > 0");
+        !p->targets_expiry_ns || !p->retry_ns || p->retry_max_ns < p->retry_ns)
+        return vm_diag_set(d, VM_EINVAL, "timeouts, ttls, periods and expiries must be > 0 "
+                           "and 'retry_max' >= 'retry'");
     if (p->admin_max_ns < p->admin_min_ns)
         return vm_diag_set(d, VM_EINVAL, "'admin_max' is below 'admin_min'");
     if (!(c->sample >= 0.0 && c->sample <= 1.0))
@@ -701,6 +705,7 @@ bool at_quiet(const struct at_dc *dc, uint64_t end_ns)
 
 void at_finish(struct at_dc *dc, struct at_stats *out)
 {
+    at_check_gauge(dc);
     for (uint32_t j = 0; j < dc->cfg.nr_nodes; j++)
         if (dc->nodes[j].answers > dc->st.per_node_max)
             dc->st.per_node_max = dc->nodes[j].answers;

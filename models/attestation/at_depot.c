@@ -133,7 +133,7 @@ bool at_depot_down(const struct at_dc *dc, uint64_t now)
 void at_depot_attack_begin(struct at_dc *dc, uint32_t i)
 {
     struct at_depot *dp = &dc->depot;
-    if (dc->atk[i].kind == AT_ATK_FREEZE && !dp->frozen) {
+    if (dc->atk[i].kind == AT_ATK_FREEZE) {   /* each freeze holds its own start */
         dp->frozen = true;
         dp->frozen_ts = dp->ts;
         dp->frozen_ref = dp->nr_hist - 1;

@@ -7,7 +7,8 @@
  * reboot), sends ATTEST to a node of its attestation cluster, answers the
  * NONCE with a QUOTE over its event log (its release's components), and
  * gets a TOKEN (it re-attests at 3/4 of the token's ttl) or a REFUSE (it
- * asks again after retry_ns).  No answer within req_timeout: the next
+ * asks again after retry_ns, doubled at each refusal in a row up to
+ * retry_max_ns, as agents back off).  No answer within req_timeout: the next
  * node of its cluster.
  *
  * Attacks on evidence are applied here, to the quote the host sends, from
@@ -18,8 +19,8 @@
  * sent (forged) for the checker: the ground truth, not the node's view.
  *
  * Quotes are really signed (at_quote_sign) for the sampled requests
- * (at_sampled); the others carry the id of the key that would have signed
- * them.  Host keys are derived on demand into a small cache.
+ * (at_sampled), and their tokens really verified; the others carry the id
+ * of the key that would have signed them.  Host keys are derived on demand into a small cache.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 /* 100,000 hosts in 3.2 MB (plus 8 bytes each of issued nonces) */
 _Static_assert(sizeof(struct at_host) <= 32, "a host's state stays small");
+_Static_assert(AT_NR_ATTACKS < 16, "forged holds an attack kind in 4 bits");
 
 uint32_t at_host_node(const struct at_dc *dc, uint32_t h)
 {
@@ -113,7 +115,7 @@ static void fire(void *arg)
     case H_WAIT_NONCE:
     case H_WAIT_ANSWER:
         dc->st.timeouts++;
-        x->try_ = (uint8_t)((x->try_ + 1) % dc->cfg.cluster_nodes) & 0x7f;
+        x->try_ = (uint8_t)((x->try_ + 1) % dc->cfg.cluster_nodes) & 0x3f;
         attest(dc, h, false);
         break;
     default:
@@ -136,6 +138,7 @@ void at_host_upgrade(struct at_dc *dc, uint32_t h, uint32_t rel)
         return;
     x->rel = (uint8_t)rel;
     x->on_rel = 0;
+    x->backoff = 0;
     x->attempt++;                /* voids the request in flight: it rebooted */
     at_host_boot(dc, h, at_now(dc) + dc->cfg.boot_time_ns);
 }
@@ -230,6 +233,18 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
     case M_REFUSE:
         if (x->state != H_WAIT_NONCE && x->state != H_WAIT_ANSWER)
             break;
+        if (r->type == M_TOKEN && at_sampled(dc, h, r->attempt)) {
+            /* a sampled token is checked with the node's key, as a relying
+             * party would; one that does not verify is not an answer */
+            struct at_token_rec t;
+            memcpy(&t, payload, sizeof t);
+            if (t.host != h || t.node >= dc->cfg.nr_nodes)
+                break;
+            dc->st.real_verifies++;
+            if (at_verify(AT_ALG_ED25519, dc->nodes[t.node].key.pub, &t,
+                          offsetof(struct at_token_rec, sig), t.sig))
+                break;
+        }
         /* batching is a simulation granularity: not in the latency */
         vm_hist_add(&dc->st.latency_ns, now - x->start_ns > r->wait_ns
                                             ? now - x->start_ns - r->wait_ns : 0);
@@ -238,10 +253,20 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
         dc->st.last_ns = now;
         if (r->type == M_TOKEN) {
             set_state(dc, x, H_TOKEN);
+            x->backoff = 0;
             arm(dc, x, now + dc->cfg.params.token_ttl_ns / 4 * 3);
         } else {
+            /* retry_ns, doubling at each refusal in a row, up to retry_max */
+            const struct at_params *p = &dc->cfg.params;
+            uint64_t wait = p->retry_ns;
+            for (unsigned i = 0; i < x->backoff && wait < p->retry_max_ns; i++)
+                wait *= 2;
+            if (wait > p->retry_max_ns)
+                wait = p->retry_max_ns;
+            if (x->backoff < 15)
+                x->backoff++;
             set_state(dc, x, H_REFUSED);
-            arm(dc, x, now + dc->cfg.params.retry_ns);
+            arm(dc, x, now + wait);
         }
         break;
     default:

@@ -168,9 +168,11 @@ struct at_host {
     uint32_t attempt;            /* bumped at each ATTEST and reboot */
     uint8_t rel;                 /* the release it runs */
     uint8_t state;               /* enum at_hstate */
-    uint8_t try_ : 7;            /* node of its cluster tried (offset) */
+    uint8_t try_ : 6;            /* node of its cluster tried (offset) */
     uint8_t on_rel : 1;          /* it had a token on the release it runs */
-    uint8_t forged;              /* the attack in its quote in flight (AT_NR_ATTACKS: none) */
+    uint8_t refused : 1;         /* legitimate, and its last answer a refusal (gauge) */
+    uint8_t forged : 4;          /* the attack in its quote in flight (AT_NR_ATTACKS: none) */
+    uint8_t backoff : 4;         /* refusals in a row (retry doubling) */
 };
 
 void at_host_boot(struct at_dc *dc, uint32_t h, uint64_t when_ns);
@@ -279,6 +281,8 @@ void at_admin_apply(struct at_dc *dc, uint32_t j, const struct at_policy_rec *p,
  * version `version`) or refusal.  Counts the figures and violations. */
 void at_check_decision(struct at_dc *dc, uint32_t j, uint32_t h, enum at_reason reason,
                        uint64_t version);
+/* Carry the refused-hosts gauge up to now's bin (at_finish). */
+void at_check_gauge(struct at_dc *dc);
 /* The host's software is all published and none of it withdrawn, by the
  * depot's own history at now. */
 bool at_check_legit_software(const struct at_dc *dc, uint32_t rel, uint64_t now);
@@ -320,6 +324,8 @@ struct at_dc {
     struct at_host *hosts;
     struct { uint32_t attempt, node; } *issued;   /* the nonce each host was issued */
     uint32_t nr_busy;            /* hosts booting or waiting for an answer */
+    uint64_t nr_refused;         /* hosts with `refused` set (bin_hosts_refused) */
+    uint64_t refused_bin;        /* the last bin the gauge was written to */
     struct at_node *nodes;
     struct at_depot depot;
     struct vm_rand r_boot, r_admin;   /* boot instants, admin delays */

@@ -42,7 +42,7 @@ START_TEST(test_at_clean_boot_gives_every_host_a_token)
     for (int e = 0; e < 8; e++)
         ck_assert_uint_eq(st.meta_refused[e], 0);
     ck_assert_uint_eq(st.latency_ns.count, 50);
-    ck_assert_uint_ge(st.real_verifies, 50);   /* every quote really verified */
+    ck_assert_uint_ge(st.real_verifies, 100);  /* every quote and every token */
     ck_assert_uint_ge(st.real_signs, 100);     /* every quote and every token */
     ck_assert_uint_gt(st.release_first_ns[0], 0);
     if (m == AT_DEPOT)
@@ -106,6 +106,11 @@ START_TEST(test_at_upgrade_wave_manual_rejects_until_the_admin_updates)
     at_world_run_until(w, 5 * H);
     struct at_stats st3 = at_world_finish(w);
     ck_assert_uint_eq(st3.false_rejects, fr);
+    /* the gauge: all 50 upgraded hosts refused an hour in, none at the end
+     * (refused hosts back off: fewer refusals than minutes) */
+    ck_assert_uint_eq(st3.bin_hosts_refused[90], 50);
+    ck_assert_uint_eq(st3.bin_hosts_refused[st3.nr_bins - 1], 0);
+    ck_assert_uint_lt(st.false_rejects, 50 * 60);
     ck_assert_uint_eq(st3.false_accepts, 0);
     at_world_free(w);
 }
