@@ -285,6 +285,9 @@ static void detail(const struct sim_at_world *w, const struct at_stats *s,
     ADD("], \"bin_false_rejects\": [");
     for (uint32_t i = 0; i < nb; i++)
         ADD("%s%llu", i ? "," : "", (unsigned long long)s->bin_false_rejects[i]);
+    ADD("], \"bin_hosts_refused\": [");
+    for (uint32_t i = 0; i < nb; i++)
+        ADD("%s%llu", i ? "," : "", (unsigned long long)s->bin_hosts_refused[i]);
     ADD("]}");
 #undef ADD
 }
@@ -328,14 +331,16 @@ static void report(const struct sim_at_world *w, const struct at_stats *s,
     SET(VERIFIES, s->real_verifies);
     SET(META_REF, sum(s->meta_refused, 8));
 #undef SET
-    /* the timeline in 24 slots of the run: the bins whose start falls in each */
+    /* the timeline in 24 slots of the run: the most refused hosts of the
+     * bins whose start falls in each */
     uint64_t slot[SIM_AT_TL_SLOTS] = { 0 };
     uint32_t nb = s->nr_bins < AT_MAX_BINS ? s->nr_bins : AT_MAX_BINS;
     for (uint32_t i = 0; i < nb; i++) {
         uint64_t at = (uint64_t)i * c->bin_ns;
         uint64_t k = at >= c->duration_ns ? SIM_AT_TL_SLOTS - 1
                                           : at * SIM_AT_TL_SLOTS / c->duration_ns;
-        slot[k] += s->bin_false_rejects[i];
+        if (s->bin_hosts_refused[i] > slot[k])
+            slot[k] = s->bin_hosts_refused[i];
     }
     for (int k = 0; k < SIM_AT_TL_SLOTS; k++)
         sim_outcome_set(o, SIM_AT_M_TL00 + k, (double)slot[k]);

@@ -26,9 +26,12 @@
  * depot "depot", the console "admin".  A node's workers are its host's
  * cores, the depot's likewise.
  *
- * Results: the metric table below; the timeline of answers per bin goes
- * into the record's "detail" (whole) and into 24 CSV columns fr_t00 ..
- * fr_t23 (false rejects per 24th of the run) that the plots read.
+ * Results: the metric table below; the timeline per bin (tokens, false
+ * rejects, legitimate hosts refused) goes into the record's "detail"
+ * (whole) and into 24 CSV columns refused_hosts_t00 .. _t23 (legitimate
+ * hosts whose last answer was a refusal, the most at once in each 24th of
+ * the run: a gauge that does not depend on how often they retry) that
+ * the plots read.
  */
 #ifndef SIM_AT_H
 #define SIM_AT_H
@@ -110,19 +113,30 @@ struct sim_at_cfg {
     X(SIGNS,     "real_signs",          "count", true,  "Ed25519 signatures really made") \
     X(VERIFIES,  "real_verifies",       "count", true,  "Ed25519 verifications really made") \
     X(META_REF,  "meta_refused",        "count", false, "depot documents a node refused (signature, algorithm, rollback, expiry)") \
-    X(TL00, "fr_t00", "count", false, "false rejects in the 1st 24th of the run") \
-    X(TL01, "fr_t01", "count", false, "... 2nd") X(TL02, "fr_t02", "count", false, "... 3rd") \
-    X(TL03, "fr_t03", "count", false, "... 4th") X(TL04, "fr_t04", "count", false, "... 5th") \
-    X(TL05, "fr_t05", "count", false, "... 6th") X(TL06, "fr_t06", "count", false, "... 7th") \
-    X(TL07, "fr_t07", "count", false, "... 8th") X(TL08, "fr_t08", "count", false, "... 9th") \
-    X(TL09, "fr_t09", "count", false, "... 10th") X(TL10, "fr_t10", "count", false, "... 11th") \
-    X(TL11, "fr_t11", "count", false, "... 12th") X(TL12, "fr_t12", "count", false, "... 13th") \
-    X(TL13, "fr_t13", "count", false, "... 14th") X(TL14, "fr_t14", "count", false, "... 15th") \
-    X(TL15, "fr_t15", "count", false, "... 16th") X(TL16, "fr_t16", "count", false, "... 17th") \
-    X(TL17, "fr_t17", "count", false, "... 18th") X(TL18, "fr_t18", "count", false, "... 19th") \
-    X(TL19, "fr_t19", "count", false, "... 20th") X(TL20, "fr_t20", "count", false, "... 21st") \
-    X(TL21, "fr_t21", "count", false, "... 22nd") X(TL22, "fr_t22", "count", false, "... 23rd") \
-    X(TL23, "fr_t23", "count", false, "... 24th")
+    X(TL00, "refused_hosts_t00", "count", false, "legitimate hosts refused at once, the most in the 1st 24th of the run") \
+    X(TL01, "refused_hosts_t01", "count", false, "... the 2nd") \
+    X(TL02, "refused_hosts_t02", "count", false, "... the 3rd") \
+    X(TL03, "refused_hosts_t03", "count", false, "... the 4th") \
+    X(TL04, "refused_hosts_t04", "count", false, "... the 5th") \
+    X(TL05, "refused_hosts_t05", "count", false, "... the 6th") \
+    X(TL06, "refused_hosts_t06", "count", false, "... the 7th") \
+    X(TL07, "refused_hosts_t07", "count", false, "... the 8th") \
+    X(TL08, "refused_hosts_t08", "count", false, "... the 9th") \
+    X(TL09, "refused_hosts_t09", "count", false, "... the 10th") \
+    X(TL10, "refused_hosts_t10", "count", false, "... the 11th") \
+    X(TL11, "refused_hosts_t11", "count", false, "... the 12th") \
+    X(TL12, "refused_hosts_t12", "count", false, "... the 13th") \
+    X(TL13, "refused_hosts_t13", "count", false, "... the 14th") \
+    X(TL14, "refused_hosts_t14", "count", false, "... the 15th") \
+    X(TL15, "refused_hosts_t15", "count", false, "... the 16th") \
+    X(TL16, "refused_hosts_t16", "count", false, "... the 17th") \
+    X(TL17, "refused_hosts_t17", "count", false, "... the 18th") \
+    X(TL18, "refused_hosts_t18", "count", false, "... the 19th") \
+    X(TL19, "refused_hosts_t19", "count", false, "... the 20th") \
+    X(TL20, "refused_hosts_t20", "count", false, "... the 21st") \
+    X(TL21, "refused_hosts_t21", "count", false, "... the 22nd") \
+    X(TL22, "refused_hosts_t22", "count", false, "... the 23rd") \
+    X(TL23, "refused_hosts_t23", "count", false, "... the 24th")
 
 enum sim_at_metric {
 #define X(id, nm, un, hi, ds) SIM_AT_M_##id,

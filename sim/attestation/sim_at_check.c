@@ -3,8 +3,10 @@
  * `vmsim validate` and `vmsim run` alike before any run point starts: the
  * platform has the endpoints' hosts (r0, a0..a<nodes-1>, depot, admin),
  * the depot metadata file parses and its signature verifies with the
- * depot's targets key, releases upgrade no more packages than it has; and
- * the "costs" section (a costs file, or figures given inline).
+ * depot's targets key, releases upgrade no more packages than it has,
+ * method parameters that must be ordered (retry <= retry_max, admin_min <=
+ * admin_max); and the "costs" section (a costs file, or figures given
+ * inline).
  */
 #include <stdio.h>
 #include <string.h>
@@ -156,6 +158,41 @@ static int check_depot(struct sim_cfg_walk *w, const struct sim_exp *e, uint32_t
     return sim_cfg_err_at(w, VM_EINVAL, "$.depot.metadata", "%s", m.msg);
 }
 
+/* The variant's index in the document, for a path (-1: not found). */
+static int variant_index(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const cJSON *vs = cJSON_GetObjectItemCaseSensitive(sim_cfg_doc(w), "variants");
+    int i = 0;
+    for (const cJSON *v = vs ? vs->child : NULL; v; v = v->next, i++) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, e->variant) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Pairs of a method's parameters that must be ordered. */
+static int check_params(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    struct at_params p;
+    char path[96];
+    int rc = 0, vi;
+    sim_at_params(e, &p);
+    if (p.retry_max_ns < p.retry_ns) {
+        vi = variant_index(w, e);
+        snprintf(path, sizeof path, "$.variants[%d].params.retry_max", vi < 0 ? 0 : vi);
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected at least retry (%.9g s), got %.9g s",
+                            (double)p.retry_ns / 1e9, (double)p.retry_max_ns / 1e9);
+    }
+    if ((p.method == AT_MANUAL || p.method == AT_UNION) && p.admin_max_ns < p.admin_min_ns) {
+        vi = variant_index(w, e);
+        snprintf(path, sizeof path, "$.variants[%d].params.admin_max", vi < 0 ? 0 : vi);
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected at least admin_min (%.9g s), got "
+                            "%.9g s", (double)p.admin_min_ns / 1e9, (double)p.admin_max_ns / 1e9);
+    }
+    return rc;
+}
+
 int sim_at_check(struct sim_cfg_walk *w, const struct sim_exp *e)
 {
     const struct sim_at_cfg *c = e->mech_cfg;
@@ -163,6 +200,8 @@ int sim_at_check(struct sim_cfg_walk *w, const struct sim_exp *e)
     uint32_t nr_pkgs = 0;
     char path[64];
     if (check_hosts(w, e))
+        rc = VM_EINVAL;
+    if (check_params(w, e))
         rc = VM_EINVAL;
     if (check_depot(w, e, &nr_pkgs))
         return VM_EINVAL;

@@ -32,7 +32,10 @@
       "assumption: attestation tokens live minutes to hours)" }
 #define ROW_RETRY                                                                          \
     { "retry", VM_PARAM_TIME, P(retry_ns), .min = 1e6, .max = TIME_MAX_NS, .def = "60s",    \
-      .help = "a refused host asks again after this (our choice)" }
+      .help = "a refused host asks again after this, doubling at each refusal in a row "    \
+      "(our choice)" },                                                                    \
+    { "retry_max", VM_PARAM_TIME, P(retry_max_ns), .min = 1e6, .max = TIME_MAX_NS,          \
+      .def = "3600s", .help = "... up to this (our choice)" }
 #define ROWS_CACHE                                                                         \
     { "cache_ttl", VM_PARAM_TIME, P(cache_ttl_ns), .min = 1e6, .max = TIME_MAX_NS,          \
       .def = "300s", .help = "the cached targets are fetched again after this (300 s: "    \
@@ -139,7 +142,7 @@ static const struct sim_key dc_keys[] = {
                        "servers and its switches, an assumption)"),
     SIM_KEY_SCALAR_ROW("nodes", 0, VM_PARAM_U32, C(nodes), 1, AT_MAX_NODES, "4",
                        "attestation nodes a0.. (the platform must have them)"),
-    SIM_KEY_SCALAR_ROW("cluster_nodes", 0, VM_PARAM_U32, C(cluster_nodes), 1, AT_MAX_NODES,
+    SIM_KEY_SCALAR_ROW("cluster_nodes", 0, VM_PARAM_U32, C(cluster_nodes), 1, 63,
                        "2", "nodes per attestation cluster (2: the smallest redundant "
                        "Trust Authority cluster)"),
     SIM_KEY_SCALAR_ROW("cluster_hosts", 0, VM_PARAM_U32, C(cluster_hosts), 1, AT_MAX_HOSTS,

@@ -22,7 +22,8 @@ DEPOT=${VMSIM_DEPOT:-$(dirname "$VMSIM")/vmsim-depot}
 plat="$VMSIM_SRCDIR/workloads/platforms/dc-attest.xml"
 small="$VMSIM_SRCDIR/workloads/depots/small.json"
 # at_cfg NAME ['DATACENTER'] ['RELEASES'] ['EXTRA'] -> $gen/NAME.json; $meta
-# and $policy replace the depot file and the variant's policy
+# and $policy replace the depot file and the variant's policy, $vparams
+# gives its params
 at_cfg() {
     cat > "$gen/$1.json" <<CFG
 { "seed": 1, "name": "bad-$1", "mechanism": "attestation", "platform": "$plat",
@@ -31,7 +32,7 @@ at_cfg() {
   "depot": { "metadata": "${meta:-$small}", "key_seed": 1 },
   "releases": [ ${3:-{ \"at\": \"600s\", \"packages\": 2, \"wave_rate\": 1 \}} ],
   "scenario": { "duration": "1800s" },
-  "variants": [ { "name": "v", "policy": "${policy:-depot}" } ]$4 }
+  "variants": [ { "name": "v", "policy": "${policy:-depot}", "params": { ${vparams:-} } } ]$4 }
 CFG
 }
 expect_both() {
@@ -132,6 +133,12 @@ at_cfg fault-after-end '' '' ', "faults": [ { "kind": "msg_loss", "p": 1, "a": "
 expect_both fault-after-end 'fault-after-end.json: $.faults[0].from: expected a time within the run (scenario.duration 1800 s), got 2000 s'
 at_cfg unknown-dc-key '"hosts": 200, "nodez": 4'
 expect_both unknown-dc-key "unknown-dc-key.json: \$.datacenter: unknown key 'nodez' (did you mean 'nodes'?)"
+policy=manual vparams='"retry": "600s", "retry_max": "60s"' at_cfg retry-order
+expect_both retry-order 'retry-order.json: $.variants[0].params.retry_max: expected at least retry (600 s), got 60 s'
+policy=union vparams='"admin_min": "2h", "admin_max": "60s"' at_cfg admin-order
+expect_both admin-order 'admin-order.json: $.variants[0].params.admin_min: expected time like'
+policy=union vparams='"admin_min": "7200s", "admin_max": "60s"' at_cfg admin-order2
+expect_both admin-order2 'admin-order2.json: $.variants[0].params.admin_max: expected at least admin_min (7200 s), got 60 s'
 expect_nothing_left
 
 # vmsim-depot refuses bad arguments and bad files with one line, exit 2
