@@ -111,7 +111,7 @@ static int check_hosts(struct sim_cfg_walk *w, const struct sim_exp *e)
     snprintf(key, sizeof key, "%s|%u", e->platform, c->nodes);
     struct sim_cfg_memo m;
     if (!sim_cfg_memo_get(w, "at-hosts", key, &m)) {
-        static char list[AT_MAX_NODES * 7 + 32];
+        char list[AT_MAX_NODES * 7 + 32];
         size_t len = (size_t)snprintf(list, sizeof list, "r0,depot,admin");
         for (uint32_t j = 0; j < c->nodes; j++)
             len += (size_t)snprintf(list + len, sizeof list - len, ",a%u", j);

@@ -142,7 +142,7 @@ static int parse_file_entry(struct ctx *x, const cJSON *f, struct at_file *out)
 }
 
 static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
-                         struct at_file **files, int index)
+                         struct at_file **files)
 {
     static const char *const keys[] = { "name", "version", "vendor", "withdrawn", "files" };
     char got[64], name[AT_NAME_MAX], version[AT_VERSION_MAX], vendor[AT_VENDOR_MAX];
@@ -211,7 +211,6 @@ static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
     rc = at_catalog_add(c, name, version, vendor, withdrawn, *files, (uint32_t)n, &d2);
     if (rc)
         return fail(x, rc, "%s", d2.msg[0] ? d2.msg : vm_strerror(rc));
-    (void)index;
     return 0;
 }
 
@@ -263,7 +262,7 @@ static int parse_signed(struct ctx *x, const cJSON *s, struct at_catalog *c)
     int i = 0;
     for (const cJSON *p = pa->child; p && !rc; p = p->next, i++) {
         size_t m2 = sim_json_pathbuf_index(&x->path, i);
-        rc = parse_package(x, p, c, &files, i);
+        rc = parse_package(x, p, c, &files);
         sim_json_pathbuf_pop(&x->path, m2);
     }
     free(files);
@@ -387,6 +386,36 @@ static void expires_text(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%lluns", (unsigned long long)ns);
 }
 
+/* One package's object, or NULL when out of memory. */
+static cJSON *pkg_json(const struct at_pkg *p)
+{
+    char hex[2 * AT_HASH_LEN + 1];
+    cJSON *po = cJSON_CreateObject();
+    cJSON *fa = po ? cJSON_AddArrayToObject(po, "files") : NULL;
+    if (!fa || !cJSON_AddStringToObject(po, "name", p->name) ||
+        !cJSON_AddStringToObject(po, "version", p->version) ||
+        !cJSON_AddStringToObject(po, "vendor", p->vendor) ||
+        (p->withdrawn && !cJSON_AddBoolToObject(po, "withdrawn", true)))
+        goto nomem;
+    /* "files" last, as a reader expects it */
+    cJSON_DetachItemViaPointer(po, fa);
+    cJSON_AddItemToObject(po, "files", fa);
+    for (uint32_t j = 0; j < p->nr_files; j++) {
+        cJSON *fo = cJSON_CreateObject();
+        if (!fo)
+            goto nomem;
+        cJSON_AddItemToArray(fa, fo);
+        at_hex_encode(p->files[j].sha256, AT_HASH_LEN, hex);
+        if (!cJSON_AddStringToObject(fo, "path", p->files[j].path) ||
+            !cJSON_AddStringToObject(fo, "sha256", hex))
+            goto nomem;
+    }
+    return po;
+nomem:
+    cJSON_Delete(po);
+    return NULL;
+}
+
 cJSON *sim_at_depot_to_json(const struct at_catalog *c, const struct at_key *k,
                             struct vm_diag *d)
 {
@@ -396,63 +425,33 @@ cJSON *sim_at_depot_to_json(const struct at_catalog *c, const struct at_key *k,
         return NULL;
     }
     char hex[2 * AT_SIG_LEN + 1], exp[32];
-    cJSON *root = cJSON_CreateObject();
-    cJSON *s = cJSON_CreateObject();
-    cJSON *pa = cJSON_CreateArray();
-    cJSON *sa = cJSON_CreateArray();
-    cJSON *sig = cJSON_CreateObject();
-    if (!root || !s || !pa || !sa || !sig)
-        goto nomem;
-    cJSON_AddStringToObject(root, "format", SIM_AT_DEPOT_FORMAT);
-    cJSON_AddItemToObject(root, "signed", s);
-    cJSON_AddStringToObject(s, "_type", "targets");
-    cJSON_AddNumberToObject(s, "version", (double)c->version);
     expires_text(c->expires_ns, exp, sizeof exp);
-    cJSON_AddStringToObject(s, "expires", exp);
-    cJSON_AddItemToObject(s, "packages", pa);
-    s = pa = NULL;
-    cJSON *pkgs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root,
-                                                   "signed"), "packages");
+    cJSON *root = cJSON_CreateObject(), *s = NULL, *pa = NULL, *sa = NULL, *sig = NULL;
+    if (!root || !cJSON_AddStringToObject(root, "format", SIM_AT_DEPOT_FORMAT) ||
+        !(s = cJSON_AddObjectToObject(root, "signed")) ||
+        !cJSON_AddStringToObject(s, "_type", "targets") ||
+        !cJSON_AddNumberToObject(s, "version", (double)c->version) ||
+        !cJSON_AddStringToObject(s, "expires", exp) ||
+        !(pa = cJSON_AddArrayToObject(s, "packages")))
+        goto nomem;
     for (uint32_t i = 0; i < c->nr_pkgs; i++) {
-        const struct at_pkg *p = &c->pkgs[i];
-        cJSON *po = cJSON_CreateObject(), *fa = cJSON_CreateArray();
-        if (!po || !fa) {
-            cJSON_Delete(po);
-            cJSON_Delete(fa);
+        cJSON *po = pkg_json(&c->pkgs[i]);
+        if (!po)
             goto nomem;
-        }
-        cJSON_AddItemToArray(pkgs, po);
-        cJSON_AddStringToObject(po, "name", p->name);
-        cJSON_AddStringToObject(po, "version", p->version);
-        cJSON_AddStringToObject(po, "vendor", p->vendor);
-        if (p->withdrawn)
-            cJSON_AddBoolToObject(po, "withdrawn", true);
-        cJSON_AddItemToObject(po, "files", fa);
-        for (uint32_t j = 0; j < p->nr_files; j++) {
-            cJSON *fo = cJSON_CreateObject();
-            if (!fo)
-                goto nomem;
-            cJSON_AddItemToArray(fa, fo);
-            at_hex_encode(p->files[j].sha256, AT_HASH_LEN, hex);
-            cJSON_AddStringToObject(fo, "path", p->files[j].path);
-            cJSON_AddStringToObject(fo, "sha256", hex);
-        }
+        cJSON_AddItemToArray(pa, po);
     }
-    cJSON_AddItemToObject(root, "signatures", sa);
+    if (!(sa = cJSON_AddArrayToObject(root, "signatures")) || !(sig = cJSON_CreateObject()))
+        goto nomem;
     cJSON_AddItemToArray(sa, sig);
     at_hex_encode(k->pub, AT_PUB_LEN, hex);
-    cJSON_AddStringToObject(sig, "keyid", hex);
-    cJSON_AddStringToObject(sig, "alg", at_alg_name(sb.alg));
+    if (!cJSON_AddStringToObject(sig, "keyid", hex) ||
+        !cJSON_AddStringToObject(sig, "alg", at_alg_name(sb.alg)))
+        goto nomem;
     at_hex_encode(sb.sig, AT_SIG_LEN, hex);
-    cJSON_AddStringToObject(sig, "sig", hex);
+    if (!cJSON_AddStringToObject(sig, "sig", hex))
+        goto nomem;
     return root;
 nomem:
-    cJSON_Delete(s);
-    cJSON_Delete(pa);
-    if (!cJSON_GetObjectItemCaseSensitive(root, "signatures")) {
-        cJSON_Delete(sa);
-        cJSON_Delete(sig);
-    }
     cJSON_Delete(root);
     vm_diag_set(d, VM_ENOMEM, "out of memory");
     return NULL;
