@@ -447,7 +447,9 @@ const struct sim_mech sim_at_mech = {
              "  Any of them fails the run (exit 1) for every method; the hidden\n"
              "  broken-nonce and broken-rollback methods exist to show the check bites.\n"
              "  A depot outage: a msg_loss fault with p 1 and a \"depot\", or the\n"
-             "  depot_down attack.\n",
+             "  depot_down attack.  Rack k's endpoint lives on platform host\n"
+             "  r<k mod R> (R: the platform's racks r0, r1, ...), so a fault naming\n"
+             "  r5 hits every rack k = 5 mod R.  Depot files: vmsim-depot.\n",
     .sections = sections,
     .cfg_size = sizeof(struct sim_at_cfg),
     .policy_sets = policy_sets,
