@@ -83,6 +83,40 @@
  * figures (> 0, at most 1 s)
  * and both rate objects with level_<SIM_CONTENT_ZSTD_LEVEL> (every class and
  * the mix, > 0).  Unknown top-level keys are errors, as in configs.
+ * The crypto figures (sim_calib_crypto.c; OpenSSL's libcrypto through its EVP
+ * API, keys made once outside the timing, a fresh message per sample):
+ *   sha256_64_ns         one SHA-256 of a 64-byte message (init, update, final
+ *                        on a reused context), timed in samples of 64
+ *   sha256_4k_ns         one SHA-256 of a 4 KiB message, samples of 16
+ *   ed25519_sign_ns      one Ed25519 signature of a 64-byte message
+ *                        (EVP_DigestSignInit + EVP_DigestSign), one a sample
+ *   ed25519_verify_ns    one Ed25519 verification of such a signature
+ *   ecdsa_p256_sign_ns   one ECDSA P-256 signature of a SHA-256 digest
+ *                        (EVP_PKEY_sign on the 32 bytes; for comparison)
+ *   ecdsa_p256_verify_ns one ECDSA P-256 verification of such a signature
+ *   policy_lookup_ns     one probe of an in-memory index keyed by SHA-256
+ *                        digests: a random 32-byte key (a hit) looked up
+ *                        among 100,000 entries of an open-addressing table of
+ *                        64-byte entries (2^17 slots, 8 MiB, linear probing),
+ *                        samples of 64 probes one after the other (each
+ *                        key's address depends on the previous result: a
+ *                        probe's latency, not an overlapped throughput); the
+ *                        table is far larger than L1 and L2, as a real index is
+ * In the costs file they are one optional object:
+ *     "crypto": { "openssl_version": "OpenSSL 3.0.19 ...",
+ *                 "date": "...", "loadavg_before": .., "loadavg_after": ..,
+ *                 "quick": false,                          (these four optional)
+ *                 "sha256_64_ns": .., "sha256_4k_ns": .., "ed25519_sign_ns": ..,
+ *                 "ed25519_verify_ns": .., "ecdsa_p256_sign_ns": ..,
+ *                 "ecdsa_p256_verify_ns": .., "policy_lookup_ns": .. }
+ * with their spreads in "spread": { "crypto": { per figure } }.  A file
+ * without it loads with every crypto figure 0 (not measured) and is
+ * written back without it; when present, openssl_version and the seven
+ * figures are required (> 0, at most 1 s) and unknown keys are errors.
+ * The crypto object has its own date and load average because `vmsim
+ * calibrate --only crypto -o FILE` adds it to an existing file later
+ * (sim_calib_json_set_crypto), leaving every other byte of the file as it
+ * was.
  * anon_fault_ns came later: a file without it loads, with
  * anon_fault_ns.median 0 and anon_method "" (not measured; a user of the
  * figure must say so or take its own default), and is written back
@@ -128,6 +162,19 @@ struct sim_calib_fig {
     uint32_t samples;
 };
 
+/* The crypto figures (ns per operation) and where they come from; every
+ * figure 0 (and openssl_version "") when not measured. */
+struct sim_calib_crypto {
+    char openssl_version[96];            /* OpenSSL_version(OPENSSL_VERSION) */
+    char date[32];                       /* UTC ISO 8601 of the run, "" if not known */
+    double loadavg[2];                   /* 1-minute load average before and after, or -1 */
+    bool quick;                          /* measured by a smoke-test run */
+    struct sim_calib_fig sha256_64_ns, sha256_4k_ns;
+    struct sim_calib_fig ed25519_sign_ns, ed25519_verify_ns;
+    struct sim_calib_fig ecdsa_p256_sign_ns, ecdsa_p256_verify_ns;
+    struct sim_calib_fig policy_lookup_ns;
+};
+
 struct sim_calib {
     /* provenance */
     char cpu_model[128];
@@ -159,6 +206,7 @@ struct sim_calib {
     int levels[SIM_CALIB_MAX_LEVELS];    /* zstd levels, ascending */
     struct sim_calib_fig compress_bps[SIM_CALIB_MAX_LEVELS][SIM_CALIB_NR_RATES];
     struct sim_calib_fig decompress_bps[SIM_CALIB_MAX_LEVELS][SIM_CALIB_NR_RATES];
+    struct sim_calib_crypto crypto;      /* sha256_64_ns.median 0: not measured */
 };
 
 enum sim_calib_wp {
@@ -167,11 +215,14 @@ enum sim_calib_wp {
     SIM_CALIB_WP_MPROTECT,               /* mprotect + SIGSEGV */
 };
 
+#define SIM_CALIB_DEF_SAMPLES 1024
+
 /* How much to measure; zero fields take the defaults of a full run. */
 struct sim_calib_opts {
     uint64_t buffer_bytes;               /* 0: 1 GiB or 2x the LLC, at most RAM/4 */
     uint32_t batch_pages;                /* 0: 64 pages per timed sample */
-    uint32_t max_samples;                /* 0: 1024 samples per page figure at most */
+    uint32_t max_samples;                /* 0: SIM_CALIB_DEF_SAMPLES per page figure at
+                                            most, and per crypto figure */
     uint32_t zstd_reps;                  /* 0: 31 timed passes per class and level */
     uint32_t nr_faults;                  /* 0: 8192 write-protect faults, as many
                                             pages un-protected, and the pages of each
@@ -236,6 +287,48 @@ int sim_calib_anon_fault(uint32_t nr_pages, uint32_t batch, uint32_t max_samples
                          struct sim_calib_fig *fig, struct vm_diag *d);
 
 /*
+ * The crypto figures alone (see above): each signature and lookup figure
+ * from max_samples samples (sha256_64_ns and policy_lookup_ns from batches
+ * of SIM_CALIB_HASH_BATCH, sha256_4k_ns of SIM_CALIB_HASH4K_BATCH), after
+ * two dropped warm-up samples, into *out with OpenSSL's version, the date
+ * and the load average before and after; out->quick is kept (the caller's).  Every
+ * signature is checked to verify, and a tampered one not to; every probe
+ * to hit.  Takes about a second with 1024 samples (building the table and
+ * the signatures the verifications check dominate).  0, VM_EINVAL
+ * (max_samples 0), VM_ENOMEM, VM_EIO (libcrypto failed or disagreed, with
+ * its error).
+ */
+#define SIM_CALIB_HASH_BATCH 64
+#define SIM_CALIB_HASH4K_BATCH 16
+#define SIM_CALIB_POLICY_ENTRIES 100000
+int sim_calib_crypto(uint32_t max_samples, struct sim_calib_crypto *out, struct vm_diag *d);
+
+/*
+ * Put c's crypto figures into a costs file's tree: "crypto" (replaced in
+ * place, else inserted before "spread", else appended), "spread"."crypto"
+ * and "notes"."crypto" (replaced or appended; the objects made when
+ * missing).  Nothing else in root changes, so a file read, given new
+ * crypto figures and printed again differs only there.  With no crypto
+ * figures in c, removes those three.  0 or VM_ENOMEM.
+ */
+int sim_calib_json_set_crypto(cJSON *root, const struct sim_calib *c, struct vm_diag *d);
+
+/*
+ * The crypto costs a simulation charges, from a loaded costs file:
+ *   *sha256_ns_per_byte  sha256_4k_ns / 4096: a whole 4 KiB hash, its fixed
+ *                        part included, per byte (for messages and files
+ *                        of a few KiB and more; an estimate above 4 KiB)
+ *   *sha256_small_ns     sha256_64_ns: one hash of at most 64 bytes
+ *   *sign_ns, *verify_ns ed25519_sign_ns, ed25519_verify_ns
+ *   *lookup_ns           policy_lookup_ns: one digest looked up in an index
+ * Any output may be NULL.  0, or VM_ENOENT when c has no crypto figures
+ * (an older file; the message says how to add them), outputs untouched.
+ */
+int sim_calib_crypto_costs(const struct sim_calib *c, double *sha256_ns_per_byte,
+                           double *sha256_small_ns, double *sign_ns, double *verify_ns,
+                           double *lookup_ns, struct vm_diag *d);
+
+/*
  * The zero test of a page (QEMU's buffer_is_zero, see zero_scan_ns): true
  * when all len bytes of buf are zero.  buf is 32-byte aligned and len a
  * multiple of 256.  sim_calib_zero_best gives the variant QEMU would pick
@@ -287,14 +380,22 @@ struct sim_calib_out {
 };
 int sim_calib_out_open(const char *file, struct sim_calib_out *o, struct vm_diag *d);
 int sim_calib_out_commit(struct sim_calib_out *o, const struct sim_calib *c, struct vm_diag *d);
+/* The same with the file's tree given (printed as sim_calib_out_commit
+ * prints: cJSON_Print and a newline); the tree stays the caller's. */
+int sim_calib_out_commit_json(struct sim_calib_out *o, const cJSON *root, struct vm_diag *d);
 void sim_calib_out_abort(struct sim_calib_out *o);
 int sim_calib_write(const char *file, const struct sim_calib *c, struct vm_diag *d);
 
-/* The human table of c (what `vmsim calibrate` prints). */
+/* The human table of c (what `vmsim calibrate` prints); the crypto part
+ * alone (what `--only crypto` prints). */
 void sim_calib_print(FILE *f, const struct sim_calib *c);
+void sim_calib_print_crypto(FILE *f, const struct sim_calib_crypto *c);
 
-/* `vmsim calibrate [-o FILE] [--quick]`: argc/argv after "calibrate".
- * Exit status: 0, 1 (a measurement failed), 2 (bad arguments or FILE). */
+/* `vmsim calibrate [-o FILE] [--quick] [--only crypto]`: argc/argv after
+ * "calibrate".  --only crypto measures the crypto figures alone and, with
+ * -o, adds them to the existing costs file FILE (which must load; its
+ * other keys stay byte for byte).  Exit status: 0, 1 (a measurement
+ * failed), 2 (bad arguments or FILE). */
 int sim_calib_main(int argc, char **argv);
 
 #endif

@@ -1,11 +1,16 @@
 /*
- * sim_calib_cli.c - `vmsim calibrate [-o FILE] [--quick]`: measure this
- * machine's CPU costs (sim_calib.h), print them as a table and, with -o,
- * write them as a costs file that experiments take ("costs": "FILE").
+ * sim_calib_cli.c - `vmsim calibrate [-o FILE] [--quick] [--only crypto]`:
+ * measure this machine's CPU costs (sim_calib.h), print them as a table
+ * and, with -o, write them as a costs file that experiments take
+ * ("costs": "FILE").  --only crypto measures the crypto figures alone and
+ * adds them to an existing costs file: the file is read as a tree and
+ * checked, the "crypto" keys set in it, and the tree printed back, so
+ * every other figure stays byte for byte (sim_calib_json_set_crypto).
  *
- * With -o the temporary file is created before anything is measured, so
- * a directory that cannot take the file fails at once (exit 2), and an
- * interrupted run leaves nothing behind (sim_tempfile.h).
+ * With -o the existing file (--only) is checked and the temporary file
+ * created before anything is measured, so a file or directory that cannot
+ * be used fails at once (exit 2), and an interrupted run leaves nothing
+ * behind (sim_tempfile.h).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,21 +21,29 @@
 #include "base/vm_units.h"
 #include "sim_calib.h"
 #include "sim_cli.h"
+#include "sim_json.h"
 
 static const char calib_usage[] =
-    "usage: vmsim calibrate [-o FILE] [--quick]\n"
+    "usage: vmsim calibrate [-o FILE] [--quick] [--only crypto]\n"
     "\n"
     "Measure this machine's CPU costs: 4 KiB page copies out of and into a buffer far\n"
     "larger than the caches, zero-page scans, zstd compression and decompression of\n"
     "the content samples (levels 1 and 3), a write-protect fault round trip\n"
     "(userfaultfd-wp where the kernel allows it, else mprotect + SIGSEGV), the removal\n"
-    "of one page's write protection, and a 4 KiB write() into the page cache (a file\n"
-    "in $TMPDIR, or /tmp).  Prints a table; takes about 10 s.\n"
+    "of one page's write protection, a 4 KiB write() into the page cache (a file\n"
+    "in $TMPDIR, or /tmp) and an anonymous page fault; with OpenSSL's libcrypto:\n"
+    "SHA-256 of 64 bytes and of 4 KiB, Ed25519 and ECDSA P-256 signatures and\n"
+    "verifications, and one probe of a 100,000-entry index keyed by digests.\n"
+    "Prints a table; takes about 10 s.\n"
     "\n"
-    "  -o FILE   also write the figures and their provenance (CPU, cores, kernel,\n"
-    "            date, method) as a costs file, which an experiment takes\n"
-    "            with \"costs\": \"FILE\"\n"
-    "  --quick   a smoke test: a small buffer and few repetitions (not figures to use)\n";
+    "  -o FILE        also write the figures and their provenance (CPU, cores, kernel,\n"
+    "                 date, method) as a costs file, which an experiment takes\n"
+    "                 with \"costs\": \"FILE\"\n"
+    "  --quick        a smoke test: a small buffer and few repetitions (not figures\n"
+    "                 to use)\n"
+    "  --only crypto  measure the crypto figures alone (about a second); with -o FILE,\n"
+    "                 add them to the existing costs file FILE, replacing its crypto\n"
+    "                 figures if it has them and leaving the rest of it as it was\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...)
@@ -60,12 +73,12 @@ static void print_fig(FILE *f, const char *name, const struct sim_calib_fig *g, 
     char m[32], lo[32], hi[32];
     fmt_ns(g->median, m, sizeof m);
     if (!g->samples) {
-        fprintf(f, "  %-16s %12s\n", name, m);
+        fprintf(f, "  %-20s %12s\n", name, m);
         return;
     }
     fmt_ns(g->p10, lo, sizeof lo);
     fmt_ns(g->p90, hi, sizeof hi);
-    fprintf(f, "  %-16s %12s   %12s .. %-12s %6u x %s\n", name, m, lo, hi, g->samples, per);
+    fprintf(f, "  %-20s %12s   %12s .. %-12s %6u x %s\n", name, m, lo, hi, g->samples, per);
 }
 
 void sim_calib_print(FILE *f, const struct sim_calib *c)
@@ -88,7 +101,7 @@ void sim_calib_print(FILE *f, const struct sim_calib *c)
     if (c->anon_method[0])
         fprintf(f, "  anonymous faults: %s (first write to each page of a fresh mapping, "
                 "minus the loop over faulted pages)\n", c->anon_method);
-    fprintf(f, "\n  %-16s %12s   %28s   %s\n", "figure", "median", "p10 .. p90", "samples");
+    fprintf(f, "\n  %-20s %12s   %28s   %s\n", "figure", "median", "p10 .. p90", "samples");
     snprintf(per, sizeof per, "%u pages", c->batch_pages);
     print_fig(f, "page_copy_ns", &c->page_copy_ns, per);
     print_fig(f, "page_install_ns", &c->page_install_ns, per);
@@ -102,7 +115,7 @@ void sim_calib_print(FILE *f, const struct sim_calib *c)
     if (c->anon_fault_ns.median > 0)
         print_fig(f, "anon_fault_ns", &c->anon_fault_ns, per);
     else
-        fprintf(f, "  %-16s %12s\n", "anon_fault_ns", "not measured");
+        fprintf(f, "  %-20s %12s\n", "anon_fault_ns", "not measured");
     fprintf(f, "\n  zstd, MB/s (compress: input bytes, decompress: output bytes; 16-page "
                "frames, %u repetitions)\n", c->compress_bps[0][0].samples);
     fprintf(f, "  %-5s %-10s", "level", "");
@@ -119,11 +132,71 @@ void sim_calib_print(FILE *f, const struct sim_calib *c)
         }
     fprintf(f, "  mix: %.2f zero, %.2f text, %.2f code, %.2f random pages\n", sim_calib_mix[0],
             sim_calib_mix[1], sim_calib_mix[2], sim_calib_mix[3]);
+    fprintf(f, "\n");
+    sim_calib_print_crypto(f, &c->crypto);
+}
+
+void sim_calib_print_crypto(FILE *f, const struct sim_calib_crypto *c)
+{
+    fprintf(f, "  crypto: %s%s\n", c->openssl_version[0] ? c->openssl_version : "not measured",
+            c->quick ? "  (--quick: a smoke test, not figures to use)" : "");
+    if (!(c->sha256_64_ns.median > 0))
+        return;
+    if (c->date[0])
+        fprintf(f, "  measured %s; load average %.2f before, %.2f after\n", c->date,
+                c->loadavg[0], c->loadavg[1]);
+    print_fig(f, "sha256_64_ns", &c->sha256_64_ns, "64 hashes");
+    print_fig(f, "sha256_4k_ns", &c->sha256_4k_ns, "16 hashes");
+    print_fig(f, "ed25519_sign_ns", &c->ed25519_sign_ns, "1 signature");
+    print_fig(f, "ed25519_verify_ns", &c->ed25519_verify_ns, "1 verification");
+    print_fig(f, "ecdsa_p256_sign_ns", &c->ecdsa_p256_sign_ns, "1 signature");
+    print_fig(f, "ecdsa_p256_verify_ns", &c->ecdsa_p256_verify_ns, "1 verification");
+    print_fig(f, "policy_lookup_ns", &c->policy_lookup_ns, "64 probes");
+}
+
+/* --only crypto: check FILE (when given), measure, add the figures to it. */
+static int only_crypto(const char *out, bool quick)
+{
+    static struct sim_calib c;
+    struct sim_calib_out o = { .fd = -1 };
+    struct vm_diag d = { 0 };
+    cJSON *root = NULL;
+    if (out) {
+        int rc = sim_json_load(out, &root, &d);
+        if (rc == VM_ENOENT)
+            return bad("%s: no such costs file: --only crypto adds figures to an existing "
+                       "one (write it with vmsim calibrate -o %s)", out, out);
+        if (rc == 0)
+            rc = sim_calib_from_json(out, root, &c, &d);
+        if (rc == 0)
+            rc = sim_calib_out_open(out, &o, &d);
+        if (rc) {
+            cJSON_Delete(root);
+            return bad("%s", d.msg);
+        }
+    }
+    c.crypto.quick = quick;
+    int rc = sim_calib_crypto(quick ? 64 : SIM_CALIB_DEF_SAMPLES, &c.crypto, &d);
+    if (rc == 0) {
+        printf("vmsim calibrate --only crypto\n");
+        sim_calib_print_crypto(stdout, &c.crypto);
+    }
+    if (rc == 0 && out && (rc = sim_calib_json_set_crypto(root, &c, &d)) == 0 &&
+        (rc = sim_calib_out_commit_json(&o, root, &d)) == 0)
+        printf("wrote %s (its crypto figures; the rest as it was)\n", out);
+    else if (rc && out)
+        sim_calib_out_abort(&o);
+    cJSON_Delete(root);
+    if (rc) {
+        fprintf(stderr, "vmsim: calibrate: %s\n", d.msg);
+        return SIM_EXIT_FAIL;
+    }
+    return SIM_EXIT_OK;
 }
 
 int sim_calib_main(int argc, char **argv)
 {
-    const char *out = NULL;
+    const char *out = NULL, *only = NULL;
     bool quick = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -142,12 +215,23 @@ int sim_calib_main(int argc, char **argv)
             out = a + 9;
         } else if (strcmp(a, "--quick") == 0) {
             quick = true;
+        } else if (strcmp(a, "--only") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return bad("--only: expected 'crypto', got nothing");
+            only = argv[++i];
+        } else if (strncmp(a, "--only=", 7) == 0) {
+            only = a + 7;
         } else if (a[0] == '-') {
             return bad("unknown option '%s' (see vmsim calibrate --help)", a);
         } else {
             return bad("unexpected argument '%s' (the file goes after -o)", a);
         }
     }
+    if (only && strcmp(only, "crypto") != 0)
+        return bad("--only: expected 'crypto' (the figures it can measure alone), got '%s'",
+                   only);
+    if (only)
+        return only_crypto(out, quick);
     struct sim_calib_out o = { .fd = -1 };
     struct vm_diag d = { 0 };
     if (out && sim_calib_out_open(out, &o, &d) != 0)

@@ -34,8 +34,16 @@ static const char *const top_keys[] = {
     "format", "provenance", "wp_fault_method", "wp_fault_note", "wp_unprotect_method",
     "wp_unprotect_note", "zero_scan_method", "page_copy_ns", "page_install_ns", "zero_scan_ns",
     "wp_fault_ns", "wp_unprotect_ns", "small_write_ns", "anon_fault_method", "anon_fault_ns",
-    "compress_bps", "decompress_bps", "spread", "notes",
+    "compress_bps", "decompress_bps", "crypto", "spread", "notes",
 };
+/* The keys of "crypto" (sim_calib_crypto.c writes them); figures first. */
+static const char *const crypto_keys[] = {
+    "sha256_64_ns", "sha256_4k_ns", "ed25519_sign_ns", "ed25519_verify_ns",
+    "ecdsa_p256_sign_ns", "ecdsa_p256_verify_ns", "policy_lookup_ns",
+    "openssl_version", "date", "loadavg_before", "loadavg_after", "quick",
+};
+#define NR_CRYPTO_FIGS 7
+#define NR_CRYPTO_KEYS ((int)(sizeof crypto_keys / sizeof crypto_keys[0]))
 #define NR_TOP_KEYS ((int)(sizeof top_keys / sizeof top_keys[0]))
 
 /* Costs a mechanism charges that calibrate does not measure. */
@@ -181,6 +189,11 @@ cJSON *sim_calib_to_json(const struct sim_calib *c)
     cJSON_AddStringToObject(n, "decompress_bps", "zstd output bytes/s, the same frames");
     cJSON_AddStringToObject(n, "trace_arm", not_measured_trace_arm);
     cJSON_AddStringToObject(n, "device_state", not_measured_device_state);
+    struct vm_diag d = { 0 };
+    if (sim_calib_json_set_crypto(root, c, &d) != 0) {
+        cJSON_Delete(root);
+        return NULL;                     /* out of memory, as the caller takes NULL */
+    }
     return root;
 }
 
@@ -414,6 +427,63 @@ static int get_anon(struct reader *r, const cJSON *root, struct sim_calib *c)
     return rc;
 }
 
+/* "crypto": optional; when there, every figure and openssl_version. */
+static int get_crypto(struct reader *r, const cJSON *root, struct sim_calib *c)
+{
+    size_t mark = 0;
+    char got[64];
+    struct sim_calib_crypto *k = &c->crypto;
+    k->loadavg[0] = k->loadavg[1] = -1;
+    if (!cJSON_GetObjectItemCaseSensitive(root, "crypto"))
+        return 0;                        /* not measured: every figure 0 */
+    const cJSON *o = member(r, root, "crypto", true, &mark);
+    int rc = 0;
+    if (!cJSON_IsObject(o))
+        rc = fail(r, "expected object, got %s", sim_json_got(o, got, sizeof got));
+    for (const cJSON *m = cJSON_IsObject(o) ? o->child : NULL; m && rc == 0; m = m->next) {
+        bool known = false;
+        for (int i = 0; i < NR_CRYPTO_KEYS; i++)
+            known |= strcmp(m->string, crypto_keys[i]) == 0;
+        if (known)
+            continue;
+        const char *s = sim_cfg_suggest(crypto_keys, NR_CRYPTO_KEYS, m->string);
+        rc = s ? fail(r, "unknown key '%s' (did you mean '%s'?)", m->string, s)
+               : fail(r, "unknown key '%s'", m->string);
+    }
+    struct sim_calib_fig *f[NR_CRYPTO_FIGS] = {
+        &k->sha256_64_ns, &k->sha256_4k_ns, &k->ed25519_sign_ns, &k->ed25519_verify_ns,
+        &k->ecdsa_p256_sign_ns, &k->ecdsa_p256_verify_ns, &k->policy_lookup_ns,
+    };
+    if (rc == 0)
+        rc = get_string(r, o, "openssl_version", k->openssl_version,
+                        sizeof k->openssl_version);
+    if (rc == 0)
+        rc = get_opt_string(r, o, "date", k->date, sizeof k->date);
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        const char *key = i == 2 ? "quick" : i ? "loadavg_after" : "loadavg_before";
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        if (!v)
+            continue;
+        bool good = i == 2 ? cJSON_IsBool(v) : cJSON_IsNumber(v) && isfinite(v->valuedouble);
+        if (!good) {
+            size_t m2 = sim_json_pathbuf_key(&r->path, key);
+            rc = fail(r, "expected %s, got %s", i == 2 ? "true or false" : "number",
+                      sim_json_got(v, got, sizeof got));
+            sim_json_pathbuf_pop(&r->path, m2);
+        } else if (i == 2) {
+            k->quick = cJSON_IsTrue(v);
+        } else {
+            k->loadavg[i] = v->valuedouble;
+        }
+    }
+    for (int i = 0; rc == 0 && i < NR_CRYPTO_FIGS; i++)
+        rc = get_positive(r, o, crypto_keys[i], MAX_NS, &f[i]->median);
+    sim_json_pathbuf_pop(&r->path, mark);
+    if (rc)
+        memset(k, 0, sizeof *k);
+    return rc;
+}
+
 static int get_method(struct reader *r, const cJSON *root, struct sim_calib *c)
 {
     int rc = get_string(r, root, "wp_fault_method", c->wp_method, sizeof c->wp_method);
@@ -486,6 +556,8 @@ int sim_calib_from_json(const char *file, const cJSON *root, struct sim_calib *o
         rc = get_rates(&r, root, "compress_bps", out, out->compress_bps);
     if (rc == 0)
         rc = get_rates(&r, root, "decompress_bps", out, out->decompress_bps);
+    if (rc == 0)
+        rc = get_crypto(&r, root, out);
     for (int i = 0; rc == 0 && i < out->nr_levels; i++)
         if (out->compress_bps[i][0].median == 0 || out->decompress_bps[i][0].median == 0) {
             size_t mark = sim_json_pathbuf_key(&r.path, out->compress_bps[i][0].median == 0
@@ -571,8 +643,18 @@ static int write_all(struct sim_calib_out *o, const char *p, size_t len, struct 
 int sim_calib_out_commit(struct sim_calib_out *o, const struct sim_calib *c, struct vm_diag *d)
 {
     cJSON *root = sim_calib_to_json(c);
-    char *text = root ? cJSON_Print(root) : NULL;
+    if (!root) {
+        sim_calib_out_abort(o);
+        return vm_diag_set(d, VM_ENOMEM, "out of memory for the costs file");
+    }
+    int rc = sim_calib_out_commit_json(o, root, d);
     cJSON_Delete(root);
+    return rc;
+}
+
+int sim_calib_out_commit_json(struct sim_calib_out *o, const cJSON *root, struct vm_diag *d)
+{
+    char *text = cJSON_Print(root);
     if (!text) {
         sim_calib_out_abort(o);
         return vm_diag_set(d, VM_ENOMEM, "out of memory for the costs file");

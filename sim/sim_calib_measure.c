@@ -3,7 +3,8 @@
  * page copies out of and into a buffer far larger than the caches, zero
  * scans, zstd on the content samples, and the provenance (sim_calib.h).
  * The write-protect fault and un-protect are sim_calib_fault.c, the small
- * write into the page cache sim_calib_write.c.
+ * write into the page cache sim_calib_write.c, the anonymous fault
+ * sim_calib_anon.c, the cryptography sim_calib_crypto.c.
  *
  * Based on: QEMU's buffer_is_zero() (util/bufferiszero.c: the AVX2, SSE2
  * and word-loop variants it picks from at start-up) for the zero scan;
@@ -48,7 +49,7 @@
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
 #define DEF_BATCH_PAGES 64             /* ~50 us: most samples see no preemption */
-#define DEF_MAX_SAMPLES 1024
+#define DEF_MAX_SAMPLES SIM_CALIB_DEF_SAMPLES
 #define DEF_ZSTD_REPS 31
 #define DEF_NR_FAULTS 8192
 #define WARMUP_SAMPLES 2                 /* timed but dropped: code and TLB warm-up */
@@ -599,6 +600,11 @@ int sim_calib_measure(const struct sim_calib_opts *opts, struct sim_calib *out, 
                                   &out->anon_fault_ns, d);
         if (rc == 0)
             snprintf(out->anon_method, sizeof out->anon_method, "%s", SIM_CALIB_ANON_METHOD);
+    }
+    if (rc == 0) {
+        progress(&o, "SHA-256, signatures and index probes (libcrypto)");
+        out->crypto.quick = o.quick;
+        rc = sim_calib_crypto(o.max_samples, &out->crypto, d);
     }
     out->loadavg[1] = loadavg();
     return rc;

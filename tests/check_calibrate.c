@@ -5,13 +5,14 @@
  * the mapping, a costs file named in a config, inline values winning,
  * the defaults equal to the shipped calibration), and one small run of
  * the measurements themselves (positive, finite figures; no time limits).
+ * The crypto figures have their own suite (check_calib_crypto.c); the
+ * scratch directory and the known calibration are tests/calib_rig.*.
  *
  * Costs files are built from one known struct sim_calib, then broken one
  * key at a time; error lines are compared whole.
  */
 #include <check.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,25 +30,7 @@
 #include "sim_config.h"
 #include "sim_content.h"
 #include "sim_json.h"
-
-static char g_dir[256];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void setup(void)
-{
-    snprintf(g_dir, sizeof g_dir, "%s/vmsim-calib.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
-}
-
-static void teardown(void)
-{
-    nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "calib_rig.h"
 
 static const char *srcdir(void)
 {
@@ -55,125 +38,55 @@ static const char *srcdir(void)
     return s && *s ? s : VMSIM_SRCDIR;
 }
 
-static void path_in(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/%s", g_dir, name);
-}
-
-/* A calibration with known figures: levels 1 and 3, every class. */
-static void known(struct sim_calib *c)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->cpu_model, sizeof c->cpu_model, "Test CPU @ 1.00GHz");
-    c->cores = 4;
-    snprintf(c->kernel, sizeof c->kernel, "Linux 6.1.0 #1 SMP x86_64");
-    snprintf(c->date, sizeof c->date, "2026-01-02T03:04:05Z");
-    snprintf(c->vmsim_version, sizeof c->vmsim_version, "0.1.0");
-    snprintf(c->zstd_version, sizeof c->zstd_version, "1.5.4");
-    c->buffer_bytes = 1ull << 30;
-    c->llc_bytes = 32ull << 20;
-    c->loadavg[0] = 0.5;
-    c->loadavg[1] = 0.75;
-    c->batch_pages = 64;
-    snprintf(c->wp_method, sizeof c->wp_method, SIM_CALIB_METHOD_UFFD);
-    c->page_copy_ns = (struct sim_calib_fig){ 412.34, 400, 450, 100 };
-    c->page_install_ns = (struct sim_calib_fig){ 380.06, 370, 400, 100 };
-    c->zero_scan_ns = (struct sim_calib_fig){ 199.96, 190, 210, 100 };
-    c->wp_fault_ns = (struct sim_calib_fig){ 3456.78, 3000, 5000, 1000 };
-    snprintf(c->unprotect_method, sizeof c->unprotect_method, SIM_CALIB_METHOD_UFFD);
-    snprintf(c->zero_method, sizeof c->zero_method, SIM_CALIB_ZERO_AVX2);
-    snprintf(c->small_write_fs, sizeof c->small_write_fs, "ext4");
-    c->wp_unprotect_ns = (struct sim_calib_fig){ 1234.56, 1100, 1500, 64 };
-    c->small_write_ns = (struct sim_calib_fig){ 2345.64, 2200, 2600, 100 };
-    snprintf(c->anon_method, sizeof c->anon_method, SIM_CALIB_ANON_METHOD);
-    c->anon_fault_ns = (struct sim_calib_fig){ 987.66, 900, 1200, 100 };
-    c->nr_levels = 2;
-    c->levels[0] = 1;
-    c->levels[1] = 3;
-    for (int l = 0; l < 2; l++)
-        for (int k = 0; k < SIM_CALIB_NR_RATES; k++) {
-            double base = (l ? 0.5 : 1) * 1e8 * (k + 1);
-            c->compress_bps[l][k] = (struct sim_calib_fig){ base + 0.4, base, base, 9 };
-            c->decompress_bps[l][k] = (struct sim_calib_fig){ 4 * base + 0.6, base, base, 9 };
-        }
-}
-
-/* known()'s JSON with `edit` applied, written to g_dir/name. */
-static void write_costs(const char *name, void (*edit)(cJSON *root))
-{
-    struct sim_calib c;
-    known(&c);
-    cJSON *root = sim_calib_to_json(&c);
-    ck_assert_ptr_nonnull(root);
-    if (edit)
-        edit(root);
-    char *text = cJSON_Print(root);
-    char path[512];
-    path_in(path, sizeof path, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    cJSON_Delete(root);
-}
-
-static const cJSON *get(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(v != NULL, "missing key '%s'", key);
-    return v;
-}
-
 /* ------------------------------------------------------------ the file */
 
 START_TEST(test_calib_json_has_provenance_method_and_figures_with_units)
 {
     struct sim_calib c;
-    known(&c);
+    calib_known(&c);
     cJSON *root = sim_calib_to_json(&c);
-    ck_assert_str_eq(get(root, "format")->valuestring, "vmsim-costs/1");
-    const cJSON *p = get(root, "provenance");
-    ck_assert_str_eq(get(p, "cpu_model")->valuestring, "Test CPU @ 1.00GHz");
-    ck_assert_int_eq(get(p, "cores")->valueint, 4);
-    ck_assert_str_eq(get(p, "kernel")->valuestring, "Linux 6.1.0 #1 SMP x86_64");
-    ck_assert_str_eq(get(p, "date")->valuestring, "2026-01-02T03:04:05Z");
-    ck_assert_str_eq(get(p, "vmsim_version")->valuestring, "0.1.0");
-    ck_assert_double_eq(get(p, "buffer_bytes")->valuedouble, 1073741824.0);
-    ck_assert_double_eq(get(p, "loadavg_before")->valuedouble, 0.5);
-    ck_assert(cJSON_IsFalse(get(p, "quick")));
-    ck_assert_str_eq(get(root, "wp_fault_method")->valuestring, "userfaultfd-wp");
+    ck_assert_str_eq(calib_get(root, "format")->valuestring, "vmsim-costs/1");
+    const cJSON *p = calib_get(root, "provenance");
+    ck_assert_str_eq(calib_get(p, "cpu_model")->valuestring, "Test CPU @ 1.00GHz");
+    ck_assert_int_eq(calib_get(p, "cores")->valueint, 4);
+    ck_assert_str_eq(calib_get(p, "kernel")->valuestring, "Linux 6.1.0 #1 SMP x86_64");
+    ck_assert_str_eq(calib_get(p, "date")->valuestring, "2026-01-02T03:04:05Z");
+    ck_assert_str_eq(calib_get(p, "vmsim_version")->valuestring, "0.1.0");
+    ck_assert_double_eq(calib_get(p, "buffer_bytes")->valuedouble, 1073741824.0);
+    ck_assert_double_eq(calib_get(p, "loadavg_before")->valuedouble, 0.5);
+    ck_assert(cJSON_IsFalse(calib_get(p, "quick")));
+    ck_assert_str_eq(calib_get(root, "wp_fault_method")->valuestring, "userfaultfd-wp");
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(root, "wp_fault_note"));
     /* times rounded to 0.1 ns, rates to whole bytes/s */
-    ck_assert_double_eq_tol(get(root, "page_copy_ns")->valuedouble, 412.3, 1e-9);
-    ck_assert_double_eq_tol(get(root, "page_install_ns")->valuedouble, 380.1, 1e-9);
-    ck_assert_double_eq_tol(get(root, "zero_scan_ns")->valuedouble, 200.0, 1e-9);
-    ck_assert_double_eq_tol(get(root, "wp_fault_ns")->valuedouble, 3456.8, 1e-9);
-    ck_assert_double_eq_tol(get(root, "wp_unprotect_ns")->valuedouble, 1234.6, 1e-9);
-    ck_assert_double_eq_tol(get(root, "small_write_ns")->valuedouble, 2345.6, 1e-9);
-    ck_assert_double_eq_tol(get(root, "anon_fault_ns")->valuedouble, 987.7, 1e-9);
-    ck_assert_str_eq(get(root, "anon_fault_method")->valuestring, "anon-first-write");
-    ck_assert_double_eq(get(get(get(root, "spread"), "anon_fault_ns"), "p90")->valuedouble, 1200);
-    ck_assert_str_eq(get(root, "wp_unprotect_method")->valuestring, "userfaultfd-wp");
-    ck_assert_str_eq(get(root, "zero_scan_method")->valuestring, "avx2");
-    ck_assert_str_eq(get(p, "small_write_fs")->valuestring, "ext4");
-    ck_assert_str_eq(get(get(get(root, "spread"), "wp_unprotect_ns"), "sample")->valuestring,
+    ck_assert_double_eq_tol(calib_get(root, "page_copy_ns")->valuedouble, 412.3, 1e-9);
+    ck_assert_double_eq_tol(calib_get(root, "page_install_ns")->valuedouble, 380.1, 1e-9);
+    ck_assert_double_eq_tol(calib_get(root, "zero_scan_ns")->valuedouble, 200.0, 1e-9);
+    ck_assert_double_eq_tol(calib_get(root, "wp_fault_ns")->valuedouble, 3456.8, 1e-9);
+    ck_assert_double_eq_tol(calib_get(root, "wp_unprotect_ns")->valuedouble, 1234.6, 1e-9);
+    ck_assert_double_eq_tol(calib_get(root, "small_write_ns")->valuedouble, 2345.6, 1e-9);
+    ck_assert_double_eq_tol(calib_get(root, "anon_fault_ns")->valuedouble, 987.7, 1e-9);
+    ck_assert_str_eq(calib_get(root, "anon_fault_method")->valuestring, "anon-first-write");
+    ck_assert_double_eq(calib_get(calib_get(calib_get(root, "spread"), "anon_fault_ns"), "p90")->valuedouble, 1200);
+    ck_assert_str_eq(calib_get(root, "wp_unprotect_method")->valuestring, "userfaultfd-wp");
+    ck_assert_str_eq(calib_get(root, "zero_scan_method")->valuestring, "avx2");
+    ck_assert_str_eq(calib_get(p, "small_write_fs")->valuestring, "ext4");
+    ck_assert_str_eq(calib_get(calib_get(calib_get(root, "spread"), "wp_unprotect_ns"), "sample")->valuestring,
                      "16 pages");
-    const cJSON *l1 = get(get(root, "compress_bps"), "level_1");
-    const cJSON *l3 = get(get(root, "decompress_bps"), "level_3");
+    const cJSON *l1 = calib_get(calib_get(root, "compress_bps"), "level_1");
+    const cJSON *l3 = calib_get(calib_get(root, "decompress_bps"), "level_3");
     for (int k = 0; k < SIM_CALIB_NR_RATES; k++) {
-        ck_assert_double_eq(get(l1, sim_calib_rate_names[k])->valuedouble, 1e8 * (k + 1));
-        ck_assert_double_eq(get(l3, sim_calib_rate_names[k])->valuedouble, 2e8 * (k + 1) + 1);
+        ck_assert_double_eq(calib_get(l1, sim_calib_rate_names[k])->valuedouble, 1e8 * (k + 1));
+        ck_assert_double_eq(calib_get(l3, sim_calib_rate_names[k])->valuedouble, 2e8 * (k + 1) + 1);
     }
     ck_assert_int_eq(cJSON_GetArraySize(l1), 5);
-    const cJSON *s = get(get(root, "spread"), "page_copy_ns");
-    ck_assert_double_eq(get(s, "p10")->valuedouble, 400);
-    ck_assert_double_eq(get(s, "p90")->valuedouble, 450);
-    ck_assert_int_eq(get(s, "samples")->valueint, 100);
-    ck_assert_str_eq(get(s, "sample")->valuestring, "64 pages");
-    const cJSON *n = get(root, "notes");
-    ck_assert_ptr_nonnull(strstr(get(n, "trace_arm")->valuestring, "not measured"));
-    ck_assert_ptr_nonnull(strstr(get(n, "device_state")->valuestring, "not measured"));
+    const cJSON *s = calib_get(calib_get(root, "spread"), "page_copy_ns");
+    ck_assert_double_eq(calib_get(s, "p10")->valuedouble, 400);
+    ck_assert_double_eq(calib_get(s, "p90")->valuedouble, 450);
+    ck_assert_int_eq(calib_get(s, "samples")->valueint, 100);
+    ck_assert_str_eq(calib_get(s, "sample")->valuestring, "64 pages");
+    const cJSON *n = calib_get(root, "notes");
+    ck_assert_ptr_nonnull(strstr(calib_get(n, "trace_arm")->valuestring, "not measured"));
+    ck_assert_ptr_nonnull(strstr(calib_get(n, "device_state")->valuestring, "not measured"));
     cJSON_Delete(root);
 }
 END_TEST
@@ -181,16 +94,16 @@ END_TEST
 START_TEST(test_calib_fallback_note_is_written_with_the_method)
 {
     struct sim_calib c;
-    known(&c);
+    calib_known(&c);
     snprintf(c.wp_method, sizeof c.wp_method, SIM_CALIB_METHOD_MPROTECT);
     snprintf(c.wp_note, sizeof c.wp_note, "userfaultfd: not permitted");
     snprintf(c.unprotect_method, sizeof c.unprotect_method, SIM_CALIB_UNPROTECT_MPROTECT);
     snprintf(c.unprotect_note, sizeof c.unprotect_note, "userfaultfd: not permitted; mprotect used");
     cJSON *root = sim_calib_to_json(&c);
-    ck_assert_str_eq(get(root, "wp_fault_method")->valuestring, "mprotect-sigsegv");
-    ck_assert_str_eq(get(root, "wp_fault_note")->valuestring, "userfaultfd: not permitted");
-    ck_assert_str_eq(get(root, "wp_unprotect_method")->valuestring, "mprotect");
-    ck_assert_str_eq(get(root, "wp_unprotect_note")->valuestring,
+    ck_assert_str_eq(calib_get(root, "wp_fault_method")->valuestring, "mprotect-sigsegv");
+    ck_assert_str_eq(calib_get(root, "wp_fault_note")->valuestring, "userfaultfd: not permitted");
+    ck_assert_str_eq(calib_get(root, "wp_unprotect_method")->valuestring, "mprotect");
+    ck_assert_str_eq(calib_get(root, "wp_unprotect_note")->valuestring,
                      "userfaultfd: not permitted; mprotect used");
     struct sim_calib back;
     struct vm_diag d = { 0 };
@@ -208,8 +121,8 @@ START_TEST(test_calib_file_reads_back_what_was_written)
     struct sim_calib c, back;
     struct vm_diag d = { 0 };
     char path[512];
-    known(&c);
-    path_in(path, sizeof path, "costs.json");
+    calib_known(&c);
+    calib_path_in(path, sizeof path, "costs.json");
     ck_assert_int_eq(sim_calib_write(path, &c, &d), 0);
     ck_assert_int_eq(sim_calib_load(path, &back, &d), 0);
     ck_assert_str_eq(back.cpu_model, c.cpu_model);
@@ -246,8 +159,8 @@ START_TEST(test_calib_older_file_without_anon_fault_loads_as_not_measured)
     struct sim_calib back;
     struct vm_diag d = { 0 };
     char path[512];
-    path_in(path, sizeof path, "old.json");
-    write_costs("old.json", del_anon);
+    calib_path_in(path, sizeof path, "old.json");
+    calib_write_costs("old.json", del_anon);
     ck_assert_msg(sim_calib_load(path, &back, &d) == 0, "%s", d.msg);
     ck_assert_double_eq(back.anon_fault_ns.median, 0);
     ck_assert_str_eq(back.anon_method, "");
@@ -255,7 +168,7 @@ START_TEST(test_calib_older_file_without_anon_fault_loads_as_not_measured)
     cJSON *root = sim_calib_to_json(&back);
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(root, "anon_fault_ns"));
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(root, "anon_fault_method"));
-    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(root, "spread"), "anon_fault_ns"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(calib_get(root, "spread"), "anon_fault_ns"));
     cJSON_Delete(root);
 }
 END_TEST
@@ -265,11 +178,11 @@ START_TEST(test_calib_write_leaves_only_the_file)
     struct sim_calib c;
     struct vm_diag d = { 0 };
     char path[512];
-    known(&c);
-    path_in(path, sizeof path, "out.json");
+    calib_known(&c);
+    calib_path_in(path, sizeof path, "out.json");
     ck_assert_int_eq(sim_calib_write(path, &c, &d), 0);
     ck_assert_int_eq(sim_calib_write(path, &c, &d), 0);     /* over an existing one */
-    DIR *dir = opendir(g_dir);
+    DIR *dir = opendir(calib_dir);
     int n = 0;
     for (struct dirent *e; (e = readdir(dir));)
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
@@ -286,12 +199,12 @@ START_TEST(test_calib_write_refuses_a_directory_or_a_missing_one)
     struct sim_calib c;
     struct vm_diag d = { 0 };
     char path[512], want[600];
-    known(&c);
-    ck_assert_int_eq(sim_calib_write(g_dir, &c, &d), VM_EINVAL);
-    snprintf(want, sizeof want, "%s: is a directory, expected a file name", g_dir);
+    calib_known(&c);
+    ck_assert_int_eq(sim_calib_write(calib_dir, &c, &d), VM_EINVAL);
+    snprintf(want, sizeof want, "%s: is a directory, expected a file name", calib_dir);
     ck_assert_str_eq(d.msg, want);
     vm_diag_clear(&d);
-    path_in(path, sizeof path, "no-such-dir/out.json");
+    calib_path_in(path, sizeof path, "no-such-dir/out.json");
     ck_assert_int_eq(sim_calib_write(path, &c, &d), VM_EIO);
     snprintf(want, sizeof want, "%s: cannot create: No such file or directory", path);
     ck_assert_str_eq(d.msg, want);
@@ -303,7 +216,7 @@ START_TEST(test_calib_aborted_output_leaves_nothing)
     struct sim_calib_out o;
     struct vm_diag d = { 0 };
     char path[512];
-    path_in(path, sizeof path, "out.json");
+    calib_path_in(path, sizeof path, "out.json");
     ck_assert_int_eq(sim_calib_out_open(path, &o, &d), 0);
     ck_assert_int_eq(access(o.tmp, F_OK), 0);
     sim_calib_out_abort(&o);
@@ -388,8 +301,8 @@ START_TEST(test_calib_bad_file_is_refused_at_its_json_path)
     struct sim_calib c;
     struct vm_diag d = { 0 };
     char path[512], want[1200];
-    path_in(path, sizeof path, "bad.json");
-    write_costs("bad.json", bad_files[_i].edit);
+    calib_path_in(path, sizeof path, "bad.json");
+    calib_write_costs("bad.json", bad_files[_i].edit);
     ck_assert_int_eq(sim_calib_load(path, &c, &d), VM_EINVAL);
     char tail[512];
     snprintf(tail, sizeof tail, bad_files[_i].want, ZSTD_minCLevel(), ZSTD_maxCLevel());
@@ -408,7 +321,7 @@ START_TEST(test_calib_not_an_object_or_not_json)
                             "got array");
     cJSON_Delete(arr);
     char path[512], want[600];
-    path_in(path, sizeof path, "m.json");
+    calib_path_in(path, sizeof path, "m.json");
     FILE *f = fopen(path, "w");
     fputs("{\"format\": \"vmsim-costs/1\",\n  \"x\" }\n", f);
     fclose(f);
@@ -425,7 +338,7 @@ END_TEST
 START_TEST(test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix)
 {
     struct sim_calib c;
-    known(&c);
+    calib_known(&c);
     struct sim_ckpt_costs k = { .trace_arm_ns = 7, .device_state_ns = 9 };
     sim_ckpt_costs_from_calib(&c, &k);
     ck_assert_uint_eq(k.page_copy_ns, 412);
@@ -444,13 +357,13 @@ START_TEST(test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix)
 }
 END_TEST
 
-/* A checkpoint config in g_dir with `costs` (JSON text, ' for "). */
+/* A checkpoint config in calib_dir with `costs` (JSON text, ' for "). */
 static struct sim_config *load_cfg(const char *costs, struct sim_diag_list *errs)
 {
     char path[512], text[2048], dir[512];
-    path_in(dir, sizeof dir, "sub");
+    calib_path_in(dir, sizeof dir, "sub");
     mkdir(dir, 0777);
-    path_in(path, sizeof path, "sub/plat.xml");
+    calib_path_in(path, sizeof path, "sub/plat.xml");
     FILE *f = fopen(path, "w");
     fputs("<platform/>\n", f);
     fclose(f);
@@ -462,7 +375,7 @@ static struct sim_config *load_cfg(const char *costs, struct sim_diag_list *errs
     for (char *p = text; *p; p++)
         if (*p == '\'')
             *p = '"';
-    path_in(path, sizeof path, "sub/exp.json");
+    calib_path_in(path, sizeof path, "sub/exp.json");
     f = fopen(path, "w");
     fputs(text, f);
     fclose(f);
@@ -479,7 +392,7 @@ static const struct sim_ckpt_costs *COSTS(const struct sim_config *cfg)
 START_TEST(test_ckpt_costs_string_names_a_file_relative_to_the_config)
 {
     struct sim_diag_list errs = { 0 };
-    write_costs("costs.json", NULL);
+    calib_write_costs("costs.json", NULL);
     struct sim_config *cfg = load_cfg("'../costs.json'", &errs);
     ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.lines[0] : "?");
     ck_assert_uint_eq(COSTS(cfg)->page_copy_ns, 412);
@@ -492,7 +405,7 @@ END_TEST
 START_TEST(test_ckpt_costs_inline_values_win_over_the_file_whatever_the_order)
 {
     struct sim_diag_list errs = { 0 };
-    write_costs("costs.json", NULL);
+    calib_write_costs("costs.json", NULL);
     struct sim_config *cfg = load_cfg("{'page_copy': '1us', 'file': '../costs.json', "
                                       "'trace_arm': '3ns'}", &errs);
     ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.lines[0] : "?");
@@ -508,9 +421,9 @@ START_TEST(test_ckpt_costs_bad_file_is_one_located_line)
 {
     struct sim_diag_list errs = { 0 };
     char want[1600], cfgfile[512], costs[512];
-    write_costs("costs.json", set_neg_copy);
-    path_in(cfgfile, sizeof cfgfile, "sub/exp.json");
-    path_in(costs, sizeof costs, "costs.json");
+    calib_write_costs("costs.json", set_neg_copy);
+    calib_path_in(cfgfile, sizeof cfgfile, "sub/exp.json");
+    calib_path_in(costs, sizeof costs, "costs.json");
     ck_assert_ptr_null(load_cfg("{'file': '../costs.json'}", &errs));
     ck_assert_int_eq(errs.n, 1);
     snprintf(want, sizeof want, "%s: $.costs.file: %s: $.page_copy_ns: expected number > 0 and "
@@ -574,14 +487,6 @@ START_TEST(test_calib_fig_percentiles_interpolate_between_ranks)
 }
 END_TEST
 
-static void assert_fig(const char *name, const struct sim_calib_fig *f)
-{
-    ck_assert_msg(isfinite(f->median) && f->median > 0, "%s median %g", name, f->median);
-    ck_assert_msg(f->p10 <= f->median && f->median <= f->p90, "%s spread %g..%g", name, f->p10,
-                  f->p90);
-    ck_assert_msg(f->samples > 0, "%s: no samples", name);
-}
-
 START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
 {
     struct sim_calib_opts o = { .buffer_bytes = 16ull << 20, .batch_pages = 16,
@@ -590,14 +495,19 @@ START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
     static struct sim_calib c;
     struct vm_diag d = { 0 };
     ck_assert_msg(sim_calib_measure(&o, &c, &d) == 0, "%s", d.msg);
-    assert_fig("page_copy_ns", &c.page_copy_ns);
-    assert_fig("page_install_ns", &c.page_install_ns);
-    assert_fig("zero_scan_ns", &c.zero_scan_ns);
-    assert_fig("wp_fault_ns", &c.wp_fault_ns);
-    assert_fig("wp_unprotect_ns", &c.wp_unprotect_ns);
-    assert_fig("small_write_ns", &c.small_write_ns);
-    assert_fig("anon_fault_ns", &c.anon_fault_ns);
+    calib_assert_fig("page_copy_ns", &c.page_copy_ns);
+    calib_assert_fig("page_install_ns", &c.page_install_ns);
+    calib_assert_fig("zero_scan_ns", &c.zero_scan_ns);
+    calib_assert_fig("wp_fault_ns", &c.wp_fault_ns);
+    calib_assert_fig("wp_unprotect_ns", &c.wp_unprotect_ns);
+    calib_assert_fig("small_write_ns", &c.small_write_ns);
+    calib_assert_fig("anon_fault_ns", &c.anon_fault_ns);
     ck_assert_uint_eq(c.anon_fault_ns.samples, 32);
+    for (int i = 0; i < CALIB_NR_CRYPTO; i++) {
+        calib_assert_fig(calib_crypto_keys[i], calib_crypto_fig(&c.crypto, i));
+        ck_assert_uint_eq(calib_crypto_fig(&c.crypto, i)->samples, 32);
+    }
+    ck_assert(c.crypto.quick);
     ck_assert_str_eq(c.anon_method, SIM_CALIB_ANON_METHOD);
     ck_assert_uint_eq(c.wp_unprotect_ns.samples, 64 / SIM_CALIB_UNPROTECT_BATCH);
     ck_assert_uint_eq(c.small_write_ns.samples, 32);
@@ -610,8 +520,8 @@ START_TEST(test_calib_measure_small_run_gives_positive_finite_figures)
     for (int l = 0; l < c.nr_levels; l++) {
         double lo = INFINITY, hi = 0;
         for (int k = 0; k < SIM_CONTENT_NR; k++) {
-            assert_fig("compress_bps", &c.compress_bps[l][k]);
-            assert_fig("decompress_bps", &c.decompress_bps[l][k]);
+            calib_assert_fig("compress_bps", &c.compress_bps[l][k]);
+            calib_assert_fig("decompress_bps", &c.decompress_bps[l][k]);
             lo = fmin(lo, c.compress_bps[l][k].median);
             hi = fmax(hi, c.compress_bps[l][k].median);
         }
@@ -644,7 +554,7 @@ START_TEST(test_calib_wp_fault_by_mprotect_works_everywhere)
     struct vm_diag d = { 0 };
     ck_assert_msg(sim_calib_wp_fault(SIM_CALIB_WP_MPROTECT, 32, &f, method, note, &d) == 0,
                   "%s", d.msg);
-    assert_fig("wp_fault_ns", &f);
+    calib_assert_fig("wp_fault_ns", &f);
     ck_assert_str_eq(method, "mprotect-sigsegv");
     ck_assert_str_eq(note, "");
 }
@@ -657,7 +567,7 @@ START_TEST(test_calib_wp_fault_by_userfaultfd_or_a_reason)
     struct vm_diag d = { 0 };
     int rc = sim_calib_wp_fault(SIM_CALIB_WP_UFFD, 32, &f, method, note, &d);
     if (rc == 0) {
-        assert_fig("wp_fault_ns", &f);
+        calib_assert_fig("wp_fault_ns", &f);
         ck_assert_str_eq(method, "userfaultfd-wp");
     } else {
         ck_assert_int_eq(rc, VM_ENOTSUP);
@@ -673,7 +583,7 @@ START_TEST(test_calib_wp_unprotect_by_mprotect_works_everywhere)
     struct vm_diag d = { 0 };
     ck_assert_msg(sim_calib_wp_unprotect(SIM_CALIB_WP_MPROTECT, 64, &f, method, note, &d) == 0,
                   "%s", d.msg);
-    assert_fig("wp_unprotect_ns", &f);
+    calib_assert_fig("wp_unprotect_ns", &f);
     ck_assert_uint_eq(f.samples, 64 / SIM_CALIB_UNPROTECT_BATCH);
     ck_assert_str_eq(method, "mprotect");
     ck_assert_str_eq(note, "");
@@ -689,7 +599,7 @@ START_TEST(test_calib_wp_unprotect_by_userfaultfd_or_a_reason)
     struct vm_diag d = { 0 };
     int rc = sim_calib_wp_unprotect(SIM_CALIB_WP_UFFD, 64, &f, method, note, &d);
     if (rc == 0) {
-        assert_fig("wp_unprotect_ns", &f);
+        calib_assert_fig("wp_unprotect_ns", &f);
         ck_assert_str_eq(method, "userfaultfd-wp");
     } else {
         ck_assert_int_eq(rc, VM_ENOTSUP);
@@ -703,20 +613,20 @@ START_TEST(test_calib_small_write_measures_and_leaves_nothing)
     struct sim_calib_fig f;
     char fs[32];
     struct vm_diag d = { 0 };
-    ck_assert_msg(sim_calib_small_write(g_dir, 8, 16, &f, fs, &d) == 0, "%s", d.msg);
-    assert_fig("small_write_ns", &f);
+    ck_assert_msg(sim_calib_small_write(calib_dir, 8, 16, &f, fs, &d) == 0, "%s", d.msg);
+    calib_assert_fig("small_write_ns", &f);
     ck_assert_uint_eq(f.samples, 16);
     ck_assert_str_ne(fs, "");
-    DIR *dir = opendir(g_dir);
+    DIR *dir = opendir(calib_dir);
     for (struct dirent *e; (e = readdir(dir));)
         ck_assert_msg(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0,
                       "left %s", e->d_name);
     closedir(dir);
     char missing[512];
-    path_in(missing, sizeof missing, "no-such-dir");
+    calib_path_in(missing, sizeof missing, "no-such-dir");
     ck_assert_int_eq(sim_calib_small_write(missing, 8, 16, &f, fs, &d), VM_EIO);
     ck_assert_ptr_nonnull(strstr(d.msg, "cannot create a file in"));
-    ck_assert_int_eq(sim_calib_small_write(g_dir, 0, 16, &f, fs, &d), VM_EINVAL);
+    ck_assert_int_eq(sim_calib_small_write(calib_dir, 0, 16, &f, fs, &d), VM_EINVAL);
 }
 END_TEST
 
@@ -726,7 +636,7 @@ START_TEST(test_calib_anon_fault_measures_over_fresh_mappings)
     struct vm_diag d = { 0 };
     /* 20 samples of 8 pages from mappings of 5 samples (42 pages: 2 left) */
     ck_assert_msg(sim_calib_anon_fault(42, 8, 20, &f, &d) == 0, "%s", d.msg);
-    assert_fig("anon_fault_ns", &f);
+    calib_assert_fig("anon_fault_ns", &f);
     ck_assert_uint_eq(f.samples, 20);
     ck_assert_int_eq(sim_calib_anon_fault(4, 8, 20, &f, &d), VM_EINVAL);
     ck_assert_double_eq(f.median, 0);
@@ -774,14 +684,18 @@ END_TEST
 START_TEST(test_calib_cli_bad_arguments_are_bad_input)
 {
     char out[512];
-    path_in(out, sizeof out, "no-such-dir/c.json");
+    calib_path_in(out, sizeof out, "no-such-dir/c.json");
     char *a1[] = { "--fast" }, *a2[] = { "extra" }, *a3[] = { "-o" }, *a4[] = { "-o", out },
-         *a5[] = { "-o", g_dir };
+         *a5[] = { "-o", calib_dir };
     ck_assert_int_eq(sim_calib_main(1, a1), SIM_EXIT_BAD_INPUT);
     ck_assert_int_eq(sim_calib_main(1, a2), SIM_EXIT_BAD_INPUT);
     ck_assert_int_eq(sim_calib_main(1, a3), SIM_EXIT_BAD_INPUT);
     ck_assert_int_eq(sim_calib_main(2, a4), SIM_EXIT_BAD_INPUT);
     ck_assert_int_eq(sim_calib_main(2, a5), SIM_EXIT_BAD_INPUT);
+    char *a6[] = { "--only", "pages" }, *a7[] = { "--only" }, *a8[] = { "--only=", "-o", out };
+    ck_assert_int_eq(sim_calib_main(2, a6), SIM_EXIT_BAD_INPUT);
+    ck_assert_int_eq(sim_calib_main(1, a7), SIM_EXIT_BAD_INPUT);
+    ck_assert_int_eq(sim_calib_main(3, a8), SIM_EXIT_BAD_INPUT);
 }
 END_TEST
 
@@ -789,7 +703,7 @@ static Suite *calibrate_suite(void)
 {
     Suite *s = suite_create("calibrate");
     TCase *file = tcase_create("file");
-    tcase_add_checked_fixture(file, setup, teardown);
+    tcase_add_checked_fixture(file, calib_setup, calib_teardown);
     tcase_set_timeout(file, 0);          /* no wall-clock limits anywhere */
     tcase_add_test(file, test_calib_json_has_provenance_method_and_figures_with_units);
     tcase_add_test(file, test_calib_fallback_note_is_written_with_the_method);
@@ -804,7 +718,7 @@ static Suite *calibrate_suite(void)
     suite_add_tcase(s, file);
 
     TCase *costs = tcase_create("costs");
-    tcase_add_checked_fixture(costs, setup, teardown);
+    tcase_add_checked_fixture(costs, calib_setup, calib_teardown);
     tcase_set_timeout(costs, 0);
     tcase_add_test(costs, test_ckpt_costs_from_calibration_round_and_take_the_stream_level_mix);
     tcase_add_test(costs, test_ckpt_costs_string_names_a_file_relative_to_the_config);
@@ -814,7 +728,7 @@ static Suite *calibrate_suite(void)
     suite_add_tcase(s, costs);
 
     TCase *meas = tcase_create("measure");
-    tcase_add_checked_fixture(meas, setup, teardown);
+    tcase_add_checked_fixture(meas, calib_setup, calib_teardown);
     tcase_set_timeout(meas, 0);
     tcase_add_test(meas, test_calib_fig_percentiles_interpolate_between_ranks);
     tcase_add_test(meas, test_calib_measure_small_run_gives_positive_finite_figures);

@@ -18,7 +18,8 @@ for key in '"format":	"vmsim-costs/1"' '"cpu_model":' '"kernel":' '"date":' '"co
     '"wp_fault_method":' '"page_copy_ns":' '"zero_scan_ns":' '"wp_fault_ns":' \
     '"page_install_ns":' '"wp_unprotect_method":' '"wp_unprotect_ns":' '"small_write_ns":' \
     '"zero_scan_method":' '"anon_fault_method":	"anon-first-write"' '"anon_fault_ns":' \
-    '"level_1":' '"level_3":' '"mix":' '"quick":	true'; do
+    '"level_1":' '"level_3":' '"mix":' '"quick":	true' '"crypto":' '"openssl_version":' \
+    '"sha256_64_ns":' '"ed25519_verify_ns":' '"policy_lookup_ns":'; do
     if grep -qF "$key" "$tmpdir/costs.json"; then ok "costs file has $key"
     else bad "costs file lacks $key"; fi
 done
@@ -29,6 +30,33 @@ else
 fi
 if ls -a "$tmpdir" | grep -q '\.tmp\.'; then bad "calibrate left a temporary file"
 else ok "no temporary file left"; fi
+
+# 1b. --only crypto (re)places the crypto figures of an existing file and
+# changes nothing else: every line before "crypto" (the provenance and the
+# other figures) stays as it was
+cp "$shipped" "$tmpdir/merged.json"
+if "$VMSIM" calibrate --only crypto --quick -o "$tmpdir/merged.json" > "$tmpdir/only.txt" 2>&1 &&
+   grep -q '"ed25519_sign_ns":' "$tmpdir/merged.json"; then
+    ok "calibrate --only crypto -o adds the crypto figures"
+else
+    bad "calibrate --only crypto -o failed"; cat "$tmpdir/only.txt"
+fi
+tab=$(printf '\t')
+sed -n "1,/^$tab\"crypto\":/p" "$shipped" > "$tmpdir/head-shipped"
+sed -n "1,/^$tab\"crypto\":/p" "$tmpdir/merged.json" > "$tmpdir/head-merged"
+if cmp -s "$tmpdir/head-shipped" "$tmpdir/head-merged" &&
+   [ "$(wc -l < "$tmpdir/head-merged")" -gt 40 ]; then
+    ok "--only crypto leaves the lines before \"crypto\" (the other figures) as they were"
+else
+    bad "--only crypto changed other lines"; diff "$tmpdir/head-shipped" "$tmpdir/head-merged" | head
+fi
+if "$VMSIM" calibrate --only crypto -o "$tmpdir/none.json" > /dev/null 2>&1; then
+    bad "--only crypto -o on a missing file succeeded"
+elif [ $? -eq 2 ] && [ ! -e "$tmpdir/none.json" ]; then
+    ok "--only crypto on a missing file: exit 2, nothing written"
+else
+    bad "--only crypto on a missing file: wrong status or a file left"
+fi
 
 # 2. an experiment takes it, by string and by "file" with an inline value
 if "$VMSIM" run --quick --no-plot -o "$tmpdir/run-file" --set "costs=$tmpdir/costs.json" "$base" \
