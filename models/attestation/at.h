@@ -158,6 +158,9 @@ struct at_params {
     uint64_t export_delay_ns;    /* export-import: release -> export */
     uint64_t import_time_ns;     /* export-import: one attestation cluster's import */
     uint64_t union_window_ns;    /* union: release -> old versions removed */
+    uint64_t retry_ns;           /* a refused host asks again after this, doubling
+                                  * at each refusal in a row ... */
+    uint64_t retry_max_ns;       /* ... up to this */
 };
 
 void at_params_default(struct at_params *p, enum at_method m);
@@ -202,13 +205,15 @@ struct at_attack {
 
 struct at_cfg {
     uint32_t nr_hosts, rack_hosts;       /* hosts, hosts per rack */
-    uint32_t nr_nodes, cluster_nodes;    /* attestation nodes, nodes per attestation cluster */
+    uint32_t nr_nodes, cluster_nodes;    /* attestation nodes, nodes per attestation cluster
+                                          * (1..63, dividing nr_nodes) */
     uint32_t cluster_hosts;              /* hosts per workload cluster */
     uint32_t node_cores, depot_cores;    /* workers (the platform hosts' cores) */
     const struct at_catalog *base;       /* release 0 (the caller's; copied) */
     struct at_key depot_targets_key, depot_ts_key;   /* the caller's; used, not freed */
-    uint32_t nr_releases;
-    const struct at_release *releases;   /* the caller's; copied */
+    uint32_t nr_releases;                /* < AT_MAX_RELEASES */
+    const struct at_release *releases;   /* the caller's; copied.  releases[i] is
+                                          * release i + 1 (release 0 is `base`) */
     uint32_t nr_attacks;
     const struct at_attack *attacks;     /* the caller's; copied */
     uint64_t boot_at_ns, boot_spread_ns; /* hosts boot uniformly in [at, at + spread) */
@@ -238,18 +243,27 @@ struct at_stats {
     uint64_t stale_accepts;      /* tokens for a withdrawn version before the policy knew */
     uint64_t refused_by[16];     /* refusals per reason (enum in at_int.h) */
     uint64_t malformed;          /* requests that did not parse */
-    struct vm_hist latency_ns;   /* ATTEST sent -> TOKEN or REFUSE received */
+    struct vm_hist latency_ns;   /* first ATTEST sent -> TOKEN or REFUSE received
+                                  * (timeouts and the next node included, the
+                                  * rack batching's waits not) */
     uint64_t first_ns, last_ns;  /* first and last answer */
     uint64_t per_node_max;       /* answers of the busiest node */
     uint64_t depot_requests, depot_bytes;      /* to and from the depot */
     uint64_t meta_refused[8];    /* depot documents refused, per at_meta_err */
-    struct vm_hist staleness_ns; /* depot publish -> node view holds it */
-    uint64_t policy_bytes_max;   /* per-node policy memory, the largest */
+    struct vm_hist staleness_ns; /* depot publish -> node view holds it (allow-lists:
+                                  * release or withdrawal -> the node updated) */
+    uint64_t policy_bytes_max;   /* per-node policy memory, the largest: allow-lists
+                                  * as per-file path + hash entries, the cache and
+                                  * feed's held targets as a per-package index, 0
+                                  * for a lookup per request */
     uint64_t release_first_ns[AT_MAX_RELEASES], release_last_ns[AT_MAX_RELEASES];
                                  /* release -> first / last host token on it (0: none) */
     uint64_t real_signs, real_verifies;   /* operations really done */
     uint32_t nr_bins;            /* timeline: bins of cfg.bin_ns from 0 */
     uint64_t bin_tokens[AT_MAX_BINS], bin_false_rejects[AT_MAX_BINS];
+    uint64_t bin_hosts_refused[AT_MAX_BINS];   /* legitimate hosts whose last answer
+                                  * was a refusal, the most during the bin (a gauge:
+                                  * it does not depend on how often they retry) */
     /* checker */
     uint64_t tokens_checked;
     uint64_t rollback_used;      /* tokens decided on a rolled-back view (a violation) */

@@ -11,5 +11,9 @@ MECH_SRC += models/attestation/at_crypto.c models/attestation/at_evidence.c \
 
 
 # --- the datacenter (hosts, nodes, depot, methods, checker)
+MECH_SRC += models/attestation/at_int.h models/attestation/at_msg.c \
+	models/attestation/at_cpu.c models/attestation/at_host.c models/attestation/at_node.c \
+	models/attestation/at_depot.c models/attestation/at_admin.c models/attestation/at_check.c \
+	models/attestation/at_dc.c
 
 

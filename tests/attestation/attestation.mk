@@ -18,6 +18,25 @@ tests_check_at_meta_LDADD = $(TEST_LDADD)
 
 
 # --- the datacenter model
+AT_WORLD = tests/attestation/at_world.c tests/attestation/at_world.h tests/fakes/fake_clock.c \
+	tests/fakes/fake_clock.h tests/fakes/fake_timer.c tests/fakes/fake_timer.h
+check_PROGRAMS += tests/check_at_dc
+TESTS += tests/check_at_dc
+tests_check_at_dc_SOURCES = tests/attestation/check_at_dc.c $(AT_WORLD)
+tests_check_at_dc_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_dc_LDADD = $(TEST_LDADD)
+# attacks on evidence and on the depot channel, outages, crashes, withdrawal
+check_PROGRAMS += tests/check_at_attacks
+TESTS += tests/check_at_attacks
+tests_check_at_attacks_SOURCES = tests/attestation/check_at_attacks.c $(AT_WORLD)
+tests_check_at_attacks_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_attacks_LDADD = $(TEST_LDADD)
+# the wire's strict decoding and the FIFO workers
+check_PROGRAMS += tests/check_at_msg
+TESTS += tests/check_at_msg
+tests_check_at_msg_SOURCES = tests/attestation/check_at_msg.c
+tests_check_at_msg_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_msg_LDADD = $(TEST_LDADD)
 
 
 # --- end to end

@@ -1,0 +1,188 @@
+/*
+ * at_admin.c - the baselines' administrator and the nodes' allow-lists.
+ *
+ * An allow-list holds, per allowed package version, every file's path and
+ * hash, as Keylime's runtime policies do; its size (allow_bytes) is what
+ * such a list takes as JSON: per file the path, 64 hex digits and ~8
+ * bytes of quoting.  The node keeps a bit per package version of the
+ * run's universe to decide (the file entries are what an administrator
+ * writes and ships; the bit is the index a node would build from them).
+ *
+ * Schedules (at.h):
+ *   manual         after each release or withdrawal, each node is updated
+ *                  after its own delay drawn from U[admin_min, admin_max];
+ *   export-import  an export export_delay after the release, then one
+ *                  import per attestation cluster, import_time each, in
+ *                  cluster order;
+ *   union          old + new installed after an admin delay, the old
+ *                  versions removed union_window after the release (after
+ *                  another delay).
+ * Every update is a POLICY message from "admin" to the node, charged the
+ * file entries it carries.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attestation/at_int.h"
+
+static bool uses_allow(enum at_method m)
+{
+    return m == AT_MANUAL || m == AT_EXPORT_IMPORT || m == AT_UNION;
+}
+
+static uint64_t pv_bytes(const struct at_dc *dc, uint32_t pv)
+{
+    const struct at_pkg *p = &dc->uni.pkgs[pv];
+    uint64_t b = 0;
+    for (uint32_t f = 0; f < p->nr_files; f++)
+        b += strlen(p->files[f].path) + 2 * AT_HASH_LEN + 8;
+    return b;
+}
+
+int at_admin_init(struct at_dc *dc)
+{
+    if (!uses_allow(dc->cfg.params.method))
+        return 0;
+    size_t bytes = (dc->uni.nr_pkgs + 7) / 8;
+    for (uint32_t j = 0; j < dc->cfg.nr_nodes; j++) {
+        struct at_node *n = &dc->nodes[j];
+        n->allow = calloc(bytes ? bytes : 1, 1);
+        if (!n->allow)
+            return VM_ENOMEM;
+        /* release 0 is configured before the run */
+        for (uint32_t i = 0; i < dc->ri[0].nr_new; i++) {
+            uint32_t pv = dc->ri[0].new_pv[i];
+            n->allow[pv / 8] |= (uint8_t)(1u << (pv % 8));
+            n->allow_bytes += pv_bytes(dc, pv);
+        }
+        if (n->allow_bytes > dc->st.policy_bytes_max)
+            dc->st.policy_bytes_max = n->allow_bytes;
+    }
+    return 0;
+}
+
+void at_admin_free(struct at_dc *dc)
+{
+    (void)dc;                    /* the allow-lists are the nodes' (at_node_free) */
+}
+
+struct update {
+    struct at_tnode t;
+    uint32_t node, last_node;    /* nodes [node, last_node] */
+    uint32_t add, withdrawal;
+    uint64_t event_ns;
+    const uint32_t *pv;
+    uint32_t nr;
+};
+
+static void update_fire(void *arg)
+{
+    struct update *u = arg;
+    struct at_dc *dc = u->t.dc;
+    size_t len = sizeof(struct at_policy_rec) + (size_t)u->nr * 4;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return;
+    struct at_policy_rec p = { .add = u->add, .nr = u->nr, .event_ns = u->event_ns,
+                               .withdrawal = u->withdrawal };
+    memcpy(buf, &p, sizeof p);
+    memcpy(buf + sizeof p, u->pv, (size_t)u->nr * 4);
+    uint64_t wire = dc->cfg.msg_bytes;
+    for (uint32_t i = 0; i < u->nr; i++)
+        wire += pv_bytes(dc, u->pv[i]);
+    struct at_rec r = { .type = M_POLICY, .len = (uint32_t)len };
+    for (uint32_t j = u->node; j <= u->last_node; j++)
+        at_send(dc, EP_ADMIN, EP_NODE0 + j, &r, buf, wire);
+    free(buf);
+}
+
+static void schedule(struct at_dc *dc, uint64_t when, uint32_t first, uint32_t last, bool add,
+                     uint32_t withdrawal, uint64_t event_ns, const uint32_t *pv, uint32_t nr)
+{
+    if (!nr)
+        return;
+    struct update *u = at_timer(dc, when, sizeof *u, update_fire);
+    if (!u)
+        return;
+    u->node = first;
+    u->last_node = last;
+    u->add = add;
+    u->withdrawal = withdrawal;
+    u->event_ns = event_ns;
+    u->pv = pv;
+    u->nr = nr;
+    at_dc_sched(dc, when);
+}
+
+static uint64_t delay(struct at_dc *dc)
+{
+    const struct at_params *p = &dc->cfg.params;
+    return p->admin_min_ns + vm_rand_below(&dc->r_admin, p->admin_max_ns - p->admin_min_ns + 1);
+}
+
+/* One update of every node per the method's schedule. */
+static void plan(struct at_dc *dc, uint64_t at_ns, bool add, uint32_t withdrawal,
+                 const uint32_t *pv, uint32_t nr)
+{
+    const struct at_params *p = &dc->cfg.params;
+    const struct at_cfg *c = &dc->cfg;
+    if (p->method == AT_EXPORT_IMPORT) {
+        for (uint32_t a = 0; a < dc->nr_aclusters; a++)
+            schedule(dc, at_ns + p->export_delay_ns + (uint64_t)(a + 1) * p->import_time_ns,
+                     a * c->cluster_nodes, (a + 1) * c->cluster_nodes - 1, add, withdrawal,
+                     at_ns, pv, nr);
+        return;
+    }
+    for (uint32_t j = 0; j < c->nr_nodes; j++)
+        schedule(dc, at_ns + delay(dc), j, j, add, withdrawal, at_ns, pv, nr);
+}
+
+void at_admin_start(struct at_dc *dc)
+{
+    enum at_method m = dc->cfg.params.method;
+    if (!uses_allow(m))
+        return;
+    for (uint32_t k = 1; k < dc->nr_rel; k++) {
+        const struct at_relinfo *ri = &dc->ri[k];
+        uint64_t at = dc->rel[k].at_ns;
+        plan(dc, at, true, 0, ri->new_pv, ri->nr_new);
+        if (m == AT_UNION)
+            plan(dc, at + dc->cfg.params.union_window_ns, false, 0, ri->old_pv, ri->nr_old);
+    }
+    for (uint32_t i = 0; i < dc->cfg.nr_attacks; i++) {
+        const struct at_attack *a = &dc->atk[i];
+        if (a->kind != AT_ATK_WITHDRAW)
+            continue;
+        const struct at_relinfo *ri = &dc->ri[a->release];
+        plan(dc, a->at_ns, false, i + 1, ri->new_pv, ri->nr_new);
+    }
+}
+
+void at_admin_apply(struct at_dc *dc, uint32_t j, const struct at_policy_rec *p,
+                    const uint32_t *pv)
+{
+    struct at_node *n = &dc->nodes[j];
+    if (!n->allow)
+        return;                  /* a method without allow-lists */
+    uint64_t now = at_now(dc);
+    for (uint32_t i = 0; i < p->nr; i++) {
+        if (pv[i] >= dc->uni.nr_pkgs) {
+            dc->st.malformed++;
+            continue;
+        }
+        uint8_t bit = (uint8_t)(1u << (pv[i] % 8));
+        bool has = n->allow[pv[i] / 8] & bit;
+        if (p->add && !has) {
+            n->allow[pv[i] / 8] |= bit;
+            n->allow_bytes += pv_bytes(dc, pv[i]);
+        } else if (!p->add && has) {
+            n->allow[pv[i] / 8] &= (uint8_t)~bit;
+            n->allow_bytes -= pv_bytes(dc, pv[i]);
+        }
+    }
+    if (p->withdrawal && p->withdrawal <= 64)
+        n->wd_known |= 1ull << (p->withdrawal - 1);
+    vm_hist_add(&dc->st.staleness_ns, now - p->event_ns);
+    if (n->allow_bytes > dc->st.policy_bytes_max)
+        dc->st.policy_bytes_max = n->allow_bytes;
+}

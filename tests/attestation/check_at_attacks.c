@@ -1,0 +1,289 @@
+/*
+ * check_at_attacks.c - the datacenter model's attacks and faults: each
+ * forged evidence refused under every method (with real and with
+ * stand-in checks), a malformed request counted, each attack on the depot
+ * channel refused by the view, the depot's outage per depot variant, a
+ * node crash, a withdrawn version, and the broken variants caught by the
+ * checker.  Tokens last 4 minutes here so hosts re-attest every 3.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attestation/at_world.h"
+
+#define S AT_S
+#define MIN (60 * S)
+
+static const enum at_method all_methods[] = { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED,
+                                              AT_MANUAL, AT_EXPORT_IMPORT, AT_UNION };
+#define NR_METHODS 6
+
+static struct at_world *world(enum at_method m)
+{
+    struct at_world *w = at_world_new(50, m);
+    ck_assert_ptr_nonnull(w);
+    w->cfg.params.token_ttl_ns = 4 * MIN;
+    return w;
+}
+
+static void attack(struct at_world *w, struct at_attack a)
+{
+    w->atk[w->cfg.nr_attacks++] = a;
+}
+
+static uint64_t tokens_between(const struct at_stats *st, uint64_t from, uint64_t to)
+{
+    uint64_t n = 0;
+    for (uint64_t b = from / MIN; b < to / MIN && b < AT_MAX_BINS; b++)
+        n += st->bin_tokens[b];
+    return n;
+}
+
+/* --------------------------------------------------------- evidence */
+
+static const struct { enum at_attack_kind kind; enum at_reason why; } evidence[] = {
+    { AT_ATK_TAMPER, R_HASH }, { AT_ATK_UNKNOWN, R_UNKNOWN },
+    { AT_ATK_REPLAY, R_NONCE }, { AT_ATK_WRONG_KEY, R_SIG },
+};
+
+START_TEST(test_at_forged_evidence_is_refused_under_every_method)
+{
+    enum at_method m = all_methods[_i % NR_METHODS];
+    unsigned k = (unsigned)(_i / NR_METHODS) % 4;
+    bool real = _i / (NR_METHODS * 4) == 0;
+    struct at_world *w = world(m);
+    w->cfg.sample = real ? 1.0 : 0.0;
+    attack(w, (struct at_attack){ .kind = evidence[k].kind, .first_host = 10, .nr_hosts = 5 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 10 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_ge(st.refused_by[evidence[k].why], 5);
+    ck_assert_uint_eq(st.refusals, st.refused_by[evidence[k].why]);
+    ck_assert_uint_ge(st.tokens, 45 * 3);      /* the others, every 3 minutes */
+    if (real)
+        ck_assert_uint_gt(st.real_verifies, 100);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_malformed_request_is_refused_and_counted)
+{
+    struct at_world *w = world(all_methods[_i]);
+    attack(w, (struct at_attack){ .kind = AT_ATK_MALFORMED, .first_host = 3, .nr_hosts = 2 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 5 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_ge(st.malformed, 2);
+    ck_assert_uint_eq(st.refused_by[R_MALFORMED], st.malformed);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_ge(st.tokens, 48);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_broken_nonce_accepts_replays)
+{
+    struct at_world *w = world(AT_BROKEN_NONCE);
+    attack(w, (struct at_attack){ .kind = AT_ATK_REPLAY, .first_host = 0, .nr_hosts = 5 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 5 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_ge(st.false_accepts, 5);    /* the checker catches it */
+    at_world_free(w);
+}
+END_TEST
+
+/* ----------------------------------------------------- depot channel */
+
+static const enum at_method depot_methods[] = { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED };
+static const struct { enum at_attack_kind kind; enum at_meta_err err; } channel[] = {
+    { AT_ATK_FREEZE, AT_META_EXPIRED }, { AT_ATK_ROLLBACK, AT_META_ROLLBACK },
+    { AT_ATK_BAD_SIG, AT_META_BAD_SIG }, { AT_ATK_BAD_ALG, AT_META_UNKNOWN_ALG },
+};
+
+/* A release at 1 min (so a rollback to targets 1 is visible), the attack
+ * from 7 min on, timestamps valid 10 min. */
+static struct at_world *channel_world(enum at_method m, enum at_attack_kind kind)
+{
+    struct at_world *w = world(m);
+    w->cfg.params.ts_expiry_ns = 10 * MIN;
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2 };
+    w->cfg.nr_releases = 1;
+    attack(w, (struct at_attack){ .kind = kind, .at_ns = 7 * MIN });
+    return w;
+}
+
+START_TEST(test_at_depot_channel_attack_is_refused_by_the_view)
+{
+    enum at_method m = depot_methods[_i % 3];
+    unsigned k = (unsigned)_i / 3;
+    struct at_world *w = channel_world(m, channel[k].kind);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 40 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.meta_refused[channel[k].err], 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.rollback_used, 0);
+    ck_assert_uint_eq(st.expired_used, 0);
+    /* fail closed: by the end no fresh view is left, hosts are refused */
+    ck_assert_uint_eq(tokens_between(&st, 30 * MIN, 40 * MIN), 0);
+    ck_assert_uint_gt(st.refusals, 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_broken_rollback_uses_a_rolled_back_view)
+{
+    struct at_world *w = channel_world(AT_BROKEN_ROLLBACK, AT_ATK_ROLLBACK);
+    w->cfg.params.ts_expiry_ns = 86400 * S;   /* timestamp 1 still valid when replayed */
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.rollback_used, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------- depot outage */
+
+START_TEST(test_at_depot_down_per_request_refuses_at_once)
+{
+    struct at_world *w = world(AT_DEPOT);
+    attack(w, (struct at_attack){ .kind = AT_ATK_DEPOT_DOWN, .at_ns = 100 * S,
+                                  .len_ns = 10 * MIN });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(tokens_between(&st, 2 * MIN, 11 * MIN), 0);
+    ck_assert_uint_gt(st.refused_by[R_DEPOT_TIMEOUT], 50);
+    ck_assert_uint_ge(tokens_between(&st, 12 * MIN, 20 * MIN), 50);   /* it recovers */
+    /* the gauge: every host refused during the outage, none at the end */
+    ck_assert_uint_eq(st.bin_hosts_refused[8], 50);
+    ck_assert_uint_eq(st.bin_hosts_refused[19], 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_depot_down_cache_serves_until_its_ttl)
+{
+    struct at_world *w = world(AT_DEPOT_CACHE);
+    attack(w, (struct at_attack){ .kind = AT_ATK_DEPOT_DOWN, .at_ns = 100 * S });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 15 * MIN);
+    struct at_stats st = at_world_finish(w);
+    /* the 3-minute re-attestations are served from the copy fetched at 0 */
+    ck_assert_uint_ge(tokens_between(&st, 3 * MIN, 4 * MIN), 45);
+    /* after its 5-minute ttl the node fails closed */
+    ck_assert_uint_eq(tokens_between(&st, 6 * MIN, 15 * MIN), 0);
+    ck_assert_uint_gt(st.refused_by[R_NO_VIEW], 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_depot_down_feed_serves_until_the_timestamp_expires)
+{
+    struct at_world *w = world(AT_DEPOT_FEED);
+    w->cfg.params.ts_expiry_ns = 10 * MIN;
+    attack(w, (struct at_attack){ .kind = AT_ATK_DEPOT_DOWN, .at_ns = 100 * S });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    /* the last timestamp pushed (at 1 min) is valid until 11 min */
+    ck_assert_uint_ge(tokens_between(&st, 9 * MIN, 10 * MIN), 45);
+    ck_assert_uint_eq(tokens_between(&st, 12 * MIN, 20 * MIN), 0);
+    ck_assert_uint_gt(st.refused_by[R_NO_VIEW], 0);
+    ck_assert_uint_eq(st.expired_used, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* --------------------------------------------------------- node crash */
+
+START_TEST(test_at_node_crash_moves_hosts_to_the_next_node)
+{
+    struct at_world *w = world(all_methods[_i]);
+    attack(w, (struct at_attack){ .kind = AT_ATK_NODE_CRASH, .at_ns = 100 * S, .node = 0,
+                                  .len_ns = 30 * MIN });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 10 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.timeouts, 0);
+    ck_assert_uint_eq(st.refusals, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    /* every host re-attested twice more, some through node 1 */
+    ck_assert_uint_ge(st.tokens, 150);
+    ck_assert(at_quiet(w->dc, 11 * MIN) || w->dc->nr_busy < 50);
+    at_world_free(w);
+}
+END_TEST
+
+/* --------------------------------------------------------- withdrawal */
+
+START_TEST(test_at_withdrawn_version_is_refused_once_known)
+{
+    static const enum at_method ms[] = { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL };
+    enum at_method m = ms[_i];
+    struct at_world *w = world(m);
+    w->cfg.params.admin_min_ns = 10 * MIN;
+    w->cfg.params.admin_max_ns = 12 * MIN;
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2, .wave_start_ns = 2 * MIN,
+                                     .wave_rate = 1.0, .wave_hosts = 20 };
+    w->cfg.nr_releases = 1;
+    attack(w, (struct at_attack){ .kind = AT_ATK_WITHDRAW, .at_ns = 20 * MIN, .release = 1 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 50 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.withdrawn_known, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_gt(st.refusals, 0);
+    if (m == AT_DEPOT || m == AT_DEPOT_FEED)
+        ck_assert_uint_eq(st.stale_accepts, 0);
+    if (m == AT_MANUAL)
+        ck_assert_uint_gt(st.stale_accepts, 0);
+    if (at_method_uses_depot(m))
+        ck_assert_uint_gt(st.refused_by[R_WITHDRAWN], 0);
+    else
+        ck_assert_uint_gt(st.refused_by[R_NOT_ALLOWED], 0);
+    /* the 30 hosts still on release 0 keep their tokens */
+    ck_assert_uint_ge(tokens_between(&st, 40 * MIN, 50 * MIN), 30 * 3);
+    if (m == AT_MANUAL)
+        ck_assert_uint_gt(st.false_rejects, 0);   /* the release waited for the admin too */
+    else
+        ck_assert_uint_eq(st.false_rejects, 0);
+    at_world_free(w);
+}
+END_TEST
+
+static Suite *at_attacks_suite(void)
+{
+    Suite *s = suite_create("at_attacks");
+    TCase *tc = tcase_create("attacks");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_at_forged_evidence_is_refused_under_every_method, 0,
+                        NR_METHODS * 4 * 2);
+    tcase_add_loop_test(tc, test_at_malformed_request_is_refused_and_counted, 0, NR_METHODS);
+    tcase_add_test(tc, test_at_broken_nonce_accepts_replays);
+    tcase_add_loop_test(tc, test_at_depot_channel_attack_is_refused_by_the_view, 0, 12);
+    tcase_add_test(tc, test_at_broken_rollback_uses_a_rolled_back_view);
+    tcase_add_test(tc, test_at_depot_down_per_request_refuses_at_once);
+    tcase_add_test(tc, test_at_depot_down_cache_serves_until_its_ttl);
+    tcase_add_test(tc, test_at_depot_down_feed_serves_until_the_timestamp_expires);
+    tcase_add_loop_test(tc, test_at_node_crash_moves_hosts_to_the_next_node, 0, NR_METHODS);
+    tcase_add_loop_test(tc, test_at_withdrawn_version_is_refused_once_known, 0, 4);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(at_attacks_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,460 @@
+/*
+ * check_at_dc.c - the datacenter model (at.h) in the fake world: clean
+ * boots under every method, the upgrade wave per method, determinism,
+ * strict decoding of blobs, and a 20,000-host run.  Every quote is really
+ * signed and verified (sample 1.0) except in the large run.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attestation/at_world.h"
+
+#define S AT_S
+#define H (3600 * S)
+
+static const enum at_method all_methods[] = { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED,
+                                              AT_MANUAL, AT_EXPORT_IMPORT, AT_UNION };
+#define NR_METHODS (sizeof all_methods / sizeof all_methods[0])
+
+static struct at_world *built(uint32_t hosts, enum at_method m)
+{
+    struct at_world *w = at_world_new(hosts, m);
+    ck_assert_ptr_nonnull(w);
+    return w;
+}
+
+START_TEST(test_at_clean_boot_gives_every_host_a_token)
+{
+    enum at_method m = all_methods[_i];
+    struct at_world *w = built(50, m);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 120 * S);
+    ck_assert(at_quiet(w->dc, 130 * S));
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 50);
+    ck_assert_uint_eq(st.refusals, 0);
+    ck_assert_uint_eq(st.timeouts, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.tokens_checked, 50);
+    for (int e = 0; e < 8; e++)
+        ck_assert_uint_eq(st.meta_refused[e], 0);
+    ck_assert_uint_eq(st.latency_ns.count, 50);
+    ck_assert_uint_ge(st.real_verifies, 100);  /* every quote and every token */
+    ck_assert_uint_ge(st.real_signs, 100);     /* every quote and every token */
+    ck_assert_uint_gt(st.release_first_ns[0], 0);
+    if (m == AT_DEPOT)
+        ck_assert_uint_eq(st.policy_bytes_max, 0);
+    else
+        ck_assert_uint_gt(st.policy_bytes_max, 0);
+    if (at_method_uses_depot(m))
+        ck_assert_uint_gt(st.depot_requests, 0);
+    else
+        ck_assert_uint_eq(st.depot_requests, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* A release at 10 min, a wave of all 50 hosts from 11 min at 1 host/s. */
+static void add_wave(struct at_world *w)
+{
+    w->rel[0] = (struct at_release){ .at_ns = 600 * S, .nr_pkgs = 3, .wave_start_ns = 660 * S,
+                                     .wave_rate = 1.0 };
+    w->cfg.nr_releases = 1;
+}
+
+START_TEST(test_at_upgrade_wave_depot_methods_no_false_rejects)
+{
+    enum at_method m = all_methods[_i];   /* the depot methods: 0..2 */
+    struct at_world *w = built(50, m);
+    add_wave(w);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_gt(st.release_first_ns[1], 660 * S);
+    ck_assert_uint_lt(st.release_last_ns[1], 900 * S);
+    ck_assert_uint_ge(st.tokens, 100);        /* the boot and the upgrade */
+    ck_assert_uint_gt(st.staleness_ns.count, 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_upgrade_wave_manual_rejects_until_the_admin_updates)
+{
+    struct at_world *w = built(50, AT_MANUAL);
+    add_wave(w);
+    w->cfg.params.admin_min_ns = 2 * H;
+    w->cfg.params.admin_max_ns = 3 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.false_rejects, 50);   /* every upgraded host, every minute */
+    ck_assert_uint_gt(st.false_rejects_wave, 0);
+    ck_assert_uint_le(st.false_rejects_wave, st.false_rejects);
+    ck_assert_uint_eq(st.release_first_ns[1], 0);
+    ck_assert_uint_eq(st.refused_by[R_NOT_ALLOWED], st.refusals);
+    at_world_run_until(w, 4 * H);
+    struct at_stats st2 = at_world_finish(w);
+    ck_assert_uint_gt(st2.release_first_ns[1], 2 * H + 600 * S);
+    ck_assert_uint_gt(st2.release_last_ns[1], st2.release_first_ns[1]);
+    /* every host got its token once every node was updated */
+    uint64_t fr = st2.false_rejects;
+    at_world_run_until(w, 5 * H);
+    struct at_stats st3 = at_world_finish(w);
+    ck_assert_uint_eq(st3.false_rejects, fr);
+    /* the gauge: all 50 upgraded hosts refused an hour in, none at the end
+     * (refused hosts back off: fewer refusals than minutes) */
+    ck_assert_uint_eq(st3.bin_hosts_refused[90], 50);
+    ck_assert_uint_eq(st3.bin_hosts_refused[st3.nr_bins - 1], 0);
+    ck_assert_uint_lt(st.false_rejects, 50 * 60);
+    ck_assert_uint_eq(st3.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_upgrade_wave_union_no_false_rejects_in_window)
+{
+    struct at_world *w = built(50, AT_UNION);
+    w->rel[0] = (struct at_release){ .at_ns = 600 * S, .nr_pkgs = 3, .wave_start_ns = 2 * H,
+                                     .wave_rate = 1.0 };
+    w->cfg.nr_releases = 1;
+    w->cfg.params.admin_min_ns = 10 * 60 * S;
+    w->cfg.params.admin_max_ns = 60 * 60 * S;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 6 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_gt(st.release_first_ns[1], 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_union_window_closing_refuses_hosts_left_behind)
+{
+    struct at_world *w = built(50, AT_UNION);
+    /* a wave of 25 hosts only; the window closes after 2 h */
+    w->rel[0] = (struct at_release){ .at_ns = 600 * S, .nr_pkgs = 3, .wave_start_ns = 700 * S,
+                                     .wave_rate = 1.0, .wave_hosts = 25 };
+    w->cfg.nr_releases = 1;
+    w->cfg.params.admin_min_ns = 60 * S;
+    w->cfg.params.admin_max_ns = 120 * S;
+    w->cfg.params.union_window_ns = 2 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 4 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.false_rejects, 0);    /* the 25 hosts still on release 0 */
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_export_import_reaches_clusters_in_turn)
+{
+    struct at_world *w = built(50, AT_EXPORT_IMPORT);
+    add_wave(w);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 6 * H);
+    struct at_stats st = at_world_finish(w);
+    /* export at 4 h 10 min, first cluster imported 30 min later */
+    ck_assert_uint_ge(st.release_first_ns[1], 600 * S + 4 * H + 1800 * S);
+    ck_assert_uint_gt(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_rack_batches_carry_many_hosts)
+{
+    struct at_world *w = built(50, AT_DEPOT);
+    w->cfg.boot_spread_ns = 0;   /* a power event: every host at once */
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 60 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 50);
+    /* 50 hosts x 4 messages (+ 50 lookups and replies) in far fewer sends */
+    ck_assert_uint_lt(w->sent, 150);
+    ck_assert_uint_lt(st.depot_requests, 100);
+    ck_assert_uint_eq(st.depot_requests, 50);   /* records, one per attestation */
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_latency_leaves_batching_out)
+{
+    struct at_world *w = built(50, AT_DEPOT);
+    w->cfg.batch_ns = 50 * AT_MS;
+    w->cfg.boot_spread_ns = 0;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 60 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 50);
+    /* 6 hops of 200 us and the CPU queue of 4 workers, not 6 x 50 ms */
+    ck_assert_uint_ge(st.latency_ns.min, 6 * 200000);
+    ck_assert_uint_lt(st.latency_ns.max, 10 * AT_MS);
+    ck_assert_uint_gt(st.last_ns, 50 * AT_MS);   /* the batches did wait */
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_loaded_depot_answers_never_look_rolled_back)
+{
+    /* a power event on a per-request depot with lookups of two sizes:
+     * answers finish out of arrival order on the depot's workers, while
+     * the timestamp is re-signed every second */
+    struct at_world *w = built(3000, AT_DEPOT);
+    w->cfg.rack_hosts = 50;
+    w->cfg.cluster_hosts = 1000;
+    w->cfg.node_cores = 1;
+    w->cfg.depot_cores = 3;
+    w->cfg.sample = 0.05;
+    w->cfg.boot_spread_ns = 2 * S;
+    w->cfg.params.ts_period_ns = 1 * S;
+    w->cfg.costs.lookup_ns = 400000;
+    w->atk[0] = (struct at_attack){ .kind = AT_ATK_UNKNOWN, .first_host = 0, .nr_hosts = 300 };
+    w->cfg.nr_attacks = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 120 * S);
+    struct at_stats st = at_world_finish(w);
+    for (int e = 0; e < 8; e++)
+        ck_assert_uint_eq(st.meta_refused[e], 0);
+    ck_assert_uint_eq(st.tokens, 2700);
+    ck_assert_uint_eq(st.refused_by[R_UNKNOWN], 600);   /* at boot and a minute later */
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_gt(vm_hist_quantile(&st.latency_ns, 0.99), 100 * AT_MS);  /* it queued */
+    at_world_free(w);
+}
+END_TEST
+
+static struct at_stats run_release(enum at_method m)
+{
+    struct at_world *w = built(50, m);
+    add_wave(w);
+    w->cfg.params.admin_min_ns = 10 * 60 * S;
+    w->cfg.params.admin_max_ns = 20 * 60 * S;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    at_world_free(w);
+    return st;
+}
+
+START_TEST(test_at_feed_is_current_at_publish_cache_within_its_ttl)
+{
+    struct at_stats feed = run_release(AT_DEPOT_FEED);
+    struct at_stats cache = run_release(AT_DEPOT_CACHE);
+    struct at_stats manual = run_release(AT_MANUAL);
+    /* the push reaches every node within a round trip */
+    ck_assert_uint_eq(feed.staleness_ns.count, 4);
+    ck_assert_uint_lt(feed.staleness_ns.max, S);
+    /* a cache learns at its next fetch (a miss or the ttl) */
+    ck_assert_uint_eq(cache.staleness_ns.count, 4);
+    ck_assert_uint_le(cache.staleness_ns.max, 300 * S + S);
+    /* the administrator's delay */
+    ck_assert_uint_ge(manual.staleness_ns.min, 10 * 60 * S);
+    ck_assert_uint_le(manual.staleness_ns.max, 20 * 60 * S + S);
+    /* the feed's depot load: one fetch per node, then pushes */
+    ck_assert_uint_eq(feed.depot_requests, 4);
+    ck_assert_uint_gt(cache.depot_requests, 4);
+}
+END_TEST
+
+START_TEST(test_at_policy_memory_allow_list_beats_depot_index)
+{
+    struct at_stats depot = run_release(AT_DEPOT);
+    struct at_stats cache = run_release(AT_DEPOT_CACHE);
+    struct at_stats manual = run_release(AT_MANUAL);
+    struct at_stats uni = run_release(AT_UNION);
+    ck_assert_uint_eq(depot.policy_bytes_max, 0);
+    /* per package: name, version, vendor, hash; per file: path and hash */
+    ck_assert_uint_eq(cache.policy_bytes_max, 11 * (48 + 32 + 32 + 32 + 1));
+    ck_assert_uint_gt(manual.policy_bytes_max, 8 * 4 * 64);
+    ck_assert_uint_eq(uni.policy_bytes_max, manual.policy_bytes_max);
+}
+END_TEST
+
+static void run_once(struct at_stats *out)
+{
+    struct at_world *w = built(60, AT_DEPOT_CACHE);
+    add_wave(w);
+    w->cfg.sample = 0.3;
+    w->atk[0] = (struct at_attack){ .kind = AT_ATK_TAMPER, .at_ns = 0, .first_host = 5,
+                                    .nr_hosts = 3 };
+    w->cfg.nr_attacks = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 2 * H);
+    *out = at_world_finish(w);
+    at_world_free(w);
+}
+
+START_TEST(test_at_same_config_same_stats)
+{
+    struct at_stats *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    run_once(a);
+    run_once(b);
+    ck_assert_uint_gt(a->tokens, 0);
+    ck_assert_uint_gt(a->refusals, 0);
+    ck_assert(memcmp(a, b, sizeof *a) == 0);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_at_garbage_blobs_are_counted_never_crash)
+{
+    struct at_world *w = built(20, AT_DEPOT);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 60 * S);
+    struct at_stats before = at_world_finish(w);
+    struct vm_rand r;
+    vm_rand_init(&r, 7, 1);
+    uint8_t buf[600];
+    const char *to[] = { "a0", "a1", "depot", "r0", "r1", "admin", "zz" };
+    for (int i = 0; i < 3000; i++) {
+        size_t len = vm_rand_below(&r, sizeof buf);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t)vm_rand_u64(&r);
+        if (i % 2 && len >= 8) {   /* a valid batch header, garbage records */
+            uint32_t hdr[2] = { AT_BATCH_MAGIC, 1 + (uint32_t)(i % 3) };
+            memcpy(buf, hdr, 8);
+        }
+        struct port_transport_msg m = { .blob = buf, .blob_len = len, .from = "a0" };
+        at_deliver(w->dc, to[i % 7], &m);
+    }
+    /* a well-framed record of each type with a wrong payload size */
+    for (uint8_t t = 0; t < M_NR + 2; t++) {
+        struct at_wbuf b = { 0 };
+        uint8_t junk[8] = { 0 };
+        struct at_rec h = { .type = t, .len = 3, .host = 1, .attempt = 1 };
+        ck_assert_int_eq(at_wbuf_add(&b, &h, junk, 0), 0);
+        struct port_transport_msg m = { .blob = b.p, .blob_len = b.len, .from = "a0" };
+        at_deliver(w->dc, "a0", &m);
+        at_deliver(w->dc, "depot", &m);
+        at_deliver(w->dc, "r0", &m);
+        at_wbuf_free(&b);
+    }
+    at_world_run_until(w, 300 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.malformed, before.malformed + 1000);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_ge(st.tokens, 20);          /* the hosts were not disturbed */
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_records_from_the_wrong_sender_are_refused)
+{
+    struct at_world *w = built(20, AT_MANUAL);
+    add_wave(w);                 /* release 1's versions: ids 8..10 */
+    w->cfg.params.admin_min_ns = 5 * H;
+    w->cfg.params.admin_max_ns = 5 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 700 * S);
+    /* a rack forging the admin's update that would allow release 1 */
+    uint8_t buf[sizeof(struct at_policy_rec) + 12];
+    struct at_policy_rec p = { .add = 1, .nr = 3 };
+    uint32_t pv[3] = { 8, 9, 10 };
+    memcpy(buf, &p, sizeof p);
+    memcpy(buf + sizeof p, pv, sizeof pv);
+    struct at_wbuf b = { 0 };
+    struct at_rec h = { .type = M_POLICY, .len = sizeof buf };
+    ck_assert_int_eq(at_wbuf_add(&b, &h, buf, 0), 0);
+    struct at_rec t = { .type = M_TOKEN, .len = sizeof(struct at_token_rec), .host = 1 };
+    struct at_token_rec tok = { .host = 1 };
+    ck_assert_int_eq(at_wbuf_add(&b, &t, &tok, 0), 0);
+    struct at_stats before = at_world_finish(w);
+    for (uint32_t j = 0; j < 4; j++) {
+        char self[8];
+        snprintf(self, sizeof self, "a%u", j);
+        struct port_transport_msg m = { .blob = b.p, .blob_len = b.len, .from = "r0" };
+        at_deliver(w->dc, self, &m);
+    }
+    at_wbuf_free(&b);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.malformed, before.malformed + 8);
+    ck_assert_uint_eq(st.release_first_ns[1], 0);   /* still not allowed */
+    ck_assert_uint_gt(st.refused_by[R_NOT_ALLOWED], 0);
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_bad_config_is_refused_with_a_message)
+{
+    struct at_world *w = built(20, AT_DEPOT);
+    struct vm_diag d = { 0 };
+    struct at_ports p = { .clock = &w->clk.base, .timer = fake_timer_port(w->ft), .net = &w->net };
+    w->cfg.cluster_nodes = 3;  /* does not divide 4 nodes */
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_int_eq(d.code, VM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.msg, "cluster_nodes"));
+    w->cfg.cluster_nodes = 2;
+    w->rel[0] = (struct at_release){ .at_ns = 10 * S, .nr_pkgs = 99 };
+    w->cfg.nr_releases = 1;
+    vm_diag_clear(&d);
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_ptr_nonnull(strstr(d.msg, "nr_pkgs"));
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_twenty_thousand_hosts_run)
+{
+    struct at_world *w = built(20000, AT_DEPOT_FEED);
+    w->cfg.rack_hosts = 40;
+    w->cfg.nr_nodes = 16;
+    w->cfg.cluster_nodes = 4;
+    w->cfg.cluster_hosts = 1000;
+    w->cfg.sample = 0.01;
+    w->cfg.boot_spread_ns = 60 * S;
+    w->rel[0] = (struct at_release){ .at_ns = 300 * S, .nr_pkgs = 2, .wave_start_ns = 400 * S,
+                                     .wave_rate = 100 };
+    w->cfg.nr_releases = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 1200 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_ge(st.tokens, 40000);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_gt(st.real_verifies, 100);
+    ck_assert_uint_lt(st.real_verifies, 5000);  /* sampled, not every quote */
+    at_world_free(w);
+}
+END_TEST
+
+static Suite *at_dc_suite(void)
+{
+    Suite *s = suite_create("at_dc");
+    TCase *tc = tcase_create("dc");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_at_clean_boot_gives_every_host_a_token, 0, NR_METHODS);
+    tcase_add_loop_test(tc, test_at_upgrade_wave_depot_methods_no_false_rejects, 0, 3);
+    tcase_add_test(tc, test_at_upgrade_wave_manual_rejects_until_the_admin_updates);
+    tcase_add_test(tc, test_at_upgrade_wave_union_no_false_rejects_in_window);
+    tcase_add_test(tc, test_at_union_window_closing_refuses_hosts_left_behind);
+    tcase_add_test(tc, test_at_export_import_reaches_clusters_in_turn);
+    tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
+    tcase_add_test(tc, test_at_latency_leaves_batching_out);
+    tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);
+    tcase_add_test(tc, test_at_feed_is_current_at_publish_cache_within_its_ttl);
+    tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);
+    tcase_add_test(tc, test_at_same_config_same_stats);
+    tcase_add_test(tc, test_at_garbage_blobs_are_counted_never_crash);
+    tcase_add_test(tc, test_at_records_from_the_wrong_sender_are_refused);
+    tcase_add_test(tc, test_at_bad_config_is_refused_with_a_message);
+    tcase_add_test(tc, test_at_twenty_thousand_hosts_run);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(at_dc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
