@@ -19,7 +19,11 @@
  * done - so writes that keep coming to a hot grain cannot starve its copy
  * - otherwise the copy could write the grain's old data over the mirrored
  * write (the race US10956041's mirror must avoid; QEMU's
- * mirror_wait_on_conflicts()).
+ * mirror_wait_on_conflicts()).  A wanted grain is copied in the first
+ * batch after its writes are down (cons_copy_kick takes the queue of
+ * wanted grains before the cursor's), not when the cursor comes round
+ * again: a write parked on it would otherwise wait for the rest of the
+ * pass (tens of seconds on a large delta).
  */
 #include <stdlib.h>
 
@@ -55,7 +59,9 @@ void cons_copy_begin(struct cons_engine *e, int src_top, uint64_t *copyset, bool
     e->copyset = copyset;
     e->busy = vm_bitmap_new(e->nr_grains);
     e->want = vm_bitmap_new(e->nr_grains);
-    if (!e->busy || !e->want) {
+    e->want_q = malloc(sizeof *e->want_q * CONS_WANT_Q);
+    e->want_n = 0;
+    if (!e->busy || !e->want || !e->want_q) {
         cons_fail(e, VM_ENOMEM, "copy bitmap");
         return;
     }
@@ -71,7 +77,9 @@ void cons_copy_end(struct cons_engine *e)
     vm_bitmap_free(e->copyset);
     vm_bitmap_free(e->busy);
     vm_bitmap_free(e->want);
-    e->copyset = e->busy = e->want = NULL;
+    free(e->want_q);
+    e->copyset = e->busy = e->want = e->want_q = NULL;
+    e->want_n = 0;
 }
 
 void cons_copy_free_ops(struct cons_engine *e)
@@ -228,6 +236,63 @@ static bool blocked(const struct cons_engine *e, uint64_t g)
     return (e->cfg.method->flags & CONS_F_MIRROR_CHECK) && cons_guest_writes_overlap(e, g, g);
 }
 
+/* Mark grain g wanted (guest writes in flight kept the copy off it). */
+static void want(struct cons_engine *e, uint64_t g)
+{
+    if (vm_bitmap_test(e->want, g))
+        return;
+    vm_bitmap_set(e->want, g);
+    if (e->want_n < CONS_WANT_Q)
+        e->want_q[e->want_n++] = g;     /* else the cursor's next pass takes it */
+}
+
+/* Start op with the wanted grains whose writes are down: at most
+ * cg / 4 of them (the cursor fills the rest of the batch, so the bulk copy
+ * keeps its pace while writes keep coming), each counted as a run of its
+ * own against budget; they are marked busy at once so the cursor's walk
+ * skips them.  The others stay queued.  Grains that left the copy set (a
+ * method unmarked them) drop out. */
+static void take_wanted(struct cons_engine *e, struct cons_copy_op *op, uint32_t cg,
+                        uint32_t budget)
+{
+    uint32_t keep = 0, max = cg / 4 ? cg / 4 : 1;
+    for (uint32_t i = 0; i < e->want_n; i++) {
+        uint64_t g = e->want_q[i];
+        if (!vm_bitmap_test(e->want, g))
+            continue;
+        if (!vm_bitmap_test(e->copyset, g)) {
+            vm_bitmap_clear(e->want, g);
+            continue;
+        }
+        if (op->ng < max && op->ios < budget && !vm_bitmap_test(e->busy, g) && !blocked(e, g)) {
+            vm_bitmap_clear(e->want, g);
+            vm_bitmap_set(e->busy, g);
+            op->g[op->ng++] = g;
+            op->ios++;
+            continue;
+        }
+        e->want_q[keep++] = g;
+    }
+    e->want_n = keep;
+}
+
+/* Sort op's grains (a batch is one vectored I/O in increasing order) and
+ * count its runs again: wanted grains came first, out of order. */
+static void sort_batch(struct cons_copy_op *op)
+{
+    for (uint32_t i = 1; i < op->ng; i++) {
+        uint64_t g = op->g[i];
+        uint32_t j = i;
+        for (; j > 0 && op->g[j - 1] > g; j--)
+            op->g[j] = op->g[j - 1];
+        op->g[j] = g;
+    }
+    op->ios = 0;
+    for (uint32_t i = 0; i < op->ng; i++)
+        if (i == 0 || op->g[i] != op->g[i - 1] + 1)
+            op->ios++;
+}
+
 void cons_copy_kick(struct cons_engine *e)
 {
     if (!e->copyset || e->down || e->copy_paused || e->copy_depth)
@@ -257,6 +322,9 @@ void cons_copy_kick(struct cons_engine *e)
         op->rc = 0;
         op->bytes = 0;
         uint32_t budget = e->cfg.mcfg.max_in_flight - e->copy_ios;
+        if (e->want_n)
+            take_wanted(e, op, cg, budget);
+        uint32_t nr_wanted = op->ng;
         /* gather set grains from the cursor: at most cg of them, at most
          * budget runs; grains busy or with a guest write in flight wait */
         while (op->ng < cg) {
@@ -277,7 +345,7 @@ void cons_copy_kick(struct cons_engine *e)
             if (vm_bitmap_test(e->busy, g))
                 continue;               /* the next pass takes it */
             if (blocked(e, g)) {        /* guest writes in flight: once they are down */
-                vm_bitmap_set(e->want, g);
+                want(e, g);
                 continue;
             }
             vm_bitmap_clear(e->want, g);
@@ -289,6 +357,8 @@ void cons_copy_kick(struct cons_engine *e)
             op_put(e, op);
             break;
         }
+        if (nr_wanted)
+            sort_batch(op);
         for (uint32_t i = 0; i < op->ng; i++) {
             vm_bitmap_clear(e->copyset, op->g[i]);
             vm_bitmap_set(e->busy, op->g[i]);

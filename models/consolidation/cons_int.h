@@ -12,6 +12,7 @@
 #include "consolidation/cons_oracle.h"
 
 #define CONS_F_HIDDEN 1u           /* test-only (deliberately broken): not listed */
+#define CONS_WANT_Q 4096           /* wanted grains queued for the copier's next batch */
 #define CONS_F_MIRROR_CHECK 2u     /* guest writes and copies of one grain never overlap */
 #define CONS_F_EARLY_ACK 4u        /* test: acknowledge before the delta's entry is cleared */
 #define CONS_F_COPY_WAITS_WRITES 8u /* no copy starts while a guest write is in flight */
@@ -106,6 +107,9 @@ struct cons_engine {
     uint64_t *copyset;              /* grains still to copy (QEMU: the dirty bitmap) */
     uint64_t *busy;                 /* grains with a copy in flight */
     uint64_t *want;                 /* grains the copy waits to take (writes in flight) */
+    uint64_t *want_q;               /* the same grains in the order they were skipped
+                                     * (at most CONS_WANT_Q; beyond, the bitmap alone) */
+    uint32_t want_n;
     uint64_t nr_grains;
     uint64_t cursor;
     uint64_t copy_left;             /* bits set in copyset */
