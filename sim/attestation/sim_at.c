@@ -21,17 +21,12 @@
 #include "attestation/sim_at_depotfile.h"
 #include "attestation/sim_at_int.h"
 #include "sim_faults.h"
+#include "sim_rx.h"
 #include "sim_timer.h"
 #include "sim_transport.h"
 #include "sim_world.h"
 
-#define RX_STOP 0xffffu                 /* a tag no model message has */
 #define END_CHECK_NS 1000000000ull      /* the end check's period */
-
-struct rx {
-    struct sim_at_world *w;
-    char name[16];
-};
 
 struct sim_at_world {
     const struct sim_exp *e;
@@ -40,9 +35,7 @@ struct sim_at_world {
     struct port_transport *port;
     struct port_timer *timer;
     struct sim_faults *faults;
-    struct rx *rx;
-    int nr_rx, rx_live;
-    struct sim_waitq *rx_wq;
+    struct sim_rx *rx;                  /* a receiver per endpoint */
     struct at_dc *dc;                   /* NULL: messages are dropped */
     struct at_key tkey, tskey;
     bool have_keys;
@@ -53,50 +46,11 @@ struct sim_at_world {
 
 /* ------------------------------------------------------- receivers */
 
-static void rx_main(int argc, char **argv)
+static void deliver(void *arg, const char *self, const struct port_transport_msg *m)
 {
-    (void)argc;
-    (void)argv;
-    struct rx *r = sg_actor_self_get_data();
-    for (;;) {
-        struct port_transport_msg m;
-        if (port_transport_recv(r->w->port, r->name, PORT_TRANSPORT_FOREVER, &m) < 0)
-            break;
-        bool stop = m.tag == RX_STOP;
-        if (!stop && r->w->dc)
-            at_deliver(r->w->dc, r->name, &m);
-        port_transport_msg_free(&m);
-        if (stop)
-            break;
-    }
-    r->w->rx_live--;
-    sim_waitq_wake_all(r->w->rx_wq);
-}
-
-static void stop_rx(struct sim_at_world *w)
-{
-    struct port_transport_out stop = { .tag = RX_STOP, .wire_bytes = 0 };
-    for (int i = 0; i < w->nr_rx; i++)
-        (void)port_transport_send(w->port, "depot", w->rx[i].name, &stop, 0);
-    while (w->rx_live > 0)
-        sim_waitq_wait(w->rx_wq);
-}
-
-static int start_rx(struct sim_at_world *w, const char *name, sg_host_t on, struct vm_diag *d)
-{
-    int rc = sim_transport_endpoint(w->tr, name, on, d);
-    if (rc)
-        return rc;
-    struct rx *r = &w->rx[w->nr_rx++];
-    r->w = w;
-    snprintf(r->name, sizeof r->name, "%s", name);
-    char an[32];
-    snprintf(an, sizeof an, "rx-%s", name);
-    sg_actor_t a = sg_actor_init(an, on);
-    sg_actor_set_data(a, r);
-    w->rx_live++;
-    sg_actor_start(a, rx_main, 0, NULL);
-    return 0;
+    struct sim_at_world *w = arg;
+    if (w->dc)
+        at_deliver(w->dc, self, m);
 }
 
 /* ------------------------------------------------------------- setup */
@@ -133,18 +87,16 @@ static int setup(struct sim_at_world *w, struct vm_diag *d)
     if (w->platform_racks == 0)
         return vm_diag_set(d, VM_EINVAL, "the platform has no rack host r0");
     w->depot_cores = (unsigned)sg_host_core_count(depot);
-    if (!(w->rx = calloc((size_t)racks + c->nodes + 2, sizeof *w->rx)))
-        return vm_diag_set(d, VM_ENOMEM, "out of memory");
     if (!(w->timer = sim_timer_new(depot)))
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     if (!(w->tr = sim_transport_new(w->e->seed, d)))
         return d->code;
     w->port = sim_transport_port(w->tr);
-    if (!(w->rx_wq = sim_waitq_new()))
-        return vm_diag_set(d, VM_ENOMEM, "out of memory");
-    int rc = start_rx(w, "depot", depot, d);
+    if (!(w->rx = sim_rx_new(w->tr, (int)(racks + c->nodes + 2), deliver, w, d)))
+        return d->code;
+    int rc = sim_rx_endpoint(w->rx, "depot", depot, d);
     if (!rc)
-        rc = start_rx(w, "admin", admin, d);
+        rc = sim_rx_endpoint(w->rx, "admin", admin, d);
     for (uint32_t j = 0; j < c->nodes && !rc; j++) {
         char name[16];
         snprintf(name, sizeof name, "a%u", j);
@@ -154,13 +106,13 @@ static int setup(struct sim_at_world *w, struct vm_diag *d)
         unsigned cores = (unsigned)sg_host_core_count(h);
         if (j == 0 || cores < w->node_cores)
             w->node_cores = cores;      /* the smallest node's, if they differ */
-        rc = start_rx(w, name, h, d);
+        rc = sim_rx_endpoint(w->rx, name, h, d);
     }
     for (uint32_t k = 0; k < racks && !rc; k++) {
         char name[16], on[16];
         snprintf(name, sizeof name, "r%u", k);
         snprintf(on, sizeof on, "r%u", k % w->platform_racks);
-        rc = start_rx(w, name, sg_host_by_name(on), d);
+        rc = sim_rx_endpoint(w->rx, name, sg_host_by_name(on), d);
     }
     if (rc)
         return rc;
@@ -216,7 +168,8 @@ static void teardown(struct sim_at_world *w)
     w->dc = NULL;                       /* the receivers drop what still arrives */
     if (w->tr) {
         sim_transport_set_filter(w->tr, NULL, NULL);
-        stop_rx(w);
+        if (w->rx)
+            sim_rx_stop(w->rx, "depot");
     }
     at_dc_free(dc);                     /* cancels its timers: the port is alive */
     if (w->timer)
@@ -224,9 +177,7 @@ static void teardown(struct sim_at_world *w)
     sim_faults_free(w->faults);
     if (w->tr)
         sim_transport_free(w->tr);
-    if (w->rx_wq)
-        sim_waitq_free(w->rx_wq);
-    free(w->rx);
+    sim_rx_free(w->rx);
     at_catalog_free(&w->base);
     if (w->have_keys) {
         at_key_free(&w->tkey);

@@ -11,71 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <simgrid/actor.h>
 #include <simgrid/host.h>
 
 #include "handoff/sim_ho.h"
 #include "handoff/sim_ho_int.h"
 #include "sim_disk.h"
+#include "sim_rx.h"
 #include "sim_timer.h"
 #include "sim_transport.h"
 #include "sim_world.h"
 
 /* ------------------------------------------------------- receivers */
 
-struct rx {
-    struct sim_ho_world *w;
-    char name[16];
-};
-
-#define RX_STOP 0xffffu                 /* a tag no model message has */
-
-static void rx_main(int argc, char **argv)
+static void deliver(void *arg, const char *self, const struct port_transport_msg *m)
 {
-    (void)argc;
-    (void)argv;
-    struct rx *r = sg_actor_self_get_data();
-    for (;;) {
-        struct port_transport_msg m;
-        if (port_transport_recv(r->w->port, r->name, PORT_TRANSPORT_FOREVER, &m) < 0)
-            break;
-        bool stop = m.tag == RX_STOP;
-        if (!stop && r->w->cur)
-            ho_deliver(r->w->cur, r->name, &m);
-        port_transport_msg_free(&m);
-        if (stop)
-            break;
-    }
-    r->w->rx_live--;
-    sim_waitq_wake_all(r->w->rx_wq);
-}
-
-/* Stop the receivers (the transport may go only when no actor waits in
- * it): one stop message each, then wait for them to end. */
-static void stop_rx(struct sim_ho_world *w)
-{
-    struct port_transport_out stop = { .tag = RX_STOP, .wire_bytes = 0 };
-    for (int i = 0; i < w->nr_rx; i++)
-        (void)port_transport_send(w->port, "ds", w->rx[i].name, &stop, 0);
-    while (w->rx_live > 0)
-        sim_waitq_wait(w->rx_wq);
-}
-
-static int start_rx(struct sim_ho_world *w, const char *name, sg_host_t on, struct vm_diag *d)
-{
-    int rc = sim_transport_endpoint(w->tr, name, on, d);
-    if (rc)
-        return rc;
-    struct rx *r = &w->rx[w->nr_rx++];
-    r->w = w;
-    snprintf(r->name, sizeof r->name, "%s", name);
-    char an[32];
-    snprintf(an, sizeof an, "rx-%s", name);
-    sg_actor_t a = sg_actor_init(an, on);
-    sg_actor_set_data(a, r);
-    w->rx_live++;
-    sg_actor_start(a, rx_main, 0, NULL);
-    return 0;
+    struct sim_ho_world *w = arg;
+    if (w->cur)
+        ho_deliver(w->cur, self, m);
 }
 
 /* ------------------------------------------------------------- run */
@@ -86,9 +38,8 @@ static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_h
     const struct sim_ho_cfg *c = w->c;
     w->ds_host = ds_host;
     w->hosts = calloc(c->hosts, sizeof *w->hosts);
-    w->rx = calloc(c->hosts + 1, sizeof *w->rx);
     w->dcfg = calloc(c->disks, sizeof *w->dcfg);
-    if (!w->hosts || !w->rx || !w->dcfg)
+    if (!w->hosts || !w->dcfg)
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < c->hosts; i++) {
         char name[16];
@@ -103,13 +54,13 @@ static int setup(struct sim_ho_world *w, const struct sim_exp *e, sg_host_t ds_h
     if (!(w->tr = sim_transport_new(e->seed, d)))
         return d->code;
     w->port = sim_transport_port(w->tr);
-    if (!(w->rx_wq = sim_waitq_new()))
-        return vm_diag_set(d, VM_ENOMEM, "out of memory");
-    int rc = start_rx(w, "ds", ds_host, d);
+    if (!(w->rx = sim_rx_new(w->tr, (int)c->hosts + 1, deliver, w, d)))
+        return d->code;
+    int rc = sim_rx_endpoint(w->rx, "ds", ds_host, d);
     for (uint32_t i = 0; i < c->hosts && !rc; i++) {
         char name[16];
         snprintf(name, sizeof name, "h%u", i);
-        rc = start_rx(w, name, w->hosts[i], d);
+        rc = sim_rx_endpoint(w->rx, name, w->hosts[i], d);
     }
     if (rc)
         return rc;
@@ -138,15 +89,14 @@ static void teardown(struct sim_ho_world *w)
         sim_timer_free(w->timer);
     if (w->tr) {
         sim_transport_set_filter(w->tr, NULL, NULL);
-        stop_rx(w);
+        if (w->rx)
+            sim_rx_stop(w->rx, "ds");
         sim_transport_free(w->tr);
     }
-    if (w->rx_wq)
-        sim_waitq_free(w->rx_wq);
+    sim_rx_free(w->rx);
     if (w->disk)
         sim_disk_close(w->disk);
     free(w->hosts);
-    free(w->rx);
     free(w->dcfg);
 }
 

@@ -9,7 +9,7 @@
 #include "handoff/sim_ho.h"
 #include "sim_exp.h"
 
-struct rx;
+struct sim_rx;
 
 struct sim_ho_world {
     const struct sim_exp *e;
@@ -20,10 +20,7 @@ struct sim_ho_world {
     struct port_timer *timer;           /* the episodes' (each cancels its own) */
     struct sim_transport *tr;
     struct port_transport *port;
-    struct rx *rx;
-    int nr_rx;
-    int rx_live;                        /* receivers still running */
-    struct sim_waitq *rx_wq;
+    struct sim_rx *rx;                  /* a receiver per endpoint */
     struct ho_disk_cfg *dcfg;
     struct ho_cfg hcfg;
     struct ho_cluster *cur;             /* the episode running, or NULL */
