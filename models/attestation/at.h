@@ -87,7 +87,16 @@
  * Software over time.  The depot starts with the catalog it is given
  * (release 0: every package in it, hosts run release 0).  Releases
  * (struct at_release) publish new versions of some packages at an
- * instant: new file hashes, derived from the seed; a wave upgrades hosts
+ * instant: new file hashes, derived from the seed; a release may also
+ * introduce new packages from a new vendor (new_pkgs: "partner-drv-<k>-<i>"
+ * version "1.0.0" of vendor "Partner<k>", AT_NEW_PKG_FILES files each,
+ * hashes from the seed), published with it, installed by its wave and
+ * kept by later releases, added to the allow-lists as its new versions
+ * are, and withdrawn with them (AT_ATK_WITHDRAW of that release).  A
+ * host's log is the base catalog's packages (each at the
+ * newest version its release has) then the new packages of releases
+ * 1..its release, in release order: it follows from the release index
+ * alone.  A wave upgrades hosts
  * in id order at wave_rate hosts/s from wave_start, each host rebooting
  * (boot_time) and attesting; a withdrawal marks a version vulnerable at an
  * instant (hosts running it are refused from then on, by a method whose
@@ -132,6 +141,12 @@
 #define AT_MAX_RELEASES 64
 #define AT_MAX_ATTACKS 64
 #define AT_MAX_BINS 512          /* timeline bins */
+#define AT_MAX_NEW_PKGS 256      /* new packages one release introduces */
+#define AT_NEW_PKG_FILES 4       /* files of a new package (a driver's module,
+                                  * library, firmware blob and descriptor) */
+#define AT_MAX_LOG (AT_MAX_FILES - 1)   /* events in a host's log: a quote carries at
+                                         * most AT_MAX_FILES, one kept for the
+                                         * unknown-component attack's extra event */
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
                  AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_NR_METHODS };
@@ -173,6 +188,9 @@ struct at_release {
     uint64_t at_ns;              /* published in the depot */
     uint32_t nr_pkgs;            /* packages upgraded: the first nr_pkgs of the catalog
                                   * in catalog order (0: all); versions get "+r<k>" */
+    uint32_t new_pkgs;           /* new packages it introduces (0..AT_MAX_NEW_PKGS; the
+                                  * base catalog plus every release's new packages at
+                                  * most AT_MAX_LOG) */
     uint64_t wave_start_ns;      /* hosts start upgrading (may be before at_ns) */
     double wave_rate;            /* hosts per second (0: no wave) */
     uint32_t wave_hosts;         /* hosts upgraded (0: all) */

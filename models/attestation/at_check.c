@@ -6,7 +6,9 @@
  *     false accept;
  *   - the software: the depot's own history (which releases it has
  *     published, which withdrawals), so a refusal of a genuine host whose
- *     software is all published and none withdrawn is a false reject,
+ *     software (its release's log: new versions and new vendor packages
+ *     alike, at_relinfo.uses) is all published and none withdrawn is a
+ *     false reject,
  *     and a token for a withdrawn version is a stale accept (the node's
  *     policy did not have the withdrawal yet) or a violation (it had);
  *   - the view: a token decided on a targets version older than one the

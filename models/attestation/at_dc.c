@@ -1,8 +1,8 @@
 /*
  * at_dc.c - one run of the datacenter model: its configuration checked,
- * the universe of package versions built (the base catalog and each
- * release's new versions, their file hashes derived from the seed with
- * real SHA-256), hosts, nodes, depot and administrator made; the
+ * the universe of package versions built (the base catalog, each
+ * release's new versions and new vendor packages, their file hashes
+ * derived from the seed with real SHA-256), hosts, nodes, depot and administrator made; the
  * schedule armed (boots, releases, waves, attacks); messages dispatched
  * to racks, nodes and the depot; the figures gathered.
  *
@@ -253,10 +253,17 @@ static int check_cfg(const struct at_cfg *c, struct vm_diag *d)
     if (c->costs.sign_ns < 0 || c->costs.verify_ns < 0 || c->costs.lookup_ns < 0 ||
         c->costs.sha256_small_ns < 0 || c->costs.sha256_ns_per_byte < 0)
         return vm_diag_set(d, VM_EINVAL, "costs must be >= 0");
+    uint64_t log = c->base->nr_pkgs;
     for (uint32_t i = 0; i < c->nr_releases; i++) {
         const struct at_release *r = &c->releases[i];
         if (r->nr_pkgs > c->base->nr_pkgs)
             return vm_diag_set(d, VM_EINVAL, "release %u: 'nr_pkgs' beyond the catalog", i + 1);
+        log += r->new_pkgs;
+        if (r->new_pkgs > AT_MAX_NEW_PKGS || (r->new_pkgs && log > AT_MAX_LOG))
+            return vm_diag_set(d, VM_EINVAL, "release %u: 'new_pkgs' must be in 0..%u and a "
+                               "host's log (the catalog's %u packages and the new ones) at "
+                               "most %u events", i + 1, AT_MAX_NEW_PKGS, c->base->nr_pkgs,
+                               AT_MAX_LOG);
         if (r->wave_rate < 0 || r->wave_hosts > c->nr_hosts)
             return vm_diag_set(d, VM_EINVAL, "release %u: impossible wave", i + 1);
         if (i && r->at_ns < c->releases[i - 1].at_ns)
@@ -308,6 +315,30 @@ static int add_version(struct at_dc *dc, const struct at_pkg *b, uint32_t k, str
     return rc;
 }
 
+/* Release k's new package i: "partner-drv-<k>-<i>" 1.0.0 of vendor
+ * "Partner<k>", AT_NEW_PKG_FILES files whose hashes come from the seed. */
+static int add_new_pkg(struct at_dc *dc, uint32_t k, uint32_t i, struct vm_diag *d)
+{
+    static const char *const leaf[AT_NEW_PKG_FILES] = { "driver.ko", "libpartner.so",
+                                                        "firmware.bin", "descriptor.xml" };
+    char name[AT_NAME_MAX], vendor[AT_VENDOR_MAX];
+    struct at_file f[AT_NEW_PKG_FILES];
+    snprintf(name, sizeof name, "partner-drv-%u-%u", k, i);
+    snprintf(vendor, sizeof vendor, "Partner%u", k);
+    memset(f, 0, sizeof f);
+    for (uint32_t j = 0; j < AT_NEW_PKG_FILES; j++) {
+        struct at_sha256_ctx c;
+        snprintf(f[j].path, sizeof f[j].path, "opt/partner%u/%s/%s", k, name, leaf[j]);
+        at_sha256_init(&c);
+        at_sha256_update(&c, &dc->cfg.seed, 8);
+        at_sha256_update(&c, name, strlen(name));
+        at_sha256_update(&c, &k, 4);
+        at_sha256_update(&c, &j, 4);
+        at_sha256_final(&c, f[j].sha256);
+    }
+    return at_catalog_add(&dc->uni, name, "1.0.0", vendor, false, f, AT_NEW_PKG_FILES, d);
+}
+
 static void event_of(const struct at_pkg *p, struct at_event *e)
 {
     memset(e, 0, sizeof *e);
@@ -334,12 +365,24 @@ static int build_releases(struct at_dc *dc, struct vm_diag *d)
     }
     for (uint32_t i = 0; i < nb; i++)
         cur[i] = i;
+    /* the new packages so far: universe ids and the release of each */
+    uint32_t nr_add = 0, *add = NULL, *add_rel = NULL;
+    for (uint32_t k = 1; k < dc->nr_rel; k++)
+        nr_add += dc->rel[k].new_pkgs;
+    if (nr_add) {
+        add = malloc((size_t)nr_add * sizeof *add);
+        add_rel = malloc((size_t)nr_add * sizeof *add_rel);
+        if (!add || !add_rel)
+            rc = VM_ENOMEM;
+    }
+    nr_add = 0;
     for (uint32_t k = 0; k < dc->nr_rel && !rc; k++) {
         struct at_relinfo *ri = &dc->ri[k];
         uint32_t n = k == 0 ? nb : (dc->rel[k].nr_pkgs ? dc->rel[k].nr_pkgs : nb);
-        ri->new_pv = malloc((size_t)n * sizeof *ri->new_pv);
+        uint32_t nn = k == 0 ? 0 : dc->rel[k].new_pkgs;
+        ri->new_pv = malloc((size_t)(n + nn) * sizeof *ri->new_pv);
         ri->old_pv = malloc((size_t)n * sizeof *ri->old_pv);
-        ri->log = malloc((size_t)nb * sizeof *ri->log);
+        ri->log = malloc((size_t)(nb + nr_add + nn) * sizeof *ri->log);
         if (!ri->new_pv || !ri->old_pv || !ri->log) {
             rc = VM_ENOMEM;
             break;
@@ -357,12 +400,29 @@ static int build_releases(struct at_dc *dc, struct vm_diag *d)
             orig[i] = k;
             ri->new_pv[ri->nr_new++] = cur[i];
         }
+        for (uint32_t i = 0; i < nn && !rc; i++) {
+            rc = add_new_pkg(dc, k, i, d);
+            if (rc)
+                break;
+            add[nr_add] = dc->uni.nr_pkgs - 1;
+            add_rel[nr_add++] = k;
+            ri->new_pv[ri->nr_new++] = dc->uni.nr_pkgs - 1;
+        }
         for (uint32_t i = 0; i < nb && !rc; i++) {
             event_of(&dc->uni.pkgs[cur[i]], &ri->log[i]);
             if (orig[i] < 64)
                 ri->uses |= 1ull << orig[i];
         }
+        /* and every new package of releases 1..k, which later releases keep */
+        for (uint32_t i = 0; i < nr_add && !rc; i++) {
+            event_of(&dc->uni.pkgs[add[i]], &ri->log[nb + i]);
+            if (add_rel[i] < 64)
+                ri->uses |= 1ull << add_rel[i];
+        }
+        ri->nr_log = nb + nr_add;
     }
+    free(add);
+    free(add_rel);
     free(cur);
     free(orig);
     return rc;

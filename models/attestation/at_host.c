@@ -150,7 +150,7 @@ static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONC
     struct at_host *x = &dc->hosts[h];
     uint64_t now = at_now(dc);
     const struct at_relinfo *ri = &dc->ri[x->rel];
-    uint32_t nr = dc->nr_comp;
+    uint32_t nr = ri->nr_log;
     size_t cap = sizeof(struct at_quote_rec) + (size_t)(nr + 1) * sizeof(struct at_event);
     uint8_t *buf = calloc(1, cap);
     if (!buf)

@@ -292,9 +292,12 @@ bool at_check_legit_software(const struct at_dc *dc, uint32_t rel, uint64_t now)
 #define AT_KEY_CACHE 8
 
 struct at_relinfo {              /* a release's software */
-    struct at_event *log;        /* the log of a host running it (nr_comp events) */
-    uint64_t uses;               /* bit k: it runs a package version of release k */
-    uint32_t *new_pv;            /* package versions it introduced (universe ids) */
+    struct at_event *log;        /* the log of a host running it (nr_log events) */
+    uint32_t nr_log;             /* nr_comp + the new packages of releases 1..k */
+    uint64_t uses;               /* bit k: it runs a package version of release k (a
+                                  * new version or a new package) */
+    uint32_t *new_pv;            /* package versions it introduced (universe ids): its
+                                  * new versions, then its new packages */
     uint32_t nr_new;
     uint32_t *old_pv;            /* ... and those they replaced */
     uint32_t nr_old;
@@ -317,7 +320,8 @@ struct at_dc {
     struct at_release rel[AT_MAX_RELEASES];   /* rel[0]: the base; rel[k]: cfg.releases[k - 1] */
     uint32_t nr_rel;             /* cfg.nr_releases + 1 */
     struct at_attack atk[AT_MAX_ATTACKS];
-    uint32_t nr_comp;            /* components per host (the base catalog's packages) */
+    uint32_t nr_comp;            /* the base catalog's packages (a host's log has
+                                  * these and its releases' new packages: ri[].nr_log) */
     struct at_catalog uni;       /* every package version ever (the universe of ids) */
     struct at_relinfo ri[AT_MAX_RELEASES];
     uint32_t nr_racks, nr_aclusters;

@@ -133,6 +133,7 @@ static int make_dc(struct sim_at_world *w, struct vm_diag *d)
     for (uint32_t i = 0; i < c->nr_releases; i++) {
         const struct sim_at_release *r = &c->releases[i];
         rel[i] = (struct at_release){ .at_ns = r->at_ns, .nr_pkgs = r->packages,
+                                      .new_pkgs = r->new_packages,
                                       .wave_start_ns = r->wave_start_ns,
                                       .wave_rate = r->wave_rate, .wave_hosts = r->wave_hosts };
     }

@@ -11,7 +11,7 @@
  *               boot_at, boot_spread, boot_time, batch, msg_size, sample
  *   depot       metadata (the depot file, sim_at_depotfile.h), key_seed,
  *               ts_period, ts_expiry, targets_expiry
- *   releases    [{at, packages, wave_start, wave_rate, wave_hosts}]
+ *   releases    [{at, packages, new_packages, wave_start, wave_rate, wave_hosts}]
  *   attacks     [{kind, at, len, first, hosts, release, node}]
  *   scenario    duration, until_quiet, bin
  *   costs       a costs file (vmsim calibrate -o) or {file, sha256_64, ...}
@@ -50,6 +50,7 @@
 struct sim_at_release {
     uint64_t at_ns;
     uint32_t packages;               /* 0: all */
+    uint32_t new_packages;           /* new vendor packages it introduces */
     uint64_t wave_start_ns;
     double wave_rate;                /* hosts/s, 0: no wave */
     uint32_t wave_hosts;             /* 0: all */

@@ -3,7 +3,8 @@
  * `vmsim validate` and `vmsim run` alike before any run point starts: the
  * platform has the endpoints' hosts (r0, a0..a<nodes-1>, depot, admin),
  * the depot metadata file parses and its signature verifies with the
- * depot's targets key, releases upgrade no more packages than it has,
+ * depot's targets key, releases upgrade no more packages than it has
+ * and add no more new ones than a host's log holds,
  * method parameters that must be ordered (retry <= retry_max, admin_min <=
  * admin_max); and the "costs" section (a costs file, or figures given
  * inline).
@@ -205,12 +206,22 @@ int sim_at_check(struct sim_cfg_walk *w, const struct sim_exp *e)
         rc = VM_EINVAL;
     if (check_depot(w, e, &nr_pkgs))
         return VM_EINVAL;
-    for (uint32_t i = 0; i < c->nr_releases; i++)
+    uint64_t log = nr_pkgs;
+    for (uint32_t i = 0; i < c->nr_releases; i++) {
         if (c->releases[i].packages > nr_pkgs) {
             snprintf(path, sizeof path, "$.releases[%u].packages", i);
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected at most the depot's %u "
                                 "packages, got %u", nr_pkgs, c->releases[i].packages);
         }
+        log += c->releases[i].new_packages;
+        if (c->releases[i].new_packages && log > AT_MAX_LOG) {
+            snprintf(path, sizeof path, "$.releases[%u].new_packages", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected at most %u events in a host's "
+                                "log (the depot's %u packages and the new ones so far), got "
+                                "%llu", AT_MAX_LOG, nr_pkgs, (unsigned long long)log);
+            break;
+        }
+    }
     for (int i = 0; i < e->nr_faults; i++) {
         const struct sim_exp_fault *f = &e->faults[i];
         if (f->from_ns >= c->duration_ns) {

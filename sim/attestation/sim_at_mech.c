@@ -190,6 +190,10 @@ static const struct sim_key release_keys[] = {
                        "the new versions are published in the depot"),
     SIM_KEY_SCALAR_ROW("packages", 0, VM_PARAM_U32, R(packages), 0, 1 << 20, "0",
                        "packages upgraded: the depot file's first n (0: all)"),
+    SIM_KEY_SCALAR_ROW("new_packages", 0, VM_PARAM_U32, R(new_packages), 0, AT_MAX_NEW_PKGS,
+                       "0", "new packages from a new vendor it introduces (partner-drv-<k>-<i> "
+                       "1.0.0 of Partner<k>, 4 files each): published with it, installed by "
+                       "its wave, kept by later releases, added to allow-lists with it"),
     SIM_KEY_SCALAR_ROW("wave_start", 0, VM_PARAM_TIME, R(wave_start_ns), 0, TIME_MAX_NS, NULL,
                        "hosts start upgrading (default: at)"),
     SIM_KEY_SCALAR_ROW("wave_rate", 0, VM_PARAM_DOUBLE, R(wave_rate), 0, 1e6, "0",
@@ -286,8 +290,8 @@ static const struct sim_key sections[] = {
                     depot_keys, NULL, "the software depot: its metadata file, keys and "
                     "timestamp schedule"),
     SIM_KEY_ARR_ROW("releases", 0, set_releases, release_keys, NULL,
-                    "[{at, packages, wave_start, wave_rate, wave_hosts}]: new versions and "
-                    "the rolling upgrades that install them"),
+                    "[{at, packages, new_packages, wave_start, wave_rate, wave_hosts}]: new "
+                    "versions, new vendor packages and the rolling upgrades that install them"),
     SIM_KEY_ARR_ROW("attacks", 0, set_attacks, attack_keys, NULL,
                     "[{kind, at, len, first, hosts, release, node}]"),
     SIM_KEY_OBJ_ROW("scenario", SIM_KEY_DEFAULTS, sim_cfg_set_object, 0, scenario_keys, NULL,

@@ -1,6 +1,7 @@
 /*
  * check_at_dc.c - the datacenter model (at.h) in the fake world: clean
- * boots under every method, the upgrade wave per method, determinism,
+ * boots under every method, the upgrade wave per method, a release's new
+ * vendor packages (depot methods, manual, a withdrawal), determinism,
  * strict decoding of blobs, and a 20,000-host run.  Every quote is really
  * signed and verified (sample 1.0) except in the large run.
  */
@@ -162,6 +163,120 @@ START_TEST(test_at_export_import_reaches_clusters_in_turn)
     /* export at 4 h 10 min, first cluster imported 30 min later */
     ck_assert_uint_ge(st.release_first_ns[1], 600 * S + 4 * H + 1800 * S);
     ck_assert_uint_gt(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* Release 1 at 10 min: 3 new versions and 2 new vendor packages, a wave
+ * of all 50 hosts from 11 min; release 2 at 30 min upgrades one package,
+ * no wave.  The hosts on release 1 measure the 8 base packages and the
+ * 2 new ones; release 2 keeps them. */
+static void add_vendor_wave(struct at_world *w)
+{
+    w->rel[0] = (struct at_release){ .at_ns = 600 * S, .nr_pkgs = 3, .new_pkgs = 2,
+                                     .wave_start_ns = 660 * S, .wave_rate = 1.0 };
+    w->rel[1] = (struct at_release){ .at_ns = 1800 * S, .nr_pkgs = 1 };
+    w->cfg.nr_releases = 2;
+}
+
+START_TEST(test_at_new_vendor_packages_depot_methods_no_false_rejects)
+{
+    enum at_method m = all_methods[_i];   /* the depot methods: 0..2 */
+    struct at_world *w = built(50, m);
+    add_vendor_wave(w);
+    ck_assert_int_eq(at_world_build(w), 0);
+    const struct at_dc *dc = w->dc;
+    ck_assert_uint_eq(dc->ri[0].nr_log, 8);
+    ck_assert_uint_eq(dc->ri[1].nr_log, 10);
+    ck_assert_uint_eq(dc->ri[2].nr_log, 10);   /* release 2 keeps them */
+    ck_assert_uint_eq(dc->ri[1].nr_new, 5);
+    ck_assert_str_eq(dc->ri[1].log[8].name, "partner-drv-1-0");
+    ck_assert_str_eq(dc->ri[1].log[9].name, "partner-drv-1-1");
+    ck_assert_str_eq(dc->ri[1].log[9].vendor, "Partner1");
+    ck_assert_str_eq(dc->ri[1].log[9].version, "1.0.0");
+    ck_assert_str_eq(dc->ri[2].log[9].name, "partner-drv-1-1");
+    ck_assert(dc->ri[2].uses >> 1 & 1);        /* a withdrawal of release 1 hits them */
+    const struct at_pkg *p = at_catalog_find(&dc->uni, "partner-drv-1-1", "1.0.0");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(p->nr_files, AT_NEW_PKG_FILES);
+    ck_assert(memcmp(p->files[0].sha256, p->files[1].sha256, AT_HASH_LEN) != 0);
+    at_world_run_until(w, 500 * S);
+    ck_assert_uint_eq(w->dc->depot.nr_hist, 1);
+    ck_assert_ptr_null(at_catalog_find(&w->dc->depot.hist[0].cat, "partner-drv-1-0", "1.0.0"));
+    at_world_run_until(w, 2 * H);
+    /* published with the release */
+    const struct at_catalog *c = &w->dc->depot.hist[w->dc->depot.rel_version[1] - 1].cat;
+    ck_assert_ptr_nonnull(at_catalog_find(c, "partner-drv-1-0", "1.0.0"));
+    ck_assert_ptr_nonnull(at_catalog_find(c, "partner-drv-1-1", "1.0.0"));
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.refusals, 0);
+    ck_assert_uint_gt(st.release_first_ns[1], 660 * S);
+    ck_assert_uint_lt(st.release_last_ns[1], 900 * S);
+    ck_assert_uint_ge(st.tokens, 100);        /* the boot and the upgrade */
+    at_world_free(w);
+}
+END_TEST
+
+START_TEST(test_at_new_vendor_packages_manual_refused_until_the_admin_adds_them)
+{
+    struct at_world *w = built(50, AT_MANUAL);
+    add_vendor_wave(w);
+    w->cfg.params.admin_min_ns = 2 * H;
+    w->cfg.params.admin_max_ns = 3 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    uint32_t pv = (uint32_t)(at_catalog_find(&w->dc->uni, "partner-drv-1-0", "1.0.0") -
+                             w->dc->uni.pkgs);
+    at_world_run_until(w, 2 * H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.false_rejects, 50);
+    ck_assert_uint_eq(st.refused_by[R_NOT_ALLOWED], st.refusals);
+    ck_assert_uint_eq(st.release_first_ns[1], 0);
+    for (uint32_t j = 0; j < w->cfg.nr_nodes; j++)
+        ck_assert(!(w->dc->nodes[j].allow[pv / 8] >> (pv % 8) & 1));
+    at_world_run_until(w, 4 * H);
+    /* the administrator's update added them with the new versions */
+    for (uint32_t j = 0; j < w->cfg.nr_nodes; j++)
+        ck_assert(w->dc->nodes[j].allow[pv / 8] >> (pv % 8) & 1);
+    struct at_stats st2 = at_world_finish(w);
+    ck_assert_uint_gt(st2.release_first_ns[1], 2 * H + 600 * S);
+    uint64_t fr = st2.false_rejects;
+    at_world_run_until(w, 5 * H);
+    struct at_stats st3 = at_world_finish(w);
+    ck_assert_uint_eq(st3.false_rejects, fr);
+    ck_assert_uint_eq(st3.bin_hosts_refused[st3.nr_bins - 1], 0);
+    ck_assert_uint_eq(st3.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* Release 2 replaces release 1's one new version but keeps its new
+ * packages: withdrawing release 1 withdraws them, so its hosts are
+ * refused, and the checker (their log uses release 1) counts no false
+ * reject. */
+START_TEST(test_at_withdrawn_new_packages_refuse_later_releases)
+{
+    struct at_world *w = built(50, AT_DEPOT);
+    w->rel[0] = (struct at_release){ .at_ns = 600 * S, .nr_pkgs = 1, .new_pkgs = 2,
+                                     .wave_start_ns = 660 * S, .wave_rate = 1.0 };
+    w->rel[1] = (struct at_release){ .at_ns = 1800 * S, .nr_pkgs = 1, .wave_start_ns = 1860 * S,
+                                     .wave_rate = 1.0 };
+    w->cfg.nr_releases = 2;
+    w->atk[w->cfg.nr_attacks++] = (struct at_attack){ .kind = AT_ATK_WITHDRAW, .at_ns = H,
+                                                      .release = 1 };
+    ck_assert_int_eq(at_world_build(w), 0);
+    ck_assert_uint_eq(w->dc->ri[2].uses, 1u << 0 | 1u << 1 | 1u << 2);
+    at_world_run_until(w, H);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.refusals, 0);
+    ck_assert_uint_gt(st.release_last_ns[2], 0);
+    at_world_run_until(w, 2 * H);
+    st = at_world_finish(w);
+    ck_assert_uint_gt(st.refusals, 0);
+    ck_assert_uint_eq(st.refused_by[R_WITHDRAWN], st.refusals);
+    ck_assert_uint_eq(st.false_rejects, 0);
     ck_assert_uint_eq(st.false_accepts, 0);
     at_world_free(w);
 }
@@ -397,6 +512,10 @@ START_TEST(test_at_bad_config_is_refused_with_a_message)
     vm_diag_clear(&d);
     ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
     ck_assert_ptr_nonnull(strstr(d.msg, "nr_pkgs"));
+    w->rel[0] = (struct at_release){ .at_ns = 10 * S, .new_pkgs = AT_MAX_NEW_PKGS + 1 };
+    vm_diag_clear(&d);
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_ptr_nonnull(strstr(d.msg, "new_pkgs"));
     at_world_free(w);
 }
 END_TEST
@@ -436,6 +555,9 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_upgrade_wave_union_no_false_rejects_in_window);
     tcase_add_test(tc, test_at_union_window_closing_refuses_hosts_left_behind);
     tcase_add_test(tc, test_at_export_import_reaches_clusters_in_turn);
+    tcase_add_loop_test(tc, test_at_new_vendor_packages_depot_methods_no_false_rejects, 0, 3);
+    tcase_add_test(tc, test_at_new_vendor_packages_manual_refused_until_the_admin_adds_them);
+    tcase_add_test(tc, test_at_withdrawn_new_packages_refuse_later_releases);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
     tcase_add_test(tc, test_at_latency_leaves_batching_out);
     tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);

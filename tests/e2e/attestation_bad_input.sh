@@ -9,7 +9,8 @@
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
 # hosts beyond the datacenter, an unknown node, a withdrawal of an
-# unknown release, more packages than the depot has, more nodes than the
+# unknown release, more packages than the depot has, more new packages
+# than a release may add or a host's log holds, more nodes than the
 # platform has, a cluster size that does not divide the nodes, a fault
 # after the end, an unknown key.  And vmsim-depot's own refusals.
 . "$(dirname "$0")/lib.sh"
@@ -125,6 +126,12 @@ at_cfg attack-kind '' '' ', "attacks": [ { "kind": "tampr", "at": "900s" } ]'
 expect_both attack-kind 'attack-kind.json: $.attacks[0].kind: expected one of'
 at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
 expect_both too-many-packages "too-many-packages.json: \$.releases[0].packages: expected at most the depot's 8 packages, got 9"
+at_cfg too-many-new-packages '' '{ "at": "600s", "new_packages": 257 }'
+expect_both too-many-new-packages 'too-many-new-packages.json: $.releases[0].new_packages: expected integer 0..256, got 257'
+# 16 releases of 256 new packages: the 8 packages and 4096 new ones do not fit a log
+rels=$(i=1; while [ $i -le 16 ]; do printf '%s{ "at": "%ds", "new_packages": 256 }' "${sep:-}" $((600 + i)); sep=', '; i=$((i + 1)); done)
+at_cfg log-too-long '' "$rels"
+expect_both log-too-long "log-too-long.json: \$.releases[15].new_packages: expected at most 4095 events in a host's log (the depot's 8 packages and the new ones so far), got 4104"
 at_cfg too-many-nodes '"hosts": 200, "nodes": 20, "cluster_nodes": 2'
 expect_both too-many-nodes "too-many-nodes.json: \$.datacenter.nodes: expected a platform with hosts r0.., a0..a19, depot and admin"
 at_cfg cluster-nodes '"hosts": 200, "nodes": 4, "cluster_nodes": 3'
