@@ -86,4 +86,17 @@ for m in depot depot-cache depot-feed manual export-import union; do
     expect_in "safe/$m" "real verifications" "$rec" '"real_verifies":[1-9]'
     expect_in "safe/$m" "forged evidence refused" "$rec" '"refusals":[1-9]'
 done
+
+# (d) the release metrics are measured from the release (300 s), not from
+# the start of the run: the depot admits the first upgraded host after its
+# reboot (300 s), the last one 50 s later (100 hosts at 2/s)
+cfg rel '' "$(v depot)"
+run rel
+expect_status rel 0
+f=$(flat rel)
+first=$(echo "$f" | grep -Eo '"release_first_ns":[0-9.e+]+' | head -n 1 | cut -d: -f2)
+last=$(echo "$f" | grep -Eo '"release_last_ns":[0-9.e+]+' | head -n 1 | cut -d: -f2)
+if awk -v a="$first" -v b="$last" 'BEGIN { exit !(a >= 300e9 && a < 310e9 && b >= a && b < 400e9) }'
+then ok "rel: release to first/last token $first/$last ns"
+else bad "rel: release to first/last token $first/$last ns, expected 300 s <= first < 310 s, first <= last < 400 s"; fi
 finish
