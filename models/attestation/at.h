@@ -80,6 +80,9 @@
  *                   release (after admin delay), and removes the old
  *                   versions union_window after the release (after admin
  *                   delay).
+ *   With hold_wave the three allow-list methods delay each release's wave
+ *   until the last node's update is in (the administrator coordinates the
+ *   rollout); without it the wave starts at wave_start regardless.
  *   AT_BROKEN_NONCE     (test only) AT_DEPOT that does not check the nonce.
  *   AT_BROKEN_ROLLBACK  (test only) AT_DEPOT_CACHE that accepts an older
  *                   targets version.
@@ -158,6 +161,11 @@ struct at_params {
     uint64_t export_delay_ns;    /* export-import: release -> export */
     uint64_t import_time_ns;     /* export-import: one attestation cluster's import */
     uint64_t union_window_ns;    /* union: release -> old versions removed */
+    bool hold_wave;              /* manual, export-import, union: the operator starts a
+                                  * release's wave only once every node's policy has
+                                  * its versions (as Keylime's union-list workflow and
+                                  * vSphere TA's import-before-remediate do); the wave
+                                  * then starts at the later of wave_start and that */
     uint64_t retry_ns;           /* a refused host asks again after this, doubling
                                   * at each refusal in a row ... */
     uint64_t retry_max_ns;       /* ... up to this */

@@ -552,8 +552,13 @@ int at_start(struct at_dc *dc)
         at_node_start(dc, j);
     at_depot_start(dc);
     int rc = 0;
+    bool hold = c->params.hold_wave && !at_method_uses_depot(c->params.method);
+    if (hold)
+        at_admin_start(dc);      /* first: the waves wait for its updates */
     for (uint32_t k = 1; k < dc->nr_rel && !rc; k++) {
-        const struct at_release *r = &dc->rel[k];
+        struct at_release *r = &dc->rel[k];
+        if (hold && r->wave_start_ns < dc->ri[k].policy_ready_ns)
+            r->wave_start_ns = dc->ri[k].policy_ready_ns;
         rc = wev(dc, r->at_ns, W_RELEASE, k);
         uint64_t from = r->at_ns < r->wave_start_ns ? r->at_ns : r->wave_start_ns;
         if (!rc && r->wave_rate > 0) {
@@ -584,7 +589,8 @@ int at_start(struct at_dc *dc)
             break;
         }
     }
-    at_admin_start(dc);
+    if (!hold)
+        at_admin_start(dc);      /* after the waves, as before hold_wave (event order) */
     if (dc->nr_sched)
         qsort(dc->sched, dc->nr_sched, sizeof *dc->sched, cmp_u64);
     return rc;

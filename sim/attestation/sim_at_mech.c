@@ -50,13 +50,18 @@
       "a change ticket's latency)" },                                            \
     { "admin_max", VM_PARAM_TIME, P(admin_max_ns), .min = 0, .max = LONG_TIME_MAX_NS,            \
       .def = "259200s", .help = "upper end of that delay (72 h: a ticket over a weekend)" }
+#define ROW_HOLD                                                                           \
+    { "hold_wave", VM_PARAM_BOOL, P(hold_wave), .def = "false", .help = "start each "      \
+      "release's wave only once every node's allow-list has its versions (the operator "   \
+      "coordinates the rollout, as Keylime's union-list workflow and vSphere TA's "        \
+      "import-before-remediate do); false: the wave starts at wave_start regardless" }
 
 static const struct vm_param depot_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 { NULL } };
 static const struct vm_param cache_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 ROWS_CACHE, { NULL } };
 static const struct vm_param manual_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
-                                                 ROWS_ADMIN, { NULL } };
+                                                 ROWS_ADMIN, ROW_HOLD, { NULL } };
 static const struct vm_param export_params[] = {
     ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
     { "export_delay", VM_PARAM_TIME, P(export_delay_ns), .min = 0, .max = LONG_TIME_MAX_NS,
@@ -65,6 +70,7 @@ static const struct vm_param export_params[] = {
     { "import_time", VM_PARAM_TIME, P(import_time_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "1800s", .help = "one attestation cluster's import, clusters in turn (an "
       "assumption: an administrator's session per Trust Authority cluster)" },
+    ROW_HOLD,
     { NULL },
 };
 static const struct vm_param union_params[] = {
@@ -72,6 +78,7 @@ static const struct vm_param union_params[] = {
     { "union_window", VM_PARAM_TIME, P(union_window_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "604800s", .help = "release to the old versions removed from the union list "
       "(an assumption: a one-week rollout window)" },
+    ROW_HOLD,
     { NULL },
 };
 

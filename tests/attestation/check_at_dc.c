@@ -167,6 +167,33 @@ START_TEST(test_at_export_import_reaches_clusters_in_turn)
 }
 END_TEST
 
+/* hold_wave: the operator starts the wave once every node's policy has
+ * the release (Keylime's union workflow, vSphere TA's import before
+ * remediation): no false reject, the first token after the last update */
+START_TEST(test_at_held_wave_waits_for_every_node)
+{
+    static const enum at_method held[] = { AT_MANUAL, AT_EXPORT_IMPORT, AT_UNION };
+    enum at_method m = held[_i];
+    struct at_world *w = built(50, m);
+    add_wave(w);
+    w->cfg.params.hold_wave = true;
+    w->cfg.params.admin_min_ns = 60 * S;
+    w->cfg.params.admin_max_ns = 2 * H;
+    w->cfg.params.export_delay_ns = H;
+    w->cfg.params.import_time_ns = 600 * S;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 8 * H);
+    uint64_t ready = w->dc->ri[1].policy_ready_ns;
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(ready, 600 * S);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_ge(st.release_first_ns[1], ready);
+    ck_assert_uint_gt(st.release_last_ns[1], st.release_first_ns[1]);
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_rack_batches_carry_many_hosts)
 {
     struct at_world *w = built(50, AT_DEPOT);
@@ -436,6 +463,7 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_upgrade_wave_union_no_false_rejects_in_window);
     tcase_add_test(tc, test_at_union_window_closing_refuses_hosts_left_behind);
     tcase_add_test(tc, test_at_export_import_reaches_clusters_in_turn);
+    tcase_add_loop_test(tc, test_at_held_wave_waits_for_every_node, 0, 3);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
     tcase_add_test(tc, test_at_latency_leaves_batching_out);
     tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);
