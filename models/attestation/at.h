@@ -84,6 +84,8 @@
  *   until the last node's update is in (the administrator coordinates the
  *   rollout); without it the wave starts at wave_start regardless.
  *   AT_BROKEN_NONCE     (test only) AT_DEPOT that does not check the nonce.
+ *   AT_BROKEN_FREEZE    (test only) AT_DEPOT_CACHE that takes an expired
+ *                   timestamp (no freeze protection).
  *   AT_BROKEN_ROLLBACK  (test only) AT_DEPOT_CACHE that accepts an older
  *                   targets version.
  *
@@ -137,7 +139,8 @@
 #define AT_MAX_BINS 512          /* timeline bins */
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
-                 AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_NR_METHODS };
+                 AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_BROKEN_FREEZE,
+                 AT_NR_METHODS };
 
 /* CPU cost of each operation, ns (measured: sim/sim_calib.h "crypto"). */
 struct at_costs {

@@ -6,6 +6,8 @@
 #       exit 1, invariants false_accepts > 0, "ok": false
 #   (b) broken-rollback (test-only: a cache that takes an older targets
 #       version) under a rolled-back depot: exit 1, rollback_used > 0
+#   (b2) broken-freeze (test-only: a cache that takes an expired
+#       timestamp) under a frozen depot: exit 1, expired_used > 0
 #   (c) each real method under every attack at once (tampered binaries,
 #       components in no depot, replayed quotes, wrong keys, malformed
 #       requests, a withdrawn release, a rolled-back, frozen, badly signed
@@ -60,6 +62,14 @@ cfg no-rollback-check '{ "kind": "rollback", "at": "600s" }' "$(v broken-rollbac
 run no-rollback-check
 expect_status no-rollback-check 1
 expect_in no-rollback-check "rolled-back view used" "$(flat no-rollback-check)" '"rollback_used":[1-9]'
+
+# (b2) a cache that takes an expired timestamp: tokens on a frozen view
+# once its timestamp (10 min) has expired
+cfg no-expiry-check '{ "kind": "freeze", "at": "600s" }' "$(v broken-freeze)"
+sed -i 's/"key_seed": 1 }/"key_seed": 1, "ts_expiry": "600s" }/' "$tmpdir/no-expiry-check.json"
+run no-expiry-check
+expect_status no-expiry-check 1
+expect_in no-expiry-check "expired view used" "$(flat no-expiry-check)" '"expired_used":[1-9]'
 
 # (c) every real method under every attack
 all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
