@@ -164,6 +164,10 @@ struct at_params {
     uint64_t export_delay_ns;    /* export-import: release -> export */
     uint64_t import_time_ns;     /* export-import: one attestation cluster's import */
     uint64_t union_window_ns;    /* union: release -> old versions removed */
+    bool admin_shared;           /* manual, union: one delay per update for every node
+                                  * (one policy store behind all nodes, as Keylime's
+                                  * verifiers share their database) instead of one per
+                                  * node */
     bool hold_wave;              /* manual, export-import, union: the operator starts a
                                   * release's wave only once every node's policy has
                                   * its versions (as Keylime's union-list workflow and

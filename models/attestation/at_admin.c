@@ -10,7 +10,8 @@
  *
  * Schedules (at.h):
  *   manual         after each release or withdrawal, each node is updated
- *                  after its own delay drawn from U[admin_min, admin_max];
+ *                  after its own delay drawn from U[admin_min, admin_max]
+ *                  (admin_shared: one delay for all nodes);
  *   export-import  an export export_delay after the release, then one
  *                  import per attestation cluster, import_time each, in
  *                  cluster order;
@@ -138,8 +139,9 @@ static uint64_t plan(struct at_dc *dc, uint64_t at_ns, bool add, uint32_t withdr
         }
         return last;
     }
+    uint64_t shared = p->admin_shared ? at_ns + delay(dc) : 0;
     for (uint32_t j = 0; j < c->nr_nodes; j++) {
-        uint64_t when = at_ns + delay(dc);
+        uint64_t when = p->admin_shared ? shared : at_ns + delay(dc);
         if (when > last)
             last = when;
         schedule(dc, when, j, j, add, withdrawal, at_ns, pv, nr);

@@ -49,7 +49,11 @@
       "delay drawn uniformly from [admin_min, admin_max] after a release (an assumption: "  \
       "a change ticket's latency)" },                                            \
     { "admin_max", VM_PARAM_TIME, P(admin_max_ns), .min = 0, .max = LONG_TIME_MAX_NS,            \
-      .def = "259200s", .help = "upper end of that delay (72 h: a ticket over a weekend)" }
+      .def = "259200s", .help = "upper end of that delay (72 h: a ticket over a weekend)" }, \
+    { "admin_shared", VM_PARAM_BOOL, P(admin_shared), .def = "false", .help = "one delay "  \
+      "per update for every node (one policy store behind the nodes, as Keylime's "         \
+      "verifiers share a database); false: each node its own (an assumption: separately "  \
+      "administered attestation nodes)" }
 #define ROW_HOLD                                                                           \
     { "hold_wave", VM_PARAM_BOOL, P(hold_wave), .def = "false", .help = "start each "      \
       "release's wave only once every node's allow-list has its versions (the operator "   \
