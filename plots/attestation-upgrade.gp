@@ -2,9 +2,10 @@
 # versions of 10 packages published at 1 h, a wave upgrading the hosts.
 # Per method: legitimate hosts refused at once (the most in each half hour
 # of the 12 h run), and the time from the release to the first and last
-# host token on it.
+# host token on it.  The -held variants start the wave only once every
+# node's policy has the release.
 load ARG0[1:strstrt(ARG0, 'attestation-upgrade.gp')-1].'vmsim.gp'
-V = 'depot depot-cache depot-feed manual export-import union'
+V = 'depot depot-cache depot-feed manual export-import union export-import-held union-held'
 nv = words(V)
 # the run is 43200 s in 24 slots (columns refused_hosts_t00.._t23): 0.5 h each
 slot_h = 43200.0 / 24 / 3600
@@ -40,7 +41,7 @@ do for [t in 'png svg'] {
   set xrange [-0.6:nv-0.4]
   set xlabel ''
   set ylabel 'minutes'
-  set xtics ("depot\n(the patent)" 0, "depot-cache" 1, "depot-feed" 2, "manual\ngolden values" 3, "export-import\n(vSphere TA)" 4, "union list\n(Keylime)" 5)
+  set xtics ("depot\n(the patent)" 0, "depot-cache" 1, "depot-feed" 2, "manual\ngolden values" 3, "export-import\n(vSphere TA)" 4, "union list\n(Keylime)" 5, "export-import\nheld wave" 6, "union list\nheld wave" 7)
   set boxwidth 0.35
   set key above horizontal title ''
   plot csv using (idx(V, strcol('variant')) - 0.18):(column('release_first_ns') / 60e9) with boxes lc rgb col(0) title 'first host', \

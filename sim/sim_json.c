@@ -86,6 +86,8 @@ static int check_string(struct jcheck *j)
                 for (int i = 2; i < 6; i++)
                     if (!isxdigit((unsigned char)j->p[i]))
                         return jfail(j, j->p + i, "4 hex digits after '\\u'");
+                if (!strncmp(j->p + 2, "0000", 4))   /* a C string would end there */
+                    return jfail(j, j->p, "a character other than \\u0000 (strings hold no NUL)");
                 j->p += 6;
                 continue;
             }

@@ -80,7 +80,12 @@
  *                   release (after admin delay), and removes the old
  *                   versions union_window after the release (after admin
  *                   delay).
+ *   With hold_wave the three allow-list methods delay each release's wave
+ *   until the last node's update is in (the administrator coordinates the
+ *   rollout); without it the wave starts at wave_start regardless.
  *   AT_BROKEN_NONCE     (test only) AT_DEPOT that does not check the nonce.
+ *   AT_BROKEN_FREEZE    (test only) AT_DEPOT_CACHE that takes an expired
+ *                   timestamp (no freeze protection).
  *   AT_BROKEN_ROLLBACK  (test only) AT_DEPOT_CACHE that accepts an older
  *                   targets version.
  *
@@ -149,7 +154,8 @@
                                          * unknown-component attack's extra event */
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
-                 AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_NR_METHODS };
+                 AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_BROKEN_FREEZE,
+                 AT_NR_METHODS };
 
 /* CPU cost of each operation, ns (measured: sim/sim_calib.h "crypto"). */
 struct at_costs {
@@ -173,6 +179,15 @@ struct at_params {
     uint64_t export_delay_ns;    /* export-import: release -> export */
     uint64_t import_time_ns;     /* export-import: one attestation cluster's import */
     uint64_t union_window_ns;    /* union: release -> old versions removed */
+    bool admin_shared;           /* manual, union: one delay per update for every node
+                                  * (one policy store behind all nodes, as Keylime's
+                                  * verifiers share their database) instead of one per
+                                  * node */
+    bool hold_wave;              /* manual, export-import, union: the operator starts a
+                                  * release's wave only once every node's policy has
+                                  * its versions (as Keylime's union-list workflow and
+                                  * vSphere TA's import-before-remediate do); the wave
+                                  * then starts at the later of wave_start and that */
     uint64_t retry_ns;           /* a refused host asks again after this, doubling
                                   * at each refusal in a row ... */
     uint64_t retry_max_ns;       /* ... up to this */

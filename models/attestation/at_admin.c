@@ -10,13 +10,16 @@
  *
  * Schedules (at.h):
  *   manual         after each release or withdrawal, each node is updated
- *                  after its own delay drawn from U[admin_min, admin_max];
+ *                  after its own delay drawn from U[admin_min, admin_max]
+ *                  (admin_shared: one delay for all nodes);
  *   export-import  an export export_delay after the release, then one
  *                  import per attestation cluster, import_time each, in
  *                  cluster order;
  *   union          old + new installed after an admin delay, the old
  *                  versions removed union_window after the release (after
  *                  another delay).
+ * With hold_wave, a release's wave waits for policy_ready_ns, the last
+ * node's update (at_dc.c).
  * Every update is a POLICY message from "admin" to the node, charged the
  * file entries it carries.
  */
@@ -120,21 +123,30 @@ static uint64_t delay(struct at_dc *dc)
     return p->admin_min_ns + vm_rand_below(&dc->r_admin, p->admin_max_ns - p->admin_min_ns + 1);
 }
 
-/* One update of every node per the method's schedule. */
-static void plan(struct at_dc *dc, uint64_t at_ns, bool add, uint32_t withdrawal,
+/* One update of every node per the method's schedule; returns when the
+ * last one is due. */
+static uint64_t plan(struct at_dc *dc, uint64_t at_ns, bool add, uint32_t withdrawal,
                  const uint32_t *pv, uint32_t nr)
 {
     const struct at_params *p = &dc->cfg.params;
     const struct at_cfg *c = &dc->cfg;
+    uint64_t last = at_ns;
     if (p->method == AT_EXPORT_IMPORT) {
-        for (uint32_t a = 0; a < dc->nr_aclusters; a++)
-            schedule(dc, at_ns + p->export_delay_ns + (uint64_t)(a + 1) * p->import_time_ns,
-                     a * c->cluster_nodes, (a + 1) * c->cluster_nodes - 1, add, withdrawal,
-                     at_ns, pv, nr);
-        return;
+        for (uint32_t a = 0; a < dc->nr_aclusters; a++) {
+            last = at_ns + p->export_delay_ns + (uint64_t)(a + 1) * p->import_time_ns;
+            schedule(dc, last, a * c->cluster_nodes, (a + 1) * c->cluster_nodes - 1, add,
+                     withdrawal, at_ns, pv, nr);
+        }
+        return last;
     }
-    for (uint32_t j = 0; j < c->nr_nodes; j++)
-        schedule(dc, at_ns + delay(dc), j, j, add, withdrawal, at_ns, pv, nr);
+    uint64_t shared = p->admin_shared ? at_ns + delay(dc) : 0;
+    for (uint32_t j = 0; j < c->nr_nodes; j++) {
+        uint64_t when = p->admin_shared ? shared : at_ns + delay(dc);
+        if (when > last)
+            last = when;
+        schedule(dc, when, j, j, add, withdrawal, at_ns, pv, nr);
+    }
+    return last;
 }
 
 void at_admin_start(struct at_dc *dc)
@@ -145,7 +157,7 @@ void at_admin_start(struct at_dc *dc)
     for (uint32_t k = 1; k < dc->nr_rel; k++) {
         const struct at_relinfo *ri = &dc->ri[k];
         uint64_t at = dc->rel[k].at_ns;
-        plan(dc, at, true, 0, ri->new_pv, ri->nr_new);
+        dc->ri[k].policy_ready_ns = plan(dc, at, true, 0, ri->new_pv, ri->nr_new);
         if (m == AT_UNION)
             plan(dc, at + dc->cfg.params.union_window_ns, false, 0, ri->old_pv, ri->nr_old);
     }

@@ -36,6 +36,7 @@ static const char *const method_names[AT_NR_METHODS] = {
     [AT_DEPOT] = "depot", [AT_DEPOT_CACHE] = "depot-cache", [AT_DEPOT_FEED] = "depot-feed",
     [AT_MANUAL] = "manual", [AT_EXPORT_IMPORT] = "export-import", [AT_UNION] = "union",
     [AT_BROKEN_NONCE] = "broken-nonce", [AT_BROKEN_ROLLBACK] = "broken-rollback",
+    [AT_BROKEN_FREEZE] = "broken-freeze",
 };
 
 const char *at_method_name(enum at_method m)
@@ -46,7 +47,7 @@ const char *at_method_name(enum at_method m)
 bool at_method_uses_depot(enum at_method m)
 {
     return m == AT_DEPOT || m == AT_DEPOT_CACHE || m == AT_DEPOT_FEED || m == AT_BROKEN_NONCE ||
-           m == AT_BROKEN_ROLLBACK;
+           m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE;
 }
 
 static const char *const attack_names[AT_NR_ATTACKS] = {
@@ -612,8 +613,13 @@ int at_start(struct at_dc *dc)
         at_node_start(dc, j);
     at_depot_start(dc);
     int rc = 0;
+    bool hold = c->params.hold_wave && !at_method_uses_depot(c->params.method);
+    if (hold)
+        at_admin_start(dc);      /* first: the waves wait for its updates */
     for (uint32_t k = 1; k < dc->nr_rel && !rc; k++) {
-        const struct at_release *r = &dc->rel[k];
+        struct at_release *r = &dc->rel[k];
+        if (hold && r->wave_start_ns < dc->ri[k].policy_ready_ns)
+            r->wave_start_ns = dc->ri[k].policy_ready_ns;
         rc = wev(dc, r->at_ns, W_RELEASE, k);
         uint64_t from = r->at_ns < r->wave_start_ns ? r->at_ns : r->wave_start_ns;
         if (!rc && r->wave_rate > 0) {
@@ -644,7 +650,8 @@ int at_start(struct at_dc *dc)
             break;
         }
     }
-    at_admin_start(dc);
+    if (!hold)
+        at_admin_start(dc);      /* after the waves, as before hold_wave (event order) */
     if (dc->nr_sched)
         qsort(dc->sched, dc->nr_sched, sizeof *dc->sched, cmp_u64);
     return rc;

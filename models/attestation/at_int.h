@@ -269,6 +269,9 @@ bool at_depot_down(const struct at_dc *dc, uint64_t now);
 /* -------------------------------------------------------------- admin */
 
 int at_admin_init(struct at_dc *dc);
+/* Schedules the administrator's updates and notes each release's
+ * policy_ready_ns; call before the waves are scheduled (hold_wave moves
+ * them to policy_ready_ns). */
 void at_admin_start(struct at_dc *dc);
 void at_admin_free(struct at_dc *dc);
 /* Node j's allow-list: apply a POLICY record. */
@@ -302,6 +305,8 @@ struct at_relinfo {              /* a release's software */
     uint32_t *old_pv;            /* ... and those they replaced */
     uint32_t nr_old;
     uint64_t wave_end_ns;
+    uint64_t policy_ready_ns;    /* allow-list methods: the last node's update with its
+                                  * versions (at_admin_start) */
 };
 
 struct at_batch {

@@ -22,7 +22,8 @@
  * no fresh view is left.  A timestamp identical to the last accepted one
  * is not verified again (its expiry is).  AT_BROKEN_ROLLBACK accepts a
  * document the view refused as a rollback, AT_BROKEN_NONCE takes the
- * quote's own nonce as the expected one: the checker must catch both.
+ * quote's own nonce as the expected one, AT_BROKEN_FREEZE takes an
+ * expired timestamp as current: the checker must catch all three.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ static uint32_t rack_of(const struct at_dc *dc, uint32_t h)
 
 static bool is_cache(enum at_method m)
 {
-    return m == AT_DEPOT_CACHE || m == AT_BROKEN_ROLLBACK;
+    return m == AT_DEPOT_CACHE || m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE;
 }
 
 static void nonce_of(const struct at_node *n, uint32_t h, uint32_t attempt,
@@ -107,14 +108,16 @@ static enum at_meta_err apply_ts(struct at_dc *dc, struct at_node *n, const stru
 {
     uint64_t now = at_now(dc);
     enum at_meta_err e;
+    bool broken_freeze = dc->cfg.params.method == AT_BROKEN_FREEZE;
     if (n->have_last_ts && ts_same(b, &n->last_ts)) {
-        e = b->ts.expires_ns <= now ? AT_META_EXPIRED : AT_META_OK;
+        e = b->ts.expires_ns <= now && !broken_freeze ? AT_META_EXPIRED : AT_META_OK;
     } else {
         e = at_view_timestamp(&n->view, &b->ts, &b->sig, now);
         if (b->sig.alg == AT_ALG_ED25519)
             dc->st.real_verifies++;
-        if (e == AT_META_ROLLBACK && dc->cfg.params.method == AT_BROKEN_ROLLBACK) {
-            /* the broken variant believes the older document */
+        if ((e == AT_META_ROLLBACK && dc->cfg.params.method == AT_BROKEN_ROLLBACK) ||
+            (e == AT_META_EXPIRED && broken_freeze)) {
+            /* the broken variants believe the older or expired document */
             n->view.ts_version = b->ts.version;
             n->view.ts_expires_ns = b->ts.expires_ns;
             n->view.targets_version = b->ts.targets_version;
@@ -168,8 +171,15 @@ static enum at_reason decide_allow(const struct at_dc *dc, const struct at_node 
 
 static bool held_usable(const struct at_dc *dc, const struct at_node *n, uint64_t now)
 {
-    if (!n->held_ref || !at_view_fresh(&n->view, now))
+    if (!n->held_ref)
         return false;
+    if (dc->cfg.params.method == AT_BROKEN_FREEZE) {
+        /* the broken variant: any view, expired or not */
+        if (n->view.have_targets != n->view.targets_version)
+            return false;
+    } else if (!at_view_fresh(&n->view, now)) {
+        return false;
+    }
     return dc->cfg.params.method == AT_DEPOT_FEED ||
            now - n->held_at_ns < dc->cfg.params.cache_ttl_ns;
 }

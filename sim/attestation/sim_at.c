@@ -251,11 +251,14 @@ static void report(const struct sim_at_world *w, const struct at_stats *s,
     double span_s = s->last_ns > s->first_ns ? (double)(s->last_ns - s->first_ns) / 1e9 : 0;
     double answers = (double)(s->tokens + s->refusals);
     uint64_t rel_first = 0, rel_last = 0;
+    /* the stats hold simulated times; the metrics are from the release
+     * (releases[i - 1] is release i) */
     for (uint32_t i = 1; i <= c->nr_releases && i < AT_MAX_RELEASES; i++) {
-        if (s->release_first_ns[i] > rel_first)
-            rel_first = s->release_first_ns[i];
-        if (s->release_last_ns[i] > rel_last)
-            rel_last = s->release_last_ns[i];
+        uint64_t at = c->releases[i - 1].at_ns;
+        if (s->release_first_ns[i] >= at && s->release_first_ns[i] - at > rel_first)
+            rel_first = s->release_first_ns[i] - at;
+        if (s->release_last_ns[i] >= at && s->release_last_ns[i] - at > rel_last)
+            rel_last = s->release_last_ns[i] - at;
     }
 #define SET(id, v) sim_outcome_set(o, SIM_AT_M_##id, (double)(v))
     SET(LAT_P50, vm_hist_quantile(&s->latency_ns, 0.5));

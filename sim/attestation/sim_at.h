@@ -16,7 +16,7 @@
  *   scenario    duration, until_quiet, bin
  *   costs       a costs file (vmsim calibrate -o) or {file, sha256_64, ...}
  * Methods (variants[].policy): depot, depot-cache, depot-feed, manual,
- * export-import, union; hidden broken-nonce, broken-rollback (test only:
+ * export-import, union; hidden broken-nonce, broken-rollback, broken-freeze (test only:
  * their runs must fail the invariants).
  *
  * Where things live.  Rack k (hosts [k * rack_hosts, (k + 1) * rack_hosts))

@@ -366,6 +366,11 @@ int sim_at_depot_load(const char *file, const uint8_t *targets_pub, struct at_ca
 {
     cJSON *root = NULL;
     at_catalog_init(c);
+    struct stat sb;
+    if (stat(file, &sb) == 0 && (uint64_t)sb.st_size > SIM_AT_DEPOT_MAX_BYTES)
+        return vm_diag_set(d, VM_EINVAL, "%s: expected a depot file of at most %llu MiB, got "
+                           "%.1f MiB", file, SIM_AT_DEPOT_MAX_BYTES >> 20,
+                           (double)sb.st_size / (1 << 20));
     int rc = sim_json_load(file, &root, d);
     if (rc)
         return rc;
@@ -467,6 +472,13 @@ int sim_at_depot_write(const char *file, const struct at_catalog *c, const struc
     cJSON_Delete(root);
     if (!text)
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    size_t text_len = strlen(text) + 1;
+    if (text_len > SIM_AT_DEPOT_MAX_BYTES) {
+        cJSON_free(text);
+        return vm_diag_set(d, VM_EINVAL, "%s: the depot file would be %.1f MiB, more than a "
+                           "depot file may be (%llu MiB): fewer packages or files", file,
+                           (double)text_len / (1 << 20), SIM_AT_DEPOT_MAX_BYTES >> 20);
+    }
     char tmp[PATH_MAX];
     const char *slash = strrchr(file, '/');
     if (slash)

@@ -44,6 +44,10 @@
 #include "base/vm_err.h"
 
 #define SIM_AT_DEPOT_FORMAT "vmsim-depot/1"
+/* The largest depot file read or written: 64 MiB, about 450,000 file
+ * entries (the shipped ESXi-like depot is 0.6 MB).  Parsing takes about
+ * 4 bytes of memory per byte of file, so the cap bounds that to ~256 MiB. */
+#define SIM_AT_DEPOT_MAX_BYTES (64ull << 20)
 
 /*
  * Check the tree of a depot file (`file` names it in messages) and fill
@@ -56,8 +60,9 @@
 int sim_at_depot_parse(const char *file, const cJSON *root, const uint8_t *targets_pub,
                        struct at_catalog *c, struct vm_diag *d);
 
-/* Read, parse and check the file: as above, plus VM_ENOENT (cannot read)
- * and VM_EPARSE (malformed JSON, with line and column). */
+/* Read, parse and check the file: as above, plus VM_ENOENT (cannot read),
+ * VM_EINVAL (larger than SIM_AT_DEPOT_MAX_BYTES) and VM_EPARSE (malformed
+ * JSON, with line and column). */
 int sim_at_depot_load(const char *file, const uint8_t *targets_pub, struct at_catalog *c,
                       struct vm_diag *d);
 
@@ -67,7 +72,8 @@ cJSON *sim_at_depot_to_json(const struct at_catalog *c, const struct at_key *k,
                             struct vm_diag *d);
 
 /* Write that JSON to `file` atomically (a temporary file in its directory,
- * renamed over it).  0, VM_EIO, VM_ENOMEM. */
+ * renamed over it).  0, VM_EINVAL (the text would be larger than
+ * SIM_AT_DEPOT_MAX_BYTES: nothing written), VM_EIO, VM_ENOMEM. */
 int sim_at_depot_write(const char *file, const struct at_catalog *c, const struct at_key *k,
                        struct vm_diag *d);
 

@@ -49,14 +49,23 @@
       "delay drawn uniformly from [admin_min, admin_max] after a release (an assumption: "  \
       "a change ticket's latency)" },                                            \
     { "admin_max", VM_PARAM_TIME, P(admin_max_ns), .min = 0, .max = LONG_TIME_MAX_NS,            \
-      .def = "259200s", .help = "upper end of that delay (72 h: a ticket over a weekend)" }
+      .def = "259200s", .help = "upper end of that delay (72 h: a ticket over a weekend)" }, \
+    { "admin_shared", VM_PARAM_BOOL, P(admin_shared), .def = "false", .help = "one delay "  \
+      "per update for every node (one policy store behind the nodes, as Keylime's "         \
+      "verifiers share a database); false: each node its own (an assumption: separately "  \
+      "administered attestation nodes)" }
+#define ROW_HOLD                                                                           \
+    { "hold_wave", VM_PARAM_BOOL, P(hold_wave), .def = "false", .help = "start each "      \
+      "release's wave only once every node's allow-list has its versions (the operator "   \
+      "coordinates the rollout, as Keylime's union-list workflow and vSphere TA's "        \
+      "import-before-remediate do); false: the wave starts at wave_start regardless" }
 
 static const struct vm_param depot_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 { NULL } };
 static const struct vm_param cache_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 ROWS_CACHE, { NULL } };
 static const struct vm_param manual_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
-                                                 ROWS_ADMIN, { NULL } };
+                                                 ROWS_ADMIN, ROW_HOLD, { NULL } };
 static const struct vm_param export_params[] = {
     ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
     { "export_delay", VM_PARAM_TIME, P(export_delay_ns), .min = 0, .max = LONG_TIME_MAX_NS,
@@ -65,6 +74,7 @@ static const struct vm_param export_params[] = {
     { "import_time", VM_PARAM_TIME, P(import_time_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "1800s", .help = "one attestation cluster's import, clusters in turn (an "
       "assumption: an administrator's session per Trust Authority cluster)" },
+    ROW_HOLD,
     { NULL },
 };
 static const struct vm_param union_params[] = {
@@ -72,6 +82,7 @@ static const struct vm_param union_params[] = {
     { "union_window", VM_PARAM_TIME, P(union_window_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "604800s", .help = "release to the old versions removed from the union list "
       "(an assumption: a one-week rollout window)" },
+    ROW_HOLD,
     { NULL },
 };
 
@@ -97,6 +108,8 @@ static const struct sim_policy_info methods[AT_NR_METHODS] = {
                           depot_params, true },
     [AT_BROKEN_ROLLBACK] = { "broken-rollback", "test only: depot-cache that accepts an older "
                              "targets version", cache_params, true },
+    [AT_BROKEN_FREEZE] = { "broken-freeze", "test only: depot-cache that takes an expired "
+                           "timestamp", cache_params, true },
 };
 
 static bool method_get(int i, struct sim_policy_info *out)
@@ -449,7 +462,8 @@ const struct sim_mech sim_at_mech = {
     .notes = "  Every token is checked against the ground truth: forged evidence, a\n"
              "  rolled-back or expired depot view, a version the node knew withdrawn.\n"
              "  Any of them fails the run (exit 1) for every method; the hidden\n"
-             "  broken-nonce and broken-rollback methods exist to show the check bites.\n"
+             "  broken-nonce, broken-rollback and broken-freeze methods exist to show\n"
+             "  the check bites.\n"
              "  A depot outage: a msg_loss fault with p 1 and a \"depot\", or the\n"
              "  depot_down attack.  Rack k's endpoint lives on platform host\n"
              "  r<k mod R> (R: the platform's racks r0, r1, ...), so a fault naming\n"

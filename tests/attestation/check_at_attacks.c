@@ -148,6 +148,20 @@ START_TEST(test_at_broken_rollback_uses_a_rolled_back_view)
 }
 END_TEST
 
+/* the checker's expiry invariant bites: a cache that takes an expired
+ * timestamp keeps giving tokens on the frozen view */
+START_TEST(test_at_broken_freeze_uses_an_expired_view)
+{
+    struct at_world *w = channel_world(AT_BROKEN_FREEZE, AT_ATK_FREEZE);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 40 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.expired_used, 0);
+    ck_assert_uint_gt(tokens_between(&st, 30 * MIN, 40 * MIN), 0);
+    at_world_free(w);
+}
+END_TEST
+
 /* ------------------------------------------------------- depot outage */
 
 START_TEST(test_at_depot_down_per_request_refuses_at_once)
@@ -270,6 +284,7 @@ static Suite *at_attacks_suite(void)
     tcase_add_test(tc, test_at_broken_nonce_accepts_replays);
     tcase_add_loop_test(tc, test_at_depot_channel_attack_is_refused_by_the_view, 0, 12);
     tcase_add_test(tc, test_at_broken_rollback_uses_a_rolled_back_view);
+    tcase_add_test(tc, test_at_broken_freeze_uses_an_expired_view);
     tcase_add_test(tc, test_at_depot_down_per_request_refuses_at_once);
     tcase_add_test(tc, test_at_depot_down_cache_serves_until_its_ttl);
     tcase_add_test(tc, test_at_depot_down_feed_serves_until_the_timestamp_expires);

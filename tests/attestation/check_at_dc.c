@@ -220,6 +220,33 @@ START_TEST(test_at_new_vendor_packages_depot_methods_no_false_rejects)
 }
 END_TEST
 
+/* hold_wave: the operator starts the wave once every node's policy has
+ * the release (Keylime's union workflow, vSphere TA's import before
+ * remediation): no false reject, the first token after the last update */
+START_TEST(test_at_held_wave_waits_for_every_node)
+{
+    static const enum at_method held[] = { AT_MANUAL, AT_EXPORT_IMPORT, AT_UNION };
+    enum at_method m = held[_i];
+    struct at_world *w = built(50, m);
+    add_wave(w);
+    w->cfg.params.hold_wave = true;
+    w->cfg.params.admin_min_ns = 60 * S;
+    w->cfg.params.admin_max_ns = 2 * H;
+    w->cfg.params.export_delay_ns = H;
+    w->cfg.params.import_time_ns = 600 * S;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 8 * H);
+    uint64_t ready = w->dc->ri[1].policy_ready_ns;
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(ready, 600 * S);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_ge(st.release_first_ns[1], ready);
+    ck_assert_uint_gt(st.release_last_ns[1], st.release_first_ns[1]);
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_new_vendor_packages_manual_refused_until_the_admin_adds_them)
 {
     struct at_world *w = built(50, AT_MANUAL);
@@ -277,6 +304,31 @@ START_TEST(test_at_withdrawn_new_packages_refuse_later_releases)
     ck_assert_uint_gt(st.refusals, 0);
     ck_assert_uint_eq(st.refused_by[R_WITHDRAWN], st.refusals);
     ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* admin_shared: one update for every node (Keylime's verifiers share a
+ * database): no upgraded host is accepted before it, every node has it */
+START_TEST(test_at_shared_admin_updates_every_node_at_once)
+{
+    struct at_world *w = built(50, _i ? AT_UNION : AT_MANUAL);
+    add_wave(w);
+    w->cfg.params.admin_shared = true;
+    w->cfg.params.admin_min_ns = 60 * S;
+    w->cfg.params.admin_max_ns = 2 * H;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 6 * H);
+    uint64_t ready = w->dc->ri[1].policy_ready_ns;
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.release_first_ns[1], 0);
+    ck_assert_uint_ge(st.release_first_ns[1], ready);
+    /* every node's update is sent at the same instant: staleness the same
+     * but for the message's transit */
+    ck_assert_uint_eq(st.staleness_ns.count, w->cfg.nr_nodes);
+    ck_assert_uint_ge(st.staleness_ns.min, ready - 600 * S);
+    ck_assert_uint_lt(st.staleness_ns.max - st.staleness_ns.min, 1000000);
     ck_assert_uint_eq(st.false_accepts, 0);
     at_world_free(w);
 }
@@ -558,6 +610,8 @@ static Suite *at_dc_suite(void)
     tcase_add_loop_test(tc, test_at_new_vendor_packages_depot_methods_no_false_rejects, 0, 3);
     tcase_add_test(tc, test_at_new_vendor_packages_manual_refused_until_the_admin_adds_them);
     tcase_add_test(tc, test_at_withdrawn_new_packages_refuse_later_releases);
+    tcase_add_loop_test(tc, test_at_held_wave_waits_for_every_node, 0, 3);
+    tcase_add_loop_test(tc, test_at_shared_admin_updates_every_node_at_once, 0, 2);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
     tcase_add_test(tc, test_at_latency_leaves_batching_out);
     tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);

@@ -4,7 +4,7 @@
 # located line, exit status 2 and nothing written (expect_bad, lib.sh).
 # Depot metadata files: truncated JSON, a wrong type, an unknown key, a
 # missing key, duplicate packages, a duplicate file, bad hex, a withdrawn
-# flag that is not a boolean, a bad signature (a file edited after
+# flag that is not a boolean, a NUL in a name, a file over 64 MiB, a bad signature (a file edited after
 # signing), an unknown algorithm, a key that is not the depot's.  Configs:
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
@@ -82,8 +82,18 @@ depot_case withdrawn-type "$(doc '{ "name": "a", "version": "1", "vendor": "V", 
     ': $.signed.packages[0].withdrawn: expected boolean, got "yes"'
 depot_case empty-files "$(doc '{ "name": "a", "version": "1", "vendor": "V", "files": [] }')" \
     ': $.signed.packages[0].files: expected 1 to 4096 files, got an empty array'
+# a NUL in a name would end it in C: "a\u0000b" read as "a" is another
+# package than the one signed
+depot_case nul-in-name "$(doc '{ "name": "a\u0000b", "version": "1", "vendor": "V", "files": [ { "path": "x", "sha256": "'$hex64'" } ] }')" \
+    ':2:29: malformed JSON: expected a character other than \u0000 (strings hold no NUL)'
 depot_case bad-format "$(doc | sed 's#vmsim-depot/1#vmsim-depot/9#')" \
     ': $.format: expected "vmsim-depot/1", got "vmsim-depot/9"'
+
+# a depot file larger than any the parser reads (64 MiB; a sparse file)
+truncate -s 65M "$gen/huge.depot.json"
+meta="$gen/huge.depot.json" at_cfg huge
+expect_both huge "huge.json: \$.depot.metadata: $gen/huge.depot.json: expected a depot file of at most 64 MiB, got 65.0 MiB"
+rm -f "$gen/huge.depot.json"
 
 # depot files: signatures (a real signed file, then edited)
 "$DEPOT" generate -o "$gen/signed.json" --packages 3 --min-files 2 --max-files 4 > /dev/null ||
@@ -150,7 +160,8 @@ expect_nothing_left
 
 # vmsim-depot refuses bad arguments and bad files with one line, exit 2
 for args in "frobnicate x" "generate" "generate -o $gen/x.json --packages 0" \
-            "verify $gen/truncated.depot.json" "sign $gen/unknown-key.depot.json"; do
+            "verify $gen/truncated.depot.json" "sign $gen/unknown-key.depot.json" \
+            "verify $gen/nul-in-name.depot.json" "generate -o $gen/x.json --packages 5000"; do
     # shellcheck disable=SC2086
     "$DEPOT" $args > "$tmpdir/depot-out.txt" 2> "$tmpdir/depot-err.txt"
     rc=$?

@@ -6,6 +6,8 @@
 #       exit 1, invariants false_accepts > 0, "ok": false
 #   (b) broken-rollback (test-only: a cache that takes an older targets
 #       version) under a rolled-back depot: exit 1, rollback_used > 0
+#   (b2) broken-freeze (test-only: a cache that takes an expired
+#       timestamp) under a frozen depot: exit 1, expired_used > 0
 #   (c) each real method under every attack at once (tampered binaries,
 #       components in no depot, replayed quotes, wrong keys, malformed
 #       requests, a withdrawn release, a rolled-back, frozen, badly signed
@@ -61,6 +63,14 @@ run no-rollback-check
 expect_status no-rollback-check 1
 expect_in no-rollback-check "rolled-back view used" "$(flat no-rollback-check)" '"rollback_used":[1-9]'
 
+# (b2) a cache that takes an expired timestamp: tokens on a frozen view
+# once its timestamp (10 min) has expired
+cfg no-expiry-check '{ "kind": "freeze", "at": "600s" }' "$(v broken-freeze)"
+sed -i 's/"key_seed": 1 }/"key_seed": 1, "ts_expiry": "600s" }/' "$tmpdir/no-expiry-check.json"
+run no-expiry-check
+expect_status no-expiry-check 1
+expect_in no-expiry-check "expired view used" "$(flat no-expiry-check)" '"expired_used":[1-9]'
+
 # (c) every real method under every attack
 all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
   { "kind": "unknown", "at": "600s", "first": 10, "hosts": 10 },
@@ -86,4 +96,17 @@ for m in depot depot-cache depot-feed manual export-import union; do
     expect_in "safe/$m" "real verifications" "$rec" '"real_verifies":[1-9]'
     expect_in "safe/$m" "forged evidence refused" "$rec" '"refusals":[1-9]'
 done
+
+# (d) the release metrics are measured from the release (300 s), not from
+# the start of the run: the depot admits the first upgraded host after its
+# reboot (300 s), the last one 50 s later (100 hosts at 2/s)
+cfg rel '' "$(v depot)"
+run rel
+expect_status rel 0
+f=$(flat rel)
+first=$(echo "$f" | grep -Eo '"release_first_ns":[0-9.e+]+' | head -n 1 | cut -d: -f2)
+last=$(echo "$f" | grep -Eo '"release_last_ns":[0-9.e+]+' | head -n 1 | cut -d: -f2)
+if awk -v a="$first" -v b="$last" 'BEGIN { exit !(a >= 300e9 && a < 310e9 && b >= a && b < 400e9) }'
+then ok "rel: release to first/last token $first/$last ns"
+else bad "rel: release to first/last token $first/$last ns, expected 300 s <= first < 310 s, first <= last < 400 s"; fi
 finish
