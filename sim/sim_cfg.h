@@ -121,6 +121,15 @@ int sim_cfg_set_path(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
 /* An object of k->sub rows into obj + p.off. */
 int sim_cfg_set_object(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
                        void *obj);
+/*
+ * A mechanism's "costs" key: a costs file's path (a string: load(w, v,
+ * costs) reads it), or an object of figures (k->sub rows into costs) with
+ * an optional "file" loaded first, whatever its place, so the figures
+ * given win.  costs is the struct the rows fill (obj + k->p.off).
+ */
+typedef int (*sim_cfg_costs_load)(struct sim_cfg_walk *w, const cJSON *file, void *costs);
+int sim_cfg_set_costs(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                      void *costs, sim_cfg_costs_load load);
 /* Accept anything (rows whose value another pass reads). */
 int sim_cfg_set_skip(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj);
 

@@ -519,6 +519,27 @@ int sim_cfg_set_object(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
     return sim_cfg_walk_object(w, v, k->sub, (char *)obj + k->p.off);
 }
 
+int sim_cfg_set_costs(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v,
+                      void *costs, sim_cfg_costs_load load)
+{
+    char got[64];
+    if (cJSON_IsString(v))
+        return load(w, v, costs);
+    if (!cJSON_IsObject(v))
+        return sim_cfg_err(w, "expected object of costs or a costs file (vmsim calibrate -o), "
+                           "got %s", sim_json_got(v, got, sizeof got));
+    int rc = 0;
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(v, "file");
+    if (file) {                         /* first, whatever its place: the keys given win */
+        size_t mark = sim_cfg_push_key(w, "file");
+        rc = load(w, file, costs);
+        sim_cfg_pop(w, mark);
+    }
+    if (sim_cfg_walk_object(w, v, k->sub, costs) != 0)
+        rc = VM_EINVAL;
+    return rc;
+}
+
 /* ------------------------------------------------------------ policies */
 
 /* A policy's parameters: defaults from its table, then the given keys. */

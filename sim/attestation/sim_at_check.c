@@ -45,8 +45,9 @@ const struct sim_key sim_at_cost_keys[] = {
     SIM_KEY_END,
 };
 
-static int load_costs_file(struct sim_cfg_walk *w, const cJSON *v, struct sim_at_costs *costs)
+static int load_costs_file(struct sim_cfg_walk *w, const cJSON *v, void *arg)
 {
+    struct sim_at_costs *costs = arg;
     char path[SIM_PATH_MAX];
     const struct sim_key pk = { .name = "file", .len = sizeof path };
     if (sim_cfg_set_path(w, &pk, v, path) != 0)
@@ -65,23 +66,7 @@ static int load_costs_file(struct sim_cfg_walk *w, const cJSON *v, struct sim_at
 
 int sim_at_costs_set(struct sim_cfg_walk *w, const struct sim_key *k, const cJSON *v, void *obj)
 {
-    struct sim_at_costs *costs = (void *)((char *)obj + k->p.off);
-    char got[64];
-    if (cJSON_IsString(v))
-        return load_costs_file(w, v, costs);
-    if (!cJSON_IsObject(v))
-        return sim_cfg_err(w, "expected object of costs or a costs file (vmsim calibrate -o), "
-                           "got %s", sim_json_got(v, got, sizeof got));
-    int rc = 0;
-    const cJSON *file = cJSON_GetObjectItemCaseSensitive(v, "file");
-    if (file) {                         /* first, whatever its place: the keys given win */
-        size_t mark = sim_cfg_push_key(w, "file");
-        rc = load_costs_file(w, file, costs);
-        sim_cfg_pop(w, mark);
-    }
-    if (sim_cfg_walk_object(w, v, k->sub, costs) != 0)
-        rc = VM_EINVAL;
-    return rc;
+    return sim_cfg_set_costs(w, k, v, (char *)obj + k->p.off, load_costs_file);
 }
 
 /* ------------------------------------------------------------- checks */
