@@ -18,6 +18,9 @@
 
 #define TIME_MAX_NS SIM_CFG_TIME_MAX_NS
 #define LONG_TIME_MAX_NS (400 * 86400e9)     /* expiries: beyond any run */
+#define RUN_MAX_NS (30 * 86400e9)            /* a run and its events: 30 days, so a
+                                              * golden-value baseline's days-long admin
+                                              * delays can be seen to the end */
 
 /* ------------------------------------------------------------ methods */
 
@@ -161,7 +164,7 @@ static const struct sim_key dc_keys[] = {
     SIM_KEY_SCALAR_ROW("cluster_hosts", 0, VM_PARAM_U32, C(cluster_hosts), 1, AT_MAX_HOSTS,
                        "96", "hosts per workload cluster (96: vSphere 8's maximum hosts per "
                        "cluster, Configuration Maximums)"),
-    SIM_KEY_SCALAR_ROW("boot_at", 0, VM_PARAM_TIME, C(boot_at_ns), 0, TIME_MAX_NS, "0s",
+    SIM_KEY_SCALAR_ROW("boot_at", 0, VM_PARAM_TIME, C(boot_at_ns), 0, RUN_MAX_NS, "0s",
                        "the hosts boot (a power event) from this instant"),
     SIM_KEY_SCALAR_ROW("boot_spread", 0, VM_PARAM_TIME, C(boot_spread_ns), 0, TIME_MAX_NS,
                        "60s", "... uniformly over this long"),
@@ -199,7 +202,7 @@ static const struct sim_key depot_keys[] = {
 
 #define R(field) offsetof(struct sim_at_release, field)
 static const struct sim_key release_keys[] = {
-    SIM_KEY_SCALAR_ROW("at", SIM_KEY_REQ, VM_PARAM_TIME, R(at_ns), 0, TIME_MAX_NS, NULL,
+    SIM_KEY_SCALAR_ROW("at", SIM_KEY_REQ, VM_PARAM_TIME, R(at_ns), 0, RUN_MAX_NS, NULL,
                        "the new versions are published in the depot"),
     SIM_KEY_SCALAR_ROW("packages", 0, VM_PARAM_U32, R(packages), 0, 1 << 20, "0",
                        "packages upgraded: the depot file's first n (0: all)"),
@@ -207,7 +210,7 @@ static const struct sim_key release_keys[] = {
                        "0", "new packages from a new vendor it introduces (partner-drv-<k>-<i> "
                        "1.0.0 of Partner<k>, 4 files each): published with it, installed by "
                        "its wave, kept by later releases, added to allow-lists with it"),
-    SIM_KEY_SCALAR_ROW("wave_start", 0, VM_PARAM_TIME, R(wave_start_ns), 0, TIME_MAX_NS, NULL,
+    SIM_KEY_SCALAR_ROW("wave_start", 0, VM_PARAM_TIME, R(wave_start_ns), 0, RUN_MAX_NS, NULL,
                        "hosts start upgrading (default: at)"),
     SIM_KEY_SCALAR_ROW("wave_rate", 0, VM_PARAM_DOUBLE, R(wave_rate), 0, 1e6, "0",
                        "hosts upgraded per second, in id order (0: no wave)"),
@@ -224,9 +227,9 @@ static const struct sim_key attack_keys[] = {
                      "hosts: tamper, unknown, replay, wrong_key, malformed; depot: withdraw "
                      "(a release's versions), freeze, rollback, bad_sig, bad_alg, depot_down; "
                      "node_crash"),
-    SIM_KEY_SCALAR_ROW("at", SIM_KEY_REQ, VM_PARAM_TIME, A(at_ns), 0, TIME_MAX_NS, NULL,
+    SIM_KEY_SCALAR_ROW("at", SIM_KEY_REQ, VM_PARAM_TIME, A(at_ns), 0, RUN_MAX_NS, NULL,
                        "it begins"),
-    SIM_KEY_SCALAR_ROW("len", 0, VM_PARAM_TIME, A(len_ns), 0, TIME_MAX_NS, "0s",
+    SIM_KEY_SCALAR_ROW("len", 0, VM_PARAM_TIME, A(len_ns), 0, RUN_MAX_NS, "0s",
                        "it lasts (0: to the end; node_crash: down time)"),
     SIM_KEY_SCALAR_ROW("first", 0, VM_PARAM_U32, A(first), 0, AT_MAX_HOSTS, "0",
                        "host attacks: the first host attacked"),
@@ -285,13 +288,13 @@ static int set_attacks(struct sim_cfg_walk *w, const struct sim_key *k, const cJ
 }
 
 static const struct sim_key scenario_keys[] = {
-    SIM_KEY_SCALAR_ROW("duration", 0, VM_PARAM_TIME, C(duration_ns), 1e9, TIME_MAX_NS, "3600s",
+    SIM_KEY_SCALAR_ROW("duration", 0, VM_PARAM_TIME, C(duration_ns), 1e9, RUN_MAX_NS, "3600s",
                        "the run's length"),
     SIM_KEY_SCALAR_ROW("until_quiet", 0, VM_PARAM_BOOL, C(until_quiet), 0, 0, "false",
                        "end earlier, once every host has an answer and no release, wave or "
                        "attack is pending (re-attestations are not waited for): a power "
                        "event's figures without its steady state"),
-    SIM_KEY_SCALAR_ROW("bin", 0, VM_PARAM_TIME, C(bin_ns), 1e6, TIME_MAX_NS, "60s",
+    SIM_KEY_SCALAR_ROW("bin", 0, VM_PARAM_TIME, C(bin_ns), 1e6, RUN_MAX_NS, "60s",
                        "timeline bin width (answers per bin, in the record's detail)"),
     SIM_KEY_END,
 };
