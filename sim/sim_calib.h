@@ -340,6 +340,11 @@ typedef bool (*sim_calib_zero_test)(const void *buf, size_t len);
 sim_calib_zero_test sim_calib_zero_best(const char **method);
 sim_calib_zero_test sim_calib_zero_variant(const char *method);
 
+/* CLOCK_MONOTONIC in ns: what every timed sample reads. */
+uint64_t sim_calib_now_ns(void);
+/* The 1-minute load average from /proc/loadavg, or -1. */
+double sim_calib_loadavg(void);
+
 /* Median, 10th and 90th percentile of v[0..n) (sorts v; linear
  * interpolation between ranks) into *f; n = 0 leaves *f zero. */
 void sim_calib_fig_from(double *v, uint32_t n, struct sim_calib_fig *f);

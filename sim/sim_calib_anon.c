@@ -36,20 +36,13 @@
 
 #define WARMUP_SAMPLES 2                 /* timed but dropped: code and TLB warm-up */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * VM_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /* Write one byte of each of n pages from p; the time in ns. */
 static uint64_t touch(unsigned char *p, uint32_t n, unsigned char val)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = sim_calib_now_ns();
     for (uint32_t i = 0; i < n; i++)
         *(volatile unsigned char *)(p + (size_t)i * VM_PAGE_SIZE) = val;
-    return now_ns() - t0;
+    return sim_calib_now_ns() - t0;
 }
 
 int sim_calib_anon_fault(uint32_t nr_pages, uint32_t batch, uint32_t max_samples,

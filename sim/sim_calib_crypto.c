@@ -67,13 +67,6 @@ struct slot {
 };
 _Static_assert(sizeof(struct slot) == 64, "an index entry is 64 bytes");
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * VM_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 static void fill(struct vm_rand *r, unsigned char *p, size_t len)
 {
     for (size_t i = 0; i < len; i += 8) {
@@ -157,12 +150,12 @@ static int time_sha256(struct hasher *h, struct vm_rand *r, size_t len, uint32_t
     for (uint32_t s = 0; s < n && rc == 0; s++) {
         fill(r, msgs, len * batch);
         bool ok = true;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         for (uint32_t i = 0; i < batch; i++) {
             ok &= sha256(h, msgs + (size_t)i * len, len, out);
             sink ^= out[0];
         }
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         if (!ok)
             rc = ossl_fail(d, "SHA-256");
         v[s] = (double)(t1 - t0) / batch;
@@ -247,16 +240,16 @@ static int time_sig(struct hasher *h, struct vm_rand *r, EVP_PKEY *key, bool ed,
         fill(r, msg, sizeof msg);
         if (!sha256(h, msg, sizeof msg, dg))
             return ossl_fail(d, "SHA-256");
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         bool ok = sign(key, ed, msg, dg, sig, &siglen);
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         if (!ok) {
             snprintf(what, sizeof what, "%s signature", name);
             return ossl_fail(d, what);
         }
-        uint64_t t2 = now_ns();
+        uint64_t t2 = sim_calib_now_ns();
         int good = verify(key, ed, msg, dg, sig, siglen);
-        uint64_t t3 = now_ns();
+        uint64_t t3 = sim_calib_now_ns();
         if (good != 1)
             return vm_diag_set(d, VM_EIO, "crypto: a fresh %s signature %s", name,
                                good ? "could not be checked" : "did not verify");
@@ -328,7 +321,7 @@ static int time_lookup(struct hasher *h, struct vm_rand *r, double *v, uint32_t 
         }
         uint32_t hits = 0;
         uint64_t dep = 0;                /* 0 after a hit, but only the hit's value says so */
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         for (uint32_t i = 0; i < batch; i++, hits++) {
             uint64_t got = lookup(t, probe[i] + dep);
             uint64_t next = got - want[i];
@@ -337,7 +330,7 @@ static int time_lookup(struct hasher *h, struct vm_rand *r, double *v, uint32_t 
                 break;
             dep = next;
         }
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         if (hits != batch) {
             rc = vm_diag_set(d, VM_EIO, "index probe: %u of %u keys not found", batch - hits,
                              batch);
@@ -355,18 +348,6 @@ out:
 
 /* ------------------------------------------------------------ all */
 
-static double loadavg(void)
-{
-    double l = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &l) != 1)
-            l = -1;
-        fclose(f);
-    }
-    return l;
-}
-
 int sim_calib_crypto(uint32_t max_samples, struct sim_calib_crypto *out, struct vm_diag *d)
 {
     bool quick = out->quick;
@@ -381,7 +362,7 @@ int sim_calib_crypto(uint32_t max_samples, struct sim_calib_crypto *out, struct 
     if (!gmtime_r(&now, &tm) ||
         !strftime(out->date, sizeof out->date, "%Y-%m-%dT%H:%M:%SZ", &tm))
         out->date[0] = '\0';
-    out->loadavg[0] = loadavg();
+    out->loadavg[0] = sim_calib_loadavg();
     uint32_t n = max_samples + WARMUP_SAMPLES;
     double *v[2] = { malloc(sizeof(double) * n), malloc(sizeof(double) * n) };
     struct hasher h = { 0 };
@@ -411,7 +392,7 @@ int sim_calib_crypto(uint32_t max_samples, struct sim_calib_crypto *out, struct 
     if (rc == 0 && (rc = time_lookup(&h, &r, v[0], n, d)) == 0)
         FIG(0, policy_lookup_ns);
 #undef FIG
-    out->loadavg[1] = loadavg();
+    out->loadavg[1] = sim_calib_loadavg();
     EVP_PKEY_free(ed);
     EVP_PKEY_free(ec);
     hasher_fini(&h);

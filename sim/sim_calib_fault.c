@@ -60,13 +60,6 @@
 
 #define ORDER_SEED 0x77702d6661756c74ull   /* fixed: the same page order on every run */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * VM_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /* nr populated 4 KiB pages and a fixed random order over them. */
 struct region {
     unsigned char *base;
@@ -121,9 +114,9 @@ static void write_pages(struct region *r, const atomic_int *stop)
 {
     for (uint32_t i = 0; i < r->nr; i++) {
         volatile unsigned char *p = r->base + (size_t)r->order[i] * VM_PAGE_SIZE;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         *p = 2;
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         r->v[i] = (double)(t1 - t0);
         if (stop && atomic_load(stop))
             break;
@@ -377,11 +370,11 @@ static int unprotect_mprotect(uint32_t nr, struct sim_calib_fig *fig, struct vm_
     for (uint32_t s = 0; rc == 0 && s < n; s++) {
         const uint32_t *o = r.order + (size_t)s * SIM_CALIB_UNPROTECT_BATCH;
         int bad = 0;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         for (uint32_t i = 0; i < SIM_CALIB_UNPROTECT_BATCH; i++)
             bad |= mprotect(r.base + (size_t)o[i] * VM_PAGE_SIZE, VM_PAGE_SIZE,
                             PROT_READ | PROT_WRITE);
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         if (bad)
             rc = vm_diag_set(d, VM_EIO, "mprotect: %s", strerror(errno));
         r.v[s] = (double)(t1 - t0) / SIM_CALIB_UNPROTECT_BATCH;
@@ -419,7 +412,7 @@ static int unprotect_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, str
     for (uint32_t s = 0; rc == 0 && s < n; s++) {
         const uint32_t *o = r.order + (size_t)s * SIM_CALIB_UNPROTECT_BATCH;
         int bad = 0;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         for (uint32_t i = 0; i < SIM_CALIB_UNPROTECT_BATCH; i++) {
             struct uffdio_writeprotect wp = {
                 .range = { .start = (uintptr_t)r.base + (uint64_t)o[i] * VM_PAGE_SIZE,
@@ -427,7 +420,7 @@ static int unprotect_uffd(uint32_t nr, struct sim_calib_fig *fig, char *why, str
                 .mode = 0 };
             bad |= ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);
         }
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         if (bad)
             rc = vm_diag_set(d, VM_EIO, "userfaultfd-wp: un-protect: %s", strerror(errno));
         r.v[s] = (double)(t1 - t0) / SIM_CALIB_UNPROTECT_BATCH;

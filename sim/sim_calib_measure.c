@@ -63,7 +63,7 @@ const char *const sim_calib_rate_names[SIM_CALIB_NR_RATES] = {
 };
 static const int zstd_levels[] = { SIM_CONTENT_ZSTD_LEVEL, 3 };
 
-static uint64_t now_ns(void)
+uint64_t sim_calib_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -136,8 +136,7 @@ static void cpu_model(char *buf, size_t len)
     fclose(f);
 }
 
-/* The 1-minute load average, or -1. */
-static double loadavg(void)
+double sim_calib_loadavg(void)
 {
     double l = -1;
     FILE *f = fopen("/proc/loadavg", "r");
@@ -340,7 +339,7 @@ static int time_pages(unsigned char *buf, const uint32_t *perm, uint32_t nr, uin
     sim_calib_zero_test is_zero = sim_calib_zero_best(NULL);
     for (uint32_t s = 0; s < n; s++) {
         const uint32_t *pp = perm + (size_t)s * batch;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         switch (op) {
         case OP_COPY:
             for (uint32_t i = 0; i < batch; i++) {
@@ -360,7 +359,7 @@ static int time_pages(unsigned char *buf, const uint32_t *perm, uint32_t nr, uin
                 zero += is_zero(buf + (size_t)pp[i] * VM_PAGE_SIZE, VM_PAGE_SIZE);
             break;
         }
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         v[s] = (double)(t1 - t0) / batch;
     }
     if (op == OP_SCAN && zero != (uint64_t)n * batch) {
@@ -450,7 +449,7 @@ static uint64_t zframe(struct zbench *z, const unsigned char *sample, int f, int
 {
     const unsigned char *in = sample + (size_t)f * FRAME_BYTES;
     size_t r;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = sim_calib_now_ns();
     if (!decompress) {
         r = ZSTD_compressCCtx(z->cctx, z->frames[f], z->cap, in, FRAME_BYTES, level);
         if (!ZSTD_isError(r))
@@ -458,7 +457,7 @@ static uint64_t zframe(struct zbench *z, const unsigned char *sample, int f, int
     } else {
         r = ZSTD_decompressDCtx(z->dctx, z->out, FRAME_BYTES, z->frames[f], z->zlen[f]);
     }
-    uint64_t t = now_ns() - t0;
+    uint64_t t = sim_calib_now_ns() - t0;
     if (ZSTD_isError(r)) {
         vm_diag_set(d, VM_EIO, "zstd level %d: %s", level, ZSTD_getErrorName(r));
         return 0;
@@ -573,7 +572,7 @@ int sim_calib_measure(const struct sim_calib_opts *opts, struct sim_calib *out, 
     sim_calib_provenance(out);
     out->buffer_bytes = o.buffer_bytes & ~(uint64_t)(VM_PAGE_SIZE - 1);
     out->llc_bytes = llc;
-    out->loadavg[0] = loadavg();
+    out->loadavg[0] = sim_calib_loadavg();
     out->batch_pages = o.batch_pages;
     out->quick = o.quick;
     int rc = measure_pages(&o, out, d);
@@ -606,6 +605,6 @@ int sim_calib_measure(const struct sim_calib_opts *opts, struct sim_calib *out, 
         out->crypto.quick = o.quick;
         rc = sim_calib_crypto(o.max_samples, &out->crypto, d);
     }
-    out->loadavg[1] = loadavg();
+    out->loadavg[1] = sim_calib_loadavg();
     return rc;
 }

@@ -32,13 +32,6 @@
 #define WARMUP_SAMPLES 2
 #define FILE_MAX_BYTES (32u << 20)
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * VM_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /* The name of the file system of fd, as the kernel's magic says. */
 static void fs_name(int fd, char *out)
 {
@@ -124,13 +117,13 @@ int sim_calib_small_write(const char *dir, uint32_t batch, uint32_t max_samples,
             off = 0;
         }
         ssize_t short_or_bad = VM_PAGE_SIZE;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = sim_calib_now_ns();
         for (uint32_t i = 0; i < batch; i++) {
             ssize_t w = write(fd, page, VM_PAGE_SIZE);
             if (w != VM_PAGE_SIZE)
                 short_or_bad = w;
         }
-        uint64_t t1 = now_ns();
+        uint64_t t1 = sim_calib_now_ns();
         if (short_or_bad != VM_PAGE_SIZE)
             rc = vm_diag_set(d, VM_EIO, "small writes: write to a file in %s: %s", dir,
                              short_or_bad < 0 ? strerror(errno) : "short write");
