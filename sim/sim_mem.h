@@ -220,43 +220,45 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
     return sim_mem_translate_slow(m, asid, gva_page, is_write, gpa_page);
 }
 /*
- * Replay-loop prefetch, a simulator speed-up that changes no state: call
- * it for the record SIM_MEM_PREFETCH_AHEAD ahead; it fetches into the
- * CPU's cache that record's PD entry, the PTE of the record 2/3 as far
- * ahead (whose PD entry is in by then), and the page line of the record
- * 1/3 as far ahead (whose PTE is), so that every step hits.  recs are the
- * next records of the buffer, n of them (fewer near its end: the steps
- * beyond it are skipped).  Nothing for an asid not set up.
+ * Replay-loop prefetch, a simulator speed-up that changes no state.  On a
+ * large guest a record's page-table entries and page line are cache
+ * misses (hundreds of ns each on a virtualized host); taken one record at
+ * a time they cost one miss after another.  A replay loop calls
+ * sim_mem_prefetch_replay() before each record i of recs[0..n): every
+ * SIM_MEM_PF_GROUP records it asks the CPU for one step of each record of
+ * a group, pipelined over the groups ahead, so that a step's misses are
+ * all in flight at once and its loads hit what the step before fetched:
+ *   group g+3  the PD entries (and the model's child references) of the
+ *              records' walks                 (guest-virtual records)
+ *   group g+2  their PTEs                     (guest-virtual records)
+ *   group g+1  the page lines (a guest-virtual record is translated
+ *              without side effects: its PTE is in by then)
+ *   group g    for the writes, the line's array of own contents
+ * Records the software TLB holds skip the walk steps.  gva: the records
+ * are guest-virtual pages of address space asid (nothing happens for an
+ * asid not set up); else guest-physical pages (those >= nr_pages are
+ * skipped).  *next is the loop's state: 0 for a new buffer of records
+ * (the first call then also takes the steps the groups before it would
+ * have taken).
  */
-#define SIM_MEM_PREFETCH_AHEAD 12u
-/* The walk part: level 2 (PD entry), 1 (PTE), or 0 (the page's line). */
-void sim_mem_prefetch_walk(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
-                           unsigned level);
+#define SIM_MEM_PF_GROUP 32u
+void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid, bool gva,
+                             const struct sim_access *recs, size_t n, size_t i);
+static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asid, bool gva,
+                                           const struct sim_access *recs, size_t n, size_t i,
+                                           size_t *next)
+{
+    if (i >= *next) {
+        sim_mem_prefetch_groups(m, asid, gva, recs, n, i);
+        *next = i + SIM_MEM_PF_GROUP;
+    }
+}
 /* asid's (set up) TLB entry for gva_page, or NULL. */
 static inline const struct sim_mem_tlbe *sim_mem_tlb_holds(const struct sim_mem *m, uint32_t asid,
                                                            uint64_t gva_page)
 {
     const struct sim_mem_tlbe *e = &m->as[asid].tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
     return e->gva_page == gva_page && e->flags ? e : NULL;
-}
-/* A page the software TLB holds needs no walk (a local trace: most). */
-static inline void sim_mem_prefetch_gva(const struct sim_mem *m, uint32_t asid,
-                                        const struct sim_access *recs, size_t n)
-{
-    const size_t far = SIM_MEM_PREFETCH_AHEAD, mid = far * 2 / 3, near = far / 3;
-    if (asid >= m->nr_as)
-        return;
-    if (far < n && !sim_mem_tlb_holds(m, asid, sim_access_page(&recs[far])))
-        sim_mem_prefetch_walk(m, asid, sim_access_page(&recs[far]), 2);
-    if (mid < n && !sim_mem_tlb_holds(m, asid, sim_access_page(&recs[mid])))
-        sim_mem_prefetch_walk(m, asid, sim_access_page(&recs[mid]), 1);
-    if (near < n) {
-        const struct sim_mem_tlbe *e = sim_mem_tlb_holds(m, asid, sim_access_page(&recs[near]));
-        if (e)
-            __builtin_prefetch(&m->lines[e->gpa_page >> 6], 1);
-        else
-            sim_mem_prefetch_walk(m, asid, sim_access_page(&recs[near]), 0);
-    }
 }
 
 /* A read by process 0 (tests). */

@@ -48,6 +48,7 @@ struct gen_ahead {
     pthread_cond_t taken;             /* the reader is done with one, or stop */
     uint64_t nr_filled, nr_taken;
     bool stop;
+    bool sleeping;                    /* the thread waits for half the ring */
     /* the reader's own */
     uint64_t seen_filled;             /* nr_filled when it last looked */
     size_t pos;                       /* records used of chunk nr_taken */
@@ -209,15 +210,21 @@ static void draw(struct sim_gen *g, struct sim_access *buf, size_t n)
 }
 
 /* The drawing thread: fill chunk i once the reader has taken chunk
- * i - AHEAD_CHUNKS, until told to stop. */
+ * i - AHEAD_CHUNKS, until told to stop.  A full ring puts it to sleep
+ * until half of it is free again, so that the reader wakes it (a futex
+ * system call) once per AHEAD_CHUNKS / 2 chunks, not for every chunk. */
 static void *ahead_main(void *arg)
 {
     struct sim_gen *g = arg;
     struct gen_ahead *a = g->ahead;
     for (uint64_t i = 0;; i++) {
         pthread_mutex_lock(&a->lock);
-        while (i - a->nr_taken >= AHEAD_CHUNKS && !a->stop)
-            pthread_cond_wait(&a->taken, &a->lock);
+        if (i - a->nr_taken >= AHEAD_CHUNKS) {
+            a->sleeping = true;
+            while (i - a->nr_taken > AHEAD_CHUNKS / 2 && !a->stop)
+                pthread_cond_wait(&a->taken, &a->lock);
+            a->sleeping = false;
+        }
         bool stop = a->stop;
         pthread_mutex_unlock(&a->lock);
         if (stop)
@@ -271,7 +278,8 @@ static void take(struct gen_ahead *a, struct sim_access *buf, size_t n)
             /* chunk done: give it back to the thread */
             pthread_mutex_lock(&a->lock);
             a->nr_taken++;
-            pthread_cond_signal(&a->taken);
+            if (a->sleeping && a->nr_filled - a->nr_taken <= AHEAD_CHUNKS / 2)
+                pthread_cond_signal(&a->taken);
             pthread_mutex_unlock(&a->lock);
             a->pos = 0;
         }

@@ -420,13 +420,17 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
     return 0;
 }
 
-/* Prefetch entry i of table t: its line in a full table; a compact
- * table's header, indices and first entries (two lines: most of a small
- * table, whose slot for i is not known before its indices are read). */
-static inline void prefetch_entry(uintptr_t t, unsigned i)
+/* Prefetch entry i of table t: its line in a full table, and for an
+ * upper-level one the line of its child reference too (4 KiB further on:
+ * a walk reads both); a compact table's header, indices and first entries
+ * (two lines: most of a small table, whose slot for i is not known before
+ * its indices are read). */
+static inline void prefetch_entry(uintptr_t t, unsigned i, bool upper)
 {
     if (!(t & 1)) {
         __builtin_prefetch((const uint64_t *)t + i);
+        if (upper)
+            __builtin_prefetch((const uint64_t *)t + GUEST_PT_ENTRIES + i);
     } else {
         __builtin_prefetch(ctab_of(t));
         __builtin_prefetch((const char *)ctab_of(t) + 64);
@@ -439,7 +443,7 @@ void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
         return;
     uintptr_t t = level == 1 ? pdc_get(as, gva) : 0, kid = 0;
     if (t) {
-        prefetch_entry(t, index_at(gva, 1));
+        prefetch_entry(t, index_at(gva, 1), false);
         return;
     }
     t = as->root;
@@ -449,7 +453,7 @@ void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
             return;
         t = kid;
     }
-    prefetch_entry(t, index_at(gva, level));
+    prefetch_entry(t, index_at(gva, level), level > 1);
 }
 
 /*
