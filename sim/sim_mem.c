@@ -117,10 +117,10 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
 /* ---- replay-loop prefetch (sim_mem.h) ---- */
 
 /* Records [*from, *to) of group `from` clipped to [0, n); false if empty. */
-static bool pf_clip(long from, size_t n, long *lo, long *hi)
+static bool pf_clip(long from, long g, size_t n, long *lo, long *hi)
 {
     *lo = from < 0 ? 0 : from;
-    *hi = from + (long)SIM_MEM_PF_GROUP < (long)n ? from + (long)SIM_MEM_PF_GROUP : (long)n;
+    *hi = from + g < (long)n ? from + g : (long)n;
     return *lo < *hi;
 }
 
@@ -136,63 +136,40 @@ static bool pf_gpa(const struct sim_mem *m, uint32_t asid, uint64_t page, uint64
     return guest_pt_translate(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
 }
 
-/* The steps for guest-virtual records, taken at record i. */
-static void pf_steps_gva(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
-                         size_t n, long i)
+/* The steps taken at record i. */
+static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
+                     size_t n, long i)
 {
     const long g = (long)SIM_MEM_PF_GROUP;
     const struct guest_as *as = m->as[asid].as;
     long lo, hi;
     uint64_t gpa;
-    for (unsigned level = 2; level >= 1; level--)       /* groups i+3g, i+2g */
-        if (pf_clip(i + (long)(level + 1) * g, n, &lo, &hi))
+    for (unsigned level = 2; level >= 1; level--)       /* groups i+4g, i+3g */
+        if (pf_clip(i + (long)(level + 2) * g, g, n, &lo, &hi))
             for (long j = lo; j < hi; j++) {
                 uint64_t page = sim_access_page(&recs[j]);
                 if (!sim_mem_tlb_holds(m, asid, page))
                     guest_pt_prefetch(as, page << 12, level);
             }
-    if (pf_clip(i + g, n, &lo, &hi))
+    if (pf_clip(i + 2 * g, g, n, &lo, &hi))
         for (long j = lo; j < hi; j++)
             if (pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
                 __builtin_prefetch(&m->lines[gpa >> 6], 1);
-    if (pf_clip(i, n, &lo, &hi))
+    if (pf_clip(i + g, g, n, &lo, &hi))
         for (long j = lo; j < hi; j++)
             if (sim_access_op(&recs[j]) == SIM_OP_WRITE &&
                 pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
                 __builtin_prefetch(m->lines[gpa >> 6].fps, 1);
 }
 
-/* The same for guest-physical records (two steps). */
-static void pf_steps_gpa(const struct sim_mem *m, const struct sim_access *recs, size_t n, long i)
-{
-    long lo, hi;
-    if (pf_clip(i + (long)SIM_MEM_PF_GROUP, n, &lo, &hi))
-        for (long j = lo; j < hi; j++) {
-            uint64_t page = sim_access_page(&recs[j]);
-            if (page < m->nr_pages)
-                __builtin_prefetch(&m->lines[page >> 6], 1);
-        }
-    if (pf_clip(i, n, &lo, &hi))
-        for (long j = lo; j < hi; j++) {
-            uint64_t page = sim_access_page(&recs[j]);
-            if (sim_access_op(&recs[j]) == SIM_OP_WRITE && page < m->nr_pages)
-                __builtin_prefetch(m->lines[page >> 6].fps, 1);
-        }
-}
-
-void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid, bool gva,
+void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
                              const struct sim_access *recs, size_t n, size_t i)
 {
-    if (gva && asid >= m->nr_as)
+    if (asid >= m->nr_as)
         return;
     const long g = (long)SIM_MEM_PF_GROUP;
-    for (long back = i == 0 ? (gva ? 3 : 1) : 0; back >= 0; back--) {   /* a new buffer: */
-        long at = (long)i - back * g;                   /* the steps before it too */
-        if (gva)
-            pf_steps_gva(m, asid, recs, n, at);
-        else
-            pf_steps_gpa(m, recs, n, at);
-    }
+    for (long back = i == 0 ? 4 : 0; back >= 0; back--)  /* a new buffer: the steps */
+        pf_steps(m, asid, recs, n, (long)i - back * g);   /* before it too */
 }
 
 /* ---- bits over page ranges, a line at a time ---- */

@@ -220,36 +220,37 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
     return sim_mem_translate_slow(m, asid, gva_page, is_write, gpa_page);
 }
 /*
- * Replay-loop prefetch, a simulator speed-up that changes no state.  On a
- * large guest a record's page-table entries and page line are cache
- * misses (hundreds of ns each on a virtualized host); taken one record at
- * a time they cost one miss after another.  A replay loop calls
- * sim_mem_prefetch_replay() before each record i of recs[0..n): every
- * SIM_MEM_PF_GROUP records it asks the CPU for one step of each record of
- * a group, pipelined over the groups ahead, so that a step's misses are
- * all in flight at once and its loads hit what the step before fetched:
- *   group g+3  the PD entries (and the model's child references) of the
- *              records' walks                 (guest-virtual records)
- *   group g+2  their PTEs                     (guest-virtual records)
- *   group g+1  the page lines (a guest-virtual record is translated
- *              without side effects: its PTE is in by then)
- *   group g    for the writes, the line's array of own contents
- * Records the software TLB holds skip the walk steps.  gva: the records
- * are guest-virtual pages of address space asid (nothing happens for an
- * asid not set up); else guest-physical pages (those >= nr_pages are
- * skipped).  *next is the loop's state: 0 for a new buffer of records
- * (the first call then also takes the steps the groups before it would
- * have taken).
+ * Replay-loop prefetch for records of guest-virtual pages, a simulator
+ * speed-up that changes no state.  On a large guest a record's page-table
+ * entries and page line are cache misses (hundreds of ns each on a
+ * virtualized host); taken one record at a time they cost one miss after
+ * another.  A replay loop calls sim_mem_prefetch_replay() before each
+ * record i of recs[0..n): every SIM_MEM_PF_GROUP records it asks the CPU
+ * for one step of each record of a group, pipelined over the groups
+ * ahead, so that a step's misses are in flight together and its loads hit
+ * what the step before fetched:
+ *   group g+4  the PD entries (and the model's child references) of the
+ *              records' walks
+ *   group g+3  their PTEs
+ *   group g+2  the page lines (each record translated without side
+ *              effects: its PTE is in by then)
+ *   group g+1  for the writes, the line's array of own contents
+ * Records the software TLB holds skip the walk steps.  Nothing happens for
+ * an asid not set up.  *next is the loop's state: 0 for a new buffer of
+ * records (the first call then also takes the steps the groups before it
+ * would have taken).  (A replay of guest-physical pages needs no walk: a
+ * line prefetched a few records ahead, one record at a time, serves it
+ * better than groups, measured on the checkpoint-scale runs.)
  */
 #define SIM_MEM_PF_GROUP 32u
-void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid, bool gva,
+void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
                              const struct sim_access *recs, size_t n, size_t i);
-static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asid, bool gva,
+static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asid,
                                            const struct sim_access *recs, size_t n, size_t i,
                                            size_t *next)
 {
     if (i >= *next) {
-        sim_mem_prefetch_groups(m, asid, gva, recs, n, i);
+        sim_mem_prefetch_groups(m, asid, recs, n, i);
         *next = i + SIM_MEM_PF_GROUP;
     }
 }

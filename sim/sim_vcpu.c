@@ -30,6 +30,9 @@
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_vcpu, vmsim, "vCPU replay");
 
+/* Records ahead whose guest memory line a synthetic replay prefetches. */
+#define VCPU_PREFETCH 8
+
 static inline uint64_t sat_add(uint64_t a, uint64_t b)
 {
     uint64_t r;
@@ -230,17 +233,32 @@ static void vcpu_main(int argc, char **argv)
         if (v->buf_pos >= v->buf_len && !refill(v))
             break;
         while (v->buf_pos < v->buf_len) {
-            /* what the records ahead will read, a group at a time (no
-             * state changes: a speed-up only) */
-            sim_mem_prefetch_replay(v->mem, v->asid, !synthetic, v->buf, v->buf_len, v->buf_pos,
-                                    &v->pf_next);
             const struct sim_access *a = &v->buf[v->buf_pos++];
             uint64_t gpa, page = sim_access_page(a);
             if (synthetic) {
                 /* a generator's pages are below nr_pages already: no
                  * division on the hot path */
                 gpa = page < nr_pages ? page : page % nr_pages;
+                /* the page's line is a cache miss on a large guest: ask
+                 * for the line of an access a few records ahead */
+                if (v->buf_pos + VCPU_PREFETCH < v->buf_len) {
+                    uint64_t ahead = sim_access_page(&v->buf[v->buf_pos + VCPU_PREFETCH]);
+                    if (ahead < nr_pages)
+                        __builtin_prefetch(&v->mem->lines[ahead >> 6]);
+                }
+                /* and, for a write nearer by (its line is in by now), the
+                 * contents of that line's own pages, which the write updates */
+                if (v->buf_pos + VCPU_PREFETCH / 2 < v->buf_len) {
+                    const struct sim_access *w = &v->buf[v->buf_pos + VCPU_PREFETCH / 2];
+                    uint64_t near = sim_access_page(w);
+                    if (near < nr_pages && sim_access_op(w) == SIM_OP_WRITE)
+                        __builtin_prefetch(v->mem->lines[near >> 6].fps, 1);
+                }
             } else {
+                /* the walks and lines of the records ahead, a group at a
+                 * time (no state changes: a speed-up only) */
+                sim_mem_prefetch_replay(v->mem, v->asid, v->buf, v->buf_len, v->buf_pos - 1,
+                                        &v->pf_next);
                 v->fault_gva_page = page;
                 int rc = sim_mem_translate_as(v->mem, v->asid, page,
                                               sim_access_op(a) == SIM_OP_WRITE, &gpa);

@@ -2,8 +2,8 @@
  * check_mem_prefetch.c - unit tests of the replay loop's group prefetch
  * (sim_mem_prefetch_groups / sim_mem_prefetch_replay in sim_mem.h): a
  * speed-up that must change no state of the guest memory model, whatever
- * the records are (mapped or not, non-canonical, beyond guest memory, an
- * address space not set up), and that must leave a replay's results as
+ * the records are (mapped or not, non-canonical, an address space not
+ * set up), and that must leave a replay's results as
  * they are without it.  Suite "mem_prefetch".
  */
 #include <check.h>
@@ -104,15 +104,12 @@ START_TEST(test_prefetch_changes_no_state)
     for (size_t start = 0; start < n; start++) {
         size_t next = 0;
         for (size_t i = start; i < n; i++)
-            sim_mem_prefetch_replay(m, 0, true, recs + start, n - start, i - start, &next);
+            sim_mem_prefetch_replay(m, 0, recs + start, n - start, i - start, &next);
     }
     for (size_t i = 0; i < n; i++)
-        sim_mem_prefetch_groups(m, 0, true, recs, n, i);
-    /* the same records as guest-physical pages (most beyond memory) */
-    for (size_t i = 0; i < n; i++)
-        sim_mem_prefetch_groups(m, 0, false, recs, n, i);
+        sim_mem_prefetch_groups(m, 0, recs, n, i);
     /* an address space that is not set up: nothing */
-    sim_mem_prefetch_groups(m, 5, true, recs, n, 0);
+    sim_mem_prefetch_groups(m, 5, recs, n, 0);
     assert_same(m, pages, n, &before);
     free(before.lines);
     sim_mem_free(m);
@@ -125,7 +122,7 @@ static void replay(struct sim_mem *m, const struct sim_access *recs, size_t n, b
     size_t next = 0;
     for (size_t i = 0; i < n; i++) {
         if (prefetch)
-            sim_mem_prefetch_replay(m, 0, true, recs, n, i, &next);
+            sim_mem_prefetch_replay(m, 0, recs, n, i, &next);
         uint64_t gpa;
         bool w = sim_access_op(&recs[i]) == SIM_OP_WRITE;
         if (sim_mem_translate_as(m, 0, sim_access_page(&recs[i]), w, &gpa) == 0)
