@@ -27,7 +27,7 @@
  * 350 MiB for the 1.6 M writes of a 1 TiB save.  Handing over to a fresh
  * worker every few thousand requests would free them, but leaks the
  * SimGrid actor record of a worker started that way (LeakSanitizer, in
- * check_disk); not done.
+ * check_disk_*); not done.
  *
  * Not modelled: seek distance, request merging or reordering inside the
  * device, read/write latency asymmetry beyond the two props, write

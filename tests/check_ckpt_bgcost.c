@@ -5,123 +5,25 @@
  * per write fault the round trip, the copy and the write; the faults of
  * several vCPUs served one at a time, by one thread.  End to end on
  * the shipped platform, one run point per child process (SimGrid runs
- * once per process), as check_ckpt_sim.c does; the bounds come from the
- * configured costs, each with its reasoning.
+ * once per process), with the rig of check_ckpt_sim_*.c
+ * (tests/ckpt_sim_rig.*); the bounds come from the configured costs, each
+ * with its reasoning.
  */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "base/vm_units.h"
 #include "checkpoint/sim_ckpt.h"
+#include "ckpt_sim_rig.h"
 #include "sim_config.h"
 #include "sim_runner.h"
 
-#ifndef VMSIM_SRCDIR
-#define VMSIM_SRCDIR "."
-#endif
+/* The child answers only when the image equals the memory at the instant. */
+static const char *const image_clean[] = { "image_mismatch", "image_missing", NULL };
 
-static char g_dir[256];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void setup(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/vmsim-bgcost.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
-}
-
-static void teardown(void)
-{
-    nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The config "{ name, mechanism, platform, <body> }" (' for ") loaded. */
-static struct sim_config *load_cfg(const char *body)
-{
-    const char *src = getenv("VMSIM_SRCDIR");
-    char file[512];
-    snprintf(file, sizeof file, "%s/exp.json", g_dir);
-    FILE *f = fopen(file, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "{\"name\": \"bgcost\", \"mechanism\": \"checkpoint\", "
-            "\"platform\": \"%s/workloads/platforms/host-sata.xml\", ",
-            src && src[0] ? src : VMSIM_SRCDIR);
-    for (const char *p = body; *p; p++)
-        fputc(*p == '\'' ? '"' : *p, f);
-    fputs("}\n", f);
-    ck_assert_int_eq(fclose(f), 0);
-    struct sim_config_opts opts;
-    memset(&opts, 0, sizeof opts);
-    struct sim_diag_list errs = { 0, NULL };
-    struct sim_config *cfg = NULL;
-    int rc = sim_config_load(file, &opts, &cfg, &errs);
-    ck_assert_msg(rc == 0, "config does not load: %s", errs.n ? errs.lines[0] : "?");
-    sim_diag_list_free(&errs);
-    return cfg;
-}
-
-static double num(const cJSON *rec, const char *block, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(rec, block), name);
-    ck_assert_msg(cJSON_IsNumber(v), "%s.%s missing", block, name);
-    return v->valuedouble;
-}
-
-/*
- * Run point idx in a child; n metrics into out.  The child checks the
- * record is clean (no violation, the image equal to the memory at the
- * instant) before it answers, so a missing answer fails here.
- */
-static void metrics_in_child(const struct sim_config *cfg, int idx, const char *const *names,
-                             int n, double *out)
-{
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct vm_diag d;
-        vm_diag_clear(&d);
-        cJSON *rec = NULL;
-        if (sim_runner_run_point(&cfg->points[idx], 0, NULL, &rec, &d) != 0 || !rec)
-            _exit(1);
-        const cJSON *viol = cJSON_GetObjectItemCaseSensitive(rec, "violations");
-        bool clean = cJSON_IsNumber(viol) && viol->valuedouble == 0 &&
-                     num(rec, "invariants", "image_mismatch") == 0 &&
-                     num(rec, "invariants", "image_missing") == 0;
-        for (int i = 0; i < n; i++)
-            out[i] = num(rec, "metrics", names[i]);
-        if (clean)
-            ck_assert_int_eq(write(fds[1], out, sizeof *out * (size_t)n), (int)(sizeof *out * n));
-        _exit(0);
-    }
-    close(fds[1]);
-    ck_assert_msg(read(fds[0], out, sizeof *out * (size_t)n) == (ssize_t)(sizeof *out * n),
-                  "point %d: no metrics (it crashed or had violations)", idx);
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-}
-
-/* 64 MiB without zero pages: every page goes into the stream */
-#define NR_PAGES (64ull * 1024 * 1024 / VM_PAGE_SIZE)
-#define VM64_NZ "'vm': {'memory': '64MiB', 'content': {'text': 0.35, 'code': 0.15, " \
-                "'random': 0.5}}, "
-#define READ_ONLY "'workload': {'kind': 'synthetic', 'pattern': 'zipf', 'write_fraction': 0, " \
-                  "'access_time': '500ns'}, "
-#define WRITE_HEAVY "'workload': {'kind': 'synthetic', 'pattern': 'uniform', " \
-                    "'write_fraction': 0.5, 'access_time': '200ns'}, "
-#define WARMUP "'save': {'warmup': '10ms', 'cache': 'direct'}, "   /* the policy's own I/Os */
+/* 64 MiB without zero pages (VM64_NZ): every page goes into the stream;
+ * the saves go O_DIRECT (WARMUP): the policy's own I/Os */
 /* small copies, a big write and un-protect: they dominate what is charged */
 #define COSTS(w, u) "'costs': {'trace_fault': '3us', 'page_copy': '100ns', " \
                     "'stream_write': '" w "', 'unprotect': '" u "'}, "
@@ -130,16 +32,16 @@ static void metrics_in_child(const struct sim_config *cfg, int idx, const char *
  * read-only guest takes no fault, so it saves all NR_PAGES itself. */
 START_TEST(test_bgsnap_saver_pays_a_write_and_an_unprotect_per_page)
 {
-    struct sim_config *cfg = load_cfg(VM64_NZ READ_ONLY WARMUP COSTS("0ns", "0ns")
+    struct sim_config *cfg = ckpt_sim_load_cfg(VM64_NZ READ_ONLY WARMUP COSTS("0ns", "0ns")
                                       "'variants': [{'name': 'bg', 'policy': 'bgsnap'}], "
                                       "'sweep': [{'path': 'costs.stream_write', "
                                       "'values': ['0ns', '20us']}, "
                                       "{'path': 'costs.unprotect', 'values': ['0ns', '30us']}]");
     static const char *const names[] = { "completion_ns", "faults" };
     double none[2], wr[2], both[2];
-    metrics_in_child(cfg, 0, names, 2, none);
-    metrics_in_child(cfg, 2, names, 2, wr);
-    metrics_in_child(cfg, 3, names, 2, both);
+    ckpt_sim_metrics_in_child(cfg, 0, names, 2, none, image_clean);
+    ckpt_sim_metrics_in_child(cfg, 2, names, 2, wr, image_clean);
+    ckpt_sim_metrics_in_child(cfg, 3, names, 2, both, image_clean);
     ck_assert_double_eq(none[1], 0);
     ck_assert_double_eq(both[1], 0);
     /* one saver thread: 16384 x 20 us = 328 ms more with the writes, and
@@ -157,12 +59,12 @@ END_TEST
  * (its un-protect is in the round trip): 3 us + 100 ns + 40 us at least. */
 START_TEST(test_bgsnap_write_fault_pays_round_trip_copy_and_write)
 {
-    struct sim_config *cfg = load_cfg(VM64_NZ WRITE_HEAVY WARMUP COSTS("40us", "1ms")
+    struct sim_config *cfg = ckpt_sim_load_cfg(VM64_NZ WRITE_HEAVY WARMUP COSTS("40us", "1ms")
                                       "'variants': [{'name': 'bg', 'policy': 'bgsnap'}]");
     static const char *const names[] = { "faults", "fault_p50_ns", "fault_max_ns",
                                          "guest_stall_ns" };
     double m[4];
-    metrics_in_child(cfg, 0, names, 4, m);
+    ckpt_sim_metrics_in_child(cfg, 0, names, 4, m, image_clean);
     ck_assert(m[0] > 0);
     double floor_ns = 3000 + 100 + 40000;
     ck_assert_msg(m[1] >= floor_ns, "p50 %.0f < %.0f", m[1], floor_ns);
@@ -184,13 +86,14 @@ END_TEST
  */
 START_TEST(test_bgsnap_faults_of_four_vcpus_are_served_one_at_a_time)
 {
-    struct sim_config *cfg = load_cfg(VM64_NZ WRITE_HEAVY WARMUP COSTS("200us", "0ns")
+    struct sim_config *cfg = ckpt_sim_load_cfg(VM64_NZ WRITE_HEAVY WARMUP COSTS("200us", "0ns")
                                       "'variants': [{'name': 'bg', 'policy': 'bgsnap'}], "
                                       "'sweep': [{'path': 'vm.vcpus', 'values': [1, 4]}]");
     static const char *const names[] = { "faults", "completion_ns", "fault_p50_ns" };
     double bg1[3], bg4[3];
-    metrics_in_child(cfg, 0, names, 3, bg1);      /* points: variant, then the sweep */
-    metrics_in_child(cfg, 1, names, 3, bg4);
+    /* points: variant, then the sweep */
+    ckpt_sim_metrics_in_child(cfg, 0, names, 3, bg1, image_clean);
+    ckpt_sim_metrics_in_child(cfg, 1, names, 3, bg4, image_clean);
     /* served back to back at most, within the save (plus one fault and a
      * quantum of run-ahead per vCPU at the ends) */
     double serve_ns = 200e3 + 100;
@@ -207,7 +110,7 @@ static Suite *bgcost_suite(void)
 {
     Suite *s = suite_create("ckpt_bgcost");
     TCase *tc = tcase_create("charges");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, ckpt_sim_setup, ckpt_sim_teardown);
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_bgsnap_saver_pays_a_write_and_an_unprotect_per_page);
     tcase_add_test(tc, test_bgsnap_write_fault_pays_round_trip_copy_and_write);

@@ -3,7 +3,8 @@
  * (ckpt_file.c): the header, the persistent maps of every layout and the
  * zero map, each round trip and every corruption the decoder must name,
  * locating a page, and the image check.  Images are built by hand on a
- * bare content store; the policies that write them are check_ckpt.c.
+ * bare content store; the policies that write them are
+ * check_ckpt_buffered.c and check_ckpt_baselines.c.
  */
 #include <check.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
  * other names: "ckpt-crash" taking the disk kinds and host_crash,
  * "ckpt-all" taking every kind and "ckpt-nofaults" taking none.  Configs
  * are written with ' for " and loaded without SimGrid, as in
- * check_config.c.
+ * check_config_*.c.
  */
 #include <check.h>
 #include <ftw.h>

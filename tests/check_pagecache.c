@@ -3,7 +3,7 @@
  * a simulated disk (sim_pagecache.c), its dirty map (sim_dirtymap.c) and
  * the wait queues it relies on (sim_world.c).
  *
- * As in check_disk.c, SimGrid runs once per process, so each test runs in
+ * As in check_disk_timing.c, SimGrid runs once per process, so each test runs in
  * its own (Check's fork mode): it writes a one-host platform with a
  * 100 MB/s disk (100 us per I/O, queue depth 4), runs a body in an actor
  * and asserts on what the body recorded.  Times are simulated and exact.

@@ -7,7 +7,7 @@
  * messages than carriers, freeing with messages in flight, the two-host
  * platforms, and bad input.  The fault hooks: check_transport_faults.c.
  *
- * As in check_disk, every test runs in its own process (SimGrid runs once
+ * As in check_disk_*, every test runs in its own process (SimGrid runs once
  * per process): it loads a platform, runs actors, and asserts on what
  * they recorded once simgrid_run() has returned (tests/transport_rig.h).
  */

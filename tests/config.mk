@@ -1,13 +1,24 @@
-# tests/config.mk - suites "config" (configs, result files, check) and
-# "config_faults" (the faults), and the end-to-end bad-input test of the
-# vmsim command line.
-check_PROGRAMS += tests/check_config
-TESTS += tests/check_config tests/e2e/bad_input.sh
-tests_check_config_SOURCES = tests/check_config.c
-tests_check_config_CFLAGS = $(TEST_CFLAGS)
-tests_check_config_LDADD = $(TEST_LDADD)
+# tests/config.mk - suites "config" (good configs, check_config_good; bad
+# input, check_config_bad; result files and check, check_config_result:
+# the three share tests/config_rig.*) and "config_faults" (the faults),
+# and the end-to-end bad-input test of the vmsim command line.
+CONFIG_TEST_SRC = tests/config_rig.c tests/config_rig.h
+check_PROGRAMS += tests/check_config_good tests/check_config_bad tests/check_config_result
+TESTS += tests/check_config_good tests/check_config_bad tests/check_config_result \
+	tests/e2e/bad_input.sh
+tests_check_config_good_SOURCES = tests/check_config_good.c $(CONFIG_TEST_SRC)
+tests_check_config_good_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_good_LDADD = $(TEST_LDADD)
 # libvmsim_sim holds a C++ shim: link with the C++ driver
-nodist_EXTRA_tests_check_config_SOURCES = dummy.cxx
+nodist_EXTRA_tests_check_config_good_SOURCES = dummy.cxx
+tests_check_config_bad_SOURCES = tests/check_config_bad.c $(CONFIG_TEST_SRC)
+tests_check_config_bad_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_bad_LDADD = $(TEST_LDADD)
+nodist_EXTRA_tests_check_config_bad_SOURCES = dummy.cxx
+tests_check_config_result_SOURCES = tests/check_config_result.c $(CONFIG_TEST_SRC)
+tests_check_config_result_CFLAGS = $(TEST_CFLAGS)
+tests_check_config_result_LDADD = $(TEST_LDADD)
+nodist_EXTRA_tests_check_config_result_SOURCES = dummy.cxx
 
 # suite "config_faults": the config's faults and the instants derived from them
 check_PROGRAMS += tests/check_config_faults

@@ -1,5 +1,5 @@
 /*
- * sim_rig.h - helpers of the Check suites that run SimGrid (check_disk,
+ * sim_rig.h - helpers of the Check suites that run SimGrid (check_disk_*,
  * check_world): SimGrid runs once per process, so each test (Check's fork
  * mode) writes a small platform, loads it and runs its actors.
  */

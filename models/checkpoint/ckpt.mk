@@ -2,7 +2,8 @@
 # format, save and restore policies, registry (included by
 # sim/checkpoint/checkpoint.mk).
 MECH_SRC += models/checkpoint/ckpt.h models/checkpoint/ckpt_file.h \
-	models/checkpoint/ckpt_file.c models/checkpoint/ckpt_writer.h \
+	models/checkpoint/ckpt_file.c models/checkpoint/ckpt_file_int.h \
+	models/checkpoint/ckpt_image.c models/checkpoint/ckpt_writer.h \
 	models/checkpoint/ckpt_writer.c models/checkpoint/ckpt_stopcopy.c \
 	models/checkpoint/ckpt_lazypage.c models/checkpoint/ckpt_bgsnap.c \
 	models/checkpoint/ckpt_precopy.c \

@@ -2,7 +2,7 @@
  * ckpt_broken_test.c - deliberately broken policies (CKPT_F_HIDDEN, not
  * listed by `vmsim list`), so that a run can show that the simulator's
  * invariant checks catch a bug they are meant to catch
- * (tests/e2e/invariants.sh, tests/check_ckpt_sim.c).  Each one is a real
+ * (tests/e2e/invariants.sh, tests/check_ckpt_sim_*.c).  Each one is a real
  * policy run unchanged on top of a port stacked on the one it is given,
  * like QEMU's filter drivers; the stacked port injects the bug:
  *
