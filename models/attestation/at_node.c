@@ -24,6 +24,10 @@
  * document the view refused as a rollback, AT_BROKEN_NONCE takes the
  * quote's own nonce as the expected one, AT_BROKEN_FREEZE takes an
  * expired timestamp as current: the checker must catch all three.
+ *
+ * A crash (at_node_crash) loses the node's memory: its workers' queue,
+ * what it decided and had not sent, the nonces it issued, its cached
+ * targets and last timestamp (at.h, "A node crash").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +587,8 @@ static void drop_waiters(struct at_dc *dc, struct at_node *n)
 void at_node_crash(struct at_dc *dc, uint32_t j)
 {
     struct at_node *n = &dc->nodes[j];
+    if (n->downs++)
+        return;                  /* down already: it stays down until the later restart */
     n->up = false;
     n->inc++;
     drop_waiters(dc, n);
@@ -590,19 +596,44 @@ void at_node_crash(struct at_dc *dc, uint32_t j)
         port_timer_cancel(dc->p.timer, n->fetch_tmr);
     n->fetch_tmr = 0;
     n->fetching = false;
-    n->held_ref = 0;             /* the cache was in memory; the view's versions persist */
+    /* memory is lost: the cache and the last timestamp; the view's
+     * versions persist (TUF keeps its trusted metadata on disk) */
+    n->held_ref = 0;
+    n->have_last_ts = false;
     for (uint32_t i = 0; i < n->cpu.nr; i++)
         n->cpu.free_at[i] = 0;
+    /* ... and the nonces it issued: a quote for one is refused after the restart */
+    for (uint32_t h = 0; h < dc->cfg.nr_hosts; h++)
+        if (dc->issued[h].node == j + 1)
+            dc->issued[h].node = 0;
 }
 
 void at_node_restart(struct at_dc *dc, uint32_t j)
 {
     struct at_node *n = &dc->nodes[j];
+    if (!n->downs || --n->downs)
+        return;                  /* not down, or a later crash keeps it down */
     n->up = true;
     n->last_fetch_ns = 0;
     uint32_t seen_v = (uint32_t)n->seen_version;
     at_node_start(dc, j);
     n->seen_version = seen_v;
+}
+
+int at_crash_node(struct at_dc *dc, uint32_t j)
+{
+    if (!dc->started || j >= dc->cfg.nr_nodes)
+        return VM_EINVAL;
+    at_node_crash(dc, j);
+    return 0;
+}
+
+int at_restart_node(struct at_dc *dc, uint32_t j)
+{
+    if (!dc->started || j >= dc->cfg.nr_nodes)
+        return VM_EINVAL;
+    at_node_restart(dc, j);
+    return 0;
 }
 
 void at_node_free(struct at_node *n)

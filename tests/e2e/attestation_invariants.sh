@@ -14,6 +14,10 @@
 #       depot, an unknown algorithm, a node crash, a depot outage): exit 0,
 #       no violation in any record, tokens checked, real verifications
 #       made, forged evidence refused.
+#   (e) each real method with two host_crash faults during the upgrade
+#       wave (node a1 at a fixed instant, a0 at one drawn from the seed):
+#       exit 0, no violation, requests timed out and retried, tokens
+#       checked.
 # JSON is read with sed/grep/tr like the other scripts.
 . "$(dirname "$0")/lib.sh"
 plat="$VMSIM_SRCDIR/workloads/platforms/dc-attest.xml"
@@ -95,6 +99,23 @@ for m in depot depot-cache depot-feed manual export-import union; do
     expect_in "safe/$m" "tokens checked" "$rec" '"tokens_checked":[1-9]'
     expect_in "safe/$m" "real verifications" "$rec" '"real_verifies":[1-9]'
     expect_in "safe/$m" "forged evidence refused" "$rec" '"refusals":[1-9]'
+done
+
+# (e) every real method with nodes crashing during the wave (the upgraded
+# hosts reboot 300 s and attest from 600 s): a1 down 610..730 s, a0 down
+# 60 s at an instant drawn in [1200, 1800) s
+cfg crash '' "$(v depot), $(v depot-cache), $(v depot-feed), $(v manual), $(v export-import), $(v union)"
+sed -i 's/"attacks": \[  \],/"attacks": [ ], "faults": [ { "kind": "host_crash", "host": "a1", "at": "610s", "restart_after": "120s" }, { "kind": "host_crash", "host": "a0", "from": "1200s", "until": "1800s", "restart_after": "60s" } ],/' "$tmpdir/crash.json"
+run crash
+expect_status crash 0
+f=$(flat crash)
+expect_in crash "the faults are in the config" "$(tr -d '\n\t ' < "$tmpdir/crash.json")" '"faults":\[\{"kind":"host_crash"'
+expect_not_in crash "no record with a violation" "$f" '"violations":[1-9]'
+expect_not_in crash "no false accept" "$f" '"false_accepts":[1-9]'
+for m in depot depot-cache depot-feed manual export-import union; do
+    rec=$(echo "$f" | grep -Eo "\"id\":\"$m\"[^]]*" | head -n 1)
+    expect_in "crash/$m" "requests timed out and retried" "$rec" '"timeouts":[1-9]'
+    expect_in "crash/$m" "tokens checked" "$rec" '"tokens_checked":[1-9]'
 done
 
 # (d) the release metrics are measured from the release (300 s), not from
