@@ -101,6 +101,9 @@
  *                   timestamp (no freeze protection).
  *   AT_BROKEN_ROLLBACK  (test only) AT_DEPOT_CACHE that accepts an older
  *                   targets version.
+ *   AT_BROKEN_WITHDRAW  (test only) AT_DEPOT that ignores the depot's
+ *                   withdrawn flag: it accepts a version its own lookup
+ *                   answer says is withdrawn.
  *
  * Software over time.  The depot starts with the catalog it is given
  * (release 0: every package in it, hosts run release 0).  Releases
@@ -168,7 +171,7 @@
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
                  AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_BROKEN_FREEZE,
-                 AT_NR_METHODS };
+                 AT_BROKEN_WITHDRAW, AT_NR_METHODS };
 
 /* CPU cost of each operation, ns (measured: sim/sim_calib.h "crypto"). */
 struct at_costs {

@@ -23,7 +23,8 @@
  * is not verified again (its expiry is).  AT_BROKEN_ROLLBACK accepts a
  * document the view refused as a rollback, AT_BROKEN_NONCE takes the
  * quote's own nonce as the expected one, AT_BROKEN_FREEZE takes an
- * expired timestamp as current: the checker must catch all three.
+ * expired timestamp as current, AT_BROKEN_WITHDRAW ignores the withdrawn
+ * flag of its lookup answer: the checker must catch all four.
  *
  * A crash (at_node_crash) loses the node's memory: its workers' queue,
  * what it decided and had not sent, the nonces it issued, its cached
@@ -404,8 +405,8 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
             why = R_UNKNOWN;
         else if (memcmp(e.hash, jb->ev[i].data_hash, AT_HASH_LEN))
             why = R_HASH;
-        else if (e.withdrawn)
-            why = R_WITHDRAWN;
+        else if (e.withdrawn && dc->cfg.params.method != AT_BROKEN_WITHDRAW)
+            why = R_WITHDRAWN;   /* the broken variant: it accepts it */
     }
     if (why != R_META)
         seen(dc, n, x.ts.ts.targets_version);
@@ -491,7 +492,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     jb->ev = ev;
     jb->wait_ns = r->wait_ns;
     uint64_t done = at_cpu_run(&n->cpu, now, cost);
-    if (m == AT_DEPOT || m == AT_BROKEN_NONCE)
+    if (m == AT_DEPOT || m == AT_BROKEN_NONCE || m == AT_BROKEN_WITHDRAW)
         lookup_send(dc, jb, done);
     else
         held_decide(dc, jb, done);
@@ -568,8 +569,9 @@ void at_node_start(struct at_dc *dc, uint32_t j)
     struct at_node *n = &dc->nodes[j];
     n->up = true;
     n->seen_version = dc->depot.nr_hist;
-    if (at_method_uses_depot(dc->cfg.params.method) && dc->cfg.params.method != AT_DEPOT &&
-        dc->cfg.params.method != AT_BROKEN_NONCE)
+    enum at_method m = dc->cfg.params.method;
+    if (at_method_uses_depot(m) && m != AT_DEPOT && m != AT_BROKEN_NONCE &&
+        m != AT_BROKEN_WITHDRAW)
         fetch(dc, n, at_now(dc));   /* the cache's first copy; the feed's subscription */
 }
 

@@ -18,8 +18,8 @@
  *   scenario    duration, until_quiet, bin
  *   costs       a costs file (vmsim calibrate -o) or {file, sha256_64, ...}
  * Methods (variants[].policy): depot, depot-cache, depot-feed, manual,
- * export-import, union; hidden broken-nonce, broken-rollback, broken-freeze (test only:
- * their runs must fail the invariants).
+ * export-import, union; hidden broken-nonce, broken-rollback, broken-freeze,
+ * broken-withdraw (test only: their runs must fail the invariants).
  *
  * Where things live.  Rack k (hosts [k * rack_hosts, (k + 1) * rack_hosts))
  * is endpoint "r<k>" on platform host "r<k mod R>", R the racks the

@@ -114,6 +114,8 @@ static const struct sim_policy_info methods[AT_NR_METHODS] = {
                              "targets version", cache_params, true },
     [AT_BROKEN_FREEZE] = { "broken-freeze", "test only: depot-cache that takes an expired "
                            "timestamp", cache_params, true },
+    [AT_BROKEN_WITHDRAW] = { "broken-withdraw", "test only: depot that accepts a version its "
+                             "lookup answer says is withdrawn", depot_params, true },
 };
 
 static bool method_get(int i, struct sim_policy_info *out)
@@ -482,8 +484,8 @@ const struct sim_mech sim_at_mech = {
     .notes = "  Every token is checked against the ground truth: forged evidence, a\n"
              "  rolled-back or expired depot view, a version the node knew withdrawn.\n"
              "  Any of them fails the run (exit 1) for every method; the hidden\n"
-             "  broken-nonce, broken-rollback and broken-freeze methods exist to show\n"
-             "  the check bites.\n"
+             "  broken-nonce, broken-rollback, broken-freeze and broken-withdraw\n"
+             "  methods exist to show the check bites.\n"
              "  A depot outage: a msg_loss fault with p 1 and a \"depot\", or the\n"
              "  depot_down attack.  Rack k's endpoint lives on platform host\n"
              "  r<k mod R> (R: the platform's racks r0, r1, ...), so a fault naming\n"

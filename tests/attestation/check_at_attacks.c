@@ -369,6 +369,27 @@ START_TEST(test_at_withdrawn_version_is_refused_once_known)
 }
 END_TEST
 
+/* The broken variant that ignores the withdrawn flag: tokens for a
+ * version its depot answer said was withdrawn, which the checker counts
+ * as withdrawn_known (a violation), never as stale. */
+START_TEST(test_at_broken_withdraw_accepts_a_version_it_knew_withdrawn)
+{
+    struct at_world *w = world(AT_BROKEN_WITHDRAW);
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2, .wave_start_ns = 2 * MIN,
+                                     .wave_rate = 1.0, .wave_hosts = 20 };
+    w->cfg.nr_releases = 1;
+    attack(w, (struct at_attack){ .kind = AT_ATK_WITHDRAW, .at_ns = 10 * MIN, .release = 1 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_ge(st.withdrawn_known, 20);         /* each upgraded host, every 3 min */
+    ck_assert_uint_eq(st.stale_accepts, 0);
+    ck_assert_uint_eq(st.refused_by[R_WITHDRAWN], 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
 static Suite *at_attacks_suite(void)
 {
     Suite *s = suite_create("at_attacks");
@@ -388,6 +409,7 @@ static Suite *at_attacks_suite(void)
     tcase_add_loop_test(tc, test_at_node_fault_in_a_wave_retries_and_restarts_empty, 0, 3);
     tcase_add_test(tc, test_at_node_faults_nest_and_unknown_nodes_are_refused);
     tcase_add_loop_test(tc, test_at_withdrawn_version_is_refused_once_known, 0, 4);
+    tcase_add_test(tc, test_at_broken_withdraw_accepts_a_version_it_knew_withdrawn);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,9 @@
 #       version) under a rolled-back depot: exit 1, rollback_used > 0
 #   (b2) broken-freeze (test-only: a cache that takes an expired
 #       timestamp) under a frozen depot: exit 1, expired_used > 0
+#   (b3) broken-withdraw (test-only: a per-request depot node that
+#       ignores the withdrawn flag) under a withdrawal: exit 1, the
+#       record's violations are withdrawn_known's and no other's
 #   (c) each real method under every attack at once (tampered binaries,
 #       components in no depot, replayed quotes, wrong keys, malformed
 #       requests, a withdrawn release, a rolled-back, frozen, badly signed
@@ -74,6 +77,17 @@ sed -i 's/"key_seed": 1 }/"key_seed": 1, "ts_expiry": "600s" }/' "$tmpdir/no-exp
 run no-expiry-check
 expect_status no-expiry-check 1
 expect_in no-expiry-check "expired view used" "$(flat no-expiry-check)" '"expired_used":[1-9]'
+
+# (b3) a node that ignores the withdrawn flag: tokens for a version the
+# depot's answer said was withdrawn (release 1's, withdrawn at 900 s; its
+# 100 upgraded hosts re-attest every 450 s)
+cfg no-withdraw-check '{ "kind": "withdraw", "at": "900s", "release": 1 }' "$(v broken-withdraw)"
+run no-withdraw-check
+expect_status no-withdraw-check 1
+expect_in no-withdraw-check "record not ok" "$(flat no-withdraw-check)" '"ok":false'
+# withdrawn_known is the invariant it violates, and the only one
+expect_in no-withdraw-check "withdrawn_known names the violation" "$(flat no-withdraw-check)" \
+    '"invariants":\{"tokens_checked":[1-9][0-9]*,"false_accepts":0,"rollback_used":0,"expired_used":0,"withdrawn_known":[1-9][0-9]*\},"violations":[1-9]'
 
 # (c) every real method under every attack
 all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
