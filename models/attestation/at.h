@@ -47,6 +47,19 @@
  * before its token expires, and after every boot.  A host that gets no
  * answer within req_timeout tries the next node of its cluster.
  *
+ * A node crash (AT_ATK_NODE_CRASH in the schedule, or at_crash_node()
+ * from outside it: the simulator's host_crash fault) loses what a real
+ * restart loses, memory: the requests queued on its workers and in
+ * flight (nothing it decided before leaves), the nonces it issued (a
+ * quote for one is refused as R_NONCE after the restart), its cached
+ * depot targets and last timestamp.  It hears nothing while down, so its
+ * hosts time out and try the next node.  Its TUF view's versions persist
+ * (TUF keeps the trusted metadata on disk: no rollback across a
+ * restart), and so do the allow-lists (an administrator's configuration).
+ * At the restart it starts afresh: a cache or feed node fetches the
+ * depot's targets again, through the same checks, before it decides.
+ * Crashes nest: a node crashed twice is up again at the later restart.
+ *
  * Methods (struct at_params.method):
  *   AT_DEPOT        the patent, per request: after the quote the node
  *                   asks the depot for the host's components (one lookup
@@ -88,6 +101,9 @@
  *                   timestamp (no freeze protection).
  *   AT_BROKEN_ROLLBACK  (test only) AT_DEPOT_CACHE that accepts an older
  *                   targets version.
+ *   AT_BROKEN_WITHDRAW  (test only) AT_DEPOT that ignores the depot's
+ *                   withdrawn flag: it accepts a version its own lookup
+ *                   answer says is withdrawn.
  *
  * Software over time.  The depot starts with the catalog it is given
  * (release 0: every package in it, hosts run release 0).  Releases
@@ -155,7 +171,7 @@
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
                  AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_BROKEN_FREEZE,
-                 AT_NR_METHODS };
+                 AT_BROKEN_WITHDRAW, AT_NR_METHODS };
 
 /* CPU cost of each operation, ns (measured: sim/sim_calib.h "crypto"). */
 struct at_costs {
@@ -316,6 +332,12 @@ void at_dc_free(struct at_dc *dc);
 int at_start(struct at_dc *dc);
 /* A message for endpoint `self` arrived (the message stays the caller's). */
 void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_msg *m);
+/* Node j crashes now / restarts now, from outside the schedule (the
+ * simulator's host_crash fault; see "A node crash" above).  A restart
+ * with no crash of j pending is ignored.  0, or VM_EINVAL when j >=
+ * cfg.nr_nodes or the run has not started. */
+int at_crash_node(struct at_dc *dc, uint32_t j);
+int at_restart_node(struct at_dc *dc, uint32_t j);
 /* Every host has an answer and nothing is scheduled before end_ns. */
 bool at_quiet(const struct at_dc *dc, uint64_t end_ns);
 /* End the run's accounting at now and fill *out. */

@@ -203,6 +203,7 @@ struct at_node {
     struct at_dc *dc;
     uint32_t idx, inc;
     bool up;
+    uint32_t downs;              /* crashes not yet followed by their restart */
     struct at_cpu cpu;
     uint8_t secret[AT_HASH_LEN]; /* nonces are SHA-256(secret, host, attempt) */
     struct at_key key;           /* token signing key */

@@ -23,7 +23,12 @@
  * is not verified again (its expiry is).  AT_BROKEN_ROLLBACK accepts a
  * document the view refused as a rollback, AT_BROKEN_NONCE takes the
  * quote's own nonce as the expected one, AT_BROKEN_FREEZE takes an
- * expired timestamp as current: the checker must catch all three.
+ * expired timestamp as current, AT_BROKEN_WITHDRAW ignores the withdrawn
+ * flag of its lookup answer: the checker must catch all four.
+ *
+ * A crash (at_node_crash) loses the node's memory: its workers' queue,
+ * what it decided and had not sent, the nonces it issued, its cached
+ * targets and last timestamp (at.h, "A node crash").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -400,8 +405,8 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
             why = R_UNKNOWN;
         else if (memcmp(e.hash, jb->ev[i].data_hash, AT_HASH_LEN))
             why = R_HASH;
-        else if (e.withdrawn)
-            why = R_WITHDRAWN;
+        else if (e.withdrawn && dc->cfg.params.method != AT_BROKEN_WITHDRAW)
+            why = R_WITHDRAWN;   /* the broken variant: it accepts it */
     }
     if (why != R_META)
         seen(dc, n, x.ts.ts.targets_version);
@@ -487,7 +492,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
     jb->ev = ev;
     jb->wait_ns = r->wait_ns;
     uint64_t done = at_cpu_run(&n->cpu, now, cost);
-    if (m == AT_DEPOT || m == AT_BROKEN_NONCE)
+    if (m == AT_DEPOT || m == AT_BROKEN_NONCE || m == AT_BROKEN_WITHDRAW)
         lookup_send(dc, jb, done);
     else
         held_decide(dc, jb, done);
@@ -564,8 +569,9 @@ void at_node_start(struct at_dc *dc, uint32_t j)
     struct at_node *n = &dc->nodes[j];
     n->up = true;
     n->seen_version = dc->depot.nr_hist;
-    if (at_method_uses_depot(dc->cfg.params.method) && dc->cfg.params.method != AT_DEPOT &&
-        dc->cfg.params.method != AT_BROKEN_NONCE)
+    enum at_method m = dc->cfg.params.method;
+    if (at_method_uses_depot(m) && m != AT_DEPOT && m != AT_BROKEN_NONCE &&
+        m != AT_BROKEN_WITHDRAW)
         fetch(dc, n, at_now(dc));   /* the cache's first copy; the feed's subscription */
 }
 
@@ -583,6 +589,8 @@ static void drop_waiters(struct at_dc *dc, struct at_node *n)
 void at_node_crash(struct at_dc *dc, uint32_t j)
 {
     struct at_node *n = &dc->nodes[j];
+    if (n->downs++)
+        return;                  /* down already: it stays down until the later restart */
     n->up = false;
     n->inc++;
     drop_waiters(dc, n);
@@ -590,19 +598,44 @@ void at_node_crash(struct at_dc *dc, uint32_t j)
         port_timer_cancel(dc->p.timer, n->fetch_tmr);
     n->fetch_tmr = 0;
     n->fetching = false;
-    n->held_ref = 0;             /* the cache was in memory; the view's versions persist */
+    /* memory is lost: the cache and the last timestamp; the view's
+     * versions persist (TUF keeps its trusted metadata on disk) */
+    n->held_ref = 0;
+    n->have_last_ts = false;
     for (uint32_t i = 0; i < n->cpu.nr; i++)
         n->cpu.free_at[i] = 0;
+    /* ... and the nonces it issued: a quote for one is refused after the restart */
+    for (uint32_t h = 0; h < dc->cfg.nr_hosts; h++)
+        if (dc->issued[h].node == j + 1)
+            dc->issued[h].node = 0;
 }
 
 void at_node_restart(struct at_dc *dc, uint32_t j)
 {
     struct at_node *n = &dc->nodes[j];
+    if (!n->downs || --n->downs)
+        return;                  /* not down, or a later crash keeps it down */
     n->up = true;
     n->last_fetch_ns = 0;
     uint32_t seen_v = (uint32_t)n->seen_version;
     at_node_start(dc, j);
     n->seen_version = seen_v;
+}
+
+int at_crash_node(struct at_dc *dc, uint32_t j)
+{
+    if (!dc->started || j >= dc->cfg.nr_nodes)
+        return VM_EINVAL;
+    at_node_crash(dc, j);
+    return 0;
+}
+
+int at_restart_node(struct at_dc *dc, uint32_t j)
+{
+    if (!dc->started || j >= dc->cfg.nr_nodes)
+        return VM_EINVAL;
+    at_node_restart(dc, j);
+    return 0;
 }
 
 void at_node_free(struct at_node *n)

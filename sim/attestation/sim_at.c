@@ -3,8 +3,10 @@
  * endpoints on the platform's hosts, one receiving actor per endpoint
  * handing messages to the model (at_deliver), the model's timers on one
  * timer actor, the config's message faults in the transport's filter,
- * and the run for the scenario's duration (or, with until_quiet, until
- * every host has an answer and no world event is pending).
+ * its host_crash faults (a node's crash and restart, at.h's "A node
+ * crash") armed on the same timer, as the handoff driver arms its
+ * hosts', and the run for the scenario's duration (or, with until_quiet,
+ * until every host has an answer and no world event is pending).
  *
  * Hosts are state machines inside the model, multiplexed on their rack's
  * endpoint: a 100,000-host run has ~100 racks' actors, not 100,000.
@@ -51,6 +53,32 @@ static void deliver(void *arg, const char *self, const struct port_transport_msg
     struct sim_at_world *w = arg;
     if (w->dc)
         at_deliver(w->dc, self, m);
+}
+
+/* ------------------------------------------------------------ faults */
+
+/* A host_crash on node a<j> (sim_at_check made sure it names one). */
+static void on_fault(void *arg, const struct sim_fault_event *ev)
+{
+    struct sim_at_world *w = arg;
+    uint32_t j;
+    if (!w->dc || ev->kind != SIM_FAULT_HOST_CRASH || !sim_at_node_index(w->c, ev->host, &j))
+        return;
+    (void)(ev->begin ? at_crash_node : at_restart_node)(w->dc, j);
+}
+
+/* A crash or a restart of the faults is due in (now, end): not quiet. */
+static bool crash_pending(const struct sim_at_world *w, uint64_t now, uint64_t end)
+{
+    for (int i = 0; i < w->e->nr_faults; i++) {
+        uint64_t at, down;
+        if (sim_exp_host_crash(w->e, i, &at, &down))
+            continue;
+        uint64_t back = at + down < at ? UINT64_MAX : at + down;
+        if ((at > now && at < end) || (back > now && back < end))
+            return true;
+    }
+    return false;
 }
 
 /* ------------------------------------------------------------- setup */
@@ -160,7 +188,11 @@ static int make_dc(struct sim_at_world *w, struct vm_diag *d)
                           .net = w->port };
     if (!(w->dc = at_dc_new(&cfg, &p, d)))
         return d->code ? d->code : VM_ENOMEM;
-    return at_start(w->dc);
+    int rc = at_start(w->dc);
+    /* after the model's own schedule: with no host_crash nothing is armed */
+    if (!rc && (rc = sim_faults_arm(w->faults, w->timer, on_fault, w)) != 0)
+        vm_diag_set(d, rc, "cannot arm the faults: %s", vm_strerror(rc));
+    return rc;
 }
 
 static void teardown(struct sim_at_world *w)
@@ -173,9 +205,9 @@ static void teardown(struct sim_at_world *w)
             sim_rx_stop(w->rx, "depot");
     }
     at_dc_free(dc);                     /* cancels its timers: the port is alive */
+    sim_faults_free(w->faults);         /* ... and so do the faults */
     if (w->timer)
         sim_timer_free(w->timer);
-    sim_faults_free(w->faults);
     if (w->tr)
         sim_transport_free(w->tr);
     sim_rx_free(w->rx);
@@ -326,7 +358,8 @@ void sim_at_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out
     uint64_t end = sim_now_ns() + w.c->duration_ns;
     for (;;) {
         uint64_t now = sim_now_ns();
-        if (now >= end || (w.c->until_quiet && at_quiet(w.dc, end)))
+        if (now >= end ||
+            (w.c->until_quiet && at_quiet(w.dc, end) && !crash_pending(&w, now, end)))
             break;
         sim_sleep_ns(end - now < END_CHECK_NS ? end - now : END_CHECK_NS);
     }

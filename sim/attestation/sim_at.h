@@ -4,7 +4,9 @@
  * a SimGrid platform (workloads/platforms/dc-attest.xml), the model of
  * models/attestation/at.h driven through the transport and timer ports,
  * message faults from the core (sim_faults.h: a depot outage is a
- * msg_loss of p 1 from the depot's host, or a partition).
+ * msg_loss of p 1 from the depot's host, or a partition) and its
+ * host_crash on an attestation node (host "a<j>", restart_after required:
+ * the node crashes and restarts with empty memory, at.h "A node crash").
  *
  * The config's sections (vmsim list attestation prints every key):
  *   datacenter  hosts, rack_hosts, nodes, cluster_nodes, cluster_hosts,
@@ -16,8 +18,8 @@
  *   scenario    duration, until_quiet, bin
  *   costs       a costs file (vmsim calibrate -o) or {file, sha256_64, ...}
  * Methods (variants[].policy): depot, depot-cache, depot-feed, manual,
- * export-import, union; hidden broken-nonce, broken-rollback, broken-freeze (test only:
- * their runs must fail the invariants).
+ * export-import, union; hidden broken-nonce, broken-rollback, broken-freeze,
+ * broken-withdraw (test only: their runs must fail the invariants).
  *
  * Where things live.  Rack k (hosts [k * rack_hosts, (k + 1) * rack_hosts))
  * is endpoint "r<k>" on platform host "r<k mod R>", R the racks the

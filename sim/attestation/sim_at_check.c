@@ -6,8 +6,9 @@
  * depot's targets key, releases upgrade no more packages than it has
  * and add no more new ones than a host's log holds,
  * method parameters that must be ordered (retry <= retry_max, admin_min <=
- * admin_max); and the "costs" section (a costs file, or figures given
- * inline).
+ * admin_max); every fault begins within the run, and a host_crash names an
+ * attestation node, gives restart_after and does not crash a node still
+ * down; and the "costs" section (a costs file, or figures given inline).
  */
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +180,93 @@ static int check_params(struct sim_cfg_walk *w, const struct sim_exp *e)
     return rc;
 }
 
+/* ------------------------------------------------------------- faults */
+
+/* Fault i of the document as written has key `key` (the walk filled the
+ * core's default for an absent one, so the struct cannot tell). */
+static bool fault_has(struct sim_cfg_walk *w, int i, const char *key)
+{
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(sim_cfg_doc(w), "faults");
+    const cJSON *f = cJSON_IsArray(fs) ? cJSON_GetArrayItem(fs, i) : NULL;
+    return !f || cJSON_GetObjectItemCaseSensitive(f, key);   /* not found: not ours to judge */
+}
+
+/* A host_crash names a node a0..a<nodes-1> (a host the platform lacks is
+ * the core's line), gives its down time, and begins within the run. */
+static int check_crash(struct sim_cfg_walk *w, const struct sim_exp *e, int i)
+{
+    const struct sim_at_cfg *c = e->mech_cfg;
+    const struct sim_exp_fault *f = &e->faults[i];
+    char path[64];
+    uint32_t j;
+    int rc = 0;
+    snprintf(path, sizeof path, "$.faults[%d].host", i);
+    if (!f->host[0])
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "missing: an attestation host_crash names "
+                            "its node (a0..a%u)", c->nodes - 1);
+    else if (!sim_at_node_index(c, f->host, &j))
+        /* a host the platform lacks: the core's line (the same, so not repeated) */
+        rc = sim_cfg_check_host(w, e->platform, f->host, path)
+                 ? VM_EINVAL
+                 : sim_cfg_err_at(w, VM_EINVAL, path, "expected an attestation node "
+                                  "(a0..a%u), got '%s'", c->nodes - 1, f->host);
+    if (!fault_has(w, i, "restart_after")) {
+        snprintf(path, sizeof path, "$.faults[%d]", i);
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "missing required key 'restart_after' (the "
+                            "node's down time: attestation takes no default)");
+    } else if (f->restart_after_ns == 0) {
+        snprintf(path, sizeof path, "$.faults[%d].restart_after", i);
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a down time > 0, got 0 s");
+    }
+    if (!f->drawn && f->at_ns >= c->duration_ns) {
+        snprintf(path, sizeof path, "$.faults[%d].at", i);
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time within the run "
+                            "(scenario.duration %.9g s), got %.9g s",
+                            (double)c->duration_ns / 1e9, (double)f->at_ns / 1e9);
+    }
+    if (f->drawn && f->until_ns > c->duration_ns && f->from_ns < c->duration_ns) {
+        snprintf(path, sizeof path, "$.faults[%d].until", i);
+        rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time within the run "
+                            "(scenario.duration %.9g s): the crash is drawn in [from, until), "
+                            "got %.9g s", (double)c->duration_ns / 1e9,
+                            (double)f->until_ns / 1e9);
+    }
+    /* a fixed crash of a node still down from an earlier one */
+    for (int k = 0; k < i && !f->drawn; k++) {
+        const struct sim_exp_fault *g = &e->faults[k];
+        if (g->kind != SIM_FAULT_HOST_CRASH || g->drawn || strcmp(g->host, f->host) != 0)
+            continue;
+        if (f->at_ns >= g->at_ns && f->at_ns - g->at_ns < g->restart_after_ns) {
+            snprintf(path, sizeof path, "$.faults[%d].at", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time after node '%s' "
+                                "restarts from faults[%d] (at %.9g s), got %.9g s: it would "
+                                "crash before it restarted", f->host, k,
+                                (double)(g->at_ns + g->restart_after_ns) / 1e9,
+                                (double)f->at_ns / 1e9);
+        }
+    }
+    return rc;
+}
+
+static int check_faults(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const struct sim_at_cfg *c = e->mech_cfg;
+    char path[64];
+    int rc = 0;
+    for (int i = 0; i < e->nr_faults; i++) {
+        const struct sim_exp_fault *f = &e->faults[i];
+        if (f->from_ns >= c->duration_ns) {
+            snprintf(path, sizeof path, "$.faults[%d].from", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time within the run "
+                                "(scenario.duration %.9g s), got %.9g s",
+                                (double)c->duration_ns / 1e9, (double)f->from_ns / 1e9);
+        }
+        if (f->kind == SIM_FAULT_HOST_CRASH && check_crash(w, e, i))
+            rc = VM_EINVAL;
+    }
+    return rc;
+}
+
 int sim_at_check(struct sim_cfg_walk *w, const struct sim_exp *e)
 {
     const struct sim_at_cfg *c = e->mech_cfg;
@@ -207,14 +295,7 @@ int sim_at_check(struct sim_cfg_walk *w, const struct sim_exp *e)
             break;
         }
     }
-    for (int i = 0; i < e->nr_faults; i++) {
-        const struct sim_exp_fault *f = &e->faults[i];
-        if (f->from_ns >= c->duration_ns) {
-            snprintf(path, sizeof path, "$.faults[%d].from", i);
-            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time within the run "
-                                "(scenario.duration %.9g s), got %.9g s",
-                                (double)c->duration_ns / 1e9, (double)f->from_ns / 1e9);
-        }
-    }
+    if (check_faults(w, e))
+        rc = VM_EINVAL;
     return rc;
 }

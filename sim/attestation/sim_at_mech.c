@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attestation/sim_at_int.h"
@@ -113,6 +114,8 @@ static const struct sim_policy_info methods[AT_NR_METHODS] = {
                              "targets version", cache_params, true },
     [AT_BROKEN_FREEZE] = { "broken-freeze", "test only: depot-cache that takes an expired "
                            "timestamp", cache_params, true },
+    [AT_BROKEN_WITHDRAW] = { "broken-withdraw", "test only: depot that accepts a version its "
+                             "lookup answer says is withdrawn", depot_params, true },
 };
 
 static bool method_get(int i, struct sim_policy_info *out)
@@ -320,6 +323,22 @@ static const struct sim_key sections[] = {
 
 /* ------------------------------------------------------------ checks */
 
+bool sim_at_node_index(const struct sim_at_cfg *c, const char *name, uint32_t *j)
+{
+    char canon[16];
+    char *end;
+    if (name[0] != 'a' || name[1] < '0' || name[1] > '9')
+        return false;
+    unsigned long v = strtoul(name + 1, &end, 10);
+    if (*end || v >= c->nodes)
+        return false;
+    snprintf(canon, sizeof canon, "a%lu", v);
+    if (strcmp(canon, name) != 0)
+        return false;            /* "a01" is no node's name */
+    *j = (uint32_t)v;
+    return true;
+}
+
 uint32_t sim_at_racks(const struct sim_at_cfg *c)
 {
     return (uint32_t)(((uint64_t)c->hosts + c->rack_hosts - 1) / c->rack_hosts);
@@ -465,12 +484,19 @@ const struct sim_mech sim_at_mech = {
     .notes = "  Every token is checked against the ground truth: forged evidence, a\n"
              "  rolled-back or expired depot view, a version the node knew withdrawn.\n"
              "  Any of them fails the run (exit 1) for every method; the hidden\n"
-             "  broken-nonce, broken-rollback and broken-freeze methods exist to show\n"
-             "  the check bites.\n"
+             "  broken-nonce, broken-rollback, broken-freeze and broken-withdraw\n"
+             "  methods exist to show the check bites.\n"
              "  A depot outage: a msg_loss fault with p 1 and a \"depot\", or the\n"
              "  depot_down attack.  Rack k's endpoint lives on platform host\n"
              "  r<k mod R> (R: the platform's racks r0, r1, ...), so a fault naming\n"
-             "  r5 hits every rack k = 5 mod R.  Depot files: vmsim-depot.\n",
+             "  r5 hits every rack k = 5 mod R.  Depot files: vmsim-depot.\n"
+             "  A node crash: a host_crash fault naming a node (host \"a<j>\",\n"
+             "  j < datacenter.nodes) at an instant (at, or drawn in [from, until)),\n"
+             "  restart_after required.  The node loses its queued and in-flight\n"
+             "  work, the nonces it issued and its cached depot view; its hosts time\n"
+             "  out (the timeouts metric) and try the next node of their cluster; it\n"
+             "  restarts empty and fetches the depot's targets again through TUF's\n"
+             "  checks (its trusted versions persist: no rollback across a restart).\n",
     .sections = sections,
     .cfg_size = sizeof(struct sim_at_cfg),
     .policy_sets = policy_sets,
@@ -482,5 +508,5 @@ const struct sim_mech sim_at_mech = {
     .invariants = invariants,
     .nr_invariants = SIM_AT_INV_NR,
     .run = sim_at_run,
-    .fault_kinds = SIM_FAULT_MSG_KINDS,
+    .fault_kinds = SIM_FAULT_MSG_KINDS | SIM_FAULT_BIT(SIM_FAULT_HOST_CRASH),
 };

@@ -3,8 +3,10 @@
  * forged evidence refused under every method (with real and with
  * stand-in checks), a malformed request counted, each attack on the depot
  * channel refused by the view, the depot's outage per depot variant, a
- * node crash, a withdrawn version, and the broken variants caught by the
- * checker.  Tokens last 4 minutes here so hosts re-attest every 3.
+ * node crash (scheduled, and from outside as the simulator's host_crash
+ * fault drives it, in an upgrade wave), a withdrawn version, and the
+ * broken variants caught by the checker.  Tokens last 4 minutes here so
+ * hosts re-attest every 3.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -236,6 +238,100 @@ START_TEST(test_at_node_crash_moves_hosts_to_the_next_node)
 }
 END_TEST
 
+
+/* The simulator's host_crash fault (at_crash_node, at_restart_node) on
+ * node 0 in the middle of an upgrade wave (50 hosts at 0.2/s from 2 min,
+ * each attesting after its 1-minute reboot), down 200..260 s: the
+ * upgraded hosts that ask it time out and attest through node 1; it hears
+ * nothing while down; it comes back with nothing in memory (no cached
+ * targets, no last timestamp, no nonce), a cache or feed node fetches
+ * the depot's targets again, and it answers the hosts upgraded after;
+ * nothing is falsely accepted or refused. */
+START_TEST(test_at_node_fault_in_a_wave_retries_and_restarts_empty)
+{
+    enum at_method m = depot_methods[_i];
+    struct at_world *w = world(m);
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2, .wave_start_ns = 2 * MIN,
+                                     .wave_rate = 0.2 };
+    w->cfg.nr_releases = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 200 * S);
+    struct at_node *n = &w->dc->nodes[0];
+    if (m != AT_DEPOT)
+        ck_assert_uint_ne(n->held_ref, 0);
+    ck_assert(n->have_last_ts);
+    uint64_t timeouts = w->dc->st.timeouts, answers = n->answers;
+    ck_assert_uint_eq(timeouts, 0);
+    ck_assert_int_eq(at_crash_node(w->dc, 0), 0);
+    ck_assert(!n->up);
+    ck_assert_uint_eq(n->held_ref, 0);
+    ck_assert(!n->have_last_ts);
+    for (uint32_t h = 0; h < 50; h++)
+        ck_assert_uint_ne(w->dc->issued[h].node, 1);   /* node 0's nonces are gone */
+    at_world_run_until(w, 260 * S);
+    ck_assert_uint_gt(w->dc->st.timeouts, timeouts);  /* its hosts timed out ... */
+    ck_assert_uint_eq(n->answers, answers);             /* ... it answered nothing */
+    uint64_t depot_requests = w->dc->st.depot_requests;
+    ck_assert_int_eq(at_restart_node(w->dc, 0), 0);
+    ck_assert(n->up);
+    ck_assert_uint_eq(n->held_ref, 0);                  /* empty until the depot answers */
+    at_world_run_until(w, 270 * S);
+    if (m != AT_DEPOT) {
+        ck_assert_uint_ne(n->held_ref, 0);              /* fetched again */
+        ck_assert_uint_gt(w->dc->st.depot_requests, depot_requests);
+    }
+    at_world_run_until(w, 15 * MIN);
+    ck_assert_uint_gt(n->answers, answers);             /* back in service */
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.refusals, 0);
+    ck_assert_uint_eq(st.rollback_used, 0);
+    ck_assert_uint_eq(st.expired_used, 0);
+    ck_assert_uint_gt(st.release_last_ns[1], 6 * MIN);  /* the wave went through */
+    for (uint32_t h = 0; h < 50; h++) {
+        ck_assert_uint_eq(w->dc->hosts[h].rel, 1);
+        ck_assert_uint_eq(w->dc->hosts[h].on_rel, 1);   /* each had a token on it */
+    }
+    at_world_free(w);
+}
+END_TEST
+
+/* Crashes nest: node 1 crashed twice at 150 s is still down after the
+ * first restart (170 s), while its hosts re-attest (180..190 s) and time
+ * out, and up at the second (210 s); a restart without a crash and an
+ * unknown node change nothing. */
+START_TEST(test_at_node_faults_nest_and_unknown_nodes_are_refused)
+{
+    struct at_world *w = world(AT_DEPOT_CACHE);
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 150 * S);
+    struct at_node *n = &w->dc->nodes[1];
+    ck_assert_int_eq(at_crash_node(w->dc, 4), VM_EINVAL);
+    ck_assert_int_eq(at_restart_node(w->dc, 4), VM_EINVAL);
+    ck_assert_int_eq(at_restart_node(w->dc, 1), 0);
+    ck_assert(n->up);
+    uint32_t inc = n->inc;
+    ck_assert_int_eq(at_crash_node(w->dc, 1), 0);
+    ck_assert_int_eq(at_crash_node(w->dc, 1), 0);
+    ck_assert_uint_eq(n->inc, inc + 1);                 /* one crash's losses */
+    at_world_run_until(w, 170 * S);
+    ck_assert_int_eq(at_restart_node(w->dc, 1), 0);
+    ck_assert(!n->up);
+    at_world_run_until(w, 210 * S);
+    ck_assert_uint_gt(w->dc->st.timeouts, 0);
+    ck_assert_int_eq(at_restart_node(w->dc, 1), 0);
+    ck_assert(n->up);
+    at_world_run_until(w, 10 * MIN);
+    ck_assert_uint_ne(n->held_ref, 0);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_eq(st.refusals, 0);
+    at_world_free(w);
+}
+END_TEST
+
 /* --------------------------------------------------------- withdrawal */
 
 START_TEST(test_at_withdrawn_version_is_refused_once_known)
@@ -273,6 +369,27 @@ START_TEST(test_at_withdrawn_version_is_refused_once_known)
 }
 END_TEST
 
+/* The broken variant that ignores the withdrawn flag: tokens for a
+ * version its depot answer said was withdrawn, which the checker counts
+ * as withdrawn_known (a violation), never as stale. */
+START_TEST(test_at_broken_withdraw_accepts_a_version_it_knew_withdrawn)
+{
+    struct at_world *w = world(AT_BROKEN_WITHDRAW);
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2, .wave_start_ns = 2 * MIN,
+                                     .wave_rate = 1.0, .wave_hosts = 20 };
+    w->cfg.nr_releases = 1;
+    attack(w, (struct at_attack){ .kind = AT_ATK_WITHDRAW, .at_ns = 10 * MIN, .release = 1 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_ge(st.withdrawn_known, 20);         /* each upgraded host, every 3 min */
+    ck_assert_uint_eq(st.stale_accepts, 0);
+    ck_assert_uint_eq(st.refused_by[R_WITHDRAWN], 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
 static Suite *at_attacks_suite(void)
 {
     Suite *s = suite_create("at_attacks");
@@ -289,7 +406,10 @@ static Suite *at_attacks_suite(void)
     tcase_add_test(tc, test_at_depot_down_cache_serves_until_its_ttl);
     tcase_add_test(tc, test_at_depot_down_feed_serves_until_the_timestamp_expires);
     tcase_add_loop_test(tc, test_at_node_crash_moves_hosts_to_the_next_node, 0, NR_METHODS);
+    tcase_add_loop_test(tc, test_at_node_fault_in_a_wave_retries_and_restarts_empty, 0, 3);
+    tcase_add_test(tc, test_at_node_faults_nest_and_unknown_nodes_are_refused);
     tcase_add_loop_test(tc, test_at_withdrawn_version_is_refused_once_known, 0, 4);
+    tcase_add_test(tc, test_at_broken_withdraw_accepts_a_version_it_knew_withdrawn);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,7 +12,12 @@
 # unknown release, more packages than the depot has, more new packages
 # than a release may add or a host's log holds, more nodes than the
 # platform has, a cluster size that does not divide the nodes, a fault
-# after the end, an unknown key.  And vmsim-depot's own refusals.
+# after the end, an unknown key; host_crash faults on a host that is not
+# an attestation node (the depot, a node beyond datacenter.nodes, a host
+# the platform lacks), without a host or restart_after, with no down
+# time, outside the run (at, or a window's until), of a node still down,
+# and a fault kind attestation does not take.  And vmsim-depot's own
+# refusals.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -148,6 +153,33 @@ at_cfg cluster-nodes '"hosts": 200, "nodes": 4, "cluster_nodes": 3'
 expect_both cluster-nodes 'cluster-nodes.json: $.datacenter.cluster_nodes: expected a divisor of datacenter.nodes (4), got 3'
 at_cfg fault-after-end '' '' ', "faults": [ { "kind": "msg_loss", "p": 1, "a": "depot", "from": "2000s" } ]'
 expect_both fault-after-end 'fault-after-end.json: $.faults[0].from: expected a time within the run (scenario.duration 1800 s), got 2000 s'
+# host_crash faults: a node a0..a3 with its down time, within the run
+crash() { at_cfg "$1" '' '' ", \"faults\": [ $2 ]"; }
+crash crash-good '{ "kind": "host_crash", "host": "a3", "at": "900s", "restart_after": "60s" },
+  { "kind": "host_crash", "host": "a3", "from": "1000s", "until": "1700s", "restart_after": "30s" }'
+if "$VMSIM" validate "$gen/crash-good.json" > /dev/null 2>&1; then ok "a host_crash on a node validates"
+else bad "a host_crash on a node does not validate"; fi
+crash crash-depot '{ "kind": "host_crash", "host": "depot", "at": "900s", "restart_after": "60s" }'
+expect_both crash-depot "crash-depot.json: \$.faults[0].host: expected an attestation node (a0..a3), got 'depot'"
+crash crash-node-beyond '{ "kind": "host_crash", "host": "a4", "at": "900s", "restart_after": "60s" }'
+expect_both crash-node-beyond "crash-node-beyond.json: \$.faults[0].host: expected an attestation node (a0..a3), got 'a4'"
+crash crash-no-such-host '{ "kind": "host_crash", "host": "a99", "at": "900s", "restart_after": "60s" }'
+expect_both crash-no-such-host "crash-no-such-host.json: \$.faults[0].host: unknown host 'a99'"
+crash crash-no-host '{ "kind": "host_crash", "at": "900s", "restart_after": "60s" }'
+expect_both crash-no-host 'crash-no-host.json: $.faults[0].host: missing: an attestation host_crash names its node (a0..a3)'
+crash crash-no-restart '{ "kind": "host_crash", "host": "a1", "at": "900s" }'
+expect_both crash-no-restart "crash-no-restart.json: \$.faults[0]: missing required key 'restart_after' (the node's down time: attestation takes no default)"
+crash crash-zero-down '{ "kind": "host_crash", "host": "a1", "at": "900s", "restart_after": "0s" }'
+expect_both crash-zero-down 'crash-zero-down.json: $.faults[0].restart_after: expected a down time > 0, got 0 s'
+crash crash-after-end '{ "kind": "host_crash", "host": "a1", "at": "2000s", "restart_after": "60s" }'
+expect_both crash-after-end 'crash-after-end.json: $.faults[0].at: expected a time within the run (scenario.duration 1800 s), got 2000 s'
+crash crash-window-past-end '{ "kind": "host_crash", "host": "a1", "from": "900s", "until": "2000s", "restart_after": "60s" }'
+expect_both crash-window-past-end 'crash-window-past-end.json: $.faults[0].until: expected a time within the run (scenario.duration 1800 s): the crash is drawn in [from, until), got 2000 s'
+crash crash-while-down '{ "kind": "host_crash", "host": "a1", "at": "900s", "restart_after": "300s" },
+  { "kind": "host_crash", "host": "a1", "at": "1000s", "restart_after": "60s" }'
+expect_both crash-while-down "crash-while-down.json: \$.faults[1].at: expected a time after node 'a1' restarts from faults[0] (at 1200 s), got 1000 s: it would crash before it restarted"
+crash daemon-crash '{ "kind": "daemon_crash", "host": "a1", "at": "900s" }'
+expect_both daemon-crash "daemon-crash.json: \$.faults[0].kind: mechanism 'attestation' does not take daemon_crash faults (it takes: host_crash, partition, msg_loss, msg_delay)"
 at_cfg unknown-dc-key '"hosts": 200, "nodez": 4'
 expect_both unknown-dc-key "unknown-dc-key.json: \$.datacenter: unknown key 'nodez' (did you mean 'nodes'?)"
 policy=manual vparams='"retry": "600s", "retry_max": "60s"' at_cfg retry-order

@@ -8,12 +8,19 @@
 #       version) under a rolled-back depot: exit 1, rollback_used > 0
 #   (b2) broken-freeze (test-only: a cache that takes an expired
 #       timestamp) under a frozen depot: exit 1, expired_used > 0
+#   (b3) broken-withdraw (test-only: a per-request depot node that
+#       ignores the withdrawn flag) under a withdrawal: exit 1, the
+#       record's violations are withdrawn_known's and no other's
 #   (c) each real method under every attack at once (tampered binaries,
 #       components in no depot, replayed quotes, wrong keys, malformed
 #       requests, a withdrawn release, a rolled-back, frozen, badly signed
 #       depot, an unknown algorithm, a node crash, a depot outage): exit 0,
 #       no violation in any record, tokens checked, real verifications
 #       made, forged evidence refused.
+#   (e) each real method with two host_crash faults during the upgrade
+#       wave (node a1 at a fixed instant, a0 at one drawn from the seed):
+#       exit 0, no violation, requests timed out and retried, tokens
+#       checked.
 # JSON is read with sed/grep/tr like the other scripts.
 . "$(dirname "$0")/lib.sh"
 plat="$VMSIM_SRCDIR/workloads/platforms/dc-attest.xml"
@@ -71,6 +78,17 @@ run no-expiry-check
 expect_status no-expiry-check 1
 expect_in no-expiry-check "expired view used" "$(flat no-expiry-check)" '"expired_used":[1-9]'
 
+# (b3) a node that ignores the withdrawn flag: tokens for a version the
+# depot's answer said was withdrawn (release 1's, withdrawn at 900 s; its
+# 100 upgraded hosts re-attest every 450 s)
+cfg no-withdraw-check '{ "kind": "withdraw", "at": "900s", "release": 1 }' "$(v broken-withdraw)"
+run no-withdraw-check
+expect_status no-withdraw-check 1
+expect_in no-withdraw-check "record not ok" "$(flat no-withdraw-check)" '"ok":false'
+# withdrawn_known is the invariant it violates, and the only one
+expect_in no-withdraw-check "withdrawn_known names the violation" "$(flat no-withdraw-check)" \
+    '"invariants":\{"tokens_checked":[1-9][0-9]*,"false_accepts":0,"rollback_used":0,"expired_used":0,"withdrawn_known":[1-9][0-9]*\},"violations":[1-9]'
+
 # (c) every real method under every attack
 all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
   { "kind": "unknown", "at": "600s", "first": 10, "hosts": 10 },
@@ -95,6 +113,23 @@ for m in depot depot-cache depot-feed manual export-import union; do
     expect_in "safe/$m" "tokens checked" "$rec" '"tokens_checked":[1-9]'
     expect_in "safe/$m" "real verifications" "$rec" '"real_verifies":[1-9]'
     expect_in "safe/$m" "forged evidence refused" "$rec" '"refusals":[1-9]'
+done
+
+# (e) every real method with nodes crashing during the wave (the upgraded
+# hosts reboot 300 s and attest from 600 s): a1 down 610..730 s, a0 down
+# 60 s at an instant drawn in [1200, 1800) s
+cfg crash '' "$(v depot), $(v depot-cache), $(v depot-feed), $(v manual), $(v export-import), $(v union)"
+sed -i 's/"attacks": \[  \],/"attacks": [ ], "faults": [ { "kind": "host_crash", "host": "a1", "at": "610s", "restart_after": "120s" }, { "kind": "host_crash", "host": "a0", "from": "1200s", "until": "1800s", "restart_after": "60s" } ],/' "$tmpdir/crash.json"
+run crash
+expect_status crash 0
+f=$(flat crash)
+expect_in crash "the faults are in the config" "$(tr -d '\n\t ' < "$tmpdir/crash.json")" '"faults":\[\{"kind":"host_crash"'
+expect_not_in crash "no record with a violation" "$f" '"violations":[1-9]'
+expect_not_in crash "no false accept" "$f" '"false_accepts":[1-9]'
+for m in depot depot-cache depot-feed manual export-import union; do
+    rec=$(echo "$f" | grep -Eo "\"id\":\"$m\"[^]]*" | head -n 1)
+    expect_in "crash/$m" "requests timed out and retried" "$rec" '"timeouts":[1-9]'
+    expect_in "crash/$m" "tokens checked" "$rec" '"tokens_checked":[1-9]'
 done
 
 # (d) the release metrics are measured from the release (300 s), not from
