@@ -52,11 +52,11 @@ struct result { uint64_t records, raw, faults, errors; double secs; };
 static void replay(struct sim_mem *m, const struct sim_access *a, uint64_t n, bool translate,
                    struct result *r)
 {
-    size_t pf_next = 0;
+    struct sim_mem_pf pf = { 0 };
     for (uint64_t i = 0; i < n; i++) {
         uint64_t gpa = sim_access_page(&a[i]);
         if (translate)
-            sim_mem_prefetch_replay(m, 0, a, n, i, &pf_next);   /* as the vCPU does */
+            sim_mem_prefetch_replay(m, 0, a, n, i, &pf);   /* as the vCPU does */
         if (translate && sim_mem_translate_as(m, 0, gpa, sim_access_op(&a[i]) == SIM_OP_WRITE, &gpa) < 0) {
             r->errors++;
             continue;

@@ -136,40 +136,61 @@ static bool pf_gpa(const struct sim_mem *m, uint32_t asid, uint64_t page, uint64
     return guest_pt_translate(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
 }
 
+/* The slot of the group at record `at` (>= -4 groups) in pf->miss. */
+static uint32_t *pf_mask(struct sim_mem_pf *pf, long at)
+{
+    return &pf->miss[(size_t)(at / (long)SIM_MEM_PF_GROUP + 8) & 3];
+}
+
 /* The steps taken at record i. */
 static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
-                     size_t n, long i)
+                     size_t n, long i, struct sim_mem_pf *pf)
 {
     const long g = (long)SIM_MEM_PF_GROUP;
     const struct guest_as *as = m->as[asid].as;
     long lo, hi;
     uint64_t gpa;
-    for (unsigned level = 2; level >= 1; level--)       /* groups i+4g, i+3g */
-        if (pf_clip(i + (long)(level + 2) * g, g, n, &lo, &hi))
-            for (long j = lo; j < hi; j++) {
-                uint64_t page = sim_access_page(&recs[j]);
-                if (!sim_mem_tlb_holds(m, asid, page))
-                    guest_pt_prefetch(as, page << 12, level);
-            }
-    if (pf_clip(i + 2 * g, g, n, &lo, &hi))
+    /* group i+g: for the writes the TLB missed, the own contents */
+    uint32_t miss = *pf_mask(pf, i + g);
+    if (miss && pf_clip(i + g, g, n, &lo, &hi))
         for (long j = lo; j < hi; j++)
-            if (pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
-                __builtin_prefetch(&m->lines[gpa >> 6], 1);
-    if (pf_clip(i + g, g, n, &lo, &hi))
-        for (long j = lo; j < hi; j++)
-            if (sim_access_op(&recs[j]) == SIM_OP_WRITE &&
+            if ((miss >> (j - lo) & 1) && sim_access_op(&recs[j]) == SIM_OP_WRITE &&
                 pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
                 __builtin_prefetch(m->lines[gpa >> 6].fps, 1);
+    /* group i+2g: the page lines */
+    miss = *pf_mask(pf, i + 2 * g);
+    if (miss && pf_clip(i + 2 * g, g, n, &lo, &hi))
+        for (long j = lo; j < hi; j++)
+            if ((miss >> (j - lo) & 1) && pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
+                __builtin_prefetch(&m->lines[gpa >> 6], 1);
+    /* group i+3g: the PTEs */
+    miss = *pf_mask(pf, i + 3 * g);
+    if (miss && pf_clip(i + 3 * g, g, n, &lo, &hi))
+        for (long j = lo; j < hi; j++)
+            if (miss >> (j - lo) & 1)
+                guest_pt_prefetch(as, sim_access_page(&recs[j]) << 12, 1);
+    /* group i+4g: which records the TLB misses, and their PD entries */
+    miss = 0;
+    if (pf_clip(i + 4 * g, g, n, &lo, &hi))
+        for (long j = lo; j < hi; j++) {
+            uint64_t page = sim_access_page(&recs[j]);
+            if (!sim_mem_tlb_holds(m, asid, page)) {
+                miss |= 1u << (j - lo);
+                guest_pt_prefetch(as, page << 12, 2);
+            }
+        }
+    *pf_mask(pf, i + 4 * g) = miss;
 }
 
 void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
-                             const struct sim_access *recs, size_t n, size_t i)
+                             const struct sim_access *recs, size_t n, size_t i,
+                             struct sim_mem_pf *pf)
 {
     if (asid >= m->nr_as)
         return;
     const long g = (long)SIM_MEM_PF_GROUP;
     for (long back = i == 0 ? 4 : 0; back >= 0; back--)  /* a new buffer: the steps */
-        pf_steps(m, asid, recs, n, (long)i - back * g);   /* before it too */
+        pf_steps(m, asid, recs, n, (long)i - back * g, pf);   /* before it too */
 }
 
 /* ---- bits over page ranges, a line at a time ---- */

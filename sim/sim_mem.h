@@ -235,23 +235,30 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  *   group g+2  the page lines (each record translated without side
  *              effects: its PTE is in by then)
  *   group g+1  for the writes, the line's array of own contents
- * Records the software TLB holds skip the walk steps.  Nothing happens for
- * an asid not set up.  *next is the loop's state: 0 for a new buffer of
- * records (the first call then also takes the steps the groups before it
- * would have taken).  (A replay of guest-physical pages needs no walk: a
+ * Only the records the software TLB missed at the first step take the
+ * later ones (a local trace, whose pages the TLB mostly holds, costs one
+ * TLB lookup per record).  Nothing happens for an asid not set up.  *pf
+ * is the loop's state: pf->next = 0 for a new buffer of records (the
+ * first call then also takes the steps the groups before it would have
+ * taken).  (A replay of guest-physical pages needs no walk: a
  * line prefetched a few records ahead, one record at a time, serves it
  * better than groups, measured on the checkpoint-scale runs.)
  */
-#define SIM_MEM_PF_GROUP 32u
+#define SIM_MEM_PF_GROUP 32u              /* at most 32: a group's TLB misses are a mask */
+struct sim_mem_pf {
+    size_t next;                          /* record at which the next steps are taken */
+    uint32_t miss[4];                     /* the TLB misses of the groups in flight */
+};
 void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
-                             const struct sim_access *recs, size_t n, size_t i);
+                             const struct sim_access *recs, size_t n, size_t i,
+                             struct sim_mem_pf *pf);
 static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asid,
                                            const struct sim_access *recs, size_t n, size_t i,
-                                           size_t *next)
+                                           struct sim_mem_pf *pf)
 {
-    if (i >= *next) {
-        sim_mem_prefetch_groups(m, asid, recs, n, i);
-        *next = i + SIM_MEM_PF_GROUP;
+    if (i >= pf->next) {
+        sim_mem_prefetch_groups(m, asid, recs, n, i, pf);
+        pf->next = i + SIM_MEM_PF_GROUP;
     }
 }
 /* asid's (set up) TLB entry for gva_page, or NULL. */

@@ -157,7 +157,7 @@ static void flush_compute(struct sim_vcpu *v)
 static bool refill(struct sim_vcpu *v)
 {
     v->buf_pos = 0;
-    v->pf_next = 0;
+    v->pf.next = 0;
     if (v->gen) {
         v->buf_len = sim_gen_fill(v->gen, v->buf, SIM_VCPU_BATCH);
         return v->buf_len > 0;
@@ -258,7 +258,7 @@ static void vcpu_main(int argc, char **argv)
                 /* the walks and lines of the records ahead, a group at a
                  * time (no state changes: a speed-up only) */
                 sim_mem_prefetch_replay(v->mem, v->asid, v->buf, v->buf_len, v->buf_pos - 1,
-                                        &v->pf_next);
+                                        &v->pf);
                 v->fault_gva_page = page;
                 int rc = sim_mem_translate_as(v->mem, v->asid, page,
                                               sim_access_op(a) == SIM_OP_WRITE, &gpa);

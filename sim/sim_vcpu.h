@@ -96,7 +96,7 @@ struct sim_vcpu {
     sg_actor_t actor;                  /* referenced until sim_vcpu_stop joins it */
     struct sim_access buf[SIM_VCPU_BATCH];
     uint64_t buf_len, buf_pos, trace_pos;
-    size_t pf_next;                    /* sim_mem_prefetch_replay()'s state */
+    struct sim_mem_pf pf;              /* sim_mem_prefetch_replay()'s state */
     bool trace_wrapped;                /* past the end, replaying 0..trace_start */
     uint64_t pending_ns;               /* compute not yet slept */
     uint64_t pending_stall_ns;         /* exit handling not yet slept */

@@ -102,14 +102,15 @@ START_TEST(test_prefetch_changes_no_state)
     take_snap(m, pages, n, &before);
     /* as a replay loop calls it, from every start the buffer can have */
     for (size_t start = 0; start < n; start++) {
-        size_t next = 0;
+        struct sim_mem_pf pf = { 0 };
         for (size_t i = start; i < n; i++)
-            sim_mem_prefetch_replay(m, 0, recs + start, n - start, i - start, &next);
+            sim_mem_prefetch_replay(m, 0, recs + start, n - start, i - start, &pf);
     }
+    struct sim_mem_pf pf = { 0 };
     for (size_t i = 0; i < n; i++)
-        sim_mem_prefetch_groups(m, 0, recs, n, i);
+        sim_mem_prefetch_groups(m, 0, recs, n, i, &pf);
     /* an address space that is not set up: nothing */
-    sim_mem_prefetch_groups(m, 5, recs, n, 0);
+    sim_mem_prefetch_groups(m, 5, recs, n, 0, &pf);
     assert_same(m, pages, n, &before);
     free(before.lines);
     sim_mem_free(m);
@@ -119,10 +120,10 @@ END_TEST
 /* A replay with the prefetch and one without end in the same state. */
 static void replay(struct sim_mem *m, const struct sim_access *recs, size_t n, bool prefetch)
 {
-    size_t next = 0;
+    struct sim_mem_pf pf = { 0 };
     for (size_t i = 0; i < n; i++) {
         if (prefetch)
-            sim_mem_prefetch_replay(m, 0, recs, n, i, &next);
+            sim_mem_prefetch_replay(m, 0, recs, n, i, &pf);
         uint64_t gpa;
         bool w = sim_access_op(&recs[i]) == SIM_OP_WRITE;
         if (sim_mem_translate_as(m, 0, sim_access_page(&recs[i]), w, &gpa) == 0)
