@@ -2,7 +2,6 @@
  * cons_oracle.c - the expected content of every sector (cons_oracle.h).
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/vm_bitmap.h"
 #include "base/vm_err.h"
@@ -11,9 +10,13 @@
 #define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 2.5 KiB */
 #define LEAF_SECTORS (1u << LEAF_SHIFT)
 
+/* A leaf's in-flight counts exist only while some write into it is in
+ * flight: a few leaves at a time, where every leaf written would
+ * otherwise carry 512 bytes of zeroes (a fifth of the oracle). */
 struct leaf {
     uint64_t fp[LEAF_SECTORS];          /* 0: never acknowledged, initial content */
-    uint16_t inflight[LEAF_SECTORS];
+    uint16_t *inflight;                 /* [LEAF_SECTORS] writes in flight, or NULL: none */
+    uint32_t busy;                      /* their sum */
 };
 
 struct cons_oracle {
@@ -64,11 +67,26 @@ void cons_oracle_free(struct cons_oracle *o)
     if (!o)
         return;
     for (uint64_t i = 0; o->leaves && i < o->nr_leaves; i++)
-        free(o->leaves[i]);
+        if (o->leaves[i]) {
+            free(o->leaves[i]->inflight);
+            free(o->leaves[i]);
+        }
     free(o->leaves);
     for (int l = 0; l < o->nr_maps; l++)
         vm_bitmap_free(o->maps[l]);
     free(o);
+}
+
+/* One write in flight on sector k of lf is over. */
+static void leaf_done(struct leaf *lf, uint32_t k)
+{
+    if (!lf || !lf->inflight || !lf->inflight[k])
+        return;
+    lf->inflight[k]--;
+    if (--lf->busy == 0) {
+        free(lf->inflight);
+        lf->inflight = NULL;
+    }
 }
 
 static struct leaf *leaf_get(struct cons_oracle *o, uint64_t s)
@@ -83,9 +101,10 @@ int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
     for (uint64_t i = s; i < s + n; i++) {
         struct leaf *lf = leaf_get(o, i);
-        if (!lf)
+        if (!lf || (!lf->inflight && !(lf->inflight = calloc(LEAF_SECTORS, sizeof *lf->inflight))))
             return VM_ENOMEM;
         lf->inflight[i & (LEAF_SECTORS - 1)]++;
+        lf->busy++;
     }
     return 0;
 }
@@ -96,26 +115,25 @@ void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64
         struct leaf *lf = o->leaves[(s + i) >> LEAF_SHIFT];
         uint32_t k = (s + i) & (LEAF_SECTORS - 1);
         lf->fp[k] = fps[i];
-        if (lf->inflight[k])
-            lf->inflight[k]--;
+        leaf_done(lf, k);
     }
 }
 
 void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
     for (uint64_t i = s; i < s + n; i++) {
-        struct leaf *lf = o->leaves[i >> LEAF_SHIFT];
-        uint32_t k = i & (LEAF_SECTORS - 1);
-        if (lf && lf->inflight[k])
-            lf->inflight[k]--;
+        leaf_done(o->leaves[i >> LEAF_SHIFT], i & (LEAF_SECTORS - 1));
     }
 }
 
 void cons_oracle_clear_inflight(struct cons_oracle *o)
 {
     for (uint64_t i = 0; i < o->nr_leaves; i++)
-        if (o->leaves[i])
-            memset(o->leaves[i]->inflight, 0, sizeof o->leaves[i]->inflight);
+        if (o->leaves[i]) {
+            free(o->leaves[i]->inflight);
+            o->leaves[i]->inflight = NULL;
+            o->leaves[i]->busy = 0;
+        }
 }
 
 void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp)
@@ -140,7 +158,7 @@ uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
 bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s)
 {
     const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
-    return lf && lf->inflight[s & (LEAF_SECTORS - 1)];
+    return lf && lf->inflight && lf->inflight[s & (LEAF_SECTORS - 1)];
 }
 
 int cons_oracle_each(const struct cons_oracle *o,

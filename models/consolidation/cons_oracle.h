@@ -3,9 +3,10 @@
  * last acknowledged guest write, or the content the chain held when the
  * run began.  The invariant checks compare the device against it.
  *
- * Storage: a two-level table of 256-sector leaves (a fingerprint and an
- * in-flight write count per sector), leaves allocated when a sector is
- * first written: memory proportional to what the guest wrote.  The
+ * Storage: a two-level table of 256-sector leaves (a fingerprint per
+ * sector, and in-flight write counts while writes into the leaf are in
+ * flight), leaves allocated when a sector is first written: memory
+ * proportional to what the guest wrote.  The
  * initial content is computed, not stored: the highest initial delta
  * whose grain map (a bitmap copied at the start) holds the sector gives
  * fp(arg, layer, sector); the base's original data is fingerprint 0.
