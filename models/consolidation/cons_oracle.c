@@ -5,16 +5,22 @@
 
 #include "base/vm_bitmap.h"
 #include "base/vm_err.h"
+#include "base/vm_fp.h"
 #include "consolidation/cons_oracle.h"
 
-#define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 2.5 KiB */
+#define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 1 KiB */
 #define LEAF_SECTORS (1u << LEAF_SHIFT)
 
-/* A leaf's in-flight counts exist only while some write into it is in
- * flight: a few leaves at a time, where every leaf written would
- * otherwise carry 512 bytes of zeroes (a fifth of the oracle). */
+/* A sector acknowledged with vm_fp_page(seed, sector, version) keeps
+ * the 32-bit version, and its fingerprint is computed again when asked:
+ * half the memory of keeping it.  Any other fingerprint (a sector settled
+ * after a crash, a version past 32 bits) goes into fp[], made for the
+ * leaf when first needed; there, non-zero wins over the version.  A
+ * leaf's in-flight counts exist only while some write into it is in
+ * flight: a few leaves at a time. */
 struct leaf {
-    uint64_t fp[LEAF_SECTORS];          /* 0: never acknowledged, initial content */
+    uint32_t ver[LEAF_SECTORS];         /* 0: not by version */
+    uint64_t *fp;                       /* [LEAF_SECTORS] or NULL; 0: not by fingerprint */
     uint16_t *inflight;                 /* [LEAF_SECTORS] writes in flight, or NULL: none */
     uint32_t busy;                      /* their sum */
 };
@@ -27,9 +33,10 @@ struct cons_oracle {
     uint64_t *maps[CONS_MAX_LAYERS];    /* their grain maps */
     uint64_t (*fp)(void *arg, int layer, uint64_t sector);
     void *arg;
+    uint64_t seed;                      /* of the guest's write fingerprints */
 };
 
-struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
+struct cons_oracle *cons_oracle_new(const struct cons_chain *ch, uint64_t seed,
                                     uint64_t (*fp)(void *arg, int layer, uint64_t sector),
                                     void *arg)
 {
@@ -44,6 +51,7 @@ struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
     o->leaves = calloc(o->nr_leaves, sizeof *o->leaves);
     o->fp = fp;
     o->arg = arg;
+    o->seed = seed;
     if (!o->leaves)
         goto fail;
     o->nr_maps = cons_chain_nr_layers(ch) - 1;
@@ -69,6 +77,7 @@ void cons_oracle_free(struct cons_oracle *o)
     for (uint64_t i = 0; o->leaves && i < o->nr_leaves; i++)
         if (o->leaves[i]) {
             free(o->leaves[i]->inflight);
+            free(o->leaves[i]->fp);
             free(o->leaves[i]);
         }
     free(o->leaves);
@@ -109,12 +118,34 @@ int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
     return 0;
 }
 
-void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps)
+/* Sector k of lf holds fp (not by version).  Out of memory: as before,
+ * as cons_oracle_set() when it cannot make the leaf. */
+static void leaf_set_fp(struct leaf *lf, uint32_t k, uint64_t fp)
 {
+    if (!lf->fp && fp && !(lf->fp = calloc(LEAF_SECTORS, sizeof *lf->fp)))
+        return;
+    lf->ver[k] = 0;
+    if (lf->fp)
+        lf->fp[k] = fp;
+}
+
+void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
+                     uint64_t ver0)
+{
+    /* by version when the fingerprints are what it says (the first is
+     * checked) and the last version fits */
+    bool by_ver = ver0 && ver0 + n - 1 <= UINT32_MAX && n &&
+                  fps[0] == vm_fp_page(o->seed, s, ver0);
     for (uint32_t i = 0; i < n; i++) {
         struct leaf *lf = o->leaves[(s + i) >> LEAF_SHIFT];
         uint32_t k = (s + i) & (LEAF_SECTORS - 1);
-        lf->fp[k] = fps[i];
+        if (by_ver) {
+            lf->ver[k] = (uint32_t)(ver0 + i);
+            if (lf->fp)
+                lf->fp[k] = 0;
+        } else {
+            leaf_set_fp(lf, k, fps[i]);
+        }
         leaf_done(lf, k);
     }
 }
@@ -140,14 +171,17 @@ void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp)
 {
     struct leaf *lf = leaf_get(o, s);
     if (lf)
-        lf->fp[s & (LEAF_SECTORS - 1)] = fp;
+        leaf_set_fp(lf, s & (LEAF_SECTORS - 1), fp);
 }
 
 uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
 {
     const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
-    if (lf && lf->fp[s & (LEAF_SECTORS - 1)])
-        return lf->fp[s & (LEAF_SECTORS - 1)];
+    uint32_t k = s & (LEAF_SECTORS - 1);
+    if (lf && lf->fp && lf->fp[k])
+        return lf->fp[k];
+    if (lf && lf->ver[k])
+        return vm_fp_page(o->seed, s, lf->ver[k]);
     uint64_t g = s >> o->grain_shift;
     for (int l = o->nr_maps; l >= 1; l--)
         if (vm_bitmap_test(o->maps[l - 1], g))
