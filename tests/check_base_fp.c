@@ -388,6 +388,62 @@ START_TEST(test_bigmem_ahead_gives_zeroed_aligned_distinct_regions)
 }
 END_TEST
 
+/* Sharing on: a whole leaf written with the content of a leaf lately
+ * written or read whole is kept once; a write into either copy copies it
+ * first; every block reads what was last written there, and a leaf no
+ * slot holds any more is reused. */
+START_TEST(test_fpstore_shared_leaves_read_as_written)
+{
+    struct vm_fpstore *st = vm_fpstore_new_leaf(1024, 4);     /* leaves of 16 blocks */
+    ck_assert_int_eq(vm_fpstore_share(st), 0);
+    uint64_t a[16], b[16], out[16], out2[16];
+    fill_fps(a, 16, 5);
+    fill_fps(b, 16, 6);
+    ck_assert_int_eq(vm_fpstore_put(st, 0, 16, a), 0);
+    size_t one = vm_fpstore_mem_bytes(st);
+    ck_assert_int_eq(vm_fpstore_put(st, 160, 16, a), 0);       /* the same data twice */
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), one);
+    ck_assert_int_eq(vm_fpstore_get(st, 160, 16, out), 0);
+    ck_assert_mem_eq(out, a, sizeof a);
+    /* a write into one copy leaves the other as it was */
+    ck_assert_int_eq(vm_fpstore_put(st, 165, 1, b), 0);
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), one + 16 * 8);
+    ck_assert_int_eq(vm_fpstore_get(st, 0, 16, out), 0);
+    ck_assert_mem_eq(out, a, sizeof a);
+    ck_assert_int_eq(vm_fpstore_get(st, 160, 16, out), 0);
+    ck_assert_uint_eq(out[5], b[0]);
+    ck_assert_uint_eq(out[6], a[6]);
+    /* a leaf read whole, then written elsewhere (a copy): shared */
+    ck_assert_int_eq(vm_fpstore_put(st, 320, 16, out), 0);
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), one + 16 * 8);
+    /* a packed extent over a shared leaf clears its blocks there only */
+    ck_assert_int_eq(vm_fpstore_put_packed(st, 320, 1, NULL, 0, "m", 1), 0);
+    ck_assert_int_eq(vm_fpstore_get(st, 161, 15, out), 0);
+    ck_assert_int_eq(vm_fpstore_get(st, 321, 15, out2), 0);
+    ck_assert_mem_eq(out, out2, 15 * sizeof *out);
+    ck_assert_uint_eq(vm_fpstore_blocks_used(st, NULL), 16 + 16 + 15 + 1);
+    /* both copies of a shared leaf rewritten alike: the old leaf is
+     * freed, the new one shared, and the next new leaf is the freed one */
+    size_t before = vm_fpstore_mem_bytes(st);
+    ck_assert_int_eq(vm_fpstore_get(st, 0, 16, out), 0);        /* (160's began alike) */
+    ck_assert_int_eq(vm_fpstore_put(st, 480, 16, out), 0);      /* shares slot 0's */
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), before);
+    ck_assert_int_eq(vm_fpstore_put(st, 0, 16, b), 0);
+    ck_assert_int_eq(vm_fpstore_put(st, 480, 16, b), 0);
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), before);
+    ck_assert_int_eq(vm_fpstore_put(st, 640, 1, b), 0);         /* a new leaf */
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), before + 16 * 8);
+    ck_assert_int_eq(vm_fpstore_get(st, 640, 2, out), 0);
+    ck_assert_uint_eq(out[0], b[0]);
+    ck_assert_uint_eq(out[1], 0);                              /* zeroed when reused */
+    ck_assert_int_eq(vm_fpstore_get(st, 480, 16, out), 0);
+    ck_assert_mem_eq(out, b, sizeof b);
+    ck_assert_int_eq(vm_fpstore_get(st, 0, 16, out), 0);
+    ck_assert_mem_eq(out, b, sizeof b);
+    vm_fpstore_free(st);
+}
+END_TEST
+
 /* A FLAT image's zero regions are holes of 2 MiB: they take no leaf. */
 START_TEST(test_fpstore_2mib_holes_take_no_memory)
 {
@@ -541,6 +597,7 @@ static Suite *fpstore_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_fpstore_unwritten_blocks_read_zero);
+    tcase_add_test(tc, test_fpstore_shared_leaves_read_as_written);
     tcase_add_test(tc, test_fpstore_apply_run_of_unequal_ios_places_each);
     tcase_add_test(tc, test_fpstore_blocks_used_counts_data_not_holes);
     tcase_add_test(tc, test_fpstore_plain_roundtrip_across_leaves);

@@ -9,14 +9,19 @@
  * each step offers); every schedule must leave the target holding the
  * last acknowledged write, and the deliberately racy method must lose in
  * some schedule.  Then each baseline's decisions (the helper's iteration
- * and 12 s estimate, QEMU's dirty-bitmap re-copy) and a host crash after
- * each request completion, for the mechanism and for the broken methods.
+ * and 12 s estimate, QEMU's dirty-bitmap re-copy), the copier's wanted
+ * grains (a grain skipped for a guest write in flight is copied in the
+ * first batch after the write, within a quarter of the batch), and a host
+ * crash after each request completion, for the mechanism and for the
+ * broken methods.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "consolidation/cons_int.h"
 #include "fakes/fake_blk.h"
@@ -160,9 +165,8 @@ static bool next_schedule(struct odometer *o)
 /* Run to the end: each step completes one queued request or runs the
  * next timer instant, as o picks (or, o NULL, timers due by the clock,
  * else the oldest request, else the next timer). */
-static void rig_run(struct rig *r, struct odometer *o)
+static void rig_finish(struct rig *r, struct odometer *o)
 {
-    cons_engine_start(r->e);
     for (int guard = 0; !cons_engine_finished(r->e); guard++) {
         ck_assert_int_lt(guard, 1000000);
         /* FIFO order (o NULL): what is due by the clock first, then the
@@ -179,6 +183,13 @@ static void rig_run(struct rig *r, struct odometer *o)
             fake_timer_run_next(r->ft);
     }
     cons_engine_result(r->e, &r->res);
+}
+
+/* Start the run, then as rig_finish(). */
+static void rig_run(struct rig *r, struct odometer *o)
+{
+    cons_engine_start(r->e);
+    rig_finish(r, o);
 }
 
 /* One grain in the delta; a write into it arrives just after the job
@@ -318,6 +329,157 @@ START_TEST(qemu_background_recopies_dirty)
 }
 END_TEST
 
+/* ------------------------------------------------------------ wanted grains */
+
+/* The copy skips a grain with a guest write in flight and marks it wanted
+ * (cons_copy.c); the first batch after the write is down takes it, ahead
+ * of the grains the cursor reaches later, at most a quarter of a batch of
+ * wanted grains, and never one whose write is still in flight.  The delta
+ * holds the even grains, so each is a run of its own: with 4 I/Os in
+ * flight one batch of 4 grains is in flight at a time, and a batch (8
+ * grains of 64 KiB) takes at most 2 wanted ones.  The test completes the
+ * requests itself and reads each batch's grains off the device. */
+static const uint64_t evens[] = { 0,  2,  4,  6,  8,  10, 12, 14, 16, 18, 20,
+                                  22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42,
+                                  44, 46, 48, 50, 52, 54, 56, 58, 60, 62 };
+#define WG 5                    /* sector of a guest write inside its grain */
+static const struct vm_blkio wanted_ios[] = {
+    { .t_ns = 1000001, .sector = 8 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000001, .sector = 10 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000001, .sector = 12 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000001, .sector = 14 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+};
+
+static struct port_blk_req *queued_req(struct rig *r, size_t i)
+{
+    return r->dev->q[r->dev->q_head + i].req;
+}
+
+/* The grain whose first block layer `top` keeps at lba (64 on none). */
+static uint64_t grain_at(struct rig *r, int top, uint64_t lba)
+{
+    uint64_t g = 0;
+    while (g < NR_SECTORS / 16 && cons_chain_map(r->e->ch, top, g * 16) != lba)
+        g++;
+    return g;
+}
+
+/* The grains of the queued copy request (a whole-grain read through the
+ * delta, or a whole-grain write into the base), increasing; their number. */
+static uint32_t copy_grains(struct rig *r, struct port_blk_req *req, uint64_t *g)
+{
+    int top = req->op == PORT_BLK_READ ? 1 : 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < port_blk_req_ios(req); i++) {
+        uint64_t lba = req->lbas ? req->lbas[i] : req->lba;
+        uint32_t len = req->io_blocks ? req->io_blocks[i] : req->nr_blocks;
+        ck_assert_uint_eq(len % 16, 0);
+        for (uint32_t b = 0; b < len; b += 16)
+            g[n++] = grain_at(r, top, lba + b);
+    }
+    return n;
+}
+
+/* Complete the one queued copy batch (its read, then its write into the
+ * base); *g gets its grains, *n their number.  Guest writes are one
+ * block, so a request of whole grains is the copy's. */
+static void run_batch(struct rig *r, uint64_t *g, uint32_t *n)
+{
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
+        if (queued_req(r, i)->op == PORT_BLK_READ) {
+            ck_assert_msg(at == SIZE_MAX, "one copy batch in flight");
+            at = i;
+        }
+    ck_assert_msg(at != SIZE_MAX, "a copy batch is in flight");
+    *n = copy_grains(r, queued_req(r, at), g);
+    fake_blk_run_nth(r->dev, at);
+    for (at = 0; at < fake_blk_nr_queued(r->dev); at++)
+        if (queued_req(r, at)->nr_blocks % 16 == 0 && queued_req(r, at)->op == PORT_BLK_WRITE)
+            break;
+    ck_assert_uint_lt(at, fake_blk_nr_queued(r->dev));
+    uint64_t w[8];
+    ck_assert_uint_eq(copy_grains(r, queued_req(r, at), w), *n);
+    ck_assert_mem_eq(w, g, *n * sizeof *g);            /* into the same grains */
+    fake_blk_run_nth(r->dev, at);
+}
+
+/* Complete the guest write into grain gr (in the delta and in the base). */
+static void run_guest_write(struct rig *r, uint64_t gr)
+{
+    uint64_t lba[2] = { cons_chain_map(r->e->ch, 1, gr * 16 + WG),
+                        cons_chain_map(r->e->ch, 0, gr * 16 + WG) };
+    for (int k = 0; k < 2; k++) {
+        size_t i = 0;
+        while (i < fake_blk_nr_queued(r->dev) &&
+               (queued_req(r, i)->op != PORT_BLK_WRITE || queued_req(r, i)->lba != lba[k]))
+            i++;
+        ck_assert_msg(i < fake_blk_nr_queued(r->dev), "guest write %llu (%d) in flight",
+                      (unsigned long long)gr, k);
+        fake_blk_run_nth(r->dev, i);
+    }
+}
+
+static void expect_batch(struct rig *r, const char *what, const uint64_t *want, uint32_t nw)
+{
+    uint64_t g[8];
+    uint32_t n;
+    run_batch(r, g, &n);
+    char got[128] = "";
+    for (uint32_t i = 0; i < n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), " %llu", (unsigned long long)g[i]);
+    ck_assert_msg(n == nw && memcmp(g, want, n * sizeof *g) == 0, "%s: batch was%s", what, got);
+}
+
+START_TEST(wanted_grains_first)
+{
+    struct cons_method_cfg mc = mcfg();
+    mc.chunk_bytes = 512 << 10;                 /* 8 grains a batch: 2 wanted at most */
+    mc.max_in_flight = 4;
+    struct rig r;
+    rig_init(&r, "mirror", evens, 32, wanted_ios, 4, mc, 0);
+    struct cons_engine *e = r.e;
+    cons_engine_start(e);
+    while (e->inflight.n < 4)                   /* the job starts, the writes arrive */
+        ck_assert(fake_timer_run_next(r.ft));
+    ck_assert(e->job_running);
+
+    /* the first batch was issued before the writes came */
+    expect_batch(&r, "first", (const uint64_t[]){ 0, 2, 4, 6 }, 4);
+    /* the second, issued as the first ended, skipped the grains being
+     * written and wants them */
+    ck_assert_uint_eq(e->want_n, 4);
+    for (uint64_t g = 8; g <= 14; g += 2)
+        ck_assert(vm_bitmap_test(e->want, g));
+    run_guest_write(&r, 8);                     /* 8, 12, 14 are down, 10 is not */
+    run_guest_write(&r, 12);
+    run_guest_write(&r, 14);
+    expect_batch(&r, "second", (const uint64_t[]){ 16, 18, 20, 22 }, 4);
+    /* the third, issued as the second ended, takes 8 and 12 ahead of the
+     * cursor's 28, 30: not 10 (written still) nor 14 (a quarter of 8
+     * grains is 2) */
+    ck_assert_uint_eq(e->want_n, 2);
+    ck_assert_uint_eq(e->want_q[0], 10);
+    ck_assert_uint_eq(e->want_q[1], 14);
+    /* (each batch ends by issuing the next: the fourth took 14, not 10) */
+    expect_batch(&r, "third", (const uint64_t[]){ 8, 12, 24, 26 }, 4);
+    ck_assert_uint_eq(e->want_n, 1);            /* 10 waits for its write */
+    ck_assert_uint_eq(e->want_q[0], 10);
+    run_guest_write(&r, 10);
+    expect_batch(&r, "fourth", (const uint64_t[]){ 14, 28, 30, 32 }, 4);
+    ck_assert_uint_eq(e->want_n, 0);
+    expect_batch(&r, "fifth", (const uint64_t[]){ 10, 34, 36, 38 }, 4);
+
+    rig_finish(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* each grain copied once */
+    ck_assert_uint_eq(r.res.guest_writes, 4);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ crashes */
 
 /* Crash after k completions (the rest never land), for k = 0, 1, ...;
@@ -404,6 +566,7 @@ static Suite *suite(void)
         { "helper_fits", helper_converges_under_threshold },
         { "helper_cap", helper_iterates_then_forces },
         { "bitmap", qemu_background_recopies_dirty },
+        { "wanted", wanted_grains_first },
         { "crash", crash_at_every_step }, { "crash_broken", crash_catches_broken },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

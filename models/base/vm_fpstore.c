@@ -1,17 +1,27 @@
 /*
  * vm_fpstore.c - what a simulated block device holds, as fingerprints.
  *
- * Plain blocks: a two-level array, a top level of pointers to leaves of
- * 512 uint64_t fingerprints (2 MiB of device; vm_fpstore_new_leaf() takes
- * another power of two for devices written at scattered places), each
- * leaf allocated on its first write (the shape of a page table, not a hash map: dense and cache
- * friendly).  Leaves are carved in order out of arena chunks of 512
- * leaves (2 MiB, vm_bigmem: huge pages where the system gives them), so a
- * large image costs no malloc and one page fault per 512 leaves, taken
- * by a thread that faults the next chunk in while one fills
- * (vm_bigmem_ahead); they go back only with the store.  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes 32768
- * leaves = 128 MiB; a hole of 2 MiB or more (a zero region of a FLAT
- * image) takes none, and the top level costs 8 bytes per 2 MiB of device.
+ * Plain blocks: a two-level array, a top level of 32-bit leaf ids
+ * (number + 1, 0 = none) naming leaves of 512 uint64_t fingerprints (2 MiB
+ * of device; vm_fpstore_new_leaf() takes another power of two for devices
+ * written at scattered places), each leaf allocated on its first write
+ * (the shape of a page table, not a hash map: dense and cache friendly).
+ * Leaves are carved in order out of arena chunks of 2 MiB (vm_bigmem:
+ * huge pages where the system gives them), so a large image costs no
+ * malloc and one page fault per chunk, taken by a thread that faults the
+ * next chunk in while one fills (vm_bigmem_ahead); chunks go back only
+ * with the store.  A 64 GiB image of 4 KiB blocks (16.7 M blocks) takes
+ * 32768 leaves = 128 MiB; a hole of 2 MiB or more (a zero region of a
+ * FLAT image) takes none, and the top level costs 4 bytes per 2 MiB of
+ * device.
+ * Sharing (vm_fpstore_share(), off by default): a leaf may be held by
+ * several slots (a count per leaf); a whole-leaf write whose content
+ * equals a leaf lately written or read whole (a table of them by first
+ * fingerprint, checked in full) takes that leaf instead of a copy, a
+ * write into a shared leaf copies it first, and a leaf no slot holds goes
+ * on a free list for the next one.  A copy from one part of the device
+ * to another, or the same data written to two places, then costs one
+ * leaf: a consolidation's copied grains and mirrored writes.
  * Packed extents: a second two-level array of pointers indexed by the
  * extent's first block, with leaves of 2^16; each extent is one malloc
  * holding its fingerprints and bytes.  A third, per-block bitmap (leaves
@@ -38,6 +48,9 @@
 #define LEAF_MASK   (LEAF_BLOCKS - 1)
 #define PLAIN_SHIFT 9                  /* default plain leaf: 2 MiB of device */
 #define ARENA_BYTES (2u << 20)         /* an arena chunk of plain leaves */
+#define ARENA_SHIFT 18                 /* log2(ARENA_BYTES / 8): fingerprints per chunk */
+#define SHARE_SHIFT 18                 /* leaves the sharing table remembers (1 MiB) */
+#define REFS_MAX    UINT16_MAX
 
 struct packed_ext {
     uint64_t nr_blocks;
@@ -51,9 +64,14 @@ struct vm_fpstore {
     uint64_t nr_leaves;            /* of LEAF_BLOCKS */
     unsigned pshift;               /* a plain leaf holds 2^pshift fingerprints */
     uint64_t pblocks, pmask;
-    uint64_t arena_leaves;         /* plain leaves per arena chunk */
+    uint64_t arena_leaves;         /* plain leaves per arena chunk (a power of two) */
+    unsigned arena_shift;          /* its log2 */
     uint64_t nr_plain;             /* of pblocks */
-    uint64_t **plain;              /* [nr_plain] fingerprint leaves or NULL */
+    uint32_t *plain;               /* [nr_plain] leaf ids (leaf number + 1), 0 = none */
+    uint16_t *refs;                /* [cap_chunks * arena_leaves] slots holding each leaf */
+    uint32_t free_id;              /* a leaf no slot holds (chained by its first word), 0 */
+    uint64_t nr_free;
+    uint32_t *share;               /* NULL, or leaf ids by their first fingerprint */
     uint64_t **covered;            /* [nr_leaves] bitmap leaves or NULL */
     struct packed_ext ***packed;   /* [nr_leaves] extent-pointer leaves or NULL */
     size_t mem_bytes;
@@ -77,6 +95,13 @@ static uint64_t plain_len(const struct vm_fpstore *st, uint64_t leaf)
     return left < st->pblocks ? left : st->pblocks;
 }
 
+/* The fingerprints of plain leaf id (its number + 1). */
+static uint64_t *leaf_at(const struct vm_fpstore *st, uint32_t id)
+{
+    uint64_t n = id - 1;
+    return (uint64_t *)st->chunks[n >> st->arena_shift] + (n & (st->arena_leaves - 1)) * st->pblocks;
+}
+
 static size_t ext_size(uint32_t nr_fps, uint32_t len)
 {
     return sizeof(struct packed_ext) + (size_t)nr_fps * sizeof(uint64_t) + len;
@@ -97,7 +122,8 @@ struct vm_fpstore *vm_fpstore_new_leaf(uint64_t nr_blocks, unsigned leaf_shift)
     st->pshift = leaf_shift;
     st->pblocks = 1ull << leaf_shift;
     st->pmask = st->pblocks - 1;
-    st->arena_leaves = ARENA_BYTES / (st->pblocks * sizeof(uint64_t));
+    st->arena_shift = ARENA_SHIFT - leaf_shift;
+    st->arena_leaves = 1ull << st->arena_shift;
     st->nr_blocks = nr_blocks;
     st->nr_leaves = (nr_blocks + LEAF_MASK) >> LEAF_SHIFT;
     st->nr_plain = (nr_blocks + st->pmask) >> st->pshift;
@@ -111,7 +137,7 @@ struct vm_fpstore *vm_fpstore_new_leaf(uint64_t nr_blocks, unsigned leaf_shift)
         vm_fpstore_free(st);
         return NULL;
     }
-    st->mem_bytes = sizeof *st + (2 * top + top_plain) * sizeof(void *);
+    st->mem_bytes = sizeof *st + 2 * top * sizeof(void *) + top_plain * sizeof *st->plain;
     return st;
 }
 
@@ -123,6 +149,8 @@ void vm_fpstore_free(struct vm_fpstore *st)
     for (size_t i = 0; i < st->nr_chunks; i++)
         vm_bigmem_free(st->chunks[i], ARENA_BYTES);
     free(st->chunks);
+    free(st->refs);
+    free(st->share);
     for (uint64_t i = 0; i < st->nr_leaves; i++) {
         if (st->covered)
             free(st->covered[i]);
@@ -156,9 +184,9 @@ uint64_t vm_fpstore_blocks_used(const struct vm_fpstore *st, uint64_t *end)
      * a block under a packed extent holds part of its payload, and its
      * plain entry is 0 (put_packed clears it): no block counts twice */
     for (uint64_t leaf = 0; leaf < st->nr_plain; leaf++) {
-        const uint64_t *fps = st->plain[leaf];
-        if (!fps)
+        if (!st->plain[leaf])
             continue;
+        const uint64_t *fps = leaf_at(st, st->plain[leaf]);
         uint64_t len = plain_len(st, leaf), first = leaf << st->pshift;
         for (uint64_t i = 0; i < len; i++)
             if (fps[i]) {
@@ -193,38 +221,140 @@ static int check_range(const struct vm_fpstore *st, uint64_t lba, uint64_t n)
 
 /* --- lazily allocated leaves ------------------------------------------- */
 
-/* A zeroed leaf of st->pblocks fingerprints from the arena, or NULL. */
-static uint64_t *arena_leaf(struct vm_fpstore *st)
+/* A new leaf carved out of the arena (zeroed, no slot holds it yet), or 0. */
+static uint32_t carve_leaf(struct vm_fpstore *st)
 {
     if (!st->nr_chunks || st->chunk_used == st->arena_leaves) {
+        if ((uint64_t)(st->nr_chunks + 1) << st->arena_shift >= UINT32_MAX)
+            return 0;                   /* leaf ids are 32 bits */
         if (st->nr_chunks == st->cap_chunks) {
             size_t cap = st->cap_chunks ? 2 * st->cap_chunks : 16;
             void **ch = realloc(st->chunks, cap * sizeof *ch);
             if (!ch)
-                return NULL;
+                return 0;
             st->chunks = ch;
+            uint16_t *refs = realloc(st->refs, (cap << st->arena_shift) * sizeof *refs);
+            if (!refs)
+                return 0;
+            st->refs = refs;
             st->cap_chunks = cap;
         }
         void *c = vm_bigmem_ahead_take(st->ahead);
         if (!c)
-            return NULL;
+            return 0;
         st->chunks[st->nr_chunks++] = c;
         st->chunk_used = 0;
     }
-    uint64_t *leaf = (uint64_t *)st->chunks[st->nr_chunks - 1] + st->chunk_used * st->pblocks;
-    st->chunk_used++;
-    return leaf;
+    uint64_t n = ((uint64_t)(st->nr_chunks - 1) << st->arena_shift) + st->chunk_used++;
+    st->refs[n] = 0;
+    return (uint32_t)(n + 1);
 }
 
-static int need_plain_leaf(struct vm_fpstore *st, uint64_t leaf)
+static void put_free(struct vm_fpstore *st, uint32_t id)
 {
-    if (st->plain[leaf])
+    leaf_at(st, id)[0] = st->free_id;
+    st->free_id = id;
+    st->nr_free++;
+}
+
+/* Make sure k more leaves can be had without failing (so a write that
+ * needs them changes nothing when memory runs out). */
+static int reserve_leaves(struct vm_fpstore *st, uint64_t k)
+{
+    while (st->nr_free + (st->nr_chunks ? st->arena_leaves - st->chunk_used : 0) < k) {
+        uint32_t id = carve_leaf(st);
+        if (!id)
+            return VM_ENOMEM;
+        put_free(st, id);
+    }
+    return 0;
+}
+
+/* A zeroed leaf held by one slot: a freed one, else a new one; 0 when out
+ * of memory. */
+static uint32_t new_leaf(struct vm_fpstore *st)
+{
+    uint32_t id = st->free_id;
+    if (id) {
+        uint64_t *fps = leaf_at(st, id);
+        st->free_id = (uint32_t)fps[0];
+        st->nr_free--;
+        memset(fps, 0, st->pblocks * sizeof *fps);
+    } else if (!(id = carve_leaf(st))) {
         return 0;
-    uint64_t n = plain_len(st, leaf);
-    st->plain[leaf] = arena_leaf(st);
-    if (!st->plain[leaf])
+    }
+    st->refs[id - 1] = 1;
+    st->mem_bytes += st->pblocks * sizeof(uint64_t);
+    return id;
+}
+
+/* A slot lets go of leaf id: the last one frees it. */
+static void drop_leaf(struct vm_fpstore *st, uint32_t id)
+{
+    if (--st->refs[id - 1])
+        return;
+    st->mem_bytes -= st->pblocks * sizeof(uint64_t);
+    put_free(st, id);
+}
+
+/* Slot `leaf` gets a leaf of its own to write into: a new one, or a copy
+ * of the leaf it shares.  VM_ENOMEM (reserve_leaves() first to rule it
+ * out). */
+static int own_leaf(struct vm_fpstore *st, uint64_t leaf)
+{
+    uint32_t id = st->plain[leaf];
+    if (id && st->refs[id - 1] == 1)
+        return 0;
+    uint32_t mine = new_leaf(st);
+    if (!mine)
         return VM_ENOMEM;
-    st->mem_bytes += n * sizeof(uint64_t);
+    if (id) {
+        memcpy(leaf_at(st, mine), leaf_at(st, id), st->pblocks * sizeof(uint64_t));
+        drop_leaf(st, id);
+    }
+    st->plain[leaf] = mine;
+    return 0;
+}
+
+/* --- sharing whole leaves of equal content ------------------------------ */
+
+static size_t share_slot(uint64_t first_fp)
+{
+    return (size_t)((first_fp * 0x9e3779b97f4a7c15ull) >> (64 - SHARE_SHIFT));
+}
+
+/* Remember leaf id (whole, just written or read) by its first fingerprint. */
+static void share_note(const struct vm_fpstore *st, uint32_t id)
+{
+    st->share[share_slot(leaf_at(st, id)[0])] = id;
+}
+
+/* Slot `leaf` takes a remembered leaf holding exactly fps[0, pblocks), if
+ * there is one; false otherwise. */
+static bool share_take(struct vm_fpstore *st, uint64_t leaf, const uint64_t *fps)
+{
+    uint32_t id = st->share[share_slot(fps[0])];
+    if (!id || !st->refs[id - 1] || st->refs[id - 1] == REFS_MAX ||
+        memcmp(leaf_at(st, id), fps, st->pblocks * sizeof *fps) != 0)
+        return false;               /* none, freed, or rewritten since */
+    uint32_t old = st->plain[leaf];
+    if (old != id) {
+        st->refs[id - 1]++;
+        st->plain[leaf] = id;
+        if (old)
+            drop_leaf(st, old);
+    }
+    return true;
+}
+
+int vm_fpstore_share(struct vm_fpstore *st)
+{
+    if (!st->share) {
+        st->share = calloc((size_t)1 << SHARE_SHIFT, sizeof *st->share);
+        if (!st->share)
+            return VM_ENOMEM;
+        st->mem_bytes += ((size_t)1 << SHARE_SHIFT) * sizeof *st->share;
+    }
     return 0;
 }
 
@@ -354,18 +484,25 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
     if (rc || n == 0)
         return rc;
     uint64_t end = lba + n;
-    /* Allocate first, so an ENOMEM leaves the content unchanged. */
-    for (uint64_t leaf = lba >> st->pshift; leaf <= (end - 1) >> st->pshift; leaf++)
-        if ((rc = need_plain_leaf(st, leaf)))
-            return rc;
+    /* Reserve first, so an ENOMEM leaves the content unchanged: a leaf
+     * for every slot at most (a new one, or a copy of a shared one). */
+    if ((rc = reserve_leaves(st, ((end - 1) >> st->pshift) - (lba >> st->pshift) + 1)))
+        return rc;
     drop_overlapping(st, lba, n);
     for (uint64_t b = lba; b < end;) {
         uint64_t leaf = b >> st->pshift;
         uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
-        memcpy(&st->plain[leaf][b & st->pmask], fps + (b - lba),
-               (stop - b) * sizeof(uint64_t));
+        bool whole = st->share && stop - b == st->pblocks;
+        if (!whole || !share_take(st, leaf, fps + (b - lba))) {
+            rc = own_leaf(st, leaf);
+            assert(rc == 0);        /* reserved above */
+            memcpy(leaf_at(st, st->plain[leaf]) + (b & st->pmask), fps + (b - lba),
+                   (stop - b) * sizeof(uint64_t));
+            if (whole)
+                share_note(st, st->plain[leaf]);
+        }
         b = stop;
     }
     return 0;
@@ -385,10 +522,12 @@ int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
         uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
-        if (st->plain[leaf])
-            memcpy(fps + (b - lba), &st->plain[leaf][b & st->pmask],
+        if (st->plain[leaf]) {
+            memcpy(fps + (b - lba), leaf_at(st, st->plain[leaf]) + (b & st->pmask),
                    (stop - b) * sizeof(uint64_t));
-        else
+            if (st->share && stop - b == st->pblocks && fps[b - lba])
+                share_note(st, st->plain[leaf]);    /* a copy may write it elsewhere */
+        } else
             memset(fps + (b - lba), 0, (stop - b) * sizeof(uint64_t));
         b = stop;
     }
@@ -406,6 +545,12 @@ int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
         return VM_EINVAL;
     uint64_t end = lba + nr_blocks;
     if ((rc = need_packed_leaf(st, lba >> LEAF_SHIFT)))
+        return rc;
+    /* the plain blocks under it are cleared: a shared leaf is copied first */
+    uint64_t nr_shared = 0;
+    for (uint64_t leaf = lba >> st->pshift; leaf <= (end - 1) >> st->pshift; leaf++)
+        nr_shared += st->plain[leaf] && st->refs[st->plain[leaf] - 1] > 1;
+    if (nr_shared && (rc = reserve_leaves(st, nr_shared)))
         return rc;
     for (uint64_t leaf = lba >> LEAF_SHIFT; leaf <= (end - 1) >> LEAF_SHIFT; leaf++)
         if ((rc = need_cover_leaf(st, leaf)))
@@ -428,8 +573,12 @@ int vm_fpstore_put_packed(struct vm_fpstore *st, uint64_t lba,
         uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
-        if (st->plain[leaf])
-            memset(&st->plain[leaf][b & st->pmask], 0, (stop - b) * sizeof(uint64_t));
+        if (st->plain[leaf]) {
+            rc = own_leaf(st, leaf);
+            assert(rc == 0);        /* reserved above */
+            memset(leaf_at(st, st->plain[leaf]) + (b & st->pmask), 0,
+                   (stop - b) * sizeof(uint64_t));
+        }
         b = stop;
     }
     st->packed[lba >> LEAF_SHIFT][lba & LEAF_MASK] = e;

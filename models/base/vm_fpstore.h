@@ -33,6 +33,15 @@ struct vm_fpstore *vm_fpstore_new(uint64_t nr_blocks);
  * per leaf's span of device.  NULL when out of memory or out of range. */
 struct vm_fpstore *vm_fpstore_new_leaf(uint64_t nr_blocks, unsigned leaf_shift);
 void vm_fpstore_free(struct vm_fpstore *st);
+/*
+ * From now on keep one copy of equal plain leaves: a whole leaf written
+ * with the content of a leaf lately written or read whole (a copy from
+ * one place of the device to another, the same data written to two
+ * places) shares it, and a write into a shared leaf copies it first.
+ * Content and results are the same; only memory changes (the table of
+ * recent leaves costs 1 MiB).  0 or VM_ENOMEM.
+ */
+int vm_fpstore_share(struct vm_fpstore *st);
 uint64_t vm_fpstore_nr_blocks(const struct vm_fpstore *st);
 
 /* Plain write of n blocks at lba; fps[i] != 0. 0, VM_ERANGE, VM_ENOMEM. */

@@ -484,7 +484,7 @@ struct cons_engine *cons_engine_new(const struct cons_engine_cfg *cfg, const str
     e->load = load;
     e->epoch = 1;
     e->active = cons_chain_nr_layers(ch) - 1;
-    e->oracle = cons_oracle_new(ch, fp, fp_arg);
+    e->oracle = cons_oracle_new(ch, cfg->seed, fp, fp_arg);
     if (!e->oracle) {
         free(e);
         return NULL;

@@ -122,7 +122,7 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
     switch (r->io.op) {
     case VM_BLKIO_WRITE:
         if (r->rc == 0) {
-            cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps);
+            cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps, r->ver0);
             vm_hist_add(&res->write_lat[r->phase], lat);
             res->write_bytes[cons_phase_now(e)] += (uint64_t)r->io.nr * 4096;
             res->guest_writes++;
@@ -238,6 +238,7 @@ static void issue(struct cons_engine *e, struct cons_greq *r)
             rc = VM_ENOMEM;
             break;
         }
+        r->ver0 = e->write_seq + 1;
         for (uint32_t i = 0; i < r->io.nr; i++)
             r->fps[i] = vm_fp_page(e->cfg.seed, r->io.sector + i, ++e->write_seq);
         r->pending++;               /* held while the method routes it (and while parked) */

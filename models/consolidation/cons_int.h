@@ -28,6 +28,7 @@ struct cons_greq {
     int rc;
     uint64_t g0, g1;                /* grains [g0, g1] it touches */
     uint64_t *fps;                  /* write: the data; read: where it lands */
+    uint64_t ver0;                  /* write: fps[i] = vm_fp_page(seed, sector + i, ver0 + i) */
     uint64_t *expect;               /* read: the oracle's view at issue */
     uint64_t *merge;                /* target-only: the whole grains read, then merged */
     bool skip_check, parked;

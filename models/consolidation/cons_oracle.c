@@ -2,18 +2,27 @@
  * cons_oracle.c - the expected content of every sector (cons_oracle.h).
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/vm_bitmap.h"
 #include "base/vm_err.h"
+#include "base/vm_fp.h"
 #include "consolidation/cons_oracle.h"
 
-#define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 2.5 KiB */
+#define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 1 KiB */
 #define LEAF_SECTORS (1u << LEAF_SHIFT)
 
+/* A sector acknowledged with vm_fp_page(seed, sector, version) keeps
+ * the 32-bit version, and its fingerprint is computed again when asked:
+ * half the memory of keeping it.  Any other fingerprint (a sector settled
+ * after a crash, a version past 32 bits) goes into fp[], made for the
+ * leaf when first needed; there, non-zero wins over the version.  A
+ * leaf's in-flight counts exist only while some write into it is in
+ * flight: a few leaves at a time. */
 struct leaf {
-    uint64_t fp[LEAF_SECTORS];          /* 0: never acknowledged, initial content */
-    uint16_t inflight[LEAF_SECTORS];
+    uint32_t ver[LEAF_SECTORS];         /* 0: not by version */
+    uint64_t *fp;                       /* [LEAF_SECTORS] or NULL; 0: not by fingerprint */
+    uint16_t *inflight;                 /* [LEAF_SECTORS] writes in flight, or NULL: none */
+    uint32_t busy;                      /* their sum */
 };
 
 struct cons_oracle {
@@ -24,9 +33,10 @@ struct cons_oracle {
     uint64_t *maps[CONS_MAX_LAYERS];    /* their grain maps */
     uint64_t (*fp)(void *arg, int layer, uint64_t sector);
     void *arg;
+    uint64_t seed;                      /* of the guest's write fingerprints */
 };
 
-struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
+struct cons_oracle *cons_oracle_new(const struct cons_chain *ch, uint64_t seed,
                                     uint64_t (*fp)(void *arg, int layer, uint64_t sector),
                                     void *arg)
 {
@@ -41,6 +51,7 @@ struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
     o->leaves = calloc(o->nr_leaves, sizeof *o->leaves);
     o->fp = fp;
     o->arg = arg;
+    o->seed = seed;
     if (!o->leaves)
         goto fail;
     o->nr_maps = cons_chain_nr_layers(ch) - 1;
@@ -64,11 +75,27 @@ void cons_oracle_free(struct cons_oracle *o)
     if (!o)
         return;
     for (uint64_t i = 0; o->leaves && i < o->nr_leaves; i++)
-        free(o->leaves[i]);
+        if (o->leaves[i]) {
+            free(o->leaves[i]->inflight);
+            free(o->leaves[i]->fp);
+            free(o->leaves[i]);
+        }
     free(o->leaves);
     for (int l = 0; l < o->nr_maps; l++)
         vm_bitmap_free(o->maps[l]);
     free(o);
+}
+
+/* One write in flight on sector k of lf is over. */
+static void leaf_done(struct leaf *lf, uint32_t k)
+{
+    if (!lf || !lf->inflight || !lf->inflight[k])
+        return;
+    lf->inflight[k]--;
+    if (--lf->busy == 0) {
+        free(lf->inflight);
+        lf->inflight = NULL;
+    }
 }
 
 static struct leaf *leaf_get(struct cons_oracle *o, uint64_t s)
@@ -83,53 +110,78 @@ int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
     for (uint64_t i = s; i < s + n; i++) {
         struct leaf *lf = leaf_get(o, i);
-        if (!lf)
+        if (!lf || (!lf->inflight && !(lf->inflight = calloc(LEAF_SECTORS, sizeof *lf->inflight))))
             return VM_ENOMEM;
         lf->inflight[i & (LEAF_SECTORS - 1)]++;
+        lf->busy++;
     }
     return 0;
 }
 
-void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps)
+/* Sector k of lf holds fp (not by version).  Out of memory: as before,
+ * as cons_oracle_set() when it cannot make the leaf. */
+static void leaf_set_fp(struct leaf *lf, uint32_t k, uint64_t fp)
 {
+    if (!lf->fp && fp && !(lf->fp = calloc(LEAF_SECTORS, sizeof *lf->fp)))
+        return;
+    lf->ver[k] = 0;
+    if (lf->fp)
+        lf->fp[k] = fp;
+}
+
+void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
+                     uint64_t ver0)
+{
+    /* by version when the fingerprints are what it says (the first is
+     * checked) and the last version fits */
+    bool by_ver = ver0 && ver0 + n - 1 <= UINT32_MAX && n &&
+                  fps[0] == vm_fp_page(o->seed, s, ver0);
     for (uint32_t i = 0; i < n; i++) {
         struct leaf *lf = o->leaves[(s + i) >> LEAF_SHIFT];
         uint32_t k = (s + i) & (LEAF_SECTORS - 1);
-        lf->fp[k] = fps[i];
-        if (lf->inflight[k])
-            lf->inflight[k]--;
+        if (by_ver) {
+            lf->ver[k] = (uint32_t)(ver0 + i);
+            if (lf->fp)
+                lf->fp[k] = 0;
+        } else {
+            leaf_set_fp(lf, k, fps[i]);
+        }
+        leaf_done(lf, k);
     }
 }
 
 void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
     for (uint64_t i = s; i < s + n; i++) {
-        struct leaf *lf = o->leaves[i >> LEAF_SHIFT];
-        uint32_t k = i & (LEAF_SECTORS - 1);
-        if (lf && lf->inflight[k])
-            lf->inflight[k]--;
+        leaf_done(o->leaves[i >> LEAF_SHIFT], i & (LEAF_SECTORS - 1));
     }
 }
 
 void cons_oracle_clear_inflight(struct cons_oracle *o)
 {
     for (uint64_t i = 0; i < o->nr_leaves; i++)
-        if (o->leaves[i])
-            memset(o->leaves[i]->inflight, 0, sizeof o->leaves[i]->inflight);
+        if (o->leaves[i]) {
+            free(o->leaves[i]->inflight);
+            o->leaves[i]->inflight = NULL;
+            o->leaves[i]->busy = 0;
+        }
 }
 
 void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp)
 {
     struct leaf *lf = leaf_get(o, s);
     if (lf)
-        lf->fp[s & (LEAF_SECTORS - 1)] = fp;
+        leaf_set_fp(lf, s & (LEAF_SECTORS - 1), fp);
 }
 
 uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
 {
     const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
-    if (lf && lf->fp[s & (LEAF_SECTORS - 1)])
-        return lf->fp[s & (LEAF_SECTORS - 1)];
+    uint32_t k = s & (LEAF_SECTORS - 1);
+    if (lf && lf->fp && lf->fp[k])
+        return lf->fp[k];
+    if (lf && lf->ver[k])
+        return vm_fp_page(o->seed, s, lf->ver[k]);
     uint64_t g = s >> o->grain_shift;
     for (int l = o->nr_maps; l >= 1; l--)
         if (vm_bitmap_test(o->maps[l - 1], g))
@@ -140,7 +192,7 @@ uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
 bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s)
 {
     const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
-    return lf && lf->inflight[s & (LEAF_SECTORS - 1)];
+    return lf && lf->inflight && lf->inflight[s & (LEAF_SECTORS - 1)];
 }
 
 int cons_oracle_each(const struct cons_oracle *o,

@@ -3,9 +3,11 @@
  * last acknowledged guest write, or the content the chain held when the
  * run began.  The invariant checks compare the device against it.
  *
- * Storage: a two-level table of 256-sector leaves (a fingerprint and an
- * in-flight write count per sector), leaves allocated when a sector is
- * first written: memory proportional to what the guest wrote.  The
+ * Storage: a two-level table of 256-sector leaves (per sector the
+ * 32-bit version of the guest write that set it, whose fingerprint is
+ * computed again when asked, or else its fingerprint; and in-flight write
+ * counts while writes into the leaf are in flight), leaves allocated when
+ * a sector is first written: memory proportional to what the guest wrote.  The
  * initial content is computed, not stored: the highest initial delta
  * whose grain map (a bitmap copied at the start) holds the sector gives
  * fp(arg, layer, sector); the base's original data is fingerprint 0.
@@ -21,16 +23,20 @@
 struct cons_oracle;
 
 /* An oracle for the chain as it is now (its deltas' grain maps are
- * copied) with initial content fp.  NULL when out of memory. */
-struct cons_oracle *cons_oracle_new(const struct cons_chain *ch,
+ * copied) with initial content fp, for guest writes whose fingerprints
+ * are vm_fp_page(seed, sector, version).  NULL when out of memory. */
+struct cons_oracle *cons_oracle_new(const struct cons_chain *ch, uint64_t seed,
                                     uint64_t (*fp)(void *arg, int layer, uint64_t sector),
                                     void *arg);
 void cons_oracle_free(struct cons_oracle *o);
 
 /* A guest write of n sectors from s was issued / acknowledged with fps /
- * failed (not acknowledged).  0 or VM_ENOMEM (begin). */
+ * failed (not acknowledged).  0 or VM_ENOMEM (begin).  Ack: fps[i] is
+ * vm_fp_page(seed, s + i, ver0 + i) (the oracle then keeps versions), or
+ * ver0 is 0 (it keeps fps). */
 int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n);
-void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps);
+void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
+                     uint64_t ver0);
 void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n);
 /* Forget every in-flight count (after a crash: those writes are settled). */
 void cons_oracle_clear_inflight(struct cons_oracle *o);

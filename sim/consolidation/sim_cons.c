@@ -280,6 +280,12 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
         sim_outcome_fail(out, d.code, "%s", d.msg);
         return;
     }
+    /* a grain the copy moves, or a guest write the mirror sends to the
+     * delta and the target, is the same leaf twice: kept once */
+    if (vm_fpstore_share(sim_disk_store(disk))) {
+        sim_outcome_fail(out, VM_ENOMEM, "disk store");
+        goto out;
+    }
     for (int i = 0; i < e->nr_faults; i++)
         if (e->faults[i].kind == SIM_FAULT_DISK_ERROR || e->faults[i].kind == SIM_FAULT_DISK_SLOW)
             sim_disk_add_fault(disk, &e->faults[i]);
