@@ -11,7 +11,6 @@
  * Wall time and peak RSS per child (wait4) go to the `host` block only.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,14 +132,6 @@ static void child_main(const struct sim_exp *exp, const struct sim_run_opts *opt
     struct vm_diag d;
     vm_diag_clear(&d);
     cJSON *rec = NULL;
-    /* SimGrid allocates and frees objects for every activity; with
-     * glibc's defaults the heap's top was given back and faulted in again
-     * all run long (about 3% of a 256 GiB save's time in page faults).
-     * Keep up to 64 MiB of free top, and serve blocks up to 32 MiB (the
-     * most glibc's own adaptive threshold reaches) from the heap.  Large
-     * arrays come from vm_bigmem, not malloc.  A hint: ignored if refused. */
-    (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    (void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
     int rc = sim_runner_run_point(exp, opts->nr_sg_args, opts->sg_args, &rec, &d);
     if (rc < 0 || !rec) {
         char why[600];

@@ -159,7 +159,7 @@ static bool refill(struct sim_vcpu *v)
     v->buf_pos = 0;
     v->pf.next = 0;
     if (v->gen) {
-        v->buf_len = sim_gen_fill(v->gen, v->buf, SIM_VCPU_BATCH);
+        v->buf_len = sim_gen_next(v->gen, v->buf, SIM_VCPU_BATCH, &v->recs);
         return v->buf_len > 0;
     }
     uint64_t n = sim_trace_nr_records(v->trace);
@@ -182,7 +182,7 @@ static bool refill(struct sim_vcpu *v)
     uint64_t take = end - v->trace_pos;
     if (take > SIM_VCPU_BATCH)
         take = SIM_VCPU_BATCH;
-    memcpy(v->buf, sim_trace_records(v->trace) + v->trace_pos, take * sizeof(v->buf[0]));
+    v->recs = sim_trace_records(v->trace) + v->trace_pos;     /* read in place */
     v->trace_pos += take;
     v->buf_len = take;
     return true;
@@ -233,7 +233,7 @@ static void vcpu_main(int argc, char **argv)
         if (v->buf_pos >= v->buf_len && !refill(v))
             break;
         while (v->buf_pos < v->buf_len) {
-            const struct sim_access *a = &v->buf[v->buf_pos++];
+            const struct sim_access *a = &v->recs[v->buf_pos++];
             uint64_t gpa, page = sim_access_page(a);
             if (synthetic) {
                 /* a generator's pages are below nr_pages already: no
@@ -242,14 +242,14 @@ static void vcpu_main(int argc, char **argv)
                 /* the page's line is a cache miss on a large guest: ask
                  * for the line of an access a few records ahead */
                 if (v->buf_pos + VCPU_PREFETCH < v->buf_len) {
-                    uint64_t ahead = sim_access_page(&v->buf[v->buf_pos + VCPU_PREFETCH]);
+                    uint64_t ahead = sim_access_page(&v->recs[v->buf_pos + VCPU_PREFETCH]);
                     if (ahead < nr_pages)
                         __builtin_prefetch(&v->mem->lines[ahead >> 6]);
                 }
                 /* and, for a write nearer by (its line is in by now), the
                  * contents of that line's own pages, which the write updates */
                 if (v->buf_pos + VCPU_PREFETCH / 2 < v->buf_len) {
-                    const struct sim_access *w = &v->buf[v->buf_pos + VCPU_PREFETCH / 2];
+                    const struct sim_access *w = &v->recs[v->buf_pos + VCPU_PREFETCH / 2];
                     uint64_t near = sim_access_page(w);
                     if (near < nr_pages && sim_access_op(w) == SIM_OP_WRITE)
                         __builtin_prefetch(v->mem->lines[near >> 6].fps, 1);
@@ -257,7 +257,7 @@ static void vcpu_main(int argc, char **argv)
             } else {
                 /* the walks and lines of the records ahead, a group at a
                  * time (no state changes: a speed-up only) */
-                sim_mem_prefetch_replay(v->mem, v->asid, v->buf, v->buf_len, v->buf_pos - 1,
+                sim_mem_prefetch_replay(v->mem, v->asid, v->recs, v->buf_len, v->buf_pos - 1,
                                         &v->pf);
                 v->fault_gva_page = page;
                 int rc = sim_mem_translate_as(v->mem, v->asid, page,

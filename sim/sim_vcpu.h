@@ -94,7 +94,9 @@ struct sim_vcpu {
     uint64_t win_first;                /* first responsive window; UINT64_MAX: none yet */
     /* private */
     sg_actor_t actor;                  /* referenced until sim_vcpu_stop joins it */
-    struct sim_access buf[SIM_VCPU_BATCH];
+    struct sim_access buf[SIM_VCPU_BATCH]; /* the generator's scratch */
+    const struct sim_access *recs;     /* the records being replayed: buf, the
+                                        * generator's ring, or the trace's own */
     uint64_t buf_len, buf_pos, trace_pos;
     struct sim_mem_pf pf;              /* sim_mem_prefetch_replay()'s state */
     bool trace_wrapped;                /* past the end, replaying 0..trace_start */

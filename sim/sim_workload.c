@@ -13,7 +13,8 @@
  * A Zipf draw costs a log1p() and an exp() (about 35 ns), a third of a
  * large guest's vCPU loop, so a Zipf stream is drawn ahead on a thread
  * of its own into a ring of chunks that sim_gen_fill() copies out in
- * order: the stream is the same, the vCPU actor no longer waits for it.
+ * order (sim_gen_next() lends them without a copy): the stream is the
+ * same, the vCPU actor no longer waits for it.
  * The thread starts at the first fill and only ever touches the
  * generator's state and the ring (no SimGrid call); without it (no
  * thread could be started) the draws are made in sim_gen_fill() itself.
@@ -270,40 +271,70 @@ static bool ahead_start(struct sim_gen *g)
     return true;
 }
 
+/* The reader's next records: the rest of the current chunk, at most n of
+ * them, lent until the next call (the chunk goes back to the thread only
+ * then).  Returns how many (> 0). */
+static size_t lend(struct gen_ahead *a, size_t n, const struct sim_access **recs)
+{
+    if (a->pos == AHEAD_RECORDS) {
+        /* chunk done: give it back to the thread */
+        pthread_mutex_lock(&a->lock);
+        a->nr_taken++;
+        if (a->sleeping && a->nr_filled - a->nr_taken <= AHEAD_CHUNKS / 2)
+            pthread_cond_signal(&a->taken);
+        pthread_mutex_unlock(&a->lock);
+        a->pos = 0;
+    }
+    if (a->seen_filled <= a->nr_taken) {
+        pthread_mutex_lock(&a->lock);
+        while (a->nr_filled <= a->nr_taken)
+            pthread_cond_wait(&a->filled, &a->lock);
+        a->seen_filled = a->nr_filled;
+        pthread_mutex_unlock(&a->lock);
+    }
+    size_t k = AHEAD_RECORDS - a->pos < n ? AHEAD_RECORDS - a->pos : n;
+    *recs = &a->ring[a->nr_taken % AHEAD_CHUNKS][a->pos];
+    a->pos += k;
+    return k;
+}
+
 /* Copy n accesses out of the ring, in the order they were drawn. */
 static void take(struct gen_ahead *a, struct sim_access *buf, size_t n)
 {
     while (n) {
-        if (a->pos == AHEAD_RECORDS) {
-            /* chunk done: give it back to the thread */
-            pthread_mutex_lock(&a->lock);
-            a->nr_taken++;
-            if (a->sleeping && a->nr_filled - a->nr_taken <= AHEAD_CHUNKS / 2)
-                pthread_cond_signal(&a->taken);
-            pthread_mutex_unlock(&a->lock);
-            a->pos = 0;
-        }
-        if (a->seen_filled <= a->nr_taken) {
-            pthread_mutex_lock(&a->lock);
-            while (a->nr_filled <= a->nr_taken)
-                pthread_cond_wait(&a->filled, &a->lock);
-            a->seen_filled = a->nr_filled;
-            pthread_mutex_unlock(&a->lock);
-        }
-        size_t k = AHEAD_RECORDS - a->pos < n ? AHEAD_RECORDS - a->pos : n;
-        memcpy(buf, &a->ring[a->nr_taken % AHEAD_CHUNKS][a->pos], k * sizeof *buf);
+        const struct sim_access *r;
+        size_t k = lend(a, n, &r);
+        memcpy(buf, r, k * sizeof *buf);
         buf += k;
         n -= k;
-        a->pos += k;
     }
 }
 
-size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
+/* Start the drawing thread for a Zipf stream at the first use. */
+static void ahead_first_use(struct sim_gen *g)
 {
     if (g->pattern == SIM_PAT_ZIPF && !g->ahead_tried) {
         g->ahead_tried = true;
         ahead_start(g);             /* failed: draw here instead, the same stream */
     }
+}
+
+size_t sim_gen_next(struct sim_gen *g, struct sim_access *scratch, size_t n,
+                    const struct sim_access **recs)
+{
+    if (n == 0)
+        return 0;
+    ahead_first_use(g);
+    if (g->ahead)
+        return lend(g->ahead, n, recs);
+    draw(g, scratch, n);
+    *recs = scratch;
+    return n;
+}
+
+size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
+{
+    ahead_first_use(g);
     if (g->ahead)
         take(g->ahead, buf, n);
     else

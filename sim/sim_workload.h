@@ -31,5 +31,16 @@ int sim_gen_new(const struct sim_exp_workload *w, uint64_t vm_pages, uint64_t se
 void sim_gen_free(struct sim_gen *g);
 /* Fill buf with n accesses; returns n. */
 size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n);
+/*
+ * The next accesses of the same stream without a copy where it can: up
+ * to n of them (at least 1 for n > 0; 0 for n == 0) in *recs, which is
+ * either a part of the generator's ring of accesses drawn ahead, lent
+ * until the next call on g, or scratch (n entries, the caller's) filled
+ * with them.  Calls with the same n give the same records as
+ * sim_gen_fill() would; a smaller count is returned when a ring chunk
+ * ends first.
+ */
+size_t sim_gen_next(struct sim_gen *g, struct sim_access *scratch, size_t n,
+                    const struct sim_access **recs);
 
 #endif

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/vm_bitmap.h"
 #include "sim_workload.h"
@@ -78,6 +79,45 @@ START_TEST(test_workload_zipf_stream_taken_in_pieces_is_the_same_stream)
     sim_gen_free(a);
     sim_gen_free(b);
     sim_gen_free(new_gen(&w, 1 << 20, 9));
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* sim_gen_next() lends the same stream without a copy (Zipf: the ring's
+ * chunks; others: the caller's scratch); a lent piece stays as it was
+ * while the thread draws on, until the next call. */
+START_TEST(test_workload_next_lends_the_same_stream)
+{
+    enum sim_pattern pats[] = { SIM_PAT_ZIPF, SIM_PAT_UNIFORM };
+    enum { N = 100000 };
+    struct sim_access *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    struct sim_access scratch[5000], keep[5000];
+    for (int i = 0; i < 2; i++) {
+        struct sim_exp_workload w = synth(pats[i], 100000);
+        struct sim_gen *a = new_gen(&w, 1 << 20, 11), *b = new_gen(&w, 1 << 20, 11);
+        sim_gen_fill(a, x, N);
+        const size_t asks[] = { 4096, 1, 5000, 4096, 3, 4096 };
+        size_t at = 0;
+        for (size_t k = 0; at < N; k++) {
+            size_t want = asks[k % 6] < N - at ? asks[k % 6] : N - at;
+            const struct sim_access *r = NULL;
+            size_t got = sim_gen_next(b, scratch, want, &r);
+            ck_assert_uint_ge(got, 1);
+            ck_assert_uint_le(got, want);
+            if (pats[i] != SIM_PAT_ZIPF)
+                ck_assert_uint_eq(got, want);
+            memcpy(keep, r, got * sizeof *r);
+            usleep(k % 7 == 0 ? 2000 : 0);      /* the thread may draw on meanwhile */
+            ck_assert_mem_eq(keep, r, got * sizeof *r);
+            memcpy(y + at, r, got * sizeof *r);
+            at += got;
+        }
+        ck_assert_mem_eq(x, y, N * sizeof *x);
+        ck_assert_uint_eq(sim_gen_next(b, scratch, 0, &(const struct sim_access *){ NULL }), 0);
+        sim_gen_free(a);
+        sim_gen_free(b);
+    }
     free(x);
     free(y);
 }
@@ -257,6 +297,7 @@ static Suite *mem_suite(void)
     tcase_set_timeout(t, 0);        /* no wall-clock limits (sanitized builds are slow) */
     tcase_add_test(t, test_workload_stream_is_a_function_of_the_seed);
     tcase_add_test(t, test_workload_zipf_stream_taken_in_pieces_is_the_same_stream);
+    tcase_add_test(t, test_workload_next_lends_the_same_stream);
     tcase_add_test(t, test_workload_write_fraction_does_not_change_pages);
     tcase_add_test(t, test_workload_uniform_covers_the_footprint_evenly);
     tcase_add_test(t, test_workload_zipf_concentrates_on_scattered_hot_pages);
