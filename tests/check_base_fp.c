@@ -57,6 +57,41 @@ START_TEST(test_fp_bytes_hashes_content)
 }
 END_TEST
 
+/* One pass gives the hashes two passes would: of a prefix and of the
+ * whole (at every cut, across XXH3's internal block sizes); sealing
+ * writes the body's hash as a little-endian trailer and returns the
+ * sealed buffer's hash. */
+START_TEST(test_fp_bytes_prefix_and_seal_equal_separate_hashes)
+{
+    static unsigned char a[20000];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (unsigned char)(i * 131 + 7);
+    const size_t lens[] = { 0, 1, 8, 9, 240, 241, 1024, 4096, 4104, 20000 };
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        size_t len = lens[k];
+        for (size_t cut = 0; cut <= len; cut += len / 7 + 1) {
+            uint64_t pre = 0, whole = vm_fp_bytes_prefix(a, len, cut, &pre);
+            ck_assert_uint_eq(whole, vm_fp_bytes(a, len));
+            ck_assert_uint_eq(pre, vm_fp_bytes(a, cut));
+        }
+        uint64_t pre = 0;
+        ck_assert_uint_eq(vm_fp_bytes_prefix(a, len, len + 5, &pre), vm_fp_bytes(a, len));
+        ck_assert_uint_eq(pre, vm_fp_bytes(a, len));
+        if (len < 8)
+            continue;
+        unsigned char b[20000];
+        memcpy(b, a, len);
+        uint64_t body = vm_fp_bytes(b, len - 8), sealed = vm_fp_bytes_seal(b, len);
+        uint64_t trailer = 0;
+        for (int i = 7; i >= 0; i--)
+            trailer = trailer << 8 | b[len - 8 + (size_t)i];
+        ck_assert_uint_eq(trailer, body);
+        ck_assert_uint_eq(sealed, vm_fp_bytes(b, len));
+        ck_assert_mem_eq(b, a, len - 8);
+    }
+}
+END_TEST
+
 static Suite *fp_suite(void)
 {
     Suite *s = suite_create("fp");
@@ -64,6 +99,7 @@ static Suite *fp_suite(void)
     tcase_add_test(tc, test_fp_page_depends_on_seed_gpa_and_version);
     tcase_add_test(tc, test_fp_is_never_zero);
     tcase_add_test(tc, test_fp_bytes_hashes_content);
+    tcase_add_test(tc, test_fp_bytes_prefix_and_seal_equal_separate_hashes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,3 +52,29 @@ uint64_t vm_fp_bytes(const void *buf, size_t len)
 {
     return unreserved(XXH3_64bits(buf, len));
 }
+
+uint64_t vm_fp_bytes_prefix(const void *buf, size_t len, size_t cut, uint64_t *prefix)
+{
+    if (cut > len)
+        cut = len;
+    XXH3_state_t st;        /* XXH3 streamed equals XXH3 at once, by its specification */
+    XXH3_INITSTATE(&st);
+    (void)XXH3_64bits_reset(&st);
+    (void)XXH3_64bits_update(&st, buf, cut);
+    *prefix = unreserved(XXH3_64bits_digest(&st));
+    (void)XXH3_64bits_update(&st, (const unsigned char *)buf + cut, len - cut);
+    return unreserved(XXH3_64bits_digest(&st));
+}
+
+uint64_t vm_fp_bytes_seal(void *buf, size_t len)
+{
+    if (len < 8)
+        return vm_fp_bytes(buf, len);
+    XXH3_state_t st;
+    XXH3_INITSTATE(&st);
+    (void)XXH3_64bits_reset(&st);
+    (void)XXH3_64bits_update(&st, buf, len - 8);
+    put_le64((unsigned char *)buf + len - 8, unreserved(XXH3_64bits_digest(&st)));
+    (void)XXH3_64bits_update(&st, (const unsigned char *)buf + len - 8, 8);
+    return unreserved(XXH3_64bits_digest(&st));
+}

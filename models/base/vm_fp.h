@@ -21,5 +21,14 @@
 uint64_t vm_fp_page(uint64_t seed, uint64_t gpa, uint64_t version);
 /* Fingerprint of an arbitrary byte buffer (never 0). */
 uint64_t vm_fp_bytes(const void *buf, size_t len);
+/* vm_fp_bytes(buf, len), and vm_fp_bytes(buf, cut) in *prefix, in one
+ * pass over the bytes (a file's body hashed with and without its trailer:
+ * tens of MiB for a large checkpoint's maps).  cut > len is taken as len. */
+uint64_t vm_fp_bytes_prefix(const void *buf, size_t len, size_t cut, uint64_t *prefix);
+/* Seal a body with its checksum trailer in one pass: write
+ * vm_fp_bytes(buf, len - 8) little-endian into buf's last 8 bytes and
+ * return vm_fp_bytes(buf, len) of the sealed buffer.  len >= 8 (below,
+ * nothing is written and vm_fp_bytes(buf, len) returned). */
+uint64_t vm_fp_bytes_seal(void *buf, size_t len);
 
 #endif

@@ -39,7 +39,10 @@ void vm_fpstore_free(struct vm_fpstore *st);
  * one place of the device to another, the same data written to two
  * places) shares it, and a write into a shared leaf copies it first.
  * Content and results are the same; only memory changes (the table of
- * recent leaves costs 1 MiB).  0 or VM_ENOMEM.
+ * recent leaves costs 1 MiB).  0 or VM_ENOMEM.  With sharing on, a
+ * vm_fpstore_get() of a whole leaf notes it in that table: reads of the
+ * store are then not safe from several threads at once (without it they
+ * only read).
  */
 int vm_fpstore_share(struct vm_fpstore *st);
 uint64_t vm_fpstore_nr_blocks(const struct vm_fpstore *st);

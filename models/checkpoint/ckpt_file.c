@@ -195,6 +195,12 @@ int ckpt_header_decode(const void *buf, size_t len, struct ckpt_header *h, struc
 
 int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
 {
+    uint64_t xxh;
+    return ckpt_maps_encode_xxh(img, buf, len, &xxh);
+}
+
+int ckpt_maps_encode_xxh(const struct ckpt_image *img, void **buf, size_t *len, uint64_t *xxh)
+{
     const struct ckpt_header *h = &img->hdr;
     uint32_t flags = 0;
     size_t n = 8 + 4 + 4 + 8;
@@ -259,7 +265,9 @@ int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len)
             put64(&c, count);
         }
     }
-    put64(&c, vm_fp_bytes(b, n - 8));
+    /* the trailer, the body's hash (little-endian, as put64 writes), and
+     * the whole buffer's hash for the header, in one pass */
+    *xxh = vm_fp_bytes_seal(b, n);
     *buf = b;
     *len = n;
     return 0;
@@ -437,10 +445,11 @@ int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct
     if (h->maps_len && len != h->maps_len)
         return CORRUPT("%zu bytes, the header's 'maps_len' says %llu", len,
                        (unsigned long long)h->maps_len);
-    if (h->maps_len && vm_fp_bytes(buf, len) != h->maps_xxh)
+    uint64_t body, whole = vm_fp_bytes_prefix(buf, len, len - 8, &body);   /* one pass */
+    if (h->maps_len && whole != h->maps_xxh)
         return CORRUPT("checksum mismatch with the header's 'maps_xxh'");
     struct rcur tail = { (const uint8_t *)buf + len - 8, (const uint8_t *)buf + len, false };
-    if (vm_fp_bytes(buf, len - 8) != get64(&tail))
+    if (body != get64(&tail))
         return CORRUPT("'checksum' mismatch");
     struct rcur c = { buf, (const uint8_t *)buf + len - 8, false };
     uint64_t magic = get64(&c);

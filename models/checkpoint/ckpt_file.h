@@ -147,8 +147,11 @@ uint64_t ckpt_image_page_block(const struct ckpt_image *img, uint64_t page);
 uint32_t ckpt_image_block_pages(const struct ckpt_image *img, uint64_t block, uint64_t *pages);
 
 /* Maps <-> bytes.  encode allocates *buf (free()); decode checks the
- * checksum and every index against the header: VM_ECORRUPT with a diag. */
+ * checksum and every index against the header: VM_ECORRUPT with a diag.
+ * encode_xxh also gives vm_fp_bytes(*buf, *len), the header's maps_xxh,
+ * from the same pass that writes the trailer. */
 int ckpt_maps_encode(const struct ckpt_image *img, void **buf, size_t *len);
+int ckpt_maps_encode_xxh(const struct ckpt_image *img, void **buf, size_t *len, uint64_t *xxh);
 int ckpt_maps_decode(struct ckpt_image *img, const void *buf, size_t len, struct vm_diag *d);
 
 /* Where is page's copy?  A zero page: loc->zero and no extent.  VM_ENOENT

@@ -206,7 +206,8 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
         w->st->zero_pages = ckpt_image_nr_zero(img);
         if (ckpt_image_has_maps(img)) {
             size_t len;
-            int rc = ckpt_maps_encode(img, &w->maps_buf, &len);
+            uint64_t xxh;
+            int rc = ckpt_maps_encode_xxh(img, &w->maps_buf, &len, &xxh);
             if (rc)
                 return w->err = rc;
             if (len > UINT32_MAX)
@@ -217,7 +218,7 @@ int ckpt_writer_finish(struct ckpt_writer *w, struct ckpt_image *img)
             h->maps_lba = lba;
             h->maps_blocks = nb;
             h->maps_len = len;
-            h->maps_xxh = vm_fp_bytes(w->maps_buf, len);
+            h->maps_xxh = xxh;
             if (submit_meta(w, lba, (uint32_t)nb, w->maps_buf, (uint32_t)len) < 0)
                 return ckpt_writer_step_failed(w);
             return CKPT_STEP_WAIT;

@@ -482,10 +482,28 @@ static uint32_t save_channels(const struct ckpt_run *r, const struct ckpt_cfg *c
     return want < cores ? want : cores ? cores : 1;
 }
 
+/* The file's allocated and apparent sizes, counted on a thread of their
+ * own while the image is checked: both only read the store, and the count
+ * is a pass over the whole device's block map (0.4 s at 1 TiB). */
+struct file_sizes {
+    const struct vm_fpstore *st;
+    uint64_t allocated, end;            /* in blocks */
+};
+
+static void *count_file(void *arg)
+{
+    struct file_sizes *fs = arg;
+    fs->allocated = vm_fpstore_blocks_used(fs->st, &fs->end);
+    return NULL;
+}
+
 int ckpt_run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
                     const struct ckpt_cfg *asked, bool report)
 {
     const struct sim_exp *exp = r->exp;
+    struct file_sizes sizes = { 0 };
+    pthread_t counter;
+    bool counting = false;
     struct sim_outcome *o = r->out;
     struct sim_vcpus *vs = &r->vcpus;
     struct vm_diag d;
@@ -618,10 +636,10 @@ int ckpt_run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
             ckpt_set_metric(o, SIM_CKPT_M_DIRTY_MAX_BYTES,
                        (double)sim_pagecache_stats(r->pc)->dirty_max_bytes);
         ckpt_set_metric(o, SIM_CKPT_M_BYTES_WRITTEN, (double)st->bytes_written);
-        uint64_t file_end = 0;
-        uint64_t allocated = vm_fpstore_blocks_used(sim_disk_store(r->disk), &file_end);
-        ckpt_set_metric(o, SIM_CKPT_M_FILE_SIZE_BYTES, (double)file_end * VM_PAGE_SIZE);
-        ckpt_set_metric(o, SIM_CKPT_M_FILE_ALLOCATED_BYTES, (double)allocated * VM_PAGE_SIZE);
+        sizes.st = sim_disk_store(r->disk);
+        counting = pthread_create(&counter, NULL, count_file, &sizes) == 0;
+        if (!counting)
+            count_file(&sizes);
         ckpt_set_metric(o, SIM_CKPT_M_ZERO_PAGES, (double)st->zero_pages);
         ckpt_set_metric(o, SIM_CKPT_M_PAYLOAD_BYTES, (double)st->payload_bytes);
         ckpt_set_metric(o, SIM_CKPT_M_STAGING_BYTES_MAX, (double)st->staging_bytes_max);
@@ -643,6 +661,13 @@ int ckpt_run_save(struct ckpt_run *r, const struct ckpt_policy *sp,
     sp->destroy(r->save);
     r->save = NULL;
     verify_image(r, rc);
+    if (counting)
+        pthread_join(counter, NULL);
+    if (report) {
+        ckpt_set_metric(r->out, SIM_CKPT_M_FILE_SIZE_BYTES, (double)sizes.end * VM_PAGE_SIZE);
+        ckpt_set_metric(r->out, SIM_CKPT_M_FILE_ALLOCATED_BYTES,
+                        (double)sizes.allocated * VM_PAGE_SIZE);
+    }
     /* a save may fail cleanly when the experiment injects disk faults;
      * otherwise a failure is the run's error (the image check reports
      * only on a save that succeeded, so no message changes places) */
