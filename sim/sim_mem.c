@@ -116,7 +116,8 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
 
 /* ---- replay-loop prefetch (sim_mem.h) ---- */
 
-/* Records [*from, *to) of group `from` clipped to [0, n); false if empty. */
+/* The records [*lo, *hi) of the group of g starting at `from`, clipped to
+ * [0, n); false if none. */
 static bool pf_clip(long from, long g, size_t n, long *lo, long *hi)
 {
     *lo = from < 0 ? 0 : from;
@@ -133,7 +134,7 @@ static bool pf_gpa(const struct sim_mem *m, uint32_t asid, uint64_t page, uint64
         *gpa = e->gpa_page;
         return true;
     }
-    return guest_pt_translate(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
+    return guest_pt_peek(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
 }
 
 /* The slot of the group at record `at` (>= -4 groups) in pf->miss. */

@@ -471,8 +471,6 @@ static Suite *sim_suite(void)
     tcase_add_test(save, test_sim_save_channels_share_the_cpu_work);
     tcase_add_test(save, test_sim_save_with_four_vcpus);
     tcase_add_test(save, test_sim_restore_with_four_vcpus);
-    tcase_add_test(save, test_sim_save_with_four_vcpus);
-    tcase_add_test(save, test_sim_restore_with_four_vcpus);
     tcase_add_test(save, test_sim_buffered_read_only_guest_takes_no_faults);
     tcase_add_test(save, test_sim_buffered_write_fault_costs_exit_plus_block_copy);
     tcase_add_test(save, test_sim_lazypage_writes_one_io_per_page);

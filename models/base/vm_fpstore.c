@@ -485,8 +485,12 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
         return rc;
     uint64_t end = lba + n;
     /* Reserve first, so an ENOMEM leaves the content unchanged: a leaf
-     * for every slot at most (a new one, or a copy of a shared one). */
-    if ((rc = reserve_leaves(st, ((end - 1) >> st->pshift) - (lba >> st->pshift) + 1)))
+     * for every slot that has none of its own (a new one, or a copy of a
+     * shared one); a slot that owns its leaf writes into it. */
+    uint64_t need = 0;
+    for (uint64_t leaf = lba >> st->pshift; leaf <= (end - 1) >> st->pshift; leaf++)
+        need += !st->plain[leaf] || st->refs[st->plain[leaf] - 1] > 1;
+    if (need && (rc = reserve_leaves(st, need)))
         return rc;
     drop_overlapping(st, lba, n);
     for (uint64_t b = lba; b < end;) {

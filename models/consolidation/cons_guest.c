@@ -122,7 +122,8 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
     switch (r->io.op) {
     case VM_BLKIO_WRITE:
         if (r->rc == 0) {
-            cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps, r->ver0);
+            if (cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps, r->ver0))
+                cons_fail(e, VM_ENOMEM, "the run's write oracle");
             vm_hist_add(&res->write_lat[r->phase], lat);
             res->write_bytes[cons_phase_now(e)] += (uint64_t)r->io.nr * 4096;
             res->guest_writes++;

@@ -120,22 +120,24 @@ int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
 
 /* Sector k of lf holds fp (not by version).  Out of memory: as before,
  * as cons_oracle_set() when it cannot make the leaf. */
-static void leaf_set_fp(struct leaf *lf, uint32_t k, uint64_t fp)
+static int leaf_set_fp(struct leaf *lf, uint32_t k, uint64_t fp)
 {
-    if (!lf->fp && fp && !(lf->fp = calloc(LEAF_SECTORS, sizeof *lf->fp)))
-        return;
     lf->ver[k] = 0;
+    if (!lf->fp && fp && !(lf->fp = calloc(LEAF_SECTORS, sizeof *lf->fp)))
+        return VM_ENOMEM;
     if (lf->fp)
         lf->fp[k] = fp;
+    return 0;
 }
 
-void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
+int cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
                      uint64_t ver0)
 {
     /* by version when the fingerprints are what it says (the first is
      * checked) and the last version fits */
     bool by_ver = ver0 && ver0 + n - 1 <= UINT32_MAX && n &&
                   fps[0] == vm_fp_page(o->seed, s, ver0);
+    int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct leaf *lf = o->leaves[(s + i) >> LEAF_SHIFT];
         uint32_t k = (s + i) & (LEAF_SECTORS - 1);
@@ -144,10 +146,12 @@ void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64
             if (lf->fp)
                 lf->fp[k] = 0;
         } else {
-            leaf_set_fp(lf, k, fps[i]);
+            if (leaf_set_fp(lf, k, fps[i]))
+                rc = VM_ENOMEM;
         }
         leaf_done(lf, k);
     }
+    return rc;
 }
 
 void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n)

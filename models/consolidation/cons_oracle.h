@@ -31,11 +31,13 @@ struct cons_oracle *cons_oracle_new(const struct cons_chain *ch, uint64_t seed,
 void cons_oracle_free(struct cons_oracle *o);
 
 /* A guest write of n sectors from s was issued / acknowledged with fps /
- * failed (not acknowledged).  0 or VM_ENOMEM (begin).  Ack: fps[i] is
- * vm_fp_page(seed, s + i, ver0 + i) (the oracle then keeps versions), or
- * ver0 is 0 (it keeps fps). */
+ * failed (not acknowledged).  0 or VM_ENOMEM (begin, ack).  Ack: fps[i]
+ * is vm_fp_page(seed, s + i, ver0 + i) (the oracle then keeps versions),
+ * or ver0 is 0 (it keeps fps, in an array a leaf gets at its first such
+ * write: VM_ENOMEM when it cannot, and the sectors' expectations are
+ * then unknown: the caller must end the run). */
 int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n);
-void cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
+int cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_t *fps,
                      uint64_t ver0);
 void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n);
 /* Forget every in-flight count (after a crash: those writes are settled). */

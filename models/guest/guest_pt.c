@@ -384,7 +384,8 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
     }
 }
 
-int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
+/* guest_pt_translate(), filling the PDE cache from the walk or not. */
+static int translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn, bool fill)
 {
     unsigned levels = as->levels;
     if (!guest_pt_canonical(levels, gva))
@@ -412,12 +413,23 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
         *gfn = entry_gfn(e) + ((gva >> GUEST_PAGE_SHIFT) & 511);
         return 0;
     }
-    pdc_put(as, gva, kid);
+    if (fill)
+        pdc_put(as, gva, kid);
     e = tab_get(kid, index_at(gva, 1), false, NULL);
     if (!(e & GUEST_PTE_P))
         return VM_ENOENT;
     *gfn = entry_gfn(e);
     return 0;
+}
+
+int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
+{
+    return translate(as, gva, gfn, true);
+}
+
+int guest_pt_peek(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
+{
+    return translate(as, gva, gfn, false);
 }
 
 /* Prefetch entry i of table t: its line in a full table, and for an

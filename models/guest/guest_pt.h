@@ -179,6 +179,10 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
 /* The same, answering only the guest frame: 0 and *gfn, or VM_EINVAL /
  * VM_ENOENT.  The hot path of replay. */
 int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
+/* The same without filling the model's PDE cache (guest_pt_int.h) from its
+ * walk: a prefetch must not, since a walk that starts from a cached entry
+ * sets no A bit above the leaf, and this walk set none. */
+int guest_pt_peek(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
 
 /* Ask the CPU to fetch into its cache the entry at `level` (1: the PTE,
  * 2: the PD entry, ...) on gva's walk: a simulator speed-up for replay

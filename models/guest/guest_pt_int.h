@@ -88,7 +88,7 @@ struct guest_as {
     uint64_t root_gfn;
     uintptr_t root;                       /* table reference of the top-level table */
     uint64_t nr_mapped;
-    struct guest_pdc *pdc;                /* GUEST_PDC_ENTRIES, or NULL (no memory) */
+    struct guest_pdc *pdc;                /* GUEST_PDC_ENTRIES (guest_as_new fails without) */
 };
 
 static inline struct guest_ctab *ctab_of(uintptr_t t)

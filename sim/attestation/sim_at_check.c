@@ -231,18 +231,21 @@ static int check_crash(struct sim_cfg_walk *w, const struct sim_exp *e, int i)
                             "got %.9g s", (double)c->duration_ns / 1e9,
                             (double)f->until_ns / 1e9);
     }
-    /* a fixed crash of a node still down from an earlier one */
+    /* two fixed crashes of one node, the later while it is still down
+     * from the earlier (in time, whatever their order in the list) */
     for (int k = 0; k < i && !f->drawn; k++) {
         const struct sim_exp_fault *g = &e->faults[k];
         if (g->kind != SIM_FAULT_HOST_CRASH || g->drawn || strcmp(g->host, f->host) != 0)
             continue;
-        if (f->at_ns >= g->at_ns && f->at_ns - g->at_ns < g->restart_after_ns) {
+        const struct sim_exp_fault *first = f->at_ns >= g->at_ns ? g : f;
+        const struct sim_exp_fault *second = first == g ? f : g;
+        if (second->at_ns - first->at_ns < first->restart_after_ns) {
             snprintf(path, sizeof path, "$.faults[%d].at", i);
-            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected a time after node '%s' "
-                                "restarts from faults[%d] (at %.9g s), got %.9g s: it would "
-                                "crash before it restarted", f->host, k,
-                                (double)(g->at_ns + g->restart_after_ns) / 1e9,
-                                (double)f->at_ns / 1e9);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected node '%s' to crash again only "
+                                "after it restarts: faults[%d] and faults[%d] crash it at "
+                                "%.9g s and %.9g s, and it restarts at %.9g s", f->host, k, i,
+                                (double)g->at_ns / 1e9, (double)f->at_ns / 1e9,
+                                (double)(first->at_ns + first->restart_after_ns) / 1e9);
         }
     }
     return rc;

@@ -177,7 +177,11 @@ crash crash-window-past-end '{ "kind": "host_crash", "host": "a1", "from": "900s
 expect_both crash-window-past-end 'crash-window-past-end.json: $.faults[0].until: expected a time within the run (scenario.duration 1800 s): the crash is drawn in [from, until), got 2000 s'
 crash crash-while-down '{ "kind": "host_crash", "host": "a1", "at": "900s", "restart_after": "300s" },
   { "kind": "host_crash", "host": "a1", "at": "1000s", "restart_after": "60s" }'
-expect_both crash-while-down "crash-while-down.json: \$.faults[1].at: expected a time after node 'a1' restarts from faults[0] (at 1200 s), got 1000 s: it would crash before it restarted"
+expect_both crash-while-down "crash-while-down.json: \$.faults[1].at: expected node 'a1' to crash again only after it restarts: faults[0] and faults[1] crash it at 900 s and 1000 s, and it restarts at 1200 s"
+# the same two crashes listed the other way round
+crash crash-while-down-rev '{ "kind": "host_crash", "host": "a1", "at": "1000s", "restart_after": "60s" },
+  { "kind": "host_crash", "host": "a1", "at": "900s", "restart_after": "300s" }'
+expect_both crash-while-down-rev "crash-while-down-rev.json: \$.faults[1].at: expected node 'a1' to crash again only after it restarts: faults[0] and faults[1] crash it at 1000 s and 900 s, and it restarts at 1200 s"
 crash daemon-crash '{ "kind": "daemon_crash", "host": "a1", "at": "900s" }'
 expect_both daemon-crash "daemon-crash.json: \$.faults[0].kind: mechanism 'attestation' does not take daemon_crash faults (it takes: host_crash, partition, msg_loss, msg_delay)"
 at_cfg unknown-dc-key '"hosts": 200, "nodez": 4'
