@@ -143,6 +143,13 @@ static uint32_t *pf_mask(struct sim_mem_pf *pf, long at)
     return &pf->miss[(size_t)(at / (long)SIM_MEM_PF_GROUP + 8) & 3];
 }
 
+/* Its slot in pf->gpa (two groups are in flight between the line step
+ * that translates their records and the step after it). */
+static uint32_t *pf_gpas(struct sim_mem_pf *pf, long at)
+{
+    return pf->gpa[(size_t)(at / (long)SIM_MEM_PF_GROUP + 8) & 1];
+}
+
 /* The steps taken at record i. */
 static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_access *recs,
                      size_t n, long i, struct sim_mem_pf *pf)
@@ -150,20 +157,27 @@ static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_ac
     const long g = (long)SIM_MEM_PF_GROUP;
     const struct guest_as *as = m->as[asid].as;
     long lo, hi;
-    uint64_t gpa;
-    /* group i+g: for the writes the TLB missed, the own contents */
+    /* group i+g: for the writes the TLB missed, the own contents (their
+     * pages as the line step found them) */
     uint32_t miss = *pf_mask(pf, i + g);
+    const uint32_t *gpas = pf_gpas(pf, i + g);
     if (miss && pf_clip(i + g, g, n, &lo, &hi))
         for (long j = lo; j < hi; j++)
-            if ((miss >> (j - lo) & 1) && sim_access_op(&recs[j]) == SIM_OP_WRITE &&
-                pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
-                __builtin_prefetch(m->lines[gpa >> 6].fps, 1);
+            if ((miss >> (j - lo) & 1) && gpas[j - lo] != UINT32_MAX &&
+                sim_access_op(&recs[j]) == SIM_OP_WRITE)
+                __builtin_prefetch(m->lines[gpas[j - lo] >> 6].fps, 1);
     /* group i+2g: the page lines */
     miss = *pf_mask(pf, i + 2 * g);
+    uint32_t *out = pf_gpas(pf, i + 2 * g);
     if (miss && pf_clip(i + 2 * g, g, n, &lo, &hi))
-        for (long j = lo; j < hi; j++)
-            if ((miss >> (j - lo) & 1) && pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa))
+        for (long j = lo; j < hi; j++) {
+            uint64_t gpa;
+            out[j - lo] = UINT32_MAX;
+            if ((miss >> (j - lo) & 1) && pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa)) {
+                out[j - lo] = (uint32_t)gpa;
                 __builtin_prefetch(&m->lines[gpa >> 6], 1);
+            }
+        }
     /* group i+3g: the PTEs */
     miss = *pf_mask(pf, i + 3 * g);
     if (miss && pf_clip(i + 3 * g, g, n, &lo, &hi))

@@ -241,15 +241,18 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  * is the loop's state: pf->next = 0 for a new buffer of records, whose
  * first call is then at i = 0 and also takes the steps the groups before
  * it would have taken (later calls come every SIM_MEM_PF_GROUP records;
- * calls at other records only prefetch less well).  (A replay of guest-physical pages needs no walk: a
- * line prefetched a few records ahead, one record at a time, serves it
- * better than groups, measured on the checkpoint-scale runs.)
+ * calls at other records only prefetch less well).  (A replay of
+ * guest-physical pages needs no walk: a line prefetched a few records
+ * ahead, one record at a time, serves it better than groups, measured on
+ * the checkpoint-scale runs.)
  */
 #define SIM_MEM_PF_GROUP 32u              /* at most 32: a group's TLB misses are a mask */
 _Static_assert(SIM_MEM_PF_GROUP <= 32, "a group's TLB misses are a 32-bit mask");
 struct sim_mem_pf {
     size_t next;                          /* record at which the next steps are taken */
     uint32_t miss[4];                     /* the TLB misses of the groups in flight */
+    uint32_t gpa[2][SIM_MEM_PF_GROUP];    /* pages the line step found (UINT32_MAX:
+                                           * none); a guest has < 2^32 pages */
 };
 void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
                              const struct sim_access *recs, size_t n, size_t i,

@@ -298,18 +298,6 @@ static size_t lend(struct gen_ahead *a, size_t n, const struct sim_access **recs
     return k;
 }
 
-/* Copy n accesses out of the ring, in the order they were drawn. */
-static void take(struct gen_ahead *a, struct sim_access *buf, size_t n)
-{
-    while (n) {
-        const struct sim_access *r;
-        size_t k = lend(a, n, &r);
-        memcpy(buf, r, k * sizeof *buf);
-        buf += k;
-        n -= k;
-    }
-}
-
 /* Start the drawing thread for a Zipf stream at the first use. */
 static void ahead_first_use(struct sim_gen *g)
 {
@@ -334,10 +322,12 @@ size_t sim_gen_next(struct sim_gen *g, struct sim_access *scratch, size_t n,
 
 size_t sim_gen_fill(struct sim_gen *g, struct sim_access *buf, size_t n)
 {
-    ahead_first_use(g);
-    if (g->ahead)
-        take(g->ahead, buf, n);
-    else
-        draw(g, buf, n);
+    for (size_t done = 0; done < n;) {
+        const struct sim_access *r;
+        size_t k = sim_gen_next(g, buf + done, n - done, &r);
+        if (r != buf + done)
+            memcpy(buf + done, r, k * sizeof *buf);     /* lent from the ring */
+        done += k;
+    }
     return n;
 }
