@@ -118,8 +118,11 @@ int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
     return 0;
 }
 
-/* Sector k of lf holds fp (not by version).  Out of memory: as before,
- * as cons_oracle_set() when it cannot make the leaf. */
+/* Sector k of lf holds fp (not by version).  VM_ENOMEM when the leaf's
+ * fingerprint array cannot be made: the sector's version is cleared and
+ * its expectation is then unknown (cons_oracle_ack's caller ends the run;
+ * cons_oracle_set, after a crash, leaves the initial content expected,
+ * as it does when it cannot make the leaf). */
 static int leaf_set_fp(struct leaf *lf, uint32_t k, uint64_t fp)
 {
     lf->ver[k] = 0;
