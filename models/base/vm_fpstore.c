@@ -17,7 +17,9 @@
  * Sharing (vm_fpstore_share(), off by default): a leaf may be held by
  * several slots (a count per leaf); a whole-leaf write whose content
  * equals a leaf lately written or read whole (a table of them by first
- * fingerprint, checked in full) takes that leaf instead of a copy, a
+ * fingerprint, each entry with 32 bits of that fingerprint so that a
+ * write of other content is told apart without touching the leaf; a
+ * candidate is checked in full) takes that leaf instead of a copy, a
  * write into a shared leaf copies it first, and a leaf no slot holds goes
  * on a free list for the next one.  A copy from one part of the device
  * to another, or the same data written to two places, then costs one
@@ -49,7 +51,7 @@
 #define PLAIN_SHIFT 9                  /* default plain leaf: 2 MiB of device */
 #define ARENA_BYTES (2u << 20)         /* an arena chunk of plain leaves */
 #define ARENA_SHIFT 18                 /* log2(ARENA_BYTES / 8): fingerprints per chunk */
-#define SHARE_SHIFT 18                 /* leaves the sharing table remembers (1 MiB) */
+#define SHARE_SHIFT 18                 /* leaves the sharing table remembers (2 MiB) */
 #define REFS_MAX    UINT16_MAX
 
 struct packed_ext {
@@ -71,7 +73,7 @@ struct vm_fpstore {
     uint16_t *refs;                /* [cap_chunks * arena_leaves] slots holding each leaf */
     uint32_t free_id;              /* a leaf no slot holds (chained by its first word), 0 */
     uint64_t nr_free;
-    uint32_t *share;               /* NULL, or leaf ids by their first fingerprint */
+    uint64_t *share;               /* NULL, or tag << 32 | leaf id by first fingerprint */
     uint64_t **covered;            /* [nr_leaves] bitmap leaves or NULL */
     struct packed_ext ***packed;   /* [nr_leaves] extent-pointer leaves or NULL */
     size_t mem_bytes;
@@ -323,20 +325,31 @@ static size_t share_slot(uint64_t first_fp)
     return (size_t)((first_fp * 0x9e3779b97f4a7c15ull) >> (64 - SHARE_SHIFT));
 }
 
+/* A share entry: the low 32 bits of the leaf's first fingerprint (the
+ * slot is taken from the high bits) and the leaf's id. */
+static uint64_t share_entry(uint64_t first_fp, uint32_t id)
+{
+    return (uint64_t)(uint32_t)first_fp << 32 | id;
+}
+
 /* Remember leaf id (whole, just written or read) by its first fingerprint. */
 static void share_note(const struct vm_fpstore *st, uint32_t id)
 {
-    st->share[share_slot(leaf_at(st, id)[0])] = id;
+    uint64_t fp0 = leaf_at(st, id)[0];
+    st->share[share_slot(fp0)] = share_entry(fp0, id);
 }
 
 /* Slot `leaf` takes a remembered leaf holding exactly fps[0, pblocks), if
  * there is one; false otherwise. */
 static bool share_take(struct vm_fpstore *st, uint64_t leaf, const uint64_t *fps)
 {
-    uint32_t id = st->share[share_slot(fps[0])];
-    if (!id || !st->refs[id - 1] || st->refs[id - 1] == REFS_MAX ||
+    uint64_t e = st->share[share_slot(fps[0])];
+    uint32_t id = (uint32_t)e;
+    if (!id || e >> 32 != (uint32_t)fps[0])
+        return false;               /* none, or another first fingerprint */
+    if (!st->refs[id - 1] || st->refs[id - 1] == REFS_MAX ||
         memcmp(leaf_at(st, id), fps, st->pblocks * sizeof *fps) != 0)
-        return false;               /* none, freed, or rewritten since */
+        return false;               /* freed, full, or rewritten since */
     uint32_t old = st->plain[leaf];
     if (old != id) {
         st->refs[id - 1]++;

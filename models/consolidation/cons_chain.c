@@ -118,12 +118,29 @@ int cons_free_slot(const struct cons_chain *ch)
 
 /* ---- operations in flight ------------------------------------------------ */
 
+/* The size class of an operation of `total` bytes, header included, or
+ * CONS_OP_CLASSES when it is too big to keep. */
+static uint32_t op_class(size_t total)
+{
+    uint32_t c = 0;
+    while (c < CONS_OP_CLASSES && ((size_t)128 << c) < total)
+        c++;
+    return c;
+}
+
 void *cons_op_alloc(struct cons_chain *ch, size_t size, void (*drop)(void *op))
 {
-    struct cons_op *o = malloc(sizeof(*o) + size);
-    if (!o)
+    struct cons_op *o;
+    uint32_t c = op_class(sizeof(*o) + size);
+    if (c < CONS_OP_CLASSES && ch->op_free[c]) {
+        o = ch->op_free[c];
+        ch->op_free[c] = o->next;
+        ch->nr_op_free[c]--;
+    } else if (!(o = malloc(c < CONS_OP_CLASSES ? (size_t)128 << c : sizeof(*o) + size))) {
         return NULL;
+    }
     o->drop = drop;
+    o->cls = c;
     o->prev = &ch->ops;
     o->next = ch->ops.next;
     ch->ops.next->prev = o;
@@ -133,13 +150,31 @@ void *cons_op_alloc(struct cons_chain *ch, size_t size, void (*drop)(void *op))
 
 void cons_op_free(struct cons_chain *ch, void *op)
 {
-    (void)ch;
     if (!op)
         return;
     struct cons_op *o = (struct cons_op *)op - 1;
     o->prev->next = o->next;
     o->next->prev = o->prev;
+    uint32_t c = o->cls;
+    if (c < CONS_OP_CLASSES && ch->nr_op_free[c] < CONS_OP_KEEP) {
+        o->next = ch->op_free[c];
+        ch->op_free[c] = o;
+        ch->nr_op_free[c]++;
+        return;
+    }
     free(o);
+}
+
+/* An idle GT committer: kept for the next GT that gets busy. */
+void cons_meta_put(struct cons_chain *ch, struct cons_meta *m)
+{
+    if (m->is_gd || ch->nr_meta_free >= CONS_META_KEEP) {
+        free(m);
+        return;
+    }
+    m->fnext = ch->meta_free;
+    ch->meta_free = m;
+    ch->nr_meta_free++;
 }
 
 /* ---- wait lists, the grains in flight -------------------------------- */
@@ -274,6 +309,15 @@ void cons_chain_free(struct cons_chain *ch)
     for (struct cons_galloc *ga = ch->ga_free, *n; ga; ga = n) {
         n = ga->hnext;
         free(ga);
+    }
+    for (uint32_t c = 0; c < CONS_OP_CLASSES; c++)
+        for (struct cons_op *o = ch->op_free[c], *n; o; o = n) {
+            n = o->next;
+            free(o);
+        }
+    for (struct cons_meta *m = ch->meta_free, *n; m; m = n) {
+        n = m->fnext;
+        free(m);
     }
     free(ch->ht);
     free(ch);

@@ -85,12 +85,24 @@ int cons_fmt_get_tbl(const uint8_t *b, uint32_t len, uint32_t magic, uint32_t sl
  * cons_chain_free() can drop those a crash left waiting forever.  drop
  * (may be NULL) frees what the operation owns besides itself. */
 struct cons_op {
-    struct cons_op *prev, *next;
+    struct cons_op *prev, *next;    /* the ring of operations in flight, or the free list */
     void (*drop)(void *op);
+    uint32_t cls;                   /* size class (cons_chain.c), CONS_OP_CLASSES = none */
     max_align_t align[];            /* the operation follows, aligned */
 };
+/* Freed operations are kept for the next of their size class (sizes of
+ * 2^(7 + class) bytes, up to 64 KiB), at most CONS_OP_KEEP per class:
+ * a write, a read and a table write each take one, thousands a second. */
+#define CONS_OP_CLASSES 10
+#if defined(__SANITIZE_ADDRESS__)
+#define CONS_OP_KEEP 0              /* let ASan see every use after free */
+#else
+#define CONS_OP_KEEP 256
+#endif
 void *cons_op_alloc(struct cons_chain *ch, size_t size, void (*drop)(void *op));
 void cons_op_free(struct cons_chain *ch, void *op);
+struct cons_meta;
+void cons_meta_put(struct cons_chain *ch, struct cons_meta *m);
 
 /* The descriptor of the chain as it is now, with the next generation;
  * returns the slots it names as a bit mask (cons_chain_fmt.c). */
@@ -120,8 +132,14 @@ struct cons_meta {
     uint64_t started, done;         /* writes started / completed */
     struct cons_wlist cur, next;    /* waiting for the one in flight / the next */
     struct port_blk_req req;
+    struct cons_meta *fnext;        /* the chain's free list of GT committers */
     uint8_t blob[];                 /* the image in flight */
 };
+#if defined(__SANITIZE_ADDRESS__)
+#define CONS_META_KEEP 0
+#else
+#define CONS_META_KEEP 256          /* idle GT committers kept for reuse */
+#endif
 
 /* One layer.  The base (flat) uses only slot and lba0. */
 struct cons_layer {
@@ -184,6 +202,10 @@ struct cons_chain {
     uint64_t ht_mask, ht_count;
     struct cons_op ops;             /* operations in flight: a ring through ops */
     struct cons_galloc *ga_free;    /* free list of allocation nodes */
+    struct cons_op *op_free[CONS_OP_CLASSES];   /* freed operations by size class */
+    uint32_t nr_op_free[CONS_OP_CLASSES];
+    struct cons_meta *meta_free;    /* idle GT committers (blob of CONS_GT_LEN) */
+    uint32_t nr_meta_free;
     /* descriptor writes */
     uint64_t generation;
     bool desc_inflight, desc_dirty;

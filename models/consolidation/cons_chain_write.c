@@ -26,9 +26,14 @@ struct cons_meta *cons_meta_new(struct cons_chain *ch, struct cons_layer *ly, bo
                                 uint32_t index)
 {
     size_t len = is_gd ? CONS_GD_LEN : CONS_GT_LEN;
-    struct cons_meta *m = calloc(1, sizeof(*m) + len);
-    if (!m)
+    struct cons_meta *m = is_gd ? NULL : ch->meta_free;
+    if (m) {                        /* every write fills the whole blob */
+        ch->meta_free = m->fnext;
+        ch->nr_meta_free--;
+        memset(m, 0, sizeof(*m));
+    } else if (!(m = calloc(1, sizeof(*m) + len))) {
         return NULL;
+    }
     m->ch = ch;
     m->ly = ly;
     m->is_gd = is_gd;
@@ -59,7 +64,7 @@ static void meta_done(struct port_blk_req *req, int rc)
         meta_start(m);
     } else if (!m->is_gd && !m->inflight) {
         ly->gtc[m->index] = NULL;   /* idle: the next entry makes a new one */
-        free(m);
+        cons_meta_put(m->ch, m);
     }
 }
 
