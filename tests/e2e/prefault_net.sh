@@ -1,0 +1,54 @@
+#!/bin/sh
+# prefault_net.sh - post-copy under network faults (sim_pf_net.c), on
+# pf-postcopy-net.json:
+#   loss  5% of the messages lost: TCP retransmits them (retransmissions
+#         > 0) and every page still arrives with its content
+#         (content_checked > 0, content_mismatch 0);
+#   cut   a partition of the link over [0, 1 s) with postcopy.recover
+#         0.5 s: the faulting vCPU stays blocked until the resume, so the
+#         pass takes at least 1.5 s (paused_ns 1.5 s, net_stall_ns >= 1.4 s).
+# The checks can fail: tests/vmsim-test-pf-mutant with
+#   garble-late  (pages that came late arrive with other content) fails the
+#                run with content_mismatch;
+#   no-pause     (partitions ignored) ends the cut point's pass before 1.5 s.
+. "$(dirname "$0")/lib.sh"
+d="$VMSIM_SRCDIR/tests/e2e"
+mutant="${VMSIM_PF_MUTANT_BIN:-$(dirname "$VMSIM")/tests/vmsim-test-pf-mutant}"
+# rec DIR ID: the record of run point ID, on one line
+rec() { tr -d '\n\t ' < "$1/result.json" | sed 's/{"id"/\
+{"id"/g' | grep "^{\"id\":\"$2\""; }
+# num DIR ID NAME: the number NAME of that record (integer part)
+num() { rec "$1" "$2" | grep -o "\"$3\":[0-9.e+]*" | head -n 1 | cut -d: -f2 |
+        awk '{ printf "%.0f\n", $1 }'; }
+
+"$VMSIM" run --no-plot -o "$tmpdir/ok" "$d/pf-postcopy-net.json" > "$tmpdir/ok.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "correct driver: exit status 0"; else bad "correct driver: exit status $rc"; cat "$tmpdir/ok.log"; fi
+L=gva-4/net=loss C=gva-4/net=cut
+v=$(num "$tmpdir/ok" $L retransmissions)
+if [ "${v:-0}" -gt 0 ]; then ok "loss: $v retransmissions"; else bad "loss: no retransmission"; fi
+v=$(num "$tmpdir/ok" $L content_checked)
+if [ "${v:-0}" -gt 0 ]; then ok "loss: $v pages checked"; else bad "loss: no page checked"; fi
+v=$(num "$tmpdir/ok" $L content_mismatch)
+if [ "$v" = 0 ]; then ok "loss: retransmitted pages hold their content"; else bad "loss: content_mismatch ${v:-missing}"; fi
+v=$(num "$tmpdir/ok" $C completion_ns)
+if [ "${v:-0}" -ge 1500000000 ]; then ok "cut: the pass waits for the resume ($v ns)"
+else bad "cut: the pass ended at ${v:-?} ns, before the resume at 1.5 s"; fi
+v=$(num "$tmpdir/ok" $C paused_ns)
+if [ "$v" = 1500000000 ]; then ok "cut: paused 1.5 s"; else bad "cut: paused_ns ${v:-missing}, expected 1500000000"; fi
+v=$(num "$tmpdir/ok" $C net_stall_ns)
+if [ "${v:-0}" -ge 1400000000 ]; then ok "cut: $v ns of stall put on the partition"
+else bad "cut: net_stall_ns ${v:-missing}, expected >= 1.4 s"; fi
+
+VMSIM_PF_MUTANT=garble-late "$mutant" run --no-plot -o "$tmpdir/gl" "$d/pf-postcopy-net.json" \
+    > "$tmpdir/gl.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "garble-late: exit status 1"; else bad "garble-late: exit status $rc, expected 1"; cat "$tmpdir/gl.log"; fi
+v=$(num "$tmpdir/gl" $L content_mismatch)
+if [ "${v:-0}" -gt 0 ]; then ok "garble-late: content_mismatch $v"; else bad "garble-late: no content_mismatch"; fi
+VMSIM_PF_MUTANT=no-pause "$mutant" run --no-plot -o "$tmpdir/np" "$d/pf-postcopy-net.json" \
+    > "$tmpdir/np.log" 2>&1
+v=$(num "$tmpdir/np" $C completion_ns)
+if [ -n "$v" ] && [ "$v" -lt 1500000000 ]; then ok "no-pause: the cut check sees it ($v ns < 1.5 s)"
+else bad "no-pause: completion ${v:-missing}, the cut check would not fail"; cat "$tmpdir/np.log"; fi
+finish
