@@ -6,7 +6,14 @@
 #         (content_checked > 0, content_mismatch 0);
 #   cut   a partition of the link over [0, 1 s) with postcopy.recover
 #         0.5 s: the faulting vCPU stays blocked until the resume, so the
-#         pass takes at least 1.5 s (paused_ns 1.5 s, net_stall_ns >= 1.4 s).
+#         pass takes at least 1.5 s (paused_ns 1.5 s, net_stall_ns >= 1.4 s);
+#   delay    10 ms more per message for 1 s: net_stall_ns about 1 s, no
+#            retransmission;
+#   backoff  every message of the first second lost: the first request goes
+#            at 0, 0.2, 0.6 and 1.4 s (3 retransmissions, the timeout
+#            doubling; without it the pass would end before 1.4 s);
+#   ride     a 0.5 s partition with pause_after 1 s: TCP retransmits
+#            through it (0.2 s, 0.6 s), no pause.
 # The checks can fail: tests/vmsim-test-pf-mutant with
 #   garble-late  (pages that came late arrive with other content) fails the
 #                run with content_mismatch;
@@ -39,6 +46,17 @@ if [ "$v" = 1500000000 ]; then ok "cut: paused 1.5 s"; else bad "cut: paused_ns 
 v=$(num "$tmpdir/ok" $C net_stall_ns)
 if [ "${v:-0}" -ge 1400000000 ]; then ok "cut: $v ns of stall put on the partition"
 else bad "cut: net_stall_ns ${v:-missing}, expected >= 1.4 s"; fi
+D=gva-4/net=delay B=gva-4/net=backoff R=gva-4/net=ride
+v=$(num "$tmpdir/ok" $D net_stall_ns) w=$(num "$tmpdir/ok" $D retransmissions)
+if [ "${v:-0}" -ge 900000000 ] && [ "${v:-0}" -le 1100000000 ] && [ "$w" = 0 ]; then
+    ok "delay: $v ns of stall put on the delay, no retransmission"
+else bad "delay: net_stall_ns ${v:-missing}, retransmissions ${w:-missing}"; fi
+v=$(num "$tmpdir/ok" $B completion_ns) w=$(num "$tmpdir/ok" $B retransmissions)
+if [ "${v:-0}" -ge 1400000000 ] && [ "$w" = 3 ]; then ok "backoff: 3 retransmissions, the pass ends at $v ns"
+else bad "backoff: completion ${v:-missing} ns, retransmissions ${w:-missing} (expected >= 1.4 s, 3)"; fi
+v=$(num "$tmpdir/ok" $R paused_ns) w=$(num "$tmpdir/ok" $R retransmissions)
+if [ "$v" = 0 ] && [ "${w:-0}" -gt 0 ]; then ok "ride: no pause, $w retransmissions"
+else bad "ride: paused_ns ${v:-missing}, retransmissions ${w:-missing}"; fi
 
 VMSIM_PF_MUTANT=garble-late "$mutant" run --no-plot -o "$tmpdir/gl" "$d/pf-postcopy-net.json" \
     > "$tmpdir/gl.log" 2>&1
