@@ -7,7 +7,7 @@
 # with a source the platform does not have, an empty trace, a malformed
 # trace line and a truncated gzip trace; network faults (sim_pf_net.c) on
 # a scenario without a network (swap, resume), on a host the platform does
-# not have, without the destination host named, a partition without an
+# not have or that is not one of the link's two, without the destination host named, a partition without an
 # end, msg_loss p 1 without an end, and postcopy.rto_max below rto.
 . "$(dirname "$0")/lib.sh"
 n=0
@@ -57,6 +57,11 @@ pc_net() {
 }
 pc_net net-host9 '{ "kind": "msg_loss", "a": "host9", "p": 0.01 }'
 expect_both net-host9 "net-host9.json: \$.faults[0].a: "
+# a third host, on no link of the post-copy run
+sed '/<link id="net0"/i\    <host id="host2" speed="2Gf" core="16"/>' "$two" > "$gen/hosts3.xml"
+pc_net net-host2 '{ "kind": "partition", "a": "host2", "b": "host1", "until": "1s" }'
+sed -i "s#$two#$gen/hosts3.xml#" "$gen/net-host2.json"
+expect_both net-host2 "net-host2.json: \$.faults[0].a: expected one of the post-copy link's hosts ('host1', the destination, or 'host0', the source), got 'host2'"
 pc_net net-nohost "$loss"
 sed -i 's/"host": "host1", //' "$gen/net-nohost.json"
 expect_both net-nohost "net-nohost.json: \$.host: network faults on the post-copy link need the destination host named"
