@@ -1,11 +1,11 @@
 # prefault-postcopy-faults.gp - post-copy migration under network faults:
 # vCPU stall per policy and network condition (no fault, 0.1% and 1% of
-# the messages lost, a 3 s partition), one row per trace, without (left)
+# the messages or of the TCP segments lost, a 3 s partition), one row per trace, without (left)
 # and with (right) the background push.
 load ARG0[1:strstrt(ARG0, 'prefault-postcopy-faults.gp')-1].'vmsim.gp'
 V = 'fault-only gpa-4 cluster-3 vma gva-4 gva-adaptive'
-N = 'none loss-0.1pct loss-1pct partition-3s'
-NT = "'no fault' '0.1% lost' '1% lost' '3 s partition'"
+N = 'none loss-0.1pct loss-1pct seg-0.1pct seg-1pct partition-3s'
+NT = "'no fault' '0.1% of messages lost' '1% of messages lost' '0.1% of segments lost' '1% of segments lost' '3 s partition'"
 W = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"trace\")c=i;next}!s[$c]++{printf \"%s \", $c}' ".csv)
 nw = words(W)
 nn = words(N)

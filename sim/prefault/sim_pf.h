@@ -70,6 +70,12 @@
 
 enum sim_pf_scenario { SIM_PF_SWAP = 0, SIM_PF_POSTCOPY = 1, SIM_PF_RESUME = 2 };
 enum sim_pf_order { SIM_PF_ORDER_GPA = 0, SIM_PF_ORDER_GVA = 1 };
+/* msg_loss's p on the post-copy link: per message, or per TCP segment of
+ * SIM_PF_MSS bytes (a message is lost when one of its segments is). */
+enum sim_pf_loss_unit { SIM_PF_LOSS_MESSAGE = 0, SIM_PF_LOSS_SEGMENT = 1 };
+/* TCP's payload per segment on Ethernet: MTU 1500 - 20 (IPv4) - 20 (TCP)
+ * - 12 (the timestamps option Linux sends by default) */
+#define SIM_PF_MSS 1448u
 
 /* CPU costs the driver charges (ns); defaults and sources in sim_pf_mech.c. */
 struct sim_pf_costs {
@@ -104,6 +110,7 @@ struct sim_pf_cfg {
                                           it starts (0: at once) */
     uint64_t recover_ns;               /* from the link's return to post-copy running
                                           again (migrate-recover, migrate resume) */
+    int loss_unit;                     /* enum sim_pf_loss_unit: what msg_loss's p is for */
     /* all */
     uint64_t max_io_bytes;             /* largest read I/O */
     uint64_t ttr_window_ns;
@@ -136,7 +143,8 @@ struct sim_pf_cfg {
     X(WALK_ENTRIES,    "walk_entries",    "count", false, "guest page-table entries the policy read") \
     X(DECODES,         "decodes",         "count", false, "faulting instructions decoded") \
     X(NET_STALL_NS,    "net_stall_ns",    "ns",    false, "post-copy with network faults: vCPU stall attributable to them (the retransmission timeouts and pause of the request and of the message that carried each faulting page; summed over faults)") \
-    X(RETRANSMISSIONS, "retransmissions", "count", false, "post-copy with network faults: messages TCP sent again after a retransmission timeout") \
+    X(RETRANSMISSIONS, "retransmissions", "count", false, "post-copy with network faults: retransmission timeouts that expired (each sends again what of one message is still lost)") \
+    X(FAST_RETRANSMITS,"fast_retransmits","count", false, "post-copy with network faults, loss per segment: segments recovered by fast retransmit (no timeout)") \
     X(PAUSED_NS,       "paused_ns",       "ns",    false, "post-copy with network faults: time post-copy spent paused (postcopy-paused, recovery included) during the measured pass")
 
 enum sim_pf_metric {

@@ -93,7 +93,9 @@ struct pf_run {
     const uint64_t *pc_ctx;            /* frames of the message being sent */
     uint32_t pc_ctx_n;
     uint32_t pc_ctx_conn;              /* its connection and way, 0..3 */
-    uint64_t pc_retrans;               /* retransmissions */
+    uint64_t pc_ctx_wire;              /* its wire bytes */
+    uint64_t pc_retrans;               /* retransmission timeouts that expired */
+    uint64_t pc_fast_retrans;          /* segments sent again by fast retransmit */
     uint64_t pc_net_stall_ns;          /* stall attributed to the faults */
     uint64_t faultonly_ref;            /* major faults of demand paging (coverage) */
     uint64_t nr_pages;

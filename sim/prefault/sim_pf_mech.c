@@ -125,6 +125,9 @@ static const struct sim_key postcopy_keys[] = {
     SIM_KEY_SCALAR_ROW("recover", 0, VM_PARAM_TIME, C(recover_ns), 0, TIME_MAX_NS, "1s",
                        "network faults: from the partition's end to post-copy running again "
                        "(migrate-recover, migrate resume; an estimate)"),
+    SIM_KEY_ENUM_ROW("loss_unit", 0, C(loss_unit), "message|segment", "message",
+                     "network faults: msg_loss's p is per message (as the config documents "
+                     "it), or per TCP segment of 1448 bytes, as a link loses them"),
     SIM_KEY_END,
 };
 

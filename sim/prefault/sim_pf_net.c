@@ -16,8 +16,9 @@
  *     delivery: TCP's head-of-line blocking).
  *   - Partition.  Messages between the two hosts sent in a partition
  *     [from, until) go nowhere.  Once it has lasted postcopy.pause_after
- *     (0: at once) QEMU is in postcopy-paused (migration/postcopy-ram.c,
- *     postcopy_pause): nothing moves, and a vCPU that faults on an absent
+ *     (0: at once) QEMU is in postcopy-paused (postcopy_pause() in
+ *     migration/migration.c on the source, postcopy_pause_incoming() in
+ *     migration/savevm.c on the destination): nothing moves, and a vCPU that faults on an absent
  *     page stays blocked until the link is back (until) and the
  *     management has resumed the migration (migrate-recover on the
  *     destination, migrate resume=true on the source: postcopy.recover
@@ -28,14 +29,27 @@
  *     partition shorter than pause_after), TCP retransmits as for a loss.
  *   - Delay: msg_delay faults add their delay to the try that gets through.
  *
- * Simplifications, each on the side of fewer losses or less cost: a
- * message is lost or not as a whole (TCP loses segments: a 64-page push
- * message is ~180 of them), a lost try costs no link time (a 4 KiB page
- * is 3 us of 10 GbE next to a 200 ms timeout), fast retransmit and tail
- * loss probes (which can recover sooner than the RTO) are not modelled
- * (so the RTO is the cost of every loss), nor is Linux giving up after
- * tcp_retries2 (15) tries (~15 min), nor a message in flight when a
- * partition starts (it arrives).
+ * What p means: by default (postcopy.loss_unit "message") each message
+ * is lost with msg_loss's p as a whole, as the config documents the
+ * fault; with "segment" p is per TCP segment of SIM_PF_MSS (1448) bytes,
+ * as a link loses packets: a message is ceil(wire bytes / 1448) segments
+ * (a 64-page push message 182, a page 3, a request 1).  A lost segment
+ * followed by 3 more of its message is recovered by fast retransmit
+ * (counted as no delay: one round trip, 50 us here, next to the RTO),
+ * unless that retransmission is lost too; the others (a message's last 3
+ * segments: all of a request's or a page's) wait for the RTO, after which
+ * only those still lost are sent again (SACK, on by default in Linux).
+ * Later messages of the connection do not count as duplicate ACKs for a
+ * message's tail: a lower bound on the recoveries (the push keeps one
+ * message in flight anyway).
+ *
+ * Simplifications: a lost try costs no link time (a 4 KiB page is 3 us
+ * of 10 GbE next to a 200 ms timeout); tail loss probes (which can
+ * recover a tail sooner than the RTO) and fast retransmit in message mode
+ * are not modelled (the RTO is the cost of those losses), nor TCP's
+ * congestion window after a loss (the stream goes on at the link's rate),
+ * nor Linux giving up after tcp_retries2 (15) tries (~15 min), nor a
+ * message in flight when a partition starts (it arrives).
  *
  * Attribution (net_stall_ns): the filter adds each message's extra delay
  * to the frames it carries or asks for (r->pc_ctx, set by the sender
@@ -47,8 +61,8 @@
  * Waits the faults cause otherwise (the source's migration thread blocked
  * behind a retransmitted push message while a request waits for it
  * without preempt; a vCPU that faults later because an earlier fault took
- * longer) are not counted: a lower bound.  The total's other half is the
- * difference of stall_ns with the point without faults.
+ * longer) are not counted: a lower bound.  The whole cost is the
+ * difference of stall_ns with the same point without faults.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,20 +108,52 @@ static const struct pf_cut *cut_at(const struct pf_net *n, const char *from, con
     return NULL;
 }
 
+/* One try at t of `need` segments (message mode: 1, the whole message):
+ * how many of them are still lost after it, one draw each
+ * (sim_faults_msg).  On the first try of a message in segment mode
+ * (`fast`), a lost segment followed by 3 more of the message gets 3
+ * duplicate ACKs and is sent again at once (fast retransmit, RFC 5681),
+ * lost again with the same chance; the others wait for the timeout.
+ * *extra gets the msg_delay faults' delay. */
+static uint64_t try_lost(struct pf_net *n, const char *from, const char *to, uint64_t t,
+                         uint64_t need, bool fast, uint64_t *extra)
+{
+    uint64_t still = 0;
+    for (uint64_t i = 0; i < need; i++) {
+        if (!sim_faults_msg(n->msg, from, to, t, extra))
+            continue;
+        if (fast && i + 3 < need) {
+            n->r->pc_fast_retrans++;
+            if (!sim_faults_msg(n->msg, from, to, t, extra))
+                continue;
+        }
+        still++;
+    }
+    return still;
+}
+
 static bool filter(void *arg, const char *from_host, const char *to_host, uint64_t now_ns,
                    uint64_t *delay_ns)
 {
     struct pf_net *n = arg;
     struct pf_run *r = n->r;
     uint64_t t = now_ns, rto = r->cfg->rto_ns, extra = 0;
+    bool segments = r->cfg->loss_unit == SIM_PF_LOSS_SEGMENT, first = true;
+    /* what is still to get through: segments (at least 1), or the message */
+    uint64_t need = segments && r->pc_ctx_wire > SIM_PF_MSS
+                        ? (r->pc_ctx_wire + SIM_PF_MSS - 1) / SIM_PF_MSS : 1;
     for (uint32_t tries = 0; tries < MAX_TRIES; tries++) {
         const struct pf_cut *c = cut_at(n, from_host, to_host, t);
         if (c && t >= c->pause_ns) {
             t = c->until_ns + r->cfg->recover_ns;   /* paused: sent again at the resume */
             continue;
         }
-        if (!c && !(n->msg && sim_faults_msg(n->msg, from_host, to_host, t, &extra)))
-            break;
+        if (!c) {
+            if (!n->msg || !(need = try_lost(n, from_host, to_host, t, need,
+                                             segments && first, &extra)))
+                break;
+            first = false;
+        }
         r->pc_retrans++;               /* lost: TCP's timer sends it again */
         t += rto;
         rto = rto > r->cfg->rto_max_ns / 2 ? r->cfg->rto_max_ns : 2 * rto;
@@ -218,6 +264,8 @@ void pf_net_report(struct pf_run *r, uint64_t completion_ns)
         return;
     sim_outcome_set(r->out, SIM_PF_M_NET_STALL_NS, (double)r->pc_net_stall_ns);
     sim_outcome_set(r->out, SIM_PF_M_RETRANSMISSIONS, (double)r->pc_retrans);
+    if (r->cfg->loss_unit == SIM_PF_LOSS_SEGMENT)
+        sim_outcome_set(r->out, SIM_PF_M_FAST_RETRANSMITS, (double)r->pc_fast_retrans);
     sim_outcome_set(r->out, SIM_PF_M_PAUSED_NS, (double)paused_ns(n, n->t0_ns + completion_ns));
 }
 

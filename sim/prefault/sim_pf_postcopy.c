@@ -81,6 +81,7 @@ static int send_pages(struct pf_run *r, const char *from, const char *to, const 
     r->pc_ctx = frames;                /* the filter runs before the send can block */
     r->pc_ctx_n = r->pc_late ? n : 0;
     r->pc_ctx_conn = conn_of(from);
+    r->pc_ctx_wire = m.wire_bytes;
     int rc = port_transport_send(r->pc_port, from, to, &m, flags);
     r->pc_ctx_n = 0;
     free(blob);
@@ -269,6 +270,7 @@ static int send_request(struct pf_run *r, void *arg)
                                    (q->blob[0] == UINT64_MAX) : 0;
     const char *from = r->cfg->preempt ? EP_DST_URG : EP_DST;
     r->pc_ctx_conn = conn_of(from);
+    r->pc_ctx_wire = q->wire;
     int rc = port_transport_send(r->pc_port, from, r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m,
                                  0);
     r->pc_ctx_n = 0;

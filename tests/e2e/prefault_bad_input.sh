@@ -7,8 +7,9 @@
 # with a source the platform does not have, an empty trace, a malformed
 # trace line and a truncated gzip trace; network faults (sim_pf_net.c) on
 # a scenario without a network (swap, resume), on a host the platform does
-# not have or that is not one of the link's two, without the destination host named, a partition without an
-# end, msg_loss p 1 without an end, and postcopy.rto_max below rto.
+# not have or that is not one of the link's two, without the destination
+# host named, a partition without an end, msg_loss p 1 without an end,
+# postcopy.rto_max below rto and an unknown postcopy.loss_unit.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -71,6 +72,8 @@ pc_net net-p1 '{ "kind": "msg_loss", "p": 1 }'
 expect_both net-p1 "net-p1.json: \$.faults[0]: expected an 'until' for msg_loss with p 1"
 pc_net net-rto "$loss" ', "rto": "1s", "rto_max": "500ms"'
 expect_both net-rto "net-rto.json: \$.postcopy.rto_max: expected at least postcopy.rto (1 s), got 0.5 s"
+pc_net net-unit "$loss" ', "loss_unit": "packet"'
+expect_both net-unit "net-unit.json: \$.postcopy.loss_unit: expected one of message|segment, got \"packet\""
 
 { echo "# vmsim pagetrace v1 page_size=4096 program=gen"
   echo "# total_accesses=0 records=0 truncated=no"; } > "$gen/empty.pagetrace"

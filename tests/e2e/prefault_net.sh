@@ -13,7 +13,9 @@
 #            at 0, 0.2, 0.6 and 1.4 s (3 retransmissions, the timeout
 #            doubling; without it the pass would end before 1.4 s);
 #   ride     a 0.5 s partition with pause_after 1 s: TCP retransmits
-#            through it (0.2 s, 0.6 s), no pause.
+#            through it (0.2 s, 0.6 s), no pause;
+#   seg      5% of the TCP segments lost: more retransmissions than at
+#            'loss' (a page's message is 3 segments), content intact.
 # The checks can fail: tests/vmsim-test-pf-mutant with
 #   garble-late  (pages that came late arrive with other content) fails the
 #                run with content_mismatch;
@@ -57,6 +59,11 @@ else bad "backoff: completion ${v:-missing} ns, retransmissions ${w:-missing} (e
 v=$(num "$tmpdir/ok" $R paused_ns) w=$(num "$tmpdir/ok" $R retransmissions)
 if [ "$v" = 0 ] && [ "${w:-0}" -gt 0 ]; then ok "ride: no pause, $w retransmissions"
 else bad "ride: paused_ns ${v:-missing}, retransmissions ${w:-missing}"; fi
+S=gva-4/net=seg
+v=$(num "$tmpdir/ok" $S retransmissions) w=$(num "$tmpdir/ok" $L retransmissions)
+x=$(num "$tmpdir/ok" $S content_mismatch)
+if [ "${v:-0}" -gt "${w:-0}" ] && [ "$x" = 0 ]; then ok "seg: $v retransmissions (loss per message: $w), content intact"
+else bad "seg: retransmissions ${v:-missing} (per message ${w:-missing}), content_mismatch ${x:-missing}"; fi
 
 VMSIM_PF_MUTANT=garble-late "$mutant" run --no-plot -o "$tmpdir/gl" "$d/pf-postcopy-net.json" \
     > "$tmpdir/gl.log" 2>&1
