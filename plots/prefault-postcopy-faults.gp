@@ -4,8 +4,15 @@
 # and with (right) the background push.
 load ARG0[1:strstrt(ARG0, 'prefault-postcopy-faults.gp')-1].'vmsim.gp'
 V = 'fault-only gpa-4 cluster-3 vma gva-4 gva-adaptive'
-N = 'none loss-0.1pct loss-1pct seg-0.1pct seg-1pct partition-3s'
-NT = "'no fault' '0.1% of messages lost' '1% of messages lost' '0.1% of segments lost' '1% of segments lost' '3 s partition'"
+NA = 'none loss-0.1pct loss-1pct seg-0.1pct seg-1pct partition-3s'
+NAT = "'no fault' '0.1% of messages lost' '1% of messages lost' '0.1% of segments lost' '1% of segments lost' '3 s partition'"
+# the network points the run has (the quick form has four), in NA's order
+NP = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"net\")c=i;next}{printf \" %s \", $c}' ".csv)
+N = ''
+NT = ''
+do for [i=1:words(NA)] {
+  if (strstrt(NP, ' '.word(NA, i).' ')) { N = N.' '.word(NA, i); NT = NT." '".word(NAT, i)."'" }
+}
 W = system("awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i==\"trace\")c=i;next}!s[$c]++{printf \"%s \", $c}' ".csv)
 nw = words(W)
 nn = words(N)
