@@ -4,8 +4,9 @@
 include $(srcdir)/models/prefault/prefault.mk
 MECH_SRC += sim/prefault/sim_pf.h sim/prefault/sim_pf_int.h sim/prefault/sim_pf.c \
 	sim/prefault/sim_pf_mech.c sim/prefault/sim_pf_fault.c sim/prefault/sim_pf_swap.c \
-	sim/prefault/sim_pf_postcopy.c
-EXPERIMENTS += prefault-resume prefault-swap prefault-postcopy prefault-pressure prefault-window \
+	sim/prefault/sim_pf_postcopy.c sim/prefault/sim_pf_net.c
+EXPERIMENTS += prefault-resume prefault-swap prefault-postcopy prefault-postcopy-faults \
+	prefault-pressure prefault-window \
 	prefault-fragmentation
 EXTRA_DIST += sim/prefault/prefault.mk
 include $(srcdir)/tests/prefault_sim.mk

@@ -208,6 +208,7 @@ static void report(struct pf_run *r, uint64_t completion_ns)
     set_metric(o, SIM_PF_M_FRAG_RUN_PAGES, fr.mean_run_pages);
     set_metric(o, SIM_PF_M_WALK_ENTRIES, (double)ps->entries);
     set_metric(o, SIM_PF_M_DECODES, (double)ps->decodes);
+    pf_net_report(r, completion_ns);
     o->inv[SIM_PF_INV_CONTENT_CHECKED] = r->mem->restore_checked;
     o->inv[SIM_PF_INV_CONTENT_MISMATCH] = r->mem->restore_mismatch;
 }

@@ -41,9 +41,16 @@
  *      first use of a prefetched page is a fault of the host kernel's
  *      (a swap-cache hit, or the EPT mapping of an installed page).
  *
+ * Post-copy under network faults (the run point's "faults": partition,
+ * msg_loss, msg_delay between the source and the destination): a lost
+ * message arrives after TCP's retransmission timeout, doubled each time
+ * the same message is lost again; a partition pauses post-copy
+ * (postcopy-paused) until the link is back and the recovery is done
+ * (sim_pf_net.c).
+ *
  * Not modelled: swapping of the guest's page-table pages (the walks read
  * them for free), kswapd's background reclaim (a fault waits for the
- * write-back of the frames it takes), retransmission on the network.
+ * write-back of the frames it takes).
  *
  * Checks in every run (sim_pf_fault.c, sim_pf_swap.c): every page the guest uses holds
  * the content it held when it left host memory (sim_mem's restore check,
@@ -63,6 +70,12 @@
 
 enum sim_pf_scenario { SIM_PF_SWAP = 0, SIM_PF_POSTCOPY = 1, SIM_PF_RESUME = 2 };
 enum sim_pf_order { SIM_PF_ORDER_GPA = 0, SIM_PF_ORDER_GVA = 1 };
+/* msg_loss's p on the post-copy link: per message, or per TCP segment of
+ * SIM_PF_MSS bytes (a message is lost when one of its segments is). */
+enum sim_pf_loss_unit { SIM_PF_LOSS_MESSAGE = 0, SIM_PF_LOSS_SEGMENT = 1 };
+/* TCP's payload per segment on Ethernet: MTU 1500 - 20 (IPv4) - 20 (TCP)
+ * - 12 (the timestamps option Linux sends by default) */
+#define SIM_PF_MSS 1448u
 
 /* CPU costs the driver charges (ns); defaults and sources in sim_pf_mech.c. */
 struct sim_pf_costs {
@@ -90,6 +103,14 @@ struct sim_pf_cfg {
     bool push;                         /* background push of pages not requested */
     bool preempt;                      /* the push continues after the last fault */
     uint32_t push_pages;               /* pages per push message */
+    /* post-copy under the run point's network faults (sim_pf_net.c) */
+    uint64_t rto_ns;                   /* TCP's first retransmission timeout */
+    uint64_t rto_max_ns;               /* its ceiling under exponential backoff */
+    uint64_t pause_after_ns;           /* a partition pauses post-copy this long after
+                                          it starts (0: at once) */
+    uint64_t recover_ns;               /* from the link's return to post-copy running
+                                          again (migrate-recover, migrate resume) */
+    int loss_unit;                     /* enum sim_pf_loss_unit: what msg_loss's p is for */
     /* all */
     uint64_t max_io_bytes;             /* largest read I/O */
     uint64_t ttr_window_ns;
@@ -120,7 +141,11 @@ struct sim_pf_cfg {
     X(HOST_PAGES,      "host_pages",      "count", false, "swap: host memory for the guest, pages") \
     X(FRAG_RUN_PAGES,  "frag_run_pages",  "pages", true,  "measured fragmentation: mean length of runs contiguous in guest-virtual and guest-physical space") \
     X(WALK_ENTRIES,    "walk_entries",    "count", false, "guest page-table entries the policy read") \
-    X(DECODES,         "decodes",         "count", false, "faulting instructions decoded")
+    X(DECODES,         "decodes",         "count", false, "faulting instructions decoded") \
+    X(NET_STALL_NS,    "net_stall_ns",    "ns",    false, "post-copy with network faults: vCPU stall attributable to them (the retransmission timeouts and pause of the request and of the message that carried each faulting page; summed over faults)") \
+    X(RETRANSMISSIONS, "retransmissions", "count", false, "post-copy with network faults: retransmission timeouts that expired (each sends again what of one message is still lost)") \
+    X(FAST_RETRANSMITS,"fast_retransmits","count", false, "post-copy with network faults, loss per segment: segments recovered by fast retransmit (no timeout)") \
+    X(PAUSED_NS,       "paused_ns",       "ns",    false, "post-copy with network faults: time post-copy spent paused (postcopy-paused, recovery included) during the measured pass")
 
 enum sim_pf_metric {
 #define X(id, name, unit, higher, desc) SIM_PF_M_##id,

@@ -555,5 +555,8 @@ again:
         pf_swap_traced(r, gpa, is_write);
     x->in_fault = false;
     vm_hist_add(&r->fault_lat, now - x->start_ns);
+    if (r->pc_late)                    /* post-copy under network faults (sim_pf_net.c) */
+        r->pc_net_stall_ns += r->pc_late[gpa] < now - x->start_ns ? r->pc_late[gpa]
+                                                                  : now - x->start_ns;
     return 0;
 }

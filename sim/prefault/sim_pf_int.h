@@ -86,6 +86,17 @@ struct pf_run {
     uint64_t pc_pages_sent, pc_push_done_ns;
     sg_actor_t pc_actors[4];
     int pc_nr_actors;
+    /* post-copy under network faults (sim_pf_net.c; NULL/0 without faults) */
+    struct pf_net *pc_net;
+    uint64_t *pc_late;                 /* per frame: extra delay of the messages
+                                          that asked for it and carried it */
+    const uint64_t *pc_ctx;            /* frames of the message being sent */
+    uint32_t pc_ctx_n;
+    uint32_t pc_ctx_conn;              /* its connection and way, 0..3 */
+    uint64_t pc_ctx_wire;              /* its wire bytes */
+    uint64_t pc_retrans;               /* retransmission timeouts that expired */
+    uint64_t pc_fast_retrans;          /* segments sent again by fast retransmit */
+    uint64_t pc_net_stall_ns;          /* stall attributed to the faults */
     uint64_t faultonly_ref;            /* major faults of demand paging (coverage) */
     uint64_t nr_pages;
     uint32_t max_io_pages;
@@ -155,6 +166,16 @@ int pf_postcopy_setup(struct pf_run *r, struct vm_diag *d);
 int pf_postcopy_request(struct pf_run *r, const uint64_t *frames, uint32_t n, uint64_t faulting);
 void pf_postcopy_stop(struct pf_run *r);
 void pf_postcopy_free(struct pf_run *r);
+
+/* Post-copy's link under the run point's network faults (sim_pf_net.c):
+ * the transport's filter (TCP retransmission, postcopy-paused), set up
+ * after pf_postcopy_setup made the transport (nothing without faults);
+ * taken off before the stop messages; the metrics net_stall_ns,
+ * retransmissions and paused_ns for a pass of completion_ns; freed. */
+int pf_net_setup(struct pf_run *r, struct vm_diag *d);
+void pf_net_off(struct pf_run *r);
+void pf_net_report(struct pf_run *r, uint64_t completion_ns);
+void pf_net_free(struct pf_run *r);
 
 /* The backing store as the policies see it (sim_pf_fault.c). */
 void pf_store_init(struct pf_store *st, struct pf_run *r);

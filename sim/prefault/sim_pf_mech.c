@@ -99,6 +99,35 @@ static const struct sim_key postcopy_keys[] = {
                        "(QEMU's postcopy page requests reorder the stream)"),
     SIM_KEY_SCALAR_ROW("push_pages", 0, VM_PARAM_U32, C(push_pages), 1, 4096, "64",
                        "pages per push message"),
+    /* Under the run point's network faults (sim_pf_net.c).  rto: Linux's
+     * TCP_RTO_MIN (HZ/5, include/net/tcp.h), the floor a LAN path's
+     * timeout sits on (__tcp_set_rto: srtt + rttvar, rttvar >= rto_min;
+     * the 50 us srtt of a rack is left out); rto_max: TCP_RTO_MAX, the
+     * ceiling of the doubling in tcp_retransmit_timer (net/ipv4/
+     * tcp_timer.c).  pause_after 0: a partition is the link failure the
+     * management answers with QMP migrate-pause at once (QEMU's
+     * docs/devel/migration/postcopy.rst, "Postcopy recovery").  recover:
+     * an estimate, not a measurement: the management's migrate-recover
+     * on the destination and migrate resume=true on the source, the new
+     * connection and the handshake that sends the received-page bitmap
+     * (32 KiB for 1 GiB: 26 us on 10 GbE); the management's reaction
+     * time dominates and is not published.  Sweep it. */
+    SIM_KEY_SCALAR_ROW("rto", 0, VM_PARAM_TIME, C(rto_ns), 1000, TIME_MAX_NS, "200ms",
+                       "network faults: TCP's retransmission timeout of a lost message "
+                       "(Linux TCP_RTO_MIN)"),
+    SIM_KEY_SCALAR_ROW("rto_max", 0, VM_PARAM_TIME, C(rto_max_ns), 1000, TIME_MAX_NS, "120s",
+                       "network faults: the timeout's ceiling as it doubles for a message "
+                       "lost again (Linux TCP_RTO_MAX)"),
+    SIM_KEY_SCALAR_ROW("pause_after", 0, VM_PARAM_TIME, C(pause_after_ns), 0, TIME_MAX_NS,
+                       "0s", "network faults: a partition pauses post-copy (postcopy-paused) "
+                       "this long after it starts; a shorter one TCP rides out by "
+                       "retransmitting"),
+    SIM_KEY_SCALAR_ROW("recover", 0, VM_PARAM_TIME, C(recover_ns), 0, TIME_MAX_NS, "1s",
+                       "network faults: from the partition's end to post-copy running again "
+                       "(migrate-recover, migrate resume; an estimate)"),
+    SIM_KEY_ENUM_ROW("loss_unit", 0, C(loss_unit), "message|segment", "message",
+                     "network faults: msg_loss's p is per message (as the config documents "
+                     "it), or per TCP segment of 1448 bytes, as a link loses them"),
     SIM_KEY_END,
 };
 
@@ -139,6 +168,68 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
     if (c->scenario == SIM_PF_POSTCOPY && !c->source[0])
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.postcopy.source",
                             "scenario postcopy needs the source host's name");
+    if (c->rto_max_ns < c->rto_ns)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.postcopy.rto_max", "expected at least "
+                            "postcopy.rto (%.9g s), got %.9g s", (double)c->rto_ns / 1e9,
+                            (double)c->rto_max_ns / 1e9);
+    return rc;
+}
+
+static const char *const scenario_names[] = { "swap", "postcopy", "resume" };
+
+/* One end of a network fault: "" (any host, msg_loss and msg_delay only)
+ * or one of the post-copy link's two hosts; another host of the platform
+ * would never match and the fault would be silently ignored. */
+static int check_end(struct sim_cfg_walk *w, const struct sim_exp *e, int i, const char *key,
+                     const char *host)
+{
+    const struct sim_pf_cfg *c = e->mech_cfg;
+    if (!host[0] || strcmp(host, e->host) == 0 || strcmp(host, c->source) == 0)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "$.faults[%d].%s", i, key);
+    /* a host the platform lacks: the core's line (the same, so not repeated) */
+    if (sim_cfg_check_host(w, e->platform, host, path))
+        return VM_EINVAL;
+    return sim_cfg_err_at(w, VM_EINVAL, path, "expected one of the post-copy link's hosts "
+                          "('%s', the destination, or '%s', the source), got '%s'", e->host,
+                          c->source, host);
+}
+
+/* The run point's faults act on post-copy's link only (sim_pf_net.c). */
+static int check_faults(struct sim_cfg_walk *w, const struct sim_exp *e)
+{
+    const struct sim_pf_cfg *c = e->mech_cfg;
+    int rc = 0;
+    char path[64];
+    for (int i = 0; i < e->nr_faults; i++) {
+        const struct sim_exp_fault *f = &e->faults[i];
+        if (c->scenario != SIM_PF_POSTCOPY) {
+            snprintf(path, sizeof path, "$.faults[%d].kind", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "%s faults act on the post-copy link: "
+                                "expected scenario postcopy, got %s (it has no network)",
+                                sim_fault_kind_name(f->kind), scenario_names[c->scenario]);
+            continue;
+        }
+        if (!e->host[0]) {
+            rc = sim_cfg_err_at(w, VM_EINVAL, "$.host", "network faults on the post-copy "
+                                "link need the destination host named");
+            break;
+        }
+        if (check_end(w, e, i, "a", f->a) || check_end(w, e, i, "b", f->b))
+            rc = VM_EINVAL;
+        if (f->until_ns != UINT64_MAX)
+            continue;
+        snprintf(path, sizeof path, "$.faults[%d]", i);
+        if (f->kind == SIM_FAULT_PARTITION)
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected an 'until' for a partition of "
+                                "the post-copy link: post-copy stays paused until the link "
+                                "is back");
+        else if (f->kind == SIM_FAULT_MSG_LOSS && f->p >= 1)
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected an 'until' for msg_loss with "
+                                "p 1: TCP would never deliver a message (a partition "
+                                "pauses post-copy instead)");
+    }
     return rc;
 }
 
@@ -155,6 +246,8 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
                                "$.disk", &pi) == 0 && c->scenario == SIM_PF_POSTCOPY &&
         sim_cfg_check_platform(w, e->platform, c->source, e->disk, "$.platform",
                                "$.postcopy.source", "$.disk", NULL))
+        rc = VM_EINVAL;
+    if (check_faults(w, e))
         rc = VM_EINVAL;
     return rc;
 }
@@ -184,7 +277,9 @@ const struct sim_mech sim_pf_mech = {
     .variant_set = variant_set,
     .finish = finish,
     .check = check,
-    .fault_kinds = 0,                   /* its runs inject none (no sim_disk_add_fault) */
+    /* network faults on the post-copy link (sim_pf_net.c); check_faults
+     * refuses them for the scenarios without a network */
+    .fault_kinds = SIM_FAULT_MSG_KINDS,
     .metrics = metrics,
     .nr_metrics = SIM_PF_M_NR,
     .invariants = invariants,

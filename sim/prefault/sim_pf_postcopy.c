@@ -22,6 +22,10 @@
  * PC_HDR + 4 KiB per page.  The blobs carry frame numbers and the pages'
  * fingerprints.  Zero pages (outside the working set) are never sent: the
  * destination installs them (QEMU sends a zero page as a flag).
+ *
+ * Network faults (the run point's "faults") act through the transport's
+ * filter (sim_pf_net.c): every message names the frames it carries or
+ * asks for (r->pc_ctx) so that the delay the faults add is attributed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,14 @@ enum { TAG_REQ = 1, TAG_PAGES = 2, TAG_STOP = 3 };
 /* Endpoints: requests and the stream; the preempt connection. */
 static const char *const EP_DST = "dst", *const EP_SRC = "src";
 static const char *const EP_DST_URG = "dst-urgent", *const EP_SRC_URG = "src-urgent";
+
+/* The connection (and way) a message from endpoint `from` goes on, for
+ * the fault attribution (sim_pf_net.c): 0 dst->src, 1 src->dst, 2 and 3
+ * the same on the preempt connection. */
+static uint32_t conn_of(const char *from)
+{
+    return from == EP_DST ? 0 : from == EP_SRC ? 1 : from == EP_DST_URG ? 2 : 3;
+}
 
 struct pc_actor_arg {
     struct pf_run *r;
@@ -66,7 +78,12 @@ static int send_pages(struct pf_run *r, const char *from, const char *to, const 
     }
     struct port_transport_out m = { .tag = TAG_PAGES, .blob = blob, .blob_len = len,
                                     .wire_bytes = PC_HDR + (uint64_t)n * VM_PAGE_SIZE };
+    r->pc_ctx = frames;                /* the filter runs before the send can block */
+    r->pc_ctx_n = r->pc_late ? n : 0;
+    r->pc_ctx_conn = conn_of(from);
+    r->pc_ctx_wire = m.wire_bytes;
     int rc = port_transport_send(r->pc_port, from, to, &m, flags);
+    r->pc_ctx_n = 0;
     free(blob);
     if (rc == 0)
         r->pc_pages_sent += n;
@@ -197,6 +214,11 @@ static void listen_main(int argc, char **argv)
             memcpy(&n, m.blob, sizeof n);
             const uint64_t *f = (const uint64_t *)(const void *)((const uint8_t *)m.blob + sizeof n);
             const uint64_t *fp = f + n;
+#ifdef SIM_PF_TEST_MUTANT
+            /* a page that came late (retransmitted, or held by a pause)
+             * arrives with other content: the content check must see it */
+            bool garble = sim_pf_test_mutant("garble-late") && r->pc_late;
+#endif
             for (uint32_t i = 0; i < n; i++) {
                 bool asked = vm_bitmap_test(r->inflight, f[i]);
                 vm_bitmap_clear(r->inflight, f[i]);
@@ -205,7 +227,12 @@ static void listen_main(int argc, char **argv)
                 /* a requested page a fault waits for is placed as the
                  * faulting one; the rest of a request, and the stream's
                  * pages, as prefetched (their first use is observed) */
-                pf_install(r, f[i], fp[i], asked && !vm_bitmap_test(r->pc_faulting, f[i]));
+                uint64_t content = fp[i];
+#ifdef SIM_PF_TEST_MUTANT
+                if (garble && r->pc_late[f[i]])
+                    content ^= 1;
+#endif
+                pf_install(r, f[i], content, asked && !vm_bitmap_test(r->pc_faulting, f[i]));
                 vm_bitmap_clear(r->pc_faulting, f[i]);
                 r->read_blocks++;
             }
@@ -237,8 +264,16 @@ static int send_request(struct pf_run *r, void *arg)
     struct pc_req *q = arg;
     struct port_transport_out m = { .tag = TAG_REQ, .blob = q->blob, .blob_len = q->len,
                                     .wire_bytes = q->wire };
-    int rc = port_transport_send(r->pc_port, r->cfg->preempt ? EP_DST_URG : EP_DST,
-                                 r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m, 0);
+    /* the frames asked for: the faulting one (if any) and the rest */
+    r->pc_ctx = q->blob[0] == UINT64_MAX ? q->blob + 1 : q->blob;
+    r->pc_ctx_n = r->pc_late ? (uint32_t)(q->len / sizeof *q->blob) -
+                                   (q->blob[0] == UINT64_MAX) : 0;
+    const char *from = r->cfg->preempt ? EP_DST_URG : EP_DST;
+    r->pc_ctx_conn = conn_of(from);
+    r->pc_ctx_wire = q->wire;
+    int rc = port_transport_send(r->pc_port, from, r->cfg->preempt ? EP_SRC_URG : EP_SRC, &m,
+                                 0);
+    r->pc_ctx_n = 0;
     free(q->blob);
     free(q);
     return rc;
@@ -309,6 +344,8 @@ int pf_postcopy_setup(struct pf_run *r, struct vm_diag *d)
         rc = sim_transport_endpoint(r->pc_tr, EP_DST_URG, r->host, d);
     if (rc == 0 && r->cfg->preempt)
         rc = sim_transport_endpoint(r->pc_tr, EP_SRC_URG, src, d);
+    if (rc == 0)
+        rc = pf_net_setup(r, d);
     if (rc < 0)
         return rc;
     r->pc_port = sim_transport_port(r->pc_tr);
@@ -328,6 +365,7 @@ void pf_postcopy_stop(struct pf_run *r)
     if (!r->pc_tr)
         return;
     struct port_transport_out stop = { .tag = TAG_STOP, .wire_bytes = PC_HDR };
+    pf_net_off(r);                     /* the stop is the simulator's, not the link's */
     /* the threads end on a stop message each, behind what is queued */
     port_transport_send(r->pc_port, EP_DST, EP_SRC, &stop, 0);
     port_transport_send(r->pc_port, EP_SRC, EP_DST, &stop, 0);
@@ -345,6 +383,7 @@ void pf_postcopy_stop(struct pf_run *r)
 void pf_postcopy_free(struct pf_run *r)
 {
     sim_transport_free(r->pc_tr);
+    pf_net_free(r);
     free(r->pc_sent);
     free(r->pc_faulting);
 }

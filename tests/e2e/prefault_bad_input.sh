@@ -5,7 +5,11 @@
 # host memory larger than the guest, a window of 0, a synthetic workload
 # (a policy needs guest-virtual addresses), post-copy without a source or
 # with a source the platform does not have, an empty trace, a malformed
-# trace line and a truncated gzip trace.
+# trace line and a truncated gzip trace; network faults (sim_pf_net.c) on
+# a scenario without a network (swap, resume), on a host the platform does
+# not have or that is not one of the link's two, without the destination
+# host named, a partition without an end, msg_loss p 1 without an end,
+# postcopy.rto_max below rto and an unknown postcopy.loss_unit.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -40,6 +44,36 @@ expect_both no-source "no-source.json: \$.postcopy.source: scenario postcopy nee
 pf_cfg bad-source "$two" "$trace" ', "scenario": "postcopy", "postcopy": { "source": "host9" }'
 sed -i 's/"scenario": "swap", //' "$gen/bad-source.json"
 expect_both bad-source "bad-source.json: \$.postcopy.source: "
+
+loss='{ "kind": "msg_loss", "a": "host0", "b": "host1", "p": 0.01 }'
+pf_cfg net-swap "$two" "$trace" ", \"host\": \"host1\", \"faults\": [ $loss ]"
+expect_both net-swap "net-swap.json: \$.faults[0].kind: msg_loss faults act on the post-copy link: expected scenario postcopy, got swap (it has no network)"
+pf_cfg net-resume "$two" "$trace" ", \"scenario\": \"resume\", \"host\": \"host1\", \"faults\": [ { \"kind\": \"partition\", \"a\": \"host0\", \"b\": \"host1\", \"until\": \"1s\" } ]"
+sed -i 's/"scenario": "swap", //' "$gen/net-resume.json"
+expect_both net-resume "net-resume.json: \$.faults[0].kind: partition faults act on the post-copy link: expected scenario postcopy, got resume (it has no network)"
+# pc_net NAME 'FAULT' ['EXTRA']: a post-copy config with one fault
+pc_net() {
+    pf_cfg "$1" "$two" "$trace" ", \"scenario\": \"postcopy\", \"host\": \"host1\", \"postcopy\": { \"source\": \"host0\"$3 }, \"faults\": [ $2 ]"
+    sed -i 's/"scenario": "swap", //' "$gen/$1.json"
+}
+pc_net net-host9 '{ "kind": "msg_loss", "a": "host9", "p": 0.01 }'
+expect_both net-host9 "net-host9.json: \$.faults[0].a: "
+# a third host, on no link of the post-copy run
+sed '/<link id="net0"/i\    <host id="host2" speed="2Gf" core="16"/>' "$two" > "$gen/hosts3.xml"
+pc_net net-host2 '{ "kind": "partition", "a": "host2", "b": "host1", "until": "1s" }'
+sed -i "s#$two#$gen/hosts3.xml#" "$gen/net-host2.json"
+expect_both net-host2 "net-host2.json: \$.faults[0].a: expected one of the post-copy link's hosts ('host1', the destination, or 'host0', the source), got 'host2'"
+pc_net net-nohost "$loss"
+sed -i 's/"host": "host1", //' "$gen/net-nohost.json"
+expect_both net-nohost "net-nohost.json: \$.host: network faults on the post-copy link need the destination host named"
+pc_net net-endless '{ "kind": "partition", "a": "host0", "b": "host1", "from": "1s" }'
+expect_both net-endless "net-endless.json: \$.faults[0]: expected an 'until' for a partition of the post-copy link"
+pc_net net-p1 '{ "kind": "msg_loss", "p": 1 }'
+expect_both net-p1 "net-p1.json: \$.faults[0]: expected an 'until' for msg_loss with p 1"
+pc_net net-rto "$loss" ', "rto": "1s", "rto_max": "500ms"'
+expect_both net-rto "net-rto.json: \$.postcopy.rto_max: expected at least postcopy.rto (1 s), got 0.5 s"
+pc_net net-unit "$loss" ', "loss_unit": "packet"'
+expect_both net-unit "net-unit.json: \$.postcopy.loss_unit: expected one of message|segment, got \"packet\""
 
 { echo "# vmsim pagetrace v1 page_size=4096 program=gen"
   echo "# total_accesses=0 records=0 truncated=no"; } > "$gen/empty.pagetrace"
