@@ -187,10 +187,15 @@ static const struct sim_key dc_keys[] = {
 
 static const struct sim_key depot_keys[] = {
     SIM_KEY_STR_ROW("metadata", SIM_KEY_REQ, sim_cfg_set_path, C(metadata), SIM_PATH_MAX,
-                    "the depot metadata file (vmsim-depot/1, signed by the targets key)"),
+                    "the depot metadata file (vmsim-depot/2: TUF root, snapshot, targets)"),
     SIM_KEY_SCALAR_ROW("key_seed", 0, VM_PARAM_U64, C(key_seed), 0, SIM_CFG_SEED_MAX, "1",
                        "the depot's keys: at_key_seed(\"depot-targets\" | "
-                       "\"depot-timestamp\", key_seed, 0)"),
+                       "\"depot-timestamp\" | \"depot-snapshot\" | \"depot-root\", "
+                       "key_seed, generation)"),
+    SIM_KEY_SCALAR_ROW("key_rotation", 0, VM_PARAM_TIME, C(key_rotation_ns), 0, RUN_MAX_NS,
+                       "0s", "the depot rotates every role's key then: root 2 signed by "
+                       "the old and the new root key, the catalog re-signed as a new "
+                       "targets version (TUF 5.3; 0s: never)"),
     SIM_KEY_SCALAR_ROW("ts_period", 0, VM_PARAM_TIME, C(ts_period_ns), 1e6, TIME_MAX_NS, "60s",
                        "the depot signs a new timestamp this often (our choice)"),
     SIM_KEY_SCALAR_ROW("ts_expiry", 0, VM_PARAM_TIME, C(ts_expiry_ns), 1e6, TIME_MAX_NS,
@@ -224,12 +229,13 @@ static const struct sim_key release_keys[] = {
 
 #define A(field) offsetof(struct sim_at_attack, field)
 #define ATTACK_KINDS "tamper|unknown|replay|wrong_key|malformed|withdraw|freeze|rollback|" \
-                     "bad_sig|bad_alg|depot_down|node_crash"
+                     "bad_sig|bad_alg|depot_down|node_crash|revoked_key|mix_and_match"
 static const struct sim_key attack_keys[] = {
     SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, A(kind), ATTACK_KINDS, NULL,
                      "hosts: tamper, unknown, replay, wrong_key, malformed; depot: withdraw "
-                     "(a release's versions), freeze, rollback, bad_sig, bad_alg, depot_down; "
-                     "node_crash"),
+                     "(a release's versions), freeze, rollback, bad_sig, bad_alg, depot_down, "
+                     "revoked_key (fresh metadata signed with the keys depot.key_rotation "
+                     "revoked), mix_and_match (targets of another snapshot); node_crash"),
     SIM_KEY_SCALAR_ROW("at", SIM_KEY_REQ, VM_PARAM_TIME, A(at_ns), 0, RUN_MAX_NS, NULL,
                        "it begins"),
     SIM_KEY_SCALAR_ROW("len", 0, VM_PARAM_TIME, A(len_ns), 0, RUN_MAX_NS, "0s",
@@ -414,6 +420,14 @@ static int check_attacks(struct sim_cfg_walk *w, const struct sim_at_cfg *c)
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "unknown node %u (the datacenter has "
                                 "nodes 0..%u)", a->node, c->nodes - 1);
         }
+        if (a->kind == AT_ATK_REVOKED_KEY &&
+            (!c->key_rotation_ns || c->key_rotation_ns >= a->at_ns)) {
+            snprintf(path, sizeof path, "$.attacks[%u].at", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "a revoked_key attack needs a key rotation "
+                                "before it: depot.key_rotation %s, the attack at %.9g s",
+                                c->key_rotation_ns ? "is not before it" : "is 0s (never)",
+                                (double)a->at_ns / 1e9);
+        }
         if (a->kind == AT_ATK_WITHDRAW && a->release > c->nr_releases) {
             snprintf(path, sizeof path, "$.attacks[%u].release", i);
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "unknown release %u (the config has "
@@ -454,6 +468,10 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
                             "(at most %d bins in scenario.duration)",
                             ceil((double)c->duration_ns / AT_MAX_BINS / 1e6) / 1e3,
                             AT_MAX_BINS - 1);
+    if (c->key_rotation_ns >= c->duration_ns)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.depot.key_rotation", "expected a time within "
+                            "the run (scenario.duration %.9g s) or 0s, got %.9g s",
+                            (double)c->duration_ns / 1e9, (double)c->key_rotation_ns / 1e9);
     if (check_releases(w, c))
         rc = VM_EINVAL;
     if (check_attacks(w, c))
