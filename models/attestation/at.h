@@ -104,6 +104,9 @@
  *   AT_BROKEN_WITHDRAW  (test only) AT_DEPOT that ignores the depot's
  *                   withdrawn flag: it accepts a version its own lookup
  *                   answer says is withdrawn.
+ *   AT_BROKEN_REVOKED   (test only) AT_DEPOT_CACHE that still believes a
+ *                   timestamp and snapshot signed with the keys of the
+ *                   root it shipped with after a rotation revoked them.
  *
  * Software over time.  The depot starts with the catalog it is given
  * (release 0: every package in it, hosts run release 0).  Releases
@@ -148,8 +151,9 @@
  * the node's reasoning: no token for a host whose evidence is forged
  * (tampered, unknown component, replayed, wrong key); no token decided on
  * a depot view older than one the node accepted before, or expired; no
- * token for a withdrawn version after the node's policy received the
- * withdrawal.  Tokens for a withdrawn version before that are counted as
+ * token decided on a timestamp the depot never signed (a version above
+ * the depot's own: a revoked key's forgery); no token for a withdrawn
+ * version after the node's policy received the withdrawal.  Tokens for a withdrawn version before that are counted as
  * stale accepts (a figure: the exposure each method leaves).
  *
  * Everything runs in callbacks of the ports (message arrivals, timers):
@@ -176,8 +180,9 @@
 #define AT_MAX_BINS 512          /* timeline bins */
 #define AT_MAX_ROTATIONS 8       /* depot key rotations in a run */
 #define AT_ROOT_EXPIRY_NS (365ull * 86400 * 1000000000)
-                                 /* a root's validity: 1 year, the root expiry of
-                                  * python-tuf's repository tool (ROOT_EXPIRATION) */
+                                 /* a root's validity: 1 year, as python-tuf's
+                                  * tuf/repository_tool.py gives a new root
+                                  * (ROOT_EXPIRATION = 31556900 s, "1 year") */
 #define AT_MAX_NEW_PKGS 256      /* new packages one release introduces */
 #define AT_NEW_PKG_FILES 4       /* files of a new package (a driver's module,
                                   * library, firmware blob and descriptor) */
@@ -187,7 +192,7 @@
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
                  AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_BROKEN_FREEZE,
-                 AT_BROKEN_WITHDRAW, AT_NR_METHODS };
+                 AT_BROKEN_WITHDRAW, AT_BROKEN_REVOKED, AT_NR_METHODS };
 
 /* CPU cost of each operation, ns (measured: sim/sim_calib.h "crypto"). */
 struct at_costs {
@@ -348,6 +353,8 @@ struct at_stats {
     uint64_t tokens_checked;
     uint64_t rollback_used;      /* tokens decided on a rolled-back view (a violation) */
     uint64_t expired_used;       /* tokens decided on an expired view (a violation) */
+    uint64_t forged_meta_used;   /* tokens decided on a timestamp the depot never signed
+                                  * (a violation) */
     uint64_t withdrawn_known;    /* tokens for a version the policy knew withdrawn */
 };
 

@@ -37,6 +37,7 @@ static const char *const method_names[AT_NR_METHODS] = {
     [AT_MANUAL] = "manual", [AT_EXPORT_IMPORT] = "export-import", [AT_UNION] = "union",
     [AT_BROKEN_NONCE] = "broken-nonce", [AT_BROKEN_ROLLBACK] = "broken-rollback",
     [AT_BROKEN_FREEZE] = "broken-freeze", [AT_BROKEN_WITHDRAW] = "broken-withdraw",
+    [AT_BROKEN_REVOKED] = "broken-revoked",
 };
 
 const char *at_method_name(enum at_method m)
@@ -47,7 +48,8 @@ const char *at_method_name(enum at_method m)
 bool at_method_uses_depot(enum at_method m)
 {
     return m == AT_DEPOT || m == AT_DEPOT_CACHE || m == AT_DEPOT_FEED || m == AT_BROKEN_NONCE ||
-           m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE || m == AT_BROKEN_WITHDRAW;
+           m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE || m == AT_BROKEN_WITHDRAW ||
+           m == AT_BROKEN_REVOKED;
 }
 
 static const char *const attack_names[AT_NR_ATTACKS] = {

@@ -337,6 +337,7 @@ static void report(const struct sim_at_world *w, const struct at_stats *s,
     o->inv[SIM_AT_INV_FA] = s->false_accepts;
     o->inv[SIM_AT_INV_ROLLBACK] = s->rollback_used;
     o->inv[SIM_AT_INV_EXPIRED] = s->expired_used;
+    o->inv[SIM_AT_INV_FORGED] = s->forged_meta_used;
     o->inv[SIM_AT_INV_WITHDRAWN] = s->withdrawn_known;
     detail(w, s, o);
 }

@@ -155,6 +155,8 @@ enum sim_at_metric {
     X(FA,        "false_accepts",   true,  "a token for forged evidence") \
     X(ROLLBACK,  "rollback_used",   true,  "a token decided on a rolled-back depot view") \
     X(EXPIRED,   "expired_used",    true,  "a token decided on an expired depot view") \
+    X(FORGED,    "forged_meta_used", true, "a token decided on a timestamp the depot never " \
+                                           "signed (a revoked key's forgery)") \
     X(WITHDRAWN, "withdrawn_known", true,  "a token for a version the node knew withdrawn")
 
 enum sim_at_inv {

@@ -74,7 +74,8 @@ int dpf_get_str(struct dpf *x, const cJSON *obj, const char *key, char *out, siz
     char got[64];
     int rc = 0;
     if (!cJSON_IsString(v))
-        rc = dpf_fail(x, VM_EINVAL, "expected string, got %s", sim_json_got(v, got, sizeof got));
+        rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
+                      sim_json_got(v, got, sizeof got));
     else if (!v->valuestring[0] || strlen(v->valuestring) >= cap)
         rc = dpf_fail(x, VM_EINVAL, "expected a string of 1 to %zu characters, got %s", cap - 1,
                   sim_json_got(v, got, sizeof got));
@@ -157,7 +158,8 @@ static int parse_package(struct dpf *x, const cJSON *p, struct at_catalog *c,
     if (w) {
         size_t mark = sim_json_pathbuf_key(&x->path, "withdrawn");
         if (!cJSON_IsBool(w))
-            rc = dpf_fail(x, VM_EINVAL, "expected boolean, got %s", sim_json_got(w, got, sizeof got));
+            rc = dpf_fail(x, VM_EINVAL, "expected boolean, got %s",
+                          sim_json_got(w, got, sizeof got));
         withdrawn = cJSON_IsTrue(w);
         sim_json_pathbuf_pop(&x->path, mark);
         if (rc)
@@ -221,7 +223,8 @@ static int parse_signed(struct dpf *x, const cJSON *s, struct at_catalog *c)
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "_type");
     size_t mark = sim_json_pathbuf_key(&x->path, "_type");
     if (!cJSON_IsString(t) || strcmp(t->valuestring, "targets") != 0)
-        rc = dpf_fail(x, VM_EINVAL, "expected \"targets\", got %s", sim_json_got(t, got, sizeof got));
+        rc = dpf_fail(x, VM_EINVAL, "expected \"targets\", got %s",
+                      sim_json_got(t, got, sizeof got));
     sim_json_pathbuf_pop(&x->path, mark);
     if (rc)
         return rc;
@@ -229,7 +232,8 @@ static int parse_signed(struct dpf *x, const cJSON *s, struct at_catalog *c)
     mark = sim_json_pathbuf_key(&x->path, "version");
     if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > INT_MAX_JSON ||
         v->valuedouble != floor(v->valuedouble))
-        rc = dpf_fail(x, VM_EINVAL, "expected integer >= 1, got %s", sim_json_got(v, got, sizeof got));
+        rc = dpf_fail(x, VM_EINVAL, "expected integer >= 1, got %s",
+                      sim_json_got(v, got, sizeof got));
     else
         c->version = (uint64_t)v->valuedouble;
     sim_json_pathbuf_pop(&x->path, mark);
@@ -289,7 +293,8 @@ static int parse_sigs(struct dpf *x, const cJSON *sa, const struct at_catalog *c
         if (!rc) {
             size_t m2 = sim_json_pathbuf_key(&x->path, "alg");
             if (!cJSON_IsString(a))
-                rc = dpf_fail(x, VM_EINVAL, "expected string, got %s", sim_json_got(a, got, sizeof got));
+                rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
+                          sim_json_got(a, got, sizeof got));
             else if (at_alg_parse(a->valuestring) == AT_ALG_UNKNOWN)
                 rc = dpf_fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
                           sim_json_got(a, got, sizeof got));

@@ -116,6 +116,9 @@ static const struct sim_policy_info methods[AT_NR_METHODS] = {
                            "timestamp", cache_params, true },
     [AT_BROKEN_WITHDRAW] = { "broken-withdraw", "test only: depot that accepts a version its "
                              "lookup answer says is withdrawn", depot_params, true },
+    [AT_BROKEN_REVOKED] = { "broken-revoked", "test only: depot-cache that believes a timestamp "
+                            "signed with its shipped root's timestamp key after a rotation "
+                            "revoked it", cache_params, true },
 };
 
 static bool method_get(int i, struct sim_policy_info *out)

@@ -199,8 +199,25 @@ START_TEST(test_at_revoked_key_is_refused_after_rotation)
     ck_assert_uint_eq(st.false_accepts, 0);
     ck_assert_uint_eq(st.rollback_used, 0);
     ck_assert_uint_eq(st.expired_used, 0);
+    ck_assert_uint_eq(st.forged_meta_used, 0);
     ck_assert_uint_gt(tokens_between(&st, 5 * MIN, 7 * MIN), 0);   /* on the new root */
     ck_assert_uint_eq(tokens_between(&st, 30 * MIN, 40 * MIN), 0);  /* fail closed */
+    at_world_free(w);
+}
+END_TEST
+
+/* The checker's forged-metadata invariant bites: a cache that still
+ * trusts its shipped root's timestamp key takes the revoked key's
+ * fast-forwarded timestamp and decides on it. */
+START_TEST(test_at_broken_revoked_uses_forged_metadata)
+{
+    struct at_world *w = channel_world(AT_BROKEN_REVOKED, AT_ATK_REVOKED_KEY);
+    w->cfg.nr_rotations = 1;
+    w->cfg.rotate_ns[0] = 4 * MIN;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.forged_meta_used, 0);
     at_world_free(w);
 }
 END_TEST
@@ -484,6 +501,7 @@ static Suite *at_attacks_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_at_key_rotation_is_followed_by_every_depot_method, 0, 3);
     tcase_add_loop_test(tc, test_at_revoked_key_is_refused_after_rotation, 0, 3);
+    tcase_add_test(tc, test_at_broken_revoked_uses_forged_metadata);
     tcase_add_test(tc, test_at_revoked_key_without_rotation_is_refused);
     tcase_add_loop_test(tc, test_at_mix_and_match_is_refused_by_the_view, 0, 3);
     suite_add_tcase(s, tc);
