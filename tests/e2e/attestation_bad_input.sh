@@ -249,7 +249,9 @@ expect_nothing_left
 # vmsim-depot refuses bad arguments and bad files with one line, exit 2
 for args in "frobnicate x" "generate" "generate -o $gen/x.json --packages 0" \
             "verify $gen/truncated.depot.json" "sign $gen/unknown-key.depot.json" \
-            "verify $gen/nul-in-name.depot.json" "generate -o $gen/x.json --packages 5000"; do
+            "verify $gen/nul-in-name.depot.json" "generate -o $gen/x.json --packages 5000" \
+            "verify $gen/root-threshold-0.depot.json" "sign $gen/root-duplicate-keyid.depot.json" \
+            "verify $gen/snapshot-mismatch.depot.json" "verify $gen/root-bad-signature.depot.json"; do
     # shellcheck disable=SC2086
     "$DEPOT" $args > "$tmpdir/depot-out.txt" 2> "$tmpdir/depot-err.txt"
     rc=$?
