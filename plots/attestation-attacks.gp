@@ -4,14 +4,14 @@
 # accepts, which must be 0.
 load ARG0[1:strstrt(ARG0, 'attestation-attacks.gp')-1].'vmsim.gp'
 V = 'depot depot-cache depot-feed manual export-import union'
-A = 'tamper unknown replay wrong_key malformed withdraw freeze rollback bad_sig bad_alg depot_down node_crash'
+A = 'tamper unknown replay wrong_key malformed withdraw freeze rollback bad_sig bad_alg depot_down node_crash revoked_key mix_and_match'
 nv = words(V)
 bw = 0.8 / nv
 x(a, v) = idx(A, a) + (idx(V, v) - (nv - 1) / 2.0) * bw
 stats csv using (column('false_accepts')) name 'FA' nooutput
 verdict = sprintf('false accepts, every attack and method: %d', int(FA_sum))
 set xrange [-0.6:words(A)-0.4]
-set xtics ("tampered\nbinary" 0, "component\nin no depot" 1, "replayed\nquote" 2, "wrong\nkey" 3, "malformed\nrequest" 4, "version\nwithdrawn" 5, "frozen\ndepot view" 6, "rolled-back\ndepot" 7, "bad depot\nsignature" 8, "unknown\nalgorithm" 9, "depot\ndown" 10, "node\ncrash" 11)
+set xtics ("tampered\nbinary" 0, "component\nin no depot" 1, "replayed\nquote" 2, "wrong\nkey" 3, "malformed\nrequest" 4, "version\nwithdrawn" 5, "frozen\ndepot view" 6, "rolled-back\ndepot" 7, "bad depot\nsignature" 8, "unknown\nalgorithm" 9, "depot\ndown" 10, "node\ncrash" 11, "revoked\ndepot key" 12, "mix-and-\nmatch" 13)
 set bmargin 6
 set boxwidth bw
 set key above horizontal
@@ -19,7 +19,7 @@ set logscale y
 set format y '%g'
 set yrange [0.8:*]
 do for [t in 'png svg'] {
-  if (t eq 'png') { set terminal pngcairo size 1800,1600 font 'Sans,11' } else { set terminal svg size 1800,1600 font 'Sans,11' dynamic }
+  if (t eq 'png') { set terminal pngcairo size 2000,1600 font 'Sans,11' } else { set terminal svg size 2000,1600 font 'Sans,11' dynamic }
   set output out.'.'.t
   set multiplot layout 3,1 title "attestation-attacks: each attack from 30 min to the end of the 90 min run (hosts 0-99 where it is on hosts)".quick_note."\n".verdict font 'Sans,14'
   set title 'Refusals (rejects): forged evidence and withdrawn versions refused, legitimate hosts refused while the depot cannot be trusted (golden values: a withdrawal not yet known is a stale accept)'

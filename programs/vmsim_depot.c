@@ -9,6 +9,9 @@
  *   vmsim-depot sign FILE [--key-seed K]      re-sign a file after editing it
  *   vmsim-depot verify FILE [--key-seed K]    check it as vmsim would
  *
+ * A file carries TUF's root (every role's depot key), snapshot and
+ * targets roles (sim_at_depotfile.h).
+ *
  * Exit status: 0, 1 (a signature or libcrypto failed), 2 (bad arguments
  * or a bad file: one located line on stderr).
  */
@@ -26,15 +29,17 @@ static const char usage[] =
     "       vmsim-depot sign FILE [--key-seed K]\n"
     "       vmsim-depot verify FILE [--key-seed K]\n"
     "\n"
-    "Depot metadata files (vmsim-depot/1) for the attestation mechanism.\n"
+    "Depot metadata files (vmsim-depot/2: TUF's root, snapshot and targets\n"
+    "roles) for the attestation mechanism.\n"
     "  generate  a synthetic ESXi-like depot: P packages (default 40) of N..M files\n"
     "            (default 20..200) with deterministic SHA-256 file hashes from S\n"
-    "            (default 1), signed with the depot key of K (default 1: an\n"
-    "            experiment's depot.key_seed), expiring T after a run's start\n"
-    "            (default 30d)\n"
+    "            (default 1), with root 1 listing the depot keys of K (default 1:\n"
+    "            an experiment's depot.key_seed) and a snapshot naming the\n"
+    "            targets, each signed with them, the targets and snapshot\n"
+    "            expiring T after a run's start (default 30d), the root in 365d\n"
     "  sign      re-sign FILE in place after editing it (its content is checked,\n"
-    "            its old signatures are not)\n"
-    "  verify    check FILE and its signature as vmsim does\n";
+    "            its old signatures are not; root 1 and the snapshot are made again)\n"
+    "  verify    check FILE, its roles and signatures as vmsim does\n";
 
 static int bad(const char *fmt, const char *arg)
 {
@@ -104,8 +109,8 @@ int main(int argc, char **argv)
     if (!file)
         return bad("%s", gen ? "generate needs -o FILE" : "which file?");
     struct vm_diag d = { 0 };
-    struct at_key tk;
-    if (sim_at_depot_keys(key_seed, &tk, NULL, &d) != 0) {
+    struct sim_at_keyset ks;
+    if (sim_at_keyset_init(&ks, key_seed, &d) != 0) {
         fprintf(stderr, "vmsim-depot: %s\n", d.msg);
         return 1;
     }
@@ -114,17 +119,17 @@ int main(int argc, char **argv)
     if (gen) {
         uint64_t exp_ns;
         if (sim_at_depot_parse_expires(expires, &exp_ns) != 0 || exp_ns == 0) {
-            at_key_free(&tk);
+            sim_at_keyset_free(&ks);
             return bad("--expires: expected a time like \"30d\" or \"3600s\", got '%s'",
                        expires);
         }
         rc = sim_at_depot_generate(&c, (uint32_t)pkgs, (uint32_t)minf, (uint32_t)maxf, seed,
                                    exp_ns, &d);
     } else {
-        rc = sim_at_depot_load(file, strcmp(cmd, "verify") == 0 ? tk.pub : NULL, &c, &d);
+        rc = sim_at_depot_load(file, strcmp(cmd, "verify") == 0 ? &ks : NULL, &c, &d);
     }
     if (!rc && strcmp(cmd, "verify") != 0)
-        rc = sim_at_depot_write(file, &c, &tk, &d);
+        rc = sim_at_depot_write(file, &c, &ks, &d);
     if (!rc) {
         uint64_t files = 0;
         for (uint32_t i = 0; i < c.nr_pkgs; i++)
@@ -136,6 +141,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmsim-depot: %s\n", d.msg);
     }
     at_catalog_free(&c);
-    at_key_free(&tk);
+    sim_at_keyset_free(&ks);
     return rc == 0 ? 0 : rc == VM_EIO || rc == VM_ENOMEM ? 1 : 2;
 }

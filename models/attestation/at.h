@@ -104,6 +104,9 @@
  *   AT_BROKEN_WITHDRAW  (test only) AT_DEPOT that ignores the depot's
  *                   withdrawn flag: it accepts a version its own lookup
  *                   answer says is withdrawn.
+ *   AT_BROKEN_REVOKED   (test only) AT_DEPOT_CACHE that still believes a
+ *                   timestamp and snapshot signed with the keys of the
+ *                   root it shipped with after a rotation revoked them.
  *
  * Software over time.  The depot starts with the catalog it is given
  * (release 0: every package in it, hosts run release 0).  Releases
@@ -129,15 +132,28 @@
  * again), a quote signed by another host's key, a malformed request
  * (refused and counted, never a crash), and on the depot's replies to the
  * nodes: a frozen view (the timestamp stops being re-signed), a rolled
- * back targets version, a bad signature, an unknown algorithm.
+ * back targets version, a bad signature, an unknown algorithm, metadata
+ * signed with a revoked key, a mix of documents from two versions.
+ *
+ * Depot keys and roots (TUF roles, at_meta.h, at_root.h).  The depot has
+ * a key per role (root, timestamp, snapshot, targets) per generation;
+ * the nodes ship with root version 1 (generation 0's keys).  At each
+ * cfg.rotate_ns the depot rotates every role's key: it publishes root
+ * g + 1 signed by the old and the new root key, then re-signs the
+ * current catalog as a new targets version, a snapshot and a timestamp
+ * with the new keys.  Every reply names the depot's newest root version
+ * and a node behind it walks the roots one by one (TUF 5.3), charging a
+ * verification per root signature it checks; the snapshot is verified
+ * (and charged) only when it changed.
  *
  * Invariants (at_check.c), checked on every token issued, from the
  * ground truth the attack schedule and the depot's history give, not from
  * the node's reasoning: no token for a host whose evidence is forged
  * (tampered, unknown component, replayed, wrong key); no token decided on
  * a depot view older than one the node accepted before, or expired; no
- * token for a withdrawn version after the node's policy received the
- * withdrawal.  Tokens for a withdrawn version before that are counted as
+ * token decided on a timestamp the depot never signed (a version above
+ * the depot's own: a revoked key's forgery); no token for a withdrawn
+ * version after the node's policy received the withdrawal.  Tokens for a withdrawn version before that are counted as
  * stale accepts (a figure: the exposure each method leaves).
  *
  * Everything runs in callbacks of the ports (message arrivals, timers):
@@ -162,6 +178,11 @@
 #define AT_MAX_RELEASES 64
 #define AT_MAX_ATTACKS 64
 #define AT_MAX_BINS 512          /* timeline bins */
+#define AT_MAX_ROTATIONS 8       /* depot key rotations in a run */
+#define AT_ROOT_EXPIRY_NS (365ull * 86400 * 1000000000)
+                                 /* a root's validity: 1 year, as python-tuf's
+                                  * tuf/repository_tool.py gives a new root
+                                  * (ROOT_EXPIRATION = 31556900 s, "1 year") */
 #define AT_MAX_NEW_PKGS 256      /* new packages one release introduces */
 #define AT_NEW_PKG_FILES 4       /* files of a new package (a driver's module,
                                   * library, firmware blob and descriptor) */
@@ -171,7 +192,7 @@
 
 enum at_method { AT_DEPOT, AT_DEPOT_CACHE, AT_DEPOT_FEED, AT_MANUAL, AT_EXPORT_IMPORT,
                  AT_UNION, AT_BROKEN_NONCE, AT_BROKEN_ROLLBACK, AT_BROKEN_FREEZE,
-                 AT_BROKEN_WITHDRAW, AT_NR_METHODS };
+                 AT_BROKEN_WITHDRAW, AT_BROKEN_REVOKED, AT_NR_METHODS };
 
 /* CPU cost of each operation, ns (measured: sim/sim_calib.h "crypto"). */
 struct at_costs {
@@ -240,7 +261,14 @@ enum at_attack_kind {
     AT_ATK_BAD_ALG,              /* the depot's replies name an unknown algorithm */
     AT_ATK_DEPOT_DOWN,           /* the depot answers nothing (an outage) */
     AT_ATK_NODE_CRASH,           /* node `node` crashes (restarts after `len`) */
-    AT_NR_ATTACKS
+    AT_ATK_REVOKED_KEY,          /* the depot's replies carry a fresh timestamp and
+                                  * snapshot signed with the keys the first rotation
+                                  * revoked (needs a rotation before `at`) */
+    AT_ATK_MIX,                  /* mix-and-match: the replies carry the previous
+                                  * targets version under the current snapshot (a
+                                  * lookup answer: the previous snapshot under the
+                                  * current timestamp) */
+    AT_NR_ATTACKS                /* at most 15: struct at_host.forged has 4 bits */
 };
 const char *at_attack_name(enum at_attack_kind k);
 
@@ -259,7 +287,15 @@ struct at_cfg {
     uint32_t cluster_hosts;              /* hosts per workload cluster */
     uint32_t node_cores, depot_cores;    /* workers (the platform hosts' cores) */
     const struct at_catalog *base;       /* release 0 (the caller's; copied) */
-    struct at_key depot_targets_key, depot_ts_key;   /* the caller's; used, not freed */
+    struct at_key depot_targets_key, depot_ts_key;   /* the caller's; used, not freed:
+                                          * generation 0's targets and timestamp keys */
+    uint64_t depot_key_seed;             /* the depot's other keys: at_key_seed(
+                                          * "depot-root" | "depot-snapshot" |
+                                          * "depot-timestamp" | "depot-targets",
+                                          * depot_key_seed, generation) */
+    uint32_t nr_rotations;               /* <= AT_MAX_ROTATIONS */
+    uint64_t rotate_ns[AT_MAX_ROTATIONS];    /* increasing: the depot rotates every
+                                          * role's key then (a new root) */
     uint32_t nr_releases;                /* < AT_MAX_RELEASES */
     const struct at_release *releases;   /* the caller's; copied.  releases[i] is
                                           * release i + 1 (release 0 is `base`) */
@@ -317,6 +353,8 @@ struct at_stats {
     uint64_t tokens_checked;
     uint64_t rollback_used;      /* tokens decided on a rolled-back view (a violation) */
     uint64_t expired_used;       /* tokens decided on an expired view (a violation) */
+    uint64_t forged_meta_used;   /* tokens decided on a timestamp the depot never signed
+                                  * (a violation) */
     uint64_t withdrawn_known;    /* tokens for a version the policy knew withdrawn */
 };
 

@@ -12,7 +12,9 @@
  *     and a token for a withdrawn version is a stale accept (the node's
  *     policy did not have the withdrawal yet) or a violation (it had);
  *   - the view: a token decided on a targets version older than one the
- *     node used before (rollback) or on an expired timestamp.
+ *     node used before (rollback), on an expired timestamp, or on a
+ *     timestamp whose version is above every one the depot signed (a
+ *     revoked key's forgery: the depot's own history is the truth).
  * It also keeps the figures of each decision: tokens and refusals per
  * reason, the timeline bins, the first and last token of each release.
  */
@@ -111,6 +113,8 @@ void at_check_decision(struct at_dc *dc, uint32_t j, uint32_t h, enum at_reason 
             n->max_targets = version;
         if (n->view.ts_expires_ns <= now)
             st->expired_used++;
+        if (n->view.ts_version > dc->depot.ts.ts.version)
+            st->forged_meta_used++;  /* a timestamp version the depot never signed */
     }
     uint64_t uses = dc->ri[x->rel].uses;
     for (uint32_t i = 0; i < dc->cfg.nr_attacks; i++) {

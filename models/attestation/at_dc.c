@@ -37,6 +37,7 @@ static const char *const method_names[AT_NR_METHODS] = {
     [AT_MANUAL] = "manual", [AT_EXPORT_IMPORT] = "export-import", [AT_UNION] = "union",
     [AT_BROKEN_NONCE] = "broken-nonce", [AT_BROKEN_ROLLBACK] = "broken-rollback",
     [AT_BROKEN_FREEZE] = "broken-freeze", [AT_BROKEN_WITHDRAW] = "broken-withdraw",
+    [AT_BROKEN_REVOKED] = "broken-revoked",
 };
 
 const char *at_method_name(enum at_method m)
@@ -47,7 +48,8 @@ const char *at_method_name(enum at_method m)
 bool at_method_uses_depot(enum at_method m)
 {
     return m == AT_DEPOT || m == AT_DEPOT_CACHE || m == AT_DEPOT_FEED || m == AT_BROKEN_NONCE ||
-           m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE || m == AT_BROKEN_WITHDRAW;
+           m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE || m == AT_BROKEN_WITHDRAW ||
+           m == AT_BROKEN_REVOKED;
 }
 
 static const char *const attack_names[AT_NR_ATTACKS] = {
@@ -56,7 +58,8 @@ static const char *const attack_names[AT_NR_ATTACKS] = {
     [AT_ATK_MALFORMED] = "malformed", [AT_ATK_WITHDRAW] = "withdraw",
     [AT_ATK_FREEZE] = "freeze", [AT_ATK_ROLLBACK] = "rollback", [AT_ATK_BAD_SIG] = "bad-sig",
     [AT_ATK_BAD_ALG] = "bad-alg", [AT_ATK_DEPOT_DOWN] = "depot-down",
-    [AT_ATK_NODE_CRASH] = "node-crash",
+    [AT_ATK_NODE_CRASH] = "node-crash", [AT_ATK_REVOKED_KEY] = "revoked-key",
+    [AT_ATK_MIX] = "mix-and-match",
 };
 
 const char *at_attack_name(enum at_attack_kind k)
@@ -241,6 +244,16 @@ static int check_cfg(const struct at_cfg *c, struct vm_diag *d)
         return vm_diag_set(d, VM_EINVAL, "at most %u releases", AT_MAX_RELEASES - 1);
     if (c->nr_attacks > AT_MAX_ATTACKS)
         return vm_diag_set(d, VM_EINVAL, "at most %u attacks", AT_MAX_ATTACKS);
+    if (c->nr_rotations > AT_MAX_ROTATIONS)
+        return vm_diag_set(d, VM_EINVAL, "at most %u key rotations", AT_MAX_ROTATIONS);
+    for (uint32_t i = 0; i < c->nr_rotations; i++)
+        if (!c->rotate_ns[i] || (i && c->rotate_ns[i] <= c->rotate_ns[i - 1]))
+            return vm_diag_set(d, VM_EINVAL, "key rotations must be after 0 and increasing");
+    for (uint32_t i = 0; i < c->nr_attacks; i++)
+        if (c->attacks[i].kind == AT_ATK_REVOKED_KEY &&
+            (!c->nr_rotations || c->rotate_ns[0] >= c->attacks[i].at_ns))
+            return vm_diag_set(d, VM_EINVAL, "attack %u (revoked-key) needs a key rotation "
+                               "before it", i);
     if ((unsigned)p->method >= AT_NR_METHODS)
         return vm_diag_set(d, VM_EINVAL, "unknown method");
     if (!p->req_timeout_ns || !p->token_ttl_ns || !p->ts_period_ns || !p->ts_expiry_ns ||
@@ -475,10 +488,11 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
         rc = at_cpu_init(&n->cpu, cfg->node_cores);
         if (!rc)
             rc = at_key_init(&n->key, seed, d);
-        at_view_init(&n->view, cfg->depot_targets_key.pub, cfg->depot_ts_key.pub);
     }
     if (!rc)
         rc = at_depot_init(dc);
+    for (uint32_t j = 0; !rc && j < cfg->nr_nodes; j++)   /* the root shipped with them */
+        at_view_init(&dc->nodes[j].view, &dc->depot.roots[0].root);
     if (!rc)
         rc = at_admin_init(dc);
     if (rc) {
@@ -531,7 +545,7 @@ void at_dc_free(struct at_dc *dc)
 /* --------------------------------------------------------- the schedule */
 
 struct wev { struct at_tnode t; uint32_t kind, idx; };
-enum { W_RELEASE, W_WAVE, W_WITHDRAW, W_CRASH, W_RESTART, W_CHANNEL };
+enum { W_RELEASE, W_WAVE, W_WITHDRAW, W_CRASH, W_RESTART, W_CHANNEL, W_ROTATE };
 
 static void wave_step(struct at_dc *dc, uint32_t k);
 
@@ -546,6 +560,7 @@ static void wev_fire(void *arg)
     case W_CRASH: at_node_crash(dc, dc->atk[w->idx].node); break;
     case W_RESTART: at_node_restart(dc, dc->atk[w->idx].node); break;
     case W_CHANNEL: at_depot_attack_begin(dc, w->idx); break;
+    case W_ROTATE: (void)at_depot_rotate(dc); break;
     default: break;
     }
 }
@@ -642,7 +657,8 @@ int at_start(struct at_dc *dc)
             if (!rc && a->len_ns)
                 rc = wev(dc, a->at_ns + a->len_ns, W_RESTART, i);
             break;
-        case AT_ATK_FREEZE: rc = wev(dc, a->at_ns, W_CHANNEL, i); break;
+        case AT_ATK_FREEZE:
+        case AT_ATK_REVOKED_KEY: rc = wev(dc, a->at_ns, W_CHANNEL, i); break;
         default:
             at_dc_sched(dc, a->at_ns);
             if (a->len_ns)
@@ -650,6 +666,8 @@ int at_start(struct at_dc *dc)
             break;
         }
     }
+    for (uint32_t g = 0; g < c->nr_rotations && !rc; g++)
+        rc = wev(dc, c->rotate_ns[g], W_ROTATE, g);
     if (!hold)
         at_admin_start(dc);      /* after the waves, as before hold_wave (event order) */
     if (dc->nr_sched)

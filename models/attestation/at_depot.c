@@ -17,29 +17,121 @@
  * frozen view (the timestamp and targets of the attack's start), a rolled
  * back one (timestamp 1 and targets 1), a corrupted signature, an unknown
  * algorithm; an outage drops every request and push.
+ * Mix-and-match serves the previous targets version under the current
+ * snapshot (and, in a lookup answer, which carries no targets document,
+ * the previous snapshot under the current timestamp).  The revoked-key
+ * attacker holds generation 0's keys (rotated out by the first rotation)
+ * and serves, from the attack's start, a timestamp and a snapshot it
+ * signed with them, fast-forwarded (versions + 1,000,000) and expiring in
+ * a year: a node that believed them would be pinned to them.
+ *
+ * Roles and keys (TUF 4.3-4.6): every targets version is followed by a
+ * snapshot naming it (version = the targets version) and a timestamp
+ * naming that snapshot; the snapshot expires with the targets it names.
+ * A key rotation (at_depot_rotate) publishes the next root, signed by the
+ * previous generation's root key and its own, then re-publishes the
+ * current catalog as a new targets version with the new keys.
  * Costs: lookup_ns per package looked up, sign_ns per lookup answer and
  * per timestamp, sign_ns plus the document's hashing (sha256_ns_per_byte)
- * per targets version, on the depot's own workers.
+ * per targets version and sign_ns for its snapshot, 2 sign_ns per new
+ * root, on the depot's own workers.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "attestation/at_int.h"
 
-static int sign_ts(struct at_dc *dc)
+static const char *const key_roles[AT_NR_ROLES] = {
+    [AT_ROLE_ROOT] = "depot-root", [AT_ROLE_TIMESTAMP] = "depot-timestamp",
+    [AT_ROLE_SNAPSHOT] = "depot-snapshot", [AT_ROLE_TARGETS] = "depot-targets",
+};
+
+const struct at_key *at_depot_key(const struct at_dc *dc, uint32_t g, enum at_role role)
+{
+    return &dc->depot.gens[g].k[role];
+}
+
+/* Generation g's keys; generation 0's targets and timestamp keys are the
+ * config's (copied by value: not freed here). */
+static int make_gen(struct at_dc *dc, uint32_t g)
+{
+    struct at_keygen *kg = &dc->depot.gens[g];
+    for (int r = 0; r < AT_NR_ROLES; r++) {
+        if (g == 0 && r == AT_ROLE_TARGETS) {
+            kg->k[r] = dc->cfg.depot_targets_key;
+            continue;
+        }
+        if (g == 0 && r == AT_ROLE_TIMESTAMP) {
+            kg->k[r] = dc->cfg.depot_ts_key;
+            continue;
+        }
+        uint8_t seed[AT_SEED_LEN];
+        at_key_seed(seed, key_roles[r], dc->cfg.depot_key_seed, g);
+        int rc = at_key_init(&kg->k[r], seed, NULL);
+        if (rc)
+            return rc;
+        kg->own[r] = true;
+    }
+    return 0;
+}
+
+/* Root g + 1: generation g's keys, threshold 1 each, signed by
+ * generation g - 1's root key (the trusted root's) and g's own. */
+static int make_root(struct at_dc *dc, uint32_t g)
+{
+    struct at_rootpub *rp = &dc->depot.roots[g];
+    memset(rp, 0, sizeof *rp);
+    rp->root.version = g + 1;
+    rp->root.expires_ns = (g ? dc->cfg.rotate_ns[g - 1] : 0) + AT_ROOT_EXPIRY_NS;
+    for (int r = 0; r < AT_NR_ROLES; r++) {
+        rp->root.roles[r].nr_keys = 1;
+        rp->root.roles[r].threshold = 1;
+        memcpy(rp->root.roles[r].keyids[0], dc->depot.gens[g].k[r].pub, AT_PUB_LEN);
+    }
+    int rc = 0;
+    if (g)
+        rc = at_root_sign(&rp->root, at_depot_key(dc, g - 1, AT_ROLE_ROOT), &rp->sigs);
+    if (!rc)
+        rc = at_root_sign(&rp->root, at_depot_key(dc, g, AT_ROLE_ROOT), &rp->sigs);
+    return rc;
+}
+
+/* The snapshot naming the newest targets version, with the current keys. */
+static int sign_snap(struct at_dc *dc)
 {
     struct at_depot *dp = &dc->depot;
     const struct at_pub *last = &dp->hist[dp->nr_hist - 1];
+    dp->prev_snap = dp->snap;
+    struct at_snapshot_pub *sp = &dp->snap;
+    memset(sp, 0, sizeof *sp);
+    sp->s.version = last->cat.version;
+    sp->s.targets_version = last->cat.version;
+    at_targets_hash(&last->cat, sp->s.targets_hash);
+    sp->s.expires_ns = last->cat.expires_ns;
+    int rc = at_snapshot_sign(&sp->s, at_depot_key(dc, dp->gen, AT_ROLE_SNAPSHOT), &sp->sig);
+    if (rc)
+        return rc;
+    dc->st.real_signs++;
+    at_cpu_run(&dp->cpu, at_now(dc), dc->cfg.costs.sign_ns);
+    return 0;
+}
+
+static int sign_ts(struct at_dc *dc)
+{
+    struct at_depot *dp = &dc->depot;
     struct at_timestamp t;
     memset(&t, 0, sizeof t);
     t.version = dp->ts.ts.version + 1;
-    t.targets_version = last->cat.version;
-    at_targets_hash(&last->cat, t.targets_hash);
+    t.snapshot_version = dp->snap.s.version;
+    at_snapshot_hash(&dp->snap.s, t.snapshot_hash);
     t.expires_ns = at_now(dc) + dc->cfg.params.ts_expiry_ns;
     struct at_ts_blob b;
     memset(&b, 0, sizeof b);
     b.ts = t;
-    int rc = at_timestamp_sign(&t, &dc->cfg.depot_ts_key, &b.sig);
+    b.snap = dp->snap.s;
+    b.snap_sig = dp->snap.sig;
+    b.root_version = dp->gen + 1;
+    int rc = at_timestamp_sign(&t, at_depot_key(dc, dp->gen, AT_ROLE_TIMESTAMP), &b.sig);
     if (rc)
         return rc;
     dc->st.real_signs++;
@@ -65,7 +157,7 @@ static int publish(struct at_dc *dc, struct at_catalog *cat)
     pb->cat.expires_ns = at_now(dc) + dc->cfg.params.targets_expiry_ns;
     pb->pub_ns = at_now(dc);
     pb->size = at_targets_size(&pb->cat);
-    int rc = at_targets_sign(&pb->cat, &dc->cfg.depot_targets_key, &pb->sig);
+    int rc = at_targets_sign(&pb->cat, at_depot_key(dc, dp->gen, AT_ROLE_TARGETS), &pb->sig);
     if (rc) {
         at_catalog_free(&pb->cat);
         return rc;
@@ -74,7 +166,8 @@ static int publish(struct at_dc *dc, struct at_catalog *cat)
     dp->nr_hist++;
     at_cpu_run(&dp->cpu, at_now(dc), dc->cfg.costs.sign_ns +
                                      dc->cfg.costs.sha256_ns_per_byte * (double)pb->size);
-    return sign_ts(dc);
+    rc = sign_snap(dc);
+    return rc ? rc : sign_ts(dc);
 }
 
 int at_depot_init(struct at_dc *dc)
@@ -82,6 +175,17 @@ int at_depot_init(struct at_dc *dc)
     struct at_depot *dp = &dc->depot;
     memset(dp, 0, sizeof *dp);
     int rc = at_cpu_init(&dp->cpu, dc->cfg.depot_cores);
+    if (rc)
+        return rc;
+    uint32_t nr = dc->cfg.nr_rotations + 1;
+    dp->gens = calloc(nr, sizeof *dp->gens);
+    dp->roots = calloc(nr, sizeof *dp->roots);
+    if (!dp->gens || !dp->roots)
+        return VM_ENOMEM;
+    for (uint32_t g = 0; g < nr && !rc; g++)
+        rc = make_gen(dc, g);
+    for (uint32_t g = 0; g < nr && !rc; g++)
+        rc = make_root(dc, g);
     if (rc)
         return rc;
     struct at_catalog c;
@@ -103,6 +207,12 @@ void at_depot_free(struct at_dc *dc)
     for (uint32_t i = 0; i < dp->nr_hist; i++)
         at_catalog_free(&dp->hist[i].cat);
     free(dp->hist);
+    for (uint32_t g = 0; dp->gens && g <= dc->cfg.nr_rotations; g++)
+        for (int r = 0; r < AT_NR_ROLES; r++)
+            if (dp->gens[g].own[r])
+                at_key_free(&dp->gens[g].k[r]);
+    free(dp->gens);
+    free(dp->roots);
     at_cpu_free(&dp->cpu);
     memset(dp, 0, sizeof *dp);
 }
@@ -112,7 +222,8 @@ enum at_attack_kind at_depot_channel_attack(const struct at_dc *dc, uint64_t now
     for (uint32_t i = 0; i < dc->cfg.nr_attacks; i++) {
         const struct at_attack *a = &dc->atk[i];
         bool chan = a->kind == AT_ATK_FREEZE || a->kind == AT_ATK_ROLLBACK ||
-                    a->kind == AT_ATK_BAD_SIG || a->kind == AT_ATK_BAD_ALG;
+                    a->kind == AT_ATK_BAD_SIG || a->kind == AT_ATK_BAD_ALG ||
+                    a->kind == AT_ATK_REVOKED_KEY || a->kind == AT_ATK_MIX;
         if (chan && now >= a->at_ns && (!a->len_ns || now < a->at_ns + a->len_ns))
             return a->kind;
     }
@@ -138,11 +249,26 @@ void at_depot_attack_begin(struct at_dc *dc, uint32_t i)
         dp->frozen_ts = dp->ts;
         dp->frozen_ref = dp->nr_hist - 1;
     }
+    if (dc->atk[i].kind == AT_ATK_REVOKED_KEY) {
+        /* fresh metadata signed with generation 0's (revoked) keys */
+        struct at_ts_blob *f = &dp->forged;
+        *f = dp->ts;
+        f->snap.version += 1000000;
+        f->snap.expires_ns = at_now(dc) + AT_ROOT_EXPIRY_NS;
+        f->ts.version += 1000000;
+        f->ts.snapshot_version = f->snap.version;
+        f->ts.expires_ns = at_now(dc) + AT_ROOT_EXPIRY_NS;
+        at_snapshot_hash(&f->snap, f->ts.snapshot_hash);
+        if (!at_snapshot_sign(&f->snap, at_depot_key(dc, 0, AT_ROLE_SNAPSHOT), &f->snap_sig))
+            dc->st.real_signs++;
+        if (!at_timestamp_sign(&f->ts, at_depot_key(dc, 0, AT_ROLE_TIMESTAMP), &f->sig))
+            dc->st.real_signs++;
+    }
 }
 
 /* What a reply carries now: timestamp, targets reference, its signature. */
 static void served(const struct at_dc *dc, struct at_ts_blob *ts, uint64_t *ref,
-                   struct at_sigblock *tsig)
+                   struct at_sigblock *tsig, bool lookup)
 {
     const struct at_depot *dp = &dc->depot;
     *ts = dp->ts;
@@ -158,6 +284,18 @@ static void served(const struct at_dc *dc, struct at_ts_blob *ts, uint64_t *ref,
         *ts = dp->first_ts;
         *ref = 0;
         break;
+    case AT_ATK_MIX:
+        if (*ref)
+            (*ref)--;            /* targets of the previous version ... */
+        if (lookup && dp->prev_snap.s.version) {
+            ts->snap = dp->prev_snap.s;   /* ... or the previous snapshot */
+            ts->snap_sig = dp->prev_snap.sig;
+        }
+        break;
+    case AT_ATK_REVOKED_KEY:
+        *ts = dp->forged;
+        ts->root_version = dp->gen + 1;
+        break;
     default:
         break;
     }
@@ -165,10 +303,12 @@ static void served(const struct at_dc *dc, struct at_ts_blob *ts, uint64_t *ref,
     switch (at_depot_channel_attack(dc, at_now(dc))) {
     case AT_ATK_BAD_SIG:
         ts->sig.sig[0] ^= 1;
+        ts->snap_sig.sig[0] ^= 1;
         tsig->sig[0] ^= 1;
         break;
     case AT_ATK_BAD_ALG:
         ts->sig.alg = AT_ALG_UNKNOWN;
+        ts->snap_sig.alg = AT_ALG_UNKNOWN;
         tsig->alg = AT_ALG_UNKNOWN;
         break;
     default:
@@ -180,7 +320,7 @@ static void send_targets(struct at_dc *dc, uint32_t node_ep, uint64_t when)
 {
     struct at_targets_rec t;
     memset(&t, 0, sizeof t);
-    served(dc, &t.ts, &t.ref, &t.sig);
+    served(dc, &t.ts, &t.ref, &t.sig, false);
     struct at_rec r = { .type = M_TARGETS, .len = sizeof t };
     at_send_at(dc, when, AT_NONE, EP_DEPOT, node_ep, &r, &t,
                dc->cfg.msg_bytes + dc->depot.hist[t.ref].size);
@@ -203,10 +343,10 @@ static void ts_tick(void *arg)
         struct at_ts_blob b;
         uint64_t ref;
         struct at_sigblock s;
-        served(dc, &b, &ref, &s);
+        served(dc, &b, &ref, &s, false);
         struct at_rec r = { .type = M_TIMESTAMP, .len = sizeof b };
         for (uint32_t j = 0; j < dc->cfg.nr_nodes; j++)
-            at_send(dc, EP_DEPOT, EP_NODE0 + j, &r, &b, dc->cfg.msg_bytes + sizeof b);
+            at_send(dc, EP_DEPOT, EP_NODE0 + j, &r, &b, dc->cfg.msg_bytes + AT_TS_WIRE);
     }
     dp->ts_tmr = port_timer_arm(dc->p.timer, now + dc->cfg.params.ts_period_ns, ts_tick, dc);
 }
@@ -270,6 +410,23 @@ int at_depot_publish_withdrawal(struct at_dc *dc, uint32_t i)
     return 0;
 }
 
+int at_depot_rotate(struct at_dc *dc)
+{
+    struct at_depot *dp = &dc->depot;
+    if (dp->gen >= dc->cfg.nr_rotations)
+        return VM_EINVAL;
+    dp->gen++;                   /* root gen + 1 is published (signed at init) */
+    at_cpu_run(&dp->cpu, at_now(dc), 2 * dc->cfg.costs.sign_ns);
+    dc->st.real_signs += 2;
+    struct at_catalog c;
+    int rc = at_catalog_copy(&c, &dp->hist[dp->nr_hist - 1].cat);
+    if (!rc)
+        rc = publish(dc, &c);    /* the catalog again, under the new targets key */
+    if (!rc)
+        push_all(dc);
+    return rc;
+}
+
 /* An answer is built when the depot's worker finishes it, from the
  * depot's state then: answers leave in completion order, so a node never
  * sees an older timestamp after a newer one unless an attack sends it. */
@@ -290,7 +447,7 @@ static void lookup_answer(struct at_dc *dc, uint32_t from, const struct at_rec *
     memset(&x, 0, sizeof x);
     uint64_t ref;
     struct at_sigblock tsig;
-    served(dc, &x.ts, &ref, &tsig);
+    served(dc, &x.ts, &ref, &tsig, true);
     const struct at_catalog *cat = &dp->hist[ref].cat;
     size_t len = sizeof x + (size_t)nr * sizeof(struct at_lookup_ent);
     uint8_t *buf = calloc(1, len);
@@ -314,8 +471,11 @@ static void lookup_answer(struct at_dc *dc, uint32_t from, const struct at_rec *
     x.sig.alg = x.ts.sig.alg;    /* an attack on the channel changes both alike */
     if (r->flags & AT_F_REAL) {
         uint8_t dg[AT_HASH_LEN];
-        at_lookup_digest(&x.ts.ts, ents, nr, dg);
-        if (!at_sign(&dc->cfg.depot_ts_key, dg, sizeof dg, x.sig.sig))
+        at_lookup_digest(&x.ts, ents, nr, dg);
+        /* signed with the timestamp key of the metadata it carries (the
+         * revoked-key attacker signs with its own) */
+        uint32_t g = at_depot_channel_attack(dc, at_now(dc)) == AT_ATK_REVOKED_KEY ? 0 : dp->gen;
+        if (!at_sign(at_depot_key(dc, g, AT_ROLE_TIMESTAMP), dg, sizeof dg, x.sig.sig))
             dc->st.real_signs++;
         if (at_depot_channel_attack(dc, at_now(dc)) == AT_ATK_BAD_SIG)
             x.sig.sig[0] ^= 1;

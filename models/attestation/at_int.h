@@ -93,7 +93,22 @@ struct at_token_rec {            /* TOKEN payload */
 struct at_refuse_rec { uint32_t reason, component; };
 struct at_lookup_key { char name[AT_NAME_MAX]; char version[AT_VERSION_MAX]; };
 struct at_lookup_ent { uint8_t found, withdrawn, pad[6]; uint8_t hash[AT_HASH_LEN]; };
-struct at_ts_blob { struct at_timestamp ts; struct at_sigblock sig; };
+/* What a depot reply carries beside its payload: the timestamp, the
+ * snapshot it names, and the depot's newest root version (the node
+ * fetches the roots it lacks from the depot's immutable list of roots:
+ * TUF 5.3.3's "N+1.root.json"; their bytes are counted in msg_bytes). */
+struct at_ts_blob {
+    struct at_timestamp ts;
+    struct at_sigblock sig;
+    struct at_snapshot snap;
+    struct at_sigblock snap_sig;
+    uint64_t root_version;
+};
+/* A pushed timestamp's bytes on the wire: the timestamp and its
+ * signature.  The snapshot changes only with a new targets version, whose
+ * push carries it (TUF clients fetch snapshot.json only when the
+ * timestamp names a new one: 5.5). */
+#define AT_TS_WIRE (sizeof(struct at_timestamp) + sizeof(struct at_sigblock))
 struct at_lookup_reply {         /* LOOKUP_REPLY payload; nr entries follow */
     struct at_ts_blob ts;
     struct at_sigblock sig;      /* the depot's over (ts version, entries) */
@@ -141,7 +156,7 @@ void at_send_at(struct at_dc *dc, uint64_t when_ns, uint32_t node, uint32_t from
 const char *at_ep_name(uint32_t ep, char buf[16]);
 /* What the depot signs for a lookup answer: SHA-256 of the timestamp's
  * version and targets version and the entries' bytes. */
-void at_lookup_digest(const struct at_timestamp *ts, const uint8_t *ents, uint32_t nr,
+void at_lookup_digest(const struct at_ts_blob *ts, const uint8_t *ents, uint32_t nr,
                       uint8_t out[AT_HASH_LEN]);
 void at_batches_free(struct at_dc *dc);
 
@@ -241,8 +256,29 @@ struct at_pub {                  /* one targets version the depot published */
     size_t size;                 /* its canonical bytes */
 };
 
+/* A root the depot published: root version g + 1 is the key generation
+ * g's (generation 0 the shipped one), signed by generation g - 1's and
+ * g's root keys. */
+struct at_rootpub {
+    struct at_root root;
+    struct at_root_sigs sigs;
+};
+
+/* A key generation: every role's key (at_key_seed("depot-<role>",
+ * depot_key_seed, g)); generation 0's targets and timestamp keys are the
+ * config's (cfg.depot_targets_key, depot_ts_key: the same derivation). */
+struct at_keygen {
+    struct at_key k[AT_NR_ROLES];
+    bool own[AT_NR_ROLES];       /* this struct's (freed), else the config's */
+};
+
 struct at_depot {
     struct at_cpu cpu;
+    struct at_keygen *gens;      /* cfg.nr_rotations + 1 */
+    struct at_rootpub *roots;    /* cfg.nr_rotations + 1, built at init */
+    uint32_t gen;                /* the current generation: roots[0..gen] published */
+    struct at_snapshot_pub { struct at_snapshot s; struct at_sigblock sig; } snap, prev_snap;
+    struct at_ts_blob forged;    /* revoked_key: the attacker's fresh metadata */
     struct at_pub *hist;         /* version v is hist[v - 1] */
     uint32_t nr_hist;
     struct at_ts_blob ts, first_ts, frozen_ts;
@@ -256,6 +292,12 @@ struct at_depot {
 int at_depot_init(struct at_dc *dc);
 void at_depot_free(struct at_dc *dc);
 void at_depot_start(struct at_dc *dc);
+/* Rotate the depot's keys now (the next generation): publish its root,
+ * re-publish the current targets, snapshot and timestamp under the new
+ * keys.  0 or VM_E*. */
+int at_depot_rotate(struct at_dc *dc);
+/* The key of `role` in generation g. */
+const struct at_key *at_depot_key(const struct at_dc *dc, uint32_t g, enum at_role role);
 /* Publish release k / the withdrawal of attack i now.  0 or VM_E*. */
 int at_depot_publish_release(struct at_dc *dc, uint32_t k);
 int at_depot_publish_withdrawal(struct at_dc *dc, uint32_t i);

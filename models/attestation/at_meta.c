@@ -18,8 +18,12 @@
  * are no tombstones.  Its hash (FNV-1a) only spreads buckets; nothing is
  * trusted on it, and lookups compare the strings.
  *
- * Not modelled: TUF's root and snapshot roles, key rotation, thresholds
- * of several signatures, delegations.
+ * The view follows TUF's client workflow (specification 1.0, 5.3 root,
+ * 5.4 timestamp, 5.5 snapshot, 5.6 targets); the root role's documents
+ * are at_root.c's.
+ *
+ * Not modelled: delegations, consistent snapshots, several signatures on
+ * a timestamp, snapshot or targets document (the root carries several).
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -258,6 +262,7 @@ static void put_str(struct sink *s, const char *str, size_t field_size)
 
 static const char targets_magic[] = "vmsim-targets/1";
 static const char timestamp_magic[] = "vmsim-timestamp/1";
+static const char snapshot_magic[] = "vmsim-snapshot/1";
 
 /* magic, version, expires_ns, nr_pkgs, then per package: name, version,
  * vendor, withdrawn (0/1), nr_files, then per file: path, 32-byte hash.
@@ -311,21 +316,45 @@ void at_targets_hash(const struct at_catalog *c, uint8_t out[AT_HASH_LEN])
     at_sha256_final(&h, out);
 }
 
-/* The magic is zero-padded to 24 bytes, then version, targets_version,
- * targets_hash, expires_ns. */
+/* The magic is zero-padded to 24 bytes, then version, the named
+ * version, the named hash, expires_ns: the timestamp's and the
+ * snapshot's layout. */
+static size_t enc_small(const char *magic, size_t mlen, uint64_t version, uint64_t named,
+                        const uint8_t hash[AT_HASH_LEN], uint64_t expires, uint8_t *buf)
+{
+    struct sink s = { .buf = buf };
+    uint8_t m[24] = { 0 };
+    memcpy(m, magic, mlen);
+    put(&s, m, sizeof m);
+    put_u64(&s, version);
+    put_u64(&s, named);
+    put(&s, hash, AT_HASH_LEN);
+    put_u64(&s, expires);
+    return s.len;
+}
+
 size_t at_timestamp_encode(const struct at_timestamp *t, uint8_t *buf)
 {
     static_assert(sizeof timestamp_magic <= 24, "the magic fits its 24 bytes");
-    struct sink s = { .buf = buf };
-    uint8_t magic[24] = { 0 };
-    memcpy(magic, timestamp_magic, sizeof timestamp_magic - 1);
-    put(&s, magic, sizeof magic);
-    put_u64(&s, t->version);
-    put_u64(&s, t->targets_version);
-    put(&s, t->targets_hash, AT_HASH_LEN);
-    put_u64(&s, t->expires_ns);
-    assert(s.len == AT_TIMESTAMP_ENC_LEN && "the timestamp has a fixed size");
-    return s.len;
+    size_t n = enc_small(timestamp_magic, sizeof timestamp_magic - 1, t->version,
+                         t->snapshot_version, t->snapshot_hash, t->expires_ns, buf);
+    assert(n == AT_TIMESTAMP_ENC_LEN && "the timestamp has a fixed size");
+    return n;
+}
+
+size_t at_snapshot_encode(const struct at_snapshot *sn, uint8_t *buf)
+{
+    static_assert(sizeof snapshot_magic <= 24, "the magic fits its 24 bytes");
+    size_t n = enc_small(snapshot_magic, sizeof snapshot_magic - 1, sn->version,
+                         sn->targets_version, sn->targets_hash, sn->expires_ns, buf);
+    assert(n == AT_SNAPSHOT_ENC_LEN && "the snapshot has a fixed size");
+    return n;
+}
+
+void at_snapshot_hash(const struct at_snapshot *sn, uint8_t out[AT_HASH_LEN])
+{
+    uint8_t buf[AT_SNAPSHOT_ENC_LEN];
+    at_sha256(buf, at_snapshot_encode(sn, buf), out);
 }
 
 /* ---------------------------------------------------------- signatures */
@@ -336,6 +365,15 @@ int at_targets_sign(const struct at_catalog *c, const struct at_key *k, struct a
     at_targets_hash(c, h);
     out->alg = AT_ALG_ED25519;
     return at_sign(k, h, sizeof h, out->sig);
+}
+
+int at_snapshot_sign(const struct at_snapshot *sn, const struct at_key *k,
+                     struct at_sigblock *out)
+{
+    uint8_t buf[AT_SNAPSHOT_ENC_LEN];
+    size_t n = at_snapshot_encode(sn, buf);
+    out->alg = AT_ALG_ED25519;
+    return at_sign(k, buf, n, out->sig);
 }
 
 int at_timestamp_sign(const struct at_timestamp *t, const struct at_key *k,
@@ -358,52 +396,138 @@ const char *at_meta_err_name(enum at_meta_err e)
     case AT_META_ROLLBACK: return "rollback";
     case AT_META_EXPIRED: return "expired";
     case AT_META_MISMATCH: return "mismatch";
+    case AT_META_THRESHOLD: return "threshold";
+    case AT_META_BAD_VERSION: return "bad_version";
     }
     return "unknown";
 }
 
-void at_view_init(struct at_view *v, const uint8_t targets_pub[AT_PUB_LEN],
-                  const uint8_t timestamp_pub[AT_PUB_LEN])
+void at_view_init(struct at_view *v, const struct at_root *trusted)
 {
     memset(v, 0, sizeof *v);
-    memcpy(v->targets_pub, targets_pub, AT_PUB_LEN);
-    memcpy(v->timestamp_pub, timestamp_pub, AT_PUB_LEN);
+    v->root = *trusted;
 }
 
-/* The signature check shared by both documents. */
-static enum at_meta_err check_sig(const uint8_t pub[AT_PUB_LEN], const void *msg, size_t len,
-                                  const struct at_sigblock *s)
+static bool same_keys(const struct at_role_keys *a, const struct at_role_keys *b)
+{
+    if (a->nr_keys != b->nr_keys || a->threshold != b->threshold)
+        return false;
+    for (uint32_t i = 0; i < a->nr_keys && i < AT_ROLE_MAX_KEYS; i++)
+        if (!at_role_has(b, a->keyids[i]))
+            return false;
+    return true;
+}
+
+enum at_meta_err at_view_root(struct at_view *v, const struct at_root *r,
+                              const struct at_root_sigs *s, uint32_t *verified)
+{
+    if (at_root_check(r, NULL) != 0)
+        return AT_META_THRESHOLD;
+    /* 5.3.4: a threshold of the trusted root's root keys, then 5.3.4 again
+     * with the new root's own keys (both must hold) */
+    const struct at_role_keys *old_k = &v->root.roles[AT_ROLE_ROOT];
+    const struct at_role_keys *new_k = &r->roles[AT_ROLE_ROOT];
+    if (at_root_count(old_k, r, s, verified) < old_k->threshold ||
+        at_root_count(new_k, r, s, verified) < new_k->threshold)
+        return AT_META_THRESHOLD;
+    /* 5.3.5: exactly N + 1 */
+    if (r->version <= v->root.version)
+        return AT_META_ROLLBACK;
+    if (r->version != v->root.version + 1)
+        return AT_META_BAD_VERSION;
+    /* 5.3.11: rotated timestamp or snapshot keys forget the versions a
+     * compromised key may have fast-forwarded */
+    bool ts_rot = !same_keys(&v->root.roles[AT_ROLE_TIMESTAMP], &r->roles[AT_ROLE_TIMESTAMP]);
+    bool sn_rot = !same_keys(&v->root.roles[AT_ROLE_SNAPSHOT], &r->roles[AT_ROLE_SNAPSHOT]);
+    if (ts_rot || sn_rot) {
+        v->ts_version = 0;
+        v->ts_expires_ns = 0;
+        v->snap_version = 0;
+        memset(v->snap_hash, 0, AT_HASH_LEN);
+    }
+    if (sn_rot) {
+        v->have_snap = 0;
+        v->snap_expires_ns = 0;
+        v->targets_version = 0;    /* named again by the next snapshot; have_targets stays */
+        memset(v->targets_hash, 0, AT_HASH_LEN);
+    }
+    v->root = *r;
+    return AT_META_OK;
+}
+
+enum at_meta_err at_view_check_sig(const struct at_view *v, enum at_role role, const void *msg,
+                                   size_t len, const struct at_sigblock *s, uint32_t *verified)
 {
     if (s->alg != AT_ALG_ED25519)
         return AT_META_UNKNOWN_ALG;
-    int rc = at_verify(s->alg, pub, msg, len, s->sig);
-    if (rc == VM_ENOTSUP)
-        return AT_META_UNKNOWN_ALG;
-    return rc ? AT_META_BAD_SIG : AT_META_OK;
+    const struct at_role_keys *rk = &v->root.roles[role];
+    if (rk->threshold > 1)
+        return AT_META_THRESHOLD;  /* one signature cannot meet it */
+    for (uint32_t i = 0; i < rk->nr_keys && i < AT_ROLE_MAX_KEYS; i++) {
+        if (verified)
+            (*verified)++;
+        int rc = at_verify(s->alg, rk->keyids[i], msg, len, s->sig);
+        if (rc == VM_ENOTSUP)
+            return AT_META_UNKNOWN_ALG;
+        if (rc == 0)
+            return AT_META_OK;
+    }
+    return AT_META_BAD_SIG;
 }
 
 enum at_meta_err at_view_timestamp(struct at_view *v, const struct at_timestamp *t,
                                    const struct at_sigblock *s, uint64_t now_ns)
 {
+    if (now_ns >= v->root.expires_ns)
+        return AT_META_EXPIRED;    /* 5.3.10: an expired root stops the update */
     uint8_t buf[AT_TIMESTAMP_ENC_LEN];
     size_t n = at_timestamp_encode(t, buf);
-    enum at_meta_err e = check_sig(v->timestamp_pub, buf, n, s);
+    enum at_meta_err e = at_view_check_sig(v, AT_ROLE_TIMESTAMP, buf, n, s, NULL);
     if (e)
         return e;
-    if (t->version < v->ts_version || t->targets_version < v->targets_version)
+    if (t->version < v->ts_version || t->snapshot_version < v->snap_version)
         return AT_META_ROLLBACK;
     if (now_ns >= t->expires_ns)
         return AT_META_EXPIRED;
-    /* One targets version names one document: a timestamp that names the
+    /* One snapshot version names one document: a timestamp that names the
      * version we were told of with another hash is a depot publishing two
-     * catalogs under one number (or a forged one); neither is believed. */
-    if (v->ts_version && t->targets_version == v->targets_version &&
-        CRYPTO_memcmp(t->targets_hash, v->targets_hash, AT_HASH_LEN) != 0)
+     * snapshots under one number (or a forged one); neither is believed. */
+    if (v->ts_version && t->snapshot_version == v->snap_version &&
+        CRYPTO_memcmp(t->snapshot_hash, v->snap_hash, AT_HASH_LEN) != 0)
         return AT_META_MISMATCH;
     v->ts_version = t->version;
     v->ts_expires_ns = t->expires_ns;
-    v->targets_version = t->targets_version;
-    memcpy(v->targets_hash, t->targets_hash, AT_HASH_LEN);
+    v->snap_version = t->snapshot_version;
+    memcpy(v->snap_hash, t->snapshot_hash, AT_HASH_LEN);
+    return AT_META_OK;
+}
+
+enum at_meta_err at_view_snapshot(struct at_view *v, const struct at_snapshot *sn,
+                                  const struct at_sigblock *s, uint64_t now_ns)
+{
+    uint8_t buf[AT_SNAPSHOT_ENC_LEN], h[AT_HASH_LEN];
+    size_t n = at_snapshot_encode(sn, buf);
+    at_sha256(buf, n, h);
+    /* 5.5.2: the hash and version the timestamp names */
+    if (v->ts_version == 0 || sn->version != v->snap_version ||
+        CRYPTO_memcmp(h, v->snap_hash, AT_HASH_LEN) != 0)
+        return AT_META_MISMATCH;
+    enum at_meta_err e = at_view_check_sig(v, AT_ROLE_SNAPSHOT, buf, n, s, NULL);
+    if (e)
+        return e;
+    /* 5.5.5: no snapshot or targets version below what was trusted */
+    if (sn->version < v->have_snap || sn->targets_version < v->targets_version ||
+        sn->targets_version < v->have_targets)
+        return AT_META_ROLLBACK;
+    if (now_ns >= sn->expires_ns)
+        return AT_META_EXPIRED;
+    if (v->have_snap && sn->targets_version == v->targets_version &&
+        CRYPTO_memcmp(sn->targets_hash, v->targets_hash, AT_HASH_LEN) != 0)
+        return AT_META_MISMATCH;
+    v->have_snap = sn->version;
+    v->snap_expires_ns = sn->expires_ns;
+    v->targets_version = sn->targets_version;
+    memcpy(v->targets_hash, sn->targets_hash, AT_HASH_LEN);
     return AT_META_OK;
 }
 
@@ -412,14 +536,15 @@ enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
 {
     uint8_t h[AT_HASH_LEN];
     at_targets_hash(c, h);
-    enum at_meta_err e = check_sig(v->targets_pub, h, sizeof h, s);
+    enum at_meta_err e = at_view_check_sig(v, AT_ROLE_TARGETS, h, sizeof h, s, NULL);
     if (e)
         return e;
     if (c->version < v->have_targets)
         return AT_META_ROLLBACK;
     if (now_ns >= c->expires_ns)
         return AT_META_EXPIRED;
-    if (v->ts_version == 0 || c->version != v->targets_version ||
+    if (v->have_snap == 0 || v->have_snap != v->snap_version ||
+        c->version != v->targets_version ||
         CRYPTO_memcmp(h, v->targets_hash, AT_HASH_LEN) != 0)
         return AT_META_MISMATCH;
     v->have_targets = c->version;
@@ -429,7 +554,8 @@ enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
 
 bool at_view_fresh(const struct at_view *v, uint64_t now_ns)
 {
-    return v->ts_version != 0 && v->have_targets != 0 &&
-           v->have_targets == v->targets_version &&
-           now_ns < v->ts_expires_ns && now_ns < v->targets_expires_ns;
+    return v->ts_version != 0 && v->have_snap != 0 && v->have_snap == v->snap_version &&
+           v->have_targets != 0 && v->have_targets == v->targets_version &&
+           now_ns < v->root.expires_ns && now_ns < v->ts_expires_ns &&
+           now_ns < v->snap_expires_ns && now_ns < v->targets_expires_ns;
 }

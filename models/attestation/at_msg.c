@@ -326,14 +326,14 @@ void at_send_at(struct at_dc *dc, uint64_t when_ns, uint32_t node, uint32_t from
         memcpy(l->payload, payload, h->len);
 }
 
-void at_lookup_digest(const struct at_timestamp *ts, const uint8_t *ents, uint32_t nr,
+void at_lookup_digest(const struct at_ts_blob *ts, const uint8_t *ents, uint32_t nr,
                       uint8_t out[AT_HASH_LEN])
 {
     struct at_sha256_ctx c;
     at_sha256_init(&c);
     at_sha256_update(&c, "vmsim-lookup/1", 14);
-    at_sha256_update(&c, &ts->version, 8);
-    at_sha256_update(&c, &ts->targets_version, 8);
+    at_sha256_update(&c, &ts->ts.version, 8);
+    at_sha256_update(&c, &ts->snap.targets_version, 8);
     at_sha256_update(&c, &nr, 4);
     at_sha256_update(&c, ents, (size_t)nr * sizeof(struct at_lookup_ent));
     at_sha256_final(&c, out);

@@ -18,13 +18,18 @@
  * nowhere but in the issued[] pair (attempt, node).
  *
  * Depot view.  Every depot document goes through at_view (TUF's rules):
+ * the roots the reply says the depot has beyond the node's (each
+ * signature checked is charged verify_ns), the timestamp, the snapshot it
+ * names (verified and charged only when not the one held), the targets;
  * a refused one is counted in meta_refused and the node fails closed if
  * no fresh view is left.  A timestamp identical to the last accepted one
  * is not verified again (its expiry is).  AT_BROKEN_ROLLBACK accepts a
  * document the view refused as a rollback, AT_BROKEN_NONCE takes the
  * quote's own nonce as the expected one, AT_BROKEN_FREEZE takes an
  * expired timestamp as current, AT_BROKEN_WITHDRAW ignores the withdrawn
- * flag of its lookup answer: the checker must catch all four.
+ * flag of its lookup answer, AT_BROKEN_REVOKED believes a timestamp
+ * signed with its shipped root's (revoked) timestamp key: the checker
+ * must catch all five.
  *
  * A crash (at_node_crash) loses the node's memory: its workers' queue,
  * what it decided and had not sent, the nonces it issued, its cached
@@ -42,7 +47,8 @@ static uint32_t rack_of(const struct at_dc *dc, uint32_t h)
 
 static bool is_cache(enum at_method m)
 {
-    return m == AT_DEPOT_CACHE || m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE;
+    return m == AT_DEPOT_CACHE || m == AT_BROKEN_ROLLBACK || m == AT_BROKEN_FREEZE ||
+           m == AT_BROKEN_REVOKED;
 }
 
 static void nonce_of(const struct at_node *n, uint32_t h, uint32_t attempt,
@@ -100,19 +106,110 @@ static void seen(struct at_dc *dc, struct at_node *n, uint64_t v)
         n->seen_version = v;
 }
 
-static bool ts_same(const struct at_ts_blob *a, const struct at_ts_blob *b)
+static bool sig_same(const struct at_sigblock *a, const struct at_sigblock *b)
 {
-    return a->ts.version == b->ts.version && a->ts.targets_version == b->ts.targets_version &&
-           a->ts.expires_ns == b->ts.expires_ns &&
-           !memcmp(a->ts.targets_hash, b->ts.targets_hash, AT_HASH_LEN) &&
-           a->sig.alg == b->sig.alg && !memcmp(a->sig.sig, b->sig.sig, AT_SIG_LEN);
+    return a->alg == b->alg && !memcmp(a->sig, b->sig, AT_SIG_LEN);
 }
 
-/* A timestamp through the view; refusals counted. */
+static bool ts_same(const struct at_ts_blob *a, const struct at_ts_blob *b)
+{
+    return a->ts.version == b->ts.version &&
+           a->ts.snapshot_version == b->ts.snapshot_version &&
+           a->ts.expires_ns == b->ts.expires_ns &&
+           !memcmp(a->ts.snapshot_hash, b->ts.snapshot_hash, AT_HASH_LEN) &&
+           sig_same(&a->sig, &b->sig) && a->snap.version == b->snap.version &&
+           a->snap.targets_version == b->snap.targets_version &&
+           a->snap.expires_ns == b->snap.expires_ns &&
+           !memcmp(a->snap.targets_hash, b->snap.targets_hash, AT_HASH_LEN) &&
+           sig_same(&a->snap_sig, &b->snap_sig) && a->root_version == b->root_version;
+}
+
+static void count_refused(struct at_dc *dc, enum at_meta_err e)
+{
+    if (e != AT_META_OK && (unsigned)e < AT_META_NR_ERR)
+        dc->st.meta_refused[e]++;
+}
+
+/* Charge and count n Ed25519 verifications on the node's workers. */
+static void charge_verifies(struct at_dc *dc, struct at_node *n, uint32_t nr)
+{
+    if (!nr)
+        return;
+    dc->st.real_verifies += nr;
+    at_cpu_run(&n->cpu, at_now(dc), dc->cfg.costs.verify_ns * nr);
+}
+
+/* The roots the node lacks up to `want` (the depot's newest the reply
+ * names), one by one from the depot's published list (TUF 5.3). */
+static enum at_meta_err apply_roots(struct at_dc *dc, struct at_node *n, uint64_t want)
+{
+    const struct at_depot *dp = &dc->depot;
+    if (want > (uint64_t)dp->gen + 1)
+        want = (uint64_t)dp->gen + 1;      /* never one not published */
+    uint32_t verified = 0;
+    enum at_meta_err e = AT_META_OK;
+    while (!e && n->view.root.version < want) {
+        const struct at_rootpub *rp = &dp->roots[n->view.root.version];   /* version v + 1 */
+        e = at_view_root(&n->view, &rp->root, &rp->sigs, &verified);
+        if (!e)
+            n->have_last_ts = false;       /* its timestamp may be forgotten (5.3.11) */
+    }
+    charge_verifies(dc, n, verified);
+    count_refused(dc, e);
+    return e;
+}
+
+/* The broken variants believe the document the view refused. */
+static void force_view(struct at_view *v, const struct at_ts_blob *b)
+{
+    v->ts_version = b->ts.version;
+    v->ts_expires_ns = b->ts.expires_ns;
+    v->snap_version = b->ts.snapshot_version;
+    memcpy(v->snap_hash, b->ts.snapshot_hash, AT_HASH_LEN);
+    v->have_snap = b->snap.version;
+    v->snap_expires_ns = b->snap.expires_ns;
+    v->targets_version = b->snap.targets_version;
+    memcpy(v->targets_hash, b->snap.targets_hash, AT_HASH_LEN);
+}
+
+/* AT_BROKEN_REVOKED: the timestamp verifies with the key the root the
+ * node shipped with listed (revoked since). */
+static bool shipped_key_signed(const struct at_dc *dc, const struct at_ts_blob *b)
+{
+    if (dc->cfg.params.method != AT_BROKEN_REVOKED)
+        return false;
+    uint8_t buf[AT_TIMESTAMP_ENC_LEN];
+    size_t n = at_timestamp_encode(&b->ts, buf);
+    return at_verify(b->sig.alg, dc->depot.roots[0].root.roles[AT_ROLE_TIMESTAMP].keyids[0],
+                     buf, n, b->sig.sig) == 0;
+}
+
+/* The snapshot the accepted timestamp names: verified (and charged) only
+ * when it is not the one held already. */
+static enum at_meta_err apply_snap(struct at_dc *dc, struct at_node *n, const struct at_ts_blob *b)
+{
+    struct at_view *v = &n->view;
+    uint8_t h[AT_HASH_LEN];
+    at_snapshot_hash(&b->snap, h);
+    if (v->have_snap && b->snap.version == v->have_snap && v->have_snap == v->snap_version &&
+        !memcmp(h, v->snap_hash, AT_HASH_LEN))
+        return AT_META_OK;
+    enum at_meta_err e = at_view_snapshot(v, &b->snap, &b->snap_sig, at_now(dc));
+    if (e != AT_META_MISMATCH && b->snap_sig.alg == AT_ALG_ED25519)
+        charge_verifies(dc, n, 1);          /* a mismatch is caught before the signature */
+    return e;
+}
+
+/* A timestamp and its snapshot through the view, after the roots the
+ * reply names; refusals counted.  The blob is remembered (last_ts, not
+ * verified again) only once its snapshot is accepted too: tough cached a
+ * timestamp before the snapshot's rollback check (CVE-2025-2888). */
 static enum at_meta_err apply_ts(struct at_dc *dc, struct at_node *n, const struct at_ts_blob *b)
 {
     uint64_t now = at_now(dc);
-    enum at_meta_err e;
+    enum at_meta_err e = apply_roots(dc, n, b->root_version);
+    if (e)
+        return e;
     bool broken_freeze = dc->cfg.params.method == AT_BROKEN_FREEZE;
     if (n->have_last_ts && ts_same(b, &n->last_ts)) {
         e = b->ts.expires_ns <= now && !broken_freeze ? AT_META_EXPIRED : AT_META_OK;
@@ -120,13 +217,12 @@ static enum at_meta_err apply_ts(struct at_dc *dc, struct at_node *n, const stru
         e = at_view_timestamp(&n->view, &b->ts, &b->sig, now);
         if (b->sig.alg == AT_ALG_ED25519)
             dc->st.real_verifies++;
+        if (e == AT_META_OK)
+            e = apply_snap(dc, n, b);
         if ((e == AT_META_ROLLBACK && dc->cfg.params.method == AT_BROKEN_ROLLBACK) ||
-            (e == AT_META_EXPIRED && broken_freeze)) {
-            /* the broken variants believe the older or expired document */
-            n->view.ts_version = b->ts.version;
-            n->view.ts_expires_ns = b->ts.expires_ns;
-            n->view.targets_version = b->ts.targets_version;
-            memcpy(n->view.targets_hash, b->ts.targets_hash, AT_HASH_LEN);
+            (e == AT_META_EXPIRED && broken_freeze) || (e == AT_META_BAD_SIG &&
+                                                        shipped_key_signed(dc, b))) {
+            force_view(&n->view, b);
             e = AT_META_OK;
         }
         if (e == AT_META_OK) {
@@ -134,8 +230,7 @@ static enum at_meta_err apply_ts(struct at_dc *dc, struct at_node *n, const stru
             n->have_last_ts = true;
         }
     }
-    if (e != AT_META_OK && (unsigned)e < 8)
-        dc->st.meta_refused[e]++;
+    count_refused(dc, e);
     return e;
 }
 
@@ -301,8 +396,7 @@ static void targets_in(struct at_dc *dc, struct at_node *n, const struct at_targ
                 n->view.targets_expires_ns = pb->cat.expires_ns;
                 e = AT_META_OK;
             }
-            if (e != AT_META_OK)
-                dc->st.meta_refused[e]++;
+            count_refused(dc, e);
         }
         if (e == AT_META_OK) {
             n->held_ref = t->ref + 1;
@@ -389,11 +483,12 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
         why = R_META;
     } else if (jb->real) {
         uint8_t dg[AT_HASH_LEN];
-        at_lookup_digest(&x.ts.ts, ents, x.nr, dg);
-        int rc = at_verify(x.sig.alg, n->view.timestamp_pub, dg, sizeof dg, x.sig.sig);
+        at_lookup_digest(&x.ts, ents, x.nr, dg);
+        enum at_meta_err e = at_view_check_sig(&n->view, AT_ROLE_TIMESTAMP, dg, sizeof dg,
+                                               &x.sig, NULL);
         dc->st.real_verifies++;
-        if (rc) {
-            dc->st.meta_refused[rc == VM_ENOTSUP ? AT_META_UNKNOWN_ALG : AT_META_BAD_SIG]++;
+        if (e) {
+            count_refused(dc, e);
             why = R_META;
         }
     }
@@ -409,8 +504,8 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
             why = R_WITHDRAWN;   /* the broken variant: it accepts it */
     }
     if (why != R_META)
-        seen(dc, n, x.ts.ts.targets_version);
-    answer(dc, n->idx, jb->host, jb->attempt, r->wait_ns, why, comp, x.ts.ts.targets_version,
+        seen(dc, n, x.ts.snap.targets_version);
+    answer(dc, n->idx, jb->host, jb->attempt, r->wait_ns, why, comp, x.ts.snap.targets_version,
            cost, 0);
     at_job_free(dc, jb);
 }

@@ -8,6 +8,8 @@ include $(srcdir)/tests/attestation/attestation.mk
 # --- the plug-in and the driver (sim/attestation)
 MECH_SRC += sim/attestation/sim_at.h sim/attestation/sim_at_int.h \
 	sim/attestation/sim_at_depotfile.h sim/attestation/sim_at_depotfile.c \
+	sim/attestation/sim_at_depotfile_int.h sim/attestation/sim_at_depotroles.c \
+	sim/attestation/sim_at_depotgen.c \
 	sim/attestation/sim_at_mech.c sim/attestation/sim_at_check.c sim/attestation/sim_at.c
 # vmsim-depot: make, sign and check depot metadata files (the core's
 # command line names no mechanism, so this is a program of its own)

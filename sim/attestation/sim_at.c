@@ -39,7 +39,7 @@ struct sim_at_world {
     struct sim_faults *faults;
     struct sim_rx *rx;                  /* a receiver per endpoint */
     struct at_dc *dc;                   /* NULL: messages are dropped */
-    struct at_key tkey, tskey;
+    struct sim_at_keyset keys;       /* the depot's, generation 0 */
     bool have_keys;
     struct at_catalog base;
     uint32_t platform_racks;
@@ -147,10 +147,10 @@ static int setup(struct sim_at_world *w, struct vm_diag *d)
     if (!(w->faults = sim_faults_new(w->e->faults, w->e->nr_faults, 0, w->e->seed, "", d)))
         return d->code;
     sim_transport_set_filter(w->tr, sim_faults_transport_filter, w->faults);
-    if ((rc = sim_at_depot_keys(c->key_seed, &w->tkey, &w->tskey, d)) != 0)
+    if ((rc = sim_at_keyset_init(&w->keys, c->key_seed, d)) != 0)
         return rc;
     w->have_keys = true;
-    return sim_at_depot_load(c->metadata, w->tkey.pub, &w->base, d);
+    return sim_at_depot_load(c->metadata, &w->keys, &w->base, d);
 }
 
 static int make_dc(struct sim_at_world *w, struct vm_diag *d)
@@ -176,7 +176,10 @@ static int make_dc(struct sim_at_world *w, struct vm_diag *d)
         .nr_hosts = c->hosts, .rack_hosts = c->rack_hosts, .nr_nodes = c->nodes,
         .cluster_nodes = c->cluster_nodes, .cluster_hosts = c->cluster_hosts,
         .node_cores = w->node_cores, .depot_cores = w->depot_cores, .base = &w->base,
-        .depot_targets_key = w->tkey, .depot_ts_key = w->tskey,
+        .depot_targets_key = w->keys.k[AT_ROLE_TARGETS],
+        .depot_ts_key = w->keys.k[AT_ROLE_TIMESTAMP],
+        .depot_key_seed = c->key_seed, .nr_rotations = c->key_rotation_ns ? 1 : 0,
+        .rotate_ns = { c->key_rotation_ns },
         .nr_releases = c->nr_releases, .releases = rel,
         .nr_attacks = c->nr_attacks, .attacks = atk,
         .boot_at_ns = c->boot_at_ns, .boot_spread_ns = c->boot_spread_ns,
@@ -213,8 +216,7 @@ static void teardown(struct sim_at_world *w)
     sim_rx_free(w->rx);
     at_catalog_free(&w->base);
     if (w->have_keys) {
-        at_key_free(&w->tkey);
-        at_key_free(&w->tskey);
+        sim_at_keyset_free(&w->keys);
     }
 }
 
@@ -335,6 +337,7 @@ static void report(const struct sim_at_world *w, const struct at_stats *s,
     o->inv[SIM_AT_INV_FA] = s->false_accepts;
     o->inv[SIM_AT_INV_ROLLBACK] = s->rollback_used;
     o->inv[SIM_AT_INV_EXPIRED] = s->expired_used;
+    o->inv[SIM_AT_INV_FORGED] = s->forged_meta_used;
     o->inv[SIM_AT_INV_WITHDRAWN] = s->withdrawn_known;
     detail(w, s, o);
 }

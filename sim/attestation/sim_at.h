@@ -12,7 +12,8 @@
  *   datacenter  hosts, rack_hosts, nodes, cluster_nodes, cluster_hosts,
  *               boot_at, boot_spread, boot_time, batch, msg_size, sample
  *   depot       metadata (the depot file, sim_at_depotfile.h), key_seed,
- *               ts_period, ts_expiry, targets_expiry
+ *               ts_period, ts_expiry, targets_expiry, key_rotation (one rotation
+ *               of every depot key: root 2)
  *   releases    [{at, packages, new_packages, wave_start, wave_rate, wave_hosts}]
  *   attacks     [{kind, at, len, first, hosts, release, node}]
  *   scenario    duration, until_quiet, bin
@@ -80,6 +81,7 @@ struct sim_at_cfg {
     char metadata[SIM_PATH_MAX];     /* absolute */
     uint64_t key_seed;
     uint64_t ts_period_ns, ts_expiry_ns, targets_expiry_ns;
+    uint64_t key_rotation_ns;        /* the depot rotates its keys then (0: never) */
     /* releases, attacks */
     uint32_t nr_releases;
     struct sim_at_release releases[AT_MAX_RELEASES - 1];
@@ -153,6 +155,8 @@ enum sim_at_metric {
     X(FA,        "false_accepts",   true,  "a token for forged evidence") \
     X(ROLLBACK,  "rollback_used",   true,  "a token decided on a rolled-back depot view") \
     X(EXPIRED,   "expired_used",    true,  "a token decided on an expired depot view") \
+    X(FORGED,    "forged_meta_used", true, "a token decided on a timestamp the depot never " \
+                                           "signed (a revoked key's forgery)") \
     X(WITHDRAWN, "withdrawn_known", true,  "a token for a version the node knew withdrawn")
 
 enum sim_at_inv {

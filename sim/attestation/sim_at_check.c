@@ -72,23 +72,6 @@ int sim_at_costs_set(struct sim_cfg_walk *w, const struct sim_key *k, const cJSO
 
 /* ------------------------------------------------------------- checks */
 
-int sim_at_depot_keys(uint64_t key_seed, struct at_key *targets, struct at_key *ts,
-                      struct vm_diag *d)
-{
-    uint8_t seed[AT_SEED_LEN];
-    at_key_seed(seed, "depot-targets", key_seed, 0);
-    int rc = at_key_init(targets, seed, d);
-    if (rc)
-        return rc;
-    if (!ts)
-        return 0;
-    at_key_seed(seed, "depot-timestamp", key_seed, 0);
-    rc = at_key_init(ts, seed, d);
-    if (rc)
-        at_key_free(targets);
-    return rc;
-}
-
 /* The platform has r0, a0..a<nodes-1>, depot and admin (one platform
  * load per platform and node count). */
 static int check_hosts(struct sim_cfg_walk *w, const struct sim_exp *e)
@@ -126,15 +109,15 @@ static int check_depot(struct sim_cfg_walk *w, const struct sim_exp *e, uint32_t
     struct sim_cfg_memo m;
     if (!sim_cfg_memo_get(w, "at-depot", key, &m)) {
         struct vm_diag d = { 0 };
-        struct at_key tk;
+        struct sim_at_keyset ks;
         struct at_catalog cat;
         memset(&m, 0, sizeof m);
-        m.rc = sim_at_depot_keys(c->key_seed, &tk, NULL, &d);
+        m.rc = sim_at_keyset_init(&ks, c->key_seed, &d);
         if (!m.rc) {
-            m.rc = sim_at_depot_load(c->metadata, tk.pub, &cat, &d);
+            m.rc = sim_at_depot_load(c->metadata, &ks, &cat, &d);
             m.value[0] = cat.nr_pkgs;
             at_catalog_free(&cat);
-            at_key_free(&tk);
+            sim_at_keyset_free(&ks);
         }
         snprintf(m.msg, sizeof m.msg, "%s", d.msg);
         sim_cfg_memo_put(w, "at-depot", key, &m);

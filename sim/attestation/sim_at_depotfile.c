@@ -5,6 +5,8 @@
  *
  * Strictness follows the config parser's (sim_cfg_walk.c): unknown and
  * duplicate keys are errors, types are exact, integers are integral.
+ * The root and snapshot roles are sim_at_depotroles.c's; the generator is
+ * sim_at_depotgen.c.
  * The signature is checked last, over what was parsed, as at_targets_sign
  * makes it (Ed25519 over at_targets_hash, the SHA-256 of the canonical
  * encoding; TUF signs the canonical JSON of "signed").
@@ -21,22 +23,14 @@
 
 #include "attestation/at_crypto.h"
 #include "attestation/sim_at_depotfile.h"
+#include "attestation/sim_at_depotfile_int.h"
 #include "base/vm_units.h"
 #include "sim_cfg.h"
 #include "sim_json.h"
 #include "sim_tempfile.h"
 
-#define NS_PER_DAY 86400000000000ull
-#define INT_MAX_JSON 9007199254740991.0  /* 2^53 - 1 */
 
-struct ctx {
-    const char *file;
-    struct sim_json_pathbuf path;
-    struct vm_diag *d;
-};
-
-__attribute__((format(printf, 3, 4)))
-static int fail(struct ctx *x, int code, const char *fmt, ...)
+int dpf_fail(struct dpf *x, int code, const char *fmt, ...)
 {
     char msg[VM_DIAG_MSG_MAX];
     va_list ap;
@@ -48,7 +42,7 @@ static int fail(struct ctx *x, int code, const char *fmt, ...)
 
 /* Unknown keys (with a suggestion), duplicate keys, missing required
  * keys (bit i of req: keys[i]). */
-static int check_keys(struct ctx *x, const cJSON *obj, const char *const *keys, int n,
+int dpf_check_keys(struct dpf *x, const cJSON *obj, const char *const *keys, int n,
                       unsigned req)
 {
     for (const cJSON *c = obj->child; c; c = c->next) {
@@ -60,29 +54,30 @@ static int check_keys(struct ctx *x, const cJSON *obj, const char *const *keys, 
             char hint[96] = "";
             if (s)
                 snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
-            return fail(x, VM_EINVAL, "unknown key '%.60s'%s", c->string, hint);
+            return dpf_fail(x, VM_EINVAL, "unknown key '%.60s'%s", c->string, hint);
         }
         for (const cJSON *p = obj->child; p != c; p = p->next)
             if (strcmp(p->string, c->string) == 0)
-                return fail(x, VM_EINVAL, "duplicate key '%s'", c->string);
+                return dpf_fail(x, VM_EINVAL, "duplicate key '%s'", c->string);
     }
     for (int i = 0; i < n; i++)
         if ((req >> i & 1u) && !cJSON_GetObjectItemCaseSensitive(obj, keys[i]))
-            return fail(x, VM_EINVAL, "missing key '%s'", keys[i]);
+            return dpf_fail(x, VM_EINVAL, "missing key '%s'", keys[i]);
     return 0;
 }
 
 /* The string at key of obj into out[cap] (1..cap-1 characters). */
-static int get_str(struct ctx *x, const cJSON *obj, const char *key, char *out, size_t cap)
+int dpf_get_str(struct dpf *x, const cJSON *obj, const char *key, char *out, size_t cap)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     size_t mark = sim_json_pathbuf_key(&x->path, key);
     char got[64];
     int rc = 0;
     if (!cJSON_IsString(v))
-        rc = fail(x, VM_EINVAL, "expected string, got %s", sim_json_got(v, got, sizeof got));
+        rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
+                      sim_json_got(v, got, sizeof got));
     else if (!v->valuestring[0] || strlen(v->valuestring) >= cap)
-        rc = fail(x, VM_EINVAL, "expected a string of 1 to %zu characters, got %s", cap - 1,
+        rc = dpf_fail(x, VM_EINVAL, "expected a string of 1 to %zu characters, got %s", cap - 1,
                   sim_json_got(v, got, sizeof got));
     else
         snprintf(out, cap, "%s", v->valuestring);
@@ -91,7 +86,7 @@ static int get_str(struct ctx *x, const cJSON *obj, const char *key, char *out, 
 }
 
 /* Exactly n bytes as 2n hex digits at key of obj. */
-static int get_hex(struct ctx *x, const cJSON *obj, const char *key, uint8_t *out, size_t n)
+int dpf_get_hex(struct dpf *x, const cJSON *obj, const char *key, uint8_t *out, size_t n)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     size_t mark = sim_json_pathbuf_key(&x->path, key);
@@ -99,10 +94,10 @@ static int get_hex(struct ctx *x, const cJSON *obj, const char *key, uint8_t *ou
     size_t where = 0;
     int rc = 0;
     if (!cJSON_IsString(v))
-        rc = fail(x, VM_EINVAL, "expected %zu hex digits, got %s", 2 * n,
+        rc = dpf_fail(x, VM_EINVAL, "expected %zu hex digits, got %s", 2 * n,
                   sim_json_got(v, got, sizeof got));
     else if (at_hex_decode(v->valuestring, out, n, &where) != 0)
-        rc = fail(x, VM_EINVAL, "expected %zu hex digits, got %s", 2 * n,
+        rc = dpf_fail(x, VM_EINVAL, "expected %zu hex digits, got %s", 2 * n,
                   sim_json_got(v, got, sizeof got));
     sim_json_pathbuf_pop(&x->path, mark);
     return rc;
@@ -126,36 +121,36 @@ int sim_at_depot_parse_expires(const char *s, uint64_t *ns)
     return vm_units_parse_time(s, ns);
 }
 
-static int parse_file_entry(struct ctx *x, const cJSON *f, struct at_file *out)
+static int parse_file_entry(struct dpf *x, const cJSON *f, struct at_file *out)
 {
     static const char *const keys[] = { "path", "sha256" };
     char got[64];
     if (!cJSON_IsObject(f))
-        return fail(x, VM_EINVAL, "expected object {path, sha256}, got %s",
+        return dpf_fail(x, VM_EINVAL, "expected object {path, sha256}, got %s",
                     sim_json_got(f, got, sizeof got));
-    int rc = check_keys(x, f, keys, 2, 0x3u);
+    int rc = dpf_check_keys(x, f, keys, 2, 0x3u);
     if (!rc)
-        rc = get_str(x, f, "path", out->path, sizeof out->path);
+        rc = dpf_get_str(x, f, "path", out->path, sizeof out->path);
     if (!rc)
-        rc = get_hex(x, f, "sha256", out->sha256, AT_HASH_LEN);
+        rc = dpf_get_hex(x, f, "sha256", out->sha256, AT_HASH_LEN);
     return rc;
 }
 
-static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
+static int parse_package(struct dpf *x, const cJSON *p, struct at_catalog *c,
                          struct at_file **files)
 {
     static const char *const keys[] = { "name", "version", "vendor", "withdrawn", "files" };
     char got[64], name[AT_NAME_MAX], version[AT_VERSION_MAX], vendor[AT_VENDOR_MAX];
     if (!cJSON_IsObject(p))
-        return fail(x, VM_EINVAL, "expected object {name, version, vendor, files}, got %s",
+        return dpf_fail(x, VM_EINVAL, "expected object {name, version, vendor, files}, got %s",
                     sim_json_got(p, got, sizeof got));
-    int rc = check_keys(x, p, keys, 5, 0x17u);
+    int rc = dpf_check_keys(x, p, keys, 5, 0x17u);
     if (!rc)
-        rc = get_str(x, p, "name", name, sizeof name);
+        rc = dpf_get_str(x, p, "name", name, sizeof name);
     if (!rc)
-        rc = get_str(x, p, "version", version, sizeof version);
+        rc = dpf_get_str(x, p, "version", version, sizeof version);
     if (!rc)
-        rc = get_str(x, p, "vendor", vendor, sizeof vendor);
+        rc = dpf_get_str(x, p, "vendor", vendor, sizeof vendor);
     if (rc)
         return rc;
     bool withdrawn = false;
@@ -163,7 +158,8 @@ static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
     if (w) {
         size_t mark = sim_json_pathbuf_key(&x->path, "withdrawn");
         if (!cJSON_IsBool(w))
-            rc = fail(x, VM_EINVAL, "expected boolean, got %s", sim_json_got(w, got, sizeof got));
+            rc = dpf_fail(x, VM_EINVAL, "expected boolean, got %s",
+                          sim_json_got(w, got, sizeof got));
         withdrawn = cJSON_IsTrue(w);
         sim_json_pathbuf_pop(&x->path, mark);
         if (rc)
@@ -171,18 +167,18 @@ static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
     }
     const struct at_pkg *dup = at_catalog_find(c, name, version);
     if (dup)
-        return fail(x, VM_EINVAL, "duplicate package '%s' version '%s' (packages[%d] has it)",
+        return dpf_fail(x, VM_EINVAL, "duplicate package '%s' version '%s' (packages[%d] has it)",
                     name, version, (int)(dup - c->pkgs));
     const cJSON *fa = cJSON_GetObjectItemCaseSensitive(p, "files");
     size_t mark = sim_json_pathbuf_key(&x->path, "files");
     int n = cJSON_IsArray(fa) ? cJSON_GetArraySize(fa) : -1;
     if (n < 0)
-        rc = fail(x, VM_EINVAL, "expected an array of files, got %s",
+        rc = dpf_fail(x, VM_EINVAL, "expected an array of files, got %s",
                   sim_json_got(fa, got, sizeof got));
     else if (n == 0)
-        rc = fail(x, VM_EINVAL, "expected 1 to %d files, got an empty array", AT_MAX_FILES);
+        rc = dpf_fail(x, VM_EINVAL, "expected 1 to %d files, got an empty array", AT_MAX_FILES);
     else if (n > AT_MAX_FILES)
-        rc = fail(x, VM_EINVAL, "expected at most %d files, got %d", AT_MAX_FILES, n);
+        rc = dpf_fail(x, VM_EINVAL, "expected at most %d files, got %d", AT_MAX_FILES, n);
     if (rc) {
         sim_json_pathbuf_pop(&x->path, mark);
         return rc;
@@ -198,7 +194,7 @@ static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
         for (int j = 0; j < i && !rc; j++)
             if (strcmp((*files)[j].path, (*files)[i].path) == 0) {
                 size_t m3 = sim_json_pathbuf_key(&x->path, "path");
-                rc = fail(x, VM_EINVAL, "duplicate file path '%s' (files[%d] has it)",
+                rc = dpf_fail(x, VM_EINVAL, "duplicate file path '%s' (files[%d] has it)",
                           (*files)[i].path, j);
                 sim_json_pathbuf_pop(&x->path, m3);
             }
@@ -210,24 +206,25 @@ static int parse_package(struct ctx *x, const cJSON *p, struct at_catalog *c,
     struct vm_diag d2 = { 0 };
     rc = at_catalog_add(c, name, version, vendor, withdrawn, *files, (uint32_t)n, &d2);
     if (rc)
-        return fail(x, rc, "%s", d2.msg[0] ? d2.msg : vm_strerror(rc));
+        return dpf_fail(x, rc, "%s", d2.msg[0] ? d2.msg : vm_strerror(rc));
     return 0;
 }
 
-static int parse_signed(struct ctx *x, const cJSON *s, struct at_catalog *c)
+static int parse_signed(struct dpf *x, const cJSON *s, struct at_catalog *c)
 {
     static const char *const keys[] = { "_type", "version", "expires", "packages" };
     char got[64];
     if (!cJSON_IsObject(s))
-        return fail(x, VM_EINVAL, "expected object {_type, version, expires, packages}, got %s",
+        return dpf_fail(x, VM_EINVAL, "expected object {_type, version, expires, packages}, got %s",
                     sim_json_got(s, got, sizeof got));
-    int rc = check_keys(x, s, keys, 4, 0xfu);
+    int rc = dpf_check_keys(x, s, keys, 4, 0xfu);
     if (rc)
         return rc;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "_type");
     size_t mark = sim_json_pathbuf_key(&x->path, "_type");
     if (!cJSON_IsString(t) || strcmp(t->valuestring, "targets") != 0)
-        rc = fail(x, VM_EINVAL, "expected \"targets\", got %s", sim_json_got(t, got, sizeof got));
+        rc = dpf_fail(x, VM_EINVAL, "expected \"targets\", got %s",
+                      sim_json_got(t, got, sizeof got));
     sim_json_pathbuf_pop(&x->path, mark);
     if (rc)
         return rc;
@@ -235,7 +232,8 @@ static int parse_signed(struct ctx *x, const cJSON *s, struct at_catalog *c)
     mark = sim_json_pathbuf_key(&x->path, "version");
     if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > INT_MAX_JSON ||
         v->valuedouble != floor(v->valuedouble))
-        rc = fail(x, VM_EINVAL, "expected integer >= 1, got %s", sim_json_got(v, got, sizeof got));
+        rc = dpf_fail(x, VM_EINVAL, "expected integer >= 1, got %s",
+                      sim_json_got(v, got, sizeof got));
     else
         c->version = (uint64_t)v->valuedouble;
     sim_json_pathbuf_pop(&x->path, mark);
@@ -245,7 +243,7 @@ static int parse_signed(struct ctx *x, const cJSON *s, struct at_catalog *c)
     mark = sim_json_pathbuf_key(&x->path, "expires");
     if (!cJSON_IsString(e) || sim_at_depot_parse_expires(e->valuestring, &c->expires_ns) != 0 ||
         c->expires_ns == 0)
-        rc = fail(x, VM_EINVAL, "expected a time after the run's start like \"30d\" or "
+        rc = dpf_fail(x, VM_EINVAL, "expected a time after the run's start like \"30d\" or "
                   "\"3600s\", got %s", sim_json_got(e, got, sizeof got));
     sim_json_pathbuf_pop(&x->path, mark);
     if (rc)
@@ -253,7 +251,7 @@ static int parse_signed(struct ctx *x, const cJSON *s, struct at_catalog *c)
     const cJSON *pa = cJSON_GetObjectItemCaseSensitive(s, "packages");
     mark = sim_json_pathbuf_key(&x->path, "packages");
     if (!cJSON_IsArray(pa) || !pa->child) {
-        rc = fail(x, VM_EINVAL, "expected a non-empty array of packages, got %s",
+        rc = dpf_fail(x, VM_EINVAL, "expected a non-empty array of packages, got %s",
                   cJSON_IsArray(pa) ? "an empty array" : sim_json_got(pa, got, sizeof got));
         sim_json_pathbuf_pop(&x->path, mark);
         return rc;
@@ -270,13 +268,13 @@ static int parse_signed(struct ctx *x, const cJSON *s, struct at_catalog *c)
     return rc;
 }
 
-static int parse_sigs(struct ctx *x, const cJSON *sa, const struct at_catalog *c,
+static int parse_sigs(struct dpf *x, const cJSON *sa, const struct at_catalog *c,
                       const uint8_t *pub)
 {
     static const char *const keys[] = { "keyid", "alg", "sig" };
     char got[64];
     if (!cJSON_IsArray(sa) || !sa->child)
-        return fail(x, VM_EINVAL, "expected a non-empty array of signatures, got %s",
+        return dpf_fail(x, VM_EINVAL, "expected a non-empty array of signatures, got %s",
                     cJSON_IsArray(sa) ? "an empty array" : sim_json_got(sa, got, sizeof got));
     uint8_t h[AT_HASH_LEN];
     bool hashed = false;
@@ -285,29 +283,30 @@ static int parse_sigs(struct ctx *x, const cJSON *sa, const struct at_catalog *c
         size_t mark = sim_json_pathbuf_index(&x->path, i);
         uint8_t keyid[AT_PUB_LEN], sig[AT_SIG_LEN];
         if (!cJSON_IsObject(s))
-            rc = fail(x, VM_EINVAL, "expected object {keyid, alg, sig}, got %s",
+            rc = dpf_fail(x, VM_EINVAL, "expected object {keyid, alg, sig}, got %s",
                       sim_json_got(s, got, sizeof got));
         if (!rc)
-            rc = check_keys(x, s, keys, 3, 0x7u);
+            rc = dpf_check_keys(x, s, keys, 3, 0x7u);
         if (!rc)
-            rc = get_hex(x, s, "keyid", keyid, AT_PUB_LEN);
+            rc = dpf_get_hex(x, s, "keyid", keyid, AT_PUB_LEN);
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "alg");
         if (!rc) {
             size_t m2 = sim_json_pathbuf_key(&x->path, "alg");
             if (!cJSON_IsString(a))
-                rc = fail(x, VM_EINVAL, "expected string, got %s", sim_json_got(a, got, sizeof got));
+                rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
+                          sim_json_got(a, got, sizeof got));
             else if (at_alg_parse(a->valuestring) == AT_ALG_UNKNOWN)
-                rc = fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
+                rc = dpf_fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
                           sim_json_got(a, got, sizeof got));
             sim_json_pathbuf_pop(&x->path, m2);
         }
         if (!rc)
-            rc = get_hex(x, s, "sig", sig, AT_SIG_LEN);
+            rc = dpf_get_hex(x, s, "sig", sig, AT_SIG_LEN);
         if (!rc && pub && memcmp(keyid, pub, AT_PUB_LEN) != 0) {
             char want[2 * AT_PUB_LEN + 1];
             at_hex_encode(pub, AT_PUB_LEN, want);
             size_t m2 = sim_json_pathbuf_key(&x->path, "keyid");
-            rc = fail(x, VM_EINVAL, "unknown key: not the depot's targets key (%.16s..., from "
+            rc = dpf_fail(x, VM_EINVAL, "unknown key: not the depot's targets key (%.16s..., from "
                       "depot.key_seed)", want);
             sim_json_pathbuf_pop(&x->path, m2);
         }
@@ -317,7 +316,7 @@ static int parse_sigs(struct ctx *x, const cJSON *sa, const struct at_catalog *c
             hashed = true;
             if (at_verify(at_alg_parse(a->valuestring), pub, h, sizeof h, sig) != 0) {
                 size_t m2 = sim_json_pathbuf_key(&x->path, "sig");
-                rc = fail(x, VM_ECORRUPT, "bad signature: it does not verify over the signed "
+                rc = dpf_fail(x, VM_ECORRUPT, "bad signature: it does not verify over the signed "
                           "catalog with the depot's targets key (re-sign an edited file: "
                           "vmsim-depot sign)");
                 sim_json_pathbuf_pop(&x->path, m2);
@@ -328,25 +327,65 @@ static int parse_sigs(struct ctx *x, const cJSON *sa, const struct at_catalog *c
     return rc;
 }
 
-int sim_at_depot_parse(const char *file, const cJSON *root, const uint8_t *targets_pub,
+int sim_at_keyset_init(struct sim_at_keyset *ks, uint64_t key_seed, struct vm_diag *d)
+{
+    memset(ks, 0, sizeof *ks);
+    for (int r = 0; r < AT_NR_ROLES; r++) {
+        char role[32];
+        uint8_t seed[AT_SEED_LEN];
+        snprintf(role, sizeof role, "depot-%s", at_role_name((enum at_role)r));
+        at_key_seed(seed, role, key_seed, 0);
+        int rc = at_key_init(&ks->k[r], seed, d);
+        if (rc) {
+            sim_at_keyset_free(ks);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void sim_at_keyset_free(struct sim_at_keyset *ks)
+{
+    if (!ks)
+        return;
+    for (int r = 0; r < AT_NR_ROLES; r++)
+        at_key_free(&ks->k[r]);
+}
+
+int sim_at_depot_parse(const char *file, const cJSON *root, const struct sim_at_keyset *ks,
                        struct at_catalog *c, struct vm_diag *d)
 {
-    static const char *const keys[] = { "format", "signed", "signatures" };
-    struct ctx x = { .file = file, .d = d };
+    static const char *const keys[] = { "format", "root", "snapshot", "signed", "signatures" };
+    struct dpf x = { .file = file, .d = d };
     char got[64];
     sim_json_pathbuf_init(&x.path);
     at_catalog_init(c);
     if (!cJSON_IsObject(root))
-        return fail(&x, VM_EINVAL, "expected a depot metadata object {format, signed, "
-                    "signatures}, got %s", sim_json_got(root, got, sizeof got));
-    int rc = check_keys(&x, root, keys, 3, 0x7u);
+        return dpf_fail(&x, VM_EINVAL, "expected a depot metadata object {format, root, "
+                        "snapshot, signed, signatures}, got %s",
+                        sim_json_got(root, got, sizeof got));
+    int rc = dpf_check_keys(&x, root, keys, 5, 0x1fu);
     if (rc)
         return rc;
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "format");
     size_t mark = sim_json_pathbuf_key(&x.path, "format");
     if (!cJSON_IsString(f) || strcmp(f->valuestring, SIM_AT_DEPOT_FORMAT) != 0)
-        rc = fail(&x, VM_EINVAL, "expected \"%s\", got %s", SIM_AT_DEPOT_FORMAT,
-                  sim_json_got(f, got, sizeof got));
+        rc = dpf_fail(&x, VM_EINVAL, "expected \"%s\", got %s", SIM_AT_DEPOT_FORMAT,
+                      sim_json_got(f, got, sizeof got));
+    sim_json_pathbuf_pop(&x.path, mark);
+    if (rc)
+        return rc;
+    struct at_root r;
+    struct at_root_sigs rs;
+    struct at_snapshot sn;
+    struct at_rootsig ss;
+    mark = sim_json_pathbuf_key(&x.path, "root");
+    rc = dpf_parse_root(&x, cJSON_GetObjectItemCaseSensitive(root, "root"), &r, &rs);
+    sim_json_pathbuf_pop(&x.path, mark);
+    if (rc)
+        return rc;
+    mark = sim_json_pathbuf_key(&x.path, "snapshot");
+    rc = dpf_parse_snapshot(&x, cJSON_GetObjectItemCaseSensitive(root, "snapshot"), &sn, &ss);
     sim_json_pathbuf_pop(&x.path, mark);
     if (rc)
         return rc;
@@ -356,12 +395,15 @@ int sim_at_depot_parse(const char *file, const cJSON *root, const uint8_t *targe
     if (rc)
         return rc;
     mark = sim_json_pathbuf_key(&x.path, "signatures");
-    rc = parse_sigs(&x, cJSON_GetObjectItemCaseSensitive(root, "signatures"), c, targets_pub);
+    rc = parse_sigs(&x, cJSON_GetObjectItemCaseSensitive(root, "signatures"), c,
+                    ks ? ks->k[AT_ROLE_TARGETS].pub : NULL);
     sim_json_pathbuf_pop(&x.path, mark);
+    if (!rc && ks)
+        rc = dpf_verify_roles(&x, &r, &rs, &sn, &ss, c, ks);
     return rc;
 }
 
-int sim_at_depot_load(const char *file, const uint8_t *targets_pub, struct at_catalog *c,
+int sim_at_depot_load(const char *file, const struct sim_at_keyset *ks, struct at_catalog *c,
                       struct vm_diag *d)
 {
     cJSON *root = NULL;
@@ -374,14 +416,14 @@ int sim_at_depot_load(const char *file, const uint8_t *targets_pub, struct at_ca
     int rc = sim_json_load(file, &root, d);
     if (rc)
         return rc;
-    rc = sim_at_depot_parse(file, root, targets_pub, c, d);
+    rc = sim_at_depot_parse(file, root, ks, c, d);
     cJSON_Delete(root);
     return rc;
 }
 
 /* ------------------------------------------------------------ writing */
 
-static void expires_text(uint64_t ns, char *buf, size_t len)
+void dpf_expires_text(uint64_t ns, char *buf, size_t len)
 {
     if (ns % NS_PER_DAY == 0)
         snprintf(buf, len, "%llud", (unsigned long long)(ns / NS_PER_DAY));
@@ -421,19 +463,28 @@ nomem:
     return NULL;
 }
 
-cJSON *sim_at_depot_to_json(const struct at_catalog *c, const struct at_key *k,
+cJSON *sim_at_depot_to_json(const struct at_catalog *c, const struct sim_at_keyset *ks,
                             struct vm_diag *d)
 {
+    const struct at_key *k = &ks->k[AT_ROLE_TARGETS];
     struct at_sigblock sb;
     if (at_targets_sign(c, k, &sb) != 0) {
         vm_diag_set(d, VM_EIO, "signing the catalog failed");
         return NULL;
     }
     char hex[2 * AT_SIG_LEN + 1], exp[32];
-    expires_text(c->expires_ns, exp, sizeof exp);
+    dpf_expires_text(c->expires_ns, exp, sizeof exp);
     cJSON *root = cJSON_CreateObject(), *s = NULL, *pa = NULL, *sa = NULL, *sig = NULL;
-    if (!root || !cJSON_AddStringToObject(root, "format", SIM_AT_DEPOT_FORMAT) ||
-        !(s = cJSON_AddObjectToObject(root, "signed")) ||
+    if (!root || !cJSON_AddStringToObject(root, "format", SIM_AT_DEPOT_FORMAT))
+        goto nomem;
+    int rc = dpf_roles_json(root, c, ks);
+    if (rc) {
+        cJSON_Delete(root);
+        vm_diag_set(d, rc, rc == VM_EIO ? "signing the root or snapshot failed"
+                                        : "out of memory");
+        return NULL;
+    }
+    if (!(s = cJSON_AddObjectToObject(root, "signed")) ||
         !cJSON_AddStringToObject(s, "_type", "targets") ||
         !cJSON_AddNumberToObject(s, "version", (double)c->version) ||
         !cJSON_AddStringToObject(s, "expires", exp) ||
@@ -462,10 +513,10 @@ nomem:
     return NULL;
 }
 
-int sim_at_depot_write(const char *file, const struct at_catalog *c, const struct at_key *k,
-                       struct vm_diag *d)
+int sim_at_depot_write(const char *file, const struct at_catalog *c,
+                       const struct sim_at_keyset *ks, struct vm_diag *d)
 {
-    cJSON *root = sim_at_depot_to_json(c, k, d);
+    cJSON *root = sim_at_depot_to_json(c, ks, d);
     if (!root)
         return d->code;
     char *text = cJSON_Print(root);
@@ -521,104 +572,3 @@ int sim_at_depot_write(const char *file, const struct at_catalog *c, const struc
     return rc;
 }
 
-/* ----------------------------------------------------------- generator */
-
-/* The components of an ESXi 8 image's base image and vendor add-on, by
- * their VIB names as `esxcli software vib list` shows them, and their
- * vendor codes; versions are made up in ESXi's form. */
-static const struct { const char *name, *vendor, *version; } vibs[] = {
-    { "esx-base", "VMW", "8.0.2-0.0.22380479" },
-    { "esx-update", "VMW", "8.0.2-0.0.22380479" },
-    { "esx-ui", "VMW", "2.13.1-22311330" },
-    { "esx-xserver", "VMW", "8.0.2-0.0.22380479" },
-    { "esxio-combiner", "VMW", "8.0.2-0.0.22380479" },
-    { "vsan", "VMW", "8.0.2-0.0.22380479" },
-    { "vsanhealth", "VMW", "8.0.2-0.0.22380479" },
-    { "vdfs", "VMW", "8.0.2-0.0.22380479" },
-    { "crx", "VMW", "8.0.2-0.0.22380479" },
-    { "gc", "VMW", "8.0.2-0.0.22380479" },
-    { "bmcal", "VMW", "8.0.2-0.0.22380479" },
-    { "trx", "VMW", "8.0.2-0.0.22380479" },
-    { "clusterstore", "VMW", "8.0.2-0.0.22380479" },
-    { "loadesx", "VMW", "8.0.2-0.0.22380479" },
-    { "cpu-microcode", "VMW", "8.0.2-0.0.22380479" },
-    { "tools-light", "VMware", "12.2.6.22229486-22380477" },
-    { "native-misc-drivers", "VMW", "8.0.2-0.0.22380479" },
-    { "esx-dvfilter-generic-fastpath", "VMW", "8.0.2-0.0.22380479" },
-    { "vmkusb", "VMW", "0.1-18vmw.802.0.0" },
-    { "vmkata", "VMW", "0.1-1vmw.802.0.0" },
-    { "vmw-ahci", "VMW", "2.0.17-1vmw.802.0.0" },
-    { "nvme-pcie", "VMW", "1.2.4.11-1vmw.802.0.0" },
-    { "nvmetcp", "VMW", "1.0.1.8-1vmw.802.0.0" },
-    { "nvmerdma", "VMW", "1.0.3.9-1vmw.802.0.0" },
-    { "ne1000", "VMW", "0.9.0-1vmw.802.0.0" },
-    { "nenic", "Cisco", "2.0.11.0-1vmw.802.0.0" },
-    { "nmlx5-core", "MEL", "4.23.0.66-2vmw.802.0.0" },
-    { "nmlx5-rdma", "MEL", "4.23.0.66-2vmw.802.0.0" },
-    { "bnxtnet", "BCM", "226.0.136.0-1vmw.802.0.0" },
-    { "bnxtroce", "BCM", "226.0.136.0-1vmw.802.0.0" },
-    { "i40en", "INT", "1.11.2.6-1vmw.802.0.0" },
-    { "ixgben", "INT", "1.7.1.39-1vmw.802.0.0" },
-    { "icen", "INT", "1.11.3.0-1vmw.802.0.0" },
-    { "irdman", "INT", "1.4.3.0-1vmw.802.0.0" },
-    { "lpfc", "EMU", "14.2.560.8-1vmw.802.0.0" },
-    { "qlnativefc", "QLC", "5.3.81.2-1vmw.802.0.0" },
-    { "lsi-mr3", "BCM", "7.726.02.00-1vmw.802.0.0" },
-    { "lsi-msgpt35", "BCM", "28.00.00.00-1vmw.802.0.0" },
-    { "iser", "VMW", "1.1.0.2-1vmw.802.0.0" },
-    { "vmware-esx-esxcli-nvme-plugin", "VMware", "1.2.0.52-1vmw.802.0.0" },
-};
-#define NR_VIBS (sizeof vibs / sizeof vibs[0])
-
-static uint64_t split(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);     /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-int sim_at_depot_generate(struct at_catalog *c, uint32_t nr_pkgs, uint32_t min_files,
-                          uint32_t max_files, uint64_t seed, uint64_t expires_ns,
-                          struct vm_diag *d)
-{
-    at_catalog_init(c);
-    if (nr_pkgs == 0 || min_files == 0 || min_files > max_files || max_files > AT_MAX_FILES)
-        return vm_diag_set(d, VM_EINVAL, "expected packages >= 1 and 1 <= min_files <= "
-                           "max_files <= %d", AT_MAX_FILES);
-    c->version = 1;
-    c->expires_ns = expires_ns;
-    struct at_file *files = malloc(max_files * sizeof *files);
-    if (!files)
-        return vm_diag_set(d, VM_ENOMEM, "out of memory");
-    uint64_t rng = seed ^ 0x6465706f74ull;
-    int rc = 0;
-    for (uint32_t i = 0; i < nr_pkgs && !rc; i++) {
-        char name[AT_NAME_MAX];
-        const char *vendor = i < NR_VIBS ? vibs[i].vendor : "VMW";
-        const char *version = i < NR_VIBS ? vibs[i].version : "1.0.0-1";
-        if (i < NR_VIBS)
-            snprintf(name, sizeof name, "%s", vibs[i].name);
-        else
-            snprintf(name, sizeof name, "pkg-%u", i);
-        uint32_t nf = min_files + (uint32_t)(split(&rng) % (max_files - min_files + 1));
-        for (uint32_t j = 0; j < nf; j++) {
-            snprintf(files[j].path, sizeof files[j].path, "usr/lib/vmware/%.40s/f%04u", name, j);
-            struct at_sha256_ctx h;
-            uint8_t le[8];
-            at_sha256_init(&h);
-            at_sha256_update(&h, "vmsim-depot-file/1", 18);
-            for (int b = 0; b < 8; b++)
-                le[b] = (uint8_t)(seed >> (8 * b));
-            at_sha256_update(&h, le, 8);
-            at_sha256_update(&h, name, strlen(name) + 1);
-            for (int b = 0; b < 8; b++)
-                le[b] = (uint8_t)((uint64_t)j >> (8 * b));
-            at_sha256_update(&h, le, 8);
-            at_sha256_final(&h, files[j].sha256);
-        }
-        rc = at_catalog_add(c, name, version, vendor, false, files, nf, d);
-    }
-    free(files);
-    return rc;
-}

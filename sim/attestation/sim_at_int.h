@@ -16,9 +16,6 @@ enum at_method sim_at_method(const char *name);
 /* The run point's method parameters: the model's defaults, then the
  * method table's keys from e->policy_cfg, then the depot section's. */
 void sim_at_params(const struct sim_exp *e, struct at_params *p);
-/* The depot's targets and timestamp keys of key_seed.  0 or VM_EIO. */
-int sim_at_depot_keys(uint64_t key_seed, struct at_key *targets, struct at_key *ts,
-                      struct vm_diag *d);
 /* Node j's platform host is "a<j>": true and *j when name is one of the
  * datacenter's nodes (a0..a<nodes-1>, written so). */
 bool sim_at_node_index(const struct sim_at_cfg *c, const char *name, uint32_t *j);

@@ -116,6 +116,9 @@ static const struct sim_policy_info methods[AT_NR_METHODS] = {
                            "timestamp", cache_params, true },
     [AT_BROKEN_WITHDRAW] = { "broken-withdraw", "test only: depot that accepts a version its "
                              "lookup answer says is withdrawn", depot_params, true },
+    [AT_BROKEN_REVOKED] = { "broken-revoked", "test only: depot-cache that believes a timestamp "
+                            "signed with its shipped root's timestamp key after a rotation "
+                            "revoked it", cache_params, true },
 };
 
 static bool method_get(int i, struct sim_policy_info *out)
@@ -187,10 +190,15 @@ static const struct sim_key dc_keys[] = {
 
 static const struct sim_key depot_keys[] = {
     SIM_KEY_STR_ROW("metadata", SIM_KEY_REQ, sim_cfg_set_path, C(metadata), SIM_PATH_MAX,
-                    "the depot metadata file (vmsim-depot/1, signed by the targets key)"),
+                    "the depot metadata file (vmsim-depot/2: TUF root, snapshot, targets)"),
     SIM_KEY_SCALAR_ROW("key_seed", 0, VM_PARAM_U64, C(key_seed), 0, SIM_CFG_SEED_MAX, "1",
                        "the depot's keys: at_key_seed(\"depot-targets\" | "
-                       "\"depot-timestamp\", key_seed, 0)"),
+                       "\"depot-timestamp\" | \"depot-snapshot\" | \"depot-root\", "
+                       "key_seed, generation)"),
+    SIM_KEY_SCALAR_ROW("key_rotation", 0, VM_PARAM_TIME, C(key_rotation_ns), 0, RUN_MAX_NS,
+                       "0s", "the depot rotates every role's key then: root 2 signed by "
+                       "the old and the new root key, the catalog re-signed as a new "
+                       "targets version (TUF 5.3; 0s: never)"),
     SIM_KEY_SCALAR_ROW("ts_period", 0, VM_PARAM_TIME, C(ts_period_ns), 1e6, TIME_MAX_NS, "60s",
                        "the depot signs a new timestamp this often (our choice)"),
     SIM_KEY_SCALAR_ROW("ts_expiry", 0, VM_PARAM_TIME, C(ts_expiry_ns), 1e6, TIME_MAX_NS,
@@ -224,12 +232,13 @@ static const struct sim_key release_keys[] = {
 
 #define A(field) offsetof(struct sim_at_attack, field)
 #define ATTACK_KINDS "tamper|unknown|replay|wrong_key|malformed|withdraw|freeze|rollback|" \
-                     "bad_sig|bad_alg|depot_down|node_crash"
+                     "bad_sig|bad_alg|depot_down|node_crash|revoked_key|mix_and_match"
 static const struct sim_key attack_keys[] = {
     SIM_KEY_ENUM_ROW("kind", SIM_KEY_REQ, A(kind), ATTACK_KINDS, NULL,
                      "hosts: tamper, unknown, replay, wrong_key, malformed; depot: withdraw "
-                     "(a release's versions), freeze, rollback, bad_sig, bad_alg, depot_down; "
-                     "node_crash"),
+                     "(a release's versions), freeze, rollback, bad_sig, bad_alg, depot_down, "
+                     "revoked_key (fresh metadata signed with the keys depot.key_rotation "
+                     "revoked), mix_and_match (targets of another snapshot); node_crash"),
     SIM_KEY_SCALAR_ROW("at", SIM_KEY_REQ, VM_PARAM_TIME, A(at_ns), 0, RUN_MAX_NS, NULL,
                        "it begins"),
     SIM_KEY_SCALAR_ROW("len", 0, VM_PARAM_TIME, A(len_ns), 0, RUN_MAX_NS, "0s",
@@ -414,6 +423,14 @@ static int check_attacks(struct sim_cfg_walk *w, const struct sim_at_cfg *c)
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "unknown node %u (the datacenter has "
                                 "nodes 0..%u)", a->node, c->nodes - 1);
         }
+        if (a->kind == AT_ATK_REVOKED_KEY &&
+            (!c->key_rotation_ns || c->key_rotation_ns >= a->at_ns)) {
+            snprintf(path, sizeof path, "$.attacks[%u].at", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "a revoked_key attack needs a key rotation "
+                                "before it: depot.key_rotation %s, the attack at %.9g s",
+                                c->key_rotation_ns ? "is not before it" : "is 0s (never)",
+                                (double)a->at_ns / 1e9);
+        }
         if (a->kind == AT_ATK_WITHDRAW && a->release > c->nr_releases) {
             snprintf(path, sizeof path, "$.attacks[%u].release", i);
             rc = sim_cfg_err_at(w, VM_EINVAL, path, "unknown release %u (the config has "
@@ -454,6 +471,10 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
                             "(at most %d bins in scenario.duration)",
                             ceil((double)c->duration_ns / AT_MAX_BINS / 1e6) / 1e3,
                             AT_MAX_BINS - 1);
+    if (c->key_rotation_ns >= c->duration_ns)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.depot.key_rotation", "expected a time within "
+                            "the run (scenario.duration %.9g s) or 0s, got %.9g s",
+                            (double)c->duration_ns / 1e9, (double)c->key_rotation_ns / 1e9);
     if (check_releases(w, c))
         rc = VM_EINVAL;
     if (check_attacks(w, c))
@@ -482,10 +503,14 @@ const struct sim_mech sim_at_mech = {
                "(US20210382706) instead of admin-configured golden values, with real "
                "SHA-256 and Ed25519, through upgrades, attacks and depot outages",
     .notes = "  Every token is checked against the ground truth: forged evidence, a\n"
-             "  rolled-back or expired depot view, a version the node knew withdrawn.\n"
+             "  rolled-back or expired depot view, a timestamp the depot never signed\n"
+             "  (a revoked key's forgery), a version the node knew withdrawn.\n"
              "  Any of them fails the run (exit 1) for every method; the hidden\n"
-             "  broken-nonce, broken-rollback, broken-freeze and broken-withdraw\n"
-             "  methods exist to show the check bites.\n"
+             "  broken-nonce, broken-rollback, broken-freeze, broken-withdraw and\n"
+             "  broken-revoked methods exist to show the check bites.\n"
+             "  The depot's metadata has TUF's root, snapshot, targets and timestamp\n"
+             "  roles; depot.key_rotation rotates every key (root 2) and the nodes\n"
+             "  follow it (TUF 5.3).\n"
              "  A depot outage: a msg_loss fault with p 1 and a \"depot\", or the\n"
              "  depot_down attack.  Rack k's endpoint lives on platform host\n"
              "  r<k mod R> (R: the platform's racks r0, r1, ...), so a fault naming\n"

@@ -83,6 +83,7 @@ struct at_world *at_world_new(uint32_t nr_hosts, enum at_method m)
     at_key_seed(seed, "depot-timestamp", 1, 0);
     at_key_init(&w->cfg.depot_ts_key, seed, NULL);
     struct at_cfg *c = &w->cfg;
+    c->depot_key_seed = 1;       /* the same derivation as the two keys above */
     c->nr_hosts = nr_hosts;
     c->rack_hosts = 10;
     c->nr_nodes = 4;

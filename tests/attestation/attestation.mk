@@ -15,6 +15,13 @@ tests_check_at_evidence_LDADD = $(TEST_LDADD)
 tests_check_at_meta_SOURCES = tests/attestation/check_at_meta.c
 tests_check_at_meta_CFLAGS = $(TEST_CFLAGS)
 tests_check_at_meta_LDADD = $(TEST_LDADD)
+# TUF's root and snapshot roles: rotation thresholds, versions, expiry,
+# mix-and-match, snapshot rollback, revoked keys
+check_PROGRAMS += tests/check_at_root
+TESTS += tests/check_at_root
+tests_check_at_root_SOURCES = tests/attestation/check_at_root.c
+tests_check_at_root_CFLAGS = $(TEST_CFLAGS)
+tests_check_at_root_LDADD = $(TEST_LDADD)
 
 
 # --- the datacenter model

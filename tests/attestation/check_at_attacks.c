@@ -164,6 +164,92 @@ START_TEST(test_at_broken_freeze_uses_an_expired_view)
 }
 END_TEST
 
+/* ------------------------------------------- key rotation (TUF roles) */
+
+/* The depot rotates every key at 4 min: every depot method follows the
+ * new root (no document refused, tokens to the end). */
+START_TEST(test_at_key_rotation_is_followed_by_every_depot_method)
+{
+    struct at_world *w = channel_world(depot_methods[_i], AT_ATK_TAMPER);
+    w->cfg.nr_attacks = 0;
+    w->cfg.nr_rotations = 1;
+    w->cfg.rotate_ns[0] = 4 * MIN;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 40 * MIN);
+    struct at_stats st = at_world_finish(w);
+    for (int e = 1; e < AT_META_NR_ERR; e++)
+        ck_assert_msg(st.meta_refused[e] == 0, "%s refused", at_meta_err_name(e));
+    ck_assert_uint_gt(tokens_between(&st, 30 * MIN, 40 * MIN), 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* After the rotation an attacker holding the revoked keys serves fresh,
+ * fast-forwarded metadata: refused as a bad signature, never believed. */
+START_TEST(test_at_revoked_key_is_refused_after_rotation)
+{
+    struct at_world *w = channel_world(depot_methods[_i], AT_ATK_REVOKED_KEY);
+    w->cfg.nr_rotations = 1;
+    w->cfg.rotate_ns[0] = 4 * MIN;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 40 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.meta_refused[AT_META_BAD_SIG], 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.rollback_used, 0);
+    ck_assert_uint_eq(st.expired_used, 0);
+    ck_assert_uint_eq(st.forged_meta_used, 0);
+    ck_assert_uint_gt(tokens_between(&st, 5 * MIN, 7 * MIN), 0);   /* on the new root */
+    ck_assert_uint_eq(tokens_between(&st, 30 * MIN, 40 * MIN), 0);  /* fail closed */
+    at_world_free(w);
+}
+END_TEST
+
+/* The checker's forged-metadata invariant bites: a cache that still
+ * trusts its shipped root's timestamp key takes the revoked key's
+ * fast-forwarded timestamp and decides on it. */
+START_TEST(test_at_broken_revoked_uses_forged_metadata)
+{
+    struct at_world *w = channel_world(AT_BROKEN_REVOKED, AT_ATK_REVOKED_KEY);
+    w->cfg.nr_rotations = 1;
+    w->cfg.rotate_ns[0] = 4 * MIN;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 20 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.forged_meta_used, 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* Without a rotation before it the attack is a configuration error. */
+START_TEST(test_at_revoked_key_without_rotation_is_refused)
+{
+    struct at_world *w = channel_world(AT_DEPOT, AT_ATK_REVOKED_KEY);
+    ck_assert_int_ne(at_world_build(w), 0);
+    at_world_free(w);
+}
+END_TEST
+
+/* Mix-and-match: the previous targets under the current snapshot (a
+ * lookup answer: the previous snapshot); a release at 10 min gives the
+ * feed a targets push to mix. */
+START_TEST(test_at_mix_and_match_is_refused_by_the_view)
+{
+    struct at_world *w = channel_world(depot_methods[_i], AT_ATK_MIX);
+    w->rel[1] = (struct at_release){ .at_ns = 10 * MIN, .nr_pkgs = 2 };
+    w->cfg.nr_releases = 2;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 40 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_gt(st.meta_refused[AT_META_MISMATCH], 0);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.rollback_used, 0);
+    ck_assert_uint_eq(st.expired_used, 0);
+    at_world_free(w);
+}
+END_TEST
+
 /* ------------------------------------------------------- depot outage */
 
 START_TEST(test_at_depot_down_per_request_refuses_at_once)
@@ -410,6 +496,14 @@ static Suite *at_attacks_suite(void)
     tcase_add_test(tc, test_at_node_faults_nest_and_unknown_nodes_are_refused);
     tcase_add_loop_test(tc, test_at_withdrawn_version_is_refused_once_known, 0, 4);
     tcase_add_test(tc, test_at_broken_withdraw_accepts_a_version_it_knew_withdrawn);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rotation");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_at_key_rotation_is_followed_by_every_depot_method, 0, 3);
+    tcase_add_loop_test(tc, test_at_revoked_key_is_refused_after_rotation, 0, 3);
+    tcase_add_test(tc, test_at_broken_revoked_uses_forged_metadata);
+    tcase_add_test(tc, test_at_revoked_key_without_rotation_is_refused);
+    tcase_add_loop_test(tc, test_at_mix_and_match_is_refused_by_the_view, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -21,23 +21,20 @@
 #define HEX64 "0000000000000000000000000000000000000000000000000000000000000000"
 
 static char dir[256];
-static struct at_key key, other;
+static struct sim_at_keyset key, other;   /* the depot's keys of seeds 1 and 7 */
 
 static void setup(void)
 {
-    uint8_t seed[AT_SEED_LEN];
     struct vm_diag d = { 0 };
     test_tmpdir_make(dir, sizeof dir, "check_at_depotfile");
-    at_key_seed(seed, "depot-targets", 1, 0);
-    ck_assert_int_eq(at_key_init(&key, seed, &d), 0);
-    at_key_seed(seed, "depot-targets", 7, 0);
-    ck_assert_int_eq(at_key_init(&other, seed, &d), 0);
+    ck_assert_int_eq(sim_at_keyset_init(&key, 1, &d), 0);
+    ck_assert_int_eq(sim_at_keyset_init(&other, 7, &d), 0);
 }
 
 static void teardown(void)
 {
-    at_key_free(&key);
-    at_key_free(&other);
+    sim_at_keyset_free(&key);
+    sim_at_keyset_free(&other);
     test_tmpdir_remove(dir);
 }
 
@@ -46,8 +43,8 @@ static void path_of(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/%s", dir, name);
 }
 
-/* Parse text as a depot file "f.json" with the targets key (or none). */
-static int parse(const char *text, const uint8_t *pub, struct vm_diag *d)
+/* Parse text as a depot file "f.json" with the depot's keys (or none). */
+static int parse(const char *text, const struct sim_at_keyset *pub, struct vm_diag *d)
 {
     cJSON *root = NULL;
     int rc = sim_json_parse("f.json", text, &root, d);
@@ -60,16 +57,39 @@ static int parse(const char *text, const uint8_t *pub, struct vm_diag *d)
     return rc;
 }
 
-/* A one-package file with a dummy signature, PKG for the package. */
-static char *doc(const char *pkg)
+#define SIG "[{\"keyid\": \"" HEX64 "\", \"alg\": \"ed25519\", \"sig\": \"" HEX64 HEX64 "\"}]"
+#define ROLE "{\"keyids\": [\"" HEX64 "\"], \"threshold\": 1}"
+/* The root and snapshot roles of a hand-written file (dummy keys and
+ * signatures: well formed); ROLES replaces the root's roles. */
+static const char *roles_of(const char *roles)
 {
     static char buf[4096];
     snprintf(buf, sizeof buf,
-             "{\"format\": \"vmsim-depot/1\", \"signed\": {\"_type\": \"targets\", "
-             "\"version\": 1, \"expires\": \"30d\", \"packages\": [%s]}, \"signatures\": "
-             "[{\"keyid\": \"" HEX64 "\", \"alg\": \"ed25519\", \"sig\": \"" HEX64 HEX64 "\"}]}",
-             pkg);
+             "\"root\": {\"signed\": {\"_type\": \"root\", \"version\": 1, \"expires\": "
+             "\"365d\", \"roles\": %s}, \"signatures\": " SIG "}, \"snapshot\": {\"signed\": "
+             "{\"_type\": \"snapshot\", \"version\": 1, \"expires\": \"30d\", "
+             "\"targets_version\": 1, \"targets_sha256\": \"" HEX64 "\"}, \"signatures\": "
+             SIG "}",
+             roles ? roles : "{\"root\": " ROLE ", \"timestamp\": " ROLE ", \"snapshot\": "
+                             ROLE ", \"targets\": " ROLE "}");
     return buf;
+}
+
+/* A one-package file with dummy signatures, PKG for the package, ROLES
+ * for the root's roles (NULL: well formed). */
+static char *doc2(const char *pkg, const char *roles)
+{
+    static char buf[8192];
+    snprintf(buf, sizeof buf,
+             "{\"format\": \"vmsim-depot/2\", \"signed\": {\"_type\": \"targets\", "
+             "\"version\": 1, \"expires\": \"30d\", \"packages\": [%s]}, \"signatures\": "
+             SIG ", %s}", pkg, roles_of(roles));
+    return buf;
+}
+
+static char *doc(const char *pkg)
+{
+    return doc2(pkg, NULL);
 }
 
 START_TEST(test_depot_generate_is_deterministic_and_esxi_like)
@@ -105,7 +125,7 @@ START_TEST(test_depot_write_then_load_gives_the_same_signed_catalog)
     ck_assert_int_eq(at_catalog_withdraw(&a, a.pkgs[2].name, a.pkgs[2].version), 0);
     ck_assert_int_eq(sim_at_depot_write(f, &a, &key, &d), 0);
     ck_assert_int_eq(test_tmpdir_count(dir), 1);    /* no temporary file left */
-    ck_assert_int_eq(sim_at_depot_load(f, key.pub, &b, &d), 0);
+    ck_assert_int_eq(sim_at_depot_load(f, &key, &b, &d), 0);
     uint8_t ha[AT_HASH_LEN], hb[AT_HASH_LEN];
     at_targets_hash(&a, ha);
     at_targets_hash(&b, hb);
@@ -115,8 +135,18 @@ START_TEST(test_depot_write_then_load_gives_the_same_signed_catalog)
     at_catalog_free(&b);
     /* the same file is another key's: refused as an unknown key */
     d = (struct vm_diag){ 0 };
-    ck_assert_int_eq(sim_at_depot_load(f, other.pub, &b, &d), VM_EINVAL);
+    ck_assert_int_eq(sim_at_depot_load(f, &other, &b, &d), VM_EINVAL);
     ck_assert_ptr_nonnull(strstr(d.msg, "$.signatures[0].keyid: unknown key"));
+    at_catalog_free(&b);
+    /* the snapshot of other targets (mix-and-match in the file) */
+    cJSON *root = NULL;
+    ck_assert_int_eq(sim_json_load(f, &root, &d), 0);
+    cJSON *sn = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "snapshot"), "signed");
+    cJSON_ReplaceItemInObject(sn, "targets_sha256", cJSON_CreateString(HEX64));
+    d = (struct vm_diag){ 0 };
+    ck_assert_int_eq(sim_at_depot_parse(f, root, &key, &b, &d), VM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.msg, "$.snapshot.signed.targets_sha256: not the hash"));
+    cJSON_Delete(root);
     at_catalog_free(&b);
     at_catalog_free(&a);
 }
@@ -137,14 +167,14 @@ START_TEST(test_depot_edited_file_refused_until_signed_again)
         cJSON_GetObjectItem(cJSON_GetObjectItem(root, "signed"), "packages"), 1), "files"), 0);
     cJSON_ReplaceItemInObject(file0, "sha256", cJSON_CreateString(HEX64));
     d = (struct vm_diag){ 0 };
-    ck_assert_int_eq(sim_at_depot_parse(f, root, key.pub, &b, &d), VM_ECORRUPT);
+    ck_assert_int_eq(sim_at_depot_parse(f, root, &key, &b, &d), VM_ECORRUPT);
     ck_assert_ptr_nonnull(strstr(d.msg, "$.signatures[0].sig: bad signature"));
     at_catalog_free(&b);
     /* without a key (vmsim-depot sign) it parses, and signed again it loads */
     ck_assert_int_eq(sim_at_depot_parse(f, root, NULL, &b, &d), 0);
     ck_assert_int_eq(sim_at_depot_write(f, &b, &key, &d), 0);
     at_catalog_free(&b);
-    ck_assert_int_eq(sim_at_depot_load(f, key.pub, &b, &d), 0);
+    ck_assert_int_eq(sim_at_depot_load(f, &key, &b, &d), 0);
     ck_assert_mem_eq(b.pkgs[1].files[0].sha256, (uint8_t[AT_HASH_LEN]){ 0 }, AT_HASH_LEN);
     at_catalog_free(&b);
     at_catalog_free(&a);
@@ -183,6 +213,41 @@ START_TEST(test_depot_bad_file_refused_with_its_location)
 }
 END_TEST
 
+#define PKG "{\"name\": \"a\", \"version\": \"1\", \"vendor\": \"V\", \"files\": [{\"path\": " \
+            "\"x\", \"sha256\": \"" HEX64 "\"}]}"
+#define K1 "\"" HEX64 "\""
+#define K2 "\"1111111111111111111111111111111111111111111111111111111111111111\""
+static const struct { const char *roles, *want; } bad_roles[] = {
+    { "{\"root\": " ROLE ", \"timestamp\": " ROLE ", \"targets\": " ROLE "}",
+      "f.json: $.root.signed.roles: missing key 'snapshot'" },
+    { "{\"root\": " ROLE ", \"timestamp\": " ROLE ", \"snapshot\": " ROLE ", \"targets\": "
+      ROLE ", \"mirror\": " ROLE "}",
+      "f.json: $.root.signed.roles: unknown key 'mirror'" },
+    { "{\"root\": {\"keyids\": [" K1 "], \"threshold\": 0}, \"timestamp\": " ROLE ", "
+      "\"snapshot\": " ROLE ", \"targets\": " ROLE "}",
+      "f.json: $.root.signed.roles.root.threshold: expected an integer from 1 to 1 (the role's "
+      "keyids), got 0" },
+    { "{\"root\": " ROLE ", \"timestamp\": " ROLE ", \"snapshot\": " ROLE ", \"targets\": "
+      "{\"keyids\": [" K1 ", " K2 "], \"threshold\": 3}}",
+      "f.json: $.root.signed.roles.targets.threshold: expected an integer from 1 to 2 (the "
+      "role's keyids), got 3" },
+    { "{\"root\": " ROLE ", \"timestamp\": {\"keyids\": [" K2 ", " K2 "], \"threshold\": 1}, "
+      "\"snapshot\": " ROLE ", \"targets\": " ROLE "}",
+      "f.json: $.root.signed.roles.timestamp.keyids[1]: duplicate key id (keyids[0] has it)" },
+    { "{\"root\": " ROLE ", \"timestamp\": " ROLE ", \"snapshot\": {\"keyids\": \"" HEX64
+      "\", \"threshold\": 1}, \"targets\": " ROLE "}",
+      "f.json: $.root.signed.roles.snapshot.keyids: expected an array of 1 to 4 key ids, got "
+      "\"0000000000000000000000000000000000000...\"" },
+};
+
+START_TEST(test_depot_bad_roles_refused_with_their_location)
+{
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(parse(doc2(PKG, bad_roles[_i].roles), NULL, &d), VM_EINVAL);
+    ck_assert_str_eq(d.msg, bad_roles[_i].want);
+}
+END_TEST
+
 START_TEST(test_depot_unknown_algorithm_and_truncation_refused)
 {
     struct vm_diag d = { 0 };
@@ -190,12 +255,12 @@ START_TEST(test_depot_unknown_algorithm_and_truncation_refused)
                   "[{\"path\": \"x\", \"sha256\": \"" HEX64 "\"}]}");
     char *alg = strstr(t, "ed25519");
     memcpy(alg, "ed448xx", 7);
-    ck_assert_int_eq(parse(t, key.pub, &d), VM_EINVAL);
+    ck_assert_int_eq(parse(t, &key, &d), VM_EINVAL);
     ck_assert_str_eq(d.msg, "f.json: $.signatures[0].alg: unknown algorithm \"ed448xx\" "
                             "(known: ed25519)");
     t[40] = '\0';
     d = (struct vm_diag){ 0 };
-    ck_assert_int_eq(parse(t, key.pub, &d), VM_EPARSE);
+    ck_assert_int_eq(parse(t, &key, &d), VM_EPARSE);
     ck_assert_str_eq(d.msg, "f.json:1:40: malformed JSON: unterminated string");
 }
 END_TEST
@@ -244,6 +309,8 @@ static Suite *depotfile_suite(void)
     tcase_add_test(t, test_depot_edited_file_refused_until_signed_again);
     tcase_add_loop_test(t, test_depot_bad_file_refused_with_its_location, 0,
                         (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_loop_test(t, test_depot_bad_roles_refused_with_their_location, 0,
+                        sizeof bad_roles / sizeof bad_roles[0]);
     tcase_add_test(t, test_depot_unknown_algorithm_and_truncation_refused);
     tcase_add_test(t, test_depot_expires_takes_days_and_config_times);
     suite_add_tcase(s, t);

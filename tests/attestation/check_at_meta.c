@@ -293,8 +293,8 @@ END_TEST
 
 START_TEST(test_at_timestamp_encode_fixed_and_field_sensitive)
 {
-    struct at_timestamp t = { .version = 3, .targets_version = 2, .expires_ns = 5 * S };
-    memset(t.targets_hash, 0xab, AT_HASH_LEN);
+    struct at_timestamp t = { .version = 3, .snapshot_version = 2, .expires_ns = 5 * S };
+    memset(t.snapshot_hash, 0xab, AT_HASH_LEN);
     uint8_t e0[AT_TIMESTAMP_ENC_LEN], e1[AT_TIMESTAMP_ENC_LEN];
     ck_assert_uint_eq(at_timestamp_encode(&t, e0), AT_TIMESTAMP_ENC_LEN);
     ck_assert_mem_eq(e0, "vmsim-timestamp/1", 17);
@@ -302,8 +302,8 @@ START_TEST(test_at_timestamp_encode_fixed_and_field_sensitive)
         struct at_timestamp m = t;
         switch (field) {
         case 0: m.version++; break;
-        case 1: m.targets_version++; break;
-        case 2: m.targets_hash[9] ^= 1; break;
+        case 1: m.snapshot_version++; break;
+        case 2: m.snapshot_hash[9] ^= 1; break;
         case 3: m.expires_ns++; break;
         }
         at_timestamp_encode(&m, e1);
@@ -315,51 +315,92 @@ END_TEST
 /* ---------------------------------------------------------------- view */
 
 struct depot {
-    struct at_key tk, sk;           /* targets key, timestamp key */
+    struct at_key rk, sk, nk, tk;   /* root, timestamp, snapshot, targets keys */
+    struct at_root root;            /* version 1: one key per role */
     struct at_catalog cat;
     struct at_sigblock cat_sig;
+    struct at_snapshot snap;
+    struct at_sigblock snap_sig;
     struct at_timestamp ts;
     struct at_sigblock ts_sig;
     struct at_view view;
 };
 
-/* Re-sign the catalog and a timestamp naming it. */
+static void key_of(struct at_key *k, const char *role, uint64_t index)
+{
+    uint8_t seed[AT_SEED_LEN];
+    at_key_seed(seed, role, 1, index);
+    ck_assert_int_eq(at_key_init(k, seed, NULL), 0);
+}
+
+static void role_set(struct at_role_keys *rk, const struct at_key *k)
+{
+    memset(rk, 0, sizeof *rk);
+    rk->nr_keys = 1;
+    rk->threshold = 1;
+    memcpy(rk->keyids[0], k->pub, AT_PUB_LEN);
+}
+
+/* Re-sign the catalog, a snapshot naming it (version = the catalog's,
+ * expiring at 1000 s) and a timestamp naming that. */
 static void publish(struct depot *d, uint64_t ts_version, uint64_t ts_expires_ns)
 {
     ck_assert_int_eq(at_targets_sign(&d->cat, &d->tk, &d->cat_sig), 0);
+    memset(&d->snap, 0, sizeof d->snap);
+    d->snap.version = d->cat.version;
+    d->snap.targets_version = d->cat.version;
+    at_targets_hash(&d->cat, d->snap.targets_hash);
+    d->snap.expires_ns = 1000 * S;
+    ck_assert_int_eq(at_snapshot_sign(&d->snap, &d->nk, &d->snap_sig), 0);
     d->ts.version = ts_version;
-    d->ts.targets_version = d->cat.version;
-    at_targets_hash(&d->cat, d->ts.targets_hash);
+    d->ts.snapshot_version = d->snap.version;
+    at_snapshot_hash(&d->snap, d->ts.snapshot_hash);
     d->ts.expires_ns = ts_expires_ns;
     ck_assert_int_eq(at_timestamp_sign(&d->ts, &d->sk, &d->ts_sig), 0);
 }
 
 static void depot_init(struct depot *d)
 {
-    uint8_t seed[AT_SEED_LEN];
     memset(d, 0, sizeof *d);
-    at_key_seed(seed, "depot-targets", 1, 0);
-    ck_assert_int_eq(at_key_init(&d->tk, seed, NULL), 0);
-    at_key_seed(seed, "depot-timestamp", 1, 0);
-    ck_assert_int_eq(at_key_init(&d->sk, seed, NULL), 0);
+    key_of(&d->rk, "depot-root", 0);
+    key_of(&d->sk, "depot-timestamp", 0);
+    key_of(&d->nk, "depot-snapshot", 0);
+    key_of(&d->tk, "depot-targets", 0);
+    d->root.version = 1;
+    d->root.expires_ns = 10000 * S;
+    role_set(&d->root.roles[AT_ROLE_ROOT], &d->rk);
+    role_set(&d->root.roles[AT_ROLE_TIMESTAMP], &d->sk);
+    role_set(&d->root.roles[AT_ROLE_SNAPSHOT], &d->nk);
+    role_set(&d->root.roles[AT_ROLE_TARGETS], &d->tk);
     make_catalog(&d->cat, 5);
     d->cat.version = 2;
     d->cat.expires_ns = 100 * S;
     publish(d, 10, 20 * S);
-    at_view_init(&d->view, d->tk.pub, d->sk.pub);
+    at_view_init(&d->view, &d->root);
 }
 
 static void depot_free(struct depot *d)
 {
     at_catalog_free(&d->cat);
-    at_key_free(&d->tk);
+    at_key_free(&d->rk);
     at_key_free(&d->sk);
+    at_key_free(&d->nk);
+    at_key_free(&d->tk);
+}
+
+/* A timestamp, then (accepted) the depot's current snapshot: TUF 5.4 and
+ * 5.5 in a row, as a client does. */
+static enum at_meta_err take_ts(struct depot *d, const struct at_timestamp *t,
+                                const struct at_sigblock *s, uint64_t now)
+{
+    enum at_meta_err e = at_view_timestamp(&d->view, t, s, now);
+    return e ? e : at_view_snapshot(&d->view, &d->snap, &d->snap_sig, now);
 }
 
 /* The view takes the current timestamp then the catalog at now. */
 static void accept_both(struct depot *d, uint64_t now)
 {
-    ck_assert_int_eq(at_view_timestamp(&d->view, &d->ts, &d->ts_sig, now), AT_META_OK);
+    ck_assert_int_eq(take_ts(d, &d->ts, &d->ts_sig, now), AT_META_OK);
     ck_assert_int_eq(at_view_targets(&d->view, &d->cat, &d->cat_sig, now), AT_META_OK);
 }
 
@@ -368,7 +409,7 @@ START_TEST(test_at_view_accepts_signed_documents_and_is_fresh)
     struct depot d;
     depot_init(&d);
     ck_assert(!at_view_fresh(&d.view, 0));
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 1 * S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 1 * S), AT_META_OK);
     ck_assert(!at_view_fresh(&d.view, 1 * S));      /* the timestamp alone is not enough */
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, 1 * S), AT_META_OK);
     ck_assert_uint_eq(d.view.ts_version, 10);
@@ -379,7 +420,7 @@ START_TEST(test_at_view_accepts_signed_documents_and_is_fresh)
     /* a newer timestamp naming a new catalog: stale until the catalog comes */
     d.cat.version = 3;
     publish(&d, 11, 40 * S);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 19 * S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 19 * S), AT_META_OK);
     ck_assert(!at_view_fresh(&d.view, 19 * S));
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, 19 * S), AT_META_OK);
     ck_assert(at_view_fresh(&d.view, 30 * S));
@@ -397,7 +438,7 @@ START_TEST(test_at_view_equal_versions_reaccepted)
     /* a re-signed timestamp with the same version and a later expiry */
     d.ts.expires_ns = 30 * S;
     ck_assert_int_eq(at_timestamp_sign(&d.ts, &d.sk, &d.ts_sig), 0);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 3 * S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 3 * S), AT_META_OK);
     ck_assert(at_view_fresh(&d.view, 25 * S));
     depot_free(&d);
 }
@@ -411,17 +452,17 @@ START_TEST(test_at_view_bad_signature_refused)
     /* timestamp: a flipped signature bit, and a field changed after signing */
     d.ts_sig.sig[0] ^= 1;
     before = d.view;
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_BAD_SIG);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_BAD_SIG);
     ck_assert_mem_eq(&d.view, &before, sizeof before);     /* nothing moved */
     d.ts_sig.sig[0] ^= 1;
     d.ts.expires_ns += S;
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_BAD_SIG);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_BAD_SIG);
     d.ts.expires_ns -= S;
     /* signed by the targets key instead of the timestamp key */
     struct at_sigblock wrong;
     ck_assert_int_eq(at_timestamp_sign(&d.ts, &d.tk, &wrong), 0);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &wrong, S), AT_META_BAD_SIG);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &wrong, S), AT_META_BAD_SIG);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
     /* targets: a package's file hash changed after signing */
     d.cat.pkgs[1].files[0].sha256[0] ^= 1;
     before = d.view;
@@ -433,7 +474,7 @@ START_TEST(test_at_view_bad_signature_refused)
     d.cat.version = 3;
     publish(&d, 11, 20 * S);
     d.cat.pkgs[1].withdrawn = false;
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_BAD_SIG);
     d.cat.pkgs[1].withdrawn = true;
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_OK);
@@ -447,11 +488,11 @@ START_TEST(test_at_view_unknown_algorithm_refused)
     depot_init(&d);
     struct at_sigblock s = d.ts_sig;
     s.alg = AT_ALG_UNKNOWN;                 /* a good signature, named wrongly */
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &s, S), AT_META_UNKNOWN_ALG);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &s, S), AT_META_UNKNOWN_ALG);
     s.alg = (enum at_alg)3;
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &s, S), AT_META_UNKNOWN_ALG);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &s, S), AT_META_UNKNOWN_ALG);
     ck_assert_uint_eq(d.view.ts_version, 0);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
     s = d.cat_sig;
     s.alg = AT_ALG_UNKNOWN;
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &s, S), AT_META_UNKNOWN_ALG);
@@ -468,14 +509,14 @@ START_TEST(test_at_view_timestamp_rollback_refused)
     struct at_sigblock old_sig = d.ts_sig;
     accept_both(&d, S);
     publish(&d, 11, 20 * S);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
     /* the older, validly signed, unexpired timestamp replayed */
-    ck_assert_int_eq(at_view_timestamp(&d.view, &old, &old_sig, 2 * S), AT_META_ROLLBACK);
+    ck_assert_int_eq(take_ts(&d, &old, &old_sig, 2 * S), AT_META_ROLLBACK);
     ck_assert_uint_eq(d.view.ts_version, 11);
     /* a higher timestamp version naming an older targets version */
     d.cat.version = 1;
     publish(&d, 12, 20 * S);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 2 * S), AT_META_ROLLBACK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 2 * S), AT_META_ROLLBACK);
     ck_assert_uint_eq(d.view.targets_version, 2);
     depot_free(&d);
 }
@@ -507,13 +548,13 @@ START_TEST(test_at_view_expired_documents_refused)
     depot_init(&d);
     /* the timestamp expires at 20 s: at 20 s it is refused (TUF: expiry
      * must be later than now) */
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 20 * S), AT_META_EXPIRED);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 50 * S), AT_META_EXPIRED);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 20 * S), AT_META_EXPIRED);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 50 * S), AT_META_EXPIRED);
     ck_assert_uint_eq(d.view.ts_version, 0);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 20 * S - 1), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 20 * S - 1), AT_META_OK);
     /* the catalog expires at 100 s; a fresh timestamp names it */
     publish(&d, 11, 200 * S);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, 100 * S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, 100 * S), AT_META_OK);
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, 100 * S), AT_META_EXPIRED);
     ck_assert_uint_eq(d.view.have_targets, 0);
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, 99 * S), AT_META_OK);
@@ -525,7 +566,7 @@ START_TEST(test_at_view_targets_not_named_by_timestamp_refused)
 {
     struct depot d;
     depot_init(&d);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &d.ts, &d.ts_sig, S), AT_META_OK);
+    ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
     /* a validly signed catalog with the same version but other contents
      * (mix-and-match: the timestamp names another hash) */
     struct at_catalog other;
@@ -546,9 +587,9 @@ START_TEST(test_at_view_targets_not_named_by_timestamp_refused)
     struct at_timestamp t2 = d.ts;
     struct at_sigblock s2;
     t2.version = 11;
-    t2.targets_hash[0] ^= 1;
+    t2.snapshot_hash[0] ^= 1;
     ck_assert_int_eq(at_timestamp_sign(&t2, &d.sk, &s2), 0);
-    ck_assert_int_eq(at_view_timestamp(&d.view, &t2, &s2, S), AT_META_MISMATCH);
+    ck_assert_int_eq(take_ts(&d, &t2, &s2, S), AT_META_MISMATCH);
     ck_assert_uint_eq(d.view.ts_version, 10);
     ck_assert(at_view_fresh(&d.view, S));
     at_catalog_free(&other);
@@ -575,6 +616,8 @@ START_TEST(test_at_meta_err_names)
     ck_assert_str_eq(at_meta_err_name(AT_META_ROLLBACK), "rollback");
     ck_assert_str_eq(at_meta_err_name(AT_META_EXPIRED), "expired");
     ck_assert_str_eq(at_meta_err_name(AT_META_MISMATCH), "mismatch");
+    ck_assert_str_eq(at_meta_err_name(AT_META_THRESHOLD), "threshold");
+    ck_assert_str_eq(at_meta_err_name(AT_META_BAD_VERSION), "bad_version");
 }
 END_TEST
 

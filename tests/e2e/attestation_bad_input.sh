@@ -5,7 +5,12 @@
 # Depot metadata files: truncated JSON, a wrong type, an unknown key, a
 # missing key, duplicate packages, a duplicate file, bad hex, a withdrawn
 # flag that is not a boolean, a NUL in a name, a file over 64 MiB, a bad signature (a file edited after
-# signing), an unknown algorithm, a key that is not the depot's.  Configs:
+# signing), an unknown algorithm, a key that is not the depot's; the
+# root and snapshot roles (TUF): a missing or unknown role, a threshold
+# of 0 or above the role's keys, a key id twice, missing keys, wrong
+# types, a root below its threshold of signatures, a root without the
+# depot's key, a snapshot naming other targets; a key rotation after the
+# run's end and a revoked_key attack without a rotation before it.  Configs:
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
 # hosts beyond the datacenter, an unknown node, a withdrawal of an
@@ -35,7 +40,7 @@ at_cfg() {
 { "seed": 1, "name": "bad-$1", "mechanism": "attestation", "platform": "$plat",
   "host": "depot", "disk": "pkgs",
   "datacenter": { ${2:-\"hosts\": 200, \"nodes\": 4, \"cluster_nodes\": 2} },
-  "depot": { "metadata": "${meta:-$small}", "key_seed": 1 },
+  "depot": { "metadata": "${meta:-$small}", "key_seed": 1${meta_extra:-} },
   "releases": [ ${3:-{ \"at\": \"600s\", \"packages\": 2, \"wave_rate\": 1 \}} ],
   "scenario": { "duration": "1800s" },
   "variants": [ { "name": "v", "policy": "${policy:-depot}", "params": { ${vparams:-} } } ]$4 }
@@ -56,10 +61,17 @@ depot_case() {
 hex64=0000000000000000000000000000000000000000000000000000000000000000
 sig128=$hex64$hex64
 pkg='{ "name": "esx-base", "version": "8.0.2", "vendor": "VMW", "files": [ { "path": "a", "sha256": "'$hex64'" } ] }'
+sigs='[ { "keyid": "'$hex64'", "alg": "ed25519", "sig": "'$sig128'" } ]'
+role='{ "keyids": [ "'$hex64'" ], "threshold": 1 }'
+goodroles='{ "root": '$role', "timestamp": '$role', "snapshot": '$role', "targets": '$role' }'
+goodsnap='{ "_type": "snapshot", "version": 1, "expires": "30d", "targets_version": 1, "targets_sha256": "'$hex64'" }'
+# $roles replaces the root's roles, $snap the snapshot's signed part
 doc() {
-    echo '{ "format": "vmsim-depot/1", "signed": { "_type": "targets", "version": '"${ver:-1}"', "expires": "30d",'
+    echo '{ "format": "vmsim-depot/2", "signed": { "_type": "targets", "version": '"${ver:-1}"', "expires": "30d",'
     echo '  "packages": [ '"${1:-$pkg}"' ] },'
-    echo '  "signatures": [ { "keyid": "'$hex64'", "alg": "ed25519", "sig": "'$sig128'" } ] }'
+    echo '  "signatures": '"$sigs"','
+    echo '  "root": { "signed": { "_type": "root", "version": 1, "expires": "365d", "roles": '"${roles:-$goodroles}"' }, "signatures": '"$sigs"' },'
+    echo '  "snapshot": { "signed": '"${snap:-$goodsnap}"', "signatures": '"$sigs"' } }'
 }
 
 # the setup itself is good (else every case below would prove nothing)
@@ -91,8 +103,29 @@ depot_case empty-files "$(doc '{ "name": "a", "version": "1", "vendor": "V", "fi
 # package than the one signed
 depot_case nul-in-name "$(doc '{ "name": "a\u0000b", "version": "1", "vendor": "V", "files": [ { "path": "x", "sha256": "'$hex64'" } ] }')" \
     ':2:29: malformed JSON: expected a character other than \u0000 (strings hold no NUL)'
-depot_case bad-format "$(doc | sed 's#vmsim-depot/1#vmsim-depot/9#')" \
-    ': $.format: expected "vmsim-depot/1", got "vmsim-depot/9"'
+depot_case bad-format "$(doc | sed 's#vmsim-depot/2#vmsim-depot/9#')" \
+    ': $.format: expected "vmsim-depot/2", got "vmsim-depot/9"'
+# depot files: the root and snapshot roles (TUF 4.3, 4.4)
+depot_case old-format "$(doc | sed 's#vmsim-depot/2#vmsim-depot/1#')" \
+    ': $.format: expected "vmsim-depot/2", got "vmsim-depot/1"'
+depot_case root-missing-role "$(roles='{ "root": '"$role"', "timestamp": '"$role"', "targets": '"$role"' }' doc)" \
+    ': $.root.signed.roles: missing key '"'snapshot'"
+depot_case root-unknown-role "$(roles='{ "root": '"$role"', "timestamp": '"$role"', "snapshot": '"$role"', "targets": '"$role"', "mirrors": '"$role"' }' doc)" \
+    ': $.root.signed.roles: unknown key '"'mirrors'"
+depot_case root-threshold-0 "$(roles='{ "root": { "keyids": [ "'$hex64'" ], "threshold": 0 }, "timestamp": '"$role"', "snapshot": '"$role"', "targets": '"$role"' }' doc)" \
+    ': $.root.signed.roles.root.threshold: expected an integer from 1 to 1 (the role'"'"'s keyids), got 0'
+depot_case root-threshold-above "$(roles='{ "root": '"$role"', "timestamp": '"$role"', "snapshot": '"$role"', "targets": { "keyids": [ "'$hex64'" ], "threshold": 2 } }' doc)" \
+    ': $.root.signed.roles.targets.threshold: expected an integer from 1 to 1 (the role'"'"'s keyids), got 2'
+depot_case root-duplicate-keyid "$(roles='{ "root": '"$role"', "timestamp": { "keyids": [ "'$hex64'", "'$hex64'" ], "threshold": 1 }, "snapshot": '"$role"', "targets": '"$role"' }' doc)" \
+    ': $.root.signed.roles.timestamp.keyids[1]: duplicate key id (keyids[0] has it)'
+depot_case root-missing-keyids "$(roles='{ "root": '"$role"', "timestamp": '"$role"', "snapshot": { "threshold": 1 }, "targets": '"$role"' }' doc)" \
+    ': $.root.signed.roles.snapshot: missing key '"'keyids'"
+depot_case root-keyids-type "$(roles='{ "root": '"$role"', "timestamp": '"$role"', "snapshot": '"$role"', "targets": { "keyids": "'$hex64'", "threshold": 1 } }' doc)" \
+    ': $.root.signed.roles.targets.keyids: expected an array of 1 to 4 key ids, got "0000'
+depot_case snapshot-missing-key "$(snap='{ "_type": "snapshot", "version": 1, "expires": "30d", "targets_version": 1 }' doc)" \
+    ': $.snapshot.signed: missing key '"'targets_sha256'"
+depot_case snapshot-wrong-type "$(snap='{ "_type": "snapshot", "version": 1, "expires": "30d", "targets_version": "1", "targets_sha256": "'$hex64'" }' doc)" \
+    ': $.snapshot.signed.targets_version: expected integer >= 1, got "1"'
 
 # a depot file larger than any the parser reads (64 MiB; a sparse file)
 truncate -s 65M "$gen/huge.depot.json"
@@ -106,10 +139,19 @@ rm -f "$gen/huge.depot.json"
 depot_case bad-signature "$(sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha256": "'$hex64'"/' "$gen/signed.json")" \
     ': $.signatures[0].sig: bad signature: it does not verify'
 depot_case unknown-alg "$(sed 's/"alg":[^"]*"ed25519"/"alg": "rsa-pss-sha256"/' "$gen/signed.json")" \
-    ': $.signatures[0].alg: unknown algorithm "rsa-pss-sha256" (known: ed25519)'
+    ': $.root.signatures[0].alg: unknown algorithm "rsa-pss-sha256" (known: ed25519)'
 "$DEPOT" generate -o "$gen/other-key.json" --packages 3 --min-files 2 --max-files 4 --key-seed 7 > /dev/null
 depot_case unknown-signing-key "$(cat "$gen/other-key.json")" \
     ': $.signatures[0].keyid: unknown key: not the depot'"'"'s targets key'
+# a root whose only signature was changed: below its threshold
+depot_case root-bad-signature "$(awk '!done && /"sig":/ { sub(/"sig":[ \t]*"./, "\"sig\": \"0"); done = 1 } 1' "$gen/signed.json")" \
+    ': $.root.signatures: bad signatures: 0 of the root role'"'"'s keys signed the root, its threshold is 1'
+# a snapshot naming another targets version (mix-and-match in the file)
+depot_case snapshot-mismatch "$(sed 's/"targets_version":[^0-9]*1,/"targets_version": 2,/' "$gen/signed.json")" \
+    ': $.snapshot.signed.targets_version: expected 1 (the targets'"'"' version), got 2'
+# a root that does not list the depot's snapshot key
+depot_case root-foreign-key "$(awk '/"keyids"/ && ++n == 3 { sub(/\["[0-9a-f]*"\]/, "[\"'$hex64'\"]") } 1' "$gen/signed.json")" \
+    ': $.root.signed.roles.snapshot.keyids: the depot'"'"'s snapshot key ('
 # ... and the edited file signed again is good
 sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha256": "'$hex64'"/' "$gen/signed.json" > "$gen/resigned.depot.json"
 if "$DEPOT" sign "$gen/resigned.depot.json" > /dev/null && meta="$gen/resigned.depot.json" at_cfg resigned &&
@@ -139,6 +181,16 @@ at_cfg attack-release '' '' ', "attacks": [ { "kind": "withdraw", "at": "900s", 
 expect_both attack-release 'attack-release.json: $.attacks[0].release: unknown release 2 (the config has releases 1..1, and 0 the base)'
 at_cfg attack-kind '' '' ', "attacks": [ { "kind": "tampr", "at": "900s" } ]'
 expect_both attack-kind 'attack-kind.json: $.attacks[0].kind: expected one of'
+# key rotation: within the run; a revoked_key attack needs one before it
+at_cfg revoked-no-rotation '' '' ', "attacks": [ { "kind": "revoked_key", "at": "900s" } ]'
+expect_both revoked-no-rotation 'revoked-no-rotation.json: $.attacks[0].at: a revoked_key attack needs a key rotation before it: depot.key_rotation is 0s (never), the attack at 900 s'
+meta_extra=', "key_rotation": "1000s"' at_cfg revoked-before-rotation '' '' ', "attacks": [ { "kind": "revoked_key", "at": "900s" } ]'
+expect_both revoked-before-rotation 'revoked-before-rotation.json: $.attacks[0].at: a revoked_key attack needs a key rotation before it: depot.key_rotation is not before it, the attack at 900 s'
+meta_extra=', "key_rotation": "2000s"' at_cfg rotation-after-end
+expect_both rotation-after-end 'rotation-after-end.json: $.depot.key_rotation: expected a time within the run (scenario.duration 1800 s) or 0s, got 2000 s'
+meta_extra=', "key_rotation": "600s"' at_cfg rotation-good '' '' ', "attacks": [ { "kind": "revoked_key", "at": "900s" }, { "kind": "mix_and_match", "at": "1000s" } ]'
+if "$VMSIM" validate "$gen/rotation-good.json" > /dev/null 2>&1; then ok "a key rotation and the revoked_key and mix_and_match attacks validate"
+else bad "a key rotation with a revoked_key attack after it does not validate"; fi
 at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
 expect_both too-many-packages "too-many-packages.json: \$.releases[0].packages: expected at most the depot's 8 packages, got 9"
 at_cfg too-many-new-packages '' '{ "at": "600s", "new_packages": 257 }'
@@ -197,7 +249,9 @@ expect_nothing_left
 # vmsim-depot refuses bad arguments and bad files with one line, exit 2
 for args in "frobnicate x" "generate" "generate -o $gen/x.json --packages 0" \
             "verify $gen/truncated.depot.json" "sign $gen/unknown-key.depot.json" \
-            "verify $gen/nul-in-name.depot.json" "generate -o $gen/x.json --packages 5000"; do
+            "verify $gen/nul-in-name.depot.json" "generate -o $gen/x.json --packages 5000" \
+            "verify $gen/root-threshold-0.depot.json" "sign $gen/root-duplicate-keyid.depot.json" \
+            "verify $gen/snapshot-mismatch.depot.json" "verify $gen/root-bad-signature.depot.json"; do
     # shellcheck disable=SC2086
     "$DEPOT" $args > "$tmpdir/depot-out.txt" 2> "$tmpdir/depot-err.txt"
     rc=$?

@@ -11,10 +11,14 @@
 #   (b3) broken-withdraw (test-only: a per-request depot node that
 #       ignores the withdrawn flag) under a withdrawal: exit 1, the
 #       record's violations are withdrawn_known's and no other's
+#   (b4) broken-revoked (test-only: a cache that still trusts its shipped
+#       root's timestamp key) after a key rotation, under metadata signed
+#       with the revoked key: exit 1, forged_meta_used > 0
 #   (c) each real method under every attack at once (tampered binaries,
 #       components in no depot, replayed quotes, wrong keys, malformed
 #       requests, a withdrawn release, a rolled-back, frozen, badly signed
-#       depot, an unknown algorithm, a node crash, a depot outage): exit 0,
+#       depot, an unknown algorithm, a node crash, a depot outage, a key
+#       rotation, a mix of snapshot and targets, a revoked key): exit 0,
 #       no violation in any record, tokens checked, real verifications
 #       made, forged evidence refused.
 #   (e) each real method with two host_crash faults during the upgrade
@@ -87,7 +91,16 @@ expect_status no-withdraw-check 1
 expect_in no-withdraw-check "record not ok" "$(flat no-withdraw-check)" '"ok":false'
 # withdrawn_known is the invariant it violates, and the only one
 expect_in no-withdraw-check "withdrawn_known names the violation" "$(flat no-withdraw-check)" \
-    '"invariants":\{"tokens_checked":[1-9][0-9]*,"false_accepts":0,"rollback_used":0,"expired_used":0,"withdrawn_known":[1-9][0-9]*\},"violations":[1-9]'
+    '"invariants":\{"tokens_checked":[1-9][0-9]*,"false_accepts":0,"rollback_used":0,"expired_used":0,"forged_meta_used":0,"withdrawn_known":[1-9][0-9]*\},"violations":[1-9]'
+
+# (b4) a cache that still trusts its shipped root's timestamp key after
+# the depot rotated it (600 s): tokens on the revoked key's forged,
+# fast-forwarded timestamp (from 900 s)
+cfg no-revocation '{ "kind": "revoked_key", "at": "900s" }' "$(v broken-revoked)"
+sed -i 's/"key_seed": 1 }/"key_seed": 1, "key_rotation": "600s" }/' "$tmpdir/no-revocation.json"
+run no-revocation
+expect_status no-revocation 1
+expect_in no-revocation "forged metadata used" "$(flat no-revocation)" '"forged_meta_used":[1-9]'
 
 # (c) every real method under every attack
 all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
@@ -101,8 +114,11 @@ all='{ "kind": "tamper", "at": "600s", "first": 0, "hosts": 10 },
   { "kind": "bad_alg", "at": "1600s", "len": "200s" },
   { "kind": "node_crash", "at": "700s", "len": "300s", "node": 1 },
   { "kind": "depot_down", "at": "1850s", "len": "30s" },
+  { "kind": "mix_and_match", "at": "1200s", "len": "90s" },
+  { "kind": "revoked_key", "at": "1510s", "len": "80s" },
   { "kind": "freeze", "at": "1900s" }'
 cfg safe "$all" "$(v depot), $(v depot-cache), $(v depot-feed), $(v manual), $(v export-import), $(v union)"
+sed -i 's/"key_seed": 1 }/"key_seed": 1, "key_rotation": "800s" }/' "$tmpdir/safe.json"
 run safe
 expect_status safe 0
 f=$(flat safe)
