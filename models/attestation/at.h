@@ -26,9 +26,11 @@
  * depot has its own workers.  Costs are charged whether or not the real
  * operation runs (below).
  *
- * Real cryptography, sampled.  Every host has an Ed25519 key, the depot
- * signs its targets and timestamp documents (at_meta.h) and every token
- * with real keys.  A quote is really signed and verified (at_quote_sign,
+ * Real cryptography, sampled.  Every host has a key of cfg.quote_alg
+ * (ECDSA P-256, as a TPM 2.0's attestation key, or Ed25519), every node a
+ * token key of cfg.token_alg; the depot signs its targets and timestamp
+ * documents (at_meta.h, Ed25519) and the nodes every token with real
+ * keys.  A quote is really signed and verified (at_quote_sign,
  * at_quote_verify: PCR recomputed from the event log) for a fraction
  * `sample` of requests drawn from the seed (1.0 in tests); for the others
  * the quote carries the id of the key that would have signed it and the
@@ -179,8 +181,14 @@ struct at_costs {
     double sha256_small_ns;      /* one SHA-256 of <= 64 bytes */
     double sign_ns;              /* one Ed25519 signature */
     double verify_ns;            /* one Ed25519 verification */
+    double ecdsa_sign_ns;        /* one ECDSA P-256 signature (of a SHA-256 digest) */
+    double ecdsa_verify_ns;      /* one ECDSA P-256 verification */
     double lookup_ns;            /* one package looked up in a policy index */
 };
+/* The cost of one signature / verification of alg (Ed25519 for anything
+ * but AT_ALG_ECDSA_P256). */
+double at_sign_cost(const struct at_costs *c, enum at_alg alg);
+double at_verify_cost(const struct at_costs *c, enum at_alg alg);
 
 struct at_params {
     enum at_method method;
@@ -270,6 +278,8 @@ struct at_cfg {
     uint64_t batch_ns;                   /* rack message batching window */
     uint64_t msg_bytes;                  /* control message wire size (headers included) */
     double sample;                       /* fraction of quotes really signed and verified */
+    enum at_alg quote_alg;               /* the hosts' quote keys (Ed25519 or ECDSA P-256) */
+    enum at_alg token_alg;               /* the nodes' token keys */
     uint64_t bin_ns;                     /* timeline bin width (answers per bin) */
     struct at_costs costs;
     struct at_params params;

@@ -252,8 +252,12 @@ static int check_cfg(const struct at_cfg *c, struct vm_diag *d)
     if (!(c->sample >= 0.0 && c->sample <= 1.0))
         return vm_diag_set(d, VM_EINVAL, "'sample' must be in [0, 1]");
     if (c->costs.sign_ns < 0 || c->costs.verify_ns < 0 || c->costs.lookup_ns < 0 ||
-        c->costs.sha256_small_ns < 0 || c->costs.sha256_ns_per_byte < 0)
+        c->costs.sha256_small_ns < 0 || c->costs.sha256_ns_per_byte < 0 ||
+        c->costs.ecdsa_sign_ns < 0 || c->costs.ecdsa_verify_ns < 0)
         return vm_diag_set(d, VM_EINVAL, "costs must be >= 0");
+    if (!at_pub_len(c->quote_alg) || !at_pub_len(c->token_alg))
+        return vm_diag_set(d, VM_EINVAL, "'quote_alg' and 'token_alg' must be ed25519 or "
+                           "ecdsa-p256");
     uint64_t log = c->base->nr_pkgs;
     for (uint32_t i = 0; i < c->nr_releases; i++) {
         const struct at_release *r = &c->releases[i];
@@ -474,7 +478,7 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
         at_key_seed(seed, "node", cfg->seed, j);
         rc = at_cpu_init(&n->cpu, cfg->node_cores);
         if (!rc)
-            rc = at_key_init(&n->key, seed, d);
+            rc = at_key_init_alg(&n->key, cfg->token_alg, seed, d);
         at_view_init(&n->view, cfg->depot_targets_key.pub, cfg->depot_ts_key.pub);
     }
     if (!rc)

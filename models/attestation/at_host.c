@@ -59,7 +59,7 @@ const struct at_key *at_host_key(struct at_dc *dc, uint64_t h)
     dc->keys[s].used = false;
     uint8_t seed[AT_SEED_LEN];
     at_key_seed(seed, "host", dc->cfg.seed, h);
-    if (at_key_init(&dc->keys[s].k, seed, NULL))
+    if (at_key_init_alg(&dc->keys[s].k, dc->cfg.quote_alg, seed, NULL))
         return NULL;
     dc->keys[s].used = true;
     dc->keys[s].h = h;
@@ -201,6 +201,7 @@ static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONC
         dc->st.real_signs++;
     } else {
         qr.q.host = h;
+        qr.q.alg = dc->cfg.quote_alg;
         memcpy(qr.q.nonce, qn, AT_NONCE_LEN);
     }
     size_t len = sizeof qr + (size_t)nr * sizeof *ev;
@@ -241,8 +242,9 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
             if (t.host != h || t.node >= dc->cfg.nr_nodes)
                 break;
             dc->st.real_verifies++;
-            if (at_verify(AT_ALG_ED25519, dc->nodes[t.node].key.pub, &t,
-                          offsetof(struct at_token_rec, sig), t.sig))
+            const struct at_key *nk = &dc->nodes[t.node].key;
+            if (at_verify_key(nk->alg, nk->pub, at_pub_len(nk->alg), &t,
+                              offsetof(struct at_token_rec, sig), t.sig))
                 break;
         }
         /* batching is a simulation granularity: not in the latency */

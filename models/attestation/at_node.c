@@ -10,8 +10,8 @@
  * node that crashed (inc bumped) sends nothing it decided before.
  *
  * Quote check.  For sampled requests (at_sampled) at_quote_verify
- * recomputes the PCR and checks the Ed25519 signature with the host's
- * registered key; for the others the node makes the same comparisons
+ * recomputes the PCR and checks the signature (cfg.quote_alg: ECDSA P-256
+ * or Ed25519) with the host's registered key; for the others the node makes the same comparisons
  * without the arithmetic: the quote's host, the nonce it issued, the id
  * of the key that signed.  The nonce is SHA-256(node secret, host,
  * attempt): unpredictable to the host, fresh per request, and stored
@@ -67,7 +67,7 @@ static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt, u
     at_check_decision(dc, j, h, reason, version);
     n->answers++;
     if (reason == R_OK)
-        cost += dc->cfg.costs.sign_ns;
+        cost += at_sign_cost(&dc->cfg.costs, dc->cfg.token_alg);
     uint64_t when = at_cpu_run(&n->cpu, now, cost);
     if (when < not_before)
         when = not_before;
@@ -390,6 +390,8 @@ static void lookup_reply(struct at_dc *dc, struct at_node *n, const struct at_re
     } else if (jb->real) {
         uint8_t dg[AT_HASH_LEN];
         at_lookup_digest(&x.ts.ts, ents, x.nr, dg);
+        /* the depot signs with Ed25519 (at_meta.h): at_verify refuses a
+         * signature naming another algorithm, never reading past the key */
         int rc = at_verify(x.sig.alg, n->view.timestamp_pub, dg, sizeof dg, x.sig.sig);
         dc->st.real_verifies++;
         if (rc) {
@@ -434,7 +436,7 @@ static enum at_reason check_quote(struct at_dc *dc, struct at_node *n, uint32_t 
         if (!k)
             return R_SIG;
         dc->st.real_verifies++;
-        switch (at_quote_verify(&qr->q, h, k->pub, want, ev, qr->nr_events)) {
+        switch (at_quote_verify(&qr->q, h, k->alg, k->pub, want, ev, qr->nr_events)) {
         case AT_QUOTE_OK: return R_OK;
         case AT_QUOTE_WRONG_HOST: return R_WRONG_HOST;
         case AT_QUOTE_STALE_NONCE: return R_NONCE;
@@ -465,7 +467,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
         return;
     memcpy(ev, payload + sizeof qr, (size_t)nr * sizeof *ev);
     bool real = at_sampled(dc, h, r->attempt);
-    double cost = c->verify_ns + c->sha256_small_ns * (2.0 * nr + 2);
+    double cost = at_verify_cost(c, dc->cfg.quote_alg) + c->sha256_small_ns * (2.0 * nr + 2);
     enum at_reason why = check_quote(dc, n, h, r->attempt, &qr, ev, real);
     if (dc->issued[h].node == n->idx + 1 && dc->issued[h].attempt == r->attempt)
         dc->issued[h].node = 0;  /* a nonce answers one quote */

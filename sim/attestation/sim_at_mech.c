@@ -182,6 +182,14 @@ static const struct sim_key dc_keys[] = {
     SIM_KEY_SCALAR_ROW("sample", 0, VM_PARAM_DOUBLE, C(sample), 0, 1, "0.01",
                        "fraction of quotes really signed and verified (the others are "
                        "charged alike; 1 in tests)"),
+    SIM_KEY_ENUM_ROW("quote_alg", 0, C(quote_alg), "ed25519|ecdsa-p256", "ecdsa-p256",
+                     "the hosts' attestation keys sign quotes with this (ecdsa-p256: a TPM "
+                     "2.0 quote, TPM_ALG_ECDSA on TPM_ECC_NIST_P256, TCG TPM 2.0 Library "
+                     "Part 2 sections 6.3 and 11.2.5.2; ed25519: a software signer, no TPM "
+                     "signs Ed25519); the nodes verify it at its measured cost"),
+    SIM_KEY_ENUM_ROW("token_alg", 0, C(token_alg), "ed25519|ecdsa-p256", "ed25519",
+                     "the nodes sign tokens with this (ed25519 or ecdsa-p256, as JWS's EdDSA "
+                     "and ES256), at its measured cost"),
     SIM_KEY_END,
 };
 

@@ -71,6 +71,33 @@ START_TEST(test_at_forged_evidence_is_refused_under_every_method)
 }
 END_TEST
 
+/* Quotes signed with ECDSA P-256 (a TPM's attestation key) and tokens too:
+ * forged quotes are refused as with Ed25519, the others get tokens that
+ * the hosts verify, and the quote check is charged P-256's cost. */
+START_TEST(test_at_p256_quotes_and_tokens)
+{
+    struct at_world *w = world(AT_DEPOT);
+    w->cfg.quote_alg = AT_ALG_ECDSA_P256;
+    w->cfg.token_alg = AT_ALG_ECDSA_P256;
+    w->cfg.costs.verify_ns = 1;                  /* only P-256's may be charged */
+    w->cfg.costs.ecdsa_verify_ns = 5 * AT_MS;
+    attack(w, (struct at_attack){ .kind = AT_ATK_WRONG_KEY, .first_host = 10, .nr_hosts = 2 });
+    attack(w, (struct at_attack){ .kind = AT_ATK_REPLAY, .first_host = 20, .nr_hosts = 2 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 5 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_ge(st.refused_by[R_SIG], 2);
+    ck_assert_uint_ge(st.refused_by[R_NONCE], 2);
+    ck_assert_uint_ge(st.tokens, 46);
+    ck_assert_uint_gt(st.real_verifies, 46);
+    /* a quote's check takes P-256's 5 ms on the node */
+    ck_assert_uint_ge(vm_hist_quantile(&st.latency_ns, 0.5), 5 * AT_MS);
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_malformed_request_is_refused_and_counted)
 {
     struct at_world *w = world(all_methods[_i]);
@@ -397,6 +424,7 @@ static Suite *at_attacks_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_at_forged_evidence_is_refused_under_every_method, 0,
                         NR_METHODS * 4 * 2);
+    tcase_add_test(tc, test_at_p256_quotes_and_tokens);
     tcase_add_loop_test(tc, test_at_malformed_request_is_refused_and_counted, 0, NR_METHODS);
     tcase_add_test(tc, test_at_broken_nonce_accepts_replays);
     tcase_add_loop_test(tc, test_at_depot_channel_attack_is_refused_by_the_view, 0, 12);

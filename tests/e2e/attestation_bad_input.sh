@@ -5,7 +5,9 @@
 # Depot metadata files: truncated JSON, a wrong type, an unknown key, a
 # missing key, duplicate packages, a duplicate file, bad hex, a withdrawn
 # flag that is not a boolean, a NUL in a name, a file over 64 MiB, a bad signature (a file edited after
-# signing), an unknown algorithm, a key that is not the depot's.  Configs:
+# signing), an unknown algorithm, ECDSA P-256 (quotes and tokens only), a
+# key that is not the depot's.  Configs: an unknown quote_alg or
+# token_alg, a negative ECDSA cost,
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
 # hosts beyond the datacenter, an unknown node, a withdrawal of an
@@ -107,6 +109,10 @@ depot_case bad-signature "$(sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha25
     ': $.signatures[0].sig: bad signature: it does not verify'
 depot_case unknown-alg "$(sed 's/"alg":[^"]*"ed25519"/"alg": "rsa-pss-sha256"/' "$gen/signed.json")" \
     ': $.signatures[0].alg: unknown algorithm "rsa-pss-sha256" (known: ed25519)'
+# depot metadata is signed with Ed25519 only: ECDSA P-256 (known for quotes
+# and tokens) is refused there by name
+depot_case p256-alg "$(sed 's/"alg":[^"]*"ed25519"/"alg": "ecdsa-p256"/' "$gen/signed.json")" \
+    ': $.signatures[0].alg: unknown algorithm "ecdsa-p256" (known: ed25519)'
 "$DEPOT" generate -o "$gen/other-key.json" --packages 3 --min-files 2 --max-files 4 --key-seed 7 > /dev/null
 depot_case unknown-signing-key "$(cat "$gen/other-key.json")" \
     ': $.signatures[0].keyid: unknown key: not the depot'"'"'s targets key'
@@ -139,6 +145,13 @@ at_cfg attack-release '' '' ', "attacks": [ { "kind": "withdraw", "at": "900s", 
 expect_both attack-release 'attack-release.json: $.attacks[0].release: unknown release 2 (the config has releases 1..1, and 0 the base)'
 at_cfg attack-kind '' '' ', "attacks": [ { "kind": "tampr", "at": "900s" } ]'
 expect_both attack-kind 'attack-kind.json: $.attacks[0].kind: expected one of'
+# signature algorithms of quotes and tokens, and their costs
+at_cfg quote-alg '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "quote_alg": "rsa-2048"'
+expect_both quote-alg 'quote-alg.json: $.datacenter.quote_alg: expected one of ed25519|ecdsa-p256, got "rsa-2048"'
+at_cfg token-alg '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "token_alg": 1'
+expect_both token-alg 'token-alg.json: $.datacenter.token_alg: expected one of ed25519|ecdsa-p256, got number'
+at_cfg ecdsa-cost '' '' ', "costs": { "ecdsa_verify_ns": -1 }'
+expect_both ecdsa-cost 'ecdsa-cost.json: $.costs.ecdsa_verify_ns: expected number 0..1000000000, got -1'
 at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
 expect_both too-many-packages "too-many-packages.json: \$.releases[0].packages: expected at most the depot's 8 packages, got 9"
 at_cfg too-many-new-packages '' '{ "at": "600s", "new_packages": 257 }'
