@@ -42,7 +42,9 @@
  *
  * The protocol of one attestation (Keylime's and vSphere Trust
  * Authority's shape): host -> node ATTEST; node -> host NONCE (32 random
- * bytes); host -> node QUOTE (quote + event log); node checks the quote
+ * bytes); the host's TPM makes the quote (cfg.tpm_quote_ns, a discrete
+ * TPM's TPM2_Quote: the TPM executes one command at a time, so a host's
+ * quotes queue on it); host -> node QUOTE (quote + event log); node checks the quote
  * (host, nonce, PCR, signature), then the components against its policy,
  * and answers TOKEN (signed, expiring at now + token_ttl) or REFUSE (the
  * first failing check: which component and why).  A host re-attests
@@ -275,6 +277,8 @@ struct at_cfg {
     const struct at_attack *attacks;     /* the caller's; copied */
     uint64_t boot_at_ns, boot_spread_ns; /* hosts boot uniformly in [at, at + spread) */
     uint64_t boot_time_ns;               /* a reboot's length (an upgrade) */
+    uint64_t tpm_quote_ns;               /* a host's TPM2_Quote: NONCE in -> QUOTE out (0:
+                                          * none); one command at a time per host's TPM */
     uint64_t batch_ns;                   /* rack message batching window */
     uint64_t msg_bytes;                  /* control message wire size (headers included) */
     double sample;                       /* fraction of quotes really signed and verified */

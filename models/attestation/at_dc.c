@@ -464,6 +464,8 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
     dc->nodes = calloc(cfg->nr_nodes, sizeof *dc->nodes);
     if (!rc && (!dc->hosts || !dc->issued || !dc->nodes))
         rc = VM_ENOMEM;
+    if (!rc && cfg->tpm_quote_ns && !(dc->tpm_free_at = calloc(cfg->nr_hosts, 8)))
+        rc = VM_ENOMEM;
     for (uint32_t h = 0; !rc && h < cfg->nr_hosts; h++) {
         dc->hosts[h].dc = dc;
         dc->hosts[h].forged = AT_NR_ATTACKS;
@@ -528,6 +530,7 @@ void at_dc_free(struct at_dc *dc)
     free(dc->sched);
     free(dc->hosts);
     free(dc->issued);
+    free(dc->tpm_free_at);
     free(dc->nodes);
     free(dc);
 }

@@ -11,7 +11,7 @@
  * The config's sections (vmsim list attestation prints every key):
  *   datacenter  hosts, rack_hosts, nodes, cluster_nodes, cluster_hosts,
  *               boot_at, boot_spread, boot_time, batch, msg_size, sample,
- *               quote_alg, token_alg
+ *               quote_alg, token_alg, tpm_quote
  *   depot       metadata (the depot file, sim_at_depotfile.h), key_seed,
  *               ts_period, ts_expiry, targets_expiry
  *   releases    [{at, packages, new_packages, wave_start, wave_rate, wave_hosts}]
@@ -76,6 +76,7 @@ struct sim_at_cfg {
     /* datacenter */
     uint32_t hosts, rack_hosts, nodes, cluster_nodes, cluster_hosts;
     uint64_t boot_at_ns, boot_spread_ns, boot_time_ns, batch_ns, msg_bytes;
+    uint64_t tpm_quote_ns;           /* a host's TPM2_Quote (0: none) */
     double sample;
     int quote_alg, token_alg;        /* enum at_alg: 0 ed25519, 1 ecdsa-p256 */
     /* depot */

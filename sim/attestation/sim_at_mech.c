@@ -187,6 +187,13 @@ static const struct sim_key dc_keys[] = {
                      "2.0 quote, TPM_ALG_ECDSA on TPM_ECC_NIST_P256, TCG TPM 2.0 Library "
                      "Part 2 sections 6.3 and 11.2.5.2; ed25519: a software signer, no TPM "
                      "signs Ed25519); the nodes verify it at its measured cost"),
+    SIM_KEY_SCALAR_ROW("tpm_quote", 0, VM_PARAM_TIME, C(tpm_quote_ns), 0, 60e9, "200ms",
+                       "a host's TPM makes a quote (TPM2_Quote) in this long, one command at "
+                       "a time per host (0: no TPM delay).  200 ms: the median of Chrome's "
+                       "field study of TPM ECDSA P-256 signatures, p95 600 ms, as reported "
+                       "in \"Is TPM performance good enough to sign every request?\" "
+                       "(stiankri.substack.com/p/tpm-performance: single-digit signatures/s "
+                       "on most TPMs); a quote is one such signature over TPMS_ATTEST"),
     SIM_KEY_ENUM_ROW("token_alg", 0, C(token_alg), "ed25519|ecdsa-p256", "ed25519",
                      "the nodes sign tokens with this (ed25519 or ecdsa-p256, as JWS's EdDSA "
                      "and ES256), at its measured cost"),

@@ -7,7 +7,8 @@
 # flag that is not a boolean, a NUL in a name, a file over 64 MiB, a bad signature (a file edited after
 # signing), an unknown algorithm, ECDSA P-256 (quotes and tokens only), a
 # key that is not the depot's.  Configs: an unknown quote_alg or
-# token_alg, a negative ECDSA cost,
+# token_alg, a negative ECDSA cost, a TPM quote time over a minute or
+# not a time,
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
 # hosts beyond the datacenter, an unknown node, a withdrawal of an
@@ -150,6 +151,10 @@ at_cfg quote-alg '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "quote_alg": "rs
 expect_both quote-alg 'quote-alg.json: $.datacenter.quote_alg: expected one of ed25519|ecdsa-p256, got "rsa-2048"'
 at_cfg token-alg '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "token_alg": 1'
 expect_both token-alg 'token-alg.json: $.datacenter.token_alg: expected one of ed25519|ecdsa-p256, got number'
+at_cfg tpm-quote '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "tpm_quote": "2min"'
+expect_both tpm-quote 'tpm-quote.json: $.datacenter.tpm_quote: expected time 0ns..60s, got "2min"'
+at_cfg tpm-quote-type '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "tpm_quote": true'
+expect_both tpm-quote-type 'tpm-quote-type.json: $.datacenter.tpm_quote: expected'
 at_cfg ecdsa-cost '' '' ', "costs": { "ecdsa_verify_ns": -1 }'
 expect_both ecdsa-cost 'ecdsa-cost.json: $.costs.ecdsa_verify_ns: expected number 0..1000000000, got -1'
 at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
