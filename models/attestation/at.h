@@ -60,6 +60,12 @@
  * hosts time out and try the next node.  Its TUF view's versions persist
  * (TUF keeps the trusted metadata on disk: no rollback across a
  * restart), and so do the allow-lists (an administrator's configuration).
+ * An allow-list update the admin console sends while the node is down
+ * (or that arrives once it is) is not lost: the console keeps it, in
+ * order with the node's later updates, and resends them every
+ * admin_retry until the node is up (as a Keylime tenant retries a
+ * verifier it cannot reach and vSphere Trust Authority's import is
+ * re-run): st.policy_queued counts them.
  * At the restart it starts afresh: a cache or feed node fetches the
  * depot's targets again, through the same checks, before it decides.
  * Crashes nest: a node crashed twice is up again at the later restart.
@@ -209,6 +215,9 @@ struct at_params {
                                   * (one policy store behind all nodes, as Keylime's
                                   * verifiers share their database) instead of one per
                                   * node */
+    bool test_drop_policy;       /* test only (a mutation): the console drops an update
+                                  * a down node did not take, as it did before it kept
+                                  * them */
     bool hold_wave;              /* manual, export-import, union: the operator starts a
                                   * release's wave only once every node's policy has
                                   * its versions (as Keylime's union-list workflow and
@@ -217,6 +226,9 @@ struct at_params {
     uint64_t retry_ns;           /* a refused host asks again after this, doubling
                                   * at each refusal in a row ... */
     uint64_t retry_max_ns;       /* ... up to this */
+    uint64_t admin_retry_ns;     /* manual, export-import, union: the console resends an
+                                  * update a down node did not take this often, until
+                                  * it is back */
 };
 
 void at_params_default(struct at_params *p, enum at_method m);
@@ -312,6 +324,8 @@ struct at_stats {
     uint64_t first_ns, last_ns;  /* first and last answer */
     uint64_t per_node_max;       /* answers of the busiest node */
     uint64_t depot_requests, depot_bytes;      /* to and from the depot */
+    uint64_t policy_queued;      /* allow-list updates a down node did not take, kept and
+                                  * resent by the console (one per node and update) */
     uint64_t meta_refused[8];    /* depot documents refused, per at_meta_err */
     struct vm_hist staleness_ns; /* depot publish -> node view holds it (allow-lists:
                                   * release or withdrawal -> the node updated) */

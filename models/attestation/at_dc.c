@@ -19,6 +19,9 @@
  *   export_delay 4 h, import_time 30 min: assumptions (vSphere TA's
  *     export from a test host, then one import per attestation cluster).
  *   union_window 7 days: an assumption (a rollout window).
+ *   admin_retry 1 s: Keylime's tenant retry_interval (keylime.conf
+ *     [tenant], which gives up after max_retries = 10; the console here
+ *     keeps the update until the node is back, as an administrator would).
  *   retry 60 s doubling up to 1 h: our choice (a refused host asks again
  *     a minute later, then backs off, so a baseline's refused hosts do
  *     not flood the nodes for the days an administrator may take).
@@ -94,6 +97,7 @@ void at_params_default(struct at_params *p, enum at_method m)
     p->union_window_ns = 7 * 86400 * S;
     p->retry_ns = 60 * S;
     p->retry_max_ns = 3600 * S;
+    p->admin_retry_ns = 1 * S;
 }
 
 void at_stats_init(struct at_stats *s)
@@ -728,8 +732,11 @@ void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_
     bool rack = me < EP_NODE0, node = me >= EP_NODE0 && me < EP_DEPOT;
     if (me == AT_NONE || me == EP_ADMIN)
         return;
-    if (node && !dc->nodes[me - EP_NODE0].up)
+    if (node && !dc->nodes[me - EP_NODE0].up) {
+        if (from == EP_ADMIN)    /* the console sees its update not taken */
+            at_admin_lost(dc, me - EP_NODE0, m->blob, m->blob_len);
         return;                  /* a crashed node hears nothing */
+    }
     struct at_rdr r;
     if (from == AT_NONE || at_rdr_init(&r, m->blob, m->blob_len)) {
         if (!rack)
@@ -762,7 +769,7 @@ void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_
 
 bool at_quiet(const struct at_dc *dc, uint64_t end_ns)
 {
-    if (dc->nr_busy)
+    if (dc->nr_busy || dc->console_pending)
         return false;
     uint64_t now = at_now(dc);
     /* the first scheduled world event after now */

@@ -282,6 +282,23 @@ void at_admin_free(struct at_dc *dc);
 /* Node j's allow-list: apply a POLICY record. */
 void at_admin_apply(struct at_dc *dc, uint32_t j, const struct at_policy_rec *p,
                     const uint32_t *pv);
+/* A batch from the console (len bytes) reached node j while it was down:
+ * its POLICY records go back to the console's queue for j. */
+void at_admin_lost(struct at_dc *dc, uint32_t j, const void *blob, size_t len);
+
+/* The console's updates a down node has not taken, in order. */
+struct at_pending {
+    struct at_pending *next;
+    uint32_t len;                /* the POLICY record's payload bytes */
+    uint64_t wire;
+    uint8_t payload[];
+};
+struct at_console {
+    struct at_pending *head, *tail;
+    uint64_t tmr;                /* the resend timer (0: none) */
+    struct at_dc *dc;
+    uint32_t node;
+};
 
 /* ------------------------------------------------------------ checker */
 
@@ -337,6 +354,8 @@ struct at_dc {
     uint32_t nr_racks, nr_aclusters;
     struct at_host *hosts;
     struct { uint32_t attempt, node; } *issued;   /* the nonce each host was issued */
+    struct at_console *console; /* per node, allow-list methods (NULL: none) */
+    uint32_t console_pending;    /* nodes with updates queued at the console */
     uint64_t *tpm_free_at;       /* per host: its TPM is free from (NULL: no TPM delay) */
     uint32_t nr_busy;            /* hosts booting or waiting for an answer */
     uint64_t nr_refused;         /* hosts with `refused` set (bin_hosts_refused) */

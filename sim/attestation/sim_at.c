@@ -321,6 +321,7 @@ static void report(const struct sim_at_world *w, const struct at_stats *s,
     SET(SIGNS, s->real_signs);
     SET(VERIFIES, s->real_verifies);
     SET(META_REF, sum(s->meta_refused, 8));
+    SET(POLICY_Q, s->policy_queued);
 #undef SET
     /* the timeline in 24 slots of the run: the most refused hosts of the
      * bins whose start falls in each */

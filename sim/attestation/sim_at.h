@@ -119,6 +119,7 @@ struct sim_at_cfg {
     X(SIGNS,     "real_signs",          "count", true,  "signatures really made (Ed25519, ECDSA P-256)") \
     X(VERIFIES,  "real_verifies",       "count", true,  "verifications really made (Ed25519, ECDSA P-256)") \
     X(META_REF,  "meta_refused",        "count", false, "depot documents a node refused (signature, algorithm, rollback, expiry)") \
+    X(POLICY_Q,  "policy_queued",       "count", false, "allow-list updates a down node did not take, kept and resent by the admin console") \
     X(TL00, "refused_hosts_t00", "count", false, "legitimate hosts refused at once, the most in the 1st 24th of the run") \
     X(TL01, "refused_hosts_t01", "count", false, "... the 2nd") \
     X(TL02, "refused_hosts_t02", "count", false, "... the 3rd") \

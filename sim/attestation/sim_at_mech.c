@@ -58,6 +58,12 @@
       "per update for every node (one policy store behind the nodes, as Keylime's "         \
       "verifiers share a database); false: each node its own (an assumption: separately "  \
       "administered attestation nodes)" }
+#define ROW_ADMIN_RETRY                                                                    \
+    { "admin_retry", VM_PARAM_TIME, P(admin_retry_ns), .min = 1e6, .max = TIME_MAX_NS,      \
+      .def = "1s", .help = "the admin console resends an update a down attestation node "   \
+      "did not take this often, until the node is back (1 s: Keylime's tenant "             \
+      "retry_interval, keylime.conf [tenant], which gives up after max_retries 10; here "   \
+      "the console keeps the update)" }
 #define ROW_HOLD                                                                           \
     { "hold_wave", VM_PARAM_BOOL, P(hold_wave), .def = "false", .help = "start each "      \
       "release's wave only once every node's allow-list has its versions (the operator "   \
@@ -69,7 +75,8 @@ static const struct vm_param depot_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, 
 static const struct vm_param cache_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 ROWS_CACHE, { NULL } };
 static const struct vm_param manual_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
-                                                 ROWS_ADMIN, ROW_HOLD, { NULL } };
+                                                 ROWS_ADMIN, ROW_ADMIN_RETRY, ROW_HOLD,
+                                                 { NULL } };
 static const struct vm_param export_params[] = {
     ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
     { "export_delay", VM_PARAM_TIME, P(export_delay_ns), .min = 0, .max = LONG_TIME_MAX_NS,
@@ -78,6 +85,7 @@ static const struct vm_param export_params[] = {
     { "import_time", VM_PARAM_TIME, P(import_time_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "1800s", .help = "one attestation cluster's import, clusters in turn (an "
       "assumption: an administrator's session per Trust Authority cluster)" },
+    ROW_ADMIN_RETRY,
     ROW_HOLD,
     { NULL },
 };
@@ -86,6 +94,7 @@ static const struct vm_param union_params[] = {
     { "union_window", VM_PARAM_TIME, P(union_window_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "604800s", .help = "release to the old versions removed from the union list "
       "(an assumption: a one-week rollout window)" },
+    ROW_ADMIN_RETRY,
     ROW_HOLD,
     { NULL },
 };

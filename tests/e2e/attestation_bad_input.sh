@@ -8,7 +8,7 @@
 # signing), an unknown algorithm, ECDSA P-256 (quotes and tokens only), a
 # key that is not the depot's.  Configs: an unknown quote_alg or
 # token_alg, a negative ECDSA cost, a TPM quote time over a minute or
-# not a time,
+# not a time, an admin_retry of 0 or given to a depot method,
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
 # hosts beyond the datacenter, an unknown node, a withdrawal of an
@@ -155,6 +155,11 @@ at_cfg tpm-quote '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "tpm_quote": "2m
 expect_both tpm-quote 'tpm-quote.json: $.datacenter.tpm_quote: expected time 0ns..60s, got "2min"'
 at_cfg tpm-quote-type '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "tpm_quote": true'
 expect_both tpm-quote-type 'tpm-quote-type.json: $.datacenter.tpm_quote: expected'
+# the console's resend interval: not zero, and only for the allow-list methods
+policy=manual vparams='"admin_retry": "0s"' at_cfg admin-retry
+expect_both admin-retry 'admin-retry.json: $.variants[0].params.admin_retry: expected time 1ms..86400s, got "0s"'
+policy=depot vparams='"admin_retry": "1s"' at_cfg admin-retry-depot
+expect_both admin-retry-depot "admin-retry-depot.json: \$.variants[0].params: unknown key 'admin_retry' (policy 'depot' takes: req_timeout, token_ttl, retry, retry_max)"
 at_cfg ecdsa-cost '' '' ', "costs": { "ecdsa_verify_ns": -1 }'
 expect_both ecdsa-cost 'ecdsa-cost.json: $.costs.ecdsa_verify_ns: expected number 0..1000000000, got -1'
 at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
