@@ -11,9 +11,9 @@
  *
  * Quote check.  For sampled requests (at_sampled) at_quote_verify
  * recomputes the PCR and checks the signature (cfg.quote_alg: ECDSA P-256
- * or Ed25519) with the host's registered key; for the others the node makes the same comparisons
- * without the arithmetic: the quote's host, the nonce it issued, the id
- * of the key that signed.  The nonce is SHA-256(node secret, host,
+ * or Ed25519) with the host's registered key; for the others the node
+ * makes the same comparisons without the arithmetic: the quote's host,
+ * the nonce it issued, the id of the key that signed.  The nonce is SHA-256(node secret, host,
  * attempt): unpredictable to the host, fresh per request, and stored
  * nowhere but in the issued[] pair (attempt, node).
  *

@@ -504,7 +504,7 @@ const struct sim_mech sim_at_mech = {
     .name = "attestation",
     .summary = "attest datacenter hosts against the software depot's signed metadata "
                "(US20210382706) instead of admin-configured golden values, with real "
-               "SHA-256 and Ed25519, through upgrades, attacks and depot outages",
+               "SHA-256, Ed25519 and ECDSA P-256, through upgrades, attacks and depot outages",
     .notes = "  Every token is checked against the ground truth: forged evidence, a\n"
              "  rolled-back or expired depot view, a version the node knew withdrawn.\n"
              "  Any of them fails the run (exit 1) for every method; the hidden\n"
