@@ -613,6 +613,16 @@ START_TEST(test_at_bad_config_is_refused_with_a_message)
     vm_diag_clear(&d);
     ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
     ck_assert_ptr_nonnull(strstr(d.msg, "new_pkgs"));
+    w->cfg.nr_releases = 0;
+    w->cfg.quote_alg = AT_ALG_UNKNOWN;   /* a quote algorithm the model cannot sign */
+    vm_diag_clear(&d);
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_ptr_nonnull(strstr(d.msg, "quote_alg"));
+    w->cfg.quote_alg = AT_ALG_ECDSA_P256;
+    w->cfg.costs.ecdsa_verify_ns = -1;
+    vm_diag_clear(&d);
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_ptr_nonnull(strstr(d.msg, "costs"));
     at_world_free(w);
 }
 END_TEST
