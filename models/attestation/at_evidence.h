@@ -21,8 +21,9 @@
  * its key's algorithm, which the quote names (as a TPM's TPMT_SIGNATURE
  * names sigAlg): Ed25519, or ECDSA P-256 as a TPM 2.0's attestation key
  * signs a quote (TPM_ALG_ECDSA on curve TPM_ECC_NIST_P256: TCG TPM 2.0
- * Library, Part 2: Structures, sections 6.3 and 11.2.5.2; TCG PC Client
- * Platform TPM Profile, section 4.2, makes P-256 a mandatory curve).  A
+ * Library, Part 2: Structures, TPM_ALG_ID section 6.3 and TPM_ECC_CURVE
+ * section 6.4; Part 3: Commands, TPM2_Quote; the TCG PC Client Platform
+ * TPM Profile lists P-256 among its mandatory curves).  A
  * verifier recomputes the PCR from the log the host sent, checks the
  * signature with the key it registered for that host (refusing a quote
  * that names another algorithm than that key's), and checks that the

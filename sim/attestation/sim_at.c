@@ -180,7 +180,8 @@ static int make_dc(struct sim_at_world *w, struct vm_diag *d)
         .nr_releases = c->nr_releases, .releases = rel,
         .nr_attacks = c->nr_attacks, .attacks = atk,
         .boot_at_ns = c->boot_at_ns, .boot_spread_ns = c->boot_spread_ns,
-        .boot_time_ns = c->boot_time_ns, .tpm_quote_ns = c->tpm_quote_ns, .batch_ns = c->batch_ns, .msg_bytes = c->msg_bytes,
+        .boot_time_ns = c->boot_time_ns, .tpm_quote_ns = c->tpm_quote_ns,
+        .batch_ns = c->batch_ns, .msg_bytes = c->msg_bytes,
         .sample = c->sample, .bin_ns = c->bin_ns, .costs = c->costs.ns, .seed = w->e->seed,
         .quote_alg = (enum at_alg)c->quote_alg, .token_alg = (enum at_alg)c->token_alg,
     };

@@ -194,8 +194,9 @@ static const struct sim_key dc_keys[] = {
     SIM_KEY_ENUM_ROW("quote_alg", 0, C(quote_alg), "ed25519|ecdsa-p256", "ecdsa-p256",
                      "the hosts' attestation keys sign quotes with this (ecdsa-p256: a TPM "
                      "2.0 quote, TPM_ALG_ECDSA on TPM_ECC_NIST_P256, TCG TPM 2.0 Library "
-                     "Part 2 sections 6.3 and 11.2.5.2; ed25519: a software signer, no TPM "
-                     "signs Ed25519); the nodes verify it at its measured cost"),
+                     "Part 2 sections 6.3 and 6.4, TPM2_Quote in Part 3; ed25519: a "
+                     "software signer, no TPM signs Ed25519); the nodes verify it at its "
+                     "measured cost"),
     SIM_KEY_SCALAR_ROW("tpm_quote", 0, VM_PARAM_TIME, C(tpm_quote_ns), 0, 60e9, "200ms",
                        "a host's TPM makes a quote (TPM2_Quote) in this long, one command at "
                        "a time per host (0: no TPM delay).  200 ms: the median of Chrome's "

@@ -57,10 +57,12 @@ START_TEST(test_at_quote_good_verifies)
     ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
     ck_assert_uint_eq(q.host, 10);
     ck_assert_mem_eq(q.nonce, r.nonce_a, AT_NONCE_LEN);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                     r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
     /* an empty log is a log too (the PCR stays zero) */
     ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, 0, &q), 0);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, 0), AT_QUOTE_OK);
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                     r.nonce_a, r.ev, 0), AT_QUOTE_OK);
     rig_free(&r);
 }
 END_TEST
@@ -74,7 +76,8 @@ START_TEST(test_at_quote_tampered_event_is_pcr_mismatch)
     /* one byte of one data_hash: a tampered binary measured at boot */
     for (int i = 0; i < NR_EV; i++) {
         r.ev[i].data_hash[5] ^= 0x40;
-        ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+        ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                         r.nonce_a, r.ev, NR_EV),
                          AT_QUOTE_PCR_MISMATCH);
         r.ev[i].data_hash[5] ^= 0x40;
     }
@@ -83,7 +86,8 @@ START_TEST(test_at_quote_tampered_event_is_pcr_mismatch)
     ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_PCR_MISMATCH);
     r.ev[1].version[0] = '8';
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV - 1),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                     r.nonce_a, r.ev, NR_EV - 1),
                      AT_QUOTE_PCR_MISMATCH);
     struct at_event tmp = r.ev[0];
     r.ev[0] = r.ev[1];
@@ -141,7 +145,8 @@ START_TEST(test_at_quote_wrong_host_id)
     rig_init(&r);
     struct at_quote q;
     ck_assert_int_eq(at_quote_sign(&r.key[1], 11, r.nonce_a, r.ev, NR_EV, &q), 0);
-    ck_assert_int_eq(at_quote_verify(&q, 11, r.key[1].alg, r.key[1].pub, r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
+    ck_assert_int_eq(at_quote_verify(&q, 11, r.key[1].alg, r.key[1].pub,
+                                     r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
     /* host 11's good quote presented for host 10 */
     ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_WRONG_HOST);
