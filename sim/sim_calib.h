@@ -327,6 +327,11 @@ int sim_calib_json_set_crypto(cJSON *root, const struct sim_calib *c, struct vm_
 int sim_calib_crypto_costs(const struct sim_calib *c, double *sha256_ns_per_byte,
                            double *sha256_small_ns, double *sign_ns, double *verify_ns,
                            double *lookup_ns, struct vm_diag *d);
+/* The same for ECDSA P-256 (ecdsa_p256_sign_ns, ecdsa_p256_verify_ns: one
+ * signature of a SHA-256 digest, one verification).  Any output may be
+ * NULL.  0, or VM_ENOENT when c lacks them, outputs untouched. */
+int sim_calib_crypto_ecdsa_costs(const struct sim_calib *c, double *sign_ns, double *verify_ns,
+                                 struct vm_diag *d);
 
 /*
  * The zero test of a page (QEMU's buffer_is_zero, see zero_scan_ns): true

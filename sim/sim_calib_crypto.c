@@ -429,6 +429,21 @@ int sim_calib_crypto_costs(const struct sim_calib *c, double *sha256_ns_per_byte
     return 0;
 }
 
+int sim_calib_crypto_ecdsa_costs(const struct sim_calib *c, double *sign_ns, double *verify_ns,
+                                 struct vm_diag *d)
+{
+    const struct sim_calib_crypto *k = &c->crypto;
+    if (!(k->ecdsa_p256_sign_ns.median > 0 && k->ecdsa_p256_verify_ns.median > 0))
+        return vm_diag_set(d, VM_ENOENT, "the costs file has no ECDSA P-256 figures "
+                           "(crypto.ecdsa_p256_sign_ns, ecdsa_p256_verify_ns; add them with "
+                           "'vmsim calibrate --only crypto -o FILE')");
+    if (sign_ns)
+        *sign_ns = k->ecdsa_p256_sign_ns.median;
+    if (verify_ns)
+        *verify_ns = k->ecdsa_p256_verify_ns.median;
+    return 0;
+}
+
 /* ------------------------------------------------------------ the costs file */
 
 static double tenth(double v)

@@ -26,9 +26,11 @@
  * depot has its own workers.  Costs are charged whether or not the real
  * operation runs (below).
  *
- * Real cryptography, sampled.  Every host has an Ed25519 key, the depot
- * signs its targets and timestamp documents (at_meta.h) and every token
- * with real keys.  A quote is really signed and verified (at_quote_sign,
+ * Real cryptography, sampled.  Every host has a key of cfg.quote_alg
+ * (ECDSA P-256, as a TPM 2.0's attestation key, or Ed25519), every node a
+ * token key of cfg.token_alg; the depot signs its targets and timestamp
+ * documents (at_meta.h, Ed25519) and the nodes every token with real
+ * keys.  A quote is really signed and verified (at_quote_sign,
  * at_quote_verify: PCR recomputed from the event log) for a fraction
  * `sample` of requests drawn from the seed (1.0 in tests); for the others
  * the quote carries the id of the key that would have signed it and the
@@ -40,7 +42,9 @@
  *
  * The protocol of one attestation (Keylime's and vSphere Trust
  * Authority's shape): host -> node ATTEST; node -> host NONCE (32 random
- * bytes); host -> node QUOTE (quote + event log); node checks the quote
+ * bytes); the host's TPM makes the quote (cfg.tpm_quote_ns, a discrete
+ * TPM's TPM2_Quote: the TPM executes one command at a time, so a host's
+ * quotes queue on it); host -> node QUOTE (quote + event log); node checks the quote
  * (host, nonce, PCR, signature), then the components against its policy,
  * and answers TOKEN (signed, expiring at now + token_ttl) or REFUSE (the
  * first failing check: which component and why).  A host re-attests
@@ -56,6 +60,12 @@
  * hosts time out and try the next node.  Its TUF view's versions persist
  * (TUF keeps the trusted metadata on disk: no rollback across a
  * restart), and so do the allow-lists (an administrator's configuration).
+ * An allow-list update the admin console sends while the node is down
+ * (or that arrives once it is) is not lost: the console keeps it, in
+ * order with the node's later updates, and resends them every
+ * admin_retry until the node is up (as a Keylime tenant retries a
+ * verifier it cannot reach and vSphere Trust Authority's import is
+ * re-run): st.policy_queued counts them.
  * At the restart it starts afresh: a cache or feed node fetches the
  * depot's targets again, through the same checks, before it decides.
  * Crashes nest: a node crashed twice is up again at the later restart.
@@ -200,8 +210,14 @@ struct at_costs {
     double sha256_small_ns;      /* one SHA-256 of <= 64 bytes */
     double sign_ns;              /* one Ed25519 signature */
     double verify_ns;            /* one Ed25519 verification */
+    double ecdsa_sign_ns;        /* one ECDSA P-256 signature (of a SHA-256 digest) */
+    double ecdsa_verify_ns;      /* one ECDSA P-256 verification */
     double lookup_ns;            /* one package looked up in a policy index */
 };
+/* The cost of one signature / verification of alg (Ed25519 for anything
+ * but AT_ALG_ECDSA_P256). */
+double at_sign_cost(const struct at_costs *c, enum at_alg alg);
+double at_verify_cost(const struct at_costs *c, enum at_alg alg);
 
 struct at_params {
     enum at_method method;
@@ -220,6 +236,9 @@ struct at_params {
                                   * (one policy store behind all nodes, as Keylime's
                                   * verifiers share their database) instead of one per
                                   * node */
+    bool test_drop_policy;       /* test only (a mutation): the console drops an update
+                                  * a down node did not take, as it did before it kept
+                                  * them */
     bool hold_wave;              /* manual, export-import, union: the operator starts a
                                   * release's wave only once every node's policy has
                                   * its versions (as Keylime's union-list workflow and
@@ -228,6 +247,9 @@ struct at_params {
     uint64_t retry_ns;           /* a refused host asks again after this, doubling
                                   * at each refusal in a row ... */
     uint64_t retry_max_ns;       /* ... up to this */
+    uint64_t admin_retry_ns;     /* manual, export-import, union: the console resends an
+                                  * update a down node did not take this often, until
+                                  * it is back */
 };
 
 void at_params_default(struct at_params *p, enum at_method m);
@@ -303,9 +325,13 @@ struct at_cfg {
     const struct at_attack *attacks;     /* the caller's; copied */
     uint64_t boot_at_ns, boot_spread_ns; /* hosts boot uniformly in [at, at + spread) */
     uint64_t boot_time_ns;               /* a reboot's length (an upgrade) */
+    uint64_t tpm_quote_ns;               /* a host's TPM2_Quote: NONCE in -> QUOTE out (0:
+                                          * none); one command at a time per host's TPM */
     uint64_t batch_ns;                   /* rack message batching window */
     uint64_t msg_bytes;                  /* control message wire size (headers included) */
     double sample;                       /* fraction of quotes really signed and verified */
+    enum at_alg quote_alg;               /* the hosts' quote keys (Ed25519 or ECDSA P-256) */
+    enum at_alg token_alg;               /* the nodes' token keys */
     uint64_t bin_ns;                     /* timeline bin width (answers per bin) */
     struct at_costs costs;
     struct at_params params;
@@ -334,6 +360,8 @@ struct at_stats {
     uint64_t first_ns, last_ns;  /* first and last answer */
     uint64_t per_node_max;       /* answers of the busiest node */
     uint64_t depot_requests, depot_bytes;      /* to and from the depot */
+    uint64_t policy_queued;      /* allow-list updates a down node did not take, kept and
+                                  * resent by the console (one per node and update) */
     uint64_t meta_refused[8];    /* depot documents refused, per at_meta_err */
     struct vm_hist staleness_ns; /* depot publish -> node view holds it (allow-lists:
                                   * release or withdrawal -> the node updated) */

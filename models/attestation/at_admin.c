@@ -22,6 +22,17 @@
  * node's update (at_dc.c).
  * Every update is a POLICY message from "admin" to the node, charged the
  * file entries it carries.
+ *
+ * A node that is down does not take an update: the console sees its
+ * connection refused (the node is down when it sends) or its update not
+ * acknowledged (it arrived once the node was down: at_admin_lost), keeps
+ * the update in the node's queue, and resends the queue every admin_retry
+ * until the node is up, in order; a node with updates queued gets its
+ * later ones through the queue too, so none overtakes another.  A Keylime
+ * tenant retries a verifier it cannot reach (retry_interval 1 s,
+ * keylime.conf [tenant]), a vSphere Trust Authority import is re-run.
+ * Not modelled: an update overtaking one lost in flight within a network
+ * latency (updates are hours apart), the console's own crash.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +57,13 @@ int at_admin_init(struct at_dc *dc)
 {
     if (!uses_allow(dc->cfg.params.method))
         return 0;
+    dc->console = calloc(dc->cfg.nr_nodes, sizeof *dc->console);
+    if (!dc->console)
+        return VM_ENOMEM;
+    for (uint32_t j = 0; j < dc->cfg.nr_nodes; j++) {
+        dc->console[j].dc = dc;
+        dc->console[j].node = j;
+    }
     size_t bytes = (dc->uni.nr_pkgs + 7) / 8;
     for (uint32_t j = 0; j < dc->cfg.nr_nodes; j++) {
         struct at_node *n = &dc->nodes[j];
@@ -66,7 +84,107 @@ int at_admin_init(struct at_dc *dc)
 
 void at_admin_free(struct at_dc *dc)
 {
-    (void)dc;                    /* the allow-lists are the nodes' (at_node_free) */
+    /* the allow-lists are the nodes' (at_node_free); the queues the console's */
+    for (uint32_t j = 0; dc->console && j < dc->cfg.nr_nodes; j++) {
+        struct at_console *c = &dc->console[j];
+        if (c->tmr)
+            port_timer_cancel(dc->p.timer, c->tmr);
+        while (c->head) {
+            struct at_pending *q = c->head;
+            c->head = q->next;
+            free(q);
+        }
+    }
+    free(dc->console);
+    dc->console = NULL;
+}
+
+static void resend(void *arg);
+
+/* Keep an update node j did not take at the end of its queue; the resend
+ * timer runs while the queue is not empty. */
+static void keep(struct at_dc *dc, uint32_t j, const uint8_t *payload, uint32_t len,
+                 uint64_t wire)
+{
+    struct at_console *c = &dc->console[j];
+    if (dc->cfg.params.test_drop_policy)
+        return;                  /* the mutation: lost, as before the console kept them */
+    struct at_pending *q = malloc(sizeof *q + len);
+    if (!q)
+        return;                  /* as lost */
+    q->next = NULL;
+    q->len = len;
+    q->wire = wire;
+    memcpy(q->payload, payload, len);
+    if (c->tail)
+        c->tail->next = q;
+    else
+        c->head = q;
+    c->tail = q;
+    dc->st.policy_queued++;
+    if (!c->tmr) {
+        dc->console_pending++;
+        c->tmr = port_timer_arm(dc->p.timer, at_now(dc) + dc->cfg.params.admin_retry_ns,
+                                resend, c);
+    }
+}
+
+/* Send node j an update, or queue it (the node is down, or earlier
+ * updates wait). */
+static void send_update(struct at_dc *dc, uint32_t j, const uint8_t *payload, uint32_t len,
+                        uint64_t wire)
+{
+    if (!dc->nodes[j].up || dc->console[j].head) {
+        keep(dc, j, payload, len, wire);
+        return;
+    }
+    struct at_rec r = { .type = M_POLICY, .len = len };
+    at_send(dc, EP_ADMIN, EP_NODE0 + j, &r, payload, wire);
+}
+
+static void resend(void *arg)
+{
+    struct at_console *c = arg;
+    struct at_dc *dc = c->dc;
+    c->tmr = 0;
+    if (!dc->nodes[c->node].up) {
+        c->tmr = port_timer_arm(dc->p.timer, at_now(dc) + dc->cfg.params.admin_retry_ns,
+                                resend, c);
+        return;
+    }
+    dc->console_pending--;
+    struct at_pending *q = c->head;
+    c->head = c->tail = NULL;
+    while (q) {                  /* in order, as one batch */
+        struct at_pending *next = q->next;
+        struct at_rec r = { .type = M_POLICY, .len = q->len };
+        at_send(dc, EP_ADMIN, EP_NODE0 + c->node, &r, q->payload, q->wire);
+        free(q);
+        q = next;
+    }
+}
+
+void at_admin_lost(struct at_dc *dc, uint32_t j, const void *blob, size_t len)
+{
+    struct at_rdr r;
+    struct at_rec h;
+    const uint8_t *payload;
+    if (!dc->console || j >= dc->cfg.nr_nodes || at_rdr_init(&r, blob, len))
+        return;
+    while (at_rdr_next(&r, &h, &payload) == 1) {
+        if (h.type != M_POLICY || at_rec_check(&h, payload))
+            continue;
+        struct at_policy_rec p;
+        memcpy(&p, payload, sizeof p);
+        uint64_t wire = dc->cfg.msg_bytes;
+        for (uint32_t i = 0; i < p.nr; i++) {
+            uint32_t pv;
+            memcpy(&pv, payload + sizeof p + (size_t)i * 4, 4);
+            if (pv < dc->uni.nr_pkgs)
+                wire += pv_bytes(dc, pv);
+        }
+        keep(dc, j, payload, h.len, wire);
+    }
 }
 
 struct update {
@@ -93,9 +211,8 @@ static void update_fire(void *arg)
     uint64_t wire = dc->cfg.msg_bytes;
     for (uint32_t i = 0; i < u->nr; i++)
         wire += pv_bytes(dc, u->pv[i]);
-    struct at_rec r = { .type = M_POLICY, .len = (uint32_t)len };
     for (uint32_t j = u->node; j <= u->last_node; j++)
-        at_send(dc, EP_ADMIN, EP_NODE0 + j, &r, buf, wire);
+        send_update(dc, j, buf, (uint32_t)len, wire);
     free(buf);
 }
 

@@ -6,6 +6,7 @@
  * exactly "the earliest free worker, in arrival order", so no queue is
  * kept, only each worker's next free instant.  The caller acts at the
  * returned completion time (at_send_at, or a timer).
+ * at_sign_cost and at_verify_cost pick the measured cost of an algorithm.
  * Not modelled: preemption, cache effects, cost variance.
  */
 #include <stdlib.h>
@@ -37,4 +38,14 @@ uint64_t at_cpu_run(struct at_cpu *c, uint64_t now_ns, double cost_ns)
     c->free_at[best] = start + cost;
     c->busy_ns += cost;
     return start + cost;
+}
+
+double at_sign_cost(const struct at_costs *c, enum at_alg alg)
+{
+    return alg == AT_ALG_ECDSA_P256 ? c->ecdsa_sign_ns : c->sign_ns;
+}
+
+double at_verify_cost(const struct at_costs *c, enum at_alg alg)
+{
+    return alg == AT_ALG_ECDSA_P256 ? c->ecdsa_verify_ns : c->verify_ns;
 }

@@ -28,32 +28,43 @@
 #include "base/vm_err.h"
 
 #define AT_HASH_LEN 32          /* SHA-256 */
-#define AT_SEED_LEN 32          /* an Ed25519 private key (its seed) */
+#define AT_SEED_LEN 32          /* a key's seed (Ed25519: its private key) */
 #define AT_PUB_LEN 32           /* an Ed25519 public key */
-#define AT_SIG_LEN 64           /* an Ed25519 signature */
+#define AT_P256_PUB_LEN 65      /* a P-256 public key: 0x04 || x || y */
+#define AT_PUB_MAX 65           /* the longest public key */
+#define AT_SIG_LEN 64           /* an Ed25519 signature; ECDSA P-256's r || s */
 
 enum at_alg {
     AT_ALG_ED25519 = 0,         /* "ed25519" */
+    AT_ALG_ECDSA_P256 = 1,      /* "ecdsa-p256": ECDSA over P-256 with SHA-256 */
     AT_ALG_UNKNOWN = -1,
 };
 
-/* "ed25519" -> AT_ALG_ED25519; anything else (other case, NULL)
- * AT_ALG_UNKNOWN. */
+/* "ed25519" -> AT_ALG_ED25519, "ecdsa-p256" -> AT_ALG_ECDSA_P256;
+ * anything else (other case, NULL) AT_ALG_UNKNOWN. */
 enum at_alg at_alg_parse(const char *name);
-/* "ed25519", or "unknown" for any other value. */
+/* "ed25519", "ecdsa-p256", or "unknown" for any other value. */
 const char *at_alg_name(enum at_alg a);
+/* A public key's length for alg: AT_PUB_LEN, AT_P256_PUB_LEN, 0 unknown. */
+size_t at_pub_len(enum at_alg a);
 
-/* A signing key: the seed, its public key and libcrypto's handle (the
- * key's own: at_key_free releases it). */
+/* A signing key: its algorithm, seed, public key (at_pub_len(alg) bytes
+ * of pub) and libcrypto's handle (the key's own: at_key_free releases
+ * it). */
 struct at_key {
+    enum at_alg alg;
     uint8_t seed[AT_SEED_LEN];
-    uint8_t pub[AT_PUB_LEN];
+    uint8_t pub[AT_PUB_MAX];
     void *pkey;                 /* EVP_PKEY *, private */
 };
 
-/* Make the key of `seed` into *k (pub filled).  0, VM_EINVAL (NULL
- * k or seed), VM_EIO (with d).  Release it with at_key_free. */
+/* Make the Ed25519 key of `seed` into *k (pub filled).  0, VM_EINVAL
+ * (NULL k or seed), VM_EIO (with d).  Release it with at_key_free. */
 int at_key_init(struct at_key *k, const uint8_t seed[AT_SEED_LEN], struct vm_diag *d);
+/* The same for algorithm alg (Ed25519 or ECDSA P-256; the P-256 scalar
+ * as the header says).  VM_EINVAL also for another alg. */
+int at_key_init_alg(struct at_key *k, enum at_alg alg, const uint8_t seed[AT_SEED_LEN],
+                    struct vm_diag *d);
 /* The seed of key number `index` of a simulation: SHA-256 of
  * ("vmsim-key/1", u32 LE strlen(role), role, seed u64 LE, index u64 LE)
  * so that host keys, the depot's keys and the attestation nodes' keys
@@ -63,13 +74,21 @@ void at_key_seed(uint8_t out[AT_SEED_LEN], const char *role, uint64_t seed, uint
 /* Release libcrypto's handle; the struct may be reused.  NULL-safe. */
 void at_key_free(struct at_key *k);
 
-/* Sign len bytes of msg into sig.  0, VM_EINVAL (no key: k->pkey NULL),
- * VM_ENOMEM, VM_EIO.  One short-lived EVP_MD_CTX per call. */
+/* Sign len bytes of msg into sig with k's algorithm (ECDSA: over
+ * SHA-256(msg), r || s).  0, VM_EINVAL (no key: k->pkey NULL), VM_ENOMEM,
+ * VM_EIO.  One short-lived EVP_MD_CTX per call. */
 int at_sign(const struct at_key *k, const void *msg, size_t len, uint8_t sig[AT_SIG_LEN]);
-/* Verify: 0 when sig is pub's signature over msg, VM_ECORRUPT when not
- * (also a malformed signature or public key), VM_ENOTSUP for an
- * algorithm other than Ed25519 (checked first), VM_EINVAL (NULL pub or
- * sig), VM_ENOMEM, VM_EIO.  libcrypto's error queue is left empty. */
+/* Verify: 0 when sig is the signature of the key pub (pub_len bytes)
+ * over msg by algorithm alg, VM_ECORRUPT when not (also a malformed
+ * signature, a public key that is not a point of the curve, or pub_len
+ * other than at_pub_len(alg): a key of another algorithm), VM_ENOTSUP for
+ * an unknown algorithm (checked first), VM_EINVAL (NULL pub or sig),
+ * VM_ENOMEM, VM_EIO.  libcrypto's error queue is left empty. */
+int at_verify_key(enum at_alg alg, const uint8_t *pub, size_t pub_len, const void *msg,
+                  size_t len, const uint8_t sig[AT_SIG_LEN]);
+/* at_verify_key with an Ed25519-sized key (pub: AT_PUB_LEN bytes), as
+ * depot metadata carries: any other algorithm than Ed25519 then fails
+ * (VM_ENOTSUP unknown, VM_ECORRUPT a known one). */
 int at_verify(enum at_alg alg, const uint8_t pub[AT_PUB_LEN], const void *msg, size_t len,
               const uint8_t sig[AT_SIG_LEN]);
 

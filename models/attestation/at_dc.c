@@ -19,6 +19,9 @@
  *   export_delay 4 h, import_time 30 min: assumptions (vSphere TA's
  *     export from a test host, then one import per attestation cluster).
  *   union_window 7 days: an assumption (a rollout window).
+ *   admin_retry 1 s: Keylime's tenant retry_interval (keylime.conf
+ *     [tenant], which gives up after max_retries = 10; the console here
+ *     keeps the update until the node is back, as an administrator would).
  *   retry 60 s doubling up to 1 h: our choice (a refused host asks again
  *     a minute later, then backs off, so a baseline's refused hosts do
  *     not flood the nodes for the days an administrator may take).
@@ -97,6 +100,7 @@ void at_params_default(struct at_params *p, enum at_method m)
     p->union_window_ns = 7 * 86400 * S;
     p->retry_ns = 60 * S;
     p->retry_max_ns = 3600 * S;
+    p->admin_retry_ns = 1 * S;
 }
 
 void at_stats_init(struct at_stats *s)
@@ -265,8 +269,12 @@ static int check_cfg(const struct at_cfg *c, struct vm_diag *d)
     if (!(c->sample >= 0.0 && c->sample <= 1.0))
         return vm_diag_set(d, VM_EINVAL, "'sample' must be in [0, 1]");
     if (c->costs.sign_ns < 0 || c->costs.verify_ns < 0 || c->costs.lookup_ns < 0 ||
-        c->costs.sha256_small_ns < 0 || c->costs.sha256_ns_per_byte < 0)
+        c->costs.sha256_small_ns < 0 || c->costs.sha256_ns_per_byte < 0 ||
+        c->costs.ecdsa_sign_ns < 0 || c->costs.ecdsa_verify_ns < 0)
         return vm_diag_set(d, VM_EINVAL, "costs must be >= 0");
+    if (!at_pub_len(c->quote_alg) || !at_pub_len(c->token_alg))
+        return vm_diag_set(d, VM_EINVAL, "'quote_alg' and 'token_alg' must be ed25519 or "
+                           "ecdsa-p256");
     uint64_t log = c->base->nr_pkgs;
     for (uint32_t i = 0; i < c->nr_releases; i++) {
         const struct at_release *r = &c->releases[i];
@@ -473,6 +481,8 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
     dc->nodes = calloc(cfg->nr_nodes, sizeof *dc->nodes);
     if (!rc && (!dc->hosts || !dc->issued || !dc->nodes))
         rc = VM_ENOMEM;
+    if (!rc && cfg->tpm_quote_ns && !(dc->tpm_free_at = calloc(cfg->nr_hosts, 8)))
+        rc = VM_ENOMEM;
     for (uint32_t h = 0; !rc && h < cfg->nr_hosts; h++) {
         dc->hosts[h].dc = dc;
         dc->hosts[h].forged = AT_NR_ATTACKS;
@@ -487,7 +497,7 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
         at_key_seed(seed, "node", cfg->seed, j);
         rc = at_cpu_init(&n->cpu, cfg->node_cores);
         if (!rc)
-            rc = at_key_init(&n->key, seed, d);
+            rc = at_key_init_alg(&n->key, cfg->token_alg, seed, d);
     }
     if (!rc)
         rc = at_depot_init(dc);
@@ -538,6 +548,7 @@ void at_dc_free(struct at_dc *dc)
     free(dc->sched);
     free(dc->hosts);
     free(dc->issued);
+    free(dc->tpm_free_at);
     free(dc->nodes);
     free(dc);
 }
@@ -739,8 +750,11 @@ void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_
     bool rack = me < EP_NODE0, node = me >= EP_NODE0 && me < EP_DEPOT;
     if (me == AT_NONE || me == EP_ADMIN)
         return;
-    if (node && !dc->nodes[me - EP_NODE0].up)
+    if (node && !dc->nodes[me - EP_NODE0].up) {
+        if (from == EP_ADMIN)    /* the console sees its update not taken */
+            at_admin_lost(dc, me - EP_NODE0, m->blob, m->blob_len);
         return;                  /* a crashed node hears nothing */
+    }
     struct at_rdr r;
     if (from == AT_NONE || at_rdr_init(&r, m->blob, m->blob_len)) {
         if (!rack)
@@ -773,7 +787,7 @@ void at_deliver(struct at_dc *dc, const char *self, const struct port_transport_
 
 bool at_quiet(const struct at_dc *dc, uint64_t end_ns)
 {
-    if (dc->nr_busy)
+    if (dc->nr_busy || dc->console_pending)
         return false;
     uint64_t now = at_now(dc);
     /* the first scheduled world event after now */

@@ -6,7 +6,8 @@
  * version and vendor (up to their NUL, at most the field's size), then
  * the 32 bytes of data_hash.  The PCR starts at zero and is extended as
  * a TPM extends one: pcr = SHA-256(pcr || SHA-256(event)).  A quote signs
- * SHA-256("vmsim-quote/1" || host u64 LE || nonce || pcr).
+ * SHA-256("vmsim-quote/1" || host u64 LE || nonce || pcr) with the
+ * host key's algorithm, which the quote names (alg).
  *
  * Not modelled: TPM structures (TPMS_ATTEST, PCR selection, clock and
  * reset counters), several PCR banks, event types other than software
@@ -77,7 +78,10 @@ int at_quote_sign(const struct at_key *k, uint64_t host, const uint8_t nonce[AT_
 {
     uint8_t dig[AT_HASH_LEN];
     memset(q, 0, sizeof *q);
+    if (!k)
+        return VM_EINVAL;
     q->host = host;
+    q->alg = k->alg;
     memcpy(q->nonce, nonce, AT_NONCE_LEN);
     at_log_pcr(ev, nr, q->pcr);
     quote_digest(host, q->nonce, q->pcr, dig);
@@ -96,8 +100,8 @@ const char *at_quote_err_name(enum at_quote_err e)
     return "unknown";
 }
 
-enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host,
-                                  const uint8_t pub[AT_PUB_LEN],
+enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host, enum at_alg alg,
+                                  const uint8_t *pub,
                                   const uint8_t nonce[AT_NONCE_LEN],
                                   const struct at_event *ev, size_t nr)
 {
@@ -112,7 +116,8 @@ enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host,
     /* The digest is rebuilt from what the verifier expects (its host id,
      * its nonce, the PCR it recomputed), never taken from the quote. */
     quote_digest(host, nonce, pcr, dig);
-    if (at_verify(AT_ALG_ED25519, pub, dig, sizeof dig, q->sig) != 0)
+    if (q->alg != (int32_t)alg ||
+        at_verify_key(alg, pub, at_pub_len(alg), dig, sizeof dig, q->sig) != 0)
         return AT_QUOTE_BAD_SIG;
     return AT_QUOTE_OK;
 }

@@ -17,11 +17,18 @@
  *
  * The quote.  The host signs, with its own key (an attestation key; real
  * TPMs sign TPMS_ATTEST with an AK certified by the EK), SHA-256 of
- * ("vmsim-quote/1", host id u64 LE, the verifier's nonce, the PCR).  A verifier
- * recomputes the PCR from the log the host sent, checks the signature
- * with the key it registered for that host, and checks that the nonce is
- * the one it issued for this request (freshness: a replayed quote names
- * an old nonce).
+ * ("vmsim-quote/1", host id u64 LE, the verifier's nonce, the PCR), with
+ * its key's algorithm, which the quote names (as a TPM's TPMT_SIGNATURE
+ * names sigAlg): Ed25519, or ECDSA P-256 as a TPM 2.0's attestation key
+ * signs a quote (TPM_ALG_ECDSA on curve TPM_ECC_NIST_P256: TCG TPM 2.0
+ * Library, Part 2: Structures, TPM_ALG_ID section 6.3 and TPM_ECC_CURVE
+ * section 6.4; Part 3: Commands, TPM2_Quote; the TCG PC Client Platform
+ * TPM Profile lists P-256 among its mandatory curves).  A
+ * verifier recomputes the PCR from the log the host sent, checks the
+ * signature with the key it registered for that host (refusing a quote
+ * that names another algorithm than that key's), and checks that the
+ * nonce is the one it issued for this request (freshness: a replayed
+ * quote names an old nonce).
  */
 #ifndef AT_EVIDENCE_H
 #define AT_EVIDENCE_H
@@ -59,12 +66,15 @@ void at_log_pcr(const struct at_event *ev, size_t nr, uint8_t pcr[AT_HASH_LEN]);
 
 struct at_quote {
     uint64_t host;              /* the host's id */
+    int32_t alg;                /* enum at_alg of the signature */
+    uint32_t pad;
     uint8_t nonce[AT_NONCE_LEN];
     uint8_t pcr[AT_HASH_LEN];
     uint8_t sig[AT_SIG_LEN];
 };
 
-/* Quote the log ev[0..nr) for nonce with key k into *q.  0, VM_EIO. */
+/* Quote the log ev[0..nr) for nonce with key k (its algorithm) into *q.
+ * 0, VM_EINVAL, VM_EIO. */
 int at_quote_sign(const struct at_key *k, uint64_t host, const uint8_t nonce[AT_NONCE_LEN],
                   const struct at_event *ev, size_t nr, struct at_quote *q);
 
@@ -81,12 +91,14 @@ enum at_quote_err {
 const char *at_quote_err_name(enum at_quote_err e);
 
 /* Verify q as host `host`'s quote over ev[0..nr) for `nonce`, with the
- * public key pub registered for the host.  Checks, in this order: host,
- * nonce, PCR, signature (the signed digest is rebuilt from the
+ * public key pub (at_pub_len(alg) bytes) of algorithm alg registered for
+ * the host.  Checks, in this order: host, nonce, PCR, signature (the
+ * quote must name alg, and the signed digest is rebuilt from the
  * verifier's own host id, nonce and recomputed PCR, never taken from the
- * quote).  Returns the first failure; any at_verify error is BAD_SIG. */
-enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host,
-                                  const uint8_t pub[AT_PUB_LEN],
+ * quote).  Returns the first failure; another algorithm named, or any
+ * at_verify_key error, is BAD_SIG. */
+enum at_quote_err at_quote_verify(const struct at_quote *q, uint64_t host, enum at_alg alg,
+                                  const uint8_t *pub,
                                   const uint8_t nonce[AT_NONCE_LEN],
                                   const struct at_event *ev, size_t nr);
 

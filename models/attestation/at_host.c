@@ -5,7 +5,11 @@
  *
  * A host boots (at its boot instant, or boot_time after an upgrade
  * reboot), sends ATTEST to a node of its attestation cluster, answers the
- * NONCE with a QUOTE over its event log (its release's components), and
+ * NONCE with a QUOTE over its event log (its release's components) once
+ * its TPM made it (tpm_quote_ns after the TPM is free: a TPM executes one
+ * command at a time, so a request that timed out and went to the next
+ * node queues its quote behind the one still running; a quote made for a
+ * request the host gave up, or before a reboot, is not sent), and
  * gets a TOKEN (it re-attests at 3/4 of the token's ttl) or a REFUSE (it
  * asks again after retry_ns, doubled at each refusal in a row up to
  * retry_max_ns, as agents back off).  No answer within req_timeout: the next
@@ -59,7 +63,7 @@ const struct at_key *at_host_key(struct at_dc *dc, uint64_t h)
     dc->keys[s].used = false;
     uint8_t seed[AT_SEED_LEN];
     at_key_seed(seed, "host", dc->cfg.seed, h);
-    if (at_key_init(&dc->keys[s].k, seed, NULL))
+    if (at_key_init_alg(&dc->keys[s].k, dc->cfg.quote_alg, seed, NULL))
         return NULL;
     dc->keys[s].used = true;
     dc->keys[s].h = h;
@@ -113,6 +117,7 @@ static void fire(void *arg)
     x->tmr = 0;
     switch (x->state) {
     case H_WAIT_NONCE:
+    case H_QUOTING:
     case H_WAIT_ANSWER:
         dc->st.timeouts++;
         x->try_ = (uint8_t)((x->try_ + 1) % dc->cfg.cluster_nodes) & 0x3f;
@@ -201,6 +206,7 @@ static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONC
         dc->st.real_signs++;
     } else {
         qr.q.host = h;
+        qr.q.alg = dc->cfg.quote_alg;
         memcpy(qr.q.nonce, qn, AT_NONCE_LEN);
     }
     size_t len = sizeof qr + (size_t)nr * sizeof *ev;
@@ -218,6 +224,49 @@ static void send_quote(struct at_dc *dc, uint32_t h, const uint8_t nonce[AT_NONC
     arm(dc, x, now + dc->cfg.params.req_timeout_ns);
 }
 
+uint64_t at_host_tpm_reserve(struct at_dc *dc, uint32_t h, uint64_t now)
+{
+    uint64_t start = dc->tpm_free_at[h] > now ? dc->tpm_free_at[h] : now;
+    dc->tpm_free_at[h] = start + dc->cfg.tpm_quote_ns;
+    return dc->tpm_free_at[h];
+}
+
+/* A quote the TPM made: sent if the host still waits for it. */
+struct tpm_done {
+    struct at_tnode t;
+    uint32_t h, attempt;
+    uint64_t wait_ns;
+    uint8_t nonce[AT_NONCE_LEN];
+};
+
+static void tpm_done_fire(void *arg)
+{
+    struct tpm_done *q = arg;
+    struct at_dc *dc = q->t.dc;
+    struct at_host *x = &dc->hosts[q->h];
+    if (x->attempt == q->attempt && x->state == H_QUOTING)
+        send_quote(dc, q->h, q->nonce, q->wait_ns);
+}
+
+/* A NONCE: the TPM quotes it (at once when the model has no TPM delay). */
+static void quote_nonce(struct at_dc *dc, uint32_t h, const struct at_rec *r,
+                        const uint8_t *nonce)
+{
+    if (!dc->tpm_free_at) {
+        send_quote(dc, h, nonce, r->wait_ns);
+        return;
+    }
+    struct tpm_done *q = at_timer(dc, at_host_tpm_reserve(dc, h, at_now(dc)), sizeof *q,
+                                  tpm_done_fire);
+    if (!q)
+        return;                  /* as a lost message: the host times out */
+    q->h = h;
+    q->attempt = r->attempt;
+    q->wait_ns = r->wait_ns;
+    memcpy(q->nonce, nonce, AT_NONCE_LEN);
+    set_state(dc, &dc->hosts[h], H_QUOTING);
+}
+
 void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const uint8_t *payload)
 {
     struct at_host *x = &dc->hosts[h];
@@ -227,11 +276,11 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
     switch (r->type) {
     case M_NONCE:
         if (x->state == H_WAIT_NONCE)
-            send_quote(dc, h, payload, r->wait_ns);
+            quote_nonce(dc, h, r, payload);
         break;
     case M_TOKEN:
     case M_REFUSE:
-        if (x->state != H_WAIT_NONCE && x->state != H_WAIT_ANSWER)
+        if (x->state != H_WAIT_NONCE && x->state != H_WAIT_ANSWER && x->state != H_QUOTING)
             break;
         if (r->type == M_TOKEN && at_sampled(dc, h, r->attempt)) {
             /* a sampled token is checked with the node's key, as a relying
@@ -241,8 +290,9 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
             if (t.host != h || t.node >= dc->cfg.nr_nodes)
                 break;
             dc->st.real_verifies++;
-            if (at_verify(AT_ALG_ED25519, dc->nodes[t.node].key.pub, &t,
-                          offsetof(struct at_token_rec, sig), t.sig))
+            const struct at_key *nk = &dc->nodes[t.node].key;
+            if (at_verify_key(nk->alg, nk->pub, at_pub_len(nk->alg), &t,
+                              offsetof(struct at_token_rec, sig), t.sig))
                 break;
         }
         /* batching is a simulation granularity: not in the latency */

@@ -174,7 +174,8 @@ uint64_t at_cpu_run(struct at_cpu *c, uint64_t now_ns, double cost_ns);
 
 /* -------------------------------------------------------------- hosts */
 
-enum at_hstate { H_OFF, H_BOOTING, H_WAIT_NONCE, H_WAIT_ANSWER, H_TOKEN, H_REFUSED };
+enum at_hstate { H_OFF, H_BOOTING, H_WAIT_NONCE, H_WAIT_ANSWER, H_TOKEN, H_REFUSED,
+                 H_QUOTING };   /* its TPM is making the quote for a NONCE */
 
 struct at_host {
     struct at_dc *dc;
@@ -196,6 +197,9 @@ void at_host_recv(struct at_dc *dc, uint32_t h, const struct at_rec *r, const ui
 uint32_t at_host_node(const struct at_dc *dc, uint32_t h);
 /* The host attack of `kind` on h at now (its index), or -1. */
 int at_host_attack(const struct at_dc *dc, enum at_attack_kind kind, uint32_t h, uint64_t now);
+/* Host h's TPM takes a quote command at now: when the quote is ready
+ * (after the commands queued before it, then cfg.tpm_quote_ns). */
+uint64_t at_host_tpm_reserve(struct at_dc *dc, uint32_t h, uint64_t now);
 /* Host h's key in the small cache (derived on a miss). */
 const struct at_key *at_host_key(struct at_dc *dc, uint64_t h);
 
@@ -320,6 +324,23 @@ void at_admin_free(struct at_dc *dc);
 /* Node j's allow-list: apply a POLICY record. */
 void at_admin_apply(struct at_dc *dc, uint32_t j, const struct at_policy_rec *p,
                     const uint32_t *pv);
+/* A batch from the console (len bytes) reached node j while it was down:
+ * its POLICY records go back to the console's queue for j. */
+void at_admin_lost(struct at_dc *dc, uint32_t j, const void *blob, size_t len);
+
+/* The console's updates a down node has not taken, in order. */
+struct at_pending {
+    struct at_pending *next;
+    uint32_t len;                /* the POLICY record's payload bytes */
+    uint64_t wire;
+    uint8_t payload[];
+};
+struct at_console {
+    struct at_pending *head, *tail;
+    uint64_t tmr;                /* the resend timer (0: none) */
+    struct at_dc *dc;
+    uint32_t node;
+};
 
 /* ------------------------------------------------------------ checker */
 
@@ -375,6 +396,9 @@ struct at_dc {
     uint32_t nr_racks, nr_aclusters;
     struct at_host *hosts;
     struct { uint32_t attempt, node; } *issued;   /* the nonce each host was issued */
+    struct at_console *console; /* per node, allow-list methods (NULL: none) */
+    uint32_t console_pending;    /* nodes with updates queued at the console */
+    uint64_t *tpm_free_at;       /* per host: its TPM is free from (NULL: no TPM delay) */
     uint32_t nr_busy;            /* hosts booting or waiting for an answer */
     uint64_t nr_refused;         /* hosts with `refused` set (bin_hosts_refused) */
     uint64_t refused_bin;        /* the last bin the gauge was written to */

@@ -10,10 +10,10 @@
  * node that crashed (inc bumped) sends nothing it decided before.
  *
  * Quote check.  For sampled requests (at_sampled) at_quote_verify
- * recomputes the PCR and checks the Ed25519 signature with the host's
- * registered key; for the others the node makes the same comparisons
- * without the arithmetic: the quote's host, the nonce it issued, the id
- * of the key that signed.  The nonce is SHA-256(node secret, host,
+ * recomputes the PCR and checks the signature (cfg.quote_alg: ECDSA P-256
+ * or Ed25519) with the host's registered key; for the others the node
+ * makes the same comparisons without the arithmetic: the quote's host,
+ * the nonce it issued, the id of the key that signed.  The nonce is SHA-256(node secret, host,
  * attempt): unpredictable to the host, fresh per request, and stored
  * nowhere but in the issued[] pair (attempt, node).
  *
@@ -73,7 +73,7 @@ static void answer(struct at_dc *dc, uint32_t j, uint32_t h, uint32_t attempt, u
     at_check_decision(dc, j, h, reason, version);
     n->answers++;
     if (reason == R_OK)
-        cost += dc->cfg.costs.sign_ns;
+        cost += at_sign_cost(&dc->cfg.costs, dc->cfg.token_alg);
     uint64_t when = at_cpu_run(&n->cpu, now, cost);
     if (when < not_before)
         when = not_before;
@@ -529,7 +529,7 @@ static enum at_reason check_quote(struct at_dc *dc, struct at_node *n, uint32_t 
         if (!k)
             return R_SIG;
         dc->st.real_verifies++;
-        switch (at_quote_verify(&qr->q, h, k->pub, want, ev, qr->nr_events)) {
+        switch (at_quote_verify(&qr->q, h, k->alg, k->pub, want, ev, qr->nr_events)) {
         case AT_QUOTE_OK: return R_OK;
         case AT_QUOTE_WRONG_HOST: return R_WRONG_HOST;
         case AT_QUOTE_STALE_NONCE: return R_NONCE;
@@ -560,7 +560,7 @@ static void quote_in(struct at_dc *dc, struct at_node *n, const struct at_rec *r
         return;
     memcpy(ev, payload + sizeof qr, (size_t)nr * sizeof *ev);
     bool real = at_sampled(dc, h, r->attempt);
-    double cost = c->verify_ns + c->sha256_small_ns * (2.0 * nr + 2);
+    double cost = at_verify_cost(c, dc->cfg.quote_alg) + c->sha256_small_ns * (2.0 * nr + 2);
     enum at_reason why = check_quote(dc, n, h, r->attempt, &qr, ev, real);
     if (dc->issued[h].node == n->idx + 1 && dc->issued[h].attempt == r->attempt)
         dc->issued[h].node = 0;  /* a nonce answers one quote */

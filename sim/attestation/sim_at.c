@@ -183,8 +183,10 @@ static int make_dc(struct sim_at_world *w, struct vm_diag *d)
         .nr_releases = c->nr_releases, .releases = rel,
         .nr_attacks = c->nr_attacks, .attacks = atk,
         .boot_at_ns = c->boot_at_ns, .boot_spread_ns = c->boot_spread_ns,
-        .boot_time_ns = c->boot_time_ns, .batch_ns = c->batch_ns, .msg_bytes = c->msg_bytes,
+        .boot_time_ns = c->boot_time_ns, .tpm_quote_ns = c->tpm_quote_ns,
+        .batch_ns = c->batch_ns, .msg_bytes = c->msg_bytes,
         .sample = c->sample, .bin_ns = c->bin_ns, .costs = c->costs.ns, .seed = w->e->seed,
+        .quote_alg = (enum at_alg)c->quote_alg, .token_alg = (enum at_alg)c->token_alg,
     };
     sim_at_params(w->e, &cfg.params);
     struct at_ports p = { .clock = (struct port_clock *)sim_world_clock(), .timer = w->timer,
@@ -254,8 +256,11 @@ static void detail(const struct sim_at_world *w, const struct at_stats *s,
                       : slash ? slash + 1 : w->c->costs.file;
     ADD("{\"costs\": {\"source\": \"%s\", \"sha256_ns_per_byte\": %.6g, "
         "\"sha256_small_ns\": %.6g, \"sign_ns\": %.6g, \"verify_ns\": %.6g, "
-        "\"lookup_ns\": %.6g}, ", src,
-        k->sha256_ns_per_byte, k->sha256_small_ns, k->sign_ns, k->verify_ns, k->lookup_ns);
+        "\"ecdsa_sign_ns\": %.6g, \"ecdsa_verify_ns\": %.6g, \"lookup_ns\": %.6g}, "
+        "\"quote_alg\": \"%s\", \"token_alg\": \"%s\", ", src,
+        k->sha256_ns_per_byte, k->sha256_small_ns, k->sign_ns, k->verify_ns, k->ecdsa_sign_ns,
+        k->ecdsa_verify_ns, k->lookup_ns, at_alg_name((enum at_alg)w->c->quote_alg),
+        at_alg_name((enum at_alg)w->c->token_alg));
     ADD("\"node_cores\": %u, \"depot_cores\": %u, \"racks\": %u, \"platform_racks\": %u, ",
         w->node_cores, w->depot_cores, sim_at_racks(w->c), w->platform_racks);
     ADD("\"refused_by\": [");
@@ -319,6 +324,7 @@ static void report(const struct sim_at_world *w, const struct at_stats *s,
     SET(SIGNS, s->real_signs);
     SET(VERIFIES, s->real_verifies);
     SET(META_REF, sum(s->meta_refused, 8));
+    SET(POLICY_Q, s->policy_queued);
 #undef SET
     /* the timeline in 24 slots of the run: the most refused hosts of the
      * bins whose start falls in each */

@@ -10,7 +10,8 @@
  *
  * The config's sections (vmsim list attestation prints every key):
  *   datacenter  hosts, rack_hosts, nodes, cluster_nodes, cluster_hosts,
- *               boot_at, boot_spread, boot_time, batch, msg_size, sample
+ *               boot_at, boot_spread, boot_time, batch, msg_size, sample,
+ *               quote_alg, token_alg, tpm_quote
  *   depot       metadata (the depot file, sim_at_depotfile.h), key_seed,
  *               ts_period, ts_expiry, targets_expiry, key_rotation (one rotation
  *               of every depot key: root 2)
@@ -76,7 +77,9 @@ struct sim_at_cfg {
     /* datacenter */
     uint32_t hosts, rack_hosts, nodes, cluster_nodes, cluster_hosts;
     uint64_t boot_at_ns, boot_spread_ns, boot_time_ns, batch_ns, msg_bytes;
+    uint64_t tpm_quote_ns;           /* a host's TPM2_Quote (0: none) */
     double sample;
+    int quote_alg, token_alg;        /* enum at_alg: 0 ed25519, 1 ecdsa-p256 */
     /* depot */
     char metadata[SIM_PATH_MAX];     /* absolute */
     uint64_t key_seed;
@@ -115,9 +118,10 @@ struct sim_at_cfg {
     X(STALE_P50, "staleness_p50_ns",    "ns",    false, "depot publish to a node's view holding it, median") \
     X(STALE_MAX, "staleness_max_ns",    "ns",    false, "... worst") \
     X(POLICY_B,  "policy_bytes_node",   "bytes", false, "policy memory of the largest node") \
-    X(SIGNS,     "real_signs",          "count", true,  "Ed25519 signatures really made") \
-    X(VERIFIES,  "real_verifies",       "count", true,  "Ed25519 verifications really made") \
+    X(SIGNS,     "real_signs",          "count", true,  "signatures really made (Ed25519, ECDSA P-256)") \
+    X(VERIFIES,  "real_verifies",       "count", true,  "verifications really made (Ed25519, ECDSA P-256)") \
     X(META_REF,  "meta_refused",        "count", false, "depot documents a node refused (signature, algorithm, rollback, expiry)") \
+    X(POLICY_Q,  "policy_queued",       "count", false, "allow-list updates a down node did not take, kept and resent by the admin console") \
     X(TL00, "refused_hosts_t00", "count", false, "legitimate hosts refused at once, the most in the 1st 24th of the run") \
     X(TL01, "refused_hosts_t01", "count", false, "... the 2nd") \
     X(TL02, "refused_hosts_t02", "count", false, "... the 3rd") \

@@ -26,7 +26,8 @@
  * calibration shipped with vmsim (AMD EPYC, 2 cores, OpenSSL 3.0.19,
  * 2026-11-30T13:45:16Z), through sim_calib_crypto_costs: sha256_4k_ns
  * 2450.3 / 4096 per byte, sha256_64_ns 123.7, ed25519_sign_ns 28930,
- * ed25519_verify_ns 76750.5, policy_lookup_ns 51.5.  Copied here, as the
+ * ed25519_verify_ns 76750.5, ecdsa_p256_sign_ns 20568.5,
+ * ecdsa_p256_verify_ns 51097, policy_lookup_ns 51.5.  Copied here, as the
  * checkpoint mechanism's are, so a config without "costs" reads no file;
  * tests/attestation/check_at_depotfile.c fails when they disagree. */
 const struct sim_key sim_at_cost_keys[] = {
@@ -41,6 +42,10 @@ const struct sim_key sim_at_cost_keys[] = {
                        "one Ed25519 signature, ns"),
     SIM_KEY_SCALAR_ROW("verify_ns", 0, VM_PARAM_DOUBLE, K(verify_ns), 0, 1e9, "76750.5",
                        "one Ed25519 verification, ns"),
+    SIM_KEY_SCALAR_ROW("ecdsa_sign_ns", 0, VM_PARAM_DOUBLE, K(ecdsa_sign_ns), 0, 1e9, "20568.5",
+                       "one ECDSA P-256 signature of a SHA-256 digest, ns"),
+    SIM_KEY_SCALAR_ROW("ecdsa_verify_ns", 0, VM_PARAM_DOUBLE, K(ecdsa_verify_ns), 0, 1e9,
+                       "51097", "one ECDSA P-256 verification, ns"),
     SIM_KEY_SCALAR_ROW("lookup_ns", 0, VM_PARAM_DOUBLE, K(lookup_ns), 0, 1e9, "51.5",
                        "one package looked up in a policy index, ns (a digest-index probe)"),
     SIM_KEY_END,
@@ -59,7 +64,8 @@ static int load_costs_file(struct sim_cfg_walk *w, const cJSON *v, void *arg)
         return sim_cfg_err(w, "%s", d.msg);
     struct at_costs *n = &costs->ns;
     if (sim_calib_crypto_costs(&c, &n->sha256_ns_per_byte, &n->sha256_small_ns, &n->sign_ns,
-                               &n->verify_ns, &n->lookup_ns, &d) != 0)
+                               &n->verify_ns, &n->lookup_ns, &d) != 0 ||
+        sim_calib_crypto_ecdsa_costs(&c, &n->ecdsa_sign_ns, &n->ecdsa_verify_ns, &d) != 0)
         return sim_cfg_err(w, "%s", d.msg);
     snprintf(costs->file, sizeof costs->file, "%s", path);
     return 0;

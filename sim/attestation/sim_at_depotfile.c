@@ -295,7 +295,7 @@ static int parse_sigs(struct dpf *x, const cJSON *sa, const struct at_catalog *c
             if (!cJSON_IsString(a))
                 rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
                           sim_json_got(a, got, sizeof got));
-            else if (at_alg_parse(a->valuestring) == AT_ALG_UNKNOWN)
+            else if (at_alg_parse(a->valuestring) != AT_ALG_ED25519)   /* depot: Ed25519 */
                 rc = dpf_fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
                           sim_json_got(a, got, sizeof got));
             sim_json_pathbuf_pop(&x->path, m2);

@@ -58,6 +58,12 @@
       "per update for every node (one policy store behind the nodes, as Keylime's "         \
       "verifiers share a database); false: each node its own (an assumption: separately "  \
       "administered attestation nodes)" }
+#define ROW_ADMIN_RETRY                                                                    \
+    { "admin_retry", VM_PARAM_TIME, P(admin_retry_ns), .min = 1e6, .max = TIME_MAX_NS,      \
+      .def = "1s", .help = "the admin console resends an update a down attestation node "   \
+      "did not take this often, until the node is back (1 s: Keylime's tenant "             \
+      "retry_interval, keylime.conf [tenant], which gives up after max_retries 10; here "   \
+      "the console keeps the update)" }
 #define ROW_HOLD                                                                           \
     { "hold_wave", VM_PARAM_BOOL, P(hold_wave), .def = "false", .help = "start each "      \
       "release's wave only once every node's allow-list has its versions (the operator "   \
@@ -69,7 +75,8 @@ static const struct vm_param depot_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, 
 static const struct vm_param cache_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
                                                 ROWS_CACHE, { NULL } };
 static const struct vm_param manual_params[] = { ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
-                                                 ROWS_ADMIN, ROW_HOLD, { NULL } };
+                                                 ROWS_ADMIN, ROW_ADMIN_RETRY, ROW_HOLD,
+                                                 { NULL } };
 static const struct vm_param export_params[] = {
     ROW_REQ_TIMEOUT, ROW_TOKEN_TTL, ROW_RETRY,
     { "export_delay", VM_PARAM_TIME, P(export_delay_ns), .min = 0, .max = LONG_TIME_MAX_NS,
@@ -78,6 +85,7 @@ static const struct vm_param export_params[] = {
     { "import_time", VM_PARAM_TIME, P(import_time_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "1800s", .help = "one attestation cluster's import, clusters in turn (an "
       "assumption: an administrator's session per Trust Authority cluster)" },
+    ROW_ADMIN_RETRY,
     ROW_HOLD,
     { NULL },
 };
@@ -86,6 +94,7 @@ static const struct vm_param union_params[] = {
     { "union_window", VM_PARAM_TIME, P(union_window_ns), .min = 0, .max = LONG_TIME_MAX_NS,
       .def = "604800s", .help = "release to the old versions removed from the union list "
       "(an assumption: a one-week rollout window)" },
+    ROW_ADMIN_RETRY,
     ROW_HOLD,
     { NULL },
 };
@@ -185,6 +194,22 @@ static const struct sim_key dc_keys[] = {
     SIM_KEY_SCALAR_ROW("sample", 0, VM_PARAM_DOUBLE, C(sample), 0, 1, "0.01",
                        "fraction of quotes really signed and verified (the others are "
                        "charged alike; 1 in tests)"),
+    SIM_KEY_ENUM_ROW("quote_alg", 0, C(quote_alg), "ed25519|ecdsa-p256", "ecdsa-p256",
+                     "the hosts' attestation keys sign quotes with this (ecdsa-p256: a TPM "
+                     "2.0 quote, TPM_ALG_ECDSA on TPM_ECC_NIST_P256, TCG TPM 2.0 Library "
+                     "Part 2 sections 6.3 and 6.4, TPM2_Quote in Part 3; ed25519: a "
+                     "software signer, no TPM signs Ed25519); the nodes verify it at its "
+                     "measured cost"),
+    SIM_KEY_SCALAR_ROW("tpm_quote", 0, VM_PARAM_TIME, C(tpm_quote_ns), 0, 60e9, "200ms",
+                       "a host's TPM makes a quote (TPM2_Quote) in this long, one command at "
+                       "a time per host (0: no TPM delay).  200 ms: the median of Chrome's "
+                       "field study of TPM ECDSA P-256 signatures, p95 600 ms, as reported "
+                       "in \"Is TPM performance good enough to sign every request?\" "
+                       "(stiankri.substack.com/p/tpm-performance: single-digit signatures/s "
+                       "on most TPMs); a quote is one such signature over TPMS_ATTEST"),
+    SIM_KEY_ENUM_ROW("token_alg", 0, C(token_alg), "ed25519|ecdsa-p256", "ed25519",
+                     "the nodes sign tokens with this (ed25519 or ecdsa-p256, as JWS's EdDSA "
+                     "and ES256), at its measured cost"),
     SIM_KEY_END,
 };
 
@@ -501,7 +526,7 @@ const struct sim_mech sim_at_mech = {
     .name = "attestation",
     .summary = "attest datacenter hosts against the software depot's signed metadata "
                "(US20210382706) instead of admin-configured golden values, with real "
-               "SHA-256 and Ed25519, through upgrades, attacks and depot outages",
+               "SHA-256, Ed25519 and ECDSA P-256, through upgrades, attacks and depot outages",
     .notes = "  Every token is checked against the ground truth: forged evidence, a\n"
              "  rolled-back or expired depot view, a timestamp the depot never signed\n"
              "  (a revoked key's forgery), a version the node knew withdrawn.\n"

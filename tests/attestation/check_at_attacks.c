@@ -4,7 +4,8 @@
  * stand-in checks), a malformed request counted, each attack on the depot
  * channel refused by the view, the depot's outage per depot variant, a
  * node crash (scheduled, and from outside as the simulator's host_crash
- * fault drives it, in an upgrade wave), a withdrawn version, and the
+ * fault drives it, in an upgrade wave), an allow-list update to a down
+ * node kept by the console (and its mutation), a withdrawn version, and the
  * broken variants caught by the checker.  Tokens last 4 minutes here so
  * hosts re-attest every 3.
  */
@@ -67,6 +68,33 @@ START_TEST(test_at_forged_evidence_is_refused_under_every_method)
     ck_assert_uint_ge(st.tokens, 45 * 3);      /* the others, every 3 minutes */
     if (real)
         ck_assert_uint_gt(st.real_verifies, 100);
+    at_world_free(w);
+}
+END_TEST
+
+/* Quotes signed with ECDSA P-256 (a TPM's attestation key) and tokens too:
+ * forged quotes are refused as with Ed25519, the others get tokens that
+ * the hosts verify, and the quote check is charged P-256's cost. */
+START_TEST(test_at_p256_quotes_and_tokens)
+{
+    struct at_world *w = world(AT_DEPOT);
+    w->cfg.quote_alg = AT_ALG_ECDSA_P256;
+    w->cfg.token_alg = AT_ALG_ECDSA_P256;
+    w->cfg.costs.verify_ns = 1;                  /* only P-256's may be charged */
+    w->cfg.costs.ecdsa_verify_ns = 5 * AT_MS;
+    attack(w, (struct at_attack){ .kind = AT_ATK_WRONG_KEY, .first_host = 10, .nr_hosts = 2 });
+    attack(w, (struct at_attack){ .kind = AT_ATK_REPLAY, .first_host = 20, .nr_hosts = 2 });
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 5 * MIN);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_eq(st.false_rejects, 0);
+    ck_assert_uint_ge(st.refused_by[R_SIG], 2);
+    ck_assert_uint_ge(st.refused_by[R_NONCE], 2);
+    ck_assert_uint_ge(st.tokens, 46);
+    ck_assert_uint_gt(st.real_verifies, 46);
+    /* a quote's check takes P-256's 5 ms on the node */
+    ck_assert_uint_ge(vm_hist_quantile(&st.latency_ns, 0.5), 5 * AT_MS);
     at_world_free(w);
 }
 END_TEST
@@ -387,6 +415,57 @@ END_TEST
  * first restart (170 s), while its hosts re-attest (180..190 s) and time
  * out, and up at the second (210 s); a restart without a crash and an
  * unknown node change nothing. */
+/* An allow-list update sent while node 0 is down (refused at once: _i 0)
+ * or in flight when it crashes (_i 1) is kept by the console and resent
+ * after the restart: the node then serves the new versions and the wave
+ * goes through.  _i 2, 3: the same with the mutation that drops the
+ * queue (the console as it was): node 0 never learns the release and
+ * refuses its upgraded hosts - the assertions of _i 0, 1 would fail. */
+START_TEST(test_at_policy_update_to_a_down_node_is_kept_until_restart)
+{
+    bool in_flight = _i % 2 == 1, mutation = _i >= 2;
+    struct at_world *w = world(AT_MANUAL);
+    w->cfg.params.admin_min_ns = w->cfg.params.admin_max_ns = 3 * MIN;
+    w->cfg.params.admin_shared = true;
+    w->cfg.params.test_drop_policy = mutation;
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2, .wave_start_ns = 6 * MIN,
+                                     .wave_rate = 1 };
+    w->cfg.nr_releases = 1;
+    ck_assert_int_eq(at_world_build(w), 0);
+    /* the update leaves the console at 4 min (release + 3 min) and arrives
+     * 200 us later (the world's latency; the console's first record is
+     * sent at once): in flight at 4 min + 100 us */
+    at_world_run_until(w, in_flight ? 4 * MIN + AT_MS / 10 : 3 * MIN + 30 * S);
+    ck_assert_int_eq(at_crash_node(w->dc, 0), 0);
+    at_world_run_until(w, 5 * MIN);
+    ck_assert_uint_eq(w->dc->st.policy_queued, mutation ? 0 : 1);
+    ck_assert_int_eq(at_restart_node(w->dc, 0), 0);
+    at_world_run_until(w, 20 * MIN);
+    const struct at_relinfo *ri = &w->dc->ri[1];
+    uint32_t have = 0;
+    for (uint32_t i = 0; i < ri->nr_new; i++) {
+        uint32_t pv = ri->new_pv[i];
+        have += (w->dc->nodes[0].allow[pv / 8] >> (pv % 8)) & 1;
+        for (uint32_t j = 1; j < 4; j++)
+            ck_assert_uint_eq((w->dc->nodes[j].allow[pv / 8] >> (pv % 8)) & 1, 1);
+    }
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    ck_assert_uint_gt(ri->nr_new, 0);
+    if (!mutation) {
+        ck_assert_uint_eq(have, ri->nr_new);            /* node 0 serves the new policy */
+        ck_assert_uint_eq(st.refused_by[R_NOT_ALLOWED], 0);
+        ck_assert_uint_eq(st.false_rejects, 0);
+        for (uint32_t h = 0; h < 50; h++)
+            ck_assert_uint_eq(w->dc->hosts[h].on_rel, 1);
+    } else {
+        ck_assert_uint_eq(have, 0);                     /* the update was lost */
+        ck_assert_uint_gt(st.refused_by[R_NOT_ALLOWED], 0);
+    }
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_node_faults_nest_and_unknown_nodes_are_refused)
 {
     struct at_world *w = world(AT_DEPOT_CACHE);
@@ -483,6 +562,7 @@ static Suite *at_attacks_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_at_forged_evidence_is_refused_under_every_method, 0,
                         NR_METHODS * 4 * 2);
+    tcase_add_test(tc, test_at_p256_quotes_and_tokens);
     tcase_add_loop_test(tc, test_at_malformed_request_is_refused_and_counted, 0, NR_METHODS);
     tcase_add_test(tc, test_at_broken_nonce_accepts_replays);
     tcase_add_loop_test(tc, test_at_depot_channel_attack_is_refused_by_the_view, 0, 12);
@@ -494,6 +574,7 @@ static Suite *at_attacks_suite(void)
     tcase_add_loop_test(tc, test_at_node_crash_moves_hosts_to_the_next_node, 0, NR_METHODS);
     tcase_add_loop_test(tc, test_at_node_fault_in_a_wave_retries_and_restarts_empty, 0, 3);
     tcase_add_test(tc, test_at_node_faults_nest_and_unknown_nodes_are_refused);
+    tcase_add_loop_test(tc, test_at_policy_update_to_a_down_node_is_kept_until_restart, 0, 4);
     tcase_add_loop_test(tc, test_at_withdrawn_version_is_refused_once_known, 0, 4);
     tcase_add_test(tc, test_at_broken_withdraw_accepts_a_version_it_knew_withdrawn);
     suite_add_tcase(s, tc);

@@ -150,6 +150,81 @@ START_TEST(test_at_verify_refuses_any_flipped_bit)
 }
 END_TEST
 
+/* ECDSA P-256 (SHA-256): the key follows from the seed, the signature
+ * (r || s) verifies, and a changed message, signature or key, or an
+ * Ed25519 signature or key offered as P-256, does not. */
+START_TEST(test_at_p256_sign_verify_and_refusals)
+{
+    uint8_t seed[AT_SEED_LEN], msg[64], sig[AT_SIG_LEN], ed_sig[AT_SIG_LEN];
+    at_key_seed(seed, "host", 42, 0);
+    struct at_key k, k2, ed;
+    ck_assert_int_eq(at_key_init_alg(&k, AT_ALG_ECDSA_P256, seed, NULL), 0);
+    ck_assert_int_eq(k.alg, AT_ALG_ECDSA_P256);
+    ck_assert_uint_eq(k.pub[0], 0x04);              /* uncompressed SEC 1 point */
+    ck_assert_int_eq(at_key_init_alg(&k2, AT_ALG_ECDSA_P256, seed, NULL), 0);
+    ck_assert_mem_eq(k.pub, k2.pub, AT_P256_PUB_LEN);   /* the seed decides the key */
+    ck_assert_int_eq(at_key_init(&ed, seed, NULL), 0);
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)i;
+    ck_assert_int_eq(at_sign(&k, msg, sizeof msg, sig), 0);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   sig), 0);
+    /* another signature of the same message (a fresh k) verifies too */
+    uint8_t sig2[AT_SIG_LEN];
+    ck_assert_int_eq(at_sign(&k2, msg, sizeof msg, sig2), 0);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   sig2), 0);
+    /* a flipped bit of the message, of r, of s */
+    msg[7] ^= 1;
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   sig), VM_ECORRUPT);
+    msg[7] ^= 1;
+    for (size_t byte = 0; byte < AT_SIG_LEN; byte += 9) {
+        sig[byte] ^= 0x20;
+        ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg,
+                                       sizeof msg, sig), VM_ECORRUPT);
+        sig[byte] ^= 0x20;
+    }
+    /* r = 0 and s = 0 are malformed: refused, not an error */
+    memset(sig2, 0, sizeof sig2);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   sig2), VM_ECORRUPT);
+    /* the wrong key: another seed's, a point off the curve */
+    struct at_key other;
+    uint8_t seed2[AT_SEED_LEN];
+    at_key_seed(seed2, "host", 42, 1);
+    ck_assert_int_eq(at_key_init_alg(&other, AT_ALG_ECDSA_P256, seed2, NULL), 0);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, other.pub, AT_P256_PUB_LEN, msg,
+                                   sizeof msg, sig), VM_ECORRUPT);
+    uint8_t bad[AT_P256_PUB_LEN];
+    memcpy(bad, k.pub, sizeof bad);
+    bad[64] ^= 1;
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, bad, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   sig), VM_ECORRUPT);
+    /* an Ed25519 signature presented as P-256 (either key), and the reverse */
+    ck_assert_int_eq(at_sign(&ed, msg, sizeof msg, ed_sig), 0);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   ed_sig), VM_ECORRUPT);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, ed.pub, AT_PUB_LEN, msg, sizeof msg,
+                                   ed_sig), VM_ECORRUPT);
+    ck_assert_int_eq(at_verify(AT_ALG_ECDSA_P256, ed.pub, msg, sizeof msg, ed_sig),
+                     VM_ECORRUPT);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ED25519, ed.pub, AT_PUB_LEN, msg, sizeof msg, sig),
+                     VM_ECORRUPT);
+    /* still good afterwards, and the error queue empty */
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, k.pub, AT_P256_PUB_LEN, msg, sizeof msg,
+                                   sig), 0);
+    ck_assert_int_eq(at_alg_parse("ecdsa-p256"), AT_ALG_ECDSA_P256);
+    ck_assert_str_eq(at_alg_name(AT_ALG_ECDSA_P256), "ecdsa-p256");
+    ck_assert_uint_eq(at_pub_len(AT_ALG_ECDSA_P256), AT_P256_PUB_LEN);
+    ck_assert_int_eq(at_key_init_alg(&other, AT_ALG_UNKNOWN, seed2, NULL), VM_EINVAL);
+    at_key_free(&k);
+    at_key_free(&k2);
+    at_key_free(&ed);
+    at_key_free(&other);
+}
+END_TEST
+
 START_TEST(test_at_alg_unknown_is_enotsup)
 {
     ck_assert_int_eq(at_alg_parse("ed25519"), AT_ALG_ED25519);
@@ -245,6 +320,7 @@ static Suite *at_crypto_suite(void)
     tcase_add_test(t, test_at_ed25519_rfc8032_test1);
     tcase_add_test(t, test_at_key_seed_deterministic_and_distinct_per_role_and_index);
     tcase_add_test(t, test_at_verify_refuses_any_flipped_bit);
+    tcase_add_test(t, test_at_p256_sign_verify_and_refusals);
     tcase_add_test(t, test_at_alg_unknown_is_enotsup);
     tcase_add_test(t, test_at_sign_without_key_is_einval);
     suite_add_tcase(s, t);

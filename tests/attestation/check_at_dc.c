@@ -367,6 +367,51 @@ START_TEST(test_at_latency_leaves_batching_out)
 }
 END_TEST
 
+/* The host's TPM makes each quote in tpm_quote: it is in every host's
+ * latency, and a host's TPM takes one command at a time (a second quote
+ * waits for the first). */
+START_TEST(test_at_tpm_quote_is_in_the_latency_and_serialised)
+{
+    struct at_world *w = built(50, AT_DEPOT);
+    w->cfg.tpm_quote_ns = 200 * AT_MS;
+    w->cfg.boot_spread_ns = 0;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 60 * S);
+    /* serialised per host: two quotes asked at once end 200 ms apart;
+     * another host's TPM is its own */
+    uint64_t now = 61 * S;
+    uint64_t a = at_host_tpm_reserve(w->dc, 7, now), b = at_host_tpm_reserve(w->dc, 7, now);
+    ck_assert_uint_eq(a, now + 200 * AT_MS);
+    ck_assert_uint_eq(b, now + 400 * AT_MS);
+    ck_assert_uint_eq(at_host_tpm_reserve(w->dc, 8, now), now + 200 * AT_MS);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 50);
+    ck_assert_uint_eq(st.timeouts, 0);
+    ck_assert_uint_ge(st.latency_ns.min, 200 * AT_MS + 6 * 200000);
+    ck_assert_uint_lt(st.latency_ns.max, 210 * AT_MS);
+    at_world_free(w);
+}
+END_TEST
+
+/* A TPM slower than the request timeout: each request times out while its
+ * quote is made, the next one's quote queues behind it, and no host ever
+ * gets an answer (an operator must raise req_timeout above the TPM's
+ * time); nothing is sent for a request the host gave up. */
+START_TEST(test_at_tpm_slower_than_the_timeout_never_answers)
+{
+    struct at_world *w = built(10, AT_DEPOT);
+    w->cfg.tpm_quote_ns = 400 * AT_MS;
+    w->cfg.params.req_timeout_ns = 300 * AT_MS;
+    w->cfg.boot_spread_ns = 0;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 10 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens + st.refusals, 0);
+    ck_assert_uint_ge(st.timeouts, 10 * 30);
+    at_world_free(w);
+}
+END_TEST
+
 START_TEST(test_at_loaded_depot_answers_never_look_rolled_back)
 {
     /* a power event on a per-request depot with lookups of two sizes:
@@ -568,6 +613,16 @@ START_TEST(test_at_bad_config_is_refused_with_a_message)
     vm_diag_clear(&d);
     ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
     ck_assert_ptr_nonnull(strstr(d.msg, "new_pkgs"));
+    w->cfg.nr_releases = 0;
+    w->cfg.quote_alg = AT_ALG_UNKNOWN;   /* a quote algorithm the model cannot sign */
+    vm_diag_clear(&d);
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_ptr_nonnull(strstr(d.msg, "quote_alg"));
+    w->cfg.quote_alg = AT_ALG_ECDSA_P256;
+    w->cfg.costs.ecdsa_verify_ns = -1;
+    vm_diag_clear(&d);
+    ck_assert_ptr_null(at_dc_new(&w->cfg, &p, &d));
+    ck_assert_ptr_nonnull(strstr(d.msg, "costs"));
     at_world_free(w);
 }
 END_TEST
@@ -614,6 +669,8 @@ static Suite *at_dc_suite(void)
     tcase_add_loop_test(tc, test_at_shared_admin_updates_every_node_at_once, 0, 2);
     tcase_add_test(tc, test_at_rack_batches_carry_many_hosts);
     tcase_add_test(tc, test_at_latency_leaves_batching_out);
+    tcase_add_test(tc, test_at_tpm_quote_is_in_the_latency_and_serialised);
+    tcase_add_test(tc, test_at_tpm_slower_than_the_timeout_never_answers);
     tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);
     tcase_add_test(tc, test_at_feed_is_current_at_publish_cache_within_its_ttl);
     tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);

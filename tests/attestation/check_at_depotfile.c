@@ -296,6 +296,10 @@ START_TEST(test_at_cost_defaults_are_the_shipped_calibration)
     ck_assert_double_eq(got.ns.sign_ns, want.sign_ns);
     ck_assert_double_eq(got.ns.verify_ns, want.verify_ns);
     ck_assert_double_eq(got.ns.lookup_ns, want.lookup_ns);
+    ck_assert_int_eq(sim_calib_crypto_ecdsa_costs(&c, &want.ecdsa_sign_ns, &want.ecdsa_verify_ns,
+                                                  &d), 0);
+    ck_assert_double_eq(got.ns.ecdsa_sign_ns, want.ecdsa_sign_ns);
+    ck_assert_double_eq(got.ns.ecdsa_verify_ns, want.ecdsa_verify_ns);
 }
 END_TEST
 

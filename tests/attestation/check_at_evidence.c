@@ -3,6 +3,8 @@
  * good quote verifies; a tampered event, a replayed nonce, another
  * host's key and another host's id are each refused with their own
  * reason; event encodings never collide and the PCR is a TPM extend.
+ * The same with ECDSA P-256 keys (a TPM 2.0's attestation key), and an
+ * Ed25519 signature presented as P-256 (or the reverse) is refused.
  */
 #include <check.h>
 #include <stdio.h>
@@ -55,10 +57,12 @@ START_TEST(test_at_quote_good_verifies)
     ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
     ck_assert_uint_eq(q.host, 10);
     ck_assert_mem_eq(q.nonce, r.nonce_a, AT_NONCE_LEN);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                     r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
     /* an empty log is a log too (the PCR stays zero) */
     ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, 0, &q), 0);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, 0), AT_QUOTE_OK);
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                     r.nonce_a, r.ev, 0), AT_QUOTE_OK);
     rig_free(&r);
 }
 END_TEST
@@ -72,28 +76,30 @@ START_TEST(test_at_quote_tampered_event_is_pcr_mismatch)
     /* one byte of one data_hash: a tampered binary measured at boot */
     for (int i = 0; i < NR_EV; i++) {
         r.ev[i].data_hash[5] ^= 0x40;
-        ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+        ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                         r.nonce_a, r.ev, NR_EV),
                          AT_QUOTE_PCR_MISMATCH);
         r.ev[i].data_hash[5] ^= 0x40;
     }
     /* a changed version string, a dropped event, swapped events */
     r.ev[1].version[0] = '9';
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_PCR_MISMATCH);
     r.ev[1].version[0] = '8';
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV - 1),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub,
+                                     r.nonce_a, r.ev, NR_EV - 1),
                      AT_QUOTE_PCR_MISMATCH);
     struct at_event tmp = r.ev[0];
     r.ev[0] = r.ev[1];
     r.ev[1] = tmp;
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_PCR_MISMATCH);
     /* a PCR edited in the quote to match a tampered log: the signature */
     r.ev[1] = r.ev[0];
     r.ev[0] = tmp;
     r.ev[2].data_hash[0] ^= 1;
     at_log_pcr(r.ev, NR_EV, q.pcr);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_BAD_SIG);
     rig_free(&r);
 }
@@ -105,11 +111,11 @@ START_TEST(test_at_quote_replay_is_stale_nonce)
     rig_init(&r);
     struct at_quote q;
     ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_b, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_b, r.ev, NR_EV),
                      AT_QUOTE_STALE_NONCE);
     /* rewriting the nonce in the replayed quote breaks the signature */
     memcpy(q.nonce, r.nonce_b, AT_NONCE_LEN);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_b, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_b, r.ev, NR_EV),
                      AT_QUOTE_BAD_SIG);
     rig_free(&r);
 }
@@ -122,12 +128,12 @@ START_TEST(test_at_quote_other_hosts_key_is_bad_sig)
     struct at_quote q;
     /* host 11's key quoting as host 10 */
     ck_assert_int_eq(at_quote_sign(&r.key[1], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_BAD_SIG);
     /* a flipped signature bit */
     ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
     q.sig[17] ^= 0x08;
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_BAD_SIG);
     rig_free(&r);
 }
@@ -139,14 +145,94 @@ START_TEST(test_at_quote_wrong_host_id)
     rig_init(&r);
     struct at_quote q;
     ck_assert_int_eq(at_quote_sign(&r.key[1], 11, r.nonce_a, r.ev, NR_EV, &q), 0);
-    ck_assert_int_eq(at_quote_verify(&q, 11, r.key[1].pub, r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
+    ck_assert_int_eq(at_quote_verify(&q, 11, r.key[1].alg, r.key[1].pub,
+                                     r.nonce_a, r.ev, NR_EV), AT_QUOTE_OK);
     /* host 11's good quote presented for host 10 */
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_WRONG_HOST);
     /* the host id edited to 10: signed for 11, so refused on the key */
     q.host = 10;
-    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[1].pub, r.nonce_a, r.ev, NR_EV),
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[1].alg, r.key[1].pub, r.nonce_a, r.ev, NR_EV),
                      AT_QUOTE_BAD_SIG);
+    rig_free(&r);
+}
+END_TEST
+
+/* ECDSA P-256 host keys from the same seeds */
+static void p256_keys(struct at_key k[2])
+{
+    for (int h = 0; h < 2; h++) {
+        uint8_t seed[AT_SEED_LEN];
+        at_key_seed(seed, "host", 1, 10 + (uint64_t)h);
+        ck_assert_int_eq(at_key_init_alg(&k[h], AT_ALG_ECDSA_P256, seed, NULL), 0);
+    }
+}
+
+START_TEST(test_at_quote_p256_good_tampered_wrong_key_replayed)
+{
+    struct rig r;
+    rig_init(&r);
+    struct at_key k[2];
+    p256_keys(k);
+    struct at_quote q;
+    ck_assert_int_eq(at_quote_sign(&k[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
+    ck_assert_int_eq(q.alg, AT_ALG_ECDSA_P256);
+    ck_assert_int_eq(at_quote_verify(&q, 10, k[0].alg, k[0].pub, r.nonce_a, r.ev, NR_EV),
+                     AT_QUOTE_OK);
+    /* tampered: an event changed after the quote, or the signature */
+    struct at_event ev[NR_EV];
+    memcpy(ev, r.ev, sizeof ev);
+    ev[1].data_hash[0] ^= 1;
+    ck_assert_int_eq(at_quote_verify(&q, 10, k[0].alg, k[0].pub, r.nonce_a, ev, NR_EV),
+                     AT_QUOTE_PCR_MISMATCH);
+    struct at_quote t = q;
+    t.sig[40] ^= 0x10;
+    ck_assert_int_eq(at_quote_verify(&t, 10, k[0].alg, k[0].pub, r.nonce_a, r.ev, NR_EV),
+                     AT_QUOTE_BAD_SIG);
+    /* wrong key: host 11's P-256 key signed host 10's quote */
+    ck_assert_int_eq(at_quote_sign(&k[1], 10, r.nonce_a, r.ev, NR_EV, &t), 0);
+    ck_assert_int_eq(at_quote_verify(&t, 10, k[0].alg, k[0].pub, r.nonce_a, r.ev, NR_EV),
+                     AT_QUOTE_BAD_SIG);
+    /* replayed: the quote of nonce a offered for nonce b */
+    ck_assert_int_eq(at_quote_verify(&q, 10, k[0].alg, k[0].pub, r.nonce_b, r.ev, NR_EV),
+                     AT_QUOTE_STALE_NONCE);
+    /* the same seed gives the same P-256 key */
+    struct at_key again;
+    uint8_t seed[AT_SEED_LEN];
+    at_key_seed(seed, "host", 1, 10);
+    ck_assert_int_eq(at_key_init_alg(&again, AT_ALG_ECDSA_P256, seed, NULL), 0);
+    ck_assert_mem_eq(again.pub, k[0].pub, AT_P256_PUB_LEN);
+    at_key_free(&again);
+    at_key_free(&k[0]);
+    at_key_free(&k[1]);
+    rig_free(&r);
+}
+END_TEST
+
+START_TEST(test_at_quote_ed25519_presented_as_p256_refused)
+{
+    struct rig r;
+    rig_init(&r);
+    struct at_key k[2];
+    p256_keys(k);
+    struct at_quote q;
+    /* host 10 registered a P-256 key; an Ed25519 quote, named as such or
+     * relabelled P-256, is refused */
+    ck_assert_int_eq(at_quote_sign(&r.key[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
+    ck_assert_int_eq(q.alg, AT_ALG_ED25519);
+    ck_assert_int_eq(at_quote_verify(&q, 10, k[0].alg, k[0].pub, r.nonce_a, r.ev, NR_EV),
+                     AT_QUOTE_BAD_SIG);
+    q.alg = AT_ALG_ECDSA_P256;
+    ck_assert_int_eq(at_quote_verify(&q, 10, k[0].alg, k[0].pub, r.nonce_a, r.ev, NR_EV),
+                     AT_QUOTE_BAD_SIG);
+    /* ... and the reverse: a P-256 quote relabelled Ed25519 against an
+     * Ed25519 registration */
+    ck_assert_int_eq(at_quote_sign(&k[0], 10, r.nonce_a, r.ev, NR_EV, &q), 0);
+    q.alg = AT_ALG_ED25519;
+    ck_assert_int_eq(at_quote_verify(&q, 10, r.key[0].alg, r.key[0].pub, r.nonce_a, r.ev,
+                                     NR_EV), AT_QUOTE_BAD_SIG);
+    at_key_free(&k[0]);
+    at_key_free(&k[1]);
     rig_free(&r);
 }
 END_TEST
@@ -223,6 +309,8 @@ static Suite *at_evidence_suite(void)
     tcase_add_test(t, test_at_quote_replay_is_stale_nonce);
     tcase_add_test(t, test_at_quote_other_hosts_key_is_bad_sig);
     tcase_add_test(t, test_at_quote_wrong_host_id);
+    tcase_add_test(t, test_at_quote_p256_good_tampered_wrong_key_replayed);
+    tcase_add_test(t, test_at_quote_ed25519_presented_as_p256_refused);
     tcase_add_test(t, test_at_quote_err_names);
     suite_add_tcase(s, t);
     t = tcase_create("log");

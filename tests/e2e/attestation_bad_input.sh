@@ -10,7 +10,10 @@
 # of 0 or above the role's keys, a key id twice, missing keys, wrong
 # types, a root below its threshold of signatures, a root without the
 # depot's key, a snapshot naming other targets; a key rotation after the
-# run's end and a revoked_key attack without a rotation before it.  Configs:
+# run's end and a revoked_key attack without a rotation before it; ECDSA
+# P-256 (quotes and tokens only).  Configs: an unknown quote_alg or
+# token_alg, a negative ECDSA cost, a TPM quote time over a minute or
+# not a time, an admin_retry of 0 or given to a depot method,
 # impossible schedules (a wave past the run's end, releases out of order
 # or after the end, boots that end after it), an unknown method, attack
 # hosts beyond the datacenter, an unknown node, a withdrawal of an
@@ -140,6 +143,10 @@ depot_case bad-signature "$(sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha25
     ': $.signatures[0].sig: bad signature: it does not verify'
 depot_case unknown-alg "$(sed 's/"alg":[^"]*"ed25519"/"alg": "rsa-pss-sha256"/' "$gen/signed.json")" \
     ': $.root.signatures[0].alg: unknown algorithm "rsa-pss-sha256" (known: ed25519)'
+# depot metadata is signed with Ed25519 only: ECDSA P-256 (known for quotes
+# and tokens) is refused there by name
+depot_case p256-alg "$(sed 's/"alg":[^"]*"ed25519"/"alg": "ecdsa-p256"/' "$gen/signed.json")" \
+    ': $.root.signatures[0].alg: unknown algorithm "ecdsa-p256" (known: ed25519)'
 "$DEPOT" generate -o "$gen/other-key.json" --packages 3 --min-files 2 --max-files 4 --key-seed 7 > /dev/null
 depot_case unknown-signing-key "$(cat "$gen/other-key.json")" \
     ': $.signatures[0].keyid: unknown key: not the depot'"'"'s targets key'
@@ -191,6 +198,22 @@ expect_both rotation-after-end 'rotation-after-end.json: $.depot.key_rotation: e
 meta_extra=', "key_rotation": "600s"' at_cfg rotation-good '' '' ', "attacks": [ { "kind": "revoked_key", "at": "900s" }, { "kind": "mix_and_match", "at": "1000s" } ]'
 if "$VMSIM" validate "$gen/rotation-good.json" > /dev/null 2>&1; then ok "a key rotation and the revoked_key and mix_and_match attacks validate"
 else bad "a key rotation with a revoked_key attack after it does not validate"; fi
+# signature algorithms of quotes and tokens, and their costs
+at_cfg quote-alg '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "quote_alg": "rsa-2048"'
+expect_both quote-alg 'quote-alg.json: $.datacenter.quote_alg: expected one of ed25519|ecdsa-p256, got "rsa-2048"'
+at_cfg token-alg '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "token_alg": 1'
+expect_both token-alg 'token-alg.json: $.datacenter.token_alg: expected one of ed25519|ecdsa-p256, got number'
+at_cfg tpm-quote '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "tpm_quote": "2min"'
+expect_both tpm-quote 'tpm-quote.json: $.datacenter.tpm_quote: expected time 0ns..60s, got "2min"'
+at_cfg tpm-quote-type '"hosts": 200, "nodes": 4, "cluster_nodes": 2, "tpm_quote": true'
+expect_both tpm-quote-type 'tpm-quote-type.json: $.datacenter.tpm_quote: expected'
+# the console's resend interval: not zero, and only for the allow-list methods
+policy=manual vparams='"admin_retry": "0s"' at_cfg admin-retry
+expect_both admin-retry 'admin-retry.json: $.variants[0].params.admin_retry: expected time 1ms..86400s, got "0s"'
+policy=depot vparams='"admin_retry": "1s"' at_cfg admin-retry-depot
+expect_both admin-retry-depot "admin-retry-depot.json: \$.variants[0].params: unknown key 'admin_retry' (policy 'depot' takes: req_timeout, token_ttl, retry, retry_max)"
+at_cfg ecdsa-cost '' '' ', "costs": { "ecdsa_verify_ns": -1 }'
+expect_both ecdsa-cost 'ecdsa-cost.json: $.costs.ecdsa_verify_ns: expected number 0..1000000000, got -1'
 at_cfg too-many-packages '' '{ "at": "600s", "packages": 9 }'
 expect_both too-many-packages "too-many-packages.json: \$.releases[0].packages: expected at most the depot's 8 packages, got 9"
 at_cfg too-many-new-packages '' '{ "at": "600s", "new_packages": 257 }'
