@@ -106,8 +106,10 @@ struct sim_pf_cfg {
     /* post-copy under the run point's network faults (sim_pf_net.c) */
     uint64_t rto_ns;                   /* TCP's first retransmission timeout */
     uint64_t rto_max_ns;               /* its ceiling under exponential backoff */
-    uint64_t pause_after_ns;           /* a partition pauses post-copy this long after
-                                          it starts (0: at once) */
+    uint64_t pause_after_ns;           /* the management's migrate-pause this long into
+                                          a partition (0: at once; 1 day: never) */
+    uint64_t tcp_timeout_ns;           /* a socket with unacked data fails (and post-copy
+                                          pauses) after retransmitting this long */
     uint64_t recover_ns;               /* from the link's return to post-copy running
                                           again (migrate-recover, migrate resume) */
     int loss_unit;                     /* enum sim_pf_loss_unit: what msg_loss's p is for */
@@ -144,7 +146,8 @@ struct sim_pf_cfg {
     X(DECODES,         "decodes",         "count", false, "faulting instructions decoded") \
     X(NET_STALL_NS,    "net_stall_ns",    "ns",    false, "post-copy with network faults: vCPU stall attributable to them (the retransmission timeouts and pause of the request and of the message that carried each faulting page; summed over faults)") \
     X(RETRANSMISSIONS, "retransmissions", "count", false, "post-copy with network faults: retransmission timeouts that expired (each sends again what of one message is still lost)") \
-    X(FAST_RETRANSMITS,"fast_retransmits","count", false, "post-copy with network faults, loss per segment: segments recovered by fast retransmit (no timeout)") \
+    X(LOSS_PROBES,     "loss_probes",     "count", false, "post-copy with network faults: tail loss probes sent (RACK-TLP: 10 ms after a lost multi-segment tail, 200 ms for a lone segment)") \
+    X(FAST_RETRANSMITS,"fast_retransmits","count", false, "post-copy with network faults, loss per segment: segments recovered by SACK/RACK about a round trip after their loss (no timer)") \
     X(PAUSED_NS,       "paused_ns",       "ns",    false, "post-copy with network faults: time post-copy spent paused (postcopy-paused, recovery included) during the measured pass")
 
 enum sim_pf_metric {

@@ -94,8 +94,10 @@ struct pf_run {
     uint32_t pc_ctx_n;
     uint32_t pc_ctx_conn;              /* its connection and way, 0..3 */
     uint64_t pc_ctx_wire;              /* its wire bytes */
+    bool pc_ctx_more;                  /* more stream data follows it at once (the push) */
     uint64_t pc_retrans;               /* retransmission timeouts that expired */
-    uint64_t pc_fast_retrans;          /* segments sent again by fast retransmit */
+    uint64_t pc_probes;                /* tail loss probes sent */
+    uint64_t pc_fast_retrans;          /* segments recovered by SACK/RACK, no timer */
     uint64_t pc_net_stall_ns;          /* stall attributed to the faults */
     uint64_t faultonly_ref;            /* major faults of demand paging (coverage) */
     uint64_t nr_pages;
@@ -168,10 +170,12 @@ void pf_postcopy_stop(struct pf_run *r);
 void pf_postcopy_free(struct pf_run *r);
 
 /* Post-copy's link under the run point's network faults (sim_pf_net.c):
- * the transport's filter (TCP retransmission, postcopy-paused), set up
+ * the transport's filter (TCP's SACK/RACK, loss probe and retransmission
+ * timeouts, postcopy-paused), set up
  * after pf_postcopy_setup made the transport (nothing without faults);
  * taken off before the stop messages; the metrics net_stall_ns,
- * retransmissions and paused_ns for a pass of completion_ns; freed. */
+ * retransmissions, loss_probes, fast_retransmits and paused_ns for a pass
+ * of completion_ns; freed. */
 int pf_net_setup(struct pf_run *r, struct vm_diag *d);
 void pf_net_off(struct pf_run *r);
 void pf_net_report(struct pf_run *r, uint64_t completion_ns);

@@ -104,30 +104,44 @@ static const struct sim_key postcopy_keys[] = {
      * timeout sits on (__tcp_set_rto: srtt + rttvar, rttvar >= rto_min;
      * the 50 us srtt of a rack is left out); rto_max: TCP_RTO_MAX, the
      * ceiling of the doubling in tcp_retransmit_timer (net/ipv4/
-     * tcp_timer.c).  pause_after 0: a partition is the link failure the
-     * management answers with QMP migrate-pause at once (QEMU's
-     * docs/devel/migration/postcopy.rst, "Postcopy recovery").  recover:
-     * an estimate, not a measurement: the management's migrate-recover
-     * on the destination and migrate resume=true on the source, the new
+     * tcp_timer.c).  tcp_timeout: when a socket with unacked data fails
+     * (tcp_write_timeout -> retransmits_timed_out with tcp_retries2 15
+     * and rto_base TCP_RTO_MIN: 0.2 s x (2^10 - 1) + 6 x 120 s = 924.6 s);
+     * QEMU sets no TCP_USER_TIMEOUT, and keepalive (only with the
+     * address's keep-alive=on, util/qemu-sockets.c) does not fire with
+     * data outstanding; the channel's error is what pauses post-copy
+     * (migration_detect_error -> postcopy_pause, migration/migration.c;
+     * postcopy_pause_incoming, migration/savevm.c).  pause_after: a
+     * management tool that calls migrate-pause (QMP, qapi/migration.json)
+     * that long after a partition starts; the default, one day (the
+     * faults' limit), is none: TCP's timeout decides.  recover: an
+     * estimate, not a measurement: the management's migrate-recover on
+     * the destination and migrate resume=true on the source, the new
      * connection and the handshake that sends the received-page bitmap
      * (32 KiB for 1 GiB: 26 us on 10 GbE); the management's reaction
-     * time dominates and is not published.  Sweep it. */
+     * time dominates and is not published.  Sweep it.  loss_unit
+     * segment: a link loses packets; message (a whole message lost at
+     * once) is a stress model. */
     SIM_KEY_SCALAR_ROW("rto", 0, VM_PARAM_TIME, C(rto_ns), 1000, TIME_MAX_NS, "200ms",
                        "network faults: TCP's retransmission timeout of a lost message "
                        "(Linux TCP_RTO_MIN)"),
     SIM_KEY_SCALAR_ROW("rto_max", 0, VM_PARAM_TIME, C(rto_max_ns), 1000, TIME_MAX_NS, "120s",
                        "network faults: the timeout's ceiling as it doubles for a message "
                        "lost again (Linux TCP_RTO_MAX)"),
+    SIM_KEY_SCALAR_ROW("tcp_timeout", 0, VM_PARAM_TIME, C(tcp_timeout_ns), 1000, TIME_MAX_NS,
+                       "924.6s", "network faults: a socket with unacked data fails after "
+                       "retransmitting this long (Linux tcp_retries2 15), and post-copy "
+                       "pauses (postcopy-paused) until the link is back"),
     SIM_KEY_SCALAR_ROW("pause_after", 0, VM_PARAM_TIME, C(pause_after_ns), 0, TIME_MAX_NS,
-                       "0s", "network faults: a partition pauses post-copy (postcopy-paused) "
-                       "this long after it starts; a shorter one TCP rides out by "
-                       "retransmitting"),
+                       "86400s", "network faults: a management tool calls migrate-pause "
+                       "this long after a partition starts (0: at once; the default, one "
+                       "day: no such tool, TCP's timeout decides)"),
     SIM_KEY_SCALAR_ROW("recover", 0, VM_PARAM_TIME, C(recover_ns), 0, TIME_MAX_NS, "1s",
                        "network faults: from the partition's end to post-copy running again "
                        "(migrate-recover, migrate resume; an estimate)"),
-    SIM_KEY_ENUM_ROW("loss_unit", 0, C(loss_unit), "message|segment", "message",
-                     "network faults: msg_loss's p is per message (as the config documents "
-                     "it), or per TCP segment of 1448 bytes, as a link loses them"),
+    SIM_KEY_ENUM_ROW("loss_unit", 0, C(loss_unit), "message|segment", "segment",
+                     "network faults: msg_loss's p is per TCP segment of 1448 bytes, as a "
+                     "link loses them, or per whole message (a stress model)"),
     SIM_KEY_END,
 };
 
@@ -172,6 +186,11 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.postcopy.rto_max", "expected at least "
                             "postcopy.rto (%.9g s), got %.9g s", (double)c->rto_ns / 1e9,
                             (double)c->rto_max_ns / 1e9);
+    if (c->tcp_timeout_ns < c->rto_ns)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.postcopy.tcp_timeout", "expected at least "
+                            "postcopy.rto (%.9g s): a socket fails after retransmitting, "
+                            "got %.9g s", (double)c->rto_ns / 1e9,
+                            (double)c->tcp_timeout_ns / 1e9);
     return rc;
 }
 

@@ -168,7 +168,10 @@ static void source_main(int argc, char **argv)
             r->pc_push_done_ns = sim_now_ns();
             continue;
         }
-        if ((rc = send_pages(r, EP_SRC, EP_DST, chunk, n, PORT_TRANSPORT_F_WAIT)) < 0) {
+        r->pc_ctx_more = true;         /* the stream goes on behind it (SACK, RACK) */
+        rc = send_pages(r, EP_SRC, EP_DST, chunk, n, PORT_TRANSPORT_F_WAIT);
+        r->pc_ctx_more = false;
+        if (rc < 0) {
             if (!r->io_error)
                 r->io_error = rc;
             pushing = false;

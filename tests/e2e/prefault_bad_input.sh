@@ -9,7 +9,9 @@
 # a scenario without a network (swap, resume), on a host the platform does
 # not have or that is not one of the link's two, without the destination
 # host named, a partition without an end, msg_loss p 1 without an end,
-# postcopy.rto_max below rto and an unknown postcopy.loss_unit.
+# postcopy.rto_max below rto, postcopy.tcp_timeout below rto,
+# postcopy.pause_after over the one-day limit and an unknown
+# postcopy.loss_unit.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -72,6 +74,10 @@ pc_net net-p1 '{ "kind": "msg_loss", "p": 1 }'
 expect_both net-p1 "net-p1.json: \$.faults[0]: expected an 'until' for msg_loss with p 1"
 pc_net net-rto "$loss" ', "rto": "1s", "rto_max": "500ms"'
 expect_both net-rto "net-rto.json: \$.postcopy.rto_max: expected at least postcopy.rto (1 s), got 0.5 s"
+pc_net net-tcpto "$loss" ', "tcp_timeout": "100ms"'
+expect_both net-tcpto "net-tcpto.json: \$.postcopy.tcp_timeout: expected at least postcopy.rto (0.2 s): a socket fails after retransmitting, got 0.1 s"
+pc_net net-pause "$loss" ', "pause_after": "86401s"'
+expect_both net-pause "net-pause.json: \$.postcopy.pause_after: expected time 0ns..86400s, got \"86401s\""
 pc_net net-unit "$loss" ', "loss_unit": "packet"'
 expect_both net-unit "net-unit.json: \$.postcopy.loss_unit: expected one of message|segment, got \"packet\""
 
