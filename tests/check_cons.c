@@ -11,9 +11,14 @@
  * some schedule.  Then each baseline's decisions (the helper's iteration
  * and 12 s estimate, QEMU's dirty-bitmap re-copy), the copier's wanted
  * grains (a grain skipped for a guest write in flight is copied in the
- * first batch after the write, within a quarter of the batch), and a host
- * crash after each request completion, for the mechanism and for the
- * broken methods.
+ * first batch after the write, within a quarter of the batch), QEMU's
+ * own copier and write path (a write-blocking write's target request only
+ * once its source request is down; a first dirty chunk with a write in
+ * flight stalls the copy, nothing skipped or wanted; a new op per freed
+ * slot, the oldest awaited when all are taken; a drain that finds the
+ * bitmap dirty charges no pivot, mirror_flush() before READY and before
+ * the pivot), and a host crash after each request completion, for the
+ * mechanism and for the broken methods.
  */
 #include <check.h>
 #include <stdint.h>
