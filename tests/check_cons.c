@@ -11,9 +11,14 @@
  * some schedule.  Then each baseline's decisions (the helper's iteration
  * and 12 s estimate, QEMU's dirty-bitmap re-copy), the copier's wanted
  * grains (a grain skipped for a guest write in flight is copied in the
- * first batch after the write, within a quarter of the batch), and a host
- * crash after each request completion, for the mechanism and for the
- * broken methods.
+ * first batch after the write, within a quarter of the batch), QEMU's
+ * own copier and write path (a write-blocking write's target request only
+ * once its source request is down; a first dirty chunk with a write in
+ * flight stalls the copy, nothing skipped or wanted; a new op per freed
+ * slot, the oldest awaited when all are taken; a drain that finds the
+ * bitmap dirty charges no pivot, mirror_flush() before READY and before
+ * the pivot), and a host crash after each request completion, for the
+ * mechanism and for the broken methods.
  */
 #include <check.h>
 #include <stdint.h>
@@ -480,6 +485,202 @@ START_TEST(wanted_grains_first)
 }
 END_TEST
 
+/* ------------------------------------------------------------ QEMU's copier */
+
+/* The copy requests queued (whole-grain reads through the delta: the load
+ * of these tests has no reads), by their first grain; their number. */
+static size_t queued_copies(struct rig *r, uint64_t *first)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
+        if (queued_req(r, i)->op == PORT_BLK_READ) {
+            uint64_t g[16];
+            ck_assert_uint_ge(copy_grains(r, queued_req(r, i), g), 1);
+            first[n++] = g[0];
+        }
+    return n;
+}
+
+/* Complete the copy of grain g: its read, then its write into the base. */
+static void run_copy(struct rig *r, uint64_t g)
+{
+    size_t i = 0;
+    uint64_t gg[16];
+    while (i < fake_blk_nr_queued(r->dev) &&
+           (queued_req(r, i)->op != PORT_BLK_READ || copy_grains(r, queued_req(r, i), gg) < 1 ||
+            gg[0] != g))
+        i++;
+    ck_assert_msg(i < fake_blk_nr_queued(r->dev), "copy of %llu in flight", (unsigned long long)g);
+    fake_blk_run_nth(r->dev, i);
+    for (i = 0; i < fake_blk_nr_queued(r->dev); i++) {
+        struct port_blk_req *q = queued_req(r, i);
+        if (q->op == PORT_BLK_WRITE && q->nr_blocks % 16 == 0 && grain_at(r, 0, q->lba) == g)
+            break;
+    }
+    ck_assert_uint_lt(i, fake_blk_nr_queued(r->dev));
+    fake_blk_run_nth(r->dev, i);
+}
+
+/* The queued write request at lba (SIZE_MAX: none). */
+static size_t queued_write_at(struct rig *r, uint64_t lba)
+{
+    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
+        if (queued_req(r, i)->op == PORT_BLK_WRITE && queued_req(r, i)->lba == lba)
+            return i;
+    return SIZE_MAX;
+}
+
+static void start_job(struct rig *r, uint32_t writes)
+{
+    cons_engine_start(r->e);
+    while (!r->e->job_running || r->e->inflight.n < writes)
+        ck_assert(fake_timer_run_next(r->ft));
+}
+
+/* write-blocking: the source first, the target once the source is down
+ * (bdrv_mirror_top_do_write() then do_sync_target_write()), the
+ * acknowledgement once the target is down; the whole grain written is
+ * clean. */
+START_TEST(qemu_wb_source_then_target)
+{
+    struct cons_method_cfg mc = mcfg();
+    static const struct vm_blkio whole[] = {
+        { .t_ns = 1000001, .sector = 8 * 16, .nr = 16, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-write-blocking", evens, 32, whole, 1, mc, 0);
+    start_job(&r, 1);
+    uint64_t s = 8 * 16;
+    size_t src = queued_write_at(&r, cons_chain_map(r.e->ch, 1, s));
+    ck_assert_msg(src != SIZE_MAX, "the source write is issued");
+    ck_assert_msg(queued_write_at(&r, cons_chain_map(r.e->ch, 0, s)) == SIZE_MAX,
+                  "no target write before the source write is down");
+    fake_blk_run_nth(r.dev, src);
+    size_t dst = queued_write_at(&r, cons_chain_map(r.e->ch, 0, s));
+    ck_assert_msg(dst != SIZE_MAX, "the target write follows");
+    ck_assert_uint_eq(r.e->res.guest_writes, 0);        /* not acknowledged yet */
+    ck_assert(!vm_bitmap_test(r.e->copyset, 8));
+    fake_blk_run_nth(r.dev, dst);
+    ck_assert_uint_eq(r.e->res.guest_writes, 1);
+    rig_finish(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* mirror_iteration(): the first dirty chunk has an active write in flight:
+ * the job waits for it (mirror_wait_on_conflicts()), it does not skip to
+ * the next dirty chunk, and nothing is "wanted".  The write falls inside
+ * the dirty grain: do_sync_target_write() leaves it to the copy (source
+ * only). */
+START_TEST(qemu_copy_waits_on_conflict)
+{
+    struct cons_method_cfg mc = mcfg();
+    mc.max_in_flight = 4;
+    struct rig r;
+    rig_init(&r, "qemu-write-blocking", evens, 32, wanted_ios, 1, mc, 0);
+    struct cons_engine *e = r.e;
+    start_job(&r, 1);                           /* copies 0 2 4 6, a write into 8 */
+    uint64_t f[8];
+    ck_assert_uint_eq(queued_copies(&r, f), 4);
+    run_copy(&r, 0);                            /* a slot frees: grain 8 is next */
+    ck_assert_uint_eq(queued_copies(&r, f), 3);  /* waits: 10 is not taken */
+    ck_assert_uint_eq(e->cursor, 8);
+    ck_assert_uint_eq(e->want_n, 0);
+    uint64_t s = 8 * 16 + WG;
+    fake_blk_run_nth(r.dev, queued_write_at(&r, cons_chain_map(e->ch, 1, s)));
+    ck_assert(queued_write_at(&r, cons_chain_map(e->ch, 0, s)) == SIZE_MAX);
+    ck_assert_uint_eq(r.e->res.guest_writes, 1);
+    ck_assert_uint_eq(queued_copies(&r, f), 4);  /* the write is down: 8, not 10 */
+    ck_assert_uint_eq(f[3], 8);
+    rig_finish(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* A new op as soon as a slot frees; with every slot taken the job waits
+ * for the oldest op (mirror_wait_for_free_in_flight_slot()). */
+START_TEST(qemu_copy_refills_per_slot)
+{
+    struct cons_method_cfg mc = mcfg();
+    mc.max_in_flight = 4;
+    static const struct vm_blkio late[] = {
+        { .t_ns = 900000000, .sector = 1 * 16, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-background", evens, 32, late, 1, mc, 0);
+    start_job(&r, 0);
+    uint64_t f[8];
+    ck_assert_uint_eq(queued_copies(&r, f), 4);      /* 0 2 4 6 */
+    run_copy(&r, 0);
+    ck_assert_uint_eq(queued_copies(&r, f), 4);      /* one slot: one op, at once */
+    ck_assert_uint_eq(f[3], 8);
+    run_copy(&r, 4);                                 /* not the oldest: wait for 2 */
+    ck_assert_uint_eq(queued_copies(&r, f), 3);
+    run_copy(&r, 2);                                 /* the oldest: 10 and 12 */
+    ck_assert_uint_eq(queued_copies(&r, f), 4);
+    ck_assert_uint_eq(f[2], 10);
+    ck_assert_uint_eq(f[3], 12);
+    rig_finish(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    /* mirror_flush() before READY and again drained before the pivot; the
+     * pivot's fixed part charged once, on the one drain that pivots */
+    size_t flushes = 0;
+    for (size_t i = 0; i < fake_blk_log_len(r.dev); i++)
+        flushes += fake_blk_log_at(r.dev, i)->op == PORT_BLK_FLUSH;
+    ck_assert_uint_eq(flushes, 2);
+    ck_assert_uint_eq(r.res.stuns, 1);
+    ck_assert_uint_ge(r.res.stun_total_ns, mc.stun_fixed_ns);
+    rig_fini(&r);
+}
+END_TEST
+
+/* background: the drain before the pivot finds the bitmap dirty again (a
+ * write in flight when the copy went idle lands while draining): the
+ * drain ends, no pivot and no fixed part charged; copying goes on, and the
+ * next drain pivots with mirror_flush() of the target and the fixed part
+ * once.  A flush before READY, one in the drain that pivots. */
+START_TEST(qemu_pivot_fixed_once)
+{
+    struct cons_method_cfg mc = mcfg();
+    mc.stun_fixed_ns = 1000000000;
+    static const struct vm_blkio one[] = {
+        { .t_ns = 1000001, .sector = 5 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-background", race_grains, 1, one, 1, mc, 0);
+    start_job(&r, 1);
+    run_copy(&r, 0);                            /* idle, the guest's write in flight */
+    size_t i = 0;
+    while (i < fake_blk_nr_queued(r.dev) && queued_req(&r, i)->op != PORT_BLK_FLUSH)
+        i++;
+    ck_assert_msg(i < fake_blk_nr_queued(r.dev), "mirror_flush() before READY");
+    fake_blk_run_nth(r.dev, i);
+    ck_assert(r.res.ready || r.e->res.ready);
+    ck_assert(r.e->stunned && r.e->stun_draining);  /* drained_begin: waits for the write */
+    rig_finish(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.stuns, 2);
+    ck_assert_uint_ge(r.res.stun_max_ns, mc.stun_fixed_ns);
+    ck_assert_uint_lt(r.res.stun_total_ns, mc.stun_fixed_ns + mc.stun_fixed_ns / 2);
+    size_t flushes = 0;
+    for (i = 0; i < fake_blk_log_len(r.dev); i++)
+        flushes += fake_blk_log_at(r.dev, i)->op == PORT_BLK_FLUSH;
+    ck_assert_uint_eq(flushes, 2);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ crashes */
 
 /* Crash after k completions (the rest never land), for k = 0, 1, ...;
@@ -567,6 +768,10 @@ static Suite *suite(void)
         { "helper_cap", helper_iterates_then_forces },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
+        { "qemu_wb_order", qemu_wb_source_then_target },
+        { "qemu_conflict", qemu_copy_waits_on_conflict },
+        { "qemu_per_slot", qemu_copy_refills_per_slot },
+        { "qemu_pivot", qemu_pivot_fixed_once },
         { "crash", crash_at_every_step }, { "crash_broken", crash_catches_broken },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -24,6 +24,18 @@
  * wanted grains before the cursor's), not when the cursor comes round
  * again: a write parked on it would otherwise wait for the rest of the
  * pass (tens of seconds on a large delta).
+ *
+ * QEMU's methods (CONS_F_QEMU_COPY) have their own copier, as
+ * block/mirror.c (QEMU 8.x/9.x) does it: no wanted grains.  Each op is
+ * one extent: mirror_iteration() takes the first dirty chunk from the
+ * iterator, waits for any op in flight on it (mirror_wait_on_conflicts():
+ * a copy, or an active write in write-blocking mode) rather than skipping
+ * it, then extends it over the following dirty chunks not in flight, up
+ * to the largest op (1 MiB).  A new op is issued whenever a slot is free
+ * (mirror_run() loops while in_flight < MAX_IN_FLIGHT); with every slot
+ * taken, or nothing dirty but ops in flight, the job waits for the oldest
+ * op in flight (mirror_wait_for_free_in_flight_slot() waits on the first
+ * background op of ops_in_flight) and only then looks again.
  */
 #include <stdlib.h>
 
@@ -40,6 +52,8 @@ struct cons_copy_op {
     uint64_t bytes;
     uint64_t *g;                    /* the grains, increasing */
     uint64_t *fps;
+    uint64_t seq;                   /* issue order (cons_engine.copy_seq) */
+    bool live;                      /* in flight */
     struct cons_copy_op *next;      /* free list */
     struct cons_copy_op *all;       /* every op the engine made */
 };
@@ -67,6 +81,7 @@ void cons_copy_begin(struct cons_engine *e, int src_top, uint64_t *copyset, bool
     }
     e->copy_left = vm_bitmap_count(copyset, e->nr_grains);
     e->cursor = 0;
+    e->slot_wait = NULL;
     e->wrap = wrap;
     e->copy_paused = false;
     cons_copy_kick(e);
@@ -108,6 +123,11 @@ void cons_copy_mark(struct cons_engine *e, uint64_t g0, uint64_t g1)
             e->copy_left++;
 }
 
+bool cons_copy_dirty(const struct cons_engine *e, uint64_t g)
+{
+    return e->copyset && g < e->nr_grains && vm_bitmap_test(e->copyset, g);
+}
+
 void cons_copy_unmark(struct cons_engine *e, uint64_t g)
 {
     if (e->copyset && vm_bitmap_test(e->copyset, g)) {
@@ -129,6 +149,9 @@ bool cons_copy_busy(const struct cons_engine *e, uint64_t g0, uint64_t g1)
 
 static void op_put(struct cons_engine *e, struct cons_copy_op *op)
 {
+    op->live = false;
+    if (e->slot_wait == op)
+        e->slot_wait = NULL;
     op->next = e->free_ops;
     e->free_ops = op;
 }
@@ -293,18 +316,130 @@ static void sort_batch(struct cons_copy_op *op)
             op->ios++;
 }
 
+/* Issue op (its grains leave the copy set and are busy until it ends);
+ * false if it could not start (then it is put back; VM_EAGAIN: a grain is
+ * being allocated, later). */
+static bool op_issue(struct cons_engine *e, struct cons_copy_op *op)
+{
+    uint32_t gs = cons_chain_grain_sectors(e->ch);
+    uint64_t nr_sectors = cons_chain_cfg(e->ch)->nr_sectors;
+    for (uint32_t i = 0; i < op->ng; i++) {
+        vm_bitmap_clear(e->copyset, op->g[i]);
+        vm_bitmap_set(e->busy, op->g[i]);
+        uint64_t s0 = op->g[i] * gs;
+        op->bytes += (s0 + gs > nr_sectors ? nr_sectors - s0 : gs) * 4096ull;
+    }
+    e->copy_left -= op->ng;
+    op->e = e;
+    op->epoch = e->epoch;
+    op->seq = ++e->copy_seq;
+    op->live = true;
+    e->copies++;
+    e->copy_ios += op->ios;
+    int rc = cons_chain_read_grains(e->ch, e->src_top, op->g, op->ng, op->fps, copy_read, op);
+    if (rc) {
+        e->copies--;
+        e->copy_ios -= op->ios;
+        for (uint32_t i = 0; i < op->ng; i++) {
+            vm_bitmap_clear(e->busy, op->g[i]);
+            vm_bitmap_set(e->copyset, op->g[i]);
+        }
+        e->copy_left += op->ng;
+        op_put(e, op);
+        if (rc != VM_EAGAIN)
+            cons_fail(e, rc, "copy read");
+        return false;
+    }
+    return true;
+}
+
+static void kicked(struct cons_engine *e);
+
+static struct cons_copy_op *op_new(struct cons_engine *e)
+{
+    struct cons_copy_op *op = op_get(e);
+    if (!op) {
+        cons_fail(e, VM_ENOMEM, "copy operation");
+        return NULL;
+    }
+    op->ng = op->ios = 0;
+    op->pending = 0;
+    op->rc = 0;
+    op->bytes = 0;
+    return op;
+}
+
+/* The oldest op in flight (the first of QEMU's ops_in_flight). */
+static struct cons_copy_op *oldest_op(struct cons_engine *e)
+{
+    struct cons_copy_op *best = NULL;
+    for (struct cons_copy_op *op = e->all_ops; op; op = op->all)
+        if (op->live && op->epoch == e->epoch && (!best || op->seq < best->seq))
+            best = op;
+    return best;
+}
+
+/* QEMU's mirror_run() loop around mirror_iteration() (see the header). */
+static void qemu_kick(struct cons_engine *e)
+{
+    uint32_t cg = chunk_grains(e), max = e->cfg.mcfg.max_in_flight;
+    while (!e->slot_wait) {
+        if (e->copies >= max || (!e->copy_left && e->copies)) {
+            e->slot_wait = oldest_op(e);    /* mirror_wait_for_free_in_flight_slot() */
+            break;
+        }
+        if (!e->copy_left)
+            break;
+        /* the first dirty chunk from the iterator (from 0 again at the end:
+         * another pass over the bitmap) */
+        uint64_t g = vm_bitmap_next_set(e->copyset, e->nr_grains, e->cursor);
+        if (g >= e->nr_grains) {
+            g = vm_bitmap_next_set(e->copyset, e->nr_grains, 0);
+            if (e->wrap)
+                e->res.iterations++;
+        }
+        e->cursor = g;
+        /* mirror_wait_on_conflicts(NULL, s, offset, 1): an op in flight on
+         * it (a copy, or an active write) - wait for it, looking again as
+         * each op ends; the cursor stays */
+        if (vm_bitmap_test(e->busy, g) || blocked(e, g))
+            break;
+        struct cons_copy_op *op = op_new(e);
+        if (!op)
+            break;
+        /* the dirty chunks after it not in flight, up to the largest op */
+        op->g[op->ng++] = g;
+        op->ios = 1;
+        while (op->ng < cg && g + op->ng < e->nr_grains) {
+            uint64_t n = g + op->ng;
+            if (!vm_bitmap_test(e->copyset, n) || vm_bitmap_test(e->busy, n) || blocked(e, n))
+                break;
+            op->g[op->ng++] = n;
+        }
+        e->cursor = g + op->ng;
+        if (!op_issue(e, op))
+            break;
+    }
+}
+
 void cons_copy_kick(struct cons_engine *e)
 {
     if (!e->copyset || e->down || e->copy_paused || e->copy_depth)
         return;
-    /* QEMU before commit d69a879 ("block/mirror: Do not wait for active
-     * writes"): no background copy is issued while an active (guest)
-     * write is in flight. */
-    if (e->copy_blocked_by_writes && cons_guest_writes_overlap(e, 0, UINT64_MAX))
+    if (e->cfg.method->flags & CONS_F_QEMU_COPY) {
+        /* QEMU before commit d69a879 ("block/mirror: Do not wait for
+         * active writes"): no background copy is issued while an active
+         * (guest) write is in flight. */
+        if (e->copy_blocked_by_writes && cons_guest_writes_overlap(e, 0, UINT64_MAX))
+            return;
+        e->copy_depth++;
+        qemu_kick(e);
+        e->copy_depth--;
+        kicked(e);
         return;
+    }
     e->copy_depth++;
-    uint32_t cg = chunk_grains(e), gs = cons_chain_grain_sectors(e->ch);
-    uint64_t nr_sectors = cons_chain_cfg(e->ch)->nr_sectors;
+    uint32_t cg = chunk_grains(e);
     bool wrapped = false;
     /* a batch starts when half the I/O slots are free (or none is taken):
      * between max_in_flight / 2 and max_in_flight I/Os stay in flight,
@@ -312,15 +447,9 @@ void cons_copy_kick(struct cons_engine *e)
     uint32_t max = e->cfg.mcfg.max_in_flight, low = max / 2 ? max / 2 : 1;
     while (e->copies < max && e->copy_left &&
            (e->copy_ios == 0 || max - e->copy_ios >= low)) {
-        struct cons_copy_op *op = op_get(e);
-        if (!op) {
-            cons_fail(e, VM_ENOMEM, "copy operation");
+        struct cons_copy_op *op = op_new(e);
+        if (!op)
             break;
-        }
-        op->ng = op->ios = 0;
-        op->pending = 0;
-        op->rc = 0;
-        op->bytes = 0;
         uint32_t budget = e->cfg.mcfg.max_in_flight - e->copy_ios;
         if (e->want_n)
             take_wanted(e, op, cg, budget);
@@ -359,34 +488,16 @@ void cons_copy_kick(struct cons_engine *e)
         }
         if (nr_wanted)
             sort_batch(op);
-        for (uint32_t i = 0; i < op->ng; i++) {
-            vm_bitmap_clear(e->copyset, op->g[i]);
-            vm_bitmap_set(e->busy, op->g[i]);
-            uint64_t s0 = op->g[i] * gs;
-            op->bytes += (s0 + gs > nr_sectors ? nr_sectors - s0 : gs) * 4096ull;
-        }
-        e->copy_left -= op->ng;
-        op->e = e;
-        op->epoch = e->epoch;
-        e->copies++;
-        e->copy_ios += op->ios;
-        int rc = cons_chain_read_grains(e->ch, e->src_top, op->g, op->ng, op->fps, copy_read,
-                                        op);
-        if (rc) {                       /* VM_EAGAIN: a grain is being allocated: later */
-            e->copies--;
-            e->copy_ios -= op->ios;
-            for (uint32_t i = 0; i < op->ng; i++) {
-                vm_bitmap_clear(e->busy, op->g[i]);
-                vm_bitmap_set(e->copyset, op->g[i]);
-            }
-            e->copy_left += op->ng;
-            op_put(e, op);
-            if (rc != VM_EAGAIN)
-                cons_fail(e, rc, "copy read");
+        if (!op_issue(e, op))
             break;
-        }
     }
     e->copy_depth--;
+    kicked(e);
+}
+
+/* The copier stopped issuing: writes parked on wanted grains, READY. */
+static void kicked(struct cons_engine *e)
+{
     if (e->parked.n && e->copies == 0)
         cons_guest_unpark(e);   /* a wanted grain left the set without a copy */
     if (e->copies == 0 && e->copyset && e->copy_left == 0 && e->cfg.method->copy_idle)

@@ -199,7 +199,8 @@ static void run_after_drain(struct cons_engine *e)
         fn(e);
 }
 
-void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
+void cons_stun_fixed(struct cons_engine *e, uint64_t fixed_ns,
+                     void (*then)(struct cons_engine *e))
 {
     if (!e->stunned) {
         e->stunned = true;
@@ -207,12 +208,18 @@ void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
         e->res.stuns++;
     }
     e->after_drain = then;
+    e->stun_fixed_cur = fixed_ns;
     if (e->inflight.n || e->parked.n) {
         e->stun_draining = true;        /* finish_req() calls again when drained */
         return;
     }
     e->stun_draining = false;
-    cons_arm(e, cons_now(e) + e->cfg.mcfg.stun_fixed_ns, run_after_drain);
+    cons_arm(e, cons_now(e) + fixed_ns, run_after_drain);
+}
+
+void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
+{
+    cons_stun_fixed(e, e->cfg.mcfg.stun_fixed_ns, then);
 }
 
 void cons_unstun(struct cons_engine *e)

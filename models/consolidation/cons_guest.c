@@ -163,7 +163,7 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
         cons_fail(e, r->rc, "guest I/O");
     greq_free(r);
     if (e->stun_draining && e->inflight.n == 0 && e->parked.n == 0)
-        cons_stun(e, e->after_drain);   /* the drain is over: go on */
+        cons_stun_fixed(e, e->stun_fixed_cur, e->after_drain);   /* drained: go on */
     if (e->job_running)
         cons_copy_kick(e);
     cons_guest_kick(e);

@@ -16,6 +16,7 @@
 #define CONS_F_MIRROR_CHECK 2u     /* guest writes and copies of one grain never overlap */
 #define CONS_F_EARLY_ACK 4u        /* test: acknowledge before the delta's entry is cleared */
 #define CONS_F_COPY_WAITS_WRITES 8u /* no copy starts while a guest write is in flight */
+#define CONS_F_QEMU_COPY 16u       /* the copier is QEMU's mirror_iteration() (cons_copy.c) */
 
 /* One guest request, from arrival to acknowledgement. */
 struct cons_greq {
@@ -100,6 +101,7 @@ struct cons_engine {
     /* stun */
     bool stunned, stun_draining;
     uint64_t stun_start;
+    uint64_t stun_fixed_cur;        /* this stun's fixed part (cons_stun_fixed) */
     void (*after_drain)(struct cons_engine *e);
     /* job */
     bool job_running, job_done, timed_out;
@@ -120,6 +122,8 @@ struct cons_engine {
     bool copy_blocked_by_writes;    /* the pre-fix QEMU rule (write-blocking-unfixed) */
     uint32_t copies;                /* copy batches in flight */
     uint32_t copy_ios;              /* their device I/Os */
+    uint64_t copy_seq;              /* batches issued (QEMU: the order of ops_in_flight) */
+    struct cons_copy_op *slot_wait; /* QEMU: the op the job waits for before issuing more */
     struct cons_copy_op *free_ops;
     /* method state */
     uint32_t iter;
@@ -142,6 +146,11 @@ void cons_note_space(struct cons_engine *e);
 /* Stun the VM: no new guest request is issued; once the in-flight ones
  * are done and stun_fixed has passed, then(e) runs (VM still stunned). */
 void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e));
+/* The same with a fixed part of fixed_ns instead of the method's
+ * stun_fixed (QEMU's drain before the pivot: the fixed part only once the
+ * pivot happens). */
+void cons_stun_fixed(struct cons_engine *e, uint64_t fixed_ns,
+                     void (*then)(struct cons_engine *e));
 void cons_unstun(struct cons_engine *e);
 /* The copy converged (READY). */
 void cons_ready(struct cons_engine *e);
@@ -176,6 +185,7 @@ bool cons_copy_busy(const struct cons_engine *e, uint64_t g0, uint64_t g1);
 uint64_t cons_copy_left(const struct cons_engine *e);          /* grains in the copy set */
 void cons_copy_mark(struct cons_engine *e, uint64_t g0, uint64_t g1);  /* set [g0, g1] */
 void cons_copy_unmark(struct cons_engine *e, uint64_t g);
+bool cons_copy_dirty(const struct cons_engine *e, uint64_t g);   /* g in the copy set */
 void cons_copy_end(struct cons_engine *e);                      /* free the sets */
 void cons_copy_free_ops(struct cons_engine *e);
 

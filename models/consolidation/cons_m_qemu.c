@@ -8,15 +8,20 @@
  *   qemu-background      copy-mode=background (the default): a dirty
  *                        bitmap at the granularity (the grain: 64 KiB,
  *                        qcow2's cluster) starts with every grain above
- *                        the target; the job copies dirty grains, up to
- *                        16 operations of up to 1 MiB in flight, clearing
- *                        a bit when its copy starts; guest writes go to
- *                        the source only and set bits again.  READY when
- *                        no bit is set and nothing is in flight.  The
- *                        management then completes the job (libvirt's
- *                        --pivot does at once): the source is drained
- *                        (the guest's I/O waits), and if the bitmap is
- *                        still clean the job pivots to the target; if
+ *                        the target; the job copies dirty grains with
+ *                        QEMU's own copier (cons_copy.c: one op per
+ *                        extent of up to 1 MiB, 16 in flight, a new op as
+ *                        a slot frees, a wait rather than a skip on a
+ *                        conflict), clearing a bit when its copy starts;
+ *                        guest writes go to the source only and set bits
+ *                        again.  Once nothing is dirty nor in flight,
+ *                        mirror_flush() flushes the target (the job's
+ *                        coroutine waits: no copy meanwhile) and the job
+ *                        is READY.  The management then completes it
+ *                        (libvirt's --pivot does at once): with the
+ *                        bitmap clean the source is drained (the guest's
+ *                        I/O waits), and if the bitmap is still clean the
+ *                        target is flushed again and the job pivots; if
  *                        writes dirtied it meanwhile the drain ends and
  *                        copying goes on (mirror_run()).  Under writes
  *                        faster than the copy it never becomes READY.
@@ -24,24 +29,30 @@
  *                        Reitz, QEMU 3.0; blockdev-mirror only: block-commit
  *                        takes no copy mode, so this row is what a
  *                        consolidation by mirroring to a new image would do):
- *                        every guest write also goes to
- *                        the target synchronously and is acknowledged when
- *                        both are down; a write covering a whole dirty
- *                        grain cleans it; the background copy goes on
- *                        meanwhile, so the job converges whatever the
- *                        guest does.
+ *                        a guest write waits for the copies in flight on
+ *                        its range (mirror_wait_on_conflicts()), goes to
+ *                        the source, and once that is down to the target
+ *                        (bdrv_mirror_top_do_write(), do_sync_target_write():
+ *                        an unaligned head or tail in a dirty grain is left
+ *                        to the copy, the whole grains written are clean);
+ *                        it is acknowledged when the target is down.  The
+ *                        background copy goes on meanwhile, so the job
+ *                        converges whatever the guest does.
  *   qemu-write-blocking-unfixed  the same before QEMU commit d69a879
  *                        ("block/mirror: Do not wait for active writes"):
  *                        no background copy is issued while an active
  *                        write is in flight, so under constant guest
  *                        writes the job never converges.
  *
- * The pivot's fixed part (bdrv_drained_begin's bookkeeping, the graph
- * change, reopening the backing chain) has no published figure; 10 ms is
- * an estimate, labelled so; the drain itself is simulated.
+ * The pivot's fixed part (the graph change in mirror_exit_common(),
+ * reopening the backing chain) has no published figure; 10 ms is an
+ * estimate, labelled so, charged only on the drain that pivots; the drain
+ * and the flushes are simulated (a flush request on the chain's device:
+ * sim_disk's flush_lat, the write latency when the platform names none).
  */
 #include <stddef.h>
 
+#include "base/vm_err.h"
 #include "consolidation/cons_int.h"
 
 static const struct vm_param qemu_params[] = {
@@ -51,11 +62,12 @@ static const struct vm_param qemu_params[] = {
     { "max_in_flight", VM_PARAM_U32, offsetof(struct cons_method_cfg, max_in_flight), .min = 1,
       .max = 1024, .def = "16", .help = "copy operations in flight (MAX_IN_FLIGHT)" },
     { "stun_fixed", VM_PARAM_TIME, offsetof(struct cons_method_cfg, stun_fixed_ns), .min = 0,
-      .max = 3600e9, .def = "10ms", .help = "fixed part of the pivot (an estimate)" },
+      .max = 3600e9, .def = "10ms",
+      .help = "fixed part of the pivot, once it pivots (an estimate)" },
     { NULL },
 };
 
-enum { Q_COPY, Q_DRAIN, Q_PIVOT };
+enum { Q_COPY, Q_FLUSH, Q_DRAIN, Q_PIVOT };
 
 static void start(struct cons_engine *e)
 {
@@ -66,25 +78,91 @@ static void start(struct cons_engine *e)
     cons_copy_begin(e, top, cons_grains_above(e, top), true);
 }
 
-static void drained(struct cons_engine *e)
+/* The job's coroutine goes on with mirror_run()'s loop: copying again. */
+static void resume(struct cons_engine *e)
 {
-    if (cons_copy_left(e) || e->copies) {   /* dirtied while draining: go on */
-        e->phase_state = Q_COPY;
-        cons_unstun(e);
-        cons_copy_kick(e);
-        return;
-    }
+    e->phase_state = Q_COPY;
+    e->copy_paused = false;
+    cons_copy_kick(e);
+}
+
+/* mirror_flush(): blk_flush() of the target; the job's coroutine waits
+ * for it, so no copy is issued meanwhile (the guest's writes go on unless
+ * drained).  The disk is the chain's: one flush request on the device. */
+static void flush_target(struct cons_engine *e, void (*then)(struct cons_engine *e, int rc))
+{
+    void *g;
+    cons_done_fn cb = cons_guard(e, then, &g);
+    int rc = cb ? cons_chain_flush(e->ch, cb, g) : VM_ENOMEM;
+    if (rc)
+        cons_fail(e, rc, "target flush");
+}
+
+static void pivot(struct cons_engine *e)
+{
     e->phase_state = Q_PIVOT;
     cons_switch_over(e);
 }
 
+/* The flush in the drained section is down: the pivot, with its fixed
+ * part (bdrv_replace_node() etc. in mirror_exit_common(); an estimate). */
+static void pivot_flushed(struct cons_engine *e, int rc)
+{
+    if (rc) {
+        cons_fail(e, rc, "target flush");
+        return;
+    }
+    if (e->res.rc || e->phase_state != Q_DRAIN)
+        return;
+    cons_stun(e, pivot);            /* drained already: only the fixed part */
+}
+
+/* mirror_run(): drained; if the bitmap is dirty again the drain ends and
+ * copying goes on (no fixed part charged: nothing pivoted); else
+ * mirror_flush() of the target, then the pivot. */
+static void drained(struct cons_engine *e)
+{
+    if (cons_copy_left(e) || e->copies) {
+        cons_unstun(e);
+        resume(e);
+        return;
+    }
+    flush_target(e, pivot_flushed);
+}
+
+/* The flush before READY is down: READY; libvirt's --pivot completes the
+ * job at once (should_complete); if writes dirtied the bitmap meanwhile,
+ * mirror_run() copies on and drains only once it is clean again. */
+static void ready_flushed(struct cons_engine *e, int rc)
+{
+    if (rc) {
+        cons_fail(e, rc, "target flush");
+        return;
+    }
+    if (e->res.rc || !e->job_running || e->phase_state != Q_FLUSH)
+        return;
+    cons_ready(e);
+    if (cons_copy_left(e) || e->copies) {
+        resume(e);
+        return;
+    }
+    e->phase_state = Q_DRAIN;
+    cons_stun_fixed(e, 0, drained);     /* bdrv_drained_begin(): the guest's I/O */
+}
+
+/* in_flight == 0 and the bitmap clean (mirror_run()) */
 static void copy_idle(struct cons_engine *e)
 {
     if (e->phase_state != Q_COPY)
         return;
-    cons_ready(e);
+    e->copy_paused = true;              /* the job's coroutine is busy */
+    if (!e->res.ready) {
+        e->phase_state = Q_FLUSH;
+        flush_target(e, ready_flushed);
+        return;
+    }
     e->phase_state = Q_DRAIN;
-    cons_stun(e, drained);
+    cons_stun_fixed(e, 0, drained);
 }
 
 /* background: the write went to the source; its grains are dirty again */
@@ -93,50 +171,86 @@ static void bg_write_done(struct cons_engine *e, struct cons_greq *r)
     cons_copy_mark(e, r->g0, r->g1);
 }
 
+static void target_done(void *arg, int rc)
+{
+    struct cons_greq *r = arg;
+    cons_guest_sub_done(r->e, r, rc);
+}
+
+/* write-blocking: the source write is down (bdrv_mirror_top_do_write());
+ * do_sync_target_write() drops an unaligned head or tail that falls in a
+ * dirty grain (the background copy will take the grain whole: so a write
+ * inside one dirty grain goes to the source only), resets the dirty bits
+ * of the whole grains left, then writes them to the target; the guest's
+ * write is acknowledged when that is down.  A failed source write goes
+ * no further. */
+static void active_src_done(void *arg, int rc)
+{
+    struct cons_greq *r = arg;
+    struct cons_engine *e = r->e;
+    if (rc || r->epoch != e->epoch) {
+        cons_guest_sub_done(e, r, rc);
+        return;
+    }
+    uint32_t gs = cons_chain_grain_sectors(e->ch);
+    uint64_t s = r->io.sector, end = s + r->io.nr;
+    if (s % gs && cons_copy_dirty(e, s / gs))
+        s = (s / gs + 1) * gs;
+    if (end % gs && end > s && cons_copy_dirty(e, end / gs))
+        end = end / gs * gs;
+    if (end > s) {
+        for (uint64_t g = (s + gs - 1) / gs; (g + 1) * gs <= end; g++)
+            cons_copy_unmark(e, g);
+        r->pending++;
+        rc = cons_chain_write(e->ch, e->cfg.target, s, (uint32_t)(end - s),
+                              r->fps + (s - r->io.sector), target_done, r);
+        if (rc) {
+            cons_fail(e, rc, "submit");
+            cons_guest_sub_done(e, r, rc);
+        } else {
+            e->res.mirror_bytes += (end - s) * 4096;
+        }
+    }
+    cons_guest_sub_done(e, r, 0);
+}
+
+/* write-blocking: active_write_prepare() waits for the ops in flight on
+ * the write's range (mirror_wait_on_conflicts()), then the source, then
+ * the target (bdrv_mirror_top_do_write()). */
 static void active_write(struct cons_engine *e, struct cons_greq *r)
 {
     if (cons_copy_busy(e, r->g0, r->g1)) {
         cons_guest_park(e, r);
         return;
     }
-    cons_guest_sub_write(e, r, e->active);
-    cons_guest_sub_write(e, r, e->cfg.target);
     r->mirrored = true;
-    e->res.mirror_bytes += (uint64_t)r->io.nr * 4096;
-}
-
-/* write-blocking: both copies hold the data now; whole grains are clean
- * (do_sync_target_write() resets the bitmap for the aligned part) */
-static void active_write_done(struct cons_engine *e, struct cons_greq *r)
-{
-    if (!r->mirrored)               /* issued before the job: the source only */
-        return;
-    uint32_t gs = cons_chain_grain_sectors(e->ch);
-    uint64_t end = r->io.sector + r->io.nr;
-    for (uint64_t g = r->g0; g <= r->g1; g++)
-        if (g * gs >= r->io.sector && (g + 1) * gs <= end)
-            cons_copy_unmark(e, g);
+    r->pending++;
+    int rc = cons_chain_write(e->ch, e->active, r->io.sector, r->io.nr, r->fps,
+                              active_src_done, r);
+    if (rc) {
+        cons_fail(e, rc, "submit");
+        cons_guest_sub_done(e, r, rc);
+    }
 }
 
 const struct cons_method cons_m_qemu_bg = {
     .name = "qemu-background",
     .desc = "QEMU mirror/active commit, copy-mode=background: dirty bitmap re-copy, then pivot",
-    .params = qemu_params,
+    .params = qemu_params, .flags = CONS_F_QEMU_COPY,
     .start = start, .write_done = bg_write_done, .copy_idle = copy_idle,
 };
 
 const struct cons_method cons_m_qemu_wb = {
     .name = "qemu-write-blocking",
     .desc = "QEMU blockdev-mirror, copy-mode=write-blocking (active commit has no such mode): writes to both, copy goes on",
-    .params = qemu_params, .flags = CONS_F_MIRROR_CHECK,
-    .start = start, .write = active_write, .write_done = active_write_done,
-    .copy_idle = copy_idle,
+    .params = qemu_params, .flags = CONS_F_MIRROR_CHECK | CONS_F_QEMU_COPY,
+    .start = start, .write = active_write, .copy_idle = copy_idle,
 };
 
 const struct cons_method cons_m_qemu_wb_unfixed = {
     .name = "qemu-write-blocking-unfixed",
     .desc = "write-blocking before QEMU commit d69a879: no copy while a guest write is in flight",
-    .params = qemu_params, .flags = CONS_F_MIRROR_CHECK | CONS_F_COPY_WAITS_WRITES,
-    .start = start, .write = active_write, .write_done = active_write_done,
-    .copy_idle = copy_idle,
+    .params = qemu_params,
+    .flags = CONS_F_MIRROR_CHECK | CONS_F_COPY_WAITS_WRITES | CONS_F_QEMU_COPY,
+    .start = start, .write = active_write, .copy_idle = copy_idle,
 };
