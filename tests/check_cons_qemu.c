@@ -14,7 +14,8 @@
  *   - before QEMU commit d69a879 no background copy is issued while an
  *     active write is in flight (qemu-write-blocking-unfixed): with one
  *     write kept in flight the copy stalls, while the fixed variant copies
- *     everything but the written grain.
+ *     everything but the written grain; a write parked on a copy counts
+ *     too (in_active_write_counter).
  *
  * Its own small rig (check_cons.c is near the file-size limit): a base and
  * one delta, a trace load, requests completed in the order the test picks.
@@ -387,6 +388,42 @@ START_TEST(qemu_unfixed_stalls_on_write)
 }
 END_TEST
 
+/* Before d69a879, in_active_write_counter also counts a write waiting on
+ * a copy (active_write_prepare() counts it before
+ * mirror_wait_on_conflicts()): ops {0} and {1} in flight, a write into 1
+ * parks on its copy; when {0} (the oldest, the one the job waits for)
+ * ends no op starts; when {1} ends the write goes on (grain 1 is clean by
+ * then: to the source and the target) and still no op starts until it is
+ * down. */
+START_TEST(qemu_unfixed_parked_write_counts)
+{
+    static const struct vm_blkio w0[] = {
+        { .t_ns = 1000001, .sector = GB + 5, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-write-blocking-unfixed", sixteen, 16, w0, 1, qcfg(64 << 10, 2));
+    struct cons_engine *e = r.e;
+    cons_engine_start(e);
+    while (!e->job_running || e->parked.n < 1)
+        ck_assert(fake_timer_run_next(r.ft));
+    ck_assert_uint_eq(e->inflight.n, 0);
+    uint64_t ops[16][16];
+    uint32_t nops[16];
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 2);    /* 0 1 */
+    run_copy(&r, 0);
+    ck_assert_msg(queued_ops(&r, ops, nops) == 1, "a copy started with a write parked");
+    run_copy(&r, 1);                                    /* the write goes on */
+    ck_assert_uint_eq(e->parked.n, 0);
+    ck_assert_uint_eq(e->inflight.n, 1);
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 0);
+    rig_finish(&r);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("consolidation-qemu");
@@ -394,6 +431,7 @@ static Suite *suite(void)
         { "qemu_extent", qemu_extent_stops_at_active_write },
         { "qemu_head_tail", qemu_wb_head_tail_rule },
         { "qemu_unfixed", qemu_unfixed_stalls_on_write },
+        { "qemu_unfixed_parked", qemu_unfixed_parked_write_counts },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *t = tcase_create(cases[i].name);

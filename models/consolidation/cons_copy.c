@@ -439,8 +439,12 @@ void cons_copy_kick(struct cons_engine *e)
     if (e->cfg.method->flags & CONS_F_QEMU_COPY) {
         /* QEMU before commit d69a879 ("block/mirror: Do not wait for
          * active writes"): no background copy is issued while an active
-         * (guest) write is in flight. */
-        if (e->copy_blocked_by_writes && cons_guest_writes_overlap(e, 0, UINT64_MAX))
+         * (guest) write is in flight - mirror_iteration() waited
+         * `while (s->in_active_write_counter)`, and active_write_prepare()
+         * counts a write before it waits on conflicts, so a write parked
+         * on a copy counts too. */
+        if (e->copy_blocked_by_writes &&
+            (e->parked.n || cons_guest_writes_overlap(e, 0, UINT64_MAX)))
             return;
         e->copy_depth++;
         qemu_kick(e);

@@ -46,7 +46,8 @@
  *   qemu-write-blocking-unfixed  the same before QEMU commit d69a879
  *                        ("block/mirror: Do not wait for active writes"):
  *                        no background copy is issued while an active
- *                        write is in flight, so under constant guest
+ *                        write is in flight or waiting on a copy
+ *                        (in_active_write_counter), so under constant guest
  *                        writes the job never converges.
  *
  * The pivot's fixed part (the graph change in mirror_exit_common(),
