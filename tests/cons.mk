@@ -8,3 +8,13 @@ tests_check_cons_SOURCES = tests/check_cons.c tests/fakes/fake_blk.c tests/fakes
 	tests/fakes/fake_timer.h
 tests_check_cons_CFLAGS = $(TEST_CFLAGS)
 tests_check_cons_LDADD = $(TEST_LDADD)
+
+# QEMU's copier and write-blocking path: multi-grain extents, the
+# head/tail rule, the pre-d69a879 variant
+check_PROGRAMS += tests/check_cons_qemu
+TESTS += tests/check_cons_qemu
+tests_check_cons_qemu_SOURCES = tests/check_cons_qemu.c tests/fakes/fake_blk.c \
+	tests/fakes/fake_blk.h tests/fakes/fake_clock.c tests/fakes/fake_clock.h \
+	tests/fakes/fake_timer.c tests/fakes/fake_timer.h
+tests_check_cons_qemu_CFLAGS = $(TEST_CFLAGS)
+tests_check_cons_qemu_LDADD = $(TEST_LDADD)

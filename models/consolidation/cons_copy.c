@@ -31,8 +31,18 @@
  * iterator, waits for any op in flight on it (mirror_wait_on_conflicts():
  * a copy, or an active write in write-blocking mode) rather than skipping
  * it, then extends it over the following dirty chunks not in flight, up
- * to the largest op (1 MiB).  A new op is issued whenever a slot is free
- * (mirror_run() loops while in_flight < MAX_IN_FLIGHT); with every slot
+ * to one op (chunk_bytes, 1 MiB by default).  That is a simplification:
+ * QEMU's mirror_iteration() claims an extent of up to buf_size (16 MiB)
+ * at once - it clears the extent's dirty bits and blocks it with a
+ * pseudo-op - then issues it as ops of at most 1 MiB; the model claims
+ * at most one op's worth per pass and clears a grain's bit only when its
+ * op starts.  So it understates the background re-copies (a guest write
+ * to a claimed grain whose op has not started dirties it again in QEMU,
+ * not here: the model copies the new data once) and the write-blocking
+ * latency on the not-yet-started part of an extent (an active write there
+ * waits on the pseudo-op in QEMU, not here).  A new op is issued
+ * whenever a slot is free (mirror_run() loops while in_flight <
+ * MAX_IN_FLIGHT); with every slot
  * taken, or nothing dirty but ops in flight, the job waits for the oldest
  * op in flight (mirror_wait_for_free_in_flight_slot() waits on the first
  * background op of ops_in_flight) and only then looks again.
@@ -429,8 +439,12 @@ void cons_copy_kick(struct cons_engine *e)
     if (e->cfg.method->flags & CONS_F_QEMU_COPY) {
         /* QEMU before commit d69a879 ("block/mirror: Do not wait for
          * active writes"): no background copy is issued while an active
-         * (guest) write is in flight. */
-        if (e->copy_blocked_by_writes && cons_guest_writes_overlap(e, 0, UINT64_MAX))
+         * (guest) write is in flight - mirror_iteration() waited
+         * `while (s->in_active_write_counter)`, and active_write_prepare()
+         * counts a write before it waits on conflicts, so a write parked
+         * on a copy counts too. */
+        if (e->copy_blocked_by_writes &&
+            (e->parked.n || cons_guest_writes_overlap(e, 0, UINT64_MAX)))
             return;
         e->copy_depth++;
         qemu_kick(e);

@@ -18,7 +18,9 @@
  *                        mirror_flush() flushes the target (the job's
  *                        coroutine waits: no copy meanwhile) and the job
  *                        is READY.  The management then completes it
- *                        (libvirt's --pivot does at once): with the
+ *                        (libvirt's --pivot sends block-job-complete on
+ *                        the READY event; taken as immediate here, the
+ *                        QMP round trip is not modelled): with the
  *                        bitmap clean the source is drained (the guest's
  *                        I/O waits), and if the bitmap is still clean the
  *                        target is flushed again and the job pivots; if
@@ -37,11 +39,15 @@
  *                        to the copy, the whole grains written are clean);
  *                        it is acknowledged when the target is down.  The
  *                        background copy goes on meanwhile, so the job
- *                        converges whatever the guest does.
+ *                        converges whatever the guest writes - as long as
+ *                        the copy gets some of the disk's bandwidth (a
+ *                        guest that saturates the device can still hold
+ *                        it off).
  *   qemu-write-blocking-unfixed  the same before QEMU commit d69a879
  *                        ("block/mirror: Do not wait for active writes"):
  *                        no background copy is issued while an active
- *                        write is in flight, so under constant guest
+ *                        write is in flight or waiting on a copy
+ *                        (in_active_write_counter), so under constant guest
  *                        writes the job never converges.
  *
  * The pivot's fixed part (the graph change in mirror_exit_common(),
@@ -131,8 +137,12 @@ static void drained(struct cons_engine *e)
 }
 
 /* The flush before READY is down: READY; libvirt's --pivot completes the
- * job at once (should_complete); if writes dirtied the bitmap meanwhile,
- * mirror_run() copies on and drains only once it is clean again. */
+ * job (should_complete); if writes dirtied the bitmap meanwhile,
+ * mirror_run() copies on and drains only once it is clean again.  A
+ * simplification: the completion is taken to follow READY at once, where
+ * libvirt sends block-job-complete only after it gets the
+ * BLOCK_JOB_READY event (one QMP round trip, not modelled: the copy
+ * would go on meanwhile). */
 static void ready_flushed(struct cons_engine *e, int rc)
 {
     if (rc) {

@@ -1,0 +1,452 @@
+/*
+ * check_cons_qemu.c - QEMU's mirror copier and write-blocking write path
+ * (cons_copy.c, cons_m_qemu.c) with fake ports, for what check_cons.c's
+ * one-grain ops cannot reach:
+ *
+ *   - an op of several grains (mirror_iteration() extending the first
+ *     dirty chunk over the next ones) stops before a grain with an active
+ *     write in flight: copying it would put the grain's old data over the
+ *     mirrored write;
+ *   - do_sync_target_write(): an unaligned head or tail of a
+ *     write-blocking write that falls in a dirty grain is left to the copy
+ *     (the bitmap reset aligns inwards), one in a clean grain goes to the
+ *     target, whole grains written are clean;
+ *   - before QEMU commit d69a879 no background copy is issued while an
+ *     active write is in flight (qemu-write-blocking-unfixed): with one
+ *     write kept in flight the copy stalls, while the fixed variant copies
+ *     everything but the written grain; a write parked on a copy counts
+ *     too (in_active_write_counter).
+ *
+ * Its own small rig (check_cons.c is near the file-size limit): a base and
+ * one delta, a trace load, requests completed in the order the test picks.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vm_bitmap.h"
+#include "base/vm_fp.h"
+#include "consolidation/cons_int.h"
+#include "fakes/fake_blk.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fake_timer.h"
+
+#define GS 4                    /* grain: 16 blocks of 4 KiB, 64 KiB */
+#define GB 16                   /* blocks per grain */
+#define NR_SECTORS 1024         /* 64 grains, 4 MiB */
+
+struct rig {
+    struct fake_clock clk;
+    struct fake_blk *dev;
+    struct fake_timer *ft;
+    struct cons_engine *e;
+    struct cons_result res;
+};
+
+static uint64_t rig_fp(void *arg, int layer, uint64_t s)
+{
+    (void)arg;
+    return vm_fp_page(77, s, (uint64_t)layer);
+}
+
+static const uint64_t *picks;
+static uint64_t pick(void *arg, uint64_t i)
+{
+    (void)arg;
+    return picks[i];
+}
+
+static int su_put(void *arg, uint64_t lba, uint64_t n, const uint64_t *fps)
+{
+    return vm_fpstore_put(arg, lba, n, fps);
+}
+
+static int su_meta(void *arg, uint64_t lba, const void *bytes, uint32_t len)
+{
+    return vm_fpstore_put_packed(arg, lba, 1, NULL, 0, bytes, len);
+}
+
+static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
+{
+    return vm_fpstore_get(arg, lba, n, fps);
+}
+
+/* chunk: the largest op; in flight: ops at once */
+static struct cons_method_cfg qcfg(uint64_t chunk, uint32_t in_flight)
+{
+    return (struct cons_method_cfg){ .chunk_bytes = chunk, .max_in_flight = in_flight,
+                                     .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
+                                     .max_iterations = 9 };
+}
+
+/* A base and one delta holding grains g[0..ng), a trace load of ios,
+ * method m consolidating the delta into the base. */
+static void rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,
+                     const struct vm_blkio *ios, size_t nios, struct cons_method_cfg mc)
+{
+    memset(r, 0, sizeof *r);
+    fake_clock_init(&r->clk, 0);
+    const struct cons_method *m = cons_method_find(method);
+    ck_assert_msg(m, "method %s", method);
+    struct cons_chain_cfg cc = { .nr_sectors = NR_SECTORS, .grain_shift = GS, .desc_lba = 0,
+                                 .slot0_lba = 8, .nr_slots = 6, .mutation = m->mutation };
+    cc.slot_blocks = cons_delta_max_blocks(NR_SECTORS, GS);
+    if (cc.slot_blocks < NR_SECTORS)
+        cc.slot_blocks = NR_SECTORS;
+    r->dev = fake_blk_new(cc.slot0_lba + cc.slot_blocks * cc.nr_slots);
+    r->ft = fake_timer_new(&r->clk);
+    struct cons_chain *ch = cons_chain_new(&r->dev->base, &cc);
+    ck_assert_ptr_nonnull(ch);
+    struct cons_setup su = { .put = su_put, .put_meta = su_meta, .arg = r->dev->store };
+    picks = g;
+    ck_assert_int_eq(cons_chain_setup_delta(ch, &su, ng, pick, rig_fp, NULL), 0);
+    ck_assert_int_eq(cons_chain_setup_desc(ch, &su), 0);
+    struct cons_engine_cfg ec = { .method = m, .mcfg = mc, .target = 0, .before_ns = 1000000,
+                                  .after_ns = 1000000, .timeout_ns = 10000000000ull,
+                                  .seed = 5, .restart_ns = 1000000 };
+    struct cons_ports p = { .blk = &r->dev->base, .clock = &r->clk.base,
+                            .timer = fake_timer_port(r->ft) };
+    struct cons_peek pk = { .get = peek, .arg = r->dev->store };
+    struct cons_load *l = cons_load_new_trace(ios, nios, 1.0, false, 8);
+    ck_assert_ptr_nonnull(l);
+    r->e = cons_engine_new(&ec, &p, &pk, ch, rig_fp, NULL, l);
+    ck_assert_ptr_nonnull(r->e);
+}
+
+static void rig_fini(struct rig *r)
+{
+    while (fake_blk_nr_queued(r->dev))
+        fake_blk_run(r->dev);
+    cons_engine_free(r->e);
+    fake_timer_free(r->ft);
+    fake_blk_free(r->dev);
+}
+
+/* Run to the end in FIFO order: timers due, else the oldest request,
+ * else the next timer. */
+static void rig_finish(struct rig *r)
+{
+    for (int guard = 0; !cons_engine_finished(r->e); guard++) {
+        ck_assert_int_lt(guard, 1000000);
+        if (fake_timer_run_until(r->ft, r->clk.now_ns))
+            continue;
+        if (fake_blk_nr_queued(r->dev))
+            fake_blk_run_nth(r->dev, 0);
+        else
+            ck_assert_msg(fake_timer_run_next(r->ft), "the engine waits for nothing");
+    }
+    cons_engine_result(r->e, &r->res);
+}
+
+/* The job runs and `writes` guest writes are in flight. */
+static void start_job(struct rig *r, uint32_t writes)
+{
+    cons_engine_start(r->e);
+    while (!r->e->job_running || r->e->inflight.n < writes)
+        ck_assert(fake_timer_run_next(r->ft));
+}
+
+static struct port_blk_req *queued_req(struct rig *r, size_t i)
+{
+    return r->dev->q[r->dev->q_head + i].req;
+}
+
+/* The grain whose first block layer `top` keeps at lba (64 on none). */
+static uint64_t grain_at(struct rig *r, int top, uint64_t lba)
+{
+    uint64_t g = 0;
+    while (g < NR_SECTORS / GB && cons_chain_map(r->e->ch, top, g * GB) != lba)
+        g++;
+    return g;
+}
+
+/* The grains of a queued copy request (whole grains read through the
+ * delta or written into the base), increasing; their number. */
+static uint32_t copy_grains(struct rig *r, struct port_blk_req *req, uint64_t *g)
+{
+    int top = req->op == PORT_BLK_READ ? 1 : 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < port_blk_req_ios(req); i++) {
+        uint64_t lba = req->lbas ? req->lbas[i] : req->lba;
+        uint32_t len = req->io_blocks ? req->io_blocks[i] : req->nr_blocks;
+        ck_assert_uint_eq(len % GB, 0);
+        for (uint32_t b = 0; b < len; b += GB)
+            g[n++] = grain_at(r, top, lba + b);
+    }
+    return n;
+}
+
+/* The queued copies (reads: the loads here have none) as grain lists:
+ * ops[i][0..nops[i]); their number. */
+static size_t queued_ops(struct rig *r, uint64_t ops[][16], uint32_t *nops)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
+        if (queued_req(r, i)->op == PORT_BLK_READ) {
+            ck_assert_uint_lt(n, 16);
+            nops[n] = copy_grains(r, queued_req(r, i), ops[n]);
+            n++;
+        }
+    return n;
+}
+
+/* Complete the copy op starting at grain g: its read, then its write. */
+static void run_copy(struct rig *r, uint64_t g)
+{
+    size_t i = 0;
+    uint64_t gg[16];
+    while (i < fake_blk_nr_queued(r->dev) &&
+           (queued_req(r, i)->op != PORT_BLK_READ || copy_grains(r, queued_req(r, i), gg) < 1 ||
+            gg[0] != g))
+        i++;
+    ck_assert_msg(i < fake_blk_nr_queued(r->dev), "copy of %llu in flight", (unsigned long long)g);
+    fake_blk_run_nth(r->dev, i);
+    for (i = 0; i < fake_blk_nr_queued(r->dev); i++) {
+        struct port_blk_req *q = queued_req(r, i);
+        if (q->op == PORT_BLK_WRITE && q->nr_blocks % GB == 0 && grain_at(r, 0, q->lba) == g)
+            break;
+    }
+    ck_assert_uint_lt(i, fake_blk_nr_queued(r->dev));
+    fake_blk_run_nth(r->dev, i);
+}
+
+/* Complete every copy queued, and those they issue, until none is. */
+static uint32_t run_copies(struct rig *r)
+{
+    uint64_t ops[16][16];
+    uint32_t nops[16], done = 0;
+    while (queued_ops(r, ops, nops)) {
+        run_copy(r, ops[0][0]);
+        done++;
+    }
+    return done;
+}
+
+/* The queued write request at lba (SIZE_MAX: none). */
+static size_t queued_write_at(struct rig *r, uint64_t lba)
+{
+    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
+        if (queued_req(r, i)->op == PORT_BLK_WRITE && queued_req(r, i)->lba == lba)
+            return i;
+    return SIZE_MAX;
+}
+
+static const uint64_t sixteen[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+/* ------------------------------------------------------------ extents */
+
+/* mirror_iteration() extends the first dirty chunk over the following
+ * dirty chunks not in flight (an active write counts: it is in
+ * s->ops_in_flight).  Ops of 2 grains, one in flight; the delta's grains
+ * 0..15 are dirty.  Op {0,1} is issued at the start, then a write lands
+ * in grain 3, the second grain of the next extent {2,3}: when {0,1} ends
+ * the op is {2} alone, and 3 waits for the write. */
+START_TEST(qemu_extent_stops_at_active_write)
+{
+    static const struct vm_blkio w3[] = {
+        { .t_ns = 1000001, .sector = 3 * GB + 5, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-write-blocking", sixteen, 16, w3, 1, qcfg(128 << 10, 1));
+    struct cons_engine *e = r.e;
+    start_job(&r, 1);
+    uint64_t ops[16][16];
+    uint32_t nops[16];
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 1);
+    ck_assert_uint_eq(nops[0], 2);                      /* an op is an extent: {0,1} */
+    ck_assert_uint_eq(ops[0][0], 0);
+    ck_assert_uint_eq(ops[0][1], 1);
+    ck_assert(cons_guest_writes_overlap(e, 3, 3));      /* the write into 3 is in flight */
+    run_copy(&r, 0);
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 1);
+    ck_assert_msg(nops[0] == 1 && ops[0][0] == 2,
+                  "the extent from 2 must stop before 3 (write in flight): %u grains", nops[0]);
+    ck_assert(vm_bitmap_test(e->copyset, 3));            /* 3 is left dirty for later */
+    /* the write is down (source only: inside a dirty grain), then the
+     * copy reads grain 3 with it */
+    uint64_t s = 3 * GB + 5;
+    size_t i = queued_write_at(&r, cons_chain_map(e->ch, 1, s));
+    ck_assert_msg(i != SIZE_MAX, "the source write is in flight");
+    fake_blk_run_nth(r.dev, i);
+    ck_assert_uint_eq(r.e->res.guest_writes, 1);
+    rig_finish(&r);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------ head, tail */
+
+/* do_sync_target_write(): bdrv_dirty_bitmap reset aligned inwards; an
+ * unaligned head or tail in a dirty grain is not written to the target
+ * (the copy takes the grain whole), one in a clean grain is.  One op of
+ * one grain in flight; grains 0..3 are copied first (clean), op {4} is in
+ * flight, 5..15 dirty.  Write A covers half of 5, all of 6, half of 7:
+ * the target gets grain 6 only, and 6 is clean, 5 and 7 stay dirty.
+ * Write B covers half of 2 and half of 3 (both clean): all of it goes to
+ * the target. */
+START_TEST(qemu_wb_head_tail_rule)
+{
+    static const struct vm_blkio ab[] = {
+        { .t_ns = 1000001, .sector = 5 * GB + 8, .nr = 2 * GB, .op = VM_BLKIO_WRITE },
+        { .t_ns = 1000002, .sector = 2 * GB + 8, .nr = GB, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-write-blocking", sixteen, 16, ab, 2, qcfg(64 << 10, 1));
+    struct cons_engine *e = r.e;
+    start_job(&r, 0);
+    for (uint64_t g = 0; g < 4; g++)
+        run_copy(&r, g);                                /* before the writes come */
+    ck_assert_uint_eq(e->inflight.n, 0);
+    while (e->inflight.n < 2)
+        ck_assert(fake_timer_run_next(r.ft));
+    ck_assert(!vm_bitmap_test(e->copyset, 2) && !vm_bitmap_test(e->copyset, 3));
+    ck_assert(vm_bitmap_test(e->copyset, 5) && vm_bitmap_test(e->copyset, 7));
+
+    size_t i = queued_write_at(&r, cons_chain_map(e->ch, 1, 5 * GB + 8));
+    ck_assert_msg(i != SIZE_MAX, "A's source write is in flight");
+    ck_assert_uint_eq(queued_req(&r, i)->nr_blocks, 2 * GB);
+    fake_blk_run_nth(r.dev, i);
+    ck_assert_msg(queued_write_at(&r, cons_chain_map(e->ch, 0, 5 * GB + 8)) == SIZE_MAX,
+                  "A's head in dirty grain 5 must be left to the copy");
+    i = queued_write_at(&r, cons_chain_map(e->ch, 0, 6 * GB));
+    ck_assert_msg(i != SIZE_MAX, "A's whole grain 6 goes to the target");
+    ck_assert_msg(queued_req(&r, i)->nr_blocks == GB,
+                  "A's tail in dirty grain 7 must be left to the copy: %u blocks",
+                  queued_req(&r, i)->nr_blocks);
+    ck_assert(vm_bitmap_test(e->copyset, 5));
+    ck_assert(!vm_bitmap_test(e->copyset, 6));
+    ck_assert(vm_bitmap_test(e->copyset, 7));
+
+    i = queued_write_at(&r, cons_chain_map(e->ch, 1, 2 * GB + 8));
+    ck_assert_msg(i != SIZE_MAX, "B's source write is in flight");
+    fake_blk_run_nth(r.dev, i);
+    i = queued_write_at(&r, cons_chain_map(e->ch, 0, 2 * GB + 8));
+    ck_assert_msg(i != SIZE_MAX, "B's head in clean grain 2 goes to the target");
+    ck_assert_msg(queued_req(&r, i)->nr_blocks == GB,
+                  "B's tail in clean grain 3 goes to the target: %u blocks",
+                  queued_req(&r, i)->nr_blocks);
+
+    rig_finish(&r);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.guest_writes, 2);
+    ck_assert_uint_eq(r.res.mirror_bytes, 2 * GB * 4096);   /* grain 6, B */
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------ d69a879 */
+
+/* One guest write kept in flight on grain 15 (the last dirty one) after
+ * the first ops are issued.  Fixed (QEMU >= d69a879): the copy goes on
+ * over every other grain.  Unfixed: mirror_run() waits while an active
+ * write is in flight: the ops issued before it end and no other starts.
+ * Once the write is down both finish. */
+static void hold_write(const char *method, bool fixed)
+{
+    static const struct vm_blkio w15[] = {
+        { .t_ns = 1000001, .sector = 15 * GB + 5, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, method, sixteen, 16, w15, 1, qcfg(64 << 10, 4));
+    struct cons_engine *e = r.e;
+    start_job(&r, 1);
+    uint64_t ops[16][16];
+    uint32_t nops[16];
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 4);    /* 0 1 2 3, before the write */
+    uint32_t ran = run_copies(&r);                      /* the write stays in flight */
+    ck_assert_uint_eq(e->inflight.n, 1);
+    if (fixed) {
+        ck_assert_uint_eq(ran, 15);                     /* all but 15 */
+        ck_assert_uint_eq(cons_copy_left(e), 1);
+    } else {
+        ck_assert_msg(ran == 4, "%s: %u ops with a write in flight, not 4", method, ran);
+        ck_assert_uint_eq(cons_copy_left(e), 12);
+    }
+    ck_assert(!e->res.ready);
+    size_t i = queued_write_at(&r, cons_chain_map(e->ch, 1, 15 * GB + 5));
+    ck_assert(i != SIZE_MAX);
+    fake_blk_run_nth(r.dev, i);                         /* the write is down */
+    rig_finish(&r);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+
+START_TEST(qemu_unfixed_stalls_on_write)
+{
+    hold_write("qemu-write-blocking", true);
+    hold_write("qemu-write-blocking-unfixed", false);
+}
+END_TEST
+
+/* Before d69a879, in_active_write_counter also counts a write waiting on
+ * a copy (active_write_prepare() counts it before
+ * mirror_wait_on_conflicts()): ops {0} and {1} in flight, a write into 1
+ * parks on its copy; when {0} (the oldest, the one the job waits for)
+ * ends no op starts; when {1} ends the write goes on (grain 1 is clean by
+ * then: to the source and the target) and still no op starts until it is
+ * down. */
+START_TEST(qemu_unfixed_parked_write_counts)
+{
+    static const struct vm_blkio w0[] = {
+        { .t_ns = 1000001, .sector = GB + 5, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "qemu-write-blocking-unfixed", sixteen, 16, w0, 1, qcfg(64 << 10, 2));
+    struct cons_engine *e = r.e;
+    cons_engine_start(e);
+    while (!e->job_running || e->parked.n < 1)
+        ck_assert(fake_timer_run_next(r.ft));
+    ck_assert_uint_eq(e->inflight.n, 0);
+    uint64_t ops[16][16];
+    uint32_t nops[16];
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 2);    /* 0 1 */
+    run_copy(&r, 0);
+    ck_assert_msg(queued_ops(&r, ops, nops) == 1, "a copy started with a write parked");
+    run_copy(&r, 1);                                    /* the write goes on */
+    ck_assert_uint_eq(e->parked.n, 0);
+    ck_assert_uint_eq(e->inflight.n, 1);
+    ck_assert_uint_eq(queued_ops(&r, ops, nops), 0);
+    rig_finish(&r);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("consolidation-qemu");
+    struct { const char *name; const TTest *t; } cases[] = {
+        { "qemu_extent", qemu_extent_stops_at_active_write },
+        { "qemu_head_tail", qemu_wb_head_tail_rule },
+        { "qemu_unfixed", qemu_unfixed_stalls_on_write },
+        { "qemu_unfixed_parked", qemu_unfixed_parked_write_counts },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        TCase *t = tcase_create(cases[i].name);
+        tcase_set_timeout(t, 60);
+        tcase_add_test(t, cases[i].t);
+        suite_add_tcase(s, t);
+    }
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
