@@ -435,21 +435,26 @@ enum at_meta_err at_view_root(struct at_view *v, const struct at_root *r,
         return AT_META_ROLLBACK;
     if (r->version != v->root.version + 1)
         return AT_META_BAD_VERSION;
-    /* 5.3.11: rotated timestamp or snapshot keys forget the versions a
-     * compromised key may have fast-forwarded */
-    bool ts_rot = !same_keys(&v->root.roles[AT_ROLE_TIMESTAMP], &r->roles[AT_ROLE_TIMESTAMP]);
-    bool sn_rot = !same_keys(&v->root.roles[AT_ROLE_SNAPSHOT], &r->roles[AT_ROLE_SNAPSHOT]);
-    if (ts_rot || sn_rot) {
+    /* 5.3.11: if the timestamp and/or snapshot keys rotated, delete the
+     * trusted timestamp and snapshot (both, whichever rotated), forgetting
+     * the versions a compromised key may have fast-forwarded.  The targets
+     * version is then checked only against the new snapshot's meta (5.6.3;
+     * python-tuf's update_delegated_targets), so the targets version held
+     * is forgotten too: keeping it would refuse the depot's real snapshots
+     * as rollbacks for ever after a fast-forward by the old snapshot and
+     * targets keys. */
+    if (!same_keys(&v->root.roles[AT_ROLE_TIMESTAMP], &r->roles[AT_ROLE_TIMESTAMP]) ||
+        !same_keys(&v->root.roles[AT_ROLE_SNAPSHOT], &r->roles[AT_ROLE_SNAPSHOT])) {
         v->ts_version = 0;
         v->ts_expires_ns = 0;
         v->snap_version = 0;
         memset(v->snap_hash, 0, AT_HASH_LEN);
-    }
-    if (sn_rot) {
         v->have_snap = 0;
         v->snap_expires_ns = 0;
-        v->targets_version = 0;    /* named again by the next snapshot; have_targets stays */
+        v->targets_version = 0;
         memset(v->targets_hash, 0, AT_HASH_LEN);
+        v->have_targets = 0;
+        v->targets_expires_ns = 0;
     }
     v->root = *r;
     return AT_META_OK;

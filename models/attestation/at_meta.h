@@ -34,9 +34,11 @@
  *     other than the accepted snapshot names (mix-and-match; TUF 5.5.2,
  *     5.6.2).
  * After a root that changes the timestamp or snapshot keys, the view
- * forgets its timestamp and snapshot versions (TUF 5.3.11: recovery
- * from a fast-forward attack made with a compromised key) - the targets
- * version it holds stays, so a targets rollback is still refused.
+ * forgets its timestamp and snapshot (both, whichever rotated: TUF
+ * 5.3.11, recovery from a fast-forward attack made with a compromised
+ * key) and the targets version it held: targets versions are then
+ * checked only against the new snapshot (5.6.3), whose snapshot key is
+ * trusted again, so a fast-forward cannot lock the view out.
  * Times are simulated nanoseconds (the port clock), not wall time.
  *
  * Canonical bytes.  A document is signed over its canonical encoding
@@ -214,8 +216,8 @@ void at_view_init(struct at_view *v, const struct at_root *trusted);
  * trusted root's root keys and of r's own root keys signed it
  * (THRESHOLD).  Expiry is not checked here (TUF checks the final root
  * only: at_view_timestamp refuses while the trusted root is expired).  On
- * OK the view trusts r; if r changed the timestamp (snapshot) keys the
- * accepted timestamp (and snapshot) versions are forgotten.  *verified
+ * OK the view trusts r; if r changed the timestamp or snapshot keys the
+ * accepted timestamp, snapshot and targets versions are all forgotten.  *verified
  * (may be NULL) += the Ed25519 verifications done.  Unchanged on a
  * refusal. */
 enum at_meta_err at_view_root(struct at_view *v, const struct at_root *r,
