@@ -539,19 +539,26 @@ enum at_meta_err at_view_snapshot(struct at_view *v, const struct at_snapshot *s
 enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
                                  const struct at_sigblock *s, uint64_t now_ns)
 {
+    /* TUF 5.6's order (python-tuf's update_delegated_targets too): the
+     * hash the snapshot names (5.6.1), the signature (5.6.2), the version
+     * the snapshot names (5.6.3), expiry (5.6.4).  A document other than
+     * the one named is thus refused as MISMATCH whatever else is wrong. */
     uint8_t h[AT_HASH_LEN];
     at_targets_hash(c, h);
+    if (v->have_snap == 0 || v->have_snap != v->snap_version ||
+        CRYPTO_memcmp(h, v->targets_hash, AT_HASH_LEN) != 0)
+        return AT_META_MISMATCH;
     enum at_meta_err e = at_view_check_sig(v, AT_ROLE_TARGETS, h, sizeof h, s, NULL);
     if (e)
         return e;
+    if (c->version != v->targets_version)
+        return AT_META_MISMATCH;
+    /* defence in depth: the snapshot already refused a targets version
+     * below the one held (5.5.5) */
     if (c->version < v->have_targets)
         return AT_META_ROLLBACK;
     if (now_ns >= c->expires_ns)
         return AT_META_EXPIRED;
-    if (v->have_snap == 0 || v->have_snap != v->snap_version ||
-        c->version != v->targets_version ||
-        CRYPTO_memcmp(h, v->targets_hash, AT_HASH_LEN) != 0)
-        return AT_META_MISMATCH;
     v->have_targets = c->version;
     v->targets_expires_ns = c->expires_ns;
     return AT_META_OK;

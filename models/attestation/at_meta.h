@@ -242,10 +242,11 @@ enum at_meta_err at_view_timestamp(struct at_view *v, const struct at_timestamp 
  * holds it; unchanged on a refusal. */
 enum at_meta_err at_view_snapshot(struct at_view *v, const struct at_snapshot *sn,
                                   const struct at_sigblock *s, uint64_t now_ns);
-/* Accept a targets document at time now: signature by the targets role,
- * rollback (below have_targets), expiry, and hash and version equal to
- * what the accepted snapshot names (a view with no snapshot refuses
- * with AT_META_MISMATCH).  On AT_META_OK the view holds it
+/* Accept a targets document at time now, in TUF 5.6's order: hash equal
+ * to what the accepted snapshot names (MISMATCH; also with no snapshot),
+ * signature by the targets role, version equal to the one the snapshot
+ * names (MISMATCH), rollback (below have_targets: unreachable after the
+ * snapshot's own check, kept as a guard), expiry.  On AT_META_OK the view holds it
  * (have_targets); on a refusal the view is unchanged.  Cost: one SHA-256
  * over the encoding and one Ed25519 verification. */
 enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
