@@ -408,6 +408,19 @@ void at_view_init(struct at_view *v, const struct at_root *trusted)
     v->root = *trusted;
 }
 
+enum at_meta_err at_view_trust(struct at_view *v, const struct at_root *trusted,
+                               const struct at_root_sigs *s)
+{
+    /* 5.2 (python-tuf's _load_trusted_root): the shipped root is well
+     * formed and signed by a threshold of its own root keys */
+    if (at_root_check(trusted, NULL) != 0 ||
+        at_root_count(&trusted->roles[AT_ROLE_ROOT], trusted, s, NULL) <
+            trusted->roles[AT_ROLE_ROOT].threshold)
+        return AT_META_THRESHOLD;
+    at_view_init(v, trusted);
+    return AT_META_OK;
+}
+
 static bool same_keys(const struct at_role_keys *a, const struct at_role_keys *b)
 {
     if (a->nr_keys != b->nr_keys || a->threshold != b->threshold)

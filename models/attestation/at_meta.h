@@ -210,6 +210,14 @@ struct at_view {
 /* A view that trusts root `trusted` (copied; the root shipped with the
  * client, TUF 5.2) and holds nothing else. */
 void at_view_init(struct at_view *v, const struct at_root *trusted);
+/* at_view_init after checking the shipped root as a TUF client loading
+ * its trusted root does (5.2; python-tuf's _load_trusted_root): well
+ * formed (at_root_check) and signed by a threshold of its own root keys
+ * in s; else AT_META_THRESHOLD and v untouched.  Costs one Ed25519
+ * verification per signature of s by a root key (not charged: nodes do
+ * it before the run). */
+enum at_meta_err at_view_trust(struct at_view *v, const struct at_root *trusted,
+                               const struct at_root_sigs *s);
 /* Update the trusted root to r (TUF 5.3.3-5.3.11): r well formed
  * (at_root_check, else AT_META_THRESHOLD), version exactly root + 1
  * (lower or equal: ROLLBACK; higher: BAD_VERSION), a threshold of the

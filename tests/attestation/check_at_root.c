@@ -276,6 +276,31 @@ START_TEST(test_at_root_malformed_refused)
 }
 END_TEST
 
+/* TUF 5.2: the shipped root is checked before a view trusts it. */
+START_TEST(test_at_shipped_root_checked)
+{
+    struct world w;
+    world_init(&w);
+    struct at_view v;
+    memset(&v, 0x5a, sizeof v);
+    struct at_view before = v;
+    struct at_root_sigs none;
+    memset(&none, 0, sizeof none);
+    ck_assert_int_eq(at_view_trust(&v, &w.r1, &none), AT_META_THRESHOLD);      /* unsigned */
+    struct at_root_sigs s = signed_by(&w.r1, &w.rb, NULL);                      /* not its key */
+    ck_assert_int_eq(at_view_trust(&v, &w.r1, &s), AT_META_THRESHOLD);
+    struct at_root bad = w.r1;
+    bad.roles[AT_ROLE_TARGETS].threshold = 0;
+    s = signed_by(&bad, &w.ra, NULL);
+    ck_assert_int_eq(at_view_trust(&v, &bad, &s), AT_META_THRESHOLD);           /* malformed */
+    ck_assert_mem_eq(&v, &before, sizeof v);
+    s = signed_by(&w.r1, &w.ra, NULL);
+    ck_assert_int_eq(at_view_trust(&v, &w.r1, &s), AT_META_OK);
+    ck_assert_mem_eq(&v, &w.v, sizeof v);       /* as at_view_init */
+    world_free(&w);
+}
+END_TEST
+
 /* ----------------------------------------------------------- snapshot */
 
 START_TEST(test_at_snapshot_and_targets_must_match_what_names_them)
@@ -446,6 +471,7 @@ static Suite *at_root_suite(void)
     tcase_add_test(t, test_at_root_version_must_go_up_by_one);
     tcase_add_test(t, test_at_root_expired_stops_the_update);
     tcase_add_test(t, test_at_root_malformed_refused);
+    tcase_add_test(t, test_at_shipped_root_checked);
     suite_add_tcase(s, t);
     t = tcase_create("snapshot");
     tcase_add_test(t, test_at_snapshot_and_targets_must_match_what_names_them);
