@@ -502,7 +502,9 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
     if (!rc)
         rc = at_depot_init(dc);
     for (uint32_t j = 0; !rc && j < cfg->nr_nodes; j++)   /* the root shipped with them */
-        at_view_init(&dc->nodes[j].view, &dc->depot.roots[0].root);
+        if (at_view_trust(&dc->nodes[j].view, &dc->depot.roots[0].root,
+                          &dc->depot.roots[0].sigs) != AT_META_OK)
+            rc = VM_ECORRUPT;
     if (!rc)
         rc = at_admin_init(dc);
     if (rc) {

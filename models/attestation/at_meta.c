@@ -408,6 +408,19 @@ void at_view_init(struct at_view *v, const struct at_root *trusted)
     v->root = *trusted;
 }
 
+enum at_meta_err at_view_trust(struct at_view *v, const struct at_root *trusted,
+                               const struct at_root_sigs *s)
+{
+    /* 5.2 (python-tuf's _load_trusted_root): the shipped root is well
+     * formed and signed by a threshold of its own root keys */
+    if (at_root_check(trusted, NULL) != 0 ||
+        at_root_count(&trusted->roles[AT_ROLE_ROOT], trusted, s, NULL) <
+            trusted->roles[AT_ROLE_ROOT].threshold)
+        return AT_META_THRESHOLD;
+    at_view_init(v, trusted);
+    return AT_META_OK;
+}
+
 static bool same_keys(const struct at_role_keys *a, const struct at_role_keys *b)
 {
     if (a->nr_keys != b->nr_keys || a->threshold != b->threshold)
@@ -435,21 +448,26 @@ enum at_meta_err at_view_root(struct at_view *v, const struct at_root *r,
         return AT_META_ROLLBACK;
     if (r->version != v->root.version + 1)
         return AT_META_BAD_VERSION;
-    /* 5.3.11: rotated timestamp or snapshot keys forget the versions a
-     * compromised key may have fast-forwarded */
-    bool ts_rot = !same_keys(&v->root.roles[AT_ROLE_TIMESTAMP], &r->roles[AT_ROLE_TIMESTAMP]);
-    bool sn_rot = !same_keys(&v->root.roles[AT_ROLE_SNAPSHOT], &r->roles[AT_ROLE_SNAPSHOT]);
-    if (ts_rot || sn_rot) {
+    /* 5.3.11: if the timestamp and/or snapshot keys rotated, delete the
+     * trusted timestamp and snapshot (both, whichever rotated), forgetting
+     * the versions a compromised key may have fast-forwarded.  The targets
+     * version is then checked only against the new snapshot's meta (5.6.3;
+     * python-tuf's update_delegated_targets), so the targets version held
+     * is forgotten too: keeping it would refuse the depot's real snapshots
+     * as rollbacks for ever after a fast-forward by the old snapshot and
+     * targets keys. */
+    if (!same_keys(&v->root.roles[AT_ROLE_TIMESTAMP], &r->roles[AT_ROLE_TIMESTAMP]) ||
+        !same_keys(&v->root.roles[AT_ROLE_SNAPSHOT], &r->roles[AT_ROLE_SNAPSHOT])) {
         v->ts_version = 0;
         v->ts_expires_ns = 0;
         v->snap_version = 0;
         memset(v->snap_hash, 0, AT_HASH_LEN);
-    }
-    if (sn_rot) {
         v->have_snap = 0;
         v->snap_expires_ns = 0;
-        v->targets_version = 0;    /* named again by the next snapshot; have_targets stays */
+        v->targets_version = 0;
         memset(v->targets_hash, 0, AT_HASH_LEN);
+        v->have_targets = 0;
+        v->targets_expires_ns = 0;
     }
     v->root = *r;
     return AT_META_OK;
@@ -534,19 +552,26 @@ enum at_meta_err at_view_snapshot(struct at_view *v, const struct at_snapshot *s
 enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,
                                  const struct at_sigblock *s, uint64_t now_ns)
 {
+    /* TUF 5.6's order (python-tuf's update_delegated_targets too): the
+     * hash the snapshot names (5.6.1), the signature (5.6.2), the version
+     * the snapshot names (5.6.3), expiry (5.6.4).  A document other than
+     * the one named is thus refused as MISMATCH whatever else is wrong. */
     uint8_t h[AT_HASH_LEN];
     at_targets_hash(c, h);
+    if (v->have_snap == 0 || v->have_snap != v->snap_version ||
+        CRYPTO_memcmp(h, v->targets_hash, AT_HASH_LEN) != 0)
+        return AT_META_MISMATCH;
     enum at_meta_err e = at_view_check_sig(v, AT_ROLE_TARGETS, h, sizeof h, s, NULL);
     if (e)
         return e;
+    if (c->version != v->targets_version)
+        return AT_META_MISMATCH;
+    /* defence in depth: the snapshot already refused a targets version
+     * below the one held (5.5.5) */
     if (c->version < v->have_targets)
         return AT_META_ROLLBACK;
     if (now_ns >= c->expires_ns)
         return AT_META_EXPIRED;
-    if (v->have_snap == 0 || v->have_snap != v->snap_version ||
-        c->version != v->targets_version ||
-        CRYPTO_memcmp(h, v->targets_hash, AT_HASH_LEN) != 0)
-        return AT_META_MISMATCH;
     v->have_targets = c->version;
     v->targets_expires_ns = c->expires_ns;
     return AT_META_OK;

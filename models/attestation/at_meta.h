@@ -34,9 +34,11 @@
  *     other than the accepted snapshot names (mix-and-match; TUF 5.5.2,
  *     5.6.2).
  * After a root that changes the timestamp or snapshot keys, the view
- * forgets its timestamp and snapshot versions (TUF 5.3.11: recovery
- * from a fast-forward attack made with a compromised key) - the targets
- * version it holds stays, so a targets rollback is still refused.
+ * forgets its timestamp and snapshot (both, whichever rotated: TUF
+ * 5.3.11, recovery from a fast-forward attack made with a compromised
+ * key) and the targets version it held: targets versions are then
+ * checked only against the new snapshot (5.6.3), whose snapshot key is
+ * trusted again, so a fast-forward cannot lock the view out.
  * Times are simulated nanoseconds (the port clock), not wall time.
  *
  * Canonical bytes.  A document is signed over its canonical encoding
@@ -208,14 +210,22 @@ struct at_view {
 /* A view that trusts root `trusted` (copied; the root shipped with the
  * client, TUF 5.2) and holds nothing else. */
 void at_view_init(struct at_view *v, const struct at_root *trusted);
+/* at_view_init after checking the shipped root as a TUF client loading
+ * its trusted root does (5.2; python-tuf's _load_trusted_root): well
+ * formed (at_root_check) and signed by a threshold of its own root keys
+ * in s; else AT_META_THRESHOLD and v untouched.  Costs one Ed25519
+ * verification per signature of s by a root key (not charged: nodes do
+ * it before the run). */
+enum at_meta_err at_view_trust(struct at_view *v, const struct at_root *trusted,
+                               const struct at_root_sigs *s);
 /* Update the trusted root to r (TUF 5.3.3-5.3.11): r well formed
  * (at_root_check, else AT_META_THRESHOLD), version exactly root + 1
  * (lower or equal: ROLLBACK; higher: BAD_VERSION), a threshold of the
  * trusted root's root keys and of r's own root keys signed it
  * (THRESHOLD).  Expiry is not checked here (TUF checks the final root
  * only: at_view_timestamp refuses while the trusted root is expired).  On
- * OK the view trusts r; if r changed the timestamp (snapshot) keys the
- * accepted timestamp (and snapshot) versions are forgotten.  *verified
+ * OK the view trusts r; if r changed the timestamp or snapshot keys the
+ * accepted timestamp, snapshot and targets versions are all forgotten.  *verified
  * (may be NULL) += the Ed25519 verifications done.  Unchanged on a
  * refusal. */
 enum at_meta_err at_view_root(struct at_view *v, const struct at_root *r,
@@ -240,10 +250,11 @@ enum at_meta_err at_view_timestamp(struct at_view *v, const struct at_timestamp 
  * holds it; unchanged on a refusal. */
 enum at_meta_err at_view_snapshot(struct at_view *v, const struct at_snapshot *sn,
                                   const struct at_sigblock *s, uint64_t now_ns);
-/* Accept a targets document at time now: signature by the targets role,
- * rollback (below have_targets), expiry, and hash and version equal to
- * what the accepted snapshot names (a view with no snapshot refuses
- * with AT_META_MISMATCH).  On AT_META_OK the view holds it
+/* Accept a targets document at time now, in TUF 5.6's order: hash equal
+ * to what the accepted snapshot names (MISMATCH; also with no snapshot),
+ * signature by the targets role, version equal to the one the snapshot
+ * names (MISMATCH), rollback (below have_targets: unreachable after the
+ * snapshot's own check, kept as a guard), expiry.  On AT_META_OK the view holds it
  * (have_targets); on a refusal the view is unchanged.  Cost: one SHA-256
  * over the encoding and one Ed25519 verification. */
 enum at_meta_err at_view_targets(struct at_view *v, const struct at_catalog *c,

@@ -7,6 +7,9 @@
  * A key id is the public key itself (at_root.h).  Root signatures by a
  * key the root role does not list are ignored when counting, as TUF
  * 5.3.4 counts only the role's keys; a threshold is met by distinct keys.
+ * The root must also carry a signature by the depot's root key (the
+ * trust anchor the nodes ship with, TUF 5.2), and the single-signature
+ * roles (timestamp, snapshot, targets) threshold 1.
  */
 #include <math.h>
 #include <stdio.h>
@@ -270,12 +273,43 @@ int dpf_verify_roles(struct dpf *x, const struct at_root *r, const struct at_roo
                             NULL };
         return fail_at(x, VM_EINVAL, p, msg);
     }
+    /* The timestamp, snapshot and targets documents carry one signature
+     * each: a threshold above 1 could never be met (the nodes' view
+     * refuses such a root: at_view_check_sig). */
+    for (int i = 0; i < AT_NR_ROLES; i++) {
+        if (i == AT_ROLE_ROOT || r->roles[i].threshold <= 1)
+            continue;
+        snprintf(msg, sizeof msg, "expected 1 (the %s role's documents carry one signature; "
+                 "thresholds above 1 are not modelled), got %u",
+                 at_role_name((enum at_role)i), r->roles[i].threshold);
+        const char *p[] = { "root", "signed", "roles", at_role_name((enum at_role)i),
+                            "threshold", NULL };
+        return fail_at(x, VM_EINVAL, p, msg);
+    }
     const struct at_role_keys *rk = &r->roles[AT_ROLE_ROOT];
     uint32_t n = at_root_count(rk, r, rs, NULL);
     if (n < rk->threshold) {
         snprintf(msg, sizeof msg, "bad signatures: %u of the root role's keys signed the root, "
                  "its threshold is %u (re-sign an edited file: vmsim-depot sign)", n,
                  rk->threshold);
+        const char *p[] = { "root", "signatures", NULL };
+        return fail_at(x, VM_ECORRUPT, p, msg);
+    }
+    /* TUF 5.2: the root is trusted because the trust anchor (the depot's
+     * root key of depot.key_seed, the key the nodes ship with) signed it,
+     * not because keys it lists itself did: otherwise a root listing
+     * [depot root, attacker] with threshold 1 and signed by the attacker
+     * alone would certify itself. */
+    struct at_role_keys anchor;
+    memset(&anchor, 0, sizeof anchor);
+    anchor.nr_keys = 1;
+    anchor.threshold = 1;
+    memcpy(anchor.keyids[0], ks->k[AT_ROLE_ROOT].pub, AT_PUB_LEN);
+    if (at_root_count(&anchor, r, rs, NULL) < 1) {
+        at_hex_encode(ks->k[AT_ROLE_ROOT].pub, AT_PUB_LEN, hex);
+        snprintf(msg, sizeof msg, "not signed by the depot's root key (%.16s..., from "
+                 "depot.key_seed, the trust anchor: TUF 5.2); signatures by other keys the "
+                 "root lists do not count alone (vmsim-depot sign)", hex);
         const char *p[] = { "root", "signatures", NULL };
         return fail_at(x, VM_ECORRUPT, p, msg);
     }

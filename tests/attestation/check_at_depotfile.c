@@ -303,6 +303,78 @@ START_TEST(test_at_cost_defaults_are_the_shipped_calibration)
 }
 END_TEST
 
+/* The signed root of a file written with `key`, its root role edited to
+ * [depot root, other's root] (threshold 1) or its targets role to [depot
+ * targets, a dummy] (threshold 2), re-signed by the keys given. */
+static int edited_root(const char *f, bool self_signed, struct vm_diag *d)
+{
+    cJSON *root = NULL;
+    ck_assert_int_eq(sim_json_load(f, &root, d), 0);
+    cJSON *rs = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "root"), "signed");
+    cJSON *roles = cJSON_GetObjectItem(rs, "roles");
+    struct at_root r;
+    memset(&r, 0, sizeof r);
+    r.version = 1;
+    r.expires_ns = 365 * 86400000000000ull;
+    for (int i = 0; i < AT_NR_ROLES; i++) {
+        r.roles[i].nr_keys = 1;
+        r.roles[i].threshold = 1;
+        memcpy(r.roles[i].keyids[0], key.k[i].pub, AT_PUB_LEN);
+    }
+    char hex[2 * AT_SIG_LEN + 1];
+    enum at_role edit = self_signed ? AT_ROLE_ROOT : AT_ROLE_TARGETS;
+    const uint8_t *extra = self_signed ? other.k[AT_ROLE_ROOT].pub
+                                       : (const uint8_t[AT_PUB_LEN]){ 1 };
+    memcpy(r.roles[edit].keyids[1], extra, AT_PUB_LEN);
+    r.roles[edit].nr_keys = 2;
+    r.roles[edit].threshold = self_signed ? 1 : 2;
+    cJSON *ro = cJSON_GetObjectItem(roles, at_role_name(edit));
+    at_hex_encode(extra, AT_PUB_LEN, hex);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(ro, "keyids"), cJSON_CreateString(hex));
+    cJSON_ReplaceItemInObject(ro, "threshold", cJSON_CreateNumber(r.roles[edit].threshold));
+    struct at_root_sigs sigs;
+    memset(&sigs, 0, sizeof sigs);
+    /* the attacker signs alone; the targets edit keeps the depot's key */
+    ck_assert_int_eq(at_root_sign(&r, self_signed ? &other.k[AT_ROLE_ROOT]
+                                                  : &key.k[AT_ROLE_ROOT], &sigs), 0);
+    cJSON *sig = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "root"),
+                                                        "signatures"), 0);
+    at_hex_encode(sigs.sig[0].keyid, AT_PUB_LEN, hex);
+    cJSON_ReplaceItemInObject(sig, "keyid", cJSON_CreateString(hex));
+    at_hex_encode(sigs.sig[0].sig, AT_SIG_LEN, hex);
+    cJSON_ReplaceItemInObject(sig, "sig", cJSON_CreateString(hex));
+    struct at_catalog b;
+    int rc = sim_at_depot_parse(f, root, &key, &b, d);
+    at_catalog_free(&b);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* TUF 5.2: the file's root must be signed by the trust anchor (the root
+ * key of depot.key_seed), not only by some key it lists itself; and the
+ * single-signature roles take no threshold above 1. */
+START_TEST(test_depot_root_needs_the_anchor_and_unit_thresholds)
+{
+    struct at_catalog a;
+    struct vm_diag d = { 0 };
+    char f[512];
+    path_of(f, sizeof f, "depot.json");
+    ck_assert_int_eq(sim_at_depot_generate(&a, 3, 2, 2, 1, 86400000000000ull, &d), 0);
+    ck_assert_int_eq(sim_at_depot_write(f, &a, &key, &d), 0);
+    d = (struct vm_diag){ 0 };
+    ck_assert_int_eq(edited_root(f, true, &d), VM_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(d.msg, "depot.json: $.root.signatures: not signed by the "
+                                        "depot's root key ("));
+    d = (struct vm_diag){ 0 };
+    ck_assert_int_eq(edited_root(f, false, &d), VM_EINVAL);
+    ck_assert_ptr_nonnull(strstr(d.msg, "depot.json: $.root.signed.roles.targets.threshold: "
+                                        "expected 1 (the targets role's documents carry one "
+                                        "signature; thresholds above 1 are not modelled), "
+                                        "got 2"));
+    at_catalog_free(&a);
+}
+END_TEST
+
 static Suite *depotfile_suite(void)
 {
     Suite *s = suite_create("at_depotfile");
@@ -311,6 +383,7 @@ static Suite *depotfile_suite(void)
     tcase_add_test(t, test_depot_generate_is_deterministic_and_esxi_like);
     tcase_add_test(t, test_depot_write_then_load_gives_the_same_signed_catalog);
     tcase_add_test(t, test_depot_edited_file_refused_until_signed_again);
+    tcase_add_test(t, test_depot_root_needs_the_anchor_and_unit_thresholds);
     tcase_add_loop_test(t, test_depot_bad_file_refused_with_its_location, 0,
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_loop_test(t, test_depot_bad_roles_refused_with_their_location, 0,

@@ -463,10 +463,17 @@ START_TEST(test_at_view_bad_signature_refused)
     ck_assert_int_eq(at_timestamp_sign(&d.ts, &d.tk, &wrong), 0);
     ck_assert_int_eq(take_ts(&d, &d.ts, &wrong, S), AT_META_BAD_SIG);
     ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
-    /* targets: a package's file hash changed after signing */
-    d.cat.pkgs[1].files[0].sha256[0] ^= 1;
+    /* targets: a flipped signature bit over the named document */
+    d.cat_sig.sig[0] ^= 1;
     before = d.view;
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_BAD_SIG);
+    ck_assert_mem_eq(&d.view, &before, sizeof before);
+    d.cat_sig.sig[0] ^= 1;
+    /* a package's file hash changed after signing: no longer the document
+     * the snapshot names, refused by its hash before the signature (TUF
+     * 5.6.1) */
+    d.cat.pkgs[1].files[0].sha256[0] ^= 1;
+    ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_MISMATCH);
     ck_assert_mem_eq(&d.view, &before, sizeof before);
     d.cat.pkgs[1].files[0].sha256[0] ^= 1;
     /* a withdrawn flag cleared after signing (hiding a vulnerable version) */
@@ -475,7 +482,7 @@ START_TEST(test_at_view_bad_signature_refused)
     publish(&d, 11, 20 * S);
     d.cat.pkgs[1].withdrawn = false;
     ck_assert_int_eq(take_ts(&d, &d.ts, &d.ts_sig, S), AT_META_OK);
-    ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_BAD_SIG);
+    ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_MISMATCH);
     d.cat.pkgs[1].withdrawn = true;
     ck_assert_int_eq(at_view_targets(&d.view, &d.cat, &d.cat_sig, S), AT_META_OK);
     depot_free(&d);
@@ -533,8 +540,9 @@ START_TEST(test_at_view_targets_rollback_refused)
     d.cat.version = 3;
     publish(&d, 11, 20 * S);
     accept_both(&d, S);
-    /* version 2, validly signed and unexpired, offered to a view holding 3 */
-    ck_assert_int_eq(at_view_targets(&d.view, &old, &old_sig, 2 * S), AT_META_ROLLBACK);
+    /* version 2, validly signed and unexpired, offered to a view holding 3:
+     * not the document the snapshot names (TUF 5.6.1, checked first) */
+    ck_assert_int_eq(at_view_targets(&d.view, &old, &old_sig, 2 * S), AT_META_MISMATCH);
     ck_assert_uint_eq(d.view.have_targets, 3);
     ck_assert(at_view_fresh(&d.view, 2 * S));
     at_catalog_free(&old);

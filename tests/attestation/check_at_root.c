@@ -276,6 +276,31 @@ START_TEST(test_at_root_malformed_refused)
 }
 END_TEST
 
+/* TUF 5.2: the shipped root is checked before a view trusts it. */
+START_TEST(test_at_shipped_root_checked)
+{
+    struct world w;
+    world_init(&w);
+    struct at_view v;
+    memset(&v, 0x5a, sizeof v);
+    struct at_view before = v;
+    struct at_root_sigs none;
+    memset(&none, 0, sizeof none);
+    ck_assert_int_eq(at_view_trust(&v, &w.r1, &none), AT_META_THRESHOLD);      /* unsigned */
+    struct at_root_sigs s = signed_by(&w.r1, &w.rb, NULL);                      /* not its key */
+    ck_assert_int_eq(at_view_trust(&v, &w.r1, &s), AT_META_THRESHOLD);
+    struct at_root bad = w.r1;
+    bad.roles[AT_ROLE_TARGETS].threshold = 0;
+    s = signed_by(&bad, &w.ra, NULL);
+    ck_assert_int_eq(at_view_trust(&v, &bad, &s), AT_META_THRESHOLD);           /* malformed */
+    ck_assert_mem_eq(&v, &before, sizeof v);
+    s = signed_by(&w.r1, &w.ra, NULL);
+    ck_assert_int_eq(at_view_trust(&v, &w.r1, &s), AT_META_OK);
+    ck_assert_mem_eq(&v, &w.v, sizeof v);       /* as at_view_init */
+    world_free(&w);
+}
+END_TEST
+
 /* ----------------------------------------------------------- snapshot */
 
 START_TEST(test_at_snapshot_and_targets_must_match_what_names_them)
@@ -328,8 +353,9 @@ START_TEST(test_at_snapshot_rollback_refused)
     /* a newer timestamp naming an older snapshot version */
     struct docs o = make_docs(&w, 0, 11, 4, &w.cat);
     ck_assert_int_eq(at_view_timestamp(&w.v, &o.ts, &o.ts_sig, S), AT_META_ROLLBACK);
-    /* once the timestamp key rotated (the timestamp versions forgotten,
-     * 5.3.11), a timestamp may name it: the snapshot itself is refused */
+    /* once the timestamp key rotated, 5.3.11 deletes the trusted
+     * timestamp AND snapshot (whichever of the two rotated): a timestamp
+     * signed by the new key may name the older snapshot, and it is taken */
     struct at_root r2 = w.r1;
     r2.version = 2;
     const struct at_key *k[1] = { &w.ts[1] };
@@ -337,12 +363,14 @@ START_TEST(test_at_snapshot_rollback_refused)
     struct at_root_sigs s = signed_by(&r2, &w.ra, NULL);
     ck_assert_int_eq(at_view_root(&w.v, &r2, &s, NULL), AT_META_OK);
     ck_assert_uint_eq(w.v.ts_version, 0);
-    ck_assert_uint_eq(w.v.have_snap, 5);            /* the snapshot key did not rotate */
+    ck_assert_uint_eq(w.v.have_snap, 0);
+    ck_assert_uint_eq(w.v.have_targets, 0);
     o.ts.version = 12;
     ck_assert_int_eq(at_timestamp_sign(&o.ts, &w.ts[1], &o.ts_sig), 0);
     ck_assert_int_eq(at_view_timestamp(&w.v, &o.ts, &o.ts_sig, S), AT_META_OK);
-    ck_assert_int_eq(at_view_snapshot(&w.v, &o.sn, &o.sn_sig, S), AT_META_ROLLBACK);
-    ck_assert_uint_eq(w.v.have_snap, 5);
+    ck_assert_int_eq(at_view_snapshot(&w.v, &o.sn, &o.sn_sig, S), AT_META_OK);
+    ck_assert_uint_eq(w.v.have_snap, 4);
+    ck_assert_int_eq(at_view_targets(&w.v, &w.cat, &o.cat_sig, S), AT_META_OK);
     /* a newer snapshot naming an older targets version */
     struct at_catalog old;
     ck_assert_int_eq(at_catalog_copy(&old, &w.cat), 0);
@@ -375,7 +403,7 @@ START_TEST(test_at_revoked_key_refused_after_rotation)
     ck_assert_int_eq(at_view_root(&w.v, &w.r2, &s, NULL), AT_META_OK);
     ck_assert_uint_eq(w.v.ts_version, 0);           /* 5.3.11: forgotten */
     ck_assert_uint_eq(w.v.have_snap, 0);
-    ck_assert_uint_eq(w.v.have_targets, 3);         /* the targets version stays */
+    ck_assert_uint_eq(w.v.have_targets, 0);         /* and the targets version (5.6.3) */
     /* fresh metadata signed with the revoked keys: refused, each role */
     struct docs rv = make_docs(&w, 0, 2000000, 2000000, &w.cat);
     ck_assert_int_eq(at_view_timestamp(&w.v, &rv.ts, &rv.ts_sig, 2 * S), AT_META_BAD_SIG);
@@ -396,6 +424,45 @@ START_TEST(test_at_revoked_key_refused_after_rotation)
 }
 END_TEST
 
+/* TUF 5.3.11: an attacker with generation 0's snapshot and targets keys
+ * pushes the targets version to 1,000,000; once every key rotated, the
+ * depot's real snapshot naming targets 4 (and then 5) is accepted: the
+ * fast-forwarded targets version went with the deleted snapshot. */
+START_TEST(test_at_targets_fast_forward_forgotten_after_rotation)
+{
+    struct world w;
+    world_init(&w);
+    struct docs good = make_docs(&w, 0, 10, 5, &w.cat);
+    take_all(&w, &good, S);
+    struct at_catalog ffc;
+    ck_assert_int_eq(at_catalog_copy(&ffc, &w.cat), 0);
+    ffc.version = 1000000;
+    struct docs ff = make_docs(&w, 0, 1000010, 1000005, &ffc);
+    ck_assert_int_eq(at_view_timestamp(&w.v, &ff.ts, &ff.ts_sig, S), AT_META_OK);
+    ck_assert_int_eq(at_view_snapshot(&w.v, &ff.sn, &ff.sn_sig, S), AT_META_OK);
+    ck_assert_int_eq(at_view_targets(&w.v, &ffc, &ff.cat_sig, S), AT_META_OK);
+    ck_assert_uint_eq(w.v.have_targets, 1000000);
+    struct at_root_sigs s = signed_by(&w.r2, &w.ra, &w.rb, &w.rc, NULL);
+    ck_assert_int_eq(at_view_root(&w.v, &w.r2, &s, NULL), AT_META_OK);
+    for (uint64_t tv = 4; tv <= 5; tv++) {
+        w.cat.version = tv;
+        struct docs d = make_docs(&w, 1, 7 + tv, 2 + tv, &w.cat);
+        ck_assert_int_eq(at_view_timestamp(&w.v, &d.ts, &d.ts_sig, 2 * S), AT_META_OK);
+        ck_assert_int_eq(at_view_snapshot(&w.v, &d.sn, &d.sn_sig, 2 * S), AT_META_OK);
+        ck_assert_int_eq(at_view_targets(&w.v, &w.cat, &d.cat_sig, 2 * S), AT_META_OK);
+        ck_assert(at_view_fresh(&w.v, 2 * S));
+        ck_assert_uint_eq(w.v.have_targets, tv);
+    }
+    /* and the rollback protection is back: targets 4 after 5 is refused */
+    w.cat.version = 4;
+    struct docs back = make_docs(&w, 1, 20, 20, &w.cat);
+    ck_assert_int_eq(at_view_timestamp(&w.v, &back.ts, &back.ts_sig, 2 * S), AT_META_OK);
+    ck_assert_int_eq(at_view_snapshot(&w.v, &back.sn, &back.sn_sig, 2 * S), AT_META_ROLLBACK);
+    at_catalog_free(&ffc);
+    world_free(&w);
+}
+END_TEST
+
 static Suite *at_root_suite(void)
 {
     Suite *s = suite_create("at_root");
@@ -404,11 +471,13 @@ static Suite *at_root_suite(void)
     tcase_add_test(t, test_at_root_version_must_go_up_by_one);
     tcase_add_test(t, test_at_root_expired_stops_the_update);
     tcase_add_test(t, test_at_root_malformed_refused);
+    tcase_add_test(t, test_at_shipped_root_checked);
     suite_add_tcase(s, t);
     t = tcase_create("snapshot");
     tcase_add_test(t, test_at_snapshot_and_targets_must_match_what_names_them);
     tcase_add_test(t, test_at_snapshot_rollback_refused);
     tcase_add_test(t, test_at_revoked_key_refused_after_rotation);
+    tcase_add_test(t, test_at_targets_fast_forward_forgotten_after_rotation);
     suite_add_tcase(s, t);
     return s;
 }

@@ -7,7 +7,7 @@
 # flag that is not a boolean, a NUL in a name, a file over 64 MiB, a bad signature (a file edited after
 # signing), an unknown algorithm, a key that is not the depot's; the
 # root and snapshot roles (TUF): a missing or unknown role, a threshold
-# of 0 or above the role's keys, a key id twice, missing keys, wrong
+# of 0 or above the role's keys (or above 1 for targets), a key id twice, missing keys, wrong
 # types, a root below its threshold of signatures, a root without the
 # depot's key, a snapshot naming other targets; a key rotation after the
 # run's end and a revoked_key attack without a rotation before it; ECDSA
@@ -159,6 +159,10 @@ depot_case snapshot-mismatch "$(sed 's/"targets_version":[^0-9]*1,/"targets_vers
 # a root that does not list the depot's snapshot key
 depot_case root-foreign-key "$(awk '/"keyids"/ && ++n == 3 { sub(/\["[0-9a-f]*"\]/, "[\"'$hex64'\"]") } 1' "$gen/signed.json")" \
     ': $.root.signed.roles.snapshot.keyids: the depot'"'"'s snapshot key ('
+# a targets role of threshold 2 (two key ids): its documents carry one
+# signature, so the threshold could never be met
+depot_case root-targets-threshold-2 "$(awk '/"keyids"/ && ++n == 4 { sub(/"\]/, "\", \"'$hex64'\"]"); t = 1 } t && /"threshold"/ { sub(/1/, "2"); t = 0 } 1' "$gen/signed.json")" \
+    ': $.root.signed.roles.targets.threshold: expected 1 (the targets role'"'"'s documents carry one signature; thresholds above 1 are not modelled), got 2'
 # ... and the edited file signed again is good
 sed '0,/"sha256":/s/"sha256":[^"]*"[0-9a-f]*"/"sha256": "'$hex64'"/' "$gen/signed.json" > "$gen/resigned.depot.json"
 if "$DEPOT" sign "$gen/resigned.depot.json" > /dev/null && meta="$gen/resigned.depot.json" at_cfg resigned &&
