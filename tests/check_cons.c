@@ -32,45 +32,7 @@
 #include "fakes/fake_blk.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_timer.h"
-
-#define GS 4                    /* grain: 16 sectors */
-#define NR_SECTORS 1024         /* 64 grains, 4 MiB */
-
-struct rig {
-    struct fake_clock clk;
-    struct fake_blk *dev;
-    struct fake_timer *ft;
-    struct cons_engine *e;
-    struct cons_result res;
-};
-
-static uint64_t rig_fp(void *arg, int layer, uint64_t s)
-{
-    (void)arg;
-    return vm_fp_page(77, s, (uint64_t)layer);
-}
-
-static const uint64_t *picks;
-static uint64_t pick(void *arg, uint64_t i)
-{
-    (void)arg;
-    return picks[i];
-}
-
-static int su_put(void *arg, uint64_t lba, uint64_t n, const uint64_t *fps)
-{
-    return vm_fpstore_put(arg, lba, n, fps);
-}
-
-static int su_meta(void *arg, uint64_t lba, const void *bytes, uint32_t len)
-{
-    return vm_fpstore_put_packed(arg, lba, 1, NULL, 0, bytes, len);
-}
-
-static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
-{
-    return vm_fpstore_get(arg, lba, n, fps);
-}
+#include "cons_rig.h"
 
 static struct cons_method_cfg mcfg(void)
 {
@@ -89,46 +51,7 @@ static void rig_init(struct rig *r, const char *method, const uint64_t *g, uint6
                      const struct vm_blkio *ios, size_t nios, struct cons_method_cfg mc,
                      uint64_t crash_at)
 {
-    memset(r, 0, sizeof *r);
-    fake_clock_init(&r->clk, 0);
-    const struct cons_method *m = cons_method_find(method);
-    ck_assert_msg(m, "method %s", method);
-    struct cons_chain_cfg cc = { .nr_sectors = NR_SECTORS, .grain_shift = GS, .desc_lba = 0,
-                                 .slot0_lba = 8, .nr_slots = 6, .mutation = m->mutation };
-    cc.slot_blocks = cons_delta_max_blocks(NR_SECTORS, GS);
-    if (cc.slot_blocks < NR_SECTORS)
-        cc.slot_blocks = NR_SECTORS;
-    r->dev = fake_blk_new(cc.slot0_lba + cc.slot_blocks * cc.nr_slots);
-    r->ft = fake_timer_new(&r->clk);
-    struct cons_chain *ch = cons_chain_new(&r->dev->base, &cc);
-    ck_assert_ptr_nonnull(ch);
-    struct cons_setup su = { .put = su_put, .put_meta = su_meta, .arg = r->dev->store };
-    if (nr_lower) {
-        picks = lower;
-        ck_assert_int_eq(cons_chain_setup_delta(ch, &su, nr_lower, pick, rig_fp, NULL), 0);
-    }
-    picks = g;
-    ck_assert_int_eq(cons_chain_setup_delta(ch, &su, ng, pick, rig_fp, NULL), 0);
-    ck_assert_int_eq(cons_chain_setup_desc(ch, &su), 0);
-    struct cons_engine_cfg ec = { .method = m, .mcfg = mc, .target = 0, .before_ns = 1000000,
-                                  .after_ns = 1000000, .timeout_ns = 10000000000ull,
-                                  .seed = 5, .crash_at_ns = crash_at, .restart_ns = 1000000 };
-    struct cons_ports p = { .blk = &r->dev->base, .clock = &r->clk.base,
-                            .timer = fake_timer_port(r->ft) };
-    struct cons_peek pk = { .get = peek, .arg = r->dev->store };
-    struct cons_load *l = cons_load_new_trace(ios, nios, 1.0, false, 8);
-    ck_assert_ptr_nonnull(l);
-    r->e = cons_engine_new(&ec, &p, &pk, ch, rig_fp, NULL, l);
-    ck_assert_ptr_nonnull(r->e);
-}
-
-static void rig_fini(struct rig *r)
-{
-    while (fake_blk_nr_queued(r->dev))
-        fake_blk_run(r->dev);
-    cons_engine_free(r->e);
-    fake_timer_free(r->ft);
-    fake_blk_free(r->dev);
+    cons_rig_init(r, method, g, ng, lower, nr_lower, ios, nios, mc, crash_at);
 }
 
 /* ------------------------------------------------------------ schedules */
@@ -355,36 +278,6 @@ static const struct vm_blkio wanted_ios[] = {
     { .t_ns = 1000001, .sector = 14 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
 };
 
-static struct port_blk_req *queued_req(struct rig *r, size_t i)
-{
-    return r->dev->q[r->dev->q_head + i].req;
-}
-
-/* The grain whose first block layer `top` keeps at lba (64 on none). */
-static uint64_t grain_at(struct rig *r, int top, uint64_t lba)
-{
-    uint64_t g = 0;
-    while (g < NR_SECTORS / 16 && cons_chain_map(r->e->ch, top, g * 16) != lba)
-        g++;
-    return g;
-}
-
-/* The grains of the queued copy request (a whole-grain read through the
- * delta, or a whole-grain write into the base), increasing; their number. */
-static uint32_t copy_grains(struct rig *r, struct port_blk_req *req, uint64_t *g)
-{
-    int top = req->op == PORT_BLK_READ ? 1 : 0;
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < port_blk_req_ios(req); i++) {
-        uint64_t lba = req->lbas ? req->lbas[i] : req->lba;
-        uint32_t len = req->io_blocks ? req->io_blocks[i] : req->nr_blocks;
-        ck_assert_uint_eq(len % 16, 0);
-        for (uint32_t b = 0; b < len; b += 16)
-            g[n++] = grain_at(r, top, lba + b);
-    }
-    return n;
-}
-
 /* Complete the one queued copy batch (its read, then its write into the
  * base); *g gets its grains, *n their number.  Guest writes are one
  * block, so a request of whole grains is the copy's. */
@@ -501,41 +394,6 @@ static size_t queued_copies(struct rig *r, uint64_t *first)
     return n;
 }
 
-/* Complete the copy of grain g: its read, then its write into the base. */
-static void run_copy(struct rig *r, uint64_t g)
-{
-    size_t i = 0;
-    uint64_t gg[16];
-    while (i < fake_blk_nr_queued(r->dev) &&
-           (queued_req(r, i)->op != PORT_BLK_READ || copy_grains(r, queued_req(r, i), gg) < 1 ||
-            gg[0] != g))
-        i++;
-    ck_assert_msg(i < fake_blk_nr_queued(r->dev), "copy of %llu in flight", (unsigned long long)g);
-    fake_blk_run_nth(r->dev, i);
-    for (i = 0; i < fake_blk_nr_queued(r->dev); i++) {
-        struct port_blk_req *q = queued_req(r, i);
-        if (q->op == PORT_BLK_WRITE && q->nr_blocks % 16 == 0 && grain_at(r, 0, q->lba) == g)
-            break;
-    }
-    ck_assert_uint_lt(i, fake_blk_nr_queued(r->dev));
-    fake_blk_run_nth(r->dev, i);
-}
-
-/* The queued write request at lba (SIZE_MAX: none). */
-static size_t queued_write_at(struct rig *r, uint64_t lba)
-{
-    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
-        if (queued_req(r, i)->op == PORT_BLK_WRITE && queued_req(r, i)->lba == lba)
-            return i;
-    return SIZE_MAX;
-}
-
-static void start_job(struct rig *r, uint32_t writes)
-{
-    cons_engine_start(r->e);
-    while (!r->e->job_running || r->e->inflight.n < writes)
-        ck_assert(fake_timer_run_next(r->ft));
-}
 
 /* write-blocking: the source first, the target once the source is down
  * (bdrv_mirror_top_do_write() then do_sync_target_write()), the

@@ -17,8 +17,8 @@
  *     everything but the written grain; a write parked on a copy counts
  *     too (in_active_write_counter).
  *
- * Its own small rig (check_cons.c is near the file-size limit): a base and
- * one delta, a trace load, requests completed in the order the test picks.
+ * The rig (tests/cons_rig.h) is check_cons.c's: a base and one delta, a
+ * trace load, requests completed in the order the test picks.
  */
 #include <check.h>
 #include <stdint.h>
@@ -32,46 +32,7 @@
 #include "fakes/fake_blk.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_timer.h"
-
-#define GS 4                    /* grain: 16 blocks of 4 KiB, 64 KiB */
-#define GB 16                   /* blocks per grain */
-#define NR_SECTORS 1024         /* 64 grains, 4 MiB */
-
-struct rig {
-    struct fake_clock clk;
-    struct fake_blk *dev;
-    struct fake_timer *ft;
-    struct cons_engine *e;
-    struct cons_result res;
-};
-
-static uint64_t rig_fp(void *arg, int layer, uint64_t s)
-{
-    (void)arg;
-    return vm_fp_page(77, s, (uint64_t)layer);
-}
-
-static const uint64_t *picks;
-static uint64_t pick(void *arg, uint64_t i)
-{
-    (void)arg;
-    return picks[i];
-}
-
-static int su_put(void *arg, uint64_t lba, uint64_t n, const uint64_t *fps)
-{
-    return vm_fpstore_put(arg, lba, n, fps);
-}
-
-static int su_meta(void *arg, uint64_t lba, const void *bytes, uint32_t len)
-{
-    return vm_fpstore_put_packed(arg, lba, 1, NULL, 0, bytes, len);
-}
-
-static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
-{
-    return vm_fpstore_get(arg, lba, n, fps);
-}
+#include "cons_rig.h"
 
 /* chunk: the largest op; in flight: ops at once */
 static struct cons_method_cfg qcfg(uint64_t chunk, uint32_t in_flight)
@@ -86,42 +47,7 @@ static struct cons_method_cfg qcfg(uint64_t chunk, uint32_t in_flight)
 static void rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,
                      const struct vm_blkio *ios, size_t nios, struct cons_method_cfg mc)
 {
-    memset(r, 0, sizeof *r);
-    fake_clock_init(&r->clk, 0);
-    const struct cons_method *m = cons_method_find(method);
-    ck_assert_msg(m, "method %s", method);
-    struct cons_chain_cfg cc = { .nr_sectors = NR_SECTORS, .grain_shift = GS, .desc_lba = 0,
-                                 .slot0_lba = 8, .nr_slots = 6, .mutation = m->mutation };
-    cc.slot_blocks = cons_delta_max_blocks(NR_SECTORS, GS);
-    if (cc.slot_blocks < NR_SECTORS)
-        cc.slot_blocks = NR_SECTORS;
-    r->dev = fake_blk_new(cc.slot0_lba + cc.slot_blocks * cc.nr_slots);
-    r->ft = fake_timer_new(&r->clk);
-    struct cons_chain *ch = cons_chain_new(&r->dev->base, &cc);
-    ck_assert_ptr_nonnull(ch);
-    struct cons_setup su = { .put = su_put, .put_meta = su_meta, .arg = r->dev->store };
-    picks = g;
-    ck_assert_int_eq(cons_chain_setup_delta(ch, &su, ng, pick, rig_fp, NULL), 0);
-    ck_assert_int_eq(cons_chain_setup_desc(ch, &su), 0);
-    struct cons_engine_cfg ec = { .method = m, .mcfg = mc, .target = 0, .before_ns = 1000000,
-                                  .after_ns = 1000000, .timeout_ns = 10000000000ull,
-                                  .seed = 5, .restart_ns = 1000000 };
-    struct cons_ports p = { .blk = &r->dev->base, .clock = &r->clk.base,
-                            .timer = fake_timer_port(r->ft) };
-    struct cons_peek pk = { .get = peek, .arg = r->dev->store };
-    struct cons_load *l = cons_load_new_trace(ios, nios, 1.0, false, 8);
-    ck_assert_ptr_nonnull(l);
-    r->e = cons_engine_new(&ec, &p, &pk, ch, rig_fp, NULL, l);
-    ck_assert_ptr_nonnull(r->e);
-}
-
-static void rig_fini(struct rig *r)
-{
-    while (fake_blk_nr_queued(r->dev))
-        fake_blk_run(r->dev);
-    cons_engine_free(r->e);
-    fake_timer_free(r->ft);
-    fake_blk_free(r->dev);
+    cons_rig_init(r, method, g, ng, NULL, 0, ios, nios, mc, 0);
 }
 
 /* Run to the end in FIFO order: timers due, else the oldest request,
@@ -140,44 +66,6 @@ static void rig_finish(struct rig *r)
     cons_engine_result(r->e, &r->res);
 }
 
-/* The job runs and `writes` guest writes are in flight. */
-static void start_job(struct rig *r, uint32_t writes)
-{
-    cons_engine_start(r->e);
-    while (!r->e->job_running || r->e->inflight.n < writes)
-        ck_assert(fake_timer_run_next(r->ft));
-}
-
-static struct port_blk_req *queued_req(struct rig *r, size_t i)
-{
-    return r->dev->q[r->dev->q_head + i].req;
-}
-
-/* The grain whose first block layer `top` keeps at lba (64 on none). */
-static uint64_t grain_at(struct rig *r, int top, uint64_t lba)
-{
-    uint64_t g = 0;
-    while (g < NR_SECTORS / GB && cons_chain_map(r->e->ch, top, g * GB) != lba)
-        g++;
-    return g;
-}
-
-/* The grains of a queued copy request (whole grains read through the
- * delta or written into the base), increasing; their number. */
-static uint32_t copy_grains(struct rig *r, struct port_blk_req *req, uint64_t *g)
-{
-    int top = req->op == PORT_BLK_READ ? 1 : 0;
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < port_blk_req_ios(req); i++) {
-        uint64_t lba = req->lbas ? req->lbas[i] : req->lba;
-        uint32_t len = req->io_blocks ? req->io_blocks[i] : req->nr_blocks;
-        ck_assert_uint_eq(len % GB, 0);
-        for (uint32_t b = 0; b < len; b += GB)
-            g[n++] = grain_at(r, top, lba + b);
-    }
-    return n;
-}
-
 /* The queued copies (reads: the loads here have none) as grain lists:
  * ops[i][0..nops[i]); their number. */
 static size_t queued_ops(struct rig *r, uint64_t ops[][16], uint32_t *nops)
@@ -192,26 +80,6 @@ static size_t queued_ops(struct rig *r, uint64_t ops[][16], uint32_t *nops)
     return n;
 }
 
-/* Complete the copy op starting at grain g: its read, then its write. */
-static void run_copy(struct rig *r, uint64_t g)
-{
-    size_t i = 0;
-    uint64_t gg[16];
-    while (i < fake_blk_nr_queued(r->dev) &&
-           (queued_req(r, i)->op != PORT_BLK_READ || copy_grains(r, queued_req(r, i), gg) < 1 ||
-            gg[0] != g))
-        i++;
-    ck_assert_msg(i < fake_blk_nr_queued(r->dev), "copy of %llu in flight", (unsigned long long)g);
-    fake_blk_run_nth(r->dev, i);
-    for (i = 0; i < fake_blk_nr_queued(r->dev); i++) {
-        struct port_blk_req *q = queued_req(r, i);
-        if (q->op == PORT_BLK_WRITE && q->nr_blocks % GB == 0 && grain_at(r, 0, q->lba) == g)
-            break;
-    }
-    ck_assert_uint_lt(i, fake_blk_nr_queued(r->dev));
-    fake_blk_run_nth(r->dev, i);
-}
-
 /* Complete every copy queued, and those they issue, until none is. */
 static uint32_t run_copies(struct rig *r)
 {
@@ -222,15 +90,6 @@ static uint32_t run_copies(struct rig *r)
         done++;
     }
     return done;
-}
-
-/* The queued write request at lba (SIZE_MAX: none). */
-static size_t queued_write_at(struct rig *r, uint64_t lba)
-{
-    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
-        if (queued_req(r, i)->op == PORT_BLK_WRITE && queued_req(r, i)->lba == lba)
-            return i;
-    return SIZE_MAX;
 }
 
 static const uint64_t sixteen[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };

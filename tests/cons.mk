@@ -3,7 +3,7 @@
 # baselines' decisions, a host crash after every completion.
 check_PROGRAMS += tests/check_cons
 TESTS += tests/check_cons
-tests_check_cons_SOURCES = tests/check_cons.c tests/fakes/fake_blk.c tests/fakes/fake_blk.h \
+tests_check_cons_SOURCES = tests/check_cons.c tests/cons_rig.c tests/cons_rig.h tests/fakes/fake_blk.c tests/fakes/fake_blk.h \
 	tests/fakes/fake_clock.c tests/fakes/fake_clock.h tests/fakes/fake_timer.c \
 	tests/fakes/fake_timer.h
 tests_check_cons_CFLAGS = $(TEST_CFLAGS)
@@ -13,7 +13,7 @@ tests_check_cons_LDADD = $(TEST_LDADD)
 # head/tail rule, the pre-d69a879 variant
 check_PROGRAMS += tests/check_cons_qemu
 TESTS += tests/check_cons_qemu
-tests_check_cons_qemu_SOURCES = tests/check_cons_qemu.c tests/fakes/fake_blk.c \
+tests_check_cons_qemu_SOURCES = tests/check_cons_qemu.c tests/cons_rig.c tests/cons_rig.h tests/fakes/fake_blk.c \
 	tests/fakes/fake_blk.h tests/fakes/fake_clock.c tests/fakes/fake_clock.h \
 	tests/fakes/fake_timer.c tests/fakes/fake_timer.h
 tests_check_cons_qemu_CFLAGS = $(TEST_CFLAGS)
