@@ -482,7 +482,7 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
     dc->nodes = calloc(cfg->nr_nodes, sizeof *dc->nodes);
     if (!rc && (!dc->hosts || !dc->issued || !dc->nodes))
         rc = VM_ENOMEM;
-    if (!rc && cfg->tpm_quote_ns && !(dc->tpm_free_at = calloc(cfg->nr_hosts, 8)))
+    if (!rc && cfg->tpm_quote_ns && !(dc->tpm_free_at = calloc(cfg->nr_hosts, sizeof *dc->tpm_free_at)))
         rc = VM_ENOMEM;
     for (uint32_t h = 0; !rc && h < cfg->nr_hosts; h++) {
         dc->hosts[h].dc = dc;
