@@ -28,9 +28,11 @@
  * acknowledged (it arrived once the node was down: at_admin_lost), keeps
  * the update in the node's queue, and resends the queue every admin_retry
  * until the node is up, in order; a node with updates queued gets its
- * later ones through the queue too, so none overtakes another.  A Keylime
- * tenant retries a verifier it cannot reach (retry_interval 1 s,
- * keylime.conf [tenant]), a vSphere Trust Authority import is re-run.
+ * later ones through the queue too, so none overtakes another.  admin_retry
+ * (1 s by default) is an assumption standing for "the administrator re-runs
+ * the command until the node answers" (as a vSphere Trust Authority import
+ * is re-run).  A Keylime deployment whose verifiers share one database would
+ * reload its runtime policies from it on restart instead (not modelled).
  * Not modelled: an update overtaking one lost in flight within a network
  * latency (updates are hours apart), the console's own crash.
  */

@@ -7,7 +7,13 @@
  * Keys are made from a 32-byte seed (Ed25519's private key is a seed:
  * RFC 8032 section 5.1.5), so a simulation's keys follow from its --seed
  * and a run is reproducible; Ed25519 signing is deterministic (no nonce
- * drawn), so signatures are too.
+ * drawn), so signatures are too.  A P-256 key's private scalar d is the
+ * seed read as a 32-byte big-endian integer; while it is 0 or >= n (the
+ * curve's order) the seed is replaced by its SHA-256 and read again (a
+ * redraw has a chance of ~2^-32); the public key is d.G.  A seed below n
+ * is thus the scalar itself (RFC 6979 A.2.5's x gives its U).  ECDSA draws
+ * a random nonce per signature, so P-256 signatures vary; none of the
+ * model's figures depends on their bytes.
  *
  * Algorithms are named, as TUF's and JWS's "alg" fields are: a signature
  * names its algorithm, and a verifier refuses one it does not know

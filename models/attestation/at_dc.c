@@ -19,9 +19,10 @@
  *   export_delay 4 h, import_time 30 min: assumptions (vSphere TA's
  *     export from a test host, then one import per attestation cluster).
  *   union_window 7 days: an assumption (a rollout window).
- *   admin_retry 1 s: Keylime's tenant retry_interval (keylime.conf
- *     [tenant], which gives up after max_retries = 10; the console here
- *     keeps the update until the node is back, as an administrator would).
+ *   admin_retry 1 s: an assumption standing for "the administrator re-runs
+ *     the command until the node answers"; the console keeps the update
+ *     until the node is back.  (A Keylime deployment with a shared database
+ *     would reload its policies on restart instead: not modelled.)
  *   retry 60 s doubling up to 1 h: our choice (a refused host asks again
  *     a minute later, then backs off, so a baseline's refused hosts do
  *     not flood the nodes for the days an administrator may take).
@@ -481,7 +482,7 @@ struct at_dc *at_dc_new(const struct at_cfg *cfg, const struct at_ports *ports, 
     dc->nodes = calloc(cfg->nr_nodes, sizeof *dc->nodes);
     if (!rc && (!dc->hosts || !dc->issued || !dc->nodes))
         rc = VM_ENOMEM;
-    if (!rc && cfg->tpm_quote_ns && !(dc->tpm_free_at = calloc(cfg->nr_hosts, 8)))
+    if (!rc && cfg->tpm_quote_ns && !(dc->tpm_free_at = calloc(cfg->nr_hosts, sizeof *dc->tpm_free_at)))
         rc = VM_ENOMEM;
     for (uint32_t h = 0; !rc && h < cfg->nr_hosts; h++) {
         dc->hosts[h].dc = dc;

@@ -541,8 +541,9 @@ static enum at_reason check_quote(struct at_dc *dc, struct at_node *n, uint32_t 
         return R_WRONG_HOST;
     if (memcmp(qr->q.nonce, want, AT_NONCE_LEN))
         return R_NONCE;
-    if (qr->key_id != h)
-        return R_SIG;
+    if (qr->key_id != h || qr->q.alg != dc->cfg.quote_alg)
+        return R_SIG;            /* another key, or another algorithm than the
+                                  * host's registered key, as the real path */
     return R_OK;
 }
 

@@ -29,7 +29,7 @@
 #define ROW_REQ_TIMEOUT                                                                    \
     { "req_timeout", VM_PARAM_TIME, P(req_timeout_ns), .min = 1e6, .max = 3600e9,           \
       .def = "5s", .help = "a host's request unanswered this long goes to the next node of " \
-      "its cluster (our choice: ~1000x an answer's few ms)" }
+      "its cluster (our choice: well above an answer's tpm_quote plus a round trip)" }
 #define ROW_TOKEN_TTL                                                                      \
     { "token_ttl", VM_PARAM_TIME, P(token_ttl_ns), .min = 1e9, .max = TIME_MAX_NS,         \
       .def = "3600s", .help = "a token's validity; hosts re-attest at 3/4 of it (an "       \
@@ -61,9 +61,9 @@
 #define ROW_ADMIN_RETRY                                                                    \
     { "admin_retry", VM_PARAM_TIME, P(admin_retry_ns), .min = 1e6, .max = TIME_MAX_NS,      \
       .def = "1s", .help = "the admin console resends an update a down attestation node "   \
-      "did not take this often, until the node is back (1 s: Keylime's tenant "             \
-      "retry_interval, keylime.conf [tenant], which gives up after max_retries 10; here "   \
-      "the console keeps the update)" }
+      "did not take this often, until the node is back (1 s: an assumption for "   \
+      "'the administrator re-runs the command until the node answers'; a Keylime "        \
+      "deployment with a shared database would reload instead, not modelled)" }
 #define ROW_HOLD                                                                           \
     { "hold_wave", VM_PARAM_BOOL, P(hold_wave), .def = "false", .help = "start each "      \
       "release's wave only once every node's allow-list has its versions (the operator "   \
@@ -195,18 +195,21 @@ static const struct sim_key dc_keys[] = {
                        "fraction of quotes really signed and verified (the others are "
                        "charged alike; 1 in tests)"),
     SIM_KEY_ENUM_ROW("quote_alg", 0, C(quote_alg), "ed25519|ecdsa-p256", "ecdsa-p256",
-                     "the hosts' attestation keys sign quotes with this (ecdsa-p256: a TPM "
-                     "2.0 quote, TPM_ALG_ECDSA on TPM_ECC_NIST_P256, TCG TPM 2.0 Library "
+                     "the hosts' attestation keys sign quotes with this (ecdsa-p256: one "
+                     "choice for a TPM 2.0 quote, TPM_ALG_ECDSA on TPM_ECC_NIST_P256, TCG TPM 2.0 Library "
                      "Part 2 sections 6.3 and 6.4, TPM2_Quote in Part 3; ed25519: a "
-                     "software signer, no TPM signs Ed25519); the nodes verify it at its "
+                     "software signer, no TPM signs Ed25519; Keylime's defaults are "
+                     "rsassa, RSA-2048, not modelled); the nodes verify it at its "
                      "measured cost"),
     SIM_KEY_SCALAR_ROW("tpm_quote", 0, VM_PARAM_TIME, C(tpm_quote_ns), 0, 60e9, "200ms",
                        "a host's TPM makes a quote (TPM2_Quote) in this long, one command at "
-                       "a time per host (0: no TPM delay).  200 ms: the median of Chrome's "
-                       "field study of TPM ECDSA P-256 signatures, p95 600 ms, as reported "
-                       "in \"Is TPM performance good enough to sign every request?\" "
-                       "(stiankri.substack.com/p/tpm-performance: single-digit signatures/s "
-                       "on most TPMs); a quote is one such signature over TPMS_ATTEST"),
+                       "a time per host (0: no TPM delay).  200 ms: second-hand client-device "
+                       "data, not a server TPM2_Quote measurement: the median of Chrome's "
+                       "field study of TPM2_Sign ECDSA P-256 on client devices, p95 600 ms, "
+                       "as reported in \"Is TPM performance good enough to sign every "
+                       "request?\" (stiankri.substack.com/p/tpm-performance); firmware TPMs "
+                       "can be far faster (an AMD fTPM: ~178 RSA-2048 signatures/s, "
+                       "hackmd.io/@nemoz/BkjT3ygh9); set it for a given TPM"),
     SIM_KEY_ENUM_ROW("token_alg", 0, C(token_alg), "ed25519|ecdsa-p256", "ed25519",
                      "the nodes sign tokens with this (ed25519 or ecdsa-p256, as JWS's EdDSA "
                      "and ES256), at its measured cost"),

@@ -411,6 +411,49 @@ START_TEST(test_at_node_fault_in_a_wave_retries_and_restarts_empty)
 }
 END_TEST
 
+/* Updates for a node that has some queued go through the queue: release 1's
+ * update (4 min) is kept while node 0 is down, the node is back at 4:58,
+ * release 2's update (5 min) comes before the console's next resend (5:03,
+ * admin_retry 7 s from 4:00) and must wait behind release 1's, so node 0
+ * never has release 2's versions without release 1's. */
+START_TEST(test_at_queued_updates_are_not_overtaken)
+{
+    struct at_world *w = world(AT_MANUAL);
+    w->cfg.params.admin_min_ns = w->cfg.params.admin_max_ns = 3 * MIN;
+    w->cfg.params.admin_shared = true;
+    w->cfg.params.admin_retry_ns = 7 * S;
+    w->rel[0] = (struct at_release){ .at_ns = 1 * MIN, .nr_pkgs = 2, .wave_start_ns = 30 * MIN,
+                                     .wave_rate = 1 };
+    w->rel[1] = (struct at_release){ .at_ns = 2 * MIN, .nr_pkgs = 2, .wave_start_ns = 40 * MIN,
+                                     .wave_rate = 1 };
+    w->cfg.nr_releases = 2;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 3 * MIN + 30 * S);
+    ck_assert_int_eq(at_crash_node(w->dc, 0), 0);
+    at_world_run_until(w, 4 * MIN + 58 * S);
+    ck_assert_uint_eq(w->dc->st.policy_queued, 1);
+    ck_assert_int_eq(at_restart_node(w->dc, 0), 0);
+    const uint8_t *allow = w->dc->nodes[0].allow;
+    for (uint64_t t = 5 * MIN + 1 * S; t <= 5 * MIN + 10 * S; t += S) {
+        at_world_run_until(w, t);
+        uint32_t have[3] = { 0 };
+        for (uint32_t k = 1; k <= 2; k++)
+            for (uint32_t i = 0; i < w->dc->ri[k].nr_new; i++) {
+                uint32_t pv = w->dc->ri[k].new_pv[i];
+                have[k] += (allow[pv / 8] >> (pv % 8)) & 1;
+            }
+        if (have[2])             /* release 2 only after release 1 */
+            ck_assert_uint_eq(have[1], w->dc->ri[1].nr_new);
+        if (t == 5 * MIN + 10 * S)
+            ck_assert_uint_eq(have[2], w->dc->ri[2].nr_new);
+    }
+    ck_assert_uint_eq(w->dc->st.policy_queued, 2);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.false_accepts, 0);
+    at_world_free(w);
+}
+END_TEST
+
 /* Crashes nest: node 1 crashed twice at 150 s is still down after the
  * first restart (170 s), while its hosts re-attest (180..190 s) and time
  * out, and up at the second (210 s); a restart without a crash and an
@@ -572,6 +615,7 @@ static Suite *at_attacks_suite(void)
     tcase_add_test(tc, test_at_depot_down_cache_serves_until_its_ttl);
     tcase_add_test(tc, test_at_depot_down_feed_serves_until_the_timestamp_expires);
     tcase_add_loop_test(tc, test_at_node_crash_moves_hosts_to_the_next_node, 0, NR_METHODS);
+    tcase_add_test(tc, test_at_queued_updates_are_not_overtaken);
     tcase_add_loop_test(tc, test_at_node_fault_in_a_wave_retries_and_restarts_empty, 0, 3);
     tcase_add_test(tc, test_at_node_faults_nest_and_unknown_nodes_are_refused);
     tcase_add_loop_test(tc, test_at_policy_update_to_a_down_node_is_kept_until_restart, 0, 4);

@@ -81,6 +81,30 @@ START_TEST(test_at_ed25519_rfc8032_test1)
 }
 END_TEST
 
+/* RFC 6979 appendix A.2.5 (P-256, SHA-256, message "sample"): the key of
+ * seed = x (read big-endian, below n: the scalar itself) has the RFC's
+ * public key U, and at_verify_key accepts the RFC's r || s. */
+START_TEST(test_at_p256_rfc6979_a25_known_answer)
+{
+    uint8_t seed[AT_SEED_LEN], pub[AT_P256_PUB_LEN], sig[AT_SIG_LEN];
+    unhex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", seed, sizeof seed);
+    pub[0] = 0x04;
+    unhex("60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6", pub + 1, 32);
+    unhex("7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299", pub + 33, 32);
+    unhex("efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
+          "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8", sig, sizeof sig);
+    struct at_key k;
+    struct vm_diag d = { 0 };
+    ck_assert_int_eq(at_key_init_alg(&k, AT_ALG_ECDSA_P256, seed, &d), 0);
+    ck_assert_mem_eq(k.pub, pub, AT_P256_PUB_LEN);
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, pub, sizeof pub, "sample", 6, sig), 0);
+    sig[63] ^= 1;
+    ck_assert_int_eq(at_verify_key(AT_ALG_ECDSA_P256, pub, sizeof pub, "sample", 6, sig),
+                     VM_ECORRUPT);
+    at_key_free(&k);
+}
+END_TEST
+
 START_TEST(test_at_key_seed_deterministic_and_distinct_per_role_and_index)
 {
     uint8_t a[AT_SEED_LEN], b[AT_SEED_LEN];
@@ -318,6 +342,7 @@ static Suite *at_crypto_suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("ed25519");
     tcase_add_test(t, test_at_ed25519_rfc8032_test1);
+    tcase_add_test(t, test_at_p256_rfc6979_a25_known_answer);
     tcase_add_test(t, test_at_key_seed_deterministic_and_distinct_per_role_and_index);
     tcase_add_test(t, test_at_verify_refuses_any_flipped_bit);
     tcase_add_test(t, test_at_p256_sign_verify_and_refusals);

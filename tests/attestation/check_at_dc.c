@@ -393,6 +393,48 @@ START_TEST(test_at_tpm_quote_is_in_the_latency_and_serialised)
 }
 END_TEST
 
+/* A host that times out while its TPM makes a quote asks the next node; the
+ * new nonce's quote waits for the first one on the TPM, so the answer comes
+ * at least 2 x tpm_quote after the first ATTEST.  req_timeout (300 ms, below
+ * the 400 ms quote) is raised once every first request is out, as an
+ * operator would, so the second request is answered. */
+START_TEST(test_at_tpm_retry_quote_waits_for_the_first)
+{
+    struct at_world *w = built(10, AT_DEPOT);
+    w->cfg.tpm_quote_ns = 400 * AT_MS;
+    w->cfg.params.req_timeout_ns = 300 * AT_MS;
+    w->cfg.boot_spread_ns = 0;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 100 * AT_MS);
+    ck_assert_uint_eq(w->dc->st.attests, 10);       /* every first request out */
+    w->dc->cfg.params.req_timeout_ns = 5 * S;
+    at_world_run_until(w, 10 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 10);
+    ck_assert_uint_eq(st.timeouts, 10);             /* one per host, while quoting */
+    ck_assert_uint_ge(st.latency_ns.min, 2 * 400 * AT_MS);
+    at_world_free(w);
+}
+END_TEST
+
+/* Tokens signed with P-256 are charged the ECDSA signing cost, not
+ * Ed25519's. */
+START_TEST(test_at_p256_token_signing_is_charged_its_cost)
+{
+    struct at_world *w = built(10, AT_DEPOT);
+    w->cfg.token_alg = AT_ALG_ECDSA_P256;
+    w->cfg.costs.sign_ns = 1;
+    w->cfg.costs.ecdsa_sign_ns = 50e6;              /* 50 ms */
+    w->cfg.boot_spread_ns = 0;
+    ck_assert_int_eq(at_world_build(w), 0);
+    at_world_run_until(w, 60 * S);
+    struct at_stats st = at_world_finish(w);
+    ck_assert_uint_eq(st.tokens, 10);
+    ck_assert_uint_ge(st.latency_ns.min, 50 * AT_MS);
+    at_world_free(w);
+}
+END_TEST
+
 /* A TPM slower than the request timeout: each request times out while its
  * quote is made, the next one's quote queues behind it, and no host ever
  * gets an answer (an operator must raise req_timeout above the TPM's
@@ -671,6 +713,8 @@ static Suite *at_dc_suite(void)
     tcase_add_test(tc, test_at_latency_leaves_batching_out);
     tcase_add_test(tc, test_at_tpm_quote_is_in_the_latency_and_serialised);
     tcase_add_test(tc, test_at_tpm_slower_than_the_timeout_never_answers);
+    tcase_add_test(tc, test_at_tpm_retry_quote_waits_for_the_first);
+    tcase_add_test(tc, test_at_p256_token_signing_is_charged_its_cost);
     tcase_add_test(tc, test_at_loaded_depot_answers_never_look_rolled_back);
     tcase_add_test(tc, test_at_feed_is_current_at_publish_cache_within_its_ttl);
     tcase_add_test(tc, test_at_policy_memory_allow_list_beats_depot_index);
