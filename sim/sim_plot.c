@@ -113,7 +113,7 @@ int sim_plot_draw(const char *plots_dir, const char *out_dir, const char *name,
 {
     char pat[2][PATH_MAX], gnuplot[PATH_MAX], csv[PATH_MAX];
     snprintf(pat[0], sizeof pat[0], "%s/%s.gp", plots_dir, name);
-    snprintf(pat[1], sizeof pat[1], "%s/%s-*.gp", plots_dir, name);
+    snprintf(pat[1], sizeof pat[1], "%s/%s.*.gp", plots_dir, name);
     snprintf(csv, sizeof csv, "%s/%s.csv", out_dir, name);
 
     glob_t g;

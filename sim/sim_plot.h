@@ -2,7 +2,9 @@
  * sim_plot.h - draw an experiment's figures with gnuplot.
  *
  * For an experiment called NAME, every script plots/NAME.gp and
- * plots/NAME-*.gp under the source tree is run as
+ * plots/NAME.*.gp (more figures of the same run; a dot, not a dash, so
+ * that prefault-postcopy does not take prefault-postcopy-faults.gp, the
+ * script of another experiment) under the source tree is run as
  *     gnuplot -e "csv='DIR/NAME.csv'; out='DIR/STEM'" SCRIPT
  * (STEM = the script's name without .gp); the script writes out.png and
  * out.svg.  gnuplot is found on PATH, or is $GNUPLOT when set.

@@ -1,7 +1,10 @@
 # tests/e2e.mk - end-to-end tests: quick experiments against their
-# baselines, determinism, and the invariant checker failing when it must.
-TESTS += tests/e2e/quick_experiments.sh tests/e2e/determinism.sh tests/e2e/invariants.sh
+# baselines, determinism, the invariant checker failing when it must, and
+# which plot scripts an experiment runs.
+TESTS += tests/e2e/quick_experiments.sh tests/e2e/determinism.sh tests/e2e/invariants.sh \
+	tests/e2e/plot_names.sh
 EXTRA_DIST += tests/e2e/lib.sh tests/e2e/quick_experiments.sh tests/e2e/determinism.sh \
+	tests/e2e/plot_names.sh \
 	tests/e2e/invariants.sh tests/e2e/broken-policy.json tests/e2e/broken-restore.json \
 	tests/e2e/ignore-stun.json tests/e2e/restore-fails-early.json \
 	tests/e2e/corrupt-maps.json tests/e2e/corrupt-maps-restore.json tests/e2e/disk-faults.json
