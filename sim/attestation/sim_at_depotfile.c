@@ -271,7 +271,6 @@ static int parse_signed(struct dpf *x, const cJSON *s, struct at_catalog *c)
 static int parse_sigs(struct dpf *x, const cJSON *sa, const struct at_catalog *c,
                       const uint8_t *pub)
 {
-    static const char *const keys[] = { "keyid", "alg", "sig" };
     char got[64];
     if (!cJSON_IsArray(sa) || !sa->child)
         return dpf_fail(x, VM_EINVAL, "expected a non-empty array of signatures, got %s",
@@ -281,28 +280,9 @@ static int parse_sigs(struct dpf *x, const cJSON *sa, const struct at_catalog *c
     int rc = 0, i = 0;
     for (const cJSON *s = sa->child; s && !rc; s = s->next, i++) {
         size_t mark = sim_json_pathbuf_index(&x->path, i);
-        uint8_t keyid[AT_PUB_LEN], sig[AT_SIG_LEN];
-        if (!cJSON_IsObject(s))
-            rc = dpf_fail(x, VM_EINVAL, "expected object {keyid, alg, sig}, got %s",
-                      sim_json_got(s, got, sizeof got));
-        if (!rc)
-            rc = dpf_check_keys(x, s, keys, 3, 0x7u);
-        if (!rc)
-            rc = dpf_get_hex(x, s, "keyid", keyid, AT_PUB_LEN);
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "alg");
-        if (!rc) {
-            size_t m2 = sim_json_pathbuf_key(&x->path, "alg");
-            if (!cJSON_IsString(a))
-                rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
-                          sim_json_got(a, got, sizeof got));
-            else if (at_alg_parse(a->valuestring) != AT_ALG_ED25519)   /* depot: Ed25519 */
-                rc = dpf_fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
-                          sim_json_got(a, got, sizeof got));
-            sim_json_pathbuf_pop(&x->path, m2);
-        }
-        if (!rc)
-            rc = dpf_get_hex(x, s, "sig", sig, AT_SIG_LEN);
-        if (!rc && pub && memcmp(keyid, pub, AT_PUB_LEN) != 0) {
+        struct at_rootsig o;
+        rc = dpf_parse_sig(x, s, &o);
+        if (!rc && pub && memcmp(o.keyid, pub, AT_PUB_LEN) != 0) {
             char want[2 * AT_PUB_LEN + 1];
             at_hex_encode(pub, AT_PUB_LEN, want);
             size_t m2 = sim_json_pathbuf_key(&x->path, "keyid");
@@ -314,7 +294,7 @@ static int parse_sigs(struct dpf *x, const cJSON *sa, const struct at_catalog *c
             if (!hashed)
                 at_targets_hash(c, h);
             hashed = true;
-            if (at_verify(at_alg_parse(a->valuestring), pub, h, sizeof h, sig) != 0) {
+            if (at_verify(o.alg, pub, h, sizeof h, o.sig) != 0) {
                 size_t m2 = sim_json_pathbuf_key(&x->path, "sig");
                 rc = dpf_fail(x, VM_ECORRUPT, "bad signature: it does not verify over the signed "
                           "catalog with the depot's targets key (re-sign an edited file: "

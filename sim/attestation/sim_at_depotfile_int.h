@@ -36,6 +36,9 @@ int dpf_get_hex(struct dpf *x, const cJSON *obj, const char *key, uint8_t *out, 
 /* "expires" text of ns ("30d", "3600s", "<n>ns") into buf. */
 void dpf_expires_text(uint64_t ns, char *buf, size_t len);
 
+/* One signature object {keyid, alg, sig} at x->path into *o (alg must be
+ * Ed25519: depot metadata is signed with it only). */
+int dpf_parse_sig(struct dpf *x, const cJSON *s, struct at_rootsig *o);
 /* The root role's object {signed, signatures} at x->path into *r and *s
  * (form only: well formed, at_root_check's rules located). */
 int dpf_parse_root(struct dpf *x, const cJSON *o, struct at_root *r, struct at_root_sigs *s);

@@ -61,11 +61,37 @@ static int get_expires(struct dpf *x, const cJSON *obj, uint64_t *ns)
     return rc;
 }
 
+int dpf_parse_sig(struct dpf *x, const cJSON *s, struct at_rootsig *o)
+{
+    static const char *const keys[] = { "keyid", "alg", "sig" };
+    char got[64];
+    memset(o, 0, sizeof *o);
+    if (!cJSON_IsObject(s))
+        return dpf_fail(x, VM_EINVAL, "expected object {keyid, alg, sig}, got %s",
+                        sim_json_got(s, got, sizeof got));
+    int rc = dpf_check_keys(x, s, keys, 3, 0x7u);
+    if (!rc)
+        rc = dpf_get_hex(x, s, "keyid", o->keyid, AT_PUB_LEN);
+    if (!rc) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "alg");
+        size_t m2 = sim_json_pathbuf_key(&x->path, "alg");
+        if (!cJSON_IsString(a))
+            rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
+                          sim_json_got(a, got, sizeof got));
+        else if ((o->alg = at_alg_parse(a->valuestring)) != AT_ALG_ED25519)  /* depot: Ed25519 */
+            rc = dpf_fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
+                          sim_json_got(a, got, sizeof got));
+        sim_json_pathbuf_pop(&x->path, m2);
+    }
+    if (!rc)
+        rc = dpf_get_hex(x, s, "sig", o->sig, AT_SIG_LEN);
+    return rc;
+}
+
 /* A signatures array of 1..max {keyid, alg, sig} into out[]. */
 static int parse_sig_list(struct dpf *x, const cJSON *sa, uint32_t max, struct at_rootsig *out,
                           uint32_t *nr)
 {
-    static const char *const keys[] = { "keyid", "alg", "sig" };
     char got[64];
     int n = cJSON_IsArray(sa) ? cJSON_GetArraySize(sa) : -1;
     if (n <= 0)
@@ -76,28 +102,7 @@ static int parse_sig_list(struct dpf *x, const cJSON *sa, uint32_t max, struct a
     int rc = 0, i = 0;
     for (const cJSON *s = sa->child; s && !rc; s = s->next, i++) {
         size_t mark = sim_json_pathbuf_index(&x->path, i);
-        struct at_rootsig *o = &out[i];
-        memset(o, 0, sizeof *o);
-        if (!cJSON_IsObject(s))
-            rc = dpf_fail(x, VM_EINVAL, "expected object {keyid, alg, sig}, got %s",
-                          sim_json_got(s, got, sizeof got));
-        if (!rc)
-            rc = dpf_check_keys(x, s, keys, 3, 0x7u);
-        if (!rc)
-            rc = dpf_get_hex(x, s, "keyid", o->keyid, AT_PUB_LEN);
-        if (!rc) {
-            const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "alg");
-            size_t m2 = sim_json_pathbuf_key(&x->path, "alg");
-            if (!cJSON_IsString(a))
-                rc = dpf_fail(x, VM_EINVAL, "expected string, got %s",
-                              sim_json_got(a, got, sizeof got));
-            else if ((o->alg = at_alg_parse(a->valuestring)) != AT_ALG_ED25519)  /* depot: Ed25519 */
-                rc = dpf_fail(x, VM_EINVAL, "unknown algorithm %s (known: ed25519)",
-                              sim_json_got(a, got, sizeof got));
-            sim_json_pathbuf_pop(&x->path, m2);
-        }
-        if (!rc)
-            rc = dpf_get_hex(x, s, "sig", o->sig, AT_SIG_LEN);
+        rc = dpf_parse_sig(x, s, &out[i]);
         sim_json_pathbuf_pop(&x->path, mark);
     }
     *nr = (uint32_t)i;
