@@ -209,7 +209,7 @@ static const struct sim_key dc_keys[] = {
                        "as reported in \"Is TPM performance good enough to sign every "
                        "request?\" (stiankri.substack.com/p/tpm-performance); firmware TPMs "
                        "can be far faster (an AMD fTPM: ~178 RSA-2048 signatures/s, "
-                       "hackmd.io/@nemoz/BkjT3ygh9); set it for a given TPM"),
+                       "hackmd.io/@nemoz/BkjT3ygh9): give the measured time of the TPM modelled"),
     SIM_KEY_ENUM_ROW("token_alg", 0, C(token_alg), "ed25519|ecdsa-p256", "ed25519",
                      "the nodes sign tokens with this (ed25519 or ecdsa-p256, as JWS's EdDSA "
                      "and ES256), at its measured cost"),
