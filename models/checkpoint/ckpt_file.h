@@ -183,9 +183,10 @@ void ckpt_image_verify(const struct ckpt_image *img, const struct vm_fpstore *st
  * The same check in nr_parts >= 1 shares that can run at once (on
  * threads: each part only reads the image and the store, and calls
  * expected() from its own thread, so expected() must be safe to call
- * concurrently): part k checks its share of the storage blocks (part 0
- * also the zero pages), or of the page chunks of the other layouts, into
- * its own counts; finish() adds them up as ckpt_image_verify() reports.
+ * concurrently): part k checks its share of the storage blocks and of
+ * the zero pages (those in the k-th share of the page range), or of the
+ * page chunks of the other layouts, into its own counts; finish() adds
+ * them up as ckpt_image_verify() reports.
  */
 struct ckpt_verify_counts {
     uint64_t mismatch, missing;

@@ -304,9 +304,15 @@ void ckpt_image_verify_part(const struct ckpt_image *img, const struct vm_fpstor
         compare(img, fps, exp, pages, 0, n, &c->mismatch, &c->missing);
         c->seen += n;
     }
-    /* zero pages are in no storage block (the decoder checks it) */
-    uint64_t from = 0, first, count;
-    while (part == 0 && ckpt_image_next_zero_run(img, &from, &first, &count)) {
+    /* zero pages are in no storage block (the decoder checks it): part k
+     * checks those in pages [k N / P, (k+1) N / P), a run cut at the
+     * bounds (on a mostly idle guest they are most of the pages, so one
+     * part taking them all would leave the other waiting) */
+    uint64_t zfrom = h->nr_pages * part / nr_parts, zto = h->nr_pages * (part + 1) / nr_parts;
+    uint64_t from = zfrom, first, count;    /* the search starts at zfrom */
+    while (from < zto && ckpt_image_next_zero_run(img, &from, &first, &count) && first < zto) {
+        if (first + count > zto)
+            count = zto - first;
         for (uint64_t p = first; p < first + count; p += CHUNK) {
             uint64_t n = first + count - p < CHUNK ? first + count - p : CHUNK;
             expected(arg, NULL, p, n, exp);
