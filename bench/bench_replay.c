@@ -16,8 +16,11 @@
  * are generated before the clock starts.  Also prints the model's bytes
  * per guest page at 64 GiB and the peak RSS.
  *
- * usage: bench_replay [--quick] [TRACE]   (default TRACE:
+ * usage: bench_replay [--quick] [--only TEXT] [TRACE]   (default TRACE:
  *        $VMSIM_SRCDIR/workloads/traces/awk-bigarray.pagetrace.gz)
+ *        --only TEXT runs only the rows whose name contains TEXT (e.g.
+ *        "uniform 64 GiB via page table, mapped"; "trace" for the trace),
+ *        for profiling one of them.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -86,6 +89,13 @@ static struct sim_mem *new_vm(uint64_t bytes, double aging)
     return m;
 }
 
+static const char *only;                /* --only: run the rows naming this */
+
+static bool wanted(const char *name)
+{
+    return !only || strstr(name, only);
+}
+
 static void print_row(const char *name, const struct result *r)
 {
     printf("%-34s %12.1f %12.1f %10llu %8.3f\n", name, r->records / r->secs / 1e6,
@@ -95,10 +105,17 @@ static void print_row(const char *name, const struct result *r)
 static void synthetic(uint64_t vm_bytes, enum sim_pattern pat, bool translate, bool armed,
                       bool mapped, uint64_t nr, uint64_t passes)
 {
+    const char *pname = pat == SIM_PAT_ZIPF ? "zipf" : "uniform";
+    char name[160];
+    snprintf(name, sizeof name, "%s %llu GiB%s%s%s", pname,
+             (unsigned long long)(vm_bytes / GiB), translate ? " via page table" : "",
+             mapped ? ", mapped" : "", armed ? " write-traced" : "");
+    if (!wanted(name))
+        return;
     struct sim_mem *m = new_vm(vm_bytes, translate ? 0.5 : 0);
     struct sim_exp_workload w = { .pattern = pat, .footprint_bytes = vm_bytes, .zipf_s = 0.99,
                                   .stride_pages = 16, .write_fraction = 0.2 };
-    strcpy(w.name, pat == SIM_PAT_ZIPF ? "zipf" : "uniform");
+    strcpy(w.name, pname);
     struct sim_gen *g;
     struct vm_diag d = { 0 };
     struct sim_access *buf = malloc(nr * sizeof *buf);
@@ -118,10 +135,6 @@ static void synthetic(uint64_t vm_bytes, enum sim_pattern pat, bool translate, b
     for (uint64_t p = 0; p < passes; p++)
         replay(m, buf, nr, translate, &r);
     r.secs = now_s() - t0;
-    char name[160];
-    snprintf(name, sizeof name, "%s %llu GiB%s%s%s", w.name,
-             (unsigned long long)(vm_bytes / GiB), translate ? " via page table" : "",
-             mapped ? ", mapped" : "", armed ? " write-traced" : "");
     print_row(name, &r);
     free(buf);
     sim_mem_free(m);
@@ -129,6 +142,8 @@ static void synthetic(uint64_t vm_bytes, enum sim_pattern pat, bool translate, b
 
 static void trace_run(const char *path, uint64_t min_records)
 {
+    if (!wanted("trace"))
+        return;
     struct sim_trace *t;
     struct vm_diag d = { 0 };
     double t0 = now_s();
@@ -173,6 +188,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = true;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
         else
             trace = argv[i];
     }
