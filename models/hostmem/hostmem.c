@@ -63,6 +63,9 @@ struct hostmem {
     uint64_t nr_pinned;          /* resident frames with ST_PINNED bits */
     uint64_t nr_prefetched;      /* resident frames with ST_PREFETCHED */
     uint64_t prefetch_cap;       /* most nr_prefetched: max_resident / (1 + ratio) */
+    int reclaim;                 /* enum hostmem_reclaim */
+    struct hostmem_wmarks wm;    /* all 0 under memcg */
+    uint64_t nr_writeback;       /* frames evicted by kswapd, write-back not ended */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -154,6 +157,22 @@ int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *you
         ? cfg->inactive_ratio
         : hostmem_inactive_ratio(cfg->max_resident * HOSTMEM_PAGE_BYTES);
     hm->prefetch_cap = cfg->max_resident / (1 + (uint64_t)ratio);
+    hm->reclaim = cfg->reclaim;
+    if (cfg->reclaim == HOSTMEM_RECLAIM_KSWAPD) {
+        hostmem_wmarks_calc(cfg->max_resident, cfg->min_free_kbytes,
+                            cfg->watermark_scale_factor, &hm->wm);
+        if (hm->wm.high >= cfg->max_resident) {
+            uint64_t high = hm->wm.high;
+            free(hm);
+            return vm_diag_set(d, VM_EINVAL, "host memory: kswapd's high watermark (%llu "
+                               "pages) leaves nothing of the %llu pages of host memory: "
+                               "lower min_free_kbytes or watermark_scale_factor",
+                               (unsigned long long)high, (unsigned long long)cfg->max_resident);
+        }
+    } else if (cfg->reclaim != HOSTMEM_RECLAIM_MEMCG) {
+        free(hm);
+        return vm_diag_set(d, VM_EINVAL, "host memory: unknown reclaim %d", cfg->reclaim);
+    }
     hm->state = calloc(hm->nr_frames, sizeof(*hm->state));
     hm->slot = malloc(hm->nr_frames * sizeof(*hm->slot));
     hm->frame_of = malloc(hm->nr_slots * sizeof(*hm->frame_of));
@@ -252,6 +271,44 @@ uint32_t hostmem_inactive_ratio(uint64_t size_bytes)
     return (uint32_t)int_sqrt(10 * gb);   /* gb < 2^34: no overflow, root < 2^19 */
 }
 
+uint64_t hostmem_min_free_kbytes(uint64_t lowmem_kbytes)
+{
+    uint64_t k = int_sqrt(lowmem_kbytes * 16);   /* lowmem_kbytes < 2^60 */
+    return k < 128 ? 128 : k > 262144 ? 262144 : k;
+}
+
+void hostmem_wmarks_calc(uint64_t managed, uint64_t min_free_kbytes, uint32_t scale_factor,
+                         struct hostmem_wmarks *out)
+{
+    if (min_free_kbytes == 0)
+        min_free_kbytes = hostmem_min_free_kbytes(managed * (HOSTMEM_PAGE_BYTES >> 10));
+    if (scale_factor == 0)
+        scale_factor = HOSTMEM_WMARK_SCALE_DEFAULT;
+    /* __setup_per_zone_wmarks(), one zone: its share of pages_min is all */
+    uint64_t min = min_free_kbytes >> 2;                 /* KiB to 4 KiB pages */
+    uint64_t scaled = managed / 10000 * scale_factor +   /* mult_frac() */
+                      managed % 10000 * scale_factor / 10000;
+    uint64_t gap = min >> 2 > scaled ? min >> 2 : scaled;
+    out->min = min;
+    out->low = min + gap;
+    out->high = min + 2 * gap;
+}
+
+const struct hostmem_wmarks *hostmem_wmarks(const struct hostmem *hm)
+{
+    return &hm->wm;
+}
+
+uint64_t hostmem_nr_free(const struct hostmem *hm)
+{
+    return hm->max_resident - hm->fill - hm->nr_writeback;
+}
+
+uint64_t hostmem_nr_writeback(const struct hostmem *hm)
+{
+    return hm->nr_writeback;
+}
+
 uint64_t hostmem_prefetch_cap(const struct hostmem *hm)
 {
     return hm->prefetch_cap;
@@ -264,7 +321,8 @@ uint64_t hostmem_nr_prefetched(const struct hostmem *hm)
 
 uint64_t hostmem_room(const struct hostmem *hm)
 {
-    uint64_t room = hm->max_resident - hm->nr_protected;
+    uint64_t free = hostmem_nr_free(hm);
+    uint64_t room = (free > hm->wm.min ? free - hm->wm.min : 0) + hm->fill - hm->nr_protected;
     assert(hm->nr_prefetched <= hm->prefetch_cap && "admit() refuses prefetches past the cap");
     uint64_t capped = 1 + (hm->prefetch_cap - hm->nr_prefetched);
     return room < capped ? room : capped;
@@ -461,6 +519,7 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
                   struct hostmem_admission *out)
 {
     out->nr_admitted = out->nr_reads = out->nr_evicted = out->nr_writes = 0;
+    out->demand_evict = out->wake_kswapd = false;
     if (n == 0 || n > HOSTMEM_MAX_BATCH || frames == NULL)
         return VM_EINVAL;
     uint32_t bad = n;
@@ -476,8 +535,9 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     if (bad != n)
         return VM_EINVAL;
 
-    /* the faulting frame needs a place: free, or a frame no one pinned */
-    if (hm->fill == hm->max_resident && hm->fill == hm->nr_pinned && !hm->broken) {
+    /* the faulting frame needs a place: free above min, or a frame no one
+     * pinned (under memcg min is 0: any free frame) */
+    if (hostmem_nr_free(hm) <= hm->wm.min && hm->fill == hm->nr_pinned && !hm->broken) {
         hm->st.busy++;
         return VM_EBUSY;
     }
@@ -491,8 +551,11 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
             hm->st.prefetch_capped += n - i;
             break;
         }
-        if (hm->fill < hm->max_resident) {
-            pos = hm->fill++;
+        uint64_t free = hostmem_nr_free(hm);
+        if (hm->reclaim == HOSTMEM_RECLAIM_KSWAPD && free <= hm->wm.low)
+            out->wake_kswapd = true;   /* the fast path's low check failed */
+        if (free > hm->wm.min) {
+            pos = hm->fill++;          /* a free frame, no reclaim */
         } else {
             /* is there a frame the hand may take? */
             uint64_t takeable = prefetch ? hm->fill - hm->nr_protected
@@ -504,6 +567,8 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
             }
             pos = clock_choose(hm, prefetch);
             evict_at(hm, pos, prefetch, out);
+            out->demand_evict |= !prefetch;
+            hm->st.direct_evictions++;
         }
         hm->ring[pos] = (uint32_t)f;
         hm->pos_of[f] = (uint32_t)pos;
@@ -525,6 +590,67 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     /* the batch is in: its frames lose the batch mark */
     for (uint32_t i = 0; i < out->nr_admitted; i++)
         set_state(hm, frames[i], (uint8_t)(hm->state[frames[i]] & ~ST_BATCH));
+    hm->st.kswapd_wakes += out->wake_kswapd;
+    return 0;
+}
+
+/* ---- kswapd ---- */
+
+/* Take ring position pos out of the ring (its frame was evicted and its
+ * place is not reused): the last position's frame moves into it. */
+static void ring_remove(struct hostmem *hm, uint64_t pos)
+{
+    uint64_t last = hm->fill - 1;
+    if (pos != last) {
+        uint32_t g = hm->ring[last];
+        hm->ring[pos] = g;
+        hm->pos_of[g] = (uint32_t)pos;
+        if (hm->state[g] & ST_PROTECTED) {
+            vm_bitmap_clear(hm->open, pos);
+            if (hm->open[pos >> 6] == 0)
+                vm_bitmap_clear(hm->open_sum, pos >> 6);
+        } else {
+            vm_bitmap_set(hm->open, pos);
+            vm_bitmap_set(hm->open_sum, pos >> 6);
+        }
+    }
+    vm_bitmap_clear(hm->open, last);
+    if (hm->open[last >> 6] == 0)
+        vm_bitmap_clear(hm->open_sum, last >> 6);
+    hm->fill = last;
+    if (hm->hand >= hm->fill)
+        hm->hand = 0;
+}
+
+uint32_t hostmem_kswapd(struct hostmem *hm, uint32_t max, struct hostmem_admission *out)
+{
+    out->nr_admitted = out->nr_reads = out->nr_evicted = out->nr_writes = 0;
+    out->demand_evict = out->wake_kswapd = false;
+    if (hm->reclaim != HOSTMEM_RECLAIM_KSWAPD)
+        return 0;
+    if (max > HOSTMEM_MAX_BATCH)
+        max = HOSTMEM_MAX_BATCH;
+    while (out->nr_evicted < max && hostmem_nr_free(hm) + hm->nr_writeback < hm->wm.high &&
+           hm->fill > 0 && (hm->fill > hm->nr_protected || hm->broken)) {
+        /* the prefetch rules: kswapd makes room for any allocation, a
+         * prefetch's too, so it never takes a pinned or unused prefetched
+         * frame (audited as a prefetch's eviction) */
+        uint64_t pos = clock_choose(hm, true);
+        uint32_t w = out->nr_writes;
+        evict_at(hm, pos, true, out);
+        ring_remove(hm, pos);
+        hm->nr_writeback += out->nr_writes - w;   /* dirty: free when written */
+        hm->st.kswapd_evictions++;
+        hm->st.kswapd_writes += out->nr_writes - w;
+    }
+    return out->nr_evicted;
+}
+
+int hostmem_writeback_end(struct hostmem *hm, uint64_t n)
+{
+    if (n > hm->nr_writeback)
+        return VM_EINVAL;
+    hm->nr_writeback -= n;
     return 0;
 }
 
@@ -596,7 +722,8 @@ uint64_t hostmem_check(const struct hostmem *hm)
         }
     }
     bad += resident != hm->fill;
-    bad += hm->fill > hm->max_resident;
+    bad += hm->fill + hm->nr_writeback > hm->max_resident;
+    bad += hm->reclaim != HOSTMEM_RECLAIM_KSWAPD && hm->nr_writeback != 0;
     bad += protected != hm->nr_protected;
     bad += pinned != hm->nr_pinned;
     bad += batch != 0;                  /* no admission in progress */
@@ -653,5 +780,5 @@ uint32_t hostmem_io_run(const struct hostmem_io *io, uint32_t n, uint32_t i)
 
 bool hostmem_can_admit(const struct hostmem *hm)
 {
-    return hm->fill < hm->max_resident || hm->fill > hm->nr_pinned;
+    return hostmem_nr_free(hm) > hm->wm.min || hm->fill > hm->nr_pinned;
 }
