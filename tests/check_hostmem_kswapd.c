@@ -5,7 +5,9 @@
  * above min takes a free frame and waits for nothing, at min or below it
  * reclaims directly, kswapd's batches stop at high and count frames under
  * write-back, which are not free until their write-back ends, kswapd
- * keeps the prefetch rules (a deliberately broken evictor is caught), bad
+ * never takes a locked frame and the frames it frees from unused
+ * prefetches are demand's only (a deliberately broken evictor is caught
+ * breaking either), bad
  * config, and a random run that keeps every invariant.
  *
  * The referenced bits are a bitmap the test sets, as in check_hostmem.
@@ -207,35 +209,63 @@ START_TEST(test_kswapd_clean_frames_free_at_once)
 }
 END_TEST
 
-START_TEST(test_kswapd_keeps_prefetch_and_lock_protection)
+/* 999 demand and 0..9 prefetched, unused; 10..188 faulted (free 10 =
+ * min), 10..19 locked; kswapd takes 999, the unused prefetches 0..9 and
+ * 20..28, their write-back ends: free 30 (high), 10 of them owed. */
+static void owed_setup(struct rig *r)
 {
-    struct rig r;
-    rig_init(&r);
-    /* frames 0..9 prefetched and unused, 10..19 locked, 20..189 plain */
+    rig_init(r);
     uint64_t b[11];
     for (uint64_t i = 0; i < 11; i++)
         b[i] = i == 0 ? 999 : i - 1;
-    ck_assert_int_eq(hostmem_admit(r.hm, b, 11, r.adm), 0);
-    ck_assert_uint_eq(r.adm->nr_admitted, 11);
-    for (uint64_t f = 10; f < 190; f++)
-        fault(&r, f);                   /* the last one reclaims 999 directly */
-    ck_assert(!hostmem_is_resident(r.hm, 999));
+    ck_assert_int_eq(hostmem_admit(r->hm, b, 11, r->adm), 0);
+    ck_assert_uint_eq(r->adm->nr_admitted, 11);
+    for (uint64_t f = 10; f < 189; f++)
+        fault(r, f);
+    ck_assert_uint_eq(hostmem_nr_free(r->hm), 10);
     for (uint64_t f = 10; f < 20; f++)
-        ck_assert_int_eq(hostmem_lock(r.hm, f), 0);
-    ck_assert_uint_eq(hostmem_nr_free(r.hm), 10);
-    /* room: nothing above min free, 190 resident - 20 protected; the cap
-     * (200 / 2 = 100, 10 used) allows 1 + 90 */
-    ck_assert_uint_eq(hostmem_prefetch_cap(r.hm), 100);
-    ck_assert_uint_eq(hostmem_room(r.hm), 91);
-    ck_assert_uint_eq(hostmem_kswapd(r.hm, HOSTMEM_KSWAPD_BATCH, r.adm), 20);
-    for (uint32_t i = 0; i < r.adm->nr_evicted; i++)
-        ck_assert_uint_ge(r.adm->evicted[i], 20);   /* never 0..9 nor 10..19 */
-    ck_assert_uint_eq(hostmem_stats(r.hm)->violations, 0);
+        ck_assert_int_eq(hostmem_lock(r->hm, f), 0);
+    ck_assert_uint_eq(hostmem_kswapd(r->hm, HOSTMEM_KSWAPD_BATCH, r->adm), 20);
+    bool taken[1000] = { false };
+    for (uint32_t i = 0; i < r->adm->nr_evicted; i++) {
+        uint64_t e = r->adm->evicted[i];
+        ck_assert(e < 10 || e >= 20);               /* never a locked frame */
+        taken[e] = true;
+    }
     for (uint64_t f = 0; f < 10; f++)
-        ck_assert(hostmem_is_prefetched(r.hm, f));
+        ck_assert(taken[f]);                        /* unreferenced: reclaimed */
+    ck_assert_uint_eq(hostmem_nr_owed(r->hm), 10);
+    ck_assert_uint_eq(hostmem_stats(r->hm)->prefetch_wasted, 10);
+    ck_assert_uint_eq(hostmem_stats(r->hm)->violations, 0);
+    ck_assert_int_eq(hostmem_writeback_end(r->hm, hostmem_nr_writeback(r->hm)), 0);
+    ck_assert_uint_eq(hostmem_nr_free(r->hm), 30);
+    ck_assert_uint_eq(hostmem_nr_owed(r->hm), 10);
+}
+
+START_TEST(test_kswapd_unused_prefetch_frames_owed_to_demand)
+{
+    struct rig r;
+    owed_setup(&r);
+    /* room: free above min + owed (10) + resident unlocked (170 - 10) */
+    ck_assert_uint_eq(hostmem_room(r.hm), 101);     /* the cap's 1 + 100 */
+    uint64_t b[16];
+    for (uint64_t i = 0; i < 16; i++)
+        b[i] = 700 + i;
+    ck_assert_int_eq(hostmem_admit(r.hm, b, 16, r.adm), 0);
+    ck_assert_uint_eq(r.adm->nr_admitted, 16);
+    /* the faulting frame took an owed frame (free 29, owed 9); the
+     * prefetches took free frames down to min + owed = 19, then reclaimed
+     * the other 5 directly, by the prefetch rule */
+    ck_assert_uint_eq(hostmem_nr_owed(r.hm), 9);
+    ck_assert_uint_eq(hostmem_nr_free(r.hm), 19);
+    ck_assert_uint_eq(r.adm->nr_evicted, 5);
+    ck_assert(!r.adm->demand_evict);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->violations, 0);
+    fault(&r, 800);                                 /* demand: owed 8 */
+    ck_assert_uint_eq(r.adm->nr_evicted, 0);
+    ck_assert_uint_eq(hostmem_nr_owed(r.hm), 8);
     for (uint64_t f = 10; f < 20; f++)
         ck_assert_int_eq(hostmem_unlock(r.hm, f), 0);
-    ck_assert_int_eq(hostmem_writeback_end(r.hm, hostmem_nr_writeback(r.hm)), 0);
     rig_fini(&r);
 }
 END_TEST
@@ -243,17 +273,35 @@ END_TEST
 START_TEST(test_kswapd_broken_evictor_is_caught)
 {
     struct rig r;
-    rig_init(&r);
-    uint64_t b[11];
-    for (uint64_t i = 0; i < 11; i++)
-        b[i] = 900 + i;                 /* 901..910 prefetched, unused */
-    ck_assert_int_eq(hostmem_admit(r.hm, b, 11, r.adm), 0);
-    for (uint64_t f = 0; f < 179; f++)
-        fault(&r, f);
+    owed_setup(&r);
     hostmem_test_break_evictor(r.hm, true);
-    /* the hand starts at position 0 (900, then the unused prefetches) */
-    ck_assert_uint_gt(hostmem_kswapd(r.hm, HOSTMEM_KSWAPD_BATCH, r.adm), 0);
-    ck_assert_uint_gt(hostmem_stats(r.hm)->violations, 0);
+    uint64_t b[16];
+    for (uint64_t i = 0; i < 16; i++)
+        b[i] = 700 + i;
+    ck_assert_int_eq(hostmem_admit(r.hm, b, 16, r.adm), 0);
+    /* the broken admission lets the prefetches take the owed frames:
+     * free 29 down to 14, the five at 19..15 were owed */
+    ck_assert_uint_eq(r.adm->nr_evicted, 0);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->violations, 5);
+    ck_assert_uint_gt(hostmem_check(r.hm), 0);
+    hostmem_free(r.hm);
+    vm_bitmap_free(r.young);
+    free(r.adm);
+}
+END_TEST
+
+START_TEST(test_kswapd_broken_kswapd_takes_locked_frames)
+{
+    struct rig r;
+    rig_init(&r);
+    for (uint64_t f = 0; f < 190; f++) {
+        fault(&r, f);
+        ck_assert_int_eq(hostmem_lock(r.hm, f), 0);
+    }
+    ck_assert_uint_eq(hostmem_kswapd(r.hm, HOSTMEM_KSWAPD_BATCH, r.adm), 0);  /* all pinned */
+    hostmem_test_break_evictor(r.hm, true);
+    ck_assert_uint_eq(hostmem_kswapd(r.hm, HOSTMEM_KSWAPD_BATCH, r.adm), 20);
+    ck_assert_uint_eq(hostmem_stats(r.hm)->violations, 20);
     ck_assert_uint_gt(hostmem_check(r.hm), 0);
     hostmem_free(r.hm);
     vm_bitmap_free(r.young);
@@ -373,8 +421,9 @@ static Suite *hostmem_kswapd_suite(void)
     tcase_add_test(tc, test_kswapd_allocation_at_min_reclaims_directly);
     tcase_add_test(tc, test_kswapd_stops_at_high_and_writeback_frames_are_not_free);
     tcase_add_test(tc, test_kswapd_clean_frames_free_at_once);
-    tcase_add_test(tc, test_kswapd_keeps_prefetch_and_lock_protection);
+    tcase_add_test(tc, test_kswapd_unused_prefetch_frames_owed_to_demand);
     tcase_add_test(tc, test_kswapd_broken_evictor_is_caught);
+    tcase_add_test(tc, test_kswapd_broken_kswapd_takes_locked_frames);
     tcase_add_test(tc, test_kswapd_memcg_has_no_watermarks_and_no_kswapd);
     tcase_add_test(tc, test_kswapd_bad_config_refused_with_message);
     tcase_add_test(tc, test_kswapd_random_run_keeps_invariants);

@@ -66,6 +66,8 @@ struct hostmem {
     int reclaim;                 /* enum hostmem_reclaim */
     struct hostmem_wmarks wm;    /* all 0 under memcg */
     uint64_t nr_writeback;       /* frames evicted by kswapd, write-back not ended */
+    uint64_t nr_owed;            /* free or under write-back frames kswapd took from
+                                  * unused prefetches: demand's, never a prefetch's */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -309,6 +311,11 @@ uint64_t hostmem_nr_writeback(const struct hostmem *hm)
     return hm->nr_writeback;
 }
 
+uint64_t hostmem_nr_owed(const struct hostmem *hm)
+{
+    return hm->nr_owed;
+}
+
 uint64_t hostmem_prefetch_cap(const struct hostmem *hm)
 {
     return hm->prefetch_cap;
@@ -322,7 +329,8 @@ uint64_t hostmem_nr_prefetched(const struct hostmem *hm)
 uint64_t hostmem_room(const struct hostmem *hm)
 {
     uint64_t free = hostmem_nr_free(hm);
-    uint64_t room = (free > hm->wm.min ? free - hm->wm.min : 0) + hm->fill - hm->nr_protected;
+    uint64_t floor = hm->wm.min + hm->nr_owed;   /* what prefetches may not take */
+    uint64_t room = (free > floor ? free - floor : 0) + hm->fill - hm->nr_protected;
     assert(hm->nr_prefetched <= hm->prefetch_cap && "admit() refuses prefetches past the cap");
     uint64_t capped = 1 + (hm->prefetch_cap - hm->nr_prefetched);
     return room < capped ? room : capped;
@@ -554,8 +562,15 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
         uint64_t free = hostmem_nr_free(hm);
         if (hm->reclaim == HOSTMEM_RECLAIM_KSWAPD && free <= hm->wm.low)
             out->wake_kswapd = true;   /* the fast path's low check failed */
-        if (free > hm->wm.min) {
+        /* a prefetch leaves the frames kswapd freed from unused prefetches
+         * to demand (the one place besides may_take the mutation acts) */
+        uint64_t floor = hm->wm.min + (prefetch && !hm->broken ? hm->nr_owed : 0);
+        if (free > floor) {
             pos = hm->fill++;          /* a free frame, no reclaim */
+            if (!prefetch && hm->nr_owed)
+                hm->nr_owed--;         /* demand takes what it is owed first */
+            else if (prefetch && free <= hm->wm.min + hm->nr_owed)
+                hm->st.violations++;   /* the audit: a prefetch took an owed frame */
         } else {
             /* is there a frame the hand may take? */
             uint64_t takeable = prefetch ? hm->fill - hm->nr_protected
@@ -631,13 +646,14 @@ uint32_t hostmem_kswapd(struct hostmem *hm, uint32_t max, struct hostmem_admissi
     if (max > HOSTMEM_MAX_BATCH)
         max = HOSTMEM_MAX_BATCH;
     while (out->nr_evicted < max && hostmem_nr_free(hm) + hm->nr_writeback < hm->wm.high &&
-           hm->fill > 0 && (hm->fill > hm->nr_protected || hm->broken)) {
-        /* the prefetch rules: kswapd makes room for any allocation, a
-         * prefetch's too, so it never takes a pinned or unused prefetched
-         * frame (audited as a prefetch's eviction) */
-        uint64_t pos = clock_choose(hm, true);
+           hm->fill > 0 && (hm->fill > hm->nr_pinned || hm->broken)) {
+        /* never a pinned frame; an unused prefetch is as reclaimable as
+         * any unreferenced frame (Linux's inactive list), but the frame it
+         * leaves is owed to demand (admit: no prefetch takes it) */
+        uint64_t pos = clock_choose(hm, false);
         uint32_t w = out->nr_writes;
-        evict_at(hm, pos, true, out);
+        hm->nr_owed += (hm->state[hm->ring[pos]] & ST_PREFETCHED) != 0;
+        evict_at(hm, pos, false, out);
         ring_remove(hm, pos);
         hm->nr_writeback += out->nr_writes - w;   /* dirty: free when written */
         hm->st.kswapd_evictions++;
@@ -724,6 +740,7 @@ uint64_t hostmem_check(const struct hostmem *hm)
     bad += resident != hm->fill;
     bad += hm->fill + hm->nr_writeback > hm->max_resident;
     bad += hm->reclaim != HOSTMEM_RECLAIM_KSWAPD && hm->nr_writeback != 0;
+    bad += hm->nr_owed > hm->max_resident - hm->fill;   /* owed frames are free or on their way */
     bad += protected != hm->nr_protected;
     bad += pinned != hm->nr_pinned;
     bad += batch != 0;                  /* no admission in progress */

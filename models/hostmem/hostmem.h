@@ -104,14 +104,20 @@
  *           counting the frames under write-back toward it stands for
  *           reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK), so kswapd does
  *           not evict again what is already on its way out).  kswapd
- *           never takes a pinned frame nor a prefetched-unused one: it
- *           makes room for any admission, a prefetch's too, so its
- *           evictions are audited by the prefetch rule.
+ *           never takes a pinned frame; it may take a prefetched-unused
+ *           one (an unreferenced page on Linux's inactive list, reclaim's
+ *           first choice; counted as prefetch_wasted), but the frame that
+ *           frees is owed to demand: an admission's prefetches take a
+ *           free frame only while more than min plus the owed ones are
+ *           free, the faulting frame takes an owed one first
+ *           (hostmem_nr_owed()).  So no prefetch ever gets the frame of
+ *           an unused prefetch, directly or through kswapd; the audit
+ *           counts a prefetch that took an owed frame as a violation.
  *   Simplified from Linux: one zone and one node (one kswapd, no
  *   lowmem_reserve, no watermark boosting, no kcompactd), order-0 pages
  *   only, direct reclaim takes one frame per frame needed (Linux reclaims
  *   SWAP_CLUSTER_MAX and may lose them to others), kswapd's scan costs no
- *   time, gives up when every resident frame is protected until the next
+ *   time, gives up when every resident frame is pinned until the next
  *   wake (Linux counts kswapd_failures), and a frame under write-back is
  *   gone from the guest's view (Linux's swap cache would give it back on a
  *   fault; here the fault reads the slot after the write).
@@ -264,7 +270,7 @@ uint64_t hostmem_min_free_kbytes(uint64_t lowmem_kbytes);
  * __setup_per_zone_wmarks()): min = min_free_kbytes / 4 (frames of 4 KiB;
  * 0: hostmem_min_free_kbytes(managed * 4)), gap = max(min / 4, managed *
  * scale_factor / 10000) (0: 10), low = min + gap, high = min + 2 * gap.
- * 1054 frames (4 MiB): 64, 80, 96; 8990 frames: 189, 236, 283.
+ * 1054 frames (4.1 MiB): 64, 80, 96; 9086 frames (35.5 MiB): 190, 237, 284.
  */
 void hostmem_wmarks_calc(uint64_t managed, uint64_t min_free_kbytes, uint32_t scale_factor,
                          struct hostmem_wmarks *out);
@@ -275,14 +281,19 @@ const struct hostmem_wmarks *hostmem_wmarks(const struct hostmem *hm);
 uint64_t hostmem_nr_free(const struct hostmem *hm);
 uint64_t hostmem_nr_writeback(const struct hostmem *hm);
 
+/* Free or under write-back frames kswapd took from unused prefetches,
+ * which only a faulting frame may take (0 under memcg). */
+uint64_t hostmem_nr_owed(const struct hostmem *hm);
+
 /*
  * kswapd's batch: evict up to max frames (at most HOSTMEM_MAX_BATCH; the
  * caller passes HOSTMEM_KSWAPD_BATCH) while free plus under write-back is
- * below high, by the clock, never a pinned nor a prefetched-unused frame.
+ * below high, by the clock, never a pinned frame (an unused prefetch's
+ * frame is owed to demand, see "Reclaim").
  * out lists the evicted frames and the writes (nr_admitted 0); each
  * written frame stays under write-back until hostmem_writeback_end().
  * Returns the number evicted: 0 when balanced, when every resident frame
- * is protected, or under memcg.
+ * is pinned, or under memcg.
  */
 uint32_t hostmem_kswapd(struct hostmem *hm, uint32_t max, struct hostmem_admission *out);
 
@@ -299,7 +310,8 @@ uint64_t hostmem_nr_prefetched(const struct hostmem *hm);
  * How many frames an admission can take now, the faulting frame
  * included, without evicting a prefetched-unused frame or passing the
  * prefetch cap: the smaller of
- *   the free frames above min plus the resident frames not protected
+ *   the free frames above min and the owed ones plus the resident
+ *     frames not protected
  *     (prefetched-unused, locked) (memcg: max_resident minus the
  *     protected frames),
  *   1 + (prefetch_cap - prefetched-unused): the faulting frame always
@@ -378,7 +390,8 @@ uint64_t hostmem_check(const struct hostmem *hm);
 
 /*
  * Test-only mutation: when broken, the evictor ignores prefetch and batch
- * protection (not the prefetch cap, which is not the evictor's choice),
+ * protection, and a prefetch takes owed frames (not the prefetch cap,
+ * which is not the evictor's choice),
  * so hostmem_check() must report violations.  Never set
  * outside tests of the checker.
  */
