@@ -195,6 +195,15 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
                             "memory (%s), got %s: with more host memory nothing is swapped",
                             g, h);
     }
+    /* the watermarks are kswapd's: under memcg they would be ignored */
+    if (c->reclaim != HOSTMEM_RECLAIM_KSWAPD && c->min_free_kbytes)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.swap.min_free_kbytes", "a watermark of reclaim "
+                            "kswapd: expected swap.reclaim \"kswapd\" with it, got memcg");
+    if (c->reclaim != HOSTMEM_RECLAIM_KSWAPD &&
+        c->watermark_scale_factor != HOSTMEM_WMARK_SCALE_DEFAULT)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.swap.watermark_scale_factor", "a watermark of "
+                            "reclaim kswapd: expected swap.reclaim \"kswapd\" with it, got "
+                            "memcg");
     if (c->reclaim == HOSTMEM_RECLAIM_KSWAPD && c->host_memory_bytes) {
         /* with a size (not a fraction) the watermarks are known now */
         struct hostmem_wmarks wm;

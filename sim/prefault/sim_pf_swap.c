@@ -32,10 +32,10 @@
  * kswapd again, which sleeps once free is at high.  Its evictions re-arm
  * the content check as a fault's do; it may take a page prefetched and
  * unused (counted wasted), whose frame is then owed to the faults:
- * audit_owed counts a prefetch that took one as evict_unused_prefetch, a
- * prefetch pushing out an unused prefetch through kswapd.  The warm pass and the
- * reference run kswapd at once when asked, its writes ending at once (no
- * time passes there).
+ * audit_owed counts a prefetch that took one as evict_unused_prefetch (a
+ * prefetch pushing out an unused prefetch through kswapd).  The warm pass
+ * and the reference run kswapd at once when asked, its writes ending at
+ * once (no time passes there).
  */
 #include <stdlib.h>
 

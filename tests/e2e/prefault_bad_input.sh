@@ -12,8 +12,8 @@
 # postcopy.rto_max below rto, postcopy.tcp_timeout below rto,
 # postcopy.pause_after over the one-day limit and an unknown
 # postcopy.loss_unit; an unknown swap.reclaim, swap.min_free_kbytes and
-# swap.watermark_scale_factor out of their ranges, and kswapd's
-# watermarks leaving nothing of the host memory.
+# swap.watermark_scale_factor out of their ranges, kswapd's watermarks
+# leaving nothing of the host memory, and a watermark without kswapd.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -48,6 +48,8 @@ expect_both wsf-big "wsf-big.json: \$.swap.watermark_scale_factor: expected inte
 pf_cfg wmark-full "$sata" "$trace" \
     ', "swap": { "reclaim": "kswapd", "host_memory": "1MiB", "min_free_kbytes": 1024 }'
 expect_both wmark-full "wmark-full.json: \$.swap.min_free_kbytes: expected watermarks below the host memory (256 pages), got a high watermark of 384 pages"
+pf_cfg wmark-memcg "$sata" "$trace" ', "swap": { "min_free_kbytes": 1024 }'
+expect_both wmark-memcg 'wmark-memcg.json: $.swap.min_free_kbytes: a watermark of reclaim kswapd: expected swap.reclaim "kswapd" with it, got memcg'
 pf_cfg window-0 "$sata" "$trace"
 sed -i 's/"k": 8/"k": 0/' "$gen/window-0.json"
 expect_both window-0 "window-0.json: \$.variants[0].params.k: expected integer 1..511, got 0"
