@@ -1,15 +1,22 @@
 /*
  * hostmem.c - host memory with swap: a clock (second-chance) evictor over
  * the resident guest frames, swap slots taken in eviction order, a swap
- * cache, protection of prefetched frames not yet used, and a cap on their
- * number (see hostmem.h).
+ * cache, protection of prefetched frames not yet used, a cap on their
+ * number, and reclaim by memcg or by kswapd between zone watermarks (see
+ * hostmem.h; Linux's sizing arithmetic is in hostmem_linux.c).
  *
  * Sources: Linux mm/vmscan.c (reclaim of unreferenced pages, a second
  * chance for referenced ones), mm/swapfile.c scan_swap_map_slots() (the
  * next free slot going up from si->cluster_next, wrapping), mm/memory.c
  * do_swap_page() and mm/swap_state.c (a swapped-in page stays in the swap
  * cache, keeping its slot, until written), mm/vmscan.c inactive_is_low()
- * (the inactive list's share, which bounds the prefetched-unused frames).
+ * (the inactive list's share, which bounds the prefetched-unused frames),
+ * mm/page_alloc.c (the watermarks an allocation checks) and mm/vmscan.c
+ * balance_pgdat()/shrink_folio_list() (kswapd's batches, freed when their
+ * write-back ends).
+ *
+ * kswapd's evictions leave holes in the ring: the last position's frame
+ * moves into the hole (ring_remove), and later admissions append.
  *
  * The clock is a ring of the resident frames and one hand.  While memory
  * fills, a new frame is appended; once it is full, the new frame takes
@@ -63,6 +70,11 @@ struct hostmem {
     uint64_t nr_pinned;          /* resident frames with ST_PINNED bits */
     uint64_t nr_prefetched;      /* resident frames with ST_PREFETCHED */
     uint64_t prefetch_cap;       /* most nr_prefetched: max_resident / (1 + ratio) */
+    int reclaim;                 /* enum hostmem_reclaim */
+    struct hostmem_wmarks wm;    /* all 0 under memcg */
+    uint64_t nr_writeback;       /* frames evicted by kswapd, write-back not ended */
+    uint64_t nr_owed;            /* free or under write-back frames kswapd took from
+                                  * unused prefetches: demand's, never a prefetch's */
     bool broken;                 /* test-only mutation of the choice */
     struct hostmem_stats st;
 };
@@ -154,6 +166,22 @@ int hostmem_new(const struct hostmem_cfg *cfg, hostmem_young_fn young, void *you
         ? cfg->inactive_ratio
         : hostmem_inactive_ratio(cfg->max_resident * HOSTMEM_PAGE_BYTES);
     hm->prefetch_cap = cfg->max_resident / (1 + (uint64_t)ratio);
+    hm->reclaim = cfg->reclaim;
+    if (cfg->reclaim == HOSTMEM_RECLAIM_KSWAPD) {
+        hostmem_wmarks_calc(cfg->max_resident, cfg->min_free_kbytes,
+                            cfg->watermark_scale_factor, &hm->wm);
+        if (hm->wm.high >= cfg->max_resident) {
+            uint64_t high = hm->wm.high;
+            free(hm);
+            return vm_diag_set(d, VM_EINVAL, "host memory: kswapd's high watermark (%llu "
+                               "pages) leaves nothing of the %llu pages of host memory: "
+                               "lower min_free_kbytes or watermark_scale_factor",
+                               (unsigned long long)high, (unsigned long long)cfg->max_resident);
+        }
+    } else if (cfg->reclaim != HOSTMEM_RECLAIM_MEMCG) {
+        free(hm);
+        return vm_diag_set(d, VM_EINVAL, "host memory: unknown reclaim %d", cfg->reclaim);
+    }
     hm->state = calloc(hm->nr_frames, sizeof(*hm->state));
     hm->slot = malloc(hm->nr_frames * sizeof(*hm->slot));
     hm->frame_of = malloc(hm->nr_slots * sizeof(*hm->frame_of));
@@ -228,28 +256,24 @@ void hostmem_test_break_evictor(struct hostmem *hm, bool broken)
     hm->broken = broken;
 }
 
-/* Linux's int_sqrt() (lib/math/int_sqrt.c): the floor of the root, one
- * bit at a time. */
-static uint64_t int_sqrt(uint64_t x)
+const struct hostmem_wmarks *hostmem_wmarks(const struct hostmem *hm)
 {
-    uint64_t root = 0;
-    for (uint64_t bit = 1ull << 62; bit != 0; bit >>= 2) {
-        if (x >= root + bit) {
-            x -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-    }
-    return root;
+    return &hm->wm;
 }
 
-uint32_t hostmem_inactive_ratio(uint64_t size_bytes)
+uint64_t hostmem_nr_free(const struct hostmem *hm)
 {
-    uint64_t gb = size_bytes >> 30;
-    if (gb == 0)
-        return 1;
-    return (uint32_t)int_sqrt(10 * gb);   /* gb < 2^34: no overflow, root < 2^19 */
+    return hm->max_resident - hm->fill - hm->nr_writeback;
+}
+
+uint64_t hostmem_nr_writeback(const struct hostmem *hm)
+{
+    return hm->nr_writeback;
+}
+
+uint64_t hostmem_nr_owed(const struct hostmem *hm)
+{
+    return hm->nr_owed;
 }
 
 uint64_t hostmem_prefetch_cap(const struct hostmem *hm)
@@ -264,7 +288,9 @@ uint64_t hostmem_nr_prefetched(const struct hostmem *hm)
 
 uint64_t hostmem_room(const struct hostmem *hm)
 {
-    uint64_t room = hm->max_resident - hm->nr_protected;
+    uint64_t free = hostmem_nr_free(hm);
+    uint64_t floor = hm->wm.min + hm->nr_owed;   /* what prefetches may not take */
+    uint64_t room = (free > floor ? free - floor : 0) + hm->fill - hm->nr_protected;
     assert(hm->nr_prefetched <= hm->prefetch_cap && "admit() refuses prefetches past the cap");
     uint64_t capped = 1 + (hm->prefetch_cap - hm->nr_prefetched);
     return room < capped ? room : capped;
@@ -461,6 +487,7 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
                   struct hostmem_admission *out)
 {
     out->nr_admitted = out->nr_reads = out->nr_evicted = out->nr_writes = 0;
+    out->demand_evict = out->wake_kswapd = false;
     if (n == 0 || n > HOSTMEM_MAX_BATCH || frames == NULL)
         return VM_EINVAL;
     uint32_t bad = n;
@@ -476,8 +503,9 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     if (bad != n)
         return VM_EINVAL;
 
-    /* the faulting frame needs a place: free, or a frame no one pinned */
-    if (hm->fill == hm->max_resident && hm->fill == hm->nr_pinned && !hm->broken) {
+    /* the faulting frame needs a place: free above min, or a frame no one
+     * pinned (under memcg min is 0: any free frame) */
+    if (hostmem_nr_free(hm) <= hm->wm.min && hm->fill == hm->nr_pinned && !hm->broken) {
         hm->st.busy++;
         return VM_EBUSY;
     }
@@ -491,8 +519,18 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
             hm->st.prefetch_capped += n - i;
             break;
         }
-        if (hm->fill < hm->max_resident) {
-            pos = hm->fill++;
+        uint64_t free = hostmem_nr_free(hm);
+        if (hm->reclaim == HOSTMEM_RECLAIM_KSWAPD && free <= hm->wm.low)
+            out->wake_kswapd = true;   /* the fast path's low check failed */
+        /* a prefetch leaves the frames kswapd freed from unused prefetches
+         * to demand (the one place besides may_take the mutation acts) */
+        uint64_t floor = hm->wm.min + (prefetch && !hm->broken ? hm->nr_owed : 0);
+        if (free > floor) {
+            pos = hm->fill++;          /* a free frame, no reclaim */
+            if (!prefetch && hm->nr_owed)
+                hm->nr_owed--;         /* demand takes what it is owed first */
+            else if (prefetch && free <= hm->wm.min + hm->nr_owed)
+                hm->st.violations++;   /* the audit: a prefetch took an owed frame */
         } else {
             /* is there a frame the hand may take? */
             uint64_t takeable = prefetch ? hm->fill - hm->nr_protected
@@ -504,6 +542,8 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
             }
             pos = clock_choose(hm, prefetch);
             evict_at(hm, pos, prefetch, out);
+            out->demand_evict |= !prefetch;
+            hm->st.direct_evictions++;
         }
         hm->ring[pos] = (uint32_t)f;
         hm->pos_of[f] = (uint32_t)pos;
@@ -525,6 +565,68 @@ int hostmem_admit(struct hostmem *hm, const uint64_t *frames, uint32_t n,
     /* the batch is in: its frames lose the batch mark */
     for (uint32_t i = 0; i < out->nr_admitted; i++)
         set_state(hm, frames[i], (uint8_t)(hm->state[frames[i]] & ~ST_BATCH));
+    hm->st.kswapd_wakes += out->wake_kswapd;
+    return 0;
+}
+
+/* ---- kswapd ---- */
+
+/* Take ring position pos out of the ring (its frame was evicted and its
+ * place is not reused): the last position's frame moves into it. */
+static void ring_remove(struct hostmem *hm, uint64_t pos)
+{
+    uint64_t last = hm->fill - 1;
+    if (pos != last) {
+        uint32_t g = hm->ring[last];
+        hm->ring[pos] = g;
+        hm->pos_of[g] = (uint32_t)pos;
+        if (hm->state[g] & ST_PROTECTED) {
+            vm_bitmap_clear(hm->open, pos);
+            if (hm->open[pos >> 6] == 0)
+                vm_bitmap_clear(hm->open_sum, pos >> 6);
+        } else {
+            vm_bitmap_set(hm->open, pos);
+            vm_bitmap_set(hm->open_sum, pos >> 6);
+        }
+    }
+    vm_bitmap_clear(hm->open, last);
+    if (hm->open[last >> 6] == 0)
+        vm_bitmap_clear(hm->open_sum, last >> 6);
+    hm->fill = last;
+    if (hm->hand >= hm->fill)
+        hm->hand = 0;
+}
+
+uint32_t hostmem_kswapd(struct hostmem *hm, uint32_t max, struct hostmem_admission *out)
+{
+    out->nr_admitted = out->nr_reads = out->nr_evicted = out->nr_writes = 0;
+    out->demand_evict = out->wake_kswapd = false;
+    if (hm->reclaim != HOSTMEM_RECLAIM_KSWAPD)
+        return 0;
+    if (max > HOSTMEM_MAX_BATCH)
+        max = HOSTMEM_MAX_BATCH;
+    while (out->nr_evicted < max && hostmem_nr_free(hm) + hm->nr_writeback < hm->wm.high &&
+           hm->fill > 0 && (hm->fill > hm->nr_pinned || hm->broken)) {
+        /* never a pinned frame; an unused prefetch is as reclaimable as
+         * any unreferenced frame (Linux's inactive list), but the frame it
+         * leaves is owed to demand (admit: no prefetch takes it) */
+        uint64_t pos = clock_choose(hm, false);
+        uint32_t w = out->nr_writes;
+        hm->nr_owed += (hm->state[hm->ring[pos]] & ST_PREFETCHED) != 0;
+        evict_at(hm, pos, false, out);
+        ring_remove(hm, pos);
+        hm->nr_writeback += out->nr_writes - w;   /* dirty: free when written */
+        hm->st.kswapd_evictions++;
+        hm->st.kswapd_writes += out->nr_writes - w;
+    }
+    return out->nr_evicted;
+}
+
+int hostmem_writeback_end(struct hostmem *hm, uint64_t n)
+{
+    if (n > hm->nr_writeback)
+        return VM_EINVAL;
+    hm->nr_writeback -= n;
     return 0;
 }
 
@@ -596,7 +698,9 @@ uint64_t hostmem_check(const struct hostmem *hm)
         }
     }
     bad += resident != hm->fill;
-    bad += hm->fill > hm->max_resident;
+    bad += hm->fill + hm->nr_writeback > hm->max_resident;
+    bad += hm->reclaim != HOSTMEM_RECLAIM_KSWAPD && hm->nr_writeback != 0;
+    bad += hm->nr_owed > hm->max_resident - hm->fill;   /* owed frames are free or on their way */
     bad += protected != hm->nr_protected;
     bad += pinned != hm->nr_pinned;
     bad += batch != 0;                  /* no admission in progress */
@@ -653,5 +757,5 @@ uint32_t hostmem_io_run(const struct hostmem_io *io, uint32_t n, uint32_t i)
 
 bool hostmem_can_admit(const struct hostmem *hm)
 {
-    return hm->fill < hm->max_resident || hm->fill > hm->nr_pinned;
+    return hostmem_nr_free(hm) > hm->wm.min || hm->fill > hm->nr_pinned;
 }

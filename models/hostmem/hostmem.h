@@ -76,11 +76,57 @@
  * frames while it runs).  Frame and slot numbers are below
  * 2^32 - 1 (16 TiB of 4 KiB pages).
  *
+ * Reclaim: who makes room, and when (cfg.reclaim).
+ *   memcg   (the default) max_resident is a hard limit, as a memory
+ *           cgroup's memory.max: an admission that finds no free frame
+ *           evicts one itself (mm/memcontrol.c try_charge() reclaims in
+ *           the charging task) and its caller waits for the write-back of
+ *           the dirty ones.  No frame is ever under write-back here: the
+ *           evicted frame's place is the new frame's.
+ *   kswapd  max_resident is the host's RAM, with Linux's zone watermarks
+ *           min < low < high (hostmem_wmarks_calc()).  An admission takes
+ *           a free frame while more than min are free (the allocator's
+ *           fast path checks low, its slow path min: mm/page_alloc.c
+ *           get_page_from_freelist, __alloc_pages_slowpath), so it evicts
+ *           nothing and its caller waits for no write; a frame taken with
+ *           low or fewer free asks to wake kswapd (wake_kswapd in the
+ *           admission: wakeup_kswapd()); with min or fewer free it
+ *           reclaims directly, as under memcg (direct reclaim,
+ *           __alloc_pages_direct_reclaim).  kswapd is the caller's actor:
+ *           hostmem_kswapd() evicts a batch (SWAP_CLUSTER_MAX = 32 from
+ *           the caller) by the clock; a clean frame is free at once, a
+ *           dirty one gets its slot and is under write-back, neither
+ *           resident nor free, until the caller's write of it ends
+ *           (hostmem_writeback_end(), as shrink_folio_list() starts
+ *           pageout() and the folio is freed when writeback ends).
+ *           kswapd reclaims until free plus under write-back reaches high
+ *           (mm/vmscan.c balance_pgdat() stops at the high watermark;
+ *           counting the frames under write-back toward it stands for
+ *           reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK), so kswapd does
+ *           not evict again what is already on its way out).  kswapd
+ *           never takes a pinned frame; it may take a prefetched-unused
+ *           one (an unreferenced page on Linux's inactive list, reclaim's
+ *           first choice; counted as prefetch_wasted), but the frame that
+ *           frees is owed to demand: an admission's prefetches take a
+ *           free frame only while more than min plus the owed ones are
+ *           free, the faulting frame takes an owed one first
+ *           (hostmem_nr_owed()).  So no prefetch ever gets the frame of
+ *           an unused prefetch, directly or through kswapd; the audit
+ *           counts a prefetch that took an owed frame as a violation.
+ *   Simplified from Linux: one zone and one node (one kswapd, no
+ *   lowmem_reserve, no watermark boosting, no kcompactd), order-0 pages
+ *   only, direct reclaim takes one frame per frame needed (Linux reclaims
+ *   SWAP_CLUSTER_MAX and may lose them to others), kswapd's scan costs no
+ *   time, gives up when every resident frame is pinned until the next
+ *   wake (Linux counts kswapd_failures), and a frame under write-back is
+ *   gone from the guest's view (Linux's swap cache would give it back on a
+ *   fault; here the fault reads the slot after the write).
+ *
  * Not modelled: the active/inactive split and its balancing (only its
  * bound on unused prefetches, above), memory
- * cgroups, file pages, swap-cache trimming when swap fills
+ * cgroups' own accounting, file pages, swap-cache trimming when swap fills
  * (vm_swap_full(); swap here is at least as large as the guest, so it
- * never fills), and the latencies of reclaim itself.
+ * never fills), and the CPU time of reclaim itself.
  */
 #ifndef HOSTMEM_H
 #define HOSTMEM_H
@@ -95,6 +141,19 @@
 #define HOSTMEM_MAX_BATCH 1024             /* most frames one admission takes */
 #define HOSTMEM_MAX_FRAMES 0xfffffffeull   /* frame and slot numbers fit 32 bits */
 #define HOSTMEM_PAGE_BYTES 4096u           /* a frame, for the host memory size */
+#define HOSTMEM_KSWAPD_BATCH 32u           /* SWAP_CLUSTER_MAX (include/linux/swap.h) */
+#define HOSTMEM_WMARK_SCALE_DEFAULT 10u    /* vm.watermark_scale_factor's default */
+#define HOSTMEM_WMARK_SCALE_MAX 3000u      /* its sysctl's ceiling (mm/page_alloc.c) */
+
+/* Who reclaims (see "Reclaim" above). */
+enum hostmem_reclaim { HOSTMEM_RECLAIM_MEMCG = 0, HOSTMEM_RECLAIM_KSWAPD = 1 };
+
+/* Zone watermarks in frames (mm/page_alloc.c, __setup_per_zone_wmarks):
+ * fewer than low free wakes kswapd, it stops at high, min or fewer free
+ * makes an allocation reclaim directly.  All 0 under memcg. */
+struct hostmem_wmarks {
+    uint64_t min, low, high;
+};
 
 /*
  * Read and clear the referenced bit of a resident frame; return the value
@@ -113,6 +172,12 @@ struct hostmem_cfg {
                                   * (1 + inactive_ratio); 0 = Linux's ratio for
                                   * max_resident * HOSTMEM_PAGE_BYTES of host
                                   * memory (hostmem_inactive_ratio()) */
+    int reclaim;                 /* enum hostmem_reclaim; 0 = memcg */
+    uint64_t min_free_kbytes;    /* kswapd: vm.min_free_kbytes; 0 = Linux's
+                                  * default for max_resident frames
+                                  * (hostmem_min_free_kbytes()) */
+    uint32_t watermark_scale_factor; /* kswapd: 1..HOSTMEM_WMARK_SCALE_MAX;
+                                  * 0 = Linux's default, 10 */
 };
 
 /* One page to move: a frame and the slot it is read from or written to. */
@@ -133,6 +198,10 @@ struct hostmem_admission {
     struct hostmem_io writes[HOSTMEM_MAX_BATCH];   /* in eviction order: slots
                                   * were taken from the cursor going up, so
                                   * mostly ascending and contiguous */
+    bool demand_evict;           /* evicted[0] made room for the faulting frame
+                                  * (the others for prefetches) */
+    bool wake_kswapd;            /* kswapd: a frame was taken with low or fewer
+                                  * free: the caller wakes its kswapd */
 };
 
 struct hostmem_stats {
@@ -153,6 +222,10 @@ struct hostmem_stats {
     uint64_t slots_freed;        /* swap-cache slots freed by a write */
     uint64_t busy;               /* admissions refused: every frame pinned */
     uint64_t violations;         /* evictions that broke the protection rules */
+    uint64_t direct_evictions;   /* evictions by admissions (memcg: all) */
+    uint64_t kswapd_evictions;   /* evictions by hostmem_kswapd() */
+    uint64_t kswapd_writes;      /* of which dirty: under write-back */
+    uint64_t kswapd_wakes;       /* admissions that asked to wake kswapd */
 };
 
 struct hostmem;
@@ -185,6 +258,49 @@ int hostmem_preload(struct hostmem *hm, uint64_t frame);
  */
 uint32_t hostmem_inactive_ratio(uint64_t size_bytes);
 
+/*
+ * vm.min_free_kbytes's default for lowmem_kbytes of memory
+ * (mm/page_alloc.c calculate_min_free_kbytes()): int_sqrt(lowmem_kbytes
+ * * 16), clamped to 128..262144.  4 MiB: 259; 64 MiB: 1024; 1 GiB: 4096.
+ */
+uint64_t hostmem_min_free_kbytes(uint64_t lowmem_kbytes);
+
+/*
+ * The watermarks of one zone of `managed` frames (mm/page_alloc.c
+ * __setup_per_zone_wmarks()): min = min_free_kbytes / 4 (frames of 4 KiB;
+ * 0: hostmem_min_free_kbytes(managed * 4)), gap = max(min / 4, managed *
+ * scale_factor / 10000) (0: 10), low = min + gap, high = min + 2 * gap.
+ * 1054 frames (4.1 MiB): 64, 80, 96; 9086 frames (35.5 MiB): 190, 237, 284.
+ */
+void hostmem_wmarks_calc(uint64_t managed, uint64_t min_free_kbytes, uint32_t scale_factor,
+                         struct hostmem_wmarks *out);
+const struct hostmem_wmarks *hostmem_wmarks(const struct hostmem *hm);
+
+/* Free frames: max_resident minus resident minus under write-back (memcg:
+ * never under write-back); frames under kswapd's write-back. */
+uint64_t hostmem_nr_free(const struct hostmem *hm);
+uint64_t hostmem_nr_writeback(const struct hostmem *hm);
+
+/* Free or under write-back frames kswapd took from unused prefetches,
+ * which only a faulting frame may take (0 under memcg). */
+uint64_t hostmem_nr_owed(const struct hostmem *hm);
+
+/*
+ * kswapd's batch: evict up to max frames (at most HOSTMEM_MAX_BATCH; the
+ * caller passes HOSTMEM_KSWAPD_BATCH) while free plus under write-back is
+ * below high, by the clock, never a pinned frame (an unused prefetch's
+ * frame is owed to demand, see "Reclaim").
+ * out lists the evicted frames and the writes (nr_admitted 0); each
+ * written frame stays under write-back until hostmem_writeback_end().
+ * Returns the number evicted: 0 when balanced, when every resident frame
+ * is pinned, or under memcg.
+ */
+uint32_t hostmem_kswapd(struct hostmem *hm, uint32_t max, struct hostmem_admission *out);
+
+/* n frames' write-back ended: they are free.  0, or VM_EINVAL when fewer
+ * than n are under write-back. */
+int hostmem_writeback_end(struct hostmem *hm, uint64_t n);
+
 /* The most prefetched-unused frames: max_resident / (1 + inactive_ratio),
  * fixed at hostmem_new(); and how many there are now (<= the cap). */
 uint64_t hostmem_prefetch_cap(const struct hostmem *hm);
@@ -194,7 +310,10 @@ uint64_t hostmem_nr_prefetched(const struct hostmem *hm);
  * How many frames an admission can take now, the faulting frame
  * included, without evicting a prefetched-unused frame or passing the
  * prefetch cap: the smaller of
- *   max_resident minus the protected frames (prefetched-unused, locked),
+ *   the free frames above min and the owed ones plus the resident
+ *     frames not protected
+ *     (prefetched-unused, locked) (memcg: max_resident minus the
+ *     protected frames),
  *   1 + (prefetch_cap - prefetched-unused): the faulting frame always
  *     counts as admissible, and the prefetches may fill the cap.
  * So a batch of at most max(hostmem_room(), 1) frames is never trimmed by
@@ -207,7 +326,8 @@ uint64_t hostmem_room(const struct hostmem *hm);
  * others prefetched, in the order the caller prefers them.  Each must be
  * a frame below nr_frames, absent, and not repeated; n is 1..
  * HOSTMEM_MAX_BATCH.  Frames are made resident in order, each evicting
- * one frame when memory is full (clock, with the protection above); a
+ * one frame when no more than min frames are free (memcg: when memory is
+ * full; clock, with the protection above); a
  * prefetched frame that would pass the prefetch cap is refused, and so
  * are the ones after it (counted in prefetch_capped); else a prefetched
  * frame that would need to evict a prefetched-unused frame is refused,
@@ -244,9 +364,10 @@ bool hostmem_use(struct hostmem *hm, uint64_t frame);
  */
 int hostmem_write(struct hostmem *hm, uint64_t frame);
 
-/* Whether a faulting frame can be admitted now: memory has a free frame
- * or a resident frame that is neither locked nor in an admission.  When
- * not, the fault waits for a read to complete. */
+/* Whether a faulting frame can be admitted now: memory has more than min
+ * free frames (memcg: one) or a resident frame that is neither locked nor
+ * in an admission.  When not, the fault waits for a read or a write-back
+ * to complete. */
 bool hostmem_can_admit(const struct hostmem *hm);
 
 /* Frame state. */
@@ -257,7 +378,8 @@ uint64_t hostmem_nr_resident(const struct hostmem *hm);
 const struct hostmem_stats *hostmem_stats(const struct hostmem *hm);
 
 /*
- * Check every invariant: resident count == ring fill <= max_resident,
+ * Check every invariant: resident count == ring fill, fill plus under
+ * write-back <= max_resident (none under write-back under memcg),
  * each ring entry a distinct resident frame, slot_of and frame_of
  * inverse, the free-slot map matching them, the protected and
  * prefetched counts matching the marks, prefetched-unused <= the cap.  Returns the number of structural violations found
@@ -268,7 +390,8 @@ uint64_t hostmem_check(const struct hostmem *hm);
 
 /*
  * Test-only mutation: when broken, the evictor ignores prefetch and batch
- * protection (not the prefetch cap, which is not the evictor's choice),
+ * protection, and a prefetch takes owed frames (not the prefetch cap,
+ * which is not the evictor's choice),
  * so hostmem_check() must report violations.  Never set
  * outside tests of the checker.
  */

@@ -209,6 +209,7 @@ static void report(struct pf_run *r, uint64_t completion_ns)
     set_metric(o, SIM_PF_M_WALK_ENTRIES, (double)ps->entries);
     set_metric(o, SIM_PF_M_DECODES, (double)ps->decodes);
     pf_net_report(r, completion_ns);
+    pf_swap_report(r);
     o->inv[SIM_PF_INV_CONTENT_CHECKED] = r->mem->restore_checked;
     o->inv[SIM_PF_INV_CONTENT_MISMATCH] = r->mem->restore_mismatch;
 }
@@ -274,6 +275,7 @@ static void teardown(struct pf_run *r)
     }
     if (r->ps)
         r->pol->destroy(r->ps);
+    pf_swap_stop(r);                  /* a run that failed before its pass */
     pf_swap_free(r);
     pf_postcopy_stop(r);              /* a run that failed before its pass */
     pf_postcopy_free(r);
@@ -373,6 +375,7 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         sim_disk_set_notify(r->disk, io_notify, r->io_wq);
 
     uint64_t completion = measured_pass(r);
+    pf_swap_stop(r);
     pf_postcopy_stop(r);
     sim_mem_restore_finish(r->mem);
     report(r, completion);

@@ -48,15 +48,31 @@
  * (postcopy-paused) until the link is back and the recovery is done
  * (sim_pf_net.c).
  *
+ * Host reclaim under swap (swap.reclaim, models/hostmem "Reclaim"):
+ * memcg, the default, is a hard limit on the guest's host memory (a
+ * memory cgroup's memory.max): a fault that needs a frame evicts one and
+ * waits for its write-back.  kswapd is a host whose RAM is the host
+ * memory, with Linux's zone watermarks: a fault takes a free frame while
+ * more than min are free and waits for no write; one that takes memory
+ * to low or below wakes kswapd, an actor of its own (sim_pf_swap.c) that
+ * evicts batches of 32 by the clock and writes each batch's dirty pages
+ * in one request per run of neighbouring slots on the swap disk the
+ * faults read, until free plus under write-back is at high; a frame is
+ * free when its write ends; a frame it freed from an unused prefetch is
+ * for a faulting page only.  At min or below a fault reclaims directly
+ * and waits, as under memcg.  Simplified: one zone, one kswapd, no
+ * kcompactd, kswapd's scan takes no time.
+ *
  * Not modelled: swapping of the guest's page-table pages (the walks read
- * them for free), kswapd's background reclaim (a fault waits for the
- * write-back of the frames it takes).
+ * them for free), a fault on a page under kswapd's write-back being
+ * served from the swap cache (it reads the slot after the write).
  *
  * Checks in every run (sim_pf_fault.c, sim_pf_swap.c): every page the guest uses holds
  * the content it held when it left host memory (sim_mem's restore check,
  * re-armed per page at each eviction), every frame a policy asks for is
- * absent, and no eviction takes a frame the policy prefetched and the
- * guest has not used yet.
+ * absent, and no prefetch takes the frame of a page the policy
+ * prefetched and the guest has not used yet (by evicting it, or, under
+ * kswapd, by taking the free frame kswapd's eviction of it left).
  */
 #ifndef SIM_PF_H
 #define SIM_PF_H
@@ -96,6 +112,10 @@ struct sim_pf_cfg {
     /* swap */
     double memory_fraction;            /* host memory for the guest / working set */
     uint64_t host_memory_bytes;        /* or this many bytes (0: use the fraction) */
+    int reclaim;                       /* enum hostmem_reclaim: memcg (0) or kswapd */
+    uint64_t min_free_kbytes;          /* kswapd: vm.min_free_kbytes (0: Linux's for the
+                                          host memory) */
+    uint32_t watermark_scale_factor;   /* kswapd: vm.watermark_scale_factor (1..3000) */
     /* resume */
     int image_order;                   /* enum sim_pf_order */
     /* post-copy */
@@ -148,7 +168,11 @@ struct sim_pf_cfg {
     X(RETRANSMISSIONS, "retransmissions", "count", false, "post-copy with network faults: retransmission timeouts that expired (each sends again what of one message is still lost)") \
     X(LOSS_PROBES,     "loss_probes",     "count", false, "post-copy with network faults: tail loss probes sent (RACK-TLP: 10 ms after a lost multi-segment tail, 200 ms for a lone segment)") \
     X(FAST_RETRANSMITS,"fast_retransmits","count", false, "post-copy with network faults, loss per segment: segments recovered by SACK/RACK about a round trip after their loss (no timer)") \
-    X(PAUSED_NS,       "paused_ns",       "ns",    false, "post-copy with network faults: time post-copy spent paused (postcopy-paused, recovery included) during the measured pass")
+    X(PAUSED_NS,       "paused_ns",       "ns",    false, "post-copy with network faults: time post-copy spent paused (postcopy-paused, recovery included) during the measured pass") \
+    X(WRITEBACK_WAITS, "writeback_waits", "count", false, "swap with reclaim kswapd: faults that reclaimed directly (min or fewer frames free) and waited for the write-back of a dirty frame they took") \
+    X(DIRECT_EVICTIONS,"direct_evictions","count", false, "swap with reclaim kswapd: pages the faults evicted themselves (direct reclaim)") \
+    X(KSWAPD_EVICTIONS,"kswapd_evictions","count", false, "swap with reclaim kswapd: pages kswapd evicted in the background") \
+    X(KSWAPD_WRITE_IOS,"kswapd_write_ios","count", false, "swap with reclaim kswapd: write I/Os kswapd issued (one per run of neighbouring slots of a batch)")
 
 enum sim_pf_metric {
 #define X(id, name, unit, higher, desc) SIM_PF_M_##id,

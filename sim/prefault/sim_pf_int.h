@@ -76,6 +76,17 @@ struct pf_run {
     struct hostmem *hm;                /* swap: host memory (models/hostmem) */
     struct hostmem_admission *adm;     /* swap: the last admission (40 KiB) */
     uint64_t host_pages;               /* swap: host memory for the guest */
+    /* swap with reclaim kswapd (sim_pf_swap.c) */
+    sg_actor_t ks_actor;               /* NULL under memcg */
+    struct sim_waitq *ks_wq;           /* kswapd sleeps here: woken by a fault
+                                          that took memory to low, its writes' ends */
+    struct hostmem_admission *ks_adm;  /* its batch */
+    bool ks_awake, ks_stop;
+    uint64_t wb_waits, ks_write_ios;   /* faults that waited for write-back; kswapd's I/Os */
+    uint64_t direct_evictions;         /* evictions by the faults' admissions */
+    uint64_t ks_evictions;             /* kswapd's, in the measured pass */
+    uint64_t ks_owed;                  /* frames kswapd freed from unused prefetches,
+                                          not yet taken by a fault: the audit's count */
     uint64_t copy_lba0, copy_cap, copy_next;   /* resume: the policies' compact copy */
     /* post-copy (sim_pf_postcopy.c) */
     struct sim_transport *pc_tr;
@@ -158,6 +169,10 @@ int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *a
  * write to a swap-cache page): true when it is a write that took the
  * page's slot away (a write-protect fault). */
 bool pf_swap_traced(struct pf_run *r, uint64_t gpa, bool is_write);
+/* Stop the kswapd actor (the end of the measured pass; nothing without
+ * it); the swap metrics of reclaim kswapd; memory released. */
+void pf_swap_stop(struct pf_run *r);
+void pf_swap_report(struct pf_run *r);
 void pf_swap_free(struct pf_run *r);
 
 /* Post-copy (sim_pf_postcopy.c): endpoints and the source's and the

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/vm_units.h"
+#include "hostmem/hostmem.h"
 #include "prefault/sim_pf.h"
 #include "sim_cfg_vm.h"
 #include "sim_platform.h"
@@ -79,6 +80,21 @@ static const struct sim_key swap_keys[] = {
                        "0.5", "host memory for the guest, as a fraction of its working set"),
     SIM_KEY_SCALAR_ROW("host_memory", 0, VM_PARAM_SIZE, C(host_memory_bytes), 0,
                        1ull << 50, "0", "host memory for the guest in bytes (0: the fraction)"),
+    /* reclaim: models/hostmem/hostmem.h "Reclaim".  min_free_kbytes 0 is
+     * Linux's default for the host memory (mm/page_alloc.c
+     * calculate_min_free_kbytes: int_sqrt(KiB * 16), 128..262144);
+     * watermark_scale_factor's range and default are its sysctl's
+     * (vm.watermark_scale_factor, 1..3000, 10) */
+    SIM_KEY_ENUM_ROW("reclaim", 0, C(reclaim), "memcg|kswapd", "memcg",
+                     "who makes room: memcg, a hard limit whose faults evict and wait for "
+                     "the write-back (memory.max), or kswapd, a host whose RAM is the host "
+                     "memory: background reclaim between Linux's zone watermarks"),
+    SIM_KEY_SCALAR_ROW("min_free_kbytes", 0, VM_PARAM_U64, C(min_free_kbytes), 0, 262144, "0",
+                       "reclaim kswapd: vm.min_free_kbytes, KiB (0: Linux's default for the "
+                       "host memory, sqrt(KiB x 16) clamped to 128..262144)"),
+    SIM_KEY_SCALAR_ROW("watermark_scale_factor", 0, VM_PARAM_U32, C(watermark_scale_factor),
+                       1, 3000, "10", "reclaim kswapd: vm.watermark_scale_factor, in "
+                       "1/10000 of the host memory between the watermarks (Linux's 10)"),
     SIM_KEY_END,
 };
 
@@ -178,6 +194,27 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.swap.host_memory", "expected at most the guest's "
                             "memory (%s), got %s: with more host memory nothing is swapped",
                             g, h);
+    }
+    /* the watermarks are kswapd's: under memcg they would be ignored */
+    if (c->reclaim != HOSTMEM_RECLAIM_KSWAPD && c->min_free_kbytes)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.swap.min_free_kbytes", "a watermark of reclaim "
+                            "kswapd: expected swap.reclaim \"kswapd\" with it, got memcg");
+    if (c->reclaim != HOSTMEM_RECLAIM_KSWAPD &&
+        c->watermark_scale_factor != HOSTMEM_WMARK_SCALE_DEFAULT)
+        rc = sim_cfg_err_at(w, VM_EINVAL, "$.swap.watermark_scale_factor", "a watermark of "
+                            "reclaim kswapd: expected swap.reclaim \"kswapd\" with it, got "
+                            "memcg");
+    if (c->reclaim == HOSTMEM_RECLAIM_KSWAPD && c->host_memory_bytes) {
+        /* with a size (not a fraction) the watermarks are known now */
+        struct hostmem_wmarks wm;
+        uint64_t pages = c->host_memory_bytes / VM_PAGE_SIZE;
+        hostmem_wmarks_calc(pages, c->min_free_kbytes, c->watermark_scale_factor, &wm);
+        if (wm.high >= pages)
+            rc = sim_cfg_err_at(w, VM_EINVAL, "$.swap.min_free_kbytes", "expected watermarks "
+                                "below the host memory (%llu pages), got a high watermark "
+                                "of %llu pages: lower swap.min_free_kbytes or "
+                                "swap.watermark_scale_factor", (unsigned long long)pages,
+                                (unsigned long long)wm.high);
     }
     if (c->scenario == SIM_PF_POSTCOPY && !c->source[0])
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.postcopy.source",

@@ -21,6 +21,21 @@
  * prefetch on a second host memory with its own referenced bits, in plain
  * C, counting the pages it reads (one vCPU order: vCPUs replayed one
  * after the other).
+ *
+ * Reclaim kswapd (swap.reclaim; models/hostmem "Reclaim"): a fault that
+ * takes memory to the low watermark wakes the kswapd actor once its CPU
+ * work is done (pf_defer, after its reads and writes); kswapd evicts
+ * batches of SWAP_CLUSTER_MAX (32) pages and submits each batch's dirty
+ * pages as one write request (one I/O per run of neighbouring slots) on
+ * the swap disk the faults read, without waiting for it, until free plus
+ * under write-back is at high; a write's end frees its frames and wakes
+ * kswapd again, which sleeps once free is at high.  Its evictions re-arm
+ * the content check as a fault's do; it may take a page prefetched and
+ * unused (counted wasted), whose frame is then owed to the faults:
+ * audit_owed counts a prefetch that took one as evict_unused_prefetch (a
+ * prefetch pushing out an unused prefetch through kswapd).  The warm pass
+ * and the reference run kswapd at once when asked, its writes ending at
+ * once (no time passes there).
  */
 #include <stdlib.h>
 
@@ -30,6 +45,8 @@
 #include "prefault/sim_pf_int.h"
 #include "sim_disk.h"
 #include "sim_world.h"
+
+#include <simgrid/actor.h>
 
 
 /* A write-back the faulting vCPU waits for (the frames it took are free
@@ -119,6 +136,18 @@ static int submit_writes(struct pf_run *r, void *arg)
     return rc < 0 ? rc : 0;
 }
 
+/* kswapd in plain C (warm pass, reference): batches until balanced, the
+ * writes' content stored (store) and their write-back ended at once. */
+static int kswapd_now(struct pf_run *r, struct hostmem *hm, bool store)
+{
+    while (hostmem_kswapd(hm, HOSTMEM_KSWAPD_BATCH, r->adm) > 0) {
+        if (store && store_writes(r, r->adm, false) < 0)
+            return VM_ENOMEM;
+        hostmem_writeback_end(hm, r->adm->nr_writes);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ warm pass */
 
 static int warm_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
@@ -131,6 +160,8 @@ static int warm_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_
         int rc = hostmem_admit(r->hm, &gpa, 1, r->adm);
         if (rc == 0)
             rc = store_writes(r, r->adm, false);
+        if (rc == 0 && r->adm->wake_kswapd)
+            rc = kswapd_now(r, r->hm, true);
         if (rc < 0)
             return vm_diag_set(d, rc, "host memory: the warm pass failed: %s", vm_strerror(rc));
     }
@@ -171,6 +202,8 @@ static int shadow_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gv
             return vm_diag_set(d, rc, "host memory: the reference replay failed");
         if (s->counting)
             s->reads += r->adm->nr_reads;
+        if (r->adm->wake_kswapd)
+            kswapd_now(r, s->hm, false);
     }
     vm_bitmap_set(s->young, gpa);
     if (is_write)
@@ -224,6 +257,8 @@ static int reference(struct pf_run *r, const struct hostmem_cfg *cfg, struct vm_
 
 /* ------------------------------------------------------------ setup */
 
+static int kswapd_start(struct pf_run *r, struct vm_diag *d);
+
 int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
 {
     const struct sim_pf_cfg *c = r->cfg;
@@ -242,7 +277,9 @@ int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
                            (unsigned long long)cap);
     if (!(r->adm = malloc(sizeof *r->adm)))
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
-    struct hostmem_cfg hc = { .nr_frames = r->nr_pages, .max_resident = pages };
+    struct hostmem_cfg hc = { .nr_frames = r->nr_pages, .max_resident = pages,
+                              .reclaim = c->reclaim, .min_free_kbytes = c->min_free_kbytes,
+                              .watermark_scale_factor = c->watermark_scale_factor };
     /* the evictor's referenced bit: the frame's EPT accessed bit, read and
      * cleared (frames under a read are locked: the hand never asks) */
     int rc = hostmem_new(&hc, sim_mem_young, r->mem, &r->hm, d);
@@ -267,6 +304,8 @@ int pf_swap_setup(struct pf_run *r, struct vm_diag *d)
     for (uint64_t f = 0; f < r->nr_pages; f++)
         if (vm_bitmap_test(r->in_ws, f))
             r->expect[f] = sim_mem_fp(r->mem, f);
+    if (c->reclaim == HOSTMEM_RECLAIM_KSWAPD)
+        return kswapd_start(r, d);
     return 0;
 }
 
@@ -277,7 +316,7 @@ void pf_swap_reinstall(struct pf_run *r)
             pf_install(r, f, r->expect[f], false);
 }
 
-/* ------------------------------------------------------------ faults */
+/* ------------------------------------------------------------ evictions */
 
 static void evict(struct pf_run *r, uint64_t e, bool by_prefetch)
 {
@@ -300,6 +339,164 @@ static void evict(struct pf_run *r, uint64_t e, bool by_prefetch)
     port_mem_write(pm, e, 1, &poison);
     port_mem_set_present(pm, e, 1, false);
     r->evictions++;
+}
+
+/* ------------------------------------------------------------ kswapd */
+
+/* A batch's write-back: one request standing for one I/O per run of
+ * neighbouring slots; its frames are free when it ends. */
+struct kwio {
+    struct port_blk_req req;
+    struct pf_run *r;
+};
+
+static void kwio_done(struct port_blk_req *req, int rc)
+{
+    struct kwio *w = req->data;
+    struct pf_run *r = w->r;
+    (void)rc;                          /* the content went to the slots at eviction */
+    hostmem_writeback_end(r->hm, w->req.nr_blocks);
+    r->ios_pending--;
+    free(w);
+    sim_waitq_wake_all(r->ks_wq);      /* free frames: balanced yet? */
+}
+
+/* Batches until free plus under write-back is at high (or nothing is
+ * left to take); each batch's writes submitted without waiting. */
+static int kswapd_balance(struct pf_run *r)
+{
+    struct hostmem_admission *a = r->ks_adm;
+    while (!r->ks_stop && hostmem_kswapd(r->hm, HOSTMEM_KSWAPD_BATCH, a) > 0) {
+        for (uint32_t i = 0; i < a->nr_evicted; i++) {
+            /* an unused prefetch's frame is owed to demand (audit_owed) */
+            r->ks_owed += vm_bitmap_test(r->unused, a->evicted[i]);
+            evict(r, a->evicted[i], false);
+        }
+        r->ks_evictions += a->nr_evicted;
+        if (store_writes(r, a, true) < 0)
+            return VM_ENOMEM;
+        if (!a->nr_writes)
+            continue;                  /* clean pages: free at once */
+        hostmem_io_sort(a->writes, a->nr_writes);
+        uint32_t ios = 0;
+        for (uint32_t i = 0; i < a->nr_writes;) {
+            uint32_t n = hostmem_io_run(a->writes, a->nr_writes, i);
+            ios += (n + r->max_io_pages - 1) / r->max_io_pages;
+            i += n;
+        }
+        struct kwio *w = calloc(1, sizeof *w);
+        if (!w)
+            return VM_ENOMEM;
+        w->r = r;
+        w->req.op = PORT_BLK_WRITE;
+        w->req.lba = r->st.lba0 + a->writes[0].slot;
+        w->req.nr_blocks = a->nr_writes;
+        w->req.nr_ios = ios;
+        w->req.fps = NULL;             /* timing only: the store has the content */
+        w->req.cb = kwio_done;
+        w->req.data = w;
+        r->write_blocks += a->nr_writes;
+        r->ks_write_ios += ios;
+        r->ios_pending++;
+        int rc = sim_disk_submit_timing(r->disk, &w->req);   /* lets others run */
+        if (rc < 0) {
+            r->ios_pending--;
+            hostmem_writeback_end(r->hm, w->req.nr_blocks);
+            free(w);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* kswapd: asleep until a fault takes memory to low; awake, it balances,
+ * and sleeps again once free is at high (kswapd_try_to_sleep). */
+static void kswapd_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct pf_run *r = sg_actor_self_get_data();
+    while (!r->ks_stop) {
+        uint64_t t = sim_waitq_ticket(r->ks_wq);
+        if (r->ks_awake && hostmem_nr_free(r->hm) >= hostmem_wmarks(r->hm)->high)
+            r->ks_awake = false;
+        if (r->ks_awake) {
+            int rc = kswapd_balance(r);
+            if (rc < 0 && !r->io_error)
+                r->io_error = rc;      /* the vCPUs fail the run */
+        }
+        if (!r->ks_stop)
+            sim_waitq_wait_ticket(r->ks_wq, t);
+    }
+}
+
+static int kswapd_start(struct pf_run *r, struct vm_diag *d)
+{
+    if (!(r->ks_adm = malloc(sizeof *r->ks_adm)) || !(r->ks_wq = sim_waitq_new()))
+        return vm_diag_set(d, VM_ENOMEM, "out of memory");
+    r->ks_actor = sg_actor_init("kswapd", r->host);
+    sg_actor_set_data(r->ks_actor, r);
+    sg_actor_ref(r->ks_actor);
+    sg_actor_start(r->ks_actor, kswapd_main, 0, NULL);
+    return 0;
+}
+
+/* A fault took memory to low (wakeup_kswapd), once its CPU work is done. */
+static int kswapd_wake(struct pf_run *r, void *arg)
+{
+    (void)arg;
+    r->ks_awake = true;
+    sim_waitq_wake_all(r->ks_wq);
+    return 0;
+}
+
+static void kswapd_wake_drop(void *arg)
+{
+    (void)arg;
+}
+
+void pf_swap_stop(struct pf_run *r)
+{
+    if (!r->ks_actor)
+        return;
+    r->ks_stop = true;
+    sim_waitq_wake_all(r->ks_wq);
+    sg_actor_join(r->ks_actor, -1);
+    sg_actor_unref(r->ks_actor);
+    r->ks_actor = NULL;
+}
+
+void pf_swap_report(struct pf_run *r)
+{
+    if (!r->hm || r->cfg->reclaim != HOSTMEM_RECLAIM_KSWAPD)
+        return;                        /* memcg: every eviction is a fault's */
+    sim_outcome_set(r->out, SIM_PF_M_WRITEBACK_WAITS, (double)r->wb_waits);
+    sim_outcome_set(r->out, SIM_PF_M_DIRECT_EVICTIONS, (double)r->direct_evictions);
+    sim_outcome_set(r->out, SIM_PF_M_KSWAPD_EVICTIONS, (double)r->ks_evictions);
+    sim_outcome_set(r->out, SIM_PF_M_KSWAPD_WRITE_IOS, (double)r->ks_write_ios);
+}
+
+/* ------------------------------------------------------------ faults */
+
+/* The prefetch rule under kswapd, audited apart from hostmem's choice: a
+ * frame kswapd freed from an unused prefetch is the faulting frames'
+ * (the first free frame a fault takes), and an admission's prefetches
+ * take free frames only down to min plus those; one more is a prefetch
+ * that pushed out an unused prefetch through kswapd.  free0: the free
+ * frames before the admission a. */
+static void audit_owed(struct pf_run *r, const struct hostmem_admission *a, uint64_t free0)
+{
+    uint64_t from_free = a->nr_admitted - a->nr_evicted;   /* direct reclaim: 1 for 1 */
+    uint64_t free = free0;
+    if (!a->demand_evict) {            /* the faulting frame took a free one */
+        free--;
+        from_free--;
+        r->ks_owed -= r->ks_owed > 0;
+    }
+    uint64_t floor = hostmem_wmarks(r->hm)->min + r->ks_owed;
+    uint64_t allowed = free > floor ? free - floor : 0;
+    if (from_free > allowed)
+        r->out->inv[SIM_PF_INV_EVICT_UNUSED] += from_free - allowed;
 }
 
 int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *answer,
@@ -329,18 +526,23 @@ int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *a
         room = 1;
     if (nb > room)
         nb = (uint32_t)room;
-    bool full = hostmem_nr_resident(r->hm) >= r->host_pages;
+    uint64_t free0 = hostmem_nr_free(r->hm);
     int rc = hostmem_admit(r->hm, batch, nb, r->adm);
     if (rc < 0)
         return rc;
     struct hostmem_admission *a = r->adm;
+    bool wake = a->wake_kswapd;
+    if (r->ks_actor)
+        audit_owed(r, a, free0);
     for (uint32_t i = 0; i < a->nr_evicted; i++)
-        evict(r, a->evicted[i], !(full && i == 0));
+        evict(r, a->evicted[i], !(a->demand_evict && i == 0));
+    r->direct_evictions += a->nr_evicted;
     if ((rc = store_writes(r, a, true)) < 0)
         return rc;
     struct wio *w = prepare_writes(r, x, a, &rc);
     if (rc < 0)
         return rc;
+    r->wb_waits += w != NULL;
     uint32_t nk = 0, k = 0;
     for (uint32_t i = 0; i < a->nr_admitted; i++) {
         if (i > 0)
@@ -360,6 +562,8 @@ int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *a
      * submit lets other vCPUs run); then the evictions' writes */
     rc = nk ? pf_fetch(r, batch, keys, nk, gpa, r->st.lba0) : 0;
     int wrc = w ? pf_defer(r, submit_writes, drop_writes, w) : 0;
+    if (wake && rc == 0 && wrc == 0)
+        wrc = pf_defer(r, kswapd_wake, kswapd_wake_drop, r);
     return rc < 0 ? rc : wrc;
 }
 
@@ -382,4 +586,7 @@ void pf_swap_free(struct pf_run *r)
     if (r->hm)
         hostmem_free(r->hm);
     free(r->adm);
+    free(r->ks_adm);
+    if (r->ks_wq)
+        sim_waitq_free(r->ks_wq);
 }

@@ -11,7 +11,9 @@
 # host named, a partition without an end, msg_loss p 1 without an end,
 # postcopy.rto_max below rto, postcopy.tcp_timeout below rto,
 # postcopy.pause_after over the one-day limit and an unknown
-# postcopy.loss_unit.
+# postcopy.loss_unit; an unknown swap.reclaim, swap.min_free_kbytes and
+# swap.watermark_scale_factor out of their ranges, kswapd's watermarks
+# leaving nothing of the host memory, and a watermark without kswapd.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -35,6 +37,19 @@ trace="{ \"kind\": \"trace\", \"file\": \"$lua\" }"
 
 pf_cfg host-larger "$sata" "$trace" ', "swap": { "host_memory": "128MiB" }'
 expect_both host-larger "host-larger.json: \$.swap.host_memory: expected at most the guest's memory (64 MiB), got 128 MiB"
+pf_cfg reclaim-name "$sata" "$trace" ', "swap": { "reclaim": "kswap" }'
+expect_both reclaim-name 'reclaim-name.json: $.swap.reclaim: expected one of memcg|kswapd, got "kswap"'
+pf_cfg minfree-big "$sata" "$trace" ', "swap": { "reclaim": "kswapd", "min_free_kbytes": 262145 }'
+expect_both minfree-big "minfree-big.json: \$.swap.min_free_kbytes: expected integer 0..262144, got 262145"
+pf_cfg wsf-0 "$sata" "$trace" ', "swap": { "reclaim": "kswapd", "watermark_scale_factor": 0 }'
+expect_both wsf-0 "wsf-0.json: \$.swap.watermark_scale_factor: expected integer 1..3000, got 0"
+pf_cfg wsf-big "$sata" "$trace" ', "swap": { "reclaim": "kswapd", "watermark_scale_factor": 3001 }'
+expect_both wsf-big "wsf-big.json: \$.swap.watermark_scale_factor: expected integer 1..3000, got 3001"
+pf_cfg wmark-full "$sata" "$trace" \
+    ', "swap": { "reclaim": "kswapd", "host_memory": "1MiB", "min_free_kbytes": 1024 }'
+expect_both wmark-full "wmark-full.json: \$.swap.min_free_kbytes: expected watermarks below the host memory (256 pages), got a high watermark of 384 pages"
+pf_cfg wmark-memcg "$sata" "$trace" ', "swap": { "min_free_kbytes": 1024 }'
+expect_both wmark-memcg 'wmark-memcg.json: $.swap.min_free_kbytes: a watermark of reclaim kswapd: expected swap.reclaim "kswapd" with it, got memcg'
 pf_cfg window-0 "$sata" "$trace"
 sed -i 's/"k": 8/"k": 0/' "$gen/window-0.json"
 expect_both window-0 "window-0.json: \$.variants[0].params.k: expected integer 1..511, got 0"

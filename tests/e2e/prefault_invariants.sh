@@ -7,28 +7,41 @@
 #                  (content_mismatch: a page used before it holds its content);
 #   break-evictor  the clock evictor ignores the prefetch protection
 #                  (evict_unused_prefetch: a prefetch evicted an unused prefetch);
-# and pf-broken-policies.json fails with the deliberately broken policies
+# each with reclaim memcg and with reclaim kswapd (whose evictions the
+# same checks audit); and pf-broken-policies.json fails with the deliberately broken policies
 # (fetch_present: a policy asked for a resident page; content_mismatch: a
 # page made present without its content), fault-only passing beside them.
 . "$(dirname "$0")/lib.sh"
 d="$VMSIM_SRCDIR/tests/e2e"
 mutant="${VMSIM_PF_MUTANT_BIN:-$(dirname "$VMSIM")/tests/vmsim-test-pf-mutant}"
-"$VMSIM" run --no-plot -o "$tmpdir/ok" "$d/pf-swap-mutant.json" > "$tmpdir/ok.log" 2>&1
+# each reclaim: memcg (the faults evict), kswapd (its own evictions too)
+for rc_mode in memcg kswapd; do
+set -- --set swap.reclaim=$rc_mode
+"$VMSIM" run --no-plot -o "$tmpdir/ok" "$@" "$d/pf-swap-mutant.json" > "$tmpdir/ok.log" 2>&1
 rc=$?
-if [ "$rc" -eq 0 ]; then ok "correct driver: exit status 0"; else bad "correct driver: exit status $rc"; cat "$tmpdir/ok.log"; fi
+if [ "$rc" -eq 0 ]; then ok "$rc_mode: correct driver: exit status 0"; else bad "$rc_mode: correct driver: exit status $rc"; cat "$tmpdir/ok.log"; fi
 for m in skip-install:content_mismatch break-evictor:evict_unused_prefetch; do
     name=${m%%:*} inv=${m#*:}
-    VMSIM_PF_MUTANT=$name "$mutant" run --no-plot -o "$tmpdir/$name" "$d/pf-swap-mutant.json" \
+    VMSIM_PF_MUTANT=$name "$mutant" run --no-plot -o "$tmpdir/$name" "$@" "$d/pf-swap-mutant.json" \
         > "$tmpdir/$name.log" 2>&1
     rc=$?
-    if [ "$rc" -eq 1 ]; then ok "$name: exit status 1"; else bad "$name: exit status $rc, expected 1"; cat "$tmpdir/$name.log"; fi
+    if [ "$rc" -eq 1 ]; then ok "$rc_mode: $name: exit status 1"; else bad "$rc_mode: $name: exit status $rc, expected 1"; cat "$tmpdir/$name.log"; fi
     if grep -Eq "\"$inv\":[[:space:]]*[1-9]" "$tmpdir/$name/result.json" 2>/dev/null; then
-        ok "$name: $inv reported in result.json"
-    else bad "$name: no $inv in result.json"; fi
+        ok "$rc_mode: $name: $inv reported in result.json"
+    else bad "$rc_mode: $name: no $inv in result.json"; fi
     if grep -Eq "\"$inv\":[[:space:]]*[1-9]" "$tmpdir/ok/result.json" 2>/dev/null; then
-        bad "correct driver: $inv is not 0"
-    else ok "correct driver: no $inv"; fi
+        bad "$rc_mode: correct driver: $inv is not 0"
+    else ok "$rc_mode: correct driver: no $inv"; fi
+    rm -rf "$tmpdir/$name"
 done
+if [ "$rc_mode" = kswapd ]; then
+    if grep -Eq '"kswapd_evictions":[[:space:]]*[1-9]' "$tmpdir/ok/result.json"; then
+        ok "kswapd: the correct driver's kswapd evicted pages"
+    else bad "kswapd: no kswapd evictions in the correct driver's run"; fi
+fi
+rm -rf "$tmpdir/ok"
+done
+set --
 "$VMSIM" run --no-plot -o "$tmpdir/pol" "$d/pf-broken-policies.json" > "$tmpdir/pol.log" 2>&1
 rc=$?
 if [ "$rc" -eq 1 ]; then ok "broken policies: exit status 1"; else bad "broken policies: exit status $rc, expected 1"; cat "$tmpdir/pol.log"; fi
