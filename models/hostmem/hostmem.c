@@ -296,6 +296,20 @@ uint64_t hostmem_room(const struct hostmem *hm)
     return room < capped ? room : capped;
 }
 
+/* Ring position pos in the map of unprotected positions (and its summary
+ * word's bit) or out of it. */
+static void mark_open(struct hostmem *hm, uint64_t pos, bool open)
+{
+    if (open) {
+        vm_bitmap_set(hm->open, pos);
+        vm_bitmap_set(hm->open_sum, pos >> 6);
+    } else {
+        vm_bitmap_clear(hm->open, pos);
+        if (hm->open[pos >> 6] == 0)
+            vm_bitmap_clear(hm->open_sum, pos >> 6);
+    }
+}
+
 /* Change a frame's bits, keeping the protected counts and the open map
  * (a resident frame's ring position must be in pos_of). */
 static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
@@ -305,15 +319,7 @@ static void set_state(struct hostmem *hm, uint64_t frame, uint8_t st)
     bool is = (st & ST_RESIDENT) && (st & ST_PROTECTED);
     hm->nr_protected += (uint64_t)is - (uint64_t)was;
     if (st & ST_RESIDENT) {
-        uint64_t pos = hm->pos_of[frame];
-        if (is) {
-            vm_bitmap_clear(hm->open, pos);
-            if (hm->open[pos >> 6] == 0)
-                vm_bitmap_clear(hm->open_sum, pos >> 6);
-        } else {
-            vm_bitmap_set(hm->open, pos);
-            vm_bitmap_set(hm->open_sum, pos >> 6);
-        }
+        mark_open(hm, hm->pos_of[frame], !is);
     }
     bool was_p = (old & ST_RESIDENT) && (old & ST_PINNED);
     bool is_p = (st & ST_RESIDENT) && (st & ST_PINNED);
@@ -580,14 +586,7 @@ static void ring_remove(struct hostmem *hm, uint64_t pos)
         uint32_t g = hm->ring[last];
         hm->ring[pos] = g;
         hm->pos_of[g] = (uint32_t)pos;
-        if (hm->state[g] & ST_PROTECTED) {
-            vm_bitmap_clear(hm->open, pos);
-            if (hm->open[pos >> 6] == 0)
-                vm_bitmap_clear(hm->open_sum, pos >> 6);
-        } else {
-            vm_bitmap_set(hm->open, pos);
-            vm_bitmap_set(hm->open_sum, pos >> 6);
-        }
+        mark_open(hm, pos, !(hm->state[g] & ST_PROTECTED));
     }
     vm_bitmap_clear(hm->open, last);
     if (hm->open[last >> 6] == 0)

@@ -82,15 +82,10 @@ static int store_writes(struct pf_run *r, const struct hostmem_admission *a, boo
 
 /* The evictions' write-back: one request standing for one I/O per run of
  * neighbouring slots (the device charges each I/O and the blocks; which
- * blocks is not timed).  Built from the admission before any simcall (the
- * admission buffer is the next fault's once another vCPU runs); NULL when
- * nothing is written, or out of memory (*rc). */
-static struct wio *prepare_writes(struct pf_run *r, struct pf_exit *x,
-                                  struct hostmem_admission *a, int *rc)
+ * blocks is not timed), filled from an admission with writes. */
+static void write_req(struct pf_run *r, struct hostmem_admission *a, struct port_blk_req *req,
+                      void (*cb)(struct port_blk_req *, int), void *data)
 {
-    *rc = 0;
-    if (!a->nr_writes)
-        return NULL;
     hostmem_io_sort(a->writes, a->nr_writes);
     uint32_t ios = 0;
     for (uint32_t i = 0; i < a->nr_writes;) {
@@ -98,19 +93,32 @@ static struct wio *prepare_writes(struct pf_run *r, struct pf_exit *x,
         ios += (n + r->max_io_pages - 1) / r->max_io_pages;
         i += n;
     }
+    req->op = PORT_BLK_WRITE;
+    req->lba = r->st.lba0 + a->writes[0].slot;
+    req->nr_blocks = a->nr_writes;
+    req->nr_ios = ios;
+    req->fps = NULL;                   /* timing only: the store has the content */
+    req->cb = cb;
+    req->data = data;
+}
+
+/* The write-back a faulting vCPU waits for, built from the admission
+ * before any simcall (the admission buffer is the next fault's once
+ * another vCPU runs); NULL when nothing is written, or out of memory
+ * (*rc). */
+static struct wio *prepare_writes(struct pf_run *r, struct pf_exit *x,
+                                  struct hostmem_admission *a, int *rc)
+{
+    *rc = 0;
+    if (!a->nr_writes)
+        return NULL;
     struct wio *w = calloc(1, sizeof *w);
     if (!w) {
         *rc = VM_ENOMEM;
         return NULL;
     }
     w->x = x;
-    w->req.op = PORT_BLK_WRITE;
-    w->req.lba = r->st.lba0 + a->writes[0].slot;
-    w->req.nr_blocks = a->nr_writes;
-    w->req.nr_ios = ios;
-    w->req.fps = NULL;                 /* timing only: the store has the content */
-    w->req.cb = wio_done;
-    w->req.data = w;
+    write_req(r, a, &w->req, wio_done, w);
     x->writes_pending++;               /* before any simcall */
     return w;
 }
@@ -377,26 +385,13 @@ static int kswapd_balance(struct pf_run *r)
             return VM_ENOMEM;
         if (!a->nr_writes)
             continue;                  /* clean pages: free at once */
-        hostmem_io_sort(a->writes, a->nr_writes);
-        uint32_t ios = 0;
-        for (uint32_t i = 0; i < a->nr_writes;) {
-            uint32_t n = hostmem_io_run(a->writes, a->nr_writes, i);
-            ios += (n + r->max_io_pages - 1) / r->max_io_pages;
-            i += n;
-        }
         struct kwio *w = calloc(1, sizeof *w);
         if (!w)
             return VM_ENOMEM;
         w->r = r;
-        w->req.op = PORT_BLK_WRITE;
-        w->req.lba = r->st.lba0 + a->writes[0].slot;
-        w->req.nr_blocks = a->nr_writes;
-        w->req.nr_ios = ios;
-        w->req.fps = NULL;             /* timing only: the store has the content */
-        w->req.cb = kwio_done;
-        w->req.data = w;
+        write_req(r, a, &w->req, kwio_done, w);
         r->write_blocks += a->nr_writes;
-        r->ks_write_ios += ios;
+        r->ks_write_ios += w->req.nr_ios;
         r->ios_pending++;
         int rc = sim_disk_submit_timing(r->disk, &w->req);   /* lets others run */
         if (rc < 0) {
