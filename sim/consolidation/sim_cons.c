@@ -136,8 +136,14 @@ static void shim_cb(struct port_blk_req *req, int rc)
     req->data = sh->data;
     free(sh);
     req->cb(req, rc);           /* may submit, or free req: p is ours */
-    p->inflight--;
-    sim_waitq_wake_all(p->wq);
+    /* The run's actor waits for the engine to finish (woken by the
+     * engine's `finished`), then for no request in flight: only the last
+     * completion can end that wait, so only it wakes the actor.  Waking
+     * it on every completion cost a semaphore simcall and a context
+     * switch per request, and moves no simulated time (the actor does
+     * nothing but wait again). */
+    if (--p->inflight == 0)
+        sim_waitq_wake_all(p->wq);
 }
 
 static int cport_submit(struct port_blk *dev, struct port_blk_req *req)
