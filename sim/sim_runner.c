@@ -39,6 +39,8 @@ struct driver_ctx {
 
 /* In a forked child (child_main): the pipe its record goes to, else -1. */
 static int child_fd = -1;
+static struct driver_ctx *driver_ctx;   /* the run point's, while its actor runs */
+static sg_actor_t driver_actor;
 
 static cJSON *make_record(const struct sim_exp *exp, const struct sim_outcome *o);
 static void send_record(int fd, cJSON *rec);
@@ -59,24 +61,42 @@ static bool last_ordinary_actor(void)
     return last;
 }
 
+/* The driver's end: the core's own metric (the activities the run
+ * issued); the record is final. */
+static void driver_done(struct driver_ctx *c)
+{
+    sim_outcome_set(&c->out, sim_mech_activities_metric(c->exp->mech),
+                    (double)sim_activity_count());
+    c->finished = true;
+}
+
+void sim_runner_point_done(struct sim_outcome *out)
+{
+    struct driver_ctx *c = driver_ctx;
+    if (child_fd < 0 || !c || out != &c->out || sg_actor_self() != driver_actor ||
+        !last_ordinary_actor())
+        return;
+    driver_done(c);
+    send_record(child_fd, make_record(c->exp, &c->out));
+    _exit(0);
+}
+
 /* The run point's actor: the mechanism's driver, then the core's own
- * metric (the activities the run issued).  In a forked child whose
- * driver is the last ordinary actor, the record is final here: it is
- * sent and the child exits at once, skipping SimGrid's tear-down (the
- * disk workers keep every disk activity they started until they end:
- * freeing 1.3 M of them took a second, about 8% of a consolidation of a
- * 100 GiB delta). */
+ * metric.  In a forked child whose driver is the last ordinary actor,
+ * the record is final here: it is sent and the child exits at once,
+ * skipping SimGrid's tear-down (the disk workers keep every disk
+ * activity they started until they end: freeing 1.3 M of them took a
+ * second, about 8% of a consolidation of a 100 GiB delta). */
 static void driver_main(int argc, char **argv)
 {
     struct driver_ctx *c = sg_actor_self_get_data();
     const struct sim_mech *m = c->exp->mech;
+    driver_ctx = c;
+    driver_actor = sg_actor_self();
     m->run(c->exp, c->host, &c->out);
-    sim_outcome_set(&c->out, sim_mech_activities_metric(m), (double)sim_activity_count());
-    c->finished = true;
-    if (child_fd >= 0 && last_ordinary_actor()) {
-        send_record(child_fd, make_record(c->exp, &c->out));
-        _exit(0);
-    }
+    driver_done(c);
+    sim_runner_point_done(&c->out);
+    driver_ctx = NULL;
 }
 
 static cJSON *make_record(const struct sim_exp *exp, const struct sim_outcome *o)

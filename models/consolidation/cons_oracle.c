@@ -108,12 +108,17 @@ static struct leaf *leaf_get(struct cons_oracle *o, uint64_t s)
 
 int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
-    for (uint64_t i = s; i < s + n; i++) {
+    uint64_t end = s + n;
+    for (uint64_t i = s; i < end;) {             /* a leaf's part at a time */
         struct leaf *lf = leaf_get(o, i);
         if (!lf || (!lf->inflight && !(lf->inflight = calloc(LEAF_SECTORS, sizeof *lf->inflight))))
             return VM_ENOMEM;
-        lf->inflight[i & (LEAF_SECTORS - 1)]++;
-        lf->busy++;
+        uint64_t stop = ((i >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        lf->busy += (uint32_t)(stop - i);
+        for (; i < stop; i++)
+            lf->inflight[i & (LEAF_SECTORS - 1)]++;
     }
     return 0;
 }

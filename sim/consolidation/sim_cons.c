@@ -15,6 +15,7 @@
 #include "consolidation/sim_cons.h"
 #include "sim_blocktrace.h"
 #include "sim_disk.h"
+#include "sim_runner.h"
 #include "sim_timer.h"
 #include "sim_world.h"
 
@@ -366,6 +367,10 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     struct cons_result res;
     cons_engine_result(eng, &res);
     report(&res, out);
+    /* the outcome is final: a forked run point ends here, without
+     * freeing the disk (its 64 workers and the 1 M+ disk activities
+     * SimGrid keeps for them), the store or the engine */
+    sim_runner_point_done(out);
 out:
     cons_engine_free(eng);
     cons_chain_free(ch);
