@@ -497,11 +497,25 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
     if (rc || n == 0)
         return rc;
     uint64_t end = lba + n;
+    uint64_t first_leaf = lba >> st->pshift, last_leaf = (end - 1) >> st->pshift;
+    /* A write over several leaves (a guest's 1 MiB is 16 of a 64 KiB
+     * grain's) touches each one's count and sharing entry, scattered in
+     * memory: asked for together here, their misses overlap instead of
+     * coming one after the other below.  Hints only. */
+    if (last_leaf > first_leaf && last_leaf - first_leaf < 64)
+        for (uint64_t leaf = first_leaf; leaf <= last_leaf; leaf++) {
+            uint32_t id = st->plain[leaf];
+            if (id)
+                __builtin_prefetch(&st->refs[id - 1]);
+            uint64_t b = leaf << st->pshift;
+            if (st->share && b >= lba && b + st->pblocks <= end)
+                __builtin_prefetch(&st->share[share_slot(fps[b - lba])]);
+        }
     /* Reserve first, so an ENOMEM leaves the content unchanged: a leaf
      * for every slot that has none of its own (a new one, or a copy of a
      * shared one); a slot that owns its leaf writes into it. */
     uint64_t need = 0;
-    for (uint64_t leaf = lba >> st->pshift; leaf <= (end - 1) >> st->pshift; leaf++)
+    for (uint64_t leaf = first_leaf; leaf <= last_leaf; leaf++)
         need += !st->plain[leaf] || st->refs[st->plain[leaf] - 1] > 1;
     if (need && (rc = reserve_leaves(st, need)))
         return rc;

@@ -205,10 +205,11 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
                 res->read_skipped += r->io.nr;
             } else {
                 for (uint32_t i = 0; i < r->io.nr; i++) {
-                    uint64_t s = r->io.sector + i, now_exp = cons_oracle_expect(e->oracle, s);
+                    uint64_t s = r->io.sector + i;
                     /* the view at issue, a write acknowledged since, or a
-                     * write still in flight (its data may be down already) */
-                    if (r->fps[i] == r->expect[i] || r->fps[i] == now_exp)
+                     * write still in flight (its data may be down already);
+                     * the oracle is asked again only when the first fails */
+                    if (r->fps[i] == r->expect[i] || r->fps[i] == cons_oracle_expect(e->oracle, s))
                         res->read_checked++;
                     else if (cons_oracle_busy(e->oracle, s))
                         res->read_skipped++;
