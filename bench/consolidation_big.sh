@@ -5,16 +5,20 @@
 # datastore; prints wall time and peak RSS (GNU time) for two loads:
 #   light  lambda/B 0.1, 1 MiB requests, 95% in a 16 GiB hot set
 #   heavy  lambda/B 0.3, 1 MiB requests, 90% in a 64 GiB hot set
-# Usage: bench/consolidation_big.sh [VMSIM]   (default ./vmsim)
+# Usage: bench/consolidation_big.sh [VMSIM [LOAD]]   (default ./vmsim, both
+# loads; LOAD is light or heavy).  User CPU time is printed too: on a shared
+# machine it varies less than the wall time.
 set -eu
 VMSIM=${1:-./vmsim}
+LOADS=${2:-light heavy}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/vmsim-consbig.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-for load in light heavy; do
+for load in $LOADS; do
     case $load in
     light) ratio=0.1 hot=16GiB share=0.95 ;;
     heavy) ratio=0.3 hot=64GiB share=0.9 ;;
+    *) echo "usage: $0 [VMSIM [light|heavy]]" >&2; exit 2 ;;
     esac
     cat > "$tmp/$load.json" <<JSON
 {"name": "consolidation-big-$load", "mechanism": "consolidation",
@@ -27,6 +31,7 @@ JSON
     /usr/bin/time -v "$VMSIM" run "$tmp/$load.json" -o "$tmp/$load" > "$tmp/$load.out" 2> "$tmp/$load.time"
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/$load.time")
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/$load.time")
+    user=$(sed -n 's/.*User time (seconds): //p' "$tmp/$load.time")
     sim=$(grep '^mirror' "$tmp/$load.out" | awk '{print $4, $5}')
-    echo "$load: wall $wall, peak RSS $((rss / 1024)) MiB, consolidation took $sim of simulated time"
+    echo "$load: wall $wall, user ${user} s, peak RSS $((rss / 1024)) MiB, consolidation took $sim of simulated time"
 done

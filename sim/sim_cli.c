@@ -341,6 +341,43 @@ static void print_summary(const struct sim_config *cfg, const cJSON *records)
     free(cells);
 }
 
+/* When every point's mechanism asks for it (sim_mech.huge_heap), the
+ * command execs itself once more with glibc's tunable
+ * glibc.malloc.hugetlb=1 (glibc 2.35+; read only when a program starts):
+ * malloc then asks for transparent huge pages (madvise) on the memory it
+ * takes from the system, and a run that fills a gigabyte of heap takes
+ * 5,700 page faults instead of 160,000 (a consolidation of a 100 GiB
+ * delta under load: 17% less CPU time; its results are the same).  The
+ * arguments, the output and the exit status are the re-run's.  Not when
+ * GLIBC_TUNABLES names the tunable already (the user's say, or this was
+ * the re-run), nor when the exec fails (the run goes on as it is). */
+static void huge_heap_reexec(const struct sim_config *cfg, char **argv)
+{
+    for (int i = 0; i < cfg->nr_points; i++)
+        if (!cfg->points[i].mech->huge_heap)
+            return;
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (t && strstr(t, "glibc.malloc.hugetlb"))
+        return;
+    char *old = t ? strdup(t) : NULL;
+    char val[1024];
+    int n = snprintf(val, sizeof val, "%s%sglibc.malloc.hugetlb=1", old ? old : "",
+                     old ? ":" : "");
+    if ((t && !old) || n < 0 || (size_t)n >= sizeof val) {
+        free(old);
+        return;
+    }
+    fflush(NULL);
+    if (setenv("GLIBC_TUNABLES", val, 1) == 0) {
+        execv("/proc/self/exe", argv);
+        if (old)
+            setenv("GLIBC_TUNABLES", old, 1);
+        else
+            unsetenv("GLIBC_TUNABLES");
+    }
+    free(old);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_args ra = { .jobs = 0 };
@@ -373,6 +410,7 @@ static int cmd_run(int argc, char **argv)
         status = SIM_EXIT_BAD_INPUT;
         goto out;
     }
+    huge_heap_reexec(cfg, argv);
     char dir[PATH_MAX];
     if (ra.out)
         snprintf(dir, sizeof dir, "%s", ra.out);

@@ -120,6 +120,10 @@ struct sim_mech {
     /* one run point, called from an actor on `host`; problems go to
      * out->rc / out->error, never silently */
     void (*run)(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out);
+    /* host side: `vmsim run` of points that all set it runs with glibc's
+     * malloc on transparent huge pages (sim_cli.c); for runs that fill
+     * gigabytes of heap, mostly SimGrid's kept activities */
+    bool huge_heap;
 };
 
 /*

@@ -36,4 +36,15 @@ int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts
 int sim_runner_run_point(const struct sim_exp *exp, int nr_sg_args, char **sg_args,
                          cJSON **record, struct vm_diag *d);
 
+/* Called by a mechanism's run() on its run point's actor once *out is
+ * final (only tear-down left: frees, and actors told to end).  In a
+ * forked child (sim_runner_run) where that actor is the last ordinary
+ * one, the record is completed as after run() (the activities metric),
+ * sent, and the child exits here: the tear-down changes no result, and
+ * SimGrid's of a long run is seconds (every disk activity a worker
+ * started is kept until the worker ends).  Otherwise (tests running a
+ * point in process, other ordinary actors alive) it returns and the run
+ * tears down as usual. */
+void sim_runner_point_done(struct sim_outcome *out);
+
 #endif

@@ -135,8 +135,17 @@ void cons_fmt_put_tbl(uint8_t *b, uint32_t magic, uint32_t slot, uint32_t index,
     put32(b + 4, slot);
     put32(b + 8, index);
     put32(b + 12, n);
-    for (uint32_t i = 0; i < n; i++)
-        put32(b + CONS_TBL_HEAD + 4 * i, i < nr_valid ? ent[i] : 0);
+    uint32_t nv = nr_valid < n ? nr_valid : n;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the entries are little-endian uint32 already: a GT is written on
+     * every grain a copy or a guest write allocates */
+    if (nv)
+        memcpy(b + CONS_TBL_HEAD, ent, 4 * (size_t)nv);
+#else
+    for (uint32_t i = 0; i < nv; i++)
+        put32(b + CONS_TBL_HEAD + 4 * i, ent[i]);
+#endif
+    memset(b + CONS_TBL_HEAD + 4 * (size_t)nv, 0, 4 * (size_t)(n - nv));
     seal(b, CONS_TBL_HEAD + 4 * n + 8);
 }
 

@@ -529,11 +529,9 @@ void cons_engine_free(struct cons_engine *e)
         while (lists[i]->head) {
             struct cons_greq *r = lists[i]->head;
             cons_glist_del(lists[i], r);
-            free(r->fps);
-            free(r->expect);
-            free(r->merge);
-            free(r);
+            cons_greq_free(e, r);
         }
+    cons_guest_free_spares(e);
     while (e->arms) {               /* timers that never came (the run is over) */
         struct cons_arm *a = e->arms;
         e->arms = a->next;

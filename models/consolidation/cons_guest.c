@@ -38,12 +38,75 @@ void cons_glist_del(struct cons_glist *l, struct cons_greq *r)
     l->n--;
 }
 
+/* ------------------------------------------------------------ spares */
+
+/* A buffer of n fingerprints, its capacity in the word before it: a spare
+ * when n fits the spares' size, else a malloc; NULL when out of memory. */
+static uint64_t *buf_get(struct cons_engine *e, uint32_t n)
+{
+    if (!e->buf_cap)
+        e->buf_cap = n ? n : 1;
+    if (n <= e->buf_cap && e->nr_spare_bufs)
+        return e->spare_bufs[--e->nr_spare_bufs];
+    uint32_t cap = n <= e->buf_cap ? e->buf_cap : n;
+    uint64_t *b = malloc(sizeof *b * ((size_t)cap + 1));
+    if (!b)
+        return NULL;
+    b[0] = cap;
+    return b + 1;
+}
+
+static void buf_put(struct cons_engine *e, uint64_t *b)
+{
+    if (!b)
+        return;
+    if (b[-1] == e->buf_cap && e->nr_spare_bufs < CONS_SPARE_BUFS)
+        e->spare_bufs[e->nr_spare_bufs++] = b;
+    else
+        free(b - 1);
+}
+
+/* A zeroed request, or NULL. */
+static struct cons_greq *greq_new(struct cons_engine *e)
+{
+    struct cons_greq *r = e->spare_reqs;
+    if (!r)
+        return calloc(1, sizeof *r);
+    e->spare_reqs = r->next;
+    e->nr_spare_reqs--;
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+void cons_greq_free(struct cons_engine *e, struct cons_greq *r)
+{
+    buf_put(e, r->fps);
+    buf_put(e, r->expect);
+    free(r->merge);
+    if (e->nr_spare_reqs < CONS_SPARE_REQS) {
+        r->next = e->spare_reqs;
+        e->spare_reqs = r;
+        e->nr_spare_reqs++;
+    } else {
+        free(r);
+    }
+}
+
+void cons_guest_free_spares(struct cons_engine *e)
+{
+    while (e->spare_reqs) {
+        struct cons_greq *r = e->spare_reqs;
+        e->spare_reqs = r->next;
+        free(r);
+    }
+    e->nr_spare_reqs = 0;
+    while (e->nr_spare_bufs)
+        free(e->spare_bufs[--e->nr_spare_bufs] - 1);
+}
+
 static void greq_free(struct cons_greq *r)
 {
-    free(r->fps);
-    free(r->expect);
-    free(r->merge);
-    free(r);
+    cons_greq_free(r->e, r);
 }
 
 /* ------------------------------------------------------------ arrivals */
@@ -76,7 +139,7 @@ static void arrive(struct cons_engine *e)
      * says, then those due by now */
     for (bool first = true; e->have_next && !e->load_stopped && e->queued.n < QUEUE_MAX &&
                             (first || e->load_t0 + e->next.t_ns <= now); first = false) {
-        struct cons_greq *r = calloc(1, sizeof *r);
+        struct cons_greq *r = greq_new(e);
         if (!r) {
             cons_fail(e, VM_ENOMEM, "guest request");
             return;
@@ -142,10 +205,11 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
                 res->read_skipped += r->io.nr;
             } else {
                 for (uint32_t i = 0; i < r->io.nr; i++) {
-                    uint64_t s = r->io.sector + i, now_exp = cons_oracle_expect(e->oracle, s);
+                    uint64_t s = r->io.sector + i;
                     /* the view at issue, a write acknowledged since, or a
-                     * write still in flight (its data may be down already) */
-                    if (r->fps[i] == r->expect[i] || r->fps[i] == now_exp)
+                     * write still in flight (its data may be down already);
+                     * the oracle is asked again only when the first fails */
+                    if (r->fps[i] == r->expect[i] || r->fps[i] == cons_oracle_expect(e->oracle, s))
                         res->read_checked++;
                     else if (cons_oracle_busy(e->oracle, s))
                         res->read_skipped++;
@@ -234,7 +298,7 @@ static void issue(struct cons_engine *e, struct cons_greq *r)
     int rc = 0;
     switch (r->io.op) {
     case VM_BLKIO_WRITE:
-        r->fps = malloc(sizeof *r->fps * r->io.nr);
+        r->fps = buf_get(e, r->io.nr);
         if (!r->fps || cons_oracle_begin(e->oracle, r->io.sector, r->io.nr)) {
             rc = VM_ENOMEM;
             break;
@@ -248,8 +312,8 @@ static void issue(struct cons_engine *e, struct cons_greq *r)
             cons_guest_sub_done(e, r, 0);
         return;
     case VM_BLKIO_READ:
-        r->fps = malloc(sizeof *r->fps * r->io.nr);
-        r->expect = malloc(sizeof *r->expect * r->io.nr);
+        r->fps = buf_get(e, r->io.nr);
+        r->expect = buf_get(e, r->io.nr);
         if (!r->fps || !r->expect) {
             rc = VM_ENOMEM;
             break;

@@ -68,6 +68,9 @@ struct cons_copy_op;
 struct cons_guard;
 struct cons_arm;
 
+#define CONS_SPARE_BUFS 64          /* spare fingerprint buffers kept at most */
+#define CONS_SPARE_REQS 64          /* spare guest requests kept at most */
+
 struct cons_engine {
     struct cons_engine_cfg cfg;
     struct cons_ports p;
@@ -92,6 +95,14 @@ struct cons_engine {
     bool finished;
     /* guest */
     struct cons_glist queued, parked, inflight, crashed, orphans;
+    /* spares for the next requests (cons_guest.c): a guest request and
+     * its fingerprint buffers cost two or three mallocs of kilobytes
+     * each otherwise, on a heap SimGrid fills with its activities */
+    struct cons_greq *spare_reqs;   /* chained by next */
+    uint32_t nr_spare_reqs;
+    uint64_t *spare_bufs[CONS_SPARE_BUFS];  /* buffers of buf_cap fingerprints */
+    uint32_t nr_spare_bufs;
+    uint32_t buf_cap;               /* fixed by the first request (0: none yet) */
     struct vm_blkio next;            /* the next arrival, when have_next */
     bool have_next, load_stopped;
     bool arrival_armed;             /* a timer waits for e->next */
@@ -175,6 +186,10 @@ void cons_guest_park(struct cons_engine *e, struct cons_greq *r);
 void cons_guest_unpark(struct cons_engine *e);
 bool cons_guest_writes_overlap(const struct cons_engine *e, uint64_t g0, uint64_t g1);
 void cons_guest_crash(struct cons_engine *e);      /* settle in-flight writes later */
+/* Free r and its buffers (kept as spares for the next requests, up to
+ * CONS_SPARE_*); cons_guest_free_spares() frees the spares, at the end. */
+void cons_greq_free(struct cons_engine *e, struct cons_greq *r);
+void cons_guest_free_spares(struct cons_engine *e);
 void cons_glist_add(struct cons_glist *l, struct cons_greq *r);
 void cons_glist_del(struct cons_glist *l, struct cons_greq *r);
 

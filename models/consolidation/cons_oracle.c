@@ -2,6 +2,7 @@
  * cons_oracle.c - the expected content of every sector (cons_oracle.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/vm_bitmap.h"
 #include "base/vm_err.h"
@@ -108,12 +109,25 @@ static struct leaf *leaf_get(struct cons_oracle *o, uint64_t s)
 
 int cons_oracle_begin(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
-    for (uint64_t i = s; i < s + n; i++) {
+    uint64_t end = s + n;
+    for (uint64_t i = s; i < end;) {             /* a leaf's part at a time */
         struct leaf *lf = leaf_get(o, i);
-        if (!lf || (!lf->inflight && !(lf->inflight = calloc(LEAF_SECTORS, sizeof *lf->inflight))))
+        if (!lf)
             return VM_ENOMEM;
-        lf->inflight[i & (LEAF_SECTORS - 1)]++;
-        lf->busy++;
+        if (!lf->inflight) {
+            /* malloc and memset, not calloc: glibc's calloc skips the
+             * per-thread cache, and this array comes and goes with every
+             * write into an idle leaf */
+            if (!(lf->inflight = malloc(LEAF_SECTORS * sizeof *lf->inflight)))
+                return VM_ENOMEM;
+            memset(lf->inflight, 0, LEAF_SECTORS * sizeof *lf->inflight);
+        }
+        uint64_t stop = ((i >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        lf->busy += (uint32_t)(stop - i);
+        for (; i < stop; i++)
+            lf->inflight[i & (LEAF_SECTORS - 1)]++;
     }
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "consolidation/sim_cons.h"
 #include "sim_blocktrace.h"
 #include "sim_disk.h"
+#include "sim_runner.h"
 #include "sim_timer.h"
 #include "sim_world.h"
 
@@ -137,6 +138,12 @@ static void shim_cb(struct port_blk_req *req, int rc)
     free(sh);
     req->cb(req, rc);           /* may submit, or free req: p is ours */
     p->inflight--;
+    /* Waking the run's actor on every completion (it only waits again
+     * until the last) costs a semaphore simcall and a context switch per
+     * request, but the simcall also makes the completing worker yield:
+     * it goes on in the next scheduling round, and the order of actors
+     * within an instant is part of the result (waking only on the last
+     * completion moved the qemu methods' figures).  Kept. */
     sim_waitq_wake_all(p->wq);
 }
 
@@ -360,6 +367,10 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     struct cons_result res;
     cons_engine_result(eng, &res);
     report(&res, out);
+    /* the outcome is final: a forked run point ends here, without
+     * freeing the disk (its 64 workers and the 1 M+ disk activities
+     * SimGrid keeps for them), the store or the engine */
+    sim_runner_point_done(out);
 out:
     cons_engine_free(eng);
     cons_chain_free(ch);
