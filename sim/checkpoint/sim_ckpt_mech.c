@@ -256,4 +256,7 @@ const struct sim_mech sim_ckpt_mech = {
     .invariants = invariants,
     .nr_invariants = SIM_CKPT_INV_NR,
     .run = sim_ckpt_run,
+    /* a 1 TiB save keeps 1.6 M disk activities (350 MiB of SimGrid's heap):
+     * on huge pages 8,000 page faults instead of 224,000 */
+    .huge_heap = true,
 };
