@@ -82,7 +82,13 @@
  *           evicts one itself (mm/memcontrol.c try_charge() reclaims in
  *           the charging task) and its caller waits for the write-back of
  *           the dirty ones.  No frame is ever under write-back here: the
- *           evicted frame's place is the new frame's.
+ *           evicted frame's place is the new frame's.  That wait on the
+ *           evicted page is cgroup v1's (shrink_folio_list() waits on a
+ *           folio under write-back when !writeback_throttling_sane());
+ *           cgroup v2 and global direct reclaim start the write-back and
+ *           go on reclaiming other pages, throttling the charger for at
+ *           most HZ/10 (reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK)): not
+ *           modelled.
  *   kswapd  max_resident is the host's RAM, with Linux's zone watermarks
  *           min < low < high (hostmem_wmarks_calc()).  An admission takes
  *           a free frame while more than min are free (the allocator's
@@ -97,13 +103,17 @@
  *           the caller) by the clock; a clean frame is free at once, a
  *           dirty one gets its slot and is under write-back, neither
  *           resident nor free, until the caller's write of it ends
- *           (hostmem_writeback_end(), as shrink_folio_list() starts
- *           pageout() and the folio is freed when writeback ends).
+ *           (hostmem_writeback_end(); shrink_folio_list() starts
+ *           pageout(), and Linux frees the folio on a later reclaim pass,
+ *           folio_end_writeback() having moved it to the inactive list's
+ *           tail, at once only on SWP_SYNCHRONOUS_IO devices: here it is
+ *           free when the write ends).
  *           kswapd reclaims until free plus under write-back reaches high
  *           (mm/vmscan.c balance_pgdat() stops at the high watermark;
- *           counting the frames under write-back toward it stands for
- *           reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK), so kswapd does
- *           not evict again what is already on its way out).  kswapd
+ *           counting the frames under write-back toward it is this
+ *           model's, an under-approximation: pgdat_balanced() counts free
+ *           pages only, so Linux's kswapd evicts and writes more, and
+ *           throttles only on pages it finds under write-back).  kswapd
  *           never takes a pinned frame; it may take a prefetched-unused
  *           one (an unreferenced page on Linux's inactive list, reclaim's
  *           first choice; counted as prefetch_wasted), but the frame that
@@ -113,6 +123,12 @@
  *           (hostmem_nr_owed()).  So no prefetch ever gets the frame of
  *           an unused prefetch, directly or through kswapd; the audit
  *           counts a prefetch that took an owed frame as a violation.
+ *           This rule, like the prefetch protection above, is the
+ *           simulator's, not Linux's (swap readahead allocates from the
+ *           shared free lists, and a page kswapd frees is anyone's): it
+ *           keeps the invariant "a prefetch never evicts an unused
+ *           prefetch" meaningful under kswapd, and it favours the
+ *           readahead policies.
  *   Simplified from Linux: one zone and one node (one kswapd, no
  *   lowmem_reserve, no watermark boosting, no kcompactd), order-0 pages
  *   only, direct reclaim takes one frame per frame needed (Linux reclaims

@@ -24,8 +24,10 @@
  *
  * Reclaim kswapd (swap.reclaim; models/hostmem "Reclaim"): a fault that
  * takes memory to the low watermark wakes the kswapd actor once its CPU
- * work is done (pf_defer, after its reads and writes); kswapd evicts
- * batches of SWAP_CLUSTER_MAX (32) pages and submits each batch's dirty
+ * work is done (pf_defer, after its reads and writes; Linux wakes it in
+ * __alloc_pages_slowpath(), before the fault's I/O, so on a slow disk
+ * this kswapd starts an I/O later and more faults reclaim directly);
+ * kswapd evicts batches of SWAP_CLUSTER_MAX (32) pages and submits each batch's dirty
  * pages as one write request (one I/O per run of neighbouring slots) on
  * the swap disk the faults read, without waiting for it, until free plus
  * under write-back is at high; a write's end frees its frames and wakes
