@@ -86,7 +86,7 @@ void sim_runner_point_done(struct sim_outcome *out)
  * the record is final here: it is sent and the child exits at once,
  * skipping SimGrid's tear-down (the disk workers keep every disk
  * activity they started until they end: freeing 1.3 M of them took a
- * second, about 8% of a consolidation of a 100 GiB delta). */
+ * second, about 8% of a run point that issued them). */
 static void driver_main(int argc, char **argv)
 {
     struct driver_ctx *c = sg_actor_self_get_data();

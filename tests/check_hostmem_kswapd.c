@@ -84,28 +84,28 @@ END_TEST
 
 START_TEST(test_kswapd_watermarks_follow_linux)
 {
-    struct hostmem_wmarks w;
-    /* 1054 frames: min_free_kbytes 259 -> min 64; gap max(16, 1) */
-    hostmem_wmarks_calc(1054, 0, 0, &w);
-    ck_assert_uint_eq(w.min, 64);
-    ck_assert_uint_eq(w.low, 80);
-    ck_assert_uint_eq(w.high, 96);
-    /* 1e6 frames (3.8 GiB): 8000 KiB -> min 2000; the scale factor's
-     * 0.1% (1000) beats min / 4 (500) */
-    hostmem_wmarks_calc(1000000, 0, 10, &w);
-    ck_assert_uint_eq(w.min, 2000);
-    ck_assert_uint_eq(w.low, 3000);
-    ck_assert_uint_eq(w.high, 4000);
-    /* overrides: min_free_kbytes 1024 -> min 256, gap 64 */
-    hostmem_wmarks_calc(1054, 1024, 0, &w);
-    ck_assert_uint_eq(w.min, 256);
-    ck_assert_uint_eq(w.low, 320);
-    ck_assert_uint_eq(w.high, 384);
-    /* watermark_scale_factor 3000 (30%): mult_frac(1054, 3000, 10000) = 316 */
-    hostmem_wmarks_calc(1054, 0, 3000, &w);
-    ck_assert_uint_eq(w.min, 64);
-    ck_assert_uint_eq(w.low, 380);
-    ck_assert_uint_eq(w.high, 696);
+    static const struct {
+        uint64_t frames, min_free_kbytes;
+        uint32_t scale;
+        uint64_t min, low, high;
+    } cases[] = {
+        /* min_free_kbytes 259 -> min 64; gap max(16, 1) */
+        { 1054, 0, 0, 64, 80, 96 },
+        /* 3.8 GiB: 8000 KiB -> min 2000; the scale factor's 0.1% (1000)
+         * beats min / 4 (500) */
+        { 1000000, 0, 10, 2000, 3000, 4000 },
+        /* override: min_free_kbytes 1024 -> min 256, gap 64 */
+        { 1054, 1024, 0, 256, 320, 384 },
+        /* watermark_scale_factor 3000 (30%): mult_frac(1054, 3000, 10000) = 316 */
+        { 1054, 0, 3000, 64, 380, 696 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct hostmem_wmarks w;
+        hostmem_wmarks_calc(cases[i].frames, cases[i].min_free_kbytes, cases[i].scale, &w);
+        ck_assert_uint_eq(w.min, cases[i].min);
+        ck_assert_uint_eq(w.low, cases[i].low);
+        ck_assert_uint_eq(w.high, cases[i].high);
+    }
 }
 END_TEST
 

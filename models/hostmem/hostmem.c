@@ -588,9 +588,7 @@ static void ring_remove(struct hostmem *hm, uint64_t pos)
         hm->pos_of[g] = (uint32_t)pos;
         mark_open(hm, pos, !(hm->state[g] & ST_PROTECTED));
     }
-    vm_bitmap_clear(hm->open, last);
-    if (hm->open[last >> 6] == 0)
-        vm_bitmap_clear(hm->open_sum, last >> 6);
+    mark_open(hm, last, false);
     hm->fill = last;
     if (hm->hand >= hm->fill)
         hm->hand = 0;

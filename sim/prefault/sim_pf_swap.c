@@ -41,6 +41,8 @@
  */
 #include <stdlib.h>
 
+#include <simgrid/actor.h>
+
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
 #include "hostmem/hostmem.h"
@@ -48,12 +50,9 @@
 #include "sim_disk.h"
 #include "sim_world.h"
 
-#include <simgrid/actor.h>
-
-
 /* A write-back the faulting vCPU waits for (the frames it took are free
- * only once their content is on the swap device, as shrink_folio_list()
- * frees a dirty anonymous folio after writeback). */
+ * only once their content is on the swap device: memcg reclaim waiting on
+ * the page it evicted, as cgroup v1's does; models/hostmem "Reclaim"). */
 struct wio {
     struct port_blk_req req;
     struct pf_exit *x;
