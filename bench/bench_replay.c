@@ -60,7 +60,8 @@ static void replay(struct sim_mem *m, const struct sim_access *a, uint64_t n, bo
         uint64_t gpa = sim_access_page(&a[i]);
         if (translate)
             sim_mem_prefetch_replay(m, 0, a, n, i, &pf);   /* as the vCPU does */
-        if (translate && sim_mem_translate_as(m, 0, gpa, sim_access_op(&a[i]) == SIM_OP_WRITE, &gpa) < 0) {
+        if (translate && sim_mem_translate_replay(m, 0, gpa, sim_access_op(&a[i]) == SIM_OP_WRITE,
+                                                  &gpa, &pf, i) < 0) {
             r->errors++;
             continue;
         }

@@ -23,6 +23,7 @@
 
 #include "base/vm_bigmem.h"
 #include "base/vm_fp.h"
+#include "base/vm_prefetch.h"
 #include "base/vm_rand.h"
 #include "base/vm_units.h"
 #include "sim_content.h"
@@ -86,6 +87,22 @@ void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f)
         guest_pt_frag(m->as[a].as, f);
 }
 
+/* After a walk (A set, and D for a write, as the MMU does): the TLB entry
+ * for gva_page; it lets a later write use it only once D is set. */
+static void tlb_fill(const struct sim_mem *m, struct sim_mem_as *sa, uint64_t gva_page,
+                     bool is_write, uint64_t gfn)
+{
+    (void)m;
+    assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
+    struct sim_mem_tlbe *e = &sa->tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
+    uint32_t dirty = is_write ? SIM_MEM_TLB_DIRTY : 0;
+    if (!(e->gva_page == gva_page && (e->flags & SIM_MEM_TLB_VALID)))
+        e->flags = 0;
+    e->gva_page = gva_page;
+    e->gpa_page = (uint32_t)gfn;
+    e->flags |= SIM_MEM_TLB_VALID | dirty;
+}
+
 int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page)
 {
@@ -100,18 +117,23 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
     if (rc)
         return rc;
     m->mapped_pages += guest_as_nr_mapped(sa->as) - before;
-    assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
-    /* the walk set A (and D for a write) as the MMU does; the TLB entry
-     * lets a later write use it only once D is set */
-    struct sim_mem_tlbe *e = &sa->tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
-    uint32_t dirty = is_write ? SIM_MEM_TLB_DIRTY : 0;
-    if (!(e->gva_page == gva_page && (e->flags & SIM_MEM_TLB_VALID)))
-        e->flags = 0;
-    e->gva_page = gva_page;
-    e->gpa_page = (uint32_t)gfn;
-    e->flags |= SIM_MEM_TLB_VALID | dirty;
+    tlb_fill(m, sa, gva_page, is_write, gfn);
     *gpa_page = gfn;
     return 0;
+}
+
+int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
+                           uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i)
+{
+    const struct sim_mem_pf_leaf *k = &pf->leaf[(i / SIM_MEM_PF_GROUP) & 3][i % SIM_MEM_PF_GROUP];
+    uint64_t gfn;
+    if (asid < m->nr_as && k->page == gva_page &&
+        guest_as_access_leaf(m->as[asid].as, gva_page << 12, &k->ref, is_write, &gfn) == 0) {
+        tlb_fill(m, &m->as[asid], gva_page, is_write, gfn);
+        *gpa_page = gfn;
+        return 0;
+    }
+    return sim_mem_translate_slow(m, asid, gva_page, is_write, gpa_page);
 }
 
 /* ---- replay-loop prefetch (sim_mem.h) ---- */
@@ -125,16 +147,28 @@ static bool pf_clip(long from, long g, size_t n, long *lo, long *hi)
     return *lo < *hi;
 }
 
-/* The guest-physical page of guest-virtual page `page` for the later
- * steps: the TLB's, or a side-effect-free walk's; false if none. */
-static bool pf_gpa(const struct sim_mem *m, uint32_t asid, uint64_t page, uint64_t *gpa)
+/* Record j's slot of kept tables. */
+static struct sim_mem_pf_leaf *pf_leaf(struct sim_mem_pf *pf, long j)
+{
+    return &pf->leaf[(size_t)(j / (long)SIM_MEM_PF_GROUP + 8) & 3][(size_t)j % SIM_MEM_PF_GROUP];
+}
+
+/* The guest-physical page of record j's guest-virtual page for the later
+ * steps: the TLB's, or its PTE's read through the table kept for it (a
+ * side-effect-free walk if that table went stale); false if none. */
+static bool pf_gpa(const struct sim_mem *m, uint32_t asid, struct sim_mem_pf *pf, long j,
+                   uint64_t page, uint64_t *gpa)
 {
     const struct sim_mem_tlbe *e = sim_mem_tlb_holds(m, asid, page);
     if (e) {
         *gpa = e->gpa_page;
         return true;
     }
-    return guest_pt_peek(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
+    const struct guest_as *as = m->as[asid].as;
+    int rc = guest_pt_peek_leaf(as, page << 12, &pf_leaf(pf, j)->ref, gpa);
+    if (rc == VM_EAGAIN)
+        rc = guest_pt_peek(as, page << 12, gpa);
+    return rc == 0 && *gpa < m->nr_pages;
 }
 
 /* The slot of the group at record `at` (>= -4 groups) in pf->miss. */
@@ -165,7 +199,7 @@ static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_ac
         for (long j = lo; j < hi; j++)
             if ((miss >> (j - lo) & 1) && gpas[j - lo] != UINT32_MAX &&
                 sim_access_op(&recs[j]) == SIM_OP_WRITE)
-                __builtin_prefetch(m->lines[gpas[j - lo] >> 6].fps, 1);
+                vm_prefetch_w(m->lines[gpas[j - lo] >> 6].fps);
     /* group i+2g: the page lines */
     miss = *pf_mask(pf, i + 2 * g);
     uint32_t *out = pf_gpas(pf, i + 2 * g);
@@ -173,17 +207,22 @@ static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_ac
         for (long j = lo; j < hi; j++) {
             uint64_t gpa;
             out[j - lo] = UINT32_MAX;
-            if ((miss >> (j - lo) & 1) && pf_gpa(m, asid, sim_access_page(&recs[j]), &gpa)) {
+            if ((miss >> (j - lo) & 1) && pf_gpa(m, asid, pf, j, sim_access_page(&recs[j]), &gpa)) {
                 out[j - lo] = (uint32_t)gpa;
-                __builtin_prefetch(&m->lines[gpa >> 6], 1);
+                vm_prefetch_w(&m->lines[gpa >> 6]);
             }
         }
-    /* group i+3g: the PTEs */
+    /* group i+3g: the PTEs, and the tables kept for the accesses (none
+     * for the records the TLB held) */
     miss = *pf_mask(pf, i + 3 * g);
-    if (miss && pf_clip(i + 3 * g, g, n, &lo, &hi))
-        for (long j = lo; j < hi; j++)
+    if (pf_clip(i + 3 * g, g, n, &lo, &hi))
+        for (long j = lo; j < hi; j++) {
+            struct sim_mem_pf_leaf *k = pf_leaf(pf, j);
+            k->page = sim_access_page(&recs[j]);
+            k->ref.pt = 0;
             if (miss >> (j - lo) & 1)
-                guest_pt_prefetch(as, sim_access_page(&recs[j]) << 12, 1);
+                guest_pt_prefetch_leaf(as, k->page << 12, &k->ref);
+        }
     /* group i+4g: which records the TLB misses, and their PD entries */
     miss = 0;
     if (pf_clip(i + 4 * g, g, n, &lo, &hi))

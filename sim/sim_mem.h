@@ -206,53 +206,70 @@ void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f);
  */
 int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page);
+/* The software TLB's answer for gva_page: true and *gpa_page on a hit
+ * (for a write, only through an entry whose D bit is set). */
+static inline bool sim_mem_tlb_hit(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                                   bool is_write, uint64_t *gpa_page)
+{
+    if (asid >= m->nr_as)
+        return false;
+    const struct sim_mem_tlbe *e = &m->as[asid].tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
+    uint32_t need = is_write ? SIM_MEM_TLB_DIRTY : SIM_MEM_TLB_VALID;
+    if (e->gva_page != gva_page || !(e->flags & need))
+        return false;
+    *gpa_page = e->gpa_page;
+    return true;
+}
 static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
                                        bool is_write, uint64_t *gpa_page)
 {
-    if (asid < m->nr_as) {
-        const struct sim_mem_tlbe *e = &m->as[asid].tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
-        uint32_t need = is_write ? SIM_MEM_TLB_DIRTY : SIM_MEM_TLB_VALID;
-        if (e->gva_page == gva_page && (e->flags & need)) {
-            *gpa_page = e->gpa_page;
-            return 0;
-        }
-    }
+    if (sim_mem_tlb_hit(m, asid, gva_page, is_write, gpa_page))
+        return 0;
     return sim_mem_translate_slow(m, asid, gva_page, is_write, gpa_page);
 }
 /*
  * Replay-loop prefetch for records of guest-virtual pages, a simulator
- * speed-up that changes no state.  On a large guest a record's page-table
- * entries and page line are cache misses (hundreds of ns each on a
- * virtualized host); taken one record at a time they cost one miss after
- * another.  A replay loop calls sim_mem_prefetch_replay() before each
- * record i of recs[0..n): every SIM_MEM_PF_GROUP records it asks the CPU
- * for one step of each record of a group, pipelined over the groups
- * ahead, so that a step's misses are in flight together and its loads hit
- * what the step before fetched:
+ * speed-up.  On a large guest a record's page-table entries and page line
+ * are cache misses (hundreds of ns each on a virtualized host); taken one
+ * record at a time they cost one miss after another.  A replay loop calls
+ * sim_mem_prefetch_replay() before each record i of recs[0..n): every
+ * SIM_MEM_PF_GROUP records it asks the CPU for one step of each record of
+ * a group, pipelined over the groups ahead, so that a step's misses are
+ * in flight together and its loads hit what the step before fetched:
  *   group g+4  the PD entries (and the model's child references) of the
  *              records' walks
- *   group g+3  their PTEs
- *   group g+2  the page lines (each record translated without side
- *              effects: its PTE is in by then)
+ *   group g+3  their PTEs, keeping each record's last-level table
+ *              (struct guest_leaf)
+ *   group g+2  the page lines (each record's PTE read through that table,
+ *              without side effects: it is in by then)
  *   group g+1  for the writes, the line's array of own contents
- * Only the records the software TLB missed at the first step take the
- * later ones (a local trace, whose pages the TLB mostly holds, costs one
- * TLB lookup per record).  Nothing happens for an asid not set up.  *pf
- * is the loop's state: pf->next = 0 for a new buffer of records, whose
- * first call is then at i = 0 and also takes the steps the groups before
- * it would have taken (later calls come every SIM_MEM_PF_GROUP records;
- * calls at other records only prefetch less well).  (A replay of
- * guest-physical pages needs no walk: a line prefetched a few records
- * ahead, one record at a time, serves it better than groups, measured on
- * the checkpoint-scale runs.)
+ * and the access then takes its PTE through the table kept for it
+ * (sim_mem_translate_replay(): one load instead of a walk, as a CPU's
+ * paging-structure cache does).  Only the records the software TLB missed
+ * at the first step take the later ones (a local trace, whose pages the
+ * TLB mostly holds, costs one TLB lookup per record).  Nothing happens for
+ * an asid not set up.  *pf is the loop's state: pf->next = 0 for a new
+ * buffer of records, whose first call is then at i = 0 and also takes the
+ * steps the groups before it would have taken (later calls come every
+ * SIM_MEM_PF_GROUP records; calls at other records only prefetch less
+ * well).  Results are the same with or without it: the access through a
+ * kept table changes what guest_as_fault_in() would (guest_pt.h).  (A
+ * replay of guest-physical pages needs no walk: a line prefetched a few
+ * records ahead, one record at a time, serves it better than groups,
+ * measured on the checkpoint-scale runs.)
  */
 #define SIM_MEM_PF_GROUP 32u              /* at most 32: a group's TLB misses are a mask */
 _Static_assert(SIM_MEM_PF_GROUP <= 32, "a group's TLB misses are a 32-bit mask");
+struct sim_mem_pf_leaf {                  /* a record's last-level table, for its access */
+    uint64_t page;                        /* the record's guest-virtual page */
+    struct guest_leaf ref;                /* ref.pt 0: none kept */
+};
 struct sim_mem_pf {
     size_t next;                          /* record at which the next steps are taken */
     uint32_t miss[4];                     /* the TLB misses of the groups in flight */
     uint32_t gpa[2][SIM_MEM_PF_GROUP];    /* pages the line step found (UINT32_MAX:
                                            * none); a guest has < 2^32 pages */
+    struct sim_mem_pf_leaf leaf[4][SIM_MEM_PF_GROUP];   /* from the PTE step to the access */
 };
 void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
                              const struct sim_access *recs, size_t n, size_t i,
@@ -265,6 +282,22 @@ static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asi
         sim_mem_prefetch_groups(m, asid, recs, n, i, pf);
         pf->next = i + SIM_MEM_PF_GROUP;
     }
+}
+/*
+ * sim_mem_translate_as() for record i of a replay loop that calls
+ * sim_mem_prefetch_replay(): on a TLB miss the access goes through the
+ * last-level table kept for record i (if any, current, and for this
+ * page), else through sim_mem_translate_slow().  Same results and errors.
+ */
+int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
+                           uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i);
+static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                                           bool is_write, uint64_t *gpa_page,
+                                           const struct sim_mem_pf *pf, size_t i)
+{
+    if (sim_mem_tlb_hit(m, asid, gva_page, is_write, gpa_page))
+        return 0;
+    return sim_mem_translate_kept(m, asid, gva_page, is_write, gpa_page, pf, i);
 }
 /* asid's (set up) TLB entry for gva_page, or NULL. */
 static inline const struct sim_mem_tlbe *sim_mem_tlb_holds(const struct sim_mem *m, uint32_t asid,

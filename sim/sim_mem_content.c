@@ -27,6 +27,7 @@
 
 #include "base/vm_bigmem.h"
 #include "base/vm_fp.h"
+#include "base/vm_prefetch.h"
 #include "sim_content.h"
 #include "sim_mem_int.h"
 
@@ -443,7 +444,7 @@ void sim_mem_instant_pages(struct sim_mem *m, const uint64_t *pages, uint64_t n,
     /* the runs lie anywhere in a large guest: a miss each, in parallel */
     for (uint64_t i = 0; i < n; i++)
         if (i == 0 || pages[i] >> 6 != pages[i - 1] >> 6)
-            __builtin_prefetch(&m->lines[pages[i] >> 6]);
+            vm_prefetch(&m->lines[pages[i] >> 6]);
     if (m->ck_armed)
         ck_sort(m);
     struct ck_cursor c = { 0 };

@@ -25,6 +25,7 @@
 #include <simgrid/host.h>
 #include <xbt/log.h>
 
+#include "base/vm_prefetch.h"
 #include "base/vm_units.h"
 #include "sim_vcpu.h"
 
@@ -244,7 +245,7 @@ static void vcpu_main(int argc, char **argv)
                 if (v->buf_pos + VCPU_PREFETCH < v->buf_len) {
                     uint64_t ahead = sim_access_page(&v->recs[v->buf_pos + VCPU_PREFETCH]);
                     if (ahead < nr_pages)
-                        __builtin_prefetch(&v->mem->lines[ahead >> 6]);
+                        vm_prefetch(&v->mem->lines[ahead >> 6]);
                 }
                 /* and, for a write nearer by (its line is in by now), the
                  * contents of that line's own pages, which the write updates */
@@ -252,7 +253,7 @@ static void vcpu_main(int argc, char **argv)
                     const struct sim_access *w = &v->recs[v->buf_pos + VCPU_PREFETCH / 2];
                     uint64_t near = sim_access_page(w);
                     if (near < nr_pages && sim_access_op(w) == SIM_OP_WRITE)
-                        __builtin_prefetch(v->mem->lines[near >> 6].fps, 1);
+                        vm_prefetch_w(v->mem->lines[near >> 6].fps);
                 }
             } else {
                 /* the walks and lines of the records ahead, a group at a
@@ -260,8 +261,9 @@ static void vcpu_main(int argc, char **argv)
                 sim_mem_prefetch_replay(v->mem, v->asid, v->recs, v->buf_len, v->buf_pos - 1,
                                         &v->pf);
                 v->fault_gva_page = page;
-                int rc = sim_mem_translate_as(v->mem, v->asid, page,
-                                              sim_access_op(a) == SIM_OP_WRITE, &gpa);
+                int rc = sim_mem_translate_replay(v->mem, v->asid, page,
+                                                  sim_access_op(a) == SIM_OP_WRITE, &gpa,
+                                                  &v->pf, v->buf_pos - 1);
                 if (rc < 0) {
                     v->error = rc;
                     goto out;

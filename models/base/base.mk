@@ -8,6 +8,6 @@ BASE_SRC += models/base/vm_err.c models/base/vm_err.h \
 	models/base/vm_rand.c models/base/vm_rand.h \
 	models/base/vm_fp.c models/base/vm_fp.h \
 	models/base/vm_fpstore.c models/base/vm_fpstore.h \
-	models/base/vm_bigmem.c models/base/vm_bigmem.h \
+	models/base/vm_bigmem.c models/base/vm_bigmem.h models/base/vm_prefetch.h \
 	models/base/vm_param.c models/base/vm_param.h \
 	models/base/vm_timerq.c models/base/vm_timerq.h

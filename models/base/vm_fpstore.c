@@ -43,6 +43,7 @@
 #include "vm_bitmap.h"
 #include "vm_err.h"
 #include "vm_fpstore.h"
+#include "vm_prefetch.h"
 #include "ports/port_blk.h"
 
 #define LEAF_SHIFT  16                 /* packed extents and the covered bitmap */
@@ -506,10 +507,10 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
         for (uint64_t leaf = first_leaf; leaf <= last_leaf; leaf++) {
             uint32_t id = st->plain[leaf];
             if (id)
-                __builtin_prefetch(&st->refs[id - 1]);
+                vm_prefetch(&st->refs[id - 1]);
             uint64_t b = leaf << st->pshift;
             if (st->share && b >= lba && b + st->pblocks <= end)
-                __builtin_prefetch(&st->share[share_slot(fps[b - lba])]);
+                vm_prefetch(&st->share[share_slot(fps[b - lba])]);
         }
     /* Reserve first, so an ENOMEM leaves the content unchanged: a leaf
      * for every slot that has none of its own (a new one, or a copy of a
@@ -714,7 +715,7 @@ bool vm_fpstore_req_fits(const struct vm_fpstore *st, const struct port_blk_req 
 
 static void prefetch_far(const struct vm_fpstore *st, uint64_t lba)
 {
-    __builtin_prefetch(&st->plain[lba >> st->pshift]);
+    vm_prefetch(&st->plain[lba >> st->pshift]);
 }
 
 static void prefetch_near(const struct vm_fpstore *st, uint64_t lba, uint32_t len,
@@ -722,11 +723,11 @@ static void prefetch_near(const struct vm_fpstore *st, uint64_t lba, uint32_t le
 {
     uint32_t id = st->plain[lba >> st->pshift];
     if (id) {
-        __builtin_prefetch(&st->refs[id - 1]);
-        __builtin_prefetch(leaf_at(st, id) + (lba & st->pmask));
+        vm_prefetch(&st->refs[id - 1]);
+        vm_prefetch(leaf_at(st, id) + (lba & st->pmask));
     }
     if (write && st->share && len == st->pblocks && !(lba & st->pmask))
-        __builtin_prefetch(&st->share[share_slot(fps[0])]);
+        vm_prefetch(&st->share[share_slot(fps[0])]);
 }
 
 /* Plain data, consecutive or vectored: one store call per I/O of a vectored

@@ -19,6 +19,7 @@
 #include "base/vm_bigmem.h"
 #include "base/vm_bitmap.h"
 #include "base/vm_fp.h"
+#include "base/vm_prefetch.h"
 #include "base/vm_units.h"
 #include "checkpoint/ckpt.h"
 #include "checkpoint/ckpt_file_int.h"
@@ -287,7 +288,7 @@ void ckpt_image_verify_part(const struct ckpt_image *img, const struct vm_fpstor
             /* members lie anywhere in the zero map: fetch their words in
              * parallel, not one miss after the other in compare() */
             if (img->zero && n > at)
-                __builtin_prefetch(&img->zero[pages[at] / 64]);
+                vm_prefetch(&img->zero[pages[at] / 64]);
         }
         int rc;
         if (h->compressed) {

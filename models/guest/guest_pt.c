@@ -12,6 +12,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base/vm_prefetch.h"
 #include "guest/guest_buddy.h"
 #include "guest/guest_pt.h"
 #include "guest/guest_pt_int.h"
@@ -440,12 +441,12 @@ int guest_pt_peek(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
 static inline void prefetch_entry(uintptr_t t, unsigned i, bool upper)
 {
     if (!(t & 1)) {
-        __builtin_prefetch((const uint64_t *)t + i);
+        vm_prefetch((const uint64_t *)t + i);
         if (upper)
-            __builtin_prefetch((const uint64_t *)t + GUEST_PT_ENTRIES + i);
+            vm_prefetch((const uint64_t *)t + GUEST_PT_ENTRIES + i);
     } else {
-        __builtin_prefetch(ctab_of(t));
-        __builtin_prefetch((const char *)ctab_of(t) + 64);
+        vm_prefetch(ctab_of(t));
+        vm_prefetch((const char *)ctab_of(t) + 64);
     }
 }
 
@@ -466,6 +467,56 @@ void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
         t = kid;
     }
     prefetch_entry(t, index_at(gva, level), level > 1);
+}
+
+void guest_pt_prefetch_leaf(const struct guest_as *as, uint64_t gva, struct guest_leaf *ref)
+{
+    ref->pt = 0;
+    if (!guest_pt_canonical(as->levels, gva))
+        return;
+    uintptr_t t = pdc_get(as, gva), kid = 0;
+    if (!t) {
+        t = as->root;
+        for (unsigned l = as->levels; l > 1; l--) {
+            uint64_t e = tab_get(t, index_at(gva, l), true, &kid);
+            if ((e & (GUEST_PTE_P | GUEST_PTE_A | GUEST_PTE_PS)) != (GUEST_PTE_P | GUEST_PTE_A))
+                return;
+            t = kid;
+        }
+    }
+    prefetch_entry(t, index_at(gva, 1), false);
+    ref->pt = t;
+    ref->gen = as->vm->gen;
+}
+
+int guest_pt_peek_leaf(const struct guest_as *as, uint64_t gva, const struct guest_leaf *ref,
+                       uint64_t *gfn)
+{
+    if (!ref->pt || ref->gen != as->vm->gen)
+        return VM_EAGAIN;
+    uint64_t e = tab_get(ref->pt, index_at(gva, 1), false, NULL);
+    if (!(e & GUEST_PTE_P))
+        return VM_ENOENT;
+    *gfn = entry_gfn(e);
+    return 0;
+}
+
+int guest_as_access_leaf(struct guest_as *as, uint64_t gva, const struct guest_leaf *ref,
+                         bool write, uint64_t *gfn)
+{
+    if (!ref->pt || ref->gen != as->vm->gen)
+        return VM_EAGAIN;
+    uint64_t *ep = tab_ep(ref->pt, index_at(gva, 1), false, NULL);
+    uint64_t e = ep ? *ep : 0;
+    if (!(e & GUEST_PTE_P))
+        return VM_ENOENT;
+    /* guest_as_fault_in()'s leaf, as on a paging-structure cache hit */
+    if (!(e & GUEST_PTE_A))
+        *ep = e |= GUEST_PTE_A;
+    if (write && !(e & GUEST_PTE_D))
+        *ep = e | GUEST_PTE_D;
+    *gfn = entry_gfn(e);
+    return 0;
 }
 
 /*

@@ -191,6 +191,45 @@ int guest_pt_peek(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
  * nothing is written; nothing happens when the walk stops earlier. */
 void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level);
 
+/*
+ * A reference to the last-level table of a 4 KiB mapping, taken some
+ * records ahead of the access by a replay loop (a simulator speed-up): the
+ * access then reads its PTE without walking the levels above, as a CPU
+ * whose paging-structure cache (SDM vol. 3A, 4.10.3) names the table does.
+ * pt is 0 when there is none; a reference counts only while the VM's
+ * table generation is gen (a table moved, released or handed out
+ * writable makes every reference stale).  Opaque to callers.
+ */
+struct guest_leaf {
+    uintptr_t pt;
+    uint64_t gen;
+};
+/*
+ * Take *ref for gva and ask the CPU to fetch its PTE: from the paging-
+ * structure cache, or from a walk of the levels above (read only, sets no
+ * A bit; the caller has prefetched their entries with guest_pt_prefetch()
+ * at level 2).  A walk gives a reference only when every entry above the
+ * leaf is present with its A bit set and none maps a 2 MiB page, so that
+ * an access through it skips no state change the full walk would make.
+ * Otherwise ref->pt = 0.
+ */
+void guest_pt_prefetch_leaf(const struct guest_as *as, uint64_t gva, struct guest_leaf *ref);
+/*
+ * The frame gva maps to, read through *ref without side effects: 0 and
+ * *gfn; VM_ENOENT when the PTE is not present; VM_EAGAIN when ref is 0
+ * or stale (walk instead: guest_pt_peek()).
+ */
+int guest_pt_peek_leaf(const struct guest_as *as, uint64_t gva, const struct guest_leaf *ref,
+                       uint64_t *gfn);
+/*
+ * The MMU's access to gva through *ref, as guest_as_fault_in() does when
+ * its paging-structure cache holds the table: A on the PTE, D for a write;
+ * 0 and *gfn.  VM_EAGAIN when ref is 0 or stale, VM_ENOENT when the PTE is
+ * not present: then call guest_as_fault_in(), which walks and maps.
+ */
+int guest_as_access_leaf(struct guest_as *as, uint64_t gva, const struct guest_leaf *ref,
+                         bool write, uint64_t *gfn);
+
 /* A translated neighbour: gva (page aligned) -> gfn. */
 struct guest_xlat {
     uint64_t gva;
