@@ -87,22 +87,6 @@ void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f)
         guest_pt_frag(m->as[a].as, f);
 }
 
-/* After a walk (A set, and D for a write, as the MMU does): the TLB entry
- * for gva_page; it lets a later write use it only once D is set. */
-static void tlb_fill(const struct sim_mem *m, struct sim_mem_as *sa, uint64_t gva_page,
-                     bool is_write, uint64_t gfn)
-{
-    (void)m;
-    assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
-    struct sim_mem_tlbe *e = &sa->tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
-    uint32_t dirty = is_write ? SIM_MEM_TLB_DIRTY : 0;
-    if (!(e->gva_page == gva_page && (e->flags & SIM_MEM_TLB_VALID)))
-        e->flags = 0;
-    e->gva_page = gva_page;
-    e->gpa_page = (uint32_t)gfn;
-    e->flags |= SIM_MEM_TLB_VALID | dirty;
-}
-
 int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page)
 {
@@ -117,7 +101,8 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
     if (rc)
         return rc;
     m->mapped_pages += guest_as_nr_mapped(sa->as) - before;
-    tlb_fill(m, sa, gva_page, is_write, gfn);
+    assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
+    sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
     *gpa_page = gfn;
     return 0;
 }
@@ -125,11 +110,12 @@ int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i)
 {
-    const struct sim_mem_pf_leaf *k = &pf->leaf[(i / SIM_MEM_PF_GROUP) & 3][i % SIM_MEM_PF_GROUP];
+    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
     uint64_t gfn;
     if (asid < m->nr_as && k->page == gva_page &&
         guest_as_access_leaf(m->as[asid].as, gva_page << 12, &k->ref, is_write, &gfn) == 0) {
-        tlb_fill(m, &m->as[asid], gva_page, is_write, gfn);
+        assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
+        sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
         *gpa_page = gfn;
         return 0;
     }
@@ -159,13 +145,20 @@ static struct sim_mem_pf_leaf *pf_leaf(struct sim_mem_pf *pf, long j)
 static bool pf_gpa(const struct sim_mem *m, uint32_t asid, struct sim_mem_pf *pf, long j,
                    uint64_t page, uint64_t *gpa)
 {
-    const struct sim_mem_tlbe *e = sim_mem_tlb_holds(m, asid, page);
-    if (e) {
-        *gpa = e->gpa_page;
+    const struct sim_mem_tlbe *t = sim_mem_tlb_holds(m, asid, page);
+    if (t) {
+        *gpa = t->gpa_page;
         return true;
     }
+    const struct guest_leaf *ref = &pf_leaf(pf, j)->ref;
+    const uint64_t *pte = guest_leaf_pte(ref, page << 12, *m->pt_gen);
+    if (pte) {                            /* the common case inline */
+        uint64_t e = *pte;
+        *gpa = (e & GUEST_PTE_ADDR) >> GUEST_PAGE_SHIFT;
+        return (e & GUEST_PTE_P) && *gpa < m->nr_pages;
+    }
     const struct guest_as *as = m->as[asid].as;
-    int rc = guest_pt_peek_leaf(as, page << 12, &pf_leaf(pf, j)->ref, gpa);
+    int rc = guest_pt_peek_leaf(as, page << 12, ref, gpa);
     if (rc == VM_EAGAIN)
         rc = guest_pt_peek(as, page << 12, gpa);
     return rc == 0 && *gpa < m->nr_pages;
@@ -344,6 +337,7 @@ int sim_mem_new(const struct sim_exp_vm *vm, uint64_t seed, struct sim_mem **out
         return vm_diag_set(d, VM_ENOMEM, "out of memory for a guest of %llu pages",
                            (unsigned long long)nr_pages);
     }
+    m->pt_gen = guest_vm_gen(m->guest);
     lines_update(m, SIM_MEM_PRESENT, 0, nr_pages, true);
     m->nr_present = nr_pages;
     m->all_present = true;

@@ -158,6 +158,7 @@ struct sim_mem {
     uint8_t *region_class;
     /* the guest: page tables and its allocator */
     struct guest_vm *guest;
+    const uint64_t *pt_gen;          /* guest_vm_gen(guest): kept tables' generation */
     struct sim_mem_as *as;           /* nr_as address spaces */
     uint32_t nr_as;
     uint64_t mapped_pages;           /* GVA pages faulted in so far (all address spaces) */
@@ -291,12 +292,41 @@ static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asi
  */
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i);
+/* After a walk or an access through a kept table (A set, and D for a
+ * write): asid's TLB entry for gva_page; a later write may use it only
+ * once D is set. */
+static inline void sim_mem_tlb_fill(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                                    bool is_write, uint64_t gfn)
+{
+    struct sim_mem_tlbe *e = &m->as[asid].tlb[gva_page & (SIM_MEM_TLB_ENTRIES - 1)];
+    uint32_t dirty = is_write ? SIM_MEM_TLB_DIRTY : 0;
+    if (!(e->gva_page == gva_page && (e->flags & SIM_MEM_TLB_VALID)))
+        e->flags = 0;
+    e->gva_page = gva_page;
+    e->gpa_page = (uint32_t)gfn;
+    e->flags |= SIM_MEM_TLB_VALID | dirty;
+}
+/* Record i's slot of kept tables in *pf. */
+static inline const struct sim_mem_pf_leaf *sim_mem_pf_kept(const struct sim_mem_pf *pf, size_t i)
+{
+    return &pf->leaf[(i / SIM_MEM_PF_GROUP) & 3][i % SIM_MEM_PF_GROUP];
+}
 static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
                                            bool is_write, uint64_t *gpa_page,
                                            const struct sim_mem_pf *pf, size_t i)
 {
     if (sim_mem_tlb_hit(m, asid, gva_page, is_write, gpa_page))
         return 0;
+    /* the common case inline: a current table in full form, a present PTE */
+    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
+    uint64_t *pte, gfn;
+    if (asid < m->nr_as && k->page == gva_page &&
+        (pte = guest_leaf_pte(&k->ref, gva_page << 12, *m->pt_gen)) != NULL &&
+        guest_pte_access(pte, is_write, &gfn) && gfn < m->nr_pages) {
+        sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
+        *gpa_page = gfn;
+        return 0;
+    }
     return sim_mem_translate_kept(m, asid, gva_page, is_write, gpa_page, pf, i);
 }
 /* asid's (set up) TLB entry for gva_page, or NULL. */

@@ -88,6 +88,7 @@ void guest_vm_free(struct guest_vm *vm)
 
 unsigned guest_vm_levels(const struct guest_vm *vm) { return vm->cfg.levels; }
 uint64_t guest_vm_nr_frames(const struct guest_vm *vm) { return vm->cfg.nr_frames; }
+const uint64_t *guest_vm_gen(const struct guest_vm *vm) { return &vm->gen; }
 struct guest_buddy *guest_vm_buddy(struct guest_vm *vm) { return vm->buddy; }
 uint64_t guest_as_root(const struct guest_as *as) { return as->root_gfn; }
 uint64_t guest_as_nr_mapped(const struct guest_as *as) { return as->nr_mapped; }
@@ -506,17 +507,9 @@ int guest_as_access_leaf(struct guest_as *as, uint64_t gva, const struct guest_l
 {
     if (!ref->pt || ref->gen != as->vm->gen)
         return VM_EAGAIN;
-    uint64_t *ep = tab_ep(ref->pt, index_at(gva, 1), false, NULL);
-    uint64_t e = ep ? *ep : 0;
-    if (!(e & GUEST_PTE_P))
-        return VM_ENOENT;
     /* guest_as_fault_in()'s leaf, as on a paging-structure cache hit */
-    if (!(e & GUEST_PTE_A))
-        *ep = e |= GUEST_PTE_A;
-    if (write && !(e & GUEST_PTE_D))
-        *ep = e | GUEST_PTE_D;
-    *gfn = entry_gfn(e);
-    return 0;
+    uint64_t *ep = tab_ep(ref->pt, index_at(gva, 1), false, NULL);
+    return ep && guest_pte_access(ep, write, gfn) ? 0 : VM_ENOENT;
 }
 
 /*

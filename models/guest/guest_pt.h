@@ -230,6 +230,38 @@ int guest_pt_peek_leaf(const struct guest_as *as, uint64_t gva, const struct gue
 int guest_as_access_leaf(struct guest_as *as, uint64_t gva, const struct guest_leaf *ref,
                          bool write, uint64_t *gfn);
 
+/* The VM's table generation (struct guest_leaf): its address, valid for
+ * the VM's life, for a replay loop's inline fast path below. */
+const uint64_t *guest_vm_gen(const struct guest_vm *vm);
+/*
+ * Fast path of guest_pt_peek_leaf() and guest_as_access_leaf() for a
+ * replay loop's inline code: the address of gva's PTE through *ref when
+ * ref is current (gen: *guest_vm_gen()) and its table is held in full
+ * form (bit 0 of pt clear, guest_pt_int.h), else NULL: then call those
+ * functions, which handle every case.
+ */
+static inline uint64_t *guest_leaf_pte(const struct guest_leaf *ref, uint64_t gva, uint64_t gen)
+{
+    if (ref->gen != gen || !ref->pt || (ref->pt & 1))
+        return NULL;
+    return (uint64_t *)ref->pt + ((gva >> GUEST_PAGE_SHIFT) & 511);
+}
+/* The MMU's access through the 4 KiB PTE at pte (guest_as_fault_in()'s
+ * leaf): A, and D for a write, each written only when clear; true and
+ * *gfn, or false when the entry is not present. */
+static inline bool guest_pte_access(uint64_t *pte, bool write, uint64_t *gfn)
+{
+    uint64_t e = *pte;
+    if (!(e & GUEST_PTE_P))
+        return false;
+    if (!(e & GUEST_PTE_A))
+        *pte = e |= GUEST_PTE_A;
+    if (write && !(e & GUEST_PTE_D))
+        *pte = e | GUEST_PTE_D;
+    *gfn = (e & GUEST_PTE_ADDR) >> GUEST_PAGE_SHIFT;
+    return true;
+}
+
 /* A translated neighbour: gva (page aligned) -> gfn. */
 struct guest_xlat {
     uint64_t gva;
