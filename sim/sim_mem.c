@@ -112,7 +112,7 @@ int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
 {
     const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
     uint64_t gfn;
-    if (asid < m->nr_as && k->page == gva_page &&
+    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid &&
         guest_as_access_leaf(m->as[asid].as, gva_page << 12, &k->ref, is_write, &gfn) == 0) {
         assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
@@ -205,17 +205,19 @@ static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_ac
                 vm_prefetch_w(&m->lines[gpa >> 6]);
             }
         }
-    /* group i+3g: the PTEs, and the tables kept for the accesses (none
-     * for the records the TLB held) */
+    /* group i+3g: the PTEs, and the tables kept for the accesses.  A
+     * record the TLB held keeps its slot as it was: a reference taken for
+     * the same page earlier is still right while its generation holds,
+     * and one for another page is never used (sim_mem_translate_replay
+     * checks the page). */
     miss = *pf_mask(pf, i + 3 * g);
-    if (pf_clip(i + 3 * g, g, n, &lo, &hi))
-        for (long j = lo; j < hi; j++) {
-            struct sim_mem_pf_leaf *k = pf_leaf(pf, j);
-            k->page = sim_access_page(&recs[j]);
-            k->ref.pt = 0;
-            if (miss >> (j - lo) & 1)
+    if (miss && pf_clip(i + 3 * g, g, n, &lo, &hi))
+        for (long j = lo; j < hi; j++)
+            if (miss >> (j - lo) & 1) {
+                struct sim_mem_pf_leaf *k = pf_leaf(pf, j);
+                k->page = sim_access_page(&recs[j]);
                 guest_pt_prefetch_leaf(as, k->page << 12, &k->ref);
-        }
+            }
     /* group i+4g: which records the TLB misses, and their PD entries */
     miss = 0;
     if (pf_clip(i + 4 * g, g, n, &lo, &hi))
@@ -235,6 +237,10 @@ void sim_mem_prefetch_groups(const struct sim_mem *m, uint32_t asid,
 {
     if (asid >= m->nr_as)
         return;
+    if (pf->asid != asid) {               /* tables kept for another process: drop them */
+        memset(pf->leaf, 0, sizeof pf->leaf);
+        pf->asid = asid;
+    }
     const long g = (long)SIM_MEM_PF_GROUP;
     for (long back = i == 0 ? 4 : 0; back >= 0; back--)  /* a new buffer: the steps */
         pf_steps(m, asid, recs, n, (long)i - back * g, pf);   /* before it too */

@@ -249,8 +249,9 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  * paging-structure cache does).  Only the records the software TLB missed
  * at the first step take the later ones (a local trace, whose pages the
  * TLB mostly holds, costs one TLB lookup per record).  Nothing happens for
- * an asid not set up.  *pf is the loop's state: pf->next = 0 for a new
- * buffer of records, whose first call is then at i = 0 and also takes the
+ * an asid not set up.  *pf is the loop's state, zeroed at first, for
+ * one address space at a time (a call for another asid drops the tables
+ * kept for the one before): pf->next = 0 for a new buffer of records, whose first call is then at i = 0 and also takes the
  * steps the groups before it would have taken (later calls come every
  * SIM_MEM_PF_GROUP records; calls at other records only prefetch less
  * well).  Results are the same with or without it: the access through a
@@ -267,6 +268,7 @@ struct sim_mem_pf_leaf {                  /* a record's last-level table, for it
 };
 struct sim_mem_pf {
     size_t next;                          /* record at which the next steps are taken */
+    uint32_t asid;                        /* the address space of the kept tables */
     uint32_t miss[4];                     /* the TLB misses of the groups in flight */
     uint32_t gpa[2][SIM_MEM_PF_GROUP];    /* pages the line step found (UINT32_MAX:
                                            * none); a guest has < 2^32 pages */
@@ -320,7 +322,7 @@ static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uin
     /* the common case inline: a current table in full form, a present PTE */
     const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
     uint64_t *pte, gfn;
-    if (asid < m->nr_as && k->page == gva_page &&
+    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid &&
         (pte = guest_leaf_pte(&k->ref, gva_page << 12, *m->pt_gen)) != NULL &&
         guest_pte_access(pte, is_write, &gfn) && gfn < m->nr_pages) {
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);

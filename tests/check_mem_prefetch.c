@@ -195,6 +195,46 @@ START_TEST(test_replay_with_prefetch_ends_as_without)
 }
 END_TEST
 
+/* One pf for two processes in turn: a table kept for one never serves the
+ * other's access to the same virtual page (each maps it to its own frame). */
+START_TEST(test_kept_tables_stay_with_their_address_space)
+{
+    struct sim_mem *m = new_vm(64 * MiB);
+    ck_assert_int_eq(sim_mem_set_address_spaces(m, 2), 0);
+    enum { N = 300 };
+    struct sim_access recs[N];
+    for (size_t i = 0; i < N; i++)
+        recs[i] = sim_access_make(0x1000 + i % 128, SIM_OP_READ, 1);   /* 4 groups a lap */
+    uint64_t want[2][N];
+    for (uint32_t a = 0; a < 2; a++)
+        for (size_t i = 0; i < N; i++)
+            ck_assert_int_eq(sim_mem_translate_as(m, a, sim_access_page(&recs[i]), false,
+                                                  &want[a][i]), 0);
+    ck_assert_uint_ne(want[0][0], want[1][0]);
+    struct sim_mem_pf pf = { 0 };
+    for (int round = 0; round < 4; round++) {
+        uint32_t a = round & 1;
+        pf.next = 0;
+        /* the TLB holds every page when the first steps look: they keep
+         * no table, and the slots hold what the other process's round left */
+        for (size_t i = 0; i < N; i++) {
+            uint64_t gpa;
+            ck_assert_int_eq(sim_mem_translate_as(m, a, sim_access_page(&recs[i]), false, &gpa), 0);
+        }
+        for (size_t i = 0; i < N; i++) {
+            sim_mem_prefetch_replay(m, a, recs, N, i, &pf);
+            /* empty the TLB so that every access goes through the kept tables */
+            memset(m->as[a].tlb, 0, sizeof m->as[a].tlb);
+            uint64_t gpa;
+            ck_assert_int_eq(sim_mem_translate_replay(m, a, sim_access_page(&recs[i]), false,
+                                                      &gpa, &pf, i), 0);
+            ck_assert_uint_eq(gpa, want[a][i]);
+        }
+    }
+    sim_mem_free(m);
+}
+END_TEST
+
 static Suite *mem_prefetch_suite(void)
 {
     Suite *s = suite_create("mem_prefetch");
@@ -202,6 +242,7 @@ static Suite *mem_prefetch_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_prefetch_changes_no_state);
     tcase_add_test(tc, test_replay_with_prefetch_ends_as_without);
+    tcase_add_test(tc, test_kept_tables_stay_with_their_address_space);
     suite_add_tcase(s, tc);
     return s;
 }
