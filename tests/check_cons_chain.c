@@ -2,8 +2,7 @@
  * check_cons_chain.c - unit tests of the disk chain (cons_chain.h) over
  * the fake block device: grain tables and reads through three layers,
  * copy-on-write allocation, group commit of GT blocks, operations waiting
- * on a grain being allocated, unmap and the reuse of unmapped places,
- * serialized descriptor writes,
+ * on a grain being allocated, unmap, serialized descriptor writes,
  * snapshots, and open() of what set-up wrote.  Recovery after crashes and
  * corrupt blocks: check_cons_chain_crash.c.
  */
@@ -406,94 +405,6 @@ START_TEST(test_cons_chain_unmap_of_grain_under_allocation_waits_for_it)
 }
 END_TEST
 
-/* An unmapped grain's place is reused (lowest first) for the next
- * allocation once the GT write that clears it is durable, not before: the
- * file does not grow, and a reopen sees only the new grain there. */
-START_TEST(test_cons_chain_unmapped_place_is_reused_after_its_gt_is_durable)
-{
-    struct fix f;
-    fix_init(&f, NR_SECTORS, SHIFT);
-    static const uint64_t d1[] = { 3, 4, 5 };
-    fix_delta(&f, d1, 3);
-    struct cons_layer *ly = f.ch->layers[1];
-    uint32_t p3 = cons_gt_entry(ly, 3), p5 = cons_gt_entry(ly, 5);
-    ck_assert_uint_eq(p3, f.ch->grains0);
-    struct rig_done du = { 0 }, du5 = { 0 }, dw = { 0 };
-    ck_assert_int_eq(cons_chain_unmap(f.ch, 1, 5, rig_done_fn, &du5), 0);
-    ck_assert_int_eq(cons_chain_unmap(f.ch, 1, 3, rig_done_fn, &du), 0);
-    uint64_t w[G] = { 11, 12, 13, 14 };
-    /* the unmaps' GT write is not down: grain 10 goes at the end */
-    ck_assert_int_eq(cons_chain_write(f.ch, 1, 10 * G, G, w, rig_done_fn, &dw), 0);
-    fake_blk_run(f.dev);
-    ck_assert_int_eq(du.rc, 0);
-    ck_assert_int_eq(du5.rc, 0);
-    ck_assert_int_eq(dw.rc, 0);
-    ck_assert_uint_eq(cons_gt_entry(ly, 10), f.ch->grains0 + 3 * G);
-    ck_assert_uint_eq(ly->nr_grains_appended, 4);
-    /* now both places are free: the lowest first, and the file stays */
-    uint64_t x[G] = { 21, 22, 23, 24 }, y[G] = { 31, 32, 33, 34 };
-    ck_assert_int_eq(rig_write(f.ch, f.dev, 1, 11 * G, G, x), 0);
-    ck_assert_int_eq(rig_write(f.ch, f.dev, 1, 12 * G + 1, 1, y), 0);   /* filled from below */
-    ck_assert_uint_eq(cons_gt_entry(ly, 11), p3);
-    ck_assert_uint_eq(cons_gt_entry(ly, 12), p5);
-    ck_assert_uint_eq(ly->nr_grains_appended, 4);
-    uint64_t e[G] = { 41, 42, 43, 44 };
-    ck_assert_int_eq(rig_write(f.ch, f.dev, 1, 13 * G, G, e), 0);      /* none left: append */
-    ck_assert_uint_eq(cons_gt_entry(ly, 13), f.ch->grains0 + 4 * G);
-    ck_assert_uint_eq(ly->nr_grains_appended, 5);
-    uint64_t fps[G];
-    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, 3 * G, G, fps), 0);
-    ck_assert_uint_eq(fps[0], rig_base_fp(3 * G));
-    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, 11 * G, G, fps), 0);
-    ck_assert_uint_eq(fps[3], 24);
-    int rc;
-    struct cons_chain *re = rig_reopen(f.dev, &f.cfg, &rc, NULL);
-    ck_assert_int_eq(rc, 0);
-    ck_assert(!cons_chain_allocated(re, 1, 3));
-    ck_assert(!cons_chain_allocated(re, 1, 5));
-    ck_assert_uint_eq(cons_gt_entry(re->layers[1], 11), p3);
-    ck_assert_uint_eq(cons_gt_entry(re->layers[1], 12), p5);
-    ck_assert_int_eq(rig_read(re, f.dev, 1, 12 * G, G, fps), 0);
-    ck_assert_uint_eq(fps[0], rig_base_fp(12 * G));
-    ck_assert_uint_eq(fps[1], 31);
-    cons_chain_free(re);
-    fix_free(&f);
-}
-END_TEST
-
-/* A read that found a grain's place before the grain was unmapped keeps
- * the place from reuse until it ends, so it returns the old data. */
-START_TEST(test_cons_chain_read_in_flight_keeps_an_unmapped_place_until_it_ends)
-{
-    struct fix f;
-    fix_init(&f, NR_SECTORS, SHIFT);
-    static const uint64_t d1[] = { 3 };
-    fix_delta(&f, d1, 1);
-    struct cons_layer *ly = f.ch->layers[1];
-    uint32_t p3 = cons_gt_entry(ly, 3);
-    uint64_t fps[G];
-    struct rig_done dr = { 0 }, du = { 0 }, dw = { 0 };
-    ck_assert_int_eq(cons_chain_read(f.ch, 1, 3 * G, G, fps, rig_done_fn, &dr), 0);
-    ck_assert_int_eq(cons_chain_unmap(f.ch, 1, 3, rig_done_fn, &du), 0);
-    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 2);
-    fake_blk_run_nth(f.dev, 1);                 /* the GT write, before the read */
-    ck_assert_int_eq(du.calls, 1);
-    ck_assert_int_eq(du.rc, 0);
-    uint64_t w[G] = { 11, 12, 13, 14 };
-    ck_assert_int_eq(cons_chain_write(f.ch, 1, 20 * G, G, w, rig_done_fn, &dw), 0);
-    fake_blk_run(f.dev);
-    ck_assert_int_eq(dr.rc, 0);
-    ck_assert_int_eq(dw.rc, 0);
-    ck_assert_uint_ne(cons_gt_entry(ly, 20), p3);
-    for (uint32_t k = 0; k < G; k++)
-        ck_assert_uint_eq(fps[k], rig_fp(NULL, 1, 3 * G + k));
-    /* the read is over: the place is free now */
-    ck_assert_int_eq(rig_write(f.ch, f.dev, 1, 21 * G, G, w), 0);
-    ck_assert_uint_eq(cons_gt_entry(ly, 21), p3);
-    fix_free(&f);
-}
-END_TEST
-
 /* A read through layer 2 of a grain layer 1 is allocating waits for it,
  * and so does layer 2's copy-on-write fill. */
 START_TEST(test_cons_chain_read_and_fill_wait_for_allocation_below)
@@ -801,8 +712,6 @@ static Suite *cons_chain_suite(void)
     tcase_add_test(tc, test_cons_chain_write_to_grain_under_allocation_waits_then_goes_in_place);
     tcase_add_test(tc, test_cons_chain_unmap_falls_through_after_gt_is_durable);
     tcase_add_test(tc, test_cons_chain_unmap_of_grain_under_allocation_waits_for_it);
-    tcase_add_test(tc, test_cons_chain_unmapped_place_is_reused_after_its_gt_is_durable);
-    tcase_add_test(tc, test_cons_chain_read_in_flight_keeps_an_unmapped_place_until_it_ends);
     tcase_add_test(tc, test_cons_chain_read_and_fill_wait_for_allocation_below);
     tcase_add_test(tc, test_cons_chain_write_error_at_each_write_fails_without_hang);
     suite_add_tcase(s, tc);

@@ -2,8 +2,7 @@
  * check_cons_chain_crash.c - recovery of the disk chain (cons_chain.h):
  * a crash at every step of a scenario of allocating and in-place writes
  * and an unmap,
- * in several completion orders, and of writes reusing unmapped places,
- * must leave every acknowledged write
+ * in several completion orders, must leave every acknowledged write
  * readable and no sector holding anything but its old or a new content;
  * each deliberate mutation (CONS_MUT_*) must be caught by the same sweep;
  * open() refuses corrupt blocks with VM_EPARSE and says why.
@@ -211,163 +210,6 @@ START_TEST(test_cons_chain_crash_sweep_catches_each_mutation)
             ck_assert_msg(strstr(why, "acknowledged") != NULL, "mutation %d: %s", (int)muts[m],
                           why);
     }
-}
-END_TEST
-
-/* ---- reuse of unmapped places, crashed at every step ---------------------- */
-
-/* Delta grains 3 and 4; unmap 3 (settled first, or racing), then writes
- * of grain 11 (whole) and 12 (one sector), which may take 3's place, and
- * an unmap of 4 racing them.  After a crash at any step: 3 and 4 hold
- * their delta data or, once unmapped, the base; 11 and 12 the base or,
- * once acknowledged, the new data; never another grain's. */
-struct reuse {
-    struct cons_chain_cfg cfg;
-    struct fake_blk *dev;
-    struct cons_chain *ch;
-    struct rig_done u3, u4, w11, w12;
-    uint64_t x[4], y;
-};
-
-static void reuse_init(struct reuse *r, enum cons_mutation mut, bool settle)
-{
-    memset(r, 0, sizeof(*r));
-    r->cfg = rig_cfg(NR_SECTORS, SHIFT, 3);
-    r->cfg.mutation = mut;
-    r->dev = rig_dev(&r->cfg);
-    ck_assert_ptr_nonnull(r->dev);
-    rig_fill_base(r->dev, &r->cfg);
-    r->ch = cons_chain_new(&r->dev->base, &r->cfg);
-    ck_assert_ptr_nonnull(r->ch);
-    static const uint64_t d1[] = { 3, 4 };
-    struct cons_setup su = rig_setup(r->dev);
-    ck_assert_int_eq(cons_chain_setup_delta(r->ch, &su, 2, rig_pick, rig_fp, (void *)d1), 0);
-    ck_assert_int_eq(cons_chain_unmap(r->ch, 1, 3, rig_done_fn, &r->u3), 0);
-    if (settle)
-        fake_blk_run(r->dev);
-    for (uint32_t k = 0; k < 4; k++)
-        r->x[k] = new_fp(11, 44 + k);
-    r->y = new_fp(12, 49);
-    ck_assert_int_eq(cons_chain_write(r->ch, 1, 44, 4, r->x, rig_done_fn, &r->w11), 0);
-    ck_assert_int_eq(cons_chain_unmap(r->ch, 1, 4, rig_done_fn, &r->u4), 0);
-    ck_assert_int_eq(cons_chain_write(r->ch, 1, 49, 1, &r->y, rig_done_fn, &r->w12), 0);
-}
-
-static const char *reuse_check(struct reuse *r, char *why, size_t len)
-{
-    int rc;
-    char err[256];
-    struct cons_chain *re = rig_reopen(r->dev, &r->cfg, &rc, err);
-    if (!re) {
-        snprintf(why, len, "open failed: %s", err);
-        return why;
-    }
-    const char *bad = NULL;
-    uint64_t fps[20];
-    ck_assert_int_eq(rig_read(re, r->dev, 1, 12, 20, fps), 0);     /* grains 3 .. 7 */
-    uint64_t fps2[8];
-    ck_assert_int_eq(rig_read(re, r->dev, 1, 44, 8, fps2), 0);     /* grains 11, 12 */
-    for (uint64_t s = 12; s < 20 && !bad; s++) {
-        uint64_t v = fps[s - 12], old = rig_fp(NULL, 1, s);
-        bool unmapped = s < 16 ? r->u3.calls == 1 : r->u4.calls == 1;
-        if (v != rig_base_fp(s) && (unmapped || v != old)) {
-            snprintf(why, len, "sector %lu: %s", (unsigned long)s,
-                     unmapped ? "acknowledged unmap lost or garbage" : "garbage");
-            bad = why;
-        }
-    }
-    for (uint64_t s = 44; s < 52 && !bad; s++) {
-        uint64_t v = fps2[s - 44];
-        bool in11 = s < 48, in12 = s == 49;
-        uint64_t nf = in11 ? r->x[s - 44] : in12 ? r->y : rig_base_fp(s);
-        bool acked = in11 ? r->w11.calls == 1 : in12 ? r->w12.calls == 1 : true;
-        if (acked ? v != nf : (v != nf && v != rig_base_fp(s))) {
-            snprintf(why, len, "sector %lu: %s", (unsigned long)s,
-                     acked && v != rig_base_fp(s) ? "another grain's data"
-                     : acked ? "acknowledged write lost" : "garbage");
-            bad = why;
-        }
-    }
-    cons_chain_free(re);
-    return bad;
-}
-
-static int reuse_sweep(enum cons_mutation mut, bool settle, enum order order, unsigned seed,
-                       char *first_why, int *steps)
-{
-    int violations = 0;
-    for (size_t k = 0;; k++) {
-        struct reuse r;
-        reuse_init(&r, mut, settle);
-        if (settle || mut != CONS_MUT_NONE) {   /* 3's place goes to grain 11 */
-            const struct cons_galloc *ga = cons_inflight_find(r.ch, r.ch->layers[1]->slot, 11);
-            ck_assert_ptr_nonnull(ga);
-            ck_assert_uint_eq(ga->pos, r.ch->grains0);
-        } else {                                /* 3's unmap is not down: append */
-            const struct cons_galloc *ga = cons_inflight_find(r.ch, r.ch->layers[1]->slot, 11);
-            ck_assert_ptr_nonnull(ga);
-            ck_assert_uint_gt(ga->pos, r.ch->grains0 + 4);
-        }
-        srand(seed);
-        bool more = true;
-        for (size_t i = 0; i < k && more; i++) {
-            size_t q = fake_blk_nr_queued(r.dev);
-            if (q == 0) {
-                more = false;
-                break;
-            }
-            fake_blk_run_nth(r.dev, order == ORDER_FIFO ? 0 : order == ORDER_LIFO
-                                                         ? q - 1 : (size_t)rand() % q);
-        }
-        bool finished = fake_blk_nr_queued(r.dev) == 0;
-        if (finished) {
-            ck_assert_int_eq(r.w11.rc, 0);
-            ck_assert_int_eq(r.w12.rc, 0);
-            ck_assert_int_eq(r.u3.calls + r.u4.calls, 2);
-        }
-        fake_blk_crash(r.dev);
-        char why[400];
-        const char *bad = reuse_check(&r, why, sizeof(why));
-        if (bad && violations++ == 0 && first_why)
-            snprintf(first_why, 400, "k=%zu: %.360s", k, bad);
-        cons_chain_free(r.ch);
-        fake_blk_free(r.dev);
-        if (!more || finished) {
-            *steps = (int)k;
-            break;
-        }
-    }
-    return violations;
-}
-
-START_TEST(test_cons_chain_crash_with_reused_places_keeps_every_acknowledged_write)
-{
-    for (int settle = 0; settle <= 1; settle++)
-        for (int o = ORDER_FIFO; o <= ORDER_RANDOM; o++)
-            for (unsigned seed = 1; seed <= (o == ORDER_RANDOM ? 8u : 1u); seed++) {
-                char why[400] = "";
-                int steps = 0;
-                int v = reuse_sweep(CONS_MUT_NONE, settle, (enum order)o, seed, why, &steps);
-                ck_assert_msg(v == 0, "settle %d order %d seed %u: %s", settle, o, seed, why);
-                ck_assert_int_gt(steps, 4);
-            }
-}
-END_TEST
-
-/* Reusing a place before the GT write that clears it is down: a crash
- * then reopens the old entry over the new grain's data. */
-START_TEST(test_cons_chain_crash_sweep_catches_reuse_before_gt)
-{
-    int total = 0;
-    char why[400] = "";
-    for (int o = ORDER_FIFO; o <= ORDER_RANDOM; o++)
-        for (unsigned seed = 1; seed <= (o == ORDER_RANDOM ? 8u : 1u); seed++) {
-            int steps = 0;
-            total += reuse_sweep(CONS_MUT_REUSE_BEFORE_GT, false, (enum order)o, seed,
-                                 total ? NULL : why, &steps);
-        }
-    ck_assert_msg(total > 0, "reuse before the GT not caught");
-    ck_assert_msg(strstr(why, "garbage") || strstr(why, "open failed"), "%s", why);
 }
 END_TEST
 
@@ -609,8 +451,6 @@ static Suite *cons_chain_crash_suite(void)
     tcase_add_test(tc, test_cons_chain_crash_at_every_step_keeps_every_acknowledged_write);
     tcase_add_test(tc, test_cons_chain_crash_sweep_catches_each_mutation);
     tcase_add_test(tc, test_cons_chain_crash_during_snapshot_opens_old_or_new_chain);
-    tcase_add_test(tc, test_cons_chain_crash_with_reused_places_keeps_every_acknowledged_write);
-    tcase_add_test(tc, test_cons_chain_crash_sweep_catches_reuse_before_gt);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corrupt");
