@@ -66,6 +66,11 @@ void cons_layer_free(struct cons_chain *ch, struct cons_layer *ly)
     free(ly->gd_need);
     free(ly->gtc);
     free(ly->gdc);
+    if (ch)
+        ch->nr_limbo -= ly->limbo[0].n + ly->limbo[1].n;
+    free(ly->free_pos.v);
+    free(ly->limbo[0].v);
+    free(ly->limbo[1].v);
     free(ly);
 }
 
@@ -97,8 +102,99 @@ uint32_t cons_layer_reserve_gt(struct cons_chain *ch, struct cons_layer *ly, uin
     return ly->gt_pos[t];
 }
 
+static int posv_push(struct cons_posv *pv, uint32_t pos)
+{
+    if (pv->n == pv->cap) {
+        uint64_t cap = pv->cap ? pv->cap * 2 : 64;
+        uint32_t *v = realloc(pv->v, cap * sizeof(*v));
+        if (!v)
+            return VM_ENOMEM;
+        pv->v = v;
+        pv->cap = cap;
+    }
+    pv->v[pv->n++] = pos;
+    return 0;
+}
+
+/* The free places as a binary min-heap: the lowest goes first, as
+ * qcow2's free_cluster_index does. */
+static int heap_push(struct cons_posv *h, uint32_t pos)
+{
+    if (posv_push(h, pos))
+        return VM_ENOMEM;
+    for (uint64_t i = h->n - 1; i > 0;) {
+        uint64_t up = (i - 1) / 2;
+        if (h->v[up] <= h->v[i])
+            break;
+        uint32_t t = h->v[up];
+        h->v[up] = h->v[i];
+        h->v[i] = t;
+        i = up;
+    }
+    return 0;
+}
+
+static uint32_t heap_pop(struct cons_posv *h)
+{
+    uint32_t top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    for (uint64_t i = 0;;) {
+        uint64_t l = 2 * i + 1, m = i;
+        if (l < h->n && h->v[l] < h->v[m])
+            m = l;
+        if (l + 1 < h->n && h->v[l + 1] < h->v[m])
+            m = l + 1;
+        if (m == i)
+            break;
+        uint32_t t = h->v[m];
+        h->v[m] = h->v[i];
+        h->v[i] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* While the older epoch's I/O has ended, the places freed before the
+ * current epoch become free and a new epoch starts. */
+static void reuse_advance(struct cons_chain *ch)
+{
+    for (int i = 0; i < 2 && ch->nr_limbo && ch->io_count[(ch->io_epoch + 1) & 1] == 0; i++) {
+        for (int l = 1; l < ch->nr_layers; l++) {
+            struct cons_layer *ly = ch->layers[l];
+            struct cons_posv *old = &ly->limbo[0];
+            uint64_t k = 0;
+            for (; k < old->n && heap_push(&ly->free_pos, old->v[k]) == 0; k++)
+                ;
+            ch->nr_limbo -= old->n;     /* what found no memory is leaked */
+            old->n = 0;
+            struct cons_posv t = ly->limbo[0];
+            ly->limbo[0] = ly->limbo[1];
+            ly->limbo[1] = t;
+        }
+        ch->io_epoch++;
+    }
+}
+
+void cons_io_end(struct cons_chain *ch, uint32_t parity)
+{
+    ch->io_count[parity]--;
+    if (ch->nr_limbo)
+        reuse_advance(ch);
+}
+
+int cons_layer_release_grain(struct cons_chain *ch, struct cons_layer *ly, uint32_t pos)
+{
+    if (posv_push(&ly->limbo[1], pos))
+        return VM_ENOMEM;
+    ch->nr_limbo++;
+    reuse_advance(ch);
+    return 0;
+}
+
 uint32_t cons_layer_reserve_grain(struct cons_chain *ch, struct cons_layer *ly)
 {
+    if (ly->free_pos.n)
+        return heap_pop(&ly->free_pos);
     if (ly->next_free + ch->gsec > ch->cfg.slot_blocks)
         return 0;
     uint32_t pos = (uint32_t)ly->next_free;
@@ -413,6 +509,7 @@ struct rop {
     void *arg;
     struct cons_wait w;
     uint32_t nr_runs, cap;
+    uint32_t epoch;                 /* cons_io_begin()'s parity */
     uint64_t *lbas;
     uint32_t *io_blocks;
     struct port_blk_req req;
@@ -421,9 +518,12 @@ struct rop {
 static void rop_complete(struct port_blk_req *req, int rc)
 {
     struct rop *op = req->data;
+    struct cons_chain *ch = op->ch;
     cons_done_fn done = op->done;
     void *arg = op->arg;
-    cons_op_free(op->ch, op);
+    uint32_t epoch = op->epoch;
+    cons_op_free(ch, op);
+    cons_io_end(ch, epoch);
     done(arg, rc);
 }
 
@@ -494,9 +594,12 @@ static void rop_resume(struct cons_wait *w, int rc)
         return;
     int src = rop_submit(op);
     if (src < 0) {
+        struct cons_chain *ch = op->ch;
         cons_done_fn done = op->done;
         void *arg = op->arg;
-        cons_op_free(op->ch, op);
+        uint32_t epoch = op->epoch;
+        cons_op_free(ch, op);
+        cons_io_end(ch, epoch);
         done(arg, src);
     }
 }
@@ -517,11 +620,16 @@ int cons_read_start(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint
     op->w.fn = rop_resume;
     op->lbas = (uint64_t *)(op + 1);
     op->io_blocks = (uint32_t *)(op->lbas + grains);
+    /* from here: the places the scan finds stay the grains' until it ends */
+    op->epoch = cons_io_begin(ch);
     if (!rop_scan(op))
         return 0;
     int rc = rop_submit(op);
-    if (rc < 0)
+    if (rc < 0) {
+        uint32_t epoch = op->epoch;
         cons_op_free(ch, op);
+        cons_io_end(ch, epoch);
+    }
     return rc;
 }
 

@@ -73,6 +73,7 @@ enum cons_mutation {
     CONS_MUT_NONE = 0,
     CONS_MUT_GT_BEFORE_DATA,        /* write the GT entry before the grain's data */
     CONS_MUT_ACK_BEFORE_GT,         /* acknowledge an allocating write once its data is down */
+    CONS_MUT_REUSE_BEFORE_GT,       /* reuse an unmapped grain's place before its GT is down */
 };
 
 struct cons_chain_cfg {
@@ -87,9 +88,10 @@ struct cons_chain_cfg {
 };
 
 /* Blocks a delta file needs at most for a disk of cfg: header, GD, every
- * GT and every grain (so cfg.slot_blocks can be chosen).  Grains an
- * unmap leaked are not in it: a delta that unmaps and rewrites may run
- * out of slot (VM_ENOSPC from the write). */
+ * GT and every grain (so cfg.slot_blocks can be chosen).  Places an unmap
+ * freed are reused, so a delta never needs more while the chain stays
+ * open; the holes a crash leaked (or unmaps before a reopen) are not in
+ * it: such a delta may run out of slot (VM_ENOSPC from the write). */
 uint64_t cons_delta_max_blocks(uint64_t nr_sectors, uint32_t grain_shift);
 
 typedef void (*cons_done_fn)(void *arg, int rc);     /* rc: 0 or VM_E* */
@@ -188,9 +190,12 @@ int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, ui
 int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g, uint32_t n,
                             const uint64_t *fps, cons_done_fn done, void *arg);
 
-/* Drop grain g from delta layer `layer` (its GT entry becomes 0, the
- * grain's blocks are leaked as VMware leaks them until a shrink); done
- * when the GT block is durable.  Reads then fall through to the layers
+/* Drop grain g from delta layer `layer` (its GT entry becomes 0); done
+ * when the GT block is durable.  The grain's place is reused by a later
+ * allocation of the layer (lowest place first, as qcow2 reuses clusters
+ * of refcount 0) once that GT write is durable and every read or write
+ * started before it has ended; it is leaked if the GT write fails or the
+ * chain is reopened first.  Reads then fall through to the layers
  * below.  A grain being allocated is unmapped once its allocation is
  * durable.  0 or VM_EINVAL (base, or not allocated), VM_ENOMEM. */
 int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done, void *arg);

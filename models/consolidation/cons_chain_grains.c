@@ -16,6 +16,7 @@ struct gop {
     struct cons_chain *ch;
     cons_done_fn done;
     void *arg;
+    uint32_t epoch;                 /* cons_io_begin()'s parity */
     uint64_t *lbas;
     uint32_t *io_blocks;
     struct port_blk_req req;
@@ -24,9 +25,12 @@ struct gop {
 static void gop_complete(struct port_blk_req *req, int rc)
 {
     struct gop *op = req->data;
+    struct cons_chain *ch = op->ch;
     cons_done_fn done = op->done;
     void *arg = op->arg;
-    cons_op_free(op->ch, op);
+    uint32_t epoch = op->epoch;
+    cons_op_free(ch, op);
+    cons_io_end(ch, epoch);
     done(arg, rc);
 }
 
@@ -93,9 +97,12 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
         op->req.lbas = op->lbas;
         op->req.io_blocks = op->io_blocks;
     }
+    op->epoch = cons_io_begin(ch);
     int rc = port_blk_submit(ch->dev, &op->req);
-    if (rc < 0)
+    if (rc < 0) {
+        ch->io_count[op->epoch]--;
         cons_op_free(ch, op);
+    }
     return rc < 0 ? rc : 0;
 }
 

@@ -20,6 +20,18 @@
  * grains are appended from grains0, the first grain-aligned block after
  * them.  Recovery checks that every GD entry names its GT's place and
  * every GT entry a grain-aligned block at or after grains0.
+ *
+ * Grains an unmap frees are reused, lowest place first, before the file
+ * grows (qcow2: update_refcount() lowers free_cluster_index to a cluster
+ * whose refcount drops to 0 and alloc_clusters_noref() searches from
+ * there; the refcount decrease depends on the L2 table's write,
+ * qcow2_cache_set_dependency()).  A place is free only once the GT write
+ * that clears its entry is durable (a crash before it reopens the entry,
+ * so the place must still hold the grain) and every read or in-place
+ * write issued before the unmap has ended (it may still touch the place:
+ * the epochs below).  The free places are not on disk: a reopened chain
+ * appends after the last grain its tables name and leaks the holes below
+ * (as a crash leaks qcow2 clusters until `qemu-img check -r leaks`).
  */
 #ifndef CONS_CHAIN_INT_H
 #define CONS_CHAIN_INT_H
@@ -141,6 +153,12 @@ struct cons_meta {
 #define CONS_META_KEEP 256          /* idle GT committers kept for reuse */
 #endif
 
+/* A growable array of grain places (file blocks). */
+struct cons_posv {
+    uint32_t *v;
+    uint64_t n, cap;
+};
+
 /* One layer.  The base (flat) uses only slot and lba0. */
 struct cons_layer {
     uint32_t slot;
@@ -153,6 +171,8 @@ struct cons_layer {
     struct cons_meta **gtc;         /* [nr_gts]: GT committers, while busy */
     struct cons_meta **gdc;         /* [gd_blocks]: GD committers (made at creation) */
     uint64_t next_free;             /* next grain-aligned file block to append */
+    struct cons_posv free_pos;      /* freed places ready for reuse: a min-heap */
+    struct cons_posv limbo[2];      /* freed in the epoch before / in the current one */
     uint64_t nr_alloc;              /* GT entries != 0 */
     uint64_t nr_gt_blocks, nr_grains_appended;
     uint32_t nr_busy;               /* allocations and unmaps in flight */
@@ -204,6 +224,12 @@ struct cons_chain {
     struct cons_galloc *ga_free;    /* free list of allocation nodes */
     struct cons_op *op_free[CONS_OP_CLASSES];   /* freed operations by size class */
     uint32_t nr_op_free[CONS_OP_CLASSES];
+    /* Device I/O on grain places (reads, in-place writes, grain batches)
+     * by the parity of the epoch it started in; freed places wait in
+     * their layer's limbo until the I/O of their epoch has ended. */
+    uint64_t io_epoch;
+    uint64_t io_count[2];
+    uint64_t nr_limbo;              /* places in every layer's limbo */
     struct cons_meta *meta_free;    /* idle GT committers (blob of CONS_GT_LEN) */
     uint32_t nr_meta_free;
     /* descriptor writes */
@@ -240,6 +266,18 @@ int cons_layer_set(struct cons_layer *ly, uint64_t g, uint32_t pos);
  * the block, or 0 when the slot is full. */
 uint32_t cons_layer_reserve_gt(struct cons_chain *ch, struct cons_layer *ly, uint64_t t);
 uint32_t cons_layer_reserve_grain(struct cons_chain *ch, struct cons_layer *ly);
+/* Place pos of ly, whose unmap is durable, becomes free once the I/O
+ * started so far has ended: 0 or VM_ENOMEM (then it is leaked). */
+int cons_layer_release_grain(struct cons_chain *ch, struct cons_layer *ly, uint32_t pos);
+/* Around every device request on grain places: begin returns the
+ * epoch's parity to pass to end. */
+static inline uint32_t cons_io_begin(struct cons_chain *ch)
+{
+    uint32_t p = (uint32_t)(ch->io_epoch & 1);
+    ch->io_count[p]++;
+    return p;
+}
+void cons_io_end(struct cons_chain *ch, uint32_t parity);
 int cons_free_slot(const struct cons_chain *ch);    /* a slot, or -1 */
 struct cons_galloc *cons_inflight_find(const struct cons_chain *ch, uint32_t slot, uint64_t g);
 void cons_wl_push(struct cons_wlist *l, struct cons_wait *w);

@@ -8,8 +8,9 @@
  * with group commit (struct cons_meta): one write in flight per block,
  * entries set meanwhile go out together in the next, so an older image
  * never lands after a newer one.  Whole grains a write allocates back to
- * back in the file go down as one data request.  Also unmap and flush.
- * Not modelled: reuse of leaked grains (VMware leaks them until a shrink).
+ * back in the file go down as one data request.  Also unmap and flush;
+ * an unmapped grain's place is reused once its GT write is durable
+ * (cons_chain_int.h).  Not modelled: reuse of the grains a crash leaked.
  */
 #include "consolidation/cons_chain.h"
 
@@ -141,6 +142,7 @@ struct cons_wop {
     void *arg;
     uint32_t pending;               /* requests and allocations, +1 while scanning */
     uint32_t issued;
+    uint32_t epoch;                 /* cons_io_begin()'s parity: in-place places found */
     int rc;
     struct cons_wait w;             /* waiting on a grain in flight */
     uint64_t run_lba, run_off;
@@ -161,10 +163,13 @@ static void wop_put(struct cons_wop *op, int rc)
         op->rc = rc;
     if (--op->pending)
         return;
+    struct cons_chain *ch = op->ch;
     cons_done_fn done = op->done;
     void *arg = op->arg;
+    uint32_t epoch = op->epoch;
     rc = op->rc;
-    cons_op_free(op->ch, op);
+    cons_op_free(ch, op);
+    cons_io_end(ch, epoch);
     done(arg, rc);
 }
 
@@ -538,6 +543,7 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
     op->vlba = (uint64_t *)((char *)op->reqs + reqs);
     op->vlen = (uint32_t *)(op->vlba + cap);
     op->w.fn = wop_resume;
+    op->epoch = cons_io_begin(ch);
     if (ly->flat) {                 /* the base: a plain write where the sectors are */
         op->run_lba = ly->lba0 + s;
         op->run_len = n;
@@ -548,7 +554,9 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
     wop_scan(op);
     if (op->issued == 0 && op->pending == 1) {
         int rc = op->rc ? op->rc : VM_EIO;
+        uint32_t epoch = op->epoch;
         cons_op_free(ch, op);
+        cons_io_end(ch, epoch);
         return rc;
     }
     wop_put(op, 0);
@@ -561,6 +569,7 @@ struct uop {
     struct cons_chain *ch;
     struct cons_layer *ly;
     uint64_t g;
+    uint32_t pos;                   /* the place the entry named, 0 = none */
     cons_done_fn done;
     void *arg;
     struct cons_wait w;
@@ -571,6 +580,10 @@ static void uop_done(struct cons_wait *w, int rc)
     struct uop *u = (struct uop *)((char *)w - offsetof(struct uop, w));
     cons_done_fn done = u->done;
     void *arg = u->arg;
+    /* the cleared entry is durable: no reopen names the place again (a
+     * failed write leaves it named on disk, so the place is leaked) */
+    if (rc == 0 && u->pos)
+        (void)cons_layer_release_grain(u->ch, u->ly, u->pos);
     u->ly->nr_busy--;
     cons_op_free(u->ch, u);
     done(arg, rc);
@@ -587,7 +600,14 @@ static void uop_go(struct uop *u)
         uop_done(&u->w, cons_gt_entry(ly, u->g) ? VM_ENOMEM : VM_EINVAL);
         return;
     }
+    u->pos = cons_gt_entry(ly, u->g);
     cons_layer_set(ly, u->g, 0);
+    if (u->ch->cfg.mutation == CONS_MUT_REUSE_BEFORE_GT && u->pos) {
+        /* deliberately early: a crash before the GT write reopens the
+         * entry on a place another grain's data may have overwritten */
+        (void)cons_layer_release_grain(u->ch, ly, u->pos);
+        u->pos = 0;
+    }
     ly->nr_busy++;
     cons_meta_request(m, &u->w);
 }
