@@ -38,7 +38,7 @@ static struct cons_method_cfg mcfg(void)
 {
     return (struct cons_method_cfg){ .chunk_bytes = 64 << 10, .max_in_flight = 1,
                                      .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
-                                     .max_iterations = 9 };
+                                     .max_iterations = 9, .force_sync = true };
 }
 
 static const uint64_t *lower;            /* grains of an extra delta under the top one */
@@ -225,6 +225,32 @@ START_TEST(helper_iterates_then_forces)
     ck_assert_uint_eq(r.res.iterations, 3);
     ck_assert_uint_eq(r.res.stuns, 4);          /* three helpers, one forced commit */
     ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+    free(ios);
+}
+END_TEST
+
+/* forceSync false: at the cap the job gives up, the VM on the helper; the
+ * chain still holds every acknowledged write. */
+START_TEST(helper_cap_without_force_sync_gives_up)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
+    struct cons_method_cfg mc = mcfg();
+    mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
+    mc.max_iterations = 3;
+    mc.force_sync = false;
+    struct rig r;
+    rig_init(&r, "helper", eight, 8, ios, n, mc, 0);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+    rig_run(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(!r.res.done);
+    ck_assert(!r.res.ready);
+    ck_assert_uint_eq(r.res.iterations, 3);
+    ck_assert_uint_eq(r.res.stuns, 3);          /* three helpers created, no commit */
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    ck_assert_uint_gt(r.res.final_checked, 0);
     rig_fini(&r);
     free(ios);
 }
@@ -624,6 +650,7 @@ static Suite *suite(void)
         { "every_order", mirror_every_order }, { "race", race_caught },
         { "helper_fits", helper_converges_under_threshold },
         { "helper_cap", helper_iterates_then_forces },
+        { "helper_no_force", helper_cap_without_force_sync_gives_up },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
         { "qemu_wb_order", qemu_wb_source_then_target },

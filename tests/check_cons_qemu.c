@@ -39,7 +39,7 @@ static struct cons_method_cfg qcfg(uint64_t chunk, uint32_t in_flight)
 {
     return (struct cons_method_cfg){ .chunk_bytes = chunk, .max_in_flight = in_flight,
                                      .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
-                                     .max_iterations = 9 };
+                                     .max_iterations = 9, .force_sync = true };
 }
 
 /* A base and one delta holding grains g[0..ng), a trace load of ios,

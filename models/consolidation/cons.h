@@ -46,6 +46,7 @@ struct cons_method_cfg {
     uint64_t stun_fixed_ns;     /* fixed part of every stun (quiesce, re-open) */
     uint64_t stun_threshold_ns; /* helper: commit synchronously when the estimate fits */
     uint32_t max_iterations;    /* helper: then a forced synchronous commit */
+    bool force_sync;            /* helper: force it (else give up, the VM left on the helper) */
     uint64_t ready_threshold_bytes; /* qemu background: READY once the dirty bytes are <= */
 };
 

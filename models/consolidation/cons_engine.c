@@ -176,7 +176,7 @@ void cons_maybe_finish(struct cons_engine *e)
 {
     if (e->finished || e->down)
         return;
-    bool job_over = e->job_done || e->timed_out || e->res.rc;
+    bool job_over = e->job_done || e->timed_out || e->gave_up || e->res.rc;
     if (job_over && e->load_stopped && !e->queued.n && !e->inflight.n &&
         (!e->parked.n || e->res.rc) && (!e->copies || e->res.rc)) {
         e->res.phase_ns[CONS_AFTER] = cons_now(e) - (e->job_end ? e->job_end : cons_now(e));
@@ -311,6 +311,12 @@ void cons_switch_over(struct cons_engine *e)
     int rc = cb ? cons_chain_write_desc(e->ch, NULL, 0, cb, g) : VM_ENOMEM;
     if (rc)
         cons_fail(e, rc, "descriptor write");
+}
+
+void cons_give_up(struct cons_engine *e)
+{
+    e->gave_up = true;
+    job_over(e);
 }
 
 static void job_timeout(struct cons_engine *e)

@@ -116,6 +116,7 @@ struct cons_engine {
     void (*after_drain)(struct cons_engine *e);
     /* job */
     bool job_running, job_done, timed_out;
+    bool gave_up;                     /* the method ended the job unconsolidated */
     uint64_t job_start, job_end;
     int src_top;                    /* the view the copier reads */
     uint64_t *copyset;              /* grains still to copy (QEMU: the dirty bitmap) */
@@ -168,6 +169,9 @@ void cons_ready(struct cons_engine *e);
 /* Drop the layers above the target, write the descriptor, then the job
  * is done and the VM unstunned (call while stunned). */
 void cons_switch_over(struct cons_engine *e);
+/* The method gives the job up: it ends now, not consolidated (res.done
+ * false), the chain as it stands; the load runs on, as after a timeout. */
+void cons_give_up(struct cons_engine *e);
 /* Union of the grains of the layers (target, top]: a new bitmap. */
 uint64_t *cons_grains_above(struct cons_engine *e, int top);
 

@@ -10,9 +10,14 @@
  *   3. estimate the time to commit the helper from the copy rate measured
  *      in step 2: if it is at most stun_threshold (12 s), stun and commit
  *      the helper synchronously (the VM stays stunned for the copy), done;
- *   4. otherwise go to 1, up to max_iterations (9); after the last, the
+ *   4. otherwise go to 1, up to max_iterations (9; the host setting
+ *      snapshot.maxIterations, 10 in some releases); after the last, the
  *      helper is committed synchronously whatever it takes - the forced
- *      stun that left VMs unresponsive for many minutes under heavy writes.
+ *      stun that left VMs unresponsive for many minutes under heavy writes
+ *      (snapshot.asyncConsolidate.forceSync = TRUE, the default).  With
+ *      force_sync false the job gives up instead: the consolidation fails
+ *      and the VM runs on in the helper, its disk still needing
+ *      consolidation (the chain as it stands; nothing is lost).
  *
  * The KB's growing cycles (5, 10, 20, 30 ... then 60 minutes) are not
  * imposed here: each iteration lasts as long as its copy, and when the
@@ -41,6 +46,8 @@ static const struct vm_param helper_params[] = {
     { "max_iterations", VM_PARAM_U32, offsetof(struct cons_method_cfg, max_iterations),
       .min = 1, .max = 1000, .def = "9",
       .help = "helper deltas before a forced synchronous commit (KB 2039754)" },
+    { "force_sync", VM_PARAM_BOOL, offsetof(struct cons_method_cfg, force_sync), .def = "true",
+      .help = "after max_iterations, commit with the VM stunned (true) or give up (false)" },
     { NULL },
 };
 
@@ -119,9 +126,12 @@ static void dropped(struct cons_engine *e, int rc)
     double bytes = (double)cons_chain_nr_allocated(e->ch, e->active) *
                    cons_chain_grain_sectors(e->ch) * 4096.0;
     double est_ns = bytes == 0 ? 0 : rate > 0 ? bytes / rate * 1e9 : 1e30;
-    if (est_ns <= (double)e->cfg.mcfg.stun_threshold_ns ||
-        e->iter >= e->cfg.mcfg.max_iterations)
+    bool fits = est_ns <= (double)e->cfg.mcfg.stun_threshold_ns;
+    bool capped = e->iter >= e->cfg.mcfg.max_iterations;
+    if (fits || (capped && e->cfg.mcfg.force_sync))
         cons_stun(e, sync_commit);
+    else if (capped)
+        cons_give_up(e);            /* forceSync false: the helper stays */
     else
         begin_iteration(e);
 }
