@@ -75,6 +75,9 @@ struct sim_vcpu {
     int error;                         /* hook or translation error that stopped it */
     uint64_t fault_gva_page;           /* trace source: the GVA page of the access being
                                           checked (a hook reads it as the faulting GVA) */
+    bool fault_walk;                   /* the exit is the walk's read of a table frame of
+                                          fault_gva_page's translation (table reads on,
+                                          sim_mem.h), not an access to the page itself */
     /* counters */
     uint64_t records, raw_accesses;
     uint64_t exits;
