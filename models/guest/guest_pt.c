@@ -360,12 +360,21 @@ unsigned guest_pt_walk_tables(const struct guest_as *as, uint64_t gva, uint64_t 
     unsigned levels = as->levels, n = 0;
     if (!guest_pt_canonical(levels, gva))
         return 0;
+    if (as->path_gen == as->vm->gen && as->path_region == gva >> 21) {
+        memcpy(gfns, as->path, levels * sizeof *gfns);
+        return levels;
+    }
     uintptr_t t = as->root, kid = 0;
     uint64_t tgfn = as->root_gfn;
     for (unsigned l = levels;; l--) {
         gfns[n++] = tgfn;
-        if (l == 1)
+        if (l == 1) {
+            struct guest_as *w = (struct guest_as *)as;   /* the cache is not the tables */
+            w->path_region = gva >> 21;
+            w->path_gen = as->vm->gen;
+            memcpy(w->path, gfns, levels * sizeof *gfns);
             return n;
+        }
         uint64_t e = tab_get(t, index_at(gva, l), true, &kid);
         if (!(e & GUEST_PTE_P) || (l == 2 && (e & GUEST_PTE_PS)))
             return n;
