@@ -325,8 +325,10 @@ static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asi
  * sim_mem_translate_as() for record i of a replay loop that calls
  * sim_mem_prefetch_replay(): on a TLB miss the access goes through the
  * last-level table kept for record i (if any, current, and for this
- * page), else through sim_mem_translate_slow().  Same results and errors;
- * with table reads on, a miss answers SIM_MEM_XLAT_WALK as translate does.
+ * page), else through sim_mem_translate_slow().  Same results and errors.
+ * Not with table reads on: the kept table would skip the walk's table
+ * frames (a loop then calls sim_mem_translate_as(); sim_mem_translate_kept()
+ * answers SIM_MEM_XLAT_WALK as it does).
  */
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i);
@@ -355,11 +357,10 @@ static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uin
 {
     if (sim_mem_tlb_hit(m, asid, gva_page, is_write, gpa_page))
         return 0;
-    /* the common case inline: a current table in full form, a present PTE
-     * (not with table reads: a miss then reads the walk's table frames) */
+    /* the common case inline: a current table in full form, a present PTE */
     const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
     uint64_t *pte, gfn;
-    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid && !m->table_reads &&
+    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid &&
         (pte = guest_leaf_pte(&k->ref, gva_page << 12, *m->pt_gen)) != NULL &&
         guest_pte_access(pte, is_write, &gfn) && gfn < m->nr_pages) {
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
