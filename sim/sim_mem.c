@@ -13,7 +13,8 @@
  * Not modelled: freeing guest pages, transparent huge pages in the guest,
  * content classes that change when the guest writes a page, table pages'
  * own content (a table frame is guest memory the allocator hands out, its
- * fingerprint stays its base content).
+ * fingerprint stays its base content unless a mechanism writes it, as the
+ * prefault driver does after its recording pass).
  */
 #include "sim_mem.h"
 
@@ -87,7 +88,29 @@ void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f)
         guest_pt_frag(m->as[a].as, f);
 }
 
+void sim_mem_set_table_reads(struct sim_mem *m, bool on)
+{
+    m->table_reads = on;
+    sim_mem_tlb_flush(m, UINT32_MAX);
+}
+
+unsigned sim_mem_walk_tables(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                             uint64_t *gfns)
+{
+    if (asid >= m->nr_as)
+        return 0;
+    return guest_pt_walk_tables(m->as[asid].as, gva_page << 12, gfns);
+}
+
 int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
+                           uint64_t *gpa_page)
+{
+    if (m->table_reads && asid < m->nr_as)
+        return SIM_MEM_XLAT_WALK;       /* the caller reads the walk's tables first */
+    return sim_mem_translate_fill(m, asid, gva_page, is_write, gpa_page);
+}
+
+int sim_mem_translate_fill(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page)
 {
     if (asid >= m->nr_as)
@@ -112,7 +135,7 @@ int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
 {
     const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
     uint64_t gfn;
-    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid &&
+    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid && !m->table_reads &&
         guest_as_access_leaf(m->as[asid].as, gva_page << 12, &k->ref, is_write, &gfn) == 0) {
         assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);

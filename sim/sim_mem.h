@@ -28,7 +28,21 @@
  * is no free(): a guest frame, once mapped, stays mapped.  Simulator
  * memory for the tables is proportional to the entries present
  * (guest_pt.h).  The replay's software TLB (sim_mem_translate_as) stands
- * in for the CPU's: it changes no result, only the simulator's speed.
+ * in for the CPU's: without table reads it changes no result, only the
+ * simulator's speed.
+ *
+ * Table reads (sim_mem_set_table_reads(), off by default): the guest's
+ * table frames are guest memory like any page, so a walk reads them.  On
+ * a software-TLB miss, translate answers SIM_MEM_XLAT_WALK instead of
+ * walking: the caller takes the frames of the walk (sim_mem_walk_tables),
+ * checks and applies each as a read (sim_mem_check / sim_mem_apply: an
+ * absent or traced one is an exit on that frame, as the EPT violation of
+ * a paging-structure access; the read sets its accessed bit, which the
+ * host's clock ages, and the restore check compares its content), then
+ * translates with sim_mem_translate_fill().  A TLB hit reads no table, as
+ * on the CPU: whoever makes a table frame absent must flush the TLBs
+ * (sim_mem_tlb_flush: KVM zaps the EPT entry and flushes the guest's
+ * TLBs with INVEPT, which drops every cached translation of the VM).
  *
  * Content: a page's content class (zero, text, code, random) is fixed per
  * 2 MiB region, drawn with the vm.content fractions.  Every page of a
@@ -162,6 +176,7 @@ struct sim_mem {
     struct sim_mem_as *as;           /* nr_as address spaces */
     uint32_t nr_as;
     uint64_t mapped_pages;           /* GVA pages faulted in so far (all address spaces) */
+    bool table_reads;                /* walks read the table frames (sim_mem_set_table_reads) */
 };
 
 enum sim_mem_fault { SIM_MEM_OK = 0, SIM_MEM_FAULT_TRACE = 1, SIM_MEM_FAULT_ABSENT = 2 };
@@ -207,6 +222,26 @@ void sim_mem_frag(const struct sim_mem *m, struct guest_frag *f);
  */
 int sim_mem_translate_slow(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page);
+/*
+ * With table reads on, translate (slow or not) answers SIM_MEM_XLAT_WALK
+ * (> 0) on a TLB miss and does nothing else: the caller reads the walk's
+ * table frames (sim_mem_walk_tables), then calls sim_mem_translate_fill(),
+ * which is the translation above (the guest's walk, the fault-in, the TLB
+ * fill) whatever the mode.
+ */
+#define SIM_MEM_XLAT_WALK 1
+int sim_mem_translate_fill(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
+                           uint64_t *gpa_page);
+/* Make walks read table frames (on) or not (off, the default; the TLBs
+ * are flushed either way). */
+void sim_mem_set_table_reads(struct sim_mem *m, bool on);
+/* The guest frames of the tables the walk of GVA page gva_page in asid
+ * reads, top first, into gfns (room for GUEST_MAX_LEVELS): the root,
+ * then each table an entry names, down to the leaf's table or to the
+ * first absent entry.  Returns how many (0: asid not set up, or not
+ * canonical). */
+unsigned sim_mem_walk_tables(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
+                             uint64_t *gfns);
 /* The software TLB's answer for gva_page: true and *gpa_page on a hit
  * (for a write, only through an entry whose D bit is set). */
 static inline bool sim_mem_tlb_hit(const struct sim_mem *m, uint32_t asid, uint64_t gva_page,
@@ -291,6 +326,9 @@ static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asi
  * sim_mem_prefetch_replay(): on a TLB miss the access goes through the
  * last-level table kept for record i (if any, current, and for this
  * page), else through sim_mem_translate_slow().  Same results and errors.
+ * Not with table reads on: the kept table would skip the walk's table
+ * frames (a loop then calls sim_mem_translate_as(); sim_mem_translate_kept()
+ * answers SIM_MEM_XLAT_WALK as it does).
  */
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i);
@@ -405,7 +443,8 @@ uint64_t sim_mem_count_present(const struct sim_mem *m, const uint64_t *exclude)
 
 /* Mark every page not present and give it the poison fingerprint (a VM
  * about to be restored; the checker must be disarmed): contents of the
- * pages' own are dropped.  With expect
+ * pages' own are dropped, the TLBs flushed (a restored VM starts with
+ * empty TLBs).  With expect
  * non-NULL (nr_pages fingerprints, kept until sim_mem_restore_finish),
  * start the restore check and zero its counters.  0, or VM_ENOMEM (the
  * pages are absent, the check is off). */

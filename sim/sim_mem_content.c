@@ -468,6 +468,7 @@ int sim_mem_make_absent(struct sim_mem *m, const uint64_t *expect)
         m->lines[k].w[SIM_MEM_PRESENT] = 0;
     m->nr_present = 0;
     m->all_present = m->nr_pages == 0;
+    sim_mem_tlb_flush(m, UINT32_MAX);  /* a restored VM's TLBs start empty */
     /* a page marked present without an install keeps the poison */
     sim_mem_drop_own(m);
     m->base_poison = true;

@@ -224,6 +224,43 @@ static int take_exit(struct sim_vcpu *v, uint64_t gpa, bool is_write, int kind)
     return rc;
 }
 
+/*
+ * Translate page with table reads on (sim_mem.h): the walk reads each
+ * table frame as the MMU does, top first.  One that is absent or traced
+ * is an exit on that frame (fault_walk set: the EPT violation of a
+ * paging-structure access); after it the walk starts again from the
+ * root, as the faulting instruction is executed again, except that a
+ * frame at a level whose exit the hook let through is read whatever its
+ * bits (the hook answered 0: a buggy handler's frame is read as it is,
+ * and the content check sees it, as for a data page).  Then the
+ * translation itself (sim_mem_translate_fill).  0 or <0.
+ */
+static int walk_tables(struct sim_vcpu *v, uint64_t page, bool is_write, uint64_t *gpa)
+{
+    uint64_t let[GUEST_MAX_LEVELS];
+    for (unsigned l = 0; l < GUEST_MAX_LEVELS; l++)
+        let[l] = UINT64_MAX;
+    for (;;) {
+        uint64_t tf[GUEST_MAX_LEVELS];
+        unsigned n = sim_mem_walk_tables(v->mem, v->asid, page, tf), i = 0;
+        int kind = SIM_MEM_OK;
+        for (; i < n; i++) {
+            kind = sim_mem_check(v->mem, tf[i], false);
+            if (kind != SIM_MEM_OK && tf[i] != let[i])
+                break;
+            sim_mem_apply(v->mem, tf[i], false);
+        }
+        if (i == n)
+            return sim_mem_translate_fill(v->mem, v->asid, page, is_write, gpa);
+        v->fault_walk = true;
+        int rc = take_exit(v, tf[i], false, kind);
+        v->fault_walk = false;
+        if (rc < 0)
+            return rc;
+        let[i] = tf[i];
+    }
+}
+
 static void vcpu_main(int argc, char **argv)
 {
     struct sim_vcpu *v = sg_actor_self_get_data();
@@ -261,23 +298,41 @@ static void vcpu_main(int argc, char **argv)
                 sim_mem_prefetch_replay(v->mem, v->asid, v->recs, v->buf_len, v->buf_pos - 1,
                                         &v->pf);
                 v->fault_gva_page = page;
-                int rc = sim_mem_translate_replay(v->mem, v->asid, page,
-                                                  sim_access_op(a) == SIM_OP_WRITE, &gpa,
-                                                  &v->pf, v->buf_pos - 1);
+            }
+            bool is_write = sim_access_op(a) == SIM_OP_WRITE;
+            int rc;
+        translate:
+            /* with table reads a miss reads the walk's tables: no kept table */
+            if (!synthetic &&
+                (rc = v->mem->table_reads
+                          ? sim_mem_translate_as(v->mem, v->asid, page, is_write, &gpa)
+                          : sim_mem_translate_replay(v->mem, v->asid, page, is_write, &gpa,
+                                                     &v->pf, v->buf_pos - 1)) != 0) {
+                /* a TLB miss with table reads on: the walk reads the tables */
+                bool walked = rc == SIM_MEM_XLAT_WALK;
+                if (walked)
+                    rc = walk_tables(v, page, is_write, &gpa);
                 if (rc < 0) {
-                    v->error = rc;
+                    if (!walked || !v->quit)     /* a walk's exit ends with the run */
+                        v->error = rc;
                     goto out;
                 }
             }
-            bool is_write = sim_access_op(a) == SIM_OP_WRITE;
             int kind = sim_mem_check(v->mem, gpa, is_write);
             if (kind != SIM_MEM_OK) {
-                int rc = take_exit(v, gpa, is_write, kind);
+                rc = take_exit(v, gpa, is_write, kind);
                 if (rc < 0) {
                     if (!v->quit)
                         v->error = rc;
                     goto out;
                 }
+                /* the faulting instruction runs again: its translation
+                 * was flushed while it waited (an eviction's INVEPT), so
+                 * it walks again (table reads only: otherwise the TLB
+                 * changes no result) */
+                if (!synthetic && v->mem->table_reads &&
+                    !sim_mem_tlb_holds(v->mem, v->asid, page))
+                    goto translate;
                 /* the hook may have let the access through without
                  * clearing the exit (a buggy policy): apply it anyway,
                  * the invariant checker is what catches that */

@@ -22,8 +22,15 @@
  * a vCPU that does not honour a stun can make it non-zero: the test build
  * tests/vmsim-test-ignore-stun (SIM_VCPU_TEST_IGNORE_STUN) is such a vCPU.
  *
- * Not modelled: the guest's own scheduling, TLB misses, cache effects; a
- * fault costs what the mechanism charges plus the waiting.
+ * Page walks: with the memory's table reads on (sim_mem.h), a software-TLB
+ * miss reads the walk's table frames, top first, each checked like a page:
+ * an absent or traced one is an exit on that frame with fault_walk set,
+ * after which the walk starts again; an access whose translation was
+ * flushed while its exit waited translates again.
+ *
+ * Not modelled: the guest's own scheduling, the time of TLB misses and
+ * walks, cache effects; a fault costs what the mechanism charges plus the
+ * waiting.
  */
 #ifndef SIM_VCPU_H
 #define SIM_VCPU_H
@@ -75,6 +82,9 @@ struct sim_vcpu {
     int error;                         /* hook or translation error that stopped it */
     uint64_t fault_gva_page;           /* trace source: the GVA page of the access being
                                           checked (a hook reads it as the faulting GVA) */
+    bool fault_walk;                   /* the exit is the walk's read of a table frame of
+                                          fault_gva_page's translation (table reads on,
+                                          sim_mem.h), not an access to the page itself */
     /* counters */
     uint64_t records, raw_accesses;
     uint64_t exits;

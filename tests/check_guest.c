@@ -623,6 +623,136 @@ START_TEST(test_guest_pt_sparse_tables_cost_memory_per_entry_not_per_table)
 }
 END_TEST
 
+
+/* ----------------------------------------------- table frames as guest memory */
+
+/* A reader that refuses the frames set in its bitmap (absent from host memory). */
+struct refuse { uint64_t *absent; uint64_t asked; };
+static bool refuse_readable(void *arg, uint64_t gfn)
+{
+    struct refuse *r = arg;
+    r->asked++;
+    return !vm_bitmap_test(r->absent, gfn);
+}
+
+START_TEST(test_guest_pt_walk_tables_names_each_level_top_first)
+{
+    for (unsigned levels = 4; levels <= 5; levels++) {
+        struct guest_vm *vm = new_vm(MiB_FRAMES(8), levels, 0.0, false);
+        struct guest_as *as = new_as(vm);
+        const uint64_t gva = 0x7f1234567000ull;
+        ck_assert_int_eq(guest_pt_map(as, gva, 1000, GUEST_PTE_RW, NULL), 0);
+        uint64_t tf[GUEST_MAX_LEVELS];
+        ck_assert_uint_eq(guest_pt_walk_tables(as, gva, tf), levels);
+        ck_assert_uint_eq(tf[0], guest_as_root(as));
+        /* each frame is the one the entry above names, as the hypervisor's walk finds */
+        struct guest_walk w;
+        ck_assert_int_eq(guest_pt_walk(as, gva, &w, NULL), 0);
+        ck_assert_uint_eq(tf[levels - 1], w.table_gfn);
+        for (unsigned i = 0; i + 1 < levels; i++) {
+            uint64_t *t = guest_vm_table(vm, tf[i]);
+            ck_assert_ptr_nonnull(t);
+            unsigned idx = (unsigned)(gva >> (12 + 9 * (levels - 1 - i))) & 511;
+            ck_assert_uint_eq((t[idx] & GUEST_PTE_ADDR) >> 12, tf[i + 1]);
+        }
+        /* an unmapped address in the same last-level table: the same frames;
+         * one whose PD entry is absent: the walk stops at the PD; whose
+         * PDPT entry is absent: at the PDPT */
+        ck_assert_uint_eq(guest_pt_walk_tables(as, gva + 4096, tf), levels);
+        ck_assert_uint_eq(guest_pt_walk_tables(as, gva + (1ull << 21), tf), levels - 1);
+        ck_assert_uint_eq(guest_pt_walk_tables(as, gva + (1ull << 30), tf), levels - 2);
+        ck_assert_uint_eq(guest_pt_walk_tables(as, 1ull << 63, tf), 0);   /* not canonical */
+        /* a 2 MiB page: the walk ends at the PD */
+        ck_assert_int_eq(guest_pt_map_huge(as, 0x40000000ull, 512, GUEST_PTE_RW, NULL), 0);
+        ck_assert_uint_eq(guest_pt_walk_tables(as, 0x40001000ull, tf), levels - 1);
+        guest_vm_free(vm);
+    }
+}
+END_TEST
+
+START_TEST(test_guest_pt_readers_skip_what_lies_below_an_unreadable_table)
+{
+    struct guest_vm *vm = new_vm(MiB_FRAMES(8), 4, 0.0, false);
+    struct guest_as *as = new_as(vm);
+    /* pages 0..3 of region A (2 MiB at 0x200000), pages 0..3 of region B next to it */
+    const uint64_t a = 0x200000, b = 0x400000;
+    for (unsigned i = 0; i < 4; i++) {
+        ck_assert_int_eq(guest_pt_map(as, a + 4096ull * (508 + i), 100 + i, 0, NULL), 0);
+        ck_assert_int_eq(guest_pt_map(as, b + 4096ull * i, 200 + i, 0, NULL), 0);
+    }
+    uint64_t ta[GUEST_MAX_LEVELS], tb[GUEST_MAX_LEVELS];
+    ck_assert_uint_eq(guest_pt_walk_tables(as, a, ta), 4);
+    ck_assert_uint_eq(guest_pt_walk_tables(as, b, tb), 4);
+    ck_assert_uint_ne(ta[3], tb[3]);                 /* two last-level tables, one PD */
+    ck_assert_uint_eq(ta[2], tb[2]);
+    struct refuse rf = { vm_bitmap_new(MiB_FRAMES(8)), 0 };
+    struct guest_pt_reader rd = { refuse_readable, &rf };
+    struct guest_xlat out[16];
+    struct guest_walk_cost all = { 0, 0 }, some = { 0, 0 };
+    /* everything readable: the same as without a reader */
+    ck_assert_uint_eq(guest_pt_xlat_range_rd(as, &rd, a + 4096ull * 508, 8, out, &all), 8);
+    ck_assert_uint_gt(rf.asked, 0);
+    /* B's last-level table absent: its pages are skipped, unread */
+    vm_bitmap_set(rf.absent, tb[3]);
+    ck_assert_uint_eq(guest_pt_xlat_range_rd(as, &rd, a + 4096ull * 508, 8, out, &some), 4);
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_uint_eq(out[i].gfn, 100 + i);
+    ck_assert_uint_eq(some.entries, all.entries - 4);   /* B's PTEs are not read */
+    ck_assert_int_eq(guest_pt_xlat_table_rd(as, &rd, b, out, NULL), 0);
+    ck_assert_int_eq(guest_pt_xlat_table_rd(as, &rd, a + 4096ull * 508, out, NULL), 4);
+    struct guest_walk w;
+    ck_assert_int_eq(guest_pt_walk_rd(as, &rd, b, &w, NULL), VM_EAGAIN);
+    ck_assert_int_eq(w.fault, GUEST_WALK_UNREADABLE);
+    ck_assert_uint_eq(w.table_gfn, tb[3]);
+    ck_assert_uint_eq(w.level, 1);
+    /* the shared PD absent: both regions are skipped, nothing below is read */
+    vm_bitmap_set(rf.absent, ta[2]);
+    struct guest_walk_cost none = { 0, 0 };
+    ck_assert_uint_eq(guest_pt_xlat_range_rd(as, &rd, a + 4096ull * 508, 8, out, &none), 0);
+    ck_assert_uint_eq(none.entries, 2);             /* the PML4 and PDPT entries only */
+    ck_assert_int_eq(guest_pt_walk_rd(as, &rd, a + 4096ull * 508, &w, NULL), VM_EAGAIN);
+    ck_assert_uint_eq(w.level, 2);
+    /* the root absent: nothing at all, and the range ends */
+    vm_bitmap_set(rf.absent, guest_as_root(as));
+    ck_assert_uint_eq(guest_pt_xlat_range_rd(as, &rd, a, 2048, out, NULL), 0);
+    /* a NULL reader reads every table */
+    ck_assert_uint_eq(guest_pt_xlat_range_rd(as, NULL, a + 4096ull * 508, 8, out, NULL), 8);
+    vm_bitmap_free(rf.absent);
+    guest_vm_free(vm);
+}
+END_TEST
+
+START_TEST(test_guest_vm_table_map_marks_every_table_frame_and_nothing_else)
+{
+    struct guest_vm *vm = new_vm(MiB_FRAMES(8), 4, 0.5, false);
+    struct guest_as *p = new_as(vm), *q = new_as(vm);
+    uint64_t gfn;
+    for (uint64_t i = 0; i < 300; i++) {
+        ck_assert_int_eq(guest_as_fault_in(p, 0x10000000ull + i * 0x10000, true, &gfn, NULL), 0);
+        ck_assert_int_eq(guest_as_fault_in(q, 0x7f0000000000ull + i * 4096, false, &gfn, NULL),
+                         0);
+    }
+    uint64_t *map = vm_bitmap_new(MiB_FRAMES(8));
+    guest_vm_table_map(vm, map);
+    uint64_t n = 0;
+    for (uint64_t f = 0; f < MiB_FRAMES(8); f++)
+        n += vm_bitmap_test(map, f);
+    ck_assert_uint_eq(n, guest_vm_nr_tables(vm));
+    /* every frame a walk reads is marked; no data frame is */
+    for (uint64_t i = 0; i < 300; i++) {
+        uint64_t tf[GUEST_MAX_LEVELS], va = 0x10000000ull + i * 0x10000;
+        unsigned k = guest_pt_walk_tables(p, va, tf);
+        ck_assert_uint_eq(k, 4);
+        for (unsigned j = 0; j < k; j++)
+            ck_assert(vm_bitmap_test(map, tf[j]));
+        ck_assert_int_eq(guest_pt_translate(p, va, &gfn), 0);
+        ck_assert(!vm_bitmap_test(map, gfn));
+    }
+    vm_bitmap_free(map);
+    guest_vm_free(vm);
+}
+END_TEST
+
 static Suite *buddy_suite(void)
 {
     Suite *s = suite_create("buddy");
@@ -654,6 +784,9 @@ static Suite *pt_suite(void)
     tcase_add_test(tc, test_guest_pt_refuses_bad_levels_and_frames);
     tcase_add_test(tc, test_guest_pt_out_of_guest_memory_is_enospc);
     tcase_add_test(tc, test_guest_pt_sparse_tables_cost_memory_per_entry_not_per_table);
+    tcase_add_test(tc, test_guest_pt_walk_tables_names_each_level_top_first);
+    tcase_add_test(tc, test_guest_pt_readers_skip_what_lies_below_an_unreadable_table);
+    tcase_add_test(tc, test_guest_vm_table_map_marks_every_table_frame_and_nothing_else);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -594,6 +594,46 @@ START_TEST(test_mem_translate_sets_accessed_and_dirty_in_the_guest_pte)
 }
 END_TEST
 
+
+/* Table reads: a TLB miss asks the caller to read the walk's table frames
+ * first; the translation itself fills the TLB; a flush (and make_absent)
+ * makes the next access walk again.  Off, translate never asks. */
+START_TEST(test_mem_table_reads_make_a_tlb_miss_read_the_walks_table_frames)
+{
+    struct sim_mem *m = new_vm(4 * MiB);
+    uint64_t gpa, again, tf[GUEST_MAX_LEVELS];
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &gpa), 0);   /* off */
+    sim_mem_set_table_reads(m, true);
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &again), SIM_MEM_XLAT_WALK);
+    unsigned n = sim_mem_walk_tables(m, 0, 0x1234, tf);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(tf[0], guest_as_root(sim_mem_as(m, 0)));
+    struct guest_walk w;
+    ck_assert_int_eq(guest_pt_walk(sim_mem_as(m, 0), 0x1234000, &w, NULL), 0);
+    ck_assert_uint_eq(tf[3], w.table_gfn);
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_uint_lt(tf[i], m->nr_pages);       /* guest frames */
+    ck_assert_int_eq(sim_mem_translate_fill(m, 0, 0x1234, false, &again), 0);
+    ck_assert_uint_eq(again, gpa);
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &again), 0);   /* TLB hit */
+    /* a write through a read's entry walks again (it sets D) */
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, true, &again), SIM_MEM_XLAT_WALK);
+    ck_assert_int_eq(sim_mem_translate_fill(m, 0, 0x1234, true, &again), 0);
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, true, &again), 0);
+    sim_mem_tlb_flush(m, UINT32_MAX);                /* an eviction's INVEPT */
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &again), SIM_MEM_XLAT_WALK);
+    ck_assert_int_eq(sim_mem_translate_fill(m, 0, 0x1234, false, &again), 0);
+    ck_assert_int_eq(sim_mem_make_absent(m, NULL), 0);   /* a restored VM: TLBs empty */
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &again), SIM_MEM_XLAT_WALK);
+    /* errors are the fill's; an unknown asid never asks for a walk */
+    ck_assert_int_eq(sim_mem_translate_as(m, 7, 0x1234, false, &again), VM_EINVAL);
+    ck_assert_uint_eq(sim_mem_walk_tables(m, 7, 0x1234, tf), 0);
+    sim_mem_set_table_reads(m, false);
+    ck_assert_int_eq(sim_mem_translate_as(m, 0, 0x1234, false, &again), 0);
+    sim_mem_free(m);
+}
+END_TEST
+
 START_TEST(test_mem_translate_aged_guest_scatters_frames_deterministically)
 {
     struct sim_mem *m = new_vm_full(64 * MiB, 1.0, NULL, 3);
@@ -690,6 +730,7 @@ static Suite *mem_suite(void)
     tcase_add_test(t, test_mem_restore_check_compares_reinstall_over_a_seen_page);
     tcase_add_test(t, test_mem_translate_fresh_guest_maps_a_gva_run_to_a_gpa_run);
     tcase_add_test(t, test_mem_translate_sets_accessed_and_dirty_in_the_guest_pte);
+    tcase_add_test(t, test_mem_table_reads_make_a_tlb_miss_read_the_walks_table_frames);
     tcase_add_test(t, test_mem_translate_aged_guest_scatters_frames_deterministically);
     tcase_add_test(t, test_mem_translate_upper_half_maps_la57_needs_five_levels);
     tcase_add_test(t, test_mem_translate_fails_enospc_when_guest_is_full);

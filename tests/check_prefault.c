@@ -419,6 +419,49 @@ START_TEST(test_prefault_gva_sym_translates_virtual_neighbours)
 }
 END_TEST
 
+
+/* The world's table reader: a table frame may be read while resident. */
+static bool resident_table(void *arg, uint64_t gfn)
+{
+    return port_backing_is_resident(arg, gfn);
+}
+
+START_TEST(test_prefault_gva_skips_neighbours_below_a_table_not_in_memory)
+{
+    struct rig r;
+    rig_init(&r);
+    /* the last 4 pages of one 2 MiB region and the first 4 of the next */
+    const uint64_t a = REGION + (512 - 4) * 4096ull, b = REGION + 512 * 4096ull;
+    for (uint64_t p = 0; p < 4; p++) {
+        ck_assert_int_eq(guest_pt_map(r.as, a + p * 4096, 3000 + p, GUEST_PTE_RW, NULL), 0);
+        ck_assert_int_eq(guest_pt_map(r.as, b + p * 4096, 4000 + p, GUEST_PTE_RW, NULL), 0);
+        fake_backing_swap_out(r.fb, 3000 + p);
+        fake_backing_swap_out(r.fb, 4000 + p);
+    }
+    uint64_t tf[GUEST_MAX_LEVELS];
+    ck_assert_uint_eq(guest_pt_walk_tables(r.as, b, tf), 4);
+    rig_start(&r, "gva", k2);
+    struct guest_pt_reader rd = { resident_table, &r.fb->base };
+    /* every table resident: the window crosses into the next region */
+    struct prefault_fault f = { .gfn = 3003, .gva = a + 3 * 4096, .gva_known = true,
+                                .as = r.as, .tables = &rd };
+    EXPECT(&r, r.s->policy->fault(r.s, &f, r.out), 3003, 3001, 3002, 4000, 4001);
+    uint64_t entries = prefault_stats(r.s)->entries;
+    /* the next region's last-level table swapped out: its pages are
+     * skipped, and its entries not read (nor charged) */
+    fake_backing_swap_out(r.fb, tf[3]);
+    EXPECT(&r, r.s->policy->fault(r.s, &f, r.out), 3003, 3001, 3002);
+    ck_assert_uint_eq(prefault_stats(r.s)->entries - entries, entries - 2);
+    /* a fault of the walk on a table frame has no GVA: the table alone */
+    struct prefault_fault t = { .gfn = tf[3], .gva = b, .gva_known = false, .as = r.as,
+                                .tables = &rd };
+    uint64_t no_gva = prefault_stats(r.s)->no_gva;
+    EXPECT(&r, r.s->policy->fault(r.s, &t, r.out), tf[3]);
+    ck_assert_uint_eq(prefault_stats(r.s)->no_gva, no_gva + 1);
+    rig_fini(&r);
+}
+END_TEST
+
 static void fwd3_decode(struct prefault_cfg *c)
 {
     c->shape = PREFAULT_SHAPE_FWD;
@@ -694,6 +737,7 @@ static Suite *prefault_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("gva");
     tcase_add_test(tc, test_prefault_gva_sym_translates_virtual_neighbours);
+    tcase_add_test(tc, test_prefault_gva_skips_neighbours_below_a_table_not_in_memory);
     tcase_add_test(tc, test_prefault_gva_fwd_takes_the_pages_ahead_and_counts_decodes);
     tcase_add_test(tc, test_prefault_gva_table_takes_every_present_entry_of_the_table);
     tcase_add_test(tc, test_prefault_gva_adaptive_grows_on_hits_and_shrinks_on_misses);

@@ -1,7 +1,8 @@
 /*
  * check_vcpu.c - suite "vcpu": the vCPU replay actor (sim_vcpu.c) on its
- * own, in a one-host world: how a stun takes effect, and what a trace
- * record of a huge (legal) count costs.
+ * own, in a one-host world: how a stun takes effect, what a trace
+ * record of a huge (legal) count costs, and how a walk with table reads
+ * on takes exits on absent table frames.
  *
  * SimGrid runs once per process, so every test runs in its own process
  * (Check's fork mode, forced in main).
@@ -307,6 +308,91 @@ START_TEST(test_vcpu_address_spaces_map_the_same_page_to_different_frames)
 }
 END_TEST
 
+
+/* Table reads: exits the hook saw, in order (frame, whether of the walk). */
+static uint64_t g_exit_gpa[64];
+static bool g_exit_walk[64];
+static unsigned g_nr_exits;
+static bool g_bring_in;               /* the hook makes the frame present */
+
+static int record_exit(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *cost_ns)
+{
+    struct sim_vcpu *v = arg;
+    (void)is_write;
+    (void)kind;
+    *cost_ns += 1000;
+    if (g_nr_exits < 64) {
+        g_exit_gpa[g_nr_exits] = gpa;
+        g_exit_walk[g_nr_exits] = v->fault_walk;
+    }
+    g_nr_exits++;
+    if (g_bring_in)
+        port_mem_set_present(&v->mem->base, gpa, 1, true);
+    return 0;
+}
+
+/* The ten pages mapped, table reads on, every frame absent. */
+static void table_world(bool bring_in)
+{
+    g_v = vcpu_on_trace(TEN_PAGES);
+    g_v->loop = false;
+    g_v2 = NULL;
+    uint64_t gpa;
+    for (uint64_t p = 0; p < 10; p++)
+        ck_assert_int_eq(sim_mem_translate_as(g_v->mem, 0, p, true, &gpa), 0);
+    sim_mem_set_table_reads(g_v->mem, true);
+    port_mem_set_present(&g_v->mem->base, 0, g_v->mem->nr_pages, false);
+    g_v->on_fault = record_exit;
+    g_v->fault_arg = g_v;
+    g_nr_exits = 0;
+    g_bring_in = bring_in;
+}
+
+/* A TLB miss reads the walk's table frames top first: each absent one is
+ * an exit of the walk (fault_walk), the walk starting again after it;
+ * then the page itself.  The ten pages share their tables: four table
+ * exits in all, then one per page. */
+START_TEST(test_vcpu_walk_faults_each_absent_table_frame_top_first)
+{
+    table_world(true);
+    uint64_t tf[GUEST_MAX_LEVELS];
+    ck_assert_uint_eq(sim_mem_walk_tables(g_v->mem, 0, 0, tf), 4);
+    run_with(driver_to_end);
+    ck_assert_int_eq(g_v->error, 0);
+    ck_assert_uint_eq(g_v->records, 10);
+    ck_assert_uint_eq(g_nr_exits, 4 + 10);
+    for (unsigned i = 0; i < 4; i++) {
+        ck_assert_uint_eq(g_exit_gpa[i], tf[i]);
+        ck_assert(g_exit_walk[i]);
+    }
+    uint64_t gpa;
+    for (unsigned p = 0; p < 10; p++) {
+        ck_assert_int_eq(sim_mem_translate_fill(g_v->mem, 0, p, false, &gpa), 0);
+        ck_assert_uint_eq(g_exit_gpa[4 + p], gpa);
+        ck_assert(!g_exit_walk[4 + p]);
+    }
+    /* the walks read the table frames: their accessed bits are set */
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert(sim_mem_test(g_v->mem, SIM_MEM_ACCESSED, tf[i]));
+}
+END_TEST
+
+/* A hook that lets a walk's exit through without bringing the frame in
+ * (a buggy handler): the walk reads the frame as it is and goes on, one
+ * exit per level and per access, never looping. */
+START_TEST(test_vcpu_walk_goes_on_when_the_hook_lets_an_absent_table_through)
+{
+    table_world(false);
+    run_with(driver_to_end);
+    ck_assert_int_eq(g_v->error, 0);
+    ck_assert_uint_eq(g_v->records, 10);
+    /* nothing becomes present: each page's walk exits at each level once */
+    ck_assert_uint_eq(g_nr_exits, 10 * (4 + 1));
+    for (unsigned i = 0; i < 5; i++)
+        ck_assert(g_exit_walk[i] == (i < 4));
+}
+END_TEST
+
 static Suite *vcpu_suite(void)
 {
     Suite *s = suite_create("vcpu");
@@ -321,6 +407,8 @@ static Suite *vcpu_suite(void)
     tcase_add_test(tc, test_vcpu_no_responsive_window_without_one);
     tcase_add_test(tc, test_vcpu_trace_start_wraps_and_replays_each_record_once);
     tcase_add_test(tc, test_vcpu_address_spaces_map_the_same_page_to_different_frames);
+    tcase_add_test(tc, test_vcpu_walk_faults_each_absent_table_frame_top_first);
+    tcase_add_test(tc, test_vcpu_walk_goes_on_when_the_hook_lets_an_absent_table_through);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -349,8 +349,48 @@ int guest_as_fault_in(struct guest_as *as, uint64_t gva, bool write, uint64_t *g
 
 /* ------------------------------------------------------------------ walks */
 
+/* Whether rd lets a walk read the table in frame gfn. */
+static inline bool can_read(const struct guest_pt_reader *rd, uint64_t gfn)
+{
+    return !rd || !rd->readable || rd->readable(rd->arg, gfn);
+}
+
+unsigned guest_pt_walk_tables(const struct guest_as *as, uint64_t gva, uint64_t *gfns)
+{
+    unsigned levels = as->levels, n = 0;
+    if (!guest_pt_canonical(levels, gva))
+        return 0;
+    if (as->path_gen == as->vm->gen && as->path_region == gva >> 21) {
+        memcpy(gfns, as->path, levels * sizeof *gfns);
+        return levels;
+    }
+    uintptr_t t = as->root, kid = 0;
+    uint64_t tgfn = as->root_gfn;
+    for (unsigned l = levels;; l--) {
+        gfns[n++] = tgfn;
+        if (l == 1) {
+            struct guest_as *w = (struct guest_as *)as;   /* the cache is not the tables */
+            w->path_region = gva >> 21;
+            w->path_gen = as->vm->gen;
+            memcpy(w->path, gfns, levels * sizeof *gfns);
+            return n;
+        }
+        uint64_t e = tab_get(t, index_at(gva, l), true, &kid);
+        if (!(e & GUEST_PTE_P) || (l == 2 && (e & GUEST_PTE_PS)))
+            return n;
+        tgfn = entry_gfn(e);
+        t = kid;
+    }
+}
+
 int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
                   struct guest_walk_cost *cost)
+{
+    return guest_pt_walk_rd(as, NULL, gva, w, cost);
+}
+
+int guest_pt_walk_rd(const struct guest_as *as, const struct guest_pt_reader *rd, uint64_t gva,
+                     struct guest_walk *w, struct guest_walk_cost *cost)
 {
     const struct guest_vm *vm = as->vm;
     memset(w, 0, sizeof *w);
@@ -365,12 +405,16 @@ int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
     uint64_t tgfn = as->root_gfn;
     for (unsigned l = vm->cfg.levels;; l--) {
         unsigned i = index_at(gva, l);
-        uint64_t e = tab_get(t, i, l > 1, &kid);
-        if (cost)
-            cost->entries++;
         w->level = l;
         w->table_gfn = tgfn;
         w->index = i;
+        if (!can_read(rd, tgfn)) {
+            w->fault = GUEST_WALK_UNREADABLE;
+            return VM_EAGAIN;
+        }
+        uint64_t e = tab_get(t, i, l > 1, &kid);
+        if (cost)
+            cost->entries++;
         if (!(e & GUEST_PTE_P)) {
             w->fault = GUEST_WALK_NOT_PRESENT;
             return VM_ENOENT;
@@ -515,26 +559,35 @@ int guest_as_access_leaf(struct guest_as *as, uint64_t gva, const struct guest_l
 /*
  * Walk down to the PD entry for va.  0: *pt is the last-level table (or
  * 0 with *pde a 2 MiB page's entry).  Otherwise the level (>= 2) whose
- * entry is absent.
+ * entry is absent, or above whose table rd refused (levels + 1 for the
+ * root): nothing below it is known, and the span one entry of that level
+ * covers is skipped.
  */
-static unsigned down_to_pt(const struct guest_as *as, uint64_t va, uintptr_t *pt,
-                           uint64_t *pde, struct guest_walk_cost *cost)
+static unsigned down_to_pt(const struct guest_as *as, const struct guest_pt_reader *rd,
+                           uint64_t va, uintptr_t *pt, uint64_t *pde,
+                           struct guest_walk_cost *cost)
 {
     const struct guest_vm *vm = as->vm;
     uintptr_t t = as->root, kid = 0;
+    uint64_t tgfn = as->root_gfn;
     if (cost)
         cost->walks++;
     for (unsigned l = vm->cfg.levels; l >= 2; l--) {
+        if (!can_read(rd, tgfn))
+            return l + 1;               /* the table's whole span */
         uint64_t e = tab_get(t, index_at(va, l), true, &kid);
         if (cost)
             cost->entries++;
         if (!(e & GUEST_PTE_P))
             return l;
         if (l == 2) {
+            if (!(e & GUEST_PTE_PS) && !can_read(rd, entry_gfn(e)))
+                return 2;               /* the last-level table: its 2 MiB */
             *pde = e;
             *pt = (e & GUEST_PTE_PS) ? 0 : kid;
             return 0;
         }
+        tgfn = entry_gfn(e);
         t = kid;
     }
     assert(0 && "the loop returns at level 2");
@@ -543,6 +596,13 @@ static unsigned down_to_pt(const struct guest_as *as, uint64_t va, uintptr_t *pt
 
 uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint32_t n,
                              struct guest_xlat *out, struct guest_walk_cost *cost)
+{
+    return guest_pt_xlat_range_rd(as, NULL, gva_first, n, out, cost);
+}
+
+uint32_t guest_pt_xlat_range_rd(const struct guest_as *as, const struct guest_pt_reader *rd,
+                                uint64_t gva_first, uint32_t n, struct guest_xlat *out,
+                                struct guest_walk_cost *cost)
 {
     unsigned levels = as->vm->cfg.levels;
     uint64_t va = gva_first & ~0xfffull;
@@ -567,11 +627,11 @@ uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint
             continue;
         }
         if ((va >> 21) != region) {
-            unsigned absent = down_to_pt(as, va, &pt, &pde, cost);
+            unsigned absent = down_to_pt(as, rd, va, &pt, &pde, cost);
             if (absent) {
                 /* Nothing below the absent entry: skip the span it covers. */
                 unsigned shift = GUEST_PAGE_SHIFT + 9 * (absent - 1);
-                uint64_t span_end = (va | ((1ull << shift) - 1));
+                uint64_t span_end = shift >= 64 ? ~0ull : (va | ((1ull << shift) - 1));
                 uint64_t skip = ((span_end - va) >> GUEST_PAGE_SHIFT) + 1;
                 if (skip >= left || span_end == ~0ull)
                     break;
@@ -606,11 +666,17 @@ uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint
 int guest_pt_xlat_table(const struct guest_as *as, uint64_t gva, struct guest_xlat *out,
                         struct guest_walk_cost *cost)
 {
+    return guest_pt_xlat_table_rd(as, NULL, gva, out, cost);
+}
+
+int guest_pt_xlat_table_rd(const struct guest_as *as, const struct guest_pt_reader *rd,
+                           uint64_t gva, struct guest_xlat *out, struct guest_walk_cost *cost)
+{
     if (!guest_pt_canonical(as->vm->cfg.levels, gva))
         return VM_EINVAL;
     uintptr_t pt;
     uint64_t pde;
-    if (down_to_pt(as, gva, &pt, &pde, cost))
+    if (down_to_pt(as, rd, gva, &pt, &pde, cost))
         return 0;
     uint64_t base = gva & ~0x1fffffull;
     int got = 0;

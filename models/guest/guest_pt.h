@@ -29,6 +29,16 @@
  * every page that table maps.  Costs are counted in struct guest_walk_cost
  * (walks started, entries read) so that the simulator can charge them.
  *
+ * Table frames as guest memory: every table is a guest frame, which a
+ * host may have swapped out or not yet brought in (post-copy, resume).
+ * guest_pt_walk_tables() names the frames a walk reads, top first, so
+ * that the world can check each before the walk reads it (the vCPU's
+ * hardware walk: an absent one is an EPT violation on that frame).  The
+ * hypervisor's own walks and neighbour translations take a struct
+ * guest_pt_reader (the _rd variants): a table frame it says is not
+ * readable is not read, and what lies below it counts as not mapped
+ * (the span that table covers is skipped, at no cost).
+ *
  * Not modelled: protection keys, SMEP/SMAP, PAT/caching bits (kept as the
  * guest wrote them), 1 GiB pages, TLBs and paging-structure caches.
  */
@@ -54,6 +64,7 @@
 #define GUEST_PTE_ADDR 0x000ffffffffff000ull   /* bits 51:12, MAXPHYADDR 52 */
 
 #define GUEST_PAGE_SHIFT 12
+#define GUEST_MAX_LEVELS 5            /* table frames a walk reads at most (LA57) */
 #define GUEST_PT_ENTRIES 512
 #define GUEST_HUGE_PAGES 512          /* 4 KiB pages in a 2 MiB page */
 
@@ -152,6 +163,8 @@ enum guest_walk_fault {
     GUEST_WALK_OK = 0,
     GUEST_WALK_NONCANONICAL,      /* level = top level */
     GUEST_WALK_NOT_PRESENT,       /* level = where P was clear */
+    GUEST_WALK_UNREADABLE,        /* the reader refused the table at `level`
+                                     (table_gfn names it) */
 };
 
 /* What a walk found. */
@@ -170,12 +183,37 @@ struct guest_walk_cost {
 };
 
 /*
+ * Which table frames the hypervisor may read now: readable(arg, gfn) is
+ * false for a frame that is not in host memory with its content (swapped
+ * out, not yet pulled or faulted in).  A walk given a reader asks it
+ * before reading each table; a NULL reader (or readable NULL) reads every
+ * table, as when all of guest memory is resident.
+ */
+struct guest_pt_reader {
+    bool (*readable)(void *arg, uint64_t gfn);
+    void *arg;
+};
+
+/*
+ * The table frames the MMU's walk of gva reads, top first (gfns[0] is
+ * the root, CR3's frame), down to the table holding the leaf entry, or to
+ * the one holding the first absent entry; at most GUEST_MAX_LEVELS.
+ * Returns how many (0 when gva is not canonical).  Reads only; no cost
+ * counted (the world charges the vCPU's walk itself).
+ */
+unsigned guest_pt_walk_tables(const struct guest_as *as, uint64_t gva, uint64_t *gfns);
+
+/*
  * The hypervisor's walk of gva through as's tables; reads only (sets no
  * A/D bits).  0; VM_EINVAL (non-canonical); VM_ENOENT (not mapped, w says
- * at which level).  cost may be NULL.
+ * at which level).  cost may be NULL.  guest_pt_walk_rd() asks rd before
+ * reading each table: VM_EAGAIN (w->fault GUEST_WALK_UNREADABLE) when it
+ * refuses one; rd may be NULL.
  */
 int guest_pt_walk(const struct guest_as *as, uint64_t gva, struct guest_walk *w,
                   struct guest_walk_cost *cost);
+int guest_pt_walk_rd(const struct guest_as *as, const struct guest_pt_reader *rd, uint64_t gva,
+                     struct guest_walk *w, struct guest_walk_cost *cost);
 /* The same, answering only the guest frame: 0 and *gfn, or VM_EINVAL /
  * VM_ENOENT.  The hot path of replay. */
 int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
@@ -278,6 +316,11 @@ struct guest_xlat {
  */
 uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint32_t n,
                              struct guest_xlat *out, struct guest_walk_cost *cost);
+/* The same, reading only the tables rd allows (NULL: all): the pages
+ * below a refused table are skipped as unmapped, without reading it. */
+uint32_t guest_pt_xlat_range_rd(const struct guest_as *as, const struct guest_pt_reader *rd,
+                                uint64_t gva_first, uint32_t n, struct guest_xlat *out,
+                                struct guest_walk_cost *cost);
 /*
  * Every present entry of the last-level table that maps gva (the 512
  * frames of its 2 MiB page if a huge page maps it), in gva order, into
@@ -286,6 +329,14 @@ uint32_t guest_pt_xlat_range(const struct guest_as *as, uint64_t gva_first, uint
  */
 int guest_pt_xlat_table(const struct guest_as *as, uint64_t gva, struct guest_xlat *out,
                         struct guest_walk_cost *cost);
+/* The same, reading only the tables rd allows (NULL: all): 0 when one on
+ * the way down, or the last-level table itself, is refused. */
+int guest_pt_xlat_table_rd(const struct guest_as *as, const struct guest_pt_reader *rd,
+                           uint64_t gva, struct guest_xlat *out, struct guest_walk_cost *cost);
+
+/* Set the bit of every guest frame that holds a table (of any address
+ * space) in bitmap (nr_frames bits, the caller's; other bits untouched). */
+void guest_vm_table_map(const struct guest_vm *vm, uint64_t *bitmap);
 
 /* Fragmentation of an address space's mappings, measured. */
 struct guest_frag {

@@ -89,6 +89,12 @@ struct guest_as {
     uintptr_t root;                       /* table reference of the top-level table */
     uint64_t nr_mapped;
     struct guest_pdc *pdc;                /* GUEST_PDC_ENTRIES (guest_as_new fails without) */
+    /* guest_pt_walk_tables()'s last complete walk (down to a last-level
+     * table): its 2 MiB region and frames, valid while path_gen equals the
+     * VM's table generation (a complete path changes only when a table on
+     * it is released or handed out writable); a simulator speed-up */
+    uint64_t path_region, path_gen;
+    uint64_t path[GUEST_MAX_LEVELS];
 };
 
 static inline struct guest_ctab *ctab_of(uintptr_t t)

@@ -324,6 +324,13 @@ void store_free(struct guest_vm *vm)
 
 uint64_t guest_vm_nr_tables(const struct guest_vm *vm) { return vm->nr_tables; }
 
+void guest_vm_table_map(const struct guest_vm *vm, uint64_t *bitmap)
+{
+    for (size_t i = 0; i < vm->hcap; i++)
+        if (vm->hkey[i] != NO_KEY)
+            bitmap[vm->hkey[i] >> 6] |= 1ull << (vm->hkey[i] & 63);
+}
+
 uint64_t guest_vm_table_bytes(const struct guest_vm *vm)
 {
     return (uint64_t)vm->nr_chunks * CHUNK_BYTES + vm->compact_bytes +

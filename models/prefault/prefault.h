@@ -96,8 +96,15 @@ struct prefault_cfg {
 struct prefault_fault {
     uint64_t gfn;                /* the faulting guest frame (absent) */
     uint64_t gva;                /* the guest-virtual address that referenced it */
-    bool gva_known;              /* false: no GVA (device access, no decode) */
+    bool gva_known;              /* false: no GVA (device access, no decode, or the
+                                    walk's read of a table frame, which no guest-
+                                    virtual page of the process maps) */
     const struct guest_as *as;   /* the faulting vCPU's address space (CR3), or NULL */
+    const struct guest_pt_reader *tables;   /* the table frames the hypervisor may read
+                                    now (in host memory); NULL: all.  A policy that
+                                    translates neighbours reads no other: the pages
+                                    below a table not in memory are skipped, as the
+                                    handler would otherwise wait for that table */
 };
 
 /*

@@ -19,7 +19,12 @@
  * reports the guest linear address of an EPT violation) or from decoding
  * the faulting instruction (claim 1(ii), US9454489 claim 4), which sim/
  * charges per fault from stats.decodes.  A fault with no GVA (a device's
- * access) is served fault-only.
+ * access, or the walk's read of a page-table frame) is served fault-only.
+ * The translations read only the table frames f->tables allows (those in
+ * host memory): a neighbour below a table that is not is skipped, not
+ * waited for (the claims translate through the tables; reading one that
+ * is swapped out or not yet pulled would stall the fault on a second
+ * synchronous read, the opposite of what the window is for).
  */
 #include <stdlib.h>
 
@@ -113,14 +118,16 @@ static uint32_t window_fault(struct gva *g, const struct prefault_fault *f, uint
     struct guest_walk_cost c = { 0, 0 };
     uint32_t got;
     if (s->cfg.shape == PREFAULT_SHAPE_TABLE) {
-        int r = guest_pt_xlat_table(f->as, page, g->xl, &c);
+        int r = guest_pt_xlat_table_rd(f->as, f->tables, page, g->xl, &c);
         got = r > 0 ? (uint32_t)r : 0;
     } else if (s->cfg.shape == PREFAULT_SHAPE_FWD) {
-        got = page + 4096 ? guest_pt_xlat_range(f->as, page + 4096, win, g->xl, &c) : 0;
+        got = page + 4096 ? guest_pt_xlat_range_rd(f->as, f->tables, page + 4096, win, g->xl,
+                                                   &c)
+                          : 0;
     } else {
         uint64_t below = page >> GUEST_PAGE_SHIFT < win ? page >> GUEST_PAGE_SHIFT : win;
-        got = guest_pt_xlat_range(f->as, page - (below << GUEST_PAGE_SHIFT),
-                                  (uint32_t)below + 1 + win, g->xl, &c);
+        got = guest_pt_xlat_range_rd(f->as, f->tables, page - (below << GUEST_PAGE_SHIFT),
+                                     (uint32_t)below + 1 + win, g->xl, &c);
     }
     s->st.walks += c.walks;
     s->st.entries += c.entries;

@@ -39,7 +39,8 @@
  * slot = frame.  "gpa" watches guest frames; "gva" the guest's virtual
  * pages through its page tables (a hit is logged at the virtual page the
  * policy brought the frame in for, remembered in a small direct-mapped
- * table; a frame whose entry was overwritten is not logged).
+ * table; a frame whose entry was overwritten is not logged), reading only
+ * the table frames f->tables allows.
  *
  * Defaults: nsplit 4 and the win_max cap of 2^page-cluster are read from
  * the code.  history 32 is ours: the code sizes the ring when it is set
@@ -241,7 +242,7 @@ static uint32_t add_positions(struct leap *l, const struct prefault_fault *f, ui
     struct guest_walk_cost c = { 0, 0 };
     for (uint32_t i = 0; i < nc; i++) {    /* a trend's pages may lie in many tables */
         struct guest_walk w;
-        if (guest_pt_walk(f->as, l->cand[i] << GUEST_PAGE_SHIFT, &w, &c) == 0)
+        if (guest_pt_walk_rd(f->as, f->tables, l->cand[i] << GUEST_PAGE_SHIFT, &w, &c) == 0)
             n = add(l, w.gpa >> GUEST_PAGE_SHIFT, l->cand[i], out, n);
     }
     s->st.walks += c.walks;
@@ -259,7 +260,8 @@ static uint32_t read_around(struct leap *l, const struct prefault_fault *f, uint
     uint64_t start = pos & ~mask, end = pos | mask;
     if (s->cfg.space == LEAP_GVA) {
         struct guest_walk_cost c = { 0, 0 };
-        uint32_t got = guest_pt_xlat_range(f->as, start << GUEST_PAGE_SHIFT, pages, l->xl, &c);
+        uint32_t got = guest_pt_xlat_range_rd(f->as, f->tables, start << GUEST_PAGE_SHIFT,
+                                              pages, l->xl, &c);
         s->st.walks += c.walks;
         s->st.entries += c.entries;
         for (uint32_t i = 0; i < got; i++)

@@ -19,7 +19,9 @@
  * what Linux does under a VM.  "gva" runs the same algorithm on the
  * guest's own virtual addresses through its page tables, as if the host
  * could see them (one window per address space); it is the nearest
- * baseline to the adaptive GVA window.
+ * baseline to the adaptive GVA window; it reads only the table frames
+ * f->tables allows (the window stays in the faulting page's last-level
+ * table, which the faulting walk has just read).
  * Not modelled: several VMAs per guest (guest RAM is one), the kernel's
  * per-VMA atomic packing of the state.
  */
@@ -118,8 +120,8 @@ static uint32_t vma_fault(struct prefault_state *s, const struct prefault_fault 
         return n;
     }
     struct guest_walk_cost c = { 0, 0 };
-    uint32_t got = guest_pt_xlat_range(f->as, (uint64_t)lpfn << GUEST_PAGE_SHIFT,
-                                       (uint32_t)(rpfn - lpfn), v->xl, &c);
+    uint32_t got = guest_pt_xlat_range_rd(f->as, f->tables, (uint64_t)lpfn << GUEST_PAGE_SHIFT,
+                                          (uint32_t)(rpfn - lpfn), v->xl, &c);
     s->st.walks += c.walks;
     s->st.entries += c.entries;
     for (uint32_t i = 0; i < got; i++)

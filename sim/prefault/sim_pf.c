@@ -37,6 +37,8 @@ static uint64_t *bitmap_new(uint64_t bits)
 
 int pf_replay(struct pf_run *r, pf_access_fn fn, void *arg, struct vm_diag *d)
 {
+    sim_mem_tlb_flush(r->mem, UINT32_MAX);
+    unsigned levels = guest_vm_levels(sim_mem_guest(r->mem));
     for (uint32_t i = 0; i < r->vcpus.n; i++) {
         const struct sim_vcpu *v = r->vcpus.v[i];
         const struct sim_access *recs = sim_trace_records(v->trace);
@@ -46,32 +48,56 @@ int pf_replay(struct pf_run *r, pf_access_fn fn, void *arg, struct vm_diag *d)
             uint64_t gpa, page = sim_access_page(a);
             bool is_write = sim_access_op(a) == SIM_OP_WRITE;
             int rc = sim_mem_translate_as(r->mem, v->asid, page, is_write, &gpa);
+            bool walk = rc == SIM_MEM_XLAT_WALK;
+            if (walk)                  /* the guest maps the page first if it must */
+                rc = sim_mem_translate_fill(r->mem, v->asid, page, is_write, &gpa);
             if (rc < 0)
                 return vm_diag_set(d, rc, "vCPU %u, record %llu: guest page 0x%llx does not "
                                    "translate: %s", i, (unsigned long long)idx,
                                    (unsigned long long)page, vm_strerror(rc));
-            if ((rc = fn(r, arg, v->asid, page, gpa, is_write, d)) < 0)
+            if (walk) {
+                uint64_t tf[GUEST_MAX_LEVELS];
+                unsigned nt = sim_mem_walk_tables(r->mem, v->asid, page, tf);
+                for (unsigned t = 0; t < nt; t++)
+                    if ((rc = fn(r, arg, v->asid, page, tf[t], levels - t, false, d)) < 0)
+                        return rc;
+            }
+            if ((rc = fn(r, arg, v->asid, page, gpa, 0, is_write, d)) < 0)
                 return rc;
         }
     }
     return 0;
 }
 
+/* The GVA-order key of a frame (sort_by_gva): address space, then the
+ * first guest-virtual page it maps (a table: the first page of its span),
+ * then, at the same page, the tables from the top down before the page
+ * itself: the order of a depth-first walk of each process's tables, which
+ * visits a table before what it maps.  45 bits of page: the index bits of
+ * 5-level paging (an upper-half address sorts after the lower half). */
+static uint64_t gva_key(uint32_t asid, uint64_t gva_page, unsigned level)
+{
+    uint64_t span = level ? (UINT64_C(1) << (9 * level)) - 1 : 0;
+    uint64_t first = gva_page & ~span & ((UINT64_C(1) << 45) - 1);
+    unsigned sub = level ? GUEST_MAX_LEVELS - level : GUEST_MAX_LEVELS;   /* 0 .. 5 */
+    return (uint64_t)asid << 48 | first << 3 | sub;
+}
+
 /*
  * The recording pass: the guest's processes map their pages and write
- * them.  First touches go to ws_order; gva_of[frame] (the arg) gets
- * (address space << 52 | GVA page) of the page that first mapped it:
- * sorting by it is the order of a walk of each process's tables.
+ * them, and their walks read the tables.  First touches go to ws_order
+ * (a walk's tables before its page); gva_of[frame] (the arg) gets the
+ * frame's GVA-order key (gva_key) from the walk that first touched it.
  */
 static int record_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
-                         uint64_t gpa, bool is_write, struct vm_diag *d)
+                         uint64_t gpa, unsigned level, bool is_write, struct vm_diag *d)
 {
     uint64_t *gva_of = arg;
     (void)d;
     sim_mem_apply(r->mem, gpa, is_write);
     if (!vm_bitmap_test_and_set(r->in_ws, gpa)) {
         r->ws_order[r->nr_ws++] = gpa;
-        gva_of[gpa] = (uint64_t)asid << 52 | gva_page;
+        gva_of[gpa] = gva_key(asid, gva_page, level);
     }
     return 0;
 }
@@ -178,6 +204,7 @@ static void report(struct pf_run *r, uint64_t completion_ns)
     set_metric(o, SIM_PF_M_STALL_NS, (double)t.stall_ns);
     set_metric(o, SIM_PF_M_MAJOR_FAULTS, (double)r->major);
     set_metric(o, SIM_PF_M_MINOR_FAULTS, (double)r->minor);
+    set_metric(o, SIM_PF_M_TABLE_FAULTS, (double)r->table_faults);
     set_metric(o, SIM_PF_M_FAULTONLY_FAULTS, (double)ref);
     if (r->hm)
         set_metric(o, SIM_PF_M_HOST_PAGES, (double)r->host_pages);
@@ -231,6 +258,15 @@ static uint64_t measured_pass(struct pf_run *r)
     return done;
 }
 
+/* The hypervisor reads a table frame only when it is in host memory with
+ * its content (present): the neighbour translations skip what lies below
+ * any other, rather than wait for it inside the fault. */
+static bool table_readable(void *arg, uint64_t gfn)
+{
+    const struct pf_run *r = arg;
+    return gfn < r->nr_pages && sim_mem_test(r->mem, SIM_MEM_PRESENT, gfn);
+}
+
 static int setup(struct pf_run *r, struct vm_diag *d)
 {
     const struct sim_pf_cfg *c = r->cfg;
@@ -239,6 +275,8 @@ static int setup(struct pf_run *r, struct vm_diag *d)
         rc = sim_mem_new(&c->vm, r->exp->seed, &r->mem, d);
     if (rc < 0)
         return rc;
+    /* the guest's page tables are guest memory: every walk reads them */
+    sim_mem_set_table_reads(r->mem, true);
     r->nr_pages = r->mem->nr_pages;
     if (c->scenario != SIM_PF_POSTCOPY && !(r->disk = sim_disk_open(r->host, r->exp->disk, d)))
         return d->code ? d->code : VM_EINVAL;
@@ -248,6 +286,7 @@ static int setup(struct pf_run *r, struct vm_diag *d)
     if (rc < 0)
         return rc;
     r->in_ws = bitmap_new(r->nr_pages);
+    r->tables = bitmap_new(r->nr_pages);
     r->inflight = bitmap_new(r->nr_pages);
     r->unused = bitmap_new(r->nr_pages);
     r->ws_order = malloc(r->nr_pages * sizeof *r->ws_order);
@@ -255,12 +294,13 @@ static int setup(struct pf_run *r, struct vm_diag *d)
     r->st.slot_of = malloc(r->nr_pages * sizeof *r->st.slot_of);
     r->st.frame_of = malloc(r->nr_pages * sizeof *r->st.frame_of);
     r->exits = calloc(r->vcpus.n, sizeof *r->exits);
-    if (!r->in_ws || !r->inflight || !r->unused || !r->ws_order || !r->expect ||
+    if (!r->in_ws || !r->tables || !r->inflight || !r->unused || !r->ws_order || !r->expect ||
         !r->st.slot_of || !r->st.frame_of || !r->exits)
         return vm_diag_set(d, VM_ENOMEM, "out of memory");
     memset(r->st.slot_of, 0xff, r->nr_pages * sizeof *r->st.slot_of);
     memset(r->st.frame_of, 0xff, r->nr_pages * sizeof *r->st.frame_of);
     pf_store_init(&r->st, r);
+    r->reader = (struct guest_pt_reader){ .readable = table_readable, .arg = r };
     r->st.nr_frames = r->nr_pages;
     r->max_io_pages = (uint32_t)(c->max_io_bytes / VM_PAGE_SIZE);
     vm_hist_init(&r->fault_lat);
@@ -282,6 +322,7 @@ static void teardown(struct pf_run *r)
     sim_vcpus_free(&r->vcpus);
     free(r->exits);
     free(r->in_ws);
+    free(r->tables);
     free(r->inflight);
     free(r->unused);
     free(r->ws_order);
@@ -316,9 +357,16 @@ void sim_pf_run(const struct sim_exp *exp, sg_host_t host, struct sim_outcome *o
         fail(r, rc, "recording pass", &d);
         goto out;
     }
+    /* the table frames hold what the guest kernel wrote in them: content
+     * of their own (never a zero page: each has entries) */
+    guest_vm_table_map(sim_mem_guest(r->mem), r->tables);
+    for (uint64_t f = 0; f < r->nr_pages; f++)
+        if (vm_bitmap_test(r->tables, f))
+            sim_mem_write_page(r->mem, f);
     /* what every page holds now is what it must hold when the guest next
-     * uses it: the processes' pages, and the rest of guest memory (kernel,
-     * page cache: the content classes of vm.content), zero pages excepted */
+     * uses it: the processes' pages and tables, and the rest of guest
+     * memory (kernel, page cache: the content classes of vm.content),
+     * zero pages excepted */
     for (uint64_t f = 0; f < r->nr_pages; f++)
         r->expect[f] = sim_mem_fp(r->mem, f);
     for (uint64_t i = 0; i < r->nr_ws; i++)

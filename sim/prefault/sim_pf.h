@@ -63,11 +63,34 @@
  * and waits, as under memcg.  Simplified: one zone, one kswapd, no
  * kcompactd, kswapd's scan takes no time.
  *
- * Not modelled: swapping of the guest's page-table pages (the walks read
- * them for free), a fault on a page under kswapd's write-back being
- * served from the swap cache (it reads the slot after the write).
+ * Page-table frames (sim_mem's table reads): the guest's tables are
+ * guest frames like any other, with content of their own (the entries
+ * the guest kernel wrote).  The recording pass's walks read them, so they
+ * are in the working set (first touched before the page a walk
+ * translates) and with it in the start state: in swap slots when the warm
+ * pass's clock evicted them (their EPT accessed bits are set by the walks
+ * that read them), absent on the post-copy destination until pulled or
+ * pushed, absent after a resume.  In the measured pass a vCPU's walk (a
+ * software-TLB miss) reads the root, then each table down to the leaf;
+ * an absent one is a fault on that frame through the same path and policy
+ * as any (the policy is told no GVA: hardware reports the address being
+ * translated, which does not map the table frame, so the GVA windows
+ * bring the table in alone), and the walk starts again.  The neighbour
+ * translations read only present table frames and skip what lies below
+ * the others.  Every eviction flushes the vCPUs' software TLBs, as KVM's
+ * INVEPT after zapping an EPT entry does.  The suspend image in
+ * guest-virtual order holds each table just before the first page it
+ * maps (a depth-first walk of each process's tables).
  *
- * Checks in every run (sim_pf_fault.c, sim_pf_swap.c): every page the guest uses holds
+ * Not modelled: a fault on a page under kswapd's write-back being served
+ * from the swap cache (it reads the slot after the write); the A and D
+ * bits the walks set in table entries changing a table frame's content
+ * (every A bit is set in the recording pass, before the contents are
+ * taken); the paging-structure caches, which let a real walk skip the
+ * upper levels (here every walk reads each level).
+ *
+ * Checks in every run (sim_pf_fault.c, sim_pf_swap.c): every page the guest uses,
+ * and every table frame a walk reads, holds
  * the content it held when it left host memory (sim_mem's restore check,
  * re-armed per page at each eviction), every frame a policy asks for is
  * absent, and no prefetch takes the frame of a page the policy
@@ -144,6 +167,7 @@ struct sim_pf_cfg {
     X(STALL_NS,        "stall_ns",        "ns",    false, "vCPU time spent in faults (handling and waiting), summed over vCPUs") \
     X(MAJOR_FAULTS,    "major_faults",    "count", false, "faults that had to fetch their page (disk or network)") \
     X(MINOR_FAULTS,    "minor_faults",    "count", false, "faults served without a fetch of their own (zero page, page already on its way, swap-cache hit)") \
+    X(TABLE_FAULTS,    "table_faults",    "count", false, "major faults on the guest's page-table frames (the vCPU's walk read an absent table: an EPT violation on a paging-structure access), counted in major_faults") \
     X(FAULTONLY_FAULTS,"faultonly_faults","count", false, "major faults demand paging takes on the same pass (the coverage reference, counted by a replay without prefetch)") \
     X(COVERAGE_PCT,    "coverage_pct",    "%",     true,  "major faults avoided: 100 x (1 - major_faults / faultonly_faults)") \
     X(PREFETCHED,      "prefetched",      "count", false, "pages brought in ahead of a fault") \

@@ -389,11 +389,21 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cpu)
 {
     struct pf_run *r = x->r;
     uint64_t answer[PREFAULT_MAX_PAGES];
+    /* A fault of the walk on a table frame takes KVM's path for any guest
+     * frame (the same EPT violation, the same swap-in or userfault), so
+     * the policy sees it like any fault.  Hardware reports the linear
+     * address being translated (exit qualification bit 7 set, bit 8
+     * clear: a paging-structure access; KVM's PFERR_GUEST_PAGE_MASK), and
+     * no guest-virtual page maps the table frame: the policy is told no
+     * GVA, so the GVA policies bring the table in alone (fault-only,
+     * counted in no_gva) and the guest-physical and slot policies read
+     * around it as around any frame. */
     struct prefault_fault f = {
         .gfn = gpa,
         .gva = x->v->fault_gva_page << 12,
-        .gva_known = true,
+        .gva_known = !x->v->fault_walk,
         .as = sim_mem_as(r->mem, x->v->asid),
+        .tables = &r->reader,
     };
     uint32_t n = r->pol->fault(r->ps, &f, answer);
     unsigned flags = prefault_answer_flags(r->ps);
@@ -414,10 +424,12 @@ static int start_fault(struct pf_exit *x, uint64_t gpa, uint64_t *cpu)
     }
     *cpu += charge_policy(r);
     x->major = own;
-    if (own)
+    if (own) {
         r->major++;
-    else
+        r->table_faults += x->v->fault_walk;
+    } else {
         r->minor++;
+    }
     return rc;
 }
 
@@ -472,6 +484,11 @@ int pf_fault_hook(void *arg, uint64_t gpa, bool is_write, int kind, uint64_t *co
     struct pf_exit *x = arg;
     struct pf_run *r = x->r;
     uint64_t cost_in = *cost_ns;
+#ifdef SIM_PF_TEST_MUTANT
+    if (x->v->fault_walk && kind == SIM_MEM_FAULT_ABSENT &&
+        sim_pf_test_mutant("walk-skips-table"))
+        return 0;   /* the mutation: the walk reads an absent table frame as it is */
+#endif
     if (kind == SIM_MEM_FAULT_TRACE) {
         first_use(r, gpa, is_write, cost_ns);
         return 0;

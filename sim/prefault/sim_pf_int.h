@@ -127,6 +127,9 @@ struct pf_run {
     uint64_t hv_cpu_ns;                /* entry, decode, walks and installs, all faults */
     uint64_t vcpu_cpu_ns;              /* the part on the faulting vCPUs' own path */
     uint64_t faults;                   /* every fault the vCPUs took */
+    uint64_t table_faults;             /* major faults on table frames (the walks') */
+    uint64_t *tables;                  /* bitmap: frames holding the guest's page tables */
+    struct guest_pt_reader reader;     /* table frames the hypervisor may read: present */
     struct pf_exit *defer_to;          /* the fault being started: its I/O waits */
     struct vm_hist fault_lat;
     struct prefault_stats charged;     /* policy work already turned into time */
@@ -134,12 +137,17 @@ struct pf_run {
     uint64_t ios_pending;              /* disk requests submitted, not completed */
 };
 
-/* One access of a replay in plain C: asid's GVA page translated to gpa;
- * arg is the replay's caller's. */
+/* One access of a replay in plain C: asid's GVA page translated to gpa
+ * (level 0), or a table frame gpa of level `level` (1: the last-level
+ * table) that the walk translating gva_page read; arg is the replay's
+ * caller's. */
 typedef int (*pf_access_fn)(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
-                            uint64_t gpa, bool is_write, struct vm_diag *d);
+                            uint64_t gpa, unsigned level, bool is_write, struct vm_diag *d);
 /* Replay every vCPU's stream once in the order its vCPU would, calling fn
- * per access with arg (sim_pf.c).  0 or the first error (translation, fn's). */
+ * per access with arg (sim_pf.c); on a TLB miss fn first sees the walk's
+ * table frames, top first (the TLBs are flushed at the start; whoever
+ * evicts flushes them, as the measured pass does).  0 or the first error
+ * (translation, fn's). */
 int pf_replay(struct pf_run *r, pf_access_fn fn, void *arg, struct vm_diag *d);
 /* Make frame f present with content fp; a prefetched one is marked unused
  * and read-traced until its first use (sim_pf_fault.c). */

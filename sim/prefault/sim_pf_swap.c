@@ -150,6 +150,7 @@ static int submit_writes(struct pf_run *r, void *arg)
 static int kswapd_now(struct pf_run *r, struct hostmem *hm, bool store)
 {
     while (hostmem_kswapd(hm, HOSTMEM_KSWAPD_BATCH, r->adm) > 0) {
+        sim_mem_tlb_flush(r->mem, UINT32_MAX);   /* INVEPT (see flush_evicted) */
         if (store && store_writes(r, r->adm, false) < 0)
             return VM_ENOMEM;
         hostmem_writeback_end(hm, r->adm->nr_writes);
@@ -160,13 +161,16 @@ static int kswapd_now(struct pf_run *r, struct hostmem *hm, bool store)
 /* ------------------------------------------------------------ warm pass */
 
 static int warm_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
-                       uint64_t gpa, bool is_write, struct vm_diag *d)
+                       uint64_t gpa, unsigned level, bool is_write, struct vm_diag *d)
 {
     (void)arg;
     (void)asid;
     (void)gva_page;
+    (void)level;
     if (!hostmem_is_resident(r->hm, gpa)) {
         int rc = hostmem_admit(r->hm, &gpa, 1, r->adm);
+        if (rc == 0 && r->adm->nr_evicted)
+            sim_mem_tlb_flush(r->mem, UINT32_MAX);   /* INVEPT (see flush_evicted) */
         if (rc == 0)
             rc = store_writes(r, r->adm, false);
         if (rc == 0 && r->adm->wake_kswapd)
@@ -200,15 +204,18 @@ static bool shadow_young(void *data, uint64_t frame)
 }
 
 static int shadow_access(struct pf_run *r, void *arg, uint32_t asid, uint64_t gva_page,
-                         uint64_t gpa, bool is_write, struct vm_diag *d)
+                         uint64_t gpa, unsigned level, bool is_write, struct vm_diag *d)
 {
     struct shadow *s = arg;
     (void)asid;
     (void)gva_page;
+    (void)level;
     if (!hostmem_is_resident(s->hm, gpa)) {
         int rc = hostmem_admit(s->hm, &gpa, 1, r->adm);
         if (rc < 0)
             return vm_diag_set(d, rc, "host memory: the reference replay failed");
+        if (r->adm->nr_evicted)
+            sim_mem_tlb_flush(r->mem, UINT32_MAX);   /* INVEPT (see flush_evicted) */
         if (s->counting)
             s->reads += r->adm->nr_reads;
         if (r->adm->wake_kswapd)
@@ -350,6 +357,20 @@ static void evict(struct pf_run *r, uint64_t e, bool by_prefetch)
     r->evictions++;
 }
 
+/* After evictions: KVM's MMU notifier zaps the frames' EPT entries and
+ * flushes the guest's TLBs (kvm_flush_remote_tlbs(): INVEPT
+ * single-context, which drops every translation cached for the VM, the
+ * combined GVA -> host ones included), so every vCPU's next access to any
+ * page walks the guest's tables again.  That keeps every software-TLB
+ * entry backed by resident table frames (a walk that reads an evicted
+ * table frame faults on it), and it is what makes the walks set the
+ * table frames' accessed bits as often as on a real host. */
+static void flush_evicted(struct pf_run *r, uint32_t nr_evicted)
+{
+    if (nr_evicted)
+        sim_mem_tlb_flush(r->mem, UINT32_MAX);
+}
+
 /* ------------------------------------------------------------ kswapd */
 
 /* A batch's write-back: one request standing for one I/O per run of
@@ -381,6 +402,7 @@ static int kswapd_balance(struct pf_run *r)
             r->ks_owed += vm_bitmap_test(r->unused, a->evicted[i]);
             evict(r, a->evicted[i], false);
         }
+        flush_evicted(r, a->nr_evicted);
         r->ks_evictions += a->nr_evicted;
         if (store_writes(r, a, true) < 0)
             return VM_ENOMEM;
@@ -532,6 +554,7 @@ int pf_swap_fault(struct pf_run *r, struct pf_exit *x, uint64_t gpa, uint64_t *a
         audit_owed(r, a, free0);
     for (uint32_t i = 0; i < a->nr_evicted; i++)
         evict(r, a->evicted[i], !(a->demand_evict && i == 0));
+    flush_evicted(r, a->nr_evicted);
     r->direct_evictions += a->nr_evicted;
     if ((rc = store_writes(r, a, true)) < 0)
         return rc;

@@ -8,7 +8,12 @@
 #   break-evictor  the clock evictor ignores the prefetch protection
 #                  (evict_unused_prefetch: a prefetch evicted an unused prefetch);
 # each with reclaim memcg and with reclaim kswapd (whose evictions the
-# same checks audit); and pf-broken-policies.json fails with the deliberately broken policies
+# same checks audit); pf-walk-mutant.json (resume: every page-table frame
+# starts absent) passes with vmsim and fails with the mutation
+#   walk-skips-table  the fault handler lets the vCPU's walk read an absent
+#                  table frame (content_mismatch: a table used before it
+#                  holds its content);
+# and pf-broken-policies.json fails with the deliberately broken policies
 # (fetch_present: a policy asked for a resident page; content_mismatch: a
 # page made present without its content), fault-only passing beside them.
 . "$(dirname "$0")/lib.sh"
@@ -42,6 +47,23 @@ fi
 rm -rf "$tmpdir/ok"
 done
 set --
+# the walk reads table frames: the correct driver faults them in
+"$VMSIM" run --no-plot -o "$tmpdir/walk-ok" "$d/pf-walk-mutant.json" > "$tmpdir/walk-ok.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "walk: correct driver: exit status 0"; else bad "walk: correct driver: exit status $rc"; cat "$tmpdir/walk-ok.log"; fi
+if grep -Eq '"table_faults":[[:space:]]*[1-9]' "$tmpdir/walk-ok/result.json" 2>/dev/null; then
+    ok "walk: correct driver: the walks faulted table frames in"
+else bad "walk: correct driver: no table_faults"; fi
+if grep -Eq '"content_mismatch":[[:space:]]*[1-9]' "$tmpdir/walk-ok/result.json" 2>/dev/null; then
+    bad "walk: correct driver: content_mismatch is not 0"
+else ok "walk: correct driver: no content_mismatch"; fi
+VMSIM_PF_MUTANT=walk-skips-table "$mutant" run --no-plot -o "$tmpdir/walk-bad" "$d/pf-walk-mutant.json" \
+    > "$tmpdir/walk-bad.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ]; then ok "walk-skips-table: exit status 1"; else bad "walk-skips-table: exit status $rc, expected 1"; cat "$tmpdir/walk-bad.log"; fi
+if grep -Eq '"content_mismatch":[[:space:]]*[1-9]' "$tmpdir/walk-bad/result.json" 2>/dev/null; then
+    ok "walk-skips-table: content_mismatch reported in result.json"
+else bad "walk-skips-table: no content_mismatch in result.json"; fi
 "$VMSIM" run --no-plot -o "$tmpdir/pol" "$d/pf-broken-policies.json" > "$tmpdir/pol.log" 2>&1
 rc=$?
 if [ "$rc" -eq 1 ]; then ok "broken policies: exit status 1"; else bad "broken policies: exit status $rc, expected 1"; cat "$tmpdir/pol.log"; fi
