@@ -22,35 +22,6 @@
 #define SHIFT 2u
 #define G 4u
 
-/* A chain with base content and deltas set up from grain lists. */
-struct fix {
-    struct cons_chain_cfg cfg;
-    struct fake_blk *dev;
-    struct cons_chain *ch;
-};
-
-static void fix_init(struct fix *f, uint64_t nr_sectors, uint32_t shift)
-{
-    f->cfg = rig_cfg(nr_sectors, shift, 4);
-    f->dev = rig_dev(&f->cfg);
-    ck_assert_ptr_nonnull(f->dev);
-    rig_fill_base(f->dev, &f->cfg);
-    f->ch = cons_chain_new(&f->dev->base, &f->cfg);
-    ck_assert_ptr_nonnull(f->ch);
-}
-
-static void fix_delta(struct fix *f, const uint64_t *grains, uint64_t n)
-{
-    struct cons_setup su = rig_setup(f->dev);
-    ck_assert_int_eq(cons_chain_setup_delta(f->ch, &su, n, rig_pick, rig_fp, (void *)grains), 0);
-}
-
-static void fix_free(struct fix *f)
-{
-    cons_chain_free(f->ch);
-    fake_blk_free(f->dev);
-}
-
 /* What top sees at sector s of a chain set up from grain lists. */
 static uint64_t expect_fp(const struct cons_chain *ch, int top, uint64_t s)
 {

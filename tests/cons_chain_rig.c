@@ -111,3 +111,25 @@ struct cons_chain *rig_reopen(struct fake_blk *dev, const struct cons_chain_cfg 
     }
     return ch;
 }
+
+void fix_init(struct fix *f, uint64_t nr_sectors, uint32_t shift)
+{
+    f->cfg = rig_cfg(nr_sectors, shift, 4);
+    f->dev = rig_dev(&f->cfg);
+    ck_assert_ptr_nonnull(f->dev);
+    rig_fill_base(f->dev, &f->cfg);
+    f->ch = cons_chain_new(&f->dev->base, &f->cfg);
+    ck_assert_ptr_nonnull(f->ch);
+}
+
+void fix_delta(struct fix *f, const uint64_t *grains, uint64_t n)
+{
+    struct cons_setup su = rig_setup(f->dev);
+    ck_assert_int_eq(cons_chain_setup_delta(f->ch, &su, n, rig_pick, rig_fp, (void *)grains), 0);
+}
+
+void fix_free(struct fix *f)
+{
+    cons_chain_free(f->ch);
+    fake_blk_free(f->dev);
+}

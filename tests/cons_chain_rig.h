@@ -47,4 +47,15 @@ int rig_open(struct cons_chain *ch, struct fake_blk *dev);
 struct cons_chain *rig_reopen(struct fake_blk *dev, const struct cons_chain_cfg *cfg, int *rc,
                               char *err);
 
+/* A chain with base content (rig_fill_base) over a fresh fake device,
+ * and deltas set up from grain lists (rig_pick, rig_fp). */
+struct fix {
+    struct cons_chain_cfg cfg;
+    struct fake_blk *dev;
+    struct cons_chain *ch;
+};
+void fix_init(struct fix *f, uint64_t nr_sectors, uint32_t shift);
+void fix_delta(struct fix *f, const uint64_t *grains, uint64_t n);
+void fix_free(struct fix *f);
+
 #endif
