@@ -173,7 +173,10 @@ static bool pf_gpa(const struct sim_mem *m, uint32_t asid, struct sim_mem_pf *pf
         *gpa = t->gpa_page;
         return true;
     }
-    const struct guest_leaf *ref = &pf_leaf(pf, j)->ref;
+    const struct sim_mem_pf_leaf *k = pf_leaf(pf, j);
+    const struct guest_leaf *ref = &k->ref;
+    if (k->page != page)                  /* kept for another record: walk */
+        return guest_pt_peek(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
     const uint64_t *pte = guest_leaf_pte(ref, page << 12, *m->pt_gen);
     if (pte) {                            /* the common case inline */
         uint64_t e = *pte;

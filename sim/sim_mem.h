@@ -286,8 +286,9 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  * TLB mostly holds, costs one TLB lookup per record).  Nothing happens for
  * an asid not set up.  *pf is the loop's state, zeroed at first, for
  * one address space at a time (a call for another asid drops the tables
- * kept for the one before): pf->next = 0 for a new buffer of records, whose first call is then at i = 0 and also takes the
- * steps the groups before it would have taken (later calls come every
+ * kept for the one before): pf->next = 0 for a new buffer of records,
+ * whose first call is then at i = 0 and also takes the steps the groups
+ * before it would have taken (later calls come every
  * SIM_MEM_PF_GROUP records; calls at other records only prefetch less
  * well).  Results are the same with or without it: the access through a
  * kept table changes what guest_as_fault_in() would (guest_pt.h).  (A
@@ -326,9 +327,9 @@ static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asi
  * sim_mem_prefetch_replay(): on a TLB miss the access goes through the
  * last-level table kept for record i (if any, current, and for this
  * page), else through sim_mem_translate_slow().  Same results and errors.
- * Not with table reads on: the kept table would skip the walk's table
- * frames (a loop then calls sim_mem_translate_as(); sim_mem_translate_kept()
- * answers SIM_MEM_XLAT_WALK as it does).
+ * With table reads on (m->table_reads) no kept table is used, since it
+ * would skip the walk's table frames: the access walks, as
+ * sim_mem_translate_as() does (a loop with table reads calls that).
  */
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i);
@@ -360,7 +361,7 @@ static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uin
     /* the common case inline: a current table in full form, a present PTE */
     const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
     uint64_t *pte, gfn;
-    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid &&
+    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid && !m->table_reads &&
         (pte = guest_leaf_pte(&k->ref, gva_page << 12, *m->pt_gen)) != NULL &&
         guest_pte_access(pte, is_write, &gfn) && gfn < m->nr_pages) {
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);

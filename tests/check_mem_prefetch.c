@@ -225,6 +225,11 @@ START_TEST(test_kept_tables_stay_with_their_address_space)
             sim_mem_prefetch_replay(m, a, recs, N, i, &pf);
             /* empty the TLB so that every access goes through the kept tables */
             memset(m->as[a].tlb, 0, sizeof m->as[a].tlb);
+            if (i >= 5 * SIM_MEM_PF_GROUP) {        /* the steps kept a current table */
+                const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(&pf, i);
+                ck_assert_uint_eq(k->page, sim_access_page(&recs[i]));
+                ck_assert_ptr_nonnull(guest_leaf_pte(&k->ref, k->page << 12, *m->pt_gen));
+            }
             uint64_t gpa;
             ck_assert_int_eq(sim_mem_translate_replay(m, a, sim_access_page(&recs[i]), false,
                                                       &gpa, &pf, i), 0);

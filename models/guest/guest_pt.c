@@ -447,9 +447,12 @@ static int translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn, boo
     /* Upper levels: test P, follow the child reference (one dependent
      * load for a full table). */
     t = as->root;
+    uint64_t all = GUEST_PTE_A;           /* A of every entry above the leaf */
     for (unsigned l = levels; l > 2; l--) {
-        if (!(tab_get(t, index_at(gva, l), true, &kid) & GUEST_PTE_P))
+        uint64_t u = tab_get(t, index_at(gva, l), true, &kid);
+        if (!(u & GUEST_PTE_P))
             return VM_ENOENT;
+        all &= u;
         t = kid;
     }
     uint64_t e = tab_get(t, index_at(gva, 2), true, &kid);
@@ -459,7 +462,9 @@ static int translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn, boo
         *gfn = entry_gfn(e) + ((gva >> GUEST_PAGE_SHIFT) & 511);
         return 0;
     }
-    if (fill)
+    /* this walk sets no A bit: it fills the cache only where the MMU's
+     * walk would have nothing to set above the leaf (guest_pt_int.h) */
+    if (fill && (all & e & GUEST_PTE_A))
         pdc_put(as, gva, kid);
     e = tab_get(kid, index_at(gva, 1), false, NULL);
     if (!(e & GUEST_PTE_P))

@@ -101,7 +101,11 @@ uint64_t guest_vm_table_bytes(const struct guest_vm *vm);
  * walks follow the shadow pointer the model keeps next to it.  A table
  * stored compactly is made full first (a search over the tables the first
  * time: a test and debugging aid, not for hot paths); the pointer stays
- * valid until the table is freed.
+ * valid until the table is freed.  Each call makes the paging-structure
+ * cache and every struct guest_leaf forget every table (the model's
+ * INVLPG): a caller that writes entries after an access has been made
+ * must call it again before the next one, or that access may not see
+ * the writes.
  */
 uint64_t *guest_vm_table(struct guest_vm *vm, uint64_t gfn);
 
@@ -248,8 +252,9 @@ struct guest_leaf {
  * A bit; the caller has prefetched their entries with guest_pt_prefetch()
  * at level 2).  A walk gives a reference only when every entry above the
  * leaf is present with its A bit set and none maps a 2 MiB page, so that
- * an access through it skips no state change the full walk would make.
- * Otherwise ref->pt = 0.
+ * an access through it skips no state change the full walk would make (a
+ * cache hit is taken as it is: the cache holds only such tables).
+ * Otherwise ref->pt = 0.  A reference serves gva's 2 MiB region only.
  */
 void guest_pt_prefetch_leaf(const struct guest_as *as, uint64_t gva, struct guest_leaf *ref);
 /*

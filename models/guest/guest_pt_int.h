@@ -39,8 +39,11 @@
  * that translate and fault-in read one entry instead of walking every
  * level; a simulator speed-up.  An entry counts only while its gen equals
  * the VM's table generation, which moves whenever a table moves, is
- * released, or is handed out writable (guest_vm_table()).  Upper-level A
- * bits are set by the walk that fills an entry, as on the CPU.
+ * released, or is handed out writable (guest_vm_table()).  An entry is
+ * filled only by a walk after which every entry above the leaf has its A
+ * bit: guest_as_fault_in()'s walk sets them, as the CPU's does; the
+ * read-only guest_pt_translate() fills only where they are set already.
+ * So a hit skips no A bit a full walk would set.
  */
 #define GUEST_PDC_ENTRIES 4096u
 struct guest_pdc {
