@@ -8,7 +8,9 @@
 #   break-evictor  the clock evictor ignores the prefetch protection
 #                  (evict_unused_prefetch: a prefetch evicted an unused prefetch);
 # each with reclaim memcg and with reclaim kswapd (whose evictions the
-# same checks audit); pf-walk-mutant.json (resume: every page-table frame
+# same checks audit; the correct driver's counts say who reclaimed: no
+# kswapd eviction or write under memcg, kswapd evictions and between 1 and
+# one write I/O per evicted page under kswapd); pf-walk-mutant.json (resume: every page-table frame
 # starts absent) passes with vmsim and fails with the mutation
 #   walk-skips-table  the fault handler lets the vCPU's walk read an absent
 #                  table frame (content_mismatch: a table used before it
@@ -39,10 +41,20 @@ for m in skip-install:content_mismatch break-evictor:evict_unused_prefetch; do
     else ok "$rc_mode: correct driver: no $inv"; fi
     rm -rf "$tmpdir/$name"
 done
+# who reclaimed: the counts of the correct driver's records (one value per
+# record, summed)
+sum_of() { grep -Eo "\"$1\":[[:space:]]*[0-9]+" "$tmpdir/ok/result.json" | awk '{ s += $NF } END { print s + 0 }'; }
+ke=$(sum_of kswapd_evictions) kw=$(sum_of kswapd_write_ios)
 if [ "$rc_mode" = kswapd ]; then
-    if grep -Eq '"kswapd_evictions":[[:space:]]*[1-9]' "$tmpdir/ok/result.json"; then
-        ok "kswapd: the correct driver's kswapd evicted pages"
+    if [ "$ke" -gt 0 ]; then ok "kswapd: the correct driver's kswapd evicted pages ($ke)"
     else bad "kswapd: no kswapd evictions in the correct driver's run"; fi
+    # a batch's dirty pages go out as one I/O per run of slots: some write
+    # I/Os (the trace writes), never more than evicted pages
+    if [ "$kw" -gt 0 ] && [ "$kw" -le "$ke" ]; then ok "kswapd: $kw write I/Os for $ke evictions"
+    else bad "kswapd: $kw write I/Os for $ke evictions"; fi
+else
+    if [ "$ke" -eq 0 ] && [ "$kw" -eq 0 ]; then ok "memcg: no kswapd activity"
+    else bad "memcg: kswapd evicted $ke pages in $kw write I/Os"; fi
 fi
 rm -rf "$tmpdir/ok"
 done
