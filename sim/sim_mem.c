@@ -244,14 +244,14 @@ static void pf_steps(const struct sim_mem *m, uint32_t asid, const struct sim_ac
                 k->page = sim_access_page(&recs[j]);
                 guest_pt_prefetch_leaf(as, k->page << 12, &k->ref);
             }
-    /* group i+4g: which records the TLB misses, and their PD entries */
+    /* group i+4g: which records the TLB misses, and their cache entries */
     miss = 0;
     if (pf_clip(i + 4 * g, g, n, &lo, &hi))
         for (long j = lo; j < hi; j++) {
             uint64_t page = sim_access_page(&recs[j]);
             if (!sim_mem_tlb_holds(m, asid, page)) {
                 miss |= 1u << (j - lo);
-                guest_pt_prefetch(as, page << 12, 2);
+                guest_pt_prefetch_pdc(as, page << 12);
             }
         }
     *pf_mask(pf, i + 4 * g) = miss;

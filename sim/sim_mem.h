@@ -272,10 +272,10 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  * SIM_MEM_PF_GROUP records it asks the CPU for one step of each record of
  * a group, pipelined over the groups ahead, so that a step's misses are
  * in flight together and its loads hit what the step before fetched:
- *   group g+4  the PD entries (and the model's child references) of the
- *              records' walks
+ *   group g+4  the paging-structure cache entries of the records' regions
+ *              (guest_pt_prefetch_pdc)
  *   group g+3  their PTEs, keeping each record's last-level table
- *              (struct guest_leaf)
+ *              (struct guest_leaf; on a cache miss, from a walk)
  *   group g+2  the page lines (each record's PTE read through that table,
  *              without side effects: it is in by then)
  *   group g+1  for the writes, the line's array of own contents

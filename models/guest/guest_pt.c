@@ -36,13 +36,13 @@ static inline uint64_t entry_gfn(uint64_t e)
  * cache holds it, else 0. */
 static inline uintptr_t pdc_get(const struct guest_as *as, uint64_t gva)
 {
-    const struct guest_pdc *p = &as->pdc[(gva >> 21) & (GUEST_PDC_ENTRIES - 1)];
+    const struct guest_pdc *p = &as->pdc[(gva >> 21) & as->pdc_mask];
     return p->region == gva >> 21 && p->gen == as->vm->gen ? p->pt : 0;
 }
 
 static inline void pdc_put(const struct guest_as *as, uint64_t gva, uintptr_t pt)
 {
-    struct guest_pdc *p = &as->pdc[(gva >> 21) & (GUEST_PDC_ENTRIES - 1)];
+    struct guest_pdc *p = &as->pdc[(gva >> 21) & as->pdc_mask];
     p->region = gva >> 21;
     p->gen = as->vm->gen;
     p->pt = pt;
@@ -107,7 +107,14 @@ int guest_as_new(struct guest_vm *vm, struct guest_as **out)
     struct guest_as *as = calloc(1, sizeof *as);
     if (!as)
         return VM_ENOMEM;
-    as->pdc = calloc(GUEST_PDC_ENTRIES, sizeof *as->pdc);
+    /* one entry per 2 MiB of guest memory, within [GUEST_PDC_MIN,
+     * GUEST_PDC_MAX]: a guest touching all its memory at random keeps
+     * its tables cached, a small one pays little */
+    uint64_t n = GUEST_PDC_MIN;
+    while (n < GUEST_PDC_MAX && n * 512 < vm->cfg.nr_frames)
+        n *= 2;
+    as->pdc_mask = n - 1;
+    as->pdc = calloc(n, sizeof *as->pdc);
     int rc = as->pdc ? store_table_new(vm, true, &as->root_gfn, &as->root) : VM_ENOMEM;
     if (rc) {
         free(as->pdc);
@@ -483,40 +490,23 @@ int guest_pt_peek(const struct guest_as *as, uint64_t gva, uint64_t *gfn)
     return translate(as, gva, gfn, false);
 }
 
-/* Prefetch entry i of table t: its line in a full table, and for an
- * upper-level one the line of its child reference too (4 KiB further on:
- * a walk reads both); a compact table's header, indices and first entries
- * (two lines: most of a small table, whose slot for i is not known before
- * its indices are read). */
-static inline void prefetch_entry(uintptr_t t, unsigned i, bool upper)
+/* Prefetch entry i of last-level table t: its line in a full table; a
+ * compact table's header, indices and first entries (two lines: most of a
+ * small table, whose slot for i is not known before its indices are
+ * read). */
+static inline void prefetch_leaf_entry(uintptr_t t, unsigned i)
 {
     if (!(t & 1)) {
         vm_prefetch((const uint64_t *)t + i);
-        if (upper)
-            vm_prefetch((const uint64_t *)t + GUEST_PT_ENTRIES + i);
     } else {
         vm_prefetch(ctab_of(t));
         vm_prefetch((const char *)ctab_of(t) + 64);
     }
 }
 
-void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level)
+void guest_pt_prefetch_pdc(const struct guest_as *as, uint64_t gva)
 {
-    if (!guest_pt_canonical(as->levels, gva) || level < 1)
-        return;
-    uintptr_t t = level == 1 ? pdc_get(as, gva) : 0, kid = 0;
-    if (t) {
-        prefetch_entry(t, index_at(gva, 1), false);
-        return;
-    }
-    t = as->root;
-    for (unsigned l = as->levels; l > level; l--) {
-        uint64_t e = tab_get(t, index_at(gva, l), true, &kid);
-        if (!(e & GUEST_PTE_P) || (e & GUEST_PTE_PS))
-            return;
-        t = kid;
-    }
-    prefetch_entry(t, index_at(gva, level), level > 1);
+    vm_prefetch(&as->pdc[(gva >> 21) & as->pdc_mask]);
 }
 
 void guest_pt_prefetch_leaf(const struct guest_as *as, uint64_t gva, struct guest_leaf *ref)
@@ -534,7 +524,7 @@ void guest_pt_prefetch_leaf(const struct guest_as *as, uint64_t gva, struct gues
             t = kid;
         }
     }
-    prefetch_entry(t, index_at(gva, 1), false);
+    prefetch_leaf_entry(t, index_at(gva, 1));
     ref->pt = t;
     ref->gen = as->vm->gen;
 }

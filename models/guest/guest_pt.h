@@ -226,12 +226,12 @@ int guest_pt_translate(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
  * sets no A bit above the leaf, and this walk set none. */
 int guest_pt_peek(const struct guest_as *as, uint64_t gva, uint64_t *gfn);
 
-/* Ask the CPU to fetch into its cache the entry at `level` (1: the PTE,
- * 2: the PD entry, ...) on gva's walk: a simulator speed-up for replay
- * loops, which prefetch a record's PD entry, then its PTE, some records
- * ahead so that each step's loads hit.  The levels above are read,
- * nothing is written; nothing happens when the walk stops earlier. */
-void guest_pt_prefetch(const struct guest_as *as, uint64_t gva, unsigned level);
+/* Ask the CPU to fetch into its cache the paging-structure cache entry
+ * of gva's 2 MiB region (guest_pt_int.h), without reading anything: a
+ * simulator speed-up for replay loops, which prefetch a record's cache
+ * entry, then (guest_pt_prefetch_leaf) its PTE, some records ahead so
+ * that each step's loads hit. */
+void guest_pt_prefetch_pdc(const struct guest_as *as, uint64_t gva);
 
 /*
  * A reference to the last-level table of a 4 KiB mapping, taken some
@@ -248,9 +248,9 @@ struct guest_leaf {
 };
 /*
  * Take *ref for gva and ask the CPU to fetch its PTE: from the paging-
- * structure cache, or from a walk of the levels above (read only, sets no
- * A bit; the caller has prefetched their entries with guest_pt_prefetch()
- * at level 2).  A walk gives a reference only when every entry above the
+ * structure cache (whose entry the caller has prefetched with
+ * guest_pt_prefetch_pdc()), or on a miss from a walk of the levels above
+ * (read only, sets no A bit).  A walk gives a reference only when every entry above the
  * leaf is present with its A bit set and none maps a 2 MiB page, so that
  * an access through it skips no state change the full walk would make (a
  * cache hit is taken as it is: the cache holds only such tables).

@@ -43,9 +43,13 @@
  * filled only by a walk after which every entry above the leaf has its A
  * bit: guest_as_fault_in()'s walk sets them, as the CPU's does; the
  * read-only guest_pt_translate() fills only where they are set already.
- * So a hit skips no A bit a full walk would set.
+ * So a hit skips no A bit a full walk would set.  Direct-mapped, one entry
+ * per 2 MiB of guest memory (GUEST_PDC_MIN to GUEST_PDC_MAX entries: 12 to
+ * 768 KiB per address space), so that a guest touching all its memory at
+ * random finds its last-level tables without walking.
  */
-#define GUEST_PDC_ENTRIES 4096u
+#define GUEST_PDC_MIN 512u              /* entries of the cache, at least */
+#define GUEST_PDC_MAX 32768u            /* and at most: 768 KiB, a 64 GiB guest's regions */
 struct guest_pdc {
     uint64_t region;                      /* gva >> 21 */
     uint64_t gen;                         /* valid while == vm->gen */
@@ -91,7 +95,8 @@ struct guest_as {
     uint64_t root_gfn;
     uintptr_t root;                       /* table reference of the top-level table */
     uint64_t nr_mapped;
-    struct guest_pdc *pdc;                /* GUEST_PDC_ENTRIES (guest_as_new fails without) */
+    struct guest_pdc *pdc;                /* pdc_mask + 1 entries (guest_as_new fails without) */
+    uint64_t pdc_mask;
     /* guest_pt_walk_tables()'s last complete walk (down to a last-level
      * table): its 2 MiB region and frames, valid while path_gen equals the
      * VM's table generation (a complete path changes only when a table on
