@@ -40,7 +40,9 @@
  * (the span that table covers is skipped, at no cost).
  *
  * Not modelled: protection keys, SMEP/SMAP, PAT/caching bits (kept as the
- * guest wrote them), 1 GiB pages, TLBs and paging-structure caches.
+ * guest wrote them), 1 GiB pages, TLB and paging-structure-cache effects
+ * (the paging-structure cache here and struct guest_leaf are speed-ups
+ * that change nothing a walk would not).
  */
 #ifndef GUEST_PT_H
 #define GUEST_PT_H
@@ -250,11 +252,12 @@ struct guest_leaf {
  * Take *ref for gva and ask the CPU to fetch its PTE: from the paging-
  * structure cache (whose entry the caller has prefetched with
  * guest_pt_prefetch_pdc()), or on a miss from a walk of the levels above
- * (read only, sets no A bit).  A walk gives a reference only when every entry above the
- * leaf is present with its A bit set and none maps a 2 MiB page, so that
- * an access through it skips no state change the full walk would make (a
- * cache hit is taken as it is: the cache holds only such tables).
- * Otherwise ref->pt = 0.  A reference serves gva's 2 MiB region only.
+ * (read only, sets no A bit).  A walk gives a reference only when every
+ * entry above the leaf is present with its A bit set and none maps a
+ * 2 MiB page, so that an access through it skips no state change the full
+ * walk would make (a cache hit is taken as it is: the cache holds only
+ * such tables).  Otherwise ref->pt = 0.  A reference serves gva's 2 MiB
+ * region only.
  */
 void guest_pt_prefetch_leaf(const struct guest_as *as, uint64_t gva, struct guest_leaf *ref);
 /*

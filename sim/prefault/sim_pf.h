@@ -167,7 +167,9 @@ struct sim_pf_cfg {
     X(STALL_NS,        "stall_ns",        "ns",    false, "vCPU time spent in faults (handling and waiting), summed over vCPUs") \
     X(MAJOR_FAULTS,    "major_faults",    "count", false, "faults that had to fetch their page (disk or network)") \
     X(MINOR_FAULTS,    "minor_faults",    "count", false, "faults served without a fetch of their own (zero page, page already on its way, swap-cache hit)") \
-    X(TABLE_FAULTS,    "table_faults",    "count", false, "major faults on the guest's page-table frames (the vCPU's walk read an absent table: an EPT violation on a paging-structure access), counted in major_faults") \
+    X(TABLE_FAULTS,    "table_faults",    "count", false, "major faults on the guest's page-table " \
+      "frames (the vCPU's walk read an absent table: an EPT violation on a paging-structure " \
+      "access), counted in major_faults") \
     X(FAULTONLY_FAULTS,"faultonly_faults","count", false, "major faults demand paging takes on the same pass (the coverage reference, counted by a replay without prefetch)") \
     X(COVERAGE_PCT,    "coverage_pct",    "%",     true,  "major faults avoided: 100 x (1 - major_faults / faultonly_faults)") \
     X(PREFETCHED,      "prefetched",      "count", false, "pages brought in ahead of a fault") \
