@@ -13,8 +13,8 @@
  * Not modelled: freeing guest pages, transparent huge pages in the guest,
  * content classes that change when the guest writes a page, table pages'
  * own content (a table frame is guest memory the allocator hands out, its
- * fingerprint stays its base content unless a mechanism writes it, as the
- * prefault driver does after its recording pass).
+ * fingerprint stays its base content unless a mechanism writes it, as a
+ * driver that reads tables as guest memory does).
  */
 #include "sim_mem.h"
 
@@ -133,10 +133,9 @@ int sim_mem_translate_fill(struct sim_mem *m, uint32_t asid, uint64_t gva_page, 
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i)
 {
-    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
+    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept_for(m, pf, asid, gva_page, i);
     uint64_t gfn;
-    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid && !m->table_reads &&
-        guest_as_access_leaf(m->as[asid].as, gva_page << 12, &k->ref, is_write, &gfn) == 0) {
+    if (k && guest_as_access_leaf(m->as[asid].as, gva_page << 12, &k->ref, is_write, &gfn) == 0) {
         assert(gfn < m->nr_pages && "the guest's allocator hands out its own frames");
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
         *gpa_page = gfn;
@@ -173,18 +172,17 @@ static bool pf_gpa(const struct sim_mem *m, uint32_t asid, struct sim_mem_pf *pf
         *gpa = t->gpa_page;
         return true;
     }
-    const struct sim_mem_pf_leaf *k = pf_leaf(pf, j);
-    const struct guest_leaf *ref = &k->ref;
-    if (k->page != page)                  /* kept for another record: walk */
-        return guest_pt_peek(m->as[asid].as, page << 12, gpa) == 0 && *gpa < m->nr_pages;
-    const uint64_t *pte = guest_leaf_pte(ref, page << 12, *m->pt_gen);
-    if (pte) {                            /* the common case inline */
-        uint64_t e = *pte;
-        *gpa = (e & GUEST_PTE_ADDR) >> GUEST_PAGE_SHIFT;
-        return (e & GUEST_PTE_P) && *gpa < m->nr_pages;
-    }
     const struct guest_as *as = m->as[asid].as;
-    int rc = guest_pt_peek_leaf(as, page << 12, ref, gpa);
+    const struct sim_mem_pf_leaf *k = pf_leaf(pf, j);
+    int rc = VM_EAGAIN;                   /* no table kept for this page: walk */
+    if (k->page == page) {
+        const uint64_t *pte = guest_leaf_pte(&k->ref, page << 12, *m->pt_gen);
+        if (pte) {                        /* the common case inline */
+            *gpa = (*pte & GUEST_PTE_ADDR) >> GUEST_PAGE_SHIFT;
+            return (*pte & GUEST_PTE_P) && *gpa < m->nr_pages;
+        }
+        rc = guest_pt_peek_leaf(as, page << 12, &k->ref, gpa);
+    }
     if (rc == VM_EAGAIN)
         rc = guest_pt_peek(as, page << 12, gpa);
     return rc == 0 && *gpa < m->nr_pages;

@@ -294,7 +294,7 @@ static inline int sim_mem_translate_as(struct sim_mem *m, uint32_t asid, uint64_
  * kept table changes what guest_as_fault_in() would (guest_pt.h).  (A
  * replay of guest-physical pages needs no walk: a line prefetched a few
  * records ahead, one record at a time, serves it better than groups,
- * measured on the checkpoint-scale runs.)
+ * measured on a 1 TiB save's replay.)
  */
 #define SIM_MEM_PF_GROUP 32u              /* at most 32: a group's TLB misses are a mask */
 _Static_assert(SIM_MEM_PF_GROUP <= 32, "a group's TLB misses are a 32-bit mask");
@@ -328,8 +328,8 @@ static inline void sim_mem_prefetch_replay(const struct sim_mem *m, uint32_t asi
  * last-level table kept for record i (if any, current, and for this
  * page), else through sim_mem_translate_slow().  Same results and errors.
  * With table reads on (m->table_reads) no kept table is used, since it
- * would skip the walk's table frames: the access walks, as
- * sim_mem_translate_as() does (a loop with table reads calls that).
+ * would skip the walk's table frames: a miss answers SIM_MEM_XLAT_WALK,
+ * as sim_mem_translate_as() does.
  */
 int sim_mem_translate_kept(struct sim_mem *m, uint32_t asid, uint64_t gva_page, bool is_write,
                            uint64_t *gpa_page, const struct sim_mem_pf *pf, size_t i);
@@ -352,6 +352,17 @@ static inline const struct sim_mem_pf_leaf *sim_mem_pf_kept(const struct sim_mem
 {
     return &pf->leaf[(i / SIM_MEM_PF_GROUP) & 3][i % SIM_MEM_PF_GROUP];
 }
+/* That slot if it may serve record i's access to gva_page in asid: kept
+ * for this page and process, table reads off; else NULL. */
+static inline const struct sim_mem_pf_leaf *sim_mem_pf_kept_for(const struct sim_mem *m,
+                                                                const struct sim_mem_pf *pf,
+                                                                uint32_t asid,
+                                                                uint64_t gva_page, size_t i)
+{
+    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
+    return asid < m->nr_as && pf->asid == asid && k->page == gva_page && !m->table_reads ? k
+                                                                                         : NULL;
+}
 static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uint64_t gva_page,
                                            bool is_write, uint64_t *gpa_page,
                                            const struct sim_mem_pf *pf, size_t i)
@@ -359,10 +370,9 @@ static inline int sim_mem_translate_replay(struct sim_mem *m, uint32_t asid, uin
     if (sim_mem_tlb_hit(m, asid, gva_page, is_write, gpa_page))
         return 0;
     /* the common case inline: a current table in full form, a present PTE */
-    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept(pf, i);
+    const struct sim_mem_pf_leaf *k = sim_mem_pf_kept_for(m, pf, asid, gva_page, i);
     uint64_t *pte, gfn;
-    if (asid < m->nr_as && k->page == gva_page && pf->asid == asid && !m->table_reads &&
-        (pte = guest_leaf_pte(&k->ref, gva_page << 12, *m->pt_gen)) != NULL &&
+    if (k && (pte = guest_leaf_pte(&k->ref, gva_page << 12, *m->pt_gen)) != NULL &&
         guest_pte_access(pte, is_write, &gfn) && gfn < m->nr_pages) {
         sim_mem_tlb_fill(m, asid, gva_page, is_write, gfn);
         *gpa_page = gfn;

@@ -302,12 +302,11 @@ static void vcpu_main(int argc, char **argv)
             bool is_write = sim_access_op(a) == SIM_OP_WRITE;
             int rc;
         translate:
-            /* with table reads a miss reads the walk's tables: no kept table */
+            /* (with table reads on, a miss answers SIM_MEM_XLAT_WALK: no
+             * kept table serves it) */
             if (!synthetic &&
-                (rc = v->mem->table_reads
-                          ? sim_mem_translate_as(v->mem, v->asid, page, is_write, &gpa)
-                          : sim_mem_translate_replay(v->mem, v->asid, page, is_write, &gpa,
-                                                     &v->pf, v->buf_pos - 1)) != 0) {
+                (rc = sim_mem_translate_replay(v->mem, v->asid, page, is_write, &gpa, &v->pf,
+                                               v->buf_pos - 1)) != 0) {
                 /* a TLB miss with table reads on: the walk reads the tables */
                 bool walked = rc == SIM_MEM_XLAT_WALK;
                 if (walked)
