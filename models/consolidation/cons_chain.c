@@ -182,6 +182,12 @@ void cons_io_end(struct cons_chain *ch, uint32_t parity)
         reuse_advance(ch);
 }
 
+void cons_op_end(struct cons_chain *ch, void *op, uint32_t parity)
+{
+    cons_op_free(ch, op);
+    cons_io_end(ch, parity);
+}
+
 int cons_layer_release_grain(struct cons_chain *ch, struct cons_layer *ly, uint32_t pos)
 {
     if (posv_push(&ly->limbo[1], pos))
@@ -518,12 +524,9 @@ struct rop {
 static void rop_complete(struct port_blk_req *req, int rc)
 {
     struct rop *op = req->data;
-    struct cons_chain *ch = op->ch;
     cons_done_fn done = op->done;
     void *arg = op->arg;
-    uint32_t epoch = op->epoch;
-    cons_op_free(ch, op);
-    cons_io_end(ch, epoch);
+    cons_op_end(op->ch, op, op->epoch);
     done(arg, rc);
 }
 
@@ -594,12 +597,9 @@ static void rop_resume(struct cons_wait *w, int rc)
         return;
     int src = rop_submit(op);
     if (src < 0) {
-        struct cons_chain *ch = op->ch;
         cons_done_fn done = op->done;
         void *arg = op->arg;
-        uint32_t epoch = op->epoch;
-        cons_op_free(ch, op);
-        cons_io_end(ch, epoch);
+        cons_op_end(op->ch, op, op->epoch);
         done(arg, src);
     }
 }
@@ -625,11 +625,8 @@ int cons_read_start(struct cons_chain *ch, int top, uint64_t s, uint32_t n, uint
     if (!rop_scan(op))
         return 0;
     int rc = rop_submit(op);
-    if (rc < 0) {
-        uint32_t epoch = op->epoch;
-        cons_op_free(ch, op);
-        cons_io_end(ch, epoch);
-    }
+    if (rc < 0)
+        cons_op_end(ch, op, op->epoch);
     return rc;
 }
 

@@ -25,12 +25,9 @@ struct gop {
 static void gop_complete(struct port_blk_req *req, int rc)
 {
     struct gop *op = req->data;
-    struct cons_chain *ch = op->ch;
     cons_done_fn done = op->done;
     void *arg = op->arg;
-    uint32_t epoch = op->epoch;
-    cons_op_free(ch, op);
-    cons_io_end(ch, epoch);
+    cons_op_end(op->ch, op, op->epoch);
     done(arg, rc);
 }
 

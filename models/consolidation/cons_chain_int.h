@@ -278,6 +278,10 @@ static inline uint32_t cons_io_begin(struct cons_chain *ch)
     return p;
 }
 void cons_io_end(struct cons_chain *ch, uint32_t parity);
+/* An operation over grain places is over: op back to the pool
+ * (cons_op_free), then cons_io_end(parity) (parity read before the call,
+ * so op->epoch may be passed). */
+void cons_op_end(struct cons_chain *ch, void *op, uint32_t parity);
 int cons_free_slot(const struct cons_chain *ch);    /* a slot, or -1 */
 struct cons_galloc *cons_inflight_find(const struct cons_chain *ch, uint32_t slot, uint64_t g);
 void cons_wl_push(struct cons_wlist *l, struct cons_wait *w);

@@ -163,13 +163,10 @@ static void wop_put(struct cons_wop *op, int rc)
         op->rc = rc;
     if (--op->pending)
         return;
-    struct cons_chain *ch = op->ch;
     cons_done_fn done = op->done;
     void *arg = op->arg;
-    uint32_t epoch = op->epoch;
     rc = op->rc;
-    cons_op_free(ch, op);
-    cons_io_end(ch, epoch);
+    cons_op_end(op->ch, op, op->epoch);
     done(arg, rc);
 }
 
@@ -554,9 +551,7 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
     wop_scan(op);
     if (op->issued == 0 && op->pending == 1) {
         int rc = op->rc ? op->rc : VM_EIO;
-        uint32_t epoch = op->epoch;
-        cons_op_free(ch, op);
-        cons_io_end(ch, epoch);
+        cons_op_end(ch, op, op->epoch);
         return rc;
     }
     wop_put(op, 0);
