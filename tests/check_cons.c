@@ -230,6 +230,28 @@ START_TEST(helper_iterates_then_forces)
 }
 END_TEST
 
+/* snapshot.maxIterations 0: no helper, one stun for the whole commit. */
+START_TEST(helper_zero_iterations_commits_stunned)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
+    struct cons_method_cfg mc = mcfg();
+    mc.max_iterations = 0;
+    struct rig r;
+    rig_init(&r, "helper", eight, 8, ios, n, mc, 0);
+    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+    rig_run(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.iterations, 0);
+    ck_assert_uint_eq(r.res.stuns, 1);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    ck_assert_uint_gt(r.res.final_checked, 0);
+    rig_fini(&r);
+    free(ios);
+}
+END_TEST
+
 /* forceSync false: at the cap the job gives up, the VM on the helper; the
  * chain still holds every acknowledged write. */
 START_TEST(helper_cap_without_force_sync_gives_up)
@@ -651,6 +673,7 @@ static Suite *suite(void)
         { "helper_fits", helper_converges_under_threshold },
         { "helper_cap", helper_iterates_then_forces },
         { "helper_no_force", helper_cap_without_force_sync_gives_up },
+        { "helper_zero", helper_zero_iterations_commits_stunned },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
         { "qemu_wb_order", qemu_wb_source_then_target },
