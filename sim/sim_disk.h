@@ -49,6 +49,7 @@ struct sim_disk_stats {
     uint64_t write_reqs, write_ios, write_bytes;
     uint64_t flushes;
     uint64_t errors;              /* requests completed with an injected error */
+    uint64_t workers;             /* worker actors started, hand-overs included */
     struct vm_hist read_lat_ns;   /* per request, submit to completion */
     struct vm_hist write_lat_ns;
 };

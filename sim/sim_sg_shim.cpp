@@ -10,9 +10,11 @@
 #include <string>
 
 #include <simgrid/engine.h>
+#include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Disk.hpp>
 #include <simgrid/s4u/Host.hpp>
+#include <simgrid/simix.hpp>
 #include <vector>
 
 /* Copy the first line of text into msg. */
@@ -72,4 +74,28 @@ extern "C" int sim_sg_route_links(sg_host_t from, sg_host_t to, double *lat_s)
     } catch (...) {
         return -1;
     }
+}
+
+extern "C" int sim_sg_actor_start(const char *name, sg_host_t host, void (*code)(void), void *data)
+{
+    try {
+        /* in maestro, each s4u call below runs at once, not as a simcall */
+        simgrid::kernel::actor::simcall_answered([name, host, code, data] {
+            simgrid::s4u::ActorPtr a = simgrid::s4u::Actor::init(name, host);
+            a->set_data(data);
+            a->start([code] { code(); });
+        });
+        return 0;
+    } catch (const std::exception &) {
+        return -1;
+    }
+}
+
+extern "C" void sim_sg_self_daemonize_on_exit(void (*on_exit)(int failed, void *arg), void *arg)
+{
+    simgrid::s4u::Actor *self = simgrid::s4u::Actor::self();
+    simgrid::kernel::actor::simcall_answered([self, on_exit, arg] {
+        self->daemonize();
+        self->on_exit([on_exit, arg](bool failed) { on_exit(failed ? 1 : 0, arg); });
+    });
 }

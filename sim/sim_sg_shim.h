@@ -3,7 +3,8 @@
  * wrapped for C (sim_sg_shim.cpp).
  *
  * SimGrid's C API in 3.32 has no disk properties, no host-to-host
- * transfer without mailboxes, no route query, and reports platform
+ * transfer without mailboxes, no route query, no way to start an actor
+ * or to make one a daemon in a single simcall, and reports platform
  * errors by throwing C++ exceptions, which would abort a C caller.  The
  * shim catches them and hands back SimGrid's message.  Nothing else of
  * vmsim is C++.
@@ -39,6 +40,29 @@ int sim_sg_sendto(sg_host_t from, sg_host_t to, unsigned long long bytes);
  * empty route, not an error, when the platform declares none between two
  * hosts.  -1 if SimGrid threw. */
 int sim_sg_route_links(sg_host_t from, sg_host_t to, double *lat_s);
+
+/*
+ * Start an actor named `name` on `host` running code(), with `data` as its
+ * actor data, in one simcall: a calling actor killed half-way between
+ * sg_actor_init() and sg_actor_start() (two simcalls in SimGrid 3.32)
+ * would leak the record of an actor made but never started.  Works from
+ * an actor and from maestro (set-up).  0, or -1 if SimGrid threw (no actor
+ * was started).  A ForcefulKillException of the caller is not caught: it
+ * must unwind for the kill to work.
+ */
+int sim_sg_actor_start(const char *name, sg_host_t host, void (*code)(void), void *data);
+
+/*
+ * Make the calling actor a daemon and register on_exit(failed, arg) to run
+ * when it ends or is killed, in one simcall.  An actor started by another
+ * actor becomes a daemon itself this way, not by its creator: a daemon
+ * started as the simulation ends is killed before it first runs, and
+ * SimGrid 3.32 would still run it into its first blocking call ("Daemon
+ * actors cannot do any blocking activity once the simulation is over");
+ * an ordinary actor there runs, becomes a daemon and is killed in its
+ * wait like any other.
+ */
+void sim_sg_self_daemonize_on_exit(void (*on_exit)(int failed, void *arg), void *arg);
 
 #ifdef __cplusplus
 }

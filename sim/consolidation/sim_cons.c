@@ -368,8 +368,8 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     cons_engine_result(eng, &res);
     report(&res, out);
     /* the outcome is final: a forked run point ends here, without
-     * freeing the disk (its 64 workers and the 1 M+ disk activities
-     * SimGrid keeps for them), the store or the engine */
+     * freeing the disk (its 64 workers and the disk activities SimGrid
+     * keeps for each until it hands over), the store or the engine */
     sim_runner_point_done(out);
 out:
     cons_engine_free(eng);
