@@ -1,7 +1,8 @@
 /*
  * check_disk_timing.c - suite "disk", what the simulated disk
  * (sim_disk.c) takes time for: latency of QD1 writes (and the worker's
- * hand-over to a fresh actor, at the end too), bandwidth of a
+ * hand-over to a fresh actor: busy, idle, as the simulation ends),
+ * bandwidth of a
  * large write, queue depth, a million writes as runs, the IOPS limit and
  * fair sharing between streams.  What requests carry and how they fail is
  * check_disk_requests.c; the SimGrid glue under the disk is suite "world"
@@ -40,13 +41,15 @@
 
 /* ---- latency: 10,000 QD1 4 KiB writes ---- */
 
+static uint64_t qd1_writes = 10000;
+
 static void body_qd1_writes(void)
 {
     struct port_blk *dev = sim_disk_port(disk_a);
     struct io io;
 
     t_start = sim_now_ns();
-    for (uint64_t i = 0; i < 10000; i++) {
+    for (uint64_t i = 0; i < qd1_writes; i++) {
         uint64_t fp = vm_fp_page(1, i, 1);
         io_prep(&io, PORT_BLK_WRITE, i, 1, 1, &fp);
         int rc = io_run(dev, &io);
@@ -85,12 +88,38 @@ START_TEST(test_disk_qd1_4k_writes_pay_latency_each)
     ck_assert_int_eq(vm_fpstore_get(sim_disk_store(disk_a), 9999, 1, &fp), 0);
     ck_assert_uint_eq(fp, vm_fp_page(1, 9999, 1));
     /* At QD1 the body queues its next write before the worker looks for
-     * one (the completion's wake is a simcall), so the worker is idle
-     * only once the body is done: it hands over then, as the simulation
-     * ends.  The new worker must become a daemon and be killed like the
-     * others: the run ends (no "daemon actors cannot do any blocking
-     * activity" abort) and LeakSanitizer finds no actor record left. */
-    ck_assert_uint_eq(s->workers, 2);
+     * one (the completion's wake is a simcall): the worker is busy when
+     * it has served 4,096, and hands over with the queue not empty, twice */
+    ck_assert_uint_eq(s->workers, 3);
+    sim_disk_close(disk_a);
+    sim_waitq_free(wq);
+}
+END_TEST
+
+/* 8,192 QD1 writes: the second worker has served its 4,096 when the
+ * body is done, finds the queue empty and hands over as the simulation
+ * ends (its last ordinary actor, the body, has returned).  The new worker
+ * must become a daemon and be killed like the others: the run ends (no
+ * "daemon actors cannot do any blocking activity" abort) and, under
+ * LeakSanitizer, no SimGrid actor record is left behind. */
+START_TEST(test_disk_worker_hands_over_as_the_simulation_ends)
+{
+    char d1[1024];
+    world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps",
+                              PROP("read_lat", "100us") PROP("write_lat", "100us")
+                              PROP("qdepth", "1")));
+    disk_a = open_disk("d0");
+    wq = sim_waitq_new();
+    qd1_writes = 8192;
+    run_in_sim(body_qd1_writes);
+
+    ck_assert_int_eq(rc_a, 0);
+    const struct sim_disk_stats *s = sim_disk_stats(disk_a);
+    ck_assert_uint_eq(s->write_reqs, 8192);
+    ck_assert_uint_eq(s->workers, 3);
+    uint64_t fp = 0;
+    ck_assert_int_eq(vm_fpstore_get(sim_disk_store(disk_a), 8191, 1, &fp), 0);
+    ck_assert_uint_eq(fp, vm_fp_page(1, 8191, 1));
     sim_disk_close(disk_a);
     sim_waitq_free(wq);
 }
@@ -474,6 +503,7 @@ static Suite *disk_suite(void)
     tcase_set_timeout(runs, 0);
     tcase_set_timeout(tc, 0);
     tcase_add_test(qd1, test_disk_qd1_4k_writes_pay_latency_each);
+    tcase_add_test(qd1, test_disk_worker_hands_over_as_the_simulation_ends);
     tcase_add_test(qd1, test_disk_idle_worker_hands_over_mid_run);
     tcase_add_test(runs, test_disk_million_writes_as_runs_cost_two_activities_per_run);
     tcase_add_test(tc, test_disk_large_write_runs_at_disk_bandwidth);
