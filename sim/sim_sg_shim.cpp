@@ -76,13 +76,16 @@ extern "C" int sim_sg_route_links(sg_host_t from, sg_host_t to, double *lat_s)
     }
 }
 
-extern "C" int sim_sg_actor_start(const char *name, sg_host_t host, void (*code)(void), void *data)
+extern "C" int sim_sg_actor_start(const char *name, sg_host_t host, void (*code)(void), void *data,
+                                  unsigned stack_kib)
 {
     try {
         /* in maestro, each s4u call below runs at once, not as a simcall */
-        simgrid::kernel::actor::simcall_answered([name, host, code, data] {
+        simgrid::kernel::actor::simcall_answered([name, host, code, data, stack_kib] {
             simgrid::s4u::ActorPtr a = simgrid::s4u::Actor::init(name, host);
             a->set_data(data);
+            if (stack_kib)
+                a->set_stacksize(stack_kib);
             a->start([code] { code(); });
         });
         return 0;
