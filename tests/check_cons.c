@@ -11,7 +11,9 @@
  * some schedule.  Then each baseline's decisions (the helper's iteration
  * and 12 s estimate, QEMU's dirty-bitmap re-copy), the copier's wanted
  * grains (a grain skipped for a guest write in flight is copied in the
- * first batch after the write, within a quarter of the batch), QEMU's
+ * first batch after the write, within a quarter of the batch), Storage
+ * vMotion's selective mirror (a write into a grain still to be copied
+ * stays on the delta, and less is mirrored than by the mechanism), QEMU's
  * own copier and write path (a write-blocking write's target request only
  * once its source request is down; a first dirty chunk with a write in
  * flight stalls the copy, nothing skipped or wanted; a new op per freed
@@ -155,8 +157,8 @@ static uint64_t every_schedule(const char *method, uint64_t *bad_runs, uint64_t 
 
 START_TEST(mirror_every_order)
 {
-    const char *ok[] = { "mirror", "mirror-target-only", "qemu-write-blocking",
-                         "qemu-background" };
+    const char *ok[] = { "mirror", "mirror-target-only", "mirror-selective",
+                         "qemu-write-blocking", "qemu-background" };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t bad, runs;
         ck_assert_uint_eq(every_schedule(ok[i], &bad, &runs), 0);
@@ -426,6 +428,69 @@ START_TEST(wanted_grains_first)
 }
 END_TEST
 
+/* ------------------------------------------------------------ selective mirror */
+
+/* Storage vMotion's mirror (mirror-selective): a write into a grain still
+ * to be copied goes to the delta only and is acknowledged once that is
+ * down, the grain staying in the copy set; a write into a grain the delta
+ * does not hold is mirrored (nothing would copy it). */
+START_TEST(selective_leaves_pending_grains_to_the_copy)
+{
+    static const struct vm_blkio ios[] = {
+        { .t_ns = 1000001, .sector = 40 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+        { .t_ns = 1000001, .sector = 9 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+    };
+    struct rig r;
+    rig_init(&r, "mirror-selective", evens, 32, ios, 2, mcfg(), 0);
+    start_job(&r, 2);
+    uint64_t s = 40 * 16 + WG;
+    size_t d = queued_write_at(&r, cons_chain_map(r.e->ch, 1, s));
+    ck_assert_msg(d != SIZE_MAX, "the delta write is issued");
+    ck_assert_msg(queued_write_at(&r, cons_chain_map(r.e->ch, 0, s)) == SIZE_MAX,
+                  "no target write for a grain still to be copied");
+    fake_blk_run_nth(r.dev, d);
+    ck_assert_uint_eq(r.e->res.guest_writes, 1);        /* acknowledged on the delta's */
+    ck_assert(vm_bitmap_test(r.e->copyset, 40));        /* the copy takes it later */
+    ck_assert_msg(queued_write_at(&r, cons_chain_map(r.e->ch, 0, 9 * 16 + WG)) != SIZE_MAX,
+                  "a grain the delta does not hold is mirrored");
+    rig_finish(&r, NULL);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.mirror_bytes, 4096);        /* grain 9's write only */
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* Under a steady stream into the delta's grains the selective mirror
+ * sends fewer bytes to the target than the mechanism (the writes that
+ * come before their grain's copy stay on the delta) and more than none
+ * (those after it are mirrored); both copy each grain once. */
+START_TEST(selective_mirrors_less_than_mirror)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 8, 50000, 20000000);
+    uint64_t mb[2];
+    const char *m[2] = { "mirror", "mirror-selective" };
+    for (int i = 0; i < 2; i++) {
+        struct rig r;
+        rig_init(&r, m[i], eight, 8, ios, n, mcfg(), 0);
+        fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
+        rig_run(&r, NULL);
+        ck_assert_int_eq(r.res.rc, 0);
+        ck_assert(r.res.done);
+        ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+        ck_assert_uint_eq(r.res.final_mismatch, 0);
+        mb[i] = r.res.mirror_bytes;
+        rig_fini(&r);
+    }
+    ck_assert_uint_gt(mb[1], 0);
+    ck_assert_uint_lt(mb[1], mb[0]);
+    free(ios);
+}
+END_TEST
+
 /* ------------------------------------------------------------ QEMU's copier */
 
 /* The copy requests queued (whole-grain reads through the delta: the load
@@ -644,8 +709,8 @@ static uint64_t crash_everywhere(const char *method, uint64_t *points)
 
 START_TEST(crash_at_every_step)
 {
-    const char *ok[] = { "mirror", "mirror-target-only", "helper", "qemu-background",
-                         "qemu-write-blocking", "offline" };
+    const char *ok[] = { "mirror", "mirror-target-only", "mirror-selective", "helper",
+                         "qemu-background", "qemu-write-blocking", "offline" };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t points;
         ck_assert_uint_eq(crash_everywhere(ok[i], &points), 0);
@@ -676,6 +741,8 @@ static Suite *suite(void)
         { "helper_zero", helper_zero_iterations_commits_stunned },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
+        { "selective", selective_leaves_pending_grains_to_the_copy },
+        { "selective_bytes", selective_mirrors_less_than_mirror },
         { "qemu_wb_order", qemu_wb_source_then_target },
         { "qemu_conflict", qemu_copy_waits_on_conflict },
         { "qemu_per_slot", qemu_copy_refills_per_slot },

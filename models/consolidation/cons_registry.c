@@ -7,7 +7,8 @@
 
 #include "consolidation/cons_int.h"
 
-extern const struct cons_method cons_m_mirror, cons_m_mirror_tonly, cons_m_offline,
+extern const struct cons_method cons_m_mirror, cons_m_mirror_tonly, cons_m_mirror_selective,
+    cons_m_offline,
     cons_m_helper, cons_m_qemu_bg, cons_m_qemu_wb, cons_m_qemu_wb_unfixed,
     cons_m_broken_nomirror, cons_m_broken_race, cons_m_broken_read, cons_m_broken_early_ack,
     cons_m_broken_gt_order, cons_m_broken_ack_gt;
@@ -15,6 +16,7 @@ extern const struct cons_method cons_m_mirror, cons_m_mirror_tonly, cons_m_offli
 const struct cons_method *const cons_methods[] = {
     &cons_m_mirror,
     &cons_m_mirror_tonly,
+    &cons_m_mirror_selective,
     &cons_m_offline,
     &cons_m_helper,
     &cons_m_qemu_bg,
