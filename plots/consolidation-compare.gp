@@ -2,13 +2,13 @@
 # load (lambda/B = 0.3): longest stun, time to READY and total time, and the
 # guest's write latency p99 before, during and after the job.
 load ARG0[1:strstrt(ARG0, 'consolidation-compare.gp')-1].'vmsim.gp'
-V = 'mirror mirror-target-only offline helper helper-no-force qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
+V = 'mirror mirror-target-only mirror-selective offline helper helper-no-force qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
 nv = words(V)
 setting = form eq 'quick' ? '1 GiB delta of an 8 GiB disk' : '8 GiB delta of a 64 GiB disk'
 # bar j of n in the group of method v
 x(v, j, n) = idx(V, v) + (j - (n - 1) / 2.0) * 0.8 / n
 set xrange [-0.6:nv - 0.4]
-set xtics ("mirror" 0, "mirror,\ntarget only" 1, "offline" 2, "helper\nsnapshot" 3, "helper,\nforceSync\nfalse" 4, "QEMU\nbackground" 5, "QEMU\nwrite-\nblocking" 6, "QEMU\nwrite-\nblocking,\nunfixed" 7)
+set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "helper,\nno force" 5, "QEMU\nbackground" 6, "QEMU\nwrite-\nblocking" 7, "QEMU\nwrite-\nblocking,\nunfixed" 8)
 set bmargin 8
 set key above horizontal
 set xlabel 'consolidation method' offset 0,-2

@@ -3,7 +3,7 @@
 # total time, longest stun, write latency p99 and write throughput during
 # the job.
 load ARG0[1:strstrt(ARG0, 'consolidation-trace.gp')-1].'vmsim.gp'
-V = 'mirror mirror-target-only offline helper qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
+V = 'mirror mirror-target-only mirror-selective offline helper qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
 # the traces, as their file names begin (the sweep's label is the file name)
 T = 'sqlite-txn tar-pack-unpack'
 TN = "'sqlite transactions with fsyncs' 'tar packing and unpacking /usr/include'"
@@ -15,7 +15,7 @@ bw = 0.8 / nt
 x(v, j) = idx(V, v) + (j - (nt - 1) / 2.0) * bw
 is(j) = strstrt(strcol('trace'), word(T, j)) > 0
 set xrange [-0.6:nv - 0.4]
-set xtics ("mirror" 0, "mirror,\ntarget only" 1, "offline" 2, "helper\nsnapshot" 3, "QEMU\nbackground" 4, "QEMU\nwrite-\nblocking" 5, "QEMU\nwrite-\nblocking,\nunfixed" 6)
+set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "QEMU\nbackground" 5, "QEMU\nwrite-\nblocking" 6, "QEMU\nwrite-\nblocking,\nunfixed" 7)
 set bmargin 8
 set boxwidth bw
 set key above horizontal maxrows 1
