@@ -7,13 +7,14 @@
 #   heavy  lambda/B 0.3, 1 MiB requests, 90% in a 64 GiB hot set
 # Usage: bench/consolidation_big.sh [VMSIM [LOAD]]   (default ./vmsim, both
 # loads; LOAD is light or heavy).  User CPU time is printed too: on a shared
-# machine it varies less than the wall time.
+# machine it varies less than the wall time.  KEEP=1 keeps the configs and
+# results in the /tmp/vmsim-consbig.* directory (to compare two builds' CSV).
 set -eu
 VMSIM=${1:-./vmsim}
 LOADS=${2:-light heavy}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/vmsim-consbig.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
 for load in $LOADS; do
     case $load in
     light) ratio=0.1 hot=16GiB share=0.95 ;;
