@@ -42,6 +42,7 @@
 /* ---- latency: 10,000 QD1 4 KiB writes ---- */
 
 static uint64_t qd1_writes = 10000;
+static uint64_t qd1_pause_ns;           /* after each write */
 
 static void body_qd1_writes(void)
 {
@@ -55,11 +56,14 @@ static void body_qd1_writes(void)
         int rc = io_run(dev, &io);
         if (rc != 0 && rc_a == 0)
             rc_a = rc;
+        sim_sleep_ns(qd1_pause_ns);
     }
     t_end = sim_now_ns();
 }
 
-START_TEST(test_disk_qd1_4k_writes_pay_latency_each)
+/* A 100 MB/s disk with 100 us latencies at queue depth 1, and the wait
+ * queue the I/O helpers use. */
+static void qd1_world(void)
 {
     char d1[1024];
     world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps",
@@ -67,6 +71,25 @@ START_TEST(test_disk_qd1_4k_writes_pay_latency_each)
                               PROP("qdepth", "1")));
     disk_a = open_disk("d0");
     wq = sim_waitq_new();
+}
+
+static void qd1_close(void)
+{
+    sim_disk_close(disk_a);
+    sim_waitq_free(wq);
+}
+
+/* Block i holds what body_qd1_writes wrote there. */
+static void assert_written(uint64_t i)
+{
+    uint64_t fp = 0;
+    ck_assert_int_eq(vm_fpstore_get(sim_disk_store(disk_a), i, 1, &fp), 0);
+    ck_assert_uint_eq(fp, vm_fp_page(1, i, 1));
+}
+
+START_TEST(test_disk_qd1_4k_writes_pay_latency_each)
+{
+    qd1_world();
     uint64_t act0 = sim_activity_count();
     run_in_sim(body_qd1_writes);
 
@@ -84,15 +107,12 @@ START_TEST(test_disk_qd1_4k_writes_pay_latency_each)
     ck_assert_uint_eq(s->errors, 0);
     /* one sleep and one disk activity per request */
     ck_assert_uint_eq(sim_activity_count() - act0, 20000);
-    uint64_t fp = 0;
-    ck_assert_int_eq(vm_fpstore_get(sim_disk_store(disk_a), 9999, 1, &fp), 0);
-    ck_assert_uint_eq(fp, vm_fp_page(1, 9999, 1));
+    assert_written(9999);
     /* At QD1 the body queues its next write before the worker looks for
      * one (the completion's wake is a simcall): the worker is busy when
      * it has served 4,096, and hands over with the queue not empty, twice */
     ck_assert_uint_eq(s->workers, 3);
-    sim_disk_close(disk_a);
-    sim_waitq_free(wq);
+    qd1_close();
 }
 END_TEST
 
@@ -104,12 +124,7 @@ END_TEST
  * LeakSanitizer, no SimGrid actor record is left behind. */
 START_TEST(test_disk_worker_hands_over_as_the_simulation_ends)
 {
-    char d1[1024];
-    world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps",
-                              PROP("read_lat", "100us") PROP("write_lat", "100us")
-                              PROP("qdepth", "1")));
-    disk_a = open_disk("d0");
-    wq = sim_waitq_new();
+    qd1_world();
     qd1_writes = 8192;
     run_in_sim(body_qd1_writes);
 
@@ -117,53 +132,28 @@ START_TEST(test_disk_worker_hands_over_as_the_simulation_ends)
     const struct sim_disk_stats *s = sim_disk_stats(disk_a);
     ck_assert_uint_eq(s->write_reqs, 8192);
     ck_assert_uint_eq(s->workers, 3);
-    uint64_t fp = 0;
-    ck_assert_int_eq(vm_fpstore_get(sim_disk_store(disk_a), 8191, 1, &fp), 0);
-    ck_assert_uint_eq(fp, vm_fp_page(1, 8191, 1));
-    sim_disk_close(disk_a);
-    sim_waitq_free(wq);
+    assert_written(8191);
+    qd1_close();
 }
 END_TEST
 
 /* 5,000 QD1 writes with a 1 ms pause after each, so the worker finds the
  * queue empty after every one: it hands over after its 4,096th, mid-run;
  * the second serves the other 904, too few to hand over at the end. */
-static void body_paced_writes(void)
-{
-    struct port_blk *dev = sim_disk_port(disk_a);
-    struct io io;
-
-    for (uint64_t i = 0; i < 5000; i++) {
-        uint64_t fp = vm_fp_page(1, i, 1);
-        io_prep(&io, PORT_BLK_WRITE, i, 1, 1, &fp);
-        int rc = io_run(dev, &io);
-        if (rc != 0 && rc_a == 0)
-            rc_a = rc;
-        sim_sleep_ns(1000000);
-    }
-}
-
 START_TEST(test_disk_idle_worker_hands_over_mid_run)
 {
-    char d1[1024];
-    world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps",
-                              PROP("read_lat", "100us") PROP("write_lat", "100us")
-                              PROP("qdepth", "1")));
-    disk_a = open_disk("d0");
-    wq = sim_waitq_new();
-    run_in_sim(body_paced_writes);
+    qd1_world();
+    qd1_writes = 5000;
+    qd1_pause_ns = 1000000;
+    run_in_sim(body_qd1_writes);
 
     ck_assert_int_eq(rc_a, 0);
     const struct sim_disk_stats *s = sim_disk_stats(disk_a);
     ck_assert_uint_eq(s->write_reqs, 5000);
     ck_assert_uint_eq(s->workers, 2);
-    for (uint64_t i = 0; i < 5000; i += 999) {
-        uint64_t fp = 0;
-        ck_assert_int_eq(vm_fpstore_get(sim_disk_store(disk_a), i, 1, &fp), 0);
-        ck_assert_uint_eq(fp, vm_fp_page(1, i, 1));
-    }
-    sim_disk_close(disk_a);
-    sim_waitq_free(wq);
+    for (uint64_t i = 0; i < 5000; i += 999)
+        assert_written(i);
+    qd1_close();
 }
 END_TEST
 
