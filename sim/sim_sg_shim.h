@@ -44,12 +44,12 @@ int sim_sg_route_links(sg_host_t from, sg_host_t to, double *lat_s);
 /*
  * Start an actor named `name` on `host` running code(), with `data` as its
  * actor data and a stack of stack_kib KiB (0: SimGrid's default,
- * contexts/stack-size, 8 MiB), in one simcall: a calling actor killed half-way between
- * sg_actor_init() and sg_actor_start() (two simcalls in SimGrid 3.32)
- * would leak the record of an actor made but never started.  Works from
- * an actor and from maestro (set-up).  0, or -1 if SimGrid threw (no actor
- * was started).  A ForcefulKillException of the caller is not caught: it
- * must unwind for the kill to work.
+ * contexts/stack-size, 8 MiB), in one simcall: a calling actor killed
+ * half-way between sg_actor_init() and sg_actor_start() (two simcalls in
+ * SimGrid 3.32) would leak the record of an actor made but never started.
+ * Works from an actor and from maestro (set-up).  0, or -1 if SimGrid
+ * threw (no actor was started).  A ForcefulKillException of the caller is
+ * not caught: it must unwind for the kill to work.
  */
 int sim_sg_actor_start(const char *name, sg_host_t host, void (*code)(void), void *data,
                        unsigned stack_kib);
