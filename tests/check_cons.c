@@ -433,16 +433,18 @@ END_TEST
 /* Storage vMotion's mirror (mirror-selective): a write into a grain still
  * to be copied goes to the delta only and is acknowledged once that is
  * down, the grain staying in the copy set; a write into a grain the delta
- * does not hold is mirrored (nothing would copy it). */
+ * does not hold is mirrored (nothing would copy it); a write spanning
+ * both kinds sends the target only its part in the second. */
 START_TEST(selective_leaves_pending_grains_to_the_copy)
 {
     static const struct vm_blkio ios[] = {
         { .t_ns = 1000001, .sector = 40 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
         { .t_ns = 1000001, .sector = 9 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
+        { .t_ns = 1000001, .sector = 42 * 16 + 8, .nr = 16, .op = VM_BLKIO_WRITE },
     };
     struct rig r;
-    rig_init(&r, "mirror-selective", evens, 32, ios, 2, mcfg(), 0);
-    start_job(&r, 2);
+    rig_init(&r, "mirror-selective", evens, 32, ios, 3, mcfg(), 0);
+    start_job(&r, 3);
     uint64_t s = 40 * 16 + WG;
     size_t d = queued_write_at(&r, cons_chain_map(r.e->ch, 1, s));
     ck_assert_msg(d != SIZE_MAX, "the delta write is issued");
@@ -453,10 +455,17 @@ START_TEST(selective_leaves_pending_grains_to_the_copy)
     ck_assert(vm_bitmap_test(r.e->copyset, 40));        /* the copy takes it later */
     ck_assert_msg(queued_write_at(&r, cons_chain_map(r.e->ch, 0, 9 * 16 + WG)) != SIZE_MAX,
                   "a grain the delta does not hold is mirrored");
+    /* 42 (the delta's, not copied) and 43 (no delta's): the target gets
+     * sectors 43 * 16 .. + 8 only */
+    size_t t = queued_write_at(&r, cons_chain_map(r.e->ch, 0, 43 * 16));
+    ck_assert_msg(t != SIZE_MAX, "the part in grain 43 is mirrored");
+    ck_assert_uint_eq(queued_req(&r, t)->nr_blocks, 8);
+    ck_assert_msg(queued_write_at(&r, cons_chain_map(r.e->ch, 0, 42 * 16 + 8)) == SIZE_MAX,
+                  "the part in grain 42 is left to the copy");
     rig_finish(&r, NULL);
     ck_assert_int_eq(r.res.rc, 0);
     ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.mirror_bytes, 4096);        /* grain 9's write only */
+    ck_assert_uint_eq(r.res.mirror_bytes, 9 * 4096);    /* grain 9's write, half of 42-43's */
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);

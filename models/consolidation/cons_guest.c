@@ -258,14 +258,20 @@ static void submit_failed(struct cons_engine *e, struct cons_greq *r, int rc)
     cons_guest_sub_done(e, r, rc);
 }
 
-void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
+void cons_guest_sub_write_part(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
+                               uint32_t n)
 {
     r->pending++;
-    int rc = cons_chain_write(e->ch, layer, r->io.sector, r->io.nr, r->fps, sub_cb, r);
+    int rc = cons_chain_write(e->ch, layer, s, n, r->fps + (s - r->io.sector), sub_cb, r);
     if (rc) {
         r->pending--;
         submit_failed(e, r, rc);
     }
+}
+
+void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
+{
+    cons_guest_sub_write_part(e, r, layer, r->io.sector, r->io.nr);
 }
 
 void cons_guest_sub_unmap(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g)

@@ -183,6 +183,9 @@ void cons_guest_resume(struct cons_engine *e);     /* after a recovery: arm e->n
 /* Issue a sub-operation of r: a write of r's data into layer, a read of
  * r's range through view top, ...; each counts in r->pending. */
 void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer);
+/* Only sectors [s, s + n) of r (inside it) to the layer. */
+void cons_guest_sub_write_part(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
+                               uint32_t n);
 void cons_guest_sub_unmap(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g);
 void cons_guest_sub_done(struct cons_engine *e, struct cons_greq *r, int rc);
 /* Park r until a copy of its grains ends; cons_guest_unpark retries them. */

@@ -29,11 +29,16 @@
  *                       write IO "is selectively mirrored on the target
  *                       data store depending on whether or not the write
  *                       IO is in a region ... that has already been
- *                       copied").  Same copier, same coordination, but a
- *                       write whose grains are all still to be copied
- *                       goes to the delta only (the copy takes it later);
- *                       a write touching a grain already copied, or one
- *                       the delta does not hold, is mirrored as above.
+ *                       copied").  Same copier, same coordination; a
+ *                       write goes to the delta, and to the target only
+ *                       in its grains that are not still to be copied
+ *                       (copied already, or held by no delta: nothing
+ *                       would copy those); the copy takes the rest later.
+ *                       The region is the grain, not ESX's copy offset
+ *                       (a write ahead of the offset went to the source
+ *                       only, whatever the source held): here a write to
+ *                       a grain no delta holds is mirrored, since
+ *                       leaving it would add the grain to the copy.
  *
  * The switch-over stun's fixed part defaults to 415 ms: Broadcom KB 417644
  * logs "vm was stunned for 414878 us" (and 437796 us) for a snapshot
@@ -102,19 +107,33 @@ static void mirror_write(struct cons_engine *e, struct cons_greq *r)
 
 /* ------------------------------------------------------------ selective */
 
+/* The write goes to the delta whole; each run of its grains that is not
+ * still to be copied (copied already, or held by no delta) goes to the
+ * target too, the part in grains the copy will take does not. */
 static void selective_write(struct cons_engine *e, struct cons_greq *r)
 {
     if (cons_copy_busy(e, r->g0, r->g1)) {
         cons_guest_park(e, r);
         return;
     }
-    bool pending = true;        /* every grain still in the copy set */
-    for (uint64_t g = r->g0; g <= r->g1 && pending; g++)
-        pending = cons_copy_dirty(e, g);
     cons_guest_sub_write(e, r, e->active);
-    if (!pending && e->active != e->cfg.target) {
-        cons_guest_sub_write(e, r, e->cfg.target);
-        e->res.mirror_bytes += (uint64_t)r->io.nr * 4096;
+    if (e->active == e->cfg.target)
+        return;
+    uint32_t gsh = cons_chain_cfg(e->ch)->grain_shift;
+    uint64_t end = r->io.sector + r->io.nr;
+    for (uint64_t g = r->g0; g <= r->g1;) {
+        if (cons_copy_dirty(e, g)) {
+            g++;
+            continue;
+        }
+        uint64_t h = g;
+        while (h + 1 <= r->g1 && !cons_copy_dirty(e, h + 1))
+            h++;
+        uint64_t s0 = g << gsh > r->io.sector ? g << gsh : r->io.sector;
+        uint64_t s1 = (h + 1) << gsh < end ? (h + 1) << gsh : end;
+        cons_guest_sub_write_part(e, r, e->cfg.target, s0, (uint32_t)(s1 - s0));
+        e->res.mirror_bytes += (s1 - s0) * 4096;
+        g = h + 1;
     }
 }
 
