@@ -29,8 +29,13 @@
  * off; ExecImpl does take itself off), about 190 bytes each with its list
  * node - 250 MiB for the 1.3 M requests of the 100 GiB consolidation
  * benchmark, 4 GiB at its 1 TiB point.  The new worker starts at the same
- * simulated instant and takes the queue where the old one left it (the
- * quick experiments, and the full runs checked, are byte-identical).  It is
+ * simulated instant and takes the queue where the old one left it, two
+ * scheduling sub-rounds later: the order of actors within an instant can
+ * move (a review found one quick row, qemu-background/delta=1GiB, move by
+ * 2 us with a hand-over after every request), but at 4,096 the quick
+ * experiments and the full runs checked are byte-identical.  SimGrid
+ * 3.36 takes a finished IoImpl off its actor's list (commit 103904b118);
+ * there the hand-over is not needed and is compiled out.  It is
  * started in one simcall and makes itself a daemon in its first step
  * (sim_sg_shim.h says why: a worker handing over as the simulation ends
  * is killed, and SimGrid must neither leak the new actor's record nor run
@@ -51,6 +56,7 @@
 #include <simgrid/actor.h>
 #include <simgrid/disk.h>
 #include <simgrid/host.h>
+#include <simgrid/version.h>
 #include <xbt/log.h>
 
 #include "base/vm_units.h"
@@ -61,15 +67,18 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_disk, vmsim, "simulated disks");
 
 #define DISK_MAX_WORKERS 64
 #define DISK_WORKER_SERVES 4096         /* requests before a worker hands over */
+#define DISK_HAND_OVER (SIMGRID_VERSION < 33600UL)
 /* A worker's stack, KiB: above glibc's largest mmap threshold (32 MiB on
- * 64-bit), so each stack SimGrid callocs is a mapping of its own, given
- * zeroed by the kernel and unmapped at the worker's end; only the pages
- * it touches cost memory.  With SimGrid's default 8 MiB, glibc's dynamic
- * threshold soon served stacks from the heap: every hand-over zeroed
- * 8 MiB, and freed stacks, split up by small allocations, fragmented the
- * heap (at 512 KiB, 470 KB of RSS per hand-over) - the 100 GiB
- * consolidation benchmark took 15-25% more CPU than without hand-overs;
- * with this, none more. */
+ * 64-bit), so each stack SimGrid allocates (Debian's 3.32: posix_memalign
+ * and an mprotect'ed guard page) is a mapping of its own, unmapped at the
+ * worker's end.  With SimGrid's default 8 MiB, glibc's dynamic threshold
+ * soon served stacks from the heap, and the freed stacks, split up by
+ * small allocations (and by the guard pages' mprotect), fragmented it
+ * (at 512 KiB, 470 KB of RSS per hand-over): the 100 GiB consolidation
+ * benchmark took 15-25% more CPU than without hand-overs; with this, none
+ * more.  Costs: 2.1 GiB of address space per 64-worker disk (a refused
+ * mapping aborts in SimGrid), and in huge-heap runs khugepaged may fold
+ * a stack's touched pages into a 2 MiB page. */
 #define DISK_WORKER_STACK_KIB (33 * 1024)
 #define DISK_MAX_QDEPTH 65536
 #define DISK_DEFAULT_CAPACITY (1ull << 40)
@@ -387,10 +396,15 @@ static int start_worker(struct sim_disk *disk, sg_host_t on, uint32_t i)
 {
     char aname[160];
     snprintf(aname, sizeof(aname), "%s:w%u", disk->name, i);
-    if (sim_sg_actor_start(aname, on, worker_main, disk, DISK_WORKER_STACK_KIB) != 0)
-        return VM_ENOMEM;
+    /* counted before the simcall: a creator killed in the same round
+     * drops its own reference, never the new worker's */
     disk->refs++;
     disk->stats.workers++;
+    if (sim_sg_actor_start(aname, on, worker_main, disk, DISK_WORKER_STACK_KIB) != 0) {
+        disk->refs--;
+        disk->stats.workers--;
+        return VM_ENOMEM;
+    }
     return 0;
 }
 
@@ -404,7 +418,7 @@ static void worker_main(void)
         /* after many requests, busy or idle: hand over to a fresh actor,
          * so SimGrid frees the disk activities this one started */
         if (served >= DISK_WORKER_SERVES && !disk->closing &&
-            start_worker(disk, sg_host_self(), disk->nr_spawned++) == 0)
+            DISK_HAND_OVER && start_worker(disk, sg_host_self(), disk->nr_spawned++) == 0)
             return;
         while (disk->ring_len == 0) {
             if (disk->closing)
