@@ -27,12 +27,12 @@
  * disk activity an actor started until the actor ends (IoImpl's
  * constructor puts it on the actor's activity list and nothing takes it
  * off; ExecImpl does take itself off), about 190 bytes each with its list
- * node - 250 MiB for the 1.3 M requests of the 100 GiB consolidation
- * benchmark, 4 GiB at its 1 TiB point.  The new worker starts at the same
+ * node - 250 MiB for a run point of 1.3 M requests, 4 GiB for one of
+ * 40 M (README, "How fast the simulator is").  The new worker starts at the same
  * simulated instant and takes the queue where the old one left it, two
  * scheduling sub-rounds later: the order of actors within an instant can
- * move (a review found one quick row, qemu-background/delta=1GiB, move by
- * 2 us with a hand-over after every request), but at 4,096 the quick
+ * move (a review found one quick experiment's row move by 2 us with a
+ * hand-over after every request), but at 4,096 the quick
  * experiments and the full runs checked are byte-identical.  SimGrid
  * 3.36 takes a finished IoImpl off its actor's list (commit 103904b118);
  * there the hand-over is not needed and is compiled out.  It is
@@ -74,8 +74,8 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_disk, vmsim, "simulated disks");
  * worker's end.  With SimGrid's default 8 MiB, glibc's dynamic threshold
  * soon served stacks from the heap, and the freed stacks, split up by
  * small allocations (and by the guard pages' mprotect), fragmented it
- * (at 512 KiB, 470 KB of RSS per hand-over): the 100 GiB consolidation
- * benchmark took 15-25% more CPU than without hand-overs; with this, none
+ * (at 512 KiB, 470 KB of RSS per hand-over): a run point of 1.3 M
+ * requests took 15-25% more CPU than without hand-overs; with this, none
  * more.  Costs: 2.1 GiB of address space per 64-worker disk (a refused
  * mapping aborts in SimGrid), and in huge-heap runs khugepaged may fold
  * a stack's touched pages into a 2 MiB page. */

@@ -193,15 +193,24 @@ static struct vm_blkio *stream(size_t *n, uint32_t grains, uint64_t every_ns, ui
 
 static const uint64_t eight[] = { 2, 5, 9, 20, 33, 40, 51, 60 };
 
+/* Run method m with mc over the eight-grain delta under ios, every
+ * request taking 10 us + 1 us a block; the run must end without error. */
+static void run_timed(struct rig *r, const char *m, const struct vm_blkio *ios, size_t n,
+                      struct cons_method_cfg mc)
+{
+    rig_init(r, m, eight, 8, ios, n, mc, 0);
+    fake_blk_set_timing(r->dev, &r->clk, 10000, 1000);
+    rig_run(r, NULL);
+    ck_assert_int_eq(r->res.rc, 0);
+}
+
+
 START_TEST(helper_converges_under_threshold)
 {
     size_t n;
     struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
     struct rig r;
-    rig_init(&r, "helper", eight, 8, ios, n, mcfg(), 0);
-    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-    rig_run(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
+    run_timed(&r, "helper", ios, n, mcfg());
     ck_assert(r.res.done);
     ck_assert_uint_eq(r.res.iterations, 1);     /* the helper fits in 12 s: commit at once */
     ck_assert_uint_eq(r.res.stuns, 2);          /* create the helper, commit it */
@@ -219,10 +228,7 @@ START_TEST(helper_iterates_then_forces)
     mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
     mc.max_iterations = 3;
     struct rig r;
-    rig_init(&r, "helper", eight, 8, ios, n, mc, 0);
-    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-    rig_run(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
+    run_timed(&r, "helper", ios, n, mc);
     ck_assert(r.res.done);
     ck_assert_uint_eq(r.res.iterations, 3);
     ck_assert_uint_eq(r.res.stuns, 4);          /* three helpers, one forced commit */
@@ -240,10 +246,7 @@ START_TEST(helper_zero_iterations_commits_stunned)
     struct cons_method_cfg mc = mcfg();
     mc.max_iterations = 0;
     struct rig r;
-    rig_init(&r, "helper", eight, 8, ios, n, mc, 0);
-    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-    rig_run(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
+    run_timed(&r, "helper", ios, n, mc);
     ck_assert(r.res.done);
     ck_assert_uint_eq(r.res.iterations, 0);
     ck_assert_uint_eq(r.res.stuns, 1);
@@ -265,10 +268,7 @@ START_TEST(helper_cap_without_force_sync_gives_up)
     mc.max_iterations = 3;
     mc.force_sync = false;
     struct rig r;
-    rig_init(&r, "helper", eight, 8, ios, n, mc, 0);
-    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-    rig_run(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
+    run_timed(&r, "helper", ios, n, mc);
     ck_assert(!r.res.done);
     ck_assert(!r.res.ready);
     ck_assert_uint_eq(r.res.iterations, 3);
@@ -285,19 +285,14 @@ START_TEST(qemu_background_recopies_dirty)
     size_t n;
     struct vm_blkio *ios = stream(&n, 8, 50000, 20000000);
     struct rig r;
-    rig_init(&r, "qemu-background", eight, 8, ios, n, mcfg(), 0);
-    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-    rig_run(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
+    run_timed(&r, "qemu-background", ios, n, mcfg());
     ck_assert(r.res.done);
     ck_assert_uint_gt(r.res.copied_bytes, r.res.delta_bytes);  /* dirtied grains again */
     ck_assert_uint_eq(r.res.mirror_bytes, 0);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 
-    rig_init(&r, "mirror", eight, 8, ios, n, mcfg(), 0);
-    fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-    rig_run(&r, NULL);
+    run_timed(&r, "mirror", ios, n, mcfg());
     ck_assert(r.res.done);
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* one pass, never again */
     ck_assert_uint_gt(r.res.mirror_bytes, 0);
@@ -484,10 +479,7 @@ START_TEST(selective_mirrors_less_than_mirror)
     const char *m[2] = { "mirror", "mirror-selective" };
     for (int i = 0; i < 2; i++) {
         struct rig r;
-        rig_init(&r, m[i], eight, 8, ios, n, mcfg(), 0);
-        fake_blk_set_timing(r.dev, &r.clk, 10000, 1000);
-        rig_run(&r, NULL);
-        ck_assert_int_eq(r.res.rc, 0);
+        run_timed(&r, m[i], ios, n, mcfg());
         ck_assert(r.res.done);
         ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
         ck_assert_uint_eq(r.res.final_mismatch, 0);
