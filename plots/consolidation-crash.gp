@@ -3,7 +3,7 @@
 # recovery time, total time, longest stun, and the crashes and invariant
 # violations counted in each run (lost acknowledged writes are violations).
 load ARG0[1:strstrt(ARG0, 'consolidation-crash.gp')-1].'vmsim.gp'
-V = 'mirror mirror-target-only mirror-selective offline helper qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
+V = 'mirror mirror-target-only mirror-selective offline helper helper-always qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
 nv = words(V)
 setting = form eq 'quick' ? '512 MiB delta of a 4 GiB disk, host crash between 1 s and 4 s' : '2 GiB delta of a 16 GiB disk, host crash between 6 s and 30 s'
 # the seeds (crash instants) run, and what the runs' invariants say
@@ -17,7 +17,7 @@ bw = 0.8 / ns
 # the bar of seed s in the group of method v
 x(v, s) = idx(V, v) + (s - s0 - (ns - 1) / 2.0) * bw
 set xrange [-0.6:nv - 0.4]
-set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "QEMU\nbackground" 5, "QEMU\nwrite-\nblocking" 6, "QEMU\nwrite-\nblocking,\nunfixed" 7)
+set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "helper,\nalways\none first" 5, "QEMU\nbackground" 6, "QEMU\nwrite-\nblocking" 7, "QEMU\nwrite-\nblocking,\nunfixed" 8)
 set bmargin 8
 set boxwidth bw
 set key above horizontal maxrows 1 title 'crash instant drawn from seed:'

@@ -353,11 +353,12 @@ static void print_summary(const struct sim_config *cfg, const cJSON *records)
  *    frees a few records of the same sizes per activity, dozens at once
  *    when activities end together, which overflow the thread cache's
  *    default 7 chunks a size into malloc's bins (_int_malloc, _int_free
- *    and unlink_chunk took 6% of a 100 GiB consolidation's CPU); with
- *    1,000 a size, the same run took 5-8% less CPU, alternated with the
- *    build before on 2026-12-01 (a handoff campaign, whose heap stays
- *    small, showed no gain: not asked for there).  The cache holds at
- *    most 1,000 chunks of each of its 64 sizes up to 1 KiB.
+ *    and unlink_chunk took 6% of the CPU of a run point of 1.2 M disk
+ *    requests); with 1,000 a size, the same run took 6% less CPU,
+ *    alternated with the build before on 2026-12-01 (README, "How fast
+ *    the simulator is"; a run whose heap stays small showed no gain).
+ *    The cache holds at most 1,000 chunks of each of its 64 sizes up to
+ *    1 KiB.
  * The results are the same to the byte; the arguments, the output and
  * the exit status are the re-run's.  Not when GLIBC_TUNABLES names either
  * tunable already (the user's say, or this was the re-run), nor when the

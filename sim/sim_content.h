@@ -23,8 +23,8 @@
 #include "base/vm_err.h"
 #include "sim_exp.h"
 
-/* The zstd level of the save stream's sizes (and of the calibrated rates
- * the checkpoint costs take, sim_calib.h). */
+/* The zstd level of the save stream's sizes (and of the calibrated
+ * compression rates, sim_calib.h). */
 #define SIM_CONTENT_ZSTD_LEVEL 1
 /* Bytes of each class's sample: 256 distinct pages. */
 #define SIM_CONTENT_SAMPLE_BYTES (1u << 20)

@@ -121,9 +121,9 @@ struct sim_mech {
      * out->rc / out->error, never silently */
     void (*run)(const struct sim_exp *e, sg_host_t host, struct sim_outcome *out);
     /* host side: `vmsim run` of points that all set it runs with glibc's
-     * malloc on transparent huge pages (sim_cli.c); for runs that fill
-     * hundreds of megabytes of heap or more: SimGrid's activity and
-     * actor records, the models' tables */
+     * malloc on transparent huge pages and a larger thread cache
+     * (sim_cli.c); for runs that fill hundreds of megabytes of heap or
+     * more: SimGrid's activity and actor records, the models' tables */
     bool huge_heap;
 };
 

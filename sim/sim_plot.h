@@ -3,8 +3,8 @@
  *
  * For an experiment called NAME, every script plots/NAME.gp and
  * plots/NAME.*.gp (more figures of the same run; a dot, not a dash, so
- * that prefault-postcopy does not take prefault-postcopy-faults.gp, the
- * script of another experiment) under the source tree is run as
+ * that an experiment X-y does not take X-y-z.gp, the script of an
+ * experiment X-y-z) under the source tree is run as
  *     gnuplot -e "csv='DIR/NAME.csv'; out='DIR/STEM'" SCRIPT
  * (STEM = the script's name without .gp); the script writes out.png and
  * out.svg.  gnuplot is found on PATH, or is $GNUPLOT when set.

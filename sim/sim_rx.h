@@ -1,8 +1,8 @@
 /*
  * sim_rx.h - receivers for event-driven models: one SimGrid actor per
  * transport endpoint waits for the endpoint's messages and hands each to
- * a callback, so a model written as callbacks (handoff's cluster,
- * attestation's datacenter) never blocks and the world needs no actor per
+ * a callback, so a model written as callbacks (a cluster of hosts, a
+ * datacenter of servers) never blocks and the world needs no actor per
  * simulated host.
  *
  *     struct sim_rx *rx = sim_rx_new(tr, 16, deliver, world, d);

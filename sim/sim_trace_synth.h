@@ -2,8 +2,8 @@
  * sim_trace_synth.h - synthetic guest-virtual memory traces: `vmsim trace
  * synth` writes a vmsim pagetrace v1 file (workloads/traces/README.md) of a
  * synthetic access pattern over one process's virtual address space, so
- * the prefault mechanism can replay textbook patterns through the guest
- * page tables next to the recorded traces.
+ * a mechanism can replay textbook patterns through the guest page tables
+ * next to the recorded traces.
  *
  * The data region is nr_pages 4 KiB pages from base_addr (a heap/mmap
  * address, default 0x7f0000000000).  Patterns, each over that region:

@@ -257,6 +257,36 @@ START_TEST(helper_zero_iterations_commits_stunned)
 }
 END_TEST
 
+/* KB 337175's first step: deltas that the stunned datastore copies
+ * within the threshold are committed at once, with no helper; deltas that
+ * it does not, or an unknown rate, or the check off, get a helper first. */
+START_TEST(helper_size_check)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
+    static const struct { bool check; double bps; uint64_t iterations, stuns; } c[] = {
+        { true, 1e9, 0, 1 },        /* 8 grains in microseconds: one stunned commit */
+        { true, 1.0, 1, 2 },        /* days at 1 B/s: a helper, then its commit */
+        { true, 0.0, 1, 2 },        /* rate unknown: no check */
+        { false, 1e9, 1, 2 },       /* check off (KB 2039754's reading) */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct cons_method_cfg mc = mcfg();
+        mc.size_check = c[i].check;
+        mc.stunned_copy_bps = c[i].bps;
+        struct rig r;
+        run_timed(&r, "helper", ios, n, mc);
+        ck_assert(r.res.done);
+        ck_assert_uint_eq(r.res.iterations, c[i].iterations);
+        ck_assert_uint_eq(r.res.stuns, c[i].stuns);
+        ck_assert_uint_eq(r.res.final_mismatch, 0);
+        ck_assert_uint_gt(r.res.final_checked, 0);
+        rig_fini(&r);
+    }
+    free(ios);
+}
+END_TEST
+
 /* forceSync false: at the cap the job gives up, the VM on the helper; the
  * chain still holds every acknowledged write. */
 START_TEST(helper_cap_without_force_sync_gives_up)
@@ -740,6 +770,7 @@ static Suite *suite(void)
         { "helper_cap", helper_iterates_then_forces },
         { "helper_no_force", helper_cap_without_force_sync_gives_up },
         { "helper_zero", helper_zero_iterations_commits_stunned },
+        { "helper_size_check", helper_size_check },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
         { "selective", selective_leaves_pending_grains_to_the_copy },

@@ -47,6 +47,10 @@ struct cons_method_cfg {
     uint64_t stun_threshold_ns; /* helper: commit synchronously when the estimate fits */
     uint32_t max_iterations;    /* helper: then a forced synchronous commit */
     bool force_sync;            /* helper: force it (else give up, the VM left on the helper) */
+    bool size_check;            /* helper: first review the deltas' size (KB 337175) */
+    double stunned_copy_bps;    /* helper: the datastore's copy rate, bytes/s, with the VM
+                                 * stunned (the caller's, from its disk's read and write
+                                 * bandwidth; not a parameter); 0 = unknown, no size check */
     uint64_t ready_threshold_bytes; /* qemu background: READY once the dirty bytes are <= */
 };
 

@@ -29,7 +29,7 @@ cfg="$VMSIM_SRCDIR/tests/e2e/cons-broken.json"
 crash='faults=[{"kind":"host_crash","from":"1s","until":"3s","restart_after":"1s"}]'
 seeds='sweep=[{"path":"seed","values":[1,2,3,4]}]'
 two='chain={"disks":[{"name":"base"},{"name":"snap1","parent":"base","size":"256MiB"},{"name":"snap2","parent":"snap1","size":"256MiB"}]}'
-good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy":"mirror-target-only"},{"name":"mirror-selective","policy":"mirror-selective"},{"name":"offline","policy":"offline"},{"name":"helper","policy":"helper"},{"name":"qemu-background","policy":"qemu-background"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]'
+good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy":"mirror-target-only"},{"name":"mirror-selective","policy":"mirror-selective"},{"name":"offline","policy":"offline"},{"name":"helper","policy":"helper"},{"name":"helper-always","policy":"helper","params":{"size_check":false}},{"name":"qemu-background","policy":"qemu-background"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]'
 # run NAME ARGS...: vmsim run into $tmpdir/NAME; its status in $rc
 run() {
     name=$1
