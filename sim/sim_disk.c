@@ -576,6 +576,14 @@ const struct sim_disk_props *sim_disk_props(const struct sim_disk *disk)
     return &disk->props;
 }
 
+double sim_disk_copy_bps(const struct sim_disk_props *p)
+{
+    double r = p->read_bps, w = p->write_bps;
+    double shared = (r > w ? r : w) / 2;
+    double x = r < w ? r : w;
+    return x < shared ? x : shared;
+}
+
 const struct sim_disk_stats *sim_disk_stats(const struct sim_disk *disk)
 {
     return &disk->stats;

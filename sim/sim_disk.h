@@ -77,6 +77,11 @@ void sim_disk_close(struct sim_disk *disk);
 
 struct port_blk *sim_disk_port(struct sim_disk *disk);
 const struct sim_disk_props *sim_disk_props(const struct sim_disk *disk);
+/* Bytes/s of a copy from the disk to itself with its reads and writes
+ * overlapping, bandwidth alone (no latency, no IOPS limit): SimGrid 3.32's
+ * disk model (S19) bounds the reads by read_bw, the writes by write_bw and
+ * both together by max(read_bw, write_bw), so min(r, w, max(r, w) / 2). */
+double sim_disk_copy_bps(const struct sim_disk_props *p);
 const struct sim_disk_stats *sim_disk_stats(const struct sim_disk *disk);
 struct vm_fpstore *sim_disk_store(struct sim_disk *disk);
 const char *sim_disk_name(const struct sim_disk *disk);

@@ -273,7 +273,8 @@ START_TEST(helper_size_check)
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         struct cons_method_cfg mc = mcfg();
         mc.size_check = c[i].check;
-        mc.stunned_copy_bps = c[i].bps;
+        mc.dev = (struct cons_device){ .copy_bps = c[i].bps, .read_bps = c[i].bps,
+                                       .write_bps = c[i].bps };
         struct rig r;
         run_timed(&r, "helper", ios, n, mc);
         ck_assert(r.res.done);
@@ -283,6 +284,90 @@ START_TEST(helper_size_check)
         ck_assert_uint_gt(r.res.final_checked, 0);
         rig_fini(&r);
     }
+    free(ios);
+}
+END_TEST
+
+/* The first check's estimate (cons_copy_estimate_ns): 1 MiB batches of
+ * 64 KiB grains, 16 I/Os in flight, on a device of 100 MB/s each way
+ * (50 MB/s for a copy with reads and writes overlapping), 100 us a
+ * request, 4 I/Os a wave. */
+START_TEST(helper_estimate)
+{
+    struct cons_method_cfg mc = mcfg();
+    mc.chunk_bytes = 1 << 20;
+    mc.max_in_flight = 16;
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 2000000);
+    struct rig r;
+    rig_init(&r, "helper", eight, 0, ios, n, mc, 0);   /* every grain read from the base */
+    uint64_t ng = cons_chain_nr_grains(r.e->ch);
+    ck_assert_uint_ge(ng, 64);
+    ck_assert_uint_eq(cons_chain_grain_sectors(r.e->ch) * 4096, 64 << 10);
+    uint64_t *set = vm_bitmap_new(ng);
+    struct cons_device dev = { .copy_bps = 50e6, .read_bps = 100e6, .write_bps = 100e6,
+                               .read_lat_ns = 100000, .write_lat_ns = 100000, .qdepth = 4 };
+    double mib = 1 << 20;
+
+    /* one run of 16 grains: one batch of one I/O, read then written */
+    vm_bitmap_set_range(set, 0, 16);
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev),
+                            2 * (100000 + mib / 100e6 * 1e9), 1);
+    /* 64 such grains: four batches in flight together, their reads and
+     * writes overlapping: the copy rate bounds it */
+    vm_bitmap_set_range(set, 0, 64);
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev), 4 * mib / 50e6 * 1e9, 1);
+    /* 16 grains apart: one batch of 16 I/Os, alone in flight: 4 waves of
+     * latency and the transfer, read then write */
+    vm_bitmap_clear_range(set, 0, ng);
+    for (uint64_t g = 0; g < 32; g += 2)
+        vm_bitmap_set(set, g);
+    double serial = 2 * (4 * 100000 + mib / 100e6 * 1e9);
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev), serial, 1);
+    /* an IOPS limit of 1,000: each request of 16 I/Os waits 16 ms for
+     * its turn (longer than its latency), then transfers */
+    dev.iops = 1000;
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev),
+                            2 * (16e6 + mib / 100e6 * 1e9), 1);
+    /* one run of 48 grains: three batches of one I/O, all in flight at
+     * once; at 50 I/Os a second the device's limit bounds the copy: six
+     * I/Os, 120 ms */
+    vm_bitmap_clear_range(set, 0, ng);
+    vm_bitmap_set_range(set, 0, 48);
+    dev.iops = 50;
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev), 120e6, 1);
+    dev.iops = 1000;
+    vm_bitmap_clear_range(set, 0, ng);
+    for (uint64_t g = 0; g < 32; g += 2)
+        vm_bitmap_set(set, g);
+    /* nothing to copy; an unknown device */
+    vm_bitmap_clear_range(set, 0, ng);
+    ck_assert(cons_copy_estimate_ns(r.e, set, &dev) == 0);
+    dev.copy_bps = 0;
+    ck_assert(cons_copy_estimate_ns(r.e, set, &dev) > 1e20);
+    vm_bitmap_free(set);
+    rig_fini(&r);
+
+    /* grains scattered over the disk are one run in the delta's file,
+     * where they were allocated one after the other: a read of 16 such
+     * grains is one I/O (cons_chain_read_runs), their write 16 */
+    static const uint64_t spread[] = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
+    rig_init(&r, "helper", spread, 16, ios, n, mc, 0);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread, 16), 1);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread + 1, 2), 1);
+    static const uint64_t base_only[] = { 0, 2, 4, 6 };
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_only, 4), 4);
+    static const uint64_t base_run[] = { 32, 33, 34, 40 };
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_run, 4), 2);
+    set = vm_bitmap_new(ng);
+    for (size_t i = 0; i < 16; i++)
+        vm_bitmap_set(set, spread[i]);
+    dev.copy_bps = 50e6;
+    dev.iops = 0;
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev),
+                            100000 + 4 * 100000 + 2 * mib / 100e6 * 1e9, 1);
+    vm_bitmap_free(set);
+    rig_fini(&r);
     free(ios);
 }
 END_TEST
@@ -692,6 +777,12 @@ END_TEST
  * landing before that data would show zeroes, not the base's). */
 static const uint64_t sixteen[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
+static const struct cons_method_cfg *crash_cfg;     /* NULL: mcfg() */
+
+/* Each crash that cuts a stun short: the stun up to the crash must be in
+ * the run's stun figures (the VM was stunned until the host went down). */
+static uint64_t stuns_cut;
+
 static uint64_t crash_everywhere(const char *method, uint64_t *points)
 {
     size_t n;
@@ -702,15 +793,21 @@ static uint64_t crash_everywhere(const char *method, uint64_t *points)
     *points = 0;
     for (uint64_t k = 0;; k++) {
         struct rig r;
-        rig_init(&r, method, eight, 8, ios, n, mcfg(), 0);
+        rig_init(&r, method, eight, 8, ios, n, crash_cfg ? *crash_cfg : mcfg(), 0);
         cons_engine_start(r.e);
-        uint64_t done = 0;
+        uint64_t done = 0, cut_ns = 0;
         bool crashed = false;
         for (int guard = 0; !cons_engine_finished(r.e); guard++) {
             ck_assert_int_lt(guard, 1000000);
             if (!crashed && done == k) {
+                uint64_t total0 = r.e->res.stun_total_ns;
+                if (r.e->stunned) {
+                    cut_ns = cons_now(r.e) - r.e->stun_start;
+                    stuns_cut += cut_ns > 0;
+                }
                 fake_blk_crash(r.dev);
                 cons_engine_crash(r.e);
+                ck_assert_uint_eq(r.e->res.stun_total_ns, total0 + cut_ns);
                 crashed = true;
                 continue;
             }
@@ -728,6 +825,7 @@ static uint64_t crash_everywhere(const char *method, uint64_t *points)
         ck_assert_msg(r.res.rc == 0 || r.res.open_errors, "%s k=%llu: %s", method,
                       (unsigned long long)k, r.res.error);
         lost += r.res.lost_writes + r.res.open_errors + r.res.final_mismatch;
+        ck_assert_uint_ge(r.res.stun_max_ns, cut_ns);
         (*points)++;
         rig_fini(&r);
         if (!crashed)
@@ -747,6 +845,18 @@ START_TEST(crash_at_every_step)
         ck_assert_uint_eq(crash_everywhere(ok[i], &points), 0);
         ck_assert_uint_gt(points, 20);
     }
+    /* the helper's first size check on a fast device: the whole job is
+     * one stunned commit, and crashes cut it short */
+    struct cons_method_cfg mc = mcfg();
+    mc.size_check = true;
+    mc.dev = (struct cons_device){ .copy_bps = 1e9, .read_bps = 1e9, .write_bps = 1e9 };
+    crash_cfg = &mc;
+    stuns_cut = 0;
+    uint64_t points;
+    ck_assert_uint_eq(crash_everywhere("helper", &points), 0);
+    crash_cfg = NULL;
+    ck_assert_uint_gt(points, 20);
+    ck_assert_uint_gt(stuns_cut, 5);
 }
 END_TEST
 
@@ -771,6 +881,7 @@ static Suite *suite(void)
         { "helper_no_force", helper_cap_without_force_sync_gives_up },
         { "helper_zero", helper_zero_iterations_commits_stunned },
         { "helper_size_check", helper_size_check },
+        { "helper_estimate", helper_estimate },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
         { "selective", selective_leaves_pending_grains_to_the_copy },

@@ -38,6 +38,17 @@
 #include "ports/port_clock.h"
 #include "ports/port_timer.h"
 
+/* What the caller knows of the device under the chain (all of it on one
+ * device), for estimates of a copy on it with nothing else running (the
+ * helper's first size check).  Zeros: unknown. */
+struct cons_device {
+    double copy_bps;            /* a copy within it, reads and writes overlapping, bytes/s */
+    double read_bps, write_bps; /* each alone, bytes/s */
+    uint64_t read_lat_ns, write_lat_ns;    /* per request (its I/Os in waves of qdepth) */
+    uint32_t qdepth;
+    double iops;                /* I/Os per second at most; 0: no limit */
+};
+
 /* Every method's parameters (each method's vm_param table names the keys
  * it reads). */
 struct cons_method_cfg {
@@ -48,9 +59,7 @@ struct cons_method_cfg {
     uint32_t max_iterations;    /* helper: then a forced synchronous commit */
     bool force_sync;            /* helper: force it (else give up, the VM left on the helper) */
     bool size_check;            /* helper: first review the deltas' size (KB 337175) */
-    double stunned_copy_bps;    /* helper: the datastore's copy rate, bytes/s, with the VM
-                                 * stunned (the caller's, from its disk's read and write
-                                 * bandwidth; not a parameter); 0 = unknown, no size check */
+    struct cons_device dev;     /* the caller's, not a parameter */
     uint64_t ready_threshold_bytes; /* qemu background: READY once the dirty bytes are <= */
 };
 

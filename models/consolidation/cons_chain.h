@@ -183,6 +183,12 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
  * being allocated in a layer of the view (read them one by one then). */
 int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
                            uint64_t *fps, cons_done_fn done, void *arg);
+/* The device I/Os cons_chain_read_grains() would issue for g[0..n)
+ * (increasing) through layer `top`'s view: the runs contiguous on the
+ * device (a delta stores its grains in the order they were allocated, so
+ * grains scattered over the disk may be one run in the delta's file).
+ * No I/O, no time. */
+uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n);
 /* Write whole grains g[0..n) into layer `layer` where they already are
  * (the flat base, or grains the delta holds) as one request; VM_ENOTSUP,
  * with nothing issued, when the layer must allocate one of them (use

@@ -103,6 +103,25 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
     return rc < 0 ? rc : 0;
 }
 
+uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n)
+{
+    uint32_t runs = 0;
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t lba;
+        if (g[i] >= ch->nr_grains || top < 0 || top >= ch->nr_layers ||
+            grain_lba(ch, top, false, g[i], &lba)) {
+            runs++;                 /* being allocated: read on its own */
+            end = UINT64_MAX;
+            continue;
+        }
+        if (!runs || lba != end)
+            runs++;
+        end = lba + ch->gsec;
+    }
+    return runs;
+}
+
 int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
                            uint64_t *fps, cons_done_fn done, void *arg)
 {

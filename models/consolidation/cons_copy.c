@@ -97,6 +97,81 @@ void cons_copy_begin(struct cons_engine *e, int src_top, uint64_t *copyset, bool
     cons_copy_kick(e);
 }
 
+/* One request's time on an idle device: its latency waves (or, if
+ * longer, its I/Os' share of the IOPS limit), then its transfer. */
+static double request_ns(const struct cons_device *d, uint32_t ios, double bytes,
+                         uint64_t lat_ns, double bps)
+{
+    uint32_t qd = d->qdepth ? d->qdepth : 1;
+    double delay = (double)((ios + qd - 1) / qd) * (double)lat_ns;
+    if (d->iops > 0 && ios / d->iops * 1e9 > delay)
+        delay = ios / d->iops * 1e9;
+    return delay + (bps > 0 ? bytes / bps * 1e9 : 0);
+}
+
+/*
+ * The copier's batches over `set` formed as cons_copy_kick() forms them
+ * on an idle device (at most a chunk of grains and max_in_flight runs of
+ * consecutive grains each), each a read request through the view of the
+ * top layer (as many I/Os as the grains make runs on the device:
+ * cons_chain_read_runs) then a write request (a run of consecutive grains
+ * one I/O).  With B batches of W write I/Os in all, about
+ * max_in_flight * B / W batches are in flight (a batch starts when half
+ * the I/O slots are free), so the copy takes the longest of: the batches'
+ * own times over that many; the bytes at the device's overlapped copy
+ * rate; all the I/Os at its IOPS limit.  Not counted: the target's
+ * metadata writes (a delta target's grain tables), the descriptor, the
+ * stun's fixed part.  Cost: one pass over the set and the grain tables.
+ */
+double cons_copy_estimate_ns(const struct cons_engine *e, const uint64_t *set,
+                             const struct cons_device *dev)
+{
+    if (!(dev->copy_bps > 0))
+        return 1e30;
+    uint64_t n = cons_chain_nr_grains(e->ch);
+    double gbytes = (double)cons_chain_grain_sectors(e->ch) * 4096.0;
+    uint32_t cg = chunk_grains(e), max = e->cfg.mcfg.max_in_flight ? e->cfg.mcfg.max_in_flight : 1;
+    uint64_t *batch = malloc(sizeof *batch * cg);
+    if (!batch)
+        return 1e30;
+    double serial_ns = 0, bytes = 0, rios = 0, wios = 0, batches = 0;
+    uint64_t g = vm_bitmap_next_set(set, n, 0);
+    while (g < n) {
+        uint32_t ng = 0, runs = 0;
+        while (g < n && ng < cg) {
+            if (ng == 0 || g != batch[ng - 1] + 1) {
+                if (runs == max)
+                    break;
+                runs++;
+            }
+            batch[ng++] = g;
+            g = vm_bitmap_next_set(set, n, g + 1);
+        }
+        uint32_t reads = cons_chain_read_runs(e->ch, e->active, batch, ng);
+        double b = ng * gbytes;
+        serial_ns += request_ns(dev, reads, b, dev->read_lat_ns, dev->read_bps) +
+                     request_ns(dev, runs, b, dev->write_lat_ns, dev->write_bps);
+        bytes += b;
+        rios += reads;
+        wios += runs;
+        batches++;
+    }
+    free(batch);
+    if (batches == 0)
+        return 0;
+    double in_flight = max * batches / wios;
+    if (in_flight > batches)
+        in_flight = batches;
+    if (in_flight < 1)
+        in_flight = 1;
+    double t = serial_ns / in_flight;
+    double t_bw = bytes / dev->copy_bps * 1e9;
+    double t_iops = dev->iops > 0 ? (rios + wios) / dev->iops * 1e9 : 0;
+    if (t_bw > t)
+        t = t_bw;
+    return t_iops > t ? t_iops : t;
+}
+
 void cons_copy_end(struct cons_engine *e)
 {
     vm_bitmap_free(e->copyset);

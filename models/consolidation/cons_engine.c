@@ -222,15 +222,21 @@ void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
     cons_stun_fixed(e, e->cfg.mcfg.stun_fixed_ns, then);
 }
 
-void cons_unstun(struct cons_engine *e)
+/* A stun ends now: count its length. */
+static void stun_over(struct cons_engine *e)
 {
-    if (!e->stunned)
-        return;
     uint64_t d = cons_now(e) - e->stun_start;
     e->res.stun_total_ns += d;
     if (d > e->res.stun_max_ns)
         e->res.stun_max_ns = d;
     e->stunned = false;
+}
+
+void cons_unstun(struct cons_engine *e)
+{
+    if (!e->stunned)
+        return;
+    stun_over(e);
     cons_guest_kick(e);
 }
 
@@ -472,7 +478,9 @@ void cons_engine_crash(struct cons_engine *e)
     e->copies = e->copy_ios = 0;
     cons_copy_end(e);
     e->job_running = false;
-    e->stunned = e->stun_draining = false;
+    if (e->stunned)
+        stun_over(e);               /* the VM was stunned until the host went down */
+    e->stun_draining = false;
     e->after_drain = NULL;
     cons_arm(e, cons_now(e) + e->cfg.restart_ns, restart);
 }

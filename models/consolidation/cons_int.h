@@ -209,6 +209,11 @@ void cons_copy_mark(struct cons_engine *e, uint64_t g0, uint64_t g1);  /* set [g
 void cons_copy_unmark(struct cons_engine *e, uint64_t g);
 bool cons_copy_dirty(const struct cons_engine *e, uint64_t g);   /* g in the copy set */
 void cons_copy_end(struct cons_engine *e);                      /* free the sets */
+/* Time, ns, the copier would take to copy the grains set in `set` on the
+ * device `dev` with nothing else running (see cons_copy.c); a huge value
+ * when dev->copy_bps is 0 (unknown). */
+double cons_copy_estimate_ns(const struct cons_engine *e, const uint64_t *set,
+                             const struct cons_device *dev);
 void cons_copy_free_ops(struct cons_engine *e);
 
 #endif

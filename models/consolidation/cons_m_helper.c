@@ -3,14 +3,15 @@
  * snapshots, before 6.0 (VMware KB 2039754 as quoted by codenotary, and
  * Broadcom KB 337175 "Understanding iterative redolog consolidation"):
  *
- *   0. review the size of the deltas to consolidate: if they can be
- *      copied at the datastore's rate within stun_threshold (12 s), stun
+ *   0. review the size of the deltas to consolidate: if the copier
+ *      would copy them within stun_threshold (12 s), stun
  *      and commit them synchronously, no helper (KB 337175: "If the
  *      contents can be copied into the parent within a few seconds: the
- *      virtual machine is momentarily paused"); the rate is the
- *      datastore's with nothing else on it, which is what the stunned VM
- *      leaves it (the KB does not say how ESX estimates this first one;
- *      size_check false skips the step, as KB 2039754's quote reads);
+ *      virtual machine is momentarily paused"); the estimate is the
+ *      copier's on the device with nothing else on it, which is what the
+ *      stunned VM leaves it (the KB does not say how ESX estimates this
+ *      first one; size_check false skips the step, as KB 2039754's quote
+ *      reads);
  *   1. stun, create a "Consolidate Helper" delta on top, unstun: guest
  *      writes now go to the helper;
  *   2. consolidate the deltas under the helper into the target while the
@@ -185,29 +186,40 @@ static void copy_idle(struct cons_engine *e)
     }
 }
 
-/* KB 337175's first step: the size of the deltas to consolidate at the
- * datastore's copy rate with the VM stunned (nothing else on it then);
- * the KB says "within a few seconds" and loops back to the same step for
- * each helper, whose threshold is snapshot.maxConsolidateTime (12 s), so
- * the one threshold serves both. */
+/* KB 337175's first step: the deltas to consolidate copied on the
+ * device with nothing else running, which is what the stunned VM leaves
+ * it (cons_copy_estimate_ns: the copier's own batches, latency, IOPS
+ * limit and bandwidth); the KB says "within a few seconds" and loops back
+ * to the same step for each helper, whose threshold is
+ * snapshot.maxConsolidateTime (12 s), so the one threshold serves both.
+ * The helpers' estimates (dropped()) use the rate measured under the
+ * guest's load instead, as the method always did. */
 static bool deltas_fit(struct cons_engine *e)
 {
     const struct cons_method_cfg *mc = &e->cfg.mcfg;
-    if (!mc->size_check || !(mc->stunned_copy_bps > 0))
+    if (!mc->size_check || !(mc->dev.copy_bps > 0))
         return false;
     uint64_t *m = cons_grains_above(e, e->active);
     if (m == NULL)
-        return false;               /* out of memory: a helper, as without the check */
+        return false;               /* out of memory: the run has failed */
+    double limit = (double)mc->stun_threshold_ns;
     double bytes = (double)vm_bitmap_count(m, cons_chain_nr_grains(e->ch)) *
                    cons_chain_grain_sectors(e->ch) * 4096.0;
+    /* the estimate is at least the bytes at the copy rate: no walk over
+     * the grains of a delta that cannot fit */
+    bool fits = bytes / mc->dev.copy_bps * 1e9 <= limit &&
+                cons_copy_estimate_ns(e, m, &mc->dev) <= limit;
     vm_bitmap_free(m);
-    return bytes / mc->stunned_copy_bps * 1e9 <= (double)mc->stun_threshold_ns;
+    return fits;
 }
 
 static void start(struct cons_engine *e)
 {
     e->iter = 0;
-    if (e->cfg.mcfg.max_iterations == 0 || deltas_fit(e))
+    bool fit = e->cfg.mcfg.max_iterations == 0 || deltas_fit(e);
+    if (e->res.rc)
+        return;                     /* deltas_fit() ran out of memory */
+    if (fit)
         cons_stun(e, sync_commit);  /* no helper: the deltas committed stunned */
     else
         begin_iteration(e);

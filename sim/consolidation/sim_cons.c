@@ -346,9 +346,12 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
         .before_ns = c->before_ns, .after_ns = c->after_ns, .timeout_ns = c->timeout_ns,
         .seed = e->seed,
     };
-    /* the chain is on one device: a byte copied is read, then written */
     const struct sim_disk_props *dp = sim_disk_props(disk);
-    ec.mcfg.stunned_copy_bps = 1.0 / (1.0 / dp->read_bps + 1.0 / dp->write_bps);
+    ec.mcfg.dev = (struct cons_device){ .copy_bps = sim_disk_copy_bps(dp),
+                                        .read_bps = dp->read_bps, .write_bps = dp->write_bps,
+                                        .read_lat_ns = dp->read_lat_ns,
+                                        .write_lat_ns = dp->write_lat_ns,
+                                        .qdepth = dp->qdepth, .iops = dp->iops };
     for (int i = 0; i < e->nr_faults; i++)
         if (e->faults[i].kind == SIM_FAULT_HOST_CRASH)
             sim_exp_host_crash(e, i, &ec.crash_at_ns, &ec.restart_ns);
