@@ -75,8 +75,8 @@ static const struct vm_param helper_params[] = {
     { "force_sync", VM_PARAM_BOOL, offsetof(struct cons_method_cfg, force_sync), .def = "true",
       .help = "after max_iterations, commit with the VM stunned (true) or give up (false)" },
     { "size_check", VM_PARAM_BOOL, offsetof(struct cons_method_cfg, size_check), .def = "true",
-      .help = "before the first helper, commit at once, stunned, when the deltas' size at the "
-              "datastore's rate fits in stun_threshold (KB 337175)" },
+      .help = "before the first helper, commit at once, stunned, when the copy of the deltas "
+              "on the idle datastore is estimated within stun_threshold (KB 337175)" },
     { NULL },
 };
 
