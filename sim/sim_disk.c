@@ -536,8 +536,7 @@ struct sim_disk *sim_disk_open_leaf(sg_host_t host, const char *name, unsigned l
         disk_free(disk);
         return NULL;
     }
-    disk->nr_workers = disk->props.qdepth < DISK_MAX_WORKERS ? disk->props.qdepth
-                                                             : DISK_MAX_WORKERS;
+    disk->nr_workers = sim_disk_concurrency(&disk->props);
     sg_host_t on = sg_disk_get_host(sg);
     for (uint32_t i = 0; i < disk->nr_workers; i++) {
         if (start_worker(disk, on, disk->nr_spawned++) != 0) {
@@ -582,6 +581,11 @@ double sim_disk_copy_bps(const struct sim_disk_props *p)
     double shared = (r > w ? r : w) / 2;
     double x = r < w ? r : w;
     return x < shared ? x : shared;
+}
+
+uint32_t sim_disk_concurrency(const struct sim_disk_props *p)
+{
+    return p->qdepth < DISK_MAX_WORKERS ? p->qdepth : DISK_MAX_WORKERS;
 }
 
 const struct sim_disk_stats *sim_disk_stats(const struct sim_disk *disk)

@@ -82,6 +82,8 @@ const struct sim_disk_props *sim_disk_props(const struct sim_disk *disk);
  * disk model (S19) bounds the reads by read_bw, the writes by write_bw and
  * both together by max(read_bw, write_bw), so min(r, w, max(r, w) / 2). */
 double sim_disk_copy_bps(const struct sim_disk_props *p);
+/* Requests the disk serves at once: one per worker actor, min(qdepth, 64). */
+uint32_t sim_disk_concurrency(const struct sim_disk_props *p);
 const struct sim_disk_stats *sim_disk_stats(const struct sim_disk *disk);
 struct vm_fpstore *sim_disk_store(struct sim_disk *disk);
 const char *sim_disk_name(const struct sim_disk *disk);

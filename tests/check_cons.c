@@ -264,17 +264,22 @@ START_TEST(helper_size_check)
 {
     size_t n;
     struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
-    static const struct { bool check; double bps; uint64_t iterations, stuns; } c[] = {
-        { true, 1e9, 0, 1 },        /* 8 grains in microseconds: one stunned commit */
-        { true, 1.0, 1, 2 },        /* days at 1 B/s: a helper, then its commit */
-        { true, 0.0, 1, 2 },        /* rate unknown: no check */
-        { false, 1e9, 1, 2 },       /* check off (KB 2039754's reading) */
+    static const struct {
+        bool check;
+        double bps, iops;
+        uint64_t iterations, stuns;
+    } c[] = {
+        { true, 1e9, 0, 0, 1 },     /* 8 grains in microseconds: one stunned commit */
+        { true, 1.0, 0, 1, 2 },     /* days at 1 B/s: a helper, then its commit */
+        { true, 1e9, 1, 1, 2 },     /* the bytes fit, but 16+ I/Os at 1 a second do not */
+        { true, 0.0, 0, 1, 2 },     /* rate unknown: no check */
+        { false, 1e9, 0, 1, 2 },    /* check off (KB 2039754's reading) */
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         struct cons_method_cfg mc = mcfg();
         mc.size_check = c[i].check;
         mc.dev = (struct cons_device){ .copy_bps = c[i].bps, .read_bps = c[i].bps,
-                                       .write_bps = c[i].bps };
+                                       .write_bps = c[i].bps, .iops = c[i].iops };
         struct rig r;
         run_timed(&r, "helper", ios, n, mc);
         ck_assert(r.res.done);
@@ -317,8 +322,8 @@ START_TEST(helper_estimate)
      * writes overlapping: the copy rate bounds it */
     vm_bitmap_set_range(set, 0, 64);
     ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev), 4 * mib / 50e6 * 1e9, 1);
-    /* 16 grains apart: one batch of 16 I/Os, alone in flight: 4 waves of
-     * latency and the transfer, read then write */
+    /* every other grain: one batch of 16 I/Os, alone in flight: 4 waves
+     * of latency and the transfer, read then write */
     vm_bitmap_clear_range(set, 0, ng);
     for (uint64_t g = 0; g < 32; g += 2)
         vm_bitmap_set(set, g);
@@ -336,10 +341,18 @@ START_TEST(helper_estimate)
     vm_bitmap_set_range(set, 0, 48);
     dev.iops = 50;
     ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev), 120e6, 1);
-    dev.iops = 1000;
-    vm_bitmap_clear_range(set, 0, ng);
-    for (uint64_t g = 0; g < 32; g += 2)
-        vm_bitmap_set(set, g);
+    /* latency bound: 64 batches of one grain (a chunk of 64 KiB), at
+     * most (16 - 8) / 1 + 1 = 9 in flight as the copier starts them, 200 us
+     * each; a device that serves 4 requests at once takes 4 */
+    r.e->cfg.mcfg.chunk_bytes = 64 << 10;
+    vm_bitmap_set_range(set, 0, 64);
+    struct cons_device fast = { .copy_bps = 1e15, .read_bps = 1e15, .write_bps = 1e15,
+                                .read_lat_ns = 100000, .write_lat_ns = 100000, .qdepth = 32 };
+    double each = 200000 + 2 * 65536 / 1e15 * 1e9;
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &fast), 64 * each / 9, 1);
+    fast.requests = 4;
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &fast), 64 * each / 4, 1);
+    r.e->cfg.mcfg.chunk_bytes = 1 << 20;
     /* nothing to copy; an unknown device */
     vm_bitmap_clear_range(set, 0, ng);
     ck_assert(cons_copy_estimate_ns(r.e, set, &dev) == 0);
@@ -777,13 +790,21 @@ END_TEST
  * landing before that data would show zeroes, not the base's). */
 static const uint64_t sixteen[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
-static const struct cons_method_cfg *crash_cfg;     /* NULL: mcfg() */
-
 /* Each crash that cuts a stun short: the stun up to the crash must be in
  * the run's stun figures (the VM was stunned until the host went down). */
 static uint64_t stuns_cut;
 
-static uint64_t crash_everywhere(const char *method, uint64_t *points)
+/* Each case starts with no extra delta and no counts (a failed case, run
+ * without forking, may leave them set). */
+static void reset_state(void)
+{
+    lower = NULL;
+    nr_lower = 0;
+    stuns_cut = 0;
+}
+
+static uint64_t crash_everywhere(const char *method, const struct cons_method_cfg *mc,
+                                 uint64_t *points)
 {
     size_t n;
     struct vm_blkio *ios = stream(&n, 16, 200000, 6000000);
@@ -793,7 +814,7 @@ static uint64_t crash_everywhere(const char *method, uint64_t *points)
     *points = 0;
     for (uint64_t k = 0;; k++) {
         struct rig r;
-        rig_init(&r, method, eight, 8, ios, n, crash_cfg ? *crash_cfg : mcfg(), 0);
+        rig_init(&r, method, eight, 8, ios, n, mc ? *mc : mcfg(), 0);
         cons_engine_start(r.e);
         uint64_t done = 0, cut_ns = 0;
         bool crashed = false;
@@ -808,6 +829,7 @@ static uint64_t crash_everywhere(const char *method, uint64_t *points)
                 fake_blk_crash(r.dev);
                 cons_engine_crash(r.e);
                 ck_assert_uint_eq(r.e->res.stun_total_ns, total0 + cut_ns);
+                ck_assert(!r.e->stunned && !r.e->stun_draining);   /* counted once */
                 crashed = true;
                 continue;
             }
@@ -842,7 +864,7 @@ START_TEST(crash_at_every_step)
                          "qemu-background", "qemu-write-blocking", "offline" };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t points;
-        ck_assert_uint_eq(crash_everywhere(ok[i], &points), 0);
+        ck_assert_uint_eq(crash_everywhere(ok[i], NULL, &points), 0);
         ck_assert_uint_gt(points, 20);
     }
     /* the helper's first size check on a fast device: the whole job is
@@ -850,11 +872,9 @@ START_TEST(crash_at_every_step)
     struct cons_method_cfg mc = mcfg();
     mc.size_check = true;
     mc.dev = (struct cons_device){ .copy_bps = 1e9, .read_bps = 1e9, .write_bps = 1e9 };
-    crash_cfg = &mc;
     stuns_cut = 0;
     uint64_t points;
-    ck_assert_uint_eq(crash_everywhere("helper", &points), 0);
-    crash_cfg = NULL;
+    ck_assert_uint_eq(crash_everywhere("helper", &mc, &points), 0);
     ck_assert_uint_gt(points, 20);
     ck_assert_uint_gt(stuns_cut, 5);
 }
@@ -866,7 +886,7 @@ START_TEST(crash_catches_broken)
                           "broken-ack-before-gt" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t points;
-        ck_assert_msg(crash_everywhere(bad[i], &points) > 0, "%s lost nothing", bad[i]);
+        ck_assert_msg(crash_everywhere(bad[i], NULL, &points) > 0, "%s lost nothing", bad[i]);
     }
 }
 END_TEST
@@ -895,6 +915,7 @@ static Suite *suite(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *t = tcase_create(cases[i].name);
         tcase_set_timeout(t, 600);
+        tcase_add_checked_fixture(t, reset_state, NULL);
         tcase_add_test(t, cases[i].t);
         suite_add_tcase(s, t);
     }

@@ -46,6 +46,7 @@ struct cons_device {
     double read_bps, write_bps; /* each alone, bytes/s */
     uint64_t read_lat_ns, write_lat_ns;    /* per request (its I/Os in waves of qdepth) */
     uint32_t qdepth;
+    uint32_t requests;          /* requests it serves at once; 0: no limit */
     double iops;                /* I/Os per second at most; 0: no limit */
 };
 

@@ -115,10 +115,11 @@ static double request_ns(const struct cons_device *d, uint32_t ios, double bytes
  * consecutive grains each), each a read request through the view of the
  * top layer (as many I/Os as the grains make runs on the device:
  * cons_chain_read_runs) then a write request (a run of consecutive grains
- * one I/O).  With B batches of W write I/Os in all, about
- * max_in_flight * B / W batches are in flight (a batch starts when half
- * the I/O slots are free), so the copy takes the longest of: the batches'
- * own times over that many; the bytes at the device's overlapped copy
+ * one I/O).  With batches of k write I/Os on average, at most
+ * (max_in_flight - max_in_flight / 2) / k + 1 of them are in flight (a
+ * batch starts when half the I/O slots are free), and at most as many as
+ * the device serves at once, so the copy takes the longest of: the
+ * batches' own times over that many; the bytes at the device's overlapped copy
  * rate; all the I/Os at its IOPS limit.  Not counted: the target's
  * metadata writes (a delta target's grain tables), the descriptor, the
  * stun's fixed part.  Cost: one pass over the set and the grain tables.
@@ -159,11 +160,16 @@ double cons_copy_estimate_ns(const struct cons_engine *e, const uint64_t *set,
     free(batch);
     if (batches == 0)
         return 0;
-    double in_flight = max * batches / wios;
+    /* batches of k I/Os in flight: cons_copy_kick() starts one while at
+     * least `low` of the max slots are free, so at most (max - low) / k + 1;
+     * and the device serves at most dev->requests at once */
+    uint32_t low = max / 2 ? max / 2 : 1;
+    double k = wios / batches;
+    double in_flight = (double)(uint64_t)((max - low) / k) + 1;
     if (in_flight > batches)
         in_flight = batches;
-    if (in_flight < 1)
-        in_flight = 1;
+    if (dev->requests && in_flight > dev->requests)
+        in_flight = dev->requests;
     double t = serial_ns / in_flight;
     double t_bw = bytes / dev->copy_bps * 1e9;
     double t_iops = dev->iops > 0 ? (rios + wios) / dev->iops * 1e9 : 0;

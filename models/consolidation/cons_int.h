@@ -211,7 +211,7 @@ bool cons_copy_dirty(const struct cons_engine *e, uint64_t g);   /* g in the cop
 void cons_copy_end(struct cons_engine *e);                      /* free the sets */
 /* Time, ns, the copier would take to copy the grains set in `set` on the
  * device `dev` with nothing else running (see cons_copy.c); a huge value
- * when dev->copy_bps is 0 (unknown). */
+ * (1e30) when dev->copy_bps is 0 (unknown) or out of memory. */
 double cons_copy_estimate_ns(const struct cons_engine *e, const uint64_t *set,
                              const struct cons_device *dev);
 void cons_copy_free_ops(struct cons_engine *e);

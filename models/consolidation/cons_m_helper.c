@@ -218,7 +218,7 @@ static void start(struct cons_engine *e)
     e->iter = 0;
     bool fit = e->cfg.mcfg.max_iterations == 0 || deltas_fit(e);
     if (e->res.rc)
-        return;                     /* deltas_fit() ran out of memory */
+        return;                     /* cons_grains_above() ran out of memory */
     if (fit)
         cons_stun(e, sync_commit);  /* no helper: the deltas committed stunned */
     else

@@ -351,7 +351,9 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
                                         .read_bps = dp->read_bps, .write_bps = dp->write_bps,
                                         .read_lat_ns = dp->read_lat_ns,
                                         .write_lat_ns = dp->write_lat_ns,
-                                        .qdepth = dp->qdepth, .iops = dp->iops };
+                                        .qdepth = dp->qdepth,
+                                        .requests = sim_disk_concurrency(dp),
+                                        .iops = dp->iops };
     for (int i = 0; i < e->nr_faults; i++)
         if (e->faults[i].kind == SIM_FAULT_HOST_CRASH)
             sim_exp_host_crash(e, i, &ec.crash_at_ns, &ec.restart_ns);
