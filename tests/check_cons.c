@@ -205,55 +205,49 @@ static void run_timed(struct rig *r, const char *m, const struct vm_blkio *ios, 
 }
 
 
-START_TEST(helper_converges_under_threshold)
+/* Run the helper method with mc over a write stream into grains 0..15
+ * (every 100 us for 20 ms) and check its outcome: done or not, helpers,
+ * stuns, and every sector right at the end.  Returns whether it was READY. */
+static bool helper_run(struct cons_method_cfg mc, bool done, uint64_t iterations,
+                       uint64_t stuns)
 {
     size_t n;
     struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
     struct rig r;
-    run_timed(&r, "helper", ios, n, mcfg());
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.iterations, 1);     /* the helper fits in 12 s: commit at once */
-    ck_assert_uint_eq(r.res.stuns, 2);          /* create the helper, commit it */
+    run_timed(&r, "helper", ios, n, mc);
+    ck_assert(r.res.done == done);
+    ck_assert_uint_eq(r.res.iterations, iterations);
+    ck_assert_uint_eq(r.res.stuns, stuns);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
+    ck_assert_uint_gt(r.res.final_checked, 0);
+    bool ready = r.res.ready;
     rig_fini(&r);
     free(ios);
+    return ready;
+}
+
+/* The helper fits in 12 s: create it, then commit it. */
+START_TEST(helper_converges_under_threshold)
+{
+    helper_run(mcfg(), true, 1, 2);
 }
 END_TEST
 
 START_TEST(helper_iterates_then_forces)
 {
-    size_t n;
-    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
     struct cons_method_cfg mc = mcfg();
     mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
     mc.max_iterations = 3;
-    struct rig r;
-    run_timed(&r, "helper", ios, n, mc);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.iterations, 3);
-    ck_assert_uint_eq(r.res.stuns, 4);          /* three helpers, one forced commit */
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
-    free(ios);
+    helper_run(mc, true, 3, 4);                 /* three helpers, one forced commit */
 }
 END_TEST
 
 /* snapshot.maxIterations 0: no helper, one stun for the whole commit. */
 START_TEST(helper_zero_iterations_commits_stunned)
 {
-    size_t n;
-    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
     struct cons_method_cfg mc = mcfg();
     mc.max_iterations = 0;
-    struct rig r;
-    run_timed(&r, "helper", ios, n, mc);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.iterations, 0);
-    ck_assert_uint_eq(r.res.stuns, 1);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    ck_assert_uint_gt(r.res.final_checked, 0);
-    rig_fini(&r);
-    free(ios);
+    helper_run(mc, true, 0, 1);
 }
 END_TEST
 
@@ -262,8 +256,6 @@ END_TEST
  * it does not, or an unknown rate, or the check off, get a helper first. */
 START_TEST(helper_size_check)
 {
-    size_t n;
-    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
     static const struct {
         bool check;
         double bps, iops;
@@ -280,16 +272,8 @@ START_TEST(helper_size_check)
         mc.size_check = c[i].check;
         mc.dev = (struct cons_device){ .copy_bps = c[i].bps, .read_bps = c[i].bps,
                                        .write_bps = c[i].bps, .iops = c[i].iops };
-        struct rig r;
-        run_timed(&r, "helper", ios, n, mc);
-        ck_assert(r.res.done);
-        ck_assert_uint_eq(r.res.iterations, c[i].iterations);
-        ck_assert_uint_eq(r.res.stuns, c[i].stuns);
-        ck_assert_uint_eq(r.res.final_mismatch, 0);
-        ck_assert_uint_gt(r.res.final_checked, 0);
-        rig_fini(&r);
+        helper_run(mc, true, c[i].iterations, c[i].stuns);
     }
-    free(ios);
 }
 END_TEST
 
@@ -389,22 +373,11 @@ END_TEST
  * chain still holds every acknowledged write. */
 START_TEST(helper_cap_without_force_sync_gives_up)
 {
-    size_t n;
-    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
     struct cons_method_cfg mc = mcfg();
     mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
     mc.max_iterations = 3;
     mc.force_sync = false;
-    struct rig r;
-    run_timed(&r, "helper", ios, n, mc);
-    ck_assert(!r.res.done);
-    ck_assert(!r.res.ready);
-    ck_assert_uint_eq(r.res.iterations, 3);
-    ck_assert_uint_eq(r.res.stuns, 3);          /* three helpers created, no commit */
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    ck_assert_uint_gt(r.res.final_checked, 0);
-    rig_fini(&r);
-    free(ios);
+    ck_assert(!helper_run(mc, false, 3, 3));    /* three helpers created, no commit */
 }
 END_TEST
 
