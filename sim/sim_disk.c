@@ -14,8 +14,13 @@
  *   IOPS:    the device's token clock next_free_ns advances by
  *            nr_ios / iops from max(now, next_free_ns); the request's
  *            delay is at least up to that point
- *   then     one SimGrid disk activity of nr_blocks x 4 KiB (max-min fair
- *            with every other transfer on the disk, reads and writes alike)
+ *   then     one SimGrid disk activity of nr_blocks x 4 KiB, with
+ *            min(nr_ios, qdepth) shares of the bandwidth (max-min fair
+ *            with every other transfer on the disk, reads and writes
+ *            alike, in proportion to the shares): the device serves the
+ *            I/Os of a vectored request side by side with every other
+ *            request's, so a request of 16 I/Os gets what 16 requests of
+ *            one would, not what one would
  *
  * So a request costs one sleep and one disk activity whatever nr_ios is
  * (a flush: one sleep).  The latency phase of concurrent requests
@@ -349,10 +354,9 @@ static void serve(struct sim_disk *disk, struct port_blk_req *req)
 
     uint64_t bytes = (uint64_t)req->nr_blocks * VM_PAGE_SIZE;
     if (rc == 0 && req->op != PORT_BLK_FLUSH && bytes > 0) {
-        if (is_write)
-            sg_disk_write(disk->sg, bytes);
-        else
-            sg_disk_read(disk->sg, bytes);
+        /* as many shares as the request has I/Os at once on the device */
+        uint64_t shares = ios < p->qdepth ? ios : p->qdepth;
+        sim_sg_disk_io(disk->sg, bytes, is_write, (double)shares);
         sim_activity_add(1);
     }
     /* a write-back I/O (sim_disk_submit_timing) carries no content: the

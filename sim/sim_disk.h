@@ -1,7 +1,7 @@
 /*
  * sim_disk.h - a simulated block device: SimGrid's disk for bandwidth
- * (max-min fair sharing between concurrent requests, reads and writes
- * sharing one constraint) plus what SimGrid's disk lacks, modelled here in
+ * (max-min fair sharing between the I/Os of concurrent requests, reads
+ * and writes sharing one constraint) plus what SimGrid's disk lacks, modelled here in
  * C from the disk's <prop>s:
  *
  *   <prop id="read_lat"  value="80us"/>    per-operation latency (reads)
@@ -16,8 +16,9 @@
  * the device never exceeds `iops`, then moves its bytes with one SimGrid
  * disk activity.  So 10,000 4 KiB writes at QD1 and 100 us take >= 1 s,
  * one 1 GiB write runs at the disk's bandwidth, and two concurrent streams
- * each get half of it.  Cost: two SimGrid activities per request, whatever
- * nr_ios is.
+ * each get half of it.  The bandwidth is shared per I/O, not per request:
+ * a request of n I/Os weighs min(n, qdepth) against one of a single I/O.
+ * Cost: two SimGrid activities per request, whatever nr_ios is.
  *
  * Contents: a vm_fpstore (fingerprints, see vm_fpstore.h).
  * Faults: injected errors (after N I/Os, once or persistently) and slow

@@ -42,6 +42,21 @@ extern "C" int sim_sg_load_platform(const char *path, char *msg, size_t len)
     return -1;
 }
 
+extern "C" void sim_sg_disk_io(sg_disk_t disk, unsigned long long bytes, int is_write,
+                               double weight)
+{
+    if (weight == 1.0) {             /* no extra simcall for the priority */
+        if (is_write)
+            disk->write(bytes);
+        else
+            disk->read(bytes);
+    } else if (is_write) {
+        disk->write(bytes, weight);
+    } else {
+        disk->read(bytes, weight);
+    }
+}
+
 extern "C" const char *sim_sg_disk_property(const_sg_disk_t disk, const char *key)
 {
     try {

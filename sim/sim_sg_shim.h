@@ -30,6 +30,15 @@ int sim_sg_load_platform(const char *path, char *msg, size_t len);
 /* Value of a <prop> on a <disk> (s4u::Disk::get_property), NULL if unset. */
 const char *sim_sg_disk_property(const_sg_disk_t disk, const char *key);
 
+/* Read (is_write false) or write `bytes` on `disk` with SimGrid's disk
+ * model, blocking the calling actor until the transfer is done, with
+ * `weight` shares of the bandwidth where an activity of weight 1 gets one
+ * (s4u::Disk::read/write(size, priority); the max-min system gives each
+ * activity its weight's part of a saturated constraint, SimGrid 3.32
+ * src/s4u/s4u_Io.cpp: priority p is a sharing penalty of 1/p).  A weight
+ * of 1 is sg_disk_read/sg_disk_write.  weight > 0. */
+void sim_sg_disk_io(sg_disk_t disk, unsigned long long bytes, int is_write, double weight);
+
 /* Transfer bytes from host `from` to host `to` over the platform's route
  * (s4u::Comm::sendto), blocking the calling actor until it arrives.
  * 0, or -1 if SimGrid threw (the transfer did not happen). */

@@ -363,6 +363,7 @@ struct stream {
     struct sim_disk *disk;
     uint64_t first_lba;
     uint32_t nr_reqs, nr_blocks;
+    uint32_t nr_ios;                /* I/Os per request; 0: one */
     uint64_t start_ns, end_ns;
     int rc;
 };
@@ -377,7 +378,7 @@ static void stream_run(struct stream *s)
     s->start_ns = sim_now_ns();
     for (uint32_t r = 0; r < s->nr_reqs; r++) {
         io_prep(&io, PORT_BLK_WRITE, s->first_lba + (uint64_t)r * s->nr_blocks, s->nr_blocks,
-                1, fps);
+                s->nr_ios ? s->nr_ios : 1, fps);
         int rc = io_run(sim_disk_port(s->disk), &io);
         if (rc != 0 && s->rc == 0)
             s->rc = rc;
@@ -480,6 +481,56 @@ START_TEST(test_disk_small_stream_is_not_starved_by_bulk_stream)
 }
 END_TEST
 
+static void body_weighted(void)
+{
+    sg_actor_t a = stream_start(&st_1, "many-ios");
+    sg_actor_t b = stream_start(&st_2, "one-io");
+    sg_actor_join(a, -1);
+    sg_actor_join(b, -1);
+}
+
+/* Two writes of 25 MiB side by side, one of n I/Os and one of a single
+ * I/O, no latency: the first gets min(n, qdepth) shares of the bandwidth
+ * to the second's one while both run, then the second has the disk. */
+static void weighted_case(uint32_t qdepth, uint32_t n, uint32_t shares)
+{
+    char d1[1024], props[256];
+    snprintf(props, sizeof(props),
+             PROP("read_lat", "0us") PROP("write_lat", "0us") "<prop id=\"qdepth\" value=\"%u\"/>",
+             qdepth);
+    world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps", props));
+    disk_a = open_disk("d0");
+    wq = sim_waitq_new();
+    st_1 = (struct stream){ .disk = disk_a, .first_lba = 0, .nr_reqs = 1, .nr_blocks = 6400,
+                            .nr_ios = n };
+    st_2 = (struct stream){ .disk = disk_a, .first_lba = 100000, .nr_reqs = 1,
+                            .nr_blocks = 6400 };
+    run_in_sim(body_weighted);
+
+    ck_assert_int_eq(st_1.rc, 0);
+    ck_assert_int_eq(st_2.rc, 0);
+    uint64_t x = xfer_ns(6400ull * VM_PAGE_SIZE, 100 * MB);
+    /* the n-I/O write at shares / (shares + 1) of the bandwidth */
+    uint64_t want_1 = (uint64_t)((double)x * (shares + 1) / shares);
+    ck_assert_uint_le(llabs((long long)(st_1.end_ns - st_1.start_ns) - (long long)want_1), 1000);
+    /* the work is conserved: the single I/O ends as two writes in a row would */
+    ck_assert_uint_le(llabs((long long)(st_2.end_ns - st_2.start_ns) - (long long)(2 * x)), 1000);
+    sim_disk_close(disk_a);
+    sim_waitq_free(wq);
+}
+
+START_TEST(test_disk_bandwidth_is_shared_per_io)
+{
+    weighted_case(32, 4, 4);        /* 4 I/Os: 4 shares to 1 */
+}
+END_TEST
+
+START_TEST(test_disk_bandwidth_shares_stop_at_the_queue_depth)
+{
+    weighted_case(2, 8, 2);         /* 8 I/Os on a queue of 2: 2 shares */
+}
+END_TEST
+
 static Suite *disk_suite(void)
 {
     Suite *s = suite_create("disk");
@@ -501,6 +552,8 @@ static Suite *disk_suite(void)
     tcase_add_test(tc, test_disk_iops_limit_holds);
     tcase_add_test(tc, test_disk_two_bulk_streams_each_get_half_the_bandwidth);
     tcase_add_test(tc, test_disk_small_stream_is_not_starved_by_bulk_stream);
+    tcase_add_test(tc, test_disk_bandwidth_is_shared_per_io);
+    tcase_add_test(tc, test_disk_bandwidth_shares_stop_at_the_queue_depth);
     suite_add_tcase(s, qd1);
     suite_add_tcase(s, runs);
     suite_add_tcase(s, tc);

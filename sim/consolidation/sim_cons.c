@@ -137,14 +137,10 @@ static void shim_cb(struct port_blk_req *req, int rc)
     req->data = sh->data;
     free(sh);
     req->cb(req, rc);           /* may submit, or free req: p is ours */
-    p->inflight--;
-    /* Waking the run's actor on every completion (it only waits again
-     * until the last) costs a semaphore simcall and a context switch per
-     * request, but the simcall also makes the completing worker yield:
-     * it goes on in the next scheduling round, and the order of actors
-     * within an instant is part of the result (waking only on the last
-     * completion moved the qemu methods' figures).  Kept. */
-    sim_waitq_wake_all(p->wq);
+    /* the run's actor waits for the last completion only (a wake per
+     * request was a semaphore simcall and a context switch each) */
+    if (--p->inflight == 0)
+        sim_waitq_wake_all(p->wq);
 }
 
 static int cport_submit(struct port_blk *dev, struct port_blk_req *req)
