@@ -11,13 +11,16 @@
  *   <prop id="iops"      value="500000"/>  operation rate limit (0 = none)
  *   <prop id="capacity"  value="512GiB"/>  size (default 1TiB)
  *
- * A request of nr_ios equal I/Os (port_blk.h) is served by one of qdepth
- * worker actors: it waits ceil(nr_ios / qdepth) x latency, is held back so
- * the device never exceeds `iops`, then moves its bytes with one SimGrid
- * disk activity.  So 10,000 4 KiB writes at QD1 and 100 us take >= 1 s,
- * one 1 GiB write runs at the disk's bandwidth, and two concurrent streams
- * each get half of it.  The bandwidth is shared per I/O, not per request:
- * a request of n I/Os weighs min(n, qdepth) against one of a single I/O.
+ * A request of nr_ios I/Os (port_blk.h: equal, or a vectored run's own
+ * lengths) is served by one of min(qdepth, 64) worker actors: it waits
+ * ceil(nr_ios / qdepth) x latency, is held back so the device never
+ * exceeds `iops`, then moves its bytes with one SimGrid disk activity.
+ * So 10,000 4 KiB writes at QD1 and 100 us take >= 1 s, one 1 GiB write
+ * runs at the disk's bandwidth, and two concurrent streams of like
+ * requests each get half of it.  The bandwidth is shared per I/O, not per
+ * request: a request weighs the I/Os it keeps on the device on average,
+ * nr_ios / ceil(nr_ios / qdepth) for equal I/Os, against one for a
+ * single I/O (sim_disk.c says how, and what is not modelled).
  * Cost: two SimGrid activities per request, whatever nr_ios is.
  *
  * Contents: a vm_fpstore (fingerprints, see vm_fpstore.h).

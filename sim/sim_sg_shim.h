@@ -34,9 +34,11 @@ const char *sim_sg_disk_property(const_sg_disk_t disk, const char *key);
  * model, blocking the calling actor until the transfer is done, with
  * `weight` shares of the bandwidth where an activity of weight 1 gets one
  * (s4u::Disk::read/write(size, priority); the max-min system gives each
- * activity its weight's part of a saturated constraint, SimGrid 3.32
+ * activity its weight's part of the constraint that limits it - the
+ * disk's, or its read or write bandwidth - SimGrid 3.32
  * src/s4u/s4u_Io.cpp: priority p is a sharing penalty of 1/p).  A weight
- * of 1 is sg_disk_read/sg_disk_write.  weight > 0. */
+ * of 1 is sg_disk_read/sg_disk_write; another weight costs one simcall
+ * more (Io::set_priority), so the caller yields once more.  weight > 0. */
 void sim_sg_disk_io(sg_disk_t disk, unsigned long long bytes, int is_write, double weight);
 
 /* Transfer bytes from host `from` to host `to` over the platform's route

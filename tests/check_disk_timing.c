@@ -363,7 +363,6 @@ struct stream {
     struct sim_disk *disk;
     uint64_t first_lba;
     uint32_t nr_reqs, nr_blocks;
-    uint32_t nr_ios;                /* I/Os per request; 0: one */
     uint64_t start_ns, end_ns;
     int rc;
 };
@@ -378,7 +377,7 @@ static void stream_run(struct stream *s)
     s->start_ns = sim_now_ns();
     for (uint32_t r = 0; r < s->nr_reqs; r++) {
         io_prep(&io, PORT_BLK_WRITE, s->first_lba + (uint64_t)r * s->nr_blocks, s->nr_blocks,
-                s->nr_ios ? s->nr_ios : 1, fps);
+                1, fps);
         int rc = io_run(sim_disk_port(s->disk), &io);
         if (rc != 0 && s->rc == 0)
             s->rc = rc;
@@ -481,53 +480,102 @@ START_TEST(test_disk_small_stream_is_not_starved_by_bulk_stream)
 }
 END_TEST
 
+/* ---- bandwidth shares per I/O ---- */
+
+/* One transfer of 6400 blocks against another of one I/O, side by side,
+ * no latency: the first of `n` I/Os (equal, or a vectored run of the
+ * lengths `lens`) should get `shares` shares of the bandwidth to the
+ * second's one while both run; then the second has the disk alone. */
+struct wcase {
+    const char *what;
+    uint32_t qdepth, n;
+    enum port_blk_op op1, op2;
+    const uint32_t *lens;       /* NULL: n equal I/Os of a plain run */
+    double shares;
+};
+
+static const uint32_t lens_uneven[4] = { 3200, 1600, 800, 800 };
+
+static const struct wcase wcases[] = {
+    { "4 equal writes: 4 shares", 32, 4, PORT_BLK_WRITE, PORT_BLK_WRITE, NULL, 4 },
+    { "4 equal reads: 4 shares", 32, 4, PORT_BLK_READ, PORT_BLK_READ, NULL, 4 },
+    { "4 reads against a write: 4 shares", 32, 4, PORT_BLK_READ, PORT_BLK_WRITE, NULL, 4 },
+    { "80 I/Os at qdepth 100, beyond the 64 workers: 80", 100, 80, PORT_BLK_WRITE,
+      PORT_BLK_WRITE, NULL, 80 },
+    { "8 I/Os at qdepth 2: 4 waves of 2", 2, 8, PORT_BLK_WRITE, PORT_BLK_WRITE, NULL, 2 },
+    { "3 I/Os at qdepth 2: 2 waves, 1.5 on average", 2, 3, PORT_BLK_WRITE, PORT_BLK_WRITE,
+      NULL, 1.5 },
+    { "a vectored run of 3200+1600+800+800: 6400 / 3200 = 2", 32, 4, PORT_BLK_WRITE,
+      PORT_BLK_WRITE, lens_uneven, 2 },
+};
+
+static const struct wcase *wc;
+static uint64_t w_end[2];
+static int w_rc[2];
+
+static void weighted_actor(int argc, char **argv)
+{
+    int k = argc > 1 && argv[1][0] == '1';
+    uint32_t nr = 6400;
+    uint64_t *fps = calloc(nr, sizeof(*fps));
+    uint64_t lbas[4];
+    uint32_t lens[4];
+    uint64_t first = k ? 0 : 100000;
+    struct io io;
+
+    for (uint32_t i = 0; i < nr; i++)
+        fps[i] = vm_fp_page(5, first + i, 1);
+    io_prep(&io, k ? wc->op1 : wc->op2, first, nr, k ? wc->n : 1, fps);
+    if (k && wc->lens) {                /* runs 10000 blocks apart */
+        for (uint32_t i = 0; i < wc->n; i++) {
+            lens[i] = wc->lens[i];
+            lbas[i] = first + 10000ull * i;
+        }
+        io.req.lbas = lbas;
+        io.req.io_blocks = lens;
+    }
+    uint64_t t0 = sim_now_ns();
+    w_rc[k] = io_run(sim_disk_port(disk_a), &io);
+    w_end[k] = sim_now_ns() - t0;
+    free(fps);
+}
+
 static void body_weighted(void)
 {
-    sg_actor_t a = stream_start(&st_1, "many-ios");
-    sg_actor_t b = stream_start(&st_2, "one-io");
+    static char *a1[] = { "w", "1", NULL }, *a2[] = { "w", "0", NULL };
+    sg_actor_t a = sg_actor_init("many-ios", sg_host_by_name("host0"));
+    sg_actor_start(a, weighted_actor, 2, a1);
+    sg_actor_t b = sg_actor_init("one-io", sg_host_by_name("host0"));
+    sg_actor_start(b, weighted_actor, 2, a2);
     sg_actor_join(a, -1);
     sg_actor_join(b, -1);
 }
 
-/* Two writes of 25 MiB side by side, one of n I/Os and one of a single
- * I/O, no latency: the first gets min(n, qdepth) shares of the bandwidth
- * to the second's one while both run, then the second has the disk. */
-static void weighted_case(uint32_t qdepth, uint32_t n, uint32_t shares)
+START_TEST(test_disk_bandwidth_is_shared_per_io)
 {
     char d1[1024], props[256];
+    wc = &wcases[_i];
     snprintf(props, sizeof(props),
              PROP("read_lat", "0us") PROP("write_lat", "0us") "<prop id=\"qdepth\" value=\"%u\"/>",
-             qdepth);
+             wc->qdepth);
     world_with_disks(disk_xml(d1, sizeof(d1), "d0", "100MBps", props));
     disk_a = open_disk("d0");
     wq = sim_waitq_new();
-    st_1 = (struct stream){ .disk = disk_a, .first_lba = 0, .nr_reqs = 1, .nr_blocks = 6400,
-                            .nr_ios = n };
-    st_2 = (struct stream){ .disk = disk_a, .first_lba = 100000, .nr_reqs = 1,
-                            .nr_blocks = 6400 };
     run_in_sim(body_weighted);
 
-    ck_assert_int_eq(st_1.rc, 0);
-    ck_assert_int_eq(st_2.rc, 0);
+    ck_assert_int_eq(w_rc[0], 0);
+    ck_assert_int_eq(w_rc[1], 0);
     uint64_t x = xfer_ns(6400ull * VM_PAGE_SIZE, 100 * MB);
-    /* the n-I/O write at shares / (shares + 1) of the bandwidth */
-    uint64_t want_1 = (uint64_t)((double)x * (shares + 1) / shares);
-    ck_assert_uint_le(llabs((long long)(st_1.end_ns - st_1.start_ns) - (long long)want_1), 1000);
-    /* the work is conserved: the single I/O ends as two writes in a row would */
-    ck_assert_uint_le(llabs((long long)(st_2.end_ns - st_2.start_ns) - (long long)(2 * x)), 1000);
+    /* the first at shares / (shares + 1) of the bandwidth */
+    uint64_t want = (uint64_t)llround((double)x * (wc->shares + 1) / wc->shares);
+    ck_assert_msg(llabs((long long)w_end[1] - (long long)want) <= 1000,
+                  "%s: took %llu ns, expected %llu", wc->what, (unsigned long long)w_end[1],
+                  (unsigned long long)want);
+    /* the work is conserved: the single I/O ends as two transfers in a row would */
+    ck_assert_msg(llabs((long long)w_end[0] - (long long)(2 * x)) <= 1000,
+                  "%s: the single I/O took %llu ns", wc->what, (unsigned long long)w_end[0]);
     sim_disk_close(disk_a);
     sim_waitq_free(wq);
-}
-
-START_TEST(test_disk_bandwidth_is_shared_per_io)
-{
-    weighted_case(32, 4, 4);        /* 4 I/Os: 4 shares to 1 */
-}
-END_TEST
-
-START_TEST(test_disk_bandwidth_shares_stop_at_the_queue_depth)
-{
-    weighted_case(2, 8, 2);         /* 8 I/Os on a queue of 2: 2 shares */
 }
 END_TEST
 
@@ -552,8 +600,8 @@ static Suite *disk_suite(void)
     tcase_add_test(tc, test_disk_iops_limit_holds);
     tcase_add_test(tc, test_disk_two_bulk_streams_each_get_half_the_bandwidth);
     tcase_add_test(tc, test_disk_small_stream_is_not_starved_by_bulk_stream);
-    tcase_add_test(tc, test_disk_bandwidth_is_shared_per_io);
-    tcase_add_test(tc, test_disk_bandwidth_shares_stop_at_the_queue_depth);
+    tcase_add_loop_test(tc, test_disk_bandwidth_is_shared_per_io, 0,
+                        (int)(sizeof(wcases) / sizeof(wcases[0])));
     suite_add_tcase(s, qd1);
     suite_add_tcase(s, runs);
     suite_add_tcase(s, tc);

@@ -364,6 +364,8 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
     }
     ch = NULL;                          /* the engine's now */
     cons_engine_start(eng);
+    /* woken by the engine's `finished` callback (wake), then by the
+     * counting port when its last request completes (shim_cb) */
     while (!cons_engine_finished(eng))
         sim_waitq_wait(wq);
     while (cp.inflight)
