@@ -279,6 +279,29 @@ START_TEST(test_cons_load_trace_replays_once_at_speed)
 }
 END_TEST
 
+/* The closed-loop flag is the consumer's: it changes nothing the stream
+ * gives (cons_guest.c takes the same requests, free of their times). */
+START_TEST(test_cons_load_closed_is_a_flag_for_the_consumer)
+{
+    struct cons_load *a = cons_load_new_trace(trace3, 3, 1.0, false, 2);
+    struct cons_load *b = cons_load_new_trace(trace3, 3, 1.0, false, 2);
+    ck_assert(!cons_load_closed(a));
+    cons_load_set_closed(b, true);
+    ck_assert(cons_load_closed(b));
+    struct vm_blkio x, y;
+    for (int i = 0; i < 3; i++) {
+        ck_assert(cons_load_next(a, &x) && cons_load_next(b, &y));
+        ck_assert_mem_eq(&x, &y, sizeof x);
+    }
+    cons_load_set_closed(b, false);
+    ck_assert(!cons_load_closed(b));
+    cons_load_set_closed(NULL, true);       /* NULL: nothing done */
+    ck_assert(!cons_load_closed(NULL));
+    cons_load_free(a);
+    cons_load_free(b);
+}
+END_TEST
+
 START_TEST(test_cons_load_trace_loops_after_duration_plus_first_gap)
 {
     /* lap = (7000 - 1000) + (3000 - 1000) = 8000 ns */
@@ -389,6 +412,7 @@ static Suite *cons_load_suite(void)
     tcase_add_test(tc, test_cons_load_read_fraction_leaves_the_times_alone);
     tcase_add_test(tc, test_cons_load_trace_replays_once_at_speed);
     tcase_add_test(tc, test_cons_load_trace_loops_after_duration_plus_first_gap);
+    tcase_add_test(tc, test_cons_load_closed_is_a_flag_for_the_consumer);
     tcase_add_test(tc, test_cons_load_one_request_trace_loops_1us_apart);
     tcase_add_test(tc, test_cons_load_null_and_out_of_range);
     suite_add_tcase(s, tc);

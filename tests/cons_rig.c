@@ -42,6 +42,15 @@ void cons_rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_
                    const uint64_t *lower, uint64_t nr_lower, const struct vm_blkio *ios,
                    size_t nios, struct cons_method_cfg mc, uint64_t crash_at)
 {
+    struct cons_load *l = cons_load_new_trace(ios, nios, 1.0, false, 8);
+    ck_assert_ptr_nonnull(l);
+    cons_rig_init_load(r, method, g, ng, lower, nr_lower, l, mc, crash_at);
+}
+
+void cons_rig_init_load(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,
+                        const uint64_t *lower, uint64_t nr_lower, struct cons_load *l,
+                        struct cons_method_cfg mc, uint64_t crash_at)
+{
     memset(r, 0, sizeof *r);
     fake_clock_init(&r->clk, 0);
     const struct cons_method *m = cons_method_find(method);
@@ -69,8 +78,6 @@ void cons_rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_
     struct cons_ports p = { .blk = &r->dev->base, .clock = &r->clk.base,
                             .timer = fake_timer_port(r->ft) };
     struct cons_peek pk = { .get = peek, .arg = r->dev->store };
-    struct cons_load *l = cons_load_new_trace(ios, nios, 1.0, false, 8);
-    ck_assert_ptr_nonnull(l);
     r->e = cons_engine_new(&ec, &p, &pk, ch, rig_fp, NULL, l);
     ck_assert_ptr_nonnull(r->e);
 }

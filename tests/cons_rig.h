@@ -39,6 +39,10 @@ uint64_t rig_fp(void *arg, int layer, uint64_t s);
 void cons_rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,
                    const uint64_t *lower, uint64_t nr_lower, const struct vm_blkio *ios,
                    size_t nios, struct cons_method_cfg mc, uint64_t crash_at);
+/* The same with a load of the caller's (the engine takes it over). */
+void cons_rig_init_load(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,
+                        const uint64_t *lower, uint64_t nr_lower, struct cons_load *load,
+                        struct cons_method_cfg mc, uint64_t crash_at);
 /* Complete what is queued and free everything. */
 void rig_fini(struct rig *r);
 

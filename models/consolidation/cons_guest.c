@@ -1,9 +1,10 @@
 /*
  * cons_guest.c - the guest's disk I/O path: arrivals from the load stream
- * (one timer per arrival instant), a FIFO of requests waiting for a
- * queue slot (at most qdepth issued; a stun holds them all back), the
- * issue through the method's routing, and the acknowledgement: latency
- * from arrival, the oracle, the read check.
+ * (one timer per arrival instant; in a closed loop, one request for each
+ * free slot instead, arrived when the slot came free), a FIFO of
+ * requests waiting for a queue slot (at most qdepth issued; a stun holds
+ * them all back), the issue through the method's routing, and the
+ * acknowledgement: latency from arrival, the oracle, the read check.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,8 @@ static void arrive(struct cons_engine *e);
 
 static void arm_next(struct cons_engine *e)
 {
-    if (e->load_stopped || e->down || e->arrival_armed || e->queued.n >= QUEUE_MAX)
+    if (e->load_stopped || e->down || e->arrival_armed || e->queued.n >= QUEUE_MAX ||
+        cons_load_closed(e->load))
         return;
     if (!e->have_next) {
         if (!cons_load_next(e->load, &e->next))
@@ -156,18 +158,50 @@ static void arrive(struct cons_engine *e)
         arm_next(e);
 }
 
+/* Closed loop: the stream's next requests into the queue, one for each
+ * of the qdepth slots no request holds (queued, in flight or parked),
+ * arrived now.  None while the VM is stunned or down (its threads do not
+ * run) or once the load has stopped; cons_guest_kick() tops up again
+ * when that changes. */
+static void top_up(struct cons_engine *e)
+{
+    uint64_t now = cons_now(e);
+    while (!e->load_stopped && !e->down && !e->stunned &&
+           e->queued.n + e->inflight.n + e->parked.n < e->qdepth) {
+        struct vm_blkio io;
+        if (!cons_load_next(e->load, &io))
+            return;                     /* a trace without loop has ended */
+        struct cons_greq *r = greq_new(e);
+        if (!r) {
+            cons_fail(e, VM_ENOMEM, "guest request");
+            return;
+        }
+        r->e = e;
+        r->io = io;
+        r->arrive_ns = now;
+        r->phase = cons_phase_now(e);
+        cons_glist_add(&e->queued, r);
+    }
+}
+
 void cons_guest_start(struct cons_engine *e)
 {
     e->load_t0 = cons_now(e);
     e->qdepth = cons_load_qdepth(e->load);
     if (!e->qdepth)
         e->qdepth = 1;
-    arm_next(e);
+    if (cons_load_closed(e->load))
+        cons_guest_kick(e);
+    else
+        arm_next(e);
 }
 
 void cons_guest_resume(struct cons_engine *e)
 {
-    arm_next(e);
+    if (cons_load_closed(e->load))
+        cons_guest_kick(e);
+    else
+        arm_next(e);
 }
 
 void cons_guest_stop(struct cons_engine *e)
@@ -365,6 +399,8 @@ static bool overlaps(const struct cons_glist *l, const struct cons_greq *r)
 
 void cons_guest_kick(struct cons_engine *e)
 {
+    if (cons_load_closed(e->load))
+        top_up(e);
     while (!e->down && !e->stunned && e->queued.head &&
            e->inflight.n + e->parked.n < e->qdepth) {
         struct cons_greq *r = e->queued.head;

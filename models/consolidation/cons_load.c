@@ -12,8 +12,11 @@
  * own, so changing one knob (say read_fraction) leaves the others'
  * sequences as they were.
  *
- * Not modelled: think time between dependent requests (closed loop),
- * request size distributions, trim.
+ * A closed loop (cons_load_set_closed) is the consumer's: it takes the
+ * same requests as they come free of their times.
+ *
+ * Not modelled: think time between dependent requests, request size
+ * distributions, trim.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +40,7 @@ struct slots {
 
 struct cons_load {
     bool synth;
+    bool closed;                    /* for the consumer: cons_load_set_closed() */
     uint32_t qdepth;
 
     /* synthetic */
@@ -166,6 +170,17 @@ void cons_load_free(struct cons_load *l)
 uint32_t cons_load_qdepth(const struct cons_load *l)
 {
     return l ? l->qdepth : 0;
+}
+
+void cons_load_set_closed(struct cons_load *l, bool closed)
+{
+    if (l)
+        l->closed = closed;
+}
+
+bool cons_load_closed(const struct cons_load *l)
+{
+    return l && l->closed;
 }
 
 /* The next request's first sector, from the hot set or the whole disk. */

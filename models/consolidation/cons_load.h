@@ -6,7 +6,10 @@
  * The stream only says what arrives when; whoever consumes it decides
  * when a request is issued (at most qdepth in flight, later arrivals
  * wait in FIFO order, and their latency counts from arrival) and where
- * it goes.  Units: sectors are 4 KiB, times ns from the stream's start.
+ * it goes.  A closed-loop stream (cons_load_set_closed) leaves the times
+ * to the consumer too: its requests come one for each free slot, as
+ * fio's iodepth shapes a job without a rate.  Units: sectors are 4 KiB,
+ * times ns from the stream's start.
  */
 #ifndef CONS_LOAD_H
 #define CONS_LOAD_H
@@ -82,5 +85,14 @@ void cons_load_free(struct cons_load *l);
 bool cons_load_next(struct cons_load *l, struct vm_blkio *out);
 /* cfg.qdepth or the trace's qdepth; 0 for NULL. */
 uint32_t cons_load_qdepth(const struct cons_load *l);
+
+/* Closed loop (false at creation): the consumer keeps qdepth requests
+ * outstanding, taking the next one from the stream as soon as one is
+ * acknowledged, arrived then; the stream's times are not used (fio with
+ * iodepth and no rate; a guest whose threads each wait for their I/O).
+ * The order and content of the requests stay the stream's.  l may be
+ * NULL (nothing done; cons_load_closed() is then false). */
+void cons_load_set_closed(struct cons_load *l, bool closed);
+bool cons_load_closed(const struct cons_load *l);
 
 #endif

@@ -181,8 +181,8 @@ static void wake(void *arg)
     sim_waitq_wake_all(arg);
 }
 
-static struct cons_load *make_load(const struct sim_exp *e, const struct sim_cons_cfg *c,
-                                   double write_bps, struct sim_outcome *out)
+static struct cons_load *make_stream(const struct sim_exp *e, const struct sim_cons_cfg *c,
+                                     double write_bps, struct sim_outcome *out)
 {
     if (c->trace[0]) {
         struct sim_blocktrace bt;
@@ -200,9 +200,18 @@ static struct cons_load *make_load(const struct sim_exp *e, const struct sim_con
         .write_bps = write_bps, .read_fraction = c->read_fraction,
         .req_sectors = (uint32_t)(c->request_bytes / 4096), .sequential = c->pattern == 1,
         .hot_sectors = hot, .hot_start = 0, .hot_share = c->hot_set_bytes ? c->hot_share : 1,
-        .poisson = c->arrivals == 0, .qdepth = c->qdepth,
+        .poisson = c->arrivals == SIM_CONS_ARRIVALS_POISSON, .qdepth = c->qdepth,
     };
     return cons_load_new_synth(&lc, nr, e->seed);
+}
+
+/* The guest's stream, closed-loop when the config says so. */
+static struct cons_load *make_load(const struct sim_exp *e, const struct sim_cons_cfg *c,
+                                   double write_bps, struct sim_outcome *out)
+{
+    struct cons_load *l = make_stream(e, c, write_bps, out);
+    cons_load_set_closed(l, c->arrivals == SIM_CONS_ARRIVALS_CLOSED);
+    return l;
 }
 
 static void report(const struct cons_result *r, struct sim_outcome *o)

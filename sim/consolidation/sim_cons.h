@@ -35,6 +35,12 @@
 
 enum sim_cons_layout { SIM_CONS_RANDOM, SIM_CONS_SEQUENTIAL };
 enum sim_cons_target { SIM_CONS_PARENT, SIM_CONS_BASE };
+/* load.arrivals, in the order of its enum's names */
+enum sim_cons_arrivals {
+    SIM_CONS_ARRIVALS_POISSON,      /* open loop, exponential gaps at the rate */
+    SIM_CONS_ARRIVALS_EVEN,         /* open loop, evenly spaced */
+    SIM_CONS_ARRIVALS_CLOSED,       /* closed loop: qdepth outstanding, no rate */
+};
 
 #define SIM_CONS_MAX_DELTAS 8
 #define SIM_CONS_DISK_NAME_MAX 32
@@ -69,7 +75,7 @@ struct sim_cons_cfg {
     uint64_t hot_set_bytes;         /* 0: the whole disk */
     double hot_share;
     uint32_t qdepth;
-    int arrivals;                   /* 0 poisson, 1 even */
+    int arrivals;                   /* enum sim_cons_arrivals */
     char trace[SIM_PATH_MAX];       /* a blocktrace replaces the generator */
     double speed;
     bool loop;

@@ -134,8 +134,10 @@ static const struct sim_key load_keys[] = {
                        "share of requests in the hot set"),
     SIM_KEY_SCALAR_ROW("qdepth", 0, VM_PARAM_U32, C(qdepth), 1, 1024, "32",
                        "guest requests in flight at most (later arrivals wait)"),
-    SIM_KEY_ENUM_ROW("arrivals", 0, C(arrivals), "poisson|even", "poisson",
-                     "inter-arrival times"),
+    SIM_KEY_ENUM_ROW("arrivals", 0, C(arrivals), "poisson|even|closed", "poisson",
+                     "inter-arrival times at the write rate, or closed: no rate, a new "
+                     "request as soon as one of the qdepth slots is free (fio's iodepth "
+                     "without rate; write_ratio, write_rate and a trace's times unused)"),
     SIM_KEY_STR_ROW("trace", 0, sim_cfg_set_path, C(trace), SIM_PATH_MAX,
                     "a blocktrace (vmsim blocktrace v1) replayed instead of the generator"),
     SIM_KEY_SCALAR_ROW("speed", 0, VM_PARAM_DOUBLE, C(speed), 0.001, 1000, "1",

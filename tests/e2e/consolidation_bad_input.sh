@@ -5,7 +5,8 @@
 # The chain (chain.disks: a cycle, a missing parent, two bases, a tree;
 # a delta larger than the virtual disk), the virtual disk (a grain not a
 # power of two, a size not a multiple of the grain, larger than the
-# platform's disk), the load (a request not a multiple of 4 KiB), a host
+# platform's disk), the load (a request not a multiple of 4 KiB, arrivals
+# not one of poisson, even and closed), a host
 # crash on another host, and blocktraces (a negative offset, an unknown
 # op, a write past the virtual disk's end, a bad header, a timestamp going
 # backwards), each reported at FILE:LINE.
@@ -63,6 +64,8 @@ cons_cfg size-not-grain '"size": "2050MiB", "grain": "4MiB"' "$dl"
 expect_both size-not-grain "size-not-grain.json: \$.vdisk.size: expected a multiple of the grain (4 MiB), got 2050 MiB"
 cons_cfg request-6k "$vd" "$dl" '"write_ratio": 0.3, "request": "6KiB"'
 expect_both request-6k "request-6k.json: \$.load.request: expected a multiple of 4 KiB, got 6 KiB"
+cons_cfg arrivals-open "$vd" "$dl" '"write_ratio": 0.3, "arrivals": "open"'
+expect_both arrivals-open "arrivals-open.json: \$.load.arrivals: expected one of poisson|even|closed, got \"open\""
 cons_cfg vdisk-2t '"size": "2TiB", "grain": "64KiB"' "$dl"
 expect_both vdisk-2t "vdisk-2t.json: \$.vdisk.size: expected a virtual disk whose chain fits the platform's disk (1 TiB): the base, 1 delta and two helpers take 4 files of up to 2 TiB each"
 # another host of the platform (host1 of the two-host one): not the VM's

@@ -20,6 +20,9 @@
 # they run on two deltas (the target is a delta; the chain given as
 # chain.disks).  The good methods, with the same crash on one and two
 # deltas, pass: exit 0, crashes 1, lost_writes 0.
+# Under a closed-loop guest (load.arrivals closed) QEMU's pre-fix
+# write-blocking job never converges while the fixed one does, and a crash
+# loses no write.
 # A target-only job over a delta as big as the disk, stopped by its
 # timeout, leaves the delta with unmapped grains and no room at its end:
 # the random load after it must reuse the freed places (it failed with
@@ -96,6 +99,25 @@ expect_good crash-good1
 run crash-good2 --set "$crash" --set "$two" --set "variants=$good"
 expect_status crash-good2 0
 expect_good crash-good2
+# a closed-loop guest (load.arrivals closed: its 32 requests always
+# outstanding, no rate): QEMU's write-blocking job before d69a879 never
+# starts a copy op beside the active writes (0.8% of the delta copied, in
+# the instants no write was in flight) and times out, the fixed one
+# converges; a host crash and restart on the way (the closed loop issues
+# again once the guest is back) lose no write
+closed_vars='[{"name":"mirror","policy":"mirror"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"},{"name":"qemu-write-blocking-unfixed","policy":"qemu-write-blocking-unfixed"}]'
+run closed --set load.arrivals=closed --set "$crash" --set "variants=$closed_vars"
+expect_status closed 0
+expect_good closed
+if recs closed qemu-write-blocking | grep -q '"converged":1[,}]' &&
+   recs closed qemu-write-blocking-unfixed | grep -q '"converged":0[,}]' &&
+   recs closed qemu-write-blocking-unfixed | grep -Eq '"copy_ratio":0([,}]|\.0[0-4])'; then
+    ok "closed: the fixed write-blocking job converged, the pre-fix one copied under 5%"
+else
+    bad "closed: expected qemu-write-blocking converged and -unfixed not, under 5% copied"
+    recs closed '[^"/]*' | grep -Eo '"(id|converged|copy_ratio)":[^,]*' | tr '\n' ' '
+    echo
+fi
 TMO=1s run reuse --set chain.delta_size=2GiB --set load.pattern=random \
     --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]'
 expect_status reuse 0
