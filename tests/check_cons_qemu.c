@@ -252,8 +252,9 @@ END_TEST
 /* A closed-loop guest (fio's iodepth without a rate) of two threads that
  * write outside the delta's grains, each issuing its next write the
  * instant its last is acknowledged: it keeps exactly two requests
- * outstanding from the start until the load stops (none while the VM is
- * stunned), so when one write ends the other is still in flight.  Fixed:
+ * outstanding from the start until the load stops, none arriving while
+ * the VM is stunned (the pivot), so when one write ends the other is
+ * still in flight.  Fixed:
  * the copy goes on beside them and the job converges.  Unfixed: no copy
  * op ever starts and the job times out (10 s) with every grain still to
  * copy - QEMU's bug under constant guest I/O ("e.g. because the guest is
@@ -274,7 +275,7 @@ static void closed_loop(const char *method, bool fixed)
     struct cons_engine *e = r.e;
     fake_blk_set_timing(r.dev, &r.clk, 100000, 0);          /* 100 us a request */
     cons_engine_start(e);
-    uint64_t steps = 0, last_arrival = 0;
+    uint64_t steps = 0, last_arrival = 0, stunned_steps = 0;
     for (int guard = 0; !cons_engine_finished(e); guard++) {
         ck_assert_int_lt(guard, 1000000);
         if (!e->load_stopped && !e->stunned) {
@@ -283,6 +284,11 @@ static void closed_loop(const char *method, bool fixed)
                                         : e->queued.head ? e->queued.head : e->parked.head;
             ck_assert_uint_ge(q->arrive_ns, last_arrival);
             last_arrival = q->arrive_ns;
+        } else if (e->stunned) {
+            /* the VM's threads do not run: nothing arrives until the unstun */
+            for (const struct cons_greq *q = e->queued.head; q; q = q->next)
+                ck_assert_uint_lt(q->arrive_ns, e->stun_start);
+            stunned_steps++;
         }
         if (fake_timer_run_until(r.ft, r.clk.now_ns))
             continue;
@@ -302,6 +308,7 @@ static void closed_loop(const char *method, bool fixed)
      * before the job (1 ms of load): 18 to copy */
     if (fixed) {
         ck_assert(r.res.done && r.res.ready);
+        ck_assert_uint_gt(stunned_steps, 0);        /* the pivot's stun was seen */
         ck_assert_uint_eq(r.res.copied_bytes, 18 * GB * 4096);
     } else {
         ck_assert_msg(!r.res.ready && !r.res.done, "%s converged under a closed loop", method);

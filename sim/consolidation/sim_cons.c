@@ -205,10 +205,14 @@ static struct cons_load *make_stream(const struct sim_exp *e, const struct sim_c
     return cons_load_new_synth(&lc, nr, e->seed);
 }
 
-/* The guest's stream, closed-loop when the config says so. */
+/* The guest's stream, closed-loop when the config says so (its times are
+ * then unused: any rate above 0 makes the same requests, each choice
+ * drawing from a random stream of its own). */
 static struct cons_load *make_load(const struct sim_exp *e, const struct sim_cons_cfg *c,
                                    double write_bps, struct sim_outcome *out)
 {
+    if (c->arrivals == SIM_CONS_ARRIVALS_CLOSED && !(write_bps > 0))
+        write_bps = 1.0;
     struct cons_load *l = make_stream(e, c, write_bps, out);
     cons_load_set_closed(l, c->arrivals == SIM_CONS_ARRIVALS_CLOSED);
     return l;

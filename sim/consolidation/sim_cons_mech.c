@@ -137,7 +137,8 @@ static const struct sim_key load_keys[] = {
     SIM_KEY_ENUM_ROW("arrivals", 0, C(arrivals), "poisson|even|closed", "poisson",
                      "inter-arrival times at the write rate, or closed: no rate, a new "
                      "request as soon as one of the qdepth slots is free (fio's iodepth "
-                     "without rate; write_ratio, write_rate and a trace's times unused)"),
+                     "without rate; write_ratio, write_rate and a trace's times unused; a "
+                     "stun shows as lost throughput, not latency)"),
     SIM_KEY_STR_ROW("trace", 0, sim_cfg_set_path, C(trace), SIM_PATH_MAX,
                     "a blocktrace (vmsim blocktrace v1) replayed instead of the generator"),
     SIM_KEY_SCALAR_ROW("speed", 0, VM_PARAM_DOUBLE, C(speed), 0.001, 1000, "1",
@@ -360,10 +361,11 @@ static int finish(struct sim_cfg_walk *w, void *cfg)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.request", "expected at most the hot set "
                             "(%s), got %s", exact_size(hot, a, sizeof a),
                             exact_size(c->request_bytes, b, sizeof b));
-    if (!c->trace[0] && c->write_ratio == 0 && c->write_rate == 0)
+    if (!c->trace[0] && c->arrivals != SIM_CONS_ARRIVALS_CLOSED && c->write_ratio == 0 &&
+        c->write_rate == 0)
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.load.write_ratio", "expected a guest write rate "
                             "above 0 (write_ratio or write_rate; reads come as a share of the "
-                            "requests), or a trace");
+                            "requests), a trace, or closed arrivals");
     return rc;
 }
 

@@ -22,7 +22,8 @@
 # deltas, pass: exit 0, crashes 1, lost_writes 0.
 # Under a closed-loop guest (load.arrivals closed) QEMU's pre-fix
 # write-blocking job never converges while the fixed one does, and a crash
-# loses no write.
+# loses no write; at the same write_ratio the open-loop guest lets it
+# converge.
 # A target-only job over a delta as big as the disk, stopped by its
 # timeout, leaves the delta with unmapped grains and no room at its end:
 # the random load after it must reuse the freed places (it failed with
@@ -100,13 +101,24 @@ run crash-good2 --set "$crash" --set "$two" --set "variants=$good"
 expect_status crash-good2 0
 expect_good crash-good2
 # a closed-loop guest (load.arrivals closed: its 32 requests always
-# outstanding, no rate): QEMU's write-blocking job before d69a879 never
-# starts a copy op beside the active writes (0.8% of the delta copied, in
-# the instants no write was in flight) and times out, the fixed one
-# converges; a host crash and restart on the way (the closed loop issues
-# again once the guest is back) lose no write
+# outstanding, no rate) at a write_ratio of 0.05, where the open-loop
+# guest leaves the pre-fix write-blocking job moments with no write in
+# flight and it converges (the control run); closed, the job never starts
+# a copy op beside the active writes and times out (under 5% copied: what
+# it copies, it copies at the restart, which begins the job before the
+# guest issues again), while the fixed one converges; a host crash and
+# restart on the way lose no write
+unfixed='[{"name":"qemu-write-blocking-unfixed","policy":"qemu-write-blocking-unfixed"}]'
 closed_vars='[{"name":"mirror","policy":"mirror"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"},{"name":"qemu-write-blocking-unfixed","policy":"qemu-write-blocking-unfixed"}]'
-run closed --set load.arrivals=closed --set "$crash" --set "variants=$closed_vars"
+run open-slow --set load.write_ratio=0.05 --set "variants=$unfixed"
+expect_status open-slow 0
+if recs open-slow qemu-write-blocking-unfixed | grep -q '"converged":1[,}]'; then
+    ok "open-slow: the pre-fix write-blocking job converged under the open loop"
+else
+    bad "open-slow: the pre-fix job did not converge under the open loop at 0.05"
+fi
+run closed --set load.write_ratio=0.05 --set load.arrivals=closed --set "$crash" \
+    --set "variants=$closed_vars"
 expect_status closed 0
 expect_good closed
 if recs closed qemu-write-blocking | grep -q '"converged":1[,}]' &&
