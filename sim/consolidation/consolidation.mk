@@ -9,4 +9,4 @@ EXTRA_DIST += sim/consolidation/consolidation.mk
 include $(srcdir)/tests/cons.mk
 include $(srcdir)/tests/cons_load.mk
 include $(srcdir)/tests/cons_chain.mk
-EXPERIMENTS += consolidation-compare consolidation-rate consolidation-size consolidation-trace consolidation-crash
+EXPERIMENTS += consolidation-compare consolidation-closed consolidation-rate consolidation-size consolidation-trace consolidation-crash
