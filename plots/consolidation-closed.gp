@@ -9,7 +9,7 @@ setting = form eq 'quick' ? '1 GiB delta of an 8 GiB disk' : '8 GiB delta of a 6
 # bar j of n in the group of method v
 x(v, j, n) = idx(V, v) + (j - (n - 1) / 2.0) * 0.8 / n
 set xrange [-0.6:nv - 0.4]
-set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "helper,\nno force" 5, "QEMU\nbackground" 6, "QEMU\nwrite-\nblocking" 7, "QEMU\nwrite-\nblocking,\nunfixed" 8)
+set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "helper,\nno\nforce" 5, "QEMU\nback-\nground" 6, "QEMU\nwrite-\nblocking" 7, "QEMU\nwrite-\nblocking,\nunfixed" 8)
 set bmargin 8
 set key above horizontal
 set xlabel 'consolidation method' offset 0,-2
@@ -39,7 +39,8 @@ do for [t in 'png svg'] {
   set boxwidth 0.8 / 3
   plot csv using (x(strcol('variant'), 0, 3)):(column('write_tput_before') / 1e6) with boxes lc rgb col(4) title 'before', \
        '' using (x(strcol('variant'), 1, 3)):(column('write_tput_during') / 1e6) with boxes lc rgb col(5) title 'during', \
-       '' using (x(strcol('variant'), 2, 3)):(column('write_tput_after') / 1e6) with boxes lc rgb col(2) title 'after'
+       '' using (x(strcol('variant'), 2, 3)):(column('write_tput_after') / 1e6) with boxes lc rgb col(2) title 'after', \
+       '' using (x(strcol('variant'), 1, 3)):(45):(column('write_tput_during') < 1e6 ? "VM\ndown" : '') with labels font ',9' tc rgb '#D55E00' notitle
   set title 'Copy ratio: bytes copied / bytes to consolidate at the start (log scale)'
   set ylabel 'copy ratio (bytes / bytes)'
   set logscale y

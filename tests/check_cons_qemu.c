@@ -254,13 +254,13 @@ END_TEST
  * instant its last is acknowledged: it keeps exactly two requests
  * outstanding from the start until the load stops, none arriving while
  * the VM is stunned (the pivot), so when one write ends the other is
- * still in flight.  Fixed:
- * the copy goes on beside them and the job converges.  Unfixed: no copy
- * op ever starts and the job times out (10 s) with every grain still to
- * copy - QEMU's bug under constant guest I/O ("e.g. because the guest is
- * running a benchmark with a high queue depth", d69a879), however fast
- * the disk.  (With one thread the job gets the instants between its
- * writes, in QEMU as here: its coroutine runs when the write ends.) */
+ * still in flight.  Fixed: the copy goes on beside them and the job
+ * converges.  Unfixed: no copy op ever starts and the job times out
+ * (10 s) with every grain still to copy - the bug QEMU commit d69a879
+ * fixed: the job waited for active writes to settle before each copy
+ * pass, which a guest always writing never lets happen, however fast the
+ * disk.  (With one thread the job gets the instants between its writes,
+ * in QEMU as here: its coroutine runs when the write ends.) */
 static void closed_loop(const char *method, bool fixed)
 {
     static const struct vm_blkio w[] = {
