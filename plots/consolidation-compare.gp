@@ -8,7 +8,7 @@ setting = form eq 'quick' ? '1 GiB delta of an 8 GiB disk' : '8 GiB delta of a 6
 # bar j of n in the group of method v
 x(v, j, n) = idx(V, v) + (j - (n - 1) / 2.0) * 0.8 / n
 set xrange [-0.6:nv - 0.4]
-set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "helper,\nno force" 5, "QEMU\nbackground" 6, "QEMU\nwrite-\nblocking" 7, "QEMU\nwrite-\nblocking,\nunfixed" 8)
+set xtics ("mirror" 0, "mirror,\ntarget\nonly" 1, "mirror,\nselective" 2, "offline" 3, "helper\nsnapshot" 4, "helper,\nno\nforce" 5, "QEMU\nback-\nground" 6, "QEMU\nwrite-\nblocking" 7, "QEMU\nwrite-\nblocking,\nunfixed" 8)
 set bmargin 8
 set key above horizontal
 set xlabel 'consolidation method' offset 0,-2
