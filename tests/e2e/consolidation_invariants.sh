@@ -23,7 +23,8 @@
 # Under a closed-loop guest (load.arrivals closed) QEMU's pre-fix
 # write-blocking job never converges while the fixed one does, and a crash
 # loses no write; at the same write_ratio the open-loop guest lets it
-# converge.
+# converge.  A recorded trace replayed closed-loop through a crash loses
+# no write either.
 # A target-only job over a delta as big as the disk, stopped by its
 # timeout, leaves the delta with unmapped grains and no room at its end:
 # the random load after it must reuse the freed places (it failed with
@@ -130,6 +131,16 @@ else
     recs closed '[^"/]*' | grep -Eo '"(id|converged|copy_ratio)":[^,]*' | tr '\n' ' '
     echo
 fi
+# a recorded trace replayed closed-loop (its times unused), with the same
+# crash: the guest comes back and issues again, no write is lost
+"$VMSIM" run --quick --no-plot -j 2 -o "$tmpdir/closed-trace" \
+    "$VMSIM_SRCDIR/workloads/experiments/consolidation-trace.json" \
+    --set load.arrivals=closed --set "$crash" \
+    --set 'variants=[{"name":"mirror","policy":"mirror"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]' \
+    > "$tmpdir/closed-trace.log" 2>&1
+rc=$?
+expect_status closed-trace 0
+expect_good closed-trace
 TMO=1s run reuse --set chain.delta_size=2GiB --set load.pattern=random \
     --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]'
 expect_status reuse 0
