@@ -437,21 +437,7 @@ static void opened(void *arg, int rc)
     } else {
         cons_arm(e, e->load_t0 + e->cfg.before_ns, job_begin);
     }
-    /* the guest comes back: arrivals during the outage never happened (a
-     * closed loop has no times: its threads issue again) */
-    if (cons_load_closed(e->load)) {
-        cons_guest_resume(e);
-        return;
-    }
-    struct vm_blkio io;
-    while (cons_load_next(e->load, &io))
-        if (e->load_t0 + io.t_ns >= cons_now(e)) {
-            e->next = io;
-            e->have_next = true;
-            break;
-        }
-    if (e->have_next)
-        cons_guest_resume(e);
+    cons_guest_resume(e);               /* the guest comes back */
 }
 
 static void restart(struct cons_engine *e)

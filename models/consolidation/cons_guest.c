@@ -198,10 +198,19 @@ void cons_guest_start(struct cons_engine *e)
 
 void cons_guest_resume(struct cons_engine *e)
 {
-    if (cons_load_closed(e->load))
-        cons_guest_kick(e);
-    else
-        arm_next(e);
+    if (cons_load_closed(e->load)) {
+        cons_guest_kick(e);             /* no times: its threads issue again */
+        return;
+    }
+    /* the arrivals due during the outage never happened */
+    struct vm_blkio io;
+    while (cons_load_next(e->load, &io))
+        if (e->load_t0 + io.t_ns >= cons_now(e)) {
+            e->next = io;
+            e->have_next = true;
+            arm_next(e);
+            return;
+        }
 }
 
 void cons_guest_stop(struct cons_engine *e)

@@ -179,7 +179,10 @@ uint64_t *cons_grains_above(struct cons_engine *e, int top);
 void cons_guest_start(struct cons_engine *e);
 void cons_guest_kick(struct cons_engine *e);       /* issue what may be issued */
 void cons_guest_stop(struct cons_engine *e);       /* no more arrivals */
-void cons_guest_resume(struct cons_engine *e);     /* after a recovery: arm e->next */
+/* After a recovery, the guest back: open loop, the arrivals due during
+ * the outage dropped and the next one armed; closed loop, a request for
+ * each free slot. */
+void cons_guest_resume(struct cons_engine *e);
 /* Issue a sub-operation of r: a write of r's data into layer, a read of
  * r's range through view top, ...; each counts in r->pending. */
 void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer);

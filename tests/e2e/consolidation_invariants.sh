@@ -35,12 +35,13 @@ crash='faults=[{"kind":"host_crash","from":"1s","until":"3s","restart_after":"1s
 seeds='sweep=[{"path":"seed","values":[1,2,3,4]}]'
 two='chain={"disks":[{"name":"base"},{"name":"snap1","parent":"base","size":"256MiB"},{"name":"snap2","parent":"snap1","size":"256MiB"}]}'
 good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy":"mirror-target-only"},{"name":"mirror-selective","policy":"mirror-selective"},{"name":"offline","policy":"offline"},{"name":"helper","policy":"helper"},{"name":"helper-always","policy":"helper","params":{"size_check":false}},{"name":"qemu-background","policy":"qemu-background"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]'
-# run NAME ARGS...: vmsim run into $tmpdir/NAME; its status in $rc
+# run NAME ARGS...: vmsim run of $CFG (default cons-broken.json; with
+# QUICK=1, its --quick form) into $tmpdir/NAME; its status in $rc
 run() {
     name=$1
     shift
-    "$VMSIM" run --no-plot -j 2 -o "$tmpdir/$name" "$cfg" --set run.timeout=${TMO:-20s} "$@" \
-        > "$tmpdir/$name.log" 2>&1
+    "$VMSIM" run --no-plot -j 2 ${QUICK:+--quick} -o "$tmpdir/$name" "${CFG:-$cfg}" \
+        --set run.timeout=${TMO:-20s} "$@" > "$tmpdir/$name.log" 2>&1
     rc=$?
 }
 # recs NAME ID: the records of run NAME whose id is ID or starts "ID/", one a
@@ -133,12 +134,9 @@ else
 fi
 # a recorded trace replayed closed-loop (its times unused), with the same
 # crash: the guest comes back and issues again, no write is lost
-"$VMSIM" run --quick --no-plot -j 2 -o "$tmpdir/closed-trace" \
-    "$VMSIM_SRCDIR/workloads/experiments/consolidation-trace.json" \
-    --set load.arrivals=closed --set "$crash" \
-    --set 'variants=[{"name":"mirror","policy":"mirror"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]' \
-    > "$tmpdir/closed-trace.log" 2>&1
-rc=$?
+CFG="$VMSIM_SRCDIR/workloads/experiments/consolidation-trace.json" QUICK=1 \
+    run closed-trace --set load.arrivals=closed --set "$crash" \
+    --set 'variants=[{"name":"mirror","policy":"mirror"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]'
 expect_status closed-trace 0
 expect_good closed-trace
 TMO=1s run reuse --set chain.delta_size=2GiB --set load.pattern=random \
