@@ -252,16 +252,26 @@ END_TEST
 /* A closed-loop guest (fio's iodepth without a rate) of two threads that
  * write outside the delta's grains, each issuing its next write the
  * instant its last is acknowledged: it keeps exactly two requests
- * outstanding from the start until the load stops, none arriving while
- * the VM is stunned (the pivot), so when one write ends the other is
- * still in flight.  Fixed: the copy goes on beside them and the job
- * converges.  Unfixed: no copy op ever starts and the job times out
+ * outstanding from the start until the load stops, except while an ESX
+ * stun stops its vCPUs (nothing arrives then); so when one write ends the
+ * other is still in flight.  Fixed: the copy goes on beside them and the
+ * job converges.  Unfixed: no copy op ever starts and the job times out
  * (10 s) with every grain still to copy - the bug QEMU commit d69a879
  * fixed: the job waited for active writes to settle before each copy
  * pass, which a guest always writing never lets happen, however fast the
  * disk.  (With one thread the job gets the instants between its writes,
- * in QEMU as here: its coroutine runs when the write ends.) */
-static void closed_loop(const char *method, bool fixed)
+ * in QEMU as here: its coroutine runs when the write ends.)
+ * At every step, by the method's stun: nothing is issued while the VM is
+ * stunned; under QEMU's drain (the vCPUs run) the guest goes on issuing
+ * and its requests wait in the queue (drain_arrivals counts the steps
+ * that see one); under ESX's stun nothing arrives until the unstun. */
+struct loop_seen {
+    uint64_t stunned_steps, drain_arrivals;
+    uint64_t write_max_ns;          /* the longest write latency, arrival to ack */
+};
+
+static void closed_loop(const char *method, bool fixed, uint64_t stun_fixed_ns,
+                        struct loop_seen *seen)
 {
     static const struct vm_blkio w[] = {
         { .t_ns = 1000, .sector = 40 * GB + 1, .nr = 1, .op = VM_BLKIO_WRITE },
@@ -271,24 +281,36 @@ static void closed_loop(const char *method, bool fixed)
     ck_assert_ptr_nonnull(l);
     cons_load_set_closed(l, true);
     struct rig r;
-    cons_rig_init_load(&r, method, sixteen, 16, NULL, 0, l, qcfg(64 << 10, 4), 0);
+    struct cons_method_cfg mc = qcfg(64 << 10, 4);
+    mc.stun_fixed_ns = stun_fixed_ns;
+    cons_rig_init_load(&r, method, sixteen, 16, NULL, 0, l, mc, 0);
     struct cons_engine *e = r.e;
+    bool drain = e->cfg.method->stun_kind == CONS_STUN_DRAIN;
     fake_blk_set_timing(r.dev, &r.clk, 100000, 0);          /* 100 us a request */
     cons_engine_start(e);
-    uint64_t steps = 0, last_arrival = 0, stunned_steps = 0;
+    uint64_t steps = 0, last_arrival = 0;
+    *seen = (struct loop_seen){ 0 };
     for (int guard = 0; !cons_engine_finished(e); guard++) {
         ck_assert_int_lt(guard, 1000000);
-        if (!e->load_stopped && !e->stunned) {
-            ck_assert_uint_eq(e->queued.n + e->inflight.n + e->parked.n, 2);
+        uint32_t outstanding = e->queued.n + e->inflight.n + e->parked.n;
+        if (!e->load_stopped && (!e->stunned || drain)) {
+            ck_assert_uint_eq(outstanding, 2);
             const struct cons_greq *q = e->inflight.head ? e->inflight.head
                                         : e->queued.head ? e->queued.head : e->parked.head;
             ck_assert_uint_ge(q->arrive_ns, last_arrival);
             last_arrival = q->arrive_ns;
-        } else if (e->stunned) {
-            /* the VM's threads do not run: nothing arrives until the unstun */
+        }
+        if (e->stunned) {
+            /* what is in flight was issued before the stun */
+            for (const struct cons_greq *q = e->inflight.head; q; q = q->next)
+                ck_assert_uint_le(q->arrive_ns, e->stun_start);
+            bool arrived = false;
             for (const struct cons_greq *q = e->queued.head; q; q = q->next)
-                ck_assert_uint_lt(q->arrive_ns, e->stun_start);
-            stunned_steps++;
+                arrived |= q->arrive_ns > e->stun_start;
+            /* ESX: the VM's threads do not run, nothing arrives */
+            ck_assert(drain || !arrived);
+            seen->drain_arrivals += arrived;
+            seen->stunned_steps++;
         }
         if (fake_timer_run_until(r.ft, r.clk.now_ns))
             continue;
@@ -301,6 +323,7 @@ static void closed_loop(const char *method, bool fixed)
     cons_engine_result(e, &r.res);
     ck_assert_int_eq(r.res.rc, 0);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
+    seen->write_max_ns = r.res.write_lat[CONS_DURING].max;
     /* a write per request time, no gaps: the load ran the whole time */
     uint64_t least = fixed ? 10 : 90000;
     ck_assert_uint_gt(r.res.guest_writes, least);
@@ -308,7 +331,7 @@ static void closed_loop(const char *method, bool fixed)
      * before the job (1 ms of load): 18 to copy */
     if (fixed) {
         ck_assert(r.res.done && r.res.ready);
-        ck_assert_uint_gt(stunned_steps, 0);        /* the pivot's stun was seen */
+        ck_assert_uint_gt(seen->stunned_steps, 0);  /* the pivot's stun was seen */
         ck_assert_uint_eq(r.res.copied_bytes, 18 * GB * 4096);
     } else {
         ck_assert_msg(!r.res.ready && !r.res.done, "%s converged under a closed loop", method);
@@ -319,8 +342,30 @@ static void closed_loop(const char *method, bool fixed)
 
 START_TEST(qemu_unfixed_never_converges_closed_loop)
 {
-    closed_loop("qemu-write-blocking", true);
-    closed_loop("qemu-write-blocking-unfixed", false);
+    struct loop_seen seen;
+    closed_loop("qemu-write-blocking", true, 1000, &seen);
+    closed_loop("qemu-write-blocking-unfixed", false, 1000, &seen);
+}
+END_TEST
+
+/* What a closed-loop guest sees of a 50 ms stun (the device takes 100 us
+ * a request).  ESX's stun (the mechanism): the vCPUs stop first, so the
+ * write in flight then completes on the device at once but the guest
+ * sees it only at the unstun - a latency of the whole stun - and nothing
+ * arrives meanwhile.  QEMU's drain before the pivot: the vCPUs run on,
+ * the completion is seen at once, the guest issues its next write, and
+ * the drained block layer holds it until the pivot is over - the same
+ * latency, by waiting in the queue. */
+START_TEST(closed_loop_stun_kinds)
+{
+    const uint64_t stun = 50000000;
+    struct loop_seen seen;
+    closed_loop("mirror", true, stun, &seen);
+    ck_assert_uint_eq(seen.drain_arrivals, 0);
+    ck_assert_uint_ge(seen.write_max_ns, stun);
+    closed_loop("qemu-write-blocking", true, stun, &seen);
+    ck_assert_uint_gt(seen.drain_arrivals, 0);
+    ck_assert_uint_ge(seen.write_max_ns, stun);
 }
 END_TEST
 
@@ -369,6 +414,7 @@ static Suite *suite(void)
         { "qemu_unfixed", qemu_unfixed_stalls_on_write },
         { "qemu_unfixed_parked", qemu_unfixed_parked_write_counts },
         { "qemu_unfixed_closed_loop", qemu_unfixed_never_converges_closed_loop },
+        { "closed_loop_stun_kinds", closed_loop_stun_kinds },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *t = tcase_create(cases[i].name);

@@ -222,21 +222,44 @@ void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
     cons_stun_fixed(e, e->cfg.mcfg.stun_fixed_ns, then);
 }
 
-/* A stun ends now: count its length. */
-static void stun_over(struct cons_engine *e)
+int cons_note_latency(struct cons_engine *e, struct vm_hist *h, uint64_t arrive_ns)
 {
-    uint64_t d = cons_now(e) - e->stun_start;
+    if (!e->stunned || e->cfg.method->stun_kind != CONS_STUN_VCPUS) {
+        vm_hist_add(h, cons_now(e) - arrive_ns);
+        return 0;
+    }
+    if (e->nr_held == e->cap_held) {
+        uint32_t cap = e->cap_held ? 2 * e->cap_held : 64;
+        struct cons_held *n = realloc(e->held, cap * sizeof *n);
+        if (!n)
+            return VM_ENOMEM;
+        e->held = n;
+        e->cap_held = cap;
+    }
+    e->held[e->nr_held++] = (struct cons_held){ .h = h, .arrive_ns = arrive_ns };
+    return 0;
+}
+
+/* A stun ends now: count its length.  The guest sees the completions
+ * held back now when it runs on (seen); a host crash ends the stun with
+ * the guest, which never sees them. */
+static void stun_over(struct cons_engine *e, bool seen)
+{
+    uint64_t now = cons_now(e), d = now - e->stun_start;
     e->res.stun_total_ns += d;
     if (d > e->res.stun_max_ns)
         e->res.stun_max_ns = d;
     e->stunned = false;
+    for (uint32_t i = 0; seen && i < e->nr_held; i++)
+        vm_hist_add(e->held[i].h, now - e->held[i].arrive_ns);
+    e->nr_held = 0;
 }
 
 void cons_unstun(struct cons_engine *e)
 {
     if (!e->stunned)
         return;
-    stun_over(e);
+    stun_over(e, true);
     cons_guest_kick(e);
 }
 
@@ -470,7 +493,7 @@ void cons_engine_crash(struct cons_engine *e)
     cons_copy_end(e);
     e->job_running = false;
     if (e->stunned)
-        stun_over(e);               /* the VM was stunned until the host went down */
+        stun_over(e, false);        /* the VM was stunned until the host went down */
     e->stun_draining = false;
     e->after_drain = NULL;
     cons_arm(e, cons_now(e) + e->cfg.restart_ns, restart);
@@ -537,6 +560,7 @@ void cons_engine_free(struct cons_engine *e)
             cons_greq_free(e, r);
         }
     cons_guest_free_spares(e);
+    free(e->held);
     while (e->arms) {               /* timers that never came (the run is over) */
         struct cons_arm *a = e->arms;
         e->arms = a->next;

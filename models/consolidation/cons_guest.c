@@ -4,7 +4,8 @@
  * free slot instead, arrived when the slot came free), a FIFO of
  * requests waiting for a queue slot (at most qdepth issued; a stun holds
  * them all back), the issue through the method's routing, and the
- * acknowledgement: latency from arrival, the oracle, the read check.
+ * acknowledgement: latency from arrival (to the unstun for a completion
+ * an ESX stun holds back), the oracle, the read check.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -160,13 +161,15 @@ static void arrive(struct cons_engine *e)
 
 /* Closed loop: the stream's next requests into the queue, one for each
  * of the qdepth slots no request holds (queued, in flight or parked),
- * arrived now.  None while the VM is stunned or down (its threads do not
- * run) or once the load has stopped; cons_guest_kick() tops up again
- * when that changes. */
+ * arrived now.  None while the host is down or the VM stunned or off
+ * (its threads do not run; a QEMU drain leaves them running: what they
+ * issue waits in the queue) or once the load has stopped;
+ * cons_guest_kick() tops up again when that changes. */
 static void top_up(struct cons_engine *e)
 {
     uint64_t now = cons_now(e);
-    while (!e->load_stopped && !e->down && !e->stunned &&
+    bool runs = !e->stunned || e->cfg.method->stun_kind == CONS_STUN_DRAIN;
+    while (!e->load_stopped && !e->down && runs &&
            e->queued.n + e->inflight.n + e->parked.n < e->qdepth) {
         struct vm_blkio io;
         if (!cons_load_next(e->load, &io))
@@ -223,14 +226,14 @@ void cons_guest_stop(struct cons_engine *e)
 static void finish_req(struct cons_engine *e, struct cons_greq *r)
 {
     struct cons_result *res = &e->res;
-    uint64_t lat = cons_now(e) - r->arrive_ns;
     cons_glist_del(&e->inflight, r);
     switch (r->io.op) {
     case VM_BLKIO_WRITE:
         if (r->rc == 0) {
             if (cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps, r->ver0))
                 cons_fail(e, VM_ENOMEM, "the run's write oracle");
-            vm_hist_add(&res->write_lat[r->phase], lat);
+            if (cons_note_latency(e, &res->write_lat[r->phase], r->arrive_ns))
+                cons_fail(e, VM_ENOMEM, "held completions");
             res->write_bytes[cons_phase_now(e)] += (uint64_t)r->io.nr * 4096;
             res->guest_writes++;
             if (e->job_running && e->cfg.method->write_done)
@@ -242,7 +245,8 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
         break;
     case VM_BLKIO_READ:
         if (r->rc == 0) {
-            vm_hist_add(&res->read_lat[r->phase], lat);
+            if (cons_note_latency(e, &res->read_lat[r->phase], r->arrive_ns))
+                cons_fail(e, VM_ENOMEM, "held completions");
             res->guest_reads++;
             if (r->skip_check) {
                 res->read_skipped += r->io.nr;

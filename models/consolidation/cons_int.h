@@ -39,12 +39,34 @@ struct cons_greq {
 
 struct cons_glist { struct cons_greq *head, *tail; uint32_t n; };
 
+/*
+ * What a method's stun does to the guest, as its hypervisor does it:
+ *  VCPUS  ESX's stun: the vCPUs stop first, then the I/O in flight
+ *         drains; the guest sees those completions only when it runs
+ *         again (their latency runs to the unstun) and issues nothing
+ *         meanwhile (a closed loop tops up at the unstun).
+ *  DRAIN  QEMU's bdrv_drained_begin() before a pivot: the vCPUs run on;
+ *         completions reach the guest at once, and a closed-loop guest
+ *         goes on issuing into the block layer, which holds the requests
+ *         until bdrv_drained_end() (their latency counts the wait).
+ *  OFF    the VM shuts down (offline): its I/O completes before it goes
+ *         off, seen at once; nothing is issued until it is back.
+ * Open-loop arrivals come at their times in all three (the workload's
+ * demand; they wait in the queue and count from arrival).
+ */
+enum cons_stun_kind { CONS_STUN_VCPUS, CONS_STUN_DRAIN, CONS_STUN_OFF };
+
+/* A completion the stunned guest has not seen yet: its latency is counted
+ * into h at the unstun. */
+struct cons_held { struct vm_hist *h; uint64_t arrive_ns; };
+
 /* A method: the mechanism or a baseline. */
 struct cons_method {
     const char *name;
     const char *desc;               /* one line, with its source */
     const struct vm_param *params;
     unsigned flags;
+    enum cons_stun_kind stun_kind;  /* 0: ESX's stun */
     /* The job starts with the VM running on the chain as it is (also after
      * a recovery).  Sets the copy set and begins. */
     void (*start)(struct cons_engine *e);
@@ -114,6 +136,8 @@ struct cons_engine {
     uint64_t stun_start;
     uint64_t stun_fixed_cur;        /* this stun's fixed part (cons_stun_fixed) */
     void (*after_drain)(struct cons_engine *e);
+    struct cons_held *held;         /* completions the stunned guest has not seen */
+    uint32_t nr_held, cap_held;
     /* job */
     bool job_running, job_done, timed_out;
     bool gave_up;                     /* the method ended the job unconsolidated */
@@ -156,7 +180,8 @@ cons_done_fn cons_guard(struct cons_engine *e, void (*fn)(struct cons_engine *e,
 void cons_arm(struct cons_engine *e, uint64_t when, void (*fn)(struct cons_engine *e));
 void cons_note_space(struct cons_engine *e);
 /* Stun the VM: no new guest request is issued; once the in-flight ones
- * are done and stun_fixed has passed, then(e) runs (VM still stunned). */
+ * are done and stun_fixed has passed, then(e) runs (VM still stunned).
+ * What the guest sees meanwhile is the method's stun_kind. */
 void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e));
 /* The same with a fixed part of fixed_ns instead of the method's
  * stun_fixed (QEMU's drain before the pivot: the fixed part only once the
@@ -164,6 +189,10 @@ void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e));
 void cons_stun_fixed(struct cons_engine *e, uint64_t fixed_ns,
                      void (*then)(struct cons_engine *e));
 void cons_unstun(struct cons_engine *e);
+/* A guest request that arrived at arrive_ns is acknowledged now: its
+ * latency into h, now, or at the unstun when an ESX stun holds the
+ * guest (VM_ENOMEM: the run's result is then failed by the caller). */
+int cons_note_latency(struct cons_engine *e, struct vm_hist *h, uint64_t arrive_ns);
 /* The copy converged (READY). */
 void cons_ready(struct cons_engine *e);
 /* Drop the layers above the target, write the descriptor, then the job

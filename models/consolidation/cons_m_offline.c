@@ -42,6 +42,6 @@ static void copy_idle(struct cons_engine *e)
 const struct cons_method cons_m_offline = {
     .name = "offline",
     .desc = "the VM is off for the whole copy (powered-off consolidation, qemu-img commit)",
-    .params = offline_params,
+    .params = offline_params, .stun_kind = CONS_STUN_OFF,
     .start = start, .copy_idle = copy_idle,
 };

@@ -246,7 +246,7 @@ static void active_write(struct cons_engine *e, struct cons_greq *r)
 const struct cons_method cons_m_qemu_bg = {
     .name = "qemu-background",
     .desc = "QEMU mirror/active commit, copy-mode=background: dirty bitmap re-copy, then pivot",
-    .params = qemu_params, .flags = CONS_F_QEMU_COPY,
+    .params = qemu_params, .flags = CONS_F_QEMU_COPY, .stun_kind = CONS_STUN_DRAIN,
     .start = start, .write_done = bg_write_done, .copy_idle = copy_idle,
 };
 
@@ -254,6 +254,7 @@ const struct cons_method cons_m_qemu_wb = {
     .name = "qemu-write-blocking",
     .desc = "QEMU blockdev-mirror, copy-mode=write-blocking (active commit has no such mode): writes to both, copy goes on",
     .params = qemu_params, .flags = CONS_F_MIRROR_CHECK | CONS_F_QEMU_COPY,
+    .stun_kind = CONS_STUN_DRAIN,
     .start = start, .write = active_write, .copy_idle = copy_idle,
 };
 
@@ -262,5 +263,6 @@ const struct cons_method cons_m_qemu_wb_unfixed = {
     .desc = "write-blocking before QEMU commit d69a879: no copy while a guest write is in flight",
     .params = qemu_params,
     .flags = CONS_F_MIRROR_CHECK | CONS_F_COPY_WAITS_WRITES | CONS_F_QEMU_COPY,
+    .stun_kind = CONS_STUN_DRAIN,
     .start = start, .write = active_write, .copy_idle = copy_idle,
 };
