@@ -163,10 +163,14 @@ void cons_note_space(struct cons_engine *e)
 
 /* ------------------------------------------------------------ finish */
 
+static void stun_over(struct cons_engine *e, bool guest_sees);
+
 static void set_finished(struct cons_engine *e)
 {
     if (e->finished)
         return;
+    if (e->stunned)
+        stun_over(e, true);         /* a failed run ends stunned: the stun ends here */
     e->finished = true;
     if (e->p.finished)
         e->p.finished(e->p.arg);
@@ -222,37 +226,17 @@ void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e))
     cons_stun_fixed(e, e->cfg.mcfg.stun_fixed_ns, then);
 }
 
-int cons_note_latency(struct cons_engine *e, struct vm_hist *h, uint64_t arrive_ns)
-{
-    if (!e->stunned || e->cfg.method->stun_kind != CONS_STUN_VCPUS) {
-        vm_hist_add(h, cons_now(e) - arrive_ns);
-        return 0;
-    }
-    if (e->nr_held == e->cap_held) {
-        uint32_t cap = e->cap_held ? 2 * e->cap_held : 64;
-        struct cons_held *n = realloc(e->held, cap * sizeof *n);
-        if (!n)
-            return VM_ENOMEM;
-        e->held = n;
-        e->cap_held = cap;
-    }
-    e->held[e->nr_held++] = (struct cons_held){ .h = h, .arrive_ns = arrive_ns };
-    return 0;
-}
-
 /* A stun ends now: count its length.  The guest sees the completions
- * held back now when it runs on (seen); a host crash ends the stun with
- * the guest, which never sees them. */
-static void stun_over(struct cons_engine *e, bool seen)
+ * the stun held back when it runs on (guest_sees); a host crash ends the
+ * stun with the guest, which never sees them. */
+static void stun_over(struct cons_engine *e, bool guest_sees)
 {
-    uint64_t now = cons_now(e), d = now - e->stun_start;
+    uint64_t d = cons_now(e) - e->stun_start;
     e->res.stun_total_ns += d;
     if (d > e->res.stun_max_ns)
         e->res.stun_max_ns = d;
     e->stunned = false;
-    for (uint32_t i = 0; seen && i < e->nr_held; i++)
-        vm_hist_add(e->held[i].h, now - e->held[i].arrive_ns);
-    e->nr_held = 0;
+    cons_guest_release_held(e, guest_sees);
 }
 
 void cons_unstun(struct cons_engine *e)

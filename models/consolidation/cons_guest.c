@@ -223,6 +223,53 @@ void cons_guest_stop(struct cons_engine *e)
 
 /* ------------------------------------------------------------ completion */
 
+/* The guest sees a request of op and nr sectors, arrived at arrive_ns in
+ * phase, acknowledged now: its latency, its bytes in the phase now. */
+static void seen(struct cons_engine *e, int op, int phase, uint64_t arrive_ns, uint32_t nr)
+{
+    struct cons_result *res = &e->res;
+    uint64_t lat = cons_now(e) - arrive_ns;
+    if (op == VM_BLKIO_WRITE) {
+        vm_hist_add(&res->write_lat[phase], lat);
+        res->write_bytes[cons_phase_now(e)] += (uint64_t)nr * 4096;
+        res->guest_writes++;
+    } else if (op == VM_BLKIO_READ) {
+        vm_hist_add(&res->read_lat[phase], lat);
+        res->guest_reads++;
+    }
+}
+
+/* r is done on the device: the guest sees it now, or at the unstun when
+ * an ESX stun holds the VM (cons_stun_kind).  VM_ENOMEM. */
+static int seen_or_held(struct cons_engine *e, const struct cons_greq *r)
+{
+    if (!e->stunned || e->cfg.method->stun_kind != CONS_STUN_VCPUS) {
+        seen(e, r->io.op, r->phase, r->arrive_ns, r->io.nr);
+        return 0;
+    }
+    if (e->nr_held == e->cap_held) {
+        uint32_t cap = e->cap_held ? 2 * e->cap_held : 64;
+        struct cons_held *n = realloc(e->held, cap * sizeof *n);
+        if (!n)
+            return VM_ENOMEM;
+        e->held = n;
+        e->cap_held = cap;
+    }
+    e->held[e->nr_held++] = (struct cons_held){ .arrive_ns = r->arrive_ns, .nr = r->io.nr,
+                                                .op = (uint8_t)r->io.op,
+                                                .phase = (uint8_t)r->phase };
+    return 0;
+}
+
+void cons_guest_release_held(struct cons_engine *e, bool guest_sees)
+{
+    for (uint32_t i = 0; guest_sees && i < e->nr_held; i++) {
+        const struct cons_held *h = &e->held[i];
+        seen(e, h->op, h->phase, h->arrive_ns, h->nr);
+    }
+    e->nr_held = 0;
+}
+
 static void finish_req(struct cons_engine *e, struct cons_greq *r)
 {
     struct cons_result *res = &e->res;
@@ -232,10 +279,8 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
         if (r->rc == 0) {
             if (cons_oracle_ack(e->oracle, r->io.sector, r->io.nr, r->fps, r->ver0))
                 cons_fail(e, VM_ENOMEM, "the run's write oracle");
-            if (cons_note_latency(e, &res->write_lat[r->phase], r->arrive_ns))
+            if (seen_or_held(e, r))
                 cons_fail(e, VM_ENOMEM, "held completions");
-            res->write_bytes[cons_phase_now(e)] += (uint64_t)r->io.nr * 4096;
-            res->guest_writes++;
             if (e->job_running && e->cfg.method->write_done)
                 e->cfg.method->write_done(e, r);
         } else {
@@ -245,9 +290,8 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
         break;
     case VM_BLKIO_READ:
         if (r->rc == 0) {
-            if (cons_note_latency(e, &res->read_lat[r->phase], r->arrive_ns))
+            if (seen_or_held(e, r))
                 cons_fail(e, VM_ENOMEM, "held completions");
-            res->guest_reads++;
             if (r->skip_check) {
                 res->read_skipped += r->io.nr;
             } else {

@@ -45,20 +45,27 @@ struct cons_glist { struct cons_greq *head, *tail; uint32_t n; };
  *         drains; the guest sees those completions only when it runs
  *         again (their latency runs to the unstun) and issues nothing
  *         meanwhile (a closed loop tops up at the unstun).
- *  DRAIN  QEMU's bdrv_drained_begin() before a pivot: the vCPUs run on;
- *         completions reach the guest at once, and a closed-loop guest
- *         goes on issuing into the block layer, which holds the requests
- *         until bdrv_drained_end() (their latency counts the wait).
+ *  DRAIN  QEMU's bdrv_drained_begin() before a pivot (block/mirror.c,
+ *         mirror_run()): the vCPUs run on; completions reach the guest
+ *         at once, and a closed-loop guest goes on issuing; its requests
+ *         wait until bdrv_drained_end() - in the virtqueue, whose
+ *         notifier the drain detaches (virtio-blk), or in
+ *         blk_wait_while_drained() - their latency counting the wait.
  *  OFF    the VM shuts down (offline): its I/O completes before it goes
- *         off, seen at once; nothing is issued until it is back.
- * Open-loop arrivals come at their times in all three (the workload's
- * demand; they wait in the queue and count from arrival).
+ *         off, seen at once; nothing is issued until it is back (what
+ *         every stun did before the kinds were told apart).
+ * Open-loop arrivals come at their times in all three: the workload's
+ * demand, not the guest's doing; they wait in the queue and their
+ * latency counts from arrival.
  */
 enum cons_stun_kind { CONS_STUN_VCPUS, CONS_STUN_DRAIN, CONS_STUN_OFF };
 
-/* A completion the stunned guest has not seen yet: its latency is counted
- * into h at the unstun. */
-struct cons_held { struct vm_hist *h; uint64_t arrive_ns; };
+/* A completion an ESX stun holds from the guest until the unstun. */
+struct cons_held {
+    uint64_t arrive_ns;
+    uint32_t nr;                    /* sectors */
+    uint8_t op, phase;              /* enum vm_blkio_op, enum cons_phase at arrival */
+};
 
 /* A method: the mechanism or a baseline. */
 struct cons_method {
@@ -189,10 +196,6 @@ void cons_stun(struct cons_engine *e, void (*then)(struct cons_engine *e));
 void cons_stun_fixed(struct cons_engine *e, uint64_t fixed_ns,
                      void (*then)(struct cons_engine *e));
 void cons_unstun(struct cons_engine *e);
-/* A guest request that arrived at arrive_ns is acknowledged now: its
- * latency into h, now, or at the unstun when an ESX stun holds the
- * guest (VM_ENOMEM: the run's result is then failed by the caller). */
-int cons_note_latency(struct cons_engine *e, struct vm_hist *h, uint64_t arrive_ns);
 /* The copy converged (READY). */
 void cons_ready(struct cons_engine *e);
 /* Drop the layers above the target, write the descriptor, then the job
@@ -225,6 +228,9 @@ void cons_guest_park(struct cons_engine *e, struct cons_greq *r);
 void cons_guest_unpark(struct cons_engine *e);
 bool cons_guest_writes_overlap(const struct cons_engine *e, uint64_t g0, uint64_t g1);
 void cons_guest_crash(struct cons_engine *e);      /* settle in-flight writes later */
+/* A stun ends: the guest sees the completions it held (latency to now,
+ * bytes in the phase now, the counts), or never does (a crash). */
+void cons_guest_release_held(struct cons_engine *e, bool guest_sees);
 /* Free r and its buffers (kept as spares for the next requests, up to
  * CONS_SPARE_*); cons_guest_free_spares() frees the spares, at the end. */
 void cons_greq_free(struct cons_engine *e, struct cons_greq *r);

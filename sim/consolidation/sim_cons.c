@@ -251,6 +251,8 @@ static void report(const struct cons_result *r, struct sim_outcome *o)
             sim_outcome_set(o, tput[ph], (double)r->write_bytes[ph] * 1e9 /
                                          (double)r->phase_ns[ph]);
     }
+    if (r->write_lat[CONS_DURING].count)
+        sim_outcome_set(o, SIM_CONS_M_WMAX_DURING, (double)r->write_lat[CONS_DURING].max);
     if (r->read_lat[CONS_DURING].count)
         sim_outcome_set(o, SIM_CONS_M_R99_DURING,
                         (double)vm_hist_quantile(&r->read_lat[CONS_DURING], 0.99));

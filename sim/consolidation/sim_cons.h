@@ -101,6 +101,7 @@ struct sim_cons_cfg {
     X(W50_DURING,   "write_p50_during_ns", "ns",  false, "guest write latency p50, during the job") \
     X(W99_DURING,   "write_p99_during_ns", "ns",  false, "guest write latency p99, during the job") \
     X(W999_DURING,  "write_p999_during_ns", "ns", false, "guest write latency p99.9, during the job") \
+    X(WMAX_DURING,  "write_max_during_ns", "ns",  false, "guest write latency, the longest during the job (fio's max clat)") \
     X(W50_AFTER,    "write_p50_after_ns", "ns",   false, "guest write latency p50, after the job") \
     X(W99_AFTER,    "write_p99_after_ns", "ns",   false, "guest write latency p99, after the job") \
     X(W999_AFTER,   "write_p999_after_ns", "ns",  false, "guest write latency p99.9, after the job") \
