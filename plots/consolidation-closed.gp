@@ -40,7 +40,7 @@ do for [t in 'png svg'] {
   plot csv using (x(strcol('variant'), 0, 3)):(column('write_tput_before') / 1e6) with boxes lc rgb col(4) title 'before', \
        '' using (x(strcol('variant'), 1, 3)):(column('write_tput_during') / 1e6) with boxes lc rgb col(5) title 'during', \
        '' using (x(strcol('variant'), 2, 3)):(column('write_tput_after') / 1e6) with boxes lc rgb col(2) title 'after', \
-       '' using (x(strcol('variant'), 1, 3)):(45):(column('write_tput_during') < 1e6 ? "VM\ndown" : '') with labels font ',9' tc rgb '#D55E00' notitle
+       '' using (x(strcol('variant'), 1, 3)):(45):(column('write_tput_during') < 1e6 ? "VM\nstopped" : '') with labels font ',9' tc rgb '#D55E00' notitle
   set title 'Copy ratio: bytes copied / bytes to consolidate at the start (log scale)'
   set ylabel 'copy ratio (bytes / bytes)'
   set logscale y
