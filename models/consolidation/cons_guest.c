@@ -168,8 +168,7 @@ static void arrive(struct cons_engine *e)
 static void top_up(struct cons_engine *e)
 {
     uint64_t now = cons_now(e);
-    bool runs = !e->stunned || e->cfg.method->stun_kind == CONS_STUN_DRAIN;
-    while (!e->load_stopped && !e->down && runs &&
+    while (!e->load_stopped && !e->down && cons_guest_threads_run(e) &&
            e->queued.n + e->inflight.n + e->parked.n < e->qdepth) {
         struct vm_blkio io;
         if (!cons_load_next(e->load, &io))
@@ -243,7 +242,7 @@ static void seen(struct cons_engine *e, int op, int phase, uint64_t arrive_ns, u
  * an ESX stun holds the VM (cons_stun_kind).  VM_ENOMEM. */
 static int seen_or_held(struct cons_engine *e, const struct cons_greq *r)
 {
-    if (!e->stunned || e->cfg.method->stun_kind != CONS_STUN_VCPUS) {
+    if (!cons_stun_holds_completions(e)) {
         seen(e, r->io.op, r->phase, r->arrive_ns, r->io.nr);
         return 0;
     }

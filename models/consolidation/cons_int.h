@@ -175,6 +175,19 @@ struct cons_engine {
     struct cons_result res;
 };
 
+/* What the guest does under the stun in progress, if any, by the
+ * method's stun_kind: its completions held until the unstun (an ESX
+ * stun), its threads running (no stun, or QEMU's drain). */
+static inline bool cons_stun_holds_completions(const struct cons_engine *e)
+{
+    return e->stunned && e->cfg.method->stun_kind == CONS_STUN_VCPUS;
+}
+
+static inline bool cons_guest_threads_run(const struct cons_engine *e)
+{
+    return !e->stunned || e->cfg.method->stun_kind == CONS_STUN_DRAIN;
+}
+
 /* cons_engine.c */
 uint64_t cons_now(const struct cons_engine *e);
 int cons_phase_now(const struct cons_engine *e);

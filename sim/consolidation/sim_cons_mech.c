@@ -137,8 +137,8 @@ static const struct sim_key load_keys[] = {
     SIM_KEY_ENUM_ROW("arrivals", 0, C(arrivals), "poisson|even|closed", "poisson",
                      "inter-arrival times at the write rate, or closed: no rate, a new "
                      "request as soon as one of the qdepth slots is free (fio's iodepth "
-                     "without rate; write_ratio, write_rate and a trace's times unused; a "
-                     "stun shows as lost throughput, not latency)"),
+                     "without rate; write_ratio, write_rate and a trace's times unused; "
+                     "none issued while an ESX stun or offline's shutdown stops the VM)"),
     SIM_KEY_STR_ROW("trace", 0, sim_cfg_set_path, C(trace), SIM_PATH_MAX,
                     "a blocktrace (vmsim blocktrace v1) replayed instead of the generator"),
     SIM_KEY_SCALAR_ROW("speed", 0, VM_PARAM_DOUBLE, C(speed), 0.001, 1000, "1",
