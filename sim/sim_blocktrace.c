@@ -10,8 +10,10 @@
  * each extent's first sector and finds the first request past the disk.
  * Reading is sim_trace.c's: gzread into one buffer, memchr for line ends,
  * hand-written field parsers, every deviation a located error.  Memory is
- * bounded by the row cap: 28 bytes a row plus the distinct file names,
- * kept in an open-addressing hash table (FNV-1a).
+ * bounded by the caps: 28 bytes a row (SIM_BLOCKTRACE_MAX_ROWS) plus the
+ * distinct file names (SIM_BLOCKTRACE_NAMES_MAX bytes in all, each at
+ * most SIM_BLOCKTRACE_NAME_MAX), kept in an open-addressing hash table
+ * (FNV-1a).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +46,7 @@ struct files {
     uint32_t nr, cap;
     uint32_t *slots;                        /* index + 1, 0 = empty */
     size_t nr_slots;                        /* a power of two, at least twice nr */
+    size_t name_bytes;                      /* the names' bytes, each with its NUL */
 };
 
 static uint64_t fnv1a(const char *s, size_t n)
@@ -83,7 +86,8 @@ static int files_rehash(struct files *f, size_t nr_slots)
     return 0;
 }
 
-/* The index of name[0..n), added if new; a negative VM_E* on failure. */
+/* The index of name[0..n), added if new; a negative VM_E* on failure
+ * (VM_ENOSPC: the names would pass SIM_BLOCKTRACE_NAMES_MAX). */
 static int64_t files_id(struct files *f, const char *name, size_t n)
 {
     if (2 * ((size_t)f->nr + 1) > f->nr_slots &&
@@ -107,9 +111,12 @@ static int64_t files_id(struct files *f, const char *name, size_t n)
         f->max_end = max_end;
         f->cap = cap;
     }
+    if (f->name_bytes + n + 1 > SIM_BLOCKTRACE_NAMES_MAX)
+        return VM_ENOSPC;
     char *copy = malloc(n + 1);
     if (!copy)
         return VM_ENOMEM;
+    f->name_bytes += n + 1;
     memcpy(copy, name, n);
     copy[n] = 0;
     f->names[f->nr] = copy;
@@ -308,11 +315,16 @@ static int parse_row(struct reader *r, const char *s, const char *e)
         return line_error(r, "a non-negative integer length of at most 19 digits", f[3], fe[3]);
     if (f[4] == fe[4])
         return line_error(r, "a file name", f[4], fe[4]);
+    if (fe[4] - f[4] > SIM_BLOCKTRACE_NAME_MAX)
+        return line_error(r, "a file name of at most 4095 bytes", f[4], fe[4]);
     for (const char *q = f[4]; q < fe[4]; q++)
         if ((unsigned char)*q < 0x20 || *q == 0x7f)
             return line_error(r, "a file name without control characters", f[4], fe[4]);
 
     int64_t id = files_id(&r->files, f[4], (size_t)(fe[4] - f[4]));
+    if (id == VM_ENOSPC)
+        return line_error(r, "at most 64 MiB of distinct file names in all (a new name "
+                          "here passes it)", f[4], fe[4]);
     if (id < 0)
         return vm_diag_set(r->d, (int)id, "'%s': out of memory", r->path);
     if (f[1][0] == 'F') {
@@ -407,9 +419,12 @@ static int lay_out(struct reader *r, uint64_t disk_sectors, uint64_t start_secto
         if (last >= disk_sectors) {
             /* rows are lines 2, 3, ...: the header is line 1 and every
              * other line is a row */
-            rc = vm_diag_set(r->d, VM_ERANGE, "%s:%zu: request ends at sector %" PRIu64 ", past the disk's end (%" PRIu64 " sectors of 4 KiB): a %s of file '%s' (files lie one after another, each its largest offset + length rounded up to %" PRIu64 " KiB)",
+            const char *name = f->names[r->file_of[i]];
+            char shown[160];
+            rc = vm_diag_set(r->d, VM_ERANGE, "%s:%zu: request ends at sector %" PRIu64 ", past the disk's end (%" PRIu64 " sectors of 4 KiB): a %s of file %s (files lie one after another, each its largest offset + length rounded up to %" PRIu64 " KiB)",
                              r->path, i + 2, last, disk_sectors,
-                             io->op == VM_BLKIO_READ ? "read" : "write", f->names[r->file_of[i]],
+                             io->op == VM_BLKIO_READ ? "read" : "write",
+                             show(shown, sizeof shown, name, name + strlen(name)),
                              align_bytes / 1024);
             break;
         }

@@ -28,6 +28,8 @@
 #define SIM_BLOCKTRACE_ALIGN_DEFAULT (1u << 20)     /* bytes: 1 MiB */
 #define SIM_BLOCKTRACE_MAX_ROWS 10000000u           /* rows one load keeps at most */
 #define SIM_BLOCKTRACE_LINE_MAX 8192                /* bytes per line, '\n' excluded */
+#define SIM_BLOCKTRACE_NAME_MAX 4095                /* bytes per file name (PATH_MAX - 1) */
+#define SIM_BLOCKTRACE_NAMES_MAX (64u << 20)        /* bytes of distinct file names in all */
 
 /* What one load found.  nr_rows_op is indexed by enum vm_blkio_op. */
 struct sim_blocktrace_stats {

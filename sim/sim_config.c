@@ -332,6 +332,21 @@ static void config_dir(const char *file, char *out, size_t len)
         snprintf(out, len, "%s", dir);
 }
 
+/* The deep checks of the run points as written, which `validate` makes:
+ * a run with --quick or --set checks them too before its own points, so
+ * both refuse the same configs (the points are thrown away). */
+static void deep_check_as_written(struct sim_cfg_walk *w, const cJSON *root,
+                                  struct sim_cfg_point *t)
+{
+    struct sim_cfg_sweep s = { 0 };
+    struct engine_out o = { 0 };
+    if (sim_cfg_parse_sweep(w, root, &s) == 0)
+        expand(w, root, t, &s, false, &o);
+    sim_cfg_sweep_free(&s);
+    free_points(o.points, o.nr_points);
+    free(o.first);
+}
+
 static int engine(const char *file, const struct sim_config_opts *opts, bool validate,
                   cJSON **root_out, struct engine_out *o, struct sim_diag_list *errs)
 {
@@ -371,6 +386,10 @@ static int engine(const char *file, const struct sim_config_opts *opts, bool val
         sim_cfg_parse_sweep(w, root, &s0);
         sim_cfg_sweep_free(&s0);
     }
+    if (w->nr_errs && !validate)
+        goto done;
+    if (!validate && w->deep && opts && (opts->quick || opts->nr_sets))
+        deep_check_as_written(w, root, t);
     if (w->nr_errs && !validate)
         goto done;
     apply_overrides(w, root, opts);

@@ -102,6 +102,11 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(vmsim_disk, vmsim, "simulated disks");
 #define DISK_WORKER_STACK_KIB (33 * 1024)
 #define DISK_MAX_QDEPTH 65536
 #define DISK_DEFAULT_CAPACITY (1ull << 40)
+/* The largest capacity: the fingerprint store indexes the whole disk
+ * up front, 4 bytes per leaf (vm_fpstore.c), 4 GiB of address space at
+ * 64 TiB with the 64 KiB leaves of 64 KiB grains - beyond it the index
+ * alone may not be allocatable on a machine of 24 GiB. */
+#define DISK_MAX_CAPACITY (1ull << 46)
 
 struct sim_disk {
     struct port_blk base;          /* first: the port */
@@ -179,17 +184,17 @@ static int prop_int(const_sg_disk_t sg, const char *key, bool required,
     return 0;
 }
 
-static int prop_size(const_sg_disk_t sg, const char *key, uint64_t min,
-                     uint64_t *out, struct vm_diag *d)
+/* A size prop of 4 KiB to DISK_MAX_CAPACITY. */
+static int prop_size(const_sg_disk_t sg, const char *key, uint64_t *out, struct vm_diag *d)
 {
-    static const char what[] = "a size of at least 4KiB, such as '1TiB'";
+    static const char what[] = "a size of 4KiB to 64TiB, such as '1TiB'";
     const char *v;
     uint64_t x;
     int rc = prop_get(sg, key, false, what, &v, d);
 
     if (rc != 0 || v == NULL)
         return rc;
-    if (vm_units_parse_size(v, &x) != 0 || x < min)
+    if (vm_units_parse_size(v, &x) != 0 || x < VM_PAGE_SIZE || x > DISK_MAX_CAPACITY)
         return vm_diag_set(d, VM_EINVAL, "disk '%s': prop '%s': expected %s, got '%s'",
                            sg_disk_get_name(sg), key, what, v);
     *out = x;
@@ -209,7 +214,7 @@ int sim_disk_read_props(sg_disk_t sg, struct sim_disk_props *p, struct vm_diag *
     if ((rc = prop_time(sg, "flush_lat", false, &p->flush_lat_ns, d)) != 0 ||
         (rc = prop_int(sg, "qdepth", true, 1, DISK_MAX_QDEPTH, &qdepth, d)) != 0 ||
         (rc = prop_int(sg, "iops", false, 0, UINT32_MAX, &iops, d)) != 0 ||
-        (rc = prop_size(sg, "capacity", VM_PAGE_SIZE, &p->capacity_bytes, d)) != 0)
+        (rc = prop_size(sg, "capacity", &p->capacity_bytes, d)) != 0)
         return rc;
     /* A partial last block cannot be addressed. */
     p->capacity_bytes -= p->capacity_bytes % VM_PAGE_SIZE;

@@ -9,7 +9,7 @@
  *   <prop id="flush_lat" value="1ms"/>     flush latency (default write_lat)
  *   <prop id="qdepth"    value="32"/>      operations in flight
  *   <prop id="iops"      value="500000"/>  operation rate limit (0 = none)
- *   <prop id="capacity"  value="512GiB"/>  size (default 1TiB)
+ *   <prop id="capacity"  value="512GiB"/>  size (default 1TiB, at most 64TiB)
  *
  * A request of nr_ios I/Os (port_blk.h: equal, or a vectored run's own
  * lengths) is served by one of min(qdepth, 64) worker actors: it waits

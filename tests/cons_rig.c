@@ -74,7 +74,8 @@ void cons_rig_init_load(struct rig *r, const char *method, const uint64_t *g, ui
     ck_assert_int_eq(cons_chain_setup_desc(ch, &su), 0);
     struct cons_engine_cfg ec = { .method = m, .mcfg = mc, .target = 0, .before_ns = 1000000,
                                   .after_ns = 1000000, .timeout_ns = 10000000000ull,
-                                  .seed = 5, .crash_at_ns = crash_at, .restart_ns = 1000000 };
+                                  .seed = 5, .crash = crash_at != 0, .crash_at_ns = crash_at,
+                                  .restart_ns = 1000000 };
     struct cons_ports p = { .blk = &r->dev->base, .clock = &r->clk.base,
                             .timer = fake_timer_port(r->ft) };
     struct cons_peek pk = { .get = peek, .arg = r->dev->store };

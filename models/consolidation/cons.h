@@ -79,6 +79,9 @@ struct cons_result {
     uint64_t copied_bytes;      /* bytes the copy moved into the target */
     uint64_t mirror_bytes;      /* bytes guest writes added to the target (mirroring) */
     uint64_t peak_delta_bytes;  /* deltas' files on the device, at most */
+    uint64_t left_bytes;        /* a job ended unconsolidated (timeout, given up):
+                                 * bytes of the grains whose content in the target
+                                 * differs from what the guest sees; 0 when done */
     struct vm_hist write_lat[CONS_NR_PHASES];   /* per guest write, arrival to ack */
     struct vm_hist read_lat[CONS_NR_PHASES];
     uint64_t write_bytes[CONS_NR_PHASES];       /* acknowledged in the phase */
@@ -107,7 +110,9 @@ struct cons_engine_cfg {
     uint64_t after_ns;          /* load after it ends */
     uint64_t timeout_ns;        /* give up (not converged) after this long */
     uint64_t seed;              /* guest write contents */
-    /* a host crash: at crash_at_ns (0 = none), down for restart_ns */
+    /* a host crash when crash is set: at crash_at_ns (0: as the run
+     * starts), down for restart_ns */
+    bool crash;
     uint64_t crash_at_ns, restart_ns;
 };
 

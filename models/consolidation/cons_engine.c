@@ -520,7 +520,7 @@ void cons_engine_start(struct cons_engine *e)
 {
     cons_guest_start(e);
     cons_arm(e, e->load_t0 + e->cfg.before_ns, job_begin);
-    if (e->cfg.crash_at_ns)
+    if (e->cfg.crash)
         cons_arm(e, e->cfg.crash_at_ns, cons_engine_crash);
 }
 

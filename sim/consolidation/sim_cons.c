@@ -32,6 +32,15 @@ int sim_cons_chain_cfg(const struct sim_cons_cfg *c, uint64_t capacity_bytes,
     if (slot < nr)
         slot = nr;
     slot = (slot + 2047) & ~2047ull;
+    if (slot > UINT32_MAX) {
+        char vd[32];
+        snprintf(why, len, "expected a virtual disk whose delta files stay under 16 TiB (a "
+                 "grain table entry holds a 32-bit number of 4 KiB blocks): a %s virtual "
+                 "disk with %u KiB grains makes files of %llu blocks; a smaller vdisk.size",
+                 vm_units_fmt_size(c->disk_bytes, vd, sizeof vd),
+                 (unsigned)(c->grain_bytes >> 10), (unsigned long long)slot);
+        return VM_EINVAL;
+    }
     uint64_t dev = capacity_bytes / 4096, slot0 = 2048;
     uint64_t slots = dev > slot0 ? (dev - slot0) / slot : 0;
     if (slots > CONS_MAX_LAYERS)
@@ -366,8 +375,8 @@ void sim_cons_run(const struct sim_exp *e, sg_host_t host, struct sim_outcome *o
                                         .requests = sim_disk_concurrency(dp),
                                         .iops = dp->iops };
     for (int i = 0; i < e->nr_faults; i++)
-        if (e->faults[i].kind == SIM_FAULT_HOST_CRASH)
-            sim_exp_host_crash(e, i, &ec.crash_at_ns, &ec.restart_ns);
+        if (e->faults[i].kind == SIM_FAULT_HOST_CRASH)   /* one at most (the check) */
+            ec.crash = sim_exp_host_crash(e, i, &ec.crash_at_ns, &ec.restart_ns) == 0;
     struct cons_ports ports = { .blk = &cp.base, .clock = sim_world_clock(), .timer = timer,
                                 .finished = wake, .arg = wq };
     struct cons_peek pk = { .get = peek, .arg = sim_disk_store(disk) };

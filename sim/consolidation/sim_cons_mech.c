@@ -51,7 +51,7 @@ static const struct sim_policy_set *variant_set(const cJSON *doc)
 #define C(field) offsetof(struct sim_cons_cfg, field)
 
 static const struct sim_key disk_keys[] = {
-    SIM_KEY_SCALAR_ROW("size", 0, VM_PARAM_SIZE, C(disk_bytes), 1 << 20, 1ull << 50, "64GiB",
+    SIM_KEY_SCALAR_ROW("size", 0, VM_PARAM_SIZE, C(disk_bytes), 1 << 20, 1ull << 44, "64GiB",
                        "the virtual disk's size"),
     SIM_KEY_SCALAR_ROW("grain", 0, VM_PARAM_SIZE, C(grain_bytes), 4096, 16 << 20, "64KiB",
                        "a delta's allocation unit (VMDK grain, qcow2 cluster): a power of two"),
@@ -381,9 +381,19 @@ static int check(struct sim_cfg_walk *w, const struct sim_exp *e)
         rc = VM_EINVAL;
     else if (sim_cons_chain_cfg(c, pi.disk_capacity_bytes, &cc, why, sizeof why))
         rc = sim_cfg_err_at(w, VM_EINVAL, "$.vdisk.size", "%s", why);
+    int first_crash = -1;
     for (int i = 0; i < e->nr_faults; i++) {
         const struct sim_exp_fault *f = &e->faults[i];
         char path[48];
+        if (f->kind == SIM_FAULT_HOST_CRASH && first_crash < 0) {
+            first_crash = i;
+        } else if (f->kind == SIM_FAULT_HOST_CRASH) {
+            snprintf(path, sizeof path, "$.faults[%d]", i);
+            rc = sim_cfg_err_at(w, VM_EINVAL, path, "expected at most one host_crash "
+                                "(a run point takes one crash and its recovery; faults[%d] "
+                                "is one): sweep the instant for more", first_crash);
+            continue;
+        }
         snprintf(path, sizeof path, "$.faults[%d].host", i);
         if (f->kind != SIM_FAULT_HOST_CRASH || !f->host[0] || strcmp(f->host, e->host) == 0)
             continue;

@@ -7,9 +7,13 @@
 # power of two, a size not a multiple of the grain, larger than the
 # platform's disk), the load (a request not a multiple of 4 KiB, arrivals
 # not one of poisson, even and closed), a host
-# crash on another host, and blocktraces (a negative offset, an unknown
-# op, a write past the virtual disk's end, a bad header, a timestamp going
-# backwards), each reported at FILE:LINE.
+# crash on another host or a second host crash, a virtual disk of 16 TiB
+# (its delta files pass the grain tables' 32-bit entries), a platform disk
+# beyond 64 TiB, a written vdisk that fits only in its --quick form (run
+# --quick checks the written points too), and blocktraces (a negative
+# offset, an unknown op, a write past the virtual disk's end, a bad
+# header, a timestamp going backwards, a file name over 4095 bytes), each
+# reported at FILE:LINE.
 . "$(dirname "$0")/lib.sh"
 n=0
 gen="$tmpdir/gen"
@@ -79,6 +83,23 @@ expect_both crash-named-host "crash-named-host.json: \$.faults[0].host: expected
 cons_cfg crash-unknown-host "$vd" "$dl" '' ', "faults": [ { "kind": "host_crash", "at": "1s", "host": "other" } ]'
 expect_both crash-unknown-host "crash-unknown-host.json: \$.faults[0].host: unknown host 'other' (hosts: host0)"
 
+# one host crash per run point (a second was once dropped unsaid)
+cons_cfg two-crashes "$vd" "$dl" '' ', "faults": [ { "kind": "host_crash", "at": "1s" }, { "kind": "host_crash", "at": "2s" } ]'
+expect_both two-crashes "two-crashes.json: \$.faults[1]: expected at most one host_crash"
+# a virtual disk whose delta files pass the 32-bit grain table entries
+cons_cfg vdisk-16t '"size": "16TiB", "grain": "64KiB"' "$dl"
+expect_both vdisk-16t "vdisk-16t.json: \$.vdisk.size: expected a virtual disk whose delta files stay under 16 TiB"
+# a platform disk beyond what the fingerprint store indexes
+sed 's/id="capacity" value="[^"]*"/id="capacity" value="512TiB"/' "$sata" > "$gen/cap512t.xml"
+plat="$gen/cap512t.xml"
+cons_cfg cap-512t "$vd" "$dl"
+plat=
+expect_both cap-512t "prop 'capacity': expected a size of 4KiB to 64TiB, such as '1TiB', got '512TiB'"
+# run --quick checks the points as written deeply, as validate does: the
+# written vdisk does not fit the platform, the quick one does
+cons_cfg quick-fits '"size": "2TiB", "grain": "64KiB"' "$dl" '' ', "quick": { "vdisk.size": "2GiB" }'
+expect_bad "run --quick quick-fits" "quick-fits.json: \$.vdisk.size: expected a virtual disk whose chain fits the platform's disk (1 TiB)" run --quick --no-plot -o "$tmpdir/run-out" "$gen/quick-fits.json"
+
 # blocktraces: bad_trace NAME 'ROW...' (the header first unless given)
 hdr='timestamp_s,op,offset,length,file'
 bad_trace() {
@@ -100,6 +121,9 @@ bad_trace bad-header 'time,op,offset,length,file' '0.0,W,0,4096,a'
 expect_both bad-header "bad-header.json: \$.load.trace: $gen/bad-header.csv:1: expected the header '$hdr', got 'time,op,offset,length,file'"
 bad_trace backwards "$hdr" '0.5,W,0,4096,a' '0.25,W,4096,4096,a'
 expect_both backwards "backwards.json: \$.load.trace: $gen/backwards.csv:3: expected a timestamp_s >= 0.500000000 (the row before's), got '0.25'"
+long=$(awk 'BEGIN { while (n++ < 4096) printf "n" }')
+bad_trace long-name "$hdr" "0.0,W,0,4096,$long"
+expect_both long-name "long-name.json: \$.load.trace: $gen/long-name.csv:2: expected a file name of at most 4095 bytes, got 'nnnn"
 
 expect_nothing_left
 finish
