@@ -1,11 +1,12 @@
 # consolidation-rate.gp - the guest's write rate lambda swept over the disk's
 # write bandwidth B: total time (hollow points: not converged, the run was
-# given up at the timeout), longest stun, which methods converged, and the
-# guest's write latency p99 during the job.
+# given up at the timeout), longest stun, the work left when the job
+# ended (left_bytes over the delta at the start: above 1, the job's backlog
+# grew - it diverges), and the guest's write latency p99 during the job.
 load ARG0[1:strstrt(ARG0, 'consolidation-rate.gp')-1].'vmsim.gp'
 V = 'mirror mirror-target-only offline helper qemu-background qemu-write-blocking qemu-write-blocking-unfixed'
 nv = words(V)
-setting = form eq 'quick' ? '1 GiB delta of an 8 GiB disk, SATA SSD, given up after 40 s' : '8 GiB delta of a 64 GiB disk, SATA SSD, given up after 300 s'
+setting = form eq 'quick' ? '1 GiB delta of an 8 GiB disk, SATA SSD, given up after 40 s' : '8 GiB delta of a 64 GiB disk, SATA SSD, given up after 20 min'
 # the methods' points side by side at each lambda/B (the timeout points coincide)
 dx(v) = (idx(V, v) - (nv - 1) / 2.0) * 0.01
 ok(c) = column('converged') != 0
@@ -41,18 +42,14 @@ do for [t in 'png svg'] {
        for [i=1:nv] '' using (column('lambda_over_b') + dx(word(V, i))):(sel(strcol('variant') eq word(V, i) && !ok(0) && column('stun_max_ns') > 0, column('stun_max_ns') / 1e9)) with points pt 6 ps 1.6 lw 2 lc rgb col(i-1) notitle
   unset logscale y
   set origin 0, 0
-  set title 'Converged within the run, per method (filled: yes, cross: no)'
-  set ylabel ''
-  set yrange [-0.6:nv - 0.4] reverse
-  set ytics ('mirror' 0, 'mirror-target-only' 1, 'offline' 2, 'helper' 3, 'qemu-background' 4, 'qemu-write-blocking' 5, 'qemu-write-blocking-unfixed' 6)
-  set grid xtics lc rgb '#dddddd'
-  plot for [i=1:nv] csv using (column('lambda_over_b')):(sel(strcol('variant') eq word(V, i) && ok(0), i - 1)) with points pt 7 ps 2 lc rgb col(i-1) notitle, \
-       for [i=1:nv] '' using (column('lambda_over_b')):(sel(strcol('variant') eq word(V, i) && !ok(0), i - 1)) with points pt 2 ps 2 lw 2 lc rgb col(i-1) notitle
-  unset grid
-  set grid ytics lc rgb '#dddddd'
-  set yrange [*:*] noreverse
+  set title 'Work left when the job ended: bytes the target lacks / the delta at the start'
+  set ylabel 'left / delta (0: consolidated; above 1: the backlog grew)'
+  set yrange [0:*]
+  plot 1 with lines dt 2 lw 1 lc rgb '#888888' notitle, \
+       for [i=1:nv] csv using (column('lambda_over_b') + dx(word(V, i))):(sel(strcol('variant') eq word(V, i), column('left_bytes') / column('delta_bytes'))) with lines lw 2 lc rgb col(i-1) notitle, \
+       for [i=1:nv] '' using (column('lambda_over_b') + dx(word(V, i))):(sel(strcol('variant') eq word(V, i) && ok(0), column('left_bytes') / column('delta_bytes'))) with points pt 7 ps 1.3 lc rgb col(i-1) notitle, \
+       for [i=1:nv] '' using (column('lambda_over_b') + dx(word(V, i))):(sel(strcol('variant') eq word(V, i) && !ok(0), column('left_bytes') / column('delta_bytes'))) with points pt 6 ps 1.6 lw 2 lc rgb col(i-1) notitle
   set autoscale y
-  set ytics auto
   set logscale y
   set origin 0.5, 0
   set title 'Guest write latency p99 during the job (log scale)'

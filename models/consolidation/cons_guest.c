@@ -414,11 +414,10 @@ static void issue(struct cons_engine *e, struct cons_greq *r)
             rc = VM_ENOMEM;
             break;
         }
-        for (uint32_t i = 0; i < r->io.nr; i++) {
-            r->expect[i] = cons_oracle_expect(e->oracle, r->io.sector + i);
+        cons_oracle_expect_run(e->oracle, r->io.sector, r->io.nr, r->expect);
+        for (uint32_t i = 0; i < r->io.nr && !r->skip_check; i++)
             if (cons_oracle_busy(e->oracle, r->io.sector + i))
                 r->skip_check = true;
-        }
         r->pending = 1;
         int view = e->job_running && e->cfg.method->read_view ? e->cfg.method->read_view(e)
                                                               : e->active;

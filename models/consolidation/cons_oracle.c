@@ -155,18 +155,22 @@ int cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_
     bool by_ver = ver0 && ver0 + n - 1 <= UINT32_MAX && n &&
                   fps[0] == vm_fp_page(o->seed, s, ver0);
     int rc = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        struct leaf *lf = o->leaves[(s + i) >> LEAF_SHIFT];
-        uint32_t k = (s + i) & (LEAF_SECTORS - 1);
-        if (by_ver) {
-            lf->ver[k] = (uint32_t)(ver0 + i);
-            if (lf->fp)
-                lf->fp[k] = 0;
-        } else {
-            if (leaf_set_fp(lf, k, fps[i]))
+    for (uint64_t i = s, end = s + n; i < end;) {   /* a leaf's part at a time */
+        struct leaf *lf = o->leaves[i >> LEAF_SHIFT];
+        uint64_t stop = ((i >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        for (; i < stop; i++) {
+            uint32_t k = i & (LEAF_SECTORS - 1);
+            if (by_ver) {
+                lf->ver[k] = (uint32_t)(ver0 + (i - s));
+                if (lf->fp)
+                    lf->fp[k] = 0;
+            } else if (leaf_set_fp(lf, k, fps[i - s])) {
                 rc = VM_ENOMEM;
+            }
+            leaf_done(lf, k);
         }
-        leaf_done(lf, k);
     }
     return rc;
 }
@@ -195,19 +199,50 @@ void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp)
         leaf_set_fp(lf, s & (LEAF_SECTORS - 1), fp);
 }
 
-uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
+/* The initial content of sector s: the topmost initial delta that has
+ * its grain, else the base's (0: never written). */
+static uint64_t initial(const struct cons_oracle *o, uint64_t s)
 {
-    const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
-    uint32_t k = s & (LEAF_SECTORS - 1);
-    if (lf && lf->fp && lf->fp[k])
-        return lf->fp[k];
-    if (lf && lf->ver[k])
-        return vm_fp_page(o->seed, s, lf->ver[k]);
     uint64_t g = s >> o->grain_shift;
     for (int l = o->nr_maps; l >= 1; l--)
         if (vm_bitmap_test(o->maps[l - 1], g))
             return o->fp(o->arg, l, s);
     return 0;
+}
+
+/* Sector k of lf (sector s): a fingerprint wins over a version, a
+ * version over the initial content. */
+static inline uint64_t leaf_expect(const struct cons_oracle *o, const struct leaf *lf,
+                                   uint32_t k, uint64_t s)
+{
+    if (lf->fp && lf->fp[k])
+        return lf->fp[k];
+    if (lf->ver[k])
+        return vm_fp_page(o->seed, s, lf->ver[k]);
+    return initial(o, s);
+}
+
+uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s)
+{
+    const struct leaf *lf = o->leaves[s >> LEAF_SHIFT];
+    return lf ? leaf_expect(o, lf, s & (LEAF_SECTORS - 1), s) : initial(o, s);
+}
+
+void cons_oracle_expect_run(const struct cons_oracle *o, uint64_t s, uint64_t n,
+                            uint64_t *out)
+{
+    for (uint64_t i = s, end = s + n; i < end;) {   /* a leaf's part at a time */
+        const struct leaf *lf = o->leaves[i >> LEAF_SHIFT];
+        uint64_t stop = ((i >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        if (lf)
+            for (; i < stop; i++)
+                *out++ = leaf_expect(o, lf, i & (LEAF_SECTORS - 1), i);
+        else
+            for (; i < stop; i++)
+                *out++ = initial(o, i);
+    }
 }
 
 bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s)

@@ -48,6 +48,10 @@ void cons_oracle_set(struct cons_oracle *o, uint64_t s, uint64_t fp);
 
 /* The sector's expected content, and whether a write to it is in flight. */
 uint64_t cons_oracle_expect(const struct cons_oracle *o, uint64_t s);
+/* The expected content of the n sectors from s, into out[n] (the
+ * caller's): cons_oracle_expect() of each, a leaf looked up once. */
+void cons_oracle_expect_run(const struct cons_oracle *o, uint64_t s, uint64_t n,
+                            uint64_t *out);
 bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s);
 
 /* Call fn(arg, s, n) for runs of sectors that hold data worth checking:

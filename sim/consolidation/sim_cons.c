@@ -242,6 +242,7 @@ static void report(const struct cons_result *r, struct sim_outcome *o)
         sim_outcome_set(o, SIM_CONS_M_COPY_RATIO, (double)r->copied_bytes / (double)r->delta_bytes);
     sim_outcome_set(o, SIM_CONS_M_MIRROR, (double)r->mirror_bytes);
     sim_outcome_set(o, SIM_CONS_M_PEAK_DELTA, (double)r->peak_delta_bytes);
+    sim_outcome_set(o, SIM_CONS_M_LEFT, (double)r->left_bytes);
     static const int lat[CONS_NR_PHASES][3] = {
         { SIM_CONS_M_W50_BEFORE, SIM_CONS_M_W99_BEFORE, SIM_CONS_M_W999_BEFORE },
         { SIM_CONS_M_W50_DURING, SIM_CONS_M_W99_DURING, SIM_CONS_M_W999_DURING },

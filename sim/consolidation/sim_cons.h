@@ -112,7 +112,8 @@ struct sim_cons_cfg {
     X(GUEST_WRITES, "guest_writes",      "count", true,  "guest writes acknowledged") \
     X(CRASHES,      "crashes",           "count", false, "host crashes") \
     X(RECOVERY,     "recovery_ns",       "ns",    false, "restart to the chain reopened and checked") \
-    X(DELTA,        "delta_bytes",       "bytes", false, "bytes to consolidate at the start")
+    X(DELTA,        "delta_bytes",       "bytes", false, "bytes to consolidate at the start") \
+    X(LEFT,         "left_bytes",        "bytes", false, "a job ended unconsolidated: bytes of the grains the target does not hold as the guest sees them (0: consolidated)")
 
 enum sim_cons_metric {
 #define X(id, nm, un, hi, ds) SIM_CONS_M_##id,

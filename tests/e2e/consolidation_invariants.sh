@@ -25,6 +25,8 @@
 # loses no write; at the same write_ratio the open-loop guest lets it
 # converge.  A recorded trace replayed closed-loop through a crash loses
 # no write either.
+# Where a job ends unconsolidated, left_bytes counts what the target lacks,
+# and a crash at 0 happens.
 # A target-only job over a delta as big as the disk, stopped by its
 # timeout, leaves the delta with unmapped grains and no room at its end:
 # the random load after it must reuse the freed places (it failed with
@@ -132,6 +134,37 @@ else
     recs closed '[^"/]*' | grep -Eo '"(id|converged|copy_ratio)":[^,]*' | tr '\n' ' '
     echo
 fi
+# the work left (left_bytes, measured from the contents): none where the
+# job converged, some where it timed out (a count through the guest's
+# view instead of the target's would find nothing left there)
+left_bad=$(recs closed '[^"/]*' | grep -E '"converged":1[,}]' | grep -Ev '"left_bytes":0[,}]'
+           recs closed '[^"/]*' | grep -E '"converged":0[,}]' | grep -E '"left_bytes":0[,}]')
+if [ -z "$left_bad" ] && recs closed '[^"/]*' | grep -q '"converged":0[,}]'; then
+    ok "closed: left_bytes 0 where the job converged, above 0 where it timed out"
+else
+    bad "closed: left_bytes not 0 exactly where the job converged"
+    recs closed '[^"/]*' | grep -Eo '"(id|converged|left_bytes)":[^,]*' | tr '\n' ' '
+    echo
+fi
+# a single pass stopped by its timeout leaves what it has not copied: the
+# mirror's left_bytes is (1 - copy_ratio) of the delta, less only what the
+# guest's few random writes (mirrored) put in the target meanwhile
+TMO=1s run left --set load.write_ratio=0.05 --set load.pattern=random \
+    --set 'variants=[{"name":"mirror","policy":"mirror"}]'
+expect_status left 0
+lr=$(recs left mirror | grep -Eo '"(left_bytes|delta_bytes|copy_ratio)":[0-9.e+-]*' | tr '\n' ' ')
+if echo "$lr" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] = kv[2] } }
+        END { want = (1 - v["\"copy_ratio\""]) * v["\"delta_bytes\""]
+              exit !(want > 0 && v["\"left_bytes\""] >= 0.9 * want && v["\"left_bytes\""] <= 1.01 * want) }'; then
+    ok "left: the timed-out mirror left (1 - copy_ratio) of its delta ($lr)"
+else
+    bad "left: expected left_bytes within 90-101% of (1 - copy_ratio) x delta_bytes, got $lr"
+fi
+# a host crash at 0 (as the run starts) happens: a crash at 0 once meant none
+run crash-at-0 --set 'faults=[{"kind":"host_crash","at":"0ns","restart_after":"1s"}]' \
+    --set 'variants=[{"name":"mirror","policy":"mirror"}]'
+expect_status crash-at-0 0
+expect_good crash-at-0
 # a recorded trace replayed closed-loop (its times unused), with the same
 # crash: the guest comes back and issues again, no write is lost
 CFG="$VMSIM_SRCDIR/workloads/experiments/consolidation-trace.json" QUICK=1 \
