@@ -520,8 +520,9 @@ void cons_copy_kick(struct cons_engine *e)
     if (e->cfg.method->flags & CONS_F_QEMU_COPY) {
         /* QEMU before commit d69a879 ("block/mirror: Do not wait for
          * active writes"): no background copy is issued while an active
-         * (guest) write is in flight - mirror_iteration() waited
-         * `while (s->in_active_write_counter)`, and active_write_prepare()
+         * (guest) write is in flight - mirror_run()'s loop waited
+         * `while (s->in_active_write_counter)` before each pass (the
+         * hunk the fix removed), and active_write_prepare()
          * counts a write before it waits on conflicts, so a write parked
          * on a copy counts too. */
         if (e->copy_blocked_by_writes &&

@@ -28,9 +28,14 @@
  *                        copying goes on (mirror_run()).  Under writes
  *                        faster than the copy it never becomes READY.
  *   qemu-write-blocking  copy-mode=write-blocking (active mirroring, Max
- *                        Reitz, QEMU 3.0; blockdev-mirror only: block-commit
- *                        takes no copy mode, so this row is what a
- *                        consolidation by mirroring to a new image would do):
+ *                        Reitz, QEMU 3.0) on the commit's copy set (the
+ *                        delta's grains into the base): a hypothetical
+ *                        configuration - QEMU takes the mode on
+ *                        blockdev-mirror only, block-commit takes no copy
+ *                        mode (commit_active_start() starts the mirror in
+ *                        background mode), and a blockdev-mirror of the
+ *                        chain to a new image (sync=full) would copy all
+ *                        its allocated data, not the delta alone:
  *                        a guest write waits for the copies in flight on
  *                        its range (mirror_wait_on_conflicts()), goes to
  *                        the source, and once that is down to the target
