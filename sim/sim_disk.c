@@ -206,6 +206,16 @@ int sim_disk_read_props(sg_disk_t sg, struct sim_disk_props *p, struct vm_diag *
     uint64_t qdepth = 0, iops = 0;
     int rc;
 
+    static const char *const known[] = { "read_lat", "write_lat", "flush_lat", "qdepth",
+                                         "iops", "capacity", NULL };
+    char unknown[64];
+    rc = sim_sg_disk_unknown_prop(sg, known, unknown, sizeof unknown);
+    if (rc < 0)
+        return vm_diag_set(d, VM_ENOMEM, "disk '%s': cannot list its props", sg_disk_get_name(sg));
+    if (rc > 0)
+        return vm_diag_set(d, VM_EINVAL, "disk '%s': unknown prop '%s' (expected read_lat, "
+                           "write_lat, flush_lat, qdepth, iops or capacity)",
+                           sg_disk_get_name(sg), unknown);
     p->capacity_bytes = DISK_DEFAULT_CAPACITY;
     if ((rc = prop_time(sg, "read_lat", true, &p->read_lat_ns, d)) != 0 ||
         (rc = prop_time(sg, "write_lat", true, &p->write_lat_ns, d)) != 0)

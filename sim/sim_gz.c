@@ -27,8 +27,11 @@ int sim_gz_read(gzFile gz, void *buf, unsigned cap, const char *path, uint64_t l
     if (errnum == Z_BUF_ERROR)
         return vm_diag_set(d, VM_EPARSE, "%s:%" PRIu64 ": expected more gzip data, got "
                            "unexpected end of file (truncated gzip)", path, line);
+    /* zlib names a stream gzdopen() opened "<fd:N>": the file is named above */
+    if (msg && strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": "))
+        msg = strstr(msg, ": ") + 2;
     return vm_diag_set(d, VM_EPARSE, "%s:%" PRIu64 ": expected gzip data, got %s", path, line,
-                       msg ? msg : "an error");
+                       msg && *msg ? msg : "an error");
 }
 
 int sim_gz_open(const char *path, const char *what, unsigned buffer, gzFile *gz,

@@ -15,6 +15,7 @@
 #include <simgrid/s4u/Disk.hpp>
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/simix.hpp>
+#include <unordered_map>
 #include <vector>
 
 /* Copy the first line of text into msg. */
@@ -63,6 +64,28 @@ extern "C" const char *sim_sg_disk_property(const_sg_disk_t disk, const char *ke
         return disk->get_property(key);
     } catch (...) {
         return nullptr;
+    }
+}
+
+extern "C" int sim_sg_disk_unknown_prop(const_sg_disk_t disk, const char *const *known,
+                                        char *name, size_t len)
+{
+    try {
+        const std::unordered_map<std::string, std::string> *props = disk->get_properties();
+        const std::string *first = nullptr;
+        for (const auto &kv : *props) {
+            bool ok = false;
+            for (const char *const *k = known; *k && !ok; k++)
+                ok = kv.first == *k;
+            if (!ok && (!first || kv.first < *first))
+                first = &kv.first;
+        }
+        if (!first)
+            return 0;
+        first_line(first->c_str(), name, len);
+        return 1;
+    } catch (...) {
+        return -1;
     }
 }
 

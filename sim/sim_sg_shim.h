@@ -29,6 +29,11 @@ int sim_sg_load_platform(const char *path, char *msg, size_t len);
 
 /* Value of a <prop> on a <disk> (s4u::Disk::get_property), NULL if unset. */
 const char *sim_sg_disk_property(const_sg_disk_t disk, const char *key);
+/* The first (in byte order) of disk's <prop> names not in known (a NULL-
+ * ended list), copied into name (len bytes, cut); 1 when there is one,
+ * 0 when every name is known, -1 on failure. */
+int sim_sg_disk_unknown_prop(const_sg_disk_t disk, const char *const *known, char *name,
+                             size_t len);
 
 /* Read (is_write false) or write `bytes` on `disk` with SimGrid's disk
  * model, blocking the calling actor until the transfer is done, with

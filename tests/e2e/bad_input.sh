@@ -128,6 +128,11 @@ expect_both no-lat "\$.platform: host 'host0': disk 'ssd0': missing prop 'read_l
 gen_cfg no-qdepth "$gen/no-qdepth.xml" '{ "memory": "64MiB" }' "$synth"
 expect_both no-qdepth "\$.platform: host 'host0': disk 'ssd0': missing prop 'qdepth'"
 
+# a misspelt prop is not ignored (the disk model reads six)
+sed 's/id="iops"/id="iopz"/' "$sata" > "$gen/typo-prop.xml"
+gen_cfg typo-prop "$gen/typo-prop.xml" '{ "memory": "64MiB" }' "$synth"
+expect_both typo-prop "typo-prop.json: \$.platform: host 'host0': disk 'ssd0': unknown prop 'iopz' (expected read_lat, write_lat, flush_lat, qdepth, iops or capacity)"
+
 sed 's/write_bw="520MBps"/write_bw="inf"/' "$sata" > "$gen/inf-bw.xml"
 gen_cfg inf-bw "$gen/inf-bw.xml" '{ "memory": "64MiB" }' "$synth"
 expect_both inf-bw "inf-bw.json: \$.platform: host 'host0': disk 'ssd0': read_bw and write_bw must be > 0 and finite"
