@@ -491,7 +491,8 @@ static void opened(void *arg, int rc)
     check_all(e, &e->res.crash_checked, &e->res.lost_writes);
     e->res.recovery_ns += cons_now(e) - e->restart_at;
     e->down = false;
-    if (e->job_done) {
+    if (e->job_done || e->timed_out || e->gave_up) {
+        /* over before the crash (consolidated, or given up): not again */
         if (cons_now(e) < e->job_end + e->cfg.after_ns)
             cons_arm(e, e->job_end + e->cfg.after_ns, after_done);
         else

@@ -160,6 +160,22 @@ if echo "$lr" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] 
 else
     bad "left: expected left_bytes within 90-101% of (1 - copy_ratio) x delta_bytes, got $lr"
 fi
+# a crash after a job has timed out (in the after phase) does not start
+# it again: its total stays the timeout (it once restarted, re-armed its
+# timeout in the past and ended a second time, later)
+TMO=1s run crash-after --set load.write_ratio=0.05 \
+    --set 'faults=[{"kind":"host_crash","at":"1.7s","restart_after":"0.1s"}]' \
+    --set 'run.after="2s"' --set 'variants=[{"name":"mirror","policy":"mirror"}]'
+expect_status crash-after 0
+expect_good crash-after
+if recs crash-after mirror | grep -Eq '"total_ns":1000000000[,}]' &&
+   recs crash-after mirror | grep -Eq '"converged":0[,}]'; then
+    ok "crash-after: the timed-out job stayed over through the crash (total_ns 1 s)"
+else
+    bad "crash-after: expected total_ns 1 s and not converged"
+    recs crash-after mirror | grep -Eo '"(total_ns|converged|crashes)":[^,]*' | tr '\n' ' '
+    echo
+fi
 # a host crash at 0 (as the run starts) happens: a crash at 0 once meant none
 run crash-at-0 --set 'faults=[{"kind":"host_crash","at":"0ns","restart_after":"1s"}]' \
     --set 'variants=[{"name":"mirror","policy":"mirror"}]'
