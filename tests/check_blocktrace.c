@@ -328,6 +328,53 @@ START_TEST(test_blocktrace_row_cap_names_the_first_line_beyond)
 }
 END_TEST
 
+/* The distinct file names are capped (64 MiB in all, 4095 bytes each):
+ * a trace of long distinct names fails at the first line past the cap,
+ * with its file and line, instead of growing without bound.  A garbled
+ * gzip stream's error names the file, not zlib's "<fd:N>". */
+START_TEST(test_blocktrace_file_names_are_bounded)
+{
+    size_t per = 4000, rows = (SIM_BLOCKTRACE_NAMES_MAX / (per + 1)) + 2;
+    size_t cap = sizeof(HDR) + rows * (per + 32), n = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    n += (size_t)snprintf(text, cap, HDR);
+    for (size_t i = 0; i < rows; i++) {
+        n += (size_t)snprintf(text + n, cap - n, "0,W,0,4096,%08zu", i);
+        memset(text + n, 'x', per - 8);
+        n += per - 8;
+        text[n++] = '\n';
+    }
+    const char *p = write_text("names.csv", text, n, false);
+    free(text);
+    struct sim_blocktrace bt;
+    struct vm_diag d;
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_blocktrace_load(p, DISK_64G, 0, 0, &bt, &d), VM_EPARSE);
+    char want[600];
+    /* names of 4001 bytes with their NUL: the first past the cap is row
+     * 16,773, line 16,774 */
+    snprintf(want, sizeof(want), "%s:%zu: expected at most 64 MiB of distinct file names",
+             p, (size_t)(SIM_BLOCKTRACE_NAMES_MAX / (per + 1)) + 2);
+    ck_assert_msg(strncmp(d.msg, want, strlen(want)) == 0, "%s", d.msg);
+
+    char longname[SIM_BLOCKTRACE_NAME_MAX + 64];
+    int k = snprintf(longname, sizeof(longname), HDR "0,W,0,4096,");
+    memset(longname + k, 'n', SIM_BLOCKTRACE_NAME_MAX + 1);
+    longname[k + SIM_BLOCKTRACE_NAME_MAX + 1] = '\n';
+    p = write_text("long.csv", longname, (size_t)k + SIM_BLOCKTRACE_NAME_MAX + 2, false);
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_blocktrace_load(p, DISK_64G, 0, 0, &bt, &d), VM_EPARSE);
+    ck_assert_ptr_nonnull(strstr(d.msg, ":2: expected a file name of at most 4095 bytes"));
+
+    p = write_text("garbled.csv.gz", "\x1f\x8b\x08\x00garbagegarbage", 18, false);
+    vm_diag_clear(&d);
+    ck_assert_int_eq(sim_blocktrace_load(p, DISK_64G, 0, 0, &bt, &d), VM_EPARSE);
+    ck_assert_ptr_nonnull(strstr(d.msg, ": expected gzip data, got "));
+    ck_assert_ptr_null(strstr(d.msg, "<fd:"));
+}
+END_TEST
+
 START_TEST(test_blocktrace_truncated_gzip_is_an_error)
 {
     /* enough rows that the cut lands inside the compressed data */
@@ -457,6 +504,7 @@ static Suite *blocktrace_suite(void)
                         (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, test_blocktrace_row_cap_names_the_first_line_beyond);
     tcase_add_test(tc, test_blocktrace_truncated_gzip_is_an_error);
+    tcase_add_test(tc, test_blocktrace_file_names_are_bounded);
     tcase_add_test(tc, test_blocktrace_stats_tool_exit_status_and_one_located_line);
     tcase_add_loop_test(tc, test_blocktrace_shipped_traces_match_the_readme, 0,
                         (int)(sizeof(shipped_traces) / sizeof(shipped_traces[0])));
