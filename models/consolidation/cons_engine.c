@@ -365,43 +365,70 @@ static void job_begin(struct cons_engine *e)
 
 /* ------------------------------------------------------------ checks */
 
-struct check_ctx {
+/* A comparison of a layer's view of the chain with the oracle over every
+ * run of sectors worth checking (cons_oracle_each), a grain's part at a
+ * time (a grain is contiguous on the device). */
+struct cmp_ctx {
     struct cons_engine *e;
-    uint64_t checked, mismatch;
+    int view;                       /* the layer whose view is read */
     uint64_t *buf;                  /* [2 x grain sectors]: read, expected */
+    uint64_t checked, mismatch;     /* sectors compared, differing */
+    uint64_t *grains;               /* NULL, or the grains found differing
+                                     * (each compared once: runs may overlap) */
 };
 
-/* Compare sectors [s, s+n) of the active view with the oracle, a grain's
- * part at a time (a grain is contiguous on the device). */
-static int check_run(void *arg, uint64_t s, uint64_t n)
+static int cmp_run(void *arg, uint64_t s, uint64_t n)
 {
-    struct check_ctx *c = arg;
+    struct cmp_ctx *c = arg;
     struct cons_engine *e = c->e;
     uint32_t gs = cons_chain_grain_sectors(e->ch);
+    uint32_t shift = cons_chain_cfg(e->ch)->grain_shift;
     uint64_t *want = c->buf + gs;
     for (uint64_t i = s; i < s + n;) {
         uint64_t in = gs - (i & (gs - 1));
         if (in > s + n - i)
             in = s + n - i;
-        uint64_t lba = cons_chain_map(e->ch, e->active, i);
-        if (e->peek.get(e->peek.arg, lba, in, c->buf))
-            return VM_EIO;
-        cons_oracle_expect_run(e->oracle, i, in, want);
-        for (uint64_t k = 0; k < in; k++)
-            c->mismatch += c->buf[k] != want[k];
-        c->checked += in;
+        uint64_t g = i >> shift;
+        if (!c->grains || !vm_bitmap_test(c->grains, g)) {
+            uint64_t lba = cons_chain_map(e->ch, c->view, i);
+            if (e->peek.get(e->peek.arg, lba, in, c->buf))
+                return VM_EIO;
+            cons_oracle_expect_run(e->oracle, i, in, want);
+            uint64_t bad = 0;
+            for (uint64_t k = 0; k < in; k++)
+                bad += c->buf[k] != want[k];
+            c->checked += in;
+            c->mismatch += bad;
+            if (bad && c->grains)
+                vm_bitmap_set(c->grains, g);
+        }
         i += in;
     }
     return 0;
 }
 
+/* Compare view with the oracle into c (set up by the caller: e, view,
+ * grains); 0, or cons_fail()'s with what. */
+static int cmp_all(struct cons_engine *e, struct cmp_ctx *c, const char *what)
+{
+    int rc = 0;
+    c->buf = malloc(2 * sizeof *c->buf * cons_chain_grain_sectors(e->ch));
+    if (!c->buf)
+        rc = VM_ENOMEM;
+    else if (cons_oracle_each(e->oracle, cmp_run, c))
+        rc = VM_EIO;
+    free(c->buf);
+    c->buf = NULL;
+    if (rc)
+        cons_fail(e, rc, what);
+    return rc;
+}
+
+/* Every sector the active view holds against the last acknowledged write. */
 static void check_all(struct cons_engine *e, uint64_t *checked, uint64_t *mismatch)
 {
-    struct check_ctx c = { .e = e };
-    c.buf = malloc(2 * sizeof *c.buf * cons_chain_grain_sectors(e->ch));
-    if (!c.buf || cons_oracle_each(e->oracle, check_run, &c))
-        cons_fail(e, VM_EIO, "content check");
-    free(c.buf);
+    struct cmp_ctx c = { .e = e, .view = e->active };
+    cmp_all(e, &c, "content check");
     *checked += c.checked;
     *mismatch += c.mismatch;
 }
@@ -413,50 +440,15 @@ static void check_all(struct cons_engine *e, uint64_t *checked, uint64_t *mismat
  * rather than taken from a method's own count, so every method is
  * measured alike (a mirrored write already in the target is not left;
  * a helper's writes are). */
-struct left_ctx {
-    struct cons_engine *e;
-    uint64_t *grains;               /* the grains found left */
-    uint64_t *buf;                  /* [2 x grain sectors]: target, expected */
-};
-
-static int left_run(void *arg, uint64_t s, uint64_t n)
-{
-    struct left_ctx *c = arg;
-    struct cons_engine *e = c->e;
-    uint32_t gs = cons_chain_grain_sectors(e->ch);
-    uint32_t shift = cons_chain_cfg(e->ch)->grain_shift;
-    uint64_t *want = c->buf + gs;
-    for (uint64_t i = s; i < s + n;) {
-        uint64_t in = gs - (i & (gs - 1));
-        if (in > s + n - i)
-            in = s + n - i;
-        uint64_t g = i >> shift;
-        if (!vm_bitmap_test(c->grains, g)) {
-            uint64_t lba = cons_chain_map(e->ch, e->cfg.target, i);
-            if (e->peek.get(e->peek.arg, lba, in, c->buf))
-                return VM_EIO;
-            cons_oracle_expect_run(e->oracle, i, in, want);
-            if (memcmp(c->buf, want, in * sizeof *want) != 0)
-                vm_bitmap_set(c->grains, g);
-        }
-        i += in;
-    }
-    return 0;
-}
-
 static void note_left(struct cons_engine *e)
 {
     uint64_t ng = cons_chain_nr_grains(e->ch);
-    struct left_ctx c = { .e = e, .grains = vm_bitmap_new(ng) };
-    c.buf = malloc(2 * sizeof *c.buf * cons_chain_grain_sectors(e->ch));
-    if (!c.grains || !c.buf)
+    struct cmp_ctx c = { .e = e, .view = e->cfg.target, .grains = vm_bitmap_new(ng) };
+    if (!c.grains)
         cons_fail(e, VM_ENOMEM, "the work left");
-    else if (cons_oracle_each(e->oracle, left_run, &c))
-        cons_fail(e, VM_EIO, "the work left");
-    else
+    else if (cmp_all(e, &c, "the work left") == 0)
         e->res.left_bytes = vm_bitmap_count(c.grains, ng) *
                             cons_chain_grain_sectors(e->ch) * 4096ull;
-    free(c.buf);
     vm_bitmap_free(c.grains);
 }
 
