@@ -5,6 +5,9 @@
  * in several completion orders, must leave every acknowledged write
  * readable and no sector holding anything but its old or a new content;
  * each deliberate mutation (CONS_MUT_*) must be caught by the same sweep;
+ * a write request failed at every step, then writes over the same
+ * sectors, must read back before and after a crash (the tables in memory
+ * go back to what the disk holds);
  * open() refuses corrupt blocks with VM_EPARSE and says why.
  */
 #include <check.h>
@@ -57,7 +60,15 @@ struct run {
     uint64_t old[NR_REGION][24];
 };
 
+/* fail_k >= 0: the fail_k-th write request of the scenario fails once */
+static void run_init_failing(struct run *r, enum cons_mutation mut, int fail_k);
+
 static void run_init(struct run *r, enum cons_mutation mut)
+{
+    run_init_failing(r, mut, -1);
+}
+
+static void run_init_failing(struct run *r, enum cons_mutation mut, int fail_k)
 {
     r->cfg = rig_cfg(NR_SECTORS, SHIFT, 3);
     r->cfg.mutation = mut;
@@ -73,6 +84,8 @@ static void run_init(struct run *r, enum cons_mutation mut)
         ck_assert_int_eq(rig_read(r->ch, r->dev, 1, region[i].s, region[i].n, r->old[i]), 0);
     memset(r->done, 0, sizeof(r->done));
     memset(&r->unmapped, 0, sizeof(r->unmapped));
+    if (fail_k >= 0)
+        fake_blk_fail_writes(r->dev, (uint64_t)fail_k, VM_FAULT_ONCE, VM_EIO);
     for (unsigned w = 0; w < NR_SCEN; w++) {
         for (uint32_t k = 0; k < scen[w].n; k++)
             r->wfps[w][k] = new_fp(w, scen[w].s + k);
@@ -210,6 +223,159 @@ START_TEST(test_cons_chain_crash_sweep_catches_each_mutation)
             ck_assert_msg(strstr(why, "acknowledged") != NULL, "mutation %d: %s", (int)muts[m],
                           why);
     }
+}
+END_TEST
+
+/* ---- a failed write, then writes over it, then a crash -------------------- */
+
+/* The scenario with its k-th write request failing (data, GT or GD),
+ * run to the end; then a write over each scenario write's range, all
+ * acknowledged; then a crash.  Each of those must read back before and
+ * after the reopen: a failed allocation's entry left in memory would take
+ * the second write in place, acknowledged on a table the disk never got.
+ * Returns the violations (the first in why); *failed: some request of
+ * the scenario failed at all (false: k is past its last write). */
+static int fail_then_overwrite(enum cons_mutation mut, int k, bool *failed, char *why)
+{
+    struct run r;
+    run_init_failing(&r, mut, k);
+    fake_blk_run(r.dev);
+    *failed = fake_blk_nr_failed(r.dev) > 0;
+    fake_blk_fail_writes(r.dev, 0, VM_FAULT_OFF, 0);   /* k may be past the scenario */
+    int bad_ops = 0;
+    for (unsigned w = 0; w < NR_SCEN; w++) {
+        ck_assert_int_eq(r.done[w].calls, 1);
+        bad_ops += r.done[w].rc != 0;
+    }
+    ck_assert_int_eq(r.unmapped.calls, 1);
+    bad_ops += r.unmapped.rc != 0;
+    /* the failure reaches an operation it served */
+    ck_assert_msg(!*failed || bad_ops > 0, "k=%d: a write failed, no operation did", k);
+    uint64_t again[NR_SCEN][8];
+    for (unsigned w = 0; w < NR_SCEN; w++) {
+        for (uint32_t i = 0; i < scen[w].n; i++)
+            again[w][i] = vm_fp_page(900 + w, scen[w].s + i, 2);
+        ck_assert_int_eq(rig_write(r.ch, r.dev, 1, scen[w].s, scen[w].n, again[w]), 0);
+    }
+    int violations = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        struct cons_chain *ch = r.ch;
+        if (pass == 1) {
+            fake_blk_crash(r.dev);
+            int rc;
+            char err[256];
+            ch = rig_reopen(r.dev, &r.cfg, &rc, err);
+            ck_assert_msg(ch != NULL, "k=%d: %s", k, err);
+        }
+        for (unsigned w = 0; w < NR_SCEN; w++) {
+            uint64_t fps[8];
+            ck_assert_int_eq(rig_read(ch, r.dev, 1, scen[w].s, scen[w].n, fps), 0);
+            for (uint32_t i = 0; i < scen[w].n; i++)
+                if (fps[i] != again[w][i] && violations++ == 0)
+                    snprintf(why, 400, "k=%d %s: sector %lu: acknowledged write lost", k,
+                             pass ? "after the crash" : "live", (unsigned long)(scen[w].s + i));
+        }
+
+        if (pass == 1)
+            cons_chain_free(ch);
+    }
+    cons_chain_free(r.ch);
+    fake_blk_free(r.dev);
+    return violations;
+}
+
+/* The scenario with its k-th write failing, then a crash at once: the
+ * unmapped grain reads the same before and after the reopen (a failed
+ * unmap leaves the entry the disk still has; the writes over the others
+ * in fail_then_overwrite would rewrite its table).  1 if not. */
+static int fail_then_crash(int k, bool *failed, char *why)
+{
+    struct run r;
+    run_init_failing(&r, CONS_MUT_NONE, k);
+    fake_blk_run(r.dev);
+    *failed = fake_blk_nr_failed(r.dev) > 0;
+    uint64_t live[4], after[4];
+    ck_assert_int_eq(rig_read(r.ch, r.dev, 1, UNMAP_G * 4, 4, live), 0);
+    fake_blk_crash(r.dev);
+    int rc;
+    char err[256];
+    struct cons_chain *re = rig_reopen(r.dev, &r.cfg, &rc, err);
+    ck_assert_msg(re != NULL, "k=%d: %s", k, err);
+    ck_assert_int_eq(rig_read(re, r.dev, 1, UNMAP_G * 4, 4, after), 0);
+    int bad = memcmp(live, after, sizeof live) != 0;
+    if (bad)
+        snprintf(why, 400, "k=%d: grain %u reads otherwise after the reopen (unmap %s)", k,
+                 UNMAP_G, r.unmapped.rc ? "failed" : "done");
+    cons_chain_free(re);
+    cons_chain_free(r.ch);
+    fake_blk_free(r.dev);
+    return bad;
+}
+
+START_TEST(test_cons_chain_failed_write_leaves_tables_as_the_disk_has_them)
+{
+    int k = 0;
+    for (;; k++) {
+        bool failed;
+        char why[400] = "";
+        int v = fail_then_overwrite(CONS_MUT_NONE, k, &failed, why);
+        ck_assert_msg(v == 0, "%s", why);
+        ck_assert_msg(fail_then_crash(k, &failed, why) == 0, "%s", why);
+        if (!failed)
+            break;
+    }
+    ck_assert_int_gt(k, 8);         /* data, GT and GD writes were each failed */
+}
+END_TEST
+
+/* An unmap alone whose GT write fails: the grain reads its old content
+ * live and after a reopen (the entry is restored, as the disk has it). */
+START_TEST(test_cons_chain_failed_unmap_restores_the_entry)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS, SHIFT);
+    static const uint64_t d1[] = { UNMAP_G };
+    fix_delta(&f, d1, 1);
+    uint64_t old[4], live[4], after[4];
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, UNMAP_G * 4, 4, old), 0);
+    fake_blk_fail_writes(f.dev, 0, VM_FAULT_ONCE, VM_EIO);
+    struct rig_done d = { 0 };
+    ck_assert_int_eq(cons_chain_unmap(f.ch, 1, UNMAP_G, rig_done_fn, &d), 0);
+    fake_blk_run(f.dev);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_int_eq(d.rc, VM_EIO);
+    ck_assert_uint_eq(fake_blk_nr_failed(f.dev), 1);
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, UNMAP_G * 4, 4, live), 0);
+    ck_assert_mem_eq(live, old, sizeof old);
+    fake_blk_crash(f.dev);
+    int rc;
+    char err[256];
+    struct cons_chain *re = rig_reopen(f.dev, &f.cfg, &rc, err);
+    ck_assert_msg(re != NULL, "%s", err);
+    ck_assert_int_eq(rig_read(re, f.dev, 1, UNMAP_G * 4, 4, after), 0);
+    ck_assert_mem_eq(after, old, sizeof old);
+    cons_chain_free(re);
+    fix_free(&f);
+}
+END_TEST
+
+/* Keeping a failed write's entries in memory loses writes. */
+START_TEST(test_cons_chain_failed_write_sweep_catches_kept_entries)
+{
+    int total = 0;
+    char first[400] = "";
+    for (int k = 0;; k++) {
+        bool failed;
+        char why[400] = "";
+        int v = fail_then_overwrite(CONS_MUT_KEEP_FAILED, k, &failed, why);
+        if (v && !total)
+            snprintf(first, sizeof first, "%s", why);
+        total += v;
+        if (!failed)
+            break;
+    }
+    ck_assert_msg(total > 0, "CONS_MUT_KEEP_FAILED not caught");
+    ck_assert_msg(strstr(first, "after the crash") != NULL, "%s", first);
 }
 END_TEST
 
@@ -451,6 +617,9 @@ static Suite *cons_chain_crash_suite(void)
     tcase_add_test(tc, test_cons_chain_crash_at_every_step_keeps_every_acknowledged_write);
     tcase_add_test(tc, test_cons_chain_crash_sweep_catches_each_mutation);
     tcase_add_test(tc, test_cons_chain_crash_during_snapshot_opens_old_or_new_chain);
+    tcase_add_test(tc, test_cons_chain_failed_write_leaves_tables_as_the_disk_has_them);
+    tcase_add_test(tc, test_cons_chain_failed_write_sweep_catches_kept_entries);
+    tcase_add_test(tc, test_cons_chain_failed_unmap_restores_the_entry);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corrupt");

@@ -74,6 +74,7 @@ enum cons_mutation {
     CONS_MUT_GT_BEFORE_DATA,        /* write the GT entry before the grain's data */
     CONS_MUT_ACK_BEFORE_GT,         /* acknowledge an allocating write once its data is down */
     CONS_MUT_REUSE_BEFORE_GT,       /* reuse an unmapped grain's place before its GT is down */
+    CONS_MUT_KEEP_FAILED,           /* keep the entries a failed GT/GD write carried */
 };
 
 struct cons_chain_cfg {

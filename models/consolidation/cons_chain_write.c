@@ -11,6 +11,17 @@
  * back in the file go down as one data request.  Also unmap and flush;
  * an unmapped grain's place is reused once its GT write is durable
  * (cons_chain_int.h).  Not modelled: reuse of the grains a crash leaked.
+ *
+ * A failed write (the device's error) fails the operation it served, and
+ * what the tables hold in memory goes back to what the disk holds, so
+ * nothing is later acknowledged on an entry no reopen would find: a failed
+ * allocation's entry is cleared (its place leaked: the disk may name it),
+ * as qcow2_alloc_cluster_abort() drops a failed allocation in QEMU's
+ * block/qcow2-cluster.c; a GD entry a failed GD write carried is set again
+ * by the table's next GT write (which then waits for the GD again); a
+ * failed unmap's entry is restored.  A failed write lands nothing here
+ * (the disk model's injected error); a real one may have landed, which
+ * leaves the old content or the write's, as the checks accept.
  */
 #include "consolidation/cons_chain.h"
 
@@ -50,6 +61,17 @@ static void meta_done(struct port_blk_req *req, int rc)
     struct cons_layer *ly = m->ly;
     m->inflight = false;
     m->done++;
+    if (m->is_gd && rc && m->ch->cfg.mutation != CONS_MUT_KEEP_FAILED) {
+        /* the GD entries this write was to make durable are not: the
+         * tables' next GT write sets them again (and waits for the GD) */
+        struct cons_chain *ch = m->ch;
+        uint64_t first = (uint64_t)m->index * CONS_GD_PER_BLOCK;
+        for (uint64_t t = first; t < ch->nr_gts && t < first + CONS_GD_PER_BLOCK; t++)
+            if (ly->gd_need[t] == m->started) {
+                ly->gd_img[t] = 0;
+                ly->gd_need[t] = 0;
+            }
+    }
     if (!m->is_gd && rc == 0 && ly->gd_img[m->index] == 0) {
         /* the GT block is durable: now the GD may point to it */
         uint64_t t = m->index;
@@ -220,6 +242,10 @@ enum { GA_FILL, GA_DATA, GA_GT, GA_GD };
 static void ga_finish(struct cons_galloc *ga, int rc)
 {
     struct cons_chain *ch = ga->ch;
+    /* failed after its entry was set (a GT or GD write): the entry goes,
+     * the place is leaked (the grain is in flight: the entry is ours) */
+    if (rc && ch->cfg.mutation != CONS_MUT_KEEP_FAILED && cons_gt_entry(ga->ly, ga->g) == ga->pos)
+        (void)cons_layer_set(ga->ly, ga->g, 0);
     struct cons_galloc **pp = &ch->ht[cons_ht_hash(ga->slot, ga->g) & ch->ht_mask];
     while (*pp != ga)               /* it is in the table from ga_start on */
         pp = &(*pp)->hnext;
@@ -575,10 +601,15 @@ static void uop_done(struct cons_wait *w, int rc)
     struct uop *u = (struct uop *)((char *)w - offsetof(struct uop, w));
     cons_done_fn done = u->done;
     void *arg = u->arg;
-    /* the cleared entry is durable: no reopen names the place again (a
-     * failed write leaves it named on disk, so the place is leaked) */
+    /* the cleared entry is durable: no reopen names the place again.  A
+     * failed GT write leaves it named on disk: the entry comes back
+     * unless a write allocated the grain anew meanwhile */
     if (rc == 0 && u->pos)
         (void)cons_layer_release_grain(u->ch, u->ly, u->pos);
+    else if (rc && u->pos && u->ch->cfg.mutation != CONS_MUT_KEEP_FAILED &&
+             !cons_gt_entry(u->ly, u->g) &&
+             !(u->ly->nr_inflight && cons_inflight_find(u->ch, u->ly->slot, u->g)))
+        (void)cons_layer_set(u->ly, u->g, u->pos);
     u->ly->nr_busy--;
     cons_op_free(u->ch, u);
     done(arg, rc);
