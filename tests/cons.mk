@@ -18,3 +18,12 @@ tests_check_cons_qemu_SOURCES = tests/check_cons_qemu.c tests/cons_rig.c tests/c
 	tests/fakes/fake_timer.c tests/fakes/fake_timer.h
 tests_check_cons_qemu_CFLAGS = $(TEST_CFLAGS)
 tests_check_cons_qemu_LDADD = $(TEST_LDADD)
+
+# a failed datastore I/O at every request of a run, for every method
+check_PROGRAMS += tests/check_cons_faults
+TESTS += tests/check_cons_faults
+tests_check_cons_faults_SOURCES = tests/check_cons_faults.c tests/cons_rig.c tests/cons_rig.h \
+	tests/fakes/fake_blk.c tests/fakes/fake_blk.h tests/fakes/fake_clock.c \
+	tests/fakes/fake_clock.h tests/fakes/fake_timer.c tests/fakes/fake_timer.h
+tests_check_cons_faults_CFLAGS = $(TEST_CFLAGS)
+tests_check_cons_faults_LDADD = $(TEST_LDADD)

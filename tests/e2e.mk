@@ -10,8 +10,11 @@ EXTRA_DIST += tests/e2e/lib.sh tests/e2e/quick_experiments.sh tests/e2e/determin
 	tests/e2e/corrupt-maps.json tests/e2e/corrupt-maps-restore.json tests/e2e/disk-faults.json
 # consolidation: bad chains, disks, loads, faults and blocktraces refused;
 # the broken methods fail its checkers, the good ones survive a host crash
-TESTS += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh
+# and a failing datastore
+TESTS += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh \
+	tests/e2e/consolidation_faults.sh
 EXTRA_DIST += tests/e2e/consolidation_bad_input.sh tests/e2e/consolidation_invariants.sh \
+	tests/e2e/consolidation_faults.sh \
 	tests/e2e/cons-broken.json
 # faults: hosts the platform lacks, a partition of a host with itself,
 # negative times, each refused with one located line

@@ -79,7 +79,10 @@ struct cons_result {
     uint64_t copied_bytes;      /* bytes the copy moved into the target */
     uint64_t mirror_bytes;      /* bytes guest writes added to the target (mirroring) */
     uint64_t peak_delta_bytes;  /* deltas' files on the device, at most */
-    uint64_t left_bytes;        /* a job ended unconsolidated (timeout, given up):
+    bool job_failed;            /* a device error (VM_EIO) in the job's own I/O ended it */
+    char job_error[160];        /* what failed, when job_failed */
+    uint64_t io_errors;         /* guest requests completed with VM_EIO */
+    uint64_t left_bytes;        /* a job ended unconsolidated (timeout, given up, failed):
                                  * bytes of the grains whose content in the target
                                  * differs from what the guest sees; 0 when done */
     struct vm_hist write_lat[CONS_NR_PHASES];   /* per guest write, arrival to ack */

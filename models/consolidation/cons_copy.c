@@ -262,7 +262,7 @@ static void copy_written(void *arg, int rc)
     e->copies--;
     e->copy_ios -= op->ios;
     if (op->rc)
-        cons_fail(e, op->rc, "copy");
+        cons_job_fail(e, op->rc, "copy");
     else
         e->res.copied_bytes += op->bytes;
     e->iter_copied += op->bytes;

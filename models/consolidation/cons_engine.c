@@ -95,7 +95,7 @@ void cons_arm(struct cons_engine *e, uint64_t when, void (*fn)(struct cons_engin
  * chain may still report what the device finished; nobody listens. */
 struct cons_guard {
     struct cons_engine *e;
-    uint32_t epoch;
+    uint32_t epoch, job_gen;
     void (*fn)(struct cons_engine *e, int rc);
     struct cons_guard *prev, *next;
 };
@@ -105,7 +105,7 @@ static void guard_cb(void *arg, int rc)
     struct cons_guard *g = arg;
     struct cons_engine *e = g->e;
     void (*fn)(struct cons_engine *, int) = g->fn;
-    bool live = g->epoch == e->epoch;
+    bool live = g->epoch == e->epoch && g->job_gen == e->job_gen;
     if (g->prev)
         g->prev->next = g->next;
     else
@@ -124,7 +124,8 @@ cons_done_fn cons_guard(struct cons_engine *e, void (*fn)(struct cons_engine *e,
     *arg = g;
     if (!g)
         return NULL;
-    *g = (struct cons_guard){ .e = e, .epoch = e->epoch, .fn = fn, .next = e->guards };
+    *g = (struct cons_guard){ .e = e, .epoch = e->epoch, .job_gen = e->job_gen, .fn = fn,
+                              .next = e->guards };
     if (e->guards)
         e->guards->prev = g;
     e->guards = g;
@@ -178,9 +179,9 @@ static void set_finished(struct cons_engine *e)
 
 void cons_maybe_finish(struct cons_engine *e)
 {
-    if (e->finished || e->down)
+    if (e->finished || e->down || e->reopening)
         return;
-    bool job_over = e->job_done || e->timed_out || e->gave_up || e->res.rc;
+    bool job_over = e->job_done || e->timed_out || e->gave_up || e->failed || e->res.rc;
     if (job_over && e->load_stopped && !e->queued.n && !e->inflight.n &&
         (!e->parked.n || e->res.rc) && (!e->copies || e->res.rc)) {
         e->res.phase_ns[CONS_AFTER] = cons_now(e) - (e->job_end ? e->job_end : cons_now(e));
@@ -304,8 +305,10 @@ static void job_over(struct cons_engine *e)
 
 static void switched(struct cons_engine *e, int rc)
 {
-    if (rc)
-        cons_fail(e, rc, "descriptor write");
+    if (rc) {                       /* the disk still names the deltas */
+        cons_job_fail_desc(e, rc, "switch-over descriptor write");
+        return;
+    }
     e->job_done = true;
     e->res.done = cons_chain_nr_layers(e->ch) == e->cfg.target + 1;
     job_over(e);
@@ -334,6 +337,77 @@ void cons_give_up(struct cons_engine *e)
 {
     e->gave_up = true;
     job_over(e);
+}
+
+/* The job's end on a failure: what a stun was waiting for is off. */
+static bool job_fail_begin(struct cons_engine *e, int rc, const char *what)
+{
+    if (rc != VM_EIO) {
+        cons_fail(e, rc, what);
+        return false;
+    }
+    if (!e->job_running || e->failed || e->job_done || e->timed_out || e->gave_up)
+        return false;               /* over already: the job's late I/O */
+    e->failed = true;
+    e->job_gen++;                   /* the method's callbacks in flight die */
+    e->res.job_failed = true;
+    snprintf(e->res.job_error, sizeof e->res.job_error, "%s: %s", what, vm_strerror(rc));
+    e->after_drain = NULL;
+    e->stun_draining = false;
+    job_over(e);
+    return true;
+}
+
+void cons_job_fail(struct cons_engine *e, int rc, const char *what)
+{
+    if (job_fail_begin(e, rc, what)) {
+        cons_unstun(e);
+        cons_maybe_finish(e);
+    }
+}
+
+static void reopened(void *arg, int rc)
+{
+    struct cons_engine *e = arg;
+    e->reopening = false;
+    if (rc) {                       /* the VM cannot open its disk: the run ends */
+        cons_fail(e, rc, "reopen after a failed descriptor write");
+        if (e->nr_dead < (int)(sizeof e->dead / sizeof e->dead[0]))
+            e->dead[e->nr_dead++] = e->ch;
+        e->ch = NULL;               /* nothing to check: the disk did not open */
+        set_finished(e);
+        return;
+    }
+    e->active = cons_chain_nr_layers(e->ch) - 1;
+    cons_note_space(e);
+    cons_unstun(e);
+    cons_maybe_finish(e);
+}
+
+/* Stunned and drained: the chain in memory goes, the disk's comes. */
+static void reopen_now(struct cons_engine *e)
+{
+    struct cons_chain *old = e->ch;
+    cons_chain_kill(old);           /* late completions find it, dead */
+    if (e->nr_dead < (int)(sizeof e->dead / sizeof e->dead[0]))
+        e->dead[e->nr_dead++] = old;
+    e->ch = cons_chain_new(e->p.blk, &e->chain_cfg);
+    if (!e->ch) {
+        e->ch = old;
+        cons_fail(e, VM_ENOMEM, "reopen");
+        set_finished(e);
+        return;
+    }
+    e->reopening = true;
+    int rc = cons_chain_open(e->ch, NULL, NULL, reopened, e);
+    if (rc)
+        reopened(e, rc);
+}
+
+void cons_job_fail_desc(struct cons_engine *e, int rc, const char *what)
+{
+    if (job_fail_begin(e, rc, what))
+        cons_stun_fixed(e, 0, reopen_now);
 }
 
 static void job_timeout(struct cons_engine *e)
@@ -483,8 +557,8 @@ static void opened(void *arg, int rc)
     check_all(e, &e->res.crash_checked, &e->res.lost_writes);
     e->res.recovery_ns += cons_now(e) - e->restart_at;
     e->down = false;
-    if (e->job_done || e->timed_out || e->gave_up) {
-        /* over before the crash (consolidated, or given up): not again */
+    if (e->job_done || e->timed_out || e->gave_up || e->failed) {
+        /* over before the crash (consolidated, given up, failed): not again */
         if (cons_now(e) < e->job_end + e->cfg.after_ns)
             cons_arm(e, e->job_end + e->cfg.after_ns, after_done);
         else
@@ -531,6 +605,7 @@ void cons_engine_crash(struct cons_engine *e)
         stun_over(e, false);        /* the VM was stunned until the host went down */
     e->stun_draining = false;
     e->after_drain = NULL;
+    e->reopening = false;           /* a reopen in flight died with the host */
     cons_arm(e, cons_now(e) + e->cfg.restart_ns, restart);
 }
 

@@ -269,6 +269,22 @@ void cons_guest_release_held(struct cons_engine *e, bool guest_sees)
     e->nr_held = 0;
 }
 
+/* A write failed with the device's error: each of its sectors holds its
+ * old content or the write's (a part of it may be down: a mirror's
+ * other half, a grain whose table write failed); whichever the guest's
+ * view shows now is the content from now on, as after a crash. */
+static void settle_failed(struct cons_engine *e, const struct cons_greq *r)
+{
+    int view = e->job_running && e->cfg.method->read_view ? e->cfg.method->read_view(e)
+                                                          : e->active;
+    for (uint32_t i = 0; i < r->io.nr; i++) {
+        uint64_t s = r->io.sector + i, fp;
+        if (e->peek.get(e->peek.arg, cons_chain_map(e->ch, view, s), 1, &fp) == 0 &&
+            fp == r->fps[i])
+            cons_oracle_set(e->oracle, s, fp);
+    }
+}
+
 static void finish_req(struct cons_engine *e, struct cons_greq *r)
 {
     struct cons_result *res = &e->res;
@@ -280,11 +296,15 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
                 cons_fail(e, VM_ENOMEM, "the run's write oracle");
             if (seen_or_held(e, r))
                 cons_fail(e, VM_ENOMEM, "held completions");
-            if (e->job_running && e->cfg.method->write_done)
-                e->cfg.method->write_done(e, r);
         } else {
             cons_oracle_fail(e->oracle, r->io.sector, r->io.nr);
+            if (r->rc == VM_EIO)
+                settle_failed(e, r);
         }
+        /* QEMU marks the dirty bitmap before it looks at the write's
+         * result (bdrv_mirror_top_do_write()) */
+        if (e->job_running && e->cfg.method->write_done && (r->rc == 0 || r->rc == VM_EIO))
+            e->cfg.method->write_done(e, r);
         cons_note_space(e);
         break;
     case VM_BLKIO_READ:
@@ -313,8 +333,17 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
         res->guest_flushes++;
         break;
     }
-    if (r->rc && !res->rc)
+    if (r->rc == VM_EIO) {          /* the guest sees the error; the run goes on */
+        res->io_errors++;
+        /* a part went to the target, whose content now differs from
+         * the delta's: the job cannot go on from it */
+        if (r->to_target)
+            cons_job_fail(e, r->rc, "a mirrored guest write");
+    } else if (r->rc && !res->rc) {
         cons_fail(e, r->rc, "guest I/O");
+    }
+    if (r->mirror_rc)
+        cons_job_fail(e, r->mirror_rc, "the target's half of a mirrored write");
     greq_free(r);
     if (e->stun_draining && e->inflight.n == 0 && e->parked.n == 0)
         cons_stun_fixed(e, e->stun_fixed_cur, e->after_drain);   /* drained: go on */
@@ -351,8 +380,30 @@ static void submit_failed(struct cons_engine *e, struct cons_greq *r, int rc)
 void cons_guest_sub_write_part(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
                                uint32_t n)
 {
+    if (layer != e->active)
+        r->to_target = true;
     r->pending++;
     int rc = cons_chain_write(e->ch, layer, s, n, r->fps + (s - r->io.sector), sub_cb, r);
+    if (rc) {
+        r->pending--;
+        submit_failed(e, r, rc);
+    }
+}
+
+static void mirror_cb(void *arg, int rc)
+{
+    struct cons_greq *r = arg;
+    if (rc && !r->mirror_rc)
+        r->mirror_rc = rc;
+    cons_guest_sub_done(r->e, r, 0);
+}
+
+void cons_guest_sub_mirror(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
+                           uint32_t n)
+{
+    r->to_target = true;
+    r->pending++;
+    int rc = cons_chain_write(e->ch, layer, s, n, r->fps + (s - r->io.sector), mirror_cb, r);
     if (rc) {
         r->pending--;
         submit_failed(e, r, rc);
@@ -362,16 +413,6 @@ void cons_guest_sub_write_part(struct cons_engine *e, struct cons_greq *r, int l
 void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
 {
     cons_guest_sub_write_part(e, r, layer, r->io.sector, r->io.nr);
-}
-
-void cons_guest_sub_unmap(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g)
-{
-    r->pending++;
-    int rc = cons_chain_unmap(e->ch, layer, g, sub_cb, r);
-    if (rc) {
-        r->pending--;
-        submit_failed(e, r, rc);
-    }
 }
 
 /* ------------------------------------------------------------ issue */

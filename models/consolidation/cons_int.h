@@ -32,8 +32,13 @@ struct cons_greq {
     uint64_t ver0;                  /* write: fps[i] = vm_fp_page(seed, sector + i, ver0 + i) */
     uint64_t *expect;               /* read: the oracle's view at issue */
     uint64_t *merge;                /* target-only: the whole grains read, then merged */
+    int unmap_layer;                /* target-only: the delta letting go of the grains */
+    uint32_t unmap_pending;         /* its unmaps in flight (+1 while issuing) */
+    int unmap_rc;
     bool skip_check, parked;
     bool mirrored;                  /* sent to the target too */
+    bool to_target;                 /* a part went to a layer below the active one */
+    int mirror_rc;                  /* the target's half failed (the guest's is rc) */
     struct cons_greq *prev, *next;  /* in one list: queued, parked or in flight */
 };
 
@@ -111,7 +116,8 @@ struct cons_engine {
     struct cons_copy_op *all_ops;   /* every copy operation, to free at the end */
     struct cons_guard *guards;      /* chain callbacks not yet called */
     struct cons_arm *arms;          /* timers armed, not yet run */
-    struct cons_chain *dead[8];     /* chains of crashed hosts, freed at the end */
+    struct cons_chain *dead[8];     /* chains of crashed hosts (or dropped by a reopen
+                                     * after a failed descriptor write), freed at the end */
     int nr_dead;
     struct cons_load *load;
     struct cons_oracle *oracle;
@@ -148,6 +154,9 @@ struct cons_engine {
     /* job */
     bool job_running, job_done, timed_out;
     bool gave_up;                     /* the method ended the job unconsolidated */
+    bool failed;                      /* a device error ended the job (cons_job_fail) */
+    bool reopening;                   /* the chain is being reopened from the disk */
+    uint32_t job_gen;                 /* bumped when the job fails: its callbacks die */
     uint64_t job_start, job_end;
     int src_top;                    /* the view the copier reads */
     uint64_t *copyset;              /* grains still to copy (QEMU: the dirty bitmap) */
@@ -192,6 +201,19 @@ static inline bool cons_guest_threads_run(const struct cons_engine *e)
 uint64_t cons_now(const struct cons_engine *e);
 int cons_phase_now(const struct cons_engine *e);
 void cons_fail(struct cons_engine *e, int rc, const char *what);
+/* A device error (VM_EIO) in the job's own I/O (its copy, a flush, the
+ * target's half of a mirrored write): the job fails, as QEMU's block jobs
+ * do with their default on-error policy "report" (block/mirror.c,
+ * mirror_error_action()) and as an ESX consolidation task does; the copy
+ * stops, a stun ends, the VM runs on with the chain as it stands (as the
+ * disk holds it); res.job_failed, res.job_error.  Any other rc (no
+ * memory, a refused request) ends the run: cons_fail().  Once only. */
+void cons_job_fail(struct cons_engine *e, int rc, const char *what);
+/* The same for a failed descriptor write, after which the layers in
+ * memory are not those the disk names: the VM is stunned (its I/O
+ * drained), the chain reopened from the disk (cons_chain_open) and the VM
+ * runs on its top layer. */
+void cons_job_fail_desc(struct cons_engine *e, int rc, const char *what);
 void cons_maybe_finish(struct cons_engine *e);
 /* A callback for a chain call that runs fn(e, rc) only if no crash came
  * in between; *arg is the chain call's arg.  NULL when out of memory. */
@@ -234,7 +256,11 @@ void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
 /* Only sectors [s, s + n) of r (inside it) to the layer. */
 void cons_guest_sub_write_part(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
                                uint32_t n);
-void cons_guest_sub_unmap(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g);
+/* The target's half of a mirrored write, sectors [s, s + n) of r: its
+ * failure fails the job (cons_job_fail), not the guest's request, whose
+ * data its own layer holds (QEMU's do_sync_target_write()). */
+void cons_guest_sub_mirror(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
+                           uint32_t n);
 void cons_guest_sub_done(struct cons_engine *e, struct cons_greq *r, int rc);
 /* Park r until a copy of its grains ends; cons_guest_unpark retries them. */
 void cons_guest_park(struct cons_engine *e, struct cons_greq *r);

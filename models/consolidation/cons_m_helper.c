@@ -85,7 +85,7 @@ static void begin_iteration(struct cons_engine *e);
 static void helper_open(struct cons_engine *e, int rc)
 {
     if (rc) {
-        cons_fail(e, rc, "helper descriptor");
+        cons_job_fail_desc(e, rc, "helper descriptor");
         return;
     }
     /* the VM writes into the helper; the layers under it are consolidated */
@@ -106,8 +106,8 @@ static int write_desc(struct cons_engine *e, void (*then)(struct cons_engine *e,
 
 static void helper_created(struct cons_engine *e, int rc)
 {
-    if (rc) {
-        cons_fail(e, rc, "helper create");
+    if (rc) {                       /* the disk's descriptor does not name it yet */
+        cons_job_fail_desc(e, rc, "helper create");
         return;
     }
     rc = write_desc(e, helper_open);
@@ -146,7 +146,7 @@ static void sync_commit(struct cons_engine *e)
 static void dropped(struct cons_engine *e, int rc)
 {
     if (rc) {
-        cons_fail(e, rc, "descriptor write");
+        cons_job_fail_desc(e, rc, "descriptor write");
         return;
     }
     /* estimate the helper's commit from this iteration's copy rate */

@@ -19,7 +19,12 @@
  *                       target that hold it cleared (durably,
  *                       before the acknowledgement: otherwise after a crash
  *                       the delta's stale grain would hide the write), and
- *                       the grain is done - the copy never visits it.
+ *                       the grain is done - the copy never visits it.  The
+ *                       deltas let go a layer at a time, the lowest first,
+ *                       each once the one below is durable: until the top
+ *                       one goes it hides the stale grains below it, so a
+ *                       failed unmap (or a crash) leaves the guest's view
+ *                       on its last acknowledged write.
  *
  *   mirror-selective    the prior art it is measured against: Storage
  *                       vMotion's mirror driver (ESX 5.0; Mashtizadeh et
@@ -100,7 +105,7 @@ static void mirror_write(struct cons_engine *e, struct cons_greq *r)
     }
     cons_guest_sub_write(e, r, e->active);
     if (e->active != e->cfg.target) {
-        cons_guest_sub_write(e, r, e->cfg.target);
+        cons_guest_sub_mirror(e, r, e->cfg.target, r->io.sector, r->io.nr);
         e->res.mirror_bytes += (uint64_t)r->io.nr * 4096;
     }
 }
@@ -131,7 +136,7 @@ static void selective_write(struct cons_engine *e, struct cons_greq *r)
             h++;
         uint64_t s0 = g << gsh > r->io.sector ? g << gsh : r->io.sector;
         uint64_t s1 = (h + 1) << gsh < end ? (h + 1) << gsh : end;
-        cons_guest_sub_write_part(e, r, e->cfg.target, s0, (uint32_t)(s1 - s0));
+        cons_guest_sub_mirror(e, r, e->cfg.target, s0, (uint32_t)(s1 - s0));
         e->res.mirror_bytes += (s1 - s0) * 4096;
         g = h + 1;
     }
@@ -182,6 +187,52 @@ static void ignore_done(void *arg, int rc)
     (void)rc;
 }
 
+static void tonly_unmap_layer(struct cons_greq *r);
+
+/* The unmaps of one layer are down: on to the next layer, or the write
+ * fails with the first error (the layers above still hold the grains). */
+static void tonly_unmapped(void *arg, int rc)
+{
+    struct cons_greq *r = arg;
+    struct cons_engine *e = r->e;
+    if (rc && !r->unmap_rc)
+        r->unmap_rc = rc;
+    if (--r->unmap_pending)
+        return;
+    if (r->epoch != e->epoch || r->unmap_rc) {
+        cons_guest_sub_done(e, r, r->epoch != e->epoch ? 0 : r->unmap_rc);
+        return;
+    }
+    r->unmap_layer++;
+    tonly_unmap_layer(r);
+}
+
+/* Unmap the grains layer r->unmap_layer holds (layers holding none are
+ * passed); past the active layer, the hold tonly_written() took goes. */
+static void tonly_unmap_layer(struct cons_greq *r)
+{
+    struct cons_engine *e = r->e;
+    for (; r->unmap_layer <= e->active; r->unmap_layer++) {
+        r->unmap_pending = 1;
+        for (uint64_t g = r->g0; g <= r->g1; g++) {
+            if (!cons_chain_allocated(e->ch, r->unmap_layer, g))
+                continue;
+            r->unmap_pending++;
+            int rc = cons_chain_unmap(e->ch, r->unmap_layer, g, tonly_unmapped, r);
+            if (rc) {
+                r->unmap_pending--;
+                if (!r->unmap_rc)
+                    r->unmap_rc = rc;
+            }
+        }
+        if (r->unmap_pending > 1 || r->unmap_rc) {
+            tonly_unmapped(r, 0);       /* the issuing reference */
+            return;
+        }
+    }
+    cons_guest_sub_done(e, r, 0);
+}
+
 static void tonly_written(void *arg, int rc)
 {
     struct cons_greq *r = arg;
@@ -195,18 +246,18 @@ static void tonly_written(void *arg, int rc)
         cons_guest_sub_done(e, r, rc);
         return;
     }
-    bool early_ack = e->cfg.method->flags & CONS_F_EARLY_ACK;
-    for (uint64_t g = r->g0; g <= r->g1; g++)
-        for (int l = e->cfg.target + 1; l <= e->active; l++) {
-            if (!cons_chain_allocated(e->ch, l, g))
-                continue;
-            if (early_ack) {
-                if (cons_chain_unmap(e->ch, l, g, ignore_done, NULL))
+    if (e->cfg.method->flags & CONS_F_EARLY_ACK) {
+        for (uint64_t g = r->g0; g <= r->g1; g++)
+            for (int l = e->cfg.target + 1; l <= e->active; l++)
+                if (cons_chain_allocated(e->ch, l, g) &&
+                    cons_chain_unmap(e->ch, l, g, ignore_done, NULL))
                     cons_fail(e, VM_EIO, "unmap");
-            } else {
-                cons_guest_sub_unmap(e, r, l, g);
-            }
-        }
+    } else {
+        r->unmap_layer = e->cfg.target + 1;
+        r->unmap_rc = 0;
+        r->pending++;               /* held until the last layer let go */
+        tonly_unmap_layer(r);
+    }
     tonly_release(e, r);
     cons_guest_sub_done(e, r, 0);
     if (e->parked.n)
@@ -242,6 +293,7 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
             vm_bitmap_set(e->busy, g);
     }
     e->copies++;                /* the copier sees the grains busy (tonly_release) */
+    r->to_target = true;        /* a failure fails the job: the grains left its copy set */
     r->pending++;
     int rc = cons_chain_read(e->ch, e->active, s0, n, r->merge, tonly_read, r);
     if (rc) {

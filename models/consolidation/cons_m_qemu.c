@@ -120,7 +120,7 @@ static void pivot(struct cons_engine *e)
 static void pivot_flushed(struct cons_engine *e, int rc)
 {
     if (rc) {
-        cons_fail(e, rc, "target flush");
+        cons_job_fail(e, rc, "target flush");
         return;
     }
     if (e->res.rc || e->phase_state != Q_DRAIN)
@@ -151,7 +151,7 @@ static void drained(struct cons_engine *e)
 static void ready_flushed(struct cons_engine *e, int rc)
 {
     if (rc) {
-        cons_fail(e, rc, "target flush");
+        cons_job_fail(e, rc, "target flush");
         return;
     }
     if (e->res.rc || !e->job_running || e->phase_state != Q_FLUSH)
@@ -186,10 +186,15 @@ static void bg_write_done(struct cons_engine *e, struct cons_greq *r)
     cons_copy_mark(e, r->g0, r->g1);
 }
 
+/* do_sync_target_write(): a failed target write is the job's error
+ * (mirror_error_action(); "report" by default: the job fails), the
+ * guest's write has its source's result */
 static void target_done(void *arg, int rc)
 {
     struct cons_greq *r = arg;
-    cons_guest_sub_done(r->e, r, rc);
+    if (rc && !r->mirror_rc)
+        r->mirror_rc = rc;
+    cons_guest_sub_done(r->e, r, 0);
 }
 
 /* write-blocking: the source write is down (bdrv_mirror_top_do_write());

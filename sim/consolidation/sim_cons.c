@@ -243,6 +243,10 @@ static void report(const struct cons_result *r, struct sim_outcome *o)
     sim_outcome_set(o, SIM_CONS_M_MIRROR, (double)r->mirror_bytes);
     sim_outcome_set(o, SIM_CONS_M_PEAK_DELTA, (double)r->peak_delta_bytes);
     sim_outcome_set(o, SIM_CONS_M_LEFT, (double)r->left_bytes);
+    sim_outcome_set(o, SIM_CONS_M_JOB_FAILED, r->job_failed ? 1 : 0);
+    sim_outcome_set(o, SIM_CONS_M_IO_ERRORS, (double)r->io_errors);
+    if (r->job_failed)
+        snprintf(o->detail, sizeof o->detail, "{\"job_error\": \"%s\"}", r->job_error);
     static const int lat[CONS_NR_PHASES][3] = {
         { SIM_CONS_M_W50_BEFORE, SIM_CONS_M_W99_BEFORE, SIM_CONS_M_W999_BEFORE },
         { SIM_CONS_M_W50_DURING, SIM_CONS_M_W99_DURING, SIM_CONS_M_W999_DURING },

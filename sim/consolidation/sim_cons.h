@@ -113,7 +113,9 @@ struct sim_cons_cfg {
     X(CRASHES,      "crashes",           "count", false, "host crashes") \
     X(RECOVERY,     "recovery_ns",       "ns",    false, "restart to the chain reopened and checked") \
     X(DELTA,        "delta_bytes",       "bytes", false, "bytes to consolidate at the start") \
-    X(LEFT,         "left_bytes",        "bytes", false, "a job ended unconsolidated: bytes of the grains the target does not hold as the guest sees them (0: consolidated)")
+    X(LEFT,         "left_bytes",        "bytes", false, "a job ended unconsolidated: bytes of the grains the target does not hold as the guest sees them (0: consolidated)") \
+    X(JOB_FAILED,   "job_failed",        "bool",  false, "1 when a device error (disk_error) in the job's own I/O failed the job") \
+    X(IO_ERRORS,    "io_errors",         "count", false, "guest requests that got an I/O error")
 
 enum sim_cons_metric {
 #define X(id, nm, un, hi, ds) SIM_CONS_M_##id,

@@ -1,0 +1,64 @@
+#!/bin/sh
+# consolidation_faults.sh - a failing datastore (disk_error) under every
+# good method, through the simulator's disk (cons-broken.json: a 2 GiB
+# disk, one 256 MiB delta, a sequential guest stream at half the disk's
+# write bandwidth).  Each run exits 0 with no violation: a guest request
+# the error hits gets an I/O error (io_errors), a failure in the job's own
+# I/O fails the job (job_failed, its cause in the record's detail) and the
+# VM runs on with the chain as the disk holds it.  The write errors from
+# I/O 2500 on fail every method's job; a single failed write 20000 I/Os in
+# fails some jobs and some guest writes; read errors likewise; with a host
+# crash after the failure, no acknowledged write is lost.
+. "$(dirname "$0")/lib.sh"
+cfg="$VMSIM_SRCDIR/tests/e2e/cons-broken.json"
+good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy":"mirror-target-only"},{"name":"mirror-selective","policy":"mirror-selective"},{"name":"offline","policy":"offline"},{"name":"helper","policy":"helper"},{"name":"helper-always","policy":"helper","params":{"size_check":false}},{"name":"qemu-background","policy":"qemu-background"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"},{"name":"qemu-write-blocking-unfixed","policy":"qemu-write-blocking-unfixed"}]'
+crash='{"kind":"host_crash","from":"1s","until":"3s","restart_after":"1s"}'
+# run NAME FAULTS: the good methods with those faults into $tmpdir/NAME
+run() {
+    "$VMSIM" run --no-plot -j 2 -o "$tmpdir/$1" "$cfg" --set run.timeout=10s \
+        --set "faults=$2" --set "variants=$good" > "$tmpdir/$1.log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ]; then ok "$1: exit status 0"
+    else bad "$1: exit status $rc"; tail -n 20 "$tmpdir/$1.log"; fi
+}
+# col NAME METRIC: the metric's column of run NAME's CSV, one a line
+col() {
+    awk -F, -v m="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == m) c = i; next }
+                       { print (c ? $c : "") }' "$tmpdir/$1/cons-broken.csv"
+}
+# expect NAME METRIC OP N DESCRIPTION: how many records have METRIC OP 0
+# (OP: gt or eq) compared with N (at least N, or "all")
+expect() {
+    total=$(col "$1" "$2" | wc -l)
+    if [ "$3" = gt ]; then got=$(col "$1" "$2" | awk '$1 > 0' | wc -l)
+    else got=$(col "$1" "$2" | awk '$1 == 0' | wc -l); fi
+    want=$4
+    [ "$want" = all ] && want=$total
+    if [ "$total" -gt 0 ] && [ "$got" -ge "$want" ]; then ok "$1: $got of $total $5"
+    else bad "$1: $got of $total $5 (wanted $4)"; fi
+}
+
+run persistent '[{"kind":"disk_error","op":"write","after_ios":2500,"count":0}]'
+expect persistent job_failed gt all "jobs failed"
+expect persistent io_errors gt all "with guest writes failed"
+expect persistent violations eq all "without a violation"
+expect persistent converged eq all "not consolidated"
+n=$(grep -c '"job_error":[[:space:]]*"[a-z]' "$tmpdir/persistent/result.json")
+if [ "$n" -eq 9 ]; then ok "persistent: each record names its job's error"
+else bad "persistent: $n records name a job error"; fi
+
+run once '[{"kind":"disk_error","op":"write","after_ios":20000,"count":1}]'
+expect once job_failed gt 3 "jobs failed"
+expect once io_errors gt 3 "with a guest write failed"
+expect once violations eq all "without a violation"
+
+run reads '[{"kind":"disk_error","op":"read","after_ios":8000,"count":1}]'
+expect reads job_failed gt 1 "jobs failed on a read"
+expect reads io_errors gt 3 "with a guest read failed"
+expect reads violations eq all "without a violation"
+
+run crash "[{\"kind\":\"disk_error\",\"op\":\"write\",\"after_ios\":20000,\"count\":1},$crash]"
+expect crash job_failed gt 3 "jobs failed"
+expect crash crashes gt all "crashed"
+expect crash violations eq all "without a violation (no acknowledged write lost)"
+finish
