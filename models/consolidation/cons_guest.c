@@ -335,10 +335,12 @@ static void finish_req(struct cons_engine *e, struct cons_greq *r)
     }
     if (r->rc == VM_EIO) {          /* the guest sees the error; the run goes on */
         res->io_errors++;
-        /* a part went to the target, whose content now differs from
-         * the delta's: the job cannot go on from it */
-        if (r->to_target)
-            cons_job_fail(e, r->rc, "a mirrored guest write");
+        /* a part may have gone to the target (a mirror's other half, a
+         * target-only merge), where the guest's view does not have it:
+         * the grains go back to the copy, which takes them again from
+         * that view */
+        if (r->to_target && e->job_running)
+            cons_copy_mark(e, r->g0, r->g1);
     } else if (r->rc && !res->rc) {
         cons_fail(e, r->rc, "guest I/O");
     }

@@ -85,6 +85,14 @@ static void start(struct cons_engine *e)
 
 static void switch_now(struct cons_engine *e)
 {
+    if (cons_copy_left(e) || e->copies) {
+        /* a write that failed during the drain gave grains back to the
+         * copy (cons_guest.c): copy them, then stun again */
+        e->phase_state = 0;
+        cons_unstun(e);
+        cons_copy_kick(e);
+        return;
+    }
     cons_switch_over(e);
 }
 
@@ -293,7 +301,7 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
             vm_bitmap_set(e->busy, g);
     }
     e->copies++;                /* the copier sees the grains busy (tonly_release) */
-    r->to_target = true;        /* a failure fails the job: the grains left its copy set */
+    r->to_target = true;        /* a failure gives the grains back to the copy set */
     r->pending++;
     int rc = cons_chain_read(e->ch, e->active, s0, n, r->merge, tonly_read, r);
     if (rc) {
