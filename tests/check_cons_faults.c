@@ -10,7 +10,8 @@
  * runs on the chain as the disk holds it (reopened from the disk after a
  * failed descriptor write).  Across the sweep each method must have runs
  * of both kinds, and a host crash some completions after the failure must
- * lose no acknowledged write.
+ * lose no acknowledged write.  A reopen whose reads fail ends the run with
+ * that error.
  */
 #include <check.h>
 #include <stdint.h>
@@ -176,6 +177,52 @@ START_TEST(crash_after_a_failed_write_loses_nothing)
 }
 END_TEST
 
+/* The switch-over's descriptor write fails and so do the reads of the
+ * reopen after it: the VM cannot open its disk, and the run ends with
+ * that error (not a crash, not a hang). */
+START_TEST(failed_reopen_ends_the_run)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n);
+    uint64_t hit = 0;
+    for (uint64_t k = 0; k < 200 && !hit; k++) {
+        struct rig r;
+        cons_rig_init(&r, "mirror", eight, 8, NULL, 0, ios, n, mcfg(), 0);
+        fake_blk_set_timing(r.dev, &r.clk, 10000, 5000);
+        fake_blk_fail_writes(r.dev, k, VM_FAULT_ONCE, VM_EIO);
+        cons_engine_start(r.e);
+        bool armed = false;
+        for (int guard = 0; !cons_engine_finished(r.e); guard++) {
+            ck_assert_int_lt(guard, 1000000);
+            if (r.e->reopening && !armed) {
+                fake_blk_fail_reads(r.dev, 0, VM_FAULT_PERSIST, VM_EIO);
+                armed = true;
+            }
+            fake_timer_run_until(r.ft, r.clk.now_ns);
+            if (cons_engine_finished(r.e))
+                break;
+            if (fake_blk_nr_queued(r.dev))
+                fake_blk_run_one(r.dev);
+            else
+                ck_assert(fake_timer_run_next(r.ft));
+        }
+        cons_engine_result(r.e, &r.res);
+        if (armed) {
+            hit = k + 1;
+            ck_assert_int_eq(r.res.rc, VM_EIO);
+            ck_assert_msg(strstr(r.res.error, "reopen") != NULL, "%s", r.res.error);
+            ck_assert(r.res.job_failed);
+            ck_assert_uint_eq(r.res.final_checked, 0);
+        } else {
+            ck_assert_int_eq(r.res.rc, 0);
+        }
+        rig_fini(&r);
+    }
+    ck_assert_msg(hit, "no run reopened its chain");
+    free(ios);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("consolidation_faults");
@@ -183,6 +230,7 @@ static Suite *suite(void)
         { "write", failed_write_fails_the_job_or_the_guest_request },
         { "read", failed_read_fails_the_job_or_the_guest_request },
         { "crash", crash_after_a_failed_write_loses_nothing },
+        { "reopen", failed_reopen_ends_the_run },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *t = tcase_create(cases[i].name);

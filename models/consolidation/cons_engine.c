@@ -366,15 +366,13 @@ void cons_job_fail(struct cons_engine *e, int rc, const char *what)
     }
 }
 
-static void reopened(void *arg, int rc)
+/* Guarded (cons_guard): a crash during the reopen forgets it. */
+static void reopened(struct cons_engine *e, int rc)
 {
-    struct cons_engine *e = arg;
     e->reopening = false;
     if (rc) {                       /* the VM cannot open its disk: the run ends */
         cons_fail(e, rc, "reopen after a failed descriptor write");
-        if (e->nr_dead < (int)(sizeof e->dead / sizeof e->dead[0]))
-            e->dead[e->nr_dead++] = e->ch;
-        e->ch = NULL;               /* nothing to check: the disk did not open */
+        e->disk_lost = true;        /* nothing to check */
         set_finished(e);
         return;
     }
@@ -399,8 +397,12 @@ static void reopen_now(struct cons_engine *e)
         return;
     }
     e->reopening = true;
-    int rc = cons_chain_open(e->ch, NULL, NULL, reopened, e);
-    if (rc)
+    void *g;
+    cons_done_fn cb = cons_guard(e, reopened, &g);
+    int rc = cb ? cons_chain_open(e->ch, NULL, NULL, cb, g) : VM_ENOMEM;
+    if (rc && cb)
+        cb(g, rc);
+    else if (rc)
         reopened(e, rc);
 }
 
@@ -652,7 +654,7 @@ void cons_engine_start(struct cons_engine *e)
 
 void cons_engine_result(struct cons_engine *e, struct cons_result *out)
 {
-    if (e->ch && !e->res.open_errors)
+    if (e->ch && !e->res.open_errors && !e->disk_lost)
         check_all(e, &e->res.final_checked, &e->res.final_mismatch);
     *out = e->res;
 }
