@@ -534,7 +534,12 @@ static void opened(void *arg, int rc)
 {
     struct cons_engine *e = arg;
     if (rc) {
-        e->res.open_errors++;
+        /* a chain that does not parse breaks the crash invariant; a disk
+         * that fails the reads (disk_error) only ends the run */
+        if (rc == VM_EIO)
+            e->disk_lost = true;
+        else
+            e->res.open_errors++;
         cons_fail(e, rc, "reopen after the crash");
         e->down = false;
         set_finished(e);

@@ -9,7 +9,8 @@
 # I/O 2500 on fail every method's job; a single failed write 20000 I/Os in
 # fails some jobs and some guest writes (the mechanism's, whose grains go
 # back to its copy: its job consolidates); read errors likewise; with a
-# host crash after the failure, no acknowledged write is lost.
+# host crash after the failure, no acknowledged write is lost; with every
+# read failing, the restarted VM cannot reopen its chain: an error record.
 . "$(dirname "$0")/lib.sh"
 cfg="$VMSIM_SRCDIR/tests/e2e/cons-broken.json"
 good='[{"name":"mirror","policy":"mirror"},{"name":"mirror-target-only","policy":"mirror-target-only"},{"name":"mirror-selective","policy":"mirror-selective"},{"name":"offline","policy":"offline"},{"name":"helper","policy":"helper"},{"name":"helper-always","policy":"helper","params":{"size_check":false}},{"name":"qemu-background","policy":"qemu-background"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"},{"name":"qemu-write-blocking-unfixed","policy":"qemu-write-blocking-unfixed"}]'
@@ -72,4 +73,18 @@ run crash "[{\"kind\":\"disk_error\",\"op\":\"write\",\"after_ios\":20000,\"coun
 expect crash job_failed gt 2 "jobs failed"
 expect crash crashes gt all "crashed"
 expect crash violations eq all "without a violation (no acknowledged write lost)"
+
+# every read failing through a host crash: the restarted VM cannot read
+# its chain, and the run point ends with that error (not a violation)
+"$VMSIM" run --no-plot -o "$tmpdir/noread" "$cfg" --set run.timeout=10s \
+    --set "faults=[{\"kind\":\"disk_error\",\"op\":\"read\",\"after_ios\":500,\"count\":0},$crash]" \
+    --set 'variants=[{"name":"helper","policy":"helper"}]' > "$tmpdir/noread.log" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] &&
+   grep -q '"error":[[:space:]]*"reopen after the crash: input/output error' "$tmpdir/noread/result.json" &&
+   [ "$(col noread violations)" = 0 ]; then
+    ok "noread: exit status 1, an error record, no violation"
+else
+    bad "noread: exit status $rc, violations $(col noread violations)"; tail -n 5 "$tmpdir/noread.log"
+fi
 finish
