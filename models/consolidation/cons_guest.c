@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "base/vm_err.h"
-#include "base/vm_fp.h"
 #include "consolidation/cons_int.h"
 
 void cons_glist_add(struct cons_glist *l, struct cons_greq *r)
@@ -444,7 +443,7 @@ static void issue(struct cons_engine *e, struct cons_greq *r)
         }
         r->ver0 = e->write_seq + 1;
         for (uint32_t i = 0; i < r->io.nr; i++)
-            r->fps[i] = vm_fp_page(e->cfg.seed, r->io.sector + i, ++e->write_seq);
+            r->fps[i] = cons_fp_write(e->cfg.seed, r->io.sector + i, ++e->write_seq);
         r->pending++;               /* held while the method routes it (and while parked) */
         issue_write(e, r);
         if (!r->parked)

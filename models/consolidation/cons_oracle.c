@@ -12,7 +12,7 @@
 #define LEAF_SHIFT 8             /* 1 MiB of disk per leaf: 1 KiB */
 #define LEAF_SECTORS (1u << LEAF_SHIFT)
 
-/* A sector acknowledged with vm_fp_page(seed, sector, version) keeps
+/* A sector acknowledged with cons_fp_write(seed, sector, version) keeps
  * the 32-bit version, and its fingerprint is computed again when asked:
  * half the memory of keeping it.  Any other fingerprint (a sector settled
  * after a crash, a version past 32 bits) goes into fp[], made for the
@@ -153,7 +153,7 @@ int cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_
     /* by version when the fingerprints are what it says (the first is
      * checked) and the last version fits */
     bool by_ver = ver0 && ver0 + n - 1 <= UINT32_MAX && n &&
-                  fps[0] == vm_fp_page(o->seed, s, ver0);
+                  fps[0] == cons_fp_write(o->seed, s, ver0);
     int rc = 0;
     for (uint64_t i = s, end = s + n; i < end;) {   /* a leaf's part at a time */
         struct leaf *lf = o->leaves[i >> LEAF_SHIFT];
@@ -218,7 +218,7 @@ static inline uint64_t leaf_expect(const struct cons_oracle *o, const struct lea
     if (lf->fp && lf->fp[k])
         return lf->fp[k];
     if (lf->ver[k])
-        return vm_fp_page(o->seed, s, lf->ver[k]);
+        return cons_fp_write(o->seed, s, lf->ver[k]);
     return initial(o, s);
 }
 
