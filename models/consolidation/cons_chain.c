@@ -443,6 +443,14 @@ bool cons_chain_allocated(const struct cons_chain *ch, int layer, uint64_t g)
     return layer == 0 || cons_gt_entry(ch->layers[layer], g) != 0;
 }
 
+bool cons_chain_allocating(const struct cons_chain *ch, int layer, uint64_t g)
+{
+    if (layer < 1 || !layer_ok(ch, layer) || g >= ch->nr_grains)
+        return false;
+    const struct cons_layer *ly = ch->layers[layer];
+    return ly->nr_inflight && cons_inflight_find(ch, ly->slot, g) != NULL;
+}
+
 uint64_t cons_chain_nr_allocated(const struct cons_chain *ch, int layer)
 {
     if (!layer_ok(ch, layer))

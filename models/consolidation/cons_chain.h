@@ -143,6 +143,8 @@ uint64_t cons_chain_nr_grains(const struct cons_chain *ch);        /* of the dis
 uint32_t cons_chain_grain_sectors(const struct cons_chain *ch);
 /* Is grain g allocated in layer l (the base: always true)? */
 bool cons_chain_allocated(const struct cons_chain *ch, int layer, uint64_t g);
+/* Is a write allocating grain g in layer l now (its entry not set yet)? */
+bool cons_chain_allocating(const struct cons_chain *ch, int layer, uint64_t g);
 /* Grains allocated in layer l (the base: grains of the disk). */
 uint64_t cons_chain_nr_allocated(const struct cons_chain *ch, int layer);
 /* The first allocated grain >= g in layer l, or CONS_NO_GRAIN. */

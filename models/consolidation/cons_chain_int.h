@@ -141,6 +141,7 @@ struct cons_meta {
     uint32_t index;                 /* GT number, or GD block number */
     bool inflight;
     bool dirty;                     /* entries set since the write in flight started */
+    uint32_t waking;                /* meta_done()s waking its waiters: it stays */
     uint64_t started, done;         /* writes started / completed */
     struct cons_wlist cur, next;    /* waiting for the one in flight / the next */
     struct port_blk_req req;

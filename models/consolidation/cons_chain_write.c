@@ -14,12 +14,17 @@
  *
  * A failed write (the device's error) fails the operation it served, and
  * what the tables hold in memory goes back to what the disk holds, so
- * nothing is later acknowledged on an entry no reopen would find: a failed
- * allocation's entry is cleared (its place leaked: the disk may name it),
- * as qcow2_alloc_cluster_abort() drops a failed allocation in QEMU's
- * block/qcow2-cluster.c; a GD entry a failed GD write carried is set again
- * by the table's next GT write (which then waits for the GD again); a
- * failed unmap's entry is restored.  A failed write lands nothing here
+ * nothing is later acknowledged on an entry no reopen would find: the
+ * entry of an allocation whose GT (or GD) write failed is cleared and its
+ * place leaked (the disk may name it); a GD entry a failed GD write
+ * carried is set again by the table's next GT write (which then waits for
+ * the GD again); a failed unmap's entry is restored.  This rollback is
+ * the model's own rule: QEMU's qcow2 drops an allocation
+ * (qcow2_alloc_cluster_abort() in block/qcow2-cluster.c, which frees the
+ * clusters) only when its data write fails, before the L2 entry is
+ * linked, and keeps a failed L2 write's entries dirty in its metadata
+ * cache, written again at the next flush; a failed data write here
+ * likewise leaves the entry unset.  A failed write lands nothing here
  * (the disk model's injected error); a real one may have landed, which
  * leaves the old content or the write's, as the checks accept.
  */
@@ -82,8 +87,16 @@ static void meta_done(struct port_blk_req *req, int rc)
         if (!gd->inflight)
             meta_start(gd);
     }
+    /* the waiters' callbacks (and actors that run meanwhile) may start the
+     * next write - one write in flight per block - and a write the port
+     * refuses at once (a dead chain's) ends in a meta_done() nested in
+     * this one, which must not free the block under it */
+    m->waking++;
     cons_wl_wake(&m->cur, rc);
-    if (m->dirty || m->next.head) {
+    m->waking--;
+    if (m->inflight || m->waking) {
+        return;
+    } else if (m->dirty || m->next.head) {
         meta_start(m);
     } else if (!m->is_gd && !m->inflight) {
         ly->gtc[m->index] = NULL;   /* idle: the next entry makes a new one */

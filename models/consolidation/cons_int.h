@@ -33,6 +33,7 @@ struct cons_greq {
     uint64_t *expect;               /* read: the oracle's view at issue */
     uint64_t *merge;                /* target-only: the whole grains read, then merged */
     int unmap_layer;                /* target-only: the delta letting go of the grains */
+    bool let_go;                    /* target-only: the grains are the copier's again */
     uint32_t unmap_pending;         /* its unmaps in flight (+1 while issuing) */
     int unmap_rc;
     bool skip_check, parked;

@@ -196,6 +196,7 @@ static void ignore_done(void *arg, int rc)
 }
 
 static void tonly_unmap_layer(struct cons_greq *r);
+static void tonly_let_go(struct cons_engine *e, struct cons_greq *r);
 
 /* The unmaps of one layer are down: on to the next layer, or the write
  * fails with the first error (the layers above still hold the grains). */
@@ -208,11 +209,37 @@ static void tonly_unmapped(void *arg, int rc)
     if (--r->unmap_pending)
         return;
     if (r->epoch != e->epoch || r->unmap_rc) {
+        tonly_let_go(e, r);
         cons_guest_sub_done(e, r, r->epoch != e->epoch ? 0 : r->unmap_rc);
         return;
     }
     r->unmap_layer++;
     tonly_unmap_layer(r);
+}
+
+/* Does a delta above layer l hold one of r's grains (or allocate it)? */
+static bool tonly_held_above(const struct cons_engine *e, const struct cons_greq *r, int l)
+{
+    for (int k = l + 1; k <= e->active; k++)
+        for (uint64_t g = r->g0; g <= r->g1; g++)
+            if (cons_chain_allocated(e->ch, k, g) || cons_chain_allocating(e->ch, k, g))
+                return true;
+    return false;
+}
+
+/* The grains go back to the copier and to the guest's other writes once
+ * no delta above the target holds them in memory: a write merging them
+ * before that would read a stale grain from a delta that has not let go
+ * yet (the deltas let go one at a time). */
+static void tonly_let_go(struct cons_engine *e, struct cons_greq *r)
+{
+    if (r->let_go || r->epoch != e->epoch)
+        return;
+    r->let_go = true;
+    tonly_release(e, r);
+    if (e->parked.n)
+        cons_guest_unpark(e);
+    cons_copy_kick(e);
 }
 
 /* Unmap the grains layer r->unmap_layer holds (layers holding none are
@@ -223,7 +250,8 @@ static void tonly_unmap_layer(struct cons_greq *r)
     for (; r->unmap_layer <= e->active; r->unmap_layer++) {
         r->unmap_pending = 1;
         for (uint64_t g = r->g0; g <= r->g1; g++) {
-            if (!cons_chain_allocated(e->ch, r->unmap_layer, g))
+            if (!cons_chain_allocated(e->ch, r->unmap_layer, g) &&
+                !cons_chain_allocating(e->ch, r->unmap_layer, g))
                 continue;
             r->unmap_pending++;
             int rc = cons_chain_unmap(e->ch, r->unmap_layer, g, tonly_unmapped, r);
@@ -233,11 +261,14 @@ static void tonly_unmap_layer(struct cons_greq *r)
                     r->unmap_rc = rc;
             }
         }
+        if (!tonly_held_above(e, r, r->unmap_layer))
+            tonly_let_go(e, r);
         if (r->unmap_pending > 1 || r->unmap_rc) {
             tonly_unmapped(r, 0);       /* the issuing reference */
             return;
         }
     }
+    tonly_let_go(e, r);
     cons_guest_sub_done(e, r, 0);
 }
 
@@ -260,17 +291,15 @@ static void tonly_written(void *arg, int rc)
                 if (cons_chain_allocated(e->ch, l, g) &&
                     cons_chain_unmap(e->ch, l, g, ignore_done, NULL))
                     cons_fail(e, VM_EIO, "unmap");
+        tonly_let_go(e, r);
     } else {
         r->unmap_layer = e->cfg.target + 1;
         r->unmap_rc = 0;
+        r->let_go = false;
         r->pending++;               /* held until the last layer let go */
         tonly_unmap_layer(r);
     }
-    tonly_release(e, r);
     cons_guest_sub_done(e, r, 0);
-    if (e->parked.n)
-        cons_guest_unpark(e);
-    cons_copy_kick(e);
 }
 
 static void tonly_write(struct cons_engine *e, struct cons_greq *r)
@@ -279,6 +308,16 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
         cons_guest_park(e, r);
         return;
     }
+    /* a write issued before the job still allocating one of the grains
+     * in a delta: mirrored, as the mechanism does (the delta's write waits
+     * for that allocation, the copy takes the grain later); merged now,
+     * the grain that allocation lands would hide the target's */
+    for (uint64_t g = r->g0; g <= r->g1; g++)
+        for (int l = e->cfg.target + 1; l <= e->active; l++)
+            if (cons_chain_allocating(e->ch, l, g)) {
+                mirror_write(e, r);
+                return;
+            }
     bool held = false;          /* a delta above the target hides the target's copy */
     for (uint64_t g = r->g0; g <= r->g1 && !held; g++)
         held = cons_chain_resolve(e->ch, e->active, g) > e->cfg.target;
@@ -301,6 +340,7 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
             vm_bitmap_set(e->busy, g);
     }
     e->copies++;                /* the copier sees the grains busy (tonly_release) */
+    r->let_go = false;
     r->to_target = true;        /* a failure gives the grains back to the copy set */
     r->pending++;
     int rc = cons_chain_read(e->ch, e->active, s0, n, r->merge, tonly_read, r);

@@ -74,6 +74,19 @@ expect crash job_failed gt 2 "jobs failed"
 expect crash crashes gt all "crashed"
 expect crash violations eq all "without a violation (no acknowledged write lost)"
 
+# two deltas, one failed write, a host crash: a grain table block's next
+# write started from its waiters' callbacks, or refused at once by the
+# crashed chain's port, must not be freed under the completion that woke
+# them (a use after free until 2026-12-01, ninth session)
+two='{"disks":[{"name":"base"},{"name":"snap1","parent":"base","size":"256MiB"},{"name":"snap2","parent":"snap1","size":"256MiB"}]}'
+"$VMSIM" run --no-plot -j 2 -o "$tmpdir/two" "$cfg" --set run.timeout=10s --set "chain=$two" \
+    --set "faults=[{\"kind\":\"disk_error\",\"op\":\"write\",\"after_ios\":12000,\"count\":1},$crash]" \
+    --set "variants=$good" > "$tmpdir/two.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "two: exit status 0"
+else bad "two: exit status $rc"; tail -n 12 "$tmpdir/two.log"; fi
+expect two violations eq all "without a violation"
+
 # every read failing through a host crash: the restarted VM cannot read
 # its chain, and the run point ends with that error (not a violation)
 "$VMSIM" run --no-plot -o "$tmpdir/noread" "$cfg" --set run.timeout=10s \

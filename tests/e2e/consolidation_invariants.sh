@@ -27,6 +27,8 @@
 # no write either.
 # Where a job ends unconsolidated, left_bytes counts what the target lacks,
 # and a crash at 0 happens.
+# A target-only job over two deltas holding the same grains, under 4 KiB
+# writes, keeps every write.
 # A target-only job over a delta as big as the disk, stopped by its
 # timeout, leaves the delta with unmapped grains and no room at its end:
 # the random load after it must reuse the freed places (it failed with
@@ -188,6 +190,19 @@ CFG="$VMSIM_SRCDIR/workloads/experiments/consolidation-trace.json" QUICK=1 \
     --set 'variants=[{"name":"mirror","policy":"mirror"},{"name":"qemu-write-blocking","policy":"qemu-write-blocking"}]'
 expect_status closed-trace 0
 expect_good closed-trace
+# two deltas that hold the same grains, written 4 KiB at a time: a
+# target-only write must not merge a grain a delta has not let go of yet
+# or that a write from before the job is still allocating (it lost
+# writes until 2026-12-01, ninth session)
+TMO=30s run two-small --set load.request=4KiB \
+    --set 'chain={"disks":[{"name":"base"},{"name":"snap1","parent":"base","size":"1536MiB"},{"name":"snap2","parent":"snap1","size":"1536MiB"}]}' \
+    --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]'
+expect_status two-small 0
+if grep -q '"final_mismatch":[[:space:]]*0,' "$tmpdir/two-small/result.json"; then
+    ok "two-small: the target-only job over two deltas keeps every write"
+else
+    bad "two-small: final_mismatch not 0"
+fi
 TMO=1s run reuse --set chain.delta_size=2GiB --set load.pattern=random \
     --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]'
 expect_status reuse 0
