@@ -359,6 +359,41 @@ START_TEST(test_cons_chain_failed_unmap_restores_the_entry)
 }
 END_TEST
 
+/* An unmap whose GT write fails while a write allocates the grain anew,
+ * and that allocation fails too: the entry goes back to the place the
+ * disk still names, live and after a reopen. */
+START_TEST(test_cons_chain_failed_unmap_then_failed_allocation_restores_the_entry)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS, SHIFT);
+    static const uint64_t d1[] = { UNMAP_G };
+    fix_delta(&f, d1, 1);
+    uint64_t old[4], live[4], after[4], w[1] = { vm_fp_page(55, UNMAP_G * 4 + 1, 1) };
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, UNMAP_G * 4, 4, old), 0);
+    fake_blk_fail_writes(f.dev, 0, VM_FAULT_PERSIST, VM_EIO);
+    struct rig_done du = { 0 }, dw = { 0 };
+    ck_assert_int_eq(cons_chain_unmap(f.ch, 1, UNMAP_G, rig_done_fn, &du), 0);
+    ck_assert_int_eq(cons_chain_write(f.ch, 1, UNMAP_G * 4 + 1, 1, w, rig_done_fn, &dw), 0);
+    fake_blk_run(f.dev);
+    ck_assert_int_eq(du.calls, 1);
+    ck_assert_int_eq(du.rc, VM_EIO);
+    ck_assert_int_eq(dw.calls, 1);
+    ck_assert_int_eq(dw.rc, VM_EIO);
+    fake_blk_fail_writes(f.dev, 0, VM_FAULT_OFF, 0);
+    ck_assert_int_eq(rig_read(f.ch, f.dev, 1, UNMAP_G * 4, 4, live), 0);
+    ck_assert_mem_eq(live, old, sizeof old);
+    fake_blk_crash(f.dev);
+    int rc;
+    char err[256];
+    struct cons_chain *re = rig_reopen(f.dev, &f.cfg, &rc, err);
+    ck_assert_msg(re != NULL, "%s", err);
+    ck_assert_int_eq(rig_read(re, f.dev, 1, UNMAP_G * 4, 4, after), 0);
+    ck_assert_mem_eq(after, old, sizeof old);
+    cons_chain_free(re);
+    fix_free(&f);
+}
+END_TEST
+
 /* Keeping a failed write's entries in memory loses writes. */
 START_TEST(test_cons_chain_failed_write_sweep_catches_kept_entries)
 {
@@ -620,6 +655,7 @@ static Suite *cons_chain_crash_suite(void)
     tcase_add_test(tc, test_cons_chain_failed_write_leaves_tables_as_the_disk_has_them);
     tcase_add_test(tc, test_cons_chain_failed_write_sweep_catches_kept_entries);
     tcase_add_test(tc, test_cons_chain_failed_unmap_restores_the_entry);
+    tcase_add_test(tc, test_cons_chain_failed_unmap_then_failed_allocation_restores_the_entry);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("corrupt");

@@ -191,6 +191,8 @@ struct cons_galloc {
     uint32_t slot;
     uint64_t g;
     uint32_t pos;                   /* the grain's file block */
+    uint32_t restore;               /* on failure the entry goes back to this (a
+                                     * place the disk names: a failed unmap's), or 0 */
     uint32_t pending;               /* fill reads, data write outstanding */
     int stage;                      /* what completes next (cons_chain_write.c) */
     int rc;

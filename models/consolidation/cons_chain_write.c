@@ -255,10 +255,14 @@ enum { GA_FILL, GA_DATA, GA_GT, GA_GD };
 static void ga_finish(struct cons_galloc *ga, int rc)
 {
     struct cons_chain *ch = ga->ch;
-    /* failed after its entry was set (a GT or GD write): the entry goes,
-     * the place is leaked (the grain is in flight: the entry is ours) */
-    if (rc && ch->cfg.mutation != CONS_MUT_KEEP_FAILED && cons_gt_entry(ga->ly, ga->g) == ga->pos)
-        (void)cons_layer_set(ga->ly, ga->g, 0);
+    /* failed: the entry goes back to what the disk names - nothing, or
+     * the place an unmap that failed meanwhile left named; the grain is in
+     * flight, so the entry is ours; our place is leaked */
+    if (rc && ch->cfg.mutation != CONS_MUT_KEEP_FAILED) {
+        uint32_t cur = cons_gt_entry(ga->ly, ga->g);
+        if (cur == ga->pos || (cur == 0 && ga->restore))
+            (void)cons_layer_set(ga->ly, ga->g, ga->restore);
+    }
     struct cons_galloc **pp = &ch->ht[cons_ht_hash(ga->slot, ga->g) & ch->ht_mask];
     while (*pp != ga)               /* it is in the table from ga_start on */
         pp = &(*pp)->hnext;
@@ -463,6 +467,7 @@ static int ga_start(struct cons_wop *op, uint64_t g, uint32_t a, uint32_t b)
     ga->slot = ly->slot;
     ga->g = g;
     ga->pos = pos;
+    ga->restore = 0;
     ga->pending = 0;
     ga->rc = 0;
     ga->op = op;
@@ -617,12 +622,17 @@ static void uop_done(struct cons_wait *w, int rc)
     /* the cleared entry is durable: no reopen names the place again.  A
      * failed GT write leaves it named on disk: the entry comes back
      * unless a write allocated the grain anew meanwhile */
-    if (rc == 0 && u->pos)
+    if (rc == 0 && u->pos) {
         (void)cons_layer_release_grain(u->ch, u->ly, u->pos);
-    else if (rc && u->pos && u->ch->cfg.mutation != CONS_MUT_KEEP_FAILED &&
-             !cons_gt_entry(u->ly, u->g) &&
-             !(u->ly->nr_inflight && cons_inflight_find(u->ch, u->ly->slot, u->g)))
-        (void)cons_layer_set(u->ly, u->g, u->pos);
+    } else if (rc && u->pos && u->ch->cfg.mutation != CONS_MUT_KEEP_FAILED &&
+               !cons_gt_entry(u->ly, u->g)) {
+        struct cons_galloc *ga = u->ly->nr_inflight ? cons_inflight_find(u->ch, u->ly->slot, u->g)
+                                                    : NULL;
+        if (ga)
+            ga->restore = u->pos;   /* if that allocation fails too */
+        else
+            (void)cons_layer_set(u->ly, u->g, u->pos);
+    }
     u->ly->nr_busy--;
     cons_op_free(u->ch, u);
     done(arg, rc);

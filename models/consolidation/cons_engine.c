@@ -382,9 +382,15 @@ static void reopened(struct cons_engine *e, int rc)
     cons_maybe_finish(e);
 }
 
-/* Stunned and drained: the chain in memory goes, the disk's comes. */
+/* Stunned and drained: the chain in memory goes, the disk's comes.  No
+ * copy may be in flight (every descriptor write comes after the copy it
+ * follows): its writes would land under the reopened tables. */
 static void reopen_now(struct cons_engine *e)
 {
+    if (e->copies) {
+        cons_fail(e, VM_EINVAL, "reopen with copies in flight");
+        return;
+    }
     struct cons_chain *old = e->ch;
     cons_chain_kill(old);           /* late completions find it, dead */
     if (e->nr_dead < (int)(sizeof e->dead / sizeof e->dead[0]))
