@@ -356,11 +356,17 @@ START_TEST(test_cons_chain_failed_unmap_restores_the_entry)
     uint64_t old[4];
     ck_assert_int_eq(rig_read(f.ch, f.dev, 1, UNMAP_G * 4, 4, old), 0);
     fake_blk_fail_writes(f.dev, 0, VM_FAULT_ONCE, VM_EIO);
-    struct rig_done d = { 0 };
+    struct rig_done d = { 0 }, waited = { 0 };
+    ck_assert_int_eq(cons_chain_unmap_wait(f.ch, 1, UNMAP_G, rig_done_fn, &waited), 0);
     ck_assert_int_eq(cons_chain_unmap(f.ch, 1, UNMAP_G, rig_done_fn, &d), 0);
+    /* a write meeting the grain waits for the unmap, and gets its result */
+    ck_assert_int_eq(cons_chain_unmap_wait(f.ch, 1, UNMAP_G, rig_done_fn, &waited), 1);
+    ck_assert_int_eq(cons_chain_unmap_wait(f.ch, 1, UNMAP_G + 1, rig_done_fn, &waited), 0);
     fake_blk_run(f.dev);
     ck_assert_int_eq(d.calls, 1);
     ck_assert_int_eq(d.rc, VM_EIO);
+    ck_assert_int_eq(waited.calls, 1);
+    ck_assert_int_eq(waited.rc, VM_EIO);
     ck_assert_uint_eq(fake_blk_nr_failed(f.dev), 1);
     expect_grain_old(&f, old);
     fix_free(&f);

@@ -208,6 +208,13 @@ int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g,
  * below.  A grain being allocated is unmapped once its allocation is
  * durable.  0 or VM_EINVAL (base, or not allocated), VM_ENOMEM. */
 int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done, void *arg);
+/* Wait for the unmaps of grain g in `layer` now in flight (their entry is
+ * already clear in memory, not yet on the disk): done(arg, rc) once for
+ * each when it is down, rc its result (a failed one has put the entry
+ * back).  Returns how many it waits for (0: none, done is not called) or
+ * VM_ENOMEM. */
+int cons_chain_unmap_wait(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done,
+                          void *arg);
 /* Flush the device (port FLUSH); done once. */
 int cons_chain_flush(struct cons_chain *ch, cons_done_fn done, void *arg);
 

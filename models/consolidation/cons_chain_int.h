@@ -224,6 +224,7 @@ struct cons_chain {
     struct cons_galloc **ht;
     uint64_t ht_mask, ht_count;
     struct cons_op ops;             /* operations in flight: a ring through ops */
+    struct cons_uop *unmaps;        /* unmaps in flight (cons_chain_write.c) */
     struct cons_galloc *ga_free;    /* free list of allocation nodes */
     struct cons_op *op_free[CONS_OP_CLASSES];   /* freed operations by size class */
     uint32_t nr_op_free[CONS_OP_CLASSES];

@@ -604,7 +604,7 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
 
 /* ---- unmap, flush ------------------------------------------------------------ */
 
-struct uop {
+struct cons_uop {
     struct cons_chain *ch;
     struct cons_layer *ly;
     uint64_t g;
@@ -612,13 +612,56 @@ struct uop {
     cons_done_fn done;
     void *arg;
     struct cons_wait w;
+    struct cons_uop *next, **pprev; /* in ch->unmaps */
+    struct cons_wlist waiters;      /* cons_chain_unmap_wait()'s */
 };
+#define uop cons_uop
+
+/* A cons_chain_unmap_wait() node. */
+struct uwait {
+    struct cons_wait w;
+    struct cons_chain *ch;
+    cons_done_fn done;
+    void *arg;
+};
+
+static void uwait_fn(struct cons_wait *w, int rc)
+{
+    struct uwait *u = (struct uwait *)w;
+    cons_done_fn done = u->done;
+    void *arg = u->arg;
+    cons_op_free(u->ch, u);
+    done(arg, rc);
+}
+
+int cons_chain_unmap_wait(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done,
+                          void *arg)
+{
+    if (layer < 1 || layer >= ch->nr_layers)
+        return 0;
+    int n = 0;
+    for (struct uop *u = ch->unmaps; u; u = u->next) {
+        if (u->ly != ch->layers[layer] || u->g != g)
+            continue;
+        struct uwait *w = cons_op_alloc(ch, sizeof(*w), NULL);
+        if (!w)
+            return VM_ENOMEM;
+        *w = (struct uwait){ .w.fn = uwait_fn, .ch = ch, .done = done, .arg = arg };
+        cons_wl_push(&u->waiters, &w->w);
+        n++;
+    }
+    return n;
+}
 
 static void uop_done(struct cons_wait *w, int rc)
 {
     struct uop *u = (struct uop *)((char *)w - offsetof(struct uop, w));
     cons_done_fn done = u->done;
     void *arg = u->arg;
+    struct cons_wlist waiters = u->waiters;
+    *u->pprev = u->next;
+    if (u->next)
+        u->next->pprev = u->pprev;
     /* the cleared entry is durable: no reopen names the place again.  A
      * failed GT write leaves it named on disk: the entry comes back
      * unless a write allocated the grain anew meanwhile */
@@ -626,15 +669,18 @@ static void uop_done(struct cons_wait *w, int rc)
         (void)cons_layer_release_grain(u->ch, u->ly, u->pos);
     } else if (rc && u->pos && u->ch->cfg.mutation != CONS_MUT_KEEP_FAILED &&
                !cons_gt_entry(u->ly, u->g)) {
+        (void)cons_layer_set(u->ly, u->g, u->pos);
+    } else if (rc && u->pos && u->ch->cfg.mutation != CONS_MUT_KEEP_FAILED) {
+        /* a write allocates the grain anew: if it fails too, the entry
+         * goes back to the place the disk still names */
         struct cons_galloc *ga = u->ly->nr_inflight ? cons_inflight_find(u->ch, u->ly->slot, u->g)
                                                     : NULL;
         if (ga)
-            ga->restore = u->pos;   /* if that allocation fails too */
-        else
-            (void)cons_layer_set(u->ly, u->g, u->pos);
+            ga->restore = u->pos;
     }
     u->ly->nr_busy--;
     cons_op_free(u->ch, u);
+    cons_wl_wake(&waiters, rc);
     done(arg, rc);
 }
 
@@ -681,7 +727,11 @@ int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn 
     struct uop *u = cons_op_alloc(ch, sizeof(*u), NULL);
     if (!u)
         return VM_ENOMEM;
-    *u = (struct uop){ .ch = ch, .ly = ly, .g = g, .done = done, .arg = arg };
+    *u = (struct uop){ .ch = ch, .ly = ly, .g = g, .done = done, .arg = arg,
+                       .next = ch->unmaps, .pprev = &ch->unmaps };
+    if (ch->unmaps)
+        ch->unmaps->pprev = &u->next;
+    ch->unmaps = u;
     if (ga) {                       /* being allocated: unmap what it allocates */
         u->w.fn = uop_resume;
         cons_wl_push(&ga->waiters, &u->w);

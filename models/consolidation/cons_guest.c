@@ -411,6 +411,15 @@ void cons_guest_sub_mirror(struct cons_engine *e, struct cons_greq *r, int layer
     }
 }
 
+void cons_guest_sub_unmap_wait(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g)
+{
+    int n = cons_chain_unmap_wait(e->ch, layer, g, sub_cb, r);
+    if (n < 0)
+        submit_failed(e, r, n);
+    else
+        r->pending += n;
+}
+
 void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
 {
     cons_guest_sub_write_part(e, r, layer, r->io.sector, r->io.nr);

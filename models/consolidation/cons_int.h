@@ -264,6 +264,9 @@ void cons_guest_sub_write_part(struct cons_engine *e, struct cons_greq *r, int l
 void cons_guest_sub_mirror(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t s,
                            uint32_t n);
 void cons_guest_sub_done(struct cons_engine *e, struct cons_greq *r, int rc);
+/* r waits for the unmaps of grain g in layer now in flight (its result
+ * then is theirs too: a failed one has put the grain back). */
+void cons_guest_sub_unmap_wait(struct cons_engine *e, struct cons_greq *r, int layer, uint64_t g);
 /* Park r until a copy of its grains ends; cons_guest_unpark retries them. */
 void cons_guest_park(struct cons_engine *e, struct cons_greq *r);
 void cons_guest_unpark(struct cons_engine *e);

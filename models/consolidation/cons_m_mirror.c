@@ -318,6 +318,13 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
                 mirror_write(e, r);
                 return;
             }
+    /* an earlier write's unmap of a grain still in flight (its entry is
+     * clear in memory only): this write is acknowledged once that is down,
+     * or the delta's grain - back after a crash, or put back by a failed
+     * unmap - would hide it */
+    for (uint64_t g = r->g0; g <= r->g1; g++)
+        for (int l = e->cfg.target + 1; l <= e->active; l++)
+            cons_guest_sub_unmap_wait(e, r, l, g);
     bool held = false;          /* a delta above the target hides the target's copy */
     for (uint64_t g = r->g0; g <= r->g1 && !held; g++)
         held = cons_chain_resolve(e->ch, e->active, g) > e->cfg.target;

@@ -87,6 +87,25 @@ if [ "$rc" -eq 0 ]; then ok "two: exit status 0"
 else bad "two: exit status $rc"; tail -n 12 "$tmpdir/two.log"; fi
 expect two violations eq all "without a violation"
 
+# target-only under 4 KiB sequential writes, the grain table write of an
+# unmap failing: the writes that went to the target meanwhile wait for
+# that unmap and fail with it (the delta's grain is back and hides them);
+# they were acknowledged before, and lost, until 2026-12-01 (ninth session)
+"$VMSIM" run --no-plot -o "$tmpdir/unmap" "$cfg" --set run.timeout=30s --set run.after=0.1s \
+    --set load.request=4KiB \
+    --set 'faults=[{"kind":"disk_error","op":"write","after_ios":17809,"count":1}]' \
+    --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]' \
+    > "$tmpdir/unmap.log" 2>&1
+rc=$?
+m=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+             { print ($c["io_errors"] > 1), $c["violations"], $c["converged"] }' \
+        "$tmpdir/unmap/cons-broken.csv")
+if [ "$rc" -eq 0 ] && [ "$m" = "1 0 1" ]; then
+    ok "unmap: the writes behind a failed unmap fail with it, none lost, consolidated"
+else
+    bad "unmap: exit status $rc, (io_errors > 1, violations, converged): $m"
+fi
+
 # every read failing through a host crash: the restarted VM cannot read
 # its chain, and the run point ends with that error (not a violation)
 "$VMSIM" run --no-plot -o "$tmpdir/noread" "$cfg" --set run.timeout=10s \
