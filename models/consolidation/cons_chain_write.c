@@ -64,6 +64,11 @@ static void meta_done(struct port_blk_req *req, int rc)
 {
     struct cons_meta *m = req->data;
     struct cons_layer *ly = m->ly;
+    /* this write's waiters, taken now: the GD write started below may
+     * let other actors run first (a simcall), and a write they start on
+     * this block makes its next batch the current one */
+    struct cons_wlist waiters = m->cur;
+    m->cur = (struct cons_wlist){ NULL, NULL };
     m->inflight = false;
     m->done++;
     if (m->is_gd && rc && m->ch->cfg.mutation != CONS_MUT_KEEP_FAILED) {
@@ -92,7 +97,7 @@ static void meta_done(struct port_blk_req *req, int rc)
      * refuses at once (a dead chain's) ends in a meta_done() nested in
      * this one, which must not free the block under it */
     m->waking++;
-    cons_wl_wake(&m->cur, rc);
+    cons_wl_wake(&waiters, rc);
     m->waking--;
     if (m->inflight || m->waking) {
         return;

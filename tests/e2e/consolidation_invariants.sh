@@ -28,7 +28,8 @@
 # Where a job ends unconsolidated, left_bytes counts what the target lacks,
 # and a crash at 0 happens.
 # A target-only job over two deltas holding the same grains, under 4 KiB
-# writes, keeps every write.
+# writes, keeps every write; a helper job on 4 KiB grains under writes at
+# the disk's bandwidth ends (no deadlock).
 # A target-only job over a delta as big as the disk, stopped by its
 # timeout, leaves the delta with unmapped grains and no room at its end:
 # the random load after it must reuse the freed places (it failed with
@@ -203,6 +204,14 @@ if grep -q '"final_mismatch":[[:space:]]*0,' "$tmpdir/two-small/result.json"; th
 else
     bad "two-small: final_mismatch not 0"
 fi
+# the helper on 4 KiB grains, the guest writing at the disk's bandwidth,
+# the timeout during a helper's copy: a grain table write's waiters were
+# dropped when another actor started the block's next write while the
+# first one's completion started a directory write (a deadlock until
+# 2026-12-01, ninth session)
+TMO=5s run helper-4k --set load.request=4KiB --set load.write_ratio=1.0 --set vdisk.grain=4KiB \
+    --set 'variants=[{"name":"helper-always","policy":"helper","params":{"size_check":false}}]'
+expect_status helper-4k 0
 TMO=1s run reuse --set chain.delta_size=2GiB --set load.pattern=random \
     --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]'
 expect_status reuse 0
