@@ -16,7 +16,8 @@
  * what the tables hold in memory goes back to what the disk holds, so
  * nothing is later acknowledged on an entry no reopen would find: the
  * entry of an allocation whose GT (or GD) write failed is cleared and its
- * place leaked (the disk may name it); a GD entry a failed GD write
+ * place leaked (the disk may name it), while the place of one that failed
+ * before (a fill read, the data write) is reused; a GD entry a failed GD write
  * carried is set again by the table's next GT write (which then waits for
  * the GD again); a failed unmap's entry is restored.  This rollback is
  * the model's own rule: QEMU's qcow2 drops an allocation
@@ -267,6 +268,11 @@ static void ga_finish(struct cons_galloc *ga, int rc)
         uint32_t cur = cons_gt_entry(ga->ly, ga->g);
         if (cur == ga->pos || (cur == 0 && ga->restore))
             (void)cons_layer_set(ga->ly, ga->g, ga->restore);
+        /* failed before any table named the place (a fill read, the data
+         * write): no disk names it, it can be reused (as QEMU frees the
+         * clusters of an allocation whose data write failed) */
+        if (ga->stage < GA_GT && ch->cfg.mutation != CONS_MUT_GT_BEFORE_DATA)
+            (void)cons_layer_release_grain(ch, ga->ly, ga->pos);
     }
     struct cons_galloc **pp = &ch->ht[cons_ht_hash(ga->slot, ga->g) & ch->ht_mask];
     while (*pp != ga)               /* it is in the table from ga_start on */

@@ -299,7 +299,14 @@ static void job_over(struct cons_engine *e)
     e->res.total_ns = e->job_end - e->job_start;
     e->res.phase_ns[CONS_DURING] = e->res.total_ns;
     e->copy_paused = true;
+    /* operations the job leaves in flight (copies, target-only merges)
+     * hold their grains until they end: the guest's writes after the job
+     * wait for them (cons_guest.c) */
+    uint64_t *held = e->merges ? e->busy : NULL;
+    if (held)
+        e->busy = NULL;
     cons_copy_end(e);
+    e->busy = held;
     cons_arm(e, e->job_end + e->cfg.after_ns, after_done);
 }
 
@@ -612,6 +619,7 @@ void cons_engine_crash(struct cons_engine *e)
     e->ch = NULL;
     cons_guest_crash(e);
     e->copies = e->copy_ios = 0;
+    e->merges = 0;
     cons_copy_end(e);
     e->job_running = false;
     if (e->stunned)

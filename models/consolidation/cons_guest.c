@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vm_bitmap.h"
 #include "base/vm_err.h"
 #include "consolidation/cons_int.h"
 
@@ -427,10 +428,27 @@ void cons_guest_sub_write(struct cons_engine *e, struct cons_greq *r, int layer)
 
 /* ------------------------------------------------------------ issue */
 
+/* After the job: do target-only merges it left in flight hold one of r's
+ * grains (a merge writes the target and then unmaps the delta: a write
+ * into the delta meanwhile would fill the grain from a target that does
+ * not have the merge yet)?  A copy in flight is harmless: the delta
+ * hides the target it writes. */
+static bool held_after_job(const struct cons_engine *e, const struct cons_greq *r)
+{
+    if (e->job_running || !e->busy || !e->merges)
+        return false;
+    for (uint64_t g = r->g0; g <= r->g1 && g < e->nr_grains; g++)
+        if (vm_bitmap_test(e->busy, g))
+            return true;
+    return false;
+}
+
 static void issue_write(struct cons_engine *e, struct cons_greq *r)
 {
     if (e->job_running && e->cfg.method->write)
         e->cfg.method->write(e, r);
+    else if (held_after_job(e, r))
+        cons_guest_park(e, r);      /* unparked as they end */
     else
         cons_guest_sub_write(e, r, e->active);
 }

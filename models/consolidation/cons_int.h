@@ -157,6 +157,7 @@ struct cons_engine {
     bool gave_up;                     /* the method ended the job unconsolidated */
     bool failed;                      /* a device error ended the job (cons_job_fail) */
     bool reopening;                   /* the chain is being reopened from the disk */
+    uint32_t merges;                  /* target-only merges in flight (in copies too) */
     bool disk_lost;                   /* that reopen failed: the run ended, unchecked */
     uint32_t job_gen;                 /* bumped when the job fails: its callbacks die */
     uint64_t job_start, job_end;

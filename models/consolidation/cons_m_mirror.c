@@ -161,6 +161,7 @@ static void tonly_release(struct cons_engine *e, struct cons_greq *r)
         for (uint64_t g = r->g0; g <= r->g1 && g < e->nr_grains; g++)
             vm_bitmap_clear(e->busy, g);
     e->copies--;
+    e->merges--;
 }
 
 static void tonly_read(void *arg, int rc)
@@ -347,6 +348,7 @@ static void tonly_write(struct cons_engine *e, struct cons_greq *r)
             vm_bitmap_set(e->busy, g);
     }
     e->copies++;                /* the copier sees the grains busy (tonly_release) */
+    e->merges++;
     r->let_go = false;
     r->to_target = true;        /* a failure gives the grains back to the copy set */
     r->pending++;

@@ -106,6 +106,18 @@ else
     bad "unmap: exit status $rc, (io_errors > 1, violations, converged): $m"
 fi
 
+# every read failing, 4 KiB random writes: each allocation's fill read
+# fails, and its place, which no table names, is reused (it leaked, and
+# the delta's file ran out of room: "no space left", until 2026-12-01)
+"$VMSIM" run --no-plot -j 2 -o "$tmpdir/fill" "$cfg" --set run.timeout=20s --set seed=21 \
+    --set load.request=4KiB --set load.pattern=random --set load.write_ratio=0.3 \
+    --set 'faults=[{"kind":"disk_error","op":"read","after_ios":0,"count":0}]' \
+    --set 'variants=[{"name":"mirror","policy":"mirror"},{"name":"offline","policy":"offline"}]' \
+    > "$tmpdir/fill.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "fill: exit status 0 (no space leaked)"
+else bad "fill: exit status $rc"; grep -o '"error":[^,]*' "$tmpdir/fill/result.json"; fi
+
 # every read failing through a host crash: the restarted VM cannot read
 # its chain, and the run point ends with that error (not a violation)
 "$VMSIM" run --no-plot -o "$tmpdir/noread" "$cfg" --set run.timeout=10s \
