@@ -186,17 +186,6 @@ static void bg_write_done(struct cons_engine *e, struct cons_greq *r)
     cons_copy_mark(e, r->g0, r->g1);
 }
 
-/* do_sync_target_write(): a failed target write is the job's error
- * (mirror_error_action(); "report" by default: the job fails), the
- * guest's write has its source's result */
-static void target_done(void *arg, int rc)
-{
-    struct cons_greq *r = arg;
-    if (rc && !r->mirror_rc)
-        r->mirror_rc = rc;
-    cons_guest_sub_done(r->e, r, 0);
-}
-
 /* write-blocking: the source write is down (bdrv_mirror_top_do_write());
  * do_sync_target_write() drops an unaligned head or tail that falls in a
  * dirty grain (the background copy will take the grain whole: so a write
@@ -221,15 +210,11 @@ static void active_src_done(void *arg, int rc)
     if (end > s) {
         for (uint64_t g = (s + gs - 1) / gs; (g + 1) * gs <= end; g++)
             cons_copy_unmark(e, g);
-        r->pending++;
-        rc = cons_chain_write(e->ch, e->cfg.target, s, (uint32_t)(end - s),
-                              r->fps + (s - r->io.sector), target_done, r);
-        if (rc) {
-            cons_fail(e, rc, "submit");
-            cons_guest_sub_done(e, r, rc);
-        } else {
-            e->res.mirror_bytes += (end - s) * 4096;
-        }
+        /* do_sync_target_write(): a failed target write is the job's
+         * error (mirror_error_action(); "report" by default: the job
+         * fails), the guest's write has its source's result */
+        cons_guest_sub_mirror(e, r, e->cfg.target, s, (uint32_t)(end - s));
+        e->res.mirror_bytes += (end - s) * 4096;
     }
     cons_guest_sub_done(e, r, 0);
 }
