@@ -252,6 +252,45 @@ START_TEST(test_cons_chain_group_commit_second_gt_image_carries_both_entries)
 }
 END_TEST
 
+/* One write allocating several whole grains of one GT: one data request
+ * for the grains, then one GT write carrying all their entries (not the
+ * first grain's alone and the others in a second write): qcow2 links the
+ * L2 entries of one allocation at once. */
+START_TEST(test_cons_chain_grouped_allocation_makes_one_gt_write)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS, SHIFT);
+    static const uint64_t d1[] = { 10 };    /* GT 0 exists: no GD write */
+    fix_delta(&f, d1, 1);
+    uint64_t gt_lba = f.cfg.slot0_lba + f.cfg.slot_blocks + f.ch->layers[1]->gt_pos[0];
+    fake_blk_log_clear(f.dev);
+    uint64_t w[4 * G];
+    for (uint32_t i = 0; i < 4 * G; i++)
+        w[i] = vm_fp_page(11, i, 3);
+    struct rig_done d = { 0 };
+    ck_assert_int_eq(cons_chain_write(f.ch, 1, 2 * G, 4 * G, w, rig_done_fn, &d), 0);
+    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 1);       /* grains 2..5: one data write */
+    ck_assert_uint_eq(fake_blk_run_one(f.dev), 1);
+    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 1);       /* then one GT write */
+    ck_assert_int_eq(d.calls, 0);                          /* acknowledged after it */
+    fake_blk_run(f.dev);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_int_eq(d.rc, 0);
+    ck_assert_uint_eq(count_ops(f.dev, PORT_BLK_WRITE, 1), 1);
+    ck_assert_uint_eq(fake_blk_log_len(f.dev), 2);
+    size_t gt_writes = 0;
+    for (size_t i = 0; i < fake_blk_log_len(f.dev); i++)
+        gt_writes += fake_blk_log_at(f.dev, i)->lba == gt_lba;
+    ck_assert_uint_eq(gt_writes, 1);
+    uint32_t ent[CONS_GT_ENTRIES];
+    store_gt(&f, 1, 0, ent);
+    for (uint32_t g = 2; g <= 5; g++)
+        ck_assert_uint_ne(ent[g], 0);
+    ck_assert_uint_ne(ent[10], 0);
+    fix_free(&f);
+}
+END_TEST
+
 /* Many allocations in one GT, completions in a seeded random order: at
  * most one write of the GT block is ever queued, and the store ends with
  * every entry. */
@@ -680,6 +719,7 @@ static Suite *cons_chain_suite(void)
     tcase_add_test(tc, test_cons_chain_whole_grain_write_skips_the_fill_read);
     tcase_add_test(tc, test_cons_chain_group_commit_second_gt_image_carries_both_entries);
     tcase_add_test(tc, test_cons_chain_group_commit_never_two_gt_writes_in_flight_any_order);
+    tcase_add_test(tc, test_cons_chain_grouped_allocation_makes_one_gt_write);
     tcase_add_test(tc, test_cons_chain_write_to_grain_under_allocation_waits_then_goes_in_place);
     tcase_add_test(tc, test_cons_chain_unmap_falls_through_after_gt_is_durable);
     tcase_add_test(tc, test_cons_chain_unmap_of_grain_under_allocation_waits_for_it);
