@@ -393,6 +393,40 @@ START_TEST(test_cons_chain_unmap_falls_through_after_gt_is_durable)
 }
 END_TEST
 
+/* Unmaps of several grains of one GT inside a batch: one GT write,
+ * every done after it, and a reopen sees them all gone. */
+START_TEST(test_cons_chain_batched_unmaps_make_one_gt_write)
+{
+    struct fix f;
+    fix_init(&f, NR_SECTORS, SHIFT);
+    static const uint64_t d1[] = { 2, 3, 4, 5, 9 };
+    fix_delta(&f, d1, 5);
+    struct rig_done d[4] = { { 0 } };
+    fake_blk_log_clear(f.dev);
+    cons_chain_batch_begin(f.ch);
+    for (uint64_t g = 2; g <= 5; g++)
+        ck_assert_int_eq(cons_chain_unmap(f.ch, 1, g, rig_done_fn, &d[g - 2]), 0);
+    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 0);       /* held to the end */
+    cons_chain_batch_end(f.ch);
+    ck_assert_uint_eq(fake_blk_nr_queued(f.dev), 1);
+    ck_assert_int_eq(fake_blk_log_at(f.dev, 0)->packed, 1);
+    fake_blk_run(f.dev);
+    ck_assert_uint_eq(fake_blk_log_len(f.dev), 1);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(d[i].calls, 1);
+        ck_assert_int_eq(d[i].rc, 0);
+    }
+    int rc;
+    struct cons_chain *re = rig_reopen(f.dev, &f.cfg, &rc, NULL);
+    ck_assert_int_eq(rc, 0);
+    for (uint64_t g = 2; g <= 5; g++)
+        ck_assert(!cons_chain_allocated(re, 1, g));
+    ck_assert(cons_chain_allocated(re, 1, 9));
+    cons_chain_free(re);
+    fix_free(&f);
+}
+END_TEST
+
 START_TEST(test_cons_chain_unmap_of_grain_under_allocation_waits_for_it)
 {
     struct fix f;
@@ -722,6 +756,7 @@ static Suite *cons_chain_suite(void)
     tcase_add_test(tc, test_cons_chain_grouped_allocation_makes_one_gt_write);
     tcase_add_test(tc, test_cons_chain_write_to_grain_under_allocation_waits_then_goes_in_place);
     tcase_add_test(tc, test_cons_chain_unmap_falls_through_after_gt_is_durable);
+    tcase_add_test(tc, test_cons_chain_batched_unmaps_make_one_gt_write);
     tcase_add_test(tc, test_cons_chain_unmap_of_grain_under_allocation_waits_for_it);
     tcase_add_test(tc, test_cons_chain_read_and_fill_wait_for_allocation_below);
     tcase_add_test(tc, test_cons_chain_write_error_at_each_write_fails_without_hang);

@@ -208,6 +208,15 @@ int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g,
  * below.  A grain being allocated is unmapped once its allocation is
  * durable.  0 or VM_EINVAL (base, or not allocated), VM_ENOMEM. */
 int cons_chain_unmap(struct cons_chain *ch, int layer, uint64_t g, cons_done_fn done, void *arg);
+/* The table writes that calls between cons_chain_batch_begin(ch) and
+ * cons_chain_batch_end(ch) ask for (unmaps, the GT entries of
+ * allocations that complete meanwhile) go out at the end, one write per
+ * table block, as a format updates the tables of one operation at once
+ * (qcow2 links an allocation's L2 entries in one update).  Nested: the
+ * outermost end starts them; callbacks may run inside it (a write the
+ * device refuses at once). */
+void cons_chain_batch_begin(struct cons_chain *ch);
+void cons_chain_batch_end(struct cons_chain *ch);
 /* Wait for the unmaps of grain g in `layer` now in flight (their entry is
  * already clear in memory, not yet on the disk): done(arg, rc) once for
  * each when it is down, rc its result (a failed one has put the entry

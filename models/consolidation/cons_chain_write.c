@@ -182,6 +182,16 @@ void cons_meta_release(struct cons_chain *ch)
     }
 }
 
+void cons_chain_batch_begin(struct cons_chain *ch)
+{
+    cons_meta_hold(ch);
+}
+
+void cons_chain_batch_end(struct cons_chain *ch)
+{
+    cons_meta_release(ch);
+}
+
 void cons_meta_request(struct cons_meta *m, struct cons_wait *w)
 {
     m->dirty = true;

@@ -250,18 +250,21 @@ static void tonly_unmap_layer(struct cons_greq *r)
     struct cons_engine *e = r->e;
     for (; r->unmap_layer <= e->active; r->unmap_layer++) {
         r->unmap_pending = 1;
+        struct cons_chain *ch = e->ch;
+        cons_chain_batch_begin(ch);     /* the write's grains: one GT write a table */
         for (uint64_t g = r->g0; g <= r->g1; g++) {
-            if (!cons_chain_allocated(e->ch, r->unmap_layer, g) &&
-                !cons_chain_allocating(e->ch, r->unmap_layer, g))
+            if (!cons_chain_allocated(ch, r->unmap_layer, g) &&
+                !cons_chain_allocating(ch, r->unmap_layer, g))
                 continue;
             r->unmap_pending++;
-            int rc = cons_chain_unmap(e->ch, r->unmap_layer, g, tonly_unmapped, r);
+            int rc = cons_chain_unmap(ch, r->unmap_layer, g, tonly_unmapped, r);
             if (rc) {
                 r->unmap_pending--;
                 if (!r->unmap_rc)
                     r->unmap_rc = rc;
             }
         }
+        cons_chain_batch_end(ch);
         if (!tonly_held_above(e, r, r->unmap_layer))
             tonly_let_go(e, r);
         if (r->unmap_pending > 1 || r->unmap_rc) {
@@ -287,11 +290,14 @@ static void tonly_written(void *arg, int rc)
         return;
     }
     if (e->cfg.method->flags & CONS_F_EARLY_ACK) {
+        struct cons_chain *ch = e->ch;
+        cons_chain_batch_begin(ch);
         for (uint64_t g = r->g0; g <= r->g1; g++)
             for (int l = e->cfg.target + 1; l <= e->active; l++)
-                if (cons_chain_allocated(e->ch, l, g) &&
-                    cons_chain_unmap(e->ch, l, g, ignore_done, NULL))
+                if (cons_chain_allocated(ch, l, g) &&
+                    cons_chain_unmap(ch, l, g, ignore_done, NULL))
                     cons_fail(e, VM_EIO, "unmap");
+        cons_chain_batch_end(ch);
         tonly_let_go(e, r);
     } else {
         r->unmap_layer = e->cfg.target + 1;
