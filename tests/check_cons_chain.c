@@ -39,6 +39,15 @@ static size_t count_ops(const struct fake_blk *dev, enum port_blk_op op, int pac
     return n;
 }
 
+/* The logged requests that start at block lba. */
+static size_t count_at(const struct fake_blk *dev, uint64_t lba)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_blk_log_len(dev); i++)
+        n += fake_blk_log_at(dev, i)->lba == lba;
+    return n;
+}
+
 /* ---- configuration, tables, reads ------------------------------------- */
 
 START_TEST(test_cons_chain_new_rejects_inconsistent_cfg)
@@ -239,10 +248,7 @@ START_TEST(test_cons_chain_group_commit_second_gt_image_carries_both_entries)
     fake_blk_run(f.dev);
     ck_assert_int_eq(db.calls, 1);
     ck_assert_int_eq(db.rc, 0);
-    size_t gt_writes = 0;
-    for (size_t i = 0; i < fake_blk_log_len(f.dev); i++)
-        gt_writes += fake_blk_log_at(f.dev, i)->lba == gt_lba;
-    ck_assert_uint_eq(gt_writes, 2);
+    ck_assert_uint_eq(count_at(f.dev, gt_lba), 2);
     uint32_t ent[CONS_GT_ENTRIES];
     store_gt(&f, 1, 0, ent);
     ck_assert_uint_ne(ent[0], 0);
@@ -278,10 +284,7 @@ START_TEST(test_cons_chain_grouped_allocation_makes_one_gt_write)
     ck_assert_int_eq(d.rc, 0);
     ck_assert_uint_eq(count_ops(f.dev, PORT_BLK_WRITE, 1), 1);
     ck_assert_uint_eq(fake_blk_log_len(f.dev), 2);
-    size_t gt_writes = 0;
-    for (size_t i = 0; i < fake_blk_log_len(f.dev); i++)
-        gt_writes += fake_blk_log_at(f.dev, i)->lba == gt_lba;
-    ck_assert_uint_eq(gt_writes, 1);
+    ck_assert_uint_eq(count_at(f.dev, gt_lba), 1);
     uint32_t ent[CONS_GT_ENTRIES];
     store_gt(&f, 1, 0, ent);
     for (uint32_t g = 2; g <= 5; g++)
