@@ -109,7 +109,7 @@ static void meta_done(struct port_blk_req *req, int rc)
         return;
     } else if (m->dirty || m->next.head) {
         meta_start(m);
-    } else if (!m->is_gd && !m->inflight) {
+    } else if (!m->is_gd && !m->inflight && !m->held) {
         ly->gtc[m->index] = NULL;   /* idle: the next entry makes a new one */
         cons_meta_put(m->ch, m);
     }
@@ -153,9 +153,11 @@ static void meta_start(struct cons_meta *m)
 static void meta_kick(struct cons_meta *m)
 {
     struct cons_chain *ch = m->ch;
+    if (m->held)
+        return;                     /* the release in progress starts it */
     if (!ch->meta_hold) {
         meta_start(m);
-    } else if (!m->held) {
+    } else {
         m->held = true;
         m->hnext = ch->held;
         ch->held = m;
@@ -171,14 +173,22 @@ void cons_meta_release(struct cons_chain *ch)
 {
     if (--ch->meta_hold)
         return;
-    /* meta_start() may run callbacks (a write refused at once) that set
-     * entries and kick blocks again: those start at once, hold is 0 */
+    /* meta_start() may run callbacks (a write the port refuses at once
+     * completes inside it) that set entries and kick blocks: a block not
+     * on the list starts at once (hold is 0), one still on it is left to
+     * this loop, and meta_done() frees no block on the list */
     struct cons_meta *m;
     while ((m = ch->held)) {
         ch->held = m->hnext;
         m->held = false;
-        if (!m->inflight && (m->dirty || m->next.head))
+        if (m->inflight || m->waking)
+            continue;
+        if (m->dirty || m->next.head) {
             meta_start(m);
+        } else if (!m->is_gd) {     /* idle (not expected: it had a waiter) */
+            m->ly->gtc[m->index] = NULL;
+            cons_meta_put(ch, m);
+        }
     }
 }
 
