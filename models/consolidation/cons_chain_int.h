@@ -146,7 +146,7 @@ struct cons_meta {
     struct cons_wlist cur, next;    /* waiting for the one in flight / the next */
     struct port_blk_req req;
     struct cons_meta *fnext;        /* the chain's free list of GT committers */
-    bool held;                      /* on the chain's held list (cons_meta_hold) */
+    bool held;                      /* on the chain's held list (cons_chain_batch_begin) */
     struct cons_meta *hnext;
     uint8_t blob[];                 /* the image in flight */
 };
@@ -238,7 +238,7 @@ struct cons_chain {
     uint64_t nr_limbo;              /* places in every layer's limbo */
     struct cons_meta *meta_free;    /* idle GT committers (blob of CONS_GT_LEN) */
     uint32_t nr_meta_free;
-    uint32_t meta_hold;             /* cons_meta_hold() depth: table writes wait */
+    uint32_t meta_hold;             /* cons_chain_batch_begin() depth: table writes wait */
     struct cons_meta *held;         /* blocks with entries set meanwhile */
     /* descriptor writes */
     uint64_t generation;
@@ -307,14 +307,5 @@ struct cons_meta *cons_meta_new(struct cons_chain *ch, struct cons_layer *ly, bo
 void cons_meta_request(struct cons_meta *m, struct cons_wait *w);
 /* w->fn runs once write number gen of m is durable (at once if it is). */
 void cons_meta_wait_for(struct cons_meta *m, uint64_t gen, struct cons_wait *w);
-/* Between cons_meta_hold(ch) and cons_meta_release(ch) (nested: the
- * outermost release counts) a table block with nothing in flight is not
- * written at once: the entries set meanwhile go out in one write per
- * block at the release.  One completion that sets the entries of several
- * grains (a grouped data write) so makes one GT write, as qcow2 links
- * the L2 entries of one allocation at once (qcow2_alloc_cluster_link_l2()
- * in block/qcow2-cluster.c). */
-void cons_meta_hold(struct cons_chain *ch);
-void cons_meta_release(struct cons_chain *ch);
 
 #endif

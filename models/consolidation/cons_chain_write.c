@@ -9,7 +9,7 @@
  * entries set meanwhile go out together in the next, so an older image
  * never lands after a newer one.  Whole grains a write allocates back to
  * back in the file go down as one data request, and their entries then
- * in one GT write (cons_meta_hold), as qcow2 links the L2 entries of an
+ * in one GT write (cons_chain_batch_begin), as qcow2 links the L2 entries of an
  * allocation at once; until 2026-12-01 (tenth session) the first grain's
  * entry went out alone and the others waited for a second write, which
  * doubled the table writes and their latency for writes of several
@@ -66,6 +66,13 @@ struct cons_meta *cons_meta_new(struct cons_chain *ch, struct cons_layer *ly, bo
 
 static void meta_start(struct cons_meta *m);
 
+/* An idle GT committer goes: the next entry of its table makes a new one. */
+static void meta_idle(struct cons_meta *m)
+{
+    m->ly->gtc[m->index] = NULL;
+    cons_meta_put(m->ch, m);
+}
+
 static void meta_done(struct port_blk_req *req, int rc)
 {
     struct cons_meta *m = req->data;
@@ -110,8 +117,7 @@ static void meta_done(struct port_blk_req *req, int rc)
     } else if (m->dirty || m->next.head) {
         meta_start(m);
     } else if (!m->is_gd && !m->inflight && !m->held) {
-        ly->gtc[m->index] = NULL;   /* idle: the next entry makes a new one */
-        cons_meta_put(m->ch, m);
+        meta_idle(m);
     }
 }
 
@@ -164,12 +170,12 @@ static void meta_kick(struct cons_meta *m)
     }
 }
 
-void cons_meta_hold(struct cons_chain *ch)
+void cons_chain_batch_begin(struct cons_chain *ch)
 {
     ch->meta_hold++;
 }
 
-void cons_meta_release(struct cons_chain *ch)
+void cons_chain_batch_end(struct cons_chain *ch)
 {
     if (--ch->meta_hold)
         return;
@@ -186,20 +192,9 @@ void cons_meta_release(struct cons_chain *ch)
         if (m->dirty || m->next.head) {
             meta_start(m);
         } else if (!m->is_gd) {     /* idle (not expected: it had a waiter) */
-            m->ly->gtc[m->index] = NULL;
-            cons_meta_put(ch, m);
+            meta_idle(m);
         }
     }
-}
-
-void cons_chain_batch_begin(struct cons_chain *ch)
-{
-    cons_meta_hold(ch);
-}
-
-void cons_chain_batch_end(struct cons_chain *ch)
-{
-    cons_meta_release(ch);
 }
 
 void cons_meta_request(struct cons_meta *m, struct cons_wait *w)
@@ -378,13 +373,13 @@ static void ga_data_done(struct port_blk_req *req, int rc)
     struct cons_chain *ch = ((struct cons_galloc *)req->data)->ch;
     /* the group's entries go out in one GT write (per GT), not the first
      * grain's alone and the rest in the next */
-    cons_meta_hold(ch);
+    cons_chain_batch_begin(ch);
     for (struct cons_galloc *ga = req->data, *next; ga; ga = next) {
         next = ga->follow;          /* ga may be freed by what follows */
         ga->follow = NULL;
         ga_after_data(ga, rc);
     }
-    cons_meta_release(ch);
+    cons_chain_batch_end(ch);
 }
 
 static void ga_write_data(struct cons_galloc *ga)
