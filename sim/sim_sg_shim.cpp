@@ -14,6 +14,7 @@
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Disk.hpp>
 #include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Io.hpp>
 #include <simgrid/simix.hpp>
 #include <unordered_map>
 #include <vector>
@@ -46,16 +47,16 @@ extern "C" int sim_sg_load_platform(const char *path, char *msg, size_t len)
 extern "C" void sim_sg_disk_io(sg_disk_t disk, unsigned long long bytes, int is_write,
                                double weight)
 {
-    if (weight == 1.0) {             /* no extra simcall for the priority */
-        if (is_write)
-            disk->write(bytes);
-        else
-            disk->read(bytes);
-    } else if (is_write) {
-        disk->write(bytes, weight);
-    } else {
-        disk->read(bytes, weight);
-    }
+    /* made here, in the actor: the activity is the actor's (see sim_disk.c) */
+    simgrid::s4u::IoPtr io = simgrid::s4u::Io::init();
+    simgrid::s4u::Io::OpType type = is_write ? simgrid::s4u::Io::OpType::WRITE
+                                             : simgrid::s4u::Io::OpType::READ;
+    if (weight != 1.0)
+        simgrid::kernel::actor::simcall_answered([&io, weight] { io->set_priority(weight); });
+    simgrid::kernel::actor::simcall_answered([&io, disk, bytes, type] {
+        io->set_disk(disk)->set_size(bytes)->set_op_type(type)->start();
+    });
+    io->wait();
 }
 
 extern "C" const char *sim_sg_disk_property(const_sg_disk_t disk, const char *key)
