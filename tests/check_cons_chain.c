@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/vm_bitmap.h"
 #include "base/vm_err.h"
 #include "base/vm_fp.h"
 #include "base/vm_fpstore.h"
@@ -115,6 +116,34 @@ START_TEST(test_cons_chain_three_layers_read_resolves_each_grain_to_highest_laye
         ck_assert_uint_eq(fake_blk_log_at(f.dev, 0)->nr_ios ? fake_blk_log_at(f.dev, 0)->nr_ios : 1,
                           runs);
     }
+    fix_free(&f);
+}
+END_TEST
+
+/* A layer's grains as a bitmap are the grains the walk finds, and no bit
+ * lies past the disk (1000 grains: the second GT ends past it). */
+START_TEST(test_cons_chain_mark_allocated_matches_the_walk)
+{
+    struct fix f;
+    fix_init(&f, 1000 * G, SHIFT);
+    static const uint64_t d1[] = { 0, 63, 64, 511, 512, 700, 999 };
+    fix_delta(&f, d1, 7);
+    uint64_t words = (1000 + 63) / 64;
+    uint64_t *map = vm_bitmap_new(1000);
+    ck_assert_ptr_nonnull(map);
+    cons_chain_mark_allocated(f.ch, 1, map);
+    uint64_t n = 0;
+    for (uint64_t g = cons_chain_next_allocated(f.ch, 1, 0); g != CONS_NO_GRAIN;
+         g = cons_chain_next_allocated(f.ch, 1, g + 1), n++)
+        ck_assert(vm_bitmap_test(map, g));
+    ck_assert_uint_eq(n, 7);
+    ck_assert_uint_eq(vm_bitmap_count(map, 1000), 7);
+    /* the base: every grain, the last word's bits past the disk clear */
+    memset(map, 0, words * sizeof *map);
+    cons_chain_mark_allocated(f.ch, 0, map);
+    ck_assert_uint_eq(vm_bitmap_count(map, 1000), 1000);
+    ck_assert_uint_eq(map[words - 1] >> (1000 % 64), 0);
+    vm_bitmap_free(map);
     fix_free(&f);
 }
 END_TEST
@@ -827,6 +856,7 @@ static Suite *cons_chain_suite(void)
     tcase_add_test(tc, test_cons_chain_new_rejects_inconsistent_cfg);
     tcase_add_test(tc, test_cons_chain_three_layers_read_resolves_each_grain_to_highest_layer);
     tcase_add_test(tc, test_cons_chain_big_read_of_base_is_one_request);
+    tcase_add_test(tc, test_cons_chain_mark_allocated_matches_the_walk);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("writes");

@@ -477,6 +477,32 @@ uint64_t cons_chain_next_allocated(const struct cons_chain *ch, int layer, uint6
     return CONS_NO_GRAIN;
 }
 
+void cons_chain_mark_allocated(const struct cons_chain *ch, int layer, uint64_t *map)
+{
+    uint64_t words = (ch->nr_grains + 63) / 64;
+    if (!layer_ok(ch, layer))
+        return;
+    for (uint64_t w = 0; layer == 0 && w < words; w++)
+        map[w] = ~UINT64_C(0);
+    const struct cons_layer *ly = ch->layers[layer];
+    for (uint64_t t = 0; layer > 0 && t < ch->nr_gts; t++) {
+        const uint32_t *gt = ly->gt[t];
+        if (!gt)
+            continue;
+        /* a word of bits from 64 entries: no branch per entry */
+        for (uint64_t j = 0; j < CONS_GT_ENTRIES / 64; j++) {
+            uint64_t w = t * (CONS_GT_ENTRIES / 64) + j, bits = 0;
+            if (w >= words)
+                break;
+            for (unsigned b = 0; b < 64; b++)
+                bits |= (uint64_t)(gt[j * 64 + b] != 0) << b;
+            map[w] |= bits;
+        }
+    }
+    if (ch->nr_grains % 64)                     /* no bit past the disk */
+        map[words - 1] &= (UINT64_C(1) << (ch->nr_grains % 64)) - 1;
+}
+
 int cons_chain_resolve(const struct cons_chain *ch, int top, uint64_t g)
 {
     if (top >= ch->nr_layers)

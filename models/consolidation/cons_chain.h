@@ -149,6 +149,11 @@ bool cons_chain_allocating(const struct cons_chain *ch, int layer, uint64_t g);
 uint64_t cons_chain_nr_allocated(const struct cons_chain *ch, int layer);
 /* The first allocated grain >= g in layer l, or CONS_NO_GRAIN. */
 uint64_t cons_chain_next_allocated(const struct cons_chain *ch, int layer, uint64_t g);
+/* Set in map (a bitmap of cons_chain_nr_grains() bits, the caller's) the
+ * bit of every grain allocated in layer l (the base: every grain): what
+ * cons_chain_next_allocated() walks, a GT's 512 entries at a time
+ * (a tenth of the instructions on a 1 TiB disk of 64 KiB grains). */
+void cons_chain_mark_allocated(const struct cons_chain *ch, int layer, uint64_t *map);
 /* The highest layer <= top holding grain g. */
 int cons_chain_resolve(const struct cons_chain *ch, int top, uint64_t g);
 /* Bytes the deltas' files use on the device now (headers, tables, grains). */

@@ -259,9 +259,7 @@ uint64_t *cons_grains_above(struct cons_engine *e, int top)
         return NULL;
     }
     for (int l = e->cfg.target + 1; l <= top; l++)
-        for (uint64_t g = cons_chain_next_allocated(e->ch, l, 0); g != CONS_NO_GRAIN;
-             g = cons_chain_next_allocated(e->ch, l, g + 1))
-            vm_bitmap_set(map, g);
+        cons_chain_mark_allocated(e->ch, l, map);
     /* and the grains of guest writes still in flight: issued before the
      * job, they were not mirrored, and the grains they allocate are not
      * in the tables yet (the copy waits for them, then takes them) */

@@ -61,9 +61,7 @@ struct cons_oracle *cons_oracle_new(const struct cons_chain *ch, uint64_t seed,
         if (!m)
             goto fail;
         o->maps[l - 1] = m;
-        for (uint64_t g = cons_chain_next_allocated(ch, l, 0); g != CONS_NO_GRAIN;
-             g = cons_chain_next_allocated(ch, l, g + 1))
-            vm_bitmap_set(m, g);
+        cons_chain_mark_allocated(ch, l, m);
     }
     return o;
 fail:
