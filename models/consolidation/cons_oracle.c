@@ -97,6 +97,26 @@ static void leaf_done(struct leaf *lf, uint32_t k)
     }
 }
 
+/* One write in flight on each of sectors k0 .. k0 + nk - 1 of lf is over
+ * (leaf_done() of each: busy is the counts' sum, so it reaches 0 only
+ * past the last sector with a count). */
+static void leaves_done(struct leaf *lf, uint32_t k0, uint32_t nk)
+{
+    if (!lf || !lf->inflight)
+        return;
+    uint32_t done = 0;
+    for (uint32_t k = k0; k < k0 + nk; k++) {
+        uint16_t c = lf->inflight[k];
+        lf->inflight[k] = c ? (uint16_t)(c - 1) : 0;
+        done += c != 0;
+    }
+    lf->busy -= done;
+    if (lf->busy == 0) {
+        free(lf->inflight);
+        lf->inflight = NULL;
+    }
+}
+
 static struct leaf *leaf_get(struct cons_oracle *o, uint64_t s)
 {
     struct leaf **slot = &o->leaves[s >> LEAF_SHIFT];
@@ -158,17 +178,20 @@ int cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_
         uint64_t stop = ((i >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
         if (stop > end)
             stop = end;
-        for (; i < stop; i++) {
-            uint32_t k = i & (LEAF_SECTORS - 1);
-            if (by_ver) {
-                lf->ver[k] = (uint32_t)(ver0 + (i - s));
-                if (lf->fp)
-                    lf->fp[k] = 0;
-            } else if (leaf_set_fp(lf, k, fps[i - s])) {
-                rc = VM_ENOMEM;
-            }
-            leaf_done(lf, k);
+        uint32_t k0 = i & (LEAF_SECTORS - 1), nk = (uint32_t)(stop - i);
+        if (by_ver) {
+            uint32_t v = (uint32_t)(ver0 + (i - s));
+            for (uint32_t k = k0; k < k0 + nk; k++)
+                lf->ver[k] = v++;
+            if (lf->fp)
+                memset(lf->fp + k0, 0, nk * sizeof *lf->fp);
+        } else {
+            for (uint32_t k = k0; k < k0 + nk; k++)
+                if (leaf_set_fp(lf, k, fps[i - s + (k - k0)]))
+                    rc = VM_ENOMEM;
         }
+        leaves_done(lf, k0, nk);
+        i = stop;
     }
     return rc;
 }
