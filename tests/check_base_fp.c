@@ -480,6 +480,37 @@ START_TEST(test_fpstore_shared_leaves_read_as_written)
 }
 END_TEST
 
+/* vm_fpstore_peek() reads what vm_fpstore_get() reads, but notes no leaf
+ * for sharing: a whole leaf peeked and written elsewhere is a copy, one
+ * got and written elsewhere is shared. */
+START_TEST(test_fpstore_peek_reads_as_get_and_notes_nothing)
+{
+    struct vm_fpstore *st = vm_fpstore_new_leaf(1024, 4);     /* leaves of 16 blocks */
+    ck_assert_int_eq(vm_fpstore_share(st), 0);
+    uint64_t a[16], b[16], pk[16], gt[16];
+    fill_fps(a, 16, 7);
+    fill_fps(b, 16, 8);
+    ck_assert_int_eq(vm_fpstore_put(st, 0, 16, a), 0);
+    ck_assert_int_eq(vm_fpstore_put(st, 0, 1, b), 0);          /* leaf 0 not as noted */
+    /* across a leaf and a hole */
+    ck_assert_int_eq(vm_fpstore_peek(st, 8, 16, pk), 0);
+    ck_assert_int_eq(vm_fpstore_get(st, 8, 16, gt), 0);
+    ck_assert_mem_eq(pk, gt, sizeof pk);
+    ck_assert_uint_eq(pk[15], 0);
+    ck_assert_int_eq(vm_fpstore_peek(st, 2000, 1, pk), VM_ERANGE);
+    size_t m = vm_fpstore_mem_bytes(st);
+    ck_assert_int_eq(vm_fpstore_peek(st, 0, 16, pk), 0);
+    ck_assert_uint_eq(pk[0], b[0]);
+    ck_assert_int_eq(vm_fpstore_put(st, 320, 16, pk), 0);      /* a copy of its own */
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), m + 16 * 8);
+    ck_assert_int_eq(vm_fpstore_get(st, 0, 16, gt), 0);
+    ck_assert_mem_eq(pk, gt, sizeof pk);
+    ck_assert_int_eq(vm_fpstore_put(st, 480, 16, gt), 0);      /* shared */
+    ck_assert_uint_eq(vm_fpstore_mem_bytes(st), m + 16 * 8);
+    vm_fpstore_free(st);
+}
+END_TEST
+
 /* A FLAT image's zero regions are holes of 2 MiB: they take no leaf. */
 START_TEST(test_fpstore_2mib_holes_take_no_memory)
 {
@@ -634,6 +665,7 @@ static Suite *fpstore_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_fpstore_unwritten_blocks_read_zero);
     tcase_add_test(tc, test_fpstore_shared_leaves_read_as_written);
+    tcase_add_test(tc, test_fpstore_peek_reads_as_get_and_notes_nothing);
     tcase_add_test(tc, test_fpstore_apply_run_of_unequal_ios_places_each);
     tcase_add_test(tc, test_fpstore_blocks_used_counts_data_not_holes);
     tcase_add_test(tc, test_fpstore_plain_roundtrip_across_leaves);

@@ -35,7 +35,7 @@ static int su_meta(void *arg, uint64_t lba, const void *bytes, uint32_t len)
 
 static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
 {
-    return vm_fpstore_get(arg, lba, n, fps);
+    return vm_fpstore_peek(arg, lba, n, fps);
 }
 
 void cons_rig_init(struct rig *r, const char *method, const uint64_t *g, uint64_t ng,

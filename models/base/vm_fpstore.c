@@ -540,8 +540,7 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
     return 0;
 }
 
-int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
-                   uint64_t *fps)
+int vm_fpstore_peek(const struct vm_fpstore *st, uint64_t lba, uint64_t n, uint64_t *fps)
 {
     int rc = check_range(st, lba, n);
     if (rc || n == 0)
@@ -554,15 +553,27 @@ int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
         uint64_t stop = (leaf + 1) << st->pshift;
         if (stop > end)
             stop = end;
-        if (st->plain[leaf]) {
+        if (st->plain[leaf])
             memcpy(fps + (b - lba), leaf_at(st, st->plain[leaf]) + (b & st->pmask),
                    (stop - b) * sizeof(uint64_t));
-            if (st->share && stop - b == st->pblocks && fps[b - lba])
-                share_note(st, st->plain[leaf]);    /* a copy may write it elsewhere */
-        } else
+        else
             memset(fps + (b - lba), 0, (stop - b) * sizeof(uint64_t));
         b = stop;
     }
+    return 0;
+}
+
+int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
+                   uint64_t *fps)
+{
+    int rc = vm_fpstore_peek(st, lba, n, fps);
+    if (rc || !st->share)
+        return rc;
+    /* each whole leaf read: a copy may write it elsewhere */
+    for (uint64_t b = (lba + st->pmask) & ~st->pmask; b + st->pblocks <= lba + n;
+         b += st->pblocks)
+        if (st->plain[b >> st->pshift] && fps[b - lba])
+            share_note(st, st->plain[b >> st->pshift]);
     return 0;
 }
 

@@ -40,9 +40,9 @@ void vm_fpstore_free(struct vm_fpstore *st);
  * places) shares it, and a write into a shared leaf copies it first.
  * Content and results are the same; only memory changes (the table of
  * recent leaves costs 1 MiB).  0 or VM_ENOMEM.  With sharing on, a
- * vm_fpstore_get() of a whole leaf notes it in that table: reads of the
- * store are then not safe from several threads at once (without it they
- * only read).
+ * vm_fpstore_get() of a whole leaf notes it in that table: its reads of
+ * the store are then not safe from several threads at once (without it
+ * they only read; vm_fpstore_peek() never notes).
  */
 int vm_fpstore_share(struct vm_fpstore *st);
 uint64_t vm_fpstore_nr_blocks(const struct vm_fpstore *st);
@@ -54,6 +54,9 @@ int vm_fpstore_put(struct vm_fpstore *st, uint64_t lba, uint64_t n,
  * VM_EINVAL when the range overlaps a packed extent. */
 int vm_fpstore_get(const struct vm_fpstore *st, uint64_t lba, uint64_t n,
                    uint64_t *fps);
+/* vm_fpstore_get() that notes nothing: a pure read of the store, safe in
+ * several threads at once while none writes (the end-of-run checks). */
+int vm_fpstore_peek(const struct vm_fpstore *st, uint64_t lba, uint64_t n, uint64_t *fps);
 /*
  * Packed write: an extent of nr_blocks blocks at lba whose payload is
  * nr_fps fingerprints (may be 0) and/or len bytes of metadata (may be 0).

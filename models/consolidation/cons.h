@@ -128,7 +128,10 @@ struct cons_ports {
 };
 
 /* The checker's reading of the device (omniscient, no time): n
- * fingerprints at lba.  The driver gives the store's. */
+ * fingerprints at lba.  The driver gives the store's.  A pure read, safe
+ * in two threads at once while nothing writes: the end-of-run checks
+ * compare half the sectors in a thread of their own (vm_fpstore_peek(),
+ * not vm_fpstore_get(), which notes whole leaves read). */
 struct cons_peek {
     int (*get)(void *arg, uint64_t lba, uint64_t n, uint64_t *fps);
     void *arg;

@@ -16,6 +16,8 @@
  * on the chain it found (the methods restart from scratch: none of them
  * keeps a durable progress log; the copy into the target is idempotent).
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,16 +496,54 @@ static int cmp_run(void *arg, uint64_t s, uint64_t n)
     return 0;
 }
 
+/* A part of a comparison in a thread of its own (cmp_all). */
+struct cmp_part {
+    struct cmp_ctx c;
+    unsigned part, nparts;
+    int rc;
+};
+
+static void *cmp_part_main(void *arg)
+{
+    struct cmp_part *p = arg;
+    p->rc = cons_oracle_each_part(p->c.e->oracle, p->part, p->nparts, cmp_run, &p->c);
+    return NULL;
+}
+
 /* Compare view with the oracle into c (set up by the caller: e, view,
- * grains); 0, or cons_fail()'s with what. */
+ * grains); 0, or cons_fail()'s with what.  Without a grain map to fill,
+ * half the runs are compared in a second thread meanwhile (the simulated
+ * world waits: nothing changes the chain, the oracle or the store, and
+ * both threads only read them; the sums are the same in any order): the
+ * end-of-run check of a 100 GiB delta on a 1 TiB disk is 45 M sectors,
+ * 8% of the run's instructions.  If no thread can be started, this one
+ * compares both halves. */
 static int cmp_all(struct cons_engine *e, struct cmp_ctx *c, const char *what)
 {
+    size_t buf_bytes = 2 * sizeof *c->buf * cons_chain_grain_sectors(e->ch);
+    unsigned nparts = c->grains ? 1 : 2;
+    struct cmp_part other = { .c = *c, .part = 1, .nparts = nparts };
+    other.c.checked = other.c.mismatch = 0;
+    pthread_t th;
+    bool threaded = false;
     int rc = 0;
-    c->buf = malloc(2 * sizeof *c->buf * cons_chain_grain_sectors(e->ch));
-    if (!c->buf)
+    c->buf = malloc(buf_bytes);
+    other.c.buf = nparts > 1 ? malloc(buf_bytes) : NULL;
+    if (!c->buf || (nparts > 1 && !other.c.buf))
         rc = VM_ENOMEM;
-    else if (cons_oracle_each(e->oracle, cmp_run, c))
+    if (rc == 0 && nparts > 1)
+        threaded = pthread_create(&th, NULL, cmp_part_main, &other) == 0;
+    if (rc == 0 && cons_oracle_each_part(e->oracle, 0, nparts, cmp_run, c))
         rc = VM_EIO;
+    if (threaded)
+        pthread_join(th, NULL);
+    else if (rc == 0 && nparts > 1)
+        cmp_part_main(&other);
+    if (rc == 0 && other.rc)
+        rc = VM_EIO;
+    c->checked += other.c.checked;
+    c->mismatch += other.c.mismatch;
+    free(other.c.buf);
     free(c->buf);
     c->buf = NULL;
     if (rc)

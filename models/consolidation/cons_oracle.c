@@ -272,13 +272,19 @@ bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s)
     return lf && lf->inflight && lf->inflight[s & (LEAF_SECTORS - 1)];
 }
 
-int cons_oracle_each(const struct cons_oracle *o,
-                     int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg)
+/* Runs go to the parts in turns of EACH_TURN: neighbouring runs, whose
+ * memory is near, in one part; each part a share of every region. */
+#define EACH_TURN 64
+
+int cons_oracle_each_part(const struct cons_oracle *o, unsigned part, unsigned nparts,
+                          int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg)
 {
-    uint64_t gs = 1ull << o->grain_shift;
+    uint64_t gs = 1ull << o->grain_shift, idx = 0;
     for (int l = 0; l < o->nr_maps; l++)
         for (uint64_t g = vm_bitmap_next_set(o->maps[l], o->nr_grains, 0); g < o->nr_grains;
              g = vm_bitmap_next_set(o->maps[l], o->nr_grains, g + 1)) {
+            if (idx++ / EACH_TURN % nparts != part)
+                continue;
             uint64_t s = g << o->grain_shift, n = gs;
             if (s + n > o->nr_sectors)
                 n = o->nr_sectors - s;
@@ -287,7 +293,7 @@ int cons_oracle_each(const struct cons_oracle *o,
                 return rc;
         }
     for (uint64_t i = 0; i < o->nr_leaves; i++) {
-        if (!o->leaves[i])
+        if (!o->leaves[i] || idx++ / EACH_TURN % nparts != part)
             continue;
         uint64_t s = i << LEAF_SHIFT, n = LEAF_SECTORS;
         if (s + n > o->nr_sectors)
@@ -297,4 +303,10 @@ int cons_oracle_each(const struct cons_oracle *o,
             return rc;
     }
     return 0;
+}
+
+int cons_oracle_each(const struct cons_oracle *o,
+                     int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg)
+{
+    return cons_oracle_each_part(o, 0, 1, fn, arg);
 }

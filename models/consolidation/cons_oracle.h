@@ -77,5 +77,11 @@ bool cons_oracle_busy(const struct cons_oracle *o, uint64_t s);
  * overlap; a checker may see a sector twice).  Stops at fn's non-zero. */
 int cons_oracle_each(const struct cons_oracle *o,
                      int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg);
+/* cons_oracle_each() of part `part` of nparts (>= 1) only: the parts
+ * together call fn for every run exactly once, in shares of about equal
+ * size.  The oracle is only read, so parts may run in threads of their
+ * own while nothing changes it. */
+int cons_oracle_each_part(const struct cons_oracle *o, unsigned part, unsigned nparts,
+                          int (*fn)(void *arg, uint64_t s, uint64_t n), void *arg);
 
 #endif

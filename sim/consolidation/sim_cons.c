@@ -122,7 +122,7 @@ static uint64_t content(void *arg, int layer, uint64_t sector)
 
 static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
 {
-    return vm_fpstore_get(arg, lba, n, fps);
+    return vm_fpstore_peek(arg, lba, n, fps);
 }
 
 /* ------------------------------------------------------------ counting port */
