@@ -489,13 +489,19 @@ void cons_chain_mark_allocated(const struct cons_chain *ch, int layer, uint64_t 
         const uint32_t *gt = ly->gt[t];
         if (!gt)
             continue;
-        /* a word of bits from 64 entries: no branch per entry */
+        /* a word of bits from 64 entries, read two at a time: most pairs
+         * of a sparse delta are both zero */
         for (uint64_t j = 0; j < CONS_GT_ENTRIES / 64; j++) {
             uint64_t w = t * (CONS_GT_ENTRIES / 64) + j, bits = 0;
             if (w >= words)
                 break;
-            for (unsigned b = 0; b < 64; b++)
-                bits |= (uint64_t)(gt[j * 64 + b] != 0) << b;
+            for (unsigned b = 0; b < 64; b += 2) {
+                uint64_t two;
+                memcpy(&two, gt + j * 64 + b, sizeof two);
+                if (two)
+                    bits |= (uint64_t)(gt[j * 64 + b] != 0) << b |
+                            (uint64_t)(gt[j * 64 + b + 1] != 0) << (b + 1);
+            }
             map[w] |= bits;
         }
     }
