@@ -155,6 +155,81 @@ static uint64_t every_schedule(const char *method, uint64_t *bad_runs, uint64_t 
     return worst;
 }
 
+/* The end-of-run check: a delta of all 64 grains (64 runs) and guest
+ * writes into the oracle's 4 leaves (4 runs more), consolidated. */
+static const struct vm_blkio leaf_ios[] = {
+    { .t_ns = 1000001, .sector = 0, .nr = 8, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000002, .sector = 256, .nr = 8, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000003, .sector = 512, .nr = 8, .op = VM_BLKIO_WRITE },
+    { .t_ns = 1000004, .sector = 768, .nr = 8, .op = VM_BLKIO_WRITE },
+};
+
+static void run_check_rig(struct rig *r, uint64_t fail_sector, uint64_t no_grain)
+{
+    uint64_t g[64], ng = 0;
+    for (uint64_t i = 0; i < 64; i++)
+        if (i != no_grain)
+            g[ng++] = i;
+    rig_init(r, "mirror", g, ng, leaf_ios, 4, mcfg(), 0);
+    rig_peek_fail_lba = fail_sector == UINT64_MAX ? UINT64_MAX
+                                                  : cons_chain_map(r->e->ch, 0, fail_sector);
+    rig_run(r, NULL);
+    rig_peek_fail_lba = UINT64_MAX;
+}
+
+/* The oracle's parts together hold every run once: the check's two
+ * halves (the second in a thread of its own) compare all of them. */
+static int count_run(void *arg, uint64_t s, uint64_t n)
+{
+    uint64_t *seen = arg;
+    seen[s / 16] += n;
+    return 0;
+}
+
+START_TEST(check_halves_cover_every_run)
+{
+    struct rig r;
+    run_check_rig(&r, UINT64_MAX, UINT64_MAX);
+    ck_assert_int_eq(r.res.rc, 0);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    /* 64 grain runs of 16 sectors, 4 leaf runs of 256: the leaf runs are
+     * the 65th to 68th, the second half's */
+    ck_assert_uint_eq(r.res.final_checked, 64 * 16 + 4 * 256);
+    for (unsigned nparts = 1; nparts <= 3; nparts++) {
+        uint64_t whole[NR_SECTORS / 16] = { 0 }, parts[NR_SECTORS / 16] = { 0 };
+        ck_assert_int_eq(cons_oracle_each(r.e->oracle, count_run, whole), 0);
+        for (unsigned p = 0; p < nparts; p++)
+            ck_assert_int_eq(cons_oracle_each_part(r.e->oracle, p, nparts, count_run, parts), 0);
+        ck_assert_mem_eq(whole, parts, sizeof whole);
+    }
+    rig_fini(&r);
+}
+END_TEST
+
+/* A read failing in either half stops the check where one pass in order
+ * stops: the runs before the failing one are counted, none after. */
+START_TEST(check_read_error_counts_as_one_pass)
+{
+    struct rig r;
+    run_check_rig(&r, 10 * 16 + 3, UINT64_MAX);     /* grain run 10, and leaf run 0 */
+    ck_assert_int_eq(r.res.rc, VM_EIO);
+    ck_assert_uint_eq(r.res.final_checked, 10 * 16);
+    rig_fini(&r);
+    /* grain run 32 (the first half's, after 32 runs) and leaf run 2 (the
+     * second half's, after 2): one pass stops at the grain */
+    run_check_rig(&r, 512 + 7, UINT64_MAX);
+    ck_assert_int_eq(r.res.rc, VM_EIO);
+    ck_assert_uint_eq(r.res.final_checked, 32 * 16);
+    rig_fini(&r);
+    /* grain 40 not in the delta: only leaf run 2 (the second half's) fails,
+     * at its 9th grain's part */
+    run_check_rig(&r, 40 * 16 + 5, 40);
+    ck_assert_int_eq(r.res.rc, VM_EIO);
+    ck_assert_uint_eq(r.res.final_checked, 63 * 16 + 2 * 256 + 8 * 16);
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(mirror_every_order)
 {
     const char *ok[] = { "mirror", "mirror-target-only", "mirror-selective",
@@ -884,6 +959,8 @@ static Suite *suite(void)
         { "qemu_per_slot", qemu_copy_refills_per_slot },
         { "qemu_pivot", qemu_pivot_fixed_once },
         { "crash", crash_at_every_step }, { "crash_broken", crash_catches_broken },
+        { "check_halves", check_halves_cover_every_run },
+        { "check_read_error", check_read_error_counts_as_one_pass },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *t = tcase_create(cases[i].name);

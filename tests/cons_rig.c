@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/vm_err.h"
 #include "base/vm_fp.h"
 
 uint64_t rig_fp(void *arg, int layer, uint64_t s)
@@ -33,8 +34,12 @@ static int su_meta(void *arg, uint64_t lba, const void *bytes, uint32_t len)
     return vm_fpstore_put_packed(arg, lba, 1, NULL, 0, bytes, len);
 }
 
+uint64_t rig_peek_fail_lba = UINT64_MAX;
+
 static int peek(void *arg, uint64_t lba, uint64_t n, uint64_t *fps)
 {
+    if (rig_peek_fail_lba >= lba && rig_peek_fail_lba - lba < n)
+        return VM_EIO;
     return vm_fpstore_peek(arg, lba, n, fps);
 }
 

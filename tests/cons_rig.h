@@ -29,6 +29,10 @@ struct rig {
     struct cons_result res;
 };
 
+/* The checks' reading of the device fails with VM_EIO on a range holding
+ * this block (UINT64_MAX, the default: never). */
+extern uint64_t rig_peek_fail_lba;
+
 /* The content a layer's setup writes at sector s (a pure function). */
 uint64_t rig_fp(void *arg, int layer, uint64_t s);
 

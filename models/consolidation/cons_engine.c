@@ -516,33 +516,39 @@ static void *cmp_part_main(void *arg)
  * world waits: nothing changes the chain, the oracle or the store, and
  * both threads only read them; the sums are the same in any order): the
  * end-of-run check of a 100 GiB delta on a 1 TiB disk is 45 M sectors,
- * 8% of the run's instructions.  If no thread can be started, this one
- * compares both halves. */
+ * 8% of the run's instructions.  With no second buffer or thread, this
+ * thread compares both halves.  A read that fails in either half makes
+ * it compare once more in one pass, which stops at the first failing run
+ * in order: the counts of a failed check are then those of one thread,
+ * whatever the split and whether the thread started. */
 static int cmp_all(struct cons_engine *e, struct cmp_ctx *c, const char *what)
 {
     size_t buf_bytes = 2 * sizeof *c->buf * cons_chain_grain_sectors(e->ch);
-    unsigned nparts = c->grains ? 1 : 2;
-    struct cmp_part other = { .c = *c, .part = 1, .nparts = nparts };
-    other.c.checked = other.c.mismatch = 0;
+    struct cmp_part other = { .c = *c, .part = 1, .nparts = 1 };
+    uint64_t checked0 = c->checked, mismatch0 = c->mismatch;
     pthread_t th;
     bool threaded = false;
     int rc = 0;
-    c->buf = malloc(buf_bytes);
-    other.c.buf = nparts > 1 ? malloc(buf_bytes) : NULL;
-    if (!c->buf || (nparts > 1 && !other.c.buf))
+    other.c.checked = other.c.mismatch = 0;
+    if (!(c->buf = malloc(buf_bytes)))
         rc = VM_ENOMEM;
-    if (rc == 0 && nparts > 1)
+    else if (!c->grains && (other.c.buf = malloc(buf_bytes)))
+        other.nparts = 2;
+    if (rc == 0 && other.nparts > 1)
         threaded = pthread_create(&th, NULL, cmp_part_main, &other) == 0;
-    if (rc == 0 && cons_oracle_each_part(e->oracle, 0, nparts, cmp_run, c))
+    if (rc == 0 && cons_oracle_each_part(e->oracle, 0, other.nparts, cmp_run, c))
         rc = VM_EIO;
     if (threaded)
         pthread_join(th, NULL);
-    else if (rc == 0 && nparts > 1)
+    else if (rc == 0 && other.nparts > 1)
         cmp_part_main(&other);
-    if (rc == 0 && other.rc)
-        rc = VM_EIO;
     c->checked += other.c.checked;
     c->mismatch += other.c.mismatch;
+    if (other.nparts > 1 && (rc || other.rc)) {
+        c->checked = checked0;
+        c->mismatch = mismatch0;
+        rc = cons_oracle_each(e->oracle, cmp_run, c) ? VM_EIO : 0;
+    }
     free(other.c.buf);
     free(c->buf);
     c->buf = NULL;
