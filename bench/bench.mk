@@ -12,4 +12,4 @@ EXTRA_DIST += bench/scale_point.sh bench/prefault_point.sh
 EXTRA_DIST += bench/prefault_big_ws.sh
 # peak RSS of a run on a trace touching one page per 1 GiB region (a script)
 EXTRA_DIST += bench/sparse_trace.sh
-EXTRA_DIST += bench/consolidation_big.sh bench/handoff_campaign.sh
+EXTRA_DIST += bench/consolidation_big.sh bench/consolidation-speed.md bench/handoff_campaign.sh
