@@ -164,13 +164,14 @@ static const struct vm_blkio leaf_ios[] = {
     { .t_ns = 1000004, .sector = 768, .nr = 8, .op = VM_BLKIO_WRITE },
 };
 
-static void run_check_rig(struct rig *r, uint64_t fail_sector, uint64_t no_grain)
+static void run_check_rig(struct rig *r, uint64_t fail_sector, uint64_t no_grain,
+                          size_t nr_leaves)
 {
     uint64_t g[64], ng = 0;
     for (uint64_t i = 0; i < 64; i++)
         if (i != no_grain)
             g[ng++] = i;
-    rig_init(r, "mirror", g, ng, leaf_ios, 4, mcfg(), 0);
+    rig_init(r, "mirror", g, ng, leaf_ios, nr_leaves, mcfg(), 0);
     rig_peek_fail_lba = fail_sector == UINT64_MAX ? UINT64_MAX
                                                   : cons_chain_map(r->e->ch, 0, fail_sector);
     rig_run(r, NULL);
@@ -189,7 +190,7 @@ static int count_run(void *arg, uint64_t s, uint64_t n)
 START_TEST(check_halves_cover_every_run)
 {
     struct rig r;
-    run_check_rig(&r, UINT64_MAX, UINT64_MAX);
+    run_check_rig(&r, UINT64_MAX, UINT64_MAX, 4);
     ck_assert_int_eq(r.res.rc, 0);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     /* 64 grain runs of 16 sectors, 4 leaf runs of 256: the leaf runs are
@@ -211,21 +212,28 @@ END_TEST
 START_TEST(check_read_error_counts_as_one_pass)
 {
     struct rig r;
-    run_check_rig(&r, 10 * 16 + 3, UINT64_MAX);     /* grain run 10, and leaf run 0 */
+    run_check_rig(&r, 10 * 16 + 3, UINT64_MAX, 4);  /* grain run 10, and leaf run 0 */
     ck_assert_int_eq(r.res.rc, VM_EIO);
     ck_assert_uint_eq(r.res.final_checked, 10 * 16);
     rig_fini(&r);
     /* grain run 32 (the first half's, after 32 runs) and leaf run 2 (the
      * second half's, after 2): one pass stops at the grain */
-    run_check_rig(&r, 512 + 7, UINT64_MAX);
+    run_check_rig(&r, 512 + 7, UINT64_MAX, 4);
     ck_assert_int_eq(r.res.rc, VM_EIO);
     ck_assert_uint_eq(r.res.final_checked, 32 * 16);
     rig_fini(&r);
     /* grain 40 not in the delta: only leaf run 2 (the second half's) fails,
-     * at its 9th grain's part */
-    run_check_rig(&r, 40 * 16 + 5, 40);
+     * at its 9th grain's part (every run of the first half comes before
+     * it: this catches a lost error, not a missing second pass) */
+    run_check_rig(&r, 40 * 16 + 5, 40, 4);
     ck_assert_int_eq(r.res.rc, VM_EIO);
     ck_assert_uint_eq(r.res.final_checked, 63 * 16 + 2 * 256 + 8 * 16);
+    rig_fini(&r);
+    /* no leaf over grain 50: only grain run 50 (the first half's) fails,
+     * while the second half compares its 3 leaf runs whole */
+    run_check_rig(&r, 50 * 16 + 1, UINT64_MAX, 3);
+    ck_assert_int_eq(r.res.rc, VM_EIO);
+    ck_assert_uint_eq(r.res.final_checked, 50 * 16);
     rig_fini(&r);
 }
 END_TEST
@@ -849,6 +857,7 @@ static void reset_state(void)
     lower = NULL;
     nr_lower = 0;
     stuns_cut = 0;
+    rig_peek_fail_lba = UINT64_MAX;
 }
 
 static uint64_t crash_everywhere(const char *method, const struct cons_method_cfg *mc,

@@ -530,6 +530,7 @@ static int cmp_all(struct cons_engine *e, struct cmp_ctx *c, const char *what)
     bool threaded = false;
     int rc = 0;
     other.c.checked = other.c.mismatch = 0;
+    other.c.buf = NULL;
     if (!(c->buf = malloc(buf_bytes)))
         rc = VM_ENOMEM;
     else if (!c->grains && (other.c.buf = malloc(buf_bytes)))
