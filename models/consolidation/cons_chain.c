@@ -458,23 +458,21 @@ uint64_t cons_chain_nr_allocated(const struct cons_chain *ch, int layer)
     return layer == 0 ? ch->nr_grains : ch->layers[layer]->nr_alloc;
 }
 
-uint64_t cons_chain_next_allocated(const struct cons_chain *ch, int layer, uint64_t g)
+/* OR into map[0 .. min(words, a GT's)) the bits of a GT's non-zero
+ * entries, read two at a time: most pairs of a sparse delta are zero. */
+static void mark_gt(const uint32_t *gt, uint64_t *map, uint64_t words)
 {
-    if (!layer_ok(ch, layer) || g >= ch->nr_grains)
-        return CONS_NO_GRAIN;
-    if (layer == 0)
-        return g;
-    const struct cons_layer *ly = ch->layers[layer];
-    for (uint64_t t = g / CONS_GT_ENTRIES; t < ch->nr_gts; t++) {
-        const uint32_t *gt = ly->gt[t];
-        if (!gt)
-            continue;
-        uint32_t i = t == g / CONS_GT_ENTRIES ? (uint32_t)(g % CONS_GT_ENTRIES) : 0;
-        for (; i < CONS_GT_ENTRIES; i++)
-            if (gt[i])
-                return t * CONS_GT_ENTRIES + i;
+    for (uint64_t j = 0; j < CONS_GT_ENTRIES / 64 && j < words; j++) {
+        uint64_t bits = 0;
+        for (unsigned b = 0; b < 64; b += 2) {
+            uint64_t two;
+            memcpy(&two, gt + j * 64 + b, sizeof two);
+            if (two)
+                bits |= (uint64_t)(gt[j * 64 + b] != 0) << b |
+                        (uint64_t)(gt[j * 64 + b + 1] != 0) << (b + 1);
+        }
+        map[j] |= bits;
     }
-    return CONS_NO_GRAIN;
 }
 
 void cons_chain_mark_allocated(const struct cons_chain *ch, int layer, uint64_t *map)
@@ -482,28 +480,14 @@ void cons_chain_mark_allocated(const struct cons_chain *ch, int layer, uint64_t 
     uint64_t words = (ch->nr_grains + 63) / 64;
     if (!layer_ok(ch, layer))
         return;
-    for (uint64_t w = 0; layer == 0 && w < words; w++)
-        map[w] = ~UINT64_C(0);
-    const struct cons_layer *ly = ch->layers[layer];
-    for (uint64_t t = 0; layer > 0 && t < ch->nr_gts; t++) {
-        const uint32_t *gt = ly->gt[t];
-        if (!gt)
-            continue;
-        /* a word of bits from 64 entries, read two at a time: most pairs
-         * of a sparse delta are both zero */
-        for (uint64_t j = 0; j < CONS_GT_ENTRIES / 64; j++) {
-            uint64_t w = t * (CONS_GT_ENTRIES / 64) + j, bits = 0;
-            if (w >= words)
-                break;
-            for (unsigned b = 0; b < 64; b += 2) {
-                uint64_t two;
-                memcpy(&two, gt + j * 64 + b, sizeof two);
-                if (two)
-                    bits |= (uint64_t)(gt[j * 64 + b] != 0) << b |
-                            (uint64_t)(gt[j * 64 + b + 1] != 0) << (b + 1);
-            }
-            map[w] |= bits;
-        }
+    if (layer == 0) {
+        memset(map, 0xff, words * sizeof *map);
+    } else {
+        const struct cons_layer *ly = ch->layers[layer];
+        for (uint64_t t = 0; t < ch->nr_gts; t++)
+            if (ly->gt[t])
+                mark_gt(ly->gt[t], map + t * (CONS_GT_ENTRIES / 64),
+                        words - t * (CONS_GT_ENTRIES / 64));
     }
     if (ch->nr_grains % 64)                     /* no bit past the disk */
         map[words - 1] &= (UINT64_C(1) << (ch->nr_grains % 64)) - 1;

@@ -67,7 +67,6 @@
 #define CONS_GD_PER_BLOCK 1024      /* uint32 GD entries in one 4 KiB block */
 #define CONS_MAX_LAYERS 32          /* layers in one chain, base included */
 #define CONS_JOB_MAX 256            /* bytes of a job record in the descriptor */
-#define CONS_NO_GRAIN UINT64_MAX
 
 enum cons_mutation {
     CONS_MUT_NONE = 0,
@@ -147,13 +146,10 @@ bool cons_chain_allocated(const struct cons_chain *ch, int layer, uint64_t g);
 bool cons_chain_allocating(const struct cons_chain *ch, int layer, uint64_t g);
 /* Grains allocated in layer l (the base: grains of the disk). */
 uint64_t cons_chain_nr_allocated(const struct cons_chain *ch, int layer);
-/* The first allocated grain >= g in layer l, or CONS_NO_GRAIN. */
-uint64_t cons_chain_next_allocated(const struct cons_chain *ch, int layer, uint64_t g);
 /* Set in map (a bitmap of cons_chain_nr_grains() bits, the caller's) the
- * bit of every grain allocated in layer l (the base: every grain): what
- * cons_chain_next_allocated() walks, a GT's 512 entries at a time
- * (about half the walk's instructions on a 1 TiB disk of 64 KiB grains
- * with a 10 GiB delta). */
+ * bit of every grain allocated in layer l (the base: every grain), a
+ * GT's 512 entries at a time (about half the instructions of a walk
+ * grain by grain, on a 1 TiB disk of 64 KiB grains with a 10 GiB delta). */
 void cons_chain_mark_allocated(const struct cons_chain *ch, int layer, uint64_t *map);
 /* The highest layer <= top holding grain g. */
 int cons_chain_resolve(const struct cons_chain *ch, int top, uint64_t g);

@@ -85,21 +85,10 @@ void cons_oracle_free(struct cons_oracle *o)
     free(o);
 }
 
-/* One write in flight on sector k of lf is over. */
-static void leaf_done(struct leaf *lf, uint32_t k)
-{
-    if (!lf || !lf->inflight || !lf->inflight[k])
-        return;
-    lf->inflight[k]--;
-    if (--lf->busy == 0) {
-        free(lf->inflight);
-        lf->inflight = NULL;
-    }
-}
-
 /* One write in flight on each of sectors k0 .. k0 + nk - 1 of lf is over
- * (leaf_done() of each: busy is the counts' sum, so it reaches 0 only
- * past the last sector with a count). */
+ * (a sector without one is skipped, as after a crash cleared the counts;
+ * busy is the counts' sum, so it reaches 0 only past the last sector
+ * with a count). */
 static void leaves_done(struct leaf *lf, uint32_t k0, uint32_t nk)
 {
     if (!lf || !lf->inflight)
@@ -198,8 +187,12 @@ int cons_oracle_ack(struct cons_oracle *o, uint64_t s, uint32_t n, const uint64_
 
 void cons_oracle_fail(struct cons_oracle *o, uint64_t s, uint32_t n)
 {
-    for (uint64_t i = s; i < s + n; i++) {
-        leaf_done(o->leaves[i >> LEAF_SHIFT], i & (LEAF_SECTORS - 1));
+    for (uint64_t i = s, end = s + n; i < end;) {   /* a leaf's part at a time */
+        uint64_t stop = ((i >> LEAF_SHIFT) + 1) << LEAF_SHIFT;
+        if (stop > end)
+            stop = end;
+        leaves_done(o->leaves[i >> LEAF_SHIFT], i & (LEAF_SECTORS - 1), (uint32_t)(stop - i));
+        i = stop;
     }
 }
 
