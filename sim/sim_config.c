@@ -426,6 +426,22 @@ int sim_config_load(const char *file, const struct sim_config_opts *opts,
     cJSON *root = NULL;
     *out = NULL;
     int rc = engine(file, opts, false, &root, &o, &all);
+    if (rc == 0 && !(opts && opts->quick) && cJSON_GetObjectItemCaseSensitive(root, "quick")) {
+        /* the quick form too, as `validate` checks it (no --set or --seed:
+         * they are this run's), so both refuse the same configs */
+        struct sim_config_opts q = { .quick = true, .deep = opts && opts->deep,
+                                     .nr_sg_args = opts ? opts->nr_sg_args : 0,
+                                     .sg_args = opts ? opts->sg_args : NULL };
+        struct engine_out qo;
+        rc = engine(file, &q, false, NULL, &qo, &all);
+        free_points(qo.points, qo.nr_points);
+        free(qo.first);
+        if (rc) {
+            cJSON_Delete(root);
+            free_points(o.points, o.nr_points);
+            free(o.first);
+        }
+    }
     if (rc) {
         if (all.n)
             sim_diag_list_add(errs, "%s", all.lines[0]);

@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sim_json.h"
 
@@ -314,6 +316,18 @@ char *sim_json_read_file(const char *file, size_t *len_out)
 int sim_json_load(const char *file, cJSON **out, struct vm_diag *d)
 {
     *out = NULL;
+    /* stat, not open: a FIFO would block the open, /dev/zero never end */
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return vm_diag_set(d, VM_ENOENT, "%s: cannot read: %s", file, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return vm_diag_set(d, VM_EINVAL, "%s: expected a regular file of JSON, got a %s", file,
+                           S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "FIFO"
+                                                                                  : "special file");
+    if ((uint64_t)st.st_size > SIM_JSON_MAX_FILE)
+        return vm_diag_set(d, VM_EINVAL, "%s: expected a JSON file of at most %u MiB, got %llu bytes",
+                           file, (unsigned)(SIM_JSON_MAX_FILE >> 20),
+                           (unsigned long long)st.st_size);
     size_t len = 0;
     char *text = sim_json_read_file(file, &len);
     if (!text)

@@ -29,8 +29,14 @@
 int sim_json_parse(const char *file, const char *text, cJSON **out, struct vm_diag *d);
 
 /* Read and parse a file.  VM_ENOENT ("FILE: cannot read: No such file or
- * directory") or VM_EPARSE as above. */
+ * directory"), VM_EINVAL (not a regular file - a directory, a FIFO, a
+ * device, read by nothing - or larger than SIM_JSON_MAX_FILE) or
+ * VM_EPARSE as above. */
 int sim_json_load(const char *file, cJSON **out, struct vm_diag *d);
+
+/* The largest JSON file sim_json_load() reads (experiments, results,
+ * calibration files): bytes. */
+#define SIM_JSON_MAX_FILE (256u << 20)
 
 /* Read a whole file into a malloc'ed NUL-terminated buffer; NULL and errno
  * set on failure. */

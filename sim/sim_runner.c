@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -263,6 +264,7 @@ int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts
     }
     double t_begin = wall_now();
     int next = 0, running = 0, finished = 0, rc = 0;
+    pid_t parent = getpid();
     fflush(NULL);
 
     while (finished < n && rc == 0) {
@@ -283,6 +285,11 @@ int sim_runner_run(const struct sim_config *cfg, const struct sim_run_opts *opts
                 break;
             }
             if (pid == 0) {
+                /* a run point must not outlive the run: killed with it
+                 * (kept across the huge-heap re-exec), also if the run
+                 * died before this line */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+                    _exit(3);
                 close(pfd[0]);
                 for (int j = 0; j < jobs; j++)
                     if (slots[j].pid)

@@ -47,7 +47,7 @@ expect_bad "a guest as large as the host leaves no page cache" \
 expect_bad "a dirty limit under two pages" \
     "base.json: --set save.dirty_bytes: expected 0 (use dirty_ratio) or at least 8KiB" \
     run --no-plot -o "$tmpdir/run-out" --set save.dirty_bytes=100 "$base"
-expect_bad "a directory for the config" "$bad_dir: cannot read: Is a directory" \
+expect_bad "a directory for the config" "$bad_dir: expected a regular file of JSON, got a directory" \
     run --no-plot -o "$tmpdir/run-out" "$bad_dir"
 expect_bad "a dirty_background_ratio above 100" "base.json: --set save.dirty_background_ratio: expected integer 0..100" \
     run --no-plot -o "$tmpdir/run-out" --set save.dirty_background_ratio=150 "$base"
@@ -364,6 +364,51 @@ if [ -n "$(ls -A "$synth_out")" ]; then
 else
     ok "a refused synth writes nothing"
 fi
+
+# the experiment file itself must be a regular file of bounded size: a
+# FIFO would block the open, /dev/zero never end (each within a timeout)
+mkfifo "$gen/exp.fifo"
+expect_bad "run a FIFO" "exp.fifo: expected a regular file of JSON, got a FIFO" \
+    run --no-plot -o "$tmpdir/run-out" "$gen/exp.fifo"
+expect_bad "validate a FIFO" "exp.fifo: expected a regular file of JSON, got a FIFO" \
+    validate "$gen/exp.fifo"
+expect_bad "validate /dev/zero" "/dev/zero: expected a regular file of JSON, got a special file" \
+    validate /dev/zero
+expect_bad "run a directory" "expected a regular file of JSON, got a directory" \
+    run --no-plot -o "$tmpdir/run-out" "$gen"
+expect_bad "check a directory against a baseline" "expected a regular file of JSON, got a directory" \
+    check "$gen" "$gen"
+# a bad "quick" block is refused by run without --quick too, as validate
+# refuses it (run once took the full form and ran it)
+gen_cfg bad-quick "$sata" '{ "memory": "64MiB" }' "$synth" ', "quick": { "vm.memory": "banana" }'
+expect_both bad-quick "bad-quick.json: \$.quick[\"vm.memory\"]:"
+
+# a run killed while its points run takes them with it (they once ran on
+# to their end, orphaned); /proc names the children (no procps needed)
+"$VMSIM" run --no-plot -j 2 -o "$tmpdir/killed" "$VMSIM_SRCDIR/tests/e2e/cons-broken.json" \
+    --set run.before=3600s --set 'variants=[{"name":"m","policy":"mirror"}]' \
+    --set 'sweep=[{"path":"seed","values":[1,2]}]' > /dev/null 2>&1 &
+rp=$!
+kids=
+i=0
+while [ $i -lt 600 ] && [ -z "$kids" ]; do
+    kids=$(cat /proc/$rp/task/*/children 2>/dev/null)
+    [ -n "$kids" ] || sleep 0.05
+    i=$((i + 1))
+done
+kill -TERM $rp
+wait $rp
+alive=$kids
+i=0
+while [ $i -lt 600 ] && [ -n "$alive" ]; do
+    alive=
+    for k in $kids; do [ -d /proc/$k ] && alive="$alive $k"; done
+    [ -z "$alive" ] || sleep 0.05
+    i=$((i + 1))
+done
+if [ -z "$kids" ]; then bad "killed run: no run point seen"
+elif [ -n "$alive" ]; then bad "killed run: its run points$alive outlived it"; kill -KILL $alive
+else ok "a killed run takes its run points with it"; fi
 
 # nothing any of the refused runs started was left behind
 if find "$tmpdir" "$gen" -name '.tmp.*' -o -name '*.tmp.*' | grep -q .; then
