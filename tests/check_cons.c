@@ -25,6 +25,7 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,6 +326,49 @@ START_TEST(helper_iterates_then_forces)
 }
 END_TEST
 
+/* The threshold decides at its boundary (an estimate at most the
+ * threshold commits, one above it makes another helper), and the
+ * method's defaults are vSphere's: 12 s (snapshot.maxConsolidateTime) and
+ * 9 helpers (snapshot.maxIterations), forced (forceSync true). */
+START_TEST(helper_threshold_boundary)
+{
+    size_t n;
+    struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
+    struct cons_method_cfg mc = mcfg();
+    struct rig r;
+    run_timed(&r, "helper", ios, n, mc);
+    ck_assert_uint_eq(r.res.iterations, 1);
+    double est = r.e->helper_est_ns;
+    rig_fini(&r);
+    ck_assert(est > 1000 && est < 1e9);
+    mc.stun_threshold_ns = (uint64_t)ceil(est);         /* at it: fits */
+    run_timed(&r, "helper", ios, n, mc);
+    ck_assert_uint_eq(r.res.iterations, 1);
+    ck_assert(r.e->helper_est_ns == est);
+    rig_fini(&r);
+    mc.stun_threshold_ns = (uint64_t)ceil(est) - 1;     /* a ns under it: another helper */
+    if (mc.stun_threshold_ns >= est)
+        mc.stun_threshold_ns--;
+    run_timed(&r, "helper", ios, n, mc);
+    ck_assert_uint_ge(r.res.iterations, 2);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+    free(ios);
+
+    struct cons_method_cfg def = { 0 };
+    struct vm_diag d = { 0 };
+    const struct cons_method *m = cons_method_find("helper");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(vm_param_defaults(m->params, &def, &d), 0);
+    ck_assert_uint_eq(def.stun_threshold_ns, 12000000000ull);
+    ck_assert_uint_eq(def.max_iterations, 9);
+    ck_assert(def.force_sync);
+    ck_assert_uint_eq(def.max_in_flight, 32);           /* the data mover's copy */
+    ck_assert_uint_eq(def.io_bytes, 64 << 10);
+}
+END_TEST
+
 /* snapshot.maxIterations 0: no helper, one stun for the whole commit. */
 START_TEST(helper_zero_iterations_commits_stunned)
 {
@@ -433,12 +477,17 @@ START_TEST(helper_estimate)
      * grains is one I/O (cons_chain_read_runs), their write 16 */
     static const uint64_t spread[] = { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31 };
     rig_init(&r, "helper", spread, 16, ios, n, mc, 0);
-    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread, 16), 1);
-    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread + 1, 2), 1);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread, 16, 0), 1);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread + 1, 2, 0), 1);
     static const uint64_t base_only[] = { 0, 2, 4, 6 };
-    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_only, 4), 4);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_only, 4, 0), 4);
     static const uint64_t base_run[] = { 32, 33, 34, 40 };
-    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_run, 4), 2);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_run, 4, 0), 2);
+    /* split at 64 KiB (a grain each), or at 128 KiB (32 to 34: two I/Os) */
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread, 16, GB), 16);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_run, 4, GB), 4);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, base_run, 4, 2 * GB), 3);
+    ck_assert_uint_eq(cons_chain_read_runs(r.e->ch, 1, spread, 16, 8 * GB), 2);
     set = vm_bitmap_new(ng);
     for (size_t i = 0; i < 16; i++)
         vm_bitmap_set(set, spread[i]);
@@ -446,6 +495,15 @@ START_TEST(helper_estimate)
     dev.iops = 0;
     ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev),
                             100000 + 4 * 100000 + 2 * mib / 100e6 * 1e9, 1);
+    /* the data mover's 64 KiB I/Os: the read is 16 I/Os too, 4 waves */
+    r.e->cfg.mcfg.io_bytes = 64 << 10;
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev),
+                            2 * (4 * 100000 + mib / 100e6 * 1e9), 1);
+    /* two batches of 16 I/Os in flight with 32: the copy rate bounds them */
+    r.e->cfg.mcfg.max_in_flight = 32;
+    for (uint64_t g = 33; g < 64; g += 2)
+        vm_bitmap_set(set, g);
+    ck_assert_double_eq_tol(cons_copy_estimate_ns(r.e, set, &dev), 2 * mib / 50e6 * 1e9, 1);
     vm_bitmap_free(set);
     rig_fini(&r);
     free(ios);
@@ -603,6 +661,75 @@ START_TEST(wanted_grains_first)
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* each grain copied once */
     ck_assert_uint_eq(r.res.guest_writes, 4);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+}
+END_TEST
+
+/* The queued copy requests of direction op (guest writes are one block,
+ * so a request of whole grains is the copy's) and their I/Os. */
+static size_t copy_reqs(struct rig *r, enum port_blk_op op, uint64_t *ios)
+{
+    size_t n = 0;
+    *ios = 0;
+    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++) {
+        struct port_blk_req *q = queued_req(r, i);
+        if (q->op == op && q->nr_blocks % GB == 0) {
+            n++;
+            *ios += port_blk_req_ios(q);
+        }
+    }
+    return n;
+}
+
+/* The ESX copier as the data mover (64 KiB I/Os, 32 in flight; 1 MiB
+ * batches): 32 scattered grains, allocated back to back in the delta's
+ * file, go as two batches in flight at once, each read as 16 I/Os (not
+ * one: the file's run is split at 64 KiB) and written as 16; a third only
+ * once one ends.  With I/Os of whole runs and 16 in flight (the copier
+ * before the twelfth session of 2026-12-02), one batch, its read one I/O. */
+START_TEST(data_mover_batches)
+{
+    static const struct vm_blkio far[] = {
+        { .t_ns = 900000000000ull, .sector = 1, .nr = 1, .op = VM_BLKIO_READ },
+    };
+    struct cons_method_cfg mc = mcfg();
+    mc.chunk_bytes = 1 << 20;
+    mc.max_in_flight = 32;
+    mc.io_bytes = 64 << 10;
+    struct rig r;
+    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
+    cons_engine_start(r.e);
+    while (!r.e->job_running)
+        ck_assert(fake_timer_run_next(r.ft));
+    uint64_t ios;
+    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 2);
+    ck_assert_uint_eq(ios, 32);
+    ck_assert_uint_eq(r.e->copy_ios, 32);
+    /* the first batch's read ends: its write goes out, no third batch */
+    for (size_t i = 0; i < fake_blk_nr_queued(r.dev); i++)
+        if (queued_req(&r, i)->op == PORT_BLK_READ) {
+            fake_blk_run_nth(r.dev, i);
+            break;
+        }
+    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
+    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_WRITE, &ios), 1);
+    ck_assert_uint_eq(ios, 16);
+    rig_finish(&r, NULL);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    rig_fini(&r);
+
+    mc.max_in_flight = 16;
+    mc.io_bytes = 0;
+    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
+    cons_engine_start(r.e);
+    while (!r.e->job_running)
+        ck_assert(fake_timer_run_next(r.ft));
+    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
+    ck_assert_uint_eq(ios, 1);
+    rig_finish(&r, NULL);
+    ck_assert(r.res.done);
     rig_fini(&r);
 }
 END_TEST
@@ -961,6 +1088,8 @@ static Suite *suite(void)
         { "helper_estimate", helper_estimate },
         { "bitmap", qemu_background_recopies_dirty },
         { "wanted", wanted_grains_first },
+        { "helper_threshold_boundary", helper_threshold_boundary },
+        { "data_mover_batches", data_mover_batches },
         { "selective", selective_leaves_pending_grains_to_the_copy },
         { "selective_bytes", selective_mirrors_less_than_mirror },
         { "qemu_wb_order", qemu_wb_source_then_target },

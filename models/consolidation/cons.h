@@ -54,7 +54,11 @@ struct cons_device {
  * it reads). */
 struct cons_method_cfg {
     uint64_t chunk_bytes;       /* largest copy operation */
-    uint32_t max_in_flight;     /* copy operations in flight */
+    uint32_t max_in_flight;     /* copy I/Os in flight (QEMU: operations) */
+    uint64_t io_bytes;          /* largest device I/O of the copy, a run of
+                                 * grains split into I/Os of this size (the
+                                 * ESX data mover's 64 KiB); 0: a run is one
+                                 * I/O (QEMU's operations) */
     uint64_t stun_fixed_ns;     /* fixed part of every stun (quiesce, re-open) */
     uint64_t stun_threshold_ns; /* helper: commit synchronously when the estimate fits */
     uint32_t max_iterations;    /* helper: then a forced synchronous commit */

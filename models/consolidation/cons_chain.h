@@ -184,22 +184,26 @@ int cons_chain_write(struct cons_chain *ch, int layer, uint64_t s, uint32_t n,
 /* Read the whole grains g[0..n) (strictly increasing) as layer `top`
  * sees them into fps (one grain after another; the disk's last grain may
  * be short), as one port request of one I/O per run of grains contiguous
- * on the device.  VM_EAGAIN, with nothing issued, while one of them is
- * being allocated in a layer of the view (read them one by one then). */
+ * on the device, split into I/Os of at most io_sec sectors (0: a run is
+ * one I/O).  VM_EAGAIN, with nothing issued, while one of them is being
+ * allocated in a layer of the view (read them one by one then). */
 int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
-                           uint64_t *fps, cons_done_fn done, void *arg);
+                           uint32_t io_sec, uint64_t *fps, cons_done_fn done, void *arg);
 /* The device I/Os cons_chain_read_grains() would issue for g[0..n)
- * (increasing) through layer `top`'s view: the runs contiguous on the
- * device (a delta stores its grains in the order they were allocated, so
- * grains scattered over the disk may be one run in the delta's file).
- * No I/O, no time. */
-uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n);
+ * (increasing) through layer `top`'s view with the same io_sec: the runs
+ * contiguous on the device (a delta stores its grains in the order they
+ * were allocated, so grains scattered over the disk may be one run in the
+ * delta's file), each split into I/Os of at most io_sec sectors.  No I/O,
+ * no time. */
+uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
+                              uint32_t io_sec);
 /* Write whole grains g[0..n) into layer `layer` where they already are
- * (the flat base, or grains the delta holds) as one request; VM_ENOTSUP,
- * with nothing issued, when the layer must allocate one of them (use
- * cons_chain_write then). */
+ * (the flat base, or grains the delta holds) as one request, its I/Os
+ * formed as cons_chain_read_grains() forms them; VM_ENOTSUP, with nothing
+ * issued, when the layer must allocate one of them (use cons_chain_write
+ * then). */
 int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g, uint32_t n,
-                            const uint64_t *fps, cons_done_fn done, void *arg);
+                            uint32_t io_sec, const uint64_t *fps, cons_done_fn done, void *arg);
 
 /* Drop grain g from delta layer `layer` (its GT entry becomes 0); done
  * when the GT block is durable.  The grain's place is reused by a later

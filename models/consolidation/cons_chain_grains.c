@@ -3,9 +3,11 @@
  * copier's batches.  A consolidation copies the grains a delta holds,
  * which are scattered over the disk when the guest wrote at random; each
  * contiguous run of them is one device I/O (as QEMU's mirror issues one
- * operation per run of dirty clusters), and a batch of them goes to the
- * port as one vectored request (port_blk.h), so the device charges every
- * I/O while the simulator pays one request per batch.
+ * operation per run of dirty clusters), or, given an I/O size, as many
+ * I/Os of at most that size as it takes (the ESX data mover's 64 KiB
+ * I/Os), and a batch of them goes to the port as one vectored request
+ * (port_blk.h), so the device charges every I/O while the simulator pays
+ * one request per batch.
  */
 #include <stdlib.h>
 
@@ -51,18 +53,47 @@ static int grain_lba(const struct cons_chain *ch, int top, bool own, uint64_t g,
     return 0;
 }
 
+/* Add the sectors [lba, lba + len) to the I/Os lbas/io_blocks[0..*runs):
+ * extend the last I/O where they follow it on the device and it stays
+ * within io_sec sectors (0: no limit), else new I/Os of at most io_sec. */
+static void add_ios(uint64_t *lbas, uint32_t *io_blocks, uint32_t *runs, uint64_t lba,
+                    uint32_t len, uint32_t io_sec)
+{
+    uint32_t r = *runs;
+    if (r && lbas[r - 1] + io_blocks[r - 1] == lba) {
+        uint32_t room = io_sec ? (io_blocks[r - 1] < io_sec ? io_sec - io_blocks[r - 1] : 0) : len;
+        uint32_t take = len < room ? len : room;
+        io_blocks[r - 1] += take;
+        lba += take;
+        len -= take;
+    }
+    while (len) {
+        uint32_t take = io_sec && len > io_sec ? io_sec : len;
+        lbas[r] = lba;
+        io_blocks[r] = take;
+        r++;
+        lba += take;
+        len -= take;
+    }
+    *runs = r;
+}
+
 static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bool own,
-                     const uint64_t *g, uint32_t n, uint64_t *fps, cons_done_fn done, void *arg)
+                     const uint64_t *g, uint32_t n, uint32_t io_sec, uint64_t *fps,
+                     cons_done_fn done, void *arg)
 {
     if (n == 0 || layer < 0 || layer >= ch->nr_layers)
         return VM_ERANGE;
-    struct gop *op = cons_op_alloc(ch, sizeof(*op) + n * (sizeof(uint64_t) + sizeof(uint32_t)),
+    /* I/Os a grain can make at most */
+    uint32_t per = io_sec && io_sec < ch->gsec ? (ch->gsec + io_sec - 1) / io_sec : 1;
+    size_t max_ios = (size_t)n * per;
+    struct gop *op = cons_op_alloc(ch, sizeof(*op) + max_ios * (sizeof(uint64_t) + sizeof(uint32_t)),
                                    NULL);
     if (!op)
         return VM_ENOMEM;
     *op = (struct gop){ .ch = ch, .done = done, .arg = arg };
     op->lbas = (uint64_t *)(op + 1);
-    op->io_blocks = (uint32_t *)(op->lbas + n);
+    op->io_blocks = (uint32_t *)(op->lbas + max_ios);
     uint32_t runs = 0, blocks = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t lba, s = g[i] << ch->cfg.grain_shift;
@@ -78,13 +109,7 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
         uint32_t len = ch->gsec;
         if (s + len > ch->cfg.nr_sectors)
             len = (uint32_t)(ch->cfg.nr_sectors - s);
-        if (runs && op->lbas[runs - 1] + op->io_blocks[runs - 1] == lba) {
-            op->io_blocks[runs - 1] += len;
-        } else {
-            op->lbas[runs] = lba;
-            op->io_blocks[runs] = len;
-            runs++;
-        }
+        add_ios(op->lbas, op->io_blocks, &runs, lba, len, io_sec);
         blocks += len;
     }
     op->req = (struct port_blk_req){ .op = what, .lba = op->lbas[0], .nr_blocks = blocks,
@@ -103,33 +128,40 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
     return rc < 0 ? rc : 0;
 }
 
-uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n)
+uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
+                              uint32_t io_sec)
 {
-    uint32_t runs = 0;
-    uint64_t end = 0;
+    uint32_t ios = 0, last = 0;     /* last: the sectors of the I/O being extended */
+    uint64_t end = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t lba;
-        if (g[i] >= ch->nr_grains || top < 0 || top >= ch->nr_layers ||
-            grain_lba(ch, top, false, g[i], &lba)) {
-            runs++;                 /* being allocated: read on its own */
-            end = UINT64_MAX;
-            continue;
+        uint64_t lba = 0;
+        uint32_t len = ch->gsec;
+        /* one being allocated is read on its own */
+        bool alone = g[i] >= ch->nr_grains || top < 0 || top >= ch->nr_layers ||
+                     grain_lba(ch, top, false, g[i], &lba) != 0;
+        if (!alone && ios && lba == end) {
+            uint32_t room = io_sec ? (last < io_sec ? io_sec - last : 0) : len;
+            uint32_t take = len < room ? len : room;
+            last += take;
+            len -= take;
         }
-        if (!runs || lba != end)
-            runs++;
-        end = lba + ch->gsec;
+        for (; len; ios++) {
+            last = io_sec && len > io_sec ? io_sec : len;
+            len -= last;
+        }
+        end = alone ? UINT64_MAX : lba + ch->gsec;
     }
-    return runs;
+    return ios;
 }
 
 int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
-                           uint64_t *fps, cons_done_fn done, void *arg)
+                           uint32_t io_sec, uint64_t *fps, cons_done_fn done, void *arg)
 {
-    return grains_io(ch, PORT_BLK_READ, top, false, g, n, fps, done, arg);
+    return grains_io(ch, PORT_BLK_READ, top, false, g, n, io_sec, fps, done, arg);
 }
 
 int cons_chain_write_grains(struct cons_chain *ch, int layer, const uint64_t *g, uint32_t n,
-                            const uint64_t *fps, cons_done_fn done, void *arg)
+                            uint32_t io_sec, const uint64_t *fps, cons_done_fn done, void *arg)
 {
-    return grains_io(ch, PORT_BLK_WRITE, layer, true, g, n, (uint64_t *)fps, done, arg);
+    return grains_io(ch, PORT_BLK_WRITE, layer, true, g, n, io_sec, (uint64_t *)fps, done, arg);
 }

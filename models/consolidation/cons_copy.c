@@ -1,13 +1,19 @@
 /*
  * cons_copy.c - the grain copier every method drives: walk the copy set
  * (a bitmap of grains: the deltas' grains, or QEMU's dirty bitmap) from a
- * cursor and copy the set grains, each contiguous run of them one I/O of
- * up to chunk_bytes, with at most max_in_flight I/Os in flight (QEMU's
- * mirror: granularity 64 KiB, operations of up to 1 MiB, MAX_IN_FLIGHT 16
- * in block/mirror.c).  The runs of one batch (up to chunk_bytes of grains)
- * go to the device as one vectored read through the source view and one
+ * cursor and copy the set grains in batches of up to chunk_bytes, with at
+ * most max_in_flight I/Os in flight.  The ESX methods' copier is the
+ * VMkernel data mover's (CONS_DM_PARAMS in cons_int.h): 64 KiB I/Os (a
+ * run of grains split into them, `io`), 32 in flight, as batches of up to
+ * 1 MiB, two in flight, each read then written.  The I/Os of one batch go
+ * to the device as one vectored read through the source view and one
  * vectored write into the target (cons_chain_read_grains): the device
- * sees every I/O, the simulator one request per batch.
+ * sees every I/O, the simulator one request per batch.  Until the
+ * twelfth session of 2026-12-02 this copier made each run of grains one
+ * I/O of up to 1 MiB (also a run in the delta's file, scattered on the
+ * disk) with 16 I/Os in flight: a batch of scattered grains took them all,
+ * so one batch was in flight, its read then its write, with fewer and
+ * larger I/Os than the data mover issues (a reviewer's finding).
  *
  * A grain's bit is cleared when its copy starts (so a guest write that
  * sets it again is copied again, as QEMU's dirty bitmap works) and the
@@ -68,6 +74,20 @@ struct cons_copy_op {
     struct cons_copy_op *all;       /* every op the engine made */
 };
 
+/* The copy's I/O size in 4 KiB sectors (cons_method_cfg.io_bytes,
+ * rounded down; 0: a run of grains is one I/O). */
+static uint32_t io_sectors(const struct cons_engine *e)
+{
+    uint64_t s = e->cfg.mcfg.io_bytes / 4096;
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* The I/Os a run of len sectors makes with I/Os of at most io_sec. */
+static uint32_t run_ios(uint64_t len, uint32_t io_sec)
+{
+    return io_sec ? (uint32_t)((len + io_sec - 1) / io_sec) : 1;
+}
+
 static uint32_t chunk_grains(const struct cons_engine *e)
 {
     uint64_t gbytes = (uint64_t)cons_chain_grain_sectors(e->ch) * 4096;
@@ -111,11 +131,11 @@ static double request_ns(const struct cons_device *d, uint32_t ios, double bytes
 
 /*
  * The copier's batches over `set` formed as cons_copy_kick() forms them
- * on an idle device (at most a chunk of grains and max_in_flight runs of
- * consecutive grains each), each a read request through the view of the
- * top layer (as many I/Os as the grains make runs on the device:
+ * on an idle device (at most a chunk of grains and max_in_flight I/Os
+ * each), each a read request through the view of the top layer (as many
+ * I/Os as the grains make runs on the device, split at the I/O size:
  * cons_chain_read_runs) then a write request (a run of consecutive grains
- * one I/O).  With batches of k write I/Os on average, at most
+ * its I/Os of the I/O size).  With batches of k write I/Os on average, at most
  * (max_in_flight - max_in_flight / 2) / k + 1 of them are in flight (a
  * batch starts when half the I/O slots are free), and at most as many as
  * the device serves at once, so the copy takes the longest of: the
@@ -132,23 +152,26 @@ double cons_copy_estimate_ns(const struct cons_engine *e, const uint64_t *set,
     uint64_t n = cons_chain_nr_grains(e->ch);
     double gbytes = (double)cons_chain_grain_sectors(e->ch) * 4096.0;
     uint32_t cg = chunk_grains(e), max = e->cfg.mcfg.max_in_flight ? e->cfg.mcfg.max_in_flight : 1;
+    uint32_t io = io_sectors(e), gs = cons_chain_grain_sectors(e->ch);
     uint64_t *batch = malloc(sizeof *batch * cg);
     if (!batch)
         return 1e30;
     double serial_ns = 0, bytes = 0, rios = 0, wios = 0, batches = 0;
     uint64_t g = vm_bitmap_next_set(set, n, 0);
     while (g < n) {
-        uint32_t ng = 0, runs = 0;
+        uint32_t ng = 0, runs = 0;          /* runs: the batch's write I/Os */
+        uint64_t run_len = 0;
         while (g < n && ng < cg) {
-            if (ng == 0 || g != batch[ng - 1] + 1) {
-                if (runs == max)
-                    break;
-                runs++;
-            }
+            bool run = ng && g == batch[ng - 1] + 1;
+            uint32_t add = run ? run_ios(run_len + gs, io) - run_ios(run_len, io) : run_ios(gs, io);
+            if (ng && add && runs + add > max)
+                break;
+            runs += add;
+            run_len = run ? run_len + gs : gs;
             batch[ng++] = g;
             g = vm_bitmap_next_set(set, n, g + 1);
         }
-        uint32_t reads = cons_chain_read_runs(e->ch, e->active, batch, ng);
+        uint32_t reads = cons_chain_read_runs(e->ch, e->active, batch, ng, io);
         double b = ng * gbytes;
         serial_ns += request_ns(dev, reads, b, dev->read_lat_ns, dev->read_bps) +
                      request_ns(dev, runs, b, dev->write_lat_ns, dev->write_bps);
@@ -312,7 +335,8 @@ static void copy_read(void *arg, int rc)
         copy_written(op, rc);
         return;
     }
-    rc = cons_chain_write_grains(e->ch, e->cfg.target, op->g, op->ng, op->fps, copy_written, op);
+    rc = cons_chain_write_grains(e->ch, e->cfg.target, op->g, op->ng, io_sectors(e), op->fps,
+                                 copy_written, op);
     if (rc == VM_ENOTSUP)
         write_runs(e, op);
     else if (rc)
@@ -363,13 +387,14 @@ static void want(struct cons_engine *e, uint64_t g)
 /* Start op with the wanted grains whose writes are down: at most
  * cg / 4 of them (the cursor fills the rest of the batch, so the bulk copy
  * keeps its pace while writes keep coming), each counted as a run of its
- * own against budget; they are marked busy at once so the cursor's walk
+ * own (its I/Os) against budget; they are marked busy at once so the cursor's walk
  * skips them.  The others stay queued.  Grains that left the copy set (a
  * method unmarked them) drop out. */
 static void take_wanted(struct cons_engine *e, struct cons_copy_op *op, uint32_t cg,
                         uint32_t budget)
 {
     uint32_t keep = 0, max = cg / 4 ? cg / 4 : 1;
+    uint32_t gios = run_ios(cons_chain_grain_sectors(e->ch), io_sectors(e));
     for (uint32_t i = 0; i < e->want_n; i++) {
         uint64_t g = e->want_q[i];
         if (!vm_bitmap_test(e->want, g))
@@ -378,11 +403,12 @@ static void take_wanted(struct cons_engine *e, struct cons_copy_op *op, uint32_t
             vm_bitmap_clear(e->want, g);
             continue;
         }
-        if (op->ng < max && op->ios < budget && !vm_bitmap_test(e->busy, g) && !blocked(e, g)) {
+        if (op->ng < max && op->ios + gios <= budget && !vm_bitmap_test(e->busy, g) &&
+            !blocked(e, g)) {
             vm_bitmap_clear(e->want, g);
             vm_bitmap_set(e->busy, g);
             op->g[op->ng++] = g;
-            op->ios++;
+            op->ios += gios;
             continue;
         }
         e->want_q[keep++] = g;
@@ -391,8 +417,9 @@ static void take_wanted(struct cons_engine *e, struct cons_copy_op *op, uint32_t
 }
 
 /* Sort op's grains (a batch is one vectored I/O in increasing order) and
- * count its runs again: wanted grains came first, out of order. */
-static void sort_batch(struct cons_copy_op *op)
+ * count its I/Os again (runs of gs-sector grains, I/Os of at most io_sec
+ * sectors): wanted grains came first, out of order. */
+static void sort_batch(struct cons_copy_op *op, uint32_t gs, uint32_t io_sec)
 {
     for (uint32_t i = 1; i < op->ng; i++) {
         uint64_t g = op->g[i];
@@ -402,9 +429,11 @@ static void sort_batch(struct cons_copy_op *op)
         op->g[j] = g;
     }
     op->ios = 0;
-    for (uint32_t i = 0; i < op->ng; i++)
-        if (i == 0 || op->g[i] != op->g[i - 1] + 1)
-            op->ios++;
+    for (uint32_t i = 0, j; i < op->ng; i = j) {
+        for (j = i + 1; j < op->ng && op->g[j] == op->g[j - 1] + 1; j++)
+            ;
+        op->ios += run_ios((uint64_t)(j - i) * gs, io_sec);
+    }
 }
 
 /* Issue op (its grains leave the copy set and are busy until it ends);
@@ -427,7 +456,8 @@ static bool op_issue(struct cons_engine *e, struct cons_copy_op *op)
     op->live = true;
     e->copies++;
     e->copy_ios += op->ios;
-    int rc = cons_chain_read_grains(e->ch, e->src_top, op->g, op->ng, op->fps, copy_read, op);
+    int rc = cons_chain_read_grains(e->ch, e->src_top, op->g, op->ng, io_sectors(e), op->fps,
+                                    copy_read, op);
     if (rc) {
         e->copies--;
         e->copy_ios -= op->ios;
@@ -535,11 +565,15 @@ void cons_copy_kick(struct cons_engine *e)
         return;
     }
     e->copy_depth++;
-    uint32_t cg = chunk_grains(e);
+    uint32_t cg = chunk_grains(e), gs = cons_chain_grain_sectors(e->ch), io = io_sectors(e);
     bool wrapped = false;
     /* a batch starts when half the I/O slots are free (or none is taken):
      * between max_in_flight / 2 and max_in_flight I/Os stay in flight,
-     * and a batch is not one I/O each time one ends (a request each) */
+     * and a batch is not one I/O each time one ends (a request each).
+     * With the ESX defaults (32 I/Os, batches of up to 1 MiB of 64 KiB
+     * grains, 64 KiB I/Os) two batches of 16 I/Os are in flight, each
+     * reading or writing as the other does: the data mover's continuous
+     * queue, its next I/O issued a batch at a time */
     uint32_t max = e->cfg.mcfg.max_in_flight, low = max / 2 ? max / 2 : 1;
     while (e->copies < max && e->copy_left &&
            (e->copy_ios == 0 || max - e->copy_ios >= low)) {
@@ -550,8 +584,9 @@ void cons_copy_kick(struct cons_engine *e)
         if (e->want_n)
             take_wanted(e, op, cg, budget);
         uint32_t nr_wanted = op->ng;
+        uint64_t run_len = gs;          /* sectors of the batch's last run */
         /* gather set grains from the cursor: at most cg of them, at most
-         * budget runs; grains busy or with a guest write in flight wait */
+         * budget I/Os; grains busy or with a guest write in flight wait */
         while (op->ng < cg) {
             uint64_t g = vm_bitmap_next_set(e->copyset, e->nr_grains, e->cursor);
             if (g >= e->nr_grains) {
@@ -564,7 +599,9 @@ void cons_copy_kick(struct cons_engine *e)
                 continue;
             }
             bool run = op->ng && op->g[op->ng - 1] + 1 == g;
-            if (!run && op->ios == budget)
+            uint32_t add = run ? run_ios(run_len + gs, io) - run_ios(run_len, io)
+                               : run_ios(gs, io);
+            if (op->ng && add && op->ios + add > budget)
                 break;
             e->cursor = g + 1;
             if (vm_bitmap_test(e->busy, g))
@@ -575,15 +612,15 @@ void cons_copy_kick(struct cons_engine *e)
             }
             vm_bitmap_clear(e->want, g);
             op->g[op->ng++] = g;
-            if (!run)
-                op->ios++;
+            op->ios += add;
+            run_len = run ? run_len + gs : gs;
         }
         if (!op->ng) {
             op_put(e, op);
             break;
         }
         if (nr_wanted)
-            sort_batch(op);
+            sort_batch(op, gs, io);
         if (!op_issue(e, op))
             break;
     }

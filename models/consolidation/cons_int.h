@@ -18,6 +18,21 @@
 #define CONS_F_COPY_WAITS_WRITES 8u /* no copy starts while a guest write is in flight */
 #define CONS_F_QEMU_COPY 16u       /* the copier is QEMU's mirror_iteration() (cons_copy.c) */
 
+/* The copy parameters of the ESX methods (the mechanism, its variants, the
+ * helper, offline): the VMkernel data mover's copy, "a continuous queue
+ * of outstanding IO requests", the data divided into 64 KiB I/Os issued
+ * "using 32 threads at a time", the next issued as one completes (VMware
+ * vSphere blog, "VAAI failures and the role of the VMkernel Data Mover",
+ * 2012; the data mover also commits redo logs, i.e. consolidates).  The
+ * copier forms batches of up to `chunk` and keeps up to max_in_flight of
+ * their I/Os in flight (cons_copy.c). */
+#define CONS_DM_PARAMS \
+    { "max_in_flight", VM_PARAM_U32, offsetof(struct cons_method_cfg, max_in_flight), .min = 1, \
+      .max = 1024, .def = "32", .help = "copy I/Os in flight (the data mover's 32)" }, \
+    { "io", VM_PARAM_SIZE, offsetof(struct cons_method_cfg, io_bytes), .min = 4096, \
+      .max = 64 << 20, .def = "64KiB", \
+      .help = "the copy's I/O size, 4 KiB units (the data mover's 64 KiB)" }
+
 /* One guest request, from arrival to acknowledgement. */
 struct cons_greq {
     struct cons_engine *e;
@@ -183,6 +198,7 @@ struct cons_engine {
     /* method state */
     uint32_t iter;
     uint64_t iter_start, iter_copied;
+    double helper_est_ns;           /* helper: the last commit estimate (tests) */
     int phase_state;                /* the method's own step */
     struct cons_result res;
 };

@@ -60,8 +60,7 @@ enum { H_IDLE, H_CREATE, H_ASYNC, H_SYNC, H_SWITCH };
 static const struct vm_param helper_params[] = {
     { "chunk", VM_PARAM_SIZE, offsetof(struct cons_method_cfg, chunk_bytes), .min = 4096,
       .max = 64 << 20, .def = "1MiB", .help = "largest copy operation" },
-    { "max_in_flight", VM_PARAM_U32, offsetof(struct cons_method_cfg, max_in_flight), .min = 1,
-      .max = 1024, .def = "16", .help = "copy operations in flight" },
+    CONS_DM_PARAMS,
     { "stun_fixed", VM_PARAM_TIME, offsetof(struct cons_method_cfg, stun_fixed_ns), .min = 0,
       .max = 3600e9, .def = "415ms", .help = "fixed part of every stun (KB 417644)" },
     { "stun_threshold", VM_PARAM_TIME, offsetof(struct cons_method_cfg, stun_threshold_ns),
@@ -155,6 +154,7 @@ static void dropped(struct cons_engine *e, int rc)
     double bytes = (double)cons_chain_nr_allocated(e->ch, e->active) *
                    cons_chain_grain_sectors(e->ch) * 4096.0;
     double est_ns = bytes == 0 ? 0 : rate > 0 ? bytes / rate * 1e9 : 1e30;
+    e->helper_est_ns = est_ns;
     bool fits = est_ns <= (double)e->cfg.mcfg.stun_threshold_ns;
     bool capped = e->iter >= e->cfg.mcfg.max_iterations;
     if (fits || (capped && e->cfg.mcfg.force_sync))

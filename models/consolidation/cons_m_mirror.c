@@ -65,8 +65,7 @@
 #define COPY_PARAMS \
     { "chunk", VM_PARAM_SIZE, offsetof(struct cons_method_cfg, chunk_bytes), .min = 4096, \
       .max = 64 << 20, .def = "1MiB", .help = "largest copy operation" }, \
-    { "max_in_flight", VM_PARAM_U32, offsetof(struct cons_method_cfg, max_in_flight), .min = 1, \
-      .max = 1024, .def = "16", .help = "copy operations in flight" }
+    CONS_DM_PARAMS
 
 static const struct vm_param mirror_params[] = {
     COPY_PARAMS,

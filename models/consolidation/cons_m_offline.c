@@ -12,8 +12,7 @@
 static const struct vm_param offline_params[] = {
     { "chunk", VM_PARAM_SIZE, offsetof(struct cons_method_cfg, chunk_bytes), .min = 4096,
       .max = 64 << 20, .def = "1MiB", .help = "largest copy operation" },
-    { "max_in_flight", VM_PARAM_U32, offsetof(struct cons_method_cfg, max_in_flight), .min = 1,
-      .max = 1024, .def = "16", .help = "copy operations in flight" },
+    CONS_DM_PARAMS,
     { "stun_fixed", VM_PARAM_TIME, offsetof(struct cons_method_cfg, stun_fixed_ns), .min = 0,
       .max = 3600e9, .def = "0s", .help = "fixed part of the downtime (power off and on)" },
     { NULL },

@@ -56,7 +56,7 @@ expect once violations eq all "without a violation"
 # the mechanism's guest write failed with its target half down: the
 # grains go back to the copy, and the job goes on to consolidate
 "$VMSIM" run --no-plot -o "$tmpdir/mech" "$cfg" --set run.timeout=60s \
-    --set 'faults=[{"kind":"disk_error","op":"write","after_ios":20000,"count":1}]' \
+    --set 'faults=[{"kind":"disk_error","op":"write","after_ios":20001,"count":1}]' \
     --set 'variants=[{"name":"mirror","policy":"mirror"}]' > "$tmpdir/mech.log" 2>&1
 m=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
              { print $c["io_errors"], $c["job_failed"], $c["converged"], $c["violations"] }' \
@@ -93,7 +93,7 @@ expect two violations eq all "without a violation"
 # they were acknowledged before, and lost, until 2026-12-01 (ninth session)
 "$VMSIM" run --no-plot -o "$tmpdir/unmap" "$cfg" --set run.timeout=30s --set run.after=0.1s \
     --set load.request=4KiB \
-    --set 'faults=[{"kind":"disk_error","op":"write","after_ios":17809,"count":1}]' \
+    --set 'faults=[{"kind":"disk_error","op":"write","after_ios":17848,"count":1}]' \
     --set 'variants=[{"name":"mirror-target-only","policy":"mirror-target-only"}]' \
     > "$tmpdir/unmap.log" 2>&1
 rc=$?

@@ -151,17 +151,20 @@ else
 fi
 # a single pass stopped by its timeout leaves what it has not copied: the
 # mirror's left_bytes is (1 - copy_ratio) of the delta, less only what the
-# guest's few random writes (mirrored) put in the target meanwhile
+# guest's few random writes (mirrored) put in the target meanwhile, more
+# only by the copies in flight at the timeout (left then, counted in
+# copy_ratio as they end after it: at most 32 I/Os of 64 KiB, 2 MiB)
 TMO=1s run left --set load.write_ratio=0.05 --set load.pattern=random \
     --set 'variants=[{"name":"mirror","policy":"mirror"}]'
 expect_status left 0
 lr=$(recs left mirror | grep -Eo '"(left_bytes|delta_bytes|copy_ratio)":[0-9.e+-]*' | tr '\n' ' ')
 if echo "$lr" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, ":"); v[kv[1]] = kv[2] } }
         END { want = (1 - v["\"copy_ratio\""]) * v["\"delta_bytes\""]
-              exit !(want > 0 && v["\"left_bytes\""] >= 0.9 * want && v["\"left_bytes\""] <= 1.01 * want) }'; then
+              exit !(want > 0 && v["\"left_bytes\""] >= 0.9 * want &&
+                     v["\"left_bytes\""] <= want + 2097152) }'; then
     ok "left: the timed-out mirror left (1 - copy_ratio) of its delta ($lr)"
 else
-    bad "left: expected left_bytes within 90-101% of (1 - copy_ratio) x delta_bytes, got $lr"
+    bad "left: expected left_bytes from 90% of (1 - copy_ratio) x delta_bytes to 2 MiB above it, got $lr"
 fi
 # a crash after a job has timed out (in the after phase) does not start
 # it again: its total stays the timeout (it once restarted, re-armed its
