@@ -57,7 +57,7 @@ static const char usage_text[] =
     "       vmsim validate EXPERIMENT.json...\n"
     "       vmsim list [MECHANISM]\n"
     "       vmsim trace reduce|stats|convert FILE... | synth --pattern P --pages N -o OUT\n"
-    "       vmsim calibrate [-o FILE] [--quick]\n"
+    "       vmsim calibrate [-o FILE] [--quick] [--only crypto]\n"
     "       vmsim --help | --version\n"
     "\n"
     "run       run every variant x sweep point of an experiment; write DIR/result.json,\n"
@@ -518,6 +518,10 @@ static int cmd_validate(int argc, char **argv)
 {
     if (argc < 3)
         return bad("validate: expected EXPERIMENT.json..., got nothing");
+    for (int i = 2; i < argc; i++)
+        if (argv[i][0] == '-')
+            return bad("validate: unknown option '%s' (it takes EXPERIMENT.json files only; "
+                       "the quick form is checked too)", argv[i]);
     int status = SIM_EXIT_OK;
     for (int i = 2; i < argc; i++) {
         struct sim_diag_list errs = { 0 };

@@ -378,6 +378,8 @@ expect_bad "run a directory" "expected a regular file of JSON, got a directory" 
     run --no-plot -o "$tmpdir/run-out" "$gen"
 expect_bad "check a directory against a baseline" "expected a regular file of JSON, got a directory" \
     check "$gen" "$gen"
+expect_bad "validate with an option" "validate: unknown option '--quick'" \
+    validate --quick "$gen/exp.fifo"
 # a bad "quick" block is refused by run without --quick too, as validate
 # refuses it (run once took the full form and ran it)
 gen_cfg bad-quick "$sata" '{ "memory": "64MiB" }' "$synth" ', "quick": { "vm.memory": "banana" }'
