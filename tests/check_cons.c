@@ -720,6 +720,23 @@ START_TEST(data_mover_batches)
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 
+    /* a grain alone makes more I/Os than there are slots (4 KiB I/Os: 16
+     * a grain, 8 slots): it goes, alone, and nothing else starts until it
+     * ends (the slot count once wrapped below zero: 512 I/Os in flight) */
+    mc.max_in_flight = 8;
+    mc.io_bytes = 4096;
+    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
+    cons_engine_start(r.e);
+    while (!r.e->job_running)
+        ck_assert(fake_timer_run_next(r.ft));
+    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
+    ck_assert_uint_eq(ios, GB);
+    ck_assert_uint_eq(r.e->copy_ios, GB);
+    rig_finish(&r, NULL);
+    ck_assert(r.res.done);
+    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+    rig_fini(&r);
+
     mc.max_in_flight = 16;
     mc.io_bytes = 0;
     rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);

@@ -134,8 +134,11 @@ uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64
     uint32_t ios = 0, last = 0;     /* last: the sectors of the I/O being extended */
     uint64_t end = UINT64_MAX;
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t lba = 0;
+        uint64_t lba = 0, s = g[i] << ch->cfg.grain_shift;
         uint32_t len = ch->gsec;
+        if (g[i] < ch->nr_grains && s + len > ch->cfg.nr_sectors)
+            len = (uint32_t)(ch->cfg.nr_sectors - s);   /* the disk's short last grain */
+        uint32_t glen = len;
         /* one being allocated is read on its own */
         bool alone = g[i] >= ch->nr_grains || top < 0 || top >= ch->nr_layers ||
                      grain_lba(ch, top, false, g[i], &lba) != 0;
@@ -149,7 +152,7 @@ uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64
             last = io_sec && len > io_sec ? io_sec : len;
             len -= last;
         }
-        end = alone ? UINT64_MAX : lba + ch->gsec;
+        end = alone ? UINT64_MAX : lba + glen;
     }
     return ios;
 }

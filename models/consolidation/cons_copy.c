@@ -2,7 +2,10 @@
  * cons_copy.c - the grain copier every method drives: walk the copy set
  * (a bitmap of grains: the deltas' grains, or QEMU's dirty bitmap) from a
  * cursor and copy the set grains in batches of up to chunk_bytes, with at
- * most max_in_flight I/Os in flight.  The ESX methods' copier is the
+ * most max_in_flight write I/Os in flight (a batch's read may make more,
+ * when the I/O is larger than a grain and grains next to each other on
+ * the disk lie apart in the delta's file; one grain that alone makes more
+ * I/Os than max_in_flight goes alone).  The ESX methods' copier is the
  * VMkernel data mover's (CONS_DM_PARAMS in cons_int.h): 64 KiB I/Os (a
  * run of grains split into them, `io`), 32 in flight, as batches of up to
  * 1 MiB, two in flight, each read then written.  The I/Os of one batch go
@@ -82,7 +85,9 @@ static uint32_t io_sectors(const struct cons_engine *e)
     return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
-/* The I/Os a run of len sectors makes with I/Os of at most io_sec. */
+/* The I/Os a run of len sectors makes with I/Os of at most io_sec (the
+ * copier counts the disk's short last grain whole: at most one I/O more
+ * than it makes, which only holds the next batch back sooner). */
 static uint32_t run_ios(uint64_t len, uint32_t io_sec)
 {
     return io_sec ? (uint32_t)((len + io_sec - 1) / io_sec) : 1;
@@ -403,7 +408,8 @@ static void take_wanted(struct cons_engine *e, struct cons_copy_op *op, uint32_t
             vm_bitmap_clear(e->want, g);
             continue;
         }
-        if (op->ng < max && op->ios + gios <= budget && !vm_bitmap_test(e->busy, g) &&
+        if (op->ng < max && (op->ng == 0 || op->ios + gios <= budget) &&
+            !vm_bitmap_test(e->busy, g) &&
             !blocked(e, g)) {
             vm_bitmap_clear(e->want, g);
             vm_bitmap_set(e->busy, g);
@@ -575,12 +581,15 @@ void cons_copy_kick(struct cons_engine *e)
      * reading or writing as the other does: the data mover's continuous
      * queue, its next I/O issued a batch at a time */
     uint32_t max = e->cfg.mcfg.max_in_flight, low = max / 2 ? max / 2 : 1;
+    /* a batch whose first grain alone makes more I/Os than there are
+     * slots still goes (the copy must move), alone: copy_ios may then
+     * exceed max, and no batch starts until it ends */
     while (e->copies < max && e->copy_left &&
-           (e->copy_ios == 0 || max - e->copy_ios >= low)) {
+           (e->copy_ios == 0 || (e->copy_ios < max && max - e->copy_ios >= low))) {
         struct cons_copy_op *op = op_new(e);
         if (!op)
             break;
-        uint32_t budget = e->cfg.mcfg.max_in_flight - e->copy_ios;
+        uint32_t budget = e->copy_ios < max ? max - e->copy_ios : 0;
         if (e->want_n)
             take_wanted(e, op, cg, budget);
         uint32_t nr_wanted = op->ng;

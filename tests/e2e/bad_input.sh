@@ -404,7 +404,11 @@ alive=$kids
 i=0
 while [ $i -lt 600 ] && [ -n "$alive" ]; do
     alive=
-    for k in $kids; do [ -d /proc/$k ] && alive="$alive $k"; done
+    # a zombie (a parent that does not reap) has ended
+    for k in $kids; do
+        st=$(sed 's/.*) //' /proc/$k/stat 2>/dev/null | cut -c1)
+        [ -n "$st" ] && [ "$st" != Z ] && alive="$alive $k"
+    done
     [ -z "$alive" ] || sleep 0.05
     i=$((i + 1))
 done
