@@ -143,6 +143,26 @@ for at in 6500 6622; do
     esac
 done
 
+# a slow datastore (disk_slow: every request's latency x200, 50 us to 10
+# ms on the SATA SSD) through the whole run: the copy and the stun take
+# longer, the job still converges, nothing is lost
+for f in 1 200; do
+    "$VMSIM" run --no-plot -o "$tmpdir/slow$f" "$cfg" --set run.timeout=60s \
+        --set "faults=[{\"kind\":\"disk_slow\",\"factor\":$f,\"from\":\"0s\",\"until\":\"60s\"}]" \
+        --set 'variants=[{"name":"mirror","policy":"mirror"},{"name":"offline","policy":"offline"}]' \
+        > "$tmpdir/slow$f.log" 2>&1 || bad "slow$f: exit status $?"
+done
+slow=$(paste -d, "$tmpdir/slow1/cons-broken.csv" "$tmpdir/slow200/cons-broken.csv" |
+       awk -F, 'NR == 1 { n = NF / 2; for (i = 1; i <= n; i++) c[$i] = i; next }
+                { t1 = $c["total_ns"]; t2 = $(n + c["total_ns"])
+                  printf "%s:%d:%d:%d ", $c["variant"], (t2 > 1.5 * t1), $(n + c["converged"]),
+                         $(n + c["violations"]) }')
+if [ "$slow" = "mirror:1:1:0 offline:1:1:0 " ]; then
+    ok "slow: a slow datastore stretches the copy, the jobs converge, nothing lost"
+else
+    bad "slow: (method:longer:converged:violations) $slow"
+fi
+
 # every read failing through a host crash: the restarted VM cannot read
 # its chain, and the run point ends with that error (not a violation)
 "$VMSIM" run --no-plot -o "$tmpdir/noread" "$cfg" --set run.timeout=10s \
