@@ -8,19 +8,13 @@
  * completions and timer events enumerated (an odometer over the choices
  * each step offers); every schedule must leave the target holding the
  * last acknowledged write, and the deliberately racy method must lose in
- * some schedule.  Then each baseline's decisions (the helper's iteration
- * and 12 s estimate, QEMU's dirty-bitmap re-copy), the copier's wanted
- * grains (a grain skipped for a guest write in flight is copied in the
- * first batch after the write, within a quarter of the batch), Storage
- * vMotion's selective mirror (a write into a grain still to be copied
- * stays on the delta, and less is mirrored than by the mechanism), QEMU's
- * own copier and write path (a write-blocking write's target request only
- * once its source request is down; a first dirty chunk with a write in
- * flight stalls the copy, nothing skipped or wanted; a new op per freed
- * slot, the oldest awaited when all are taken; a drain that finds the
- * bitmap dirty charges no pivot, mirror_flush() before READY and before
- * the pivot), and a host crash after each request completion, for the
- * mechanism and for the broken methods.
+ * some schedule.  Then each baseline's decisions (the helper's iteration,
+ * its 12 s threshold at the estimate's boundary and its estimate, QEMU's
+ * dirty-bitmap re-copy), Storage vMotion's selective mirror (a write into
+ * a grain still to be copied stays on the delta, and less is mirrored than
+ * by the mechanism), the end-of-run check's two halves, and a host crash
+ * after each request completion, for the mechanism and for the broken
+ * methods.  The copier's own tests are in check_cons_copy.c.
  */
 #include <check.h>
 #include <stdint.h>
@@ -37,12 +31,6 @@
 #include "fakes/fake_timer.h"
 #include "cons_rig.h"
 
-static struct cons_method_cfg mcfg(void)
-{
-    return (struct cons_method_cfg){ .chunk_bytes = 64 << 10, .max_in_flight = 1,
-                                     .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
-                                     .max_iterations = 9, .force_sync = true };
-}
 
 static const uint64_t *lower;            /* grains of an extra delta under the top one */
 static uint64_t nr_lower;
@@ -93,27 +81,15 @@ static bool next_schedule(struct odometer *o)
     return false;
 }
 
-/* Run to the end: each step completes one queued request or runs the
- * next timer instant, as o picks (or, o NULL, timers due by the clock,
- * else the oldest request, else the next timer). */
+static size_t pick(void *o, size_t options)
+{
+    return choose(o, options);
+}
+
+/* Run to the end, each step as o picks (o NULL: cons_rig_finish's FIFO). */
 static void rig_finish(struct rig *r, struct odometer *o)
 {
-    for (int guard = 0; !cons_engine_finished(r->e); guard++) {
-        ck_assert_int_lt(guard, 1000000);
-        /* FIFO order (o NULL): what is due by the clock first, then the
-         * oldest request (the fake's timing moves the clock on) */
-        if (!o && fake_timer_run_until(r->ft, r->clk.now_ns))
-            continue;
-        size_t q = fake_blk_nr_queued(r->dev);
-        size_t t = fake_timer_pending(r->ft) ? 1 : 0;
-        ck_assert_msg(q + t > 0, "the engine waits for nothing");
-        size_t c = o ? choose(o, q + t) : (q ? 0 : q);
-        if (c < q)
-            fake_blk_run_nth(r->dev, c);
-        else
-            fake_timer_run_next(r->ft);
-    }
-    cons_engine_result(r->e, &r->res);
+    cons_rig_finish(r, o ? pick : NULL, o);
 }
 
 /* Start the run, then as rig_finish(). */
@@ -139,7 +115,7 @@ static uint64_t every_schedule(const char *method, uint64_t *bad_runs, uint64_t 
     *bad_runs = *runs = 0;
     do {
         struct rig r;
-        rig_init(&r, method, race_grains, 1, race_ios, 2, mcfg(), 0);
+        rig_init(&r, method, race_grains, 1, race_ios, 2, cons_rig_mcfg(), 0);
         rig_run(&r, o);
         ck_assert_int_eq(r.res.rc, 0);
         ck_assert_uint_gt(r.res.final_checked, 0);
@@ -172,7 +148,7 @@ static void run_check_rig(struct rig *r, uint64_t fail_sector, uint64_t no_grain
     for (uint64_t i = 0; i < 64; i++)
         if (i != no_grain)
             g[ng++] = i;
-    rig_init(r, "mirror", g, ng, leaf_ios, nr_leaves, mcfg(), 0);
+    rig_init(r, "mirror", g, ng, leaf_ios, nr_leaves, cons_rig_mcfg(), 0);
     rig_peek_fail_lba = fail_sector == UINT64_MAX ? UINT64_MAX
                                                   : cons_chain_map(r->e->ch, 0, fail_sector);
     rig_run(r, NULL);
@@ -313,13 +289,13 @@ static bool helper_run(struct cons_method_cfg mc, bool done, uint64_t iterations
 /* The helper fits in 12 s: create it, then commit it. */
 START_TEST(helper_converges_under_threshold)
 {
-    helper_run(mcfg(), true, 1, 2);
+    helper_run(cons_rig_mcfg(), true, 1, 2);
 }
 END_TEST
 
 START_TEST(helper_iterates_then_forces)
 {
-    struct cons_method_cfg mc = mcfg();
+    struct cons_method_cfg mc = cons_rig_mcfg();
     mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
     mc.max_iterations = 3;
     helper_run(mc, true, 3, 4);                 /* three helpers, one forced commit */
@@ -334,7 +310,7 @@ START_TEST(helper_threshold_boundary)
 {
     size_t n;
     struct vm_blkio *ios = stream(&n, 16, 100000, 20000000);
-    struct cons_method_cfg mc = mcfg();
+    struct cons_method_cfg mc = cons_rig_mcfg();
     struct rig r;
     run_timed(&r, "helper", ios, n, mc);
     ck_assert_uint_eq(r.res.iterations, 1);
@@ -372,7 +348,7 @@ END_TEST
 /* snapshot.maxIterations 0: no helper, one stun for the whole commit. */
 START_TEST(helper_zero_iterations_commits_stunned)
 {
-    struct cons_method_cfg mc = mcfg();
+    struct cons_method_cfg mc = cons_rig_mcfg();
     mc.max_iterations = 0;
     helper_run(mc, true, 0, 1);
 }
@@ -395,7 +371,7 @@ START_TEST(helper_size_check)
         { false, 1e9, 0, 1, 2 },    /* check off (KB 2039754's reading) */
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        struct cons_method_cfg mc = mcfg();
+        struct cons_method_cfg mc = cons_rig_mcfg();
         mc.size_check = c[i].check;
         mc.dev = (struct cons_device){ .copy_bps = c[i].bps, .read_bps = c[i].bps,
                                        .write_bps = c[i].bps, .iops = c[i].iops };
@@ -410,7 +386,7 @@ END_TEST
  * request, 4 I/Os a wave. */
 START_TEST(helper_estimate)
 {
-    struct cons_method_cfg mc = mcfg();
+    struct cons_method_cfg mc = cons_rig_mcfg();
     mc.chunk_bytes = 1 << 20;
     mc.max_in_flight = 16;
     size_t n;
@@ -514,7 +490,7 @@ END_TEST
  * chain still holds every acknowledged write. */
 START_TEST(helper_cap_without_force_sync_gives_up)
 {
-    struct cons_method_cfg mc = mcfg();
+    struct cons_method_cfg mc = cons_rig_mcfg();
     mc.stun_threshold_ns = 1;                   /* never fits: iterate to the cap */
     mc.max_iterations = 3;
     mc.force_sync = false;
@@ -527,227 +503,20 @@ START_TEST(qemu_background_recopies_dirty)
     size_t n;
     struct vm_blkio *ios = stream(&n, 8, 50000, 20000000);
     struct rig r;
-    run_timed(&r, "qemu-background", ios, n, mcfg());
+    run_timed(&r, "qemu-background", ios, n, cons_rig_mcfg());
     ck_assert(r.res.done);
     ck_assert_uint_gt(r.res.copied_bytes, r.res.delta_bytes);  /* dirtied grains again */
     ck_assert_uint_eq(r.res.mirror_bytes, 0);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 
-    run_timed(&r, "mirror", ios, n, mcfg());
+    run_timed(&r, "mirror", ios, n, cons_rig_mcfg());
     ck_assert(r.res.done);
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* one pass, never again */
     ck_assert_uint_gt(r.res.mirror_bytes, 0);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
     free(ios);
-}
-END_TEST
-
-/* ------------------------------------------------------------ wanted grains */
-
-/* The copy skips a grain with a guest write in flight and marks it wanted
- * (cons_copy.c); the first batch after the write is down takes it, ahead
- * of the grains the cursor reaches later, at most a quarter of a batch of
- * wanted grains, and never one whose write is still in flight.  The delta
- * holds the even grains, so each is a run of its own: with 4 I/Os in
- * flight one batch of 4 grains is in flight at a time, and a batch (8
- * grains of 64 KiB) takes at most 2 wanted ones.  The test completes the
- * requests itself and reads each batch's grains off the device. */
-static const uint64_t evens[] = { 0,  2,  4,  6,  8,  10, 12, 14, 16, 18, 20,
-                                  22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42,
-                                  44, 46, 48, 50, 52, 54, 56, 58, 60, 62 };
-#define WG 5                    /* sector of a guest write inside its grain */
-static const struct vm_blkio wanted_ios[] = {
-    { .t_ns = 1000001, .sector = 8 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
-    { .t_ns = 1000001, .sector = 10 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
-    { .t_ns = 1000001, .sector = 12 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
-    { .t_ns = 1000001, .sector = 14 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
-};
-
-/* Complete the one queued copy batch (its read, then its write into the
- * base); *g gets its grains, *n their number.  Guest writes are one
- * block, so a request of whole grains is the copy's. */
-static void run_batch(struct rig *r, uint64_t *g, uint32_t *n)
-{
-    size_t at = SIZE_MAX;
-    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
-        if (queued_req(r, i)->op == PORT_BLK_READ) {
-            ck_assert_msg(at == SIZE_MAX, "one copy batch in flight");
-            at = i;
-        }
-    ck_assert_msg(at != SIZE_MAX, "a copy batch is in flight");
-    *n = copy_grains(r, queued_req(r, at), g);
-    fake_blk_run_nth(r->dev, at);
-    for (at = 0; at < fake_blk_nr_queued(r->dev); at++)
-        if (queued_req(r, at)->nr_blocks % 16 == 0 && queued_req(r, at)->op == PORT_BLK_WRITE)
-            break;
-    ck_assert_uint_lt(at, fake_blk_nr_queued(r->dev));
-    uint64_t w[8];
-    ck_assert_uint_eq(copy_grains(r, queued_req(r, at), w), *n);
-    ck_assert_mem_eq(w, g, *n * sizeof *g);            /* into the same grains */
-    fake_blk_run_nth(r->dev, at);
-}
-
-/* Complete the guest write into grain gr (in the delta and in the base). */
-static void run_guest_write(struct rig *r, uint64_t gr)
-{
-    uint64_t lba[2] = { cons_chain_map(r->e->ch, 1, gr * 16 + WG),
-                        cons_chain_map(r->e->ch, 0, gr * 16 + WG) };
-    for (int k = 0; k < 2; k++) {
-        size_t i = 0;
-        while (i < fake_blk_nr_queued(r->dev) &&
-               (queued_req(r, i)->op != PORT_BLK_WRITE || queued_req(r, i)->lba != lba[k]))
-            i++;
-        ck_assert_msg(i < fake_blk_nr_queued(r->dev), "guest write %llu (%d) in flight",
-                      (unsigned long long)gr, k);
-        fake_blk_run_nth(r->dev, i);
-    }
-}
-
-static void expect_batch(struct rig *r, const char *what, const uint64_t *want, uint32_t nw)
-{
-    uint64_t g[8];
-    uint32_t n;
-    run_batch(r, g, &n);
-    char got[128] = "";
-    for (uint32_t i = 0; i < n; i++)
-        snprintf(got + strlen(got), sizeof got - strlen(got), " %llu", (unsigned long long)g[i]);
-    ck_assert_msg(n == nw && memcmp(g, want, n * sizeof *g) == 0, "%s: batch was%s", what, got);
-}
-
-START_TEST(wanted_grains_first)
-{
-    struct cons_method_cfg mc = mcfg();
-    mc.chunk_bytes = 512 << 10;                 /* 8 grains a batch: 2 wanted at most */
-    mc.max_in_flight = 4;
-    struct rig r;
-    rig_init(&r, "mirror", evens, 32, wanted_ios, 4, mc, 0);
-    struct cons_engine *e = r.e;
-    cons_engine_start(e);
-    while (e->inflight.n < 4)                   /* the job starts, the writes arrive */
-        ck_assert(fake_timer_run_next(r.ft));
-    ck_assert(e->job_running);
-
-    /* the first batch was issued before the writes came */
-    expect_batch(&r, "first", (const uint64_t[]){ 0, 2, 4, 6 }, 4);
-    /* the second, issued as the first ended, skipped the grains being
-     * written and wants them */
-    ck_assert_uint_eq(e->want_n, 4);
-    for (uint64_t g = 8; g <= 14; g += 2)
-        ck_assert(vm_bitmap_test(e->want, g));
-    run_guest_write(&r, 8);                     /* 8, 12, 14 are down, 10 is not */
-    run_guest_write(&r, 12);
-    run_guest_write(&r, 14);
-    expect_batch(&r, "second", (const uint64_t[]){ 16, 18, 20, 22 }, 4);
-    /* the third, issued as the second ended, takes 8 and 12 ahead of the
-     * cursor's 28, 30: not 10 (written still) nor 14 (a quarter of 8
-     * grains is 2) */
-    ck_assert_uint_eq(e->want_n, 2);
-    ck_assert_uint_eq(e->want_q[0], 10);
-    ck_assert_uint_eq(e->want_q[1], 14);
-    /* (each batch ends by issuing the next: the fourth took 14, not 10) */
-    expect_batch(&r, "third", (const uint64_t[]){ 8, 12, 24, 26 }, 4);
-    ck_assert_uint_eq(e->want_n, 1);            /* 10 waits for its write */
-    ck_assert_uint_eq(e->want_q[0], 10);
-    run_guest_write(&r, 10);
-    expect_batch(&r, "fourth", (const uint64_t[]){ 14, 28, 30, 32 }, 4);
-    ck_assert_uint_eq(e->want_n, 0);
-    expect_batch(&r, "fifth", (const uint64_t[]){ 10, 34, 36, 38 }, 4);
-
-    rig_finish(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* each grain copied once */
-    ck_assert_uint_eq(r.res.guest_writes, 4);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
-}
-END_TEST
-
-/* The queued copy requests of direction op (guest writes are one block,
- * so a request of whole grains is the copy's) and their I/Os. */
-static size_t copy_reqs(struct rig *r, enum port_blk_op op, uint64_t *ios)
-{
-    size_t n = 0;
-    *ios = 0;
-    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++) {
-        struct port_blk_req *q = queued_req(r, i);
-        if (q->op == op && q->nr_blocks % GB == 0) {
-            n++;
-            *ios += port_blk_req_ios(q);
-        }
-    }
-    return n;
-}
-
-/* The ESX copier as the data mover (64 KiB I/Os, 32 in flight; 1 MiB
- * batches): 32 scattered grains, allocated back to back in the delta's
- * file, go as two batches in flight at once, each read as 16 I/Os (not
- * one: the file's run is split at 64 KiB) and written as 16; a third only
- * once one ends.  With I/Os of whole runs and 16 in flight (the copier
- * before the twelfth session of 2026-12-02), one batch, its read one I/O. */
-START_TEST(data_mover_batches)
-{
-    static const struct vm_blkio far[] = {
-        { .t_ns = 900000000000ull, .sector = 1, .nr = 1, .op = VM_BLKIO_READ },
-    };
-    struct cons_method_cfg mc = mcfg();
-    mc.chunk_bytes = 1 << 20;
-    mc.max_in_flight = 32;
-    mc.io_bytes = 64 << 10;
-    struct rig r;
-    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
-    cons_engine_start(r.e);
-    while (!r.e->job_running)
-        ck_assert(fake_timer_run_next(r.ft));
-    uint64_t ios;
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 2);
-    ck_assert_uint_eq(ios, 32);
-    ck_assert_uint_eq(r.e->copy_ios, 32);
-    /* the first batch's read ends: its write goes out, no third batch */
-    for (size_t i = 0; i < fake_blk_nr_queued(r.dev); i++)
-        if (queued_req(&r, i)->op == PORT_BLK_READ) {
-            fake_blk_run_nth(r.dev, i);
-            break;
-        }
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_WRITE, &ios), 1);
-    ck_assert_uint_eq(ios, 16);
-    rig_finish(&r, NULL);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
-
-    /* a grain alone makes more I/Os than there are slots (4 KiB I/Os: 16
-     * a grain, 8 slots): it goes, alone, and nothing else starts until it
-     * ends (the slot count once wrapped below zero: 512 I/Os in flight) */
-    mc.max_in_flight = 8;
-    mc.io_bytes = 4096;
-    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
-    cons_engine_start(r.e);
-    while (!r.e->job_running)
-        ck_assert(fake_timer_run_next(r.ft));
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
-    ck_assert_uint_eq(ios, GB);
-    ck_assert_uint_eq(r.e->copy_ios, GB);
-    rig_finish(&r, NULL);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    rig_fini(&r);
-
-    mc.max_in_flight = 16;
-    mc.io_bytes = 0;
-    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
-    cons_engine_start(r.e);
-    while (!r.e->job_running)
-        ck_assert(fake_timer_run_next(r.ft));
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
-    ck_assert_uint_eq(ios, 1);
-    rig_finish(&r, NULL);
-    ck_assert(r.res.done);
-    rig_fini(&r);
 }
 END_TEST
 
@@ -766,7 +535,10 @@ START_TEST(selective_leaves_pending_grains_to_the_copy)
         { .t_ns = 1000001, .sector = 42 * 16 + 8, .nr = 16, .op = VM_BLKIO_WRITE },
     };
     struct rig r;
-    rig_init(&r, "mirror-selective", evens, 32, ios, 3, mcfg(), 0);
+    uint64_t evens[32];                 /* the delta holds the even grains */
+    for (int i = 0; i < 32; i++)
+        evens[i] = 2 * (uint64_t)i;
+    rig_init(&r, "mirror-selective", evens, 32, ios, 3, cons_rig_mcfg(), 0);
     start_job(&r, 3);
     uint64_t s = 40 * 16 + WG;
     size_t d = queued_write_at(&r, cons_chain_map(r.e->ch, 1, s));
@@ -807,7 +579,7 @@ START_TEST(selective_mirrors_less_than_mirror)
     const char *m[2] = { "mirror", "mirror-selective" };
     for (int i = 0; i < 2; i++) {
         struct rig r;
-        run_timed(&r, m[i], ios, n, mcfg());
+        run_timed(&r, m[i], ios, n, cons_rig_mcfg());
         ck_assert(r.res.done);
         ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
         ck_assert_uint_eq(r.res.final_mismatch, 0);
@@ -817,167 +589,6 @@ START_TEST(selective_mirrors_less_than_mirror)
     ck_assert_uint_gt(mb[1], 0);
     ck_assert_uint_lt(mb[1], mb[0]);
     free(ios);
-}
-END_TEST
-
-/* ------------------------------------------------------------ QEMU's copier */
-
-/* The copy requests queued (whole-grain reads through the delta: the load
- * of these tests has no reads), by their first grain; their number. */
-static size_t queued_copies(struct rig *r, uint64_t *first)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fake_blk_nr_queued(r->dev); i++)
-        if (queued_req(r, i)->op == PORT_BLK_READ) {
-            uint64_t g[16];
-            ck_assert_uint_ge(copy_grains(r, queued_req(r, i), g), 1);
-            first[n++] = g[0];
-        }
-    return n;
-}
-
-
-/* write-blocking: the source first, the target once the source is down
- * (bdrv_mirror_top_do_write() then do_sync_target_write()), the
- * acknowledgement once the target is down; the whole grain written is
- * clean. */
-START_TEST(qemu_wb_source_then_target)
-{
-    struct cons_method_cfg mc = mcfg();
-    static const struct vm_blkio whole[] = {
-        { .t_ns = 1000001, .sector = 8 * 16, .nr = 16, .op = VM_BLKIO_WRITE },
-    };
-    struct rig r;
-    rig_init(&r, "qemu-write-blocking", evens, 32, whole, 1, mc, 0);
-    start_job(&r, 1);
-    uint64_t s = 8 * 16;
-    size_t src = queued_write_at(&r, cons_chain_map(r.e->ch, 1, s));
-    ck_assert_msg(src != SIZE_MAX, "the source write is issued");
-    ck_assert_msg(queued_write_at(&r, cons_chain_map(r.e->ch, 0, s)) == SIZE_MAX,
-                  "no target write before the source write is down");
-    fake_blk_run_nth(r.dev, src);
-    size_t dst = queued_write_at(&r, cons_chain_map(r.e->ch, 0, s));
-    ck_assert_msg(dst != SIZE_MAX, "the target write follows");
-    ck_assert_uint_eq(r.e->res.guest_writes, 0);        /* not acknowledged yet */
-    ck_assert(!vm_bitmap_test(r.e->copyset, 8));
-    fake_blk_run_nth(r.dev, dst);
-    ck_assert_uint_eq(r.e->res.guest_writes, 1);
-    rig_finish(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
-}
-END_TEST
-
-/* mirror_iteration(): the first dirty chunk has an active write in flight:
- * the job waits for it (mirror_wait_on_conflicts()), it does not skip to
- * the next dirty chunk, and nothing is "wanted".  The write falls inside
- * the dirty grain: do_sync_target_write() leaves it to the copy (source
- * only). */
-START_TEST(qemu_copy_waits_on_conflict)
-{
-    struct cons_method_cfg mc = mcfg();
-    mc.max_in_flight = 4;
-    struct rig r;
-    rig_init(&r, "qemu-write-blocking", evens, 32, wanted_ios, 1, mc, 0);
-    struct cons_engine *e = r.e;
-    start_job(&r, 1);                           /* copies 0 2 4 6, a write into 8 */
-    uint64_t f[8];
-    ck_assert_uint_eq(queued_copies(&r, f), 4);
-    run_copy(&r, 0);                            /* a slot frees: grain 8 is next */
-    ck_assert_uint_eq(queued_copies(&r, f), 3);  /* waits: 10 is not taken */
-    ck_assert_uint_eq(e->cursor, 8);
-    ck_assert_uint_eq(e->want_n, 0);
-    uint64_t s = 8 * 16 + WG;
-    fake_blk_run_nth(r.dev, queued_write_at(&r, cons_chain_map(e->ch, 1, s)));
-    ck_assert(queued_write_at(&r, cons_chain_map(e->ch, 0, s)) == SIZE_MAX);
-    ck_assert_uint_eq(r.e->res.guest_writes, 1);
-    ck_assert_uint_eq(queued_copies(&r, f), 4);  /* the write is down: 8, not 10 */
-    ck_assert_uint_eq(f[3], 8);
-    rig_finish(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
-}
-END_TEST
-
-/* A new op as soon as a slot frees; with every slot taken the job waits
- * for the oldest op (mirror_wait_for_free_in_flight_slot()). */
-START_TEST(qemu_copy_refills_per_slot)
-{
-    struct cons_method_cfg mc = mcfg();
-    mc.max_in_flight = 4;
-    static const struct vm_blkio late[] = {
-        { .t_ns = 900000000, .sector = 1 * 16, .nr = 1, .op = VM_BLKIO_WRITE },
-    };
-    struct rig r;
-    rig_init(&r, "qemu-background", evens, 32, late, 1, mc, 0);
-    start_job(&r, 0);
-    uint64_t f[8];
-    ck_assert_uint_eq(queued_copies(&r, f), 4);      /* 0 2 4 6 */
-    run_copy(&r, 0);
-    ck_assert_uint_eq(queued_copies(&r, f), 4);      /* one slot: one op, at once */
-    ck_assert_uint_eq(f[3], 8);
-    run_copy(&r, 4);                                 /* not the oldest: wait for 2 */
-    ck_assert_uint_eq(queued_copies(&r, f), 3);
-    run_copy(&r, 2);                                 /* the oldest: 10 and 12 */
-    ck_assert_uint_eq(queued_copies(&r, f), 4);
-    ck_assert_uint_eq(f[2], 10);
-    ck_assert_uint_eq(f[3], 12);
-    rig_finish(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    /* mirror_flush() before READY and again drained before the pivot; the
-     * pivot's fixed part charged once, on the one drain that pivots */
-    size_t flushes = 0;
-    for (size_t i = 0; i < fake_blk_log_len(r.dev); i++)
-        flushes += fake_blk_log_at(r.dev, i)->op == PORT_BLK_FLUSH;
-    ck_assert_uint_eq(flushes, 2);
-    ck_assert_uint_eq(r.res.stuns, 1);
-    ck_assert_uint_ge(r.res.stun_total_ns, mc.stun_fixed_ns);
-    rig_fini(&r);
-}
-END_TEST
-
-/* background: the drain before the pivot finds the bitmap dirty again (a
- * write in flight when the copy went idle lands while draining): the
- * drain ends, no pivot and no fixed part charged; copying goes on, and the
- * next drain pivots with mirror_flush() of the target and the fixed part
- * once.  A flush before READY, one in the drain that pivots. */
-START_TEST(qemu_pivot_fixed_once)
-{
-    struct cons_method_cfg mc = mcfg();
-    mc.stun_fixed_ns = 1000000000;
-    static const struct vm_blkio one[] = {
-        { .t_ns = 1000001, .sector = 5 * 16 + WG, .nr = 1, .op = VM_BLKIO_WRITE },
-    };
-    struct rig r;
-    rig_init(&r, "qemu-background", race_grains, 1, one, 1, mc, 0);
-    start_job(&r, 1);
-    run_copy(&r, 0);                            /* idle, the guest's write in flight */
-    size_t i = 0;
-    while (i < fake_blk_nr_queued(r.dev) && queued_req(&r, i)->op != PORT_BLK_FLUSH)
-        i++;
-    ck_assert_msg(i < fake_blk_nr_queued(r.dev), "mirror_flush() before READY");
-    fake_blk_run_nth(r.dev, i);
-    ck_assert(r.res.ready || r.e->res.ready);
-    ck_assert(r.e->stunned && r.e->stun_draining);  /* drained_begin: waits for the write */
-    rig_finish(&r, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.stuns, 2);
-    ck_assert_uint_ge(r.res.stun_max_ns, mc.stun_fixed_ns);
-    ck_assert_uint_lt(r.res.stun_total_ns, mc.stun_fixed_ns + mc.stun_fixed_ns / 2);
-    size_t flushes = 0;
-    for (i = 0; i < fake_blk_log_len(r.dev); i++)
-        flushes += fake_blk_log_at(r.dev, i)->op == PORT_BLK_FLUSH;
-    ck_assert_uint_eq(flushes, 2);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
 }
 END_TEST
 
@@ -1015,7 +626,7 @@ static uint64_t crash_everywhere(const char *method, const struct cons_method_cf
     *points = 0;
     for (uint64_t k = 0;; k++) {
         struct rig r;
-        rig_init(&r, method, eight, 8, ios, n, mc ? *mc : mcfg(), 0);
+        rig_init(&r, method, eight, 8, ios, n, mc ? *mc : cons_rig_mcfg(), 0);
         cons_engine_start(r.e);
         uint64_t done = 0, cut_ns = 0;
         bool crashed = false;
@@ -1070,7 +681,7 @@ START_TEST(crash_at_every_step)
     }
     /* the helper's first size check on a fast device: the whole job is
      * one stunned commit, and crashes cut it short */
-    struct cons_method_cfg mc = mcfg();
+    struct cons_method_cfg mc = cons_rig_mcfg();
     mc.size_check = true;
     mc.dev = (struct cons_device){ .copy_bps = 1e9, .read_bps = 1e9, .write_bps = 1e9 };
     stuns_cut = 0;
@@ -1092,10 +703,9 @@ START_TEST(crash_catches_broken)
 }
 END_TEST
 
-static Suite *suite(void)
+int main(void)
 {
-    Suite *s = suite_create("consolidation");
-    struct { const char *name; const TTest *t; } cases[] = {
+    const struct cons_rig_case cases[] = {
         { "every_order", mirror_every_order }, { "race", race_caught },
         { "helper_fits", helper_converges_under_threshold },
         { "helper_cap", helper_iterates_then_forces },
@@ -1104,34 +714,12 @@ static Suite *suite(void)
         { "helper_size_check", helper_size_check },
         { "helper_estimate", helper_estimate },
         { "bitmap", qemu_background_recopies_dirty },
-        { "wanted", wanted_grains_first },
         { "helper_threshold_boundary", helper_threshold_boundary },
-        { "data_mover_batches", data_mover_batches },
         { "selective", selective_leaves_pending_grains_to_the_copy },
         { "selective_bytes", selective_mirrors_less_than_mirror },
-        { "qemu_wb_order", qemu_wb_source_then_target },
-        { "qemu_conflict", qemu_copy_waits_on_conflict },
-        { "qemu_per_slot", qemu_copy_refills_per_slot },
-        { "qemu_pivot", qemu_pivot_fixed_once },
         { "crash", crash_at_every_step }, { "crash_broken", crash_catches_broken },
         { "check_halves", check_halves_cover_every_run },
         { "check_read_error", check_read_error_counts_as_one_pass },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *t = tcase_create(cases[i].name);
-        tcase_set_timeout(t, 600);
-        tcase_add_checked_fixture(t, reset_state, NULL);
-        tcase_add_test(t, cases[i].t);
-        suite_add_tcase(s, t);
-    }
-    return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cons_rig_main("consolidation", cases, sizeof cases / sizeof cases[0], 600, reset_state);
 }

@@ -39,12 +39,6 @@ static struct vm_blkio *stream(size_t *n)
     return ios;
 }
 
-static struct cons_method_cfg mcfg(void)
-{
-    return (struct cons_method_cfg){ .chunk_bytes = 64 << 10, .max_in_flight = 1,
-                                     .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
-                                     .max_iterations = 9, .force_sync = true };
-}
 
 struct tally {
     uint64_t runs, failed_io;       /* runs; runs where an injected failure happened */
@@ -63,7 +57,7 @@ static bool fail_one(const char *method, bool reads, uint64_t k, uint64_t crash_
     size_t n;
     struct vm_blkio *ios = stream(&n);
     struct rig r;
-    cons_rig_init(&r, method, eight, 8, lower ? sixteen : NULL, lower ? 16 : 0, ios, n, mcfg(), 0);
+    cons_rig_init(&r, method, eight, 8, lower ? sixteen : NULL, lower ? 16 : 0, ios, n, cons_rig_mcfg(), 0);
     /* 10 us a request + 5 us a block: the copy takes a few ms, so the
      * guest's writes meet it */
     fake_blk_set_timing(r.dev, &r.clk, 10000, 5000);
@@ -187,7 +181,7 @@ START_TEST(failed_reopen_ends_the_run)
     uint64_t hit = 0;
     for (uint64_t k = 0; k < 200 && !hit; k++) {
         struct rig r;
-        cons_rig_init(&r, "mirror", eight, 8, NULL, 0, ios, n, mcfg(), 0);
+        cons_rig_init(&r, "mirror", eight, 8, NULL, 0, ios, n, cons_rig_mcfg(), 0);
         fake_blk_set_timing(r.dev, &r.clk, 10000, 5000);
         fake_blk_fail_writes(r.dev, k, VM_FAULT_ONCE, VM_EIO);
         cons_engine_start(r.e);
@@ -223,29 +217,13 @@ START_TEST(failed_reopen_ends_the_run)
 }
 END_TEST
 
-static Suite *suite(void)
+int main(void)
 {
-    Suite *s = suite_create("consolidation_faults");
-    struct { const char *name; const TTest *t; } cases[] = {
+    const struct cons_rig_case cases[] = {
         { "write", failed_write_fails_the_job_or_the_guest_request },
         { "read", failed_read_fails_the_job_or_the_guest_request },
         { "crash", crash_after_a_failed_write_loses_nothing },
         { "reopen", failed_reopen_ends_the_run },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *t = tcase_create(cases[i].name);
-        tcase_set_timeout(t, 600);
-        tcase_add_test(t, cases[i].t);
-        suite_add_tcase(s, t);
-    }
-    return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cons_rig_main("consolidation_faults", cases, sizeof cases / sizeof cases[0], 600, NULL);
 }

@@ -316,12 +316,12 @@ static void closed_loop_of(const char *method, bool fixed, uint64_t stun_fixed_n
         if (e->nr_held > seen->max_held)
             seen->max_held = e->nr_held;
         if (crash && !crashed && e->nr_held > 0) {
-            uint64_t w = e->res.guest_writes, r0 = e->res.guest_reads;
+            uint64_t w0 = e->res.guest_writes, r0 = e->res.guest_reads;
             cons_engine_crash(e);
             crashed = true;
             /* the guest died: the held completions are never seen */
             ck_assert_uint_eq(e->nr_held, 0);
-            ck_assert_uint_eq(e->res.guest_writes, w);
+            ck_assert_uint_eq(e->res.guest_writes, w0);
             ck_assert_uint_eq(e->res.guest_reads, r0);
         }
         uint32_t outstanding = e->queued.n + e->inflight.n + e->parked.n;
@@ -485,10 +485,9 @@ START_TEST(qemu_unfixed_parked_write_counts)
 }
 END_TEST
 
-static Suite *suite(void)
+int main(void)
 {
-    Suite *s = suite_create("consolidation-qemu");
-    struct { const char *name; const TTest *t; } cases[] = {
+    const struct cons_rig_case cases[] = {
         { "qemu_extent", qemu_extent_stops_at_active_write },
         { "qemu_head_tail", qemu_wb_head_tail_rule },
         { "qemu_unfixed", qemu_unfixed_stalls_on_write },
@@ -497,20 +496,5 @@ static Suite *suite(void)
         { "closed_loop_stun_kinds", closed_loop_stun_kinds },
         { "closed_loop_crash_while_held", closed_loop_crash_while_held },
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *t = tcase_create(cases[i].name);
-        tcase_set_timeout(t, 60);
-        tcase_add_test(t, cases[i].t);
-        suite_add_tcase(s, t);
-    }
-    return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cons_rig_main("consolidation-qemu", cases, sizeof cases / sizeof cases[0], 60, NULL);
 }

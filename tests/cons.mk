@@ -9,6 +9,16 @@ tests_check_cons_SOURCES = tests/check_cons.c tests/cons_rig.c tests/cons_rig.h 
 tests_check_cons_CFLAGS = $(TEST_CFLAGS)
 tests_check_cons_LDADD = $(TEST_LDADD)
 
+# the grain copier: the data mover's batches, wanted grains, QEMU's copier's
+# conflict waits, slot refill and pivot
+check_PROGRAMS += tests/check_cons_copy
+TESTS += tests/check_cons_copy
+tests_check_cons_copy_SOURCES = tests/check_cons_copy.c tests/cons_rig.c tests/cons_rig.h \
+	tests/fakes/fake_blk.c tests/fakes/fake_blk.h tests/fakes/fake_clock.c \
+	tests/fakes/fake_clock.h tests/fakes/fake_timer.c tests/fakes/fake_timer.h
+tests_check_cons_copy_CFLAGS = $(TEST_CFLAGS)
+tests_check_cons_copy_LDADD = $(TEST_LDADD)
+
 # QEMU's copier and write-blocking path: multi-grain extents, the
 # head/tail rule, the pre-d69a879 variant
 check_PROGRAMS += tests/check_cons_qemu

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/vm_err.h"
@@ -160,4 +161,48 @@ void start_job(struct rig *r, uint32_t writes)
     cons_engine_start(r->e);
     while (!r->e->job_running || r->e->inflight.n < writes)
         ck_assert(fake_timer_run_next(r->ft));
+}
+
+struct cons_method_cfg cons_rig_mcfg(void)
+{
+    return (struct cons_method_cfg){ .chunk_bytes = 64 << 10, .max_in_flight = 1,
+                                     .stun_fixed_ns = 1000, .stun_threshold_ns = 12000000000ull,
+                                     .max_iterations = 9, .force_sync = true };
+}
+
+void cons_rig_finish(struct rig *r, size_t (*choose)(void *arg, size_t options), void *arg)
+{
+    for (int guard = 0; !cons_engine_finished(r->e); guard++) {
+        ck_assert_int_lt(guard, 1000000);
+        if (!choose && fake_timer_run_until(r->ft, r->clk.now_ns))
+            continue;
+        size_t q = fake_blk_nr_queued(r->dev);
+        size_t t = fake_timer_pending(r->ft) ? 1 : 0;
+        ck_assert_msg(q + t > 0, "the engine waits for nothing");
+        size_t c = choose ? choose(arg, q + t) : (q ? 0 : q);
+        if (c < q)
+            fake_blk_run_nth(r->dev, c);
+        else
+            fake_timer_run_next(r->ft);
+    }
+    cons_engine_result(r->e, &r->res);
+}
+
+int cons_rig_main(const char *name, const struct cons_rig_case *cases, size_t n,
+                  double timeout_s, void (*fixture)(void))
+{
+    Suite *s = suite_create(name);
+    for (size_t i = 0; i < n; i++) {
+        TCase *t = tcase_create(cases[i].name);
+        tcase_set_timeout(t, timeout_s);
+        if (fixture)
+            tcase_add_checked_fixture(t, fixture, NULL);
+        tcase_add_test(t, cases[i].test);
+        suite_add_tcase(s, t);
+    }
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 #include "consolidation/cons_int.h"
 #include "fakes/fake_blk.h"
 #include "fakes/fake_clock.h"
@@ -49,6 +51,31 @@ void cons_rig_init_load(struct rig *r, const char *method, const uint64_t *g, ui
                         struct cons_method_cfg mc, uint64_t crash_at);
 /* Complete what is queued and free everything. */
 void rig_fini(struct rig *r);
+
+#define WG 5                    /* sector of a guest write inside its grain */
+
+/* The suites' method parameters: 64 KiB batches, one I/O in flight, a
+ * 1 us stun, vSphere's 12 s threshold and 9 helpers, forced. */
+struct cons_method_cfg cons_rig_mcfg(void);
+/* Run the started engine to the end: each step completes one queued
+ * request or runs the next timer instant, as choose(arg, options) picks
+ * (0..options-1: a queued request by its index, options-1 the next timer
+ * when one is pending); choose NULL: what is due by the clock first, then
+ * the oldest request (the fake's timing moves the clock on), then the next
+ * timer.  Then the result into r->res. */
+void cons_rig_finish(struct rig *r, size_t (*choose)(void *arg, size_t options), void *arg);
+
+/* One case of a suite: its name and its test (START_TEST's name). */
+struct cons_rig_case {
+    const char *name;
+    const TTest *test;
+};
+/* Run the cases as the Check suite `name`, each its own TCase with a
+ * timeout of timeout_s seconds and, if fixture is not NULL, that checked
+ * fixture run before it; EXIT_SUCCESS when none failed, else
+ * EXIT_FAILURE (main()'s status). */
+int cons_rig_main(const char *name, const struct cons_rig_case *cases, size_t n,
+                  double timeout_s, void (*fixture)(void));
 
 /* The i-th queued request (0: the oldest). */
 struct port_blk_req *queued_req(struct rig *r, size_t i);
