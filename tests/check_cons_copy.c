@@ -144,12 +144,9 @@ START_TEST(wanted_grains_first)
     ck_assert_uint_eq(e->want_n, 0);
     expect_batch(&r, "fifth", (const uint64_t[]){ 10, 34, 36, 38 }, 4);
 
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
+    cons_rig_consolidated(&r);
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);  /* each grain copied once */
     ck_assert_uint_eq(r.res.guest_writes, 4);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 }
 END_TEST
@@ -181,62 +178,48 @@ START_TEST(data_mover_batches)
     static const struct vm_blkio far[] = {
         { .t_ns = 900000000000ull, .sector = 1, .nr = 1, .op = VM_BLKIO_READ },
     };
-    struct cons_method_cfg mc = cons_rig_mcfg();
-    mc.chunk_bytes = 1 << 20;
-    mc.max_in_flight = 32;
-    mc.io_bytes = 64 << 10;
-    struct rig r;
-    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
-    cons_engine_start(r.e);
-    while (!r.e->job_running)
-        ck_assert(fake_timer_run_next(r.ft));
-    uint64_t ios;
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 2);
-    ck_assert_uint_eq(ios, 32);
-    ck_assert_uint_eq(r.e->copy_ios, 32);
-    /* the first batch's read ends: its write goes out, no third batch */
-    for (size_t i = 0; i < fake_blk_nr_queued(r.dev); i++)
-        if (queued_req(&r, i)->op == PORT_BLK_READ) {
-            fake_blk_run_nth(r.dev, i);
-            break;
+    static const struct {
+        uint32_t max_in_flight;
+        uint64_t io_bytes;
+        size_t reads;               /* copy reads queued once the job runs */
+        uint64_t ios, copy_ios;     /* their I/Os; the copier's count (0: not checked) */
+    } cases[] = {
+        { 32, 64 << 10, 2, 32, 32 },    /* the data mover: two batches of 16 */
+        /* a grain alone makes more I/Os than there are slots (4 KiB I/Os:
+         * 16 a grain, 8 slots): it goes, alone, and nothing else starts
+         * until it ends (the slot count once wrapped below zero: 512 I/Os
+         * in flight) */
+        { 8, 4096, 1, GB, GB },
+        { 16, 0, 1, 1, 0 },             /* the copier before: one read I/O */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct cons_method_cfg mc = cons_rig_mcfg();
+        mc.chunk_bytes = 1 << 20;
+        mc.max_in_flight = cases[c].max_in_flight;
+        mc.io_bytes = cases[c].io_bytes;
+        struct rig r;
+        rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
+        start_job(&r, 0);
+        uint64_t ios;
+        ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), cases[c].reads);
+        ck_assert_uint_eq(ios, cases[c].ios);
+        if (cases[c].copy_ios)
+            ck_assert_uint_eq(r.e->copy_ios, cases[c].copy_ios);
+        if (c == 0) {
+            /* the first batch's read ends: its write goes out, no third batch */
+            for (size_t i = 0; i < fake_blk_nr_queued(r.dev); i++)
+                if (queued_req(&r, i)->op == PORT_BLK_READ) {
+                    fake_blk_run_nth(r.dev, i);
+                    break;
+                }
+            ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
+            ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_WRITE, &ios), 1);
+            ck_assert_uint_eq(ios, 16);
         }
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_WRITE, &ios), 1);
-    ck_assert_uint_eq(ios, 16);
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
-    rig_fini(&r);
-
-    /* a grain alone makes more I/Os than there are slots (4 KiB I/Os: 16
-     * a grain, 8 slots): it goes, alone, and nothing else starts until it
-     * ends (the slot count once wrapped below zero: 512 I/Os in flight) */
-    mc.max_in_flight = 8;
-    mc.io_bytes = 4096;
-    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
-    cons_engine_start(r.e);
-    while (!r.e->job_running)
-        ck_assert(fake_timer_run_next(r.ft));
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
-    ck_assert_uint_eq(ios, GB);
-    ck_assert_uint_eq(r.e->copy_ios, GB);
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    rig_fini(&r);
-
-    mc.max_in_flight = 16;
-    mc.io_bytes = 0;
-    rig_init(&r, "mirror", evens, 32, far, 1, mc, 0);
-    cons_engine_start(r.e);
-    while (!r.e->job_running)
-        ck_assert(fake_timer_run_next(r.ft));
-    ck_assert_uint_eq(copy_reqs(&r, PORT_BLK_READ, &ios), 1);
-    ck_assert_uint_eq(ios, 1);
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert(r.res.done);
-    rig_fini(&r);
+        cons_rig_consolidated(&r);
+        ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
+        rig_fini(&r);
+    }
 }
 END_TEST
 
@@ -283,10 +266,7 @@ START_TEST(qemu_wb_source_then_target)
     ck_assert(!vm_bitmap_test(r.e->copyset, 8));
     fake_blk_run_nth(r.dev, dst);
     ck_assert_uint_eq(r.e->res.guest_writes, 1);
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    cons_rig_consolidated(&r);
     rig_fini(&r);
 }
 END_TEST
@@ -316,14 +296,20 @@ START_TEST(qemu_copy_waits_on_conflict)
     ck_assert_uint_eq(r.e->res.guest_writes, 1);
     ck_assert_uint_eq(queued_copies(&r, f), 4);  /* the write is down: 8, not 10 */
     ck_assert_uint_eq(f[3], 8);
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
+    cons_rig_consolidated(&r);
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 }
 END_TEST
+
+/* The flushes the device has served so far (mirror_flush()). */
+static size_t count_flushes(struct rig *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake_blk_log_len(r->dev); i++)
+        n += fake_blk_log_at(r->dev, i)->op == PORT_BLK_FLUSH;
+    return n;
+}
 
 /* A new op as soon as a slot frees; with every slot taken the job waits
  * for the oldest op (mirror_wait_for_free_in_flight_slot()). */
@@ -348,16 +334,10 @@ START_TEST(qemu_copy_refills_per_slot)
     ck_assert_uint_eq(queued_copies(&r, f), 4);
     ck_assert_uint_eq(f[2], 10);
     ck_assert_uint_eq(f[3], 12);
-    cons_rig_finish(&r, NULL, NULL);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    cons_rig_consolidated(&r);
     /* mirror_flush() before READY and again drained before the pivot; the
      * pivot's fixed part charged once, on the one drain that pivots */
-    size_t flushes = 0;
-    for (size_t i = 0; i < fake_blk_log_len(r.dev); i++)
-        flushes += fake_blk_log_at(r.dev, i)->op == PORT_BLK_FLUSH;
-    ck_assert_uint_eq(flushes, 2);
+    ck_assert_uint_eq(count_flushes(&r), 2);
     ck_assert_uint_eq(r.res.stuns, 1);
     ck_assert_uint_ge(r.res.stun_total_ns, mc.stun_fixed_ns);
     rig_fini(&r);
@@ -393,10 +373,7 @@ START_TEST(qemu_pivot_fixed_once)
     ck_assert_uint_eq(r.res.stuns, 2);
     ck_assert_uint_ge(r.res.stun_max_ns, mc.stun_fixed_ns);
     ck_assert_uint_lt(r.res.stun_total_ns, mc.stun_fixed_ns + mc.stun_fixed_ns / 2);
-    size_t flushes = 0;
-    for (i = 0; i < fake_blk_log_len(r.dev); i++)
-        flushes += fake_blk_log_at(r.dev, i)->op == PORT_BLK_FLUSH;
-    ck_assert_uint_eq(flushes, 2);
+    ck_assert_uint_eq(count_flushes(&r), 2);
     ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 }

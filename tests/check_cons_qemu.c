@@ -52,22 +52,6 @@ static void rig_init(struct rig *r, const char *method, const uint64_t *g, uint6
     cons_rig_init(r, method, g, ng, NULL, 0, ios, nios, mc, 0);
 }
 
-/* Run to the end in FIFO order: timers due, else the oldest request,
- * else the next timer. */
-static void rig_finish(struct rig *r)
-{
-    for (int guard = 0; !cons_engine_finished(r->e); guard++) {
-        ck_assert_int_lt(guard, 1000000);
-        if (fake_timer_run_until(r->ft, r->clk.now_ns))
-            continue;
-        if (fake_blk_nr_queued(r->dev))
-            fake_blk_run_nth(r->dev, 0);
-        else
-            ck_assert_msg(fake_timer_run_next(r->ft), "the engine waits for nothing");
-    }
-    cons_engine_result(r->e, &r->res);
-}
-
 /* The queued copies (reads: the loads here have none) as grain lists:
  * ops[i][0..nops[i]); their number. */
 static size_t queued_ops(struct rig *r, uint64_t ops[][16], uint32_t *nops)
@@ -132,11 +116,8 @@ START_TEST(qemu_extent_stops_at_active_write)
     ck_assert_msg(i != SIZE_MAX, "the source write is in flight");
     fake_blk_run_nth(r.dev, i);
     ck_assert_uint_eq(r.e->res.guest_writes, 1);
-    rig_finish(&r);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
+    cons_rig_consolidated(&r);
     ck_assert_uint_eq(r.res.copied_bytes, r.res.delta_bytes);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
     rig_fini(&r);
 }
 END_TEST
@@ -193,7 +174,7 @@ START_TEST(qemu_wb_head_tail_rule)
                   "B's tail in clean grain 3 goes to the target: %u blocks",
                   queued_req(&r, i)->nr_blocks);
 
-    rig_finish(&r);
+    cons_rig_finish(&r, NULL, NULL);
     ck_assert_int_eq(r.res.rc, 0);
     ck_assert(r.res.done);
     ck_assert_uint_eq(r.res.guest_writes, 2);
@@ -235,10 +216,7 @@ static void hold_write(const char *method, bool fixed)
     size_t i = queued_write_at(&r, cons_chain_map(e->ch, 1, 15 * GB + 5));
     ck_assert(i != SIZE_MAX);
     fake_blk_run_nth(r.dev, i);                         /* the write is down */
-    rig_finish(&r);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    cons_rig_consolidated(&r);
     rig_fini(&r);
 }
 
@@ -477,10 +455,7 @@ START_TEST(qemu_unfixed_parked_write_counts)
     ck_assert_uint_eq(e->parked.n, 0);
     ck_assert_uint_eq(e->inflight.n, 1);
     ck_assert_uint_eq(queued_ops(&r, ops, nops), 0);
-    rig_finish(&r);
-    ck_assert_int_eq(r.res.rc, 0);
-    ck_assert(r.res.done);
-    ck_assert_uint_eq(r.res.final_mismatch, 0);
+    cons_rig_consolidated(&r);
     rig_fini(&r);
 }
 END_TEST

@@ -188,6 +188,14 @@ void cons_rig_finish(struct rig *r, size_t (*choose)(void *arg, size_t options),
     cons_engine_result(r->e, &r->res);
 }
 
+void cons_rig_consolidated(struct rig *r)
+{
+    cons_rig_finish(r, NULL, NULL);
+    ck_assert_int_eq(r->res.rc, 0);
+    ck_assert(r->res.done);
+    ck_assert_uint_eq(r->res.final_mismatch, 0);
+}
+
 int cons_rig_main(const char *name, const struct cons_rig_case *cases, size_t n,
                   double timeout_s, void (*fixture)(void))
 {

@@ -65,6 +65,11 @@ struct cons_method_cfg cons_rig_mcfg(void);
  * timer.  Then the result into r->res. */
 void cons_rig_finish(struct rig *r, size_t (*choose)(void *arg, size_t options), void *arg);
 
+/* Run the started engine to the end as cons_rig_finish(r, NULL, NULL),
+ * then check that the job consolidated cleanly: no error, the chain ends
+ * at the target, every sector the last acknowledged write. */
+void cons_rig_consolidated(struct rig *r);
+
 /* One case of a suite: its name and its test (START_TEST's name). */
 struct cons_rig_case {
     const char *name;

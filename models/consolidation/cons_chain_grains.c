@@ -53,29 +53,42 @@ static int grain_lba(const struct cons_chain *ch, int top, bool own, uint64_t g,
     return 0;
 }
 
-/* Add the sectors [lba, lba + len) to the I/Os lbas/io_blocks[0..*runs):
- * extend the last I/O where they follow it on the device and it stays
- * within io_sec sectors (0: no limit), else new I/Os of at most io_sec. */
-static void add_ios(uint64_t *lbas, uint32_t *io_blocks, uint32_t *runs, uint64_t lba,
-                    uint32_t len, uint32_t io_sec)
+/* The I/Os a list of grains makes so far: n of them, the last of `last`
+ * sectors ending before device block `end` (UINT64_MAX: nothing may join
+ * it). */
+struct io_split {
+    uint32_t n, last;
+    uint64_t end;
+};
+
+/* Add the sectors [lba, lba + len) to the I/Os st counts (and, lbas not
+ * NULL, to lbas/io_blocks[0..st->n)): extend the last I/O where they
+ * follow it on the device and it stays within io_sec sectors (0: no
+ * limit), else new I/Os of at most io_sec. */
+static void split_ios(struct io_split *st, uint64_t lba, uint32_t len, uint32_t io_sec,
+                      uint64_t *lbas, uint32_t *io_blocks)
 {
-    uint32_t r = *runs;
-    if (r && lbas[r - 1] + io_blocks[r - 1] == lba) {
-        uint32_t room = io_sec ? (io_blocks[r - 1] < io_sec ? io_sec - io_blocks[r - 1] : 0) : len;
+    if (st->n && st->end == lba) {
+        uint32_t room = io_sec ? (st->last < io_sec ? io_sec - st->last : 0) : len;
         uint32_t take = len < room ? len : room;
-        io_blocks[r - 1] += take;
+        if (lbas)
+            io_blocks[st->n - 1] += take;
+        st->last += take;
         lba += take;
         len -= take;
     }
     while (len) {
         uint32_t take = io_sec && len > io_sec ? io_sec : len;
-        lbas[r] = lba;
-        io_blocks[r] = take;
-        r++;
+        if (lbas) {
+            lbas[st->n] = lba;
+            io_blocks[st->n] = take;
+        }
+        st->n++;
+        st->last = take;
         lba += take;
         len -= take;
     }
-    *runs = r;
+    st->end = lba;
 }
 
 static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bool own,
@@ -94,7 +107,8 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
     *op = (struct gop){ .ch = ch, .done = done, .arg = arg };
     op->lbas = (uint64_t *)(op + 1);
     op->io_blocks = (uint32_t *)(op->lbas + max_ios);
-    uint32_t runs = 0, blocks = 0;
+    struct io_split st = { 0 };
+    uint32_t blocks = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t lba, s = g[i] << ch->cfg.grain_shift;
         if (g[i] >= ch->nr_grains || (i && g[i] <= g[i - 1])) {
@@ -109,13 +123,13 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
         uint32_t len = ch->gsec;
         if (s + len > ch->cfg.nr_sectors)
             len = (uint32_t)(ch->cfg.nr_sectors - s);
-        add_ios(op->lbas, op->io_blocks, &runs, lba, len, io_sec);
+        split_ios(&st, lba, len, io_sec, op->lbas, op->io_blocks);
         blocks += len;
     }
     op->req = (struct port_blk_req){ .op = what, .lba = op->lbas[0], .nr_blocks = blocks,
                                      .fps = fps, .cb = gop_complete, .data = op };
-    if (runs > 1) {
-        op->req.nr_ios = runs;
+    if (st.n > 1) {
+        op->req.nr_ios = st.n;
         op->req.lbas = op->lbas;
         op->req.io_blocks = op->io_blocks;
     }
@@ -131,30 +145,22 @@ static int grains_io(struct cons_chain *ch, enum port_blk_op what, int layer, bo
 uint32_t cons_chain_read_runs(const struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,
                               uint32_t io_sec)
 {
-    uint32_t ios = 0, last = 0;     /* last: the sectors of the I/O being extended */
-    uint64_t end = UINT64_MAX;
+    struct io_split st = { 0 };
     for (uint32_t i = 0; i < n; i++) {
         uint64_t lba = 0, s = g[i] << ch->cfg.grain_shift;
         uint32_t len = ch->gsec;
         if (g[i] < ch->nr_grains && s + len > ch->cfg.nr_sectors)
             len = (uint32_t)(ch->cfg.nr_sectors - s);   /* the disk's short last grain */
-        uint32_t glen = len;
         /* one being allocated is read on its own */
         bool alone = g[i] >= ch->nr_grains || top < 0 || top >= ch->nr_layers ||
                      grain_lba(ch, top, false, g[i], &lba) != 0;
-        if (!alone && ios && lba == end) {
-            uint32_t room = io_sec ? (last < io_sec ? io_sec - last : 0) : len;
-            uint32_t take = len < room ? len : room;
-            last += take;
-            len -= take;
-        }
-        for (; len; ios++) {
-            last = io_sec && len > io_sec ? io_sec : len;
-            len -= last;
-        }
-        end = alone ? UINT64_MAX : lba + glen;
+        if (alone)
+            st.end = UINT64_MAX;
+        split_ios(&st, lba, len, io_sec, NULL, NULL);
+        if (alone)
+            st.end = UINT64_MAX;
     }
-    return ios;
+    return st.n;
 }
 
 int cons_chain_read_grains(struct cons_chain *ch, int top, const uint64_t *g, uint32_t n,

@@ -93,6 +93,13 @@ static uint32_t run_ios(uint64_t len, uint32_t io_sec)
     return io_sec ? (uint32_t)((len + io_sec - 1) / io_sec) : 1;
 }
 
+/* The I/Os a grain of gs sectors adds to a batch whose last run is
+ * run_len sectors: it extends that run (run) or starts one of its own. */
+static uint32_t grain_ios(bool run, uint64_t run_len, uint32_t gs, uint32_t io_sec)
+{
+    return run ? run_ios(run_len + gs, io_sec) - run_ios(run_len, io_sec) : run_ios(gs, io_sec);
+}
+
 static uint32_t chunk_grains(const struct cons_engine *e)
 {
     uint64_t gbytes = (uint64_t)cons_chain_grain_sectors(e->ch) * 4096;
@@ -168,7 +175,7 @@ double cons_copy_estimate_ns(const struct cons_engine *e, const uint64_t *set,
         uint64_t run_len = 0;
         while (g < n && ng < cg) {
             bool run = ng && g == batch[ng - 1] + 1;
-            uint32_t add = run ? run_ios(run_len + gs, io) - run_ios(run_len, io) : run_ios(gs, io);
+            uint32_t add = grain_ios(run, run_len, gs, io);
             if (ng && add && runs + add > max)
                 break;
             runs += add;
@@ -608,8 +615,7 @@ void cons_copy_kick(struct cons_engine *e)
                 continue;
             }
             bool run = op->ng && op->g[op->ng - 1] + 1 == g;
-            uint32_t add = run ? run_ios(run_len + gs, io) - run_ios(run_len, io)
-                               : run_ios(gs, io);
+            uint32_t add = grain_ios(run, run_len, gs, io);
             if (op->ng && add && op->ios + add > budget)
                 break;
             e->cursor = g + 1;
